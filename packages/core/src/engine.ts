@@ -1,0 +1,335 @@
+import { BackendError, DisposedError, StridenetError, UnsupportedError } from './errors.js';
+import { KERNEL_NAMES, SPEC_VERSION, type Backend, type KernelAttrs, type KernelName } from './spec.js';
+import { sizeOf } from './plans/common.js';
+
+/** A backend buffer shared by every tensor view of it (reshape shares storage). */
+interface Storage {
+  readonly backend: Backend;
+  readonly handle: unknown;
+  readonly size: number;
+  refs: number;
+}
+
+let nextTensorId = 1;
+
+/**
+ * An immutable float32 tensor (NCHW for images) living on one backend.
+ * Free it with `dispose()`, `using`, or by creating it inside `tidy()`.
+ */
+export class Tensor {
+  readonly id: number;
+  readonly shape: readonly number[];
+  readonly size: number;
+  readonly dtype = 'float32' as const;
+  /** @internal */
+  storage: Storage | null;
+  /** @internal set by autograd for tensors that need gradients. */
+  requiresGrad = false;
+
+  /** @internal use `tensor()` or ops to create tensors. */
+  constructor(storage: Storage, shape: readonly number[]) {
+    this.id = nextTensorId++;
+    this.storage = storage;
+    this.shape = Object.freeze([...shape]);
+    this.size = sizeOf(shape);
+    engine.track(this);
+  }
+
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  get backend(): Backend {
+    return this.live().backend;
+  }
+
+  get isDisposed(): boolean {
+    return this.storage === null;
+  }
+
+  /** @internal */
+  live(): Storage {
+    if (this.storage === null) throw new DisposedError(`tensor #${this.id} [${this.shape.join(',')}]`);
+    return this.storage;
+  }
+
+  /** @internal the backend handle. */
+  get handle(): unknown {
+    return this.live().handle;
+  }
+
+  /** Copies the values back to JavaScript. */
+  async data(): Promise<Float32Array> {
+    const s = this.live();
+    return s.backend.read(s.handle);
+  }
+
+  /** Synchronous read, only on backends that can (cpu-js, native). */
+  dataSync(): Float32Array {
+    const s = this.live();
+    if (!s.backend.readSync) {
+      throw new BackendError(`backend '${s.backend.name}' cannot read synchronously; use await tensor.data()`);
+    }
+    return s.backend.readSync(s.handle);
+  }
+
+  /** Values as nested arrays following the shape. */
+  async array(): Promise<unknown> {
+    const flat = Array.from(await this.data());
+    const build = (dim: number, offset: number): unknown => {
+      if (dim === this.shape.length) return flat[offset];
+      const stride = sizeOf(this.shape.slice(dim + 1));
+      return Array.from({ length: this.shape[dim]! }, (_, i) => build(dim + 1, offset + i * stride));
+    };
+    return build(0, 0);
+  }
+
+  dispose(): void {
+    if (this.storage === null) return;
+    engine.release(this);
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  toString(): string {
+    return `Tensor #${this.id} [${this.shape.join(',')}]${this.isDisposed ? ' (disposed)' : ''}`;
+  }
+}
+
+interface RegistryEntry {
+  factory: () => Backend | Promise<Backend>;
+  priority: number;
+  instance?: Backend;
+}
+
+export interface MemoryReport {
+  /** Live tensors on every backend. */
+  tensors: number;
+  backends: Record<string, { tensors: number; bytes: number; buffers: number; backendBytes: number }>;
+}
+
+/** Owns the active backend, the registry, live-tensor accounting and tidy scopes. */
+class Engine {
+  private active: Backend | null = null;
+  private readonly registry = new Map<string, RegistryEntry>();
+  private readonly live = new Set<Tensor>();
+  private readonly scopes: Set<Tensor>[] = [];
+
+  track(t: Tensor): void {
+    this.live.add(t);
+    const scope = this.scopes[this.scopes.length - 1];
+    if (scope) scope.add(t);
+  }
+
+  release(t: Tensor): void {
+    const s = t.storage!;
+    t.storage = null;
+    this.live.delete(t);
+    s.refs -= 1;
+    if (s.refs === 0) s.backend.free(s.handle);
+  }
+
+  wrap(backend: Backend, handle: unknown, shape: readonly number[]): Tensor {
+    return new Tensor({ backend, handle, size: sizeOf(shape), refs: 1 }, shape);
+  }
+
+  /** A new tensor sharing `t`'s storage with another shape of the same size. */
+  view(t: Tensor, shape: readonly number[]): Tensor {
+    const s = t.live();
+    s.refs += 1;
+    return new Tensor(s, shape);
+  }
+
+  get backend(): Backend {
+    if (this.active === null) {
+      throw new BackendError(
+        'no backend is set: call setBackend(await createCpuBackend()) (from @stridenet/cpu-js) or register one first',
+      );
+    }
+    return this.active;
+  }
+
+  hasBackend(): boolean {
+    return this.active !== null;
+  }
+
+  setActive(b: Backend): void {
+    if (b.specVersion !== SPEC_VERSION) {
+      throw new BackendError(`backend '${b.name}' implements kernel spec ${b.specVersion}, but this core needs ${SPEC_VERSION}`);
+    }
+    this.active = b;
+  }
+
+  register(name: string, factory: () => Backend | Promise<Backend>, priority: number): void {
+    this.registry.set(name, { factory, priority });
+  }
+
+  entry(name: string): RegistryEntry | undefined {
+    return this.registry.get(name);
+  }
+
+  names(): string[] {
+    return [...this.registry.entries()].sort((a, b) => b[1].priority - a[1].priority).map(([n]) => n);
+  }
+
+  /** Runs a kernel on the inputs' backend, checking support first; on failure nothing is allocated. */
+  run<K extends KernelName>(kernel: K, inputs: Record<string, Tensor | readonly Tensor[] | undefined>, attrs: KernelAttrs<K>): unknown {
+    const handles: Record<string, unknown> = {};
+    let backend: Backend | null = null;
+    for (const [k, v] of Object.entries(inputs)) {
+      if (v === undefined) continue;
+      const list = Array.isArray(v) ? (v as readonly Tensor[]) : [v as Tensor];
+      const hs = list.map((t) => {
+        const s = t.live();
+        if (backend === null) backend = s.backend;
+        else if (backend !== s.backend) {
+          throw new BackendError(`${kernel}: input '${k}' lives on backend '${s.backend.name}' but other inputs on '${backend.name}'`);
+        }
+        return s.handle;
+      });
+      handles[k] = Array.isArray(v) ? hs : hs[0];
+    }
+    const b: Backend = backend ?? this.backend;
+    const ok = b.supports(kernel, attrs);
+    if (ok !== true) throw new UnsupportedError(b.name, kernel, ok);
+    const fn = b.kernels[kernel] as unknown as (i: unknown, a: unknown) => unknown;
+    return fn(handles, attrs);
+  }
+
+  startScope(): void {
+    this.scopes.push(new Set());
+  }
+
+  endScope(keep: Iterable<Tensor>): void {
+    const scope = this.scopes.pop();
+    if (!scope) return;
+    const kept = new Set(keep);
+    const parent = this.scopes[this.scopes.length - 1];
+    for (const t of scope) {
+      if (kept.has(t)) {
+        if (parent) parent.add(t);
+      } else if (!t.isDisposed) t.dispose();
+    }
+  }
+
+  /** Removes a tensor from every open scope (it outlives them). */
+  keep(t: Tensor): Tensor {
+    for (const s of this.scopes) s.delete(t);
+    return t;
+  }
+
+  liveTensors(): ReadonlySet<Tensor> {
+    return this.live;
+  }
+
+  memory(): MemoryReport {
+    const backends: MemoryReport['backends'] = {};
+    const seen = new Set<Storage>();
+    for (const t of this.live) {
+      const s = t.storage!;
+      const r = (backends[s.backend.name] ??= { tensors: 0, bytes: 0, buffers: 0, backendBytes: s.backend.memory().bytes });
+      r.tensors += 1;
+      if (!seen.has(s)) {
+        seen.add(s);
+        r.bytes += s.size * 4;
+        r.buffers += 1;
+      }
+    }
+    if (this.active && !backends[this.active.name]) {
+      const m = this.active.memory();
+      backends[this.active.name] = { tensors: 0, bytes: 0, buffers: 0, backendBytes: m.bytes };
+    }
+    return { tensors: this.live.size, backends };
+  }
+}
+
+export const engine = new Engine();
+
+/** Registers a backend factory by name; higher priority wins for `setBackend('auto')`. */
+export function registerBackend(name: string, factory: () => Backend | Promise<Backend>, priority = 0): void {
+  if (typeof name !== 'string' || name.length === 0) throw new StridenetError('ARGUMENT', 'registerBackend: name must be a non-empty string');
+  engine.register(name, factory, priority);
+}
+
+/** Registered backend names, highest priority first. */
+export function listBackends(): string[] {
+  return engine.names();
+}
+
+/**
+ * Makes a backend active: an instance, or a registered name ('auto' picks the highest-priority one
+ * that starts). Returns the active backend.
+ */
+export async function setBackend(backend: Backend | string): Promise<Backend> {
+  if (typeof backend !== 'string') {
+    engine.setActive(backend);
+    return backend;
+  }
+  const names = backend === 'auto' ? engine.names() : [backend];
+  const errors: string[] = [];
+  for (const name of names) {
+    const entry = engine.entry(name);
+    if (!entry) {
+      throw new BackendError(`unknown backend '${name}'; registered: ${engine.names().join(', ') || 'none'}`);
+    }
+    try {
+      entry.instance ??= await entry.factory();
+      engine.setActive(entry.instance);
+      return entry.instance;
+    } catch (e) {
+      if (backend !== 'auto') throw e;
+      errors.push(`${name}: ${(e as Error).message}`);
+    }
+  }
+  throw new BackendError(`no registered backend could start${errors.length ? `: ${errors.join('; ')}` : ''}`);
+}
+
+export function getBackend(): Backend {
+  return engine.backend;
+}
+
+/** Live tensors and bytes per backend. */
+export function memory(): MemoryReport {
+  return engine.memory();
+}
+
+/**
+ * Runs `fn` and disposes every tensor it created except those it returns (a tensor, an array or
+ * an object of tensors) and those passed to `keep()`.
+ */
+export function tidy<T>(fn: () => T): T {
+  engine.startScope();
+  let result: T;
+  try {
+    result = fn();
+  } catch (e) {
+    engine.endScope([]);
+    throw e;
+  }
+  engine.endScope(collectTensors(result));
+  return result;
+}
+
+/** Keeps a tensor alive past the enclosing `tidy` scopes. */
+export function keep<T extends Tensor>(t: T): T {
+  engine.keep(t);
+  return t;
+}
+
+export function collectTensors(value: unknown, out: Tensor[] = [], depth = 0): Tensor[] {
+  if (value instanceof Tensor) out.push(value);
+  else if (depth < 4 && Array.isArray(value)) for (const v of value) collectTensors(v, out, depth + 1);
+  else if (depth < 4 && value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    for (const v of Object.values(value)) collectTensors(v, out, depth + 1);
+  }
+  return out;
+}
+
+/** Capability report: for each kernel, whether the backend declares it (attribute-specific checks via supports()). */
+export function kernelTableReport(b: Backend): Record<KernelName, boolean> {
+  const r = {} as Record<KernelName, boolean>;
+  for (const k of KERNEL_NAMES) r[k] = typeof b.kernels[k] === 'function';
+  return r;
+}

@@ -1,0 +1,22 @@
+export * from './errors.js';
+export * from './spec.js';
+export * from './plans/common.js';
+export * from './plans/conv2d.js';
+export * from './plans/pool2d.js';
+export * from './plans/matmul.js';
+export * from './plans/elementwise.js';
+export * from './plans/layout.js';
+export * from './random/philox.js';
+export {
+  Tensor,
+  engine,
+  registerBackend,
+  listBackends,
+  setBackend,
+  getBackend,
+  memory,
+  tidy,
+  keep,
+  kernelTableReport,
+  type MemoryReport,
+} from './engine.js';

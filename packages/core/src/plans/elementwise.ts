@@ -1,0 +1,120 @@
+import { ArgumentError, ShapeError } from '../errors.js';
+import { freezePlan, sizeOf } from './common.js';
+
+export const MAX_RANK = 6;
+
+/**
+ * NumPy broadcasting of two shapes. Strides are per output axis, in elements, 0 on broadcast axes,
+ * with every shape left-padded to `rank`. out[i] reads a[sum(idx_d * aStrides[d])].
+ */
+export interface BroadcastPlan {
+  readonly kind: 'broadcast';
+  readonly rank: number;
+  readonly outShape: readonly number[];
+  readonly aShape: readonly number[];
+  readonly bShape: readonly number[];
+  readonly aStrides: readonly number[];
+  readonly bStrides: readonly number[];
+  readonly size: number;
+  /** True when a, b and out all have the same shape (kernels may take a flat loop). */
+  readonly same: boolean;
+  /** [rank, size, outShape x6, aStrides x6, bStrides x6] (unused axes 0). */
+  readonly encoded: Int32Array;
+}
+
+export const BROADCAST_ENCODING = Object.freeze({ rank: 0, size: 1, outShape: 2, aStrides: 8, bStrides: 14, length: 20 });
+
+function contiguousStrides(shape: readonly number[]): number[] {
+  const strides = new Array<number>(shape.length);
+  let s = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    strides[i] = s;
+    s *= shape[i]!;
+  }
+  return strides;
+}
+
+export function planBroadcast(op: string, aShape: readonly number[], bShape: readonly number[]): BroadcastPlan {
+  const rank = Math.max(aShape.length, bShape.length);
+  if (rank > MAX_RANK) throw new ShapeError(op, 'rank', rank, `at most ${MAX_RANK}`);
+  const pa = [...new Array<number>(rank - aShape.length).fill(1), ...aShape];
+  const pb = [...new Array<number>(rank - bShape.length).fill(1), ...bShape];
+  const out: number[] = [];
+  for (let d = 0; d < rank; d++) {
+    const x = pa[d]!;
+    const y = pb[d]!;
+    if (x !== y && x !== 1 && y !== 1) {
+      throw new ShapeError(op, 'b shape', bShape, `a shape broadcastable with a shape [${aShape.join(',')}]`, `axis ${d}: ${x} vs ${y}`);
+    }
+    out.push(x === 1 ? y : x);
+  }
+  const sa = contiguousStrides(pa).map((s, d) => (pa[d] === 1 && out[d] !== 1 ? 0 : s));
+  const sb = contiguousStrides(pb).map((s, d) => (pb[d] === 1 && out[d] !== 1 ? 0 : s));
+  const size = sizeOf(out);
+  const e = BROADCAST_ENCODING;
+  const encoded = new Int32Array(e.length);
+  encoded[e.rank] = rank;
+  encoded[e.size] = size;
+  for (let d = 0; d < rank; d++) {
+    encoded[e.outShape + d] = out[d]!;
+    encoded[e.aStrides + d] = sa[d]!;
+    encoded[e.bStrides + d] = sb[d]!;
+  }
+  const same = aShape.length === bShape.length && aShape.every((d, i) => d === bShape[i]);
+  return freezePlan({
+    kind: 'broadcast' as const,
+    rank,
+    outShape: Object.freeze(out),
+    aShape: Object.freeze([...aShape]),
+    bShape: Object.freeze([...bShape]),
+    aStrides: Object.freeze(sa),
+    bStrides: Object.freeze(sb),
+    size,
+    same,
+    encoded,
+  });
+}
+
+/**
+ * A tensor seen as [outer, channels, inner]: channel axis 1 of NC, NCL or NCHW (bias add, batch norm).
+ */
+export interface ChannelPlan {
+  readonly kind: 'channel';
+  readonly outer: number;
+  readonly channels: number;
+  readonly inner: number;
+  readonly shape: readonly number[];
+  /** [outer, channels, inner] */
+  readonly encoded: Int32Array;
+}
+
+export function planChannel(op: string, shape: readonly number[], channels: number, channelName = 'channels'): ChannelPlan {
+  if (shape.length < 2) throw new ShapeError(op, 'input shape', shape, 'rank >= 2 with channels on axis 1');
+  if (shape[0] === 0) throw new ShapeError(op, 'input shape', shape, 'a batch of at least 1', 'got an empty batch');
+  if (shape[1] !== channels) {
+    throw new ShapeError(op, 'input channels', shape[1], `${channels} to match ${channelName}`, `input shape [${shape.join(',')}]`);
+  }
+  const outer = shape[0]!;
+  const inner = sizeOf(shape.slice(2));
+  return freezePlan({ kind: 'channel' as const, outer, channels, inner, shape: Object.freeze([...shape]), encoded: Int32Array.from([outer, channels, inner]) });
+}
+
+/** A tensor seen as rows x cols (softmax, cross-entropy over the last axis). */
+export interface RowsPlan {
+  readonly kind: 'rows';
+  readonly rows: number;
+  readonly cols: number;
+  /** [rows, cols] */
+  readonly encoded: Int32Array;
+}
+
+export function planRows(op: string, shape: readonly number[]): RowsPlan {
+  if (shape.length < 1 || shape.some((d) => d < 1)) throw new ShapeError(op, 'input shape', shape, 'rank >= 1 with every dimension >= 1');
+  const cols = shape[shape.length - 1]!;
+  const rows = sizeOf(shape) / cols;
+  return freezePlan({ kind: 'rows' as const, rows, cols, encoded: Int32Array.from([rows, cols]) });
+}
+
+export function checkFinite(op: string, name: string, v: number): void {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ArgumentError(op, name, v, 'a finite number');
+}

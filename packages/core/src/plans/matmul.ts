@@ -1,0 +1,44 @@
+import { ShapeError } from '../errors.js';
+import { freezePlan } from './common.js';
+
+/**
+ * C[m, n] = op(A) op(B) with op(A) [m, k] and op(B) [k, n]; A is stored [k, m] when transposeA,
+ * B is stored [n, k] when transposeB. Row-major.
+ */
+export interface MatMulPlan {
+  readonly kind: 'matmul';
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+  readonly transposeA: boolean;
+  readonly transposeB: boolean;
+  readonly outShape: readonly [number, number];
+  /** [m, n, k, transposeA, transposeB] */
+  readonly encoded: Int32Array;
+}
+
+export const MATMUL_ENCODING = Object.freeze({ m: 0, n: 1, k: 2, transposeA: 3, transposeB: 4, length: 5 });
+
+export function planMatMul(
+  aShape: readonly number[],
+  bShape: readonly number[],
+  transposeA = false,
+  transposeB = false,
+): MatMulPlan {
+  const op = 'matMul';
+  for (const [name, s] of [['a', aShape], ['b', bShape]] as const) {
+    if (s.length !== 2 || !s.every((d) => Number.isInteger(d) && d >= 1)) {
+      throw new ShapeError(op, `${name} shape`, s, 'rank 2 with every dimension >= 1');
+    }
+  }
+  const m = transposeA ? aShape[1]! : aShape[0]!;
+  const k = transposeA ? aShape[0]! : aShape[1]!;
+  const kb = transposeB ? bShape[1]! : bShape[0]!;
+  const n = transposeB ? bShape[0]! : bShape[1]!;
+  if (k !== kb) {
+    throw new ShapeError(op, 'b shape', bShape, `inner dimension ${k} to match a shape [${aShape.join(',')}]`,
+      `transposeA ${transposeA}, transposeB ${transposeB}`);
+  }
+  const encoded = Int32Array.from([m, n, k, transposeA ? 1 : 0, transposeB ? 1 : 0]);
+  return freezePlan({ kind: 'matmul' as const, m, n, k, transposeA, transposeB, outShape: Object.freeze([m, n]) as readonly [number, number], encoded });
+}

@@ -1,0 +1,132 @@
+import { ArgumentError, ShapeError } from '../errors.js';
+import { checkShape, freezePlan, positivePair, resolvePads, windowOutput, type Padding2d, type Pair } from './common.js';
+
+export interface Pool2dOptions {
+  /** Window height and width. */
+  window: number | Pair;
+  /** Default: the window (non-overlapping). */
+  stride?: number | Pair;
+  /** Default 'valid'. Explicit pads may be at most half the window, as in PyTorch. */
+  padding?: Padding2d;
+  /** Round the output size up instead of down (PyTorch ceil_mode). Default false. */
+  ceilMode?: boolean;
+  /** Average pooling only: count padded cells in the divisor. Default true (PyTorch). */
+  countIncludePad?: boolean;
+}
+
+/**
+ * Pooling plan, per channel, no weights. Input and output NCHW.
+ *
+ * Window (oh, ow) covers input rows hs = oh * strideHeight - padTop .. hs + windowHeight - 1 (columns alike).
+ * Max: cells outside the input are ignored; a NaN in the window makes the output NaN (PyTorch); ties and
+ * gradients go to the first maximum in row-major window order (a NaN, once seen, wins).
+ * Average divisor (PyTorch): he = min(hs + windowHeight, inHeight + padBottom), we alike;
+ * countIncludePad ? (he - hs) * (we - ws) : cells of the window inside the input.
+ */
+export interface Pool2dPlan {
+  readonly kind: 'pool2d';
+  readonly batch: number;
+  readonly channels: number;
+  readonly inHeight: number;
+  readonly inWidth: number;
+  readonly outHeight: number;
+  readonly outWidth: number;
+  readonly windowHeight: number;
+  readonly windowWidth: number;
+  readonly strideHeight: number;
+  readonly strideWidth: number;
+  readonly padTop: number;
+  readonly padBottom: number;
+  readonly padLeft: number;
+  readonly padRight: number;
+  readonly countIncludePad: boolean;
+  readonly ceilMode: boolean;
+  readonly inShape: readonly [number, number, number, number];
+  readonly outShape: readonly [number, number, number, number];
+  /** Fixed layout, see POOL2D_ENCODING (booleans as 0/1). Do not mutate. */
+  readonly encoded: Int32Array;
+}
+
+export const POOL2D_ENCODING = Object.freeze({
+  batch: 0,
+  channels: 1,
+  inHeight: 2,
+  inWidth: 3,
+  outHeight: 4,
+  outWidth: 5,
+  windowHeight: 6,
+  windowWidth: 7,
+  strideHeight: 8,
+  strideWidth: 9,
+  padTop: 10,
+  padBottom: 11,
+  padLeft: 12,
+  padRight: 13,
+  countIncludePad: 14,
+  ceilMode: 15,
+  length: 16,
+});
+
+export function planPool2d(inputShape: readonly number[], options: Pool2dOptions, op = 'pool2d'): Pool2dPlan {
+  checkShape(op, 'input', inputShape, 4, '[batch, channels, height, width]');
+  if (options === null || typeof options !== 'object') {
+    throw new ArgumentError(op, 'options', options, 'an object with at least a window');
+  }
+  const [batch, channels, inHeight, inWidth] = inputShape as [number, number, number, number];
+  const [windowHeight, windowWidth] = positivePair(op, 'window', options.window as number | Pair, [0, 0]);
+  const [strideHeight, strideWidth] = positivePair(op, 'stride', options.stride, [windowHeight, windowWidth]);
+  const ceilMode = options.ceilMode ?? false;
+  const countIncludePad = options.countIncludePad ?? true;
+  if (typeof ceilMode !== 'boolean') throw new ArgumentError(op, 'ceilMode', ceilMode, 'a boolean');
+  if (typeof countIncludePad !== 'boolean') throw new ArgumentError(op, 'countIncludePad', countIncludePad, 'a boolean');
+  const pads = resolvePads(op, options.padding, inHeight, inWidth, windowHeight, windowWidth, strideHeight, strideWidth);
+  if (options.padding !== 'same') {
+    const maxH = Math.floor(windowHeight / 2);
+    const maxW = Math.floor(windowWidth / 2);
+    if (Math.max(pads.top, pads.bottom) > maxH || Math.max(pads.left, pads.right) > maxW) {
+      throw new ArgumentError(
+        op,
+        'padding',
+        options.padding,
+        `at most half the window (${maxH} vertically, ${maxW} horizontally for window ${windowHeight}x${windowWidth})`,
+      );
+    }
+  }
+  const paddedH = inHeight + pads.top + pads.bottom;
+  const paddedW = inWidth + pads.left + pads.right;
+  if (windowHeight > paddedH || windowWidth > paddedW) {
+    throw new ShapeError(op, 'window', [windowHeight, windowWidth], `at most the padded input ${paddedH}x${paddedW}`);
+  }
+  const outHeight = windowOutput(inHeight, pads.top, pads.bottom, windowHeight, strideHeight, ceilMode);
+  const outWidth = windowOutput(inWidth, pads.left, pads.right, windowWidth, strideWidth, ceilMode);
+  const e = POOL2D_ENCODING;
+  const encoded = new Int32Array(e.length);
+  const plan = {
+    kind: 'pool2d' as const,
+    batch,
+    channels,
+    inHeight,
+    inWidth,
+    outHeight,
+    outWidth,
+    windowHeight,
+    windowWidth,
+    strideHeight,
+    strideWidth,
+    padTop: pads.top,
+    padBottom: pads.bottom,
+    padLeft: pads.left,
+    padRight: pads.right,
+    countIncludePad,
+    ceilMode,
+    inShape: Object.freeze([batch, channels, inHeight, inWidth]) as readonly [number, number, number, number],
+    outShape: Object.freeze([batch, channels, outHeight, outWidth]) as readonly [number, number, number, number],
+    encoded,
+  };
+  for (const [key, offset] of Object.entries(e)) {
+    if (key === 'length') continue;
+    const v = plan[key as keyof typeof plan];
+    encoded[offset] = typeof v === 'boolean' ? (v ? 1 : 0) : (v as number);
+  }
+  return freezePlan(plan);
+}

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { philox4x32, Rng } from './philox.js';
+
+describe('philox4x32-10', () => {
+  it('matches the Random123 known-answer vectors', () => {
+    expect([...philox4x32([0, 0, 0, 0], [0, 0])].map((v) => v.toString(16))).toEqual(['6627e8d5', 'e169c58d', 'bc57ac4c', '9b00dbd8']);
+    const f = 0xffffffff;
+    expect([...philox4x32([f, f, f, f], [f, f])].map((v) => v.toString(16))).toEqual(['408f276d', '41c83b0e', 'a20bc7c6', '6d5451fd']);
+    expect([...philox4x32([0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344], [0xa4093822, 0x299f31d0])].map((v) => v.toString(16))).toEqual([
+      'd16cfe09',
+      '94fdcceb',
+      '5001e420',
+      '24126ea1',
+    ]);
+  });
+
+  it('is reproducible from a seed and from a saved state', () => {
+    const a = new Rng(42);
+    const b = new Rng(42);
+    expect(a.uniform(10)).toEqual(b.uniform(10));
+    const state = a.getState();
+    const next = a.normal(7);
+    expect(Rng.fromState(state).normal(7)).toEqual(next);
+  });
+
+  it('draws uniforms in range with a plausible mean', () => {
+    const u = new Rng(1).uniform(100000);
+    let s = 0;
+    for (const v of u) {
+      expect(v).toBeGreaterThanOrEqual(0);
+      expect(v).toBeLessThan(1);
+      s += v;
+    }
+    expect(Math.abs(s / u.length - 0.5)).toBeLessThan(0.01);
+  });
+
+  it('permutes', () => {
+    const p = new Rng(3).permutation(50);
+    expect([...p].sort((x, y) => x - y)).toEqual([...Array(50).keys()]);
+  });
+});
