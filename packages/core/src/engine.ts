@@ -174,14 +174,23 @@ class Engine {
     return [...this.registry.entries()].sort((a, b) => b[1].priority - a[1].priority).map(([n]) => n);
   }
 
-  /** Runs a kernel on the inputs' backend, checking support first; on failure nothing is allocated. */
-  run<K extends KernelName>(kernel: K, inputs: Record<string, Tensor | readonly Tensor[] | undefined>, attrs: KernelAttrs<K>): unknown {
+  /**
+   * Runs a kernel on the inputs' backend (or the active one), checking support first, and wraps
+   * its output handle(s) as tensors of the given shape(s). On failure nothing is allocated.
+   */
+  runKernel<K extends KernelName>(
+    kernel: K,
+    inputs: Record<string, Tensor | readonly Tensor[] | undefined>,
+    attrs: KernelAttrs<K>,
+    outShapes: readonly (readonly number[])[],
+  ): Tensor[] {
     const handles: Record<string, unknown> = {};
     let backend: Backend | null = null;
     for (const [k, v] of Object.entries(inputs)) {
       if (v === undefined) continue;
       const list = Array.isArray(v) ? (v as readonly Tensor[]) : [v as Tensor];
       const hs = list.map((t) => {
+        if (!(t instanceof Tensor)) throw new StridenetError('ARGUMENT', `${kernel}: input '${k}' is ${String(t)} but expected a Tensor`);
         const s = t.live();
         if (backend === null) backend = s.backend;
         else if (backend !== s.backend) {
@@ -194,8 +203,19 @@ class Engine {
     const b: Backend = backend ?? this.backend;
     const ok = b.supports(kernel, attrs);
     if (ok !== true) throw new UnsupportedError(b.name, kernel, ok);
-    const fn = b.kernels[kernel] as unknown as (i: unknown, a: unknown) => unknown;
-    return fn(handles, attrs);
+    const fn = b.kernels[kernel] as (i: unknown, a: unknown) => unknown;
+    const out = fn(handles, attrs);
+    if (outShapes.length === 0) return [];
+    const outs = outShapes.length === 1 ? [out] : (out as unknown[]);
+    return outs.map((h, i) => this.wrap(b, h, outShapes[i]!));
+  }
+
+  /** Tensors that an active gradient tape still needs: tidy scopes must not free them. */
+  readonly pinned: Set<Tensor>[] = [];
+
+  pinnedHas(t: Tensor): boolean {
+    for (const p of this.pinned) if (p.has(t)) return true;
+    return false;
   }
 
   startScope(): void {
@@ -208,7 +228,7 @@ class Engine {
     const kept = new Set(keep);
     const parent = this.scopes[this.scopes.length - 1];
     for (const t of scope) {
-      if (kept.has(t)) {
+      if (kept.has(t) || this.pinnedHas(t)) {
         if (parent) parent.add(t);
       } else if (!t.isDisposed) t.dispose();
     }

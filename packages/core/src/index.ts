@@ -20,3 +20,5 @@ export {
   kernelTableReport,
   type MemoryReport,
 } from './engine.js';
+export * from './ops/index.js';
+export { valueAndGrads, grads, noGrad, isRecording, record, type BackwardFn, type ValueAndGrads } from './autograd/tape.js';

@@ -1,0 +1,19 @@
+import { ArgumentError } from '../errors.js';
+import { engine, type Tensor } from '../engine.js';
+import { record } from '../autograd/tape.js';
+import type { Rng } from '../random/philox.js';
+import { tensor } from './create.js';
+
+/**
+ * Inverted dropout: zeroes each value with probability `rate` and scales the rest by 1 / (1 - rate).
+ * The mask comes from the core RNG, so it is the same on every backend for one seed.
+ */
+export function dropout(x: Tensor, rate: number, rng: Rng): Tensor {
+  if (typeof rate !== 'number' || !(rate >= 0 && rate < 1)) throw new ArgumentError('dropout', 'rate', rate, 'a number in [0, 1)');
+  const noise = tensor(rng.uniform(x.size), x.shape, x.backend);
+  const [y] = engine.runKernel('Dropout', { x, noise }, { rate, size: x.size }, [x.shape]);
+  // noise is listed as an input (without gradient) so the tape keeps it alive for the backward pass.
+  record([y!], [x, noise], ([dy]) => [engine.runKernel('Dropout', { x: dy!, noise }, { rate, size: x.size }, [x.shape])[0], undefined]);
+  if (!engine.pinnedHas(noise)) noise.dispose();
+  return y!;
+}

@@ -1,0 +1,138 @@
+import { ArgumentError, ShapeError } from '../errors.js';
+import { engine, type Tensor } from '../engine.js';
+import { record } from '../autograd/tape.js';
+import type { BinaryOp, UnaryOp } from '../spec.js';
+import { planBroadcast, planChannel } from '../plans/elementwise.js';
+import { fill, scalar } from './create.js';
+import { reshape } from './layout.js';
+import { sum } from './reduce.js';
+
+function binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
+  const plan = planBroadcast(op, a.shape, b.shape);
+  const [y] = engine.runKernel('Binary', { a, b }, { op, plan }, [plan.outShape]);
+  return y!;
+}
+
+/** Sums a broadcast gradient back to `shape`. */
+export function reduceTo(g: Tensor, shape: readonly number[]): Tensor {
+  if (g.shape.length === shape.length && g.shape.every((d, i) => d === shape[i])) return g;
+  const lead = g.rank - shape.length;
+  const axes: number[] = [];
+  for (let i = 0; i < g.rank; i++) if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
+  return reshape(sum(g, axes), shape);
+}
+
+/** Repeats x along broadcast axes to `shape`. */
+export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
+  if (x.shape.length === shape.length && x.shape.every((d, i) => d === shape[i])) return x;
+  const zero = fill(shape, 0, x.backend);
+  const y = add(x, zero);
+  zero.dispose();
+  return y;
+}
+
+export function add(a: Tensor, b: Tensor): Tensor {
+  const y = binary('add', a, b);
+  record([y], [a, b], ([dy]) => [reduceTo(dy!, a.shape), reduceTo(dy!, b.shape)]);
+  return y;
+}
+
+export function sub(a: Tensor, b: Tensor): Tensor {
+  const y = binary('sub', a, b);
+  record([y], [a, b], ([dy]) => [reduceTo(dy!, a.shape), reduceTo(neg(dy!), b.shape)]);
+  return y;
+}
+
+export function mul(a: Tensor, b: Tensor): Tensor {
+  const y = binary('mul', a, b);
+  record([y], [a, b], ([dy]) => [reduceTo(mul(dy!, b), a.shape), reduceTo(mul(dy!, a), b.shape)]);
+  return y;
+}
+
+export function div(a: Tensor, b: Tensor): Tensor {
+  const y = binary('div', a, b);
+  record([y], [a, b], ([dy]) => [reduceTo(div(dy!, b), a.shape), reduceTo(neg(div(mul(dy!, y), b)), b.shape)]);
+  return y;
+}
+
+export function maximum(a: Tensor, b: Tensor): Tensor {
+  const y = binary('max', a, b);
+  record([y], [a, b], ([dy]) => minMaxGrad(dy!, y, a, b));
+  return y;
+}
+
+export function minimum(a: Tensor, b: Tensor): Tensor {
+  const y = binary('min', a, b);
+  record([y], [a, b], ([dy]) => minMaxGrad(dy!, y, a, b));
+  return y;
+}
+
+function minMaxGrad(dy: Tensor, y: Tensor, a: Tensor, b: Tensor): Tensor[] {
+  const fromA = equal(y, a);
+  const one = scalar(1, dy.backend);
+  return [reduceTo(mul(dy, fromA), a.shape), reduceTo(mul(dy, sub(one, fromA)), b.shape)];
+}
+
+/** 1 where a == b, else 0 (no gradient). */
+export function equal(a: Tensor, b: Tensor): Tensor {
+  return binary('equal', a, b);
+}
+
+export function mulScalar(x: Tensor, v: number): Tensor {
+  const s = scalar(v, x.backend);
+  const y = mul(x, s);
+  s.dispose();
+  return y;
+}
+
+export function addScalar(x: Tensor, v: number): Tensor {
+  const s = scalar(v, x.backend);
+  const y = add(x, s);
+  s.dispose();
+  return y;
+}
+
+function unary(op: UnaryOp, x: Tensor, alpha = 0): Tensor {
+  if (!Number.isFinite(alpha)) throw new ArgumentError(op, 'alpha', alpha, 'a finite number');
+  const [y] = engine.runKernel('Unary', { x }, { op, alpha, size: x.size }, [x.shape]);
+  record([y!], [x], ([dy]) => [unaryGrad(op, dy!, x, y!, alpha)]);
+  return y!;
+}
+
+/** dy * op'(x) from the kernel contract's UnaryGrad. */
+export function unaryGrad(op: UnaryOp, dy: Tensor, x: Tensor, y: Tensor, alpha = 0): Tensor {
+  if (dy.size !== x.size) throw new ShapeError(`${op}Grad`, 'dy shape', dy.shape, `[${x.shape.join(',')}]`);
+  const [dx] = engine.runKernel('UnaryGrad', { dy, x, y }, { op, alpha, size: x.size }, [x.shape]);
+  record([dx!], [dy], ([ddx]) => [unaryGrad(op, ddx!, x, y, alpha)]);
+  return dx!;
+}
+
+export const relu = (x: Tensor): Tensor => unary('relu', x);
+export const leakyRelu = (x: Tensor, alpha = 0.01): Tensor => unary('leakyRelu', x, alpha);
+export const elu = (x: Tensor, alpha = 1): Tensor => unary('elu', x, alpha);
+export const sigmoid = (x: Tensor): Tensor => unary('sigmoid', x);
+export const tanh = (x: Tensor): Tensor => unary('tanh', x);
+export const exp = (x: Tensor): Tensor => unary('exp', x);
+export const log = (x: Tensor): Tensor => unary('log', x);
+export const sqrt = (x: Tensor): Tensor => unary('sqrt', x);
+export const neg = (x: Tensor): Tensor => unary('neg', x);
+export const square = (x: Tensor): Tensor => unary('square', x);
+/** A copy with its own storage. */
+export const copy = (x: Tensor): Tensor => unary('identity', x);
+
+/** x + bias along channel axis 1 (NC, NCL or NCHW). */
+export function biasAdd(x: Tensor, bias: Tensor): Tensor {
+  if (bias.rank !== 1) throw new ShapeError('biasAdd', 'bias shape', bias.shape, 'rank 1 [channels]');
+  const plan = planChannel('biasAdd', x.shape, bias.shape[0]!, `bias shape [${bias.shape.join(',')}]`);
+  const [y] = engine.runKernel('BiasAdd', { x, bias }, { plan }, [x.shape]);
+  record([y!], [x, bias], ([dy]) => [dy!, biasAddGrad(dy!)]);
+  return y!;
+}
+
+/** Sum over every axis but channel axis 1. */
+export function biasAddGrad(dy: Tensor): Tensor {
+  const plan = planChannel('biasAddGrad', dy.shape, dy.shape[1]!);
+  const [db] = engine.runKernel('BiasAddGrad', { dy }, { plan }, [[dy.shape[1]!]]);
+  return db!;
+}
+

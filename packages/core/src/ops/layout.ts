@@ -1,0 +1,70 @@
+import { ShapeError } from '../errors.js';
+import { engine, type Tensor } from '../engine.js';
+import { record } from '../autograd/tape.js';
+import { sizeOf } from '../plans/common.js';
+import { planConcat, planPad, planSlice, planTranspose } from '../plans/layout.js';
+
+/** Same values, another shape of the same size (shares storage; one -1 entry is inferred). */
+export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+  const inferred = shape.filter((d) => d === -1).length;
+  let target = [...shape];
+  if (inferred > 1 || !shape.every((d) => d === -1 || (Number.isInteger(d) && d >= 1))) {
+    throw new ShapeError('reshape', 'shape', shape, 'positive integers with at most one -1');
+  }
+  if (inferred === 1) {
+    const known = sizeOf(shape.filter((d) => d !== -1));
+    if (x.size % known !== 0) throw new ShapeError('reshape', 'shape', shape, `a shape of ${x.size} elements (input [${x.shape.join(',')}])`);
+    target = shape.map((d) => (d === -1 ? x.size / known : d));
+  }
+  if (sizeOf(target) !== x.size) {
+    throw new ShapeError('reshape', 'shape', shape, `a shape of ${x.size} elements (input [${x.shape.join(',')}])`);
+  }
+  const y = engine.view(x, target);
+  record([y], [x], ([dy]) => [reshape(dy!, x.shape)]);
+  return y;
+}
+
+/** [N, ...] -> [N, rest]. */
+export function flatten(x: Tensor): Tensor {
+  if (x.rank < 2) throw new ShapeError('flatten', 'input shape', x.shape, 'rank >= 2 with a batch axis first');
+  return reshape(x, [x.shape[0]!, x.size / x.shape[0]!]);
+}
+
+export function transpose(x: Tensor, perm: readonly number[]): Tensor {
+  const plan = planTranspose(x.shape, perm);
+  const [y] = engine.runKernel('Transpose', { x }, { plan }, [plan.outShape]);
+  const inverse = new Array<number>(perm.length);
+  perm.forEach((p, i) => (inverse[p] = i));
+  record([y!], [x], ([dy]) => [transpose(dy!, inverse)]);
+  return y!;
+}
+
+/** x[begin : begin + size] per axis (size -1: to the end). */
+export function slice(x: Tensor, begin: readonly number[], size: readonly number[]): Tensor {
+  const plan = planSlice(x.shape, begin, size);
+  const [y] = engine.runKernel('Slice', { x }, { plan }, [plan.outShape]);
+  record([y!], [x], ([dy]) => [pad(dy!, plan.outShape.map((s, d) => [plan.begin[d]!, x.shape[d]! - plan.begin[d]! - s] as [number, number]))]);
+  return y!;
+}
+
+/** Constant padding, [before, after] per axis. */
+export function pad(x: Tensor, paddings: readonly (readonly [number, number])[], value = 0): Tensor {
+  const plan = planPad(x.shape, paddings);
+  const [y] = engine.runKernel('Pad', { x }, { plan, value }, [plan.outShape]);
+  record([y!], [x], ([dy]) => [slice(dy!, plan.before, x.shape)]);
+  return y!;
+}
+
+export function concat(xs: readonly Tensor[], axis: number): Tensor {
+  const plan = planConcat(xs.map((t) => t.shape), axis);
+  const [y] = engine.runKernel('Concat', { xs }, { plan }, [plan.outShape]);
+  record([y!], xs, ([dy]) => {
+    let offset = 0;
+    return xs.map((t) => {
+      const begin = t.shape.map((_, d) => (d === plan.axis ? offset : 0));
+      offset += t.shape[plan.axis]!;
+      return slice(dy!, begin, t.shape);
+    });
+  });
+  return y!;
+}

@@ -1,0 +1,62 @@
+import { ArgumentError, ShapeError } from '../errors.js';
+import { engine, type Tensor } from '../engine.js';
+import { record } from '../autograd/tape.js';
+import { planChannel } from '../plans/elementwise.js';
+import { addScalar, mul, sqrt, sub, div } from './elementwise.js';
+import { reshape } from './layout.js';
+import { sum } from './reduce.js';
+
+export interface BatchNormTrainOptions {
+  training: true;
+  epsilon?: number;
+}
+
+export interface BatchNormInferenceOptions {
+  training: false;
+  mean: Tensor;
+  variance: Tensor;
+  epsilon?: number;
+}
+
+export interface BatchNormResult {
+  y: Tensor;
+  /** Batch mean and biased batch variance (training only), for running statistics. */
+  mean?: Tensor;
+  variance?: Tensor;
+}
+
+/**
+ * Batch normalisation over every axis but channel axis 1 (NC, NCL, NCHW). Training uses batch
+ * statistics and returns them; inference uses the given running mean and variance.
+ */
+export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, options: BatchNormTrainOptions | BatchNormInferenceOptions): BatchNormResult {
+  const channels = x.shape[1] ?? 0;
+  const plan = planChannel('batchNorm', x.shape, gamma.shape[0] ?? -1, `gamma shape [${gamma.shape.join(',')}]`);
+  for (const [name, t] of [['gamma', gamma], ['beta', beta]] as const) {
+    if (t.rank !== 1 || t.shape[0] !== channels) throw new ShapeError('batchNorm', `${name} shape`, t.shape, `[${channels}]`);
+  }
+  const epsilon = options.epsilon ?? 1e-5;
+  if (!(epsilon > 0) || !Number.isFinite(epsilon)) throw new ArgumentError('batchNorm', 'epsilon', epsilon, 'a positive finite number');
+  if (options.training) {
+    const [y, m, v] = engine.runKernel('BatchNormTrain', { x, gamma, beta }, { plan, epsilon }, [x.shape, [channels], [channels]]);
+    record([y!, m!, v!], [x, gamma, beta], ([dy]) => {
+      if (!dy) return [undefined, undefined, undefined];
+      return engine.runKernel('BatchNormGrad', { dy, x, gamma, mean: m!, variance: v! }, { plan, epsilon }, [x.shape, [channels], [channels]]);
+    });
+    return { y: y!, mean: m!, variance: v! };
+  }
+  const { mean, variance } = options;
+  for (const [name, t] of [['mean', mean], ['variance', variance]] as const) {
+    if (!t || t.rank !== 1 || t.shape[0] !== channels) throw new ShapeError('batchNorm', `${name} shape`, t?.shape, `[${channels}]`);
+  }
+  const [y] = engine.runKernel('BatchNormInference', { x, gamma, beta, mean, variance }, { plan, epsilon }, [x.shape]);
+  record([y!], [x, gamma, beta], ([dy]) => {
+    // Statistics are constants here: y = (x - mean) * gamma / sqrt(var + eps) + beta.
+    const bshape = x.shape.map((d, i) => (i === 1 ? d : 1));
+    const axes = x.shape.map((_, i) => i).filter((i) => i !== 1);
+    const invStd = div(reshape(gamma, bshape), sqrt(addScalar(reshape(variance, bshape), epsilon)));
+    const xhat = div(sub(x, reshape(mean, bshape)), sqrt(addScalar(reshape(variance, bshape), epsilon)));
+    return [mul(dy!, invStd), sum(mul(dy!, xhat), axes), sum(dy!, axes)];
+  });
+  return { y: y! };
+}

@@ -1,0 +1,79 @@
+import { ArgumentError, ShapeError } from '../errors.js';
+import { engine, type Tensor } from '../engine.js';
+import { record } from '../autograd/tape.js';
+import { planPool2d, type Pool2dOptions, type Pool2dPlan } from '../plans/pool2d.js';
+import { reshape } from './layout.js';
+import { disposeUnlessTaped, padding1dTo2d } from './conv.js';
+
+export function maxPool2dGrad(dy: Tensor, x: Tensor, plan: Pool2dPlan): Tensor {
+  const [dx] = engine.runKernel('MaxPool2DGrad', { dy, x }, { plan }, [plan.inShape]);
+  return dx!;
+}
+
+export function avgPool2dGrad(dy: Tensor, plan: Pool2dPlan): Tensor {
+  const [dx] = engine.runKernel('AvgPool2DGrad', { dy }, { plan }, [plan.inShape]);
+  return dx!;
+}
+
+/** Max pooling per channel (NCHW); NaN propagates; ceil mode and explicit/same padding as in the plan. */
+export function maxPool2d(x: Tensor, options: Pool2dOptions): Tensor {
+  const plan = planPool2d(x.shape, options, 'maxPool2d');
+  const [y] = engine.runKernel('MaxPool2D', { x }, { plan }, [plan.outShape]);
+  record([y!], [x], ([dy]) => [maxPool2dGrad(dy!, x, plan)]);
+  return y!;
+}
+
+/** Average pooling per channel (NCHW), with or without padded cells in the divisor. */
+export function avgPool2d(x: Tensor, options: Pool2dOptions): Tensor {
+  const plan = planPool2d(x.shape, options, 'avgPool2d');
+  const [y] = engine.runKernel('AvgPool2D', { x }, { plan }, [plan.outShape]);
+  record([y!], [x], ([dy]) => [avgPool2dGrad(dy!, plan)]);
+  return y!;
+}
+
+export interface Pool1dOptions {
+  window: number;
+  stride?: number;
+  padding?: 'valid' | 'same' | number | readonly [number, number];
+  ceilMode?: boolean;
+  countIncludePad?: boolean;
+}
+
+function pool1d(kind: 'maxPool1d' | 'avgPool1d', x: Tensor, options: Pool1dOptions): Tensor {
+  if (x.rank !== 3) throw new ShapeError(kind, 'input shape', x.shape, 'rank 3 [batch, channels, length]');
+  if (options === null || typeof options !== 'object') throw new ArgumentError(kind, 'options', options, 'an object with a window');
+  const opts: Pool2dOptions = {
+    window: [1, options.window],
+    stride: options.stride === undefined ? undefined : [1, options.stride],
+    padding: padding1dTo2d(kind, options.padding),
+    ceilMode: options.ceilMode,
+    countIncludePad: options.countIncludePad,
+  };
+  const x4 = reshape(x, [x.shape[0]!, x.shape[1]!, 1, x.shape[2]!]);
+  const y4 = kind === 'maxPool1d' ? maxPool2d(x4, opts) : avgPool2d(x4, opts);
+  const y = reshape(y4, [y4.shape[0]!, y4.shape[1]!, y4.shape[3]!]);
+  disposeUnlessTaped(x4, y4);
+  return y;
+}
+
+/** 1D max pooling [N, C, L] through the 2D kernel with H = 1. */
+export const maxPool1d = (x: Tensor, options: Pool1dOptions): Tensor => pool1d('maxPool1d', x, options);
+/** 1D average pooling [N, C, L] through the 2D kernel with H = 1. */
+export const avgPool1d = (x: Tensor, options: Pool1dOptions): Tensor => pool1d('avgPool1d', x, options);
+
+function globalPool(kind: string, x: Tensor, rank: number, max: boolean): Tensor {
+  if (x.rank !== rank) throw new ShapeError(kind, 'input shape', x.shape, rank === 4 ? 'rank 4 [batch, channels, height, width]' : 'rank 3 [batch, channels, length]');
+  const x4 = rank === 4 ? x : reshape(x, [x.shape[0]!, x.shape[1]!, 1, x.shape[2]!]);
+  const opts: Pool2dOptions = { window: [x4.shape[2]!, x4.shape[3]!] };
+  const y4 = max ? maxPool2d(x4, opts) : avgPool2d(x4, opts);
+  const y = reshape(y4, [x.shape[0]!, x.shape[1]!]);
+  disposeUnlessTaped(...(x4 === x ? [y4] : [x4, y4]));
+  return y;
+}
+
+/** Mean over H and W: [N, C, H, W] -> [N, C]. */
+export const globalAvgPool2d = (x: Tensor): Tensor => globalPool('globalAvgPool2d', x, 4, false);
+/** Max over H and W: [N, C, H, W] -> [N, C]. */
+export const globalMaxPool2d = (x: Tensor): Tensor => globalPool('globalMaxPool2d', x, 4, true);
+export const globalAvgPool1d = (x: Tensor): Tensor => globalPool('globalAvgPool1d', x, 3, false);
+export const globalMaxPool1d = (x: Tensor): Tensor => globalPool('globalMaxPool1d', x, 3, true);

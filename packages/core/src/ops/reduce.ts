@@ -1,0 +1,65 @@
+import { ArgumentError } from '../errors.js';
+import { engine, type Tensor } from '../engine.js';
+import { record } from '../autograd/tape.js';
+import type { ReduceOp } from '../spec.js';
+import { sizeOf } from '../plans/common.js';
+import { planReduce } from '../plans/layout.js';
+import { reshape, transpose } from './layout.js';
+import { broadcastTo, equal, mul, mulScalar } from './elementwise.js';
+
+function normAxes(op: string, x: Tensor, axes: number | readonly number[] | undefined): number[] {
+  const list = axes === undefined ? x.shape.map((_, i) => i) : typeof axes === 'number' ? [axes] : [...axes];
+  const out = list.map((a) => {
+    if (!Number.isInteger(a) || a < -x.rank || a >= x.rank) {
+      throw new ArgumentError(op, 'axes', axes, `integers in [${-x.rank}, ${x.rank - 1}] for input rank ${x.rank}`);
+    }
+    return a < 0 ? a + x.rank : a;
+  });
+  if (new Set(out).size !== out.length) throw new ArgumentError(op, 'axes', axes, 'distinct axes');
+  return out.sort((a, b) => a - b);
+}
+
+function reduce(op: ReduceOp, x: Tensor, axes: number | readonly number[] | undefined, keepDims: boolean): Tensor {
+  const ax = normAxes(op, x, axes);
+  const keptShape = x.shape.map((d, i) => (ax.includes(i) ? 1 : d));
+  const outShape = keepDims ? keptShape : x.shape.filter((_, i) => !ax.includes(i));
+  const finalShape = outShape.length === 0 ? [1] : outShape;
+  if (ax.length === 0) return reshape(x, x.shape);
+  const contiguous = ax.every((a, i) => i === 0 || a === ax[i - 1]! + 1);
+  let y: Tensor;
+  if (contiguous) {
+    const first = ax[0]!;
+    const last = ax[ax.length - 1]!;
+    const plan = planReduce(sizeOf(x.shape.slice(0, first)), sizeOf(x.shape.slice(first, last + 1)), sizeOf(x.shape.slice(last + 1)));
+    [y] = engine.runKernel('Reduce', { x }, { op, plan }, [finalShape]) as [Tensor];
+  } else {
+    const keepAxes = x.shape.map((_, i) => i).filter((i) => !ax.includes(i));
+    const perm = [...keepAxes, ...ax];
+    const xt = transpose(x, perm);
+    const plan = planReduce(sizeOf(keepAxes.map((i) => x.shape[i]!)), sizeOf(ax.map((i) => x.shape[i]!)), 1);
+    [y] = engine.runKernel('Reduce', { x: xt }, { op, plan }, [finalShape]) as [Tensor];
+    if (!engine.pinnedHas(xt)) xt.dispose();
+  }
+  record([y], [x], ([dy]) => {
+    const g = broadcastTo(reshape(dy!, keptShape), x.shape);
+    if (op === 'sum') return [g];
+    if (op === 'mean') return [mulScalar(g, 1 / sizeOf(ax.map((i) => x.shape[i]!)))];
+    const mask = equal(x, broadcastTo(reshape(y, keptShape), x.shape));
+    return [mul(g, mask)];
+  });
+  return y;
+}
+
+/** Sum over `axes` (all by default). */
+export function sum(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
+  return reduce('sum', x, axes, keepDims);
+}
+
+export function mean(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
+  return reduce('mean', x, axes, keepDims);
+}
+
+/** Maximum over `axes`; NaN propagates. The gradient goes to every position equal to the maximum. */
+export function max(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
+  return reduce('max', x, axes, keepDims);
+}
