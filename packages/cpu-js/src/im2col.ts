@@ -1,0 +1,92 @@
+import type { Conv2dPlan } from '@stridenet/core';
+
+/**
+ * The input columns a conv reads, for one image and one group: col[(c * kh + ky) * kw + kx, oh * outW + ow]
+ * = x[c, oh * sh - padTop + ky * dh, ow * sw - padLeft + kx * dw], zero outside the input.
+ * The valid output-column range of each kernel column is computed once, so the copy loops have no
+ * per-element bounds test.
+ */
+export function im2col(plan: Conv2dPlan, x: Float32Array, xOffset: number, channels: number, col: Float32Array): void {
+  const { inHeight: H, inWidth: W, outHeight: OH, outWidth: OW, kernelHeight: KH, kernelWidth: KW } = plan;
+  const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw, padTop, padLeft } = plan;
+  const P = OH * OW;
+  const [owStart, owEnd] = columnRanges(plan);
+  let row = 0;
+  for (let c = 0; c < channels; c++) {
+    const plane = xOffset + c * H * W;
+    for (let ky = 0; ky < KH; ky++) {
+      for (let kx = 0; kx < KW; kx++, row++) {
+        const base = row * P;
+        const o0 = owStart[kx]!;
+        const o1 = owEnd[kx]!;
+        const xShift = kx * dw - padLeft;
+        for (let oh = 0; oh < OH; oh++) {
+          const d = base + oh * OW;
+          const ih = oh * sh - padTop + ky * dh;
+          if (ih < 0 || ih >= H || o0 >= o1) {
+            col.fill(0, d, d + OW);
+            continue;
+          }
+          if (o0 > 0) col.fill(0, d, d + o0);
+          const src = plane + ih * W + xShift;
+          if (sw === 1) {
+            for (let ow = o0; ow < o1; ow++) col[d + ow] = x[src + ow]!;
+          } else {
+            for (let ow = o0, s = src + o0 * sw; ow < o1; ow++, s += sw) col[d + ow] = x[s]!;
+          }
+          if (o1 < OW) col.fill(0, d + o1, d + OW);
+        }
+      }
+    }
+  }
+}
+
+/** Adds columns back into the image (the adjoint of im2col): dx[...] += col[...]. dx must be zeroed by the caller. */
+export function col2im(plan: Conv2dPlan, col: Float32Array, channels: number, dx: Float32Array, dxOffset: number): void {
+  const { inHeight: H, inWidth: W, outHeight: OH, outWidth: OW, kernelHeight: KH, kernelWidth: KW } = plan;
+  const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw, padTop, padLeft } = plan;
+  const P = OH * OW;
+  const [owStart, owEnd] = columnRanges(plan);
+  let row = 0;
+  for (let c = 0; c < channels; c++) {
+    const plane = dxOffset + c * H * W;
+    for (let ky = 0; ky < KH; ky++) {
+      for (let kx = 0; kx < KW; kx++, row++) {
+        const base = row * P;
+        const o0 = owStart[kx]!;
+        const o1 = owEnd[kx]!;
+        if (o0 >= o1) continue;
+        const xShift = kx * dw - padLeft;
+        for (let oh = 0; oh < OH; oh++) {
+          const ih = oh * sh - padTop + ky * dh;
+          if (ih < 0 || ih >= H) continue;
+          const d = base + oh * OW;
+          const dst = plane + ih * W + xShift;
+          if (sw === 1) {
+            for (let ow = o0; ow < o1; ow++) dx[dst + ow] += col[d + ow]!;
+          } else {
+            for (let ow = o0, s = dst + o0 * sw; ow < o1; ow++, s += sw) dx[s] += col[d + ow]!;
+          }
+        }
+      }
+    }
+  }
+}
+
+/** Output columns [start, end) of kernel column kx whose input column lies inside [0, inWidth). */
+export function validColumns(plan: Conv2dPlan, kx: number): [number, number] {
+  // iw = ow * strideWidth + shift must satisfy 0 <= iw < inWidth.
+  const shift = kx * plan.dilationWidth - plan.padLeft;
+  const sw = plan.strideWidth;
+  const s = shift >= 0 ? 0 : Math.ceil(-shift / sw);
+  const e = plan.inWidth - shift <= 0 ? 0 : Math.ceil((plan.inWidth - shift) / sw);
+  const start = Math.min(s, plan.outWidth);
+  return [start, Math.max(Math.min(e, plan.outWidth), start)];
+}
+
+function columnRanges(plan: Conv2dPlan): [Int32Array, Int32Array] {
+  const start = new Int32Array(plan.kernelWidth);
+  const end = new Int32Array(plan.kernelWidth);
+  for (let kx = 0; kx < plan.kernelWidth; kx++) [start[kx], end[kx]] = validColumns(plan, kx);
+  return [start, end];
+}

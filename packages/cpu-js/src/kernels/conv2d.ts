@@ -1,0 +1,103 @@
+import type { Conv2dPlan, FusedActivation, KernelFn } from '@stridenet/core';
+import { alloc, scratchF32 } from '../buffers.js';
+import { gemm, view } from '../gemm.js';
+import { im2col, validColumns } from '../im2col.js';
+
+/** Depthwise-style groups (one input channel per group) go through direct loops: im2col would only copy. */
+export function isDepthwise(plan: Conv2dPlan): boolean {
+  return plan.groups > 1 && plan.filterShape[1] === 1;
+}
+
+/** 1x1, stride 1, no padding: the input plane already is the column matrix. */
+export function isPointwise(plan: Conv2dPlan): boolean {
+  return (
+    plan.kernelHeight === 1 &&
+    plan.kernelWidth === 1 &&
+    plan.strideHeight === 1 &&
+    plan.strideWidth === 1 &&
+    plan.padTop === 0 &&
+    plan.padBottom === 0 &&
+    plan.padLeft === 0 &&
+    plan.padRight === 0
+  );
+}
+
+export const Conv2D: KernelFn<Float32Array, 'Conv2D'> = ({ x, filter, bias }, { plan, activation }) => {
+  const out = alloc(plan.batch * plan.outChannels * plan.outHeight * plan.outWidth);
+  if (isDepthwise(plan)) conv2dDepthwise(plan, x, filter, bias ?? null, activation, out);
+  else conv2dGemm(plan, x, filter, bias ?? null, activation, out);
+  return out;
+};
+
+function conv2dGemm(
+  plan: Conv2dPlan,
+  x: Float32Array,
+  filter: Float32Array,
+  bias: Float32Array | null,
+  activation: FusedActivation,
+  out: Float32Array,
+): void {
+  const { batch: N, inChannels: C, inHeight: H, inWidth: W, outChannels: OC, groups: G } = plan;
+  const P = plan.outHeight * plan.outWidth;
+  const cg = C / G;
+  const og = OC / G;
+  const K = cg * plan.kernelHeight * plan.kernelWidth;
+  const pointwise = isPointwise(plan);
+  const col = pointwise ? null : scratchF32('col', K * P);
+  const relu = activation === 'relu';
+  for (let n = 0; n < N; n++) {
+    for (let g = 0; g < G; g++) {
+      const xAt = (n * C + g * cg) * H * W;
+      let b;
+      if (col) {
+        im2col(plan, x, xAt, cg, col);
+        b = view(col, 0, K, P, false);
+      } else b = view(x, xAt, K, P, false);
+      const biasRow = bias ? (G === 1 ? bias : bias.subarray(g * og, (g + 1) * og)) : null;
+      gemm(og, P, K, view(filter, g * og * K, og, K, false), b, out, (n * OC + g * og) * P, P, false, { biasRow, relu });
+    }
+  }
+}
+
+function conv2dDepthwise(
+  plan: Conv2dPlan,
+  x: Float32Array,
+  filter: Float32Array,
+  bias: Float32Array | null,
+  activation: FusedActivation,
+  out: Float32Array,
+): void {
+  const { batch: N, inChannels: C, inHeight: H, inWidth: W, outChannels: OC, outHeight: OH, outWidth: OW } = plan;
+  const { kernelHeight: KH, kernelWidth: KW, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = plan;
+  const mult = OC / C;
+  const ranges = Array.from({ length: KW }, (_, kx) => validColumns(plan, kx));
+  const acc = new Float64Array(OW);
+  const relu = activation === 'relu';
+  for (let n = 0; n < N; n++) {
+    for (let oc = 0; oc < OC; oc++) {
+      const plane = (n * C + Math.floor(oc / mult)) * H * W;
+      const fAt = oc * KH * KW;
+      const b = bias ? bias[oc]! : 0;
+      for (let oh = 0; oh < OH; oh++) {
+        acc.fill(0);
+        for (let ky = 0; ky < KH; ky++) {
+          const ih = oh * sh - plan.padTop + ky * dh;
+          if (ih < 0 || ih >= H) continue;
+          const rowAt = plane + ih * W;
+          for (let kx = 0; kx < KW; kx++) {
+            const w = filter[fAt + ky * KW + kx]!;
+            const [o0, o1] = ranges[kx]!;
+            for (let ow = o0, s = rowAt + o0 * sw + kx * dw - plan.padLeft; ow < o1; ow++, s += sw) acc[ow] += w * x[s]!;
+          }
+        }
+        const o = ((n * OC + oc) * OH + oh) * OW;
+        if (relu) {
+          for (let ow = 0; ow < OW; ow++) {
+            const v = acc[ow]! + b;
+            out[o + ow] = v < 0 ? 0 : v;
+          }
+        } else for (let ow = 0; ow < OW; ow++) out[o + ow] = acc[ow]! + b;
+      }
+    }
+  }
+}

@@ -1,0 +1,23 @@
+import type { KernelFn } from '@stridenet/core';
+import { alloc } from '../buffers.js';
+import { windowArgmax, windowBounds } from './max-pool2d.js';
+
+/** dx[argmax of each window] += dy; the argmax is recomputed from x with the forward's tie rule. */
+export const MaxPool2DGrad: KernelFn<Float32Array, 'MaxPool2DGrad'> = ({ dy, x }, { plan }) => {
+  const { batch, channels, inHeight: H, inWidth: W, outHeight: OH, outWidth: OW } = plan;
+  const dx = alloc(batch * channels * H * W);
+  const { h0, h1, w0, w1 } = windowBounds(plan);
+  let o = 0;
+  for (let nc = 0; nc < batch * channels; nc++) {
+    const plane = nc * H * W;
+    for (let oh = 0; oh < OH; oh++) {
+      const a = h0[oh]!;
+      const b = h1[oh]!;
+      for (let ow = 0; ow < OW; ow++, o++) {
+        const at = windowArgmax(x, plane, W, a, b, w0[ow]!, w1[ow]!);
+        if (at >= 0) dx[at] += dy[o]!;
+      }
+    }
+  }
+  return dx;
+};
