@@ -1,0 +1,160 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { basename, join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { ArgumentError, FormatError } from '@stridenet/core';
+import { DownloadError } from './errors.js';
+
+export interface DownloadSpec {
+  url: string;
+  /** Expected SHA-256, 64 hex digits. */
+  sha256: string;
+  /**
+   * What the checksum covers: the bytes as served ('file', default), or their gunzipped content
+   * ('gunzip'), which stays the same when a mirror recompresses the file.
+   */
+  digest?: 'file' | 'gunzip';
+  /** Name in the cache directory (default: the last URL path segment). */
+  fileName?: string;
+}
+
+export interface DownloadOptions {
+  /** Directory the file is stored in (created if missing). Default: `defaultCacheDir()`. */
+  cacheDir?: string;
+  /** Abort after this many milliseconds without completing (default 10 minutes). */
+  timeoutMs?: number;
+  /** Replaces the global fetch (proxies, tests). */
+  fetch?: typeof fetch;
+}
+
+/** `$STRIDENET_CACHE`, else `$XDG_CACHE_HOME/stridenet`, else `~/.cache/stridenet`. */
+export function defaultCacheDir(): string {
+  const env = process.env;
+  if (env.STRIDENET_CACHE) return env.STRIDENET_CACHE;
+  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'stridenet');
+}
+
+function checkSpec(spec: DownloadSpec): string {
+  if (!/^[0-9a-f]{64}$/i.test(spec.sha256)) throw new ArgumentError('download', 'sha256', spec.sha256, '64 hexadecimal digits');
+  let name = spec.fileName;
+  if (name === undefined) {
+    try {
+      name = basename(new URL(spec.url).pathname);
+    } catch {
+      throw new ArgumentError('download', 'url', spec.url, 'an absolute http(s) URL');
+    }
+  }
+  if (!name || name === '.' || name === '..' || /[/\\]/.test(name)) {
+    throw new ArgumentError('download', 'fileName', name, 'a plain file name (no directory parts)');
+  }
+  return name;
+}
+
+/** SHA-256 of a file's bytes, or of its gunzipped content. */
+export async function sha256OfFile(file: string, digest: 'file' | 'gunzip' = 'file'): Promise<string> {
+  const hash = createHash('sha256');
+  const sink = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      hash.update(chunk);
+      cb();
+    },
+  });
+  if (digest === 'gunzip') await pipeline(createReadStream(file), createGunzip(), sink);
+  else await pipeline(createReadStream(file), sink);
+  return hash.digest('hex');
+}
+
+/**
+ * Fetches `spec.url` into the cache directory and returns its path. A cached file whose checksum
+ * matches is reused without a request. The body is streamed to a temporary file in the same
+ * directory while it is hashed; only a verified file is renamed into place, so a crash, a
+ * truncated body or a wrong checksum never leaves a file that a later run would trust.
+ */
+export async function downloadFile(spec: DownloadSpec, options: DownloadOptions = {}): Promise<string> {
+  const name = checkSpec(spec);
+  const digest = spec.digest ?? 'file';
+  const expected = spec.sha256.toLowerCase();
+  const dir = options.cacheDir ?? defaultCacheDir();
+  const target = join(dir, name);
+  if (existsSync(target)) {
+    try {
+      if ((await sha256OfFile(target, digest)) === expected) return target;
+    } catch {
+      // An unreadable or corrupt cached copy is replaced like a mismatching one.
+    }
+  }
+  mkdirSync(dir, { recursive: true });
+  const tmp = join(dir, `.${name}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const fetchImpl = options.fetch ?? globalThis.fetch;
+  const signal = AbortSignal.timeout(options.timeoutMs ?? 600_000);
+  try {
+    let res: Response;
+    try {
+      res = await fetchImpl(spec.url, { signal, redirect: 'follow' });
+    } catch (e) {
+      throw new DownloadError(spec.url, `request failed (${describe(e)})`);
+    }
+    if (!res.ok) throw new DownloadError(spec.url, `server answered HTTP ${res.status} ${res.statusText}`.trim(), res.status);
+    if (!res.body) throw new DownloadError(spec.url, 'response has no body', res.status);
+
+    const hash = createHash('sha256');
+    const gunzip = digest === 'gunzip' ? createGunzip() : undefined;
+    const gunzipDone = gunzip
+      ? new Promise<void>((resolve, reject) => {
+          gunzip.on('data', (c: Buffer) => hash.update(c));
+          gunzip.on('end', resolve);
+          gunzip.on('error', reject);
+        })
+      : Promise.resolve();
+    // Swallow here; the awaited copy below reports it.
+    gunzipDone.catch(() => undefined);
+    let received = 0;
+    const tee = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        received += chunk.length;
+        if (!gunzip) {
+          hash.update(chunk);
+          cb(null, chunk);
+        } else if (gunzip.write(chunk)) cb(null, chunk);
+        else gunzip.once('drain', () => cb(null, chunk));
+      },
+    });
+    try {
+      await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), tee, createWriteStream(tmp, { flags: 'wx' }));
+    } catch (e) {
+      throw new DownloadError(spec.url, `transfer failed after ${received} bytes (${describe(e)})`, res.status);
+    }
+    const declared = Number(res.headers.get('content-length'));
+    if (res.headers.has('content-length') && !res.headers.has('content-encoding') && declared !== received) {
+      throw new DownloadError(spec.url, `body is ${received} bytes but Content-Length declared ${declared}`, res.status);
+    }
+    if (gunzip) {
+      gunzip.end();
+      try {
+        await gunzipDone;
+      } catch (e) {
+        throw new FormatError(spec.url, `is not a valid gzip stream (${describe(e)}); the download was discarded`);
+      }
+    }
+    const actual = hash.digest('hex');
+    if (actual !== expected) {
+      throw new FormatError(
+        spec.url,
+        `SHA-256${digest === 'gunzip' ? ' of the gunzipped content' : ''} is ${actual} but expected ${expected}; the download was discarded`,
+      );
+    }
+    renameSync(tmp, target);
+    return target;
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+}
+
+function describe(e: unknown): string {
+  const err = e as Error & { cause?: Error & { code?: string } };
+  const cause = err?.cause ? `: ${err.cause.code ?? err.cause.message}` : '';
+  return `${err?.message ?? String(e)}${cause}`;
+}
