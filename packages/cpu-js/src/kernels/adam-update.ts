@@ -10,10 +10,11 @@ export const AdamUpdate: KernelFn<Float32Array, 'AdamUpdate'> = ({ param, grad, 
   const stepSize = lr / (1 - beta1 ** step);
   const sqrtBc2 = Math.sqrt(1 - beta2 ** step);
   const decay = decoupled ? 1 - lr * weightDecay : 1;
-  const l2 = decoupled ? 0 : weightDecay;
+  // PyTorch forms g + wd p as a float32 tensor; rounding the same way keeps exact cancellations exact.
+  const l2 = decoupled ? 0 : Math.fround(weightDecay);
   for (let i = 0; i < size; i++) {
     const p = param[i]! * decay;
-    const g = grad[i]! + l2 * param[i]!;
+    const g = Math.fround(grad[i]! + l2 * param[i]!);
     const mi = beta1 * m[i]! + (1 - beta1) * g;
     const vi = beta2 * v[i]! + (1 - beta2) * g * g;
     m[i] = mi;

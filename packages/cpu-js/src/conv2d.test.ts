@@ -1,0 +1,87 @@
+import { planConv2d, type Conv2dOptions, type Conv2dPlan } from '@stridenet/core';
+import { describe, expect, it } from 'vitest';
+import { kernels } from './kernel-table.js';
+import { expectClose, rand } from './test/util.js';
+
+/** Float64 direct convolution straight from the plan's index definition, plus its two adjoints. */
+function refConv(p: Conv2dPlan, x: Float32Array, w: Float32Array) {
+  const cg = p.inChannels / p.groups;
+  const og = p.outChannels / p.groups;
+  const y = new Float64Array(p.batch * p.outChannels * p.outHeight * p.outWidth);
+  const each = (fn: (yi: number, xi: number, wi: number) => void) => {
+    for (let n = 0; n < p.batch; n++)
+      for (let o = 0; o < p.outChannels; o++)
+        for (let oh = 0; oh < p.outHeight; oh++)
+          for (let ow = 0; ow < p.outWidth; ow++) {
+            const yi = ((n * p.outChannels + o) * p.outHeight + oh) * p.outWidth + ow;
+            const g = Math.floor(o / og);
+            for (let c = 0; c < cg; c++)
+              for (let ky = 0; ky < p.kernelHeight; ky++)
+                for (let kx = 0; kx < p.kernelWidth; kx++) {
+                  const ih = oh * p.strideHeight - p.padTop + ky * p.dilationHeight;
+                  const iw = ow * p.strideWidth - p.padLeft + kx * p.dilationWidth;
+                  if (ih < 0 || ih >= p.inHeight || iw < 0 || iw >= p.inWidth) continue;
+                  const xi = ((n * p.inChannels + g * cg + c) * p.inHeight + ih) * p.inWidth + iw;
+                  const wi = ((o * cg + c) * p.kernelHeight + ky) * p.kernelWidth + kx;
+                  fn(yi, xi, wi);
+                }
+          }
+  };
+  each((yi, xi, wi) => (y[yi] += x[xi]! * w[wi]!));
+  return { y, each };
+}
+
+const cases: [string, number[], number[], Conv2dOptions][] = [
+  ['plain 3x3', [2, 3, 7, 6], [4, 3, 3, 3], {}],
+  ['odd sizes, stride 2, same', [1, 5, 9, 11], [7, 5, 3, 2], { stride: 2, padding: 'same' }],
+  ['asymmetric pads', [2, 2, 6, 5], [3, 2, 3, 4], { padding: [2, 0, 1, 3] }],
+  ['dilation 2x3 with stride [2,1]', [1, 3, 11, 12], [5, 3, 3, 3], { dilation: [2, 3], stride: [2, 1], padding: 1 }],
+  ['groups 2', [2, 4, 8, 7], [6, 2, 3, 3], { groups: 2, padding: 1 }],
+  ['groups 3 strided', [1, 6, 9, 9], [9, 2, 2, 3], { groups: 3, stride: [2, 3], padding: [1, 0, 1, 1] }],
+  ['depthwise', [2, 4, 7, 8], [4, 1, 3, 3], { groups: 4, padding: 1 }],
+  ['depthwise multiplier 2, stride 2, dilation', [1, 3, 10, 9], [6, 1, 3, 2], { groups: 3, stride: 2, dilation: 2, padding: [2, 1, 0, 2] }],
+  ['pointwise 1x1', [2, 5, 4, 3], [3, 5, 1, 1], {}],
+  ['1x1 strided', [1, 3, 5, 5], [2, 3, 1, 1], { stride: 2 }],
+  ['single input channel (LeNet conv1)', [3, 1, 12, 12], [6, 1, 5, 5], { padding: 2 }],
+  ['kernel wider than input + pads', [1, 2, 3, 2], [2, 2, 3, 5], { padding: [0, 0, 2, 1] }],
+  ['many channels (K > 256)', [1, 40, 5, 5], [3, 40, 3, 3], { padding: 1 }],
+];
+
+describe('Conv2D and its gradients against a float64 direct loop', () => {
+  for (const [name, xs, ws, opts] of cases) {
+    const plan = planConv2d(xs, ws, opts);
+    const x = rand(plan.inShape.reduce((a, b) => a * b), 11);
+    const w = rand(plan.filterShape.reduce((a, b) => a * b), 12);
+    const ySize = plan.outShape.reduce((a, b) => a * b);
+    const ref = refConv(plan, x, w);
+
+    it(`${name}: forward, with bias and relu`, () => {
+      expectClose(kernels.Conv2D({ x, filter: w }, { plan, activation: 'linear' }), ref.y, 1e-5);
+      const bias = rand(plan.outChannels, 13);
+      const per = (plan.outHeight * plan.outWidth);
+      const expected = ref.y.map((v, i) => Math.max(0, v + bias[Math.floor(i / per) % plan.outChannels]!));
+      expectClose(kernels.Conv2D({ x, filter: w, bias }, { plan, activation: 'relu' }), expected, 1e-5);
+    });
+
+    it(`${name}: backprop input and filter`, () => {
+      const dy = rand(ySize, 14);
+      const dx = new Float64Array(x.length);
+      const dw = new Float64Array(w.length);
+      ref.each((yi, xi, wi) => {
+        dx[xi] += dy[yi]! * w[wi]!;
+        dw[wi] += dy[yi]! * x[xi]!;
+      });
+      expectClose(kernels.Conv2DBackpropInput({ dy, filter: w }, { plan }), dx, 1e-5);
+      expectClose(kernels.Conv2DBackpropFilter({ x, dy }, { plan }), dw, 1e-5);
+    });
+  }
+
+  it('NaN in the input reaches exactly the outputs that read it', () => {
+    const plan = planConv2d([1, 1, 4, 4], [1, 1, 2, 2], {});
+    const x = new Float32Array(16).fill(1);
+    x[0] = NaN;
+    const y = kernels.Conv2D({ x, filter: new Float32Array(4).fill(1) }, { plan, activation: 'relu' });
+    expect(y[0]).toBeNaN();
+    expect([...y.subarray(1)].every((v) => v === 4)).toBe(true);
+  });
+});

@@ -1,0 +1,97 @@
+import { planPool2d, type Pool2dOptions, type Pool2dPlan } from '@stridenet/core';
+import { describe, expect, it } from 'vitest';
+import { kernels } from './kernel-table.js';
+import { expectClose, rand } from './test/util.js';
+
+/** Float64 pooling straight from the documented PyTorch rules, visiting every padded cell with a bounds test. */
+function refPool(p: Pool2dPlan, x: Float32Array, dy: Float32Array) {
+  const size = p.batch * p.channels * p.outHeight * p.outWidth;
+  const max = new Float64Array(size);
+  const avg = new Float64Array(size);
+  const dxMax = new Float64Array(x.length);
+  const dxAvg = new Float64Array(x.length);
+  let o = 0;
+  for (let nc = 0; nc < p.batch * p.channels; nc++)
+    for (let oh = 0; oh < p.outHeight; oh++)
+      for (let ow = 0; ow < p.outWidth; ow++, o++) {
+        const hs = oh * p.strideHeight - p.padTop;
+        const ws = ow * p.strideWidth - p.padLeft;
+        let best = -Infinity;
+        let arg = -1;
+        let sum = 0;
+        let inside = 0;
+        const cells: number[] = [];
+        for (let ih = hs; ih < hs + p.windowHeight; ih++)
+          for (let iw = ws; iw < ws + p.windowWidth; iw++) {
+            if (ih < 0 || iw < 0 || ih >= p.inHeight || iw >= p.inWidth) continue;
+            const i = (nc * p.inHeight + ih) * p.inWidth + iw;
+            const v = x[i]!;
+            if (!Number.isNaN(best) && (arg < 0 || v > best || Number.isNaN(v))) {
+              best = v;
+              arg = i;
+            }
+            sum += v;
+            inside++;
+            cells.push(i);
+          }
+        const he = Math.min(hs + p.windowHeight, p.inHeight + p.padBottom);
+        const we = Math.min(ws + p.windowWidth, p.inWidth + p.padRight);
+        const divisor = p.countIncludePad ? (he - hs) * (we - ws) : inside;
+        max[o] = best;
+        avg[o] = sum / divisor;
+        dxMax[arg] += dy[o]!;
+        for (const i of cells) dxAvg[i] += dy[o]! / divisor;
+      }
+  return { max, avg, dxMax, dxAvg };
+}
+
+const cases: [string, number[], Pool2dOptions][] = [
+  ['2x2 stride 2', [2, 3, 8, 6], { window: 2 }],
+  ['3x3 stride 2 odd input', [1, 2, 7, 9], { window: 3, stride: 2 }],
+  ['ceil mode', [1, 2, 7, 8], { window: 3, stride: 2, ceilMode: true }],
+  ['ceil mode with pads, include pad', [2, 1, 6, 7], { window: 3, stride: 2, padding: 1, ceilMode: true }],
+  ['ceil mode with pads, exclude pad', [2, 1, 6, 7], { window: 3, stride: 2, padding: 1, ceilMode: true, countIncludePad: false }],
+  ['asymmetric pads', [1, 2, 5, 6], { window: [3, 4], stride: [1, 2], padding: [1, 0, 2, 1] }],
+  ['asymmetric pads exclude', [1, 2, 5, 6], { window: [3, 4], stride: [1, 2], padding: [0, 1, 1, 2], countIncludePad: false }],
+  ['same', [1, 3, 5, 5], { window: 3, stride: 2, padding: 'same' }],
+  ['overlapping stride 1', [1, 1, 6, 5], { window: [2, 3], stride: 1 }],
+];
+
+describe('pooling against float64 loops', () => {
+  for (const [name, shape, opts] of cases) {
+    const plan = planPool2d(shape, opts);
+    const x = rand(shape.reduce((a, b) => a * b), 21);
+    const dy = rand(plan.outShape.reduce((a, b) => a * b), 22);
+    const ref = refPool(plan, x, dy);
+    it(`${name}: max and avg, forward and backward`, () => {
+      expectClose(kernels.MaxPool2D({ x }, { plan }), ref.max, 1e-6);
+      expectClose(kernels.AvgPool2D({ x }, { plan }), ref.avg, 1e-6);
+      expectClose(kernels.MaxPool2DGrad({ dy, x }, { plan }), ref.dxMax, 1e-6);
+      expectClose(kernels.AvgPool2DGrad({ dy }, { plan }), ref.dxAvg, 1e-6);
+    });
+  }
+
+  it('max pool: NaN wins its window and takes the gradient; ties go to the first maximum', () => {
+    const plan = planPool2d([1, 1, 2, 4], { window: 2 });
+    // Window 0: [1, NaN; 5, 2] -> NaN at index 1. Window 1: [3, 3; 3, 1] -> first 3 (index 2).
+    const x = new Float32Array([1, NaN, 3, 3, 5, 2, 3, 1]);
+    const y = kernels.MaxPool2D({ x }, { plan });
+    expect(y[0]).toBeNaN();
+    expect(y[1]).toBe(3);
+    const dx = kernels.MaxPool2DGrad({ dy: new Float32Array([10, 20]), x }, { plan });
+    expect([...dx]).toEqual([0, 10, 20, 0, 0, 0, 0, 0]);
+  });
+
+  it('max pool: a window of -Infinity still routes its gradient to the first cell', () => {
+    const plan = planPool2d([1, 1, 1, 2], { window: [1, 2] });
+    const x = new Float32Array([-Infinity, -Infinity]);
+    expect(kernels.MaxPool2D({ x }, { plan })[0]).toBe(-Infinity);
+    expect([...kernels.MaxPool2DGrad({ dy: new Float32Array([1]), x }, { plan })]).toEqual([1, 0]);
+  });
+
+  it('avg pool with ceil mode: PyTorch divisor of the clipped last window', () => {
+    // torch.nn.functional.avg_pool2d(arange(1..5).view(1,1,1,5), (1,2), ceil_mode=True) -> [1.5, 3.5, 5]
+    const plan = planPool2d([1, 1, 1, 5], { window: [1, 2], ceilMode: true });
+    expect([...kernels.AvgPool2D({ x: new Float32Array([1, 2, 3, 4, 5]) }, { plan })]).toEqual([1.5, 3.5, 5]);
+  });
+});
