@@ -3,9 +3,12 @@ import { alloc, scratchF32 } from '../buffers.js';
 import { gemm, view } from '../gemm.js';
 import { im2col, validColumns } from '../im2col.js';
 
-/** Depthwise-style groups (one input channel per group) go through direct loops: im2col would only copy. */
+/**
+ * One input channel per group (depthwise, and single-channel inputs such as LeNet's first layer) goes
+ * through direct loops: im2col would copy each input value KH x KW times for a GEMM with K = KH x KW.
+ */
 export function isDepthwise(plan: Conv2dPlan): boolean {
-  return plan.groups > 1 && plan.filterShape[1] === 1;
+  return plan.filterShape[1] === 1 && plan.groups === plan.inChannels;
 }
 
 /** 1x1, stride 1, no padding: the input plane already is the column matrix. */
