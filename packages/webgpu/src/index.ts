@@ -1,0 +1,3 @@
+export { createWebGpuBackend, WebGpuBackend, type WebGpuBackendOptions, type FeatureLevel } from './backend.js';
+export { WebGpuTensor, sizeClass } from './runtime.js';
+export { kernels } from './kernels/index.js';

@@ -1,0 +1,21 @@
+import type { BinaryOp, KernelFn } from '@stridenet/core';
+import type { WebGpuTensor } from '../runtime.js';
+import code from '../shaders/binary.wgsl';
+
+/** Pipeline constant OP of binary.wgsl. */
+export const BINARY_OPS = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5, equal: 6 } as const satisfies Record<BinaryOp, number>;
+
+export const Binary: KernelFn<WebGpuTensor, 'Binary'> = ({ a, b }, { op, plan }) => {
+  const rt = a.runtime;
+  const y = rt.acquire(plan.size);
+  rt.dispatch({
+    shader: 'binary',
+    code,
+    constants: { OP: BINARY_OPS[op], SAME: plan.same ? 1 : 0 },
+    ints: plan.encoded,
+    inputs: [a.buffer, b.buffer],
+    outputs: [y.buffer],
+    workgroups: rt.grid(plan.size),
+  });
+  return y;
+};

@@ -1,0 +1,12 @@
+import type { KernelFn } from '@stridenet/core';
+import type { WebGpuTensor } from '../runtime.js';
+import code from '../shaders/max-pool2d.wgsl';
+
+/** One thread per output cell. */
+export const MaxPool2D: KernelFn<WebGpuTensor, 'MaxPool2D'> = ({ x }, { plan }) => {
+  const rt = x.runtime;
+  const size = plan.batch * plan.channels * plan.outHeight * plan.outWidth;
+  const y = rt.acquire(size);
+  rt.dispatch({ shader: 'max-pool2d', code, ints: plan.encoded, inputs: [x.buffer], outputs: [y.buffer], workgroups: rt.grid(size) });
+  return y;
+};

@@ -1,0 +1,22 @@
+import type { KernelFn, ReduceOp } from '@stridenet/core';
+import type { WebGpuTensor } from '../runtime.js';
+import code from '../shaders/reduce.wgsl';
+
+const REDUCE_OPS = { sum: 0, mean: 1, max: 2 } as const satisfies Record<ReduceOp, number>;
+
+/** One 64-thread workgroup per output value. */
+export const Reduce: KernelFn<WebGpuTensor, 'Reduce'> = ({ x }, { op, plan }) => {
+  const rt = x.runtime;
+  const size = plan.outer * plan.inner;
+  const y = rt.acquire(size);
+  rt.dispatch({
+    shader: 'reduce',
+    code,
+    constants: { OP: REDUCE_OPS[op] },
+    ints: plan.encoded,
+    inputs: [x.buffer],
+    outputs: [y.buffer],
+    workgroups: rt.itemGrid(size),
+  });
+  return y;
+};

@@ -1,0 +1,17 @@
+import type { KernelFn } from '@stridenet/core';
+import type { WebGpuTensor } from '../runtime.js';
+import code from '../shaders/softmax-cross-entropy-grad.wgsl';
+
+export const SoftmaxCrossEntropyGrad: KernelFn<WebGpuTensor, 'SoftmaxCrossEntropyGrad'> = ({ dloss, logits, labels }, { plan }) => {
+  const rt = logits.runtime;
+  const dlogits = rt.acquire(plan.rows * plan.cols);
+  rt.dispatch({
+    shader: 'softmax-cross-entropy-grad',
+    code,
+    ints: plan.encoded,
+    inputs: [dloss.buffer, logits.buffer, labels.buffer],
+    outputs: [dlogits.buffer],
+    workgroups: rt.itemGrid(plan.rows),
+  });
+  return dlogits;
+};

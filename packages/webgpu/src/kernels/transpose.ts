@@ -1,0 +1,11 @@
+import { sizeOf, type KernelFn } from '@stridenet/core';
+import type { WebGpuTensor } from '../runtime.js';
+import code from '../shaders/transpose.wgsl';
+
+export const Transpose: KernelFn<WebGpuTensor, 'Transpose'> = ({ x }, { plan }) => {
+  const rt = x.runtime;
+  const size = sizeOf(plan.outShape);
+  const y = rt.acquire(size);
+  rt.dispatch({ shader: 'transpose', code, ints: [...plan.encoded, size], inputs: [x.buffer], outputs: [y.buffer], workgroups: rt.grid(size) });
+  return y;
+};

@@ -1,0 +1,75 @@
+// Gradient of batch-norm training mode per channel (one 256-thread workgroup per channel), with
+// xhat = (x - mean) * invStd: dbeta = sum(dy), dgamma = sum(dy * xhat),
+// dx = gamma * invStd / n * (n * dy - dbeta - xhat * dgamma).
+struct Params {
+  outer: i32,
+  channels: i32,
+  inner: i32,
+  epsilon: f32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> dy: array<f32>;
+@group(0) @binding(2) var<storage, read> x: array<f32>;
+@group(0) @binding(3) var<storage, read> gamma: array<f32>;
+@group(0) @binding(4) var<storage, read> mean: array<f32>;
+@group(0) @binding(5) var<storage, read> variance: array<f32>;
+@group(0) @binding(6) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(7) var<storage, read_write> dgamma: array<f32>;
+@group(0) @binding(8) var<storage, read_write> dbeta: array<f32>;
+
+var<workgroup> partial: array<f32, 256>;
+
+fn reduceSum(lid: u32, v: f32) -> f32 {
+  partial[lid] = v;
+  workgroupBarrier();
+  for (var step = 128u; step > 0u; step >>= 1u) {
+    if (lid < step) { partial[lid] += partial[lid + step]; }
+    workgroupBarrier();
+  }
+  let r = partial[0];
+  workgroupBarrier();
+  return r;
+}
+
+fn at(c: i32, j: i32) -> i32 {
+  let o = j / p.inner;
+  return (o * p.channels + c) * p.inner + (j - o * p.inner);
+}
+
+@compute @workgroup_size(256)
+fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let c = i32(wid.x + wid.y * nwg.x);
+  let valid = c < p.channels;
+  let count = p.outer * p.inner;
+  var mu = 0.0;
+  var invStd = 0.0;
+  if (valid) {
+    mu = mean[c];
+    invStd = 1.0 / sqrt(variance[c] + p.epsilon);
+  }
+  var sdy = 0.0;
+  var sdx = 0.0;
+  if (valid) {
+    for (var j = i32(lid); j < count; j += 256) {
+      let k = at(c, j);
+      let g = dy[k];
+      sdy += g;
+      sdx += g * (x[k] - mu) * invStd;
+    }
+  }
+  let db = reduceSum(lid, sdy);
+  let dg = reduceSum(lid, sdx);
+  if (!valid) { return; }
+  if (lid == 0u) {
+    dbeta[c] = db;
+    dgamma[c] = dg;
+  }
+  let n = f32(count);
+  let scale = gamma[c] * invStd / n;
+  for (var j = i32(lid); j < count; j += 256) {
+    let k = at(c, j);
+    let xhat = (x[k] - mu) * invStd;
+    dx[k] = scale * (n * dy[k] - db - xhat * dg);
+  }
+}

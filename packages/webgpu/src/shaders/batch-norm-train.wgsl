@@ -1,0 +1,66 @@
+// Batch statistics per channel of [outer, channels, inner] (one 256-thread workgroup per channel):
+// two-pass mean and biased variance, then y = gamma * (x - mean) / sqrt(var + eps) + beta.
+struct Params {
+  outer: i32,
+  channels: i32,
+  inner: i32,
+  epsilon: f32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> gamma: array<f32>;
+@group(0) @binding(3) var<storage, read> beta: array<f32>;
+@group(0) @binding(4) var<storage, read_write> y: array<f32>;
+@group(0) @binding(5) var<storage, read_write> mean: array<f32>;
+@group(0) @binding(6) var<storage, read_write> variance: array<f32>;
+
+var<workgroup> partial: array<f32, 256>;
+
+fn reduceSum(lid: u32, v: f32) -> f32 {
+  partial[lid] = v;
+  workgroupBarrier();
+  for (var step = 128u; step > 0u; step >>= 1u) {
+    if (lid < step) { partial[lid] += partial[lid + step]; }
+    workgroupBarrier();
+  }
+  let r = partial[0];
+  workgroupBarrier();
+  return r;
+}
+
+fn at(c: i32, j: i32) -> i32 {
+  let o = j / p.inner;
+  return (o * p.channels + c) * p.inner + (j - o * p.inner);
+}
+
+@compute @workgroup_size(256)
+fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let c = i32(wid.x + wid.y * nwg.x);
+  let valid = c < p.channels;
+  let count = p.outer * p.inner;
+  var s = 0.0;
+  if (valid) {
+    for (var j = i32(lid); j < count; j += 256) { s += x[at(c, j)]; }
+  }
+  let mu = reduceSum(lid, s) / f32(count);
+  var q = 0.0;
+  if (valid) {
+    for (var j = i32(lid); j < count; j += 256) {
+      let d = x[at(c, j)] - mu;
+      q += d * d;
+    }
+  }
+  let va = reduceSum(lid, q) / f32(count);
+  if (!valid) { return; }
+  if (lid == 0u) {
+    mean[c] = mu;
+    variance[c] = va;
+  }
+  let scale = gamma[c] / sqrt(va + p.epsilon);
+  let shift = beta[c] - mu * scale;
+  for (var j = i32(lid); j < count; j += 256) {
+    let k = at(c, j);
+    y[k] = x[k] * scale + shift;
+  }
+}

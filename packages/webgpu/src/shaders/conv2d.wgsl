@@ -1,0 +1,107 @@
+// y = act(conv(x, weights) + bias) as an implicit GEMM per group (workgroup z):
+// A = weights [outChannels/groups, K], B = im2col(x) [K, batch*outHeight*outWidth] gathered on the fly,
+// K = (inChannels/groups) * kernelHeight * kernelWidth. Same 64x64x16 tiling as mat-mul.wgsl.
+struct Params {
+  batch: i32,
+  inChannels: i32,
+  inHeight: i32,
+  inWidth: i32,
+  outChannels: i32,
+  outHeight: i32,
+  outWidth: i32,
+  kernelHeight: i32,
+  kernelWidth: i32,
+  strideHeight: i32,
+  strideWidth: i32,
+  dilationHeight: i32,
+  dilationWidth: i32,
+  padTop: i32,
+  padBottom: i32,
+  padLeft: i32,
+  padRight: i32,
+  groups: i32,
+}
+
+override HAS_BIAS: bool = false;
+override RELU: bool = false;
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> weights: array<f32>;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> y: array<f32>;
+
+const TILE_K: u32 = 16u;
+var<workgroup> tileA: array<vec4<f32>, 256>;
+var<workgroup> tileB: array<vec4<f32>, 256>;
+
+// A: weights row m (output channel within the group), column kk (channel, ky, kx).
+fn loadA(g: i32, m: i32, kk: i32, mg: i32, kg: i32) -> f32 {
+  if (m >= mg || kk >= kg) { return 0.0; }
+  return weights[(g * mg + m) * kg + kk];
+}
+
+// B: im2col of x at row kk (channel, ky, kx) and column n (image, oy, ox); padding reads zero.
+fn loadB(g: i32, kk: i32, n: i32, kg: i32, ncols: i32) -> f32 {
+  if (kk >= kg || n >= ncols) { return 0.0; }
+  let khw = p.kernelHeight * p.kernelWidth;
+  let c = kk / khw;
+  let r = kk - c * khw;
+  let ky = r / p.kernelWidth;
+  let kx = r - ky * p.kernelWidth;
+  let ohw = p.outHeight * p.outWidth;
+  let img = n / ohw;
+  let s = n - img * ohw;
+  let oy = s / p.outWidth;
+  let ox = s - oy * p.outWidth;
+  let iy = oy * p.strideHeight - p.padTop + ky * p.dilationHeight;
+  let ix = ox * p.strideWidth - p.padLeft + kx * p.dilationWidth;
+  if (iy < 0 || iy >= p.inHeight || ix < 0 || ix >= p.inWidth) { return 0.0; }
+  let cin = g * (p.inChannels / p.groups) + c;
+  return x[((img * p.inChannels + cin) * p.inHeight + iy) * p.inWidth + ix];
+}
+
+@compute @workgroup_size(16, 16)
+fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+  let g = i32(wid.z);
+  let mg = p.outChannels / p.groups;
+  let kg = (p.inChannels / p.groups) * p.kernelHeight * p.kernelWidth;
+  let ncols = p.batch * p.outHeight * p.outWidth;
+  let t = lid.y * 16u + lid.x;
+  let row0 = i32(wid.y * 64u);
+  let col0 = i32(wid.x * 64u);
+  let lk = i32(t / 16u);
+  let lq = i32(t % 16u) * 4;
+  var acc: array<vec4<f32>, 4>;
+  for (var k0 = 0; k0 < kg; k0 += i32(TILE_K)) {
+    let kk = k0 + lk;
+    tileA[t] = vec4<f32>(loadA(g, row0 + lq, kk, mg, kg), loadA(g, row0 + lq + 1, kk, mg, kg), loadA(g, row0 + lq + 2, kk, mg, kg), loadA(g, row0 + lq + 3, kk, mg, kg));
+    tileB[t] = vec4<f32>(loadB(g, kk, col0 + lq, kg, ncols), loadB(g, kk, col0 + lq + 1, kg, ncols), loadB(g, kk, col0 + lq + 2, kg, ncols), loadB(g, kk, col0 + lq + 3, kg, ncols));
+    workgroupBarrier();
+    for (var q = 0u; q < TILE_K; q++) {
+      let av = tileA[q * 16u + lid.y];
+      let bv = tileB[q * 16u + lid.x];
+      acc[0] = fma(vec4<f32>(av.x), bv, acc[0]);
+      acc[1] = fma(vec4<f32>(av.y), bv, acc[1]);
+      acc[2] = fma(vec4<f32>(av.z), bv, acc[2]);
+      acc[3] = fma(vec4<f32>(av.w), bv, acc[3]);
+    }
+    workgroupBarrier();
+  }
+  let ohw = p.outHeight * p.outWidth;
+  for (var j = 0; j < 4; j++) {
+    let n = col0 + i32(lid.x) * 4 + j;
+    if (n >= ncols) { break; }
+    let img = n / ohw;
+    let s = n - img * ohw;
+    for (var i = 0; i < 4; i++) {
+      let m = row0 + i32(lid.y) * 4 + i;
+      if (m >= mg) { break; }
+      let oc = g * mg + m;
+      var v = acc[i][j];
+      if (HAS_BIAS) { v += bias[oc]; }
+      if (RELU) { v = select(v, 0.0, v < 0.0); }
+      y[(img * p.outChannels + oc) * ohw + s] = v;
+    }
+  }
+}

@@ -1,0 +1,74 @@
+// C[m, n] = act(op(A)[m, k] * op(B)[k, n] + bias[n]).
+// Tiled GEMM: a 16x16 workgroup computes a 64x64 tile of C, each thread a 4x4 block, with 16-deep
+// slices of A and B staged in workgroup memory as vec4 columns so the inner loop does two vec4
+// loads and four vec4 FMAs per k.
+struct Params {
+  m: i32,
+  n: i32,
+  k: i32,
+  transposeA: i32,
+  transposeB: i32,
+}
+
+override HAS_BIAS: bool = false;
+override RELU: bool = false;
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> c: array<f32>;
+
+const TILE_K: u32 = 16u;
+// [k][m / 4] and [k][n / 4]
+var<workgroup> tileA: array<vec4<f32>, 256>;
+var<workgroup> tileB: array<vec4<f32>, 256>;
+
+fn loadA(row: i32, kk: i32) -> f32 {
+  if (row >= p.m || kk >= p.k) { return 0.0; }
+  if (p.transposeA != 0) { return a[kk * p.m + row]; }
+  return a[row * p.k + kk];
+}
+
+fn loadB(kk: i32, col: i32) -> f32 {
+  if (kk >= p.k || col >= p.n) { return 0.0; }
+  if (p.transposeB != 0) { return b[col * p.k + kk]; }
+  return b[kk * p.n + col];
+}
+
+@compute @workgroup_size(16, 16)
+fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+  let t = lid.y * 16u + lid.x;
+  let row0 = i32(wid.y * 64u);
+  let col0 = i32(wid.x * 64u);
+  // Loader roles: thread t stages 4 consecutive rows (cols) at one k.
+  let lk = i32(t / 16u);
+  let lq = i32(t % 16u) * 4;
+  var acc: array<vec4<f32>, 4>;
+  for (var k0 = 0; k0 < p.k; k0 += i32(TILE_K)) {
+    tileA[t] = vec4<f32>(loadA(row0 + lq, k0 + lk), loadA(row0 + lq + 1, k0 + lk), loadA(row0 + lq + 2, k0 + lk), loadA(row0 + lq + 3, k0 + lk));
+    tileB[t] = vec4<f32>(loadB(k0 + lk, col0 + lq), loadB(k0 + lk, col0 + lq + 1), loadB(k0 + lk, col0 + lq + 2), loadB(k0 + lk, col0 + lq + 3));
+    workgroupBarrier();
+    for (var kk = 0u; kk < TILE_K; kk++) {
+      let av = tileA[kk * 16u + lid.y];
+      let bv = tileB[kk * 16u + lid.x];
+      acc[0] = fma(vec4<f32>(av.x), bv, acc[0]);
+      acc[1] = fma(vec4<f32>(av.y), bv, acc[1]);
+      acc[2] = fma(vec4<f32>(av.z), bv, acc[2]);
+      acc[3] = fma(vec4<f32>(av.w), bv, acc[3]);
+    }
+    workgroupBarrier();
+  }
+  let col = col0 + i32(lid.x) * 4;
+  for (var i = 0; i < 4; i++) {
+    let row = row0 + i32(lid.y) * 4 + i;
+    if (row >= p.m) { break; }
+    for (var j = 0; j < 4; j++) {
+      if (col + j >= p.n) { break; }
+      var v = acc[i][j];
+      if (HAS_BIAS) { v += bias[col + j]; }
+      if (RELU) { v = select(v, 0.0, v < 0.0); }
+      c[row * p.n + col + j] = v;
+    }
+  }
+}

@@ -1,0 +1,78 @@
+// [outer, reduce, inner] -> [outer, inner]: one 64-thread workgroup per output; max propagates NaN.
+struct Params {
+  outer: i32,
+  reduce: i32,
+  inner: i32,
+}
+
+// 0 sum, 1 mean, 2 max
+override OP: u32 = 0u;
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+
+// Bit test, because comparisons with NaN may be folded away by shader compilers.
+fn isNan(v: f32) -> bool {
+  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
+}
+
+var<workgroup> partial: array<f32, 64>;
+
+// Tree reduction of partial[] across the 64 threads; every thread gets the result.
+fn reduceSum(lid: u32, v: f32) -> f32 {
+  partial[lid] = v;
+  workgroupBarrier();
+  for (var step = 32u; step > 0u; step >>= 1u) {
+    if (lid < step) { partial[lid] += partial[lid + step]; }
+    workgroupBarrier();
+  }
+  let r = partial[0];
+  workgroupBarrier();
+  return r;
+}
+
+// Max that propagates NaN.
+fn reduceMax(lid: u32, v: f32) -> f32 {
+  partial[lid] = v;
+  workgroupBarrier();
+  for (var step = 32u; step > 0u; step >>= 1u) {
+    if (lid < step) {
+      let a = partial[lid];
+      let b = partial[lid + step];
+      if (isNan(b) || b > a) { partial[lid] = b; }
+    }
+    workgroupBarrier();
+  }
+  let r = partial[0];
+  workgroupBarrier();
+  return r;
+}
+
+@compute @workgroup_size(64)
+fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let out = i32(wid.x + wid.y * nwg.x);
+  let valid = out < p.outer * p.inner;
+  let o = out / p.inner;
+  let base = o * p.reduce * p.inner + (out - o * p.inner);
+  var r: f32;
+  if (OP == 2u) {
+    var m = bitcast<f32>(0xff800000u);
+    if (valid) {
+      for (var j = i32(lid); j < p.reduce; j += 64) {
+        let v = x[base + j * p.inner];
+        if (isNan(v) || v > m) { m = v; }
+        if (isNan(m)) { break; }
+      }
+    }
+    r = reduceMax(lid, m);
+  } else {
+    var s = 0.0;
+    if (valid) {
+      for (var j = i32(lid); j < p.reduce; j += 64) { s += x[base + j * p.inner]; }
+    }
+    r = reduceSum(lid, s);
+    if (OP == 1u) { r = r / f32(p.reduce); }
+  }
+  if (lid == 0u && valid) { y[out] = r; }
+}

@@ -1,0 +1,27 @@
+// In place, PyTorch SGD: d = g + weightDecay * p; v = momentum * v + d;
+// p -= lr * (nesterov ? d + momentum * v : v).
+struct Params {
+  size: i32,
+  nesterov: i32,
+  lr: f32,
+  momentum: f32,
+  weightDecay: f32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> grad: array<f32>;
+@group(0) @binding(2) var<storage, read_write> param: array<f32>;
+@group(0) @binding(3) var<storage, read_write> velocity: array<f32>;
+
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = i32(gid.x + gid.y * nwg.x * 256u);
+  if (i >= p.size) { return; }
+  let w = param[i];
+  let d = grad[i] + p.weightDecay * w;
+  let v = p.momentum * velocity[i] + d;
+  velocity[i] = v;
+  var step = v;
+  if (p.nesterov != 0) { step = d + p.momentum * v; }
+  param[i] = w - p.lr * step;
+}

@@ -1,0 +1,77 @@
+// dlogits = dloss[row] * (softmax(logits) - labels) * sum(labels of the row). One workgroup per row.
+struct Params {
+  rows: i32,
+  cols: i32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> dloss: array<f32>;
+@group(0) @binding(2) var<storage, read> logits: array<f32>;
+@group(0) @binding(3) var<storage, read> labels: array<f32>;
+@group(0) @binding(4) var<storage, read_write> dlogits: array<f32>;
+
+// Bit test, because comparisons with NaN may be folded away by shader compilers.
+fn isNan(v: f32) -> bool {
+  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
+}
+
+var<workgroup> partial: array<f32, 64>;
+
+// Tree reduction of partial[] across the 64 threads; every thread gets the result.
+fn reduceSum(lid: u32, v: f32) -> f32 {
+  partial[lid] = v;
+  workgroupBarrier();
+  for (var step = 32u; step > 0u; step >>= 1u) {
+    if (lid < step) { partial[lid] += partial[lid + step]; }
+    workgroupBarrier();
+  }
+  let r = partial[0];
+  workgroupBarrier();
+  return r;
+}
+
+// Max that propagates NaN.
+fn reduceMax(lid: u32, v: f32) -> f32 {
+  partial[lid] = v;
+  workgroupBarrier();
+  for (var step = 32u; step > 0u; step >>= 1u) {
+    if (lid < step) {
+      let a = partial[lid];
+      let b = partial[lid + step];
+      if (isNan(b) || b > a) { partial[lid] = b; }
+    }
+    workgroupBarrier();
+  }
+  let r = partial[0];
+  workgroupBarrier();
+  return r;
+}
+
+@compute @workgroup_size(64)
+fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let row = i32(wid.x + wid.y * nwg.x);
+  let valid = row < p.rows;
+  let base = row * p.cols;
+  var m = bitcast<f32>(0xff800000u);
+  var ls = 0.0;
+  if (valid) {
+    for (var j = i32(lid); j < p.cols; j += 64) {
+      let v = logits[base + j];
+      if (isNan(v) || v > m) { m = v; }
+      ls += labels[base + j];
+    }
+  }
+  let mx = reduceMax(lid, m);
+  let labelSum = reduceSum(lid, ls);
+  var s = 0.0;
+  if (valid) {
+    for (var j = i32(lid); j < p.cols; j += 64) { s += exp(logits[base + j] - mx); }
+  }
+  let total = reduceSum(lid, s);
+  if (!valid) { return; }
+  let scale = dloss[row] * labelSum;
+  let inv = 1.0 / total;
+  for (var j = i32(lid); j < p.cols; j += 64) {
+    dlogits[base + j] = scale * (exp(logits[base + j] - mx) * inv - labels[base + j]);
+  }
+}

@@ -1,0 +1,78 @@
+// loss[row] = -sum(labels * logSoftmax(logits)) = sum(labels) * lse - sum(labels * logits),
+// lse = max + log(sum(exp(logits - max))). One 64-thread workgroup per row.
+struct Params {
+  rows: i32,
+  cols: i32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> logits: array<f32>;
+@group(0) @binding(2) var<storage, read> labels: array<f32>;
+@group(0) @binding(3) var<storage, read_write> loss: array<f32>;
+
+// Bit test, because comparisons with NaN may be folded away by shader compilers.
+fn isNan(v: f32) -> bool {
+  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
+}
+
+var<workgroup> partial: array<f32, 64>;
+
+// Tree reduction of partial[] across the 64 threads; every thread gets the result.
+fn reduceSum(lid: u32, v: f32) -> f32 {
+  partial[lid] = v;
+  workgroupBarrier();
+  for (var step = 32u; step > 0u; step >>= 1u) {
+    if (lid < step) { partial[lid] += partial[lid + step]; }
+    workgroupBarrier();
+  }
+  let r = partial[0];
+  workgroupBarrier();
+  return r;
+}
+
+// Max that propagates NaN.
+fn reduceMax(lid: u32, v: f32) -> f32 {
+  partial[lid] = v;
+  workgroupBarrier();
+  for (var step = 32u; step > 0u; step >>= 1u) {
+    if (lid < step) {
+      let a = partial[lid];
+      let b = partial[lid + step];
+      if (isNan(b) || b > a) { partial[lid] = b; }
+    }
+    workgroupBarrier();
+  }
+  let r = partial[0];
+  workgroupBarrier();
+  return r;
+}
+
+@compute @workgroup_size(64)
+fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let row = i32(wid.x + wid.y * nwg.x);
+  let valid = row < p.rows;
+  let base = row * p.cols;
+  var m = bitcast<f32>(0xff800000u);
+  if (valid) {
+    for (var j = i32(lid); j < p.cols; j += 64) {
+      let v = logits[base + j];
+      if (isNan(v) || v > m) { m = v; }
+    }
+  }
+  let mx = reduceMax(lid, m);
+  var s = 0.0;
+  if (valid) {
+    for (var j = i32(lid); j < p.cols; j += 64) { s += exp(logits[base + j] - mx); }
+  }
+  let lse = mx + log(reduceSum(lid, s));
+  var acc = 0.0;
+  if (valid) {
+    for (var j = i32(lid); j < p.cols; j += 64) {
+      let l = labels[base + j];
+      // Skip zero labels so a -inf logit with label 0 does not turn the loss into NaN.
+      if (l != 0.0) { acc += l * (lse - logits[base + j]); }
+    }
+  }
+  let total = reduceSum(lid, acc);
+  if (lid == 0u && valid) { loss[row] = total; }
+}

@@ -1,0 +1,37 @@
+// dx = dy * op'(x) given x and y = op(x); OP numbers as in unary.wgsl.
+struct Params {
+  size: i32,
+  alpha: f32,
+}
+
+override OP: u32 = 0u;
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> dy: array<f32>;
+@group(0) @binding(2) var<storage, read> x: array<f32>;
+@group(0) @binding(3) var<storage, read> y: array<f32>;
+@group(0) @binding(4) var<storage, read_write> dx: array<f32>;
+
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = i32(gid.x + gid.y * nwg.x * 256u);
+  if (i >= p.size) { return; }
+  let g = dy[i];
+  let v = x[i];
+  let o = y[i];
+  var d = 1.0;
+  switch (OP) {
+    case 0u: { d = select(0.0, 1.0, v > 0.0); }
+    case 1u: { d = select(p.alpha, 1.0, v > 0.0); }
+    case 2u: { d = select(o + p.alpha, 1.0, v > 0.0); }
+    case 3u: { d = o * (1.0 - o); }
+    case 4u: { d = 1.0 - o * o; }
+    case 5u: { d = o; }
+    case 6u: { d = 1.0 / v; }
+    case 7u: { d = 0.5 / o; }
+    case 8u: { d = -1.0; }
+    case 9u: { d = 2.0 * v; }
+    default: { d = 1.0; }
+  }
+  dx[i] = g * d;
+}
