@@ -1,0 +1,3 @@
+export * from './safetensors.js';
+export * from './weights.js';
+export * from './checkpoint.js';

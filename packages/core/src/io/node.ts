@@ -1,0 +1,88 @@
+/**
+ * Node-only file I/O (entry `@stridenet/core/node`): atomic writes and file-path wrappers around
+ * the browser-safe weights and checkpoint codecs.
+ */
+import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { FormatError } from '../errors.js';
+import type { Model } from '../model/types.js';
+import type { Optimizer } from '../train/optimizers.js';
+import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint, type Checkpoint, type CheckpointContents, type RestoredCheckpoint } from './checkpoint.js';
+import { encodeWeights, loadWeights } from './weights.js';
+
+/**
+ * Writes `bytes` to `path` so that readers see the old file or the new one, never a torn one, even
+ * across a crash: temporary file in the same directory, fsync, rename over the target, fsync the
+ * directory (so the rename itself is durable).
+ */
+export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
+  const dir = dirname(path);
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const fh = await open(tmp, 'wx', 0o644);
+  try {
+    try {
+      await fh.writeFile(bytes);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+  } catch (e) {
+    await unlink(tmp).catch(() => undefined);
+    throw e;
+  }
+  await fsyncDirectory(dir);
+}
+
+async function fsyncDirectory(dir: string): Promise<void> {
+  let dh;
+  try {
+    dh = await open(dir, 'r');
+    await dh.sync();
+  } catch (e) {
+    // Some platforms (Windows) and file systems cannot open or fsync a directory; the data itself
+    // was already synced, so only the rename's durability is weaker there.
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL' && code !== 'EACCES') throw e;
+  } finally {
+    await dh?.close();
+  }
+}
+
+async function readBytes(path: string): Promise<Uint8Array> {
+  try {
+    const b = await readFile(path);
+    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new FormatError(path, 'no such file');
+    if (code === 'EISDIR') throw new FormatError(path, 'is a directory, expected a .safetensors file');
+    throw e;
+  }
+}
+
+/** Saves the model's weights (safetensors, architecture in the metadata) atomically. */
+export async function saveWeightsFile(path: string, model: Model, metadata?: Record<string, string>): Promise<void> {
+  await writeFileAtomic(path, await encodeWeights(model, metadata));
+}
+
+/** Loads a safetensors weights file into `model`, all or nothing (see loadWeights). */
+export async function loadWeightsFile(model: Model, path: string): Promise<Record<string, string>> {
+  return loadWeights(model, await readBytes(path), path);
+}
+
+/** Writes a checkpoint (weights, optimizer, train state, run metadata) atomically. */
+export async function saveCheckpoint(path: string, contents: CheckpointContents): Promise<void> {
+  await writeFileAtomic(path, await encodeCheckpoint(contents));
+}
+
+/** Reads and validates a checkpoint file without loading it (e.g. to build the model from `architecture`). */
+export async function readCheckpoint(path: string): Promise<Checkpoint> {
+  return decodeCheckpoint(await readBytes(path), path);
+}
+
+/** Reads a checkpoint and restores it into `model` (and `optimizer`); all checks happen first. */
+export async function loadCheckpoint(path: string, model: Model, optimizer?: Optimizer): Promise<RestoredCheckpoint> {
+  return restoreCheckpoint(await readCheckpoint(path), model, optimizer);
+}

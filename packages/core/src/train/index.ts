@@ -1,0 +1,5 @@
+export * from './optimizers.js';
+export * from './schedules.js';
+export * from './losses.js';
+export * from './metrics.js';
+export * from './fit.js';
