@@ -45,6 +45,11 @@ const cases: [string, number[], number[], Conv2dOptions][] = [
   ['single input channel (LeNet conv1)', [3, 1, 12, 12], [6, 1, 5, 5], { padding: 2 }],
   ['kernel wider than input + pads', [1, 2, 3, 2], [2, 2, 3, 5], { padding: [0, 0, 2, 1] }],
   ['many channels (K > 256)', [1, 40, 5, 5], [3, 40, 3, 3], { padding: 1 }],
+  // Output sizes that change how many images share one GEMM: 576 (one per GEMM), 400 (two, with a remainder of one).
+  ['large map, one image per GEMM', [2, 2, 24, 24], [3, 2, 3, 3], { padding: 1 }],
+  ['two images per GEMM with a remainder', [3, 4, 22, 22], [4, 2, 3, 3], { groups: 2 }],
+  ['pointwise large map, groups 3', [2, 3, 32, 32], [6, 1, 1, 1], { groups: 3 }],
+  ['pointwise large map', [2, 4, 32, 32], [5, 4, 1, 1], {}],
 ];
 
 describe('Conv2D and its gradients against a float64 direct loop', () => {

@@ -2,21 +2,29 @@ import type { Conv2dPlan } from '@stridenet/core';
 
 /**
  * The input columns a conv reads, for one image and one group: col[(c * kh + ky) * kw + kx, oh * outW + ow]
+ * (row stride `ld`, so several images can sit side by side in one column matrix)
  * = x[c, oh * sh - padTop + ky * dh, ow * sw - padLeft + kx * dw], zero outside the input.
  * The valid output-column range of each kernel column is computed once, so the copy loops have no
  * per-element bounds test.
  */
-export function im2col(plan: Conv2dPlan, x: Float32Array, xOffset: number, channels: number, col: Float32Array): void {
+export function im2col(
+  plan: Conv2dPlan,
+  x: Float32Array,
+  xOffset: number,
+  channels: number,
+  col: Float32Array,
+  colOffset = 0,
+  ld = plan.outHeight * plan.outWidth,
+): void {
   const { inHeight: H, inWidth: W, outHeight: OH, outWidth: OW, kernelHeight: KH, kernelWidth: KW } = plan;
   const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw, padTop, padLeft } = plan;
-  const P = OH * OW;
   const [owStart, owEnd] = columnRanges(plan);
   let row = 0;
   for (let c = 0; c < channels; c++) {
     const plane = xOffset + c * H * W;
     for (let ky = 0; ky < KH; ky++) {
       for (let kx = 0; kx < KW; kx++, row++) {
-        const base = row * P;
+        const base = colOffset + row * ld;
         const o0 = owStart[kx]!;
         const o1 = owEnd[kx]!;
         const xShift = kx * dw - padLeft;
@@ -42,17 +50,24 @@ export function im2col(plan: Conv2dPlan, x: Float32Array, xOffset: number, chann
 }
 
 /** Adds columns back into the image (the adjoint of im2col): dx[...] += col[...]. dx must be zeroed by the caller. */
-export function col2im(plan: Conv2dPlan, col: Float32Array, channels: number, dx: Float32Array, dxOffset: number): void {
+export function col2im(
+  plan: Conv2dPlan,
+  col: Float32Array,
+  channels: number,
+  dx: Float32Array,
+  dxOffset: number,
+  colOffset = 0,
+  ld = plan.outHeight * plan.outWidth,
+): void {
   const { inHeight: H, inWidth: W, outHeight: OH, outWidth: OW, kernelHeight: KH, kernelWidth: KW } = plan;
   const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw, padTop, padLeft } = plan;
-  const P = OH * OW;
   const [owStart, owEnd] = columnRanges(plan);
   let row = 0;
   for (let c = 0; c < channels; c++) {
     const plane = dxOffset + c * H * W;
     for (let ky = 0; ky < KH; ky++) {
       for (let kx = 0; kx < KW; kx++, row++) {
-        const base = row * P;
+        const base = colOffset + row * ld;
         const o0 = owStart[kx]!;
         const o1 = owEnd[kx]!;
         if (o0 >= o1) continue;

@@ -1,10 +1,11 @@
 import type { Conv2dPlan, KernelFn } from '@stridenet/core';
 import { alloc, scratchF32 } from '../buffers.js';
 import { gemm, view } from '../gemm.js';
+import { gatherImages, imagesPerChunk } from '../conv-batching.js';
 import { im2col, validColumns } from '../im2col.js';
 import { isDepthwise, isPointwise } from './conv2d.js';
 
-/** dW[g] = sum over images of dy[g] col^T: one GEMM per image and group, accumulated in place. */
+/** dW[g] = sum over images of dy[g] col^T: one GEMM per chunk of images and group, accumulated in place. */
 export const Conv2DBackpropFilter: KernelFn<Float32Array, 'Conv2DBackpropFilter'> = ({ x, dy }, { plan }) => {
   const [O, I, KH, KW] = plan.filterShape;
   const dw = alloc(O * I * KH * KW);
@@ -19,17 +20,23 @@ function viaGemm(plan: Conv2dPlan, x: Float32Array, dy: Float32Array, dw: Float3
   const cg = C / G;
   const og = OC / G;
   const K = cg * plan.kernelHeight * plan.kernelWidth;
-  const pointwise = isPointwise(plan);
-  const col = pointwise ? null : scratchF32('col', K * P);
-  for (let n = 0; n < N; n++) {
+  const chunk = imagesPerChunk(plan);
+  const direct = chunk === 1 && isPointwise(plan);
+  const col = direct ? null : scratchF32('col', K * chunk * P);
+  const staged = chunk > 1 ? scratchF32('conv-dy', og * chunk * P) : null;
+  for (let n0 = 0; n0 < N; n0 += chunk) {
+    const count = Math.min(chunk, N - n0);
+    const ld = count * P;
     for (let g = 0; g < G; g++) {
-      const xAt = (n * C + g * cg) * H * W;
-      let b;
-      if (col) {
-        im2col(plan, x, xAt, cg, col);
-        b = view(col, 0, P, K, true);
-      } else b = view(x, xAt, P, K, true);
-      gemm(og, K, P, view(dy, (n * OC + g * og) * P, og, P, false), b, dw, g * og * K, K, n > 0);
+      const dyAt = (j: number) => ((n0 + j) * OC + g * og) * P;
+      const b = col ? view(col, 0, ld, K, true) : view(x, (n0 * C + g * cg) * H * W, P, K, true);
+      if (col) for (let j = 0; j < count; j++) im2col(plan, x, ((n0 + j) * C + g * cg) * H * W, cg, col, j * P, ld);
+      let a = view(dy, dyAt(0), og, P, false);
+      if (staged) {
+        gatherImages(dy, dyAt, count, og, P, staged);
+        a = view(staged, 0, og, ld, false);
+      }
+      gemm(og, K, ld, a, b, dw, g * og * K, K, n0 > 0);
     }
   }
 }

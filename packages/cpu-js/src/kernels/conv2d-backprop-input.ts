@@ -1,10 +1,11 @@
 import type { Conv2dPlan, KernelFn } from '@stridenet/core';
 import { alloc, scratchF32 } from '../buffers.js';
 import { gemm, view } from '../gemm.js';
+import { gatherImages, imagesPerChunk } from '../conv-batching.js';
 import { col2im, validColumns } from '../im2col.js';
 import { isDepthwise, isPointwise } from './conv2d.js';
 
-/** dx = col2im(W^T dy) per image and group; the adjoint of Conv2D's im2col + GEMM. */
+/** dx = col2im(W^T dy) per chunk of images and group; the adjoint of Conv2D's im2col + GEMM. */
 export const Conv2DBackpropInput: KernelFn<Float32Array, 'Conv2DBackpropInput'> = ({ dy, filter }, { plan }) => {
   const dx = alloc(plan.batch * plan.inChannels * plan.inHeight * plan.inWidth);
   if (isDepthwise(plan)) depthwise(plan, dy, filter, dx);
@@ -18,17 +19,28 @@ function viaGemm(plan: Conv2dPlan, dy: Float32Array, filter: Float32Array, dx: F
   const cg = C / G;
   const og = OC / G;
   const K = cg * plan.kernelHeight * plan.kernelWidth;
-  const pointwise = isPointwise(plan);
-  const col = pointwise ? null : scratchF32('dcol', K * P);
-  for (let n = 0; n < N; n++) {
+  const chunk = imagesPerChunk(plan);
+  const direct = chunk === 1 && isPointwise(plan);
+  const col = direct ? null : scratchF32('dcol', K * chunk * P);
+  const staged = chunk > 1 ? scratchF32('conv-dy', og * chunk * P) : null;
+  for (let n0 = 0; n0 < N; n0 += chunk) {
+    const count = Math.min(chunk, N - n0);
+    const ld = count * P;
     for (let g = 0; g < G; g++) {
       const a = view(filter, g * og * K, K, og, true);
-      const b = view(dy, (n * OC + g * og) * P, og, P, false);
-      const dxAt = (n * C + g * cg) * H * W;
-      if (col) {
-        gemm(K, P, og, a, b, col, 0, P);
-        col2im(plan, col, cg, dx, dxAt);
-      } else gemm(K, P, og, a, b, dx, dxAt, P);
+      const dyAt = (j: number) => ((n0 + j) * OC + g * og) * P;
+      const dxAt = (j: number) => ((n0 + j) * C + g * cg) * H * W;
+      let b = view(dy, dyAt(0), og, P, false);
+      if (staged) {
+        gatherImages(dy, dyAt, count, og, P, staged);
+        b = view(staged, 0, og, ld, false);
+      }
+      if (!col) {
+        gemm(K, P, og, a, b, dx, dxAt(0), P);
+        continue;
+      }
+      gemm(K, ld, og, a, b, col, 0, ld);
+      for (let j = 0; j < count; j++) col2im(plan, col, cg, dx, dxAt(j), j * P, ld);
     }
   }
 }

@@ -1,6 +1,7 @@
 import type { Conv2dPlan, FusedActivation, KernelFn } from '@stridenet/core';
 import { alloc, scratchF32 } from '../buffers.js';
 import { gemm, view } from '../gemm.js';
+import { imagesPerChunk, scatterImages } from '../conv-batching.js';
 import { im2col, validColumns } from '../im2col.js';
 
 /**
@@ -45,19 +46,27 @@ function conv2dGemm(
   const cg = C / G;
   const og = OC / G;
   const K = cg * plan.kernelHeight * plan.kernelWidth;
-  const pointwise = isPointwise(plan);
-  const col = pointwise ? null : scratchF32('col', K * P);
+  const chunk = imagesPerChunk(plan);
+  const direct = chunk === 1 && isPointwise(plan);
+  const col = direct ? null : scratchF32('col', K * chunk * P);
+  const staged = chunk > 1 ? scratchF32('conv-out', og * chunk * P) : null;
   const relu = activation === 'relu';
-  for (let n = 0; n < N; n++) {
+  for (let n0 = 0; n0 < N; n0 += chunk) {
+    const count = Math.min(chunk, N - n0);
+    const ld = count * P;
     for (let g = 0; g < G; g++) {
-      const xAt = (n * C + g * cg) * H * W;
-      let b;
-      if (col) {
-        im2col(plan, x, xAt, cg, col);
-        b = view(col, 0, K, P, false);
-      } else b = view(x, xAt, K, P, false);
+      const a = view(filter, g * og * K, og, K, false);
       const biasRow = bias ? (G === 1 ? bias : bias.subarray(g * og, (g + 1) * og)) : null;
-      gemm(og, P, K, view(filter, g * og * K, og, K, false), b, out, (n * OC + g * og) * P, P, false, { biasRow, relu });
+      const outAt = (j: number) => ((n0 + j) * OC + g * og) * P;
+      if (!col) {
+        gemm(og, P, K, a, view(x, (n0 * C + g * cg) * H * W, K, P, false), out, outAt(0), P, false, { biasRow, relu });
+        continue;
+      }
+      for (let j = 0; j < count; j++) im2col(plan, x, ((n0 + j) * C + g * cg) * H * W, cg, col, j * P, ld);
+      if (staged) {
+        gemm(og, ld, K, a, view(col, 0, K, ld, false), staged, 0, ld, false, { biasRow, relu });
+        scatterImages(staged, count, og, P, out, outAt);
+      } else gemm(og, P, K, a, view(col, 0, K, P, false), out, outAt(0), P, false, { biasRow, relu });
     }
   }
 }
