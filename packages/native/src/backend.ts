@@ -1,0 +1,86 @@
+import { availableParallelism } from 'node:os';
+import {
+  ArgumentError,
+  BackendError,
+  SPEC_VERSION,
+  type Backend,
+  type BackendInfo,
+  type BackendMemory,
+  type KernelAttrs,
+  type KernelName,
+} from '@stridenet/core';
+import { addon } from './addon.js';
+import type { NativeHandle } from './handle.js';
+import { kernels } from './kernels/index.js';
+import { BINARY_CODES, REDUCE_CODES, UNARY_CODES } from './op-codes.js';
+
+export interface NativeBackendOptions {
+  /** Worker threads used by each kernel (the queue thread included). Default: os.availableParallelism(). */
+  threads?: number;
+}
+
+export type NativeBackend = Backend<NativeHandle> & { readonly threads: number };
+
+/**
+ * Creates a native backend: its own thread pool and command queue. Kernel calls validate their
+ * arguments, queue the work and return at once; `read` resolves when the producing work is done.
+ */
+export async function createNativeBackend(options: NativeBackendOptions = {}): Promise<NativeBackend> {
+  if (options === null || typeof options !== 'object') {
+    throw new ArgumentError('createNativeBackend', 'options', options, 'an object such as { threads: 4 }');
+  }
+  const threads = options.threads ?? availableParallelism();
+  if (!Number.isInteger(threads) || threads < 1 || threads > 256) {
+    throw new ArgumentError('createNativeBackend', 'threads', threads, 'an integer from 1 to 256');
+  }
+  const native = addon();
+  const runtime = native.createRuntime(threads);
+  const features = native.info();
+  let disposed = false;
+
+  const supports = <K extends KernelName>(kernel: K, attrs: KernelAttrs<K>): true | string => {
+    if (!(kernel in kernels)) return `native backend has no kernel '${kernel}'`;
+    const op = (attrs as { op?: unknown }).op;
+    if (kernel === 'Binary' && !(typeof op === 'string' && op in BINARY_CODES)) return `op '${String(op)}' is not a binary op`;
+    if ((kernel === 'Unary' || kernel === 'UnaryGrad') && !(typeof op === 'string' && op in UNARY_CODES)) {
+      return `op '${String(op)}' is not a unary op`;
+    }
+    if (kernel === 'Reduce' && !(typeof op === 'string' && op in REDUCE_CODES)) return `op '${String(op)}' is not a reduce op`;
+    return true;
+  };
+
+  return {
+    name: 'native',
+    specVersion: SPEC_VERSION,
+    threads,
+    kernels,
+    upload: (values: Float32Array) => native.upload(runtime, values),
+    read: (handle: NativeHandle) => native.read(handle),
+    readSync: (handle: NativeHandle) => native.readSync(handle),
+    free: (handle: NativeHandle) => native.free(handle),
+    supports,
+    memory: (): BackendMemory => native.memory(runtime),
+    info: (): BackendInfo => ({
+      threads,
+      simd: features.avx2,
+      device: `${features.avx2 ? 'x86-64 AVX2/FMA' : 'portable (no AVX2/FMA)'} CPU, ${features.hardwareThreads} hardware threads`,
+      notes: ['kernels run on a native command queue; reads wait only for the work producing the buffer'],
+    }),
+    sync: () => native.sync(runtime),
+    dispose: () => {
+      if (disposed) return;
+      disposed = true;
+      native.disposeRuntime(runtime);
+    },
+  };
+}
+
+/** Throws a clear error when the compiled addon cannot be loaded; otherwise returns its CPU features. */
+export function nativeAvailable(): true | string {
+  try {
+    addon();
+    return true;
+  } catch (e) {
+    return e instanceof BackendError ? e.message : String(e);
+  }
+}

@@ -1,0 +1,417 @@
+// Node-API surface: runtimes (thread pool + command queue), handles, upload/read/free and kernel dispatch.
+#include <napi.h>
+
+#include <cstring>
+#include <deque>
+#include <unordered_map>
+
+#include "gemm.h"
+#include "runtime.h"
+
+namespace sn {
+namespace {
+
+// Type tags let the addon reject externals that are not its own (a forged or foreign handle).
+constexpr napi_type_tag kHandleTag = {0x5d1f0e2a7c3b4a11ULL, 0x9e8f7a6b5c4d3e2fULL};
+constexpr napi_type_tag kRuntimeTag = {0x1a2b3c4d5e6f7081ULL, 0x92a3b4c5d6e7f809ULL};
+
+/**
+ * One backend instance: a worker thread that runs queued kernels in order, and the pool they use.
+ * Kernel calls return at once; reads wait for the job that last wrote the buffer.
+ */
+class Core {
+ public:
+  explicit Core(int threads) : pool_(threads), counters_(std::make_shared<Counters>()) {
+    worker_ = std::thread([this] { loop(); });
+  }
+  ~Core() { shutdown(); }
+
+  ThreadPool& pool() { return pool_; }
+  const std::shared_ptr<Counters>& counters() const { return counters_; }
+  bool disposed() const { return disposed_; }
+
+  uint64_t push(std::function<void()> job) {
+    std::lock_guard<std::mutex> lock(mu_);
+    const uint64_t seq = ++submitted_;
+    jobs_.push_back(std::move(job));
+    wake_.notify_one();
+    return seq;
+  }
+
+  bool done(uint64_t seq) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return completed_ >= seq;
+  }
+
+  void waitFor(uint64_t seq) {
+    std::unique_lock<std::mutex> lock(mu_);
+    finished_.wait(lock, [&] { return completed_ >= seq; });
+  }
+
+  uint64_t submitted() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return submitted_;
+  }
+
+  void shutdown() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (disposed_) return;
+      disposed_ = true;
+    }
+    wake_.notify_all();
+    if (worker_.joinable()) worker_.join();
+  }
+
+ private:
+  void loop() {
+    for (;;) {
+      std::function<void()> job;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        wake_.wait(lock, [&] { return disposed_ || !jobs_.empty(); });
+        // Pending work still runs on dispose, so no reader waits forever.
+        if (jobs_.empty()) return;
+        job = std::move(jobs_.front());
+        jobs_.pop_front();
+      }
+      job();
+      job = nullptr;  // drop buffer references before announcing completion
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        completed_++;
+      }
+      finished_.notify_all();
+    }
+  }
+
+  ThreadPool pool_;
+  std::shared_ptr<Counters> counters_;
+  std::thread worker_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::condition_variable finished_;
+  std::deque<std::function<void()>> jobs_;
+  uint64_t submitted_ = 0;
+  uint64_t completed_ = 0;
+  bool disposed_ = false;
+};
+
+struct RuntimeBox {
+  std::shared_ptr<Core> core;
+};
+
+struct HandleBox {
+  BufferPtr buffer;
+  std::shared_ptr<Core> core;
+};
+
+const std::unordered_map<std::string, PrepareFn>& registry() {
+  static const std::unordered_map<std::string, PrepareFn> table = {
+      {"Conv2D", prepareConv2D},
+      {"Conv2DBackpropInput", prepareConv2DBackpropInput},
+      {"Conv2DBackpropFilter", prepareConv2DBackpropFilter},
+      {"MaxPool2D", prepareMaxPool2D},
+      {"MaxPool2DGrad", prepareMaxPool2DGrad},
+      {"AvgPool2D", prepareAvgPool2D},
+      {"AvgPool2DGrad", prepareAvgPool2DGrad},
+      {"MatMul", prepareMatMul},
+      {"BiasAdd", prepareBiasAdd},
+      {"BiasAddGrad", prepareBiasAddGrad},
+      {"Binary", prepareBinary},
+      {"Unary", prepareUnary},
+      {"UnaryGrad", prepareUnaryGrad},
+      {"Reduce", prepareReduce},
+      {"Softmax", prepareSoftmax},
+      {"SoftmaxCrossEntropy", prepareSoftmaxCrossEntropy},
+      {"SoftmaxCrossEntropyGrad", prepareSoftmaxCrossEntropyGrad},
+      {"BatchNormTrain", prepareBatchNormTrain},
+      {"BatchNormInference", prepareBatchNormInference},
+      {"BatchNormGrad", prepareBatchNormGrad},
+      {"Dropout", prepareDropout},
+      {"Concat", prepareConcat},
+      {"Slice", prepareSlice},
+      {"Transpose", prepareTranspose},
+      {"Pad", preparePad},
+      {"SgdUpdate", prepareSgdUpdate},
+      {"AdamUpdate", prepareAdamUpdate},
+  };
+  return table;
+}
+
+std::string describe(const Napi::Value& v) {
+  switch (v.Type()) {
+    case napi_undefined: return "undefined";
+    case napi_null: return "null";
+    case napi_boolean: return "a boolean";
+    case napi_number: return "a number";
+    case napi_string: return "a string";
+    case napi_object: return "an object";
+    case napi_function: return "a function";
+    case napi_external: return "a foreign external";
+    default: return "a value of another type";
+  }
+}
+
+[[noreturn]] void throwType(Napi::Env env, const std::string& msg) {
+  throw Napi::TypeError::New(env, msg);
+}
+
+RuntimeBox* runtimeOf(const Napi::Value& v, const char* fn) {
+  Napi::Env env = v.Env();
+  if (!v.IsExternal() || !v.As<Napi::External<RuntimeBox>>().CheckTypeTag(&kRuntimeTag)) {
+    throwType(env, std::string(fn) + ": runtime is " + describe(v) + ", expected a native runtime");
+  }
+  auto* box = v.As<Napi::External<RuntimeBox>>().Data();
+  if (!box->core || box->core->disposed()) throw Napi::Error::New(env, std::string(fn) + ": the native backend was disposed");
+  return box;
+}
+
+HandleBox* handleOf(const Napi::Value& v, const std::string& what) {
+  Napi::Env env = v.Env();
+  if (!v.IsExternal() || !v.As<Napi::External<HandleBox>>().CheckTypeTag(&kHandleTag)) {
+    throwType(env, what + " is " + describe(v) + ", expected a native tensor handle");
+  }
+  auto* box = v.As<Napi::External<HandleBox>>().Data();
+  if (!box->buffer) throw Napi::Error::New(env, what + " was already freed");
+  if (box->core->disposed()) throw Napi::Error::New(env, what + " belongs to a disposed native backend");
+  return box;
+}
+
+Napi::Value wrap(Napi::Env env, BufferPtr buffer, std::shared_ptr<Core> core) {
+  auto* box = new HandleBox{std::move(buffer), std::move(core)};
+  auto ext = Napi::External<HandleBox>::New(env, box, [](Napi::Env, HandleBox* b) { delete b; });
+  ext.TypeTag(&kHandleTag);
+  return ext;
+}
+
+Napi::Value CreateRuntime(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) throwType(env, "createRuntime: threads must be a number");
+  const int threads = info[0].As<Napi::Number>().Int32Value();
+  if (threads < 1 || threads > 256) {
+    throw Napi::RangeError::New(env, "createRuntime: threads is " + std::to_string(threads) + ", expected 1 to 256");
+  }
+  auto* box = new RuntimeBox{std::make_shared<Core>(threads)};
+  auto ext = Napi::External<RuntimeBox>::New(env, box, [](Napi::Env, RuntimeBox* b) { delete b; });
+  ext.TypeTag(&kRuntimeTag);
+  return ext;
+}
+
+Napi::Value DisposeRuntime(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsExternal() || !info[0].As<Napi::External<RuntimeBox>>().CheckTypeTag(&kRuntimeTag)) {
+    throwType(env, "disposeRuntime: expected a native runtime");
+  }
+  auto* box = info[0].As<Napi::External<RuntimeBox>>().Data();
+  if (box->core) box->core->shutdown();
+  return env.Undefined();
+}
+
+Napi::Value Upload(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  RuntimeBox* rt = runtimeOf(info[0], "upload");
+  if (info.Length() < 2 || !info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+    throwType(env, "upload: values is " + describe(info[1]) + ", expected a Float32Array");
+  }
+  auto values = info[1].As<Napi::Float32Array>();
+  auto buffer = std::make_shared<Buffer>(values.ElementLength(), rt->core->counters());
+  if (values.ElementLength() > 0) std::memcpy(buffer->data, values.Data(), values.ElementLength() * sizeof(float));
+  return wrap(env, std::move(buffer), rt->core);
+}
+
+Napi::Value Free(const Napi::CallbackInfo& info) {
+  HandleBox* box = handleOf(info[0], "free: handle");
+  // Queued jobs hold their own references, so the memory goes once they are done.
+  box->buffer.reset();
+  return info.Env().Undefined();
+}
+
+Napi::Value Size(const Napi::CallbackInfo& info) {
+  HandleBox* box = handleOf(info[0], "size: handle");
+  return Napi::Number::New(info.Env(), static_cast<double>(box->buffer->size));
+}
+
+Napi::Float32Array copyOut(Napi::Env env, const Buffer& b) {
+  auto out = Napi::Float32Array::New(env, b.size);
+  if (b.size > 0) std::memcpy(out.Data(), b.data, b.size * sizeof(float));
+  return out;
+}
+
+Napi::Value ReadSync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  HandleBox* box = handleOf(info[0], "readSync: handle");
+  box->core->waitFor(box->buffer->readyAfter.load());
+  if (!box->buffer->error.empty()) throw Napi::Error::New(env, box->buffer->error);
+  return copyOut(env, *box->buffer);
+}
+
+/** Waits for the producing job off the JS thread, then copies on it. */
+class ReadWorker : public Napi::AsyncWorker {
+ public:
+  ReadWorker(Napi::Env env, BufferPtr buffer, std::shared_ptr<Core> core, uint64_t seq)
+      : Napi::AsyncWorker(env, "stridenet.read"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        buffer_(std::move(buffer)),
+        core_(std::move(core)),
+        seq_(seq) {}
+  Napi::Promise promise() { return deferred_.Promise(); }
+  void Execute() override { core_->waitFor(seq_); }
+  void OnOK() override {
+    Napi::Env env = Env();
+    if (buffer_ && !buffer_->error.empty()) {
+      deferred_.Reject(Napi::Error::New(env, buffer_->error).Value());
+    } else if (buffer_) {
+      deferred_.Resolve(copyOut(env, *buffer_));
+    } else {
+      deferred_.Resolve(env.Undefined());
+    }
+  }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  BufferPtr buffer_;
+  std::shared_ptr<Core> core_;
+  uint64_t seq_;
+};
+
+Napi::Value Read(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  HandleBox* box = handleOf(info[0], "read: handle");
+  const uint64_t seq = box->buffer->readyAfter.load();
+  if (box->core->done(seq)) {
+    auto deferred = Napi::Promise::Deferred::New(env);
+    if (!box->buffer->error.empty()) deferred.Reject(Napi::Error::New(env, box->buffer->error).Value());
+    else deferred.Resolve(copyOut(env, *box->buffer));
+    return deferred.Promise();
+  }
+  auto* worker = new ReadWorker(env, box->buffer, box->core, seq);
+  auto promise = worker->promise();
+  worker->Queue();
+  return promise;
+}
+
+Napi::Value Sync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  RuntimeBox* rt = runtimeOf(info[0], "sync");
+  auto* worker = new ReadWorker(env, nullptr, rt->core, rt->core->submitted());
+  auto promise = worker->promise();
+  worker->Queue();
+  return promise;
+}
+
+Napi::Value Memory(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsExternal() || !info[0].As<Napi::External<RuntimeBox>>().CheckTypeTag(&kRuntimeTag)) {
+    throwType(env, "memory: expected a native runtime");
+  }
+  auto* box = info[0].As<Napi::External<RuntimeBox>>().Data();
+  auto out = Napi::Object::New(env);
+  out.Set("buffers", Napi::Number::New(env, static_cast<double>(box->core->counters()->buffers.load())));
+  out.Set("bytes", Napi::Number::New(env, static_cast<double>(box->core->counters()->bytes.load())));
+  return out;
+}
+
+Napi::Value Info(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto out = Napi::Object::New(env);
+  out.Set("avx2", Napi::Boolean::New(env, gemmUsesAvx2()));
+  out.Set("hardwareThreads", Napi::Number::New(env, std::thread::hardware_concurrency()));
+  return out;
+}
+
+/** run(kernel, inputs[], encoded Int32Array, numbers[]) -> handle | handle[] | undefined. */
+Napi::Value Run(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 4 || !info[0].IsString()) throwType(env, "run: kernel name must be a string");
+  Args args;
+  args.kernel = info[0].As<Napi::String>().Utf8Value();
+  auto it = registry().find(args.kernel);
+  if (it == registry().end()) throw Napi::Error::New(env, "run: unknown kernel '" + args.kernel + "'");
+  if (!info[1].IsArray()) throwType(env, args.kernel + ": inputs is " + describe(info[1]) + ", expected an array");
+  if (!info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+    throwType(env, args.kernel + ": plan encoding is " + describe(info[2]) + ", expected an Int32Array");
+  }
+  if (!info[3].IsArray()) throwType(env, args.kernel + ": attributes is " + describe(info[3]) + ", expected an array of numbers");
+  auto inputs = info[1].As<Napi::Array>();
+  std::shared_ptr<Core> core;
+  for (uint32_t i = 0; i < inputs.Length(); i++) {
+    Napi::Value v = inputs.Get(i);
+    if (v.IsNull() || v.IsUndefined()) {
+      args.in.push_back(nullptr);
+      continue;
+    }
+    HandleBox* box = handleOf(v, args.kernel + ": inputs[" + std::to_string(i) + "]");
+    if (core && core != box->core) {
+      throw Napi::Error::New(env, args.kernel + ": inputs[" + std::to_string(i) + "] belongs to another native backend");
+    }
+    core = box->core;
+    args.in.push_back(box->buffer);
+  }
+  if (!core) throw Napi::Error::New(env, args.kernel + ": expected at least one tensor input");
+  auto enc = info[2].As<Napi::Int32Array>();
+  args.enc.assign(enc.Data(), enc.Data() + enc.ElementLength());
+  auto nums = info[3].As<Napi::Array>();
+  for (uint32_t i = 0; i < nums.Length(); i++) {
+    Napi::Value v = nums.Get(i);
+    if (!v.IsNumber()) throwType(env, args.kernel + ": attributes[" + std::to_string(i) + "] is " + describe(v) + ", expected a number");
+    args.num.push_back(v.As<Napi::Number>().DoubleValue());
+  }
+
+  Prepared prep;
+  std::vector<BufferPtr> outs;
+  try {
+    prep = it->second(args);
+    for (int64_t n : prep.outSizes) outs.push_back(std::make_shared<Buffer>(static_cast<size_t>(n), core->counters()));
+  } catch (const KernelError& e) {
+    throw Napi::Error::New(env, e.what());
+  } catch (const std::bad_alloc&) {
+    throw Napi::Error::New(env, args.kernel + ": out of memory allocating the output");
+  }
+
+  std::vector<BufferPtr> ins = std::move(args.in);
+  std::vector<BufferPtr> written = outs;
+  for (int w : prep.writes) written.push_back(ins[w]);
+  Core* c = core.get();
+  const std::string kernel = args.kernel;
+  const uint64_t seq = core->push([c, kernel, body = std::move(prep.body), ins, outs, written]() {
+    std::vector<float*> ip, op;
+    for (auto& b : ins) ip.push_back(b ? b->data : nullptr);
+    for (auto& b : outs) op.push_back(b->data);
+    try {
+      body(c->pool(), ip, op);
+    } catch (const std::exception& e) {
+      for (auto& b : written) b->error = kernel + " failed: " + e.what();
+    }
+  });
+  for (auto& b : written) b->readyAfter.store(seq);
+
+  if (outs.empty()) return env.Undefined();
+  if (outs.size() == 1) return wrap(env, outs[0], core);
+  auto arr = Napi::Array::New(env, outs.size());
+  for (size_t i = 0; i < outs.size(); i++) arr.Set(static_cast<uint32_t>(i), wrap(env, outs[i], core));
+  return arr;
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("createRuntime", Napi::Function::New(env, CreateRuntime));
+  exports.Set("disposeRuntime", Napi::Function::New(env, DisposeRuntime));
+  exports.Set("upload", Napi::Function::New(env, Upload));
+  exports.Set("free", Napi::Function::New(env, Free));
+  exports.Set("size", Napi::Function::New(env, Size));
+  exports.Set("read", Napi::Function::New(env, Read));
+  exports.Set("readSync", Napi::Function::New(env, ReadSync));
+  exports.Set("sync", Napi::Function::New(env, Sync));
+  exports.Set("memory", Napi::Function::New(env, Memory));
+  exports.Set("info", Napi::Function::New(env, Info));
+  exports.Set("run", Napi::Function::New(env, Run));
+  return exports;
+}
+
+}  // namespace
+}  // namespace sn
+
+static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) { return sn::Init(env, exports); }
+
+NODE_API_MODULE(stridenet_native, InitAddon)

@@ -1,0 +1,29 @@
+// Conv2D geometry read from the core plan encoding, plus im2col / col2im shared by the conv kernels.
+#pragma once
+
+#include "runtime.h"
+
+namespace sn {
+
+/** Mirrors CONV2D_ENCODING in packages/core/src/plans/conv2d.ts. */
+struct ConvGeom {
+  int64_t N, C, H, W, O, OH, OW, KH, KW, SH, SW, DH, DW, PT, PB, PL, PR, G;
+  int64_t Cg, Og, Kdim, P;
+  int64_t inSize, filterSize, outSize;
+  /** 1x1, stride 1, no padding: the input image is already the GEMM operand. */
+  bool pointwise;
+};
+
+/** Reads and checks the plan: every size positive, groups dividing channels. */
+ConvGeom readConvPlan(const Args& a);
+
+/** col[(c * KH + kh) * KW + kw][oh * OW + ow] for channels [c0, c0 + Cg) of one image. */
+void im2col(const ConvGeom& g, const float* image, int64_t c0, float* col);
+
+/** Adds col back into a zeroed image (the adjoint of im2col). */
+void col2im(const ConvGeom& g, const float* col, int64_t c0, float* image);
+
+/** Per-thread scratch buffer reused across calls. */
+float* scratch(size_t floats, int slot);
+
+}  // namespace sn

@@ -1,0 +1,283 @@
+#include "gemm.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#if SN_X86
+#include <immintrin.h>
+#endif
+
+namespace sn {
+namespace {
+
+// Register tile 6x16: 12 ymm accumulators, 2 for B, 1 broadcast of A (15 of 16 registers).
+constexpr int MR = 6;
+constexpr int NR = 16;
+// KC x NR B micro-panel (16 KiB) stays in L1; MC x KC A block (168 KiB) in L2; KC x NC B panel in L3.
+constexpr int64_t KC = 256;
+constexpr int64_t MC = 168;
+constexpr int64_t NC = 4080;
+
+struct PackBuffer {
+  float* data = nullptr;
+  size_t cap = 0;
+  ~PackBuffer() { std::free(data); }
+  float* get(size_t n) {
+    if (n > cap) {
+      std::free(data);
+      data = static_cast<float*>(std::aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64));
+      if (data == nullptr) {
+        cap = 0;
+        throw std::bad_alloc();
+      }
+      cap = n;
+    }
+    return data;
+  }
+};
+
+thread_local PackBuffer tlsA;
+thread_local PackBuffer tlsB;
+
+using MicroKernel = void (*)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int mr, int nr, bool load);
+
+void microPortable(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int mr, int nr, bool load) {
+  float acc[MR][NR] = {};
+  for (int64_t k = 0; k < kc; k++) {
+    for (int i = 0; i < MR; i++) {
+      const float ai = a[i];
+      for (int j = 0; j < NR; j++) acc[i][j] += ai * b[j];
+    }
+    a += MR;
+    b += NR;
+  }
+  for (int i = 0; i < mr; i++) {
+    float* row = c + i * ldc;
+    for (int j = 0; j < nr; j++) row[j] = load ? row[j] + acc[i][j] : acc[i][j];
+  }
+}
+
+#if SN_X86
+__attribute__((target("avx2,fma"))) void microAvx2(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int mr,
+                                                   int nr, bool load) {
+  __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
+  __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
+  __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
+  __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
+  __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
+  __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+#define SN_STEP(o)                                          \
+  {                                                         \
+    const __m256 b0 = _mm256_load_ps(b + (o) * NR);         \
+    const __m256 b1 = _mm256_load_ps(b + (o) * NR + 8);     \
+    __m256 av = _mm256_broadcast_ss(a + (o) * MR + 0);      \
+    c00 = _mm256_fmadd_ps(av, b0, c00);                     \
+    c01 = _mm256_fmadd_ps(av, b1, c01);                     \
+    av = _mm256_broadcast_ss(a + (o) * MR + 1);             \
+    c10 = _mm256_fmadd_ps(av, b0, c10);                     \
+    c11 = _mm256_fmadd_ps(av, b1, c11);                     \
+    av = _mm256_broadcast_ss(a + (o) * MR + 2);             \
+    c20 = _mm256_fmadd_ps(av, b0, c20);                     \
+    c21 = _mm256_fmadd_ps(av, b1, c21);                     \
+    av = _mm256_broadcast_ss(a + (o) * MR + 3);             \
+    c30 = _mm256_fmadd_ps(av, b0, c30);                     \
+    c31 = _mm256_fmadd_ps(av, b1, c31);                     \
+    av = _mm256_broadcast_ss(a + (o) * MR + 4);             \
+    c40 = _mm256_fmadd_ps(av, b0, c40);                     \
+    c41 = _mm256_fmadd_ps(av, b1, c41);                     \
+    av = _mm256_broadcast_ss(a + (o) * MR + 5);             \
+    c50 = _mm256_fmadd_ps(av, b0, c50);                     \
+    c51 = _mm256_fmadd_ps(av, b1, c51);                     \
+  }
+  int64_t k = 0;
+  for (; k + 4 <= kc; k += 4) {
+    _mm_prefetch(reinterpret_cast<const char*>(b + 8 * NR), _MM_HINT_T0);
+    SN_STEP(0) SN_STEP(1) SN_STEP(2) SN_STEP(3)
+    a += 4 * MR;
+    b += 4 * NR;
+  }
+  for (; k < kc; k++) {
+    SN_STEP(0)
+    a += MR;
+    b += NR;
+  }
+#undef SN_STEP
+  const __m256 rows[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+  if (mr == MR && nr == NR) {
+    for (int i = 0; i < MR; i++) {
+      float* row = c + i * ldc;
+      __m256 r0 = rows[i][0], r1 = rows[i][1];
+      if (load) {
+        r0 = _mm256_add_ps(r0, _mm256_loadu_ps(row));
+        r1 = _mm256_add_ps(r1, _mm256_loadu_ps(row + 8));
+      }
+      _mm256_storeu_ps(row, r0);
+      _mm256_storeu_ps(row + 8, r1);
+    }
+    return;
+  }
+  alignas(32) float tmp[MR][NR];
+  for (int i = 0; i < MR; i++) {
+    _mm256_store_ps(tmp[i], rows[i][0]);
+    _mm256_store_ps(tmp[i] + 8, rows[i][1]);
+  }
+  for (int i = 0; i < mr; i++) {
+    float* row = c + i * ldc;
+    for (int j = 0; j < nr; j++) row[j] = load ? row[j] + tmp[i][j] : tmp[i][j];
+  }
+}
+#endif
+
+MicroKernel pickMicroKernel() {
+#if SN_X86
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return microAvx2;
+#endif
+  return microPortable;
+}
+
+const MicroKernel micro = pickMicroKernel();
+
+// B(pc.., jc..) -> panels of NR columns, k-major, zero beyond N.
+void packB(const Gemm& g, int64_t pc, int64_t kc, int64_t jc, int64_t nc, int64_t panel, float* dst) {
+  const int64_t j0 = jc + panel * NR;
+  const int64_t nr = std::min<int64_t>(NR, jc + nc - j0);
+  float* out = dst + panel * kc * NR;
+  if (g.csB == 1) {
+    for (int64_t k = 0; k < kc; k++) {
+      const float* src = g.B + (pc + k) * g.rsB + j0;
+      float* o = out + k * NR;
+      if (nr == NR) {
+        std::memcpy(o, src, NR * sizeof(float));
+      } else {
+        for (int64_t j = 0; j < nr; j++) o[j] = src[j];
+        for (int64_t j = nr; j < NR; j++) o[j] = 0.f;
+      }
+    }
+    return;
+  }
+  if (nr < NR) std::memset(out, 0, static_cast<size_t>(kc * NR) * sizeof(float));
+  for (int64_t j = 0; j < nr; j++) {
+    const float* src = g.B + (j0 + j) * g.csB + pc * g.rsB;
+    for (int64_t k = 0; k < kc; k++) out[k * NR + j] = src[k * g.rsB];
+  }
+}
+
+// A(ic.., pc..) -> panels of MR rows, k-major, zero beyond M.
+void packA(const Gemm& g, int64_t ic, int64_t mc, int64_t pc, int64_t kc, float* dst) {
+  for (int64_t q = 0; q * MR < mc; q++) {
+    const int64_t i0 = ic + q * MR;
+    const int64_t mr = std::min<int64_t>(MR, ic + mc - i0);
+    float* out = dst + q * kc * MR;
+    if (g.rsA == 1 && mr == MR) {
+      for (int64_t k = 0; k < kc; k++) {
+        const float* src = g.A + i0 + (pc + k) * g.csA;
+        for (int i = 0; i < MR; i++) out[k * MR + i] = src[i];
+      }
+      continue;
+    }
+    if (mr < MR) std::memset(out, 0, static_cast<size_t>(kc * MR) * sizeof(float));
+    for (int64_t i = 0; i < mr; i++) {
+      const float* src = g.A + (i0 + i) * g.rsA + pc * g.csA;
+      for (int64_t k = 0; k < kc; k++) out[k * MR + i] = src[k * g.csA];
+    }
+  }
+}
+
+SN_CLONES void epilogue(const Gemm& g, int64_t i0, int64_t j0, int mr, int nr) {
+  for (int i = 0; i < mr; i++) {
+    float* row = g.C + (i0 + i) * g.ldc + j0;
+    const float br = g.biasRow ? g.biasRow[i0 + i] : 0.f;
+    const float* bc = g.biasCol ? g.biasCol + j0 : nullptr;
+    for (int j = 0; j < nr; j++) {
+      float v = row[j] + br + (bc ? bc[j] : 0.f);
+      // Keeps NaN as NaN, like max(0, x) in the reference.
+      row[j] = (g.relu && v < 0.f) ? 0.f : v;
+    }
+  }
+}
+
+// Multiplies one packed A block by packed B panels [p0, p1).
+void macro(const Gemm& g, const float* Ap, const float* Bp, int64_t ic, int64_t mc, int64_t jc, int64_t nc, int64_t kc,
+           int64_t p0, int64_t p1, bool load, bool last) {
+  const bool epi = last && (g.biasRow || g.biasCol || g.relu);
+  for (int64_t p = p0; p < p1; p++) {
+    const int64_t j0 = jc + p * NR;
+    const int nr = static_cast<int>(std::min<int64_t>(NR, jc + nc - j0));
+    const float* bp = Bp + p * kc * NR;
+    for (int64_t q = 0; q * MR < mc; q++) {
+      const int64_t i0 = ic + q * MR;
+      const int mr = static_cast<int>(std::min<int64_t>(MR, ic + mc - i0));
+      float* c = g.C + i0 * g.ldc + j0;
+      micro(kc, Ap + q * kc * MR, bp, c, g.ldc, mr, nr, load);
+      if (epi) epilogue(g, i0, j0, mr, nr);
+    }
+  }
+}
+
+}  // namespace
+
+bool gemmUsesAvx2() {
+#if SN_X86
+  return micro == microAvx2;
+#else
+  return false;
+#endif
+}
+
+void gemm(const Gemm& g, ThreadPool* pool) {
+  if (g.M <= 0 || g.N <= 0) return;
+  if (g.K <= 0) {
+    for (int64_t i = 0; i < g.M; i++) {
+      float* row = g.C + i * g.ldc;
+      if (!g.accumulate) std::fill(row, row + g.N, 0.f);
+    }
+    for (int64_t i = 0; i < g.M; i += MR)
+      for (int64_t j = 0; j < g.N; j += NR)
+        epilogue(g, i, j, static_cast<int>(std::min<int64_t>(MR, g.M - i)), static_cast<int>(std::min<int64_t>(NR, g.N - j)));
+    return;
+  }
+  const int threads = pool ? pool->size() : 1;
+  const int64_t kcMax = std::min(KC, g.K);
+  const int64_t ncMax = std::min(NC, (g.N + NR - 1) / NR * NR);
+  float* Bp = tlsB.get(static_cast<size_t>(kcMax * ncMax));
+  for (int64_t jc = 0; jc < g.N; jc += NC) {
+    const int64_t nc = std::min(NC, g.N - jc);
+    const int64_t panels = (nc + NR - 1) / NR;
+    for (int64_t pc = 0; pc < g.K; pc += KC) {
+      const int64_t kc = std::min(KC, g.K - pc);
+      const bool load = g.accumulate || pc > 0;
+      const bool last = pc + kc >= g.K;
+      if (threads > 1 && panels > 1) {
+        pool->parallelFor(panels, 4, [&](int64_t b, int64_t e) {
+          for (int64_t p = b; p < e; p++) packB(g, pc, kc, jc, nc, p, Bp);
+        });
+      } else {
+        for (int64_t p = 0; p < panels; p++) packB(g, pc, kc, jc, nc, p, Bp);
+      }
+      const int64_t blocks = (g.M + MC - 1) / MC;
+      // Split the columns too when there are fewer row blocks than threads, keeping >= 4 panels a piece.
+      int64_t split = 1;
+      if (threads > 1 && blocks < 2 * threads) {
+        split = std::max<int64_t>(1, std::min<int64_t>((2 * threads + blocks - 1) / blocks, panels / 4));
+      }
+      auto item = [&](int64_t t) {
+        const int64_t b = t / split, s = t % split;
+        const int64_t ic = b * MC;
+        const int64_t mc = std::min(MC, g.M - ic);
+        float* Ap = tlsA.get(static_cast<size_t>(((mc + MR - 1) / MR) * MR * kc));
+        packA(g, ic, mc, pc, kc, Ap);
+        macro(g, Ap, Bp, ic, mc, jc, nc, kc, panels * s / split, panels * (s + 1) / split, load, last);
+      };
+      if (threads > 1 && blocks * split > 1) {
+        pool->run(blocks * split, item);
+      } else {
+        for (int64_t t = 0; t < blocks * split; t++) item(t);
+      }
+    }
+  }
+}
+
+}  // namespace sn

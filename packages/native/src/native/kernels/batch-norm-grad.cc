@@ -1,0 +1,56 @@
+// BatchNormGrad: dbeta = sum dy, dgamma = sum dy * xhat,
+// dx = gamma * invstd / M * (M * dy - dbeta - xhat * dgamma), M = outer * inner.
+#include <cmath>
+
+#include "../runtime.h"
+
+namespace sn {
+
+/** inputs [dy, x, gamma, mean, variance]; numbers [epsilon]; plan [outer, channels, inner]; outputs [dx, dgamma, dbeta]. */
+Prepared prepareBatchNormGrad(const Args& a) {
+  a.expectEncoded(3);
+  const int64_t outer = a.atLeast(0, 1, "outer"), C = a.atLeast(1, 1, "channels"), inner = a.atLeast(2, 1, "inner");
+  a.expectInputs(5);
+  const int64_t size = checkedProduct(a, {outer, C, inner}, "x");
+  a.input(0, "dy", size);
+  a.input(1, "x", size);
+  a.input(2, "gamma", C);
+  a.input(3, "mean", C);
+  a.input(4, "variance", C);
+  const double eps = a.n(0);
+  Prepared p;
+  p.outSizes = {size, C, C};
+  p.body = [=](ThreadPool& pool, const std::vector<float*>& in, const std::vector<float*>& out) {
+    const double M = static_cast<double>(outer * inner);
+    pool.parallelFor(C, 1 + (1 << 15) / (outer * inner), [&](int64_t b, int64_t e) {
+      for (int64_t c = b; c < e; c++) {
+        const double mean = in[3][c];
+        const double invstd = 1.0 / std::sqrt(static_cast<double>(in[4][c]) + eps);
+        double sdy = 0, sdyx = 0;
+        for (int64_t o = 0; o < outer; o++) {
+          const float* dy = in[0] + (o * C + c) * inner;
+          const float* x = in[1] + (o * C + c) * inner;
+          for (int64_t i = 0; i < inner; i++) {
+            sdy += dy[i];
+            sdyx += dy[i] * ((x[i] - mean) * invstd);
+          }
+        }
+        out[1][c] = static_cast<float>(sdyx);
+        out[2][c] = static_cast<float>(sdy);
+        const double k = in[2][c] * invstd / M;
+        for (int64_t o = 0; o < outer; o++) {
+          const float* dy = in[0] + (o * C + c) * inner;
+          const float* x = in[1] + (o * C + c) * inner;
+          float* dx = out[0] + (o * C + c) * inner;
+          for (int64_t i = 0; i < inner; i++) {
+            const double xhat = (x[i] - mean) * invstd;
+            dx[i] = static_cast<float>(k * (M * dy[i] - sdy - xhat * sdyx));
+          }
+        }
+      }
+    });
+  };
+  return p;
+}
+
+}  // namespace sn

@@ -1,0 +1,61 @@
+// Conv2D: im2col (skipped for pointwise convs) + packed GEMM, bias and relu fused in the GEMM epilogue.
+#include "../conv-common.h"
+#include "../gemm.h"
+
+namespace sn {
+
+namespace {
+void convImage(const ConvGeom& g, const float* x, const float* w, const float* bias, bool relu, float* y, ThreadPool* pool) {
+  for (int64_t grp = 0; grp < g.G; grp++) {
+    const float* b;
+    if (g.pointwise) {
+      b = x + grp * g.Cg * g.P;
+    } else {
+      float* col = scratch(static_cast<size_t>(g.Kdim * g.P), 0);
+      im2col(g, x, grp * g.Cg, col);
+      b = col;
+    }
+    Gemm m;
+    m.M = g.Og;
+    m.N = g.P;
+    m.K = g.Kdim;
+    m.A = w + grp * g.Og * g.Kdim;
+    m.rsA = g.Kdim;
+    m.csA = 1;
+    m.B = b;
+    m.rsB = g.P;
+    m.csB = 1;
+    m.C = y + grp * g.Og * g.P;
+    m.ldc = g.P;
+    m.biasRow = bias ? bias + grp * g.Og : nullptr;
+    m.relu = relu;
+    gemm(m, pool);
+  }
+}
+}  // namespace
+
+/** inputs [x, filter, bias?]; numbers [relu 0|1]. */
+Prepared prepareConv2D(const Args& a) {
+  ConvGeom g = readConvPlan(a);
+  if (a.in.size() != 2 && a.in.size() != 3) a.fail("expected inputs [x, filter, bias?], got " + std::to_string(a.in.size()));
+  a.input(0, "x", g.inSize);
+  a.input(1, "filter", g.filterSize);
+  const bool hasBias = a.has(2);
+  if (hasBias) a.input(2, "bias", g.O);
+  const bool relu = a.n(0) != 0;
+  Prepared p;
+  p.outSizes = {g.outSize};
+  p.body = [g, hasBias, relu](ThreadPool& pool, const std::vector<float*>& in, const std::vector<float*>& out) {
+    const float* bias = hasBias ? in[2] : nullptr;
+    const int64_t imageIn = g.C * g.H * g.W, imageOut = g.O * g.P;
+    if (g.N >= pool.size() && pool.size() > 1) {
+      // Whole images per thread: no synchronisation inside the GEMM, each thread keeps its own im2col buffer.
+      pool.run(g.N, [&](int64_t n) { convImage(g, in[0] + n * imageIn, in[1], bias, relu, out[0] + n * imageOut, nullptr); });
+    } else {
+      for (int64_t n = 0; n < g.N; n++) convImage(g, in[0] + n * imageIn, in[1], bias, relu, out[0] + n * imageOut, &pool);
+    }
+  };
+  return p;
+}
+
+}  // namespace sn

@@ -1,0 +1,149 @@
+#include "runtime.h"
+
+#include <cstdlib>
+#include <new>
+
+namespace sn {
+
+Buffer::Buffer(size_t n, std::shared_ptr<Counters> c) : size(n), counters(std::move(c)) {
+  // 64-byte alignment keeps AVX loads on one cache line; at least one element so data is never null.
+  size_t bytes = ((n == 0 ? 1 : n) * sizeof(float) + 63) / 64 * 64;
+  data = static_cast<float*>(std::aligned_alloc(64, bytes));
+  if (data == nullptr) throw std::bad_alloc();
+  counters->buffers.fetch_add(1);
+  counters->bytes.fetch_add(static_cast<int64_t>(n * sizeof(float)));
+}
+
+Buffer::~Buffer() {
+  std::free(data);
+  counters->buffers.fetch_sub(1);
+  counters->bytes.fetch_sub(static_cast<int64_t>(size * sizeof(float)));
+}
+
+ThreadPool::ThreadPool(int threads) : threads_(threads < 1 ? 1 : threads) {
+  for (int i = 1; i < threads_; i++) workers_.emplace_back([this] { workerLoop(); });
+}
+
+ThreadPool::~ThreadPool() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  for (auto& t : workers_) t.join();
+}
+
+void ThreadPool::workerLoop() {
+  uint64_t seen = 0;
+  for (;;) {
+    const std::function<void(int64_t)>* job;
+    int64_t total;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
+      if (stop_) return;
+      seen = generation_;
+      job = job_;
+      total = total_;
+      inside_++;
+    }
+    for (int64_t t = next_.fetch_add(1); t < total; t = next_.fetch_add(1)) {
+      (*job)(t);
+      finished_.fetch_add(1);
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      inside_--;
+    }
+    done_.notify_all();
+  }
+}
+
+void ThreadPool::run(int64_t tasks, const std::function<void(int64_t)>& fn) {
+  if (tasks <= 0) return;
+  if (threads_ == 1 || tasks == 1) {
+    for (int64_t t = 0; t < tasks; t++) fn(t);
+    return;
+  }
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    // A worker that woke late for the previous job must leave before the counters are reset.
+    done_.wait(lock, [&] { return inside_ == 0; });
+    job_ = &fn;
+    total_ = tasks;
+    next_.store(0);
+    finished_.store(0);
+    generation_++;
+  }
+  wake_.notify_all();
+  for (int64_t t = next_.fetch_add(1); t < tasks; t = next_.fetch_add(1)) {
+    fn(t);
+    finished_.fetch_add(1);
+  }
+  std::unique_lock<std::mutex> lock(mu_);
+  done_.wait(lock, [&] { return inside_ == 0 && finished_.load() == tasks; });
+}
+
+void ThreadPool::parallelFor(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
+  if (n <= 0) return;
+  int64_t chunks = grain > 0 ? (n + grain - 1) / grain : n;
+  if (chunks > threads_) chunks = threads_;
+  if (chunks <= 1) {
+    fn(0, n);
+    return;
+  }
+  const int64_t step = (n + chunks - 1) / chunks;
+  run(chunks, [&](int64_t c) {
+    int64_t b = c * step, e = b + step < n ? b + step : n;
+    if (b < e) fn(b, e);
+  });
+}
+
+void Args::fail(const std::string& what) const { throw KernelError(kernel + ": " + what); }
+
+int64_t Args::e(size_t i) const {
+  if (i >= enc.size()) fail("plan encoding has " + std::to_string(enc.size()) + " entries, expected more than " + std::to_string(i));
+  return enc[i];
+}
+
+int64_t Args::atLeast(size_t i, int64_t lo, const char* name) const {
+  int64_t v = e(i);
+  if (v < lo) fail(std::string("plan ") + name + " is " + std::to_string(v) + ", expected >= " + std::to_string(lo));
+  return v;
+}
+
+double Args::n(size_t i) const {
+  if (i >= num.size()) fail("expected at least " + std::to_string(i + 1) + " numeric attributes, got " + std::to_string(num.size()));
+  return num[i];
+}
+
+void Args::expectEncoded(size_t length) const {
+  if (enc.size() < length) {
+    fail("plan encoding has " + std::to_string(enc.size()) + " entries, expected " + std::to_string(length));
+  }
+}
+
+void Args::expectInputs(size_t count) const {
+  if (in.size() != count) fail("expected " + std::to_string(count) + " inputs, got " + std::to_string(in.size()));
+}
+
+const BufferPtr& Args::input(size_t i, const char* name, int64_t size) const {
+  if (i >= in.size() || in[i] == nullptr) fail(std::string("input '") + name + "' is missing");
+  if (static_cast<int64_t>(in[i]->size) != size) {
+    fail(std::string("input '") + name + "' holds " + std::to_string(in[i]->size) + " floats but the plan expects " +
+         std::to_string(size));
+  }
+  return in[i];
+}
+
+int64_t checkedProduct(const Args& a, std::initializer_list<int64_t> dims, const char* what) {
+  int64_t p = 1;
+  for (int64_t d : dims) {
+    if (d < 0) a.fail(std::string(what) + " has a negative dimension " + std::to_string(d));
+    if (d != 0 && p > (int64_t{1} << 40) / d) a.fail(std::string(what) + " is too large");
+    p *= d;
+  }
+  return p;
+}
+
+}  // namespace sn

@@ -1,0 +1,153 @@
+// Shared runtime of the native backend: buffers, thread pool, kernel preparation contract.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#if defined(__x86_64__) || defined(__i386__)
+#define SN_X86 1
+// One build runs everywhere: GCC emits an AVX2 clone and a baseline clone, picked at load time (ifunc).
+#define SN_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define SN_X86 0
+#define SN_CLONES
+#endif
+
+namespace sn {
+
+/** A dense float32 buffer owned by native code; shared by handles and the jobs that use it. */
+/** Live buffers and bytes of one runtime (one backend instance). */
+struct Counters {
+  std::atomic<int64_t> buffers{0};
+  std::atomic<int64_t> bytes{0};
+};
+
+struct Buffer {
+  Buffer(size_t n, std::shared_ptr<Counters> counters);
+  ~Buffer();
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
+
+  float* data = nullptr;
+  size_t size = 0;
+  /** Sequence number of the last queued job that writes this buffer (0: none). */
+  std::atomic<uint64_t> readyAfter{0};
+  /** Set when a job writing this buffer failed; read() rejects with it. */
+  std::string error;
+  std::shared_ptr<Counters> counters;
+};
+using BufferPtr = std::shared_ptr<Buffer>;
+
+/** Error raised while validating kernel arguments; becomes a JavaScript Error on the calling thread. */
+struct KernelError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/**
+ * Fixed set of workers plus the calling thread. Only the queue thread calls run(), so calls never nest.
+ */
+class ThreadPool {
+ public:
+  explicit ThreadPool(int threads);
+  ~ThreadPool();
+  int size() const { return threads_; }
+  /** Calls fn(task) for task in [0, tasks) across the pool; returns when all are done. */
+  void run(int64_t tasks, const std::function<void(int64_t)>& fn);
+  /** Splits [0, n) into contiguous ranges of at least `grain` items, one call per range. */
+  void parallelFor(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
+
+ private:
+  void workerLoop();
+  int threads_;
+  std::vector<std::thread> workers_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::condition_variable done_;
+  const std::function<void(int64_t)>* job_ = nullptr;
+  int64_t total_ = 0;
+  std::atomic<int64_t> next_{0};
+  std::atomic<int64_t> finished_{0};
+  int inside_ = 0;
+  uint64_t generation_ = 0;
+  bool stop_ = false;
+};
+
+/** Arguments of one kernel call, as received from JavaScript. */
+struct Args {
+  std::string kernel;
+  std::vector<BufferPtr> in;  // null where an optional input is absent
+  std::vector<int32_t> enc;
+  std::vector<double> num;
+
+  [[noreturn]] void fail(const std::string& what) const;
+  /** Plan integer at `i`; fails when the encoding is shorter. */
+  int64_t e(size_t i) const;
+  /** Plan integer at `i` that must be >= lo. */
+  int64_t atLeast(size_t i, int64_t lo, const char* name) const;
+  double n(size_t i) const;
+  void expectEncoded(size_t length) const;
+  void expectInputs(size_t count) const;
+  /** Input `i` must be present and hold exactly `size` floats. */
+  const BufferPtr& input(size_t i, const char* name, int64_t size) const;
+  bool has(size_t i) const { return i < in.size() && in[i] != nullptr; }
+};
+
+/** Product of dimensions with an overflow guard (sizes must fit a JavaScript typed array). */
+int64_t checkedProduct(const Args& a, std::initializer_list<int64_t> dims, const char* what);
+
+using Body = std::function<void(ThreadPool& pool, const std::vector<float*>& in, const std::vector<float*>& out)>;
+
+/** What a kernel's prepare step returns: output sizes and the work to queue. */
+struct Prepared {
+  std::vector<int64_t> outSizes;
+  /** Indices of inputs written in place (optimizer state). */
+  std::vector<int> writes;
+  Body body;
+};
+
+using PrepareFn = Prepared (*)(const Args&);
+
+// One prepare function per kernel file (src/native/kernels/<name>.cc).
+Prepared prepareConv2D(const Args&);
+Prepared prepareConv2DBackpropInput(const Args&);
+Prepared prepareConv2DBackpropFilter(const Args&);
+Prepared prepareMaxPool2D(const Args&);
+Prepared prepareMaxPool2DGrad(const Args&);
+Prepared prepareAvgPool2D(const Args&);
+Prepared prepareAvgPool2DGrad(const Args&);
+Prepared prepareMatMul(const Args&);
+Prepared prepareBiasAdd(const Args&);
+Prepared prepareBiasAddGrad(const Args&);
+Prepared prepareBinary(const Args&);
+Prepared prepareUnary(const Args&);
+Prepared prepareUnaryGrad(const Args&);
+Prepared prepareReduce(const Args&);
+Prepared prepareSoftmax(const Args&);
+Prepared prepareSoftmaxCrossEntropy(const Args&);
+Prepared prepareSoftmaxCrossEntropyGrad(const Args&);
+Prepared prepareBatchNormTrain(const Args&);
+Prepared prepareBatchNormInference(const Args&);
+Prepared prepareBatchNormGrad(const Args&);
+Prepared prepareDropout(const Args&);
+Prepared prepareConcat(const Args&);
+Prepared prepareSlice(const Args&);
+Prepared prepareTranspose(const Args&);
+Prepared preparePad(const Args&);
+Prepared prepareSgdUpdate(const Args&);
+Prepared prepareAdamUpdate(const Args&);
+
+// Parallel elementwise helper: splits [0, n) in chunks big enough to amortise the wake-up.
+inline void forRange(ThreadPool& pool, int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
+  pool.parallelFor(n, 1 << 15, fn);
+}
+
+}  // namespace sn
