@@ -1,0 +1,36 @@
+// dbeta = sum dy, dgamma = sum dy * xhat, dx = gamma * invStd / M * (M dy - dbeta - xhat dgamma),
+// with M = outer * inner. One unit per channel.
+// Frame: 0 dy, 1 x, 2 gamma, 3 mean, 4 variance, 5 dx, 6 dgamma, 7 dbeta, 8 epsilon (f32).
+import { argF, argP, planI } from '../common';
+
+export function batchNormGrad(frame: usize, u0: i32, u1: i32, scratch: usize): void {
+  const outer = planI(frame, 0), C = planI(frame, 1), inner = planI(frame, 2);
+  const dy = argP(frame, 0), x = argP(frame, 1), gamma = argP(frame, 2), meanP = argP(frame, 3), varP = argP(frame, 4);
+  const dx = argP(frame, 5), dgamma = argP(frame, 6), dbeta = argP(frame, 7), eps = argF(frame, 8);
+  const M = <f64>(outer * inner);
+  for (let c = u0; c < u1; c++) {
+    const mean = <f64>load<f32>(meanP + (<usize>c << 2));
+    const invStd = 1 / Math.sqrt(<f64>load<f32>(varP + (<usize>c << 2)) + <f64>eps);
+    let sdy: f64 = 0, sdyx: f64 = 0;
+    for (let o = 0; o < outer; o++) {
+      const off = <usize>((o * C + c) * inner) << 2;
+      for (let i = 0; i < inner; i++) {
+        const g = <f64>load<f32>(dy + off + (<usize>i << 2));
+        sdy += g;
+        sdyx += g * (<f64>load<f32>(x + off + (<usize>i << 2)) - mean);
+      }
+    }
+    const dg = sdyx * invStd;
+    store<f32>(dbeta + (<usize>c << 2), <f32>sdy);
+    store<f32>(dgamma + (<usize>c << 2), <f32>dg);
+    const k = <f64>load<f32>(gamma + (<usize>c << 2)) * invStd / M;
+    for (let o = 0; o < outer; o++) {
+      const off = <usize>((o * C + c) * inner) << 2;
+      for (let i = 0; i < inner; i++) {
+        const xhat = (<f64>load<f32>(x + off + (<usize>i << 2)) - mean) * invStd;
+        const g = <f64>load<f32>(dy + off + (<usize>i << 2));
+        store<f32>(dx + off + (<usize>i << 2), <f32>(k * (M * g - sdy - xhat * dg)));
+      }
+    }
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * A size-class allocator over one wasm linear memory: blocks are rounded up to a size class
+ * and recycled through one free list per class; fresh blocks come from a bump pointer, and the
+ * memory grows (by at least half its size) when the bump pointer runs out. No coalescing: tensor
+ * workloads reuse the same few sizes step after step, which is what the classes catch.
+ */
+const ALIGN = 64;
+const PAGE = 65536;
+
+/** Rounds a byte count up to its class: multiples of 64 up to 4 KiB, then 8 steps per power of two. */
+export function sizeClass(bytes: number): number {
+  const b = Math.max(ALIGN, bytes);
+  if (b <= 4096) return Math.ceil(b / ALIGN) * ALIGN;
+  const e = Math.floor(Math.log2(b));
+  const step = 2 ** (e - 3);
+  return Math.ceil(b / step) * step;
+}
+
+export class Allocator {
+  private top: number;
+  private readonly free = new Map<number, number[]>();
+  private readonly sizes = new Map<number, number>();
+  /** Bytes handed out and not yet freed (class-rounded). */
+  liveBytes = 0;
+  liveBlocks = 0;
+  pooledBytes = 0;
+
+  constructor(
+    private readonly memory: WebAssembly.Memory,
+    base: number,
+    private readonly maxBytes: number,
+  ) {
+    this.top = Math.ceil(base / ALIGN) * ALIGN;
+  }
+
+  alloc(bytes: number): number {
+    const size = sizeClass(bytes);
+    const list = this.free.get(size);
+    let ptr: number;
+    if (list !== undefined && list.length > 0) {
+      ptr = list.pop()!;
+      this.pooledBytes -= size;
+    } else {
+      ptr = this.top;
+      const end = ptr + size;
+      if (end > this.maxBytes) {
+        throw new RangeError(
+          `wasm backend: cannot allocate ${bytes} bytes; the linear memory would need ${end} bytes but its maximum is ${this.maxBytes}`,
+        );
+      }
+      const have = this.memory.buffer.byteLength;
+      if (end > have) {
+        const want = Math.min(Math.max(end, have + (have >> 1)), this.maxBytes);
+        this.memory.grow(Math.ceil((want - have) / PAGE));
+      }
+      this.top = end;
+    }
+    this.sizes.set(ptr, size);
+    this.liveBytes += size;
+    this.liveBlocks += 1;
+    return ptr;
+  }
+
+  release(ptr: number): void {
+    const size = this.sizes.get(ptr);
+    if (size === undefined) throw new Error(`wasm backend: free(${ptr}) of a block that is not allocated`);
+    this.sizes.delete(ptr);
+    this.liveBytes -= size;
+    this.liveBlocks -= 1;
+    this.pooledBytes += size;
+    let list = this.free.get(size);
+    if (list === undefined) this.free.set(size, (list = []));
+    list.push(ptr);
+  }
+}

@@ -1,0 +1,83 @@
+import { SPEC_VERSION, type Backend, type BackendInfo, type BackendMemory, type KernelAttrs, type KernelName } from '@stridenet/core';
+import { kernels } from './kernels/index.js';
+import { WasmHandle, WasmRuntime } from './runtime.js';
+
+export interface WasmBackendOptions {
+  /**
+   * Threads including the calling one. Default: the hardware threads (at most 8). 1 forces the
+   * single-threaded build; where shared memory or workers are unavailable the backend falls back
+   * to one thread and says why in info().notes.
+   */
+  threads?: number;
+  /**
+   * Work (multiply-adds or elements) below which a kernel stays on the calling thread, because
+   * waking the workers costs more than it saves. Default 65536; 0 splits every kernel (tests).
+   */
+  minParallelWork?: number;
+}
+
+export type WasmBackend = Backend<WasmHandle> & { readonly runtime: WasmRuntime };
+
+const MAX_FLOATS = 2 ** 29; // the 2 GiB linear memory, in floats
+
+/** Creates the WebAssembly backend (SIMD128; multi-threaded over shared memory where the host allows). */
+export async function createWasmBackend(options: WasmBackendOptions = {}): Promise<WasmBackend> {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(`createWasmBackend: options is ${String(options)}; expected an object such as { threads: 4 }`);
+  }
+  const rt = await WasmRuntime.create({ threads: options.threads, minParallelWork: options.minParallelWork });
+  let disposed = false;
+  const own = (h: unknown, op: string): WasmHandle => {
+    if (!(h instanceof WasmHandle) || h.runtime !== rt) {
+      throw new TypeError(`wasm backend: ${op} got ${String(h)}; expected a handle from this backend`);
+    }
+    return h;
+  };
+  const backend: WasmBackend = {
+    name: 'wasm',
+    specVersion: SPEC_VERSION,
+    kernels,
+    runtime: rt,
+    upload(values: Float32Array): WasmHandle {
+      if (!(values instanceof Float32Array)) throw new TypeError(`wasm upload: values is ${Object.prototype.toString.call(values)}; expected a Float32Array`);
+      return rt.upload(values);
+    },
+    read(handle: WasmHandle): Promise<Float32Array> {
+      return Promise.resolve(rt.read(own(handle, 'read')));
+    },
+    readSync(handle: WasmHandle): Float32Array {
+      return rt.read(own(handle, 'readSync'));
+    },
+    free(handle: WasmHandle): void {
+      rt.free(own(handle, 'free'));
+    },
+    supports<K extends KernelName>(kernel: K, attrs: KernelAttrs<K>): true | string {
+      if (!(kernel in kernels)) return `the wasm backend has no kernel '${kernel}'`;
+      const plan = (attrs as { plan?: { outShape?: readonly number[] } }).plan;
+      const out = plan?.outShape?.reduce((a, b) => a * b, 1) ?? 0;
+      if (out > MAX_FLOATS) return `plan.outShape: ${out} floats exceed the 2 GiB wasm32 memory`;
+      return true;
+    },
+    memory(): BackendMemory {
+      const a = rt.allocator;
+      return { buffers: rt.liveHandles, bytes: a.liveBytes, pooledBytes: a.pooledBytes };
+    },
+    info(): BackendInfo {
+      return {
+        threads: rt.threads,
+        simd: true,
+        device: `WebAssembly SIMD128, ${rt.threads > 1 ? `${rt.threads} threads over shared memory` : 'one thread'}`,
+        notes: [...rt.notes],
+      };
+    },
+    sync(): Promise<void> {
+      return Promise.resolve();
+    },
+    dispose(): void {
+      if (disposed) return;
+      disposed = true;
+      rt.dispose();
+    },
+  };
+  return backend;
+}

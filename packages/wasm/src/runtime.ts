@@ -1,0 +1,227 @@
+import { Allocator } from './allocator.js';
+import { ThreadPool, detectThreads } from './threads.js';
+import { wasmSingle, wasmThreads } from './generated/wasm.js';
+
+/** Constants shared with assembly/ (gemm.ts, common.ts). */
+export const MR = 4;
+export const NR = 8;
+export const KC = 256;
+export const TILE_FLOATS = MR * NR + MR;
+export const CHUNK = 16384;
+const FRAME_SLOTS = 16;
+const MAX_PAGES = 32768;
+const INITIAL_PAGES = 256;
+
+/** Work (multiply-adds or element touches) below which a kernel runs on the calling thread alone. */
+const PARALLEL_WORK = 1 << 16;
+
+export type ExportName =
+  | 'conv2d' | 'conv2dPackFilter' | 'conv2dBackpropInput' | 'conv2dBackpropInputPackFilter' | 'conv2dBackpropFilter'
+  | 'maxPool2d' | 'maxPool2dGrad' | 'avgPool2d' | 'avgPool2dGrad' | 'matMul' | 'matMulPackA' | 'biasAdd' | 'biasAddGrad'
+  | 'binary' | 'unary' | 'unaryGrad' | 'reduce' | 'softmax' | 'softmaxCrossEntropy' | 'softmaxCrossEntropyGrad'
+  | 'batchNormTrain' | 'batchNormInference' | 'batchNormGrad' | 'dropout' | 'concat' | 'slice' | 'transpose' | 'pad'
+  | 'sgdUpdate' | 'adamUpdate';
+
+const EXPORTS: readonly ExportName[] = [
+  'conv2d', 'conv2dPackFilter', 'conv2dBackpropInput', 'conv2dBackpropInputPackFilter', 'conv2dBackpropFilter',
+  'maxPool2d', 'maxPool2dGrad', 'avgPool2d', 'avgPool2dGrad', 'matMul', 'matMulPackA', 'biasAdd', 'biasAddGrad',
+  'binary', 'unary', 'unaryGrad', 'reduce', 'softmax', 'softmaxCrossEntropy', 'softmaxCrossEntropyGrad',
+  'batchNormTrain', 'batchNormInference', 'batchNormGrad', 'dropout', 'concat', 'slice', 'transpose', 'pad',
+  'sgdUpdate', 'adamUpdate',
+];
+
+type KernelExport = (frame: number, u0: number, u1: number, scratch: number) => void;
+
+/** A frame argument: an i32 (pointer, count, flag) or an f32 written bit-exactly. */
+export type FrameArg = number | { f32: number };
+export const f32 = (v: number): { f32: number } => ({ f32: v });
+
+/** A buffer in the backend's linear memory. `ptr` is a byte offset, `size` a float count. */
+export class WasmHandle {
+  constructor(
+    readonly runtime: WasmRuntime,
+    readonly ptr: number,
+    readonly size: number,
+  ) {}
+}
+
+export interface RunOptions {
+  /** Scratch bytes each thread needs (default 64, enough for index odometers). */
+  scratchBytes?: number;
+  /** Total work estimate; small kernels stay on one thread. */
+  work?: number;
+  /** Units claimed at once (default: about 4 claims per thread). */
+  grain?: number;
+}
+
+function decode(base64: string): Uint8Array<ArrayBuffer> {
+  const bin = atob(base64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+export interface RuntimeOptions {
+  threads?: number;
+  minParallelWork?: number;
+}
+
+/** One instance of the module, its memory, allocator and (optionally) worker pool. */
+export class WasmRuntime {
+  readonly notes: string[] = [];
+  private f32View: Float32Array;
+  private i32View: Int32Array;
+  private readonly fns: KernelExport[];
+  liveHandles = 0;
+  minParallelWork = PARALLEL_WORK;
+
+  private constructor(
+    readonly memory: WebAssembly.Memory,
+    readonly exports: Record<string, unknown>,
+    readonly allocator: Allocator,
+    readonly pool: ThreadPool | null,
+  ) {
+    this.f32View = new Float32Array(memory.buffer);
+    this.i32View = new Int32Array(memory.buffer);
+    this.fns = EXPORTS.map((n) => exports[n] as KernelExport);
+  }
+
+  static async create(options: RuntimeOptions = {}): Promise<WasmRuntime> {
+    const requested = options.threads;
+    if (requested !== undefined && !(Number.isInteger(requested) && requested >= 1)) {
+      throw new RangeError(`createWasmBackend: options.threads is ${String(requested)}; expected a positive integer`);
+    }
+    if (typeof WebAssembly === 'undefined') throw new Error('createWasmBackend: WebAssembly is not available in this environment');
+    const support = detectThreads();
+    const notes: string[] = [];
+    let threads = requested ?? Math.min(support.hardwareThreads, 8);
+    if (threads > 1 && !support.ok) {
+      notes.push(`single-threaded: ${support.reason}`);
+      threads = 1;
+    } else if (threads === 1) {
+      notes.push(requested === 1 ? 'single-threaded: options.threads is 1' : 'single-threaded: one hardware thread');
+    }
+    const shared = threads > 1;
+    const bytes = decode(shared ? wasmThreads : wasmSingle);
+    if (!WebAssembly.validate(bytes)) {
+      throw new Error('createWasmBackend: this WebAssembly engine rejects the module; it needs SIMD128 (and threads for threads > 1)');
+    }
+    const module = await WebAssembly.compile(bytes);
+    const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES, shared });
+    const instance = await WebAssembly.instantiate(module, { env: { memory } });
+    const exports = instance.exports as Record<string, unknown>;
+    const base = (exports.heapBase as () => number)();
+    const allocator = new Allocator(memory, base, MAX_PAGES * 65536);
+    let pool: ThreadPool | null = null;
+    if (shared) {
+      try {
+        pool = await ThreadPool.start(threads, module, memory, EXPORTS, support.canBlock);
+      } catch (e) {
+        // Memory is already shared, which the single-threaded path runs on just as well.
+        notes.push(`single-threaded: starting ${threads - 1} workers failed (${(e as Error).message})`);
+      }
+    }
+    const rt = new WasmRuntime(memory, exports, allocator, pool);
+    rt.notes.push(...notes);
+    const minWork = options.minParallelWork;
+    if (minWork !== undefined) {
+      if (!(Number.isFinite(minWork) && minWork >= 0)) {
+        throw new RangeError(`createWasmBackend: options.minParallelWork is ${String(minWork)}; expected a non-negative number`);
+      }
+      rt.minParallelWork = minWork;
+    }
+    return rt;
+  }
+
+  get threads(): number {
+    return this.pool?.size ?? 1;
+  }
+
+  /** Views over the current memory (recreated after growth). */
+  get heapF32(): Float32Array {
+    if (this.f32View.byteLength !== this.memory.buffer.byteLength) this.refresh();
+    return this.f32View;
+  }
+
+  get heapI32(): Int32Array {
+    if (this.i32View.byteLength !== this.memory.buffer.byteLength) this.refresh();
+    return this.i32View;
+  }
+
+  private refresh(): void {
+    this.f32View = new Float32Array(this.memory.buffer);
+    this.i32View = new Int32Array(this.memory.buffer);
+  }
+
+  /** A tensor buffer of `size` floats (contents undefined). */
+  alloc(size: number): WasmHandle {
+    const h = new WasmHandle(this, this.allocator.alloc(Math.max(1, size) * 4), size);
+    this.liveHandles += 1;
+    return h;
+  }
+
+  free(h: WasmHandle): void {
+    this.allocator.release(h.ptr);
+    this.liveHandles -= 1;
+  }
+
+  upload(values: Float32Array): WasmHandle {
+    const h = this.alloc(values.length);
+    this.heapF32.set(values, h.ptr >> 2);
+    return h;
+  }
+
+  read(h: WasmHandle): Float32Array {
+    return this.heapF32.slice(h.ptr >> 2, (h.ptr >> 2) + h.size);
+  }
+
+  /** Writes a call frame: FRAME_SLOTS argument slots, then the plan encoding. Free with release(). */
+  frame(args: readonly FrameArg[], plan?: Int32Array | readonly number[]): number {
+    if (args.length > FRAME_SLOTS) throw new Error(`wasm backend: ${args.length} frame arguments; at most ${FRAME_SLOTS}`);
+    const planLen = plan?.length ?? 0;
+    const ptr = this.allocator.alloc((FRAME_SLOTS + planLen) * 4);
+    const i32 = this.heapI32;
+    const f = this.heapF32;
+    const at = ptr >> 2;
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i]!;
+      if (typeof a === 'number') i32[at + i] = a;
+      else f[at + i] = a.f32;
+    }
+    if (plan) for (let i = 0; i < planLen; i++) i32[at + FRAME_SLOTS + i] = plan[i]!;
+    return ptr;
+  }
+
+  /** Scratch or packing space owned by one kernel call. */
+  scratch(bytes: number): number {
+    return this.allocator.alloc(bytes);
+  }
+
+  release(ptr: number): void {
+    this.allocator.release(ptr);
+  }
+
+  /** Runs an export over work units [0, units), across the pool when the work is large enough. */
+  run(name: ExportName, frame: number, units: number, options: RunOptions = {}): void {
+    if (units <= 0) return;
+    const index = EXPORTS.indexOf(name);
+    const fn = this.fns[index]!;
+    const scratchBytes = Math.ceil((options.scratchBytes ?? 64) / 64) * 64;
+    const parallel = this.pool !== null && units > 1 && (options.work ?? Infinity) >= this.minParallelWork;
+    const threads = parallel ? this.pool!.size : 1;
+    const scratch = this.allocator.alloc(scratchBytes * threads);
+    try {
+      if (!parallel) fn(frame, 0, units, scratch);
+      else {
+        const grain = options.grain ?? Math.max(1, Math.floor(units / (threads * 4)));
+        this.pool!.run(index, fn, frame, units, grain, scratch, scratchBytes);
+      }
+    } finally {
+      this.allocator.release(scratch);
+    }
+  }
+
+  dispose(): void {
+    this.pool?.dispose();
+  }
+}
