@@ -418,7 +418,6 @@ export async function fit(model: Model, data: ImageDataset, options: FitOptions)
     const started = Date.now();
     const perm = options.shuffle === false ? null : root.fork(STREAM_SHUFFLE).fork(st.epoch).permutation(trainCount);
     const order = perm ? perm.map((i) => trainIdx[i]!) : trainIdx;
-    let lr = lrAt(st.step);
     for (; st.batch < batchesPerEpoch; ) {
       const from = st.batch * batchSize;
       const to = Math.min(from + batchSize, trainCount);
@@ -432,7 +431,7 @@ export async function fit(model: Model, data: ImageDataset, options: FitOptions)
           batch = replaced;
         }
       }
-      lr = lrAt(st.step);
+      const lr = lrAt(st.step);
       const x = tensor(batch.images, batch.shape);
       let r: TrainStepResult;
       try {
@@ -469,7 +468,7 @@ export async function fit(model: Model, data: ImageDataset, options: FitOptions)
       epoch: st.epoch,
       loss: st.epochSeen ? st.epochLossSum / st.epochSeen : NaN,
       accuracy: st.epochSeen ? st.epochCorrect / st.epochSeen : NaN,
-      lr,
+      lr: lrAt(Math.max(0, st.step - 1)),
       seconds: (Date.now() - started) / 1000,
     };
     if (valIdx || options.validationData) {
