@@ -22,3 +22,5 @@ export {
 } from './engine.js';
 export * from './ops/index.js';
 export { valueAndGrads, grads, noGrad, isRecording, record, type BackwardFn, type ValueAndGrads } from './autograd/tape.js';
+export * from './layers/index.js';
+export * from './models/index.js';
