@@ -23,6 +23,13 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 
 // Bit test, because comparisons with NaN may be folded away by shader compilers.
+// -inf from a private variable: a constant-expression bitcast to an infinity is rejected by WGSL.
+var<private> NEG_INF_BITS: u32 = 0xff800000u;
+
+fn negInf() -> f32 {
+  return bitcast<f32>(NEG_INF_BITS);
+}
+
 fn isNan(v: f32) -> bool {
   return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
 }
@@ -42,7 +49,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let w0 = max(ws, 0);
   let w1 = min(ws + p.windowWidth, p.inWidth);
   let base = plane * p.inHeight * p.inWidth;
-  var best = bitcast<f32>(0xff800000u);
+  var best = negInf();
   var found = false;
   for (var ih = h0; ih < h1; ih++) {
     for (var iw = w0; iw < w1; iw++) {

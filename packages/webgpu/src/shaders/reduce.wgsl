@@ -13,6 +13,13 @@ override OP: u32 = 0u;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 
 // Bit test, because comparisons with NaN may be folded away by shader compilers.
+// -inf from a private variable: a constant-expression bitcast to an infinity is rejected by WGSL.
+var<private> NEG_INF_BITS: u32 = 0xff800000u;
+
+fn negInf() -> f32 {
+  return bitcast<f32>(NEG_INF_BITS);
+}
+
 fn isNan(v: f32) -> bool {
   return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
 }
@@ -57,7 +64,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   let base = o * p.reduce * p.inner + (out - o * p.inner);
   var r: f32;
   if (OP == 2u) {
-    var m = bitcast<f32>(0xff800000u);
+    var m = negInf();
     if (valid) {
       for (var j = i32(lid); j < p.reduce; j += 64) {
         let v = x[base + j * p.inner];

@@ -11,6 +11,13 @@ override LOG: bool = false;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 
 // Bit test, because comparisons with NaN may be folded away by shader compilers.
+// -inf from a private variable: a constant-expression bitcast to an infinity is rejected by WGSL.
+var<private> NEG_INF_BITS: u32 = 0xff800000u;
+
+fn negInf() -> f32 {
+  return bitcast<f32>(NEG_INF_BITS);
+}
+
 fn isNan(v: f32) -> bool {
   return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
 }
@@ -52,7 +59,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   let row = i32(wid.x + wid.y * nwg.x);
   let valid = row < p.rows;
   let base = row * p.cols;
-  var m = bitcast<f32>(0xff800000u);
+  var m = negInf();
   if (valid) {
     for (var j = i32(lid); j < p.cols; j += 64) {
       let v = x[base + j];
