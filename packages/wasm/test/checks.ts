@@ -1,0 +1,369 @@
+/**
+ * Kernel checks against float64 loops, independent of the test runner so the same list runs under
+ * vitest in Node and inside a headless browser page. Shapes are small but chosen to hit the
+ * ragged GEMM edges, K blocking (depth > 256), SIMD and scalar pooling paths, groups and dilation.
+ */
+import {
+  planBroadcast,
+  planChannel,
+  planConcat,
+  planConv2d,
+  planMatMul,
+  planPad,
+  planPool2d,
+  planReduce,
+  planRows,
+  planSlice,
+  planTranspose,
+  type Backend,
+  type Conv2dOptions,
+  type Pool2dOptions,
+  type UnaryOp,
+  type BinaryOp,
+} from '@stridenet/core';
+import * as R from './reference.js';
+
+export interface CheckResult {
+  name: string;
+  maxError: number;
+  tolerance: number;
+  ok: boolean;
+}
+
+/** Deterministic values in [-1, 1) (a small LCG, so browser and Node see the same data). */
+export function values(n: number, seed: number): Float32Array {
+  const a = new Float32Array(n);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    a[i] = s / 2 ** 31 - 1;
+  }
+  return a;
+}
+
+function maxError(got: ArrayLike<number>, want: ArrayLike<number>): number {
+  if (got.length !== want.length) return Infinity;
+  let m = 0;
+  for (let i = 0; i < got.length; i++) {
+    const g = got[i]!, w = want[i]!;
+    if (Number.isNaN(w) || Number.isNaN(g)) {
+      if (Number.isNaN(w) !== Number.isNaN(g)) return Infinity;
+      continue;
+    }
+    m = Math.max(m, Math.abs(g - w) / (1 + Math.abs(w)));
+  }
+  return m;
+}
+
+export const CONV_CASES: readonly { name: string; x: number[]; f: number[]; o: Conv2dOptions; relu: boolean; bias: boolean }[] = [
+  { name: '3x3 same bias relu', x: [2, 5, 9, 11], f: [6, 5, 3, 3], o: { padding: 'same' }, relu: true, bias: true },
+  { name: '3x3 stride 2 depth 288', x: [2, 32, 7, 9], f: [10, 32, 3, 3], o: { stride: 2, padding: 1 }, relu: false, bias: true },
+  { name: 'dilation 2 groups 2 asymmetric pads', x: [1, 4, 10, 8], f: [6, 2, 3, 2], o: { dilation: 2, groups: 2, padding: [0, 1, 2, 0] }, relu: false, bias: false },
+  { name: 'depthwise 3x3 stride 2', x: [2, 6, 11, 11], f: [6, 1, 3, 3], o: { groups: 6, stride: 2, padding: 'same' }, relu: true, bias: true },
+  { name: '1x1 spatial 323', x: [2, 3, 17, 19], f: [7, 3, 1, 1], o: {}, relu: false, bias: false },
+  { name: '3x3 same spatial 323', x: [2, 3, 17, 19], f: [5, 3, 3, 3], o: { padding: 'same' }, relu: false, bias: false },
+  { name: '5x5 valid strides 2x3', x: [3, 2, 13, 16], f: [4, 2, 5, 5], o: { stride: [2, 3] }, relu: false, bias: true },
+];
+
+export const POOL_CASES: readonly { name: string; x: number[]; o: Pool2dOptions }[] = [
+  { name: '3x3 s2 same', x: [2, 3, 13, 30], o: { window: 3, stride: 2, padding: 'same' } },
+  { name: '2x2 s2 valid', x: [1, 4, 12, 20], o: { window: 2 } },
+  { name: '3x3 s1 pad 1 exclude pad', x: [2, 2, 9, 23], o: { window: 3, stride: 1, padding: 1, countIncludePad: false } },
+  { name: '3x2 s(2,3) pad 1 ceil', x: [1, 3, 10, 17], o: { window: [3, 2], stride: [2, 3], padding: 1, ceilMode: true } },
+  { name: '4x4 s3 ceil include pad', x: [2, 2, 14, 27], o: { window: 4, stride: 3, padding: 2, ceilMode: true } },
+];
+
+const UNARY: readonly { op: UnaryOp; f: (x: number, a: number) => number; d: (x: number, y: number, a: number) => number; positive?: boolean }[] = [
+  { op: 'relu', f: (x) => Math.max(x, 0), d: (x) => (x > 0 ? 1 : 0) },
+  { op: 'leakyRelu', f: (x, a) => (x > 0 ? x : a * x), d: (x, _y, a) => (x > 0 ? 1 : a) },
+  { op: 'elu', f: (x, a) => (x > 0 ? x : a * (Math.exp(x) - 1)), d: (x, y, a) => (x > 0 ? 1 : y + a) },
+  { op: 'sigmoid', f: (x) => 1 / (1 + Math.exp(-x)), d: (_x, y) => y * (1 - y) },
+  { op: 'tanh', f: Math.tanh, d: (_x, y) => 1 - y * y },
+  { op: 'exp', f: Math.exp, d: (_x, y) => y },
+  { op: 'log', f: Math.log, d: (x) => 1 / x, positive: true },
+  { op: 'sqrt', f: Math.sqrt, d: (_x, y) => 0.5 / y, positive: true },
+  { op: 'neg', f: (x) => -x, d: () => -1 },
+  { op: 'square', f: (x) => x * x, d: (x) => 2 * x },
+  { op: 'identity', f: (x) => x, d: () => 1 },
+];
+
+const BINARY: Record<BinaryOp, (a: number, b: number) => number> = {
+  add: (a, b) => a + b,
+  sub: (a, b) => a - b,
+  mul: (a, b) => a * b,
+  div: (a, b) => a / b,
+  max: Math.max,
+  min: Math.min,
+  equal: (a, b) => (a === b ? 1 : 0),
+};
+
+type H = unknown;
+
+/** Runs every check on `backend`; `only` limits to names containing one of the strings. */
+export function runChecks(backend: Backend<H>, only?: readonly string[]): CheckResult[] {
+  const results: CheckResult[] = [];
+  const live: H[] = [];
+  const k = backend.kernels;
+  const up = (v: Float32Array): H => {
+    const h = backend.upload(v);
+    live.push(h);
+    return h;
+  };
+  const read = (h: H): Float32Array => {
+    live.push(h);
+    return backend.readSync!(h);
+  };
+  const check = (name: string, got: ArrayLike<number>, want: ArrayLike<number>, tolerance = 1e-4): void => {
+    const e = maxError(got, want);
+    results.push({ name, maxError: e, tolerance, ok: e <= tolerance });
+  };
+  const want = (prefix: string): boolean => !only || only.some((o) => prefix.includes(o));
+  let seed = 1;
+
+  if (want('conv')) {
+    for (const c of CONV_CASES) {
+      const plan = planConv2d(c.x, c.f, c.o);
+      const x = values(plan.inShape.reduce((a, b) => a * b), seed++);
+      const w = values(plan.filterShape.reduce((a, b) => a * b), seed++);
+      const b = c.bias ? values(plan.outChannels, seed++) : null;
+      const dy = values(plan.outShape.reduce((a, b) => a * b), seed++);
+      const hx = up(x), hw = up(w), hdy = up(dy);
+      const y = read(k.Conv2D({ x: hx, filter: hw, bias: b ? up(b) : undefined }, { plan, activation: c.relu ? 'relu' : 'linear' }));
+      check(`conv2d ${c.name}`, y, R.conv2dRef(x, w, b, plan, c.relu));
+      check(`conv2d-backprop-input ${c.name}`, read(k.Conv2DBackpropInput({ dy: hdy, filter: hw }, { plan })), R.conv2dBackpropInputRef(dy, w, plan));
+      check(`conv2d-backprop-filter ${c.name}`, read(k.Conv2DBackpropFilter({ x: hx, dy: hdy }, { plan })), R.conv2dBackpropFilterRef(x, dy, plan));
+    }
+  }
+  if (want('pool')) {
+    for (const c of POOL_CASES) {
+      const plan = planPool2d(c.x, c.o);
+      const x = values(plan.inShape.reduce((a, b) => a * b), seed++);
+      // Ties (quantised values) exercise first-maximum routing; one NaN checks propagation.
+      for (let i = 0; i < x.length; i++) x[i] = Math.round(x[i]! * 8) / 8;
+      const xn = x.slice();
+      xn[Math.floor(xn.length / 3)] = NaN;
+      const dy = values(plan.outShape.reduce((a, b) => a * b), seed++);
+      const hx = up(x), hxn = up(xn), hdy = up(dy);
+      check(`max-pool2d ${c.name}`, read(k.MaxPool2D({ x: hx }, { plan })), R.maxPoolRef(x, plan), 0);
+      check(`max-pool2d NaN ${c.name}`, read(k.MaxPool2D({ x: hxn }, { plan })), R.maxPoolRef(xn, plan), 0);
+      check(`max-pool2d-grad ${c.name}`, read(k.MaxPool2DGrad({ dy: hdy, x: hx }, { plan })), R.maxPoolGradRef(dy, x, plan), 1e-6);
+      check(`max-pool2d-grad NaN ${c.name}`, read(k.MaxPool2DGrad({ dy: hdy, x: hxn }, { plan })), R.maxPoolGradRef(dy, xn, plan), 1e-6);
+      check(`avg-pool2d ${c.name}`, read(k.AvgPool2D({ x: hx }, { plan })), R.avgPoolRef(x, plan), 1e-6);
+      check(`avg-pool2d-grad ${c.name}`, read(k.AvgPool2DGrad({ dy: hdy }, { plan })), R.avgPoolGradRef(dy, plan), 1e-6);
+    }
+  }
+  if (want('mat-mul')) {
+    for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+      const [m, kk, n] = [37, 300, 45];
+      const plan = planMatMul(ta ? [kk, m] : [m, kk], tb ? [n, kk] : [kk, n], ta, tb);
+      const a = values(m * kk, seed++), b = values(kk * n, seed++), bias = values(n, seed++);
+      const relu = ta !== tb;
+      const got = read(k.MatMul({ a: up(a), b: up(b), bias: up(bias) }, { plan, activation: relu ? 'relu' : 'linear' }));
+      check(`mat-mul tA=${ta} tB=${tb}`, got, R.matMulRef(a, b, bias, plan, relu));
+    }
+    const plan = planMatMul([3, 5], [5, 2]);
+    const a = values(15, seed++), b = values(10, seed++);
+    check('mat-mul tiny no bias', read(k.MatMul({ a: up(a), b: up(b) }, { plan, activation: 'linear' })), R.matMulRef(a, b, null, plan, false));
+  }
+  if (want('bias')) {
+    const plan = planChannel('biasAdd', [3, 5, 7], 5);
+    const x = values(105, seed++), b = values(5, seed++);
+    check('bias-add', read(k.BiasAdd({ x: up(x), bias: up(b) }, { plan })), Array.from(x, (v, i) => v + b[Math.floor(i / 7) % 5]!));
+    const db = new Float64Array(5);
+    x.forEach((v, i) => (db[Math.floor(i / 7) % 5] += v));
+    check('bias-add-grad', read(k.BiasAddGrad({ dy: up(x) }, { plan })), db);
+  }
+  if (want('binary')) {
+    for (const op of Object.keys(BINARY) as BinaryOp[]) {
+      const f = BINARY[op];
+      const same = planBroadcast(op, [4, 9], [4, 9]);
+      const a = values(36, seed++), b = values(36, seed++);
+      if (op === 'equal') for (let i = 0; i < 36; i += 3) b[i] = a[i]!;
+      check(`binary ${op} same`, read(k.Binary({ a: up(a), b: up(b) }, { op, plan: same })), Array.from(a, (v, i) => f(v, b[i]!)));
+      const bc = planBroadcast(op, [2, 3, 1, 5], [3, 4, 1]);
+      const x = values(30, seed++), y = values(12, seed++);
+      const out: number[] = [];
+      for (let i = 0; i < 2; i++) for (let j = 0; j < 3; j++) for (let l = 0; l < 4; l++) for (let m = 0; m < 5; m++) out.push(f(x[(i * 3 + j) * 5 + m]!, y[j * 4 + l]!));
+      check(`binary ${op} broadcast`, read(k.Binary({ a: up(x), b: up(y) }, { op, plan: bc })), out);
+    }
+  }
+  if (want('unary')) {
+    for (const u of UNARY) {
+      const x = values(103, seed++).map((v) => (u.positive ? Math.abs(v) + 0.1 : v * 4));
+      const alpha = 0.2;
+      const y = read(k.Unary({ x: up(x) }, { op: u.op, alpha, size: 103 }));
+      const yRef = Array.from(x, (v) => u.f(v, alpha));
+      check(`unary ${u.op}`, y, yRef, 2e-6);
+      const dy = values(103, seed++);
+      const dx = read(k.UnaryGrad({ dy: up(dy), x: up(x), y: up(Float32Array.from(yRef)) }, { op: u.op, alpha, size: 103 }));
+      check(`unary-grad ${u.op}`, dx, Array.from(x, (v, i) => dy[i]! * u.d(v, Math.fround(yRef[i]!), alpha)), 2e-6);
+    }
+  }
+  if (want('reduce')) {
+    for (const op of ['sum', 'mean', 'max'] as const) {
+      const plan = planReduce(3, 7, 10);
+      const x = values(210, seed++);
+      const out: number[] = [];
+      for (let o = 0; o < 3; o++)
+        for (let i = 0; i < 10; i++) {
+          let acc = op === 'max' ? -Infinity : 0;
+          for (let r = 0; r < 7; r++) acc = op === 'max' ? Math.max(acc, x[(o * 7 + r) * 10 + i]!) : acc + x[(o * 7 + r) * 10 + i]!;
+          out.push(op === 'mean' ? acc / 7 : acc);
+        }
+      check(`reduce ${op}`, read(k.Reduce({ x: up(x) }, { op, plan })), out, 1e-6);
+    }
+  }
+  if (want('softmax')) {
+    const plan = planRows('softmax', [6, 11]);
+    const x = values(66, seed++).map((v) => v * 10);
+    const labels = values(66, seed++).map((v) => Math.abs(v));
+    const soft: number[] = [], logs: number[] = [], loss: number[] = [], grad: number[] = [];
+    const dloss = values(6, seed++);
+    for (let r = 0; r < 6; r++) {
+      const row = Array.from(x.subarray(r * 11, r * 11 + 11));
+      const m = Math.max(...row);
+      const s = row.reduce((a, v) => a + Math.exp(v - m), 0);
+      const lrow = Array.from(labels.subarray(r * 11, r * 11 + 11));
+      const lsum = lrow.reduce((a, b) => a + b, 0);
+      let l = 0;
+      row.forEach((v, j) => {
+        soft.push(Math.exp(v - m) / s);
+        logs.push(v - m - Math.log(s));
+        l -= lrow[j]! * (v - m - Math.log(s));
+        grad.push(dloss[r]! * ((Math.exp(v - m) / s) * lsum - lrow[j]!));
+      });
+      loss.push(l);
+    }
+    const hx = up(x), hl = up(labels);
+    check('softmax', read(k.Softmax({ x: hx }, { plan, log: false })), soft, 1e-6);
+    check('softmax log', read(k.Softmax({ x: hx }, { plan, log: true })), logs, 1e-6);
+    check('softmax-cross-entropy', read(k.SoftmaxCrossEntropy({ logits: hx, labels: hl }, { plan })), loss, 1e-5);
+    check('softmax-cross-entropy-grad', read(k.SoftmaxCrossEntropyGrad({ dloss: up(dloss), logits: hx, labels: hl }, { plan })), grad, 1e-5);
+  }
+  if (want('batch-norm')) {
+    const [outer, C, inner] = [3, 4, 10];
+    const plan = planChannel('batchNorm', [outer, C, 2, 5], C);
+    const x = values(outer * C * inner, seed++).map((v) => v * 3 + 1);
+    const gamma = values(C, seed++), beta = values(C, seed++), dy = values(outer * C * inner, seed++);
+    const eps = 1e-5;
+    const mean = new Float64Array(C), vr = new Float64Array(C);
+    const idx = (o: number, c: number, i: number): number => (o * C + c) * inner + i;
+    for (let c = 0; c < C; c++) {
+      let s = 0;
+      for (let o = 0; o < outer; o++) for (let i = 0; i < inner; i++) s += x[idx(o, c, i)]!;
+      mean[c] = s / (outer * inner);
+      let q = 0;
+      for (let o = 0; o < outer; o++) for (let i = 0; i < inner; i++) q += (x[idx(o, c, i)]! - mean[c]!) ** 2;
+      vr[c] = q / (outer * inner);
+    }
+    const y = new Float64Array(x.length), dx = new Float64Array(x.length), dg = new Float64Array(C), dbt = new Float64Array(C);
+    const M = outer * inner;
+    for (let c = 0; c < C; c++) {
+      const inv = 1 / Math.sqrt(vr[c]! + eps);
+      for (let o = 0; o < outer; o++)
+        for (let i = 0; i < inner; i++) {
+          const j = idx(o, c, i);
+          y[j] = gamma[c]! * (x[j]! - mean[c]!) * inv + beta[c]!;
+          dbt[c] += dy[j]!;
+          dg[c] += dy[j]! * (x[j]! - mean[c]!) * inv;
+        }
+      for (let o = 0; o < outer; o++)
+        for (let i = 0; i < inner; i++) {
+          const j = idx(o, c, i);
+          dx[j] = ((gamma[c]! * inv) / M) * (M * dy[j]! - dbt[c]! - (x[j]! - mean[c]!) * inv * dg[c]!);
+        }
+    }
+    const hx = up(x), hg = up(gamma), hb = up(beta);
+    const [ty, tm, tv] = k.BatchNormTrain({ x: hx, gamma: hg, beta: hb }, { plan, epsilon: eps });
+    check('batch-norm-train y', read(ty), y, 1e-5);
+    check('batch-norm-train mean', read(tm), mean, 1e-6);
+    check('batch-norm-train variance', read(tv), vr, 1e-6);
+    const hm = up(Float32Array.from(mean)), hv = up(Float32Array.from(vr));
+    check('batch-norm-inference', read(k.BatchNormInference({ x: hx, gamma: hg, beta: hb, mean: hm, variance: hv }, { plan, epsilon: eps })), y, 1e-5);
+    const [gx, gg, gb] = k.BatchNormGrad({ dy: up(dy), x: hx, gamma: hg, mean: hm, variance: hv }, { plan, epsilon: eps });
+    check('batch-norm-grad dx', read(gx), dx, 1e-4);
+    check('batch-norm-grad dgamma', read(gg), dg, 1e-5);
+    check('batch-norm-grad dbeta', read(gb), dbt, 1e-5);
+  }
+  if (want('dropout')) {
+    const x = values(1001, seed++), noise = values(1001, seed++).map((v) => (v + 1) / 2);
+    check('dropout', read(k.Dropout({ x: up(x), noise: up(noise) }, { rate: 0.3, size: 1001 })), Array.from(x, (v, i) => (noise[i]! >= 0.3 ? v / 0.7 : 0)), 1e-6);
+  }
+  if (want('layout')) {
+    const a = values(2 * 3 * 4, seed++), b = values(2 * 2 * 4, seed++);
+    const cp = planConcat([[2, 3, 4], [2, 2, 4]], 1);
+    const cat: number[] = [];
+    for (let o = 0; o < 2; o++) cat.push(...a.subarray(o * 12, o * 12 + 12), ...b.subarray(o * 8, o * 8 + 8));
+    check('concat', read(k.Concat({ xs: [up(a), up(b)] }, { plan: cp })), cat, 0);
+    const x = values(3 * 4 * 5, seed++);
+    const sp = planSlice([3, 4, 5], [1, 1, 2], [2, 2, -1]);
+    const sl: number[] = [];
+    for (let i = 1; i < 3; i++) for (let j = 1; j < 3; j++) for (let l = 2; l < 5; l++) sl.push(x[(i * 4 + j) * 5 + l]!);
+    check('slice', read(k.Slice({ x: up(x) }, { plan: sp })), sl, 0);
+    for (const perm of [[2, 0, 1], [1, 0, 2], [0, 2, 1]]) {
+      const tp = planTranspose([3, 4, 5], perm);
+      const shape = [3, 4, 5];
+      const os = perm.map((p) => shape[p]!);
+      const tr: number[] = [];
+      for (let i = 0; i < os[0]!; i++)
+        for (let j = 0; j < os[1]!; j++)
+          for (let l = 0; l < os[2]!; l++) {
+            const ix = [0, 0, 0];
+            ix[perm[0]!] = i;
+            ix[perm[1]!] = j;
+            ix[perm[2]!] = l;
+            tr.push(x[(ix[0]! * 4 + ix[1]!) * 5 + ix[2]!]!);
+          }
+      check(`transpose ${perm.join('')}`, read(k.Transpose({ x: up(x) }, { plan: tp })), tr, 0);
+    }
+    const pp = planPad([3, 4, 5], [[1, 0], [0, 2], [2, 1]]);
+    const pd: number[] = [];
+    for (let i = 0; i < 4; i++)
+      for (let j = 0; j < 6; j++)
+        for (let l = 0; l < 8; l++) {
+          const [ii, jj, ll] = [i - 1, j, l - 2];
+          pd.push(ii >= 0 && ii < 3 && jj < 4 && ll >= 0 && ll < 5 ? x[(ii * 4 + jj) * 5 + ll]! : -7);
+        }
+    check('pad', read(k.Pad({ x: up(x) }, { plan: pp, value: -7 })), pd, 0);
+  }
+  if (want('update')) {
+    for (const nesterov of [false, true]) {
+      const n = 1003;
+      const p = values(n, seed++), g = values(n, seed++), v = values(n, seed++);
+      const hp = up(p), hv = up(v);
+      const attrs = { size: n, lr: 0.1, momentum: 0.9, nesterov, weightDecay: 0.01 };
+      k.SgdUpdate({ param: hp, grad: up(g), velocity: hv }, attrs);
+      const pw: number[] = [], vw: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const d = g[i]! + 0.01 * p[i]!;
+        const vel = 0.9 * v[i]! + d;
+        vw.push(vel);
+        pw.push(p[i]! - 0.1 * (nesterov ? d + 0.9 * vel : vel));
+      }
+      check(`sgd-update nesterov=${nesterov} param`, backend.readSync!(hp), pw, 1e-6);
+      check(`sgd-update nesterov=${nesterov} velocity`, backend.readSync!(hv), vw, 1e-6);
+    }
+    for (const decoupled of [false, true]) {
+      const n = 1003;
+      const p = values(n, seed++), g = values(n, seed++), m = values(n, seed++), v = values(n, seed++).map(Math.abs);
+      const hp = up(p), hm = up(m), hv = up(v);
+      const a = { size: n, lr: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.1, decoupled, step: 3 };
+      k.AdamUpdate({ param: hp, grad: up(g), m: hm, v: hv }, a);
+      const pw: number[] = [], mw: number[] = [], vw: number[] = [];
+      for (let i = 0; i < n; i++) {
+        let pv = p[i]!, gv = g[i]!;
+        if (decoupled) pv -= a.lr * a.weightDecay * pv;
+        else gv += a.weightDecay * pv;
+        const mv = 0.9 * m[i]! + 0.1 * gv, vv = 0.999 * v[i]! + 0.001 * gv * gv;
+        mw.push(mv);
+        vw.push(vv);
+        pw.push(pv - (a.lr * (mv / (1 - 0.9 ** 3))) / (Math.sqrt(vv / (1 - 0.999 ** 3)) + a.epsilon));
+      }
+      check(`adam-update decoupled=${decoupled} param`, backend.readSync!(hp), pw, 1e-5);
+      check(`adam-update decoupled=${decoupled} m`, backend.readSync!(hm), mw, 1e-6);
+      check(`adam-update decoupled=${decoupled} v`, backend.readSync!(hv), vw, 1e-6);
+    }
+  }
+  for (const h of new Set(live)) backend.free(h);
+  return results;
+}
