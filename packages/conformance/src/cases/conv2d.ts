@@ -1,0 +1,36 @@
+import type { Conv2dOptions, FusedActivation } from '@stridenet/core';
+import type { CaseBase } from './types.js';
+
+export interface Conv2dCase extends CaseBase {
+  /** NCHW. */
+  readonly input: readonly [number, number, number, number];
+  /** OIHW (I = input channels / groups). */
+  readonly filter: readonly [number, number, number, number];
+  readonly options: Conv2dOptions;
+  readonly bias: boolean;
+  readonly activation: FusedActivation;
+  /** 'nan-inf': NaN, +Inf and -Inf planted in the input; forward only. */
+  readonly special?: 'nan-inf';
+}
+
+export const conv2dCases: readonly Conv2dCase[] = [
+  { name: '3x3 valid, 7x7 input, batch 1, channels 1', input: [1, 1, 7, 7], filter: [2, 1, 3, 3], options: {}, bias: true, activation: 'linear' },
+  { name: '3x3 padding 1, 13x11 input, channels 3, relu', input: [2, 3, 13, 11], filter: [4, 3, 3, 3], options: { padding: 1 }, bias: true, activation: 'relu' },
+  { name: 'batch 17', input: [17, 3, 5, 5], filter: [2, 3, 3, 3], options: {}, bias: true, activation: 'linear' },
+  { name: 'channels 64 in, 3x3 padding 1', input: [1, 64, 6, 6], filter: [8, 64, 3, 3], options: { padding: 1 }, bias: true, activation: 'relu' },
+  { name: 'channels 64 out, 1x1 kernel', input: [2, 16, 5, 5], filter: [64, 16, 1, 1], options: {}, bias: true, activation: 'linear' },
+  { name: '1x1 kernel, no bias', input: [2, 3, 7, 7], filter: [5, 3, 1, 1], options: {}, bias: false, activation: 'linear' },
+  { name: 'stride 3 larger than the 2x2 window', input: [1, 2, 11, 11], filter: [3, 2, 2, 2], options: { stride: 3 }, bias: true, activation: 'linear' },
+  { name: 'window equal to the input', input: [2, 3, 5, 5], filter: [4, 3, 5, 5], options: {}, bias: true, activation: 'linear' },
+  { name: 'padding 2, half of a 5x5 window', input: [1, 2, 7, 7], filter: [3, 2, 5, 5], options: { padding: 2 }, bias: true, activation: 'linear' },
+  { name: 'dilation 2', input: [1, 2, 9, 9], filter: [3, 2, 3, 3], options: { dilation: 2 }, bias: true, activation: 'linear' },
+  { name: 'dilation 2, stride 2, padding 2, 11x10', input: [2, 2, 11, 10], filter: [2, 2, 3, 3], options: { dilation: 2, stride: 2, padding: 2 }, bias: false, activation: 'relu' },
+  { name: 'groups 2', input: [2, 4, 6, 6], filter: [6, 2, 3, 3], options: { groups: 2, padding: 1 }, bias: true, activation: 'linear' },
+  { name: "depthwise 3x3, 'same'", input: [2, 3, 7, 7], filter: [3, 1, 3, 3], options: { groups: 3, padding: 'same' }, bias: true, activation: 'linear' },
+  { name: 'depthwise multiplier 2, channels 64', input: [1, 64, 5, 5], filter: [128, 1, 3, 3], options: { groups: 64, padding: 1 }, bias: true, activation: 'relu' },
+  { name: 'asymmetric explicit padding [0,2,1,0]', input: [1, 2, 6, 5], filter: [2, 2, 3, 2], options: { padding: [0, 2, 1, 0] }, bias: false, activation: 'linear' },
+  { name: "'same' with an even 4x4 kernel", input: [1, 2, 7, 7], filter: [2, 2, 4, 4], options: { padding: 'same' }, bias: true, activation: 'linear' },
+  { name: "'same' with stride 2, 8x7", input: [2, 2, 8, 7], filter: [3, 2, 3, 3], options: { padding: 'same', stride: 2 }, bias: true, activation: 'linear' },
+  { name: 'rectangular 2x3 kernel, stride [1,2], padding [1,0]', input: [1, 3, 6, 9], filter: [2, 3, 2, 3], options: { stride: [1, 2], padding: [1, 0] }, bias: true, activation: 'linear' },
+  { name: 'NaN and Inf inputs propagate', input: [1, 2, 6, 6], filter: [2, 2, 3, 3], options: { padding: 1 }, bias: true, activation: 'linear', special: 'nan-inf' },
+];

@@ -1,0 +1,21 @@
+export { runConformance, type ConformanceOptions, type CheckInfo } from './run.js';
+export { allChecks } from './checks.js';
+export * from './cases/index.js';
+export * as reference from './reference/index.js';
+export { createReferenceBackend, type ReferenceBackend, type ReferenceHandle } from './reference/backend.js';
+export { goldenCases, GOLDEN_TORCH_VERSION, type GoldenCase, type GoldenTensor } from './golden/index.js';
+export { compare, expectClose, ToleranceError, type Comparison } from './harness/compare.js';
+export { uniform, distinct, awayFromZero, seedOf, sizeOf } from './harness/data.js';
+export { directionalCheck, type DirectionalCheck, type DirectionalResult } from './harness/gradcheck.js';
+export { KernelSession, LeakError, liveMemory } from './harness/session.js';
+export type { Check, KernelUse } from './harness/check.js';
+export {
+  CapabilityRecorder,
+  capabilityMarkdown,
+  writeCapability,
+  statusCell,
+  type CapabilityEntry,
+  type CapabilityReport,
+  type CapabilityRow,
+  type CapabilityStatus,
+} from './harness/capability.js';

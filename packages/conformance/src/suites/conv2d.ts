@@ -1,0 +1,83 @@
+import { planChannel, planConv2d } from '@stridenet/core';
+import { conv2dCases } from '../cases/conv2d.js';
+import { DEFAULT_TOLERANCE } from '../cases/types.js';
+import * as ref from '../reference/index.js';
+import { expectClose } from '../harness/compare.js';
+import { sizeOf, uniform } from '../harness/data.js';
+import { directionalCheck } from '../harness/gradcheck.js';
+import { use, type Check } from '../harness/check.js';
+import { largest, plantNonFinite } from './util.js';
+
+export function conv2dChecks(): Check[] {
+  return conv2dCases.flatMap((c): Check[] => {
+    const plan = planConv2d(c.input, c.filter, c.options);
+    const key = `conv2d/${c.name}`;
+    const tol = c.tolerance ?? DEFAULT_TOLERANCE.conv2d;
+    const x0 = uniform(`${key}/x`, sizeOf(c.input));
+    const x = c.special === 'nan-inf' ? plantNonFinite(x0) : x0;
+    const w = uniform(`${key}/w`, sizeOf(c.filter), -0.5, 0.5);
+    const b = c.bias ? uniform(`${key}/b`, c.filter[0]) : undefined;
+    const dy = uniform(`${key}/dy`, sizeOf(plan.outShape));
+    const base = { group: 'conv2d' as const, option: c.name, elements: largest(c.input, c.filter, plan.outShape) };
+    const forward: Check = {
+      ...base,
+      kernel: 'Conv2D',
+      title: `forward (${c.activation}${c.bias ? ', bias' : ''})`,
+      uses: () => [use('Conv2D', { plan, activation: c.activation })],
+      run: async (s) => {
+        const [y] = await s.compute('Conv2D', { x, filter: w, bias: b }, { plan, activation: c.activation });
+        expectClose('Conv2D output', y!, ref.conv2d(x, w, b, plan, c.activation), tol);
+      },
+    };
+    if (c.special) return [forward];
+    const biasPlan = planChannel('conv2d', plan.outShape, plan.outChannels, 'bias');
+    return [
+      forward,
+      {
+        ...base,
+        kernel: 'Conv2DBackpropInput',
+        title: 'backprop input vs reference',
+        uses: () => [use('Conv2DBackpropInput', { plan })],
+        run: async (s) => {
+          const [dx] = await s.compute('Conv2DBackpropInput', { dy, filter: w }, { plan });
+          expectClose('Conv2DBackpropInput dx', dx!, ref.conv2dBackpropInput(dy, w, plan), tol);
+        },
+      },
+      {
+        ...base,
+        kernel: 'Conv2DBackpropFilter',
+        title: 'backprop filter vs reference',
+        uses: () => [use('Conv2DBackpropFilter', { plan })],
+        run: async (s) => {
+          const [dw] = await s.compute('Conv2DBackpropFilter', { x, dy }, { plan });
+          expectClose('Conv2DBackpropFilter dfilter', dw!, ref.conv2dBackpropFilter(x, dy, plan), tol);
+        },
+      },
+      {
+        ...base,
+        kernel: 'Conv2D',
+        title: 'gradients by finite differences (input, filter, bias)',
+        uses: () => [
+          use('Conv2D', { plan, activation: 'linear' }),
+          use('Conv2DBackpropInput', { plan }),
+          use('Conv2DBackpropFilter', { plan }),
+          ...(b ? [use('BiasAddGrad', { plan: biasPlan })] : []),
+        ],
+        run: async (s) => {
+          const [dx] = await s.compute('Conv2DBackpropInput', { dy, filter: w }, { plan });
+          const [dw] = await s.compute('Conv2DBackpropFilter', { x, dy }, { plan });
+          const db = b ? (await s.compute('BiasAddGrad', { dy }, { plan: biasPlan }))[0]! : null;
+          await directionalCheck({
+            key,
+            inputs: b ? [x, w, b] : [x, w],
+            grads: b ? [dx!, dw!, db] : [dx!, dw!],
+            r: dy,
+            h: 1e-2,
+            forward: async ([xi, wi, bi]) =>
+              (await s.compute('Conv2D', { x: xi!, filter: wi!, bias: bi }, { plan, activation: 'linear' }))[0]!,
+          });
+        },
+      },
+    ];
+  });
+}
