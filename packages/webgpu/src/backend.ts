@@ -126,7 +126,8 @@ export class WebGpuBackend implements Backend<WebGpuTensor> {
 
   memory(): BackendMemory {
     const m = this.runtime.memory();
-    return { buffers: m.liveBuffers + m.pooledBuffers, bytes: m.liveBytes, pooledBytes: m.pooledBytes };
+    // As the contract asks of pooling backends: totals include the pool; live = bytes - pooledBytes.
+    return { buffers: m.liveBuffers + m.pooledBuffers, bytes: m.liveBytes + m.pooledBytes, pooledBytes: m.pooledBytes };
   }
 
   info(): BackendInfo {
