@@ -101,25 +101,12 @@ export async function downloadFile(spec: DownloadSpec, options: DownloadOptions 
     if (!res.body) throw new DownloadError(spec.url, 'response has no body', res.status);
 
     const hash = createHash('sha256');
-    const gunzip = digest === 'gunzip' ? createGunzip() : undefined;
-    const gunzipDone = gunzip
-      ? new Promise<void>((resolve, reject) => {
-          gunzip.on('data', (c: Buffer) => hash.update(c));
-          gunzip.on('end', resolve);
-          gunzip.on('error', reject);
-        })
-      : Promise.resolve();
-    // Swallow here; the awaited copy below reports it.
-    gunzipDone.catch(() => undefined);
     let received = 0;
     const tee = new Transform({
       transform(chunk: Buffer, _enc, cb) {
         received += chunk.length;
-        if (!gunzip) {
-          hash.update(chunk);
-          cb(null, chunk);
-        } else if (gunzip.write(chunk)) cb(null, chunk);
-        else gunzip.once('drain', () => cb(null, chunk));
+        hash.update(chunk);
+        cb(null, chunk);
       },
     });
     try {
@@ -131,15 +118,15 @@ export async function downloadFile(spec: DownloadSpec, options: DownloadOptions 
     if (res.headers.has('content-length') && !res.headers.has('content-encoding') && declared !== received) {
       throw new DownloadError(spec.url, `body is ${received} bytes but Content-Length declared ${declared}`, res.status);
     }
-    if (gunzip) {
-      gunzip.end();
+    let actual = hash.digest('hex');
+    if (digest === 'gunzip') {
+      // A second pass over the local temp file is cheap next to the transfer and keeps one code path.
       try {
-        await gunzipDone;
+        actual = await sha256OfFile(tmp, 'gunzip');
       } catch (e) {
         throw new FormatError(spec.url, `is not a valid gzip stream (${describe(e)}); the download was discarded`);
       }
     }
-    const actual = hash.digest('hex');
     if (actual !== expected) {
       throw new FormatError(
         spec.url,

@@ -182,10 +182,10 @@ export const FASHION_MNIST_FILES = [
 ] as const;
 
 export interface FashionMnistOptions {
-  /** Directory to use instead of searching; only this one is tried. */
+  /** Directory to use instead of searching (only this one is tried; a download goes into it). */
   dir?: string;
   /**
-   * Fetch the four files into the cache when no local copy is found. `baseUrl` is the directory
+   * Fetch the four files when no local copy is found (into `dir`, or the cache's fashion-mnist/). `baseUrl` is the directory
    * URL the file names are appended to; each file is checked against FASHION_MNIST_FILES.
    */
   download?: { baseUrl: string } & DownloadOptions;
@@ -205,19 +205,16 @@ const FASHION_REMEDY =
 export async function loadFashionMnist(options: FashionMnistOptions = {}): Promise<DatasetSplits> {
   const load = (dir: string) =>
     loadIdxDir(dir, { numClasses: 10, classNames: FASHION_MNIST_CLASS_NAMES, expectSize: [28, 28], name: `fashion-mnist:${dir}` });
-  if (options.dir !== undefined) {
-    if (!isIdxDir(options.dir)) throw new DatasetNotFoundError('fashion-mnist', [options.dir], FASHION_REMEDY);
-    return load(options.dir);
-  }
-  const cache = fashionMnistCacheDir(options.download);
-  const searched = [DEBIAN_FASHION_MNIST_DIR, cache];
+  const searched = options.dir !== undefined ? [options.dir] : [DEBIAN_FASHION_MNIST_DIR, fashionMnistCacheDir(options.download)];
   for (const dir of searched) if (isIdxDir(dir)) return load(dir);
   if (options.download) {
+    // A named directory is where the files should be, so the download goes there; otherwise to the cache.
+    const target = searched[searched.length - 1]!;
     const base = options.download.baseUrl.endsWith('/') ? options.download.baseUrl : `${options.download.baseUrl}/`;
     for (const f of FASHION_MNIST_FILES) {
-      await downloadFile({ url: new URL(f.fileName, base).href, sha256: f.sha256, digest: 'gunzip', fileName: f.fileName }, { ...options.download, cacheDir: cache });
+      await downloadFile({ url: new URL(f.fileName, base).href, sha256: f.sha256, digest: 'gunzip', fileName: f.fileName }, { ...options.download, cacheDir: target });
     }
-    return load(cache);
+    return load(target);
   }
   throw new DatasetNotFoundError('fashion-mnist', searched, FASHION_REMEDY);
 }
