@@ -24,3 +24,5 @@ export * from './ops/index.js';
 export { valueAndGrads, grads, noGrad, isRecording, record, type BackwardFn, type ValueAndGrads } from './autograd/tape.js';
 export * from './layers/index.js';
 export * from './models/index.js';
+export * from './train/index.js';
+export * from './io/index.js';

@@ -1,3 +1,4 @@
 export * from './safetensors.js';
 export * from './weights.js';
 export * from './checkpoint.js';
+export * from './architecture.js';

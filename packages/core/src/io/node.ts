@@ -5,11 +5,24 @@
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { FormatError } from '../errors.js';
+// The main entry by name, not by relative path: a bundle of this entry must share the one engine
+// (backend, live tensors) with @stridenet/core instead of carrying a second copy of it.
+import {
+  FormatError,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  encodeWeights,
+  loadWeights,
+  modelFromFile,
+  restoreCheckpoint,
+  type BuildOptions,
+  type Checkpoint,
+  type LayerModel,
+  type CheckpointContents,
+  type Optimizer,
+  type RestoredCheckpoint,
+} from '@stridenet/core';
 import type { Model } from '../model/types.js';
-import type { Optimizer } from '../train/optimizers.js';
-import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint, type Checkpoint, type CheckpointContents, type RestoredCheckpoint } from './checkpoint.js';
-import { encodeWeights, loadWeights } from './weights.js';
 
 /**
  * Writes `bytes` to `path` so that readers see the old file or the new one, never a torn one, even
@@ -85,4 +98,9 @@ export async function readCheckpoint(path: string): Promise<Checkpoint> {
 /** Reads a checkpoint and restores it into `model` (and `optimizer`); all checks happen first. */
 export async function loadCheckpoint(path: string, model: Model, optimizer?: Optimizer): Promise<RestoredCheckpoint> {
   return restoreCheckpoint(await readCheckpoint(path), model, optimizer);
+}
+
+/** A model rebuilt from a stridenet weights or checkpoint file (architecture + weights). */
+export async function loadModelFile(path: string, options: BuildOptions = {}): Promise<LayerModel> {
+  return modelFromFile(await readBytes(path), path, options);
 }

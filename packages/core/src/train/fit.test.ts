@@ -51,7 +51,7 @@ describe('fit', () => {
         batchSize: 8,
         seed,
         optimizer: new Sgd({ lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 1e-4 }),
-        schedule: (plan) => warmupLr({ warmupSteps: 3 }, cosineLr({ lr: 0.05, totalSteps: plan.totalSteps - 3 })),
+        scheduleFromPlan: (plan) => warmupLr({ warmupSteps: 3 }, cosineLr({ lr: 0.05, totalSteps: plan.totalSteps - 3 })),
         labelSmoothing: 0.1,
         augment: (batch, { rng }) => {
           const noise = rng.normal(batch.images.length, 0, 0.05);

@@ -137,8 +137,10 @@ export interface FitOptions {
   batchSize?: number;
   /** Default Adam(lr 1e-3). */
   optimizer?: Optimizer;
-  /** Learning rate per step; or a factory given the plan (e.g. for cosineLr's totalSteps). Default: optimizer.config.lr. */
-  schedule?: LrSchedule | ((plan: TrainPlan) => LrSchedule);
+  /** Learning rate per optimizer step. Default: optimizer.config.lr. */
+  schedule?: LrSchedule;
+  /** Alternative to `schedule` when it depends on the run's size (e.g. cosineLr's totalSteps). */
+  scheduleFromPlan?: (plan: TrainPlan) => LrSchedule;
   loss?: LossKind;
   /** Cross-entropy only. */
   labelSmoothing?: number;
@@ -368,7 +370,9 @@ export async function fit(model: Model, data: ImageDataset, options: FitOptions)
   }
 
   const optimizer = options.optimizer ?? new Adam({ lr: 1e-3 });
-  const schedule = options.schedule ? ('config' in options.schedule ? options.schedule : (options.schedule as (p: TrainPlan) => LrSchedule)(plan)) : null;
+  if (options.schedule && options.scheduleFromPlan) throw new ArgumentError(op, 'scheduleFromPlan', 'a function', 'undefined when schedule is given');
+  const schedule = options.schedule ?? options.scheduleFromPlan?.(plan) ?? null;
+  if (schedule !== null && typeof schedule !== 'function') throw new ArgumentError(op, 'schedule', schedule, 'an LrSchedule (step => lr)');
   const lrAt = (step: number) => (schedule ? schedule(step) : optimizer.config.lr);
   const dropoutRng = resume ? Rng.fromState(resume.dropoutRng) : root.fork(STREAM_DROPOUT);
   const augmentRng = resume ? Rng.fromState(resume.augmentRng) : root.fork(STREAM_AUGMENT);
