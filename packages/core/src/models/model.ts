@@ -41,7 +41,7 @@ function rootRng(options: BuildOptions): Rng {
 }
 
 function snake(type: string): string {
-  return type.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+  return type.replace(/([a-z])([A-Z])(?=[a-z])/g, '$1_$2').toLowerCase();
 }
 
 /** Gives unnamed layers '<type>_<k>' names and rejects duplicates. */
