@@ -14,6 +14,7 @@ export {
   capabilityMarkdown,
   writeCapability,
   statusCell,
+  mergeCapabilityMarkdown,
   type CapabilityEntry,
   type CapabilityReport,
   type CapabilityRow,
