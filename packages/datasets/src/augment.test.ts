@@ -1,6 +1,7 @@
 import { Rng } from '@stridenet/core';
 import { describe, expect, it } from 'vitest';
 import {
+  augmentHook,
   compose,
   cropPadded,
   elasticDistortion,
@@ -178,5 +179,33 @@ describe('seeded augmentations', () => {
     expect(() => randomHorizontalFlip({ probability: 2 })).toThrow(/probability is 2/);
     expect(() => randomTranslate({ maxShift: Number.NaN })).toThrow(/maxShift is NaN/);
     expect(() => randomHorizontalFlip()(new Float32Array(10), 1, shape, new Rng(0))).toThrow(/batch.length is 10 but expected count \* C\*H\*W = 60/);
+  });
+});
+
+describe('augmentHook (for core fit)', () => {
+  it('works on standardised batches as on [0, 1] ones, padding with true black', () => {
+    const stats = { mean: [0.3, 0.6], std: [0.5, 0.25] };
+    // Shifted off zero, so any 0 after the crop is padding.
+    const raw = batch(3).map((v) => v + 0.1);
+    const std = raw.slice();
+    for (let n = 0; n < 3; n++) for (let c = 0; c < 2; c++) for (let i = 0; i < 30; i++) {
+      const k = n * 60 + c * 30 + i;
+      std[k] = (raw[k]! - stats.mean[c]!) / stats.std[c]!;
+    }
+    const crop = randomCrop({ padding: 2 });
+    crop(raw, 3, shape, new Rng(8));
+    const hookBatch = { images: std, labels: new Int32Array(3), shape: [3, 2, 5, 6] };
+    augmentHook(crop, { normalize: stats })(hookBatch, { rng: new Rng(8) });
+    let sawPad = false;
+    for (let n = 0; n < 3; n++) for (let c = 0; c < 2; c++) for (let i = 0; i < 30; i++) {
+      const k = n * 60 + c * 30 + i;
+      expect(hookBatch.images[k]).toBeCloseTo((raw[k]! - stats.mean[c]!) / stats.std[c]!, 5);
+      if (raw[k] === 0) sawPad = true;
+    }
+    expect(sawPad).toBe(true);
+    const plain = batch(2);
+    augmentHook(randomHorizontalFlip({ probability: 1 }))({ images: plain, shape: [2, 2, 5, 6] }, { rng: new Rng(0) });
+    expect(plain.subarray(0, 60)).toEqual(flipHorizontal(batch(1), shape));
+    expect(() => augmentHook(crop)({ images: plain, shape: [2, 60] }, { rng: new Rng(0) })).toThrow(/batch.shape is \[2,60\] but expected \[n, C, H, W\]/);
   });
 });

@@ -1,5 +1,6 @@
 import { ArgumentError, type Rng } from '@stridenet/core';
 import type { ImageShape } from './dataset.js';
+import { normalizeChannels, type ChannelStats } from './normalize.js';
 
 /**
  * Transforms a NCHW float batch of `count` images in place, drawing its randomness from `rng` in a
@@ -244,5 +245,31 @@ export function elasticDistortion(options: ElasticOptions): Augmentation {
 export function compose(...augmentations: Augmentation[]): Augmentation {
   return (batch, count, shape, rng) => {
     for (const a of augmentations) a(batch, count, shape, rng);
+  };
+}
+
+/** The batch and context a trainer's per-batch hook receives (core's `fit` `augment` option). */
+export interface AugmentHookBatch {
+  images: Float32Array;
+  /** [n, C, H, W]. */
+  shape: readonly number[];
+}
+
+/**
+ * Adapts an Augmentation to core's `fit({ augment })` hook. When the trainer's images are already
+ * standardised with `normalize`, they are mapped back to [0, 1] first, so padding and
+ * out-of-frame pixels are true black (0) rather than 0 in standardised units, then standardised again.
+ */
+export function augmentHook(augmentation: Augmentation, options: { normalize?: ChannelStats } = {}): (batch: AugmentHookBatch, ctx: { rng: Rng }) => void {
+  const stats = options.normalize;
+  return (batch, ctx) => {
+    if (batch.shape.length !== 4) throw new ArgumentError('augmentHook', 'batch.shape', batch.shape, '[n, C, H, W]');
+    const [n, c, h, w] = batch.shape as [number, number, number, number];
+    const shape: ImageShape = [c, h, w];
+    if (stats) {
+      normalizeChannels(batch.images, shape, { mean: stats.mean.map((m, i) => -m / stats.std[i]!), std: stats.std.map((s) => 1 / s) });
+    }
+    augmentation(batch.images, n, shape, ctx.rng);
+    if (stats) normalizeChannels(batch.images, shape, stats);
   };
 }
