@@ -98,7 +98,7 @@ describe('shape inference (no backend needed)', () => {
       [new Conv2D({ name: 'conv', filters: 8, kernelSize: [3, 5], groups: 2 }), new BatchNorm2D({ name: 'bn' }), new Flatten(), new Dense({ name: 'fc', units: 3, useBias: false })],
       { inputShape: [4, 6, 6] },
     );
-    expect(m.parameters().map((p) => [p.name, [...(p as { shape: number[] }).shape], p.trainable])).toEqual([
+    expect(m.parameters().map((p) => [p.name, [...p.shape], p.trainable])).toEqual([
       ['conv.weight', [8, 2, 3, 5], true],
       ['conv.bias', [8], true],
       ['bn.weight', [8], true],

@@ -1,7 +1,7 @@
 import { ArgumentError, ShapeError, StridenetError } from '../errors.js';
 import { engine, Tensor } from '../engine.js';
 import { Rng } from '../random/philox.js';
-import type { ForwardContext, LayerConfig, Model, Parameter } from '../model/types.js';
+import type { ForwardContext, LayerConfig, Model } from '../model/types.js';
 import { Layer, ModelParameter, type Shape } from '../layers/layer.js';
 import { layerFromJSON } from '../layers/registry.js';
 import { formatSummary } from './summary.js';
@@ -141,7 +141,7 @@ export abstract class LayerModel implements Model {
   }
 
   /** Every parameter and buffer, in layer order (weight, bias, then buffers). */
-  parameters(): Parameter[] {
+  parameters(): ModelParameter[] {
     return [...this.params];
   }
 
