@@ -2,7 +2,7 @@ export { runConformance, type ConformanceOptions, type CheckInfo } from './run.j
 export { allChecks } from './checks.js';
 export * from './cases/index.js';
 export * as reference from './reference/index.js';
-export { createReferenceBackend, type ReferenceBackend, type ReferenceHandle } from './reference/backend.js';
+export { createReferenceBackend, type ReferenceBackend, type ReferenceBackendOptions, type ReferenceHandle } from './reference/backend.js';
 export { goldenCases, GOLDEN_TORCH_VERSION, type GoldenCase, type GoldenTensor } from './golden/index.js';
 export { compare, expectClose, ToleranceError, type Comparison } from './harness/compare.js';
 export { uniform, distinct, awayFromZero, seedOf, sizeOf } from './harness/data.js';
@@ -20,3 +20,14 @@ export {
   type CapabilityRow,
   type CapabilityStatus,
 } from './harness/capability.js';
+export {
+  trainingCheck,
+  classifierRun,
+  expectTrainingAgreement,
+  type TrainingRun,
+  type TrainableModel,
+  type TrainingRunContext,
+  type ClassifierRunOptions,
+  type TrainingCheckOptions,
+  type TrainingCheckReport,
+} from './training.js';

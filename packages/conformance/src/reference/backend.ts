@@ -23,10 +23,21 @@ export interface ReferenceBackend extends Backend<ReferenceHandle> {
   readSync(handle: ReferenceHandle): Float32Array;
 }
 
-export function createReferenceBackend(): ReferenceBackend {
+export interface ReferenceBackendOptions {
+  /**
+   * Round every stored result to float32 (the maths stays float64): a stand-in for a float32
+   * backend when a test needs two backends that differ only by storage rounding.
+   */
+  float32?: boolean;
+  /** Default 'reference-f64', or 'reference-f32' with float32. */
+  name?: string;
+}
+
+export function createReferenceBackend(options: ReferenceBackendOptions = {}): ReferenceBackend {
   const live = new Set<ReferenceHandle>();
+  const round = (data: Float64Array): Float64Array => (options.float32 ? Float64Array.from(Float32Array.from(data)) : data);
   const wrap = (data: Float64Array): ReferenceHandle => {
-    const h = { data, freed: false };
+    const h = { data: round(data), freed: false };
     live.add(h);
     return h;
   };
@@ -71,12 +82,18 @@ export function createReferenceBackend(): ReferenceBackend {
     Slice: ({ x }, { plan }) => wrap(slice(d(x), plan)),
     Transpose: ({ x }, { plan }) => wrap(transpose(d(x), plan)),
     Pad: ({ x }, { plan, value }) => wrap(pad(d(x), plan, value)),
-    SgdUpdate: ({ param, grad, velocity }, attrs) => sgdUpdate(d(param), d(grad), d(velocity), attrs),
-    AdamUpdate: ({ param, grad, m, v }, attrs) => adamUpdate(d(param), d(grad), d(m), d(v), attrs),
+    SgdUpdate: ({ param, grad, velocity }, attrs) => {
+      sgdUpdate(d(param), d(grad), d(velocity), attrs);
+      for (const h of [param, velocity]) h.data = round(h.data);
+    },
+    AdamUpdate: ({ param, grad, m, v }, attrs) => {
+      adamUpdate(d(param), d(grad), d(m), d(v), attrs);
+      for (const h of [param, m, v]) h.data = round(h.data);
+    },
   } satisfies KernelTable<ReferenceHandle>;
 
   return {
-    name: 'reference-f64',
+    name: options.name ?? (options.float32 ? 'reference-f32' : 'reference-f64'),
     specVersion: SPEC_VERSION,
     kernels,
     upload: (values) => wrap(Float64Array.from(values)),
