@@ -24,6 +24,7 @@ export class Allocator {
   liveBytes = 0;
   liveBlocks = 0;
   pooledBytes = 0;
+  pooledBlocks = 0;
 
   constructor(
     private readonly memory: WebAssembly.Memory,
@@ -40,6 +41,7 @@ export class Allocator {
     if (list !== undefined && list.length > 0) {
       ptr = list.pop()!;
       this.pooledBytes -= size;
+      this.pooledBlocks -= 1;
     } else {
       ptr = this.top;
       const end = ptr + size;
@@ -68,6 +70,7 @@ export class Allocator {
     this.liveBytes -= size;
     this.liveBlocks -= 1;
     this.pooledBytes += size;
+    this.pooledBlocks += 1;
     let list = this.free.get(size);
     if (list === undefined) this.free.set(size, (list = []));
     list.push(ptr);

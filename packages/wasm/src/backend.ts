@@ -60,7 +60,8 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
     },
     memory(): BackendMemory {
       const a = rt.allocator;
-      return { buffers: rt.liveHandles, bytes: a.liveBytes, pooledBytes: a.pooledBytes };
+      // Pooled blocks stay owned by the backend, so they count in buffers and bytes (see BackendMemory).
+      return { buffers: a.liveBlocks + a.pooledBlocks, bytes: a.liveBytes + a.pooledBytes, pooledBytes: a.pooledBytes };
     },
     info(): BackendInfo {
       return {

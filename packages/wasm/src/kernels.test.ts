@@ -28,6 +28,8 @@ describe.each([
 
   it('frees everything it allocated', () => {
     runChecks(backend, ['conv']);
-    expect(backend.memory().buffers).toBe(0);
+    const m = backend.memory();
+    expect(m.bytes - m.pooledBytes!).toBe(0);
+    expect(backend.runtime.liveHandles).toBe(0);
   });
 });
