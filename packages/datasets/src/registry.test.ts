@@ -76,6 +76,7 @@ describe('loadDataset by name and by path', () => {
     writeFileSync(join(c100, 'test.bin'), cifarRecords([[1, 51]]));
     expect(detectDatasetKind(c100)).toBe('cifar100');
     expect((await loadDataset(c100)).test!.labels[0]).toBe(51);
+    expect((await loadDataset('cifar100', { dir: c100, labels: 'coarse' })).train.numClasses).toBe(20);
 
     const folder = join(dir, 'pics');
     for (const cls of ['a', 'b']) {

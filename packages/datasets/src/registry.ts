@@ -47,6 +47,8 @@ export interface LoadDatasetOptions {
   /** Directory of the files, for names that need one (mnist, cifar10, cifar100) or to override fashion-mnist's search. */
   dir?: string;
   download?: FashionMnistOptions['download'];
+  /** CIFAR-100 label set (default 'fine'). */
+  labels?: 'fine' | 'coarse';
 }
 
 export type DatasetKind = 'idx' | 'cifar10' | 'cifar100' | 'image-folder';
@@ -83,7 +85,7 @@ export async function loadDataset(nameOrPath: string = DEFAULT_DATASET, options:
     case 'cifar10':
       return loadCifar10({ dir: need('cifar10') });
     case 'cifar100':
-      return loadCifar100({ dir: need('cifar100') });
+      return loadCifar100({ dir: need('cifar100'), labels: options.labels });
   }
   const path = nameOrPath;
   if (!existsSync(path)) {
@@ -95,7 +97,7 @@ export async function loadDataset(nameOrPath: string = DEFAULT_DATASET, options:
     case 'cifar10':
       return loadCifar10({ dir: path });
     case 'cifar100':
-      return loadCifar100({ dir: path });
+      return loadCifar100({ dir: path, labels: options.labels });
     case 'image-folder':
       return loadImageFolderSplits(path);
     default:
