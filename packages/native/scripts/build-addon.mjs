@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-// Builds the C++ addon from source with node-gyp. `--asan` builds an AddressSanitizer variant into
-// build-asan/ (the normal build in build/ is left alone). Fails early with a clear message when no
-// C++ compiler is found.
+// Builds the C++ addon from source with node-gyp into build/Release/stridenet_native.node (where
+// node-gyp-build looks). `--asan` builds an AddressSanitizer variant into build/asan/ instead.
+//
+// The gyp file lives in src/native/, not at the package root: a root binding.gyp makes npm and pnpm
+// run `node-gyp rebuild` as an implicit install hook, which this package must not have.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -23,7 +25,7 @@ if (process.platform !== 'win32') {
   if (probe.error || probe.status !== 0) {
     fail(
       `no C++ compiler found (tried '${cxx}'). Install one (Debian/Ubuntu: apt-get install g++ make python3; ` +
-        `macOS: xcode-select --install) or set CXX, or use a prebuilt binary (see README).`,
+        `macOS: xcode-select --install), set CXX, or use a prebuilt binary (see README).`,
     );
   }
 }
@@ -40,23 +42,26 @@ try {
 const prefix = resolve(dirname(process.execPath), '..');
 const nodedir = existsSync(join(prefix, 'include', 'node', 'common.gypi')) ? [`--nodedir=${prefix}`] : [];
 
-let cwd = root;
-if (asan) {
-  cwd = join(root, 'build-asan');
-  mkdirSync(cwd, { recursive: true });
-  const gyp = JSON.parse(readFileSync(join(root, 'binding.gyp'), 'utf8'));
-  const target = gyp.targets[0];
-  target.sources = target.sources.map((s) => join(root, s));
-  target.include_dirs = [require('node-addon-api').include_dir, join(root, 'src/native')];
-  gyp.variables.asan = 1;
-  writeFileSync(join(cwd, 'binding.gyp'), JSON.stringify(gyp, null, 2));
-}
+const src = join(root, 'src', 'native');
+const work = join(root, 'build', asan ? 'gyp-asan' : 'gyp');
+mkdirSync(work, { recursive: true });
+const gyp = JSON.parse(readFileSync(join(src, 'binding.gyp'), 'utf8'));
+const target = gyp.targets[0];
+// gyp wants sources relative to the gyp file.
+target.sources = target.sources.map((s) => relative(work, join(src, s)));
+target.include_dirs = [dirname(require.resolve('node-addon-api')), src];
+gyp.variables.asan = asan ? 1 : 0;
+writeFileSync(join(work, 'binding.gyp'), JSON.stringify(gyp, null, 2));
 
 const jobs = process.env.JOBS ?? 'max';
 const run = (args) => {
-  const r = spawnSync(process.execPath, [nodeGyp, ...args], { cwd, stdio: 'inherit' });
+  const r = spawnSync(process.execPath, [nodeGyp, ...args], { cwd: work, stdio: 'inherit' });
   if (r.status !== 0) fail(`node-gyp ${args[0]} failed (exit ${r.status ?? r.signal})`);
 };
 run(['configure', ...nodedir]);
 run(['build', `--jobs=${jobs}`]);
-console.log(`@stridenet/native: built ${join(cwd, 'build/Release/stridenet_native.node')}`);
+const outDir = join(root, 'build', asan ? 'asan' : 'Release');
+mkdirSync(outDir, { recursive: true });
+const out = join(outDir, 'stridenet_native.node');
+copyFileSync(join(work, 'build', 'Release', 'stridenet_native.node'), out);
+console.log(`@stridenet/native: built ${out}`);

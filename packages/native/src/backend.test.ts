@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import { planConv2d, planMatMul, planPool2d, planTranspose } from '@stridenet/core';
+import { addon } from './addon.js';
+import { createNativeBackend } from './index.js';
+import type { NativeHandle } from './handle.js';
+import { random } from './testing/reference.js';
+
+describe('native backend: queue, memory and bad input', () => {
+  it('returns from a long kernel before it finishes; read() resolves once it is done', async () => {
+    const b = await createNativeBackend({ threads: 2 });
+    const n = 512;
+    const plan = planMatMul([n, n], [n, n]);
+    const a = b.upload(random(n * n, 1));
+    const t0 = performance.now();
+    let h = a;
+    const made: NativeHandle[] = [];
+    for (let i = 0; i < 8; i++) {
+      h = b.kernels.MatMul({ a: h, b: a }, { plan, activation: 'linear' });
+      made.push(h);
+    }
+    const queued = performance.now() - t0;
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
+    const out = await b.read(h);
+    clearInterval(timer);
+    const total = performance.now() - t0;
+    expect(out.length).toBe(n * n);
+    // Queuing 8 GEMMs takes a small fraction of running them, and the event loop kept turning meanwhile.
+    expect(queued).toBeLessThan(total / 4);
+    expect(ticks).toBeGreaterThan(0);
+    for (const m of made) b.free(m);
+    b.free(a);
+    await b.sync!();
+    expect(b.memory()).toEqual({ buffers: 0, bytes: 0 });
+    await b.dispose!();
+  });
+
+  it('keeps a buffer alive for queued work after free(), then releases it', async () => {
+    const b = await createNativeBackend({ threads: 2 });
+    const plan = planMatMul([256, 256], [256, 256]);
+    const a = b.upload(random(256 * 256, 2));
+    const c = b.kernels.MatMul({ a, b: a }, { plan, activation: 'linear' });
+    b.free(a);
+    const out = await b.read(c);
+    expect(out.every(Number.isFinite)).toBe(true);
+    b.free(c);
+    await b.sync!();
+    expect(b.memory().buffers).toBe(0);
+    await b.dispose!();
+  });
+
+  it('raises JavaScript errors for bad input instead of crashing', async () => {
+    const b = await createNativeBackend({ threads: 1 });
+    const plan = planConv2d([1, 2, 5, 5], [3, 2, 3, 3]);
+    const x = b.upload(new Float32Array(50));
+    const w = b.upload(new Float32Array(54));
+    const short = b.upload(new Float32Array(49));
+    expect(() => b.kernels.Conv2D({ x: short, filter: w }, { plan, activation: 'linear' })).toThrow(
+      /Conv2D: input 'x' holds 49 floats but the plan expects 50/,
+    );
+    expect(() => b.kernels.Conv2D({ x: w, filter: x }, { plan, activation: 'linear' })).toThrow(/input 'x'/);
+    // A plan whose encoding disagrees with the buffers (tampered copy).
+    const enc = Int32Array.from(plan.encoded);
+    enc[2] = 500;
+    expect(() => b.kernels.Conv2D({ x, filter: w }, { plan: { ...plan, encoded: enc }, activation: 'linear' })).toThrow(/Conv2D/);
+    const negative = Int32Array.from(plan.encoded);
+    negative[9] = 0;
+    expect(() => b.kernels.Conv2D({ x, filter: w }, { plan: { ...plan, encoded: negative }, activation: 'linear' })).toThrow(
+      /strideHeight is 0, expected >= 1/,
+    );
+    const truncated = plan.encoded.subarray(0, 5);
+    expect(() => b.kernels.Conv2D({ x, filter: w }, { plan: { ...plan, encoded: truncated }, activation: 'linear' })).toThrow(
+      /plan encoding has 5 entries, expected 18/,
+    );
+    const pool = planPool2d([1, 2, 5, 5], { window: 2 });
+    const bigOut = Int32Array.from(pool.encoded);
+    bigOut[4] = 50;
+    expect(() => b.kernels.MaxPool2D({ x }, { plan: { ...pool, encoded: bigOut } })).toThrow(/MaxPool2D: plan output/);
+    const tp = planTranspose([5, 10], [1, 0]);
+    const badPerm = Int32Array.from(tp.encoded);
+    badPerm[8] = 1;
+    expect(() => b.kernels.Transpose({ x }, { plan: { ...tp, encoded: badPerm } })).toThrow(/not a permutation/);
+    // Freed, forged and foreign handles.
+    b.free(short);
+    expect(() => b.free(short)).toThrow(/already freed/);
+    expect(() => b.readSync!(short)).toThrow(/already freed/);
+    expect(() => b.kernels.Conv2D({ x: short, filter: w }, { plan, activation: 'linear' })).toThrow(/inputs\[0\] was already freed/);
+    const forged = { fake: true } as unknown as NativeHandle;
+    expect(() => b.kernels.Conv2D({ x: forged, filter: w }, { plan, activation: 'linear' })).toThrow(
+      /inputs\[0\] is an object, expected a native tensor handle/,
+    );
+    expect(() => b.read(42 as unknown as NativeHandle)).toThrow(TypeError);
+    expect(() => b.upload([1, 2] as unknown as Float32Array)).toThrow(/expected a Float32Array/);
+    expect(() => addon().run('Conv2D', [x, w], [1, 2] as unknown as Int32Array, [0])).toThrow(/expected an Int32Array/);
+    expect(() => addon().run('NoSuchKernel', [x], new Int32Array(1), [])).toThrow(/unknown kernel/);
+    expect(() => addon().run('Unary', [x], Int32Array.of(50), [99, 0])).toThrow(/unary op code 99/);
+    const other = await createNativeBackend({ threads: 1 });
+    const foreign = other.upload(new Float32Array(54));
+    expect(() => b.kernels.Conv2D({ x, filter: foreign }, { plan, activation: 'linear' })).toThrow(/another native backend/);
+    await other.dispose!();
+    expect(() => other.readSync!(foreign)).toThrow(/disposed/);
+    expect(b.supports('Binary', { op: 'pow' as never, plan: undefined as never })).toMatch(/op 'pow'/);
+    await expect(createNativeBackend({ threads: 0 })).rejects.toThrow(/threads/);
+    b.free(x);
+    b.free(w);
+    expect(b.memory().buffers).toBe(0);
+    await b.dispose!();
+  });
+
+  it('reports its threads and CPU features', async () => {
+    const b = await createNativeBackend({ threads: 3 });
+    expect(b.info().threads).toBe(3);
+    expect(b.name).toBe('native');
+    await b.dispose!();
+  });
+});

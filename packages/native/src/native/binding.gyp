@@ -1,0 +1,107 @@
+{
+  "variables": {
+    "asan%": 0
+  },
+  "targets": [
+    {
+      "target_name": "stridenet_native",
+      "sources": [
+        "addon.cc",
+        "runtime.cc",
+        "gemm.cc",
+        "conv-common.cc",
+        "kernels/conv2d.cc",
+        "kernels/conv2d-backprop-input.cc",
+        "kernels/conv2d-backprop-filter.cc",
+        "kernels/max-pool2d.cc",
+        "kernels/max-pool2d-grad.cc",
+        "kernels/avg-pool2d.cc",
+        "kernels/avg-pool2d-grad.cc",
+        "kernels/mat-mul.cc",
+        "kernels/bias-add.cc",
+        "kernels/bias-add-grad.cc",
+        "kernels/binary.cc",
+        "kernels/unary.cc",
+        "kernels/unary-grad.cc",
+        "kernels/reduce.cc",
+        "kernels/softmax.cc",
+        "kernels/softmax-cross-entropy.cc",
+        "kernels/softmax-cross-entropy-grad.cc",
+        "kernels/batch-norm-train.cc",
+        "kernels/batch-norm-inference.cc",
+        "kernels/batch-norm-grad.cc",
+        "kernels/dropout.cc",
+        "kernels/concat.cc",
+        "kernels/slice.cc",
+        "kernels/transpose.cc",
+        "kernels/pad.cc",
+        "kernels/sgd-update.cc",
+        "kernels/adam-update.cc"
+      ],
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+        "."
+      ],
+      "defines": [
+        "NAPI_VERSION=8",
+        "NODE_ADDON_API_DISABLE_DEPRECATED",
+        "NAPI_CPP_EXCEPTIONS"
+      ],
+      "cflags!": [
+        "-fno-exceptions",
+        "-O2"
+      ],
+      "cflags_cc!": [
+        "-fno-exceptions",
+        "-fno-rtti",
+        "-std=gnu++17",
+        "-O2"
+      ],
+      "cflags": [
+        "-O3",
+        "-fno-math-errno"
+      ],
+      "cflags_cc": [
+        "-std=c++17",
+        "-fexceptions",
+        "-O3",
+        "-fno-math-errno"
+      ],
+      "ldflags": [
+        "-pthread"
+      ],
+      "xcode_settings": {
+        "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
+        "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
+        "OTHER_CPLUSPLUSFLAGS": [
+          "-O3"
+        ]
+      },
+      "msvs_settings": {
+        "VCCLCompilerTool": {
+          "ExceptionHandling": 1
+        }
+      },
+      "conditions": [
+        [
+          "asan==1",
+          {
+            "cflags": [
+              "-fsanitize=address",
+              "-fno-omit-frame-pointer",
+              "-g"
+            ],
+            "cflags_cc": [
+              "-fsanitize=address",
+              "-fno-omit-frame-pointer",
+              "-g"
+            ],
+            "ldflags": [
+              "-fsanitize=address"
+            ]
+          }
+        ]
+      ]
+    }
+  ]
+}
