@@ -1,5 +1,5 @@
 import { BackendError, DisposedError, StridenetError, UnsupportedError } from './errors.js';
-import { KERNEL_NAMES, SPEC_VERSION, type Backend, type KernelAttrs, type KernelName } from './spec.js';
+import { KERNEL_NAMES, SPEC_VERSION, type AnyBackend, type Backend, type KernelAttrs, type KernelName } from './spec.js';
 import { sizeOf } from './plans/common.js';
 
 /** A backend buffer shared by every tensor view of it (reshape shares storage). */
@@ -99,9 +99,9 @@ export class Tensor {
 }
 
 interface RegistryEntry {
-  factory: () => Backend | Promise<Backend>;
+  factory: () => AnyBackend | Promise<AnyBackend>;
   priority: number;
-  instance?: Backend;
+  instance?: AnyBackend;
 }
 
 export interface MemoryReport {
@@ -155,14 +155,14 @@ class Engine {
     return this.active !== null;
   }
 
-  setActive(b: Backend): void {
+  setActive(b: AnyBackend): void {
     if (b.specVersion !== SPEC_VERSION) {
       throw new BackendError(`backend '${b.name}' implements kernel spec ${b.specVersion}, but this core needs ${SPEC_VERSION}`);
     }
     this.active = b;
   }
 
-  register(name: string, factory: () => Backend | Promise<Backend>, priority: number): void {
+  register(name: string, factory: () => AnyBackend | Promise<AnyBackend>, priority: number): void {
     this.registry.set(name, { factory, priority });
   }
 
@@ -268,7 +268,7 @@ class Engine {
 export const engine = new Engine();
 
 /** Registers a backend factory by name; higher priority wins for `setBackend('auto')`. */
-export function registerBackend(name: string, factory: () => Backend | Promise<Backend>, priority = 0): void {
+export function registerBackend(name: string, factory: () => AnyBackend | Promise<AnyBackend>, priority = 0): void {
   if (typeof name !== 'string' || name.length === 0) throw new StridenetError('ARGUMENT', 'registerBackend: name must be a non-empty string');
   engine.register(name, factory, priority);
 }
@@ -282,7 +282,7 @@ export function listBackends(): string[] {
  * Makes a backend active: an instance, or a registered name ('auto' picks the highest-priority one
  * that starts). Returns the active backend.
  */
-export async function setBackend(backend: Backend | string): Promise<Backend> {
+export async function setBackend(backend: AnyBackend | string): Promise<Backend> {
   if (typeof backend !== 'string') {
     engine.setActive(backend);
     return backend;
@@ -348,7 +348,7 @@ export function collectTensors(value: unknown, out: Tensor[] = [], depth = 0): T
 }
 
 /** Capability report: for each kernel, whether the backend declares it (attribute-specific checks via supports()). */
-export function kernelTableReport(b: Backend): Record<KernelName, boolean> {
+export function kernelTableReport(b: AnyBackend): Record<KernelName, boolean> {
   const r = {} as Record<KernelName, boolean>;
   for (const k of KERNEL_NAMES) r[k] = typeof b.kernels[k] === 'function';
   return r;

@@ -207,3 +207,10 @@ export interface Backend<H = unknown> {
   /** Frees everything the backend owns (workers, devices). */
   dispose?(): void | Promise<void>;
 }
+
+/**
+ * A backend of any handle type. Kernel tables are contravariant in their handle type, so a
+ * Backend<Float32Array> is not a Backend<unknown>; APIs that accept any backend use this.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyBackend = Backend<any>;

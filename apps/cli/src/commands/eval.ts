@@ -1,0 +1,45 @@
+import { evaluate, setBackend } from '@stridenet/core';
+import { assertThreads, resolveBackend } from '../backends.js';
+import { loadData } from '../data.js';
+import { EXIT, UsageError } from '../errors.js';
+import { loadTrained } from '../trained.js';
+
+export interface EvalFlags {
+  dataset?: string;
+  dataDir?: string;
+  backend?: string;
+  threads?: string;
+  batchSize?: string;
+  json?: boolean;
+}
+
+/** `stridenet eval <run|weights>`: loss, accuracy and confusion matrix on a test split. */
+export async function evalCommand(target: string, flags: EvalFlags): Promise<number> {
+  const threads = assertThreads(flags.threads);
+  const { backend, name } = await resolveBackend(flags.backend ?? 'auto', '', { threads });
+  await setBackend(backend);
+  const trained = await loadTrained(target);
+  const datasetName = flags.dataset ?? trained.dataset ?? 'fashion-mnist-small';
+  const data = await loadData(datasetName, { dir: flags.dataDir, stats: trained.stats });
+  const split = data.test ?? data.train;
+  const shape = trained.model.inputShape;
+  if (shape.length !== 3 || shape.some((d, i) => d !== data.shape[i])) {
+    throw new UsageError(`the model expects input [${shape.join(',')}] but ${datasetName}'s images are [${data.shape.join(',')}]`);
+  }
+  const batchSize = flags.batchSize ? Number(flags.batchSize) : 256;
+  const ev = await evaluate(trained.model, split, { batchSize });
+  const n = ev.confusion.numClasses;
+  const rows = Array.from({ length: n }, (_, i) => Array.from(ev.confusion.counts.subarray(i * n, (i + 1) * n)));
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify({ file: trained.file, dataset: datasetName, split: data.test ? 'test' : 'train', backend: name, count: ev.count, loss: ev.loss, accuracy: ev.accuracy, confusion: rows })}\n`);
+  } else {
+    process.stdout.write(`${trained.file} on ${datasetName} (${data.test ? 'test' : 'train'} split, ${ev.count} images, backend ${name})\n`);
+    process.stdout.write(`loss ${ev.loss.toFixed(4)}  accuracy ${(ev.accuracy * 100).toFixed(2)}%\n\nconfusion matrix (rows: true class, columns: predicted)\n`);
+    const names = data.classNames;
+    const width = Math.max(5, ...rows.flat().map((v) => String(v).length + 1));
+    process.stdout.write(`${''.padStart(14)}${names.map((_, j) => String(j).padStart(width)).join('')}\n`);
+    rows.forEach((r, i) => process.stdout.write(`${`${i} ${names[i] ?? ''}`.slice(0, 13).padEnd(14)}${r.map((v) => String(v).padStart(width)).join('')}\n`));
+  }
+  trained.model.dispose();
+  return EXIT.ok;
+}

@@ -1,0 +1,100 @@
+import { readFileSync, statSync } from 'node:fs';
+import { predict, setBackend } from '@stridenet/core';
+import { decodeImage, normalizeChannels, parseCifarRecords, readIdxImages, FASHION_MNIST_CLASS_NAMES, type ImageShape } from '@stridenet/datasets';
+import { assertThreads, resolveBackend } from '../backends.js';
+import { EXIT, UsageError } from '../errors.js';
+import { loadTrained } from '../trained.js';
+
+export interface PredictFlags {
+  topK?: string;
+  backend?: string;
+  threads?: string;
+  limit?: string;
+  format?: 'image' | 'idx' | 'cifar10' | 'cifar100';
+  json?: boolean;
+}
+
+interface Input {
+  label: string;
+  pixels: Float32Array;
+}
+
+/** Image files (PNG/JPEG) or records of an IDX / CIFAR file, as floats in [0, 1] of the model's shape. */
+function readInputs(files: readonly string[], shape: ImageShape, flags: PredictFlags): Input[] {
+  const [c, h, w] = shape;
+  const limit = flags.limit ? Number(flags.limit) : 16;
+  const out: Input[] = [];
+  for (const file of files) {
+    try {
+      statSync(file);
+    } catch {
+      throw new UsageError(`input '${file}' does not exist`);
+    }
+    const bytes = new Uint8Array(readFileSync(file));
+    const kind = flags.format ?? (/\.(png|jpe?g)$/i.test(file) ? 'image' : /idx3|ubyte/i.test(file) ? 'idx' : /\.bin$/i.test(file) ? 'cifar10' : 'image');
+    if (kind === 'image') {
+      const img = decodeImage(bytes, file);
+      if (img.height !== h || img.width !== w) {
+        throw new UsageError(`${file} is ${img.height}x${img.width} but the model expects ${h}x${w} images (shape [${shape.join(',')}])`);
+      }
+      const px = new Float32Array(c * h * w);
+      for (let i = 0; i < h * w; i++) {
+        const [r, g, b] = [img.rgba[i * 4]!, img.rgba[i * 4 + 1]!, img.rgba[i * 4 + 2]!];
+        if (c === 1) px[i] = (0.299 * r + 0.587 * g + 0.114 * b) / 255;
+        else for (let k = 0; k < 3; k++) px[k * h * w + i] = [r, g, b][k]! / 255;
+      }
+      out.push({ label: file, pixels: px });
+      continue;
+    }
+    let images: Uint8Array;
+    let count: number;
+    if (kind === 'idx') {
+      const idx = readIdxImages(file);
+      if (c !== 1 || idx.height !== h || idx.width !== w) {
+        throw new UsageError(`${file} holds 1x${idx.height}x${idx.width} images but the model expects [${shape.join(',')}]`);
+      }
+      images = idx.images;
+      count = idx.count;
+    } else {
+      const ds = parseCifarRecords(bytes, file, kind === 'cifar100' ? { labelBytes: 2, labelIndex: 1, numClasses: 100 } : { labelBytes: 1, labelIndex: 0, numClasses: 10 });
+      if (ds.shape.some((d, i) => d !== shape[i])) throw new UsageError(`${file} holds [${ds.shape.join(',')}] images but the model expects [${shape.join(',')}]`);
+      images = ds.images;
+      count = ds.count;
+    }
+    for (let i = 0; i < Math.min(count, limit); i++) {
+      out.push({ label: `${file}#${i}`, pixels: Float32Array.from(images.subarray(i * c * h * w, (i + 1) * c * h * w), (v) => v / 255) });
+    }
+  }
+  return out;
+}
+
+/** `stridenet predict <run|weights> <inputs...>`: top-k classes with probabilities. */
+export async function predictCommand(target: string, inputs: string[], flags: PredictFlags): Promise<number> {
+  if (inputs.length === 0) throw new UsageError('predict needs at least one input: image files (PNG/JPEG) or an IDX/CIFAR file');
+  const k = flags.topK ? Number(flags.topK) : 3;
+  if (!Number.isInteger(k) || k < 1) throw new UsageError(`--top-k is '${flags.topK}' but expected a positive integer`);
+  const { backend, name } = await resolveBackend(flags.backend ?? 'auto', '', { threads: assertThreads(flags.threads) });
+  await setBackend(backend);
+  const trained = await loadTrained(target);
+  const shape = trained.model.inputShape as unknown as ImageShape;
+  const items = readInputs(inputs, shape, flags);
+  const per = shape[0] * shape[1] * shape[2];
+  const batch = new Float32Array(items.length * per);
+  items.forEach((it, i) => batch.set(it.pixels, i * per));
+  if (trained.stats) normalizeChannels(batch, shape, trained.stats);
+  const result = await predict(trained.model, batch, { topK: Math.min(k, trained.model.outputShape[0] ?? k) });
+  const names = trained.dataset?.startsWith('fashion-mnist') ? FASHION_MNIST_CLASS_NAMES : undefined;
+  const top = result.topK!;
+  items.forEach((it, i) => {
+    const picks = Array.from({ length: top.k }, (_, j) => ({
+      class: top.indices[i * top.k + j]!,
+      name: names?.[top.indices[i * top.k + j]!],
+      probability: top.values[i * top.k + j]!,
+    }));
+    if (flags.json) process.stdout.write(`${JSON.stringify({ input: it.label, top: picks })}\n`);
+    else process.stdout.write(`${it.label}: ${picks.map((p) => `${p.name ?? p.class} ${(p.probability * 100).toFixed(1)}%`).join(', ')}\n`);
+  });
+  if (!flags.json) process.stdout.write(`(${items.length} inputs, backend ${name})\n`);
+  trained.model.dispose();
+  return EXIT.ok;
+}

@@ -1,0 +1,315 @@
+import { existsSync } from 'node:fs';
+import {
+  createOptimizer,
+  constantLr,
+  cosineLr,
+  evaluate,
+  fit,
+  predict,
+  setBackend,
+  stepLr,
+  warmupLr,
+  type AugmentFn,
+  type EpochEndInfo,
+  type FitResult,
+  type LayerModel,
+  type LrSchedule,
+  type Optimizer,
+  type TrainPlan,
+  type TrainState,
+} from '@stridenet/core';
+import { loadCheckpoint, saveCheckpoint, saveWeightsFile } from '@stridenet/core/node';
+import { compose, elasticDistortion, randomCrop, randomHorizontalFlip, randomTranslate, type Augmentation, type ImageShape } from '@stridenet/datasets';
+import { assertThreads, resolveBackend } from '../backends.js';
+import { resolveConfig, readConfigFile, type TrainConfig } from '../config.js';
+import { loadData, type LoadedData } from '../data.js';
+import { EXIT, UsageError } from '../errors.js';
+import { buildModel, checkModelName } from '../model-spec.js';
+import { createReporter, type Reporter } from '../progress.js';
+import { renderReport, type EpochRecord, type Misclassified } from '../report.js';
+import { RunDir } from '../run-dir.js';
+import { checkDatasetName } from '../data.js';
+
+export interface TrainFlags extends Partial<Record<keyof TrainConfig, unknown>> {
+  config?: string;
+  resume?: string;
+  name?: string;
+  dataDir?: string;
+}
+
+function augmentationOf(names: TrainConfig['augment'], shape: ImageShape): AugmentFn | undefined {
+  if (names.length === 0) return undefined;
+  const [, h] = shape;
+  const parts: Augmentation[] = names.map((n) => {
+    switch (n) {
+      case 'flip':
+        return randomHorizontalFlip();
+      case 'crop':
+        return randomCrop({ padding: Math.max(1, Math.round(h / 8)) });
+      case 'translate':
+        return randomTranslate({ maxShift: Math.max(1, Math.round(h / 14)) });
+      case 'elastic':
+        return elasticDistortion({ alpha: h * 1.2, sigma: h / 7 });
+    }
+  });
+  const aug = compose(...parts);
+  return (batch, ctx) => {
+    aug(batch.images, batch.shape[0]!, shape, ctx.rng);
+  };
+}
+
+function scheduleOf(cfg: TrainConfig, plan: TrainPlan): LrSchedule {
+  const perEpoch = plan.batchesPerEpoch;
+  let s: LrSchedule;
+  switch (cfg.schedule) {
+    case 'step':
+      s = stepLr({ lr: cfg.lr, stepSize: cfg.stepEpochs * perEpoch, gamma: cfg.gamma });
+      break;
+    case 'cosine':
+      s = cosineLr({ lr: cfg.lr, totalSteps: plan.totalSteps });
+      break;
+    default:
+      s = constantLr(cfg.lr);
+  }
+  const warm = Math.round(cfg.warmupEpochs * perEpoch);
+  return warm > 0 ? warmupLr({ warmupSteps: warm }, s) : s;
+}
+
+function optimizerOf(cfg: TrainConfig): Optimizer {
+  if (cfg.optimizer === 'sgd') {
+    return createOptimizer({ type: 'sgd', lr: cfg.lr, momentum: cfg.momentum, nesterov: cfg.momentum > 0, weightDecay: cfg.weightDecay });
+  }
+  return createOptimizer({ type: cfg.optimizer, lr: cfg.lr, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: cfg.weightDecay });
+}
+
+interface TrainContext {
+  cfg: TrainConfig;
+  dir: RunDir;
+  data: LoadedData;
+  model: LayerModel;
+  optimizer: Optimizer;
+  reporter: Reporter;
+  backendName: string;
+  resume?: TrainState;
+}
+
+/** `stridenet train`: returns the process exit code. */
+export async function trainCommand(flags: TrainFlags): Promise<number> {
+  const fileConfig = flags.config ? readConfigFile(flags.config) : {};
+  let cfg: TrainConfig;
+  let dir: RunDir;
+  let resumeFrom: string | undefined;
+  if (flags.resume) {
+    dir = RunDir.open(flags.resume);
+    const saved = dir.readJSON<TrainConfig>('config.json');
+    // Only how long to train and how to show it may change on resume; the rest is the run's.
+    cfg = resolveConfig(saved, { epochs: flags.epochs, maxSteps: flags.maxSteps, json: flags.json, threads: flags.threads, backend: flags.backend });
+    resumeFrom = dir.latestCheckpoint;
+    if (!existsSync(resumeFrom)) throw new UsageError(`${dir.path} has no checkpoint to resume from (${resumeFrom} is missing)`);
+    if (dir.status()?.state === 'complete' && flags.epochs === undefined) {
+      throw new UsageError(`${dir.path} is already complete; pass --epochs N (more than ${cfg.epochs}) to train further`);
+    }
+  } else {
+    cfg = resolveConfig(fileConfig, flags);
+    checkModelName(cfg.model);
+    checkDatasetName(cfg.dataset);
+    dir = undefined as unknown as RunDir;
+  }
+  assertThreads(cfg.threads);
+
+  const mode = cfg.json ? 'json' : process.stdout.isTTY ? 'tty' : 'plain';
+  const reporter = createReporter(mode);
+
+  const data = await loadData(cfg.dataset, { dir: flags.dataDir as string | undefined });
+  const { backend, name: backendName, why } = await resolveBackend(cfg.backend, cfg.model, { threads: cfg.threads });
+  await setBackend(backend);
+  const model = buildModel(cfg.model, data.shape, data.numClasses, cfg.seed);
+  const optimizer = optimizerOf(cfg);
+
+  let resume: TrainState | undefined;
+  if (resumeFrom) {
+    const restored = await loadCheckpoint(resumeFrom, model, optimizer);
+    resume = restored.state ?? undefined;
+    reporter.message(`resuming ${dir.path} from epoch ${(resume?.epoch ?? 0) + 1}, step ${resume?.step ?? 0}`);
+  } else {
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+    dir = RunDir.create(cfg.out, (flags.name as string | undefined) ?? `${cfg.model}-${cfg.dataset.replace(/[^\w.-]+/g, '_')}-${stamp}`);
+    await dir.writeJSON('config.json', { ...cfg, normalization: data.stats });
+    await dir.writeJSON('model.json', model.toJSON());
+  }
+  await dir.setStatus({ state: 'running', epoch: resume?.epoch ?? 0, step: resume?.step ?? 0 });
+  reporter.message(
+    `training ${cfg.model} (${model.parameters().filter((p) => p.trainable).reduce((a, p) => a + p.value.size, 0).toLocaleString('en-US')} parameters) on ${data.source} (${data.train.count} train${data.test ? `, ${data.test.count} test` : ''}) with backend ${backendName} (${why}); run directory ${dir.path}`,
+    { runDir: dir.path, backend: backendName },
+  );
+  return runTraining({ cfg, dir, data, model, optimizer, reporter, backendName, resume });
+}
+
+async function runTraining(ctx: TrainContext): Promise<number> {
+  const { cfg, dir, data, model, optimizer, reporter } = ctx;
+  const abort = new AbortController();
+  let interrupts = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    interrupts += 1;
+    if (interrupts > 1) {
+      reporter.stop();
+      process.stderr.write(`\n${signal} again: exiting now; the last complete checkpoint in ${dir.path}/checkpoints is intact\n`);
+      process.exit(EXIT.interrupted);
+    }
+    abort.abort();
+    reporter.message(`\n${signal}: finishing the current batch and writing a checkpoint (press Ctrl-C again to exit at once)`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const runMeta = { model: cfg.model, dataset: cfg.dataset, backend: ctx.backendName, normalization: data.stats };
+  let bestMetric = -Infinity;
+  let batchStart = performance.now();
+  let epochImages = 0;
+  let epochStartTime = performance.now();
+  let currentEpoch = -1;
+  let result: FitResult;
+  try {
+    result = await fit(model, data.train, {
+      epochs: cfg.epochs,
+      batchSize: cfg.batchSize,
+      optimizer,
+      scheduleFromPlan: (plan) => scheduleOf(cfg, plan),
+      labelSmoothing: cfg.labelSmoothing,
+      seed: cfg.seed,
+      validationSplit: cfg.validationSplit > 0 ? cfg.validationSplit : undefined,
+      augment: augmentationOf(cfg.augment, data.shape),
+      earlyStopping: cfg.earlyStopping ? { patience: cfg.earlyStopping } : undefined,
+      signal: abort.signal,
+      resume: ctx.resume,
+      callbacks: {
+        onTrainBegin: () => {
+          batchStart = performance.now();
+        },
+        onBatchEnd: (info) => {
+          if (info.epoch !== currentEpoch) {
+            currentEpoch = info.epoch;
+            epochImages = 0;
+            epochStartTime = batchStart;
+            reporter.epochStart(info.epoch + 1, cfg.epochs, info.batchesPerEpoch);
+          }
+          epochImages += Math.min(cfg.batchSize, data.train.count);
+          const now = performance.now();
+          batchStart = now;
+          reporter.batch({
+            epoch: info.epoch + 1,
+            epochs: cfg.epochs,
+            batch: info.batch + 1,
+            batches: info.batchesPerEpoch,
+            loss: info.epochLoss,
+            accuracy: info.epochAccuracy,
+            imagesPerSecond: epochImages / ((now - epochStartTime) / 1000),
+          });
+          if (cfg.maxSteps !== undefined && info.step >= cfg.maxSteps) return 'stop';
+          return undefined;
+        },
+        onEpochEnd: async (info: EpochEndInfo) => {
+          const record: EpochRecord = {
+            epoch: info.epoch + 1,
+            trainLoss: info.loss,
+            trainAccuracy: info.accuracy,
+            valLoss: info.valLoss,
+            valAccuracy: info.valAccuracy,
+            learningRate: info.lr,
+            seconds: info.seconds,
+            imagesPerSecond: info.seconds > 0 ? epochImages / info.seconds : 0,
+          };
+          reporter.epochEnd({ ...record, epochs: cfg.epochs, loss: info.loss, accuracy: info.accuracy, lr: info.lr });
+          dir.appendMetrics({ ...record, step: info.state.step, time: new Date().toISOString() });
+          await saveCheckpoint(dir.latestCheckpoint, { model, optimizer, state: info.state, run: runMeta });
+          const metric = info.valAccuracy ?? info.accuracy;
+          if (metric > bestMetric) {
+            bestMetric = metric;
+            await saveCheckpoint(dir.bestCheckpoint, { model, optimizer, state: info.state, run: { ...runMeta, bestEpoch: info.epoch + 1 } });
+          }
+          await dir.setStatus({ state: 'running', epoch: info.epoch + 1, step: info.state.step });
+        },
+      },
+    });
+  } catch (e) {
+    reporter.stop();
+    await dir.setStatus({ state: 'failed', epoch: 0, step: 0, message: (e as Error).message });
+    throw e;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  reporter.stop();
+
+  if (result.stopReason === 'aborted' || (result.stopReason === 'callback' && cfg.maxSteps !== undefined)) {
+    await saveCheckpoint(dir.latestCheckpoint, { model, optimizer, state: result.state, run: runMeta });
+    const why = result.stopReason === 'aborted' ? 'interrupted' : `stopped after ${cfg.maxSteps} steps (--max-steps)`;
+    await dir.setStatus({ state: 'interrupted', epoch: result.state.epoch, step: result.state.step, message: why });
+    reporter.message(`${why} at epoch ${result.state.epoch + 1}, step ${result.state.step}; checkpoint written to ${dir.latestCheckpoint}. Resume with: stridenet train --resume ${dir.path}`, {
+      checkpoint: dir.latestCheckpoint,
+      stopped: why,
+    });
+    model.dispose();
+    return result.stopReason === 'aborted' ? EXIT.interrupted : EXIT.ok;
+  }
+  if (result.stopReason === 'non-finite-loss') {
+    await dir.setStatus({ state: 'failed', epoch: result.state.epoch, step: result.state.step, message: 'loss became NaN or infinite' });
+    reporter.message(`training diverged (loss is NaN or infinite) at step ${result.state.step}; try a lower --lr. Last good checkpoint: ${dir.latestCheckpoint}`);
+    model.dispose();
+    return EXIT.runtime;
+  }
+  await finishRun(ctx, result);
+  model.dispose();
+  return EXIT.ok;
+}
+
+async function finishRun(ctx: TrainContext, result: FitResult): Promise<void> {
+  const { cfg, dir, data, model, reporter } = ctx;
+  const epochs: EpochRecord[] = dir.metrics().map((m) => m as unknown as EpochRecord);
+  let test: { loss: number; accuracy: number; confusion: number[][]; count: number } | undefined;
+  const misclassified: Misclassified[] = [];
+  if (data.test && data.rawTest) {
+    reporter.message(`evaluating on ${data.test.count} test images...`);
+    const ev = await evaluate(model, data.test, { batchSize: 256 });
+    test = { loss: ev.loss, accuracy: ev.accuracy, confusion: confusionRows(ev.confusion.counts, ev.confusion.numClasses), count: ev.count };
+    const pred = await predict(model, data.test, { batchSize: 256 });
+    const [c, h, w] = data.rawTest.shape;
+    const per = c * h * w;
+    for (let i = 0; i < pred.count && misclassified.length < 48; i++) {
+      const label = data.rawTest.labels[i]!;
+      const p = pred.classes[i]!;
+      if (p === label) continue;
+      const raw = data.rawTest.images.subarray(i * per, (i + 1) * per);
+      misclassified.push({ pixels: Array.from(raw, (v) => v / 255), shape: [c, h, w], label, predicted: p, probability: pred.probabilities[i * pred.numClasses + p]! });
+    }
+    reporter.message(`test: loss ${ev.loss.toFixed(4)}, accuracy ${(ev.accuracy * 100).toFixed(2)}% (${ev.count} images)`, {
+      testLoss: ev.loss,
+      testAccuracy: ev.accuracy,
+    });
+  }
+  await saveWeightsFile(dir.weights, model, { run: JSON.stringify({ model: cfg.model, dataset: cfg.dataset, normalization: data.stats }) });
+  const html = await renderReport({
+    title: `${cfg.model} on ${cfg.dataset}`,
+    config: cfg as unknown as Record<string, unknown>,
+    epochs,
+    test,
+    classNames: data.classNames,
+    misclassified,
+    backend: ctx.backendName,
+    finishedAt: new Date().toISOString(),
+  });
+  const { writeFileAtomic } = await import('@stridenet/core/node');
+  await writeFileAtomic(dir.file('report.html'), new TextEncoder().encode(html));
+  if (test) await dir.writeJSON('test.json', { loss: test.loss, accuracy: test.accuracy, count: test.count, confusion: test.confusion });
+  await dir.setStatus({
+    state: 'complete',
+    epoch: result.state.epoch,
+    step: result.state.step,
+    message: result.stopReason === 'early-stopping' ? 'stopped early (no improvement)' : undefined,
+  });
+  reporter.message(`done: weights ${dir.weights}, report ${dir.file('report.html')}`, { weights: dir.weights, report: dir.file('report.html'), done: true });
+}
+
+function confusionRows(counts: Int32Array, n: number): number[][] {
+  return Array.from({ length: n }, (_, i) => Array.from(counts.subarray(i * n, (i + 1) * n)));
+}

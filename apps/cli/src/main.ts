@@ -1,0 +1,131 @@
+import { Command, CommanderError, Option } from 'commander';
+import { StridenetError } from '@stridenet/core';
+import { AUGMENTATIONS, DEFAULTS, OPTIMIZERS, SCHEDULES } from './config.js';
+import { BACKEND_NAMES } from './backends.js';
+import { EXIT, UsageError } from './errors.js';
+import { trainCommand, type TrainFlags } from './commands/train.js';
+import { evalCommand } from './commands/eval.js';
+import { predictCommand } from './commands/predict.js';
+import { infoCommand } from './commands/info.js';
+import { backendsCommand } from './commands/backends.js';
+
+const VERSION = '0.1.0';
+
+function program(run: (p: Promise<number>) => void): Command {
+  const p = new Command('stridenet')
+    .description('Train, evaluate and run convolutional networks on any stridenet backend.')
+    .version(VERSION)
+    .showSuggestionAfterError(true)
+    .exitOverride();
+
+  p.command('train')
+    .description('train a model (defaults: LeNet-5 on the bundled Fashion-MNIST subset, best available backend)')
+    .option('-m, --model <name|file.json>', `zoo model or JSON architecture (default ${DEFAULTS.model})`)
+    .option('-d, --dataset <name|dir>', `fashion-mnist-small, fashion-mnist, mnist, cifar10, cifar100, or a directory (default ${DEFAULTS.dataset})`)
+    .option('--data-dir <dir>', 'directory of the dataset files (mnist, cifar10, cifar100, or another fashion-mnist location)')
+    .addOption(new Option('-b, --backend <name>', `backend (default ${DEFAULTS.backend})`).choices([...BACKEND_NAMES, 'auto']))
+    .option('-e, --epochs <n>', `epochs (default ${DEFAULTS.epochs})`)
+    .option('--batch-size <n>', `batch size (default ${DEFAULTS.batchSize})`)
+    .addOption(new Option('--optimizer <name>', `optimizer (default ${DEFAULTS.optimizer})`).choices([...OPTIMIZERS]))
+    .option('--lr <rate>', `learning rate (default ${DEFAULTS.lr})`)
+    .option('--momentum <m>', `SGD momentum (default ${DEFAULTS.momentum})`)
+    .addOption(new Option('--schedule <name>', `learning-rate schedule (default ${DEFAULTS.schedule})`).choices([...SCHEDULES]))
+    .option('--warmup-epochs <n>', 'linear learning-rate warm-up, in epochs')
+    .option('--step-epochs <n>', 'step schedule: epochs between decays')
+    .option('--gamma <g>', 'step schedule: decay factor')
+    .option('--weight-decay <wd>', 'weight decay (AdamW: decoupled)')
+    .option('--label-smoothing <e>', 'label smoothing for cross-entropy')
+    .option('--augment <list>', `comma-separated: ${AUGMENTATIONS.join(', ')}`)
+    .option('--validation-split <f>', `fraction of training data held out (default ${DEFAULTS.validationSplit})`)
+    .option('--early-stopping <patience>', 'stop after this many epochs without improvement')
+    .option('--max-steps <n>', 'stop after this many optimizer steps (the run stays resumable)')
+    .option('-s, --seed <n>', `random seed (default ${DEFAULTS.seed})`)
+    .option('-t, --threads <n>', 'threads for backends that use them')
+    .option('-o, --out <dir>', 'parent directory of run directories (default ./runs)')
+    .option('--name <name>', 'run directory name (default <model>-<dataset>-<time>)')
+    .option('-c, --config <file>', 'JSON or YAML file of options; flags override it')
+    .option('--resume <runDir>', 'continue a run from its latest checkpoint')
+    .option('--json', 'machine-readable JSON lines instead of a progress bar')
+    .action((opts: TrainFlags) => run(trainCommand(opts)));
+
+  p.command('eval')
+    .description("evaluate a trained model (run directory or .safetensors) on a dataset's test split")
+    .argument('<model>', 'run directory or weights/checkpoint file')
+    .option('-d, --dataset <name|dir>', 'dataset (default: the one it was trained on)')
+    .option('--data-dir <dir>', 'directory of the dataset files')
+    .addOption(new Option('-b, --backend <name>').choices([...BACKEND_NAMES, 'auto']).default('auto'))
+    .option('-t, --threads <n>', 'threads')
+    .option('--batch-size <n>', 'batch size')
+    .option('--json', 'one JSON object')
+    .action((model: string, opts) => run(evalCommand(model, opts)));
+
+  p.command('predict')
+    .description('top-k classes for images (PNG/JPEG) or IDX/CIFAR records')
+    .argument('<model>', 'run directory or weights/checkpoint file')
+    .argument('<inputs...>', 'image files, or an IDX images file / CIFAR .bin file')
+    .option('-k, --top-k <k>', 'classes to show per input', '3')
+    .addOption(new Option('--format <kind>', 'input format (default: from the file name)').choices(['image', 'idx', 'cifar10', 'cifar100']))
+    .option('--limit <n>', 'records to read from an IDX/CIFAR file', '16')
+    .addOption(new Option('-b, --backend <name>').choices([...BACKEND_NAMES, 'auto']).default('auto'))
+    .option('-t, --threads <n>', 'threads')
+    .option('--json', 'JSON lines')
+    .action((model: string, inputs: string[], opts) => run(predictCommand(model, inputs, opts)));
+
+  p.command('info')
+    .description('summary table of a model (zoo name, architecture JSON, run directory or weights); no argument lists the zoo')
+    .argument('[model]')
+    .option('--json', 'print the architecture JSON instead')
+    .action((model: string | undefined, opts) => run(infoCommand(model, opts)));
+
+  p.command('backends')
+    .description('installed backends, whether each runs here and why not, threads, capability matrix')
+    .option('-t, --threads <n>', 'threads to start threaded backends with')
+    .option('--json', 'JSON')
+    .action((opts) => run(backendsCommand(opts)));
+
+  p.command('completion')
+    .description('print a bash completion script (eval "$(stridenet completion)")')
+    .action(() => {
+      const cmds = p.commands.map((c) => c.name()).join(' ');
+      const opts = Object.fromEntries(p.commands.map((c) => [c.name(), c.options.map((o) => o.long).filter(Boolean).join(' ')]));
+      process.stdout.write(
+        `_stridenet() {\n  local cur=\${COMP_WORDS[COMP_CWORD]} cmd=\${COMP_WORDS[1]}\n  if [ "$COMP_CWORD" -eq 1 ]; then COMPREPLY=($(compgen -W "${cmds}" -- "$cur")); return; fi\n  case "$cmd" in\n${Object.entries(opts)
+          .map(([c, o]) => `    ${c}) COMPREPLY=($(compgen -W "${o}" -- "$cur"));;`)
+          .join('\n')}\n  esac\n}\ncomplete -F _stridenet stridenet\n`,
+      );
+      run(Promise.resolve(EXIT.ok));
+    });
+  return p;
+}
+
+/** Runs the CLI on argv and resolves to the exit code; prints errors itself. */
+export async function main(argv: readonly string[]): Promise<number> {
+  let pending: Promise<number> = Promise.resolve(EXIT.ok);
+  const p = program((task) => {
+    pending = task;
+  });
+  try {
+    await p.parseAsync(argv as string[]);
+    return await pending;
+  } catch (e) {
+    return report(e);
+  }
+}
+
+function report(e: unknown): number {
+  if (e instanceof CommanderError) {
+    // Commander already printed the message (with suggestions for unknown flags/commands).
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.ok;
+    return EXIT.usage;
+  }
+  if (e instanceof UsageError) {
+    process.stderr.write(`stridenet: ${e.message}\n`);
+    return EXIT.usage;
+  }
+  if (e instanceof StridenetError || (e instanceof Error && e.name === 'BackendUnavailableError')) {
+    process.stderr.write(`stridenet: ${e.message}\n`);
+    return EXIT.runtime;
+  }
+  process.stderr.write(`stridenet: unexpected error: ${(e as Error)?.stack ?? String(e)}\n`);
+  return EXIT.runtime;
+}
