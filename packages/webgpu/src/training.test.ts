@@ -21,8 +21,9 @@ import { expect, it } from 'vitest';
 import { randomValues } from './testing/cases.js';
 import { createTestBackend } from './testing/backend.js';
 
-async function train(backend: Backend, steps: number): Promise<number[]> {
-  await setBackend(backend);
+async function train<H>(backend: Backend<H>, steps: number): Promise<number[]> {
+  // setBackend takes Backend<unknown>, which a Backend<H> is not assignable to (kernel inputs are contravariant).
+  await setBackend(backend as unknown as Backend);
   const x = tensor(randomValues(4 * 1 * 10 * 10, 40), [4, 1, 10, 10]);
   const labels = tensor(
     Array.from({ length: 12 }, (_, i) => (i % 3 === Math.floor(i / 3) % 3 ? 1 : 0)),

@@ -18,7 +18,8 @@ export interface BrowserReport {
 }
 
 async function main(): Promise<BrowserReport> {
-  const groups = new URLSearchParams(location.search).get('groups')?.split(',');
+  const search = (globalThis as { location?: { search: string } }).location?.search ?? '';
+  const groups = new URLSearchParams(search).get('groups')?.split(',');
   const report: BrowserReport = { results: [] };
   try {
     const b = await createWebGpuBackend();
