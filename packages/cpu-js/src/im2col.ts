@@ -105,3 +105,23 @@ function columnRanges(plan: Conv2dPlan): [Int32Array, Int32Array] {
   for (let kx = 0; kx < plan.kernelWidth; kx++) [start[kx], end[kx]] = validColumns(plan, kx);
   return [start, end];
 }
+
+/**
+ * Copies one input plane into a zero-bordered plane of (inHeight + padTop + padBottom) x
+ * (inWidth + padLeft + padRight), so direct conv loops read every tap without a bounds test.
+ * Returns the padded row length.
+ */
+export function padPlane(plan: Conv2dPlan, x: Float32Array, planeOffset: number, dst: Float32Array): number {
+  const { inHeight: H, inWidth: W, padTop, padLeft } = plan;
+  const PW = W + padLeft + plan.padRight;
+  const PH = H + padTop + plan.padBottom;
+  if (padTop > 0) dst.fill(0, 0, padTop * PW);
+  for (let h = 0; h < H; h++) {
+    const row = (h + padTop) * PW;
+    if (padLeft > 0) dst.fill(0, row, row + padLeft);
+    dst.set(x.subarray(planeOffset + h * W, planeOffset + (h + 1) * W), row + padLeft);
+    if (plan.padRight > 0) dst.fill(0, row + padLeft + W, row + PW);
+  }
+  if (plan.padBottom > 0) dst.fill(0, (H + padTop) * PW, PH * PW);
+  return PW;
+}

@@ -2,7 +2,7 @@ import type { Conv2dPlan, KernelFn } from '@stridenet/core';
 import { alloc, scratchF32 } from '../buffers.js';
 import { gemm, view } from '../gemm.js';
 import { gatherImages, imagesPerChunk } from '../conv-batching.js';
-import { im2col, validColumns } from '../im2col.js';
+import { im2col, padPlane } from '../im2col.js';
 import { isDepthwise, isPointwise } from './conv2d.js';
 
 /** dW[g] = sum over images of dy[g] col^T: one GEMM per chunk of images and group, accumulated in place. */
@@ -41,31 +41,57 @@ function viaGemm(plan: Conv2dPlan, x: Float32Array, dy: Float32Array, dw: Float3
   }
 }
 
+/**
+ * Direct loops over a zero-padded copy of each input plane; four taps share each dy load and
+ * accumulate in locals across a whole output row.
+ */
 function depthwise(plan: Conv2dPlan, x: Float32Array, dy: Float32Array, dWeights: Float32Array): void {
   const { batch: N, inChannels: C, inHeight: H, inWidth: W, outChannels: OC, outHeight: OH, outWidth: OW } = plan;
   const { kernelHeight: KH, kernelWidth: KW, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = plan;
   const mult = OC / C;
-  const ranges = Array.from({ length: KW }, (_, kx) => validColumns(plan, kx));
-  const acc = new Float64Array(KH * KW);
-  for (let oc = 0; oc < OC; oc++) {
-    acc.fill(0);
-    for (let n = 0; n < N; n++) {
-      const plane = (n * C + Math.floor(oc / mult)) * H * W;
-      for (let oh = 0; oh < OH; oh++) {
-        const dyAt = ((n * OC + oc) * OH + oh) * OW;
-        for (let ky = 0; ky < KH; ky++) {
-          const ih = oh * sh - plan.padTop + ky * dh;
-          if (ih < 0 || ih >= H) continue;
-          const rowAt = plane + ih * W;
-          for (let kx = 0; kx < KW; kx++) {
-            const [o0, o1] = ranges[kx]!;
-            let sum = 0;
-            for (let ow = o0, s = rowAt + o0 * sw + kx * dw - plan.padLeft; ow < o1; ow++, s += sw) sum += x[s]! * dy[dyAt + ow]!;
-            acc[ky * KW + kx] += sum;
+  const taps = KH * KW;
+  const PW = W + plan.padLeft + plan.padRight;
+  const xp = scratchF32('padded-plane', (H + plan.padTop + plan.padBottom) * PW);
+  const tapAt = new Int32Array(taps);
+  for (let ky = 0; ky < KH; ky++) for (let kx = 0; kx < KW; kx++) tapAt[ky * KW + kx] = ky * dh * PW + kx * dw;
+  const acc = new Float64Array(OC * taps);
+  for (let n = 0; n < N; n++) {
+    for (let c = 0; c < C; c++) {
+      padPlane(plan, x, (n * C + c) * H * W, xp);
+      for (let m = 0; m < mult; m++) {
+        const oc = c * mult + m;
+        const accAt = oc * taps;
+        for (let oh = 0; oh < OH; oh++) {
+          const dyAt = ((n * OC + oc) * OH + oh) * OW;
+          const rowAt = oh * sh * PW;
+          let t = 0;
+          for (; t + 4 <= taps; t += 4) {
+            const p0 = rowAt + tapAt[t]!;
+            const p1 = rowAt + tapAt[t + 1]!;
+            const p2 = rowAt + tapAt[t + 2]!;
+            const p3 = rowAt + tapAt[t + 3]!;
+            let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+            for (let ow = 0, q = 0; ow < OW; ow++, q += sw) {
+              const g = dy[dyAt + ow]!;
+              s0 += g * xp[p0 + q]!;
+              s1 += g * xp[p1 + q]!;
+              s2 += g * xp[p2 + q]!;
+              s3 += g * xp[p3 + q]!;
+            }
+            acc[accAt + t] += s0;
+            acc[accAt + t + 1] += s1;
+            acc[accAt + t + 2] += s2;
+            acc[accAt + t + 3] += s3;
+          }
+          for (; t < taps; t++) {
+            const p = rowAt + tapAt[t]!;
+            let s = 0;
+            for (let ow = 0, q = 0; ow < OW; ow++, q += sw) s += dy[dyAt + ow]! * xp[p + q]!;
+            acc[accAt + t] += s;
           }
         }
       }
     }
-    for (let i = 0; i < KH * KW; i++) dWeights[oc * KH * KW + i] = acc[i]!;
   }
+  dWeights.set(acc);
 }

@@ -2,7 +2,7 @@ import type { Conv2dPlan, FusedActivation, KernelFn } from '@stridenet/core';
 import { alloc, scratchF32 } from '../buffers.js';
 import { gemm, view } from '../gemm.js';
 import { imagesPerChunk, scatterImages } from '../conv-batching.js';
-import { im2col, validColumns } from '../im2col.js';
+import { im2col, padPlane } from '../im2col.js';
 
 /**
  * One input channel per group (depthwise, and single-channel inputs such as LeNet's first layer) goes
@@ -71,6 +71,10 @@ function conv2dGemm(
   }
 }
 
+/**
+ * Direct loops over a zero-padded copy of each input plane: four adjacent outputs accumulate in
+ * locals, so each tap costs one weight load and four input loads, with no bounds tests.
+ */
 function conv2dDepthwise(
   plan: Conv2dPlan,
   x: Float32Array,
@@ -82,33 +86,57 @@ function conv2dDepthwise(
   const { batch: N, inChannels: C, inHeight: H, inWidth: W, outChannels: OC, outHeight: OH, outWidth: OW } = plan;
   const { kernelHeight: KH, kernelWidth: KW, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = plan;
   const mult = OC / C;
-  const ranges = Array.from({ length: KW }, (_, kx) => validColumns(plan, kx));
-  const acc = new Float64Array(OW);
+  const taps = KH * KW;
+  const xp = scratchF32('padded-plane', (H + plan.padTop + plan.padBottom) * (W + plan.padLeft + plan.padRight));
+  // Input offset of each tap relative to the window's top-left corner in the padded plane.
+  const tapAt = new Int32Array(taps);
+  const PW = W + plan.padLeft + plan.padRight;
+  for (let ky = 0; ky < KH; ky++) for (let kx = 0; kx < KW; kx++) tapAt[ky * KW + kx] = ky * dh * PW + kx * dw;
   const relu = activation === 'relu';
+  const s1 = sw;
+  const s2 = 2 * sw;
+  const s3 = 3 * sw;
   for (let n = 0; n < N; n++) {
-    for (let oc = 0; oc < OC; oc++) {
-      const plane = (n * C + Math.floor(oc / mult)) * H * W;
-      const fAt = oc * KH * KW;
-      const b = bias ? bias[oc]! : 0;
-      for (let oh = 0; oh < OH; oh++) {
-        acc.fill(0);
-        for (let ky = 0; ky < KH; ky++) {
-          const ih = oh * sh - plan.padTop + ky * dh;
-          if (ih < 0 || ih >= H) continue;
-          const rowAt = plane + ih * W;
-          for (let kx = 0; kx < KW; kx++) {
-            const w = filter[fAt + ky * KW + kx]!;
-            const [o0, o1] = ranges[kx]!;
-            for (let ow = o0, s = rowAt + o0 * sw + kx * dw - plan.padLeft; ow < o1; ow++, s += sw) acc[ow] += w * x[s]!;
+    for (let c = 0; c < C; c++) {
+      padPlane(plan, x, (n * C + c) * H * W, xp);
+      for (let m = 0; m < mult; m++) {
+        const oc = c * mult + m;
+        const fAt = oc * taps;
+        const b = bias ? bias[oc]! : 0;
+        let o = (n * OC + oc) * OH * OW;
+        for (let oh = 0; oh < OH; oh++) {
+          const rowAt = oh * sh * PW;
+          let ow = 0;
+          for (; ow + 4 <= OW; ow += 4, o += 4) {
+            const at = rowAt + ow * sw;
+            let a0 = b, a1 = b, a2 = b, a3 = b;
+            for (let t = 0; t < taps; t++) {
+              const w = filter[fAt + t]!;
+              const p = at + tapAt[t]!;
+              a0 += w * xp[p]!;
+              a1 += w * xp[p + s1]!;
+              a2 += w * xp[p + s2]!;
+              a3 += w * xp[p + s3]!;
+            }
+            if (relu) {
+              out[o] = a0 < 0 ? 0 : a0;
+              out[o + 1] = a1 < 0 ? 0 : a1;
+              out[o + 2] = a2 < 0 ? 0 : a2;
+              out[o + 3] = a3 < 0 ? 0 : a3;
+            } else {
+              out[o] = a0;
+              out[o + 1] = a1;
+              out[o + 2] = a2;
+              out[o + 3] = a3;
+            }
+          }
+          for (; ow < OW; ow++, o++) {
+            const at = rowAt + ow * sw;
+            let a = b;
+            for (let t = 0; t < taps; t++) a += filter[fAt + t]! * xp[at + tapAt[t]!]!;
+            out[o] = relu && a < 0 ? 0 : a;
           }
         }
-        const o = ((n * OC + oc) * OH + oh) * OW;
-        if (relu) {
-          for (let ow = 0; ow < OW; ow++) {
-            const v = acc[ow]! + b;
-            out[o + ow] = v < 0 ? 0 : v;
-          }
-        } else for (let ow = 0; ow < OW; ow++) out[o + ow] = acc[ow]! + b;
       }
     }
   }
