@@ -11,6 +11,7 @@ import { optimizerChecks } from './suites/optimizer.js';
 import { goldenChecks } from './suites/golden.js';
 import { badInputChecks } from './suites/bad-input.js';
 import { opChecks } from './ops-checks.js';
+import { autogradChecks } from './suites/autograd.js';
 
 /** Every check of the suite, in a stable order. */
 export function allChecks(): Check[] {
@@ -25,6 +26,7 @@ export function allChecks(): Check[] {
     ...layoutChecks(),
     ...optimizerChecks(),
     ...goldenChecks(),
+    ...autogradChecks(),
     ...badInputChecks(),
     ...opChecks(),
   ];

@@ -9,3 +9,4 @@ export * from './batch-norm.js';
 export * from './layout.js';
 export * from './optimizer.js';
 export * from './bad-input.js';
+export * from './autograd.js';

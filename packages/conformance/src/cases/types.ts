@@ -19,6 +19,7 @@ export type CaseGroup =
   | 'optimizer'
   | 'bad-input'
   | 'golden'
+  | 'autograd'
   | 'model';
 
 export const CASE_GROUPS: readonly CaseGroup[] = Object.freeze([
@@ -33,6 +34,7 @@ export const CASE_GROUPS: readonly CaseGroup[] = Object.freeze([
   'optimizer',
   'bad-input',
   'golden',
+  'autograd',
   'model',
 ]);
 
