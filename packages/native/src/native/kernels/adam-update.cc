@@ -20,20 +20,22 @@ Prepared prepareAdamUpdate(const Args& a) {
   Prepared p;
   p.writes = {0, 2, 3};
   p.body = [=](ThreadPool& pool, const std::vector<float*>& in, const std::vector<float*>&) {
-    const float b1 = static_cast<float>(beta1), b2 = static_cast<float>(beta2);
-    const float bc1 = static_cast<float>(1.0 - std::pow(beta1, step));
-    const float sqrtBc2 = static_cast<float>(std::sqrt(1.0 - std::pow(beta2, step)));
-    const float flr = static_cast<float>(lr), fwd = static_cast<float>(wd), feps = static_cast<float>(eps);
+    // Double arithmetic: 1 - beta2 rounded to float alone is off by 1e-5 relative.
+    const double bc1 = 1.0 - std::pow(beta1, step);
+    const double sqrtBc2 = std::sqrt(1.0 - std::pow(beta2, step));
     forRange(pool, size, [&](int64_t b, int64_t e) {
       float *param = in[0], *m = in[2], *v = in[3];
       const float* grad = in[1];
       for (int64_t i = b; i < e; i++) {
-        float g = grad[i];
-        if (decoupled) param[i] -= flr * fwd * param[i];
-        else g += fwd * param[i];
-        m[i] = b1 * m[i] + (1.f - b1) * g;
-        v[i] = b2 * v[i] + (1.f - b2) * g * g;
-        param[i] -= (flr / bc1) * m[i] / (std::sqrt(v[i]) / sqrtBc2 + feps);
+        double g = grad[i];
+        double pi = param[i];
+        if (decoupled) pi -= lr * wd * pi;
+        else g += wd * pi;
+        const double mi = beta1 * m[i] + (1.0 - beta1) * g;
+        const double vi = beta2 * v[i] + (1.0 - beta2) * g * g;
+        m[i] = static_cast<float>(mi);
+        v[i] = static_cast<float>(vi);
+        param[i] = static_cast<float>(pi - (lr / bc1) * mi / (std::sqrt(vi) / sqrtBc2 + eps));
       }
     });
   };

@@ -1,0 +1,4 @@
+import { runConformance } from '@stridenet/conformance';
+import { createNativeBackend } from './index.js';
+
+runConformance(() => createNativeBackend({ threads: 2 }));
