@@ -16,7 +16,7 @@ export interface WasmBackendOptions {
   minParallelWork?: number;
 }
 
-export type WasmBackend = Backend<WasmHandle> & { readonly runtime: WasmRuntime };
+export type WasmBackend = Backend<WasmHandle> & { readonly runtime: WasmRuntime; dispose(): void };
 
 const MAX_FLOATS = 2 ** 29; // the 2 GiB linear memory, in floats
 

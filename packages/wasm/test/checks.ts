@@ -97,10 +97,8 @@ const BINARY: Record<BinaryOp, (a: number, b: number) => number> = {
   equal: (a, b) => (a === b ? 1 : 0),
 };
 
-type H = unknown;
-
 /** Runs every check on `backend`; `only` limits to names containing one of the strings. */
-export function runChecks(backend: Backend<H>, only?: readonly string[]): CheckResult[] {
+export function runChecks<H>(backend: Backend<H>, only?: readonly string[]): CheckResult[] {
   const results: CheckResult[] = [];
   const live: H[] = [];
   const k = backend.kernels;
