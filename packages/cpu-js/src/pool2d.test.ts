@@ -47,6 +47,8 @@ function refPool(p: Pool2dPlan, x: Float32Array, dy: Float32Array) {
 
 const cases: [string, number[], Pool2dOptions][] = [
   ['2x2 stride 2', [2, 3, 8, 6], { window: 2 }],
+  ['2x2 stride 2, odd input (last row and column unused)', [1, 2, 7, 5], { window: 2 }],
+  ['2x2 stride 2, ceil mode (clipped last window)', [1, 2, 7, 5], { window: 2, ceilMode: true }],
   ['3x3 stride 2 odd input', [1, 2, 7, 9], { window: 3, stride: 2 }],
   ['ceil mode', [1, 2, 7, 8], { window: 3, stride: 2, ceilMode: true }],
   ['ceil mode with pads, include pad', [2, 1, 6, 7], { window: 3, stride: 2, padding: 1, ceilMode: true }],
@@ -70,6 +72,19 @@ describe('pooling against float64 loops', () => {
       expectClose(kernels.AvgPool2DGrad({ dy }, { plan }), ref.dxAvg, 1e-6);
     });
   }
+
+  it('max pool 2x2: NaN in any window position wins; ties go to the first maximum', () => {
+    const plan = planPool2d([1, 1, 2, 8], { window: 2 });
+    // Windows (rows x[0..7] and x[8..15]): [NaN,1;0,0] [2,2;2,2] [0,0;0,NaN] [0,5;0,0].
+    const x = new Float32Array([NaN, 1, 2, 2, 0, 0, 0, 5, 0, 0, 2, 2, 0, NaN, 0, 0]);
+    const y = kernels.MaxPool2D({ x }, { plan });
+    expect(y[0]).toBeNaN();
+    expect(y[1]).toBe(2);
+    expect(y[2]).toBeNaN();
+    expect(y[3]).toBe(5);
+    const dx = kernels.MaxPool2DGrad({ dy: new Float32Array([1, 2, 3, 4]), x }, { plan });
+    expect([...dx]).toEqual([1, 0, 2, 0, 0, 0, 0, 4, 0, 0, 0, 0, 0, 3, 0, 0]);
+  });
 
   it('max pool: NaN wins its window and takes the gradient; ties go to the first maximum', () => {
     const plan = planPool2d([1, 1, 2, 4], { window: 2 });

@@ -50,9 +50,56 @@ export function windowBounds(plan: Pool2dPlan): { h0: Int32Array; h1: Int32Array
   return { h0, h1, w0, w1 };
 }
 
+/** 2x2 windows at stride 2 that all lie inside the input (the common CNN pool): no clipping needed. */
+export function isPlain2x2(plan: Pool2dPlan): boolean {
+  return (
+    plan.windowHeight === 2 &&
+    plan.windowWidth === 2 &&
+    plan.strideHeight === 2 &&
+    plan.strideWidth === 2 &&
+    plan.padTop === 0 &&
+    plan.padLeft === 0 &&
+    2 * plan.outHeight <= plan.inHeight &&
+    2 * plan.outWidth <= plan.inWidth
+  );
+}
+
+/** windowArgmax for a full 2x2 window at input index i (same first-maximum / first-NaN rule). */
+export function argmax2x2(x: Float32Array, i: number, W: number): number {
+  let at = i;
+  let best = x[i]!;
+  if (best !== best) return at;
+  let j = i + 1;
+  let v = x[j]!;
+  if (v > best) {
+    best = v;
+    at = j;
+  } else if (v !== v) return j;
+  j = i + W;
+  v = x[j]!;
+  if (v > best) {
+    best = v;
+    at = j;
+  } else if (v !== v) return j;
+  j = i + W + 1;
+  v = x[j]!;
+  if (v > best) at = j;
+  else if (v !== v) return j;
+  return at;
+}
+
 export const MaxPool2D: KernelFn<Float32Array, 'MaxPool2D'> = ({ x }, { plan }) => {
   const { batch, channels, inHeight: H, inWidth: W, outHeight: OH, outWidth: OW } = plan;
   const y = alloc(batch * channels * OH * OW);
+  if (isPlain2x2(plan)) {
+    let o = 0;
+    for (let nc = 0; nc < batch * channels; nc++) {
+      for (let oh = 0; oh < OH; oh++) {
+        for (let ow = 0, i = (nc * H + 2 * oh) * W; ow < OW; ow++, o++, i += 2) y[o] = x[argmax2x2(x, i, W)]!;
+      }
+    }
+    return y;
+  }
   const { h0, h1, w0, w1 } = windowBounds(plan);
   let o = 0;
   for (let nc = 0; nc < batch * channels; nc++) {
