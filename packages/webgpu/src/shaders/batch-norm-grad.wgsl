@@ -18,18 +18,19 @@ struct Params {
 @group(0) @binding(7) var<storage, read_write> dgamma: array<f32>;
 @group(0) @binding(8) var<storage, read_write> dbeta: array<f32>;
 
-var<workgroup> partial: array<f32, 256>;
+// One workgroup array per reduction, so no reduction's reads race the next one's writes
+// (Mesa's GL path showed exactly that race when one array was reused).
+var<workgroup> stage0: array<f32, 256>;
+var<workgroup> stage1: array<f32, 256>;
 
-fn reduceSum(lid: u32, v: f32) -> f32 {
-  partial[lid] = v;
+fn reduceSum(partial: ptr<workgroup, array<f32, 256>>, lid: u32, v: f32) -> f32 {
+  (*partial)[lid] = v;
   workgroupBarrier();
   for (var step = 128u; step > 0u; step >>= 1u) {
-    if (lid < step) { partial[lid] += partial[lid + step]; }
+    if (lid < step) { (*partial)[lid] += (*partial)[lid + step]; }
     workgroupBarrier();
   }
-  let r = partial[0];
-  workgroupBarrier();
-  return r;
+  return (*partial)[0];
 }
 
 fn at(c: i32, j: i32) -> i32 {
@@ -58,8 +59,8 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
       sdx += g * (x[k] - mu) * invStd;
     }
   }
-  let db = reduceSum(lid, sdy);
-  let dg = reduceSum(lid, sdx);
+  let db = reduceSum(&stage0, lid, sdy);
+  let dg = reduceSum(&stage1, lid, sdx);
   if (!valid) { return; }
   if (lid == 0u) {
     dbeta[c] = db;

@@ -15,18 +15,19 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> mean: array<f32>;
 @group(0) @binding(6) var<storage, read_write> variance: array<f32>;
 
-var<workgroup> partial: array<f32, 256>;
+// One workgroup array per reduction, so no reduction's reads race the next one's writes
+// (Mesa's GL path showed exactly that race when one array was reused).
+var<workgroup> stage0: array<f32, 256>;
+var<workgroup> stage1: array<f32, 256>;
 
-fn reduceSum(lid: u32, v: f32) -> f32 {
-  partial[lid] = v;
+fn reduceSum(partial: ptr<workgroup, array<f32, 256>>, lid: u32, v: f32) -> f32 {
+  (*partial)[lid] = v;
   workgroupBarrier();
   for (var step = 128u; step > 0u; step >>= 1u) {
-    if (lid < step) { partial[lid] += partial[lid + step]; }
+    if (lid < step) { (*partial)[lid] += (*partial)[lid + step]; }
     workgroupBarrier();
   }
-  let r = partial[0];
-  workgroupBarrier();
-  return r;
+  return (*partial)[0];
 }
 
 fn at(c: i32, j: i32) -> i32 {
@@ -43,7 +44,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   if (valid) {
     for (var j = i32(lid); j < count; j += 256) { s += x[at(c, j)]; }
   }
-  let mu = reduceSum(lid, s) / f32(count);
+  let mu = reduceSum(&stage0, lid, s) / f32(count);
   var q = 0.0;
   if (valid) {
     for (var j = i32(lid); j < count; j += 256) {
@@ -51,7 +52,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
       q += d * d;
     }
   }
-  let va = reduceSum(lid, q) / f32(count);
+  let va = reduceSum(&stage1, lid, q) / f32(count);
   if (!valid) { return; }
   if (lid == 0u) {
     mean[c] = mu;

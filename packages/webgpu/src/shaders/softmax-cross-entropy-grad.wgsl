@@ -22,36 +22,36 @@ fn isNan(v: f32) -> bool {
   return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
 }
 
-var<workgroup> partial: array<f32, 64>;
+// One workgroup array per reduction, so no reduction's reads race the next one's writes
+// (Mesa's GL path showed exactly that race when one array was reused).
+var<workgroup> stage0: array<f32, 64>;
+var<workgroup> stage1: array<f32, 64>;
+var<workgroup> stage2: array<f32, 64>;
 
-// Tree reduction of partial[] across the 64 threads; every thread gets the result.
-fn reduceSum(lid: u32, v: f32) -> f32 {
-  partial[lid] = v;
+// Tree reduction across the 64 threads; every thread gets the result.
+fn reduceSum(partial: ptr<workgroup, array<f32, 64>>, lid: u32, v: f32) -> f32 {
+  (*partial)[lid] = v;
   workgroupBarrier();
   for (var step = 32u; step > 0u; step >>= 1u) {
-    if (lid < step) { partial[lid] += partial[lid + step]; }
+    if (lid < step) { (*partial)[lid] += (*partial)[lid + step]; }
     workgroupBarrier();
   }
-  let r = partial[0];
-  workgroupBarrier();
-  return r;
+  return (*partial)[0];
 }
 
 // Max that propagates NaN.
-fn reduceMax(lid: u32, v: f32) -> f32 {
-  partial[lid] = v;
+fn reduceMax(partial: ptr<workgroup, array<f32, 64>>, lid: u32, v: f32) -> f32 {
+  (*partial)[lid] = v;
   workgroupBarrier();
   for (var step = 32u; step > 0u; step >>= 1u) {
     if (lid < step) {
-      let a = partial[lid];
-      let b = partial[lid + step];
-      if (isNan(b) || b > a) { partial[lid] = b; }
+      let a = (*partial)[lid];
+      let b = (*partial)[lid + step];
+      if (isNan(b) || b > a) { (*partial)[lid] = b; }
     }
     workgroupBarrier();
   }
-  let r = partial[0];
-  workgroupBarrier();
-  return r;
+  return (*partial)[0];
 }
 
 @compute @workgroup_size(64)
@@ -68,13 +68,13 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
       ls += labels[base + j];
     }
   }
-  let mx = reduceMax(lid, m);
-  let labelSum = reduceSum(lid, ls);
+  let mx = reduceMax(&stage0, lid, m);
+  let labelSum = reduceSum(&stage1, lid, ls);
   var s = 0.0;
   if (valid) {
     for (var j = i32(lid); j < p.cols; j += 64) { s += exp(logits[base + j] - mx); }
   }
-  let total = reduceSum(lid, s);
+  let total = reduceSum(&stage2, lid, s);
   if (!valid) { return; }
   let scale = dloss[row] * labelSum;
   let inv = 1.0 / total;

@@ -10,6 +10,11 @@ override OP: u32 = 0u;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 
+// Bit test: some shader compilers (Mesa GL) treat a comparison with NaN as true.
+fn isNan(v: f32) -> bool {
+  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
+}
+
 // tanh from exp(-2|v|), which cannot overflow (some drivers' tanh returns NaN for large |v|).
 fn safeTanh(v: f32) -> f32 {
   let t = exp(-2.0 * abs(v));
@@ -30,7 +35,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let v = x[i];
   var r = v;
   switch (OP) {
-    case 0u: { r = select(v, 0.0, v < 0.0); }
+    case 0u: { r = select(v, 0.0, v < 0.0 && !isNan(v)); }
     case 1u: { r = select(p.alpha * v, v, v > 0.0); }
     case 2u: { r = select(p.alpha * (exp(v) - 1.0), v, v > 0.0); }
     case 3u: { r = sigmoid(v); }
