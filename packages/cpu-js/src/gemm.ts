@@ -34,7 +34,7 @@ const NC = 1024;
 
 let packA = new Float64Array(MC * KC);
 let packB = new Float64Array(NC * KC);
-const edge = new Float64Array(MR * NR);
+const edge = new Float32Array(MR * NR);
 
 /**
  * C[m, n] (row stride ldc, starting at cOffset) = A[m, k] B[k, n], or C += A B when `accumulate`.
@@ -205,7 +205,10 @@ function micro4x8(
   }
 }
 
-/** Partial tiles at the bottom/right edges: same sums, stored through a small buffer. */
+/**
+ * Partial tiles at the bottom/right edges: the packed panels are zero-filled past the matrix, so the
+ * full micro-kernel runs into a scratch tile and only the valid part is copied out.
+ */
 function microEdge(
   kc: number,
   pa: Float64Array,
@@ -219,14 +222,7 @@ function microEdge(
   mr: number,
   nr: number,
 ): void {
-  edge.fill(0);
-  for (let p = 0; p < kc; p++, aAt += MR, bAt += NR) {
-    for (let i = 0; i < mr; i++) {
-      const av = pa[aAt + i]!;
-      const row = i * NR;
-      for (let j = 0; j < nr; j++) edge[row + j] += av * pb[bAt + j]!;
-    }
-  }
+  micro4x8(kc, pa, aAt, pb, bAt, edge, 0, NR, true);
   for (let i = 0; i < mr; i++) {
     const r = cAt + i * ldc;
     const row = i * NR;
