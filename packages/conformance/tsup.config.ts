@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
@@ -7,6 +8,19 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'node20',
-  // vitest must stay the consumer's own instance: describe/it register into the running test file.
-  external: ['vitest', '@stridenet/core'],
+  shims: true,
+  external: ['@stridenet/core'],
+  // Resolved by the plugin below: external in ESM (describe/it must come from the consumer's own
+  // vitest instance), a stub in CJS (vitest refuses require()).
+  noExternal: ['vitest'],
+  esbuildPlugins: [
+    {
+      name: 'vitest-stub-for-cjs',
+      setup(build) {
+        const cjs = build.initialOptions.format === 'cjs';
+        const stub = fileURLToPath(new URL('./src/vitest-cjs-stub.ts', import.meta.url));
+        build.onResolve({ filter: /^vitest$/ }, () => (cjs ? { path: stub } : { path: 'vitest', external: true }));
+      },
+    },
+  ],
 });

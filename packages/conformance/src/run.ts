@@ -65,7 +65,7 @@ export function runConformance<H>(createBackend: () => Backend<H> | Promise<Back
   const byGroup = new Map<CaseGroup, Check[]>();
   for (const c of checks) byGroup.set(c.group, [...(byGroup.get(c.group) ?? []), c]);
 
-  describe('stridenet conformance', () => {
+  describe(options.label ? `stridenet conformance (${options.label})` : 'stridenet conformance', () => {
     beforeAll(async () => {
       // Handles are opaque to the suite: it only passes back what the backend gave it.
       backend = (await createBackend()) as unknown as Backend;
