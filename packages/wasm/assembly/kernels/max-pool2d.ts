@@ -1,52 +1,110 @@
 // Max pooling, one channel plane per work unit, vectorised along the output row: four outputs per
-// v128, with stride-2 windows de-interleaved by shuffles. f32x4.max propagates NaN as the plan asks.
-// Frame: 0 x, 1 y. Plan: POOL2D_ENCODING.
+// v128, with stride-2 windows de-interleaved by shuffles. The plan wants NaN to win, which
+// f32x4.max does but costs about eight instructions on x64; f32x4.pmax is one (maxps) but drops
+// NaN. So each plane is scanned for NaN first (one compare per four inputs) and only planes that
+// hold one take the exact path. Frame: 0 x, 1 y. Plan: POOL2D_ENCODING.
 import { argP, planI, imax, imin } from '../common';
+
+// Exact (NaN-propagating) or fast max, chosen at compile time by the marker type: Binaryen would
+// otherwise merge two calls of one function into a per-element select of both.
+// @ts-ignore: decorator
+@inline function vmax<T>(a: v128, b: v128): v128 {
+  return isFloat<T>() ? f32x4.max(a, b) : f32x4.pmax(a, b);
+}
+// @ts-ignore: decorator
+@inline function smax<T>(a: f32, b: f32): f32 {
+  return isFloat<T>() ? max<f32>(a, b) : (a > b ? a : b);
+}
+
+function hasNaN(p: usize, n: i32): bool {
+  let acc = i32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v = v128.load(p + (<usize>i << 2));
+    acc = v128.or(acc, f32x4.ne(v, v));
+  }
+  for (; i < n; i++) {
+    const v = load<f32>(p + (<usize>i << 2));
+    if (v != v) return true;
+  }
+  return v128.any_true(acc);
+}
+
+// @ts-ignore: decorator
+@inline function even(p: usize): v128 {
+  return v128.shuffle<f32>(v128.load(p), v128.load(p, 16), 0, 2, 4, 6);
+}
+
+/** T = f32: exact; T = i32: fast. */
+function plane<T>(xp: usize, yp: usize, H: i32, W: i32, OH: i32, OW: i32, KH: i32, KW: i32, sH: i32, sW: i32, pT: i32, pL: i32): void {
+  const simd = sW == 1 || sW == 2;
+  const reach = (sW == 1 ? 3 : 7) + KW - 1;
+  const owA = (pL + sW - 1) / sW;
+  for (let oh = 0; oh < OH; oh++) {
+    const hs = oh * sH - pT;
+    const h0 = imax(hs, 0), h1 = imin(hs + KH, H);
+    const yr = yp + (<usize>(oh * OW) << 2);
+    let ow = 0;
+    while (ow < OW) {
+      const ws = ow * sW - pL;
+      if (simd && ow >= owA && ow + 3 < OW && ws + reach < W) {
+        let m = f32x4.splat(-Infinity);
+        let row = xp + (<usize>(h0 * W + ws) << 2);
+        const pitch = <usize>W << 2;
+        if (sW == 1 && KW == 3) {
+          for (let ih = h0; ih < h1; ih++, row += pitch) {
+            m = vmax<T>(v128.load(row), m);
+            m = vmax<T>(v128.load(row, 4), m);
+            m = vmax<T>(v128.load(row, 8), m);
+          }
+        } else if (sW == 2 && KW == 3) {
+          for (let ih = h0; ih < h1; ih++, row += pitch) {
+            // Only lane 0 of c is used, and x[ws + 8] is the last cell the window reaches.
+            const a = v128.load(row), b = v128.load(row, 16), c = v128.load32_zero(row, 32);
+            m = vmax<T>(v128.shuffle<f32>(a, b, 0, 2, 4, 6), m);
+            m = vmax<T>(v128.shuffle<f32>(a, b, 1, 3, 5, 7), m);
+            m = vmax<T>(v128.shuffle<f32>(v128.shuffle<f32>(a, b, 2, 4, 6, 7), c, 0, 1, 2, 4), m);
+          }
+        } else if (sW == 2 && KW == 2) {
+          for (let ih = h0; ih < h1; ih++, row += pitch) {
+            const a = v128.load(row), b = v128.load(row, 16);
+            m = vmax<T>(v128.shuffle<f32>(a, b, 0, 2, 4, 6), m);
+            m = vmax<T>(v128.shuffle<f32>(a, b, 1, 3, 5, 7), m);
+          }
+        } else if (sW == 1) {
+          for (let ih = h0; ih < h1; ih++, row += pitch) {
+            for (let kw = 0; kw < KW; kw++) m = vmax<T>(v128.load(row + (<usize>kw << 2)), m);
+          }
+        } else {
+          for (let ih = h0; ih < h1; ih++, row += pitch) {
+            for (let kw = 0; kw < KW; kw++) m = vmax<T>(even(row + (<usize>kw << 2)), m);
+          }
+        }
+        v128.store(yr + (<usize>ow << 2), m);
+        ow += 4;
+      } else {
+        const w0 = imax(ws, 0), w1 = imin(ws + KW, W);
+        let m: f32 = -Infinity;
+        for (let ih = h0; ih < h1; ih++) {
+          const row = xp + (<usize>(ih * W) << 2);
+          for (let iw = w0; iw < w1; iw++) m = smax<T>(load<f32>(row + (<usize>iw << 2)), m);
+        }
+        store<f32>(yr + (<usize>ow << 2), m);
+        ow++;
+      }
+    }
+  }
+}
 
 export function maxPool2d(frame: usize, u0: i32, u1: i32, scratch: usize): void {
   const H = planI(frame, 2), W = planI(frame, 3), OH = planI(frame, 4), OW = planI(frame, 5);
   const KH = planI(frame, 6), KW = planI(frame, 7), sH = planI(frame, 8), sW = planI(frame, 9);
   const pT = planI(frame, 10), pL = planI(frame, 12);
   const x = argP(frame, 0), y = argP(frame, 1);
-  const simd = sW == 1 || sW == 2;
-  const reach = (sW == 1 ? 3 : 7) + KW - 1;
-  const owA = (pL + sW - 1) / sW;
   for (let u = u0; u < u1; u++) {
     const xp = x + (<usize>(u * H * W) << 2);
     const yp = y + (<usize>(u * OH * OW) << 2);
-    for (let oh = 0; oh < OH; oh++) {
-      const hs = oh * sH - pT;
-      const h0 = imax(hs, 0), h1 = imin(hs + KH, H);
-      const yr = yp + (<usize>(oh * OW) << 2);
-      let ow = 0;
-      while (ow < OW) {
-        const ws = ow * sW - pL;
-        if (simd && ow >= owA && ow + 3 < OW && ws + reach < W) {
-          let m = f32x4.splat(-Infinity);
-          for (let ih = h0; ih < h1; ih++) {
-            const row = xp + (<usize>(ih * W + ws) << 2);
-            if (sW == 1) {
-              for (let kw = 0; kw < KW; kw++) m = f32x4.max(m, v128.load(row + (<usize>kw << 2)));
-            } else {
-              for (let kw = 0; kw < KW; kw++) {
-                const p = row + (<usize>kw << 2);
-                m = f32x4.max(m, v128.shuffle<f32>(v128.load(p), v128.load(p, 16), 0, 2, 4, 6));
-              }
-            }
-          }
-          v128.store(yr + (<usize>ow << 2), m);
-          ow += 4;
-        } else {
-          const w0 = imax(ws, 0), w1 = imin(ws + KW, W);
-          let m: f32 = -Infinity;
-          for (let ih = h0; ih < h1; ih++) {
-            const row = xp + (<usize>(ih * W) << 2);
-            for (let iw = w0; iw < w1; iw++) m = max<f32>(m, load<f32>(row + (<usize>iw << 2)));
-          }
-          store<f32>(yr + (<usize>ow << 2), m);
-          ow++;
-        }
-      }
-    }
+    if (hasNaN(xp, H * W)) plane<f32>(xp, yp, H, W, OH, OW, KH, KW, sH, sW, pT, pL);
+    else plane<i32>(xp, yp, H, W, OH, OW, KH, KW, sH, sW, pT, pL);
   }
 }
