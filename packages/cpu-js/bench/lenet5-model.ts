@@ -34,17 +34,21 @@ const x = tensor(images, [batch, 1, 28, 28]);
 
 for (let i = 0; i < 3; i++) await trainStep(model, optimizer, x, labels, { rng });
 spent.clear();
+const cpu0 = process.cpuUsage();
 const times: number[] = [];
 for (let i = 0; i < steps; i++) {
   const t0 = performance.now();
   await trainStep(model, optimizer, x, labels, { rng });
   times.push(performance.now() - t0);
 }
+const cpu = process.cpuUsage(cpu0);
+const cpuMs = (cpu.user + cpu.system) / 1000 / steps;
 times.sort((a, b) => a - b);
 const median = times[Math.floor(times.length / 2)]!;
 console.log(
   `LeNet-5 (core trainStep, SGD momentum) batch ${batch}: median ${median.toFixed(1)} ms/step -> ${((batch * 1000) / median).toFixed(0)} images/s ` +
-    `(best ${((batch * 1000) / times[0]!).toFixed(0)}); live tensors ${memory().tensors}`,
+    `(best ${((batch * 1000) / times[0]!).toFixed(0)}); CPU time ${cpuMs.toFixed(1)} ms/step -> ${((batch * 1000) / cpuMs).toFixed(0)} images/s ` +
+    `on an unshared core; live tensors ${memory().tensors}`,
 );
 const kernelTotal = [...spent.values()].reduce((a, b) => a + b, 0);
 console.log(`  kernels ${(kernelTotal / steps).toFixed(1)} ms/step; the rest (autograd, allocation, copies) ${(times.reduce((a, b) => a + b, 0) / steps - kernelTotal / steps).toFixed(1)} ms/step`);

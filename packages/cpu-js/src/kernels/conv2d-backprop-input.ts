@@ -2,7 +2,7 @@ import type { Conv2dPlan, KernelFn } from '@stridenet/core';
 import { alloc, scratchF32 } from '../buffers.js';
 import { gemm, view } from '../gemm.js';
 import { gatherImages, imagesPerChunk } from '../conv-batching.js';
-import { col2im, validColumns } from '../im2col.js';
+import { col2im } from '../im2col.js';
 import { isDepthwise, isPointwise } from './conv2d.js';
 
 /** dx = col2im(W^T dy) per chunk of images and group; the adjoint of Conv2D's im2col + GEMM. */
@@ -45,27 +45,59 @@ function viaGemm(plan: Conv2dPlan, dy: Float32Array, filter: Float32Array, dx: F
   }
 }
 
+/**
+ * Scatters into a zero-bordered plane (no bounds tests), then keeps its interior. Output channels
+ * that read the same input channel are taken four at a time, so each dx cell is loaded and stored
+ * once per four multiply-adds.
+ */
 function depthwise(plan: Conv2dPlan, dy: Float32Array, filter: Float32Array, dx: Float32Array): void {
   const { batch: N, inChannels: C, inHeight: H, inWidth: W, outChannels: OC, outHeight: OH, outWidth: OW } = plan;
   const { kernelHeight: KH, kernelWidth: KW, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = plan;
   const mult = OC / C;
-  const ranges = Array.from({ length: KW }, (_, kx) => validColumns(plan, kx));
+  const taps = KH * KW;
+  const PW = W + plan.padLeft + plan.padRight;
+  const PH = H + plan.padTop + plan.padBottom;
+  const dxp = scratchF32('padded-plane', PH * PW);
+  const tapAt = new Int32Array(taps);
+  for (let ky = 0; ky < KH; ky++) for (let kx = 0; kx < KW; kx++) tapAt[ky * KW + kx] = ky * dh * PW + kx * dw;
   for (let n = 0; n < N; n++) {
-    for (let oc = 0; oc < OC; oc++) {
-      const plane = (n * C + Math.floor(oc / mult)) * H * W;
-      const fAt = oc * KH * KW;
-      for (let oh = 0; oh < OH; oh++) {
-        const dyAt = ((n * OC + oc) * OH + oh) * OW;
-        for (let ky = 0; ky < KH; ky++) {
-          const ih = oh * sh - plan.padTop + ky * dh;
-          if (ih < 0 || ih >= H) continue;
-          const rowAt = plane + ih * W;
-          for (let kx = 0; kx < KW; kx++) {
-            const w = filter[fAt + ky * KW + kx]!;
-            const [o0, o1] = ranges[kx]!;
-            for (let ow = o0, s = rowAt + o0 * sw + kx * dw - plan.padLeft; ow < o1; ow++, s += sw) dx[s] += w * dy[dyAt + ow]!;
+    for (let c = 0; c < C; c++) {
+      dxp.fill(0, 0, PH * PW);
+      for (let m = 0; m < mult; ) {
+        const oc = c * mult + m;
+        const four = m + 4 <= mult;
+        for (let oh = 0; oh < OH; oh++) {
+          const rowAt = oh * sh * PW;
+          const r0 = ((n * OC + oc) * OH + oh) * OW;
+          if (four) {
+            const step = OH * OW;
+            const r1 = r0 + step;
+            const r2 = r1 + step;
+            const r3 = r2 + step;
+            for (let t = 0; t < taps; t++) {
+              const w0 = filter[oc * taps + t]!;
+              const w1 = filter[(oc + 1) * taps + t]!;
+              const w2 = filter[(oc + 2) * taps + t]!;
+              const w3 = filter[(oc + 3) * taps + t]!;
+              const p = rowAt + tapAt[t]!;
+              for (let ow = 0, q = p; ow < OW; ow++, q += sw) {
+                dxp[q] += w0 * dy[r0 + ow]! + w1 * dy[r1 + ow]! + w2 * dy[r2 + ow]! + w3 * dy[r3 + ow]!;
+              }
+            }
+          } else {
+            for (let t = 0; t < taps; t++) {
+              const w = filter[oc * taps + t]!;
+              const p = rowAt + tapAt[t]!;
+              for (let ow = 0, q = p; ow < OW; ow++, q += sw) dxp[q] += w * dy[r0 + ow]!;
+            }
           }
         }
+        m += four ? 4 : 1;
+      }
+      const plane = (n * C + c) * H * W;
+      for (let h = 0; h < H; h++) {
+        const src = (h + plan.padTop) * PW + plan.padLeft;
+        dx.set(dxp.subarray(src, src + W), plane + h * W);
       }
     }
   }
