@@ -43,6 +43,8 @@ export interface DispatchSpec {
   /** Shader file name (cache key) and its WGSL text. */
   shader: string;
   code: string;
+  /** Entry point (default 'main'), for shaders with a specialised variant. */
+  entryPoint?: string;
   /** Pipeline-overridable constants: one pipeline per distinct set. */
   constants?: Record<string, number>;
   /** Int32 words of the uniform Params struct, in declaration order (usually a plan's `encoded`). */
@@ -206,7 +208,8 @@ export class GpuRuntime {
   private pipeline(spec: DispatchSpec): { pipeline: GPUComputePipeline; bindGroupLayout: GPUBindGroupLayout } {
     const layout = this.layoutFor(spec.inputs.length, spec.outputs.length);
     const constants = spec.constants ?? {};
-    const key = `${spec.shader}|${spec.inputs.length}/${spec.outputs.length}|${Object.entries(constants)
+    const entryPoint = spec.entryPoint ?? 'main';
+    const key = `${spec.shader}:${entryPoint}|${spec.inputs.length}/${spec.outputs.length}|${Object.entries(constants)
       .map(([k, v]) => `${k}=${v}`)
       .join(',')}`;
     let pipeline = this.pipelines.get(key);
@@ -219,7 +222,7 @@ export class GpuRuntime {
       pipeline = this.device.createComputePipeline({
         label: key,
         layout,
-        compute: { module, entryPoint: 'main', constants },
+        compute: { module, entryPoint, constants },
       });
       this.pipelines.set(key, pipeline);
     }

@@ -1,5 +1,8 @@
-// dfilter as an implicit GEMM per group (workgroup z): A[o, (img, oy, ox)] = dy,
+// dfilter as an implicit GEMM per group: A[o, (img, oy, ox)] = dy,
 // B[(img, oy, ox), (c, ky, kx)] = x at the tap's input cell (zero in the padding).
+// The summed dimension batch*outHeight*outWidth is long while the output is small, so it is split
+// into `splits` chunks of `kChunk` (workgroup z = split * groups + group); each chunk writes its
+// partial filter to slice `split` of the output, and a Reduce over splits adds them up.
 struct Params {
   batch: i32,
   inChannels: i32,
@@ -19,6 +22,8 @@ struct Params {
   padLeft: i32,
   padRight: i32,
   groups: i32,
+  kChunk: i32,
+  splits: i32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -59,17 +64,18 @@ fn loadB(g: i32, kk: i32, n: i32, ksum: i32, ncols: i32) -> f32 {
 
 @compute @workgroup_size(16, 16)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
-  let g = i32(wid.z);
+  let g = i32(wid.z) % p.groups;
+  let split = i32(wid.z) / p.groups;
   let mg = p.outChannels / p.groups;
   let ncols = (p.inChannels / p.groups) * p.kernelHeight * p.kernelWidth;
-  let ksum = p.batch * p.outHeight * p.outWidth;
+  let ksum = min(p.batch * p.outHeight * p.outWidth, (split + 1) * p.kChunk);
   let t = lid.y * 16u + lid.x;
   let row0 = i32(wid.y * 64u);
   let col0 = i32(wid.x * 64u);
   let lk = i32(t / 16u);
   let lq = i32(t % 16u) * 4;
   var acc: array<vec4<f32>, 4>;
-  for (var k0 = 0; k0 < ksum; k0 += i32(TILE_K)) {
+  for (var k0 = split * p.kChunk; k0 < ksum; k0 += i32(TILE_K)) {
     let kk = k0 + lk;
     tileA[t] = vec4<f32>(loadA(g, row0 + lq, kk, mg, ksum), loadA(g, row0 + lq + 1, kk, mg, ksum), loadA(g, row0 + lq + 2, kk, mg, ksum), loadA(g, row0 + lq + 3, kk, mg, ksum));
     tileB[t] = vec4<f32>(loadB(g, kk, col0 + lq, ksum, ncols), loadB(g, kk, col0 + lq + 1, ksum, ncols), loadB(g, kk, col0 + lq + 2, ksum, ncols), loadB(g, kk, col0 + lq + 3, ksum, ncols));
@@ -90,7 +96,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     if (o >= mg) { break; }
     for (var j = 0; j < 4; j++) {
       if (col + j >= ncols) { break; }
-      dfilter[(g * mg + o) * ncols + col + j] = acc[i][j];
+      dfilter[(split * p.outChannels + g * mg + o) * ncols + col + j] = acc[i][j];
     }
   }
 }

@@ -72,3 +72,64 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     }
   }
 }
+
+// Vectorised variant for row-major A and B with k and n multiples of 4: the same tiling, with every
+// global load a vec4 (A along k, B along n). Bound to the same bindings as `main`.
+@group(0) @binding(1) var<storage, read> a4: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> b4: array<vec4<f32>>;
+
+@compute @workgroup_size(16, 16)
+fn mainVec4(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+  let t = lid.y * 16u + lid.x;
+  let row0 = i32(wid.y * 64u);
+  let col0 = i32(wid.x * 64u);
+  let k4 = p.k / 4;
+  let n4 = p.n / 4;
+  // A loader: row t / 4 of the tile, k quad t % 4; B loader: k row t / 16, n quad t % 16.
+  let ar = i32(t / 4u);
+  let aq = i32(t % 4u);
+  let bk = i32(t / 16u);
+  let bq = i32(t % 16u);
+  var acc: array<vec4<f32>, 4>;
+  for (var k0 = 0; k0 < p.k; k0 += i32(TILE_K)) {
+    var av = vec4<f32>(0.0);
+    let row = row0 + ar;
+    let kq = k0 / 4 + aq;
+    if (row < p.m && kq < k4) { av = a4[row * k4 + kq]; }
+    // Scatter the 4 k-values of one row into the k-major, m-as-vec4 tile.
+    let mq = u32(ar / 4);
+    let mc = ar % 4;
+    for (var i = 0u; i < 4u; i++) {
+      tileA[(u32(aq) * 4u + i) * 16u + mq][mc] = av[i];
+    }
+    var bv = vec4<f32>(0.0);
+    let cq = col0 / 4 + bq;
+    if (k0 + bk < p.k && cq < n4) { bv = b4[(k0 + bk) * n4 + cq]; }
+    tileB[t] = bv;
+    workgroupBarrier();
+    for (var kk = 0u; kk < TILE_K; kk++) {
+      let x = tileA[kk * 16u + lid.y];
+      let y = tileB[kk * 16u + lid.x];
+      acc[0] = fma(vec4<f32>(x.x), y, acc[0]);
+      acc[1] = fma(vec4<f32>(x.y), y, acc[1]);
+      acc[2] = fma(vec4<f32>(x.z), y, acc[2]);
+      acc[3] = fma(vec4<f32>(x.w), y, acc[3]);
+    }
+    workgroupBarrier();
+  }
+  let col = col0 + i32(lid.x) * 4;
+  if (col >= p.n) { return; }
+  var bias4 = vec4<f32>(0.0);
+  if (HAS_BIAS) { bias4 = vec4<f32>(bias[col], bias[col + 1], bias[col + 2], bias[col + 3]); }
+  for (var i = 0; i < 4; i++) {
+    let row = row0 + i32(lid.y) * 4 + i;
+    if (row >= p.m) { break; }
+    var v = acc[i] + bias4;
+    if (RELU) { v = select(v, vec4<f32>(0.0), v < vec4<f32>(0.0)); }
+    let o = row * p.n + col;
+    c[o] = v.x;
+    c[o + 1] = v.y;
+    c[o + 2] = v.z;
+    c[o + 3] = v.w;
+  }
+}

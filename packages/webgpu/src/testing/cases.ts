@@ -158,6 +158,8 @@ export const cases: KernelCase[] = [
   convCase('groups 2', [2, 4, 6, 6], [6, 2, 3, 3], { groups: 2, padding: 1 }),
   convCase('depthwise', [1, 5, 7, 7], [5, 1, 3, 3], { groups: 5, padding: 'same', stride: 2 }),
   convCase('1x1 wide (multi-tile)', [2, 70, 9, 9], [66, 70, 1, 1], {}),
+  // batch*outHeight*outWidth = 1600: the filter gradient is split over 3 chunks and reduced.
+  convCase('3x3 long filter-gradient sum (split)', [4, 2, 20, 20], [3, 2, 3, 3], { padding: 1 }),
   poolCase('2x2', [2, 3, 8, 8], { window: 2 }),
   poolCase('3x3 stride 2 pad 1 ceil', [1, 2, 9, 10], { window: 3, stride: 2, padding: 1, ceilMode: true }),
   poolCase('3x3 stride 2 pad 1 exclude pad', [1, 2, 7, 7], { window: 3, stride: 2, padding: 1, countIncludePad: false }),
@@ -168,6 +170,9 @@ export const cases: KernelCase[] = [
   matMulCase(9, 17, 130, true, false),
   matMulCase(66, 20, 12, false, true),
   matMulCase(16, 16, 16, true, true),
+  // vec4-load path (k, n multiples of 4), with ragged m and several k tiles.
+  matMulCase(67, 36, 72, false, false),
+  matMulCase(4, 4, 4, false, false),
   {
     name: 'binary broadcast, every op',
     group: 'elementwise',
