@@ -31,11 +31,22 @@ export function packIm2col(dst: usize, xg: usize, H: i32, W: i32, OW: i32, KH: i
       } else {
         const row = plane + (<usize>(ih * W) << 2);
         let iw = ow * sW + offW;
-        for (let t = 0; t < seg; t++) {
+        let t = 0;
+        while (t < seg) {
           const jj = j + t;
-          const v: f32 = <u32>iw < <u32>W ? load<f32>(row + (<usize>iw << 2)) : 0;
-          store<f32>(dst + (<usize>((jj >> 3) * panelStride + p * NR + (jj & 7)) << 2), v);
-          iw += sW;
+          const d = dst + (<usize>((jj >> 3) * panelStride + p * NR + (jj & 7)) << 2);
+          // Stride 1: a whole panel row of 8 consecutive input cells is two v128 copies.
+          if (sW == 1 && (jj & 7) == 0 && t + 8 <= seg && iw >= 0 && iw + 8 <= W) {
+            const s = row + (<usize>iw << 2);
+            v128.store(d, v128.load(s));
+            v128.store(d, v128.load(s, 16), 16);
+            t += 8;
+            iw += 8;
+          } else {
+            store<f32>(d, <u32>iw < <u32>W ? load<f32>(row + (<usize>iw << 2)) : 0);
+            t++;
+            iw += sW;
+          }
         }
       }
       j += seg;
@@ -106,12 +117,21 @@ export function col2imAdd(dcol: usize, dxg: usize, H: i32, W: i32, OW: i32, KH: 
       if (<u32>ih < <u32>H) {
         const row = plane + (<usize>(ih * W) << 2);
         let iw = ow * sW + offW;
-        for (let t = 0; t < seg; t++) {
-          if (<u32>iw < <u32>W) {
+        let t = 0;
+        while (t < seg) {
+          if (sW == 1 && t + 4 <= seg && iw >= 0 && iw + 4 <= W) {
             const d = row + (<usize>iw << 2);
-            store<f32>(d, load<f32>(d) + load<f32>(src + (<usize>(j + t) << 2)));
+            v128.store(d, f32x4.add(v128.load(d), v128.load(src + (<usize>(j + t) << 2))));
+            t += 4;
+            iw += 4;
+          } else {
+            if (<u32>iw < <u32>W) {
+              const d = row + (<usize>iw << 2);
+              store<f32>(d, load<f32>(d) + load<f32>(src + (<usize>(j + t) << 2)));
+            }
+            t++;
+            iw += sW;
           }
-          iw += sW;
         }
       }
       j += seg;
