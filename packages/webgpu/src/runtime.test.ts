@@ -86,6 +86,28 @@ describe('GpuRuntime', () => {
     }
   });
 
+  it('recycles uniform blocks once their submission has completed', async () => {
+    const device = b.runtime.device;
+    const create = device.createBuffer.bind(device);
+    let created = 0;
+    device.createBuffer = (d: GPUBufferDescriptor) => {
+      created += 1;
+      return create(d);
+    };
+    try {
+      const x = b.upload(new Float32Array(16));
+      for (let round = 0; round < 10; round++) {
+        for (let i = 0; i < 40; i++) b.free(b.kernels.Unary({ x }, { op: 'neg', alpha: 0, size: 16 }));
+        await b.read(x);
+      }
+      b.free(x);
+      // 400 dispatches: without recycling that would be 400 uniform blocks.
+      expect(created).toBeLessThanOrEqual(3 * 40 + 4);
+    } finally {
+      device.createBuffer = create;
+    }
+  });
+
   it('surfaces a shader error as a BackendError on the next read', async () => {
     const x = b.upload(new Float32Array(4));
     b.runtime.dispatch({ shader: 'broken-test-shader', code: 'fn main( {', ints: [0], inputs: [], outputs: [x.buffer], workgroups: [1] });
