@@ -54,7 +54,7 @@ function curve(epochs: readonly EpochRecord[], field: 'Loss' | 'Accuracy'): TopL
     data: { values },
     mark: { type: 'line', point: true },
     encoding: {
-      x: { field: 'epoch', type: 'quantitative', axis: { tickMinStep: 1 } },
+      x: { field: 'epoch', type: 'quantitative', axis: { tickMinStep: 1, format: 'd' } },
       y: { field: 'value', type: 'quantitative', title: field.toLowerCase(), scale: { zero: false } },
       color: { field: 'split', type: 'nominal' },
     },

@@ -101,7 +101,8 @@ export async function trainCommand(flags: TrainFlags): Promise<number> {
   let resumeFrom: string | undefined;
   if (flags.resume) {
     dir = RunDir.open(flags.resume);
-    const saved = dir.readJSON<TrainConfig>('config.json');
+    // --max-steps limits one invocation, not the run: a resumed run goes on unless given again.
+    const { maxSteps: _limit, ...saved } = dir.readJSON<TrainConfig>('config.json');
     // Only how long to train and how to show it may change on resume; the rest is the run's.
     cfg = resolveConfig(saved, { epochs: flags.epochs, maxSteps: flags.maxSteps, json: flags.json, threads: flags.threads, backend: flags.backend });
     resumeFrom = dir.latestCheckpoint;
@@ -243,7 +244,7 @@ async function runTraining(ctx: TrainContext): Promise<number> {
 
   if (result.stopReason === 'aborted' || (result.stopReason === 'callback' && cfg.maxSteps !== undefined)) {
     await saveCheckpoint(dir.latestCheckpoint, { model, optimizer, state: result.state, run: runMeta });
-    const why = result.stopReason === 'aborted' ? 'interrupted' : `stopped after ${cfg.maxSteps} steps (--max-steps)`;
+    const why = result.stopReason === 'aborted' ? 'interrupted' : `stopped at step ${result.state.step} (--max-steps ${cfg.maxSteps})`;
     await dir.setStatus({ state: 'interrupted', epoch: result.state.epoch, step: result.state.step, message: why });
     reporter.message(`${why} at epoch ${result.state.epoch + 1}, step ${result.state.step}; checkpoint written to ${dir.latestCheckpoint}. Resume with: stridenet train --resume ${dir.path}`, {
       checkpoint: dir.latestCheckpoint,
