@@ -2,7 +2,11 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
 #include <new>
+#include <vector>
+
+#include "gemm.h"
 
 namespace sn {
 
@@ -103,6 +107,85 @@ void col2im(const ConvGeom& g, const float* col, int64_t c0, float* image) {
         }
       }
     }
+  }
+}
+
+namespace {
+// A run of consecutive output positions p = oh * OW + ow that stay in one output row.
+struct Run {
+  int64_t at, len, oh, ow;
+};
+
+int splitRuns(const ConvGeom& g, int64_t p0, int64_t count, Run* runs) {
+  int n = 0;
+  for (int64_t i = 0; i < count;) {
+    const int64_t p = p0 + i;
+    const int64_t oh = p / g.OW, ow = p % g.OW;
+    const int64_t len = std::min(count - i, g.OW - ow);
+    runs[n++] = {i, len, oh, ow};
+    i += len;
+  }
+  return n;
+}
+
+// Writes col[r][p] for p in one run to dst[0], dst[stride], ...
+inline void gatherRun(const ConvGeom& g, const float* plane, int64_t kh, int64_t kw, const Run& run, float* dst, int64_t stride) {
+  const int64_t ih = run.oh * g.SH - g.PT + kh * g.DH;
+  if (ih < 0 || ih >= g.H) {
+    for (int64_t t = 0; t < run.len; t++) dst[t * stride] = 0.f;
+    return;
+  }
+  const float* row = plane + ih * g.W;
+  const int64_t iw0 = run.ow * g.SW - g.PL + kw * g.DW;
+  // Steps t whose column iw0 + t * SW lies inside the row: [lo, hi).
+  int64_t lo = iw0 >= 0 ? 0 : (-iw0 + g.SW - 1) / g.SW;
+  int64_t hi = g.W - iw0 > 0 ? (g.W - iw0 + g.SW - 1) / g.SW : 0;
+  if (hi > run.len) hi = run.len;
+  if (lo > hi) lo = hi;
+  for (int64_t t = 0; t < lo; t++) dst[t * stride] = 0.f;
+  if (stride == 1 && g.SW == 1) {
+    const float* src = row + iw0;
+    for (int64_t t = lo; t < hi; t++) dst[t] = src[t];
+  } else {
+    for (int64_t t = lo; t < hi; t++) dst[t * stride] = row[iw0 + t * g.SW];
+  }
+  for (int64_t t = hi; t < run.len; t++) dst[t * stride] = 0.f;
+}
+}  // namespace
+
+void packColPanel(const void* ctx, int64_t k0, int64_t kc, int64_t j0, int64_t nr, float* out) {
+  const auto& c = *static_cast<const ImplicitCol*>(ctx);
+  const ConvGeom& g = *c.g;
+  Run runs[kPanelWidth];
+  const int n = splitRuns(g, j0, nr, runs);
+  const int64_t khw = g.KH * g.KW;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t r = k0 + k;
+    const int64_t ch = r / khw, kh = (r % khw) / g.KW, kw = r % g.KW;
+    const float* plane = c.image + (c.c0 + ch) * g.H * g.W;
+    float* o = out + k * kPanelWidth;
+    for (int i = 0; i < n; i++) gatherRun(g, plane, kh, kw, runs[i], o + runs[i].at, 1);
+    for (int64_t j = nr; j < kPanelWidth; j++) o[j] = 0.f;
+  }
+}
+
+void packColTPanel(const void* ctx, int64_t k0, int64_t kc, int64_t j0, int64_t nr, float* out) {
+  const auto& c = *static_cast<const ImplicitCol*>(ctx);
+  const ConvGeom& g = *c.g;
+  // Rows k are output positions here; a KC-long stretch crosses at most KC / OW + 2 output rows.
+  thread_local std::vector<Run> runs;
+  runs.resize(static_cast<size_t>(kc / g.OW + 3));
+  const int n = splitRuns(g, k0, kc, runs.data());
+  const int64_t khw = g.KH * g.KW;
+  for (int64_t jj = 0; jj < kPanelWidth; jj++) {
+    if (jj >= nr) {
+      for (int64_t k = 0; k < kc; k++) out[k * kPanelWidth + jj] = 0.f;
+      continue;
+    }
+    const int64_t r = j0 + jj;
+    const int64_t ch = r / khw, kh = (r % khw) / g.KW, kw = r % g.KW;
+    const float* plane = c.image + (c.c0 + ch) * g.H * g.W;
+    for (int i = 0; i < n; i++) gatherRun(g, plane, kh, kw, runs[i], out + runs[i].at * kPanelWidth + jj, kPanelWidth);
   }
 }
 

@@ -23,6 +23,19 @@ void im2col(const ConvGeom& g, const float* image, int64_t c0, float* col);
 /** Adds col back into a zeroed image (the adjoint of im2col). */
 void col2im(const ConvGeom& g, const float* col, int64_t c0, float* image);
 
+/** One image's channel group seen as the im2col matrix, for Gemm::packB. */
+struct ImplicitCol {
+  const ConvGeom* g;
+  const float* image;
+  int64_t c0;
+};
+
+/** Packs col[k0 .. k0 + kc)[j0 .. j0 + nr) (B of the forward GEMM) straight from the image. */
+void packColPanel(const void* ctx, int64_t k0, int64_t kc, int64_t j0, int64_t nr, float* out);
+
+/** Packs col^T[k0 .. k0 + kc)[j0 .. j0 + nr) (B of the filter-gradient GEMM) straight from the image. */
+void packColTPanel(const void* ctx, int64_t k0, int64_t kc, int64_t j0, int64_t nr, float* out);
+
 /** Per-thread scratch buffer reused across calls. */
 float* scratch(size_t floats, int slot);
 

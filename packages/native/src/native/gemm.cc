@@ -14,7 +14,7 @@ namespace {
 
 // Register tile 6x16: 12 ymm accumulators, 2 for B, 1 broadcast of A (15 of 16 registers).
 constexpr int MR = 6;
-constexpr int NR = 16;
+constexpr int NR = static_cast<int>(kPanelWidth);
 // KC x NR B micro-panel (16 KiB) stays in L1; MC x KC A block (168 KiB) in L2; KC x NC B panel in L3.
 constexpr int64_t KC = 256;
 constexpr int64_t MC = 168;
@@ -140,11 +140,12 @@ MicroKernel pickMicroKernel() {
 
 const MicroKernel micro = pickMicroKernel();
 
-// B(pc.., jc..) -> panels of NR columns, k-major, zero beyond N.
-void packB(const Gemm& g, int64_t pc, int64_t kc, int64_t jc, int64_t nc, int64_t panel, float* dst) {
-  const int64_t j0 = jc + panel * NR;
-  const int64_t nr = std::min<int64_t>(NR, jc + nc - j0);
-  float* out = dst + panel * kc * NR;
+// One B micro-panel: rows [pc, pc + kc), columns [j0, j0 + nr), k-major, zero beyond nr.
+void packB(const Gemm& g, int64_t pc, int64_t kc, int64_t j0, int64_t nr, float* out) {
+  if (g.packB) {
+    g.packB(g.packCtx, pc, kc, j0, nr, out);
+    return;
+  }
   if (g.csB == 1) {
     for (int64_t k = 0; k < kc; k++) {
       const float* src = g.B + (pc + k) * g.rsB + j0;
@@ -199,21 +200,26 @@ SN_CLONES void epilogue(const Gemm& g, int64_t i0, int64_t j0, int mr, int nr) {
   }
 }
 
+// Multiplies a packed A block by one packed B micro-panel (C columns [j0, j0 + nr)).
+void sweepPanel(const Gemm& g, const float* Ap, const float* bp, int64_t ic, int64_t mc, int64_t j0, int nr, int64_t kc, bool load,
+                bool last) {
+  const bool epi = last && (g.biasRow || g.biasCol || g.relu);
+  for (int64_t q = 0; q * MR < mc; q++) {
+    const int64_t i0 = ic + q * MR;
+    const int mr = static_cast<int>(std::min<int64_t>(MR, ic + mc - i0));
+    float* c = g.C + i0 * g.ldc + j0;
+    micro(kc, Ap + q * kc * MR, bp, c, g.ldc, mr, nr, load);
+    if (epi) epilogue(g, i0, j0, mr, nr);
+  }
+}
+
 // Multiplies one packed A block by packed B panels [p0, p1).
 void macro(const Gemm& g, const float* Ap, const float* Bp, int64_t ic, int64_t mc, int64_t jc, int64_t nc, int64_t kc,
            int64_t p0, int64_t p1, bool load, bool last) {
-  const bool epi = last && (g.biasRow || g.biasCol || g.relu);
   for (int64_t p = p0; p < p1; p++) {
     const int64_t j0 = jc + p * NR;
     const int nr = static_cast<int>(std::min<int64_t>(NR, jc + nc - j0));
-    const float* bp = Bp + p * kc * NR;
-    for (int64_t q = 0; q * MR < mc; q++) {
-      const int64_t i0 = ic + q * MR;
-      const int mr = static_cast<int>(std::min<int64_t>(MR, ic + mc - i0));
-      float* c = g.C + i0 * g.ldc + j0;
-      micro(kc, Ap + q * kc * MR, bp, c, g.ldc, mr, nr, load);
-      if (epi) epilogue(g, i0, j0, mr, nr);
-    }
+    sweepPanel(g, Ap, Bp + p * kc * NR, ic, mc, j0, nr, kc, load, last);
   }
 }
 
@@ -241,6 +247,32 @@ void gemm(const Gemm& g, ThreadPool* pool) {
   }
   const int threads = pool ? pool->size() : 1;
   const int64_t kcMax = std::min(KC, g.K);
+  if (g.M <= MC) {
+    // One row block: each B micro-panel is used by one sweep over A only, so it is packed right
+    // before that sweep into an L1-sized buffer instead of a large panel that round-trips through
+    // L2/L3. Small-M products (conv layers, filter gradients) are dominated by that traffic otherwise.
+    // A shorter K block keeps the whole packed A (<= 64 rows) near L1 while B panels stream past it.
+    const int64_t kcBlock = g.M <= 64 ? KC / 2 : KC;
+    float* Ap = tlsA.get(static_cast<size_t>(((g.M + MR - 1) / MR) * MR * kcMax));
+    const int64_t panels = (g.N + NR - 1) / NR;
+    for (int64_t pc = 0; pc < g.K; pc += kcBlock) {
+      const int64_t kc = std::min(kcBlock, g.K - pc);
+      const bool load = g.accumulate || pc > 0;
+      const bool last = pc + kc >= g.K;
+      packA(g, 0, g.M, pc, kc, Ap);
+      auto sweep = [&](int64_t p0, int64_t p1) {
+        float* Bp = tlsB.get(static_cast<size_t>(kcMax * NR));
+        for (int64_t p = p0; p < p1; p++) {
+          const int nr = static_cast<int>(std::min<int64_t>(NR, g.N - p * NR));
+          packB(g, pc, kc, p * NR, nr, Bp);
+          sweepPanel(g, Ap, Bp, 0, g.M, p * NR, nr, kc, load, last);
+        }
+      };
+      if (threads > 1 && panels > 1) pool->parallelFor(panels, 4, sweep);
+      else sweep(0, panels);
+    }
+    return;
+  }
   const int64_t ncMax = std::min(NC, (g.N + NR - 1) / NR * NR);
   float* Bp = tlsB.get(static_cast<size_t>(kcMax * ncMax));
   for (int64_t jc = 0; jc < g.N; jc += NC) {
@@ -252,10 +284,10 @@ void gemm(const Gemm& g, ThreadPool* pool) {
       const bool last = pc + kc >= g.K;
       if (threads > 1 && panels > 1) {
         pool->parallelFor(panels, 4, [&](int64_t b, int64_t e) {
-          for (int64_t p = b; p < e; p++) packB(g, pc, kc, jc, nc, p, Bp);
+          for (int64_t p = b; p < e; p++) packB(g, pc, kc, jc + p * NR, std::min<int64_t>(NR, nc - p * NR), Bp + p * kc * NR);
         });
       } else {
-        for (int64_t p = 0; p < panels; p++) packB(g, pc, kc, jc, nc, p, Bp);
+        for (int64_t p = 0; p < panels; p++) packB(g, pc, kc, jc + p * NR, std::min<int64_t>(NR, nc - p * NR), Bp + p * kc * NR);
       }
       const int64_t blocks = (g.M + MC - 1) / MC;
       // Split the columns too when there are fewer row blocks than threads, keeping >= 4 panels a piece.

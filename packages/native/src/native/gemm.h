@@ -26,7 +26,17 @@ struct Gemm {
   /** Length N, added to every column j (dense layers). */
   const float* biasCol = nullptr;
   bool relu = false;
+  /**
+   * Optional: writes the packed B panel for rows [k0, k0 + kc) and columns [j0, j0 + nr) itself
+   * (k-major, 16 floats per row, zero past nr) instead of reading B. Convolutions use it to pack
+   * straight from the image, never materialising the im2col matrix.
+   */
+  void (*packB)(const void* ctx, int64_t k0, int64_t kc, int64_t j0, int64_t nr, float* out) = nullptr;
+  const void* packCtx = nullptr;
 };
+
+/** Width of a packed B panel (the micro-kernel's NR). */
+constexpr int64_t kPanelWidth = 16;
 
 /** Runs on the pool when given one, else on the calling thread only. */
 void gemm(const Gemm& g, ThreadPool* pool);

@@ -1,4 +1,4 @@
-// Conv2DBackpropFilter: dW += dy col^T per image by packed GEMM; images split across threads, partials summed.
+// Conv2DBackpropFilter: dW += dy col^T per image by packed GEMM (col^T panels gathered from the image); images split across threads, partials summed.
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -11,14 +11,7 @@ namespace sn {
 namespace {
 void accumulateImage(const ConvGeom& g, const float* x, const float* dy, float* dw, bool accumulate, ThreadPool* pool) {
   for (int64_t grp = 0; grp < g.G; grp++) {
-    const float* col;
-    if (g.pointwise) {
-      col = x + grp * g.Cg * g.P;
-    } else {
-      float* c = scratch(static_cast<size_t>(g.Kdim * g.P), 0);
-      im2col(g, x, grp * g.Cg, c);
-      col = c;
-    }
+    const ImplicitCol col{&g, x, grp * g.Cg};
     Gemm m;
     m.M = g.Og;
     m.N = g.Kdim;
@@ -26,9 +19,14 @@ void accumulateImage(const ConvGeom& g, const float* x, const float* dy, float* 
     m.A = dy + grp * g.Og * g.P;
     m.rsA = g.P;
     m.csA = 1;
-    m.B = col;
-    m.rsB = 1;
-    m.csB = g.P;
+    if (g.pointwise) {
+      m.B = x + grp * g.Cg * g.P;
+      m.rsB = 1;
+      m.csB = g.P;
+    } else {
+      m.packB = packColTPanel;
+      m.packCtx = &col;
+    }
     m.C = dw + grp * g.Og * g.Kdim;
     m.ldc = g.Kdim;
     m.accumulate = accumulate;

@@ -1,4 +1,4 @@
-// Conv2D: im2col (skipped for pointwise convs) + packed GEMM, bias and relu fused in the GEMM epilogue.
+// Conv2D: packed GEMM whose B panels are gathered straight from the image (implicit im2col), bias and relu fused in the GEMM epilogue.
 #include "../conv-common.h"
 #include "../gemm.h"
 
@@ -7,14 +7,7 @@ namespace sn {
 namespace {
 void convImage(const ConvGeom& g, const float* x, const float* w, const float* bias, bool relu, float* y, ThreadPool* pool) {
   for (int64_t grp = 0; grp < g.G; grp++) {
-    const float* b;
-    if (g.pointwise) {
-      b = x + grp * g.Cg * g.P;
-    } else {
-      float* col = scratch(static_cast<size_t>(g.Kdim * g.P), 0);
-      im2col(g, x, grp * g.Cg, col);
-      b = col;
-    }
+    const ImplicitCol col{&g, x, grp * g.Cg};
     Gemm m;
     m.M = g.Og;
     m.N = g.P;
@@ -22,9 +15,14 @@ void convImage(const ConvGeom& g, const float* x, const float* w, const float* b
     m.A = w + grp * g.Og * g.Kdim;
     m.rsA = g.Kdim;
     m.csA = 1;
-    m.B = b;
-    m.rsB = g.P;
-    m.csB = 1;
+    if (g.pointwise) {
+      m.B = x + grp * g.Cg * g.P;
+      m.rsB = g.P;
+      m.csB = 1;
+    } else {
+      m.packB = packColPanel;
+      m.packCtx = &col;
+    }
     m.C = y + grp * g.Og * g.P;
     m.ldc = g.P;
     m.biasRow = bias ? bias + grp * g.Og : nullptr;

@@ -1,0 +1,58 @@
+import { createNativeBackend, type NativeBackend } from '../src/index.js';
+
+export function threadsArg(): number | undefined {
+  const i = process.argv.indexOf('--threads');
+  return i >= 0 ? Number(process.argv[i + 1]) : undefined;
+}
+
+export async function backend(): Promise<NativeBackend> {
+  const threads = threadsArg();
+  return createNativeBackend(threads === undefined ? {} : { threads });
+}
+
+export function fill(n: number): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = ((i * 7919) % 1000) / 1000 - 0.5;
+  return a;
+}
+
+/** Median seconds of `reps` timed runs after `warm` untimed ones; each run waits for its queued work. */
+export interface Timing {
+  median: number;
+  min: number;
+  max: number;
+  /** Process CPU seconds per run (all threads); wall / cpu shows how much of the machine we got. */
+  cpu: number;
+}
+
+export async function time(b: NativeBackend, reps: number, warm: number, run: () => void): Promise<Timing> {
+  for (let i = 0; i < warm; i++) {
+    run();
+    await b.sync!();
+  }
+  const t: number[] = [];
+  const c0 = process.cpuUsage();
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    run();
+    await b.sync!();
+    t.push((performance.now() - t0) / 1000);
+  }
+  const c = process.cpuUsage(c0);
+  t.sort((x, y) => x - y);
+  return { median: t[Math.floor(t.length / 2)]!, min: t[0]!, max: t[t.length - 1]!, cpu: (c.user + c.system) / 1e6 / reps };
+}
+
+/**
+ * Wall-clock GFLOP/s (median, best, worst) plus GFLOP per CPU-second per thread: on a busy machine
+ * the latter estimates what one uncontended core delivers.
+ */
+export function report(name: string, flops: number, s: Timing, threads: number): void {
+  const g = (x: number) => (flops / x / 1e9).toFixed(1);
+  const perCore = (flops / s.cpu / 1e9).toFixed(1);
+  const share = (s.cpu / s.median / threads) * 100;
+  console.log(
+    `${name.padEnd(36)} ${g(s.median).padStart(7)} GFLOP/s median (best ${g(s.min)}, worst ${g(s.max)}; ` +
+      `${(s.median * 1e3).toFixed(1)} ms) | ${perCore} GFLOP per CPU-s, CPU share ${share.toFixed(0)}%`,
+  );
+}
