@@ -4,7 +4,7 @@ export * from './cases/index.js';
 export * as reference from './reference/index.js';
 export { createReferenceBackend, type ReferenceBackend, type ReferenceBackendOptions, type ReferenceHandle } from './reference/backend.js';
 export { goldenCases, GOLDEN_TORCH_VERSION, type GoldenCase, type GoldenTensor } from './golden/index.js';
-export { compare, expectClose, ToleranceError, type Comparison } from './harness/compare.js';
+export { compare, expectClose, observeErrors, ToleranceError, type Comparison } from './harness/compare.js';
 export { uniform, distinct, awayFromZero, seedOf, sizeOf } from './harness/data.js';
 export { directionalCheck, type DirectionalCheck, type DirectionalResult } from './harness/gradcheck.js';
 export { KernelSession, LeakError, liveMemory } from './harness/session.js';

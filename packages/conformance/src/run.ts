@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import { setBackend, type Backend } from '@stridenet/core';
 import type { CaseGroup } from './cases/types.js';
 import { CapabilityRecorder, writeCapability } from './harness/capability.js';
+import { observeErrors } from './harness/compare.js';
 import type { Check } from './harness/check.js';
 import { KernelSession } from './harness/session.js';
 import { allChecks } from './checks.js';
@@ -103,15 +104,22 @@ export function runConformance<H>(createBackend: () => Backend<H> | Promise<Back
               ctx.skip(reason);
             }
             const session = new KernelSession(b);
+            // The check's worst error relative to its bound, kept for the capability matrix.
+            let worst: { error: number; tolerance: number } | undefined;
+            observeErrors((error, tolerance) => {
+              if (!worst || error / (tolerance || 1) > worst.error / (worst.tolerance || 1)) worst = { error, tolerance };
+            });
             try {
               await check.run(session, b);
               await session.close();
             } catch (e) {
               session.abandon();
-              recorder.record({ ...entry, status: 'failed', reason: (e as Error).message });
+              recorder.record({ ...entry, status: 'failed', reason: (e as Error).message, ...worst });
               throw e;
+            } finally {
+              observeErrors(undefined);
             }
-            recorder.record({ ...entry, status: 'supported' });
+            recorder.record({ ...entry, status: 'supported', ...worst });
           });
         }
       });

@@ -10,6 +10,10 @@ export interface CapabilityEntry {
   check: string;
   status: CapabilityStatus;
   reason?: string;
+  /** Worst normalised error against the oracle measured by the check (when it compares values). */
+  error?: number;
+  /** The bound that error was held to. */
+  tolerance?: number;
 }
 
 export interface CapabilityRow {

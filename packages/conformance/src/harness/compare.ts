@@ -42,9 +42,17 @@ export class ToleranceError extends Error {
   }
 }
 
+let observer: ((error: number, tolerance: number) => void) | undefined;
+
+/** Receives every normalised error expectClose measures (the runner records the worst per check). */
+export function observeErrors(fn: ((error: number, tolerance: number) => void) | undefined): void {
+  observer = fn;
+}
+
 /** Throws with the worst entry named when the normalised error exceeds `tolerance`. */
 export function expectClose(what: string, actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance: number): number {
   const c = compare(actual, expected);
+  observer?.(c.error, tolerance);
   if (c.nonFinite) throw new ToleranceError(`${what}: ${c.nonFinite}`);
   if (!(c.error <= tolerance)) {
     throw new ToleranceError(
