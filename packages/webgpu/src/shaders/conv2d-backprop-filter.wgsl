@@ -35,58 +35,70 @@ const TILE_K: u32 = 16u;
 var<workgroup> tileA: array<vec4<f32>, 256>;
 var<workgroup> tileB: array<vec4<f32>, 256>;
 
-fn loadA(g: i32, o: i32, kk: i32, mg: i32, ksum: i32) -> f32 {
-  if (o >= mg || kk >= ksum) { return 0.0; }
-  let ohw = p.outHeight * p.outWidth;
-  let img = kk / ohw;
-  let s = kk - img * ohw;
-  return dy[(img * p.outChannels + g * mg + o) * ohw + s];
-}
-
-fn loadB(g: i32, kk: i32, n: i32, ksum: i32, ncols: i32) -> f32 {
-  if (kk >= ksum || n >= ncols) { return 0.0; }
-  let khw = p.kernelHeight * p.kernelWidth;
-  let c = n / khw;
-  let r = n - c * khw;
-  let ky = r / p.kernelWidth;
-  let kx = r - ky * p.kernelWidth;
-  let ohw = p.outHeight * p.outWidth;
-  let img = kk / ohw;
-  let s = kk - img * ohw;
-  let oy = s / p.outWidth;
-  let ox = s - oy * p.outWidth;
-  let iy = oy * p.strideHeight - p.padTop + ky * p.dilationHeight;
-  let ix = ox * p.strideWidth - p.padLeft + kx * p.dilationWidth;
-  if (iy < 0 || iy >= p.inHeight || ix < 0 || ix >= p.inWidth) { return 0.0; }
-  let cin = g * (p.inChannels / p.groups) + c;
-  return x[((img * p.inChannels + cin) * p.inHeight + iy) * p.inWidth + ix];
-}
+const OUTSIDE: i32 = -1073741824;
 
 @compute @workgroup_size(16, 16)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   let g = i32(wid.z) % p.groups;
   let split = i32(wid.z) / p.groups;
   let mg = p.outChannels / p.groups;
-  let ncols = (p.inChannels / p.groups) * p.kernelHeight * p.kernelWidth;
-  let ksum = min(p.batch * p.outHeight * p.outWidth, (split + 1) * p.kChunk);
+  let cg = p.inChannels / p.groups;
+  let khw = p.kernelHeight * p.kernelWidth;
+  let ncols = cg * khw;
+  let hw = p.inHeight * p.inWidth;
+  let ohw = p.outHeight * p.outWidth;
+  let kEnd = min(p.batch * ohw, (split + 1) * p.kChunk);
   let t = lid.y * 16u + lid.x;
   let row0 = i32(wid.y * 64u);
   let col0 = i32(wid.x * 64u);
   let lk = i32(t / 16u);
   let lq = i32(t % 16u) * 4;
+  // This thread's 4 B columns (c, ky, kx) are fixed: split them once. Per k, the summed index
+  // (img, oy, ox) is split once and shared by the 4 A loads and the 4 B loads.
+  var xOff: array<i32, 4>;
+  var dy0: array<i32, 4>;
+  var dx0: array<i32, 4>;
+  for (var j = 0; j < 4; j++) {
+    let n = col0 + lq + j;
+    let c = n / khw;
+    let r = n - c * khw;
+    let ky = r / p.kernelWidth;
+    xOff[j] = (g * cg + c) * hw;
+    dy0[j] = select(OUTSIDE, ky * p.dilationHeight - p.padTop, n < ncols);
+    dx0[j] = (r - ky * p.kernelWidth) * p.dilationWidth - p.padLeft;
+  }
   var acc: array<vec4<f32>, 4>;
-  for (var k0 = split * p.kChunk; k0 < ksum; k0 += i32(TILE_K)) {
+  for (var k0 = split * p.kChunk; k0 < kEnd; k0 += i32(TILE_K)) {
     let kk = k0 + lk;
-    tileA[t] = vec4<f32>(loadA(g, row0 + lq, kk, mg, ksum), loadA(g, row0 + lq + 1, kk, mg, ksum), loadA(g, row0 + lq + 2, kk, mg, ksum), loadA(g, row0 + lq + 3, kk, mg, ksum));
-    tileB[t] = vec4<f32>(loadB(g, kk, col0 + lq, ksum, ncols), loadB(g, kk, col0 + lq + 1, ksum, ncols), loadB(g, kk, col0 + lq + 2, ksum, ncols), loadB(g, kk, col0 + lq + 3, ksum, ncols));
+    let img = kk / ohw;
+    let s = kk - img * ohw;
+    let oy = s / p.outWidth;
+    let ox = s - oy * p.outWidth;
+    var av = vec4<f32>(0.0);
+    let dyBase = (img * p.outChannels + g * mg) * ohw + s;
+    for (var i = 0; i < 4; i++) {
+      let o = row0 + lq + i;
+      if (kk < kEnd && o < mg) { av[i] = dy[dyBase + o * ohw]; }
+    }
+    tileA[t] = av;
+    var bv = vec4<f32>(0.0);
+    let xImg = img * p.inChannels * hw;
+    for (var j = 0; j < 4; j++) {
+      let iy = oy * p.strideHeight + dy0[j];
+      let ix = ox * p.strideWidth + dx0[j];
+      if (kk < kEnd && iy >= 0 && iy < p.inHeight && ix >= 0 && ix < p.inWidth) {
+        bv[j] = x[xImg + xOff[j] + iy * p.inWidth + ix];
+      }
+    }
+    tileB[t] = bv;
     workgroupBarrier();
     for (var q = 0u; q < TILE_K; q++) {
-      let av = tileA[q * 16u + lid.y];
-      let bv = tileB[q * 16u + lid.x];
-      acc[0] = fma(vec4<f32>(av.x), bv, acc[0]);
-      acc[1] = fma(vec4<f32>(av.y), bv, acc[1]);
-      acc[2] = fma(vec4<f32>(av.z), bv, acc[2]);
-      acc[3] = fma(vec4<f32>(av.w), bv, acc[3]);
+      let a = tileA[q * 16u + lid.y];
+      let b = tileB[q * 16u + lid.x];
+      acc[0] = fma(vec4<f32>(a.x), b, acc[0]);
+      acc[1] = fma(vec4<f32>(a.y), b, acc[1]);
+      acc[2] = fma(vec4<f32>(a.z), b, acc[2]);
+      acc[3] = fma(vec4<f32>(a.w), b, acc[3]);
     }
     workgroupBarrier();
   }

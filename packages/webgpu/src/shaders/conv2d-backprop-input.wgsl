@@ -31,64 +31,77 @@ const TILE_K: u32 = 16u;
 var<workgroup> tileA: array<vec4<f32>, 256>;
 var<workgroup> tileB: array<vec4<f32>, 256>;
 
-fn loadA(g: i32, c: i32, kk: i32, cg: i32, mg: i32, kg: i32) -> f32 {
-  if (c >= cg || kk >= kg) { return 0.0; }
-  let khw = p.kernelHeight * p.kernelWidth;
-  let o = kk / khw;
-  let r = kk - o * khw;
-  return weights[((g * mg + o) * cg + c) * khw + r];
-}
-
-fn loadB(g: i32, kk: i32, n: i32, mg: i32, kg: i32, ncols: i32) -> f32 {
-  if (kk >= kg || n >= ncols) { return 0.0; }
-  let khw = p.kernelHeight * p.kernelWidth;
-  let o = kk / khw;
-  let r = kk - o * khw;
-  let ky = r / p.kernelWidth;
-  let kx = r - ky * p.kernelWidth;
-  let hw = p.inHeight * p.inWidth;
-  let img = n / hw;
-  let s = n - img * hw;
-  let iy = s / p.inWidth;
-  let ix = s - iy * p.inWidth;
-  let ty = iy + p.padTop - ky * p.dilationHeight;
-  let tx = ix + p.padLeft - kx * p.dilationWidth;
-  if (ty < 0 || tx < 0) { return 0.0; }
-  let oy = ty / p.strideHeight;
-  let ox = tx / p.strideWidth;
-  if (oy * p.strideHeight != ty || ox * p.strideWidth != tx || oy >= p.outHeight || ox >= p.outWidth) { return 0.0; }
-  return dy[((img * p.outChannels + g * mg + o) * p.outHeight + oy) * p.outWidth + ox];
-}
+const OUTSIDE: i32 = -1073741824;
 
 @compute @workgroup_size(16, 16)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   let g = i32(wid.z);
   let cg = p.inChannels / p.groups;
   let mg = p.outChannels / p.groups;
-  let kg = mg * p.kernelHeight * p.kernelWidth;
-  let ncols = p.batch * p.inHeight * p.inWidth;
+  let khw = p.kernelHeight * p.kernelWidth;
+  let kg = mg * khw;
+  let hw = p.inHeight * p.inWidth;
+  let ohw = p.outHeight * p.outWidth;
+  let ncols = p.batch * hw;
   let t = lid.y * 16u + lid.x;
   let row0 = i32(wid.y * 64u);
   let col0 = i32(wid.x * 64u);
   let lk = i32(t / 16u);
   let lq = i32(t % 16u) * 4;
+  // This thread's 4 B columns (img, iy, ix) are fixed: split them once. Per k, (o, ky, kx) is
+  // split once and shared by the 4 A loads and the 4 B loads.
+  var dyBase: array<i32, 4>;
+  var ty0: array<i32, 4>;
+  var tx0: array<i32, 4>;
+  for (var j = 0; j < 4; j++) {
+    let n = col0 + lq + j;
+    let img = n / hw;
+    let s = n - img * hw;
+    let iy = s / p.inWidth;
+    dyBase[j] = (img * p.outChannels + g * mg) * ohw;
+    ty0[j] = select(OUTSIDE, iy + p.padTop, n < ncols);
+    tx0[j] = s - iy * p.inWidth + p.padLeft;
+  }
   var acc: array<vec4<f32>, 4>;
   for (var k0 = 0; k0 < kg; k0 += i32(TILE_K)) {
     let kk = k0 + lk;
-    tileA[t] = vec4<f32>(loadA(g, row0 + lq, kk, cg, mg, kg), loadA(g, row0 + lq + 1, kk, cg, mg, kg), loadA(g, row0 + lq + 2, kk, cg, mg, kg), loadA(g, row0 + lq + 3, kk, cg, mg, kg));
-    tileB[t] = vec4<f32>(loadB(g, kk, col0 + lq, mg, kg, ncols), loadB(g, kk, col0 + lq + 1, mg, kg, ncols), loadB(g, kk, col0 + lq + 2, mg, kg, ncols), loadB(g, kk, col0 + lq + 3, mg, kg, ncols));
+    let o = kk / khw;
+    let r = kk - o * khw;
+    let ky = r / p.kernelWidth;
+    let kx = r - ky * p.kernelWidth;
+    // A[c, kk] = weights[g*mg + o, c, ky, kx] for the 4 rows c of this thread.
+    var av = vec4<f32>(0.0);
+    let wBase = (g * mg + o) * cg * khw + r;
+    for (var i = 0; i < 4; i++) {
+      let c = row0 + lq + i;
+      if (kk < kg && c < cg) { av[i] = weights[wBase + c * khw]; }
+    }
+    tileA[t] = av;
+    // B[kk, n] = dy at the output cell whose tap (ky, kx) lands on (iy, ix), if it exists.
+    var bv = vec4<f32>(0.0);
+    for (var j = 0; j < 4; j++) {
+      let ty = ty0[j] - ky * p.dilationHeight;
+      let tx = tx0[j] - kx * p.dilationWidth;
+      if (kk < kg && ty >= 0 && tx >= 0) {
+        let oy = ty / p.strideHeight;
+        let ox = tx / p.strideWidth;
+        if (oy * p.strideHeight == ty && ox * p.strideWidth == tx && oy < p.outHeight && ox < p.outWidth) {
+          bv[j] = dy[dyBase[j] + o * ohw + oy * p.outWidth + ox];
+        }
+      }
+    }
+    tileB[t] = bv;
     workgroupBarrier();
     for (var q = 0u; q < TILE_K; q++) {
-      let av = tileA[q * 16u + lid.y];
-      let bv = tileB[q * 16u + lid.x];
-      acc[0] = fma(vec4<f32>(av.x), bv, acc[0]);
-      acc[1] = fma(vec4<f32>(av.y), bv, acc[1]);
-      acc[2] = fma(vec4<f32>(av.z), bv, acc[2]);
-      acc[3] = fma(vec4<f32>(av.w), bv, acc[3]);
+      let a = tileA[q * 16u + lid.y];
+      let b = tileB[q * 16u + lid.x];
+      acc[0] = fma(vec4<f32>(a.x), b, acc[0]);
+      acc[1] = fma(vec4<f32>(a.y), b, acc[1]);
+      acc[2] = fma(vec4<f32>(a.z), b, acc[2]);
+      acc[3] = fma(vec4<f32>(a.w), b, acc[3]);
     }
     workgroupBarrier();
   }
-  let hw = p.inHeight * p.inWidth;
   for (var j = 0; j < 4; j++) {
     let n = col0 + i32(lid.x) * 4 + j;
     if (n >= ncols) { break; }
