@@ -1,0 +1,223 @@
+"""PyTorch peer for stridenet-bench, driven over stdin/stdout with one JSON object per line.
+
+The harness sets OPENBLAS_NUM_THREADS / OMP_NUM_THREADS in the environment before this process
+starts (they are read at import time); torch.set_num_threads is set again from --threads.
+Inputs and weights arrive as little-endian float32 files written by the harness, so every
+framework sees the same bytes.
+"""
+import json
+import os
+import resource
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+THREADS = int(sys.argv[sys.argv.index("--threads") + 1]) if "--threads" in sys.argv else 1
+torch.set_num_threads(THREADS)
+torch.manual_seed(0)
+
+
+def load(entry):
+    arr = np.fromfile(entry["path"], dtype="<f4", count=entry["count"], offset=entry.get("offset", 0) * 4)
+    return torch.from_numpy(arr.copy()).reshape(entry["shape"])
+
+
+def symmetric(p):
+    # p = [top, bottom, left, right]
+    return p[0] == p[1] and p[2] == p[3]
+
+
+class IrModel(torch.nn.Module):
+    """The harness's model IR (same architecture and weights as the stridenet zoo model)."""
+
+    def __init__(self, ir, weights):
+        super().__init__()
+        self.ir = ir
+        self.params = torch.nn.ParameterDict()
+        self.stats = {}
+        for name, t in weights.items():
+            key = name.replace(".", "__")
+            if ir["weights"][name]["trainable"]:
+                self.params[key] = torch.nn.Parameter(t)
+            else:
+                self.register_buffer(key, t)
+                self.stats[name] = key
+
+    def w(self, name):
+        key = name.replace(".", "__")
+        return self.params[key] if key in self.params else getattr(self, key)
+
+    def forward(self, x):
+        values = {"input": x}
+        for n in self.ir["nodes"]:
+            op = n["op"]
+            inp = values.get(n.get("input"))
+            if op == "conv":
+                t, b, l, r = n["pads"]
+                if symmetric(n["pads"]):
+                    y = F.conv2d(inp, self.w(n["weight"]), self.w(n["bias"]) if n.get("bias") else None, n["stride"], (t, l), n["dilation"], n["groups"])
+                else:
+                    y = F.conv2d(F.pad(inp, (l, r, t, b)), self.w(n["weight"]), self.w(n["bias"]) if n.get("bias") else None, n["stride"], 0, n["dilation"], n["groups"])
+                if n["relu"]:
+                    y = F.relu(y)
+            elif op == "dense":
+                y = F.linear(inp, self.w(n["weight"]), self.w(n["bias"]) if n.get("bias") else None)
+                if n["relu"]:
+                    y = F.relu(y)
+            elif op == "batchnorm":
+                y = F.batch_norm(inp, self.w(n["mean"]), self.w(n["variance"]), self.w(n["gamma"]), self.w(n["beta"]), self.training, n["momentum"], n["epsilon"])
+            elif op == "relu":
+                y = F.relu(inp)
+            elif op in ("maxpool", "avgpool"):
+                t, b, l, r = n["pads"]
+                if not symmetric(n["pads"]):
+                    raise ValueError("asymmetric pool padding in " + n["name"])
+                if op == "maxpool":
+                    y = F.max_pool2d(inp, n["window"], n["stride"], (t, l), ceil_mode=n["ceilMode"])
+                else:
+                    y = F.avg_pool2d(inp, n["window"], n["stride"], (t, l), ceil_mode=n["ceilMode"], count_include_pad=n["countIncludePad"])
+            elif op == "globalavgpool":
+                y = inp.mean(dim=(2, 3))
+            elif op == "flatten":
+                y = torch.flatten(inp, 1)
+            elif op == "dropout":
+                y = F.dropout(inp, n["rate"], self.training)
+            elif op == "add":
+                y = values[n["inputs"][0]] + values[n["inputs"][1]]
+            else:
+                raise ValueError("unknown op " + op)
+            values[n["name"]] = y
+        return values[self.ir["output"]]
+
+
+class Workload:
+    def __init__(self, msg):
+        spec = msg["spec"]
+        self.kind = spec["kind"]
+        self.first = None
+        self.losses = []
+        self.train = False
+        t = {k: load(v) for k, v in msg["tensors"].items()}
+        if self.kind == "conv2d":
+            pads = spec["pads"]
+            stride, dil, groups = spec["stride"], spec["dilation"], spec["groups"]
+            if not symmetric(pads):
+                raise ValueError("unsupported: PyTorch conv2d takes symmetric padding only (explicit F.pad would add a copy)")
+            padding = (pads[0], pads[2])
+            if spec["pass"] == "forward":
+                x, w = t["x"], t["filter"]
+                self.step = lambda: F.conv2d(x, w, None, stride, padding, dil, groups)
+            elif spec["pass"] == "backward-input":
+                dy, w = t["dy"], t["filter"]
+                x = torch.empty(spec["input"])
+                self.step = lambda: torch.ops.aten.convolution_backward(dy, x, w, None, stride, padding, dil, False, [0, 0], groups, [True, False, False])[0]
+            else:
+                x, dy = t["x"], t["dy"]
+                w = torch.empty(spec["filter"])
+                self.step = lambda: torch.ops.aten.convolution_backward(dy, x, w, None, stride, padding, dil, False, [0, 0], groups, [False, True, False])[1]
+        elif self.kind == "pool2d":
+            pads = spec["pads"]
+            if not symmetric(pads):
+                raise ValueError("unsupported: PyTorch pooling takes symmetric padding only")
+            x = t["x"]
+            k, s, p, ceil = spec["window"], spec["stride"], (pads[0], pads[2]), spec["ceilMode"]
+            if spec["pool"] == "max":
+                self.step = lambda: F.max_pool2d(x, k, s, p, ceil_mode=ceil)
+            else:
+                cip = spec["countIncludePad"]
+                self.step = lambda: F.avg_pool2d(x, k, s, p, ceil_mode=ceil, count_include_pad=cip)
+        elif self.kind == "dense":
+            x, w, b = t["x"], t["w"], t["b"]
+            self.step = lambda: F.linear(x, w, b)
+        elif self.kind == "matmul":
+            a, b = t["a"], t["b"]
+            self.step = lambda: a @ b
+        elif self.kind == "model":
+            ir = msg["model"]
+            weights = {k: load(v) for k, v in msg["weights"].items()}
+            self.model = IrModel(ir, weights)
+            x = t["x"]
+            if spec["mode"] == "infer":
+                self.model.eval()
+
+                def infer():
+                    with torch.inference_mode():
+                        return self.model(x)
+
+                self.step = infer
+            else:
+                self.train = True
+                self.model.train()
+                labels = torch.from_numpy(np.fromfile(msg["labels"]["path"], dtype="<i4", count=msg["labels"]["count"]).astype(np.int64))
+                opt = torch.optim.SGD([p for p in self.model.parameters()], lr=0.01, momentum=0.9)
+
+                def train_step():
+                    opt.zero_grad(set_to_none=True)
+                    loss = F.cross_entropy(self.model(x), labels)
+                    loss.backward()
+                    opt.step()
+                    return loss.detach()
+
+                self.step = train_step
+        else:
+            raise ValueError("unknown workload kind " + self.kind)
+
+    def run(self, n):
+        t0 = time.perf_counter()
+        for _ in range(n):
+            y = self.step()
+            # .numpy() on a CPU tensor is the host result; the loss item forces a sync in training.
+            if self.train:
+                v = float(y.item())
+                if len(self.losses) < 1:
+                    self.losses.append(v)
+                if self.first is None:
+                    self.first = np.array(self.losses, dtype=np.float32)
+            elif self.first is None:
+                self.first = y.detach().contiguous().numpy().astype(np.float32).copy()
+        return time.perf_counter() - t0
+
+
+def rss_bytes():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def main():
+    current = None
+    out = sys.stdout
+    for line in sys.stdin:
+        msg = json.loads(line)
+        cmd = msg["cmd"]
+        try:
+            if cmd == "hello":
+                reply = {"torch": torch.__version__, "threads": torch.get_num_threads(), "config": torch.__config__.parallel_info().splitlines()[:3]}
+            elif cmd == "prepare":
+                current = None
+                current = Workload(msg)
+                reply = {"ok": True}
+            elif cmd == "run":
+                reply = {"seconds": current.run(int(msg["n"]))}
+            elif cmd == "output":
+                current.first.astype("<f4").tofile(msg["path"])
+                reply = {"count": int(current.first.size)}
+            elif cmd == "rss":
+                reply = {"rss": rss_bytes(), "peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
+            elif cmd == "dispose":
+                current = None
+                reply = {"ok": True}
+            elif cmd == "exit":
+                break
+            else:
+                reply = {"error": "unknown command " + cmd}
+        except Exception as e:  # reported to the harness, which records the cell as error/skipped
+            reply = {"error": f"{type(e).__name__}: {e}"}
+        out.write(json.dumps(reply) + "\n")
+        out.flush()
+
+
+if __name__ == "__main__":
+    main()

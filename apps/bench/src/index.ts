@@ -1,0 +1,13 @@
+export * from './workloads.js';
+export * from './schema.js';
+export { runBench, ALL_RUNNERS, PEER_RUNNERS, type RunOptions, type ProgressEvent } from './run.js';
+export { measure, quantile, type Timing, type MeasureOptions } from './measure.js';
+export { makeInputs, deviation, type WorkloadInputs } from './data.js';
+export { modelIr, type ModelIr, type IrNode } from './model-ir.js';
+export { encodeModel, type OnnxGraph, type OnnxNode } from './onnx-proto.js';
+export { markdown, html, terminalTable, ratio } from './report.js';
+export { compareReports, compareMarkdown, type CompareRow } from './compare.js';
+export { recommend, writeRecommendation, recommendationFile, type Recommendation } from './recommend.js';
+export { fingerprint } from './env.js';
+export { program, main, writeOutputs } from './cli.js';
+export type { Runner, RunnerInfo, Prepared } from './runners/types.js';

@@ -1,0 +1,218 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import {
+  Rng,
+  Sgd,
+  avgPool2d,
+  conv2d,
+  conv2dBackpropFilter,
+  conv2dBackpropInput,
+  createModel,
+  matMul,
+  maxPool2d,
+  memory,
+  planConv2d,
+  setBackend,
+  tensor,
+  trainStep,
+  type Backend,
+  type Tensor,
+} from '@stridenet/core';
+import type { WorkloadInputs } from '../data.js';
+import type { Workload } from '../workloads.js';
+import type { Prepared, Runner, RunnerInfo } from './types.js';
+
+export const OUR_BACKENDS = ['cpu-js', 'wasm', 'native', 'webgpu'] as const;
+export type OurBackend = (typeof OUR_BACKENDS)[number];
+
+const MODULES: Record<OurBackend, { pkg: string; factory: string }> = {
+  'cpu-js': { pkg: '@stridenet/cpu-js', factory: 'createCpuBackend' },
+  wasm: { pkg: '@stridenet/wasm', factory: 'createWasmBackend' },
+  native: { pkg: '@stridenet/native', factory: 'createNativeBackend' },
+  webgpu: { pkg: '@stridenet/webgpu', factory: 'createWebGpuBackend' },
+};
+
+const require = createRequire(import.meta.url);
+
+function versionOf(pkg: string): string {
+  try {
+    return (require(`${pkg}/package.json`) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/**
+ * Imports a backend package. When the source entry cannot load in plain Node (the WebGPU package
+ * imports .wgsl files, which only its bundler understands), its built dist entry is used instead.
+ */
+async function importBackend(pkg: string): Promise<Record<string, unknown>> {
+  try {
+    return (await import(pkg)) as Record<string, unknown>;
+  } catch (e) {
+    if (!/Unknown file extension/.test(String(e))) throw e;
+    const dir = dirname(require.resolve(`${pkg}/package.json`));
+    return (await import(pathToFileURL(join(dir, 'dist', 'index.js')).href)) as Record<string, unknown>;
+  }
+}
+
+export async function createStridenetRunner(name: OurBackend, threads: number): Promise<Runner | string> {
+  const m = MODULES[name];
+  let mod: Record<string, unknown>;
+  try {
+    mod = await importBackend(m.pkg);
+  } catch (e) {
+    return `${m.pkg} not installed or not loadable: ${firstLine(e)}`;
+  }
+  const factory = mod[m.factory] as ((o: Record<string, unknown>) => Promise<Backend>) | undefined;
+  if (typeof factory !== 'function') return `${m.pkg} does not export ${m.factory}()`;
+  let backend: Backend;
+  try {
+    backend = await factory(name === 'wasm' || name === 'native' ? { threads } : {});
+  } catch (e) {
+    return `${name} cannot start here: ${firstLine(e)}`;
+  }
+  const bi = backend.info();
+  const info: RunnerInfo = {
+    id: name,
+    kind: 'stridenet',
+    label: `stridenet ${name}`,
+    version: versionOf(m.pkg),
+    threads: bi.threads ?? 1,
+    device: bi.device,
+    notes: bi.notes,
+  };
+  return new StridenetRunner(backend, info);
+}
+
+export function firstLine(e: unknown): string {
+  return String((e as Error)?.message ?? e).split('\n')[0]!;
+}
+
+class StridenetRunner implements Runner {
+  constructor(
+    readonly backend: Backend,
+    readonly info: RunnerInfo,
+  ) {}
+
+  supports(): true {
+    // Capability gaps surface as UnsupportedError from core when the workload is prepared.
+    return true;
+  }
+
+  async prepare(w: Workload, inputs: WorkloadInputs): Promise<Prepared> {
+    await setBackend(this.backend);
+    const before = memory().tensors;
+    const owned: Tensor[] = [];
+    const up = (k: string): Tensor => {
+      const t = inputs.tensors[k]!;
+      const out = tensor(t.data, [...t.shape]);
+      owned.push(out);
+      return out;
+    };
+    let first: Float32Array | undefined;
+    let step: () => Promise<Float32Array | undefined>;
+    let cleanup = (): void => {};
+    const s = w.spec;
+    const readAndFree = async (y: Tensor): Promise<Float32Array> => {
+      try {
+        return (await y.data()) as Float32Array;
+      } finally {
+        y.dispose();
+      }
+    };
+    switch (s.kind) {
+      case 'conv2d': {
+        const plan = planConv2d(s.input, s.filter, { stride: [...s.stride] as [number, number], dilation: [...s.dilation] as [number, number], padding: [...s.pads] as [number, number, number, number], groups: s.groups });
+        if (s.pass === 'forward') {
+          const x = up('x');
+          const f = up('filter');
+          step = () => readAndFree(conv2d(x, f, { stride: plan.strideHeight === plan.strideWidth ? plan.strideHeight : [plan.strideHeight, plan.strideWidth], dilation: [...s.dilation] as [number, number], padding: [...s.pads] as [number, number, number, number], groups: s.groups }));
+        } else if (s.pass === 'backward-input') {
+          const dy = up('dy');
+          const f = up('filter');
+          step = () => readAndFree(conv2dBackpropInput(dy, f, plan));
+        } else {
+          const x = up('x');
+          const dy = up('dy');
+          step = () => readAndFree(conv2dBackpropFilter(x, dy, plan));
+        }
+        break;
+      }
+      case 'pool2d': {
+        const x = up('x');
+        const opts = { window: [...s.window] as [number, number], stride: [...s.stride] as [number, number], padding: [...s.pads] as [number, number, number, number], ceilMode: s.ceilMode, countIncludePad: s.countIncludePad };
+        step = () => readAndFree(s.pool === 'max' ? maxPool2d(x, opts) : avgPool2d(x, opts));
+        break;
+      }
+      case 'dense': {
+        const x = up('x');
+        const wt = up('w');
+        const b = up('b');
+        step = () => readAndFree(matMul(x, wt, { transposeB: true, bias: b }));
+        break;
+      }
+      case 'matmul': {
+        const a = up('a');
+        const b = up('b');
+        step = () => readAndFree(matMul(a, b));
+        break;
+      }
+      case 'model': {
+        const model = createModel(s.model, { seed: w.seed, numClasses: s.numClasses, inputShape: [...s.inputShape] });
+        const x = up('x');
+        if (s.mode === 'infer') {
+          step = () => readAndFree(model.forward(x, { training: false, rng: new Rng(0) }));
+          cleanup = () => model.dispose();
+        } else {
+          const optimizer = new Sgd({ lr: 0.01, momentum: 0.9 });
+          const rng = new Rng(w.seed);
+          const losses: number[] = [];
+          step = async () => {
+            const r = await trainStep(model, optimizer, x, inputs.labels!, { rng });
+            // The first step's loss is the checked output: same weights, data and dropout masks everywhere.
+            if (losses.length < 1) losses.push(r.loss);
+            return first === undefined ? Float32Array.from(losses) : undefined;
+          };
+          cleanup = () => {
+            optimizer.dispose();
+            model.dispose();
+          };
+        }
+        break;
+      }
+    }
+    const name = this.backend.name;
+    return {
+      async runIterations(n) {
+        const t0 = performance.now();
+        for (let i = 0; i < n; i++) {
+          const out = await step();
+          if (first === undefined && out !== undefined) first = new Float32Array(out);
+        }
+        return (performance.now() - t0) / 1000;
+      },
+      async output() {
+        if (!first) throw new Error(`${name}: output requested before the workload ran `);
+        return first;
+      },
+      backendBytes() {
+        const b = memory().backends[name];
+        return b ? Math.max(b.bytes, b.backendBytes) : 0;
+      },
+      async rss() {
+        return process.memoryUsage.rss();
+      },
+      async dispose() {
+        cleanup();
+        for (const t of owned) t.dispose();
+        return memory().tensors - before;
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    await (this.backend as { dispose?: () => unknown }).dispose?.();
+  }
+}

@@ -1,0 +1,102 @@
+import type { RunnerInfo } from './runners/types.js';
+import type { Timing } from './measure.js';
+import type { WorkloadSpec } from './workloads.js';
+
+export const SCHEMA_VERSION = 1;
+export const SCHEMA_ID = 'stridenet-bench/v1';
+
+export interface Fingerprint {
+  cpuModel: string;
+  logicalCores: number;
+  /** MHz from /proc/cpuinfo, when readable. */
+  clockMHz?: number;
+  cpuFlags: string[];
+  memoryBytes: number;
+  os: string;
+  node: string;
+  v8: string;
+  packages: Record<string, string>;
+  threads: number;
+  gpuAdapter?: string;
+  hostname: string;
+}
+
+export interface ResultRecord {
+  workload: string;
+  runner: string;
+  status: 'ok' | 'skipped' | 'error';
+  reason?: string;
+  prepareMs?: number;
+  timing?: Timing;
+  /** GFLOP/s, GB/s or images/s from the median. */
+  throughput?: { value: number; unit: 'GFLOP/s' | 'GB/s' | 'images/s' };
+  /** Against cpu-js's output for the same inputs (null: no reference or not comparable). */
+  deviation?: { maxAbs: number; relative: number } | null;
+  /** relative deviation within the tolerance (undefined when not checked). */
+  correct?: boolean;
+  leakedTensors?: number;
+}
+
+export interface WorkloadRecord {
+  id: string;
+  suite: 'ops' | 'models';
+  title: string;
+  spec: WorkloadSpec;
+  flops?: number;
+  bytes?: number;
+  images?: number;
+  seed: number;
+}
+
+export interface BenchReport {
+  schema: typeof SCHEMA_ID;
+  version: typeof SCHEMA_VERSION;
+  createdAt: string;
+  command: string;
+  mode: 'smoke' | 'full';
+  settings: { minTime: number; reps: number; maxCellSeconds?: number; tolerance: number; baseline: string };
+  fingerprint: Fingerprint;
+  runners: (RunnerInfo & { available: boolean; reason?: string })[];
+  workloads: WorkloadRecord[];
+  results: ResultRecord[];
+}
+
+/** Checks a parsed JSON against the v1 schema; returns the problems (empty when valid). */
+export function validateReport(value: unknown): string[] {
+  const problems: string[] = [];
+  const r = value as Partial<BenchReport>;
+  const need = (cond: boolean, what: string) => {
+    if (!cond) problems.push(what);
+  };
+  if (r === null || typeof r !== 'object') return ['report is not an object'];
+  need(r.schema === SCHEMA_ID, `schema is ${JSON.stringify(r.schema)} but expected '${SCHEMA_ID}'`);
+  need(r.version === SCHEMA_VERSION, `version is ${JSON.stringify(r.version)} but expected ${SCHEMA_VERSION}`);
+  need(typeof r.createdAt === 'string' && !Number.isNaN(Date.parse(r.createdAt)), 'createdAt is not an ISO date');
+  need(r.mode === 'smoke' || r.mode === 'full', 'mode is not smoke or full');
+  need(typeof r.fingerprint?.cpuModel === 'string' && Number.isInteger(r.fingerprint?.logicalCores), 'fingerprint lacks cpuModel/logicalCores');
+  need(typeof r.fingerprint?.node === 'string', 'fingerprint lacks node');
+  need(Array.isArray(r.runners) && r.runners.every((x) => typeof x.id === 'string' && typeof x.available === 'boolean'), 'runners is not a list of {id, available}');
+  need(Array.isArray(r.workloads) && r.workloads.every((w) => typeof w.id === 'string' && typeof w.spec === 'object'), 'workloads is not a list of {id, spec}');
+  if (!Array.isArray(r.results)) return [...problems, 'results is not a list'];
+  const workloadIds = new Set((r.workloads ?? []).map((w) => w.id));
+  const runnerIds = new Set((r.runners ?? []).map((x) => x.id));
+  r.results.forEach((x, i) => {
+    const at = `results[${i}]`;
+    need(workloadIds.has(x.workload), `${at}.workload '${x.workload}' is not a listed workload`);
+    need(runnerIds.has(x.runner), `${at}.runner '${x.runner}' is not a listed runner`);
+    need(['ok', 'skipped', 'error'].includes(x.status), `${at}.status is ${JSON.stringify(x.status)}`);
+    if (x.status === 'ok') {
+      const t = x.timing;
+      need(t !== undefined, `${at}.timing is missing for an ok result`);
+      if (t) {
+        need(t.reps >= 1 && t.samplesMs.length === t.reps, `${at}.timing.samplesMs does not hold reps values`);
+        need(t.minMs <= t.medianMs && t.medianMs <= t.p90Ms + 1e-9 && t.p90Ms <= t.maxMs + 1e-9, `${at}.timing is not ordered min <= median <= p90 <= max`);
+        need(t.samplesMs.every((v) => Number.isFinite(v) && v >= 0), `${at}.timing.samplesMs has a negative or non-finite value`);
+        need(Number.isFinite(t.firstRunMs) && t.firstRunMs >= 0, `${at}.timing.firstRunMs is not a time`);
+      }
+    } else {
+      need(typeof x.reason === 'string' && x.reason.length > 0, `${at}.reason is missing for a ${x.status} result`);
+    }
+  });
+  return problems;
+}
