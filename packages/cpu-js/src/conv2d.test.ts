@@ -50,6 +50,10 @@ const cases: [string, number[], number[], Conv2dOptions][] = [
   ['two images per GEMM with a remainder', [3, 4, 22, 22], [4, 2, 3, 3], { groups: 2 }],
   ['pointwise large map, groups 3', [2, 3, 32, 32], [6, 1, 1, 1], { groups: 3 }],
   ['pointwise large map', [2, 4, 32, 32], [5, 4, 1, 1], {}],
+  // Output maps above 4096 pixels are done in bands of output rows.
+  ['row bands (70x70 output)', [1, 2, 70, 70], [3, 2, 3, 3], { padding: 1 }],
+  ['row bands, strided, two images, asymmetric pads', [2, 2, 140, 141], [2, 2, 3, 3], { stride: 2, padding: [1, 0, 0, 1] }],
+  ['row bands, pointwise', [1, 3, 72, 72], [2, 3, 1, 1], {}],
 ];
 
 describe('Conv2D and its gradients against a float64 direct loop', () => {

@@ -2,8 +2,10 @@ import type { Conv2dPlan } from '@stridenet/core';
 
 /**
  * The input columns a conv reads, for one image and one group: col[(c * kh + ky) * kw + kx, oh * outW + ow]
- * (row stride `ld`, so several images can sit side by side in one column matrix)
  * = x[c, oh * sh - padTop + ky * dh, ow * sw - padLeft + kx * dw], zero outside the input.
+ * Only output rows [oh0, oh1) are written (column (oh - oh0) * outW + ow), with row stride `ld` and
+ * first column `colOffset`, so a large map can be done in row bands and small maps of several
+ * images can sit side by side.
  * The valid output-column range of each kernel column is computed once, so the copy loops have no
  * per-element bounds test.
  */
@@ -15,8 +17,10 @@ export function im2col(
   col: Float32Array,
   colOffset = 0,
   ld = plan.outHeight * plan.outWidth,
+  oh0 = 0,
+  oh1 = plan.outHeight,
 ): void {
-  const { inHeight: H, inWidth: W, outHeight: OH, outWidth: OW, kernelHeight: KH, kernelWidth: KW } = plan;
+  const { inHeight: H, inWidth: W, outWidth: OW, kernelHeight: KH, kernelWidth: KW } = plan;
   const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw, padTop, padLeft } = plan;
   const [owStart, owEnd] = columnRanges(plan);
   let row = 0;
@@ -28,8 +32,8 @@ export function im2col(
         const o0 = owStart[kx]!;
         const o1 = owEnd[kx]!;
         const xShift = kx * dw - padLeft;
-        for (let oh = 0; oh < OH; oh++) {
-          const d = base + oh * OW;
+        for (let oh = oh0; oh < oh1; oh++) {
+          const d = base + (oh - oh0) * OW;
           const ih = oh * sh - padTop + ky * dh;
           if (ih < 0 || ih >= H || o0 >= o1) {
             col.fill(0, d, d + OW);
@@ -58,8 +62,10 @@ export function col2im(
   dxOffset: number,
   colOffset = 0,
   ld = plan.outHeight * plan.outWidth,
+  oh0 = 0,
+  oh1 = plan.outHeight,
 ): void {
-  const { inHeight: H, inWidth: W, outHeight: OH, outWidth: OW, kernelHeight: KH, kernelWidth: KW } = plan;
+  const { inHeight: H, inWidth: W, outWidth: OW, kernelHeight: KH, kernelWidth: KW } = plan;
   const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw, padTop, padLeft } = plan;
   const [owStart, owEnd] = columnRanges(plan);
   let row = 0;
@@ -72,10 +78,10 @@ export function col2im(
         const o1 = owEnd[kx]!;
         if (o0 >= o1) continue;
         const xShift = kx * dw - padLeft;
-        for (let oh = 0; oh < OH; oh++) {
+        for (let oh = oh0; oh < oh1; oh++) {
           const ih = oh * sh - padTop + ky * dh;
           if (ih < 0 || ih >= H) continue;
-          const d = base + oh * OW;
+          const d = base + (oh - oh0) * OW;
           const dst = plane + ih * W + xShift;
           if (sw === 1) {
             for (let ow = o0; ow < o1; ow++) dx[dst + ow] += col[d + ow]!;

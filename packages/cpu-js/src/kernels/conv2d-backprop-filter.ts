@@ -1,11 +1,11 @@
 import type { Conv2dPlan, KernelFn } from '@stridenet/core';
 import { alloc, scratchF32 } from '../buffers.js';
 import { gemm, view } from '../gemm.js';
-import { gatherImages, imagesPerChunk } from '../conv-batching.js';
+import { columnBlocks, gatherImages, maxColumns } from '../conv-batching.js';
 import { im2col, padPlane } from '../im2col.js';
 import { isDepthwise, isPointwise } from './conv2d.js';
 
-/** dW[g] = sum over images of dy[g] col^T: one GEMM per chunk of images and group, accumulated in place. */
+/** dW[g] = sum over column blocks (images or row bands) of dy[g] col^T, accumulated in place by the GEMM. */
 export const Conv2DBackpropFilter: KernelFn<Float32Array, 'Conv2DBackpropFilter'> = ({ x, dy }, { plan }) => {
   const [O, I, KH, KW] = plan.filterShape;
   const dw = alloc(O * I * KH * KW);
@@ -15,29 +15,37 @@ export const Conv2DBackpropFilter: KernelFn<Float32Array, 'Conv2DBackpropFilter'
 };
 
 function viaGemm(plan: Conv2dPlan, x: Float32Array, dy: Float32Array, dw: Float32Array): void {
-  const { batch: N, inChannels: C, inHeight: H, inWidth: W, outChannels: OC, groups: G } = plan;
-  const P = plan.outHeight * plan.outWidth;
+  const { inChannels: C, inHeight: H, inWidth: W, outChannels: OC, outWidth: OW, groups: G } = plan;
+  const P = plan.outHeight * OW;
   const cg = C / G;
   const og = OC / G;
   const K = cg * plan.kernelHeight * plan.kernelWidth;
-  const chunk = imagesPerChunk(plan);
-  const direct = chunk === 1 && isPointwise(plan);
-  const col = direct ? null : scratchF32('col', K * chunk * P);
-  const staged = chunk > 1 ? scratchF32('conv-dy', og * chunk * P) : null;
-  for (let n0 = 0; n0 < N; n0 += chunk) {
-    const count = Math.min(chunk, N - n0);
-    const ld = count * P;
+  const blocks = columnBlocks(plan);
+  const pointwise = isPointwise(plan);
+  const cols = maxColumns(blocks);
+  let first = true;
+  for (const { n0, count, oh0, oh1, columns } of blocks) {
     for (let g = 0; g < G; g++) {
+      const xAt = (j: number) => ((n0 + j) * C + g * cg) * H * W;
       const dyAt = (j: number) => ((n0 + j) * OC + g * og) * P;
-      const b = col ? view(col, 0, ld, K, true) : view(x, (n0 * C + g * cg) * H * W, P, K, true);
-      if (col) for (let j = 0; j < count; j++) im2col(plan, x, ((n0 + j) * C + g * cg) * H * W, cg, col, j * P, ld);
-      let a = view(dy, dyAt(0), og, P, false);
-      if (staged) {
-        gatherImages(dy, dyAt, count, og, P, staged);
-        a = view(staged, 0, og, ld, false);
+      // B = columns^T: element (p, k) of the [columns, K] matrix.
+      let b;
+      if (count === 1 && pointwise) b = { data: x, offset: xAt(0) + oh0 * OW, rowStride: 1, colStride: P };
+      else {
+        const col = scratchF32('col', K * cols);
+        const per = (oh1 - oh0) * OW;
+        for (let j = 0; j < count; j++) im2col(plan, x, xAt(j), cg, col, j * per, columns, oh0, oh1);
+        b = view(col, 0, columns, K, true);
       }
-      gemm(og, K, ld, a, b, dw, g * og * K, K, n0 > 0);
+      let a = { data: dy, offset: dyAt(0) + oh0 * OW, rowStride: P, colStride: 1 };
+      if (count > 1) {
+        const staged = scratchF32('conv-dy', og * cols);
+        gatherImages(dy, dyAt, count, og, P, staged);
+        a = view(staged, 0, og, columns, false);
+      }
+      gemm(og, K, columns, a, b, dw, g * og * K, K, !first);
     }
+    first = false;
   }
 }
 

@@ -1,11 +1,11 @@
 import type { Conv2dPlan, KernelFn } from '@stridenet/core';
 import { alloc, scratchF32 } from '../buffers.js';
 import { gemm, view } from '../gemm.js';
-import { gatherImages, imagesPerChunk } from '../conv-batching.js';
+import { columnBlocks, gatherImages, maxColumns } from '../conv-batching.js';
 import { col2im } from '../im2col.js';
 import { isDepthwise, isPointwise } from './conv2d.js';
 
-/** dx = col2im(W^T dy) per chunk of images and group; the adjoint of Conv2D's im2col + GEMM. */
+/** dx = col2im(W^T dy) per column block (images or row bands) and group; the adjoint of Conv2D's im2col + GEMM. */
 export const Conv2DBackpropInput: KernelFn<Float32Array, 'Conv2DBackpropInput'> = ({ dy, filter }, { plan }) => {
   const dx = alloc(plan.batch * plan.inChannels * plan.inHeight * plan.inWidth);
   if (isDepthwise(plan)) depthwise(plan, dy, filter, dx);
@@ -14,33 +14,34 @@ export const Conv2DBackpropInput: KernelFn<Float32Array, 'Conv2DBackpropInput'> 
 };
 
 function viaGemm(plan: Conv2dPlan, dy: Float32Array, filter: Float32Array, dx: Float32Array): void {
-  const { batch: N, inChannels: C, inHeight: H, inWidth: W, outChannels: OC, groups: G } = plan;
-  const P = plan.outHeight * plan.outWidth;
+  const { inChannels: C, inHeight: H, inWidth: W, outChannels: OC, outWidth: OW, groups: G } = plan;
+  const P = plan.outHeight * OW;
   const cg = C / G;
   const og = OC / G;
   const K = cg * plan.kernelHeight * plan.kernelWidth;
-  const chunk = imagesPerChunk(plan);
-  const direct = chunk === 1 && isPointwise(plan);
-  const col = direct ? null : scratchF32('dcol', K * chunk * P);
-  const staged = chunk > 1 ? scratchF32('conv-dy', og * chunk * P) : null;
-  for (let n0 = 0; n0 < N; n0 += chunk) {
-    const count = Math.min(chunk, N - n0);
-    const ld = count * P;
+  const blocks = columnBlocks(plan);
+  const pointwise = isPointwise(plan);
+  const cols = maxColumns(blocks);
+  for (const { n0, count, oh0, oh1, columns } of blocks) {
     for (let g = 0; g < G; g++) {
       const a = view(filter, g * og * K, K, og, true);
       const dyAt = (j: number) => ((n0 + j) * OC + g * og) * P;
       const dxAt = (j: number) => ((n0 + j) * C + g * cg) * H * W;
-      let b = view(dy, dyAt(0), og, P, false);
-      if (staged) {
+      let b = { data: dy, offset: dyAt(0) + oh0 * OW, rowStride: P, colStride: 1 };
+      if (count > 1) {
+        const staged = scratchF32('conv-dy', og * cols);
         gatherImages(dy, dyAt, count, og, P, staged);
-        b = view(staged, 0, og, ld, false);
+        b = view(staged, 0, og, columns, false);
       }
-      if (!col) {
-        gemm(K, P, og, a, b, dx, dxAt(0), P);
+      if (count === 1 && pointwise) {
+        // Stride 1 and no padding: the column matrix is dx's plane itself, and bands do not overlap.
+        gemm(K, columns, og, a, b, dx, dxAt(0) + oh0 * OW, P);
         continue;
       }
-      gemm(K, ld, og, a, b, col, 0, ld);
-      for (let j = 0; j < count; j++) col2im(plan, col, cg, dx, dxAt(j), j * P, ld);
+      const col = scratchF32('dcol', K * cols);
+      gemm(K, columns, og, a, b, col, 0, columns);
+      const per = (oh1 - oh0) * OW;
+      for (let j = 0; j < count; j++) col2im(plan, col, cg, dx, dxAt(j), j * per, columns, oh0, oh1);
     }
   }
 }

@@ -1,7 +1,7 @@
 import type { Conv2dPlan, FusedActivation, KernelFn } from '@stridenet/core';
 import { alloc, scratchF32 } from '../buffers.js';
 import { gemm, view } from '../gemm.js';
-import { imagesPerChunk, scatterImages } from '../conv-batching.js';
+import { columnBlocks, maxColumns, scatterImages } from '../conv-batching.js';
 import { im2col, padPlane } from '../im2col.js';
 
 /**
@@ -41,32 +41,38 @@ function conv2dGemm(
   activation: FusedActivation,
   out: Float32Array,
 ): void {
-  const { batch: N, inChannels: C, inHeight: H, inWidth: W, outChannels: OC, groups: G } = plan;
-  const P = plan.outHeight * plan.outWidth;
+  const { inChannels: C, inHeight: H, inWidth: W, outChannels: OC, outWidth: OW, groups: G } = plan;
+  const P = plan.outHeight * OW;
   const cg = C / G;
   const og = OC / G;
   const K = cg * plan.kernelHeight * plan.kernelWidth;
-  const chunk = imagesPerChunk(plan);
-  const direct = chunk === 1 && isPointwise(plan);
-  const col = direct ? null : scratchF32('col', K * chunk * P);
-  const staged = chunk > 1 ? scratchF32('conv-out', og * chunk * P) : null;
+  const blocks = columnBlocks(plan);
+  const pointwise = isPointwise(plan);
+  const cols = maxColumns(blocks);
   const relu = activation === 'relu';
-  for (let n0 = 0; n0 < N; n0 += chunk) {
-    const count = Math.min(chunk, N - n0);
-    const ld = count * P;
+  for (const { n0, count, oh0, oh1, columns } of blocks) {
     for (let g = 0; g < G; g++) {
       const a = view(filter, g * og * K, og, K, false);
       const biasRow = bias ? (G === 1 ? bias : bias.subarray(g * og, (g + 1) * og)) : null;
+      const xAt = (j: number) => ((n0 + j) * C + g * cg) * H * W;
       const outAt = (j: number) => ((n0 + j) * OC + g * og) * P;
-      if (!col) {
-        gemm(og, P, K, a, view(x, (n0 * C + g * cg) * H * W, K, P, false), out, outAt(0), P, false, { biasRow, relu });
+      if (count === 1 && pointwise) {
+        // The input plane already is the column matrix (row stride H * W = P).
+        const b = { data: x, offset: xAt(0) + oh0 * OW, rowStride: P, colStride: 1 };
+        gemm(og, columns, K, a, b, out, outAt(0) + oh0 * OW, P, false, { biasRow, relu });
         continue;
       }
-      for (let j = 0; j < count; j++) im2col(plan, x, ((n0 + j) * C + g * cg) * H * W, cg, col, j * P, ld);
-      if (staged) {
-        gemm(og, ld, K, a, view(col, 0, K, ld, false), staged, 0, ld, false, { biasRow, relu });
+      const col = scratchF32('col', K * cols);
+      const per = (oh1 - oh0) * OW;
+      for (let j = 0; j < count; j++) im2col(plan, x, xAt(j), cg, col, j * per, columns, oh0, oh1);
+      const b = view(col, 0, K, columns, false);
+      if (count === 1) {
+        gemm(og, columns, K, a, b, out, outAt(0) + oh0 * OW, P, false, { biasRow, relu });
+      } else {
+        const staged = scratchF32('conv-out', og * cols);
+        gemm(og, columns, K, a, b, staged, 0, columns, false, { biasRow, relu });
         scatterImages(staged, count, og, P, out, outAt);
-      } else gemm(og, P, K, a, view(col, 0, K, P, false), out, outAt(0), P, false, { biasRow, relu });
+      }
     }
   }
 }
