@@ -93,7 +93,7 @@ export interface KernelDefs<H> {
   Softmax: { inputs: { x: H }; attrs: { plan: RowsPlan; log: boolean }; output: H };
   /** Per-row loss -sum(labels * logSoftmax(logits)); labels are distributions (one-hot or smoothed). */
   SoftmaxCrossEntropy: { inputs: { logits: H; labels: H }; attrs: { plan: RowsPlan }; output: H };
-  /** dlogits = dloss[row] * (softmax(logits) - labels) * (sum of the row's labels). */
+  /** dlogits = dloss[row] * (sum(labels[row]) * softmax(logits) - labels): exact also when a row does not sum to 1. */
   SoftmaxCrossEntropyGrad: { inputs: { dloss: H; logits: H; labels: H }; attrs: { plan: RowsPlan }; output: H };
   /** Batch statistics over every axis but channels; returns [y, mean, variance] (variance biased). */
   BatchNormTrain: { inputs: { x: H; gamma: H; beta: H }; attrs: { plan: ChannelPlan; epsilon: number }; output: [H, H, H] };

@@ -24,17 +24,21 @@ export function tensor(values: ArrayLike<number>, shape: readonly number[], back
   return engine.wrap(b, b.upload(data), shape);
 }
 
-export function fill(shape: readonly number[], value: number, backend?: Backend): Tensor {
-  checkNewShape('fill', shape);
+function filled(op: string, shape: readonly number[], value: number, backend?: Backend): Tensor {
+  checkNewShape(op, shape);
   return tensor(new Float32Array(sizeOf(shape)).fill(value), shape, backend);
 }
 
+export function fill(shape: readonly number[], value: number, backend?: Backend): Tensor {
+  return filled('fill', shape, value, backend);
+}
+
 export function zeros(shape: readonly number[], backend?: Backend): Tensor {
-  return fill(shape, 0, backend);
+  return filled('zeros', shape, 0, backend);
 }
 
 export function ones(shape: readonly number[], backend?: Backend): Tensor {
-  return fill(shape, 1, backend);
+  return filled('ones', shape, 1, backend);
 }
 
 export function scalar(value: number, backend?: Backend): Tensor {
