@@ -53,23 +53,20 @@ function plane<T>(xp: usize, yp: usize, H: i32, W: i32, OH: i32, OW: i32, KH: i3
         const pitch = <usize>W << 2;
         if (sW == 1 && KW == 3) {
           for (let ih = h0; ih < h1; ih++, row += pitch) {
-            m = vmax<T>(v128.load(row), m);
-            m = vmax<T>(v128.load(row, 4), m);
-            m = vmax<T>(v128.load(row, 8), m);
+            // The row's maximum is independent of m, so rows overlap and only one max per row is serial.
+            m = vmax<T>(vmax<T>(vmax<T>(v128.load(row), v128.load(row, 4)), v128.load(row, 8)), m);
           }
         } else if (sW == 2 && KW == 3) {
           for (let ih = h0; ih < h1; ih++, row += pitch) {
             // Only lane 0 of c is used, and x[ws + 8] is the last cell the window reaches.
             const a = v128.load(row), b = v128.load(row, 16), c = v128.load32_zero(row, 32);
-            m = vmax<T>(v128.shuffle<f32>(a, b, 0, 2, 4, 6), m);
-            m = vmax<T>(v128.shuffle<f32>(a, b, 1, 3, 5, 7), m);
-            m = vmax<T>(v128.shuffle<f32>(v128.shuffle<f32>(a, b, 2, 4, 6, 7), c, 0, 1, 2, 4), m);
+            const r = vmax<T>(v128.shuffle<f32>(a, b, 0, 2, 4, 6), v128.shuffle<f32>(a, b, 1, 3, 5, 7));
+            m = vmax<T>(vmax<T>(r, v128.shuffle<f32>(v128.shuffle<f32>(a, b, 2, 4, 6, 7), c, 0, 1, 2, 4)), m);
           }
         } else if (sW == 2 && KW == 2) {
           for (let ih = h0; ih < h1; ih++, row += pitch) {
             const a = v128.load(row), b = v128.load(row, 16);
-            m = vmax<T>(v128.shuffle<f32>(a, b, 0, 2, 4, 6), m);
-            m = vmax<T>(v128.shuffle<f32>(a, b, 1, 3, 5, 7), m);
+            m = vmax<T>(vmax<T>(v128.shuffle<f32>(a, b, 0, 2, 4, 6), v128.shuffle<f32>(a, b, 1, 3, 5, 7)), m);
           }
         } else if (sW == 1) {
           for (let ih = h0; ih < h1; ih++, row += pitch) {
