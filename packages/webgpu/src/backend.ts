@@ -81,6 +81,38 @@ function parseFeatureLevel(v: string | undefined, source: string): FeatureLevel 
   throw new BackendError(`webgpu: ${source} is '${v}' but expected 'core' or 'compatibility'`);
 }
 
+const count = (shape: readonly number[]): number => shape.reduce((a, d) => a * d, 1);
+
+/** Floats in the largest buffer a kernel binds, from its plan (checked before anything is allocated). */
+function largestTensor(attrs: unknown): number {
+  const a = attrs as { plan?: Record<string, unknown>; size?: number };
+  const p = a.plan;
+  if (!p) return a.size ?? 0;
+  switch (p.kind) {
+    case 'conv2d':
+    case 'pool2d':
+      return Math.max(count(p.inShape as number[]), count(p.outShape as number[]), p.filterShape ? count(p.filterShape as number[]) : 0);
+    case 'matmul':
+      return Math.max((p.m as number) * (p.n as number), (p.m as number) * (p.k as number), (p.k as number) * (p.n as number));
+    case 'broadcast':
+      return p.size as number;
+    case 'channel':
+      return (p.outer as number) * (p.channels as number) * (p.inner as number);
+    case 'rows':
+      return (p.rows as number) * (p.cols as number);
+    case 'reduce':
+      return (p.outer as number) * (p.reduce as number) * (p.inner as number);
+    case 'concat':
+      return (p.outer as number) * (p.blockSizes as number[]).reduce((x, y) => x + y, 0);
+    case 'slice':
+    case 'transpose':
+    case 'pad':
+      return Math.max(count(p.inShape as number[]), count(p.outShape as number[]));
+    default:
+      return 0;
+  }
+}
+
 export class WebGpuBackend implements Backend<WebGpuTensor> {
   readonly name = 'webgpu';
   readonly specVersion = SPEC_VERSION;
@@ -120,6 +152,11 @@ export class WebGpuBackend implements Backend<WebGpuTensor> {
     if (kernel === 'MatMul') {
       const p = (attrs as KernelAttrs<'MatMul'>).plan;
       if (Math.ceil(p.n / 64) > max || Math.ceil(p.m / 64) > max) return `m = ${p.m}, n = ${p.n} exceed ${max * 64} per dispatch on this device`;
+    }
+    const largest = largestTensor(attrs);
+    const limit = this.runtime.limits.maxStorageBufferBindingSize;
+    if (largest * 4 > limit) {
+      return `a tensor of ${largest} floats (${largest * 4} bytes) exceeds this device's maxStorageBufferBindingSize of ${limit} bytes`;
     }
     return true;
   }

@@ -125,6 +125,9 @@ describe('GpuRuntime', () => {
     const plan = planConv2d([2000, 1, 64, 64], [1, 1, 1, 1]);
     expect(b.supports('Conv2D', { plan, activation: 'linear' })).toMatch(/batch \* height \* width = 8192000 exceeds/);
     expect(b.supports('Conv2D', { plan: planConv2d([1, 1, 4, 4], [1, 1, 3, 3]), activation: 'linear' })).toBe(true);
+    const limit = b.runtime.limits.maxStorageBufferBindingSize;
+    const huge = planReduce(1, Math.ceil(limit / 4) + 1024, 1);
+    expect(b.supports('Reduce', { op: 'sum', plan: huge })).toMatch(/exceeds this device's maxStorageBufferBindingSize/);
   });
 });
 

@@ -21,7 +21,9 @@ export const Conv2DBackpropFilter: KernelFn<WebGpuTensor, 'Conv2DBackpropFilter'
   const ksum = plan.batch * plan.outHeight * plan.outWidth;
   const tiles = Math.ceil((ci * kh * kw) / 64) * Math.ceil(o / plan.groups / 64) * plan.groups;
   const maxZ = Math.floor(rt.limits.maxComputeWorkgroupsPerDimension / plan.groups);
-  const splits = Math.max(1, Math.min(MAX_SPLITS, maxZ, Math.ceil(TARGET_WORKGROUPS / tiles), Math.floor(ksum / MIN_CHUNK)));
+  // The partial filters must fit one storage binding too.
+  const maxFit = Math.floor(rt.limits.maxStorageBufferBindingSize / (4 * size));
+  const splits = Math.max(1, Math.min(MAX_SPLITS, maxZ, maxFit, Math.ceil(TARGET_WORKGROUPS / tiles), Math.floor(ksum / MIN_CHUNK)));
   // Chunks are whole 16-deep tiles.
   const kChunk = Math.ceil(ksum / splits / 16) * 16;
   const used = Math.ceil(ksum / kChunk);
