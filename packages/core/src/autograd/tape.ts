@@ -4,8 +4,11 @@ import { engine, Tensor } from '../engine.js';
 import { add, copy } from '../ops/elementwise.js';
 import { fill } from '../ops/create.js';
 
-/** Maps output gradients to input gradients (undefined where an input gets none). */
-export type BackwardFn = (dys: readonly (Tensor | undefined)[]) => readonly (Tensor | undefined)[];
+/**
+ * Maps output gradients to input gradients (undefined where an input gets none). `needs[i]` says
+ * whether input i wants a gradient at all, so expensive ones (conv input of the first layer) can be skipped.
+ */
+export type BackwardFn = (dys: readonly (Tensor | undefined)[], needs: readonly boolean[]) => readonly (Tensor | undefined)[];
 
 interface Node {
   inputs: readonly (Tensor | undefined)[];
@@ -113,7 +116,7 @@ function backprop(tape: Tape, value: Tensor, xs: readonly Tensor[]): Tensor[] {
       const node = tape.nodes[i]!;
       const dys = node.outputs.map((o) => g.get(o));
       if (dys.every((d) => d === undefined)) continue;
-      const dxs = node.backward(dys);
+      const dxs = node.backward(dys, node.inputs.map((t) => t !== undefined && tape.watched.has(t)));
       node.inputs.forEach((inp, j) => {
         const dx = dxs[j];
         if (!inp || !dx || !tape.watched.has(inp)) return;

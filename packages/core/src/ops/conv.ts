@@ -37,12 +37,12 @@ export function conv2d(x: Tensor, filter: Tensor, options: Conv2dOpOptions = {})
     throw new ShapeError('conv2d', 'bias shape', bias.shape, `[${plan.outChannels}] (one per output channel)`);
   }
   const [y] = engine.runKernel('Conv2D', { x, filter, bias }, { plan, activation }, [plan.outShape]);
-  record([y!], [x, filter, bias], ([dy]) => {
+  record([y!], [x, filter, bias], ([dy], needs) => {
     const g = activation === 'relu' ? unaryGrad('relu', dy!, y!, y!) : dy!;
     return [
-      conv2dBackpropInput(g, filter, plan),
-      conv2dBackpropFilter(x, g, plan),
-      bias ? biasAddGrad(g) : undefined,
+      needs[0] ? conv2dBackpropInput(g, filter, plan) : undefined,
+      needs[1] ? conv2dBackpropFilter(x, g, plan) : undefined,
+      bias && needs[2] ? biasAddGrad(g) : undefined,
     ];
   });
   return y!;

@@ -26,10 +26,12 @@ export function matMul(a: Tensor, b: Tensor, options: MatMulOptions = {}): Tenso
     throw new ShapeError('matMul', 'bias shape', bias.shape, `[${plan.n}] (one per output column)`);
   }
   const [y] = engine.runKernel('MatMul', { a, b, bias }, { plan, activation }, [plan.outShape]);
-  record([y!], [a, b, bias], ([dy]) => {
+  record([y!], [a, b, bias], ([dy], needs) => {
     const g = activation === 'relu' ? unaryGrad('relu', dy!, y!, y!) : dy!;
-    const da = tA ? matMul(b, g, { transposeA: tB, transposeB: true }) : matMul(g, b, { transposeB: !tB });
-    const db = tB ? matMul(g, a, { transposeA: true, transposeB: tA }) : matMul(a, g, { transposeA: !tA });
+    let da: Tensor | undefined;
+    let db: Tensor | undefined;
+    if (needs[0]) da = tA ? matMul(b, g, { transposeA: tB, transposeB: true }) : matMul(g, b, { transposeB: !tB });
+    if (needs[1]) db = tB ? matMul(g, a, { transposeA: true, transposeB: tA }) : matMul(a, g, { transposeA: !tA });
     let dbias: Tensor | undefined;
     if (bias) {
       [dbias] = engine.runKernel('Reduce', { x: g }, { op: 'sum', plan: planReduce(1, plan.m, plan.n) }, [[plan.n]]);
