@@ -3,13 +3,20 @@
 // instrumented, so libasan must be preloaded; leak detection is off because Node keeps
 // process-lifetime allocations that LeakSanitizer would report at exit.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const build = spawnSync(process.execPath, [join(root, 'scripts/build-addon.mjs'), '--asan'], { stdio: 'inherit' });
 if (build.status !== 0) process.exit(build.status ?? 1);
+
+const binary = join(root, 'build', 'asan', 'stridenet_native.node');
+// Guards against a silently uninstrumented build, which would make this run prove nothing.
+if (!readFileSync(binary).includes('__asan_init')) {
+  console.error(`@stridenet/native: ${binary} is not instrumented with AddressSanitizer`);
+  process.exit(1);
+}
 
 const cxx = process.env.CXX || 'c++';
 const lib = spawnSync(cxx, ['-print-file-name=libasan.so'], { encoding: 'utf8' }).stdout.trim();
@@ -24,7 +31,7 @@ const r = spawnSync('npx', ['vitest', 'run', ...process.argv.slice(2)], {
     ...process.env,
     LD_PRELOAD: lib,
     ASAN_OPTIONS: 'detect_leaks=0:abort_on_error=1:halt_on_error=1',
-    STRIDENET_NATIVE_ADDON: join(root, 'build', 'asan', 'stridenet_native.node'),
+    STRIDENET_NATIVE_ADDON: binary,
   },
 });
 process.exit(r.status ?? 1);
