@@ -73,10 +73,18 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   }
 }
 
-// Vectorised variant for row-major A and B with k and n multiples of 4: the same tiling, with every
-// global load a vec4 (A along k, B along n). Bound to the same bindings as `main`.
+// Vectorised variant for row-major A and B with k and n multiples of 4: the same 64x64 tiling,
+// with every global load a vec4 (A along k, B along n). The A tile is kept row-major with k in the
+// vec4 (tileAk[m][k / 4]) so each thread stores a whole vector: component stores into shared
+// vectors from different threads may be lowered to racing read-modify-writes.
 @group(0) @binding(1) var<storage, read> a4: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> b4: array<vec4<f32>>;
+
+var<workgroup> tileAk: array<vec4<f32>, 256>;
+
+fn fma4(acc: vec4<f32>, a: vec4<f32>, b0: vec4<f32>, b1: vec4<f32>, b2: vec4<f32>, b3: vec4<f32>) -> vec4<f32> {
+  return fma(vec4<f32>(a.w), b3, fma(vec4<f32>(a.z), b2, fma(vec4<f32>(a.y), b1, fma(vec4<f32>(a.x), b0, acc))));
+}
 
 @compute @workgroup_size(16, 16)
 fn mainVec4(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
@@ -85,7 +93,7 @@ fn mainVec4(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id)
   let col0 = i32(wid.x * 64u);
   let k4 = p.k / 4;
   let n4 = p.n / 4;
-  // A loader: row t / 4 of the tile, k quad t % 4; B loader: k row t / 16, n quad t % 16.
+  // A loader: tile row t / 4, k quad t % 4; B loader: k row t / 16, n quad t % 16.
   let ar = i32(t / 4u);
   let aq = i32(t % 4u);
   let bk = i32(t / 16u);
@@ -96,24 +104,22 @@ fn mainVec4(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id)
     let row = row0 + ar;
     let kq = k0 / 4 + aq;
     if (row < p.m && kq < k4) { av = a4[row * k4 + kq]; }
-    // Scatter the 4 k-values of one row into the k-major, m-as-vec4 tile.
-    let mq = u32(ar / 4);
-    let mc = ar % 4;
-    for (var i = 0u; i < 4u; i++) {
-      tileA[(u32(aq) * 4u + i) * 16u + mq][mc] = av[i];
-    }
+    tileAk[t] = av;
     var bv = vec4<f32>(0.0);
     let cq = col0 / 4 + bq;
     if (k0 + bk < p.k && cq < n4) { bv = b4[(k0 + bk) * n4 + cq]; }
     tileB[t] = bv;
     workgroupBarrier();
-    for (var kk = 0u; kk < TILE_K; kk++) {
-      let x = tileA[kk * 16u + lid.y];
-      let y = tileB[kk * 16u + lid.x];
-      acc[0] = fma(vec4<f32>(x.x), y, acc[0]);
-      acc[1] = fma(vec4<f32>(x.y), y, acc[1]);
-      acc[2] = fma(vec4<f32>(x.z), y, acc[2]);
-      acc[3] = fma(vec4<f32>(x.w), y, acc[3]);
+    for (var q = 0u; q < 4u; q++) {
+      let b0 = tileB[(q * 4u) * 16u + lid.x];
+      let b1 = tileB[(q * 4u + 1u) * 16u + lid.x];
+      let b2 = tileB[(q * 4u + 2u) * 16u + lid.x];
+      let b3 = tileB[(q * 4u + 3u) * 16u + lid.x];
+      let r = lid.y * 16u + q;
+      acc[0] = fma4(acc[0], tileAk[r], b0, b1, b2, b3);
+      acc[1] = fma4(acc[1], tileAk[r + 4u], b0, b1, b2, b3);
+      acc[2] = fma4(acc[2], tileAk[r + 8u], b0, b1, b2, b3);
+      acc[3] = fma4(acc[3], tileAk[r + 12u], b0, b1, b2, b3);
     }
     workgroupBarrier();
   }
