@@ -73,6 +73,7 @@ export class WasmRuntime {
   private i32View: Int32Array;
   private readonly fns: KernelExport[];
   liveHandles = 0;
+  private disposed = false;
   minParallelWork = PARALLEL_WORK;
 
   private constructor(
@@ -166,6 +167,7 @@ export class WasmRuntime {
   }
 
   upload(values: Float32Array): WasmHandle {
+    if (this.disposed) throw new Error('wasm backend: upload() called after dispose()');
     const h = this.alloc(values.length);
     this.heapF32.set(values, h.ptr >> 2);
     return h;
@@ -203,6 +205,7 @@ export class WasmRuntime {
 
   /** Runs an export over work units [0, units), across the pool when the work is large enough. */
   run(name: ExportName, frame: number, units: number, options: RunOptions = {}): void {
+    if (this.disposed) throw new Error(`wasm backend: kernel '${name}' called after dispose()`);
     if (units <= 0) return;
     const index = EXPORTS.indexOf(name);
     const fn = this.fns[index]!;
@@ -213,7 +216,8 @@ export class WasmRuntime {
     try {
       if (!parallel) fn(frame, 0, units, scratch);
       else {
-        const grain = options.grain ?? Math.max(1, Math.floor(units / (threads * 4)));
+        // Small claims keep threads balanced when one of them is descheduled on a busy machine.
+        const grain = options.grain ?? Math.max(1, Math.floor(units / (threads * 8)));
         this.pool!.run(index, fn, frame, units, grain, scratch, scratchBytes);
       }
     } finally {
@@ -222,6 +226,7 @@ export class WasmRuntime {
   }
 
   dispose(): void {
+    this.disposed = true;
     this.pool?.dispose();
   }
 }
