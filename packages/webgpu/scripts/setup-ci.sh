@@ -35,9 +35,18 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 
 if ! grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
-  cat > "$SOURCES" <<'SRC'
+  # Backports come from the same Debian mirror the machine already uses for bookworm.
+  mirror=$(grep -hE '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}' | grep -v security | head -n 1)
+  if [ -z "$mirror" ]; then
+    mirror=$(grep -hE '^deb ' /etc/apt/sources.list 2>/dev/null | awk '{print $2}' | grep -v security | head -n 1)
+  fi
+  if [ -z "$mirror" ]; then
+    echo "setup-ci.sh: cannot find the Debian mirror in /etc/apt/sources.list[.d]" >&2
+    exit 1
+  fi
+  cat > "$SOURCES" <<SRC
 Types: deb
-URIs: http://deb.debian.org/debian
+URIs: $mirror
 Suites: bookworm-backports
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg

@@ -1,4 +1,4 @@
-// dlogits = dloss[row] * (softmax(logits) - labels) * sum(labels of the row). One workgroup per row.
+// dlogits = dloss[row] * (sum(labels of the row) * softmax(logits) - labels). One workgroup per row.
 struct Params {
   rows: i32,
   cols: i32,
@@ -76,9 +76,9 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   }
   let total = reduceSum(&stage2, lid, s);
   if (!valid) { return; }
-  let scale = dloss[row] * labelSum;
-  let inv = 1.0 / total;
+  let g = dloss[row];
+  let scale = labelSum / total;
   for (var j = i32(lid); j < p.cols; j += 64) {
-    dlogits[base + j] = scale * (exp(logits[base + j] - mx) * inv - labels[base + j]);
+    dlogits[base + j] = g * (exp(logits[base + j] - mx) * scale - labels[base + j]);
   }
 }
