@@ -50,7 +50,8 @@ const target = gyp.targets[0];
 // gyp wants sources relative to the gyp file.
 target.sources = target.sources.map((s) => relative(work, join(src, s)));
 target.include_dirs = [dirname(require.resolve('node-addon-api')), src];
-gyp.variables['asan%'] = asan ? 1 : 0;
+// Not 'asan': Node's own common.gypi defines that name, and its value would win.
+gyp.variables['stridenet_asan%'] = asan ? 1 : 0;
 writeFileSync(join(work, 'binding.gyp'), JSON.stringify(gyp, null, 2));
 
 const jobs = process.env.JOBS ?? 'max';

@@ -1,6 +1,6 @@
 {
   "variables": {
-    "asan%": 0
+    "stridenet_asan%": 0
   },
   "targets": [
     {
@@ -84,7 +84,7 @@
       },
       "conditions": [
         [
-          "asan==1",
+          "stridenet_asan==1",
           {
             "cflags": [
               "-fsanitize=address",
