@@ -1,13 +1,32 @@
 #!/usr/bin/env bash
-# The README's test command: install, build, then every package's tests (conformance on every
-# backend that can run here, browser tests in headless Chromium), packaging checks, and the
-# native backend under AddressSanitizer.
+# The README's test command: installs what is missing, builds, then runs every package's tests
+# (the conformance suite on cpu-js, wasm threaded and single-threaded, native and webgpu; browser
+# tests in headless Chromium; the CLI end to end), packaging checks (publint, attw), the native
+# backend under AddressSanitizer, and the benchmark harness in smoke mode.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+start=$(date +%s)
+step() { echo; echo "== $1 ($(( $(date +%s) - start )) s)"; }
+
+step "setup"
 bash tools/scripts/setup.sh
+
+export STRIDENET_CAPABILITY_DIR="$PWD/packages/conformance/capability"
+mkdir -p "$STRIDENET_CAPABILITY_DIR"
+
+step "tests"
 pnpm test
+
+step "packaging checks (publint, are-the-types-wrong)"
 pnpm lint
-if [ -f packages/native/package.json ] && grep -q '"test:asan"' packages/native/package.json; then
-  pnpm --filter @stridenet/native test:asan
-fi
-pnpm --filter stridenet-bench smoke 2>/dev/null || true
+
+step "native backend under AddressSanitizer"
+pnpm --filter @stridenet/native test:asan
+
+step "benchmark harness, smoke mode"
+pnpm --filter stridenet-bench smoke
+
+step "capability matrix"
+pnpm --silent --filter @stridenet/conformance capability-table "$STRIDENET_CAPABILITY_DIR"
+
+step "done"
