@@ -13,11 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const executablePath = process.env.STRIDENET_CHROMIUM ?? '/usr/bin/chromium';
 const skip = process.env.STRIDENET_SKIP_BROWSER === '1';
 
-interface Report {
-  crossOriginIsolated: boolean;
-  runs: { threads: number; requested: number; notes: string[]; results: { name: string; maxError: number; tolerance: number; ok: boolean }[] }[];
-  error?: string;
-}
+import type { PageReport as Report } from '../test/browser/page.js';
 
 describe.skipIf(skip)('wasm backend in headless Chromium', () => {
   let server: Server;
@@ -91,7 +87,10 @@ describe.skipIf(skip)('wasm backend in headless Chromium', () => {
   }
 
   function failures(r: Report): string[] {
-    return r.runs.flatMap((run) => run.results.filter((x) => !x.ok).map((x) => `threads ${run.threads}: ${x.name}: ${x.maxError} > ${x.tolerance}`));
+    return r.runs.flatMap((run) => [
+      ...run.results.filter((x) => !x.ok).map((x) => `threads ${run.threads}: ${x.name}: ${x.maxError} > ${x.tolerance}`),
+      ...run.conformance.failures.map((f) => `threads ${run.threads}: conformance ${f}`),
+    ]);
   }
 
   it('cross-origin isolated: runs every check on two threads and on one', async () => {
@@ -102,6 +101,7 @@ describe.skipIf(skip)('wasm backend in headless Chromium', () => {
     for (const k of ['conv2d', 'conv2d-backprop-input', 'conv2d-backprop-filter', 'max-pool2d', 'max-pool2d-grad', 'avg-pool2d', 'avg-pool2d-grad']) {
       expect(names).toContain(k);
     }
+    for (const run of r.runs) expect(run.conformance.total).toBeGreaterThan(400);
     expect(failures(r)).toEqual([]);
   }, 120_000);
 
