@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
@@ -54,7 +54,8 @@ export function program(): Command {
     .option('--gemm-size <n>', 'square GEMM size (0 skips it)', nonNegative('--gemm-size'), 4096)
     .option('--heavy-everywhere', 'run the large GEMM on scalar runners too (minutes)', false)
     .option('--filter <list>', 'only workloads whose id contains one of these', list)
-    .option('--out <dir>', 'write bench.json, bench.md, bench.html here')
+    .option('--exclude <list>', "runner:substring pairs, e.g. 'native:resnet18' (that runner skips matching workloads)", list)
+    .option('--out <dir>', 'write bench.json, bench.md, bench.html here (and bench.partial.json while running)')
     .option('--out-temp', 'write the outputs into a fresh temporary directory', false)
     .option('--recommend [models]', 'write the fastest correct backend per model to the CLI recommendation file')
     .option('--no-progress', 'no progress bar')
@@ -74,6 +75,7 @@ export function program(): Command {
         gemmSize: smoke ? 0 : o.gemmSize,
         heavyEverywhere: o.heavyEverywhere,
         filter: o.filter,
+        exclude: o.exclude,
         command: ['stridenet-bench', ...process.argv.slice(2)].join(' '),
       };
       const bar = o.progress && process.stderr.isTTY !== undefined ? new cliProgress.SingleBar({ format: '{bar} {value}/{total} {cell}', stream: process.stderr, hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic) : undefined;
@@ -91,12 +93,18 @@ export function program(): Command {
           }
         }
       };
+      const dir = o.out ? resolve(o.out) : o.outTemp ? mkdtempSync(join(os.tmpdir(), 'stridenet-bench-')) : undefined;
+      if (dir) {
+        mkdirSync(dir, { recursive: true });
+        const partial = join(dir, 'bench.partial.json');
+        opts.onPartial = (results) => writeFileSync(partial, JSON.stringify({ command: opts.command, results }, null, 1));
+      }
       const report = await runBench(opts);
+      if (dir) rmSync(join(dir, 'bench.partial.json'), { force: true });
       bar?.stop();
       const problems = validateReport(report);
       if (problems.length) throw new Error(`internal: the report does not match its schema: ${problems.join('; ')}`);
       process.stdout.write(terminalTable(report, o.baseline) + '\n');
-      const dir = o.out ? resolve(o.out) : o.outTemp ? mkdtempSync(join(os.tmpdir(), 'stridenet-bench-')) : undefined;
       if (dir) {
         const files = await writeOutputs(report, dir, o.baseline);
         process.stdout.write(`\nwrote ${files.json}\n      ${files.markdown}\n      ${files.html}\n`);

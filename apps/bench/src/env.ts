@@ -60,5 +60,6 @@ export function fingerprint(threads: number, extra: { gpuAdapter?: string; packa
     threads,
     gpuAdapter: extra.gpuAdapter,
     hostname: os.hostname(),
+    loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100),
   };
 }

@@ -55,7 +55,7 @@ export function markdown(report: BenchReport, baseline = report.settings.baselin
   const f = report.fingerprint;
   const lines: string[] = [];
   lines.push(`# stridenet-bench (${report.mode})`, '');
-  lines.push(`${f.cpuModel}, ${f.logicalCores} logical cores${f.clockMHz ? ` @ ${f.clockMHz} MHz` : ''}, ${fmtBytes(f.memoryBytes)} RAM, Node ${f.node}, threads ${f.threads}${f.gpuAdapter ? `, GPU: ${f.gpuAdapter}` : ''}. ${report.createdAt}.`, '');
+  lines.push(`${f.cpuModel}, ${f.logicalCores} logical cores${f.clockMHz ? ` @ ${f.clockMHz} MHz` : ''}, ${fmtBytes(f.memoryBytes)} RAM, Node ${f.node}, threads ${f.threads}${f.gpuAdapter ? `, GPU: ${f.gpuAdapter}` : ''}${f.loadAverage ? `, load average ${f.loadAverage.join(' / ')}` : ''}. ${report.createdAt}.`, '');
   lines.push(`Median time per iteration; in parentheses the speed relative to **${baseline}** on the same workload in this run (> 1 = faster). ✗ = output deviates from cpu-js beyond ${report.settings.tolerance}.`, '');
   for (const suite of ['models', 'ops'] as const) {
     const ws = report.workloads.filter((w) => w.suite === suite);
@@ -120,7 +120,7 @@ export async function html(report: BenchReport, baseline = report.settings.basel
       height: { step: 18 },
       data: { values: usable.map((v) => ({ ...v, label: `${v.median} · ${v.ratio.toFixed(2)}x${v.correct ? '' : ' ✗'}` })) },
       encoding: {
-        y: { field: 'runner', type: 'nominal', sort: '-x', title: null },
+        y: { field: 'runner', type: 'nominal', sort: { field: 'ratio', op: 'max', order: 'descending' }, title: null },
         x: { field: 'ratio', type: 'quantitative', scale: { type: 'log' }, title: `speed vs ${baseline} (x, log scale)` },
       },
       layer: [

@@ -33,7 +33,11 @@ export interface RunOptions {
   heavyEverywhere?: boolean;
   /** Only workloads whose id contains one of these. */
   filter?: readonly string[];
+  /** 'runner:substring' pairs: that runner skips workloads whose id contains the substring. */
+  exclude?: readonly string[];
   command?: string;
+  /** Called with the results so far after every cell (a crash of a backend then loses nothing). */
+  onPartial?: (results: readonly ResultRecord[]) => void;
   onProgress?: (event: ProgressEvent) => void;
 }
 
@@ -111,7 +115,15 @@ export async function runBench(o: RunOptions): Promise<BenchReport> {
       const id = r.info.id;
       o.onProgress?.({ type: 'cell', workload: w.id, runner: id, done, total, phase: 'prepare' });
       const rec: ResultRecord = { workload: w.id, runner: id, status: 'ok' };
-      const sup = slowSkip(id) ? `${w.title} is skipped on ${id} (minutes on a scalar backend; --heavy-everywhere runs it)` : r.supports(w);
+      const excluded = (o.exclude ?? []).find((e) => {
+        const at = e.indexOf(':');
+        return at > 0 && e.slice(0, at) === id && w.id.includes(e.slice(at + 1));
+      });
+      const sup = slowSkip(id)
+        ? `${w.title} is skipped on ${id} (minutes on a scalar backend; --heavy-everywhere runs it)`
+        : excluded
+          ? `excluded by --exclude ${excluded}`
+          : r.supports(w);
       if (sup !== true) {
         rec.status = 'skipped';
         rec.reason = sup;
@@ -134,7 +146,7 @@ export async function runBench(o: RunOptions): Promise<BenchReport> {
             if (leaked !== undefined) rec.leakedTensors = leaked;
           }
         } catch (e) {
-          rec.status = /unsupported|not support|does not support/i.test(String(e)) ? 'skipped' : 'error';
+          rec.status = /unsupported|not support|does not support|not registered for backend/i.test(String(e)) ? 'skipped' : 'error';
           rec.reason = firstLine(e);
           delete rec.timing;
         }
@@ -142,6 +154,7 @@ export async function runBench(o: RunOptions): Promise<BenchReport> {
       results.push(rec);
       done += 1;
       o.onProgress?.({ type: 'result', record: rec, done, total });
+      o.onPartial?.(results);
     }
   }
   const gpu = runners.find((r) => r.info.id === 'webgpu')?.info.device;

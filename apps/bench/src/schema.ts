@@ -19,6 +19,8 @@ export interface Fingerprint {
   threads: number;
   gpuAdapter?: string;
   hostname: string;
+  /** 1/5/15-minute load averages when the run ended: other work on the machine skews figures. */
+  loadAverage?: number[];
 }
 
 export interface ResultRecord {

@@ -17,6 +17,8 @@ async function loadTf(): Promise<Tf> {
     // CommonJS everywhere: mixing the ESM and CJS builds gives two engines that lose each other's data.
     const tf = require('@tensorflow/tfjs-core') as Tf;
     require('@tensorflow/tfjs-backend-cpu');
+    // tfjs-core alone registers no gradients (the tfjs umbrella package does this import).
+    require('@tensorflow/tfjs-core/dist/register_all_gradients');
     return tf;
   })();
   return tfPromise;
@@ -158,7 +160,7 @@ class TfjsRunner implements Runner {
         const x = hold(tf.tensor(tin.x!.data, [...tin.x!.shape]));
         const wt = hold(tf.tensor(tin.w!.data, [...tin.w!.shape]));
         const b = hold(tf.tensor(tin.b!.data, [...tin.b!.shape]));
-        step = () => tf.fused.matMul({ a: x, b: wt, transposeB: true, bias: b });
+        step = this.backendName === 'wasm' ? () => tf.tidy(() => tf.add(tf.matMul(x, wt, false, true), b)) : () => tf.fused.matMul({ a: x, b: wt, transposeB: true, bias: b });
         break;
       }
       case 'matmul': {
@@ -169,7 +171,7 @@ class TfjsRunner implements Runner {
       }
       case 'model': {
         const x = hold(nhwc(tf, tin.x!.data, tin.x!.shape));
-        const net = buildTfModel(tf, inputs.model!);
+        const net = buildTfModel(tf, inputs.model!, this.backendName === 'wasm');
         if (s.mode === 'infer') {
           step = () => tf.tidy(() => net.forward(x, false));
         } else {
@@ -236,7 +238,7 @@ interface TfNet {
 }
 
 /** The IR as TF.js ops in NHWC; dense layers after a flatten see PyTorch's (C, H, W) order. */
-function buildTfModel(tf: Tf, ir: ModelIr): TfNet {
+function buildTfModel(tf: Tf, ir: ModelIr, wasm: boolean): TfNet {
   const vars = new Map<string, T>();
   const v = (name: string, f: (t: T) => T = (t) => t): T => {
     const key = `${name}`;
@@ -280,6 +282,14 @@ function buildTfModel(tf: Tf, ir: ModelIr): TfNet {
           break;
         }
         case 'dense':
+          // TF.js 4.22 wasm's fused matMul with transposeB and bias returns wrong values (0.1 relative
+          // error against every other runner): the unfused ops are used there.
+          if (wasm) {
+            const z = tf.matMul(inp, v(n.weight), false, true);
+            const zb = n.bias ? tf.add(z, v(n.bias)) : z;
+            y = n.relu ? tf.relu(zb) : zb;
+            break;
+          }
           y = tf.fused.matMul({ a: inp, b: v(n.weight), transposeB: true, bias: n.bias ? v(n.bias) : undefined, activation: n.relu ? 'relu' : 'linear' });
           break;
         case 'batchnorm':
