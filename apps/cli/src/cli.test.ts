@@ -234,7 +234,7 @@ describe('the report', () => {
       const charts = await page.$$eval('svg', (svgs) => svgs.map((s) => s.getBoundingClientRect().width * s.getBoundingClientRect().height));
       expect(charts.length).toBeGreaterThanOrEqual(3);
       expect(charts.every((a) => a > 10_000)).toBe(true);
-      const images = await page.$$eval('figure img', (imgs) => imgs.map((i) => (i as HTMLImageElement).naturalWidth));
+      const images = await page.$$eval('figure img', (imgs) => imgs.map((i) => (i as unknown as { naturalWidth: number }).naturalWidth));
       expect(images.every((w) => w > 0)).toBe(true);
       const shot = join(work, 'report.png');
       await page.screenshot({ path: shot, fullPage: true });
