@@ -141,7 +141,8 @@ export function program(): Command {
 
 export async function main(argv: string[]): Promise<number> {
   try {
-    await program().parseAsync(argv);
+    // `pnpm bench -- --suite models` forwards the '--' itself; commander would read what follows as operands.
+    await program().parseAsync(argv.filter((a, i) => i < 2 || a !== '--'));
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
     process.stderr.write(`stridenet-bench: ${(e as Error).message ?? e}\n`);

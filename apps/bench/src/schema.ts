@@ -36,6 +36,8 @@ export interface ResultRecord {
   deviation?: { maxAbs: number; relative: number } | null;
   /** relative deviation within the tolerance (undefined when not checked). */
   correct?: boolean;
+  /** Why the deviation is not checked, when it is not. */
+  note?: string;
   leakedTensors?: number;
 }
 
