@@ -4,7 +4,7 @@
 torchvision is not installed on the build machines (Debian ships python3-torch only), so the
 architectures are defined here with torch.nn, following torchvision's definitions (AlexNet, VGG,
 GoogLeNet without aux heads, ResNet-18), Springenberg et al. 2015 (model C family), He et al. 2016
-(CIFAR ResNet, option B shortcuts) and LeNet-5 (conv 6@5x5 pad 2 variant).
+(CIFAR ResNet, option B shortcuts), LeNet-5 (conv 6@5x5 pad 2 variant) and the CCPCCP batch-norm stack.
 
 Usage: /usr/bin/python3 tools/models/param_counts.py > packages/core/src/models/fixtures/param-counts.json
 Counts: trainable = sum of parameters(); buffers = running_mean + running_var (num_batches_tracked,
@@ -19,6 +19,16 @@ def lenet5(num_classes=10):
         nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
         nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
         nn.Linear(16 * 5 * 5, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, num_classes))
+
+
+def ccpccp(num_classes=10):
+    def block(cin, cout):
+        return [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU()]
+    return nn.Sequential(
+        *block(1, 32), *block(32, 32), nn.MaxPool2d(2), nn.Dropout(0.25),
+        *block(32, 64), *block(64, 64), nn.MaxPool2d(2), nn.Dropout(0.25), nn.Flatten(),
+        nn.Linear(64 * 7 * 7, 512, bias=False), nn.BatchNorm1d(512), nn.ReLU(), nn.Dropout(0.5),
+        nn.Linear(512, num_classes))
 
 
 def cnn_c(variant, num_classes=10):
@@ -137,6 +147,7 @@ def resnet_cifar(depth=20, num_classes=10):
 # to createModel; the "-small" entries are the reduced configurations the tests run on cpu-js.
 CONFIGS = {
     'lenet5': ('lenet5', {}, lambda: lenet5()),
+    'ccpccp': ('ccpccp', {}, lambda: ccpccp()),
     'cnnC': ('cnnC', {}, lambda: cnn_c('base')),
     'stridedCnnC': ('stridedCnnC', {}, lambda: cnn_c('strided')),
     'convPoolCnnC': ('convPoolCnnC', {}, lambda: cnn_c('convpool')),

@@ -21,6 +21,7 @@ beforeAll(async () => {
  */
 const runs: { model: string; fixture?: string; options: Record<string, unknown>; batch: number }[] = [
   { model: 'lenet5', fixture: 'lenet5', options: {}, batch: 4 },
+  { model: 'ccpccp', fixture: 'ccpccp', options: {}, batch: 2 },
   { model: 'cnnC', fixture: 'cnnC', options: { inputShape: [3, 16, 16] }, batch: 1 },
   { model: 'stridedCnnC', fixture: 'stridedCnnC', options: { inputShape: [3, 16, 16] }, batch: 1 },
   { model: 'convPoolCnnC', fixture: 'convPoolCnnC', options: { inputShape: [3, 16, 16] }, batch: 1 },

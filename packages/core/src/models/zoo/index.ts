@@ -1,6 +1,7 @@
 import { ArgumentError } from '../../errors.js';
 import type { LayerModel } from '../model.js';
 import { lenet5 } from './lenet.js';
+import { ccpccp } from './ccpccp.js';
 import { allCnnC, cnnC, convPoolCnnC, stridedCnnC } from './all-cnn.js';
 import { alexnet, vgg11, vgg16 } from './alexnet.js';
 import { googlenet } from './googlenet.js';
@@ -18,6 +19,7 @@ export interface ZooEntry {
 /** Every model of the zoo by name. */
 export const modelZoo: Readonly<Record<string, ZooEntry>> = Object.freeze({
   lenet5: { create: lenet5, inputShape: [1, 28, 28], numClasses: 10, description: 'LeNet-5 (conv 6@5x5 pad 2, pool, conv 16@5x5, pool, 120, 84, 10): 61,706 params' },
+  ccpccp: { create: ccpccp, inputShape: [1, 28, 28], numClasses: 10, description: 'CCPCCP with batch norm (conv 32, 32, pool, conv 64, 64, pool, dense 512): Fashion-MNIST' },
   cnnC: { create: cnnC, inputShape: [3, 32, 32], numClasses: 10, description: 'Model C base (Springenberg et al. 2015, Table 1)' },
   stridedCnnC: { create: stridedCnnC, inputShape: [3, 32, 32], numClasses: 10, description: 'Strided-CNN-C (Springenberg et al. 2015)' },
   convPoolCnnC: { create: convPoolCnnC, inputShape: [3, 32, 32], numClasses: 10, description: 'ConvPool-CNN-C (Springenberg et al. 2015)' },
@@ -42,7 +44,7 @@ export function createModel(name: string, options: ZooOptions & Record<string, u
   return entry.create(options);
 }
 
-export { lenet5, cnnC, stridedCnnC, convPoolCnnC, allCnnC, alexnet, vgg11, vgg16, googlenet, resnet18, resnet20 };
+export { lenet5, ccpccp, cnnC, stridedCnnC, convPoolCnnC, allCnnC, alexnet, vgg11, vgg16, googlenet, resnet18, resnet20 };
 export { resnetCifar, type ResNetCifarOptions } from './resnet.js';
 export type { ZooOptions } from './common.js';
 export type { LeNet5Options } from './lenet.js';
