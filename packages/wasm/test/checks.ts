@@ -138,8 +138,10 @@ export function runChecks<H>(backend: Backend<H>, only?: readonly string[]): Che
       const x = values(plan.inShape.reduce((a, b) => a * b), seed++);
       // Ties (quantised values) exercise first-maximum routing; one NaN checks propagation.
       for (let i = 0; i < x.length; i++) x[i] = Math.round(x[i]! * 8) / 8;
+      // One NaN per plane, each at a different cell, so SIMD lanes, row edges and scalar paths all meet one.
       const xn = x.slice();
-      xn[Math.floor(xn.length / 3)] = NaN;
+      const planeSize = plan.inHeight * plan.inWidth;
+      for (let pl = 0; pl < plan.batch * plan.channels; pl++) xn[pl * planeSize + ((pl * 37 + 11) % planeSize)] = NaN;
       const dy = values(plan.outShape.reduce((a, b) => a * b), seed++);
       const hx = up(x), hxn = up(xn), hdy = up(dy);
       check(`max-pool2d ${c.name}`, read(k.MaxPool2D({ x: hx }, { plan })), R.maxPoolRef(x, plan), 0);
