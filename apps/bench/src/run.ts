@@ -145,6 +145,7 @@ export async function runBench(o: RunOptions): Promise<BenchReport> {
             if (ownMasks) rec.note = 'not checked: the peer draws its own dropout masks';
             else if (!refOut) rec.note = 'not checked: no cpu-js reference for this workload';
             if (rec.deviation) rec.correct = rec.deviation.relative <= o.tolerance;
+            if (rec.deviation && Number.isNaN(rec.deviation.maxAbs)) rec.note = `output has ${out.length} values but cpu-js's has ${refOut!.length}`;
           } finally {
             const leaked = await p.dispose();
             if (leaked !== undefined) rec.leakedTensors = leaked;

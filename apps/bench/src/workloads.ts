@@ -211,7 +211,7 @@ export function modelWorkloads(options: SuiteOptions = {}): Workload[] {
     return [
       modelWorkload('lenet5', 'train', 2),
       modelWorkload('lenet5', 'infer', 2),
-      modelWorkload('allCnnC', 'train', 2),
+      modelWorkload('allCnnC', 'train', 2, [3, 16, 16]),
       modelWorkload('convPoolCnnC', 'infer', 2),
       modelWorkload('resnet20', 'train', 2),
       modelWorkload('resnet18', 'infer', 1, [3, 32, 32]),

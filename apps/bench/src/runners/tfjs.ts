@@ -127,7 +127,10 @@ class TfjsRunner implements Runner {
         const inShapeNhwc = [s.input[0], s.input[2], s.input[3], s.input[1]];
         if (s.pass === 'forward') {
           const x = hold(nhwc(tf, tin.x!.data, tin.x!.shape));
-          step = depthwise ? () => tf.depthwiseConv2d(x, filter, strides, padNum ?? pad, 'NHWC', dil) : () => tf.conv2d(x, filter, strides, padNum ?? pad, 'NHWC', dil);
+          // With a numeric pad TF.js leaves fractional output sizes unrounded unless told to floor (as PyTorch does).
+          const p = padNum === 0 ? 'valid' : (padNum ?? pad);
+          const rounding = typeof p === 'number' ? 'floor' : undefined;
+          step = depthwise ? () => tf.depthwiseConv2d(x, filter, strides, p, 'NHWC', dil, rounding) : () => tf.conv2d(x, filter, strides, p, 'NHWC', dil, rounding);
           toNchw = true;
         } else if (s.pass === 'backward-input') {
           const dy = hold(nhwc(tf, tin.dy!.data, tin.dy!.shape));
@@ -151,8 +154,10 @@ class TfjsRunner implements Runner {
       }
       case 'pool2d': {
         const x = hold(nhwc(tf, tin.x!.data, tin.x!.shape));
-        const pad = symmetric(s.pads)!;
-        step = s.pool === 'max' ? () => tf.maxPool(x, [...s.window], [...s.stride], pad) : () => tf.avgPool(x, [...s.window], [...s.stride], pad);
+        // 'valid' for no padding: a numeric 0 with a non-dividing stride gets a different output size in TF.js.
+        const p = symmetric(s.pads)!;
+        const [pad, rounding] = p === 0 ? ['valid', undefined] : [p, 'floor'];
+        step = s.pool === 'max' ? () => tf.maxPool(x, [...s.window], [...s.stride], pad, rounding) : () => tf.avgPool(x, [...s.window], [...s.stride], pad, rounding);
         toNchw = true;
         break;
       }
@@ -307,7 +312,8 @@ function buildTfModel(tf: Tf, ir: ModelIr, wasm: boolean): TfNet {
         case 'avgpool': {
           const pad = symmetric(n.pads);
           if (pad === undefined || n.ceilMode) throw new Error(`TF.js runner: pool '${n.name}' needs symmetric padding and floor mode`);
-          y = n.op === 'maxpool' ? tf.maxPool(inp, n.window, n.stride, pad) : tf.avgPool(inp, n.window, n.stride, pad);
+          const [tp, rounding] = pad === 0 ? ['valid', undefined] : [pad, 'floor'];
+          y = n.op === 'maxpool' ? tf.maxPool(inp, n.window, n.stride, tp, rounding) : tf.avgPool(inp, n.window, n.stride, tp, rounding);
           break;
         }
         case 'globalavgpool':
