@@ -1,6 +1,6 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import cliProgress from 'cli-progress';
 import { compareMarkdown } from './compare.js';
@@ -124,6 +124,22 @@ export function program(): Command {
       const wrong = report.results.filter((r) => r.correct === false && report.runners.find((x) => x.id === r.runner)?.kind === 'stridenet');
       for (const r of wrong) process.stderr.write(`deviation: ${r.workload} on ${r.runner}: relative ${r.deviation?.relative}\n`);
       if (smoke && (ourFailed.length || wrong.length)) process.exitCode = 1;
+    });
+  cmd
+    .command('report')
+    .description('render bench.md and bench.html again from a bench.json (e.g. with another --baseline)')
+    .argument('<json>', 'a bench.json')
+    .option('--out <dir>', 'directory for bench.md and bench.html (default: next to the JSON)')
+    .option('--baseline <runner>', 'runner the ratios are relative to (default: the run\'s)')
+    .action(async (file: string, o: { out?: string; baseline?: string }) => {
+      const report = JSON.parse(readFileSync(file, 'utf8')) as BenchReport;
+      const problems = validateReport(report);
+      if (problems.length) throw new Error(`${file} is not a stridenet-bench v1 report: ${problems.slice(0, 3).join('; ')}`);
+      const dir = resolve(o.out ?? dirname(resolve(file)));
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'bench.md'), markdown(report, o.baseline));
+      writeFileSync(join(dir, 'bench.html'), await html(report, o.baseline));
+      process.stdout.write(`wrote ${join(dir, 'bench.md')}\n      ${join(dir, 'bench.html')}\n`);
     });
   cmd
     .command('compare')

@@ -46,8 +46,10 @@ describe('HTML report', () => {
         expect(b.h).toBeGreaterThan(40);
       }
       // One bar per runner that has a ratio, and the ratio text next to it.
-      const bars = await page.$$eval('section .chart svg path[aria-roledescription="bar"], section .chart svg .mark-rect path', (p) => p.length);
-      expect(bars).toBeGreaterThanOrEqual(9);
+      // One visible bar per runner with a ratio (the baseline's own bar is the 1x line, zero wide).
+      const widths = await page.$$eval('section .chart svg .mark-rect path', (ps) => ps.map((p) => p.getBoundingClientRect().width));
+      expect(widths).toHaveLength(9);
+      expect(widths.filter((w) => w > 2).length).toBe(7);
       expect(await page.textContent('body')).toContain('10.00x');
       const png = join(dir, 'bench.png');
       await page.screenshot({ path: png, fullPage: true });

@@ -124,7 +124,9 @@ export async function html(report: BenchReport, baseline = report.settings.basel
         x: { field: 'ratio', type: 'quantitative', scale: { type: 'log' }, title: `speed vs ${baseline} (x, log scale)` },
       },
       layer: [
-        { mark: 'bar', encoding: { color: { field: 'kind', type: 'nominal', title: 'runner', scale: { domain: ['stridenet', 'peer'], range: ['#2b6cb0', '#a0aec0'] } } } },
+        // Bars grow from 1x (the baseline): right = faster, left = slower; a log axis keeps 0.1x and 10x symmetric.
+        { mark: 'bar', encoding: { x2: { datum: 1 }, color: { field: 'kind', type: 'nominal', title: 'runner', scale: { domain: ['stridenet', 'peer'], range: ['#2b6cb0', '#a0aec0'] } } } },
+        { mark: { type: 'rule', color: '#333' }, encoding: { x: { datum: 1 } } },
         { mark: { type: 'text', align: 'left', dx: 3, fontSize: 10 }, encoding: { text: { field: 'label' } } },
       ],
     });
