@@ -270,7 +270,7 @@ export function softmaxCrossEntropyGrad(dloss: Arr, logits: Arr, labels: Arr, p:
     for (let j = 0; j < p.cols; j++) ls += labels[r * p.cols + j]!;
     for (let j = 0; j < p.cols; j++) {
       const k = r * p.cols + j;
-      y[k] = dloss[r]! * (Math.exp(logits[k]! - lse) - labels[k]!) * ls;
+      y[k] = dloss[r]! * (ls * Math.exp(logits[k]! - lse) - labels[k]!);
     }
   }
   return y;
