@@ -50,7 +50,7 @@ describe('model zoo parameter counts equal PyTorch (tools/models/param_counts.py
   });
 
   it('createModel names the valid models when given an unknown one', () => {
-    expect(() => createModel('resnet50')).toThrow(/name is 'resnet50' but expected one of lenet5, cnnC, stridedCnnC, convPoolCnnC, allCnnC, alexnet, vgg11, vgg16, googlenet, resnet20, resnet18/);
+    expect(() => createModel('resnet50')).toThrow(/name is 'resnet50' but expected one of lenet5, ccpccp, cnnC, stridedCnnC, convPoolCnnC, allCnnC, alexnet, vgg11, vgg16, googlenet, resnet20, resnet18/);
     expect(() => createModel('lenet5', { numClasses: 0 })).toThrow(/numClasses is 0/);
     expect(() => createModel('vgg11', { inputShape: [3, 16, 16] })).toThrow(/layer 'features.\d+' \(MaxPool2D\) with input shape \[512,1,1\]/);
   });
