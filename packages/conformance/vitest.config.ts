@@ -3,5 +3,6 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   resolve: { conditions: ['@stridenet/source'] },
   ssr: { resolve: { conditions: ['@stridenet/source'] } },
-  test: { include: ['src/**/*.test.ts'] },
+  // Generous: CI runs two packages' suites at once on 2 vCPUs.
+  test: { include: ['src/**/*.test.ts'], testTimeout: 60_000 },
 });

@@ -8,5 +8,6 @@ const alias = { '@stridenet/cpu-js': fileURLToPath(new URL('../cpu-js/src/index.
 export default defineConfig({
   resolve: { conditions: ['@stridenet/source'], alias },
   ssr: { resolve: { conditions: ['@stridenet/source'] } },
-  test: { include: ['src/**/*.test.ts'] },
+  // Generous: CI runs two packages' suites at once on 2 vCPUs.
+  test: { include: ['src/**/*.test.ts'], testTimeout: 60_000 },
 });
