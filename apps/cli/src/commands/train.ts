@@ -18,17 +18,16 @@ import {
   type TrainPlan,
   type TrainState,
 } from '@stridenet/core';
-import { loadCheckpoint, saveCheckpoint, saveWeightsFile } from '@stridenet/core/node';
+import { loadCheckpoint, saveCheckpoint, saveWeightsFile, writeFileAtomic } from '@stridenet/core/node';
 import { compose, elasticDistortion, randomCrop, randomHorizontalFlip, randomTranslate, type Augmentation, type ImageShape } from '@stridenet/datasets';
 import { assertThreads, resolveBackend } from '../backends.js';
 import { resolveConfig, readConfigFile, type TrainConfig } from '../config.js';
-import { loadData, type LoadedData } from '../data.js';
+import { checkDatasetName, loadData, type LoadedData } from '../data.js';
 import { EXIT, UsageError } from '../errors.js';
 import { buildModel, checkModelName } from '../model-spec.js';
 import { createReporter, type Reporter } from '../progress.js';
 import { renderReport, type EpochRecord, type Misclassified } from '../report.js';
 import { RunDir } from '../run-dir.js';
-import { checkDatasetName } from '../data.js';
 
 export interface TrainFlags extends Partial<Record<keyof TrainConfig, unknown>> {
   config?: string;
@@ -97,7 +96,7 @@ interface TrainContext {
 export async function trainCommand(flags: TrainFlags): Promise<number> {
   const fileConfig = flags.config ? readConfigFile(flags.config) : {};
   let cfg: TrainConfig;
-  let dir: RunDir;
+  let dir: RunDir | undefined;
   let resumeFrom: string | undefined;
   if (flags.resume) {
     dir = RunDir.open(flags.resume);
@@ -114,7 +113,6 @@ export async function trainCommand(flags: TrainFlags): Promise<number> {
     cfg = resolveConfig(fileConfig, flags);
     checkModelName(cfg.model);
     checkDatasetName(cfg.dataset);
-    dir = undefined as unknown as RunDir;
   }
   assertThreads(cfg.threads);
 
@@ -128,7 +126,7 @@ export async function trainCommand(flags: TrainFlags): Promise<number> {
   const optimizer = optimizerOf(cfg);
 
   let resume: TrainState | undefined;
-  if (resumeFrom) {
+  if (dir && resumeFrom) {
     const restored = await loadCheckpoint(resumeFrom, model, optimizer);
     resume = restored.state ?? undefined;
     reporter.message(`resuming ${dir.path} from epoch ${(resume?.epoch ?? 0) + 1}, step ${resume?.step ?? 0}`);
@@ -299,7 +297,6 @@ async function finishRun(ctx: TrainContext, result: FitResult): Promise<void> {
     backend: ctx.backendName,
     finishedAt: new Date().toISOString(),
   });
-  const { writeFileAtomic } = await import('@stridenet/core/node');
   await writeFileAtomic(dir.file('report.html'), new TextEncoder().encode(html));
   if (test) await dir.writeJSON('test.json', { loss: test.loss, accuracy: test.accuracy, count: test.count, confusion: test.confusion });
   await dir.setStatus({
