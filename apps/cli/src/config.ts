@@ -39,7 +39,7 @@ export const DEFAULTS: Omit<TrainConfig, 'out' | 'json'> = {
   model: 'lenet5',
   dataset: 'fashion-mnist-small',
   backend: 'auto',
-  epochs: 3,
+  epochs: 10,
   // Adam at 2e-3 with cosine decay over the run, batch 32: LeNet-5 passes 90% on Fashion-MNIST in 5 epochs.
   batchSize: 32,
   optimizer: 'adam',
