@@ -1,0 +1,15 @@
+// The training-level check: LeNet-5 trained for a few SGD steps from one seed gives the
+// same loss curve here as on cpu-js (data, weights and dropout come from the core RNG).
+import { describe, it } from 'vitest';
+import { lenet5 } from '@stridenet/core';
+import { createCpuBackend } from '@stridenet/cpu-js';
+import { classifierRun, expectTrainingAgreement, trainingCheck } from '@stridenet/conformance';
+import { createWasmBackend } from './index.js';
+
+describe('LeNet-5 training on wasm', () => {
+  it('matches cpu-js loss for loss over 10 steps from one seed', async () => {
+    const run = classifierRun((seed) => lenet5({ seed }), { batch: 16 });
+    const report = await trainingCheck({ 'cpu-js': () => createCpuBackend(), wasm: () => createWasmBackend() }, run, { steps: 10, seed: 7, rtol: 1e-4 });
+    expectTrainingAgreement(report);
+  }, 300_000);
+});
