@@ -28,17 +28,12 @@ export async function evalCommand(target: string, flags: EvalFlags): Promise<num
   }
   const batchSize = flags.batchSize ? Number(flags.batchSize) : 256;
   const ev = await evaluate(trained.model, split, { batchSize });
-  const n = ev.confusion.numClasses;
-  const rows = Array.from({ length: n }, (_, i) => Array.from(ev.confusion.counts.subarray(i * n, (i + 1) * n)));
   if (flags.json) {
-    process.stdout.write(`${JSON.stringify({ file: trained.file, dataset: datasetName, split: data.test ? 'test' : 'train', backend: name, count: ev.count, loss: ev.loss, accuracy: ev.accuracy, confusion: rows })}\n`);
+    process.stdout.write(`${JSON.stringify({ file: trained.file, dataset: datasetName, split: data.test ? 'test' : 'train', backend: name, count: ev.count, loss: ev.loss, accuracy: ev.accuracy, confusion: ev.confusion.toArray() })}\n`);
   } else {
     process.stdout.write(`${trained.file} on ${datasetName} (${data.test ? 'test' : 'train'} split, ${ev.count} images, backend ${name})\n`);
     process.stdout.write(`loss ${ev.loss.toFixed(4)}  accuracy ${(ev.accuracy * 100).toFixed(2)}%\n\nconfusion matrix (rows: true class, columns: predicted)\n`);
-    const names = data.classNames;
-    const width = Math.max(5, ...rows.flat().map((v) => String(v).length + 1));
-    process.stdout.write(`${''.padStart(14)}${names.map((_, j) => String(j).padStart(width)).join('')}\n`);
-    rows.forEach((r, i) => process.stdout.write(`${`${i} ${names[i] ?? ''}`.slice(0, 13).padEnd(14)}${r.map((v) => String(v).padStart(width)).join('')}\n`));
+    process.stdout.write(`${ev.confusion.toString(data.classNames)}\n`);
   }
   trained.model.dispose();
   return EXIT.ok;

@@ -270,7 +270,7 @@ async function finishRun(ctx: TrainContext, result: FitResult): Promise<void> {
   if (data.test && data.rawTest) {
     reporter.message(`evaluating on ${data.test.count} test images...`);
     const ev = await evaluate(model, data.test, { batchSize: 256 });
-    test = { loss: ev.loss, accuracy: ev.accuracy, confusion: confusionRows(ev.confusion.counts, ev.confusion.numClasses), count: ev.count };
+    test = { loss: ev.loss, accuracy: ev.accuracy, confusion: ev.confusion.toArray(), count: ev.count };
     const pred = await predict(model, data.test, { batchSize: 256 });
     const [c, h, w] = data.rawTest.shape;
     const per = c * h * w;
@@ -306,8 +306,4 @@ async function finishRun(ctx: TrainContext, result: FitResult): Promise<void> {
     message: result.stopReason === 'early-stopping' ? 'stopped early (no improvement)' : undefined,
   });
   reporter.message(`done: weights ${dir.weights}, report ${dir.file('report.html')}`, { weights: dir.weights, report: dir.file('report.html'), done: true });
-}
-
-function confusionRows(counts: Int32Array, n: number): number[][] {
-  return Array.from({ length: n }, (_, i) => Array.from(counts.subarray(i * n, (i + 1) * n)));
 }
