@@ -5,7 +5,7 @@ import type { NativeHandle, NativeRuntime } from './handle.js';
 
 /** What the compiled addon exports (src/native/addon.cc). */
 export interface NativeAddon {
-  createRuntime(threads: number): NativeRuntime;
+  createRuntime(threads: number, avx512?: boolean): NativeRuntime;
   disposeRuntime(runtime: NativeRuntime): void;
   upload(runtime: NativeRuntime, values: Float32Array): NativeHandle;
   read(handle: NativeHandle): Promise<Float32Array>;
@@ -14,7 +14,7 @@ export interface NativeAddon {
   size(handle: NativeHandle): number;
   sync(runtime: NativeRuntime): Promise<void>;
   memory(runtime: NativeRuntime): { buffers: number; bytes: number };
-  info(): { avx2: boolean; hardwareThreads: number };
+  info(): { avx2: boolean; avx512: boolean; hardwareThreads: number };
   /** Validates sizes against the plan, queues the kernel and returns its output handle(s) at once. */
   run(
     kernel: string,

@@ -17,6 +17,11 @@ import { BINARY_CODES, REDUCE_CODES, UNARY_CODES } from './op-codes.js';
 export interface NativeBackendOptions {
   /** Worker threads used by each kernel (the queue thread included). Default: os.availableParallelism(). */
   threads?: number;
+  /**
+   * Use the AVX-512 direct convolution kernels when the CPU has AVX-512F (default true). false keeps
+   * this backend on the AVX2/FMA GEMM path, e.g. to compare the two or to test that path.
+   */
+  avx512?: boolean;
 }
 
 export type NativeBackend = Backend<NativeHandle> & { readonly threads: number };
@@ -33,9 +38,13 @@ export async function createNativeBackend(options: NativeBackendOptions = {}): P
   if (!Number.isInteger(threads) || threads < 1 || threads > 256) {
     throw new ArgumentError('createNativeBackend', 'threads', threads, 'an integer from 1 to 256');
   }
+  if (options.avx512 !== undefined && typeof options.avx512 !== 'boolean') {
+    throw new ArgumentError('createNativeBackend', 'avx512', options.avx512, 'true or false');
+  }
   const native = addon();
-  const runtime = native.createRuntime(threads);
   const features = native.info();
+  const avx512 = (options.avx512 ?? true) && features.avx512;
+  const runtime = native.createRuntime(threads, avx512);
   let disposed = false;
 
   const supports = <K extends KernelName>(kernel: K, attrs: KernelAttrs<K>): true | string => {
@@ -63,7 +72,7 @@ export async function createNativeBackend(options: NativeBackendOptions = {}): P
     info: (): BackendInfo => ({
       threads,
       simd: features.avx2,
-      device: `${features.avx2 ? 'x86-64 AVX2/FMA' : 'portable (no AVX2/FMA)'} CPU, ${features.hardwareThreads} hardware threads`,
+      device: `${avx512 ? 'x86-64 AVX-512 (direct convolutions) + AVX2/FMA' : features.avx2 ? 'x86-64 AVX2/FMA' : 'portable (no AVX2/FMA)'} CPU, ${features.hardwareThreads} hardware threads`,
       notes: ['kernels run on a native command queue; reads wait only for the work producing the buffer'],
     }),
     sync: () => native.sync(runtime),

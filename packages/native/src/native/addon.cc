@@ -5,6 +5,7 @@
 #include <deque>
 #include <unordered_map>
 
+#include "direct-conv.h"
 #include "gemm.h"
 #include "runtime.h"
 
@@ -21,12 +22,13 @@ constexpr napi_type_tag kRuntimeTag = {0x1a2b3c4d5e6f7081ULL, 0x92a3b4c5d6e7f809
  */
 class Core {
  public:
-  explicit Core(int threads) : pool_(threads), counters_(std::make_shared<Counters>()) {
+  Core(int threads, bool avx512) : avx512_(avx512), pool_(threads), counters_(std::make_shared<Counters>()) {
     worker_ = std::thread([this] { loop(); });
   }
   ~Core() { shutdown(); }
 
   ThreadPool& pool() { return pool_; }
+  bool avx512() const { return avx512_; }
   const std::shared_ptr<Counters>& counters() const { return counters_; }
   bool disposed() const { return disposed_; }
 
@@ -85,6 +87,7 @@ class Core {
     }
   }
 
+  bool avx512_;
   ThreadPool pool_;
   std::shared_ptr<Counters> counters_;
   std::thread worker_;
@@ -192,7 +195,9 @@ Napi::Value CreateRuntime(const Napi::CallbackInfo& info) {
   if (threads < 1 || threads > 256) {
     throw Napi::RangeError::New(env, "createRuntime: threads is " + std::to_string(threads) + ", expected 1 to 256");
   }
-  auto* box = new RuntimeBox{std::make_shared<Core>(threads)};
+  // Optional second argument: false keeps this runtime off the AVX-512 kernels.
+  const bool avx512 = info.Length() < 2 || !info[1].IsBoolean() || info[1].As<Napi::Boolean>().Value();
+  auto* box = new RuntimeBox{std::make_shared<Core>(threads, avx512)};
   auto ext = Napi::External<RuntimeBox>::New(env, box, [](Napi::Env, RuntimeBox* b) { delete b; });
   ext.TypeTag(&kRuntimeTag);
   return ext;
@@ -317,6 +322,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto out = Napi::Object::New(env);
   out.Set("avx2", Napi::Boolean::New(env, gemmUsesAvx2()));
+  out.Set("avx512", Napi::Boolean::New(env, cpuHasAvx512()));
   out.Set("hardwareThreads", Napi::Number::New(env, std::thread::hardware_concurrency()));
   return out;
 }
@@ -350,6 +356,7 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
     args.in.push_back(box->buffer);
   }
   if (!core) throw Napi::Error::New(env, args.kernel + ": expected at least one tensor input");
+  args.avx512 = core->avx512();
   auto enc = info[2].As<Napi::Int32Array>();
   args.enc.assign(enc.Data(), enc.Data() + enc.ElementLength());
   auto nums = info[3].As<Napi::Array>();

@@ -10,6 +10,7 @@
         "runtime.cc",
         "gemm.cc",
         "conv-common.cc",
+        "direct-conv.cc",
         "kernels/conv2d.cc",
         "kernels/conv2d-backprop-input.cc",
         "kernels/conv2d-backprop-filter.cc",

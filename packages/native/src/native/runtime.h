@@ -87,6 +87,8 @@ struct Args {
   std::vector<BufferPtr> in;  // null where an optional input is absent
   std::vector<int32_t> enc;
   std::vector<double> num;
+  /** The runtime may use the AVX-512 direct kernels (backend option; the CPU is checked separately). */
+  bool avx512 = true;
 
   [[noreturn]] void fail(const std::string& what) const;
   /** Plan integer at `i`; fails when the encoding is shorter. */

@@ -1,9 +1,10 @@
-// Conv2DBackpropFilter: dW += dy col^T per image by packed GEMM (col^T panels gathered from the image); images split across threads, partials summed.
+// Conv2DBackpropFilter: AVX-512 direct kernel where the CPU has it (direct-conv.cc); otherwise dW += dy col^T per image by packed GEMM (col^T panels gathered from the image); images split across threads, partials summed.
 #include <algorithm>
 #include <cstring>
 #include <vector>
 
 #include "../conv-common.h"
+#include "../direct-conv.h"
 #include "../gemm.h"
 
 namespace sn {
@@ -43,7 +44,12 @@ Prepared prepareConv2DBackpropFilter(const Args& a) {
   a.input(1, "dy", g.outSize);
   Prepared p;
   p.outSizes = {g.filterSize};
-  p.body = [g](ThreadPool& pool, const std::vector<float*>& in, const std::vector<float*>& out) {
+  const bool direct = a.avx512 && directBackpropFilterFits(g);
+  p.body = [g, direct](ThreadPool& pool, const std::vector<float*>& in, const std::vector<float*>& out) {
+    if (direct) {
+      directBackpropFilter(g, in[0], in[1], out[0], pool);
+      return;
+    }
     const int64_t imageIn = g.C * g.H * g.W, imageOut = g.O * g.P;
     const int64_t parts = std::min<int64_t>(pool.size(), g.N);
     if (parts > 1) {

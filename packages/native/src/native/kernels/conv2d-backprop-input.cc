@@ -1,7 +1,8 @@
-// Conv2DBackpropInput: dcol = W^T dy by packed GEMM, then col2im (pointwise convs write dx directly).
+// Conv2DBackpropInput: stride 1 on AVX-512 CPUs by the direct forward kernel on the flipped filter; otherwise dcol = W^T dy by packed GEMM, then col2im (pointwise convs write dx directly).
 #include <cstring>
 
 #include "../conv-common.h"
+#include "../direct-conv.h"
 #include "../gemm.h"
 
 namespace sn {
@@ -37,7 +38,12 @@ Prepared prepareConv2DBackpropInput(const Args& a) {
   a.input(1, "filter", g.filterSize);
   Prepared p;
   p.outSizes = {g.inSize};
-  p.body = [g](ThreadPool& pool, const std::vector<float*>& in, const std::vector<float*>& out) {
+  const bool direct = a.avx512 && directBackpropInputFits(g);
+  p.body = [g, direct](ThreadPool& pool, const std::vector<float*>& in, const std::vector<float*>& out) {
+    if (direct) {
+      directBackpropInput(g, in[0], in[1], out[0], pool);
+      return;
+    }
     const int64_t imageIn = g.C * g.H * g.W, imageOut = g.O * g.P;
     if (g.N >= pool.size() && pool.size() > 1) {
       pool.run(g.N, [&](int64_t n) { backpropImage(g, in[0] + n * imageOut, in[1], out[0] + n * imageIn, nullptr); });

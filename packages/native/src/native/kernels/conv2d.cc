@@ -1,5 +1,6 @@
-// Conv2D: packed GEMM whose B panels are gathered straight from the image (implicit im2col), bias and relu fused in the GEMM epilogue.
+// Conv2D: AVX-512 direct kernel where the CPU has it (direct-conv.cc); otherwise packed GEMM whose B panels are gathered straight from the image (implicit im2col), bias and relu fused in the GEMM epilogue.
 #include "../conv-common.h"
+#include "../direct-conv.h"
 #include "../gemm.h"
 
 namespace sn {
@@ -43,8 +44,13 @@ Prepared prepareConv2D(const Args& a) {
   const bool relu = a.n(0) != 0;
   Prepared p;
   p.outSizes = {g.outSize};
-  p.body = [g, hasBias, relu](ThreadPool& pool, const std::vector<float*>& in, const std::vector<float*>& out) {
+  const bool direct = a.avx512 && directForwardFits(g);
+  p.body = [g, hasBias, relu, direct](ThreadPool& pool, const std::vector<float*>& in, const std::vector<float*>& out) {
     const float* bias = hasBias ? in[2] : nullptr;
+    if (direct) {
+      directForward(g, in[0], in[1], bias, relu, out[0], pool);
+      return;
+    }
     const int64_t imageIn = g.C * g.H * g.W, imageOut = g.O * g.P;
     if (g.N >= pool.size() && pool.size() > 1) {
       // Whole images per thread: no synchronisation inside the GEMM, each thread keeps its own im2col buffer.

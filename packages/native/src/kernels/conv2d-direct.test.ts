@@ -1,0 +1,72 @@
+// The AVX-512 direct convolution kernels (direct-conv.cc) against float64 loops, on geometries that
+// take them: output-column segments that end mid-vector, stride phases, dilation, groups, row bands
+// (batches that do not divide the pool), and the GEMM fallback (avx512: false) on the same cases.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { planConv2d, type Conv2dOptions } from '@stridenet/core';
+import { conv2dGradRef, conv2dRef, maxRelError, random } from '../testing/reference.js';
+import { createNativeBackend, type NativeBackend } from '../index.js';
+
+const cases: { name: string; x: number[]; w: number[]; o: Conv2dOptions }[] = [
+  { name: '3x3 pad 1, 37 columns, batch 3 (row bands)', x: [3, 16, 20, 37], w: [24, 16, 3, 3], o: { padding: 1 } },
+  { name: '3x3 stride 2 pad 1', x: [2, 8, 17, 33], w: [12, 8, 3, 3], o: { stride: 2, padding: 1 } },
+  { name: 'stride 2x3, dilation 2, asymmetric pads', x: [1, 5, 23, 40], w: [9, 5, 3, 2], o: { stride: [2, 3], dilation: 2, padding: [1, 2, 0, 3] } },
+  { name: 'groups 2', x: [2, 6, 12, 12], w: [16, 3, 3, 3], o: { groups: 2, padding: 1 } },
+  { name: '5x5 valid, 10 columns (LeNet C3)', x: [4, 6, 14, 14], w: [16, 6, 5, 5], o: {} },
+  { name: 'one output row of exactly 16 columns, 13 channels', x: [5, 4, 3, 18], w: [13, 4, 3, 3], o: {} },
+  { name: 'deep K (630 taps)', x: [1, 70, 8, 8], w: [20, 70, 3, 3], o: { padding: 1 } },
+  { name: 'padding beyond the kernel extent', x: [2, 4, 7, 7], w: [8, 4, 3, 3], o: { padding: 3 } },
+  { name: 'many output channels, 1 input channel', x: [2, 1, 28, 28], w: [40, 1, 5, 5], o: { padding: 2 } },
+];
+
+const configs: { label: string; options: { threads: number; avx512?: boolean } }[] = [
+  { label: '2 threads', options: { threads: 2 } },
+  { label: '1 thread', options: { threads: 1 } },
+  { label: 'GEMM path (avx512: false)', options: { threads: 2, avx512: false } },
+];
+
+for (const cfg of configs) {
+  describe(`Conv2D direct kernels vs float64 loops, ${cfg.label}`, () => {
+    let b!: NativeBackend;
+    beforeAll(async () => {
+      b = await createNativeBackend(cfg.options);
+    });
+    afterAll(async () => {
+      await b.dispose?.();
+    });
+    for (const c of cases) {
+      it(c.name, () => {
+        const get = (h: ReturnType<NativeBackend['upload']>) => {
+          const out = b.readSync!(h);
+          b.free(h);
+          return out;
+        };
+        const plan = planConv2d(c.x, c.w, c.o);
+        const x = random(plan.inShape.reduce((a, d) => a * d), 3);
+        const w = random(plan.filterShape.reduce((a, d) => a * d), 5);
+        const bias = random(plan.outChannels, 7);
+        const [hx, hw, hb] = [x, w, bias].map((v) => b.upload(v));
+        const y = get(b.kernels.Conv2D({ x: hx!, filter: hw!, bias: hb! }, { plan, activation: 'relu' }));
+        expect(maxRelError(y, conv2dRef(plan, x, w, bias, true))).toBeLessThan(1e-5);
+        const y2 = get(b.kernels.Conv2D({ x: hx!, filter: hw! }, { plan, activation: 'linear' }));
+        expect(maxRelError(y2, conv2dRef(plan, x, w))).toBeLessThan(1e-5);
+        const dy = random(plan.outShape.reduce((a, d) => a * d), 11);
+        const hdy = b.upload(dy);
+        const ref = conv2dGradRef(plan, x, w, dy);
+        expect(maxRelError(get(b.kernels.Conv2DBackpropInput({ dy: hdy, filter: hw! }, { plan })), ref.dx)).toBeLessThan(1e-5);
+        expect(maxRelError(get(b.kernels.Conv2DBackpropFilter({ x: hx!, dy: hdy }, { plan })), ref.dw)).toBeLessThan(1e-4);
+        for (const h of [hx!, hw!, hb!, hdy]) b.free(h);
+        expect(b.memory().buffers).toBe(0);
+      });
+    }
+  });
+}
+
+it('reports whether the direct kernels are in use', async () => {
+  const on = await createNativeBackend({ threads: 1 });
+  const off = await createNativeBackend({ threads: 1, avx512: false });
+  expect(off.info().device).not.toContain('AVX-512');
+  expect(typeof on.info().device).toBe('string');
+  await expect(createNativeBackend({ avx512: 'yes' as never })).rejects.toThrow(/avx512.*'yes'.*true or false/s);
+  await on.dispose?.();
+  await off.dispose?.();
+});

@@ -1,0 +1,405 @@
+// GCC 12 flags _mm512_undefined_ps inside its own _mm512_max_ps as maybe-uninitialized (a false positive).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+#include "direct-conv.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#if SN_X86
+#include <immintrin.h>
+#endif
+
+namespace sn {
+
+bool cpuHasAvx512() {
+#if SN_X86
+  static const bool has = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") != 0;
+  }();
+  return has;
+#else
+  return false;
+#endif
+}
+
+#if SN_X86
+namespace {
+
+constexpr int64_t kLanes = 16;
+// Floats past the end of a slab that a full-width load starting at its last column may touch.
+constexpr int64_t kSlack = 2 * kLanes;
+
+/**
+ * Zero-padded copy of padded rows [r0, r0 + rows) of channels [c0, c0 + cn) of one image, columns
+ * split by stride phase: padded column q sits in phase q % SW at index q / SW.
+ */
+struct Slab {
+  int64_t SW, Wq, rows, phaseStride, chanStride, r0;
+  float* data;
+
+  Slab(const ConvGeom& g, int64_t r0_, int64_t rows_, int64_t cn, float* buffer) : SW(g.SW), r0(r0_), data(buffer) {
+    const int64_t Wp = g.W + g.PL + g.PR;
+    Wq = (Wp + SW - 1) / SW;
+    rows = rows_;
+    phaseStride = rows * Wq;
+    chanStride = SW * phaseStride;
+    (void)cn;
+  }
+
+  static int64_t floats(const ConvGeom& g, int64_t rows, int64_t cn) {
+    const int64_t Wq = (g.W + g.PL + g.PR + g.SW - 1) / g.SW;
+    return cn * g.SW * rows * Wq + kSlack;
+  }
+
+  void fill(const ConvGeom& g, const float* image, int64_t c0, int64_t cn) {
+    std::memset(data, 0, static_cast<size_t>(floats(g, rows, cn)) * sizeof(float));
+    for (int64_t c = 0; c < cn; c++) {
+      const float* plane = image + (c0 + c) * g.H * g.W;
+      for (int64_t r = 0; r < rows; r++) {
+        const int64_t ih = r0 + r - g.PT;
+        if (ih < 0 || ih >= g.H) continue;
+        const float* src = plane + ih * g.W;
+        if (SW == 1) {
+          std::memcpy(data + c * chanStride + r * Wq + g.PL, src, static_cast<size_t>(g.W) * sizeof(float));
+          continue;
+        }
+        for (int64_t iw = 0; iw < g.W; iw++) {
+          const int64_t q = iw + g.PL;
+          data[c * chanStride + (q % SW) * phaseStride + r * Wq + q / SW] = src[iw];
+        }
+      }
+    }
+  }
+
+  /** Offset of tap (c, kh, kw) relative to the slab position of an output (row 0 of the slab, column 0). */
+  int64_t tap(const ConvGeom& g, int64_t c, int64_t kh, int64_t kw) const {
+    const int64_t q = kw * g.DW;
+    return c * chanStride + (q % SW) * phaseStride + kh * g.DH * Wq + q / SW;
+  }
+};
+
+/** Per-thread scratch that survives across calls (slabs, dy panels, partial sums). */
+struct Scratch {
+  std::vector<float> v;
+  float* get(int64_t n) {
+    if (static_cast<int64_t>(v.size()) < n) v.resize(static_cast<size_t>(n));
+    return v.data();
+  }
+};
+thread_local Scratch tlsSlab, tlsPanel;
+
+// ---------------------------------------------------------------------------------------------
+// Forward: MR output channels x (2 vectors of 16 output positions).
+
+template <int MR>
+__attribute__((target("avx512f"))) void forwardTile(int64_t K, const float* ap, const int64_t* off, const float* s0, const float* s1,
+                                                     __mmask16 m0, __mmask16 m1, float* y0, float* y1, int64_t ys, int mr,
+                                                     const float* bias, bool relu) {
+  __m512 c0[MR], c1[MR];
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; i++) {
+    c0[i] = _mm512_setzero_ps();
+    c1[i] = _mm512_setzero_ps();
+  }
+  for (int64_t k = 0; k < K; k++) {
+    const int64_t o = off[k];
+    const __m512 b0 = _mm512_loadu_ps(s0 + o);
+    const __m512 b1 = _mm512_loadu_ps(s1 + o);
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; i++) {
+      const __m512 a = _mm512_set1_ps(ap[i]);
+      c0[i] = _mm512_fmadd_ps(a, b0, c0[i]);
+      c1[i] = _mm512_fmadd_ps(a, b1, c1[i]);
+    }
+    ap += MR;
+  }
+  const __m512 zero = _mm512_setzero_ps();
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; i++) {
+    if (i >= mr) break;
+    __m512 r0 = c0[i], r1 = c1[i];
+    if (bias) {
+      const __m512 b = _mm512_set1_ps(bias[i]);
+      r0 = _mm512_add_ps(r0, b);
+      r1 = _mm512_add_ps(r1, b);
+    }
+    if (relu) {
+      // max(0, v) returns v when v is NaN (the second operand), like the reference.
+      r0 = _mm512_max_ps(zero, r0);
+      r1 = _mm512_max_ps(zero, r1);
+    }
+    _mm512_mask_storeu_ps(y0 + i * ys, m0, r0);
+    if (m1) _mm512_mask_storeu_ps(y1 + i * ys, m1, r1);
+  }
+}
+
+using ForwardTileFn = void (*)(int64_t, const float*, const int64_t*, const float*, const float*, __mmask16, __mmask16, float*, float*,
+                               int64_t, int, const float*, bool);
+
+/** Output-channel tile height: the fewest padded rows, weighed by how well each tile keeps the FMA units busy. */
+int pickForwardMR(int64_t Og) {
+  const int sizes[3] = {4, 8, 12};
+  const double eff[3] = {0.6, 0.93, 1.0};
+  int best = 12;
+  double bestCost = 1e300;
+  for (int s = 0; s < 3; s++) {
+    const double cost = static_cast<double>((Og + sizes[s] - 1) / sizes[s] * sizes[s]) / eff[s];
+    if (cost < bestCost - 1e-9) {
+      bestCost = cost;
+      best = sizes[s];
+    }
+  }
+  return best;
+}
+
+ForwardTileFn forwardTileFor(int mr) {
+  switch (mr) {
+    case 4:
+      return forwardTile<4>;
+    case 8:
+      return forwardTile<8>;
+    default:
+      return forwardTile<12>;
+  }
+}
+
+/** w[grp][o][k] -> ap[grp][tile][k][MR], rows past Og zero. */
+std::vector<float> packFilter(const ConvGeom& g, const float* w, int MR) {
+  const int64_t tiles = (g.Og + MR - 1) / MR;
+  std::vector<float> ap(static_cast<size_t>(g.G * tiles * g.Kdim * MR), 0.f);
+  for (int64_t grp = 0; grp < g.G; grp++) {
+    for (int64_t o = 0; o < g.Og; o++) {
+      const float* src = w + (grp * g.Og + o) * g.Kdim;
+      float* dst = ap.data() + ((grp * tiles + o / MR) * g.Kdim) * MR + o % MR;
+      for (int64_t k = 0; k < g.Kdim; k++) dst[k * MR] = src[k];
+    }
+  }
+  return ap;
+}
+
+/** Bands of output rows per image so that there are enough tasks for the pool. */
+int64_t rowBands(const ConvGeom& g, int threads) {
+  if (threads <= 1 || g.N % threads == 0 || g.N >= 3 * threads) return 1;
+  return std::max<int64_t>(1, std::min<int64_t>(g.OH, (3 * threads + g.N - 1) / g.N));
+}
+
+void forwardImpl(const ConvGeom& g, const float* x, const float* ap, int MR, const float* bias, bool relu, float* y, ThreadPool& pool) {
+  const ForwardTileFn tile = forwardTileFor(MR);
+  const int64_t tilesM = (g.Og + MR - 1) / MR;
+  const int64_t bands = rowBands(g, pool.size());
+  const int64_t segsPerRow = (g.OW + kLanes - 1) / kLanes;
+  // Output-channel tiles per block: the block's packed filter stays in L2 while the positions stream past.
+  const int64_t tilesPerBlock = std::max<int64_t>(1, (192 << 10) / (g.Kdim * MR * 4));
+  pool.run(g.N * bands, [&](int64_t t) {
+    const int64_t n = t / bands, band = t % bands;
+    const int64_t oh0 = g.OH * band / bands, oh1 = g.OH * (band + 1) / bands;
+    if (oh0 >= oh1) return;
+    const int64_t r0 = oh0 * g.SH;
+    const int64_t rows = (oh1 - 1) * g.SH + (g.KH - 1) * g.DH + 1 - r0;
+    float* buffer = tlsSlab.get(Slab::floats(g, rows, g.Cg));
+    std::vector<int64_t> off(static_cast<size_t>(g.Kdim));
+    const int64_t segs = (oh1 - oh0) * segsPerRow;
+    for (int64_t grp = 0; grp < g.G; grp++) {
+      Slab slab(g, r0, rows, g.Cg, buffer);
+      slab.fill(g, x + n * g.C * g.H * g.W, grp * g.Cg, g.Cg);
+      for (int64_t c = 0, k = 0; c < g.Cg; c++)
+        for (int64_t kh = 0; kh < g.KH; kh++)
+          for (int64_t kw = 0; kw < g.KW; kw++) off[static_cast<size_t>(k++)] = slab.tap(g, c, kh, kw);
+      float* yg = y + (n * g.O + grp * g.Og) * g.P;
+      for (int64_t mb = 0; mb < tilesM; mb += tilesPerBlock) {
+        const int64_t me = std::min(tilesM, mb + tilesPerBlock);
+        for (int64_t s = 0; s < segs; s += 2) {
+          const float* src[2];
+          float* dst[2];
+          __mmask16 mask[2];
+          for (int v = 0; v < 2; v++) {
+            const int64_t seg = std::min(s + v, segs - 1);
+            const int64_t oh = oh0 + seg / segsPerRow, ow0 = (seg % segsPerRow) * kLanes;
+            const int64_t len = std::min(kLanes, g.OW - ow0);
+            src[v] = buffer + (oh * g.SH - r0) * slab.Wq + ow0;
+            dst[v] = yg + oh * g.OW + ow0;
+            mask[v] = s + v < segs ? static_cast<__mmask16>((1u << len) - 1u) : 0;
+          }
+          for (int64_t mt = mb; mt < me; mt++) {
+            const int64_t o0 = mt * MR;
+            const int mr = static_cast<int>(std::min<int64_t>(MR, g.Og - o0));
+            tile(g.Kdim, ap + (grp * tilesM + mt) * g.Kdim * MR, off.data(), src[0], src[1], mask[0], mask[1], dst[0] + o0 * g.P,
+                 dst[1] + o0 * g.P, g.P, mr, bias ? bias + grp * g.Og + o0 : nullptr, relu);
+          }
+        }
+      }
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Filter gradient: dW^T tile of MR taps x 32 output channels, accumulated over output positions.
+
+constexpr int kFilterMR = 12;
+constexpr int64_t kPanel = 32;
+
+__attribute__((target("avx512f"))) void filterTile(const float* const* rowBase, int64_t oh0, int64_t oh1, int64_t OW,
+                                                   int64_t rowStride, const float* bt, float* acc, int64_t accStride, int mr) {
+  constexpr int MR = kFilterMR;
+  __m512 c0[MR], c1[MR];
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; i++) {
+    c0[i] = _mm512_loadu_ps(acc + i * accStride);
+    c1[i] = _mm512_loadu_ps(acc + i * accStride + kLanes);
+  }
+  for (int64_t oh = oh0; oh < oh1; oh++) {
+    const float* r[MR];
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; i++) r[i] = rowBase[i] + oh * rowStride;
+    const float* b = bt + oh * OW * kPanel;
+    for (int64_t ow = 0; ow < OW; ow++) {
+      const __m512 b0 = _mm512_loadu_ps(b);
+      const __m512 b1 = _mm512_loadu_ps(b + kLanes);
+#pragma GCC unroll 16
+      for (int i = 0; i < MR; i++) {
+        const __m512 a = _mm512_set1_ps(r[i][ow]);
+        c0[i] = _mm512_fmadd_ps(a, b0, c0[i]);
+        c1[i] = _mm512_fmadd_ps(a, b1, c1[i]);
+      }
+      b += kPanel;
+    }
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; i++) {
+    if (i >= mr) break;
+    _mm512_storeu_ps(acc + i * accStride, c0[i]);
+    _mm512_storeu_ps(acc + i * accStride + kLanes, c1[i]);
+  }
+}
+
+}  // namespace
+
+bool directForwardFits(const ConvGeom& g) { return cpuHasAvx512() && g.Og >= 4 && g.OW >= 6; }
+
+bool directBackpropInputFits(const ConvGeom& g) {
+  return cpuHasAvx512() && g.SH == 1 && g.SW == 1 && g.Cg >= 4 && g.W >= 6 && g.PT <= (g.KH - 1) * g.DH &&
+         g.PB <= (g.KH - 1) * g.DH && g.PL <= (g.KW - 1) * g.DW && g.PR <= (g.KW - 1) * g.DW;
+}
+
+bool directBackpropFilterFits(const ConvGeom& g) { return cpuHasAvx512() && g.Og >= 8 && g.Kdim >= kFilterMR; }
+
+void directForward(const ConvGeom& g, const float* x, const float* w, const float* bias, bool relu, float* y, ThreadPool& pool) {
+  const int MR = pickForwardMR(g.Og);
+  const std::vector<float> ap = packFilter(g, w, MR);
+  forwardImpl(g, x, ap.data(), MR, bias, relu, y, pool);
+}
+
+void directBackpropInput(const ConvGeom& g, const float* dy, const float* w, float* dx, ThreadPool& pool) {
+  // dx is the stride-1 convolution of dy (padded by the kernel extent minus the forward padding)
+  // with the filter flipped in space and with input and output channels swapped.
+  ConvGeom t = g;
+  t.C = g.O;
+  t.H = g.OH;
+  t.W = g.OW;
+  t.O = g.C;
+  t.OH = g.H;
+  t.OW = g.W;
+  t.PT = (g.KH - 1) * g.DH - g.PT;
+  t.PB = (g.KH - 1) * g.DH - g.PB;
+  t.PL = (g.KW - 1) * g.DW - g.PL;
+  t.PR = (g.KW - 1) * g.DW - g.PR;
+  t.Cg = g.Og;
+  t.Og = g.Cg;
+  t.Kdim = g.Og * g.KH * g.KW;
+  t.P = g.H * g.W;
+  std::vector<float> flipped(static_cast<size_t>(g.filterSize));
+  for (int64_t grp = 0; grp < g.G; grp++)
+    for (int64_t o = 0; o < g.Og; o++)
+      for (int64_t c = 0; c < g.Cg; c++)
+        for (int64_t kh = 0; kh < g.KH; kh++)
+          for (int64_t kw = 0; kw < g.KW; kw++) {
+            const float v = w[(((grp * g.Og + o) * g.Cg + c) * g.KH + kh) * g.KW + kw];
+            flipped[static_cast<size_t>((((grp * g.Cg + c) * g.Og + o) * g.KH + (g.KH - 1 - kh)) * g.KW + (g.KW - 1 - kw))] = v;
+          }
+  const int MR = pickForwardMR(t.Og);
+  const std::vector<float> ap = packFilter(t, flipped.data(), MR);
+  forwardImpl(t, dy, ap.data(), MR, nullptr, false, dx, pool);
+}
+
+void directBackpropFilter(const ConvGeom& g, const float* x, const float* dy, float* dw, ThreadPool& pool) {
+  constexpr int MR = kFilterMR;
+  const int threads = pool.size();
+  const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(threads, g.N));
+  const int64_t jTiles = (g.Kdim + MR - 1) / MR;
+  const int64_t chunks = std::max<int64_t>(1, std::min<int64_t>(jTiles, (threads + parts - 1) / parts));
+  const int64_t panels = (g.Og + kPanel - 1) / kPanel;
+  const int64_t accStride = panels * kPanel;
+  // Partial dW^T per part: [grp][Kdim (+ tile padding)][accStride].
+  const int64_t kRows = jTiles * MR;
+  const int64_t partFloats = g.G * kRows * accStride;
+  std::vector<float> partial(static_cast<size_t>(parts * partFloats), 0.f);
+  const int64_t rows = g.H + g.PT + g.PB;
+  // Output rows per block: the block's dy panel (and input rows) stay in cache while every tap tile sweeps it.
+  const int64_t rowsPerBlock = std::max<int64_t>(1, std::min<int64_t>(g.OH, 512 / std::max<int64_t>(1, g.OW)));
+  pool.run(parts * chunks, [&](int64_t t) {
+    const int64_t part = t / chunks, chunk = t % chunks;
+    const int64_t nb = g.N * part / parts, ne = g.N * (part + 1) / parts;
+    const int64_t jb = jTiles * chunk / chunks, je = jTiles * (chunk + 1) / chunks;
+    float* buffer = tlsSlab.get(Slab::floats(g, rows, g.Cg));
+    float* bt = tlsPanel.get(panels * g.P * kPanel);
+    std::vector<const float*> base(static_cast<size_t>(kRows));
+    for (int64_t n = nb; n < ne; n++) {
+      for (int64_t grp = 0; grp < g.G; grp++) {
+        Slab slab(g, 0, rows, g.Cg, buffer);
+        slab.fill(g, x + n * g.C * g.H * g.W, grp * g.Cg, g.Cg);
+        for (int64_t j = 0; j < kRows; j++) {
+          const int64_t jj = std::min(j, g.Kdim - 1);
+          const int64_t c = jj / (g.KH * g.KW), kh = (jj / g.KW) % g.KH, kw = jj % g.KW;
+          base[static_cast<size_t>(j)] = buffer + slab.tap(g, c, kh, kw);
+        }
+        // dy^T panels: bt[panel][p][32], channels past Og zero.
+        const float* dyg = dy + (n * g.O + grp * g.Og) * g.P;
+        for (int64_t pn = 0; pn < panels; pn++) {
+          float* dst = bt + pn * g.P * kPanel;
+          const int64_t o0 = pn * kPanel, on = std::min(kPanel, g.Og - o0);
+          if (on < kPanel) std::memset(dst, 0, static_cast<size_t>(g.P * kPanel) * sizeof(float));
+          for (int64_t o = 0; o < on; o++) {
+            const float* src = dyg + (o0 + o) * g.P;
+            for (int64_t p = 0; p < g.P; p++) dst[p * kPanel + o] = src[p];
+          }
+        }
+        float* acc = partial.data() + part * partFloats + grp * kRows * accStride;
+        for (int64_t oh0 = 0; oh0 < g.OH; oh0 += rowsPerBlock) {
+          const int64_t oh1 = std::min(g.OH, oh0 + rowsPerBlock);
+          for (int64_t jt = jb; jt < je; jt++) {
+            const int mr = static_cast<int>(std::min<int64_t>(MR, g.Kdim - jt * MR));
+            for (int64_t pn = 0; pn < panels; pn++) {
+              filterTile(base.data() + jt * MR, oh0, oh1, g.OW, g.SH * slab.Wq, bt + pn * g.P * kPanel,
+                         acc + jt * MR * accStride + pn * kPanel, accStride, mr);
+            }
+          }
+        }
+      }
+    }
+  });
+  for (int64_t grp = 0; grp < g.G; grp++)
+    for (int64_t o = 0; o < g.Og; o++) {
+      float* dst = dw + (grp * g.Og + o) * g.Kdim;
+      for (int64_t j = 0; j < g.Kdim; j++) {
+        float s = 0.f;
+        for (int64_t part = 0; part < parts; part++) s += partial[static_cast<size_t>(part * partFloats + (grp * kRows + j) * accStride + o)];
+        dst[j] = s;
+      }
+    }
+}
+
+#else  // not x86: the direct kernels need AVX-512, so callers always take the GEMM path.
+
+bool directForwardFits(const ConvGeom&) { return false; }
+bool directBackpropInputFits(const ConvGeom&) { return false; }
+bool directBackpropFilterFits(const ConvGeom&) { return false; }
+void directForward(const ConvGeom&, const float*, const float*, const float*, bool, float*, ThreadPool&) {}
+void directBackpropInput(const ConvGeom&, const float*, const float*, float*, ThreadPool&) {}
+void directBackpropFilter(const ConvGeom&, const float*, const float*, float*, ThreadPool&) {}
+
+#endif
+
+}  // namespace sn
