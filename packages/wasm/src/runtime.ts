@@ -8,6 +8,13 @@ export const NR = 8;
 export const KC = 256;
 export const TILE_FLOATS = MR * NR + MR;
 export const CHUNK = 16384;
+/** Over-read slack of the pooling row buffer (assembly/pool-rows.ts V_SLACK). */
+const POOL_V_SLACK = 16;
+
+/** Floats of the padded row buffer a separable pooling kernel needs per thread (assembly/pool-rows.ts). */
+export function poolRowFloats(plan: { outWidth: number; strideWidth: number; windowWidth: number }): number {
+  return (plan.outWidth - 1) * plan.strideWidth + plan.windowWidth + POOL_V_SLACK;
+}
 const FRAME_SLOTS = 16;
 const MAX_PAGES = 32768;
 const INITIAL_PAGES = 256;

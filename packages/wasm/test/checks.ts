@@ -71,6 +71,13 @@ export const POOL_CASES: readonly { name: string; x: number[]; o: Pool2dOptions 
   { name: '3x3 s1 pad 1 exclude pad', x: [2, 2, 9, 23], o: { window: 3, stride: 1, padding: 1, countIncludePad: false } },
   { name: '3x2 s(2,3) pad 1 ceil', x: [1, 3, 10, 17], o: { window: [3, 2], stride: [2, 3], padding: 1, ceilMode: true } },
   { name: '4x4 s3 ceil include pad', x: [2, 2, 14, 27], o: { window: 4, stride: 3, padding: 2, ceilMode: true } },
+  // Separable paths (assembly/pool-rows.ts): long rows for the v128 loops, ragged tails, tall windows.
+  { name: '3x3 s2 pad 1 wide', x: [1, 3, 9, 57], o: { window: 3, stride: 2, padding: 1 } },
+  { name: '2x2 s2 odd width', x: [1, 2, 7, 45], o: { window: 2, stride: 2 } },
+  { name: '4x4 s2 pad 2 exclude pad', x: [1, 2, 11, 38], o: { window: 4, stride: 2, padding: 2, countIncludePad: false } },
+  { name: '5x1 s(1,2) ceil', x: [1, 2, 12, 35], o: { window: [5, 1], stride: [1, 2], ceilMode: true } },
+  { name: '1x5 s1 pad (0,2)', x: [1, 2, 3, 41], o: { window: [1, 5], stride: 1, padding: [0, 0, 2, 2] } },
+  { name: 'global 7x7', x: [2, 3, 7, 7], o: { window: 7 } },
 ];
 
 const UNARY: readonly { op: UnaryOp; f: (x: number, a: number) => number; d: (x: number, y: number, a: number) => number; positive?: boolean }[] = [
