@@ -13,8 +13,9 @@ export interface NativeAddon {
   free(handle: NativeHandle): void;
   size(handle: NativeHandle): number;
   sync(runtime: NativeRuntime): Promise<void>;
-  memory(runtime: NativeRuntime): { buffers: number; bytes: number };
-  info(): { avx2: boolean; avx512: boolean; hardwareThreads: number };
+  finish(runtime: NativeRuntime): void;
+  memory(runtime: NativeRuntime): { buffers: number; bytes: number; pooledBytes: number };
+  info(): { avx2: boolean; avx512: boolean; blockCache: boolean; hardwareThreads: number };
   /** Validates sizes against the plan, queues the kernel and returns its output handle(s) at once. */
   run(
     kernel: string,

@@ -30,7 +30,7 @@ describe('native backend: queue, memory and bad input', () => {
     for (const m of made) b.free(m);
     b.free(a);
     await b.sync!();
-    expect(b.memory()).toEqual({ buffers: 0, bytes: 0 });
+    expect(b.memory()).toMatchObject({ buffers: 0, bytes: 0 });
     await b.dispose!();
   });
 
@@ -45,6 +45,30 @@ describe('native backend: queue, memory and bad input', () => {
     b.free(c);
     await b.sync!();
     expect(b.memory().buffers).toBe(0);
+    await b.dispose!();
+  });
+
+  it('recycles freed large blocks: pooled bytes are reused, not grown, and hold no stale values', async () => {
+    const b = await createNativeBackend({ threads: 2 });
+    const n = 1 << 18; // 1 MiB, above the cache's 64 KiB floor
+    const first = b.upload(random(n, 3));
+    b.free(first);
+    await b.sync!();
+    const pooled = b.memory().pooledBytes!;
+    if (!addon().info().blockCache) {
+      // AddressSanitizer build: every block goes back to the allocator at once.
+      expect(pooled).toBe(0);
+      await b.dispose!();
+      return;
+    }
+    expect(pooled).toBeGreaterThanOrEqual(4 * n);
+    const values = random(n, 4);
+    const again = b.upload(values);
+    expect(b.memory()).toMatchObject({ buffers: 1, bytes: 4 * n, pooledBytes: pooled - 4 * n });
+    expect(b.readSync!(again)).toEqual(values);
+    b.free(again);
+    await b.sync!();
+    expect(b.memory()).toMatchObject({ buffers: 0, bytes: 0, pooledBytes: pooled });
     await b.dispose!();
   });
 

@@ -24,7 +24,11 @@ export interface NativeBackendOptions {
   avx512?: boolean;
 }
 
-export type NativeBackend = Backend<NativeHandle> & { readonly threads: number };
+export type NativeBackend = Backend<NativeHandle> & {
+  readonly threads: number;
+  /** Blocks until every queued kernel has run (for profiling: `sync` is the non-blocking form). */
+  finish(): void;
+};
 
 /**
  * Creates a native backend: its own thread pool and command queue. Kernel calls validate their
@@ -76,6 +80,7 @@ export async function createNativeBackend(options: NativeBackendOptions = {}): P
       notes: ['kernels run on a native command queue; reads wait only for the work producing the buffer'],
     }),
     sync: () => native.sync(runtime),
+    finish: () => native.finish(runtime),
     dispose: () => {
       if (disposed) return;
       disposed = true;

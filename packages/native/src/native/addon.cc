@@ -306,6 +306,13 @@ Napi::Value Sync(const Napi::CallbackInfo& info) {
   return promise;
 }
 
+/** Blocks the calling thread until every queued kernel of the runtime has run (profiling, tests). */
+Napi::Value Finish(const Napi::CallbackInfo& info) {
+  RuntimeBox* rt = runtimeOf(info[0], "finish");
+  rt->core->waitFor(rt->core->submitted());
+  return info.Env().Undefined();
+}
+
 Napi::Value Memory(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsExternal() || !info[0].As<Napi::External<RuntimeBox>>().CheckTypeTag(&kRuntimeTag)) {
@@ -315,6 +322,7 @@ Napi::Value Memory(const Napi::CallbackInfo& info) {
   auto out = Napi::Object::New(env);
   out.Set("buffers", Napi::Number::New(env, static_cast<double>(box->core->counters()->buffers.load())));
   out.Set("bytes", Napi::Number::New(env, static_cast<double>(box->core->counters()->bytes.load())));
+  out.Set("pooledBytes", Napi::Number::New(env, static_cast<double>(box->core->counters()->cache.cachedBytes())));
   return out;
 }
 
@@ -323,6 +331,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   auto out = Napi::Object::New(env);
   out.Set("avx2", Napi::Boolean::New(env, gemmUsesAvx2()));
   out.Set("avx512", Napi::Boolean::New(env, cpuHasAvx512()));
+  out.Set("blockCache", Napi::Boolean::New(env, blockCacheEnabled()));
   out.Set("hardwareThreads", Napi::Number::New(env, std::thread::hardware_concurrency()));
   return out;
 }
@@ -410,6 +419,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("read", Napi::Function::New(env, Read));
   exports.Set("readSync", Napi::Function::New(env, ReadSync));
   exports.Set("sync", Napi::Function::New(env, Sync));
+  exports.Set("finish", Napi::Function::New(env, Finish));
   exports.Set("memory", Napi::Function::New(env, Memory));
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("run", Napi::Function::New(env, Run));

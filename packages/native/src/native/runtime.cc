@@ -5,17 +5,89 @@
 
 namespace sn {
 
+namespace {
+// AddressSanitizer builds skip the cache so that a use after free is still caught.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kCacheBlocks = false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kCacheBlocks = false;
+#else
+constexpr bool kCacheBlocks = true;
+#endif
+#else
+constexpr bool kCacheBlocks = true;
+#endif
+}  // namespace
+
+bool blockCacheEnabled() { return kCacheBlocks; }
+
+BlockCache::~BlockCache() {
+  for (auto& [size, block] : free_) std::free(block);
+}
+
+void* BlockCache::take(size_t bytes, size_t* capacity) {
+  // 64-byte alignment keeps vector loads on one cache line.
+  size_t rounded = (bytes + 63) / 64 * 64;
+  if (kCacheBlocks && rounded >= kMinBytes) {
+    rounded = (rounded + 4095) / 4096 * 4096;
+    std::lock_guard<std::mutex> lock(mu_);
+    // Best fit, but never a block more than 1.25x the request (the rest would be wasted).
+    auto it = free_.lower_bound(rounded);
+    if (it != free_.end() && it->first <= rounded + rounded / 4) {
+      void* block = it->second;
+      *capacity = it->first;
+      cached_ -= it->first;
+      free_.erase(it);
+      return block;
+    }
+  }
+  void* block = std::aligned_alloc(64, rounded);
+  if (block == nullptr) {
+    // Memory held by the cache may be what is missing.
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (auto& [size, b] : free_) std::free(b);
+      free_.clear();
+      cached_ = 0;
+    }
+    block = std::aligned_alloc(64, rounded);
+    if (block == nullptr) throw std::bad_alloc();
+  }
+  *capacity = rounded;
+  return block;
+}
+
+void BlockCache::give(void* block, size_t capacity) {
+  if (!kCacheBlocks || capacity < kMinBytes || capacity > kMaxCachedBytes) {
+    std::free(block);
+    return;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  free_.emplace(capacity, block);
+  cached_ += capacity;
+  while (cached_ > kMaxCachedBytes) {
+    auto last = std::prev(free_.end());
+    cached_ -= last->first;
+    std::free(last->second);
+    free_.erase(last);
+  }
+}
+
+size_t BlockCache::cachedBytes() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return cached_;
+}
+
 Buffer::Buffer(size_t n, std::shared_ptr<Counters> c) : size(n), counters(std::move(c)) {
-  // 64-byte alignment keeps AVX loads on one cache line; at least one element so data is never null.
-  size_t bytes = ((n == 0 ? 1 : n) * sizeof(float) + 63) / 64 * 64;
-  data = static_cast<float*>(std::aligned_alloc(64, bytes));
-  if (data == nullptr) throw std::bad_alloc();
+  // At least one element so data is never null.
+  data = static_cast<float*>(counters->cache.take((n == 0 ? 1 : n) * sizeof(float), &capacity));
   counters->buffers.fetch_add(1);
   counters->bytes.fetch_add(static_cast<int64_t>(n * sizeof(float)));
 }
 
 Buffer::~Buffer() {
-  std::free(data);
+  counters->cache.give(data, capacity);
   counters->buffers.fetch_sub(1);
   counters->bytes.fetch_sub(static_cast<int64_t>(size * sizeof(float)));
 }

@@ -1,0 +1,58 @@
+// Per-kernel time of one model's inference or training step on the native backend (report only).
+// Each kernel call waits for its queued work, so the times add up (the real run overlaps JS and native work).
+// Run: pnpm exec tsx --conditions @stridenet/source bench/model-profile.ts [model] [batch] [infer|train] [--threads N] [--no-avx512]
+import { Rng, Sgd, createModel, setBackend, tensor, trainStep } from '@stridenet/core';
+import { createNativeBackend } from '../src/index.js';
+import { threadsArg } from './common.js';
+
+const [model = 'allCnnC', batchArg = '64', mode = 'infer'] = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !all[i - 1]?.startsWith('--threads'));
+const batch = Number(batchArg);
+const threads = threadsArg();
+const be = await createNativeBackend({ ...(threads ? { threads } : {}), avx512: !process.argv.includes('--no-avx512') });
+const times = new Map<string, { ms: number; calls: number }>();
+const kernels = be.kernels as unknown as Record<string, (i: unknown, a: unknown) => unknown>;
+const wrapped: Record<string, unknown> = {};
+type Attrs = { plan?: { inShape?: number[]; filterShape?: number[]; strideHeight?: number } };
+for (const [name, fn] of Object.entries(kernels)) {
+  wrapped[name] = (i: unknown, a: Attrs) => {
+    const s = performance.now();
+    const r = fn(i, a);
+    be.finish();
+    const p = a?.plan;
+    const key = `${name} ${JSON.stringify(p?.inShape ?? '')}${p?.filterShape ? ` f${JSON.stringify(p.filterShape)} s${p.strideHeight}` : ''}`;
+    const e = times.get(key) ?? { ms: 0, calls: 0 };
+    e.ms += performance.now() - s;
+    e.calls++;
+    times.set(key, e);
+    return r;
+  };
+}
+(be as { kernels: unknown }).kernels = wrapped;
+await setBackend(be);
+const inputShape = model === 'lenet5' ? [1, 28, 28] : [3, 32, 32];
+const m = createModel(model, { seed: 1, numClasses: 10, inputShape });
+const x = tensor(new Float32Array(batch * inputShape.reduce((a, d) => a * d)).map(() => Math.random()), [batch, ...inputShape]);
+const labels = Int32Array.from({ length: batch }, (_, i) => i % 10);
+const opt = new Sgd({ lr: 0.01, momentum: 0.9 });
+const iters = 3;
+for (let i = 0; i < iters + 1; i++) {
+  if (i === 1) times.clear();
+  const t0 = performance.now();
+  if (mode === 'train') {
+    await trainStep(m, opt, x, labels, { rng: new Rng(i) });
+  } else {
+    const y = m.forward(x, { training: false, rng: new Rng(0) });
+    await y.data();
+    y.dispose();
+  }
+  console.log(`${mode} ${(performance.now() - t0).toFixed(1)} ms`);
+}
+let total = 0;
+for (const [k, v] of [...times].sort((a, b) => b[1].ms - a[1].ms)) {
+  total += v.ms;
+  if (v.ms / iters >= 0.05) console.log(`${(v.ms / iters).toFixed(2).padStart(9)} ms  ${String(v.calls / iters).padStart(3)}x ${k}`);
+}
+console.log(`${(total / iters).toFixed(1).padStart(9)} ms  total in kernels`);
+opt.dispose();
+m.dispose();
+be.dispose?.();
