@@ -15,6 +15,10 @@ const cases: { name: string; x: number[]; w: number[]; o: Conv2dOptions }[] = [
   { name: 'one output row of exactly 16 columns, 13 channels', x: [5, 4, 3, 18], w: [13, 4, 3, 3], o: {} },
   { name: 'deep K (630 taps)', x: [1, 70, 8, 8], w: [20, 70, 3, 3], o: { padding: 1 } },
   { name: 'padding beyond the kernel extent', x: [2, 4, 7, 7], w: [8, 4, 3, 3], o: { padding: 3 } },
+  { name: 'narrow output: 8 columns, two rows per vector', x: [2, 8, 16, 16], w: [12, 8, 3, 3], o: { stride: 2, padding: 1 } },
+  { name: 'narrow output: 6x6, batch 3', x: [3, 12, 8, 8], w: [10, 12, 3, 3], o: {} },
+  { name: 'narrow output: 5 columns, 3 rows per vector, odd row count', x: [1, 6, 9, 7], w: [8, 6, 3, 3], o: {} },
+  { name: 'narrow output: 1 column', x: [2, 4, 7, 3], w: [6, 4, 3, 3], o: {} },
   { name: 'many output channels, 1 input channel', x: [2, 1, 28, 28], w: [40, 1, 5, 5], o: { padding: 2 } },
 ];
 

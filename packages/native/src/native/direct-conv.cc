@@ -66,9 +66,13 @@ struct Slab {
           std::memcpy(data + c * chanStride + r * Wq + g.PL, src, static_cast<size_t>(g.W) * sizeof(float));
           continue;
         }
-        for (int64_t iw = 0; iw < g.W; iw++) {
-          const int64_t q = iw + g.PL;
-          data[c * chanStride + (q % SW) * phaseStride + r * Wq + q / SW] = src[iw];
+        for (int64_t ph = 0; ph < SW; ph++) {
+          // Phase ph holds padded columns q = j * SW + ph; the input column is q - PL.
+          float* dst = data + c * chanStride + ph * phaseStride + r * Wq;
+          const int64_t jlo = g.PL > ph ? (g.PL - ph + SW - 1) / SW : 0;
+          const int64_t jhi = std::min(Wq, (g.PL + g.W - ph + SW - 1) / SW);
+          const float* s = src + ph - g.PL;
+          for (int64_t j = jlo; j < jhi; j++) dst[j] = s[j * SW];
         }
       }
     }
@@ -94,10 +98,30 @@ thread_local Scratch tlsSlab, tlsPanel;
 // ---------------------------------------------------------------------------------------------
 // Forward: MR output channels x (2 vectors of 16 output positions).
 
-template <int MR>
-__attribute__((target("avx512f"))) void forwardTile(int64_t K, const float* ap, const int64_t* off, const float* s0, const float* s1,
-                                                     __mmask16 m0, __mmask16 m1, float* y0, float* y1, int64_t ys, int mr,
+/**
+ * Part of one 16-lane vector of output positions: lanes `mask` come from src and go to dst (both
+ * already shifted so that lane l maps to src[l], dst[l]). A vector holds R pieces: one run of up to 16
+ * columns of one output row (R = 1), or R whole rows of a narrow output side by side.
+ */
+struct Piece {
+  const float* src;
+  float* dst;
+  __mmask16 mask;
+};
+
+template <int MR, int R>
+__attribute__((target("avx512f"))) void forwardTile(int64_t K, const float* ap, const int64_t* off, const Piece* pc, int64_t ys, int mr,
                                                      const float* bias, bool relu) {
+  const float* s0[R];
+  const float* s1[R];
+  __mmask16 m0[R], m1[R];
+#pragma GCC unroll 4
+  for (int r = 0; r < R; r++) {
+    s0[r] = pc[r].src;
+    m0[r] = pc[r].mask;
+    s1[r] = pc[R + r].src;
+    m1[r] = pc[R + r].mask;
+  }
   __m512 c0[MR], c1[MR];
 #pragma GCC unroll 16
   for (int i = 0; i < MR; i++) {
@@ -106,8 +130,20 @@ __attribute__((target("avx512f"))) void forwardTile(int64_t K, const float* ap, 
   }
   for (int64_t k = 0; k < K; k++) {
     const int64_t o = off[k];
-    const __m512 b0 = _mm512_loadu_ps(s0 + o);
-    const __m512 b1 = _mm512_loadu_ps(s1 + o);
+    __m512 b0, b1;
+    if constexpr (R == 1) {
+      // Whole-vector loads: lanes past the row read padding or the next row, and are never stored.
+      b0 = _mm512_loadu_ps(s0[0] + o);
+      b1 = _mm512_loadu_ps(s1[0] + o);
+    } else {
+      b0 = _mm512_maskz_loadu_ps(m0[0], s0[0] + o);
+      b1 = _mm512_maskz_loadu_ps(m1[0], s1[0] + o);
+#pragma GCC unroll 4
+      for (int r = 1; r < R; r++) {
+        b0 = _mm512_mask_loadu_ps(b0, m0[r], s0[r] + o);
+        b1 = _mm512_mask_loadu_ps(b1, m1[r], s1[r] + o);
+      }
+    }
 #pragma GCC unroll 16
     for (int i = 0; i < MR; i++) {
       const __m512 a = _mm512_set1_ps(ap[i]);
@@ -131,13 +167,40 @@ __attribute__((target("avx512f"))) void forwardTile(int64_t K, const float* ap, 
       r0 = _mm512_max_ps(zero, r0);
       r1 = _mm512_max_ps(zero, r1);
     }
-    _mm512_mask_storeu_ps(y0 + i * ys, m0, r0);
-    if (m1) _mm512_mask_storeu_ps(y1 + i * ys, m1, r1);
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++) {
+      if (m0[r]) _mm512_mask_storeu_ps(pc[r].dst + i * ys, m0[r], r0);
+      if (m1[r]) _mm512_mask_storeu_ps(pc[R + r].dst + i * ys, m1[r], r1);
+    }
   }
 }
 
-using ForwardTileFn = void (*)(int64_t, const float*, const int64_t*, const float*, const float*, __mmask16, __mmask16, float*, float*,
-                               int64_t, int, const float*, bool);
+using ForwardTileFn = void (*)(int64_t, const float*, const int64_t*, const Piece*, int64_t, int, const float*, bool);
+
+template <int MR>
+ForwardTileFn forwardTileForR(int R) {
+  switch (R) {
+    case 1:
+      return forwardTile<MR, 1>;
+    case 2:
+      return forwardTile<MR, 2>;
+    case 3:
+      return forwardTile<MR, 3>;
+    default:
+      return forwardTile<MR, 4>;
+  }
+}
+
+ForwardTileFn forwardTileFor(int mr, int R) {
+  switch (mr) {
+    case 4:
+      return forwardTileForR<4>(R);
+    case 8:
+      return forwardTileForR<8>(R);
+    default:
+      return forwardTileForR<12>(R);
+  }
+}
 
 /** Output-channel tile height: the fewest padded rows, weighed by how well each tile keeps the FMA units busy. */
 int pickForwardMR(int64_t Og) {
@@ -153,17 +216,6 @@ int pickForwardMR(int64_t Og) {
     }
   }
   return best;
-}
-
-ForwardTileFn forwardTileFor(int mr) {
-  switch (mr) {
-    case 4:
-      return forwardTile<4>;
-    case 8:
-      return forwardTile<8>;
-    default:
-      return forwardTile<12>;
-  }
 }
 
 /** w[grp][o][k] -> ap[grp][tile][k][MR], rows past Og zero. */
@@ -187,7 +239,9 @@ int64_t rowBands(const ConvGeom& g, int threads) {
 }
 
 void forwardImpl(const ConvGeom& g, const float* x, const float* ap, int MR, const float* bias, bool relu, float* y, ThreadPool& pool) {
-  const ForwardTileFn tile = forwardTileFor(MR);
+  // Narrow outputs put R whole rows side by side in one vector instead of leaving most lanes idle.
+  const int R = g.OW >= 9 ? 1 : static_cast<int>(std::min<int64_t>(4, kLanes / g.OW));
+  const ForwardTileFn tile = forwardTileFor(MR, R);
   const int64_t tilesM = (g.Og + MR - 1) / MR;
   const int64_t bands = rowBands(g, pool.size());
   const int64_t segsPerRow = (g.OW + kLanes - 1) / kLanes;
@@ -201,7 +255,8 @@ void forwardImpl(const ConvGeom& g, const float* x, const float* ap, int MR, con
     const int64_t rows = (oh1 - 1) * g.SH + (g.KH - 1) * g.DH + 1 - r0;
     float* buffer = tlsSlab.get(Slab::floats(g, rows, g.Cg));
     std::vector<int64_t> off(static_cast<size_t>(g.Kdim));
-    const int64_t segs = (oh1 - oh0) * segsPerRow;
+    // Vectors of output positions in this band.
+    const int64_t vectors = R == 1 ? (oh1 - oh0) * segsPerRow : (oh1 - oh0 + R - 1) / R;
     for (int64_t grp = 0; grp < g.G; grp++) {
       Slab slab(g, r0, rows, g.Cg, buffer);
       slab.fill(g, x + n * g.C * g.H * g.W, grp * g.Cg, g.Cg);
@@ -211,23 +266,37 @@ void forwardImpl(const ConvGeom& g, const float* x, const float* ap, int MR, con
       float* yg = y + (n * g.O + grp * g.Og) * g.P;
       for (int64_t mb = 0; mb < tilesM; mb += tilesPerBlock) {
         const int64_t me = std::min(tilesM, mb + tilesPerBlock);
-        for (int64_t s = 0; s < segs; s += 2) {
-          const float* src[2];
-          float* dst[2];
-          __mmask16 mask[2];
+        for (int64_t s = 0; s < vectors; s += 2) {
+          Piece pc[8];
           for (int v = 0; v < 2; v++) {
-            const int64_t seg = std::min(s + v, segs - 1);
-            const int64_t oh = oh0 + seg / segsPerRow, ow0 = (seg % segsPerRow) * kLanes;
-            const int64_t len = std::min(kLanes, g.OW - ow0);
-            src[v] = buffer + (oh * g.SH - r0) * slab.Wq + ow0;
-            dst[v] = yg + oh * g.OW + ow0;
-            mask[v] = s + v < segs ? static_cast<__mmask16>((1u << len) - 1u) : 0;
+            const bool used = s + v < vectors;
+            const int64_t vec = std::min(s + v, vectors - 1);
+            if (R == 1) {
+              const int64_t oh = oh0 + vec / segsPerRow, ow0 = (vec % segsPerRow) * kLanes;
+              const int64_t len = std::min(kLanes, g.OW - ow0);
+              pc[v] = {buffer + (oh * g.SH - r0) * slab.Wq + ow0, yg + oh * g.OW + ow0,
+                       used ? static_cast<__mmask16>((1u << len) - 1u) : static_cast<__mmask16>(0)};
+              continue;
+            }
+            for (int r = 0; r < R; r++) {
+              const int64_t oh = oh0 + vec * R + r;
+              Piece& p = pc[v * R + r];
+              if (!used || oh >= oh1) {
+                p = {buffer, yg, 0};
+                continue;
+              }
+              // Shifted so that lane r * OW + j reads column j of row oh (and writes it).
+              p = {buffer + (oh * g.SH - r0) * slab.Wq - r * g.OW, yg + oh * g.OW - r * g.OW,
+                   static_cast<__mmask16>(((1u << g.OW) - 1u) << (r * g.OW))};
+            }
           }
           for (int64_t mt = mb; mt < me; mt++) {
             const int64_t o0 = mt * MR;
             const int mr = static_cast<int>(std::min<int64_t>(MR, g.Og - o0));
-            tile(g.Kdim, ap + (grp * tilesM + mt) * g.Kdim * MR, off.data(), src[0], src[1], mask[0], mask[1], dst[0] + o0 * g.P,
-                 dst[1] + o0 * g.P, g.P, mr, bias ? bias + grp * g.Og + o0 : nullptr, relu);
+            Piece shifted[8];
+            for (int q = 0; q < 2 * R; q++) shifted[q] = {pc[q].src, pc[q].dst + o0 * g.P, pc[q].mask};
+            tile(g.Kdim, ap + (grp * tilesM + mt) * g.Kdim * MR, off.data(), shifted, g.P, mr,
+                 bias ? bias + grp * g.Og + o0 : nullptr, relu);
           }
         }
       }
@@ -277,10 +346,10 @@ __attribute__((target("avx512f"))) void filterTile(const float* const* rowBase, 
 
 }  // namespace
 
-bool directForwardFits(const ConvGeom& g) { return cpuHasAvx512() && g.Og >= 4 && g.OW >= 6; }
+bool directForwardFits(const ConvGeom& g) { return cpuHasAvx512() && g.Og >= 4; }
 
 bool directBackpropInputFits(const ConvGeom& g) {
-  return cpuHasAvx512() && g.SH == 1 && g.SW == 1 && g.Cg >= 4 && g.W >= 6 && g.PT <= (g.KH - 1) * g.DH &&
+  return cpuHasAvx512() && g.SH == 1 && g.SW == 1 && g.Cg >= 4 && g.PT <= (g.KH - 1) * g.DH &&
          g.PB <= (g.KH - 1) * g.DH && g.PL <= (g.KW - 1) * g.DW && g.PR <= (g.KW - 1) * g.DW;
 }
 
