@@ -129,10 +129,12 @@ export const TILE_FLOATS: i32 = MR * NR + MR;
 
 /**
  * C[0..M, 0..nc] (+)= Apk * Bpk for one K block. `biasRow` (per row of C, 0 for none) is added
- * when not accumulating. `tile` is TILE_FLOATS of scratch for ragged edges.
+ * when not accumulating. `tile` is TILE_FLOATS of scratch for ragged edges. `bStride` is the
+ * distance in floats between B panels: kc * NR as packB lays them out, more where a packer keeps
+ * a spare row per panel.
  */
 export function gemmBlock(
-  M: i32, nc: i32, kc: i32, apk: usize, bpk: usize, c: usize, ldc: i32, flags: i32, biasRow: usize, tile: usize,
+  M: i32, nc: i32, kc: i32, apk: usize, bpk: usize, c: usize, ldc: i32, flags: i32, biasRow: usize, tile: usize, bStride: i32,
 ): void {
   const mPanels = (M + MR - 1) / MR;
   const nPanels = (nc + NR - 1) / NR;
@@ -140,7 +142,7 @@ export function gemmBlock(
   const tileBias = tile + (<usize>(MR * NR) << 2);
   for (let jp = 0; jp < nPanels; jp++) {
     const nr = imin(NR, nc - jp * NR);
-    const b = bpk + (<usize>(jp * kc * NR) << 2);
+    const b = bpk + (<usize>(jp * bStride) << 2);
     for (let ip = 0; ip < mPanels; ip++) {
       const mr = imin(MR, M - ip * MR);
       const a = apk + (<usize>(ip * kc * MR) << 2);

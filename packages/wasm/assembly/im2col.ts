@@ -1,60 +1,189 @@
 // im2col packing straight into the GEMM's panel layouts, so the column matrix is never materialised
 // in full: only one KC x NC block per thread at a time.
 import { NR } from './gemm';
-import { imin } from './common';
+import { imax, imin } from './common';
 
 
-/** B[p][j] = column j (output position s0 + j) of im2col row k0 + p; panels of NR columns. */
-export function packIm2col(dst: usize, xg: usize, H: i32, W: i32, OW: i32, KH: i32, KW: i32, sH: i32, sW: i32, dH: i32, dW: i32, pT: i32, pL: i32, k0: i32, kc: i32, s0: i32, nc: i32): void {
-  const panels = (nc + NR - 1) / NR;
-  const panelStride = kc * NR;
+/** Spare floats the forward packers may read past the last cell they use (the allocator keeps them). */
+export const OVERREAD_FLOATS: i32 = 16;
+
+/**
+ * Floats between B panels for the forward packers: one spare row per panel, because a piece of a
+ * row is written as a whole 8-float v128 pair that may spill into the next row (rewritten later).
+ */
+// @ts-ignore: decorator
+@inline export function im2colPanelStride(kc: i32): i32 {
+  return (kc + 1) * NR;
+}
+
+// @ts-ignore: decorator
+@inline function even8(s: usize, d: usize): void {
+  // Cells s[0], s[2], ..., s[14] (stride 2) to d[0..8).
+  v128.store(d, v128.shuffle<f32>(v128.load(s), v128.load(s, 16), 0, 2, 4, 6));
+  v128.store(d, v128.shuffle<f32>(v128.load(s, 32), v128.load(s, 48), 0, 2, 4, 6), 16);
+}
+
+/**
+ * Writes columns [jA, jB) of panel row `row` (a pointer to panel 0, row p): zeros when `src` is 0,
+ * else cells src[i * sW]. Each piece up to the next panel boundary is one 8-float store pair; what
+ * spills past the piece is overwritten by the next piece or by the next row, so pieces must be
+ * written in increasing column order and rows in increasing p.
+ */
+// @ts-ignore: decorator
+@inline function runPieces(row: usize, PS: i32, jA: i32, jB: i32, src: usize, sW: i32): void {
+  let jj = jA;
+  let sp = src;
+  const z = f32x4.splat(0);
+  while (jj < jB) {
+    const L = imin(8 - (jj & 7), jB - jj);
+    const d = row + (<usize>((jj >> 3) * PS + (jj & 7)) << 2);
+    if (src == 0) {
+      v128.store(d, z);
+      v128.store(d, z, 16);
+    } else if (sW == 1) {
+      v128.store(d, v128.load(sp));
+      v128.store(d, v128.load(sp, 16), 16);
+      sp += <usize>L << 2;
+    } else {
+      even8(sp, d);
+      sp += <usize>L << 3;
+    }
+    jj += L;
+  }
+}
+
+/**
+ * Forward im2col for stride-1 and stride-2 rows, packed straight into GEMM B panels (stride
+ * im2colPanelStride(kc)): B[p][j] = im2col row k0 + p, column F0 + j, where column F counts output
+ * positions across images (image F / OHW), so one block may span several small images. Each output
+ * row's stretch of a B row is a zero prefix, a run of input cells (copied with v128 loads, strided
+ * ones de-interleaved) and a zero suffix. Columns past nc in the last panel are zeroed.
+ */
+export function packIm2colRows(
+  dst: usize, x: usize, imgStride: i32, H: i32, W: i32, OH: i32, OW: i32, KH: i32, KW: i32,
+  sH: i32, sW: i32, dH: i32, dW: i32, pT: i32, pL: i32, k0: i32, kc: i32, F0: i32, nc: i32,
+): void {
+  const PS = im2colPanelStride(kc);
   const khw = KH * KW;
+  const OHW = OH * OW;
+  const n0 = F0 / OHW;
+  const r0 = F0 - n0 * OHW;
+  const oh0 = r0 / OW;
+  const ow0 = r0 - oh0 * OW;
   for (let p = 0; p < kc; p++) {
     const kidx = k0 + p;
     const ci = kidx / khw;
     const r = kidx - ci * khw;
     const kh = r / KW;
     const kw = r - kh * KW;
-    const plane = xg + (<usize>(ci * H * W) << 2);
-    let oh = s0 / OW;
-    let ow = s0 - oh * OW;
-    let j = 0;
     const offW = kw * dW - pL;
+    const offH = kh * dH - pT;
+    // Output columns whose input column lies inside the row: [owLo, owHi).
+    const owLo = offW >= 0 ? 0 : (sW - 1 - offW) / sW;
+    const owHi = imin(OW, W - 1 - offW >= 0 ? (W - 1 - offW) / sW + 1 : 0);
+    const row = dst + (<usize>(p * NR) << 2);
+    const planeOff = x + (<usize>(ci * H * W) << 2);
+    let n = n0, oh = oh0, ow = ow0;
+    let j = 0;
     while (j < nc) {
-      const seg = imin(OW - ow, nc - j);
-      const ih = oh * sH - pT + kh * dH;
+      const len = imin(OW - ow, nc - j);
+      const ih = oh * sH + offH;
       if (<u32>ih >= <u32>H) {
-        for (let t = 0; t < seg; t++) {
-          const jj = j + t;
-          store<f32>(dst + (<usize>((jj >> 3) * panelStride + p * NR + (jj & 7)) << 2), 0);
+        runPieces(row, PS, j, j + len, 0, sW);
+      } else {
+        const a = imin(imax(owLo, ow), ow + len);
+        const b = imax(imin(owHi, ow + len), a);
+        if (a > ow) runPieces(row, PS, j, j + a - ow, 0, sW);
+        if (b > a) {
+          const src = planeOff + (<usize>(n * imgStride + ih * W + a * sW + offW) << 2);
+          runPieces(row, PS, j + a - ow, j + b - ow, src, sW);
+        }
+        if (ow + len > b) runPieces(row, PS, j + b - ow, j + len, 0, sW);
+      }
+      j += len;
+      ow = 0;
+      if (++oh == OH) {
+        oh = 0;
+        n++;
+      }
+    }
+    // The last panel's columns past nc: zero, so no stray denormal slows the micro-kernel.
+    const last = dst + (<usize>(((nc - 1) >> 3) * PS + p * NR) << 2);
+    for (let jj = nc & 7; jj != 0 && jj < NR; jj++) store<f32>(last + (<usize>jj << 2), 0);
+  }
+}
+
+/**
+ * Forward im2col for any stride and dilation, packed like packIm2colRows, by gathering each cell
+ * through per-column tables built by im2colColumnTables: base offset (image, row and column of
+ * the window's corner) and, when the plan pads, the corner's row and column for bounds tests.
+ * Used where output rows are too short for packIm2colRows' runs, or strides above 2.
+ */
+export function packIm2colGather(
+  dst: usize, x: usize, tables: usize, H: i32, W: i32, KH: i32, KW: i32, dH: i32, dW: i32, padded: bool, k0: i32, kc: i32, nc: i32,
+): void {
+  const PS = im2colPanelStride(kc);
+  const khw = KH * KW;
+  const base = tables;
+  const hT = tables + (<usize>nc << 2);
+  const wT = hT + (<usize>nc << 2);
+  const panels = (nc + NR - 1) / NR;
+  for (let p = 0; p < kc; p++) {
+    const kidx = k0 + p;
+    const ci = kidx / khw;
+    const r = kidx - ci * khw;
+    const kh = r / KW;
+    const kw = r - kh * KW;
+    const offH = kh * dH, offW = kw * dW;
+    const koff = ci * H * W + offH * W + offW;
+    const src = x + (<usize>koff << 2);
+    for (let jp = 0; jp < panels; jp++) {
+      const d = dst + (<usize>(jp * PS + p * NR) << 2);
+      const j0 = jp * NR;
+      const j1 = imin(nc, j0 + NR);
+      if (!padded) {
+        for (let j = j0; j < j1; j++) {
+          store<f32>(d + (<usize>(j - j0) << 2), load<f32>(src + (<usize>load<i32>(base + (<usize>j << 2)) << 2)));
         }
       } else {
-        const row = plane + (<usize>(ih * W) << 2);
-        let iw = ow * sW + offW;
-        let t = 0;
-        while (t < seg) {
-          const jj = j + t;
-          const d = dst + (<usize>((jj >> 3) * panelStride + p * NR + (jj & 7)) << 2);
-          // Stride 1: a whole panel row of 8 consecutive input cells is two v128 copies.
-          if (sW == 1 && (jj & 7) == 0 && t + 8 <= seg && iw >= 0 && iw + 8 <= W) {
-            const s = row + (<usize>iw << 2);
-            v128.store(d, v128.load(s));
-            v128.store(d, v128.load(s, 16), 16);
-            t += 8;
-            iw += 8;
-          } else {
-            store<f32>(d, <u32>iw < <u32>W ? load<f32>(row + (<usize>iw << 2)) : 0);
-            t++;
-            iw += sW;
-          }
+        for (let j = j0; j < j1; j++) {
+          const ih = load<i32>(hT + (<usize>j << 2)) + offH;
+          const iw = load<i32>(wT + (<usize>j << 2)) + offW;
+          const v = <u32>ih < <u32>H && <u32>iw < <u32>W ? load<f32>(src + (<usize>load<i32>(base + (<usize>j << 2)) << 2)) : 0;
+          store<f32>(d + (<usize>(j - j0) << 2), v);
         }
       }
-      j += seg;
-      ow = 0;
-      oh++;
+      for (let j = j1; j < j0 + NR; j++) store<f32>(d + (<usize>(j - j0) << 2), 0);
     }
-    for (let jj = nc; jj < panels * NR; jj++) {
-      store<f32>(dst + (<usize>((jj >> 3) * panelStride + p * NR + (jj & 7)) << 2), 0);
+  }
+}
+
+/**
+ * Tables for packIm2colGather over columns [F0, F0 + nc): base[j] = image offset + corner row * W +
+ * corner column (the corner may lie in the padding; cells are only read once in bounds), then the
+ * corner rows, then the corner columns. 3 * nc i32.
+ */
+export function im2colColumnTables(
+  tables: usize, imgStride: i32, W: i32, OH: i32, OW: i32, sH: i32, sW: i32, pT: i32, pL: i32, F0: i32, nc: i32,
+): void {
+  const OHW = OH * OW;
+  const hT = tables + (<usize>nc << 2);
+  const wT = hT + (<usize>nc << 2);
+  let n = F0 / OHW;
+  const r0 = F0 - n * OHW;
+  let oh = r0 / OW;
+  let ow = r0 - oh * OW;
+  for (let j = 0; j < nc; j++) {
+    const ih = oh * sH - pT, iw = ow * sW - pL;
+    store<i32>(tables + (<usize>j << 2), n * imgStride + ih * W + iw);
+    store<i32>(hT + (<usize>j << 2), ih);
+    store<i32>(wT + (<usize>j << 2), iw);
+    if (++ow == OW) {
+      ow = 0;
+      if (++oh == OH) {
+        oh = 0;
+        n++;
+      }
     }
   }
 }

@@ -6,6 +6,11 @@
  */
 const ALIGN = 64;
 const PAGE = 65536;
+/**
+ * Bytes kept readable past the highest block: SIMD kernels may load a few floats beyond the last
+ * cell they use (assembly/im2col.ts OVERREAD_FLOATS) and must not run off the end of memory.
+ */
+export const TAIL_GUARD = 256;
 
 /** Rounds a byte count up to its class: multiples of 64 up to 4 KiB, then 8 steps per power of two. */
 export function sizeClass(bytes: number): number {
@@ -45,14 +50,14 @@ export class Allocator {
     } else {
       ptr = this.top;
       const end = ptr + size;
-      if (end > this.maxBytes) {
+      if (end + TAIL_GUARD > this.maxBytes) {
         throw new RangeError(
-          `wasm backend: cannot allocate ${bytes} bytes; the linear memory would need ${end} bytes but its maximum is ${this.maxBytes}`,
+          `wasm backend: cannot allocate ${bytes} bytes; the linear memory would need ${end + TAIL_GUARD} bytes but its maximum is ${this.maxBytes}`,
         );
       }
       const have = this.memory.buffer.byteLength;
-      if (end > have) {
-        const want = Math.min(Math.max(end, have + (have >> 1)), this.maxBytes);
+      if (end + TAIL_GUARD > have) {
+        const want = Math.min(Math.max(end + TAIL_GUARD, have + (have >> 1)), this.maxBytes);
         this.memory.grow(Math.ceil((want - have) / PAGE));
       }
       this.top = end;

@@ -63,6 +63,15 @@ export const CONV_CASES: readonly { name: string; x: number[]; f: number[]; o: C
   { name: '1x1 spatial 323', x: [2, 3, 17, 19], f: [7, 3, 1, 1], o: {}, relu: false, bias: false },
   { name: '3x3 same spatial 323', x: [2, 3, 17, 19], f: [5, 3, 3, 3], o: { padding: 'same' }, relu: false, bias: false },
   { name: '5x5 valid strides 2x3', x: [3, 2, 13, 16], f: [4, 2, 5, 5], o: { stride: [2, 3] }, relu: false, bias: true },
+  // Forward packers (assembly/im2col.ts): runs of stride 1 and 2, blocks of several images or
+  // several blocks per image, gathered columns with and without padding, K blocking with runs.
+  { name: '3x3 s2 pad 1 runs, images per block', x: [3, 5, 12, 40], f: [6, 5, 3, 3], o: { stride: 2, padding: 1 }, relu: true, bias: true },
+  { name: '3x3 same, three blocks per image', x: [1, 4, 23, 29], f: [5, 4, 3, 3], o: { padding: 'same' }, relu: false, bias: true },
+  { name: 'dilation 2 pad 2 runs', x: [2, 3, 14, 21], f: [4, 3, 3, 3], o: { dilation: 2, padding: 2 }, relu: false, bias: false },
+  { name: '3x3 s3 pad 1 gathered', x: [2, 3, 15, 16], f: [4, 3, 3, 3], o: { stride: 3, padding: 1 }, relu: true, bias: false },
+  { name: 'depth 360 runs', x: [2, 40, 9, 10], f: [6, 40, 3, 3], o: { padding: 1 }, relu: false, bias: true },
+  { name: '2x2 pads bottom right gathered', x: [2, 3, 5, 6], f: [4, 3, 2, 2], o: { padding: [0, 1, 0, 1] }, relu: false, bias: false },
+  { name: '1x1 small images', x: [9, 12, 5, 5], f: [20, 12, 1, 1], o: {}, relu: true, bias: true },
 ];
 
 export const POOL_CASES: readonly { name: string; x: number[]; o: Pool2dOptions }[] = [

@@ -2,7 +2,7 @@
 // (group g, column block cb), so each unit owns its output and reduces over the whole batch itself.
 // Frame: 0 x, 1 dy, 3 dw, 5 NC. Plan: CONV2D_ENCODING.
 import { argI, argP, planI, imin } from '../common';
-import { ACC, KC, MR, gemmBlock, packA } from '../gemm';
+import { ACC, KC, MR, NR, gemmBlock, packA } from '../gemm';
 import { packIm2colT } from '../im2col';
 
 export function conv2dBackpropFilter(frame: usize, u0: i32, u1: i32, scratch: usize): void {
@@ -32,7 +32,7 @@ export function conv2dBackpropFilter(frame: usize, u0: i32, u1: i32, scratch: us
         const kc = imin(KC, OHW - s0);
         packA(apk, dyg, OHW, 1, Mg, s0, kc);
         packIm2colT(bpk, xg, H, W, OW, KH, KW, sH, sW, dH, dW, pT, pL, s0, kc, j0, nc);
-        gemmBlock(Mg, nc, kc, apk, bpk, dwg, K, first ? 0 : ACC, 0, tile);
+        gemmBlock(Mg, nc, kc, apk, bpk, dwg, K, first ? 0 : ACC, 0, tile, kc * NR);
         first = false;
       }
     }

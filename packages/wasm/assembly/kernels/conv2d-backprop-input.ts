@@ -1,7 +1,7 @@
 // dx = col2im(W^T dy) per (image, group): each unit owns its dx slice, so units never race.
 // Frame: 0 dy, 1 filter, 3 dx, 5 NC, 6 packed W^T. Plan: CONV2D_ENCODING.
 import { argI, argP, planI, imin, zeroF32 } from '../common';
-import { ACC, KC, MR, gemmBlock, packA, packB } from '../gemm';
+import { ACC, KC, MR, NR, gemmBlock, packA, packB } from '../gemm';
 import { col2imAdd } from '../im2col';
 
 /** Packs each group's W^T [K, Mg] as A panels. Units: groups. */
@@ -43,7 +43,7 @@ export function conv2dBackpropInput(frame: usize, u0: i32, u1: i32, scratch: usi
       for (let k0 = 0; k0 < Mg; k0 += KC) {
         const kc = imin(KC, Mg - k0);
         packB(bpk, dyg, OHW, 1, k0, kc, s0, nc);
-        gemmBlock(K, nc, kc, wp + (<usize>(g * kPad * Mg + kPad * k0) << 2), bpk, dcol, nc, k0 > 0 ? ACC : 0, 0, tile);
+        gemmBlock(K, nc, kc, wp + (<usize>(g * kPad * Mg + kPad * k0) << 2), bpk, dcol, nc, k0 > 0 ? ACC : 0, 0, tile, kc * NR);
       }
       col2imAdd(dcol, dxg, H, W, OW, KH, KW, sH, sW, dH, dW, pT, pL, K, s0, nc);
     }

@@ -1,9 +1,14 @@
-// Conv2D as im2col + packed GEMM per (image, group, column block). Work unit u covers output
-// positions [cb * NC, cb * NC + NC) of image n, group g; bias and relu are fused into the micro-kernel.
-// Frame: 0 x, 1 filter, 2 bias (0 = none), 3 y, 4 relu, 5 NC, 6 packed filter. Plan: CONV2D_ENCODING.
-import { argI, argP, planI, imin } from '../common';
+// Conv2D as im2col + packed GEMM per (group, column block). Columns are output positions counted
+// across the batch: a large image is split into blocks of NC columns, while small images are
+// grouped several to a block (the GEMM then writes a scratch C block that is copied out per
+// image), so the filter panels are reused over a wide B block either way. Bias and relu are fused
+// into the micro-kernel.
+// Frame: 0 x, 1 filter, 2 bias (0 = none), 3 y, 4 relu, 5 NC (most columns in a block), 6 packed filter,
+// 7 images per block (0: blocks within one image), 8 scratch offset of the C block (bytes),
+// 9 scratch offset of the column tables (bytes, 0: run packing). Plan: CONV2D_ENCODING.
+import { argI, argP, planI, imin, copyF32 } from '../common';
 import { ACC, KC, MR, RELU, gemmBlock, packA } from '../gemm';
-import { packIm2col } from '../im2col';
+import { im2colColumnTables, im2colPanelStride, packIm2colGather, packIm2colRows } from '../im2col';
 
 /** Packs each group's filter [Mg, K] as GEMM A panels, one K block after another. Units: groups. */
 export function conv2dPackFilter(frame: usize, u0: i32, u1: i32, scratch: usize): void {
@@ -22,32 +27,61 @@ export function conv2dPackFilter(frame: usize, u0: i32, u1: i32, scratch: usize)
 }
 
 export function conv2d(frame: usize, u0: i32, u1: i32, scratch: usize): void {
-  const Cin = planI(frame, 1), H = planI(frame, 2), W = planI(frame, 3), Cout = planI(frame, 4);
+  const N = planI(frame, 0), Cin = planI(frame, 1), H = planI(frame, 2), W = planI(frame, 3), Cout = planI(frame, 4);
   const OH = planI(frame, 5), OW = planI(frame, 6), KH = planI(frame, 7), KW = planI(frame, 8);
   const sH = planI(frame, 9), sW = planI(frame, 10), dH = planI(frame, 11), dW = planI(frame, 12);
-  const pT = planI(frame, 13), pL = planI(frame, 15), G = planI(frame, 17);
+  const pT = planI(frame, 13), pB = planI(frame, 14), pL = planI(frame, 15), pR = planI(frame, 16), G = planI(frame, 17);
   const x = argP(frame, 0), bias = argP(frame, 2), y = argP(frame, 3);
-  const relu = argI(frame, 4), NCB = argI(frame, 5), wp = argP(frame, 6);
+  const relu = argI(frame, 4), NCB = argI(frame, 5), wp = argP(frame, 6), IPB = argI(frame, 7);
+  const cOff = argI(frame, 8), tOff = argI(frame, 9);
   const Cg = Cin / G, Mg = Cout / G, K = Cg * KH * KW, OHW = OH * OW;
-  const colBlocks = (OHW + NCB - 1) / NCB;
+  const imgStride = Cin * H * W;
   const mPad = ((Mg + MR - 1) / MR) * MR;
+  const padded = (pT | pB | pL | pR) != 0;
+  // Units per group: blocks of whole images, or column blocks within each image.
+  const perImage = IPB == 0 ? (OHW + NCB - 1) / NCB : 0;
+  const blocks = IPB == 0 ? N * perImage : (N + IPB - 1) / IPB;
   const bpk = scratch;
-  const tile = scratch + (<usize>(KC * NCB) << 2);
+  const tile = scratch + (<usize>((KC + 1) * ((NCB + 7) & ~7)) << 2);
+  const cblk = scratch + <usize>cOff;
+  const tables = scratch + <usize>tOff;
   for (let u = u0; u < u1; u++) {
-    const cb = u % colBlocks;
-    const t = u / colBlocks;
-    const g = t % G;
-    const n = t / G;
-    const s0 = cb * NCB;
-    const nc = imin(NCB, OHW - s0);
-    const xg = x + (<usize>((n * Cin + g * Cg) * H * W) << 2);
-    const yg = y + (<usize>((n * Cout + g * Mg) * OHW + s0) << 2);
+    const g = u / blocks;
+    const b = u - g * blocks;
+    let F0: i32, nc: i32, c: usize, ldc: i32;
+    if (IPB == 0) {
+      const n = b / perImage;
+      const s0 = (b - n * perImage) * NCB;
+      F0 = n * OHW + s0;
+      nc = imin(NCB, OHW - s0);
+      c = y + (<usize>((n * Cout + g * Mg) * OHW + s0) << 2);
+      ldc = OHW;
+    } else {
+      F0 = b * IPB * OHW;
+      nc = imin(IPB, N - b * IPB) * OHW;
+      c = cblk;
+      ldc = nc;
+    }
+    const xg = x + (<usize>(g * Cg * H * W) << 2);
+    if (tOff != 0) im2colColumnTables(tables, imgStride, W, OH, OW, sH, sW, pT, pL, F0, nc);
     for (let k0 = 0; k0 < K; k0 += KC) {
       const kc = imin(KC, K - k0);
-      packIm2col(bpk, xg, H, W, OW, KH, KW, sH, sW, dH, dW, pT, pL, k0, kc, s0, nc);
+      if (tOff != 0) packIm2colGather(bpk, xg, tables, H, W, KH, KW, dH, dW, padded, k0, kc, nc);
+      else packIm2colRows(bpk, xg, imgStride, H, W, OH, OW, KH, KW, sH, sW, dH, dW, pT, pL, k0, kc, F0, nc);
       const apk = wp + (<usize>(g * mPad * K + mPad * k0) << 2);
       const flags = (k0 > 0 ? ACC : 0) | (k0 + kc >= K && relu != 0 ? RELU : 0);
-      gemmBlock(Mg, nc, kc, apk, bpk, yg, OHW, flags, k0 == 0 && bias != 0 ? bias + (<usize>(g * Mg) << 2) : 0, tile);
+      gemmBlock(Mg, nc, kc, apk, bpk, c, ldc, flags, k0 == 0 && bias != 0 ? bias + (<usize>(g * Mg) << 2) : 0, tile, im2colPanelStride(kc));
+    }
+    if (IPB != 0) {
+      // Scatter the C block's image slices to NCHW.
+      const imgs = nc / OHW;
+      for (let i = 0; i < imgs; i++) {
+        const n = b * IPB + i;
+        const yn = y + (<usize>((n * Cout + g * Mg) * OHW) << 2);
+        for (let m = 0; m < Mg; m++) {
+          copyF32(yn + (<usize>(m * OHW) << 2), cblk + (<usize>(m * nc + i * OHW) << 2), OHW);
+        }
+      }
     }
   }
 }

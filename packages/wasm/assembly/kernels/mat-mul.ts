@@ -2,7 +2,7 @@
 // are (row block, column block) tiles of C, each packing its own B block.
 // Frame: 0 a, 1 b, 2 bias (0 = none), 3 c, 4 relu, 5 NC, 6 packed A, 7 MC. Plan: MATMUL_ENCODING.
 import { argI, argP, planI, imin } from '../common';
-import { ACC, KC, MR, RELU, gemmBlock, packA, packB } from '../gemm';
+import { ACC, KC, MR, NR, RELU, gemmBlock, packA, packB } from '../gemm';
 
 export function matMulPackA(frame: usize, u0: i32, u1: i32, scratch: usize): void {
   const M = planI(frame, 0), K = planI(frame, 2), tA = planI(frame, 3);
@@ -34,7 +34,7 @@ export function matMul(frame: usize, u0: i32, u1: i32, scratch: usize): void {
       const kc = imin(KC, K - k0);
       packB(bpk, b, tB ? 1 : N, tB ? K : 1, k0, kc, n0, nc);
       const flags = (k0 > 0 ? ACC : 0) | (k0 + kc >= K && relu != 0 && bias == 0 ? RELU : 0);
-      gemmBlock(mc, nc, kc, ap + (<usize>(mPad * k0 + m0 * kc) << 2), bpk, cb, N, flags, 0, tile);
+      gemmBlock(mc, nc, kc, ap + (<usize>(mPad * k0 + m0 * kc) << 2), bpk, cb, N, flags, 0, tile, kc * NR);
     }
     if (bias != 0) {
       // The bias runs along columns here, so it is added while the C block is still in cache.
