@@ -13,18 +13,6 @@
 
 namespace sn {
 
-bool cpuHasAvx512() {
-#if SN_X86
-  static const bool has = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") != 0;
-  }();
-  return has;
-#else
-  return false;
-#endif
-}
-
 #if SN_X86
 namespace {
 

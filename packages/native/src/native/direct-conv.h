@@ -15,9 +15,6 @@
 
 namespace sn {
 
-/** True when the CPU runs AVX-512F (checked once). */
-bool cpuHasAvx512();
-
 /** The direct kernels take this geometry (needs AVX-512; the caller falls back to the GEMM path otherwise). */
 bool directForwardFits(const ConvGeom& g);
 bool directBackpropInputFits(const ConvGeom& g);

@@ -20,6 +20,18 @@ constexpr bool kCacheBlocks = true;
 #endif
 }  // namespace
 
+bool cpuHasAvx512() {
+#if SN_X86
+  static const bool has = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") != 0;
+  }();
+  return has;
+#else
+  return false;
+#endif
+}
+
 bool blockCacheEnabled() { return kCacheBlocks; }
 
 BlockCache::~BlockCache() {

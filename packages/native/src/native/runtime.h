@@ -25,6 +25,9 @@
 
 namespace sn {
 
+/** True when the CPU runs AVX-512F (checked once). */
+bool cpuHasAvx512();
+
 /**
  * Freed blocks of one runtime kept for reuse. Fresh pages cost a page fault each on first touch (about
  * 10 us apiece on a virtual machine: 40 ms for a 12 MB activation), and a training step frees and

@@ -1,5 +1,8 @@
-// MaxPool2D: each output row is built by sweeping window offsets across the whole row, so the inner
+// MaxPool2D: on AVX-512 CPUs 16 output columns per vector (stride 1 or 2, padding masked); otherwise each output row is built by sweeping window offsets across the whole row, so the inner
 // loop runs over contiguous output columns and vectorises.
+// GCC 12 flags _mm512_undefined_ps inside its own _mm512_max_ps as maybe-uninitialized (a false positive).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
 #include <limits>
 
 #include "../pool-common.h"
@@ -20,6 +23,33 @@ SN_CLONES void maxRow(float* o, const float* src, int64_t lo, int64_t hi, int64_
     }
   }
 }
+
+#if SN_X86
+// 16 output columns at a time; any NaN in a window makes the output NaN, as in the scalar path.
+__attribute__((target("avx512f"))) void maxPlane512(const PoolGeom& g, const float* x, float* y) {
+  const __m512 ninf = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+  const __m512 nan = _mm512_set1_ps(std::numeric_limits<float>::quiet_NaN());
+  for (int64_t oh = 0; oh < g.OH; oh++) {
+    for (int64_t ow0 = 0; ow0 < g.OW; ow0 += 16) {
+      __m512 acc = ninf;
+      __mmask16 unordered = 0;
+      for (int64_t kh = 0; kh < g.WH; kh++) {
+        const int64_t ih = oh * g.SH - g.PT + kh;
+        if (ih < 0 || ih >= g.H) continue;
+        const float* row = x + ih * g.W;
+        for (int64_t kw = 0; kw < g.WW; kw++) {
+          const __m512 v = poolTap(g, row, ow0, kw, ninf);
+          unordered |= _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+          acc = _mm512_max_ps(acc, v);
+        }
+      }
+      acc = _mm512_mask_mov_ps(acc, unordered, nan);
+      const int64_t n = std::min<int64_t>(16, g.OW - ow0);
+      _mm512_mask_storeu_ps(y + oh * g.OW + ow0, static_cast<__mmask16>((1u << n) - 1u), acc);
+    }
+  }
+}
+#endif
 
 // A NaN already in o must stay: v > NaN is false and v != v only for a NaN v.
 void maxPlane(const PoolGeom& g, const float* x, float* y) {
@@ -46,9 +76,18 @@ Prepared prepareMaxPool2D(const Args& a) {
   a.input(0, "x", g.inSize);
   Prepared p;
   p.outSizes = {g.outSize};
-  p.body = [g](ThreadPool& pool, const std::vector<float*>& in, const std::vector<float*>& out) {
+  const bool wide = poolAvx512(g, a.avx512);
+  p.body = [g, wide](ThreadPool& pool, const std::vector<float*>& in, const std::vector<float*>& out) {
     pool.parallelFor(g.planes, 1 + (1 << 14) / (g.OH * g.OW * g.WH * g.WW), [&](int64_t b, int64_t e) {
-      for (int64_t pl = b; pl < e; pl++) maxPlane(g, in[0] + pl * g.H * g.W, out[0] + pl * g.OH * g.OW);
+      for (int64_t pl = b; pl < e; pl++) {
+#if SN_X86
+        if (wide) {
+          maxPlane512(g, in[0] + pl * g.H * g.W, out[0] + pl * g.OH * g.OW);
+          continue;
+        }
+#endif
+        maxPlane(g, in[0] + pl * g.H * g.W, out[0] + pl * g.OH * g.OW);
+      }
     });
   };
   return p;
