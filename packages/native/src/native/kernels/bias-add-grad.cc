@@ -3,6 +3,20 @@
 
 namespace sn {
 
+namespace {
+// 16 independent partial sums: a single float accumulator is one long dependency chain (4 cycles an add).
+SN_CLONES float sumRow(const float* __restrict v, int64_t n) {
+  float acc[16] = {};
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int l = 0; l < 16; l++) acc[l] += v[i + l];
+  float s = 0.f;
+  for (; i < n; i++) s += v[i];
+  for (int l = 0; l < 16; l++) s += acc[l];
+  return s;
+}
+}  // namespace
+
 /** inputs [dy]; plan [outer, channels, inner]. */
 Prepared prepareBiasAddGrad(const Args& a) {
   a.expectEncoded(3);
@@ -17,9 +31,7 @@ Prepared prepareBiasAddGrad(const Args& a) {
         double s = 0;
         for (int64_t o = 0; o < outer; o++) {
           const float* dy = in[0] + (o * C + c) * inner;
-          float part = 0.f;
-          for (int64_t i = 0; i < inner; i++) part += dy[i];
-          s += part;
+          s += sumRow(dy, inner);
         }
         out[0][c] = static_cast<float>(s);
       }
