@@ -19,6 +19,8 @@ const cases: { name: string; x: number[]; w: number[]; o: Conv2dOptions }[] = [
   { name: 'narrow output: 6x6, batch 3', x: [3, 12, 8, 8], w: [10, 12, 3, 3], o: {} },
   { name: 'narrow output: 5 columns, 3 rows per vector, odd row count', x: [1, 6, 9, 7], w: [8, 6, 3, 3], o: {} },
   { name: 'narrow output: 1 column', x: [2, 4, 7, 3], w: [6, 4, 3, 3], o: {} },
+  { name: 'input channels in chunks, partial sums through the output', x: [2, 80, 6, 62], w: [10, 80, 3, 3], o: { padding: 1 } },
+  { name: 'channel chunks on a narrow output', x: [1, 260, 6, 6], w: [6, 260, 3, 3], o: { padding: 1 } },
   { name: 'many output channels, 1 input channel', x: [2, 1, 28, 28], w: [40, 1, 5, 5], o: { padding: 2 } },
 ];
 

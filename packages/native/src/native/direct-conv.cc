@@ -99,7 +99,7 @@ struct Piece {
 
 template <int MR, int R>
 __attribute__((target("avx512f"))) void forwardTile(int64_t K, const float* ap, const int64_t* off, const Piece* pc, int64_t ys, int mr,
-                                                     const float* bias, bool relu) {
+                                                     bool accumulate, const float* bias, bool relu) {
   const float* s0[R];
   const float* s1[R];
   __mmask16 m0[R], m1[R];
@@ -115,6 +115,14 @@ __attribute__((target("avx512f"))) void forwardTile(int64_t K, const float* ap, 
   for (int i = 0; i < MR; i++) {
     c0[i] = _mm512_setzero_ps();
     c1[i] = _mm512_setzero_ps();
+    if (accumulate && i < mr) {
+      // Partial sums of the earlier channel chunks.
+#pragma GCC unroll 4
+      for (int r = 0; r < R; r++) {
+        c0[i] = _mm512_mask_loadu_ps(c0[i], m0[r], pc[r].dst + i * ys);
+        c1[i] = _mm512_mask_loadu_ps(c1[i], m1[r], pc[R + r].dst + i * ys);
+      }
+    }
   }
   for (int64_t k = 0; k < K; k++) {
     const int64_t o = off[k];
@@ -163,7 +171,7 @@ __attribute__((target("avx512f"))) void forwardTile(int64_t K, const float* ap, 
   }
 }
 
-using ForwardTileFn = void (*)(int64_t, const float*, const int64_t*, const Piece*, int64_t, int, const float*, bool);
+using ForwardTileFn = void (*)(int64_t, const float*, const int64_t*, const Piece*, int64_t, int, bool, const float*, bool);
 
 template <int MR>
 ForwardTileFn forwardTileForR(int R) {
@@ -235,6 +243,11 @@ void forwardImpl(const ConvGeom& g, const float* x, const float* ap, int MR, con
   const int64_t segsPerRow = (g.OW + kLanes - 1) / kLanes;
   // Output-channel tiles per block: the block's packed filter stays in L2 while the positions stream past.
   const int64_t tilesPerBlock = std::max<int64_t>(1, (192 << 10) / (g.Kdim * MR * 4));
+  // Input channels per chunk: the slab rows one tile reads for a chunk stay in L1 (24 KiB) while every
+  // output-channel tile of the block reuses them; partial sums go through the output between chunks.
+  const int64_t bytesPerChannel = ((g.KH - 1) * g.DH + 1) * g.SW * ((g.W + g.PL + g.PR + g.SW - 1) / g.SW) * 4;
+  const int64_t chunkChannels = std::max<int64_t>(1, std::min<int64_t>(g.Cg, (24 << 10) / std::max<int64_t>(1, bytesPerChannel)));
+  const int64_t khw = g.KH * g.KW;
   pool.run(g.N * bands, [&](int64_t t) {
     const int64_t n = t / bands, band = t % bands;
     const int64_t oh0 = g.OH * band / bands, oh1 = g.OH * (band + 1) / bands;
@@ -278,13 +291,17 @@ void forwardImpl(const ConvGeom& g, const float* x, const float* ap, int MR, con
                    static_cast<__mmask16>(((1u << g.OW) - 1u) << (r * g.OW))};
             }
           }
-          for (int64_t mt = mb; mt < me; mt++) {
-            const int64_t o0 = mt * MR;
-            const int mr = static_cast<int>(std::min<int64_t>(MR, g.Og - o0));
-            Piece shifted[8];
-            for (int q = 0; q < 2 * R; q++) shifted[q] = {pc[q].src, pc[q].dst + o0 * g.P, pc[q].mask};
-            tile(g.Kdim, ap + (grp * tilesM + mt) * g.Kdim * MR, off.data(), shifted, g.P, mr,
-                 bias ? bias + grp * g.Og + o0 : nullptr, relu);
+          for (int64_t c0 = 0; c0 < g.Cg; c0 += chunkChannels) {
+            const int64_t c1 = std::min(g.Cg, c0 + chunkChannels);
+            const bool last = c1 == g.Cg;
+            for (int64_t mt = mb; mt < me; mt++) {
+              const int64_t o0 = mt * MR;
+              const int mr = static_cast<int>(std::min<int64_t>(MR, g.Og - o0));
+              Piece shifted[8];
+              for (int q = 0; q < 2 * R; q++) shifted[q] = {pc[q].src, pc[q].dst + o0 * g.P, pc[q].mask};
+              tile((c1 - c0) * khw, ap + ((grp * tilesM + mt) * g.Kdim + c0 * khw) * MR, off.data() + c0 * khw, shifted, g.P, mr, c0 > 0,
+                   last && bias ? bias + grp * g.Og + o0 : nullptr, last && relu);
+            }
           }
         }
       }
