@@ -4,7 +4,10 @@ import { NR } from './gemm';
 import { imax, imin } from './common';
 
 
-/** Spare floats the forward packers may read past the last cell they use (the allocator keeps them). */
+/**
+ * Floats the forward packers may read past the last cell they use, or (8) before the first: the
+ * allocator keeps that much readable memory around every block (src/allocator.ts).
+ */
 export const OVERREAD_FLOATS: i32 = 16;
 
 /**
@@ -70,6 +73,10 @@ export function packIm2colRows(
   const r0 = F0 - n0 * OHW;
   const oh0 = r0 / OW;
   const ow0 = r0 - oh0 * OW;
+  // Rows that are whole 8-column groups (the common case) take a branch-free masked path.
+  const aligned = (OW & 7) == 0 && (F0 & 7) == 0 && (nc & 7) == 0;
+  const z = f32x4.splat(0);
+  const lanes0 = i32x4.mul(i32x4(0, 1, 2, 3), i32x4.splat(sW)), lanes1 = i32x4.mul(i32x4(4, 5, 6, 7), i32x4.splat(sW));
   for (let p = 0; p < kc; p++) {
     const kidx = k0 + p;
     const ci = kidx / khw;
@@ -84,6 +91,42 @@ export function packIm2colRows(
     const row = dst + (<usize>(p * NR) << 2);
     const planeOff = x + (<usize>(ci * H * W) << 2);
     let n = n0, oh = oh0, ow = ow0;
+    if (aligned && offW >= -8) {
+      // Every 8 columns lie in one output row: load the 8 cells (reaching at most 8 floats before
+      // the row, or past its end) and zero the lanes outside the input with a mask.
+      const Wv = i32x4.splat(W), minus1 = i32x4.splat(-1);
+      let d = row;
+      for (let jj = 0; jj < nc; jj += 8, d += <usize>PS << 2) {
+        const ih = oh * sH + offH;
+        if (<u32>ih >= <u32>H) {
+          v128.store(d, z);
+          v128.store(d, z, 16);
+        } else {
+          const iw0 = ow * sW + offW;
+          const sp = planeOff + (<usize>(n * imgStride + ih * W) << 2) + (<isize>iw0 << 2);
+          const iv = i32x4.splat(iw0);
+          const a0 = i32x4.add(iv, lanes0), a1 = i32x4.add(iv, lanes1);
+          const m0 = v128.and(i32x4.gt_s(a0, minus1), i32x4.lt_s(a0, Wv));
+          const m1 = v128.and(i32x4.gt_s(a1, minus1), i32x4.lt_s(a1, Wv));
+          if (sW == 1) {
+            v128.store(d, v128.and(v128.load(sp), m0));
+            v128.store(d, v128.and(v128.load(sp, 16), m1), 16);
+          } else {
+            v128.store(d, v128.and(v128.shuffle<f32>(v128.load(sp), v128.load(sp, 16), 0, 2, 4, 6), m0));
+            v128.store(d, v128.and(v128.shuffle<f32>(v128.load(sp, 32), v128.load(sp, 48), 0, 2, 4, 6), m1), 16);
+          }
+        }
+        ow += 8;
+        if (ow == OW) {
+          ow = 0;
+          if (++oh == OH) {
+            oh = 0;
+            n++;
+          }
+        }
+      }
+      continue;
+    }
     let j = 0;
     while (j < nc) {
       const len = imin(OW - ow, nc - j);

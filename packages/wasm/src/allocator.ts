@@ -36,7 +36,8 @@ export class Allocator {
     base: number,
     private readonly maxBytes: number,
   ) {
-    this.top = Math.ceil(base / ALIGN) * ALIGN;
+    // Kernels may also read a few floats before a block (assembly/im2col.ts), so none starts at 0.
+    this.top = Math.ceil(Math.max(base, TAIL_GUARD) / ALIGN) * ALIGN;
   }
 
   alloc(bytes: number): number {

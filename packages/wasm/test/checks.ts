@@ -72,6 +72,11 @@ export const CONV_CASES: readonly { name: string; x: number[]; f: number[]; o: C
   { name: 'depth 360 runs', x: [2, 40, 9, 10], f: [6, 40, 3, 3], o: { padding: 1 }, relu: false, bias: true },
   { name: '2x2 pads bottom right gathered', x: [2, 3, 5, 6], f: [4, 3, 2, 2], o: { padding: [0, 1, 0, 1] }, relu: false, bias: false },
   { name: '1x1 small images', x: [9, 12, 5, 5], f: [20, 12, 1, 1], o: {}, relu: true, bias: true },
+  { name: '3x3 pad 1 rows of 16 (masked)', x: [3, 4, 10, 16], f: [5, 4, 3, 3], o: { padding: 1 }, relu: true, bias: true },
+  { name: '3x3 s2 pad 1 rows of 16 (masked)', x: [2, 3, 9, 32], f: [4, 3, 3, 3], o: { stride: 2, padding: 1 }, relu: false, bias: true },
+  { name: 'dilation 2 rows of 8 (masked)', x: [2, 3, 12, 12], f: [4, 3, 3, 3], o: { dilation: 2 }, relu: false, bias: false },
+  { name: '3x3 pad 1 four blocks per image (masked)', x: [1, 3, 40, 24], f: [4, 3, 3, 3], o: { padding: 1 }, relu: false, bias: true },
+  { name: '1x10 pad 9 wide (runs)', x: [2, 2, 3, 23], f: [3, 2, 1, 10], o: { padding: [0, 0, 9, 9] }, relu: false, bias: false },
 ];
 
 export const POOL_CASES: readonly { name: string; x: number[]; o: Pool2dOptions }[] = [
