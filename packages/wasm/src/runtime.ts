@@ -21,6 +21,8 @@ const INITIAL_PAGES = 256;
 
 /** Work (multiply-adds or element touches) below which a kernel runs on the calling thread alone. */
 const PARALLEL_WORK = 1 << 16;
+/** Work per claim of units from the shared counter (see run()). */
+const CLAIM_WORK = 1 << 20;
 
 export type ExportName =
   | 'conv2d' | 'conv2dPackFilter' | 'conv2dBackpropInput' | 'conv2dBackpropInputPackFilter' | 'conv2dBackpropFilter'
@@ -223,8 +225,12 @@ export class WasmRuntime {
     try {
       if (!parallel) fn(frame, 0, units, scratch);
       else {
-        // Small claims keep threads balanced when one of them is descheduled on a busy machine.
-        const grain = options.grain ?? Math.max(1, Math.floor(units / (threads * 8)));
+        // Small claims keep threads balanced when one of them is descheduled on a busy machine:
+        // a thread that stalls holding a claim makes every other thread wait for it at the end.
+        // So a claim is about CLAIM_WORK of work (tens of microseconds), never more than an
+        // eighth of a thread's share.
+        const perUnit = (options.work ?? units * CLAIM_WORK) / units;
+        const grain = options.grain ?? Math.max(1, Math.min(Math.floor(units / (threads * 8)), Math.ceil(CLAIM_WORK / perUnit)));
         this.pool!.run(index, fn, frame, units, grain, scratch, scratchBytes);
       }
     } finally {
