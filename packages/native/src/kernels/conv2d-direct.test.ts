@@ -21,6 +21,8 @@ const cases: { name: string; x: number[]; w: number[]; o: Conv2dOptions }[] = [
   { name: 'narrow output: 1 column', x: [2, 4, 7, 3], w: [6, 4, 3, 3], o: {} },
   { name: 'input channels in chunks, partial sums through the output', x: [2, 80, 6, 62], w: [10, 80, 3, 3], o: { padding: 1 } },
   { name: 'channel chunks on a narrow output', x: [1, 260, 6, 6], w: [6, 260, 3, 3], o: { padding: 1 } },
+  { name: 'small outputs, several images per task (batch 9)', x: [9, 8, 5, 5], w: [12, 8, 3, 3], o: { padding: 1 } },
+  { name: 'small outputs, several images per task, 10 columns', x: [12, 6, 14, 14], w: [16, 6, 5, 5], o: {} },
   { name: 'many output channels, 1 input channel', x: [2, 1, 28, 28], w: [40, 1, 5, 5], o: { padding: 2 } },
 ];
 

@@ -248,34 +248,48 @@ void forwardImpl(const ConvGeom& g, const float* x, const float* ap, int MR, con
   const int64_t bytesPerChannel = ((g.KH - 1) * g.DH + 1) * g.SW * ((g.W + g.PL + g.PR + g.SW - 1) / g.SW) * 4;
   const int64_t chunkChannels = std::max<int64_t>(1, std::min<int64_t>(g.Cg, (24 << 10) / std::max<int64_t>(1, bytesPerChannel)));
   const int64_t khw = g.KH * g.KW;
-  pool.run(g.N * bands, [&](int64_t t) {
-    const int64_t n = t / bands, band = t % bands;
+  // Vectors of output positions per image and band.
+  const int64_t bandRows = (g.OH + bands - 1) / bands;
+  const int64_t perImage = R == 1 ? bandRows * segsPerRow : (bandRows + R - 1) / R;
+  // Small outputs: several images per task, so vector pairs (and tiles) are not left half empty.
+  int64_t images = 1;
+  if (bands == 1 && perImage < 16) {
+    images = std::min<int64_t>((16 + perImage - 1) / perImage, std::max<int64_t>(1, g.N / (2 * pool.size())));
+  }
+  const int64_t groups = (g.N + images - 1) / images;
+  pool.run(groups * bands, [&](int64_t t) {
+    const int64_t n0 = (t / bands) * images, n1 = std::min(g.N, n0 + images), band = t % bands;
     const int64_t oh0 = g.OH * band / bands, oh1 = g.OH * (band + 1) / bands;
     if (oh0 >= oh1) return;
     const int64_t r0 = oh0 * g.SH;
     const int64_t rows = (oh1 - 1) * g.SH + (g.KH - 1) * g.DH + 1 - r0;
-    float* buffer = tlsSlab.get(Slab::floats(g, rows, g.Cg));
+    const int64_t slabFloats = Slab::floats(g, rows, g.Cg);
+    float* buffer = tlsSlab.get(slabFloats * (n1 - n0));
     std::vector<int64_t> off(static_cast<size_t>(g.Kdim));
-    // Vectors of output positions in this band.
-    const int64_t vectors = R == 1 ? (oh1 - oh0) * segsPerRow : (oh1 - oh0 + R - 1) / R;
+    const int64_t perBand = R == 1 ? (oh1 - oh0) * segsPerRow : (oh1 - oh0 + R - 1) / R;
+    const int64_t vectors = perBand * (n1 - n0);
     for (int64_t grp = 0; grp < g.G; grp++) {
       Slab slab(g, r0, rows, g.Cg, buffer);
-      slab.fill(g, x + n * g.C * g.H * g.W, grp * g.Cg, g.Cg);
+      for (int64_t n = n0; n < n1; n++) {
+        Slab(g, r0, rows, g.Cg, buffer + (n - n0) * slabFloats).fill(g, x + n * g.C * g.H * g.W, grp * g.Cg, g.Cg);
+      }
       for (int64_t c = 0, k = 0; c < g.Cg; c++)
         for (int64_t kh = 0; kh < g.KH; kh++)
           for (int64_t kw = 0; kw < g.KW; kw++) off[static_cast<size_t>(k++)] = slab.tap(g, c, kh, kw);
-      float* yg = y + (n * g.O + grp * g.Og) * g.P;
       for (int64_t mb = 0; mb < tilesM; mb += tilesPerBlock) {
         const int64_t me = std::min(tilesM, mb + tilesPerBlock);
         for (int64_t s = 0; s < vectors; s += 2) {
           Piece pc[8];
           for (int v = 0; v < 2; v++) {
             const bool used = s + v < vectors;
-            const int64_t vec = std::min(s + v, vectors - 1);
+            const int64_t flat = std::min(s + v, vectors - 1);
+            const int64_t img = flat / perBand, vec = flat % perBand;
+            const float* base = buffer + img * slabFloats;
+            float* yg = y + ((n0 + img) * g.O + grp * g.Og) * g.P;
             if (R == 1) {
               const int64_t oh = oh0 + vec / segsPerRow, ow0 = (vec % segsPerRow) * kLanes;
               const int64_t len = std::min(kLanes, g.OW - ow0);
-              pc[v] = {buffer + (oh * g.SH - r0) * slab.Wq + ow0, yg + oh * g.OW + ow0,
+              pc[v] = {base + (oh * g.SH - r0) * slab.Wq + ow0, yg + oh * g.OW + ow0,
                        used ? static_cast<__mmask16>((1u << len) - 1u) : static_cast<__mmask16>(0)};
               continue;
             }
@@ -283,11 +297,11 @@ void forwardImpl(const ConvGeom& g, const float* x, const float* ap, int MR, con
               const int64_t oh = oh0 + vec * R + r;
               Piece& p = pc[v * R + r];
               if (!used || oh >= oh1) {
-                p = {buffer, yg, 0};
+                p = {base, yg, 0};
                 continue;
               }
               // Shifted so that lane r * OW + j reads column j of row oh (and writes it).
-              p = {buffer + (oh * g.SH - r0) * slab.Wq - r * g.OW, yg + oh * g.OW - r * g.OW,
+              p = {base + (oh * g.SH - r0) * slab.Wq - r * g.OW, yg + oh * g.OW - r * g.OW,
                    static_cast<__mmask16>(((1u << g.OW) - 1u) << (r * g.OW))};
             }
           }
