@@ -23,6 +23,9 @@ const cases: { name: string; x: number[]; w: number[]; o: Conv2dOptions }[] = [
   { name: 'channel chunks on a narrow output', x: [1, 260, 6, 6], w: [6, 260, 3, 3], o: { padding: 1 } },
   { name: 'small outputs, several images per task (batch 9)', x: [9, 8, 5, 5], w: [12, 8, 3, 3], o: { padding: 1 } },
   { name: 'small outputs, several images per task, 10 columns', x: [12, 6, 14, 14], w: [16, 6, 5, 5], o: {} },
+  { name: 'stride 3, 2x2 kernel: input phases no tap reaches', x: [2, 4, 10, 11], w: [6, 4, 2, 2], o: { stride: 3 } },
+  { name: 'stride 2, padding 2 (dy cropped and padded per phase)', x: [2, 5, 9, 12], w: [7, 5, 3, 3], o: { stride: 2, padding: 2 } },
+  { name: '1x1 stride 2 (ResNet shortcut)', x: [3, 8, 9, 9], w: [16, 8, 1, 1], o: { stride: 2 } },
   { name: 'many output channels, 1 input channel', x: [2, 1, 28, 28], w: [40, 1, 5, 5], o: { padding: 2 } },
 ];
 

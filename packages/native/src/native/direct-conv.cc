@@ -51,7 +51,9 @@ struct Slab {
         if (ih < 0 || ih >= g.H) continue;
         const float* src = plane + ih * g.W;
         if (SW == 1) {
-          std::memcpy(data + c * chanStride + r * Wq + g.PL, src, static_cast<size_t>(g.W) * sizeof(float));
+          // Padding may be negative (a crop) in the phase problems of the strided input gradient.
+          const int64_t lo = std::max<int64_t>(0, -g.PL), hi = std::min<int64_t>(g.W, Wq - g.PL);
+          if (hi > lo) std::memcpy(data + c * chanStride + r * Wq + g.PL + lo, src + lo, static_cast<size_t>(hi - lo) * sizeof(float));
           continue;
         }
         for (int64_t ph = 0; ph < SW; ph++) {
@@ -81,7 +83,7 @@ struct Scratch {
     return v.data();
   }
 };
-thread_local Scratch tlsSlab, tlsPanel;
+thread_local Scratch tlsSlab, tlsPanel, tlsPhase;
 
 // ---------------------------------------------------------------------------------------------
 // Forward: MR output channels x (2 vectors of 16 output positions).
@@ -367,10 +369,7 @@ __attribute__((target("avx512f"))) void filterTile(const float* const* rowBase, 
 
 bool directForwardFits(const ConvGeom& g) { return cpuHasAvx512() && g.Og >= 4; }
 
-bool directBackpropInputFits(const ConvGeom& g) {
-  return cpuHasAvx512() && g.SH == 1 && g.SW == 1 && g.Cg >= 4 && g.PT <= (g.KH - 1) * g.DH &&
-         g.PB <= (g.KH - 1) * g.DH && g.PL <= (g.KW - 1) * g.DW && g.PR <= (g.KW - 1) * g.DW;
-}
+bool directBackpropInputFits(const ConvGeom& g) { return cpuHasAvx512() && g.Cg >= 4; }
 
 bool directBackpropFilterFits(const ConvGeom& g) { return cpuHasAvx512() && g.Og >= 8 && g.Kdim >= kFilterMR; }
 
@@ -380,7 +379,97 @@ void directForward(const ConvGeom& g, const float* x, const float* w, const floa
   forwardImpl(g, x, ap.data(), MR, bias, relu, y, pool);
 }
 
+namespace {
+/** Filter taps kh (of KH, dilation D) that reach input phase ph under stride S, with their dy offsets d, by d ascending. */
+void phaseTaps(int64_t ph, int64_t pad, int64_t K, int64_t D, int64_t S, std::vector<int64_t>& taps, std::vector<int64_t>& d) {
+  taps.clear();
+  d.clear();
+  for (int64_t k = K - 1; k >= 0; k--) {
+    const int64_t v = ph + pad - k * D;
+    if (((v % S) + S) % S != 0) continue;
+    taps.push_back(k);
+    d.push_back(v / S);
+  }
+}
+
+/**
+ * Strided input gradient, one stride phase (ph, pw) of dx at a time: the rows ih = ph + SH q and columns
+ * iw = pw + SW r of dx only receive the taps kh with (ph + PT - kh DH) divisible by SH (likewise kw), from
+ * dy row q + (ph + PT - kh DH) / SH. That is a stride-1 convolution of dy with those taps (flipped,
+ * channels swapped), padding or cropping dy at the edges; its output is scattered into dx.
+ */
+void backpropInputStrided(const ConvGeom& g, const float* dy, const float* w, float* dx, ThreadPool& pool) {
+  std::vector<int64_t> khs, dh, kws, dw;
+  std::vector<float> tmp;
+  for (int64_t ph = 0; ph < g.SH; ph++) {
+    for (int64_t pw = 0; pw < g.SW; pw++) {
+      const int64_t Hq = ph < g.H ? (g.H - ph + g.SH - 1) / g.SH : 0;
+      const int64_t Wr = pw < g.W ? (g.W - pw + g.SW - 1) / g.SW : 0;
+      if (Hq == 0 || Wr == 0) continue;
+      phaseTaps(ph, g.PT, g.KH, g.DH, g.SH, khs, dh);
+      phaseTaps(pw, g.PL, g.KW, g.DW, g.SW, kws, dw);
+      if (khs.empty() || kws.empty()) {
+        // No tap reaches this phase: its dx is zero.
+        pool.parallelFor(g.N * g.C, 16, [&](int64_t b, int64_t e) {
+          for (int64_t pl = b; pl < e; pl++)
+            for (int64_t q = 0; q < Hq; q++)
+              for (int64_t r = 0; r < Wr; r++) dx[pl * g.H * g.W + (ph + g.SH * q) * g.W + pw + g.SW * r] = 0.f;
+        });
+        continue;
+      }
+      ConvGeom t = g;
+      t.C = g.O;
+      t.H = g.OH;
+      t.W = g.OW;
+      t.O = g.C;
+      t.OH = Hq;
+      t.OW = Wr;
+      t.KH = static_cast<int64_t>(khs.size());
+      t.KW = static_cast<int64_t>(kws.size());
+      t.SH = t.SW = 1;
+      t.DH = t.KH > 1 ? dh[1] - dh[0] : 1;
+      t.DW = t.KW > 1 ? dw[1] - dw[0] : 1;
+      t.PT = -dh.front();
+      t.PB = Hq + dh.back() - g.OH;
+      t.PL = -dw.front();
+      t.PR = Wr + dw.back() - g.OW;
+      t.Cg = g.Og;
+      t.Og = g.Cg;
+      t.Kdim = g.Og * t.KH * t.KW;
+      t.P = Hq * Wr;
+      std::vector<float> flipped(static_cast<size_t>(g.G * g.Cg * t.Kdim));
+      for (int64_t grp = 0; grp < g.G; grp++)
+        for (int64_t c = 0; c < g.Cg; c++)
+          for (int64_t o = 0; o < g.Og; o++)
+            for (int64_t j = 0; j < t.KH; j++)
+              for (int64_t i = 0; i < t.KW; i++) {
+                flipped[static_cast<size_t>((((grp * g.Cg + c) * g.Og + o) * t.KH + j) * t.KW + i)] =
+                    w[(((grp * g.Og + o) * g.Cg + c) * g.KH + khs[j]) * g.KW + kws[i]];
+              }
+      const int MR = pickForwardMR(t.Og);
+      const std::vector<float> ap = packFilter(t, flipped.data(), MR);
+      tmp.resize(static_cast<size_t>(g.N * g.C * t.P));
+      forwardImpl(t, dy, ap.data(), MR, nullptr, false, tmp.data(), pool);
+      pool.parallelFor(g.N * g.C, 16, [&](int64_t b, int64_t e) {
+        for (int64_t pl = b; pl < e; pl++) {
+          const float* src = tmp.data() + pl * t.P;
+          float* plane = dx + pl * g.H * g.W;
+          for (int64_t q = 0; q < Hq; q++) {
+            float* row = plane + (ph + g.SH * q) * g.W + pw;
+            for (int64_t r = 0; r < Wr; r++) row[g.SW * r] = src[q * Wr + r];
+          }
+        }
+      });
+    }
+  }
+}
+}  // namespace
+
 void directBackpropInput(const ConvGeom& g, const float* dy, const float* w, float* dx, ThreadPool& pool) {
+  if (g.SH > 1 || g.SW > 1) {
+    backpropInputStrided(g, dy, w, dx, pool);
+    return;
+  }
   // dx is the stride-1 convolution of dy (padded by the kernel extent minus the forward padding)
   // with the filter flipped in space and with input and output channels swapped.
   ConvGeom t = g;
