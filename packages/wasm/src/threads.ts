@@ -56,6 +56,9 @@ interface AnyWorker {
   terminate(): unknown;
 }
 
+/** Join counter value of a closed task (control slot 10): far below zero, so late joins stay negative. */
+const CLOSED = -(1 << 30);
+
 /**
  * A fixed team of workers plus the calling thread. run() is synchronous: it publishes a task in
  * the control block, takes part in it, and returns once every worker has reported done.
@@ -85,7 +88,7 @@ export class ThreadPool {
     let url: string | undefined;
     const unrefs: (() => void)[] = [];
     for (let tid = 1; tid < count; tid++) {
-      const data = { module, memory, control: pool.control.buffer, names, tid, workers: count - 1 };
+      const data = { module, memory, control: pool.control.buffer, names, tid };
       if (wt) {
         const w = new wt.Worker(NODE_WORKER_SOURCE, { eval: true });
         ready.push(
@@ -134,7 +137,6 @@ export class ThreadPool {
     stride: number,
   ): void {
     const c = this.control;
-    const workers = this.workers.length;
     c[1] = 0;
     c[2] = index;
     c[3] = units;
@@ -144,6 +146,7 @@ export class ThreadPool {
     c[8] = grain;
     c[9] = 0;
     Atomics.store(c, 4, 0);
+    Atomics.store(c, 10, 0);
     Atomics.add(c, 0, 1);
     Atomics.notify(c, 0);
     let error: unknown;
@@ -158,9 +161,12 @@ export class ThreadPool {
       // Let the workers run dry so the control block is idle before throwing.
       Atomics.store(c, 4, units);
     }
+    // Close the task: a worker that has not joined yet (still waking up, or descheduled on a busy
+    // machine) stays out, so only the joined ones are waited for.
+    const joined = Atomics.exchange(c, 10, CLOSED);
     for (;;) {
       const done = Atomics.load(c, 1);
-      if (done >= workers) break;
+      if (done >= joined) break;
       if (this.canBlock) Atomics.wait(c, 1, done, 1000);
     }
     if (error !== undefined) throw error;

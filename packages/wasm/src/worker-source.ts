@@ -6,14 +6,20 @@
  * an atomic counter until none are left.
  *
  * Control block (Int32Array): 0 generation, 1 workers done, 2 export index (-1: exit),
- * 3 units, 4 next unit, 5 frame, 6 scratch base, 7 scratch stride, 8 grain.
+ * 3 units, 4 next unit, 5 frame, 6 scratch base, 7 scratch stride, 8 grain, 9 trap flag,
+ * 10 workers joined (negative once the calling thread has closed the task).
+ *
+ * A worker joins a task by incrementing slot 10 and only then reads the task; the calling thread,
+ * out of units, swaps slot 10 for a large negative number and waits for as many "done" as had
+ * joined. A worker that wakes late finds the task closed and goes back to sleep, so a descheduled
+ * worker never holds up a kernel it took no part in. A join that lands on the next task's fresh
+ * counter (the worker was slow to read the generation) simply takes part in that task.
  */
 const body = `
 function start(data, post) {
   const inst = new WebAssembly.Instance(data.module, { env: { memory: data.memory } });
   const fns = data.names.map((n) => inst.exports[n]);
   const ctl = new Int32Array(data.control);
-  const workers = data.workers;
   const scratchOffset = data.tid;
   let gen = Atomics.load(ctl, 0);
   post('ready');
@@ -25,6 +31,8 @@ function start(data, post) {
     const now = Atomics.load(ctl, 0);
     if (now === gen) continue;
     gen = now;
+    if (Atomics.load(ctl, 2) < 0) return;
+    if (Atomics.add(ctl, 10, 1) < 0) continue;
     const f = Atomics.load(ctl, 2);
     if (f < 0) return;
     const fn = fns[f];
@@ -39,7 +47,8 @@ function start(data, post) {
     } catch (e) {
       Atomics.store(ctl, 9, 1);
     }
-    if (Atomics.add(ctl, 1, 1) + 1 === workers) Atomics.notify(ctl, 1);
+    Atomics.add(ctl, 1, 1);
+    Atomics.notify(ctl, 1);
   }
 }
 `;
