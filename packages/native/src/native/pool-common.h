@@ -77,6 +77,15 @@ inline __mmask16 rowMask(int64_t start, int64_t W) {
   return static_cast<__mmask16>(((1u << hi) - 1u) & ~((1u << lo) - 1u));
 }
 
+/** Lanes l of 16 outputs whose input column start + l * SW lies in [0, W). */
+inline __mmask16 tapMask(int64_t start, int64_t SW, int64_t W) {
+  if (SW == 1) return rowMask(start, W);
+  const int64_t lo = start < 0 ? (-start + SW - 1) / SW : 0;
+  const int64_t hi = std::min<int64_t>(16, W - start > 0 ? (W - start + SW - 1) / SW : 0);
+  if (hi <= lo) return 0;
+  return static_cast<__mmask16>(((1u << hi) - 1u) & ~((1u << lo) - 1u));
+}
+
 /**
  * Input under window column kw for 16 outputs starting at output column ow0 (stride 1 or 2), with
  * `fill` where the column lies outside the row (padding). Only lanes inside the row are read.
