@@ -12,12 +12,15 @@
 namespace sn {
 namespace {
 
-// Register tile 6x16: 12 ymm accumulators, 2 for B, 1 broadcast of A (15 of 16 registers).
+// Register tiles: AVX2 6x16 (12 ymm accumulators, 2 for B, 1 broadcast of A: 15 of 16 registers);
+// AVX-512 12x16 (12 zmm accumulators, 1 for B, A broadcast from memory).
 constexpr int MR = 6;
+constexpr int MR512 = 12;
+constexpr int kMaxMR = 12;
 constexpr int NR = static_cast<int>(kPanelWidth);
 // KC x NR B micro-panel (16 KiB) stays in L1; MC x KC A block (168 KiB) in L2; KC x NC B panel in L3.
 constexpr int64_t KC = 256;
-constexpr int64_t MC = 168;
+constexpr int64_t MC = 168;  // a multiple of both tile heights
 constexpr int64_t NC = 4080;
 
 struct PackBuffer {
@@ -44,6 +47,7 @@ thread_local PackBuffer tlsB;
 using MicroKernel = void (*)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int mr, int nr, bool load);
 
 void microPortable(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int mr, int nr, bool load) {
+  // Tile height MR (the portable and AVX2 kernels share the packed A layout).
   float acc[MR][NR] = {};
   for (int64_t k = 0; k < kc; k++) {
     for (int i = 0; i < MR; i++) {
@@ -130,6 +134,31 @@ __attribute__((target("avx2,fma"))) void microAvx2(int64_t kc, const float* a, c
 }
 #endif
 
+#if SN_X86
+__attribute__((target("avx512f"))) void microAvx512(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int mr, int nr,
+                                                    bool load) {
+  __m512 acc[MR512];
+#pragma GCC unroll 12
+  for (int i = 0; i < MR512; i++) acc[i] = _mm512_setzero_ps();
+  for (int64_t k = 0; k < kc; k++) {
+    const __m512 bv = _mm512_load_ps(b);
+#pragma GCC unroll 12
+    for (int i = 0; i < MR512; i++) acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(a[i]), bv, acc[i]);
+    a += MR512;
+    b += NR;
+  }
+  const __mmask16 m = static_cast<__mmask16>((1u << nr) - 1u);
+#pragma GCC unroll 12
+  for (int i = 0; i < MR512; i++) {
+    if (i >= mr) break;
+    float* row = c + i * ldc;
+    __m512 r = acc[i];
+    if (load) r = _mm512_add_ps(r, _mm512_maskz_loadu_ps(m, row));
+    _mm512_mask_storeu_ps(row, m, r);
+  }
+}
+#endif
+
 MicroKernel pickMicroKernel() {
 #if SN_X86
   __builtin_cpu_init();
@@ -139,6 +168,20 @@ MicroKernel pickMicroKernel() {
 }
 
 const MicroKernel micro = pickMicroKernel();
+
+/** The micro-kernel and its tile height for one product. */
+struct Tile {
+  MicroKernel fn;
+  int mr;
+};
+
+Tile pickTile(const Gemm& g) {
+#if SN_X86
+  if (g.avx512 && cpuHasAvx512()) return {microAvx512, MR512};
+#endif
+  (void)g;
+  return {micro, MR};
+}
 
 // One B micro-panel: rows [pc, pc + kc), columns [j0, j0 + nr), k-major, zero beyond nr.
 void packB(const Gemm& g, int64_t pc, int64_t kc, int64_t j0, int64_t nr, float* out) {
@@ -167,7 +210,7 @@ void packB(const Gemm& g, int64_t pc, int64_t kc, int64_t j0, int64_t nr, float*
 }
 
 // A(ic.., pc..) -> panels of MR rows, k-major, zero beyond M.
-void packA(const Gemm& g, int64_t ic, int64_t mc, int64_t pc, int64_t kc, float* dst) {
+void packA(const Gemm& g, int MR, int64_t ic, int64_t mc, int64_t pc, int64_t kc, float* dst) {
   for (int64_t q = 0; q * MR < mc; q++) {
     const int64_t i0 = ic + q * MR;
     const int64_t mr = std::min<int64_t>(MR, ic + mc - i0);
@@ -201,25 +244,26 @@ SN_CLONES void epilogue(const Gemm& g, int64_t i0, int64_t j0, int mr, int nr) {
 }
 
 // Multiplies a packed A block by one packed B micro-panel (C columns [j0, j0 + nr)).
-void sweepPanel(const Gemm& g, const float* Ap, const float* bp, int64_t ic, int64_t mc, int64_t j0, int nr, int64_t kc, bool load,
-                bool last) {
+void sweepPanel(const Gemm& g, const Tile& t, const float* Ap, const float* bp, int64_t ic, int64_t mc, int64_t j0, int nr, int64_t kc,
+                bool load, bool last) {
+  const int MR = t.mr;
   const bool epi = last && (g.biasRow || g.biasCol || g.relu);
   for (int64_t q = 0; q * MR < mc; q++) {
     const int64_t i0 = ic + q * MR;
     const int mr = static_cast<int>(std::min<int64_t>(MR, ic + mc - i0));
     float* c = g.C + i0 * g.ldc + j0;
-    micro(kc, Ap + q * kc * MR, bp, c, g.ldc, mr, nr, load);
+    t.fn(kc, Ap + q * kc * MR, bp, c, g.ldc, mr, nr, load);
     if (epi) epilogue(g, i0, j0, mr, nr);
   }
 }
 
 // Multiplies one packed A block by packed B panels [p0, p1).
-void macro(const Gemm& g, const float* Ap, const float* Bp, int64_t ic, int64_t mc, int64_t jc, int64_t nc, int64_t kc,
+void macro(const Gemm& g, const Tile& t, const float* Ap, const float* Bp, int64_t ic, int64_t mc, int64_t jc, int64_t nc, int64_t kc,
            int64_t p0, int64_t p1, bool load, bool last) {
   for (int64_t p = p0; p < p1; p++) {
     const int64_t j0 = jc + p * NR;
     const int nr = static_cast<int>(std::min<int64_t>(NR, jc + nc - j0));
-    sweepPanel(g, Ap, Bp + p * kc * NR, ic, mc, j0, nr, kc, load, last);
+    sweepPanel(g, t, Ap, Bp + p * kc * NR, ic, mc, j0, nr, kc, load, last);
   }
 }
 
@@ -247,6 +291,8 @@ void gemm(const Gemm& g, ThreadPool* pool) {
   }
   const int threads = pool ? pool->size() : 1;
   const int64_t kcMax = std::min(KC, g.K);
+  const Tile tile = pickTile(g);
+  const int MR = tile.mr;
   if (g.M <= MC) {
     // One row block: each B micro-panel is used by one sweep over A only, so it is packed right
     // before that sweep into an L1-sized buffer instead of a large panel that round-trips through
@@ -259,13 +305,13 @@ void gemm(const Gemm& g, ThreadPool* pool) {
       const int64_t kc = std::min(kcBlock, g.K - pc);
       const bool load = g.accumulate || pc > 0;
       const bool last = pc + kc >= g.K;
-      packA(g, 0, g.M, pc, kc, Ap);
+      packA(g, MR, 0, g.M, pc, kc, Ap);
       auto sweep = [&](int64_t p0, int64_t p1) {
         float* Bp = tlsB.get(static_cast<size_t>(kcMax * NR));
         for (int64_t p = p0; p < p1; p++) {
           const int nr = static_cast<int>(std::min<int64_t>(NR, g.N - p * NR));
           packB(g, pc, kc, p * NR, nr, Bp);
-          sweepPanel(g, Ap, Bp, 0, g.M, p * NR, nr, kc, load, last);
+          sweepPanel(g, tile, Ap, Bp, 0, g.M, p * NR, nr, kc, load, last);
         }
       };
       if (threads > 1 && panels > 1) pool->parallelFor(panels, 4, sweep);
@@ -300,8 +346,8 @@ void gemm(const Gemm& g, ThreadPool* pool) {
         const int64_t ic = b * MC;
         const int64_t mc = std::min(MC, g.M - ic);
         float* Ap = tlsA.get(static_cast<size_t>(((mc + MR - 1) / MR) * MR * kc));
-        packA(g, ic, mc, pc, kc, Ap);
-        macro(g, Ap, Bp, ic, mc, jc, nc, kc, panels * s / split, panels * (s + 1) / split, load, last);
+        packA(g, MR, ic, mc, pc, kc, Ap);
+        macro(g, tile, Ap, Bp, ic, mc, jc, nc, kc, panels * s / split, panels * (s + 1) / split, load, last);
       };
       if (threads > 1 && blocks * split > 1) {
         pool->run(blocks * split, item);

@@ -26,6 +26,8 @@ struct Gemm {
   /** Length N, added to every column j (dense layers). */
   const float* biasCol = nullptr;
   bool relu = false;
+  /** May use the AVX-512 micro-kernel (when the CPU has it; the runtime's avx512 option). */
+  bool avx512 = false;
   /**
    * Optional: writes the packed B panel for rows [k0, k0 + kc) and columns [j0, j0 + nr) itself
    * (k-major, 16 floats per row, zero past nr) instead of reading B. Convolutions use it to pack

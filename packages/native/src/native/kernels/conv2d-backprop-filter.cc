@@ -10,7 +10,7 @@
 namespace sn {
 
 namespace {
-void accumulateImage(const ConvGeom& g, const float* x, const float* dy, float* dw, bool accumulate, ThreadPool* pool) {
+void accumulateImage(const ConvGeom& g, const float* x, const float* dy, float* dw, bool accumulate, ThreadPool* pool, bool avx512) {
   for (int64_t grp = 0; grp < g.G; grp++) {
     const ImplicitCol col{&g, x, grp * g.Cg};
     Gemm m;
@@ -31,6 +31,7 @@ void accumulateImage(const ConvGeom& g, const float* x, const float* dy, float* 
     m.C = dw + grp * g.Og * g.Kdim;
     m.ldc = g.Kdim;
     m.accumulate = accumulate;
+    m.avx512 = avx512;
     gemm(m, pool);
   }
 }
@@ -45,7 +46,7 @@ Prepared prepareConv2DBackpropFilter(const Args& a) {
   Prepared p;
   p.outSizes = {g.filterSize};
   const bool direct = a.avx512 && directBackpropFilterFits(g);
-  p.body = [g, direct](ThreadPool& pool, const std::vector<float*>& in, const std::vector<float*>& out) {
+  p.body = [g, direct, avx512 = a.avx512](ThreadPool& pool, const std::vector<float*>& in, const std::vector<float*>& out) {
     if (direct) {
       directBackpropFilter(g, in[0], in[1], out[0], pool);
       return;
@@ -57,7 +58,7 @@ Prepared prepareConv2DBackpropFilter(const Args& a) {
       pool.run(parts, [&](int64_t t) {
         float* dw = t == 0 ? out[0] : partial.data() + (t - 1) * g.filterSize;
         const int64_t b = g.N * t / parts, e = g.N * (t + 1) / parts;
-        for (int64_t n = b; n < e; n++) accumulateImage(g, in[0] + n * imageIn, in[1] + n * imageOut, dw, n > b, nullptr);
+        for (int64_t n = b; n < e; n++) accumulateImage(g, in[0] + n * imageIn, in[1] + n * imageOut, dw, n > b, nullptr, avx512);
       });
       for (int64_t t = 1; t < parts; t++) {
         const float* src = partial.data() + (t - 1) * g.filterSize;
@@ -65,7 +66,7 @@ Prepared prepareConv2DBackpropFilter(const Args& a) {
         for (int64_t i = 0; i < g.filterSize; i++) dst[i] += src[i];
       }
     } else {
-      for (int64_t n = 0; n < g.N; n++) accumulateImage(g, in[0] + n * imageIn, in[1] + n * imageOut, out[0], n > 0, &pool);
+      for (int64_t n = 0; n < g.N; n++) accumulateImage(g, in[0] + n * imageIn, in[1] + n * imageOut, out[0], n > 0, &pool, avx512);
     }
   };
   return p;

@@ -8,7 +8,7 @@
 namespace sn {
 
 namespace {
-void backpropImage(const ConvGeom& g, const float* dy, const float* w, float* dx, ThreadPool* pool) {
+void backpropImage(const ConvGeom& g, const float* dy, const float* w, float* dx, ThreadPool* pool, bool avx512) {
   if (!g.pointwise) std::memset(dx, 0, static_cast<size_t>(g.C * g.H * g.W) * sizeof(float));
   for (int64_t grp = 0; grp < g.G; grp++) {
     float* dcol = g.pointwise ? dx + grp * g.Cg * g.P : scratch(static_cast<size_t>(g.Kdim * g.P), 0);
@@ -24,6 +24,7 @@ void backpropImage(const ConvGeom& g, const float* dy, const float* w, float* dx
     m.csB = 1;
     m.C = dcol;
     m.ldc = g.P;
+    m.avx512 = avx512;
     gemm(m, pool);
     if (!g.pointwise) col2im(g, dcol, grp * g.Cg, dx);
   }
@@ -39,16 +40,16 @@ Prepared prepareConv2DBackpropInput(const Args& a) {
   Prepared p;
   p.outSizes = {g.inSize};
   const bool direct = a.avx512 && directBackpropInputFits(g);
-  p.body = [g, direct](ThreadPool& pool, const std::vector<float*>& in, const std::vector<float*>& out) {
+  p.body = [g, direct, avx512 = a.avx512](ThreadPool& pool, const std::vector<float*>& in, const std::vector<float*>& out) {
     if (direct) {
       directBackpropInput(g, in[0], in[1], out[0], pool);
       return;
     }
     const int64_t imageIn = g.C * g.H * g.W, imageOut = g.O * g.P;
     if (g.N >= pool.size() && pool.size() > 1) {
-      pool.run(g.N, [&](int64_t n) { backpropImage(g, in[0] + n * imageOut, in[1], out[0] + n * imageIn, nullptr); });
+      pool.run(g.N, [&](int64_t n) { backpropImage(g, in[0] + n * imageOut, in[1], out[0] + n * imageIn, nullptr, avx512); });
     } else {
-      for (int64_t n = 0; n < g.N; n++) backpropImage(g, in[0] + n * imageOut, in[1], out[0] + n * imageIn, &pool);
+      for (int64_t n = 0; n < g.N; n++) backpropImage(g, in[0] + n * imageOut, in[1], out[0] + n * imageIn, &pool, avx512);
     }
   };
   return p;

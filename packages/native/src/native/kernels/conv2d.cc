@@ -6,7 +6,7 @@
 namespace sn {
 
 namespace {
-void convImage(const ConvGeom& g, const float* x, const float* w, const float* bias, bool relu, float* y, ThreadPool* pool) {
+void convImage(const ConvGeom& g, const float* x, const float* w, const float* bias, bool relu, float* y, ThreadPool* pool, bool avx512) {
   for (int64_t grp = 0; grp < g.G; grp++) {
     const ImplicitCol col{&g, x, grp * g.Cg};
     Gemm m;
@@ -28,6 +28,7 @@ void convImage(const ConvGeom& g, const float* x, const float* w, const float* b
     m.ldc = g.P;
     m.biasRow = bias ? bias + grp * g.Og : nullptr;
     m.relu = relu;
+    m.avx512 = avx512;
     gemm(m, pool);
   }
 }
@@ -45,7 +46,7 @@ Prepared prepareConv2D(const Args& a) {
   Prepared p;
   p.outSizes = {g.outSize};
   const bool direct = a.avx512 && directForwardFits(g);
-  p.body = [g, hasBias, relu, direct](ThreadPool& pool, const std::vector<float*>& in, const std::vector<float*>& out) {
+  p.body = [g, hasBias, relu, direct, avx512 = a.avx512](ThreadPool& pool, const std::vector<float*>& in, const std::vector<float*>& out) {
     const float* bias = hasBias ? in[2] : nullptr;
     if (direct) {
       directForward(g, in[0], in[1], bias, relu, out[0], pool);
@@ -54,9 +55,9 @@ Prepared prepareConv2D(const Args& a) {
     const int64_t imageIn = g.C * g.H * g.W, imageOut = g.O * g.P;
     if (g.N >= pool.size() && pool.size() > 1) {
       // Whole images per thread: no synchronisation inside the GEMM, each thread keeps its own im2col buffer.
-      pool.run(g.N, [&](int64_t n) { convImage(g, in[0] + n * imageIn, in[1], bias, relu, out[0] + n * imageOut, nullptr); });
+      pool.run(g.N, [&](int64_t n) { convImage(g, in[0] + n * imageIn, in[1], bias, relu, out[0] + n * imageOut, nullptr, avx512); });
     } else {
-      for (int64_t n = 0; n < g.N; n++) convImage(g, in[0] + n * imageIn, in[1], bias, relu, out[0] + n * imageOut, &pool);
+      for (int64_t n = 0; n < g.N; n++) convImage(g, in[0] + n * imageIn, in[1], bias, relu, out[0] + n * imageOut, &pool, avx512);
     }
   };
   return p;
