@@ -1,4 +1,4 @@
-// Forward, input-gradient and filter-gradient speed of the All-CNN-C and LeNet-5 conv layers:
+// Forward, input-gradient and filter-gradient speed (best of 7) of the All-CNN-C and LeNet-5 conv layers:
 // npx tsx --conditions=@stridenet/source bench/conv-shapes.ts [--threads N] [--no-avx512]
 import { conv2dMacs, planConv2d, type Conv2dOptions } from '@stridenet/core';
 import { createNativeBackend } from '../src/index.js';
@@ -30,7 +30,8 @@ for (const [name, xs, ws, o] of shapes) {
   ] as const) {
     if (only && only !== pass) continue;
     const t = await time(b, 7, 1, run);
-    line.push(`${pass} ${(flops / t.median / 1e9).toFixed(0).padStart(4)} GFLOP/s`);
+    // Best wall time, and GFLOP per CPU-second (what one core delivers when it is not preempted).
+    line.push(`${pass} ${(flops / t.min / 1e9).toFixed(0).padStart(4)} GFLOP/s (${(flops / t.cpu / 1e9).toFixed(0).padStart(4)}/CPU-s)`);
   }
   console.log(`${name.padEnd(28)} ${line.join('   ')}`);
   for (const h of [x, w, dy]) b.free(h);

@@ -193,6 +193,8 @@ ForwardTileFn forwardTileFor(int mr, int R) {
   switch (mr) {
     case 4:
       return forwardTileForR<4>(R);
+    case 6:
+      return forwardTileForR<6>(R);
     case 8:
       return forwardTileForR<8>(R);
     default:
@@ -202,11 +204,11 @@ ForwardTileFn forwardTileFor(int mr, int R) {
 
 /** Output-channel tile height: the fewest padded rows, weighed by how well each tile keeps the FMA units busy. */
 int pickForwardMR(int64_t Og) {
-  const int sizes[3] = {4, 8, 12};
-  const double eff[3] = {0.6, 0.93, 1.0};
+  const int sizes[4] = {4, 6, 8, 12};
+  const double eff[4] = {0.6, 0.85, 0.93, 1.0};
   int best = 12;
   double bestCost = 1e300;
-  for (int s = 0; s < 3; s++) {
+  for (int s = 0; s < 4; s++) {
     const double cost = static_cast<double>((Og + sizes[s] - 1) / sizes[s] * sizes[s]) / eff[s];
     if (cost < bestCost - 1e-9) {
       bestCost = cost;
