@@ -24,8 +24,8 @@ for (const [name, fn] of Object.entries(kernels)) {
 }
 (be as { kernels: unknown }).kernels = wrapped;
 await setBackend(be);
-const m = createModel(model, { seed: 1, numClasses: 10, inputShape: [3, 32, 32] });
-const x = tensor(new Float32Array(batch * 3 * 32 * 32).map(() => Math.random()), [batch, 3, 32, 32]);
+const m = createModel(model, { seed: 1, numClasses: 10, inputShape: model === 'lenet5' ? [1, 28, 28] : [3, 32, 32] });
+const x = tensor(new Float32Array(batch * (model === 'lenet5' ? 784 : 3072)).map(() => Math.random()), model === 'lenet5' ? [batch, 1, 28, 28] : [batch, 3, 32, 32]);
 const iters = Number(process.argv[5] ?? 3);
 for (let i = 0; i < iters + 1; i++) {
   if (i === 1) times.clear();

@@ -77,6 +77,7 @@ export const CONV_CASES: readonly { name: string; x: number[]; f: number[]; o: C
   { name: 'dilation 2 rows of 8 (masked)', x: [2, 3, 12, 12], f: [4, 3, 3, 3], o: { dilation: 2 }, relu: false, bias: false },
   { name: '3x3 pad 1 four blocks per image (masked)', x: [1, 3, 40, 24], f: [4, 3, 3, 3], o: { padding: 1 }, relu: false, bias: true },
   { name: '1x10 pad 9 wide (runs)', x: [2, 2, 3, 23], f: [3, 2, 1, 10], o: { padding: [0, 0, 9, 9] }, relu: false, bias: false },
+  { name: '1x20 pad right 19 (pieces)', x: [3, 2, 3, 9], f: [2, 2, 1, 20], o: { padding: [0, 0, 0, 19] }, relu: false, bias: true },
 ];
 
 export const POOL_CASES: readonly { name: string; x: number[]; o: Pool2dOptions }[] = [
