@@ -1,5 +1,6 @@
-// Per-kernel time of one model's inference on the wasm backend (report only).
-// Run: npx tsx --conditions @stridenet/source bench/model-probe.ts [model] [batch] [threads]
+// Per-kernel time of one model's inference on the wasm backend (report only); lenet5 gets 1x28x28
+// images, every other model 3x32x32.
+// Run: npx tsx --conditions @stridenet/source bench/model-probe.ts [model] [batch] [threads] [iters]
 import { Rng, createModel, setBackend, tensor } from '@stridenet/core';
 import { createWasmBackend } from '../src/index.js';
 
