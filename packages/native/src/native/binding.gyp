@@ -60,13 +60,15 @@
       ],
       "cflags": [
         "-O3",
-        "-fno-math-errno"
+        "-fno-math-errno",
+        "-fno-trapping-math"
       ],
       "cflags_cc": [
         "-std=c++17",
         "-fexceptions",
         "-O3",
-        "-fno-math-errno"
+        "-fno-math-errno",
+        "-fno-trapping-math"
       ],
       "ldflags": [
         "-pthread"

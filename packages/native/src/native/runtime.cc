@@ -117,6 +117,25 @@ ThreadPool::~ThreadPool() {
   for (auto& t : workers_) t.join();
 }
 
+bool ThreadPool::claim(uint64_t gen, int64_t total, int64_t& task) {
+  uint64_t v = next_.load(std::memory_order_acquire);
+  for (;;) {
+    if ((v >> 32) != (gen & 0xffffffffu) || static_cast<int64_t>(v & 0xffffffffu) >= total) return false;
+    if (next_.compare_exchange_weak(v, v + 1, std::memory_order_acq_rel)) {
+      task = static_cast<int64_t>(v & 0xffffffffu);
+      return true;
+    }
+  }
+}
+
+void ThreadPool::finishTask(int64_t total) {
+  if (finished_.fetch_add(1, std::memory_order_acq_rel) + 1 == total) {
+    // Taking the lock orders this notify after the caller's check of finished_ (no lost wake-up).
+    std::lock_guard<std::mutex> lock(mu_);
+    done_.notify_all();
+  }
+}
+
 void ThreadPool::workerLoop() {
   uint64_t seen = 0;
   for (;;) {
@@ -129,43 +148,39 @@ void ThreadPool::workerLoop() {
       seen = generation_;
       job = job_;
       total = total_;
-      inside_++;
     }
-    for (int64_t t = next_.fetch_add(1); t < total; t = next_.fetch_add(1)) {
+    // The job stays alive while any of its tasks is unfinished, and only this generation's tasks are taken.
+    int64_t t;
+    while (claim(seen, total, t)) {
       (*job)(t);
-      finished_.fetch_add(1);
+      finishTask(total);
     }
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      inside_--;
-    }
-    done_.notify_all();
   }
 }
 
 void ThreadPool::run(int64_t tasks, const std::function<void(int64_t)>& fn) {
   if (tasks <= 0) return;
-  if (threads_ == 1 || tasks == 1) {
+  if (threads_ == 1 || tasks == 1 || tasks >= (int64_t{1} << 31)) {
     for (int64_t t = 0; t < tasks; t++) fn(t);
     return;
   }
+  uint64_t gen;
   {
-    std::unique_lock<std::mutex> lock(mu_);
-    // A worker that woke late for the previous job must leave before the counters are reset.
-    done_.wait(lock, [&] { return inside_ == 0; });
+    std::lock_guard<std::mutex> lock(mu_);
+    gen = ++generation_;
     job_ = &fn;
     total_ = tasks;
-    next_.store(0);
-    finished_.store(0);
-    generation_++;
+    finished_.store(0, std::memory_order_relaxed);
+    next_.store((gen & 0xffffffffu) << 32, std::memory_order_release);
   }
   wake_.notify_all();
-  for (int64_t t = next_.fetch_add(1); t < tasks; t = next_.fetch_add(1)) {
+  int64_t t;
+  while (claim(gen, tasks, t)) {
     fn(t);
-    finished_.fetch_add(1);
+    finishTask(tasks);
   }
   std::unique_lock<std::mutex> lock(mu_);
-  done_.wait(lock, [&] { return inside_ == 0 && finished_.load() == tasks; });
+  done_.wait(lock, [&] { return finished_.load(std::memory_order_acquire) == tasks; });
 }
 
 void ThreadPool::parallelFor(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {

@@ -89,6 +89,9 @@ struct KernelError : std::runtime_error {
 
 /**
  * Fixed set of workers plus the calling thread. Only the queue thread calls run(), so calls never nest.
+ * Tasks are claimed from a counter tagged with the job's generation: a worker that wakes late (the
+ * machine's other core may be busy for a whole time slice) finds the job over and takes nothing, and
+ * run() returns as soon as every task is done, without waiting for such a worker to show up.
  */
 class ThreadPool {
  public:
@@ -102,6 +105,9 @@ class ThreadPool {
 
  private:
   void workerLoop();
+  /** Takes the next task of generation `gen` if there is one. */
+  bool claim(uint64_t gen, int64_t total, int64_t& task);
+  void finishTask(int64_t total);
   int threads_;
   std::vector<std::thread> workers_;
   std::mutex mu_;
@@ -109,9 +115,9 @@ class ThreadPool {
   std::condition_variable done_;
   const std::function<void(int64_t)>* job_ = nullptr;
   int64_t total_ = 0;
-  std::atomic<int64_t> next_{0};
+  /** generation << 32 | next task index. */
+  std::atomic<uint64_t> next_{0};
   std::atomic<int64_t> finished_{0};
-  int inside_ = 0;
   uint64_t generation_ = 0;
   bool stop_ = false;
 };
@@ -184,7 +190,7 @@ Prepared prepareAdamUpdate(const Args&);
 
 // Parallel elementwise helper: splits [0, n) in chunks big enough to amortise the wake-up.
 inline void forRange(ThreadPool& pool, int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
-  pool.parallelFor(n, 1 << 15, fn);
+  pool.parallelFor(n, 1 << 18, fn);
 }
 
 }  // namespace sn
