@@ -26,6 +26,8 @@ const cases: { name: string; x: number[]; w: number[]; o: Conv2dOptions }[] = [
   { name: 'stride 3, 2x2 kernel: input phases no tap reaches', x: [2, 4, 10, 11], w: [6, 4, 2, 2], o: { stride: 3 } },
   { name: 'stride 2, padding 2 (dy cropped and padded per phase)', x: [2, 5, 9, 12], w: [7, 5, 3, 3], o: { stride: 2, padding: 2 } },
   { name: '1x1 stride 2 (ResNet shortcut)', x: [3, 8, 9, 9], w: [16, 8, 1, 1], o: { stride: 2 } },
+  { name: 'flat positions across rows: 15 columns', x: [3, 5, 7, 17], w: [9, 5, 3, 3], o: {} },
+  { name: 'flat positions across rows and images: 9 columns, batch 8', x: [8, 7, 11, 11], w: [10, 7, 3, 3], o: {} },
   { name: 'many output channels, 1 input channel', x: [2, 1, 28, 28], w: [40, 1, 5, 5], o: { padding: 2 } },
 ];
 
