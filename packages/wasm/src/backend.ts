@@ -11,7 +11,8 @@ export interface WasmBackendOptions {
   threads?: number;
   /**
    * Work (multiply-adds or elements) below which a kernel stays on the calling thread, because
-   * waking the workers costs more than it saves. Default 65536; 0 splits every kernel (tests).
+   * waking the workers costs more than it saves. Default 4194304 (about a millisecond); 0 splits every
+   * kernel (tests).
    */
   minParallelWork?: number;
 }

@@ -19,8 +19,13 @@ const FRAME_SLOTS = 16;
 const MAX_PAGES = 32768;
 const INITIAL_PAGES = 256;
 
-/** Work (multiply-adds or element touches) below which a kernel runs on the calling thread alone. */
-const PARALLEL_WORK = 1 << 16;
+/**
+ * Work (multiply-adds or element touches) below which a kernel runs on the calling thread alone:
+ * about a millisecond or less. Waking a worker costs tens of microseconds on an idle machine, but on
+ * a busy one a worker descheduled while holding a claim stalls the kernel for a scheduler time
+ * slice (milliseconds), which only a longer kernel can absorb.
+ */
+const PARALLEL_WORK = 1 << 22;
 /** Work per claim of units from the shared counter (see run()). */
 const CLAIM_WORK = 1 << 20;
 
