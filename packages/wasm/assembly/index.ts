@@ -1,5 +1,5 @@
 // The module's exports: every kernel with the (frame, u0, u1, scratch) signature, plus heapBase.
-export { conv2d, conv2dPackFilter } from './kernels/conv2d';
+export { conv2d, conv2dPackFilter, conv2dWinograd, conv2dWinogradFilter } from './kernels/conv2d';
 export { conv2dBackpropInput, conv2dBackpropInputPackFilter } from './kernels/conv2d-backprop-input';
 export { conv2dBackpropFilter } from './kernels/conv2d-backprop-filter';
 export { maxPool2d } from './kernels/max-pool2d';

@@ -77,6 +77,12 @@ export const CONV_CASES: readonly { name: string; x: number[]; f: number[]; o: C
   { name: 'dilation 2 rows of 8 (masked)', x: [2, 3, 12, 12], f: [4, 3, 3, 3], o: { dilation: 2 }, relu: false, bias: false },
   { name: '3x3 pad 1 four blocks per image (masked)', x: [1, 3, 40, 24], f: [4, 3, 3, 3], o: { padding: 1 }, relu: false, bias: true },
   { name: '1x10 pad 9 wide (runs)', x: [2, 2, 3, 23], f: [3, 2, 1, 10], o: { padding: [0, 0, 9, 9] }, relu: false, bias: false },
+  // Winograd F(2x2, 3x3) (assembly/winograd.ts): odd output sizes (partial tiles, padded tile rows),
+  // valid and asymmetric pads, more than KC input channels, many tiles per block.
+  { name: 'Winograd 3x3 pad 1 odd sizes', x: [2, 16, 9, 13], f: [20, 16, 3, 3], o: { padding: 1 }, relu: true, bias: true },
+  { name: 'Winograd 3x3 valid', x: [3, 17, 8, 8], f: [16, 17, 3, 3], o: {}, relu: false, bias: true },
+  { name: 'Winograd depth 260', x: [1, 260, 6, 10], f: [18, 260, 3, 3], o: { padding: 1 }, relu: false, bias: false },
+  { name: 'Winograd pads (1, 0, 0, 1) wide', x: [2, 16, 10, 41], f: [24, 16, 3, 3], o: { padding: [1, 0, 0, 1] }, relu: true, bias: false },
   { name: '1x20 pad right 19 (pieces)', x: [3, 2, 3, 9], f: [2, 2, 1, 20], o: { padding: [0, 0, 0, 19] }, relu: false, bias: true },
 ];
 

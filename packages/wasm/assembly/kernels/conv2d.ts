@@ -9,6 +9,7 @@
 import { argI, argP, planI, imin, copyF32 } from '../common';
 import { ACC, KC, MR, RELU, gemmBlock, packA } from '../gemm';
 import { im2colColumnTables, im2colPanelStride, packIm2colGather, packIm2colRows } from '../im2col';
+import { winogradFilter, winogradInput, winogradMultiply, winogradOutput } from '../winograd';
 
 /** Packs each group's filter [Mg, K] as GEMM A panels, one K block after another. Units: groups. */
 export function conv2dPackFilter(frame: usize, u0: i32, u1: i32, scratch: usize): void {
@@ -83,5 +84,35 @@ export function conv2d(frame: usize, u0: i32, u1: i32, scratch: usize): void {
         }
       }
     }
+  }
+}
+
+// Winograd F(2x2, 3x3) path for 3x3, stride 1, undilated, ungrouped convolutions with pads of at
+// most 1 (see winograd.ts). Frame: 0 x, 1 filter, 2 bias, 3 y, 4 relu, 5 tiles per block (a multiple
+// of 8), 6 packed filter transforms, 7 tiles per tile row (a multiple of 4), 8 and 9 scratch
+// offsets (bytes) of the product block and the output accumulators, 10 of the GEMM edge tile,
+// 11 floats per packed transform position. Scratch starts with the input transforms.
+
+/** Filter transforms U_xi, packed per xi. Units: xi (16). Scratch: Cout x Cin floats. */
+export function conv2dWinogradFilter(frame: usize, u0: i32, u1: i32, scratch: usize): void {
+  winogradFilter(argP(frame, 1), argP(frame, 6), planI(frame, 4), planI(frame, 1), argI(frame, 11), u0, u1, scratch);
+}
+
+/** Units: blocks of tiles, counted across the batch. */
+export function conv2dWinograd(frame: usize, u0: i32, u1: i32, scratch: usize): void {
+  const N = planI(frame, 0), Cin = planI(frame, 1), H = planI(frame, 2), W = planI(frame, 3), Cout = planI(frame, 4);
+  const OH = planI(frame, 5), OW = planI(frame, 6), pT = planI(frame, 13), pL = planI(frame, 15);
+  const x = argP(frame, 0), bias = argP(frame, 2), y = argP(frame, 3), relu = argI(frame, 4) != 0;
+  const NT = argI(frame, 5), upk = argP(frame, 6), TWp = argI(frame, 7), uStride = argI(frame, 11);
+  const m = scratch + <usize>argI(frame, 8), yacc = scratch + <usize>argI(frame, 9), tile = scratch + <usize>argI(frame, 10);
+  const TH = (OH + 1) >> 1;
+  const total = N * TH * TWp;
+  for (let u = u0; u < u1; u++) {
+    const t0 = u * NT;
+    const nt = imin(NT, total - t0);
+    const ncp = (nt + 7) & ~7;
+    winogradInput(x, scratch, Cin, H, W, TH, TWp, pT, pL, t0, nt, ncp);
+    winogradMultiply(upk, uStride, scratch, m, yacc, Cout, Cin, nt, ncp, tile);
+    winogradOutput(yacc, y, bias, relu, Cout, OH, OW, TH, TWp, t0, nt, ncp);
   }
 }

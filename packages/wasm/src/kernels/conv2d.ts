@@ -42,7 +42,64 @@ export function conv2dBlocking(plan: Conv2dPlan): { ncb: number; imagesPerBlock:
   return { ncb, imagesPerBlock, units: plan.groups * blocks, scratchBytes: bytes, cOff, tOff };
 }
 
-export const conv2d: KernelFn<WasmHandle, 'Conv2D'> = ({ x, filter, bias }, { plan, activation }) => {
+/**
+ * Winograd F(2x2, 3x3) (assembly/winograd.ts) where it applies: 3x3, stride 1, no dilation, one
+ * group, pads of at most 1, and enough channels for its 16 GEMMs to pay for the transforms.
+ */
+export function winogradFits(plan: Conv2dPlan): boolean {
+  return (
+    plan.kernelHeight === 3 && plan.kernelWidth === 3 && plan.strideHeight === 1 && plan.strideWidth === 1 &&
+    plan.dilationHeight === 1 && plan.dilationWidth === 1 && plan.groups === 1 &&
+    Math.max(plan.padTop, plan.padBottom, plan.padLeft, plan.padRight) <= 1 &&
+    plan.inChannels >= 16 && plan.outChannels >= 16 && plan.outHeight >= 2 && plan.outWidth >= 2
+  );
+}
+
+/**
+ * Scratch floats per thread for one Winograd block (16 input transforms, one product, four output
+ * accumulators), which sets the tiles per block, at most MAX_TILES: wide enough that each filter
+ * transform panel serves several B panels, small enough to stay near L2.
+ */
+const WINOGRAD_FLOATS = 1 << 18;
+const MAX_TILES = 64;
+
+const conv2dWinograd: KernelFn<WasmHandle, 'Conv2D'> = ({ x, filter, bias }, { plan, activation }) => {
+  const rt = x.runtime;
+  const cin = plan.inChannels;
+  const cout = plan.outChannels;
+  const tileRows = Math.ceil(plan.outHeight / 2);
+  const tilesPerRow = roundUp(Math.ceil(plan.outWidth / 2), 4);
+  const tiles = plan.batch * tileRows * tilesPerRow;
+  const perBlock = Math.max(8, Math.min(MAX_TILES, Math.floor(WINOGRAD_FLOATS / (16 * cin + 5 * cout) / 8) * 8));
+  const uStride = Math.ceil(cout / MR) * MR * cin;
+  const y = rt.alloc(sizeOf(plan.outShape));
+  const packed = rt.scratch(16 * uStride * 4);
+  const mOff = roundUp(16 * cin * perBlock * 4, 64);
+  const yOff = mOff + roundUp(cout * perBlock * 4, 64);
+  const tileOff = yOff + roundUp(4 * cout * perBlock * 4, 64);
+  const frame = rt.frame(
+    [x.ptr, filter.ptr, bias?.ptr ?? 0, y.ptr, activation === 'relu' ? 1 : 0, perBlock, packed, tilesPerRow, mOff, yOff, tileOff, uStride],
+    plan.encoded,
+  );
+  try {
+    rt.run('conv2dWinogradFilter', frame, 16, { scratchBytes: cout * cin * 4, work: 16 * cout * cin * 12 });
+    rt.run('conv2dWinograd', frame, Math.ceil(tiles / perBlock), {
+      scratchBytes: tileOff + TILE_FLOATS * 4,
+      work: tiles * 16 * cin * cout,
+    });
+  } finally {
+    rt.release(frame);
+    rt.release(packed);
+  }
+  return y;
+};
+
+export const conv2d: KernelFn<WasmHandle, 'Conv2D'> = (inputs, attrs) => {
+  if (winogradFits(attrs.plan)) return conv2dWinograd(inputs, attrs);
+  return conv2dIm2col(inputs, attrs);
+};
+
+const conv2dIm2col: KernelFn<WasmHandle, 'Conv2D'> = ({ x, filter, bias }, { plan, activation }) => {
   const rt = x.runtime;
   const groups = plan.groups;
   const perGroupOut = plan.outChannels / groups;
