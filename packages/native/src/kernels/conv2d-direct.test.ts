@@ -28,6 +28,10 @@ const cases: { name: string; x: number[]; w: number[]; o: Conv2dOptions }[] = [
   { name: '1x1 stride 2 (ResNet shortcut)', x: [3, 8, 9, 9], w: [16, 8, 1, 1], o: { stride: 2 } },
   { name: 'flat positions across rows: 15 columns', x: [3, 5, 7, 17], w: [9, 5, 3, 3], o: {} },
   { name: 'flat positions across rows and images: 9 columns, batch 8', x: [8, 7, 11, 11], w: [10, 7, 3, 3], o: {} },
+  { name: 'Winograd: 40 columns (two 16-tile vectors a row), odd height', x: [2, 16, 13, 40], w: [20, 16, 3, 3], o: { padding: 1 } },
+  { name: 'Winograd: 16x16 output (two tile rows a vector), batch 1 split in chunks', x: [1, 24, 16, 16], w: [17, 24, 3, 3], o: { padding: 1 } },
+  { name: 'Winograd: 15x15 valid output (odd, two tile rows a vector)', x: [3, 16, 17, 17], w: [16, 16, 3, 3], o: {} },
+  { name: 'Winograd: asymmetric padding, 15 columns', x: [2, 18, 10, 16], w: [16, 18, 3, 3], o: { padding: [1, 0, 2, 1] } },
   { name: 'many output channels, 1 input channel', x: [2, 1, 28, 28], w: [40, 1, 5, 5], o: { padding: 2 } },
 ];
 

@@ -367,6 +367,252 @@ __attribute__((target("avx512f"))) void filterTile(const float* const* rowBase, 
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions: each 2x2 output tile comes from a 4x4 input
+// patch d as A^T [(G g G^T) . (B^T d B)] A, so the 36 multiply-adds per tile and channel pair become 16
+// (one product per transformed element xi, a GEMM over input channels for each xi). Transforms run on
+// vectors of 16 tiles; two such vectors share each GEMM pass (12 output channels x 32 tiles).
+
+constexpr int kWinoMR = 12;
+
+/** Worth it from 14 output columns (7 tiles a row): narrower outputs leave too many lanes idle (measured: 6x6 runs at half the direct kernel's speed). */
+bool winogradFits(const ConvGeom& g) {
+  return g.KH == 3 && g.KW == 3 && g.SH == 1 && g.SW == 1 && g.DH == 1 && g.DW == 1 && g.G == 1 && g.Cg >= 16 && g.Og >= 16 &&
+         g.OW >= 14 && g.OH >= 2;
+}
+
+/** U[xi][o tile][c][12] = (G g G^T)[xi] for each 3x3 filter g = w[o][c]; rows past O zero. */
+std::vector<float> winogradFilter(const ConvGeom& g, const float* w) {
+  const int64_t tiles = (g.O + kWinoMR - 1) / kWinoMR;
+  std::vector<float> u(static_cast<size_t>(16 * tiles * g.C * kWinoMR), 0.f);
+  for (int64_t o = 0; o < g.O; o++) {
+    for (int64_t c = 0; c < g.C; c++) {
+      const float* k = w + (o * g.C + c) * 9;
+      float t[4][3], v[4][4];
+      for (int j = 0; j < 3; j++) {
+        t[0][j] = k[j];
+        t[1][j] = 0.5f * (k[j] + k[3 + j] + k[6 + j]);
+        t[2][j] = 0.5f * (k[j] - k[3 + j] + k[6 + j]);
+        t[3][j] = k[6 + j];
+      }
+      for (int i = 0; i < 4; i++) {
+        v[i][0] = t[i][0];
+        v[i][1] = 0.5f * (t[i][0] + t[i][1] + t[i][2]);
+        v[i][2] = 0.5f * (t[i][0] - t[i][1] + t[i][2]);
+        v[i][3] = t[i][2];
+      }
+      for (int xi = 0; xi < 16; xi++) u[static_cast<size_t>(((xi * tiles + o / kWinoMR) * g.C + c) * kWinoMR + o % kWinoMR)] = v[xi / 4][xi % 4];
+    }
+  }
+  return u;
+}
+
+/** A vector of 16 tiles: up to 4 pieces, each a run of tiles of one tile row (lane l of piece r is tile tx0 + l - lane0). */
+struct TilePiece {
+  int64_t ty, tx0, lane0;
+  __mmask16 mask;
+  /** Output lanes to store from each half of the interleaved result (columns < OW of this piece's tiles). */
+  __mmask16 store[2];
+};
+
+template <int R>
+__attribute__((target("avx512f"))) inline __m512 winoLoad(const float* base, const int64_t* at, const __mmask16* m, int64_t off) {
+  if constexpr (R == 1) {
+    return _mm512_loadu_ps(base + at[0] + off);
+  } else {
+    __m512 v = _mm512_maskz_loadu_ps(m[0], base + at[0] + off);
+#pragma GCC unroll 4
+    for (int r = 1; r < R; r++) v = _mm512_mask_loadu_ps(v, m[r], base + at[r] + off);
+    return v;
+  }
+}
+
+/**
+ * Input transform of channel c for two vectors of tiles: V[xi][c][32] (lanes 0-15 the first vector).
+ * at[v][r]: slab offset of piece r's lane 0 (tile row 2 ty, column tx0 - lane0, phase 0).
+ */
+template <int R>
+__attribute__((target("avx512f"))) void winoInput(const float* slab, int64_t C, int64_t phaseStride, int64_t Wq, const int64_t (*at)[4],
+                                                  const __mmask16 (*m)[4], float* V) {
+  for (int64_t c = 0; c < C; c++) {
+    const float* base = slab + c * 2 * phaseStride;
+    for (int v = 0; v < 2; v++) {
+      __m512 d[4][4];
+#pragma GCC unroll 4
+      for (int i = 0; i < 4; i++)
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; j++) d[i][j] = winoLoad<R>(base, at[v], m[v], (j & 1) * phaseStride + i * Wq + (j >> 1));
+      __m512 t[4][4];
+#pragma GCC unroll 4
+      for (int j = 0; j < 4; j++) {
+        t[0][j] = _mm512_sub_ps(d[0][j], d[2][j]);
+        t[1][j] = _mm512_add_ps(d[1][j], d[2][j]);
+        t[2][j] = _mm512_sub_ps(d[2][j], d[1][j]);
+        t[3][j] = _mm512_sub_ps(d[1][j], d[3][j]);
+      }
+      float* out = V + c * 32 + v * 16;
+      const int64_t xs = C * 32;
+#pragma GCC unroll 4
+      for (int i = 0; i < 4; i++) {
+        _mm512_storeu_ps(out + (i * 4 + 0) * xs, _mm512_sub_ps(t[i][0], t[i][2]));
+        _mm512_storeu_ps(out + (i * 4 + 1) * xs, _mm512_add_ps(t[i][1], t[i][2]));
+        _mm512_storeu_ps(out + (i * 4 + 2) * xs, _mm512_sub_ps(t[i][2], t[i][1]));
+        _mm512_storeu_ps(out + (i * 4 + 3) * xs, _mm512_sub_ps(t[i][1], t[i][3]));
+      }
+    }
+  }
+}
+
+/** M[xi][o0 + i][32] = sum_c U[xi][o tile][c][i] V[xi][c][32] for the 12 channels of one tile. */
+__attribute__((target("avx512f"))) void winoGemm(int64_t C, const float* u, const float* V, float* M) {
+  __m512 c0[kWinoMR], c1[kWinoMR];
+#pragma GCC unroll 12
+  for (int i = 0; i < kWinoMR; i++) {
+    c0[i] = _mm512_setzero_ps();
+    c1[i] = _mm512_setzero_ps();
+  }
+  for (int64_t c = 0; c < C; c++) {
+    const __m512 b0 = _mm512_loadu_ps(V + c * 32);
+    const __m512 b1 = _mm512_loadu_ps(V + c * 32 + 16);
+#pragma GCC unroll 12
+    for (int i = 0; i < kWinoMR; i++) {
+      const __m512 a = _mm512_set1_ps(u[i]);
+      c0[i] = _mm512_fmadd_ps(a, b0, c0[i]);
+      c1[i] = _mm512_fmadd_ps(a, b1, c1[i]);
+    }
+    u += kWinoMR;
+  }
+#pragma GCC unroll 12
+  for (int i = 0; i < kWinoMR; i++) {
+    _mm512_storeu_ps(M + i * 32, c0[i]);
+    _mm512_storeu_ps(M + i * 32 + 16, c1[i]);
+  }
+}
+
+/** Output transform of channel o for two vectors of tiles, bias and relu, written into the image y (channel plane). */
+__attribute__((target("avx512f"))) void winoOutput(const float* M, int64_t xs, const TilePiece (*pc)[4], int R, float bias, bool relu,
+                                                   float* plane, int64_t OH, int64_t OW) {
+  const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+  const __m512i hi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+  const __m512 b = _mm512_set1_ps(bias), zero = _mm512_setzero_ps();
+  for (int v = 0; v < 2; v++) {
+    __m512 m[16];
+#pragma GCC unroll 16
+    for (int xi = 0; xi < 16; xi++) m[xi] = _mm512_loadu_ps(M + xi * xs + v * 16);
+    __m512 s[2][4];
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; j++) {
+      s[0][j] = _mm512_add_ps(_mm512_add_ps(m[j], m[4 + j]), m[8 + j]);
+      s[1][j] = _mm512_sub_ps(_mm512_sub_ps(m[4 + j], m[8 + j]), m[12 + j]);
+    }
+    for (int a = 0; a < 2; a++) {
+      __m512 y0 = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(s[a][0], s[a][1]), s[a][2]), b);
+      __m512 y1 = _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(s[a][1], s[a][2]), s[a][3]), b);
+      if (relu) {
+        y0 = _mm512_max_ps(zero, y0);
+        y1 = _mm512_max_ps(zero, y1);
+      }
+      // Output columns 2 tx and 2 tx + 1 side by side: lanes 0-15 are tiles 0-7, lanes 16-31 tiles 8-15.
+      const __m512 half[2] = {_mm512_permutex2var_ps(y0, lo, y1), _mm512_permutex2var_ps(y0, hi, y1)};
+      for (int r = 0; r < R; r++) {
+        const TilePiece& p = pc[v][r];
+        if (!p.mask) continue;
+        const int64_t oh = 2 * p.ty + a;
+        if (oh >= OH) continue;
+        // Interleaved lane L is output column 2 (tx0 - lane0) + L.
+        const int64_t colBase = 2 * (p.tx0 - p.lane0);
+        for (int h = 0; h < 2; h++) {
+          if (p.store[h]) _mm512_mask_storeu_ps(plane + oh * OW + colBase + 16 * h, p.store[h], half[h]);
+        }
+      }
+    }
+  }
+}
+
+template <int R>
+void winogradImage(const ConvGeom& g, const ConvGeom& sg, const float* slab, int64_t Wq, int64_t phaseStride, const float* u,
+                   const float* bias, bool relu, float* y, int64_t v0, int64_t v1, int64_t TH, int64_t TW, float* V, float* M) {
+  const int64_t segs = (TW + 15) / 16;
+  const int64_t oTiles = (g.O + kWinoMR - 1) / kWinoMR;
+  const int64_t xs = oTiles * kWinoMR * 32;
+  (void)sg;
+  for (int64_t s = v0; s < v1; s += 2) {
+    TilePiece pc[2][4];
+    int64_t at[2][4];
+    __mmask16 mk[2][4];
+    for (int v = 0; v < 2; v++) {
+      const int64_t vec = std::min(s + v, v1 - 1);
+      const bool used = s + v < v1;
+      for (int r = 0; r < R; r++) {
+        TilePiece p{0, 0, 0, 0, {0, 0}};
+        if (R == 1) {
+          const int64_t ty = vec / segs, tx0 = (vec % segs) * 16;
+          const int64_t n = std::min<int64_t>(16, TW - tx0);
+          p = {ty, tx0, 0, used ? static_cast<__mmask16>((1u << n) - 1u) : static_cast<__mmask16>(0), {0, 0}};
+        } else {
+          const int64_t ty = vec * R + r;
+          if (used && ty < TH) p = {ty, 0, r * TW, static_cast<__mmask16>(((1u << TW) - 1u) << (r * TW)), {0, 0}};
+        }
+        const int64_t colBase = 2 * (p.tx0 - p.lane0);
+        for (int h = 0; h < 2; h++) {
+          uint32_t lanes = 0;
+          for (int l = 0; l < 16; l++) {
+            const int L = 16 * h + l;
+            if (((static_cast<uint32_t>(p.mask) >> (L / 2)) & 1u) && colBase + L < g.OW) lanes |= 1u << l;
+          }
+          p.store[h] = static_cast<__mmask16>(lanes);
+        }
+        pc[v][r] = p;
+        at[v][r] = 2 * p.ty * Wq + p.tx0 - p.lane0;
+        mk[v][r] = p.mask;
+      }
+    }
+    winoInput<R>(slab, g.C, phaseStride, Wq, at, mk, V);
+    for (int xi = 0; xi < 16; xi++) {
+      for (int64_t ot = 0; ot < oTiles; ot++) {
+        winoGemm(g.C, u + (xi * oTiles + ot) * g.C * kWinoMR, V + xi * g.C * 32, M + xi * xs + ot * kWinoMR * 32);
+      }
+    }
+    for (int64_t o = 0; o < g.O; o++) {
+      winoOutput(M + o * 32, xs, pc, R, bias ? bias[o] : 0.f, relu, y + o * g.P, g.OH, g.OW);
+    }
+  }
+}
+
+void winogradForward(const ConvGeom& g, const float* x, const float* w, const float* bias, bool relu, float* y, ThreadPool& pool) {
+  const std::vector<float> u = winogradFilter(g, w);
+  const int64_t TH = (g.OH + 1) / 2, TW = (g.OW + 1) / 2;
+  const int R = TW >= 16 ? 1 : static_cast<int>(std::min<int64_t>(4, 16 / TW));
+  const int64_t vectors = R == 1 ? TH * ((TW + 15) / 16) : (TH + R - 1) / R;
+  // The padded input as a stride-2 slab: tile tx's patch column j is phase j & 1, index tx + j / 2.
+  ConvGeom sg = g;
+  sg.SW = 2;
+  const int64_t needCols = 2 * TW + 2;
+  sg.PR = std::max<int64_t>(g.PR, needCols - g.W - g.PL);
+  const int64_t rows = 2 * TH + 2;
+  const int64_t chunks = g.N >= 3 * pool.size() ? 1 : std::max<int64_t>(1, std::min<int64_t>((vectors + 1) / 2, (3 * pool.size() + g.N - 1) / g.N));
+  const int64_t oTiles = (g.O + kWinoMR - 1) / kWinoMR;
+  pool.run(g.N * chunks, [&](int64_t t) {
+    const int64_t n = t / chunks, ch = t % chunks;
+    // Vector pairs of this chunk.
+    const int64_t pairs = (vectors + 1) / 2;
+    const int64_t v0 = 2 * (pairs * ch / chunks), v1 = std::min(vectors, 2 * (pairs * (ch + 1) / chunks));
+    if (v0 >= v1) return;
+    float* buffer = tlsSlab.get(Slab::floats(sg, rows, g.C));
+    Slab slab(sg, 0, rows, g.C, buffer);
+    slab.fill(sg, x + n * g.C * g.H * g.W, 0, g.C);
+    float* V = tlsPanel.get(16 * g.C * 32 + 16 * oTiles * kWinoMR * 32);
+    float* M = V + 16 * g.C * 32;
+    float* yn = y + n * g.O * g.P;
+    switch (R) {
+      case 1: winogradImage<1>(g, sg, buffer, slab.Wq, slab.phaseStride, u.data(), bias, relu, yn, v0, v1, TH, TW, V, M); break;
+      case 2: winogradImage<2>(g, sg, buffer, slab.Wq, slab.phaseStride, u.data(), bias, relu, yn, v0, v1, TH, TW, V, M); break;
+      case 3: winogradImage<3>(g, sg, buffer, slab.Wq, slab.phaseStride, u.data(), bias, relu, yn, v0, v1, TH, TW, V, M); break;
+      default: winogradImage<4>(g, sg, buffer, slab.Wq, slab.phaseStride, u.data(), bias, relu, yn, v0, v1, TH, TW, V, M); break;
+    }
+  });
+}
+
 }  // namespace
 
 bool directForwardFits(const ConvGeom& g) { return cpuHasAvx512() && g.Og >= 4; }
@@ -376,6 +622,10 @@ bool directBackpropInputFits(const ConvGeom& g) { return cpuHasAvx512() && g.Cg 
 bool directBackpropFilterFits(const ConvGeom& g) { return cpuHasAvx512() && g.Og >= 8 && g.Kdim >= kFilterMR; }
 
 void directForward(const ConvGeom& g, const float* x, const float* w, const float* bias, bool relu, float* y, ThreadPool& pool) {
+  if (winogradFits(g)) {
+    winogradForward(g, x, w, bias, relu, y, pool);
+    return;
+  }
   const int MR = pickForwardMR(g.Og);
   const std::vector<float> ap = packFilter(g, w, MR);
   forwardImpl(g, x, ap.data(), MR, bias, relu, y, pool);
@@ -402,7 +652,6 @@ void phaseTaps(int64_t ph, int64_t pad, int64_t K, int64_t D, int64_t S, std::ve
  */
 void backpropInputStrided(const ConvGeom& g, const float* dy, const float* w, float* dx, ThreadPool& pool) {
   std::vector<int64_t> khs, dh, kws, dw;
-  std::vector<float> tmp;
   for (int64_t ph = 0; ph < g.SH; ph++) {
     for (int64_t pw = 0; pw < g.SW; pw++) {
       const int64_t Hq = ph < g.H ? (g.H - ph + g.SH - 1) / g.SH : 0;
@@ -450,11 +699,12 @@ void backpropInputStrided(const ConvGeom& g, const float* dy, const float* w, fl
               }
       const int MR = pickForwardMR(t.Og);
       const std::vector<float> ap = packFilter(t, flipped.data(), MR);
-      tmp.resize(static_cast<size_t>(g.N * g.C * t.P));
-      forwardImpl(t, dy, ap.data(), MR, nullptr, false, tmp.data(), pool);
+      // Kept across calls: fresh pages cost a fault each.
+      float* tmp = tlsPhase.get(g.N * g.C * t.P);
+      forwardImpl(t, dy, ap.data(), MR, nullptr, false, tmp, pool);
       pool.parallelFor(g.N * g.C, 16, [&](int64_t b, int64_t e) {
         for (int64_t pl = b; pl < e; pl++) {
-          const float* src = tmp.data() + pl * t.P;
+          const float* src = tmp + pl * t.P;
           float* plane = dx + pl * g.H * g.W;
           for (int64_t q = 0; q < Hq; q++) {
             float* row = plane + (ph + g.SH * q) * g.W + pw;
@@ -498,6 +748,10 @@ void directBackpropInput(const ConvGeom& g, const float* dy, const float* w, flo
             const float v = w[(((grp * g.Og + o) * g.Cg + c) * g.KH + kh) * g.KW + kw];
             flipped[static_cast<size_t>((((grp * g.Cg + c) * g.Og + o) * g.KH + (g.KH - 1 - kh)) * g.KW + (g.KW - 1 - kw))] = v;
           }
+  if (winogradFits(t)) {
+    winogradForward(t, dy, flipped.data(), nullptr, false, dx, pool);
+    return;
+  }
   const int MR = pickForwardMR(t.Og);
   const std::vector<float> ap = packFilter(t, flipped.data(), MR);
   forwardImpl(t, dy, ap.data(), MR, nullptr, false, dx, pool);
