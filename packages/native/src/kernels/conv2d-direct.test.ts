@@ -32,6 +32,9 @@ const cases: { name: string; x: number[]; w: number[]; o: Conv2dOptions }[] = [
   { name: 'Winograd: 16x16 output (two tile rows a vector), batch 1 split in chunks', x: [1, 24, 16, 16], w: [17, 24, 3, 3], o: { padding: 1 } },
   { name: 'Winograd: 15x15 valid output (odd, two tile rows a vector)', x: [3, 16, 17, 17], w: [16, 16, 3, 3], o: {} },
   { name: 'Winograd: asymmetric padding, 15 columns', x: [2, 18, 10, 16], w: [16, 18, 3, 3], o: { padding: [1, 0, 2, 1] } },
+  { name: 'depthwise 3x3, 20 columns', x: [2, 8, 12, 20], w: [8, 1, 3, 3], o: { groups: 8, padding: 1 } },
+  { name: 'depthwise, channel multiplier 2, stride 2', x: [3, 6, 11, 18], w: [12, 1, 3, 3], o: { groups: 6, stride: 2, padding: 1 } },
+  { name: 'depthwise 5x5, narrow output', x: [2, 4, 9, 9], w: [4, 1, 5, 5], o: { groups: 4 } },
   { name: 'many output channels, 1 input channel', x: [2, 1, 28, 28], w: [40, 1, 5, 5], o: { padding: 2 } },
 ];
 

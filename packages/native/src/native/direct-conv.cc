@@ -191,6 +191,10 @@ ForwardTileFn forwardTileForR(int R) {
 
 ForwardTileFn forwardTileFor(int mr, int R) {
   switch (mr) {
+    case 1:
+      return forwardTileForR<1>(R);
+    case 2:
+      return forwardTileForR<2>(R);
     case 4:
       return forwardTileForR<4>(R);
     case 6:
@@ -204,6 +208,8 @@ ForwardTileFn forwardTileFor(int mr, int R) {
 
 /** Output-channel tile height: the fewest padded rows, weighed by how well each tile keeps the FMA units busy. */
 int pickForwardMR(int64_t Og) {
+  // Depthwise layers (1-2 output channels per group) take the 1- and 2-row tiles.
+  if (Og <= 2) return static_cast<int>(Og);
   const int sizes[4] = {4, 6, 8, 12};
   const double eff[4] = {0.6, 0.85, 0.93, 1.0};
   int best = 12;
@@ -615,11 +621,11 @@ void winogradForward(const ConvGeom& g, const float* x, const float* w, const fl
 
 }  // namespace
 
-bool directForwardFits(const ConvGeom& g) { return cpuHasAvx512() && g.Og >= 4; }
+bool directForwardFits(const ConvGeom& g) { return cpuHasAvx512() && (g.Og >= 4 || g.Og <= 2); }
 
-bool directBackpropInputFits(const ConvGeom& g) { return cpuHasAvx512() && g.Cg >= 4; }
+bool directBackpropInputFits(const ConvGeom& g) { return cpuHasAvx512() && (g.Cg >= 4 || g.Cg <= 2); }
 
-bool directBackpropFilterFits(const ConvGeom& g) { return cpuHasAvx512() && g.Og >= 8 && g.Kdim >= kFilterMR; }
+bool directBackpropFilterFits(const ConvGeom& g) { return cpuHasAvx512() && ((g.Og >= 8 && g.Kdim >= kFilterMR) || g.Cg == 1); }
 
 void directForward(const ConvGeom& g, const float* x, const float* w, const float* bias, bool relu, float* y, ThreadPool& pool) {
   if (winogradFits(g)) {
@@ -757,7 +763,67 @@ void directBackpropInput(const ConvGeom& g, const float* dy, const float* w, flo
   forwardImpl(t, dy, ap.data(), MR, nullptr, false, dx, pool);
 }
 
+namespace {
+/** Depthwise filter gradient of group grp over images [nb, ne) into out (one group's rows of dw). */
+__attribute__((target("avx512f"))) void depthwiseFilterGroup(const ConvGeom& g, const float* x, const float* dy, int64_t grp, int64_t nb,
+                                                             int64_t ne, float* out) {
+  const int64_t taps = g.KH * g.KW;
+  const int64_t rows = g.H + g.PT + g.PB;
+  float* buffer = tlsSlab.get(Slab::floats(g, rows, 1));
+  std::vector<int64_t> off(static_cast<size_t>(taps));
+  // Sixteen partial sums per (output channel, tap), kept in memory (their count is not fixed).
+  std::vector<float> acc(static_cast<size_t>(g.Og * taps * 16), 0.f);
+  for (int64_t n = nb; n < ne; n++) {
+    Slab slab(g, 0, rows, 1, buffer);
+    slab.fill(g, x + n * g.C * g.H * g.W, grp, 1);
+    for (int64_t kh = 0, k = 0; kh < g.KH; kh++)
+      for (int64_t kw = 0; kw < g.KW; kw++) off[static_cast<size_t>(k++)] = slab.tap(g, 0, kh, kw);
+    for (int64_t o = 0; o < g.Og; o++) {
+      const float* d = dy + (n * g.O + grp * g.Og + o) * g.P;
+      float* a = acc.data() + o * taps * 16;
+      for (int64_t oh = 0; oh < g.OH; oh++) {
+        for (int64_t ow0 = 0; ow0 < g.OW; ow0 += 16) {
+          const int64_t len = std::min<int64_t>(16, g.OW - ow0);
+          const __mmask16 m = static_cast<__mmask16>((1u << len) - 1u);
+          const __m512 dv = _mm512_maskz_loadu_ps(m, d + oh * g.OW + ow0);
+          const float* base = buffer + oh * g.SH * slab.Wq + ow0;
+          for (int64_t k = 0; k < taps; k++) {
+            const __m512 xv = _mm512_maskz_loadu_ps(m, base + off[static_cast<size_t>(k)]);
+            _mm512_storeu_ps(a + k * 16, _mm512_fmadd_ps(dv, xv, _mm512_loadu_ps(a + k * 16)));
+          }
+        }
+      }
+    }
+  }
+  for (int64_t o = 0; o < g.Og; o++)
+    for (int64_t k = 0; k < taps; k++) out[(grp * g.Og + o) * taps + k] = _mm512_reduce_add_ps(_mm512_loadu_ps(acc.data() + (o * taps + k) * 16));
+}
+
+/**
+ * Filter gradient of a convolution with one input channel per group (depthwise): for each group and
+ * tap, a dot product of dy with the shifted input over every output position, 16 positions a vector.
+ * With few groups (a 1-channel input layer) images are split across threads too, partial sums added after.
+ */
+void depthwiseFilterGrad(const ConvGeom& g, const float* x, const float* dy, float* dw, ThreadPool& pool) {
+  const int64_t parts = g.G >= 2 * pool.size() ? 1 : std::max<int64_t>(1, std::min<int64_t>(g.N, pool.size()));
+  std::vector<float> partial(static_cast<size_t>(parts * g.filterSize));
+  pool.run(g.G * parts, [&](int64_t t) {
+    const int64_t grp = t / parts, part = t % parts;
+    depthwiseFilterGroup(g, x, dy, grp, g.N * part / parts, g.N * (part + 1) / parts, partial.data() + part * g.filterSize);
+  });
+  for (int64_t i = 0; i < g.filterSize; i++) {
+    float sum = 0.f;
+    for (int64_t part = 0; part < parts; part++) sum += partial[static_cast<size_t>(part * g.filterSize + i)];
+    dw[i] = sum;
+  }
+}
+}  // namespace
+
 void directBackpropFilter(const ConvGeom& g, const float* x, const float* dy, float* dw, ThreadPool& pool) {
+  if (g.Cg == 1 && !(g.Og >= 8 && g.Kdim >= kFilterMR)) {
+    depthwiseFilterGrad(g, x, dy, dw, pool);
+    return;
+  }
   constexpr int MR = kFilterMR;
   const int threads = pool.size();
   const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(threads, g.N));
