@@ -387,11 +387,12 @@ bool winogradFits(const ConvGeom& g) {
          g.OW >= 14 && g.OH >= 2;
 }
 
-/** U[xi][o tile][c][12] = (G g G^T)[xi] for each 3x3 filter g = w[o][c]; rows past O zero. */
-std::vector<float> winogradFilter(const ConvGeom& g, const float* w) {
+/** U[xi][o tile][c][12] = (G g G^T)[xi] for each 3x3 filter g = w[o][c]; rows past O zero. Split over output channels. */
+std::vector<float> winogradFilter(const ConvGeom& g, const float* w, ThreadPool& pool) {
   const int64_t tiles = (g.O + kWinoMR - 1) / kWinoMR;
   std::vector<float> u(static_cast<size_t>(16 * tiles * g.C * kWinoMR), 0.f);
-  for (int64_t o = 0; o < g.O; o++) {
+  pool.parallelFor(g.O, std::max<int64_t>(1, 4096 / g.C), [&](int64_t ob, int64_t oe) {
+  for (int64_t o = ob; o < oe; o++) {
     for (int64_t c = 0; c < g.C; c++) {
       const float* k = w + (o * g.C + c) * 9;
       float t[4][3], v[4][4];
@@ -410,6 +411,7 @@ std::vector<float> winogradFilter(const ConvGeom& g, const float* w) {
       for (int xi = 0; xi < 16; xi++) u[static_cast<size_t>(((xi * tiles + o / kWinoMR) * g.C + c) * kWinoMR + o % kWinoMR)] = v[xi / 4][xi % 4];
     }
   }
+  });
   return u;
 }
 
@@ -586,7 +588,7 @@ void winogradImage(const ConvGeom& g, const ConvGeom& sg, const float* slab, int
 }
 
 void winogradForward(const ConvGeom& g, const float* x, const float* w, const float* bias, bool relu, float* y, ThreadPool& pool) {
-  const std::vector<float> u = winogradFilter(g, w);
+  const std::vector<float> u = winogradFilter(g, w, pool);
   const int64_t TH = (g.OH + 1) / 2, TW = (g.OW + 1) / 2;
   const int R = TW >= 16 ? 1 : static_cast<int>(std::min<int64_t>(4, 16 / TW));
   const int64_t vectors = R == 1 ? TH * ((TW + 15) / 16) : (TH + R - 1) / R;
