@@ -621,6 +621,64 @@ void winogradForward(const ConvGeom& g, const float* x, const float* w, const fl
   });
 }
 
+// ---------------------------------------------------------------------------------------------
+// Depthwise forward (one input and one output channel per group): per channel plane, each tap's
+// weight broadcast once and 16 output columns per vector; memory-bound, so no tiling machinery.
+
+__attribute__((target("avx512f"))) void depthwisePlane(const ConvGeom& g, const float* slab, int64_t Wq, const int64_t* off,
+                                                       const float* w, float bias, bool relu, float* out) {
+  const int64_t taps = g.KH * g.KW;
+  const __m512 zero = _mm512_setzero_ps(), b = _mm512_set1_ps(bias);
+  for (int64_t oh = 0; oh < g.OH; oh++) {
+    const float* row = slab + oh * g.SH * Wq;
+    for (int64_t ow0 = 0; ow0 < g.OW; ow0 += 16) {
+      const int64_t n = std::min<int64_t>(16, g.OW - ow0);
+      __m512 acc = zero;
+      for (int64_t k = 0; k < taps; k++) acc = _mm512_fmadd_ps(_mm512_set1_ps(w[k]), _mm512_loadu_ps(row + ow0 + off[k]), acc);
+      acc = _mm512_add_ps(acc, b);
+      if (relu) acc = _mm512_max_ps(zero, acc);
+      _mm512_mask_storeu_ps(out + oh * g.OW + ow0, static_cast<__mmask16>((1u << n) - 1u), acc);
+    }
+  }
+}
+
+void depthwiseForward(const ConvGeom& g, const float* x, const float* w, const float* bias, bool relu, float* y, ThreadPool& pool) {
+  const int64_t rows = (g.OH - 1) * g.SH + (g.KH - 1) * g.DH + 1;
+  const int64_t taps = g.KH * g.KW;
+  // Planes per task: about 64K outputs, so a task outweighs its dispatch.
+  const int64_t planes = g.N * g.G;
+  const int64_t per = std::max<int64_t>(1, std::min<int64_t>(planes / (2 * pool.size()) + 1, (int64_t{1} << 16) / std::max<int64_t>(1, g.P)));
+  pool.run((planes + per - 1) / per, [&](int64_t t) {
+    float* buffer = tlsSlab.get(Slab::floats(g, rows, 1));
+    int64_t off[64];
+    std::vector<int64_t> offBig;
+    int64_t* o = taps <= 64 ? off : (offBig.resize(static_cast<size_t>(taps)), offBig.data());
+    for (int64_t pl = t * per; pl < std::min(planes, (t + 1) * per); pl++) {
+      const int64_t n = pl / g.G, grp = pl % g.G;
+      Slab slab(g, 0, rows, 1, buffer);
+      slab.fill(g, x + n * g.C * g.H * g.W, grp, 1);
+      for (int64_t kh = 0, k = 0; kh < g.KH; kh++)
+        for (int64_t kw = 0; kw < g.KW; kw++) o[k++] = slab.tap(g, 0, kh, kw);
+      depthwisePlane(g, buffer, slab.Wq, o, w + grp * taps, bias ? bias[grp] : 0.f, relu, y + (n * g.O + grp) * g.P);
+    }
+  });
+}
+
+/** A forward convolution by the best direct kernel for its shape: depthwise, Winograd or tiled. */
+void forwardConv(const ConvGeom& g, const float* x, const float* w, const float* bias, bool relu, float* y, ThreadPool& pool) {
+  if (g.Cg == 1 && g.Og == 1) {
+    depthwiseForward(g, x, w, bias, relu, y, pool);
+    return;
+  }
+  if (winogradFits(g)) {
+    winogradForward(g, x, w, bias, relu, y, pool);
+    return;
+  }
+  const int MR = pickForwardMR(g.Og);
+  const std::vector<float> ap = packFilter(g, w, MR);
+  forwardImpl(g, x, ap.data(), MR, bias, relu, y, pool);
+}
+
 }  // namespace
 
 bool directForwardFits(const ConvGeom& g) { return cpuHasAvx512() && (g.Og >= 4 || g.Og <= 2); }
@@ -630,13 +688,7 @@ bool directBackpropInputFits(const ConvGeom& g) { return cpuHasAvx512() && (g.Cg
 bool directBackpropFilterFits(const ConvGeom& g) { return cpuHasAvx512() && ((g.Og >= 8 && g.Kdim >= kFilterMR) || g.Cg == 1); }
 
 void directForward(const ConvGeom& g, const float* x, const float* w, const float* bias, bool relu, float* y, ThreadPool& pool) {
-  if (winogradFits(g)) {
-    winogradForward(g, x, w, bias, relu, y, pool);
-    return;
-  }
-  const int MR = pickForwardMR(g.Og);
-  const std::vector<float> ap = packFilter(g, w, MR);
-  forwardImpl(g, x, ap.data(), MR, bias, relu, y, pool);
+  forwardConv(g, x, w, bias, relu, y, pool);
 }
 
 namespace {
@@ -705,11 +757,9 @@ void backpropInputStrided(const ConvGeom& g, const float* dy, const float* w, fl
                 flipped[static_cast<size_t>((((grp * g.Cg + c) * g.Og + o) * t.KH + j) * t.KW + i)] =
                     w[(((grp * g.Og + o) * g.Cg + c) * g.KH + khs[j]) * g.KW + kws[i]];
               }
-      const int MR = pickForwardMR(t.Og);
-      const std::vector<float> ap = packFilter(t, flipped.data(), MR);
       // Kept across calls: fresh pages cost a fault each.
       float* tmp = tlsPhase.get(g.N * g.C * t.P);
-      forwardImpl(t, dy, ap.data(), MR, nullptr, false, tmp, pool);
+      forwardConv(t, dy, flipped.data(), nullptr, false, tmp, pool);
       pool.parallelFor(g.N * g.C, 16, [&](int64_t b, int64_t e) {
         for (int64_t pl = b; pl < e; pl++) {
           const float* src = tmp + pl * t.P;
@@ -756,13 +806,7 @@ void directBackpropInput(const ConvGeom& g, const float* dy, const float* w, flo
             const float v = w[(((grp * g.Og + o) * g.Cg + c) * g.KH + kh) * g.KW + kw];
             flipped[static_cast<size_t>((((grp * g.Cg + c) * g.Og + o) * g.KH + (g.KH - 1 - kh)) * g.KW + (g.KW - 1 - kw))] = v;
           }
-  if (winogradFits(t)) {
-    winogradForward(t, dy, flipped.data(), nullptr, false, dx, pool);
-    return;
-  }
-  const int MR = pickForwardMR(t.Og);
-  const std::vector<float> ap = packFilter(t, flipped.data(), MR);
-  forwardImpl(t, dy, ap.data(), MR, nullptr, false, dx, pool);
+  forwardConv(t, dy, flipped.data(), nullptr, false, dx, pool);
 }
 
 namespace {
