@@ -82,6 +82,8 @@ describe('measure', () => {
   });
 });
 
+// Skipped only where onnxruntime-node (an optional peer runner, a prebuilt binary per platform) did not
+// install; setup.sh installs it on the CI machine, so these run there.
 describe.skipIf(!hasOrt)('ONNX graphs written by the harness', () => {
   it('a conv graph runs in ONNX Runtime and matches cpu-js', async () => {
     const ort = (await import('onnxruntime-node')) as unknown as { InferenceSession: { create(b: Uint8Array): Promise<{ run(f: unknown): Promise<Record<string, { data: Float32Array }>> }> }; Tensor: new (t: string, d: Float32Array, s: number[]) => unknown };

@@ -25,6 +25,8 @@ describe('HTML report', () => {
     expect(terminalTable(report)).toMatch(/model\/lenet5\/train .*40\.0 ms \(1\.00x\)/);
   });
 
+  // Skipped only on machines without Debian's chromium (playwright may not download browsers here);
+  // setup.sh installs it, so CI runs this.
   it.skipIf(!existsSync(CHROMIUM))('renders its SVG charts in headless Chromium', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bench-html-'));
     const file = join(dir, 'bench.html');

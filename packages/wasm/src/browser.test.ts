@@ -15,6 +15,7 @@ const skip = process.env.STRIDENET_SKIP_BROWSER === '1';
 
 import type { PageReport as Report } from '../test/browser/page.js';
 
+// Skipped only when STRIDENET_SKIP_BROWSER=1 is set by hand (machines without a browser); CI never sets it.
 describe.skipIf(skip)('wasm backend in headless Chromium', () => {
   let server: Server;
   let browser: BrowserContext;

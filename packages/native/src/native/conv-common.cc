@@ -191,11 +191,10 @@ void packColTPanel(const void* ctx, int64_t k0, int64_t kc, int64_t j0, int64_t 
 
 namespace {
 struct Scratch {
-  float* data[2] = {nullptr, nullptr};
-  size_t cap[2] = {0, 0};
+  float* data[kScratchSlots] = {};
+  size_t cap[kScratchSlots] = {};
   ~Scratch() {
-    std::free(data[0]);
-    std::free(data[1]);
+    for (float* d : data) std::free(d);
   }
 };
 thread_local Scratch tlsScratch;

@@ -36,7 +36,13 @@ void packColPanel(const void* ctx, int64_t k0, int64_t kc, int64_t j0, int64_t n
 /** Packs col^T[k0 .. k0 + kc)[j0 .. j0 + nr) (B of the filter-gradient GEMM) straight from the image. */
 void packColTPanel(const void* ctx, int64_t k0, int64_t kc, int64_t j0, int64_t nr, float* out);
 
-/** Per-thread scratch buffer reused across calls. */
+/** Independent scratch buffers per thread; a kernel uses each slot for one purpose at a time. */
+constexpr int kScratchSlots = 3;
+
+/**
+ * Per-thread scratch buffer `slot` (< kScratchSlots), 64-byte aligned, reused across calls (fresh
+ * pages cost a fault each). Contents are unspecified.
+ */
 float* scratch(size_t floats, int slot);
 
 }  // namespace sn

@@ -28,13 +28,12 @@ struct Slab {
   int64_t SW, Wq, rows, phaseStride, chanStride, r0;
   float* data;
 
-  Slab(const ConvGeom& g, int64_t r0_, int64_t rows_, int64_t cn, float* buffer) : SW(g.SW), r0(r0_), data(buffer) {
+  Slab(const ConvGeom& g, int64_t r0_, int64_t rows_, float* buffer) : SW(g.SW), r0(r0_), data(buffer) {
     const int64_t Wp = g.W + g.PL + g.PR;
     Wq = (Wp + SW - 1) / SW;
     rows = rows_;
     phaseStride = rows * Wq;
     chanStride = SW * phaseStride;
-    (void)cn;
   }
 
   static int64_t floats(const ConvGeom& g, int64_t rows, int64_t cn) {
@@ -75,15 +74,9 @@ struct Slab {
   }
 };
 
-/** Per-thread scratch that survives across calls (slabs, dy panels, partial sums). */
-struct Scratch {
-  std::vector<float> v;
-  float* get(int64_t n) {
-    if (static_cast<int64_t>(v.size()) < n) v.resize(static_cast<size_t>(n));
-    return v.data();
-  }
-};
-thread_local Scratch tlsSlab, tlsPanel, tlsPhase;
+// Scratch slots (conv-common.h): padded input slabs, packed panels (Winograd V/M, dy^T), and the
+// phase outputs of the strided input gradient (its phase convolutions use the other two slots).
+constexpr int kSlabSlot = 0, kPanelSlot = 1, kPhaseSlot = 2;
 
 // ---------------------------------------------------------------------------------------------
 // Forward: MR output channels x (2 vectors of 16 output positions).
@@ -274,14 +267,14 @@ void forwardImpl(const ConvGeom& g, const float* x, const float* ap, int MR, con
     const int64_t r0 = oh0 * g.SH;
     const int64_t rows = (oh1 - 1) * g.SH + (g.KH - 1) * g.DH + 1 - r0;
     const int64_t slabFloats = Slab::floats(g, rows, g.Cg);
-    float* buffer = tlsSlab.get(slabFloats * (n1 - n0));
+    float* buffer = scratch(static_cast<size_t>(slabFloats * (n1 - n0)), kSlabSlot);
     std::vector<int64_t> off(static_cast<size_t>(g.Kdim));
     const int64_t perBand = R == 1 ? (oh1 - oh0) * segsPerRow : (oh1 - oh0 + R - 1) / R;
     const int64_t vectors = perBand * (n1 - n0);
     for (int64_t grp = 0; grp < g.G; grp++) {
-      Slab slab(g, r0, rows, g.Cg, buffer);
+      Slab slab(g, r0, rows, buffer);
       for (int64_t n = n0; n < n1; n++) {
-        Slab(g, r0, rows, g.Cg, buffer + (n - n0) * slabFloats).fill(g, x + n * g.C * g.H * g.W, grp * g.Cg, g.Cg);
+        Slab(g, r0, rows, buffer + (n - n0) * slabFloats).fill(g, x + n * g.C * g.H * g.W, grp * g.Cg, g.Cg);
       }
       for (int64_t c = 0, k = 0; c < g.Cg; c++)
         for (int64_t kh = 0; kh < g.KH; kh++)
@@ -538,12 +531,11 @@ __attribute__((target("avx512f"))) void winoOutput(const float* M, int64_t xs, c
 }
 
 template <int R>
-void winogradImage(const ConvGeom& g, const ConvGeom& sg, const float* slab, int64_t Wq, int64_t phaseStride, const float* u,
+void winogradImage(const ConvGeom& g, const float* slab, int64_t Wq, int64_t phaseStride, const float* u,
                    const float* bias, bool relu, float* y, int64_t v0, int64_t v1, int64_t TH, int64_t TW, float* V, float* M) {
   const int64_t segs = (TW + 15) / 16;
   const int64_t oTiles = (g.O + kWinoMR - 1) / kWinoMR;
   const int64_t xs = oTiles * kWinoMR * 32;
-  (void)sg;
   for (int64_t s = v0; s < v1; s += 2) {
     TilePiece pc[2][4];
     int64_t at[2][4];
@@ -606,17 +598,17 @@ void winogradForward(const ConvGeom& g, const float* x, const float* w, const fl
     const int64_t pairs = (vectors + 1) / 2;
     const int64_t v0 = 2 * (pairs * ch / chunks), v1 = std::min(vectors, 2 * (pairs * (ch + 1) / chunks));
     if (v0 >= v1) return;
-    float* buffer = tlsSlab.get(Slab::floats(sg, rows, g.C));
-    Slab slab(sg, 0, rows, g.C, buffer);
+    float* buffer = scratch(static_cast<size_t>(Slab::floats(sg, rows, g.C)), kSlabSlot);
+    Slab slab(sg, 0, rows, buffer);
     slab.fill(sg, x + n * g.C * g.H * g.W, 0, g.C);
-    float* V = tlsPanel.get(16 * g.C * 32 + 16 * oTiles * kWinoMR * 32);
+    float* V = scratch(static_cast<size_t>(16 * g.C * 32 + 16 * oTiles * kWinoMR * 32), kPanelSlot);
     float* M = V + 16 * g.C * 32;
     float* yn = y + n * g.O * g.P;
     switch (R) {
-      case 1: winogradImage<1>(g, sg, buffer, slab.Wq, slab.phaseStride, u.data(), bias, relu, yn, v0, v1, TH, TW, V, M); break;
-      case 2: winogradImage<2>(g, sg, buffer, slab.Wq, slab.phaseStride, u.data(), bias, relu, yn, v0, v1, TH, TW, V, M); break;
-      case 3: winogradImage<3>(g, sg, buffer, slab.Wq, slab.phaseStride, u.data(), bias, relu, yn, v0, v1, TH, TW, V, M); break;
-      default: winogradImage<4>(g, sg, buffer, slab.Wq, slab.phaseStride, u.data(), bias, relu, yn, v0, v1, TH, TW, V, M); break;
+      case 1: winogradImage<1>(g, buffer, slab.Wq, slab.phaseStride, u.data(), bias, relu, yn, v0, v1, TH, TW, V, M); break;
+      case 2: winogradImage<2>(g, buffer, slab.Wq, slab.phaseStride, u.data(), bias, relu, yn, v0, v1, TH, TW, V, M); break;
+      case 3: winogradImage<3>(g, buffer, slab.Wq, slab.phaseStride, u.data(), bias, relu, yn, v0, v1, TH, TW, V, M); break;
+      default: winogradImage<4>(g, buffer, slab.Wq, slab.phaseStride, u.data(), bias, relu, yn, v0, v1, TH, TW, V, M); break;
     }
   });
 }
@@ -649,17 +641,15 @@ void depthwiseForward(const ConvGeom& g, const float* x, const float* w, const f
   const int64_t planes = g.N * g.G;
   const int64_t per = std::max<int64_t>(1, std::min<int64_t>(planes / (2 * pool.size()) + 1, (int64_t{1} << 16) / std::max<int64_t>(1, g.P)));
   pool.run((planes + per - 1) / per, [&](int64_t t) {
-    float* buffer = tlsSlab.get(Slab::floats(g, rows, 1));
-    int64_t off[64];
-    std::vector<int64_t> offBig;
-    int64_t* o = taps <= 64 ? off : (offBig.resize(static_cast<size_t>(taps)), offBig.data());
+    float* buffer = scratch(static_cast<size_t>(Slab::floats(g, rows, 1)), kSlabSlot);
+    std::vector<int64_t> o(static_cast<size_t>(taps));
     for (int64_t pl = t * per; pl < std::min(planes, (t + 1) * per); pl++) {
       const int64_t n = pl / g.G, grp = pl % g.G;
-      Slab slab(g, 0, rows, 1, buffer);
+      Slab slab(g, 0, rows, buffer);
       slab.fill(g, x + n * g.C * g.H * g.W, grp, 1);
       for (int64_t kh = 0, k = 0; kh < g.KH; kh++)
-        for (int64_t kw = 0; kw < g.KW; kw++) o[k++] = slab.tap(g, 0, kh, kw);
-      depthwisePlane(g, buffer, slab.Wq, o, w + grp * taps, bias ? bias[grp] : 0.f, relu, y + (n * g.O + grp) * g.P);
+        for (int64_t kw = 0; kw < g.KW; kw++) o[static_cast<size_t>(k++)] = slab.tap(g, 0, kh, kw);
+      depthwisePlane(g, buffer, slab.Wq, o.data(), w + grp * taps, bias ? bias[grp] : 0.f, relu, y + (n * g.O + grp) * g.P);
     }
   });
 }
@@ -758,7 +748,7 @@ void backpropInputStrided(const ConvGeom& g, const float* dy, const float* w, fl
                     w[(((grp * g.Og + o) * g.Cg + c) * g.KH + khs[j]) * g.KW + kws[i]];
               }
       // Kept across calls: fresh pages cost a fault each.
-      float* tmp = tlsPhase.get(g.N * g.C * t.P);
+      float* tmp = scratch(static_cast<size_t>(g.N * g.C * t.P), kPhaseSlot);
       forwardConv(t, dy, flipped.data(), nullptr, false, tmp, pool);
       pool.parallelFor(g.N * g.C, 16, [&](int64_t b, int64_t e) {
         for (int64_t pl = b; pl < e; pl++) {
@@ -815,12 +805,12 @@ __attribute__((target("avx512f"))) void depthwiseFilterGroup(const ConvGeom& g, 
                                                              int64_t ne, float* out) {
   const int64_t taps = g.KH * g.KW;
   const int64_t rows = g.H + g.PT + g.PB;
-  float* buffer = tlsSlab.get(Slab::floats(g, rows, 1));
+  float* buffer = scratch(static_cast<size_t>(Slab::floats(g, rows, 1)), kSlabSlot);
   std::vector<int64_t> off(static_cast<size_t>(taps));
   // Sixteen partial sums per (output channel, tap), kept in memory (their count is not fixed).
   std::vector<float> acc(static_cast<size_t>(g.Og * taps * 16), 0.f);
   for (int64_t n = nb; n < ne; n++) {
-    Slab slab(g, 0, rows, 1, buffer);
+    Slab slab(g, 0, rows, buffer);
     slab.fill(g, x + n * g.C * g.H * g.W, grp, 1);
     for (int64_t kh = 0, k = 0; kh < g.KH; kh++)
       for (int64_t kw = 0; kw < g.KW; kw++) off[static_cast<size_t>(k++)] = slab.tap(g, 0, kh, kw);
@@ -888,12 +878,12 @@ void directBackpropFilter(const ConvGeom& g, const float* x, const float* dy, fl
     const int64_t part = t / chunks, chunk = t % chunks;
     const int64_t nb = g.N * part / parts, ne = g.N * (part + 1) / parts;
     const int64_t jb = jTiles * chunk / chunks, je = jTiles * (chunk + 1) / chunks;
-    float* buffer = tlsSlab.get(Slab::floats(g, rows, g.Cg));
-    float* bt = tlsPanel.get(panels * g.P * kPanel);
+    float* buffer = scratch(static_cast<size_t>(Slab::floats(g, rows, g.Cg)), kSlabSlot);
+    float* bt = scratch(static_cast<size_t>(panels * g.P * kPanel), kPanelSlot);
     std::vector<const float*> base(static_cast<size_t>(kRows));
     for (int64_t n = nb; n < ne; n++) {
       for (int64_t grp = 0; grp < g.G; grp++) {
-        Slab slab(g, 0, rows, g.Cg, buffer);
+        Slab slab(g, 0, rows, buffer);
         slab.fill(g, x + n * g.C * g.H * g.W, grp * g.Cg, g.Cg);
         for (int64_t j = 0; j < kRows; j++) {
           const int64_t jj = std::min(j, g.Kdim - 1);
