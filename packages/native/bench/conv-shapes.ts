@@ -1,11 +1,13 @@
 // Forward, input-gradient and filter-gradient speed (best of 7) of the All-CNN-C and LeNet-5 conv layers:
-// npx tsx --conditions=@stridenet/source bench/conv-shapes.ts [--threads N] [--no-avx512]
+// npx tsx --conditions=@stridenet/source bench/conv-shapes.ts [--threads N] [--isa=avx512|avx2|neon|portable]
 import { conv2dMacs, planConv2d, type Conv2dOptions } from '@stridenet/core';
-import { createNativeBackend } from '../src/index.js';
+import { createNativeBackend, type NativeIsa } from '../src/index.js';
 import { fill, threadsArg, time } from './common.js';
 
 const threads = threadsArg() ?? 1;
-const b = await createNativeBackend({ threads, avx512: !process.argv.includes('--no-avx512') });
+const isaArg = process.argv.find((a) => a.startsWith('--isa='))?.slice(6);
+const b = await createNativeBackend({ threads, isa: (isaArg ?? 'auto') as NativeIsa | 'auto' });
+console.log(`isa ${b.isa}, ${threads} thread(s)`);
 const shapes: [string, number[], number[], Conv2dOptions][] = [
   ['allcnn 96->96 32x32', [16, 96, 32, 32], [96, 96, 3, 3], { padding: 1 }],
   ['allcnn 96->96 s2', [16, 96, 32, 32], [96, 96, 3, 3], { padding: 1, stride: 2 }],

@@ -3,9 +3,13 @@ import { fileURLToPath } from 'node:url';
 import { BackendError } from '@stridenet/core';
 import type { NativeHandle, NativeRuntime } from './handle.js';
 
+/** Instruction-set paths of the native kernels (src/native/isa.h). */
+export type NativeIsa = 'avx512' | 'avx2' | 'neon' | 'portable';
+
 /** What the compiled addon exports (src/native/addon.cc). */
 export interface NativeAddon {
-  createRuntime(threads: number, avx512?: boolean): NativeRuntime;
+  /** `isa`: a NativeIsa or 'auto' (the default); an unknown name is a TypeError, one this CPU lacks an Error. */
+  createRuntime(threads: number, isa?: string): NativeRuntime;
   disposeRuntime(runtime: NativeRuntime): void;
   upload(runtime: NativeRuntime, values: Float32Array): NativeHandle;
   read(handle: NativeHandle): Promise<Float32Array>;
@@ -15,7 +19,15 @@ export interface NativeAddon {
   sync(runtime: NativeRuntime): Promise<void>;
   finish(runtime: NativeRuntime): void;
   memory(runtime: NativeRuntime): { buffers: number; bytes: number; pooledBytes: number };
-  info(): { avx2: boolean; avx512: boolean; blockCache: boolean; hardwareThreads: number };
+  info(): {
+    avx2: boolean;
+    avx512: boolean;
+    /** The ISA paths this CPU and build run, fastest first ('portable' always last). */
+    isas: NativeIsa[];
+    arch: 'x86-64' | 'arm64' | 'other';
+    blockCache: boolean;
+    hardwareThreads: number;
+  };
   /** Validates sizes against the plan, queues the kernel and returns its output handle(s) at once. */
   run(
     kernel: string,

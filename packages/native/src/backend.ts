@@ -9,7 +9,7 @@ import {
   type KernelAttrs,
   type KernelName,
 } from '@stridenet/core';
-import { addon } from './addon.js';
+import { addon, type NativeIsa } from './addon.js';
 import type { NativeHandle } from './handle.js';
 import { kernels } from './kernels/index.js';
 import { BINARY_CODES, REDUCE_CODES, UNARY_CODES } from './op-codes.js';
@@ -18,14 +18,33 @@ export interface NativeBackendOptions {
   /** Worker threads used by each kernel (the queue thread included). Default: os.availableParallelism(). */
   threads?: number;
   /**
-   * Use the AVX-512 direct convolution kernels when the CPU has AVX-512F (default true). false keeps
-   * this backend on the AVX2/FMA GEMM path, e.g. to compare the two or to test that path.
+   * Instruction-set path of the convolution, pooling and GEMM kernels (one kernel design compiled for
+   * each): 'auto' (default) takes the fastest this CPU runs, in the order 'avx512', 'avx2', 'neon',
+   * 'portable'. Naming a path the CPU lacks is an error that lists what it has; `nativeIsas()` tells.
    */
+  isa?: NativeIsa | 'auto';
+  /** @deprecated Use `isa`. false is `isa: 'auto'` without AVX-512 (the AVX2 path on an AVX-512 CPU). */
   avx512?: boolean;
 }
 
+const ISAS: readonly NativeIsa[] = ['avx512', 'avx2', 'neon', 'portable'];
+
+/** The ISA paths this CPU and build run, fastest first (the first is what `isa: 'auto'` takes). */
+export function nativeIsas(): NativeIsa[] {
+  return addon().info().isas;
+}
+
+const ISA_LABELS: Record<NativeIsa, string> = {
+  avx512: 'AVX-512',
+  avx2: 'AVX2/FMA',
+  neon: 'NEON',
+  portable: 'portable (4-lane vector extensions)',
+};
+
 export type NativeBackend = Backend<NativeHandle> & {
   readonly threads: number;
+  /** The ISA path this backend's kernels run. */
+  readonly isa: NativeIsa;
   /** Blocks until every queued kernel has run (for profiling: `sync` is the non-blocking form). */
   finish(): void;
 };
@@ -45,10 +64,25 @@ export async function createNativeBackend(options: NativeBackendOptions = {}): P
   if (options.avx512 !== undefined && typeof options.avx512 !== 'boolean') {
     throw new ArgumentError('createNativeBackend', 'avx512', options.avx512, 'true or false');
   }
+  if (options.isa !== undefined && options.isa !== 'auto' && !ISAS.includes(options.isa)) {
+    throw new ArgumentError('createNativeBackend', 'isa', options.isa, `'auto' or one of ${ISAS.map((i) => `'${i}'`).join(', ')}`);
+  }
+  if (options.isa !== undefined && options.avx512 !== undefined) {
+    throw new ArgumentError('createNativeBackend', 'avx512', options.avx512, 'to be left out when isa is given (avx512 is deprecated)');
+  }
   const native = addon();
   const features = native.info();
-  const avx512 = (options.avx512 ?? true) && features.avx512;
-  const runtime = native.createRuntime(threads, avx512);
+  const isas = options.avx512 === false ? features.isas.filter((i) => i !== 'avx512') : features.isas;
+  const isa = options.isa === undefined || options.isa === 'auto' ? isas[0]! : options.isa;
+  if (!features.isas.includes(isa)) {
+    throw new ArgumentError(
+      'createNativeBackend',
+      'isa',
+      isa,
+      `one this ${features.arch} CPU runs: ${features.isas.map((i) => `'${i}'`).join(', ')} (or 'auto')`,
+    );
+  }
+  const runtime = native.createRuntime(threads, isa);
   let disposed = false;
 
   const supports = <K extends KernelName>(kernel: K, attrs: KernelAttrs<K>): true | string => {
@@ -66,6 +100,7 @@ export async function createNativeBackend(options: NativeBackendOptions = {}): P
     name: 'native',
     specVersion: SPEC_VERSION,
     threads,
+    isa,
     kernels,
     upload: (values: Float32Array) => native.upload(runtime, values),
     read: (handle: NativeHandle) => native.read(handle),
@@ -75,8 +110,8 @@ export async function createNativeBackend(options: NativeBackendOptions = {}): P
     memory: (): BackendMemory => native.memory(runtime),
     info: (): BackendInfo => ({
       threads,
-      simd: features.avx2,
-      device: `${avx512 ? 'x86-64 AVX-512 (direct convolutions) + AVX2/FMA' : features.avx2 ? 'x86-64 AVX2/FMA' : 'portable (no AVX2/FMA)'} CPU, ${features.hardwareThreads} hardware threads`,
+      simd: isa !== 'portable',
+      device: `${features.arch} CPU, ${ISA_LABELS[isa]} kernels, ${features.hardwareThreads} hardware threads`,
       notes: ['kernels run on a native command queue; reads wait only for the work producing the buffer'],
     }),
     sync: () => native.sync(runtime),

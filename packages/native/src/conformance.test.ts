@@ -1,7 +1,11 @@
-// The shared conformance suite, twice: with the AVX-512 direct convolutions where this CPU has them
-// (the default), and on the AVX2/FMA GEMM path every x86-64 CPU takes otherwise. No case is filtered.
+// The shared conformance suite on every ISA path this CPU runs (avx512, avx2, neon, portable: one kernel
+// design compiled for each), so each path is checked wherever it can run. No case is filtered.
 import { runConformance } from '@stridenet/conformance';
-import { createNativeBackend } from './index.js';
+import { createNativeBackend, nativeIsas } from './index.js';
 
-runConformance(() => createNativeBackend({ threads: 2 }));
-runConformance(() => createNativeBackend({ threads: 2, avx512: false }), { label: 'native-gemm', capabilityDir: process.env.STRIDENET_CAPABILITY_DIR ?? false });
+for (const isa of nativeIsas()) {
+  runConformance(() => createNativeBackend({ threads: 2, isa }), {
+    label: `native-${isa}`,
+    capabilityDir: process.env.STRIDENET_CAPABILITY_DIR ?? false,
+  });
+}

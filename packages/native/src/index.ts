@@ -1,3 +1,4 @@
-export { createNativeBackend, nativeAvailable, type NativeBackend, type NativeBackendOptions } from './backend.js';
+export { createNativeBackend, nativeAvailable, nativeIsas, type NativeBackend, type NativeBackendOptions } from './backend.js';
+export type { NativeIsa } from './addon.js';
 export { kernels } from './kernels/index.js';
 export type { NativeHandle } from './handle.js';

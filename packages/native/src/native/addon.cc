@@ -5,8 +5,8 @@
 #include <deque>
 #include <unordered_map>
 
-#include "direct-conv.h"
 #include "gemm.h"
+#include "isa.h"
 #include "runtime.h"
 
 namespace sn {
@@ -22,13 +22,13 @@ constexpr napi_type_tag kRuntimeTag = {0x1a2b3c4d5e6f7081ULL, 0x92a3b4c5d6e7f809
  */
 class Core {
  public:
-  Core(int threads, bool avx512) : avx512_(avx512), pool_(threads), counters_(std::make_shared<Counters>()) {
+  Core(int threads, Isa isa) : isa_(isa), pool_(threads), counters_(std::make_shared<Counters>()) {
     worker_ = std::thread([this] { loop(); });
   }
   ~Core() { shutdown(); }
 
   ThreadPool& pool() { return pool_; }
-  bool avx512() const { return avx512_; }
+  Isa isa() const { return isa_; }
   const std::shared_ptr<Counters>& counters() const { return counters_; }
   bool disposed() const { return disposed_; }
 
@@ -87,7 +87,7 @@ class Core {
     }
   }
 
-  bool avx512_;
+  Isa isa_;
   ThreadPool pool_;
   std::shared_ptr<Counters> counters_;
   std::thread worker_;
@@ -195,9 +195,25 @@ Napi::Value CreateRuntime(const Napi::CallbackInfo& info) {
   if (threads < 1 || threads > 256) {
     throw Napi::RangeError::New(env, "createRuntime: threads is " + std::to_string(threads) + ", expected 1 to 256");
   }
-  // Optional second argument: false keeps this runtime off the AVX-512 kernels.
-  const bool avx512 = info.Length() < 2 || !info[1].IsBoolean() || info[1].As<Napi::Boolean>().Value();
-  auto* box = new RuntimeBox{std::make_shared<Core>(threads, avx512)};
+  // Optional second argument: the ISA path by name ('auto' or absent: the best the CPU runs).
+  Isa isa = bestIsa();
+  if (info.Length() >= 2 && !info[1].IsUndefined()) {
+    if (!info[1].IsString()) throwType(env, "createRuntime: isa is " + describe(info[1]) + ", expected a string");
+    const std::string name = info[1].As<Napi::String>().Utf8Value();
+    if (name != "auto") {
+      bool known = false;
+      for (Isa i : {Isa::Avx512, Isa::Avx2, Isa::Neon, Isa::Portable}) {
+        if (name != isaName(i)) continue;
+        known = true;
+        isa = i;
+      }
+      if (!known) throwType(env, "createRuntime: isa is '" + name + "', expected 'auto', 'avx512', 'avx2', 'neon' or 'portable'");
+      if (!isaSupported(isa)) {
+        throw Napi::Error::New(env, "createRuntime: isa '" + name + "' is not available on this CPU or build; it runs: " + supportedIsas());
+      }
+    }
+  }
+  auto* box = new RuntimeBox{std::make_shared<Core>(threads, isa)};
   auto ext = Napi::External<RuntimeBox>::New(env, box, [](Napi::Env, RuntimeBox* b) { delete b; });
   ext.TypeTag(&kRuntimeTag);
   return ext;
@@ -329,8 +345,20 @@ Napi::Value Memory(const Napi::CallbackInfo& info) {
 Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto out = Napi::Object::New(env);
-  out.Set("avx2", Napi::Boolean::New(env, gemmUsesAvx2()));
-  out.Set("avx512", Napi::Boolean::New(env, cpuHasAvx512()));
+  out.Set("avx2", Napi::Boolean::New(env, isaSupported(Isa::Avx2)));
+  out.Set("avx512", Napi::Boolean::New(env, isaSupported(Isa::Avx512)));
+  auto isas = Napi::Array::New(env);
+  uint32_t n = 0;
+  for (Isa i : {Isa::Avx512, Isa::Avx2, Isa::Neon, Isa::Portable})
+    if (isaSupported(i)) isas.Set(n++, Napi::String::New(env, isaName(i)));
+  out.Set("isas", isas);
+#if SN_X86
+  out.Set("arch", Napi::String::New(env, "x86-64"));
+#elif defined(__aarch64__)
+  out.Set("arch", Napi::String::New(env, "arm64"));
+#else
+  out.Set("arch", Napi::String::New(env, "other"));
+#endif
   out.Set("blockCache", Napi::Boolean::New(env, blockCacheEnabled()));
   out.Set("hardwareThreads", Napi::Number::New(env, std::thread::hardware_concurrency()));
   return out;
@@ -365,7 +393,7 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
     args.in.push_back(box->buffer);
   }
   if (!core) throw Napi::Error::New(env, args.kernel + ": expected at least one tensor input");
-  args.avx512 = core->avx512();
+  args.isa = core->isa();
   auto enc = info[2].As<Napi::Int32Array>();
   args.enc.assign(enc.Data(), enc.Data() + enc.ElementLength());
   auto nums = info[3].As<Napi::Array>();

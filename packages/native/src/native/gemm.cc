@@ -159,16 +159,6 @@ __attribute__((target("avx512f"))) void microAvx512(int64_t kc, const float* a, 
 }
 #endif
 
-MicroKernel pickMicroKernel() {
-#if SN_X86
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return microAvx2;
-#endif
-  return microPortable;
-}
-
-const MicroKernel micro = pickMicroKernel();
-
 /** The micro-kernel and its tile height for one product. */
 struct Tile {
   MicroKernel fn;
@@ -177,10 +167,10 @@ struct Tile {
 
 Tile pickTile(const Gemm& g) {
 #if SN_X86
-  if (g.avx512 && cpuHasAvx512()) return {microAvx512, MR512};
+  if (g.isa == Isa::Avx512 && cpuHasAvx512()) return {microAvx512, MR512};
+  if ((g.isa == Isa::Avx512 || g.isa == Isa::Avx2) && cpuHasAvx2()) return {microAvx2, MR};
 #endif
-  (void)g;
-  return {micro, MR};
+  return {microPortable, MR};
 }
 
 // One B micro-panel: rows [pc, pc + kc), columns [j0, j0 + nr), k-major, zero beyond nr.
@@ -269,9 +259,13 @@ void macro(const Gemm& g, const Tile& t, const float* Ap, const float* Bp, int64
 
 }  // namespace
 
-bool gemmUsesAvx2() {
+bool cpuHasAvx2() {
 #if SN_X86
-  return micro == microAvx2;
+  static const bool has = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  }();
+  return has;
 #else
   return false;
 #endif

@@ -1,4 +1,4 @@
-// Blocked SGEMM with packed panels (BLIS-style), AVX2/FMA micro-kernel chosen at run time.
+// Blocked SGEMM with packed panels (BLIS-style); the micro-kernel follows the runtime's ISA path.
 #pragma once
 
 #include <cstdint>
@@ -26,8 +26,8 @@ struct Gemm {
   /** Length N, added to every column j (dense layers). */
   const float* biasCol = nullptr;
   bool relu = false;
-  /** May use the AVX-512 micro-kernel (when the CPU has it; the runtime's avx512 option). */
-  bool avx512 = false;
+  /** The runtime's ISA path: AVX-512 12x16 or AVX2/FMA 6x16 micro-kernel, else the portable one. */
+  Isa isa = Isa::Portable;
   /**
    * Optional: writes the packed B panel for rows [k0, k0 + kc) and columns [j0, j0 + nr) itself
    * (k-major, 16 floats per row, zero past nr) instead of reading B. Convolutions use it to pack
@@ -43,7 +43,7 @@ constexpr int64_t kPanelWidth = 16;
 /** Runs on the pool when given one, else on the calling thread only. */
 void gemm(const Gemm& g, ThreadPool* pool);
 
-/** True when the AVX2/FMA micro-kernel is in use. */
-bool gemmUsesAvx2();
+/** True when the CPU runs AVX2 and FMA (the AVX2 micro-kernel can be used). */
+bool cpuHasAvx2();
 
 }  // namespace sn

@@ -5,9 +5,6 @@
 
 #include "runtime.h"
 
-#if SN_X86
-#include <immintrin.h>
-#endif
 
 namespace sn {
 
@@ -68,39 +65,5 @@ inline PoolGeom readPoolPlan(const Args& a) {
   return g;
 }
 
-#if SN_X86
-/** Lanes l of a 16-wide run starting at column `start` whose column start + l lies in [0, W). */
-inline __mmask16 rowMask(int64_t start, int64_t W) {
-  const int64_t lo = start < 0 ? -start : 0;
-  const int64_t hi = std::min<int64_t>(16, W - start);
-  if (hi <= lo) return 0;
-  return static_cast<__mmask16>(((1u << hi) - 1u) & ~((1u << lo) - 1u));
-}
-
-/** Lanes l of 16 outputs whose input column start + l * SW lies in [0, W). */
-inline __mmask16 tapMask(int64_t start, int64_t SW, int64_t W) {
-  if (SW == 1) return rowMask(start, W);
-  const int64_t lo = start < 0 ? (-start + SW - 1) / SW : 0;
-  const int64_t hi = std::min<int64_t>(16, W - start > 0 ? (W - start + SW - 1) / SW : 0);
-  if (hi <= lo) return 0;
-  return static_cast<__mmask16>(((1u << hi) - 1u) & ~((1u << lo) - 1u));
-}
-
-/**
- * Input under window column kw for 16 outputs starting at output column ow0 (stride 1 or 2), with
- * `fill` where the column lies outside the row (padding). Only lanes inside the row are read.
- */
-__attribute__((target("avx512f"))) inline __m512 poolTap(const PoolGeom& g, const float* row, int64_t ow0, int64_t kw, __m512 fill) {
-  const int64_t start = ow0 * g.SW + kw - g.PL;
-  if (g.SW == 1) return _mm512_mask_loadu_ps(fill, rowMask(start, g.W), row + start);
-  const __m512 lo = _mm512_mask_loadu_ps(fill, rowMask(start, g.W), row + start);
-  const __m512 hi = _mm512_mask_loadu_ps(fill, rowMask(start + 16, g.W), row + start + 16);
-  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-  return _mm512_permutex2var_ps(lo, even, hi);
-}
-#endif
-
-/** The AVX-512 pooling paths take strides 1 and 2 along the row. */
-inline bool poolAvx512(const PoolGeom& g, bool allowed) { return allowed && cpuHasAvx512() && (g.SW == 1 || g.SW == 2); }
 
 }  // namespace sn

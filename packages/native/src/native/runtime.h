@@ -28,6 +28,9 @@ namespace sn {
 /** True when the CPU runs AVX-512F (checked once). */
 bool cpuHasAvx512();
 
+/** Instruction-set path of a runtime (isa.h has the kernels of each). */
+enum class Isa : int { Portable = 0, Neon = 1, Avx2 = 2, Avx512 = 3 };
+
 /**
  * Freed blocks of one runtime kept for reuse. Fresh pages cost a page fault each on first touch (about
  * 10 us apiece on a virtual machine: 40 ms for a 12 MB activation), and a training step frees and
@@ -128,8 +131,8 @@ struct Args {
   std::vector<BufferPtr> in;  // null where an optional input is absent
   std::vector<int32_t> enc;
   std::vector<double> num;
-  /** The runtime may use the AVX-512 direct kernels (backend option; the CPU is checked separately). */
-  bool avx512 = true;
+  /** The runtime's instruction-set path (a backend option, checked against the CPU when the runtime is created). */
+  Isa isa = Isa::Portable;
 
   [[noreturn]] void fail(const std::string& what) const;
   /** Plan integer at `i`; fails when the encoding is shorter. */

@@ -1,16 +1,16 @@
-// Conv2DBackpropFilter: AVX-512 direct kernel where the CPU has it (direct-conv.cc); otherwise dW += dy col^T per image by packed GEMM (col^T panels gathered from the image); images split across threads, partials summed.
+// Conv2DBackpropFilter: the runtime ISA's direct kernel (conv/filter-grad.inl, conv/depthwise.inl) where it takes the geometry; otherwise dW += dy col^T per image by packed GEMM (col^T panels gathered from the image); images split across threads, partials summed.
 #include <algorithm>
 #include <cstring>
 #include <vector>
 
 #include "../conv-common.h"
-#include "../direct-conv.h"
+#include "../isa.h"
 #include "../gemm.h"
 
 namespace sn {
 
 namespace {
-void accumulateImage(const ConvGeom& g, const float* x, const float* dy, float* dw, bool accumulate, ThreadPool* pool, bool avx512) {
+void accumulateImage(const ConvGeom& g, const float* x, const float* dy, float* dw, bool accumulate, ThreadPool* pool, Isa isa) {
   for (int64_t grp = 0; grp < g.G; grp++) {
     const ImplicitCol col{&g, x, grp * g.Cg};
     Gemm m;
@@ -31,7 +31,7 @@ void accumulateImage(const ConvGeom& g, const float* x, const float* dy, float* 
     m.C = dw + grp * g.Og * g.Kdim;
     m.ldc = g.Kdim;
     m.accumulate = accumulate;
-    m.avx512 = avx512;
+    m.isa = isa;
     gemm(m, pool);
   }
 }
@@ -45,10 +45,11 @@ Prepared prepareConv2DBackpropFilter(const Args& a) {
   a.input(1, "dy", g.outSize);
   Prepared p;
   p.outSizes = {g.filterSize};
-  const bool direct = a.avx512 && directBackpropFilterFits(g);
-  p.body = [g, direct, avx512 = a.avx512](ThreadPool& pool, const std::vector<float*>& in, const std::vector<float*>& out) {
+  const KernelSet* ks = &kernelSet(a.isa);
+  const bool direct = ks->backpropFilterFits(g);
+  p.body = [g, direct, ks, isa = a.isa](ThreadPool& pool, const std::vector<float*>& in, const std::vector<float*>& out) {
     if (direct) {
-      directBackpropFilter(g, in[0], in[1], out[0], pool);
+      ks->backpropFilter(g, in[0], in[1], out[0], pool);
       return;
     }
     const int64_t imageIn = g.C * g.H * g.W, imageOut = g.O * g.P;
@@ -58,7 +59,7 @@ Prepared prepareConv2DBackpropFilter(const Args& a) {
       pool.run(parts, [&](int64_t t) {
         float* dw = t == 0 ? out[0] : partial.data() + (t - 1) * g.filterSize;
         const int64_t b = g.N * t / parts, e = g.N * (t + 1) / parts;
-        for (int64_t n = b; n < e; n++) accumulateImage(g, in[0] + n * imageIn, in[1] + n * imageOut, dw, n > b, nullptr, avx512);
+        for (int64_t n = b; n < e; n++) accumulateImage(g, in[0] + n * imageIn, in[1] + n * imageOut, dw, n > b, nullptr, isa);
       });
       for (int64_t t = 1; t < parts; t++) {
         const float* src = partial.data() + (t - 1) * g.filterSize;
@@ -66,7 +67,7 @@ Prepared prepareConv2DBackpropFilter(const Args& a) {
         for (int64_t i = 0; i < g.filterSize; i++) dst[i] += src[i];
       }
     } else {
-      for (int64_t n = 0; n < g.N; n++) accumulateImage(g, in[0] + n * imageIn, in[1] + n * imageOut, out[0], n > 0, &pool, avx512);
+      for (int64_t n = 0; n < g.N; n++) accumulateImage(g, in[0] + n * imageIn, in[1] + n * imageOut, out[0], n > 0, &pool, isa);
     }
   };
   return p;

@@ -1,14 +1,14 @@
-// Conv2DBackpropInput: stride 1 on AVX-512 CPUs by the direct forward kernel on the flipped filter; otherwise dcol = W^T dy by packed GEMM, then col2im (pointwise convs write dx directly).
+// Conv2DBackpropInput: the runtime ISA's direct kernels (the forward kernel on the flipped filter, per stride phase when strided, conv/backprop-input.inl) where they take the geometry; otherwise dcol = W^T dy by packed GEMM, then col2im (pointwise convs write dx directly).
 #include <cstring>
 
 #include "../conv-common.h"
-#include "../direct-conv.h"
+#include "../isa.h"
 #include "../gemm.h"
 
 namespace sn {
 
 namespace {
-void backpropImage(const ConvGeom& g, const float* dy, const float* w, float* dx, ThreadPool* pool, bool avx512) {
+void backpropImage(const ConvGeom& g, const float* dy, const float* w, float* dx, ThreadPool* pool, Isa isa) {
   if (!g.pointwise) std::memset(dx, 0, static_cast<size_t>(g.C * g.H * g.W) * sizeof(float));
   for (int64_t grp = 0; grp < g.G; grp++) {
     float* dcol = g.pointwise ? dx + grp * g.Cg * g.P : scratch(static_cast<size_t>(g.Kdim * g.P), 0);
@@ -24,7 +24,7 @@ void backpropImage(const ConvGeom& g, const float* dy, const float* w, float* dx
     m.csB = 1;
     m.C = dcol;
     m.ldc = g.P;
-    m.avx512 = avx512;
+    m.isa = isa;
     gemm(m, pool);
     if (!g.pointwise) col2im(g, dcol, grp * g.Cg, dx);
   }
@@ -39,17 +39,18 @@ Prepared prepareConv2DBackpropInput(const Args& a) {
   a.input(1, "filter", g.filterSize);
   Prepared p;
   p.outSizes = {g.inSize};
-  const bool direct = a.avx512 && directBackpropInputFits(g);
-  p.body = [g, direct, avx512 = a.avx512](ThreadPool& pool, const std::vector<float*>& in, const std::vector<float*>& out) {
+  const KernelSet* ks = &kernelSet(a.isa);
+  const bool direct = ks->backpropInputFits(g);
+  p.body = [g, direct, ks, isa = a.isa](ThreadPool& pool, const std::vector<float*>& in, const std::vector<float*>& out) {
     if (direct) {
-      directBackpropInput(g, in[0], in[1], out[0], pool);
+      ks->backpropInput(g, in[0], in[1], out[0], pool);
       return;
     }
     const int64_t imageIn = g.C * g.H * g.W, imageOut = g.O * g.P;
     if (g.N >= pool.size() && pool.size() > 1) {
-      pool.run(g.N, [&](int64_t n) { backpropImage(g, in[0] + n * imageOut, in[1], out[0] + n * imageIn, nullptr, avx512); });
+      pool.run(g.N, [&](int64_t n) { backpropImage(g, in[0] + n * imageOut, in[1], out[0] + n * imageIn, nullptr, isa); });
     } else {
-      for (int64_t n = 0; n < g.N; n++) backpropImage(g, in[0] + n * imageOut, in[1], out[0] + n * imageIn, &pool, avx512);
+      for (int64_t n = 0; n < g.N; n++) backpropImage(g, in[0] + n * imageOut, in[1], out[0] + n * imageIn, &pool, isa);
     }
   };
   return p;

@@ -1,12 +1,12 @@
-// Conv2D: AVX-512 direct kernel where the CPU has it (direct-conv.cc); otherwise packed GEMM whose B panels are gathered straight from the image (implicit im2col), bias and relu fused in the GEMM epilogue.
+// Conv2D: the runtime ISA's direct kernels (conv/*.inl: tiled, Winograd or depthwise) where they take the geometry; otherwise packed GEMM whose B panels are gathered straight from the image (implicit im2col), bias and relu fused in the GEMM epilogue.
 #include "../conv-common.h"
-#include "../direct-conv.h"
+#include "../isa.h"
 #include "../gemm.h"
 
 namespace sn {
 
 namespace {
-void convImage(const ConvGeom& g, const float* x, const float* w, const float* bias, bool relu, float* y, ThreadPool* pool, bool avx512) {
+void convImage(const ConvGeom& g, const float* x, const float* w, const float* bias, bool relu, float* y, ThreadPool* pool, Isa isa) {
   for (int64_t grp = 0; grp < g.G; grp++) {
     const ImplicitCol col{&g, x, grp * g.Cg};
     Gemm m;
@@ -28,7 +28,7 @@ void convImage(const ConvGeom& g, const float* x, const float* w, const float* b
     m.ldc = g.P;
     m.biasRow = bias ? bias + grp * g.Og : nullptr;
     m.relu = relu;
-    m.avx512 = avx512;
+    m.isa = isa;
     gemm(m, pool);
   }
 }
@@ -45,19 +45,20 @@ Prepared prepareConv2D(const Args& a) {
   const bool relu = a.n(0) != 0;
   Prepared p;
   p.outSizes = {g.outSize};
-  const bool direct = a.avx512 && directForwardFits(g);
-  p.body = [g, hasBias, relu, direct, avx512 = a.avx512](ThreadPool& pool, const std::vector<float*>& in, const std::vector<float*>& out) {
+  const KernelSet* ks = &kernelSet(a.isa);
+  const bool direct = ks->forwardFits(g);
+  p.body = [g, hasBias, relu, direct, ks, isa = a.isa](ThreadPool& pool, const std::vector<float*>& in, const std::vector<float*>& out) {
     const float* bias = hasBias ? in[2] : nullptr;
     if (direct) {
-      directForward(g, in[0], in[1], bias, relu, out[0], pool);
+      ks->forward(g, in[0], in[1], bias, relu, out[0], pool);
       return;
     }
     const int64_t imageIn = g.C * g.H * g.W, imageOut = g.O * g.P;
     if (g.N >= pool.size() && pool.size() > 1) {
       // Whole images per thread: no synchronisation inside the GEMM, each thread keeps its own im2col buffer.
-      pool.run(g.N, [&](int64_t n) { convImage(g, in[0] + n * imageIn, in[1], bias, relu, out[0] + n * imageOut, nullptr, avx512); });
+      pool.run(g.N, [&](int64_t n) { convImage(g, in[0] + n * imageIn, in[1], bias, relu, out[0] + n * imageOut, nullptr, isa); });
     } else {
-      for (int64_t n = 0; n < g.N; n++) convImage(g, in[0] + n * imageIn, in[1], bias, relu, out[0] + n * imageOut, &pool, avx512);
+      for (int64_t n = 0; n < g.N; n++) convImage(g, in[0] + n * imageIn, in[1], bias, relu, out[0] + n * imageOut, &pool, isa);
     }
   };
   return p;

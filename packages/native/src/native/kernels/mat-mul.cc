@@ -15,7 +15,7 @@ Prepared prepareMatMul(const Args& a) {
   if (hasBias) a.input(2, "bias", N);
   const bool relu = a.n(0) != 0;
   const int64_t outSize = checkedProduct(a, {M, N}, "output");
-  const bool avx512 = a.avx512;
+  const Isa isa = a.isa;
   Prepared p;
   p.outSizes = {outSize};
   p.body = [=](ThreadPool& pool, const std::vector<float*>& in, const std::vector<float*>& out) {
@@ -33,7 +33,7 @@ Prepared prepareMatMul(const Args& a) {
     g.ldc = N;
     g.biasCol = hasBias ? in[2] : nullptr;
     g.relu = relu;
-    g.avx512 = avx512;
+    g.isa = isa;
     // Small products are not worth waking the pool for.
     gemm(g, M * N * K >= (1 << 15) ? &pool : nullptr);
   };

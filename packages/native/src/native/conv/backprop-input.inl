@@ -1,0 +1,119 @@
+// ISA fragment (see README.md): the input gradient as forward convolutions. Stride 1: the forward kernel
+// on dy with the filter flipped in space and its channels swapped. Stride > 1: one such stride-1
+// convolution per stride phase of dx, over only the taps that reach that phase, scattered into dx.
+
+/** Filter taps kh (of K, dilation D) that reach input phase ph under stride S, with their dy offsets d, by d ascending. */
+void phaseTaps(int64_t ph, int64_t pad, int64_t K, int64_t D, int64_t stride, std::vector<int64_t>& taps, std::vector<int64_t>& d) {
+  taps.clear();
+  d.clear();
+  for (int64_t k = K - 1; k >= 0; k--) {
+    const int64_t v = ph + pad - k * D;
+    if (((v % stride) + stride) % stride != 0) continue;
+    taps.push_back(k);
+    d.push_back(v / stride);
+  }
+}
+
+/**
+ * Strided input gradient, one stride phase (ph, pw) of dx at a time: the rows ih = ph + SH q and columns
+ * iw = pw + SW r of dx only receive the taps kh with (ph + PT - kh DH) divisible by SH (likewise kw), from
+ * dy row q + (ph + PT - kh DH) / SH. That is a stride-1 convolution of dy with those taps (flipped,
+ * channels swapped), padding or cropping dy at the edges; its output is scattered into dx.
+ */
+void backpropInputStrided(const ConvGeom& g, const float* dy, const float* w, float* dx, ThreadPool& pool) {
+  std::vector<int64_t> khs, dh, kws, dw;
+  for (int64_t ph = 0; ph < g.SH; ph++) {
+    for (int64_t pw = 0; pw < g.SW; pw++) {
+      const int64_t Hq = ph < g.H ? (g.H - ph + g.SH - 1) / g.SH : 0;
+      const int64_t Wr = pw < g.W ? (g.W - pw + g.SW - 1) / g.SW : 0;
+      if (Hq == 0 || Wr == 0) continue;
+      phaseTaps(ph, g.PT, g.KH, g.DH, g.SH, khs, dh);
+      phaseTaps(pw, g.PL, g.KW, g.DW, g.SW, kws, dw);
+      if (khs.empty() || kws.empty()) {
+        // No tap reaches this phase: its dx is zero.
+        pool.parallelFor(g.N * g.C, 16, [&](int64_t b, int64_t e) {
+          for (int64_t pl = b; pl < e; pl++)
+            for (int64_t q = 0; q < Hq; q++)
+              for (int64_t r = 0; r < Wr; r++) dx[pl * g.H * g.W + (ph + g.SH * q) * g.W + pw + g.SW * r] = 0.f;
+        });
+        continue;
+      }
+      ConvGeom t = g;
+      t.C = g.O;
+      t.H = g.OH;
+      t.W = g.OW;
+      t.O = g.C;
+      t.OH = Hq;
+      t.OW = Wr;
+      t.KH = static_cast<int64_t>(khs.size());
+      t.KW = static_cast<int64_t>(kws.size());
+      t.SH = t.SW = 1;
+      t.DH = t.KH > 1 ? dh[1] - dh[0] : 1;
+      t.DW = t.KW > 1 ? dw[1] - dw[0] : 1;
+      t.PT = -dh.front();
+      t.PB = Hq + dh.back() - g.OH;
+      t.PL = -dw.front();
+      t.PR = Wr + dw.back() - g.OW;
+      t.Cg = g.Og;
+      t.Og = g.Cg;
+      t.Kdim = g.Og * t.KH * t.KW;
+      t.P = Hq * Wr;
+      std::vector<float> flipped(static_cast<size_t>(g.G * g.Cg * t.Kdim));
+      for (int64_t grp = 0; grp < g.G; grp++)
+        for (int64_t c = 0; c < g.Cg; c++)
+          for (int64_t o = 0; o < g.Og; o++)
+            for (int64_t j = 0; j < t.KH; j++)
+              for (int64_t i = 0; i < t.KW; i++) {
+                flipped[static_cast<size_t>((((grp * g.Cg + c) * g.Og + o) * t.KH + j) * t.KW + i)] =
+                    w[(((grp * g.Og + o) * g.Cg + c) * g.KH + khs[j]) * g.KW + kws[i]];
+              }
+      // Kept across calls: fresh pages cost a fault each.
+      float* tmp = scratch(static_cast<size_t>(g.N * g.C * t.P), kPhaseSlot);
+      forwardConv(t, dy, flipped.data(), nullptr, false, tmp, pool);
+      pool.parallelFor(g.N * g.C, 16, [&](int64_t b, int64_t e) {
+        for (int64_t pl = b; pl < e; pl++) {
+          const float* src = tmp + pl * t.P;
+          float* plane = dx + pl * g.H * g.W;
+          for (int64_t q = 0; q < Hq; q++) {
+            float* row = plane + (ph + g.SH * q) * g.W + pw;
+            for (int64_t r = 0; r < Wr; r++) row[g.SW * r] = src[q * Wr + r];
+          }
+        }
+      });
+    }
+  }
+}
+
+void backpropInput(const ConvGeom& g, const float* dy, const float* w, float* dx, ThreadPool& pool) {
+  if (g.SH > 1 || g.SW > 1) {
+    backpropInputStrided(g, dy, w, dx, pool);
+    return;
+  }
+  // dx is the stride-1 convolution of dy (padded by the kernel extent minus the forward padding)
+  // with the filter flipped in space and with input and output channels swapped.
+  ConvGeom t = g;
+  t.C = g.O;
+  t.H = g.OH;
+  t.W = g.OW;
+  t.O = g.C;
+  t.OH = g.H;
+  t.OW = g.W;
+  t.PT = (g.KH - 1) * g.DH - g.PT;
+  t.PB = (g.KH - 1) * g.DH - g.PB;
+  t.PL = (g.KW - 1) * g.DW - g.PL;
+  t.PR = (g.KW - 1) * g.DW - g.PR;
+  t.Cg = g.Og;
+  t.Og = g.Cg;
+  t.Kdim = g.Og * g.KH * g.KW;
+  t.P = g.H * g.W;
+  std::vector<float> flipped(static_cast<size_t>(g.filterSize));
+  for (int64_t grp = 0; grp < g.G; grp++)
+    for (int64_t o = 0; o < g.Og; o++)
+      for (int64_t c = 0; c < g.Cg; c++)
+        for (int64_t kh = 0; kh < g.KH; kh++)
+          for (int64_t kw = 0; kw < g.KW; kw++) {
+            const float v = w[(((grp * g.Og + o) * g.Cg + c) * g.KH + kh) * g.KW + kw];
+            flipped[static_cast<size_t>((((grp * g.Cg + c) * g.Og + o) * g.KH + (g.KH - 1 - kh)) * g.KW + (g.KW - 1 - kw))] = v;
+          }
+  forwardConv(t, dy, flipped.data(), nullptr, false, dx, pool);
+}

@@ -1,0 +1,256 @@
+// ISA fragment (see README.md): the tiled direct forward kernel, MR output channels x 2 vectors of
+// S::N output positions, filter values broadcast from a packed copy of the filter.
+
+/**
+ * Part of one vector of output positions: lanes `bits` come from src and go to dst (both already shifted
+ * so that lane l maps to src[l], dst[l]). A vector holds R pieces: one run of up to N columns of one
+ * output row (R = 1), or R whole rows of a narrow output side by side.
+ */
+struct Piece {
+  const float* src;
+  float* dst;
+  uint32_t bits;
+};
+
+template <int MR, int R>
+void forwardTile(int64_t K, const float* ap, const int64_t* off, const Piece* pc, int64_t ys, int mr, bool accumulate, const float* bias,
+                 bool relu) {
+  using V = S::V;
+  const float* s0[R];
+  const float* s1[R];
+  S::M m0[R], m1[R];
+#pragma GCC unroll 4
+  for (int r = 0; r < R; r++) {
+    s0[r] = pc[r].src;
+    m0[r] = S::mask(pc[r].bits);
+    s1[r] = pc[R + r].src;
+    m1[r] = S::mask(pc[R + r].bits);
+  }
+  V c0[MR], c1[MR];
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; i++) {
+    c0[i] = S::zero();
+    c1[i] = S::zero();
+    if (accumulate && i < mr) {
+      // Partial sums of the earlier channel chunks.
+#pragma GCC unroll 4
+      for (int r = 0; r < R; r++) {
+        if (pc[r].bits) c0[i] = S::maskLoadOr(c0[i], m0[r], pc[r].dst + i * ys);
+        if (pc[R + r].bits) c1[i] = S::maskLoadOr(c1[i], m1[r], pc[R + r].dst + i * ys);
+      }
+    }
+  }
+  for (int64_t k = 0; k < K; k++) {
+    const int64_t o = off[k];
+    V b0, b1;
+    if constexpr (R == 1) {
+      // Whole-vector loads: lanes past the row read padding or the next row, and are never stored.
+      b0 = S::load(s0[0] + o);
+      b1 = S::load(s1[0] + o);
+    } else {
+      b0 = S::maskLoad(m0[0], s0[0] + o);
+      b1 = S::maskLoad(m1[0], s1[0] + o);
+#pragma GCC unroll 4
+      for (int r = 1; r < R; r++) {
+        b0 = S::maskLoadOr(b0, m0[r], s0[r] + o);
+        b1 = S::maskLoadOr(b1, m1[r], s1[r] + o);
+      }
+    }
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; i++) {
+      const V a = S::set1(ap[i]);
+      c0[i] = S::fma(a, b0, c0[i]);
+      c1[i] = S::fma(a, b1, c1[i]);
+    }
+    ap += MR;
+  }
+  const V zero = S::zero();
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; i++) {
+    if (i >= mr) break;
+    V r0 = c0[i], r1 = c1[i];
+    if (bias) {
+      const V b = S::set1(bias[i]);
+      r0 = S::add(r0, b);
+      r1 = S::add(r1, b);
+    }
+    if (relu) {
+      // max(0, v) returns v when v is NaN (the second operand), like the reference.
+      r0 = S::max(zero, r0);
+      r1 = S::max(zero, r1);
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++) {
+      storeLanes(pc[r].dst + i * ys, pc[r].bits, r0);
+      storeLanes(pc[R + r].dst + i * ys, pc[R + r].bits, r1);
+    }
+  }
+}
+
+using ForwardTileFn = void (*)(int64_t, const float*, const int64_t*, const Piece*, int64_t, int, bool, const float*, bool);
+
+template <int MR>
+ForwardTileFn forwardTileForR(int R) {
+  switch (R) {
+    case 1:
+      return forwardTile<MR, 1>;
+    case 2:
+      return forwardTile<MR, 2>;
+    case 3:
+      return forwardTile<MR, 3>;
+    default:
+      return forwardTile<MR, 4>;
+  }
+}
+
+ForwardTileFn forwardTileFor(int mr, int R) {
+  switch (mr) {
+    case 1:
+      return forwardTileForR<1>(R);
+    case 2:
+      return forwardTileForR<2>(R);
+    case 4:
+      return forwardTileForR<4>(R);
+    case 6:
+      return forwardTileForR<6>(R);
+    case 8:
+      if constexpr (S::kMaxMR >= 8) return forwardTileForR<8>(R);
+      break;
+    case 12:
+      if constexpr (S::kMaxMR >= 12) return forwardTileForR<12>(R);
+      break;
+    default:
+      break;
+  }
+  return forwardTileForR<S::kMaxMR>(R);
+}
+
+/** Output-channel tile height: the fewest padded rows, weighed by how well each tile keeps the FMA units busy. */
+int pickForwardMR(int64_t Og) {
+  // Depthwise-like layers (1-2 output channels per group) take the 1- and 2-row tiles.
+  if (Og <= 2) return static_cast<int>(Og);
+  // Relative throughput of each tile height against the ISA's largest (fewer rows reuse each load less).
+  const int sizes[4] = {4, 6, 8, 12};
+  const double eff[4] = {0.6, 0.85, 0.93, 1.0};
+  int top = 0;
+  while (top < 3 && sizes[top + 1] <= S::kMaxMR) top++;
+  int best = sizes[top];
+  double bestCost = 1e300;
+  for (int s = 0; s <= top; s++) {
+    const double e = eff[s] / eff[top];
+    const double cost = static_cast<double>((Og + sizes[s] - 1) / sizes[s] * sizes[s]) / e;
+    if (cost < bestCost - 1e-9) {
+      bestCost = cost;
+      best = sizes[s];
+    }
+  }
+  return best;
+}
+
+/** w[grp][o][k] -> ap[grp][tile][k][MR], rows past Og zero. */
+std::vector<float> packFilter(const ConvGeom& g, const float* w, int MR) {
+  const int64_t tiles = (g.Og + MR - 1) / MR;
+  std::vector<float> ap(static_cast<size_t>(g.G * tiles * g.Kdim * MR), 0.f);
+  for (int64_t grp = 0; grp < g.G; grp++) {
+    for (int64_t o = 0; o < g.Og; o++) {
+      const float* src = w + (grp * g.Og + o) * g.Kdim;
+      float* dst = ap.data() + ((grp * tiles + o / MR) * g.Kdim) * MR + o % MR;
+      for (int64_t k = 0; k < g.Kdim; k++) dst[k * MR] = src[k];
+    }
+  }
+  return ap;
+}
+
+/** Bands of output rows per image so that there are enough tasks for the pool. */
+int64_t rowBands(const ConvGeom& g, int threads) {
+  if (threads <= 1 || g.N % threads == 0 || g.N >= 3 * threads) return 1;
+  return std::max<int64_t>(1, std::min<int64_t>(g.OH, (3 * threads + g.N - 1) / g.N));
+}
+
+void forwardTiled(const ConvGeom& g, const float* x, const float* ap, int MR, const float* bias, bool relu, float* y, ThreadPool& pool) {
+  constexpr int64_t N = S::N;
+  // Narrow outputs put R whole rows side by side in one vector instead of leaving most lanes idle.
+  const int R = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(4, N / g.OW)));
+  const ForwardTileFn tile = forwardTileFor(MR, R);
+  const int64_t tilesM = (g.Og + MR - 1) / MR;
+  const int64_t bands = rowBands(g, pool.size());
+  const int64_t segsPerRow = (g.OW + N - 1) / N;
+  // Output-channel tiles per block: the block's packed filter stays in L2 while the positions stream past.
+  const int64_t tilesPerBlock = std::max<int64_t>(1, (192 << 10) / (g.Kdim * MR * 4));
+  // Input channels per chunk: the slab rows one tile reads for a chunk stay in L1 (24 KiB) while every
+  // output-channel tile of the block reuses them; partial sums go through the output between chunks.
+  const int64_t bytesPerChannel = ((g.KH - 1) * g.DH + 1) * g.SW * ((g.W + g.PL + g.PR + g.SW - 1) / g.SW) * 4;
+  const int64_t chunkChannels = std::max<int64_t>(1, std::min<int64_t>(g.Cg, (24 << 10) / std::max<int64_t>(1, bytesPerChannel)));
+  const int64_t khw = g.KH * g.KW;
+  // Vectors of output positions per image and band.
+  const int64_t bandRows = (g.OH + bands - 1) / bands;
+  const int64_t perImage = R == 1 ? bandRows * segsPerRow : (bandRows + R - 1) / R;
+  // Small outputs: several images per task, so vector pairs (and tiles) are not left half empty.
+  int64_t images = 1;
+  if (bands == 1 && perImage < 16) {
+    images = std::min<int64_t>((16 + perImage - 1) / perImage, std::max<int64_t>(1, g.N / (2 * pool.size())));
+  }
+  const int64_t groups = (g.N + images - 1) / images;
+  pool.run(groups * bands, [&](int64_t t) {
+    const int64_t n0 = (t / bands) * images, n1 = std::min(g.N, n0 + images), band = t % bands;
+    const int64_t oh0 = g.OH * band / bands, oh1 = g.OH * (band + 1) / bands;
+    if (oh0 >= oh1) return;
+    const int64_t r0 = oh0 * g.SH;
+    const int64_t rows = (oh1 - 1) * g.SH + (g.KH - 1) * g.DH + 1 - r0;
+    const int64_t slabFloats = Slab::floats(g, rows, g.Cg);
+    float* buffer = scratch(static_cast<size_t>(slabFloats * (n1 - n0)), kSlabSlot);
+    std::vector<int64_t> off(static_cast<size_t>(g.Kdim));
+    const int64_t perBand = R == 1 ? (oh1 - oh0) * segsPerRow : (oh1 - oh0 + R - 1) / R;
+    const int64_t vectors = perBand * (n1 - n0);
+    for (int64_t grp = 0; grp < g.G; grp++) {
+      Slab slab(g, r0, rows, buffer);
+      for (int64_t n = n0; n < n1; n++) {
+        Slab(g, r0, rows, buffer + (n - n0) * slabFloats).fill(g, x + n * g.C * g.H * g.W, grp * g.Cg, g.Cg);
+      }
+      for (int64_t c = 0, k = 0; c < g.Cg; c++)
+        for (int64_t kh = 0; kh < g.KH; kh++)
+          for (int64_t kw = 0; kw < g.KW; kw++) off[static_cast<size_t>(k++)] = slab.tap(g, c, kh, kw);
+      for (int64_t mb = 0; mb < tilesM; mb += tilesPerBlock) {
+        const int64_t me = std::min(tilesM, mb + tilesPerBlock);
+        for (int64_t s = 0; s < vectors; s += 2) {
+          Piece pc[8];
+          for (int v = 0; v < 2; v++) {
+            const bool used = s + v < vectors;
+            const int64_t flat = std::min(s + v, vectors - 1);
+            const int64_t img = flat / perBand, vec = flat % perBand;
+            const float* base = buffer + img * slabFloats;
+            float* yg = y + ((n0 + img) * g.O + grp * g.Og) * g.P;
+            if (R == 1) {
+              const int64_t oh = oh0 + vec / segsPerRow, ow0 = (vec % segsPerRow) * N;
+              const int64_t len = std::min(N, g.OW - ow0);
+              pc[v] = {base + (oh * g.SH - r0) * slab.Wq + ow0, yg + oh * g.OW + ow0, used ? laneBits(0, len) : 0u};
+              continue;
+            }
+            for (int r = 0; r < R; r++) {
+              const int64_t oh = oh0 + vec * R + r;
+              Piece& p = pc[v * R + r];
+              if (!used || oh >= oh1) {
+                p = {base, yg, 0u};
+                continue;
+              }
+              // Shifted so that lane r * OW + j reads column j of row oh (and writes it).
+              p = {base + (oh * g.SH - r0) * slab.Wq - r * g.OW, yg + oh * g.OW - r * g.OW, laneBits(r * g.OW, (r + 1) * g.OW)};
+            }
+          }
+          for (int64_t c0 = 0; c0 < g.Cg; c0 += chunkChannels) {
+            const int64_t c1 = std::min(g.Cg, c0 + chunkChannels);
+            const bool last = c1 == g.Cg;
+            for (int64_t mt = mb; mt < me; mt++) {
+              const int64_t o0 = mt * MR;
+              const int mr = static_cast<int>(std::min<int64_t>(MR, g.Og - o0));
+              Piece shifted[8];
+              for (int q = 0; q < 2 * R; q++) shifted[q] = {pc[q].src, pc[q].dst + o0 * g.P, pc[q].bits};
+              tile((c1 - c0) * khw, ap + ((grp * tilesM + mt) * g.Kdim + c0 * khw) * MR, off.data() + c0 * khw, shifted, g.P, mr, c0 > 0,
+                   last && bias ? bias + grp * g.Og + o0 : nullptr, last && relu);
+            }
+          }
+        }
+      }
+    }
+  });
+}

@@ -1,0 +1,75 @@
+// ISA fragment (see README.md): the padded input copy every direct kernel reads.
+
+// Floats past the end of a slab that a full-width load starting at its last column may touch.
+constexpr int64_t kSlack = 2 * S::N;
+
+/**
+ * Zero-padded copy of padded rows [r0, r0 + rows) of channels [c0, c0 + cn) of one image, columns
+ * split by stride phase: padded column q sits in phase q % SW at index q / SW. For every filter tap the
+ * inputs under N consecutive output columns are then N consecutive floats.
+ */
+struct Slab {
+  int64_t SW, Wq, rows, phaseStride, chanStride, r0;
+  float* data;
+
+  Slab(const ConvGeom& g, int64_t r0_, int64_t rows_, float* buffer) : SW(g.SW), r0(r0_), data(buffer) {
+    const int64_t Wp = g.W + g.PL + g.PR;
+    Wq = (Wp + SW - 1) / SW;
+    rows = rows_;
+    phaseStride = rows * Wq;
+    chanStride = SW * phaseStride;
+  }
+
+  static int64_t floats(const ConvGeom& g, int64_t rows, int64_t cn) {
+    const int64_t Wq = (g.W + g.PL + g.PR + g.SW - 1) / g.SW;
+    return cn * g.SW * rows * Wq + kSlack;
+  }
+
+  void fill(const ConvGeom& g, const float* image, int64_t c0, int64_t cn) {
+    std::memset(data, 0, static_cast<size_t>(floats(g, rows, cn)) * sizeof(float));
+    for (int64_t c = 0; c < cn; c++) {
+      const float* plane = image + (c0 + c) * g.H * g.W;
+      for (int64_t r = 0; r < rows; r++) {
+        const int64_t ih = r0 + r - g.PT;
+        if (ih < 0 || ih >= g.H) continue;
+        const float* src = plane + ih * g.W;
+        if (SW == 1) {
+          // Padding may be negative (a crop) in the phase problems of the strided input gradient.
+          const int64_t lo = std::max<int64_t>(0, -g.PL), hi = std::min<int64_t>(g.W, Wq - g.PL);
+          if (hi > lo) std::memcpy(data + c * chanStride + r * Wq + g.PL + lo, src + lo, static_cast<size_t>(hi - lo) * sizeof(float));
+          continue;
+        }
+        for (int64_t ph = 0; ph < SW; ph++) {
+          // Phase ph holds padded columns q = j * SW + ph; the input column is q - PL.
+          float* dst = data + c * chanStride + ph * phaseStride + r * Wq;
+          const int64_t jlo = g.PL > ph ? (g.PL - ph + SW - 1) / SW : 0;
+          const int64_t jhi = std::min(Wq, (g.PL + g.W - ph + SW - 1) / SW);
+          const float* s = src + ph - g.PL;
+          for (int64_t j = jlo; j < jhi; j++) dst[j] = s[j * SW];
+        }
+      }
+    }
+  }
+
+  /** Offset of tap (c, kh, kw) relative to the slab position of an output (row 0 of the slab, column 0). */
+  int64_t tap(const ConvGeom& g, int64_t c, int64_t kh, int64_t kw) const {
+    const int64_t q = kw * g.DW;
+    return c * chanStride + (q % SW) * phaseStride + kh * g.DH * Wq + q / SW;
+  }
+};
+
+// Scratch slots (conv-common.h): padded input slabs, packed panels (Winograd V/M, dy^T), and the
+// phase outputs of the strided input gradient (its phase convolutions use the other two slots).
+constexpr int kSlabSlot = 0, kPanelSlot = 1, kPhaseSlot = 2;
+
+/** Lanes [0, N) of a vector. */
+constexpr uint32_t kAllLanes = S::N >= 32 ? 0xffffffffu : ((1u << S::N) - 1u);
+
+/** Stores the lanes in `bits`: a plain store when all are set (masked stores are slow on some CPUs). */
+SN_INLINE void storeLanes(float* p, uint32_t bits, S::V v) {
+  if (bits == kAllLanes) {
+    S::store(p, v);
+  } else if (bits) {
+    S::maskStore(p, S::mask(bits), v);
+  }
+}

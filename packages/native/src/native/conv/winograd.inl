@@ -1,0 +1,251 @@
+// ISA fragment (see README.md): Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions. Each 2x2 output
+// tile comes from a 4x4 input patch d as A^T [(G g G^T) . (B^T d B)] A, so the 36 multiply-adds per tile
+// and channel pair become 16 (one product per transformed element xi, a GEMM over input channels for
+// each xi). Transforms run on vectors of N tiles; two such vectors share each GEMM pass
+// (kWinoMR output channels x 2N tiles).
+
+constexpr int kWinoMR = S::kWinoMR;
+constexpr int64_t kWinoPanel = 2 * S::N;
+
+/**
+ * Worth it from 7 tiles a row on 16-lane vectors (14 output columns; measured: 6x6 outputs ran at half the
+ * direct kernel's speed) and from 4 tiles a row on 8- and 4-lane ones (see the native README).
+ */
+bool winogradFits(const ConvGeom& g) {
+  const int64_t minCols = S::N >= 16 ? 14 : 8;
+  return g.KH == 3 && g.KW == 3 && g.SH == 1 && g.SW == 1 && g.DH == 1 && g.DW == 1 && g.G == 1 && g.Cg >= 16 && g.Og >= 16 &&
+         g.OW >= minCols && g.OH >= 2;
+}
+
+/** U[xi][o tile][c][kWinoMR] = (G g G^T)[xi] for each 3x3 filter g = w[o][c]; rows past O zero. Split over output channels. */
+std::vector<float> winogradFilter(const ConvGeom& g, const float* w, ThreadPool& pool) {
+  const int64_t tiles = (g.O + kWinoMR - 1) / kWinoMR;
+  std::vector<float> u(static_cast<size_t>(16 * tiles * g.C * kWinoMR), 0.f);
+  pool.parallelFor(g.O, std::max<int64_t>(1, 4096 / g.C), [&](int64_t ob, int64_t oe) {
+    for (int64_t o = ob; o < oe; o++) {
+      for (int64_t c = 0; c < g.C; c++) {
+        const float* k = w + (o * g.C + c) * 9;
+        float t[4][3], v[4][4];
+        for (int j = 0; j < 3; j++) {
+          t[0][j] = k[j];
+          t[1][j] = 0.5f * (k[j] + k[3 + j] + k[6 + j]);
+          t[2][j] = 0.5f * (k[j] - k[3 + j] + k[6 + j]);
+          t[3][j] = k[6 + j];
+        }
+        for (int i = 0; i < 4; i++) {
+          v[i][0] = t[i][0];
+          v[i][1] = 0.5f * (t[i][0] + t[i][1] + t[i][2]);
+          v[i][2] = 0.5f * (t[i][0] - t[i][1] + t[i][2]);
+          v[i][3] = t[i][2];
+        }
+        for (int xi = 0; xi < 16; xi++) {
+          u[static_cast<size_t>(((xi * tiles + o / kWinoMR) * g.C + c) * kWinoMR + o % kWinoMR)] = v[xi / 4][xi % 4];
+        }
+      }
+    }
+  });
+  return u;
+}
+
+/** A vector of N tiles: up to 4 pieces, each a run of tiles of one tile row (lane l of piece r is tile tx0 + l - lane0). */
+struct TilePiece {
+  int64_t ty, tx0, lane0;
+  uint32_t bits;
+  /** Output lanes to store from each half of the interleaved result (columns < OW of this piece's tiles). */
+  uint32_t store[2];
+};
+
+template <int R>
+SN_INLINE S::V winoLoad(const float* base, const int64_t* at, const S::M* m, int64_t off) {
+  if constexpr (R == 1) {
+    return S::load(base + at[0] + off);
+  } else {
+    S::V v = S::maskLoad(m[0], base + at[0] + off);
+#pragma GCC unroll 4
+    for (int r = 1; r < R; r++) v = S::maskLoadOr(v, m[r], base + at[r] + off);
+    return v;
+  }
+}
+
+/**
+ * Input transform of channel c for two vectors of tiles: V[xi][c][2N] (lanes 0 .. N-1 the first vector).
+ * at[v][r]: slab offset of piece r's lane 0 (tile row 2 ty, column tx0 - lane0, phase 0).
+ */
+template <int R>
+void winoInput(const float* slab, int64_t C, int64_t phaseStride, int64_t Wq, const int64_t (*at)[4], const uint32_t (*bits)[4], float* V) {
+  S::M m[2][4];
+  for (int v = 0; v < 2; v++)
+    for (int r = 0; r < R; r++) m[v][r] = S::mask(bits[v][r]);
+  for (int64_t c = 0; c < C; c++) {
+    const float* base = slab + c * 2 * phaseStride;
+    for (int v = 0; v < 2; v++) {
+      S::V d[4][4];
+#pragma GCC unroll 4
+      for (int i = 0; i < 4; i++)
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; j++) d[i][j] = winoLoad<R>(base, at[v], m[v], (j & 1) * phaseStride + i * Wq + (j >> 1));
+      S::V t[4][4];
+#pragma GCC unroll 4
+      for (int j = 0; j < 4; j++) {
+        t[0][j] = S::sub(d[0][j], d[2][j]);
+        t[1][j] = S::add(d[1][j], d[2][j]);
+        t[2][j] = S::sub(d[2][j], d[1][j]);
+        t[3][j] = S::sub(d[1][j], d[3][j]);
+      }
+      float* out = V + c * kWinoPanel + v * S::N;
+      const int64_t xs = C * kWinoPanel;
+#pragma GCC unroll 4
+      for (int i = 0; i < 4; i++) {
+        S::store(out + (i * 4 + 0) * xs, S::sub(t[i][0], t[i][2]));
+        S::store(out + (i * 4 + 1) * xs, S::add(t[i][1], t[i][2]));
+        S::store(out + (i * 4 + 2) * xs, S::sub(t[i][2], t[i][1]));
+        S::store(out + (i * 4 + 3) * xs, S::sub(t[i][1], t[i][3]));
+      }
+    }
+  }
+}
+
+/** M[xi][o0 + i][2N] = sum_c U[xi][o tile][c][i] V[xi][c][2N] for the kWinoMR channels of one tile. */
+void winoGemm(int64_t C, const float* u, const float* V, float* M) {
+  S::V c0[kWinoMR], c1[kWinoMR];
+#pragma GCC unroll 12
+  for (int i = 0; i < kWinoMR; i++) {
+    c0[i] = S::zero();
+    c1[i] = S::zero();
+  }
+  for (int64_t c = 0; c < C; c++) {
+    const S::V b0 = S::load(V + c * kWinoPanel);
+    const S::V b1 = S::load(V + c * kWinoPanel + S::N);
+#pragma GCC unroll 12
+    for (int i = 0; i < kWinoMR; i++) {
+      const S::V a = S::set1(u[i]);
+      c0[i] = S::fma(a, b0, c0[i]);
+      c1[i] = S::fma(a, b1, c1[i]);
+    }
+    u += kWinoMR;
+  }
+#pragma GCC unroll 12
+  for (int i = 0; i < kWinoMR; i++) {
+    S::store(M + i * kWinoPanel, c0[i]);
+    S::store(M + i * kWinoPanel + S::N, c1[i]);
+  }
+}
+
+/** Output transform of channel o for two vectors of tiles, bias and relu, written into the image y (channel plane). */
+void winoOutput(const float* M, int64_t xs, const TilePiece (*pc)[4], int R, float bias, bool relu, float* plane, int64_t OH, int64_t OW) {
+  const S::V b = S::set1(bias), zero = S::zero();
+  for (int v = 0; v < 2; v++) {
+    S::V m[16];
+#pragma GCC unroll 16
+    for (int xi = 0; xi < 16; xi++) m[xi] = S::load(M + xi * xs + v * S::N);
+    S::V s[2][4];
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; j++) {
+      s[0][j] = S::add(S::add(m[j], m[4 + j]), m[8 + j]);
+      s[1][j] = S::sub(S::sub(m[4 + j], m[8 + j]), m[12 + j]);
+    }
+    for (int a = 0; a < 2; a++) {
+      S::V y0 = S::add(S::add(S::add(s[a][0], s[a][1]), s[a][2]), b);
+      S::V y1 = S::add(S::sub(S::sub(s[a][1], s[a][2]), s[a][3]), b);
+      if (relu) {
+        y0 = S::max(zero, y0);
+        y1 = S::max(zero, y1);
+      }
+      // Output columns 2 tx and 2 tx + 1 side by side: the first half holds tiles 0 .. N/2-1, the second the rest.
+      const S::V half[2] = {S::zipLo(y0, y1), S::zipHi(y0, y1)};
+      for (int r = 0; r < R; r++) {
+        const TilePiece& p = pc[v][r];
+        if (!p.bits) continue;
+        const int64_t oh = 2 * p.ty + a;
+        if (oh >= OH) continue;
+        // Interleaved lane L is output column 2 (tx0 - lane0) + L.
+        const int64_t colBase = 2 * (p.tx0 - p.lane0);
+        for (int h = 0; h < 2; h++) storeLanes(plane + oh * OW + colBase + S::N * h, p.store[h], half[h]);
+      }
+    }
+  }
+}
+
+template <int R>
+void winogradImage(const ConvGeom& g, const float* slab, int64_t Wq, int64_t phaseStride, const float* u, const float* bias, bool relu,
+                   float* y, int64_t v0, int64_t v1, int64_t TH, int64_t TW, float* V, float* M) {
+  constexpr int64_t N = S::N;
+  const int64_t segs = (TW + N - 1) / N;
+  const int64_t oTiles = (g.O + kWinoMR - 1) / kWinoMR;
+  const int64_t xs = oTiles * kWinoMR * kWinoPanel;
+  for (int64_t s = v0; s < v1; s += 2) {
+    TilePiece pc[2][4];
+    int64_t at[2][4];
+    uint32_t bits[2][4];
+    for (int v = 0; v < 2; v++) {
+      const int64_t vec = std::min(s + v, v1 - 1);
+      const bool used = s + v < v1;
+      for (int r = 0; r < R; r++) {
+        TilePiece p{0, 0, 0, 0u, {0u, 0u}};
+        if (R == 1) {
+          const int64_t ty = vec / segs, tx0 = (vec % segs) * N;
+          const int64_t n = std::min<int64_t>(N, TW - tx0);
+          p = {ty, tx0, 0, used ? laneBits(0, n) : 0u, {0u, 0u}};
+        } else {
+          const int64_t ty = vec * R + r;
+          if (used && ty < TH) p = {ty, 0, r * TW, laneBits(r * TW, (r + 1) * TW), {0u, 0u}};
+        }
+        const int64_t colBase = 2 * (p.tx0 - p.lane0);
+        for (int h = 0; h < 2; h++) {
+          uint32_t lanes = 0;
+          for (int l = 0; l < N; l++) {
+            const int L = static_cast<int>(N) * h + l;
+            if (((p.bits >> (L / 2)) & 1u) && colBase + L < g.OW) lanes |= 1u << l;
+          }
+          p.store[h] = lanes;
+        }
+        pc[v][r] = p;
+        at[v][r] = 2 * p.ty * Wq + p.tx0 - p.lane0;
+        bits[v][r] = p.bits;
+      }
+    }
+    winoInput<R>(slab, g.C, phaseStride, Wq, at, bits, V);
+    for (int xi = 0; xi < 16; xi++) {
+      for (int64_t ot = 0; ot < oTiles; ot++) {
+        winoGemm(g.C, u + (xi * oTiles + ot) * g.C * kWinoMR, V + xi * g.C * kWinoPanel, M + xi * xs + ot * kWinoMR * kWinoPanel);
+      }
+    }
+    for (int64_t o = 0; o < g.O; o++) winoOutput(M + o * kWinoPanel, xs, pc, R, bias ? bias[o] : 0.f, relu, y + o * g.P, g.OH, g.OW);
+  }
+}
+
+void winogradForward(const ConvGeom& g, const float* x, const float* w, const float* bias, bool relu, float* y, ThreadPool& pool) {
+  constexpr int64_t N = S::N;
+  const std::vector<float> u = winogradFilter(g, w, pool);
+  const int64_t TH = (g.OH + 1) / 2, TW = (g.OW + 1) / 2;
+  const int R = TW >= N ? 1 : static_cast<int>(std::min<int64_t>(4, N / TW));
+  const int64_t vectors = R == 1 ? TH * ((TW + N - 1) / N) : (TH + R - 1) / R;
+  // The padded input as a stride-2 slab: tile tx's patch column j is phase j & 1, index tx + j / 2.
+  ConvGeom sg = g;
+  sg.SW = 2;
+  const int64_t needCols = 2 * TW + 2;
+  sg.PR = std::max<int64_t>(g.PR, needCols - g.W - g.PL);
+  const int64_t rows = 2 * TH + 2;
+  const int64_t chunks =
+      g.N >= 3 * pool.size() ? 1 : std::max<int64_t>(1, std::min<int64_t>((vectors + 1) / 2, (3 * pool.size() + g.N - 1) / g.N));
+  const int64_t oTiles = (g.O + kWinoMR - 1) / kWinoMR;
+  pool.run(g.N * chunks, [&](int64_t t) {
+    const int64_t n = t / chunks, ch = t % chunks;
+    // Vector pairs of this chunk.
+    const int64_t pairs = (vectors + 1) / 2;
+    const int64_t v0 = 2 * (pairs * ch / chunks), v1 = std::min(vectors, 2 * (pairs * (ch + 1) / chunks));
+    if (v0 >= v1) return;
+    float* buffer = scratch(static_cast<size_t>(Slab::floats(sg, rows, g.C)), kSlabSlot);
+    Slab slab(sg, 0, rows, buffer);
+    slab.fill(sg, x + n * g.C * g.H * g.W, 0, g.C);
+    float* V = scratch(static_cast<size_t>(16 * g.C * kWinoPanel + 16 * oTiles * kWinoMR * kWinoPanel), kPanelSlot);
+    float* M = V + 16 * g.C * kWinoPanel;
+    float* yn = y + n * g.O * g.P;
+    switch (R) {
+      case 1: winogradImage<1>(g, buffer, slab.Wq, slab.phaseStride, u.data(), bias, relu, yn, v0, v1, TH, TW, V, M); break;
+      case 2: winogradImage<2>(g, buffer, slab.Wq, slab.phaseStride, u.data(), bias, relu, yn, v0, v1, TH, TW, V, M); break;
+      case 3: winogradImage<3>(g, buffer, slab.Wq, slab.phaseStride, u.data(), bias, relu, yn, v0, v1, TH, TW, V, M); break;
+      default: winogradImage<4>(g, buffer, slab.Wq, slab.phaseStride, u.data(), bias, relu, yn, v0, v1, TH, TW, V, M); break;
+    }
+  });
+}

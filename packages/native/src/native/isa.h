@@ -1,0 +1,61 @@
+// Instruction-set paths of the native backend and the kernels each one provides.
+//
+// The direct convolutions (forward, input and filter gradients, Winograd, depthwise) and the vector
+// pooling kernels are written once (src/native/conv/, src/native/pool/) over the vector layer in
+// src/native/simd/, and compiled once per ISA by src/native/isa/<isa>.cc. A backend instance picks one
+// path when it is created ('auto' takes the best the CPU runs); every path runs the conformance suite.
+#pragma once
+
+#include <string>
+
+#include "conv-common.h"
+#include "pool-common.h"
+
+namespace sn {
+
+/** 'portable', 'neon', 'avx2' or 'avx512'. */
+const char* isaName(Isa isa);
+
+/** True when this build has the path and the CPU runs it. */
+bool isaSupported(Isa isa);
+
+/** The fastest supported path. */
+Isa bestIsa();
+
+/** Comma-separated names of the supported paths, fastest first (for error messages and info()). */
+std::string supportedIsas();
+
+/** The kernels of one ISA path. */
+struct KernelSet {
+  Isa isa;
+  /** Whether the direct kernels take this geometry (else the caller uses the GEMM path). */
+  bool (*forwardFits)(const ConvGeom& g);
+  bool (*backpropInputFits)(const ConvGeom& g);
+  bool (*backpropFilterFits)(const ConvGeom& g);
+  /** y = conv(x, w) [+ bias] [relu] for the whole batch. */
+  void (*forward)(const ConvGeom& g, const float* x, const float* w, const float* bias, bool relu, float* y, ThreadPool& pool);
+  /** dx for the whole batch (any stride). */
+  void (*backpropInput)(const ConvGeom& g, const float* dy, const float* w, float* dx, ThreadPool& pool);
+  /** dw = sum over the batch of dy (x) x, overwriting dw. */
+  void (*backpropFilter)(const ConvGeom& g, const float* x, const float* dy, float* dw, ThreadPool& pool);
+  /** One plane of max pooling (strides 1 and 2 along the row; see poolVectorFits). */
+  void (*maxPoolPlane)(const PoolGeom& g, const float* x, float* y);
+  /** One plane of average pooling; inv holds 1 / divisor per output cell. */
+  void (*avgPoolPlane)(const PoolGeom& g, const float* x, const float* inv, float* y);
+  /** Adds one plane's max-pool gradient into a zeroed dx (the first maximum of each window, first NaN wins). */
+  void (*maxPoolGradPlane)(const PoolGeom& g, const float* dy, const float* x, float* dx);
+};
+
+/** The kernels of `isa`; the caller checks isaSupported first. */
+const KernelSet& kernelSet(Isa isa);
+
+/** The vector pooling kernels take strides 1 and 2 along the row (others run the row-sweep loops). */
+inline bool poolVectorFits(const PoolGeom& g) { return g.SW == 1 || g.SW == 2; }
+
+// Defined by src/native/isa/<isa>.cc; null where this build has no such path (e.g. AVX2 on arm64).
+const KernelSet* portableKernels();
+const KernelSet* neonKernels();
+const KernelSet* avx2Kernels();
+const KernelSet* avx512Kernels();
+
+}  // namespace sn

@@ -1,0 +1,25 @@
+// Shared body of src/native/isa/<isa>.cc: compiles every vector kernel for the ISA description S and
+// defines the KernelSet kSet. Included inside the ISA's target region (see ../simd/simd.h), after the
+// standard headers (isa-prelude.h), so that only this code is compiled for that ISA.
+namespace sn {
+namespace {
+
+// clang-format off
+#include "../conv/slab.inl"
+void forwardConv(const ConvGeom& g, const float* x, const float* w, const float* bias, bool relu, float* y, ThreadPool& pool);
+#include "../conv/forward.inl"
+#include "../conv/winograd.inl"
+#include "../conv/depthwise.inl"
+#include "../conv/filter-grad.inl"
+#include "../conv/backprop-input.inl"
+#include "../conv/dispatch.inl"
+#include "../pool/planes.inl"
+// clang-format on
+
+const KernelSet kSet = {
+    kIsa,          forwardFits,  backpropInputFits, backpropFilterFits, forwardConv,
+    backpropInput, backpropFilter, maxPoolPlane,    avgPoolPlane,       maxPoolGradPlane,
+};
+
+}  // namespace
+}  // namespace sn

@@ -1,0 +1,76 @@
+// ISA description for AVX2 + FMA: 8 lanes, masks as all-ones lanes, 16 vector registers.
+// Include inside SN_TARGET_BEGIN("avx2,fma") (see simd.h).
+#pragma once
+
+#include <immintrin.h>
+
+#include "simd.h"
+
+namespace sn::simd {
+
+struct Avx2 {
+  static constexpr const char* kName = "avx2";
+  static constexpr int N = 8;
+  // 16 registers: 6 rows x 2 vectors = 12 accumulators, 2 loaded vectors, 1 broadcast.
+  static constexpr int kMaxMR = 6;
+  static constexpr int kWinoMR = 6;
+  static constexpr int kFilterMR = 6;
+  using V = __m256;
+  using VI = __m256i;
+  using M = __m256i;
+
+  static SN_INLINE M mask(uint32_t bits) {
+    const __m256i lane = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+    return _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32(static_cast<int>(bits)), lane), lane);
+  }
+  static SN_INLINE uint32_t bits(M m) { return static_cast<uint32_t>(_mm256_movemask_ps(_mm256_castsi256_ps(m))); }
+  static SN_INLINE M maskAnd(M a, M b) { return _mm256_and_si256(a, b); }
+  static SN_INLINE M maskOr(M a, M b) { return _mm256_or_si256(a, b); }
+  static SN_INLINE M maskAndNot(M a, M b) { return _mm256_andnot_si256(b, a); }
+  static SN_INLINE M maskNot(M a) { return _mm256_xor_si256(a, _mm256_set1_epi32(-1)); }
+
+  static SN_INLINE V zero() { return _mm256_setzero_ps(); }
+  static SN_INLINE V set1(float v) { return _mm256_set1_ps(v); }
+  static SN_INLINE V load(const float* p) { return _mm256_loadu_ps(p); }
+  static SN_INLINE void store(float* p, V v) { _mm256_storeu_ps(p, v); }
+  // VMASKMOVPS never faults on masked-off lanes.
+  static SN_INLINE V maskLoad(M m, const float* p) { return _mm256_maskload_ps(p, m); }
+  static SN_INLINE V maskLoadOr(V src, M m, const float* p) { return _mm256_blendv_ps(src, _mm256_maskload_ps(p, m), _mm256_castsi256_ps(m)); }
+  static SN_INLINE void maskStore(float* p, M m, V v) { _mm256_maskstore_ps(p, m, v); }
+
+  static SN_INLINE V add(V a, V b) { return _mm256_add_ps(a, b); }
+  static SN_INLINE V sub(V a, V b) { return _mm256_sub_ps(a, b); }
+  static SN_INLINE V mul(V a, V b) { return _mm256_mul_ps(a, b); }
+  static SN_INLINE V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+  static SN_INLINE V max(V a, V b) { return _mm256_max_ps(a, b); }
+  static SN_INLINE float reduceAdd(V a) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+  }
+
+  static SN_INLINE M isNan(V a) { return _mm256_castps_si256(_mm256_cmp_ps(a, a, _CMP_UNORD_Q)); }
+  static SN_INLINE M unordered(V a, V b) { return _mm256_castps_si256(_mm256_cmp_ps(a, b, _CMP_UNORD_Q)); }
+  static SN_INLINE M greater(V a, V b) { return _mm256_castps_si256(_mm256_cmp_ps(a, b, _CMP_GT_OQ)); }
+  static SN_INLINE V select(M m, V a, V b) { return _mm256_blendv_ps(b, a, _mm256_castsi256_ps(m)); }
+
+  // unpacklo/hi interleave within each 128-bit half; the two cross-half permutes put the halves in order.
+  static SN_INLINE V zipLo(V a, V b) { return _mm256_permute2f128_ps(_mm256_unpacklo_ps(a, b), _mm256_unpackhi_ps(a, b), 0x20); }
+  static SN_INLINE V zipHi(V a, V b) { return _mm256_permute2f128_ps(_mm256_unpacklo_ps(a, b), _mm256_unpackhi_ps(a, b), 0x31); }
+  // shuffle_ps picks lanes 0, 2 (or 1, 3) of each 128-bit half of lo and hi; permute4x64 restores the order.
+  static SN_INLINE V evens(V lo, V hi) {
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(lo, hi, 0x88)), 0xd8));
+  }
+  static SN_INLINE V odds(V lo, V hi) {
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(lo, hi, 0xdd)), 0xd8));
+  }
+
+  static SN_INLINE VI iota(int32_t step) { return _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(step)); }
+  static SN_INLINE VI set1i(int32_t v) { return _mm256_set1_epi32(v); }
+  static SN_INLINE VI addi(VI a, VI b) { return _mm256_add_epi32(a, b); }
+  static SN_INLINE VI selecti(M m, VI a, VI b) { return _mm256_blendv_epi8(b, a, m); }
+  static SN_INLINE void storei(int32_t* p, VI v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
+};
+
+}  // namespace sn::simd

@@ -1,0 +1,73 @@
+// ISA description for AVX-512F: 16 lanes, k-register masks, 32 vector registers.
+// Include inside SN_TARGET_BEGIN("avx512f") (see simd.h).
+#pragma once
+
+#include <immintrin.h>
+
+#include "simd.h"
+
+namespace sn::simd {
+
+struct Avx512 {
+  static constexpr const char* kName = "avx512";
+  static constexpr int N = 16;
+  // Register tiles (32 registers): forward and Winograd 12 rows x 2 vectors (24 accumulators); filter
+  // gradient 12 taps x 2 vectors of output channels.
+  static constexpr int kMaxMR = 12;
+  static constexpr int kWinoMR = 12;
+  static constexpr int kFilterMR = 12;
+  using V = __m512;
+  using VI = __m512i;
+  using M = __mmask16;
+
+  static SN_INLINE M mask(uint32_t bits) { return static_cast<__mmask16>(bits); }
+  static SN_INLINE uint32_t bits(M m) { return m; }
+  static SN_INLINE M maskAnd(M a, M b) { return a & b; }
+  static SN_INLINE M maskOr(M a, M b) { return a | b; }
+  static SN_INLINE M maskAndNot(M a, M b) { return a & static_cast<__mmask16>(~b); }
+  static SN_INLINE M maskNot(M a) { return static_cast<__mmask16>(~a); }
+
+  static SN_INLINE V zero() { return _mm512_setzero_ps(); }
+  static SN_INLINE V set1(float v) { return _mm512_set1_ps(v); }
+  static SN_INLINE V load(const float* p) { return _mm512_loadu_ps(p); }
+  static SN_INLINE void store(float* p, V v) { _mm512_storeu_ps(p, v); }
+  static SN_INLINE V maskLoad(M m, const float* p) { return _mm512_maskz_loadu_ps(m, p); }
+  static SN_INLINE V maskLoadOr(V src, M m, const float* p) { return _mm512_mask_loadu_ps(src, m, p); }
+  static SN_INLINE void maskStore(float* p, M m, V v) { _mm512_mask_storeu_ps(p, m, v); }
+
+  static SN_INLINE V add(V a, V b) { return _mm512_add_ps(a, b); }
+  static SN_INLINE V sub(V a, V b) { return _mm512_sub_ps(a, b); }
+  static SN_INLINE V mul(V a, V b) { return _mm512_mul_ps(a, b); }
+  static SN_INLINE V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+  static SN_INLINE V max(V a, V b) { return _mm512_max_ps(a, b); }
+  static SN_INLINE float reduceAdd(V a) { return _mm512_reduce_add_ps(a); }
+
+  static SN_INLINE M isNan(V a) { return _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q); }
+  static SN_INLINE M unordered(V a, V b) { return _mm512_cmp_ps_mask(a, b, _CMP_UNORD_Q); }
+  static SN_INLINE M greater(V a, V b) { return _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ); }
+  /** m ? a : b, lane by lane. */
+  static SN_INLINE V select(M m, V a, V b) { return _mm512_mask_mov_ps(b, m, a); }
+
+  static SN_INLINE V zipLo(V a, V b) {
+    return _mm512_permutex2var_ps(a, _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23), b);
+  }
+  static SN_INLINE V zipHi(V a, V b) {
+    return _mm512_permutex2var_ps(a, _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31), b);
+  }
+  static SN_INLINE V evens(V lo, V hi) {
+    return _mm512_permutex2var_ps(lo, _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30), hi);
+  }
+  static SN_INLINE V odds(V lo, V hi) {
+    return _mm512_permutex2var_ps(lo, _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31), hi);
+  }
+
+  static SN_INLINE VI iota(int32_t step) {
+    return _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32(step));
+  }
+  static SN_INLINE VI set1i(int32_t v) { return _mm512_set1_epi32(v); }
+  static SN_INLINE VI addi(VI a, VI b) { return _mm512_add_epi32(a, b); }
+  static SN_INLINE VI selecti(M m, VI a, VI b) { return _mm512_mask_mov_epi32(b, m, a); }
+  static SN_INLINE void storei(int32_t* p, VI v) { _mm512_storeu_si512(p, v); }
+};
+
+}  // namespace sn::simd

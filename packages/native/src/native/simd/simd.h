@@ -1,0 +1,69 @@
+// The portable vector layer: one kernel design for every ISA.
+//
+// Kernels (src/native/conv/, src/native/pool/) are templates over an ISA description S, a struct of
+// static always-inline functions on S::V (a vector of S::N floats), S::M (a lane mask) and S::VI (a
+// vector of S::N int32), plus the register-tile sizes that suit the ISA's register file. Each
+// src/native/isa/<isa>.cc compiles the same templates once for its ISA inside a target region
+// (SN_TARGET_BEGIN) and exports a KernelSet (isa.h); the runtime picks one per backend instance.
+//
+// Masks travel between kernels and the layer as plain bit sets (bit l = lane l, uint32_t) and are
+// turned into S::M once per tile with S::mask(bits), so kernels never depend on a mask type.
+//
+// Contract of every S (checked by the conformance suite on each path):
+// - load/store: unaligned, full width. maskLoad: lanes outside the mask read as 0 and their memory is
+//   never touched (it may lie outside the buffer); maskLoadOr keeps `src` there; maskStore writes only
+//   the masked lanes.
+// - max(a, b) returns b when either operand is NaN (x86 MAXPS semantics), so max(0, NaN) is NaN.
+// - fma(a, b, c) = a * b + c, fused where the ISA has it.
+// - zipLo/zipHi(a, b) interleave: zipLo = a0 b0 a1 b1 ... (lanes 0 .. N/2-1 of each), zipHi the rest.
+// - evens/odds(lo, hi): lanes 0, 2, 4, ... (1, 3, 5, ...) of the 2N-lane concatenation lo:hi.
+#pragma once
+
+#include <cstdint>
+
+#if defined(__GNUC__) || defined(__clang__)
+#define SN_INLINE inline __attribute__((always_inline))
+#else
+#define SN_INLINE inline
+#endif
+
+// Target regions: every function defined between SN_TARGET_BEGIN and SN_TARGET_END is compiled for the
+// named ISA (GCC: target pragma; clang: the target attribute applied to every function). Standard headers
+// must be included before the region, so their inline functions stay baseline code.
+#define SN_PRAGMA(x) _Pragma(#x)
+#if defined(__clang__)
+#define SN_TARGET_BEGIN(t) SN_PRAGMA(clang attribute push(__attribute__((target(t))), apply_to = function))
+#define SN_TARGET_END SN_PRAGMA(clang attribute pop)
+#elif defined(__GNUC__)
+#define SN_TARGET_BEGIN(t) SN_PRAGMA(GCC push_options) SN_PRAGMA(GCC target(t))
+#define SN_TARGET_END SN_PRAGMA(GCC pop_options)
+#else
+#define SN_TARGET_BEGIN(t)
+#define SN_TARGET_END
+#endif
+
+namespace sn {
+
+/** Bits [lo, hi) set (0 <= lo, hi <= 32). */
+SN_INLINE uint32_t laneBits(int64_t lo, int64_t hi) {
+  if (hi <= lo) return 0;
+  const uint32_t top = hi >= 32 ? 0xffffffffu : ((1u << hi) - 1u);
+  return top & ~((1u << lo) - 1u);
+}
+
+/** Lanes l < N whose column start + l lies in [0, W). */
+SN_INLINE uint32_t rowBits(int64_t start, int64_t W, int N) {
+  const int64_t lo = start < 0 ? -start : 0;
+  const int64_t hi = W - start < N ? W - start : N;
+  return laneBits(lo, hi);
+}
+
+/** Lanes l < N of outputs whose input column start + l * SW lies in [0, W). */
+SN_INLINE uint32_t tapBits(int64_t start, int64_t SW, int64_t W, int N) {
+  if (SW == 1) return rowBits(start, W, N);
+  const int64_t lo = start < 0 ? (-start + SW - 1) / SW : 0;
+  const int64_t n = W - start > 0 ? (W - start + SW - 1) / SW : 0;
+  return laneBits(lo, n < N ? n : N);
+}
+
+}  // namespace sn
