@@ -1,14 +1,16 @@
 // Per-kernel time of one model's inference or training step on the native backend (report only).
 // Each kernel call waits for its queued work, so the times add up (the real run overlaps JS and native work).
-// Run: pnpm exec tsx --conditions @stridenet/source bench/model-profile.ts [model] [batch] [infer|train] [--threads N] [--no-avx512]
+// Run: pnpm exec tsx --conditions @stridenet/source bench/model-profile.ts [model] [batch] [infer|train] [--threads N] [--isa=avx512|avx2|neon|portable]
 import { Rng, Sgd, createModel, setBackend, tensor, trainStep } from '@stridenet/core';
-import { createNativeBackend } from '../src/index.js';
+import { createNativeBackend, type NativeIsa } from '../src/index.js';
 import { threadsArg } from './common.js';
 
 const [model = 'allCnnC', batchArg = '64', mode = 'infer'] = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !all[i - 1]?.startsWith('--threads'));
 const batch = Number(batchArg);
 const threads = threadsArg();
-const be = await createNativeBackend({ ...(threads ? { threads } : {}), avx512: !process.argv.includes('--no-avx512') });
+const isa = (process.argv.find((a) => a.startsWith('--isa='))?.slice(6) ?? 'auto') as NativeIsa | 'auto';
+const be = await createNativeBackend({ ...(threads ? { threads } : {}), isa });
+console.log(`isa ${be.isa}, ${be.threads} thread(s)`);
 const times = new Map<string, { ms: number; calls: number }>();
 const kernels = be.kernels as unknown as Record<string, (i: unknown, a: unknown) => unknown>;
 const wrapped: Record<string, unknown> = {};

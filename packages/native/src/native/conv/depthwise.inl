@@ -2,17 +2,32 @@
 // Memory-bound, so no tiling machinery: per channel plane, each tap's weight broadcast once and N
 // output columns per vector; the filter gradient is a dot product of dy with the shifted input.
 
+/** TAPS > 0: the tap count known at compile time, so the weights stay in registers; 0: any count. */
+template <int TAPS>
 void depthwisePlane(const ConvGeom& g, const float* slab, int64_t Wq, const int64_t* off, const float* w, float bias, bool relu,
                     float* out) {
   constexpr int64_t N = S::N;
-  const int64_t taps = g.KH * g.KW;
+  const int64_t taps = TAPS > 0 ? TAPS : g.KH * g.KW;
   const S::V zero = S::zero(), b = S::set1(bias);
+  S::V wv[TAPS > 0 ? TAPS : 1];
+  int64_t o[TAPS > 0 ? TAPS : 1];
+  if constexpr (TAPS > 0) {
+#pragma GCC unroll 32
+    for (int k = 0; k < TAPS; k++) {
+      wv[k] = S::set1(w[k]);
+      o[k] = off[k];
+    }
+  }
   for (int64_t oh = 0; oh < g.OH; oh++) {
     const float* row = slab + oh * g.SH * Wq;
     for (int64_t ow0 = 0; ow0 < g.OW; ow0 += N) {
-      S::V acc = zero;
-      for (int64_t k = 0; k < taps; k++) acc = S::fma(S::set1(w[k]), S::load(row + ow0 + off[k]), acc);
-      acc = S::add(acc, b);
+      S::V acc = b;
+      if constexpr (TAPS > 0) {
+#pragma GCC unroll 32
+        for (int k = 0; k < TAPS; k++) acc = S::fma(wv[k], S::load(row + ow0 + o[k]), acc);
+      } else {
+        for (int64_t k = 0; k < taps; k++) acc = S::fma(S::set1(w[k]), S::load(row + ow0 + off[k]), acc);
+      }
       if (relu) acc = S::max(zero, acc);
       storeLanes(out + oh * g.OW + ow0, laneBits(0, std::min(N, g.OW - ow0)), acc);
     }
@@ -34,63 +49,123 @@ void depthwiseForward(const ConvGeom& g, const float* x, const float* w, const f
       slab.fill(g, x + n * g.C * g.H * g.W, grp, 1);
       for (int64_t kh = 0, k = 0; kh < g.KH; kh++)
         for (int64_t kw = 0; kw < g.KW; kw++) o[static_cast<size_t>(k++)] = slab.tap(g, 0, kh, kw);
-      depthwisePlane(g, buffer, slab.Wq, o.data(), w + grp * taps, bias ? bias[grp] : 0.f, relu, y + (n * g.O + grp) * g.P);
+      const float* wg = w + grp * taps;
+      const float bg = bias ? bias[grp] : 0.f;
+      float* yp = y + (n * g.O + grp) * g.P;
+      if (taps == 9) {
+        depthwisePlane<9>(g, buffer, slab.Wq, o.data(), wg, bg, relu, yp);
+      } else if (taps == 25) {
+        depthwisePlane<25>(g, buffer, slab.Wq, o.data(), wg, bg, relu, yp);
+      } else {
+        depthwisePlane<0>(g, buffer, slab.Wq, o.data(), wg, bg, relu, yp);
+      }
     }
   });
 }
 
-/** Depthwise filter gradient of group grp over images [nb, ne) into out (one group's rows of dw). */
-void depthwiseFilterGroup(const ConvGeom& g, const float* x, const float* dy, int64_t grp, int64_t nb, int64_t ne, float* out) {
+// Filter gradient with one input channel per group: dw[o][k] = sum over images and output positions of
+// dy[o][p] x[p + tap k]. Register-blocked: OB output channels x TB taps of accumulator vectors, so each
+// loaded dy vector feeds TB multiply-adds and each input vector OB. Remainder channels and taps repeat
+// the block's last one (computed, not stored) so one instantiation serves every shape.
+constexpr int kGradOB = S::kMaxMR >= 12 ? 4 : 2;
+constexpr int kGradTB = 5;
+// One output channel per group (true depthwise): a single dy vector, up to 9 taps (a whole 3x3 window).
+constexpr int kGradTB1 = 9;
+
+template <int OB, int TB>
+void singleChannelGradBlock(const ConvGeom& g, const float* slabs, int64_t slabStride, int64_t Wq, const int64_t* off,
+                            const float* const* dyPlane, int64_t dyStride, int64_t nb, int64_t ne, float (*out)[TB]) {
   constexpr int64_t N = S::N;
-  const int64_t taps = g.KH * g.KW;
-  const int64_t rows = g.H + g.PT + g.PB;
-  float* buffer = scratch(static_cast<size_t>(Slab::floats(g, rows, 1)), kSlabSlot);
-  std::vector<int64_t> off(static_cast<size_t>(taps));
-  // N partial sums per (output channel, tap), kept in memory (their count is not fixed).
-  std::vector<float> acc(static_cast<size_t>(g.Og * taps * N), 0.f);
+  S::V acc[OB][TB];
+#pragma GCC unroll 8
+  for (int o = 0; o < OB; o++)
+#pragma GCC unroll 16
+    for (int t = 0; t < TB; t++) acc[o][t] = S::zero();
   for (int64_t n = nb; n < ne; n++) {
-    Slab slab(g, 0, rows, buffer);
-    slab.fill(g, x + n * g.C * g.H * g.W, grp, 1);
-    for (int64_t kh = 0, k = 0; kh < g.KH; kh++)
-      for (int64_t kw = 0; kw < g.KW; kw++) off[static_cast<size_t>(k++)] = slab.tap(g, 0, kh, kw);
-    for (int64_t o = 0; o < g.Og; o++) {
-      const float* d = dy + (n * g.O + grp * g.Og + o) * g.P;
-      float* a = acc.data() + o * taps * N;
-      for (int64_t oh = 0; oh < g.OH; oh++) {
-        for (int64_t ow0 = 0; ow0 < g.OW; ow0 += N) {
-          const uint32_t bits = laneBits(0, std::min<int64_t>(N, g.OW - ow0));
+    const float* slab = slabs + n * slabStride;
+    for (int64_t oh = 0; oh < g.OH; oh++) {
+      const float* row = slab + oh * g.SH * Wq;
+      for (int64_t ow0 = 0; ow0 < g.OW; ow0 += N) {
+        const uint32_t bits = laneBits(0, std::min<int64_t>(N, g.OW - ow0));
+        const int64_t at = n * dyStride + oh * g.OW + ow0;
+        S::V d[OB];
+        if (bits == kAllLanes) {
+#pragma GCC unroll 8
+          for (int o = 0; o < OB; o++) d[o] = S::load(dyPlane[o] + at);
+#pragma GCC unroll 16
+          for (int t = 0; t < TB; t++) {
+            const S::V xv = S::load(row + ow0 + off[t]);
+#pragma GCC unroll 8
+            for (int o = 0; o < OB; o++) acc[o][t] = S::fma(d[o], xv, acc[o][t]);
+          }
+        } else {
+          // Lanes past the row are masked off: the next row there may hold an Inf, and 0 * Inf is NaN.
           const S::M m = S::mask(bits);
-          const S::V dv = bits == kAllLanes ? S::load(d + oh * g.OW + ow0) : S::maskLoad(m, d + oh * g.OW + ow0);
-          const float* base = buffer + oh * g.SH * slab.Wq + ow0;
-          for (int64_t k = 0; k < taps; k++) {
-            // Lanes past the row are masked off: the next row there may hold an Inf, and 0 * Inf is NaN.
-            const float* src = base + off[static_cast<size_t>(k)];
-            const S::V xv = bits == kAllLanes ? S::load(src) : S::maskLoad(m, src);
-            S::store(a + k * N, S::fma(dv, xv, S::load(a + k * N)));
+#pragma GCC unroll 8
+          for (int o = 0; o < OB; o++) d[o] = S::maskLoad(m, dyPlane[o] + at);
+#pragma GCC unroll 16
+          for (int t = 0; t < TB; t++) {
+            const S::V xv = S::maskLoad(m, row + ow0 + off[t]);
+#pragma GCC unroll 8
+            for (int o = 0; o < OB; o++) acc[o][t] = S::fma(d[o], xv, acc[o][t]);
           }
         }
       }
     }
   }
-  for (int64_t o = 0; o < g.Og; o++)
-    for (int64_t k = 0; k < taps; k++) out[(grp * g.Og + o) * taps + k] = S::reduceAdd(S::load(acc.data() + (o * taps + k) * N));
+  for (int o = 0; o < OB; o++)
+    for (int t = 0; t < TB; t++) out[o][t] = S::reduceAdd(acc[o][t]);
 }
 
-/**
- * Filter gradient of a convolution with one input channel per group (depthwise): for each group and
- * tap, a dot product of dy with the shifted input over every output position, N positions a vector.
- * With few groups (a 1-channel input layer) images are split across threads too, partial sums added after.
- */
-void depthwiseFilterGrad(const ConvGeom& g, const float* x, const float* dy, float* dw, ThreadPool& pool) {
-  const int64_t parts = g.G >= 2 * pool.size() ? 1 : std::max<int64_t>(1, std::min<int64_t>(g.N, pool.size()));
+template <int OB, int TB>
+void singleChannelGrad(const ConvGeom& g, const float* dy, float* dw, const float* slabs, int64_t slabFloats, int64_t Wq,
+                       const std::vector<int64_t>& tapOff, ThreadPool& pool) {
+  const int64_t taps = g.KH * g.KW;
+  const int64_t oBlocks = (g.Og + OB - 1) / OB, tBlocks = (taps + TB - 1) / TB;
+  const int64_t blocks = g.G * oBlocks * tBlocks;
+  // Images split across tasks (partial sums added after) only when there are too few blocks for the pool.
+  const int64_t parts = blocks >= 2 * pool.size() ? 1 : std::min<int64_t>(g.N, (2 * pool.size() + blocks - 1) / blocks);
   std::vector<float> partial(static_cast<size_t>(parts * g.filterSize));
-  pool.run(g.G * parts, [&](int64_t t) {
-    const int64_t grp = t / parts, part = t % parts;
-    depthwiseFilterGroup(g, x, dy, grp, g.N * part / parts, g.N * (part + 1) / parts, partial.data() + part * g.filterSize);
+  pool.run(blocks * parts, [&](int64_t task) {
+    const int64_t part = task % parts, b = task / parts;
+    const int64_t tb = b % tBlocks, ob = (b / tBlocks) % oBlocks, grp = b / (tBlocks * oBlocks);
+    int64_t off[TB];
+    const float* dyPlane[OB];
+    for (int t = 0; t < TB; t++) off[t] = tapOff[static_cast<size_t>(std::min<int64_t>(tb * TB + t, taps - 1))];
+    for (int o = 0; o < OB; o++) dyPlane[o] = dy + (grp * g.Og + std::min<int64_t>(ob * OB + o, g.Og - 1)) * g.P;
+    float out[OB][TB];
+    singleChannelGradBlock<OB, TB>(g, slabs + grp * slabFloats, g.G * slabFloats, Wq, off, dyPlane, g.O * g.P, g.N * part / parts,
+                                   g.N * (part + 1) / parts, out);
+    float* dst = partial.data() + part * g.filterSize;
+    for (int o = 0; o < OB && ob * OB + o < g.Og; o++)
+      for (int t = 0; t < TB && tb * TB + t < taps; t++) dst[(grp * g.Og + ob * OB + o) * taps + tb * TB + t] = out[o][t];
   });
   for (int64_t i = 0; i < g.filterSize; i++) {
     float sum = 0.f;
     for (int64_t part = 0; part < parts; part++) sum += partial[static_cast<size_t>(part * g.filterSize + i)];
     dw[i] = sum;
+  }
+}
+
+/**
+ * Filter gradient of a convolution with one input channel per group (depthwise layers, and 1-channel
+ * input layers such as LeNet's C1): every image's padded plane is copied once, then register-blocked
+ * dot products run over all of them.
+ */
+void depthwiseFilterGrad(const ConvGeom& g, const float* x, const float* dy, float* dw, ThreadPool& pool) {
+  const int64_t rows = g.H + g.PT + g.PB;
+  const int64_t slabFloats = Slab::floats(g, rows, 1);
+  float* slabs = scratch(static_cast<size_t>(g.N * g.G * slabFloats), kPhaseSlot);
+  pool.parallelFor(g.N * g.G, 4, [&](int64_t b, int64_t e) {
+    for (int64_t pl = b; pl < e; pl++) Slab(g, 0, rows, slabs + pl * slabFloats).fill(g, x + pl * g.H * g.W, 0, 1);
+  });
+  const Slab slab(g, 0, rows, slabs);
+  std::vector<int64_t> tapOff(static_cast<size_t>(g.KH * g.KW));
+  for (int64_t kh = 0, k = 0; kh < g.KH; kh++)
+    for (int64_t kw = 0; kw < g.KW; kw++) tapOff[static_cast<size_t>(k++)] = slab.tap(g, 0, kh, kw);
+  if (g.Og == 1) {
+    singleChannelGrad<1, kGradTB1>(g, dy, dw, slabs, slabFloats, slab.Wq, tapOff, pool);
+  } else {
+    singleChannelGrad<kGradOB, kGradTB>(g, dy, dw, slabs, slabFloats, slab.Wq, tapOff, pool);
   }
 }
