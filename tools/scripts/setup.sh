@@ -9,7 +9,8 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 need_apt=()
-for pkg in dataset-fashion-mnist chromium; do
+# g++-aarch64-linux-gnu and qemu-user-static: the native backend's linux-arm64 test under emulation.
+for pkg in dataset-fashion-mnist chromium g++-aarch64-linux-gnu qemu-user-static; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 command -v g++ >/dev/null 2>&1 || need_apt+=(g++)

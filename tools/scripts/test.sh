@@ -2,7 +2,8 @@
 # The README's test command: installs what is missing, builds, then runs every package's tests
 # (the conformance suite on cpu-js, wasm threaded and single-threaded, native and webgpu; browser
 # tests in headless Chromium; the CLI end to end), packaging checks (publint, attw), the native
-# backend under AddressSanitizer, and the benchmark harness in smoke mode.
+# backend under AddressSanitizer and, cross-built, on linux-arm64 under QEMU emulation, and the
+# benchmark harness in smoke mode.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 start=$(date +%s)
@@ -22,6 +23,9 @@ pnpm lint
 
 step "native backend under AddressSanitizer"
 pnpm --filter @stridenet/native test:asan
+
+step "native backend on linux-arm64 (cross build, conformance suite under qemu-aarch64)"
+pnpm --filter @stridenet/native test:arm64
 
 step "benchmark harness, smoke mode"
 pnpm --filter stridenet-bench smoke
