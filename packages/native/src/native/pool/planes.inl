@@ -3,18 +3,86 @@
 // masked. Any NaN in a window makes a max-pool output NaN, as in the scalar path.
 
 /**
- * Input under window column kw for N outputs starting at output column ow0 (stride 1 or 2), with
- * `fill` where the column lies outside the row (padding). Only lanes inside the row are read.
+ * Window columns kw of one vector of N outputs starting at output column ow0 (stride 1 or 2): where each
+ * tap's inputs start and which lanes lie inside the row. The same for every output row, so it is worked
+ * out once per vector of columns, not once per tap; windows wider than kMaxTaps are taken in slices.
  */
-SN_INLINE S::V poolTap(const PoolGeom& g, const float* row, int64_t ow0, int64_t kw, S::V fill) {
+constexpr int kMaxTaps = 16;
+
+struct ColumnTaps {
+  int64_t start[kMaxTaps];
+  /** Lanes inside the row of the first N inputs from start, of the next N (stride 2), and of the outputs. */
+  uint32_t lo[kMaxTaps], hi[kMaxTaps], valid[kMaxTaps];
+  /** Every lane of every tap lies inside the row: plain loads, no masks. */
+  bool full;
+
+  ColumnTaps(const PoolGeom& g, int64_t ow0, int64_t kw0, int64_t kw1) : full(true) {
+    constexpr int N = S::N;
+    for (int64_t kw = kw0; kw < kw1; kw++) {
+      const int t = static_cast<int>(kw - kw0);
+      start[t] = ow0 * g.SW + kw - g.PL;
+      lo[t] = rowBits(start[t], g.W, N);
+      hi[t] = g.SW == 1 ? kAllLanes : rowBits(start[t] + N, g.W, N);
+      valid[t] = tapBits(start[t], g.SW, g.W, N);
+      full = full && lo[t] == kAllLanes && hi[t] == kAllLanes;
+    }
+  }
+
+  /** Inputs under tap t for the N outputs, `fill` where the column lies outside the row. */
+  template <bool Full>
+  SN_INLINE S::V load(const PoolGeom& g, const float* row, int t, S::V fill) const {
+    constexpr int N = S::N;
+    const float* p = row + start[t];
+    const S::V a = Full || lo[t] == kAllLanes ? S::load(p) : S::maskLoadOr(fill, S::mask(lo[t]), p);
+    if (g.SW == 1) return a;
+    const S::V b = Full || hi[t] == kAllLanes ? S::load(p + N) : S::maskLoadOr(fill, S::mask(hi[t]), p + N);
+    return S::evens(a, b);
+  }
+};
+
+template <bool Full>
+void maxPoolColumns(const PoolGeom& g, const float* x, float* y, int64_t ow0, const ColumnTaps& ct, int64_t kw0, int64_t kw1, bool first) {
   constexpr int N = S::N;
-  const int64_t start = ow0 * g.SW + kw - g.PL;
-  const uint32_t b0 = rowBits(start, g.W, N);
-  const S::V lo = b0 == kAllLanes ? S::load(row + start) : S::maskLoadOr(fill, S::mask(b0), row + start);
-  if (g.SW == 1) return lo;
-  const uint32_t b1 = rowBits(start + N, g.W, N);
-  const S::V hi = b1 == kAllLanes ? S::load(row + start + N) : S::maskLoadOr(fill, S::mask(b1), row + start + N);
-  return S::evens(lo, hi);
+  const S::V ninf = S::set1(-std::numeric_limits<float>::infinity());
+  const S::V nan = S::set1(std::numeric_limits<float>::quiet_NaN());
+  const int taps = static_cast<int>(kw1 - kw0);
+  const uint32_t out = laneBits(0, std::min<int64_t>(N, g.OW - ow0));
+  for (int64_t oh = 0; oh < g.OH; oh++) {
+    float* dst = y + oh * g.OW + ow0;
+    // Slices after the first continue from what the earlier ones stored (NaN stays NaN: max returns it).
+    S::V acc = first ? ninf : (out == kAllLanes ? S::load(dst) : S::maskLoad(S::mask(out), dst));
+    S::M unordered = S::isNan(acc);
+    for (int64_t kh = 0; kh < g.WH; kh++) {
+      const int64_t ih = oh * g.SH - g.PT + kh;
+      if (ih < 0 || ih >= g.H) continue;
+      const float* row = x + ih * g.W;
+      for (int t = 0; t < taps; t++) {
+        const S::V v = ct.load<Full>(g, row, t, ninf);
+        unordered = S::maskOr(unordered, S::isNan(v));
+        acc = S::max(acc, v);
+      }
+    }
+    storeLanes(dst, out, S::select(unordered, nan, acc));
+  }
+}
+
+template <bool Full>
+void avgPoolColumns(const PoolGeom& g, const float* x, float* y, int64_t ow0, const ColumnTaps& ct, int64_t kw0, int64_t kw1, bool first) {
+  constexpr int N = S::N;
+  const S::V zero = S::zero();
+  const int taps = static_cast<int>(kw1 - kw0);
+  const uint32_t out = laneBits(0, std::min<int64_t>(N, g.OW - ow0));
+  for (int64_t oh = 0; oh < g.OH; oh++) {
+    float* dst = y + oh * g.OW + ow0;
+    S::V acc = first ? zero : (out == kAllLanes ? S::load(dst) : S::maskLoad(S::mask(out), dst));
+    for (int64_t kh = 0; kh < g.WH; kh++) {
+      const int64_t ih = oh * g.SH - g.PT + kh;
+      if (ih < 0 || ih >= g.H) continue;
+      const float* row = x + ih * g.W;
+      for (int t = 0; t < taps; t++) acc = S::add(acc, ct.load<Full>(g, row, t, zero));
+    }
+    storeLanes(dst, out, acc);
+  }
 }
 
 void maxPoolPlane(const PoolGeom& g, const float* x, float* y) {
@@ -46,83 +114,114 @@ void maxPoolPlane(const PoolGeom& g, const float* x, float* y) {
     }
     return;
   }
-  for (int64_t oh = 0; oh < g.OH; oh++) {
-    for (int64_t ow0 = 0; ow0 < g.OW; ow0 += N) {
-      S::V acc = ninf;
-      S::M unordered = S::mask(0);
-      for (int64_t kh = 0; kh < g.WH; kh++) {
-        const int64_t ih = oh * g.SH - g.PT + kh;
-        if (ih < 0 || ih >= g.H) continue;
-        const float* row = x + ih * g.W;
-        for (int64_t kw = 0; kw < g.WW; kw++) {
-          const S::V v = poolTap(g, row, ow0, kw, ninf);
-          unordered = S::maskOr(unordered, S::isNan(v));
-          acc = S::max(acc, v);
-        }
+  for (int64_t ow0 = 0; ow0 < g.OW; ow0 += N) {
+    for (int64_t kw0 = 0; kw0 < g.WW; kw0 += kMaxTaps) {
+      const int64_t kw1 = std::min<int64_t>(g.WW, kw0 + kMaxTaps);
+      const ColumnTaps ct(g, ow0, kw0, kw1);
+      if (ct.full) {
+        maxPoolColumns<true>(g, x, y, ow0, ct, kw0, kw1, kw0 == 0);
+      } else {
+        maxPoolColumns<false>(g, x, y, ow0, ct, kw0, kw1, kw0 == 0);
       }
-      storeLanes(y + oh * g.OW + ow0, laneBits(0, std::min<int64_t>(N, g.OW - ow0)), S::select(unordered, nan, acc));
     }
   }
 }
 
 void avgPoolPlane(const PoolGeom& g, const float* x, const float* inv, float* y) {
   constexpr int N = S::N;
-  const S::V zero = S::zero();
+  for (int64_t ow0 = 0; ow0 < g.OW; ow0 += N) {
+    for (int64_t kw0 = 0; kw0 < g.WW; kw0 += kMaxTaps) {
+      const int64_t kw1 = std::min<int64_t>(g.WW, kw0 + kMaxTaps);
+      const ColumnTaps ct(g, ow0, kw0, kw1);
+      if (ct.full) {
+        avgPoolColumns<true>(g, x, y, ow0, ct, kw0, kw1, kw0 == 0);
+      } else {
+        avgPoolColumns<false>(g, x, y, ow0, ct, kw0, kw1, kw0 == 0);
+      }
+    }
+  }
+  const uint32_t tail = laneBits(0, g.OW % N);
   for (int64_t oh = 0; oh < g.OH; oh++) {
     for (int64_t ow0 = 0; ow0 < g.OW; ow0 += N) {
-      S::V acc = zero;
-      for (int64_t kh = 0; kh < g.WH; kh++) {
-        const int64_t ih = oh * g.SH - g.PT + kh;
-        if (ih < 0 || ih >= g.H) continue;
-        const float* row = x + ih * g.W;
-        for (int64_t kw = 0; kw < g.WW; kw++) acc = S::add(acc, poolTap(g, row, ow0, kw, zero));
-      }
-      const uint32_t bits = laneBits(0, std::min<int64_t>(N, g.OW - ow0));
+      float* dst = y + oh * g.OW + ow0;
       const float* iv = inv + oh * g.OW + ow0;
-      acc = S::mul(acc, bits == kAllLanes ? S::load(iv) : S::maskLoad(S::mask(bits), iv));
-      storeLanes(y + oh * g.OW + ow0, bits, acc);
+      if (ow0 + N <= g.OW) {
+        S::store(dst, S::mul(S::load(dst), S::load(iv)));
+      } else {
+        const S::M m = S::mask(tail);
+        S::maskStore(dst, m, S::mul(S::maskLoad(m, dst), S::maskLoad(m, iv)));
+      }
     }
   }
 }
 
 /**
  * N outputs at a time: the first maximum of each window (first NaN wins) found with vector compares in
- * the scalar path's tap order, then dy added at those positions one lane at a time (windows overlap).
+ * the scalar path's tap order (row by row, left to right), then dy added at those positions one lane at
+ * a time (windows overlap). `ct` holds the window's columns; null for windows wider than kMaxTaps, whose
+ * columns are worked out tap by tap.
  */
-void maxPoolGradPlane(const PoolGeom& g, const float* dy, const float* x, float* dx) {
+template <bool Full>
+void maxPoolGradColumns(const PoolGeom& g, const float* dy, const float* x, float* dx, int64_t ow0, const ColumnTaps* ct) {
   constexpr int N = S::N;
   const S::V ninf = S::set1(-std::numeric_limits<float>::infinity());
   const S::VI lanes = S::iota(static_cast<int32_t>(g.SW));
+  const int64_t n = std::min<int64_t>(N, g.OW - ow0);
+  const uint32_t out = laneBits(0, n);
   int32_t idx[N];
   float grad[N];
   for (int64_t oh = 0; oh < g.OH; oh++) {
-    for (int64_t ow0 = 0; ow0 < g.OW; ow0 += N) {
-      S::V best = ninf;
-      S::VI at = S::set1i(-1);
-      S::M found = S::mask(0);
-      for (int64_t kh = 0; kh < g.WH; kh++) {
-        const int64_t ih = oh * g.SH - g.PT + kh;
-        if (ih < 0 || ih >= g.H) continue;
-        const float* row = x + ih * g.W;
-        for (int64_t kw = 0; kw < g.WW; kw++) {
-          const int64_t start = ow0 * g.SW + kw - g.PL;
-          const S::M valid = S::mask(tapBits(start, g.SW, g.W, N));
-          const S::V v = poolTap(g, row, ow0, kw, ninf);
-          const S::M bestNan = S::isNan(best);
-          // Take v where nothing was found yet, or v > best, or v is the first NaN.
-          const S::M better = S::maskAndNot(S::maskOr(S::greater(v, best), S::isNan(v)), bestNan);
-          const S::M take = S::maskAnd(valid, S::maskOr(S::maskNot(found), better));
-          best = S::select(take, v, best);
-          at = S::selecti(take, S::addi(S::set1i(static_cast<int32_t>(ih * g.W + start)), lanes), at);
-          found = S::maskOr(found, take);
+    S::V best = ninf;
+    S::VI at = S::set1i(-1);
+    S::M found = S::mask(0);
+    for (int64_t kh = 0; kh < g.WH; kh++) {
+      const int64_t ih = oh * g.SH - g.PT + kh;
+      if (ih < 0 || ih >= g.H) continue;
+      const float* row = x + ih * g.W;
+      for (int64_t kw = 0; kw < g.WW; kw++) {
+        S::V v;
+        uint32_t valid;
+        int64_t start;
+        if (ct) {
+          const int t = static_cast<int>(kw);
+          v = ct->load<Full>(g, row, t, ninf);
+          valid = ct->valid[t];
+          start = ct->start[t];
+        } else {
+          const ColumnTaps one(g, ow0, kw, kw + 1);
+          v = one.load<false>(g, row, 0, ninf);
+          valid = one.valid[0];
+          start = one.start[0];
         }
+        const S::M bestNan = S::isNan(best);
+        // Take v where nothing was found yet, or v > best, or v is the first NaN.
+        const S::M better = S::maskAndNot(S::maskOr(S::greater(v, best), S::isNan(v)), bestNan);
+        const S::M take = S::maskAnd(S::mask(valid), S::maskOr(S::maskNot(found), better));
+        best = S::select(take, v, best);
+        at = S::selecti(take, S::addi(S::set1i(static_cast<int32_t>(ih * g.W + start)), lanes), at);
+        found = S::maskOr(found, take);
       }
-      const int64_t n = std::min<int64_t>(N, g.OW - ow0);
-      S::storei(idx, at);
-      const uint32_t bits = laneBits(0, n);
-      S::store(grad, bits == kAllLanes ? S::load(dy + oh * g.OW + ow0) : S::maskLoad(S::mask(bits), dy + oh * g.OW + ow0));
-      for (int64_t l = 0; l < n; l++)
-        if (idx[l] >= 0) dx[idx[l]] += grad[l];
+    }
+    S::storei(idx, at);
+    const float* d = dy + oh * g.OW + ow0;
+    S::store(grad, out == kAllLanes ? S::load(d) : S::maskLoad(S::mask(out), d));
+    for (int64_t l = 0; l < n; l++)
+      if (idx[l] >= 0) dx[idx[l]] += grad[l];
+  }
+}
+
+void maxPoolGradPlane(const PoolGeom& g, const float* dy, const float* x, float* dx) {
+  constexpr int N = S::N;
+  for (int64_t ow0 = 0; ow0 < g.OW; ow0 += N) {
+    if (g.WW > kMaxTaps) {
+      maxPoolGradColumns<false>(g, dy, x, dx, ow0, nullptr);
+      continue;
+    }
+    const ColumnTaps ct(g, ow0, 0, g.WW);
+    if (ct.full) {
+      maxPoolGradColumns<true>(g, dy, x, dx, ow0, &ct);
+    } else {
+      maxPoolGradColumns<false>(g, dy, x, dx, ow0, &ct);
     }
   }
 }
