@@ -176,7 +176,8 @@ const smoke = emulated(
      console.log('@stridenet/native test:arm64: ' + process.version + ' ' + process.platform + '-' + process.arch + ' (emulated), addon info() ' + JSON.stringify(info));
      if (process.arch !== 'arm64') throw new Error('not running on arm64: ' + process.arch);
      if (info.avx2 || info.avx512) throw new Error('x86 features reported on arm64');
-     const rt = a.createRuntime(2, true);
+     if (info.isas.join() !== 'neon,portable') throw new Error('expected the neon and portable paths, got ' + info.isas.join());
+     const rt = a.createRuntime(2, 'neon');
      const h = a.upload(rt, Float32Array.of(1, 2, 3));
      const back = a.readSync(h);
      if (back.join() !== '1,2,3') throw new Error('round trip returned ' + back.join());
