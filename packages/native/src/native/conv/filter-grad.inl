@@ -52,8 +52,10 @@ void tiledFilterGrad(const ConvGeom& g, const float* x, const float* dy, float* 
   const int64_t partFloats = g.G * kRows * accStride;
   std::vector<float> partial(static_cast<size_t>(parts * partFloats), 0.f);
   const int64_t rows = g.H + g.PT + g.PB;
-  // Output rows per block: the block's dy panel (and input rows) stay in cache while every tap tile sweeps it.
-  const int64_t rowsPerBlock = std::max<int64_t>(1, std::min<int64_t>(g.OH, 512 / std::max<int64_t>(1, g.OW)));
+  // Output rows per block: the block's dy panel (and input rows) stay in cache while every tap tile sweeps
+  // it. 16 positions per panel lane: 512 for 32-lane panels (measured on Zen 5), 256 for 16-lane (Zen 3).
+  const int64_t positions = 16 * kPanel;
+  const int64_t rowsPerBlock = std::max<int64_t>(1, std::min<int64_t>(g.OH, positions / std::max<int64_t>(1, g.OW)));
   pool.run(parts * chunks, [&](int64_t t) {
     const int64_t part = t / chunks, chunk = t % chunks;
     const int64_t nb = g.N * part / parts, ne = g.N * (part + 1) / parts;
