@@ -338,7 +338,7 @@ Napi::Value Memory(const Napi::CallbackInfo& info) {
   auto out = Napi::Object::New(env);
   out.Set("buffers", Napi::Number::New(env, static_cast<double>(box->core->counters()->buffers.load())));
   out.Set("bytes", Napi::Number::New(env, static_cast<double>(box->core->counters()->bytes.load())));
-  out.Set("pooledBytes", Napi::Number::New(env, static_cast<double>(box->core->counters()->cache.cachedBytes())));
+  out.Set("pooledBytes", Napi::Number::New(env, static_cast<double>(box->core->counters()->cache.cachedBytes() + box->core->counters()->filters.bytes())));
   return out;
 }
 

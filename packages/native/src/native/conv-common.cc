@@ -214,4 +214,35 @@ float* scratch(size_t floats, int slot) {
   return s.data[slot];
 }
 
+FilterCache::Packed FilterRef::packed(uint64_t layout, size_t floats, const std::function<void(const float* w, float* out)>& pack) const {
+  const auto build = [&](float* out) { pack(weights(), out); };
+  if (cache) return cache->get(id, version, layoutKey({static_cast<int64_t>(salt), static_cast<int64_t>(layout)}), floats, build);
+  auto data = std::make_shared<std::vector<float>>(floats);
+  build(data->data());
+  return data;
+}
+
+FilterRef FilterRef::derived(uint64_t tag, std::function<const float*()> derivedWeights) const {
+  FilterRef r = *this;
+  r.weights = std::move(derivedWeights);
+  r.salt = layoutKey({static_cast<int64_t>(salt), static_cast<int64_t>(tag)});
+  return r;
+}
+
+uint64_t layoutKey(std::initializer_list<int64_t> values) {
+  // FNV-1a over the values' bytes, then a final avalanche (splitmix64).
+  uint64_t h = 1469598103934665603ULL;
+  for (int64_t v : values) {
+    for (int i = 0; i < 8; i++) {
+      h ^= static_cast<uint64_t>(v >> (8 * i)) & 0xffu;
+      h *= 1099511628211ULL;
+    }
+  }
+  h ^= h >> 30;
+  h *= 0xbf58476d1ce4e5b9ULL;
+  h ^= h >> 27;
+  h *= 0x94d049bb133111ebULL;
+  return h ^ (h >> 31);
+}
+
 }  // namespace sn

@@ -1,6 +1,8 @@
 // Conv2D geometry read from the core plan encoding, plus im2col / col2im shared by the conv kernels.
 #pragma once
 
+#include <functional>
+
 #include "runtime.h"
 
 namespace sn {
@@ -35,6 +37,41 @@ void packColPanel(const void* ctx, int64_t k0, int64_t kc, int64_t j0, int64_t n
 
 /** Packs col^T[k0 .. k0 + kc)[j0 .. j0 + nr) (B of the filter-gradient GEMM) straight from the image. */
 void packColTPanel(const void* ctx, int64_t k0, int64_t kc, int64_t j0, int64_t nr, float* out);
+
+/**
+ * A convolution's filter as the kernels get it: the raw OIHW weights (made on first use for derived
+ * filters, such as the flipped one of the input gradient), and packed layouts of it, cached across calls
+ * by the runtime's FilterCache when the filter is a buffer of its own (cache non-null).
+ */
+struct FilterRef {
+  std::function<const float*()> weights;
+  FilterCache* cache = nullptr;
+  uint64_t id = 0, version = 0;
+  /** Distinguishes filters derived from the same buffer (input-gradient phases). */
+  uint64_t salt = 0;
+
+  /** Layout `layout` (a hash of everything that shapes it) of `floats` floats; pack(w, out) builds it from the weights. */
+  FilterCache::Packed packed(uint64_t layout, size_t floats, const std::function<void(const float* w, float* out)>& pack) const;
+  /** The same buffer seen through a derivation `tag` with its own weights. */
+  FilterRef derived(uint64_t tag, std::function<const float*()> derivedWeights) const;
+};
+
+/** Which buffer (and which version of its contents) a kernel call's filter is, taken when the call is queued. */
+struct FilterKey {
+  FilterCache* cache;
+  uint64_t id, version;
+  /** The FilterRef of this call's filter data. */
+  FilterRef ref(const float* w) const { return FilterRef{[w] { return w; }, cache, id, version, 0}; }
+};
+
+/** The key of input `i` (a filter) of a kernel call: its buffer id and the sequence number of its last writer. */
+inline FilterKey filterKey(const Args& a, size_t i) {
+  const BufferPtr& b = a.in[i];
+  return FilterKey{&b->counters->filters, b->id, b->readyAfter.load()};
+}
+
+/** Mixes values into a 64-bit layout key. */
+uint64_t layoutKey(std::initializer_list<int64_t> values);
 
 /** Independent scratch buffers per thread; a kernel uses each slot for one purpose at a time. */
 constexpr int kScratchSlots = 3;

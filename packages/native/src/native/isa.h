@@ -33,9 +33,9 @@ struct KernelSet {
   bool (*backpropInputFits)(const ConvGeom& g);
   bool (*backpropFilterFits)(const ConvGeom& g);
   /** y = conv(x, w) [+ bias] [relu] for the whole batch. */
-  void (*forward)(const ConvGeom& g, const float* x, const float* w, const float* bias, bool relu, float* y, ThreadPool& pool);
+  void (*forward)(const ConvGeom& g, const float* x, const FilterRef& w, const float* bias, bool relu, float* y, ThreadPool& pool);
   /** dx for the whole batch (any stride). */
-  void (*backpropInput)(const ConvGeom& g, const float* dy, const float* w, float* dx, ThreadPool& pool);
+  void (*backpropInput)(const ConvGeom& g, const float* dy, const FilterRef& w, float* dx, ThreadPool& pool);
   /** dw = sum over the batch of dy (x) x, overwriting dw. */
   void (*backpropFilter)(const ConvGeom& g, const float* x, const float* dy, float* dw, ThreadPool& pool);
   /** One plane of max pooling (strides 1 and 2 along the row; see poolVectorFits). */

@@ -91,7 +91,11 @@ size_t BlockCache::cachedBytes() {
   return cached_;
 }
 
-Buffer::Buffer(size_t n, std::shared_ptr<Counters> c) : size(n), counters(std::move(c)) {
+namespace {
+std::atomic<uint64_t> nextBufferId{1};
+}  // namespace
+
+Buffer::Buffer(size_t n, std::shared_ptr<Counters> c) : size(n), id(nextBufferId.fetch_add(1)), counters(std::move(c)) {
   // At least one element so data is never null.
   data = static_cast<float*>(counters->cache.take((n == 0 ? 1 : n) * sizeof(float), &capacity));
   counters->buffers.fetch_add(1);
@@ -99,9 +103,49 @@ Buffer::Buffer(size_t n, std::shared_ptr<Counters> c) : size(n), counters(std::m
 }
 
 Buffer::~Buffer() {
+  counters->filters.forget(id);
   counters->cache.give(data, capacity);
   counters->buffers.fetch_sub(1);
   counters->bytes.fetch_sub(static_cast<int64_t>(size * sizeof(float)));
+}
+
+FilterCache::Packed FilterCache::get(uint64_t id, uint64_t version, uint64_t layout, size_t floats, const std::function<void(float*)>& pack) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = entries_.find({id, layout});
+  if (it != entries_.end() && it->second.version == version && it->second.data->size() == floats) {
+    it->second.used = ++clock_;
+    return it->second.data;
+  }
+  if (it != entries_.end()) {
+    bytes_ -= it->second.data->size() * sizeof(float);
+    entries_.erase(it);
+  }
+  auto data = std::make_shared<std::vector<float>>(floats);
+  pack(data->data());
+  // The caller holds its own reference, so an entry evicted below stays alive until the kernel is done.
+  bytes_ += floats * sizeof(float);
+  entries_[{id, layout}] = Entry{version, data, ++clock_};
+  while (bytes_ > kMaxBytes && entries_.size() > 1) {
+    auto oldest = entries_.begin();
+    for (auto e = entries_.begin(); e != entries_.end(); ++e)
+      if (e->second.used < oldest->second.used) oldest = e;
+    bytes_ -= oldest->second.data->size() * sizeof(float);
+    entries_.erase(oldest);
+  }
+  return data;
+}
+
+void FilterCache::forget(uint64_t id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto it = entries_.lower_bound({id, 0}); it != entries_.end() && it->first.first == id;) {
+    bytes_ -= it->second.data->size() * sizeof(float);
+    it = entries_.erase(it);
+  }
+}
+
+size_t FilterCache::bytes() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return bytes_;
 }
 
 ThreadPool::ThreadPool(int threads) : threads_(threads < 1 ? 1 : threads) {

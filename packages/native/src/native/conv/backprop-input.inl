@@ -20,7 +20,7 @@ void phaseTaps(int64_t ph, int64_t pad, int64_t K, int64_t D, int64_t stride, st
  * dy row q + (ph + PT - kh DH) / SH. That is a stride-1 convolution of dy with those taps (flipped,
  * channels swapped), padding or cropping dy at the edges; its output is scattered into dx.
  */
-void backpropInputStrided(const ConvGeom& g, const float* dy, const float* w, float* dx, ThreadPool& pool) {
+void backpropInputStrided(const ConvGeom& g, const float* dy, const FilterRef& filter, float* dx, ThreadPool& pool) {
   std::vector<int64_t> khs, dh, kws, dw;
   for (int64_t ph = 0; ph < g.SH; ph++) {
     for (int64_t pw = 0; pw < g.SW; pw++) {
@@ -58,18 +58,24 @@ void backpropInputStrided(const ConvGeom& g, const float* dy, const float* w, fl
       t.Og = g.Cg;
       t.Kdim = g.Og * t.KH * t.KW;
       t.P = Hq * Wr;
-      std::vector<float> flipped(static_cast<size_t>(g.G * g.Cg * t.Kdim));
-      for (int64_t grp = 0; grp < g.G; grp++)
-        for (int64_t c = 0; c < g.Cg; c++)
-          for (int64_t o = 0; o < g.Og; o++)
-            for (int64_t j = 0; j < t.KH; j++)
-              for (int64_t i = 0; i < t.KW; i++) {
-                flipped[static_cast<size_t>((((grp * g.Cg + c) * g.Og + o) * t.KH + j) * t.KW + i)] =
-                    w[(((grp * g.Og + o) * g.Cg + c) * g.KH + khs[j]) * g.KW + kws[i]];
-              }
+      // The phase's taps, flipped, channels swapped: made only when its packed form is not cached.
+      std::vector<float> flipped;
+      const FilterRef phase = filter.derived(layoutKey({3, ph, pw}), [&]() -> const float* {
+        const float* w = filter.weights();
+        flipped.resize(static_cast<size_t>(g.G * g.Cg * t.Kdim));
+        for (int64_t grp = 0; grp < g.G; grp++)
+          for (int64_t c = 0; c < g.Cg; c++)
+            for (int64_t o = 0; o < g.Og; o++)
+              for (int64_t j = 0; j < t.KH; j++)
+                for (int64_t i = 0; i < t.KW; i++) {
+                  flipped[static_cast<size_t>((((grp * g.Cg + c) * g.Og + o) * t.KH + j) * t.KW + i)] =
+                      w[(((grp * g.Og + o) * g.Cg + c) * g.KH + khs[j]) * g.KW + kws[i]];
+                }
+        return flipped.data();
+      });
       // Kept across calls: fresh pages cost a fault each.
       float* tmp = scratch(static_cast<size_t>(g.N * g.C * t.P), kPhaseSlot);
-      forwardConv(t, dy, flipped.data(), nullptr, false, tmp, pool);
+      forwardConv(t, dy, phase, nullptr, false, tmp, pool);
       pool.parallelFor(g.N * g.C, 16, [&](int64_t b, int64_t e) {
         for (int64_t pl = b; pl < e; pl++) {
           const float* src = tmp + pl * t.P;
@@ -84,9 +90,9 @@ void backpropInputStrided(const ConvGeom& g, const float* dy, const float* w, fl
   }
 }
 
-void backpropInput(const ConvGeom& g, const float* dy, const float* w, float* dx, ThreadPool& pool) {
+void backpropInput(const ConvGeom& g, const float* dy, const FilterRef& filter, float* dx, ThreadPool& pool) {
   if (g.SH > 1 || g.SW > 1) {
-    backpropInputStrided(g, dy, w, dx, pool);
+    backpropInputStrided(g, dy, filter, dx, pool);
     return;
   }
   // dx is the stride-1 convolution of dy (padded by the kernel extent minus the forward padding)
@@ -106,14 +112,19 @@ void backpropInput(const ConvGeom& g, const float* dy, const float* w, float* dx
   t.Og = g.Cg;
   t.Kdim = g.Og * g.KH * g.KW;
   t.P = g.H * g.W;
-  std::vector<float> flipped(static_cast<size_t>(g.filterSize));
-  for (int64_t grp = 0; grp < g.G; grp++)
-    for (int64_t o = 0; o < g.Og; o++)
-      for (int64_t c = 0; c < g.Cg; c++)
-        for (int64_t kh = 0; kh < g.KH; kh++)
-          for (int64_t kw = 0; kw < g.KW; kw++) {
-            const float v = w[(((grp * g.Og + o) * g.Cg + c) * g.KH + kh) * g.KW + kw];
-            flipped[static_cast<size_t>((((grp * g.Cg + c) * g.Og + o) * g.KH + (g.KH - 1 - kh)) * g.KW + (g.KW - 1 - kw))] = v;
-          }
-  forwardConv(t, dy, flipped.data(), nullptr, false, dx, pool);
+  std::vector<float> flipped;
+  const FilterRef f = filter.derived(layoutKey({4}), [&]() -> const float* {
+    const float* w = filter.weights();
+    flipped.resize(static_cast<size_t>(g.filterSize));
+    for (int64_t grp = 0; grp < g.G; grp++)
+      for (int64_t o = 0; o < g.Og; o++)
+        for (int64_t c = 0; c < g.Cg; c++)
+          for (int64_t kh = 0; kh < g.KH; kh++)
+            for (int64_t kw = 0; kw < g.KW; kw++) {
+              const float v = w[(((grp * g.Og + o) * g.Cg + c) * g.KH + kh) * g.KW + kw];
+              flipped[static_cast<size_t>((((grp * g.Cg + c) * g.Og + o) * g.KH + (g.KH - 1 - kh)) * g.KW + (g.KW - 1 - kw))] = v;
+            }
+    return flipped.data();
+  });
+  forwardConv(t, dy, f, nullptr, false, dx, pool);
 }

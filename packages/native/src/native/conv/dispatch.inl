@@ -2,9 +2,9 @@
 // forwardConv is declared before backprop-input.inl (which calls it) by the including isa/<isa>.cc.
 
 /** A forward convolution by the best direct kernel for its shape: depthwise, Winograd or tiled. */
-void forwardConv(const ConvGeom& g, const float* x, const float* w, const float* bias, bool relu, float* y, ThreadPool& pool) {
+void forwardConv(const ConvGeom& g, const float* x, const FilterRef& w, const float* bias, bool relu, float* y, ThreadPool& pool) {
   if (g.Cg == 1 && g.Og == 1) {
-    depthwiseForward(g, x, w, bias, relu, y, pool);
+    depthwiseForward(g, x, w.weights(), bias, relu, y, pool);
     return;
   }
   if (winogradFits(g)) {
@@ -12,8 +12,9 @@ void forwardConv(const ConvGeom& g, const float* x, const float* w, const float*
     return;
   }
   const int MR = pickForwardMR(g.Og);
-  const std::vector<float> ap = packFilter(g, w, MR);
-  forwardTiled(g, x, ap.data(), MR, bias, relu, y, pool);
+  const FilterCache::Packed ap = w.packed(layoutKey({2, g.G, g.Og, g.Kdim, MR}), static_cast<size_t>(packedFilterFloats(g, MR)),
+                                          [&](const float* raw, float* out) { packFilter(g, raw, MR, out); });
+  forwardTiled(g, x, ap->data(), MR, bias, relu, y, pool);
 }
 
 bool forwardFits(const ConvGeom& g) { return g.Og >= 4 || g.Og <= 2; }

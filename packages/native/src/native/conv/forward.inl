@@ -147,18 +147,22 @@ int pickForwardMR(int64_t Og) {
   return best;
 }
 
+/** Floats of the packed filter of the tiled kernel. */
+int64_t packedFilterFloats(const ConvGeom& g, int MR) { return g.G * ((g.Og + MR - 1) / MR) * g.Kdim * MR; }
+
 /** w[grp][o][k] -> ap[grp][tile][k][MR], rows past Og zero. */
-std::vector<float> packFilter(const ConvGeom& g, const float* w, int MR) {
+void packFilter(const ConvGeom& g, const float* w, int MR, float* ap) {
   const int64_t tiles = (g.Og + MR - 1) / MR;
-  std::vector<float> ap(static_cast<size_t>(g.G * tiles * g.Kdim * MR), 0.f);
+  std::memset(ap, 0, static_cast<size_t>(packedFilterFloats(g, MR)) * sizeof(float));
   for (int64_t grp = 0; grp < g.G; grp++) {
-    for (int64_t o = 0; o < g.Og; o++) {
-      const float* src = w + (grp * g.Og + o) * g.Kdim;
-      float* dst = ap.data() + ((grp * tiles + o / MR) * g.Kdim) * MR + o % MR;
-      for (int64_t k = 0; k < g.Kdim; k++) dst[k * MR] = src[k];
+    for (int64_t t = 0; t < tiles; t++) {
+      // One tile at a time, k outer: the writes run along the packed rows.
+      float* dst = ap + (grp * tiles + t) * g.Kdim * MR;
+      const int64_t o0 = t * MR, on = std::min<int64_t>(MR, g.Og - o0);
+      for (int64_t k = 0; k < g.Kdim; k++)
+        for (int64_t i = 0; i < on; i++) dst[k * MR + i] = w[(grp * g.Og + o0 + i) * g.Kdim + k];
     }
   }
-  return ap;
 }
 
 /** Bands of output rows per image so that there are enough tasks for the pool. */

@@ -17,10 +17,12 @@ bool winogradFits(const ConvGeom& g) {
          g.OW >= minCols && g.OH >= 2;
 }
 
+int64_t winogradFilterFloats(const ConvGeom& g) { return 16 * ((g.O + kWinoMR - 1) / kWinoMR) * g.C * kWinoMR; }
+
 /** U[xi][o tile][c][kWinoMR] = (G g G^T)[xi] for each 3x3 filter g = w[o][c]; rows past O zero. Split over output channels. */
-std::vector<float> winogradFilter(const ConvGeom& g, const float* w, ThreadPool& pool) {
+void winogradFilter(const ConvGeom& g, const float* w, ThreadPool& pool, float* u) {
   const int64_t tiles = (g.O + kWinoMR - 1) / kWinoMR;
-  std::vector<float> u(static_cast<size_t>(16 * tiles * g.C * kWinoMR), 0.f);
+  std::memset(u, 0, static_cast<size_t>(winogradFilterFloats(g)) * sizeof(float));
   pool.parallelFor(g.O, std::max<int64_t>(1, 4096 / g.C), [&](int64_t ob, int64_t oe) {
     for (int64_t o = ob; o < oe; o++) {
       for (int64_t c = 0; c < g.C; c++) {
@@ -38,13 +40,10 @@ std::vector<float> winogradFilter(const ConvGeom& g, const float* w, ThreadPool&
           v[i][2] = 0.5f * (t[i][0] - t[i][1] + t[i][2]);
           v[i][3] = t[i][2];
         }
-        for (int xi = 0; xi < 16; xi++) {
-          u[static_cast<size_t>(((xi * tiles + o / kWinoMR) * g.C + c) * kWinoMR + o % kWinoMR)] = v[xi / 4][xi % 4];
-        }
+        for (int xi = 0; xi < 16; xi++) u[((xi * tiles + o / kWinoMR) * g.C + c) * kWinoMR + o % kWinoMR] = v[xi / 4][xi % 4];
       }
     }
   });
-  return u;
 }
 
 /** A vector of N tiles: up to 4 pieces, each a run of tiles of one tile row (lane l of piece r is tile tx0 + l - lane0). */
@@ -214,9 +213,10 @@ void winogradImage(const ConvGeom& g, const float* slab, int64_t Wq, int64_t pha
   }
 }
 
-void winogradForward(const ConvGeom& g, const float* x, const float* w, const float* bias, bool relu, float* y, ThreadPool& pool) {
+void winogradForward(const ConvGeom& g, const float* x, const FilterRef& w, const float* bias, bool relu, float* y, ThreadPool& pool) {
   constexpr int64_t N = S::N;
-  const std::vector<float> u = winogradFilter(g, w, pool);
+  const FilterCache::Packed u = w.packed(layoutKey({1, g.O, g.C, kWinoMR}), static_cast<size_t>(winogradFilterFloats(g)),
+                                         [&](const float* raw, float* out) { winogradFilter(g, raw, pool, out); });
   const int64_t TH = (g.OH + 1) / 2, TW = (g.OW + 1) / 2;
   const int R = TW >= N ? 1 : static_cast<int>(std::min<int64_t>(4, N / TW));
   const int64_t vectors = R == 1 ? TH * ((TW + N - 1) / N) : (TH + R - 1) / R;
@@ -242,10 +242,10 @@ void winogradForward(const ConvGeom& g, const float* x, const float* w, const fl
     float* M = V + 16 * g.C * kWinoPanel;
     float* yn = y + n * g.O * g.P;
     switch (R) {
-      case 1: winogradImage<1>(g, buffer, slab.Wq, slab.phaseStride, u.data(), bias, relu, yn, v0, v1, TH, TW, V, M); break;
-      case 2: winogradImage<2>(g, buffer, slab.Wq, slab.phaseStride, u.data(), bias, relu, yn, v0, v1, TH, TW, V, M); break;
-      case 3: winogradImage<3>(g, buffer, slab.Wq, slab.phaseStride, u.data(), bias, relu, yn, v0, v1, TH, TW, V, M); break;
-      default: winogradImage<4>(g, buffer, slab.Wq, slab.phaseStride, u.data(), bias, relu, yn, v0, v1, TH, TW, V, M); break;
+      case 1: winogradImage<1>(g, buffer, slab.Wq, slab.phaseStride, u->data(), bias, relu, yn, v0, v1, TH, TW, V, M); break;
+      case 2: winogradImage<2>(g, buffer, slab.Wq, slab.phaseStride, u->data(), bias, relu, yn, v0, v1, TH, TW, V, M); break;
+      case 3: winogradImage<3>(g, buffer, slab.Wq, slab.phaseStride, u->data(), bias, relu, yn, v0, v1, TH, TW, V, M); break;
+      default: winogradImage<4>(g, buffer, slab.Wq, slab.phaseStride, u->data(), bias, relu, yn, v0, v1, TH, TW, V, M); break;
     }
   });
 }

@@ -6,7 +6,7 @@ namespace {
 
 // clang-format off
 #include "../conv/slab.inl"
-void forwardConv(const ConvGeom& g, const float* x, const float* w, const float* bias, bool relu, float* y, ThreadPool& pool);
+void forwardConv(const ConvGeom& g, const float* x, const FilterRef& w, const float* bias, bool relu, float* y, ThreadPool& pool);
 #include "../conv/forward.inl"
 #include "../conv/winograd.inl"
 #include "../conv/depthwise.inl"

@@ -41,9 +41,10 @@ Prepared prepareConv2DBackpropInput(const Args& a) {
   p.outSizes = {g.inSize};
   const KernelSet* ks = &kernelSet(a.isa);
   const bool direct = ks->backpropInputFits(g);
-  p.body = [g, direct, ks, isa = a.isa](ThreadPool& pool, const std::vector<float*>& in, const std::vector<float*>& out) {
+  const FilterKey key = filterKey(a, 1);
+  p.body = [g, direct, ks, key, isa = a.isa](ThreadPool& pool, const std::vector<float*>& in, const std::vector<float*>& out) {
     if (direct) {
-      ks->backpropInput(g, in[0], in[1], out[0], pool);
+      ks->backpropInput(g, in[0], key.ref(in[1]), out[0], pool);
       return;
     }
     const int64_t imageIn = g.C * g.H * g.W, imageOut = g.O * g.P;

@@ -47,10 +47,11 @@ Prepared prepareConv2D(const Args& a) {
   p.outSizes = {g.outSize};
   const KernelSet* ks = &kernelSet(a.isa);
   const bool direct = ks->forwardFits(g);
-  p.body = [g, hasBias, relu, direct, ks, isa = a.isa](ThreadPool& pool, const std::vector<float*>& in, const std::vector<float*>& out) {
+  const FilterKey key = filterKey(a, 1);
+  p.body = [g, hasBias, relu, direct, ks, key, isa = a.isa](ThreadPool& pool, const std::vector<float*>& in, const std::vector<float*>& out) {
     const float* bias = hasBias ? in[2] : nullptr;
     if (direct) {
-      ks->forward(g, in[0], in[1], bias, relu, out[0], pool);
+      ks->forward(g, in[0], key.ref(in[1]), bias, relu, out[0], pool);
       return;
     }
     const int64_t imageIn = g.C * g.H * g.W, imageOut = g.O * g.P;
