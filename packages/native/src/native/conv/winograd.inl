@@ -8,12 +8,18 @@ constexpr int kWinoMR = S::kWinoMR;
 constexpr int64_t kWinoPanel = 2 * S::N;
 
 /**
- * Worth it from 7 tiles a row on 16-lane vectors (14 output columns; measured: 6x6 outputs ran at half the
- * direct kernel's speed) and from 4 tiles a row on 8- and 4-lane ones (see the native README).
+ * Where Winograd beats the tiled kernel (bench/conv-shapes.ts, _wino shapes in the native README):
+ * - 16-lane vectors (Zen 5): from 7 tiles a row (14 output columns; 6x6 outputs ran at half the direct
+ *   kernel's speed) and 16 channels;
+ * - 8-lane vectors (Zen 3, one thread): from 4 tiles a row and 64 input channels. With 16 or 32 channels
+ *   the transforms outweigh the saved products (16 channels at 32x32: 25 GFLOP/s against 33 direct;
+ *   32 at 16x16: 55 against 60; 64 at 8x8: even; 96 at 32x32: 125 against 67).
+ * 4-lane paths take the 8-lane thresholds.
  */
 bool winogradFits(const ConvGeom& g) {
   const int64_t minCols = S::N >= 16 ? 14 : 8;
-  return g.KH == 3 && g.KW == 3 && g.SH == 1 && g.SW == 1 && g.DH == 1 && g.DW == 1 && g.G == 1 && g.Cg >= 16 && g.Og >= 16 &&
+  const int64_t minChannels = S::N >= 16 ? 16 : 64;
+  return g.KH == 3 && g.KW == 3 && g.SH == 1 && g.SW == 1 && g.DH == 1 && g.DW == 1 && g.G == 1 && g.Cg >= minChannels && g.Og >= 16 &&
          g.OW >= minCols && g.OH >= 2;
 }
 
