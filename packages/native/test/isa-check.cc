@@ -4,9 +4,9 @@
 // Every KernelSet entry of every path this CPU runs is compared with a double-precision reference on
 // geometries chosen to reach each algorithm (tiled, Winograd, depthwise, per-phase strided input
 // gradient) and each edge (vector and tile remainders, rows packed side by side, padding, NaN and Inf in
-// pooling windows), with one and several threads. Inputs end at an inaccessible page, so a read past
-// them faults; outputs start as NaN between guard zones, so a value never written or one written
-// outside shows up.
+// pooling windows), with one and several threads, and through the runtime's packed-filter cache (first
+// call, reuse, new filter version). Inputs end at an inaccessible page, so a read past them faults;
+// outputs start as NaN between guard zones, so a value never written or one written outside shows up.
 //
 //   isa-check [--isa NAME] [--bench]
 //
@@ -459,17 +459,21 @@ ConvReference referenceConv(const ConvGeom& g, const float* x, const float* w, c
 struct ConvCase {
   std::string why;
   ConvGeom g;
-  std::unique_ptr<EdgeBuffer> x, w, bias, dy;
+  /** negW = -w: a second version of the filter whose results are the negated references. */
+  std::unique_ptr<EdgeBuffer> x, w, negW, bias, dy;
   ConvReference ref;
 };
 
 std::vector<ConvShape> convShapes() {
   std::vector<ConvShape> s = {
-      conv("Winograd 32x32", 2, 16, 32, 32, 24, 3).pad(1),
-      conv("Winograd 16x16", 2, 48, 16, 16, 48, 3).pad(1),
-      conv("8x8, 96 channels", 2, 96, 8, 8, 96, 3).pad(1),
-      conv("batch 1", 1, 64, 16, 16, 64, 3).pad(1),
-      conv("20 output channels, batch 3", 3, 32, 16, 16, 20, 3).pad(1),
+      // Winograd: from 16 input channels and 14 columns on 16 lanes, 64 channels and 8 columns on 8 and 4.
+      conv("Winograd 32x32", 2, 64, 32, 32, 24, 3).pad(1),
+      conv("Winograd 16x16", 2, 64, 16, 16, 48, 3).pad(1),
+      conv("32x32, 16 channels (Winograd on 16 lanes only)", 2, 16, 32, 32, 24, 3).pad(1),
+      conv("16x16, 48 channels (Winograd on 16 lanes only)", 2, 48, 16, 16, 48, 3).pad(1),
+      conv("8x8, 96 channels (Winograd except on 16 lanes)", 2, 96, 8, 8, 96, 3).pad(1),
+      conv("batch 1, Winograd input gradient", 1, 64, 16, 16, 64, 3).pad(1),
+      conv("20 output channels, batch 3", 3, 64, 16, 16, 20, 3).pad(1),
       conv("stride 2", 2, 16, 32, 32, 32, 3).pad(1).stride(2),
       conv("stride 2x3, dilation 2, asymmetric pads", 2, 8, 17, 23, 12, 3).stride(2, 3).dilation(2).pad(1, 2, 0, 3),
       conv("dilation 2", 2, 16, 16, 16, 16, 3).dilation(2).pad(2),
@@ -487,11 +491,11 @@ std::vector<ConvShape> convShapes() {
   };
   // Narrow outputs: several rows share a vector (forward, Winograd tiles) or most lanes are masked.
   for (int64_t ow : {1, 2, 3, 4, 5, 6}) s.push_back(conv(str(ow) + " output column" + (ow == 1 ? "" : "s"), 2, 8, 6, ow + 2, 12, 3));
-  for (int64_t ow : {8, 9}) s.push_back(conv(str(ow) + " output columns", 2, 16, 8, ow, 16, 3).pad(1));
+  for (int64_t ow : {8, 9}) s.push_back(conv(str(ow) + " output columns", 2, 64, 8, ow, 16, 3).pad(1));
   // Vector edges at 4, 8 and 16 lanes.
-  s.push_back(conv("15 columns", 2, 16, 9, 15, 16, 3).pad(1));
+  s.push_back(conv("15 columns", 2, 64, 9, 15, 16, 3).pad(1));
   s.push_back(conv("16 columns", 2, 8, 8, 16, 12, 5).pad(2));
-  s.push_back(conv("17 columns, 20 output channels", 2, 24, 7, 17, 20, 3).pad(1));
+  s.push_back(conv("17 columns, 20 output channels", 2, 64, 7, 17, 20, 3).pad(1));
   s.push_back(conv("33 columns", 2, 8, 5, 33, 8, 3).pad(1));
   s.push_back(conv("20 output channels, 5x5", 2, 8, 16, 16, 20, 5).pad(2));
   s.push_back(conv("deep K (260 channels)", 2, 260, 6, 6, 20, 3).pad(1));
@@ -515,6 +519,8 @@ std::vector<ConvCase> convCases() {
     c.bias = std::make_unique<EdgeBuffer>(static_cast<size_t>(g.O));
     c.dy = std::make_unique<EdgeBuffer>(static_cast<size_t>(g.outSize));
     for (EdgeBuffer* b : {c.x.get(), c.w.get(), c.bias.get(), c.dy.get()}) fill(b->data(), b->size(), rng);
+    c.negW = std::make_unique<EdgeBuffer>(static_cast<size_t>(g.filterSize));
+    for (size_t i = 0; i < c.w->size(); i++) c.negW->data()[i] = -c.w->data()[i];
     c.ref = referenceConv(g, c.x->data(), c.w->data(), c.bias->data(), c.dy->data());
     cases.push_back(std::move(c));
   }
@@ -523,42 +529,79 @@ std::vector<ConvCase> convCases() {
 
 using Pools = std::vector<std::unique_ptr<ThreadPool>>;
 
+/** The filter as the addon passes it without a cache: the kernels pack it on every call. */
+FilterRef uncached(const float* w) { return FilterRef{[w] { return w; }}; }
+
+std::vector<double> negated(const std::vector<double>& v) {
+  std::vector<double> r(v.size());
+  for (size_t i = 0; i < v.size(); i++) r[i] = -v[i];
+  return r;
+}
+
 CaseResult checkConv(const KernelSet& ks, const ConvCase& c, Pools& pools) {
   const ConvGeom& g = c.g;
   const std::string name = std::string(isaName(ks.isa)) + " " + describe(g);
   CaseResult res;
   res.what = describe(g) + "  (" + c.why + ")";
-  const std::array<int64_t, 4> yDims = {g.N, g.O, g.OH, g.OW};
-  OpResult fwd{"fwd", yDims}, fbr{"fwd+b+relu", yDims}, dx{"dx", {g.N, g.C, g.H, g.W}}, dw{"dw", {g.O, g.Cg, g.KH, g.KW}};
+  const std::array<int64_t, 4> yDims = {g.N, g.O, g.OH, g.OW}, xDims = {g.N, g.C, g.H, g.W};
+  OpResult fwd{"fwd", yDims}, fbr{"fwd+b+relu", yDims}, fwdCached{"fwd:cache", yDims}, dx{"dx", xDims}, dxCached{"dx:cache", xDims},
+      dw{"dw", {g.O, g.Cg, g.KH, g.KW}};
+  const bool fwdFits = ks.forwardFits(g), dxFits = ks.backpropInputFits(g), dwFits = ks.backpropFilterFits(g);
+  const std::vector<double> negY = negated(c.ref.y), negDx = negated(c.ref.dx);
+  // A runtime's filter cache: what the kernels pack on the first call of a filter version is reused on the
+  // next and rebuilt for a new version (the negated weights), with the forward and input-gradient layouts
+  // of one buffer side by side, so a stale entry or two layouts under one key show up as mismatches.
+  FilterCache cache;
+  uint64_t version = 0;
   for (auto& pool : pools) {
     const int t = pool->size();
     const std::string on = " on " + std::to_string(t) + " thread(s)";
-    if (ks.forwardFits(g)) {
+    if (fwdFits) {
       Output y(static_cast<size_t>(g.outSize)), yb(static_cast<size_t>(g.outSize));
       running(name + " forward" + on);
-      ks.forward(g, c.x->data(), c.w->data(), nullptr, false, y.data(), *pool);
+      ks.forward(g, c.x->data(), uncached(c.w->data()), nullptr, false, y.data(), *pool);
       running(name + " forward with bias and relu" + on);
-      ks.forward(g, c.x->data(), c.w->data(), c.bias->data(), true, yb.data(), *pool);
+      ks.forward(g, c.x->data(), uncached(c.w->data()), c.bias->data(), true, yb.data(), *pool);
       fwd.ran = fbr.ran = true;
       fwd.worst.merge(compare(y, c.ref.y, t));
       fbr.worst.merge(compare(yb, c.ref.yBiasRelu, t));
     }
-    if (ks.backpropInputFits(g)) {
+    if (dxFits) {
       Output out(static_cast<size_t>(g.inSize));
       running(name + " input gradient" + on);
-      ks.backpropInput(g, c.dy->data(), c.w->data(), out.data(), *pool);
+      ks.backpropInput(g, c.dy->data(), uncached(c.w->data()), out.data(), *pool);
       dx.ran = true;
       dx.worst.merge(compare(out, c.ref.dx, t));
     }
-    if (ks.backpropFilterFits(g)) {
+    if (dwFits) {
       Output out(static_cast<size_t>(g.filterSize));
       running(name + " filter gradient" + on);
       ks.backpropFilter(g, c.x->data(), c.dy->data(), out.data(), *pool);
       dw.ran = true;
       dw.worst.merge(compare(out, c.ref.dw, t));
     }
+    for (const bool negate : {false, true}) {
+      const FilterRef w = FilterKey{&cache, 1, ++version}.ref((negate ? c.negW : c.w)->data());
+      for (int call = 0; call < 2; call++) {
+        const std::string which = std::string(negate ? " (negated filter, " : " (filter, ") + (call ? "cached)" : "packing)") + on;
+        if (fwdFits) {
+          Output y(static_cast<size_t>(g.outSize));
+          running(name + " forward" + which);
+          ks.forward(g, c.x->data(), w, nullptr, false, y.data(), *pool);
+          fwdCached.ran = true;
+          fwdCached.worst.merge(compare(y, negate ? negY : c.ref.y, t));
+        }
+        if (dxFits) {
+          Output out(static_cast<size_t>(g.inSize));
+          running(name + " input gradient" + which);
+          ks.backpropInput(g, c.dy->data(), w, out.data(), *pool);
+          dxCached.ran = true;
+          dxCached.worst.merge(compare(out, negate ? negDx : c.ref.dx, t));
+        }
+      }
+    }
   }
-  res.ops = {fwd, fbr, dx, dw};
+  res.ops = {fwd, fbr, fwdCached, dx, dxCached, dw};
   return res;
 }
 
@@ -822,8 +865,9 @@ void bench(const std::vector<Isa>& isas) {
     peak[isa] = fmaPeak(p);
     std::printf("  %-9s %7.1f GFLOP/s  (%d lanes, %d accumulators)\n", isaName(isa), peak[isa], p.lanes, p.accumulators);
   }
-  std::printf("\nDirect convolutions, GFLOP/s: 2 x the direct multiply-adds / best of 5 after a warm-up; in brackets the share\n"
-              "of the FMA peak on 1 thread (over 100%% for Winograd layers, which do fewer multiply-adds):\n");
+  std::printf("\nDirect convolutions, GFLOP/s: 2 x the direct multiply-adds / best of 5 after a warm-up, filter packing included\n"
+              "(no filter cache, as in training); in brackets the share of the FMA peak on 1 thread (over 100%% for\n"
+              "Winograd layers, which do fewer multiply-adds):\n");
   std::printf("  %-9s %-7s %-36s %15s %15s %15s\n", "isa", "threads", "layer", "forward", "input grad", "filter grad");
   for (Isa isa : isas) {
     const KernelSet& ks = kernelSet(isa);
@@ -851,9 +895,9 @@ void bench(const std::vector<Isa>& isas) {
           return std::string(buf);
         };
         running(name + " forward");
-        const std::string f = cell(ks.forwardFits(g), [&] { ks.forward(g, x.data(), w.data(), nullptr, false, y.data(), pool); });
+        const std::string f = cell(ks.forwardFits(g), [&] { ks.forward(g, x.data(), uncached(w.data()), nullptr, false, y.data(), pool); });
         running(name + " input gradient");
-        const std::string bi = cell(ks.backpropInputFits(g), [&] { ks.backpropInput(g, dy.data(), w.data(), dx.data(), pool); });
+        const std::string bi = cell(ks.backpropInputFits(g), [&] { ks.backpropInput(g, dy.data(), uncached(w.data()), dx.data(), pool); });
         running(name + " filter gradient");
         const std::string bf = cell(ks.backpropFilterFits(g), [&] { ks.backpropFilter(g, x.data(), dy.data(), dw.data(), pool); });
         std::printf("  %-9s %-7d %-36s %15s %15s %15s\n", isaName(isa), threads, describe(g).c_str(), f.c_str(), bi.c_str(), bf.c_str());
