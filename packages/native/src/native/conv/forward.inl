@@ -206,6 +206,34 @@ void forwardTiled(const ConvGeom& g, const float* x, const float* ap, int MR, co
     std::vector<int64_t> off(static_cast<size_t>(g.Kdim));
     const int64_t perBand = R == 1 ? (oh1 - oh0) * segsPerRow : (oh1 - oh0 + R - 1) / R;
     const int64_t vectors = perBand * (n1 - n0);
+    // Where each vector of a band reads and writes, relative to its image's slab and output plane: the same
+    // for every image, so worked out once per task rather than with divisions per vector pair.
+    const int pieces = R;
+    const int64_t Wq = Slab(g, r0, rows, buffer).Wq;
+    std::vector<int64_t> srcAt(static_cast<size_t>(perBand * pieces)), dstAt(static_cast<size_t>(perBand * pieces));
+    std::vector<uint32_t> laneAt(static_cast<size_t>(perBand * pieces));
+    for (int64_t vec = 0; vec < perBand; vec++) {
+      for (int r = 0; r < pieces; r++) {
+        const size_t i = static_cast<size_t>(vec * pieces + r);
+        if (R == 1) {
+          const int64_t oh = oh0 + vec / segsPerRow, ow0 = (vec % segsPerRow) * N;
+          srcAt[i] = (oh * g.SH - r0) * Wq + ow0;
+          dstAt[i] = oh * g.OW + ow0;
+          laneAt[i] = laneBits(0, std::min(N, g.OW - ow0));
+          continue;
+        }
+        const int64_t oh = oh0 + vec * R + r;
+        if (oh >= oh1) {
+          srcAt[i] = dstAt[i] = 0;
+          laneAt[i] = 0;
+          continue;
+        }
+        // Shifted so that lane r * OW + j reads column j of row oh (and writes it).
+        srcAt[i] = (oh * g.SH - r0) * Wq - r * g.OW;
+        dstAt[i] = oh * g.OW - r * g.OW;
+        laneAt[i] = laneBits(r * g.OW, (r + 1) * g.OW);
+      }
+    }
     for (int64_t grp = 0; grp < g.G; grp++) {
       Slab slab(g, r0, rows, buffer);
       for (int64_t n = n0; n < n1; n++) {
@@ -216,31 +244,28 @@ void forwardTiled(const ConvGeom& g, const float* x, const float* ap, int MR, co
           for (int64_t kw = 0; kw < g.KW; kw++) off[static_cast<size_t>(k++)] = slab.tap(g, c, kh, kw);
       for (int64_t mb = 0; mb < tilesM; mb += tilesPerBlock) {
         const int64_t me = std::min(tilesM, mb + tilesPerBlock);
+        // (image, vector) of the pair's first vector, advanced without dividing.
+        int64_t img = 0, vec = 0;
         for (int64_t s = 0; s < vectors; s += 2) {
           Piece pc[8];
+          int64_t vi = img, vv = vec;
           for (int v = 0; v < 2; v++) {
+            // A pair's missing second vector repeats the first one's addresses (loads stay in the slab) with no lanes.
             const bool used = s + v < vectors;
-            const int64_t flat = std::min(s + v, vectors - 1);
-            const int64_t img = flat / perBand, vec = flat % perBand;
-            const float* base = buffer + img * slabFloats;
-            float* yg = y + ((n0 + img) * g.O + grp * g.Og) * g.P;
-            if (R == 1) {
-              const int64_t oh = oh0 + vec / segsPerRow, ow0 = (vec % segsPerRow) * N;
-              const int64_t len = std::min(N, g.OW - ow0);
-              pc[v] = {base + (oh * g.SH - r0) * slab.Wq + ow0, yg + oh * g.OW + ow0, used ? laneBits(0, len) : 0u};
-              continue;
+            const int64_t pi = used ? vi : img, pv = used ? vv : vec;
+            const float* base = buffer + pi * slabFloats;
+            float* yg = y + ((n0 + pi) * g.O + grp * g.Og) * g.P;
+            for (int r = 0; r < pieces; r++) {
+              const size_t i = static_cast<size_t>(pv * pieces + r);
+              pc[v * R + r] = {base + srcAt[i], yg + dstAt[i], used ? laneAt[i] : 0u};
             }
-            for (int r = 0; r < R; r++) {
-              const int64_t oh = oh0 + vec * R + r;
-              Piece& p = pc[v * R + r];
-              if (!used || oh >= oh1) {
-                p = {base, yg, 0u};
-                continue;
-              }
-              // Shifted so that lane r * OW + j reads column j of row oh (and writes it).
-              p = {base + (oh * g.SH - r0) * slab.Wq - r * g.OW, yg + oh * g.OW - r * g.OW, laneBits(r * g.OW, (r + 1) * g.OW)};
+            if (used && ++vv == perBand) {
+              vv = 0;
+              vi++;
             }
           }
+          img = vi;
+          vec = vv;
           for (int64_t c0 = 0; c0 < g.Cg; c0 += chunkChannels) {
             const int64_t c1 = std::min(g.Cg, c0 + chunkChannels);
             const bool last = c1 == g.Cg;
