@@ -43,6 +43,9 @@ const cases: { name: string; x: number[]; w: number[]; o: Conv2dOptions }[] = [
   { name: 'narrow output: 4 columns (two rows per 8-lane vector)', x: [2, 8, 6, 6], w: [12, 8, 3, 3], o: {} },
   { name: 'narrow output: 2 columns (two rows per 4-lane vector)', x: [3, 6, 4, 4], w: [8, 6, 3, 3], o: {} },
   { name: 'output-channel tiles of 6 with a remainder (20 channels)', x: [2, 9, 10, 11], w: [20, 9, 3, 3], o: { padding: 1 } },
+  // Channels in the lanes (8-lane paths: 16 channels per panel) where output rows fill vectors badly.
+  { name: 'channels in lanes: groups 2, stride 2, 11 columns', x: [3, 8, 13, 23], w: [32, 4, 3, 3], o: { groups: 2, stride: 2 } },
+  { name: 'channels in lanes: 20 channels (a partial panel), 10 columns', x: [2, 6, 14, 14], w: [20, 6, 5, 5], o: {} },
 ];
 
 const isas = nativeIsas();

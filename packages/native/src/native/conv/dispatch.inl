@@ -12,6 +12,21 @@ void forwardConv(const ConvGeom& g, const float* x, const FilterRef& w, const fl
     return;
   }
   const int MR = pickForwardMR(g.Og);
+  // Output channels in the lanes where they fill them much better than the output rows fill position
+  // vectors (the transposed store costs about a tenth of a tile), and where a panel of the filter stays
+  // in L1 (measured on AVX2: LeNet C3 went from 35 to 55 GFLOP/s; a 192-channel 8x8 -> 6x6 layer, whose
+  // panels live in L2, ran slower than on position vectors).
+  const bool panelInL1 = g.Kdim * kChanPanel * 4 <= (32 << 10);
+  const int64_t R = std::max<int64_t>(1, std::min<int64_t>(4, S::N / g.OW));
+  const int64_t rowVectors = R > 1 ? (g.OH + R - 1) / R : g.OH * ((g.OW + S::N - 1) / S::N);
+  const double positionUse = static_cast<double>(g.P) / static_cast<double>(rowVectors * S::N) * static_cast<double>(g.Og) /
+                             static_cast<double>((g.Og + MR - 1) / MR * MR);
+  if (panelInL1 && channelTileUse(g) > 1.2 * positionUse) {
+    const FilterCache::Packed cp = w.packed(layoutKey({5, g.G, g.Og, g.Kdim, kChanPanel}), static_cast<size_t>(channelFilterFloats(g)),
+                                            [&](const float* raw, float* out) { packChannelFilter(g, raw, out); });
+    forwardChannels(g, x, cp->data(), bias, relu, y, pool);
+    return;
+  }
   const FilterCache::Packed ap = w.packed(layoutKey({2, g.G, g.Og, g.Kdim, MR}), static_cast<size_t>(packedFilterFloats(g, MR)),
                                           [&](const float* raw, float* out) { packFilter(g, raw, MR, out); });
   forwardTiled(g, x, ap->data(), MR, bias, relu, y, pool);

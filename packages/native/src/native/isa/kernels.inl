@@ -8,6 +8,7 @@ namespace {
 #include "../conv/slab.inl"
 void forwardConv(const ConvGeom& g, const float* x, const FilterRef& w, const float* bias, bool relu, float* y, ThreadPool& pool);
 #include "../conv/forward.inl"
+#include "../conv/forward-channels.inl"
 #include "../conv/winograd.inl"
 #include "../conv/depthwise.inl"
 #include "../conv/filter-grad.inl"

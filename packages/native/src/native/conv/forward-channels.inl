@@ -1,0 +1,117 @@
+// ISA fragment (see README.md): the forward kernel with output channels in the vector lanes, for layers
+// whose output rows fill position vectors badly but whose channels fill channel vectors well (LeNet's
+// C3: 10-column rows use 10 of 16 lanes, its 16 channels all of them; 6x6 and 7x7 outputs of deep
+// layers). A tile is MP output positions x 2 vectors of output channels: per filter tap two filter
+// vectors are loaded and MP input values broadcast straight from the padded slab, so positions may sit
+// anywhere (rows need not fill a vector). The tile is transposed into the NCHW output on store.
+
+constexpr int kChanMP = S::kFilterMR;
+constexpr int64_t kChanPanel = 2 * S::N;
+
+/** Share of the multiply-adds that do useful work: channel lanes x positions of the MP-position tiles. */
+double channelTileUse(const ConvGeom& g) {
+  const int64_t panels = (g.Og + kChanPanel - 1) / kChanPanel;
+  const int64_t tiles = (g.P + kChanMP - 1) / kChanMP;
+  return static_cast<double>(g.Og) / static_cast<double>(panels * kChanPanel) * static_cast<double>(g.P) /
+         static_cast<double>(tiles * kChanMP);
+}
+
+/** Floats of the channel-panel filter: w[grp][panel][k][2N], channels past Og zero. */
+int64_t channelFilterFloats(const ConvGeom& g) { return g.G * ((g.Og + kChanPanel - 1) / kChanPanel) * g.Kdim * kChanPanel; }
+
+void packChannelFilter(const ConvGeom& g, const float* w, float* out) {
+  const int64_t panels = (g.Og + kChanPanel - 1) / kChanPanel;
+  std::memset(out, 0, static_cast<size_t>(channelFilterFloats(g)) * sizeof(float));
+  for (int64_t grp = 0; grp < g.G; grp++)
+    for (int64_t o = 0; o < g.Og; o++) {
+      const float* src = w + (grp * g.Og + o) * g.Kdim;
+      float* dst = out + ((grp * panels + o / kChanPanel) * g.Kdim) * kChanPanel + o % kChanPanel;
+      for (int64_t k = 0; k < g.Kdim; k++) dst[k * kChanPanel] = src[k];
+    }
+}
+
+/**
+ * MP positions (slab pointers pos[i], output pointers dst[i] at channel 0 of the panel) x 2N channels
+ * (nc of them real) over K taps; bias and relu; channel c of position i goes to dst[i][c * P].
+ */
+void channelTile(int64_t K, const float* wp, const int64_t* off, const float* const* pos, float* const* dst, int np, int nc, int64_t P,
+                 const float* bias, bool relu) {
+  constexpr int MP = kChanMP;
+  S::V c0[MP], c1[MP];
+#pragma GCC unroll 16
+  for (int i = 0; i < MP; i++) {
+    c0[i] = S::zero();
+    c1[i] = S::zero();
+  }
+  for (int64_t k = 0; k < K; k++) {
+    const S::V w0 = S::load(wp), w1 = S::load(wp + S::N);
+    const int64_t o = off[k];
+#pragma GCC unroll 16
+    for (int i = 0; i < MP; i++) {
+      const S::V a = S::set1(pos[i][o]);
+      c0[i] = S::fma(a, w0, c0[i]);
+      c1[i] = S::fma(a, w1, c1[i]);
+    }
+    wp += kChanPanel;
+  }
+  float tmp[MP][kChanPanel];
+  const S::V zero = S::zero();
+  const S::V b0 = bias ? S::load(bias) : zero, b1 = bias ? S::load(bias + S::N) : zero;
+#pragma GCC unroll 16
+  for (int i = 0; i < MP; i++) {
+    S::V r0 = S::add(c0[i], b0), r1 = S::add(c1[i], b1);
+    if (relu) {
+      r0 = S::max(zero, r0);
+      r1 = S::max(zero, r1);
+    }
+    S::store(tmp[i], r0);
+    S::store(tmp[i] + S::N, r1);
+  }
+  for (int i = 0; i < np; i++) {
+    float* d = dst[i];
+    for (int c = 0; c < nc; c++) d[c * P] = tmp[i][c];
+  }
+}
+
+void forwardChannels(const ConvGeom& g, const float* x, const float* wp, const float* bias, bool relu, float* y, ThreadPool& pool) {
+  constexpr int MP = kChanMP;
+  const int64_t panels = (g.Og + kChanPanel - 1) / kChanPanel;
+  const int64_t rows = (g.OH - 1) * g.SH + (g.KH - 1) * g.DH + 1;
+  const int64_t slabFloats = Slab::floats(g, rows, g.Cg);
+  const int64_t tiles = (g.P + MP - 1) / MP;
+  // The bias padded to whole panels, so the tile loads it as two full vectors.
+  std::vector<float> biasPad(static_cast<size_t>(g.G * panels * kChanPanel), 0.f);
+  if (bias)
+    for (int64_t grp = 0; grp < g.G; grp++)
+      for (int64_t o = 0; o < g.Og; o++) biasPad[static_cast<size_t>((grp * panels + o / kChanPanel) * kChanPanel + o % kChanPanel)] = bias[grp * g.Og + o];
+  pool.run(g.N * g.G, [&](int64_t t) {
+    const int64_t n = t / g.G, grp = t % g.G;
+    float* buffer = scratch(static_cast<size_t>(slabFloats), kSlabSlot);
+    Slab slab(g, 0, rows, buffer);
+    slab.fill(g, x + n * g.C * g.H * g.W, grp * g.Cg, g.Cg);
+    std::vector<int64_t> off(static_cast<size_t>(g.Kdim));
+    for (int64_t c = 0, k = 0; c < g.Cg; c++)
+      for (int64_t kh = 0; kh < g.KH; kh++)
+        for (int64_t kw = 0; kw < g.KW; kw++) off[static_cast<size_t>(k++)] = slab.tap(g, c, kh, kw);
+    float* yn = y + (n * g.O + grp * g.Og) * g.P;
+    for (int64_t pn = 0; pn < panels; pn++) {
+      const int64_t o0 = pn * kChanPanel;
+      const int nc = static_cast<int>(std::min<int64_t>(kChanPanel, g.Og - o0));
+      const float* wpn = wp + ((grp * panels + pn) * g.Kdim) * kChanPanel;
+      for (int64_t tl = 0; tl < tiles; tl++) {
+        const float* pos[MP];
+        float* dst[MP];
+        const int64_t p0 = tl * MP;
+        const int np = static_cast<int>(std::min<int64_t>(MP, g.P - p0));
+        for (int i = 0; i < MP; i++) {
+          // Positions past the image repeat the last one (computed, not stored).
+          const int64_t p = p0 + std::min(i, np - 1);
+          const int64_t oh = p / g.OW, ow = p % g.OW;
+          pos[i] = buffer + oh * g.SH * slab.Wq + ow;
+          dst[i] = yn + o0 * g.P + p;
+        }
+        channelTile(g.Kdim, wpn, off.data(), pos, dst, np, nc, g.P, bias ? biasPad.data() + (grp * panels + pn) * kChanPanel : nullptr, relu);
+      }
+    }
+  });
+}
