@@ -14,7 +14,7 @@ void forwardConv(const ConvGeom& g, const float* x, const FilterRef& w, const fl
   const int MR = pickForwardMR(g.Og);
   // Output channels in the lanes where they fill them much better than the output rows fill position
   // vectors (the transposed store costs about a tenth of a tile), and where a panel of the filter stays
-  // in L1 (measured on AVX2: LeNet C3 went from 35 to 55 GFLOP/s; a 192-channel 8x8 -> 6x6 layer, whose
+  // in L1 (measured on AVX2: LeNet C3 went from 35-37 to 44 GFLOP/s; a 192-channel 8x8 -> 6x6 layer, whose
   // panels live in L2, ran slower than on position vectors).
   const bool panelInL1 = g.Kdim * kChanPanel * 4 <= (32 << 10);
   const int64_t R = std::max<int64_t>(1, std::min<int64_t>(4, S::N / g.OW));
