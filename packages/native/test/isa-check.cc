@@ -467,6 +467,11 @@ struct ConvCase {
 std::vector<ConvShape> convShapes() {
   std::vector<ConvShape> s = {
       // Winograd: from 16 input channels and 14 columns on 16 lanes, 64 channels and 8 columns on 8 and 4.
+      // Output channels in the lanes (conv/forward-channels.inl): rows that fill position vectors badly,
+      // channels that fill whole panels (16 on 8 lanes, 32 on 16), filter panels small enough for L1.
+      conv("channels in lanes, 32 channels, 12 columns", 2, 8, 12, 14, 32, 3),
+      conv("channels in lanes, 16 channels, 10 columns (LeNet C3)", 3, 6, 14, 14, 16, 5),
+      conv("channels in lanes, 40 channels (a partial panel), 11 columns, stride 2", 2, 6, 13, 23, 40, 3).stride(2),
       conv("Winograd 32x32", 2, 64, 32, 32, 24, 3).pad(1),
       conv("Winograd 16x16", 2, 64, 16, 16, 48, 3).pad(1),
       conv("32x32, 16 channels (Winograd on 16 lanes only)", 2, 16, 32, 32, 24, 3).pad(1),
