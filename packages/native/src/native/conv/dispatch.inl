@@ -34,9 +34,16 @@ void forwardConv(const ConvGeom& g, const float* x, const FilterRef& w, const fl
 
 bool forwardFits(const ConvGeom& g) { return g.Og >= 4 || g.Og <= 2; }
 
-bool backpropInputFits(const ConvGeom& g) { return g.Cg >= 4 || g.Cg <= 2; }
+// On 8- and 4-lane paths pointwise layers (1x1, stride 1, no padding) take GEMM for their gradients:
+// the image is already the GEMM operand, and it measured 5-15% faster than the direct kernels on AVX2
+// (the forward is even). The AVX-512 path keeps the direct kernels it was measured with.
+constexpr bool kPointwiseGradsByGemm = S::N <= 8;
 
-bool backpropFilterFits(const ConvGeom& g) { return (g.Og >= 8 && g.Kdim >= kFilterMR) || g.Cg == 1; }
+bool backpropInputFits(const ConvGeom& g) { return !(kPointwiseGradsByGemm && g.pointwise) && (g.Cg >= 4 || g.Cg <= 2); }
+
+bool backpropFilterFits(const ConvGeom& g) {
+  return !(kPointwiseGradsByGemm && g.pointwise) && ((g.Og >= 8 && g.Kdim >= kFilterMR) || g.Cg == 1);
+}
 
 void backpropFilter(const ConvGeom& g, const float* x, const float* dy, float* dw, ThreadPool& pool) {
   if (g.Cg == 1 && !(g.Og >= 8 && g.Kdim >= kFilterMR)) {
