@@ -259,18 +259,6 @@ void macro(const Gemm& g, const Tile& t, const float* Ap, const float* Bp, int64
 
 }  // namespace
 
-bool cpuHasAvx2() {
-#if SN_X86
-  static const bool has = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  }();
-  return has;
-#else
-  return false;
-#endif
-}
-
 void gemm(const Gemm& g, ThreadPool* pool) {
   if (g.M <= 0 || g.N <= 0) return;
   if (g.K <= 0) {

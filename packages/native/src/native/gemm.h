@@ -43,7 +43,5 @@ constexpr int64_t kPanelWidth = 16;
 /** Runs on the pool when given one, else on the calling thread only. */
 void gemm(const Gemm& g, ThreadPool* pool);
 
-/** True when the CPU runs AVX2 and FMA (the AVX2 micro-kernel can be used). */
-bool cpuHasAvx2();
 
 }  // namespace sn

@@ -1,7 +1,5 @@
 #include "isa.h"
 
-#include "gemm.h"
-
 namespace sn {
 
 const char* isaName(Isa isa) {

@@ -32,6 +32,18 @@ bool cpuHasAvx512() {
 #endif
 }
 
+bool cpuHasAvx2() {
+#if SN_X86
+  static const bool has = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  }();
+  return has;
+#else
+  return false;
+#endif
+}
+
 bool blockCacheEnabled() { return kCacheBlocks; }
 
 BlockCache::~BlockCache() {

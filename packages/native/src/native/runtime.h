@@ -28,6 +28,9 @@ namespace sn {
 /** True when the CPU runs AVX-512F (checked once). */
 bool cpuHasAvx512();
 
+/** True when the CPU runs AVX2 and FMA (checked once). */
+bool cpuHasAvx2();
+
 /** Instruction-set path of a runtime (isa.h has the kernels of each). */
 enum class Isa : int { Portable = 0, Neon = 1, Avx2 = 2, Avx512 = 3 };
 

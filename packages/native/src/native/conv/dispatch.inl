@@ -17,7 +17,7 @@ void forwardConv(const ConvGeom& g, const float* x, const FilterRef& w, const fl
   // in L1 (measured on AVX2: LeNet C3 went from 35-37 to 44 GFLOP/s; a 192-channel 8x8 -> 6x6 layer, whose
   // panels live in L2, ran slower than on position vectors).
   const bool panelInL1 = g.Kdim * kChanPanel * 4 <= (32 << 10);
-  const int64_t R = std::max<int64_t>(1, std::min<int64_t>(4, S::N / g.OW));
+  const int64_t R = rowsPerVector(g);
   const int64_t rowVectors = R > 1 ? (g.OH + R - 1) / R : g.OH * ((g.OW + S::N - 1) / S::N);
   const double positionUse = static_cast<double>(g.P) / static_cast<double>(rowVectors * S::N) * static_cast<double>(g.Og) /
                              static_cast<double>((g.Og + MR - 1) / MR * MR);

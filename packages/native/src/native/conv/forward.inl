@@ -171,10 +171,12 @@ int64_t rowBands(const ConvGeom& g, int threads) {
   return std::max<int64_t>(1, std::min<int64_t>(g.OH, (3 * threads + g.N - 1) / g.N));
 }
 
+/** Whole output rows side by side in one vector (1 to 4): narrow outputs would leave most lanes idle. */
+int rowsPerVector(const ConvGeom& g) { return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(4, S::N / g.OW))); }
+
 void forwardTiled(const ConvGeom& g, const float* x, const float* ap, int MR, const float* bias, bool relu, float* y, ThreadPool& pool) {
   constexpr int64_t N = S::N;
-  // Narrow outputs put R whole rows side by side in one vector instead of leaving most lanes idle.
-  const int R = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(4, N / g.OW)));
+  const int R = rowsPerVector(g);
   const ForwardTileFn tile = forwardTileFor(MR, R);
   const int64_t tilesM = (g.Og + MR - 1) / MR;
   const int64_t bands = rowBands(g, pool.size());
@@ -208,13 +210,12 @@ void forwardTiled(const ConvGeom& g, const float* x, const float* ap, int MR, co
     const int64_t vectors = perBand * (n1 - n0);
     // Where each vector of a band reads and writes, relative to its image's slab and output plane: the same
     // for every image, so worked out once per task rather than with divisions per vector pair.
-    const int pieces = R;
     const int64_t Wq = Slab(g, r0, rows, buffer).Wq;
-    std::vector<int64_t> srcAt(static_cast<size_t>(perBand * pieces)), dstAt(static_cast<size_t>(perBand * pieces));
-    std::vector<uint32_t> laneAt(static_cast<size_t>(perBand * pieces));
+    std::vector<int64_t> srcAt(static_cast<size_t>(perBand * R)), dstAt(static_cast<size_t>(perBand * R));
+    std::vector<uint32_t> laneAt(static_cast<size_t>(perBand * R));
     for (int64_t vec = 0; vec < perBand; vec++) {
-      for (int r = 0; r < pieces; r++) {
-        const size_t i = static_cast<size_t>(vec * pieces + r);
+      for (int r = 0; r < R; r++) {
+        const size_t i = static_cast<size_t>(vec * R + r);
         if (R == 1) {
           const int64_t oh = oh0 + vec / segsPerRow, ow0 = (vec % segsPerRow) * N;
           srcAt[i] = (oh * g.SH - r0) * Wq + ow0;
@@ -255,8 +256,8 @@ void forwardTiled(const ConvGeom& g, const float* x, const float* ap, int MR, co
             const int64_t pi = used ? vi : img, pv = used ? vv : vec;
             const float* base = buffer + pi * slabFloats;
             float* yg = y + ((n0 + pi) * g.O + grp * g.Og) * g.P;
-            for (int r = 0; r < pieces; r++) {
-              const size_t i = static_cast<size_t>(pv * pieces + r);
+            for (int r = 0; r < R; r++) {
+              const size_t i = static_cast<size_t>(pv * R + r);
               pc[v * R + r] = {base + srcAt[i], yg + dstAt[i], used ? laneAt[i] : 0u};
             }
             if (used && ++vv == perBand) {

@@ -4,8 +4,10 @@
 #if SN_X86
 #include <immintrin.h>
 
-// GCC 12 flags _mm512_undefined_ps inside its own _mm512_max_ps as maybe-uninitialized (a false positive).
+// GCC 12 flags _mm512_undefined_ps inside its own _mm512_max_ps / _mm512_reduce_add_ps as (maybe-)
+// uninitialized: a false positive in its headers.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 
 SN_TARGET_BEGIN("avx512f")
 #include "../simd/avx512.h"
