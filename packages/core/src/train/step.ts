@@ -1,0 +1,73 @@
+import { ShapeError } from '../errors.js';
+import { keep, type Tensor } from '../engine.js';
+import { valueAndGrads } from '../autograd/tape.js';
+import { tensor } from '../ops/create.js';
+import type { Model, Parameter } from '../model/types.js';
+import type { Rng } from '../random/philox.js';
+import type { Optimizer } from './optimizers.js';
+import { mseLoss, oneHot, softmaxCrossEntropyLoss } from './losses.js';
+import { countCorrect } from './metrics.js';
+
+export type LossKind = 'cross-entropy' | 'mse';
+
+/** The mean loss of a batch of logits [n, classes] against class labels. */
+export function lossOf(kind: LossKind, logits: Tensor, labels: Int32Array, labelSmoothing: number): Tensor {
+  if (kind === 'mse') {
+    const target = tensor(oneHot(labels, logits.shape[1]!), logits.shape, logits.backend);
+    const loss = mseLoss(logits, target);
+    return loss;
+  }
+  return softmaxCrossEntropyLoss(logits, labels, { labelSmoothing });
+}
+
+export interface TrainStepResult {
+  loss: number;
+  /** Correct argmax predictions in the batch. */
+  correct: number;
+}
+
+/**
+ * One optimisation step on a batch: forward in training mode, loss, gradients of every trainable
+ * parameter, optimizer update. Frees every tensor it makes (x stays the caller's).
+ */
+export async function trainStep(
+  model: Model,
+  optimizer: Optimizer,
+  x: Tensor,
+  labels: Int32Array,
+  options: { rng: Rng; lr?: number; loss?: LossKind; labelSmoothing?: number; params?: readonly Parameter[] },
+): Promise<TrainStepResult> {
+  const trainables = options.params ?? model.parameters().filter((p) => p.trainable);
+  const kind = options.loss ?? 'cross-entropy';
+  let logits: Tensor | undefined;
+  let result;
+  try {
+    result = valueAndGrads(() => {
+      logits = keep(model.forward(x, { training: true, rng: options.rng }));
+      if (logits.rank !== 2 || logits.shape[0] !== labels.length) {
+        throw new ShapeError('trainStep', 'model output shape', logits.shape, `[${labels.length}, classes]`);
+      }
+      return lossOf(kind, logits, labels, options.labelSmoothing ?? 0);
+    }, trainables.map((p) => p.value));
+  } catch (e) {
+    logits?.dispose();
+    throw e;
+  }
+  const { value, grads } = result;
+  try {
+    optimizer.step(trainables, grads, options.lr);
+  } catch (e) {
+    logits!.dispose();
+    value.dispose();
+    throw e;
+  } finally {
+    for (const g of grads) g.dispose();
+  }
+  try {
+    const [lossData, scores] = await Promise.all([value.data(), logits!.data()]);
+    return { loss: lossData[0]!, correct: countCorrect(scores, labels, logits!.shape[1]!) };
+  } finally {
+    value.dispose();
+    logits!.dispose();
+  }
+}
