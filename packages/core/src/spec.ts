@@ -6,7 +6,7 @@
 import type { Conv2dPlan } from './plans/conv2d.js';
 import type { Pool2dPlan } from './plans/pool2d.js';
 import type { MatMulPlan } from './plans/matmul.js';
-import type { BroadcastPlan, ChannelPlan, RowsPlan } from './plans/elementwise.js';
+import type { BroadcastPlan, ChannelPlan, ExpandPlan, RowsPlan } from './plans/elementwise.js';
 import type { ConcatPlan, PadPlan, ReducePlan, SlicePlan, TransposePlan } from './plans/layout.js';
 
 /** Bumped when a kernel's signature or semantics change; backends declare the version they implement. */
@@ -85,6 +85,8 @@ export interface KernelDefs<H> {
   BiasAddGrad: { inputs: { dy: H }; attrs: { plan: ChannelPlan }; output: H };
   /** Broadcasting binary op; `equal` gives 1 or 0. */
   Binary: { inputs: { a: H; b: H }; attrs: { op: BinaryOp; plan: BroadcastPlan }; output: H };
+  /** y = x repeated along broadcast axes to plan.outShape (NumPy broadcast_to): constants and broadcasts stay on the device. */
+  Expand: { inputs: { x: H }; attrs: { plan: ExpandPlan }; output: H };
   Unary: { inputs: { x: H }; attrs: { op: UnaryOp; alpha: number; size: number }; output: H };
   UnaryGrad: { inputs: { dy: H; x: H; y: H }; attrs: { op: UnaryOp; alpha: number; size: number }; output: H };
   /** [outer, reduce, inner] -> [outer, inner]; max propagates NaN. */
@@ -134,6 +136,7 @@ export const KERNEL_NAMES = Object.freeze([
   'BiasAdd',
   'BiasAddGrad',
   'Binary',
+  'Expand',
   'Unary',
   'UnaryGrad',
   'Reduce',

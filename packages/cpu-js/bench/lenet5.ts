@@ -7,7 +7,7 @@
  * -> dense 84 relu -> dense 10 -> softmax cross-entropy; SGD with momentum on every parameter.
  */
 import { planBroadcast, planChannel, planConv2d, planMatMul, planPool2d, planRows, type KernelName } from '@stridenet/core';
-import { kernels } from '../src/kernel-table.js';
+import { kernels } from '../src/kernels/index.js';
 
 const N = Number(process.argv[2] ?? 64);
 const steps = Number(process.argv[3] ?? 20);

@@ -1,6 +1,6 @@
 import { SPEC_VERSION, type Backend, type BackendInfo, type BackendMemory, type KernelAttrs, type KernelName } from '@stridenet/core';
 import { liveStats, release, track } from './buffers.js';
-import { kernels } from './kernel-table.js';
+import { kernels } from './kernels/index.js';
 import { BINARY_OPS } from './kernels/binary.js';
 import { UNARY_OPS } from './kernels/unary.js';
 

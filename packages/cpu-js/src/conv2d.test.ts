@@ -1,6 +1,6 @@
 import { planConv2d, type Conv2dOptions, type Conv2dPlan } from '@stridenet/core';
 import { describe, expect, it } from 'vitest';
-import { kernels } from './kernel-table.js';
+import { kernels } from './kernels/index.js';
 import { expectClose, rand } from './test/util.js';
 
 /** Float64 direct convolution straight from the plan's index definition, plus its two adjoints. */

@@ -1,6 +1,6 @@
 import { planBroadcast, planChannel, planReduce, planRows, type UnaryOp } from '@stridenet/core';
 import { describe, expect, it } from 'vitest';
-import { kernels } from './kernel-table.js';
+import { kernels } from './kernels/index.js';
 import { expectClose, rand } from './test/util.js';
 
 describe('Binary', () => {

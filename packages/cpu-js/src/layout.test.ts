@@ -1,6 +1,6 @@
 import { planConcat, planPad, planSlice, planTranspose } from '@stridenet/core';
 import { describe, expect, it } from 'vitest';
-import { kernels } from './kernel-table.js';
+import { kernels } from './kernels/index.js';
 
 const iota = (n: number) => Float32Array.from({ length: n }, (_, i) => i);
 

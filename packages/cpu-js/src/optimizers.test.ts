@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { kernels } from './kernel-table.js';
+import { kernels } from './kernels/index.js';
 
 const close = (a: ArrayLike<number>, b: number[], tol = 1e-6) => b.forEach((v, i) => expect(Math.abs(a[i]! - v)).toBeLessThan(tol * (1 + Math.abs(v))));
 

@@ -1,6 +1,6 @@
 import { planPool2d, type Pool2dOptions, type Pool2dPlan } from '@stridenet/core';
 import { describe, expect, it } from 'vitest';
-import { kernels } from './kernel-table.js';
+import { kernels } from './kernels/index.js';
 import { expectClose, rand } from './test/util.js';
 
 /** Float64 pooling straight from the documented PyTorch rules, visiting every padded cell with a bounds test. */

@@ -10,6 +10,7 @@ export { matMul, matMulPackA } from './kernels/mat-mul';
 export { biasAdd } from './kernels/bias-add';
 export { biasAddGrad } from './kernels/bias-add-grad';
 export { binary } from './kernels/binary';
+export { expand } from './kernels/expand';
 export { unary } from './kernels/unary';
 export { unaryGrad } from './kernels/unary-grad';
 export { reduce } from './kernels/reduce';

@@ -32,14 +32,14 @@ const CLAIM_WORK = 1 << 20;
 export type ExportName =
   | 'conv2d' | 'conv2dPackFilter' | 'conv2dWinograd' | 'conv2dWinogradFilter' | 'conv2dBackpropInput' | 'conv2dBackpropInputPackFilter' | 'conv2dBackpropFilter'
   | 'maxPool2d' | 'maxPool2dGrad' | 'avgPool2d' | 'avgPool2dGrad' | 'matMul' | 'matMulPackA' | 'biasAdd' | 'biasAddGrad'
-  | 'binary' | 'unary' | 'unaryGrad' | 'reduce' | 'softmax' | 'softmaxCrossEntropy' | 'softmaxCrossEntropyGrad'
+  | 'binary' | 'expand' | 'unary' | 'unaryGrad' | 'reduce' | 'softmax' | 'softmaxCrossEntropy' | 'softmaxCrossEntropyGrad'
   | 'batchNormTrain' | 'batchNormInference' | 'batchNormGrad' | 'dropout' | 'concat' | 'slice' | 'transpose' | 'pad'
   | 'sgdUpdate' | 'adamUpdate';
 
 const EXPORTS: readonly ExportName[] = [
   'conv2d', 'conv2dPackFilter', 'conv2dWinograd', 'conv2dWinogradFilter', 'conv2dBackpropInput', 'conv2dBackpropInputPackFilter', 'conv2dBackpropFilter',
   'maxPool2d', 'maxPool2dGrad', 'avgPool2d', 'avgPool2dGrad', 'matMul', 'matMulPackA', 'biasAdd', 'biasAddGrad',
-  'binary', 'unary', 'unaryGrad', 'reduce', 'softmax', 'softmaxCrossEntropy', 'softmaxCrossEntropyGrad',
+  'binary', 'expand', 'unary', 'unaryGrad', 'reduce', 'softmax', 'softmaxCrossEntropy', 'softmaxCrossEntropyGrad',
   'batchNormTrain', 'batchNormInference', 'batchNormGrad', 'dropout', 'concat', 'slice', 'transpose', 'pad',
   'sgdUpdate', 'adamUpdate',
 ];

@@ -95,6 +95,7 @@ function largestTensor(attrs: unknown): number {
     case 'matmul':
       return Math.max((p.m as number) * (p.n as number), (p.m as number) * (p.k as number), (p.k as number) * (p.n as number));
     case 'broadcast':
+    case 'expand':
       return p.size as number;
     case 'channel':
       return (p.outer as number) * (p.channels as number) * (p.inner as number);

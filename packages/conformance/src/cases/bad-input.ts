@@ -6,6 +6,7 @@ export type PlanBuilderName =
   | 'planPool2d'
   | 'planMatMul'
   | 'planBroadcast'
+  | 'planExpand'
   | 'planChannel'
   | 'planRows'
   | 'planTranspose'
@@ -171,6 +172,27 @@ export const badInputCases: readonly BadInputCase[] = [
     call: { builder: 'planBroadcast', args: ['mul', [1, 1, 1, 1, 1, 1, 2], [2]] },
     error: 'ShapeError',
     message: 'mul: rank is 7 but expected at most 6',
+  },
+  {
+    name: 'broadcastTo: input axis neither 1 nor the target size',
+    op: 'broadcastTo',
+    call: { builder: 'planExpand', args: ['broadcastTo', [3, 2], [4, 3, 5]] },
+    error: 'ShapeError',
+    message: 'broadcastTo: shape is [4,3,5] but expected input shape [3,2] to broadcast to it (axis 2: 2 vs 5)',
+  },
+  {
+    name: 'broadcastTo: fewer axes than the input',
+    op: 'broadcastTo',
+    call: { builder: 'planExpand', args: ['broadcastTo', [2, 3], [3]] },
+    error: 'ShapeError',
+    message: "broadcastTo: shape is [3] but expected at least the input's 2 axes (input shape [2,3])",
+  },
+  {
+    name: 'broadcastTo: zero-sized target axis',
+    op: 'broadcastTo',
+    call: { builder: 'planExpand', args: ['broadcastTo', [1], [0, 4]] },
+    error: 'ShapeError',
+    message: 'broadcastTo: shape is [0,4] but expected every dimension a positive integer',
   },
   {
     name: 'batchNorm: gamma length does not match the channels',

@@ -21,6 +21,11 @@ export interface BiasAddCase extends CaseBase {
   readonly shape: readonly number[];
 }
 
+export interface ExpandCase extends CaseBase {
+  readonly from: readonly number[];
+  readonly to: readonly number[];
+}
+
 export interface DropoutCase extends CaseBase {
   readonly size: number;
   readonly rate: number;
@@ -60,4 +65,16 @@ export const dropoutCases: readonly DropoutCase[] = [
   { name: 'rate 0.3, 1000 values', size: 1000, rate: 0.3 },
   { name: 'rate 0 keeps everything', size: 64, rate: 0 },
   { name: 'rate 0.9, 257 values', size: 257, rate: 0.9 },
+];
+
+export const expandCases: readonly ExpandCase[] = [
+  { name: 'one value to [7,9] (a constant fill)', from: [1], to: [7, 9] },
+  { name: 'row [5] to [2,4,5]', from: [5], to: [2, 4, 5] },
+  { name: 'column [3,1] to [3,6]', from: [3, 1], to: [3, 6] },
+  { name: 'channels [1,3,1,1] to [2,3,4,4]', from: [1, 3, 1, 1], to: [2, 3, 4, 4] },
+  { name: 'interleaved [2,1,4,1] to [2,3,4,5]', from: [2, 1, 4, 1], to: [2, 3, 4, 5] },
+  { name: 'nothing to repeat [4,5]', from: [4, 5], to: [4, 5] },
+  { name: 'scalar [] to [3,2]', from: [], to: [3, 2] },
+  { name: 'rank 6 [2,1,2,1,2,3] to [2,2,2,3,2,3]', from: [2, 1, 2, 1, 2, 3], to: [2, 2, 2, 3, 2, 3] },
+  { name: 'larger [1,37,1] to [16,37,24]', from: [1, 37, 1], to: [16, 37, 24] },
 ];

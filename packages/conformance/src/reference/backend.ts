@@ -7,7 +7,7 @@ import { SPEC_VERSION, type Backend, type KernelTable } from '@stridenet/core';
 import { conv2d, conv2dBackpropFilter, conv2dBackpropInput } from './conv2d.js';
 import { avgPool2d, avgPool2dGrad, maxPool2d, maxPool2dGrad } from './pool2d.js';
 import { matMul } from './matmul.js';
-import { biasAdd, biasAddGrad, binary, dropout, unary, unaryGrad } from './elementwise.js';
+import { biasAdd, biasAddGrad, binary, dropout, expand, unary, unaryGrad } from './elementwise.js';
 import { reduce } from './reduce.js';
 import { softmax, softmaxCrossEntropy, softmaxCrossEntropyGrad } from './softmax.js';
 import { batchNormGrad, batchNormInference, batchNormTrain } from './batch-norm.js';
@@ -58,6 +58,7 @@ export function createReferenceBackend(options: ReferenceBackendOptions = {}): R
     BiasAdd: ({ x, bias }, { plan }) => wrap(biasAdd(d(x), d(bias), plan)),
     BiasAddGrad: ({ dy }, { plan }) => wrap(biasAddGrad(d(dy), plan)),
     Binary: ({ a, b }, { op, plan }) => wrap(binary(op, d(a), d(b), plan)),
+    Expand: ({ x }, { plan }) => wrap(expand(d(x), plan)),
     Unary: ({ x }, { op, alpha }) => wrap(unary(op, d(x), alpha)),
     UnaryGrad: ({ dy, x, y }, { op, alpha }) => wrap(unaryGrad(op, d(dy), d(x), d(y), alpha)),
     Reduce: ({ x }, { op, plan }) => wrap(reduce(op, d(x), plan)),

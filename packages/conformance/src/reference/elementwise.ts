@@ -1,5 +1,5 @@
-/** Float64 reference for the elementwise kernels: Binary, Unary, UnaryGrad, BiasAdd, BiasAddGrad, Dropout. */
-import type { BinaryOp, BroadcastPlan, ChannelPlan, UnaryOp } from '@stridenet/core';
+/** Float64 reference for the elementwise kernels: Binary, Expand, Unary, UnaryGrad, BiasAdd, BiasAddGrad, Dropout. */
+import type { BinaryOp, BroadcastPlan, ChannelPlan, ExpandPlan, UnaryOp } from '@stridenet/core';
 
 type Values = ArrayLike<number>;
 
@@ -26,6 +26,24 @@ export function broadcastIndices(plan: BroadcastPlan): { a: Int32Array; b: Int32
     }
   }
   return { a, b };
+}
+
+/** x repeated to plan.outShape: each output index maps back to x's index with repeated axes held at 0 (from the shapes, not the plan's strides). */
+export function expand(x: Values, plan: ExpandPlan): Float64Array {
+  const rank = plan.outShape.length;
+  const padded = [...new Array<number>(rank - plan.inShape.length).fill(1), ...plan.inShape];
+  const out = new Float64Array(plan.size);
+  const idx = new Array<number>(rank).fill(0);
+  for (let i = 0; i < plan.size; i++) {
+    let ix = 0;
+    for (let d = 0; d < rank; d++) ix = ix * padded[d]! + (padded[d] === 1 ? 0 : idx[d]!);
+    out[i] = x[ix]!;
+    for (let d = rank - 1; d >= 0; d--) {
+      if (++idx[d]! < plan.outShape[d]!) break;
+      idx[d] = 0;
+    }
+  }
+  return out;
 }
 
 export function binaryScalar(op: BinaryOp, x: number, y: number): number {

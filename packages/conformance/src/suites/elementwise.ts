@@ -1,5 +1,5 @@
-import { planBroadcast, planChannel } from '@stridenet/core';
-import { biasAddCases, binaryCases, dropoutCases, unaryCases } from '../cases/elementwise.js';
+import { planBroadcast, planChannel, planExpand } from '@stridenet/core';
+import { biasAddCases, binaryCases, dropoutCases, expandCases, unaryCases } from '../cases/elementwise.js';
 import { DEFAULT_TOLERANCE } from '../cases/types.js';
 import * as ref from '../reference/index.js';
 import { expectClose } from '../harness/compare.js';
@@ -174,6 +174,26 @@ function biasAddChecks(): Check[] {
   });
 }
 
+function expandChecks(): Check[] {
+  return expandCases.map((c): Check => {
+    const plan = planExpand('expand', c.from, c.to);
+    const x = uniform(`expand/${c.name}/x`, sizeOf(c.from));
+    return {
+      group: 'elementwise',
+      kernel: 'Expand',
+      option: c.name,
+      title: 'forward',
+      elements: plan.size,
+      uses: () => [use('Expand', { plan })],
+      run: async (s) => {
+        const [y] = await s.compute('Expand', { x }, { plan });
+        // A copy: exact on every backend.
+        expectClose('Expand', y!, ref.expand(x, plan), c.tolerance ?? 0);
+      },
+    };
+  });
+}
+
 function dropoutChecks(): Check[] {
   return dropoutCases.map((c): Check => {
     const key = `dropout/${c.name}`;
@@ -196,5 +216,5 @@ function dropoutChecks(): Check[] {
 }
 
 export function elementwiseChecks(): Check[] {
-  return [...binaryChecks(), ...unaryChecks(), ...biasAddChecks(), ...dropoutChecks()];
+  return [...binaryChecks(), ...expandChecks(), ...unaryChecks(), ...biasAddChecks(), ...dropoutChecks()];
 }

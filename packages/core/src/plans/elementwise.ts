@@ -76,6 +76,61 @@ export function planBroadcast(op: string, aShape: readonly number[], bShape: rea
 }
 
 /**
+ * x repeated along its size-1 (and missing leading) axes to `outShape`, NumPy broadcast_to rules.
+ * out[i] reads x[sum(idx_d * inStrides[d])]; inStrides is 0 on repeated axes. A rank-0 output is
+ * encoded as rank 1 of size 1, so kernels always see at least one axis.
+ */
+export interface ExpandPlan {
+  readonly kind: 'expand';
+  readonly rank: number;
+  readonly inShape: readonly number[];
+  readonly outShape: readonly number[];
+  readonly inStrides: readonly number[];
+  readonly size: number;
+  /** [rank, size, outShape x6, inStrides x6] (unused axes 0), the first 14 words of BROADCAST_ENCODING's layout. */
+  readonly encoded: Int32Array;
+}
+
+export const EXPAND_ENCODING = Object.freeze({ rank: 0, size: 1, outShape: 2, inStrides: 8, length: 14 });
+
+export function planExpand(op: string, inShape: readonly number[], shape: readonly number[]): ExpandPlan {
+  const dimsOk = (s: readonly number[]) => Array.isArray(s) && s.every((d) => Number.isInteger(d) && d >= 1);
+  if (!dimsOk(inShape)) throw new ShapeError(op, 'input shape', inShape, 'every dimension a positive integer');
+  if (!dimsOk(shape)) throw new ShapeError(op, 'shape', shape, 'every dimension a positive integer');
+  const rank = shape.length;
+  if (rank > MAX_RANK) throw new ShapeError(op, 'shape', shape, `at most ${MAX_RANK} axes`);
+  if (inShape.length > rank) {
+    throw new ShapeError(op, 'shape', shape, `at least the input's ${inShape.length} axes`, `input shape [${inShape.join(',')}]`);
+  }
+  const padded = [...new Array<number>(rank - inShape.length).fill(1), ...inShape];
+  padded.forEach((d, i) => {
+    if (d !== 1 && d !== shape[i]) {
+      throw new ShapeError(op, 'shape', shape, `input shape [${inShape.join(',')}] to broadcast to it`, `axis ${i}: ${d} vs ${shape[i]}`);
+    }
+  });
+  const inStrides = contiguousStrides(padded).map((s, d) => (padded[d] === 1 && shape[d] !== 1 ? 0 : s));
+  const size = sizeOf(shape);
+  const e = EXPAND_ENCODING;
+  const encoded = new Int32Array(e.length);
+  encoded[e.rank] = Math.max(rank, 1);
+  encoded[e.size] = size;
+  encoded[e.outShape] = 1;
+  for (let d = 0; d < rank; d++) {
+    encoded[e.outShape + d] = shape[d]!;
+    encoded[e.inStrides + d] = inStrides[d]!;
+  }
+  return freezePlan({
+    kind: 'expand' as const,
+    rank,
+    inShape: Object.freeze([...inShape]),
+    outShape: Object.freeze([...shape]),
+    inStrides: Object.freeze(inStrides),
+    size,
+    encoded,
+  });
+}
+
+/**
  * A tensor seen as [outer, channels, inner]: channel axis 1 of NC, NCL or NCHW (bias add, batch norm).
  */
 export interface ChannelPlan {

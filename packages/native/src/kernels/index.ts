@@ -11,6 +11,7 @@ import { MatMul } from './mat-mul.js';
 import { BiasAdd } from './bias-add.js';
 import { BiasAddGrad } from './bias-add-grad.js';
 import { Binary } from './binary.js';
+import { Expand } from './expand.js';
 import { Unary } from './unary.js';
 import { UnaryGrad } from './unary-grad.js';
 import { Reduce } from './reduce.js';
@@ -41,6 +42,7 @@ export const kernels = {
   BiasAdd,
   BiasAddGrad,
   Binary,
+  Expand,
   Unary,
   UnaryGrad,
   Reduce,

@@ -122,6 +122,7 @@ const std::unordered_map<std::string, PrepareFn>& registry() {
       {"BiasAdd", prepareBiasAdd},
       {"BiasAddGrad", prepareBiasAddGrad},
       {"Binary", prepareBinary},
+      {"Expand", prepareExpand},
       {"Unary", prepareUnary},
       {"UnaryGrad", prepareUnaryGrad},
       {"Reduce", prepareReduce},

@@ -26,6 +26,7 @@
         "kernels/bias-add.cc",
         "kernels/bias-add-grad.cc",
         "kernels/binary.cc",
+        "kernels/expand.cc",
         "kernels/unary.cc",
         "kernels/unary-grad.cc",
         "kernels/reduce.cc",

@@ -211,6 +211,7 @@ Prepared prepareMatMul(const Args&);
 Prepared prepareBiasAdd(const Args&);
 Prepared prepareBiasAddGrad(const Args&);
 Prepared prepareBinary(const Args&);
+Prepared prepareExpand(const Args&);
 Prepared prepareUnary(const Args&);
 Prepared prepareUnaryGrad(const Args&);
 Prepared prepareReduce(const Args&);

@@ -14,6 +14,7 @@ import { conv2d } from './conv2d.js';
 import { conv2dBackpropFilter } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInput } from './conv2d-backprop-input.js';
 import { dropout } from './dropout.js';
+import { expand } from './expand.js';
 import { matMul } from './mat-mul.js';
 import { maxPool2d } from './max-pool2d.js';
 import { maxPool2dGrad } from './max-pool2d-grad.js';
@@ -41,6 +42,7 @@ export const kernels = {
   BiasAdd: biasAdd,
   BiasAddGrad: biasAddGrad,
   Binary: binary,
+  Expand: expand,
   Unary: unary,
   UnaryGrad: unaryGrad,
   Reduce: reduce,

@@ -14,6 +14,7 @@ import { Conv2D } from './conv2d.js';
 import { Conv2DBackpropFilter } from './conv2d-backprop-filter.js';
 import { Conv2DBackpropInput } from './conv2d-backprop-input.js';
 import { Dropout } from './dropout.js';
+import { Expand } from './expand.js';
 import { MatMul } from './mat-mul.js';
 import { MaxPool2D } from './max-pool2d.js';
 import { MaxPool2DGrad } from './max-pool2d-grad.js';
@@ -40,6 +41,7 @@ export const kernels = {
   BiasAdd,
   BiasAddGrad,
   Binary,
+  Expand,
   Unary,
   UnaryGrad,
   Reduce,
