@@ -73,7 +73,7 @@ export interface KernelDefs<H> {
   /** dfilter [plan.filterShape] from x and dy. */
   Conv2DBackpropFilter: { inputs: { x: H; dy: H }; attrs: { plan: Conv2dPlan }; output: H };
   MaxPool2D: { inputs: { x: H }; attrs: { plan: Pool2dPlan }; output: H };
-  /** Routes dy to the first maximum of each window (recomputed from x). */
+  /** Routes dy to the cell each window selects, recomputed from x: its last NaN, else its first maximum (Pool2dPlan). */
   MaxPool2DGrad: { inputs: { dy: H; x: H }; attrs: { plan: Pool2dPlan }; output: H };
   AvgPool2D: { inputs: { x: H }; attrs: { plan: Pool2dPlan }; output: H };
   AvgPool2DGrad: { inputs: { dy: H }; attrs: { plan: Pool2dPlan }; output: H };

@@ -97,6 +97,18 @@ describe('pooling against float64 loops', () => {
     expect([...dx]).toEqual([0, 10, 20, 0, 0, 0, 0, 0]);
   });
 
+  it('max pool: with several NaNs in a window the gradient goes to the last one (PyTorch)', () => {
+    // 2x2 fast path. Windows: [NaN,NaN;1,2] -> index 1, [NaN,1;2,NaN] -> index 7.
+    const plan = planPool2d([1, 1, 2, 4], { window: 2 });
+    const x = new Float32Array([NaN, NaN, NaN, 1, 1, 2, 2, NaN]);
+    expect([...kernels.MaxPool2DGrad({ dy: new Float32Array([10, 20]), x }, { plan })]).toEqual([0, 10, 0, 0, 0, 0, 0, 20]);
+    // General path, one 2x3 window: [1,NaN,3;NaN,5,2] -> index 3.
+    const wide = planPool2d([1, 1, 2, 3], { window: [2, 3] });
+    const xw = new Float32Array([1, NaN, 3, NaN, 5, 2]);
+    expect(kernels.MaxPool2D({ x: xw }, { plan: wide })[0]).toBeNaN();
+    expect([...kernels.MaxPool2DGrad({ dy: new Float32Array([7]), x: xw }, { plan: wide })]).toEqual([0, 0, 0, 7, 0, 0]);
+  });
+
   it('max pool: a window of -Infinity still routes its gradient to the first cell', () => {
     const plan = planPool2d([1, 1, 1, 2], { window: [1, 2] });
     const x = new Float32Array([-Infinity, -Infinity]);

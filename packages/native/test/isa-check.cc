@@ -647,7 +647,7 @@ struct PoolReference {
 
 /**
  * Pooling from its definition: a NaN in a window makes its max NaN; the max-pool gradient goes to the
- * first NaN of the window in row-major order, else to its first maximum; average divisors as PyTorch's.
+ * last NaN of the window in row-major order, else to its first maximum (PyTorch); average divisors as PyTorch's.
  */
 PoolReference referencePool(const PoolGeom& g, const float* x, const float* dy) {
   PoolReference r;
@@ -670,7 +670,7 @@ PoolReference referencePool(const PoolGeom& g, const float* x, const float* dy) 
             sum += v;
             count++;
             const bool bestIsNan = best >= 0 && std::isnan(bv);
-            if (!bestIsNan && (best < 0 || std::isnan(v) || v > bv)) {
+            if (best < 0 || std::isnan(v) || (!bestIsNan && v > bv)) {
               best = ih * g.W + iw;
               bv = v;
             }

@@ -98,11 +98,11 @@ export function maxPoolRef(x: Arr, p: Pool2dPlan): Float64Array {
 export function maxPoolGradRef(dy: Arr, x: Arr, p: Pool2dPlan): Float64Array {
   const dx = new Float64Array(p.batch * p.channels * p.inHeight * p.inWidth);
   poolWindows(p, (_pl, oi, cells) => {
+    // The last NaN, else the first maximum (PyTorch).
     let best = -1;
     for (const c of cells) {
-      if (best < 0) best = c;
-      else if (Number.isNaN(x[best]!)) break;
-      else if (Number.isNaN(x[c]!) || x[c]! > x[best]!) best = c;
+      if (best < 0 || Number.isNaN(x[c]!)) best = c;
+      else if (x[c]! > x[best]!) best = c;
     }
     if (best >= 0) dx[best] += dy[oi]!;
   });

@@ -1,7 +1,7 @@
 /**
  * Float64 reference for max and average pooling and their gradients, following the semantics
- * written on Pool2dPlan (PyTorch's): NaN wins a max window, ties and gradients go to the first
- * maximum, the average divisor optionally counts padded cells.
+ * written on Pool2dPlan (PyTorch's): a max window selects its last NaN, else its first maximum, and
+ * its gradient goes there; the average divisor optionally counts padded cells.
  */
 import type { Pool2dPlan } from '@stridenet/core';
 
@@ -37,13 +37,12 @@ function windows(p: Pool2dPlan): Window[] {
   return out;
 }
 
-/** Index of the cell a max window selects: the first NaN, else the first maximum. */
+/** Index of the cell a max window selects: the last NaN, else the first maximum. */
 function argmax(x: Values, cells: number[]): number {
+  const nans = cells.filter((c) => Number.isNaN(x[c]!));
+  if (nans.length > 0) return nans[nans.length - 1]!;
   let best = cells[0]!;
-  for (const c of cells) {
-    if (Number.isNaN(x[c]!)) return c;
-    if (x[c]! > x[best]!) best = c;
-  }
+  for (const c of cells) if (x[c]! > x[best]!) best = c;
   return best;
 }
 

@@ -15,15 +15,18 @@ export function pool2dChecks(): Check[] {
     const tol = c.tolerance ?? DEFAULT_TOLERANCE.pool2d;
     const n = sizeOf(c.input);
     // Max pooling gets distinct values (no ties, so the selected cell is well defined and stable
-    // under the finite-difference step), except in the ties case, which rounds them to 4 levels.
+    // under the finite-difference step), except in the ties case, which rounds them to 5 levels, and
+    // the NaN case, which turns the cells whose draw is below -1/3 into NaN.
     const x =
       c.special === 'nan-inf'
         ? plantNonFinite(uniform(`${key}/x`, n))
         : c.special === 'ties'
           ? uniform(`${key}/x`, n).map((v) => Math.round(v * 2) / 2)
-          : c.kind === 'max'
-            ? distinct(`${key}/x`, n)
-            : uniform(`${key}/x`, n);
+          : c.special === 'nans'
+            ? uniform(`${key}/x`, n).map((v) => (v < -1 / 3 ? NaN : v))
+            : c.kind === 'max'
+              ? distinct(`${key}/x`, n)
+              : uniform(`${key}/x`, n);
     const dy = uniform(`${key}/dy`, sizeOf(plan.outShape));
     const fwd = c.kind === 'max' ? 'MaxPool2D' : 'AvgPool2D';
     const grad = c.kind === 'max' ? 'MaxPool2DGrad' : 'AvgPool2DGrad';
@@ -53,7 +56,7 @@ export function pool2dChecks(): Check[] {
         expectClose(`${grad} dx`, dx!, want, tol);
       },
     });
-    if (c.special === 'ties') return checks;
+    if (c.special === 'ties' || c.special === 'nans') return checks;
     checks.push({
       ...base,
       kernel: fwd,

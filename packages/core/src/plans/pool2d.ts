@@ -18,8 +18,12 @@ export interface Pool2dOptions {
  * Pooling plan, per channel, no weights. Input and output NCHW.
  *
  * Window (oh, ow) covers input rows hs = oh * strideHeight - padTop .. hs + windowHeight - 1 (columns alike).
- * Max: cells outside the input are ignored; a NaN in the window makes the output NaN (PyTorch); ties and
- * gradients go to the first maximum in row-major window order (a NaN, once seen, wins).
+ * Max (PyTorch's rule, checked against PyTorch 1.13 golden data): cells outside the input are ignored.
+ * The window's input cells are scanned in row-major order (rows top to bottom, each left to right); the
+ * selected cell starts at the first and moves to a later cell whose value is greater (strictly) or NaN.
+ * So a window holding NaNs selects its LAST NaN and outputs NaN; otherwise it selects the FIRST of equal
+ * maxima (ties between equal finite or infinite values, a window of -Infinity included). The output is
+ * the selected value and the gradient goes entirely to the selected cell, summed over windows.
  * Average divisor (PyTorch): he = min(hs + windowHeight, inHeight + padBottom), we alike;
  * countIncludePad ? (he - hs) * (we - ws) : cells of the window inside the input.
  */

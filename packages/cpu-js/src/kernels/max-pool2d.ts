@@ -2,9 +2,9 @@ import type { KernelFn, Pool2dPlan } from '@stridenet/core';
 import { alloc } from '../buffers.js';
 
 /**
- * Index (within the input) of the value a max-pool window picks: the first maximum in row-major
- * window order, or the first NaN (PyTorch propagates NaN). -1 for a window with no input cell.
- * Shared with MaxPool2DGrad so forward and backward agree on ties.
+ * Index (within the input) of the value a max-pool window picks, scanning its cells in row-major order:
+ * the last NaN if the window holds one, else the first maximum (PyTorch's rule, see Pool2dPlan).
+ * -1 for a window with no input cell. Shared with MaxPool2DGrad so forward and backward agree.
  */
 export function windowArgmax(
   x: Float32Array,
@@ -21,11 +21,11 @@ export function windowArgmax(
     const row = plane + ih * W;
     for (let i = row + w0, end = row + w1; i < end; i++) {
       const v = x[i]!;
-      if (v > best || at < 0) {
+      // v > NaN is false, so once best is NaN only a later NaN moves it.
+      if (v > best || at < 0 || v !== v) {
         best = v;
         at = i;
       }
-      if (v !== v) return i;
     }
   }
   return at;
@@ -64,27 +64,26 @@ export function isPlain2x2(plan: Pool2dPlan): boolean {
   );
 }
 
-/** windowArgmax for a full 2x2 window at input index i (same first-maximum / first-NaN rule). */
+/** windowArgmax for a full 2x2 window at input index i (same last-NaN / first-maximum rule). */
 export function argmax2x2(x: Float32Array, i: number, W: number): number {
   let at = i;
   let best = x[i]!;
-  if (best !== best) return at;
+  // Unrolled (the hot path of most CNNs): v > NaN is false, so after a NaN only a later NaN moves `at`.
   let j = i + 1;
   let v = x[j]!;
-  if (v > best) {
+  if (v > best || v !== v) {
     best = v;
     at = j;
-  } else if (v !== v) return j;
+  }
   j = i + W;
   v = x[j]!;
-  if (v > best) {
+  if (v > best || v !== v) {
     best = v;
     at = j;
-  } else if (v !== v) return j;
+  }
   j = i + W + 1;
   v = x[j]!;
-  if (v > best) at = j;
-  else if (v !== v) return j;
+  if (v > best || v !== v) at = j;
   return at;
 }
 

@@ -39,4 +39,14 @@ describe('pooling vs float64 loops', () => {
     const dx = get(b().kernels.MaxPool2DGrad({ dy: up([10, 20]), x: up(x) }, { plan }));
     expect(Array.from(dx)).toEqual([0, 10, 20, 0, 0, 0, 0, 0]);
   });
+
+  it('routes the gradient to the last of several NaNs in a window (PyTorch)', () => {
+    // Windows [NaN,NaN;1,2] and [NaN,1;2,NaN] on the 2x2 path; one 2x3 window on the scalar path (stride 3).
+    const plan = planPool2d([1, 1, 2, 4], { window: 2 });
+    const x = [NaN, NaN, NaN, 1, 1, 2, 2, NaN];
+    expect(Array.from(get(b().kernels.MaxPool2DGrad({ dy: up([10, 20]), x: up(x) }, { plan })))).toEqual([0, 10, 0, 0, 0, 0, 0, 20]);
+    const wide = planPool2d([1, 1, 2, 3], { window: [2, 3], stride: 3 });
+    const xw = [1, NaN, 3, NaN, 5, 2];
+    expect(Array.from(get(b().kernels.MaxPool2DGrad({ dy: up([7]), x: up(xw) }, { plan: wide })))).toEqual([0, 0, 0, 7, 0, 0]);
+  });
 });

@@ -42,7 +42,7 @@ struct KernelSet {
   void (*maxPoolPlane)(const PoolGeom& g, const float* x, float* y);
   /** One plane of average pooling; inv holds 1 / divisor per output cell. */
   void (*avgPoolPlane)(const PoolGeom& g, const float* x, const float* inv, float* y);
-  /** Adds one plane's max-pool gradient into a zeroed dx (the first maximum of each window, first NaN wins). */
+  /** Adds one plane's max-pool gradient into a zeroed dx (the first maximum of each window, or its last NaN: PyTorch). */
   void (*maxPoolGradPlane)(const PoolGeom& g, const float* dy, const float* x, float* dx);
 };
 

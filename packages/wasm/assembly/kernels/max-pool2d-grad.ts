@@ -1,4 +1,4 @@
-// Routes each dy to the first maximum of its window (a NaN, once seen, wins), recomputed from x.
+// Routes each dy to the first maximum of its window, or to its last NaN (PyTorch), recomputed from x.
 // One channel plane per unit, so the scatter-adds never race. Frame: 0 dy, 1 x, 2 dx.
 import { argP, planI, imax, imin, zeroF32 } from '../common';
 
@@ -24,7 +24,8 @@ export function maxPool2dGrad(frame: usize, u0: i32, u1: i32, scratch: usize): v
           for (let iw = w0; iw < w1; iw++) {
             const i = ih * W + iw;
             const v = load<f32>(xp + (<usize>i << 2));
-            if (bi < 0 || v > best || (v != v && best == best)) {
+            // v > NaN is false, so once best is NaN only a later NaN moves bi.
+            if (bi < 0 || v > best || v != v) {
               best = v;
               bi = i;
             }

@@ -1,5 +1,5 @@
-// One thread per input cell: sums dy over every window whose first maximum (recomputed from x,
-// NaN winning as in the forward pass) is this cell. No atomics needed.
+// One thread per input cell: sums dy over every window that selects this cell (recomputed from x):
+// the window's last NaN if it holds one, else its first maximum (PyTorch). No atomics needed.
 struct Params {
   batch: i32,
   channels: i32,
@@ -37,12 +37,18 @@ fn argmax(base: i32, oh: i32, ow: i32) -> i32 {
   let w1 = min(ws + p.windowWidth, p.inWidth);
   var best = 0.0;
   var at = -1;
+  var sawNan = false;
   for (var ih = h0; ih < h1; ih++) {
     for (var iw = w0; iw < w1; iw++) {
       let j = ih * p.inWidth + iw;
       let v = x[base + j];
-      if (isNan(v)) { return j; }
-      if (at < 0 || v > best) { best = v; at = j; }
+      if (isNan(v)) {
+        at = j;
+        sawNan = true;
+      } else if (!sawNan && (at < 0 || v > best)) {
+        best = v;
+        at = j;
+      }
     }
   }
   return at;

@@ -1,4 +1,4 @@
-// One thread per output cell: the first maximum of the window in row-major order; a NaN wins.
+// One thread per output cell: the maximum of the window; a NaN in the window makes it NaN (PyTorch).
 struct Params {
   batch: i32,
   channels: i32,

@@ -87,7 +87,7 @@ function windows(p: Pool2dPlan, oy: number, ox: number) {
   return { h0, h1, w0, w1, count };
 }
 
-/** Forward and backward pooling; `mode` picks max (first maximum, NaN wins) or average. */
+/** Forward and backward pooling; `mode` picks max (last NaN, else first maximum) or average. */
 export function pool2d(x: Arr, dy: Arr | null, p: Pool2dPlan, mode: 'max' | 'avg'): { y: Float64Array; dx: Float64Array } {
   const y = new Float64Array(p.batch * p.channels * p.outHeight * p.outWidth);
   const dx = new Float64Array(p.batch * p.channels * p.inHeight * p.inWidth);
@@ -101,16 +101,16 @@ export function pool2d(x: Arr, dy: Arr | null, p: Pool2dPlan, mode: 'max' | 'avg
         if (mode === 'max') {
           let best = -Infinity;
           let at = -1;
-          scan: for (let iy = h0; iy < h1; iy++)
+          for (let iy = h0; iy < h1; iy++)
             for (let ix = w0; ix < w1; ix++) {
               const i = base + iy * p.inWidth + ix;
               const v = x[i]!;
               if (Number.isNaN(v)) {
                 best = v;
                 at = i;
-                break scan;
+                continue;
               }
-              if (at < 0 || v > best) {
+              if (at < 0 || (v > best && !Number.isNaN(best))) {
                 best = v;
                 at = i;
               }

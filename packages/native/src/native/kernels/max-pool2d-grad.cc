@@ -1,4 +1,4 @@
-// MaxPool2DGrad: recomputes each window's first maximum (a NaN, once seen, wins) and routes dy there; strides 1 and 2 along the row a vector of windows at a time (the runtime ISA's pool/planes.inl).
+// MaxPool2DGrad: recomputes each window's first maximum (or its last NaN, as PyTorch) and routes dy there; strides 1 and 2 along the row a vector of windows at a time (the runtime ISA's pool/planes.inl).
 #include <cstring>
 #include <limits>
 
@@ -34,13 +34,13 @@ Prepared prepareMaxPool2DGrad(const Args& a) {
             const int64_t w0 = std::max<int64_t>(ow * g.SW - g.PL, 0), w1 = std::min(ow * g.SW - g.PL + g.WW, g.W);
             int64_t best = -1;
             float bv = 0.f;
-            for (int64_t ih = h0; ih < h1 && !(best >= 0 && bv != bv); ih++) {
+            // v > NaN is false, so after a NaN only a later NaN moves best: the last NaN wins.
+            for (int64_t ih = h0; ih < h1; ih++) {
               for (int64_t iw = w0; iw < w1; iw++) {
                 const float v = x[ih * g.W + iw];
                 if (best < 0 || v > bv || v != v) {
                   best = ih * g.W + iw;
                   bv = v;
-                  if (v != v) break;
                 }
               }
             }

@@ -156,7 +156,7 @@ void avgPoolPlane(const PoolGeom& g, const float* x, const float* inv, float* y)
 }
 
 /**
- * N outputs at a time: the first maximum of each window (first NaN wins) found with vector compares in
+ * N outputs at a time: the first maximum of each window (the last NaN if it holds any) found with vector compares in
  * the scalar path's tap order (row by row, left to right), then dy added at those positions one lane at
  * a time (windows overlap). `ct` holds the window's columns; null for windows wider than kMaxTaps, whose
  * columns are worked out tap by tap.
@@ -193,9 +193,9 @@ void maxPoolGradColumns(const PoolGeom& g, const float* dy, const float* x, floa
           valid = one.valid[0];
           start = one.start[0];
         }
-        const S::M bestNan = S::isNan(best);
-        // Take v where nothing was found yet, or v > best, or v is the first NaN.
-        const S::M better = S::maskAndNot(S::maskOr(S::greater(v, best), S::isNan(v)), bestNan);
+        // Take v where nothing was found yet, or v > best (never once best is NaN), or v is a NaN: every
+        // NaN replaces the one before it, so the last NaN in tap order wins (PyTorch).
+        const S::M better = S::maskOr(S::maskAndNot(S::greater(v, best), S::isNan(best)), S::isNan(v));
         const S::M take = S::maskAnd(S::mask(valid), S::maskOr(S::maskNot(found), better));
         best = S::select(take, v, best);
         at = S::selecti(take, S::addi(S::set1i(static_cast<int32_t>(ih * g.W + start)), lanes), at);
