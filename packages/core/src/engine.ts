@@ -1,5 +1,5 @@
 import { BackendError, DisposedError, StridenetError, UnsupportedError } from './errors.js';
-import { KERNEL_NAMES, SPEC_VERSION, type AnyBackend, type Backend, type KernelAttrs, type KernelName } from './spec.js';
+import { SPEC_VERSION, type AnyBackend, type Backend, type KernelAttrs, type KernelInputs, type KernelName } from './spec.js';
 import { sizeOf } from './plans/common.js';
 
 /** A backend buffer shared by every tensor view of it (reshape shares storage). */
@@ -23,8 +23,6 @@ export class Tensor {
   readonly dtype = 'float32' as const;
   /** @internal */
   storage: Storage | null;
-  /** @internal set by autograd for tensors that need gradients. */
-  requiresGrad = false;
 
   /** @internal use `tensor()` or ops to create tensors. */
   constructor(storage: Storage, shape: readonly number[]) {
@@ -142,6 +140,16 @@ class Engine {
     return new Tensor(s, shape);
   }
 
+  /**
+   * Another reference to `t`'s storage that no tidy scope frees: the storage lives until both `t` and
+   * the returned tensor are disposed. The caller owns it (autograd keeps what backward reads this way).
+   */
+  retain(t: Tensor): Tensor {
+    const r = this.view(t, t.shape);
+    this.scopes[this.scopes.length - 1]?.delete(r);
+    return r;
+  }
+
   get backend(): Backend {
     if (this.active === null) {
       throw new BackendError(
@@ -180,13 +188,13 @@ class Engine {
    */
   runKernel<K extends KernelName>(
     kernel: K,
-    inputs: Record<string, Tensor | readonly Tensor[] | undefined>,
+    inputs: KernelInputs<Tensor, K>,
     attrs: KernelAttrs<K>,
     outShapes: readonly (readonly number[])[],
   ): Tensor[] {
     const handles: Record<string, unknown> = {};
     let backend: Backend | null = null;
-    for (const [k, v] of Object.entries(inputs)) {
+    for (const [k, v] of Object.entries(inputs as Record<string, Tensor | readonly Tensor[] | undefined>)) {
       if (v === undefined) continue;
       const list = Array.isArray(v) ? (v as readonly Tensor[]) : [v as Tensor];
       const hs = list.map((t) => {
@@ -210,14 +218,6 @@ class Engine {
     return outs.map((h, i) => this.wrap(b, h, outShapes[i]!));
   }
 
-  /** Tensors that an active gradient tape still needs: tidy scopes must not free them. */
-  readonly pinned: Set<Tensor>[] = [];
-
-  pinnedHas(t: Tensor): boolean {
-    for (const p of this.pinned) if (p.has(t)) return true;
-    return false;
-  }
-
   startScope(): void {
     this.scopes.push(new Set());
   }
@@ -228,7 +228,7 @@ class Engine {
     const kept = new Set(keep);
     const parent = this.scopes[this.scopes.length - 1];
     for (const t of scope) {
-      if (kept.has(t) || this.pinnedHas(t)) {
+      if (kept.has(t)) {
         if (parent) parent.add(t);
       } else if (!t.isDisposed) t.dispose();
     }
@@ -345,11 +345,4 @@ export function collectTensors(value: unknown, out: Tensor[] = [], depth = 0): T
     for (const v of Object.values(value)) collectTensors(v, out, depth + 1);
   }
   return out;
-}
-
-/** Capability report: for each kernel, whether the backend declares it (attribute-specific checks via supports()). */
-export function kernelTableReport(b: AnyBackend): Record<KernelName, boolean> {
-  const r = {} as Record<KernelName, boolean>;
-  for (const k of KERNEL_NAMES) r[k] = typeof b.kernels[k] === 'function';
-  return r;
 }

@@ -17,11 +17,10 @@ export {
   memory,
   tidy,
   keep,
-  kernelTableReport,
   type MemoryReport,
 } from './engine.js';
 export * from './ops/index.js';
-export { valueAndGrads, grads, noGrad, isRecording, record, type BackwardFn, type ValueAndGrads } from './autograd/tape.js';
+export { valueAndGrads, grads, noGrad, type ValueAndGrads } from './autograd/tape.js';
 export * from './layers/index.js';
 export * from './models/index.js';
 export * from './train/index.js';

@@ -2,7 +2,6 @@ import { ArgumentError, ShapeError } from '../errors.js';
 import type { Tensor } from '../engine.js';
 import { add } from '../ops/elementwise.js';
 import { concat } from '../ops/layout.js';
-import { disposeUnlessTaped } from '../ops/conv.js';
 import { Layer, type LayerOptions, type Shape } from './layer.js';
 
 /** Element-wise sum of two or more inputs of one shape (residual connections). */
@@ -25,7 +24,7 @@ export class Add extends Layer {
     let y = add(xs[0]!, xs[1]!);
     for (let i = 2; i < xs.length; i++) {
       const next = add(y, xs[i]!);
-      disposeUnlessTaped(y);
+      y.dispose();
       y = next;
     }
     return y;

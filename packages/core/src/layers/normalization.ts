@@ -2,10 +2,9 @@ import { ArgumentError, ShapeError } from '../errors.js';
 import { keep, type Tensor } from '../engine.js';
 import { tidy } from '../engine.js';
 import type { ForwardContext } from '../model/types.js';
-import { noGrad } from '../autograd/tape.js';
+import { noGrad } from '../autograd/record.js';
 import { batchNorm } from '../ops/normalization.js';
 import { add, mulScalar } from '../ops/elementwise.js';
-import { disposeUnlessTaped } from '../ops/conv.js';
 import { Layer, type LayerOptions, type ParamSpec, type Shape } from './layer.js';
 
 export interface BatchNormOptions extends LayerOptions {
@@ -73,7 +72,8 @@ abstract class BatchNormLayer extends Layer {
     );
     runningMean.value = keep(newMean!);
     runningVar.value = keep(newVar!);
-    disposeUnlessTaped(mean!, variance!);
+    mean!.dispose();
+    variance!.dispose();
     return y;
   }
 

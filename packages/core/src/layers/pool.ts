@@ -3,7 +3,7 @@ import type { Tensor } from '../engine.js';
 import type { ForwardContext } from '../model/types.js';
 import type { Padding2d, Pair } from '../plans/common.js';
 import { planPool2d, type Pool2dOptions } from '../plans/pool2d.js';
-import { padding1dTo2d, disposeUnlessTaped } from '../ops/conv.js';
+import { padding1dTo2d } from '../ops/conv.js';
 import {
   avgPool1d,
   avgPool2d,
@@ -248,7 +248,7 @@ export class AdaptiveAvgPool2D extends Layer {
     const flat = reshape(x!, [n * c, h * w]);
     const pooled = matMul(flat, pooling);
     const y = reshape(pooled, [n, c, oh, ow]);
-    disposeUnlessTaped(pooling, flat, pooled);
+    for (const t of [pooling, flat, pooled]) t.dispose();
     return y;
   }
 

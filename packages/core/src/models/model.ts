@@ -1,5 +1,5 @@
 import { ArgumentError, ShapeError, StridenetError } from '../errors.js';
-import { engine, Tensor } from '../engine.js';
+import { Tensor } from '../engine.js';
 import { Rng } from '../random/philox.js';
 import type { ForwardContext, LayerConfig, Model } from '../model/types.js';
 import { Layer, ModelParameter, type Shape } from '../layers/layer.js';
@@ -123,7 +123,7 @@ export abstract class LayerModel implements Model {
     const release = (t: Tensor) => {
       const left = (remaining.get(t) ?? 0) - 1;
       remaining.set(t, left);
-      if (left === 0 && t !== x && !engine.pinnedHas(t)) t.dispose();
+      if (left === 0 && t !== x) t.dispose();
     };
     try {
       this.nodes.forEach((node, i) => {
@@ -134,7 +134,7 @@ export abstract class LayerModel implements Model {
         for (const j of node.inputs) if (j !== MODEL_INPUT) release(outs[j]!);
       });
     } catch (e) {
-      for (const [t, left] of remaining) if (left > 0 && t !== x && !t.isDisposed && !engine.pinnedHas(t)) t.dispose();
+      for (const [t, left] of remaining) if (left > 0 && t !== x && !t.isDisposed) t.dispose();
       throw e;
     }
     return outs[this.nodes.length - 1]!;

@@ -1,11 +1,10 @@
 import { ArgumentError, ShapeError } from '../errors.js';
 import { engine, type Tensor } from '../engine.js';
-import { record } from '../autograd/tape.js';
+import { record } from '../autograd/record.js';
 import type { FusedActivation } from '../spec.js';
 import { planConv2d, type Conv2dOptions, type Conv2dPlan } from '../plans/conv2d.js';
 import type { Pair } from '../plans/common.js';
 import { reshape } from './layout.js';
-import { biasAddGrad, unaryGrad } from './elementwise.js';
 
 export interface Conv2dOpOptions extends Conv2dOptions {
   bias?: Tensor;
@@ -37,14 +36,7 @@ export function conv2d(x: Tensor, filter: Tensor, options: Conv2dOpOptions = {})
     throw new ShapeError('conv2d', 'bias shape', bias.shape, `[${plan.outChannels}] (one per output channel)`);
   }
   const [y] = engine.runKernel('Conv2D', { x, filter, bias }, { plan, activation }, [plan.outShape]);
-  record([y!], [x, filter, bias], ([dy], needs) => {
-    const g = activation === 'relu' ? unaryGrad('relu', dy!, y!, y!) : dy!;
-    return [
-      needs[0] ? conv2dBackpropInput(g, filter, plan) : undefined,
-      needs[1] ? conv2dBackpropFilter(x, g, plan) : undefined,
-      bias && needs[2] ? biasAddGrad(g) : undefined,
-    ];
-  });
+  record('Conv2D', [y!], [x, filter, bias], { plan, activation });
   return y!;
 }
 
@@ -93,12 +85,7 @@ export function conv1d(x: Tensor, filter: Tensor, options: Conv1dOptions = {}): 
     activation: options.activation,
   });
   const y = reshape(y4, [plan2d.batch, plan2d.outChannels, plan2d.outWidth]);
-  disposeUnlessTaped(x4, f4, y4);
+  for (const t of [x4, f4, y4]) t.dispose();
   return y;
-}
-
-/** Frees views made inside a composite op unless an active gradient tape still needs them. */
-export function disposeUnlessTaped(...ts: Tensor[]): void {
-  for (const t of ts) if (!engine.pinnedHas(t)) t.dispose();
 }
 

@@ -1,6 +1,6 @@
 import { ArgumentError } from '../errors.js';
 import { engine, type Tensor } from '../engine.js';
-import { record } from '../autograd/tape.js';
+import { record } from '../autograd/record.js';
 import type { Rng } from '../random/philox.js';
 import { tensor } from './create.js';
 
@@ -11,9 +11,9 @@ import { tensor } from './create.js';
 export function dropout(x: Tensor, rate: number, rng: Rng): Tensor {
   if (typeof rate !== 'number' || !(rate >= 0 && rate < 1)) throw new ArgumentError('dropout', 'rate', rate, 'a number in [0, 1)');
   const noise = tensor(rng.uniform(x.size), x.shape, x.backend);
-  const [y] = engine.runKernel('Dropout', { x, noise }, { rate, size: x.size }, [x.shape]);
-  // noise is listed as an input (without gradient) so the tape keeps it alive for the backward pass.
-  record([y!], [x, noise], ([dy]) => [engine.runKernel('Dropout', { x: dy!, noise }, { rate, size: x.size }, [x.shape])[0], undefined]);
-  if (!engine.pinnedHas(noise)) noise.dispose();
+  const attrs = { rate, size: x.size };
+  const [y] = engine.runKernel('Dropout', { x, noise }, attrs, [x.shape]);
+  record('Dropout', [y!], [x, noise], attrs);
+  noise.dispose();
   return y!;
 }

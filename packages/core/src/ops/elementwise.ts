@@ -1,6 +1,6 @@
 import { ArgumentError, ShapeError } from '../errors.js';
 import { engine, type Tensor } from '../engine.js';
-import { record } from '../autograd/tape.js';
+import { record } from '../autograd/record.js';
 import type { BinaryOp, UnaryOp } from '../spec.js';
 import { planBroadcast, planChannel } from '../plans/elementwise.js';
 import { fill, scalar } from './create.js';
@@ -10,6 +10,7 @@ import { sum } from './reduce.js';
 function binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   const plan = planBroadcast(op, a.shape, b.shape);
   const [y] = engine.runKernel('Binary', { a, b }, { op, plan }, [plan.outShape]);
+  if (op !== 'equal') record('Binary', [y!], [a, b], { op, plan });
   return y!;
 }
 
@@ -31,47 +32,12 @@ export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
   return y;
 }
 
-export function add(a: Tensor, b: Tensor): Tensor {
-  const y = binary('add', a, b);
-  record([y], [a, b], ([dy]) => [reduceTo(dy!, a.shape), reduceTo(dy!, b.shape)]);
-  return y;
-}
-
-export function sub(a: Tensor, b: Tensor): Tensor {
-  const y = binary('sub', a, b);
-  record([y], [a, b], ([dy]) => [reduceTo(dy!, a.shape), reduceTo(neg(dy!), b.shape)]);
-  return y;
-}
-
-export function mul(a: Tensor, b: Tensor): Tensor {
-  const y = binary('mul', a, b);
-  record([y], [a, b], ([dy]) => [reduceTo(mul(dy!, b), a.shape), reduceTo(mul(dy!, a), b.shape)]);
-  return y;
-}
-
-export function div(a: Tensor, b: Tensor): Tensor {
-  const y = binary('div', a, b);
-  record([y], [a, b], ([dy]) => [reduceTo(div(dy!, b), a.shape), reduceTo(neg(div(mul(dy!, y), b)), b.shape)]);
-  return y;
-}
-
-export function maximum(a: Tensor, b: Tensor): Tensor {
-  const y = binary('max', a, b);
-  record([y], [a, b], ([dy]) => minMaxGrad(dy!, y, a, b));
-  return y;
-}
-
-export function minimum(a: Tensor, b: Tensor): Tensor {
-  const y = binary('min', a, b);
-  record([y], [a, b], ([dy]) => minMaxGrad(dy!, y, a, b));
-  return y;
-}
-
-function minMaxGrad(dy: Tensor, y: Tensor, a: Tensor, b: Tensor): Tensor[] {
-  const fromA = equal(y, a);
-  const one = scalar(1, dy.backend);
-  return [reduceTo(mul(dy, fromA), a.shape), reduceTo(mul(dy, sub(one, fromA)), b.shape)];
-}
+export const add = (a: Tensor, b: Tensor): Tensor => binary('add', a, b);
+export const sub = (a: Tensor, b: Tensor): Tensor => binary('sub', a, b);
+export const mul = (a: Tensor, b: Tensor): Tensor => binary('mul', a, b);
+export const div = (a: Tensor, b: Tensor): Tensor => binary('div', a, b);
+export const maximum = (a: Tensor, b: Tensor): Tensor => binary('max', a, b);
+export const minimum = (a: Tensor, b: Tensor): Tensor => binary('min', a, b);
 
 /** 1 where a == b, else 0 (no gradient). */
 export function equal(a: Tensor, b: Tensor): Tensor {
@@ -94,16 +60,18 @@ export function addScalar(x: Tensor, v: number): Tensor {
 
 function unary(op: UnaryOp, x: Tensor, alpha = 0): Tensor {
   if (!Number.isFinite(alpha)) throw new ArgumentError(op, 'alpha', alpha, 'a finite number');
-  const [y] = engine.runKernel('Unary', { x }, { op, alpha, size: x.size }, [x.shape]);
-  record([y!], [x], ([dy]) => [unaryGrad(op, dy!, x, y!, alpha)]);
+  const attrs = { op, alpha, size: x.size };
+  const [y] = engine.runKernel('Unary', { x }, attrs, [x.shape]);
+  record('Unary', [y!], [x], attrs);
   return y!;
 }
 
 /** dy * op'(x) from the kernel contract's UnaryGrad. */
 export function unaryGrad(op: UnaryOp, dy: Tensor, x: Tensor, y: Tensor, alpha = 0): Tensor {
   if (dy.size !== x.size) throw new ShapeError(`${op}Grad`, 'dy shape', dy.shape, `[${x.shape.join(',')}]`);
-  const [dx] = engine.runKernel('UnaryGrad', { dy, x, y }, { op, alpha, size: x.size }, [x.shape]);
-  record([dx!], [dy], ([ddx]) => [unaryGrad(op, ddx!, x, y, alpha)]);
+  const attrs = { op, alpha, size: x.size };
+  const [dx] = engine.runKernel('UnaryGrad', { dy, x, y }, attrs, [x.shape]);
+  record('UnaryGrad', [dx!], [dy, x, y], attrs);
   return dx!;
 }
 
@@ -125,7 +93,7 @@ export function biasAdd(x: Tensor, bias: Tensor): Tensor {
   if (bias.rank !== 1) throw new ShapeError('biasAdd', 'bias shape', bias.shape, 'rank 1 [channels]');
   const plan = planChannel('biasAdd', x.shape, bias.shape[0]!, `bias shape [${bias.shape.join(',')}]`);
   const [y] = engine.runKernel('BiasAdd', { x, bias }, { plan }, [x.shape]);
-  record([y!], [x, bias], ([dy]) => [dy!, biasAddGrad(dy!)]);
+  record('BiasAdd', [y!], [x, bias], { plan });
   return y!;
 }
 

@@ -1,6 +1,6 @@
 import { ShapeError } from '../errors.js';
 import { engine, type Tensor } from '../engine.js';
-import { record } from '../autograd/tape.js';
+import { record } from '../autograd/record.js';
 import { sizeOf } from '../plans/common.js';
 import { planConcat, planPad, planSlice, planTranspose } from '../plans/layout.js';
 
@@ -20,7 +20,7 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
     throw new ShapeError('reshape', 'shape', shape, `a shape of ${x.size} elements (input [${x.shape.join(',')}])`);
   }
   const y = engine.view(x, target);
-  record([y], [x], ([dy]) => [reshape(dy!, x.shape)]);
+  record('reshape', [y], [x], {});
   return y;
 }
 
@@ -33,9 +33,7 @@ export function flatten(x: Tensor): Tensor {
 export function transpose(x: Tensor, perm: readonly number[]): Tensor {
   const plan = planTranspose(x.shape, perm);
   const [y] = engine.runKernel('Transpose', { x }, { plan }, [plan.outShape]);
-  const inverse = new Array<number>(perm.length);
-  perm.forEach((p, i) => (inverse[p] = i));
-  record([y!], [x], ([dy]) => [transpose(dy!, inverse)]);
+  record('Transpose', [y!], [x], { plan });
   return y!;
 }
 
@@ -43,7 +41,7 @@ export function transpose(x: Tensor, perm: readonly number[]): Tensor {
 export function slice(x: Tensor, begin: readonly number[], size: readonly number[]): Tensor {
   const plan = planSlice(x.shape, begin, size);
   const [y] = engine.runKernel('Slice', { x }, { plan }, [plan.outShape]);
-  record([y!], [x], ([dy]) => [pad(dy!, plan.outShape.map((s, d) => [plan.begin[d]!, x.shape[d]! - plan.begin[d]! - s] as [number, number]))]);
+  record('Slice', [y!], [x], { plan });
   return y!;
 }
 
@@ -51,20 +49,13 @@ export function slice(x: Tensor, begin: readonly number[], size: readonly number
 export function pad(x: Tensor, paddings: readonly (readonly [number, number])[], value = 0): Tensor {
   const plan = planPad(x.shape, paddings);
   const [y] = engine.runKernel('Pad', { x }, { plan, value }, [plan.outShape]);
-  record([y!], [x], ([dy]) => [slice(dy!, plan.before, x.shape)]);
+  record('Pad', [y!], [x], { plan, value });
   return y!;
 }
 
 export function concat(xs: readonly Tensor[], axis: number): Tensor {
   const plan = planConcat(xs.map((t) => t.shape), axis);
   const [y] = engine.runKernel('Concat', { xs }, { plan }, [plan.outShape]);
-  record([y!], xs, ([dy]) => {
-    let offset = 0;
-    return xs.map((t) => {
-      const begin = t.shape.map((_, d) => (d === plan.axis ? offset : 0));
-      offset += t.shape[plan.axis]!;
-      return slice(dy!, begin, t.shape);
-    });
-  });
+  record('Concat', [y!], xs, { plan });
   return y!;
 }

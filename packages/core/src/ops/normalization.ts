@@ -1,10 +1,7 @@
 import { ArgumentError, ShapeError } from '../errors.js';
 import { engine, type Tensor } from '../engine.js';
-import { record } from '../autograd/tape.js';
+import { record } from '../autograd/record.js';
 import { planChannel } from '../plans/elementwise.js';
-import { addScalar, mul, sqrt, sub, div } from './elementwise.js';
-import { reshape } from './layout.js';
-import { sum } from './reduce.js';
 
 export interface BatchNormTrainOptions {
   training: true;
@@ -39,10 +36,7 @@ export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, options: Batch
   if (!(epsilon > 0) || !Number.isFinite(epsilon)) throw new ArgumentError('batchNorm', 'epsilon', epsilon, 'a positive finite number');
   if (options.training) {
     const [y, m, v] = engine.runKernel('BatchNormTrain', { x, gamma, beta }, { plan, epsilon }, [x.shape, [channels], [channels]]);
-    record([y!, m!, v!], [x, gamma, beta], ([dy]) => {
-      if (!dy) return [undefined, undefined, undefined];
-      return engine.runKernel('BatchNormGrad', { dy, x, gamma, mean: m!, variance: v! }, { plan, epsilon }, [x.shape, [channels], [channels]]);
-    });
+    record('BatchNormTrain', [y!, m!, v!], [x, gamma, beta], { plan, epsilon });
     return { y: y!, mean: m!, variance: v! };
   }
   const { mean, variance } = options;
@@ -50,13 +44,6 @@ export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, options: Batch
     if (!t || t.rank !== 1 || t.shape[0] !== channels) throw new ShapeError('batchNorm', `${name} shape`, t?.shape, `[${channels}]`);
   }
   const [y] = engine.runKernel('BatchNormInference', { x, gamma, beta, mean, variance }, { plan, epsilon }, [x.shape]);
-  record([y!], [x, gamma, beta], ([dy]) => {
-    // Statistics are constants here: y = (x - mean) * gamma / sqrt(var + eps) + beta.
-    const bshape = x.shape.map((d, i) => (i === 1 ? d : 1));
-    const axes = x.shape.map((_, i) => i).filter((i) => i !== 1);
-    const invStd = div(reshape(gamma, bshape), sqrt(addScalar(reshape(variance, bshape), epsilon)));
-    const xhat = div(sub(x, reshape(mean, bshape)), sqrt(addScalar(reshape(variance, bshape), epsilon)));
-    return [mul(dy!, invStd), sum(mul(dy!, xhat), axes), sum(dy!, axes)];
-  });
+  record('BatchNormInference', [y!], [x, gamma, beta, mean, variance], { plan, epsilon });
   return { y: y! };
 }

@@ -1,9 +1,9 @@
 import { ArgumentError, ShapeError } from '../errors.js';
 import { engine, type Tensor } from '../engine.js';
-import { record } from '../autograd/tape.js';
+import { record } from '../autograd/record.js';
 import { planPool2d, type Pool2dOptions, type Pool2dPlan } from '../plans/pool2d.js';
 import { reshape } from './layout.js';
-import { disposeUnlessTaped, padding1dTo2d } from './conv.js';
+import { padding1dTo2d } from './conv.js';
 
 export function maxPool2dGrad(dy: Tensor, x: Tensor, plan: Pool2dPlan): Tensor {
   const [dx] = engine.runKernel('MaxPool2DGrad', { dy, x }, { plan }, [plan.inShape]);
@@ -19,7 +19,7 @@ export function avgPool2dGrad(dy: Tensor, plan: Pool2dPlan): Tensor {
 export function maxPool2d(x: Tensor, options: Pool2dOptions): Tensor {
   const plan = planPool2d(x.shape, options, 'maxPool2d');
   const [y] = engine.runKernel('MaxPool2D', { x }, { plan }, [plan.outShape]);
-  record([y!], [x], ([dy]) => [maxPool2dGrad(dy!, x, plan)]);
+  record('MaxPool2D', [y!], [x], { plan });
   return y!;
 }
 
@@ -27,7 +27,7 @@ export function maxPool2d(x: Tensor, options: Pool2dOptions): Tensor {
 export function avgPool2d(x: Tensor, options: Pool2dOptions): Tensor {
   const plan = planPool2d(x.shape, options, 'avgPool2d');
   const [y] = engine.runKernel('AvgPool2D', { x }, { plan }, [plan.outShape]);
-  record([y!], [x], ([dy]) => [avgPool2dGrad(dy!, plan)]);
+  record('AvgPool2D', [y!], [x], { plan });
   return y!;
 }
 
@@ -52,7 +52,8 @@ function pool1d(kind: 'maxPool1d' | 'avgPool1d', x: Tensor, options: Pool1dOptio
   const x4 = reshape(x, [x.shape[0]!, x.shape[1]!, 1, x.shape[2]!]);
   const y4 = kind === 'maxPool1d' ? maxPool2d(x4, opts) : avgPool2d(x4, opts);
   const y = reshape(y4, [y4.shape[0]!, y4.shape[1]!, y4.shape[3]!]);
-  disposeUnlessTaped(x4, y4);
+  x4.dispose();
+  y4.dispose();
   return y;
 }
 
@@ -67,7 +68,8 @@ function globalPool(kind: string, x: Tensor, rank: number, max: boolean): Tensor
   const opts: Pool2dOptions = { window: [x4.shape[2]!, x4.shape[3]!] };
   const y4 = max ? maxPool2d(x4, opts) : avgPool2d(x4, opts);
   const y = reshape(y4, [x.shape[0]!, x.shape[1]!]);
-  disposeUnlessTaped(...(x4 === x ? [y4] : [x4, y4]));
+  if (x4 !== x) x4.dispose();
+  y4.dispose();
   return y;
 }
 

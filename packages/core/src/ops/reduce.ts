@@ -1,11 +1,10 @@
 import { ArgumentError } from '../errors.js';
 import { engine, type Tensor } from '../engine.js';
-import { record } from '../autograd/tape.js';
+import { record } from '../autograd/record.js';
 import type { ReduceOp } from '../spec.js';
 import { sizeOf } from '../plans/common.js';
 import { planReduce } from '../plans/layout.js';
 import { reshape, transpose } from './layout.js';
-import { broadcastTo, equal, mul, mulScalar } from './elementwise.js';
 
 function normAxes(op: string, x: Tensor, axes: number | readonly number[] | undefined): number[] {
   const list = axes === undefined ? x.shape.map((_, i) => i) : typeof axes === 'number' ? [axes] : [...axes];
@@ -38,15 +37,9 @@ function reduce(op: ReduceOp, x: Tensor, axes: number | readonly number[] | unde
     const xt = transpose(x, perm);
     const plan = planReduce(sizeOf(keepAxes.map((i) => x.shape[i]!)), sizeOf(ax.map((i) => x.shape[i]!)), 1);
     [y] = engine.runKernel('Reduce', { x: xt }, { op, plan }, [finalShape]) as [Tensor];
-    if (!engine.pinnedHas(xt)) xt.dispose();
+    xt.dispose();
   }
-  record([y], [x], ([dy]) => {
-    const g = broadcastTo(reshape(dy!, keptShape), x.shape);
-    if (op === 'sum') return [g];
-    if (op === 'mean') return [mulScalar(g, 1 / sizeOf(ax.map((i) => x.shape[i]!)))];
-    const mask = equal(x, broadcastTo(reshape(y, keptShape), x.shape));
-    return [mul(g, mask)];
-  });
+  record('reduce', [y], [x], { op, keptShape, count: sizeOf(ax.map((i) => x.shape[i]!)) });
   return y;
 }
 

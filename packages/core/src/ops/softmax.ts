@@ -1,15 +1,14 @@
 import { ShapeError } from '../errors.js';
 import { engine, type Tensor } from '../engine.js';
-import { record } from '../autograd/tape.js';
+import { record } from '../autograd/record.js';
 import { planRows } from '../plans/elementwise.js';
-import { exp, mul, sub } from './elementwise.js';
-import { mean, sum } from './reduce.js';
+import { mean } from './reduce.js';
 
 /** Softmax over the last axis (max-subtracted). */
 export function softmax(x: Tensor): Tensor {
   const plan = planRows('softmax', x.shape);
   const [y] = engine.runKernel('Softmax', { x }, { plan, log: false }, [x.shape]);
-  record([y!], [x], ([dy]) => [mul(y!, sub(dy!, sum(mul(dy!, y!), -1, true)))]);
+  record('Softmax', [y!], [x], { plan, log: false });
   return y!;
 }
 
@@ -17,7 +16,7 @@ export function softmax(x: Tensor): Tensor {
 export function logSoftmax(x: Tensor): Tensor {
   const plan = planRows('logSoftmax', x.shape);
   const [y] = engine.runKernel('Softmax', { x }, { plan, log: true }, [x.shape]);
-  record([y!], [x], ([dy]) => [sub(dy!, mul(exp(y!), sum(dy!, -1, true)))]);
+  record('Softmax', [y!], [x], { plan, log: true });
   return y!;
 }
 
@@ -33,10 +32,7 @@ export function softmaxCrossEntropyPerExample(logits: Tensor, labels: Tensor): T
   checkLogitsLabels('softmaxCrossEntropy', logits, labels);
   const plan = planRows('softmaxCrossEntropy', logits.shape);
   const [loss] = engine.runKernel('SoftmaxCrossEntropy', { logits, labels }, { plan }, [[plan.rows]]);
-  record([loss!], [logits, labels], ([dloss]) => {
-    const [g] = engine.runKernel('SoftmaxCrossEntropyGrad', { dloss: dloss!, logits, labels }, { plan }, [logits.shape]);
-    return [g, undefined];
-  });
+  record('SoftmaxCrossEntropy', [loss!], [logits, labels], { plan });
   return loss!;
 }
 
@@ -44,6 +40,6 @@ export function softmaxCrossEntropyPerExample(logits: Tensor, labels: Tensor): T
 export function softmaxCrossEntropy(logits: Tensor, labels: Tensor): Tensor {
   const perExample = softmaxCrossEntropyPerExample(logits, labels);
   const loss = mean(perExample);
-  if (!engine.pinnedHas(perExample)) perExample.dispose();
+  perExample.dispose();
   return loss;
 }

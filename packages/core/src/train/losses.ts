@@ -4,7 +4,6 @@ import { tensor } from '../ops/create.js';
 import { square, sub } from '../ops/elementwise.js';
 import { mean } from '../ops/reduce.js';
 import { softmaxCrossEntropy } from '../ops/softmax.js';
-import { disposeUnlessTaped } from '../ops/conv.js';
 
 export type Labels = Int32Array | Uint8Array | readonly number[];
 
@@ -38,7 +37,7 @@ export function softmaxCrossEntropyLoss(logits: Tensor, labels: Labels, options:
   if (labels.length !== n) throw new ShapeError('softmaxCrossEntropyLoss', 'labels length', labels.length, `${n} (the batch size of the logits)`);
   const target = tensor(oneHot(labels, c, options.labelSmoothing ?? 0), [n, c], logits.backend);
   const loss = softmaxCrossEntropy(logits, target);
-  disposeUnlessTaped(target);
+  target.dispose();
   return loss;
 }
 
@@ -50,6 +49,7 @@ export function mseLoss(predictions: Tensor, targets: Tensor): Tensor {
   const d = sub(predictions, targets);
   const s = square(d);
   const loss = mean(s);
-  disposeUnlessTaped(d, s);
+  d.dispose();
+  s.dispose();
   return loss;
 }

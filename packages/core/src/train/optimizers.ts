@@ -3,7 +3,7 @@ import { keep, type Tensor } from '../engine.js';
 import type { Parameter } from '../model/types.js';
 import { tensor, zeros } from '../ops/create.js';
 import { adamUpdate, sgdUpdate } from '../ops/optimizer.js';
-import { noGrad } from '../autograd/tape.js';
+import { noGrad } from '../autograd/record.js';
 
 export interface SgdConfig {
   type: 'sgd';

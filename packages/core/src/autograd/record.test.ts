@@ -1,0 +1,171 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createCpuBackend } from '@stridenet/cpu-js';
+import {
+  add,
+  batchNorm,
+  concat,
+  conv1d,
+  dropout,
+  globalAvgPool1d,
+  matMul,
+  maxPool1d,
+  maxPool2d,
+  memory,
+  mseLoss,
+  mul,
+  pad,
+  relu,
+  Rng,
+  setBackend,
+  slice,
+  softmaxCrossEntropyLoss,
+  sum,
+  tensor,
+  tidy,
+  valueAndGrads,
+  type AnyBackend,
+  type Backend,
+  type Tensor,
+} from '../index.js';
+
+let cpu: Backend;
+
+beforeAll(async () => {
+  cpu = await setBackend(await createCpuBackend());
+});
+
+/** Live tensors and the backend's own buffer count: both must come back to where they were. */
+function usage(): [number, number] {
+  return [memory().tensors, cpu.memory().buffers];
+}
+
+function random(rng: Rng, shape: number[], backend?: AnyBackend): Tensor {
+  return tensor(rng.uniform(shape.reduce((a, b) => a * b, 1), -1, 1), shape, backend);
+}
+
+describe('the tape owns what it saves', () => {
+  it('keeps a value the caller disposed mid-f alive for backward, then frees it', async () => {
+    const x = tensor([1, -2, 3], [3]);
+    const before = usage();
+    const { value, grads } = valueAndGrads(() => {
+      const h = mul(x, x);
+      const s = sum(mul(h, x));
+      h.dispose(); // mul's backward reads h: the tape's own reference keeps its storage
+      return s;
+    }, [x]);
+    expect(Array.from(await value.data())).toEqual([1 - 8 + 27]);
+    expect(Array.from(await grads[0]!.data())).toEqual([3, 12, 27]);
+    value.dispose();
+    grads[0]!.dispose();
+    expect(usage()).toEqual(before);
+    x.dispose();
+  });
+
+  it('saves only the values a backward rule reads', () => {
+    const a = tensor([1, 2], [2]);
+    const b = tensor([3, 4], [2]);
+    const added: number[] = [];
+    const r = valueAndGrads(() => {
+      const count = () => memory().tensors;
+      let n = count();
+      const s = add(a, b); // reads nothing: only the output is new
+      added.push(count() - n);
+      n = count();
+      const p = mul(s, b); // reads both inputs: output + 2 saved references
+      added.push(count() - n);
+      n = count();
+      const y = relu(p); // reads x and y: output + 2 saved references
+      added.push(count() - n);
+      return sum(y);
+    }, [a]);
+    expect(added).toEqual([1, 3, 3]);
+    for (const t of [r.value, ...r.grads, a, b]) t.dispose();
+  });
+
+  it('frees everything when f throws', () => {
+    const x = tensor([1, 2, 3, 4], [2, 2]);
+    const before = usage();
+    expect(() =>
+      valueAndGrads(() => {
+        relu(mul(matMul(x, x), x));
+        throw new Error('f failed');
+      }, [x]),
+    ).toThrow('f failed');
+    expect(usage()).toEqual(before);
+    x.dispose();
+  });
+
+  it('frees everything when a backward kernel throws', () => {
+    const failing: AnyBackend = {
+      ...cpu,
+      name: 'failing-grad',
+      kernels: {
+        ...cpu.kernels,
+        MaxPool2DGrad: () => {
+          throw new Error('MaxPool2DGrad failed');
+        },
+      },
+    };
+    const x = random(new Rng(5), [1, 2, 4, 4], failing);
+    const before = usage();
+    expect(() => valueAndGrads(() => sum(maxPool2d(relu(mul(x, x)), { window: 2 })), [x])).toThrow('MaxPool2DGrad failed');
+    expect(usage()).toEqual(before);
+    x.dispose();
+  });
+});
+
+describe('ops leak nothing inside or outside recording', () => {
+  const rng = new Rng(11);
+  interface Inputs {
+    x: Tensor; // [2, 3, 4]
+    x2: Tensor; // [2, 3, 4]
+    w: Tensor; // [3, 3, 3]
+    g: Tensor; // [3]
+    m: Tensor; // [2, 3]
+  }
+  // Ops that make and free temporaries of their own (views, transposes, masks, labels, statistics).
+  const cases: Record<string, (t: Inputs) => Tensor> = {
+    conv1d: ({ x, w, g }) => conv1d(x, w, { padding: 1, bias: g, activation: 'relu' }),
+    maxPool1d: ({ x }) => maxPool1d(x, { window: 2 }),
+    globalAvgPool1d: ({ x }) => globalAvgPool1d(x),
+    'sum over axes 0 and 2': ({ x }) => sum(x, [0, 2]),
+    dropout: ({ x }) => dropout(x, 0.5, new Rng(3)),
+    'batchNorm (training)': ({ x, g }) => {
+      const r = batchNorm(x, g, g, { training: true });
+      r.mean!.dispose();
+      r.variance!.dispose();
+      return r.y;
+    },
+    'batchNorm (inference)': ({ x, g }) => batchNorm(x, g, g, { training: false, mean: g, variance: g }).y,
+    concat: ({ x, x2 }) => concat([x, x2], 2),
+    slice: ({ x }) => slice(x, [0, 0, 1], [2, 3, 2]),
+    pad: ({ x }) => pad(x, [[0, 0], [1, 0], [0, 1]]),
+    softmaxCrossEntropyLoss: ({ m }) => softmaxCrossEntropyLoss(m, [0, 2]),
+    mseLoss: ({ x, x2 }) => mseLoss(x, x2),
+  };
+  for (const [name, op] of Object.entries(cases)) {
+    it(name, async () => {
+      const t: Inputs = {
+        x: random(rng, [2, 3, 4]),
+        x2: random(rng, [2, 3, 4]),
+        w: random(rng, [3, 3, 3]),
+        g: tensor([0.5, 1, 2], [3]),
+        m: random(rng, [2, 3]),
+      };
+      const all = Object.values(t);
+      const before = usage();
+      // outside recording
+      op(t).dispose();
+      expect(usage()).toEqual(before);
+      // recorded, with gradients for every input
+      const { value, grads } = valueAndGrads(() => sum(op(t)), all);
+      expect(Number.isFinite((await value.data())[0])).toBe(true);
+      for (const r of [value, ...grads]) r.dispose();
+      expect(usage()).toEqual(before);
+      // under tidy, nothing but the result survives
+      tidy(() => op(t)).dispose();
+      expect(usage()).toEqual(before);
+      for (const r of all) r.dispose();
+    });
+  }
+});
