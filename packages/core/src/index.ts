@@ -25,4 +25,4 @@ export * from './layers/index.js';
 export * from './models/index.js';
 export * from './train/index.js';
 export * from './io/index.js';
-export * from './model/types.js';
+export * from './models/types.js';

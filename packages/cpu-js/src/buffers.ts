@@ -32,10 +32,6 @@ export function release(buf: Float32Array): void {
   liveBytes -= buf.byteLength;
 }
 
-export function isLive(buf: Float32Array): boolean {
-  return owned.has(buf);
-}
-
 export function liveStats(): { buffers: number; bytes: number } {
   return { buffers: liveBuffers, bytes: liveBytes };
 }

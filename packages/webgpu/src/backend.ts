@@ -9,7 +9,7 @@ import {
   type KernelName,
 } from '@stridenet/core';
 import { kernels } from './kernels/index.js';
-import { GpuRuntime, WebGpuTensor } from './runtime.js';
+import { GpuRuntime, WebGpuHandle } from './runtime.js';
 
 export type FeatureLevel = 'core' | 'compatibility';
 
@@ -114,7 +114,7 @@ function largestTensor(attrs: unknown): number {
   }
 }
 
-export class WebGpuBackend implements Backend<WebGpuTensor> {
+export class WebGpuBackend implements Backend<WebGpuHandle> {
   readonly name = 'webgpu';
   readonly specVersion = SPEC_VERSION;
   readonly kernels = kernels;
@@ -127,15 +127,15 @@ export class WebGpuBackend implements Backend<WebGpuTensor> {
     readonly gpu: GPU,
   ) {}
 
-  upload(values: Float32Array): WebGpuTensor {
+  upload(values: Float32Array): WebGpuHandle {
     return this.runtime.upload(values);
   }
 
-  read(handle: WebGpuTensor): Promise<Float32Array> {
+  read(handle: WebGpuHandle): Promise<Float32Array> {
     return this.runtime.read(handle);
   }
 
-  free(handle: WebGpuTensor): void {
+  free(handle: WebGpuHandle): void {
     handle.runtime.release(handle);
   }
 

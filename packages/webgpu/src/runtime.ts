@@ -20,7 +20,7 @@ const MAX_PENDING_DISPATCHES = 512;
 const DEFAULT_POOL_LIMIT = 512 * 1024 * 1024;
 
 /** A float32 tensor buffer on one WebGPU device. `length` is in floats; the buffer may be larger (size class). */
-export class WebGpuTensor {
+export class WebGpuHandle {
   /** @internal */
   freed = false;
   constructor(
@@ -133,7 +133,7 @@ export class GpuRuntime {
 
   // ---- buffers ----
 
-  acquire(length: number): WebGpuTensor {
+  acquire(length: number): WebGpuHandle {
     this.check();
     const bytes = sizeClass(length * 4);
     if (bytes > this.limits.maxStorageBufferBindingSize) {
@@ -151,17 +151,17 @@ export class GpuRuntime {
     }
     this.liveBuffers += 1;
     this.liveBytes += bytes;
-    return new WebGpuTensor(this, buffer, length);
+    return new WebGpuHandle(this, buffer, length);
   }
 
-  upload(values: Float32Array): WebGpuTensor {
+  upload(values: Float32Array): WebGpuHandle {
     const t = this.acquire(Math.max(values.length, 1));
     // Pooled buffers are never referenced by the open encoder (see release), so a queue write is ordered correctly.
     if (values.length > 0) this.device.queue.writeBuffer(t.buffer, 0, values.buffer, values.byteOffset, values.byteLength);
     return t;
   }
 
-  release(t: WebGpuTensor): void {
+  release(t: WebGpuHandle): void {
     if (t.freed) throw new BackendError('webgpu: free() called twice on the same tensor buffer');
     t.freed = true;
     this.liveBuffers -= 1;
@@ -314,7 +314,7 @@ export class GpuRuntime {
     }
   }
 
-  async read(t: WebGpuTensor): Promise<Float32Array> {
+  async read(t: WebGpuHandle): Promise<Float32Array> {
     if (t.freed) throw new BackendError('webgpu: read() of a freed tensor buffer');
     const bytes = t.length * 4;
     const cls = sizeClass(bytes);

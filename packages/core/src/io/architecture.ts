@@ -1,5 +1,5 @@
 import { FormatError, StridenetError } from '../errors.js';
-import type { LayerConfig } from '../model/types.js';
+import type { LayerConfig } from '../models/types.js';
 import { modelFromJSON, type BuildOptions, type LayerModel } from '../models/model.js';
 import { decodeSafetensors } from './safetensors.js';
 import { architectureOf, planLoadWeights } from './weights.js';

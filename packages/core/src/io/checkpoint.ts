@@ -1,5 +1,5 @@
 import { FormatError } from '../errors.js';
-import type { LayerConfig, Model } from '../model/types.js';
+import type { LayerConfig, Model } from '../models/types.js';
 import { createOptimizer, type Optimizer, type OptimizerStateJSON } from '../train/optimizers.js';
 import { checkTrainState, type TrainState } from '../train/fit.js';
 import { decodeSafetensors, encodeSafetensors, entryToFloat32, type SafetensorsEntry } from './safetensors.js';

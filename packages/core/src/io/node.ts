@@ -22,7 +22,7 @@ import {
   type Optimizer,
   type RestoredCheckpoint,
 } from '@stridenet/core';
-import type { Model } from '../model/types.js';
+import type { Model } from '../models/types.js';
 
 /**
  * Writes `bytes` to `path` so that readers see the old file or the new one, never a torn one, even

@@ -1,7 +1,7 @@
 import { FormatError } from '../errors.js';
 import { keep, type Tensor } from '../engine.js';
 import { tensor } from '../ops/create.js';
-import type { LayerConfig, Model, Parameter } from '../model/types.js';
+import type { LayerConfig, Model, Parameter } from '../models/types.js';
 import { decodeSafetensors, encodeSafetensors, entryToFloat32, type SafetensorsEntry, type SafetensorsInput } from './safetensors.js';
 
 export const WEIGHTS_FORMAT = 'stridenet.weights';

@@ -1,6 +1,6 @@
 import { ArgumentError } from '../errors.js';
 import type { Tensor } from '../engine.js';
-import type { ForwardContext } from '../model/types.js';
+import type { ForwardContext } from '../models/types.js';
 import type { FusedActivation } from '../spec.js';
 import { planConv2d } from '../plans/conv2d.js';
 import type { Padding2d, Pair } from '../plans/common.js';

@@ -3,7 +3,7 @@ import { keep, Tensor } from '../engine.js';
 import { tensor } from '../ops/create.js';
 import { sizeOf } from '../plans/common.js';
 import type { Rng } from '../random/philox.js';
-import type { ForwardContext, LayerConfig, Parameter } from '../model/types.js';
+import type { ForwardContext, LayerConfig, Parameter } from '../models/types.js';
 import { initialValues, type InitializerName } from './init.js';
 
 /** Shape of one example, without the batch axis. */

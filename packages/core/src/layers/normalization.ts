@@ -1,7 +1,7 @@
 import { ArgumentError, ShapeError } from '../errors.js';
 import { keep, type Tensor } from '../engine.js';
 import { tidy } from '../engine.js';
-import type { ForwardContext } from '../model/types.js';
+import type { ForwardContext } from '../models/types.js';
 import { noGrad } from '../autograd/record.js';
 import { batchNorm } from '../ops/normalization.js';
 import { add, mulScalar } from '../ops/elementwise.js';

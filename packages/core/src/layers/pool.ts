@@ -1,6 +1,6 @@
 import { ArgumentError } from '../errors.js';
 import type { Tensor } from '../engine.js';
-import type { ForwardContext } from '../model/types.js';
+import type { ForwardContext } from '../models/types.js';
 import type { Padding2d, Pair } from '../plans/common.js';
 import { planPool2d, type Pool2dOptions } from '../plans/pool2d.js';
 import { padding1dTo2d } from '../ops/conv.js';

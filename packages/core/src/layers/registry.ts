@@ -1,5 +1,5 @@
 import { ArgumentError } from '../errors.js';
-import type { LayerConfig } from '../model/types.js';
+import type { LayerConfig } from '../models/types.js';
 import type { Layer } from './layer.js';
 import { Conv1D, Conv2D } from './conv.js';
 import {

@@ -1,7 +1,7 @@
 import { ArgumentError, ShapeError, StridenetError } from '../errors.js';
 import { Tensor } from '../engine.js';
 import { Rng } from '../random/philox.js';
-import type { ForwardContext, LayerConfig, Model } from '../model/types.js';
+import type { ForwardContext, LayerConfig, Model } from './types.js';
 import { Layer, ModelParameter, type Shape } from '../layers/layer.js';
 import { layerFromJSON } from '../layers/registry.js';
 import { formatSummary } from './summary.js';

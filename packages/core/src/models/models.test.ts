@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fixture from './fixtures/param-counts.json' with { type: 'json' };
-import type { LayerConfig } from '../model/types.js';
+import type { LayerConfig } from './types.js';
 import { Conv1D, Conv2D, Dense, Flatten, GlobalAvgPool1D, MaxPool1D, MaxPool2D, AvgPool2D, ReLU } from '../layers/index.js';
 import { Sequential, graph, modelFromJSON } from './model.js';
 import { poolToStridedConv } from './transform.js';

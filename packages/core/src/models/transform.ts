@@ -1,5 +1,5 @@
 import { ArgumentError } from '../errors.js';
-import type { LayerConfig } from '../model/types.js';
+import type { LayerConfig } from './types.js';
 import type { FusedActivation } from '../spec.js';
 import { AvgPool1D, AvgPool2D, MaxPool1D, MaxPool2D } from '../layers/pool.js';
 import { planPool2d } from '../plans/pool2d.js';

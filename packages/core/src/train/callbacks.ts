@@ -1,7 +1,7 @@
 import { ArgumentError } from '../errors.js';
 import { keep } from '../engine.js';
 import { tensor } from '../ops/create.js';
-import type { Parameter } from '../model/types.js';
+import type { Parameter } from '../models/types.js';
 import type { EarlyStoppingState, EpochLogs, TrainPlan, TrainState } from './state.js';
 
 export interface BatchEndInfo {

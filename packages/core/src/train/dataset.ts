@@ -1,5 +1,5 @@
 import { ArgumentError, ShapeError } from '../errors.js';
-import type { Model } from '../model/types.js';
+import type { Model } from '../models/types.js';
 import type { Rng } from '../random/philox.js';
 
 /**

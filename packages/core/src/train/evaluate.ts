@@ -3,7 +3,7 @@ import { tidy } from '../engine.js';
 import { noGrad } from '../autograd/tape.js';
 import { tensor } from '../ops/create.js';
 import { softmax } from '../ops/softmax.js';
-import type { Model } from '../model/types.js';
+import type { Model } from '../models/types.js';
 import { Rng } from '../random/philox.js';
 import { ConfusionMatrix, topK as topKOf } from './metrics.js';
 import { checkDataset, gather, yieldToEventLoop, type ImageDataset } from './dataset.js';

@@ -10,7 +10,7 @@ import { MaxPool2D } from '../layers/pool.js';
 import { Sequential } from '../models/model.js';
 import { lenet5 } from '../models/zoo/index.js';
 import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../io/checkpoint.js';
-import type { Model } from '../model/types.js';
+import type { Model } from '../models/types.js';
 import { fit, type FitOptions, type TrainState } from './fit.js';
 import { Sgd } from './optimizers.js';
 import { syntheticData } from './tiny-model.testutil.js';

@@ -1,6 +1,6 @@
 import { ArgumentError, ShapeError } from '../errors.js';
 import { tensor } from '../ops/create.js';
-import type { Model } from '../model/types.js';
+import type { Model } from '../models/types.js';
 import { Rng } from '../random/philox.js';
 import { Adam, type Optimizer } from './optimizers.js';
 import type { LrSchedule } from './schedules.js';

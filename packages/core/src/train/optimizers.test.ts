@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createCpuBackend } from '@stridenet/cpu-js';
 import { setBackend, memory, keep } from '../engine.js';
 import { tensor } from '../ops/create.js';
-import type { Parameter } from '../model/types.js';
+import type { Parameter } from '../models/types.js';
 import { Adam, AdamW, Sgd, createOptimizer, type Optimizer } from './optimizers.js';
 import { constantLr, cosineLr, scheduleFromConfig, stepLr, warmupLr } from './schedules.js';
 

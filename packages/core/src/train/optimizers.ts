@@ -1,6 +1,6 @@
 import { ArgumentError, FormatError } from '../errors.js';
 import { keep, type Tensor } from '../engine.js';
-import type { Parameter } from '../model/types.js';
+import type { Parameter } from '../models/types.js';
 import { tensor, zeros } from '../ops/create.js';
 import { adamUpdate, sgdUpdate } from '../ops/optimizer.js';
 import { noGrad } from '../autograd/record.js';

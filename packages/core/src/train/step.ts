@@ -2,7 +2,7 @@ import { ShapeError } from '../errors.js';
 import { keep, type Tensor } from '../engine.js';
 import { valueAndGrads } from '../autograd/tape.js';
 import { tensor } from '../ops/create.js';
-import type { Model, Parameter } from '../model/types.js';
+import type { Model, Parameter } from '../models/types.js';
 import type { Rng } from '../random/philox.js';
 import type { Optimizer } from './optimizers.js';
 import { mseLoss, oneHot, softmaxCrossEntropyLoss } from './losses.js';

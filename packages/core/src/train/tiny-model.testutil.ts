@@ -8,7 +8,7 @@ import { flatten } from '../ops/layout.js';
 import { matMul } from '../ops/matmul.js';
 import { mul } from '../ops/elementwise.js';
 import { dropout } from '../ops/dropout.js';
-import type { ForwardContext, LayerConfig, Model, Parameter } from '../model/types.js';
+import type { ForwardContext, LayerConfig, Model, Parameter } from '../models/types.js';
 import { Rng } from '../random/philox.js';
 import type { ImageDataset } from './fit.js';
 

@@ -1,4 +1,4 @@
-// Operation codes shared with src/kernels/op-codes.ts (same order as the unions in core's spec.ts).
+// Operation codes shared with src/op-codes.ts (same order as the unions in core's spec.ts).
 #pragma once
 
 #include <string>

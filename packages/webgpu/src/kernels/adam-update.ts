@@ -1,9 +1,9 @@
 import type { KernelFn } from '@stridenet/core';
-import type { WebGpuTensor } from '../runtime.js';
+import type { WebGpuHandle } from '../runtime.js';
 import code from '../shaders/adam-update.wgsl';
 
 /** Fused, in place on param, m and v; bias corrections computed here in float64. */
-export const AdamUpdate: KernelFn<WebGpuTensor, 'AdamUpdate'> = ({ param, grad, m, v }, attrs) => {
+export const AdamUpdate: KernelFn<WebGpuHandle, 'AdamUpdate'> = ({ param, grad, m, v }, attrs) => {
   const rt = param.runtime;
   rt.dispatch({
     shader: 'adam-update',

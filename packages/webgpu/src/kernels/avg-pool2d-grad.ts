@@ -1,9 +1,9 @@
 import type { KernelFn } from '@stridenet/core';
-import type { WebGpuTensor } from '../runtime.js';
+import type { WebGpuHandle } from '../runtime.js';
 import code from '../shaders/avg-pool2d-grad.wgsl';
 
 /** One thread per input cell gathering dy / divisor from every window that covers it. */
-export const AvgPool2DGrad: KernelFn<WebGpuTensor, 'AvgPool2DGrad'> = ({ dy }, { plan }) => {
+export const AvgPool2DGrad: KernelFn<WebGpuHandle, 'AvgPool2DGrad'> = ({ dy }, { plan }) => {
   const rt = dy.runtime;
   const size = plan.batch * plan.channels * plan.inHeight * plan.inWidth;
   const dx = rt.acquire(size);

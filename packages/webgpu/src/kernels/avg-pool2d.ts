@@ -1,9 +1,9 @@
 import type { KernelFn } from '@stridenet/core';
-import type { WebGpuTensor } from '../runtime.js';
+import type { WebGpuHandle } from '../runtime.js';
 import code from '../shaders/avg-pool2d.wgsl';
 
 /** One thread per output cell. */
-export const AvgPool2D: KernelFn<WebGpuTensor, 'AvgPool2D'> = ({ x }, { plan }) => {
+export const AvgPool2D: KernelFn<WebGpuHandle, 'AvgPool2D'> = ({ x }, { plan }) => {
   const rt = x.runtime;
   const size = plan.batch * plan.channels * plan.outHeight * plan.outWidth;
   const y = rt.acquire(size);

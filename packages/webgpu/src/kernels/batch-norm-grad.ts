@@ -1,9 +1,9 @@
 import type { KernelFn } from '@stridenet/core';
-import type { WebGpuTensor } from '../runtime.js';
+import type { WebGpuHandle } from '../runtime.js';
 import code from '../shaders/batch-norm-grad.wgsl';
 
 /** One workgroup per channel: both channel sums, then dx, in one dispatch. */
-export const BatchNormGrad: KernelFn<WebGpuTensor, 'BatchNormGrad'> = ({ dy, x, gamma, mean, variance }, { plan, epsilon }) => {
+export const BatchNormGrad: KernelFn<WebGpuHandle, 'BatchNormGrad'> = ({ dy, x, gamma, mean, variance }, { plan, epsilon }) => {
   const rt = x.runtime;
   const dx = rt.acquire(plan.outer * plan.channels * plan.inner);
   const dgamma = rt.acquire(plan.channels);

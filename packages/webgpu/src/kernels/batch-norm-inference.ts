@@ -1,8 +1,8 @@
 import type { KernelFn } from '@stridenet/core';
-import type { WebGpuTensor } from '../runtime.js';
+import type { WebGpuHandle } from '../runtime.js';
 import code from '../shaders/batch-norm-inference.wgsl';
 
-export const BatchNormInference: KernelFn<WebGpuTensor, 'BatchNormInference'> = ({ x, gamma, beta, mean, variance }, { plan, epsilon }) => {
+export const BatchNormInference: KernelFn<WebGpuHandle, 'BatchNormInference'> = ({ x, gamma, beta, mean, variance }, { plan, epsilon }) => {
   const rt = x.runtime;
   const size = plan.outer * plan.channels * plan.inner;
   const y = rt.acquire(size);

@@ -1,9 +1,9 @@
 import type { KernelFn } from '@stridenet/core';
-import type { WebGpuTensor } from '../runtime.js';
+import type { WebGpuHandle } from '../runtime.js';
 import code from '../shaders/batch-norm-train.wgsl';
 
 /** One workgroup per channel: statistics and normalisation in one dispatch. */
-export const BatchNormTrain: KernelFn<WebGpuTensor, 'BatchNormTrain'> = ({ x, gamma, beta }, { plan, epsilon }) => {
+export const BatchNormTrain: KernelFn<WebGpuHandle, 'BatchNormTrain'> = ({ x, gamma, beta }, { plan, epsilon }) => {
   const rt = x.runtime;
   const y = rt.acquire(plan.outer * plan.channels * plan.inner);
   const mean = rt.acquire(plan.channels);

@@ -1,8 +1,8 @@
 import type { KernelFn } from '@stridenet/core';
-import type { WebGpuTensor } from '../runtime.js';
+import type { WebGpuHandle } from '../runtime.js';
 import code from '../shaders/bias-add.wgsl';
 
-export const BiasAdd: KernelFn<WebGpuTensor, 'BiasAdd'> = ({ x, bias }, { plan }) => {
+export const BiasAdd: KernelFn<WebGpuHandle, 'BiasAdd'> = ({ x, bias }, { plan }) => {
   const rt = x.runtime;
   const size = plan.outer * plan.channels * plan.inner;
   const y = rt.acquire(size);

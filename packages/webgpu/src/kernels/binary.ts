@@ -1,11 +1,11 @@
 import type { BinaryOp, KernelFn } from '@stridenet/core';
-import type { WebGpuTensor } from '../runtime.js';
+import type { WebGpuHandle } from '../runtime.js';
 import code from '../shaders/binary.wgsl';
 
 /** Pipeline constant OP of binary.wgsl. */
 export const BINARY_OPS = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5, equal: 6 } as const satisfies Record<BinaryOp, number>;
 
-export const Binary: KernelFn<WebGpuTensor, 'Binary'> = ({ a, b }, { op, plan }) => {
+export const Binary: KernelFn<WebGpuHandle, 'Binary'> = ({ a, b }, { op, plan }) => {
   const rt = a.runtime;
   const y = rt.acquire(plan.size);
   rt.dispatch({

@@ -1,9 +1,9 @@
 import type { KernelFn } from '@stridenet/core';
-import type { WebGpuTensor } from '../runtime.js';
+import type { WebGpuHandle } from '../runtime.js';
 import code from '../shaders/concat.wgsl';
 
 /** One copy dispatch per input into its column block; all land in the same batch. */
-export const Concat: KernelFn<WebGpuTensor, 'Concat'> = ({ xs }, { plan }) => {
+export const Concat: KernelFn<WebGpuHandle, 'Concat'> = ({ xs }, { plan }) => {
   const rt = xs[0]!.runtime;
   const rowSize = plan.blockSizes.reduce((a, b) => a + b, 0);
   const y = rt.acquire(plan.outer * rowSize);

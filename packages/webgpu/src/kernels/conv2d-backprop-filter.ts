@@ -1,5 +1,5 @@
 import { planReduce, type KernelFn } from '@stridenet/core';
-import type { WebGpuTensor } from '../runtime.js';
+import type { WebGpuHandle } from '../runtime.js';
 import code from '../shaders/conv2d-backprop-filter.wgsl';
 import { Reduce } from './reduce.js';
 
@@ -14,7 +14,7 @@ const MAX_SPLITS = 64;
  * batch*outHeight*outWidth. That sum is long and the filter small (9 tiles for 3x3 64->64), so it is
  * split into chunks whose partial filters one Reduce adds up.
  */
-export const Conv2DBackpropFilter: KernelFn<WebGpuTensor, 'Conv2DBackpropFilter'> = ({ x, dy }, { plan }) => {
+export const Conv2DBackpropFilter: KernelFn<WebGpuHandle, 'Conv2DBackpropFilter'> = ({ x, dy }, { plan }) => {
   const rt = x.runtime;
   const [o, ci, kh, kw] = plan.filterShape;
   const size = o * ci * kh * kw;

@@ -1,9 +1,9 @@
 import type { KernelFn } from '@stridenet/core';
-import type { WebGpuTensor } from '../runtime.js';
+import type { WebGpuHandle } from '../runtime.js';
 import code from '../shaders/conv2d-backprop-input.wgsl';
 
 /** Implicit GEMM over [inChannels/groups] x [batch*inHeight*inWidth]: a gather, so no atomics. */
-export const Conv2DBackpropInput: KernelFn<WebGpuTensor, 'Conv2DBackpropInput'> = ({ dy, filter }, { plan }) => {
+export const Conv2DBackpropInput: KernelFn<WebGpuHandle, 'Conv2DBackpropInput'> = ({ dy, filter }, { plan }) => {
   const rt = dy.runtime;
   const dx = rt.acquire(plan.batch * plan.inChannels * plan.inHeight * plan.inWidth);
   rt.dispatch({

@@ -1,9 +1,9 @@
 import type { KernelFn } from '@stridenet/core';
-import type { WebGpuTensor } from '../runtime.js';
+import type { WebGpuHandle } from '../runtime.js';
 import code from '../shaders/conv2d.wgsl';
 
 /** Implicit-GEMM convolution: 64x64 tiles of [outChannels/groups] x [batch*outHeight*outWidth], one z slice per group. */
-export const Conv2D: KernelFn<WebGpuTensor, 'Conv2D'> = ({ x, filter, bias }, { plan, activation }) => {
+export const Conv2D: KernelFn<WebGpuHandle, 'Conv2D'> = ({ x, filter, bias }, { plan, activation }) => {
   const rt = x.runtime;
   const y = rt.acquire(plan.batch * plan.outChannels * plan.outHeight * plan.outWidth);
   rt.dispatch({

@@ -1,8 +1,8 @@
 import type { KernelFn } from '@stridenet/core';
-import type { WebGpuTensor } from '../runtime.js';
+import type { WebGpuHandle } from '../runtime.js';
 import code from '../shaders/dropout.wgsl';
 
-export const Dropout: KernelFn<WebGpuTensor, 'Dropout'> = ({ x, noise }, { rate, size }) => {
+export const Dropout: KernelFn<WebGpuHandle, 'Dropout'> = ({ x, noise }, { rate, size }) => {
   const rt = x.runtime;
   const y = rt.acquire(size);
   rt.dispatch({

@@ -1,5 +1,5 @@
 import type { KernelTable } from '@stridenet/core';
-import type { WebGpuTensor } from '../runtime.js';
+import type { WebGpuHandle } from '../runtime.js';
 import { AdamUpdate } from './adam-update.js';
 import { AvgPool2D } from './avg-pool2d.js';
 import { AvgPool2DGrad } from './avg-pool2d-grad.js';
@@ -58,4 +58,4 @@ export const kernels = {
   Pad,
   SgdUpdate,
   AdamUpdate,
-} satisfies KernelTable<WebGpuTensor>;
+} satisfies KernelTable<WebGpuHandle>;

@@ -1,12 +1,12 @@
 import type { KernelFn } from '@stridenet/core';
-import type { WebGpuTensor } from '../runtime.js';
+import type { WebGpuHandle } from '../runtime.js';
 import code from '../shaders/mat-mul.wgsl';
 
 /**
  * Tiled GEMM, 64x64 output tiles; transposes are read in place (no copies). Row-major operands with
  * k and n multiples of 4 take the vec4-load entry point.
  */
-export const MatMul: KernelFn<WebGpuTensor, 'MatMul'> = ({ a, b, bias }, { plan, activation }) => {
+export const MatMul: KernelFn<WebGpuHandle, 'MatMul'> = ({ a, b, bias }, { plan, activation }) => {
   const rt = a.runtime;
   const c = rt.acquire(plan.m * plan.n);
   rt.dispatch({

@@ -1,9 +1,9 @@
 import type { KernelFn } from '@stridenet/core';
-import type { WebGpuTensor } from '../runtime.js';
+import type { WebGpuHandle } from '../runtime.js';
 import code from '../shaders/max-pool2d-grad.wgsl';
 
 /** One thread per input cell gathering from the windows whose argmax it is (no atomics). */
-export const MaxPool2DGrad: KernelFn<WebGpuTensor, 'MaxPool2DGrad'> = ({ dy, x }, { plan }) => {
+export const MaxPool2DGrad: KernelFn<WebGpuHandle, 'MaxPool2DGrad'> = ({ dy, x }, { plan }) => {
   const rt = dy.runtime;
   const size = plan.batch * plan.channels * plan.inHeight * plan.inWidth;
   const dx = rt.acquire(size);

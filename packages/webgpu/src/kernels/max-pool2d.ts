@@ -1,9 +1,9 @@
 import type { KernelFn } from '@stridenet/core';
-import type { WebGpuTensor } from '../runtime.js';
+import type { WebGpuHandle } from '../runtime.js';
 import code from '../shaders/max-pool2d.wgsl';
 
 /** One thread per output cell. */
-export const MaxPool2D: KernelFn<WebGpuTensor, 'MaxPool2D'> = ({ x }, { plan }) => {
+export const MaxPool2D: KernelFn<WebGpuHandle, 'MaxPool2D'> = ({ x }, { plan }) => {
   const rt = x.runtime;
   const size = plan.batch * plan.channels * plan.outHeight * plan.outWidth;
   const y = rt.acquire(size);

@@ -1,8 +1,8 @@
 import { sizeOf, type KernelFn } from '@stridenet/core';
-import type { WebGpuTensor } from '../runtime.js';
+import type { WebGpuHandle } from '../runtime.js';
 import code from '../shaders/pad.wgsl';
 
-export const Pad: KernelFn<WebGpuTensor, 'Pad'> = ({ x }, { plan, value }) => {
+export const Pad: KernelFn<WebGpuHandle, 'Pad'> = ({ x }, { plan, value }) => {
   const rt = x.runtime;
   const size = sizeOf(plan.outShape);
   const y = rt.acquire(size);

@@ -1,11 +1,11 @@
 import type { KernelFn, ReduceOp } from '@stridenet/core';
-import type { WebGpuTensor } from '../runtime.js';
+import type { WebGpuHandle } from '../runtime.js';
 import code from '../shaders/reduce.wgsl';
 
 const REDUCE_OPS = { sum: 0, mean: 1, max: 2 } as const satisfies Record<ReduceOp, number>;
 
 /** One 64-thread workgroup per output value. */
-export const Reduce: KernelFn<WebGpuTensor, 'Reduce'> = ({ x }, { op, plan }) => {
+export const Reduce: KernelFn<WebGpuHandle, 'Reduce'> = ({ x }, { op, plan }) => {
   const rt = x.runtime;
   const size = plan.outer * plan.inner;
   const y = rt.acquire(size);

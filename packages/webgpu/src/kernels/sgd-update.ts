@@ -1,9 +1,9 @@
 import type { KernelFn } from '@stridenet/core';
-import type { WebGpuTensor } from '../runtime.js';
+import type { WebGpuHandle } from '../runtime.js';
 import code from '../shaders/sgd-update.wgsl';
 
 /** Fused, in place on param and velocity: training never leaves the GPU. */
-export const SgdUpdate: KernelFn<WebGpuTensor, 'SgdUpdate'> = ({ param, grad, velocity }, attrs) => {
+export const SgdUpdate: KernelFn<WebGpuHandle, 'SgdUpdate'> = ({ param, grad, velocity }, attrs) => {
   const rt = param.runtime;
   rt.dispatch({
     shader: 'sgd-update',

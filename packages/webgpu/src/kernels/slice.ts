@@ -1,8 +1,8 @@
 import { sizeOf, type KernelFn } from '@stridenet/core';
-import type { WebGpuTensor } from '../runtime.js';
+import type { WebGpuHandle } from '../runtime.js';
 import code from '../shaders/slice.wgsl';
 
-export const Slice: KernelFn<WebGpuTensor, 'Slice'> = ({ x }, { plan }) => {
+export const Slice: KernelFn<WebGpuHandle, 'Slice'> = ({ x }, { plan }) => {
   const rt = x.runtime;
   const size = sizeOf(plan.outShape);
   const y = rt.acquire(size);

@@ -1,8 +1,8 @@
 import type { KernelFn } from '@stridenet/core';
-import type { WebGpuTensor } from '../runtime.js';
+import type { WebGpuHandle } from '../runtime.js';
 import code from '../shaders/softmax-cross-entropy-grad.wgsl';
 
-export const SoftmaxCrossEntropyGrad: KernelFn<WebGpuTensor, 'SoftmaxCrossEntropyGrad'> = ({ dloss, logits, labels }, { plan }) => {
+export const SoftmaxCrossEntropyGrad: KernelFn<WebGpuHandle, 'SoftmaxCrossEntropyGrad'> = ({ dloss, logits, labels }, { plan }) => {
   const rt = logits.runtime;
   const dlogits = rt.acquire(plan.rows * plan.cols);
   rt.dispatch({

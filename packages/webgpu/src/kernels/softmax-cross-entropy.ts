@@ -1,9 +1,9 @@
 import type { KernelFn } from '@stridenet/core';
-import type { WebGpuTensor } from '../runtime.js';
+import type { WebGpuHandle } from '../runtime.js';
 import code from '../shaders/softmax-cross-entropy.wgsl';
 
 /** Per-row loss; one 64-thread workgroup per row. */
-export const SoftmaxCrossEntropy: KernelFn<WebGpuTensor, 'SoftmaxCrossEntropy'> = ({ logits, labels }, { plan }) => {
+export const SoftmaxCrossEntropy: KernelFn<WebGpuHandle, 'SoftmaxCrossEntropy'> = ({ logits, labels }, { plan }) => {
   const rt = logits.runtime;
   const loss = rt.acquire(plan.rows);
   rt.dispatch({

@@ -1,9 +1,9 @@
 import type { KernelFn } from '@stridenet/core';
-import type { WebGpuTensor } from '../runtime.js';
+import type { WebGpuHandle } from '../runtime.js';
 import code from '../shaders/softmax.wgsl';
 
 /** One 64-thread workgroup per row. */
-export const Softmax: KernelFn<WebGpuTensor, 'Softmax'> = ({ x }, { plan, log }) => {
+export const Softmax: KernelFn<WebGpuHandle, 'Softmax'> = ({ x }, { plan, log }) => {
   const rt = x.runtime;
   const y = rt.acquire(plan.rows * plan.cols);
   rt.dispatch({

@@ -1,8 +1,8 @@
 import { sizeOf, type KernelFn } from '@stridenet/core';
-import type { WebGpuTensor } from '../runtime.js';
+import type { WebGpuHandle } from '../runtime.js';
 import code from '../shaders/transpose.wgsl';
 
-export const Transpose: KernelFn<WebGpuTensor, 'Transpose'> = ({ x }, { plan }) => {
+export const Transpose: KernelFn<WebGpuHandle, 'Transpose'> = ({ x }, { plan }) => {
   const rt = x.runtime;
   const size = sizeOf(plan.outShape);
   const y = rt.acquire(size);

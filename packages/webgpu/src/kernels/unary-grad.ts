@@ -1,9 +1,9 @@
 import type { KernelFn } from '@stridenet/core';
-import type { WebGpuTensor } from '../runtime.js';
+import type { WebGpuHandle } from '../runtime.js';
 import code from '../shaders/unary-grad.wgsl';
 import { UNARY_OPS } from './unary.js';
 
-export const UnaryGrad: KernelFn<WebGpuTensor, 'UnaryGrad'> = ({ dy, x, y }, { op, alpha, size }) => {
+export const UnaryGrad: KernelFn<WebGpuHandle, 'UnaryGrad'> = ({ dy, x, y }, { op, alpha, size }) => {
   const rt = dy.runtime;
   const dx = rt.acquire(size);
   rt.dispatch({

@@ -1,5 +1,5 @@
 import type { KernelFn, UnaryOp } from '@stridenet/core';
-import type { WebGpuTensor } from '../runtime.js';
+import type { WebGpuHandle } from '../runtime.js';
 import code from '../shaders/unary.wgsl';
 
 /** Pipeline constant OP of unary.wgsl and unary-grad.wgsl. */
@@ -17,7 +17,7 @@ export const UNARY_OPS = {
   identity: 10,
 } as const satisfies Record<UnaryOp, number>;
 
-export const Unary: KernelFn<WebGpuTensor, 'Unary'> = ({ x }, { op, alpha, size }) => {
+export const Unary: KernelFn<WebGpuHandle, 'Unary'> = ({ x }, { op, alpha, size }) => {
   const rt = x.runtime;
   const y = rt.acquire(size);
   rt.dispatch({

@@ -21,7 +21,7 @@ import {
   type UnaryOp,
 } from '@stridenet/core';
 import type { WebGpuBackend } from '../backend.js';
-import type { WebGpuTensor } from '../runtime.js';
+import type { WebGpuHandle } from '../runtime.js';
 import * as ref from './reference.js';
 
 export interface KernelCase {
@@ -60,7 +60,7 @@ export function expectClose(name: string, got: ArrayLike<number>, want: ArrayLik
 async function withTensors(
   b: WebGpuBackend,
   inputs: Float32Array[],
-  body: (hs: WebGpuTensor[]) => WebGpuTensor | WebGpuTensor[],
+  body: (hs: WebGpuHandle[]) => WebGpuHandle | WebGpuHandle[],
 ): Promise<Float32Array[]> {
   const hs = inputs.map((v) => b.upload(v));
   const out = body(hs);
@@ -385,7 +385,7 @@ export const cases: KernelCase[] = [
 async function withTensorsInPlace(
   b: WebGpuBackend,
   inputs: Float32Array[],
-  body: (hs: WebGpuTensor[]) => WebGpuTensor[],
+  body: (hs: WebGpuHandle[]) => WebGpuHandle[],
 ): Promise<Float32Array[]> {
   const hs = inputs.map((v) => b.upload(v));
   try {
