@@ -2,7 +2,7 @@
  * Node-only file I/O (entry `@stridenet/core/node`): atomic writes and file-path wrappers around
  * the browser-safe weights and checkpoint codecs.
  */
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 // The main entry by name, not by relative path: a bundle of this entry must share the one engine
@@ -15,9 +15,10 @@ import {
   loadWeights,
   modelFromFile,
   restoreCheckpoint,
-  type BuildOptions,
   type Checkpoint,
   type LayerModel,
+  type LoadWeightsOptions,
+  type ModelFileOptions,
   type CheckpointContents,
   type Optimizer,
   type RestoredCheckpoint,
@@ -65,6 +66,10 @@ async function fsyncDirectory(dir: string): Promise<void> {
 
 async function readBytes(path: string): Promise<Uint8Array> {
   try {
+    // A device or FIFO (/dev/zero, a pipe) has no end to read to: only regular files are read.
+    const st = await stat(path);
+    if (st.isDirectory()) throw new FormatError(path, 'is a directory, expected a .safetensors file');
+    if (!st.isFile()) throw new FormatError(path, 'is not a regular file (a device, pipe or socket?), expected a .safetensors file');
     const b = await readFile(path);
     return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
   } catch (e) {
@@ -81,8 +86,8 @@ export async function saveWeightsFile(path: string, model: Model, metadata?: Rec
 }
 
 /** Loads a safetensors weights file into `model`, all or nothing (see loadWeights). */
-export async function loadWeightsFile(model: Model, path: string): Promise<Record<string, string>> {
-  return loadWeights(model, await readBytes(path), path);
+export async function loadWeightsFile(model: Model, path: string, options: LoadWeightsOptions = {}): Promise<Record<string, string>> {
+  return loadWeights(model, await readBytes(path), path, options);
 }
 
 /** Writes a checkpoint (weights, optimizer, train state, run metadata) atomically. */
@@ -100,7 +105,10 @@ export async function loadCheckpoint(path: string, model: Model, optimizer?: Opt
   return restoreCheckpoint(await readCheckpoint(path), model, optimizer);
 }
 
-/** A model rebuilt from a stridenet weights or checkpoint file (architecture + weights). */
-export async function loadModelFile(path: string, options: BuildOptions = {}): Promise<LayerModel> {
+/**
+ * A model rebuilt from a stridenet weights or checkpoint file (architecture + weights), checked
+ * against the size budget and the file's tensors before anything is allocated (see modelFromFile).
+ */
+export async function loadModelFile(path: string, options: ModelFileOptions = {}): Promise<LayerModel> {
   return modelFromFile(await readBytes(path), path, options);
 }

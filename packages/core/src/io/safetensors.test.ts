@@ -91,4 +91,16 @@ describe('safetensors', () => {
     expect(() => encodeSafetensors([{ name: 'a', shape: [3], data: new Float32Array(2) }])).toThrow(/has 2 values but shape \[3\]/);
     expect(() => encodeSafetensors([{ name: '__metadata__', shape: [1], data: new Float32Array(1) }])).toThrow(/reserved/);
   });
+  it('refuses a header that names a tensor or a metadata key twice (JSON.parse would keep the last)', () => {
+    const data = new Uint8Array(8);
+    const twice = '{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}, "w" :{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}';
+    expect(() => decodeSafetensors(raw(twice, data), 'dup.safetensors')).toThrow("dup.safetensors: header names tensor 'w' twice; every key must be unique");
+    const meta = '{"__metadata__":{"a":"1","b":"{\\"a\\":2}","a":"3"},"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}';
+    expect(() => decodeSafetensors(raw(meta, data), 'm')).toThrow("m: header names metadata key 'a' twice");
+    const inner = '{"w":{"dtype":"F32","shape":[2],"shape":[2],"data_offsets":[0,8]}}';
+    expect(() => decodeSafetensors(raw(inner, data), 'i')).toThrow("i: header names key 'shape' twice");
+    // The same key in different objects, and key-like text inside strings, are fine.
+    const ok = '{"__metadata__":{"w":"\\"w\\": 1"},"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}';
+    expect(decodeSafetensors(raw(ok, data), 'ok').metadata).toEqual({ w: '"w": 1' });
+  });
 });

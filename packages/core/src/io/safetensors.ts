@@ -134,6 +134,9 @@ export function decodeSafetensors(bytes: Uint8Array, file = 'safetensors data'):
     fail(`header is not valid UTF-8 JSON: ${(e as Error).message}`);
   }
   if (!header || typeof header !== 'object' || Array.isArray(header)) fail('header JSON is not an object');
+  // JSON.parse keeps the last of repeated keys: a second 'weight' entry would silently win.
+  const repeated = firstDuplicateKey(headerBytes);
+  if (repeated) fail(`header names ${repeated.where} twice; every key must be unique`);
   const dataStart = 8 + headerLen;
   const dataLen = bytes.length - dataStart;
   const metadata: Record<string, string> = {};
@@ -182,6 +185,42 @@ export function decodeSafetensors(bytes: Uint8Array, file = 'safetensors data'):
   }
   if (cursor !== dataLen) fail(`data section has ${dataLen} bytes but tensors cover only ${cursor} (trailing bytes)`);
   return { metadata, tensors };
+}
+
+/**
+ * The first key that repeats inside one object of a JSON text (already known to parse), with where
+ * it sits: "tensor 'w'" at the top level, "metadata key 'k'" inside __metadata__, "key 'k'" deeper.
+ */
+function firstDuplicateKey(json: Uint8Array): { key: string; where: string } | undefined {
+  const text = new TextDecoder().decode(json);
+  // One entry per open container: the keys seen so far (null for arrays) and the key it sits under.
+  const stack: { keys: Set<string> | null; under: string | undefined }[] = [];
+  let lastKey: string | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '"') {
+      let j = i + 1;
+      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      const str = JSON.parse(text.slice(i, j + 1)) as string;
+      let k = j + 1;
+      while (/\s/.test(text[k] ?? '')) k++;
+      const top = stack[stack.length - 1];
+      if (text[k] === ':' && top?.keys) {
+        if (top.keys.has(str)) {
+          const where = stack.length === 1 ? `tensor '${str}'` : stack.length === 2 && top.under === '__metadata__' ? `metadata key '${str}'` : `key '${str}'`;
+          return { key: str, where };
+        }
+        top.keys.add(str);
+        lastKey = str;
+      }
+      i = j;
+    } else if (ch === '{' || ch === '[') {
+      stack.push({ keys: ch === '{' ? new Set() : null, under: lastKey });
+    } else if (ch === '}' || ch === ']') {
+      stack.pop();
+    }
+  }
+  return undefined;
 }
 
 /** An entry's values as float32 (F32 copied; F64/F16/BF16 converted). Other dtypes are refused. */

@@ -2,6 +2,7 @@ import { FormatError } from '../errors.js';
 import { keep, type Tensor } from '../engine.js';
 import { tensor } from '../ops/create.js';
 import type { LayerConfig, Model, Parameter } from '../models/types.js';
+import { sizeOf } from '../plans/common.js';
 import { decodeSafetensors, encodeSafetensors, entryToFloat32, type SafetensorsEntry, type SafetensorsInput } from './safetensors.js';
 
 export const WEIGHTS_FORMAT = 'stridenet.weights';
@@ -31,54 +32,110 @@ export interface WeightsPlan {
   apply(): void;
 }
 
+export interface LoadWeightsOptions {
+  /**
+   * Accept NaN and ±Infinity weights (default false: a file holding any is refused, naming each
+   * tensor and how many of its values are not finite — a diverged run's weights give NaN
+   * predictions without any other sign).
+   */
+  allowNonFinite?: boolean;
+}
+
+/** A parameter's shape as declared by its layer, without creating (initialising) its tensor. */
+function declaredShape(p: Parameter): readonly number[] {
+  const shape = (p as { shape?: unknown }).shape;
+  return Array.isArray(shape) ? shape : p.value.shape;
+}
+
+/** Non-finite values (NaN, ±Infinity) of a float entry, found from the exponent bits without decoding. */
+export function countNonFinite(entry: SafetensorsEntry): number {
+  const b = entry.bytes;
+  let n = 0;
+  switch (entry.dtype) {
+    case 'F32':
+      for (let i = 0; i < b.length; i += 4) if ((b[i + 3]! & 0x7f) === 0x7f && (b[i + 2]! & 0x80) !== 0) n++;
+      return n;
+    case 'F64':
+      for (let i = 0; i < b.length; i += 8) if ((b[i + 7]! & 0x7f) === 0x7f && (b[i + 6]! & 0xf0) === 0xf0) n++;
+      return n;
+    case 'BF16':
+      for (let i = 0; i < b.length; i += 2) if ((b[i + 1]! & 0x7f) === 0x7f && (b[i]! & 0x80) !== 0) n++;
+      return n;
+    case 'F16':
+      for (let i = 0; i < b.length; i += 2) if ((b[i + 1]! & 0x7c) === 0x7c) n++;
+      return n;
+    default:
+      return 0;
+  }
+}
+
+/** Lists a handful of problems in one message, with a count of the rest. */
+function listProblems(problems: readonly string[]): string {
+  return `${problems.slice(0, 8).join('; ')}${problems.length > 8 ? `; and ${problems.length - 8} more` : ''}`;
+}
+
 /**
  * Checks every parameter of `model` against `entries` (name present, F32, same shape; no
- * unexpected names) and returns the replacement to apply. `file` names the source in errors.
+ * unexpected names; every value finite unless `allowNonFinite`) and returns the replacement to
+ * apply. Shapes come from the layers' declarations, so a model whose parameters were never
+ * initialised is checked without allocating them. `file` names the source in errors.
  */
-export function planLoadWeights(model: Model, entries: ReadonlyMap<string, SafetensorsEntry>, file: string): WeightsPlan {
+export function planLoadWeights(model: Model, entries: ReadonlyMap<string, SafetensorsEntry>, file: string, options: LoadWeightsOptions = {}): WeightsPlan {
   const params = model.parameters();
   const byName = new Map<string, Parameter>(params.map((p) => [p.name, p]));
   const problems: string[] = [];
   for (const p of params) {
     const e = entries.get(p.name);
-    const want = `[${p.value.shape.join(',')}]`;
+    const shape = declaredShape(p);
+    const want = `[${shape.join(',')}]`;
     if (!e) problems.push(`missing tensor '${p.name}' (model '${model.name}' expects F32 ${want})`);
     else if (e.dtype !== 'F32') problems.push(`tensor '${p.name}' is ${e.dtype} but model '${model.name}' needs F32`);
-    else if (e.shape.length !== p.value.shape.length || e.shape.some((d, i) => d !== p.value.shape[i])) {
+    else if (e.shape.length !== shape.length || e.shape.some((d, i) => d !== shape[i])) {
       problems.push(`tensor '${p.name}' has shape [${e.shape.join(',')}] but model '${model.name}' expects ${want}`);
     }
   }
   for (const name of entries.keys()) if (!byName.has(name)) problems.push(`unexpected tensor '${name}' (model '${model.name}' has no such parameter)`);
-  if (problems.length > 0) {
-    const shown = problems.slice(0, 8).join('; ');
-    throw new FormatError(file, `weights do not fit the model: ${shown}${problems.length > 8 ? `; and ${problems.length - 8} more` : ''}`);
+  if (problems.length > 0) throw new FormatError(file, `weights do not fit the model: ${listProblems(problems)}`);
+  if (!options.allowNonFinite) {
+    const bad: string[] = [];
+    for (const p of params) {
+      const n = countNonFinite(entries.get(p.name)!);
+      if (n > 0) bad.push(`tensor '${p.name}' has ${n} of ${sizeOf(declaredShape(p))} values NaN or infinite`);
+    }
+    if (bad.length > 0) {
+      throw new FormatError(file, `weights are not finite (a diverged run?): ${listProblems(bad)}. Pass allowNonFinite: true (CLI: --allow-non-finite) to load them anyway`);
+    }
   }
   return {
     apply(): void {
+      // A parameter never used yet has no tensor: reading `value` would initialise one only to drop it.
+      const live = params.map((p) => (p as { isMaterialized?: boolean }).isMaterialized !== false);
       const fresh: Tensor[] = [];
       try {
-        for (const p of params) fresh.push(keep(tensor(entryToFloat32(entries.get(p.name)!, file), p.value.shape, p.value.backend)));
+        params.forEach((p, i) => {
+          fresh.push(keep(tensor(entryToFloat32(entries.get(p.name)!, file), declaredShape(p), live[i] ? p.value.backend : undefined)));
+        });
       } catch (e) {
         for (const t of fresh) t.dispose();
         throw e;
       }
       params.forEach((p, i) => {
-        const old = p.value;
+        const old = live[i] ? p.value : undefined;
         p.value = fresh[i]!;
-        old.dispose();
+        if (old && !old.isDisposed) old.dispose();
       });
     },
   };
 }
 
 /**
- * Loads safetensors weights into `model`, all or nothing: every name, dtype and shape is checked
- * before any parameter is replaced, and on a mismatch a FormatError naming `file` is thrown with
- * the model unchanged. Returns the file's metadata.
+ * Loads safetensors weights into `model`, all or nothing: every name, dtype, shape and (unless
+ * allowed) finiteness is checked before any parameter is replaced, and on a mismatch a FormatError
+ * naming `file` is thrown with the model unchanged. Returns the file's metadata.
  */
-export function loadWeights(model: Model, bytes: Uint8Array, file = 'weights'): Record<string, string> {
+export function loadWeights(model: Model, bytes: Uint8Array, file = 'weights', options: LoadWeightsOptions = {}): Record<string, string> {
   const st = decodeSafetensors(bytes, file);
-  planLoadWeights(model, st.tensors, file).apply();
+  planLoadWeights(model, st.tensors, file, options).apply();
   return st.metadata;
 }
 
