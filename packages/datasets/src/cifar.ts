@@ -53,6 +53,14 @@ export function parseCifarRecords(bytes: Uint8Array, file: string, options: Cifa
   return createDataset({ images, labels, shape: [3, 32, 32], numClasses: options.numClasses, classNames: options.classNames, source: options.source ?? file });
 }
 
+/** Records one CIFAR file may hold: the whole data set (50,000 train + 10,000 test). */
+export const CIFAR_MAX_RECORDS = 60_000;
+
+/** A CIFAR binary file's bytes (raw or gzip), refused past CIFAR_MAX_RECORDS records. */
+export function readCifarFile(file: string, labelBytes: 1 | 2): Uint8Array {
+  return readMaybeGzip(file, { maxBytes: CIFAR_MAX_RECORDS * (labelBytes + PIXELS) });
+}
+
 /** Concatenates datasets of one shape and class set (CIFAR-10's five training batches). */
 export function concatDatasets(parts: readonly Dataset[], source: string): Dataset {
   if (parts.length === 0) throw new ArgumentError('concatDatasets', 'parts', [], 'at least one dataset');
@@ -129,7 +137,7 @@ export function loadCifar10(options: { dir: string }): DatasetSplits {
   const read = (name: string) => {
     const file = batchPath(root, name);
     if (!existsSync(file)) throw new FormatError(root, `is missing ${name}, one of the CIFAR-10 batch files`);
-    return parseCifarRecords(readMaybeGzip(file), file, opts);
+    return parseCifarRecords(readCifarFile(file, 1), file, opts);
   };
   const batches = [1, 2, 3, 4, 5].map((i) => read(`data_batch_${i}.bin`));
   return { train: concatDatasets(batches, `cifar10:${root} (train)`), test: concatDatasets([read('test_batch.bin')], `cifar10:${root} (test)`) };
@@ -157,7 +165,7 @@ export function loadCifar100(options: Cifar100Options): DatasetSplits {
   const read = (name: string, part: string) => {
     const file = batchPath(root, name);
     if (!existsSync(file)) throw new FormatError(root, `is missing ${name}, one of the CIFAR-100 files`);
-    return parseCifarRecords(readMaybeGzip(file), file, { ...opts, source: `cifar100-${which}:${root} (${part})` });
+    return parseCifarRecords(readCifarFile(file, 2), file, { ...opts, source: `cifar100-${which}:${root} (${part})` });
   };
   return { train: read('train.bin', 'train'), test: read('test.bin', 'test') };
 }

@@ -27,6 +27,10 @@ beforeAll(async () => {
       res.end();
     } else if (req.url === '/data.gz') {
       res.end(gz);
+    } else if (req.url === '/chunked.bin') {
+      // No Content-Length: the cap must stop the stream itself.
+      for (let i = 0; i < payload.length; i += 50_000) res.write(payload.subarray(i, i + 50_000));
+      res.end();
     } else if (req.url === '/short.bin') {
       res.writeHead(200, { 'content-length': payload.length });
       res.write(payload.subarray(0, 1000), () => res.socket?.destroy());
@@ -102,5 +106,16 @@ describe('downloadFile', () => {
     await expect(downloadFile({ url: `${base}/data.bin`, sha256: 'abc' }, { cacheDir: dir })).rejects.toThrow(/sha256 is 'abc' but expected 64 hexadecimal digits/);
     await expect(downloadFile({ url: `${base}/data.bin`, sha256: sha(payload), fileName: '../x' }, { cacheDir: dir })).rejects.toThrow(/fileName is '..\/x'/);
     expect(requests).toEqual([]);
+  });
+  it('caps the size: a large Content-Length is refused up front, an endless body is cut off; nothing stays on disk', async () => {
+    await expect(downloadFile({ url: `${base}/data.bin`, sha256: sha(payload), maxBytes: 100_000 }, { cacheDir: dir })).rejects.toThrow(
+      `download ${base}/data.bin: Content-Length 200000 is over the 100000-byte limit for this file (maxBytes); the download was discarded`,
+    );
+    await expect(downloadFile({ url: `${base}/chunked.bin`, sha256: sha(payload), maxBytes: 120_000 }, { cacheDir: dir })).rejects.toThrow(
+      /chunked\.bin: the body \(more than 120000 bytes received\) is over the 120000-byte limit/,
+    );
+    expect(readdirSync(dir)).toEqual([]);
+    expect(await downloadFile({ url: `${base}/chunked.bin`, sha256: sha(payload), maxBytes: 200_000 }, { cacheDir: dir })).toBe(join(dir, 'chunked.bin'));
+    await expect(downloadFile({ url: `${base}/data.bin`, sha256: sha(payload), maxBytes: -1 }, { cacheDir: dir })).rejects.toThrow(/maxBytes is -1/);
   });
 });

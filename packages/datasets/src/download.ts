@@ -19,7 +19,15 @@ export interface DownloadSpec {
   digest?: 'file' | 'gunzip';
   /** Name in the cache directory (default: the last URL path segment). */
   fileName?: string;
+  /**
+   * Most bytes the server may send (default DOWNLOAD_MAX_BYTES). A larger Content-Length is refused
+   * before the body is read, and a body that runs past it is aborted; either way nothing stays on disk.
+   */
+  maxBytes?: number;
 }
+
+/** Size cap of a download whose spec names none: 1 GiB. */
+export const DOWNLOAD_MAX_BYTES = 2 ** 30;
 
 export interface DownloadOptions {
   /** Directory the file is stored in (created if missing). Default: `defaultCacheDir()`. */
@@ -49,6 +57,9 @@ function checkSpec(spec: DownloadSpec): string {
   }
   if (!name || name === '.' || name === '..' || /[/\\]/.test(name)) {
     throw new ArgumentError('download', 'fileName', name, 'a plain file name (no directory parts)');
+  }
+  if (spec.maxBytes !== undefined && !(Number.isSafeInteger(spec.maxBytes) && spec.maxBytes > 0)) {
+    throw new ArgumentError('download', 'maxBytes', spec.maxBytes, 'a positive integer number of bytes');
   }
   return name;
 }
@@ -99,12 +110,25 @@ export async function downloadFile(spec: DownloadSpec, options: DownloadOptions 
     }
     if (!res.ok) throw new DownloadError(spec.url, `server answered HTTP ${res.status} ${res.statusText}`.trim(), res.status);
     if (!res.body) throw new DownloadError(spec.url, 'response has no body', res.status);
+    const maxBytes = spec.maxBytes ?? DOWNLOAD_MAX_BYTES;
+    const tooBig = (size: string) => new DownloadError(spec.url, `${size} is over the ${maxBytes}-byte limit for this file (maxBytes); the download was discarded`, res.status);
+    const announced = res.headers.has('content-length') ? Number(res.headers.get('content-length')) : undefined;
+    if (announced !== undefined && announced > maxBytes) {
+      await res.body.cancel().catch(() => undefined);
+      throw tooBig(`Content-Length ${announced}`);
+    }
 
     const hash = createHash('sha256');
     let received = 0;
+    let over = false;
     const tee = new Transform({
       transform(chunk: Buffer, _enc, cb) {
         received += chunk.length;
+        if (received > maxBytes) {
+          over = true;
+          cb(new Error('size limit reached'));
+          return;
+        }
         hash.update(chunk);
         cb(null, chunk);
       },
@@ -112,6 +136,7 @@ export async function downloadFile(spec: DownloadSpec, options: DownloadOptions 
     try {
       await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), tee, createWriteStream(tmp, { flags: 'wx' }));
     } catch (e) {
+      if (over) throw tooBig(`the body (more than ${maxBytes} bytes received)`);
       throw new DownloadError(spec.url, `transfer failed after ${received} bytes (${describe(e)})`, res.status);
     }
     const declared = Number(res.headers.get('content-length'));

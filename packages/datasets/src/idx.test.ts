@@ -89,6 +89,28 @@ describe('IDX codec', () => {
 });
 
 describe('IDX datasets', () => {
+  it('gunzip stops at the size the IDX header declares, and refuses declarations over the limit (gzip bombs)', () => {
+    // A header declaring 2 images of 4x4, followed by 64 MB of zeros: ~64 KB compressed.
+    const head = encodeIdx({ dtype: 'uint8', dims: [2, 4, 4], data: new Uint8Array(32) });
+    const bomb = join(dir, 'bomb-images-idx3-ubyte.gz');
+    writeFileSync(bomb, gzipSync(Buffer.concat([head, Buffer.alloc(64 * 1024 * 1024)])));
+    const t0 = performance.now();
+    expectFormatError(() => readIdxFile(bomb), bomb, /gunzips to more than 48 bytes \(the size its header declares\): a gzip bomb or a damaged file; refused/);
+    expect(performance.now() - t0).toBeLessThan(2000);
+    // An honest-looking header that declares 100000 x 1000 x 1000 bytes is refused before inflating.
+    const huge = new Uint8Array(16);
+    new DataView(huge.buffer).setUint32(0, 0x803, false);
+    new DataView(huge.buffer).setUint32(4, 100_000, false);
+    new DataView(huge.buffer).setUint32(8, 1000, false);
+    new DataView(huge.buffer).setUint32(12, 1000, false);
+    const big = join(dir, 'big.gz');
+    writeFileSync(big, gzipSync(huge));
+    expectFormatError(() => readIdxFile(big), big, /declares 100000000016 bytes of content, over the 1073741824-byte limit for one dataset file/);
+    // Devices and directories are not read at all.
+    expectFormatError(() => readIdxFile('/dev/zero'), '/dev/zero', /is not a regular file/);
+    expectFormatError(() => readIdxFile(dir), dir, /is a directory/);
+  });
+
   it('loads a pair into NCHW bytes with labels', () => {
     const px = pattern(5 * 28 * 28);
     const p = writeIdxPair(dir, 'train', px, [5, 28, 28], [0, 9, 3, 3, 1], true);

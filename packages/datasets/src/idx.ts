@@ -97,9 +97,24 @@ export function encodeIdx(array: IdxArray): Uint8Array {
   return out;
 }
 
-/** Reads an IDX file, raw or gzip. */
+/**
+ * The total size (header + data) an IDX header declares, from the file's first bytes; undefined
+ * when they are too few or not an IDX header (parseIdx then says what is wrong).
+ */
+export function idxDeclaredBytes(head: Uint8Array): number | undefined {
+  if (head.length < 4 || head[0] !== 0 || head[1] !== 0) return undefined;
+  const dtype = IDX_TYPES[head[2]! as keyof typeof IDX_TYPES];
+  const ndim = head[3]!;
+  if (dtype === undefined || ndim === 0 || head.length < 4 + 4 * ndim) return undefined;
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  let count = 1;
+  for (let d = 0; d < ndim; d++) count *= view.getUint32(4 + 4 * d, false);
+  return 4 + 4 * ndim + count * BYTES[dtype];
+}
+
+/** Reads an IDX file, raw or gzip; gunzip stops at the size the header declares. */
 export function readIdxFile(file: string): IdxArray {
-  return parseIdx(readMaybeGzip(file), file);
+  return parseIdx(readMaybeGzip(file, { declaredBytes: idxDeclaredBytes }), file);
 }
 
 /** Reads an image file (uint8, N x H x W) and checks its type and rank. */

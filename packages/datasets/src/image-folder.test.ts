@@ -4,7 +4,7 @@ import { FormatError } from '@stridenet/core';
 import jpeg from 'jpeg-js';
 import pngjs from 'pngjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { decodeImage, loadImageFolder, loadImageFolderSplits } from './image-folder.js';
+import { decodeImage, IMAGE_MAX_PIXELS, loadImageFolder, loadImageFolderSplits, readImageSize } from './image-folder.js';
 import { tempDir } from './test-files.js';
 
 let dir: string;
@@ -115,3 +115,40 @@ describe('image folder', () => {
     expect(() => loadImageFolder(empty)).toThrow(/holds no .png, .jpg or .jpeg images/);
   });
 });
+
+describe('image size limits', () => {
+  /** A real 4x4 PNG whose IHDR is rewritten to claim width x height (CRC left stale: never decoded). */
+  function pngClaiming(width: number, height: number): Buffer {
+    const png = new pngjs.PNG({ width: 4, height: 4 });
+    const bytes = pngjs.PNG.sync.write(png);
+    bytes.writeUInt32BE(width, 16);
+    bytes.writeUInt32BE(height, 20);
+    return bytes;
+  }
+
+  it('reads PNG and JPEG sizes from their headers', () => {
+    const f = join(dir, 'a.jpg');
+    writeJpeg(f, 7, 5, () => [1, 2, 3]);
+    expect(readImageSize(readFileSync(f), f)).toEqual({ width: 7, height: 5 });
+    expect(readImageSize(pngClaiming(20000, 30), 'p.png')).toEqual({ width: 20000, height: 30 });
+  });
+
+  it('refuses a small PNG claiming 20000x20000 before decoding it', () => {
+    const t0 = performance.now();
+    expect(() => decodeImage(pngClaiming(20000, 20000), 'big.png')).toThrow(
+      `big.png: is 20000x20000 (HxW) = 400000000 pixels, over the ${IMAGE_MAX_PIXELS}-pixel limit for one image`,
+    );
+    expect(performance.now() - t0).toBeLessThan(500);
+    const cls = mk('bombs', 'a');
+    writeFileSync(join(cls, 'x.png'), pngClaiming(20000, 20000));
+    expect(() => loadImageFolder(join(dir, 'bombs'))).toThrow(/over the 16777216-pixel limit/);
+  });
+
+  it('checks a folder image against the expected size from its header, before decoding', () => {
+    const cls = mk('mixed', 'a');
+    writePng(join(cls, '1.png'), 4, 4, () => [9, 9, 9]);
+    writeFileSync(join(cls, '2.png'), pngClaiming(4000, 4000));
+    expect(() => loadImageFolder(join(dir, 'mixed'))).toThrow(/2\.png: is 4000x4000 \(HxW\) but expected 4x4 like .*1\.png/);
+  });
+});
+

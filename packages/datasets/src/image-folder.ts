@@ -1,9 +1,10 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { ArgumentError, FormatError } from '@stridenet/core';
 import jpeg from 'jpeg-js';
 import pngjs from 'pngjs';
 import { createDataset, type Dataset, type DatasetSplits } from './dataset.js';
+import { readRegularFile } from './files.js';
 
 const EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);
 
@@ -14,12 +15,73 @@ export interface DecodedImage {
   rgba: Uint8Array;
 }
 
-/** Decodes a PNG or JPEG by its signature (not its name) to 8-bit RGBA. */
-export function decodeImage(bytes: Uint8Array, file: string): DecodedImage {
-  const isPng = bytes.length >= 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
-  const isJpeg = bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
+/**
+ * Most pixels an image may have: 2^24 (e.g. 4096 x 4096), 64 MiB as RGBA. Its size is read from
+ * the PNG IHDR or JPEG SOF header first, so a small file claiming 20000 x 20000 is refused before
+ * any pixel buffer exists. Image files themselves are read only up to IMAGE_MAX_FILE_BYTES.
+ */
+export const IMAGE_MAX_PIXELS = 2 ** 24;
+export const IMAGE_MAX_FILE_BYTES = 256 * 1024 * 1024;
+
+function isPng(bytes: Uint8Array): boolean {
+  return bytes.length >= 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
+}
+
+function isJpeg(bytes: Uint8Array): boolean {
+  return bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
+}
+
+/** Width and height from a JPEG's first start-of-frame marker (SOF0..SOF15 but DHT, JPG, DAC). */
+function jpegSize(bytes: Uint8Array, file: string): { width: number; height: number } {
+  let at = 2;
+  while (at + 4 <= bytes.length) {
+    if (bytes[at] !== 0xff) throw new FormatError(file, `is not a decodable JPEG (no marker at byte ${at})`);
+    const marker = bytes[at + 1]!;
+    // Fill bytes (ff ff ...) and standalone markers (RSTn, TEM) carry no length.
+    if (marker === 0xff) {
+      at += 1;
+      continue;
+    }
+    if ((marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) {
+      at += 2;
+      continue;
+    }
+    const length = (bytes[at + 2]! << 8) | bytes[at + 3]!;
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      if (at + 9 > bytes.length) break;
+      return { height: (bytes[at + 5]! << 8) | bytes[at + 6]!, width: (bytes[at + 7]! << 8) | bytes[at + 8]! };
+    }
+    if (marker === 0xd9 || marker === 0xda || length < 2) break;
+    at += 2 + length;
+  }
+  throw new FormatError(file, 'is not a decodable JPEG (no frame header giving its size)');
+}
+
+/** An image's width and height from its PNG IHDR or JPEG SOF header, without decoding it. */
+export function readImageSize(bytes: Uint8Array, file: string): { width: number; height: number } {
+  if (isPng(bytes)) {
+    // Signature (8), then the IHDR chunk: length (4), 'IHDR' (4), width (4), height (4), big-endian.
+    if (bytes.length < 24 || String.fromCharCode(...bytes.subarray(12, 16)) !== 'IHDR') {
+      throw new FormatError(file, 'is not a decodable PNG (no IHDR chunk after the signature)');
+    }
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return { width: view.getUint32(16, false), height: view.getUint32(20, false) };
+  }
+  if (isJpeg(bytes)) return jpegSize(bytes, file);
+  throw new FormatError(file, 'is neither PNG (signature 89 50 4e 47) nor JPEG (signature ff d8 ff)');
+}
+
+/**
+ * Decodes a PNG or JPEG by its signature (not its name) to 8-bit RGBA, after checking the size its
+ * header declares against `maxPixels` (default IMAGE_MAX_PIXELS).
+ */
+export function decodeImage(bytes: Uint8Array, file: string, maxPixels: number = IMAGE_MAX_PIXELS): DecodedImage {
+  const { width, height } = readImageSize(bytes, file);
+  if (width * height > maxPixels) {
+    throw new FormatError(file, `is ${height}x${width} (HxW) = ${width * height} pixels, over the ${maxPixels}-pixel limit for one image`);
+  }
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (isPng) {
+  if (isPng(bytes)) {
     try {
       const png = pngjs.PNG.sync.read(buffer);
       return { width: png.width, height: png.height, rgba: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength) };
@@ -27,16 +89,18 @@ export function decodeImage(bytes: Uint8Array, file: string): DecodedImage {
       throw new FormatError(file, `is not a decodable PNG (${(e as Error).message})`);
     }
   }
-  if (isJpeg) {
-    try {
-      // tolerantDecoding off: a truncated JPEG must fail here, not train on half-grey images.
-      const img = jpeg.decode(buffer, { useTArray: true, formatAsRGBA: true, tolerantDecoding: false, maxMemoryUsageInMB: 512 });
-      return { width: img.width, height: img.height, rgba: img.data };
-    } catch (e) {
-      throw new FormatError(file, `is not a decodable JPEG (${(e as Error).message ?? String(e)})`);
-    }
+  try {
+    // tolerantDecoding off: a truncated JPEG must fail here, not train on half-grey images.
+    const img = jpeg.decode(buffer, { useTArray: true, formatAsRGBA: true, tolerantDecoding: false, maxMemoryUsageInMB: 512 });
+    return { width: img.width, height: img.height, rgba: img.data };
+  } catch (e) {
+    throw new FormatError(file, `is not a decodable JPEG (${(e as Error).message ?? String(e)})`);
   }
-  throw new FormatError(file, 'is neither PNG (signature 89 50 4e 47) nor JPEG (signature ff d8 ff)');
+}
+
+/** Reads and decodes one image file (regular files up to IMAGE_MAX_FILE_BYTES only). */
+export function readImage(file: string): DecodedImage {
+  return decodeImage(readRegularFile(file, IMAGE_MAX_FILE_BYTES), file);
 }
 
 export interface ImageFolderOptions {
@@ -107,13 +171,16 @@ export function loadImageFolder(dir: string, options: ImageFolderOptions = {}): 
       .sort();
     for (const f of files) {
       const file = join(classDir, f);
-      const img = decodeImage(readFileSync(file), file);
+      const bytes = readRegularFile(file, IMAGE_MAX_FILE_BYTES);
+      // The header's size is checked before decoding: a wrong-sized image costs no pixel buffer.
+      const header = readImageSize(bytes, file);
       if (!size) {
-        size = [img.height, img.width];
+        size = [header.height, header.width];
         sizeFrom = file;
-      } else if (img.height !== size[0] || img.width !== size[1]) {
-        throw new FormatError(file, `is ${img.height}x${img.width} (HxW) but expected ${size[0]}x${size[1]} like ${sizeFrom}; resize the images first`);
+      } else if (header.height !== size[0] || header.width !== size[1]) {
+        throw new FormatError(file, `is ${header.height}x${header.width} (HxW) but expected ${size[0]}x${size[1]} like ${sizeFrom}; resize the images first`);
       }
+      const img = decodeImage(bytes, file);
       const n = img.width * img.height;
       const px = new Uint8Array(3 * n);
       const { rgba } = img;

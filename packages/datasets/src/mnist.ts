@@ -170,15 +170,20 @@ function requireDir(dataset: string, dir: string | undefined, remedy: string): s
   return dir;
 }
 
+/** Largest gzip file any compressor makes of `n` bytes (stored blocks: 5 bytes per 64 KiB, plus header, file name and trailer). */
+function gzipBound(n: number): number {
+  return n + 5 * Math.ceil(n / 65_535) + 1024;
+}
+
 /**
  * Upstream Fashion-MNIST files. The checksums cover the gunzipped IDX content, taken from Debian's
  * `dataset-fashion-mnist` (which recompressed the files, so their .gz bytes differ from upstream's).
  */
 export const FASHION_MNIST_FILES = [
-  { fileName: 'train-images-idx3-ubyte.gz', sha256: 'c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888' },
-  { fileName: 'train-labels-idx1-ubyte.gz', sha256: 'bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9' },
-  { fileName: 't10k-images-idx3-ubyte.gz', sha256: '5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b' },
-  { fileName: 't10k-labels-idx1-ubyte.gz', sha256: '0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34' },
+  { fileName: 'train-images-idx3-ubyte.gz', sha256: 'c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888', maxBytes: gzipBound(47_040_016) },
+  { fileName: 'train-labels-idx1-ubyte.gz', sha256: 'bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9', maxBytes: gzipBound(60_008) },
+  { fileName: 't10k-images-idx3-ubyte.gz', sha256: '5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b', maxBytes: gzipBound(7_840_016) },
+  { fileName: 't10k-labels-idx1-ubyte.gz', sha256: '0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34', maxBytes: gzipBound(10_008) },
 ] as const;
 
 export interface FashionMnistOptions {
@@ -212,7 +217,7 @@ export async function loadFashionMnist(options: FashionMnistOptions = {}): Promi
     const target = searched[searched.length - 1]!;
     const base = options.download.baseUrl.endsWith('/') ? options.download.baseUrl : `${options.download.baseUrl}/`;
     for (const f of FASHION_MNIST_FILES) {
-      await downloadFile({ url: new URL(f.fileName, base).href, sha256: f.sha256, digest: 'gunzip', fileName: f.fileName }, { ...options.download, cacheDir: target });
+      await downloadFile({ url: new URL(f.fileName, base).href, sha256: f.sha256, digest: 'gunzip', fileName: f.fileName, maxBytes: f.maxBytes }, { ...options.download, cacheDir: target });
     }
     return load(target);
   }

@@ -53,13 +53,34 @@ describe('loadDataset by name and by path', () => {
   });
 
   it('detects an IDX directory and takes the class count from its labels', async () => {
-    writeIdxPair(dir, 'train', pattern(3 * 16), [3, 4, 4], [0, 4, 2], true);
+    writeIdxPair(dir, 'train', pattern(5 * 16), [5, 4, 4], [0, 4, 2, 1, 3], true);
     writeIdxPair(dir, 't10k', pattern(16), [1, 4, 4], [1], true);
     expect(detectDatasetKind(dir)).toBe('idx');
     const { train, test } = await loadDataset(dir);
     expect(train.numClasses).toBe(5);
     expect(test!.numClasses).toBe(5);
     expect(train.shape).toEqual([1, 4, 4]);
+  });
+
+  it('a stray IDX label does not invent classes; test labels and shapes must match the training split', async () => {
+    const labels = Array.from({ length: 30 }, (_, i) => i % 10);
+    labels[17] = 200;
+    writeIdxPair(dir, 'train', pattern(30 * 16), [30, 4, 4], labels);
+    writeIdxPair(dir, 't10k', pattern(16), [1, 4, 4], [1]);
+    await expect(loadDataset(dir)).rejects.toThrow(
+      `${dir}: training label 200 (example 17) would make 201 classes, but 190 of them (10..199) have no training example: labels must number the classes 0..K-1; pass numClasses to declare the count`,
+    );
+    await expect(loadDataset(dir, { numClasses: 10 })).rejects.toThrow(`${dir}: training label 200 (example 17) is out of range 0..9 (numClasses)`);
+    expect((await loadDataset(dir, { numClasses: 201 })).train.numClasses).toBe(201);
+    await expect(loadDataset(dir, { numClasses: 1 })).rejects.toThrow(/numClasses is 1 but expected an integer from 2 to 256/);
+
+    labels[17] = 7;
+    writeIdxPair(dir, 'train', pattern(30 * 16), [30, 4, 4], labels);
+    writeIdxPair(dir, 't10k', pattern(16), [1, 4, 4], [12]);
+    await expect(loadDataset(dir)).rejects.toThrow(`${dir}: test label 12 (example 0) is out of range 0..9 (the classes the training labels number)`);
+
+    writeIdxPair(dir, 't10k', pattern(25), [1, 5, 5], [1]);
+    await expect(loadDataset(dir)).rejects.toThrow(/test images are \[1,5,5\] \(.*\) but training images are \[1,4,4\] \(.*\); both splits must have one shape/);
   });
 
   it('detects CIFAR-10, CIFAR-100 and image folders', async () => {

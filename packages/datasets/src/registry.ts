@@ -49,6 +49,8 @@ export interface LoadDatasetOptions {
   download?: FashionMnistOptions['download'];
   /** CIFAR-100 label set (default 'fine'). */
   labels?: 'fine' | 'coarse';
+  /** Class count of an unnamed IDX directory (default: from the training labels, which must then use every class). */
+  numClasses?: number;
 }
 
 export type DatasetKind = 'idx' | 'cifar10' | 'cifar100' | 'image-folder';
@@ -64,10 +66,15 @@ export function detectDatasetKind(dir: string): DatasetKind | undefined {
 
 /**
  * Loads a dataset by registry name or by path. A path is auto-detected: an IDX directory
- * (train/t10k image and label files, 10 classes assumed from the labels' range), a CIFAR-10 or
- * CIFAR-100 binary directory, or an image folder (class subdirectories, optionally under train/ and test/).
+ * (train/t10k image and label files; classes from `numClasses` or the training labels), a CIFAR-10
+ * or CIFAR-100 binary directory, or an image folder (class subdirectories, optionally under train/
+ * and test/). The splits are checked to agree (image shape, class count) before they are returned.
  */
 export async function loadDataset(nameOrPath: string = DEFAULT_DATASET, options: LoadDatasetOptions = {}): Promise<DatasetSplits> {
+  return checkSplits(await loadUnchecked(nameOrPath, options), nameOrPath);
+}
+
+async function loadUnchecked(nameOrPath: string, options: LoadDatasetOptions): Promise<DatasetSplits> {
   if (typeof nameOrPath !== 'string' || nameOrPath === '') {
     throw new ArgumentError('loadDataset', 'dataset', nameOrPath, `a name (${DATASETS.map((d) => d.name).join(', ')}) or a path`);
   }
@@ -93,7 +100,7 @@ export async function loadDataset(nameOrPath: string = DEFAULT_DATASET, options:
   }
   switch (detectDatasetKind(path)) {
     case 'idx':
-      return loadIdxAutoClasses(path);
+      return loadIdxAutoClasses(path, options.numClasses);
     case 'cifar10':
       return loadCifar10({ dir: path });
     case 'cifar100':
@@ -108,14 +115,76 @@ export async function loadDataset(nameOrPath: string = DEFAULT_DATASET, options:
   }
 }
 
-/** An unnamed IDX directory: the class count is read from the labels (max + 1, at least 2). */
-function loadIdxAutoClasses(dir: string): DatasetSplits {
+/**
+ * An unnamed IDX directory: the class count is declared (`numClasses`), or read from the training
+ * labels (max + 1, at least 2) — then every class below the largest label must have a training
+ * example, so one stray label (200 among 0..9) is an error, not a 201-class model. Test labels
+ * must fall in the same range.
+ */
+function loadIdxAutoClasses(dir: string, declared?: number): DatasetSplits {
+  if (declared !== undefined && (!Number.isInteger(declared) || declared < 2 || declared > 256)) {
+    throw new ArgumentError('loadDataset', 'numClasses', declared, 'an integer from 2 to 256 (IDX labels are bytes)');
+  }
   // 256 admits any uint8 label; the count actually used is then fixed from what the files hold.
   const probe = loadIdxDir(dir, { numClasses: 256, name: dir });
-  const test = probe.test!;
-  let max = 0;
-  for (const part of [probe.train, test]) for (let i = 0; i < part.count; i++) max = Math.max(max, part.labels[i]!);
-  const numClasses = Math.max(2, max + 1);
-  const relabel = (d: Dataset) => createDataset({ images: d.images, labels: d.labels, shape: d.shape, numClasses, source: d.source });
-  return { train: relabel(probe.train), test: relabel(test) };
+  const train = probe.train;
+  const counts = new Int32Array(256);
+  for (let i = 0; i < train.count; i++) counts[train.labels[i]!]! += 1;
+  let numClasses = declared ?? 2;
+  if (declared === undefined) {
+    let max = 0;
+    for (let c = 0; c < 256; c++) if (counts[c]! > 0) max = c;
+    numClasses = Math.max(2, max + 1);
+    const empty: number[] = [];
+    for (let c = 0; c < max; c++) if (counts[c] === 0) empty.push(c);
+    if (empty.length > 0) {
+      const at = train.labels.indexOf(max);
+      throw new FormatError(
+        dir,
+        `training label ${max} (example ${at}) would make ${numClasses} classes, but ${empty.length} of them (${rangeList(empty)}) have no training example: labels must number the classes 0..K-1; pass numClasses to declare the count`,
+      );
+    }
+  }
+  const relabel = (d: Dataset, part: string) => {
+    for (let i = 0; i < d.count; i++) {
+      const l = d.labels[i]!;
+      if (l >= numClasses) {
+        throw new FormatError(dir, `${part} label ${l} (example ${i}) is out of range 0..${numClasses - 1} (${declared === undefined ? 'the classes the training labels number' : 'numClasses'})`);
+      }
+    }
+    return createDataset({ images: d.images, labels: d.labels, shape: d.shape, numClasses, source: d.source });
+  };
+  return { train: relabel(train, 'training'), test: relabel(probe.test!, 'test') };
+}
+
+/** '3, 5..9, 12' from sorted integers. */
+function rangeList(values: readonly number[]): string {
+  const parts: string[] = [];
+  for (let i = 0; i < values.length; ) {
+    let j = i;
+    while (j + 1 < values.length && values[j + 1] === values[j]! + 1) j++;
+    parts.push(j === i ? `${values[i]}` : `${values[i]}..${values[j]}`);
+    i = j + 1;
+  }
+  return parts.join(', ');
+}
+
+/**
+ * Train and test must describe the same task: one image shape, one class count (test labels are
+ * already checked against it by createDataset). Checked when the data is loaded, so a mismatch
+ * fails before training, not at the first evaluation.
+ */
+export function checkSplits(splits: DatasetSplits, name: string): DatasetSplits {
+  const { train, test } = splits;
+  if (!test) return splits;
+  if (test.shape.some((d, i) => d !== train.shape[i])) {
+    throw new FormatError(
+      name,
+      `test images are [${test.shape.join(',')}] (${test.source}) but training images are [${train.shape.join(',')}] (${train.source}); both splits must have one shape`,
+    );
+  }
+  if (test.numClasses !== train.numClasses) {
+    throw new FormatError(name, `test split has ${test.numClasses} classes (${test.source}) but the training split has ${train.numClasses} (${train.source})`);
+  }
+  return splits;
 }
