@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Backend, BackendInfo } from '@stridenet/core';
-import { UsageError, unknownName } from './errors.js';
+import { unknownName } from './errors.js';
 
 export const BACKEND_NAMES = ['native', 'wasm', 'webgpu', 'cpu-js'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -121,7 +121,8 @@ async function usableBackends(options: BackendOptions, except: BackendName): Pro
   const out: string[] = [];
   for (const n of BACKEND_NAMES) {
     if (n === except) continue;
-    const p = await probeBackend(n, options);
+    // Only listing: one thread each, never the user's count times every backend.
+    const p = await probeBackend(n, { ...options, threads: 1 });
     if (p.usable) out.push(n);
     await p.backend?.dispose?.();
   }
@@ -133,9 +134,5 @@ export class BackendUnavailableError extends Error {
   override name = 'BackendUnavailableError';
 }
 
-export function assertThreads(threads: unknown): number | undefined {
-  if (threads === undefined) return undefined;
-  const n = Number(threads);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--threads is '${String(threads)}' but expected a positive integer`);
-  return n;
-}
+/** --threads, bounded by MAX_THREADS (the check lives with the other flag parsing in config.ts). */
+export { parseThreads as assertThreads } from './config.js';

@@ -76,6 +76,28 @@ export function readConfigFile(file: string): Partial<TrainConfig> {
   return parsed as Partial<TrainConfig>;
 }
 
+/**
+ * Most threads a backend may be started with: 256, the native backend's own limit. Checked while
+ * the flags are parsed, before any backend starts (a wasm backend makes one worker per thread).
+ */
+export const MAX_THREADS = 256;
+
+/** --threads: undefined when not given, else an integer from 1 to MAX_THREADS (a usage error otherwise). */
+export function parseThreads(threads: unknown): number | undefined {
+  if (threads === undefined) return undefined;
+  const n = typeof threads === 'string' && threads.trim() !== '' ? Number(threads) : threads;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_THREADS) {
+    throw new UsageError(`--threads is '${String(threads)}' but expected an integer from 1 to ${MAX_THREADS}`);
+  }
+  return n;
+}
+
+/** A positive integer flag (--batch-size, --limit, --top-k), or `fallback` when not given. */
+export function parsePositiveInt(name: string, v: unknown, fallback: number): number {
+  if (v === undefined) return fallback;
+  return num(name, typeof v === 'string' && v.trim() === '' ? NaN : v, (n) => Number.isSafeInteger(n) && n >= 1, 'a positive integer');
+}
+
 function num(name: string, v: unknown, check: (n: number) => boolean, expected: string): number {
   const n = typeof v === 'string' ? Number(v) : v;
   if (typeof n !== 'number' || !Number.isFinite(n) || !check(n)) throw new UsageError(`${name} is '${String(v)}' but expected ${expected}`);
@@ -113,7 +135,7 @@ export function resolveConfig(file: Partial<TrainConfig>, flags: Partial<Record<
     labelSmoothing: num('--label-smoothing', merged.labelSmoothing, (n) => n >= 0 && n < 1, 'a number in [0, 1)'),
     augment: augList.map((a) => oneOf('--augment', a, AUGMENTATIONS)),
     seed: num('--seed', merged.seed, (n) => Number.isSafeInteger(n) && n >= 0, 'a non-negative integer'),
-    threads: merged.threads === undefined ? undefined : num('--threads', merged.threads, (n) => int(n) && n >= 1, 'a positive integer'),
+    threads: parseThreads(merged.threads),
     validationSplit: num('--validation-split', merged.validationSplit, (n) => n >= 0 && n < 1, 'a number in [0, 1)'),
     earlyStopping:
       merged.earlyStopping === undefined ? undefined : num('--early-stopping', merged.earlyStopping, (n) => int(n) && n >= 1, 'a positive integer (patience in epochs)'),

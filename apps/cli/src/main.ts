@@ -1,8 +1,8 @@
 import { Command, CommanderError, Option } from 'commander';
 import { StridenetError } from '@stridenet/core';
-import { AUGMENTATIONS, DEFAULTS, OPTIMIZERS, SCHEDULES } from './config.js';
+import { AUGMENTATIONS, DEFAULTS, MAX_THREADS, OPTIMIZERS, SCHEDULES } from './config.js';
 import { BACKEND_NAMES } from './backends.js';
-import { EXIT, UsageError } from './errors.js';
+import { EXIT, UsageError, fileSystemErrorMessage } from './errors.js';
 import { trainCommand, type TrainFlags } from './commands/train.js';
 import { evalCommand } from './commands/eval.js';
 import { predictCommand } from './commands/predict.js';
@@ -40,7 +40,7 @@ function program(run: (p: Promise<number>) => void): Command {
     .option('--early-stopping <patience>', 'stop after this many epochs without improvement')
     .option('--max-steps <n>', 'stop after this many optimizer steps (the run stays resumable)')
     .option('-s, --seed <n>', `random seed (default ${DEFAULTS.seed})`)
-    .option('-t, --threads <n>', 'threads for backends that use them')
+    .option('-t, --threads <n>', `threads for backends that use them (1 to ${MAX_THREADS})`)
     .option('-o, --out <dir>', 'parent directory of run directories (default ./runs)')
     .option('--name <name>', 'run directory name (default <model>-<dataset>-<time>)')
     .option('-c, --config <file>', 'JSON or YAML file of options; flags override it')
@@ -54,8 +54,9 @@ function program(run: (p: Promise<number>) => void): Command {
     .option('-d, --dataset <name|dir>', 'dataset (default: the one it was trained on)')
     .option('--data-dir <dir>', 'directory of the dataset files')
     .addOption(new Option('-b, --backend <name>').choices([...BACKEND_NAMES, 'auto']).default('auto'))
-    .option('-t, --threads <n>', 'threads')
+    .option('-t, --threads <n>', `threads (1 to ${MAX_THREADS})`)
     .option('--batch-size <n>', 'batch size')
+    .option('--allow-non-finite', 'load weights holding NaN or infinite values (refused by default)')
     .option('--json', 'one JSON object')
     .action((model: string, opts) => run(evalCommand(model, opts)));
 
@@ -67,7 +68,8 @@ function program(run: (p: Promise<number>) => void): Command {
     .addOption(new Option('--format <kind>', 'input format (default: from the file name)').choices(['image', 'idx', 'cifar10', 'cifar100']))
     .option('--limit <n>', 'records to read from an IDX/CIFAR file', '16')
     .addOption(new Option('-b, --backend <name>').choices([...BACKEND_NAMES, 'auto']).default('auto'))
-    .option('-t, --threads <n>', 'threads')
+    .option('-t, --threads <n>', `threads (1 to ${MAX_THREADS})`)
+    .option('--allow-non-finite', 'load weights holding NaN or infinite values (refused by default)')
     .option('--json', 'JSON lines')
     .action((model: string, inputs: string[], opts) => run(predictCommand(model, inputs, opts)));
 
@@ -75,11 +77,12 @@ function program(run: (p: Promise<number>) => void): Command {
     .description('summary table of a model (zoo name, architecture JSON, run directory or weights); no argument lists the zoo')
     .argument('[model]')
     .option('--json', 'print the architecture JSON instead')
+    .option('--allow-non-finite', 'load weights holding NaN or infinite values (refused by default)')
     .action((model: string | undefined, opts) => run(infoCommand(model, opts)));
 
   p.command('backends')
     .description('installed backends, whether each runs here and why not, threads, capability matrix')
-    .option('-t, --threads <n>', 'threads to start threaded backends with')
+    .option('-t, --threads <n>', `checked (1 to ${MAX_THREADS}) and shown; the listing starts each backend with one thread`)
     .option('--json', 'JSON')
     .action((opts) => run(backendsCommand(opts)));
 
@@ -121,6 +124,11 @@ function report(e: unknown): number {
   if (e instanceof UsageError) {
     process.stderr.write(`stridenet: ${e.message}\n`);
     return EXIT.usage;
+  }
+  const fs = fileSystemErrorMessage(e);
+  if (fs !== undefined) {
+    process.stderr.write(`stridenet: ${fs}\n`);
+    return EXIT.filesystem;
   }
   if (e instanceof StridenetError || (e instanceof Error && e.name === 'BackendUnavailableError')) {
     process.stderr.write(`stridenet: ${e.message}\n`);

@@ -1,17 +1,34 @@
 import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import type { LayerModel } from '@stridenet/core';
-import { loadModelFile, readCheckpoint } from '@stridenet/core/node';
+import { FormatError, type LayerModel, type ModelFileOptions } from '@stridenet/core';
+import { readModelFile } from '@stridenet/core/node';
 import type { ChannelStats } from '@stridenet/datasets';
 import { UsageError } from './errors.js';
 import { RunDir } from './run-dir.js';
 
-export interface TrainedModel {
+/**
+ * What `predict` and `eval` need besides the weights, stored in every weights file and checkpoint
+ * `stridenet train` writes (metadata entry 'run', JSON), so a file copied out of its run directory
+ * still predicts exactly as it was trained.
+ */
+export interface PredictionMetadata {
+  /** Per-channel mean and standard deviation of the training images (in [0, 1] units). */
+  normalization: ChannelStats;
+  /** Class names in label order, one per model output. */
+  classNames: readonly string[];
+  /** [channels, height, width] of one input image. */
+  inputShape: readonly number[];
+}
+
+/** The metadata the trainer writes next to a model's weights (merged into its 'run' entry). */
+export function predictionMetadata(data: { stats: ChannelStats; classNames: readonly string[]; shape: readonly number[] }): PredictionMetadata {
+  return { normalization: data.stats, classNames: [...data.classNames], inputShape: [...data.shape] };
+}
+
+export interface TrainedModel extends PredictionMetadata {
   model: LayerModel;
   file: string;
-  stats?: ChannelStats;
+  /** The dataset it was trained on, when the file says. */
   dataset?: string;
-  classNames?: readonly string[];
 }
 
 /**
@@ -28,31 +45,56 @@ export function weightsPathOf(target: string): { file: string; run?: RunDir } {
   return { file: target };
 }
 
-/** Rebuilds a trained model and the normalisation it was trained with. */
-export async function loadTrained(target: string): Promise<TrainedModel> {
-  const { file, run } = weightsPathOf(target);
-  const model = await loadModelFile(file);
-  let stats: ChannelStats | undefined;
-  let dataset: string | undefined;
-  if (run) {
-    const cfg = run.readJSON<{ normalization?: ChannelStats; dataset?: string }>('config.json');
-    stats = cfg.normalization;
-    dataset = cfg.dataset;
-  } else {
+const isNumbers = (v: unknown, n: number, ok: (x: number) => boolean) => Array.isArray(v) && v.length === n && v.every((x) => typeof x === 'number' && ok(x));
+
+/** Reads and checks the prediction metadata of a model file against the model it holds. */
+export function readPredictionMetadata(metadata: Record<string, string>, model: LayerModel, file: string): PredictionMetadata & { dataset?: string } {
+  let run: Record<string, unknown> = {};
+  if (metadata.run !== undefined) {
     try {
-      const ck = await readCheckpoint(file);
-      const meta = ck.run as { normalization?: ChannelStats; dataset?: string };
-      stats = meta.normalization;
-      dataset = meta.dataset;
-    } catch {
-      // A plain weights file: the run metadata (if any) sits next to it.
-      const cfgFile = join(file, '..', 'config.json');
-      if (existsSync(cfgFile)) {
-        const cfg = RunDir.open(join(file, '..')).readJSON<{ normalization?: ChannelStats; dataset?: string }>('config.json');
-        stats = cfg.normalization;
-        dataset = cfg.dataset;
-      }
+      run = JSON.parse(metadata.run) as Record<string, unknown>;
+    } catch (e) {
+      throw new FormatError(file, `metadata 'run' is not valid JSON: ${(e as Error).message}`);
     }
   }
-  return { model, file, stats, dataset };
+  const channels = model.inputShape[0]!;
+  const classes = model.outputShape[model.outputShape.length - 1]!;
+  const stats = run.normalization as ChannelStats | undefined;
+  const problems: string[] = [];
+  if (stats === undefined) problems.push('normalization (per-channel mean and std)');
+  else if (!isNumbers(stats.mean, channels, Number.isFinite) || !isNumbers(stats.std, channels, (x) => Number.isFinite(x) && x > 0)) {
+    problems.push(`a valid normalization (${channels} finite means and ${channels} positive stds; found ${JSON.stringify(stats)})`);
+  }
+  const names = run.classNames;
+  if (names === undefined) problems.push('classNames');
+  else if (!Array.isArray(names) || names.length !== classes || !names.every((n) => typeof n === 'string')) {
+    problems.push(`classNames as ${classes} strings, one per model output (found ${JSON.stringify(names)})`);
+  }
+  const shape = run.inputShape;
+  if (shape !== undefined && (!Array.isArray(shape) || shape.join() !== model.inputShape.join())) {
+    problems.push(`an inputShape matching the architecture's [${model.inputShape.join(',')}] (found ${JSON.stringify(shape)})`);
+  }
+  if (problems.length > 0) {
+    throw new FormatError(
+      file,
+      `lacks what predict and eval need in its 'run' metadata: ${problems.join('; ')}. Files written by \`stridenet train\` carry it; ` +
+        'retrain, or save the weights with saveWeightsFile(path, model, { run: JSON.stringify({ normalization: { mean, std }, classNames, inputShape }) })',
+    );
+  }
+  return { normalization: stats!, classNames: names as string[], inputShape: [...model.inputShape], dataset: typeof run.dataset === 'string' ? run.dataset : undefined };
+}
+
+/**
+ * Rebuilds a trained model with the normalisation, class names and input shape stored in its own
+ * file (never guessed from the directory it sits in).
+ */
+export async function loadTrained(target: string, options: ModelFileOptions = {}): Promise<TrainedModel> {
+  const { file } = weightsPathOf(target);
+  const { model, metadata } = await readModelFile(file, options);
+  try {
+    return { model, file, ...readPredictionMetadata(metadata, model, file) };
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
 }

@@ -6,6 +6,7 @@ import {
   type KernelName,
 } from '@stridenet/core';
 import { BACKEND_NAMES, probeBackend, readRecommendation, recommendationFile, type BackendProbe } from '../backends.js';
+import { MAX_THREADS, parseThreads } from '../config.js';
 import { EXIT } from '../errors.js';
 
 /** Representative option combinations asked of supports(): a capability row each. */
@@ -63,8 +64,11 @@ function matrix(probes: BackendProbe[]): string {
 
 /** `stridenet backends`: what is installed, what runs here and why not, threads, capabilities. */
 export async function backendsCommand(flags: { json?: boolean; threads?: string }): Promise<number> {
+  // Listing starts every backend: with --threads, each gets one thread rather than the requested
+  // count (a wasm backend makes one worker per thread), and the count itself is only checked.
+  const threads = parseThreads(flags.threads);
   const probes: BackendProbe[] = [];
-  for (const name of BACKEND_NAMES) probes.push(await probeBackend(name, flags.threads ? { threads: Number(flags.threads) } : {}));
+  for (const name of BACKEND_NAMES) probes.push(await probeBackend(name, threads === undefined ? {} : { threads: 1 }));
   if (flags.json) {
     process.stdout.write(
       `${JSON.stringify(
@@ -80,6 +84,7 @@ export async function backendsCommand(flags: { json?: boolean; threads?: string 
       process.stdout.write(`${p.name.padEnd(8)} ${status}${info ? ` (${info})` : ''}${p.reason ? `: ${p.reason}` : ''}\n`);
       for (const note of p.info?.notes ?? []) process.stdout.write(`         note: ${note}\n`);
     }
+    if (threads !== undefined) process.stdout.write(`\n--threads ${threads}: accepted (at most ${MAX_THREADS}); listed with one thread each\n`);
     const rec = readRecommendation('');
     process.stdout.write(`\n--backend auto: ${rec ? `${rec} (recommended in ${recommendationFile()})` : 'first usable of native, wasm, cpu-js (run stridenet-bench --recommend to choose by measurement)'}\n\n`);
     process.stdout.write(`${matrix(probes)}\n`);

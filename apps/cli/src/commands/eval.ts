@@ -1,5 +1,6 @@
 import { evaluate, setBackend } from '@stridenet/core';
-import { assertThreads, resolveBackend } from '../backends.js';
+import { resolveBackend } from '../backends.js';
+import { parsePositiveInt, parseThreads } from '../config.js';
 import { loadData } from '../data.js';
 import { EXIT, UsageError } from '../errors.js';
 import { loadTrained } from '../trained.js';
@@ -10,23 +11,25 @@ export interface EvalFlags {
   backend?: string;
   threads?: string;
   batchSize?: string;
+  allowNonFinite?: boolean;
   json?: boolean;
 }
 
 /** `stridenet eval <run|weights>`: loss, accuracy and confusion matrix on a test split. */
 export async function evalCommand(target: string, flags: EvalFlags): Promise<number> {
-  const threads = assertThreads(flags.threads);
+  // Every flag is checked before a backend starts or a file is read.
+  const threads = parseThreads(flags.threads);
+  const batchSize = parsePositiveInt('--batch-size', flags.batchSize, 256);
   const { backend, name } = await resolveBackend(flags.backend ?? 'auto', '', { threads });
   await setBackend(backend);
-  const trained = await loadTrained(target);
+  const trained = await loadTrained(target, { allowNonFinite: flags.allowNonFinite });
   const datasetName = flags.dataset ?? trained.dataset ?? 'fashion-mnist-small';
-  const data = await loadData(datasetName, { dir: flags.dataDir, stats: trained.stats });
+  const data = await loadData(datasetName, { dir: flags.dataDir, stats: trained.normalization });
   const split = data.test ?? data.train;
   const shape = trained.model.inputShape;
   if (shape.length !== 3 || shape.some((d, i) => d !== data.shape[i])) {
     throw new UsageError(`the model expects input [${shape.join(',')}] but ${datasetName}'s images are [${data.shape.join(',')}]`);
   }
-  const batchSize = flags.batchSize ? Number(flags.batchSize) : 256;
   const ev = await evaluate(trained.model, split, { batchSize });
   if (flags.json) {
     process.stdout.write(`${JSON.stringify({ file: trained.file, dataset: datasetName, split: data.test ? 'test' : 'train', backend: name, count: ev.count, loss: ev.loss, accuracy: ev.accuracy, confusion: ev.confusion.toArray() })}\n`);

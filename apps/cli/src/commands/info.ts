@@ -3,10 +3,11 @@ import { modelFromArchitecture, modelNames, modelZoo, setBackend, type LayerConf
 import { createCpuBackend } from '@stridenet/cpu-js';
 import { EXIT, UsageError } from '../errors.js';
 import { checkModelName } from '../model-spec.js';
-import { loadTrained } from '../trained.js';
+import { weightsPathOf } from '../trained.js';
+import { loadModelFile } from '@stridenet/core/node';
 
 /** `stridenet info [model|arch.json|run|weights]`: the model's summary table, or the zoo list. */
-export async function infoCommand(target: string | undefined, flags: { json?: boolean }): Promise<number> {
+export async function infoCommand(target: string | undefined, flags: { json?: boolean; allowNonFinite?: boolean }): Promise<number> {
   if (!target) {
     process.stdout.write('Models (stridenet info <name> for a summary):\n');
     for (const name of modelNames()) {
@@ -29,7 +30,8 @@ export async function infoCommand(target: string | undefined, flags: { json?: bo
     }
     model = modelFromArchitecture(arch, target);
   } else if (existsSync(target)) {
-    model = (await loadTrained(target)).model;
+    // Architecture and weights are checked (size budget, every tensor present) before anything is allocated.
+    model = await loadModelFile(weightsPathOf(target).file, { allowNonFinite: flags.allowNonFinite });
   } else {
     checkModelName(target);
     return EXIT.usage;

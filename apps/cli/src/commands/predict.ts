@@ -1,7 +1,8 @@
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { predict, setBackend } from '@stridenet/core';
-import { decodeImage, normalizeChannels, parseCifarRecords, readIdxImages, FASHION_MNIST_CLASS_NAMES, type ImageShape } from '@stridenet/datasets';
-import { assertThreads, resolveBackend } from '../backends.js';
+import { normalizeChannels, parseCifarRecords, readCifarFile, readIdxImages, readImage, type ImageShape } from '@stridenet/datasets';
+import { resolveBackend } from '../backends.js';
+import { parsePositiveInt, parseThreads } from '../config.js';
 import { EXIT, UsageError } from '../errors.js';
 import { loadTrained } from '../trained.js';
 
@@ -11,7 +12,21 @@ export interface PredictFlags {
   threads?: string;
   limit?: string;
   format?: 'image' | 'idx' | 'cifar10' | 'cifar100';
+  allowNonFinite?: boolean;
   json?: boolean;
+}
+
+/** Checks an input path before anything reads it: it must exist and be a regular file. */
+function checkInputFile(file: string): void {
+  let st;
+  try {
+    st = statSync(file);
+  } catch {
+    throw new UsageError(`input '${file}' does not exist`);
+  }
+  if (st.isDirectory()) throw new UsageError(`input '${file}' is a directory; give image files (PNG/JPEG) or an IDX/CIFAR file`);
+  // Devices and pipes (/dev/zero, /dev/stdin) never end: refused rather than read forever.
+  if (!st.isFile()) throw new UsageError(`input '${file}' is not a regular file (a device, pipe or socket?); give image files or an IDX/CIFAR file`);
 }
 
 interface Input {
@@ -20,20 +35,14 @@ interface Input {
 }
 
 /** Image files (PNG/JPEG) or records of an IDX / CIFAR file, as floats in [0, 1] of the model's shape. */
-function readInputs(files: readonly string[], shape: ImageShape, flags: PredictFlags): Input[] {
+function readInputs(files: readonly string[], shape: ImageShape, flags: PredictFlags, limit: number): Input[] {
   const [c, h, w] = shape;
-  const limit = flags.limit ? Number(flags.limit) : 16;
   const out: Input[] = [];
   for (const file of files) {
-    try {
-      statSync(file);
-    } catch {
-      throw new UsageError(`input '${file}' does not exist`);
-    }
-    const bytes = new Uint8Array(readFileSync(file));
+    checkInputFile(file);
     const kind = flags.format ?? (/\.(png|jpe?g)$/i.test(file) ? 'image' : /idx3|ubyte/i.test(file) ? 'idx' : /\.bin$/i.test(file) ? 'cifar10' : 'image');
     if (kind === 'image') {
-      const img = decodeImage(bytes, file);
+      const img = readImage(file);
       if (img.height !== h || img.width !== w) {
         throw new UsageError(`${file} is ${img.height}x${img.width} but the model expects ${h}x${w} images (shape [${shape.join(',')}])`);
       }
@@ -56,6 +65,7 @@ function readInputs(files: readonly string[], shape: ImageShape, flags: PredictF
       images = idx.images;
       count = idx.count;
     } else {
+      const bytes = readCifarFile(file, kind === 'cifar100' ? 2 : 1);
       const ds = parseCifarRecords(bytes, file, kind === 'cifar100' ? { labelBytes: 2, labelIndex: 1, numClasses: 100 } : { labelBytes: 1, labelIndex: 0, numClasses: 10 });
       if (ds.shape.some((d, i) => d !== shape[i])) throw new UsageError(`${file} holds [${ds.shape.join(',')}] images but the model expects [${shape.join(',')}]`);
       images = ds.images;
@@ -71,19 +81,22 @@ function readInputs(files: readonly string[], shape: ImageShape, flags: PredictF
 /** `stridenet predict <run|weights> <inputs...>`: top-k classes with probabilities. */
 export async function predictCommand(target: string, inputs: string[], flags: PredictFlags): Promise<number> {
   if (inputs.length === 0) throw new UsageError('predict needs at least one input: image files (PNG/JPEG) or an IDX/CIFAR file');
-  const k = flags.topK ? Number(flags.topK) : 3;
-  if (!Number.isInteger(k) || k < 1) throw new UsageError(`--top-k is '${flags.topK}' but expected a positive integer`);
-  const { backend, name } = await resolveBackend(flags.backend ?? 'auto', '', { threads: assertThreads(flags.threads) });
+  // Every flag and input path is checked before a backend starts or a model is read.
+  const k = parsePositiveInt('--top-k', flags.topK, 3);
+  const limit = parsePositiveInt('--limit', flags.limit, 16);
+  const threads = parseThreads(flags.threads);
+  for (const file of inputs) checkInputFile(file);
+  const { backend, name } = await resolveBackend(flags.backend ?? 'auto', '', { threads });
   await setBackend(backend);
-  const trained = await loadTrained(target);
+  const trained = await loadTrained(target, { allowNonFinite: flags.allowNonFinite });
   const shape = trained.model.inputShape as unknown as ImageShape;
-  const items = readInputs(inputs, shape, flags);
+  const items = readInputs(inputs, shape, flags, limit);
   const per = shape[0] * shape[1] * shape[2];
   const batch = new Float32Array(items.length * per);
   items.forEach((it, i) => batch.set(it.pixels, i * per));
-  if (trained.stats) normalizeChannels(batch, shape, trained.stats);
+  normalizeChannels(batch, shape, trained.normalization);
   const result = await predict(trained.model, batch, { topK: Math.min(k, trained.model.outputShape[0] ?? k) });
-  const names = trained.dataset?.startsWith('fashion-mnist') ? FASHION_MNIST_CLASS_NAMES : undefined;
+  const names = trained.classNames;
   const top = result.topK!;
   items.forEach((it, i) => {
     const picks = Array.from({ length: top.k }, (_, j) => ({

@@ -21,6 +21,7 @@ import {
 import { loadCheckpoint, saveCheckpoint, saveWeightsFile, writeFileAtomic } from '@stridenet/core/node';
 import { compose, elasticDistortion, randomCrop, randomHorizontalFlip, randomTranslate, type Augmentation, type ImageShape } from '@stridenet/datasets';
 import { assertThreads, resolveBackend } from '../backends.js';
+import { predictionMetadata } from '../trained.js';
 import { resolveConfig, readConfigFile, type TrainConfig } from '../config.js';
 import { checkDatasetName, loadData, type LoadedData } from '../data.js';
 import { EXIT, UsageError } from '../errors.js';
@@ -161,7 +162,7 @@ async function runTraining(ctx: TrainContext): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  const runMeta = { model: cfg.model, dataset: cfg.dataset, backend: ctx.backendName, normalization: data.stats };
+  const runMeta = { model: cfg.model, dataset: cfg.dataset, backend: ctx.backendName, ...predictionMetadata(data) };
   let bestMetric = -Infinity;
   let batchStart = performance.now();
   let epochImages = 0;
@@ -286,7 +287,7 @@ async function finishRun(ctx: TrainContext, result: FitResult): Promise<void> {
       testAccuracy: ev.accuracy,
     });
   }
-  await saveWeightsFile(dir.weights, model, { run: JSON.stringify({ model: cfg.model, dataset: cfg.dataset, normalization: data.stats }) });
+  await saveWeightsFile(dir.weights, model, { run: JSON.stringify({ model: cfg.model, dataset: cfg.dataset, ...predictionMetadata(data) }) });
   const html = await renderReport({
     title: `${cfg.model} on ${cfg.dataset}`,
     config: cfg as unknown as Record<string, unknown>,

@@ -74,12 +74,12 @@ export function modelFromArchitecture(architecture: LayerConfig, file: string, o
 }
 
 /**
- * A model rebuilt from a stridenet weights or checkpoint file: architecture from the metadata,
- * checked against the size budget and against the tensors the file holds (every parameter present
- * with its shape, all finite unless allowed) before any weight is allocated; then the weights
- * (optimizer tensors of a checkpoint are ignored).
+ * A model rebuilt from a stridenet weights or checkpoint file, with the file's metadata:
+ * architecture from the metadata, checked against the size budget and against the tensors the
+ * file holds (every parameter present with its shape, all finite unless allowed) before any
+ * weight is allocated; then the weights (optimizer tensors of a checkpoint are ignored).
  */
-export function modelFromFile(bytes: Uint8Array, file: string, options: ModelFileOptions = {}): LayerModel {
+export function decodeModelFile(bytes: Uint8Array, file: string, options: ModelFileOptions = {}): { model: LayerModel; metadata: Record<string, string> } {
   const st = decodeSafetensors(bytes, file);
   const { allowNonFinite, ...build } = options;
   const model = modelFromArchitecture(architectureOf(st.metadata, file), file, build);
@@ -90,5 +90,10 @@ export function modelFromFile(bytes: Uint8Array, file: string, options: ModelFil
     model.dispose();
     throw e;
   }
-  return model;
+  return { model, metadata: st.metadata };
+}
+
+/** The model of a stridenet weights or checkpoint file (see decodeModelFile). */
+export function modelFromFile(bytes: Uint8Array, file: string, options: ModelFileOptions = {}): LayerModel {
+  return decodeModelFile(bytes, file, options).model;
 }

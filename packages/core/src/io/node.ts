@@ -13,7 +13,7 @@ import {
   encodeCheckpoint,
   encodeWeights,
   loadWeights,
-  modelFromFile,
+  decodeModelFile,
   restoreCheckpoint,
   type Checkpoint,
   type LayerModel,
@@ -44,6 +44,9 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
     await rename(tmp, path);
   } catch (e) {
     await unlink(tmp).catch(() => undefined);
+    // A failed write on an open file (ENOSPC, EIO) names no path: name the file being written.
+    const err = e as NodeJS.ErrnoException;
+    if (err && typeof err === 'object' && typeof err.code === 'string' && err.path === undefined) err.path = path;
     throw e;
   }
   await fsyncDirectory(dir);
@@ -110,5 +113,10 @@ export async function loadCheckpoint(path: string, model: Model, optimizer?: Opt
  * against the size budget and the file's tensors before anything is allocated (see modelFromFile).
  */
 export async function loadModelFile(path: string, options: ModelFileOptions = {}): Promise<LayerModel> {
-  return modelFromFile(await readBytes(path), path, options);
+  return decodeModelFile(await readBytes(path), path, options).model;
+}
+
+/** loadModelFile, with the file's metadata (a weights file's 'run' entry, a checkpoint's run state). */
+export async function readModelFile(path: string, options: ModelFileOptions = {}): Promise<{ model: LayerModel; metadata: Record<string, string> }> {
+  return decodeModelFile(await readBytes(path), path, options);
 }
