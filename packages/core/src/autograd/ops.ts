@@ -13,6 +13,7 @@ interface KernelGradOps {
   MatMul: KernelAttrs<'MatMul'>;
   BiasAdd: KernelAttrs<'BiasAdd'>;
   Binary: KernelAttrs<'Binary'>;
+  Expand: KernelAttrs<'Expand'>;
   Unary: KernelAttrs<'Unary'>;
   /** Inputs [dy, x, y]; differentiable in dy only. */
   UnaryGrad: KernelAttrs<'UnaryGrad'>;

@@ -3,6 +3,10 @@ import { createCpuBackend } from '@stridenet/cpu-js';
 import {
   add,
   batchNorm,
+  broadcastTo,
+  fill,
+  ones,
+  zeros,
   concat,
   conv1d,
   dropout,
@@ -111,6 +115,40 @@ describe('the tape owns what it saves', () => {
     expect(() => valueAndGrads(() => sum(maxPool2d(relu(mul(x, x)), { window: 2 })), [x])).toThrow('MaxPool2DGrad failed');
     expect(usage()).toEqual(before);
     x.dispose();
+  });
+});
+
+describe('constants and broadcasts stay on the device (Expand)', () => {
+  it('fill, zeros and ones upload one number whatever their size', async () => {
+    const uploads: number[] = [];
+    const spy: AnyBackend = { ...cpu, upload: (v: Float32Array) => (uploads.push(v.length), cpu.upload(v)) };
+    const before = usage();
+    const t = [fill([2, 3, 4], 2.5, spy), zeros([5, 1], spy), ones([1], spy), fill([1, 1, 1, 1, 1, 1, 1, 2], -1, spy)];
+    expect(uploads).toEqual([1, 1, 1, 1]);
+    expect(t.map((x) => x.shape)).toEqual([[2, 3, 4], [5, 1], [1], [1, 1, 1, 1, 1, 1, 1, 2]]);
+    expect(Array.from(await t[0]!.data())).toEqual(new Array(24).fill(2.5));
+    expect(Array.from(await t[1]!.data())).toEqual([0, 0, 0, 0, 0]);
+    expect(Array.from(await t[2]!.data())).toEqual([1]);
+    expect(Array.from(await t[3]!.data())).toEqual([-1, -1]);
+    t.forEach((x) => x.dispose());
+    expect(usage()).toEqual(before);
+    expect(() => fill([2], '1' as unknown as number)).toThrow("fill: value is '1' but expected a number");
+  });
+
+  it('broadcastTo repeats on the device and sums its gradient back', async () => {
+    const b = tensor([1, 2, 3], [3]);
+    const w = tensor([1, 2, 3, 4, 5, 6], [2, 3]);
+    const before = usage();
+    const { value, grads } = valueAndGrads(() => sum(mul(broadcastTo(b, [2, 3]), w)), [b]);
+    expect(Array.from(await value.data())).toEqual([1 + 4 + 9 + 4 + 10 + 18]);
+    expect(Array.from(await grads[0]!.data())).toEqual([5, 7, 9]);
+    value.dispose();
+    grads[0]!.dispose();
+    expect(usage()).toEqual(before);
+    expect(broadcastTo(b, [3])).toBe(b);
+    expect(() => broadcastTo(w, [3, 3])).toThrow(/broadcastTo: shape is \[3,3\]/);
+    b.dispose();
+    w.dispose();
   });
 });
 

@@ -2,6 +2,7 @@ import { ArgumentError, ShapeError } from '../errors.js';
 import { engine, type Tensor } from '../engine.js';
 import type { Backend } from '../spec.js';
 import { sizeOf } from '../plans/common.js';
+import { planExpand } from '../plans/elementwise.js';
 
 export function checkNewShape(op: string, shape: readonly number[]): void {
   if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 1)) {
@@ -24,9 +25,17 @@ export function tensor(values: ArrayLike<number>, shape: readonly number[], back
   return engine.wrap(b, b.upload(data), shape);
 }
 
+/** One number comes from the host; the Expand kernel repeats it on the device. */
 function filled(op: string, shape: readonly number[], value: number, backend?: Backend): Tensor {
   checkNewShape(op, shape);
-  return tensor(new Float32Array(sizeOf(shape)).fill(value), shape, backend);
+  if (typeof value !== 'number') throw new ArgumentError(op, 'value', value, 'a number');
+  const one = tensor([value], [1], backend);
+  if (shape.length === 1 && shape[0] === 1) return one;
+  // Expanded flat ([size]) so any rank works; the output buffer is then seen with the wanted shape.
+  const plan = planExpand(op, [1], [sizeOf(shape)]);
+  const [y] = engine.runKernel('Expand', { x: one }, { plan }, [shape]);
+  one.dispose();
+  return y!;
 }
 
 export function fill(shape: readonly number[], value: number, backend?: Backend): Tensor {

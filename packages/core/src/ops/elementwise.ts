@@ -2,8 +2,8 @@ import { ArgumentError, ShapeError } from '../errors.js';
 import { engine, type Tensor } from '../engine.js';
 import { record } from '../autograd/record.js';
 import type { BinaryOp, UnaryOp } from '../spec.js';
-import { planBroadcast, planChannel } from '../plans/elementwise.js';
-import { fill, scalar } from './create.js';
+import { planBroadcast, planChannel, planExpand } from '../plans/elementwise.js';
+import { scalar } from './create.js';
 import { reshape } from './layout.js';
 import { sum } from './reduce.js';
 
@@ -23,13 +23,13 @@ export function reduceTo(g: Tensor, shape: readonly number[]): Tensor {
   return reshape(sum(g, axes), shape);
 }
 
-/** Repeats x along broadcast axes to `shape`. */
+/** Repeats x along broadcast axes to `shape` (NumPy broadcast_to); returns x itself when it has that shape. */
 export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
   if (x.shape.length === shape.length && x.shape.every((d, i) => d === shape[i])) return x;
-  const zero = fill(shape, 0, x.backend);
-  const y = add(x, zero);
-  zero.dispose();
-  return y;
+  const plan = planExpand('broadcastTo', x.shape, shape);
+  const [y] = engine.runKernel('Expand', { x }, { plan }, [plan.outShape]);
+  record('Expand', [y!], [x], { plan });
+  return y!;
 }
 
 export const add = (a: Tensor, b: Tensor): Tensor => binary('add', a, b);

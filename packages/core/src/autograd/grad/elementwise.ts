@@ -42,6 +42,10 @@ export const elementwiseGrads = {
       }
     },
   },
+  Expand: {
+    saves: {},
+    backward: ([dy], node) => [reduceTo(dy!, node.inputShapes[0]!)],
+  },
   Unary: {
     saves: { inputs: [0], outputs: [0] },
     backward: ([dy], node, { op, alpha }) => [unaryGrad(op, dy!, node.input(0), node.output(0), alpha)],
@@ -54,4 +58,4 @@ export const elementwiseGrads = {
     saves: {},
     backward: ([dy], node) => [dy!, node.needs[1] ? biasAddGrad(dy!) : undefined],
   },
-} satisfies Pick<GradRules, 'Binary' | 'Unary' | 'UnaryGrad' | 'BiasAdd'>;
+} satisfies Pick<GradRules, 'Binary' | 'Expand' | 'Unary' | 'UnaryGrad' | 'BiasAdd'>;
