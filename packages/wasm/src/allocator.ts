@@ -1,3 +1,5 @@
+import { BackendError } from '@stridenet/core';
+
 /**
  * A size-class allocator over one wasm linear memory: blocks are rounded up to a size class
  * and recycled through one free list per class; fresh blocks come from a bump pointer, and the
@@ -51,15 +53,15 @@ export class Allocator {
     } else {
       ptr = this.top;
       const end = ptr + size;
-      if (end + TAIL_GUARD > this.maxBytes) {
-        throw new RangeError(
-          `wasm backend: cannot allocate ${bytes} bytes; the linear memory would need ${end + TAIL_GUARD} bytes but its maximum is ${this.maxBytes}`,
+      if (!(end + TAIL_GUARD <= this.maxBytes)) {
+        throw new BackendError(
+          `wasm backend: out of memory: cannot allocate ${bytes} bytes; the linear memory would need ${end + TAIL_GUARD} bytes but its maximum is ${this.maxBytes} (free tensors or use the native backend)`,
         );
       }
       const have = this.memory.buffer.byteLength;
       if (end + TAIL_GUARD > have) {
         const want = Math.min(Math.max(end + TAIL_GUARD, have + (have >> 1)), this.maxBytes);
-        this.memory.grow(Math.ceil((want - have) / PAGE));
+        this.grow(Math.ceil((want - have) / PAGE), Math.ceil((end + TAIL_GUARD - have) / PAGE), bytes);
       }
       this.top = end;
     }
@@ -67,6 +69,21 @@ export class Allocator {
     this.liveBytes += size;
     this.liveBlocks += 1;
     return ptr;
+  }
+
+  /** Grows by `pages`, or by the `least` pages this block needs when the host refuses the larger step. */
+  private grow(pages: number, least: number, bytes: number): void {
+    try {
+      this.memory.grow(pages);
+    } catch {
+      try {
+        this.memory.grow(least);
+      } catch (e) {
+        throw new BackendError(
+          `wasm backend: out of memory: the host refused to grow the linear memory from ${this.memory.buffer.byteLength} bytes by ${least * PAGE} for a block of ${bytes} bytes (${String(e)})`,
+        );
+      }
+    }
   }
 
   release(ptr: number): void {

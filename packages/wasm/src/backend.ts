@@ -1,4 +1,5 @@
-import { SPEC_VERSION, type Backend, type BackendInfo, type BackendMemory, type KernelAttrs, type KernelName } from '@stridenet/core';
+import { ArgumentError, SPEC_VERSION, type Backend, type BackendInfo, type BackendMemory, type KernelAttrs, type KernelName } from '@stridenet/core';
+import { bindKernels } from './checks/call.js';
 import { kernels } from './kernels/index.js';
 import { WasmHandle, WasmRuntime } from './runtime.js';
 
@@ -17,7 +18,8 @@ export interface WasmBackendOptions {
   minParallelWork?: number;
 }
 
-export type WasmBackend = Backend<WasmHandle> & { readonly runtime: WasmRuntime; dispose(): void };
+/** The runtime (raw linear memory, unchecked kernel launches) stays private to this package. */
+export type WasmBackend = Backend<WasmHandle> & { dispose(): void };
 
 const MAX_FLOATS = 2 ** 29; // the 2 GiB linear memory, in floats
 
@@ -28,29 +30,22 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
   }
   const rt = await WasmRuntime.create({ threads: options.threads, minParallelWork: options.minParallelWork });
   let disposed = false;
-  const own = (h: unknown, op: string): WasmHandle => {
-    if (!(h instanceof WasmHandle) || h.runtime !== rt) {
-      throw new TypeError(`wasm backend: ${op} got ${String(h)}; expected a handle from this backend`);
-    }
-    return h;
-  };
   const backend: WasmBackend = {
     name: 'wasm',
     specVersion: SPEC_VERSION,
-    kernels,
-    runtime: rt,
+    kernels: bindKernels(kernels, rt),
     upload(values: Float32Array): WasmHandle {
-      if (!(values instanceof Float32Array)) throw new TypeError(`wasm upload: values is ${Object.prototype.toString.call(values)}; expected a Float32Array`);
+      if (!(values instanceof Float32Array)) throw new ArgumentError('wasm upload', 'values', Object.prototype.toString.call(values), 'a Float32Array');
       return rt.upload(values);
     },
     read(handle: WasmHandle): Promise<Float32Array> {
-      return Promise.resolve(rt.read(own(handle, 'read')));
+      return Promise.resolve(rt.read(handle, 'wasm read'));
     },
     readSync(handle: WasmHandle): Float32Array {
-      return rt.read(own(handle, 'readSync'));
+      return rt.read(handle, 'wasm readSync');
     },
     free(handle: WasmHandle): void {
-      rt.free(own(handle, 'free'));
+      rt.free(handle, 'wasm free');
     },
     supports<K extends KernelName>(kernel: K, attrs: KernelAttrs<K>): true | string {
       if (!(kernel in kernels)) return `the wasm backend has no kernel '${kernel}'`;

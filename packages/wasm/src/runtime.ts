@@ -1,4 +1,6 @@
+import { BackendError, DisposedError, StridenetError } from '@stridenet/core';
 import { Allocator } from './allocator.js';
+import { liveHandle, mintHandle, retireHandle, type WasmHandle } from './handle.js';
 import { ThreadPool, detectThreads } from './threads.js';
 import { wasmSingle, wasmThreads } from './generated/wasm.js';
 
@@ -36,7 +38,7 @@ export type ExportName =
   | 'batchNormTrain' | 'batchNormInference' | 'batchNormGrad' | 'dropout' | 'concat' | 'slice' | 'transpose' | 'pad'
   | 'sgdUpdate' | 'adamUpdate';
 
-const EXPORTS: readonly ExportName[] = [
+export const EXPORTS: readonly ExportName[] = [
   'conv2d', 'conv2dPackFilter', 'conv2dWinograd', 'conv2dWinogradFilter', 'conv2dBackpropInput', 'conv2dBackpropInputPackFilter', 'conv2dBackpropFilter',
   'maxPool2d', 'maxPool2dGrad', 'avgPool2d', 'avgPool2dGrad', 'matMul', 'matMulPackA', 'biasAdd', 'biasAddGrad',
   'binary', 'expand', 'unary', 'unaryGrad', 'reduce', 'softmax', 'softmaxCrossEntropy', 'softmaxCrossEntropyGrad',
@@ -50,14 +52,7 @@ type KernelExport = (frame: number, u0: number, u1: number, scratch: number) => 
 export type FrameArg = number | { f32: number };
 export const f32 = (v: number): { f32: number } => ({ f32: v });
 
-/** A buffer in the backend's linear memory. `ptr` is a byte offset, `size` a float count. */
-export class WasmHandle {
-  constructor(
-    readonly runtime: WasmRuntime,
-    readonly ptr: number,
-    readonly size: number,
-  ) {}
-}
+export { WasmHandle } from './handle.js';
 
 export interface RunOptions {
   /** Scratch bytes each thread needs (default 64, enough for index odometers). */
@@ -87,7 +82,7 @@ export class WasmRuntime {
   private i32View: Int32Array;
   private readonly fns: KernelExport[];
   liveHandles = 0;
-  private disposed = false;
+  disposed = false;
   minParallelWork = PARALLEL_WORK;
 
   private constructor(
@@ -168,27 +163,41 @@ export class WasmRuntime {
     this.i32View = new Int32Array(this.memory.buffer);
   }
 
-  /** A tensor buffer of `size` floats (contents undefined). */
+  /** A tensor buffer of `size` floats (contents undefined); only this runtime mints handles. */
   alloc(size: number): WasmHandle {
-    const h = new WasmHandle(this, this.allocator.alloc(Math.max(1, size) * 4), size);
+    const h = mintHandle(this, this.allocator.alloc(Math.max(1, size) * 4), size);
     this.liveHandles += 1;
     return h;
   }
 
-  free(h: WasmHandle): void {
-    this.allocator.release(h.ptr);
+  /** Frees a live handle of this runtime; a freed, forged or foreign one is a typed error. */
+  free(h: unknown, op = 'wasm free'): void {
+    const s = liveHandle(h, this, op, 'handle');
+    retireHandle(h as WasmHandle);
+    this.allocator.release(s.ptr);
     this.liveHandles -= 1;
   }
 
   upload(values: Float32Array): WasmHandle {
-    if (this.disposed) throw new Error('wasm backend: upload() called after dispose()');
+    this.checkLive('upload()');
     const h = this.alloc(values.length);
-    this.heapF32.set(values, h.ptr >> 2);
+    this.heapF32.set(values, this.ptrOf(h) >> 2);
     return h;
   }
 
-  read(h: WasmHandle): Float32Array {
-    return this.heapF32.slice(h.ptr >> 2, (h.ptr >> 2) + h.size);
+  read(h: unknown, op = 'wasm read'): Float32Array {
+    this.checkLive('read()');
+    const s = liveHandle(h, this, op, 'handle');
+    return this.heapF32.slice(s.ptr >> 2, (s.ptr >> 2) + s.size);
+  }
+
+  /** Byte offset of a live handle of this runtime. */
+  ptrOf(h: WasmHandle, op = 'wasm backend', what = 'handle'): number {
+    return liveHandle(h, this, op, what).ptr;
+  }
+
+  checkLive(what: string): void {
+    if (this.disposed) throw new DisposedError(`wasm backend (${what} called after dispose())`);
   }
 
   /** Writes a call frame: FRAME_SLOTS argument slots, then the plan encoding. Free with release(). */
@@ -219,7 +228,7 @@ export class WasmRuntime {
 
   /** Runs an export over work units [0, units), across the pool when the work is large enough. */
   run(name: ExportName, frame: number, units: number, options: RunOptions = {}): void {
-    if (this.disposed) throw new Error(`wasm backend: kernel '${name}' called after dispose()`);
+    this.checkLive(`kernel '${name}'`);
     if (units <= 0) return;
     const index = EXPORTS.indexOf(name);
     const fn = this.fns[index]!;
@@ -228,7 +237,7 @@ export class WasmRuntime {
     const threads = parallel ? this.pool!.size : 1;
     const scratch = this.allocator.alloc(scratchBytes * threads);
     try {
-      if (!parallel) fn(frame, 0, units, scratch);
+      if (!parallel) runTrapping(fn, frame, units, scratch);
       else {
         // Small claims keep threads balanced when one of them is descheduled on a busy machine:
         // a thread that stalls holding a claim makes every other thread wait for it at the end.
@@ -246,5 +255,19 @@ export class WasmRuntime {
   dispose(): void {
     this.disposed = true;
     this.pool?.dispose();
+  }
+}
+
+/**
+ * Runs a kernel on the calling thread; a trap (unreachable, out-of-bounds access, stack overflow)
+ * becomes a BackendError. Plans and sizes are checked before any kernel runs (src/checks/), so a trap
+ * means a bug in a kernel, not bad input.
+ */
+function runTrapping(fn: KernelExport, frame: number, units: number, scratch: number): void {
+  try {
+    fn(frame, 0, units, scratch);
+  } catch (e) {
+    if (e instanceof StridenetError) throw e;
+    throw new BackendError(`wasm backend: the kernel trapped on the calling thread (${String(e)})`);
   }
 }

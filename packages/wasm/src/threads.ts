@@ -1,3 +1,4 @@
+import { BackendError, StridenetError } from '@stridenet/core';
 import { BROWSER_WORKER_SOURCE, NODE_WORKER_SOURCE } from './worker-source.js';
 
 /** What the host offers for threads, and why not when it does not. */
@@ -58,6 +59,8 @@ interface AnyWorker {
 
 /** Join counter value of a closed task (control slot 10): far below zero, so late joins stay negative. */
 const CLOSED = -(1 << 30);
+/** Bytes kept of a worker's trap message. */
+const TRAP_TEXT_BYTES = 1024;
 
 /**
  * A fixed team of workers plus the calling thread. run() is synchronous: it publishes a task in
@@ -65,6 +68,8 @@ const CLOSED = -(1 << 30);
  */
 export class ThreadPool {
   readonly control = new Int32Array(new SharedArrayBuffer(16 * 4));
+  /** The first trapping worker's error text (UTF-8, length in control slot 11). */
+  readonly trapText = new Uint8Array(new SharedArrayBuffer(TRAP_TEXT_BYTES));
   private constructor(
     private readonly workers: AnyWorker[],
     private readonly canBlock: boolean,
@@ -88,7 +93,7 @@ export class ThreadPool {
     let url: string | undefined;
     const unrefs: (() => void)[] = [];
     for (let tid = 1; tid < count; tid++) {
-      const data = { module, memory, control: pool.control.buffer, names, tid };
+      const data = { module, memory, control: pool.control.buffer, trapText: pool.trapText.buffer, names, tid };
       if (wt) {
         const w = new wt.Worker(NODE_WORKER_SOURCE, { eval: true });
         ready.push(
@@ -144,7 +149,8 @@ export class ThreadPool {
     c[6] = scratch;
     c[7] = stride;
     c[8] = grain;
-    c[9] = 0;
+    Atomics.store(c, 9, 0);
+    Atomics.store(c, 11, 0);
     Atomics.store(c, 4, 0);
     Atomics.store(c, 10, 0);
     Atomics.add(c, 0, 1);
@@ -157,7 +163,7 @@ export class ThreadPool {
         fn(frame, u, Math.min(u + grain, units), scratch);
       }
     } catch (e) {
-      error = e;
+      error = e instanceof StridenetError ? e : new BackendError(`wasm backend: the kernel trapped on the calling thread (${String(e)})`);
       // Let the workers run dry so the control block is idle before throwing.
       Atomics.store(c, 4, units);
     }
@@ -170,7 +176,11 @@ export class ThreadPool {
       if (this.canBlock) Atomics.wait(c, 1, done, 1000);
     }
     if (error !== undefined) throw error;
-    if (c[9] !== 0) throw new Error('wasm backend: a worker trapped while running a kernel');
+    const trapped = Atomics.load(c, 9);
+    if (trapped !== 0) {
+      const text = new TextDecoder().decode(this.trapText.slice(0, Atomics.load(c, 11)));
+      throw new BackendError(`wasm backend: the kernel trapped on worker thread ${trapped} (${text})`);
+    }
   }
 
   dispose(): void {

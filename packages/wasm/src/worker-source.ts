@@ -6,8 +6,9 @@
  * an atomic counter until none are left.
  *
  * Control block (Int32Array): 0 generation, 1 workers done, 2 export index (-1: exit),
- * 3 units, 4 next unit, 5 frame, 6 scratch base, 7 scratch stride, 8 grain, 9 trap flag,
- * 10 workers joined (negative once the calling thread has closed the task).
+ * 3 units, 4 next unit, 5 frame, 6 scratch base, 7 scratch stride, 8 grain, 9 id of the first
+ * worker that trapped (0: none), 10 workers joined (negative once the calling thread has closed the
+ * task), 11 byte length of that worker's error text in the shared trapText buffer.
  *
  * A worker joins a task by incrementing slot 10 and only then reads the task; the calling thread,
  * out of units, swaps slot 10 for a large negative number and waits for as many "done" as had
@@ -20,6 +21,7 @@ function start(data, post) {
   const inst = new WebAssembly.Instance(data.module, { env: { memory: data.memory } });
   const fns = data.names.map((n) => inst.exports[n]);
   const ctl = new Int32Array(data.control);
+  const trapText = new Uint8Array(data.trapText);
   const scratchOffset = data.tid;
   let gen = Atomics.load(ctl, 0);
   post('ready');
@@ -45,7 +47,12 @@ function start(data, post) {
         fn(frame, u, Math.min(u + grain, units), scratch);
       }
     } catch (e) {
-      Atomics.store(ctl, 9, 1);
+      // The first trapping worker leaves its message for the calling thread, which throws it.
+      if (Atomics.compareExchange(ctl, 9, 0, data.tid) === 0) {
+        const bytes = new TextEncoder().encode(String(e)).subarray(0, trapText.length);
+        trapText.set(bytes);
+        Atomics.store(ctl, 11, bytes.length);
+      }
     }
     Atomics.add(ctl, 1, 1);
     Atomics.notify(ctl, 1);

@@ -1,18 +1,19 @@
 import type { KernelFn } from '@stridenet/core';
 import { f32, type WasmHandle } from '../runtime.js';
+import { launch } from '../checks/call.js';
+import { batchNormAttrs } from './batch-norm-train.js';
 
 /** One channel per work unit. */
-export const batchNormGrad: KernelFn<WasmHandle, 'BatchNormGrad'> = ({ dy, x, gamma, mean, variance }, { plan, epsilon }) => {
-  const rt = x.runtime;
-  const size = plan.outer * plan.channels * plan.inner;
-  const dx = rt.alloc(size);
-  const dgamma = rt.alloc(plan.channels);
-  const dbeta = rt.alloc(plan.channels);
-  const frame = rt.frame([dy.ptr, x.ptr, gamma.ptr, mean.ptr, variance.ptr, dx.ptr, dgamma.ptr, dbeta.ptr, f32(epsilon)], plan.encoded);
-  try {
-    rt.run('batchNormGrad', frame, plan.channels, { work: size * 4 });
-  } finally {
-    rt.release(frame);
-  }
-  return [dx, dgamma, dbeta];
+export const batchNormGrad: KernelFn<WasmHandle, 'BatchNormGrad'> = (inputs, attrs) => {
+  const { plan, size, epsilon } = batchNormAttrs('BatchNormGrad', attrs);
+  const c = plan.channels;
+  return launch('BatchNormGrad', inputs, { dy: size, x: size, gamma: c, mean: c, variance: c }, (k) => {
+    const dx = k.output(size);
+    const dgamma = k.output(c);
+    const dbeta = k.output(c);
+    const p = k.ptr;
+    const frame = k.frame([p.dy, p.x, p.gamma, p.mean, p.variance, k.addr(dx), k.addr(dgamma), k.addr(dbeta), f32(epsilon)], plan.encoded);
+    k.run('batchNormGrad', frame, c, { work: size * 4 });
+    return [dx, dgamma, dbeta];
+  });
 };

@@ -1,15 +1,16 @@
 import type { KernelFn } from '@stridenet/core';
 import type { WasmHandle } from '../runtime.js';
+import { launch } from '../checks/call.js';
+import { checkChannelPlan } from '../checks/plans.js';
 
 /** One channel per work unit. */
-export const biasAddGrad: KernelFn<WasmHandle, 'BiasAddGrad'> = ({ dy }, { plan }) => {
-  const rt = dy.runtime;
-  const db = rt.alloc(plan.channels);
-  const frame = rt.frame([dy.ptr, db.ptr], plan.encoded);
-  try {
-    rt.run('biasAddGrad', frame, plan.channels, { work: plan.outer * plan.channels * plan.inner });
-  } finally {
-    rt.release(frame);
-  }
-  return db;
+export const biasAddGrad: KernelFn<WasmHandle, 'BiasAddGrad'> = (inputs, attrs) => {
+  const plan = checkChannelPlan('BiasAddGrad', attrs);
+  const size = plan.outer * plan.channels * plan.inner;
+  return launch('BiasAddGrad', inputs, { dy: size }, (k) => {
+    const db = k.output(plan.channels);
+    const frame = k.frame([k.ptr.dy, k.addr(db)], plan.encoded);
+    k.run('biasAddGrad', frame, plan.channels, { work: size });
+    return db;
+  });
 };

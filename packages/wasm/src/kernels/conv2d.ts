@@ -1,5 +1,8 @@
 import { conv2dMacs, sizeOf, type Conv2dPlan, type KernelFn } from '@stridenet/core';
 import { KC, MR, TILE_FLOATS, type WasmHandle } from '../runtime.js';
+import { activationFlag } from '../checks/attrs.js';
+import { launch, optional, type KernelCall } from '../checks/call.js';
+import { checkConv2dPlan } from '../checks/plans.js';
 
 /** Target output positions per GEMM column block (a packed B block of about KC x NC floats per thread). */
 const NC = 256;
@@ -63,8 +66,9 @@ export function winogradFits(plan: Conv2dPlan): boolean {
 const WINOGRAD_FLOATS = 1 << 18;
 const MAX_TILES = 64;
 
-const conv2dWinograd: KernelFn<WasmHandle, 'Conv2D'> = ({ x, filter, bias }, { plan, activation }) => {
-  const rt = x.runtime;
+type Conv2DCall = KernelCall<{ x: WasmHandle; filter: WasmHandle; bias?: WasmHandle }>;
+
+function conv2dWinograd(k: Conv2DCall, plan: Conv2dPlan, relu: number): WasmHandle {
   const cin = plan.inChannels;
   const cout = plan.outChannels;
   const tileRows = Math.ceil(plan.outHeight / 2);
@@ -72,51 +76,43 @@ const conv2dWinograd: KernelFn<WasmHandle, 'Conv2D'> = ({ x, filter, bias }, { p
   const tiles = plan.batch * tileRows * tilesPerRow;
   const perBlock = Math.max(8, Math.min(MAX_TILES, Math.floor(WINOGRAD_FLOATS / (16 * cin + 5 * cout) / 8) * 8));
   const uStride = Math.ceil(cout / MR) * MR * cin;
-  const y = rt.alloc(sizeOf(plan.outShape));
-  const packed = rt.scratch(16 * uStride * 4);
+  const y = k.output(sizeOf(plan.outShape));
+  const packed = k.scratch(16 * uStride * 4);
   const mOff = roundUp(16 * cin * perBlock * 4, 64);
   const yOff = mOff + roundUp(cout * perBlock * 4, 64);
   const tileOff = yOff + roundUp(4 * cout * perBlock * 4, 64);
-  const frame = rt.frame(
-    [x.ptr, filter.ptr, bias?.ptr ?? 0, y.ptr, activation === 'relu' ? 1 : 0, perBlock, packed, tilesPerRow, mOff, yOff, tileOff, uStride],
+  const frame = k.frame(
+    [k.ptr.x, k.ptr.filter, k.ptr.bias, k.addr(y), relu, perBlock, packed, tilesPerRow, mOff, yOff, tileOff, uStride],
     plan.encoded,
   );
-  try {
-    rt.run('conv2dWinogradFilter', frame, 16, { scratchBytes: cout * cin * 4, work: 16 * cout * cin * 12 });
-    rt.run('conv2dWinograd', frame, Math.ceil(tiles / perBlock), {
-      scratchBytes: tileOff + TILE_FLOATS * 4,
-      work: tiles * 16 * cin * cout,
-    });
-  } finally {
-    rt.release(frame);
-    rt.release(packed);
-  }
+  k.run('conv2dWinogradFilter', frame, 16, { scratchBytes: cout * cin * 4, work: 16 * cout * cin * 12 });
+  k.run('conv2dWinograd', frame, Math.ceil(tiles / perBlock), {
+    scratchBytes: tileOff + TILE_FLOATS * 4,
+    work: tiles * 16 * cin * cout,
+  });
   return y;
-};
+}
 
+/** Checks the plan, the activation and every buffer, then runs Winograd or im2col + GEMM. */
 export const conv2d: KernelFn<WasmHandle, 'Conv2D'> = (inputs, attrs) => {
-  if (winogradFits(attrs.plan)) return conv2dWinograd(inputs, attrs);
-  return conv2dIm2col(inputs, attrs);
+  const plan = checkConv2dPlan('Conv2D', attrs);
+  const relu = activationFlag('Conv2D', attrs.activation);
+  const sizes = { x: sizeOf(plan.inShape), filter: sizeOf(plan.filterShape), bias: optional(plan.outChannels) };
+  return launch('Conv2D', inputs, sizes, (k) => (winogradFits(plan) ? conv2dWinograd(k, plan, relu) : conv2dIm2col(k, plan, relu)));
 };
 
-const conv2dIm2col: KernelFn<WasmHandle, 'Conv2D'> = ({ x, filter, bias }, { plan, activation }) => {
-  const rt = x.runtime;
+function conv2dIm2col(k: Conv2DCall, plan: Conv2dPlan, relu: number): WasmHandle {
   const groups = plan.groups;
   const perGroupOut = plan.outChannels / groups;
   const depth = (plan.inChannels / groups) * plan.kernelHeight * plan.kernelWidth;
-  const y = rt.alloc(sizeOf(plan.outShape));
-  const packed = rt.scratch(groups * Math.ceil(perGroupOut / MR) * MR * depth * 4);
+  const y = k.output(sizeOf(plan.outShape));
+  const packed = k.scratch(groups * Math.ceil(perGroupOut / MR) * MR * depth * 4);
   const b = conv2dBlocking(plan);
-  const frame = rt.frame(
-    [x.ptr, filter.ptr, bias?.ptr ?? 0, y.ptr, activation === 'relu' ? 1 : 0, b.ncb, packed, b.imagesPerBlock, b.cOff, b.tOff],
+  const frame = k.frame(
+    [k.ptr.x, k.ptr.filter, k.ptr.bias, k.addr(y), relu, b.ncb, packed, b.imagesPerBlock, b.cOff, b.tOff],
     plan.encoded,
   );
-  try {
-    rt.run('conv2dPackFilter', frame, groups, { work: plan.outChannels * depth });
-    rt.run('conv2d', frame, b.units, { scratchBytes: b.scratchBytes, work: conv2dMacs(plan) });
-  } finally {
-    rt.release(frame);
-    rt.release(packed);
-  }
+  k.run('conv2dPackFilter', frame, groups, { work: plan.outChannels * depth });
+  k.run('conv2d', frame, b.units, { scratchBytes: b.scratchBytes, work: conv2dMacs(plan) });
   return y;
-};
+}

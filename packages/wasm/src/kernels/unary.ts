@@ -1,25 +1,25 @@
 import type { KernelFn, UnaryOp } from '@stridenet/core';
 import { CHUNK, f32, type WasmHandle } from '../runtime.js';
+import { checkFiniteAttr, checkSize, opCode } from '../checks/attrs.js';
+import { launch } from '../checks/call.js';
 
 /** Op codes read by assembly/kernels/unary.ts and unary-grad.ts. */
 export const UNARY_OPS: Readonly<Record<UnaryOp, number>> = {
   relu: 0, leakyRelu: 1, elu: 2, sigmoid: 3, tanh: 4, exp: 5, log: 6, sqrt: 7, neg: 8, square: 9, identity: 10,
 };
 
-export function unaryCode(kernel: string, op: UnaryOp): number {
-  const code = UNARY_OPS[op];
-  if (code === undefined) throw new RangeError(`wasm ${kernel}: op is '${String(op)}'; expected one of ${Object.keys(UNARY_OPS).join(', ')}`);
-  return code;
+/** Size, op code and alpha of Unary and UnaryGrad, checked. */
+export function unaryAttrs(kernel: string, attrs: { op: UnaryOp; alpha: number; size: number }): { size: number; code: number; alpha: number } {
+  const size = checkSize(kernel, attrs);
+  return { size, code: opCode(kernel, UNARY_OPS, attrs.op), alpha: checkFiniteAttr(kernel, 'alpha', attrs.alpha) };
 }
 
-export const unary: KernelFn<WasmHandle, 'Unary'> = ({ x }, { op, alpha, size }) => {
-  const rt = x.runtime;
-  const y = rt.alloc(size);
-  const frame = rt.frame([x.ptr, y.ptr, unaryCode('Unary', op), f32(alpha), size]);
-  try {
-    rt.run('unary', frame, Math.ceil(size / CHUNK), { work: size * 8 });
-  } finally {
-    rt.release(frame);
-  }
-  return y;
+export const unary: KernelFn<WasmHandle, 'Unary'> = (inputs, attrs) => {
+  const { size, code, alpha } = unaryAttrs('Unary', attrs);
+  return launch('Unary', inputs, { x: size }, (k) => {
+    const y = k.output(size);
+    const frame = k.frame([k.ptr.x, k.addr(y), code, f32(alpha), size]);
+    k.run('unary', frame, Math.ceil(size / CHUNK), { work: size * 8 });
+    return y;
+  });
 };
