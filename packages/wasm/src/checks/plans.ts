@@ -13,6 +13,7 @@ import {
   planBroadcast,
   planConcat,
   planConv2d,
+  planExpand,
   planMatMul,
   planPad,
   planPool2d,
@@ -23,6 +24,7 @@ import {
   type ChannelPlan,
   type ConcatPlan,
   type Conv2dPlan,
+  type ExpandPlan,
   type MatMulPlan,
   type PadPlan,
   type Pool2dPlan,
@@ -133,6 +135,7 @@ function memo<T>(planner: string, e: Encoded, check: () => T): T {
 const grouped = (head: readonly string[], groups: readonly string[]): readonly string[] =>
   Object.freeze([...head, ...groups.flatMap((g) => new Array<string>(MAX_RANK).fill(g))]);
 const BROADCAST = grouped(['rank', 'size'], ['outShape', 'aStrides', 'bStrides']);
+const EXPAND = grouped(['rank', 'size'], ['outShape', 'inStrides']);
 const SLICE = grouped(['rank'], ['inShape', 'begin', 'outShape']);
 const TRANSPOSE = grouped(['rank'], ['inShape', 'perm']);
 const PAD = grouped(['rank'], ['inShape', 'before', 'after']);
@@ -211,6 +214,22 @@ export function checkBroadcastPlan(kernel: string, attrs: { plan: BroadcastPlan 
     const b = operand(2 + 2 * MAX_RANK);
     const plan = e.same('planBroadcast', () => planBroadcast(opName(kernel), a, b));
     return { plan, aSize: e.size('a', a), bSize: e.size('b', b) };
+  });
+}
+
+/** The expand plan plus the float count its input must hold. */
+export function checkExpandPlan(kernel: string, attrs: { plan: ExpandPlan }): { plan: ExpandPlan; inSize: number } {
+  const e = new Encoded(kernel, attrs, EXPAND, EXPAND.length);
+  return memo('expand', e, () => {
+    const rank = e.at(0, 1, MAX_RANK);
+    const out = e.run(2, rank, 1);
+    e.size('output', out);
+    // The input's shape is the output's with its broadcast (stride 0) axes set to 1; core encodes
+    // a scalar (shape []) as rank 1 of one cell with stride 0.
+    const inShape = out.map((d, i) => (e.at(2 + MAX_RANK + i, 0) === 0 ? 1 : d));
+    const scalar = rank === 1 && out[0] === 1 && e.v[2 + MAX_RANK] === 0;
+    const plan = e.same('planExpand', () => (scalar ? planExpand(opName(kernel), [], []) : planExpand(opName(kernel), inShape, out)));
+    return { plan, inSize: e.size('input', inShape) };
   });
 }
 

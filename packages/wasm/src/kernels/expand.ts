@@ -1,15 +1,15 @@
 import type { KernelFn } from '@stridenet/core';
 import type { WasmHandle } from '../runtime.js';
+import { launch } from '../checks/call.js';
+import { checkExpandPlan } from '../checks/plans.js';
 
 /** One output row (every axis but the last) per work unit. */
-export const expand: KernelFn<WasmHandle, 'Expand'> = ({ x }, { plan }) => {
-  const rt = x.runtime;
-  const y = rt.alloc(plan.size);
-  const frame = rt.frame([x.ptr, y.ptr], plan.encoded);
-  try {
-    rt.run('expand', frame, plan.size / plan.encoded[2 + plan.encoded[0]! - 1]!, { work: plan.size });
-  } finally {
-    rt.release(frame);
-  }
-  return y;
+export const expand: KernelFn<WasmHandle, 'Expand'> = (inputs, attrs) => {
+  const { plan, inSize } = checkExpandPlan('Expand', attrs);
+  return launch('Expand', inputs, { x: inSize }, (k) => {
+    const y = k.output(plan.size);
+    const frame = k.frame([k.ptr.x, k.addr(y)], plan.encoded);
+    k.run('expand', frame, plan.size / plan.encoded[2 + plan.encoded[0]! - 1]!, { work: plan.size });
+    return y;
+  });
 };
