@@ -20,6 +20,7 @@ import {
   pad,
   relu,
   Rng,
+  tanh,
   setBackend,
   slice,
   softmaxCrossEntropyLoss,
@@ -84,6 +85,33 @@ describe('the tape owns what it saves', () => {
     }, [a]);
     expect(added).toEqual([1, 3, 3]);
     for (const t of [r.value, ...r.grads, a, b]) t.dispose();
+  });
+
+  it('frees each node\'s saved values, output gradients and temporaries as the backward pass goes', () => {
+    let peak = 0;
+    const kernels = Object.fromEntries(
+      Object.entries(cpu.kernels).map(([k, fn]) => [k, (i: never, a: never) => {
+        const r = (fn as (i: never, a: never) => unknown)(i, a);
+        peak = Math.max(peak, cpu.memory().buffers);
+        return r;
+      }]),
+    );
+    const counting = { ...cpu, name: 'counting', kernels } as AnyBackend;
+    const x = tensor([0.1, 0.2, 0.3], [3], counting);
+    const depth = 30;
+    const base = cpu.memory().buffers;
+    const r = valueAndGrads(() => {
+      let h = x;
+      for (let i = 0; i < depth; i++) h = tanh(h);
+      return sum(h);
+    }, [x]);
+    // The forward pass alone holds every activation (tanh's rule reads them): depth + 1 buffers.
+    // Keeping every gradient and temporary to the end, as a tape that frees nothing early does, needs 3x.
+    expect(peak - base).toBeLessThan(depth + 6);
+    r.value.dispose();
+    r.grads[0]!.dispose();
+    expect(cpu.memory().buffers).toBe(base);
+    x.dispose();
   });
 
   it('frees everything when f throws', () => {

@@ -52,14 +52,63 @@ export function grads(f: () => Tensor, xs: readonly Tensor[]): Tensor[] {
   return r.grads;
 }
 
-function runRule<K extends GradOp>(node: TapeNode<K>, dys: readonly (Tensor | undefined)[]): readonly (Tensor | undefined)[] {
-  const rule: GradRule<K> = GRAD_RULES[node.op];
-  return rule.backward(dys, node.view, node.attrs);
+/** Gradients by tensor. One gradient tensor may serve several entries (a rule passing dy through). */
+class GradMap {
+  private readonly byTensor = new Map<Tensor, Tensor>();
+  private readonly entries = new Map<Tensor, number>();
+
+  get(t: Tensor): Tensor | undefined {
+    return this.byTensor.get(t);
+  }
+
+  holds(grad: Tensor): boolean {
+    return this.entries.has(grad);
+  }
+
+  /** Adds `dx` into t's gradient. */
+  accumulate(t: Tensor, dx: Tensor): void {
+    const prev = this.byTensor.get(t);
+    const next = prev ? add(prev, dx) : dx;
+    if (prev) this.drop(t);
+    this.byTensor.set(t, next);
+    this.entries.set(next, (this.entries.get(next) ?? 0) + 1);
+  }
+
+  /** Forgets t's gradient, freeing it when no other entry holds it. */
+  drop(t: Tensor): void {
+    const d = this.byTensor.get(t);
+    if (!d) return;
+    this.byTensor.delete(t);
+    const left = this.entries.get(d)! - 1;
+    if (left > 0) this.entries.set(d, left);
+    else {
+      this.entries.delete(d);
+      d.dispose();
+    }
+  }
 }
 
+function runRule<K extends GradOp>(node: TapeNode<K>, dys: readonly (Tensor | undefined)[]): readonly (Tensor | undefined)[] {
+  const rule: GradRule<K> = GRAD_RULES[node.op];
+  // A scope per rule frees its temporaries at once; the input gradients move to the outer scope.
+  engine.startScope();
+  let dxs: readonly (Tensor | undefined)[] = [];
+  try {
+    dxs = rule.backward(dys, node.view, node.attrs);
+  } finally {
+    engine.endScope(dxs.filter((d) => d !== undefined));
+  }
+  return dxs;
+}
+
+/**
+ * Runs the rules from the last node to the first. Each node's saved values, its output gradients
+ * and its rule's temporaries are freed as soon as it has run, so the backward pass holds only the
+ * gradients still to be propagated (as the forward pass holds only live activations).
+ */
 function backprop(tape: Tape, value: Tensor, xs: readonly Tensor[]): Tensor[] {
-  const g = new Map<Tensor, Tensor>();
-  g.set(value, fill(value.shape, 1, value.backend));
+  const g = new GradMap();
+  g.accumulate(value, fill(value.shape, 1, value.backend));
   noGrad(() => {
     for (let i = tape.nodes.length - 1; i >= 0; i--) {
       const node = tape.nodes[i]!;
@@ -67,13 +116,13 @@ function backprop(tape: Tape, value: Tensor, xs: readonly Tensor[]): Tensor[] {
       if (dys.some((d) => d !== undefined)) {
         const dxs = runRule(node, dys);
         node.inputs.forEach((inp, j) => {
-          const dx = dxs[j];
-          if (!inp || !dx || !node.view.needs[j]) return;
-          const prev = g.get(inp);
-          g.set(inp, prev ? add(prev, dx) : dx);
+          if (inp && dxs[j] && node.view.needs[j]) g.accumulate(inp, dxs[j]);
         });
+        // Summed into an earlier gradient or not wanted: free it (unless it is a dy passed through).
+        for (const dx of new Set(dxs)) if (dx && !g.holds(dx) && !dys.includes(dx)) dx.dispose();
       }
-      // Nothing earlier reads this node's saved values: free them now, not at the end.
+      // An output is made by this node only: nothing earlier reads its gradient or saved values.
+      for (const o of node.outputs) g.drop(o);
       node.release();
     }
   });
