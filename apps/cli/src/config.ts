@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { UsageError } from './errors.js';
@@ -56,10 +56,29 @@ export const DEFAULTS: Omit<TrainConfig, 'out' | 'json'> = {
   validationSplit: 0.1,
 };
 
+/** Largest JSON/YAML file (config, architecture) the CLI reads: 16 MiB. */
+export const MAX_TEXT_FILE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * A small text file named by a flag or argument (`what`, e.g. '--config'): it must be a regular
+ * file (not a directory, device or pipe) of at most MAX_TEXT_FILE_BYTES, checked before reading.
+ */
+export function readTextFile(what: string, file: string): string {
+  let st;
+  try {
+    st = statSync(file);
+  } catch {
+    throw new UsageError(`${what}: file '${file}' does not exist`);
+  }
+  if (st.isDirectory()) throw new UsageError(`${what}: '${file}' is a directory, expected a file`);
+  if (!st.isFile()) throw new UsageError(`${what}: '${file}' is not a regular file (a device, pipe or socket?)`);
+  if (st.size > MAX_TEXT_FILE_BYTES) throw new UsageError(`${what}: '${file}' is ${st.size} bytes, over the ${MAX_TEXT_FILE_BYTES}-byte limit`);
+  return readFileSync(file, 'utf8');
+}
+
 /** Reads a JSON or YAML config file of TrainConfig keys. */
 export function readConfigFile(file: string): Partial<TrainConfig> {
-  if (!existsSync(file)) throw new UsageError(`--config: file '${file}' does not exist`);
-  const text = readFileSync(file, 'utf8');
+  const text = readTextFile('--config', file);
   let parsed: unknown;
   try {
     parsed = extname(file).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);

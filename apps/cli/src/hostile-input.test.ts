@@ -135,6 +135,23 @@ describe('predict and eval input validation', () => {
   });
 });
 
+describe('config and architecture files', () => {
+  it('a device or a directory is refused before reading, a model file of any kind is read only if regular', () => {
+    const config = runCli(['train', '--config', '/dev/zero']);
+    expect(config.code).toBe(EXIT.usage);
+    expect(config.stderr).toBe("stridenet: --config: '/dev/zero' is not a regular file (a device, pipe or socket?)\n");
+    expect(config.seconds).toBeLessThan(20);
+    const dir = join(work, 'arch.json');
+    mkdirSync(dir);
+    const info = runCli(['info', dir]);
+    expect(info.code).toBe(EXIT.usage);
+    expect(info.stderr).toBe(`stridenet: info: '${dir}' is a directory, expected a file\n`);
+    const device = runCli(['info', '/dev/zero']);
+    expect(device.code).toBe(EXIT.runtime);
+    expect(device.stderr).toBe('stridenet: /dev/zero: is not a regular file (a device, pipe or socket?), expected a .safetensors file\n');
+  });
+});
+
 describe('--threads', () => {
   it(`is bounded by ${MAX_THREADS}, checked before any backend starts`, () => {
     for (const args of [['train', '--threads', '100000'], ['eval', weights, '--threads', '300'], ['predict', weights, image, '--threads', '0'], ['backends', '--threads', '257']]) {

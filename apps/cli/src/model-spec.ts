@@ -1,5 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createModel, modelFromArchitecture, modelNames, modelZoo, type LayerConfig, type LayerModel } from '@stridenet/core';
+import { readTextFile } from './config.js';
 import { UsageError, unknownName } from './errors.js';
 
 /** Checks a --model value: a zoo name or a JSON architecture file. */
@@ -19,9 +20,10 @@ export function buildModel(spec: string, dataShape: readonly number[], numClasse
   if (Object.prototype.hasOwnProperty.call(modelZoo, spec)) {
     model = createModel(spec, { seed, numClasses });
   } else {
+    const text = readTextFile('--model', spec);
     let arch: LayerConfig;
     try {
-      arch = JSON.parse(readFileSync(spec, 'utf8')) as LayerConfig;
+      arch = JSON.parse(text) as LayerConfig;
     } catch (e) {
       throw new UsageError(`--model: ${spec} is not valid JSON: ${(e as Error).message}`);
     }

@@ -1,7 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { modelFromArchitecture, modelNames, modelZoo, setBackend, type LayerConfig, type LayerModel } from '@stridenet/core';
 import { createCpuBackend } from '@stridenet/cpu-js';
 import { EXIT, UsageError } from '../errors.js';
+import { readTextFile } from '../config.js';
 import { checkModelName } from '../model-spec.js';
 import { weightsPathOf } from '../trained.js';
 import { loadModelFile } from '@stridenet/core/node';
@@ -22,9 +23,10 @@ export async function infoCommand(target: string | undefined, flags: { json?: bo
   if (Object.prototype.hasOwnProperty.call(modelZoo, target)) {
     model = modelZoo[target]!.create({});
   } else if (target.endsWith('.json') && existsSync(target)) {
+    const text = readTextFile('info', target);
     let arch: LayerConfig;
     try {
-      arch = JSON.parse(readFileSync(target, 'utf8')) as LayerConfig;
+      arch = JSON.parse(text) as LayerConfig;
     } catch (e) {
       throw new UsageError(`${target} is not valid JSON: ${(e as Error).message}`);
     }
