@@ -106,6 +106,19 @@ describe('IDX datasets', () => {
     const big = join(dir, 'big.gz');
     writeFileSync(big, gzipSync(huge));
     expectFormatError(() => readIdxFile(big), big, /declares 100000000016 bytes of content, over the 1073741824-byte limit for one dataset file/);
+    // A header within the 1 GiB cap, but far beyond what a few-KB file can honestly hold.
+    const claim = new Uint8Array(16);
+    new DataView(claim.buffer).setUint32(0, 0x803, false);
+    new DataView(claim.buffer).setUint32(4, 600_000, false);
+    new DataView(claim.buffer).setUint32(8, 28, false);
+    new DataView(claim.buffer).setUint32(12, 28, false);
+    const sly = join(dir, 'sly.gz');
+    writeFileSync(sly, gzipSync(Buffer.concat([claim, Buffer.alloc(4 * 1024 * 1024)])));
+    expectFormatError(() => readIdxFile(sly), sly, /declares 470400016 bytes of content but is \d+ bytes compressed, more than the 100-fold expansion real data shows \(a gzip bomb\?\); refused/);
+    // Not an IDX header at all: refused from the first bytes, before inflating the rest.
+    const junk = join(dir, 'junk.gz');
+    writeFileSync(junk, gzipSync(Buffer.alloc(64 * 1024 * 1024, 7)));
+    expectFormatError(() => readIdxFile(junk), junk, /is not an IDX file: magic number 0x07070707/);
     // Devices and directories are not read at all.
     expectFormatError(() => readIdxFile('/dev/zero'), '/dev/zero', /is not a regular file/);
     expectFormatError(() => readIdxFile(dir), dir, /is a directory/);

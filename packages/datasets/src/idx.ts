@@ -25,20 +25,25 @@ export interface IdxArray {
 
 const hex = (v: number) => `0x${(v >>> 0).toString(16).padStart(8, '0')}`;
 
-/** Parses IDX bytes (already gunzipped). `file` only names the source in errors. */
-export function parseIdx(bytes: Uint8Array, file = '<bytes>'): IdxArray {
-  if (bytes.length < 4) throw new FormatError(file, `is truncated: ${bytes.length} bytes, but an IDX header needs at least 4`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const magic = view.getUint32(0, false);
-  const code = bytes[2]!;
+/** The element type and rank from an IDX magic number (first 4 bytes); a FormatError when it is not one. */
+function idxMagic(bytes: Uint8Array, file: string): { dtype: IdxDtype; ndim: number } {
+  const dtype = IDX_TYPES[bytes[2]! as keyof typeof IDX_TYPES];
   const ndim = bytes[3]!;
-  const dtype = IDX_TYPES[code as keyof typeof IDX_TYPES];
   if (bytes[0] !== 0 || bytes[1] !== 0 || dtype === undefined || ndim === 0) {
+    const magic = new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, false);
     throw new FormatError(
       file,
       `is not an IDX file: magic number ${hex(magic)} (expected 0x00000TNN with type T in 08,09,0b,0c,0d,0e and NN >= 1 dimensions, e.g. 0x00000803 for images, 0x00000801 for labels)`,
     );
   }
+  return { dtype, ndim };
+}
+
+/** Parses IDX bytes (already gunzipped). `file` only names the source in errors. */
+export function parseIdx(bytes: Uint8Array, file = '<bytes>'): IdxArray {
+  if (bytes.length < 4) throw new FormatError(file, `is truncated: ${bytes.length} bytes, but an IDX header needs at least 4`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const { dtype, ndim } = idxMagic(bytes, file);
   const headerBytes = 4 + 4 * ndim;
   if (bytes.length < headerBytes) {
     throw new FormatError(file, `is truncated: ${bytes.length} bytes, but its header declares ${ndim} dimensions (${headerBytes} header bytes)`);
@@ -99,13 +104,12 @@ export function encodeIdx(array: IdxArray): Uint8Array {
 
 /**
  * The total size (header + data) an IDX header declares, from the file's first bytes; undefined
- * when they are too few or not an IDX header (parseIdx then says what is wrong).
+ * when they are too few to tell, a FormatError naming `file` when they are not an IDX header.
  */
-export function idxDeclaredBytes(head: Uint8Array): number | undefined {
-  if (head.length < 4 || head[0] !== 0 || head[1] !== 0) return undefined;
-  const dtype = IDX_TYPES[head[2]! as keyof typeof IDX_TYPES];
-  const ndim = head[3]!;
-  if (dtype === undefined || ndim === 0 || head.length < 4 + 4 * ndim) return undefined;
+export function idxDeclaredBytes(head: Uint8Array, file = '<bytes>'): number | undefined {
+  if (head.length < 4) return undefined;
+  const { dtype, ndim } = idxMagic(head, file);
+  if (head.length < 4 + 4 * ndim) return undefined;
   const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
   let count = 1;
   for (let d = 0; d < ndim; d++) count *= view.getUint32(4 + 4 * d, false);
@@ -114,7 +118,7 @@ export function idxDeclaredBytes(head: Uint8Array): number | undefined {
 
 /** Reads an IDX file, raw or gzip; gunzip stops at the size the header declares. */
 export function readIdxFile(file: string): IdxArray {
-  return parseIdx(readMaybeGzip(file, { declaredBytes: idxDeclaredBytes }), file);
+  return parseIdx(readMaybeGzip(file, { declaredBytes: (head) => idxDeclaredBytes(head, file) }), file);
 }
 
 /** Reads an image file (uint8, N x H x W) and checks its type and rank. */
