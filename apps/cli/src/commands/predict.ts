@@ -34,12 +34,14 @@ interface Input {
   pixels: Float32Array;
 }
 
-/** Image files (PNG/JPEG) or records of an IDX / CIFAR file, as floats in [0, 1] of the model's shape. */
+/**
+ * Image files (PNG/JPEG) or records of an IDX / CIFAR file (already checked by checkInputFile), as
+ * floats in [0, 1] of the model's shape.
+ */
 function readInputs(files: readonly string[], shape: ImageShape, flags: PredictFlags, limit: number): Input[] {
   const [c, h, w] = shape;
   const out: Input[] = [];
   for (const file of files) {
-    checkInputFile(file);
     const kind = flags.format ?? (/\.(png|jpe?g)$/i.test(file) ? 'image' : /idx3|ubyte/i.test(file) ? 'idx' : /\.bin$/i.test(file) ? 'cifar10' : 'image');
     if (kind === 'image') {
       const img = readImage(file);
