@@ -9,11 +9,13 @@ import { checkTrainState, copyTrainState, type EpochLogs, type TrainPlan, type T
 import { trainStep, type LossKind, type TrainStepResult } from './step.js';
 import { EarlyStopping, type EarlyStoppingOptions, type FitCallbacks } from './callbacks.js';
 import { evaluate } from './evaluate.js';
+import { describeDivergence, DivergenceGuard, type Divergence, type DivergenceCheck, type DivergenceOptions } from './divergence.js';
+import { allFinite } from './finite.js';
 
 // The public names of the training API, split over these modules, are all exported from here.
 export { checkDataset, type AugmentFn, type Batch, type ImageDataset } from './dataset.js';
 export { checkTrainState, type EpochLogs, type TrainPlan, type TrainState } from './state.js';
-export { trainStep, type LossKind, type TrainStepResult } from './step.js';
+export { trainStep, type LossKind, type TrainStepOptions, type TrainStepResult } from './step.js';
 export type { BatchEndInfo, CallbackResult, EarlyStoppingOptions, EpochEndInfo, FitCallbacks } from './callbacks.js';
 export { evaluate, predict, type EvaluateResult, type PredictResult } from './evaluate.js';
 
@@ -43,18 +45,30 @@ export interface FitOptions {
   earlyStopping?: EarlyStoppingOptions;
   /** Stop after the current batch when aborted (SIGINT); the result's state is resumable. */
   signal?: AbortSignal;
-  /** Stop when a batch loss is NaN or infinite. Default true. */
+  /**
+   * Stop when the run diverges (result.stopReason 'diverged', details in result.divergence):
+   * a NaN or infinite batch loss or gradient, a loss above `divergence.maxLoss`, a smoothed loss
+   * above `divergence.maxLossRatio` times its running minimum (checked before the update, so the
+   * weights stay as they were), or a non-finite or too-large validation loss or non-finite weight
+   * at an epoch end (checked before onEpochEnd runs). Default true. With false, a batch with a
+   * non-finite loss or gradient is skipped (no update) and training goes on; the finite bounds
+   * then apply only if `divergence` is given.
+   */
   stopOnNonFinite?: boolean;
+  /** Bounds of the finite-explosion checks (see DivergenceOptions); false checks non-finite values only. */
+  divergence?: DivergenceOptions | false;
   /** Continue a run from a checkpoint's train state (weights and optimizer restored beforehand). */
   resume?: TrainState;
 }
 
-export type StopReason = 'completed' | 'callback' | 'early-stopping' | 'aborted' | 'non-finite-loss';
+export type StopReason = 'completed' | 'callback' | 'early-stopping' | 'aborted' | 'diverged';
 
 export interface FitResult {
   history: EpochLogs[];
   state: TrainState;
   stopReason: StopReason;
+  /** With stopReason 'diverged': what, where, and a message. `state` is from before the bad update. */
+  divergence?: Divergence;
   optimizer: Optimizer;
   plan: TrainPlan;
 }
@@ -172,9 +186,13 @@ export async function fit(model: Model, data: ImageDataset, options: FitOptions)
   const es = options.earlyStopping;
   if (es && !st.earlyStopping) st.earlyStopping = { best: null, wait: 0, bestEpoch: -1 };
   const earlyStopping = es ? new EarlyStopping(es, st.earlyStopping!, plan.valCount > 0, params) : null;
-  const snapshot = (): TrainState => copyTrainState({ ...st, dropoutRng: dropoutRng.getState(), augmentRng: augmentRng.getState() });
+  const stopOnDivergence = options.stopOnNonFinite !== false;
+  const guard = new DivergenceGuard(options.divergence ?? (stopOnDivergence ? {} : false), st.divergence);
+  const snapshot = (): TrainState =>
+    copyTrainState({ ...st, dropoutRng: dropoutRng.getState(), augmentRng: augmentRng.getState(), divergence: guard.state });
   const callbacks = options.callbacks ?? {};
   const finish = (stopReason: StopReason): FitResult => ({ history: st.history, state: snapshot(), stopReason, optimizer, plan });
+  const diverged = (c: DivergenceCheck): FitResult => ({ ...finish('diverged'), divergence: describeDivergence(c, st.epoch, st.step) });
 
   if ((await callbacks.onTrainBegin?.({ plan, state: snapshot() })) === 'stop') return finish('callback');
 
@@ -199,10 +217,11 @@ export async function fit(model: Model, data: ImageDataset, options: FitOptions)
       const x = tensor(batch.images, batch.shape);
       let r: TrainStepResult;
       try {
-        r = await trainStep(model, optimizer, x, batch.labels, { rng: dropoutRng, lr, loss: lossKind, labelSmoothing, params: trainables });
+        r = await trainStep(model, optimizer, x, batch.labels, { rng: dropoutRng, lr, loss: lossKind, labelSmoothing, params: trainables, guard });
       } finally {
         x.dispose();
       }
+      if (r.rejected && stopOnDivergence) return diverged(r.rejected);
       const n = to - from;
       st.step += 1;
       st.batch += 1;
@@ -221,7 +240,6 @@ export async function fit(model: Model, data: ImageDataset, options: FitOptions)
         lr,
         state: snapshot(),
       });
-      if (!Number.isFinite(r.loss) && options.stopOnNonFinite !== false) return finish('non-finite-loss');
       if (verdict === 'stop') return finish('callback');
       if (options.signal?.aborted) return finish('aborted');
       await yieldToEventLoop();
@@ -241,6 +259,10 @@ export async function fit(model: Model, data: ImageDataset, options: FitOptions)
         : await evaluate(model, options.validationData!, { batchSize, loss: lossKind, labelSmoothing });
       logs.valLoss = v.loss;
       logs.valAccuracy = v.accuracy;
+    }
+    if (stopOnDivergence) {
+      const bad = (logs.valLoss === undefined ? null : guard.checkValLoss(logs.valLoss)) ?? ((await allFinite(params.map((p) => p.value))) ? null : { kind: 'non-finite-weights' as const, value: NaN });
+      if (bad) return diverged(bad);
     }
     st.history.push(logs);
     st.epoch += 1;

@@ -3,3 +3,5 @@ export * from './schedules.js';
 export * from './losses.js';
 export * from './metrics.js';
 export * from './fit.js';
+export * from './divergence.js';
+export * from './finite.js';

@@ -1,5 +1,6 @@
 import { FormatError } from '../errors.js';
 import { Rng, type RngState } from '../random/philox.js';
+import type { DivergenceState } from './divergence.js';
 
 export interface EpochLogs {
   /** 0-based. */
@@ -46,6 +47,8 @@ export interface TrainState {
   epochSeen: number;
   history: EpochLogs[];
   earlyStopping: EarlyStoppingState | null;
+  /** Running statistics of the divergence checks (absent in states from before they existed). */
+  divergence?: DivergenceState;
 }
 
 export interface TrainPlan {
@@ -59,7 +62,9 @@ export interface TrainPlan {
 
 /** A deep copy of a train state (it holds only JSON values). */
 export function copyTrainState(s: TrainState): TrainState {
-  return { ...s, history: s.history.map((h) => ({ ...h })), earlyStopping: s.earlyStopping ? { ...s.earlyStopping } : null };
+  const copy: TrainState = { ...s, history: s.history.map((h) => ({ ...h })), earlyStopping: s.earlyStopping ? { ...s.earlyStopping } : null };
+  if (s.divergence) copy.divergence = { ...s.divergence };
+  return copy;
 }
 
 /** Validates a train state read from a checkpoint (`file` names the source in errors). */
@@ -76,6 +81,11 @@ export function checkTrainState(state: unknown, file = 'train state'): TrainStat
   }
   if (typeof s.epochLossSum !== 'number') fail(`field 'epochLossSum' is ${JSON.stringify(s.epochLossSum)} but expected a number`);
   if (!Array.isArray(s.history)) fail("field 'history' is not an array");
+  const d = s.divergence;
+  if (d !== undefined) {
+    const ok = d !== null && typeof d === 'object' && Number.isFinite(d.smoothed) && Number.isSafeInteger(d.steps) && d.steps >= 0 && (d.min === null || Number.isFinite(d.min));
+    if (!ok) fail(`field 'divergence' is ${JSON.stringify(d)} but expected { smoothed, steps, min } with finite numbers`);
+  }
   try {
     Rng.fromState(s.dropoutRng);
     Rng.fromState(s.augmentRng);

@@ -7,6 +7,8 @@ import type { Rng } from '../random/philox.js';
 import type { Optimizer } from './optimizers.js';
 import { mseLoss, oneHot, softmaxCrossEntropyLoss } from './losses.js';
 import { countCorrect } from './metrics.js';
+import { DivergenceGuard, type DivergenceCheck } from './divergence.js';
+import { allFinite } from './finite.js';
 
 export type LossKind = 'cross-entropy' | 'mse';
 
@@ -24,21 +26,33 @@ export interface TrainStepResult {
   loss: number;
   /** Correct argmax predictions in the batch. */
   correct: number;
+  /** Set when the guard refused the update: parameters and optimizer were left unchanged. */
+  rejected?: DivergenceCheck;
+}
+
+export interface TrainStepOptions {
+  rng: Rng;
+  /** Overrides optimizer.config.lr (schedules). */
+  lr?: number;
+  loss?: LossKind;
+  labelSmoothing?: number;
+  params?: readonly Parameter[];
+  /**
+   * Checked before the update: the loss (finite, and the guard's bounds) and every gradient
+   * (finite). Default: a guard that refuses non-finite values only. `false`: update unchecked.
+   */
+  guard?: DivergenceGuard | false;
 }
 
 /**
  * One optimisation step on a batch: forward in training mode, loss, gradients of every trainable
- * parameter, optimizer update. Frees every tensor it makes (x stays the caller's).
+ * parameter, then — unless the guard refuses the loss or a gradient — the optimizer update.
+ * Frees every tensor it makes (x stays the caller's).
  */
-export async function trainStep(
-  model: Model,
-  optimizer: Optimizer,
-  x: Tensor,
-  labels: Int32Array,
-  options: { rng: Rng; lr?: number; loss?: LossKind; labelSmoothing?: number; params?: readonly Parameter[] },
-): Promise<TrainStepResult> {
+export async function trainStep(model: Model, optimizer: Optimizer, x: Tensor, labels: Int32Array, options: TrainStepOptions): Promise<TrainStepResult> {
   const trainables = options.params ?? model.parameters().filter((p) => p.trainable);
   const kind = options.loss ?? 'cross-entropy';
+  const guard = options.guard ?? new DivergenceGuard(false);
   let logits: Tensor | undefined;
   let result;
   try {
@@ -54,20 +68,24 @@ export async function trainStep(
     throw e;
   }
   const { value, grads } = result;
+  const out = logits!;
   try {
+    if (guard === false) {
+      optimizer.step(trainables, grads, options.lr);
+      const [lossData, scores] = await Promise.all([value.data(), out.data()]);
+      return { loss: lossData[0]!, correct: countCorrect(scores, labels, out.shape[1]!) };
+    }
+    const [lossData, scores, gradsFinite] = await Promise.all([value.data(), out.data(), allFinite(grads)]);
+    const loss = lossData[0]!;
+    const correct = countCorrect(scores, labels, out.shape[1]!);
+    const rejected = guard.checkBatchLoss(loss) ?? (gradsFinite ? null : { kind: 'non-finite-gradient' as const, value: NaN });
+    if (rejected) return { loss, correct, rejected };
     optimizer.step(trainables, grads, options.lr);
-  } catch (e) {
-    logits!.dispose();
-    value.dispose();
-    throw e;
+    guard.commit(loss);
+    return { loss, correct };
   } finally {
     for (const g of grads) g.dispose();
-  }
-  try {
-    const [lossData, scores] = await Promise.all([value.data(), logits!.data()]);
-    return { loss: lossData[0]!, correct: countCorrect(scores, labels, logits!.shape[1]!) };
-  } finally {
     value.dispose();
-    logits!.dispose();
+    out.dispose();
   }
 }

@@ -1,0 +1,39 @@
+import { tidy, type Tensor } from '../engine.js';
+import { noGrad } from '../autograd/tape.js';
+import { add, mulScalar } from '../ops/elementwise.js';
+import { sum } from '../ops/reduce.js';
+import type { Parameter } from '../models/types.js';
+
+/**
+ * True when every value of every tensor is finite. Computed on the backend and read back as one
+ * number: x * 0 is 0 for finite x and NaN for NaN or ±Inf, and a sum of those is NaN iff any is.
+ */
+export async function allFinite(tensors: readonly Tensor[]): Promise<boolean> {
+  if (tensors.length === 0) return true;
+  const probe = noGrad(() =>
+    tidy(() => {
+      let acc = sum(mulScalar(tensors[0]!, 0));
+      for (let i = 1; i < tensors.length; i++) acc = add(acc, sum(mulScalar(tensors[i]!, 0)));
+      return acc;
+    }),
+  );
+  try {
+    return Number.isFinite((await probe.data())[0]);
+  } finally {
+    probe.dispose();
+  }
+}
+
+function nonFiniteValues(values: ArrayLike<number>): number {
+  let n = 0;
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i]!)) n += 1;
+  return n;
+}
+
+/** The parameters (or named tensors) that hold NaN or ±Inf, with how many such values each has. */
+export async function nonFiniteTensors(named: Iterable<{ name: string; value: Tensor }> | readonly Parameter[]): Promise<{ name: string; count: number }[]> {
+  const list = [...named];
+  if (await allFinite(list.map((p) => p.value))) return [];
+  const counts = await Promise.all(list.map(async (p) => ({ name: p.name, count: nonFiniteValues(await p.value.data()) })));
+  return counts.filter((c) => c.count > 0);
+}
