@@ -1,60 +1,14 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, truncateSync, mkdirSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PNG } from 'pngjs';
-import { encodeIdx } from '@stridenet/datasets';
+import { bin, cwd, jsonLines, nodeArgs, runCliIn, writeIdxDataset } from './cli.testutil.js';
 
-// The CLI is spawned as a user would run it: a separate node process on the command line.
-const bin = fileURLToPath(new URL('./bin.ts', import.meta.url));
-// Run from the package so `--import tsx` resolves; every path handed to the CLI is absolute.
-const cwd = fileURLToPath(new URL('..', import.meta.url));
-const nodeArgs = ['--conditions=@stridenet/source', '--import', 'tsx'];
 let work: string;
 let data: string;
-
-function runCli(args: string[], env: Record<string, string> = {}): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [...nodeArgs, bin, ...args], {
-    cwd,
-    encoding: 'utf8',
-    env: { ...process.env, ...env, STRIDENET_RECOMMENDATION: join(work, 'no-recommendation.json') },
-    timeout: 240_000,
-  });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** A small learnable IDX dataset: each class is a bright bar at its own row. */
-function writeIdxDataset(dir: string, train: number, test: number): void {
-  mkdirSync(dir, { recursive: true });
-  const make = (count: number, seed: number) => {
-    const images = new Uint8Array(count * 28 * 28);
-    const labels = new Uint8Array(count);
-    let s = seed;
-    const rand = () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32);
-    for (let i = 0; i < count; i++) {
-      const c = i % 10;
-      labels[i] = c;
-      for (let p = 0; p < 28 * 28; p++) images[i * 784 + p] = Math.floor(rand() * 60);
-      const row = 2 + c * 2 + Math.floor(rand() * 2);
-      for (let x = 4; x < 24; x++) images[i * 784 + row * 28 + x] = 200 + Math.floor(rand() * 55);
-    }
-    return { images, labels };
-  };
-  for (const [prefix, count, seed] of [['train', train, 1], ['t10k', test, 2]] as const) {
-    const { images, labels } = make(count, seed);
-    writeFileSync(join(dir, `${prefix}-images-idx3-ubyte`), encodeIdx({ dtype: 'uint8', dims: [count, 28, 28], data: images }));
-    writeFileSync(join(dir, `${prefix}-labels-idx1-ubyte`), encodeIdx({ dtype: 'uint8', dims: [count], data: labels }));
-  }
-}
-
-function jsonLines(stdout: string): Record<string, unknown>[] {
-  return stdout
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
+const runCli = (args: string[], env: Record<string, string> = {}) => runCliIn(work, args, env);
 
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'stridenet-cli-'));

@@ -18,7 +18,7 @@ import {
   type TrainPlan,
   type TrainState,
 } from '@stridenet/core';
-import { loadCheckpoint, saveCheckpoint, saveWeightsFile, writeFileAtomic } from '@stridenet/core/node';
+import { saveWeightsFile, writeFileAtomic } from '@stridenet/core/node';
 import { compose, elasticDistortion, randomCrop, randomHorizontalFlip, randomTranslate, type Augmentation, type ImageShape } from '@stridenet/datasets';
 import { assertThreads, resolveBackend } from '../backends.js';
 import { predictionMetadata } from '../trained.js';
@@ -29,6 +29,7 @@ import { buildModel, checkModelName } from '../model-spec.js';
 import { createReporter, type Reporter } from '../progress.js';
 import { renderReport, type EpochRecord, type Misclassified } from '../report.js';
 import { RunDir } from '../run-dir.js';
+import { loadForResume, RunCheckpoints, type BestRecord } from '../checkpoints.js';
 
 export interface TrainFlags extends Partial<Record<keyof TrainConfig, unknown>> {
   config?: string;
@@ -91,6 +92,7 @@ interface TrainContext {
   reporter: Reporter;
   backendName: string;
   resume?: TrainState;
+  best: BestRecord | null;
 }
 
 /** `stridenet train`: returns the process exit code. */
@@ -99,24 +101,34 @@ export async function trainCommand(flags: TrainFlags): Promise<number> {
   let cfg: TrainConfig;
   let dir: RunDir | undefined;
   let resumeFrom: string | undefined;
-  if (flags.resume) {
-    dir = RunDir.open(flags.resume);
-    // --max-steps limits one invocation, not the run: a resumed run goes on unless given again.
-    const { maxSteps: _limit, ...saved } = dir.readJSON<TrainConfig>('config.json');
-    // Only how long to train and how to show it may change on resume; the rest is the run's.
-    cfg = resolveConfig(saved, { epochs: flags.epochs, maxSteps: flags.maxSteps, json: flags.json, threads: flags.threads, backend: flags.backend });
-    resumeFrom = dir.latestCheckpoint;
-    if (!existsSync(resumeFrom)) throw new UsageError(`${dir.path} has no checkpoint to resume from (${resumeFrom} is missing)`);
-    if (dir.status()?.state === 'complete' && flags.epochs === undefined) {
-      throw new UsageError(`${dir.path} is already complete; pass --epochs N (more than ${cfg.epochs}) to train further`);
+  try {
+    if (flags.resume) {
+      dir = RunDir.open(flags.resume);
+      dir.lock();
+      // --max-steps limits one invocation, not the run: a resumed run goes on unless given again.
+      const { maxSteps: _limit, ...saved } = dir.readJSON<TrainConfig>('config.json');
+      // Only how long to train and how to show it may change on resume; the rest is the run's.
+      cfg = resolveConfig(saved, { epochs: flags.epochs, maxSteps: flags.maxSteps, json: flags.json, threads: flags.threads, backend: flags.backend });
+      resumeFrom = dir.latestCheckpoint;
+      if (!existsSync(resumeFrom)) throw new UsageError(`${dir.path} has no checkpoint to resume from (${resumeFrom} is missing)`);
+      if (dir.status()?.state === 'complete' && flags.epochs === undefined) {
+        throw new UsageError(`${dir.path} is already complete; pass --epochs N (more than ${cfg.epochs}) to train further`);
+      }
+      dir.removeStaleTemps();
+    } else {
+      cfg = resolveConfig(fileConfig, flags);
+      checkModelName(cfg.model);
+      checkDatasetName(cfg.dataset);
+      if (flags.name !== undefined) RunDir.checkName(cfg.out, String(flags.name));
     }
-  } else {
-    cfg = resolveConfig(fileConfig, flags);
-    checkModelName(cfg.model);
-    checkDatasetName(cfg.dataset);
+    return await prepareAndTrain(flags, cfg, dir, resumeFrom);
+  } finally {
+    dir?.release();
   }
-  assertThreads(cfg.threads);
+}
 
+async function prepareAndTrain(flags: TrainFlags, cfg: TrainConfig, opened: RunDir | undefined, resumeFrom: string | undefined): Promise<number> {
+  assertThreads(cfg.threads);
   const mode = cfg.json ? 'json' : process.stdout.isTTY ? 'tty' : 'plain';
   const reporter = createReporter(mode);
 
@@ -126,34 +138,68 @@ export async function trainCommand(flags: TrainFlags): Promise<number> {
   const model = buildModel(cfg.model, data.shape, data.numClasses, cfg.seed);
   const optimizer = optimizerOf(cfg);
 
+  let dir: RunDir;
   let resume: TrainState | undefined;
-  if (dir && resumeFrom) {
-    const restored = await loadCheckpoint(resumeFrom, model, optimizer);
+  let best: BestRecord | null = null;
+  if (opened && resumeFrom) {
+    dir = opened;
+    const restored = await loadForResume(resumeFrom, model, optimizer);
     resume = restored.state ?? undefined;
-    reporter.message(`resuming ${dir.path} from epoch ${(resume?.epoch ?? 0) + 1}, step ${resume?.step ?? 0}`);
+    best = restored.best;
+    const dropped = await dir.truncateMetrics(resume?.step ?? 0);
+    reporter.message(
+      `resuming ${dir.path} from epoch ${(resume?.epoch ?? 0) + 1}, step ${resume?.step ?? 0}${dropped ? ` (dropped ${dropped} metrics line(s) written after that checkpoint)` : ''}`,
+    );
   } else {
     const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
     dir = RunDir.create(cfg.out, (flags.name as string | undefined) ?? `${cfg.model}-${cfg.dataset.replace(/[^\w.-]+/g, '_')}-${stamp}`);
-    await dir.writeJSON('config.json', { ...cfg, normalization: data.stats });
-    await dir.writeJSON('model.json', model.toJSON());
+    dir.lock();
+    try {
+      await dir.writeJSON('config.json', { ...cfg, normalization: data.stats });
+      await dir.writeJSON('model.json', model.toJSON());
+    } catch (e) {
+      dir.release();
+      throw e;
+    }
   }
-  await dir.setStatus({ state: 'running', epoch: resume?.epoch ?? 0, step: resume?.step ?? 0 });
-  reporter.message(
-    `training ${cfg.model} (${model.parameters().filter((p) => p.trainable).reduce((a, p) => a + p.value.size, 0).toLocaleString('en-US')} parameters) on ${data.source} (${data.train.count} train${data.test ? `, ${data.test.count} test` : ''}) with backend ${backendName} (${why}); run directory ${dir.path}`,
-    { runDir: dir.path, backend: backendName },
-  );
-  return runTraining({ cfg, dir, data, model, optimizer, reporter, backendName, resume });
+  const ctx: TrainContext = { cfg, dir, data, model, optimizer, reporter, backendName, resume, best };
+  try {
+    await dir.setStatus({ state: 'running', epoch: resume?.epoch ?? 0, step: resume?.step ?? 0 });
+    reporter.message(
+      `training ${cfg.model} (${model.parameters().filter((p) => p.trainable).reduce((a, p) => a + p.value.size, 0).toLocaleString('en-US')} parameters) on ${data.source} (${data.train.count} train${data.test ? `, ${data.test.count} test` : ''}) with backend ${backendName} (${why}); run directory ${dir.path}`,
+      { runDir: dir.path, backend: backendName },
+    );
+    return await runTraining(ctx);
+  } finally {
+    dir.release();
+    model.dispose();
+  }
+}
+
+/** Tracks where the run is, so that every way out leaves a final status. */
+class Progress {
+  epoch: number;
+  step: number;
+  /** 'training' until fit returns, then 'finishing' (final evaluation, weights, report). */
+  phase: 'training' | 'finishing' = 'training';
+  constructor(state: TrainState | undefined) {
+    this.epoch = state?.epoch ?? 0;
+    this.step = state?.step ?? 0;
+  }
 }
 
 async function runTraining(ctx: TrainContext): Promise<number> {
   const { cfg, dir, data, model, optimizer, reporter } = ctx;
+  const progress = new Progress(ctx.resume);
   const abort = new AbortController();
   let interrupts = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     interrupts += 1;
-    if (interrupts > 1) {
+    if (progress.phase === 'finishing' || interrupts > 1) {
       reporter.stop();
-      process.stderr.write(`\n${signal} again: exiting now; the last complete checkpoint in ${dir.path}/checkpoints is intact\n`);
+      const during = progress.phase === 'finishing' ? 'during the final evaluation' : 'before the batch finished';
+      dir.setStatusSync({ state: 'interrupted', epoch: progress.epoch, step: progress.step, message: `${signal} ${during}` });
+      process.stderr.write(`\n${signal}: exiting now; the last complete checkpoint in ${dir.path}/checkpoints is intact. Resume with: stridenet train --resume ${dir.path}\n`);
       process.exit(EXIT.interrupted);
     }
     abort.abort();
@@ -163,104 +209,123 @@ async function runTraining(ctx: TrainContext): Promise<number> {
   process.on('SIGTERM', onSignal);
 
   const runMeta = { model: cfg.model, dataset: cfg.dataset, backend: ctx.backendName, ...predictionMetadata(data) };
-  let bestMetric = -Infinity;
-  let batchStart = performance.now();
-  let epochImages = 0;
-  let epochStartTime = performance.now();
-  let currentEpoch = -1;
-  let result: FitResult;
+  const resumed = ctx.resume;
+  const checkpoints = new RunCheckpoints(dir, model, optimizer, runMeta, ctx.best, resumed ? { epoch: resumed.epoch, batch: resumed.batch, step: resumed.step } : null);
+  let refused: string | null = null;
   try {
-    result = await fit(model, data.train, {
-      epochs: cfg.epochs,
-      batchSize: cfg.batchSize,
-      optimizer,
-      scheduleFromPlan: (plan) => scheduleOf(cfg, plan),
-      labelSmoothing: cfg.labelSmoothing,
-      seed: cfg.seed,
-      validationSplit: cfg.validationSplit > 0 ? cfg.validationSplit : undefined,
-      augment: augmentationOf(cfg.augment, data.shape),
-      earlyStopping: cfg.earlyStopping ? { patience: cfg.earlyStopping } : undefined,
-      signal: abort.signal,
-      resume: ctx.resume,
-      callbacks: {
-        onTrainBegin: () => {
-          batchStart = performance.now();
-        },
-        onBatchEnd: (info) => {
-          if (info.epoch !== currentEpoch) {
-            currentEpoch = info.epoch;
-            epochImages = 0;
-            epochStartTime = batchStart;
-            reporter.epochStart(info.epoch + 1, cfg.epochs, info.batchesPerEpoch);
-          }
-          epochImages += Math.min(cfg.batchSize, data.train.count);
-          const now = performance.now();
-          batchStart = now;
-          reporter.batch({
-            epoch: info.epoch + 1,
-            epochs: cfg.epochs,
-            batch: info.batch + 1,
-            batches: info.batchesPerEpoch,
-            loss: info.epochLoss,
-            accuracy: info.epochAccuracy,
-            imagesPerSecond: epochImages / ((now - epochStartTime) / 1000),
-          });
-          if (cfg.maxSteps !== undefined && info.step >= cfg.maxSteps) return 'stop';
-          return undefined;
-        },
-        onEpochEnd: async (info: EpochEndInfo) => {
-          const record: EpochRecord = {
-            epoch: info.epoch + 1,
-            trainLoss: info.loss,
-            trainAccuracy: info.accuracy,
-            valLoss: info.valLoss,
-            valAccuracy: info.valAccuracy,
-            learningRate: info.lr,
-            seconds: info.seconds,
-            imagesPerSecond: info.seconds > 0 ? epochImages / info.seconds : 0,
-          };
-          reporter.epochEnd({ ...record, epochs: cfg.epochs, loss: info.loss, accuracy: info.accuracy, lr: info.lr });
-          dir.appendMetrics({ ...record, step: info.state.step, time: new Date().toISOString() });
-          await saveCheckpoint(dir.latestCheckpoint, { model, optimizer, state: info.state, run: runMeta });
-          const metric = info.valAccuracy ?? info.accuracy;
-          if (metric > bestMetric) {
-            bestMetric = metric;
-            await saveCheckpoint(dir.bestCheckpoint, { model, optimizer, state: info.state, run: { ...runMeta, bestEpoch: info.epoch + 1 } });
-          }
-          await dir.setStatus({ state: 'running', epoch: info.epoch + 1, step: info.state.step });
-        },
-      },
-    });
+    const result = await fitRun(ctx, abort.signal, checkpoints, (why) => (refused = why), progress);
+    progress.epoch = result.state.epoch;
+    progress.step = result.state.step;
+    reporter.stop();
+    const diverged = result.divergence?.message ?? (refused ? `training diverged: ${refused}` : null);
+    if (!diverged && (result.stopReason === 'aborted' || (result.stopReason === 'callback' && cfg.maxSteps !== undefined))) {
+      const problem = await checkpoints.saveLatest(result.state);
+      if (!problem) return await stopResumably(ctx, result, checkpoints);
+      return await failDiverged(ctx, progress, `training diverged: ${problem}`, checkpoints);
+    }
+    if (diverged) return await failDiverged(ctx, progress, diverged, checkpoints);
+    progress.phase = 'finishing';
+    await finishRun(ctx, result);
+    return EXIT.ok;
   } catch (e) {
     reporter.stop();
-    await dir.setStatus({ state: 'failed', epoch: 0, step: 0, message: (e as Error).message });
+    await dir.setStatus({ state: 'failed', reason: 'error', epoch: progress.epoch, step: progress.step, message: (e as Error).message });
     throw e;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-  reporter.stop();
+}
 
-  if (result.stopReason === 'aborted' || (result.stopReason === 'callback' && cfg.maxSteps !== undefined)) {
-    await saveCheckpoint(dir.latestCheckpoint, { model, optimizer, state: result.state, run: runMeta });
-    const why = result.stopReason === 'aborted' ? 'interrupted' : `stopped at step ${result.state.step} (--max-steps ${cfg.maxSteps})`;
-    await dir.setStatus({ state: 'interrupted', epoch: result.state.epoch, step: result.state.step, message: why });
-    reporter.message(`${why} at epoch ${result.state.epoch + 1}, step ${result.state.step}; checkpoint written to ${dir.latestCheckpoint}. Resume with: stridenet train --resume ${dir.path}`, {
-      checkpoint: dir.latestCheckpoint,
-      stopped: why,
-    });
-    model.dispose();
-    return result.stopReason === 'aborted' ? EXIT.interrupted : EXIT.ok;
-  }
-  if (result.stopReason === 'non-finite-loss') {
-    await dir.setStatus({ state: 'failed', epoch: result.state.epoch, step: result.state.step, message: 'loss became NaN or infinite' });
-    reporter.message(`training diverged (loss is NaN or infinite) at step ${result.state.step}; try a lower --lr. Last good checkpoint: ${dir.latestCheckpoint}`);
-    model.dispose();
-    return EXIT.runtime;
-  }
-  await finishRun(ctx, result);
-  model.dispose();
-  return EXIT.ok;
+async function stopResumably(ctx: TrainContext, result: FitResult, checkpoints: RunCheckpoints): Promise<number> {
+  const { cfg, dir, reporter } = ctx;
+  const why = result.stopReason === 'aborted' ? 'interrupted' : `stopped at step ${result.state.step} (--max-steps ${cfg.maxSteps})`;
+  await dir.setStatus({ state: 'interrupted', epoch: result.state.epoch, step: result.state.step, message: why });
+  reporter.message(`${why} at epoch ${result.state.epoch + 1}, step ${result.state.step}; checkpoint written to ${dir.latestCheckpoint}. Resume with: stridenet train --resume ${dir.path}`, {
+    checkpoint: checkpoints.saved ? dir.latestCheckpoint : null,
+    stopped: why,
+  });
+  return result.stopReason === 'aborted' ? EXIT.interrupted : EXIT.ok;
+}
+
+async function failDiverged(ctx: TrainContext, progress: Progress, message: string, checkpoints: RunCheckpoints): Promise<number> {
+  const { dir, reporter, cfg } = ctx;
+  const text = `${message}; try a lower --lr. ${checkpoints.lastGood().replace(/^./, (c) => c.toUpperCase())}`;
+  await dir.setStatus({ state: 'failed', reason: 'diverged', epoch: progress.epoch, step: progress.step, message: text });
+  if (cfg.json) reporter.message(text, { diverged: true, checkpoint: checkpoints.saved ? dir.latestCheckpoint : null });
+  process.stderr.write(`stridenet: ${text}\n`);
+  return EXIT.runtime;
+}
+
+function fitRun(ctx: TrainContext, signal: AbortSignal, checkpoints: RunCheckpoints, refuse: (why: string) => void, progress: Progress): Promise<FitResult> {
+  const { cfg, dir, data, model, optimizer, reporter } = ctx;
+  let batchStart = performance.now();
+  let epochImages = 0;
+  let epochStartTime = performance.now();
+  let currentEpoch = -1;
+  return fit(model, data.train, {
+    epochs: cfg.epochs,
+    batchSize: cfg.batchSize,
+    optimizer,
+    scheduleFromPlan: (plan) => scheduleOf(cfg, plan),
+    labelSmoothing: cfg.labelSmoothing,
+    seed: cfg.seed,
+    validationSplit: cfg.validationSplit > 0 ? cfg.validationSplit : undefined,
+    augment: augmentationOf(cfg.augment, data.shape),
+    earlyStopping: cfg.earlyStopping ? { patience: cfg.earlyStopping } : undefined,
+    signal,
+    resume: ctx.resume,
+    callbacks: {
+      onTrainBegin: () => {
+        batchStart = performance.now();
+      },
+      onBatchEnd: (info) => {
+        if (info.epoch !== currentEpoch) {
+          currentEpoch = info.epoch;
+          epochImages = 0;
+          epochStartTime = batchStart;
+          reporter.epochStart(info.epoch + 1, cfg.epochs, info.batchesPerEpoch);
+        }
+        epochImages += Math.min(cfg.batchSize, data.train.count);
+        const now = performance.now();
+        batchStart = now;
+        reporter.batch({
+          epoch: info.epoch + 1,
+          epochs: cfg.epochs,
+          batch: info.batch + 1,
+          batches: info.batchesPerEpoch,
+          loss: info.epochLoss,
+          accuracy: info.epochAccuracy,
+          imagesPerSecond: epochImages / ((now - epochStartTime) / 1000),
+        });
+        progress.step = info.step;
+        if (cfg.maxSteps !== undefined && info.step >= cfg.maxSteps) return 'stop';
+        return undefined;
+      },
+      onEpochEnd: async (info: EpochEndInfo) => {
+        const record: EpochRecord = {
+          epoch: info.epoch + 1,
+          trainLoss: info.loss,
+          trainAccuracy: info.accuracy,
+          valLoss: info.valLoss,
+          valAccuracy: info.valAccuracy,
+          learningRate: info.lr,
+          seconds: info.seconds,
+          imagesPerSecond: info.seconds > 0 ? epochImages / info.seconds : 0,
+        };
+        reporter.epochEnd({ ...record, epochs: cfg.epochs, loss: info.loss, accuracy: info.accuracy, lr: info.lr });
+        // Appended before the checkpoint: a crash in between leaves a line that resume drops.
+        const problem = await checkpoints.saveEpoch(info, () => dir.appendMetrics({ ...record, step: info.state.step, time: new Date().toISOString() }));
+        if (problem) {
+          refuse(problem);
+          return 'stop';
+        }
+        progress.epoch = info.epoch + 1;
+        await dir.setStatus({ state: 'running', epoch: info.epoch + 1, step: info.state.step });
+        return undefined;
+      },
+    },
+  });
 }
 
 async function finishRun(ctx: TrainContext, result: FitResult): Promise<void> {
