@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCpuBackend } from '@stridenet/cpu-js';
-import { ArgumentError, FormatError, decodeSafetensors, encodeSafetensors, lenet5, loadWeights, memory, modelFromArchitecture, modelFromFile, setBackend, encodeWeights } from '@stridenet/core';
+import { ArgumentError, FormatError, decodeCheckpoint, decodeSafetensors, encodeCheckpoint, restoreCheckpoint, encodeSafetensors, lenet5, loadWeights, memory, modelFromArchitecture, modelFromFile, setBackend, encodeWeights, tensor } from '@stridenet/core';
 import { loadModelFile } from './node.js';
 
 let dir: string;
@@ -81,7 +81,7 @@ describe('hostile model files', () => {
     const bytes = encodeSafetensors(tensors, st.metadata);
     const before = memory().tensors;
     expect(() => modelFromFile(bytes, 'nan.safetensors')).toThrow(
-      "nan.safetensors: weights are not finite (a diverged run?): tensor 'conv1.weight' has 1 of 150 values NaN or infinite; tensor 'fc3.bias' has 2 of 10 values NaN or infinite. Pass allowNonFinite: true (CLI: --allow-non-finite) to load them anyway",
+      "nan.safetensors: weights are not finite (a diverged run?): tensor 'conv1.weight' has 1 of 150 values NaN or infinite; tensor 'fc3.bias' has 2 of 10 values NaN or infinite. To load them anyway pass allowNonFinite: true (stridenet eval/predict/info: --allow-non-finite)",
     );
     expect(memory().tensors).toBe(before);
     const target = lenet5({ seed: 2 });
@@ -93,6 +93,16 @@ describe('hostile model files', () => {
     expect(Number.isNaN(bias[0])).toBe(true);
     expect(bias[3]).toBe(-Infinity);
     for (const m of [net, target, loaded]) m.dispose();
+  });
+
+  it('a checkpoint holding NaN weights is not restored (a diverged run is not resumed and saved again)', async () => {
+    const net = lenet5({ seed: 1 });
+    const [bias] = net.parameters().filter((p) => p.name === 'fc3.bias');
+    bias!.value = tensor(new Float32Array(10).fill(NaN), [10]);
+    const ckpt = decodeCheckpoint(await encodeCheckpoint({ model: net, run: {} }), 'latest.safetensors');
+    const target = lenet5({ seed: 2 });
+    expect(() => restoreCheckpoint(ckpt, target)).toThrow("latest.safetensors: weights are not finite (a diverged run?): tensor 'fc3.bias' has 10 of 10 values NaN or infinite");
+    for (const m of [net, target]) m.dispose();
   });
 
   it('loadModelFile refuses directories and devices before reading', async () => {

@@ -103,7 +103,7 @@ export function planLoadWeights(model: Model, entries: ReadonlyMap<string, Safet
       if (n > 0) bad.push(`tensor '${p.name}' has ${n} of ${sizeOf(declaredShape(p))} values NaN or infinite`);
     }
     if (bad.length > 0) {
-      throw new FormatError(file, `weights are not finite (a diverged run?): ${listProblems(bad)}. Pass allowNonFinite: true (CLI: --allow-non-finite) to load them anyway`);
+      throw new FormatError(file, `weights are not finite (a diverged run?): ${listProblems(bad)}. To load them anyway pass allowNonFinite: true (stridenet eval/predict/info: --allow-non-finite)`);
     }
   }
   return {
