@@ -31,6 +31,19 @@ export class ArgumentError extends StridenetError {
   }
 }
 
+/**
+ * An option object with a key the function does not take (a misspelt option, or one from another
+ * library such as PyTorch's `dilation` on a pool): `argument` is the key, `accepted` the keys it takes.
+ */
+export class UnknownOptionError extends ArgumentError {
+  readonly accepted: readonly string[];
+  constructor(op: string, key: string, value: unknown, accepted: readonly string[]) {
+    super(op, key, value, accepted.length ? `one of the options ${op} takes: ${accepted.join(', ')}` : `no options`);
+    this.message = `${op}: unknown option '${key}' (value ${formatValue(value)}); ${op} takes ${accepted.length ? accepted.join(', ') : 'no options'}`;
+    this.accepted = accepted;
+  }
+}
+
 /** Shapes that do not fit together: wrong rank, channel mismatch, window larger than input. */
 export class ShapeError extends StridenetError {
   readonly argument: string;

@@ -1,4 +1,5 @@
 export * from './errors.js';
+export { checkOptionKeys, optionKeys } from './options.js';
 export * from './spec.js';
 export * from './plans/common.js';
 export * from './plans/conv2d.js';

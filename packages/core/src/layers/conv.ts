@@ -6,6 +6,7 @@ import { planConv2d } from '../plans/conv2d.js';
 import type { Padding2d, Pair } from '../plans/common.js';
 import { conv1d, conv2d, padding1dTo2d, checkActivation } from '../ops/conv.js';
 import { checkInitializer, type InitializerName } from './init.js';
+import { optionKeys } from '../options.js';
 import { expectRank, Layer, positiveInt, type LayerOptions, type ParamSpec, type Shape } from './layer.js';
 
 export interface Conv2DOptions extends LayerOptions {
@@ -28,6 +29,19 @@ export interface Conv2DOptions extends LayerOptions {
   /** Default 'pytorch' (U(+-1/sqrt(fanIn))) with a 'pytorch' kernel, 'zeros' otherwise. */
   biasInit?: InitializerName;
 }
+
+const CONV2D_LAYER_KEYS = optionKeys<Omit<Conv2DOptions, 'name'>>({
+  filters: 1,
+  kernelSize: 1,
+  stride: 1,
+  padding: 1,
+  dilation: 1,
+  groups: 1,
+  useBias: 1,
+  activation: 1,
+  kernelInit: 1,
+  biasInit: 1,
+});
 
 function pair(v: number | Pair): [number, number] {
   return typeof v === 'number' ? [v, v] : [v[0], v[1]];
@@ -53,7 +67,7 @@ export class Conv2D extends Layer {
   readonly biasInit: InitializerName;
 
   constructor(options: Conv2DOptions) {
-    super(options);
+    super(options, CONV2D_LAYER_KEYS);
     if (options === null || typeof options !== 'object') throw new ArgumentError('Conv2D', 'options', options, 'an object with filters and kernelSize');
     this.filters = positiveInt('Conv2D', 'filters', options.filters);
     const k = options.kernelSize;
@@ -148,7 +162,8 @@ export class Conv1D extends Layer {
   readonly biasInit: InitializerName;
 
   constructor(options: Conv1DOptions) {
-    super(options);
+    // Conv1DOptions has the same keys as Conv2DOptions.
+    super(options, CONV2D_LAYER_KEYS);
     if (options === null || typeof options !== 'object') throw new ArgumentError('Conv1D', 'options', options, 'an object with filters and kernelSize');
     this.filters = positiveInt('Conv1D', 'filters', options.filters);
     this.kernelSize = positiveInt('Conv1D', 'kernelSize', options.kernelSize);

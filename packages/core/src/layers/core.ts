@@ -11,6 +11,7 @@ import { softmax } from '../ops/softmax.js';
 import { dropout } from '../ops/dropout.js';
 import { sizeOf } from '../plans/common.js';
 import { checkInitializer, type InitializerName } from './init.js';
+import { optionKeys } from '../options.js';
 import { expectRank, Layer, positiveInt, rate01, type LayerOptions, type ParamSpec, type Shape } from './layer.js';
 
 export interface DenseOptions extends LayerOptions {
@@ -31,7 +32,7 @@ export class Dense extends Layer {
   readonly biasInit: InitializerName;
 
   constructor(options: DenseOptions) {
-    super(options);
+    super(options, optionKeys<Omit<DenseOptions, 'name'>>({ units: 1, useBias: 1, activation: 1, kernelInit: 1, biasInit: 1 }));
     if (options === null || typeof options !== 'object') throw new ArgumentError('Dense', 'options', options, 'an object with units');
     this.units = positiveInt('Dense', 'units', options.units);
     this.useBias = options.useBias ?? true;
@@ -68,6 +69,9 @@ export class Dense extends Layer {
 /** [C, H, W] (or any rank) -> [C * H * W], row-major as torch.flatten(x, 1). */
 export class Flatten extends Layer {
   readonly type = 'Flatten';
+  constructor(options: LayerOptions = {}) {
+    super(options, []);
+  }
   protected computeOutputShape([input]: readonly Shape[]): Shape {
     return [sizeOf(input!)];
   }
@@ -81,6 +85,9 @@ export class Flatten extends Layer {
 
 /** Element-wise layers without parameters. */
 abstract class ElementwiseLayer extends Layer {
+  constructor(options: LayerOptions = {}, accepted: readonly string[] = []) {
+    super(options, accepted);
+  }
   protected computeOutputShape([input]: readonly Shape[]): Shape {
     return input!;
   }
@@ -110,7 +117,7 @@ export class LeakyReLU extends ElementwiseLayer {
   readonly alpha: number;
   /** Negative slope, default 0.01 (PyTorch). */
   constructor(options: AlphaOptions = {}) {
-    super(options);
+    super(options, ['alpha']);
     this.alpha = finiteAlpha('LeakyReLU', options.alpha ?? 0.01);
   }
   call([x]: readonly Tensor[]): Tensor {
@@ -125,7 +132,7 @@ export class ELU extends ElementwiseLayer {
   readonly type = 'ELU';
   readonly alpha: number;
   constructor(options: AlphaOptions = {}) {
-    super(options);
+    super(options, ['alpha']);
     this.alpha = finiteAlpha('ELU', options.alpha ?? 1);
   }
   call([x]: readonly Tensor[]): Tensor {
@@ -172,7 +179,7 @@ export class Dropout extends ElementwiseLayer {
   readonly type = 'Dropout';
   readonly rate: number;
   constructor(options: DropoutOptions) {
-    super(options);
+    super(options, ['rate']);
     this.rate = rate01('Dropout', 'rate', options?.rate);
   }
   call([x]: readonly Tensor[], ctx: ForwardContext): Tensor {

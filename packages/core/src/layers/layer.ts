@@ -5,6 +5,7 @@ import { sizeOf } from '../plans/common.js';
 import type { Rng } from '../random/philox.js';
 import type { ForwardContext, LayerConfig, Parameter } from '../models/types.js';
 import { initialValues, type InitializerName } from './init.js';
+import { checkOptionKeys } from '../options.js';
 
 /** Shape of one example, without the batch axis. */
 export type Shape = readonly number[];
@@ -90,7 +91,12 @@ export abstract class Layer {
   private built: { inputShapes: Shape[]; outputShape: Shape; specs: ParamSpec[] } | null = null;
   private params = new Map<string, ModelParameter>();
 
-  constructor(options: LayerOptions = {}) {
+  /**
+   * `accepted`: the option keys a built-in layer takes besides `name`; any other key is then an
+   * UnknownOptionError naming the layer class. A custom layer may leave it out (no check) or pass its own.
+   */
+  constructor(options: LayerOptions = {}, accepted?: readonly string[]) {
+    if (accepted) checkOptionKeys(new.target.name, options, ['name', ...accepted]);
     if (options.name !== undefined && (typeof options.name !== 'string' || !/^[A-Za-z0-9_.\-]+$/.test(options.name))) {
       throw new ArgumentError('Layer', 'name', options.name, 'a non-empty string of letters, digits, _ . -');
     }

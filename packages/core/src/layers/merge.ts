@@ -10,6 +10,10 @@ export class Add extends Layer {
   override readonly minInputs = 2;
   override readonly maxInputs = Infinity;
 
+  constructor(options: LayerOptions = {}) {
+    super(options, []);
+  }
+
   protected computeOutputShape(inputs: readonly Shape[]): Shape {
     const first = inputs[0]!;
     inputs.forEach((s, i) => {
@@ -48,7 +52,7 @@ export class Concat extends Layer {
   readonly axis: number;
 
   constructor(options: ConcatOptions = {}) {
-    super(options);
+    super(options, ['axis']);
     const a = options.axis ?? 1;
     if (!Number.isInteger(a) || a < 1) throw new ArgumentError('Concat', 'axis', a, 'an integer >= 1 (axis 0 is the batch)');
     this.axis = a;

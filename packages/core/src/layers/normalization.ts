@@ -26,7 +26,7 @@ abstract class BatchNormLayer extends Layer {
   protected abstract readonly ranks: readonly number[];
 
   constructor(options: BatchNormOptions = {}) {
-    super(options);
+    super(options, ['momentum', 'epsilon']);
     const m = options.momentum ?? 0.1;
     if (typeof m !== 'number' || !(m >= 0 && m <= 1)) throw new ArgumentError('BatchNorm', 'momentum', m, 'a number in [0, 1]');
     const e = options.epsilon ?? 1e-5;

@@ -2,7 +2,7 @@ import { ArgumentError } from '../errors.js';
 import type { Tensor } from '../engine.js';
 import type { ForwardContext } from '../models/types.js';
 import type { Padding2d, Pair } from '../plans/common.js';
-import { planPool2d, type Pool2dOptions } from '../plans/pool2d.js';
+import { planPool2d, POOL2D_OPTION_KEYS, type Pool2dOptions } from '../plans/pool2d.js';
 import { padding1dTo2d } from '../ops/conv.js';
 import {
   avgPool1d,
@@ -40,7 +40,7 @@ abstract class Pool2DLayer extends Layer {
   readonly countIncludePad: boolean;
 
   constructor(options: Pool2DOptions) {
-    super(options);
+    super(options, POOL2D_OPTION_KEYS);
     if (options === null || typeof options !== 'object') throw new ArgumentError('Pool2D', 'options', options, 'an object with a window');
     this.window = options.window;
     this.stride = options.stride;
@@ -99,7 +99,8 @@ abstract class Pool1DLayer extends Layer {
   readonly countIncludePad: boolean;
 
   constructor(options: Pool1DOptions) {
-    super(options);
+    // Pool1DOptions has the same keys as Pool2DOptions.
+    super(options, POOL2D_OPTION_KEYS);
     if (options === null || typeof options !== 'object') throw new ArgumentError('Pool1D', 'options', options, 'an object with a window');
     this.window = positiveInt('Pool1D', 'window', options.window);
     this.stride = options.stride;
@@ -150,6 +151,9 @@ export class AvgPool1D extends Pool1DLayer {
 }
 
 abstract class GlobalPoolLayer extends Layer {
+  constructor(options: LayerOptions = {}) {
+    super(options, []);
+  }
   protected abstract readonly rank: 2 | 3;
   protected computeOutputShape([input]: readonly Shape[]): Shape {
     expectRank(this, input!, this.rank, this.rank === 3 ? '[channels, height, width]' : '[channels, length]');
@@ -214,7 +218,7 @@ export class AdaptiveAvgPool2D extends Layer {
   readonly outputSize: [number, number];
 
   constructor(options: AdaptiveAvgPool2DOptions) {
-    super(options);
+    super(options, ['outputSize']);
     const s = options?.outputSize;
     const p: [number, number] = typeof s === 'number' ? [s, s] : Array.isArray(s) && s.length === 2 ? [s[0], s[1]] : [NaN, NaN];
     p.forEach((v, i) => positiveInt('AdaptiveAvgPool2D', `outputSize[${i}]`, v));

@@ -1,4 +1,5 @@
 import { ArgumentError } from '../errors.js';
+import { checkOptionKeys, optionKeys } from '../options.js';
 import type { LayerConfig } from './types.js';
 import type { FusedActivation } from '../spec.js';
 import { AvgPool1D, AvgPool2D, MaxPool1D, MaxPool2D } from '../layers/pool.js';
@@ -58,6 +59,7 @@ function isWindowPool(layer: Layer): layer is MaxPool2D | AvgPool2D | MaxPool1D 
  */
 export function poolToStridedConv(model: LayerModel, options: PoolToStridedConvOptions = {}): LayerModel {
   if (!(model instanceof LayerModel)) throw new ArgumentError('poolToStridedConv', 'model', model, 'a Sequential or graph model');
+  checkOptionKeys('poolToStridedConv', options, optionKeys<PoolToStridedConvOptions>({ name: 1, seed: 1, rng: 1, activation: 1, kernelInit: 1 }));
   const activation = options.activation ?? 'relu';
   if (activation !== 'relu' && activation !== 'linear') throw new ArgumentError('poolToStridedConv', 'activation', activation, "'relu' or 'linear'");
   const json = model.toJSON();

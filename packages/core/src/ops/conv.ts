@@ -2,7 +2,8 @@ import { ArgumentError, ShapeError } from '../errors.js';
 import { engine, type Tensor } from '../engine.js';
 import { record } from '../autograd/record.js';
 import type { FusedActivation } from '../spec.js';
-import { planConv2d, type Conv2dOptions, type Conv2dPlan } from '../plans/conv2d.js';
+import { checkOptionKeys, optionKeys } from '../options.js';
+import { CONV2D_OPTION_KEYS, planConv2d, type Conv2dOptions, type Conv2dPlan } from '../plans/conv2d.js';
 import type { Pair } from '../plans/common.js';
 import { reshape } from './layout.js';
 
@@ -10,6 +11,8 @@ export interface Conv2dOpOptions extends Conv2dOptions {
   bias?: Tensor;
   activation?: FusedActivation;
 }
+
+const CONV2D_OP_OPTION_KEYS = [...CONV2D_OPTION_KEYS, 'bias', 'activation'];
 
 export function checkActivation(op: string, activation: unknown): FusedActivation {
   const a = activation ?? 'linear';
@@ -29,7 +32,7 @@ export function conv2dBackpropFilter(x: Tensor, dy: Tensor, plan: Conv2dPlan): T
 
 /** 2D convolution (cross-correlation as in PyTorch), NCHW input, OIHW filter, optional fused bias and relu. */
 export function conv2d(x: Tensor, filter: Tensor, options: Conv2dOpOptions = {}): Tensor {
-  const plan = planConv2d(x.shape, filter.shape, options);
+  const plan = planConv2d(x.shape, filter.shape, checkOptionKeys('conv2d', options, CONV2D_OP_OPTION_KEYS));
   const activation = checkActivation('conv2d', options.activation);
   const bias = options.bias;
   if (bias !== undefined && (bias.rank !== 1 || bias.shape[0] !== plan.outChannels)) {
@@ -50,6 +53,8 @@ export interface Conv1dOptions {
   activation?: FusedActivation;
 }
 
+export const CONV1D_OPTION_KEYS = optionKeys<Conv1dOptions>({ stride: 1, padding: 1, dilation: 1, groups: 1, bias: 1, activation: 1 });
+
 /** Maps 1D padding to the 2D [top, bottom, left, right] form with H = 1. */
 export function padding1dTo2d(op: string, p: Conv1dOptions['padding']): Conv2dOptions['padding'] {
   if (p === undefined || p === 'valid' || p === 'same') return p;
@@ -67,6 +72,7 @@ function scalarOption(op: string, name: string, v: number | undefined): Pair | u
 /** 1D convolution [N, C, L] with filter [O, C/groups, K], run through the 2D kernels with H = 1. */
 export function conv1d(x: Tensor, filter: Tensor, options: Conv1dOptions = {}): Tensor {
   if (x.rank !== 3) throw new ShapeError('conv1d', 'input shape', x.shape, 'rank 3 [batch, channels, length]');
+  checkOptionKeys('conv1d', options, CONV1D_OPTION_KEYS);
   if (filter.rank !== 3) throw new ShapeError('conv1d', 'filter shape', filter.shape, 'rank 3 [outChannels, inChannels/groups, kernel]');
   const plan2d = planConv2d([x.shape[0]!, x.shape[1]!, 1, x.shape[2]!], [filter.shape[0]!, filter.shape[1]!, 1, filter.shape[2]!], {
     stride: scalarOption('conv1d', 'stride', options.stride),

@@ -4,6 +4,7 @@ import { record } from '../autograd/record.js';
 import type { FusedActivation } from '../spec.js';
 import { planMatMul } from '../plans/matmul.js';
 import { checkActivation } from './conv.js';
+import { checkOptionKeys, optionKeys } from '../options.js';
 
 export interface MatMulOptions {
   transposeA?: boolean;
@@ -13,8 +14,11 @@ export interface MatMulOptions {
   activation?: FusedActivation;
 }
 
+const MATMUL_OPTION_KEYS = optionKeys<MatMulOptions>({ transposeA: 1, transposeB: 1, bias: 1, activation: 1 });
+
 /** Row-major matrix product op(a) op(b) with optional fused bias and relu. */
 export function matMul(a: Tensor, b: Tensor, options: MatMulOptions = {}): Tensor {
+  checkOptionKeys('matMul', options, MATMUL_OPTION_KEYS);
   const tA = options.transposeA ?? false;
   const tB = options.transposeB ?? false;
   const plan = planMatMul(a.shape, b.shape, tA, tB);

@@ -2,6 +2,7 @@ import { ArgumentError, ShapeError } from '../errors.js';
 import { engine, type Tensor } from '../engine.js';
 import { record } from '../autograd/record.js';
 import { planChannel } from '../plans/elementwise.js';
+import { checkOptionKeys, optionKeys } from '../options.js';
 
 export interface BatchNormTrainOptions {
   training: true;
@@ -15,6 +16,8 @@ export interface BatchNormInferenceOptions {
   epsilon?: number;
 }
 
+const BATCH_NORM_OPTION_KEYS = optionKeys<BatchNormInferenceOptions>({ training: 1, mean: 1, variance: 1, epsilon: 1 });
+
 export interface BatchNormResult {
   y: Tensor;
   /** Batch mean and biased batch variance (training only), for running statistics. */
@@ -27,6 +30,7 @@ export interface BatchNormResult {
  * statistics and returns them; inference uses the given running mean and variance.
  */
 export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, options: BatchNormTrainOptions | BatchNormInferenceOptions): BatchNormResult {
+  checkOptionKeys('batchNorm', options, BATCH_NORM_OPTION_KEYS);
   const channels = x.shape[1] ?? 0;
   const plan = planChannel('batchNorm', x.shape, gamma.shape[0] ?? -1, `gamma shape [${gamma.shape.join(',')}]`);
   for (const [name, t] of [['gamma', gamma], ['beta', beta]] as const) {

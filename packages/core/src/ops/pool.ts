@@ -1,7 +1,8 @@
 import { ArgumentError, ShapeError } from '../errors.js';
 import { engine, type Tensor } from '../engine.js';
 import { record } from '../autograd/record.js';
-import { planPool2d, type Pool2dOptions, type Pool2dPlan } from '../plans/pool2d.js';
+import { checkOptionKeys, optionKeys } from '../options.js';
+import { planPool2d, POOL2D_OPTION_KEYS, type Pool2dOptions, type Pool2dPlan } from '../plans/pool2d.js';
 import { reshape } from './layout.js';
 import { padding1dTo2d } from './conv.js';
 
@@ -17,7 +18,7 @@ export function avgPool2dGrad(dy: Tensor, plan: Pool2dPlan): Tensor {
 
 /** Max pooling per channel (NCHW); NaN propagates; ceil mode and explicit/same padding as in the plan. */
 export function maxPool2d(x: Tensor, options: Pool2dOptions): Tensor {
-  const plan = planPool2d(x.shape, options, 'maxPool2d');
+  const plan = planPool2d(x.shape, checkOptionKeys('maxPool2d', options, POOL2D_OPTION_KEYS), 'maxPool2d');
   const [y] = engine.runKernel('MaxPool2D', { x }, { plan }, [plan.outShape]);
   record('MaxPool2D', [y!], [x], { plan });
   return y!;
@@ -25,7 +26,7 @@ export function maxPool2d(x: Tensor, options: Pool2dOptions): Tensor {
 
 /** Average pooling per channel (NCHW), with or without padded cells in the divisor. */
 export function avgPool2d(x: Tensor, options: Pool2dOptions): Tensor {
-  const plan = planPool2d(x.shape, options, 'avgPool2d');
+  const plan = planPool2d(x.shape, checkOptionKeys('avgPool2d', options, POOL2D_OPTION_KEYS), 'avgPool2d');
   const [y] = engine.runKernel('AvgPool2D', { x }, { plan }, [plan.outShape]);
   record('AvgPool2D', [y!], [x], { plan });
   return y!;
@@ -39,9 +40,12 @@ export interface Pool1dOptions {
   countIncludePad?: boolean;
 }
 
+export const POOL1D_OPTION_KEYS = optionKeys<Pool1dOptions>({ window: 1, stride: 1, padding: 1, ceilMode: 1, countIncludePad: 1 });
+
 function pool1d(kind: 'maxPool1d' | 'avgPool1d', x: Tensor, options: Pool1dOptions): Tensor {
   if (x.rank !== 3) throw new ShapeError(kind, 'input shape', x.shape, 'rank 3 [batch, channels, length]');
   if (options === null || typeof options !== 'object') throw new ArgumentError(kind, 'options', options, 'an object with a window');
+  checkOptionKeys(kind, options, POOL1D_OPTION_KEYS);
   const opts: Pool2dOptions = {
     window: [1, options.window],
     stride: options.stride === undefined ? undefined : [1, options.stride],

@@ -1,4 +1,5 @@
 import { ArgumentError, ShapeError } from '../errors.js';
+import { optionKeys } from '../options.js';
 import {
   checkShape,
   freezePlan,
@@ -20,6 +21,9 @@ export interface Conv2dOptions {
   /** Default 1. Depthwise is groups = input channels. */
   groups?: number;
 }
+
+/** The keys Conv2dOptions accepts. */
+export const CONV2D_OPTION_KEYS = optionKeys<Conv2dOptions>({ stride: 1, padding: 1, dilation: 1, groups: 1 });
 
 /**
  * Everything a conv kernel needs, computed once in core. Input NCHW [batch, inChannels, inHeight, inWidth],

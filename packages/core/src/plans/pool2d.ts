@@ -1,4 +1,5 @@
 import { ArgumentError, ShapeError } from '../errors.js';
+import { optionKeys } from '../options.js';
 import { checkShape, freezePlan, positivePair, resolvePads, windowOutput, type Padding2d, type Pair } from './common.js';
 
 export interface Pool2dOptions {
@@ -13,6 +14,9 @@ export interface Pool2dOptions {
   /** Average pooling only: count padded cells in the divisor. Default true (PyTorch). */
   countIncludePad?: boolean;
 }
+
+/** The keys Pool2dOptions accepts (ops and layers reject any other). */
+export const POOL2D_OPTION_KEYS = optionKeys<Pool2dOptions>({ window: 1, stride: 1, padding: 1, ceilMode: 1, countIncludePad: 1 });
 
 /**
  * Pooling plan, per channel, no weights. Input and output NCHW.

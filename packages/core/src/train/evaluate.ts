@@ -1,4 +1,5 @@
 import { ArgumentError, ShapeError } from '../errors.js';
+import { checkOptionKeys } from '../options.js';
 import { tidy } from '../engine.js';
 import { noGrad } from '../autograd/tape.js';
 import { tensor } from '../ops/create.js';
@@ -22,6 +23,7 @@ export async function evaluate(
   data: ImageDataset,
   options: { batchSize?: number; loss?: LossKind; labelSmoothing?: number; indices?: ArrayLike<number> } = {},
 ): Promise<EvaluateResult> {
+  checkOptionKeys('evaluate', options, ['batchSize', 'loss', 'labelSmoothing', 'indices']);
   const per = checkDataset('evaluate', 'data', data, model);
   const batchSize = options.batchSize ?? 128;
   if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new ArgumentError('evaluate', 'batchSize', batchSize, 'a positive integer');
@@ -70,6 +72,7 @@ export async function predict(
   input: Float32Array | Pick<ImageDataset, 'images'>,
   options: { batchSize?: number; topK?: number } = {},
 ): Promise<PredictResult> {
+  checkOptionKeys('predict', options, ['batchSize', 'topK']);
   const images = input instanceof Float32Array ? input : input?.images;
   if (!(images instanceof Float32Array)) throw new ArgumentError('predict', 'input', typeof input, 'a Float32Array of NCHW images or { images }');
   const per = model.inputShape.reduce((a, b) => a * b, 1);

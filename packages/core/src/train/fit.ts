@@ -11,6 +11,7 @@ import { EarlyStopping, type EarlyStoppingOptions, type FitCallbacks } from './c
 import { evaluate } from './evaluate.js';
 import { describeDivergence, DivergenceGuard, type Divergence, type DivergenceCheck, type DivergenceOptions } from './divergence.js';
 import { allFinite } from './finite.js';
+import { checkOptionKeys, optionKeys } from '../options.js';
 
 // The public names of the training API, split over these modules, are all exported from here.
 export { checkDataset, type AugmentFn, type Batch, type ImageDataset } from './dataset.js';
@@ -61,6 +62,16 @@ export interface FitOptions {
   resume?: TrainState;
 }
 
+// prettier-ignore
+const FIT_OPTION_KEYS = optionKeys<FitOptions>({
+  epochs: 1, batchSize: 1, optimizer: 1, schedule: 1, scheduleFromPlan: 1, loss: 1, labelSmoothing: 1, seed: 1, shuffle: 1,
+  dropLast: 1, validationSplit: 1, validationData: 1, augment: 1, callbacks: 1, earlyStopping: 1, signal: 1, stopOnNonFinite: 1,
+  divergence: 1, resume: 1,
+});
+const EARLY_STOPPING_KEYS = optionKeys<EarlyStoppingOptions>({ monitor: 1, patience: 1, minDelta: 1, restoreBestWeights: 1 });
+const CALLBACK_KEYS = optionKeys<FitCallbacks>({ onTrainBegin: 1, onBatchEnd: 1, onEpochEnd: 1 });
+const DIVERGENCE_KEYS = optionKeys<DivergenceOptions>({ maxLoss: 1, maxLossRatio: 1 });
+
 export type StopReason = 'completed' | 'callback' | 'early-stopping' | 'aborted' | 'diverged';
 
 export interface FitResult {
@@ -94,6 +105,10 @@ interface FitSetup {
 
 function setUp(model: Model, data: ImageDataset, options: FitOptions): FitSetup {
   const op = 'fit';
+  checkOptionKeys(op, options, FIT_OPTION_KEYS);
+  checkOptionKeys('fit earlyStopping', options?.earlyStopping, EARLY_STOPPING_KEYS);
+  checkOptionKeys('fit callbacks', options?.callbacks, CALLBACK_KEYS);
+  checkOptionKeys('fit divergence', options?.divergence, DIVERGENCE_KEYS);
   const per = checkDataset(op, 'data', data, model);
   if (!Number.isSafeInteger(options?.epochs) || options.epochs < 1) throw new ArgumentError(op, 'epochs', options?.epochs, 'a positive integer');
   const batchSize = options.batchSize ?? 32;

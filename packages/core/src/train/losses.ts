@@ -4,6 +4,7 @@ import { tensor } from '../ops/create.js';
 import { square, sub } from '../ops/elementwise.js';
 import { mean } from '../ops/reduce.js';
 import { softmaxCrossEntropy } from '../ops/softmax.js';
+import { checkOptionKeys } from '../options.js';
 
 export type Labels = Int32Array | Uint8Array | readonly number[];
 
@@ -32,6 +33,7 @@ export function oneHot(labels: Labels, numClasses: number, labelSmoothing = 0): 
 
 /** Mean softmax cross-entropy of logits [N, C] against integer labels, optionally smoothed: a [1] tensor. */
 export function softmaxCrossEntropyLoss(logits: Tensor, labels: Labels, options: { labelSmoothing?: number } = {}): Tensor {
+  checkOptionKeys('softmaxCrossEntropyLoss', options, ['labelSmoothing']);
   if (logits.rank !== 2) throw new ShapeError('softmaxCrossEntropyLoss', 'logits shape', logits.shape, 'rank 2 [batch, classes]');
   const [n, c] = logits.shape as [number, number];
   if (labels.length !== n) throw new ShapeError('softmaxCrossEntropyLoss', 'labels length', labels.length, `${n} (the batch size of the logits)`);

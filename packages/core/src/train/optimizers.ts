@@ -4,6 +4,7 @@ import type { Parameter } from '../models/types.js';
 import { tensor, zeros } from '../ops/create.js';
 import { adamUpdate, sgdUpdate } from '../ops/optimizer.js';
 import { noGrad } from '../autograd/record.js';
+import { checkOptionKeys, optionKeys } from '../options.js';
 
 export interface SgdConfig {
   type: 'sgd';
@@ -24,6 +25,9 @@ export interface AdamConfig {
 }
 
 export type OptimizerConfig = SgdConfig | AdamConfig;
+
+const SGD_OPTION_KEYS = optionKeys<Omit<SgdConfig, 'type'>>({ lr: 1, momentum: 1, nesterov: 1, weightDecay: 1 });
+const ADAM_OPTION_KEYS = optionKeys<Omit<AdamConfig, 'type'>>({ lr: 1, beta1: 1, beta2: 1, epsilon: 1, weightDecay: 1 });
 
 /** One slot tensor (velocity, m, v) of one parameter, as plain data for checkpoints. */
 export interface OptimizerSlotData {
@@ -163,6 +167,7 @@ export class Sgd extends BaseOptimizer {
   constructor(options: Partial<Omit<SgdConfig, 'type'>> & { lr: number }) {
     super();
     const op = 'Sgd';
+    checkOptionKeys(op, options, SGD_OPTION_KEYS);
     this.config = Object.freeze({
       type: 'sgd',
       lr: checkNumber(op, 'lr', options.lr, 0, Infinity),
@@ -186,6 +191,7 @@ export class Adam extends BaseOptimizer {
   constructor(options: Partial<Omit<AdamConfig, 'type'>> & { lr?: number }, decoupled = false) {
     super();
     const op = decoupled ? 'AdamW' : 'Adam';
+    checkOptionKeys(op, options, ADAM_OPTION_KEYS);
     this.config = Object.freeze({
       type: decoupled ? 'adamw' : 'adam',
       lr: checkNumber(op, 'lr', options.lr ?? 1e-3, 0, Infinity),

@@ -1,4 +1,5 @@
 import { ArgumentError } from '../errors.js';
+import { checkOptionKeys } from '../options.js';
 
 /** JSON description of a schedule, so runs and checkpoints can record and rebuild it. */
 export type LrScheduleConfig =
@@ -37,6 +38,7 @@ export function constantLr(lr: number): LrSchedule {
 
 /** lr * gamma^floor(step / stepSize) (PyTorch StepLR, counted in optimizer steps). */
 export function stepLr(options: { lr: number; stepSize: number; gamma?: number }): LrSchedule {
+  checkOptionKeys('stepLr', options, ['lr', 'stepSize', 'gamma']);
   const lr = nonNegative('stepLr', 'lr', options.lr);
   const stepSize = positiveInt('stepLr', 'stepSize', options.stepSize);
   const gamma = nonNegative('stepLr', 'gamma', options.gamma ?? 0.1);
@@ -45,6 +47,7 @@ export function stepLr(options: { lr: number; stepSize: number; gamma?: number }
 
 /** Half-cosine from lr down to minLr over totalSteps, then minLr (PyTorch CosineAnnealingLR, one cycle). */
 export function cosineLr(options: { lr: number; totalSteps: number; minLr?: number }): LrSchedule {
+  checkOptionKeys('cosineLr', options, ['lr', 'totalSteps', 'minLr']);
   const lr = nonNegative('cosineLr', 'lr', options.lr);
   const totalSteps = positiveInt('cosineLr', 'totalSteps', options.totalSteps);
   const minLr = nonNegative('cosineLr', 'minLr', options.minLr ?? 0);
@@ -56,6 +59,7 @@ export function cosineLr(options: { lr: number; totalSteps: number; minLr?: numb
  * started afresh (its step 0 is the first step after warm-up).
  */
 export function warmupLr(options: { warmupSteps: number; startFactor?: number }, then: LrSchedule): LrSchedule {
+  checkOptionKeys('warmupLr', options, ['warmupSteps', 'startFactor']);
   const warmupSteps = positiveInt('warmupLr', 'warmupSteps', options.warmupSteps);
   const startFactor = nonNegative('warmupLr', 'startFactor', options.startFactor ?? 1 / (warmupSteps + 1));
   if (startFactor > 1) throw new ArgumentError('warmupLr', 'startFactor', startFactor, 'a number in [0, 1]');
@@ -72,11 +76,11 @@ export function scheduleFromConfig(config: LrScheduleConfig): LrSchedule {
     case 'constant':
       return constantLr(config.lr);
     case 'step':
-      return stepLr(config);
+      return stepLr({ lr: config.lr, stepSize: config.stepSize, gamma: config.gamma });
     case 'cosine':
-      return cosineLr(config);
+      return cosineLr({ lr: config.lr, totalSteps: config.totalSteps, minLr: config.minLr });
     case 'warmup':
-      return warmupLr(config, scheduleFromConfig(config.then));
+      return warmupLr({ warmupSteps: config.warmupSteps, startFactor: config.startFactor }, scheduleFromConfig(config.then));
     default:
       throw new ArgumentError('scheduleFromConfig', 'config.type', (config as { type?: unknown })?.type, "'constant', 'step', 'cosine' or 'warmup'");
   }

@@ -1,4 +1,5 @@
 import { ShapeError } from '../errors.js';
+import { checkOptionKeys, optionKeys } from '../options.js';
 import { keep, type Tensor } from '../engine.js';
 import { valueAndGrads } from '../autograd/tape.js';
 import { tensor } from '../ops/create.js';
@@ -49,7 +50,10 @@ export interface TrainStepOptions {
  * parameter, then — unless the guard refuses the loss or a gradient — the optimizer update.
  * Frees every tensor it makes (x stays the caller's).
  */
+const TRAIN_STEP_OPTION_KEYS = optionKeys<TrainStepOptions>({ rng: 1, lr: 1, loss: 1, labelSmoothing: 1, params: 1, guard: 1 });
+
 export async function trainStep(model: Model, optimizer: Optimizer, x: Tensor, labels: Int32Array, options: TrainStepOptions): Promise<TrainStepResult> {
+  checkOptionKeys('trainStep', options, TRAIN_STEP_OPTION_KEYS);
   const trainables = options.params ?? model.parameters().filter((p) => p.trainable);
   const kind = options.loss ?? 'cross-entropy';
   const guard = options.guard ?? new DivergenceGuard(false);

@@ -5,7 +5,7 @@ import type { Layer } from '../../layers/layer.js';
 import { BatchNorm2D } from '../../layers/normalization.js';
 import { AdaptiveAvgPool2D, MaxPool2D } from '../../layers/pool.js';
 import { Sequential } from '../model.js';
-import { classes, imageShape, rate, type ZooOptions } from './common.js';
+import { checkZooOptions, classes, imageShape, rate, type ZooOptions } from './common.js';
 
 export interface ClassifierOptions extends ZooOptions {
   /** Width of the two hidden dense layers (4096 in the papers; smaller for quick tests). */
@@ -36,6 +36,7 @@ function classifier(model: string, options: ClassifierOptions, numClasses: numbe
  * pool before the classifier (as torchvision) lets smaller inputs (>= 63x63) keep every weight shape.
  */
 export function alexnet(options: ClassifierOptions = {}): Sequential {
+  checkZooOptions('alexnet', options, ['hiddenUnits', 'dropout']);
   const inputShape = imageShape('alexnet', options, [3, 224, 224]);
   const numClasses = classes('alexnet', options, 1000);
   const conv = (i: number, filters: number, kernelSize: number, stride: number, padding: number) =>
@@ -70,6 +71,7 @@ const VGG_CONFIGS = {
 } as const;
 
 function vgg(model: keyof typeof VGG_CONFIGS, options: VggOptions): Sequential {
+  checkZooOptions(model, options, ['hiddenUnits', 'dropout', 'batchNorm']);
   const inputShape = imageShape(model, options, [3, 224, 224]);
   const numClasses = classes(model, options, 1000);
   const bn = options.batchNorm ?? false;

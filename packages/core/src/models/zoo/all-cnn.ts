@@ -3,7 +3,7 @@ import { Dropout } from '../../layers/core.js';
 import type { Layer } from '../../layers/layer.js';
 import { GlobalAvgPool2D, MaxPool2D } from '../../layers/pool.js';
 import { Sequential } from '../model.js';
-import { classes, imageShape, rate, type ZooOptions } from './common.js';
+import { checkZooOptions, classes, imageShape, rate, type ZooOptions } from './common.js';
 
 export interface CnnCOptions extends ZooOptions {
   /** Dropout on the input image (paper: 0.2); 0 disables. */
@@ -22,6 +22,7 @@ type Variant = 'base' | 'strided' | 'convpool' | 'all';
  * (8x8 -> 6x6, the paper's 6x6 global average); pools and stride-2 convs are 3x3, stride 2, pad 1.
  */
 function cnnCFamily(variant: Variant, model: string, options: CnnCOptions): Sequential {
+  checkZooOptions(model, options, ['inputDropout', 'dropout']);
   const inputShape = imageShape(model, options, [3, 32, 32]);
   const numClasses = classes(model, options, 10);
   const inputDropout = rate(model, 'inputDropout', options.inputDropout ?? 0.2);

@@ -4,7 +4,7 @@ import type { Layer } from '../../layers/layer.js';
 import { BatchNorm1D, BatchNorm2D } from '../../layers/normalization.js';
 import { MaxPool2D } from '../../layers/pool.js';
 import { Sequential } from '../model.js';
-import { classes, imageShape, type ZooOptions } from './common.js';
+import { checkZooOptions, classes, imageShape, type ZooOptions } from './common.js';
 
 /**
  * The CCPCCP stack with batch normalisation for Fashion-MNIST-sized inputs ([1, 28, 28] default):
@@ -14,6 +14,7 @@ import { classes, imageShape, type ZooOptions } from './common.js';
  * 1,408 batch-norm buffers (running mean and variance), as PyTorch counts the same stack.
  */
 export function ccpccp(options: ZooOptions = {}): Sequential {
+  checkZooOptions('ccpccp', options);
   const inputShape = imageShape('ccpccp', options, [1, 28, 28]);
   const numClasses = classes('ccpccp', options, 10);
   const block = (i: number, filters: number): Layer[] => [

@@ -1,5 +1,6 @@
 import { ArgumentError } from '../../errors.js';
 import type { BuildOptions } from '../model.js';
+import { checkOptionKeys, optionKeys } from '../../options.js';
 
 /** Options every zoo model takes. */
 export interface ZooOptions extends BuildOptions {
@@ -7,6 +8,13 @@ export interface ZooOptions extends BuildOptions {
   numClasses?: number;
   /** Shape of one example, batch axis excluded. */
   inputShape?: readonly number[];
+}
+
+const ZOO_OPTION_KEYS = optionKeys<ZooOptions>({ name: 1, seed: 1, rng: 1, numClasses: 1, inputShape: 1 });
+
+/** Strict zoo options: the keys every zoo model takes plus the model's own `extra` ones; others throw. */
+export function checkZooOptions(model: string, options: ZooOptions, extra: readonly string[] = []): void {
+  checkOptionKeys(model, options, [...ZOO_OPTION_KEYS, ...extra]);
 }
 
 export function classes(model: string, options: ZooOptions, fallback: number): number {

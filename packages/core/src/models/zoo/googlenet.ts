@@ -5,7 +5,7 @@ import { BatchNorm2D } from '../../layers/normalization.js';
 import { GlobalAvgPool2D, MaxPool2D } from '../../layers/pool.js';
 import { Concat } from '../../layers/merge.js';
 import { graph, type GraphBuilder, type GraphModel, type GraphNode } from '../model.js';
-import { classes, imageShape, rate, type ZooOptions } from './common.js';
+import { checkZooOptions, classes, imageShape, rate, type ZooOptions } from './common.js';
 
 export interface GoogLeNetOptions extends ZooOptions {
   /** Kernel of the inception "5x5" branch: 3 as torchvision (default), 5 as the paper. */
@@ -28,6 +28,7 @@ function basicConv(g: GraphBuilder, name: string, x: GraphNode, filters: number,
  * Small inputs work down to about 32x32.
  */
 export function googlenet(options: GoogLeNetOptions = {}): GraphModel {
+  checkZooOptions('googlenet', options, ['branch3Kernel', 'dropout']);
   const inputShape = imageShape('googlenet', options, [3, 224, 224]);
   const numClasses = classes('googlenet', options, 1000);
   const k5 = options.branch3Kernel ?? 3;

@@ -4,7 +4,7 @@ import { Dense, Flatten, Tanh } from '../../layers/core.js';
 import type { Layer } from '../../layers/layer.js';
 import { AvgPool2D, MaxPool2D } from '../../layers/pool.js';
 import { Sequential } from '../model.js';
-import { classes, imageShape, type ZooOptions } from './common.js';
+import { checkZooOptions, classes, imageShape, type ZooOptions } from './common.js';
 
 export interface LeNet5Options extends ZooOptions {
   /** Default 'relu'; 'tanh' as in 1998. */
@@ -21,6 +21,7 @@ export interface LeNet5Options extends ZooOptions {
  * 61,706 parameters. Padding 2 makes the 28x28 input play the paper's 32x32 one.
  */
 export function lenet5(options: LeNet5Options = {}): Sequential {
+  checkZooOptions('lenet5', options, ['activation', 'pooling']);
   const inputShape = imageShape('lenet5', options, [1, 28, 28]);
   const numClasses = classes('lenet5', options, 10);
   const act = options.activation ?? 'relu';

@@ -5,7 +5,7 @@ import { BatchNorm2D } from '../../layers/normalization.js';
 import { GlobalAvgPool2D, MaxPool2D } from '../../layers/pool.js';
 import { Add } from '../../layers/merge.js';
 import { graph, type GraphBuilder, type GraphModel, type GraphNode } from '../model.js';
-import { classes, imageShape, type ZooOptions } from './common.js';
+import { checkZooOptions, classes, imageShape, type ZooOptions } from './common.js';
 
 function convBn(g: GraphBuilder, x: GraphNode, conv: string, bn: string, filters: number, kernelSize: number, stride: number): GraphNode {
   const padding = (kernelSize - 1) / 2;
@@ -33,6 +33,7 @@ function basicBlock(g: GraphBuilder, name: string, x: GraphNode, filters: number
  * inputs down to 32x32 (train with batch >= 2 there: the last stage is 1x1).
  */
 export function resnet18(options: ZooOptions = {}): GraphModel {
+  checkZooOptions('resnet18', options);
   const inputShape = imageShape('resnet18', options, [3, 224, 224]);
   const numClasses = classes('resnet18', options, 1000);
   const g = graph(inputShape);
@@ -61,6 +62,7 @@ export interface ResNetCifarOptions extends ZooOptions {
  * 272,474 parameters.
  */
 export function resnetCifar(options: ResNetCifarOptions = {}): GraphModel {
+  checkZooOptions('resnetCifar', options, ['depth']);
   const depth = options.depth ?? 20;
   if (!Number.isInteger(depth) || depth < 8 || (depth - 2) % 6 !== 0) throw new ArgumentError('resnetCifar', 'depth', depth, '6n + 2 with n >= 1 (20, 32, 44, 56, 110)');
   const n = (depth - 2) / 6;
