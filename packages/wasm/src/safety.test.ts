@@ -96,6 +96,9 @@ describe.each([
     expect(() => b.kernels.Conv2D({ x, filter: w }, { plan: { ...conv, encoded: conv.encoded.subarray(0, 5) }, activation: 'linear' })).toThrow(
       "wasm Conv2D: plan.encoded is 'Int32Array(5)' but expected an Int32Array of 18 entries",
     );
+    // Core plans this, but its pads and stride would take the assembly's i32 window arithmetic to 2^31.
+    const far = planConv2d([2, 3, 5, 6], [4, 3, 3, 3], { padding: 2 ** 30, stride: 2 ** 31 - 1 });
+    expect(() => b.kernels.Conv2D({ x, filter: w }, { plan: far, activation: 'linear' })).toThrow(/wasm Conv2D: plan padded height size is/);
     const pool = planPool2d([2, 3, 5, 6], { window: 2 });
     const big = Int32Array.from(pool.encoded);
     big[0] = 2 ** 30;

@@ -145,6 +145,18 @@ const CHANNEL = ['outer', 'channels', 'inner'];
 const ROWS = ['rows', 'cols'];
 const REDUCE = ['outer', 'reduce', 'inner'];
 const CONCAT = ['outer', 'count', 'blockSizes'];
+/**
+ * Keeps the window arithmetic of the assembly (oh * stride - pad + k * dilation, in i32) far from
+ * overflow: padded extents, and output extent times stride (and dilation), within MAX_FLOATS. Core's
+ * planner accepts any pads and strides; ones past this describe no buffer of this memory.
+ */
+function spatial(e: Encoded, paddedH: number, paddedW: number, rows: number[], cols: number[]): void {
+  e.size('padded height', [paddedH, ...rows.slice(2)]);
+  e.size('padded width', [paddedW, ...cols.slice(2)]);
+  e.size('strided height', rows.slice(0, 2));
+  e.size('strided width', cols.slice(0, 2));
+}
+
 const CONV = ['batch', 'inChannels', 'inHeight', 'inWidth', 'outChannels', 'outHeight', 'outWidth', 'kernelHeight', 'kernelWidth',
   'strideHeight', 'strideWidth', 'dilationHeight', 'dilationWidth', 'padTop', 'padBottom', 'padLeft', 'padRight', 'groups'];
 
@@ -158,9 +170,7 @@ export function checkConv2dPlan(kernel: string, attrs: { plan: Conv2dPlan }): Co
     e.size('input', [n!, c!, h!, w!]);
     e.size('output', [n!, o!, oh!, ow!]);
     e.size('filter', [o!, c! / g, kh!, kw!]);
-    e.size('column', [c! / g, kh!, kw!, oh!, ow!]);
-    e.size('padded height', [h! + pt! + pb!, dh!]);
-    e.size('padded width', [w! + pl! + pr!, dw!]);
+    spatial(e, h! + pt! + pb!, w! + pl! + pr!, [oh!, sh!, dh!], [ow!, sw!, dw!]);
     return e.same('planConv2d', () =>
       planConv2d([n!, c!, h!, w!], [o!, c! / g, kh!, kw!], { stride: [sh!, sw!], dilation: [dh!, dw!], padding: [pt!, pb!, pl!, pr!], groups: g }),
     );
@@ -181,7 +191,7 @@ export function checkPool2dPlan(kernel: string, attrs: { plan: Pool2dPlan }): Po
     e.size('input', [n!, c!, h!, w!]);
     e.size('output', [n!, c!, oh!, ow!]);
     e.size('window', [wh!, ww!]);
-    e.size('strided row', [ow!, sw!]);
+    spatial(e, h! + pt! + pb!, w! + pl! + pr!, [oh!, sh!], [ow!, sw!]);
     return e.same('planPool2d', () =>
       planPool2d([n!, c!, h!, w!], { window: [wh!, ww!], stride: [sh!, sw!], padding: [pt!, pb!, pl!, pr!], ceilMode, countIncludePad }),
     );
