@@ -25,6 +25,13 @@ function expectFormatError(fn: () => unknown, file: string, problem: RegExp): vo
   expect((err as FormatError).message).toMatch(problem);
 }
 
+/** The 16-byte header of an IDX images file declaring count x height x width bytes (no data). */
+function imagesHeader(count: number, height: number, width: number): Buffer {
+  const b = Buffer.alloc(16);
+  [0x803, count, height, width].forEach((v, i) => b.writeUInt32BE(v, 4 * i));
+  return b;
+}
+
 describe('IDX codec', () => {
   it('round-trips every element type with big-endian values', () => {
     const cases = [
@@ -98,22 +105,12 @@ describe('IDX datasets', () => {
     expectFormatError(() => readIdxFile(bomb), bomb, /gunzips to more than 48 bytes \(the size its header declares\): a gzip bomb or a damaged file; refused/);
     expect(performance.now() - t0).toBeLessThan(2000);
     // An honest-looking header that declares 100000 x 1000 x 1000 bytes is refused before inflating.
-    const huge = new Uint8Array(16);
-    new DataView(huge.buffer).setUint32(0, 0x803, false);
-    new DataView(huge.buffer).setUint32(4, 100_000, false);
-    new DataView(huge.buffer).setUint32(8, 1000, false);
-    new DataView(huge.buffer).setUint32(12, 1000, false);
     const big = join(dir, 'big.gz');
-    writeFileSync(big, gzipSync(huge));
+    writeFileSync(big, gzipSync(imagesHeader(100_000, 1000, 1000)));
     expectFormatError(() => readIdxFile(big), big, /declares 100000000016 bytes of content, over the 1073741824-byte limit for one dataset file/);
     // A header within the 1 GiB cap, but far beyond what a few-KB file can honestly hold.
-    const claim = new Uint8Array(16);
-    new DataView(claim.buffer).setUint32(0, 0x803, false);
-    new DataView(claim.buffer).setUint32(4, 600_000, false);
-    new DataView(claim.buffer).setUint32(8, 28, false);
-    new DataView(claim.buffer).setUint32(12, 28, false);
     const sly = join(dir, 'sly.gz');
-    writeFileSync(sly, gzipSync(Buffer.concat([claim, Buffer.alloc(4 * 1024 * 1024)])));
+    writeFileSync(sly, gzipSync(Buffer.concat([imagesHeader(600_000, 28, 28), Buffer.alloc(4 * 1024 * 1024)])));
     expectFormatError(() => readIdxFile(sly), sly, /declares 470400016 bytes of content but is \d+ bytes compressed, more than the 100-fold expansion real data shows \(a gzip bomb\?\); refused/);
     // Not an IDX header at all: refused from the first bytes, before inflating the rest.
     const junk = join(dir, 'junk.gz');
