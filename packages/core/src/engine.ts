@@ -1,5 +1,5 @@
 import { BackendError, DisposedError, StridenetError, UnsupportedError } from './errors.js';
-import { SPEC_VERSION, type AnyBackend, type Backend, type KernelAttrs, type KernelInputs, type KernelName } from './spec.js';
+import { SPEC_VERSION, type AnyBackend, type Backend, type KernelAttrs, type KernelInputs, type KernelName, type KernelOutput } from './spec.js';
 import { sizeOf } from './plans/common.js';
 
 /** A backend buffer shared by every tensor view of it (reshape shares storage). */
@@ -96,6 +96,14 @@ export class Tensor {
   }
 }
 
+/** The tensors a kernel call gives back: one per output handle, none for an in-place kernel. */
+export type KernelTensors<K extends KernelName> =
+  KernelOutput<Tensor, K> extends void ? [] : KernelOutput<Tensor, K> extends readonly Tensor[] ? KernelOutput<Tensor, K> : [Tensor];
+
+type ShapesOf<T extends readonly unknown[]> = { readonly [I in keyof T]: readonly number[] };
+/** One shape per output of kernel K. */
+export type KernelOutShapes<K extends KernelName> = ShapesOf<KernelTensors<K>>;
+
 interface RegistryEntry {
   factory: () => AnyBackend | Promise<AnyBackend>;
   priority: number;
@@ -190,8 +198,8 @@ class Engine {
     kernel: K,
     inputs: KernelInputs<Tensor, K>,
     attrs: KernelAttrs<K>,
-    outShapes: readonly (readonly number[])[],
-  ): Tensor[] {
+    outShapes: KernelOutShapes<K>,
+  ): KernelTensors<K> {
     const handles: Record<string, unknown> = {};
     let backend: Backend | null = null;
     for (const [k, v] of Object.entries(inputs as Record<string, Tensor | readonly Tensor[] | undefined>)) {
@@ -213,9 +221,9 @@ class Engine {
     if (ok !== true) throw new UnsupportedError(b.name, kernel, ok);
     const fn = b.kernels[kernel] as (i: unknown, a: unknown) => unknown;
     const out = fn(handles, attrs);
-    if (outShapes.length === 0) return [];
-    const outs = outShapes.length === 1 ? [out] : (out as unknown[]);
-    return outs.map((h, i) => this.wrap(b, h, outShapes[i]!));
+    const shapes = outShapes as readonly (readonly number[])[];
+    const outs = shapes.length === 0 ? [] : shapes.length === 1 ? [out] : (out as unknown[]);
+    return outs.map((h, i) => this.wrap(b, h, shapes[i]!)) as KernelTensors<K>;
   }
 
   startScope(): void {
