@@ -16,6 +16,8 @@ export interface RunStatus {
   updatedAt: string;
   /** With state 'failed'. */
   reason?: FailureReason;
+  /** With state 'interrupted' after training had ended (in the final evaluation): what ended it. */
+  trainingDone?: 'completed' | 'early-stopping';
   message?: string;
 }
 

@@ -171,9 +171,11 @@ describe('run directory', () => {
     expect(await exit).toBe(130);
     expect(status('late-sigint')).toMatchObject({ state: 'interrupted', epoch: 1, step: 3 });
     expect(status('late-sigint').message).toContain('final evaluation');
+    expect(status('late-sigint').trainingDone).toBe('completed');
     expect(existsSync(join(work, 'late-sigint', 'train.lock'))).toBe(false);
     const r = resume('late-sigint');
     expect(r.code).toBe(0);
+    expect(jsonLines(r.stdout).filter((l) => l.event === 'batch')).toEqual([]); // training is not run again
     expect(status('late-sigint').state).toBe('complete');
   });
 });

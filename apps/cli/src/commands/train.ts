@@ -93,6 +93,8 @@ interface TrainContext {
   backendName: string;
   resume?: TrainState;
   best: BestRecord | null;
+  /** Set when training had already ended and only the final evaluation, weights and report remain. */
+  trainingDone?: 'completed' | 'early-stopping';
 }
 
 /** `stridenet train`: returns the process exit code. */
@@ -101,6 +103,7 @@ export async function trainCommand(flags: TrainFlags): Promise<number> {
   let cfg: TrainConfig;
   let dir: RunDir | undefined;
   let resumeFrom: string | undefined;
+  let trainingDone: TrainContext['trainingDone'];
   try {
     if (flags.resume) {
       dir = RunDir.open(flags.resume);
@@ -111,9 +114,11 @@ export async function trainCommand(flags: TrainFlags): Promise<number> {
       cfg = resolveConfig(saved, { epochs: flags.epochs, maxSteps: flags.maxSteps, json: flags.json, threads: flags.threads, backend: flags.backend });
       resumeFrom = dir.latestCheckpoint;
       if (!existsSync(resumeFrom)) throw new UsageError(`${dir.path} has no checkpoint to resume from (${resumeFrom} is missing)`);
-      if (dir.status()?.state === 'complete' && flags.epochs === undefined) {
+      const prior = dir.status();
+      if (prior?.state === 'complete' && flags.epochs === undefined) {
         throw new UsageError(`${dir.path} is already complete; pass --epochs N (more than ${cfg.epochs}) to train further`);
       }
+      if (prior?.state === 'interrupted' && flags.epochs === undefined) trainingDone = prior.trainingDone;
       dir.removeStaleTemps();
     } else {
       cfg = resolveConfig(fileConfig, flags);
@@ -121,13 +126,19 @@ export async function trainCommand(flags: TrainFlags): Promise<number> {
       checkDatasetName(cfg.dataset);
       if (flags.name !== undefined) RunDir.checkName(cfg.out, String(flags.name));
     }
-    return await prepareAndTrain(flags, cfg, dir, resumeFrom);
+    return await prepareAndTrain(flags, cfg, dir, resumeFrom, trainingDone);
   } finally {
     dir?.release();
   }
 }
 
-async function prepareAndTrain(flags: TrainFlags, cfg: TrainConfig, opened: RunDir | undefined, resumeFrom: string | undefined): Promise<number> {
+async function prepareAndTrain(
+  flags: TrainFlags,
+  cfg: TrainConfig,
+  opened: RunDir | undefined,
+  resumeFrom: string | undefined,
+  trainingDone: TrainContext['trainingDone'],
+): Promise<number> {
   assertThreads(cfg.threads);
   const mode = cfg.json ? 'json' : process.stdout.isTTY ? 'tty' : 'plain';
   const reporter = createReporter(mode);
@@ -162,7 +173,7 @@ async function prepareAndTrain(flags: TrainFlags, cfg: TrainConfig, opened: RunD
       throw e;
     }
   }
-  const ctx: TrainContext = { cfg, dir, data, model, optimizer, reporter, backendName, resume, best };
+  const ctx: TrainContext = { cfg, dir, data, model, optimizer, reporter, backendName, resume, best, trainingDone: resume ? trainingDone : undefined };
   try {
     await dir.setStatus({ state: 'running', epoch: resume?.epoch ?? 0, step: resume?.step ?? 0 });
     reporter.message(
@@ -182,6 +193,8 @@ class Progress {
   step: number;
   /** 'training' until fit returns, then 'finishing' (final evaluation, weights, report). */
   phase: 'training' | 'finishing' = 'training';
+  /** In the finishing phase: what ended training. */
+  doneReason?: 'completed' | 'early-stopping';
   constructor(state: TrainState | undefined) {
     this.epoch = state?.epoch ?? 0;
     this.step = state?.step ?? 0;
@@ -198,7 +211,7 @@ async function runTraining(ctx: TrainContext): Promise<number> {
     if (progress.phase === 'finishing' || interrupts > 1) {
       reporter.stop();
       const during = progress.phase === 'finishing' ? 'during the final evaluation' : 'before the batch finished';
-      dir.setStatusSync({ state: 'interrupted', epoch: progress.epoch, step: progress.step, message: `${signal} ${during}` });
+      dir.setStatusSync({ state: 'interrupted', epoch: progress.epoch, step: progress.step, message: `${signal} ${during}`, trainingDone: progress.doneReason });
       process.stderr.write(`\n${signal}: exiting now; the last complete checkpoint in ${dir.path}/checkpoints is intact. Resume with: stridenet train --resume ${dir.path}\n`);
       process.exit(EXIT.interrupted);
     }
@@ -213,6 +226,13 @@ async function runTraining(ctx: TrainContext): Promise<number> {
   const checkpoints = new RunCheckpoints(dir, model, optimizer, runMeta, ctx.best, resumed ? { epoch: resumed.epoch, batch: resumed.batch, step: resumed.step } : null);
   let refused: string | null = null;
   try {
+    if (ctx.trainingDone && ctx.resume) {
+      // Interrupted in the final evaluation: training ended already (early stopping must not resume it).
+      progress.phase = 'finishing';
+      progress.doneReason = ctx.trainingDone;
+      await finishRun(ctx, ctx.resume, ctx.trainingDone);
+      return EXIT.ok;
+    }
     const result = await fitRun(ctx, abort.signal, checkpoints, (why) => (refused = why), progress);
     progress.epoch = result.state.epoch;
     progress.step = result.state.step;
@@ -225,7 +245,8 @@ async function runTraining(ctx: TrainContext): Promise<number> {
     }
     if (diverged) return await failDiverged(ctx, progress, diverged, checkpoints);
     progress.phase = 'finishing';
-    await finishRun(ctx, result);
+    progress.doneReason = result.stopReason === 'early-stopping' ? 'early-stopping' : 'completed';
+    await finishRun(ctx, result.state, progress.doneReason);
     return EXIT.ok;
   } catch (e) {
     reporter.stop();
@@ -328,7 +349,7 @@ function fitRun(ctx: TrainContext, signal: AbortSignal, checkpoints: RunCheckpoi
   });
 }
 
-async function finishRun(ctx: TrainContext, result: FitResult): Promise<void> {
+async function finishRun(ctx: TrainContext, state: TrainState, ended: 'completed' | 'early-stopping'): Promise<void> {
   const { cfg, dir, data, model, reporter } = ctx;
   const epochs: EpochRecord[] = dir.metrics().map((m) => m as unknown as EpochRecord);
   let test: { loss: number; accuracy: number; confusion: number[][]; count: number } | undefined;
@@ -367,9 +388,9 @@ async function finishRun(ctx: TrainContext, result: FitResult): Promise<void> {
   if (test) await dir.writeJSON('test.json', { loss: test.loss, accuracy: test.accuracy, count: test.count, confusion: test.confusion });
   await dir.setStatus({
     state: 'complete',
-    epoch: result.state.epoch,
-    step: result.state.step,
-    message: result.stopReason === 'early-stopping' ? 'stopped early (no improvement)' : undefined,
+    epoch: state.epoch,
+    step: state.step,
+    message: ended === 'early-stopping' ? 'stopped early (no improvement)' : undefined,
   });
   reporter.message(`done: weights ${dir.weights}, report ${dir.file('report.html')}`, { weights: dir.weights, report: dir.file('report.html'), done: true });
 }

@@ -1,6 +1,7 @@
 import { tidy, type Tensor } from '../engine.js';
 import { noGrad } from '../autograd/tape.js';
-import { add, mulScalar } from '../ops/elementwise.js';
+import { add, mul } from '../ops/elementwise.js';
+import { scalar } from '../ops/create.js';
 import { sum } from '../ops/reduce.js';
 import type { Parameter } from '../models/types.js';
 
@@ -12,8 +13,9 @@ export async function allFinite(tensors: readonly Tensor[]): Promise<boolean> {
   if (tensors.length === 0) return true;
   const probe = noGrad(() =>
     tidy(() => {
-      let acc = sum(mulScalar(tensors[0]!, 0));
-      for (let i = 1; i < tensors.length; i++) acc = add(acc, sum(mulScalar(tensors[i]!, 0)));
+      const zero = scalar(0, tensors[0]!.backend);
+      let acc = sum(mul(tensors[0]!, zero));
+      for (let i = 1; i < tensors.length; i++) acc = add(acc, sum(mul(tensors[i]!, zero)));
       return acc;
     }),
   );

@@ -45,13 +45,13 @@ export interface TrainStepOptions {
   guard?: DivergenceGuard | false;
 }
 
+const TRAIN_STEP_OPTION_KEYS = optionKeys<TrainStepOptions>({ rng: 1, lr: 1, loss: 1, labelSmoothing: 1, params: 1, guard: 1 });
+
 /**
  * One optimisation step on a batch: forward in training mode, loss, gradients of every trainable
  * parameter, then — unless the guard refuses the loss or a gradient — the optimizer update.
  * Frees every tensor it makes (x stays the caller's).
  */
-const TRAIN_STEP_OPTION_KEYS = optionKeys<TrainStepOptions>({ rng: 1, lr: 1, loss: 1, labelSmoothing: 1, params: 1, guard: 1 });
-
 export async function trainStep(model: Model, optimizer: Optimizer, x: Tensor, labels: Int32Array, options: TrainStepOptions): Promise<TrainStepResult> {
   checkOptionKeys('trainStep', options, TRAIN_STEP_OPTION_KEYS);
   const trainables = options.params ?? model.parameters().filter((p) => p.trainable);
