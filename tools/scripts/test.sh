@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The README's test command: installs what is missing, builds, then runs every package's tests
+# The README's test command: installs what is missing, builds, checks the files generated from the
+# kernel spec, then runs every package's tests
 # (the conformance suite on cpu-js, wasm threaded and single-threaded, native and webgpu; browser
 # tests in headless Chromium; the CLI end to end), packaging checks (publint, attw), the native
 # backend under AddressSanitizer and, cross-built, on linux-arm64 under QEMU emulation, and the
@@ -11,6 +12,9 @@ step() { echo; echo "== $1 ($(( $(date +%s) - start )) s)"; }
 
 step "setup"
 bash tools/scripts/setup.sh
+
+step "kernel spec: generated ABI files up to date, every kernel file present (tools/spec-gen)"
+pnpm --silent spec:check
 
 export STRIDENET_CAPABILITY_DIR="$PWD/packages/conformance/capability"
 mkdir -p "$STRIDENET_CAPABILITY_DIR"

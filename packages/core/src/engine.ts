@@ -1,5 +1,5 @@
 import { BackendError, DisposedError, StridenetError, UnsupportedError } from './errors.js';
-import { SPEC_VERSION, type AnyBackend, type Backend, type KernelAttrs, type KernelInputs, type KernelName, type KernelOutput } from './spec.js';
+import { SPEC_VERSION, type AnyBackend, type Backend, type KernelAttrs, type KernelInputs, type KernelName, type KernelOutput } from './spec/index.js';
 import { sizeOf } from './plans/common.js';
 
 /** A backend buffer shared by every tensor view of it (reshape shares storage). */

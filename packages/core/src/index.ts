@@ -1,6 +1,6 @@
 export * from './errors.js';
 export { checkOptionKeys, optionKeys } from './options.js';
-export * from './spec.js';
+export * from './spec/index.js';
 export * from './plans/common.js';
 export * from './plans/conv2d.js';
 export * from './plans/pool2d.js';

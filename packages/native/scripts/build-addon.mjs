@@ -90,8 +90,15 @@ const src = join(root, 'src', 'native');
 mkdirSync(work, { recursive: true });
 const gyp = JSON.parse(readFileSync(join(src, 'binding.gyp'), 'utf8'));
 const target = gyp.targets[0];
-// gyp wants sources relative to the gyp file.
-target.sources = target.sources.map((s) => relative(work, join(src, s)));
+// The kernel sources come from generated/kernels.gypi (written by tools/spec-gen from core's spec).
+// The gyp file is rewritten into the build folder, where gyp would not rebase paths inside an included
+// variable, so the list is expanded here and every source made relative to the new gyp file.
+const gypi = JSON.parse(readFileSync(join(src, 'generated', 'kernels.gypi'), 'utf8').replace(/^#.*$/gm, ''));
+const kernelSources = gypi.variables.stridenet_kernel_sources;
+target.sources = target.sources
+  .flatMap((s) => (s === '<@(stridenet_kernel_sources)' ? kernelSources : [s]))
+  .map((s) => relative(work, join(src, s)));
+delete gyp.includes;
 target.include_dirs = [dirname(require.resolve('node-addon-api')), src];
 // Not 'asan': Node's own common.gypi defines that name, and its value would win.
 gyp.variables['stridenet_asan%'] = asan ? 1 : 0;

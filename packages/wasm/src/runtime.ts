@@ -2,6 +2,9 @@ import { BackendError, DisposedError, StridenetError } from '@stridenet/core';
 import { Allocator } from './allocator.js';
 import { liveHandle, mintHandle, retireHandle, type WasmHandle } from './handle.js';
 import { ThreadPool, detectThreads } from './threads.js';
+import { EXPORTS, type ExportName } from './exports.js';
+
+export { EXPORTS, type ExportName };
 import { wasmSingle, wasmThreads } from './generated/wasm.js';
 
 /** Constants shared with assembly/ (gemm.ts, common.ts). */
@@ -31,20 +34,6 @@ const PARALLEL_WORK = 1 << 22;
 /** Work per claim of units from the shared counter (see run()). */
 const CLAIM_WORK = 1 << 20;
 
-export type ExportName =
-  | 'conv2d' | 'conv2dPackFilter' | 'conv2dWinograd' | 'conv2dWinogradFilter' | 'conv2dBackpropInput' | 'conv2dBackpropInputPackFilter' | 'conv2dBackpropFilter'
-  | 'maxPool2d' | 'maxPool2dGrad' | 'avgPool2d' | 'avgPool2dGrad' | 'matMul' | 'matMulPackA' | 'biasAdd' | 'biasAddGrad'
-  | 'binary' | 'expand' | 'unary' | 'unaryGrad' | 'reduce' | 'softmax' | 'softmaxCrossEntropy' | 'softmaxCrossEntropyGrad'
-  | 'batchNormTrain' | 'batchNormInference' | 'batchNormGrad' | 'dropout' | 'concat' | 'slice' | 'transpose' | 'pad'
-  | 'sgdUpdate' | 'adamUpdate';
-
-export const EXPORTS: readonly ExportName[] = [
-  'conv2d', 'conv2dPackFilter', 'conv2dWinograd', 'conv2dWinogradFilter', 'conv2dBackpropInput', 'conv2dBackpropInputPackFilter', 'conv2dBackpropFilter',
-  'maxPool2d', 'maxPool2dGrad', 'avgPool2d', 'avgPool2dGrad', 'matMul', 'matMulPackA', 'biasAdd', 'biasAddGrad',
-  'binary', 'expand', 'unary', 'unaryGrad', 'reduce', 'softmax', 'softmaxCrossEntropy', 'softmaxCrossEntropyGrad',
-  'batchNormTrain', 'batchNormInference', 'batchNormGrad', 'dropout', 'concat', 'slice', 'transpose', 'pad',
-  'sgdUpdate', 'adamUpdate',
-];
 
 type KernelExport = (frame: number, u0: number, u1: number, scratch: number) => void;
 

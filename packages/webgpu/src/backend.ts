@@ -141,7 +141,7 @@ export class WebGpuBackend implements Backend<WebGpuHandle> {
 
   supports<K extends KernelName>(kernel: K, attrs: KernelAttrs<K>): true | string {
     const max = this.runtime.limits.maxComputeWorkgroupsPerDimension;
-    const a = attrs as KernelAttrs<'Conv2D'>;
+    const a = attrs as unknown as KernelAttrs<'Conv2D'>;
     if (kernel === 'Conv2D' || kernel === 'Conv2DBackpropInput' || kernel === 'Conv2DBackpropFilter') {
       const p = a.plan;
       const cols = kernel === 'Conv2D' ? p.batch * p.outHeight * p.outWidth : kernel === 'Conv2DBackpropInput' ? p.batch * p.inHeight * p.inWidth : 0;
@@ -151,7 +151,7 @@ export class WebGpuBackend implements Backend<WebGpuHandle> {
       if (p.groups > max) return `groups = ${p.groups} exceeds ${max} (maxComputeWorkgroupsPerDimension)`;
     }
     if (kernel === 'MatMul') {
-      const p = (attrs as KernelAttrs<'MatMul'>).plan;
+      const p = (attrs as unknown as KernelAttrs<'MatMul'>).plan;
       if (Math.ceil(p.n / 64) > max || Math.ceil(p.m / 64) > max) return `m = ${p.m}, n = ${p.n} exceed ${max * 64} per dispatch on this device`;
     }
     const largest = largestTensor(attrs);

@@ -9,7 +9,7 @@ export interface KernelUse {
 }
 
 export function use<K extends KernelName>(kernel: K, attrs: KernelAttrs<K>): KernelUse {
-  return { kernel, attrs: attrs as KernelAttrs<KernelName> };
+  return { kernel, attrs: attrs as unknown as KernelAttrs<KernelName> };
 }
 
 /** One `it` of the suite: a case crossed with one kind of check (forward, gradient, ...). */

@@ -2,11 +2,9 @@
  * Runs kernels straight on a backend for one case, tracking every handle it creates, so the case
  * can free them all and check the backend is back where it started (no leaked buffers).
  */
-import type { Backend, BackendMemory, KernelAttrs, KernelInputs, KernelName, KernelOutput } from '@stridenet/core';
+import { isMultiOutput, type Backend, type BackendMemory, type KernelAttrs, type KernelInputs, type KernelName, type KernelOutput } from '@stridenet/core';
 
 export type HostValues = ArrayLike<number>;
-
-const MULTI_OUTPUT = new Set<KernelName>(['BatchNormTrain', 'BatchNormGrad']);
 
 /** What counts as live memory: buffers, or for pooling backends the bytes not held in the pool. */
 export function liveMemory(m: BackendMemory): { buffers: number; bytes: number } {
@@ -37,7 +35,7 @@ export class KernelSession<H = unknown> {
   run<K extends KernelName>(kernel: K, inputs: KernelInputs<H, K>, attrs: KernelAttrs<K>): KernelOutput<H, K> {
     const fn = this.backend.kernels[kernel] as unknown as (i: KernelInputs<H, K>, a: KernelAttrs<K>) => KernelOutput<H, K>;
     const out = fn(inputs, attrs);
-    if (MULTI_OUTPUT.has(kernel)) for (const h of out as unknown as H[]) this.handles.add(h);
+    if (isMultiOutput(kernel)) for (const h of out as unknown as H[]) this.handles.add(h);
     else if (out !== undefined) this.handles.add(out as H);
     return out;
   }
@@ -68,7 +66,7 @@ export class KernelSession<H = unknown> {
       }
     }
     const out = this.run(kernel, inputs as unknown as KernelInputs<H, K>, attrs);
-    const outs = (MULTI_OUTPUT.has(kernel) ? out : [out]) as H[];
+    const outs = (isMultiOutput(kernel) ? out : [out]) as H[];
     const result: Float32Array[] = [];
     for (const h of outs) result.push(await this.read(h));
     for (const h of [...made, ...outs]) this.free(h);

@@ -3,7 +3,7 @@
  * An op that is exactly one kernel call is recorded under the kernel's name with the kernel's
  * attributes; composite ops (reshape, reduce over arbitrary axes) under their own name.
  */
-import type { KernelAttrs, ReduceOp } from '../spec.js';
+import type { KernelAttrs, ReduceOp } from '../spec/index.js';
 
 /** Kernels whose forward call is recorded as is (inputs, outputs and attributes of the kernel). */
 interface KernelGradOps {

@@ -1,7 +1,7 @@
 import { ArgumentError } from '../errors.js';
 import type { Tensor } from '../engine.js';
 import type { ForwardContext } from '../models/types.js';
-import type { FusedActivation } from '../spec.js';
+import type { FusedActivation } from '../spec/index.js';
 import { planConv2d } from '../plans/conv2d.js';
 import type { Padding2d, Pair } from '../plans/common.js';
 import { conv1d, conv2d, padding1dTo2d, checkActivation } from '../ops/conv.js';

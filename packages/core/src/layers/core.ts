@@ -1,7 +1,7 @@
 import { ArgumentError } from '../errors.js';
 import type { Tensor } from '../engine.js';
 import type { ForwardContext } from '../models/types.js';
-import type { FusedActivation } from '../spec.js';
+import type { FusedActivation } from '../spec/index.js';
 import { planMatMul } from '../plans/matmul.js';
 import { checkActivation } from '../ops/conv.js';
 import { matMul } from '../ops/matmul.js';

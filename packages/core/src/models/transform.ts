@@ -1,7 +1,7 @@
 import { ArgumentError } from '../errors.js';
 import { checkOptionKeys, optionKeys } from '../options.js';
 import type { LayerConfig } from './types.js';
-import type { FusedActivation } from '../spec.js';
+import type { FusedActivation } from '../spec/index.js';
 import { AvgPool1D, AvgPool2D, MaxPool1D, MaxPool2D } from '../layers/pool.js';
 import { planPool2d } from '../plans/pool2d.js';
 import { padding1dTo2d } from '../ops/conv.js';

@@ -1,7 +1,7 @@
 import { ArgumentError, ShapeError } from '../errors.js';
 import { engine, type Tensor } from '../engine.js';
 import { record } from '../autograd/record.js';
-import type { FusedActivation } from '../spec.js';
+import type { FusedActivation } from '../spec/index.js';
 import { checkOptionKeys, optionKeys } from '../options.js';
 import { CONV2D_OPTION_KEYS, planConv2d, type Conv2dOptions, type Conv2dPlan } from '../plans/conv2d.js';
 import type { Pair } from '../plans/common.js';

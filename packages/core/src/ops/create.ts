@@ -1,6 +1,6 @@
 import { ArgumentError, ShapeError } from '../errors.js';
 import { engine, type Tensor } from '../engine.js';
-import type { Backend } from '../spec.js';
+import type { Backend } from '../spec/index.js';
 import { sizeOf } from '../plans/common.js';
 import { planExpand } from '../plans/elementwise.js';
 

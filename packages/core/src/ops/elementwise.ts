@@ -1,7 +1,7 @@
 import { ArgumentError, ShapeError } from '../errors.js';
 import { engine, type Tensor } from '../engine.js';
 import { record } from '../autograd/record.js';
-import type { BinaryOp, UnaryOp } from '../spec.js';
+import type { BinaryOp, UnaryOp } from '../spec/index.js';
 import { planBroadcast, planChannel, planExpand } from '../plans/elementwise.js';
 import { scalar } from './create.js';
 import { reshape } from './layout.js';

@@ -1,7 +1,7 @@
 import { ShapeError } from '../errors.js';
 import { engine, type Tensor } from '../engine.js';
 import { record } from '../autograd/record.js';
-import type { FusedActivation } from '../spec.js';
+import type { FusedActivation } from '../spec/index.js';
 import { planMatMul } from '../plans/matmul.js';
 import { checkActivation } from './conv.js';
 import { checkOptionKeys, optionKeys } from '../options.js';

@@ -1,6 +1,6 @@
 import { ShapeError } from '../errors.js';
 import { engine, type Tensor } from '../engine.js';
-import type { AdamAttrs, SgdAttrs } from '../spec.js';
+import type { AdamAttrs, SgdAttrs } from '../spec/index.js';
 import { checkFinite } from '../plans/elementwise.js';
 import { checkOptionKeys, optionKeys } from '../options.js';
 

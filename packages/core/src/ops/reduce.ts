@@ -1,7 +1,7 @@
 import { ArgumentError } from '../errors.js';
 import { engine, type Tensor } from '../engine.js';
 import { record } from '../autograd/record.js';
-import type { ReduceOp } from '../spec.js';
+import type { ReduceOp } from '../spec/index.js';
 import { sizeOf } from '../plans/common.js';
 import { planReduce } from '../plans/layout.js';
 import { reshape, transpose } from './layout.js';

@@ -10,6 +10,7 @@ import {
   type Padding2d,
   type Pair,
 } from './common.js';
+import { encodingOffsets } from '../spec/encoding.js';
 
 export interface Conv2dOptions {
   /** Default 1. */
@@ -59,27 +60,7 @@ export interface Conv2dPlan {
 }
 
 /** Offsets of the Int32Array plan encoding read by wasm, native and WGSL. */
-export const CONV2D_ENCODING = Object.freeze({
-  batch: 0,
-  inChannels: 1,
-  inHeight: 2,
-  inWidth: 3,
-  outChannels: 4,
-  outHeight: 5,
-  outWidth: 6,
-  kernelHeight: 7,
-  kernelWidth: 8,
-  strideHeight: 9,
-  strideWidth: 10,
-  dilationHeight: 11,
-  dilationWidth: 12,
-  padTop: 13,
-  padBottom: 14,
-  padLeft: 15,
-  padRight: 16,
-  groups: 17,
-  length: 18,
-});
+export const CONV2D_ENCODING = encodingOffsets('conv2d');
 
 export function planConv2d(
   inputShape: readonly number[],

@@ -1,7 +1,9 @@
 import { ArgumentError, ShapeError } from '../errors.js';
 import { freezePlan, sizeOf } from './common.js';
+import { encodingOffsets } from '../spec/encoding.js';
+import { SPEC_MAX_RANK } from '../spec/kernels.js';
 
-export const MAX_RANK = 6;
+export const MAX_RANK = SPEC_MAX_RANK;
 
 /**
  * NumPy broadcasting of two shapes. Strides are per output axis, in elements, 0 on broadcast axes,
@@ -22,7 +24,7 @@ export interface BroadcastPlan {
   readonly encoded: Int32Array;
 }
 
-export const BROADCAST_ENCODING = Object.freeze({ rank: 0, size: 1, outShape: 2, aStrides: 8, bStrides: 14, length: 20 });
+export const BROADCAST_ENCODING = encodingOffsets('broadcast');
 
 function contiguousStrides(shape: readonly number[]): number[] {
   const strides = new Array<number>(shape.length);
@@ -91,7 +93,7 @@ export interface ExpandPlan {
   readonly encoded: Int32Array;
 }
 
-export const EXPAND_ENCODING = Object.freeze({ rank: 0, size: 1, outShape: 2, inStrides: 8, length: 14 });
+export const EXPAND_ENCODING = encodingOffsets('expand');
 
 export function planExpand(op: string, inShape: readonly number[], shape: readonly number[]): ExpandPlan {
   const dimsOk = (s: readonly number[]) => Array.isArray(s) && s.every((d) => Number.isInteger(d) && d >= 1);

@@ -1,5 +1,6 @@
 import { ShapeError } from '../errors.js';
 import { freezePlan } from './common.js';
+import { encodingOffsets } from '../spec/encoding.js';
 
 /**
  * C[m, n] = op(A) op(B) with op(A) [m, k] and op(B) [k, n]; A is stored [k, m] when transposeA,
@@ -17,7 +18,7 @@ export interface MatMulPlan {
   readonly encoded: Int32Array;
 }
 
-export const MATMUL_ENCODING = Object.freeze({ m: 0, n: 1, k: 2, transposeA: 3, transposeB: 4, length: 5 });
+export const MATMUL_ENCODING = encodingOffsets('matmul');
 
 export function planMatMul(
   aShape: readonly number[],

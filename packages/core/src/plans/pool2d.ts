@@ -1,6 +1,7 @@
 import { ArgumentError, ShapeError } from '../errors.js';
 import { optionKeys } from '../options.js';
 import { checkShape, freezePlan, positivePair, resolvePads, windowOutput, type Padding2d, type Pair } from './common.js';
+import { encodingOffsets } from '../spec/encoding.js';
 
 export interface Pool2dOptions {
   /** Window height and width. */
@@ -55,25 +56,7 @@ export interface Pool2dPlan {
   readonly encoded: Int32Array;
 }
 
-export const POOL2D_ENCODING = Object.freeze({
-  batch: 0,
-  channels: 1,
-  inHeight: 2,
-  inWidth: 3,
-  outHeight: 4,
-  outWidth: 5,
-  windowHeight: 6,
-  windowWidth: 7,
-  strideHeight: 8,
-  strideWidth: 9,
-  padTop: 10,
-  padBottom: 11,
-  padLeft: 12,
-  padRight: 13,
-  countIncludePad: 14,
-  ceilMode: 15,
-  length: 16,
-});
+export const POOL2D_ENCODING = encodingOffsets('pool2d');
 
 export function planPool2d(inputShape: readonly number[], options: Pool2dOptions, op = 'pool2d'): Pool2dPlan {
   checkShape(op, 'input', inputShape, 4, '[batch, channels, height, width]');

@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "gemm.h"
+#include "generated/spec.h"
 #include "isa.h"
 #include "runtime.h"
 
@@ -108,40 +109,6 @@ struct HandleBox {
   BufferPtr buffer;
   std::shared_ptr<Core> core;
 };
-
-const std::unordered_map<std::string, PrepareFn>& registry() {
-  static const std::unordered_map<std::string, PrepareFn> table = {
-      {"Conv2D", prepareConv2D},
-      {"Conv2DBackpropInput", prepareConv2DBackpropInput},
-      {"Conv2DBackpropFilter", prepareConv2DBackpropFilter},
-      {"MaxPool2D", prepareMaxPool2D},
-      {"MaxPool2DGrad", prepareMaxPool2DGrad},
-      {"AvgPool2D", prepareAvgPool2D},
-      {"AvgPool2DGrad", prepareAvgPool2DGrad},
-      {"MatMul", prepareMatMul},
-      {"BiasAdd", prepareBiasAdd},
-      {"BiasAddGrad", prepareBiasAddGrad},
-      {"Binary", prepareBinary},
-      {"Expand", prepareExpand},
-      {"Unary", prepareUnary},
-      {"UnaryGrad", prepareUnaryGrad},
-      {"Reduce", prepareReduce},
-      {"Softmax", prepareSoftmax},
-      {"SoftmaxCrossEntropy", prepareSoftmaxCrossEntropy},
-      {"SoftmaxCrossEntropyGrad", prepareSoftmaxCrossEntropyGrad},
-      {"BatchNormTrain", prepareBatchNormTrain},
-      {"BatchNormInference", prepareBatchNormInference},
-      {"BatchNormGrad", prepareBatchNormGrad},
-      {"Dropout", prepareDropout},
-      {"Concat", prepareConcat},
-      {"Slice", prepareSlice},
-      {"Transpose", prepareTranspose},
-      {"Pad", preparePad},
-      {"SgdUpdate", prepareSgdUpdate},
-      {"AdamUpdate", prepareAdamUpdate},
-  };
-  return table;
-}
 
 std::string describe(const Napi::Value& v) {
   switch (v.Type()) {
@@ -371,8 +338,8 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
   if (info.Length() < 4 || !info[0].IsString()) throwType(env, "run: kernel name must be a string");
   Args args;
   args.kernel = info[0].As<Napi::String>().Utf8Value();
-  auto it = registry().find(args.kernel);
-  if (it == registry().end()) throw Napi::Error::New(env, "run: unknown kernel '" + args.kernel + "'");
+  auto it = kernelRegistry().find(args.kernel);
+  if (it == kernelRegistry().end()) throw Napi::Error::New(env, "run: unknown kernel '" + args.kernel + "'");
   if (!info[1].IsArray()) throwType(env, args.kernel + ": inputs is " + describe(info[1]) + ", expected an array");
   if (!info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
     throwType(env, args.kernel + ": plan encoding is " + describe(info[2]) + ", expected an Int32Array");

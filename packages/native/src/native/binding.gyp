@@ -1,4 +1,7 @@
 {
+  "includes": [
+    "generated/kernels.gypi"
+  ],
   "variables": {
     "stridenet_asan%": 0
   },
@@ -15,34 +18,7 @@
         "isa/avx2.cc",
         "isa/neon.cc",
         "isa/portable.cc",
-        "kernels/conv2d.cc",
-        "kernels/conv2d-backprop-input.cc",
-        "kernels/conv2d-backprop-filter.cc",
-        "kernels/max-pool2d.cc",
-        "kernels/max-pool2d-grad.cc",
-        "kernels/avg-pool2d.cc",
-        "kernels/avg-pool2d-grad.cc",
-        "kernels/mat-mul.cc",
-        "kernels/bias-add.cc",
-        "kernels/bias-add-grad.cc",
-        "kernels/binary.cc",
-        "kernels/expand.cc",
-        "kernels/unary.cc",
-        "kernels/unary-grad.cc",
-        "kernels/reduce.cc",
-        "kernels/softmax.cc",
-        "kernels/softmax-cross-entropy.cc",
-        "kernels/softmax-cross-entropy-grad.cc",
-        "kernels/batch-norm-train.cc",
-        "kernels/batch-norm-inference.cc",
-        "kernels/batch-norm-grad.cc",
-        "kernels/dropout.cc",
-        "kernels/concat.cc",
-        "kernels/slice.cc",
-        "kernels/transpose.cc",
-        "kernels/pad.cc",
-        "kernels/sgd-update.cc",
-        "kernels/adam-update.cc"
+        "<@(stridenet_kernel_sources)"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

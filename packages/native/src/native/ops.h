@@ -1,15 +1,12 @@
-// Operation codes shared with src/op-codes.ts (same order as the unions in core's spec.ts).
+// Reading the operation codes of the generated enums (generated/spec.h, from core's ENUMS).
 #pragma once
 
 #include <string>
 
+#include "generated/spec.h"
 #include "runtime.h"
 
 namespace sn {
-
-enum class BinaryOp : int { Add = 0, Sub, Mul, Div, Max, Min, Equal, Count };
-enum class UnaryOp : int { Relu = 0, LeakyRelu, Elu, Sigmoid, Tanh, Exp, Log, Sqrt, Neg, Square, Identity, Count };
-enum class ReduceOp : int { Sum = 0, Mean, Max, Count };
 
 /** Reads an op code attribute and checks its range. */
 template <typename E>

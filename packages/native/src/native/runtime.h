@@ -199,35 +199,7 @@ struct Prepared {
 
 using PrepareFn = Prepared (*)(const Args&);
 
-// One prepare function per kernel file (src/native/kernels/<name>.cc).
-Prepared prepareConv2D(const Args&);
-Prepared prepareConv2DBackpropInput(const Args&);
-Prepared prepareConv2DBackpropFilter(const Args&);
-Prepared prepareMaxPool2D(const Args&);
-Prepared prepareMaxPool2DGrad(const Args&);
-Prepared prepareAvgPool2D(const Args&);
-Prepared prepareAvgPool2DGrad(const Args&);
-Prepared prepareMatMul(const Args&);
-Prepared prepareBiasAdd(const Args&);
-Prepared prepareBiasAddGrad(const Args&);
-Prepared prepareBinary(const Args&);
-Prepared prepareExpand(const Args&);
-Prepared prepareUnary(const Args&);
-Prepared prepareUnaryGrad(const Args&);
-Prepared prepareReduce(const Args&);
-Prepared prepareSoftmax(const Args&);
-Prepared prepareSoftmaxCrossEntropy(const Args&);
-Prepared prepareSoftmaxCrossEntropyGrad(const Args&);
-Prepared prepareBatchNormTrain(const Args&);
-Prepared prepareBatchNormInference(const Args&);
-Prepared prepareBatchNormGrad(const Args&);
-Prepared prepareDropout(const Args&);
-Prepared prepareConcat(const Args&);
-Prepared prepareSlice(const Args&);
-Prepared prepareTranspose(const Args&);
-Prepared preparePad(const Args&);
-Prepared prepareSgdUpdate(const Args&);
-Prepared prepareAdamUpdate(const Args&);
+// The prepare function of each kernel (src/native/kernels/<name>.cc) is declared in generated/spec.h.
 
 // Parallel elementwise helper: splits [0, n) in chunks big enough to amortise the wake-up.
 inline void forRange(ThreadPool& pool, int64_t n, const std::function<void(int64_t, int64_t)>& fn) {

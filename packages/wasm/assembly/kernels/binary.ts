@@ -1,17 +1,18 @@
 // Broadcasting binary ops. Same-shape operands take a flat v128 loop; otherwise an odometer walks
 // the output with the plan's per-axis strides (0 on broadcast axes).
-// Frame: 0 a, 1 b, 2 out, 3 op (0 add, 1 sub, 2 mul, 3 div, 4 max, 5 min, 6 equal), 4 same. Plan: BROADCAST_ENCODING.
+// Frame: 0 a, 1 b, 2 out, 3 op (BINARY_OP_* codes), 4 same. Plan: BROADCAST_ENCODING.
 import { argI, argP, planI, chunkBegin, chunkEnd } from '../common';
+import { BINARY_OP_ADD as ADD, BINARY_OP_SUB as SUB, BINARY_OP_MUL as MUL, BINARY_OP_DIV as DIV, BINARY_OP_MAX as MAX, BINARY_OP_MIN as MIN } from '../generated/spec';
 
 // @ts-ignore: decorator
 @inline function apply(op: i32, a: f32, b: f32): f32 {
   switch (op) {
-    case 0: return a + b;
-    case 1: return a - b;
-    case 2: return a * b;
-    case 3: return a / b;
-    case 4: return max<f32>(a, b);
-    case 5: return min<f32>(a, b);
+    case ADD: return a + b;
+    case SUB: return a - b;
+    case MUL: return a * b;
+    case DIV: return a / b;
+    case MAX: return max<f32>(a, b);
+    case MIN: return min<f32>(a, b);
     default: return a == b ? 1 : 0;
   }
 }
@@ -19,12 +20,12 @@ import { argI, argP, planI, chunkBegin, chunkEnd } from '../common';
 // @ts-ignore: decorator
 @inline function applyV(op: i32, a: v128, b: v128): v128 {
   switch (op) {
-    case 0: return f32x4.add(a, b);
-    case 1: return f32x4.sub(a, b);
-    case 2: return f32x4.mul(a, b);
-    case 3: return f32x4.div(a, b);
-    case 4: return f32x4.max(a, b);
-    case 5: return f32x4.min(a, b);
+    case ADD: return f32x4.add(a, b);
+    case SUB: return f32x4.sub(a, b);
+    case MUL: return f32x4.mul(a, b);
+    case DIV: return f32x4.div(a, b);
+    case MAX: return f32x4.max(a, b);
+    case MIN: return f32x4.min(a, b);
     default: return v128.and(f32x4.eq(a, b), f32x4.splat(1));
   }
 }

@@ -1,8 +1,13 @@
 // Element-wise unary ops over flat chunks; relu, leakyRelu, neg, square, identity and sqrt in v128.
-// Frame: 0 x, 1 y, 2 op (see UNARY_OPS in src/kernels/unary.ts), 3 alpha (f32), 4 size.
+// Frame: 0 x, 1 y, 2 op (UNARY_OP_* codes, generated from core's ENUMS), 3 alpha (f32), 4 size.
 import { argF, argI, argP, chunkBegin, chunkEnd } from '../common';
+import {
+  UNARY_OP_RELU as RELU, UNARY_OP_LEAKY_RELU as LEAKY, UNARY_OP_ELU as ELU, UNARY_OP_SIGMOID as SIGMOID, UNARY_OP_TANH as TANH, UNARY_OP_EXP as EXP,
+  UNARY_OP_LOG as LOG, UNARY_OP_SQRT as SQRT, UNARY_OP_NEG as NEG, UNARY_OP_SQUARE as SQUARE, UNARY_OP_IDENTITY as IDENTITY,
+} from '../generated/spec';
 
-export const RELU = 0, LEAKY = 1, ELU = 2, SIGMOID = 3, TANH = 4, EXP = 5, LOG = 6, SQRT = 7, NEG = 8, SQUARE = 9, IDENTITY = 10;
+export { RELU, LEAKY, ELU, SIGMOID, TANH, EXP, LOG, SQRT, NEG, SQUARE };
+
 
 // @ts-ignore: decorator
 @inline export function unaryScalar(op: i32, x: f32, alpha: f32): f32 {

@@ -1,11 +1,11 @@
-import type { BinaryOp, KernelFn } from '@stridenet/core';
+import { enumCodes, type KernelFn } from '@stridenet/core';
 import { CHUNK, type WasmHandle } from '../runtime.js';
 import { opCode } from '../checks/attrs.js';
 import { launch } from '../checks/call.js';
 import { checkBroadcastPlan } from '../checks/plans.js';
 
-/** Op codes read by assembly/kernels/binary.ts. */
-export const BINARY_OPS: Readonly<Record<BinaryOp, number>> = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5, equal: 6 };
+/** Op codes read by assembly/kernels/binary.ts (BINARY_OP_* in assembly/generated/spec.ts). */
+export const BINARY_OPS = enumCodes('binaryOp');
 
 export const binary: KernelFn<WasmHandle, 'Binary'> = (inputs, attrs) => {
   const { plan, aSize, bSize } = checkBroadcastPlan('Binary', attrs);

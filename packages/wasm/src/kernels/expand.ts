@@ -1,4 +1,4 @@
-import type { KernelFn } from '@stridenet/core';
+import { EXPAND_ENCODING as E, type KernelFn } from '@stridenet/core';
 import type { WasmHandle } from '../runtime.js';
 import { launch } from '../checks/call.js';
 import { checkExpandPlan } from '../checks/plans.js';
@@ -9,7 +9,7 @@ export const expand: KernelFn<WasmHandle, 'Expand'> = (inputs, attrs) => {
   return launch('Expand', inputs, { x: inSize }, (k) => {
     const y = k.output(plan.size);
     const frame = k.frame([k.ptr.x, k.addr(y)], plan.encoded);
-    k.run('expand', frame, plan.size / plan.encoded[2 + plan.encoded[0]! - 1]!, { work: plan.size });
+    k.run('expand', frame, plan.size / plan.encoded[E.outShape + plan.encoded[E.rank]! - 1]!, { work: plan.size });
     return y;
   });
 };

@@ -1,10 +1,10 @@
-import type { KernelFn, ReduceOp } from '@stridenet/core';
+import { enumCodes, type KernelFn } from '@stridenet/core';
 import type { WasmHandle } from '../runtime.js';
 import { opCode } from '../checks/attrs.js';
 import { launch } from '../checks/call.js';
 import { checkReducePlan } from '../checks/plans.js';
 
-const REDUCE_OPS: Readonly<Record<ReduceOp, number>> = { sum: 0, mean: 1, max: 2 };
+const REDUCE_OPS = enumCodes('reduceOp');
 
 /** One outer index per work unit. */
 export const reduce: KernelFn<WasmHandle, 'Reduce'> = (inputs, attrs) => {

@@ -1,12 +1,10 @@
-import type { KernelFn, UnaryOp } from '@stridenet/core';
+import { enumCodes, type KernelFn, type UnaryOp } from '@stridenet/core';
 import { CHUNK, f32, type WasmHandle } from '../runtime.js';
 import { checkFiniteAttr, checkSize, opCode } from '../checks/attrs.js';
 import { launch } from '../checks/call.js';
 
-/** Op codes read by assembly/kernels/unary.ts and unary-grad.ts. */
-export const UNARY_OPS: Readonly<Record<UnaryOp, number>> = {
-  relu: 0, leakyRelu: 1, elu: 2, sigmoid: 3, tanh: 4, exp: 5, log: 6, sqrt: 7, neg: 8, square: 9, identity: 10,
-};
+/** Op codes read by assembly/kernels/unary.ts and unary-grad.ts (UNARY_OP_* in assembly/generated/spec.ts). */
+export const UNARY_OPS = enumCodes('unaryOp');
 
 /** Size, op code and alpha of Unary and UnaryGrad, checked. */
 export function unaryAttrs(kernel: string, attrs: { op: UnaryOp; alpha: number; size: number }): { size: number; code: number; alpha: number } {

@@ -1,9 +1,9 @@
-import type { BinaryOp, KernelFn } from '@stridenet/core';
+import { enumCodes, type KernelFn } from '@stridenet/core';
 import type { WebGpuHandle } from '../runtime.js';
 import code from '../shaders/binary.wgsl';
 
-/** Pipeline constant OP of binary.wgsl. */
-export const BINARY_OPS = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5, equal: 6 } as const satisfies Record<BinaryOp, number>;
+/** Pipeline constant OP of binary.wgsl (core's enum codes; BINARY_OP_* in the WGSL prelude). */
+export const BINARY_OPS = enumCodes('binaryOp');
 
 export const Binary: KernelFn<WebGpuHandle, 'Binary'> = ({ a, b }, { op, plan }) => {
   const rt = a.runtime;

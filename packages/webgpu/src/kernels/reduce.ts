@@ -1,8 +1,8 @@
-import type { KernelFn, ReduceOp } from '@stridenet/core';
+import { enumCodes, type KernelFn } from '@stridenet/core';
 import type { WebGpuHandle } from '../runtime.js';
 import code from '../shaders/reduce.wgsl';
 
-const REDUCE_OPS = { sum: 0, mean: 1, max: 2 } as const satisfies Record<ReduceOp, number>;
+const REDUCE_OPS = enumCodes('reduceOp');
 
 /** One 64-thread workgroup per output value. */
 export const Reduce: KernelFn<WebGpuHandle, 'Reduce'> = ({ x }, { op, plan }) => {

@@ -1,21 +1,9 @@
-import type { KernelFn, UnaryOp } from '@stridenet/core';
+import { enumCodes, type KernelFn } from '@stridenet/core';
 import type { WebGpuHandle } from '../runtime.js';
 import code from '../shaders/unary.wgsl';
 
-/** Pipeline constant OP of unary.wgsl and unary-grad.wgsl. */
-export const UNARY_OPS = {
-  relu: 0,
-  leakyRelu: 1,
-  elu: 2,
-  sigmoid: 3,
-  tanh: 4,
-  exp: 5,
-  log: 6,
-  sqrt: 7,
-  neg: 8,
-  square: 9,
-  identity: 10,
-} as const satisfies Record<UnaryOp, number>;
+/** Pipeline constant OP of unary.wgsl and unary-grad.wgsl (core's enum codes; UNARY_OP_* in the WGSL prelude). */
+export const UNARY_OPS = enumCodes('unaryOp');
 
 export const Unary: KernelFn<WebGpuHandle, 'Unary'> = ({ x }, { op, alpha, size }) => {
   const rt = x.runtime;

@@ -1,6 +1,6 @@
 import type { Tensor } from '../../engine.js';
 import { unaryGrad } from '../../ops/index.js';
-import type { FusedActivation } from '../../spec.js';
+import type { FusedActivation } from '../../spec/index.js';
 import type { GradNode, SaveSpec } from '../rule.js';
 
 /**

@@ -1,0 +1,159 @@
+/**
+ * The kernel contract as data: the one place a kernel is declared. Core derives the static types
+ * from these values (./types.ts), and tools/spec-gen reads them to write each backend's ABI (C++
+ * registry and enums, gyp sources, AssemblyScript exports, WGSL constants, TypeScript kernel tables).
+ * This module imports nothing at run time, so the generator can load it on its own.
+ *
+ * Names: each kernel is spelled once, in PascalCase; camelCase, kebab-case file names, the C++
+ * prepare function and the AssemblyScript export are derived from it (./names.ts).
+ * Inputs: `name`, `name?` (optional), `name[]` (a list of handles). Attributes: 'f32' and 'i32'
+ * (numbers, written as float or integer words), 'bool', or an enum of ENUMS. A kernel with a `plan`
+ * also takes `plan`, the frozen plan of that kind. Outputs: one name per returned handle; none means
+ * the kernel updates the inputs listed in `writes` in place.
+ */
+
+/** Enumerations shared by every backend; an entry's code is its index (native, wasm and WGSL read codes). */
+export const ENUMS = Object.freeze({
+  /** Activation fused into Conv2D and MatMul after the optional bias. */
+  activation: ['linear', 'relu'],
+  binaryOp: ['add', 'sub', 'mul', 'div', 'max', 'min', 'equal'],
+  /**
+   * `alpha` is the negative slope of leakyRelu and the scale of elu (ignored otherwise).
+   * UnaryGrad receives dy, x and y = op(x) and returns dy * op'(x):
+   * relu: x > 0; leakyRelu: x > 0 ? 1 : alpha; elu: x > 0 ? 1 : y + alpha; sigmoid: y(1 - y);
+   * tanh: 1 - y^2; exp: y; log: 1 / x; sqrt: 0.5 / y; neg: -1; square: 2x; identity: 1.
+   */
+  unaryOp: ['relu', 'leakyRelu', 'elu', 'sigmoid', 'tanh', 'exp', 'log', 'sqrt', 'neg', 'square', 'identity'],
+  reduceOp: ['sum', 'mean', 'max'],
+} as const);
+
+/** Maximum rank of the rank-generic plans (broadcast, expand, transpose, slice, pad). */
+export const SPEC_MAX_RANK = 6;
+
+/**
+ * Int32Array layout of each plan kind, in order: a field is one word, [name, n] n words, and
+ * [name, 'rest'] every remaining word (a variable-length tail). Booleans are 0 / 1.
+ */
+export const PLAN_ENCODINGS = Object.freeze({
+  conv2d: [
+    'batch', 'inChannels', 'inHeight', 'inWidth', 'outChannels', 'outHeight', 'outWidth', 'kernelHeight', 'kernelWidth',
+    'strideHeight', 'strideWidth', 'dilationHeight', 'dilationWidth', 'padTop', 'padBottom', 'padLeft', 'padRight', 'groups',
+  ],
+  pool2d: [
+    'batch', 'channels', 'inHeight', 'inWidth', 'outHeight', 'outWidth', 'windowHeight', 'windowWidth', 'strideHeight',
+    'strideWidth', 'padTop', 'padBottom', 'padLeft', 'padRight', 'countIncludePad', 'ceilMode',
+  ],
+  matmul: ['m', 'n', 'k', 'transposeA', 'transposeB'],
+  broadcast: ['rank', 'size', ['outShape', 6], ['aStrides', 6], ['bStrides', 6]],
+  expand: ['rank', 'size', ['outShape', 6], ['inStrides', 6]],
+  channel: ['outer', 'channels', 'inner'],
+  rows: ['rows', 'cols'],
+  reduce: ['outer', 'reduce', 'inner'],
+  concat: ['outer', 'count', ['blockSizes', 'rest']],
+  slice: ['rank', ['inShape', 6], ['begin', 6], ['outShape', 6]],
+  transpose: ['rank', ['inShape', 6], ['perm', 6]],
+  pad: ['rank', ['inShape', 6], ['before', 6], ['after', 6]],
+} as const);
+
+export type EnumName = keyof typeof ENUMS;
+export type PlanKind = keyof typeof PLAN_ENCODINGS;
+export type AttrKind = 'f32' | 'i32' | 'bool' | EnumName;
+
+/** The shape of one kernel entry (checked with `satisfies`, so entries keep their literal types). */
+export interface KernelSpec {
+  readonly doc: string;
+  readonly inputs: readonly string[];
+  readonly plan?: PlanKind;
+  readonly attrs: { readonly [name: string]: AttrKind };
+  readonly outputs: readonly string[];
+  /** Inputs updated in place (kernels without outputs). */
+  readonly writes?: readonly string[];
+}
+
+const CONV = { plan: 'conv2d' } as const;
+const POOL = { plan: 'pool2d' } as const;
+const CHANNEL_EPS = { plan: 'channel', attrs: { epsilon: 'f32' } } as const;
+const ONE = ['y'] as const;
+
+/** Every kernel, in the order backends list them. */
+export const KERNELS = Object.freeze({
+  Conv2D: { doc: 'y = act(conv(x, filter) + bias).', inputs: ['x', 'filter', 'bias?'], ...CONV, attrs: { activation: 'activation' }, outputs: ONE },
+  Conv2DBackpropInput: { doc: 'dx [plan.inShape] from dy [plan.outShape].', inputs: ['dy', 'filter'], ...CONV, attrs: {}, outputs: ['dx'] },
+  Conv2DBackpropFilter: { doc: 'dfilter [plan.filterShape] from x and dy.', inputs: ['x', 'dy'], ...CONV, attrs: {}, outputs: ['dfilter'] },
+  MaxPool2D: { doc: 'Max over each window; NaN propagates.', inputs: ['x'], ...POOL, attrs: {}, outputs: ONE },
+  MaxPool2DGrad: { doc: 'Routes dy to the cell each window selects, recomputed from x: its last NaN, else its first maximum (Pool2dPlan).', inputs: ['dy', 'x'], ...POOL, attrs: {}, outputs: ['dx'] },
+  AvgPool2D: { doc: 'Mean over each window (divisor per plan.countIncludePad).', inputs: ['x'], ...POOL, attrs: {}, outputs: ONE },
+  AvgPool2DGrad: { doc: 'Spreads dy evenly over each window.', inputs: ['dy'], ...POOL, attrs: {}, outputs: ['dx'] },
+  MatMul: {
+    doc: 'c = act(op(a) op(b) + bias), bias of length n added to each row.',
+    inputs: ['a', 'b', 'bias?'],
+    plan: 'matmul',
+    attrs: { activation: 'activation' },
+    outputs: ['c'],
+  },
+  BiasAdd: { doc: 'y = x + bias along channel axis 1.', inputs: ['x', 'bias'], plan: 'channel', attrs: {}, outputs: ONE },
+  BiasAddGrad: { doc: 'Sum of dy over every axis but the channel axis: [channels].', inputs: ['dy'], plan: 'channel', attrs: {}, outputs: ['dbias'] },
+  Binary: { doc: 'Broadcasting binary op; `equal` gives 1 or 0.', inputs: ['a', 'b'], plan: 'broadcast', attrs: { op: 'binaryOp' }, outputs: ONE },
+  Expand: {
+    doc: 'y = x repeated along broadcast axes to plan.outShape (NumPy broadcast_to): constants and broadcasts stay on the device.',
+    inputs: ['x'],
+    plan: 'expand',
+    attrs: {},
+    outputs: ONE,
+  },
+  Unary: { doc: 'y = op(x) element-wise.', inputs: ['x'], attrs: { op: 'unaryOp', alpha: 'f32', size: 'i32' }, outputs: ONE },
+  UnaryGrad: { doc: "dx = dy * op'(x), given y = op(x).", inputs: ['dy', 'x', 'y'], attrs: { op: 'unaryOp', alpha: 'f32', size: 'i32' }, outputs: ['dx'] },
+  Reduce: { doc: '[outer, reduce, inner] -> [outer, inner]; max propagates NaN.', inputs: ['x'], plan: 'reduce', attrs: { op: 'reduceOp' }, outputs: ONE },
+  Softmax: { doc: 'Softmax (or log-softmax) over the last axis, max-subtracted.', inputs: ['x'], plan: 'rows', attrs: { log: 'bool' }, outputs: ONE },
+  SoftmaxCrossEntropy: {
+    doc: 'Per-row loss -sum(labels * logSoftmax(logits)); labels are distributions (one-hot or smoothed).',
+    inputs: ['logits', 'labels'],
+    plan: 'rows',
+    attrs: {},
+    outputs: ['loss'],
+  },
+  SoftmaxCrossEntropyGrad: {
+    doc: 'dlogits = dloss[row] * (sum(labels[row]) * softmax(logits) - labels): exact also when a row does not sum to 1.',
+    inputs: ['dloss', 'logits', 'labels'],
+    plan: 'rows',
+    attrs: {},
+    outputs: ['dlogits'],
+  },
+  BatchNormTrain: {
+    doc: 'Batch statistics over every axis but channels; returns [y, mean, variance] (variance biased).',
+    inputs: ['x', 'gamma', 'beta'],
+    ...CHANNEL_EPS,
+    outputs: ['y', 'mean', 'variance'],
+  },
+  BatchNormInference: { doc: 'y = gamma * (x - mean) / sqrt(variance + epsilon) + beta.', inputs: ['x', 'gamma', 'beta', 'mean', 'variance'], ...CHANNEL_EPS, outputs: ONE },
+  BatchNormGrad: {
+    doc: 'Gradient of BatchNormTrain given the batch mean and biased variance: [dx, dgamma, dbeta].',
+    inputs: ['dy', 'x', 'gamma', 'mean', 'variance'],
+    ...CHANNEL_EPS,
+    outputs: ['dx', 'dgamma', 'dbeta'],
+  },
+  Dropout: {
+    doc: 'y = noise >= rate ? x / (1 - rate) : 0, with noise uniform in [0, 1) drawn by the core RNG.',
+    inputs: ['x', 'noise'],
+    attrs: { rate: 'f32', size: 'i32' },
+    outputs: ONE,
+  },
+  Concat: { doc: 'Concatenation along plan.axis.', inputs: ['xs[]'], plan: 'concat', attrs: {}, outputs: ONE },
+  Slice: { doc: 'y = x[begin .. begin + size) on every axis.', inputs: ['x'], plan: 'slice', attrs: {}, outputs: ONE },
+  Transpose: { doc: 'Out axis d = in axis perm[d].', inputs: ['x'], plan: 'transpose', attrs: {}, outputs: ONE },
+  Pad: { doc: 'Constant padding; pad cells hold `value`.', inputs: ['x'], plan: 'pad', attrs: { value: 'f32' }, outputs: ONE },
+  SgdUpdate: {
+    doc: 'In place: param, velocity. PyTorch semantics: d = g + wd * p; v = momentum * v + d; step = nesterov ? d + momentum * v : v.',
+    inputs: ['param', 'grad', 'velocity'],
+    attrs: { size: 'i32', lr: 'f32', momentum: 'f32', nesterov: 'bool', weightDecay: 'f32' },
+    outputs: [],
+    writes: ['param', 'velocity'],
+  },
+  AdamUpdate: {
+    doc: 'In place: param, m, v. AdamW (decoupled) first does p -= lr * wd * p, Adam adds wd * p to g; step is 1-based.',
+    inputs: ['param', 'grad', 'm', 'v'],
+    attrs: { size: 'i32', lr: 'f32', beta1: 'f32', beta2: 'f32', epsilon: 'f32', weightDecay: 'f32', decoupled: 'bool', step: 'i32' },
+    outputs: [],
+    writes: ['param', 'm', 'v'],
+  },
+} as const satisfies Readonly<Record<string, KernelSpec>>);
