@@ -60,7 +60,8 @@ def read_idx(name):
     return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
-DTYPES = {np.dtype("float32"): "F32", np.dtype("int32"): "I32"}
+DTYPES = {np.dtype("float32"): "F32", np.dtype("int32"): "I32", np.dtype("int64"): "I64", np.dtype("float16"): "F16",
+          np.dtype("float64"): "F64"}
 
 
 def write_safetensors(path, tensors, metadata):

@@ -57,7 +57,7 @@ describe('weights', () => {
       ['missing', tensors.filter((t) => t.name !== 'dense.bias'), /missing tensor 'dense\.bias' \(model 'tiny' expects F32 \[3\]\)/],
       ['shape', tensors.map((t) => (t.name === 'dense.weight' ? { ...t, shape: [3, 27] } : t)), /tensor 'dense\.weight' has shape \[3,27\] but model 'tiny' expects \[27,3\]/],
       ['extra', [...tensors, { name: 'fc9.weight', shape: [1], data: new Float32Array(1) }], /unexpected tensor 'fc9\.weight'/],
-      ['dtype', tensors.map((t) => (t.name === 'conv.bias' ? { ...t, data: Float64Array.from(t.data) } : t)) as typeof tensors, /tensor 'conv\.bias' is F64 but model 'tiny' needs F32/],
+      ['dtype', tensors.map((t) => (t.name === 'conv.bias' ? { ...t, data: Int32Array.from(t.data) } : t)) as typeof tensors, /tensor 'conv\.bias' is I32 but parameter 'conv\.bias' of model 'tiny' needs a float dtype/],
     ];
     for (const [, list, message] of variants) {
       const err = errorOf(() => loadWeights(target, encodeSafetensors(list), 'bad.safetensors'));

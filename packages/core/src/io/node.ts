@@ -12,12 +12,14 @@ import {
   decodeCheckpoint,
   encodeCheckpoint,
   encodeWeights,
+  loadStateDict,
   loadWeights,
   decodeModelFile,
   restoreCheckpoint,
   type Checkpoint,
   type LayerModel,
   type LoadWeightsOptions,
+  type WeightsReport,
   type ModelFileOptions,
   type CheckpointContents,
   type Optimizer,
@@ -91,6 +93,11 @@ export async function saveWeightsFile(path: string, model: Model, metadata?: Rec
 /** Loads a safetensors weights file into `model`, all or nothing (see loadWeights). */
 export async function loadWeightsFile(model: Model, path: string, options: LoadWeightsOptions = {}): Promise<Record<string, string>> {
   return loadWeights(model, await readBytes(path), path, options);
+}
+
+/** Loads a safetensors weights file (e.g. a PyTorch state_dict) into `model` and reports what it did (see loadStateDict). */
+export async function loadStateDictFile(model: Model, path: string, options: LoadWeightsOptions = {}): Promise<WeightsReport> {
+  return loadStateDict(model, await readBytes(path), path, options);
 }
 
 /** Writes a checkpoint (weights, optimizer, train state, run metadata) atomically. */

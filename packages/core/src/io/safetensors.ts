@@ -43,8 +43,8 @@ export interface SafetensorsFile {
 export interface SafetensorsInput {
   name: string;
   shape: readonly number[];
-  /** Float32Array is written as F32; Int32Array as I32; Uint8Array as U8; Float64Array as F64. */
-  data: Float32Array | Float64Array | Int32Array | Uint8Array;
+  /** Float32Array is written as F32; Int32Array as I32; Uint8Array as U8; Float64Array as F64; BigInt64Array as I64. */
+  data: Float32Array | Float64Array | Int32Array | Uint8Array | BigInt64Array;
 }
 
 const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -54,7 +54,8 @@ function dtypeOf(data: SafetensorsInput['data']): SafetensorsDtype {
   if (data instanceof Float64Array) return 'F64';
   if (data instanceof Int32Array) return 'I32';
   if (data instanceof Uint8Array) return 'U8';
-  throw new FormatError('safetensors', `cannot write ${Object.prototype.toString.call(data)}; expected Float32Array, Float64Array, Int32Array or Uint8Array`);
+  if (data instanceof BigInt64Array) return 'I64';
+  throw new FormatError('safetensors', `cannot write ${Object.prototype.toString.call(data)}; expected Float32Array, Float64Array, Int32Array, Uint8Array or BigInt64Array`);
 }
 
 /** Serialises tensors (in the given order, data 8-byte aligned) with optional string metadata. */

@@ -1,4 +1,6 @@
-import { FormatError } from '../errors.js';
+import { ArgumentError, FormatError } from '../errors.js';
+import { checkOptionKeys, optionKeys } from '../options.js';
+import { nameMapper, type WeightNames, type WeightsReport } from './state-dict.js';
 import { keep, type Tensor } from '../engine.js';
 import { tensor } from '../ops/create.js';
 import type { LayerConfig, Model, Parameter } from '../models/types.js';
@@ -30,6 +32,8 @@ export async function encodeWeights(model: Model, metadata: Record<string, strin
 /** A validated plan to replace parameter values: building it changes nothing. */
 export interface WeightsPlan {
   apply(): void;
+  /** What applying it loads, ignores and (when not strict) skips; metadata is left empty. */
+  report: WeightsReport;
 }
 
 export interface LoadWeightsOptions {
@@ -39,7 +43,20 @@ export interface LoadWeightsOptions {
    * predictions without any other sign).
    */
   allowNonFinite?: boolean;
+  /** How file tensor names map to parameter names (default 'stridenet'; see WeightNames). */
+  names?: WeightNames;
+  /**
+   * Default true: every model parameter must be in the file and every file tensor must be a
+   * parameter (or ignored by `names`). false: missing parameters keep their values and unexpected
+   * tensors are skipped, both listed in the report. Dtypes and shapes are always checked.
+   */
+  strict?: boolean;
 }
+
+const LOAD_WEIGHTS_OPTIONS = optionKeys<LoadWeightsOptions>({ allowNonFinite: 1, names: 1, strict: 1 });
+
+/** Float dtypes a parameter can be read from (F64, F16 and BF16 are converted to float32). */
+const FLOAT_DTYPES: ReadonlySet<string> = new Set(['F32', 'F64', 'F16', 'BF16']);
 
 /** A parameter's shape as declared by its layer, without creating (initialising) its tensor. */
 function declaredShape(p: Parameter): readonly number[] {
@@ -74,46 +91,81 @@ function listProblems(problems: readonly string[]): string {
   return `${problems.slice(0, 8).join('; ')}${problems.length > 8 ? `; and ${problems.length - 8} more` : ''}`;
 }
 
+/** The file name of each parameter's tensor, after `names`; collects ignored and unexpected tensors. */
+function matchNames(model: Model, entries: ReadonlyMap<string, SafetensorsEntry>, options: LoadWeightsOptions, report: WeightsReport, problems: string[]) {
+  const mapName = nameMapper('loadWeights', options.names);
+  const byParam = new Map<string, SafetensorsEntry>();
+  const params = new Set(model.parameters().map((p) => p.name));
+  for (const [fileName, entry] of entries) {
+    const { target, note } = mapName(fileName);
+    if (target === null) report.ignored.push({ name: fileName, note: note ?? 'ignored' });
+    else if (!params.has(target)) report.unexpected.push(fileName === target ? fileName : `${fileName} (as '${target}')`);
+    else if (byParam.has(target)) problems.push(`tensors '${byParam.get(target)!.name}' and '${fileName}' both map to parameter '${target}'`);
+    else byParam.set(target, entry);
+  }
+  return byParam;
+}
+
 /**
- * Checks every parameter of `model` against `entries` (name present, F32, same shape; no
- * unexpected names; every value finite unless `allowNonFinite`) and returns the replacement to
- * apply. Shapes come from the layers' declarations, so a model whose parameters were never
- * initialised is checked without allocating them. `file` names the source in errors.
+ * Checks every parameter of `model` against `entries` (name present after `options.names`, a float
+ * dtype, same shape; no unexpected names unless not strict; every value finite unless
+ * `allowNonFinite`) and returns the replacement to apply. Shapes come from the layers'
+ * declarations, so a model whose parameters were never initialised is checked without allocating
+ * them. `file` names the source in errors.
  */
 export function planLoadWeights(model: Model, entries: ReadonlyMap<string, SafetensorsEntry>, file: string, options: LoadWeightsOptions = {}): WeightsPlan {
-  const params = model.parameters();
-  const byName = new Map<string, Parameter>(params.map((p) => [p.name, p]));
+  checkOptionKeys('loadWeights', options, LOAD_WEIGHTS_OPTIONS);
+  const strict = options.strict ?? true;
+  if (typeof strict !== 'boolean') throw new ArgumentError('loadWeights', 'strict', strict, 'true or false');
+  const report: WeightsReport = { metadata: {}, loaded: [], ignored: [], missing: [], unexpected: [] };
   const problems: string[] = [];
-  for (const p of params) {
-    const e = entries.get(p.name);
+  const missing: string[] = [];
+  const byParam = matchNames(model, entries, options, report, problems);
+  const params = model.parameters().filter((p) => {
+    const e = byParam.get(p.name);
     const shape = declaredShape(p);
     const want = `[${shape.join(',')}]`;
-    if (!e) problems.push(`missing tensor '${p.name}' (model '${model.name}' expects F32 ${want})`);
-    else if (e.dtype !== 'F32') problems.push(`tensor '${p.name}' is ${e.dtype} but model '${model.name}' needs F32`);
-    else if (e.shape.length !== shape.length || e.shape.some((d, i) => d !== shape[i])) {
-      problems.push(`tensor '${p.name}' has shape [${e.shape.join(',')}] but model '${model.name}' expects ${want}`);
+    if (!e) {
+      if (strict) missing.push(`missing tensor '${p.name}' (model '${model.name}' expects F32 ${want})`);
+      else report.missing.push(p.name);
+    } else if (!FLOAT_DTYPES.has(e.dtype)) {
+      problems.push(`tensor '${e.name}' is ${e.dtype} but parameter '${p.name}' of model '${model.name}' needs a float dtype (F32, F64, F16 or BF16)`);
+    } else if (e.shape.length !== shape.length || e.shape.some((d, i) => d !== shape[i])) {
+      problems.push(`tensor '${e.name}' has shape [${e.shape.join(',')}] but model '${model.name}' expects ${want}${e.name === p.name ? '' : ` for '${p.name}'`}`);
     }
+    return e !== undefined;
+  });
+  const unexpected = strict ? report.unexpected.map((name) => `unexpected tensor '${name}' (model '${model.name}' has no such parameter)`) : [];
+  if (problems.length + missing.length + unexpected.length > 0) {
+    const torchNames = (options.names ?? 'stridenet') === 'stridenet' && report.unexpected.some((n) => /\.(running_mean|running_var|num_batches_tracked)$/.test(n));
+    const hint = torchNames ? ". This looks like a PyTorch state_dict: pass names: 'pytorch'" : '';
+    const lists = [problems, missing, unexpected].filter((l) => l.length > 0).map(listProblems);
+    throw new FormatError(file, `weights do not fit the model: ${lists.join('; ')}${hint}`);
   }
-  for (const name of entries.keys()) if (!byName.has(name)) problems.push(`unexpected tensor '${name}' (model '${model.name}' has no such parameter)`);
-  if (problems.length > 0) throw new FormatError(file, `weights do not fit the model: ${listProblems(problems)}`);
+  // F64 values beyond float32's range become infinite only when converted: convert those first.
+  const converted = new Map(params.map((p) => [p, byParam.get(p.name)!.dtype === 'F64' ? entryToFloat32(byParam.get(p.name)!, file) : undefined]));
   if (!options.allowNonFinite) {
     const bad: string[] = [];
     for (const p of params) {
-      const n = countNonFinite(entries.get(p.name)!);
-      if (n > 0) bad.push(`tensor '${p.name}' has ${n} of ${sizeOf(declaredShape(p))} values NaN or infinite`);
+      const f = converted.get(p);
+      const n = f ? f.reduce((c, v) => (Number.isFinite(v) ? c : c + 1), 0) : countNonFinite(byParam.get(p.name)!);
+      if (n > 0) bad.push(`tensor '${byParam.get(p.name)!.name}' has ${n} of ${sizeOf(declaredShape(p))} values NaN or infinite${f ? ' (as float32)' : ''}`);
     }
     if (bad.length > 0) {
       throw new FormatError(file, `weights are not finite (a diverged run?): ${listProblems(bad)}. To load them anyway pass allowNonFinite: true (stridenet eval/predict/info: --allow-non-finite)`);
     }
   }
+  report.loaded = params.map((p) => p.name);
   return {
+    report,
     apply(): void {
       // A parameter never used yet has no tensor: reading `value` would initialise one only to drop it.
       const live = params.map((p) => (p as { isMaterialized?: boolean }).isMaterialized !== false);
       const fresh: Tensor[] = [];
       try {
         params.forEach((p, i) => {
-          fresh.push(keep(tensor(entryToFloat32(entries.get(p.name)!, file), declaredShape(p), live[i] ? p.value.backend : undefined)));
+          const values = converted.get(p) ?? entryToFloat32(byParam.get(p.name)!, file);
+          fresh.push(keep(tensor(values, declaredShape(p), live[i] ? p.value.backend : undefined)));
         });
       } catch (e) {
         for (const t of fresh) t.dispose();
@@ -131,12 +183,20 @@ export function planLoadWeights(model: Model, entries: ReadonlyMap<string, Safet
 /**
  * Loads safetensors weights into `model`, all or nothing: every name, dtype, shape and (unless
  * allowed) finiteness is checked before any parameter is replaced, and on a mismatch a FormatError
- * naming `file` is thrown with the model unchanged. Returns the file's metadata.
+ * naming `file` is thrown with the model unchanged. F64, F16 and BF16 tensors are converted to
+ * float32. `options.names: 'pytorch'` reads a PyTorch state_dict; `strict: false` skips missing
+ * and unexpected tensors. Returns what was loaded, ignored and skipped, with the file's metadata.
  */
-export function loadWeights(model: Model, bytes: Uint8Array, file = 'weights', options: LoadWeightsOptions = {}): Record<string, string> {
+export function loadStateDict(model: Model, bytes: Uint8Array, file = 'weights', options: LoadWeightsOptions = {}): WeightsReport {
   const st = decodeSafetensors(bytes, file);
-  planLoadWeights(model, st.tensors, file, options).apply();
-  return st.metadata;
+  const plan = planLoadWeights(model, st.tensors, file, options);
+  plan.apply();
+  return { ...plan.report, metadata: st.metadata };
+}
+
+/** loadStateDict, returning only the file's metadata. */
+export function loadWeights(model: Model, bytes: Uint8Array, file = 'weights', options: LoadWeightsOptions = {}): Record<string, string> {
+  return loadStateDict(model, bytes, file, options).metadata;
 }
 
 /** The architecture JSON stored in a weights or checkpoint file's metadata. */
