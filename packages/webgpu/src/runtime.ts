@@ -1,4 +1,6 @@
 /// <reference types="@webgpu/types" />
+import common from './shaders/common.wgsl';
+import specConstants from './shaders/generated/spec.wgsl';
 import { BackendError } from '@stridenet/core';
 
 // Numeric flags instead of the GPUBufferUsage / GPUMapMode globals: Node's `webgpu` package does not
@@ -9,6 +11,12 @@ const USAGE_COPY_DST = 0x0008;
 const USAGE_UNIFORM = 0x0040;
 const USAGE_STORAGE = 0x0080;
 const MAP_MODE_READ = 0x0001;
+
+/**
+ * Put before every shader: the shared helpers (shaders/common.wgsl) and the enum codes and plan offsets
+ * generated from core's kernel spec (shaders/generated/spec.wgsl).
+ */
+const SHADER_PRELUDE = `${specConstants}\n${common}\n`;
 
 /** Threads per workgroup of every one-dimensional (element-wise) shader. */
 export const LINEAR_WORKGROUP = 256;
@@ -216,7 +224,7 @@ export class GpuRuntime {
     if (!pipeline) {
       let module = this.modules.get(spec.shader);
       if (!module) {
-        module = this.device.createShaderModule({ label: spec.shader, code: spec.code });
+        module = this.device.createShaderModule({ label: spec.shader, code: SHADER_PRELUDE + spec.code });
         this.modules.set(spec.shader, module);
       }
       pipeline = this.device.createComputePipeline({

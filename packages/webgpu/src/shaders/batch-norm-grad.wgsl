@@ -23,16 +23,6 @@ struct Params {
 var<workgroup> stage0: array<f32, 256>;
 var<workgroup> stage1: array<f32, 256>;
 
-fn reduceSum(partial: ptr<workgroup, array<f32, 256>>, lid: u32, v: f32) -> f32 {
-  (*partial)[lid] = v;
-  workgroupBarrier();
-  for (var step = 128u; step > 0u; step >>= 1u) {
-    if (lid < step) { (*partial)[lid] += (*partial)[lid + step]; }
-    workgroupBarrier();
-  }
-  return (*partial)[0];
-}
-
 fn at(c: i32, j: i32) -> i32 {
   let o = j / p.inner;
   return (o * p.channels + c) * p.inner + (j - o * p.inner);
@@ -59,8 +49,8 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
       sdx += g * (x[k] - mu) * invStd;
     }
   }
-  let db = reduceSum(&stage0, lid, sdy);
-  let dg = reduceSum(&stage1, lid, sdx);
+  let db = reduceSum(&stage0, lid, sdy, 256u);
+  let dg = reduceSum(&stage1, lid, sdx, 256u);
   if (!valid) { return; }
   if (lid == 0u) {
     dbeta[c] = db;

@@ -20,16 +20,6 @@ struct Params {
 var<workgroup> stage0: array<f32, 256>;
 var<workgroup> stage1: array<f32, 256>;
 
-fn reduceSum(partial: ptr<workgroup, array<f32, 256>>, lid: u32, v: f32) -> f32 {
-  (*partial)[lid] = v;
-  workgroupBarrier();
-  for (var step = 128u; step > 0u; step >>= 1u) {
-    if (lid < step) { (*partial)[lid] += (*partial)[lid + step]; }
-    workgroupBarrier();
-  }
-  return (*partial)[0];
-}
-
 fn at(c: i32, j: i32) -> i32 {
   let o = j / p.inner;
   return (o * p.channels + c) * p.inner + (j - o * p.inner);
@@ -44,7 +34,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   if (valid) {
     for (var j = i32(lid); j < count; j += 256) { s += x[at(c, j)]; }
   }
-  let mu = reduceSum(&stage0, lid, s) / f32(count);
+  let mu = reduceSum(&stage0, lid, s, 256u) / f32(count);
   var q = 0.0;
   if (valid) {
     for (var j = i32(lid); j < count; j += 256) {
@@ -52,7 +42,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
       q += d * d;
     }
   }
-  let va = reduceSum(&stage1, lid, q) / f32(count);
+  let va = reduceSum(&stage1, lid, q, 256u) / f32(count);
   if (!valid) { return; }
   if (lid == 0u) {
     mean[c] = mu;

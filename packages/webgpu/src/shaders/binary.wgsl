@@ -5,7 +5,7 @@ struct Params {
   e: array<vec4<i32>, 5>,
 }
 
-// 0 add, 1 sub, 2 mul, 3 div, 4 max, 5 min, 6 equal
+// A BINARY_OP_* code (generated/spec.wgsl, from core's ENUMS).
 override OP: u32 = 0u;
 // 1 when a, b and out share one shape (flat indexing).
 override SAME: bool = false;
@@ -19,22 +19,17 @@ fn word(k: i32) -> i32 {
   return p.e[k / 4][k % 4];
 }
 
-// Bit test, because comparisons with NaN may be folded away by shader compilers.
-fn isNan(v: f32) -> bool {
-  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
-}
-
 fn apply(u: f32, v: f32) -> f32 {
   switch (OP) {
-    case 0u: { return u + v; }
-    case 1u: { return u - v; }
-    case 2u: { return u * v; }
-    case 3u: { return u / v; }
-    case 4u: {
+    case BINARY_OP_ADD: { return u + v; }
+    case BINARY_OP_SUB: { return u - v; }
+    case BINARY_OP_MUL: { return u * v; }
+    case BINARY_OP_DIV: { return u / v; }
+    case BINARY_OP_MAX: {
       if (isNan(u) || isNan(v)) { return u + v; }
       return max(u, v);
     }
-    case 5u: {
+    case BINARY_OP_MIN: {
       if (isNan(u) || isNan(v)) { return u + v; }
       return min(u, v);
     }
@@ -45,8 +40,8 @@ fn apply(u: f32, v: f32) -> f32 {
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = i32(gid.x + gid.y * nwg.x * 256u);
-  let rank = word(0);
-  if (i >= word(1)) { return; }
+  let rank = word(BROADCAST_RANK);
+  if (i >= word(BROADCAST_SIZE)) { return; }
   if (SAME) {
     y[i] = apply(a[i], b[i]);
     return;
@@ -55,11 +50,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   var ia = 0;
   var ib = 0;
   for (var d = rank - 1; d >= 0; d--) {
-    let dim = word(2 + d);
+    let dim = word(BROADCAST_OUT_SHAPE + d);
     let idx = rest % dim;
     rest = rest / dim;
-    ia += idx * word(8 + d);
-    ib += idx * word(14 + d);
+    ia += idx * word(BROADCAST_A_STRIDES + d);
+    ib += idx * word(BROADCAST_B_STRIDES + d);
   }
   y[i] = apply(a[ia], b[ib]);
 }

@@ -16,12 +16,12 @@ fn word(k: i32) -> i32 {
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = i32(gid.x + gid.y * nwg.x * 256u);
-  if (i >= word(1)) { return; }
+  if (i >= word(EXPAND_SIZE)) { return; }
   var rest = i;
   var src = 0;
-  for (var d = word(0) - 1; d >= 0; d--) {
-    let dim = word(2 + d);
-    src += (rest % dim) * word(8 + d);
+  for (var d = word(EXPAND_RANK) - 1; d >= 0; d--) {
+    let dim = word(EXPAND_OUT_SHAPE + d);
+    src += (rest % dim) * word(EXPAND_IN_STRIDES + d);
     rest = rest / dim;
   }
   y[i] = x[src];

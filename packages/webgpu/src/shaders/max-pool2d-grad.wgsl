@@ -24,10 +24,6 @@ struct Params {
 @group(0) @binding(2) var<storage, read> x: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dx: array<f32>;
 
-fn isNan(v: f32) -> bool {
-  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
-}
-
 fn argmax(base: i32, oh: i32, ow: i32) -> i32 {
   let hs = oh * p.strideHeight - p.padTop;
   let ws = ow * p.strideWidth - p.padLeft;

@@ -22,18 +22,6 @@ struct Params {
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 
-// Bit test, because comparisons with NaN may be folded away by shader compilers.
-// -inf from a private variable: a constant-expression bitcast to an infinity is rejected by WGSL.
-var<private> NEG_INF_BITS: u32 = 0xff800000u;
-
-fn negInf() -> f32 {
-  return bitcast<f32>(NEG_INF_BITS);
-}
-
-fn isNan(v: f32) -> bool {
-  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
-}
-
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = i32(gid.x + gid.y * nwg.x * 256u);

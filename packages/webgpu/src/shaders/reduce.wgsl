@@ -5,55 +5,17 @@ struct Params {
   inner: i32,
 }
 
-// 0 sum, 1 mean, 2 max
+// A REDUCE_OP_* code (generated/spec.wgsl, from core's ENUMS).
 override OP: u32 = 0u;
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 
-// Bit test, because comparisons with NaN may be folded away by shader compilers.
-// -inf from a private variable: a constant-expression bitcast to an infinity is rejected by WGSL.
-var<private> NEG_INF_BITS: u32 = 0xff800000u;
-
-fn negInf() -> f32 {
-  return bitcast<f32>(NEG_INF_BITS);
-}
-
-fn isNan(v: f32) -> bool {
-  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
-}
-
 // One workgroup array per reduction, so no reduction's reads race the next one's writes
 // (Mesa's GL path showed exactly that race when one array was reused).
-var<workgroup> stage0: array<f32, 64>;
-var<workgroup> stage1: array<f32, 64>;
-
-// Tree reduction across the 64 threads; every thread gets the result.
-fn reduceSum(partial: ptr<workgroup, array<f32, 64>>, lid: u32, v: f32) -> f32 {
-  (*partial)[lid] = v;
-  workgroupBarrier();
-  for (var step = 32u; step > 0u; step >>= 1u) {
-    if (lid < step) { (*partial)[lid] += (*partial)[lid + step]; }
-    workgroupBarrier();
-  }
-  return (*partial)[0];
-}
-
-// Max that propagates NaN.
-fn reduceMax(partial: ptr<workgroup, array<f32, 64>>, lid: u32, v: f32) -> f32 {
-  (*partial)[lid] = v;
-  workgroupBarrier();
-  for (var step = 32u; step > 0u; step >>= 1u) {
-    if (lid < step) {
-      let a = (*partial)[lid];
-      let b = (*partial)[lid + step];
-      if (isNan(b) || b > a) { (*partial)[lid] = b; }
-    }
-    workgroupBarrier();
-  }
-  return (*partial)[0];
-}
+var<workgroup> stage0: array<f32, 256>;
+var<workgroup> stage1: array<f32, 256>;
 
 @compute @workgroup_size(64)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
@@ -62,7 +24,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   let o = out / p.inner;
   let base = o * p.reduce * p.inner + (out - o * p.inner);
   var r: f32;
-  if (OP == 2u) {
+  if (OP == REDUCE_OP_MAX) {
     var m = negInf();
     if (valid) {
       for (var j = i32(lid); j < p.reduce; j += 64) {
@@ -71,14 +33,14 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
         if (isNan(m)) { break; }
       }
     }
-    r = reduceMax(&stage0, lid, m);
+    r = reduceMax(&stage0, lid, m, 64u);
   } else {
     var s = 0.0;
     if (valid) {
       for (var j = i32(lid); j < p.reduce; j += 64) { s += x[base + j * p.inner]; }
     }
-    r = reduceSum(&stage1, lid, s);
-    if (OP == 1u) { r = r / f32(p.reduce); }
+    r = reduceSum(&stage1, lid, s, 64u);
+    if (OP == REDUCE_OP_MEAN) { r = r / f32(p.reduce); }
   }
   if (lid == 0u && valid) { y[out] = r; }
 }

@@ -1,4 +1,4 @@
-// dx = dy * op'(x) given x and y = op(x); OP numbers as in unary.wgsl.
+// dx = dy * op'(x) given x and y = op(x); OP is a UNARY_OP_* code.
 struct Params {
   size: i32,
   alpha: f32,
@@ -21,16 +21,16 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let o = y[i];
   var d = 1.0;
   switch (OP) {
-    case 0u: { d = select(0.0, 1.0, v > 0.0); }
-    case 1u: { d = select(p.alpha, 1.0, v > 0.0); }
-    case 2u: { d = select(o + p.alpha, 1.0, v > 0.0); }
-    case 3u: { d = o * (1.0 - o); }
-    case 4u: { d = 1.0 - o * o; }
-    case 5u: { d = o; }
-    case 6u: { d = 1.0 / v; }
-    case 7u: { d = 0.5 / o; }
-    case 8u: { d = -1.0; }
-    case 9u: { d = 2.0 * v; }
+    case UNARY_OP_RELU: { d = select(0.0, 1.0, v > 0.0); }
+    case UNARY_OP_LEAKY_RELU: { d = select(p.alpha, 1.0, v > 0.0); }
+    case UNARY_OP_ELU: { d = select(o + p.alpha, 1.0, v > 0.0); }
+    case UNARY_OP_SIGMOID: { d = o * (1.0 - o); }
+    case UNARY_OP_TANH: { d = 1.0 - o * o; }
+    case UNARY_OP_EXP: { d = o; }
+    case UNARY_OP_LOG: { d = 1.0 / v; }
+    case UNARY_OP_SQRT: { d = 0.5 / o; }
+    case UNARY_OP_NEG: { d = -1.0; }
+    case UNARY_OP_SQUARE: { d = 2.0 * v; }
     default: { d = 1.0; }
   }
   dx[i] = g * d;
