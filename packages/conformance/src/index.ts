@@ -31,3 +31,4 @@ export {
   type TrainingCheckOptions,
   type TrainingCheckReport,
 } from './training.js';
+export { compiledCheck, expectCompiledAgreement, runCompiledConformance, COMPILED_CASES, type CompiledCase, type CompiledResult } from './compiled.js';

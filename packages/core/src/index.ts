@@ -27,3 +27,4 @@ export * from './models/index.js';
 export * from './train/index.js';
 export * from './io/index.js';
 export * from './models/types.js';
+export * from './compile/index.js';

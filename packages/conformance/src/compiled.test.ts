@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { compiledCheck, expectCompiledAgreement, COMPILED_CASES, type CompiledResult } from './compiled.js';
+import { createReferenceBackend } from './reference/backend.js';
+
+describe('compiled-vs-eager check', () => {
+  it('passes on the float64 reference backend for two zoo models', async () => {
+    const cases = COMPILED_CASES.filter((c) => c.model === 'lenet5' || c.model === 'resnet20');
+    const results = await compiledCheck(() => createReferenceBackend(), cases);
+    expect(results.map((r) => r.model)).toEqual(['lenet5', 'resnet20']);
+    expect(results[1]!.rewrites).toBeGreaterThan(20);
+    expectCompiledAgreement(results);
+  }, 120_000);
+
+  it('names the models that disagree or leak', () => {
+    const ok: CompiledResult = { model: 'a', relative: 1e-7, rewrites: 0, steps: { compiled: 1, eager: 1 }, leaked: 0 };
+    expect(() => expectCompiledAgreement([ok])).not.toThrow();
+    expect(() => expectCompiledAgreement([ok, { ...ok, model: 'b', relative: 2e-5 }])).toThrow(/b: relative 2\.000e-5 \(rtol 0\.00001\), leaked 0/);
+    expect(() => expectCompiledAgreement([{ ...ok, model: 'c', leaked: 1 }])).toThrow(/c: .*leaked 1/);
+    expect(() => expectCompiledAgreement([{ ...ok, relative: NaN }])).toThrow(/relative NaN/);
+  });
+});

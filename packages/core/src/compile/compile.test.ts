@@ -1,0 +1,160 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createCpuBackend } from '@stridenet/cpu-js';
+import { getBackend, memory, setBackend, type Tensor } from '../engine.js';
+import { tensor } from '../ops/create.js';
+import { Rng } from '../random/philox.js';
+import { Conv2D } from '../layers/conv.js';
+import { Dense, Dropout, Flatten, ReLU } from '../layers/core.js';
+import { BatchNorm1D, BatchNorm2D } from '../layers/normalization.js';
+import { Layer } from '../layers/layer.js';
+import { sequential, type LayerModel } from '../models/model.js';
+import { resnet20 } from '../models/zoo/resnet.js';
+import { predict } from '../train/evaluate.js';
+import { compile } from './compiled-model.js';
+import { foldBatchNorm } from './fold.js';
+
+beforeAll(async () => {
+  await setBackend(await createCpuBackend());
+});
+
+/** Conv -> BN -> ReLU -> Dropout -> Flatten -> Dense -> BN1D -> ReLU -> Dense, with non-trivial statistics. */
+function smallModel(extra: Layer[] = []): LayerModel {
+  const m = sequential([3, 6, 6], [
+    new Conv2D({ filters: 4, kernelSize: 3, padding: 1, useBias: false }),
+    new BatchNorm2D(),
+    new ReLU(),
+    new Dropout({ rate: 0.5 }),
+    ...extra,
+    new Flatten(),
+    new Dense({ units: 5 }),
+    new BatchNorm1D({ epsilon: 1e-3 }),
+    new ReLU(),
+    new Dense({ units: 3 }),
+  ], { seed: 4 });
+  const rng = new Rng(8);
+  for (const p of m.parameters()) {
+    if (p.name.endsWith('runningVar')) p.value = tensor(rng.uniform(p.value.size).map((u) => 0.3 + u), p.value.shape);
+    else if (p.name.includes('batch_norm')) p.value = tensor(rng.normal(p.value.size), p.value.shape);
+  }
+  return m;
+}
+
+async function relativeError(a: Tensor, b: Tensor): Promise<number> {
+  const [x, y] = [await a.data(), await b.data()];
+  const scale = Math.max(...Array.from(y, Math.abs));
+  return Math.max(...Array.from(x, (v, i) => Math.abs(v - y[i]!))) / scale;
+}
+
+describe('foldBatchNorm', () => {
+  it('folds gamma, beta, mean and variance into each output channel, bias included', () => {
+    // Two output channels, two weights each.
+    const folded = foldBatchNorm(Float32Array.of(1, 2, 3, 4), Float32Array.of(0.5, -1), {
+      gamma: Float32Array.of(2, 0.5),
+      beta: Float32Array.of(0.1, 0.2),
+      mean: Float32Array.of(1, -2),
+      variance: Float32Array.of(3, 0.25),
+      epsilon: 1,
+    });
+    // s = [2 / 2, 0.5 / sqrt(1.25)]
+    const s1 = 0.5 / Math.sqrt(1.25);
+    expect(Array.from(folded.weight)).toEqual(Array.from(Float32Array.of(1, 2, 3 * s1, 4 * s1)));
+    expect(folded.bias[0]).toBeCloseTo((0.5 - 1) * 1 + 0.1, 6);
+    expect(folded.bias[1]).toBeCloseTo((-1 + 2) * s1 + 0.2, 6);
+  });
+});
+
+describe('compile (inference)', () => {
+  it('folds both batch norms, fuses both ReLUs, removes dropout and matches eager', async () => {
+    const m = smallModel();
+    const logs: string[] = [];
+    const c = await compile(m, { mode: 'inference', log: (l) => logs.push(l) });
+    expect(c.plan.rewrites).toHaveLength(5);
+    expect(c.plan.rewrites.filter((r) => r.includes('folded'))).toHaveLength(2);
+    expect(c.plan.rewrites.filter((r) => r.includes('fused'))).toHaveLength(2);
+    expect(c.plan.steps.map((s) => s.kind)).toEqual(['fused', 'layer', 'fused', 'layer']);
+    expect(logs).toEqual([]);
+    const x = tensor(new Rng(1).normal(2 * 108), [2, 3, 6, 6]);
+    const eager = m.forward(x, { training: false, rng: new Rng(0) });
+    const before = memory().tensors;
+    const y = c.run(x);
+    expect(memory().tensors).toBe(before + 1);
+    expect(y.shape).toEqual([2, 3]);
+    expect(await relativeError(y, eager)).toBeLessThan(1e-5);
+    // evaluate / predict take the compiled model like any Model.
+    // Conv and batch-norm outputs are never both alive any more.
+    const profile = c.profileMemory(x);
+    expect(profile.compiledPeakActivationBytes).toBeLessThan(profile.eagerPeakActivationBytes);
+    const p = await predict(c, await x.data());
+    expect(p.count).toBe(2);
+    [x, y, eager].forEach((t) => t.dispose());
+    c.dispose();
+    m.dispose();
+  });
+
+  it('frees every intermediate after its last reader and never raises the peak bytes above eager on ResNet-20', async () => {
+    const m = resnet20({ seed: 1, inputShape: [3, 16, 16] });
+    const c = await compile(m, { mode: 'inference' });
+    // 21 conv+BN folds (19 convs + 2 projections), 10 ReLUs fused (stem + one per block); the block-final ReLUs follow an Add.
+    expect(c.plan.rewrites.filter((r) => r.includes('folded'))).toHaveLength(21);
+    expect(c.plan.rewrites.filter((r) => r.includes('fused'))).toHaveLength(10);
+    const freed = c.plan.freeAfter.flat();
+    expect(new Set(freed).size).toBe(freed.length);
+    expect(new Set(freed)).toEqual(new Set(c.plan.steps.map((s) => s.output).filter((v) => v !== c.plan.output)));
+    const x = tensor(new Rng(2).normal(4 * 768), [4, 3, 16, 16]);
+    const start = memory().tensors;
+    const profile = c.profileMemory(x);
+    expect(memory().tensors).toBe(start);
+    expect(profile.compiledPeakActivationBytes).toBeGreaterThan(0);
+    // The peak sits at the residual Adds (shortcut, branch and sum live in both schedules); fusing the
+    // add into the conv epilogue is what would lower it further.
+    expect(profile.compiledPeakActivationBytes).toBeLessThanOrEqual(profile.eagerPeakActivationBytes);
+    x.dispose();
+    c.dispose();
+    m.dispose();
+  });
+
+  it('runs a layer with no compiled form through its own forward pass and logs why', async () => {
+    class Twice extends Layer {
+      readonly type = 'Twice';
+      protected computeOutputShape([s]: readonly (readonly number[])[]) {
+        return s!;
+      }
+      call([x]: readonly Tensor[]): Tensor {
+        return tensor(x!.dataSync().map((v) => 2 * v), x!.shape);
+      }
+      getConfig() {
+        return {};
+      }
+    }
+    const m = smallModel([new Twice({ name: 'twice' })]);
+    const logs: string[] = [];
+    const c = await compile(m, { mode: 'inference', log: (l) => logs.push(l) });
+    expect(logs).toEqual([expect.stringContaining("layer 'twice' (Twice): no compiled form")]);
+    const x = tensor(new Rng(3).normal(108), [1, 3, 6, 6]);
+    const [y, e] = [c.run(x), m.forward(x, { training: false, rng: new Rng(0) })];
+    expect(await relativeError(y, e)).toBeLessThan(1e-5);
+    [x, y, e].forEach((t) => t.dispose());
+    c.dispose();
+    m.dispose();
+  });
+
+  it('rejects what it cannot do with errors naming the argument', async () => {
+    const m = smallModel();
+    await expect(compile(m, { mode: 'training' as never })).rejects.toThrow(/compile: mode is 'training' but expected 'inference'/);
+    await expect(compile({ name: 'x' } as never, { mode: 'inference' })).rejects.toThrow(/compile: model is 'x' but expected a Sequential or graph model/);
+    await expect(compile(m, { mode: 'inference', batch: 4 } as never)).rejects.toThrow(/batch/);
+    const c = await compile(m, { mode: 'inference' });
+    expect(() => c.run(tensor(new Float32Array(27), [1, 3, 3, 3]))).toThrow(/input shape is \[1,3,3,3\] but expected \[batch, 3, 6, 6\]/);
+    expect(() => c.forward(tensor(new Float32Array(108), [1, 3, 6, 6]), { training: true, rng: new Rng(0) })).toThrow(/ctx.training/);
+    // New weights after compile: never a stale answer.
+    const w = m.getLayer('conv2d_1').param('weight');
+    w.value = tensor(new Float32Array(w.size), w.shape);
+    const x = tensor(new Float32Array(108), [1, 3, 6, 6]);
+    expect(() => c.run(x)).toThrow(/parameter 'conv2d_1.weight' changed after compile\(\); compile the model again/);
+    c.dispose();
+    expect(() => c.run(x)).toThrow(/disposed/);
+    expect(getBackend().name).toBe('cpu-js');
+    x.dispose();
+    m.dispose();
+  });
+});

@@ -1,0 +1,254 @@
+import { ArgumentError, ShapeError, StridenetError } from '../errors.js';
+import { engine, keep, Tensor } from '../engine.js';
+import type { AnyBackend, Backend } from '../spec/index.js';
+import { noGrad } from '../autograd/record.js';
+import { tensor } from '../ops/create.js';
+import { conv2d } from '../ops/conv.js';
+import { matMul } from '../ops/matmul.js';
+import { reshape } from '../ops/layout.js';
+import { Rng } from '../random/philox.js';
+import { checkOptionKeys } from '../options.js';
+import { Conv2D } from '../layers/conv.js';
+import type { Layer, ModelParameter } from '../layers/layer.js';
+import { LayerModel } from '../models/model.js';
+import type { ForwardContext, LayerConfig, Model, Parameter } from '../models/types.js';
+import { foldBatchNorm } from './fold.js';
+import { INPUT_VALUE, planInference, type ExecutionPlan, type FusedStep, type PlanNode, type Step } from './plan.js';
+
+export interface CompileOptions {
+  /** Only 'inference' for now: batch norm uses its running statistics, dropout is removed. */
+  mode: 'inference';
+  /** Backend the compiled model runs on (default: the active one); constants are created there. */
+  backend?: AnyBackend;
+  /** Where the reasons for layers left uncompiled go (default console.warn). */
+  log?: (message: string) => void;
+}
+
+/** Peak backend bytes of one forward pass, compiled and eager, measured after every step. */
+export interface MemoryProfile {
+  /** Backend bytes before the pass (weights and constants). */
+  baselineBytes: number;
+  compiledPeakBytes: number;
+  eagerPeakBytes: number;
+  /** Peak above the baseline: what the activations of one pass cost. */
+  compiledPeakActivationBytes: number;
+  eagerPeakActivationBytes: number;
+}
+
+/** Weights of one fused step, created once (folded ones computed in float64 on the host). */
+interface StepWeights {
+  weight: Tensor;
+  bias: Tensor | undefined;
+}
+
+/**
+ * A model turned into an inference plan once: batch norm folded into the preceding Conv2D / Dense,
+ * bias + ReLU in their epilogue, dropout removed, intermediates freed right after their last reader.
+ * It is a Model (evaluate / predict take it) whose forward pass ignores ctx and never trains.
+ * Folded weights are a snapshot: after the source model's weights change (training, loading), run
+ * throws until you compile again, never computing with stale constants.
+ */
+export class CompiledModel implements Model {
+  readonly name: string;
+  readonly inputShape: readonly number[];
+  readonly outputShape: readonly number[];
+  readonly backend: Backend;
+  readonly plan: ExecutionPlan;
+  private readonly eagerPlan: ExecutionPlan;
+  private readonly weights: Map<FusedStep, StepWeights>;
+  /** Tensors this object created (folded weights, copies from another backend). */
+  private readonly owned: Tensor[];
+  /** Each parameter the constants were made from, with the tensor it held then. */
+  private readonly sources: [ModelParameter, Tensor][];
+  private disposed = false;
+
+  /** @internal use compile() */
+  constructor(
+    readonly source: LayerModel,
+    backend: Backend,
+    plans: { plan: ExecutionPlan; eagerPlan: ExecutionPlan },
+    weights: Map<FusedStep, StepWeights>,
+    owned: Tensor[],
+    sources: [ModelParameter, Tensor][],
+  ) {
+    this.name = `${source.name} (compiled)`;
+    this.inputShape = source.inputShape;
+    this.outputShape = source.outputShape;
+    this.backend = backend;
+    this.plan = plans.plan;
+    this.eagerPlan = plans.eagerPlan;
+    this.weights = weights;
+    this.owned = owned;
+    this.sources = sources;
+  }
+
+  /** Logits for a batch [N, ...inputShape] on the compiled model's backend. */
+  run(x: Tensor): Tensor {
+    return this.execute(x, this.plan);
+  }
+
+  /** Same as run(x). */
+  predict(x: Tensor): Tensor {
+    return this.run(x);
+  }
+
+  /** Model interface: inference only, so ctx must not ask for training. */
+  forward(x: Tensor, ctx?: ForwardContext): Tensor {
+    if (ctx?.training) throw new ArgumentError(`${this.name}.forward`, 'ctx.training', true, 'false (a compiled inference model does not train; use the source model)');
+    return this.run(x);
+  }
+
+  /**
+   * Runs x through the compiled plan and through the eager schedule (LayerModel.forward's: every layer
+   * its own step, each value freed after its last reader), sampling backend bytes after every step.
+   */
+  profileMemory(x: Tensor): MemoryProfile {
+    const baselineBytes = this.backend.memory().bytes;
+    const measure = (plan: ExecutionPlan) => {
+      let peak = baselineBytes;
+      this.execute(x, plan, () => (peak = Math.max(peak, this.backend.memory().bytes))).dispose();
+      return peak;
+    };
+    const compiledPeakBytes = measure(this.plan);
+    const eagerPeakBytes = measure(this.eagerPlan);
+    return {
+      baselineBytes,
+      compiledPeakBytes,
+      eagerPeakBytes,
+      compiledPeakActivationBytes: compiledPeakBytes - baselineBytes,
+      eagerPeakActivationBytes: eagerPeakBytes - baselineBytes,
+    };
+  }
+
+  parameters(): Parameter[] {
+    return this.source.parameters();
+  }
+
+  toJSON(): LayerConfig {
+    return this.source.toJSON();
+  }
+
+  summary(): string {
+    const lines = [...this.plan.rewrites, ...this.plan.eager];
+    return `${this.source.summary()}\nCompiled for inference: ${this.plan.steps.length} steps (eager: ${this.eagerPlan.steps.length})${lines.map((l) => `\n  ${l}`).join('')}`;
+  }
+
+  /** Frees the constants this compiled model created; the source model stays usable. */
+  dispose(): void {
+    for (const t of this.owned) t.dispose();
+    this.owned.length = 0;
+    this.disposed = true;
+  }
+
+  private execute(x: Tensor, plan: ExecutionPlan, afterStep?: () => void): Tensor {
+    const op = `${this.name}.run`;
+    if (this.disposed) throw new StridenetError('DISPOSED', `${op}: the compiled model was disposed`);
+    if (!(x instanceof Tensor)) throw new ArgumentError(op, 'x', x, 'a Tensor');
+    const want = this.inputShape;
+    if (x.rank !== want.length + 1 || want.some((d, i) => x.shape[i + 1] !== d)) {
+      throw new ShapeError(op, 'input shape', x.shape, `[batch, ${want.join(', ')}]`);
+    }
+    if (x.backend !== this.backend) throw new ArgumentError(op, 'x backend', x.backend.name, `a tensor on '${this.backend.name}', the backend it was compiled for`);
+    for (const [p, t] of this.sources) {
+      if (p.value !== t) throw new StridenetError('ARGUMENT', `${op}: parameter '${p.name}' changed after compile(); compile the model again`);
+    }
+    const ctx: ForwardContext = { training: false, rng: new Rng(0) };
+    const values = new Map<number, Tensor>([[INPUT_VALUE, x]]);
+    try {
+      noGrad(() =>
+        plan.steps.forEach((step, k) => {
+          values.set(step.output, this.runStep(step, values, ctx));
+          afterStep?.();
+          for (const v of plan.freeAfter[k]!) {
+            // A layer that returns its input (dropout in eager) hands the same tensor on: free once.
+            const t = values.get(v)!;
+            values.delete(v);
+            if (t !== x && ![...values.values()].includes(t)) t.dispose();
+          }
+        }),
+      );
+    } catch (e) {
+      for (const t of values.values()) if (t !== x) t.dispose();
+      throw e;
+    }
+    const y = values.get(plan.output)!;
+    return y === x ? reshape(x, x.shape) : y;
+  }
+
+  private runStep(step: Step, values: Map<number, Tensor>, ctx: ForwardContext): Tensor {
+    if (step.kind === 'layer') return step.layer.call(step.inputs.map((v) => values.get(v)!), ctx);
+    const x = values.get(step.input)!;
+    const { weight, bias } = this.weights.get(step)!;
+    const { layer, activation } = step;
+    if (layer instanceof Conv2D) {
+      return conv2d(x, weight, { stride: layer.stride, padding: layer.padding, dilation: layer.dilation, groups: layer.groups, bias, activation });
+    }
+    return matMul(x, weight, { transposeB: true, bias, activation });
+  }
+}
+
+/**
+ * Compiles a Sequential or graph model for inference: reads the weights once (async, so every
+ * backend works), folds batch norm in float64, and plans the run. The source model must stay alive
+ * while the compiled one is used (unfolded layers run with its parameters).
+ */
+export async function compile(model: Model, options: CompileOptions): Promise<CompiledModel> {
+  checkOptionKeys('compile', options, ['mode', 'backend', 'log']);
+  if (options?.mode !== 'inference') throw new ArgumentError('compile', 'mode', options?.mode, "'inference' (compiled training is not implemented yet)");
+  if (!(model instanceof LayerModel)) throw new ArgumentError('compile', 'model', model?.name ?? model, 'a Sequential or graph model (LayerModel)');
+  const backend = options.backend ?? engine.backend;
+  const log = options.log ?? ((m: string) => console.warn(`compile: ${m}`));
+  const nodes = nodeList(model);
+  const plan = planInference(nodes);
+  const eagerPlan = planInference(nodes, false);
+  // Layers that run their own forward pass read the model's parameters: they must live on the target.
+  for (const step of plan.steps) {
+    if (step.kind !== 'layer') continue;
+    for (const s of step.layer.specs) {
+      const b = step.layer.param(s.name).value.backend;
+      if (b !== backend) throw new ArgumentError('compile', `backend of ${step.layer.describe()}'s ${s.name}`, b.name, `'${backend.name}', the backend compiled for (move the model there or compile for '${b.name}')`);
+    }
+  }
+  const owned: Tensor[] = [];
+  const sources: [ModelParameter, Tensor][] = [];
+  const weights = new Map<FusedStep, StepWeights>();
+  try {
+    for (const step of plan.steps) if (step.kind === 'fused') weights.set(step, await stepWeights(step, backend, owned, sources));
+  } catch (e) {
+    owned.forEach((t) => t.dispose());
+    throw e;
+  }
+  for (const line of plan.eager) log(line);
+  return new CompiledModel(model, backend, { plan, eagerPlan }, weights, owned, sources);
+}
+
+function nodeList(model: LayerModel): PlanNode[] {
+  const listed = model.nodeInputs();
+  const index = new Map(listed.map((n, i) => [n.layer.name!, i]));
+  return listed.map(({ layer, inputs }) => ({ layer, inputs: inputs.map((name) => (name === 'input' ? INPUT_VALUE : index.get(name)!)) }));
+}
+
+async function stepWeights(step: FusedStep, backend: Backend, owned: Tensor[], sources: [ModelParameter, Tensor][]): Promise<StepWeights> {
+  const param = (layer: Layer, local: string): Tensor => {
+    const p = layer.param(local);
+    const t = p.value;
+    sources.push([p, t]);
+    return t;
+  };
+  const own = (t: Tensor) => {
+    owned.push(keep(t));
+    return t;
+  };
+  const { layer, batchNorm } = step;
+  const w = param(layer, 'weight');
+  const b = layer.useBias ? param(layer, 'bias') : undefined;
+  if (batchNorm === undefined) {
+    // Only the activation is fused: the layer's own tensors serve, copied if they live elsewhere.
+    const here = async (t: Tensor) => (t.backend === backend ? t : own(tensor(await t.data(), t.shape, backend)));
+    return { weight: await here(w), bias: b && (await here(b)) };
+  }
+  const [gamma, beta, mean, variance] = ['weight', 'bias', 'runningMean', 'runningVar'].map((n) => param(batchNorm, n));
+  const [wv, bv, g, bt, m, v] = await Promise.all([w, b, gamma, beta, mean, variance].map((t) => t?.data()));
+  const folded = foldBatchNorm(wv!, bv, { gamma: g!, beta: bt!, mean: m!, variance: v!, epsilon: batchNorm.epsilon });
+  return { weight: own(tensor(folded.weight, w.shape, backend)), bias: own(tensor(folded.bias, [folded.bias.length], backend)) };
+}

@@ -1,0 +1,3 @@
+export { compile, CompiledModel, type CompileOptions, type MemoryProfile } from './compiled-model.js';
+export { foldBatchNorm, type BatchNormStats, type FoldedWeights } from './fold.js';
+export { planInference, INPUT_VALUE, type ExecutionPlan, type FusedStep, type LayerStep, type PlanNode, type Step } from './plan.js';
