@@ -138,7 +138,7 @@ function wasmExportList(exports: { file: string; names: string[] }[]): string {
 function constants(spec: LoadedSpec, lang: 'as' | 'wgsl'): string {
   const code = (c: number) => (lang === 'as' ? `export const NAME: i32 = ${c};` : `const NAME: u32 = ${c}u;`);
   const offset = (c: number) => (lang === 'as' ? `export const NAME: i32 = ${c};` : `const NAME: i32 = ${c};`);
-  const out = [`// ${NOTE}`, '// Enum codes (an entry\'s index in ENUMS) and plan-encoding word offsets (PLAN_ENCODINGS).'];
+  const out = [`// ${NOTE}`, `// Enum codes (an entry's index in ENUMS) and plan-encoding word offsets (PLAN_ENCODINGS)${lang === 'wgsl' ? ', and a uniform struct per fixed plan layout' : ''}.`];
   for (const [name, values] of Object.entries(spec.enums)) {
     values.forEach((v, i) => out.push(code(i).replace('NAME', `${upperSnake(name)}_${upperSnake(v)}`)));
   }
@@ -147,8 +147,19 @@ function constants(spec: LoadedSpec, lang: 'as' | 'wgsl'): string {
     for (const [f, at] of o.fields) out.push(offset(at).replace('NAME', `${upperSnake(kind)}_${upperSnake(f)}`));
     if (o.length !== undefined) out.push(offset(o.length).replace('NAME', `${upperSnake(kind)}_LENGTH`));
   }
+  if (lang === 'wgsl') out.push(...wgslPlanStructs(spec));
   out.push('');
   return out.join('\n');
+}
+
+/** A uniform struct per plan kind whose encoding is one i32 per field, laid out as the Int32Array (`var<uniform> p: Pool2dPlan`). */
+function wgslPlanStructs(spec: LoadedSpec): string[] {
+  const out: string[] = [];
+  for (const [kind, fields] of Object.entries(spec.encodings)) {
+    if (!fields.every((f) => typeof f === 'string')) continue;
+    out.push('', `struct ${pascal(kind)}Plan {`, ...fields.map((f) => `  ${f}: i32,`), '}');
+  }
+  return out;
 }
 
 /** Every generated file (path relative to the checkout root -> contents). */

@@ -2,9 +2,7 @@
 // xhat = (x - mean) * invStd: dbeta = sum(dy), dgamma = sum(dy * xhat),
 // dx = gamma * invStd / n * (n * dy - dbeta - xhat * dgamma).
 struct Params {
-  outer: i32,
-  channels: i32,
-  inner: i32,
+  plan: ChannelPlan,
   epsilon: f32,
 }
 
@@ -24,15 +22,15 @@ var<workgroup> stage0: array<f32, 256>;
 var<workgroup> stage1: array<f32, 256>;
 
 fn at(c: i32, j: i32) -> i32 {
-  let o = j / p.inner;
-  return (o * p.channels + c) * p.inner + (j - o * p.inner);
+  let o = j / p.plan.inner;
+  return (o * p.plan.channels + c) * p.plan.inner + (j - o * p.plan.inner);
 }
 
 @compute @workgroup_size(256)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let c = i32(wid.x + wid.y * nwg.x);
-  let valid = c < p.channels;
-  let count = p.outer * p.inner;
+  let valid = c < p.plan.channels;
+  let count = p.plan.outer * p.plan.inner;
   var mu = 0.0;
   var invStd = 0.0;
   if (valid) {

@@ -1,8 +1,6 @@
 // y = gamma * (x - mean) / sqrt(variance + epsilon) + beta per channel of [outer, channels, inner].
 struct Params {
-  outer: i32,
-  channels: i32,
-  inner: i32,
+  plan: ChannelPlan,
   epsilon: f32,
 }
 
@@ -17,7 +15,7 @@ struct Params {
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = i32(gid.x + gid.y * nwg.x * 256u);
-  if (i >= p.outer * p.channels * p.inner) { return; }
-  let c = (i / p.inner) % p.channels;
+  if (i >= p.plan.outer * p.plan.channels * p.plan.inner) { return; }
+  let c = (i / p.plan.inner) % p.plan.channels;
   y[i] = gamma[c] * (x[i] - mean[c]) / sqrt(variance[c] + p.epsilon) + beta[c];
 }

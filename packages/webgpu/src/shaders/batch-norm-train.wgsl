@@ -1,9 +1,7 @@
 // Batch statistics per channel of [outer, channels, inner] (one 256-thread workgroup per channel):
 // two-pass mean and biased variance, then y = gamma * (x - mean) / sqrt(var + eps) + beta.
 struct Params {
-  outer: i32,
-  channels: i32,
-  inner: i32,
+  plan: ChannelPlan,
   epsilon: f32,
 }
 
@@ -21,15 +19,15 @@ var<workgroup> stage0: array<f32, 256>;
 var<workgroup> stage1: array<f32, 256>;
 
 fn at(c: i32, j: i32) -> i32 {
-  let o = j / p.inner;
-  return (o * p.channels + c) * p.inner + (j - o * p.inner);
+  let o = j / p.plan.inner;
+  return (o * p.plan.channels + c) * p.plan.inner + (j - o * p.plan.inner);
 }
 
 @compute @workgroup_size(256)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let c = i32(wid.x + wid.y * nwg.x);
-  let valid = c < p.channels;
-  let count = p.outer * p.inner;
+  let valid = c < p.plan.channels;
+  let count = p.plan.outer * p.plan.inner;
   var s = 0.0;
   if (valid) {
     for (var j = i32(lid); j < count; j += 256) { s += x[at(c, j)]; }

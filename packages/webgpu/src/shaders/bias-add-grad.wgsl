@@ -1,12 +1,6 @@
 // dbias[c] = sum of dy over outer and inner: one workgroup per channel, strided partial sums
 // reduced in workgroup memory.
-struct Params {
-  outer: i32,
-  channels: i32,
-  inner: i32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(0) var<uniform> p: ChannelPlan;
 @group(0) @binding(1) var<storage, read> dy: array<f32>;
 @group(0) @binding(2) var<storage, read_write> dbias: array<f32>;
 

@@ -1,11 +1,5 @@
 // y = x + bias[channel] with x seen as [outer, channels, inner].
-struct Params {
-  outer: i32,
-  channels: i32,
-  inner: i32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(0) var<uniform> p: ChannelPlan;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;

@@ -4,24 +4,7 @@
 // into `splits` chunks of `kChunk` (workgroup z = split * groups + group); each chunk writes its
 // partial filter to slice `split` of the output, and a Reduce over splits adds them up.
 struct Params {
-  batch: i32,
-  inChannels: i32,
-  inHeight: i32,
-  inWidth: i32,
-  outChannels: i32,
-  outHeight: i32,
-  outWidth: i32,
-  kernelHeight: i32,
-  kernelWidth: i32,
-  strideHeight: i32,
-  strideWidth: i32,
-  dilationHeight: i32,
-  dilationWidth: i32,
-  padTop: i32,
-  padBottom: i32,
-  padLeft: i32,
-  padRight: i32,
-  groups: i32,
+  plan: Conv2dPlan,
   kChunk: i32,
   splits: i32,
 }
@@ -39,15 +22,15 @@ const OUTSIDE: i32 = -1073741824;
 
 @compute @workgroup_size(16, 16)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
-  let g = i32(wid.z) % p.groups;
-  let split = i32(wid.z) / p.groups;
-  let mg = p.outChannels / p.groups;
-  let cg = p.inChannels / p.groups;
-  let khw = p.kernelHeight * p.kernelWidth;
+  let g = i32(wid.z) % p.plan.groups;
+  let split = i32(wid.z) / p.plan.groups;
+  let mg = p.plan.outChannels / p.plan.groups;
+  let cg = p.plan.inChannels / p.plan.groups;
+  let khw = p.plan.kernelHeight * p.plan.kernelWidth;
   let ncols = cg * khw;
-  let hw = p.inHeight * p.inWidth;
-  let ohw = p.outHeight * p.outWidth;
-  let kEnd = min(p.batch * ohw, (split + 1) * p.kChunk);
+  let hw = p.plan.inHeight * p.plan.inWidth;
+  let ohw = p.plan.outHeight * p.plan.outWidth;
+  let kEnd = min(p.plan.batch * ohw, (split + 1) * p.kChunk);
   let t = lid.y * 16u + lid.x;
   let row0 = i32(wid.y * 64u);
   let col0 = i32(wid.x * 64u);
@@ -62,32 +45,32 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     let n = col0 + lq + j;
     let c = n / khw;
     let r = n - c * khw;
-    let ky = r / p.kernelWidth;
+    let ky = r / p.plan.kernelWidth;
     xOff[j] = (g * cg + c) * hw;
-    dy0[j] = select(OUTSIDE, ky * p.dilationHeight - p.padTop, n < ncols);
-    dx0[j] = (r - ky * p.kernelWidth) * p.dilationWidth - p.padLeft;
+    dy0[j] = select(OUTSIDE, ky * p.plan.dilationHeight - p.plan.padTop, n < ncols);
+    dx0[j] = (r - ky * p.plan.kernelWidth) * p.plan.dilationWidth - p.plan.padLeft;
   }
   var acc: array<vec4<f32>, 4>;
   for (var k0 = split * p.kChunk; k0 < kEnd; k0 += i32(TILE_K)) {
     let kk = k0 + lk;
     let img = kk / ohw;
     let s = kk - img * ohw;
-    let oy = s / p.outWidth;
-    let ox = s - oy * p.outWidth;
+    let oy = s / p.plan.outWidth;
+    let ox = s - oy * p.plan.outWidth;
     var av = vec4<f32>(0.0);
-    let dyBase = (img * p.outChannels + g * mg) * ohw + s;
+    let dyBase = (img * p.plan.outChannels + g * mg) * ohw + s;
     for (var i = 0; i < 4; i++) {
       let o = row0 + lq + i;
       if (kk < kEnd && o < mg) { av[i] = dy[dyBase + o * ohw]; }
     }
     tileA[t] = av;
     var bv = vec4<f32>(0.0);
-    let xImg = img * p.inChannels * hw;
+    let xImg = img * p.plan.inChannels * hw;
     for (var j = 0; j < 4; j++) {
-      let iy = oy * p.strideHeight + dy0[j];
-      let ix = ox * p.strideWidth + dx0[j];
-      if (kk < kEnd && iy >= 0 && iy < p.inHeight && ix >= 0 && ix < p.inWidth) {
-        bv[j] = x[xImg + xOff[j] + iy * p.inWidth + ix];
+      let iy = oy * p.plan.strideHeight + dy0[j];
+      let ix = ox * p.plan.strideWidth + dx0[j];
+      if (kk < kEnd && iy >= 0 && iy < p.plan.inHeight && ix >= 0 && ix < p.plan.inWidth) {
+        bv[j] = x[xImg + xOff[j] + iy * p.plan.inWidth + ix];
       }
     }
     tileB[t] = bv;
@@ -108,7 +91,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     if (o >= mg) { break; }
     for (var j = 0; j < 4; j++) {
       if (col + j >= ncols) { break; }
-      dfilter[(split * p.outChannels + g * mg + o) * ncols + col + j] = acc[i][j];
+      dfilter[(split * p.plan.outChannels + g * mg + o) * ncols + col + j] = acc[i][j];
     }
   }
 }

@@ -1,28 +1,7 @@
 // dx = conv2d's input gradient as an implicit GEMM per group (workgroup z):
 // A[c, (o, ky, kx)] = weights[g*mg + o, c, ky, kx], B[(o, ky, kx), (img, iy, ix)] = dy at the output cell
 // whose window puts tap (ky, kx) on (iy, ix), or zero when that cell falls between strides or outside.
-struct Params {
-  batch: i32,
-  inChannels: i32,
-  inHeight: i32,
-  inWidth: i32,
-  outChannels: i32,
-  outHeight: i32,
-  outWidth: i32,
-  kernelHeight: i32,
-  kernelWidth: i32,
-  strideHeight: i32,
-  strideWidth: i32,
-  dilationHeight: i32,
-  dilationWidth: i32,
-  padTop: i32,
-  padBottom: i32,
-  padLeft: i32,
-  padRight: i32,
-  groups: i32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(0) var<uniform> p: Conv2dPlan;
 @group(0) @binding(1) var<storage, read> dy: array<f32>;
 @group(0) @binding(2) var<storage, read> weights: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dx: array<f32>;

@@ -1,31 +1,10 @@
 // y = act(conv(x, weights) + bias) as an implicit GEMM per group (workgroup z):
 // A = weights [outChannels/groups, K], B = im2col(x) [K, batch*outHeight*outWidth] gathered on the fly,
 // K = (inChannels/groups) * kernelHeight * kernelWidth. Same 64x64x16 tiling as mat-mul.wgsl.
-struct Params {
-  batch: i32,
-  inChannels: i32,
-  inHeight: i32,
-  inWidth: i32,
-  outChannels: i32,
-  outHeight: i32,
-  outWidth: i32,
-  kernelHeight: i32,
-  kernelWidth: i32,
-  strideHeight: i32,
-  strideWidth: i32,
-  dilationHeight: i32,
-  dilationWidth: i32,
-  padTop: i32,
-  padBottom: i32,
-  padLeft: i32,
-  padRight: i32,
-  groups: i32,
-}
-
 override HAS_BIAS: bool = false;
 override RELU: bool = false;
 
-@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(0) var<uniform> p: Conv2dPlan;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> weights: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;

@@ -2,18 +2,10 @@
 // Tiled GEMM: a 16x16 workgroup computes a 64x64 tile of C, each thread a 4x4 block, with 16-deep
 // slices of A and B staged in workgroup memory as vec4 columns so the inner loop does two vec4
 // loads and four vec4 FMAs per k.
-struct Params {
-  m: i32,
-  n: i32,
-  k: i32,
-  transposeA: i32,
-  transposeB: i32,
-}
-
 override HAS_BIAS: bool = false;
 override RELU: bool = false;
 
-@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(0) var<uniform> p: MatmulPlan;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;

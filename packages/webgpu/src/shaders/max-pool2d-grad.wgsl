@@ -1,25 +1,6 @@
 // One thread per input cell: sums dy over every window that selects this cell (recomputed from x):
 // the window's last NaN if it holds one, else its first maximum (PyTorch). No atomics needed.
-struct Params {
-  batch: i32,
-  channels: i32,
-  inHeight: i32,
-  inWidth: i32,
-  outHeight: i32,
-  outWidth: i32,
-  windowHeight: i32,
-  windowWidth: i32,
-  strideHeight: i32,
-  strideWidth: i32,
-  padTop: i32,
-  padBottom: i32,
-  padLeft: i32,
-  padRight: i32,
-  countIncludePad: i32,
-  ceilMode: i32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(0) var<uniform> p: Pool2dPlan;
 @group(0) @binding(1) var<storage, read> dy: array<f32>;
 @group(0) @binding(2) var<storage, read> x: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dx: array<f32>;

@@ -1,14 +1,8 @@
 // [outer, reduce, inner] -> [outer, inner]: one 64-thread workgroup per output; max propagates NaN.
-struct Params {
-  outer: i32,
-  reduce: i32,
-  inner: i32,
-}
-
 // A REDUCE_OP_* code (generated/spec.wgsl, from core's ENUMS).
 override OP: u32 = 0u;
 
-@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(0) var<uniform> p: ReducePlan;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 

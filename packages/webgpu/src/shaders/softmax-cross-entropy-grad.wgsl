@@ -1,10 +1,5 @@
 // dlogits = dloss[row] * (sum(labels of the row) * softmax(logits) - labels). One workgroup per row.
-struct Params {
-  rows: i32,
-  cols: i32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(0) var<uniform> p: RowsPlan;
 @group(0) @binding(1) var<storage, read> dloss: array<f32>;
 @group(0) @binding(2) var<storage, read> logits: array<f32>;
 @group(0) @binding(3) var<storage, read> labels: array<f32>;

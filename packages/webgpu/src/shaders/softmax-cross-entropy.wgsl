@@ -1,11 +1,6 @@
 // loss[row] = -sum(labels * logSoftmax(logits)) = sum(labels) * lse - sum(labels * logits),
 // lse = max + log(sum(exp(logits - max))). One 64-thread workgroup per row.
-struct Params {
-  rows: i32,
-  cols: i32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(0) var<uniform> p: RowsPlan;
 @group(0) @binding(1) var<storage, read> logits: array<f32>;
 @group(0) @binding(2) var<storage, read> labels: array<f32>;
 @group(0) @binding(3) var<storage, read_write> loss: array<f32>;

@@ -1,12 +1,7 @@
 // Softmax or log-softmax of each row (one 64-thread workgroup per row), max-subtracted.
-struct Params {
-  rows: i32,
-  cols: i32,
-}
-
 override LOG: bool = false;
 
-@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(0) var<uniform> p: RowsPlan;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 
