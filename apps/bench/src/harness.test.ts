@@ -8,7 +8,8 @@ import { modelIr } from './model-ir.js';
 import { encodeModel } from './onnx-proto.js';
 import { modelGraph } from './runners/onnx.js';
 import type { Prepared } from './runners/types.js';
-import { convWorkload, modelWorkloads, opWorkloads } from './workloads.js';
+import { createStridenetRunner } from './runners/stridenet.js';
+import { compiledWorkload, convWorkload, modelWorkload, modelWorkloads, opWorkloads } from './workloads.js';
 
 const hasOrt = (() => {
   try {
@@ -21,6 +22,25 @@ const hasOrt = (() => {
 
 beforeAll(async () => {
   await setBackend(await createCpuBackend());
+});
+
+describe('compiled model rows', () => {
+  it('a compiled ResNet-20 inference row gives the eager row\'s output, with no leak', async () => {
+    const runner = await createStridenetRunner('cpu-js', 1);
+    if (typeof runner === 'string') throw new Error(runner);
+    const eager = modelWorkload('resnet20', 'infer', 2, [3, 16, 16]);
+    const compiled = compiledWorkload(eager);
+    expect(compiled.id).toBe(`${eager.id}/compiled`);
+    const outputs: Float32Array[] = [];
+    for (const w of [eager, compiled]) {
+      const p = await runner.prepare(w, await makeInputs(w));
+      await p.runIterations(2);
+      outputs.push(await p.output());
+      expect(await p.dispose()).toBe(0);
+    }
+    expect(deviation(outputs[1]!, outputs[0]!).relative).toBeLessThan(1e-5);
+    expect(() => compiledWorkload(convWorkload('x', [1, 1, 4, 4], [1, 1, 3, 3], {}, 'forward'))).toThrow(/not a model inference workload/);
+  });
 });
 
 describe('workloads', () => {

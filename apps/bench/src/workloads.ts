@@ -51,6 +51,11 @@ export interface ModelSpec {
   /** C, H, W. */
   inputShape: readonly [number, number, number];
   numClasses: number;
+  /**
+   * Inference through compile(model, { mode: 'inference' }) (batch norm folded, epilogues fused,
+   * liveness-planned buffers); peers run their normal inference path on the same row.
+   */
+  compiled?: boolean;
 }
 
 export type WorkloadSpec = ConvSpec | PoolSpec | DenseSpec | MatMulSpec | ModelSpec;
@@ -206,6 +211,12 @@ function smokeOpWorkloads(): Workload[] {
   return out;
 }
 
+/** The same inference workload run through a compiled model: its row sits beside the eager one. */
+export function compiledWorkload(w: Workload): Workload {
+  if (w.spec.kind !== 'model' || w.spec.mode !== 'infer') throw new Error(`compiledWorkload: ${w.id} is not a model inference workload`);
+  return { ...w, id: `${w.id}/compiled`, title: `${w.title} (compiled)`, spec: { ...w.spec, compiled: true } };
+}
+
 export function modelWorkloads(options: SuiteOptions = {}): Workload[] {
   if (options.smoke) {
     return [
@@ -214,6 +225,7 @@ export function modelWorkloads(options: SuiteOptions = {}): Workload[] {
       modelWorkload('allCnnC', 'train', 2, [3, 16, 16]),
       modelWorkload('convPoolCnnC', 'infer', 2),
       modelWorkload('resnet20', 'train', 2),
+      compiledWorkload(modelWorkload('resnet20', 'infer', 2)),
       modelWorkload('resnet18', 'infer', 1, [3, 32, 32]),
     ];
   }
@@ -226,6 +238,7 @@ export function modelWorkloads(options: SuiteOptions = {}): Workload[] {
     modelWorkload('convPoolCnnC', 'infer', 64),
     modelWorkload('resnet20', 'train', 32),
     modelWorkload('resnet20', 'infer', 64),
+    compiledWorkload(modelWorkload('resnet20', 'infer', 64)),
     modelWorkload('resnet18', 'infer', 2),
   ];
 }

@@ -1,5 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
-import { FormatError, type LayerModel, type ModelFileOptions } from '@stridenet/core';
+import { FormatError, compile, type CompiledModel, type LayerModel, type ModelFileOptions } from '@stridenet/core';
 import { readModelFile } from '@stridenet/core/node';
 import type { ChannelStats } from '@stridenet/datasets';
 import { UsageError } from './errors.js';
@@ -97,4 +97,12 @@ export async function loadTrained(target: string, options: ModelFileOptions = {}
     model.dispose();
     throw e;
   }
+}
+
+/**
+ * The model compiled for inference (batch norm folded, bias + ReLU fused, dropout removed); a layer
+ * with no compiled form runs eagerly and the reason goes to stderr. Dispose it, then the model.
+ */
+export async function compileForInference(model: LayerModel): Promise<CompiledModel> {
+  return compile(model, { mode: 'inference', log: (line) => process.stderr.write(`stridenet: compile: ${line}\n`) });
 }

@@ -5,6 +5,7 @@ import {
   Rng,
   Sgd,
   avgPool2d,
+  compile,
   conv2d,
   conv2dBackpropFilter,
   conv2dBackpropInput,
@@ -168,7 +169,14 @@ class StridenetRunner implements Runner {
       case 'model': {
         const model = createModel(s.model, { seed: w.seed, numClasses: s.numClasses, inputShape: [...s.inputShape] });
         const x = up('x');
-        if (s.mode === 'infer') {
+        if (s.mode === 'infer' && s.compiled) {
+          const compiled = await compile(model, { mode: 'inference', backend });
+          step = () => readAndFree(compiled.run(x));
+          cleanup = () => {
+            compiled.dispose();
+            model.dispose();
+          };
+        } else if (s.mode === 'infer') {
           step = () => readAndFree(model.forward(x, { training: false, rng: new Rng(0) }));
           cleanup = () => model.dispose();
         } else {

@@ -3,7 +3,7 @@ import { resolveBackend } from '../backends.js';
 import { parsePositiveInt, parseThreads } from '../config.js';
 import { loadData } from '../data.js';
 import { EXIT, UsageError } from '../errors.js';
-import { loadTrained } from '../trained.js';
+import { compileForInference, loadTrained } from '../trained.js';
 
 export interface EvalFlags {
   dataset?: string;
@@ -30,7 +30,8 @@ export async function evalCommand(target: string, flags: EvalFlags): Promise<num
   if (shape.length !== 3 || shape.some((d, i) => d !== data.shape[i])) {
     throw new UsageError(`the model expects input [${shape.join(',')}] but ${datasetName}'s images are [${data.shape.join(',')}]`);
   }
-  const ev = await evaluate(trained.model, split, { batchSize });
+  const model = await compileForInference(trained.model);
+  const ev = await evaluate(model, split, { batchSize });
   if (flags.json) {
     process.stdout.write(`${JSON.stringify({ file: trained.file, dataset: datasetName, split: data.test ? 'test' : 'train', backend: name, count: ev.count, loss: ev.loss, accuracy: ev.accuracy, confusion: ev.confusion.toArray() })}\n`);
   } else {
@@ -38,6 +39,7 @@ export async function evalCommand(target: string, flags: EvalFlags): Promise<num
     process.stdout.write(`loss ${ev.loss.toFixed(4)}  accuracy ${(ev.accuracy * 100).toFixed(2)}%\n\nconfusion matrix (rows: true class, columns: predicted)\n`);
     process.stdout.write(`${ev.confusion.toString(data.classNames)}\n`);
   }
+  model.dispose();
   trained.model.dispose();
   return EXIT.ok;
 }

@@ -4,7 +4,7 @@ import { normalizeChannels, parseCifarRecords, readCifarFile, readIdxImages, rea
 import { resolveBackend } from '../backends.js';
 import { parsePositiveInt, parseThreads } from '../config.js';
 import { EXIT, UsageError } from '../errors.js';
-import { loadTrained } from '../trained.js';
+import { compileForInference, loadTrained } from '../trained.js';
 
 export interface PredictFlags {
   topK?: string;
@@ -97,7 +97,8 @@ export async function predictCommand(target: string, inputs: string[], flags: Pr
   const batch = new Float32Array(items.length * per);
   items.forEach((it, i) => batch.set(it.pixels, i * per));
   normalizeChannels(batch, shape, trained.normalization);
-  const result = await predict(trained.model, batch, { topK: Math.min(k, trained.model.outputShape[0] ?? k) });
+  const model = await compileForInference(trained.model);
+  const result = await predict(model, batch, { topK: Math.min(k, trained.model.outputShape[0] ?? k) });
   const names = trained.classNames;
   const top = result.topK!;
   items.forEach((it, i) => {
@@ -110,6 +111,7 @@ export async function predictCommand(target: string, inputs: string[], flags: Pr
     else process.stdout.write(`${it.label}: ${picks.map((p) => `${p.name ?? p.class} ${(p.probability * 100).toFixed(1)}%`).join(', ')}\n`);
   });
   if (!flags.json) process.stdout.write(`(${items.length} inputs, backend ${name})\n`);
+  model.dispose();
   trained.model.dispose();
   return EXIT.ok;
 }
