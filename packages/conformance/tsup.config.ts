@@ -2,7 +2,8 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // The float64 reference alone (no vitest) for backends' own kernel tests and browser pages.
+  entry: { index: 'src/index.ts', reference: 'src/reference/index.ts' },
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,

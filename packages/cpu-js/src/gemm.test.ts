@@ -1,16 +1,12 @@
+import { planMatMul } from '@stridenet/core';
+import * as R from '@stridenet/conformance/reference';
 import { describe, expect, it } from 'vitest';
 import { gemm, view } from './gemm.js';
 import { expectClose, rand } from './test/util.js';
 
+/** The conformance suite's float64 MatMul for op(a) [m, k] times op(b) [k, n]. */
 function reference(m: number, n: number, k: number, a: Float32Array, ta: boolean, b: Float32Array, tb: boolean): Float64Array {
-  const c = new Float64Array(m * n);
-  for (let i = 0; i < m; i++)
-    for (let j = 0; j < n; j++) {
-      let s = 0;
-      for (let p = 0; p < k; p++) s += (ta ? a[p * m + i]! : a[i * k + p]!) * (tb ? b[j * k + p]! : b[p * n + j]!);
-      c[i * n + j] = s;
-    }
-  return c;
+  return R.matMul(a, b, undefined, planMatMul(ta ? [k, m] : [m, k], tb ? [n, k] : [k, n], ta, tb));
 }
 
 describe('gemm', () => {

@@ -3,7 +3,7 @@ import { planConv2d, planMatMul, planPool2d, planTranspose } from '@stridenet/co
 import { addon } from './addon.js';
 import { createNativeBackend } from './index.js';
 import type { NativeHandle } from './handle.js';
-import { random } from './testing/reference.js';
+import { random } from './testing/values.js';
 
 describe('native backend: queue, memory and bad input', () => {
   it('returns from a long kernel before it finishes; read() resolves once it is done', async () => {

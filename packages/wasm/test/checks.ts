@@ -1,5 +1,5 @@
 /**
- * Kernel checks against float64 loops, independent of the test runner so the same list runs under
+ * Kernel checks against the conformance suite's float64 reference (the one oracle), independent of the test runner so the same list runs under
  * vitest in Node and inside a headless browser page. Shapes are small but chosen to hit the
  * ragged GEMM edges, K blocking (depth > 256), SIMD and scalar pooling paths, groups and dilation.
  */
@@ -21,7 +21,7 @@ import {
   type UnaryOp,
   type BinaryOp,
 } from '@stridenet/core';
-import * as R from './reference.js';
+import * as R from '@stridenet/conformance/reference';
 
 export interface CheckResult {
   name: string;
@@ -101,29 +101,22 @@ export const POOL_CASES: readonly { name: string; x: number[]; o: Pool2dOptions 
   { name: 'global 7x7', x: [2, 3, 7, 7], o: { window: 7 } },
 ];
 
-const UNARY: readonly { op: UnaryOp; f: (x: number, a: number) => number; d: (x: number, y: number, a: number) => number; positive?: boolean }[] = [
-  { op: 'relu', f: (x) => Math.max(x, 0), d: (x) => (x > 0 ? 1 : 0) },
-  { op: 'leakyRelu', f: (x, a) => (x > 0 ? x : a * x), d: (x, _y, a) => (x > 0 ? 1 : a) },
-  { op: 'elu', f: (x, a) => (x > 0 ? x : a * (Math.exp(x) - 1)), d: (x, y, a) => (x > 0 ? 1 : y + a) },
-  { op: 'sigmoid', f: (x) => 1 / (1 + Math.exp(-x)), d: (_x, y) => y * (1 - y) },
-  { op: 'tanh', f: Math.tanh, d: (_x, y) => 1 - y * y },
-  { op: 'exp', f: Math.exp, d: (_x, y) => y },
-  { op: 'log', f: Math.log, d: (x) => 1 / x, positive: true },
-  { op: 'sqrt', f: Math.sqrt, d: (_x, y) => 0.5 / y, positive: true },
-  { op: 'neg', f: (x) => -x, d: () => -1 },
-  { op: 'square', f: (x) => x * x, d: (x) => 2 * x },
-  { op: 'identity', f: (x) => x, d: () => 1 },
+/** Unary ops with the domain their inputs are drawn from (log and sqrt need x > 0). */
+const UNARY: readonly { op: UnaryOp; positive?: boolean }[] = [
+  { op: 'relu' },
+  { op: 'leakyRelu' },
+  { op: 'elu' },
+  { op: 'sigmoid' },
+  { op: 'tanh' },
+  { op: 'exp' },
+  { op: 'log', positive: true },
+  { op: 'sqrt', positive: true },
+  { op: 'neg' },
+  { op: 'square' },
+  { op: 'identity' },
 ];
 
-const BINARY: Record<BinaryOp, (a: number, b: number) => number> = {
-  add: (a, b) => a + b,
-  sub: (a, b) => a - b,
-  mul: (a, b) => a * b,
-  div: (a, b) => a / b,
-  max: Math.max,
-  min: Math.min,
-  equal: (a, b) => (a === b ? 1 : 0),
-};
+const BINARY: readonly BinaryOp[] = ['add', 'sub', 'mul', 'div', 'max', 'min', 'equal'];
 
 /** Runs every check on `backend`; `only` limits to names containing one of the strings. */
 export function runChecks<H>(backend: Backend<H>, only?: readonly string[]): CheckResult[] {
@@ -155,9 +148,9 @@ export function runChecks<H>(backend: Backend<H>, only?: readonly string[]): Che
       const dy = values(plan.outShape.reduce((a, b) => a * b), seed++);
       const hx = up(x), hw = up(w), hdy = up(dy);
       const y = read(k.Conv2D({ x: hx, filter: hw, bias: b ? up(b) : undefined }, { plan, activation: c.relu ? 'relu' : 'linear' }));
-      check(`conv2d ${c.name}`, y, R.conv2dRef(x, w, b, plan, c.relu));
-      check(`conv2d-backprop-input ${c.name}`, read(k.Conv2DBackpropInput({ dy: hdy, filter: hw }, { plan })), R.conv2dBackpropInputRef(dy, w, plan));
-      check(`conv2d-backprop-filter ${c.name}`, read(k.Conv2DBackpropFilter({ x: hx, dy: hdy }, { plan })), R.conv2dBackpropFilterRef(x, dy, plan));
+      check(`conv2d ${c.name}`, y, R.conv2d(x, w, b ?? undefined, plan, c.relu ? 'relu' : 'linear'));
+      check(`conv2d-backprop-input ${c.name}`, read(k.Conv2DBackpropInput({ dy: hdy, filter: hw }, { plan })), R.conv2dBackpropInput(dy, w, plan));
+      check(`conv2d-backprop-filter ${c.name}`, read(k.Conv2DBackpropFilter({ x: hx, dy: hdy }, { plan })), R.conv2dBackpropFilter(x, dy, plan));
     }
   }
   if (want('pool')) {
@@ -172,12 +165,12 @@ export function runChecks<H>(backend: Backend<H>, only?: readonly string[]): Che
       for (let pl = 0; pl < plan.batch * plan.channels; pl++) xn[pl * planeSize + ((pl * 37 + 11) % planeSize)] = NaN;
       const dy = values(plan.outShape.reduce((a, b) => a * b), seed++);
       const hx = up(x), hxn = up(xn), hdy = up(dy);
-      check(`max-pool2d ${c.name}`, read(k.MaxPool2D({ x: hx }, { plan })), R.maxPoolRef(x, plan), 0);
-      check(`max-pool2d NaN ${c.name}`, read(k.MaxPool2D({ x: hxn }, { plan })), R.maxPoolRef(xn, plan), 0);
-      check(`max-pool2d-grad ${c.name}`, read(k.MaxPool2DGrad({ dy: hdy, x: hx }, { plan })), R.maxPoolGradRef(dy, x, plan), 1e-6);
-      check(`max-pool2d-grad NaN ${c.name}`, read(k.MaxPool2DGrad({ dy: hdy, x: hxn }, { plan })), R.maxPoolGradRef(dy, xn, plan), 1e-6);
-      check(`avg-pool2d ${c.name}`, read(k.AvgPool2D({ x: hx }, { plan })), R.avgPoolRef(x, plan), 1e-6);
-      check(`avg-pool2d-grad ${c.name}`, read(k.AvgPool2DGrad({ dy: hdy }, { plan })), R.avgPoolGradRef(dy, plan), 1e-6);
+      check(`max-pool2d ${c.name}`, read(k.MaxPool2D({ x: hx }, { plan })), R.maxPool2d(x, plan), 0);
+      check(`max-pool2d NaN ${c.name}`, read(k.MaxPool2D({ x: hxn }, { plan })), R.maxPool2d(xn, plan), 0);
+      check(`max-pool2d-grad ${c.name}`, read(k.MaxPool2DGrad({ dy: hdy, x: hx }, { plan })), R.maxPool2dGrad(dy, x, plan), 1e-6);
+      check(`max-pool2d-grad NaN ${c.name}`, read(k.MaxPool2DGrad({ dy: hdy, x: hxn }, { plan })), R.maxPool2dGrad(dy, xn, plan), 1e-6);
+      check(`avg-pool2d ${c.name}`, read(k.AvgPool2D({ x: hx }, { plan })), R.avgPool2d(x, plan), 1e-6);
+      check(`avg-pool2d-grad ${c.name}`, read(k.AvgPool2DGrad({ dy: hdy }, { plan })), R.avgPool2dGrad(dy, plan), 1e-6);
     }
   }
   if (want('mat-mul')) {
@@ -187,32 +180,27 @@ export function runChecks<H>(backend: Backend<H>, only?: readonly string[]): Che
       const a = values(m * kk, seed++), b = values(kk * n, seed++), bias = values(n, seed++);
       const relu = ta !== tb;
       const got = read(k.MatMul({ a: up(a), b: up(b), bias: up(bias) }, { plan, activation: relu ? 'relu' : 'linear' }));
-      check(`mat-mul tA=${ta} tB=${tb}`, got, R.matMulRef(a, b, bias, plan, relu));
+      check(`mat-mul tA=${ta} tB=${tb}`, got, R.matMul(a, b, bias, plan, relu ? 'relu' : 'linear'));
     }
     const plan = planMatMul([3, 5], [5, 2]);
     const a = values(15, seed++), b = values(10, seed++);
-    check('mat-mul tiny no bias', read(k.MatMul({ a: up(a), b: up(b) }, { plan, activation: 'linear' })), R.matMulRef(a, b, null, plan, false));
+    check('mat-mul tiny no bias', read(k.MatMul({ a: up(a), b: up(b) }, { plan, activation: 'linear' })), R.matMul(a, b, undefined, plan));
   }
   if (want('bias')) {
     const plan = planChannel('biasAdd', [3, 5, 7], 5);
     const x = values(105, seed++), b = values(5, seed++);
-    check('bias-add', read(k.BiasAdd({ x: up(x), bias: up(b) }, { plan })), Array.from(x, (v, i) => v + b[Math.floor(i / 7) % 5]!));
-    const db = new Float64Array(5);
-    x.forEach((v, i) => (db[Math.floor(i / 7) % 5] += v));
-    check('bias-add-grad', read(k.BiasAddGrad({ dy: up(x) }, { plan })), db);
+    check('bias-add', read(k.BiasAdd({ x: up(x), bias: up(b) }, { plan })), R.biasAdd(x, b, plan));
+    check('bias-add-grad', read(k.BiasAddGrad({ dy: up(x) }, { plan })), R.biasAddGrad(x, plan));
   }
   if (want('binary')) {
-    for (const op of Object.keys(BINARY) as BinaryOp[]) {
-      const f = BINARY[op];
+    for (const op of BINARY) {
       const same = planBroadcast(op, [4, 9], [4, 9]);
       const a = values(36, seed++), b = values(36, seed++);
       if (op === 'equal') for (let i = 0; i < 36; i += 3) b[i] = a[i]!;
-      check(`binary ${op} same`, read(k.Binary({ a: up(a), b: up(b) }, { op, plan: same })), Array.from(a, (v, i) => f(v, b[i]!)));
+      check(`binary ${op} same`, read(k.Binary({ a: up(a), b: up(b) }, { op, plan: same })), R.binary(op, a, b, same));
       const bc = planBroadcast(op, [2, 3, 1, 5], [3, 4, 1]);
       const x = values(30, seed++), y = values(12, seed++);
-      const out: number[] = [];
-      for (let i = 0; i < 2; i++) for (let j = 0; j < 3; j++) for (let l = 0; l < 4; l++) for (let m = 0; m < 5; m++) out.push(f(x[(i * 3 + j) * 5 + m]!, y[j * 4 + l]!));
-      check(`binary ${op} broadcast`, read(k.Binary({ a: up(x), b: up(y) }, { op, plan: bc })), out);
+      check(`binary ${op} broadcast`, read(k.Binary({ a: up(x), b: up(y) }, { op, plan: bc })), R.binary(op, x, y, bc));
     }
   }
   if (want('unary')) {
@@ -220,53 +208,30 @@ export function runChecks<H>(backend: Backend<H>, only?: readonly string[]): Che
       const x = values(103, seed++).map((v) => (u.positive ? Math.abs(v) + 0.1 : v * 4));
       const alpha = 0.2;
       const y = read(k.Unary({ x: up(x) }, { op: u.op, alpha, size: 103 }));
-      const yRef = Array.from(x, (v) => u.f(v, alpha));
-      check(`unary ${u.op}`, y, yRef, 2e-6);
+      const yRef = Float32Array.from(R.unary(u.op, x, alpha));
+      check(`unary ${u.op}`, y, R.unary(u.op, x, alpha), 2e-6);
       const dy = values(103, seed++);
-      const dx = read(k.UnaryGrad({ dy: up(dy), x: up(x), y: up(Float32Array.from(yRef)) }, { op: u.op, alpha, size: 103 }));
-      check(`unary-grad ${u.op}`, dx, Array.from(x, (v, i) => dy[i]! * u.d(v, Math.fround(yRef[i]!), alpha)), 2e-6);
+      const dx = read(k.UnaryGrad({ dy: up(dy), x: up(x), y: up(yRef) }, { op: u.op, alpha, size: 103 }));
+      check(`unary-grad ${u.op}`, dx, R.unaryGrad(u.op, dy, x, yRef, alpha), 2e-6);
     }
   }
   if (want('reduce')) {
     for (const op of ['sum', 'mean', 'max'] as const) {
       const plan = planReduce(3, 7, 10);
       const x = values(210, seed++);
-      const out: number[] = [];
-      for (let o = 0; o < 3; o++)
-        for (let i = 0; i < 10; i++) {
-          let acc = op === 'max' ? -Infinity : 0;
-          for (let r = 0; r < 7; r++) acc = op === 'max' ? Math.max(acc, x[(o * 7 + r) * 10 + i]!) : acc + x[(o * 7 + r) * 10 + i]!;
-          out.push(op === 'mean' ? acc / 7 : acc);
-        }
-      check(`reduce ${op}`, read(k.Reduce({ x: up(x) }, { op, plan })), out, 1e-6);
+      check(`reduce ${op}`, read(k.Reduce({ x: up(x) }, { op, plan })), R.reduce(op, x, plan), 1e-6);
     }
   }
   if (want('softmax')) {
     const plan = planRows('softmax', [6, 11]);
     const x = values(66, seed++).map((v) => v * 10);
     const labels = values(66, seed++).map((v) => Math.abs(v));
-    const soft: number[] = [], logs: number[] = [], loss: number[] = [], grad: number[] = [];
     const dloss = values(6, seed++);
-    for (let r = 0; r < 6; r++) {
-      const row = Array.from(x.subarray(r * 11, r * 11 + 11));
-      const m = Math.max(...row);
-      const s = row.reduce((a, v) => a + Math.exp(v - m), 0);
-      const lrow = Array.from(labels.subarray(r * 11, r * 11 + 11));
-      const lsum = lrow.reduce((a, b) => a + b, 0);
-      let l = 0;
-      row.forEach((v, j) => {
-        soft.push(Math.exp(v - m) / s);
-        logs.push(v - m - Math.log(s));
-        l -= lrow[j]! * (v - m - Math.log(s));
-        grad.push(dloss[r]! * ((Math.exp(v - m) / s) * lsum - lrow[j]!));
-      });
-      loss.push(l);
-    }
     const hx = up(x), hl = up(labels);
-    check('softmax', read(k.Softmax({ x: hx }, { plan, log: false })), soft, 1e-6);
-    check('softmax log', read(k.Softmax({ x: hx }, { plan, log: true })), logs, 1e-6);
-    check('softmax-cross-entropy', read(k.SoftmaxCrossEntropy({ logits: hx, labels: hl }, { plan })), loss, 1e-5);
-    check('softmax-cross-entropy-grad', read(k.SoftmaxCrossEntropyGrad({ dloss: up(dloss), logits: hx, labels: hl }, { plan })), grad, 1e-5);
+    check('softmax', read(k.Softmax({ x: hx }, { plan, log: false })), R.softmax(x, plan, false), 1e-6);
+    check('softmax log', read(k.Softmax({ x: hx }, { plan, log: true })), R.softmax(x, plan, true), 1e-6);
+    check('softmax-cross-entropy', read(k.SoftmaxCrossEntropy({ logits: hx, labels: hl }, { plan })), R.softmaxCrossEntropy(x, labels, plan), 1e-5);
+    check('softmax-cross-entropy-grad', read(k.SoftmaxCrossEntropyGrad({ dloss: up(dloss), logits: hx, labels: hl }, { plan })), R.softmaxCrossEntropyGrad(dloss, x, labels, plan), 1e-5);
   }
   if (want('batch-norm')) {
     const [outer, C, inner] = [3, 4, 10];
@@ -274,33 +239,8 @@ export function runChecks<H>(backend: Backend<H>, only?: readonly string[]): Che
     const x = values(outer * C * inner, seed++).map((v) => v * 3 + 1);
     const gamma = values(C, seed++), beta = values(C, seed++), dy = values(outer * C * inner, seed++);
     const eps = 1e-5;
-    const mean = new Float64Array(C), vr = new Float64Array(C);
-    const idx = (o: number, c: number, i: number): number => (o * C + c) * inner + i;
-    for (let c = 0; c < C; c++) {
-      let s = 0;
-      for (let o = 0; o < outer; o++) for (let i = 0; i < inner; i++) s += x[idx(o, c, i)]!;
-      mean[c] = s / (outer * inner);
-      let q = 0;
-      for (let o = 0; o < outer; o++) for (let i = 0; i < inner; i++) q += (x[idx(o, c, i)]! - mean[c]!) ** 2;
-      vr[c] = q / (outer * inner);
-    }
-    const y = new Float64Array(x.length), dx = new Float64Array(x.length), dg = new Float64Array(C), dbt = new Float64Array(C);
-    const M = outer * inner;
-    for (let c = 0; c < C; c++) {
-      const inv = 1 / Math.sqrt(vr[c]! + eps);
-      for (let o = 0; o < outer; o++)
-        for (let i = 0; i < inner; i++) {
-          const j = idx(o, c, i);
-          y[j] = gamma[c]! * (x[j]! - mean[c]!) * inv + beta[c]!;
-          dbt[c] += dy[j]!;
-          dg[c] += dy[j]! * (x[j]! - mean[c]!) * inv;
-        }
-      for (let o = 0; o < outer; o++)
-        for (let i = 0; i < inner; i++) {
-          const j = idx(o, c, i);
-          dx[j] = ((gamma[c]! * inv) / M) * (M * dy[j]! - dbt[c]! - (x[j]! - mean[c]!) * inv * dg[c]!);
-        }
-    }
+    const { y, mean, variance: vr } = R.batchNormTrain(x, gamma, beta, plan, eps);
+    const { dx, dgamma: dg, dbeta: dbt } = R.batchNormGrad(dy, x, gamma, mean, vr, plan, eps);
     const hx = up(x), hg = up(gamma), hb = up(beta);
     const [ty, tm, tv] = k.BatchNormTrain({ x: hx, gamma: hg, beta: hb }, { plan, epsilon: eps });
     check('batch-norm-train y', read(ty), y, 1e-5);
@@ -315,44 +255,21 @@ export function runChecks<H>(backend: Backend<H>, only?: readonly string[]): Che
   }
   if (want('dropout')) {
     const x = values(1001, seed++), noise = values(1001, seed++).map((v) => (v + 1) / 2);
-    check('dropout', read(k.Dropout({ x: up(x), noise: up(noise) }, { rate: 0.3, size: 1001 })), Array.from(x, (v, i) => (noise[i]! >= 0.3 ? v / 0.7 : 0)), 1e-6);
+    check('dropout', read(k.Dropout({ x: up(x), noise: up(noise) }, { rate: 0.3, size: 1001 })), R.dropout(x, noise, 0.3), 1e-6);
   }
   if (want('layout')) {
     const a = values(2 * 3 * 4, seed++), b = values(2 * 2 * 4, seed++);
     const cp = planConcat([[2, 3, 4], [2, 2, 4]], 1);
-    const cat: number[] = [];
-    for (let o = 0; o < 2; o++) cat.push(...a.subarray(o * 12, o * 12 + 12), ...b.subarray(o * 8, o * 8 + 8));
-    check('concat', read(k.Concat({ xs: [up(a), up(b)] }, { plan: cp })), cat, 0);
+    check('concat', read(k.Concat({ xs: [up(a), up(b)] }, { plan: cp })), R.concat([a, b], [[2, 3, 4], [2, 2, 4]], cp), 0);
     const x = values(3 * 4 * 5, seed++);
     const sp = planSlice([3, 4, 5], [1, 1, 2], [2, 2, -1]);
-    const sl: number[] = [];
-    for (let i = 1; i < 3; i++) for (let j = 1; j < 3; j++) for (let l = 2; l < 5; l++) sl.push(x[(i * 4 + j) * 5 + l]!);
-    check('slice', read(k.Slice({ x: up(x) }, { plan: sp })), sl, 0);
+    check('slice', read(k.Slice({ x: up(x) }, { plan: sp })), R.slice(x, sp), 0);
     for (const perm of [[2, 0, 1], [1, 0, 2], [0, 2, 1]]) {
       const tp = planTranspose([3, 4, 5], perm);
-      const shape = [3, 4, 5];
-      const os = perm.map((p) => shape[p]!);
-      const tr: number[] = [];
-      for (let i = 0; i < os[0]!; i++)
-        for (let j = 0; j < os[1]!; j++)
-          for (let l = 0; l < os[2]!; l++) {
-            const ix = [0, 0, 0];
-            ix[perm[0]!] = i;
-            ix[perm[1]!] = j;
-            ix[perm[2]!] = l;
-            tr.push(x[(ix[0]! * 4 + ix[1]!) * 5 + ix[2]!]!);
-          }
-      check(`transpose ${perm.join('')}`, read(k.Transpose({ x: up(x) }, { plan: tp })), tr, 0);
+      check(`transpose ${perm.join('')}`, read(k.Transpose({ x: up(x) }, { plan: tp })), R.transpose(x, tp), 0);
     }
     const pp = planPad([3, 4, 5], [[1, 0], [0, 2], [2, 1]]);
-    const pd: number[] = [];
-    for (let i = 0; i < 4; i++)
-      for (let j = 0; j < 6; j++)
-        for (let l = 0; l < 8; l++) {
-          const [ii, jj, ll] = [i - 1, j, l - 2];
-          pd.push(ii >= 0 && ii < 3 && jj < 4 && ll >= 0 && ll < 5 ? x[(ii * 4 + jj) * 5 + ll]! : -7);
-        }
-    check('pad', read(k.Pad({ x: up(x) }, { plan: pp, value: -7 })), pd, 0);
+    check('pad', read(k.Pad({ x: up(x) }, { plan: pp, value: -7 })), R.pad(x, pp, -7), 0);
   }
   if (want('update')) {
     for (const nesterov of [false, true]) {
@@ -361,13 +278,8 @@ export function runChecks<H>(backend: Backend<H>, only?: readonly string[]): Che
       const hp = up(p), hv = up(v);
       const attrs = { size: n, lr: 0.1, momentum: 0.9, nesterov, weightDecay: 0.01 };
       k.SgdUpdate({ param: hp, grad: up(g), velocity: hv }, attrs);
-      const pw: number[] = [], vw: number[] = [];
-      for (let i = 0; i < n; i++) {
-        const d = g[i]! + 0.01 * p[i]!;
-        const vel = 0.9 * v[i]! + d;
-        vw.push(vel);
-        pw.push(p[i]! - 0.1 * (nesterov ? d + 0.9 * vel : vel));
-      }
+      const pw = Float64Array.from(p), vw = Float64Array.from(v);
+      R.sgdUpdate(pw, g, vw, attrs);
       check(`sgd-update nesterov=${nesterov} param`, backend.readSync!(hp), pw, 1e-6);
       check(`sgd-update nesterov=${nesterov} velocity`, backend.readSync!(hv), vw, 1e-6);
     }
@@ -377,16 +289,8 @@ export function runChecks<H>(backend: Backend<H>, only?: readonly string[]): Che
       const hp = up(p), hm = up(m), hv = up(v);
       const a = { size: n, lr: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.1, decoupled, step: 3 };
       k.AdamUpdate({ param: hp, grad: up(g), m: hm, v: hv }, a);
-      const pw: number[] = [], mw: number[] = [], vw: number[] = [];
-      for (let i = 0; i < n; i++) {
-        let pv = p[i]!, gv = g[i]!;
-        if (decoupled) pv -= a.lr * a.weightDecay * pv;
-        else gv += a.weightDecay * pv;
-        const mv = 0.9 * m[i]! + 0.1 * gv, vv = 0.999 * v[i]! + 0.001 * gv * gv;
-        mw.push(mv);
-        vw.push(vv);
-        pw.push(pv - (a.lr * (mv / (1 - 0.9 ** 3))) / (Math.sqrt(vv / (1 - 0.999 ** 3)) + a.epsilon));
-      }
+      const pw = Float64Array.from(p), mw = Float64Array.from(m), vw = Float64Array.from(v);
+      R.adamUpdate(pw, g, mw, vw, a);
       check(`adam-update decoupled=${decoupled} param`, backend.readSync!(hp), pw, 1e-5);
       check(`adam-update decoupled=${decoupled} m`, backend.readSync!(hm), mw, 1e-6);
       check(`adam-update decoupled=${decoupled} v`, backend.readSync!(hv), vw, 1e-6);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { planConcat, planPad, planSlice, planTranspose } from '@stridenet/core';
-import { random } from '../testing/reference.js';
+import { random } from '../testing/values.js';
 import { useBackend } from '../testing/backend.js';
 
 const { b, up, get } = useBackend();
