@@ -1,26 +1,22 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { Backend, BackendInfo } from '@stridenet/core';
+import {
+  KNOWN_BACKEND_NAMES,
+  probeBackend as probeInCore,
+  startAutoBackend,
+  startBackend,
+  type Backend,
+  type BackendInfo,
+  type PackageImporter,
+} from '@stridenet/core';
 import { unknownName } from './errors.js';
 
-export const BACKEND_NAMES = ['native', 'wasm', 'webgpu', 'cpu-js'] as const;
+export const BACKEND_NAMES = KNOWN_BACKEND_NAMES;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
-interface BackendModule {
-  packageName: string;
-  factory: string;
-}
-
-const MODULES: Record<BackendName, BackendModule> = {
-  native: { packageName: '@stridenet/native', factory: 'createNativeBackend' },
-  wasm: { packageName: '@stridenet/wasm', factory: 'createWasmBackend' },
-  webgpu: { packageName: '@stridenet/webgpu', factory: 'createWebGpuBackend' },
-  'cpu-js': { packageName: '@stridenet/cpu-js', factory: 'createCpuBackend' },
-};
-
-/** Order tried by `--backend auto` when no benchmark recommendation exists (fastest first on CPUs). */
-const AUTO_ORDER: readonly BackendName[] = ['native', 'wasm', 'cpu-js'];
+/** Backend packages resolve from the CLI's own dependencies (core cannot see them under pnpm). */
+const importer: PackageImporter = (name) => import(name) as Promise<Record<string, unknown>>;
 
 export interface BackendOptions {
   threads?: number;
@@ -33,33 +29,17 @@ export interface BackendProbe {
   usable: boolean;
   /** Why it cannot run here (not installed, no adapter, addon not built...). */
   reason?: string;
+  /** Why `--backend auto` passes over it although it runs (a software GPU adapter). */
+  autoSkip?: string;
   info?: BackendInfo;
+  /** The probe instance (threaded backends on one thread unless `threads` is given); the caller disposes it. */
   backend?: Backend;
 }
 
-/** Imports a backend package and starts it; never throws (the reason is reported instead). */
+/** Imports a backend package and starts it (one thread unless told otherwise); never throws (the reason is reported instead). */
 export async function probeBackend(name: BackendName, options: BackendOptions = {}): Promise<BackendProbe> {
-  const mod = MODULES[name];
-  let exports: Record<string, unknown>;
-  try {
-    exports = (await import(mod.packageName)) as Record<string, unknown>;
-  } catch (e) {
-    return { name, packageName: mod.packageName, installed: false, usable: false, reason: `not installed (npm i ${mod.packageName}): ${firstLine(e)}` };
-  }
-  const factory = exports[mod.factory];
-  if (typeof factory !== 'function') {
-    return { name, packageName: mod.packageName, installed: true, usable: false, reason: `${mod.packageName} does not export ${mod.factory}()` };
-  }
-  try {
-    const backend = (await (factory as (o: BackendOptions) => Promise<Backend>)(options.threads ? { threads: options.threads } : {})) as Backend;
-    return { name, packageName: mod.packageName, installed: true, usable: true, info: backend.info(), backend };
-  } catch (e) {
-    return { name, packageName: mod.packageName, installed: true, usable: false, reason: firstLine(e) };
-  }
-}
-
-function firstLine(e: unknown): string {
-  return String((e as Error)?.message ?? e).split('\n')[0]!;
+  const p = await probeInCore(name, { ...options, importer, keep: true });
+  return { ...p, name, packageName: p.packageName ?? name, ...(p.backend ? { backend: p.backend as Backend } : {}) };
 }
 
 /** Where `stridenet-bench --recommend` stores its choice. */
@@ -88,43 +68,44 @@ export interface ResolvedBackend {
 
 /**
  * Starts the named backend, or for 'auto' the benchmark's recommendation for this model, else the
- * first usable of native, wasm, cpu-js. A backend that cannot run is an error saying why and
- * which backends can.
+ * first usable by core's auto order (native, a hardware WebGPU adapter, wasm, cpu-js). A backend
+ * that cannot run is an error saying why and which backends can.
  */
 export async function resolveBackend(requested: string, model: string, options: BackendOptions = {}): Promise<ResolvedBackend> {
   if (requested !== 'auto' && !(BACKEND_NAMES as readonly string[]).includes(requested)) {
     throw unknownName('backend', requested, [...BACKEND_NAMES, 'auto']);
   }
   if (requested !== 'auto') {
-    const probe = await probeBackend(requested as BackendName, options);
-    if (probe.backend) return { backend: probe.backend, name: probe.name, why: 'requested' };
-    const usable = await usableBackends(options, probe.name);
-    throw new BackendUnavailableError(
-      `backend '${requested}' cannot run here: ${probe.reason}. Backends that can: ${usable.join(', ') || 'none'}`,
-    );
+    const name = requested as BackendName;
+    try {
+      return { backend: (await startBackend(name, { ...options, importer })) as Backend, name, why: 'requested' };
+    } catch (e) {
+      const usable = await usableBackends(name);
+      throw new BackendUnavailableError(`backend '${requested}' cannot run here: ${(e as Error).message}. Backends that can: ${usable.join(', ') || 'none'}`);
+    }
   }
   const recommended = readRecommendation(model);
-  const order = recommended ? [recommended, ...AUTO_ORDER.filter((n) => n !== recommended)] : AUTO_ORDER;
-  const reasons: string[] = [];
-  for (const name of order) {
-    const probe = await probeBackend(name, options);
-    if (probe.backend) {
-      const why = name === recommended ? `recommended by stridenet-bench (${recommendationFile()})` : reasons.length ? `auto (${reasons.join('; ')})` : 'auto: fastest available';
-      return { backend: probe.backend, name, why };
-    }
-    reasons.push(`${name}: ${probe.reason}`);
+  let choice;
+  try {
+    choice = await startAutoBackend({ ...options, importer, ...(recommended ? { prefer: recommended } : {}) });
+  } catch (e) {
+    throw new BackendUnavailableError((e as Error).message);
   }
-  throw new BackendUnavailableError(`no backend can run here: ${reasons.join('; ')}`);
+  const { backend, name, skipped } = choice;
+  const why =
+    name === recommended
+      ? `recommended by stridenet-bench (${recommendationFile()})`
+      : skipped.length
+        ? `auto (${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')})`
+        : 'auto: fastest available';
+  return { backend: backend as Backend, name: name as BackendName, why };
 }
 
-async function usableBackends(options: BackendOptions, except: BackendName): Promise<string[]> {
+/** The other backends that start here, each probed on one thread and disposed. */
+async function usableBackends(except: BackendName): Promise<string[]> {
   const out: string[] = [];
   for (const n of BACKEND_NAMES) {
-    if (n === except) continue;
-    // Only listing: one thread each, never the user's count times every backend.
-    const p = await probeBackend(n, { ...options, threads: 1 });
-    if (p.usable) out.push(n);
-    await p.backend?.dispose?.();
+    if (n !== except && (await probeInCore(n, { importer })).usable) out.push(n);
   }
   return out;
 }

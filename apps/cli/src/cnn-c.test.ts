@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createModel, evaluate, fit, setBackend, type ImageDataset } from '@stridenet/core';
 import { channelStats, datasetToFloat32, loadCifar10, type Dataset } from '@stridenet/datasets';
-import { probeBackend } from './backends.js';
+import { resolveBackend } from './backends.js';
 
 // The three networks of Springenberg et al. (2015), Table 1, trained for one epoch on CIFAR-10
 // binary files this test writes. cpu-js needs tens of seconds per All-CNN-C batch, so the test runs
@@ -46,9 +46,9 @@ beforeAll(async () => {
   expect(splits.train.count).toBe(320);
   train = toImageDataset(splits.train);
   for (const name of ['native', 'wasm'] as const) {
-    const probe = await probeBackend(name);
-    if (probe.backend) {
-      await setBackend(probe.backend);
+    const started = await resolveBackend(name, '').catch(() => undefined);
+    if (started) {
+      await setBackend(started.backend);
       return;
     }
   }

@@ -1,6 +1,7 @@
 import { BackendError, DisposedError, StridenetError, UnsupportedError } from './errors.js';
 import { SPEC_VERSION, type AnyBackend, type Backend, type KernelAttrs, type KernelInputs, type KernelName, type KernelOutput } from './spec/index.js';
 import { sizeOf } from './plans/common.js';
+import { backendEntry, startAutoBackend, startBackend, type BackendEntry, type StartBackendOptions } from './backend-registry.js';
 
 /** A backend buffer shared by every tensor view of it (reshape shares storage). */
 interface Storage {
@@ -104,22 +105,15 @@ type ShapesOf<T extends readonly unknown[]> = { readonly [I in keyof T]: readonl
 /** One shape per output of kernel K. */
 export type KernelOutShapes<K extends KernelName> = ShapesOf<KernelTensors<K>>;
 
-interface RegistryEntry {
-  factory: () => AnyBackend | Promise<AnyBackend>;
-  priority: number;
-  instance?: AnyBackend;
-}
-
 export interface MemoryReport {
   /** Live tensors on every backend. */
   tensors: number;
   backends: Record<string, { tensors: number; bytes: number; buffers: number; backendBytes: number }>;
 }
 
-/** Owns the active backend, the registry, live-tensor accounting and tidy scopes. */
+/** Owns the active backend, live-tensor accounting and tidy scopes (backends by name: backend-registry.ts). */
 class Engine {
   private active: Backend | null = null;
-  private readonly registry = new Map<string, RegistryEntry>();
   private readonly live = new Set<Tensor>();
   private readonly scopes: Set<Tensor>[] = [];
 
@@ -176,18 +170,6 @@ class Engine {
       throw new BackendError(`backend '${b.name}' implements kernel spec ${b.specVersion}, but this core needs ${SPEC_VERSION}`);
     }
     this.active = b;
-  }
-
-  register(name: string, factory: () => AnyBackend | Promise<AnyBackend>, priority: number): void {
-    this.registry.set(name, { factory, priority });
-  }
-
-  entry(name: string): RegistryEntry | undefined {
-    return this.registry.get(name);
-  }
-
-  names(): string[] {
-    return [...this.registry.entries()].sort((a, b) => b[1].priority - a[1].priority).map(([n]) => n);
   }
 
   /**
@@ -275,43 +257,28 @@ class Engine {
 
 export const engine = new Engine();
 
-/** Registers a backend factory by name; higher priority wins for `setBackend('auto')`. */
-export function registerBackend(name: string, factory: () => AnyBackend | Promise<AnyBackend>, priority = 0): void {
-  if (typeof name !== 'string' || name.length === 0) throw new StridenetError('ARGUMENT', 'registerBackend: name must be a non-empty string');
-  engine.register(name, factory, priority);
-}
-
-/** Registered backend names, highest priority first. */
-export function listBackends(): string[] {
-  return engine.names();
-}
+/** Instances `setBackend(name)` started, per table entry (a re-registered name starts afresh) and thread count. */
+const startedByName = new Map<BackendEntry | 'auto', Map<number | undefined, AnyBackend>>();
 
 /**
- * Makes a backend active: an instance, or a registered name ('auto' picks the highest-priority one
- * that starts). Returns the active backend.
+ * Makes a backend active and returns it: an instance, a name from the backend table (started once
+ * per name and thread count, then reused), or `'auto'` (the first that runs, see startAutoBackend).
  */
-export async function setBackend(backend: AnyBackend | string): Promise<Backend> {
+export async function setBackend(backend: AnyBackend | string, options: StartBackendOptions = {}): Promise<Backend> {
   if (typeof backend !== 'string') {
     engine.setActive(backend);
     return backend;
   }
-  const names = backend === 'auto' ? engine.names() : [backend];
-  const errors: string[] = [];
-  for (const name of names) {
-    const entry = engine.entry(name);
-    if (!entry) {
-      throw new BackendError(`unknown backend '${name}'; registered: ${engine.names().join(', ') || 'none'}`);
-    }
-    try {
-      entry.instance ??= await entry.factory();
-      engine.setActive(entry.instance);
-      return entry.instance;
-    } catch (e) {
-      if (backend !== 'auto') throw e;
-      errors.push(`${name}: ${(e as Error).message}`);
-    }
+  const key = backend === 'auto' ? 'auto' : backendEntry(backend);
+  const started = startedByName.get(key) ?? new Map<number | undefined, AnyBackend>();
+  startedByName.set(key, started);
+  let instance = started.get(options.threads);
+  if (!instance) {
+    instance = backend === 'auto' ? (await startAutoBackend(options)).backend : await startBackend(backend, options);
+    started.set(options.threads, instance);
   }
-  throw new BackendError(`no registered backend could start${errors.length ? `: ${errors.join('; ')}` : ''}`);
+  engine.setActive(instance);
+  return instance;
 }
 
 export function getBackend(): Backend {

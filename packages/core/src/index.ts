@@ -9,10 +9,23 @@ export * from './plans/elementwise.js';
 export * from './plans/layout.js';
 export * from './random/philox.js';
 export {
-  Tensor,
-  engine,
   registerBackend,
   listBackends,
+  backendEntry,
+  startBackend,
+  startAutoBackend,
+  probeBackend,
+  KNOWN_BACKEND_NAMES,
+  type KnownBackendName,
+  type BackendEntry,
+  type BackendProbe,
+  type AutoChoice,
+  type PackageImporter,
+  type StartBackendOptions,
+} from './backend-registry.js';
+export {
+  Tensor,
+  engine,
   setBackend,
   getBackend,
   memory,

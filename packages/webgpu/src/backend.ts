@@ -125,6 +125,8 @@ export class WebGpuBackend implements Backend<WebGpuHandle> {
     private readonly notes: string[],
     /** Kept so Dawn's entry point lives as long as the backend (see dawnInstances). */
     readonly gpu: GPU,
+    /** The adapter is a software (fallback) one such as llvmpipe or SwiftShader; `setBackend('auto')` passes over it. */
+    readonly isFallbackAdapter = false,
   ) {}
 
   upload(values: Float32Array): WebGpuHandle {
@@ -244,6 +246,9 @@ export async function createWebGpuBackend(options: WebGpuBackendOptions = {}): P
   const description =
     [info?.vendor, info?.architecture, info?.description].filter((s) => s && s.length > 0).join(' / ') || 'unknown adapter';
   notes.push(`featureLevel ${featureLevel}`);
+  // GPUAdapterInfo.isFallbackAdapter is the current spelling; GPUAdapter.isFallbackAdapter the older one.
+  const fallback = Boolean((info as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter ?? (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter);
+  if (fallback) notes.push('software (fallback) adapter');
   const runtime = new GpuRuntime(device, description, options.poolLimitBytes);
-  return new WebGpuBackend(runtime, notes, gpu);
+  return new WebGpuBackend(runtime, notes, gpu, fallback);
 }

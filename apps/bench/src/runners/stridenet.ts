@@ -5,6 +5,7 @@ import {
   Rng,
   Sgd,
   avgPool2d,
+  backendEntry,
   compile,
   conv2d,
   conv2dBackpropFilter,
@@ -15,24 +16,20 @@ import {
   memory,
   planConv2d,
   setBackend,
+  startBackend,
   tensor,
   trainStep,
   type Backend,
+  type KnownBackendName,
   type Tensor,
 } from '@stridenet/core';
 import type { WorkloadInputs } from '../data.js';
 import type { Workload } from '../workloads.js';
 import type { Prepared, Runner, RunnerInfo } from './types.js';
 
-export const OUR_BACKENDS = ['cpu-js', 'wasm', 'native', 'webgpu'] as const;
+/** Core's backend table, in the order the reports list them. */
+export const OUR_BACKENDS = ['cpu-js', 'wasm', 'native', 'webgpu'] as const satisfies readonly KnownBackendName[];
 export type OurBackend = (typeof OUR_BACKENDS)[number];
-
-const MODULES: Record<OurBackend, { pkg: string; factory: string }> = {
-  'cpu-js': { pkg: '@stridenet/cpu-js', factory: 'createCpuBackend' },
-  wasm: { pkg: '@stridenet/wasm', factory: 'createWasmBackend' },
-  native: { pkg: '@stridenet/native', factory: 'createNativeBackend' },
-  webgpu: { pkg: '@stridenet/webgpu', factory: 'createWebGpuBackend' },
-};
 
 const require = createRequire(import.meta.url);
 
@@ -58,19 +55,11 @@ async function importBackend(pkg: string): Promise<Record<string, unknown>> {
   }
 }
 
+/** Starts one of our backends through core's table (threads go to the threaded ones); a string says why it cannot run. */
 export async function createStridenetRunner(name: OurBackend, threads: number): Promise<Runner | string> {
-  const m = MODULES[name];
-  let mod: Record<string, unknown>;
-  try {
-    mod = await importBackend(m.pkg);
-  } catch (e) {
-    return `${m.pkg} not installed or not loadable: ${firstLine(e)}`;
-  }
-  const factory = mod[m.factory] as ((o: Record<string, unknown>) => Promise<Backend>) | undefined;
-  if (typeof factory !== 'function') return `${m.pkg} does not export ${m.factory}()`;
   let backend: Backend;
   try {
-    backend = await factory(name === 'wasm' || name === 'native' ? { threads } : {});
+    backend = (await startBackend(name, { threads, importer: importBackend })) as Backend;
   } catch (e) {
     return `${name} cannot start here: ${firstLine(e)}`;
   }
@@ -79,7 +68,7 @@ export async function createStridenetRunner(name: OurBackend, threads: number): 
     id: name,
     kind: 'stridenet',
     label: `stridenet ${name}`,
-    version: versionOf(m.pkg),
+    version: versionOf(backendEntry(name).packageName!),
     threads: bi.threads ?? 1,
     device: bi.device,
     notes: bi.notes,

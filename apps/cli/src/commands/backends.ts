@@ -1,5 +1,7 @@
 import {
   KERNEL_NAMES,
+  backendEntry,
+  listBackends,
   planConv2d,
   planPool2d,
   type Backend,
@@ -62,6 +64,12 @@ function matrix(probes: BackendProbe[]): string {
   return rows.join('\n');
 }
 
+/** Threads of a probe instance: threaded backends start on one thread unless --threads is given. */
+function threadsNote(p: BackendProbe, requested: boolean): string {
+  if (!p.info?.threads) return '';
+  return backendEntry(p.name).threaded && !requested ? 'probed on 1 thread' : `${p.info.threads} threads`;
+}
+
 /** `stridenet backends`: what is installed, what runs here and why not, threads, capabilities. */
 export async function backendsCommand(flags: { json?: boolean; threads?: string }): Promise<number> {
   // Listing starts every backend: with --threads, each gets one thread rather than the requested
@@ -72,7 +80,7 @@ export async function backendsCommand(flags: { json?: boolean; threads?: string 
   if (flags.json) {
     process.stdout.write(
       `${JSON.stringify(
-        probes.map((p) => ({ name: p.name, package: p.packageName, installed: p.installed, usable: p.usable, reason: p.reason, info: p.info })),
+        probes.map((p) => ({ name: p.name, package: p.packageName, installed: p.installed, usable: p.usable, reason: p.reason, autoSkip: p.autoSkip, info: p.info })),
         null,
         2,
       )}\n`,
@@ -80,13 +88,14 @@ export async function backendsCommand(flags: { json?: boolean; threads?: string 
   } else {
     for (const p of probes) {
       const status = p.usable ? 'usable' : p.installed ? 'installed, cannot run here' : 'not installed';
-      const info = p.info ? [p.info.threads ? `${p.info.threads} threads` : '', p.info.simd ? 'SIMD' : '', p.info.device ?? ''].filter(Boolean).join(', ') : '';
+      const info = p.info ? [threadsNote(p, Boolean(flags.threads)), p.info.simd ? 'SIMD' : '', p.info.device ?? ''].filter(Boolean).join(', ') : '';
       process.stdout.write(`${p.name.padEnd(8)} ${status}${info ? ` (${info})` : ''}${p.reason ? `: ${p.reason}` : ''}\n`);
+      if (p.autoSkip) process.stdout.write(`         auto passes over it: ${p.autoSkip}\n`);
       for (const note of p.info?.notes ?? []) process.stdout.write(`         note: ${note}\n`);
     }
     if (threads !== undefined) process.stdout.write(`\n--threads ${threads}: accepted (at most ${MAX_THREADS}); listed with one thread each\n`);
     const rec = readRecommendation('');
-    process.stdout.write(`\n--backend auto: ${rec ? `${rec} (recommended in ${recommendationFile()})` : 'first usable of native, wasm, cpu-js (run stridenet-bench --recommend to choose by measurement)'}\n\n`);
+    process.stdout.write(`\n--backend auto: ${rec ? `${rec} (recommended in ${recommendationFile()})` : `first usable of ${listBackends().join(', ')}, a software GPU adapter passed over (run stridenet-bench --recommend to choose by measurement)`}\n\n`);
     process.stdout.write(`${matrix(probes)}\n`);
   }
   for (const p of probes) await p.backend?.dispose?.();
