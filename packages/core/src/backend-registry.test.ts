@@ -12,7 +12,7 @@ import {
 } from './backend-registry.js';
 import { getBackend, setBackend } from './engine.js';
 import { ArgumentError, BackendError } from './errors.js';
-import type { AnyBackend } from './spec.js';
+import type { AnyBackend } from './spec/index.js';
 
 /** A stand-in backend package: records the options each start got and whether it was disposed. */
 function fakePackage(name: string, opts: { fails?: string; fallback?: boolean } = {}) {

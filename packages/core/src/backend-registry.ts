@@ -8,7 +8,7 @@
  * source, so the package resolves from the app's dependencies (pnpm keeps them out of core's reach).
  */
 import { ArgumentError, BackendError } from './errors.js';
-import type { AnyBackend, BackendInfo } from './spec.js';
+import type { AnyBackend, BackendInfo } from './spec/index.js';
 
 /** Imports a package by name and resolves to its exports. */
 export type PackageImporter = (packageName: string) => Promise<Record<string, unknown>>;
