@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { deviation, makeInputs } from './data.js';
 import { measure, quantile } from './measure.js';
 import { modelIr } from './model-ir.js';
-import { encodeModel } from './onnx-proto.js';
+import { encodeModel } from '@stridenet/onnx';
 import { modelGraph } from './runners/onnx.js';
 import type { Prepared } from './runners/types.js';
 import { createStridenetRunner } from './runners/stridenet.js';

@@ -4,7 +4,7 @@ export { runBench, ALL_RUNNERS, PEER_RUNNERS, type RunOptions, type ProgressEven
 export { measure, quantile, type Timing, type MeasureOptions } from './measure.js';
 export { makeInputs, deviation, type WorkloadInputs } from './data.js';
 export { modelIr, type ModelIr, type IrNode } from './model-ir.js';
-export { encodeModel, type OnnxGraph, type OnnxNode } from './onnx-proto.js';
+export { encodeModel, type OnnxGraph, type OnnxNode } from '@stridenet/onnx';
 export { markdown, html, terminalTable, ratio } from './report.js';
 export { compareReports, compareMarkdown, type CompareRow } from './compare.js';
 export { recommend, writeRecommendation, recommendationFile, type Recommendation } from './recommend.js';

@@ -1,6 +1,6 @@
 import type { WorkloadInputs } from '../data.js';
 import type { ModelIr } from '../model-ir.js';
-import { encodeModel, type OnnxGraph, type OnnxNode } from '../onnx-proto.js';
+import { encodeModel, type OnnxGraph, type OnnxNode } from '@stridenet/onnx';
 import type { Workload } from '../workloads.js';
 import type { Prepared, Runner, RunnerInfo } from './types.js';
 

@@ -3,6 +3,7 @@ export { INITIALIZERS, initialValues, type InitializerName } from './init.js';
 export { Conv1D, Conv2D, type Conv1DOptions, type Conv2DOptions, type Padding1d } from './conv.js';
 export {
   AdaptiveAvgPool2D,
+  adaptiveAvgPoolMatrix,
   AvgPool1D,
   AvgPool2D,
   GlobalAvgPool1D,

@@ -208,6 +208,25 @@ function adaptiveBins(inLen: number, outLen: number): [number, number][] {
 }
 
 /**
+ * The constant [h*w, oh*ow] matrix whose product with an [N*C, h*w] map is PyTorch's adaptive
+ * average pool to [oh, ow] (also what ONNX export writes for bins that do not tile the input).
+ */
+export function adaptiveAvgPoolMatrix(h: number, w: number, oh: number, ow: number): Float32Array {
+  const rows = adaptiveBins(h, oh);
+  const cols = adaptiveBins(w, ow);
+  const m = new Float32Array(h * w * oh * ow);
+  for (let i = 0; i < oh; i++) {
+    const [h0, h1] = rows[i]!;
+    for (let j = 0; j < ow; j++) {
+      const [w0, w1] = cols[j]!;
+      const weight = 1 / ((h1 - h0) * (w1 - w0));
+      for (let y = h0; y < h1; y++) for (let z = w0; z < w1; z++) m[(y * w + z) * oh * ow + i * ow + j] = weight;
+    }
+  }
+  return m;
+}
+
+/**
  * Average pooling to a fixed output size (torch.nn.AdaptiveAvgPool2d), as in torchvision's AlexNet
  * and VGG heads, so the classifier's size does not depend on the input size. When the bins tile the
  * input it is a plain average pool; otherwise (overlapping bins, or upsampling a 1x1 map) it is a
@@ -237,17 +256,7 @@ export class AdaptiveAvgPool2D extends Layer {
       if (h === oh && w === ow) return x!;
       return avgPool2d(x!, { window: [h / oh, w / ow] });
     }
-    const rows = adaptiveBins(h, oh);
-    const cols = adaptiveBins(w, ow);
-    const m = new Float32Array(h * w * oh * ow);
-    for (let i = 0; i < oh; i++) {
-      const [h0, h1] = rows[i]!;
-      for (let j = 0; j < ow; j++) {
-        const [w0, w1] = cols[j]!;
-        const weight = 1 / ((h1 - h0) * (w1 - w0));
-        for (let y = h0; y < h1; y++) for (let z = w0; z < w1; z++) m[(y * w + z) * oh * ow + i * ow + j] = weight;
-      }
-    }
+    const m = adaptiveAvgPoolMatrix(h, w, oh, ow);
     const pooling = tensor(m, [h * w, oh * ow], x!.backend);
     const flat = reshape(x!, [n * c, h * w]);
     const pooled = matMul(flat, pooling);
