@@ -82,7 +82,7 @@ describe('compile (inference)', () => {
     expect(await relativeError(y, eager)).toBeLessThan(1e-5);
     // evaluate / predict take the compiled model like any Model.
     // Conv and batch-norm outputs are never both alive any more.
-    const profile = c.profileMemory(x);
+    const profile = await c.profileMemory(x);
     expect(profile.compiledPeakActivationBytes).toBeLessThan(profile.eagerPeakActivationBytes);
     const p = await predict(c, await x.data());
     expect(p.count).toBe(2);
@@ -102,7 +102,7 @@ describe('compile (inference)', () => {
     expect(new Set(freed)).toEqual(new Set(c.plan.steps.map((s) => s.output).filter((v) => v !== c.plan.output)));
     const x = tensor(new Rng(2).normal(4 * 768), [4, 3, 16, 16]);
     const start = memory().tensors;
-    const profile = c.profileMemory(x);
+    const profile = await c.profileMemory(x);
     expect(memory().tensors).toBe(start);
     expect(profile.compiledPeakActivationBytes).toBeGreaterThan(0);
     // The peak sits at the residual Adds (shortcut, branch and sum live in both schedules); fusing the

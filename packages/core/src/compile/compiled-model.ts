@@ -84,7 +84,11 @@ export class CompiledModel implements Model {
 
   /** Logits for a batch [N, ...inputShape] on the compiled model's backend. */
   run(x: Tensor): Tensor {
-    return this.execute(x, this.plan);
+    const steps = this.execute(x, this.plan);
+    for (;;) {
+      const r = noGrad(() => steps.next());
+      if (r.done) return r.value;
+    }
   }
 
   /** Same as run(x). */
@@ -100,17 +104,30 @@ export class CompiledModel implements Model {
 
   /**
    * Runs x through the compiled plan and through the eager schedule (LayerModel.forward's: every layer
-   * its own step, each value freed after its last reader), sampling backend bytes after every step.
+   * its own step, each value freed after its last reader), reading backend bytes after every step. On a
+   * backend that queues work (native, wasm threads, WebGPU) it waits for the queue after each step, so
+   * buffers that queued kernels still hold are not counted as live: profile apart from timing runs.
    */
-  profileMemory(x: Tensor): MemoryProfile {
-    const baselineBytes = this.backend.memory().bytes;
-    const measure = (plan: ExecutionPlan) => {
-      let peak = baselineBytes;
-      this.execute(x, plan, () => (peak = Math.max(peak, this.backend.memory().bytes))).dispose();
-      return peak;
+  async profileMemory(x: Tensor): Promise<MemoryProfile> {
+    const settle = async () => {
+      await this.backend.sync?.();
+      return this.backend.memory().bytes;
     };
-    const compiledPeakBytes = measure(this.plan);
-    const eagerPeakBytes = measure(this.eagerPlan);
+    const baselineBytes = await settle();
+    const measure = async (plan: ExecutionPlan) => {
+      let peak = baselineBytes;
+      const steps = this.execute(x, plan);
+      for (;;) {
+        const r = noGrad(() => steps.next());
+        peak = Math.max(peak, await settle());
+        if (r.done) {
+          r.value.dispose();
+          return peak;
+        }
+      }
+    };
+    const compiledPeakBytes = await measure(this.plan);
+    const eagerPeakBytes = await measure(this.eagerPlan);
     return {
       baselineBytes,
       compiledPeakBytes,
@@ -140,7 +157,8 @@ export class CompiledModel implements Model {
     this.disposed = true;
   }
 
-  private execute(x: Tensor, plan: ExecutionPlan, afterStep?: () => void): Tensor {
+  /** Runs one step per next() (the caller wraps each in noGrad), pausing after each output; returns the model output. */
+  private *execute(x: Tensor, plan: ExecutionPlan): Generator<void, Tensor> {
     const op = `${this.name}.run`;
     if (this.disposed) throw new StridenetError('DISPOSED', `${op}: the compiled model was disposed`);
     if (!(x instanceof Tensor)) throw new ArgumentError(op, 'x', x, 'a Tensor');
@@ -155,18 +173,17 @@ export class CompiledModel implements Model {
     const ctx: ForwardContext = { training: false, rng: new Rng(0) };
     const values = new Map<number, Tensor>([[INPUT_VALUE, x]]);
     try {
-      noGrad(() =>
-        plan.steps.forEach((step, k) => {
-          values.set(step.output, this.runStep(step, values, ctx));
-          afterStep?.();
-          for (const v of plan.freeAfter[k]!) {
-            // A layer that returns its input (dropout in eager) hands the same tensor on: free once.
-            const t = values.get(v)!;
-            values.delete(v);
-            if (t !== x && ![...values.values()].includes(t)) t.dispose();
-          }
-        }),
-      );
+      for (const [k, step] of plan.steps.entries()) {
+        values.set(step.output, this.runStep(step, values, ctx));
+        // The step's inputs and output are all alive here: the moment a profile samples.
+        yield;
+        for (const v of plan.freeAfter[k]!) {
+          // A layer that returns its input (dropout in eager) hands the same tensor on: free once.
+          const t = values.get(v)!;
+          values.delete(v);
+          if (t !== x && ![...values.values()].includes(t)) t.dispose();
+        }
+      }
     } catch (e) {
       for (const t of values.values()) if (t !== x) t.dispose();
       throw e;
