@@ -12,6 +12,7 @@ import { goldenChecks } from './suites/golden.js';
 import { badInputChecks } from './suites/bad-input.js';
 import { opChecks } from './ops-checks.js';
 import { autogradChecks } from './suites/autograd.js';
+import { emptyChecks } from './suites/empty.js';
 
 /** Every check of the suite, in a stable order. */
 export function allChecks(): Check[] {
@@ -29,5 +30,6 @@ export function allChecks(): Check[] {
     ...autogradChecks(),
     ...badInputChecks(),
     ...opChecks(),
+    ...emptyChecks(),
   ];
 }

@@ -2,6 +2,10 @@ import { BackendError, DisposedError, StridenetError, UnsupportedError } from '.
 import { SPEC_VERSION, type AnyBackend, type Backend, type KernelAttrs, type KernelInputs, type KernelName, type KernelOutput } from './spec/index.js';
 import { sizeOf } from './plans/common.js';
 import { backendEntry, startAutoBackend, startBackend, type BackendEntry, type StartBackendOptions } from './backend-registry.js';
+import { emptyFill } from './empty.js';
+
+/** Backing store of a tensor with no elements: one float, so no backend ever sees a zero-size buffer. */
+const EMPTY_PLACEHOLDER = new Float32Array(1);
 
 /** A backend buffer shared by every tensor view of it (reshape shares storage). */
 interface Storage {
@@ -60,6 +64,7 @@ export class Tensor {
   /** Copies the values back to JavaScript. */
   async data(): Promise<Float32Array> {
     const s = this.live();
+    if (this.size === 0) return new Float32Array(0);
     return s.backend.read(s.handle);
   }
 
@@ -69,6 +74,7 @@ export class Tensor {
     if (!s.backend.readSync) {
       throw new BackendError(`backend '${s.backend.name}' cannot read synchronously; use await tensor.data()`);
     }
+    if (this.size === 0) return new Float32Array(0);
     return s.backend.readSync(s.handle);
   }
 
@@ -131,6 +137,12 @@ class Engine {
     if (s.refs === 0) s.backend.free(s.handle);
   }
 
+  /** A tensor of `shape` holding `value` everywhere (an empty one gets a one-float placeholder buffer). */
+  filled(backend: Backend, shape: readonly number[], value: number): Tensor {
+    const n = sizeOf(shape);
+    return this.wrap(backend, backend.upload(n === 0 ? EMPTY_PLACEHOLDER : new Float32Array(n).fill(value)), shape);
+  }
+
   wrap(backend: Backend, handle: unknown, shape: readonly number[]): Tensor {
     return new Tensor({ backend, handle, size: sizeOf(shape), refs: 1 }, shape);
   }
@@ -184,12 +196,14 @@ class Engine {
   ): KernelTensors<K> {
     const handles: Record<string, unknown> = {};
     let backend: Backend | null = null;
+    let emptyInput = false;
     for (const [k, v] of Object.entries(inputs as Record<string, Tensor | readonly Tensor[] | undefined>)) {
       if (v === undefined) continue;
       const list = Array.isArray(v) ? (v as readonly Tensor[]) : [v as Tensor];
       const hs = list.map((t) => {
         if (!(t instanceof Tensor)) throw new StridenetError('ARGUMENT', `${kernel}: input '${k}' is ${String(t)} but expected a Tensor`);
         const s = t.live();
+        if (t.size === 0) emptyInput = true;
         if (backend === null) backend = s.backend;
         else if (backend !== s.backend) {
           throw new BackendError(`${kernel}: input '${k}' lives on backend '${s.backend.name}' but other inputs on '${backend.name}'`);
@@ -201,9 +215,15 @@ class Engine {
     const b: Backend = backend ?? this.backend;
     const ok = b.supports(kernel, attrs);
     if (ok !== true) throw new UnsupportedError(b.name, kernel, ok);
+    const shapes = outShapes as readonly (readonly number[])[];
+    if (emptyInput || shapes.some((shape) => sizeOf(shape) === 0)) {
+      // Never a zero-size buffer or dispatch on a backend: empty results and constants from core.
+      return shapes.map((shape, i) =>
+        this.filled(b, shape, sizeOf(shape) === 0 ? 0 : emptyFill(kernel, attrs as Record<string, unknown>, inputs as Record<string, unknown>, i)),
+      ) as KernelTensors<K>;
+    }
     const fn = b.kernels[kernel] as (i: unknown, a: unknown) => unknown;
     const out = fn(handles, attrs);
-    const shapes = outShapes as readonly (readonly number[])[];
     const outs = shapes.length === 0 ? [] : shapes.length === 1 ? [out] : (out as unknown[]);
     return outs.map((h, i) => this.wrap(b, h, shapes[i]!)) as KernelTensors<K>;
   }

@@ -83,11 +83,12 @@ export const badInputCases: readonly BadInputCase[] = [
     message: 'conv2d: filter window is [7,7] but expected at most the padded input 6x6 (kernel 3x3, dilation 3x3)',
   },
   {
-    name: 'conv2d: empty batch',
+    // An empty batch is valid (suites/empty.ts); an empty spatial axis is not (PyTorch: no output size).
+    name: 'conv2d: zero-sized height',
     op: 'conv2d',
-    call: { builder: 'planConv2d', args: [[0, 1, 5, 5], [1, 1, 3, 3]] },
+    call: { builder: 'planConv2d', args: [[1, 1, 0, 5], [1, 1, 3, 3]] },
     error: 'ShapeError',
-    message: `conv2d: input shape is [0,1,5,5] but expected every dimension >= 1 ${NCHW} (got an empty batch)`,
+    message: `conv2d: input shape is [1,1,0,5] but expected every dimension but the batch >= 1 ${NCHW} (got a zero-sized dimension)`,
   },
   {
     name: 'conv2d: groups not dividing the input channels',
@@ -139,11 +140,11 @@ export const badInputCases: readonly BadInputCase[] = [
     message: 'pool2d: padding is 2 but expected at most half the window (1 vertically, 1 horizontally for window 3x3)',
   },
   {
-    name: 'pool2d: empty batch',
+    name: 'pool2d: zero channels',
     op: 'pool2d',
-    call: { builder: 'planPool2d', args: [[0, 2, 4, 4], { window: 2 }] },
+    call: { builder: 'planPool2d', args: [[2, 0, 4, 4], { window: 2 }] },
     error: 'ShapeError',
-    message: `pool2d: input shape is [0,2,4,4] but expected every dimension >= 1 ${NCHW} (got an empty batch)`,
+    message: `pool2d: input shape is [2,0,4,4] but expected every dimension but the batch >= 1 ${NCHW} (got a zero-sized dimension)`,
   },
   {
     name: 'matMul: inner dimensions differ',
@@ -157,7 +158,7 @@ export const badInputCases: readonly BadInputCase[] = [
     op: 'matMul',
     call: { builder: 'planMatMul', args: [[2, 3, 4], [4, 5]] },
     error: 'ShapeError',
-    message: 'matMul: a shape is [2,3,4] but expected rank 2 with every dimension >= 1',
+    message: 'matMul: a shape is [2,3,4] but expected rank 2 with non-negative dimensions',
   },
   {
     name: 'add: shapes that do not broadcast',
@@ -188,11 +189,11 @@ export const badInputCases: readonly BadInputCase[] = [
     message: "broadcastTo: shape is [3] but expected at least the input's 2 axes (input shape [2,3])",
   },
   {
-    name: 'broadcastTo: zero-sized target axis',
+    name: 'broadcastTo: negative target axis',
     op: 'broadcastTo',
-    call: { builder: 'planExpand', args: ['broadcastTo', [1], [0, 4]] },
+    call: { builder: 'planExpand', args: ['broadcastTo', [1], [2, -3]] },
     error: 'ShapeError',
-    message: 'broadcastTo: shape is [0,4] but expected every dimension a positive integer',
+    message: 'broadcastTo: shape is [2,-3] but expected every dimension a non-negative integer',
   },
   {
     name: 'batchNorm: gamma length does not match the channels',
@@ -202,18 +203,11 @@ export const badInputCases: readonly BadInputCase[] = [
     message: 'batchNorm: input channels is 3 but expected 4 to match gamma (input shape [2,3,4,4])',
   },
   {
-    name: 'biasAdd: empty batch',
-    op: 'biasAdd',
-    call: { builder: 'planChannel', args: ['biasAdd', [0, 3], 3, 'bias'] },
-    error: 'ShapeError',
-    message: 'biasAdd: input shape is [0,3] but expected a batch of at least 1 (got an empty batch)',
-  },
-  {
     name: 'softmax: zero-sized axis',
     op: 'softmax',
     call: { builder: 'planRows', args: ['softmax', [3, 0]] },
     error: 'ShapeError',
-    message: 'softmax: input shape is [3,0] but expected rank >= 1 with every dimension >= 1',
+    message: 'softmax: input shape is [3,0] but expected rank >= 1 with a last dimension >= 1 (others >= 0)',
   },
   {
     name: 'transpose: perm is not a permutation',
@@ -267,12 +261,12 @@ export interface BadOpCase extends CaseBase {
 
 export const badOpCases: readonly BadOpCase[] = [
   {
-    name: 'tensor: empty batch',
+    name: 'tensor: negative dimension',
     op: 'tensor',
     tensors: [],
-    args: [[], [0, 3, 4, 4]],
+    args: [[], [-1, 3, 4, 4]],
     error: 'ShapeError',
-    message: 'tensor: shape is [0,3,4,4] but expected an array of positive integers',
+    message: 'tensor: shape is [-1,3,4,4] but expected an array of non-negative integers',
   },
   {
     name: 'conv2d: input channels do not match the filter',

@@ -20,7 +20,8 @@ export type CaseGroup =
   | 'bad-input'
   | 'golden'
   | 'autograd'
-  | 'model';
+  | 'model'
+  | 'empty';
 
 export const CASE_GROUPS: readonly CaseGroup[] = Object.freeze([
   'conv2d',
@@ -36,6 +37,7 @@ export const CASE_GROUPS: readonly CaseGroup[] = Object.freeze([
   'golden',
   'autograd',
   'model',
+  'empty',
 ]);
 
 /** Default normalised-error bounds per family (float32 result vs float64 oracle). */

@@ -5,8 +5,8 @@ import { sizeOf } from '../plans/common.js';
 import { planExpand } from '../plans/elementwise.js';
 
 export function checkNewShape(op: string, shape: readonly number[]): void {
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 1)) {
-    throw new ShapeError(op, 'shape', shape, 'an array of positive integers');
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
+    throw new ShapeError(op, 'shape', shape, 'an array of non-negative integers');
   }
 }
 
@@ -21,6 +21,7 @@ export function tensor(values: ArrayLike<number>, shape: readonly number[], back
     throw new ShapeError('tensor', 'values length', values.length, `${n} for shape [${shape.join(',')}]`);
   }
   const b = backend ?? engine.backend;
+  if (n === 0) return engine.filled(b, shape, 0);
   const data = values instanceof Float32Array ? values : Float32Array.from(values);
   return engine.wrap(b, b.upload(data), shape);
 }

@@ -8,11 +8,12 @@ import { planConcat, planPad, planSlice, planTranspose } from '../plans/layout.j
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const inferred = shape.filter((d) => d === -1).length;
   let target = [...shape];
-  if (inferred > 1 || !shape.every((d) => d === -1 || (Number.isInteger(d) && d >= 1))) {
-    throw new ShapeError('reshape', 'shape', shape, 'positive integers with at most one -1');
+  if (inferred > 1 || !shape.every((d) => d === -1 || (Number.isInteger(d) && d >= 0))) {
+    throw new ShapeError('reshape', 'shape', shape, 'non-negative integers with at most one -1');
   }
   if (inferred === 1) {
     const known = sizeOf(shape.filter((d) => d !== -1));
+    if (known === 0) throw new ShapeError('reshape', 'shape', shape, 'no -1 next to a zero dimension (its size is ambiguous)');
     if (x.size % known !== 0) throw new ShapeError('reshape', 'shape', shape, `a shape of ${x.size} elements (input [${x.shape.join(',')}])`);
     target = shape.map((d) => (d === -1 ? x.size / known : d));
   }
@@ -27,7 +28,7 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
 /** [N, ...] -> [N, rest]. */
 export function flatten(x: Tensor): Tensor {
   if (x.rank < 2) throw new ShapeError('flatten', 'input shape', x.shape, 'rank >= 2 with a batch axis first');
-  return reshape(x, [x.shape[0]!, x.size / x.shape[0]!]);
+  return reshape(x, [x.shape[0]!, sizeOf(x.shape.slice(1))]);
 }
 
 export function transpose(x: Tensor, perm: readonly number[]): Tensor {

@@ -38,9 +38,9 @@ export function checkShape(op: string, name: string, shape: readonly number[], r
   if (!Array.isArray(shape) || shape.length !== rank || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
     throw new ShapeError(op, `${name} shape`, shape, `rank ${rank} ${layout}`);
   }
-  if (shape.some((d) => d === 0)) {
-    const which = shape[0] === 0 ? 'an empty batch' : 'a zero-sized dimension';
-    throw new ShapeError(op, `${name} shape`, shape, `every dimension >= 1 ${layout}`, `got ${which}`);
+  // An empty batch gives an empty result (PyTorch); a zero channel or spatial size stays an error.
+  if (shape.slice(1).some((d) => d === 0)) {
+    throw new ShapeError(op, `${name} shape`, shape, `every dimension but the batch >= 1 ${layout}`, 'got a zero-sized dimension');
   }
 }
 

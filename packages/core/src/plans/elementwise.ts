@@ -96,9 +96,9 @@ export interface ExpandPlan {
 export const EXPAND_ENCODING = encodingOffsets('expand');
 
 export function planExpand(op: string, inShape: readonly number[], shape: readonly number[]): ExpandPlan {
-  const dimsOk = (s: readonly number[]) => Array.isArray(s) && s.every((d) => Number.isInteger(d) && d >= 1);
-  if (!dimsOk(inShape)) throw new ShapeError(op, 'input shape', inShape, 'every dimension a positive integer');
-  if (!dimsOk(shape)) throw new ShapeError(op, 'shape', shape, 'every dimension a positive integer');
+  const dimsOk = (s: readonly number[]) => Array.isArray(s) && s.every((d) => Number.isInteger(d) && d >= 0);
+  if (!dimsOk(inShape)) throw new ShapeError(op, 'input shape', inShape, 'every dimension a non-negative integer');
+  if (!dimsOk(shape)) throw new ShapeError(op, 'shape', shape, 'every dimension a non-negative integer');
   const rank = shape.length;
   if (rank > MAX_RANK) throw new ShapeError(op, 'shape', shape, `at most ${MAX_RANK} axes`);
   if (inShape.length > rank) {
@@ -147,7 +147,6 @@ export interface ChannelPlan {
 
 export function planChannel(op: string, shape: readonly number[], channels: number, channelName = 'channels'): ChannelPlan {
   if (shape.length < 2) throw new ShapeError(op, 'input shape', shape, 'rank >= 2 with channels on axis 1');
-  if (shape[0] === 0) throw new ShapeError(op, 'input shape', shape, 'a batch of at least 1', 'got an empty batch');
   if (shape[1] !== channels) {
     throw new ShapeError(op, 'input channels', shape[1], `${channels} to match ${channelName}`, `input shape [${shape.join(',')}]`);
   }
@@ -166,9 +165,12 @@ export interface RowsPlan {
 }
 
 export function planRows(op: string, shape: readonly number[]): RowsPlan {
-  if (shape.length < 1 || shape.some((d) => d < 1)) throw new ShapeError(op, 'input shape', shape, 'rank >= 1 with every dimension >= 1');
+  // Rows may be zero (an empty batch); the last axis, which softmax normalises over, may not.
+  if (shape.length < 1 || shape.some((d) => !Number.isInteger(d) || d < 0) || shape[shape.length - 1]! < 1) {
+    throw new ShapeError(op, 'input shape', shape, 'rank >= 1 with a last dimension >= 1 (others >= 0)');
+  }
   const cols = shape[shape.length - 1]!;
-  const rows = sizeOf(shape) / cols;
+  const rows = sizeOf(shape.slice(0, -1));
   return freezePlan({ kind: 'rows' as const, rows, cols, encoded: Int32Array.from([rows, cols]) });
 }
 

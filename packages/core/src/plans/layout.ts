@@ -181,7 +181,7 @@ export interface ReducePlan {
 
 export function planReduce(outer: number, reduce: number, inner: number): ReducePlan {
   for (const [n, v] of [['outer', outer], ['reduce', reduce], ['inner', inner]] as const) {
-    if (!Number.isInteger(v) || v < 1) throw new ShapeError('reduce', n, v, 'a positive integer');
+    if (!Number.isInteger(v) || v < 0) throw new ShapeError('reduce', n, v, 'a non-negative integer');
   }
   return freezePlan({ kind: 'reduce' as const, outer, reduce, inner, encoded: Int32Array.from([outer, reduce, inner]) });
 }

@@ -28,8 +28,8 @@ export function planMatMul(
 ): MatMulPlan {
   const op = 'matMul';
   for (const [name, s] of [['a', aShape], ['b', bShape]] as const) {
-    if (s.length !== 2 || !s.every((d) => Number.isInteger(d) && d >= 1)) {
-      throw new ShapeError(op, `${name} shape`, s, 'rank 2 with every dimension >= 1');
+    if (s.length !== 2 || !s.every((d) => Number.isInteger(d) && d >= 0)) {
+      throw new ShapeError(op, `${name} shape`, s, 'rank 2 with non-negative dimensions');
     }
   }
   const m = transposeA ? aShape[1]! : aShape[0]!;
