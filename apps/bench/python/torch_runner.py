@@ -1,7 +1,9 @@
 """PyTorch peer for stridenet-bench, driven over stdin/stdout with one JSON object per line.
 
-The harness sets OPENBLAS_NUM_THREADS / OMP_NUM_THREADS in the environment before this process
-starts (they are read at import time); torch.set_num_threads is set again from --threads.
+The harness sets OPENBLAS_NUM_THREADS / OMP_NUM_THREADS / OMP_WAIT_POLICY in the environment before
+this process starts (they are read at import time); torch.set_num_threads is set again from --threads.
+It starts one process per OpenMP wait policy (PASSIVE and ACTIVE) and, per workload, tries the
+memory formats and (for inference) a frozen TorchScript graph, keeping the fastest: PyTorch at its best.
 Inputs and weights arrive as little-endian float32 files written by the harness, so every
 framework sees the same bytes.
 """
@@ -16,6 +18,10 @@ import torch
 import torch.nn.functional as F
 
 THREADS = int(sys.argv[sys.argv.index("--threads") + 1]) if "--threads" in sys.argv else 1
+# With OMP_WAIT_POLICY=ACTIVE, idle OpenMP threads spin; the harness bounds the spin (GOMP_SPINCOUNT)
+# and this process sleeps that long after each timed batch, so its spinning never overlaps another
+# runner's repetition.
+COOLDOWN = float(sys.argv[sys.argv.index("--cooldown") + 1]) if "--cooldown" in sys.argv else 0.0
 torch.set_num_threads(THREADS)
 torch.manual_seed(0)
 
@@ -93,9 +99,38 @@ class IrModel(torch.nn.Module):
         return values[self.ir["output"]]
 
 
+def no_dropout(ir):
+    return dict(ir, nodes=[dict(n, rate=0.0) if n["op"] == "dropout" else n for n in ir["nodes"]])
+
+
+def train_check(msg):
+    """Fresh model from the harness's weights, dropout off, `steps` SGD steps; losses and weights to a file."""
+    ir = no_dropout(msg["model"])
+    weights = {k: load(v) for k, v in msg["weights"].items()}
+    model = IrModel(ir, weights)
+    model.train()
+    x = load(msg["tensors"]["x"])
+    labels = torch.from_numpy(np.fromfile(msg["labels"]["path"], dtype="<i4", count=msg["labels"]["count"]).astype(np.int64))
+    opt = torch.optim.SGD([p for p in model.parameters()], lr=0.01, momentum=0.9)
+    losses = []
+    for _ in range(int(msg["steps"])):
+        opt.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(model(x), labels)
+        loss.backward()
+        opt.step()
+        losses.append(float(loss.item()))
+    names = [n for n in msg["model"]["weights"] if msg["model"]["weights"][n]["trainable"]]
+    parts = [np.array(losses, dtype="<f4")] + [model.w(n).detach().contiguous().numpy().astype("<f4").ravel() for n in names]
+    np.concatenate(parts).tofile(msg["path"])
+    return {"steps": len(losses), "names": names}
+
+
 class Workload:
     def __init__(self, msg):
         spec = msg["spec"]
+        variant = msg.get("variant") or {}
+        cl = bool(variant.get("channelsLast"))
+        fmt = (lambda t: t.contiguous(memory_format=torch.channels_last)) if cl else (lambda t: t)
         self.kind = spec["kind"]
         self.first = None
         self.losses = []
@@ -108,7 +143,7 @@ class Workload:
                 raise ValueError("unsupported: PyTorch conv2d takes symmetric padding only (explicit F.pad would add a copy)")
             padding = (pads[0], pads[2])
             if spec["pass"] == "forward":
-                x, w = t["x"], t["filter"]
+                x, w = fmt(t["x"]), fmt(t["filter"])
                 self.step = lambda: F.conv2d(x, w, None, stride, padding, dil, groups)
             elif spec["pass"] == "backward-input":
                 dy, w = t["dy"], t["filter"]
@@ -122,7 +157,7 @@ class Workload:
             pads = spec["pads"]
             if not symmetric(pads):
                 raise ValueError("unsupported: PyTorch pooling takes symmetric padding only")
-            x = t["x"]
+            x = fmt(t["x"])
             k, s, p, ceil = spec["window"], spec["stride"], (pads[0], pads[2]), spec["ceilMode"]
             if spec["pool"] == "max":
                 self.step = lambda: F.max_pool2d(x, k, s, p, ceil_mode=ceil)
@@ -142,10 +177,24 @@ class Workload:
             x = t["x"]
             if spec["mode"] == "infer":
                 self.model.eval()
+                if cl:
+                    self.model = self.model.to(memory_format=torch.channels_last)
+                    x = fmt(x)
+                if variant.get("freeze"):
+                    # The IR's control flow is fixed for one architecture: a trace is the whole graph.
+                    with torch.no_grad():
+                        frozen = torch.jit.freeze(torch.jit.trace(self.model, x))
+                        frozen(x)
 
-                def infer():
-                    with torch.inference_mode():
-                        return self.model(x)
+                    def infer():
+                        with torch.no_grad():
+                            return frozen(x)
+
+                else:
+
+                    def infer():
+                        with torch.inference_mode():
+                            return self.model(x)
 
                 self.step = infer
             else:
@@ -166,18 +215,24 @@ class Workload:
             raise ValueError("unknown workload kind " + self.kind)
 
     def run(self, n):
+        # CPU ops are synchronous: a call has finished its work when it returns. Only the first output is
+        # copied (for the check); read-back is timed apart.
         t0 = time.perf_counter()
         for _ in range(n):
             y = self.step()
-            # .numpy() on a CPU tensor is the host result; the loss item forces a sync in training.
-            if self.train:
-                v = float(y.item())
-                if len(self.losses) < 1:
-                    self.losses.append(v)
-                if self.first is None:
-                    self.first = np.array(self.losses, dtype=np.float32)
-            elif self.first is None:
-                self.first = y.detach().contiguous().numpy().astype(np.float32).copy()
+            if self.first is None:
+                self.first = np.array([float(y.item())], dtype=np.float32) if self.train else y.detach().contiguous().numpy().astype(np.float32).copy()
+        seconds = time.perf_counter() - t0
+        if COOLDOWN > 0:
+            time.sleep(COOLDOWN)
+        return seconds
+
+    def readback(self):
+        if self.train:
+            return None
+        y = self.step()
+        t0 = time.perf_counter()
+        y.detach().contiguous().numpy().copy()
         return time.perf_counter() - t0
 
 
@@ -194,13 +249,19 @@ def main():
         cmd = msg["cmd"]
         try:
             if cmd == "hello":
-                reply = {"torch": torch.__version__, "threads": torch.get_num_threads(), "config": torch.__config__.parallel_info().splitlines()[:3]}
+                show = torch.__config__.show()
+                libs = [ln.strip("- ").strip() for ln in show.splitlines() if "MKL-DNN" in ln or "oneDNN" in ln or "OpenMP" in ln or "CPU capability" in ln]
+                reply = {"torch": torch.__version__, "threads": torch.get_num_threads(), "config": libs, "mkldnn": bool(torch.backends.mkldnn.is_available())}
             elif cmd == "prepare":
                 current = None
                 current = Workload(msg)
                 reply = {"ok": True}
             elif cmd == "run":
                 reply = {"seconds": current.run(int(msg["n"]))}
+            elif cmd == "readback":
+                reply = {"seconds": current.readback()}
+            elif cmd == "train_check":
+                reply = train_check(msg)
             elif cmd == "output":
                 current.first.astype("<f4").tofile(msg["path"])
                 reply = {"count": int(current.first.size)}

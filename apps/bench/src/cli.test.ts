@@ -25,7 +25,7 @@ describe('command line', () => {
     writeFileSync(b, JSON.stringify(syntheticReport({ 'model/lenet5/infer': { native: 2 } })));
     const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     expect(await main(['node', 'stridenet-bench', 'compare', a, b, '--out', join(dir, 'cmp.md')])).toBe(0);
-    expect(out.mock.calls.map((c) => String(c[0])).join('')).toContain('| model/lenet5/infer | native | 4.00 ms | 2.00 ms | 2.00x |');
+    expect(out.mock.calls.map((c) => String(c[0])).join('')).toContain('| model/lenet5/infer | native 1T | 4.00 ms | 2.00 ms | 2.00x |');
     expect(readFileSync(join(dir, 'cmp.md'), 'utf8')).toContain('2.00x');
   });
 });

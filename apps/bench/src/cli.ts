@@ -7,6 +7,8 @@ import { compareMarkdown } from './compare.js';
 import { html, markdown, terminalTable } from './report.js';
 import { recommend, recommendationFile, writeRecommendation } from './recommend.js';
 import { ALL_RUNNERS, runBench, type RunOptions } from './run.js';
+import { mergeReports, readReport } from './merge.js';
+import { readmeProblems, regenerate } from './readme.js';
 import { validateReport, type BenchReport } from './schema.js';
 
 const positiveInt = (name: string) => (v: string) => {
@@ -20,6 +22,8 @@ const nonNegative = (name: string) => (v: string) => {
   return n;
 };
 const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
+const intList = (name: string) => (v: string) => list(v).map(positiveInt(name));
+const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 export interface Outputs {
   json: string;
@@ -45,11 +49,14 @@ export function program(): Command {
     .option('--suite <suite>', 'ops, models or all', 'all')
     .option('--smoke', 'tiny shapes (conformance cases), one repetition: proves the harness end to end', false)
     .option('--runners <list>', `comma-separated subset of ${ALL_RUNNERS.join(', ')}`, list)
-    .option('--threads <n>', 'threads for multi-threaded runners', positiveInt('--threads'), os.cpus().length)
-    .option('--min-time <seconds>', 'minimum time of one repetition', nonNegative('--min-time'))
-    .option('--reps <n>', 'repetitions (default 5, smoke 1)', positiveInt('--reps'))
-    .option('--max-cell-seconds <s>', 'stop adding repetitions after this long per workload and runner (at least 3 are kept)', nonNegative('--max-cell-seconds'))
-    .option('--tolerance <rel>', 'relative deviation from cpu-js accepted as correct', nonNegative('--tolerance'), 1e-3)
+    .option('--threads <list>', 'thread settings, e.g. 1,2: each runs the suite and the tables put them side by side', intList('--threads'), [os.cpus().length])
+    .option('--min-time <seconds>', 'minimum time of one repetition (iterations are calibrated until a batch lasts this long)', nonNegative('--min-time'))
+    .option('--reps <n>', 'repetitions per cell, runners interleaved (default 7, smoke 1)', positiveInt('--reps'))
+    .option('--repeat <n>', 'run the whole suite N times; each cell reports its best run and the spread', positiveInt('--repeat'), 1)
+    .option('--seed <n>', 'seed of the runner order per repetition', positiveInt('--seed'), 1)
+    .option('--train-check-steps <n>', 'training steps compared against the reference (loss and every weight)', positiveInt('--train-check-steps'), 3)
+    .option('--max-cell-seconds <s>', 'stop adding repetitions after this long per workload and runner (at least 7 are kept; a first call longer than this is the only sample)', nonNegative('--max-cell-seconds'))
+    .option('--tolerance <rel>', 'relative deviation from the cpu-js reference accepted as correct', nonNegative('--tolerance'), 1e-3)
     .option('--baseline <runner>', 'runner the ratios are relative to', 'cpu-js')
     .option('--gemm-size <n>', 'square GEMM size (0 skips it)', nonNegative('--gemm-size'), 4096)
     .option('--heavy-everywhere', 'run the large GEMM on scalar runners too (minutes)', false)
@@ -68,7 +75,11 @@ export function program(): Command {
         runners: o.runners,
         threads: o.threads,
         minTime: o.minTime ?? (smoke ? 0 : 0.5),
-        reps: o.reps ?? (smoke ? 1 : 5),
+        reps: o.reps ?? (smoke ? 1 : 7),
+        repeat: o.repeat,
+        seed: o.seed,
+        // Smoke proves the check's code path: one step already compares gradients and the update.
+        trainCheckSteps: smoke && o.trainCheckSteps === 3 ? 1 : o.trainCheckSteps,
         // Smoke proves the harness, not speed: a slow first call (TF.js cpu training) is the only sample.
         maxCellSeconds: o.maxCellSeconds ?? (smoke ? 1 : undefined),
         tolerance: o.tolerance,
@@ -80,17 +91,15 @@ export function program(): Command {
         command: ['stridenet-bench', ...process.argv.slice(2)].join(' '),
       };
       const bar = o.progress && process.stderr.isTTY !== undefined ? new cliProgress.SingleBar({ format: '{bar} {value}/{total} {cell}', stream: process.stderr, hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic) : undefined;
-      let lastLine = 0;
       opts.onProgress = (e) => {
         if (e.type === 'start') bar?.start(e.total, 0, { cell: '' });
         else if (e.type === 'cell') bar?.update(e.done, { cell: `${e.workload} on ${e.runner}: ${e.phase}` });
         else {
           bar?.update(e.done);
           // Without a TTY the bar does not redraw: one line per finished cell keeps CI logs useful.
-          if (!process.stderr.isTTY && Date.now() - lastLine > 0) {
-            lastLine = Date.now();
+          if (!process.stderr.isTTY) {
             const r = e.record;
-            process.stderr.write(`[${e.done}/${e.total}] ${r.workload} ${r.runner}: ${r.status === 'ok' ? `${r.timing!.medianMs.toFixed(3)} ms` : `${r.status} (${r.reason})`}\n`);
+            process.stderr.write(`[${e.done}/${e.total}] ${r.workload} ${r.runner} ${r.threads}T: ${r.status === 'ok' ? `${r.timing!.medianMs.toFixed(3)} ms${r.correct === undefined ? ' unchecked' : r.correct ? '' : ' deviates'}` : `${r.status} (${r.reason})`}\n`);
           }
         }
       };
@@ -132,9 +141,7 @@ export function program(): Command {
     .option('--out <dir>', 'directory for bench.md and bench.html (default: next to the JSON)')
     .option('--baseline <runner>', 'runner the ratios are relative to (default: the run\'s)')
     .action(async (file: string, o: { out?: string; baseline?: string }) => {
-      const report = JSON.parse(readFileSync(file, 'utf8')) as BenchReport;
-      const problems = validateReport(report);
-      if (problems.length) throw new Error(`${file} is not a stridenet-bench v1 report: ${problems.slice(0, 3).join('; ')}`);
+      const report = readReport(file);
       const dir = resolve(o.out ?? dirname(resolve(file)));
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, 'bench.md'), markdown(report, o.baseline));
@@ -148,10 +155,46 @@ export function program(): Command {
     .argument('<b>', 'second bench.json')
     .option('--out <file>', 'also write the Markdown here')
     .action((a: string, b: string, o: { out?: string }) => {
-      const read = (f: string) => JSON.parse(readFileSync(f, 'utf8')) as BenchReport;
-      const md = compareMarkdown(read(a), read(b), [a, b]);
+      const md = compareMarkdown(readReport(a), readReport(b), [a, b]);
       process.stdout.write(md);
       if (o.out) writeFileSync(o.out, md);
+    });
+  cmd
+    .command('merge')
+    .description('merge bench.json files (e.g. a --threads 1 and a --threads 2 run, or repeats): each cell keeps its best run')
+    .argument('<jsons...>', 'bench.json files')
+    .requiredOption('--out <dir>', 'directory for the merged bench.json, bench.md and bench.html')
+    .option('--baseline <runner>', "runner the ratios are relative to (default: the first run's)")
+    .action(async (files: string[], o: { out: string; baseline?: string }) => {
+      const merged = mergeReports(files.map(readReport));
+      const out = await writeOutputs(merged, resolve(o.out), o.baseline);
+      process.stdout.write(`wrote ${out.json}\n      ${out.markdown}\n      ${out.html}\n`);
+    });
+  cmd
+    .command('readme')
+    .description('regenerate the README blocks marked <!-- stridenet-bench:begin ... --> from bench.json files, or check them')
+    .argument('<files...>', 'Markdown files (README.md, apps/bench/README.md)')
+    .requiredOption('--json <[name=]path>', 'a bench.json; blocks pick one with source=name (default: the first); repeatable', collect)
+    .option('--check', 'change nothing; exit 1 when a block is stale, a table hides an unchecked cell or a thread count, or a ratio is written by hand outside a block', false)
+    .action((files: string[], o: { json: string[]; check: boolean }) => {
+      const reports: Record<string, BenchReport> = {};
+      for (const j of o.json) {
+        const at = j.indexOf('=');
+        reports[at > 0 ? j.slice(0, at) : j] = readReport(at > 0 ? j.slice(at + 1) : j);
+      }
+      const problems: string[] = [];
+      for (const f of files) {
+        const text = readFileSync(f, 'utf8');
+        if (o.check) problems.push(...readmeProblems(f, text, reports));
+        else {
+          const next = regenerate(text, reports);
+          if (next !== text) writeFileSync(f, next);
+          process.stdout.write(`${next !== text ? 'updated' : 'unchanged'} ${f}\n`);
+        }
+      }
+      for (const p of problems) process.stderr.write(`${p}\n`);
+      if (problems.length) process.exitCode = 1;
+      else if (o.check) process.stdout.write(`ok: ${files.join(', ')} match ${o.json.join(', ')}\n`);
     });
   return cmd;
 }

@@ -14,10 +14,11 @@ export interface CompareRow {
 export function compareReports(a: BenchReport, b: BenchReport): CompareRow[] {
   for (const [name, r] of [['A', a], ['B', b]] as const) {
     const problems = validateReport(r);
-    if (problems.length) throw new Error(`report ${name} is not a stridenet-bench v1 report: ${problems.slice(0, 3).join('; ')}`);
+    if (problems.length) throw new Error(`report ${name} is not a stridenet-bench v2 report: ${problems.slice(0, 3).join('; ')}`);
   }
-  const key = (w: string, r: string) => `${w}\u0000${r}`;
-  const med = (rep: BenchReport) => new Map(rep.results.filter((x) => x.status === 'ok').map((x) => [key(x.workload, x.runner), x.timing!.medianMs]));
+  // Runner and thread setting together: the same runner at 1 and 2 threads are two rows.
+  const key = (w: string, r: string, t: number) => `${w}\u0000${r} ${t}T`;
+  const med = (rep: BenchReport) => new Map(rep.results.filter((x) => x.status === 'ok').map((x) => [key(x.workload, x.runner, x.threads), x.timing!.medianMs]));
   const ma = med(a);
   const mb = med(b);
   const keys = [...new Set([...ma.keys(), ...mb.keys()])];

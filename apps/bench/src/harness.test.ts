@@ -83,8 +83,9 @@ describe('measure', () => {
     };
     const t = await measure(fake, { minTime: 0.01, reps: 5 });
     expect(t.firstRunMs).toBeCloseTo(50);
-    expect(t.iterations).toBe(10);
+    expect(t.iterations).toBe(11);
     expect(t.reps).toBe(5);
+    expect(t.ci95Ms[0]).toBeLessThanOrEqual(t.medianMs);
     expect(t.medianMs).toBeCloseTo(1);
     expect(t.peakBackendBytes).toBe(10);
     expect(quantile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.9)).toBeCloseTo(9.1);

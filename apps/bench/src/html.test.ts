@@ -4,10 +4,82 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { mergeReports } from './merge.js';
 import { html, markdown, terminalTable } from './report.js';
+import { auditTables } from './table-audit.js';
 import { syntheticReport } from './testutil.js';
 
 const CHROMIUM = '/usr/bin/chromium';
+
+describe('results tables', () => {
+  const report = syntheticReport(
+    {
+      'model/lenet5/infer': { 'cpu-js': 10, wasm: 3, native: 1, torch: 2, onnxruntime: 0.5 },
+      'model/lenet5/train': { 'cpu-js': 40, wasm: 12, native: 5, torch: 8, onnxruntime: 7.98 },
+    },
+    {
+      'model/lenet5/infer|wasm': { correct: false, deviation: { maxAbs: 1, relative: 0.5 } },
+      // Not checked: no check, no verdict (as the harness records a peer it could not verify).
+      'model/lenet5/train|onnxruntime': { correct: undefined, check: undefined, deviation: undefined, note: 'unchecked: no training check' },
+    },
+  );
+
+  it('show medians, ratios with intervals, and flag wrong and unchecked outputs', () => {
+    const md = markdown(report, 'cpu-js');
+    expect(md).toContain('| model/lenet5/infer | 10.0 ms (baseline) | 3.00 ms (3.33x [3.30-3.37]) ✗ | 1.00 ms (10.00x [9.90-10.10]) |');
+    expect(md).toMatch(/\| model\/lenet5\/train \|.*\| 7\.98 ms \(5\.01x \[[\d.]+-[\d.]+\]\) unchecked \|/);
+    expect(markdown(report, 'torch')).toContain('1.00 ms (2.00x');
+    expect(terminalTable(report)).toMatch(/model\/lenet5\/train .*40\.0 ms \(baseline\)/);
+  });
+
+  it('mark a ratio whose interval holds 1.0 as a tie', () => {
+    // onnxruntime 7.98 ms vs torch 8 ms: 1.00x with samples spread +-2%: a tie.
+    expect(markdown(report, 'torch')).toMatch(/7\.98 ms \(1\.00x \[0\.99-1\.0\d\] tie\) unchecked/);
+    expect(markdown(report, 'torch')).not.toMatch(/1\.00 ms \(8\.00x [^)]*tie/);
+  });
+
+  it('state every runner\'s threads, and what was asked where the runner cannot use it', () => {
+    const one = syntheticReport({ 'model/lenet5/infer': { native: 2, 'tfjs-wasm': 6, torch: 4 } }, {}, 1);
+    const two = syntheticReport({ 'model/lenet5/infer': { native: 1, 'tfjs-wasm': 6, torch: 3 } }, {}, 2);
+    const md = markdown(mergeReports([one, two]), 'torch');
+    expect(md).toContain('| workload | native 1T | native 2T | tfjs-wasm 1T | tfjs-wasm 1T (asked 2T) | torch 1T | torch 2T |');
+    expect(md).toContain('| model/lenet5/infer | 2.00 ms (2.00x');
+    expect(auditTables(md, mergeReports([one, two]))).toEqual([]);
+  });
+
+  it('list a runner that could not start, with its reason', () => {
+    const r = syntheticReport({ 'model/lenet5/infer': { native: 1 } });
+    r.runners.push({ id: 'tfjs-cpu', kind: 'peer', label: 'tfjs-cpu', version: '', threads: 0, requestedThreads: 1, available: false, reason: 'ERR_MODULE_NOT_FOUND' });
+    expect(markdown(r)).toContain('- **tfjs-cpu** (1T requested): not available: ERR_MODULE_NOT_FOUND');
+    expect(terminalTable(r)).toContain('tfjs-cpu (1T): not available: ERR_MODULE_NOT_FOUND');
+  });
+});
+
+describe('table audit', () => {
+  const report = syntheticReport(
+    { 'model/lenet5/train': { 'cpu-js': 40, native: 5, torch: 8 } },
+    { 'model/lenet5/train|torch': { correct: undefined, check: undefined, deviation: undefined }, 'model/lenet5/train|native': { correct: false } },
+  );
+
+  it('passes the tables the harness writes', () => {
+    expect(auditTables(markdown(report, 'cpu-js'), report)).toEqual([]);
+  });
+
+  it('fails a table that shows a ratio for an unchecked cell without marking it', () => {
+    const doctored = markdown(report, 'cpu-js').replace(' unchecked |', ' |');
+    expect(auditTables(doctored, report).join('\n')).toMatch(/'model\/lenet5\/train' on torch 1T shows a ratio but was not checked/);
+  });
+
+  it('fails a table that hides a deviation', () => {
+    const doctored = markdown(report, 'cpu-js').replace(' ✗ |', ' |');
+    expect(auditTables(doctored, report).join('\n')).toMatch(/deviates from the reference but the cell has no ✗/);
+  });
+
+  it("fails a table whose runner column does not state the runner's threads", () => {
+    const doctored = markdown(report, 'cpu-js').replace('| native 1T |', '| native |');
+    expect(auditTables(doctored, report).join('\n')).toMatch(/column 'native' does not state its threads/);
+  });
+});
 
 describe('HTML report', () => {
   const report = syntheticReport(
@@ -18,11 +90,12 @@ describe('HTML report', () => {
     { 'model/lenet5/infer|wasm': { correct: false, deviation: { maxAbs: 1, relative: 0.5 } } },
   );
 
-  it('tables show medians, ratios to the baseline and flag wrong outputs', () => {
-    const md = markdown(report, 'cpu-js');
-    expect(md).toContain('| model/lenet5/infer | 10.0 ms (1.00x) | 3.00 ms (3.33x) ✗ | 1.00 ms (10.00x) | 2.00 ms (5.00x) | 0.50 ms (20.00x) |');
-    expect(markdown(report, 'torch')).toContain('1.00 ms (2.00x)');
-    expect(terminalTable(report)).toMatch(/model\/lenet5\/train .*40\.0 ms \(1\.00x\)/);
+  it('names unavailable runners and carries the tables', async () => {
+    const r = structuredClone(report);
+    r.runners.push({ id: 'tfjs-cpu', kind: 'peer', label: 'tfjs-cpu', version: '', threads: 0, requestedThreads: 1, available: false, reason: 'ERR_MODULE_NOT_FOUND' });
+    const page = await html(r, 'cpu-js');
+    expect(page).toContain('<b>tfjs-cpu</b> (1T): not available: ERR_MODULE_NOT_FOUND');
+    expect(page).toContain('native 1T');
   });
 
   // Skipped only on machines without Debian's chromium (playwright may not download browsers here);
@@ -47,7 +120,6 @@ describe('HTML report', () => {
         expect(b.w).toBeGreaterThan(100);
         expect(b.h).toBeGreaterThan(40);
       }
-      // One bar per runner that has a ratio, and the ratio text next to it.
       // One visible bar per runner with a ratio (the baseline's own bar is the 1x line, zero wide).
       const widths = await page.$$eval('section .chart svg .mark-rect path', (ps) => ps.map((p) => p.getBoundingClientRect().width));
       expect(widths).toHaveLength(9);

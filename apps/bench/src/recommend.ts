@@ -32,10 +32,12 @@ export function recommend(report: BenchReport, models?: readonly string[]): Reco
     byModel.set(w.spec.model, list);
   }
   const wins = new Map<string, number>();
+  // With several thread settings, the one a user runs by default (all cores: the largest) decides.
+  const threads = Math.max(...report.settings.threads);
   for (const [model, ws] of byModel) {
     const pick = ws.find((w) => w.mode === 'infer') ?? ws[0]!;
     const candidates = report.results
-      .filter((r) => r.workload === pick.workload && ours.has(r.runner) && r.status === 'ok' && (r.runner === 'cpu-js' || r.correct === true))
+      .filter((r) => r.workload === pick.workload && r.threads === threads && ours.has(r.runner) && r.status === 'ok' && (r.runner === 'cpu-js' || r.correct === true))
       .map((r) => ({ backend: r.runner, medianMs: r.timing!.medianMs, deviation: r.deviation?.relative ?? null }))
       .sort((a, b) => a.medianMs - b.medianMs);
     if (!candidates.length) continue;

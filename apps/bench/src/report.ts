@@ -1,6 +1,7 @@
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
 import type { BenchReport, ResultRecord } from './schema.js';
+import { isTie, ratioInterval, type Interval } from './stats.js';
+
+export { html } from './report-html.js';
 
 export function fmtMs(ms: number): string {
   if (!Number.isFinite(ms)) return '-';
@@ -18,6 +19,8 @@ export function fmtBytes(b: number | undefined): string {
   return `${b} B`;
 }
 
+export const fmtRatio = (x: number): string => `${x.toFixed(2)}x`;
+
 function fmtThroughput(r: ResultRecord): string {
   if (!r.throughput) return '';
   const v = r.throughput.value;
@@ -25,123 +28,141 @@ function fmtThroughput(r: ResultRecord): string {
 }
 
 function fmtDev(r: ResultRecord): string {
-  if (r.deviation === undefined || r.deviation === null) return 'n/a';
-  return r.deviation.relative.toExponential(1);
+  if (r.correct === undefined || !r.deviation) return 'unchecked';
+  const what = r.check?.kind === 'train' ? `${r.check.steps} steps: loss ${r.check.loss.relative.toExponential(1)}, weights ${r.check.weights.relative.toExponential(1)}` : r.check?.kind === 'spot-check' ? `${r.deviation.relative.toExponential(1)} (${r.check.samples} entries, float64)` : r.deviation.relative.toExponential(1);
+  return `${what}${r.correct ? '' : ' ✗'}`;
 }
 
-/** Speed of `r` relative to the baseline on the same workload: > 1 means faster than the baseline. */
-export function ratio(report: BenchReport, r: ResultRecord, baseline: string): number | undefined {
-  const b = report.results.find((x) => x.workload === r.workload && x.runner === baseline && x.status === 'ok');
-  if (!b?.timing || !r.timing) return undefined;
-  return b.timing.medianMs / r.timing.medianMs;
+/** A column of the tables: one runner at one thread setting. */
+export interface Column {
+  runner: string;
+  threads: number;
+  label: string;
 }
 
-function runnersOf(report: BenchReport): string[] {
-  return report.runners.filter((r) => r.available).map((r) => r.id);
+export function result(report: BenchReport, workload: string, runner: string, threads: number): ResultRecord | undefined {
+  return report.results.find((x) => x.workload === workload && x.runner === runner && x.threads === threads);
 }
 
-function cell(report: BenchReport, workload: string, runner: string, baseline: string): string {
-  const r = report.results.find((x) => x.workload === workload && x.runner === runner);
+export interface Ratio {
+  /** baseline median / runner median: > 1 means faster than the baseline. */
+  value: number;
+  interval: Interval;
+  tie: boolean;
+}
+
+/** Speed of `r` relative to the baseline on the same workload and thread setting, with its 95% interval. */
+export function ratio(report: BenchReport, r: ResultRecord, baseline: string): Ratio | undefined {
+  const b = result(report, r.workload, baseline, r.threads);
+  if (b?.status !== 'ok' || !b.timing || !r.timing) return undefined;
+  const interval = ratioInterval(b.timing.samplesMs, r.timing.samplesMs, report.settings.seed ?? 1);
+  return { value: b.timing.medianMs / r.timing.medianMs, interval, tie: b !== r && isTie(interval) };
+}
+
+/** A runner's real thread count at a thread setting, and what was asked where it differs. */
+export function threadsText(report: BenchReport, runner: string, threads: number): string {
+  const info = report.runners.find((x) => x.id === runner && x.requestedThreads === threads);
+  if (!info?.available) return 'not available';
+  return info.threads === threads ? `${info.threads}T` : `${info.threads}T (asked ${threads}T)`;
+}
+
+/** Label of a runner at a thread setting: its real thread count always, and what was asked where it differs. */
+export function columnLabel(report: BenchReport, runner: string, threads: number): string {
+  const t = threadsText(report, runner, threads);
+  return t === 'not available' ? `${runner} (not available)` : `${runner} ${t}`;
+}
+
+/** Available runners at each thread setting, thread settings side by side per runner. */
+export function columns(report: BenchReport): Column[] {
+  const ids = [...new Set(report.runners.filter((r) => r.available).map((r) => r.id))];
+  const settings = report.settings.threads?.length ? report.settings.threads : [report.fingerprint.threads];
+  const out: Column[] = [];
+  for (const id of ids) {
+    for (const t of settings) {
+      if (report.runners.some((r) => r.id === id && r.requestedThreads === t && r.available)) out.push({ runner: id, threads: t, label: columnLabel(report, id, t) });
+    }
+  }
+  return out;
+}
+
+/** One table cell: median, ratio with its interval ("tie" when it holds 1.0), and the check state. */
+export function cellText(report: BenchReport, r: ResultRecord | undefined, baseline: string): string {
   if (!r) return '';
   if (r.status !== 'ok') return r.status === 'skipped' ? 'skip' : 'error';
   const k = ratio(report, r, baseline);
-  const bad = r.correct === false ? ' ✗' : '';
-  return `${fmtMs(r.timing!.medianMs)}${k !== undefined ? ` (${k.toFixed(2)}x)` : ''}${bad}`;
+  const isBaseline = r.runner === baseline;
+  const ratioText = k && !isBaseline ? ` (${fmtRatio(k.value)} [${k.interval.lo.toFixed(2)}-${k.interval.hi.toFixed(2)}]${k.tie ? ' tie' : ''})` : isBaseline ? ' (baseline)' : '';
+  const mark = r.correct === false ? ' ✗' : r.correct === undefined ? ' unchecked' : '';
+  return `${fmtMs(r.timing!.medianMs)}${ratioText}${mark}`;
 }
 
-/** Median per iteration, with the speed ratio against the baseline in parentheses. */
+function runnerLines(report: BenchReport): string[] {
+  const lines: string[] = [];
+  for (const r of report.runners) {
+    const at = `${r.requestedThreads}T requested`;
+    if (!r.available) {
+      lines.push(`- **${r.id}** (${at}): not available: ${r.reason}`);
+      continue;
+    }
+    const threads = `${r.threads} thread(s)${r.threadsNote ? ` (${r.threadsNote})` : ''}`;
+    lines.push(`- **${r.id}** (${at}): ${r.label} ${r.version}, ${threads}${r.device ? `, ${r.device}` : ''}${r.notes?.length ? `; ${r.notes.join('; ')}` : ''}`);
+  }
+  return lines;
+}
+
+function method(report: BenchReport, baseline: string): string {
+  const s = report.settings;
+  return [
+    `Median time per iteration of ${s.reps} repetitions (each at least ${s.minTime} s, ${s.interleaved ? 'runners interleaved repetition by repetition in a seeded shuffled order' : 'runners one after another (a v1 run)'}${s.repeat > 1 ? `; best of ${s.repeat} runs of the whole suite per cell, spread in the details` : ''}).`,
+    `In parentheses the speed relative to **${baseline}** at the same thread setting (> 1 = faster) and its bootstrap 95% interval; **tie** = the interval holds 1.0.`,
+    `Every runner's threads are in its column header (asked for in parentheses where the runner cannot use them). Checked against an untimed cpu-js reference (training: loss of each of ${s.trainCheckSteps} steps and every weight after them, dropout off); **unchecked** = no check was possible, ✗ = deviates beyond ${s.tolerance} (relative).`,
+  ].join(' ');
+}
+
+/** The results as Markdown tables. */
 export function markdown(report: BenchReport, baseline = report.settings.baseline): string {
-  const runners = runnersOf(report);
+  const cols = columns(report);
   const f = report.fingerprint;
   const lines: string[] = [];
   lines.push(`# stridenet-bench (${report.mode})`, '');
-  lines.push(`${f.cpuModel}, ${f.logicalCores} logical cores${f.clockMHz ? ` @ ${f.clockMHz} MHz` : ''}, ${fmtBytes(f.memoryBytes)} RAM, Node ${f.node}, threads ${f.threads}${f.gpuAdapter ? `, GPU: ${f.gpuAdapter}` : ''}${f.loadAverage ? `, load average ${f.loadAverage.join(' / ')}` : ''}. ${report.createdAt}.`, '');
-  lines.push(`Median time per iteration; in parentheses the speed relative to **${baseline}** on the same workload in this run (> 1 = faster). ✗ = output deviates from cpu-js beyond ${report.settings.tolerance}.`, '');
+  lines.push(`${f.cpuModel}, ${f.logicalCores} logical cores${f.clockMHz ? ` @ ${f.clockMHz} MHz` : ''}${f.cpuFlags.length ? ` (${f.cpuFlags.join(' ')})` : ''}, ${fmtBytes(f.memoryBytes)} RAM, Node ${f.node}, thread settings ${report.settings.threads.join(', ')}${f.gpuAdapter ? `, GPU: ${f.gpuAdapter}` : ''}. ${report.createdAt}.`, '');
+  lines.push(method(report, baseline), '');
   for (const suite of ['models', 'ops'] as const) {
     const ws = report.workloads.filter((w) => w.suite === suite);
     if (!ws.length) continue;
     lines.push(`## ${suite === 'models' ? 'Models' : 'Ops'}`, '');
-    lines.push(`| workload | ${runners.join(' | ')} |`, `|---|${runners.map(() => '---:').join('|')}|`);
-    for (const w of ws) lines.push(`| ${w.title} | ${runners.map((r) => cell(report, w.id, r, baseline)).join(' | ')} |`);
+    lines.push(`| workload | ${cols.map((c) => c.label).join(' | ')} |`, `|---|${cols.map(() => '---:').join('|')}|`);
+    for (const w of ws) lines.push(`| ${w.title} | ${cols.map((c) => cellText(report, result(report, w.id, c.runner, c.threads), baseline)).join(' | ')} |`);
     lines.push('');
   }
-  lines.push('## Details', '', '| workload | runner | median | min | p90 | max | reps x iters | first run | throughput | peak RSS | backend bytes | rel. deviation | leaked |', '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  lines.push('## Details', '');
+  lines.push('| workload | runner | threads | median [95% interval] | min | max | reps x iters | runs (medians) | first run | read-back | throughput | peak RSS | load (1 min) | check: rel. deviation | leaked | configuration |');
+  lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|');
   for (const r of report.results) {
     const w = report.workloads.find((x) => x.id === r.workload)!;
+    const label = threadsText(report, r.runner, r.threads);
     if (r.status !== 'ok') {
-      lines.push(`| ${w.title} | ${r.runner} | ${r.status}: ${(r.reason ?? '').replace(/\|/g, '/')} |||||||||||`);
+      lines.push(`| ${w.title} | ${r.runner} | ${label} | ${r.status}: ${(r.reason ?? '').replace(/\|/g, '/')} |||||||||||||`);
       continue;
     }
     const t = r.timing!;
+    const runs = r.runs ? r.runs.map((x) => fmtMs(x.medianMs)).join(', ') : '1';
+    const dev = `${fmtDev(r)}${r.note ? ` (${r.note.replace(/\|/g, '/')})` : ''}`;
     lines.push(
-      `| ${w.title} | ${r.runner} | ${fmtMs(t.medianMs)} | ${fmtMs(t.minMs)} | ${fmtMs(t.p90Ms)} | ${fmtMs(t.maxMs)} | ${t.reps}x${t.iterations}${t.capped ? ' (capped)' : ''} | ${fmtMs(t.firstRunMs)} | ${fmtThroughput(r)} | ${fmtBytes(t.peakRssBytes)} | ${fmtBytes(t.peakBackendBytes)} | ${fmtDev(r)} | ${r.leakedTensors ?? 'n/a'} |`,
+      `| ${w.title} | ${r.runner} | ${label} | ${fmtMs(t.medianMs)} [${fmtMs(t.ci95Ms[0])}-${fmtMs(t.ci95Ms[1])}] | ${fmtMs(t.minMs)} | ${fmtMs(t.maxMs)} | ${t.reps}x${t.iterations}${t.capped ? ' (capped)' : ''} | ${runs} | ${fmtMs(t.firstRunMs)} | ${r.readbackMs !== undefined ? fmtMs(r.readbackMs) : '-'} | ${fmtThroughput(r)} | ${fmtBytes(t.peakRssBytes)} | ${t.loadAverage.join(' -> ')} | ${dev} | ${r.leakedTensors ?? 'n/a'} | ${r.variant ?? ''} |`,
     );
   }
-  lines.push('', '## Runners', '');
-  for (const r of report.runners) lines.push(`- **${r.id}**: ${r.available ? `${r.label} ${r.version}, ${r.threads} thread(s)${r.device ? `, ${r.device}` : ''}` : `not available: ${r.reason}`}`);
+  lines.push('', '## Runners', '', ...runnerLines(report));
   lines.push('', `Packages: ${Object.entries(f.packages).map(([k, v]) => `${k} ${v}`).join(', ')}.`, '');
   return lines.join('\n');
 }
 
 /** Plain-text table for the terminal. */
 export function terminalTable(report: BenchReport, baseline = report.settings.baseline): string {
-  const runners = runnersOf(report);
-  const rows = [['workload', ...runners], ...report.workloads.map((w) => [w.title, ...runners.map((r) => cell(report, w.id, r, baseline))])];
+  const cols = columns(report);
+  const rows = [['workload', ...cols.map((c) => c.label)], ...report.workloads.map((w) => [w.title, ...cols.map((c) => cellText(report, result(report, w.id, c.runner, c.threads), baseline))])];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
-}
-
-async function svg(spec: TopLevelSpec): Promise<string> {
-  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
-  const out = await view.toSVG();
-  view.finalize();
-  return out;
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
-}
-
-/** One bar chart per workload: speed relative to the baseline (log scale), labelled with the median. */
-export async function html(report: BenchReport, baseline = report.settings.baseline): Promise<string> {
-  const sections: string[] = [];
-  for (const w of report.workloads) {
-    const values = report.results
-      .filter((r) => r.workload === w.id && r.status === 'ok')
-      .map((r) => ({ runner: r.runner, ratio: ratio(report, r, baseline) ?? Number.NaN, median: fmtMs(r.timing!.medianMs), kind: report.runners.find((x) => x.id === r.runner)?.kind ?? 'peer', correct: r.correct !== false }));
-    const usable = values.filter((v) => Number.isFinite(v.ratio));
-    if (!usable.length) {
-      sections.push(`<section><h3>${escapeHtml(w.title)}</h3><p>No result relative to ${escapeHtml(baseline)}.</p></section>`);
-      continue;
-    }
-    const chart = await svg({
-      width: 420,
-      height: { step: 18 },
-      data: { values: usable.map((v) => ({ ...v, label: `${v.median} · ${v.ratio.toFixed(2)}x${v.correct ? '' : ' ✗'}` })) },
-      encoding: {
-        y: { field: 'runner', type: 'nominal', sort: { field: 'ratio', op: 'max', order: 'descending' }, title: null },
-        x: { field: 'ratio', type: 'quantitative', scale: { type: 'log' }, title: `speed vs ${baseline} (x, log scale)` },
-      },
-      layer: [
-        // Bars grow from 1x (the baseline): right = faster, left = slower; a log axis keeps 0.1x and 10x symmetric.
-        { mark: 'bar', encoding: { x2: { datum: 1 }, color: { field: 'kind', type: 'nominal', title: 'runner', scale: { domain: ['stridenet', 'peer'], range: ['#2b6cb0', '#a0aec0'] } } } },
-        { mark: { type: 'rule', color: '#333' }, encoding: { x: { datum: 1 } } },
-        { mark: { type: 'text', align: 'left', dx: 3, fontSize: 10 }, encoding: { text: { field: 'label' } } },
-      ],
-    });
-    sections.push(`<section><h3>${escapeHtml(w.title)}</h3><div class="chart">${chart}</div></section>`);
-  }
-  const md = markdown(report, baseline);
-  const f = report.fingerprint;
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>stridenet-bench ${escapeHtml(report.createdAt)}</title>
-<style>body{font-family:system-ui,sans-serif;margin:2rem;max-width:1100px}section{margin:1rem 0}h3{font-size:1rem;margin:.5rem 0}pre{background:#f6f8fa;padding:1rem;overflow:auto;font-size:12px}</style>
-</head><body>
-<h1>stridenet-bench (${report.mode})</h1>
-<p>${escapeHtml(f.cpuModel)}, ${f.logicalCores} logical cores, Node ${escapeHtml(f.node)}, threads ${f.threads}. Bars: speed relative to <b>${escapeHtml(baseline)}</b> in this run (&gt; 1 = faster), labelled with the median time per iteration. Only ratios within one run are comparable.</p>
-${sections.join('\n')}
-<h2>Tables</h2><pre>${escapeHtml(md)}</pre>
-</body></html>
-`;
+  const missing = report.runners.filter((r) => !r.available).map((r) => `${r.id} (${r.requestedThreads}T): not available: ${r.reason}`);
+  return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line), ...missing].join('\n');
 }

@@ -2,8 +2,8 @@ import type { RunnerInfo } from './runners/types.js';
 import type { Timing } from './measure.js';
 import type { WorkloadSpec } from './workloads.js';
 
-export const SCHEMA_VERSION = 1;
-export const SCHEMA_ID = 'stridenet-bench/v1';
+export const SCHEMA_VERSION = 2;
+export const SCHEMA_ID = 'stridenet-bench/v2';
 
 export interface Fingerprint {
   cpuModel: string;
@@ -23,22 +23,46 @@ export interface Fingerprint {
   loadAverage?: number[];
 }
 
+/** How a result was checked against the reference (absent: unchecked, `note` says why). */
+export type Check =
+  | { kind: 'output' }
+  | { kind: 'spot-check'; samples: number }
+  | { kind: 'train'; steps: number; dropout: 'off'; loss: { maxAbs: number; relative: number }; weights: { maxAbs: number; relative: number; worst: string } };
+
+/** One run of a cell when the suite ran several times (--repeat). */
+export interface RunSummary {
+  medianMs: number;
+  minMs: number;
+  loadAverage: [number, number];
+}
+
 export interface ResultRecord {
   workload: string;
   runner: string;
+  /** The thread setting (--threads) this result ran under; the runner's own count is in its info. */
+  threads: number;
   status: 'ok' | 'skipped' | 'error';
   reason?: string;
   prepareMs?: number;
   timing?: Timing;
   /** GFLOP/s, GB/s or images/s from the median. */
   throughput?: { value: number; unit: 'GFLOP/s' | 'GB/s' | 'images/s' };
-  /** Against cpu-js's output for the same inputs (null: no reference or not comparable). */
+  /** Against the reference (untimed cpu-js) for the same inputs; for training, the worst of loss and weights. */
   deviation?: { maxAbs: number; relative: number } | null;
   /** relative deviation within the tolerance (undefined when not checked). */
   correct?: boolean;
+  check?: Check;
   /** Why the deviation is not checked, when it is not. */
   note?: string;
   leakedTensors?: number;
+  /** Copying one output into host memory, timed apart from the iterations (ms). */
+  readbackMs?: number;
+  /** The configuration the runner picked (PyTorch: wait policy, memory format, frozen graph). */
+  variant?: string;
+  /** Probe medians (ms) of each configuration it tried. */
+  variants?: Record<string, number>;
+  /** Every run of this cell (--repeat); the record's timing is the best one's. */
+  runs?: RunSummary[];
 }
 
 export interface WorkloadRecord {
@@ -58,14 +82,15 @@ export interface BenchReport {
   createdAt: string;
   command: string;
   mode: 'smoke' | 'full';
-  settings: { minTime: number; reps: number; maxCellSeconds?: number; tolerance: number; baseline: string };
+  settings: { minTime: number; reps: number; repeat: number; threads: number[]; maxCellSeconds?: number; tolerance: number; baseline: string; seed: number; trainCheckSteps: number; interleaved: boolean };
   fingerprint: Fingerprint;
+  /** One entry per runner and thread setting. */
   runners: (RunnerInfo & { available: boolean; reason?: string })[];
   workloads: WorkloadRecord[];
   results: ResultRecord[];
 }
 
-/** Checks a parsed JSON against the v1 schema; returns the problems (empty when valid). */
+/** Checks a parsed JSON against the v2 schema; returns the problems (empty when valid). */
 export function validateReport(value: unknown): string[] {
   const problems: string[] = [];
   const r = value as Partial<BenchReport>;
@@ -79,15 +104,16 @@ export function validateReport(value: unknown): string[] {
   need(r.mode === 'smoke' || r.mode === 'full', 'mode is not smoke or full');
   need(typeof r.fingerprint?.cpuModel === 'string' && Number.isInteger(r.fingerprint?.logicalCores), 'fingerprint lacks cpuModel/logicalCores');
   need(typeof r.fingerprint?.node === 'string', 'fingerprint lacks node');
-  need(Array.isArray(r.runners) && r.runners.every((x) => typeof x.id === 'string' && typeof x.available === 'boolean'), 'runners is not a list of {id, available}');
+  need(Array.isArray(r.runners) && r.runners.every((x) => typeof x.id === 'string' && typeof x.available === 'boolean' && Number.isInteger(x.requestedThreads)), 'runners is not a list of {id, available, requestedThreads}');
   need(Array.isArray(r.workloads) && r.workloads.every((w) => typeof w.id === 'string' && typeof w.spec === 'object'), 'workloads is not a list of {id, spec}');
   if (!Array.isArray(r.results)) return [...problems, 'results is not a list'];
   const workloadIds = new Set((r.workloads ?? []).map((w) => w.id));
-  const runnerIds = new Set((r.runners ?? []).map((x) => x.id));
+  const runnerIds = new Set((r.runners ?? []).map((x) => `${x.id}@${x.requestedThreads}`));
   r.results.forEach((x, i) => {
     const at = `results[${i}]`;
     need(workloadIds.has(x.workload), `${at}.workload '${x.workload}' is not a listed workload`);
-    need(runnerIds.has(x.runner), `${at}.runner '${x.runner}' is not a listed runner`);
+    need(runnerIds.has(`${x.runner}@${x.threads}`), `${at}.runner '${x.runner}' at ${x.threads} thread(s) is not a listed runner`);
+    need(x.correct === undefined || x.check !== undefined, `${at} is marked correct/incorrect without a check`);
     need(['ok', 'skipped', 'error'].includes(x.status), `${at}.status is ${JSON.stringify(x.status)}`);
     if (x.status === 'ok') {
       const t = x.timing;
@@ -97,6 +123,7 @@ export function validateReport(value: unknown): string[] {
         need(t.minMs <= t.medianMs && t.medianMs <= t.p90Ms + 1e-9 && t.p90Ms <= t.maxMs + 1e-9, `${at}.timing is not ordered min <= median <= p90 <= max`);
         need(t.samplesMs.every((v) => Number.isFinite(v) && v >= 0), `${at}.timing.samplesMs has a negative or non-finite value`);
         need(Number.isFinite(t.firstRunMs) && t.firstRunMs >= 0, `${at}.timing.firstRunMs is not a time`);
+        need(Array.isArray(t.ci95Ms) && t.ci95Ms[0] <= t.medianMs + 1e-9 && t.medianMs <= t.ci95Ms[1] + 1e-9, `${at}.timing.ci95Ms does not hold the median`);
       }
     } else {
       need(typeof x.reason === 'string' && x.reason.length > 0, `${at}.reason is missing for a ${x.status} result`);

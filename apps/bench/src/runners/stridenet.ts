@@ -25,7 +25,8 @@ import {
 } from '@stridenet/core';
 import type { WorkloadInputs } from '../data.js';
 import type { Workload } from '../workloads.js';
-import type { Prepared, Runner, RunnerInfo } from './types.js';
+import type { Prepared, Runner, RunnerInfo, TrainCheck } from './types.js';
+import { withoutDropout } from '../verify.js';
 
 /** Core's backend table, in the order the reports list them. */
 export const OUR_BACKENDS = ['cpu-js', 'wasm', 'native', 'webgpu'] as const satisfies readonly KnownBackendName[];
@@ -70,6 +71,8 @@ export async function createStridenetRunner(name: OurBackend, threads: number): 
     label: `stridenet ${name}`,
     version: versionOf(backendEntry(name).packageName!),
     threads: bi.threads ?? 1,
+    requestedThreads: threads,
+    threadsNote: (bi.threads ?? 1) === threads ? undefined : name === 'wasm' || name === 'native' ? `the backend started ${bi.threads ?? 1} of ${threads} requested threads` : `${name} does not take a thread count`,
     device: bi.device,
     notes: bi.notes,
   };
@@ -109,8 +112,18 @@ class StridenetRunner implements Runner {
     // The first call's output is read (it is the checked one); later calls only wait for the backend to
     // finish the work, as the PyTorch runner does, so timings do not include copying outputs of up to
     // 25 MB into JavaScript.
+    // readback() sets timeRead: that one call waits for the work, then times copying the output apart.
+    let timeRead = false;
+    let readSeconds: number | undefined;
     const readAndFree = async (y: Tensor): Promise<Float32Array | undefined> => {
       try {
+        if (timeRead) {
+          await backend.sync?.();
+          const t0 = performance.now();
+          await y.data();
+          readSeconds = (performance.now() - t0) / 1000;
+          return undefined;
+        }
         if (first === undefined || !backend.sync) return (await y.data()) as Float32Array;
         await backend.sync();
         return undefined;
@@ -189,12 +202,27 @@ class StridenetRunner implements Runner {
     const name = this.backend.name;
     return {
       async runIterations(n) {
+        // Cells of several runners are interleaved: this one's backend is made active again first.
+        await setBackend(backend);
         const t0 = performance.now();
         for (let i = 0; i < n; i++) {
           const out = await step();
           if (first === undefined && out !== undefined) first = new Float32Array(out);
         }
+        // Work an asynchronous backend still has queued (the optimizer update) belongs to this batch.
+        await backend.sync?.();
         return (performance.now() - t0) / 1000;
+      },
+      async readback() {
+        if (s.kind === 'model' && s.mode === 'train') return undefined;
+        await setBackend(backend);
+        timeRead = true;
+        try {
+          await step();
+        } finally {
+          timeRead = false;
+        }
+        return readSeconds;
       },
       async output() {
         if (!first) throw new Error(`${name}: output requested before the workload ran `);
@@ -213,6 +241,36 @@ class StridenetRunner implements Runner {
         return memory().tensors - before;
       },
     };
+  }
+
+  async trainCheck(w: Workload, inputs: WorkloadInputs, steps: number): Promise<TrainCheck> {
+    const s = w.spec;
+    if (s.kind !== 'model' || !inputs.model) throw new Error(`${w.id}: the training check needs a model workload`);
+    await setBackend(this.backend);
+    const ir = withoutDropout(inputs.model);
+    const model = createModel(s.model, { seed: w.seed, numClasses: s.numClasses, inputShape: [...s.inputShape], dropout: 0, inputDropout: 0 });
+    const optimizer = new Sgd({ lr: 0.01, momentum: 0.9 });
+    const x = tensor(inputs.tensors.x!.data, [...inputs.tensors.x!.shape]);
+    try {
+      // The same starting weights as every other runner (the IR's), whatever the model's own init.
+      for (const p of model.parameters()) {
+        const src = ir.weights[p.name];
+        if (!src) throw new Error(`${w.id}: parameter '${p.name}' is not in the model description`);
+        const old = p.value;
+        p.value = tensor(src.data, [...src.shape]);
+        old.dispose();
+      }
+      const rng = new Rng(w.seed);
+      const losses = new Float32Array(steps);
+      for (let i = 0; i < steps; i++) losses[i] = (await trainStep(model, optimizer, x, inputs.labels!, { rng })).loss;
+      const params: Record<string, Float32Array> = {};
+      for (const p of model.parameters()) if (p.trainable) params[p.name] = new Float32Array(await p.value.data());
+      return { losses, params };
+    } finally {
+      x.dispose();
+      optimizer.dispose();
+      model.dispose();
+    }
   }
 
   async close(): Promise<void> {

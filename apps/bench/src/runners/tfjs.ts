@@ -3,7 +3,8 @@ import { dirname, join } from 'node:path';
 import type { WorkloadInputs } from '../data.js';
 import type { ModelIr } from '../model-ir.js';
 import type { Workload } from '../workloads.js';
-import type { Prepared, Runner, RunnerInfo } from './types.js';
+import type { Prepared, Runner, RunnerInfo, TrainCheck } from './types.js';
+import { withoutDropout } from '../verify.js';
 
 /* TF.js is an optional peer: typed loosely so the harness builds without it. */
 type Tf = any; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -11,14 +12,22 @@ type T = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const require = createRequire(import.meta.url);
 let tfPromise: Promise<Tf> | undefined;
+/** Why TF.js cannot train here, when its gradients did not load. */
+let noGradients: string | undefined;
 
 async function loadTf(): Promise<Tf> {
   tfPromise ??= (async () => {
-    // CommonJS everywhere: mixing the ESM and CJS builds gives two engines that lose each other's data.
+    // CommonJS everywhere (the packages' `main`): their ESM builds use extensionless imports that only a
+    // bundler resolves, and mixing ESM and CJS builds gives two engines that lose each other's data.
     const tf = require('@tensorflow/tfjs-core') as Tf;
     require('@tensorflow/tfjs-backend-cpu');
-    // tfjs-core alone registers no gradients (the tfjs umbrella package does this import).
-    require('@tensorflow/tfjs-core/dist/register_all_gradients');
+    // tfjs-core alone registers no gradients (the tfjs umbrella package bundles them); this file exists
+    // only as ESM, which plain Node cannot load (a TypeScript loader such as tsx can): inference still runs.
+    try {
+      require('@tensorflow/tfjs-core/dist/register_all_gradients');
+    } catch (e) {
+      noGradients = `TF.js gradients did not load (tfjs-core ships them only as an ESM build Node cannot resolve: ${String((e as Error).message ?? e).split('\n')[0]!.slice(0, 120)})`;
+    }
     return tf;
   })();
   return tfPromise;
@@ -55,6 +64,8 @@ export async function createTfjsRunner(id: 'tfjs-cpu' | 'tfjs-wasm', _threads: n
     label: `TF.js ${name}`,
     version: tf.version_core as string,
     threads: 1,
+    requestedThreads: _threads,
+    threadsNote: _threads === 1 ? undefined : name === 'cpu' ? 'TF.js cpu is plain JavaScript: one thread' : 'TF.js wasm runs one thread under Node (its threaded build needs browser workers)',
     device: name === 'cpu' ? 'JavaScript kernels' : 'WebAssembly (XNNPACK), single-threaded under Node',
     notes: ['NHWC inside (TF.js layout); inputs transposed once outside the timed loop'],
   };
@@ -95,6 +106,7 @@ class TfjsRunner implements Runner {
       if (s.pool === 'avg' && s.countIncludePad && s.pads.some((p) => p > 0)) return 'TF.js average pooling never counts padded cells';
       return true;
     }
+    if (s.kind === 'model' && s.mode === 'train' && noGradients) return noGradients;
     if (s.kind === 'model') {
       // Max pooling with padding is expressible; 'same'-style asymmetric pads are not used by the zoo.
       return true;
@@ -201,23 +213,35 @@ class TfjsRunner implements Runner {
 
   private finish(w: Workload, step: () => T, back: ((y: T) => T) | undefined, held: T[], before: number, cleanup = () => {}, lossMode = false): Prepared {
     const tf = this.tf;
+    const backendName = this.backendName;
     let first: Float32Array | undefined;
-    const losses: number[] = [];
     return {
+      // The cpu and wasm kernels run synchronously: the work is done when an op returns, so only the
+      // first (checked) output is read; read-back is timed apart.
       async runIterations(n) {
+        if (tf.getBackend() !== backendName) await tf.setBackend(backendName);
         const t0 = performance.now();
         for (let i = 0; i < n; i++) {
           const y = step();
-          const data = (await y.data()) as Float32Array;
-          if (lossMode) {
-            if (losses.length < 1) losses.push(data[0]!);
-            if (!first) first = Float32Array.from(losses);
-          } else if (!first) {
-            first = back ? ((await tf.tidy(() => back(y)).data()) as Float32Array) : new Float32Array(data);
+          if (!first) {
+            const data = (await y.data()) as Float32Array;
+            first = lossMode ? Float32Array.of(data[0]!) : back ? ((await tf.tidy(() => back(y)).data()) as Float32Array) : new Float32Array(data);
           }
           y.dispose();
         }
         return (performance.now() - t0) / 1000;
+      },
+      async readback() {
+        if (lossMode) return undefined;
+        if (tf.getBackend() !== backendName) await tf.setBackend(backendName);
+        const y = step();
+        try {
+          const t0 = performance.now();
+          await y.data();
+          return (performance.now() - t0) / 1000;
+        } finally {
+          y.dispose();
+        }
       },
       async output() {
         if (!first) throw new Error(`${w.id}: no output yet`);
@@ -233,12 +257,50 @@ class TfjsRunner implements Runner {
     };
   }
 
+  async trainCheck(w: Workload, inputs: WorkloadInputs, steps: number): Promise<TrainCheck> {
+    const tf = this.tf;
+    const s = w.spec;
+    if (s.kind !== 'model' || !inputs.model) throw new Error(`${w.id}: the training check needs a model workload`);
+    if (noGradients) throw new Error(noGradients);
+    await tf.setBackend(this.backendName);
+    const ir = withoutDropout(inputs.model);
+    const x = nhwc(tf, inputs.tensors.x!.data, inputs.tensors.x!.shape);
+    const onehot = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(inputs.labels!, 'int32'), s.numClasses), 'float32'));
+    const net = buildTfModel(tf, ir, this.backendName === 'wasm');
+    const opt = tf.train.momentum(0.01, 0.9);
+    try {
+      const losses = new Float32Array(steps);
+      for (let i = 0; i < steps; i++) {
+        const loss = opt.minimize(() => tf.losses.softmaxCrossEntropy(onehot, net.forward(x, true)), true, net.trainables);
+        losses[i] = (await loss.data())[0];
+        loss.dispose();
+      }
+      const params: Record<string, Float32Array> = {};
+      for (const [name, t] of net.named) {
+        if (!ir.weights[name]!.trainable) continue;
+        // Convolution filters live as HWIO here: back to OIHW for the comparison.
+        const isConv = ir.nodes.some((n) => n.op === 'conv' && n.weight === name);
+        const back = isConv ? tf.transpose(t, [3, 2, 0, 1]) : t;
+        params[name] = new Float32Array(await back.data());
+        if (back !== t) back.dispose();
+      }
+      return { losses, params };
+    } finally {
+      opt.dispose();
+      net.dispose();
+      x.dispose();
+      onehot.dispose();
+    }
+  }
+
   async close(): Promise<void> {}
 }
 
 interface TfNet {
   forward(x: T, training: boolean): T;
   trainables: T[];
+  /** IR parameter name -> TF.js tensor (convolution filters HWIO). */
+  named: Map<string, T>;
   dispose(): void;
 }
 
@@ -338,6 +400,7 @@ function buildTfModel(tf: Tf, ir: ModelIr, wasm: boolean): TfNet {
   return {
     forward,
     trainables: [...vars.entries()].filter(([k]) => ir.weights[k]!.trainable).map(([, t]) => t),
+    named: vars,
     dispose: () => {
       for (const t of vars.values()) t.dispose();
     },

@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { WorkloadInputs } from '../data.js';
 import type { Workload } from '../workloads.js';
-import type { Prepared, Runner, RunnerInfo } from './types.js';
+import type { Prepared, Runner, RunnerInfo, TrainCheck } from './types.js';
 
 export const PYTHON = process.env.STRIDENET_BENCH_PYTHON ?? '/usr/bin/python3';
 
@@ -41,21 +41,50 @@ class PythonChild {
   }
 }
 
-/** PyTorch through /usr/bin/python3 (Debian's python3-torch, OpenBLAS), when it imports. */
-export async function createTorchRunner(threads: number): Promise<Runner | string> {
-  if (!existsSync(PYTHON)) return `${PYTHON} not found (set STRIDENET_BENCH_PYTHON)`;
+/** Seconds an idle OpenMP thread spins under OMP_WAIT_POLICY=ACTIVE before it sleeps (bounded by GOMP_SPINCOUNT), and the pause after each timed batch that outlasts it. */
+const ACTIVE_SPINCOUNT = '10000000';
+const ACTIVE_COOLDOWN_S = 0.25;
+
+export type WaitPolicy = 'PASSIVE' | 'ACTIVE';
+
+function spawnChild(threads: number, policy: WaitPolicy, cooldown: number): PythonChild {
   const t = String(threads);
-  const proc = spawn(PYTHON, [scriptPath(), '--threads', t], {
+  const proc = spawn(PYTHON, [scriptPath(), '--threads', t, '--cooldown', policy === 'ACTIVE' ? String(cooldown) : '0'], {
     // Read by OpenBLAS / OpenMP when torch is imported, so they must be in the environment already.
-    env: { ...process.env, OPENBLAS_NUM_THREADS: t, OMP_NUM_THREADS: t, MKL_NUM_THREADS: t, PYTHONUNBUFFERED: '1' },
+    env: {
+      ...process.env,
+      OPENBLAS_NUM_THREADS: t,
+      OMP_NUM_THREADS: t,
+      MKL_NUM_THREADS: t,
+      OMP_WAIT_POLICY: policy,
+      ...(policy === 'ACTIVE' ? { GOMP_SPINCOUNT: ACTIVE_SPINCOUNT } : {}),
+      PYTHONUNBUFFERED: '1',
+    },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
-  const child = new PythonChild(proc);
+  return new PythonChild(proc);
+}
+
+export interface TorchOptions {
+  /**
+   * Seconds each configuration runs while the fastest is picked; 0 probes nothing and rotates through
+   * the configurations workload by workload instead (smoke runs: every code path, one set-up each).
+   */
+  probeSeconds: number;
+  /** Untimed pause of the ACTIVE process after each batch (default 0.25 s; smoke runs, which time nothing, use 0). */
+  activeCooldown?: number;
+}
+
+/** PyTorch through /usr/bin/python3 (Debian's python3-torch: oneDNN convolutions, OpenMP), when it imports. */
+export async function createTorchRunner(threads: number, options: TorchOptions = { probeSeconds: 0.25 }): Promise<Runner | string> {
+  if (!existsSync(PYTHON)) return `${PYTHON} not found (set STRIDENET_BENCH_PYTHON)`;
+  const cooldown = options.activeCooldown ?? ACTIVE_COOLDOWN_S;
+  const children = { PASSIVE: spawnChild(threads, 'PASSIVE', 0), ACTIVE: spawnChild(threads, 'ACTIVE', cooldown) };
   let hello: Record<string, unknown>;
   try {
-    hello = await child.call({ cmd: 'hello' });
+    [hello] = await Promise.all([children.PASSIVE.call({ cmd: 'hello' }), children.ACTIVE.call({ cmd: 'hello' })]);
   } catch (e) {
-    proc.kill();
+    for (const c of Object.values(children)) c.proc.kill();
     return `PyTorch is not importable by ${PYTHON} (apt-get install python3-torch): ${String((e as Error).message).split('\n')[0]}`;
   }
   const info: RunnerInfo = {
@@ -64,18 +93,46 @@ export async function createTorchRunner(threads: number): Promise<Runner | strin
     label: 'PyTorch cpu',
     version: String(hello.torch),
     threads: Number(hello.threads),
+    requestedThreads: threads,
+    threadsNote: Number(hello.threads) === threads ? undefined : `torch.get_num_threads() is ${String(hello.threads)}`,
     device: (hello.config as string[] | undefined)?.join('; '),
-    notes: ['timed inside the Python process (no IPC in the loop); inputs and weights copied from the harness as float32 files'],
+    notes: [
+      'timed inside the Python process (no IPC in the loop); inputs and weights copied from the harness as float32 files',
+      `best of OMP_WAIT_POLICY=PASSIVE and ACTIVE (GOMP_SPINCOUNT=${ACTIVE_SPINCOUNT}, ${cooldown} s untimed pause after each batch) x eager / channels_last / torch.jit.freeze (inference), picked per workload by a probe; the pick is in each result's variant`,
+    ],
   };
-  return new TorchRunner(child, info);
+  return new TorchRunner(children, info, options);
 }
+
+interface Variant {
+  policy: WaitPolicy;
+  channelsLast: boolean;
+  freeze: boolean;
+}
+
+const variantName = (v: Variant): string => `${v.policy}${v.freeze ? ' jit.freeze' : ''}${v.channelsLast ? ' channels_last' : ' contiguous'}`;
+
+/** The configurations worth trying for a workload. */
+export function torchVariants(w: Workload): Variant[] {
+  const s = w.spec;
+  const layouts = s.kind === 'pool2d' || (s.kind === 'conv2d' && s.pass === 'forward') || (s.kind === 'model' && s.mode === 'infer') ? [false, true] : [false];
+  const freezes = s.kind === 'model' && s.mode === 'infer' ? [false, true] : [false];
+  const out: Variant[] = [];
+  for (const policy of ['PASSIVE', 'ACTIVE'] as const) for (const freeze of freezes) for (const channelsLast of layouts) out.push({ policy, channelsLast, freeze });
+  return out;
+}
+
+/** The pick per (threads, workload): later repeats of the suite reuse it instead of probing again. */
+const picked = new Map<string, { variant: Variant; probes: Record<string, number> }>();
 
 class TorchRunner implements Runner {
   private readonly dir = mkdtempSync(join(tmpdir(), 'stridenet-bench-torch-'));
+  private rotation = 0;
 
   constructor(
-    private readonly child: PythonChild,
+    private readonly children: Record<WaitPolicy, PythonChild>,
     readonly info: RunnerInfo,
+    private readonly options: TorchOptions,
   ) {}
 
   supports(w: Workload): true | string {
@@ -86,7 +143,8 @@ class TorchRunner implements Runner {
     return true;
   }
 
-  async prepare(w: Workload, inputs: WorkloadInputs): Promise<Prepared> {
+  /** The request that sets up a workload in the child: inputs, weights and labels as float32 / int32 files. */
+  private message(w: Workload, inputs: WorkloadInputs): Record<string, unknown> {
     const dir = this.dir;
     const tensors: Record<string, unknown> = {};
     for (const [k, t] of Object.entries(inputs.tensors)) {
@@ -116,17 +174,63 @@ class TorchRunner implements Runner {
       writeFileSync(path, new Uint8Array(inputs.labels.buffer, inputs.labels.byteOffset, inputs.labels.byteLength));
       msg.labels = { path, count: inputs.labels.length };
     }
-    const child = this.child;
+    return msg;
+  }
+
+  private async setUp(child: PythonChild, msg: Record<string, unknown>, v: Variant): Promise<void> {
     try {
-      await child.call(msg);
+      await child.call({ ...msg, variant: { channelsLast: v.channelsLast, freeze: v.freeze } });
     } catch (e) {
       const m = String((e as Error).message);
       if (m.includes('unsupported')) throw new Error(m.replace('PyTorch: ValueError: ', ''));
       throw e;
     }
+  }
+
+  /** Milliseconds per iteration of one configuration: one warm call, then batches until probeSeconds. */
+  private async probe(child: PythonChild): Promise<number> {
+    await child.call({ cmd: 'run', n: 1 });
+    let n = 1;
+    for (;;) {
+      const s = Number((await child.call({ cmd: 'run', n })).seconds);
+      if (s >= this.options.probeSeconds || n >= 10_000) return (s * 1000) / n;
+      n = Math.min(10_000, Math.max(n + 1, Math.ceil((n * this.options.probeSeconds * 1.05) / Math.max(s, 1e-7))));
+    }
+  }
+
+  async prepare(w: Workload, inputs: WorkloadInputs): Promise<Prepared> {
+    const msg = this.message(w, inputs);
+    const key = `${this.info.requestedThreads}|${w.id}`;
+    let pick = picked.get(key);
+    if (!pick && this.options.probeSeconds === 0) {
+      const vs = torchVariants(w);
+      pick = { variant: vs[this.rotation++ % vs.length]!, probes: {} };
+    } else if (!pick) {
+      const probes: Record<string, number> = {};
+      let best: { v: Variant; ms: number } | undefined;
+      for (const v of torchVariants(w)) {
+        const child = this.children[v.policy];
+        await this.setUp(child, msg, v);
+        const ms = await this.probe(child);
+        await child.call({ cmd: 'dispose' });
+        probes[variantName(v)] = ms;
+        if (!best || ms < best.ms) best = { v, ms };
+      }
+      pick = { variant: best!.v, probes };
+      picked.set(key, pick);
+    }
+    const child = this.children[pick.variant.policy];
+    await this.setUp(child, msg, pick.variant);
+    const dir = this.dir;
     return {
+      variant: variantName(pick.variant),
+      variants: Object.keys(pick.probes).length ? pick.probes : undefined,
       async runIterations(n) {
         return Number((await child.call({ cmd: 'run', n })).seconds);
+      },
+      async readback() {
+        const s = (await child.call({ cmd: 'readback' })).seconds;
+        return s === null || s === undefined ? undefined : Number(s);
       },
       async output() {
         const path = join(dir, 'out.f32');
@@ -145,11 +249,27 @@ class TorchRunner implements Runner {
     };
   }
 
+  async trainCheck(w: Workload, inputs: WorkloadInputs, steps: number): Promise<TrainCheck> {
+    if (!inputs.model) throw new Error(`${w.id}: the training check needs a model workload`);
+    const path = join(this.dir, 'check.f32');
+    const reply = await this.children.PASSIVE.call({ ...this.message(w, inputs), cmd: 'train_check', steps, path });
+    const b = readFileSync(path);
+    const all = new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+    const params: Record<string, Float32Array> = {};
+    let offset = steps;
+    for (const name of reply.names as string[]) {
+      const n = inputs.model.weights[name]!.data.length;
+      params[name] = all.slice(offset, offset + n);
+      offset += n;
+    }
+    return { losses: all.slice(0, steps), params };
+  }
+
   async close(): Promise<void> {
     try {
-      await this.child.call({ cmd: 'exit' }).catch(() => undefined);
+      for (const c of Object.values(this.children)) await c.call({ cmd: 'exit' }).catch(() => undefined);
     } finally {
-      this.child.proc.kill();
+      for (const c of Object.values(this.children)) c.proc.kill();
       rmSync(this.dir, { recursive: true, force: true });
     }
   }

@@ -3,10 +3,20 @@ import type { WorkloadInputs } from '../data.js';
 
 /** A workload set up on one runner: inputs uploaded, graph or model built. */
 export interface Prepared {
-  /** Runs `n` iterations back to back, each ending with its result on the host; returns seconds. */
+  /**
+   * Runs `n` iterations back to back and returns seconds. Each iteration's work is complete when the
+   * clock stops (asynchronous backends sync before it does); outputs are not copied into JavaScript
+   * (only the first call's output is kept, for the check): read-back is timed apart by `readback`.
+   */
   runIterations(n: number): Promise<number>;
-  /** The output of the first iteration (for the deviation against cpu-js). */
+  /** The output of the first iteration (for the deviation against the reference). */
   output(): Promise<Float32Array>;
+  /** Seconds to copy one finished output into host memory the runner's language can read, or undefined when it has none to time. */
+  readback?(): Promise<number | undefined>;
+  /** Which configuration of the runner this cell uses, when it picked one (PyTorch: thread wait policy, memory format, frozen graph). */
+  variant?: string;
+  /** Probe medians (ms per iteration) of every configuration tried, when it picked one. */
+  variants?: Record<string, number>;
   /** Backend-held bytes now (0 when unknown). */
   backendBytes(): number;
   /** Process (or child process) resident set size in bytes now. */
@@ -15,13 +25,25 @@ export interface Prepared {
   dispose(): Promise<number | undefined>;
 }
 
+/** Losses of each step and every trainable parameter after `steps` training steps with dropout off. */
+export interface TrainCheck {
+  losses: Float32Array;
+  /** IR parameter name -> values in the IR's (PyTorch) layout. */
+  params: Record<string, Float32Array>;
+}
+
 export interface RunnerInfo {
   /** 'native', 'wasm', 'tfjs-cpu', 'torch', ... */
   id: string;
   kind: 'stridenet' | 'peer';
   label: string;
   version: string;
+  /** Threads the runner actually uses. */
   threads: number;
+  /** Threads asked for with --threads; differs from `threads` where the runner cannot use them. */
+  requestedThreads: number;
+  /** Why `threads` differs from `requestedThreads`. */
+  threadsNote?: string;
   device?: string;
   notes?: string[];
 }
@@ -31,6 +53,8 @@ export interface Runner {
   /** true, or why this runner does not run this workload (reported as skipped). */
   supports(w: Workload): true | string;
   prepare(w: Workload, inputs: WorkloadInputs): Promise<Prepared>;
+  /** Trains a fresh copy of the workload's model `steps` steps with dropout off (for the training check). */
+  trainCheck?(w: Workload, inputs: WorkloadInputs, steps: number): Promise<TrainCheck>;
   close(): Promise<void>;
 }
 
