@@ -26,7 +26,27 @@ import {
 import type { WorkloadInputs } from '../data.js';
 import type { Workload } from '../workloads.js';
 import type { Prepared, Runner, RunnerInfo, TrainCheck } from './types.js';
-import { withoutDropout } from '../verify.js';
+import { hasDropout, withoutDropout } from '../verify.js';
+
+/**
+ * The zoo model with dropout off, for the training check: zoo options name it `dropout` (and the CNN-C
+ * family `inputDropout`); options are strict, so only those the model takes are passed.
+ */
+function createModelWithoutDropout(name: string, options: { seed: number; numClasses: number; inputShape: number[] }, dropout: boolean): ReturnType<typeof createModel> {
+  if (!dropout) return createModel(name, options);
+  let model: ReturnType<typeof createModel>;
+  try {
+    model = createModel(name, { ...options, dropout: 0, inputDropout: 0 });
+  } catch {
+    model = createModel(name, { ...options, dropout: 0 });
+  }
+  const layers = ((model.toJSON() as { layers?: { type?: string; rate?: number }[] }).layers ?? []).filter((l) => l.type === 'Dropout' && (l.rate ?? 0) > 0);
+  if (layers.length) {
+    model.dispose();
+    throw new Error(`${name}: dropout could not be turned off for the training check (${layers.length} dropout layers left)`);
+  }
+  return model;
+}
 
 /** Core's backend table, in the order the reports list them. */
 export const OUR_BACKENDS = ['cpu-js', 'wasm', 'native', 'webgpu'] as const satisfies readonly KnownBackendName[];
@@ -248,7 +268,7 @@ class StridenetRunner implements Runner {
     if (s.kind !== 'model' || !inputs.model) throw new Error(`${w.id}: the training check needs a model workload`);
     await setBackend(this.backend);
     const ir = withoutDropout(inputs.model);
-    const model = createModel(s.model, { seed: w.seed, numClasses: s.numClasses, inputShape: [...s.inputShape], dropout: 0, inputDropout: 0 });
+    const model = createModelWithoutDropout(s.model, { seed: w.seed, numClasses: s.numClasses, inputShape: [...s.inputShape] }, hasDropout(inputs.model));
     const optimizer = new Sgd({ lr: 0.01, momentum: 0.9 });
     const x = tensor(inputs.tensors.x!.data, [...inputs.tensors.x!.shape]);
     try {
