@@ -171,7 +171,7 @@ class OnnxRunner implements Runner {
       feeds[n] = new ort.Tensor('float32', t.data, [...t.shape]);
     }
     const outName = graph.outputs[0]!.name;
-    const outShape = [...graph.outputs[0]!.shape];
+    const outShape = [...inputs.outShape];
     // A preallocated output: run() writes into it instead of returning a fresh copy each call.
     const outBuf = new Float32Array(outShape.reduce((a, b) => a * b, 1));
     const fetches = { [outName]: new ort.Tensor('float32', outBuf, outShape) };
