@@ -81,6 +81,11 @@ describe('compile (inference)', () => {
     expect(y.shape).toEqual([2, 3]);
     expect(await relativeError(y, eager)).toBeLessThan(1e-5);
     // evaluate / predict take the compiled model like any Model.
+    // An empty batch gives an empty batch, as eager does.
+    const none = tensor(new Float32Array(0), [0, 3, 6, 6]);
+    const empty = c.run(none);
+    expect(empty.shape).toEqual([0, 3]);
+    [none, empty].forEach((t) => t.dispose());
     // Conv and batch-norm outputs are never both alive any more.
     const profile = await c.profileMemory(x);
     expect(profile.compiledPeakActivationBytes).toBeLessThan(profile.eagerPeakActivationBytes);
