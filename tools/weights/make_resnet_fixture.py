@@ -82,6 +82,18 @@ def build(model):
     raise SystemExit(f"--model is {model!r} but expected resnet18 or resnet20")
 
 
+def randomise_batch_norm(net):
+    """Batch-norm affine parameters and statistics away from 1, 0, 0, 1; num_batches_tracked 1234."""
+    with torch.no_grad():
+        for m in net.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.normal_(0, 0.1)
+                m.running_mean.normal_(0, 0.1)
+                m.running_var.uniform_(0.5, 1.5)
+                m.num_batches_tracked.fill_(1234)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default="resnet20")
@@ -92,14 +104,8 @@ def main():
     torch.manual_seed(0)
     torch.set_num_threads(1)
     net = build(args.model)
+    randomise_batch_norm(net)
     with torch.no_grad():
-        for m in net.modules():
-            if isinstance(m, nn.BatchNorm2d):
-                m.weight.uniform_(0.5, 1.5)
-                m.bias.normal_(0, 0.1)
-                m.running_mean.normal_(0, 0.1)
-                m.running_var.uniform_(0.5, 1.5)
-                m.num_batches_tracked.fill_(1234)
         # Store in --dtype, and compute the reference with exactly the stored values.
         for t in net.state_dict().values():
             if t.is_floating_point():

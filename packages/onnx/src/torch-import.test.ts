@@ -1,0 +1,58 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createCpuBackend } from '@stridenet/cpu-js';
+import { Rng, decodeSafetensors, entryToFloat32, setBackend, tensor } from '@stridenet/core';
+import { importOnnx } from './index.js';
+
+// Written by tools/weights/make_torch_onnx.py (torch.onnx.export, PyTorch 1.13); see tools/weights/README.md.
+const tools = fileURLToPath(new URL('../../../tools/weights/', import.meta.url));
+const PYTHON = '/usr/bin/python3';
+const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+
+beforeAll(async () => {
+  await setBackend(await createCpuBackend());
+});
+
+/** Imports <dir>/<model>.onnx and returns max |ours - PyTorch's| / max(1, max |PyTorch's|). */
+async function check(dir: string, model: string): Promise<number> {
+  const path = join(dir, `${model}.onnx`);
+  const net = importOnnx(new Uint8Array(readFileSync(path)), { file: path });
+  const io = decodeSafetensors(new Uint8Array(readFileSync(join(dir, `${model}-onnx-io.safetensors`))));
+  const images = io.tensors.get('images')!;
+  const expected = entryToFloat32(io.tensors.get('logits')!);
+  const x = tensor(entryToFloat32(images), images.shape);
+  const y = net.forward(x, { training: false, rng: new Rng(0) });
+  const got = await y.data();
+  [x, y].forEach((t) => t.dispose());
+  net.dispose();
+  expect(got.length).toBe(expected.length);
+  let diff = 0;
+  let scale = 1;
+  expected.forEach((v, i) => {
+    diff = Math.max(diff, Math.abs(v - got[i]!));
+    scale = Math.max(scale, Math.abs(v));
+  });
+  return diff / scale;
+}
+
+describe('importOnnx: models exported by torch.onnx.export', () => {
+  it('LeNet-5 (committed fixture) matches PyTorch within 1e-4', async () => {
+    expect(await check(join(tools, 'fixtures'), 'lenet5')).toBeLessThan(1e-4);
+  });
+
+  for (const model of ['resnet20', 'resnet18']) {
+    it.skipIf(!hasTorch)(`torchvision-named ${model} exported at test time matches PyTorch within 1e-4`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), `stridenet-onnx-${model}-`));
+      try {
+        execFileSync(PYTHON, [join(tools, 'make_torch_onnx.py'), '--model', model, '--out', dir], { stdio: 'pipe' });
+        expect(await check(dir, model)).toBeLessThan(1e-4);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }, 180_000);
+  }
+});
