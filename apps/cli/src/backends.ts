@@ -36,7 +36,7 @@ export interface BackendProbe {
   backend?: Backend;
 }
 
-/** Imports a backend package and starts it (one thread unless told otherwise); never throws (the reason is reported instead). */
+/** Imports a backend package and starts it (threaded ones on one thread unless told otherwise); never throws (the reason is reported instead). */
 export async function probeBackend(name: BackendName, options: BackendOptions = {}): Promise<BackendProbe> {
   const p = await probeInCore(name, { ...options, importer, keep: true });
   return { ...p, name, packageName: p.packageName ?? name, ...(p.backend ? { backend: p.backend as Backend } : {}) };

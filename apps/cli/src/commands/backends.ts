@@ -64,10 +64,10 @@ function matrix(probes: BackendProbe[]): string {
   return rows.join('\n');
 }
 
-/** Threads of a probe instance: threaded backends start on one thread unless --threads is given. */
-function threadsNote(p: BackendProbe, requested: boolean): string {
+/** Threads of a probe instance: the threaded backends are listed on one thread. */
+function threadsNote(p: BackendProbe): string {
   if (!p.info?.threads) return '';
-  return backendEntry(p.name).threaded && !requested ? 'probed on 1 thread' : `${p.info.threads} threads`;
+  return backendEntry(p.name).threaded ? 'probed on 1 thread' : `${p.info.threads} threads`;
 }
 
 /** `stridenet backends`: what is installed, what runs here and why not, threads, capabilities. */
@@ -76,7 +76,7 @@ export async function backendsCommand(flags: { json?: boolean; threads?: string 
   // count (a wasm backend makes one worker per thread), and the count itself is only checked.
   const threads = parseThreads(flags.threads);
   const probes: BackendProbe[] = [];
-  for (const name of BACKEND_NAMES) probes.push(await probeBackend(name, threads === undefined ? {} : { threads: 1 }));
+  for (const name of BACKEND_NAMES) probes.push(await probeBackend(name));
   if (flags.json) {
     process.stdout.write(
       `${JSON.stringify(
@@ -88,7 +88,7 @@ export async function backendsCommand(flags: { json?: boolean; threads?: string 
   } else {
     for (const p of probes) {
       const status = p.usable ? 'usable' : p.installed ? 'installed, cannot run here' : 'not installed';
-      const info = p.info ? [threadsNote(p, Boolean(flags.threads)), p.info.simd ? 'SIMD' : '', p.info.device ?? ''].filter(Boolean).join(', ') : '';
+      const info = p.info ? [threadsNote(p), p.info.simd ? 'SIMD' : '', p.info.device ?? ''].filter(Boolean).join(', ') : '';
       process.stdout.write(`${p.name.padEnd(8)} ${status}${info ? ` (${info})` : ''}${p.reason ? `: ${p.reason}` : ''}\n`);
       if (p.autoSkip) process.stdout.write(`         auto passes over it: ${p.autoSkip}\n`);
       for (const note of p.info?.notes ?? []) process.stdout.write(`         note: ${note}\n`);
