@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Builds test/isa-check.cc (the ISA path check and timing program, no Node.js needed) with the addon's
-# kernel sources: every source of src/native/binding.gyp but addon.cc, the Node binding itself.
+# Builds test/isa-check.cc, test/isa-check-conv.cc and test/isa-check-pool.cc (the ISA path check and timing
+# program, no Node.js needed) with the addon's kernel sources: every source of src/native/binding.gyp but
+# addon.cc, the Node binding itself, and the kernel files of src/native/generated/kernels.gypi, which
+# binding.gyp includes as "<@(stridenet_kernel_sources)".
 #
 #   scripts/build-isa-check.sh [OUT_DIR]          (default: packages/native/build/isa-check)
 #   CXX=aarch64-linux-gnu-g++ scripts/build-isa-check.sh /tmp/isa-check-arm64
@@ -32,21 +34,32 @@ bin="$out/isa-check-$arch"
 mkdir -p "$obj"
 
 # The addon's own source list, so that the check builds exactly the kernels the addon ships (binding.gyp
-# holds one "path.cc" per line).
-mapfile -t sources < <(sed -n 's/^[[:space:]]*"\([^"]*\.cc\)",\{0,1\}[[:space:]]*$/\1/p' "$src/binding.gyp" | grep -vx 'addon.cc')
-if [ "${#sources[@]}" -eq 0 ]; then
-  echo "build-isa-check: no sources found in $src/binding.gyp" >&2
+# and the generated kernels.gypi hold one "path.cc" per line; binding.gyp's "<@(...)" line names the
+# kernels.gypi list and is not a path).
+gyp_sources() {
+  sed -n 's/^[[:space:]]*"\([^"<]*\.cc\)",\{0,1\}[[:space:]]*$/\1/p' "$1"
+}
+mapfile -t sources < <(gyp_sources "$src/binding.gyp" | grep -vx 'addon.cc')
+mapfile -t kernels < <(gyp_sources "$src/generated/kernels.gypi")
+if [ "${#sources[@]}" -eq 0 ] || [ "${#kernels[@]}" -eq 0 ]; then
+  echo "build-isa-check: no sources found in $src/binding.gyp or $src/generated/kernels.gypi" >&2
   exit 1
 fi
+if ! grep -q '"<@(stridenet_kernel_sources)"' "$src/binding.gyp"; then
+  echo "build-isa-check: $src/binding.gyp no longer includes the kernels.gypi list; update this script" >&2
+  exit 1
+fi
+sources+=("${kernels[@]}")
 
 flags=(-std=c++17 -O3 -fno-math-errno -fno-trapping-math -pthread -I "$src")
 # shellcheck disable=SC2206 # CXXFLAGS is a list of flags
 flags+=(${CXXFLAGS:-})
 
-echo "build-isa-check: $cxx ($arch), ${#sources[@]} kernel sources + test/isa-check.cc -> $bin"
+tests=(isa-check.cc isa-check-conv.cc isa-check-pool.cc)
+echo "build-isa-check: $cxx ($arch), ${#sources[@]} kernel sources + test/{${tests[*]}} -> $bin"
 units=()
 for s in "${sources[@]}"; do units+=("$src/$s"); done
-units+=("$here/test/isa-check.cc")
+for t in "${tests[@]}"; do units+=("$here/test/$t"); done
 
 # Object names keep the source path (kernels/conv2d.cc -> kernels_conv2d.o) so that none collide.
 objects=()

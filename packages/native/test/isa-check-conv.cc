@@ -1,0 +1,234 @@
+// The convolution cases of isa-check (see isa-check-conv.h).
+
+#include "isa-check-conv.h"
+
+namespace sn {
+namespace check {
+
+ConvShape conv(const std::string& why, int64_t N, int64_t C, int64_t H, int64_t W, int64_t O, int64_t K) {
+  ConvShape s;
+  s.why = why;
+  s.N = N;
+  s.C = C;
+  s.H = H;
+  s.W = W;
+  s.O = O;
+  s.KH = s.KW = K;
+  return s;
+}
+
+/** The geometry as the addon derives it from a core plan (readConvPlan), output size by the window arithmetic. */
+ConvGeom geometry(const ConvShape& s) {
+  const int64_t OH = (s.H + s.PT + s.PB - ((s.KH - 1) * s.DH + 1)) / s.SH + 1;
+  const int64_t OW = (s.W + s.PL + s.PR - ((s.KW - 1) * s.DW + 1)) / s.SW + 1;
+  Args a;
+  a.kernel = "isa-check conv";
+  for (int64_t v : {s.N, s.C, s.H, s.W, s.O, OH, OW, s.KH, s.KW, s.SH, s.SW, s.DH, s.DW, s.PT, s.PB, s.PL, s.PR, s.G})
+    a.enc.push_back(static_cast<int32_t>(v));
+  return readConvPlan(a);
+}
+
+std::string describe(const ConvGeom& g) {
+  std::string d = str(g.N) + "x" + str(g.C) + "x" + str(g.H) + "x" + str(g.W) + " * " + str(g.O) + "x" + str(g.Cg) + "x" + str(g.KH) + "x" +
+                  str(g.KW);
+  if (g.SH != 1 || g.SW != 1) d += " s" + (g.SH == g.SW ? str(g.SH) : str(g.SH) + "x" + str(g.SW));
+  if (g.DH != 1 || g.DW != 1) d += " d" + (g.DH == g.DW ? str(g.DH) : str(g.DH) + "x" + str(g.DW));
+  if (g.PT != g.PB || g.PT != g.PL || g.PT != g.PR) {
+    d += " p" + str(g.PT) + "," + str(g.PB) + "," + str(g.PL) + "," + str(g.PR);
+  } else if (g.PT) {
+    d += " p" + str(g.PT);
+  }
+  if (g.G != 1) d += " g" + str(g.G);
+  return d;
+}
+
+double macs(const ConvGeom& g) { return static_cast<double>(g.N) * g.O * g.P * g.Cg * g.KH * g.KW; }
+
+/** The filter as the addon passes it without a cache: the kernels pack it on every call. */
+FilterRef uncached(const float* w) { return FilterRef{[w] { return w; }}; }
+
+namespace {
+
+/** The three convolutions from their definition, in double: y = x * w, and dy routed back to x and w. */
+ConvReference referenceConv(const ConvGeom& g, const float* x, const float* w, const float* bias, const float* dy) {
+  ConvReference r;
+  r.y.assign(static_cast<size_t>(g.outSize), 0);
+  r.yBiasRelu.assign(static_cast<size_t>(g.outSize), 0);
+  r.dx.assign(static_cast<size_t>(g.inSize), 0);
+  r.dw.assign(static_cast<size_t>(g.filterSize), 0);
+  for (int64_t n = 0; n < g.N; n++)
+    for (int64_t o = 0; o < g.O; o++) {
+      const int64_t grp = o / g.Og;
+      for (int64_t oh = 0; oh < g.OH; oh++)
+        for (int64_t ow = 0; ow < g.OW; ow++) {
+          const size_t yi = static_cast<size_t>(((n * g.O + o) * g.OH + oh) * g.OW + ow);
+          const double d = dy[yi];
+          double s = 0;
+          for (int64_t cg = 0; cg < g.Cg; cg++) {
+            const int64_t c = grp * g.Cg + cg;
+            for (int64_t kh = 0; kh < g.KH; kh++) {
+              const int64_t ih = oh * g.SH - g.PT + kh * g.DH;
+              if (ih < 0 || ih >= g.H) continue;
+              for (int64_t kw = 0; kw < g.KW; kw++) {
+                const int64_t iw = ow * g.SW - g.PL + kw * g.DW;
+                if (iw < 0 || iw >= g.W) continue;
+                const size_t xi = static_cast<size_t>(((n * g.C + c) * g.H + ih) * g.W + iw);
+                const size_t wi = static_cast<size_t>(((o * g.Cg + cg) * g.KH + kh) * g.KW + kw);
+                s += static_cast<double>(x[xi]) * w[wi];
+                r.dx[xi] += d * w[wi];
+                r.dw[wi] += d * x[xi];
+              }
+            }
+          }
+          r.y[yi] = s;
+          r.yBiasRelu[yi] = std::max(0.0, s + bias[o]);
+        }
+    }
+  return r;
+}
+
+std::vector<ConvShape> convShapes() {
+  std::vector<ConvShape> s = {
+      // Winograd: from 16 input channels and 14 columns on 16 lanes, 64 channels and 8 columns on 8 and 4.
+      // Output channels in the lanes (conv/forward-channels.inl): rows that fill position vectors badly,
+      // channels that fill whole panels (16 on 8 lanes, 32 on 16), filter panels small enough for L1.
+      conv("channels in lanes, 32 channels, 12 columns", 2, 8, 12, 14, 32, 3),
+      conv("channels in lanes, 16 channels, 10 columns (LeNet C3)", 3, 6, 14, 14, 16, 5),
+      conv("channels in lanes, 40 channels (a partial panel), 11 columns, stride 2", 2, 6, 13, 23, 40, 3).stride(2),
+      conv("Winograd 32x32", 2, 64, 32, 32, 24, 3).pad(1),
+      conv("Winograd 16x16", 2, 64, 16, 16, 48, 3).pad(1),
+      conv("32x32, 16 channels (Winograd on 16 lanes only)", 2, 16, 32, 32, 24, 3).pad(1),
+      conv("16x16, 48 channels (Winograd on 16 lanes only)", 2, 48, 16, 16, 48, 3).pad(1),
+      conv("8x8, 96 channels (Winograd except on 16 lanes)", 2, 96, 8, 8, 96, 3).pad(1),
+      conv("batch 1, Winograd input gradient", 1, 64, 16, 16, 64, 3).pad(1),
+      conv("20 output channels, batch 3", 3, 64, 16, 16, 20, 3).pad(1),
+      conv("stride 2", 2, 16, 32, 32, 32, 3).pad(1).stride(2),
+      conv("stride 2x3, dilation 2, asymmetric pads", 2, 8, 17, 23, 12, 3).stride(2, 3).dilation(2).pad(1, 2, 0, 3),
+      conv("dilation 2", 2, 16, 16, 16, 16, 3).dilation(2).pad(2),
+      conv("groups 2", 2, 16, 16, 16, 24, 3).pad(1).groups(2),
+      conv("groups 4, 2 channels each", 2, 8, 12, 12, 8, 3).pad(1).groups(4),
+      conv("depthwise 3x3 stride 2", 2, 32, 16, 16, 32, 3).pad(1).stride(2).groups(32),
+      conv("depthwise 5x5 stride 2", 3, 24, 15, 15, 24, 5).pad(2).stride(2).groups(24),
+      conv("depthwise 3x3", 2, 16, 17, 17, 16, 3).pad(1).groups(16),
+      conv("depthwise, 2 outputs per channel", 2, 8, 12, 12, 16, 3).pad(1).groups(8),
+      // One-input-channel filter gradients: too few blocks for the pool, so images are split across tasks.
+      conv("1 channel in and out", 5, 1, 12, 12, 1, 3).pad(1),
+      conv("1 input channel, 3 outputs (block remainders)", 3, 1, 10, 10, 3, 3).pad(1),
+      conv("LeNet C1, batch 9", 9, 1, 28, 28, 6, 5).pad(2),
+      conv("LeNet C3, batch 9", 9, 6, 14, 14, 16, 5),
+  };
+  // Narrow outputs: several rows share a vector (forward, Winograd tiles) or most lanes are masked.
+  for (int64_t ow : {1, 2, 3, 4, 5, 6}) s.push_back(conv(str(ow) + " output column" + (ow == 1 ? "" : "s"), 2, 8, 6, ow + 2, 12, 3));
+  for (int64_t ow : {8, 9}) s.push_back(conv(str(ow) + " output columns", 2, 64, 8, ow, 16, 3).pad(1));
+  // Vector edges at 4, 8 and 16 lanes.
+  s.push_back(conv("15 columns", 2, 64, 9, 15, 16, 3).pad(1));
+  s.push_back(conv("16 columns", 2, 8, 8, 16, 12, 5).pad(2));
+  s.push_back(conv("17 columns, 20 output channels", 2, 64, 7, 17, 20, 3).pad(1));
+  s.push_back(conv("33 columns", 2, 8, 5, 33, 8, 3).pad(1));
+  s.push_back(conv("20 output channels, 5x5", 2, 8, 16, 16, 20, 5).pad(2));
+  s.push_back(conv("deep K (260 channels)", 2, 260, 6, 6, 20, 3).pad(1));
+  s.push_back(conv("pointwise", 2, 32, 16, 16, 40, 1));
+  s.push_back(conv("1x1 stride 2 (input phases no tap reaches)", 2, 16, 15, 16, 32, 1).stride(2));
+  s.push_back(conv("1 output channel", 2, 8, 12, 12, 1, 3).pad(1));
+  return s;
+}
+
+std::vector<double> negated(const std::vector<double>& v) {
+  std::vector<double> r(v.size());
+  for (size_t i = 0; i < v.size(); i++) r[i] = -v[i];
+  return r;
+}
+
+}  // namespace
+
+std::vector<ConvCase> convCases() {
+  std::vector<ConvCase> cases;
+  uint64_t seed = 1;
+  for (const ConvShape& s : convShapes()) {
+    ConvCase c;
+    c.why = s.why;
+    c.g = geometry(s);
+    const ConvGeom& g = c.g;
+    Rng rng(seed++);
+    c.x = std::make_unique<EdgeBuffer>(static_cast<size_t>(g.inSize));
+    c.w = std::make_unique<EdgeBuffer>(static_cast<size_t>(g.filterSize));
+    c.bias = std::make_unique<EdgeBuffer>(static_cast<size_t>(g.O));
+    c.dy = std::make_unique<EdgeBuffer>(static_cast<size_t>(g.outSize));
+    for (EdgeBuffer* b : {c.x.get(), c.w.get(), c.bias.get(), c.dy.get()}) fill(b->data(), b->size(), rng);
+    c.negW = std::make_unique<EdgeBuffer>(static_cast<size_t>(g.filterSize));
+    for (size_t i = 0; i < c.w->size(); i++) c.negW->data()[i] = -c.w->data()[i];
+    c.ref = referenceConv(g, c.x->data(), c.w->data(), c.bias->data(), c.dy->data());
+    cases.push_back(std::move(c));
+  }
+  return cases;
+}
+
+CaseResult checkConv(const KernelSet& ks, const ConvCase& c, Pools& pools) {
+  const ConvGeom& g = c.g;
+  const std::string name = std::string(isaName(ks.isa)) + " " + describe(g);
+  CaseResult res;
+  res.what = describe(g) + "  (" + c.why + ")";
+  const std::array<int64_t, 4> yDims = {g.N, g.O, g.OH, g.OW}, xDims = {g.N, g.C, g.H, g.W};
+  OpResult fwd{"fwd", yDims}, fbr{"fwd+b+relu", yDims}, fwdCached{"fwd:cache", yDims}, dx{"dx", xDims}, dxCached{"dx:cache", xDims},
+      dw{"dw", {g.O, g.Cg, g.KH, g.KW}};
+  const bool fwdFits = ks.forwardFits(g), dxFits = ks.backpropInputFits(g), dwFits = ks.backpropFilterFits(g);
+  const std::vector<double> negY = negated(c.ref.y), negDx = negated(c.ref.dx);
+  // A runtime's filter cache: what the kernels pack on the first call of a filter version is reused on the
+  // next and rebuilt for a new version (the negated weights), with the forward and input-gradient layouts
+  // of one buffer side by side, so a stale entry or two layouts under one key show up as mismatches.
+  FilterCache cache;
+  uint64_t version = 0;
+  for (auto& pool : pools) {
+    const int t = pool->size();
+    const std::string on = " on " + std::to_string(t) + " thread(s)";
+    if (fwdFits) {
+      Output y(static_cast<size_t>(g.outSize)), yb(static_cast<size_t>(g.outSize));
+      running(name + " forward" + on);
+      ks.forward(g, c.x->data(), uncached(c.w->data()), nullptr, false, y.data(), *pool);
+      running(name + " forward with bias and relu" + on);
+      ks.forward(g, c.x->data(), uncached(c.w->data()), c.bias->data(), true, yb.data(), *pool);
+      fwd.ran = fbr.ran = true;
+      fwd.worst.merge(compare(y, c.ref.y, t));
+      fbr.worst.merge(compare(yb, c.ref.yBiasRelu, t));
+    }
+    if (dxFits) {
+      Output out(static_cast<size_t>(g.inSize));
+      running(name + " input gradient" + on);
+      ks.backpropInput(g, c.dy->data(), uncached(c.w->data()), out.data(), *pool);
+      dx.ran = true;
+      dx.worst.merge(compare(out, c.ref.dx, t));
+    }
+    if (dwFits) {
+      Output out(static_cast<size_t>(g.filterSize));
+      running(name + " filter gradient" + on);
+      ks.backpropFilter(g, c.x->data(), c.dy->data(), out.data(), *pool);
+      dw.ran = true;
+      dw.worst.merge(compare(out, c.ref.dw, t));
+    }
+    for (const bool negate : {false, true}) {
+      const FilterRef w = FilterKey{&cache, 1, ++version}.ref((negate ? c.negW : c.w)->data());
+      for (int call = 0; call < 2; call++) {
+        const std::string which = std::string(negate ? " (negated filter, " : " (filter, ") + (call ? "cached)" : "packing)") + on;
+        if (fwdFits) {
+          Output y(static_cast<size_t>(g.outSize));
+          running(name + " forward" + which);
+          ks.forward(g, c.x->data(), w, nullptr, false, y.data(), *pool);
+          fwdCached.ran = true;
+          fwdCached.worst.merge(compare(y, negate ? negY : c.ref.y, t));
+        }
+        if (dxFits) {
+          Output out(static_cast<size_t>(g.inSize));
+          running(name + " input gradient" + which);
+          ks.backpropInput(g, c.dy->data(), w, out.data(), *pool);
+          dxCached.ran = true;
+          dxCached.worst.merge(compare(out, negate ? negDx : c.ref.dx, t));
+        }
+      }
+    }
+  }
+  res.ops = {fwd, fbr, fwdCached, dx, dxCached, dw};
+  return res;
+}
+
+}  // namespace check
+}  // namespace sn

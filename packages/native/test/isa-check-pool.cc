@@ -1,0 +1,181 @@
+// The pooling cases of isa-check (see isa-check-pool.h).
+
+#include "isa-check-pool.h"
+
+namespace sn {
+namespace check {
+
+namespace {
+
+struct PoolShape {
+  int64_t N, C, H, W, WH, WW, SH, SW, PT, PB, PL, PR;
+  bool ceil;
+};
+
+/** Output length as core plans it (PyTorch's rule: in ceil mode the last window must start inside the input or its leading pad). */
+int64_t windowOutput(int64_t in, int64_t before, int64_t after, int64_t window, int64_t stride, bool ceil) {
+  const int64_t span = in + before + after - window;
+  int64_t out = (ceil ? (span + stride - 1) / stride : span / stride) + 1;
+  if (ceil && (out - 1) * stride >= in + before) out--;
+  return out;
+}
+
+PoolGeom geometry(const PoolShape& s, bool countIncludePad) {
+  Args a;
+  a.kernel = "isa-check pool";
+  const int64_t OH = windowOutput(s.H, s.PT, s.PB, s.WH, s.SH, s.ceil), OW = windowOutput(s.W, s.PL, s.PR, s.WW, s.SW, s.ceil);
+  for (int64_t v : {s.N, s.C, s.H, s.W, OH, OW, s.WH, s.WW, s.SH, s.SW, s.PT, s.PB, s.PL, s.PR, int64_t{countIncludePad}, int64_t{s.ceil}})
+    a.enc.push_back(static_cast<int32_t>(v));
+  return readPoolPlan(a);
+}
+
+std::string describe(const PoolGeom& g, bool ceil) {
+  return str(g.N) + "x" + str(g.C) + "x" + str(g.H) + "x" + str(g.W) + " window " + str(g.WH) + "x" + str(g.WW) + " s" + str(g.SH) + "x" +
+         str(g.SW) + " p" + str(g.PT) + "," + str(g.PB) + "," + str(g.PL) + "," + str(g.PR) + " -> " + str(g.OH) + "x" + str(g.OW) +
+         (ceil ? " ceil" : "");
+}
+
+/**
+ * Pooling from its definition: a NaN in a window makes its max NaN; the max-pool gradient goes to the
+ * last NaN of the window in row-major order, else to its first maximum (PyTorch); average divisors as PyTorch's.
+ */
+PoolReference referencePool(const PoolGeom& g, const float* x, const float* dy) {
+  PoolReference r;
+  r.max.assign(static_cast<size_t>(g.outSize), 0);
+  r.avgIncludePad.assign(static_cast<size_t>(g.outSize), 0);
+  r.avgExcludePad.assign(static_cast<size_t>(g.outSize), 0);
+  r.maxGrad.assign(static_cast<size_t>(g.inSize), 0);
+  for (int64_t pl = 0; pl < g.planes; pl++) {
+    const float* xp = x + pl * g.H * g.W;
+    for (int64_t oh = 0; oh < g.OH; oh++)
+      for (int64_t ow = 0; ow < g.OW; ow++) {
+        const int64_t hs = oh * g.SH - g.PT, ws = ow * g.SW - g.PL;
+        double sum = 0;
+        int64_t count = 0, best = -1;
+        float bv = 0;
+        for (int64_t ih = hs; ih < hs + g.WH; ih++)
+          for (int64_t iw = ws; iw < ws + g.WW; iw++) {
+            if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) continue;
+            const float v = xp[ih * g.W + iw];
+            sum += v;
+            count++;
+            const bool bestIsNan = best >= 0 && std::isnan(bv);
+            if (best < 0 || std::isnan(v) || (!bestIsNan && v > bv)) {
+              best = ih * g.W + iw;
+              bv = v;
+            }
+          }
+        const size_t o = static_cast<size_t>((pl * g.OH + oh) * g.OW + ow);
+        r.max[o] = bv;
+        const int64_t he = std::min(hs + g.WH, g.H + g.PB), we = std::min(ws + g.WW, g.W + g.PR);
+        r.avgIncludePad[o] = sum / static_cast<double>((he - hs) * (we - ws));
+        r.avgExcludePad[o] = sum / static_cast<double>(count);
+        r.maxGrad[static_cast<size_t>(pl * g.H * g.W + best)] += dy[o];
+      }
+  }
+  return r;
+}
+
+}  // namespace
+
+std::vector<PoolCase> poolCases() {
+  struct Window {
+    int64_t WH, WW, SH, SW, PT, PB, PL, PR;
+    bool ceil;
+    std::vector<int64_t> widths;
+  };
+  const std::vector<int64_t> widths = {7, 16, 17, 33};
+  const Window windows[] = {
+      {2, 2, 2, 2, 0, 0, 0, 0, false, widths},      // the common 2x2 pool (its own kernel branch)
+      {2, 2, 2, 2, 0, 1, 0, 1, false, {7, 17, 33}},  // the same with 'same' padding of an odd input
+      {3, 3, 2, 2, 1, 1, 1, 1, false, widths},      // ResNet stem
+      {3, 3, 1, 1, 1, 1, 1, 1, false, widths},      // Inception branch
+      {3, 3, 2, 2, 0, 0, 0, 0, true, widths},       // ceil mode: the last window runs past the input
+      {2, 3, 3, 1, 1, 0, 1, 1, false, widths},      // row stride 3 with unit column stride, uneven pads
+      // Windows wider than the kernels' tap slice (16 columns).
+      {3, 17, 1, 1, 0, 0, 0, 0, false, {17, 33}},
+      {2, 18, 2, 2, 0, 0, 1, 1, false, {33}},
+      {5, 33, 1, 1, 2, 2, 16, 16, false, {33}},
+  };
+  std::vector<PoolCase> cases;
+  uint64_t seed = 1000;
+  for (const Window& win : windows) {
+    for (int64_t W : win.widths) {
+      const PoolShape s{2, 3, 11, W, win.WH, win.WW, win.SH, win.SW, win.PT, win.PB, win.PL, win.PR, win.ceil};
+      PoolCase c;
+      c.include = geometry(s, true);
+      c.exclude = geometry(s, false);
+      c.what = describe(c.include, s.ceil);
+      Rng rng(seed++);
+      c.x = std::make_unique<EdgeBuffer>(static_cast<size_t>(c.include.inSize));
+      c.special = std::make_unique<EdgeBuffer>(static_cast<size_t>(c.include.inSize));
+      c.dy = std::make_unique<EdgeBuffer>(static_cast<size_t>(c.include.outSize));
+      fill(c.x->data(), c.x->size(), rng);
+      fill(c.special->data(), c.special->size(), rng, Values::Special);
+      fill(c.dy->data(), c.dy->size(), rng);
+      c.ref = referencePool(c.include, c.x->data(), c.dy->data());
+      c.refSpecial = referencePool(c.include, c.special->data(), c.dy->data());
+      cases.push_back(std::move(c));
+    }
+  }
+  return cases;
+}
+
+CaseResult checkPool(const KernelSet& ks, const PoolCase& c, Pools& pools) {
+  const PoolGeom& g = c.include;
+  const std::string name = std::string(isaName(ks.isa)) + " pool " + c.what;
+  CaseResult res;
+  res.what = c.what;
+  const std::array<int64_t, 4> yDims = {g.N, g.C, g.OH, g.OW}, xDims = {g.N, g.C, g.H, g.W};
+  OpResult mx{"max", yDims}, avgIn{"avg+pad", yDims}, avgEx{"avg-pad", yDims}, grad{"max-grad", xDims}, mxSp{"max:nan/inf", yDims},
+      gradSp{"max-grad:nan/inf", xDims};
+  res.ops = {mx, avgIn, avgEx, grad, mxSp, gradSp};
+  // The vector kernels' domain (strides 1 and 2 along the row); the addon runs other strides itself.
+  if (!poolVectorFits(g)) return res;
+  const size_t inPlane = static_cast<size_t>(g.H * g.W), outPlane = static_cast<size_t>(g.OH * g.OW);
+  // Planes split across the pool as the addon does, so that kernels run on several threads at once.
+  auto planes = [&](ThreadPool& pool, const std::function<void(int64_t)>& fn) {
+    pool.parallelFor(g.planes, 1, [&](int64_t b, int64_t e) {
+      for (int64_t pl = b; pl < e; pl++) fn(pl);
+    });
+  };
+  for (auto& pool : pools) {
+    const int t = pool->size();
+    const std::string on = " on " + std::to_string(t) + " thread(s)";
+    for (int special = 0; special < 2; special++) {
+      const float* x = (special ? c.special : c.x)->data();
+      const PoolReference& ref = special ? c.refSpecial : c.ref;
+      Output y(static_cast<size_t>(g.outSize));
+      running(name + " max" + on);
+      planes(*pool, [&](int64_t pl) { ks.maxPoolPlane(g, x + pl * inPlane, y.data() + pl * outPlane); });
+      (special ? mxSp : mx).ran = true;
+      (special ? mxSp : mx).worst.merge(compare(y, ref.max, t));
+      Output dx(static_cast<size_t>(g.inSize));
+      running(name + " max gradient" + on);
+      planes(*pool, [&](int64_t pl) {
+        float* d = dx.data() + pl * inPlane;
+        std::fill(d, d + inPlane, 0.f);
+        ks.maxPoolGradPlane(g, c.dy->data() + pl * outPlane, x + pl * inPlane, d);
+      });
+      (special ? gradSp : grad).ran = true;
+      (special ? gradSp : grad).worst.merge(compare(dx, ref.maxGrad, t));
+    }
+    for (const PoolGeom* pg : {&c.include, &c.exclude}) {
+      // 1 / divisor per output cell, computed as the addon's caller does.
+      std::vector<float> inv(outPlane);
+      for (int64_t oh = 0; oh < g.OH; oh++)
+        for (int64_t ow = 0; ow < g.OW; ow++) inv[static_cast<size_t>(oh * g.OW + ow)] = 1.f / pg->divisor(oh, ow);
+      Output y(static_cast<size_t>(g.outSize));
+      running(name + (pg->countIncludePad ? " avg counting the pad" : " avg not counting the pad") + on);
+      planes(*pool, [&](int64_t pl) { ks.avgPoolPlane(*pg, c.x->data() + pl * inPlane, inv.data(), y.data() + pl * outPlane); });
+      OpResult& r = pg->countIncludePad ? avgIn : avgEx;
+      r.ran = true;
+      r.worst.merge(compare(y, pg->countIncludePad ? c.ref.avgIncludePad : c.ref.avgExcludePad, t));
+    }
+  }
+  res.ops = {mx, avgIn, avgEx, grad, mxSp, gradSp};
+  return res;
+}
+
+}  // namespace check
+}  // namespace sn

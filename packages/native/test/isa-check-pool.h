@@ -1,0 +1,30 @@
+// The pooling cases of isa-check: windows, strides, padding and ceil mode over row widths that reach the
+// vector remainders, with uniform inputs and with NaN and Inf; their double-precision references, and the
+// check of every pooling kernel of a KernelSet against them.
+
+#pragma once
+
+#include "isa-check-common.h"
+
+namespace sn {
+namespace check {
+
+struct PoolReference {
+  std::vector<double> max, avgIncludePad, avgExcludePad, maxGrad;
+};
+
+struct PoolCase {
+  std::string what;
+  PoolGeom include, exclude;
+  std::unique_ptr<EdgeBuffer> x, special, dy;
+  PoolReference ref, refSpecial;
+};
+
+/** Every case, with its inputs (ending at an inaccessible page) and references. */
+std::vector<PoolCase> poolCases();
+
+/** The max, average and max-gradient kernels of ks on one case, on every pool. */
+CaseResult checkPool(const KernelSet& ks, const PoolCase& c, Pools& pools);
+
+}  // namespace check
+}  // namespace sn
