@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { planConv2d, planMatMul, planPool2d, planTranspose } from '@stridenet/core';
+import { liveMemory } from '@stridenet/conformance';
 import { addon } from './addon.js';
 import { createNativeBackend } from './index.js';
 import type { NativeHandle } from './handle.js';
@@ -30,7 +31,8 @@ describe('native backend: queue, memory and bad input', () => {
     for (const m of made) b.free(m);
     b.free(a);
     await b.sync!();
-    expect(b.memory()).toMatchObject({ buffers: 0, bytes: 0 });
+    expect(b.memory().buffers).toBe(0);
+    expect(liveMemory(b.memory()).bytes).toBe(0);
     await b.dispose!();
   });
 
@@ -64,11 +66,37 @@ describe('native backend: queue, memory and bad input', () => {
     expect(pooled).toBeGreaterThanOrEqual(4 * n);
     const values = random(n, 4);
     const again = b.upload(values);
-    expect(b.memory()).toMatchObject({ buffers: 1, bytes: 4 * n, pooledBytes: pooled - 4 * n });
+    // bytes includes the pool (BackendMemory's contract), so taking a block from it leaves bytes as they were.
+    expect(b.memory()).toMatchObject({ buffers: 1, bytes: pooled, pooledBytes: pooled - 4 * n });
     expect(b.readSync!(again)).toEqual(values);
     b.free(again);
     await b.sync!();
-    expect(b.memory()).toMatchObject({ buffers: 0, bytes: 0, pooledBytes: pooled });
+    expect(b.memory()).toMatchObject({ buffers: 0, bytes: pooled, pooledBytes: pooled });
+    await b.dispose!();
+  });
+
+  it('reports bytes including the pool, so the conformance live count returns to baseline after a large free', async () => {
+    const b = await createNativeBackend({ threads: 2 });
+    const baseline = liveMemory(b.memory());
+    // 64 KiB and 1 MiB: the block cache's floor and a block well above it; the conv's packed filter goes
+    // to the filter cache, which pooledBytes counts too.
+    for (const n of [1 << 14, 1 << 18]) {
+      const h = b.upload(random(n, 5));
+      expect(liveMemory(b.memory()).bytes).toBe(baseline.bytes + 4 * n);
+      b.free(h);
+      await b.sync!();
+      const m = b.memory();
+      expect(liveMemory(m)).toEqual(baseline);
+      expect(m.bytes).toBeGreaterThanOrEqual(m.pooledBytes!);
+    }
+    const plan = planConv2d([1, 16, 16, 16], [32, 16, 3, 3], { padding: 1 });
+    const x = b.upload(random(16 * 16 * 16, 6));
+    const w = b.upload(random(32 * 16 * 9, 7));
+    const y = b.kernels.Conv2D({ x, filter: w }, { plan, activation: 'linear' });
+    await b.read(y);
+    [x, w, y].forEach((h) => b.free(h));
+    await b.sync!();
+    expect(liveMemory(b.memory())).toEqual(baseline);
     await b.dispose!();
   });
 

@@ -26,7 +26,7 @@ export interface CompileOptions {
 
 /** Peak backend bytes of one forward pass, compiled and eager, measured after every step. */
 export interface MemoryProfile {
-  /** Backend bytes before the pass (weights and constants). */
+  /** Live backend bytes before the pass (weights and constants; a backend's pool is not counted). */
   baselineBytes: number;
   compiledPeakBytes: number;
   eagerPeakBytes: number;
@@ -104,14 +104,17 @@ export class CompiledModel implements Model {
 
   /**
    * Runs x through the compiled plan and through the eager schedule (LayerModel.forward's: every layer
-   * its own step, each value freed after its last reader), reading backend bytes after every step. On a
-   * backend that queues work (native, wasm threads, WebGPU) it waits for the queue after each step, so
-   * buffers that queued kernels still hold are not counted as live: profile apart from timing runs.
+   * its own step, each value freed after its last reader), reading live backend bytes (bytes - pooledBytes)
+   * after every step. On a backend that queues work (native, wasm threads, WebGPU) it waits for the queue
+   * after each step, so buffers that queued kernels still hold are not counted as live: profile apart from
+   * timing runs.
    */
   async profileMemory(x: Tensor): Promise<MemoryProfile> {
+    // Live bytes: a pooling backend's bytes include its pool (BackendMemory), which only grows.
     const settle = async () => {
       await this.backend.sync?.();
-      return this.backend.memory().bytes;
+      const m = this.backend.memory();
+      return m.bytes - (m.pooledBytes ?? 0);
     };
     const baselineBytes = await settle();
     const measure = async (plan: ExecutionPlan) => {

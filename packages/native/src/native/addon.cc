@@ -304,9 +304,13 @@ Napi::Value Memory(const Napi::CallbackInfo& info) {
   }
   auto* box = info[0].As<Napi::External<RuntimeBox>>().Data();
   auto out = Napi::Object::New(env);
-  out.Set("buffers", Napi::Number::New(env, static_cast<double>(box->core->counters()->buffers.load())));
-  out.Set("bytes", Napi::Number::New(env, static_cast<double>(box->core->counters()->bytes.load())));
-  out.Set("pooledBytes", Napi::Number::New(env, static_cast<double>(box->core->counters()->cache.cachedBytes() + box->core->counters()->filters.bytes())));
+  Counters& c = *box->core->counters();
+  // BackendMemory's contract: `bytes` includes what the backend holds pooled (the block cache and the
+  // packed filters), so live bytes = bytes - pooledBytes, as for wasm and WebGPU.
+  const double pooled = static_cast<double>(c.cache.cachedBytes() + c.filters.bytes());
+  out.Set("buffers", Napi::Number::New(env, static_cast<double>(c.buffers.load())));
+  out.Set("bytes", Napi::Number::New(env, static_cast<double>(c.bytes.load()) + pooled));
+  out.Set("pooledBytes", Napi::Number::New(env, pooled));
   return out;
 }
 
