@@ -1,5 +1,7 @@
 /// <reference types="@webgpu/types" />
 import common from './shaders/common.wgsl';
+import gather from './shaders/gather.wgsl';
+import packed from './shaders/packed.wgsl';
 import specConstants from './shaders/generated/spec.wgsl';
 import { BackendError } from '@stridenet/core';
 
@@ -17,6 +19,9 @@ const MAP_MODE_READ = 0x0001;
  * generated from core's kernel spec (shaders/generated/spec.wgsl).
  */
 const SHADER_PRELUDE = `${specConstants}\n${common}\n`;
+/** Opt-in preludes put after SHADER_PRELUDE (DispatchSpec.prelude): shaders/packed.wgsl (Params, binding 0,
+ * word()), and shaders/gather.wgsl after it (bindings x and y, and the entry point that calls gather(i)). */
+const EXTRA_PRELUDES = { packed: `${packed}\n`, gather: `${packed}\n${gather}\n` } as const;
 
 /** Threads per workgroup of every one-dimensional (element-wise) shader. */
 export const LINEAR_WORKGROUP = 256;
@@ -53,6 +58,8 @@ export interface DispatchSpec {
   code: string;
   /** Entry point (default 'main'), for shaders with a specialised variant. */
   entryPoint?: string;
+  /** Extra prelude: 'packed' for shaders that take packed.wgsl's Params, 'gather' for gather.wgsl's. */
+  prelude?: keyof typeof EXTRA_PRELUDES;
   /** Pipeline-overridable constants: one pipeline per distinct set. */
   constants?: Record<string, number>;
   /** Int32 words of the uniform Params struct, in declaration order (usually a plan's `encoded`). */
@@ -224,7 +231,7 @@ export class GpuRuntime {
     if (!pipeline) {
       let module = this.modules.get(spec.shader);
       if (!module) {
-        module = this.device.createShaderModule({ label: spec.shader, code: SHADER_PRELUDE + spec.code });
+        module = this.device.createShaderModule({ label: spec.shader, code: SHADER_PRELUDE + (spec.prelude ? EXTRA_PRELUDES[spec.prelude] : '') + spec.code });
         this.modules.set(spec.shader, module);
       }
       pipeline = this.device.createComputePipeline({

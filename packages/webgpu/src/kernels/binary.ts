@@ -11,6 +11,7 @@ export const Binary: KernelFn<WebGpuHandle, 'Binary'> = ({ a, b }, { op, plan })
   rt.dispatch({
     shader: 'binary',
     code,
+    prelude: 'packed',
     constants: { OP: BINARY_OPS[op], SAME: plan.same ? 1 : 0 },
     ints: plan.encoded,
     inputs: [a.buffer, b.buffer],

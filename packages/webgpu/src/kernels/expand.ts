@@ -6,6 +6,6 @@ import code from '../shaders/expand.wgsl';
 export const Expand: KernelFn<WebGpuHandle, 'Expand'> = ({ x }, { plan }) => {
   const rt = x.runtime;
   const y = rt.acquire(plan.size);
-  rt.dispatch({ shader: 'expand', code, ints: plan.encoded, inputs: [x.buffer], outputs: [y.buffer], workgroups: rt.grid(plan.size) });
+  rt.dispatch({ shader: 'expand', code, prelude: 'gather', ints: plan.encoded, inputs: [x.buffer], outputs: [y.buffer], workgroups: rt.grid(plan.size) });
   return y;
 };

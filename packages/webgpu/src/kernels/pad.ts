@@ -9,6 +9,7 @@ export const Pad: KernelFn<WebGpuHandle, 'Pad'> = ({ x }, { plan, value }) => {
   rt.dispatch({
     shader: 'pad',
     code,
+    prelude: 'gather',
     ints: [...plan.encoded, size],
     floats: [value],
     inputs: [x.buffer],

@@ -6,6 +6,6 @@ export const Slice: KernelFn<WebGpuHandle, 'Slice'> = ({ x }, { plan }) => {
   const rt = x.runtime;
   const size = sizeOf(plan.outShape);
   const y = rt.acquire(size);
-  rt.dispatch({ shader: 'slice', code, ints: [...plan.encoded, size], inputs: [x.buffer], outputs: [y.buffer], workgroups: rt.grid(size) });
+  rt.dispatch({ shader: 'slice', code, prelude: 'gather', ints: [...plan.encoded, size], inputs: [x.buffer], outputs: [y.buffer], workgroups: rt.grid(size) });
   return y;
 };

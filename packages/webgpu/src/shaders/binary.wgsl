@@ -1,23 +1,13 @@
-// Broadcasting binary op. Params mirror the BroadcastPlan encoding:
-// [rank, size, outShape x6, aStrides x6, bStrides x6], packed four words to a vec4 (uniform arrays
-// need 16-byte elements).
-struct Params {
-  e: array<vec4<i32>, 5>,
-}
-
+// Broadcasting binary op. Packed params (packed.wgsl): the BroadcastPlan encoding
+// [rank, size, outShape x6, aStrides x6, bStrides x6].
 // A BINARY_OP_* code (generated/spec.wgsl, from core's ENUMS).
 override OP: u32 = 0u;
 // 1 when a, b and out share one shape (flat indexing).
 override SAME: bool = false;
 
-@group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
-
-fn word(k: i32) -> i32 {
-  return p.e[k / 4][k % 4];
-}
 
 fn apply(u: f32, v: f32) -> f32 {
   switch (OP) {
@@ -39,7 +29,7 @@ fn apply(u: f32, v: f32) -> f32 {
 
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = i32(gid.x + gid.y * nwg.x * 256u);
+  let i = flatIndex(gid, nwg);
   let rank = word(BROADCAST_RANK);
   if (i >= word(BROADCAST_SIZE)) { return; }
   if (SAME) {

@@ -1,35 +1,22 @@
-// out axis d = in axis perm[d]. Params mirror the TransposePlan encoding [rank, inShape x6, perm x6]
-// plus the output size, packed into vec4s.
-struct Params {
-  e: array<vec4<i32>, 4>,
-}
+// out axis d = in axis perm[d]. Gather shader (gather.wgsl), packed params (packed.wgsl): the
+// TransposePlan encoding [rank, inShape x6, perm x6], then the output size (word TRANSPOSE_LENGTH).
+const SIZE_WORD: i32 = TRANSPOSE_LENGTH;
 
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
-
-fn word(k: i32) -> i32 {
-  return p.e[k / 4][k % 4];
-}
-
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = i32(gid.x + gid.y * nwg.x * 256u);
-  if (i >= word(13)) { return; }
-  let rank = word(0);
+fn gather(i: i32) -> f32 {
+  let rank = word(TRANSPOSE_RANK);
   var inStrides: array<i32, 6>;
   var s = 1;
   for (var d = rank - 1; d >= 0; d--) {
     inStrides[d] = s;
-    s *= word(1 + d);
+    s *= word(TRANSPOSE_IN_SHAPE + d);
   }
   var rest = i;
   var src = 0;
   for (var d = rank - 1; d >= 0; d--) {
-    let axis = word(7 + d);
-    let dim = word(1 + axis);
+    let axis = word(TRANSPOSE_PERM + d);
+    let dim = word(TRANSPOSE_IN_SHAPE + axis);
     src += (rest % dim) * inStrides[axis];
     rest = rest / dim;
   }
-  y[i] = x[src];
+  return x[src];
 }
