@@ -8,6 +8,8 @@ import { evalCommand } from './commands/eval.js';
 import { predictCommand } from './commands/predict.js';
 import { infoCommand } from './commands/info.js';
 import { backendsCommand } from './commands/backends.js';
+import { exportCommand } from './commands/export.js';
+import { importCommand } from './commands/import.js';
 
 const VERSION = '0.1.0';
 
@@ -50,7 +52,7 @@ function program(run: (p: Promise<number>) => void): Command {
 
   p.command('eval')
     .description("evaluate a trained model (run directory or .safetensors) on a dataset's test split")
-    .argument('<model>', 'run directory or weights/checkpoint file')
+    .argument('<model>', 'run directory, weights/checkpoint file or .onnx file')
     .option('-d, --dataset <name|dir>', 'dataset (default: the one it was trained on)')
     .option('--data-dir <dir>', 'directory of the dataset files')
     .addOption(new Option('-b, --backend <name>').choices([...BACKEND_NAMES, 'auto']).default('auto'))
@@ -62,7 +64,7 @@ function program(run: (p: Promise<number>) => void): Command {
 
   p.command('predict')
     .description('top-k classes for images (PNG/JPEG) or IDX/CIFAR records')
-    .argument('<model>', 'run directory or weights/checkpoint file')
+    .argument('<model>', 'run directory, weights/checkpoint file or .onnx file')
     .argument('<inputs...>', 'image files, or an IDX images file / CIFAR .bin file')
     .option('-k, --top-k <k>', 'classes to show per input', '3')
     .addOption(new Option('--format <kind>', 'input format (default: from the file name)').choices(['image', 'idx', 'cifar10', 'cifar100']))
@@ -72,6 +74,26 @@ function program(run: (p: Promise<number>) => void): Command {
     .option('--allow-non-finite', 'load weights holding NaN or infinite values (refused by default)')
     .option('--json', 'JSON lines')
     .action((model: string, inputs: string[], opts) => run(predictCommand(model, inputs, opts)));
+
+  p.command('export')
+    .description('write a trained model (run directory, weights or .onnx) as ONNX, with its normalization and class names as metadata')
+    .argument('<model>', 'run directory, weights/checkpoint file or .onnx file')
+    .argument('<out>', 'the .onnx file to write (replaced atomically)')
+    .option('--opset <n>', 'ai.onnx opset, 11 to 21 (default 13)')
+    .option('--dynamic-batch', "symbolic batch axis 'batch' (default: batch fixed to 1)")
+    .option('--allow-non-finite', 'load weights holding NaN or infinite values (refused by default)')
+    .action((model: string, out: string, opts) => run(exportCommand(model, out, opts)));
+
+  p.command('import')
+    .description('import an .onnx model into a run directory that eval and predict use')
+    .argument('<model>', 'the .onnx file')
+    .option('-o, --out <dir>', 'parent directory of the new run directory (required)')
+    .option('--name <name>', 'run directory name (default: the file name without .onnx)')
+    .option('--classes <list>', "comma-separated class names (default: the file's metadata)")
+    .option('--mean <list>', "per-channel mean in [0, 1] units, one value or one per channel (default: the file's metadata)")
+    .option('--std <list>', "per-channel standard deviation, one value or one per channel (default: the file's metadata)")
+    .option('-d, --dataset <name|dir>', "dataset eval uses by default (default: the file's metadata)")
+    .action((model: string, opts) => run(importCommand(model, opts)));
 
   p.command('info')
     .description('summary table of a model (zoo name, architecture JSON, run directory or weights); no argument lists the zoo')

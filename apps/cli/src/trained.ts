@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { FormatError, compile, type CompiledModel, type LayerModel, type ModelFileOptions } from '@stridenet/core';
 import { readModelFile } from '@stridenet/core/node';
+import { isOnnxFile, readOnnxFile } from './onnx.js';
 import type { ChannelStats } from '@stridenet/datasets';
 import { UsageError } from './errors.js';
 import { RunDir } from './run-dir.js';
@@ -33,7 +34,7 @@ export interface TrainedModel extends PredictionMetadata {
 
 /**
  * The weights file a user points at: a run directory (its final weights, else its best or latest
- * checkpoint) or a .safetensors weights/checkpoint file.
+ * checkpoint) or a .safetensors weights/checkpoint file (loadTrained also reads an .onnx file).
  */
 export function weightsPathOf(target: string): { file: string; run?: RunDir } {
   if (!existsSync(target)) throw new UsageError(`'${target}' does not exist: give a run directory or a .safetensors file`);
@@ -45,10 +46,16 @@ export function weightsPathOf(target: string): { file: string; run?: RunDir } {
   return { file: target };
 }
 
+const SAFETENSORS_FIX =
+  'Files written by `stridenet train` carry it; retrain, or save the weights with saveWeightsFile(path, model, { run: JSON.stringify({ normalization: { mean, std }, classNames, inputShape }) })';
+/** The fix for an .onnx file without the metadata. */
+export const ONNX_FIX =
+  "Files written by `stridenet export` carry it (ONNX metadata_props 'run'); or import it with `stridenet import <model.onnx> --out <dir> --classes a,b,c --mean m --std s`";
+
 const isNumbers = (v: unknown, n: number, ok: (x: number) => boolean) => Array.isArray(v) && v.length === n && v.every((x) => typeof x === 'number' && ok(x));
 
 /** Reads and checks the prediction metadata of a model file against the model it holds. */
-export function readPredictionMetadata(metadata: Record<string, string>, model: LayerModel, file: string): PredictionMetadata & { dataset?: string } {
+export function readPredictionMetadata(metadata: Record<string, string>, model: LayerModel, file: string, fix = SAFETENSORS_FIX): PredictionMetadata & { dataset?: string } {
   let run: Record<string, unknown> = {};
   if (metadata.run !== undefined) {
     try {
@@ -77,8 +84,7 @@ export function readPredictionMetadata(metadata: Record<string, string>, model: 
   if (problems.length > 0) {
     throw new FormatError(
       file,
-      `lacks what predict and eval need in its 'run' metadata: ${problems.join('; ')}. Files written by \`stridenet train\` carry it; ` +
-        'retrain, or save the weights with saveWeightsFile(path, model, { run: JSON.stringify({ normalization: { mean, std }, classNames, inputShape }) })',
+      `lacks what predict and eval need in its 'run' metadata: ${problems.join('; ')}. ${fix}`,
     );
   }
   return { normalization: stats!, classNames: names as string[], inputShape: [...model.inputShape], dataset: typeof run.dataset === 'string' ? run.dataset : undefined };
@@ -89,10 +95,11 @@ export function readPredictionMetadata(metadata: Record<string, string>, model: 
  * file (never guessed from the directory it sits in).
  */
 export async function loadTrained(target: string, options: ModelFileOptions = {}): Promise<TrainedModel> {
-  const { file } = weightsPathOf(target);
-  const { model, metadata } = await readModelFile(file, options);
+  const onnx = isOnnxFile(target);
+  const { file } = onnx ? { file: target } : weightsPathOf(target);
+  const { model, metadata } = onnx ? await readOnnxFile(file) : await readModelFile(file, options);
   try {
-    return { model, file, ...readPredictionMetadata(metadata, model, file) };
+    return { model, file, ...readPredictionMetadata(metadata, model, file, onnx ? ONNX_FIX : SAFETENSORS_FIX) };
   } catch (e) {
     model.dispose();
     throw e;

@@ -45,6 +45,8 @@ export interface DecodedModel {
   initializers: Map<string, DecodedTensor>;
   inputs: DecodedValue[];
   outputs: DecodedValue[];
+  /** metadata_props as key-value pairs (a later duplicate key wins). */
+  metadata: Record<string, string>;
 }
 
 /** At most this many values in one initializer (1 GiB of float32), before any allocation. */
@@ -253,7 +255,7 @@ function shape(r: Reader): (number | string)[] {
 /** Parses an ONNX ModelProto: opset of the default domain, the main graph's nodes, initializers, inputs, outputs. */
 export function decodeModel(bytes: Uint8Array, file = 'ONNX model'): DecodedModel {
   if (!(bytes instanceof Uint8Array)) throw new FormatError(file, `expected a Uint8Array of file bytes, got ${Object.prototype.toString.call(bytes)}`);
-  const m: DecodedModel = { opset: 0, nodes: [], initializers: new Map(), inputs: [], outputs: [] };
+  const m: DecodedModel = { opset: 0, nodes: [], initializers: new Map(), inputs: [], outputs: [], metadata: {} };
   let graphs = 0;
   const r = new Reader(bytes, file);
   r.each((num, wire) => {
@@ -282,6 +284,17 @@ export function decodeModel(bytes: Uint8Array, file = 'ONNX model'): DecodedMode
         return true;
       });
       if (domain === '' || domain === 'ai.onnx') m.opset = version;
+    } else if (num === 14 && wire === 2) {
+      const e = r.sub();
+      let key = '';
+      let value = '';
+      e.each((en, ew) => {
+        if (ew !== 2 || (en !== 1 && en !== 2)) return false;
+        if (en === 1) key = e.string();
+        else value = e.string();
+        return true;
+      });
+      Object.defineProperty(m.metadata, key, { value, enumerable: true, writable: true, configurable: true });
     } else return false;
     return true;
   });

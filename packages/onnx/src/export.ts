@@ -45,9 +45,11 @@ export interface ExportOnnxOptions {
   /** Input and output value names (default 'input' and 'output'). */
   inputName?: string;
   outputName?: string;
+  /** String key-value pairs stored as the model's metadata_props (decodeModel reads them back). */
+  metadata?: Readonly<Record<string, string>>;
 }
 
-const EXPORT_OPTIONS = optionKeys<ExportOnnxOptions>({ opset: 1, dynamicBatch: 1, batchSize: 1, inputName: 1, outputName: 1 });
+const EXPORT_OPTIONS = optionKeys<ExportOnnxOptions>({ opset: 1, dynamicBatch: 1, batchSize: 1, inputName: 1, outputName: 1, metadata: 1 });
 
 const EXPORTED_TYPES = ['Conv1D', 'Conv2D', 'Dense', 'BatchNorm1D', 'BatchNorm2D', 'MaxPool1D', 'MaxPool2D', 'AvgPool1D', 'AvgPool2D', 'AdaptiveAvgPool2D',
   'GlobalAvgPool1D', 'GlobalAvgPool2D', 'GlobalMaxPool1D', 'GlobalMaxPool2D', 'Flatten', 'Dropout', 'ReLU', 'LeakyReLU', 'ELU', 'Tanh', 'Sigmoid', 'Softmax', 'Add', 'Concat'];
@@ -227,5 +229,9 @@ export async function onnxGraph(model: LayerModel, options: ExportOnnxOptions = 
 export async function exportOnnx(model: LayerModel, options: ExportOnnxOptions = {}): Promise<Uint8Array> {
   const opset = options.opset ?? 13;
   if (!Number.isInteger(opset) || opset < 11 || opset > 21) throw new ArgumentError('exportOnnx', 'opset', opset, 'an integer from 11 to 21');
-  return encodeModel(await onnxGraph(model, options), { opset, producer: 'stridenet' });
+  const metadata = options.metadata ?? {};
+  for (const [k, v] of Object.entries(metadata)) {
+    if (typeof v !== 'string') throw new ArgumentError('exportOnnx', `metadata['${k}']`, v, 'a string');
+  }
+  return encodeModel(await onnxGraph(model, options), { opset, producer: 'stridenet', metadata });
 }

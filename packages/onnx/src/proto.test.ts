@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { encodeModel, irVersionFor } from './proto.js';
+import { decodeModel } from './decode.js';
 
 const ascii = (s: string) => [...new TextEncoder().encode(s)];
 
@@ -26,5 +27,19 @@ describe('encodeModel: ModelProto wire format (onnx.proto field numbers)', () =>
     const at = (seq: number[]) => text.findIndex((_, i) => seq.every((b, j) => text[i + j] === b));
     expect(at([0x08, 0xac, 0x02, 0x10, 7, 0x42, 1, ...ascii('s'), 0x4a, 0xe0, 0x12, 0xff])).toBeGreaterThan(0);
     expect([11, 13, 17, 19, 21].map(irVersionFor)).toEqual([6, 7, 8, 9, 10]);
+  });
+
+  it('writes metadata_props (14) as StringStringEntryProto { key (1), value (2) } and decodeModel reads them back', () => {
+    const g = { nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y'] }], initializers: [], inputs: [{ name: 'x', shape: ['batch', 3] }], outputs: [{ name: 'y', shape: ['batch', 3] }] };
+    const bytes = encodeModel(g, { metadata: { k: 'v', run: '{"a":1}' } });
+    const text = [...bytes];
+    const at = (seq: number[]) => text.findIndex((_, i) => seq.every((b, j) => text[i + j] === b));
+    expect(at([0x72, 6, 0x0a, 1, ...ascii('k'), 0x12, 1, ...ascii('v')])).toBeGreaterThan(0);
+    expect(decodeModel(bytes).metadata).toEqual({ k: 'v', run: '{"a":1}' });
+    expect(decodeModel(encodeModel(g)).metadata).toEqual({});
+    // '__proto__' is stored as an own key, never as the object's prototype.
+    const hostile = decodeModel(encodeModel(g, { metadata: JSON.parse('{"__proto__":"x"}') as Record<string, string> })).metadata;
+    expect(Object.getPrototypeOf(hostile)).toBe(Object.prototype);
+    expect(Object.keys(hostile)).toEqual(['__proto__']);
   });
 });

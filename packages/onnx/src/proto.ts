@@ -101,6 +101,8 @@ export interface EncodeOptions {
   opset?: number;
   /** producer_name (default 'stridenet'). */
   producer?: string;
+  /** metadata_props: string key-value pairs stored with the model (ONNX Runtime reads them as custom metadata). */
+  metadata?: Readonly<Record<string, string>>;
 }
 
 // TensorProto.DataType
@@ -175,5 +177,6 @@ export function encodeModel(g: OnnxGraph, options: EncodeOptions = {}): Uint8Arr
     for (const o of g.outputs) graph.message(12, (v) => valueInfo(v, o));
   });
   m.message(8, (w) => w.string(1, '').int(2, opset)); // opset_import: default domain
+  for (const [k, v] of Object.entries(options.metadata ?? {})) m.message(14, (e) => e.string(1, k).string(2, v)); // metadata_props
   return m.finish();
 }
