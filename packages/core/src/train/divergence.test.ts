@@ -10,7 +10,7 @@ import type { LayerConfig, Model, Parameter } from '../models/types.js';
 import { Rng } from '../random/philox.js';
 import { checkTrainState } from './state.js';
 import { DivergenceGuard } from './divergence.js';
-import { allFinite, nonFiniteTensors } from './finite.js';
+import { allFinite, gradientsFinite, nonFiniteTensors } from './finite.js';
 import { fit } from './fit.js';
 import { trainStep } from './step.js';
 import { Adam, Sgd } from './optimizers.js';
@@ -187,5 +187,27 @@ describe('DivergenceGuard', () => {
     expect(off.checkBatchLoss(1e30)).toBeNull();
     expect(off.checkBatchLoss(-Infinity)).toMatchObject({ kind: 'non-finite-loss' });
     expect(() => new DivergenceGuard({ maxLossRatio: 1 })).toThrow(/fit: divergence.maxLossRatio is 1 but expected a number above 1/);
+  });
+});
+
+describe('gradientsFinite', () => {
+  it('finds one NaN or Inf among many gradients and frees its probe', async () => {
+    const before = memory().tensors;
+    const ok = [tensor(new Float32Array([1, -2, 3]), [3]), tensor(new Float32Array([0.5, 4]), [1, 2])];
+    expect(await gradientsFinite(ok)).toBe(true);
+    for (const bad of [NaN, Infinity, -Infinity]) {
+      const g = tensor(new Float32Array([1, bad, 2, 3]), [2, 2]);
+      expect(await gradientsFinite([...ok, g])).toBe(false);
+      expect(await gradientsFinite([g])).toBe(false);
+      g.dispose();
+    }
+    // Finite values whose sum leaves float32's range count as a blown-up step too.
+    const huge = tensor(new Float32Array([3e38, 3e38]), [2]);
+    expect(await gradientsFinite([huge])).toBe(false);
+    expect(await allFinite([huge])).toBe(true);
+    huge.dispose();
+    expect(await gradientsFinite([])).toBe(true);
+    for (const t of ok) t.dispose();
+    expect(memory().tensors).toBe(before);
   });
 });

@@ -3,6 +3,7 @@ import { noGrad } from '../autograd/tape.js';
 import { add, mul } from '../ops/elementwise.js';
 import { scalar } from '../ops/create.js';
 import { sum } from '../ops/reduce.js';
+import { concat, reshape } from '../ops/layout.js';
 import type { Parameter } from '../models/types.js';
 
 /**
@@ -17,6 +18,27 @@ export async function allFinite(tensors: readonly Tensor[]): Promise<boolean> {
       let acc = sum(mul(tensors[0]!, zero));
       for (let i = 1; i < tensors.length; i++) acc = add(acc, sum(mul(tensors[i]!, zero)));
       return acc;
+    }),
+  );
+  try {
+    return Number.isFinite((await probe.data())[0]);
+  } finally {
+    probe.dispose();
+  }
+}
+
+/**
+ * The training step's gradient check, in as few kernels as the contract allows: one sum per
+ * gradient, one concat, one sum, read back as one number. NaN and ±Inf propagate through a sum; a
+ * gradient whose finite values sum beyond float32's range (about 3.4e38) also counts as non-finite —
+ * that is a blown-up step too. Exact per-value checks (weights, checkpoints) use `allFinite`.
+ */
+export async function gradientsFinite(grads: readonly Tensor[]): Promise<boolean> {
+  if (grads.length === 0) return true;
+  const probe = noGrad(() =>
+    tidy(() => {
+      const sums = grads.map((g) => reshape(sum(g), [1]));
+      return sums.length === 1 ? sums[0]! : sum(concat(sums, 0));
     }),
   );
   try {

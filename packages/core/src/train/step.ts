@@ -9,7 +9,7 @@ import type { Optimizer } from './optimizers.js';
 import { mseLoss, oneHot, softmaxCrossEntropyLoss } from './losses.js';
 import { countCorrect } from './metrics.js';
 import { DivergenceGuard, type DivergenceCheck } from './divergence.js';
-import { allFinite } from './finite.js';
+import { gradientsFinite } from './finite.js';
 
 export type LossKind = 'cross-entropy' | 'mse';
 
@@ -79,7 +79,7 @@ export async function trainStep(model: Model, optimizer: Optimizer, x: Tensor, l
       const [lossData, scores] = await Promise.all([value.data(), out.data()]);
       return { loss: lossData[0]!, correct: countCorrect(scores, labels, out.shape[1]!) };
     }
-    const [lossData, scores, gradsFinite] = await Promise.all([value.data(), out.data(), allFinite(grads)]);
+    const [lossData, scores, gradsFinite] = await Promise.all([value.data(), out.data(), gradientsFinite(grads)]);
     const loss = lossData[0]!;
     const correct = countCorrect(scores, labels, out.shape[1]!);
     const rejected = guard.checkBatchLoss(loss) ?? (gradsFinite ? null : { kind: 'non-finite-gradient' as const, value: NaN });
