@@ -1,23 +1,21 @@
 import { tidy, type Tensor } from '../engine.js';
 import { noGrad } from '../autograd/tape.js';
-import { add, mul } from '../ops/elementwise.js';
+import { mul } from '../ops/elementwise.js';
 import { scalar } from '../ops/create.js';
 import { sum } from '../ops/reduce.js';
 import { concat, reshape } from '../ops/layout.js';
 import type { Parameter } from '../models/types.js';
 
 /**
- * True when every value of every tensor is finite. Computed on the backend and read back as one
- * number: x * 0 is 0 for finite x and NaN for NaN or ±Inf, and a sum of those is NaN iff any is.
+ * Reduces each tensor to one number with `partial`, sums those on the backend (one concat, one sum)
+ * and reads back one value: true when it is finite. NaN and ±Inf propagate through every sum.
  */
-export async function allFinite(tensors: readonly Tensor[]): Promise<boolean> {
+async function finiteTotal(tensors: readonly Tensor[], partial: (t: Tensor) => Tensor): Promise<boolean> {
   if (tensors.length === 0) return true;
   const probe = noGrad(() =>
     tidy(() => {
-      const zero = scalar(0, tensors[0]!.backend);
-      let acc = sum(mul(tensors[0]!, zero));
-      for (let i = 1; i < tensors.length; i++) acc = add(acc, sum(mul(tensors[i]!, zero)));
-      return acc;
+      const parts = tensors.map((t) => reshape(partial(t), [1]));
+      return parts.length === 1 ? parts[0]! : sum(concat(parts, 0));
     }),
   );
   try {
@@ -28,24 +26,22 @@ export async function allFinite(tensors: readonly Tensor[]): Promise<boolean> {
 }
 
 /**
+ * True when every value of every tensor is finite: x * 0 is 0 for finite x and NaN for NaN or
+ * ±Inf, so the total of those is NaN iff any value is (exact, whatever the magnitudes).
+ */
+export async function allFinite(tensors: readonly Tensor[]): Promise<boolean> {
+  let zero: Tensor | undefined;
+  return finiteTotal(tensors, (t) => sum(mul(t, (zero ??= scalar(0, t.backend)))));
+}
+
+/**
  * The training step's gradient check, in as few kernels as the contract allows: one sum per
- * gradient, one concat, one sum, read back as one number. NaN and ±Inf propagate through a sum; a
- * gradient whose finite values sum beyond float32's range (about 3.4e38) also counts as non-finite —
- * that is a blown-up step too. Exact per-value checks (weights, checkpoints) use `allFinite`.
+ * gradient, one concat, one sum. A gradient whose finite values sum beyond float32's range (about
+ * 3.4e38) also counts as non-finite — that is a blown-up step too. Exact per-value checks (weights,
+ * checkpoints) use `allFinite`.
  */
 export async function gradientsFinite(grads: readonly Tensor[]): Promise<boolean> {
-  if (grads.length === 0) return true;
-  const probe = noGrad(() =>
-    tidy(() => {
-      const sums = grads.map((g) => reshape(sum(g), [1]));
-      return sums.length === 1 ? sums[0]! : sum(concat(sums, 0));
-    }),
-  );
-  try {
-    return Number.isFinite((await probe.data())[0]);
-  } finally {
-    probe.dispose();
-  }
+  return finiteTotal(grads, (g) => sum(g));
 }
 
 function nonFiniteValues(values: ArrayLike<number>): number {
