@@ -1,9 +1,12 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
-// Core's tests run kernels on cpu-js from source. It is an alias, not a dependency: cpu-js depends
-// on core, and a package-level dependency back would make a cycle.
-const alias = { '@stridenet/cpu-js': fileURLToPath(new URL('../cpu-js/src/index.ts', import.meta.url)) };
+// Core's tests run kernels on cpu-js from source, and train on datasets loaded by @stridenet/datasets.
+// They are aliases, not dependencies: both packages depend on core, and a dependency back would make a cycle.
+const alias = {
+  '@stridenet/cpu-js': fileURLToPath(new URL('../cpu-js/src/index.ts', import.meta.url)),
+  '@stridenet/datasets': fileURLToPath(new URL('../datasets/src/index.ts', import.meta.url)),
+};
 
 export default defineConfig({
   resolve: { conditions: ['@stridenet/source'], alias },

@@ -4,7 +4,7 @@ import type { Model } from '../models/types.js';
 import { Rng } from '../random/philox.js';
 import { Adam, type Optimizer } from './optimizers.js';
 import type { LrSchedule } from './schedules.js';
-import { checkDataset, gather, yieldToEventLoop, type AugmentFn, type ImageDataset } from './dataset.js';
+import { checkDataset, checkNormalization, gather, yieldToEventLoop, type AugmentFn, type ChannelNormalization, type DatasetInput } from './dataset.js';
 import { checkTrainState, copyTrainState, type EpochLogs, type TrainPlan, type TrainState } from './state.js';
 import { trainStep, type LossKind, type TrainStepResult } from './step.js';
 import { EarlyStopping, type EarlyStoppingOptions, type FitCallbacks } from './callbacks.js';
@@ -14,11 +14,19 @@ import { allFinite } from './finite.js';
 import { checkOptionKeys, optionKeys } from '../options.js';
 
 // The public names of the training API, split over these modules, are all exported from here.
-export { checkDataset, type AugmentFn, type Batch, type ImageDataset } from './dataset.js';
+export {
+  checkDataset,
+  type AugmentFn,
+  type Batch,
+  type ByteImageDataset,
+  type ChannelNormalization,
+  type DatasetInput,
+  type ImageDataset,
+} from './dataset.js';
 export { checkTrainState, type EpochLogs, type TrainPlan, type TrainState } from './state.js';
 export { trainStep, type LossKind, type TrainStepOptions, type TrainStepResult } from './step.js';
 export type { BatchEndInfo, CallbackResult, EarlyStoppingOptions, EpochEndInfo, FitCallbacks } from './callbacks.js';
-export { evaluate, predict, type EvaluateResult, type PredictResult } from './evaluate.js';
+export { evaluate, predict, type EvaluateOptions, type EvaluateResult, type PredictInput, type PredictOptions, type PredictResult } from './evaluate.js';
 
 export interface FitOptions {
   /** Total epochs (a resumed run continues up to this). */
@@ -40,7 +48,12 @@ export interface FitOptions {
   dropLast?: boolean;
   /** Fraction of `data` held out (seeded random split) for validation. */
   validationSplit?: number;
-  validationData?: ImageDataset;
+  validationData?: DatasetInput;
+  /**
+   * Byte images only (a `@stridenet/datasets` Dataset): per-channel mean and std on the [0, 1] scale,
+   * applied to `data` and `validationData` after the 1/255 scaling, e.g. `channelStats(train)`.
+   */
+  normalize?: ChannelNormalization;
   augment?: AugmentFn;
   callbacks?: FitCallbacks;
   earlyStopping?: EarlyStoppingOptions;
@@ -65,7 +78,7 @@ export interface FitOptions {
 // prettier-ignore
 const FIT_OPTION_KEYS = optionKeys<FitOptions>({
   epochs: 1, batchSize: 1, optimizer: 1, schedule: 1, scheduleFromPlan: 1, loss: 1, labelSmoothing: 1, seed: 1, shuffle: 1,
-  dropLast: 1, validationSplit: 1, validationData: 1, augment: 1, callbacks: 1, earlyStopping: 1, signal: 1, stopOnNonFinite: 1,
+  dropLast: 1, validationSplit: 1, validationData: 1, normalize: 1, augment: 1, callbacks: 1, earlyStopping: 1, signal: 1, stopOnNonFinite: 1,
   divergence: 1, resume: 1,
 });
 const EARLY_STOPPING_KEYS = optionKeys<EarlyStoppingOptions>({ monitor: 1, patience: 1, minDelta: 1, restoreBestWeights: 1 });
@@ -93,6 +106,7 @@ const STREAM_SHUFFLE = 4;
 /** The validated, derived settings of one fit call. */
 interface FitSetup {
   per: number;
+  normalize: ChannelNormalization | undefined;
   plan: TrainPlan;
   root: Rng;
   trainIdx: Int32Array;
@@ -103,7 +117,7 @@ interface FitSetup {
   seed: number;
 }
 
-function setUp(model: Model, data: ImageDataset, options: FitOptions): FitSetup {
+function setUp(model: Model, data: DatasetInput, options: FitOptions): FitSetup {
   const op = 'fit';
   checkOptionKeys(op, options, FIT_OPTION_KEYS);
   checkOptionKeys('fit earlyStopping', options?.earlyStopping, EARLY_STOPPING_KEYS);
@@ -121,6 +135,11 @@ function setUp(model: Model, data: ImageDataset, options: FitOptions): FitSetup 
   if (typeof split !== 'number' || !(split >= 0 && split < 1)) throw new ArgumentError(op, 'validationSplit', split, 'a number in [0, 1)');
   if (split > 0 && options.validationData) throw new ArgumentError(op, 'validationSplit', split, '0 when validationData is given');
   if (options.validationData) checkDataset(op, 'validationData', options.validationData, model);
+  const channels = data.shape[0]!;
+  const normalize = checkNormalization(op, options.normalize, [
+    ['data', data.images, channels],
+    ...(options.validationData ? [['validationData', options.validationData.images, channels] as const] : []),
+  ]);
 
   const resume = options.resume ? checkTrainState(options.resume, 'options.resume') : undefined;
   const seed = options.seed ?? resume?.seed ?? 0;
@@ -153,7 +172,7 @@ function setUp(model: Model, data: ImageDataset, options: FitOptions): FitSetup 
     if (resume.batch > batchesPerEpoch) throw new ArgumentError(op, 'resume.batch', resume.batch, `at most ${batchesPerEpoch} batches per epoch`);
   }
   if (options.schedule && options.scheduleFromPlan) throw new ArgumentError(op, 'scheduleFromPlan', 'a function', 'undefined when schedule is given');
-  return { per, plan, root, trainIdx, valIdx, lossKind, labelSmoothing, resume, seed };
+  return { per, normalize, plan, root, trainIdx, valIdx, lossKind, labelSmoothing, resume, seed };
 }
 
 function freshState(s: FitSetup, dropoutRng: Rng, augmentRng: Rng): TrainState {
@@ -178,14 +197,15 @@ function freshState(s: FitSetup, dropoutRng: Rng, augmentRng: Rng): TrainState {
 }
 
 /**
- * Trains `model` on in-memory data. Deterministic for a seed on a given backend, resumable from
+ * Trains `model` on in-memory data: float images (used as given) or the byte images of a
+ * `@stridenet/datasets` Dataset (scaled by 1/255 and, with `options.normalize`, standardised per batch). Deterministic for a seed on a given backend, resumable from
  * any batch boundary, and awaits the event loop between batches (so signal handlers and progress
  * output run). See the package README for an example.
  */
-export async function fit(model: Model, data: ImageDataset, options: FitOptions): Promise<FitResult> {
+export async function fit(model: Model, data: DatasetInput, options: FitOptions): Promise<FitResult> {
   const op = 'fit';
   const setup = setUp(model, data, options);
-  const { per, plan, root, trainIdx, valIdx, lossKind, labelSmoothing, resume } = setup;
+  const { per, normalize, plan, root, trainIdx, valIdx, lossKind, labelSmoothing, resume } = setup;
   const { batchSize, batchesPerEpoch, trainCount } = plan;
 
   const optimizer = options.optimizer ?? new Adam({ lr: 1e-3 });
@@ -218,7 +238,7 @@ export async function fit(model: Model, data: ImageDataset, options: FitOptions)
     for (; st.batch < batchesPerEpoch; ) {
       const from = st.batch * batchSize;
       const to = Math.min(from + batchSize, trainCount);
-      let batch = gather(data, per, order, from, to);
+      let batch = gather(data, per, order, from, to, normalize);
       if (options.augment) {
         const replaced = await options.augment(batch, { rng: augmentRng, epoch: st.epoch, step: st.step });
         if (replaced) {
@@ -270,8 +290,8 @@ export async function fit(model: Model, data: ImageDataset, options: FitOptions)
     };
     if (valIdx || options.validationData) {
       const v = valIdx
-        ? await evaluate(model, data, { batchSize, loss: lossKind, labelSmoothing, indices: valIdx })
-        : await evaluate(model, options.validationData!, { batchSize, loss: lossKind, labelSmoothing });
+        ? await evaluate(model, data, { batchSize, loss: lossKind, labelSmoothing, indices: valIdx, normalize })
+        : await evaluate(model, options.validationData!, { batchSize, loss: lossKind, labelSmoothing, normalize });
       logs.valLoss = v.loss;
       logs.valAccuracy = v.accuracy;
     }
