@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   KNOWN_BACKEND_NAMES,
   probeBackend as probeInCore,
@@ -42,7 +43,18 @@ export async function probeBackend(name: BackendName, options: BackendOptions = 
   return { ...p, name, packageName: p.packageName ?? name, ...(p.backend ? { backend: p.backend as Backend } : {}) };
 }
 
-/** Where `stridenet-bench --recommend` stores its choice. */
+/**
+ * This CLI's own entry file, to run part of a command in a child process: dist/bin.js when built
+ * (this module is bundled next to it), src/bin.ts when run from source (with the same node flags).
+ */
+export function cliEntry(): string {
+  return fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './bin.ts' : './bin.js', import.meta.url));
+}
+
+/**
+ * A stored backend choice for `--backend auto` (written by the repository's benchmark harness,
+ * `stridenet-bench --recommend`), by model or for all models.
+ */
 export function recommendationFile(): string {
   return process.env.STRIDENET_RECOMMENDATION ?? join(process.env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'stridenet', 'recommendation.json');
 }

@@ -1,15 +1,30 @@
 import { Command, CommanderError, Option } from 'commander';
-import { StridenetError } from '@stridenet/core';
+import { StridenetError, listBackends } from '@stridenet/core';
 import { AUGMENTATIONS, DEFAULTS, MAX_THREADS, OPTIMIZERS, SCHEDULES } from './config.js';
 import { BACKEND_NAMES } from './backends.js';
 import { EXIT, UsageError, fileSystemErrorMessage } from './errors.js';
-import { trainCommand, type TrainFlags } from './commands/train.js';
-import { evalCommand } from './commands/eval.js';
-import { predictCommand } from './commands/predict.js';
-import { infoCommand } from './commands/info.js';
-import { backendsCommand } from './commands/backends.js';
-import { exportCommand } from './commands/export.js';
-import { importCommand } from './commands/import.js';
+import type { TrainFlags } from './commands/train.js';
+
+// Each command's module (and what it pulls in: datasets, ONNX, progress bars, chart rendering) is
+// imported when that command runs, so `--help` and the light commands start quickly.
+const commands = {
+  train: () => import('./commands/train.js'),
+  eval: () => import('./commands/eval.js'),
+  predict: () => import('./commands/predict.js'),
+  info: () => import('./commands/info.js'),
+  backends: () => import('./commands/backends.js'),
+  export: () => import('./commands/export.js'),
+  import: () => import('./commands/import.js'),
+};
+
+/** --backend, with what auto does spelt out from core's backend table (so the help follows the code). */
+function backendOption(commanderDefault: boolean): Option {
+  const option = new Option(
+    '-b, --backend <name>',
+    `backend; auto${!commanderDefault && DEFAULTS.backend === 'auto' ? ' (the default)' : ''} starts the first of ${listBackends().join(', ')} that runs here (webgpu only on a hardware GPU adapter); \`stridenet backends\` shows which`,
+  ).choices([...BACKEND_NAMES, 'auto']);
+  return commanderDefault ? option.default('auto') : option;
+}
 
 const VERSION = '0.1.0';
 
@@ -25,7 +40,7 @@ function program(run: (p: Promise<number>) => void): Command {
     .option('-m, --model <name|file.json>', `zoo model or JSON architecture (default ${DEFAULTS.model})`)
     .option('-d, --dataset <name|dir>', `fashion-mnist-small, fashion-mnist, mnist, cifar10, cifar100, or a directory (default ${DEFAULTS.dataset})`)
     .option('--data-dir <dir>', 'directory of the dataset files (mnist, cifar10, cifar100, or another fashion-mnist location)')
-    .addOption(new Option('-b, --backend <name>', `backend (default ${DEFAULTS.backend})`).choices([...BACKEND_NAMES, 'auto']))
+    .addOption(backendOption(false))
     .option('-e, --epochs <n>', `epochs (default ${DEFAULTS.epochs})`)
     .option('--batch-size <n>', `batch size (default ${DEFAULTS.batchSize})`)
     .addOption(new Option('--optimizer <name>', `optimizer (default ${DEFAULTS.optimizer})`).choices([...OPTIMIZERS]))
@@ -48,19 +63,19 @@ function program(run: (p: Promise<number>) => void): Command {
     .option('-c, --config <file>', 'JSON or YAML file of options; flags override it')
     .option('--resume <runDir>', 'continue a run from its latest checkpoint')
     .option('--json', 'machine-readable JSON lines instead of a progress bar')
-    .action((opts: TrainFlags) => run(trainCommand(opts)));
+    .action((opts: TrainFlags) => run(commands.train().then((m) => m.trainCommand(opts))));
 
   p.command('eval')
     .description("evaluate a trained model (run directory or .safetensors) on a dataset's test split")
     .argument('<model>', 'run directory, weights/checkpoint file or .onnx file')
     .option('-d, --dataset <name|dir>', 'dataset (default: the one it was trained on)')
     .option('--data-dir <dir>', 'directory of the dataset files')
-    .addOption(new Option('-b, --backend <name>').choices([...BACKEND_NAMES, 'auto']).default('auto'))
+    .addOption(backendOption(true))
     .option('-t, --threads <n>', `threads (1 to ${MAX_THREADS})`)
     .option('--batch-size <n>', 'batch size')
     .option('--allow-non-finite', 'load weights holding NaN or infinite values (refused by default)')
     .option('--json', 'one JSON object')
-    .action((model: string, opts) => run(evalCommand(model, opts)));
+    .action((model: string, opts) => run(commands.eval().then((m) => m.evalCommand(model, opts))));
 
   p.command('predict')
     .description('top-k classes for images (PNG/JPEG) or IDX/CIFAR records')
@@ -69,11 +84,11 @@ function program(run: (p: Promise<number>) => void): Command {
     .option('-k, --top-k <k>', 'classes to show per input', '3')
     .addOption(new Option('--format <kind>', 'input format (default: from the file name)').choices(['image', 'idx', 'cifar10', 'cifar100']))
     .option('--limit <n>', 'records to read from an IDX/CIFAR file', '16')
-    .addOption(new Option('-b, --backend <name>').choices([...BACKEND_NAMES, 'auto']).default('auto'))
+    .addOption(backendOption(true))
     .option('-t, --threads <n>', `threads (1 to ${MAX_THREADS})`)
     .option('--allow-non-finite', 'load weights holding NaN or infinite values (refused by default)')
     .option('--json', 'JSON lines')
-    .action((model: string, inputs: string[], opts) => run(predictCommand(model, inputs, opts)));
+    .action((model: string, inputs: string[], opts) => run(commands.predict().then((m) => m.predictCommand(model, inputs, opts))));
 
   p.command('export')
     .description('write a trained model (run directory, weights or .onnx) as ONNX, with its normalization and class names as metadata')
@@ -82,7 +97,7 @@ function program(run: (p: Promise<number>) => void): Command {
     .option('--opset <n>', 'ai.onnx opset, 11 to 21 (default 13)')
     .option('--dynamic-batch', "symbolic batch axis 'batch' (default: batch fixed to 1)")
     .option('--allow-non-finite', 'load weights holding NaN or infinite values (refused by default)')
-    .action((model: string, out: string, opts) => run(exportCommand(model, out, opts)));
+    .action((model: string, out: string, opts) => run(commands.export().then((m) => m.exportCommand(model, out, opts))));
 
   p.command('import')
     .description('import an .onnx model into a run directory that eval and predict use')
@@ -93,20 +108,25 @@ function program(run: (p: Promise<number>) => void): Command {
     .option('--mean <list>', "per-channel mean in [0, 1] units, one value or one per channel (default: the file's metadata)")
     .option('--std <list>', "per-channel standard deviation, one value or one per channel (default: the file's metadata)")
     .option('-d, --dataset <name|dir>', "dataset eval uses by default (default: the file's metadata)")
-    .action((model: string, opts) => run(importCommand(model, opts)));
+    .action((model: string, opts) => run(commands.import().then((m) => m.importCommand(model, opts))));
 
   p.command('info')
     .description('summary table of a model (zoo name, architecture JSON, run directory or weights); no argument lists the zoo')
     .argument('[model]')
     .option('--json', 'print the architecture JSON instead')
     .option('--allow-non-finite', 'load weights holding NaN or infinite values (refused by default)')
-    .action((model: string | undefined, opts) => run(infoCommand(model, opts)));
+    .action((model: string | undefined, opts) => run(commands.info().then((m) => m.infoCommand(model, opts))));
 
   p.command('backends')
     .description('installed backends, whether each runs here and why not, threads, capability matrix')
     .option('-t, --threads <n>', `checked (1 to ${MAX_THREADS}) and shown; the listing starts each backend with one thread`)
     .option('--json', 'JSON')
-    .action((opts) => run(backendsCommand(opts)));
+    .action((opts) => run(commands.backends().then((m) => m.backendsCommand(opts))));
+
+  // Internal: `backends` runs a probe here in a child process to keep a native runtime's stderr out of its output.
+  p.command('__probe-backend', { hidden: true })
+    .argument('<name>')
+    .action((name: string) => run(commands.backends().then((m) => m.probeBackendCommand(name))));
 
   p.command('completion')
     .description('print a bash completion script (eval "$(stridenet completion)")')

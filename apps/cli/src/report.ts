@@ -1,6 +1,5 @@
 import { PNG } from 'pngjs';
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 
 export interface EpochRecord {
   epoch: number;
@@ -33,7 +32,11 @@ export interface ReportData {
   finishedAt: string;
 }
 
+// vega and vega-lite take about a third of a second to import: only the report that draws charts loads them.
+let charting: Promise<[typeof import('vega'), typeof import('vega-lite')]> | undefined;
+
 async function svg(spec: TopLevelSpec): Promise<string> {
+  const [vega, { compile }] = await (charting ??= Promise.all([import('vega'), import('vega-lite')]));
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
   const out = await view.toSVG();
   view.finalize();
