@@ -40,12 +40,15 @@ const NEEDED = {
   maxComputeWorkgroupStorageSize: 8192,
 } as const;
 
+// What a user of the published package needs; no repository path or monorepo command (issue #13).
 const SETUP_HINT =
-  'In Node, install the optional dependency `webgpu@0.6.2` and a driver with an adapter: on a GPU-less Linux host ' +
-  'run packages/webgpu/scripts/setup-ci.sh (Mesa lavapipe) and set VK_ICD_FILENAMES as it prints, or use Mesa ' +
-  "OpenGL ES with { dawnFlags: ['backend=opengles'], featureLevel: 'compatibility' } (or STRIDENET_WEBGPU_DAWN_FLAGS=backend=opengles " +
-  'STRIDENET_WEBGPU_FEATURE_LEVEL=compatibility) and EGL_PLATFORM=surfaceless. In a browser, use one with WebGPU enabled ' +
-  '(Chrome/Edge 113+, or chromium --enable-unsafe-webgpu).';
+  'In Node, install the webgpu package (npm i webgpu@0.6.2: Dawn) and give it an adapter: a GPU with its driver ' +
+  '(Vulkan on Linux, Metal on macOS, D3D12 on Windows), or without a GPU on Linux a software Vulkan driver, Mesa ' +
+  'lavapipe (apt-get install mesa-vulkan-drivers; Dawn needs Mesa 24 or newer, on Debian 12 from bookworm-backports), ' +
+  "or Mesa OpenGL ES with { dawnFlags: ['backend=opengles'], featureLevel: 'compatibility' } (or " +
+  'STRIDENET_WEBGPU_DAWN_FLAGS=backend=opengles STRIDENET_WEBGPU_FEATURE_LEVEL=compatibility) and ' +
+  'EGL_PLATFORM=surfaceless. In a browser, use one with WebGPU enabled (Chrome/Edge 113+, or chromium ' +
+  '--enable-unsafe-webgpu).';
 
 // Dawn's GPU object must outlive every device made from it (collecting it crashes the process), so
 // one per flag set is kept for the life of the process.

@@ -25,7 +25,7 @@ describe('createWebGpuBackend errors', () => {
     const gpu = { requestAdapter: async () => null } as unknown as GPU;
     const err = await createWebGpuBackend({ gpu }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BackendError);
-    expect((err as Error).message).toMatch(/found no GPU adapter.*setup-ci\.sh.*backend=opengles/s);
+    expect((err as Error).message).toMatch(/found no GPU adapter.*npm i webgpu@.*mesa-vulkan-drivers.*backend=opengles/s);
   });
 
   it('rejects an unknown featureLevel', async () => {
