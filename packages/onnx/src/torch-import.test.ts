@@ -13,7 +13,8 @@ const PYTHON = '/usr/bin/python3';
 const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
 // Backend packages resolve from this package (its devDependencies), not from core.
 const importer = (name: string) => import(name) as Promise<Record<string, unknown>>;
-const BACKENDS = ['cpu-js', 'wasm', 'native'];
+// webgpu runs where an adapter exists (in CI, Dawn on the software Vulkan driver, see packages/webgpu/README.md).
+const BACKENDS = ['cpu-js', 'wasm', 'native', 'webgpu'];
 const probes = await Promise.all(BACKENDS.map((name) => probeBackend(name, { importer })));
 for (const p of probes) if (!p.usable) console.warn(`torch-import.test: backend ${p.name} skipped: ${p.reason}`);
 
