@@ -22,7 +22,10 @@ export interface ConformanceOptions {
   groups?: readonly CaseGroup[];
   /** Further selection by case data; a check it rejects is skipped with the reason 'deselected by options.filter'. */
   filter?: (check: CheckInfo) => boolean;
-  /** Where <backend>.json/.md go; false to write nothing. Default: env STRIDENET_CAPABILITY_DIR, else packages/conformance/capability. */
+  /**
+   * Where <backend>.json/.md go; false to write nothing. Default: env STRIDENET_CAPABILITY_DIR, else
+   * packages/conformance/capability in the repository, and nothing when installed from npm.
+   */
   capabilityDir?: string | false;
   /** Per-check timeout in ms (default 20000). */
   timeout?: number;
@@ -34,7 +37,9 @@ function defaultCapabilityDir(): string | undefined {
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
   if (env?.STRIDENET_CAPABILITY_DIR) return env.STRIDENET_CAPABILITY_DIR;
   try {
-    return decodeURIComponent(new URL('../capability/', import.meta.url).pathname);
+    const dir = decodeURIComponent(new URL('../capability/', import.meta.url).pathname);
+    // An installed copy writes nothing into node_modules unless asked to (option or variable).
+    return dir.includes('/node_modules/') ? undefined : dir;
   } catch {
     return undefined;
   }
