@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BackendError } from '@stridenet/core';
 import type { NativeHandle, NativeRuntime } from './handle.js';
@@ -37,30 +38,62 @@ export interface NativeAddon {
   ): NativeHandle | NativeHandle[] | undefined;
 }
 
-let loaded: NativeAddon | undefined;
+/** Which compiled binary the backend runs, as `nativeBinary()` reports it. */
+export interface NativeBinary {
+  /** Absolute path of the loaded .node file. */
+  path: string;
+  /**
+   * 'prebuild': shipped in the package (prebuilds/<platform>-<arch>/); 'build': compiled from source
+   * (build/Release/, which node-gyp-build prefers when present); 'override': STRIDENET_NATIVE_ADDON.
+   */
+  source: 'prebuild' | 'build' | 'override';
+}
+
+let loaded: { addon: NativeAddon; binary: NativeBinary } | undefined;
 
 /** Package root: this file sits one level below it both as src/addon.ts and bundled as dist/index.*. */
 export function packageRoot(): string {
   return fileURLToPath(new URL('..', import.meta.url));
 }
 
-/**
- * Loads the binary once: prebuilds/<platform>-<arch>/ or build/Release/ through node-gyp-build.
- * STRIDENET_NATIVE_ADDON (a path to a .node file) is read only by the ASan test run.
- */
-export function addon(): NativeAddon {
+/** How a user of the installed package builds the addon (scripts/build-addon.mjs says the same). */
+export const BUILD_COMMAND = 'npm explore @stridenet/native -- npm run build:addon';
+
+function load(): { addon: NativeAddon; binary: NativeBinary } {
   if (loaded) return loaded;
   const require = createRequire(import.meta.url);
   const override = process.env.STRIDENET_NATIVE_ADDON;
+  const root = packageRoot();
+  let file: string | undefined;
   try {
-    loaded = (override ? require(override) : require('node-gyp-build')(packageRoot())) as NativeAddon;
+    file = override ? resolve(override) : (require('node-gyp-build') as { resolve(dir: string): string }).resolve(root);
+    const addon = require(file) as NativeAddon;
+    const inPrebuilds = relative(join(root, 'prebuilds'), file);
+    const source = override ? 'override' : inPrebuilds.startsWith('..') || isAbsolute(inPrebuilds) ? 'build' : 'prebuild';
+    loaded = { addon, binary: { path: file, source } };
   } catch (e) {
+    const reason = (e as Error).message.split('\n')[0];
     throw new BackendError(
-      `native: could not load the compiled addon (${(e as Error).message.split('\n')[0]}); ` +
-        'build it with `pnpm --filter @stridenet/native build:addon` (needs a C++ compiler) or install a prebuilt binary',
+      `native: could not load the compiled addon (${file ? `${file}: ` : ''}${reason}). ` +
+        `Build it from source with \`${BUILD_COMMAND}\` (needs a C++17 compiler, make and python3; ` +
+        'the README of @stridenet/native lists the platforms with prebuilt binaries)',
     );
   }
   return loaded;
+}
+
+/**
+ * Loads the binary once: build/Release/ (a build from source) or else prebuilds/<platform>-<arch>/,
+ * through node-gyp-build. STRIDENET_NATIVE_ADDON (a path to a .node file) is read only by the ASan
+ * and arm64 test runs.
+ */
+export function addon(): NativeAddon {
+  return load().addon;
+}
+
+/** The binary file the native backend loads (loading it if needed): a prebuild or a build from source. */
+export function nativeBinary(): NativeBinary {
+  return { ...load().binary };
 }
 
 export function one(kernel: string, out: NativeHandle | NativeHandle[] | undefined): NativeHandle {

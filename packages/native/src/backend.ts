@@ -9,7 +9,7 @@ import {
   type KernelAttrs,
   type KernelName,
 } from '@stridenet/core';
-import { addon, type NativeIsa } from './addon.js';
+import { addon, nativeBinary, type NativeIsa } from './addon.js';
 import type { NativeHandle } from './handle.js';
 import { kernels } from './kernels/index.js';
 import { BINARY_CODES, REDUCE_CODES, UNARY_CODES } from './op-codes.js';
@@ -71,6 +71,7 @@ export async function createNativeBackend(options: NativeBackendOptions = {}): P
     throw new ArgumentError('createNativeBackend', 'avx512', options.avx512, 'to be left out when isa is given (avx512 is deprecated)');
   }
   const native = addon();
+  const binary = nativeBinary();
   const features = native.info();
   const isas = options.avx512 === false ? features.isas.filter((i) => i !== 'avx512') : features.isas;
   const isa = options.isa === undefined || options.isa === 'auto' ? isas[0]! : options.isa;
@@ -112,7 +113,10 @@ export async function createNativeBackend(options: NativeBackendOptions = {}): P
       threads,
       simd: isa !== 'portable',
       device: `${features.arch} CPU, ${ISA_LABELS[isa]} kernels, ${features.hardwareThreads} hardware threads`,
-      notes: ['kernels run on a native command queue; reads wait only for the work producing the buffer'],
+      notes: [
+        'kernels run on a native command queue; reads wait only for the work producing the buffer',
+        `binary: ${binary.path} (${binary.source})`,
+      ],
     }),
     sync: () => native.sync(runtime),
     finish: () => native.finish(runtime),
