@@ -129,6 +129,11 @@ std::vector<ConvShape> convShapes() {
   s.push_back(conv("deep K (260 channels)", 2, 260, 6, 6, 20, 3).pad(1));
   s.push_back(conv("pointwise", 2, 32, 16, 16, 40, 1));
   s.push_back(conv("1x1 stride 2 (input phases no tap reaches)", 2, 16, 15, 16, 32, 1).stride(2));
+  // Stride 2: input rows split into their two column phases with vector deinterleaves (conv/slab.inl),
+  // widths around 1, 2 and 4 vector pairs, even and odd left pads; the ResNet stem (7x7, 3 channels).
+  for (int64_t w : {9, 16, 17, 33, 40})
+    s.push_back(conv("stride 2, " + str(w) + " columns, left pad " + str(w % 3), 2, 6, 11, w, 12, 3).stride(2).pad(1, 1, w % 3, 1));
+  s.push_back(conv("7x7 stride 2 pad 3, 3 channels (the ResNet stem)", 2, 3, 40, 45, 16, 7).stride(2).pad(3));
   s.push_back(conv("1 output channel", 2, 8, 12, 12, 1, 3).pad(1));
   return s;
 }

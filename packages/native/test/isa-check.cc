@@ -8,10 +8,13 @@
 // call, reuse, new filter version). Inputs end at an inaccessible page, so a read past them faults;
 // outputs start as NaN between guard zones, so a value never written or one written outside shows up.
 //
-//   isa-check [--isa NAME] [--bench]
+//   isa-check [--isa NAME] [--bench] [--bench-only TEXT] [--reps N] [--cpu-time]
 //
 // Exit status 1 when any check fails. --bench then times the direct convolutions and measures each
-// path's single-thread FMA peak. Built by scripts/build-isa-check.sh, with isa-check-conv.cc (convolution
+// path's single-thread FMA peak; --bench-only skips the checks and times only the layers whose
+// description contains TEXT (e.g. " s2", "224x224"; "" for all); --reps N times each layer best of N
+// (default 5) on a busy machine; --cpu-time times by process CPU seconds, one thread only, so that
+// preemption by other processes drops out (cache refills after it do not). Built by scripts/build-isa-check.sh, with isa-check-conv.cc (convolution
 // cases) and isa-check-pool.cc (pooling cases); isa-check-common.h holds what they share.
 
 #include "isa-check-common.h"
@@ -106,17 +109,34 @@ void onFatalSignal(int sig) {
 // ---------------------------------------------------------------------------------------------------
 // Timing.
 
+/** --cpu-time: time by the process's CPU seconds (one thread only), so time lost to preemption drops out. */
+bool gCpuTime = false;
+
+double cpuSeconds() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
 double seconds(const std::function<void()>& fn) {
+  if (gCpuTime) {
+    const double c0 = cpuSeconds();
+    fn();
+    return cpuSeconds() - c0;
+  }
   const auto t0 = std::chrono::steady_clock::now();
   fn();
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-/** Best of 5 after a warm-up (which also sizes the scratch buffers). */
+/** Timed runs per measurement (--reps; more on a busy machine). */
+int gReps = 5;
+
+/** Best of gReps after a warm-up (which also sizes the scratch buffers). */
 double bestOf5(const std::function<void()>& fn) {
   fn();
   double best = kInf;
-  for (int i = 0; i < 5; i++) best = std::min(best, seconds(fn));
+  for (int i = 0; i < gReps; i++) best = std::min(best, seconds(fn));
   return best;
 }
 
@@ -164,13 +184,20 @@ double fmaPeak(const PeakLoop& p) {
   return 2.0 * p.lanes * p.accumulators * static_cast<double>(iters) / best * 1e-9;
 }
 
-void bench(const std::vector<Isa>& isas) {
-  const std::vector<ConvShape> layers = {
+void bench(const std::vector<Isa>& isas, const std::string& only) {
+  std::vector<ConvShape> layers = {
       conv("", 16, 96, 32, 32, 96, 3).pad(1),  conv("", 16, 96, 32, 32, 96, 3).pad(1).stride(2),
       conv("", 16, 192, 16, 16, 192, 3).pad(1), conv("", 16, 192, 16, 16, 192, 3).pad(1).stride(2),
       conv("", 16, 192, 8, 8, 192, 3),          conv("", 64, 1, 28, 28, 6, 5).pad(2),
       conv("", 64, 6, 14, 14, 16, 5),           conv("", 8, 64, 56, 56, 64, 3).pad(1),
+      // The strided layers of the ResNets: the ops suite's 3x3 s2, ResNet-18's stem and downsampling
+      // convolutions at batch 2, ResNet-20's at batch 64.
+      conv("", 8, 64, 56, 56, 128, 3).pad(1).stride(2), conv("", 2, 3, 224, 224, 64, 7).pad(3).stride(2),
+      conv("", 2, 128, 28, 28, 256, 3).pad(1).stride(2), conv("", 2, 256, 14, 14, 512, 3).pad(1).stride(2),
+      conv("", 64, 16, 32, 32, 32, 3).pad(1).stride(2), conv("", 64, 32, 16, 16, 64, 3).pad(1).stride(2),
   };
+  layers.erase(std::remove_if(layers.begin(), layers.end(), [&](const ConvShape& s) { return describe(geometry(s)).find(only) == std::string::npos; }),
+               layers.end());
   const int all = std::max(1u, std::thread::hardware_concurrency());
   std::printf("\nSingle-thread FMA peak (register-only loop, 2 flops per lane per multiply-add):\n");
   std::map<Isa, double> peak;
@@ -188,7 +215,7 @@ void bench(const std::vector<Isa>& isas) {
   for (Isa isa : isas) {
     const KernelSet& ks = kernelSet(isa);
     for (int threads : {1, all}) {
-      if (threads == all && all == 1) continue;
+      if (threads == all && (all == 1 || gCpuTime)) continue;
       ThreadPool pool(threads);
       for (const ConvShape& s : layers) {
         const ConvGeom g = geometry(s);
@@ -224,7 +251,7 @@ void bench(const std::vector<Isa>& isas) {
 }
 
 int usage() {
-  std::fprintf(stderr, "usage: isa-check [--isa avx512|avx2|neon|portable] [--bench]\n");
+  std::fprintf(stderr, "usage: isa-check [--isa avx512|avx2|neon|portable] [--bench] [--bench-only TEXT] [--reps N] [--cpu-time]\n");
   return 2;
 }
 
@@ -235,12 +262,20 @@ int usage() {
 int main(int argc, char** argv) {
   using namespace sn;
   using namespace sn::check;
-  bool doBench = false;
-  std::string only;
+  bool doBench = false, checks = true;
+  std::string only, layers;
   for (int i = 1; i < argc; i++) {
     const std::string a = argv[i];
     if (a == "--bench") {
       doBench = true;
+    } else if (a == "--bench-only" && i + 1 < argc) {
+      doBench = true;
+      checks = false;
+      layers = argv[++i];
+    } else if (a == "--cpu-time") {
+      gCpuTime = true;
+    } else if (a == "--reps" && i + 1 < argc) {
+      gReps = std::max(1, std::atoi(argv[++i]));
     } else if (a == "--isa" && i + 1 < argc) {
       only = argv[++i];
     } else {
@@ -260,6 +295,10 @@ int main(int argc, char** argv) {
     }
   }
   if (isas.empty()) return usage();
+  if (!checks) {
+    bench(isas, layers);
+    return 0;
+  }
 
   const int hw = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   // One and two threads always (the split paths); all of them too where that is more.
@@ -305,6 +344,6 @@ int main(int argc, char** argv) {
     for (const std::string& f : failed) std::printf("  %s\n", f.c_str());
   }
   std::fflush(stdout);
-  if (doBench) bench(isas);
+  if (doBench) bench(isas, layers);
   return failed.empty() ? 0 : 1;
 }

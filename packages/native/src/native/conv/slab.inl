@@ -25,6 +25,26 @@ struct Slab {
     return cn * g.SW * rows * Wq + kSlack;
   }
 
+  /**
+   * Stride 2: input row src (W floats) into the two phases of one slab row (phase 0 at row, phase 1 at
+   * row + phaseStride) with vector deinterleaves. Input column 2k lands in padded column 2k + PL, so in
+   * phase PL % 2 at index k + PL / 2; column 2k + 1 in phase (PL + 1) % 2 at index k + (PL + 1) / 2.
+   */
+  void splitPair(const float* src, int64_t W, int64_t PL, float* row) const {
+    float* even = row + (PL % 2) * phaseStride + PL / 2;
+    float* odd = row + ((PL + 1) % 2) * phaseStride + (PL + 1) / 2;
+    int64_t k = 0;
+    for (; 2 * (k + S::N) <= W; k += S::N) {
+      const S::V lo = S::load(src + 2 * k), hi = S::load(src + 2 * k + S::N);
+      S::store(even + k, S::evens(lo, hi));
+      S::store(odd + k, S::odds(lo, hi));
+    }
+    for (; 2 * k < W; k++) {
+      even[k] = src[2 * k];
+      if (2 * k + 1 < W) odd[k] = src[2 * k + 1];
+    }
+  }
+
   void fill(const ConvGeom& g, const float* image, int64_t c0, int64_t cn) {
     std::memset(data, 0, static_cast<size_t>(floats(g, rows, cn)) * sizeof(float));
     for (int64_t c = 0; c < cn; c++) {
@@ -37,6 +57,10 @@ struct Slab {
           // Padding may be negative (a crop) in the phase problems of the strided input gradient.
           const int64_t lo = std::max<int64_t>(0, -g.PL), hi = std::min<int64_t>(g.W, Wq - g.PL);
           if (hi > lo) std::memcpy(data + c * chanStride + r * Wq + g.PL + lo, src + lo, static_cast<size_t>(hi - lo) * sizeof(float));
+          continue;
+        }
+        if (SW == 2 && g.PL >= 0) {
+          splitPair(src, g.W, g.PL, data + c * chanStride + r * Wq);
           continue;
         }
         for (int64_t ph = 0; ph < SW; ph++) {
