@@ -20,8 +20,9 @@
 // prebuilds/ is ignored by git: the release workflow (.github/workflows/release.yml) and CI run this
 // before packing.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { buildAddon, crossTargets, elfMachine, fail, hostElf, root } from './build-addon.mjs';
 import { checkBaseline } from './check-baseline.mjs';
 
@@ -101,6 +102,8 @@ function prebuild(arch) {
   console.log(`@stridenet/native: prebuilt ${dest} (${kib} KiB)\n  ${notes.join('\n  ')}`);
 }
 
-const t0 = performance.now();
-for (const arch of parseArchs(process.argv.slice(2))) prebuild(arch);
-console.log(`@stridenet/native: prebuilds done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+if (process.argv[1] && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url))) {
+  const t0 = performance.now();
+  for (const arch of parseArchs(process.argv.slice(2))) prebuild(arch);
+  console.log(`@stridenet/native: prebuilds done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+}
