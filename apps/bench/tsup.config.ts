@@ -7,6 +7,9 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'node20',
-  // Backends and peers are optional: they stay external and are imported only when present.
-  external: [/^@stridenet\//, /^@tensorflow\//, 'onnxruntime-node'],
+  // Backends and peers are optional: they stay external and are imported only when present. One
+  // exception: tfjs-core's gradient registrations ship only as ESM with extensionless imports that
+  // Node cannot resolve, so they are bundled (a lazily loaded chunk, see src/runners/tfjs.ts).
+  external: [/^@stridenet\//, /^@tensorflow\/(?!tfjs-core\/dist\/register_all_gradients$)/, 'onnxruntime-node'],
+  noExternal: [/^@tensorflow\/tfjs-core\/dist\/register_all_gradients$/],
 });

@@ -53,6 +53,20 @@ describe('results tables', () => {
     expect(markdown(r)).toContain('- **tfjs-cpu** (1T requested): not available: ERR_MODULE_NOT_FOUND');
     expect(terminalTable(r)).toContain('tfjs-cpu (1T): not available: ERR_MODULE_NOT_FOUND');
   });
+
+  it('keep a requested runner that did not start as a column, with its reason before the tables', () => {
+    const r = syntheticReport({ 'model/lenet5/infer': { 'cpu-js': 2, native: 1 } });
+    r.runners.push({ id: 'tfjs-cpu', kind: 'peer', label: 'tfjs-cpu', version: '', threads: 0, requestedThreads: 1, available: false, reason: 'ERR_MODULE_NOT_FOUND' });
+    const md = markdown(r, 'cpu-js');
+    expect(md).toContain('| workload | cpu-js 1T | native 1T | tfjs-cpu 1T (not available) |');
+    expect(md).toMatch(/\| model\/lenet5\/infer \| 2\.00 ms \(baseline\) \| 1\.00 ms [^|]+\| not available \|/);
+    // The reason stands before the first table, not only in the runner list at the end.
+    const reason = md.indexOf('- **tfjs-cpu** (1T requested): not available: ERR_MODULE_NOT_FOUND');
+    expect(reason).toBeGreaterThan(-1);
+    expect(reason).toBeLessThan(md.indexOf('| workload |'));
+    expect(terminalTable(r)).toMatch(/tfjs-cpu 1T \(not available\)/);
+    expect(auditTables(md, r)).toEqual([]);
+  });
 });
 
 describe('table audit', () => {

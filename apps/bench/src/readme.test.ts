@@ -35,6 +35,19 @@ describe('README blocks generated from the JSON', () => {
     expect(readmeProblems('README.md', other, { default: report })).toEqual([]);
   });
 
+  it('keeps a runner that did not start in tables and sentences, with its reason', () => {
+    const r = syntheticReport({ 'model/lenet5/infer': { native: 2, torch: 4 } });
+    r.runners.push({ id: 'tfjs-cpu', kind: 'peer', label: 'tfjs-cpu', version: '', threads: 0, requestedThreads: 1, available: false, reason: 'ERR_MODULE_NOT_FOUND' });
+    const block = (spec: string) => regenerate(`<!-- stridenet-bench:begin ${spec} -->\n<!-- stridenet-bench:end -->`, { default: r });
+    const table = block('table');
+    expect(table).toContain('| workload | native 1T | torch 1T | tfjs-cpu 1T (not available) |');
+    expect(table).toMatch(/\| model\/lenet5\/infer \|.*\| not available \|/);
+    expect(table).toContain('- **tfjs-cpu** (1T requested): not available: ERR_MODULE_NOT_FOUND');
+    // A runner the block names but the run never asked for is said to be missing, not left blank.
+    expect(block('table runners=native,onnxruntime')).toContain('- **onnxruntime** (1T requested): not available: not requested in this run');
+    expect(block('summary target=tfjs-cpu')).toContain('- model/lenet5/infer, tfjs-cpu 1T (not available): ERR_MODULE_NOT_FOUND.');
+  });
+
   it('rejects an unknown block option, naming it', () => {
     expect(() => regenerate('<!-- stridenet-bench:begin table colour=red -->\n<!-- stridenet-bench:end -->', { default: report })).toThrow(/block option 'colour=red' is unknown/);
   });

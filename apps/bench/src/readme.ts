@@ -1,4 +1,4 @@
-import { cellText, columnLabel, fmtMs, fmtRatio, ratio, result } from './report.js';
+import { columnCell, columnLabel, fmtMs, fmtRatio, ratio, result, unavailableNotes, unavailableReason } from './report.js';
 import type { BenchReport, ResultRecord } from './schema.js';
 import { auditTables } from './table-audit.js';
 
@@ -61,8 +61,9 @@ function tableBlock(report: BenchReport, o: BlockOptions): string[] {
   const cols = ids.flatMap((id) => settingsOf(report).map((t) => ({ runner: id, threads: t, label: columnLabel(report, id, t) })));
   const ws = report.workloads.filter((w) => w.suite === o.suite);
   const lines = [`| workload | ${cols.map((c) => c.label).join(' | ')} |`, `|---|${cols.map(() => '---:').join('|')}|`];
-  for (const w of ws) lines.push(`| ${w.title} | ${cols.map((c) => cellText(report, result(report, w.id, c.runner, c.threads), baseline)).join(' | ')} |`);
-  return [provenance(report), '', ...lines];
+  for (const w of ws) lines.push(`| ${w.title} | ${cols.map((c) => columnCell(report, w.id, c, baseline)).join(' | ')} |`);
+  const notes = unavailableNotes(report, cols);
+  return [provenance(report), '', ...lines, ...(notes.length ? ['', ...notes] : [])];
 }
 
 function bestPeer(report: BenchReport, workload: string, threads: number, exclude: string): ResultRecord | undefined {
@@ -79,6 +80,11 @@ function summaryBlock(report: BenchReport, o: BlockOptions): string[] {
     for (const t of settingsOf(report)) {
       const ours = result(report, w.id, target, t);
       const label = columnLabel(report, target, t);
+      const missing = unavailableReason(report, target, t);
+      if (missing !== undefined) {
+        lines.push(`- ${w.title}, ${label}: ${missing}.`);
+        continue;
+      }
       if (ours?.status !== 'ok') continue;
       const peer = bestPeer(report, w.id, t, target);
       if (!peer) {

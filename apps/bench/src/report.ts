@@ -69,7 +69,33 @@ export function threadsText(report: BenchReport, runner: string, threads: number
 /** Label of a runner at a thread setting: its real thread count always, and what was asked where it differs. */
 export function columnLabel(report: BenchReport, runner: string, threads: number): string {
   const t = threadsText(report, runner, threads);
-  return t === 'not available' ? `${runner} (not available)` : `${runner} ${t}`;
+  return t === 'not available' ? `${runner} ${threads}T (not available)` : `${runner} ${t}`;
+}
+
+/** Why a runner has no figures at a thread setting: the reason it did not start, or that it was not asked for. */
+export function unavailableReason(report: BenchReport, runner: string, threads: number): string | undefined {
+  const info = report.runners.find((x) => x.id === runner && x.requestedThreads === threads);
+  if (info?.available) return undefined;
+  return info ? (info.reason ?? 'no reason recorded') : 'not requested in this run';
+}
+
+/** The requested runners that did not start, as columns (their cells read 'not available'). */
+export function unavailableColumns(report: BenchReport): Column[] {
+  return report.runners.filter((r) => !r.available).map((r) => ({ runner: r.id, threads: r.requestedThreads, label: columnLabel(report, r.id, r.requestedThreads) }));
+}
+
+/** One line per column without figures, with its reason, for under a table. */
+export function unavailableNotes(report: BenchReport, cols: readonly Column[]): string[] {
+  return cols.flatMap((c) => {
+    const why = unavailableReason(report, c.runner, c.threads);
+    return why === undefined ? [] : [`- **${c.runner}** (${c.threads}T requested): not available: ${why}`];
+  });
+}
+
+/** A table cell of one workload in one column: 'not available' where the runner did not start there. */
+export function columnCell(report: BenchReport, workload: string, c: Column, baseline: string): string {
+  if (unavailableReason(report, c.runner, c.threads) !== undefined) return 'not available';
+  return cellText(report, result(report, workload, c.runner, c.threads), baseline);
 }
 
 /** Available runners at each thread setting, thread settings side by side per runner. */
@@ -121,18 +147,21 @@ function method(report: BenchReport, baseline: string): string {
 
 /** The results as Markdown tables. */
 export function markdown(report: BenchReport, baseline = report.settings.baseline): string {
-  const cols = columns(report);
+  // A runner that was asked for but did not start keeps its column, so it cannot vanish from the tables.
+  const cols = [...columns(report), ...unavailableColumns(report)];
+  const notes = unavailableNotes(report, unavailableColumns(report));
   const f = report.fingerprint;
   const lines: string[] = [];
   lines.push(`# stridenet-bench (${report.mode})`, '');
   lines.push(`${f.cpuModel}, ${f.logicalCores} logical cores${f.clockMHz ? ` @ ${f.clockMHz} MHz` : ''}${f.cpuFlags.length ? ` (${f.cpuFlags.join(' ')})` : ''}, ${fmtBytes(f.memoryBytes)} RAM, Node ${f.node}, thread settings ${report.settings.threads.join(', ')}${f.gpuAdapter ? `, GPU: ${f.gpuAdapter}` : ''}. ${report.createdAt}.`, '');
   lines.push(method(report, baseline), '');
+  if (notes.length) lines.push('Requested but not run (no figures):', '', ...notes, '');
   for (const suite of ['models', 'ops'] as const) {
     const ws = report.workloads.filter((w) => w.suite === suite);
     if (!ws.length) continue;
     lines.push(`## ${suite === 'models' ? 'Models' : 'Ops'}`, '');
     lines.push(`| workload | ${cols.map((c) => c.label).join(' | ')} |`, `|---|${cols.map(() => '---:').join('|')}|`);
-    for (const w of ws) lines.push(`| ${w.title} | ${cols.map((c) => cellText(report, result(report, w.id, c.runner, c.threads), baseline)).join(' | ')} |`);
+    for (const w of ws) lines.push(`| ${w.title} | ${cols.map((c) => columnCell(report, w.id, c, baseline)).join(' | ')} |`);
     lines.push('');
   }
   lines.push('## Details', '');
@@ -159,8 +188,8 @@ export function markdown(report: BenchReport, baseline = report.settings.baselin
 
 /** Plain-text table for the terminal. */
 export function terminalTable(report: BenchReport, baseline = report.settings.baseline): string {
-  const cols = columns(report);
-  const rows = [['workload', ...cols.map((c) => c.label)], ...report.workloads.map((w) => [w.title, ...cols.map((c) => cellText(report, result(report, w.id, c.runner, c.threads), baseline))])];
+  const cols = [...columns(report), ...unavailableColumns(report)];
+  const rows = [['workload', ...cols.map((c) => c.label)], ...report.workloads.map((w) => [w.title, ...cols.map((c) => columnCell(report, w.id, c, baseline))])];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   const missing = report.runners.filter((r) => !r.available).map((r) => `${r.id} (${r.requestedThreads}T): not available: ${r.reason}`);

@@ -21,12 +21,15 @@ async function loadTf(): Promise<Tf> {
     // bundler resolves, and mixing ESM and CJS builds gives two engines that lose each other's data.
     const tf = require('@tensorflow/tfjs-core') as Tf;
     require('@tensorflow/tfjs-backend-cpu');
-    // tfjs-core alone registers no gradients (the tfjs umbrella package bundles them); this file exists
-    // only as ESM, which plain Node cannot load (a TypeScript loader such as tsx can): inference still runs.
+    // tfjs-core alone registers no gradients (the tfjs umbrella package bundles them), and the file that
+    // registers them exists only as an ESM build with extensionless imports, which Node cannot resolve.
+    // The bench's build bundles that file (tsup.config.ts), so the import below is a local chunk there
+    // and the package file under a TypeScript loader (tsx). Its ops reach the same engine and registries
+    // (tfjs keeps them on globalThis) and its Tensor checks are structural, so the two builds agree.
     try {
-      require('@tensorflow/tfjs-core/dist/register_all_gradients');
+      await import('@tensorflow/tfjs-core/dist/register_all_gradients');
     } catch (e) {
-      noGradients = `TF.js gradients did not load (tfjs-core ships them only as an ESM build Node cannot resolve: ${String((e as Error).message ?? e).split('\n')[0]!.slice(0, 120)})`;
+      noGradients = `TF.js gradients did not load: ${String((e as Error).message ?? e).split('\n')[0]!.slice(0, 160)}`;
     }
     return tf;
   })();
