@@ -65,5 +65,8 @@ describe('stridenet backends', () => {
     expect(help).toContain(`auto (the default) starts the first of ${listBackends().join(', ')} that runs here`);
     expect(help).toContain('`stridenet backends` shows which');
     expect(help).not.toContain('stridenet-bench');
+    // The child-probe command is internal: neither in the help nor in the completion script.
+    expect(runCliIn(work, ['--help']).stdout).not.toContain('__probe-backend');
+    expect(runCliIn(work, ['completion']).stdout).not.toContain('__probe-backend');
   });
 });

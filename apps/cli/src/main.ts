@@ -131,8 +131,9 @@ function program(run: (p: Promise<number>) => void): Command {
   p.command('completion')
     .description('print a bash completion script (eval "$(stridenet completion)")')
     .action(() => {
-      const cmds = p.commands.map((c) => c.name()).join(' ');
-      const opts = Object.fromEntries(p.commands.map((c) => [c.name(), c.options.map((o) => o.long).filter(Boolean).join(' ')]));
+      const visible = p.commands.filter((c) => !c.name().startsWith('__'));
+      const cmds = visible.map((c) => c.name()).join(' ');
+      const opts = Object.fromEntries(visible.map((c) => [c.name(), c.options.map((o) => o.long).filter(Boolean).join(' ')]));
       process.stdout.write(
         `_stridenet() {\n  local cur=\${COMP_WORDS[COMP_CWORD]} cmd=\${COMP_WORDS[1]}\n  if [ "$COMP_CWORD" -eq 1 ]; then COMPREPLY=($(compgen -W "${cmds}" -- "$cur")); return; fi\n  case "$cmd" in\n${Object.entries(opts)
           .map(([c, o]) => `    ${c}) COMPREPLY=($(compgen -W "${o}" -- "$cur"));;`)
