@@ -30,7 +30,8 @@ import { largest } from './suites/util.js';
 type Args = readonly unknown[];
 const OPS: Record<OpName, (ts: Tensor[], args: Args) => unknown> = {
   tensor: (_, [values, shape]) => tensor(values as number[], shape as number[]),
-  conv2d: ([x, w], [o]) => conv2d(x!, w!, o as object),
+  // A third tensor is the residual.
+  conv2d: ([x, w, r], [o]) => conv2d(x!, w!, r ? { ...(o as object), residual: r } : (o as object)),
   maxPool2d: ([x], [o]) => maxPool2d(x!, o as Parameters<typeof maxPool2d>[1]),
   avgPool2d: ([x], [o]) => avgPool2d(x!, o as Parameters<typeof avgPool2d>[1]),
   add: ([a, b]) => add(a!, b!),

@@ -42,6 +42,24 @@ export function copyF32(dst: usize, src: usize, n: i32): void {
   memory.copy(dst, src, <usize>n << 2);
 }
 
+/** dst[i] = src[i] + res[i] (then max(0, .) when relu; NaN stays NaN) for n floats; dst may be src. */
+export function addResidual(dst: usize, src: usize, res: usize, n: i32, relu: bool): void {
+  const zero = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const at = <usize>i << 2;
+    let v = f32x4.add(v128.load(src + at), v128.load(res + at));
+    if (relu) v = f32x4.max(v, zero);
+    v128.store(dst + at, v);
+  }
+  for (; i < n; i++) {
+    const at = <usize>i << 2;
+    let v = load<f32>(src + at) + load<f32>(res + at);
+    if (relu) v = max<f32>(v, 0);
+    store<f32>(dst + at, v);
+  }
+}
+
 /** Elements per work unit for flat element-wise kernels (matches src/runtime.ts). */
 export const CHUNK: i32 = 16384;
 

@@ -175,9 +175,19 @@ export function winogradMultiply(
   }
 }
 
-/** Writes the block's 2x2 output tiles (plus bias, relu) to NCHW y, clipped at the output's edges. */
+/** The first cnt floats at p (at most 4 read; none when cnt <= 0), the other lanes 0. */
+function loadFirst(p: usize, cnt: i32): v128 {
+  let v = f32x4.splat(0);
+  if (cnt > 0) v = f32x4.replace_lane(v, 0, load<f32>(p));
+  if (cnt > 1) v = f32x4.replace_lane(v, 1, load<f32>(p, 4));
+  if (cnt > 2) v = f32x4.replace_lane(v, 2, load<f32>(p, 8));
+  if (cnt > 3) v = f32x4.replace_lane(v, 3, load<f32>(p, 12));
+  return v;
+}
+
+/** Writes the block's 2x2 output tiles (plus bias, residual of y's layout (0 = none), relu) to NCHW y, clipped at the output's edges. */
 export function winogradOutput(
-  yacc: usize, y: usize, bias: usize, relu: bool, Cout: i32, OH: i32, OW: i32, TH: i32, TWp: i32, t0: i32, nt: i32, ncp: i32,
+  yacc: usize, y: usize, bias: usize, res: usize, relu: bool, Cout: i32, OH: i32, OW: i32, TH: i32, TWp: i32, t0: i32, nt: i32, ncp: i32,
 ): void {
   const plane = Cout * ncp;
   const tpi = TH * TWp;
@@ -194,17 +204,23 @@ export function winogradOutput(
     for (let co = 0; co < Cout; co++) {
       const src = yacc + (<usize>(co * ncp + tl) << 2);
       const bv = bias != 0 ? v128.load32_splat(bias + (<usize>co << 2)) : zero;
-      const out = y + (<usize>(((n * Cout + co) * OH + oh) * OW + ow) << 2);
+      const at = <usize>(((n * Cout + co) * OH + oh) * OW + ow) << 2;
+      const out = y + at;
       for (let a = 0; a < 2; a++) {
         if (oh + a >= OH) break;
-        let c0 = f32x4.add(v128.load(src + (<usize>(a * 2 * plane) << 2)), bv);
-        let c1 = f32x4.add(v128.load(src + (<usize>((a * 2 + 1) * plane) << 2)), bv);
-        if (relu) {
-          c0 = f32x4.max(c0, zero);
-          c1 = f32x4.max(c1, zero);
+        const c0 = f32x4.add(v128.load(src + (<usize>(a * 2 * plane) << 2)), bv);
+        const c1 = f32x4.add(v128.load(src + (<usize>((a * 2 + 1) * plane) << 2)), bv);
+        let lo = v128.shuffle<f32>(c0, c1, 0, 4, 1, 5);
+        let hi = v128.shuffle<f32>(c0, c1, 2, 6, 3, 7);
+        if (res != 0) {
+          const rrow = res + at + (<usize>(a * OW) << 2);
+          lo = f32x4.add(lo, full ? v128.load(rrow) : loadFirst(rrow, OW - ow));
+          hi = f32x4.add(hi, full ? v128.load(rrow, 16) : loadFirst(rrow + 16, OW - ow - 4));
         }
-        const lo = v128.shuffle<f32>(c0, c1, 0, 4, 1, 5);
-        const hi = v128.shuffle<f32>(c0, c1, 2, 6, 3, 7);
+        if (relu) {
+          lo = f32x4.max(lo, zero);
+          hi = f32x4.max(hi, zero);
+        }
         const row = out + (<usize>(a * OW) << 2);
         if (full) {
           v128.store(row, lo);

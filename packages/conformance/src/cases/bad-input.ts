@@ -293,6 +293,22 @@ export const badOpCases: readonly BadOpCase[] = [
     message: 'conv2d: stride is 0 but expected a positive integer or a pair of positive integers',
   },
   {
+    name: 'conv2d: residual of the wrong shape',
+    op: 'conv2d',
+    tensors: [[1, 2, 5, 5], [3, 2, 3, 3], [1, 3, 3, 4]],
+    args: [{}],
+    error: 'ShapeError',
+    message: 'conv2d: residual shape is [1,3,3,4] but expected [1,3,3,3] (the output shape)',
+  },
+  {
+    name: 'conv2d: residual that is not a tensor',
+    op: 'conv2d',
+    tensors: [[1, 2, 5, 5], [3, 2, 3, 3]],
+    args: [{ residual: [1, 2, 3] }],
+    error: 'ArgumentError',
+    message: 'conv2d: residual is [1,2,3] but expected a float32 Tensor',
+  },
+  {
     name: 'conv2d: unknown activation',
     op: 'conv2d',
     tensors: [[1, 1, 5, 5], [1, 1, 3, 3]],

@@ -11,6 +11,8 @@ export interface Conv2dCase extends CaseBase {
   readonly activation: FusedActivation;
   /** 'nan-inf': NaN, +Inf and -Inf planted in the input; forward only. */
   readonly special?: 'nan-inf';
+  /** A residual of the output's shape added before the activation (the ResNet epilogue); forward only. */
+  readonly residual?: true;
 }
 
 export const conv2dCases: readonly Conv2dCase[] = [
@@ -32,5 +34,19 @@ export const conv2dCases: readonly Conv2dCase[] = [
   { name: "'same' with an even 4x4 kernel", input: [1, 2, 7, 7], filter: [2, 2, 4, 4], options: { padding: 'same' }, bias: true, activation: 'linear' },
   { name: "'same' with stride 2, 8x7", input: [2, 2, 8, 7], filter: [3, 2, 3, 3], options: { padding: 'same', stride: 2 }, bias: true, activation: 'linear' },
   { name: 'rectangular 2x3 kernel, stride [1,2], padding [1,0]', input: [1, 3, 6, 9], filter: [2, 3, 2, 3], options: { stride: [1, 2], padding: [1, 0] }, bias: true, activation: 'linear' },
+  // The residual epilogue act(conv + bias + residual) on each algorithm a backend picks by geometry (native:
+  // tiled direct, rows side by side, channel chunks, Winograd, depthwise, channels in lanes, GEMM for 3
+  // output channels per group, pointwise GEMM; wasm: Winograd and im2col GEMM).
+  { name: 'residual, 3x3 stride 2 pad 1, 17 columns', input: [2, 8, 17, 33], filter: [12, 8, 3, 3], options: { stride: 2, padding: 1 }, bias: true, activation: 'relu', residual: true },
+  { name: 'residual, narrow 7x5 output, rows side by side', input: [1, 6, 9, 7], filter: [8, 6, 3, 3], options: {}, bias: true, activation: 'linear', residual: true },
+  { name: 'residual, 80 input channels in chunks', input: [2, 80, 6, 30], filter: [10, 80, 3, 3], options: { padding: 1 }, bias: true, activation: 'relu', residual: true },
+  { name: 'residual, Winograd 3x3 64 -> 16, 8x8', input: [2, 64, 8, 8], filter: [16, 64, 3, 3], options: { padding: 1 }, bias: true, activation: 'relu', residual: true },
+  { name: 'residual, Winograd 3x3 64 -> 24, valid 9x20, batch 3', input: [3, 64, 11, 22], filter: [24, 64, 3, 3], options: {}, bias: false, activation: 'linear', residual: true },
+  { name: 'residual, depthwise multiplier 2, stride 2', input: [3, 6, 11, 18], filter: [12, 1, 3, 3], options: { groups: 6, stride: 2, padding: 1 }, bias: true, activation: 'relu', residual: true },
+  { name: 'residual, 5x5 20 channels over 10 columns', input: [2, 6, 14, 14], filter: [20, 6, 5, 5], options: {}, bias: true, activation: 'relu', residual: true },
+  { name: 'residual, 3 output channels, 11 columns', input: [2, 5, 9, 11], filter: [3, 5, 3, 3], options: { padding: 1 }, bias: true, activation: 'relu', residual: true },
+  { name: 'residual, groups 2 of 3 output channels', input: [2, 4, 7, 7], filter: [6, 2, 3, 3], options: { groups: 2, padding: 1 }, bias: false, activation: 'relu', residual: true },
+  { name: 'residual, pointwise 16 -> 3', input: [2, 16, 5, 5], filter: [3, 16, 1, 1], options: {}, bias: true, activation: 'linear', residual: true },
+  { name: 'residual, 1x1 stride 2 (ResNet shortcut)', input: [3, 8, 9, 9], filter: [16, 8, 1, 1], options: { stride: 2 }, bias: true, activation: 'relu', residual: true },
   { name: 'NaN and Inf inputs propagate', input: [1, 2, 6, 6], filter: [2, 2, 3, 3], options: { padding: 1 }, bias: true, activation: 'linear', special: 'nan-inf' },
 ];

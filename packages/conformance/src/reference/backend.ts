@@ -47,7 +47,8 @@ export function createReferenceBackend(options: ReferenceBackendOptions = {}): R
   };
 
   const kernels = {
-    Conv2D: ({ x, filter, bias }, { plan, activation }) => wrap(conv2d(d(x), d(filter), bias && d(bias), plan, activation)),
+    Conv2D: ({ x, filter, bias, residual }, { plan, activation }) =>
+      wrap(conv2d(d(x), d(filter), bias && d(bias), plan, activation, residual && d(residual))),
     Conv2DBackpropInput: ({ dy, filter }, { plan }) => wrap(conv2dBackpropInput(d(dy), d(filter), plan)),
     Conv2DBackpropFilter: ({ x, dy }, { plan }) => wrap(conv2dBackpropFilter(d(x), d(dy), plan)),
     MaxPool2D: ({ x }, { plan }) => wrap(maxPool2d(d(x), plan)),

@@ -35,7 +35,15 @@ function forEachTap(p: Conv2dPlan, visit: (xi: number, wi: number, yi: number) =
   }
 }
 
-export function conv2d(x: Values, filter: Values, bias: Values | undefined, plan: Conv2dPlan, activation: FusedActivation = 'linear'): Float64Array {
+/** act(conv(x, filter) + bias + residual), residual of the output shape. */
+export function conv2d(
+  x: Values,
+  filter: Values,
+  bias: Values | undefined,
+  plan: Conv2dPlan,
+  activation: FusedActivation = 'linear',
+  residual?: Values,
+): Float64Array {
   const [n, o, h, w] = plan.outShape;
   const y = new Float64Array(n * o * h * w);
   forEachTap(plan, (xi, wi, yi) => {
@@ -44,6 +52,7 @@ export function conv2d(x: Values, filter: Values, bias: Values | undefined, plan
   const hw = h * w;
   for (let i = 0; i < y.length; i++) {
     if (bias) y[i] += bias[Math.floor(i / hw) % o]!;
+    if (residual) y[i] += residual[i]!;
     if (activation === 'relu' && !(y[i]! > 0) && !Number.isNaN(y[i])) y[i] = 0;
   }
   return y;

@@ -18,18 +18,20 @@ export function conv2dChecks(): Check[] {
     const w = uniform(`${key}/w`, sizeOf(c.filter), -0.5, 0.5);
     const b = c.bias ? uniform(`${key}/b`, c.filter[0]) : undefined;
     const dy = uniform(`${key}/dy`, sizeOf(plan.outShape));
+    // Residuals about as large as the convolution's outputs, so that relu cuts both signs of the sum.
+    const r = c.residual ? uniform(`${key}/residual`, sizeOf(plan.outShape), -2, 2) : undefined;
     const base = { group: 'conv2d' as const, option: c.name, elements: largest(c.input, c.filter, plan.outShape) };
     const forward: Check = {
       ...base,
       kernel: 'Conv2D',
-      title: `forward (${c.activation}${c.bias ? ', bias' : ''})`,
+      title: `forward (${c.activation}${c.bias ? ', bias' : ''}${r ? ', residual' : ''})`,
       uses: () => [use('Conv2D', { plan, activation: c.activation })],
       run: async (s) => {
-        const [y] = await s.compute('Conv2D', { x, filter: w, bias: b }, { plan, activation: c.activation });
-        expectClose('Conv2D output', y!, ref.conv2d(x, w, b, plan, c.activation), tol);
+        const [y] = await s.compute('Conv2D', { x, filter: w, bias: b, residual: r }, { plan, activation: c.activation });
+        expectClose('Conv2D output', y!, ref.conv2d(x, w, b, plan, c.activation, r), tol);
       },
     };
-    if (c.special) return [forward];
+    if (c.special || c.residual) return [forward];
     const biasPlan = planChannel('conv2d', plan.outShape, plan.outChannels, 'bias');
     return [
       forward,

@@ -131,6 +131,25 @@ describe('autograd', () => {
     for (const t of [x, w1, b1, w2, wd, labels]) t.dispose();
   });
 
+  it('differentiates the residual epilogue of conv2d (every input, relu and linear)', async () => {
+    const rng = new Rng(4);
+    const x = randomTensor(rng, [2, 3, 6, 6]);
+    const w = randomTensor(rng, [3, 3, 3, 3], -0.5, 0.5);
+    const b = randomTensor(rng, [3], -0.1, 0.1);
+    const r = randomTensor(rng, [2, 3, 6, 6]);
+    const probe = randomTensor(rng, [2, 3, 6, 6]);
+    for (const activation of ['relu', 'linear'] as const) {
+      // The weighted sum makes every output cell count with its own weight.
+      await checkGrads((xx, ww, bb, rr) => sum(mul(conv2d(xx, ww, { padding: 1, bias: bb, residual: rr, activation }), probe)), [x, w, b, r], 3e-2);
+    }
+    // The same values as the unfused graph relu(conv + b + r).
+    const fused = conv2d(x, w, { padding: 1, bias: b, residual: r, activation: 'relu' });
+    const unfused = tidy(() => maximum(add(conv2d(x, w, { padding: 1, bias: b }), r), tensor([0], [1])));
+    const [f, u] = [await fused.data(), await unfused.data()];
+    expect(Math.max(...Array.from(f, (v, i) => Math.abs(v - u[i]!)))).toBeLessThan(1e-6);
+    for (const t of [x, w, b, r, probe, fused, unfused]) t.dispose();
+  });
+
   it('differentiates layout ops, softmax, reductions, batch norm and conv1d', async () => {
     const rng = new Rng(3);
     const x = randomTensor(rng, [2, 3, 4]);

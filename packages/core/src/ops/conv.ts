@@ -1,5 +1,5 @@
 import { ArgumentError, ShapeError } from '../errors.js';
-import { engine, type Tensor } from '../engine.js';
+import { engine, Tensor } from '../engine.js';
 import { record } from '../autograd/record.js';
 import type { FusedActivation } from '../spec/index.js';
 import { checkOptionKeys, optionKeys } from '../options.js';
@@ -9,10 +9,12 @@ import { reshape } from './layout.js';
 
 export interface Conv2dOpOptions extends Conv2dOptions {
   bias?: Tensor;
+  /** Added before the activation, of the output's shape: relu(conv(x) + b + shortcut) in one kernel (ResNet). */
+  residual?: Tensor;
   activation?: FusedActivation;
 }
 
-const CONV2D_OP_OPTION_KEYS = [...CONV2D_OPTION_KEYS, 'bias', 'activation'];
+const CONV2D_OP_OPTION_KEYS = [...CONV2D_OPTION_KEYS, 'bias', 'residual', 'activation'];
 
 export function checkActivation(op: string, activation: unknown): FusedActivation {
   const a = activation ?? 'linear';
@@ -30,17 +32,32 @@ export function conv2dBackpropFilter(x: Tensor, dy: Tensor, plan: Conv2dPlan): T
   return dw!;
 }
 
-/** 2D convolution (cross-correlation as in PyTorch), NCHW input, OIHW filter, optional fused bias and relu. */
+/**
+ * 2D convolution (cross-correlation as in PyTorch), NCHW input, OIHW filter, with an optional fused
+ * epilogue: y = act(conv(x, filter) + bias + residual).
+ */
 export function conv2d(x: Tensor, filter: Tensor, options: Conv2dOpOptions = {}): Tensor {
   const plan = planConv2d(x.shape, filter.shape, checkOptionKeys('conv2d', options, CONV2D_OP_OPTION_KEYS));
   const activation = checkActivation('conv2d', options.activation);
-  const bias = options.bias;
+  const { bias, residual } = options;
   if (bias !== undefined && (bias.rank !== 1 || bias.shape[0] !== plan.outChannels)) {
     throw new ShapeError('conv2d', 'bias shape', bias.shape, `[${plan.outChannels}] (one per output channel)`);
   }
-  const [y] = engine.runKernel('Conv2D', { x, filter, bias }, { plan, activation }, [plan.outShape]);
-  record('Conv2D', [y!], [x, filter, bias], { plan, activation });
+  if (residual !== undefined) {
+    if (!(residual instanceof Tensor) || residual.dtype !== 'float32') {
+      throw new ArgumentError('conv2d', 'residual', residual instanceof Tensor ? `a ${String(residual.dtype)} tensor` : residual, 'a float32 Tensor');
+    }
+    if (!sameShape(residual.shape, plan.outShape)) {
+      throw new ShapeError('conv2d', 'residual shape', residual.shape, `[${plan.outShape.join(',')}] (the output shape)`);
+    }
+  }
+  const [y] = engine.runKernel('Conv2D', { x, filter, bias, residual }, { plan, activation }, [plan.outShape]);
+  record('Conv2D', [y!], [x, filter, bias, residual], { plan, activation });
   return y!;
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
 export interface Conv1dOptions {

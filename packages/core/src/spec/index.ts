@@ -14,8 +14,11 @@ export { encodingOffsets, enumCodes, type EncodingOffsets, type EnumValue } from
 export { kernelSpellings, type KernelSpellings } from './names.js';
 export type { KernelDefs, KernelName, PlanTypes } from './types.js';
 
-/** Bumped when a kernel's signature or semantics change; backends declare the version they implement. */
-export const SPEC_VERSION = 1 as const;
+/**
+ * Bumped when a kernel's signature or semantics change; backends declare the version they implement.
+ * 2: Conv2D takes an optional `residual` added before the activation (a backend of 1 would ignore it).
+ */
+export const SPEC_VERSION = 2 as const;
 export type SpecVersion = typeof SPEC_VERSION;
 
 /** Activation fused into Conv2D and MatMul after the optional bias. */

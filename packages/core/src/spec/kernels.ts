@@ -77,7 +77,13 @@ const ONE = ['y'] as const;
 
 /** Every kernel, in the order backends list them. */
 export const KERNELS = Object.freeze({
-  Conv2D: { doc: 'y = act(conv(x, filter) + bias).', inputs: ['x', 'filter', 'bias?'], ...CONV, attrs: { activation: 'activation' }, outputs: ONE },
+  Conv2D: {
+    doc: 'y = act(conv(x, filter) + bias + residual); residual (a ResNet shortcut) has the output shape [plan.outShape].',
+    inputs: ['x', 'filter', 'bias?', 'residual?'],
+    ...CONV,
+    attrs: { activation: 'activation' },
+    outputs: ONE,
+  },
   Conv2DBackpropInput: { doc: 'dx [plan.inShape] from dy [plan.outShape].', inputs: ['dy', 'filter'], ...CONV, attrs: {}, outputs: ['dx'] },
   Conv2DBackpropFilter: { doc: 'dfilter [plan.filterShape] from x and dy.', inputs: ['x', 'dy'], ...CONV, attrs: {}, outputs: ['dfilter'] },
   MaxPool2D: { doc: 'Max over each window; NaN propagates.', inputs: ['x'], ...POOL, attrs: {}, outputs: ONE },

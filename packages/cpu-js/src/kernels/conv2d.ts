@@ -26,12 +26,28 @@ export function isPointwise(plan: Conv2dPlan): boolean {
   );
 }
 
-export const Conv2D: KernelFn<Float32Array, 'Conv2D'> = ({ x, filter, bias }, { plan, activation }) => {
+export const Conv2D: KernelFn<Float32Array, 'Conv2D'> = ({ x, filter, bias, residual }, { plan, activation }) => {
   const out = alloc(plan.batch * plan.outChannels * plan.outHeight * plan.outWidth);
-  if (isDepthwise(plan)) conv2dDepthwise(plan, x, filter, bias ?? null, activation, out);
-  else conv2dGemm(plan, x, filter, bias ?? null, activation, out);
+  // With a residual the activation waits for the sum: act(conv + bias + residual).
+  const inner = residual ? 'linear' : activation;
+  if (isDepthwise(plan)) conv2dDepthwise(plan, x, filter, bias ?? null, inner, out);
+  else conv2dGemm(plan, x, filter, bias ?? null, inner, out);
+  if (residual) addResidual(out, residual, activation === 'relu');
   return out;
 };
+
+/** out = act(out + residual), element-wise over the whole output (same NCHW layout). */
+function addResidual(out: Float32Array, residual: Float32Array, relu: boolean): void {
+  if (relu) {
+    for (let i = 0; i < out.length; i++) {
+      const v = out[i]! + residual[i]!;
+      // NaN passes through like the reference's relu.
+      out[i] = v < 0 ? 0 : v;
+    }
+  } else {
+    for (let i = 0; i < out.length; i++) out[i]! += residual[i]!;
+  }
+}
 
 function conv2dGemm(
   plan: Conv2dPlan,

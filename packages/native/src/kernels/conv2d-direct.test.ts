@@ -1,5 +1,5 @@
-// The direct convolution kernels (src/native/conv/*.inl) against float64 loops on every ISA path this CPU
-// runs, on geometries that take them: output-column segments that end mid-vector (16, 8 and 4 lanes),
+// The direct convolution kernels (src/native/conv/*.inl), with and without the residual epilogue, against
+// float64 loops on every ISA path this CPU runs, on geometries that take them: output-column segments that end mid-vector (16, 8 and 4 lanes),
 // stride phases, dilation, groups, row bands (batches that do not divide the pool), rows side by side.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planConv2d, type Conv2dOptions } from '@stridenet/core';
@@ -82,8 +82,13 @@ for (const cfg of configs) {
         expect(maxRelError(y, R.conv2d(x, w, bias, plan, 'relu'))).toBeLessThan(tol);
         const y2 = get(b.kernels.Conv2D({ x: hx!, filter: hw! }, { plan, activation: 'linear' }));
         expect(maxRelError(y2, R.conv2d(x, w, undefined, plan))).toBeLessThan(tol);
+        // The residual epilogue of the same kernel: act(conv + bias + residual), with and without bias and relu.
         const dy = random(plan.outShape.reduce((a, d) => a * d), 11);
         const hdy = b.upload(dy);
+        const y3 = get(b.kernels.Conv2D({ x: hx!, filter: hw!, bias: hb!, residual: hdy }, { plan, activation: 'relu' }));
+        expect(maxRelError(y3, R.conv2d(x, w, bias, plan, 'relu', dy))).toBeLessThan(tol);
+        const y4 = get(b.kernels.Conv2D({ x: hx!, filter: hw!, residual: hdy }, { plan, activation: 'linear' }));
+        expect(maxRelError(y4, R.conv2d(x, w, undefined, plan, 'linear', dy))).toBeLessThan(tol);
         expect(maxRelError(get(b.kernels.Conv2DBackpropInput({ dy: hdy, filter: hw! }, { plan })), R.conv2dBackpropInput(dy, w, plan))).toBeLessThan(tol);
         expect(maxRelError(get(b.kernels.Conv2DBackpropFilter({ x: hx!, dy: hdy }, { plan })), R.conv2dBackpropFilter(x, dy, plan))).toBeLessThan(1e-4);
         for (const h of [hx!, hw!, hb!, hdy]) b.free(h);

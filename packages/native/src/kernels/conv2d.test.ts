@@ -33,6 +33,8 @@ describe('Conv2D and its gradients vs float64 loops', () => {
 
       const dy = random(plan.outShape.reduce((a, d) => a * d), 11);
       const hdy = up(dy);
+      const y3 = get(b().kernels.Conv2D({ x: hx, filter: hw, bias: hb, residual: hdy }, { plan, activation: 'relu' }));
+      expect(maxRelError(y3, R.conv2d(x, w, bias, plan, 'relu', dy))).toBeLessThan(1e-5);
       const dx = get(b().kernels.Conv2DBackpropInput({ dy: hdy, filter: hw }, { plan }));
       expect(maxRelError(dx, R.conv2dBackpropInput(dy, w, plan))).toBeLessThan(1e-5);
       const dw = get(b().kernels.Conv2DBackpropFilter({ x: hx, dy: hdy }, { plan }));

@@ -225,8 +225,9 @@ SN_CLONES void epilogue(const Gemm& g, int64_t i0, int64_t j0, int mr, int nr) {
     float* row = g.C + (i0 + i) * g.ldc + j0;
     const float br = g.biasRow ? g.biasRow[i0 + i] : 0.f;
     const float* bc = g.biasCol ? g.biasCol + j0 : nullptr;
+    const float* res = g.residual ? g.residual + (i0 + i) * g.ldc + j0 : nullptr;
     for (int j = 0; j < nr; j++) {
-      float v = row[j] + br + (bc ? bc[j] : 0.f);
+      float v = row[j] + br + (bc ? bc[j] : 0.f) + (res ? res[j] : 0.f);
       // Keeps NaN as NaN, like max(0, x) in the reference.
       row[j] = (g.relu && v < 0.f) ? 0.f : v;
     }
@@ -237,7 +238,7 @@ SN_CLONES void epilogue(const Gemm& g, int64_t i0, int64_t j0, int mr, int nr) {
 void sweepPanel(const Gemm& g, const Tile& t, const float* Ap, const float* bp, int64_t ic, int64_t mc, int64_t j0, int nr, int64_t kc,
                 bool load, bool last) {
   const int MR = t.mr;
-  const bool epi = last && (g.biasRow || g.biasCol || g.relu);
+  const bool epi = last && (g.biasRow || g.biasCol || g.residual || g.relu);
   for (int64_t q = 0; q * MR < mc; q++) {
     const int64_t i0 = ic + q * MR;
     const int mr = static_cast<int>(std::min<int64_t>(MR, ic + mc - i0));

@@ -8,7 +8,7 @@
 namespace sn {
 
 /**
- * C(i, j) [+]= sum_k A(i, k) B(k, j), then optional bias and relu.
+ * C(i, j) [+]= sum_k A(i, k) B(k, j), then optional bias, residual and relu.
  * A(i, k) = A[i * rsA + k * csA], B(k, j) = B[k * rsB + j * csB], C(i, j) = C[i * ldc + j].
  */
 struct Gemm {
@@ -25,6 +25,8 @@ struct Gemm {
   const float* biasRow = nullptr;
   /** Length N, added to every column j (dense layers). */
   const float* biasCol = nullptr;
+  /** Optional, C's layout: R(i, j) = residual[i * ldc + j] added after the biases, before relu. */
+  const float* residual = nullptr;
   bool relu = false;
   /** The runtime's ISA path: AVX-512 12x16 or AVX2/FMA 6x16 micro-kernel, else the portable one. */
   Isa isa = Isa::Portable;

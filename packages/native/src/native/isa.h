@@ -32,8 +32,9 @@ struct KernelSet {
   bool (*forwardFits)(const ConvGeom& g);
   bool (*backpropInputFits)(const ConvGeom& g);
   bool (*backpropFilterFits)(const ConvGeom& g);
-  /** y = conv(x, w) [+ bias] [relu] for the whole batch. */
-  void (*forward)(const ConvGeom& g, const float* x, const FilterRef& w, const float* bias, bool relu, float* y, ThreadPool& pool);
+  /** y = conv(x, w) [+ bias] [+ residual] [relu] for the whole batch; residual (or null) has y's layout. */
+  void (*forward)(const ConvGeom& g, const float* x, const FilterRef& w, const float* bias, const float* residual, bool relu, float* y,
+                  ThreadPool& pool);
   /** dx for the whole batch (any stride). */
   void (*backpropInput)(const ConvGeom& g, const float* dy, const FilterRef& w, float* dx, ThreadPool& pool);
   /** dw = sum over the batch of dy (x) x, overwriting dw. */

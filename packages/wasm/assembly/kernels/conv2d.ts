@@ -2,11 +2,13 @@
 // across the batch: a large image is split into blocks of NC columns, while small images are
 // grouped several to a block (the GEMM then writes a scratch C block that is copied out per
 // image), so the filter panels are reused over a wide B block either way. Bias and relu are fused
-// into the micro-kernel.
+// into the micro-kernel; with a residual, relu waits for it: the block, still in cache, gets the residual
+// and the relu as it is finished (or as it is scattered out of the C block).
 // Frame: 0 x, 1 filter, 2 bias (0 = none), 3 y, 4 relu, 5 NC (most columns in a block), 6 packed filter,
 // 7 images per block (0: blocks within one image), 8 scratch offset of the C block (bytes),
-// 9 scratch offset of the column tables (bytes, 0: run packing). Plan: CONV2D_ENCODING.
-import { argI, argP, planI, imin, copyF32 } from '../common';
+// 9 scratch offset of the column tables (bytes, 0: run packing), 10 residual (0 = none, y's layout).
+// Plan: CONV2D_ENCODING.
+import { argI, argP, planI, imin, copyF32, addResidual } from '../common';
 import { ACC, KC, MR, RELU, gemmBlock, packA } from '../gemm';
 import { im2colColumnTables, im2colPanelStride, packIm2colGather, packIm2colRows } from '../im2col';
 import { winogradFilter, winogradInput, winogradMultiply, winogradOutput } from '../winograd';
@@ -34,7 +36,7 @@ export function conv2d(frame: usize, u0: i32, u1: i32, scratch: usize): void {
   const pT = planI(frame, 13), pB = planI(frame, 14), pL = planI(frame, 15), pR = planI(frame, 16), G = planI(frame, 17);
   const x = argP(frame, 0), bias = argP(frame, 2), y = argP(frame, 3);
   const relu = argI(frame, 4), NCB = argI(frame, 5), wp = argP(frame, 6), IPB = argI(frame, 7);
-  const cOff = argI(frame, 8), tOff = argI(frame, 9);
+  const cOff = argI(frame, 8), tOff = argI(frame, 9), res = argP(frame, 10);
   const Cg = Cin / G, Mg = Cout / G, K = Cg * KH * KW, OHW = OH * OW;
   const imgStride = Cin * H * W;
   const mPad = ((Mg + MR - 1) / MR) * MR;
@@ -50,12 +52,14 @@ export function conv2d(frame: usize, u0: i32, u1: i32, scratch: usize): void {
     const g = u / blocks;
     const b = u - g * blocks;
     let F0: i32, nc: i32, c: usize, ldc: i32;
+    let rc: usize = 0;
     if (IPB == 0) {
       const n = b / perImage;
       const s0 = (b - n * perImage) * NCB;
       F0 = n * OHW + s0;
       nc = imin(NCB, OHW - s0);
       c = y + (<usize>((n * Cout + g * Mg) * OHW + s0) << 2);
+      if (res != 0) rc = res + (<usize>((n * Cout + g * Mg) * OHW + s0) << 2);
       ldc = OHW;
     } else {
       F0 = b * IPB * OHW;
@@ -70,17 +74,25 @@ export function conv2d(frame: usize, u0: i32, u1: i32, scratch: usize): void {
       if (tOff != 0) packIm2colGather(bpk, xg, tables, H, W, KH, KW, dH, dW, padded, k0, kc, nc);
       else packIm2colRows(bpk, xg, imgStride, H, W, OH, OW, KH, KW, sH, sW, dH, dW, pT, pL, k0, kc, F0, nc);
       const apk = wp + (<usize>(g * mPad * K + mPad * k0) << 2);
-      const flags = (k0 > 0 ? ACC : 0) | (k0 + kc >= K && relu != 0 ? RELU : 0);
+      const flags = (k0 > 0 ? ACC : 0) | (k0 + kc >= K && relu != 0 && res == 0 ? RELU : 0);
       gemmBlock(Mg, nc, kc, apk, bpk, c, ldc, flags, k0 == 0 && bias != 0 ? bias + (<usize>(g * Mg) << 2) : 0, tile, im2colPanelStride(kc));
     }
+    if (IPB == 0 && res != 0) {
+      for (let m = 0; m < Mg; m++) {
+        const row = <usize>(m * ldc) << 2;
+        addResidual(c + row, c + row, rc + row, nc, relu != 0);
+      }
+    }
     if (IPB != 0) {
-      // Scatter the C block's image slices to NCHW.
+      // Scatter the C block's image slices to NCHW (adding the residual on the way).
       const imgs = nc / OHW;
       for (let i = 0; i < imgs; i++) {
         const n = b * IPB + i;
-        const yn = y + (<usize>((n * Cout + g * Mg) * OHW) << 2);
+        const at = <usize>((n * Cout + g * Mg) * OHW) << 2;
         for (let m = 0; m < Mg; m++) {
-          copyF32(yn + (<usize>(m * OHW) << 2), cblk + (<usize>(m * nc + i * OHW) << 2), OHW);
+          const dst = y + at + (<usize>(m * OHW) << 2), src = cblk + (<usize>(m * nc + i * OHW) << 2);
+          if (res != 0) addResidual(dst, src, res + at + (<usize>(m * OHW) << 2), OHW, relu != 0);
+          else copyF32(dst, src, OHW);
         }
       }
     }
@@ -91,7 +103,7 @@ export function conv2d(frame: usize, u0: i32, u1: i32, scratch: usize): void {
 // most 1 (see winograd.ts). Frame: 0 x, 1 filter, 2 bias, 3 y, 4 relu, 5 tiles per block (a multiple
 // of 8), 6 packed filter transforms, 7 tiles per tile row (a multiple of 4), 8 and 9 scratch
 // offsets (bytes) of the product block and the output accumulators, 10 of the GEMM edge tile,
-// 11 floats per packed transform position. Scratch starts with the input transforms.
+// 11 floats per packed transform position, 12 residual (0 = none). Scratch starts with the input transforms.
 
 /** Filter transforms U_xi, packed per xi. Units: xi (16). Scratch: Cout x Cin floats. */
 export function conv2dWinogradFilter(frame: usize, u0: i32, u1: i32, scratch: usize): void {
@@ -113,6 +125,6 @@ export function conv2dWinograd(frame: usize, u0: i32, u1: i32, scratch: usize): 
     const ncp = (nt + 7) & ~7;
     winogradInput(x, scratch, Cin, H, W, TH, TWp, pT, pL, t0, nt, ncp);
     winogradMultiply(upk, uStride, scratch, m, yacc, Cout, Cin, nt, ncp, tile);
-    winogradOutput(yacc, y, bias, relu, Cout, OH, OW, TH, TWp, t0, nt, ncp);
+    winogradOutput(yacc, y, bias, argP(frame, 12), relu, Cout, OH, OW, TH, TWp, t0, nt, ncp);
   }
 }

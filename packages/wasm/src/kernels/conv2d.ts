@@ -66,7 +66,7 @@ export function winogradFits(plan: Conv2dPlan): boolean {
 const WINOGRAD_FLOATS = 1 << 18;
 const MAX_TILES = 64;
 
-type Conv2DCall = KernelCall<{ x: WasmHandle; filter: WasmHandle; bias?: WasmHandle }>;
+type Conv2DCall = KernelCall<{ x: WasmHandle; filter: WasmHandle; bias?: WasmHandle; residual?: WasmHandle }>;
 
 function conv2dWinograd(k: Conv2DCall, plan: Conv2dPlan, relu: number): WasmHandle {
   const cin = plan.inChannels;
@@ -82,7 +82,7 @@ function conv2dWinograd(k: Conv2DCall, plan: Conv2dPlan, relu: number): WasmHand
   const yOff = mOff + roundUp(cout * perBlock * 4, 64);
   const tileOff = yOff + roundUp(4 * cout * perBlock * 4, 64);
   const frame = k.frame(
-    [k.ptr.x, k.ptr.filter, k.ptr.bias, k.addr(y), relu, perBlock, packed, tilesPerRow, mOff, yOff, tileOff, uStride],
+    [k.ptr.x, k.ptr.filter, k.ptr.bias, k.addr(y), relu, perBlock, packed, tilesPerRow, mOff, yOff, tileOff, uStride, k.ptr.residual],
     plan.encoded,
   );
   k.run('conv2dWinogradFilter', frame, 16, { scratchBytes: cout * cin * 4, work: 16 * cout * cin * 12 });
@@ -93,11 +93,11 @@ function conv2dWinograd(k: Conv2DCall, plan: Conv2dPlan, relu: number): WasmHand
   return y;
 }
 
-/** Checks the plan, the activation and every buffer, then runs Winograd or im2col + GEMM. */
+/** Checks the plan, the activation and every buffer, then runs Winograd or im2col + GEMM (bias, residual and relu in their epilogues). */
 export const conv2d: KernelFn<WasmHandle, 'Conv2D'> = (inputs, attrs) => {
   const plan = checkConv2dPlan('Conv2D', attrs);
   const relu = activationFlag('Conv2D', attrs.activation);
-  const sizes = { x: sizeOf(plan.inShape), filter: sizeOf(plan.filterShape), bias: optional(plan.outChannels) };
+  const sizes = { x: sizeOf(plan.inShape), filter: sizeOf(plan.filterShape), bias: optional(plan.outChannels), residual: optional(sizeOf(plan.outShape)) };
   return launch('Conv2D', inputs, sizes, (k) => (winogradFits(plan) ? conv2dWinograd(k, plan, relu) : conv2dIm2col(k, plan, relu)));
 };
 
@@ -109,7 +109,7 @@ function conv2dIm2col(k: Conv2DCall, plan: Conv2dPlan, relu: number): WasmHandle
   const packed = k.scratch(groups * Math.ceil(perGroupOut / MR) * MR * depth * 4);
   const b = conv2dBlocking(plan);
   const frame = k.frame(
-    [k.ptr.x, k.ptr.filter, k.ptr.bias, k.addr(y), relu, b.ncb, packed, b.imagesPerBlock, b.cOff, b.tOff],
+    [k.ptr.x, k.ptr.filter, k.ptr.bias, k.addr(y), relu, b.ncb, packed, b.imagesPerBlock, b.cOff, b.tOff, k.ptr.residual],
     plan.encoded,
   );
   k.run('conv2dPackFilter', frame, groups, { work: plan.outChannels * depth });

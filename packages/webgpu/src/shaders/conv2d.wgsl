@@ -1,14 +1,16 @@
-// y = act(conv(x, weights) + bias) as an implicit GEMM per group (workgroup z):
+// y = act(conv(x, weights) + bias + residual) as an implicit GEMM per group (workgroup z), residual of y's layout:
 // A = weights [outChannels/groups, K], B = im2col(x) [K, batch*outHeight*outWidth] gathered on the fly,
 // K = (inChannels/groups) * kernelHeight * kernelWidth. Same 64x64x16 tiling as mat-mul.wgsl.
 override HAS_BIAS: bool = false;
+override HAS_RESIDUAL: bool = false;
 override RELU: bool = false;
 
 @group(0) @binding(0) var<uniform> p: Conv2dPlan;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> weights: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> y: array<f32>;
+@group(0) @binding(4) var<storage, read> residual: array<f32>;
+@group(0) @binding(5) var<storage, read_write> y: array<f32>;
 
 const TILE_K: u32 = 16u;
 var<workgroup> tileA: array<vec4<f32>, 256>;
@@ -90,10 +92,12 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
       let m = row0 + i32(lid.y) * 4 + i;
       if (m >= mg) { break; }
       let oc = g * mg + m;
+      let at = (img * p.outChannels + oc) * ohw + s;
       var v = acc[i][j];
       if (HAS_BIAS) { v += bias[oc]; }
+      if (HAS_RESIDUAL) { v += residual[at]; }
       if (RELU) { v = select(v, 0.0, v < 0.0); }
-      y[(img * p.outChannels + oc) * ohw + s] = v;
+      y[at] = v;
     }
   }
 }

@@ -7,11 +7,13 @@ export const convGrads = {
     saves: productSaves,
     backward([dy], node, { plan, activation }) {
       const g = throughActivation(dy!, node, activation);
-      const [needX, needFilter, needBias] = node.needs;
+      const [needX, needFilter, needBias, needResidual] = node.needs;
       return [
         needX ? conv2dBackpropInput(g, node.input(1), plan) : undefined,
         needFilter ? conv2dBackpropFilter(node.input(0), g, plan) : undefined,
         needBias ? biasAddGrad(g) : undefined,
+        // The residual is added as is: its gradient is the pre-activation gradient.
+        needResidual ? g : undefined,
       ];
     },
   },

@@ -104,7 +104,7 @@ void backpropInputStrided(const ConvGeom& g, const float* dy, const FilterRef& f
       });
       // Kept across calls: fresh pages cost a fault each.
       float* tmp = pairCols ? pairOut : scratch(static_cast<size_t>(g.N * g.C * t.P), kPhaseSlot);
-      forwardConv(t, dy, phase, nullptr, false, tmp, pool);
+      forwardConv(t, dy, phase, nullptr, nullptr, false, tmp, pool);
       if (pairCols) continue;
       pool.parallelFor(g.N * g.C, 16, [&](int64_t b, int64_t e) {
         for (int64_t pl = b; pl < e; pl++) {
@@ -173,5 +173,5 @@ void backpropInput(const ConvGeom& g, const float* dy, const FilterRef& filter, 
     swapFilterTaps(g, filter.weights(), khs, kws, flipped.data());
     return flipped.data();
   });
-  forwardConv(t, dy, f, nullptr, false, dx, pool);
+  forwardConv(t, dy, f, nullptr, nullptr, false, dx, pool);
 }

@@ -4,7 +4,7 @@
 
 /** TAPS > 0: the tap count known at compile time, so the weights stay in registers; 0: any count. */
 template <int TAPS>
-void depthwisePlane(const ConvGeom& g, const float* slab, int64_t Wq, const int64_t* off, const float* w, float bias, bool relu,
+void depthwisePlane(const ConvGeom& g, const float* slab, int64_t Wq, const int64_t* off, const float* w, float bias, const float* res, bool relu,
                     float* out) {
   constexpr int64_t N = S::N;
   const int64_t taps = TAPS > 0 ? TAPS : g.KH * g.KW;
@@ -28,13 +28,16 @@ void depthwisePlane(const ConvGeom& g, const float* slab, int64_t Wq, const int6
       } else {
         for (int64_t k = 0; k < taps; k++) acc = S::fma(S::set1(w[k]), S::load(row + ow0 + off[k]), acc);
       }
+      const uint32_t lanes = laneBits(0, std::min(N, g.OW - ow0));
+      if (res) acc = S::add(acc, loadLanes(res + oh * g.OW + ow0, lanes));
       if (relu) acc = S::max(zero, acc);
-      storeLanes(out + oh * g.OW + ow0, laneBits(0, std::min(N, g.OW - ow0)), acc);
+      storeLanes(out + oh * g.OW + ow0, lanes, acc);
     }
   }
 }
 
-void depthwiseForward(const ConvGeom& g, const float* x, const float* w, const float* bias, bool relu, float* y, ThreadPool& pool) {
+void depthwiseForward(const ConvGeom& g, const float* x, const float* w, const float* bias, const float* residual, bool relu, float* y,
+                      ThreadPool& pool) {
   const int64_t rows = (g.OH - 1) * g.SH + (g.KH - 1) * g.DH + 1;
   const int64_t taps = g.KH * g.KW;
   // Planes per task: about 64K outputs, so a task outweighs its dispatch.
@@ -52,12 +55,13 @@ void depthwiseForward(const ConvGeom& g, const float* x, const float* w, const f
       const float* wg = w + grp * taps;
       const float bg = bias ? bias[grp] : 0.f;
       float* yp = y + (n * g.O + grp) * g.P;
+      const float* rp = residual ? residual + (n * g.O + grp) * g.P : nullptr;
       if (taps == 9) {
-        depthwisePlane<9>(g, buffer, slab.Wq, o.data(), wg, bg, relu, yp);
+        depthwisePlane<9>(g, buffer, slab.Wq, o.data(), wg, bg, rp, relu, yp);
       } else if (taps == 25) {
-        depthwisePlane<25>(g, buffer, slab.Wq, o.data(), wg, bg, relu, yp);
+        depthwisePlane<25>(g, buffer, slab.Wq, o.data(), wg, bg, rp, relu, yp);
       } else {
-        depthwisePlane<0>(g, buffer, slab.Wq, o.data(), wg, bg, relu, yp);
+        depthwisePlane<0>(g, buffer, slab.Wq, o.data(), wg, bg, rp, relu, yp);
       }
     }
   });

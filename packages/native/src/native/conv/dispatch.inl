@@ -1,14 +1,15 @@
 // ISA fragment (see README.md): which direct algorithm runs for a geometry, and the KernelSet entries.
 // forwardConv is declared before backprop-input.inl (which calls it) by the including isa/<isa>.cc.
 
-/** A forward convolution by the best direct kernel for its shape: depthwise, Winograd or tiled. */
-void forwardConv(const ConvGeom& g, const float* x, const FilterRef& w, const float* bias, bool relu, float* y, ThreadPool& pool) {
+/** A forward convolution by the best direct kernel for its shape (depthwise, Winograd or tiled); residual: null or of y's layout. */
+void forwardConv(const ConvGeom& g, const float* x, const FilterRef& w, const float* bias, const float* residual, bool relu, float* y,
+                 ThreadPool& pool) {
   if (g.Cg == 1 && g.Og == 1) {
-    depthwiseForward(g, x, w.weights(), bias, relu, y, pool);
+    depthwiseForward(g, x, w.weights(), bias, residual, relu, y, pool);
     return;
   }
   if (winogradFits(g)) {
-    winogradForward(g, x, w, bias, relu, y, pool);
+    winogradForward(g, x, w, bias, residual, relu, y, pool);
     return;
   }
   const int MR = pickForwardMR(g.Og);
@@ -24,12 +25,12 @@ void forwardConv(const ConvGeom& g, const float* x, const FilterRef& w, const fl
   if (panelInL1 && channelTileUse(g) > 1.2 * positionUse) {
     const FilterCache::Packed cp = w.packed(layoutKey({5, g.G, g.Og, g.Kdim, kChanPanel}), static_cast<size_t>(channelFilterFloats(g)),
                                             [&](const float* raw, float* out) { packChannelFilter(g, raw, out); });
-    forwardChannels(g, x, cp->data(), bias, relu, y, pool);
+    forwardChannels(g, x, cp->data(), bias, residual, relu, y, pool);
     return;
   }
   const FilterCache::Packed ap = w.packed(layoutKey({2, g.G, g.Og, g.Kdim, MR}), static_cast<size_t>(packedFilterFloats(g, MR)),
                                           [&](const float* raw, float* out) { packFilter(g, raw, MR, out); });
-  forwardTiled(g, x, ap->data(), MR, bias, relu, y, pool);
+  forwardTiled(g, x, ap->data(), MR, bias, residual, relu, y, pool);
 }
 
 bool forwardFits(const ConvGeom& g) { return g.Og >= 4 || g.Og <= 2; }

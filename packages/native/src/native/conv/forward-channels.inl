@@ -32,10 +32,11 @@ void packChannelFilter(const ConvGeom& g, const float* w, float* out) {
 
 /**
  * MP positions (slab pointers pos[i], output pointers dst[i] at channel 0 of the panel) x 2N channels
- * (nc of them real) over K taps; bias and relu; channel c of position i goes to dst[i][c * P].
+ * (nc of them real) over K taps; bias, residual and relu; channel c of position i goes to dst[i][c * P]
+ * after adding res[i][c * P] (res null: no residual).
  */
-void channelTile(int64_t K, const float* wp, const int64_t* off, const float* const* pos, float* const* dst, int np, int nc, int64_t P,
-                 const float* bias, bool relu) {
+void channelTile(int64_t K, const float* wp, const int64_t* off, const float* const* pos, float* const* dst, const float* const* res, int np, int nc,
+                 int64_t P, const float* bias, bool relu) {
   constexpr int MP = kChanMP;
   S::V c0[MP], c1[MP];
 #pragma GCC unroll 16
@@ -57,15 +58,29 @@ void channelTile(int64_t K, const float* wp, const int64_t* off, const float* co
   float tmp[MP][kChanPanel];
   const S::V zero = S::zero();
   const S::V b0 = bias ? S::load(bias) : zero, b1 = bias ? S::load(bias + S::N) : zero;
+  // With a residual the sum is finished per element on the transposed store below.
+  const bool vecRelu = relu && !res;
 #pragma GCC unroll 16
   for (int i = 0; i < MP; i++) {
     S::V r0 = S::add(c0[i], b0), r1 = S::add(c1[i], b1);
-    if (relu) {
+    if (vecRelu) {
       r0 = S::max(zero, r0);
       r1 = S::max(zero, r1);
     }
     S::store(tmp[i], r0);
     S::store(tmp[i] + S::N, r1);
+  }
+  if (res) {
+    for (int i = 0; i < np; i++) {
+      float* d = dst[i];
+      const float* q = res[i];
+      for (int c = 0; c < nc; c++) {
+        const float v = tmp[i][c] + q[c * P];
+        // Keeps NaN as NaN, like max(0, v) above.
+        d[c * P] = relu && v < 0.f ? 0.f : v;
+      }
+    }
+    return;
   }
   for (int i = 0; i < np; i++) {
     float* d = dst[i];
@@ -73,7 +88,8 @@ void channelTile(int64_t K, const float* wp, const int64_t* off, const float* co
   }
 }
 
-void forwardChannels(const ConvGeom& g, const float* x, const float* wp, const float* bias, bool relu, float* y, ThreadPool& pool) {
+void forwardChannels(const ConvGeom& g, const float* x, const float* wp, const float* bias, const float* residual, bool relu, float* y,
+                     ThreadPool& pool) {
   constexpr int MP = kChanMP;
   const int64_t panels = (g.Og + kChanPanel - 1) / kChanPanel;
   const int64_t rows = (g.OH - 1) * g.SH + (g.KH - 1) * g.DH + 1;
@@ -94,6 +110,7 @@ void forwardChannels(const ConvGeom& g, const float* x, const float* wp, const f
       for (int64_t kh = 0; kh < g.KH; kh++)
         for (int64_t kw = 0; kw < g.KW; kw++) off[static_cast<size_t>(k++)] = slab.tap(g, c, kh, kw);
     float* yn = y + (n * g.O + grp * g.Og) * g.P;
+    const float* rn = residual ? residual + (n * g.O + grp * g.Og) * g.P : nullptr;
     for (int64_t pn = 0; pn < panels; pn++) {
       const int64_t o0 = pn * kChanPanel;
       const int nc = static_cast<int>(std::min<int64_t>(kChanPanel, g.Og - o0));
@@ -101,6 +118,7 @@ void forwardChannels(const ConvGeom& g, const float* x, const float* wp, const f
       for (int64_t tl = 0; tl < tiles; tl++) {
         const float* pos[MP];
         float* dst[MP];
+        const float* res[MP];
         const int64_t p0 = tl * MP;
         const int np = static_cast<int>(std::min<int64_t>(MP, g.P - p0));
         for (int i = 0; i < MP; i++) {
@@ -109,8 +127,9 @@ void forwardChannels(const ConvGeom& g, const float* x, const float* wp, const f
           const int64_t oh = p / g.OW, ow = p % g.OW;
           pos[i] = buffer + oh * g.SH * slab.Wq + ow;
           dst[i] = yn + o0 * g.P + p;
+          res[i] = rn ? rn + o0 * g.P + p : nullptr;
         }
-        channelTile(g.Kdim, wpn, off.data(), pos, dst, np, nc, g.P, bias ? biasPad.data() + (grp * panels + pn) * kChanPanel : nullptr, relu);
+        channelTile(g.Kdim, wpn, off.data(), pos, dst, rn ? res : nullptr, np, nc, g.P, bias ? biasPad.data() + (grp * panels + pn) * kChanPanel : nullptr, relu);
       }
     }
   });

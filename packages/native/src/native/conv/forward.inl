@@ -3,18 +3,20 @@
 
 /**
  * Part of one vector of output positions: lanes `bits` come from src and go to dst (both already shifted
- * so that lane l maps to src[l], dst[l]). A vector holds R pieces: one run of up to N columns of one
- * output row (R = 1), or R whole rows of a narrow output side by side.
+ * so that lane l maps to src[l], dst[l]; res[l] is the residual added to dst[l], if any). A vector holds
+ * R pieces: one run of up to N columns of one output row (R = 1), or R whole rows of a narrow output side
+ * by side.
  */
 struct Piece {
   const float* src;
   float* dst;
   uint32_t bits;
+  const float* res;
 };
 
 template <int MR, int R>
 void forwardTile(int64_t K, const float* ap, const int64_t* off, const Piece* pc, int64_t ys, int mr, bool accumulate, const float* bias,
-                 bool relu) {
+                 bool residual, bool relu) {
   using V = S::V;
   const float* s0[R];
   const float* s1[R];
@@ -74,6 +76,17 @@ void forwardTile(int64_t K, const float* ap, const int64_t* off, const Piece* pc
       r0 = S::add(r0, b);
       r1 = S::add(r1, b);
     }
+    if (residual) {
+      // The shortcut of each piece's lanes, gathered like the partial sums above.
+      V q0 = zero, q1 = zero;
+#pragma GCC unroll 4
+      for (int r = 0; r < R; r++) {
+        if (pc[r].bits) q0 = S::maskLoadOr(q0, m0[r], pc[r].res + i * ys);
+        if (pc[R + r].bits) q1 = S::maskLoadOr(q1, m1[r], pc[R + r].res + i * ys);
+      }
+      r0 = S::add(r0, q0);
+      r1 = S::add(r1, q1);
+    }
     if (relu) {
       // max(0, v) returns v when v is NaN (the second operand), like the reference.
       r0 = S::max(zero, r0);
@@ -87,7 +100,7 @@ void forwardTile(int64_t K, const float* ap, const int64_t* off, const Piece* pc
   }
 }
 
-using ForwardTileFn = void (*)(int64_t, const float*, const int64_t*, const Piece*, int64_t, int, bool, const float*, bool);
+using ForwardTileFn = void (*)(int64_t, const float*, const int64_t*, const Piece*, int64_t, int, bool, const float*, bool, bool);
 
 template <int MR>
 ForwardTileFn forwardTileForR(int R) {
@@ -174,7 +187,8 @@ int64_t rowBands(const ConvGeom& g, int threads) {
 /** Whole output rows side by side in one vector (1 to 4): narrow outputs would leave most lanes idle. */
 int rowsPerVector(const ConvGeom& g) { return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(4, S::N / g.OW))); }
 
-void forwardTiled(const ConvGeom& g, const float* x, const float* ap, int MR, const float* bias, bool relu, float* y, ThreadPool& pool) {
+void forwardTiled(const ConvGeom& g, const float* x, const float* ap, int MR, const float* bias, const float* residual, bool relu, float* y,
+                  ThreadPool& pool) {
   constexpr int64_t N = S::N;
   const int R = rowsPerVector(g);
   const ForwardTileFn tile = forwardTileFor(MR, R);
@@ -259,10 +273,12 @@ void forwardTiled(const ConvGeom& g, const float* x, const float* ap, int MR, co
             const bool used = s + v < vectors;
             const int64_t pi = used ? vi : img, pv = used ? vv : vec;
             const float* base = buffer + pi * slabFloats;
-            float* yg = y + ((n0 + pi) * g.O + grp * g.Og) * g.P;
+            const int64_t yAt = ((n0 + pi) * g.O + grp * g.Og) * g.P;
+            float* yg = y + yAt;
+            const float* rg = residual ? residual + yAt : nullptr;
             for (int r = 0; r < R; r++) {
               const size_t i = static_cast<size_t>(pv * R + r);
-              pc[v * R + r] = {base + srcAt[i], yg + dstAt[i], used ? laneAt[i] : 0u};
+              pc[v * R + r] = {base + srcAt[i], yg + dstAt[i], used ? laneAt[i] : 0u, rg ? rg + dstAt[i] : nullptr};
             }
             if (used && ++vv == perBand) {
               vv = 0;
@@ -278,9 +294,9 @@ void forwardTiled(const ConvGeom& g, const float* x, const float* ap, int MR, co
               const int64_t o0 = mt * MR;
               const int mr = static_cast<int>(std::min<int64_t>(MR, g.Og - o0));
               Piece shifted[8];
-              for (int q = 0; q < 2 * R; q++) shifted[q] = {pc[q].src, pc[q].dst + o0 * g.P, pc[q].bits};
+              for (int q = 0; q < 2 * R; q++) shifted[q] = {pc[q].src, pc[q].dst + o0 * g.P, pc[q].bits, pc[q].res ? pc[q].res + o0 * g.P : nullptr};
               tile((c1 - c0) * khw, ap + ((grp * tilesM + mt) * g.Kdim + c0 * khw) * MR, off.data() + c0 * khw, shifted, g.P, mr, c0 > 0,
-                   last && bias ? bias + grp * g.Og + o0 : nullptr, last && relu);
+                   last && bias ? bias + grp * g.Og + o0 : nullptr, last && residual, last && relu);
             }
           }
         }

@@ -97,3 +97,9 @@ SN_INLINE void storeLanes(float* p, uint32_t bits, S::V v) {
     S::maskStore(p, S::mask(bits), v);
   }
 }
+
+/** Loads the lanes in `bits` (the others read as 0): a plain load when all are set. */
+SN_INLINE S::V loadLanes(const float* p, uint32_t bits) {
+  if (bits == kAllLanes) return S::load(p);
+  return bits ? S::maskLoad(S::mask(bits), p) : S::zero();
+}

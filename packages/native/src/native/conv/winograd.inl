@@ -136,8 +136,12 @@ void winoGemm(int64_t C, const float* u, const float* V, float* M) {
   }
 }
 
-/** Output transform of channel o for two vectors of tiles, bias and relu, written into the image y (channel plane). */
-void winoOutput(const float* M, int64_t xs, const TilePiece (*pc)[4], int R, float bias, bool relu, float* plane, int64_t OH, int64_t OW) {
+/**
+ * Output transform of channel o for two vectors of tiles, bias, residual (the same plane of the residual,
+ * or null) and relu, written into the image y (channel plane).
+ */
+void winoOutput(const float* M, int64_t xs, const TilePiece (*pc)[4], int R, float bias, const float* res, bool relu, float* plane, int64_t OH,
+                int64_t OW) {
   const S::V b = S::set1(bias), zero = S::zero();
   for (int v = 0; v < 2; v++) {
     S::V m[16];
@@ -150,14 +154,27 @@ void winoOutput(const float* M, int64_t xs, const TilePiece (*pc)[4], int R, flo
       s[1][j] = S::sub(S::sub(m[4 + j], m[8 + j]), m[12 + j]);
     }
     for (int a = 0; a < 2; a++) {
-      S::V y0 = S::add(S::add(S::add(s[a][0], s[a][1]), s[a][2]), b);
-      S::V y1 = S::add(S::sub(S::sub(s[a][1], s[a][2]), s[a][3]), b);
-      if (relu) {
-        y0 = S::max(zero, y0);
-        y1 = S::max(zero, y1);
-      }
+      const S::V y0 = S::add(S::add(S::add(s[a][0], s[a][1]), s[a][2]), b);
+      const S::V y1 = S::add(S::sub(S::sub(s[a][1], s[a][2]), s[a][3]), b);
       // Output columns 2 tx and 2 tx + 1 side by side: the first half holds tiles 0 .. N/2-1, the second the rest.
-      const S::V half[2] = {S::zipLo(y0, y1), S::zipHi(y0, y1)};
+      S::V half[2] = {S::zipLo(y0, y1), S::zipHi(y0, y1)};
+      if (res) {
+        // The residual of the lanes each piece stores, in the same interleaved order.
+        for (int h = 0; h < 2; h++) {
+          S::V q = zero;
+          for (int r = 0; r < R; r++) {
+            const TilePiece& p = pc[v][r];
+            const int64_t oh = 2 * p.ty + a;
+            if (!p.bits || oh >= OH || !p.store[h]) continue;
+            q = S::maskLoadOr(q, S::mask(p.store[h]), res + oh * OW + 2 * (p.tx0 - p.lane0) + S::N * h);
+          }
+          half[h] = S::add(half[h], q);
+        }
+      }
+      if (relu) {
+        half[0] = S::max(zero, half[0]);
+        half[1] = S::max(zero, half[1]);
+      }
       for (int r = 0; r < R; r++) {
         const TilePiece& p = pc[v][r];
         if (!p.bits) continue;
@@ -172,8 +189,8 @@ void winoOutput(const float* M, int64_t xs, const TilePiece (*pc)[4], int R, flo
 }
 
 template <int R>
-void winogradImage(const ConvGeom& g, const float* slab, int64_t Wq, int64_t phaseStride, const float* u, const float* bias, bool relu,
-                   float* y, int64_t v0, int64_t v1, int64_t TH, int64_t TW, float* V, float* M) {
+void winogradImage(const ConvGeom& g, const float* slab, int64_t Wq, int64_t phaseStride, const float* u, const float* bias, const float* res,
+                   bool relu, float* y, int64_t v0, int64_t v1, int64_t TH, int64_t TW, float* V, float* M) {
   constexpr int64_t N = S::N;
   const int64_t segs = (TW + N - 1) / N;
   const int64_t oTiles = (g.O + kWinoMR - 1) / kWinoMR;
@@ -215,11 +232,14 @@ void winogradImage(const ConvGeom& g, const float* slab, int64_t Wq, int64_t pha
         winoGemm(g.C, u + (xi * oTiles + ot) * g.C * kWinoMR, V + xi * g.C * kWinoPanel, M + xi * xs + ot * kWinoMR * kWinoPanel);
       }
     }
-    for (int64_t o = 0; o < g.O; o++) winoOutput(M + o * kWinoPanel, xs, pc, R, bias ? bias[o] : 0.f, relu, y + o * g.P, g.OH, g.OW);
+    for (int64_t o = 0; o < g.O; o++) {
+      winoOutput(M + o * kWinoPanel, xs, pc, R, bias ? bias[o] : 0.f, res ? res + o * g.P : nullptr, relu, y + o * g.P, g.OH, g.OW);
+    }
   }
 }
 
-void winogradForward(const ConvGeom& g, const float* x, const FilterRef& w, const float* bias, bool relu, float* y, ThreadPool& pool) {
+void winogradForward(const ConvGeom& g, const float* x, const FilterRef& w, const float* bias, const float* residual, bool relu, float* y,
+                     ThreadPool& pool) {
   constexpr int64_t N = S::N;
   const FilterCache::Packed u = w.packed(layoutKey({1, g.O, g.C, kWinoMR}), static_cast<size_t>(winogradFilterFloats(g)),
                                          [&](const float* raw, float* out) { winogradFilter(g, raw, pool, out); });
@@ -247,11 +267,12 @@ void winogradForward(const ConvGeom& g, const float* x, const FilterRef& w, cons
     float* V = scratch(static_cast<size_t>(16 * g.C * kWinoPanel + 16 * oTiles * kWinoMR * kWinoPanel), kPanelSlot);
     float* M = V + 16 * g.C * kWinoPanel;
     float* yn = y + n * g.O * g.P;
+    const float* rn = residual ? residual + n * g.O * g.P : nullptr;
     switch (R) {
-      case 1: winogradImage<1>(g, buffer, slab.Wq, slab.phaseStride, u->data(), bias, relu, yn, v0, v1, TH, TW, V, M); break;
-      case 2: winogradImage<2>(g, buffer, slab.Wq, slab.phaseStride, u->data(), bias, relu, yn, v0, v1, TH, TW, V, M); break;
-      case 3: winogradImage<3>(g, buffer, slab.Wq, slab.phaseStride, u->data(), bias, relu, yn, v0, v1, TH, TW, V, M); break;
-      default: winogradImage<4>(g, buffer, slab.Wq, slab.phaseStride, u->data(), bias, relu, yn, v0, v1, TH, TW, V, M); break;
+      case 1: winogradImage<1>(g, buffer, slab.Wq, slab.phaseStride, u->data(), bias, rn, relu, yn, v0, v1, TH, TW, V, M); break;
+      case 2: winogradImage<2>(g, buffer, slab.Wq, slab.phaseStride, u->data(), bias, rn, relu, yn, v0, v1, TH, TW, V, M); break;
+      case 3: winogradImage<3>(g, buffer, slab.Wq, slab.phaseStride, u->data(), bias, rn, relu, yn, v0, v1, TH, TW, V, M); break;
+      default: winogradImage<4>(g, buffer, slab.Wq, slab.phaseStride, u->data(), bias, rn, relu, yn, v0, v1, TH, TW, V, M); break;
     }
   });
 }

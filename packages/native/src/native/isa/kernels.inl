@@ -6,7 +6,8 @@ namespace {
 
 // clang-format off
 #include "../conv/slab.inl"
-void forwardConv(const ConvGeom& g, const float* x, const FilterRef& w, const float* bias, bool relu, float* y, ThreadPool& pool);
+void forwardConv(const ConvGeom& g, const float* x, const FilterRef& w, const float* bias, const float* residual, bool relu, float* y,
+                 ThreadPool& pool);
 #include "../conv/forward.inl"
 #include "../conv/forward-channels.inl"
 #include "../conv/winograd.inl"

@@ -1,4 +1,4 @@
-// Conv2D: the runtime ISA's direct kernels (conv/*.inl: tiled, Winograd or depthwise) where they take the geometry; otherwise packed GEMM whose B panels are gathered straight from the image (implicit im2col), bias and relu fused in the GEMM epilogue.
+// Conv2D: the runtime ISA's direct kernels (conv/*.inl: tiled, Winograd or depthwise) where they take the geometry; otherwise packed GEMM whose B panels are gathered straight from the image (implicit im2col), bias, residual and relu fused in the GEMM epilogue.
 #include "../conv-common.h"
 #include "../isa.h"
 #include "../gemm.h"
@@ -6,7 +6,8 @@
 namespace sn {
 
 namespace {
-void convImage(const ConvGeom& g, const float* x, const float* w, const float* bias, bool relu, float* y, ThreadPool* pool, Isa isa) {
+void convImage(const ConvGeom& g, const float* x, const float* w, const float* bias, const float* residual, bool relu, float* y, ThreadPool* pool,
+               Isa isa) {
   for (int64_t grp = 0; grp < g.G; grp++) {
     const ImplicitCol col{&g, x, grp * g.Cg};
     Gemm m;
@@ -27,6 +28,7 @@ void convImage(const ConvGeom& g, const float* x, const float* w, const float* b
     m.C = y + grp * g.Og * g.P;
     m.ldc = g.P;
     m.biasRow = bias ? bias + grp * g.Og : nullptr;
+    m.residual = residual ? residual + grp * g.Og * g.P : nullptr;
     m.relu = relu;
     m.isa = isa;
     gemm(m, pool);
@@ -34,32 +36,40 @@ void convImage(const ConvGeom& g, const float* x, const float* w, const float* b
 }
 }  // namespace
 
-/** inputs [x, filter, bias?]; numbers [relu 0|1]. */
+/** inputs [x, filter, bias?, residual?] (residual of the output's shape); numbers [relu 0|1]. */
 Prepared prepareConv2D(const Args& a) {
   ConvGeom g = readConvPlan(a);
-  if (a.in.size() != 2 && a.in.size() != 3) a.fail("expected inputs [x, filter, bias?], got " + std::to_string(a.in.size()));
+  if (a.in.size() < 2 || a.in.size() > 4) a.fail("expected inputs [x, filter, bias?, residual?], got " + std::to_string(a.in.size()));
   a.input(0, "x", g.inSize);
   a.input(1, "filter", g.filterSize);
   const bool hasBias = a.has(2);
   if (hasBias) a.input(2, "bias", g.O);
+  const bool hasResidual = a.has(3);
+  if (hasResidual) a.input(3, "residual", g.outSize);
   const bool relu = a.n(0) != 0;
   Prepared p;
   p.outSizes = {g.outSize};
   const KernelSet* ks = &kernelSet(a.isa);
   const bool direct = ks->forwardFits(g);
   const FilterKey key = filterKey(a, 1);
-  p.body = [g, hasBias, relu, direct, ks, key, isa = a.isa](ThreadPool& pool, const std::vector<float*>& in, const std::vector<float*>& out) {
+  p.body = [g, hasBias, hasResidual, relu, direct, ks, key, isa = a.isa](ThreadPool& pool, const std::vector<float*>& in,
+                                                                          const std::vector<float*>& out) {
     const float* bias = hasBias ? in[2] : nullptr;
+    const float* residual = hasResidual ? in[3] : nullptr;
     if (direct) {
-      ks->forward(g, in[0], key.ref(in[1]), bias, relu, out[0], pool);
+      ks->forward(g, in[0], key.ref(in[1]), bias, residual, relu, out[0], pool);
       return;
     }
     const int64_t imageIn = g.C * g.H * g.W, imageOut = g.O * g.P;
     if (g.N >= pool.size() && pool.size() > 1) {
       // Whole images per thread: no synchronisation inside the GEMM, each thread keeps its own im2col buffer.
-      pool.run(g.N, [&](int64_t n) { convImage(g, in[0] + n * imageIn, in[1], bias, relu, out[0] + n * imageOut, nullptr, isa); });
+      pool.run(g.N, [&](int64_t n) {
+        convImage(g, in[0] + n * imageIn, in[1], bias, residual ? residual + n * imageOut : nullptr, relu, out[0] + n * imageOut, nullptr, isa);
+      });
     } else {
-      for (int64_t n = 0; n < g.N; n++) convImage(g, in[0] + n * imageIn, in[1], bias, relu, out[0] + n * imageOut, &pool, isa);
+      for (int64_t n = 0; n < g.N; n++) {
+        convImage(g, in[0] + n * imageIn, in[1], bias, residual ? residual + n * imageOut : nullptr, relu, out[0] + n * imageOut, &pool, isa);
+      }
     }
   };
   return p;
