@@ -7,7 +7,8 @@ import { Conv2D } from '../layers/conv.js';
 import { Dense, Dropout, Flatten, ReLU } from '../layers/core.js';
 import { BatchNorm1D, BatchNorm2D } from '../layers/normalization.js';
 import { Layer } from '../layers/layer.js';
-import { sequential, type LayerModel } from '../models/model.js';
+import { Add } from '../layers/merge.js';
+import { graph, sequential, type LayerModel } from '../models/model.js';
 import { resnet20 } from '../models/zoo/resnet.js';
 import { predict } from '../train/evaluate.js';
 import { compile } from './compiled-model.js';
@@ -96,12 +97,18 @@ describe('compile (inference)', () => {
     m.dispose();
   });
 
-  it('frees every intermediate after its last reader and never raises the peak bytes above eager on ResNet-20', async () => {
+  it('fuses each residual Add and the ReLU after it into a conv, frees every intermediate after its last reader and never raises the peak bytes above eager on ResNet-20', async () => {
     const m = resnet20({ seed: 1, inputShape: [3, 16, 16] });
     const c = await compile(m, { mode: 'inference' });
-    // 21 conv+BN folds (19 convs + 2 projections), 10 ReLUs fused (stem + one per block); the block-final ReLUs follow an Add.
+    // 21 conv+BN folds (19 convs + 2 projections); 10 ReLUs fused straight after a conv (stem + one per
+    // block), 9 Adds as residuals (into conv2, or into the projection conv that comes after it) and the 9
+    // block-final ReLUs after them.
     expect(c.plan.rewrites.filter((r) => r.includes('folded'))).toHaveLength(21);
-    expect(c.plan.rewrites.filter((r) => r.includes('fused'))).toHaveLength(10);
+    expect(c.plan.rewrites.filter((r) => r.includes('fused'))).toHaveLength(28);
+    expect(c.plan.rewrites.filter((r) => r.includes('as its residual'))).toHaveLength(9);
+    expect(c.plan.rewrites).toContain("layer 'layer2.0.add' (Add): fused into the epilogue of layer 'layer2.0.downsample.0' (Conv2D) as its residual");
+    // Stem, 9 x (conv1, conv2 + add), 2 projections, pool, dense.
+    expect(c.plan.steps).toHaveLength(1 + 18 + 2 + 2);
     const freed = c.plan.freeAfter.flat();
     expect(new Set(freed).size).toBe(freed.length);
     expect(new Set(freed)).toEqual(new Set(c.plan.steps.map((s) => s.output).filter((v) => v !== c.plan.output)));
@@ -110,10 +117,49 @@ describe('compile (inference)', () => {
     const profile = await c.profileMemory(x);
     expect(memory().tensors).toBe(start);
     expect(profile.compiledPeakActivationBytes).toBeGreaterThan(0);
-    // The peak sits at the residual Adds (shortcut, branch and sum live in both schedules); fusing the
-    // add into the conv epilogue is what would lower it further.
+    // Both peak at a residual block: eager at the Add (shortcut, branch, sum), fused at conv2 (shortcut,
+    // its input, its output): fusing the Add does not lower the peak; only writing the output over a dying
+    // shortcut would, which the tiled kernels cannot (they keep partial sums in the output).
     expect(profile.compiledPeakActivationBytes).toBeLessThanOrEqual(profile.eagerPeakActivationBytes);
+    const y = c.run(x);
+    const e = m.forward(x, { training: false, rng: new Rng(0) });
+    expect(await relativeError(y, e)).toBeLessThan(1e-5);
+    [y, e].forEach((t) => t.dispose());
     x.dispose();
+    c.dispose();
+    m.dispose();
+  });
+
+  it('fuses an Add into a conv only where that is exact and its other operand already exists', async () => {
+    const g = graph([2, 5, 5]);
+    // Residual = the model input; the Add is the model output (no ReLU after it).
+    const a = g.add(new Conv2D({ name: 'a', filters: 2, kernelSize: 3, padding: 1 }), g.input);
+    const s1 = g.add(new Add({ name: 's1' }), [a, g.input]);
+    // A conv with its own ReLU: relu(conv) + r is not relu(conv + r), so this Add stays.
+    const b = g.add(new Conv2D({ name: 'b', filters: 2, kernelSize: 3, padding: 1, activation: 'relu' }), s1);
+    const s2 = g.add(new Add({ name: 's2' }), [b, s1]);
+    // x + x: the conv's output is both operands.
+    const c2 = g.add(new Conv2D({ name: 'c', filters: 2, kernelSize: 1 }), s2);
+    const s3 = g.add(new Add({ name: 's3' }), [c2, c2]);
+    // Three operands: not a conv epilogue.
+    const d = g.add(new Conv2D({ name: 'd', filters: 2, kernelSize: 1 }), s3);
+    const s4 = g.add(new Add({ name: 's4' }), [d, s3, s2]);
+    const r = g.add(new ReLU({ name: 'r' }), s4);
+    // Operand order does not matter: the shortcut first.
+    const e2 = g.add(new Conv2D({ name: 'e', filters: 2, kernelSize: 3, padding: 1 }), r);
+    const s5 = g.add(new Add({ name: 's5' }), [r, e2]);
+    const out = g.add(new ReLU({ name: 'out' }), s5);
+    const m = g.build(out, { seed: 3 });
+    const c = await compile(m, { mode: 'inference' });
+    expect(c.plan.rewrites.filter((l) => l.includes('as its residual'))).toEqual([
+      "layer 's1' (Add): fused into the epilogue of layer 'a' (Conv2D) as its residual",
+      "layer 's5' (Add): fused into the epilogue of layer 'e' (Conv2D) as its residual",
+    ]);
+    expect(c.plan.rewrites).toContain("layer 'out' (ReLU): fused into the epilogue of layer 'e' (Conv2D)");
+    const x = tensor(new Rng(5).normal(3 * 50), [3, 2, 5, 5]);
+    const [y, eager] = [c.run(x), m.forward(x, { training: false, rng: new Rng(0) })];
+    expect(await relativeError(y, eager)).toBeLessThan(1e-5);
+    [x, y, eager].forEach((t) => t.dispose());
     c.dispose();
     m.dispose();
   });

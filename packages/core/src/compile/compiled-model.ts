@@ -43,7 +43,8 @@ interface StepWeights {
 
 /**
  * A model turned into an inference plan once: batch norm folded into the preceding Conv2D / Dense,
- * bias + ReLU in their epilogue, dropout removed, intermediates freed right after their last reader.
+ * bias + ReLU in their epilogue (and a residual Add after a Conv2D: relu(conv + b + shortcut) in one
+ * kernel), dropout removed, intermediates freed right after their last reader.
  * It is a Model (evaluate / predict take it) whose forward pass ignores ctx and never trains.
  * Folded weights are a snapshot: after the source model's weights change (training, loading), run
  * throws until you compile again, never computing with stale constants.
@@ -201,7 +202,9 @@ export class CompiledModel implements Model {
     const { weight, bias } = this.weights.get(step)!;
     const { layer, activation } = step;
     if (layer instanceof Conv2D) {
-      return conv2d(x, weight, { stride: layer.stride, padding: layer.padding, dilation: layer.dilation, groups: layer.groups, bias, activation });
+      const residual = step.residual === undefined ? undefined : values.get(step.residual)!;
+      const geometry = { stride: layer.stride, padding: layer.padding, dilation: layer.dilation, groups: layer.groups };
+      return conv2d(x, weight, { ...geometry, bias, residual, activation });
     }
     return matMul(x, weight, { transposeB: true, bias, activation });
   }

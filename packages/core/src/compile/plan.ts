@@ -13,13 +13,18 @@ export interface PlanNode {
   readonly inputs: readonly number[];
 }
 
-/** A Conv2D or Dense with batch norm folded in and / or a ReLU fused into its epilogue. */
+/**
+ * A Conv2D or Dense with batch norm folded in, a residual Add (Conv2D only) and / or a ReLU fused into its
+ * epilogue: act(conv(x) + b + residual).
+ */
 export interface FusedStep {
   readonly kind: 'fused';
   readonly layer: Conv2D | Dense;
   readonly batchNorm: BatchNorm1D | BatchNorm2D | undefined;
   readonly activation: FusedActivation;
   readonly input: number;
+  /** The value added before the activation (the other operand of a two-input Add), if any. */
+  readonly residual?: number;
   readonly output: number;
 }
 
@@ -92,6 +97,20 @@ export function planInference(nodes: readonly PlanNode[], optimize = true): Exec
         absorbed.add(out);
         rewrites.push(`${batchNorm.describe()}: folded into ${layer.describe()}`);
       }
+      let residual: number | undefined;
+      const addNode = layer instanceof Conv2D && activation === 'linear' ? soleConsumer(out) : undefined;
+      const add = addNode === undefined ? undefined : nodes[addNode]!;
+      if (add?.layer instanceof Add && add.inputs.length === 2) {
+        const other = add.inputs[0] === out ? add.inputs[1]! : add.inputs[0]!;
+        // The other operand must exist when this step runs: the model input or a value made earlier. (When
+        // the shortcut comes later, the Add fuses into the shortcut's own conv instead, if that one fits.)
+        if (other !== out && (other === INPUT_VALUE || other < i)) {
+          residual = other === INPUT_VALUE ? other : value[other]!;
+          absorbed.add(addNode!);
+          rewrites.push(`${add.layer.describe()}: fused into the epilogue of ${layer.describe()} as its residual`);
+          out = addNode!;
+        }
+      }
       const reluNode = soleConsumer(out);
       if (activation === 'linear' && reluNode !== undefined && nodes[reluNode]!.layer instanceof ReLU) {
         activation = 'relu';
@@ -101,7 +120,7 @@ export function planInference(nodes: readonly PlanNode[], optimize = true): Exec
       }
       if (out !== i) {
         value[out] = out;
-        steps.push({ kind: 'fused', layer, batchNorm, activation, input: inputs[0]!, output: out });
+        steps.push({ kind: 'fused', layer, batchNorm, activation, input: inputs[0]!, ...(residual === undefined ? {} : { residual }), output: out });
         return;
       }
     }
@@ -112,11 +131,17 @@ export function planInference(nodes: readonly PlanNode[], optimize = true): Exec
   return { steps, freeAfter: liveness(steps, output), output, rewrites, eager };
 }
 
+/** The values a step reads. */
+export function stepInputs(s: Step): readonly number[] {
+  if (s.kind === 'layer') return s.inputs;
+  return s.residual === undefined ? [s.input] : [s.input, s.residual];
+}
+
 /** For each step, the values it is the last reader of (the output and the model input are never freed). */
 function liveness(steps: readonly Step[], output: number): number[][] {
   const lastRead = new Map<number, number>();
   steps.forEach((s, k) => {
-    for (const v of s.kind === 'fused' ? [s.input] : s.inputs) lastRead.set(v, k);
+    for (const v of stepInputs(s)) lastRead.set(v, k);
   });
   const freeAfter: number[][] = steps.map(() => []);
   steps.forEach((s, k) => {
