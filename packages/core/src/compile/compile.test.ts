@@ -156,10 +156,17 @@ describe('compile (inference)', () => {
       "layer 's5' (Add): fused into the epilogue of layer 'e' (Conv2D) as its residual",
     ]);
     expect(c.plan.rewrites).toContain("layer 'out' (ReLU): fused into the epilogue of layer 'e' (Conv2D)");
+    // fuseResidual: false keeps every Add as a step.
+    const kept = await compile(m, { mode: 'inference', fuseResidual: false });
+    expect(kept.plan.rewrites.filter((l) => l.includes('as its residual'))).toEqual([]);
+    expect(kept.plan.steps).toHaveLength(c.plan.steps.length + 3);
+    await expect(compile(m, { mode: 'inference', fuseResidual: 'no' as never })).rejects.toThrow("compile: fuseResidual is 'no' but expected true or false");
     const x = tensor(new Rng(5).normal(3 * 50), [3, 2, 5, 5]);
-    const [y, eager] = [c.run(x), m.forward(x, { training: false, rng: new Rng(0) })];
+    const [y, eager, y2] = [c.run(x), m.forward(x, { training: false, rng: new Rng(0) }), kept.run(x)];
     expect(await relativeError(y, eager)).toBeLessThan(1e-5);
-    [x, y, eager].forEach((t) => t.dispose());
+    expect(await relativeError(y2, eager)).toBeLessThan(1e-5);
+    [x, y, eager, y2].forEach((t) => t.dispose());
+    kept.dispose();
     c.dispose();
     m.dispose();
   });

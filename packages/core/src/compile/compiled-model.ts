@@ -22,6 +22,11 @@ export interface CompileOptions {
   backend?: AnyBackend;
   /** Where the reasons for layers left uncompiled go (default console.warn). */
   log?: (message: string) => void;
+  /**
+   * Fuse a residual Add (and the ReLU after it) into the Conv2D before it (default true). false keeps
+   * them as steps of their own: to measure what the fusion gains, or to rule it out when debugging a backend.
+   */
+  fuseResidual?: boolean;
 }
 
 /** Peak backend bytes of one forward pass, compiled and eager, measured after every step. */
@@ -216,13 +221,15 @@ export class CompiledModel implements Model {
  * while the compiled one is used (unfolded layers run with its parameters).
  */
 export async function compile(model: Model, options: CompileOptions): Promise<CompiledModel> {
-  checkOptionKeys('compile', options, ['mode', 'backend', 'log']);
+  checkOptionKeys('compile', options, ['mode', 'backend', 'log', 'fuseResidual']);
   if (options?.mode !== 'inference') throw new ArgumentError('compile', 'mode', options?.mode, "'inference' (compiled training is not implemented yet)");
   if (!(model instanceof LayerModel)) throw new ArgumentError('compile', 'model', model?.name ?? model, 'a Sequential or graph model (LayerModel)');
   const backend = options.backend ?? engine.backend;
   const log = options.log ?? ((m: string) => console.warn(`compile: ${m}`));
   const nodes = nodeList(model);
-  const plan = planInference(nodes);
+  const fuseResidual = options.fuseResidual ?? true;
+  if (typeof fuseResidual !== 'boolean') throw new ArgumentError('compile', 'fuseResidual', fuseResidual, 'true or false');
+  const plan = planInference(nodes, true, fuseResidual);
   const eagerPlan = planInference(nodes, false);
   // Layers that run their own forward pass read the model's parameters: they must live on the target.
   for (const step of plan.steps) {

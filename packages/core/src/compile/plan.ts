@@ -58,9 +58,10 @@ const BUILT_IN: readonly (abstract new (...args: never[]) => Layer)[] = [
 /**
  * Rewrites the node list of a model for inference and plans when each value dies. With
  * `optimize: false` it is the eager schedule (every layer its own step), which is what
- * LayerModel.forward runs; the memory profile compares the two.
+ * LayerModel.forward runs; the memory profile compares the two. `fuseResidual: false` keeps residual
+ * Adds (and the ReLUs after them) as their own steps.
  */
-export function planInference(nodes: readonly PlanNode[], optimize = true): ExecutionPlan {
+export function planInference(nodes: readonly PlanNode[], optimize = true, fuseResidual = true): ExecutionPlan {
   const last = nodes.length - 1;
   const consumers: number[][] = nodes.map(() => []);
   nodes.forEach((n, i) => n.inputs.forEach((j) => j !== INPUT_VALUE && consumers[j]!.push(i)));
@@ -98,7 +99,7 @@ export function planInference(nodes: readonly PlanNode[], optimize = true): Exec
         rewrites.push(`${batchNorm.describe()}: folded into ${layer.describe()}`);
       }
       let residual: number | undefined;
-      const addNode = layer instanceof Conv2D && activation === 'linear' ? soleConsumer(out) : undefined;
+      const addNode = fuseResidual && layer instanceof Conv2D && activation === 'linear' ? soleConsumer(out) : undefined;
       const add = addNode === undefined ? undefined : nodes[addNode]!;
       if (add?.layer instanceof Add && add.inputs.length === 2) {
         const other = add.inputs[0] === out ? add.inputs[1]! : add.inputs[0]!;
