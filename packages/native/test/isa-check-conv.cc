@@ -54,6 +54,7 @@ ConvReference referenceConv(const ConvGeom& g, const float* x, const float* w, c
   ConvReference r;
   r.y.assign(static_cast<size_t>(g.outSize), 0);
   r.yBiasRelu.assign(static_cast<size_t>(g.outSize), 0);
+  r.yBiasResRelu.assign(static_cast<size_t>(g.outSize), 0);
   r.dx.assign(static_cast<size_t>(g.inSize), 0);
   r.dw.assign(static_cast<size_t>(g.filterSize), 0);
   for (int64_t n = 0; n < g.N; n++)
@@ -82,6 +83,7 @@ ConvReference referenceConv(const ConvGeom& g, const float* x, const float* w, c
           }
           r.y[yi] = s;
           r.yBiasRelu[yi] = std::max(0.0, s + bias[o]);
+          r.yBiasResRelu[yi] = std::max(0.0, s + bias[o] + d);
         }
     }
   return r;
@@ -174,7 +176,7 @@ CaseResult checkConv(const KernelSet& ks, const ConvCase& c, Pools& pools) {
   CaseResult res;
   res.what = describe(g) + "  (" + c.why + ")";
   const std::array<int64_t, 4> yDims = {g.N, g.O, g.OH, g.OW}, xDims = {g.N, g.C, g.H, g.W};
-  OpResult fwd{"fwd", yDims}, fbr{"fwd+b+relu", yDims}, fwdCached{"fwd:cache", yDims}, dx{"dx", xDims}, dxCached{"dx:cache", xDims},
+  OpResult fwd{"fwd", yDims}, fbr{"fwd+b+relu", yDims}, fbrr{"fwd+b+res+relu", yDims}, fwdCached{"fwd:cache", yDims}, dx{"dx", xDims}, dxCached{"dx:cache", xDims},
       dw{"dw", {g.O, g.Cg, g.KH, g.KW}};
   const bool fwdFits = ks.forwardFits(g), dxFits = ks.backpropInputFits(g), dwFits = ks.backpropFilterFits(g);
   const std::vector<double> negY = negated(c.ref.y), negDx = negated(c.ref.dx);
@@ -187,14 +189,18 @@ CaseResult checkConv(const KernelSet& ks, const ConvCase& c, Pools& pools) {
     const int t = pool->size();
     const std::string on = " on " + std::to_string(t) + " thread(s)";
     if (fwdFits) {
-      Output y(static_cast<size_t>(g.outSize)), yb(static_cast<size_t>(g.outSize));
+      Output y(static_cast<size_t>(g.outSize)), yb(static_cast<size_t>(g.outSize)), yr(static_cast<size_t>(g.outSize));
       running(name + " forward" + on);
-      ks.forward(g, c.x->data(), uncached(c.w->data()), nullptr, false, y.data(), *pool);
+      ks.forward(g, c.x->data(), uncached(c.w->data()), nullptr, nullptr, false, y.data(), *pool);
       running(name + " forward with bias and relu" + on);
-      ks.forward(g, c.x->data(), uncached(c.w->data()), c.bias->data(), true, yb.data(), *pool);
-      fwd.ran = fbr.ran = true;
+      ks.forward(g, c.x->data(), uncached(c.w->data()), c.bias->data(), nullptr, true, yb.data(), *pool);
+      // dy (an edge buffer of the output's size) as the residual: reads past its end fault.
+      running(name + " forward with bias, residual and relu" + on);
+      ks.forward(g, c.x->data(), uncached(c.w->data()), c.bias->data(), c.dy->data(), true, yr.data(), *pool);
+      fwd.ran = fbr.ran = fbrr.ran = true;
       fwd.worst.merge(compare(y, c.ref.y, t));
       fbr.worst.merge(compare(yb, c.ref.yBiasRelu, t));
+      fbrr.worst.merge(compare(yr, c.ref.yBiasResRelu, t));
     }
     if (dxFits) {
       Output out(static_cast<size_t>(g.inSize));
@@ -217,7 +223,7 @@ CaseResult checkConv(const KernelSet& ks, const ConvCase& c, Pools& pools) {
         if (fwdFits) {
           Output y(static_cast<size_t>(g.outSize));
           running(name + " forward" + which);
-          ks.forward(g, c.x->data(), w, nullptr, false, y.data(), *pool);
+          ks.forward(g, c.x->data(), w, nullptr, nullptr, false, y.data(), *pool);
           fwdCached.ran = true;
           fwdCached.worst.merge(compare(y, negate ? negY : c.ref.y, t));
         }
@@ -231,7 +237,7 @@ CaseResult checkConv(const KernelSet& ks, const ConvCase& c, Pools& pools) {
       }
     }
   }
-  res.ops = {fwd, fbr, fwdCached, dx, dxCached, dw};
+  res.ops = {fwd, fbr, fbrr, fwdCached, dx, dxCached, dw};
   return res;
 }
 

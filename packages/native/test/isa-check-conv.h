@@ -51,7 +51,8 @@ double macs(const ConvGeom& g);
 FilterRef uncached(const float* w);
 
 struct ConvReference {
-  std::vector<double> y, yBiasRelu, dx, dw;
+  /** yBiasResRelu: max(0, conv + bias + residual) with dy as the residual (it has the output's shape). */
+  std::vector<double> y, yBiasRelu, yBiasResRelu, dx, dw;
 };
 
 struct ConvCase {

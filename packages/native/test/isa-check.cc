@@ -238,7 +238,7 @@ void bench(const std::vector<Isa>& isas, const std::string& only) {
           return std::string(buf);
         };
         running(name + " forward");
-        const std::string f = cell(ks.forwardFits(g), [&] { ks.forward(g, x.data(), uncached(w.data()), nullptr, false, y.data(), pool); });
+        const std::string f = cell(ks.forwardFits(g), [&] { ks.forward(g, x.data(), uncached(w.data()), nullptr, nullptr, false, y.data(), pool); });
         running(name + " input gradient");
         const std::string bi = cell(ks.backpropInputFits(g), [&] { ks.backpropInput(g, dy.data(), uncached(w.data()), dx.data(), pool); });
         running(name + " filter gradient");
