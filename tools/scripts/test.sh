@@ -4,7 +4,8 @@
 # (the conformance suite on cpu-js, wasm threaded and single-threaded, native and webgpu; browser
 # tests in headless Chromium; the CLI end to end), packaging checks (publint, attw), the native
 # backend under AddressSanitizer and, cross-built, on linux-arm64 under QEMU emulation, and the
-# benchmark harness in smoke mode.
+# benchmark harness in smoke mode, and the consumer test (the packed tarballs installed with npm in
+# an empty project: README code blocks, strict types, native prebuild, a browser page, the CLI).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 start=$(date +%s)
@@ -36,5 +37,10 @@ pnpm --filter stridenet-bench smoke
 
 step "capability matrix"
 pnpm --silent --filter @stridenet/conformance capability-table "$STRIDENET_CAPABILITY_DIR"
+
+# Budget about 3 min (pack 10 s, npm i 20-30 s, README blocks ~60 s, types ~25 s, native ~10 s,
+# browser ~15 s, CLI ~10 s); registry access for third-party dependencies (npm cache reused).
+step "consumer test: tarballs installed with npm outside the workspace (tools/consumer)"
+pnpm --filter @stridenet/consumer-test consumer
 
 step "done"

@@ -3,6 +3,7 @@ import { SPEC_VERSION, type AnyBackend, type Backend, type KernelAttrs, type Ker
 import { sizeOf } from './plans/common.js';
 import { backendEntry, startAutoBackend, startBackend, type BackendEntry, type StartBackendOptions } from './backend-registry.js';
 import { emptyFill } from './empty.js';
+import './disposable.js';
 
 /** Backing store of a tensor with no elements: one float, so no backend ever sees a zero-size buffer. */
 const EMPTY_PLACEHOLDER = new Float32Array(1);

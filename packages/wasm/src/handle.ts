@@ -28,6 +28,7 @@ export class WasmHandle {
   readonly #size: number;
   #freed = false;
 
+  /** @internal handles come from the backend (upload, kernels); kept out of the published types, which would otherwise need lib `dom` for WebAssembly. */
   constructor(token: symbol, runtime: WasmRuntime, ptr: number, size: number) {
     if (token !== MINT) {
       throw new ArgumentError('new WasmHandle', 'token', typeof token, "the wasm backend's private token (handles come from backend.upload() or a kernel)");
