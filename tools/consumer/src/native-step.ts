@@ -48,16 +48,20 @@ export function runNative(root: string, packed: Packed[], log: (l: string) => vo
     const out = JSON.parse(exec(join(bin, 'node'), [join(dir, 'native-load.mjs')], { cwd: dir, env }).stdout) as {
       centre: number;
       mapped: string[];
-      info: Record<string, unknown>;
+      binary: { path: string; source: string };
+      device: string;
     };
     const prebuild = `${sep}prebuilds${sep}${process.platform}-${process.arch}${sep}`;
     const addons = out.mapped.filter((p) => p.startsWith(pkg));
     if (addons.length !== 1 || !addons[0]!.includes(prebuild)) {
       throw new Error(`native step: expected the addon from ${pkg}${prebuild}, but the process mapped: ${out.mapped.join(', ') || 'no .node file'}`);
     }
+    if (out.binary.source !== 'prebuild' || out.binary.path !== addons[0]) {
+      throw new Error(`native step: nativeBinary() says ${JSON.stringify(out.binary)} but the process mapped ${addons[0]} from the prebuilds`);
+    }
     // 3x3 ones (27 inputs) times 0.5 at an interior output pixel.
     if (out.centre !== 13.5) throw new Error(`native step: conv2d gave ${out.centre} at an interior pixel, expected 13.5`);
-    log(`  ok   loaded ${addons[0]!.slice(pkg.length + 1)}; conv2d correct; info: ${JSON.stringify(out.info)}`);
+    log(`  ok   loaded ${addons[0]!.slice(pkg.length + 1)} (nativeBinary(): ${out.binary.source}); conv2d correct on ${out.device}`);
   } finally {
     rmSync(bin, { recursive: true, force: true });
     rmSync(dir, { recursive: true, force: true });
