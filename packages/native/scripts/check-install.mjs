@@ -3,7 +3,7 @@
 // [--project DIR] [--arch x64,arm64] [--keep]`.
 //
 // Without --project: packs @stridenet/core and @stridenet/native with `pnpm pack` (workspace ranges
-// rewritten; the prebuilds must exist: `pnpm --filter @stridenet/native prebuild`), creates an
+// rewritten; the prebuilds must exist: `pnpm --filter @stridenet/native build:prebuilds`), creates an
 // empty project in the system temp folder and times `npm install` of the two tarballs with a PATH that
 // holds only node, npm and npx (no cc, c++, g++ or make), then removes the project unless --keep.
 // With --project DIR: uses a project that already installed the tarballs (the repository's consumer
@@ -79,7 +79,7 @@ try {
     for (const arch of opts.archs) {
       const dir = join(root, 'prebuilds', `${process.platform}-${arch}`);
       if (!existsSync(dir) || !readdirSync(dir).some((f) => f.endsWith('.node'))) {
-        fail(`${relative(root, dir)} has no binary: run \`pnpm --filter @stridenet/native prebuild\` first`);
+        fail(`${relative(root, dir)} has no binary: run \`pnpm --filter @stridenet/native build:prebuilds\` first`);
       }
     }
     const tarballs = join(scratch, 'tarballs');

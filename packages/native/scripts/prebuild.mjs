@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Fills prebuilds/<platform>-<arch>/ with the addon binaries the package ships, in node-gyp-build's
 // layout (src/addon.ts loads through it): `node scripts/prebuild.mjs [--arch x64,arm64]`, or
-// `pnpm --filter @stridenet/native prebuild` (pnpm 10, this repository's package manager, runs no
-// pre-scripts, so it does not run before `build`; `npm run build` here would). Default: the host's arch,
+// `pnpm --filter @stridenet/native build:prebuilds` (named so that no package manager
+// runs it as a pre-script of `build`). Default: the host's arch,
 // and on a linux-x64 host also linux-arm64 (cross-compiled with g++-aarch64-linux-gnu).
 //
 // Per target it runs scripts/build-addon.mjs's build, which is incremental (make recompiles only what

@@ -37,13 +37,13 @@ const NATIVE = '@stridenet/native';
 /** Builds the native prebuilds the tarball ships; without them a user without a compiler gets no backend. */
 export function prebuildNative(root: string): void {
   const dir = join(root, 'packages', 'native');
-  if (!manifest(dir).scripts?.prebuild) {
+  if (!manifest(dir).scripts?.['build:prebuilds']) {
     throw new Error(
-      `${NATIVE} has no 'prebuild' script (packages/native/package.json): the tarball would ship no prebuilds/ and ` +
-        'a user without a C++ compiler would get no native backend (issue #13). Add the prebuild script, then rerun.',
+      `${NATIVE} has no 'build:prebuilds' script (packages/native/package.json): the tarball would ship no prebuilds/ and ` +
+        'a user without a C++ compiler would get no native backend (issue #13). Add the build:prebuilds script, then rerun.',
     );
   }
-  exec('pnpm', ['--filter', NATIVE, 'prebuild'], { cwd: root, stdio: 'inherit', timeoutMs: 600_000 });
+  exec('pnpm', ['--filter', NATIVE, 'build:prebuilds'], { cwd: root, stdio: 'inherit', timeoutMs: 600_000 });
 }
 
 export function pack(root: string, into: string): Packed[] {
