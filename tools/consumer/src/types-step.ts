@@ -18,7 +18,7 @@ const STRICT = { strict: true, noEmit: true, target: 'es2022', skipLibCheck: fal
 /** `lib` unset means TypeScript's default for the target (which includes `dom`). */
 export const TYPE_CONFIGS: TypeConfig[] = [
   { name: 'node16, default lib, types node', compilerOptions: { module: 'node16', moduleResolution: 'node16', types: ['node'] }, files: ['node.mts', 'browser.mts'] },
-  { name: 'node16, lib es2022 (no dom), types node', compilerOptions: { module: 'node16', moduleResolution: 'node16', lib: ['es2022'], types: ['node'] }, files: ['node.mts'] },
+  { name: 'node16, lib es2022 (no dom), types node', compilerOptions: { module: 'node16', moduleResolution: 'node16', lib: ['es2022'], types: ['node'] }, files: ['node.mts', 'commonjs.cts'] },
   { name: 'bundler, lib es2022 + dom, types node', compilerOptions: { module: 'esnext', moduleResolution: 'bundler', lib: ['es2022', 'dom'], types: ['node'] }, files: ['node.mts', 'browser.mts'] },
   { name: 'bundler, lib es2022 + dom, no @types/node', compilerOptions: { module: 'esnext', moduleResolution: 'bundler', lib: ['es2022', 'dom'], types: [] }, files: ['browser.mts'] },
 ];
@@ -33,7 +33,7 @@ function readmeBlockFiles(consumer: string): string[] {
 export function checkTypes(consumer: string, log: (l: string) => void): void {
   const dir = join(consumer, 'types');
   exec('mkdir', ['-p', dir], { cwd: consumer });
-  for (const f of ['node.mts', 'browser.mts']) copyFileSync(join(FIXTURES, f), join(dir, f));
+  for (const f of ['node.mts', 'browser.mts', 'commonjs.cts']) copyFileSync(join(FIXTURES, f), join(dir, f));
   // The README's TypeScript blocks are type-checked too (strict, node16), as a user pasting them would.
   const blocks = readmeBlockFiles(consumer);
   log(blocks.length ? `  README TypeScript blocks checked with the first configuration: ${blocks.length}` : '  README blocks not type-checked (the readme step did not run)');
