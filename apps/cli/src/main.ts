@@ -67,7 +67,7 @@ function program(run: (p: Promise<number>) => void): Command {
 
   p.command('eval')
     .description("evaluate a trained model (run directory or .safetensors) on a dataset's test split")
-    .argument('<model>', 'run directory, weights/checkpoint file or .onnx file')
+    .argument('<model>', 'run directory, weights/checkpoint file, .onnx file or pretrained:<model>/<dataset> (e.g. pretrained:lenet5/fashion-mnist)')
     .option('-d, --dataset <name|dir>', 'dataset (default: the one it was trained on)')
     .option('--data-dir <dir>', 'directory of the dataset files')
     .addOption(backendOption(true))
@@ -79,7 +79,7 @@ function program(run: (p: Promise<number>) => void): Command {
 
   p.command('predict')
     .description('top-k classes for images (PNG/JPEG) or IDX/CIFAR records')
-    .argument('<model>', 'run directory, weights/checkpoint file or .onnx file')
+    .argument('<model>', 'run directory, weights/checkpoint file, .onnx file or pretrained:<model>/<dataset> (e.g. pretrained:lenet5/fashion-mnist)')
     .argument('<inputs...>', 'image files, or an IDX images file / CIFAR .bin file')
     .option('-k, --top-k <k>', 'classes to show per input', '3')
     .addOption(new Option('--format <kind>', 'input format (default: from the file name)').choices(['image', 'idx', 'cifar10', 'cifar100']))
@@ -92,7 +92,7 @@ function program(run: (p: Promise<number>) => void): Command {
 
   p.command('export')
     .description('write a trained model (run directory, weights or .onnx) as ONNX, with its normalization and class names as metadata')
-    .argument('<model>', 'run directory, weights/checkpoint file or .onnx file')
+    .argument('<model>', 'run directory, weights/checkpoint file, .onnx file or pretrained:<model>/<dataset> (e.g. pretrained:lenet5/fashion-mnist)')
     .argument('<out>', 'the .onnx file to write (replaced atomically)')
     .option('--opset <n>', 'ai.onnx opset, 11 to 21 (default 13)')
     .option('--dynamic-batch', "symbolic batch axis 'batch' (default: batch fixed to 1)")

@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
-import { FormatError, compile, type CompiledModel, type LayerModel, type ModelFileOptions } from '@stridenet/core';
+import { FormatError, compile, decodeModelFile, type CompiledModel, type LayerModel, type ModelFileOptions } from '@stridenet/core';
 import { readModelFile } from '@stridenet/core/node';
+import { listPretrained, pretrainedWeights } from '@stridenet/weights';
 import { isOnnxFile, readOnnxFile } from './onnx.js';
 import type { ChannelStats } from '@stridenet/datasets';
 import { UsageError } from './errors.js';
@@ -90,14 +91,28 @@ export function readPredictionMetadata(metadata: Record<string, string>, model: 
   return { normalization: stats!, classNames: names as string[], inputShape: [...model.inputShape], dataset: typeof run.dataset === 'string' ? run.dataset : undefined };
 }
 
+/** `pretrained:<model>/<dataset>` names the weights @stridenet/weights ships, e.g. pretrained:lenet5/fashion-mnist. */
+export const PRETRAINED_PREFIX = 'pretrained:';
+
+/** The pretrained model and its 'run' metadata, read from the package's checksummed safetensors bytes. */
+async function readPretrained(target: string, options: ModelFileOptions) {
+  const [model = '', dataset = ''] = target.slice(PRETRAINED_PREFIX.length).split('/');
+  if (!listPretrained().some((m) => m.model === model && m.dataset === dataset)) {
+    const known = listPretrained().map((m) => `${PRETRAINED_PREFIX}${m.model}/${m.dataset}`);
+    throw new UsageError(`'${target}' is not a pretrained model; expected one of ${known.join(', ')}`);
+  }
+  return decodeModelFile(await pretrainedWeights(model, dataset), target, options);
+}
+
 /**
  * Rebuilds a trained model with the normalisation, class names and input shape stored in its own
  * file (never guessed from the directory it sits in).
  */
 export async function loadTrained(target: string, options: ModelFileOptions = {}): Promise<TrainedModel> {
-  const onnx = isOnnxFile(target);
-  const { file } = onnx ? { file: target } : weightsPathOf(target);
-  const { model, metadata } = onnx ? await readOnnxFile(file) : await readModelFile(file, options);
+  const pretrained = target.startsWith(PRETRAINED_PREFIX) && !existsSync(target);
+  const onnx = !pretrained && isOnnxFile(target);
+  const { file } = onnx || pretrained ? { file: target } : weightsPathOf(target);
+  const { model, metadata } = pretrained ? await readPretrained(target, options) : onnx ? await readOnnxFile(file) : await readModelFile(file, options);
   try {
     return { model, file, ...readPredictionMetadata(metadata, model, file, onnx ? ONNX_FIX : SAFETENSORS_FIX) };
   } catch (e) {

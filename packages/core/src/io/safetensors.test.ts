@@ -50,6 +50,24 @@ describe('safetensors', () => {
     expect(Array.from(entryToFloat32(f.tensors.get('b')!))).toEqual([1, -3]);
   });
 
+  it('writes F16 and BF16 bit patterns from a Uint16Array, and plain Uint16Array as U16', () => {
+    // 1.0, -2.0, 0.5 in half; 1.0, -3.0 in bfloat16.
+    const bytes = encodeSafetensors([
+      { name: 'h', shape: [3], data: Uint16Array.of(0x3c00, 0xc000, 0x3800), dtype: 'F16' },
+      { name: 'b', shape: [2], data: Uint16Array.of(0x3f80, 0xc040), dtype: 'BF16' },
+      { name: 'u', shape: [1], data: Uint16Array.of(513) },
+    ]);
+    const f = decodeSafetensors(bytes);
+    expect(f.tensors.get('h')).toMatchObject({ dtype: 'F16', shape: [3] });
+    expect(Array.from(entryToFloat32(f.tensors.get('h')!))).toEqual([1, -2, 0.5]);
+    expect(Array.from(entryToFloat32(f.tensors.get('b')!))).toEqual([1, -3]);
+    expect(f.tensors.get('u')!.dtype).toBe('U16');
+    expect(Array.from(f.tensors.get('u')!.bytes)).toEqual([1, 2]);
+    expect(() => encodeSafetensors([{ name: 'x', shape: [1], data: Float32Array.of(1), dtype: 'F16' }])).toThrow(
+      /tensor 'x' has dtype "F16" but expected 'F16' or 'BF16' with Uint16Array data/,
+    );
+  });
+
   const good = { t: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } };
   const cases: [string, Uint8Array, RegExp][] = [
     ['shorter than the length prefix', Uint8Array.of(1, 2, 3), /truncated: 3 bytes/],

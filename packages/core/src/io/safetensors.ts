@@ -43,19 +43,29 @@ export interface SafetensorsFile {
 export interface SafetensorsInput {
   name: string;
   shape: readonly number[];
-  /** Float32Array is written as F32; Int32Array as I32; Uint8Array as U8; Float64Array as F64; BigInt64Array as I64. */
-  data: Float32Array | Float64Array | Int32Array | Uint8Array | BigInt64Array;
+  /**
+   * Float32Array is written as F32; Int32Array as I32; Uint8Array as U8; Float64Array as F64; BigInt64Array as I64;
+   * Uint16Array as U16, or as the half-precision bits it holds with `dtype` 'F16' / 'BF16'.
+   */
+  data: Float32Array | Float64Array | Int32Array | Uint8Array | BigInt64Array | Uint16Array;
+  /** Only with Uint16Array data: its values are F16 or BF16 bit patterns (JavaScript has no 16-bit float array). */
+  dtype?: 'F16' | 'BF16';
 }
 
 const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-function dtypeOf(data: SafetensorsInput['data']): SafetensorsDtype {
+function dtypeOf({ name, data, dtype }: SafetensorsInput): SafetensorsDtype {
+  if (dtype !== undefined) {
+    if (data instanceof Uint16Array && (dtype === 'F16' || dtype === 'BF16')) return dtype;
+    throw new FormatError('safetensors', `tensor '${name}' has dtype ${JSON.stringify(dtype)} but expected 'F16' or 'BF16' with Uint16Array data (other dtypes follow the array type)`);
+  }
+  if (data instanceof Uint16Array) return 'U16';
   if (data instanceof Float32Array) return 'F32';
   if (data instanceof Float64Array) return 'F64';
   if (data instanceof Int32Array) return 'I32';
   if (data instanceof Uint8Array) return 'U8';
   if (data instanceof BigInt64Array) return 'I64';
-  throw new FormatError('safetensors', `cannot write ${Object.prototype.toString.call(data)}; expected Float32Array, Float64Array, Int32Array, Uint8Array or BigInt64Array`);
+  throw new FormatError('safetensors', `cannot write ${Object.prototype.toString.call(data)}; expected Float32Array, Float64Array, Int32Array, Uint8Array, BigInt64Array or Uint16Array`);
 }
 
 /** Serialises tensors (in the given order, data 8-byte aligned) with optional string metadata. */
@@ -74,7 +84,7 @@ export function encodeSafetensors(tensors: readonly SafetensorsInput[], metadata
       throw new FormatError('safetensors', `tensor name '${t.name}' is empty, reserved or repeated`);
     }
     seen.add(t.name);
-    const dtype = dtypeOf(t.data);
+    const dtype = dtypeOf(t);
     const n = t.shape.reduce((a, b) => a * b, 1);
     if (!t.shape.every((d) => Number.isSafeInteger(d) && d >= 0) || n !== t.data.length) {
       throw new FormatError('safetensors', `tensor '${t.name}' has ${t.data.length} values but shape [${t.shape.join(',')}]`);
@@ -99,7 +109,7 @@ export function encodeSafetensors(tensors: readonly SafetensorsInput[], metadata
   for (const t of tensors) {
     const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
     if (littleEndian) out.set(bytes, at);
-    else writeSwapped(bytes, DTYPE_BYTES[dtypeOf(t.data)], out, at);
+    else writeSwapped(bytes, DTYPE_BYTES[dtypeOf(t)], out, at);
     at += bytes.length;
   }
   return out;

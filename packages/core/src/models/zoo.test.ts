@@ -7,6 +7,7 @@ import { softmaxCrossEntropy } from '../ops/softmax.js';
 import { valueAndGrads } from '../autograd/tape.js';
 import { Rng } from '../random/philox.js';
 import { sizeOf } from '../plans/common.js';
+import { ArgumentError } from '../errors.js';
 import { createModel, modelNames } from './zoo/index.js';
 import { poolToStridedConv } from './transform.js';
 import type { LayerModel } from './model.js';
@@ -89,5 +90,17 @@ describe('every zoo model trains forward and backward on cpu-js', () => {
     const { loss } = await forwardBackward(m, 2);
     expect(Number.isFinite(loss)).toBe(true);
     m.dispose();
+  });
+});
+
+describe('createModel pretrained', () => {
+  it('refuses pretrained with the package and function that provide it, building nothing', () => {
+    const start = memory().tensors;
+    const call = () => createModel('lenet5', { pretrained: 'fashion-mnist' } as never);
+    expect(call).toThrow(ArgumentError);
+    expect(call).toThrow(
+      "createModel: pretrained is 'fashion-mnist' but expected no pretrained option: pretrained weights ship in the package @stridenet/weights; use `const { model } = await createPretrained(\"lenet5\", \"fashion-mnist\")` from it",
+    );
+    expect(memory().tensors).toBe(start);
   });
 });

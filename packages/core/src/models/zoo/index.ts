@@ -37,10 +37,30 @@ export function modelNames(): string[] {
   return Object.keys(modelZoo);
 }
 
-/** A zoo model by name, e.g. createModel('lenet5', { seed: 1 }). */
-export function createModel(name: string, options: ZooOptions & Record<string, unknown> = {}): LayerModel {
+/** createModel's options: a zoo model's own, plus `pretrained`, which is refused with the way to get one. */
+export type CreateModelOptions = ZooOptions &
+  Record<string, unknown> & {
+    /**
+     * Not here: core builds untrained models only. Pretrained weights ship in `@stridenet/weights`:
+     * `const { model } = await createPretrained('lenet5', 'fashion-mnist')`.
+     */
+    pretrained?: never;
+  };
+
+/** A zoo model by name, e.g. createModel('lenet5', { seed: 1 }), with freshly initialised weights. */
+export function createModel(name: string, options: CreateModelOptions = {}): LayerModel {
   const entry = Object.prototype.hasOwnProperty.call(modelZoo, name) ? modelZoo[name] : undefined;
   if (!entry) throw new ArgumentError('createModel', 'name', name, `one of ${modelNames().join(', ')}`);
+  if (options.pretrained !== undefined) {
+    // Core cannot load the weights package itself: it would be a dependency cycle, and a synchronous
+    // createModel cannot wait for the weights' (dynamically imported, checksummed) bytes.
+    throw new ArgumentError(
+      'createModel',
+      'pretrained',
+      options.pretrained,
+      `no pretrained option: pretrained weights ship in the package @stridenet/weights; use \`const { model } = await createPretrained(${JSON.stringify(name)}, ${JSON.stringify(String(options.pretrained))})\` from it (npm i @stridenet/weights)`,
+    );
+  }
   return entry.create(options);
 }
 
