@@ -16,13 +16,23 @@ describe('element-wise kernels vs the float64 reference', () => {
     [[2, 1, 5], [3, 1]],
     [[4, 3, 2, 2], [1, 3, 1, 1]],
     [[5], []],
+    // Axis collapsing in the native Binary: lines longer than one chunk (2^14), unit axes, axes that
+    // merge on one side only, a per-channel operand on either side, every axis of extent 1.
+    [[2, 3, 70, 70], [2, 3, 70, 70]],
+    [[4, 3, 70, 70], [1, 3, 1, 1]],
+    [[1, 3, 1, 1], [2, 3, 5, 7]],
+    [[2, 3, 4, 5], [2, 3, 1, 5]],
+    [[3, 1, 4, 5], [6, 1, 1]],
+    [[17, 1], [1, 20000]],
+    [[1, 1, 1], [1]],
   ];
   for (const op of BINARY) {
     it(`Binary ${op} with broadcasting`, () => {
       for (const [as, bs] of shapes) {
         const plan = planBroadcast(op, as, bs);
         const a = random(as.reduce((x, d) => x * d, 1), 2);
-        const bv = op === 'equal' ? a.slice(0, bs.reduce((x, d) => x * d, 1)) : random(bs.reduce((x, d) => x * d, 1), 3);
+        const nb = bs.reduce((x, d) => x * d, 1);
+        const bv = op === 'equal' ? Float32Array.from({ length: nb }, (_, i) => a[i % a.length]!) : random(nb, 3);
         const y = get(b().kernels.Binary({ a: up(a), b: up(bv) }, { op, plan }));
         expect(maxRelError(y, R.binary(op, a, bv, plan))).toBeLessThan(1e-6);
       }
