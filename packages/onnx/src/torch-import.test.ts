@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rng, decodeSafetensors, entryToFloat32, probeBackend, setBackend, startBackend, tensor } from '@stridenet/core';
 import { importOnnx } from './index.js';
@@ -28,10 +29,14 @@ afterAll(() => {
   if (generated) rmSync(generated, { recursive: true, force: true });
 });
 
-/** Imports <dir>/<model>.onnx and returns max |ours - PyTorch's| / max(1, max |PyTorch's|). */
-async function check(dir: string, model: string): Promise<number> {
-  const path = join(dir, `${model}.onnx`);
-  const net = importOnnx(new Uint8Array(readFileSync(path)), { file: path });
+/**
+ * Imports <dir>/<model>.onnx (or <model>.onnx.gz, gunzipped with node:zlib) and returns
+ * max |ours - PyTorch's| / max(1, max |PyTorch's|) on <model>-onnx-io.safetensors.
+ */
+async function check(dir: string, model: string, gzipped = false): Promise<number> {
+  const path = join(dir, `${model}.onnx${gzipped ? '.gz' : ''}`);
+  const bytes = readFileSync(path);
+  const net = importOnnx(new Uint8Array(gzipped ? gunzipSync(bytes) : bytes), { file: path });
   const io = decodeSafetensors(new Uint8Array(readFileSync(join(dir, `${model}-onnx-io.safetensors`))));
   const images = io.tensors.get('images')!;
   const expected = entryToFloat32(io.tensors.get('logits')!);
@@ -59,6 +64,11 @@ for (const probe of probes) {
     it('LeNet-5 (committed fixture) matches PyTorch within 1e-4', async () => {
       expect(await check(join(tools, 'fixtures'), 'lenet5')).toBeLessThan(1e-4);
     });
+
+    // Real ResNet-18 graph, ternary weights so that it compresses (make_torch_onnx.py --compact): runs without torch.
+    it('ResNet-18 (committed gzipped fixture) matches PyTorch within 1e-4', async () => {
+      expect(await check(join(tools, 'fixtures'), 'resnet18-torch', true)).toBeLessThan(1e-4);
+    }, 120_000);
 
     for (const model of ['resnet20', 'resnet18']) {
       it.skipIf(!hasTorch)(`torchvision-named ${model} (exported at test time) matches PyTorch within 1e-4`, async () => {
