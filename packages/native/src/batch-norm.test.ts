@@ -1,6 +1,6 @@
 // BatchNormTrain / BatchNormGrad on every ISA path against the float64 reference, on shapes the
-// conformance cases do not reach: planes longer than one block (4096 floats) and with a vector tail,
-// short planes (the row-by-row path: 1x1 and 5x3), and data far from zero (|mean| >> std), where E[x^2] - E[x]^2 or
+// conformance cases do not reach: planes longer than one block (4096 floats) and with a vector tail, a
+// 1x1 plane per channel, and data far from zero (|mean| >> std), where E[x^2] - E[x]^2 or
 // x * scale + shift in float32 would lose the variance and the normalised values.
 import { describe, expect, it } from 'vitest';
 import { planChannel } from '@stridenet/core';
@@ -12,7 +12,6 @@ const shapes: number[][] = [
   [2, 3, 70, 70],
   [3, 5, 33, 1],
   [64, 7, 1, 1],
-  [9, 6, 5, 3],
 ];
 const eps = 1e-5;
 

@@ -1,14 +1,12 @@
 // BatchNormGrad: dbeta = sum dy, dgamma = sum dy * xhat,
 // dx = gamma * invstd / M * (M * dy - dbeta - xhat * dgamma), M = outer * inner.
 // Each channel is taken in L1-sized blocks (batch-norm-blocks.h); block sums (float lanes) are added in
-// double, and dx is written as a * dy + b * (x - mean) + c so no large terms cancel. Short planes
-// (inner < kBnRowInner) go row by row instead (batch-norm-rows.h).
+// double, and dx is written as a * dy + b * (x - mean) + c so no large terms cancel.
 #include <cmath>
 
 #include "../isa.h"
 #include "../runtime.h"
 #include "batch-norm-blocks.h"
-#include "batch-norm-rows.h"
 
 namespace sn {
 
@@ -28,12 +26,6 @@ Prepared prepareBatchNormGrad(const Args& a) {
   Prepared p;
   p.outSizes = {size, C, C};
   p.body = [=](ThreadPool& pool, const std::vector<float*>& in, const std::vector<float*>& out) {
-    if (inner < kBnRowInner) {
-      pool.parallelFor(C, bnGrain(outer, inner), [&](int64_t b, int64_t e) {
-        bnGradRows({outer, C, inner}, b, e, eps, in[0], in[1], in[2], in[3], in[4], out[0], out[1], out[2]);
-      });
-      return;
-    }
     const double M = static_cast<double>(outer * inner);
     pool.parallelFor(C, bnGrain(outer, inner), [&](int64_t b, int64_t e) {
       for (int64_t c = b; c < e; c++) {

@@ -2,13 +2,11 @@
 // L1-sized blocks (batch-norm-blocks.h): the ISA kernel gives a block's mean and sum of squared
 // deviations (float lanes, shifted by the block mean), and the blocks are merged in double with the
 // parallel-variance formula (Chan et al.), so the variance keeps its accuracy without E[x^2] - E[x]^2.
-// Short planes (inner < kBnRowInner) go row by row instead (batch-norm-rows.h).
 #include <cmath>
 
 #include "../isa.h"
 #include "../runtime.h"
 #include "batch-norm-blocks.h"
-#include "batch-norm-rows.h"
 
 namespace sn {
 
@@ -26,12 +24,6 @@ Prepared prepareBatchNormTrain(const Args& a) {
   Prepared p;
   p.outSizes = {size, C, C};
   p.body = [=](ThreadPool& pool, const std::vector<float*>& in, const std::vector<float*>& out) {
-    if (inner < kBnRowInner) {
-      pool.parallelFor(C, bnGrain(outer, inner), [&](int64_t b, int64_t e) {
-        bnTrainRows({outer, C, inner}, b, e, eps, in[0], in[1], in[2], out[0], out[1], out[2]);
-      });
-      return;
-    }
     pool.parallelFor(C, bnGrain(outer, inner), [&](int64_t b, int64_t e) {
       for (int64_t c = b; c < e; c++) {
         double n = 0, mean = 0, m2 = 0;
