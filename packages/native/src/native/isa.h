@@ -45,14 +45,6 @@ struct KernelSet {
   void (*avgPoolPlane)(const PoolGeom& g, const float* x, const float* inv, float* y);
   /** Adds one plane's max-pool gradient into a zeroed dx (the first maximum of each window, or its last NaN: PyTorch). */
   void (*maxPoolGradPlane)(const PoolGeom& g, const float* dy, const float* x, float* dx);
-  /** Batch-norm blocks (kernels/batch-norm.inl): mean and sum of squared deviations of x[0..n). */
-  void (*bnBlockMoments)(const float* x, int64_t n, double* mean, double* m2);
-  /** y = (x - mean) * scale + beta. */
-  void (*bnNormalize)(const float* x, int64_t n, float mean, float scale, float beta, float* y);
-  /** sum dy and sum dy * (x - mean). */
-  void (*bnGradSums)(const float* dy, const float* x, int64_t n, float mean, float* sdy, float* sdyx);
-  /** dx = a * dy + b * (x - mean) + c. */
-  void (*bnGradApply)(const float* dy, const float* x, int64_t n, float a, float b, float mean, float c, float* dx);
 };
 
 /** The kernels of `isa`; the caller checks isaSupported first. */

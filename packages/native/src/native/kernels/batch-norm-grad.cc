@@ -1,12 +1,8 @@
 // BatchNormGrad: dbeta = sum dy, dgamma = sum dy * xhat,
 // dx = gamma * invstd / M * (M * dy - dbeta - xhat * dgamma), M = outer * inner.
-// Each channel is taken in L1-sized blocks (batch-norm-blocks.h); block sums (float lanes) are added in
-// double, and dx is written as a * dy + b * (x - mean) + c so no large terms cancel.
 #include <cmath>
 
-#include "../isa.h"
 #include "../runtime.h"
-#include "batch-norm-blocks.h"
 
 namespace sn {
 
@@ -22,30 +18,35 @@ Prepared prepareBatchNormGrad(const Args& a) {
   a.input(3, "mean", C);
   a.input(4, "variance", C);
   const double eps = a.n(0);
-  const KernelSet* ks = &kernelSet(a.isa);
   Prepared p;
   p.outSizes = {size, C, C};
   p.body = [=](ThreadPool& pool, const std::vector<float*>& in, const std::vector<float*>& out) {
     const double M = static_cast<double>(outer * inner);
-    pool.parallelFor(C, bnGrain(outer, inner), [&](int64_t b, int64_t e) {
+    pool.parallelFor(C, 1 + (1 << 15) / (outer * inner), [&](int64_t b, int64_t e) {
       for (int64_t c = b; c < e; c++) {
-        const float mean = in[3][c];
+        const double mean = in[3][c];
         const double invstd = 1.0 / std::sqrt(static_cast<double>(in[4][c]) + eps);
-        double sdy = 0, sdxm = 0;
-        forEachBnBlock(outer, C, inner, c, [&](int64_t off, int64_t len) {
-          float bdy, bdxm;
-          ks->bnGradSums(in[0] + off, in[1] + off, len, mean, &bdy, &bdxm);
-          sdy += bdy;
-          sdxm += bdxm;
-        });
-        const double sdyx = sdxm * invstd;
+        double sdy = 0, sdyx = 0;
+        for (int64_t o = 0; o < outer; o++) {
+          const float* dy = in[0] + (o * C + c) * inner;
+          const float* x = in[1] + (o * C + c) * inner;
+          for (int64_t i = 0; i < inner; i++) {
+            sdy += dy[i];
+            sdyx += dy[i] * ((x[i] - mean) * invstd);
+          }
+        }
         out[1][c] = static_cast<float>(sdyx);
         out[2][c] = static_cast<float>(sdy);
         const double k = in[2][c] * invstd / M;
-        const float ca = static_cast<float>(k * M), cb = static_cast<float>(-k * invstd * sdyx), cc = static_cast<float>(-k * sdy);
-        forEachBnBlock(outer, C, inner, c, [&](int64_t off, int64_t len) {
-          ks->bnGradApply(in[0] + off, in[1] + off, len, ca, cb, mean, cc, out[0] + off);
-        });
+        for (int64_t o = 0; o < outer; o++) {
+          const float* dy = in[0] + (o * C + c) * inner;
+          const float* x = in[1] + (o * C + c) * inner;
+          float* dx = out[0] + (o * C + c) * inner;
+          for (int64_t i = 0; i < inner; i++) {
+            const double xhat = (x[i] - mean) * invstd;
+            dx[i] = static_cast<float>(k * (M * dy[i] - sdy - xhat * sdyx));
+          }
+        }
       }
     });
   };
