@@ -1,4 +1,4 @@
-import { ArgumentError } from '@stridenet/core';
+import { ArgumentError, standardizeChannels } from '@stridenet/core';
 import { imageSize, type Dataset, type ImageShape } from './dataset.js';
 
 /** Per-channel statistics on the [0, 1] scale. */
@@ -58,14 +58,7 @@ export function normalizeChannels(batch: Float32Array, shape: ImageShape, stats:
   const plane = h * w;
   const count = batch.length / (c * plane);
   if (!Number.isInteger(count)) throw new ArgumentError('normalizeChannels', 'batch.length', batch.length, `a multiple of C*H*W = ${c * plane}`);
-  for (let n = 0; n < count; n++) {
-    for (let ch = 0; ch < c; ch++) {
-      const m = stats.mean[ch]!;
-      const inv = 1 / stats.std[ch]!;
-      const base = (n * c + ch) * plane;
-      for (let i = 0; i < plane; i++) batch[base + i] = (batch[base + i]! - m) * inv;
-    }
-  }
+  standardizeChannels(batch, c, plane, stats);
   return batch;
 }
 

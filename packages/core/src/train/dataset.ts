@@ -141,8 +141,12 @@ function scaleBytes(src: Uint8Array, out: Float32Array, offset: number): void {
   for (let i = 0; i < src.length; i++) out[offset + i] = src[i]! * k;
 }
 
-/** In place: x = (x - mean[c]) * (1 / std[c]) per channel of a NCHW batch (the arithmetic of `normalizeChannels`). */
-function standardize(batch: Float32Array, channels: number, plane: number, norm: ChannelNormalization): void {
+/**
+ * In place: x = (x - mean[c]) * (1 / std[c]) per channel of a NCHW batch of `channels` planes of `plane`
+ * values each (no checks: callers validate). The one copy of this arithmetic: fit/evaluate/predict apply it
+ * to byte images, and `normalizeChannels` of `@stridenet/datasets` calls it.
+ */
+export function standardizeChannels(batch: Float32Array, channels: number, plane: number, norm: ChannelNormalization): void {
   const count = batch.length / (channels * plane);
   for (let n = 0; n < count; n++) {
     for (let ch = 0; ch < channels; ch++) {
@@ -158,7 +162,7 @@ function standardize(batch: Float32Array, channels: number, plane: number, norm:
 export function bytesToFloat32(src: Uint8Array, shape: readonly number[], norm?: ChannelNormalization): Float32Array {
   const out = new Float32Array(src.length);
   scaleBytes(src, out, 0);
-  if (norm) standardize(out, shape[0]!, shape[1]! * shape[2]!, norm);
+  if (norm) standardizeChannels(out, shape[0]!, shape[1]! * shape[2]!, norm);
   return out;
 }
 
@@ -174,7 +178,7 @@ export function gather(data: DatasetInput, per: number, indices: ArrayLike<numbe
     else scaleBytes(src.subarray(k * per, (k + 1) * per), images, j * per);
     labels[j] = data.labels[k]!;
   }
-  if (norm) standardize(images, data.shape[0]!, per / data.shape[0]!, norm);
+  if (norm) standardizeChannels(images, data.shape[0]!, per / data.shape[0]!, norm);
   return { images, labels, shape: [n, ...data.shape] };
 }
 

@@ -22,6 +22,7 @@ export {
   type ChannelNormalization,
   type DatasetInput,
   type ImageDataset,
+  standardizeChannels,
 } from './dataset.js';
 export { checkTrainState, type EpochLogs, type TrainPlan, type TrainState } from './state.js';
 export { trainStep, type LossKind, type TrainStepOptions, type TrainStepResult } from './step.js';
