@@ -5,8 +5,12 @@
 constexpr int kFilterMR = S::kFilterMR;
 constexpr int64_t kPanel = 2 * S::N;
 
-void filterTile(const float* const* rowBase, int64_t oh0, int64_t oh1, int64_t OW, int64_t rowStride, const float* bt, float* acc,
-                int64_t accStride, int mr) {
+/**
+ * acc (MR rows of accStride, 2N channels) += the taps at rowBase x the dy^T panel bt over output rows
+ * [oh0, oh1) of `images` consecutive images (their slabs imageStride floats apart, their panels btImage).
+ */
+void filterTile(const float* const* rowBase, int64_t images, int64_t imageStride, int64_t oh0, int64_t oh1, int64_t OW, int64_t rowStride,
+                const float* bt, int64_t btImage, float* acc, int64_t accStride, int mr) {
   constexpr int MR = kFilterMR;
   S::V c0[MR], c1[MR];
 #pragma GCC unroll 16
@@ -14,21 +18,23 @@ void filterTile(const float* const* rowBase, int64_t oh0, int64_t oh1, int64_t O
     c0[i] = S::load(acc + i * accStride);
     c1[i] = S::load(acc + i * accStride + S::N);
   }
-  for (int64_t oh = oh0; oh < oh1; oh++) {
-    const float* r[MR];
+  for (int64_t img = 0; img < images; img++) {
+    for (int64_t oh = oh0; oh < oh1; oh++) {
+      const float* r[MR];
 #pragma GCC unroll 16
-    for (int i = 0; i < MR; i++) r[i] = rowBase[i] + oh * rowStride;
-    const float* b = bt + oh * OW * kPanel;
-    for (int64_t ow = 0; ow < OW; ow++) {
-      const S::V b0 = S::load(b);
-      const S::V b1 = S::load(b + S::N);
+      for (int i = 0; i < MR; i++) r[i] = rowBase[i] + img * imageStride + oh * rowStride;
+      const float* b = bt + img * btImage + oh * OW * kPanel;
+      for (int64_t ow = 0; ow < OW; ow++) {
+        const S::V b0 = S::load(b);
+        const S::V b1 = S::load(b + S::N);
 #pragma GCC unroll 16
-      for (int i = 0; i < MR; i++) {
-        const S::V a = S::set1(r[i][ow]);
-        c0[i] = S::fma(a, b0, c0[i]);
-        c1[i] = S::fma(a, b1, c1[i]);
+        for (int i = 0; i < MR; i++) {
+          const S::V a = S::set1(r[i][ow]);
+          c0[i] = S::fma(a, b0, c0[i]);
+          c1[i] = S::fma(a, b1, c1[i]);
+        }
+        b += kPanel;
       }
-      b += kPanel;
     }
   }
 #pragma GCC unroll 16
@@ -37,6 +43,42 @@ void filterTile(const float* const* rowBase, int64_t oh0, int64_t oh1, int64_t O
     S::store(acc + i * accStride, c0[i]);
     S::store(acc + i * accStride + S::N, c1[i]);
   }
+}
+
+/** Transposes the N x N block r (rows in, columns out) in place: log2(N) rounds of zipping row i with row i + N/2. */
+SN_INLINE void transposeBlock(S::V* r) {
+  for (int round = S::N; round > 1; round /= 2) {
+    S::V t[S::N];
+#pragma GCC unroll 16
+    for (int i = 0; i < S::N / 2; i++) {
+      t[2 * i] = S::zipLo(r[i], r[i + S::N / 2]);
+      t[2 * i + 1] = S::zipHi(r[i], r[i + S::N / 2]);
+    }
+#pragma GCC unroll 16
+    for (int i = 0; i < S::N; i++) r[i] = t[i];
+  }
+}
+
+/**
+ * One dy^T panel: dst[p][kPanel] = src[o][p] (rows o of P floats) for the `on` channels of the panel, zero
+ * past them. N x N blocks go through vector transposes (a scalar scatter of the panel took a sixth of a
+ * 16-channel layer's filter gradient on AVX2); the last P % N positions are copied one by one.
+ */
+void packDyPanel(const float* src, int64_t P, int64_t on, float* dst) {
+  int64_t p = 0;
+  for (; p + S::N <= P; p += S::N) {
+#pragma GCC unroll 2
+    for (int h = 0; h < 2; h++) {
+      S::V r[S::N];
+#pragma GCC unroll 16
+      for (int i = 0; i < S::N; i++) r[i] = h * S::N + i < on ? S::load(src + (h * S::N + i) * P + p) : S::zero();
+      transposeBlock(r);
+#pragma GCC unroll 16
+      for (int i = 0; i < S::N; i++) S::store(dst + (p + i) * kPanel + h * S::N, r[i]);
+    }
+  }
+  for (; p < P; p++)
+    for (int64_t o = 0; o < kPanel; o++) dst[p * kPanel + o] = o < on ? src[o * P + p] : 0.f;
 }
 
 void tiledFilterGrad(const ConvGeom& g, const float* x, const float* dy, float* dw, ThreadPool& pool) {
@@ -58,36 +100,38 @@ void tiledFilterGrad(const ConvGeom& g, const float* x, const float* dy, float* 
   // it. 16 positions per panel lane: 512 for 32-lane panels (measured on Zen 5), 256 for 16-lane (Zen 3).
   const int64_t positions = 16 * kPanel;
   const int64_t rowsPerBlock = std::max<int64_t>(1, std::min<int64_t>(g.OH, positions / std::max<int64_t>(1, g.OW)));
+  // Images small enough for one block go through the tiles a few at a time, so that each tile's
+  // accumulators are loaded and stored once per group, not per 64 positions (8x8 layers).
+  const int64_t groupImages = rowsPerBlock >= g.OH ? std::max<int64_t>(1, positions / std::max<int64_t>(1, g.P)) : 1;
+  const int64_t slabFloats = Slab::floats(g, rows, g.Cg), btImage = panels * g.P * kPanel;
   pool.run(parts * chunks, [&](int64_t t) {
     const int64_t part = t / chunks, chunk = t % chunks;
     const int64_t nb = g.N * part / parts, ne = g.N * (part + 1) / parts;
     const int64_t jb = jTiles * chunk / chunks, je = jTiles * (chunk + 1) / chunks;
-    float* buffer = scratch(static_cast<size_t>(Slab::floats(g, rows, g.Cg)), kSlabSlot);
-    float* bt = scratch(static_cast<size_t>(panels * g.P * kPanel), kPanelSlot);
+    float* buffer = scratch(static_cast<size_t>(groupImages * slabFloats), kSlabSlot);
+    float* bt = scratch(static_cast<size_t>(groupImages * btImage), kPanelSlot);
+    // Every image and group fills the same slab layout: the tap pointers are made once per task (four
+    // divisions per tap and image took an eighth of a 64-channel 8x8 layer's filter gradient).
+    Slab slab(g, 0, rows, buffer);
     std::vector<const float*> base(static_cast<size_t>(kRows));
+    for (int64_t j = 0; j < kRows; j++) {
+      const int64_t jj = std::min(j, g.Kdim - 1);
+      const int64_t c = jj / (g.KH * g.KW), kh = (jj / g.KW) % g.KH, kw = jj % g.KW;
+      base[static_cast<size_t>(j)] = buffer + slab.tap(g, c, kh, kw);
+    }
     for (int64_t grp = 0; grp < g.G; grp++) {
       float* rows0 = partial + part * partFloats + (grp * kRows + jb * MR) * accStride;
       std::memset(rows0, 0, static_cast<size_t>((je - jb) * MR * accStride) * sizeof(float));
     }
-    for (int64_t n = nb; n < ne; n++) {
+    for (int64_t n0 = nb; n0 < ne; n0 += groupImages) {
+      const int64_t images = std::min(groupImages, ne - n0);
       for (int64_t grp = 0; grp < g.G; grp++) {
-        Slab slab(g, 0, rows, buffer);
-        slab.fill(g, x + n * g.C * g.H * g.W, grp * g.Cg, g.Cg);
-        for (int64_t j = 0; j < kRows; j++) {
-          const int64_t jj = std::min(j, g.Kdim - 1);
-          const int64_t c = jj / (g.KH * g.KW), kh = (jj / g.KW) % g.KH, kw = jj % g.KW;
-          base[static_cast<size_t>(j)] = buffer + slab.tap(g, c, kh, kw);
-        }
-        // dy^T panels: bt[panel][p][2N], channels past Og zero.
-        const float* dyg = dy + (n * g.O + grp * g.Og) * g.P;
-        for (int64_t pn = 0; pn < panels; pn++) {
-          float* dst = bt + pn * g.P * kPanel;
-          const int64_t o0 = pn * kPanel, on = std::min(kPanel, g.Og - o0);
-          if (on < kPanel) std::memset(dst, 0, static_cast<size_t>(g.P * kPanel) * sizeof(float));
-          for (int64_t o = 0; o < on; o++) {
-            const float* src = dyg + (o0 + o) * g.P;
-            for (int64_t p = 0; p < g.P; p++) dst[p * kPanel + o] = src[p];
-          }
+        for (int64_t i = 0; i < images; i++) {
+          Slab(g, 0, rows, buffer + i * slabFloats).fill(g, x + (n0 + i) * g.C * g.H * g.W, grp * g.Cg, g.Cg);
+          // dy^T panels: bt[image][panel][p][2N], channels past Og zero.
+          const float* dyg = dy + ((n0 + i) * g.O + grp * g.Og) * g.P;
+          for (int64_t pn = 0; pn < panels; pn++)
+            packDyPanel(dyg + pn * kPanel * g.P, g.P, std::min(kPanel, g.Og - pn * kPanel), bt + i * btImage + pn * g.P * kPanel);
         }
         float* acc = partial + part * partFloats + grp * kRows * accStride;
         for (int64_t oh0 = 0; oh0 < g.OH; oh0 += rowsPerBlock) {
@@ -95,8 +139,8 @@ void tiledFilterGrad(const ConvGeom& g, const float* x, const float* dy, float* 
           for (int64_t jt = jb; jt < je; jt++) {
             const int mr = static_cast<int>(std::min<int64_t>(MR, g.Kdim - jt * MR));
             for (int64_t pn = 0; pn < panels; pn++) {
-              filterTile(base.data() + jt * MR, oh0, oh1, g.OW, g.SH * slab.Wq, bt + pn * g.P * kPanel, acc + jt * MR * accStride + pn * kPanel,
-                         accStride, mr);
+              filterTile(base.data() + jt * MR, images, slabFloats, oh0, oh1, g.OW, g.SH * slab.Wq, bt + pn * g.P * kPanel, btImage,
+                         acc + jt * MR * accStride + pn * kPanel, accStride, mr);
             }
           }
         }
