@@ -38,7 +38,12 @@ const OPS: Record<OpName, (ts: Tensor[], args: Args) => unknown> = {
   mul: ([a, b]) => mul(a!, b!),
   matMul: ([a, b], [o]) => matMul(a!, b!, o as object),
   softmaxCrossEntropy: ([l, y]) => softmaxCrossEntropy(l!, y!),
-  batchNorm: ([x, g, b], [o]) => batchNorm(x!, g!, b!, o as { training: true }),
+  // With a second argument { momentum }, tensors 4 and 5 are the running mean and variance; otherwise a fourth tensor is the residual.
+  batchNorm: ([x, g, b, r, rv], [o, running]) => {
+    const options = o as { training: true };
+    if (running) return batchNorm(x!, g!, b!, { ...options, running: { mean: r!, variance: rv!, momentum: (running as { momentum: number }).momentum } });
+    return batchNorm(x!, g!, b!, r ? { ...options, residual: r } : options);
+  },
   concat: (ts, [axis]) => concat(ts, axis as number),
   reshape: ([x], [shape]) => reshape(x!, shape as number[]),
 };

@@ -14,7 +14,7 @@ function typedCalls(x: Tensor, filter: Tensor): Tensor[] {
   engine.runKernel('Conv2D', { x, filter }, { plan, activation: 'linear' }, [plan.outShape, plan.outShape]);
   // @ts-expect-error Concat takes a list
   engine.runKernel('Concat', { xs: x }, { plan: undefined! }, [[1]]);
-  const bn = { plan: undefined!, epsilon: 1e-5 };
+  const bn = { plan: undefined!, epsilon: 1e-5, activation: 'linear' as const };
   const [dx, dgamma, dbeta] = engine.runKernel('BatchNormGrad', { dy: x, x, gamma: x, mean: x, variance: x }, bn, [[1], [1], [1]]);
   // @ts-expect-error BatchNormGrad has three outputs
   engine.runKernel('BatchNormGrad', { dy: x, x, gamma: x, mean: x, variance: x }, bn, [[1]]);

@@ -85,6 +85,11 @@ export const autogradCases: readonly AutogradCase[] = [
   { name: 'softmaxCrossEntropy (mean) one-hot', op: 'softmaxCrossEntropy', shapes: [[5, 4], [5, 4]], args: [], values: ['uniform', 'labels'] },
   { name: 'batchNorm training NCHW', op: 'batchNorm', shapes: [[3, 2, 3, 3], [2], [2]], args: [{ training: true }] },
   { name: 'batchNorm training 2D', op: 'batchNorm', shapes: [[6, 4], [4], [4]], args: [{ training: true, epsilon: 1e-3 }] },
+  // The fused epilogue act(bn(x) + residual): relu alone masks dy inside BatchNormGrad; with a residual
+  // (a fourth tensor) its gradient is the masked dy.
+  { name: 'batchNorm training relu NCHW', op: 'batchNorm', shapes: [[3, 2, 3, 3], [2], [2]], args: [{ training: true, activation: 'relu' }] },
+  { name: 'batchNorm training residual relu NCHW', op: 'batchNorm', shapes: [[3, 2, 3, 3], [2], [2], [3, 2, 3, 3]], args: [{ training: true, activation: 'relu' }] },
+  { name: 'batchNorm training residual 2D', op: 'batchNorm', shapes: [[6, 4], [4], [4], [6, 4]], args: [{ training: true }] },
   { name: 'concat on channels', op: 'concat', shapes: [[2, 1, 3], [2, 2, 3]], args: [1] },
   { name: 'slice', op: 'slice', shapes: [[4, 5]], args: [[1, 1], [2, -1]] },
   { name: 'transpose NCHW to NHWC', op: 'transpose', shapes: [[2, 3, 2, 2]], args: [[0, 2, 3, 1]] },

@@ -10,7 +10,7 @@ import { matMul } from './matmul.js';
 import { biasAdd, biasAddGrad, binary, dropout, expand, unary, unaryGrad } from './elementwise.js';
 import { reduce } from './reduce.js';
 import { softmax, softmaxCrossEntropy, softmaxCrossEntropyGrad } from './softmax.js';
-import { batchNormGrad, batchNormInference, batchNormTrain } from './batch-norm.js';
+import { batchNormGrad, batchNormInference, batchNormRunning, batchNormTrain, reluMask } from './batch-norm.js';
 import { concat, pad, slice, transpose } from './layout.js';
 import { adamUpdate, sgdUpdate } from './optimizer.js';
 
@@ -66,14 +66,20 @@ export function createReferenceBackend(options: ReferenceBackendOptions = {}): R
     Softmax: ({ x }, { plan, log }) => wrap(softmax(d(x), plan, log)),
     SoftmaxCrossEntropy: ({ logits, labels }, { plan }) => wrap(softmaxCrossEntropy(d(logits), d(labels), plan)),
     SoftmaxCrossEntropyGrad: ({ dloss, logits, labels }, { plan }) => wrap(softmaxCrossEntropyGrad(d(dloss), d(logits), d(labels), plan)),
-    BatchNormTrain: ({ x, gamma, beta }, { plan, epsilon }) => {
-      const r = batchNormTrain(d(x), d(gamma), d(beta), plan, epsilon);
+    BatchNormTrain: ({ x, gamma, beta, residual, runningMean, runningVar }, { plan, epsilon, activation, momentum }) => {
+      const r = batchNormTrain(d(x), d(gamma), d(beta), plan, epsilon, activation, residual && d(residual));
+      if (runningMean && runningVar) {
+        batchNormRunning(d(runningMean), d(runningVar), r.mean, r.variance, plan, momentum);
+        for (const h of [runningMean, runningVar]) h.data = round(h.data);
+      }
       return [wrap(r.y), wrap(r.mean), wrap(r.variance)];
     },
     BatchNormInference: ({ x, gamma, beta, mean, variance }, { plan, epsilon }) =>
       wrap(batchNormInference(d(x), d(gamma), d(beta), d(mean), d(variance), plan, epsilon)),
-    BatchNormGrad: ({ dy, x, gamma, mean, variance }, { plan, epsilon }) => {
-      const r = batchNormGrad(d(dy), d(x), d(gamma), d(mean), d(variance), plan, epsilon);
+    BatchNormGrad: ({ dy, x, gamma, mean, variance, y }, { plan, epsilon, activation }) => {
+      if (activation === 'relu' && !y) throw new Error("reference backend: BatchNormGrad with activation 'relu' needs y");
+      const g = activation === 'relu' ? reluMask(d(dy), d(y!)) : d(dy);
+      const r = batchNormGrad(g, d(x), d(gamma), d(mean), d(variance), plan, epsilon);
       return [wrap(r.dx), wrap(r.dgamma), wrap(r.dbeta)];
     },
     Dropout: ({ x, noise }, { rate }) => wrap(dropout(d(x), d(noise), rate)),

@@ -1,5 +1,5 @@
 /** Float64 reference for batch normalisation: training (batch statistics), inference, gradient. */
-import type { ChannelPlan } from '@stridenet/core';
+import type { ChannelPlan, FusedActivation } from '@stridenet/core';
 
 type Values = ArrayLike<number>;
 
@@ -24,9 +24,40 @@ export function batchNormInference(x: Values, gamma: Values, beta: Values, mean:
   });
 }
 
-export function batchNormTrain(x: Values, gamma: Values, beta: Values, plan: ChannelPlan, epsilon: number): { y: Float64Array; mean: Float64Array; variance: Float64Array } {
+/** The fused epilogue act(y + residual) in place; NaN passes through relu. */
+function epilogue(y: Float64Array, residual: Values | undefined, activation: FusedActivation): Float64Array {
+  for (let i = 0; i < y.length; i++) {
+    if (residual) y[i] += residual[i]!;
+    if (activation === 'relu' && y[i]! < 0) y[i] = 0;
+  }
+  return y;
+}
+
+export function batchNormTrain(
+  x: Values,
+  gamma: Values,
+  beta: Values,
+  plan: ChannelPlan,
+  epsilon: number,
+  activation: FusedActivation = 'linear',
+  residual?: Values,
+): { y: Float64Array; mean: Float64Array; variance: Float64Array } {
   const { mean, variance } = batchMoments(x, plan);
-  return { y: batchNormInference(x, gamma, beta, mean, variance, plan, epsilon), mean, variance };
+  return { y: epilogue(batchNormInference(x, gamma, beta, mean, variance, plan, epsilon), residual, activation), mean, variance };
+}
+
+/** Running statistics in place: r = (1 - momentum) r + momentum s, s the batch mean or the unbiased variance. */
+export function batchNormRunning(runningMean: Float64Array, runningVar: Float64Array, mean: Values, variance: Values, plan: ChannelPlan, momentum: number): void {
+  const count = plan.outer * plan.inner;
+  for (let c = 0; c < plan.channels; c++) {
+    runningMean[c] = (1 - momentum) * runningMean[c]! + momentum * mean[c]!;
+    runningVar[c] = (1 - momentum) * runningVar[c]! + momentum * variance[c]! * (count / (count - 1));
+  }
+}
+
+/** dy masked by a fused relu's output: the gradient of the pre-activation sum (and of a fused residual). */
+export function reluMask(dy: Values, y: Values): Float64Array {
+  return Float64Array.from(dy, (g, i) => (y[i]! > 0 ? g : 0));
 }
 
 /** Gradient of sum(dy * batchNormTrain(x).y) with the batch statistics depending on x. */

@@ -41,7 +41,7 @@ const OPS: Record<GradOpName, (t: Tensor[], a: Args) => Tensor> = {
   softmax: ([x]) => core.softmax(x!),
   logSoftmax: ([x]) => core.logSoftmax(x!),
   softmaxCrossEntropy: ([l, y]) => core.softmaxCrossEntropy(l!, y!),
-  batchNorm: ([x, g, b], [o]) => core.batchNorm(x!, g!, b!, o).y,
+  batchNorm: ([x, g, b, residual], [o]) => core.batchNorm(x!, g!, b!, residual ? { ...o, residual } : o).y,
   concat: (ts, [axis]) => core.concat(ts, axis),
   slice: ([x], [begin, size]) => core.slice(x!, begin, size),
   transpose: ([x], [perm]) => core.transpose(x!, perm),

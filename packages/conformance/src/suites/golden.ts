@@ -97,9 +97,11 @@ function otherChecks(g: GoldenCase): Check[] {
     case 'batchNorm': {
       const plan = planChannel('batchNorm', shape('x'), shape('gamma')[0]!, 'gamma');
       const attrs = { plan, epsilon: g.params.epsilon as number };
+      const trainAttrs = { ...attrs, activation: 'linear' as const, momentum: 0 };
+      const gradAttrs = { ...attrs, activation: 'linear' as const };
       return [
-        golden(g, 'BatchNormTrain', 'training forward', () => [use('BatchNormTrain', attrs)], async (s) => {
-          const [y, m, v] = await s.compute('BatchNormTrain', { x: t('x'), gamma: t('gamma'), beta: t('beta') }, attrs);
+        golden(g, 'BatchNormTrain', 'training forward', () => [use('BatchNormTrain', trainAttrs)], async (s) => {
+          const [y, m, v] = await s.compute('BatchNormTrain', { x: t('x'), gamma: t('gamma'), beta: t('beta') }, trainAttrs);
           expectClose('y vs PyTorch', y!, t('y'), TOL);
           expectClose('mean vs PyTorch', m!, t('mean'), TOL);
           expectClose('variance vs PyTorch', v!, t('variance'), TOL);
@@ -112,11 +114,11 @@ function otherChecks(g: GoldenCase): Check[] {
           );
           expectClose('inference y vs PyTorch', y!, t('yInference'), TOL);
         }),
-        golden(g, 'BatchNormGrad', 'dx, dgamma, dbeta', () => [use('BatchNormGrad', attrs)], async (s) => {
+        golden(g, 'BatchNormGrad', 'dx, dgamma, dbeta', () => [use('BatchNormGrad', gradAttrs)], async (s) => {
           const [dx, dgamma, dbeta] = await s.compute(
             'BatchNormGrad',
             { dy: t('dy'), x: t('x'), gamma: t('gamma'), mean: t('mean'), variance: t('variance') },
-            attrs,
+            gradAttrs,
           );
           expectClose('dx vs PyTorch', dx!, t('dx'), TOL);
           expectClose('dgamma vs PyTorch', dgamma!, t('dgamma'), TOL);

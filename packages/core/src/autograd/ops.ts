@@ -20,7 +20,7 @@ interface KernelGradOps {
   Softmax: KernelAttrs<'Softmax'>;
   /** Inputs [logits, labels]; differentiable in logits only. */
   SoftmaxCrossEntropy: KernelAttrs<'SoftmaxCrossEntropy'>;
-  /** Outputs [y, mean, variance]; gradient flows from y. */
+  /** Inputs [x, gamma, beta, residual?]; outputs [y, mean, variance]; gradient flows from y (running statistics are not inputs). */
   BatchNormTrain: KernelAttrs<'BatchNormTrain'>;
   /** Inputs [x, gamma, beta, mean, variance]; the statistics are constants. */
   BatchNormInference: KernelAttrs<'BatchNormInference'>;

@@ -150,6 +150,33 @@ describe('autograd', () => {
     for (const t of [x, w, b, r, probe, fused, unfused]) t.dispose();
   });
 
+  it('differentiates the fused batch-norm epilogue act(bn(x) + residual): finite differences, and the unfused graph', async () => {
+    const rng = new Rng(5);
+    const x = randomTensor(rng, [3, 2, 4, 4]);
+    const gamma = randomTensor(rng, [2], 0.5, 1.5);
+    const beta = randomTensor(rng, [2]);
+    const r = randomTensor(rng, [3, 2, 4, 4]);
+    const probe = randomTensor(rng, [3, 2, 4, 4]);
+    // Linear has no kink for the 1e-2 steps of checkGrads.
+    await checkGrads((xx, g, b, rr) => sum(mul(batchNorm(xx, g, b, { training: true, residual: rr }).y, probe)), [x, gamma, beta, r]);
+    // relu: gradients of the fused op (mask inside BatchNormGrad without a residual, UnaryGrad with one) equal
+    // those of relu(bn(x) [+ r]) as separate ops.
+    const zero = tensor([0], [1]);
+    for (const residual of [undefined, r]) {
+      const fused = valueAndGrads(() => sum(mul(batchNorm(x, gamma, beta, { training: true, activation: 'relu', residual }).y, probe)), [x, gamma, beta, r]);
+      const unfused = valueAndGrads(() => {
+        const y = batchNorm(x, gamma, beta, { training: true }).y;
+        return sum(mul(maximum(residual ? add(y, residual) : y, zero), probe));
+      }, [x, gamma, beta, r]);
+      for (let i = 0; i < 4; i++) {
+        const [f, u] = [await fused.grads[i]!.data(), await unfused.grads[i]!.data()];
+        expect(Math.max(0, ...Array.from(f, (v, j) => Math.abs(v - u[j]!))), `gradient ${i}${residual ? ' with residual' : ''}`).toBeLessThan(1e-5);
+      }
+      for (const t of [fused.value, unfused.value, ...fused.grads, ...unfused.grads]) t.dispose();
+    }
+    for (const t of [x, gamma, beta, r, probe, zero]) t.dispose();
+  });
+
   it('differentiates layout ops, softmax, reductions, batch norm and conv1d', async () => {
     const rng = new Rng(3);
     const x = randomTensor(rng, [2, 3, 4]);

@@ -4,7 +4,8 @@ import { memory, setBackend, tidy } from '../engine.js';
 import { tensor } from '../ops/create.js';
 import { valueAndGrads } from '../autograd/tape.js';
 import { sum } from '../ops/reduce.js';
-import { mul } from '../ops/elementwise.js';
+import { add, mul, mulScalar } from '../ops/elementwise.js';
+import { batchNorm } from '../ops/normalization.js';
 import { Rng } from '../random/philox.js';
 import { Sequential, graph } from '../models/model.js';
 import {
@@ -306,6 +307,32 @@ describe('layer forward passes on cpu-js', () => {
     x.dispose();
     m.dispose();
     bn1.dispose();
+  });
+
+  it('BatchNorm2D: the in-kernel running update equals, bit for bit, the element-wise ops it replaced', async () => {
+    const m = new Sequential([new BatchNorm2D({ name: 'bn', momentum: 0.1 })], { inputShape: [3, 4, 5] });
+    const rng = new Rng(11);
+    const x = tensor(Float32Array.from(rng.uniform(6 * 3 * 4 * 5, -2, 3)), [6, 3, 4, 5]);
+    const [gamma, beta, runningMean, runningVar] = m.parameters();
+    runningMean!.value = tensor(Float32Array.from(rng.uniform(3, -1, 1)), [3]);
+    runningVar!.value = tensor(Float32Array.from(rng.uniform(3, 0.5, 2)), [3]);
+    const count = 6 * 4 * 5;
+    for (let step = 0; step < 3; step++) {
+      const [wantMean, wantVar] = tidy(() => {
+        const { mean, variance } = batchNorm(x, gamma!.value, beta!.value, { training: true });
+        return [
+          add(mulScalar(runningMean!.value, 1 - 0.1), mulScalar(mean!, 0.1)),
+          add(mulScalar(runningVar!.value, 1 - 0.1), mulScalar(variance!, (0.1 * count) / (count - 1))),
+        ];
+      });
+      tidy(() => m.forward(x, train0()));
+      expect(Array.from(await runningMean!.value.data())).toEqual(Array.from(await wantMean!.data()));
+      expect(Array.from(await runningVar!.value.data())).toEqual(Array.from(await wantVar!.data()));
+      wantMean!.dispose();
+      wantVar!.dispose();
+    }
+    x.dispose();
+    m.dispose();
   });
 
   it('a residual graph runs forward and backward without leaking tensors', async () => {

@@ -1,10 +1,7 @@
 import { ArgumentError, ShapeError } from '../errors.js';
-import { keep, type Tensor } from '../engine.js';
-import { tidy } from '../engine.js';
+import type { Tensor } from '../engine.js';
 import type { ForwardContext } from '../models/types.js';
-import { noGrad } from '../autograd/record.js';
 import { batchNorm } from '../ops/normalization.js';
-import { add, mulScalar } from '../ops/elementwise.js';
 import { Layer, type LayerOptions, type ParamSpec, type Shape } from './layer.js';
 
 export interface BatchNormOptions extends LayerOptions {
@@ -60,18 +57,9 @@ abstract class BatchNormLayer extends Layer {
     if (count < 2) {
       throw new ShapeError(this.describe(), 'input shape', x!.shape, 'more than one value per channel in training (batch statistics need at least 2)');
     }
-    const { y, mean, variance } = batchNorm(x!, gamma, beta, { training: true, epsilon: this.epsilon });
-    const m = this.momentum;
-    // Running statistics are state, not part of the graph: computed without the tape, kept past the
-    // caller's tidy / valueAndGrads scopes, and the old tensors freed by the Parameter setter.
-    const [newMean, newVar] = noGrad(() =>
-      tidy(() => [
-        add(mulScalar(runningMean.value, 1 - m), mulScalar(mean!, m)),
-        add(mulScalar(runningVar.value, 1 - m), mulScalar(variance!, (m * count) / (count - 1))),
-      ]),
-    );
-    runningMean.value = keep(newMean!);
-    runningVar.value = keep(newVar!);
+    // The kernel updates the running statistics in place (state, not part of the graph).
+    const running = { mean: runningMean.value, variance: runningVar.value, momentum: this.momentum };
+    const { y, mean, variance } = batchNorm(x!, gamma, beta, { training: true, epsilon: this.epsilon, running });
     mean!.dispose();
     variance!.dispose();
     return y;

@@ -155,6 +155,16 @@ export function planChannel(op: string, shape: readonly number[], channels: numb
   return freezePlan({ kind: 'channel' as const, outer, channels, inner, shape: Object.freeze([...shape]), encoded: Int32Array.from([outer, channels, inner]) });
 }
 
+/**
+ * The float32 factors of BatchNormTrain's running update r = r * keep + s * take (s the batch mean or
+ * biased variance): keep = 1 - momentum, take = momentum for the mean and momentum * count / (count - 1)
+ * for the variance (unbiased, as PyTorch). Every backend multiplies and adds in float32 with these.
+ */
+export function batchNormRunningFactors(plan: ChannelPlan, momentum: number): { keep: number; mean: number; variance: number } {
+  const count = plan.outer * plan.inner;
+  return { keep: Math.fround(1 - momentum), mean: Math.fround(momentum), variance: Math.fround((momentum * count) / (count - 1)) };
+}
+
 /** A tensor seen as rows x cols (softmax, cross-entropy over the last axis). */
 export interface RowsPlan {
   readonly kind: 'rows';

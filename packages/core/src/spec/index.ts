@@ -17,8 +17,10 @@ export type { KernelDefs, KernelName, PlanTypes } from './types.js';
 /**
  * Bumped when a kernel's signature or semantics change; backends declare the version they implement.
  * 2: Conv2D takes an optional `residual` added before the activation (a backend of 1 would ignore it).
+ * 3: BatchNormTrain takes an optional `residual`, an `activation` and running statistics it updates in
+ *    place (`momentum`); BatchNormGrad takes the `activation` and the fused output `y`.
  */
-export const SPEC_VERSION = 2 as const;
+export const SPEC_VERSION = 3 as const;
 export type SpecVersion = typeof SPEC_VERSION;
 
 /** Activation fused into Conv2D and MatMul after the optional bias. */

@@ -8,13 +8,13 @@
  * prepare function and the AssemblyScript export are derived from it (./names.ts).
  * Inputs: `name`, `name?` (optional), `name[]` (a list of handles). Attributes: 'f32' and 'i32'
  * (numbers, written as float or integer words), 'bool', or an enum of ENUMS. A kernel with a `plan`
- * also takes `plan`, the frozen plan of that kind. Outputs: one name per returned handle; none means
- * the kernel updates the inputs listed in `writes` in place.
+ * also takes `plan`, the frozen plan of that kind. Outputs: one name per returned handle. `writes` lists
+ * the inputs a kernel updates in place (all a kernel without outputs does; BatchNormTrain's running statistics).
  */
 
 /** Enumerations shared by every backend; an entry's code is its index (native, wasm and WGSL read codes). */
 export const ENUMS = Object.freeze({
-  /** Activation fused into Conv2D and MatMul after the optional bias. */
+  /** Activation fused into Conv2D, MatMul and BatchNormTrain after the optional bias / residual. */
   activation: ['linear', 'relu'],
   binaryOp: ['add', 'sub', 'mul', 'div', 'max', 'min', 'equal'],
   /**
@@ -126,16 +126,24 @@ export const KERNELS = Object.freeze({
     outputs: ['dlogits'],
   },
   BatchNormTrain: {
-    doc: 'Batch statistics over every axis but channels; returns [y, mean, variance] (variance biased).',
-    inputs: ['x', 'gamma', 'beta'],
-    ...CHANNEL_EPS,
+    doc:
+      'Batch statistics over every axis but channels: y = act(gamma * (x - mean) / sqrt(variance + epsilon) + beta + residual), ' +
+      'returns [y, mean, variance] (variance biased). With runningMean / runningVar (both or neither), updates them in place ' +
+      '(PyTorch convention): r = (1 - momentum) * r + momentum * s, s the mean and the unbiased variance (count / (count - 1)).',
+    inputs: ['x', 'gamma', 'beta', 'residual?', 'runningMean?', 'runningVar?'],
+    plan: 'channel',
+    attrs: { epsilon: 'f32', activation: 'activation', momentum: 'f32' },
     outputs: ['y', 'mean', 'variance'],
+    writes: ['runningMean', 'runningVar'],
   },
   BatchNormInference: { doc: 'y = gamma * (x - mean) / sqrt(variance + epsilon) + beta.', inputs: ['x', 'gamma', 'beta', 'mean', 'variance'], ...CHANNEL_EPS, outputs: ONE },
   BatchNormGrad: {
-    doc: 'Gradient of BatchNormTrain given the batch mean and biased variance: [dx, dgamma, dbeta].',
-    inputs: ['dy', 'x', 'gamma', 'mean', 'variance'],
-    ...CHANNEL_EPS,
+    doc:
+      'Gradient of BatchNormTrain given the batch mean and biased variance: [dx, dgamma, dbeta]. With activation relu, y is ' +
+      "the fused forward output and dy counts only where y > 0 (the residual's gradient is that masked dy).",
+    inputs: ['dy', 'x', 'gamma', 'mean', 'variance', 'y?'],
+    plan: 'channel',
+    attrs: { epsilon: 'f32', activation: 'activation' },
     outputs: ['dx', 'dgamma', 'dbeta'],
   },
   Dropout: {

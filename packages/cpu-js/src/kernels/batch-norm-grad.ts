@@ -1,12 +1,14 @@
-import type { KernelFn } from '@stridenet/core';
+import { ArgumentError, type KernelFn } from '@stridenet/core';
 import { alloc } from '../buffers.js';
 
 /**
  * With xhat = (x - mean) / sqrt(var + eps) and n cells per channel:
  * dbeta = sum dy, dgamma = sum dy xhat, dx = gamma / sqrt(var + eps) / n * (n dy - dbeta - xhat dgamma).
+ * With a fused relu, dy is first masked by the forward output: dy where y > 0, else 0.
  */
-export const BatchNormGrad: KernelFn<Float32Array, 'BatchNormGrad'> = ({ dy, x, gamma, mean, variance }, { plan, epsilon }) => {
+export const BatchNormGrad: KernelFn<Float32Array, 'BatchNormGrad'> = ({ dy: dyIn, x, gamma, mean, variance, y }, { plan, epsilon, activation }) => {
   const { outer, channels: C, inner } = plan;
+  const dy = activation === 'relu' ? reluMasked(dyIn, y) : dyIn;
   const n = outer * inner;
   const dx = alloc(outer * C * inner);
   const dgamma = alloc(C);
@@ -37,3 +39,8 @@ export const BatchNormGrad: KernelFn<Float32Array, 'BatchNormGrad'> = ({ dy, x, 
   }
   return [dx, dgamma, dbeta];
 };
+
+function reluMasked(dy: Float32Array, y: Float32Array | undefined): Float32Array {
+  if (y === undefined) throw new ArgumentError('batchNormGrad', 'y', y, "the fused forward output (activation 'relu' masks dy by y > 0)");
+  return dy.map((g, i) => (y[i]! > 0 ? g : 0));
+}

@@ -1,5 +1,9 @@
 // Batch statistics per channel of [outer, channels, inner] (one 256-thread workgroup per channel):
-// two-pass mean and biased variance, then y = gamma * (x - mean) / sqrt(var + eps) + beta.
+// two-pass mean and biased variance, then y = act(gamma * (x - mean) / sqrt(var + eps) + beta + residual).
+// The running statistics are updated by batch-norm-running.wgsl in the same pass (8 storage bindings at most).
+override HAS_RESIDUAL: bool = false;
+override RELU: bool = false;
+
 struct Params {
   plan: ChannelPlan,
   epsilon: f32,
@@ -9,9 +13,10 @@ struct Params {
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> gamma: array<f32>;
 @group(0) @binding(3) var<storage, read> beta: array<f32>;
-@group(0) @binding(4) var<storage, read_write> y: array<f32>;
-@group(0) @binding(5) var<storage, read_write> mean: array<f32>;
-@group(0) @binding(6) var<storage, read_write> variance: array<f32>;
+@group(0) @binding(4) var<storage, read> residual: array<f32>;
+@group(0) @binding(5) var<storage, read_write> y: array<f32>;
+@group(0) @binding(6) var<storage, read_write> mean: array<f32>;
+@group(0) @binding(7) var<storage, read_write> variance: array<f32>;
 
 // One workgroup array per reduction, so no reduction's reads race the next one's writes
 // (Mesa's GL path showed exactly that race when one array was reused).
@@ -50,6 +55,10 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   let shift = beta[c] - mu * scale;
   for (var j = i32(lid); j < count; j += 256) {
     let k = at(c, j);
-    y[k] = x[k] * scale + shift;
+    var v = x[k] * scale + shift;
+    if (HAS_RESIDUAL) { v += residual[k]; }
+    // NaN passes through relu.
+    if (RELU && v < 0.0) { v = 0.0; }
+    y[k] = v;
   }
 }

@@ -1,16 +1,17 @@
 // BatchNormGrad: dbeta = sum dy, dgamma = sum dy * xhat,
-// dx = gamma * invstd / M * (M * dy - dbeta - xhat * dgamma), M = outer * inner.
+// dx = gamma * invstd / M * (M * dy - dbeta - xhat * dgamma), M = outer * inner; with a fused relu, dy counts only
+// where the forward output y > 0.
 #include <cmath>
 
 #include "../runtime.h"
 
 namespace sn {
 
-/** inputs [dy, x, gamma, mean, variance]; numbers [epsilon]; plan [outer, channels, inner]; outputs [dx, dgamma, dbeta]. */
+/** inputs [dy, x, gamma, mean, variance, y?]; numbers [epsilon, relu 0|1]; plan [outer, channels, inner]; outputs [dx, dgamma, dbeta]. */
 Prepared prepareBatchNormGrad(const Args& a) {
   a.expectEncoded(3);
   const int64_t outer = a.atLeast(0, 1, "outer"), C = a.atLeast(1, 1, "channels"), inner = a.atLeast(2, 1, "inner");
-  a.expectInputs(5);
+  if (a.in.size() < 5 || a.in.size() > 6) a.fail("expected inputs [dy, x, gamma, mean, variance, y?], got " + std::to_string(a.in.size()));
   const int64_t size = checkedProduct(a, {outer, C, inner}, "x");
   a.input(0, "dy", size);
   a.input(1, "x", size);
@@ -18,6 +19,9 @@ Prepared prepareBatchNormGrad(const Args& a) {
   a.input(3, "mean", C);
   a.input(4, "variance", C);
   const double eps = a.n(0);
+  const bool relu = a.n(1) != 0;
+  if (relu && !a.has(5)) a.fail("activation relu needs the forward output y (inputs[5])");
+  if (relu) a.input(5, "y", size);
   Prepared p;
   p.outSizes = {size, C, C};
   p.body = [=](ThreadPool& pool, const std::vector<float*>& in, const std::vector<float*>& out) {
@@ -30,9 +34,11 @@ Prepared prepareBatchNormGrad(const Args& a) {
         for (int64_t o = 0; o < outer; o++) {
           const float* dy = in[0] + (o * C + c) * inner;
           const float* x = in[1] + (o * C + c) * inner;
+          const float* y = relu ? in[5] + (o * C + c) * inner : nullptr;
           for (int64_t i = 0; i < inner; i++) {
-            sdy += dy[i];
-            sdyx += dy[i] * ((x[i] - mean) * invstd);
+            const double g = y && !(y[i] > 0) ? 0.0 : dy[i];
+            sdy += g;
+            sdyx += g * ((x[i] - mean) * invstd);
           }
         }
         out[1][c] = static_cast<float>(sdyx);
@@ -41,10 +47,12 @@ Prepared prepareBatchNormGrad(const Args& a) {
         for (int64_t o = 0; o < outer; o++) {
           const float* dy = in[0] + (o * C + c) * inner;
           const float* x = in[1] + (o * C + c) * inner;
+          const float* y = relu ? in[5] + (o * C + c) * inner : nullptr;
           float* dx = out[0] + (o * C + c) * inner;
           for (int64_t i = 0; i < inner; i++) {
             const double xhat = (x[i] - mean) * invstd;
-            dx[i] = static_cast<float>(k * (M * dy[i] - sdy - xhat * sdyx));
+            const double g = y && !(y[i] > 0) ? 0.0 : dy[i];
+            dx[i] = static_cast<float>(k * (M * g - sdy - xhat * sdyx));
           }
         }
       }
