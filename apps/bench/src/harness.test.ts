@@ -39,7 +39,27 @@ describe('compiled model rows', () => {
       expect(await p.dispose()).toBe(0);
     }
     expect(deviation(outputs[1]!, outputs[0]!).relative).toBeLessThan(1e-5);
-    expect(() => compiledWorkload(convWorkload('x', [1, 1, 4, 4], [1, 1, 3, 3], {}, 'forward'))).toThrow(/not a model inference workload/);
+    expect(() => compiledWorkload(convWorkload('x', [1, 1, 4, 4], [1, 1, 3, 3], {}, 'forward'))).toThrow(/not a model workload/);
+  });
+
+  it('a compiled ResNet-20 training row gives the eager row\'s loss and training check, with no leak', async () => {
+    const runner = await createStridenetRunner('cpu-js', 1);
+    if (typeof runner === 'string') throw new Error(runner);
+    const eager = modelWorkload('resnet20', 'train', 2, [3, 16, 16]);
+    const compiled = compiledWorkload(eager);
+    expect(compiled.id).toBe(`${eager.id}/compiled`);
+    const outputs: Float32Array[] = [];
+    const checks: Float32Array[] = [];
+    for (const w of [eager, compiled]) {
+      const inputs = await makeInputs(w);
+      const p = await runner.prepare(w, inputs);
+      await p.runIterations(2);
+      outputs.push(await p.output());
+      expect(await p.dispose()).toBe(0);
+      checks.push((await runner.trainCheck!(w, inputs, 2)).losses);
+    }
+    expect(deviation(outputs[1]!, outputs[0]!).relative).toBeLessThan(1e-5);
+    expect(deviation(checks[1]!, checks[0]!).relative).toBeLessThan(1e-5);
   });
 });
 

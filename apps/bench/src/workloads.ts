@@ -52,8 +52,9 @@ export interface ModelSpec {
   inputShape: readonly [number, number, number];
   numClasses: number;
   /**
-   * Inference through compile(model, { mode: 'inference' }) (batch norm folded, epilogues fused,
-   * liveness-planned buffers); peers run their normal inference path on the same row.
+   * Through a compiled model: inference with compile(model, { mode: 'inference' }) (batch norm folded,
+   * epilogues fused, liveness-planned buffers), training with compile(model, { mode: 'training' }) (ReLUs
+   * and residual Adds fused into the op before them); peers run their normal path on the same row.
    */
   compiled?: boolean;
 }
@@ -212,9 +213,9 @@ function smokeOpWorkloads(): Workload[] {
   return out;
 }
 
-/** The same inference workload run through a compiled model: its row sits beside the eager one. */
+/** The same model workload (inference or training) run through a compiled model: its row sits beside the eager one. */
 export function compiledWorkload(w: Workload): Workload {
-  if (w.spec.kind !== 'model' || w.spec.mode !== 'infer') throw new Error(`compiledWorkload: ${w.id} is not a model inference workload`);
+  if (w.spec.kind !== 'model') throw new Error(`compiledWorkload: ${w.id} is not a model workload`);
   return { ...w, id: `${w.id}/compiled`, title: `${w.title} (compiled)`, spec: { ...w.spec, compiled: true } };
 }
 
@@ -226,6 +227,7 @@ export function modelWorkloads(options: SuiteOptions = {}): Workload[] {
       modelWorkload('allCnnC', 'train', 2, [3, 16, 16]),
       modelWorkload('convPoolCnnC', 'infer', 2),
       modelWorkload('resnet20', 'train', 2),
+      compiledWorkload(modelWorkload('resnet20', 'train', 2)),
       compiledWorkload(modelWorkload('resnet20', 'infer', 2)),
       modelWorkload('resnet18', 'infer', 1, [3, 32, 32]),
     ];
@@ -238,6 +240,7 @@ export function modelWorkloads(options: SuiteOptions = {}): Workload[] {
     modelWorkload('convPoolCnnC', 'train', 32),
     modelWorkload('convPoolCnnC', 'infer', 64),
     modelWorkload('resnet20', 'train', 32),
+    compiledWorkload(modelWorkload('resnet20', 'train', 32)),
     modelWorkload('resnet20', 'infer', 64),
     compiledWorkload(modelWorkload('resnet20', 'infer', 64)),
     modelWorkload('resnet18', 'infer', 2),

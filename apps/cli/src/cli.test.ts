@@ -66,6 +66,25 @@ describe('stridenet train / eval / predict', () => {
     expect(preds[0]!.top[0]!.class).toBe(3);
   });
 
+  it('--compile trains as eager does (a batch-norm model, running statistics and all) and is kept in config.json', () => {
+    const evals: { loss: number; accuracy: number }[] = [];
+    for (const [name, extra] of [['eager-ccpccp', []], ['compiled-ccpccp', ['--compile']]] as const) {
+      const r = runCli(['train', '--dataset', data, '--model', 'ccpccp', '--backend', 'cpu-js', '--batch-size', '8', '--max-steps', '3', '--out', work, '--name', name, '--json', ...extra]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(JSON.parse(readFileSync(join(work, name, 'config.json'), 'utf8')).compile).toBe(extra.length > 0 ? true : undefined);
+      const ev = runCli(['eval', join(work, name, 'checkpoints/latest.safetensors'), '--dataset', data, '--backend', 'cpu-js', '--json']);
+      expect(ev.code).toBe(0);
+      evals.push(JSON.parse(ev.stdout.trim()));
+    }
+    expect(evals[1]!.accuracy).toBe(evals[0]!.accuracy);
+    expect(Math.abs(evals[1]!.loss - evals[0]!.loss) / evals[0]!.loss).toBeLessThan(1e-5);
+    writeFileSync(join(work, 'compile.json'), '{ "compile": "yes" }');
+    const bad = runCli(['train', '--dataset', data, '--config', join(work, 'compile.json'), '--out', work]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/--compile is 'yes' but expected true or false/);
+  });
+
   it('stops at --max-steps resumably and resumes to completion', () => {
     const first = runCli(['train', '--dataset', data, '--backend', 'cpu-js', '--epochs', '1', '--batch-size', '32', '--max-steps', '5', '--out', work, '--name', 'resumed', '--json']);
     expect(first.code).toBe(0);

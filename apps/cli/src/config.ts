@@ -27,6 +27,8 @@ export interface TrainConfig {
   augment: (typeof AUGMENTATIONS)[number][];
   seed: number;
   threads?: number;
+  /** Train through compile(model, { mode: 'training' }) (fused batch norm, ReLU and residual adds). */
+  compile?: boolean;
   validationSplit: number;
   earlyStopping?: number;
   /** Stop after this many training steps (for quick runs and tests). */
@@ -88,7 +90,7 @@ export function readConfigFile(file: string): Partial<TrainConfig> {
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new UsageError(`--config: ${file} must hold a mapping of options, e.g. "epochs: 5"`);
   }
-  const known = new Set([...Object.keys(DEFAULTS), 'threads', 'earlyStopping', 'maxSteps', 'out', 'json']);
+  const known = new Set([...Object.keys(DEFAULTS), 'threads', 'compile', 'earlyStopping', 'maxSteps', 'out', 'json']);
   for (const key of Object.keys(parsed)) {
     if (!known.has(key)) throw new UsageError(`--config: ${file} has unknown option '${key}'. Known: ${[...known].join(', ')}`);
   }
@@ -123,6 +125,12 @@ function num(name: string, v: unknown, check: (n: number) => boolean, expected: 
   return n;
 }
 
+/** --compile (a flag, or `compile: true|false` in a config file): undefined when not given. */
+function parseCompile(v: unknown): boolean | undefined {
+  if (v === undefined || typeof v === 'boolean') return v;
+  throw new UsageError(`--compile is '${String(v)}' but expected true or false`);
+}
+
 function oneOf<T extends string>(name: string, v: unknown, valid: readonly T[]): T {
   if (typeof v !== 'string' || !(valid as readonly string[]).includes(v)) {
     throw new UsageError(`${name} is '${String(v)}' but expected one of ${valid.join(', ')}`);
@@ -155,6 +163,7 @@ export function resolveConfig(file: Partial<TrainConfig>, flags: Partial<Record<
     augment: augList.map((a) => oneOf('--augment', a, AUGMENTATIONS)),
     seed: num('--seed', merged.seed, (n) => Number.isSafeInteger(n) && n >= 0, 'a non-negative integer'),
     threads: parseThreads(merged.threads),
+    compile: parseCompile(merged.compile),
     validationSplit: num('--validation-split', merged.validationSplit, (n) => n >= 0 && n < 1, 'a number in [0, 1)'),
     earlyStopping:
       merged.earlyStopping === undefined ? undefined : num('--early-stopping', merged.earlyStopping, (n) => int(n) && n >= 1, 'a positive integer (patience in epochs)'),

@@ -58,6 +58,7 @@ function program(run: (p: Promise<number>) => void): Command {
     .option('--max-steps <n>', 'stop after this many optimizer steps (the run stays resumable)')
     .option('-s, --seed <n>', `random seed (default ${DEFAULTS.seed})`)
     .option('-t, --threads <n>', `threads for backends that use them (1 to ${MAX_THREADS})`)
+    .option('--compile', 'train through a compiled model: each ReLU and residual add fused into the batch norm or conv before it (same results as eager up to float rounding; kept on --resume)')
     .option('-o, --out <dir>', 'parent directory of run directories (default ./runs)')
     .option('--name <name>', 'run directory name (default <model>-<dataset>-<time>)')
     .option('-c, --config <file>', 'JSON or YAML file of options; flags override it')

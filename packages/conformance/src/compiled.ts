@@ -41,7 +41,7 @@ export interface CompiledResult {
 }
 
 /** Gives every batch norm non-trivial statistics and affine parameters, drawn from `rng`. */
-function perturbBatchNorms(layers: readonly Layer[], rng: Rng): void {
+export function perturbBatchNorms(layers: readonly Layer[], rng: Rng): void {
   const draw: Record<string, (u: number) => number> = { runningVar: (u) => 0.5 + u, runningMean: (u) => 0.4 * u - 0.2, weight: (u) => 0.5 + u, bias: (u) => u - 0.5 };
   for (const layer of layers.filter((l) => l.type.startsWith('BatchNorm'))) {
     for (const [name, f] of Object.entries(draw)) {
@@ -51,7 +51,8 @@ function perturbBatchNorms(layers: readonly Layer[], rng: Rng): void {
   }
 }
 
-async function maxRelative(a: Tensor, b: Tensor): Promise<number> {
+/** max |a - b| / max |b| (Infinity on NaN). */
+export async function maxRelative(a: Tensor, b: Tensor): Promise<number> {
   const [x, y] = await Promise.all([a.data(), b.data()]);
   let diff = 0;
   let scale = 0;

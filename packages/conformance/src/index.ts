@@ -32,3 +32,4 @@ export {
   type TrainingCheckReport,
 } from './training.js';
 export { compiledCheck, expectCompiledAgreement, runCompiledConformance, COMPILED_CASES, type CompiledCase, type CompiledResult } from './compiled.js';
+export { compiledTrainingCheck, expectCompiledTrainingAgreement, runCompiledTrainingConformance, type CompiledTrainingResult } from './compiled-training.js';

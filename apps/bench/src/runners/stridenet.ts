@@ -205,8 +205,10 @@ class StridenetRunner implements Runner {
           const optimizer = new Sgd({ lr: 0.01, momentum: 0.9 });
           const rng = new Rng(w.seed);
           const losses: number[] = [];
+          // A compiled training model trains the source model's own parameters: nothing else to free.
+          const trained = s.compiled ? await compile(model, { mode: 'training', backend }) : model;
           step = async () => {
-            const r = await trainStep(model, optimizer, x, inputs.labels!, { rng });
+            const r = await trainStep(trained, optimizer, x, inputs.labels!, { rng });
             // The first step's loss is the checked output: same weights, data and dropout masks everywhere.
             if (losses.length < 1) losses.push(r.loss);
             return first === undefined ? Float32Array.from(losses) : undefined;
@@ -282,7 +284,8 @@ class StridenetRunner implements Runner {
       }
       const rng = new Rng(w.seed);
       const losses = new Float32Array(steps);
-      for (let i = 0; i < steps; i++) losses[i] = (await trainStep(model, optimizer, x, inputs.labels!, { rng })).loss;
+      const trained = s.compiled ? await compile(model, { mode: 'training', backend: this.backend }) : model;
+      for (let i = 0; i < steps; i++) losses[i] = (await trainStep(trained, optimizer, x, inputs.labels!, { rng })).loss;
       const params: Record<string, Float32Array> = {};
       for (const p of model.parameters()) if (p.trainable) params[p.name] = new Float32Array(await p.value.data());
       return { losses, params };

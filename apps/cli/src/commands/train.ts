@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import {
+  compile,
   createOptimizer,
   constantLr,
   cosineLr,
@@ -14,6 +15,7 @@ import {
   type FitResult,
   type LayerModel,
   type LrSchedule,
+  type Model,
   type Optimizer,
   type TrainPlan,
   type TrainState,
@@ -88,6 +90,8 @@ interface TrainContext {
   dir: RunDir;
   data: LoadedData;
   model: LayerModel;
+  /** What fit trains: the model, or (--compile) a compiled model training the model's own parameters. */
+  trained: Model;
   optimizer: Optimizer;
   reporter: Reporter;
   backendName: string;
@@ -111,7 +115,7 @@ export async function trainCommand(flags: TrainFlags): Promise<number> {
       // --max-steps limits one invocation, not the run: a resumed run goes on unless given again.
       const { maxSteps: _limit, ...saved } = dir.readJSON<TrainConfig>('config.json');
       // Only how long to train and how to show it may change on resume; the rest is the run's.
-      cfg = resolveConfig(saved, { epochs: flags.epochs, maxSteps: flags.maxSteps, json: flags.json, threads: flags.threads, backend: flags.backend });
+      cfg = resolveConfig(saved, { epochs: flags.epochs, maxSteps: flags.maxSteps, json: flags.json, threads: flags.threads, backend: flags.backend, compile: flags.compile });
       resumeFrom = dir.latestCheckpoint;
       if (!existsSync(resumeFrom)) throw new UsageError(`${dir.path} has no checkpoint to resume from (${resumeFrom} is missing)`);
       const prior = dir.status();
@@ -173,7 +177,8 @@ async function prepareAndTrain(
       throw e;
     }
   }
-  const ctx: TrainContext = { cfg, dir, data, model, optimizer, reporter, backendName, resume, best, trainingDone: resume ? trainingDone : undefined };
+  const trained = cfg.compile ? await compile(model, { mode: 'training', backend, log: (line) => process.stderr.write(`stridenet: compile: ${line}\n`) }) : model;
+  const ctx: TrainContext = { cfg, dir, data, model, trained, optimizer, reporter, backendName, resume, best, trainingDone: resume ? trainingDone : undefined };
   try {
     await dir.setStatus({ state: 'running', epoch: resume?.epoch ?? 0, step: resume?.step ?? 0 });
     reporter.message(
@@ -279,12 +284,12 @@ async function failDiverged(ctx: TrainContext, progress: Progress, message: stri
 }
 
 function fitRun(ctx: TrainContext, signal: AbortSignal, checkpoints: RunCheckpoints, refuse: (why: string) => void, progress: Progress): Promise<FitResult> {
-  const { cfg, dir, data, model, optimizer, reporter } = ctx;
+  const { cfg, dir, data, optimizer, reporter } = ctx;
   let batchStart = performance.now();
   let epochImages = 0;
   let epochStartTime = performance.now();
   let currentEpoch = -1;
-  return fit(model, data.train, {
+  return fit(ctx.trained, data.train, {
     epochs: cfg.epochs,
     batchSize: cfg.batchSize,
     optimizer,

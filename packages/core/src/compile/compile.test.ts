@@ -198,7 +198,7 @@ describe('compile (inference)', () => {
 
   it('rejects what it cannot do with errors naming the argument', async () => {
     const m = smallModel();
-    await expect(compile(m, { mode: 'training' as never })).rejects.toThrow(/compile: mode is 'training' but expected 'inference'/);
+    await expect(compile(m, { mode: 'serving' as never })).rejects.toThrow(/compile: mode is 'serving' but expected 'inference' or 'training'/);
     await expect(compile({ name: 'x' } as never, { mode: 'inference' })).rejects.toThrow(/compile: model is 'x' but expected a Sequential or graph model/);
     await expect(compile(m, { mode: 'inference', batch: 4 } as never)).rejects.toThrow(/batch/);
     const c = await compile(m, { mode: 'inference' });

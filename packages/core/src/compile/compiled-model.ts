@@ -13,11 +13,16 @@ import type { Layer, ModelParameter } from '../layers/layer.js';
 import { LayerModel } from '../models/model.js';
 import type { ForwardContext, LayerConfig, Model, Parameter } from '../models/types.js';
 import { foldBatchNorm } from './fold.js';
+import { compileForTraining, type CompiledTrainingModel } from './training-model.js';
 import { INPUT_VALUE, planInference, type ExecutionPlan, type FusedStep, type PlanNode, type Step } from './plan.js';
 
 export interface CompileOptions {
-  /** Only 'inference' for now: batch norm uses its running statistics, dropout is removed. */
-  mode: 'inference';
+  /**
+   * 'inference': batch norm folded with its running statistics, dropout removed (a CompiledModel).
+   * 'training': ReLUs and residual Adds fused into the op before them, trained through the source model's
+   * parameters (a CompiledTrainingModel).
+   */
+  mode: 'inference' | 'training';
   /** Backend the compiled model runs on (default: the active one); constants are created there. */
   backend?: AnyBackend;
   /** Where the reasons for layers left uncompiled go (default console.warn). */
@@ -216,19 +221,23 @@ export class CompiledModel implements Model {
 }
 
 /**
- * Compiles a Sequential or graph model for inference: reads the weights once (async, so every
+ * Compiles a Sequential or graph model. For inference: reads the weights once (async, so every
  * backend works), folds batch norm in float64, and plans the run. The source model must stay alive
  * while the compiled one is used (unfolded layers run with its parameters).
  */
-export async function compile(model: Model, options: CompileOptions): Promise<CompiledModel> {
+export async function compile(model: Model, options: CompileOptions & { mode: 'inference' }): Promise<CompiledModel>;
+export async function compile(model: Model, options: CompileOptions & { mode: 'training' }): Promise<CompiledTrainingModel>;
+export async function compile(model: Model, options: CompileOptions): Promise<CompiledModel | CompiledTrainingModel>;
+export async function compile(model: Model, options: CompileOptions): Promise<CompiledModel | CompiledTrainingModel> {
   checkOptionKeys('compile', options, ['mode', 'backend', 'log', 'fuseResidual']);
-  if (options?.mode !== 'inference') throw new ArgumentError('compile', 'mode', options?.mode, "'inference' (compiled training is not implemented yet)");
+  if (options?.mode !== 'inference' && options?.mode !== 'training') throw new ArgumentError('compile', 'mode', options?.mode, "'inference' or 'training'");
   if (!(model instanceof LayerModel)) throw new ArgumentError('compile', 'model', model?.name ?? model, 'a Sequential or graph model (LayerModel)');
-  const backend = options.backend ?? engine.backend;
-  const log = options.log ?? ((m: string) => console.warn(`compile: ${m}`));
   const nodes = nodeList(model);
   const fuseResidual = options.fuseResidual ?? true;
   if (typeof fuseResidual !== 'boolean') throw new ArgumentError('compile', 'fuseResidual', fuseResidual, 'true or false');
+  if (options.mode === 'training') return compileForTraining(model, nodes, options);
+  const backend = options.backend ?? engine.backend;
+  const log = options.log ?? ((m: string) => console.warn(`compile: ${m}`));
   const plan = planInference(nodes, true, fuseResidual);
   const eagerPlan = planInference(nodes, false);
   // Layers that run their own forward pass read the model's parameters: they must live on the target.

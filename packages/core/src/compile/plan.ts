@@ -38,8 +38,9 @@ export interface LayerStep {
 
 export type Step = FusedStep | LayerStep;
 
-export interface ExecutionPlan {
-  readonly steps: readonly Step[];
+/** A planned pass: inference steps by default; compiled training plans hold TrainingSteps. */
+export interface ExecutionPlan<S = Step> {
+  readonly steps: readonly S[];
   /** Values whose last reader is step i, freed right after it runs. */
   readonly freeAfter: readonly (readonly number[])[];
   readonly output: number;
@@ -62,84 +63,134 @@ const BUILT_IN: readonly (abstract new (...args: never[]) => Layer)[] = [
  * Adds (and the ReLUs after them) as their own steps.
  */
 export function planInference(nodes: readonly PlanNode[], optimize = true, fuseResidual = true): ExecutionPlan {
-  const last = nodes.length - 1;
-  const consumers: number[][] = nodes.map(() => []);
-  nodes.forEach((n, i) => n.inputs.forEach((j) => j !== INPUT_VALUE && consumers[j]!.push(i)));
-  /** The node that alone reads node i's output, if any (the model output has an outside reader). */
-  const soleConsumer = (i: number): number | undefined => (i !== last && consumers[i]!.length === 1 ? consumers[i]![0] : undefined);
-  const value = nodes.map((_, i) => i);
-  const absorbed = new Set<number>();
-  const steps: Step[] = [];
-  const rewrites: string[] = [];
-  const eager: string[] = [];
-  nodes.forEach((node, i) => {
-    if (absorbed.has(i)) return;
+  const walk = new PlanWalk<FusedStep>(nodes);
+  return walk.plan((node, i, inputs) => {
     const { layer } = node;
-    const inputs = node.inputs.map((j) => (j === INPUT_VALUE ? j : value[j]!));
-    if (!optimize) {
-      steps.push({ kind: 'layer', layer, inputs, output: i });
-      return;
-    }
+    if (!optimize) return walk.steps.push({ kind: 'layer', layer, inputs, output: i });
     if (layer instanceof Dropout) {
-      value[i] = inputs[0]!;
-      rewrites.push(`${layer.describe()}: removed (identity in inference)`);
-      return;
+      walk.value[i] = inputs[0]!;
+      return walk.rewrites.push(`${layer.describe()}: removed (identity in inference)`);
     }
     if (layer instanceof Conv2D || layer instanceof Dense) {
       let out = i;
       let batchNorm: BatchNorm1D | BatchNorm2D | undefined;
       let activation = layer.activation;
-      const bnNode = soleConsumer(out);
+      const bnNode = walk.soleConsumer(out);
       const bn = bnNode === undefined ? undefined : nodes[bnNode]!.layer;
       const bnFits = layer instanceof Conv2D ? bn instanceof BatchNorm2D : bn instanceof BatchNorm1D && bn.inputShapes[0]!.length === 1;
       if (activation === 'linear' && bnFits) {
         batchNorm = bn as BatchNorm1D | BatchNorm2D;
-        out = bnNode!;
-        absorbed.add(out);
-        rewrites.push(`${batchNorm.describe()}: folded into ${layer.describe()}`);
+        out = walk.absorb(bnNode!, `${batchNorm.describe()}: folded into ${layer.describe()}`);
       }
-      let residual: number | undefined;
-      const addNode = fuseResidual && layer instanceof Conv2D && activation === 'linear' ? soleConsumer(out) : undefined;
-      const add = addNode === undefined ? undefined : nodes[addNode]!;
-      if (add?.layer instanceof Add && add.inputs.length === 2) {
-        const other = add.inputs[0] === out ? add.inputs[1]! : add.inputs[0]!;
-        // The other operand must exist when this step runs: the model input or a value made earlier. (When
-        // the shortcut comes later, the Add fuses into the shortcut's own conv instead, if that one fits.)
-        if (other !== out && (other === INPUT_VALUE || other < i)) {
-          residual = other === INPUT_VALUE ? other : value[other]!;
-          absorbed.add(addNode!);
-          rewrites.push(`${add.layer.describe()}: fused into the epilogue of ${layer.describe()} as its residual`);
-          out = addNode!;
-        }
-      }
-      const reluNode = soleConsumer(out);
-      if (activation === 'linear' && reluNode !== undefined && nodes[reluNode]!.layer instanceof ReLU) {
+      const fusedAdd = fuseResidual && layer instanceof Conv2D && activation === 'linear' ? walk.residualAdd(out, i) : undefined;
+      if (fusedAdd) out = walk.absorb(fusedAdd.node, `${nodes[fusedAdd.node]!.layer.describe()}: fused into the epilogue of ${layer.describe()} as its residual`);
+      const reluNode = activation === 'linear' ? walk.reluAfter(out) : undefined;
+      if (reluNode !== undefined) {
         activation = 'relu';
-        absorbed.add(reluNode);
-        rewrites.push(`${nodes[reluNode]!.layer.describe()}: fused into the epilogue of ${layer.describe()}`);
-        out = reluNode;
+        out = walk.absorb(reluNode, `${nodes[reluNode]!.layer.describe()}: fused into the epilogue of ${layer.describe()}`);
       }
-      if (out !== i) {
-        value[out] = out;
-        steps.push({ kind: 'fused', layer, batchNorm, activation, input: inputs[0]!, ...(residual === undefined ? {} : { residual }), output: out });
-        return;
-      }
+      if (out !== i) return walk.fused({ kind: 'fused', layer, batchNorm, activation, input: inputs[0]!, ...(fusedAdd ? { residual: fusedAdd.residual } : {}), output: out });
     }
-    if (!BUILT_IN.some((c) => layer instanceof c)) eager.push(`${layer.describe()}: no compiled form for this layer type; it runs its own forward pass`);
-    steps.push({ kind: 'layer', layer, inputs, output: i });
+    return walk.layerStep(layer, inputs, i);
   });
-  const output = value[last]!;
-  return { steps, freeAfter: liveness(steps, output), output, rewrites, eager };
 }
 
+/** One planning pass over a model's nodes in order: the bookkeeping the inference and training planners share. */
+export class PlanWalk<F extends FusedStepValues> {
+  /** The node that alone reads node i's output, if any (the model output has an outside reader). */
+  readonly soleConsumer: (i: number) => number | undefined;
+  /** The value that holds each node's output (a removed layer's is its input's). */
+  readonly value: number[];
+  readonly steps: (F | LayerStep)[] = [];
+  readonly rewrites: string[] = [];
+  private readonly eager: string[] = [];
+  private readonly absorbed = new Set<number>();
+
+  constructor(readonly nodes: readonly PlanNode[]) {
+    this.soleConsumer = soleConsumers(nodes);
+    this.value = nodes.map((_, i) => i);
+  }
+
+  /** Node n runs inside the step being planned (why: `rewrite`); returns n, the step's output so far. */
+  absorb(n: number, rewrite: string): number {
+    this.absorbed.add(n);
+    this.rewrites.push(rewrite);
+    return n;
+  }
+
+  /** The residual Add that may join the step planned at node `at` whose output so far is node `out` (see residualAdd). */
+  residualAdd(out: number, at: number): { node: number; residual: number } | undefined {
+    return residualAdd(this.nodes, this.soleConsumer, out, at, this.value);
+  }
+
+  /** The ReLU node that alone reads node `out`, if any. */
+  reluAfter(out: number): number | undefined {
+    const n = this.soleConsumer(out);
+    return n !== undefined && this.nodes[n]!.layer instanceof ReLU ? n : undefined;
+  }
+
+  fused(step: F): void {
+    this.value[step.output] = step.output;
+    this.steps.push(step);
+  }
+
+  /** A layer run through its own forward pass; a layer type no planner knows is listed with the reason. */
+  layerStep(layer: Layer, inputs: readonly number[], output: number): void {
+    if (!BUILT_IN.some((c) => layer instanceof c)) this.eager.push(`${layer.describe()}: no compiled form for this layer type; it runs its own forward pass`);
+    this.steps.push({ kind: 'layer', layer, inputs, output });
+  }
+
+  /** Visits every node not absorbed by an earlier step, with its inputs as values, then plans liveness. */
+  plan(visit: (node: PlanNode, i: number, inputs: number[]) => unknown): ExecutionPlan<F | LayerStep> {
+    this.nodes.forEach((node, i) => {
+      if (!this.absorbed.has(i)) visit(node, i, node.inputs.map((j) => (j === INPUT_VALUE ? j : this.value[j]!)));
+    });
+    const output = this.value[this.nodes.length - 1]!;
+    return { steps: this.steps, freeAfter: liveness(this.steps, output), output, rewrites: this.rewrites, eager: this.eager };
+  }
+}
+
+/** For each node, the node that alone reads its output, if any (the model output has an outside reader). */
+function soleConsumers(nodes: readonly PlanNode[]): (i: number) => number | undefined {
+  const last = nodes.length - 1;
+  const consumers: number[][] = nodes.map(() => []);
+  nodes.forEach((n, i) => n.inputs.forEach((j) => j !== INPUT_VALUE && consumers[j]!.push(i)));
+  return (i) => (i !== last && consumers[i]!.length === 1 ? consumers[i]![0] : undefined);
+}
+
+/**
+ * The two-input Add that alone reads node `out` (made by the step planned at node `at`), if its other
+ * operand exists when that step runs: the model input or a value made earlier. (When the shortcut comes
+ * later, the Add fuses into the shortcut's own step instead, if that one fits.) `value` maps nodes to the
+ * values that hold their outputs; `residual` is the other operand's value.
+ */
+function residualAdd(
+  nodes: readonly PlanNode[],
+  soleConsumer: (i: number) => number | undefined,
+  out: number,
+  at: number,
+  value: readonly number[],
+): { node: number; residual: number } | undefined {
+  const node = soleConsumer(out);
+  const add = node === undefined ? undefined : nodes[node]!;
+  if (!(add?.layer instanceof Add) || add.inputs.length !== 2) return undefined;
+  const other = add.inputs[0] === out ? add.inputs[1]! : add.inputs[0]!;
+  if (other === out || (other !== INPUT_VALUE && other >= at)) return undefined;
+  return { node: node!, residual: other === INPUT_VALUE ? other : value[other]! };
+}
+
+/** What liveness reads of a fused step (inference and training steps alike). */
+type FusedStepValues = { readonly kind: 'fused'; readonly input: number; readonly residual?: number; readonly output: number };
+type StepValues = { readonly kind: 'layer'; readonly inputs: readonly number[]; readonly output: number } | FusedStepValues;
+
 /** The values a step reads. */
-export function stepInputs(s: Step): readonly number[] {
+export function stepInputs(s: StepValues): readonly number[] {
   if (s.kind === 'layer') return s.inputs;
   return s.residual === undefined ? [s.input] : [s.input, s.residual];
 }
 
 /** For each step, the values it is the last reader of (the output and the model input are never freed). */
-function liveness(steps: readonly Step[], output: number): number[][] {
+function liveness(steps: readonly StepValues[], output: number): number[][] {
   const lastRead = new Map<number, number>();
   steps.forEach((s, k) => {
     for (const v of stepInputs(s)) lastRead.set(v, k);

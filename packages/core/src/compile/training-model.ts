@@ -1,0 +1,132 @@
+import { ArgumentError, ShapeError, StridenetError } from '../errors.js';
+import { engine, Tensor } from '../engine.js';
+import type { AnyBackend } from '../spec/index.js';
+import { conv2d } from '../ops/conv.js';
+import { matMul } from '../ops/matmul.js';
+import { reshape } from '../ops/layout.js';
+import { Rng } from '../random/philox.js';
+import { Conv2D, Dense } from '../layers/index.js';
+import type { LayerModel } from '../models/model.js';
+import type { ForwardContext, LayerConfig, Model, Parameter } from '../models/types.js';
+import { batchNormStep } from './batch-norm-step.js';
+import { INPUT_VALUE, type PlanNode } from './plan.js';
+import { planTraining, type TrainingFusedStep, type TrainingPlan, type TrainingStep } from './plan-training.js';
+
+/**
+ * A model planned once for training: ReLUs (and residual Adds) fused into the Conv2D, Dense or batch norm
+ * before them, each fused step one op on the autograd tape, intermediates released after their last reader.
+ * It holds no weights of its own: parameters() are the source model's, so an optimizer stepping the
+ * compiled model trains the source (and batch norm updates the source's running statistics). Works
+ * anywhere a Model does (trainStep, fit, evaluate, checkpoints). forward with training false runs the
+ * source model's own inference pass.
+ */
+export class CompiledTrainingModel implements Model {
+  readonly name: string;
+  readonly inputShape: readonly number[];
+  readonly outputShape: readonly number[];
+  readonly plan: TrainingPlan;
+  private disposed = false;
+
+  /** @internal use compile(model, { mode: 'training' }) */
+  constructor(
+    readonly source: LayerModel,
+    plan: TrainingPlan,
+  ) {
+    this.name = `${source.name} (compiled for training)`;
+    this.inputShape = source.inputShape;
+    this.outputShape = source.outputShape;
+    this.plan = plan;
+  }
+
+  /** Logits for a batch; in training mode through the plan, recorded on the tape like the eager pass. */
+  forward(x: Tensor, ctx: ForwardContext = { training: false, rng: new Rng(0) }): Tensor {
+    const op = `${this.name}.forward`;
+    if (this.disposed) throw new StridenetError('DISPOSED', `${op}: the compiled model was disposed`);
+    if (!ctx.training) return this.source.forward(x, ctx);
+    if (!(x instanceof Tensor)) throw new ArgumentError(op, 'x', x, 'a Tensor');
+    const want = this.inputShape;
+    if (x.rank !== want.length + 1 || want.some((d, i) => x.shape[i + 1] !== d)) {
+      throw new ShapeError(op, 'input shape', x.shape, `[batch, ${want.join(', ')}]`);
+    }
+    const values = new Map<number, Tensor>([[INPUT_VALUE, x]]);
+    // A layer may hand its input on as its output (a view or identity): free each tensor once, when no value holds it.
+    const release = (v: number) => {
+      const t = values.get(v)!;
+      values.delete(v);
+      if (t !== x && ![...values.values()].includes(t)) t.dispose();
+    };
+    try {
+      this.plan.steps.forEach((step, k) => {
+        values.set(step.output, this.runStep(step, values, ctx));
+        this.plan.freeAfter[k]!.forEach(release);
+      });
+    } catch (e) {
+      for (const t of new Set(values.values())) if (t !== x) t.dispose();
+      throw e;
+    }
+    const y = values.get(this.plan.output)!;
+    return y === x ? reshape(x, x.shape) : y;
+  }
+
+  /** Inference on the source model (batch norm with running statistics, no dropout). */
+  predict(x: Tensor): Tensor {
+    return this.forward(x, { training: false, rng: new Rng(0) });
+  }
+
+  parameters(): Parameter[] {
+    return this.source.parameters();
+  }
+
+  toJSON(): LayerConfig {
+    return this.source.toJSON();
+  }
+
+  summary(): string {
+    const lines = [...this.plan.rewrites, ...this.plan.eager];
+    return `${this.source.summary()}\nCompiled for training: ${this.plan.steps.length} steps (eager: ${this.source.layers.length})${lines.map((l) => `\n  ${l}`).join('')}`;
+  }
+
+  /** The compiled model owns no tensors: this only stops it running. The source model stays usable. */
+  dispose(): void {
+    this.disposed = true;
+  }
+
+  private runStep(step: TrainingStep, values: ReadonlyMap<number, Tensor>, ctx: ForwardContext): Tensor {
+    if (step.kind === 'layer') return step.layer.call(step.inputs.map((v) => values.get(v)!), ctx);
+    const x = values.get(step.input)!;
+    const residual = step.residual === undefined ? undefined : values.get(step.residual)!;
+    return runFused(step, x, residual, ctx);
+  }
+}
+
+function runFused(step: TrainingFusedStep, x: Tensor, residual: Tensor | undefined, ctx: ForwardContext): Tensor {
+  const { layer, activation } = step;
+  if (layer instanceof Conv2D || layer instanceof Dense) {
+    const weight = layer.param('weight').value;
+    const bias = layer.useBias ? layer.param('bias').value : undefined;
+    if (layer instanceof Dense) return matMul(x, weight, { transposeB: true, bias, activation });
+    const geometry = { stride: layer.stride, padding: layer.padding, dilation: layer.dilation, groups: layer.groups };
+    return conv2d(x, weight, { ...geometry, bias, residual, activation });
+  }
+  return batchNormStep(layer, x, residual, activation, ctx);
+}
+
+/** Options of compile() that training reads. */
+export interface TrainingCompileOptions {
+  backend?: AnyBackend;
+  log?: (message: string) => void;
+  fuseResidual?: boolean;
+}
+
+/** Plans a LayerModel for training; the model's parameters must live on the backend asked for. */
+export function compileForTraining(model: LayerModel, nodes: readonly PlanNode[], options: TrainingCompileOptions): CompiledTrainingModel {
+  const backend = options.backend ?? engine.backend;
+  for (const p of model.parameters()) {
+    const b = p.value.backend;
+    if (b !== backend) throw new ArgumentError('compile', `backend of parameter '${p.name}'`, b.name, `'${backend.name}', the backend compiled for (a model compiled for training trains its own parameters: move the model there)`);
+  }
+  const plan = planTraining(nodes, options.fuseResidual ?? true);
+  const log = options.log ?? ((m: string) => console.warn(`compile: ${m}`));
+  for (const line of plan.eager) log(line);
+  return new CompiledTrainingModel(model, plan);
+}
