@@ -64,7 +64,6 @@ function checkRunning(running: BatchNormRunning, channels: number, count: number
   checkChannelVector('running.variance', running.variance, channels);
   const m = running.momentum;
   if (typeof m !== 'number' || !(m >= 0 && m <= 1)) throw new ArgumentError('batchNorm', 'running.momentum', m, 'a number in [0, 1]');
-  if (running.mean === running.variance) throw new ArgumentError('batchNorm', 'running.variance', 'the running.mean tensor', 'a tensor of its own');
   if (count < 2) {
     throw new ShapeError('batchNorm', 'values per channel', count, 'at least 2 to update running statistics (the unbiased variance divides by count - 1)');
   }
@@ -113,7 +112,15 @@ function batchNormTrain(
       throw new ShapeError('batchNorm', 'residual shape', residual.shape, `[${x.shape.join(',')}] (the input shape)`);
     }
   }
-  if (running !== undefined) checkRunning(running, plan.channels, plan.outer * plan.inner);
+  if (running !== undefined) {
+    checkRunning(running, plan.channels, plan.outer * plan.inner);
+    // Written in place while the kernel reads its other inputs: each must be a buffer of its own.
+    const read: [string, Tensor | undefined][] = [['x', x], ['gamma', gamma], ['beta', beta], ['residual', residual], ['running.mean', running.mean]];
+    for (const [key, t] of [['running.mean', running.mean], ['running.variance', running.variance]] as const) {
+      const same = read.find(([name, r]) => r === t && name !== key);
+      if (same) throw new ArgumentError('batchNorm', key, `the ${same[0]} tensor`, 'a tensor of its own (it is updated in place)');
+    }
+  }
   const momentum = running?.momentum ?? 0;
   const attrs = { plan, epsilon, activation, momentum };
   const inputs = { x, gamma, beta, residual, runningMean: running?.mean, runningVar: running?.variance };
