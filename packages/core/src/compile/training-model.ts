@@ -8,7 +8,6 @@ import { Rng } from '../random/philox.js';
 import { Conv2D, Dense } from '../layers/index.js';
 import type { LayerModel } from '../models/model.js';
 import type { ForwardContext, LayerConfig, Model, Parameter } from '../models/types.js';
-import { batchNormStep } from './batch-norm-step.js';
 import { INPUT_VALUE, type PlanNode } from './plan.js';
 import { planTraining, type TrainingFusedStep, type TrainingPlan, type TrainingStep } from './plan-training.js';
 
@@ -95,11 +94,12 @@ export class CompiledTrainingModel implements Model {
     if (step.kind === 'layer') return step.layer.call(step.inputs.map((v) => values.get(v)!), ctx);
     const x = values.get(step.input)!;
     const residual = step.residual === undefined ? undefined : values.get(step.residual)!;
-    return runFused(step, x, residual, ctx);
+    return runFused(step, x, residual);
   }
 }
 
-function runFused(step: TrainingFusedStep, x: Tensor, residual: Tensor | undefined, ctx: ForwardContext): Tensor {
+/** One fused op on the tape: the layer's kernel with the residual and activation in its epilogue. */
+function runFused(step: TrainingFusedStep, x: Tensor, residual: Tensor | undefined): Tensor {
   const { layer, activation } = step;
   if (layer instanceof Conv2D || layer instanceof Dense) {
     const weight = layer.param('weight').value;
@@ -108,7 +108,7 @@ function runFused(step: TrainingFusedStep, x: Tensor, residual: Tensor | undefin
     const geometry = { stride: layer.stride, padding: layer.padding, dilation: layer.dilation, groups: layer.groups };
     return conv2d(x, weight, { ...geometry, bias, residual, activation });
   }
-  return batchNormStep(layer, x, residual, activation, ctx);
+  return layer.trainForward(x, { residual, activation });
 }
 
 /** Options of compile() that training reads. */

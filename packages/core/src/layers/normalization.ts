@@ -2,6 +2,7 @@ import { ArgumentError, ShapeError } from '../errors.js';
 import type { Tensor } from '../engine.js';
 import type { ForwardContext } from '../models/types.js';
 import { batchNorm } from '../ops/normalization.js';
+import type { FusedActivation } from '../spec/index.js';
 import { Layer, type LayerOptions, type ParamSpec, type Shape } from './layer.js';
 
 export interface BatchNormOptions extends LayerOptions {
@@ -46,20 +47,25 @@ abstract class BatchNormLayer extends Layer {
   }
 
   call([x]: readonly Tensor[], ctx: ForwardContext): Tensor {
-    const gamma = this.param('weight').value;
-    const beta = this.param('bias').value;
-    const runningMean = this.param('runningMean');
-    const runningVar = this.param('runningVar');
     if (!ctx.training) {
-      return batchNorm(x!, gamma, beta, { training: false, mean: runningMean.value, variance: runningVar.value, epsilon: this.epsilon }).y;
+      const [gamma, beta, mean, variance] = ['weight', 'bias', 'runningMean', 'runningVar'].map((n) => this.param(n).value);
+      return batchNorm(x!, gamma!, beta!, { training: false, mean: mean!, variance: variance!, epsilon: this.epsilon }).y;
     }
-    const count = x!.size / x!.shape[1]!;
+    return this.trainForward(x!);
+  }
+
+  /**
+   * @internal The training pass with `residual` and `activation` in the same kernel: act(bn(x) + residual),
+   * running statistics updated as call() does. Compiled training runs a residual Add and a ReLU this way.
+   */
+  trainForward(x: Tensor, fused: { residual?: Tensor; activation?: FusedActivation } = {}): Tensor {
+    const count = x.size / x.shape[1]!;
     if (count < 2) {
-      throw new ShapeError(this.describe(), 'input shape', x!.shape, 'more than one value per channel in training (batch statistics need at least 2)');
+      throw new ShapeError(this.describe(), 'input shape', x.shape, 'more than one value per channel in training (batch statistics need at least 2)');
     }
     // The kernel updates the running statistics in place (state, not part of the graph).
-    const running = { mean: runningMean.value, variance: runningVar.value, momentum: this.momentum };
-    const { y, mean, variance } = batchNorm(x!, gamma, beta, { training: true, epsilon: this.epsilon, running });
+    const running = { mean: this.param('runningMean').value, variance: this.param('runningVar').value, momentum: this.momentum };
+    const { y, mean, variance } = batchNorm(x, this.param('weight').value, this.param('bias').value, { training: true, epsilon: this.epsilon, running, ...fused });
     mean!.dispose();
     variance!.dispose();
     return y;
