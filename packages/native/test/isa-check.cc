@@ -8,13 +8,14 @@
 // call, reuse, new filter version). Inputs end at an inaccessible page, so a read past them faults;
 // outputs start as NaN between guard zones, so a value never written or one written outside shows up.
 //
-//   isa-check [--isa NAME] [--bench] [--bench-only TEXT] [--reps N] [--cpu-time]
+//   isa-check [--isa NAME] [--bench] [--bench-only TEXT] [--reps N] [--cpu-time] [--threads N,M]
 //
 // Exit status 1 when any check fails. --bench then times the direct convolutions and measures each
 // path's single-thread FMA peak; --bench-only skips the checks and times only the layers whose
 // description contains TEXT (e.g. " s2", "224x224"; "" for all); --reps N times each layer best of N
 // (default 5) on a busy machine; --cpu-time times by process CPU seconds, one thread only, so that
-// preemption by other processes drops out (cache refills after it do not). Built by scripts/build-isa-check.sh, with isa-check-conv.cc (convolution
+// preemption by other processes drops out (cache refills after it do not); --threads 1,2 times with
+// those pool sizes (wall time) instead of 1 and all. Built by scripts/build-isa-check.sh, with isa-check-conv.cc (convolution
 // cases) and isa-check-pool.cc (pooling cases); isa-check-common.h holds what they share.
 
 #include "isa-check-common.h"
@@ -129,6 +130,9 @@ double seconds(const std::function<void()>& fn) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+/** --threads 1,2: the pool sizes the bench times (default 1 and all; --cpu-time then sums every thread's time). */
+std::vector<int> gThreads;
+
 /** Timed runs per measurement (--reps; more on a busy machine). */
 int gReps = 5;
 
@@ -216,8 +220,10 @@ void bench(const std::vector<Isa>& isas, const std::string& only) {
   std::printf("  %-9s %-7s %-36s %15s %15s %15s\n", "isa", "threads", "layer", "forward", "input grad", "filter grad");
   for (Isa isa : isas) {
     const KernelSet& ks = kernelSet(isa);
-    for (int threads : {1, all}) {
-      if (threads == all && (all == 1 || gCpuTime)) continue;
+    const std::vector<int> counts = gThreads.empty() ? std::vector<int>{1, all} : gThreads;
+    for (size_t ti = 0; ti < counts.size(); ti++) {
+      const int threads = counts[ti];
+      if (gThreads.empty() && ti > 0 && (all == 1 || gCpuTime)) continue;
       ThreadPool pool(threads);
       for (const ConvShape& s : layers) {
         const ConvGeom g = geometry(s);
@@ -253,7 +259,7 @@ void bench(const std::vector<Isa>& isas, const std::string& only) {
 }
 
 int usage() {
-  std::fprintf(stderr, "usage: isa-check [--isa avx512|avx2|neon|portable] [--bench] [--bench-only TEXT] [--reps N] [--cpu-time]\n");
+  std::fprintf(stderr, "usage: isa-check [--isa avx512|avx2|neon|portable] [--bench] [--bench-only TEXT] [--reps N] [--cpu-time] [--threads N,M]\n");
   return 2;
 }
 
@@ -276,6 +282,15 @@ int main(int argc, char** argv) {
       layers = argv[++i];
     } else if (a == "--cpu-time") {
       gCpuTime = true;
+    } else if (a == "--threads" && i + 1 < argc) {
+      for (const char* p = argv[++i]; *p;) {
+        char* end = nullptr;
+        const long t = std::strtol(p, &end, 10);
+        if (end == p || t < 1 || t > 256) return usage();
+        gThreads.push_back(static_cast<int>(t));
+        p = *end == ',' ? end + 1 : end;
+      }
+      if (gThreads.empty()) return usage();
     } else if (a == "--reps" && i + 1 < argc) {
       gReps = std::max(1, std::atoi(argv[++i]));
     } else if (a == "--isa" && i + 1 < argc) {
