@@ -1,5 +1,6 @@
-// ISA fragment (see README.md): the tiled direct forward kernel, MR output channels x 2 vectors of
-// S::N output positions, filter values broadcast from a packed copy of the filter.
+// ISA fragment (see README.md): the tiled direct forward kernel, MR output channels x NV vectors of
+// S::N output positions (NV = 2, or 3 for the 4-row tile on 16-register ISAs: forwardNV), filter values
+// broadcast from a packed copy of the filter.
 
 /**
  * Part of one vector of output positions: lanes `bits` come from src and go to dst (both already shifted
@@ -14,55 +15,52 @@ struct Piece {
   const float* res;
 };
 
-template <int MR, int R>
+template <int MR, int R, int NV>
 void forwardTile(int64_t K, const float* ap, const int64_t* off, const Piece* pc, int64_t ys, int mr, bool accumulate, const float* bias,
                  bool residual, bool relu) {
   using V = S::V;
-  const float* s0[R];
-  const float* s1[R];
-  S::M m0[R], m1[R];
+  const float* s[NV][R];
+  S::M m[NV][R];
 #pragma GCC unroll 4
-  for (int r = 0; r < R; r++) {
-    s0[r] = pc[r].src;
-    m0[r] = S::mask(pc[r].bits);
-    s1[r] = pc[R + r].src;
-    m1[r] = S::mask(pc[R + r].bits);
-  }
-  V c0[MR], c1[MR];
+  for (int v = 0; v < NV; v++)
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++) {
+      s[v][r] = pc[v * R + r].src;
+      m[v][r] = S::mask(pc[v * R + r].bits);
+    }
+  V c[MR][NV];
 #pragma GCC unroll 16
   for (int i = 0; i < MR; i++) {
-    c0[i] = S::zero();
-    c1[i] = S::zero();
-    if (accumulate && i < mr) {
-      // Partial sums of the earlier channel chunks.
 #pragma GCC unroll 4
-      for (int r = 0; r < R; r++) {
-        if (pc[r].bits) c0[i] = S::maskLoadOr(c0[i], m0[r], pc[r].dst + i * ys);
-        if (pc[R + r].bits) c1[i] = S::maskLoadOr(c1[i], m1[r], pc[R + r].dst + i * ys);
+    for (int v = 0; v < NV; v++) {
+      c[i][v] = S::zero();
+      if (accumulate && i < mr) {
+        // Partial sums of the earlier channel chunks.
+#pragma GCC unroll 4
+        for (int r = 0; r < R; r++)
+          if (pc[v * R + r].bits) c[i][v] = S::maskLoadOr(c[i][v], m[v][r], pc[v * R + r].dst + i * ys);
       }
     }
   }
   for (int64_t k = 0; k < K; k++) {
     const int64_t o = off[k];
-    V b0, b1;
-    if constexpr (R == 1) {
-      // Whole-vector loads: lanes past the row read padding or the next row, and are never stored.
-      b0 = S::load(s0[0] + o);
-      b1 = S::load(s1[0] + o);
-    } else {
-      b0 = S::maskLoad(m0[0], s0[0] + o);
-      b1 = S::maskLoad(m1[0], s1[0] + o);
+    V b[NV];
 #pragma GCC unroll 4
-      for (int r = 1; r < R; r++) {
-        b0 = S::maskLoadOr(b0, m0[r], s0[r] + o);
-        b1 = S::maskLoadOr(b1, m1[r], s1[r] + o);
+    for (int v = 0; v < NV; v++) {
+      if constexpr (R == 1) {
+        // Whole-vector loads: lanes past the row read padding or the next row, and are never stored.
+        b[v] = S::load(s[v][0] + o);
+      } else {
+        b[v] = S::maskLoad(m[v][0], s[v][0] + o);
+#pragma GCC unroll 4
+        for (int r = 1; r < R; r++) b[v] = S::maskLoadOr(b[v], m[v][r], s[v][r] + o);
       }
     }
 #pragma GCC unroll 16
     for (int i = 0; i < MR; i++) {
       const V a = S::set1(ap[i]);
-      c0[i] = S::fma(a, b0, c0[i]);
-      c1[i] = S::fma(a, b1, c1[i]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; v++) c[i][v] = S::fma(a, b[v], c[i][v]);
     }
     ap += MR;
   }
@@ -70,49 +68,50 @@ void forwardTile(int64_t K, const float* ap, const int64_t* off, const Piece* pc
 #pragma GCC unroll 16
   for (int i = 0; i < MR; i++) {
     if (i >= mr) break;
-    V r0 = c0[i], r1 = c1[i];
-    if (bias) {
-      const V b = S::set1(bias[i]);
-      r0 = S::add(r0, b);
-      r1 = S::add(r1, b);
-    }
-    if (residual) {
-      // The shortcut of each piece's lanes, gathered like the partial sums above.
-      V q0 = zero, q1 = zero;
 #pragma GCC unroll 4
-      for (int r = 0; r < R; r++) {
-        if (pc[r].bits) q0 = S::maskLoadOr(q0, m0[r], pc[r].res + i * ys);
-        if (pc[R + r].bits) q1 = S::maskLoadOr(q1, m1[r], pc[R + r].res + i * ys);
+    for (int v = 0; v < NV; v++) {
+      V rv = c[i][v];
+      if (bias) rv = S::add(rv, S::set1(bias[i]));
+      if (residual) {
+        // The shortcut of each piece's lanes, gathered like the partial sums above.
+        V q = zero;
+#pragma GCC unroll 4
+        for (int r = 0; r < R; r++)
+          if (pc[v * R + r].bits) q = S::maskLoadOr(q, m[v][r], pc[v * R + r].res + i * ys);
+        rv = S::add(rv, q);
       }
-      r0 = S::add(r0, q0);
-      r1 = S::add(r1, q1);
-    }
-    if (relu) {
       // max(0, v) returns v when v is NaN (the second operand), like the reference.
-      r0 = S::max(zero, r0);
-      r1 = S::max(zero, r1);
-    }
+      if (relu) rv = S::max(zero, rv);
 #pragma GCC unroll 4
-    for (int r = 0; r < R; r++) {
-      storeLanes(pc[r].dst + i * ys, pc[r].bits, r0);
-      storeLanes(pc[R + r].dst + i * ys, pc[R + r].bits, r1);
+      for (int r = 0; r < R; r++) storeLanes(pc[v * R + r].dst + i * ys, pc[v * R + r].bits, rv);
     }
   }
 }
 
 using ForwardTileFn = void (*)(int64_t, const float*, const int64_t*, const Piece*, int64_t, int, bool, const float*, bool, bool);
 
+/**
+ * Vectors of output positions per tile for MR output channels: 2, and 3 for the 4-row tile on 16-register
+ * ISAs (AVX2, portable), where 4 x 3 accumulators fill the registers like 6 x 2 do, so 16-, 32- and 64-channel
+ * layers need no padded filter rows (6 x 2 ran them with 18, 36 and 66 rows).
+ */
+constexpr int forwardNV(int MR) { return MR == 4 && S::kMaxMR == 6 ? 3 : 2; }
+
+/** The most vectors a tile takes (sizes the piece arrays). */
+constexpr int kMaxNV = 3;
+
 template <int MR>
 ForwardTileFn forwardTileForR(int R) {
+  constexpr int NV = forwardNV(MR);
   switch (R) {
     case 1:
-      return forwardTile<MR, 1>;
+      return forwardTile<MR, 1, NV>;
     case 2:
-      return forwardTile<MR, 2>;
+      return forwardTile<MR, 2, NV>;
     case 3:
-      return forwardTile<MR, 3>;
+      return forwardTile<MR, 3, NV>;
     default:
-      return forwardTile<MR, 4>;
+      return forwardTile<MR, 4, NV>;
   }
 }
 
@@ -143,8 +142,11 @@ int pickForwardMR(int64_t Og) {
   // Depthwise-like layers (1-2 output channels per group) take the 1- and 2-row tiles.
   if (Og <= 2) return static_cast<int>(Og);
   // Relative throughput of each tile height against the ISA's largest (fewer rows reuse each load less).
+  // The 4 x 3 tile of 16-register ISAs keeps as many accumulators busy as 6 x 2; measured on AVX2 (Zen 2/3,
+  // 1 thread, CPU time) it ran ResNet-20's 16 -> 16 3x3 layer at 32x32 (b32) at 72-74 GFLOP/s against 65-67
+  // on 6 x 2, whose 18 filter rows waste two; a little under 6 x 2's rate otherwise, so ties stay with 6.
   const int sizes[4] = {4, 6, 8, 12};
-  const double eff[4] = {0.6, 0.85, 0.93, 1.0};
+  const double eff[4] = {forwardNV(4) == 3 ? 0.97 * 0.85 : 0.6, 0.85, 0.93, 1.0};
   int top = 0;
   while (top < 3 && sizes[top + 1] <= S::kMaxMR) top++;
   int best = sizes[top];
@@ -192,6 +194,7 @@ void forwardTiled(const ConvGeom& g, const float* x, const float* ap, int MR, co
   constexpr int64_t N = S::N;
   const int R = rowsPerVector(g);
   const ForwardTileFn tile = forwardTileFor(MR, R);
+  const int NV = forwardNV(MR);
   const int64_t tilesM = (g.Og + MR - 1) / MR;
   const int64_t bands = rowBands(g, pool.size());
   const int64_t segsPerRow = (g.OW + N - 1) / N;
@@ -265,11 +268,11 @@ void forwardTiled(const ConvGeom& g, const float* x, const float* ap, int MR, co
         const int64_t me = std::min(tilesM, mb + tilesPerBlock);
         // (image, vector) of the pair's first vector, advanced without dividing.
         int64_t img = 0, vec = 0;
-        for (int64_t s = 0; s < vectors; s += 2) {
-          Piece pc[8];
+        for (int64_t s = 0; s < vectors; s += NV) {
+          Piece pc[kMaxNV * 4];
           int64_t vi = img, vv = vec;
-          for (int v = 0; v < 2; v++) {
-            // A pair's missing second vector repeats the first one's addresses (loads stay in the slab) with no lanes.
+          for (int v = 0; v < NV; v++) {
+            // A tile's missing last vectors repeat the first one's addresses (loads stay in the slab) with no lanes.
             const bool used = s + v < vectors;
             const int64_t pi = used ? vi : img, pv = used ? vv : vec;
             const float* base = buffer + pi * slabFloats;
@@ -293,8 +296,8 @@ void forwardTiled(const ConvGeom& g, const float* x, const float* ap, int MR, co
             for (int64_t mt = mb; mt < me; mt++) {
               const int64_t o0 = mt * MR;
               const int mr = static_cast<int>(std::min<int64_t>(MR, g.Og - o0));
-              Piece shifted[8];
-              for (int q = 0; q < 2 * R; q++) shifted[q] = {pc[q].src, pc[q].dst + o0 * g.P, pc[q].bits, pc[q].res ? pc[q].res + o0 * g.P : nullptr};
+              Piece shifted[kMaxNV * 4];
+              for (int q = 0; q < NV * R; q++) shifted[q] = {pc[q].src, pc[q].dst + o0 * g.P, pc[q].bits, pc[q].res ? pc[q].res + o0 * g.P : nullptr};
               tile((c1 - c0) * khw, ap + ((grp * tilesM + mt) * g.Kdim + c0 * khw) * MR, off.data() + c0 * khw, shifted, g.P, mr, c0 > 0,
                    last && bias ? bias + grp * g.Og + o0 : nullptr, last && residual, last && relu);
             }
