@@ -8,13 +8,16 @@ describe('compiled-vs-eager check', () => {
     const results = await compiledCheck(() => createReferenceBackend(), cases);
     expect(results.map((r) => r.model)).toEqual(['lenet5', 'resnet20']);
     expect(results[1]!.rewrites).toBeGreaterThan(20);
+    expect(results.map((r) => r.sliced.sliceSize)).toEqual([1, 1]);
     expectCompiledAgreement(results);
   }, 120_000);
 
   it('names the models that disagree or leak', () => {
-    const ok: CompiledResult = { model: 'a', relative: 1e-7, rewrites: 0, steps: { compiled: 1, eager: 1 }, leaked: 0 };
+    const ok: CompiledResult = { model: 'a', relative: 1e-7, rewrites: 0, steps: { compiled: 1, eager: 1 }, leaked: 0, sliced: { relative: 1e-7, sliceSize: 1, leaked: 0 } };
     expect(() => expectCompiledAgreement([ok])).not.toThrow();
-    expect(() => expectCompiledAgreement([ok, { ...ok, model: 'b', relative: 2e-5 }])).toThrow(/b: relative 2\.000e-5 \(rtol 0\.00001\), leaked 0/);
+    expect(() => expectCompiledAgreement([ok, { ...ok, model: 'b', relative: 2e-5 }])).toThrow(/b: relative 2\.000e-5 \(rtol 0\.00001\), leaked 0; in slices of 1: relative 1\.000e-7, leaked 0/);
+    expect(() => expectCompiledAgreement([{ ...ok, model: 'd', sliced: { relative: 3e-5, sliceSize: 1, leaked: 0 } }])).toThrow(/d: .*in slices of 1: relative 3\.000e-5/);
+    expect(() => expectCompiledAgreement([{ ...ok, model: 'e', sliced: { relative: 0, sliceSize: 1, leaked: 2 } }])).toThrow(/e: .*in slices of 1: .*leaked 2/);
     expect(() => expectCompiledAgreement([{ ...ok, model: 'c', leaked: 1 }])).toThrow(/c: .*leaked 1/);
     expect(() => expectCompiledAgreement([{ ...ok, relative: NaN }])).toThrow(/relative NaN/);
   });

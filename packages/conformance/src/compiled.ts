@@ -1,8 +1,9 @@
 /**
  * Compiled-vs-eager agreement: every zoo model, with batch-norm statistics and affine parameters
  * drawn away from their identity initialisation (so folding is really exercised), run eagerly and
- * through compile(model, { mode: 'inference' }) on one backend. Error is the largest absolute
- * difference over the largest eager magnitude; the compiled run must leave no tensor behind.
+ * through compile(model, { mode: 'inference' }) on one backend, whole and in batch slices of one sample
+ * (maxActivationBytes: 1). Error is the largest absolute difference over the largest eager magnitude;
+ * neither compiled run may leave a tensor behind.
  */
 import { it } from 'vitest';
 import { Rng, compile, createModel, memory, setBackend, tensor, type AnyBackend, type Layer, type Tensor } from '@stridenet/core';
@@ -13,7 +14,7 @@ export interface CompiledCase {
   batch: number;
 }
 
-/** The whole zoo at sizes that keep a CPU run short (the zoo test's reduced configurations). */
+/** The whole zoo at sizes that keep a CPU run short (the zoo test's reduced configurations); batch 2 at least, so that the sliced run slices. */
 export const COMPILED_CASES: readonly CompiledCase[] = Object.freeze([
   { model: 'lenet5', options: {}, batch: 3 },
   { model: 'ccpccp', options: {}, batch: 2 },
@@ -21,10 +22,10 @@ export const COMPILED_CASES: readonly CompiledCase[] = Object.freeze([
   { model: 'stridedCnnC', options: { inputShape: [3, 16, 16] }, batch: 2 },
   { model: 'convPoolCnnC', options: { inputShape: [3, 16, 16] }, batch: 2 },
   { model: 'allCnnC', options: { inputShape: [3, 16, 16] }, batch: 2 },
-  { model: 'alexnet', options: { numClasses: 10, hiddenUnits: 64, inputShape: [3, 64, 64] }, batch: 1 },
-  { model: 'vgg11', options: { numClasses: 10, hiddenUnits: 64, inputShape: [3, 32, 32] }, batch: 1 },
-  { model: 'vgg16', options: { numClasses: 10, hiddenUnits: 64, inputShape: [3, 32, 32] }, batch: 1 },
-  { model: 'googlenet', options: { numClasses: 10, inputShape: [3, 64, 64] }, batch: 1 },
+  { model: 'alexnet', options: { numClasses: 10, hiddenUnits: 64, inputShape: [3, 64, 64] }, batch: 2 },
+  { model: 'vgg11', options: { numClasses: 10, hiddenUnits: 64, inputShape: [3, 32, 32] }, batch: 2 },
+  { model: 'vgg16', options: { numClasses: 10, hiddenUnits: 64, inputShape: [3, 32, 32] }, batch: 2 },
+  { model: 'googlenet', options: { numClasses: 10, inputShape: [3, 64, 64] }, batch: 2 },
   { model: 'resnet20', options: { inputShape: [3, 16, 16] }, batch: 2 },
   { model: 'resnet18', options: { numClasses: 10, inputShape: [3, 32, 32] }, batch: 2 },
 ]);
@@ -38,6 +39,8 @@ export interface CompiledResult {
   steps: { compiled: number; eager: number };
   /** Tensors a compiled run left alive (must be 0). */
   leaked: number;
+  /** The run in batch slices of one sample: max |sliced - eager| / max |eager|, slice size, tensors left. */
+  sliced: { relative: number; sliceSize: number; leaked: number };
 }
 
 /** Gives every batch norm non-trivial statistics and affine parameters, drawn from `rng`. */
@@ -74,18 +77,23 @@ export async function compiledCheck(createBackend: () => AnyBackend | Promise<An
     const x = tensor(rng.normal(c.batch * model.inputShape.reduce((a, b) => a * b, 1)), [c.batch, ...model.inputShape]);
     const eager = model.forward(x, { training: false, rng });
     const compiled = await compile(model, { mode: 'inference' });
+    const sliced = await compile(model, { mode: 'inference', maxActivationBytes: 1 });
     const before = memory().tensors;
     const y = compiled.run(x);
     const leaked = memory().tensors - before - 1;
+    const ys = sliced.run(x);
+    const slicedLeaked = memory().tensors - before - 2;
     results.push({
       model: c.model,
       relative: await maxRelative(y, eager),
       rewrites: compiled.plan.rewrites.length,
       steps: { compiled: compiled.plan.steps.length, eager: model.layers.length },
       leaked,
+      sliced: { relative: await maxRelative(ys, eager), sliceSize: sliced.sliceSize(c.batch), leaked: slicedLeaked },
     });
-    [y, eager, x].forEach((t) => t.dispose());
+    [y, ys, eager, x].forEach((t) => t.dispose());
     compiled.dispose();
+    sliced.dispose();
     model.dispose();
   }
   return results;
@@ -93,9 +101,9 @@ export async function compiledCheck(createBackend: () => AnyBackend | Promise<An
 
 /** Throws naming every model whose compiled output strays past `rtol` or that leaked. */
 export function expectCompiledAgreement(results: readonly CompiledResult[], rtol = 1e-5): void {
-  const bad = results.filter((r) => !(r.relative <= rtol) || r.leaked !== 0);
+  const bad = results.filter((r) => !(r.relative <= rtol) || r.leaked !== 0 || !(r.sliced.relative <= rtol) || r.sliced.leaked !== 0);
   if (bad.length > 0) {
-    const lines = bad.map((r) => `${r.model}: relative ${r.relative.toExponential(3)} (rtol ${rtol}), leaked ${r.leaked}`);
+    const lines = bad.map((r) => `${r.model}: relative ${r.relative.toExponential(3)} (rtol ${rtol}), leaked ${r.leaked}; in slices of ${r.sliced.sliceSize}: relative ${r.sliced.relative.toExponential(3)}, leaked ${r.sliced.leaked}`);
     throw new Error(`compiled vs eager disagree:\n${lines.join('\n')}`);
   }
 }
@@ -105,8 +113,8 @@ export function runCompiledConformance(label: string, createBackend: () => AnyBa
   it(`compiled inference matches eager for every zoo model on ${label}`, async () => {
     const results = await compiledCheck(createBackend);
     const resnet = results.find((r) => r.model === 'resnet20');
-    if (results.length !== COMPILED_CASES.length || !resnet || !(resnet.steps.compiled < resnet.steps.eager)) {
-      throw new Error(`compiled check: expected every case run and ResNet-20 in fewer steps than eager, got ${JSON.stringify(results)}`);
+    if (results.length !== COMPILED_CASES.length || !resnet || !(resnet.steps.compiled < resnet.steps.eager) || results.some((r) => r.sliced.sliceSize !== 1)) {
+      throw new Error(`compiled check: expected every case run, in slices of one sample too, and ResNet-20 in fewer steps than eager, got ${JSON.stringify(results)}`);
     }
     expectCompiledAgreement(results, rtol);
   }, 600_000);

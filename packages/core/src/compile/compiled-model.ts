@@ -5,7 +5,7 @@ import { noGrad } from '../autograd/record.js';
 import { tensor } from '../ops/create.js';
 import { conv2d } from '../ops/conv.js';
 import { matMul } from '../ops/matmul.js';
-import { reshape } from '../ops/layout.js';
+import { concat, reshape, slice } from '../ops/layout.js';
 import { Rng } from '../random/philox.js';
 import { checkOptionKeys } from '../options.js';
 import { Conv2D } from '../layers/conv.js';
@@ -15,6 +15,7 @@ import type { ForwardContext, LayerConfig, Model, Parameter } from '../models/ty
 import { foldBatchNorm } from './fold.js';
 import { compileForTraining, type CompiledTrainingModel } from './training-model.js';
 import { INPUT_VALUE, planInference, type ExecutionPlan, type FusedStep, type PlanNode, type Step } from './plan.js';
+import { sampleBytes, sliceRule, sliceSize, type SampleBytes, type SliceRule } from './slicing.js';
 
 export interface CompileOptions {
   /**
@@ -32,6 +33,14 @@ export interface CompileOptions {
    * them as steps of their own: to measure what the fusion gains, or to rule it out when debugging a backend.
    */
   fuseResidual?: boolean;
+  /**
+   * Budget for the activation bytes of one run: a batch whose pass would hold more runs through the plan
+   * in equal batch slices that fit (one sample at least), and the slices' outputs are joined. Inference
+   * is per sample, so the result is the same. Infinity: never slice. 'auto' (default): the backend's
+   * BackendInfo.compiledSliceBytes, only for a pass above twice that, in slices of 8 samples at least;
+   * whole batches on a backend that names none.
+   */
+  maxActivationBytes?: number | 'auto';
 }
 
 /** Peak backend bytes of one forward pass, compiled and eager, measured after every step. */
@@ -43,6 +52,8 @@ export interface MemoryProfile {
   /** Peak above the baseline: what the activations of one pass cost. */
   compiledPeakActivationBytes: number;
   eagerPeakActivationBytes: number;
+  /** Samples per slice of the compiled pass (the batch when it is not sliced). */
+  sliceSize: number;
 }
 
 /** Weights of one fused step, created once (folded ones computed in float64 on the host). */
@@ -65,6 +76,10 @@ export class CompiledModel implements Model {
   readonly outputShape: readonly number[];
   readonly backend: Backend;
   readonly plan: ExecutionPlan;
+  /** When a run slices its batch, from CompileOptions.maxActivationBytes. */
+  readonly slicing: SliceRule;
+  /** Per-sample activation bytes of the plan; undefined when the plan cannot run in batch slices. */
+  readonly sampleBytes: SampleBytes | undefined;
   private readonly eagerPlan: ExecutionPlan;
   private readonly weights: Map<FusedStep, StepWeights>;
   /** Tensors this object created (folded weights, copies from another backend). */
@@ -77,7 +92,7 @@ export class CompiledModel implements Model {
   constructor(
     readonly source: LayerModel,
     backend: Backend,
-    plans: { plan: ExecutionPlan; eagerPlan: ExecutionPlan },
+    plans: { plan: ExecutionPlan; eagerPlan: ExecutionPlan; sampleBytes: SampleBytes | undefined; slicing: SliceRule },
     weights: Map<FusedStep, StepWeights>,
     owned: Tensor[],
     sources: [ModelParameter, Tensor][],
@@ -88,6 +103,8 @@ export class CompiledModel implements Model {
     this.backend = backend;
     this.plan = plans.plan;
     this.eagerPlan = plans.eagerPlan;
+    this.sampleBytes = plans.sampleBytes;
+    this.slicing = plans.slicing;
     this.weights = weights;
     this.owned = owned;
     this.sources = sources;
@@ -95,11 +112,16 @@ export class CompiledModel implements Model {
 
   /** Logits for a batch [N, ...inputShape] on the compiled model's backend. */
   run(x: Tensor): Tensor {
-    const steps = this.execute(x, this.plan);
+    const steps = this.execute(x, this.plan, true);
     for (;;) {
       const r = noGrad(() => steps.next());
       if (r.done) return r.value;
     }
+  }
+
+  /** Samples per slice a run over a batch of `batch` uses (the batch itself when it is not sliced). */
+  sliceSize(batch: number): number {
+    return sliceSize(batch, this.slicing, this.sampleBytes);
   }
 
   /** Same as run(x). */
@@ -130,7 +152,7 @@ export class CompiledModel implements Model {
     const baselineBytes = await settle();
     const measure = async (plan: ExecutionPlan) => {
       let peak = baselineBytes;
-      const steps = this.execute(x, plan);
+      const steps = this.execute(x, plan, plan === this.plan);
       for (;;) {
         const r = noGrad(() => steps.next());
         peak = Math.max(peak, await settle());
@@ -148,6 +170,7 @@ export class CompiledModel implements Model {
       eagerPeakBytes,
       compiledPeakActivationBytes: compiledPeakBytes - baselineBytes,
       eagerPeakActivationBytes: eagerPeakBytes - baselineBytes,
+      sliceSize: this.sliceSize(x.shape[0] ?? 0),
     };
   }
 
@@ -161,7 +184,11 @@ export class CompiledModel implements Model {
 
   summary(): string {
     const lines = [...this.plan.rewrites, ...this.plan.eager];
-    return `${this.source.summary()}\nCompiled for inference: ${this.plan.steps.length} steps (eager: ${this.eagerPlan.steps.length})${lines.map((l) => `\n  ${l}`).join('')}`;
+    const b = this.sampleBytes;
+    const { maxBytes, above, minSamples } = this.slicing;
+    const slices = maxBytes === Infinity ? 'whole batches' : `batch slices within ${maxBytes} bytes (at least ${minSamples} sample${minSamples === 1 ? '' : 's'} each) for a pass above ${above} bytes`;
+    const budget = b === undefined ? 'whole batches (a layer with no compiled form may mix samples)' : `${(b.peak / 1024).toFixed(1)} KiB of activations a sample, ${slices}`;
+    return `${this.source.summary()}\nCompiled for inference: ${this.plan.steps.length} steps (eager: ${this.eagerPlan.steps.length}), ${budget}${lines.map((l) => `\n  ${l}`).join('')}`;
   }
 
   /** Frees the constants this compiled model created; the source model stays usable. */
@@ -171,8 +198,11 @@ export class CompiledModel implements Model {
     this.disposed = true;
   }
 
-  /** Runs one step per next() (the caller wraps each in noGrad), pausing after each output; returns the model output. */
-  private *execute(x: Tensor, plan: ExecutionPlan): Generator<void, Tensor> {
+  /**
+   * Runs one step per next() (the caller wraps each in noGrad), pausing after each output; returns the model
+   * output. `sliced`: in batch slices when the batch's pass would exceed the activation budget.
+   */
+  private *execute(x: Tensor, plan: ExecutionPlan, sliced: boolean): Generator<void, Tensor> {
     const op = `${this.name}.run`;
     if (this.disposed) throw new StridenetError('DISPOSED', `${op}: the compiled model was disposed`);
     if (!(x instanceof Tensor)) throw new ArgumentError(op, 'x', x, 'a Tensor');
@@ -184,25 +214,48 @@ export class CompiledModel implements Model {
     for (const [p, t] of this.sources) {
       if (p.value !== t) throw new StridenetError('ARGUMENT', `${op}: parameter '${p.name}' changed after compile(); compile the model again`);
     }
+    const batch = x.shape[0]!;
+    const n = sliced ? this.sliceSize(batch) : batch;
+    if (n >= batch) return yield* this.runPlan(x, plan, false);
+    const parts: Tensor[] = [];
+    try {
+      for (let start = 0; start < batch; start += n) {
+        const part = slice(x, [start, ...want.map(() => 0)], [Math.min(n, batch - start), ...want]);
+        parts.push(yield* this.runPlan(part, plan, true));
+      }
+      const y = concat(parts, 0);
+      // The parts and the joined output are alive together: the last moment a profile samples.
+      yield;
+      return y;
+    } finally {
+      parts.forEach((t) => t.dispose());
+    }
+  }
+
+  /** One pass of the plan over x; `ownsInput`: x is a batch slice this run made, freed after its last reader. */
+  private *runPlan(x: Tensor, plan: ExecutionPlan, ownsInput: boolean): Generator<void, Tensor> {
     const ctx: ForwardContext = { training: false, rng: new Rng(0) };
     const values = new Map<number, Tensor>([[INPUT_VALUE, x]]);
+    const free = (v: number) => {
+      // A layer that returns its input (dropout in eager) hands the same tensor on: free once.
+      const t = values.get(v)!;
+      values.delete(v);
+      if ((ownsInput || t !== x) && ![...values.values()].includes(t)) t.dispose();
+    };
     try {
       for (const [k, step] of plan.steps.entries()) {
         values.set(step.output, this.runStep(step, values, ctx));
         // The step's inputs and output are all alive here: the moment a profile samples.
         yield;
-        for (const v of plan.freeAfter[k]!) {
-          // A layer that returns its input (dropout in eager) hands the same tensor on: free once.
-          const t = values.get(v)!;
-          values.delete(v);
-          if (t !== x && ![...values.values()].includes(t)) t.dispose();
-        }
+        plan.freeAfter[k]!.forEach(free);
+        if (ownsInput && k === this.sampleBytes?.inputLastStep) free(INPUT_VALUE);
       }
     } catch (e) {
-      for (const t of values.values()) if (t !== x) t.dispose();
+      for (const t of values.values()) if (ownsInput || t !== x) t.dispose();
       throw e;
     }
     const y = values.get(plan.output)!;
+    if (ownsInput) x.dispose();
     return y === x ? reshape(x, x.shape) : y;
   }
 
@@ -229,17 +282,27 @@ export async function compile(model: Model, options: CompileOptions & { mode: 'i
 export async function compile(model: Model, options: CompileOptions & { mode: 'training' }): Promise<CompiledTrainingModel>;
 export async function compile(model: Model, options: CompileOptions): Promise<CompiledModel | CompiledTrainingModel>;
 export async function compile(model: Model, options: CompileOptions): Promise<CompiledModel | CompiledTrainingModel> {
-  checkOptionKeys('compile', options, ['mode', 'backend', 'log', 'fuseResidual']);
+  checkOptionKeys('compile', options, ['mode', 'backend', 'log', 'fuseResidual', 'maxActivationBytes']);
   if (options?.mode !== 'inference' && options?.mode !== 'training') throw new ArgumentError('compile', 'mode', options?.mode, "'inference' or 'training'");
   if (!(model instanceof LayerModel)) throw new ArgumentError('compile', 'model', model?.name ?? model, 'a Sequential or graph model (LayerModel)');
   const nodes = nodeList(model);
   const fuseResidual = options.fuseResidual ?? true;
   if (typeof fuseResidual !== 'boolean') throw new ArgumentError('compile', 'fuseResidual', fuseResidual, 'true or false');
-  if (options.mode === 'training') return compileForTraining(model, nodes, options);
+  if (options.mode === 'training') {
+    if (options.maxActivationBytes !== undefined) throw new ArgumentError('compile', 'maxActivationBytes', options.maxActivationBytes, "unset in mode 'training' (batch slices are for inference runs)");
+    return compileForTraining(model, nodes, options);
+  }
   const backend = options.backend ?? engine.backend;
   const log = options.log ?? ((m: string) => console.warn(`compile: ${m}`));
+  const maxActivationBytes = options.maxActivationBytes ?? 'auto';
+  if (maxActivationBytes !== 'auto' && (typeof maxActivationBytes !== 'number' || !(maxActivationBytes > 0))) {
+    throw new ArgumentError('compile', 'maxActivationBytes', maxActivationBytes, "a number of bytes > 0 (Infinity: never slice the batch) or 'auto'");
+  }
   const plan = planInference(nodes, true, fuseResidual);
   const eagerPlan = planInference(nodes, false);
+  // Inference layers compute each sample alone, so slices of a batch give the same outputs; a layer with no
+  // compiled form might not, and a model that returns its input has nothing to slice.
+  const bytes = plan.eager.length === 0 && plan.output !== INPUT_VALUE ? sampleBytes(plan, nodes, model.inputShape) : undefined;
   // Layers that run their own forward pass read the model's parameters: they must live on the target.
   for (const step of plan.steps) {
     if (step.kind !== 'layer') continue;
@@ -258,7 +321,7 @@ export async function compile(model: Model, options: CompileOptions): Promise<Co
     throw e;
   }
   for (const line of plan.eager) log(line);
-  return new CompiledModel(model, backend, { plan, eagerPlan }, weights, owned, sources);
+  return new CompiledModel(model, backend, { plan, eagerPlan, sampleBytes: bytes, slicing: sliceRule(maxActivationBytes, backend.info().compiledSliceBytes) }, weights, owned, sources);
 }
 
 function nodeList(model: LayerModel): PlanNode[] {

@@ -66,6 +66,12 @@ export interface BackendInfo {
   device?: string;
   /** Anything else worth reporting (threading disabled because no SharedArrayBuffer, ...). */
   notes?: string[];
+  /**
+   * Activation bytes a compiled inference run should keep per batch slice on this backend (compile's
+   * maxActivationBytes 'auto'); absent: compiled runs keep whole batches. Set where slicing measured no
+   * slower (kernels that prepare constant weights once, not per call).
+   */
+  compiledSliceBytes?: number;
 }
 
 /**
