@@ -3,9 +3,11 @@
 // Frame: 0 dy, 1 x, 2 gamma, 3 mean, 4 variance, 5 dx, 6 dgamma, 7 dbeta, 8 epsilon (f32), 9 y (0: no relu).
 import { argF, argP, planI } from '../common';
 
+// dy where y > 0 (all of dy without y) by a bit mask: relu masks are too irregular to branch on.
 @inline function masked(dy: usize, y: usize, at: usize): f64 {
-  const g = <f64>load<f32>(dy + at);
-  return y == 0 || load<f32>(y + at) > 0 ? g : 0;
+  if (y == 0) return <f64>load<f32>(dy + at);
+  const keep = -<i32>(load<f32>(y + at) > 0);
+  return <f64>reinterpret<f32>(load<i32>(dy + at) & keep);
 }
 
 export function batchNormGrad(frame: usize, u0: i32, u1: i32, scratch: usize): void {

@@ -2,10 +2,25 @@
 // dx = gamma * invstd / M * (M * dy - dbeta - xhat * dgamma), M = outer * inner; with a fused relu, dy counts only
 // where the forward output y > 0.
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 
 #include "../runtime.h"
 
 namespace sn {
+
+namespace {
+/** dy[i] where the fused relu's output y[i] > 0, else 0 (all of dy without y), by a bit mask: relu masks are too irregular to branch on. */
+inline double maskedGrad(const float* dy, const float* y, int64_t i) {
+  if (!y) return dy[i];
+  uint32_t bits;
+  std::memcpy(&bits, dy + i, sizeof bits);
+  bits &= 0u - static_cast<uint32_t>(y[i] > 0.0f);
+  float g;
+  std::memcpy(&g, &bits, sizeof g);
+  return g;
+}
+}  // namespace
 
 /** inputs [dy, x, gamma, mean, variance, y?]; numbers [epsilon, relu 0|1]; plan [outer, channels, inner]; outputs [dx, dgamma, dbeta]. */
 Prepared prepareBatchNormGrad(const Args& a) {
@@ -36,7 +51,7 @@ Prepared prepareBatchNormGrad(const Args& a) {
           const float* x = in[1] + (o * C + c) * inner;
           const float* y = relu ? in[5] + (o * C + c) * inner : nullptr;
           for (int64_t i = 0; i < inner; i++) {
-            const double g = y && !(y[i] > 0) ? 0.0 : dy[i];
+            const double g = maskedGrad(dy, y, i);
             sdy += g;
             sdyx += g * ((x[i] - mean) * invstd);
           }
@@ -51,7 +66,7 @@ Prepared prepareBatchNormGrad(const Args& a) {
           float* dx = out[0] + (o * C + c) * inner;
           for (int64_t i = 0; i < inner; i++) {
             const double xhat = (x[i] - mean) * invstd;
-            const double g = y && !(y[i] > 0) ? 0.0 : dy[i];
+            const double g = maskedGrad(dy, y, i);
             dx[i] = static_cast<float>(k * (M * g - sdy - xhat * sdyx));
           }
         }
