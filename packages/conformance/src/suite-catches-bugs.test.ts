@@ -154,6 +154,39 @@ describe('the suite catches planted bugs', () => {
     expect(r.failed).toBe(r.ran);
   });
 
+  it('fused batch norm: running variance not unbiased, relu before the residual add, gradient without the relu mask', async () => {
+    const biasedRunning = mutant((k) => ({
+      BatchNormTrain: (inputs, attrs) => {
+        // The running variance takes the biased batch variance: momentum * count / (count - 1) becomes momentum.
+        const { runningVar, ...rest } = inputs;
+        const out = k.BatchNormTrain(rest, attrs);
+        if (runningVar) runningVar.data = runningVar.data.map((r, c) => (1 - attrs.momentum) * r + attrs.momentum * out[2].data[c]!);
+        return out;
+      },
+    }));
+    const running = await failures(biasedRunning, (k, o, t) => k === 'BatchNormTrain' && t.includes('running update'));
+    expect(running.ran).toBeGreaterThanOrEqual(3);
+    expect(running.failed).toBe(running.ran);
+
+    const reluFirst = mutant((k) => ({
+      BatchNormTrain: ({ residual, ...inputs }, attrs) => {
+        const out = k.BatchNormTrain(inputs, attrs);
+        if (residual) out[0].data = out[0].data.map((v, i) => v + residual.data[i]!);
+        return out;
+      },
+    }));
+    const order = await failures(reluFirst, (k, o, t) => k === 'BatchNormTrain' && t.includes('relu, residual'));
+    expect(order.ran).toBeGreaterThanOrEqual(2);
+    expect(order.failed).toBe(order.ran);
+
+    const unmasked = mutant((k) => ({
+      BatchNormGrad: ({ y: _y, ...inputs }, attrs) => k.BatchNormGrad(inputs, { ...attrs, activation: 'linear' }),
+    }));
+    const mask = await failures(unmasked, (k, o, t) => k === 'BatchNormGrad' && t.includes('relu'));
+    expect(mask.ran).toBeGreaterThanOrEqual(6);
+    expect(mask.failed).toBe(mask.ran);
+  });
+
   it('SGD that ignores Nesterov and Adam without bias correction', async () => {
     const bad = mutant((k) => ({
       SgdUpdate: (inputs, attrs) => k.SgdUpdate(inputs, { ...attrs, nesterov: false }),
