@@ -11,7 +11,8 @@ import { checkOptionKeys } from '../options.js';
 import { Conv2D } from '../layers/conv.js';
 import type { Layer, ModelParameter } from '../layers/layer.js';
 import { LayerModel } from '../models/model.js';
-import type { ForwardContext, LayerConfig, Model, Parameter } from '../models/types.js';
+import type { ForwardContext, Model } from '../models/types.js';
+import { CompiledFrom } from './compiled-from.js';
 import { foldBatchNorm } from './fold.js';
 import { compileForTraining, type CompiledTrainingModel } from './training-model.js';
 import { INPUT_VALUE, planInference, type ExecutionPlan, type FusedStep, type PlanNode, type Step } from './plan.js';
@@ -70,10 +71,7 @@ interface StepWeights {
  * Folded weights are a snapshot: after the source model's weights change (training, loading), run
  * throws until you compile again, never computing with stale constants.
  */
-export class CompiledModel implements Model {
-  readonly name: string;
-  readonly inputShape: readonly number[];
-  readonly outputShape: readonly number[];
+export class CompiledModel extends CompiledFrom {
   readonly backend: Backend;
   readonly plan: ExecutionPlan;
   /** When a run slices its batch, from CompileOptions.maxActivationBytes. */
@@ -90,16 +88,14 @@ export class CompiledModel implements Model {
 
   /** @internal use compile() */
   constructor(
-    readonly source: LayerModel,
+    source: LayerModel,
     backend: Backend,
     plans: { plan: ExecutionPlan; eagerPlan: ExecutionPlan; sampleBytes: SampleBytes | undefined; slicing: SliceRule },
     weights: Map<FusedStep, StepWeights>,
     owned: Tensor[],
     sources: [ModelParameter, Tensor][],
   ) {
-    this.name = `${source.name} (compiled)`;
-    this.inputShape = source.inputShape;
-    this.outputShape = source.outputShape;
+    super(source, 'compiled');
     this.backend = backend;
     this.plan = plans.plan;
     this.eagerPlan = plans.eagerPlan;
@@ -174,21 +170,12 @@ export class CompiledModel implements Model {
     };
   }
 
-  parameters(): Parameter[] {
-    return this.source.parameters();
-  }
-
-  toJSON(): LayerConfig {
-    return this.source.toJSON();
-  }
-
   summary(): string {
-    const lines = [...this.plan.rewrites, ...this.plan.eager];
     const b = this.sampleBytes;
     const { maxBytes, above, minSamples } = this.slicing;
     const slices = maxBytes === Infinity ? 'whole batches' : `batch slices within ${maxBytes} bytes (at least ${minSamples} sample${minSamples === 1 ? '' : 's'} each) for a pass above ${above} bytes`;
     const budget = b === undefined ? 'whole batches (a layer with no compiled form may mix samples)' : `${(b.peak / 1024).toFixed(1)} KiB of activations a sample, ${slices}`;
-    return `${this.source.summary()}\nCompiled for inference: ${this.plan.steps.length} steps (eager: ${this.eagerPlan.steps.length}), ${budget}${lines.map((l) => `\n  ${l}`).join('')}`;
+    return this.planSummary(`Compiled for inference: ${this.plan.steps.length} steps (eager: ${this.eagerPlan.steps.length}), ${budget}`, this.plan);
   }
 
   /** Frees the constants this compiled model created; the source model stays usable. */

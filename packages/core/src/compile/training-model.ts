@@ -7,7 +7,8 @@ import { reshape } from '../ops/layout.js';
 import { Rng } from '../random/philox.js';
 import { Conv2D, Dense } from '../layers/index.js';
 import type { LayerModel } from '../models/model.js';
-import type { ForwardContext, LayerConfig, Model, Parameter } from '../models/types.js';
+import type { ForwardContext } from '../models/types.js';
+import { CompiledFrom } from './compiled-from.js';
 import { INPUT_VALUE, type PlanNode } from './plan.js';
 import { planTraining, type TrainingFusedStep, type TrainingPlan, type TrainingStep } from './plan-training.js';
 
@@ -19,21 +20,13 @@ import { planTraining, type TrainingFusedStep, type TrainingPlan, type TrainingS
  * anywhere a Model does (trainStep, fit, evaluate, checkpoints). forward with training false runs the
  * source model's own inference pass.
  */
-export class CompiledTrainingModel implements Model {
-  readonly name: string;
-  readonly inputShape: readonly number[];
-  readonly outputShape: readonly number[];
+export class CompiledTrainingModel extends CompiledFrom {
   readonly plan: TrainingPlan;
   private disposed = false;
 
   /** @internal use compile(model, { mode: 'training' }) */
-  constructor(
-    readonly source: LayerModel,
-    plan: TrainingPlan,
-  ) {
-    this.name = `${source.name} (compiled for training)`;
-    this.inputShape = source.inputShape;
-    this.outputShape = source.outputShape;
+  constructor(source: LayerModel, plan: TrainingPlan) {
+    super(source, 'compiled for training');
     this.plan = plan;
   }
 
@@ -72,17 +65,8 @@ export class CompiledTrainingModel implements Model {
     return this.forward(x, { training: false, rng: new Rng(0) });
   }
 
-  parameters(): Parameter[] {
-    return this.source.parameters();
-  }
-
-  toJSON(): LayerConfig {
-    return this.source.toJSON();
-  }
-
   summary(): string {
-    const lines = [...this.plan.rewrites, ...this.plan.eager];
-    return `${this.source.summary()}\nCompiled for training: ${this.plan.steps.length} steps (eager: ${this.source.layers.length})${lines.map((l) => `\n  ${l}`).join('')}`;
+    return this.planSummary(`Compiled for training: ${this.plan.steps.length} steps (eager: ${this.source.layers.length})`, this.plan);
   }
 
   /** The compiled model owns no tensors: this only stops it running. The source model stays usable. */
