@@ -106,6 +106,11 @@ std::vector<ConvShape> convShapes() {
       conv("20 output channels, batch 3", 3, 64, 16, 16, 20, 3).pad(1),
       conv("stride 2", 2, 16, 32, 32, 32, 3).pad(1).stride(2),
       conv("stride 2x3, dilation 2, asymmetric pads", 2, 8, 17, 23, 12, 3).stride(2, 3).dilation(2).pad(1, 2, 0, 3),
+      // The paired-column input gradient (stride 2 along the row): three and one row phases, dilation, and
+      // a grouped layer, which takes the per-phase path.
+      conv("stride 3x2, dilation 2, asymmetric pads", 2, 8, 17, 23, 12, 3).stride(3, 2).dilation(2).pad(2, 0, 1, 3),
+      conv("stride 1x2, 19 columns", 2, 6, 9, 19, 10, 3).stride(1, 2).pad(1),
+      conv("groups 2, stride 2", 2, 8, 12, 14, 8, 3).stride(2).pad(1).groups(2),
       conv("dilation 2", 2, 16, 16, 16, 16, 3).dilation(2).pad(2),
       conv("groups 2", 2, 16, 16, 16, 24, 3).pad(1).groups(2),
       conv("groups 4, 2 channels each", 2, 8, 12, 12, 8, 3).pad(1).groups(4),
