@@ -8,6 +8,7 @@ import { softmaxFamilyChecks } from './suites/softmax.js';
 import { batchNormChecks } from './suites/batch-norm.js';
 import { layoutChecks } from './suites/layout.js';
 import { optimizerChecks } from './suites/optimizer.js';
+import { multiTensorChecks } from './suites/multi-tensor.js';
 import { goldenChecks } from './suites/golden.js';
 import { badInputChecks } from './suites/bad-input.js';
 import { opChecks } from './ops-checks.js';
@@ -26,6 +27,7 @@ export function allChecks(): Check[] {
     ...batchNormChecks(),
     ...layoutChecks(),
     ...optimizerChecks(),
+    ...multiTensorChecks(),
     ...goldenChecks(),
     ...autogradChecks(),
     ...badInputChecks(),

@@ -14,6 +14,8 @@ import {
   memory,
   mul,
   reshape,
+  adamUpdateMany,
+  sgdUpdateMany,
   softmaxCrossEntropy,
   tensor,
   valueAndGrads,
@@ -46,7 +48,30 @@ const OPS: Record<OpName, (ts: Tensor[], args: Args) => unknown> = {
   },
   concat: (ts, [axis]) => concat(ts, axis as number),
   reshape: ([x], [shape]) => reshape(x!, shape as number[]),
+  // args: how many tensors the first lists take; the last list gets the rest.
+  sgdUpdateMany: (ts, [np, ng]) =>
+    sgdUpdateMany(...(splitLists(ts, [np, ng]) as [Tensor[], Tensor[], Tensor[]]), { lr: 0.1, momentum: 0.9, nesterov: false, weightDecay: 0 }),
+  adamUpdateMany: (ts, [np, ng, nm]) =>
+    adamUpdateMany(...(splitLists(ts, [np, ng, nm]) as [Tensor[], Tensor[], Tensor[], Tensor[]]), {
+      lr: 1e-3,
+      beta1: 0.9,
+      beta2: 0.999,
+      epsilon: 1e-8,
+      weightDecay: 0,
+      decoupled: false,
+      step: 1,
+    }),
 };
+
+function splitLists(ts: Tensor[], counts: readonly unknown[]): Tensor[][] {
+  const lists: Tensor[][] = [];
+  let at = 0;
+  for (const n of counts as number[]) {
+    lists.push(ts.slice(at, at + n));
+    at += n;
+  }
+  return [...lists, ts.slice(at)];
+}
 
 /** Tensors alive in core and in the backend's own accounting must return to their starting values. */
 export function expectNoLeak(what: string, start: number): void {

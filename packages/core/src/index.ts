@@ -7,6 +7,7 @@ export * from './plans/pool2d.js';
 export * from './plans/matmul.js';
 export * from './plans/elementwise.js';
 export * from './plans/layout.js';
+export * from './plans/tensor-list.js';
 export * from './random/philox.js';
 export {
   registerBackend,

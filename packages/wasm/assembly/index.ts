@@ -28,6 +28,9 @@ export { transpose } from './kernels/transpose';
 export { pad } from './kernels/pad';
 export { sgdUpdate } from './kernels/sgd-update';
 export { adamUpdate } from './kernels/adam-update';
+export { sgdUpdateMany } from './kernels/sgd-update-many';
+export { adamUpdateMany } from './kernels/adam-update-many';
+export { allFinite } from './kernels/all-finite';
 
 /** First byte the TypeScript allocator may hand out (after static data). */
 export function heapBase(): usize {

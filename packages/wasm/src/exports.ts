@@ -34,6 +34,9 @@ export const EXPORTS = [
   'pad',
   'sgdUpdate',
   'adamUpdate',
+  'sgdUpdateMany',
+  'adamUpdateMany',
+  'allFinite',
 ] as const;
 
 export type ExportName = (typeof EXPORTS)[number];

@@ -15,12 +15,13 @@ import {
   planReduce,
   planRows,
   planSlice,
+  planTensorList,
   planTranspose,
   sizeOf,
   type KernelName,
 } from '@stridenet/core';
 
-/** Float count of each input (a list for Concat's xs) and the attributes of one call. */
+/** Float count of each input (a list for Concat's xs and the multi-tensor kernels' lists) and the attributes of one call. */
 export interface Template {
   sizes: Record<string, number | number[]>;
   attrs: Record<string, unknown>;
@@ -31,6 +32,8 @@ const pool = (s: number) => planPool2d([2, 3, 6 * s, 6], { window: 2 });
 const chan = (s: number) => planChannel('fuzz', [2 * s, 3, 4], 3);
 const rows = (s: number) => planRows('fuzz', [4 * s, 5]);
 const flat = (s: number) => 20 * s;
+const list = (s: number) => [6 * s, 1, 8 * s];
+const tensors = (s: number) => planTensorList('fuzz', list(s));
 const poolSizes = (s: number, ...names: ('x' | 'dy')[]) =>
   Object.fromEntries(names.map((n) => [n, sizeOf(n === 'x' ? pool(s).inShape : pool(s).outShape)]));
 
@@ -72,6 +75,15 @@ export const TEMPLATES: Readonly<Record<KernelName, (scale: number) => Template>
     sizes: { param: 20, grad: 20, m: 20, v: 20 },
     attrs: { size: flat(s), lr: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0, decoupled: true, step: 1 },
   }),
+  SgdUpdateMany: (s) => ({
+    sizes: { params: list(s), grads: list(s), velocities: list(s) },
+    attrs: { plan: tensors(s), lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0.01 },
+  }),
+  AdamUpdateMany: (s) => ({
+    sizes: { params: list(s), grads: list(s), ms: list(s), vs: list(s) },
+    attrs: { plan: tensors(s), lr: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0, decoupled: false, step: 2 },
+  }),
+  AllFinite: (s) => ({ sizes: { xs: list(s) }, attrs: { plan: tensors(s) } }),
 };
 
 /** Numeric and enum attributes each kernel must refuse, beyond its plan or size. */
@@ -90,4 +102,6 @@ export const BAD_ATTRS: Readonly<Partial<Record<KernelName, Record<string, reado
   Pad: { value: ['0', null, undefined] },
   SgdUpdate: { lr: [NaN, Infinity, '0.1'], momentum: [NaN, -Infinity], weightDecay: [NaN], nesterov: [1, 'true'] },
   AdamUpdate: { lr: [NaN, -Infinity], beta1: [NaN], beta2: [Infinity], epsilon: [NaN], step: [0, -1, NaN, Infinity], decoupled: [0] },
+  SgdUpdateMany: { lr: [NaN, '0.1'], momentum: [Infinity], weightDecay: [NaN], nesterov: [1] },
+  AdamUpdateMany: { lr: [Infinity], beta2: [NaN], step: [0, NaN], decoupled: ['yes'] },
 };

@@ -12,7 +12,8 @@ export type PlanBuilderName =
   | 'planTranspose'
   | 'planSlice'
   | 'planPad'
-  | 'planConcat';
+  | 'planConcat'
+  | 'planTensorList';
 
 export interface BadInputCase extends CaseBase {
   /** The operation whose argument is wrong (capability-matrix row). */
@@ -244,10 +245,37 @@ export const badInputCases: readonly BadInputCase[] = [
     error: 'ArgumentError',
     message: 'concat: axis is 2 but expected an integer in [-2, 1]',
   },
+  {
+    name: 'tensor list: no tensors',
+    op: 'sgdUpdateMany',
+    call: { builder: 'planTensorList', args: ['sgdUpdateMany', []] },
+    error: 'ArgumentError',
+    message: 'sgdUpdateMany: tensor count is 0 but expected at least one tensor',
+  },
+  {
+    name: 'tensor list: an empty tensor',
+    op: 'allFiniteFlag',
+    call: { builder: 'planTensorList', args: ['allFiniteFlag', [3, 0]] },
+    error: 'ArgumentError',
+    message: 'allFiniteFlag: sizes[1] is 0 but expected a positive integer (empty tensors are left out by the caller)',
+  },
 ];
 
 /** Ops a bad-input case may call through core's public op API, on the active backend. */
-export type OpName = 'tensor' | 'conv2d' | 'maxPool2d' | 'avgPool2d' | 'add' | 'mul' | 'matMul' | 'softmaxCrossEntropy' | 'batchNorm' | 'concat' | 'reshape';
+export type OpName =
+  | 'tensor'
+  | 'conv2d'
+  | 'maxPool2d'
+  | 'avgPool2d'
+  | 'add'
+  | 'mul'
+  | 'matMul'
+  | 'softmaxCrossEntropy'
+  | 'batchNorm'
+  | 'concat'
+  | 'reshape'
+  | 'sgdUpdateMany'
+  | 'adamUpdateMany';
 
 export interface BadOpCase extends CaseBase {
   readonly op: OpName;
@@ -427,5 +455,39 @@ export const badOpCases: readonly BadOpCase[] = [
     args: [[4, 2]],
     error: 'ShapeError',
     message: 'reshape: shape is [4,2] but expected a shape of 6 elements (input [2,3])',
+  },
+  {
+    name: 'sgdUpdateMany: one gradient short',
+    op: 'sgdUpdateMany',
+    // params, grads, velocities: the leading args say how many tensors each list takes.
+    tensors: [[2, 3], [4], [2, 3], [2, 3], [4]],
+    args: [2, 1],
+    error: 'ArgumentError',
+    message: 'sgdUpdateMany: grads.length is 1 but expected 2 (one per parameter)',
+  },
+  {
+    name: 'sgdUpdateMany: a gradient shaped unlike its parameter',
+    op: 'sgdUpdateMany',
+    tensors: [[2, 3], [4], [2, 3], [5], [2, 3], [4]],
+    args: [2, 2],
+    error: 'ShapeError',
+    message: 'sgdUpdateMany: grads[1] shape is [5] but expected [4] like params[1]',
+  },
+  {
+    name: 'adamUpdateMany: one second moment short',
+    op: 'adamUpdateMany',
+    // params, grads, ms, vs.
+    tensors: [[3], [2, 2], [3], [2, 2], [3], [2, 2], [3]],
+    args: [2, 2, 2],
+    error: 'ArgumentError',
+    message: 'adamUpdateMany: vs.length is 1 but expected 2 (one per parameter)',
+  },
+  {
+    name: 'adamUpdateMany: a first moment shaped unlike its parameter',
+    op: 'adamUpdateMany',
+    tensors: [[3], [2, 2], [3], [2, 2], [3], [4], [3], [2, 2]],
+    args: [2, 2, 2],
+    error: 'ShapeError',
+    message: 'adamUpdateMany: ms[1] shape is [4] but expected [2,2] like params[1]',
   },
 ];

@@ -98,6 +98,13 @@ export function createReferenceBackend(options: ReferenceBackendOptions = {}): R
       adamUpdate(d(param), d(grad), d(m), d(v), attrs);
       for (const h of [param, m, v]) h.data = round(h.data);
     },
+    SgdUpdateMany: ({ params, grads, velocities }, { plan, ...attrs }) => {
+      plan.sizes.forEach((size, i) => kernels.SgdUpdate({ param: params[i]!, grad: grads[i]!, velocity: velocities[i]! }, { ...attrs, size }));
+    },
+    AdamUpdateMany: ({ params, grads, ms, vs }, { plan, ...attrs }) => {
+      plan.sizes.forEach((size, i) => kernels.AdamUpdate({ param: params[i]!, grad: grads[i]!, m: ms[i]!, v: vs[i]! }, { ...attrs, size }));
+    },
+    AllFinite: ({ xs }) => wrap(Float64Array.of(xs.every((x) => d(x).every(Number.isFinite)) ? 1 : 0)),
   } satisfies KernelTable<ReferenceHandle>;
 
   return {

@@ -17,6 +17,7 @@ import {
   planPool2d,
   planRows,
   planSlice,
+  planTensorList,
   planTranspose,
 } from '@stridenet/core';
 import { badInputCases, type PlanBuilderName } from '../cases/bad-input.js';
@@ -34,6 +35,7 @@ const BUILDERS: Record<PlanBuilderName, (...args: any[]) => unknown> = {
   planSlice,
   planPad,
   planConcat,
+  planTensorList,
 };
 
 export class ExpectationError extends Error {

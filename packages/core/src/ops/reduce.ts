@@ -4,6 +4,8 @@ import { record } from '../autograd/record.js';
 import type { ReduceOp } from '../spec/index.js';
 import { sizeOf } from '../plans/common.js';
 import { planReduce } from '../plans/layout.js';
+import { planTensorList } from '../plans/tensor-list.js';
+import { scalar } from './create.js';
 import { reshape, transpose } from './layout.js';
 
 function normAxes(op: string, x: Tensor, axes: number | readonly number[] | undefined): number[] {
@@ -55,4 +57,17 @@ export function mean(x: Tensor, axes?: number | readonly number[], keepDims = fa
 /** Maximum over `axes`; NaN propagates. The gradient goes to every position equal to the maximum. */
 export function max(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
   return reduce('max', x, axes, keepDims);
+}
+
+/**
+ * [1] tensor: 1 when every value of every tensor is finite, else 0 (NaN or ±Inf anywhere). One
+ * AllFinite kernel call for the whole list; empty tensors are left out (nothing to check).
+ */
+export function allFiniteFlag(xs: readonly Tensor[]): Tensor {
+  if (!Array.isArray(xs)) throw new ArgumentError('allFiniteFlag', 'xs', xs, 'an array of tensors');
+  const live = xs.filter((t) => t.size > 0);
+  if (live.length === 0) return scalar(1, xs[0]?.backend);
+  const plan = planTensorList('allFiniteFlag', live.map((t) => t.size));
+  const [y] = engine.runKernel('AllFinite', { xs: live }, { plan }, [[1]]) as [Tensor];
+  return y;
 }

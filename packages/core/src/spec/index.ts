@@ -19,8 +19,9 @@ export type { KernelDefs, KernelName, PlanTypes } from './types.js';
  * 2: Conv2D takes an optional `residual` added before the activation (a backend of 1 would ignore it).
  * 3: BatchNormTrain takes an optional `residual`, an `activation` and running statistics it updates in
  *    place (`momentum`); BatchNormGrad takes the `activation` and the fused output `y`.
+ * 4: SgdUpdateMany, AdamUpdateMany and AllFinite (multi-tensor kernels over a tensorList plan).
  */
-export const SPEC_VERSION = 3 as const;
+export const SPEC_VERSION = 4 as const;
 export type SpecVersion = typeof SPEC_VERSION;
 
 /** Activation fused into Conv2D and MatMul after the optional bias. */
@@ -34,6 +35,10 @@ export type ReduceOp = EnumValue<'reduceOp'>;
 export type SgdAttrs = KernelAttrs<'SgdUpdate'>;
 /** AdamUpdate attributes. decoupled (AdamW): p -= lr * wd * p before the Adam step, otherwise g += wd * p; step is 1-based. */
 export type AdamAttrs = KernelAttrs<'AdamUpdate'>;
+/** SgdUpdateMany attributes: SgdAttrs for every listed tensor, sizes from the tensorList plan. */
+export type SgdManyAttrs = KernelAttrs<'SgdUpdateMany'>;
+/** AdamUpdateMany attributes: AdamAttrs for every listed tensor, sizes from the tensorList plan. */
+export type AdamManyAttrs = KernelAttrs<'AdamUpdateMany'>;
 
 /** Every kernel name, in the spec's order. */
 export const KERNEL_NAMES: readonly KernelName[] = Object.freeze(Object.keys(KERNELS) as KernelName[]);

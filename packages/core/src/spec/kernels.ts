@@ -53,6 +53,7 @@ export const PLAN_ENCODINGS = Object.freeze({
   slice: ['rank', ['inShape', 6], ['begin', 6], ['outShape', 6]],
   transpose: ['rank', ['inShape', 6], ['perm', 6]],
   pad: ['rank', ['inShape', 6], ['before', 6], ['after', 6]],
+  tensorList: ['count', 'total', ['sizes', 'rest']],
 } as const);
 
 export type EnumName = keyof typeof ENUMS;
@@ -169,5 +170,28 @@ export const KERNELS = Object.freeze({
     attrs: { size: 'i32', lr: 'f32', beta1: 'f32', beta2: 'f32', epsilon: 'f32', weightDecay: 'f32', decoupled: 'bool', step: 'i32' },
     outputs: [],
     writes: ['param', 'm', 'v'],
+  },
+  SgdUpdateMany: {
+    doc: 'SgdUpdate on every (params[i], grads[i], velocities[i]) at once, sizes from plan.sizes: one call per optimizer step.',
+    inputs: ['params[]', 'grads[]', 'velocities[]'],
+    plan: 'tensorList',
+    attrs: { lr: 'f32', momentum: 'f32', nesterov: 'bool', weightDecay: 'f32' },
+    outputs: [],
+    writes: ['params', 'velocities'],
+  },
+  AdamUpdateMany: {
+    doc: 'AdamUpdate on every (params[i], grads[i], ms[i], vs[i]) at once, sizes from plan.sizes: one call per optimizer step.',
+    inputs: ['params[]', 'grads[]', 'ms[]', 'vs[]'],
+    plan: 'tensorList',
+    attrs: { lr: 'f32', beta1: 'f32', beta2: 'f32', epsilon: 'f32', weightDecay: 'f32', decoupled: 'bool', step: 'i32' },
+    outputs: [],
+    writes: ['params', 'ms', 'vs'],
+  },
+  AllFinite: {
+    doc: 'y [1] = 1 when every value of every xs[i] (sizes from plan.sizes) is finite, else 0 (any NaN or ±Inf).',
+    inputs: ['xs[]'],
+    plan: 'tensorList',
+    attrs: {},
+    outputs: ONE,
   },
 } as const satisfies Readonly<Record<string, KernelSpec>>);

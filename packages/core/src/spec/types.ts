@@ -4,6 +4,7 @@ import type { Pool2dPlan } from '../plans/pool2d.js';
 import type { MatMulPlan } from '../plans/matmul.js';
 import type { BroadcastPlan, ChannelPlan, ExpandPlan, RowsPlan } from '../plans/elementwise.js';
 import type { ConcatPlan, PadPlan, ReducePlan, SlicePlan, TransposePlan } from '../plans/layout.js';
+import type { TensorListPlan } from '../plans/tensor-list.js';
 import type { EnumValue } from './encoding.js';
 import type { AttrKind, EnumName, KERNELS, PlanKind } from './kernels.js';
 
@@ -21,6 +22,7 @@ export interface PlanTypes {
   slice: SlicePlan;
   transpose: TransposePlan;
   pad: PadPlan;
+  tensorList: TensorListPlan;
 }
 
 // Compile-time check that every plan kind of the spec has a plan type and the other way round.

@@ -201,11 +201,18 @@ describe('gradientsFinite', () => {
       expect(await gradientsFinite([g])).toBe(false);
       g.dispose();
     }
-    // Finite values whose sum leaves float32's range count as a blown-up step too.
+    // Exact per value: finite values whose sum would leave float32's range are still finite.
     const huge = tensor(new Float32Array([3e38, 3e38]), [2]);
-    expect(await gradientsFinite([huge])).toBe(false);
+    expect(await gradientsFinite([huge])).toBe(true);
     expect(await allFinite([huge])).toBe(true);
     huge.dispose();
+    // Empty tensors have nothing to check; they never reach the kernel.
+    const empty = tensor(new Float32Array(0), [0, 3]);
+    expect(await gradientsFinite([empty])).toBe(true);
+    const nan = tensor(new Float32Array([NaN]), [1]);
+    expect(await gradientsFinite([empty, nan])).toBe(false);
+    empty.dispose();
+    nan.dispose();
     expect(await gradientsFinite([])).toBe(true);
     for (const t of ok) t.dispose();
     expect(memory().tensors).toBe(before);

@@ -2,7 +2,7 @@ import { ArgumentError, FormatError } from '../errors.js';
 import { keep, type Tensor } from '../engine.js';
 import type { Parameter } from '../models/types.js';
 import { tensor, zeros } from '../ops/create.js';
-import { adamUpdate, sgdUpdate } from '../ops/optimizer.js';
+import { adamUpdateMany, sgdUpdateMany } from '../ops/optimizer.js';
 import { noGrad } from '../autograd/record.js';
 import { checkOptionKeys, optionKeys } from '../options.js';
 
@@ -104,11 +104,24 @@ abstract class BaseOptimizer implements Optimizer {
     }
     const rate = lr ?? this.config.lr;
     checkNumber('optimizer.step', 'lr', rate, 0, Infinity);
+    // One multi-tensor kernel call per backend (normally one per step), not one per parameter.
+    // Grouping reads every parameter's backend first, so a disposed one throws before any update.
+    const groups = new Map<unknown, { params: Parameter[]; grads: Tensor[] }>();
+    params.forEach((p, i) => {
+      const key = p.value.backend;
+      let g = groups.get(key);
+      if (!g) groups.set(key, (g = { params: [], grads: [] }));
+      g.params.push(p);
+      g.grads.push(grads[i]!);
+    });
     this.steps += 1;
-    noGrad(() => params.forEach((p, i) => this.update(p, grads[i]!, rate)));
+    noGrad(() => {
+      for (const g of groups.values()) this.update(g.params, g.grads, rate);
+    });
   }
 
-  protected abstract update(p: Parameter, g: Tensor, lr: number): void;
+  /** Updates `params` (all on one backend) in one kernel call; slots are created in parameter order. */
+  protected abstract update(params: readonly Parameter[], grads: readonly Tensor[], lr: number): void;
 
   slots(): Map<string, Tensor> {
     return new Map(this.state);
@@ -178,9 +191,10 @@ export class Sgd extends BaseOptimizer {
     if (this.config.nesterov && this.config.momentum === 0) throw new ArgumentError(op, 'nesterov', true, 'momentum > 0 (Nesterov needs momentum)');
   }
 
-  protected update(p: Parameter, g: Tensor, lr: number): void {
+  protected update(params: readonly Parameter[], grads: readonly Tensor[], lr: number): void {
     const { momentum, nesterov, weightDecay } = this.config;
-    sgdUpdate(p.value, g, this.slotFor('velocity', p), { lr, momentum, nesterov, weightDecay });
+    const velocities = params.map((p) => this.slotFor('velocity', p));
+    sgdUpdateMany(params.map((p) => p.value), grads, velocities, { lr, momentum, nesterov, weightDecay });
   }
 }
 
@@ -203,9 +217,15 @@ export class Adam extends BaseOptimizer {
     if (this.config.beta1 === 1 || this.config.beta2 === 1) throw new ArgumentError(op, 'beta1/beta2', [this.config.beta1, this.config.beta2], 'values in [0, 1)');
   }
 
-  protected update(p: Parameter, g: Tensor, lr: number): void {
+  protected update(params: readonly Parameter[], grads: readonly Tensor[], lr: number): void {
     const { beta1, beta2, epsilon, weightDecay } = this.config;
-    adamUpdate(p.value, g, this.slotFor('m', p), this.slotFor('v', p), {
+    const ms: Tensor[] = [];
+    const vs: Tensor[] = [];
+    for (const p of params) {
+      ms.push(this.slotFor('m', p));
+      vs.push(this.slotFor('v', p));
+    }
+    adamUpdateMany(params.map((p) => p.value), grads, ms, vs, {
       lr,
       beta1,
       beta2,

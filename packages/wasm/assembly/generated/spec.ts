@@ -104,3 +104,6 @@ export const PAD_IN_SHAPE: i32 = 1;
 export const PAD_BEFORE: i32 = 7;
 export const PAD_AFTER: i32 = 13;
 export const PAD_LENGTH: i32 = 19;
+export const TENSOR_LIST_COUNT: i32 = 0;
+export const TENSOR_LIST_TOTAL: i32 = 1;
+export const TENSOR_LIST_SIZES: i32 = 2;

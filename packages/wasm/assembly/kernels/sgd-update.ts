@@ -1,11 +1,15 @@
 // In-place SGD with momentum (PyTorch semantics, see SgdAttrs). Frame: 0 param, 1 grad, 2 velocity,
-// 3 lr, 4 momentum, 5 nesterov, 6 weightDecay (f32), 7 size.
+// 3 lr, 4 momentum, 5 nesterov, 6 weightDecay (f32), 7 size. SgdUpdateMany shares slots 3 to 6 and
+// sgdRange, so both kernels round identically.
 import { argF, argI, argP, chunkBegin, chunkEnd } from '../common';
 
 export function sgdUpdate(frame: usize, u0: i32, u1: i32, scratch: usize): void {
-  const p = argP(frame, 0), g = argP(frame, 1), v = argP(frame, 2);
-  const lr = argF(frame, 3), mom = argF(frame, 4), nesterov = argI(frame, 5), wd = argF(frame, 6), size = argI(frame, 7);
-  const i0 = chunkBegin(u0), i1 = chunkEnd(u1, size);
+  sgdRange(frame, argP(frame, 0), argP(frame, 1), argP(frame, 2), chunkBegin(u0), chunkEnd(u1, argI(frame, 7)));
+}
+
+/** Updates p and v over [i0, i1) with the settings in frame slots 3 to 6. */
+export function sgdRange(frame: usize, p: usize, g: usize, v: usize, i0: i32, i1: i32): void {
+  const lr = argF(frame, 3), mom = argF(frame, 4), nesterov = argI(frame, 5), wd = argF(frame, 6);
   const lrv = f32x4.splat(lr), mv = f32x4.splat(mom), wv = f32x4.splat(wd);
   let i = i0;
   for (; i + 4 <= i1; i += 4) {

@@ -113,6 +113,14 @@ export class KernelCall<I> {
     return p;
   }
 
+  /** An i32 array of handle pointers, list after list (the multi-tensor kernels' frame slot 0), released when the call ends. */
+  pointerList(lists: readonly (readonly number[])[]): number {
+    const all = lists.flat();
+    const at = this.scratch(all.length * 4);
+    this.rt.heapI32.set(all, at >> 2);
+    return at;
+  }
+
   run(name: ExportName, frame: number, units: number, options?: RunOptions): void {
     this.rt.run(name, frame, units, options);
   }

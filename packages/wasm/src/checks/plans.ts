@@ -19,6 +19,7 @@ import {
   planPool2d,
   planReduce,
   planSlice,
+  planTensorList,
   planTranspose,
   type BroadcastPlan,
   type ChannelPlan,
@@ -31,6 +32,7 @@ import {
   type ReducePlan,
   type RowsPlan,
   type SlicePlan,
+  type TensorListPlan,
   type TransposePlan,
 } from '@stridenet/core';
 import { MAX_FLOATS, attrsObject, brief, opName } from './attrs.js';
@@ -145,6 +147,7 @@ const CHANNEL = ['outer', 'channels', 'inner'];
 const ROWS = ['rows', 'cols'];
 const REDUCE = ['outer', 'reduce', 'inner'];
 const CONCAT = ['outer', 'count', 'blockSizes'];
+const TENSOR_LIST = ['count', 'total', 'sizes'];
 /**
  * Keeps the window arithmetic of the assembly (oh * stride - pad + k * dilation, in i32) far from
  * overflow: padded extents, and output extent times stride (and dilation), within MAX_FLOATS. Core's
@@ -322,5 +325,20 @@ export function checkConcatPlan(kernel: string, attrs: { plan: ConcatPlan }): Co
     const blocks = e.run(2, count, 0);
     e.size('output', [outer, blocks.reduce((s, b) => s + b, 0)]);
     return e.same('planConcat', () => planConcat(blocks.map((b) => [outer, b]), 1));
+  });
+}
+
+/** Largest number of tensors in one multi-tensor call (the plan encodes one size per tensor). */
+const MAX_TENSOR_LIST = 1 << 16;
+
+/** The multi-tensor kernels' plan: every size positive, their sum `total` inside the wasm32 memory. */
+export function checkTensorListPlan(kernel: string, attrs: { plan: TensorListPlan }): TensorListPlan {
+  const e = new Encoded(kernel, attrs, TENSOR_LIST, [3, 2 + MAX_TENSOR_LIST]);
+  return memo('tensorList', e, () => {
+    const count = e.at(0, 1, e.v.length - 2);
+    if (e.v.length !== 2 + count) throw new ArgumentError(opName(kernel), 'plan.encoded', brief(e.v), `2 + count = ${2 + count} entries`);
+    const sizes = e.run(2, count, 1);
+    e.size('total', [sizes.reduce((s, b) => s + b, 0)]);
+    return e.same('planTensorList', () => planTensorList(opName(kernel), sizes));
   });
 }

@@ -2,6 +2,8 @@
 import type { KernelTable } from '@stridenet/core';
 import type { WasmHandle } from '../runtime.js';
 import { adamUpdate } from './adam-update.js';
+import { adamUpdateMany } from './adam-update-many.js';
+import { allFinite } from './all-finite.js';
 import { avgPool2d } from './avg-pool2d.js';
 import { avgPool2dGrad } from './avg-pool2d-grad.js';
 import { batchNormGrad } from './batch-norm-grad.js';
@@ -22,6 +24,7 @@ import { maxPool2dGrad } from './max-pool2d-grad.js';
 import { pad } from './pad.js';
 import { reduce } from './reduce.js';
 import { sgdUpdate } from './sgd-update.js';
+import { sgdUpdateMany } from './sgd-update-many.js';
 import { slice } from './slice.js';
 import { softmax } from './softmax.js';
 import { softmaxCrossEntropy } from './softmax-cross-entropy.js';
@@ -60,4 +63,7 @@ export const kernels = {
   Pad: pad,
   SgdUpdate: sgdUpdate,
   AdamUpdate: adamUpdate,
+  SgdUpdateMany: sgdUpdateMany,
+  AdamUpdateMany: adamUpdateMany,
+  AllFinite: allFinite,
 } satisfies KernelTable<WasmHandle>;

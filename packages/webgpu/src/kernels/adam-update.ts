@@ -1,26 +1,26 @@
-import type { KernelFn } from '@stridenet/core';
+import type { AdamManyAttrs, KernelFn } from '@stridenet/core';
 import type { WebGpuHandle } from '../runtime.js';
 import code from '../shaders/adam-update.wgsl';
 
-/** Fused, in place on param, m and v; bias corrections computed here in float64. */
+/**
+ * AdamSettings (shaders/adam-step.wgsl) as uniform words, shared with AdamUpdateMany: `decoupled`
+ * starts the ints at word 4 (after the sizes, padded), the rest are floats; bias corrections in float64.
+ */
+export function adamWords(sizes: readonly number[], a: Omit<AdamManyAttrs, 'plan'>): { ints: number[]; floats: number[] } {
+  const ints = [...sizes, 0, 0, 0, 0].slice(0, 4);
+  ints.push(a.decoupled ? 1 : 0);
+  const floats = [a.lr, a.beta1, a.beta2, a.epsilon, a.weightDecay, 1 - a.beta1 ** a.step, 1 - a.beta2 ** a.step, 1 - a.beta1, 1 - a.beta2, a.lr * a.weightDecay];
+  return { ints, floats };
+}
+
+/** Fused, in place on param, m and v. */
 export const AdamUpdate: KernelFn<WebGpuHandle, 'AdamUpdate'> = ({ param, grad, m, v }, attrs) => {
   const rt = param.runtime;
   rt.dispatch({
     shader: 'adam-update',
     code,
-    ints: [attrs.size, attrs.decoupled ? 1 : 0],
-    floats: [
-      attrs.lr,
-      attrs.beta1,
-      attrs.beta2,
-      attrs.epsilon,
-      attrs.weightDecay,
-      1 - attrs.beta1 ** attrs.step,
-      1 - attrs.beta2 ** attrs.step,
-      1 - attrs.beta1,
-      1 - attrs.beta2,
-      attrs.lr * attrs.weightDecay,
-    ],
+    prelude: 'adam',
+    ...adamWords([attrs.size], attrs),
     inputs: [grad.buffer],
     outputs: [param.buffer, m.buffer, v.buffer],
     workgroups: rt.grid(attrs.size),

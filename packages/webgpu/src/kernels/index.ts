@@ -2,6 +2,8 @@
 import type { KernelTable } from '@stridenet/core';
 import type { WebGpuHandle } from '../runtime.js';
 import { AdamUpdate } from './adam-update.js';
+import { AdamUpdateMany } from './adam-update-many.js';
+import { AllFinite } from './all-finite.js';
 import { AvgPool2D } from './avg-pool2d.js';
 import { AvgPool2DGrad } from './avg-pool2d-grad.js';
 import { BatchNormGrad } from './batch-norm-grad.js';
@@ -22,6 +24,7 @@ import { MaxPool2DGrad } from './max-pool2d-grad.js';
 import { Pad } from './pad.js';
 import { Reduce } from './reduce.js';
 import { SgdUpdate } from './sgd-update.js';
+import { SgdUpdateMany } from './sgd-update-many.js';
 import { Slice } from './slice.js';
 import { Softmax } from './softmax.js';
 import { SoftmaxCrossEntropy } from './softmax-cross-entropy.js';
@@ -60,4 +63,7 @@ export const kernels = {
   Pad,
   SgdUpdate,
   AdamUpdate,
+  SgdUpdateMany,
+  AdamUpdateMany,
+  AllFinite,
 } satisfies KernelTable<WebGpuHandle>;

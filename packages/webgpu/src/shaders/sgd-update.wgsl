@@ -1,5 +1,4 @@
-// In place, PyTorch SGD: d = g + weightDecay * p; v = momentum * v + d;
-// p -= lr * (nesterov ? d + momentum * v : v).
+// In place, PyTorch SGD on one tensor (sgdStep, prelude 'sgd').
 struct Params {
   size: i32,
   nesterov: i32,
@@ -17,11 +16,7 @@ struct Params {
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = i32(gid.x + gid.y * nwg.x * 256u);
   if (i >= p.size) { return; }
-  let w = param[i];
-  let d = grad[i] + p.weightDecay * w;
-  let v = p.momentum * velocity[i] + d;
-  velocity[i] = v;
-  var step = v;
-  if (p.nesterov != 0) { step = d + p.momentum * v; }
-  param[i] = w - p.lr * step;
+  let r = sgdStep(param[i], grad[i], velocity[i], p.lr, p.momentum, p.weightDecay, p.nesterov != 0);
+  param[i] = r.x;
+  velocity[i] = r.y;
 }

@@ -29,7 +29,10 @@
       "kernels/transpose.cc",
       "kernels/pad.cc",
       "kernels/sgd-update.cc",
-      "kernels/adam-update.cc"
+      "kernels/adam-update.cc",
+      "kernels/sgd-update-many.cc",
+      "kernels/adam-update-many.cc",
+      "kernels/all-finite.cc"
     ]
   }
 }

@@ -28,6 +28,7 @@ namespace concat { constexpr int outer = 0, count = 1, blockSizes = 2; }
 namespace slice { constexpr int rank = 0, inShape = 1, begin = 7, outShape = 13, length = 19; }
 namespace transpose { constexpr int rank = 0, inShape = 1, perm = 7, length = 13; }
 namespace pad { constexpr int rank = 0, inShape = 1, before = 7, after = 13, length = 19; }
+namespace tensorList { constexpr int count = 0, total = 1, sizes = 2; }
 }  // namespace encoding
 
 // One prepare function per kernel file (src/native/kernels/<kebab-name>.cc).
@@ -59,6 +60,9 @@ Prepared prepareTranspose(const Args&);
 Prepared preparePad(const Args&);
 Prepared prepareSgdUpdate(const Args&);
 Prepared prepareAdamUpdate(const Args&);
+Prepared prepareSgdUpdateMany(const Args&);
+Prepared prepareAdamUpdateMany(const Args&);
+Prepared prepareAllFinite(const Args&);
 
 /** Kernel name -> prepare function, for every kernel of the spec. */
 inline const std::unordered_map<std::string, PrepareFn>& kernelRegistry() {
@@ -91,6 +95,9 @@ inline const std::unordered_map<std::string, PrepareFn>& kernelRegistry() {
       {"Pad", preparePad},
       {"SgdUpdate", prepareSgdUpdate},
       {"AdamUpdate", prepareAdamUpdate},
+      {"SgdUpdateMany", prepareSgdUpdateMany},
+      {"AdamUpdateMany", prepareAdamUpdateMany},
+      {"AllFinite", prepareAllFinite},
   };
   return table;
 }

@@ -104,6 +104,9 @@ const PAD_IN_SHAPE: i32 = 1;
 const PAD_BEFORE: i32 = 7;
 const PAD_AFTER: i32 = 13;
 const PAD_LENGTH: i32 = 19;
+const TENSOR_LIST_COUNT: i32 = 0;
+const TENSOR_LIST_TOTAL: i32 = 1;
+const TENSOR_LIST_SIZES: i32 = 2;
 
 struct Conv2dPlan {
   batch: i32,
