@@ -1,9 +1,10 @@
 // Instruction-set paths of the native backend and the kernels each one provides.
 //
-// The direct convolutions (forward, input and filter gradients, Winograd, depthwise) and the vector
-// pooling kernels are written once (src/native/conv/, src/native/pool/) over the vector layer in
-// src/native/simd/, and compiled once per ISA by src/native/isa/<isa>.cc. A backend instance picks one
-// path when it is created ('auto' takes the best the CPU runs); every path runs the conformance suite.
+// The direct convolutions (forward, input and filter gradients, Winograd, depthwise), the vector
+// pooling kernels and the batch-norm loops are written once (src/native/conv/, src/native/pool/,
+// src/native/kernels/batch-norm.inl) over the vector layer in src/native/simd/, and compiled once per ISA
+// by src/native/isa/<isa>.cc. A backend instance picks one path when it is created ('auto' takes the best
+// the CPU runs); every path runs the conformance suite.
 #pragma once
 
 #include <string>
@@ -25,6 +26,21 @@ Isa bestIsa();
 /** Comma-separated names of the supported paths, fastest first (for error messages and info()). */
 std::string supportedIsas();
 
+/** One batch-norm channel's share of a tensor: `rows` runs of `len` floats, `stride` floats apart. */
+struct BnRows {
+  int64_t rows, len, stride;
+};
+
+/** BatchNormTrain's per-channel y = (x - mean) * scale + beta. */
+struct BnAffine {
+  double mean, scale, beta;
+};
+
+/** BatchNormGrad's per-channel dx = a * dy + b * (x - mean) + c. */
+struct BnGradCoef {
+  double a, b, mean, c;
+};
+
 /** The kernels of one ISA path. */
 struct KernelSet {
   Isa isa;
@@ -45,6 +61,15 @@ struct KernelSet {
   void (*avgPoolPlane)(const PoolGeom& g, const float* x, const float* inv, float* y);
   /** Adds one plane's max-pool gradient into a zeroed dx (the first maximum of each window, or its last NaN: PyTorch). */
   void (*maxPoolGradPlane)(const PoolGeom& g, const float* dy, const float* x, float* dx);
+  // Batch norm over one channel's rows (kernels/batch-norm.inl), all arithmetic in double.
+  /** s[0] = sum (x - shift), s[1] = sum (x - shift)^2. */
+  void (*bnMoments)(const BnRows& r, const float* x, double shift, double* s);
+  /** y = act((x - mean) * scale + beta + residual); residual (or null) has x's layout; relu keeps NaN. */
+  void (*bnNormalize)(const BnRows& r, const float* x, const float* residual, bool relu, const BnAffine& k, float* y);
+  /** s[0] = sum g, s[1] = sum g * (x - mean); g = dy, or dy where y > 0 when y (a fused relu's output) is given. */
+  void (*bnGradSums)(const BnRows& r, const float* dy, const float* x, const float* y, double mean, double* s);
+  /** dx = a * g + b * (x - mean) + c, g as in bnGradSums. */
+  void (*bnGradApply)(const BnRows& r, const float* dy, const float* x, const float* y, const BnGradCoef& k, float* dx);
 };
 
 /** The kernels of `isa`; the caller checks isaSupported first. */

@@ -16,11 +16,13 @@ void forwardConv(const ConvGeom& g, const float* x, const FilterRef& w, const fl
 #include "../conv/backprop-input.inl"
 #include "../conv/dispatch.inl"
 #include "../pool/planes.inl"
+#include "../kernels/batch-norm.inl"
 // clang-format on
 
 const KernelSet kSet = {
     kIsa,          forwardFits,  backpropInputFits, backpropFilterFits, forwardConv,
     backpropInput, backpropFilter, maxPoolPlane,    avgPoolPlane,       maxPoolGradPlane,
+    bnMoments,     bnNormalize,    bnGradSums,      bnGradApply,
 };
 
 }  // namespace

@@ -1,26 +1,15 @@
-// BatchNormGrad: dbeta = sum dy, dgamma = sum dy * xhat,
-// dx = gamma * invstd / M * (M * dy - dbeta - xhat * dgamma), M = outer * inner; with a fused relu, dy counts only
-// where the forward output y > 0.
+// BatchNormGrad: dbeta = sum g, dgamma = sum g * xhat, dx = gamma * invstd / M * (M * g - dbeta - xhat * dgamma),
+// M = outer * inner, xhat = (x - mean) * invstd, g = dy, or with a fused relu dy where the forward output y > 0.
+// The ISA loops (batch-norm.inl) sum g and g * (x - mean) in double lanes per block (batch-norm-tasks.h); the
+// blocks merge in double in a fixed order, and dx = a * g + b * (x - mean) + c is computed in double, rounded once.
 #include <cmath>
-#include <cstdint>
-#include <cstring>
+#include <vector>
 
+#include "../isa.h"
 #include "../runtime.h"
+#include "batch-norm-tasks.h"
 
 namespace sn {
-
-namespace {
-/** dy[i] where the fused relu's output y[i] > 0, else 0 (all of dy without y), by a bit mask: relu masks are too irregular to branch on. */
-inline double maskedGrad(const float* dy, const float* y, int64_t i) {
-  if (!y) return dy[i];
-  uint32_t bits;
-  std::memcpy(&bits, dy + i, sizeof bits);
-  bits &= 0u - static_cast<uint32_t>(y[i] > 0.0f);
-  float g;
-  std::memcpy(&g, &bits, sizeof g);
-  return g;
-}
-}  // namespace
 
 /** inputs [dy, x, gamma, mean, variance, y?]; numbers [epsilon, relu 0|1]; plan [outer, channels, inner]; outputs [dx, dgamma, dbeta]. */
 Prepared prepareBatchNormGrad(const Args& a) {
@@ -37,40 +26,31 @@ Prepared prepareBatchNormGrad(const Args& a) {
   const bool relu = a.n(1) != 0;
   if (relu && !a.has(5)) a.fail("activation relu needs the forward output y (inputs[5])");
   if (relu) a.input(5, "y", size);
+  const KernelSet* ks = &kernelSet(a.isa);
+  const BnTasks plan(outer, C, inner);
   Prepared p;
   p.outSizes = {size, C, C};
   p.body = [=](ThreadPool& pool, const std::vector<float*>& in, const std::vector<float*>& out) {
     const double M = static_cast<double>(outer * inner);
-    pool.parallelFor(C, 1 + (1 << 15) / (outer * inner), [&](int64_t b, int64_t e) {
-      for (int64_t c = b; c < e; c++) {
-        const double mean = in[3][c];
-        const double invstd = 1.0 / std::sqrt(static_cast<double>(in[4][c]) + eps);
-        double sdy = 0, sdyx = 0;
-        for (int64_t o = 0; o < outer; o++) {
-          const float* dy = in[0] + (o * C + c) * inner;
-          const float* x = in[1] + (o * C + c) * inner;
-          const float* y = relu ? in[5] + (o * C + c) * inner : nullptr;
-          for (int64_t i = 0; i < inner; i++) {
-            const double g = maskedGrad(dy, y, i);
-            sdy += g;
-            sdyx += g * ((x[i] - mean) * invstd);
-          }
+    std::vector<double> partial(static_cast<size_t>(plan.at(C, 0)));
+    const auto mask = [&](int64_t off) { return relu ? in[5] + off : nullptr; };
+    pool.run(plan.tasks(), [&](int64_t t) {
+      plan.each(t, [&](int64_t c, int64_t b, const BnRows& r, int64_t off) {
+        ks->bnGradSums(r, in[0] + off, in[1] + off, mask(off), in[3][c], &partial[plan.at(c, b)]);
+      });
+    });
+    pool.run(plan.tasks(), [&](int64_t t) {
+      plan.each(t, [&](int64_t c, int64_t b, const BnRows& r, int64_t off) {
+        double s[2];
+        plan.merge(partial.data(), c, s);
+        const double invstd = 1.0 / std::sqrt(static_cast<double>(in[4][c]) + eps), dgamma = s[1] * invstd;
+        if (b == 0) {
+          out[1][c] = static_cast<float>(dgamma);
+          out[2][c] = static_cast<float>(s[0]);
         }
-        out[1][c] = static_cast<float>(sdyx);
-        out[2][c] = static_cast<float>(sdy);
         const double k = in[2][c] * invstd / M;
-        for (int64_t o = 0; o < outer; o++) {
-          const float* dy = in[0] + (o * C + c) * inner;
-          const float* x = in[1] + (o * C + c) * inner;
-          const float* y = relu ? in[5] + (o * C + c) * inner : nullptr;
-          float* dx = out[0] + (o * C + c) * inner;
-          for (int64_t i = 0; i < inner; i++) {
-            const double xhat = (x[i] - mean) * invstd;
-            const double g = maskedGrad(dy, y, i);
-            dx[i] = static_cast<float>(k * (M * g - sdy - xhat * sdyx));
-          }
-        }
-      }
+        ks->bnGradApply(r, in[0] + off, in[1] + off, mask(off), BnGradCoef{k * M, -k * invstd * dgamma, in[3][c], -k * s[0]}, out[0] + off);
+      });
     });
   };
   return p;

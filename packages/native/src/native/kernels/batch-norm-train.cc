@@ -1,10 +1,28 @@
-// BatchNormTrain: per-channel batch mean and biased variance (two passes, double accumulation), the running-statistics
-// update in place, then y = act(normalised + residual).
+// BatchNormTrain: per-channel batch mean and biased variance, the running-statistics update in place, then
+// y = act(gamma * (x - mean) / sqrt(var + eps) + beta + residual). The ISA loops (batch-norm.inl) sum x - shift
+// and (x - shift)^2 in double lanes per block (batch-norm-tasks.h), with shift the mean of the channel's first
+// few values, so the one-pass variance s2 / n - (s1 / n)^2 loses nothing that matters (s1 / n is within a few
+// standard deviations of 0). The blocks merge in double in a fixed order; y is computed in double, rounded once.
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
+#include "../isa.h"
 #include "../runtime.h"
+#include "batch-norm-tasks.h"
 
 namespace sn {
+namespace {
+
+/** Mean of the first (up to 16) values of channel c's first row: the origin of its sums. */
+double channelShift(const float* x, int64_t c, int64_t inner) {
+  const int64_t n = std::min<int64_t>(inner, 16);
+  double s = 0;
+  for (int64_t i = 0; i < n; i++) s += x[c * inner + i];
+  return s / static_cast<double>(n);
+}
+
+}  // namespace
 
 /**
  * inputs [x, gamma, beta, residual?, runningMean?, runningVar?]; numbers [epsilon, relu 0|1, keep, take mean, take variance]
@@ -25,49 +43,36 @@ Prepared prepareBatchNormTrain(const Args& a) {
   const double eps = a.n(0);
   const bool relu = a.n(1) != 0;
   const float keep = static_cast<float>(a.n(2)), takeMean = static_cast<float>(a.n(3)), takeVar = static_cast<float>(a.n(4));
+  const KernelSet* ks = &kernelSet(a.isa);
+  const BnTasks plan(outer, C, inner);
   Prepared p;
   p.outSizes = {size, C, C};
   if (hasMean) p.writes.push_back(4);
   if (hasVar) p.writes.push_back(5);
   p.body = [=](ThreadPool& pool, const std::vector<float*>& in, const std::vector<float*>& out) {
     const double count = static_cast<double>(outer * inner);
-    pool.parallelFor(C, 1 + (1 << 15) / (outer * inner), [&](int64_t b, int64_t e) {
-      for (int64_t c = b; c < e; c++) {
-        double s = 0;
-        for (int64_t o = 0; o < outer; o++) {
-          const float* x = in[0] + (o * C + c) * inner;
-          for (int64_t i = 0; i < inner; i++) s += x[i];
+    std::vector<double> partial(static_cast<size_t>(plan.at(C, 0)));
+    pool.run(plan.tasks(), [&](int64_t t) {
+      plan.each(t, [&](int64_t c, int64_t b, const BnRows& r, int64_t off) {
+        ks->bnMoments(r, in[0] + off, channelShift(in[0], c, inner), &partial[plan.at(c, b)]);
+      });
+    });
+    pool.run(plan.tasks(), [&](int64_t t) {
+      plan.each(t, [&](int64_t c, int64_t b, const BnRows& r, int64_t off) {
+        double s[2];
+        plan.merge(partial.data(), c, s);
+        const double d = s[0] / count, mean = channelShift(in[0], c, inner) + d, var = std::max(0.0, s[1] / count - d * d);
+        if (b == 0) {
+          const float mean32 = static_cast<float>(mean), var32 = static_cast<float>(var);
+          out[1][c] = mean32;
+          out[2][c] = var32;
+          // Two float32 products, then their float32 sum (this file is built for baseline x86-64: no FMA contraction).
+          if (hasMean) in[4][c] = in[4][c] * keep + mean32 * takeMean;
+          if (hasVar) in[5][c] = in[5][c] * keep + var32 * takeVar;
         }
-        const double mean = s / count;
-        double v = 0;
-        for (int64_t o = 0; o < outer; o++) {
-          const float* x = in[0] + (o * C + c) * inner;
-          for (int64_t i = 0; i < inner; i++) {
-            const double d = x[i] - mean;
-            v += d * d;
-          }
-        }
-        const double var = v / count;
-        const float mean32 = static_cast<float>(mean), var32 = static_cast<float>(var);
-        out[1][c] = mean32;
-        out[2][c] = var32;
-        // Two float32 products, then their float32 sum (this file is built for baseline x86-64: no FMA contraction).
-        if (hasMean) in[4][c] = in[4][c] * keep + mean32 * takeMean;
-        if (hasVar) in[5][c] = in[5][c] * keep + var32 * takeVar;
-        const float scale = static_cast<float>(in[1][c] / std::sqrt(var + eps));
-        const float shift = static_cast<float>(in[2][c] - mean * scale);
-        for (int64_t o = 0; o < outer; o++) {
-          const float* x = in[0] + (o * C + c) * inner;
-          float* y = out[0] + (o * C + c) * inner;
-          const float* r = hasResidual ? in[3] + (o * C + c) * inner : nullptr;
-          for (int64_t i = 0; i < inner; i++) {
-            float v = x[i] * scale + shift;
-            if (r) v += r[i];
-            // NaN passes through relu.
-            y[i] = relu && v < 0 ? 0.0f : v;
-          }
-        }
-      }
+        const BnAffine k{mean, in[1][c] / std::sqrt(var + eps), in[2][c]};
+        ks->bnNormalize(r, in[0] + off, hasResidual ? in[3] + off : nullptr, relu, k, out[0] + off);
+      });
     });
   };
   return p;

@@ -71,6 +71,24 @@ struct Avx2 {
   static SN_INLINE VI addi(VI a, VI b) { return _mm256_add_epi32(a, b); }
   static SN_INLINE VI selecti(M m, VI a, VI b) { return _mm256_blendv_epi8(b, a, m); }
   static SN_INLINE void storei(int32_t* p, VI v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
+
+  // Double lanes (see simd.h): 4 doubles.
+  static constexpr int ND = 4;
+  using D = __m256d;
+  static SN_INLINE D dzero() { return _mm256_setzero_pd(); }
+  static SN_INLINE D dset1(double v) { return _mm256_set1_pd(v); }
+  static SN_INLINE D dload(const float* p) { return _mm256_cvtps_pd(_mm_loadu_ps(p)); }
+  static SN_INLINE void dstore(float* p, D v) { _mm_storeu_ps(p, _mm256_cvtpd_ps(v)); }
+  static SN_INLINE D dadd(D a, D b) { return _mm256_add_pd(a, b); }
+  static SN_INLINE D dsub(D a, D b) { return _mm256_sub_pd(a, b); }
+  static SN_INLINE D dfma(D a, D b, D c) { return _mm256_fmadd_pd(a, b, c); }
+  static SN_INLINE D dmax(D a, D b) { return _mm256_max_pd(a, b); }
+  static SN_INLINE D dfloat(D v) { return _mm256_cvtps_pd(_mm256_cvtpd_ps(v)); }
+  static SN_INLINE D dpos(D y, D v) { return _mm256_and_pd(_mm256_cmp_pd(y, _mm256_setzero_pd(), _CMP_GT_OQ), v); }
+  static SN_INLINE double dreduceAdd(D a) {
+    const __m128d s = _mm_add_pd(_mm256_castpd256_pd128(a), _mm256_extractf128_pd(a, 1));
+    return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));
+  }
 };
 
 }  // namespace sn::simd

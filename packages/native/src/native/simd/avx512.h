@@ -68,6 +68,21 @@ struct Avx512 {
   static SN_INLINE VI addi(VI a, VI b) { return _mm512_add_epi32(a, b); }
   static SN_INLINE VI selecti(M m, VI a, VI b) { return _mm512_mask_mov_epi32(b, m, a); }
   static SN_INLINE void storei(int32_t* p, VI v) { _mm512_storeu_si512(p, v); }
+
+  // Double lanes (see simd.h): 8 doubles.
+  static constexpr int ND = 8;
+  using D = __m512d;
+  static SN_INLINE D dzero() { return _mm512_setzero_pd(); }
+  static SN_INLINE D dset1(double v) { return _mm512_set1_pd(v); }
+  static SN_INLINE D dload(const float* p) { return _mm512_cvtps_pd(_mm256_loadu_ps(p)); }
+  static SN_INLINE void dstore(float* p, D v) { _mm256_storeu_ps(p, _mm512_cvtpd_ps(v)); }
+  static SN_INLINE D dadd(D a, D b) { return _mm512_add_pd(a, b); }
+  static SN_INLINE D dsub(D a, D b) { return _mm512_sub_pd(a, b); }
+  static SN_INLINE D dfma(D a, D b, D c) { return _mm512_fmadd_pd(a, b, c); }
+  static SN_INLINE D dmax(D a, D b) { return _mm512_max_pd(a, b); }
+  static SN_INLINE D dfloat(D v) { return _mm512_cvtps_pd(_mm512_cvtpd_ps(v)); }
+  static SN_INLINE D dpos(D y, D v) { return _mm512_maskz_mov_pd(_mm512_cmp_pd_mask(y, _mm512_setzero_pd(), _CMP_GT_OQ), v); }
+  static SN_INLINE double dreduceAdd(D a) { return _mm512_reduce_add_pd(a); }
 };
 
 }  // namespace sn::simd

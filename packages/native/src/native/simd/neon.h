@@ -85,6 +85,21 @@ struct Neon {
   static SN_INLINE VI addi(VI a, VI b) { return vaddq_s32(a, b); }
   static SN_INLINE VI selecti(M m, VI a, VI b) { return vbslq_s32(m, a, b); }
   static SN_INLINE void storei(int32_t* p, VI v) { vst1q_s32(p, v); }
+
+  // Double lanes (see simd.h): 2 doubles.
+  static constexpr int ND = 2;
+  using D = float64x2_t;
+  static SN_INLINE D dzero() { return vdupq_n_f64(0.0); }
+  static SN_INLINE D dset1(double v) { return vdupq_n_f64(v); }
+  static SN_INLINE D dload(const float* p) { return vcvt_f64_f32(vld1_f32(p)); }
+  static SN_INLINE void dstore(float* p, D v) { vst1_f32(p, vcvt_f32_f64(v)); }
+  static SN_INLINE D dadd(D a, D b) { return vaddq_f64(a, b); }
+  static SN_INLINE D dsub(D a, D b) { return vsubq_f64(a, b); }
+  static SN_INLINE D dfma(D a, D b, D c) { return vfmaq_f64(c, a, b); }
+  static SN_INLINE D dmax(D a, D b) { return vbslq_f64(vcgtq_f64(a, b), a, b); }
+  static SN_INLINE D dfloat(D v) { return vcvt_f64_f32(vcvt_f32_f64(v)); }
+  static SN_INLINE D dpos(D y, D v) { return vreinterpretq_f64_u64(vandq_u64(vcgtq_f64(y, vdupq_n_f64(0.0)), vreinterpretq_u64_f64(v))); }
+  static SN_INLINE double dreduceAdd(D a) { return vgetq_lane_f64(a, 0) + vgetq_lane_f64(a, 1); }
 };
 
 }  // namespace sn::simd

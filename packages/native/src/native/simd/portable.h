@@ -74,6 +74,24 @@ struct Portable {
   static SN_INLINE VI addi(VI a, VI b) { return a + b; }
   static SN_INLINE VI selecti(M m, VI a, VI b) { return m != 0 ? a : b; }
   static SN_INLINE void storei(int32_t* p, VI v) { __builtin_memcpy(p, &v, sizeof v); }
+
+  // Double lanes (see simd.h): 2 doubles.
+  static constexpr int ND = 2;
+  typedef double D __attribute__((vector_size(16)));
+  static SN_INLINE D dzero() { return D{}; }
+  static SN_INLINE D dset1(double v) { return D{} + v; }
+  static SN_INLINE D dload(const float* p) { return D{p[0], p[1]}; }
+  static SN_INLINE void dstore(float* p, D v) {
+    p[0] = static_cast<float>(v[0]);
+    p[1] = static_cast<float>(v[1]);
+  }
+  static SN_INLINE D dadd(D a, D b) { return a + b; }
+  static SN_INLINE D dsub(D a, D b) { return a - b; }
+  static SN_INLINE D dfma(D a, D b, D c) { return a * b + c; }
+  static SN_INLINE D dmax(D a, D b) { return a > b ? a : b; }
+  static SN_INLINE D dfloat(D v) { return D{static_cast<float>(v[0]), static_cast<float>(v[1])}; }
+  static SN_INLINE D dpos(D y, D v) { return y > D{} ? v : D{}; }
+  static SN_INLINE double dreduceAdd(D a) { return a[0] + a[1]; }
 };
 
 }  // namespace sn::simd

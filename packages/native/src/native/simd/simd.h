@@ -17,6 +17,10 @@
 // - fma(a, b, c) = a * b + c, fused where the ISA has it.
 // - zipLo/zipHi(a, b) interleave: zipLo = a0 b0 a1 b1 ... (lanes 0 .. N/2-1 of each), zipHi the rest.
 // - evens/odds(lo, hi): lanes 0, 2, 4, ... (1, 3, 5, ...) of the 2N-lane concatenation lo:hi.
+// - Double lanes, for sums that must not lose float bits (batch norm): S::D holds S::ND = N / 2 doubles;
+//   dload widens ND floats, dstore rounds ND doubles to floats, dreduceAdd adds the lanes in a fixed order,
+//   dmax(a, b) is max's rule on doubles (b when either is NaN), dpos(y, v) is v where y > 0 and 0 elsewhere,
+//   dfloat(v) is v rounded to float (as doubles).
 #pragma once
 
 #include <cstdint>
