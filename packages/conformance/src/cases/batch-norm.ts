@@ -11,6 +11,14 @@ export interface BatchNormCase extends CaseBase {
   readonly residual?: true;
   /** Running statistics updated in place by BatchNormTrain with this momentum. */
   readonly momentum?: number;
+  /**
+   * 'cancelling': only the gradient is checked, against `gradTolerance`, with |dy| ~ 256 whose per-channel
+   * sum nearly cancels (dbeta is 0.01 per element). Sums rounded to float32 at every step (a float
+   * accumulator per SIMD lane or per GPU thread) miss dbeta by ~1e-5 of its size here; float64 or
+   * compensated sums are exact to the float32 result.
+   */
+  readonly dy?: 'uniform' | 'cancelling';
+  readonly gradTolerance?: number;
 }
 
 export const batchNormCases: readonly BatchNormCase[] = [
@@ -24,4 +32,5 @@ export const batchNormCases: readonly BatchNormCase[] = [
   { name: 'residual, linear [2,3,5,5]', shape: [2, 3, 5, 5], epsilon: 1e-5, residual: true },
   { name: 'residual and relu, running statistics [4,16,8,8]', shape: [4, 16, 8, 8], epsilon: 1e-5, activation: 'relu', residual: true, momentum: 0.1 },
   { name: 'residual and relu, 17 columns [2,8,3,17]', shape: [2, 8, 3, 17], epsilon: 1e-3, activation: 'relu', residual: true, momentum: 1 },
+  { name: 'near-cancelling dy [2,3,64,64]', shape: [2, 3, 64, 64], epsilon: 1e-5, dy: 'cancelling', gradTolerance: 1e-6 },
 ];

@@ -1,6 +1,7 @@
 // Gradient of batch-norm training mode per channel (one 256-thread workgroup per channel), with
 // xhat = (x - mean) * invStd: dbeta = sum(dy), dgamma = sum(dy * xhat),
-// dx = gamma * invStd / n * (n * dy - dbeta - xhat * dgamma).
+// dx = gamma * invStd / n * (n * dy - dbeta - xhat * dgamma). Both sums are compensated (common.wgsl): dy
+// may be large and cancel to a small dbeta, which plain float32 sums would miss by ~1e-5 of its size.
 struct Params {
   plan: ChannelPlan,
   epsilon: f32,
@@ -18,8 +19,8 @@ struct Params {
 
 // One workgroup array per reduction, so no reduction's reads race the next one's writes
 // (Mesa's GL path showed exactly that race when one array was reused).
-var<workgroup> stage0: array<f32, 256>;
-var<workgroup> stage1: array<f32, 256>;
+var<workgroup> stage0: array<vec2<f32>, 256>;
+var<workgroup> stage1: array<vec2<f32>, 256>;
 
 fn at(c: i32, j: i32) -> i32 {
   let o = j / p.plan.inner;
@@ -37,18 +38,20 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     mu = mean[c];
     invStd = 1.0 / sqrt(variance[c] + p.epsilon);
   }
-  var sdy = 0.0;
-  var sdx = 0.0;
+  // 1.0 the compiler cannot fold (channels >= 1): see twoSum.
+  let one = select(1.0, 2.0, p.plan.channels < 0);
+  var sdy = vec2<f32>(0.0, 0.0);
+  var sdx = vec2<f32>(0.0, 0.0);
   if (valid) {
     for (var j = i32(lid); j < count; j += 256) {
       let k = at(c, j);
       let g = dy[k];
-      sdy += g;
-      sdx += g * (x[k] - mu) * invStd;
+      sdy = addCompensated(sdy, g, one);
+      sdx = addCompensated(sdx, g * (x[k] - mu) * invStd, one);
     }
   }
-  let db = reduceSum(&stage0, lid, sdy, 256u);
-  let dg = reduceSum(&stage1, lid, sdx, 256u);
+  let db = reduceSumCompensated(&stage0, lid, sdy, one);
+  let dg = reduceSumCompensated(&stage1, lid, sdx, one);
   if (!valid) { return; }
   if (lid == 0u) {
     dbeta[c] = db;

@@ -28,6 +28,38 @@ fn reduceSum(partial: ptr<workgroup, array<f32, 256>>, lid: u32, v: f32, threads
   return (*partial)[0];
 }
 
+// Knuth's TwoSum: s = fl(a + b) and e with a + b = s + e exactly. Compensated sums carry (sum, error)
+// pairs, so float32 terms that nearly cancel (batch norm's gradient sums) keep float64-like accuracy.
+// `one` must be 1.0 read from a buffer: shader compilers reassociate float math (lavapipe turned e into
+// 0), and every step multiplied by a value they cannot see keeps the steps apart; times 1 is exact.
+fn twoSum(a: f32, b: f32, one: f32) -> vec2<f32> {
+  let s = (a + b) * one;
+  let bb = (s - a) * one;
+  let av = (s - bb) * one;
+  return vec2<f32>(s, (a - av) * one + (b - bb) * one);
+}
+
+// Adds v to the compensated sum acc = (sum, error).
+fn addCompensated(acc: vec2<f32>, v: f32, one: f32) -> vec2<f32> {
+  let t = twoSum(acc.x, v, one);
+  return vec2<f32>(t.x, acc.y + t.y);
+}
+
+// reduceSum over the compensated (sum, error) pairs of all 256 threads; every thread gets sum + error.
+fn reduceSumCompensated(partial: ptr<workgroup, array<vec2<f32>, 256>>, lid: u32, v: vec2<f32>, one: f32) -> f32 {
+  (*partial)[lid] = v;
+  workgroupBarrier();
+  // The upper half of the live pairs folds onto the lower half until one pair is left.
+  for (var half = 128u; half > 0u; half >>= 1u) {
+    if (lid < half) {
+      let t = twoSum((*partial)[lid].x, (*partial)[lid + half].x, one);
+      (*partial)[lid] = vec2<f32>(t.x, t.y + ((*partial)[lid].y + (*partial)[lid + half].y));
+    }
+    workgroupBarrier();
+  }
+  return (*partial)[0].x + (*partial)[0].y;
+}
+
 // Max that propagates NaN.
 fn reduceMax(partial: ptr<workgroup, array<f32, 256>>, lid: u32, v: f32, threads: u32) -> f32 {
   (*partial)[lid] = v;
