@@ -14,7 +14,7 @@ beforeAll(() => {
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('a backends listing line', () => {
-  const base = { name: 'wasm', packageName: '@stridenet/wasm' };
+  const base = { name: 'wasm' as const, packageName: '@stridenet/wasm' };
 
   it('says "not installed" once and gives the npm command as the reason', () => {
     const r = statusAndReason({
