@@ -12,7 +12,7 @@ void forwardConv(const ConvGeom& g, const float* x, const FilterRef& w, const fl
     winogradForward(g, x, w, bias, residual, relu, y, pool);
     return;
   }
-  const int MR = pickForwardMR(g.Og);
+  const int MR = pickForwardMR(g);
   // Output channels in the lanes where they fill them much better than the output rows fill position
   // vectors (the transposed store costs about a tenth of a tile), and where a panel of the filter stays
   // in L1 (measured on AVX2: LeNet C3 went from 35-37 to 44 GFLOP/s; a 192-channel 8x8 -> 6x6 layer, whose

@@ -138,15 +138,19 @@ ForwardTileFn forwardTileFor(int mr, int R) {
 }
 
 /** Output-channel tile height: the fewest padded rows, weighed by how well each tile keeps the FMA units busy. */
-int pickForwardMR(int64_t Og) {
+int pickForwardMR(const ConvGeom& g) {
+  const int64_t Og = g.Og;
   // Depthwise-like layers (1-2 output channels per group) take the 1- and 2-row tiles.
   if (Og <= 2) return static_cast<int>(Og);
   // Relative throughput of each tile height against the ISA's largest (fewer rows reuse each load less).
-  // The 4 x 3 tile of 16-register ISAs keeps as many accumulators busy as 6 x 2; measured on AVX2 (Zen 2/3,
-  // 1 thread, CPU time) it ran ResNet-20's 16 -> 16 3x3 layer at 32x32 (b32) at 72-74 GFLOP/s against 65-67
-  // on 6 x 2, whose 18 filter rows waste two; a little under 6 x 2's rate otherwise, so ties stay with 6.
+  // The 4 x 3 tile of 16-register ISAs keeps as many accumulators busy as 6 x 2. Measured on AVX2 (Zen 2,
+  // 1 thread, CPU time, 3 interleaved rounds, medians) on stride-1 layers it beats 6 x 2 where that pads
+  // filter rows (ResNet-20 b32 3x3 at 32x32, 16 -> 16: 71 -> 73-74 GFLOP/s; 16x16, 32 -> 32: 76-79 -> 83-84), and
+  // is a little slower otherwise, so ties stay with 6; on stride-2 layers it ran slower even against the
+  // padded rows (64x16x32x32 -> 32: 69 -> 64; 64x32x16x16 -> 64: 81 -> 66), so strided layers keep 6 x 2.
+  const bool wideFour = forwardNV(4) == 3 && g.SH == 1 && g.SW == 1;
   const int sizes[4] = {4, 6, 8, 12};
-  const double eff[4] = {forwardNV(4) == 3 ? 0.97 * 0.85 : 0.6, 0.85, 0.93, 1.0};
+  const double eff[4] = {wideFour ? 0.97 * 0.85 : 0.6, 0.85, 0.93, 1.0};
   int top = 0;
   while (top < 3 && sizes[top + 1] <= S::kMaxMR) top++;
   int best = sizes[top];
