@@ -1,6 +1,8 @@
 // Per-kernel time of one model's inference or training step on the native backend (report only).
 // Each kernel call waits for its queued work, so the times add up (the real run overlaps JS and native work).
-// Run: pnpm exec tsx --conditions @stridenet/source bench/model-profile.ts [model] [batch] [infer|train] [--threads N] [--isa=avx512|avx2|neon|portable]
+// --cpu-time times each call by the process's CPU time (all threads) instead of the wall clock: on a
+// machine shared with other jobs, time spent waiting for a core then drops out.
+// Run: pnpm exec tsx --conditions @stridenet/source bench/model-profile.ts [model] [batch] [infer|train] [--threads N] [--isa=avx512|avx2|neon|portable] [--cpu-time]
 import { Rng, Sgd, createModel, setBackend, tensor, trainStep } from '@stridenet/core';
 import { createNativeBackend, type NativeIsa } from '../src/index.js';
 import { threadsArg } from './common.js';
@@ -10,20 +12,27 @@ const batch = Number(batchArg);
 const threads = threadsArg();
 const isa = (process.argv.find((a) => a.startsWith('--isa='))?.slice(6) ?? 'auto') as NativeIsa | 'auto';
 const be = await createNativeBackend({ ...(threads ? { threads } : {}), isa });
-console.log(`isa ${be.isa}, ${be.threads} thread(s)`);
+const cpuTime = process.argv.includes('--cpu-time');
+const now = cpuTime
+  ? () => {
+      const c = process.cpuUsage();
+      return (c.user + c.system) / 1e3;
+    }
+  : () => performance.now();
+console.log(`isa ${be.isa}, ${be.threads} thread(s)${cpuTime ? ', per-kernel process CPU time' : ''}`);
 const times = new Map<string, { ms: number; calls: number }>();
 const kernels = be.kernels as unknown as Record<string, (i: unknown, a: unknown) => unknown>;
 const wrapped: Record<string, unknown> = {};
 type Attrs = { plan?: { inShape?: number[]; filterShape?: number[]; strideHeight?: number } };
 for (const [name, fn] of Object.entries(kernels)) {
   wrapped[name] = (i: unknown, a: Attrs) => {
-    const s = performance.now();
+    const s = now();
     const r = fn(i, a);
     be.finish();
     const p = a?.plan;
     const key = `${name} ${JSON.stringify(p?.inShape ?? '')}${p?.filterShape ? ` f${JSON.stringify(p.filterShape)} s${p.strideHeight}` : ''}`;
     const e = times.get(key) ?? { ms: 0, calls: 0 };
-    e.ms += performance.now() - s;
+    e.ms += now() - s;
     e.calls++;
     times.set(key, e);
     return r;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planConv2d, planMatMul, planPool2d, planTranspose } from '@stridenet/core';
+import { planBroadcast, planConv2d, planMatMul, planPool2d, planReduce, planTranspose } from '@stridenet/core';
 import { liveMemory } from '@stridenet/conformance';
 import { addon } from './addon.js';
 import { createNativeBackend } from './index.js';
@@ -34,6 +34,33 @@ describe('native backend: queue, memory and bad input', () => {
     expect(b.memory().buffers).toBe(0);
     expect(liveMemory(b.memory()).bytes).toBe(0);
     await b.dispose!();
+  });
+
+  it('orders small kernels after queued work: one issued behind a long queue reads what the queue wrote', async () => {
+    // Small kernels on an idle queue run on the calling thread; behind queued work they must queue too.
+    for (const threads of [1, 2]) {
+      const b = await createNativeBackend({ threads });
+      const n = 384;
+      const plan = planMatMul([n, n], [n, n]);
+      const a = b.upload(random(n * n, 8));
+      const made: NativeHandle[] = [];
+      for (let i = 0; i < 6; i++) made.push(b.kernels.MatMul({ a, b: a }, { plan, activation: 'linear' }));
+      const p = b.upload(Float32Array.of(1, 2, 3, 4));
+      const g = b.upload(Float32Array.of(1, 1, 1, 1));
+      const v = b.upload(new Float32Array(4));
+      b.kernels.SgdUpdate({ param: p, grad: g, velocity: v }, { size: 4, lr: 0.5, momentum: 0, nesterov: false, weightDecay: 0 });
+      const twice = b.kernels.Binary({ a: p, b: p }, { op: 'add', plan: planBroadcast('add', [4], [4]) });
+      const total = b.kernels.Reduce({ x: twice }, { op: 'sum', plan: planReduce(1, 4, 1) });
+      expect(Array.from(b.readSync!(twice))).toEqual([1, 3, 5, 7]);
+      expect(Array.from(b.readSync!(total))).toEqual([16]);
+      // The queue is idle now: the same small kernels run on this thread, with the same results.
+      const again = b.kernels.Binary({ a: p, b: p }, { op: 'add', plan: planBroadcast('add', [4], [4]) });
+      expect(Array.from(b.readSync!(again))).toEqual([1, 3, 5, 7]);
+      for (const h of [...made, a, p, g, v, twice, total, again]) b.free(h);
+      await b.sync!();
+      expect(b.memory().buffers).toBe(0);
+      await b.dispose!();
+    }
   });
 
   it('keeps a buffer alive for queued work after free(), then releases it', async () => {

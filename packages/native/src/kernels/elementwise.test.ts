@@ -3,6 +3,7 @@ import { planBroadcast, planChannel, planReduce, planRows, type BinaryOp, type U
 import * as R from '@stridenet/conformance/reference';
 import { maxRelError, random } from '../testing/values.js';
 import { useBackend } from '../testing/backend.js';
+import { createNativeBackend } from '../index.js';
 
 const { b, up, get } = useBackend();
 
@@ -63,6 +64,35 @@ describe('element-wise kernels vs the float64 reference', () => {
       const y = get(b().kernels.Reduce({ x: up(x) }, { op, plan }));
       expect(maxRelError(y, R.reduce(op, x, plan))).toBeLessThan(1e-6);
     }
+  });
+
+  it('Reduce over long contiguous rows (chunked partial sums) matches the reference and any thread count', async () => {
+    // 3 rows of 100003: several 2^14 chunks per row and a ragged tail; one row of 5 (a single short chunk).
+    const one = await createNativeBackend({ threads: 1 });
+    for (const [outer, r] of [
+      [3, 100003],
+      [1, 5],
+      [1, 1 << 20],
+    ] as const) {
+      const x = random(outer * r, 21).map((v) => v * 100 + 3);
+      const plan = planReduce(outer, r, 1);
+      for (const op of ['sum', 'mean', 'max'] as const) {
+        const y = get(b().kernels.Reduce({ x: up(x) }, { op, plan }));
+        expect(maxRelError(y, R.reduce(op, x, plan))).toBeLessThan(1e-6);
+        const h = one.upload(x);
+        const y1 = one.readSync!(one.kernels.Reduce({ x: h }, { op, plan }));
+        expect(y1).toEqual(y);
+        one.free(h);
+      }
+      // A NaN in the last chunk of the last row reaches that row's sum and max only.
+      x[outer * r - 2] = NaN;
+      for (const op of ['sum', 'max'] as const) {
+        const y = get(b().kernels.Reduce({ x: up(x) }, { op, plan }));
+        expect(Number.isNaN(y[outer - 1])).toBe(true);
+        expect(maxRelError(y, R.reduce(op, x, plan))).toBeLessThan(1e-6);
+      }
+    }
+    await one.dispose?.();
   });
 
   it('Softmax, log-softmax, cross-entropy and its gradient', () => {

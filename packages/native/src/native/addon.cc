@@ -2,9 +2,9 @@
 #include <napi.h>
 
 #include <cstring>
-#include <deque>
 #include <unordered_map>
 
+#include "command-queue.h"
 #include "gemm.h"
 #include "generated/spec.h"
 #include "isa.h"
@@ -16,90 +16,6 @@ namespace {
 // Type tags let the addon reject externals that are not its own (a forged or foreign handle).
 constexpr napi_type_tag kHandleTag = {0x5d1f0e2a7c3b4a11ULL, 0x9e8f7a6b5c4d3e2fULL};
 constexpr napi_type_tag kRuntimeTag = {0x1a2b3c4d5e6f7081ULL, 0x92a3b4c5d6e7f809ULL};
-
-/**
- * One backend instance: a worker thread that runs queued kernels in order, and the pool they use.
- * Kernel calls return at once; reads wait for the job that last wrote the buffer.
- */
-class Core {
- public:
-  Core(int threads, Isa isa) : isa_(isa), pool_(threads), counters_(std::make_shared<Counters>()) {
-    worker_ = std::thread([this] { loop(); });
-  }
-  ~Core() { shutdown(); }
-
-  ThreadPool& pool() { return pool_; }
-  Isa isa() const { return isa_; }
-  const std::shared_ptr<Counters>& counters() const { return counters_; }
-  bool disposed() const { return disposed_; }
-
-  uint64_t push(std::function<void()> job) {
-    std::lock_guard<std::mutex> lock(mu_);
-    const uint64_t seq = ++submitted_;
-    jobs_.push_back(std::move(job));
-    wake_.notify_one();
-    return seq;
-  }
-
-  bool done(uint64_t seq) {
-    std::lock_guard<std::mutex> lock(mu_);
-    return completed_ >= seq;
-  }
-
-  void waitFor(uint64_t seq) {
-    std::unique_lock<std::mutex> lock(mu_);
-    finished_.wait(lock, [&] { return completed_ >= seq; });
-  }
-
-  uint64_t submitted() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return submitted_;
-  }
-
-  void shutdown() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (disposed_) return;
-      disposed_ = true;
-    }
-    wake_.notify_all();
-    if (worker_.joinable()) worker_.join();
-  }
-
- private:
-  void loop() {
-    for (;;) {
-      std::function<void()> job;
-      {
-        std::unique_lock<std::mutex> lock(mu_);
-        wake_.wait(lock, [&] { return disposed_ || !jobs_.empty(); });
-        // Pending work still runs on dispose, so no reader waits forever.
-        if (jobs_.empty()) return;
-        job = std::move(jobs_.front());
-        jobs_.pop_front();
-      }
-      job();
-      job = nullptr;  // drop buffer references before announcing completion
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        completed_++;
-      }
-      finished_.notify_all();
-    }
-  }
-
-  Isa isa_;
-  ThreadPool pool_;
-  std::shared_ptr<Counters> counters_;
-  std::thread worker_;
-  std::mutex mu_;
-  std::condition_variable wake_;
-  std::condition_variable finished_;
-  std::deque<std::function<void()>> jobs_;
-  uint64_t submitted_ = 0;
-  uint64_t completed_ = 0;
-  bool disposed_ = false;
-};
 
 struct RuntimeBox {
   std::shared_ptr<Core> core;
@@ -336,6 +252,28 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   return out;
 }
 
+/**
+ * Kernels whose prepare step reports at most this much work (about one scalar operation per float
+ * touched) run on the calling thread when the queue is idle. Chosen by bench/dispatch.ts: below it the
+ * hand-off costs more than the kernel.
+ */
+constexpr int64_t kInlineWork = 16 << 10;
+
+/** Runs a kernel body; a failure is recorded on the buffers it writes (read() rejects with it). */
+void runBody(ThreadPool& pool, const std::string& kernel, const Body& body, const std::vector<BufferPtr>& ins,
+             const std::vector<BufferPtr>& outs, const std::vector<BufferPtr>& written) {
+  std::vector<float*> ip, op;
+  ip.reserve(ins.size());
+  op.reserve(outs.size());
+  for (auto& b : ins) ip.push_back(b ? b->data : nullptr);
+  for (auto& b : outs) op.push_back(b->data);
+  try {
+    body(pool, ip, op);
+  } catch (const std::exception& e) {
+    for (auto& b : written) b->error = kernel + " failed: " + e.what();
+  }
+}
+
 /** run(kernel, inputs[], encoded Int32Array, numbers[]) -> handle | handle[] | undefined. */
 Napi::Value Run(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -389,19 +327,18 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
   std::vector<BufferPtr> ins = std::move(args.in);
   std::vector<BufferPtr> written = outs;
   for (int w : prep.writes) written.push_back(ins[w]);
-  Core* c = core.get();
-  const std::string kernel = args.kernel;
-  const uint64_t seq = core->push([c, kernel, body = std::move(prep.body), ins, outs, written]() {
-    std::vector<float*> ip, op;
-    for (auto& b : ins) ip.push_back(b ? b->data : nullptr);
-    for (auto& b : outs) op.push_back(b->data);
-    try {
-      body(c->pool(), ip, op);
-    } catch (const std::exception& e) {
-      for (auto& b : written) b->error = kernel + " failed: " + e.what();
-    }
-  });
-  for (auto& b : written) b->readyAfter.store(seq);
+  if (prep.work >= 0 && prep.work <= kInlineWork && core->idle()) {
+    // Small work on an idle queue runs here: handing it to the queue thread (a futex wake and a context
+    // switch on each side) costs more than the kernel. Nothing is queued, so the order of writes holds,
+    // and no job is using the pool.
+    runBody(core->pool(), args.kernel, prep.body, ins, outs, written);
+  } else {
+    Core* c = core.get();
+    const uint64_t seq = core->push([c, kernel = args.kernel, body = std::move(prep.body), ins, outs, written]() {
+      runBody(c->pool(), kernel, body, ins, outs, written);
+    });
+    for (auto& b : written) b->readyAfter.store(seq);
+  }
 
   if (outs.empty()) return env.Undefined();
   if (outs.size() == 1) return wrap(env, outs[0], core);

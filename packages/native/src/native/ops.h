@@ -25,4 +25,34 @@ inline int64_t flatSize(const Args& a) {
   return a.atLeast(0, 0, "size");
 }
 
+/**
+ * Sum of n floats in `Lanes` independent partial sums of type Acc (one accumulator is a dependency chain
+ * of 4 cycles an add), the tail and then the lanes added in order. Always inlined, so that a SN_CLONES
+ * caller gets it vectorised for each of its targets.
+ */
+template <typename Acc, int Lanes>
+__attribute__((always_inline)) inline Acc sumLanes(const float* __restrict v, int64_t n) {
+  Acc acc[Lanes] = {};
+  int64_t i = 0;
+  for (; i + Lanes <= n; i += Lanes)
+    for (int l = 0; l < Lanes; l++) acc[l] += v[i + l];
+  Acc s = 0;
+  for (; i < n; i++) s += v[i];
+  for (int l = 0; l < Lanes; l++) s += acc[l];
+  return s;
+}
+
+/** Rough cost of one element of a unary op, in simple float operations (for Prepared::work). */
+inline int64_t unaryCost(UnaryOp op) {
+  switch (op) {
+    case UnaryOp::Elu:
+    case UnaryOp::Sigmoid:
+    case UnaryOp::Tanh:
+    case UnaryOp::Exp:
+    case UnaryOp::Log: return 16;
+    case UnaryOp::Sqrt: return 4;
+    default: return 1;
+  }
+}
+
 }  // namespace sn

@@ -132,6 +132,8 @@ struct KernelError : std::runtime_error {
  * Tasks are claimed from a counter tagged with the job's generation: a worker that wakes late (the
  * machine's other core may be busy for a whole time slice) finds the job over and takes nothing, and
  * run() returns as soon as every task is done, without waiting for such a worker to show up.
+ * Workers and the caller check for work (or the last task) for about a microsecond before they sleep,
+ * and nobody is notified who is not asleep: no futex call when the pool is already awake.
  */
 class ThreadPool {
  public:
@@ -156,11 +158,21 @@ class ThreadPool {
   const std::function<void(int64_t)>* job_ = nullptr;
   int64_t total_ = 0;
   /** generation << 32 | next task index. */
-  std::atomic<uint64_t> next_{0};
-  std::atomic<int64_t> finished_{0};
-  uint64_t generation_ = 0;
-  bool stop_ = false;
+  alignas(64) std::atomic<uint64_t> next_{0};
+  alignas(64) std::atomic<int64_t> finished_{0};
+  /** Written under mu_; workers check it without the lock before they sleep. */
+  alignas(64) std::atomic<uint64_t> generation_{0};
+  std::atomic<bool> stop_{false};
+  /** Workers blocked on wake_, and whether run() blocks on done_ (both under mu_): no waiter, no notify. */
+  int sleepers_ = 0;
+  bool callerWaiting_ = false;
 };
+
+/**
+ * Checks done() for about a microsecond (the CPU's pause hint between checks) and returns it: a wait
+ * that ends that soon need not sleep. Longer waits should sleep, so idle threads cost nothing.
+ */
+bool spinWait(const std::function<bool()>& done);
 
 /** Arguments of one kernel call, as received from JavaScript. */
 struct Args {
@@ -194,6 +206,11 @@ struct Prepared {
   std::vector<int64_t> outSizes;
   /** Indices of inputs written in place (optimizer state). */
   std::vector<int> writes;
+  /**
+   * Scalar operations the body does, about one per float it touches for element-wise kernels; -1 when
+   * the kernel does not say. Small known work runs on the calling thread when the queue is idle.
+   */
+  int64_t work = -1;
   Body body;
 };
 
@@ -201,9 +218,7 @@ using PrepareFn = Prepared (*)(const Args&);
 
 // The prepare function of each kernel (src/native/kernels/<name>.cc) is declared in generated/spec.h.
 
-// Parallel elementwise helper: splits [0, n) in chunks big enough to amortise the wake-up.
-inline void forRange(ThreadPool& pool, int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
-  pool.parallelFor(n, 1 << 18, fn);
-}
+/** Parallel element-wise helper: splits [0, n) in chunks big enough to amortise the hand-off (runtime.cc). */
+void forRange(ThreadPool& pool, int64_t n, const std::function<void(int64_t, int64_t)>& fn);
 
 }  // namespace sn

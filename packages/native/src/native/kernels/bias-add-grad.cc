@@ -1,20 +1,10 @@
 // BiasAddGrad: per-channel sum of dy over outer and inner axes (double accumulation).
-#include "../runtime.h"
+#include "../ops.h"
 
 namespace sn {
 
 namespace {
-// 16 independent partial sums: a single float accumulator is one long dependency chain (4 cycles an add).
-SN_CLONES float sumRow(const float* __restrict v, int64_t n) {
-  float acc[16] = {};
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16)
-    for (int l = 0; l < 16; l++) acc[l] += v[i + l];
-  float s = 0.f;
-  for (; i < n; i++) s += v[i];
-  for (int l = 0; l < 16; l++) s += acc[l];
-  return s;
-}
+SN_CLONES float sumRow(const float* __restrict v, int64_t n) { return sumLanes<float, 16>(v, n); }
 }  // namespace
 
 /** inputs [dy]; plan [outer, channels, inner]. */

@@ -111,6 +111,7 @@ Prepared prepareBinary(const Args& a) {
   }
   Prepared p;
   p.outSizes = {size};
+  p.work = size;
   const int r = collapse(static_cast<int>(rank), shape, sa, sb);
   std::vector<int64_t> sh(shape, shape + r), va(sa, sa + r), vb(sb, sb + r);
   p.body = [=](ThreadPool& pool, const std::vector<float*>& in, const std::vector<float*>& out) {

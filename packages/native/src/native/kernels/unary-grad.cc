@@ -21,6 +21,7 @@ Prepared prepareUnaryGrad(const Args& a) {
   const float alpha = static_cast<float>(a.n(1));
   Prepared p;
   p.outSizes = {size};
+  p.work = size;
   p.body = [=](ThreadPool& pool, const std::vector<float*>& in, const std::vector<float*>& out) {
     forRange(pool, size, [&](int64_t b, int64_t e) {
       const float *dy = in[0] + b, *x = in[1] + b, *y = in[2] + b;

@@ -21,6 +21,7 @@ Prepared prepareUnary(const Args& a) {
   const float alpha = static_cast<float>(a.n(1));
   Prepared p;
   p.outSizes = {size};
+  p.work = size * unaryCost(op);
   p.body = [=](ThreadPool& pool, const std::vector<float*>& in, const std::vector<float*>& out) {
     forRange(pool, size, [&](int64_t b, int64_t e) {
       const float* x = in[0] + b;

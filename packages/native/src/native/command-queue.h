@@ -1,0 +1,109 @@
+// The command queue of one native backend instance: a thread that runs queued kernels in order, and the
+// thread pool they use.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "runtime.h"
+
+namespace sn {
+
+/**
+ * One backend instance: a worker thread that runs queued kernels in order, and the pool they use.
+ * Kernel calls return at once; reads wait for the job that last wrote the buffer. The queue thread and
+ * waiters for a job check for about a microsecond before they sleep (spinWait). Small kernels issued
+ * while the queue is idle do not come here at all (addon.cc runs them on the calling thread).
+ */
+class Core {
+ public:
+  Core(int threads, Isa isa) : isa_(isa), pool_(threads), counters_(std::make_shared<Counters>()) {
+    worker_ = std::thread([this] { loop(); });
+  }
+  ~Core() { shutdown(); }
+
+  ThreadPool& pool() { return pool_; }
+  Isa isa() const { return isa_; }
+  const std::shared_ptr<Counters>& counters() const { return counters_; }
+  bool disposed() const { return disposed_.load(std::memory_order_acquire); }
+
+  uint64_t push(std::function<void()> job) {
+    std::lock_guard<std::mutex> lock(mu_);
+    const uint64_t seq = submitted_.load(std::memory_order_relaxed) + 1;
+    jobs_.push_back(std::move(job));
+    submitted_.store(seq, std::memory_order_release);
+    wake_.notify_one();
+    return seq;
+  }
+
+  bool done(uint64_t seq) const { return completed_.load(std::memory_order_acquire) >= seq; }
+
+  void waitFor(uint64_t seq) {
+    if (spinWait([&] { return done(seq); })) return;
+    std::unique_lock<std::mutex> lock(mu_);
+    finished_.wait(lock, [&] { return done(seq); });
+  }
+
+  uint64_t submitted() const { return submitted_.load(std::memory_order_acquire); }
+
+  /**
+   * True when every queued job has run. Only the JavaScript thread queues, so it stays true until that
+   * thread queues again, and the finished jobs' writes are visible to it (acquire).
+   */
+  bool idle() const { return done(submitted_.load(std::memory_order_relaxed)); }
+
+  void shutdown() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (disposed_.load()) return;
+      disposed_.store(true, std::memory_order_release);
+    }
+    wake_.notify_all();
+    if (worker_.joinable()) worker_.join();
+  }
+
+ private:
+  void loop() {
+    for (;;) {
+      std::function<void()> job;
+      const uint64_t ran = completed_.load(std::memory_order_relaxed);
+      spinWait([&] { return submitted_.load(std::memory_order_acquire) != ran || disposed(); });
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        wake_.wait(lock, [&] { return disposed() || !jobs_.empty(); });
+        // Pending work still runs on dispose, so no reader waits forever.
+        if (jobs_.empty()) return;
+        job = std::move(jobs_.front());
+        jobs_.pop_front();
+      }
+      job();
+      job = nullptr;  // drop buffer references before announcing completion
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        completed_.store(ran + 1, std::memory_order_release);
+      }
+      finished_.notify_all();
+    }
+  }
+
+  Isa isa_;
+  ThreadPool pool_;
+  std::shared_ptr<Counters> counters_;
+  std::thread worker_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::condition_variable finished_;
+  std::deque<std::function<void()>> jobs_;
+  /** Written under mu_ (the condition variables' predicates), read without it. */
+  std::atomic<uint64_t> submitted_{0};
+  std::atomic<uint64_t> completed_{0};
+  std::atomic<bool> disposed_{false};
+};
+
+}  // namespace sn
