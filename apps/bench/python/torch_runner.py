@@ -112,17 +112,25 @@ def train_check(msg):
     x = load(msg["tensors"]["x"])
     labels = torch.from_numpy(np.fromfile(msg["labels"]["path"], dtype="<i4", count=msg["labels"]["count"]).astype(np.int64))
     opt = torch.optim.SGD([p for p in model.parameters()], lr=0.01, momentum=0.9)
+    names = [n for n in msg["model"]["weights"] if msg["model"]["weights"][n]["trainable"]]
+
+    def weights():
+        return [model.w(n).detach().contiguous().numpy().astype("<f4").ravel() for n in names]
+
+    steps = int(msg["steps"])
     losses = []
-    for _ in range(int(msg["steps"])):
+    first = []
+    for i in range(steps):
         opt.zero_grad(set_to_none=True)
         loss = F.cross_entropy(model(x), labels)
         loss.backward()
         opt.step()
         losses.append(float(loss.item()))
-    names = [n for n in msg["model"]["weights"] if msg["model"]["weights"][n]["trainable"]]
-    parts = [np.array(losses, dtype="<f4")] + [model.w(n).detach().contiguous().numpy().astype("<f4").ravel() for n in names]
-    np.concatenate(parts).tofile(msg["path"])
-    return {"steps": len(losses), "names": names}
+        if i == 0 and steps > 1:
+            first = weights()
+    # Losses, then every weight after step 1 (when more than one step ran), then after the last step.
+    np.concatenate([np.array(losses, dtype="<f4")] + first + weights()).tofile(msg["path"])
+    return {"steps": len(losses), "names": names, "first": steps > 1}
 
 
 class Workload:

@@ -29,7 +29,7 @@ function fmtThroughput(r: ResultRecord): string {
 
 function fmtDev(r: ResultRecord): string {
   if (r.correct === undefined || !r.deviation) return 'unchecked';
-  const what = r.check?.kind === 'train' ? `${r.check.steps} steps: loss ${r.check.loss.relative.toExponential(1)}, weights ${r.check.weights.relative.toExponential(1)}` : r.check?.kind === 'spot-check' ? `${r.deviation.relative.toExponential(1)} (${r.check.samples} entries, float64)` : r.deviation.relative.toExponential(1);
+  const what = r.check?.kind === 'train' ? trainCheckText(r.check) : r.check?.kind === 'spot-check' ? `${r.deviation.relative.toExponential(1)} (${r.check.samples} entries, float64)` : r.deviation.relative.toExponential(1);
   return `${what}${r.correct ? '' : ' ✗'}`;
 }
 
@@ -141,7 +141,7 @@ function method(report: BenchReport, baseline: string): string {
   return [
     `Median time per iteration of ${s.reps} repetitions (each at least ${s.minTime} s, ${s.interleaved ? 'runners interleaved repetition by repetition in a seeded shuffled order' : 'runners one after another (a v1 run)'}${s.repeat > 1 ? `; best of ${s.repeat} runs of the whole suite per cell, spread in the details` : ''}).`,
     `In parentheses the speed relative to **${baseline}** at the same thread setting (> 1 = faster) and its bootstrap 95% interval; **tie** = the interval holds 1.0.`,
-    `Every runner's threads are in its column header (asked for in parentheses where the runner cannot use them). Checked against an untimed cpu-js reference (training: loss of each of ${s.trainCheckSteps} steps and every weight after them, dropout off); **unchecked** = no check was possible, ✗ = deviates beyond ${s.tolerance} (relative).`,
+    `Every runner's threads are in its column header (asked for in parentheses where the runner cannot use them). Checked against an untimed cpu-js reference (training: loss of each of ${s.trainCheckSteps} steps and every weight after the first, dropout off; the weights after the last step are shown, not gated: later steps can flip ReLUs within rounding of zero); **unchecked** = no check was possible, ✗ = deviates beyond ${s.tolerance} (relative).`,
   ].join(' ');
 }
 
@@ -194,4 +194,12 @@ export function terminalTable(report: BenchReport, baseline = report.settings.ba
   const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   const missing = report.runners.filter((r) => !r.available).map((r) => `${r.id} (${r.requestedThreads}T): not available: ${r.reason}`);
   return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line), ...missing].join('\n');
+}
+
+/** '3 steps: loss 1e-7, weights after step 1 2e-7 (after 3: 4e-4)'; files from before the step-1 gate say 'weights'. */
+function trainCheckText(c: Extract<NonNullable<ResultRecord['check']>, { kind: 'train' }>): string {
+  const e = (v: number) => v.toExponential(1);
+  if (c.weightsStep === undefined) return `${c.steps} steps: loss ${e(c.loss.relative)}, weights ${e(c.weights.relative)}`;
+  const last = c.weightsAfterLast ? ` (after ${c.steps}: ${e(c.weightsAfterLast.relative)})` : '';
+  return `${c.steps} steps: loss ${e(c.loss.relative)}, weights after step ${c.weightsStep} ${e(c.weights.relative)}${last}`;
 }

@@ -159,7 +159,7 @@ async function verify(rec: ResultRecord, w: Workload, r: Runner, p: Prepared, in
       return;
     }
     const c = compareTraining(ref, got);
-    rec.check = { kind: 'train', steps, dropout: 'off', loss: c.loss, weights: c.weights };
+    rec.check = { kind: 'train', steps, dropout: 'off', loss: c.loss, weights: c.weights, weightsStep: c.weightsStep, ...(c.weightsAfterLast ? { weightsAfterLast: c.weightsAfterLast } : {}) };
     rec.deviation = { maxAbs: Math.max(c.loss.maxAbs, c.weights.maxAbs), relative: c.relative };
     rec.correct = c.relative <= o.tolerance;
     return;

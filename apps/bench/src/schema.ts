@@ -27,7 +27,18 @@ export interface Fingerprint {
 export type Check =
   | { kind: 'output' }
   | { kind: 'spot-check'; samples: number }
-  | { kind: 'train'; steps: number; dropout: 'off'; loss: { maxAbs: number; relative: number }; weights: { maxAbs: number; relative: number; worst: string } };
+  | {
+      kind: 'train';
+      steps: number;
+      dropout: 'off';
+      /** Loss of every step. */
+      loss: { maxAbs: number; relative: number };
+      /** Every trainable weight after step `weightsStep` (1 when more than one step ran; older files: `steps`). */
+      weights: { maxAbs: number; relative: number; worst: string };
+      weightsStep?: number;
+      /** Every trainable weight after the last step: reported, not gated (ReLU sign flips, see verify.ts). */
+      weightsAfterLast?: { maxAbs: number; relative: number; worst: string };
+    };
 
 /** One run of a cell when the suite ran several times (--repeat). */
 export interface RunSummary {

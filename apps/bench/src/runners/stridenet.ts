@@ -285,10 +285,17 @@ class StridenetRunner implements Runner {
       const rng = new Rng(w.seed);
       const losses = new Float32Array(steps);
       const trained = s.compiled ? await compile(model, { mode: 'training', backend: this.backend }) : model;
-      for (let i = 0; i < steps; i++) losses[i] = (await trainStep(trained, optimizer, x, inputs.labels!, { rng })).loss;
-      const params: Record<string, Float32Array> = {};
-      for (const p of model.parameters()) if (p.trainable) params[p.name] = new Float32Array(await p.value.data());
-      return { losses, params };
+      const readParams = async () => {
+        const out: Record<string, Float32Array> = {};
+        for (const p of model.parameters()) if (p.trainable) out[p.name] = new Float32Array(await p.value.data());
+        return out;
+      };
+      let firstStepParams: Record<string, Float32Array> | undefined;
+      for (let i = 0; i < steps; i++) {
+        losses[i] = (await trainStep(trained, optimizer, x, inputs.labels!, { rng })).loss;
+        if (i === 0 && steps > 1) firstStepParams = await readParams();
+      }
+      return { losses, params: await readParams(), ...(firstStepParams ? { firstStepParams } : {}) };
     } finally {
       x.dispose();
       optimizer.dispose();

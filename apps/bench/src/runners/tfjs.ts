@@ -272,22 +272,27 @@ class TfjsRunner implements Runner {
     const net = buildTfModel(tf, ir, this.backendName === 'wasm');
     const opt = tf.train.momentum(0.01, 0.9);
     try {
+      const readParams = async () => {
+        const params: Record<string, Float32Array> = {};
+        for (const [name, t] of net.named) {
+          if (!ir.weights[name]!.trainable) continue;
+          // Convolution filters live as HWIO here: back to OIHW for the comparison.
+          const isConv = ir.nodes.some((n) => n.op === 'conv' && n.weight === name);
+          const back = isConv ? tf.transpose(t, [3, 2, 0, 1]) : t;
+          params[name] = new Float32Array(await back.data());
+          if (back !== t) back.dispose();
+        }
+        return params;
+      };
       const losses = new Float32Array(steps);
+      let firstStepParams: Record<string, Float32Array> | undefined;
       for (let i = 0; i < steps; i++) {
         const loss = opt.minimize(() => tf.losses.softmaxCrossEntropy(onehot, net.forward(x, true)), true, net.trainables);
         losses[i] = (await loss.data())[0];
         loss.dispose();
+        if (i === 0 && steps > 1) firstStepParams = await readParams();
       }
-      const params: Record<string, Float32Array> = {};
-      for (const [name, t] of net.named) {
-        if (!ir.weights[name]!.trainable) continue;
-        // Convolution filters live as HWIO here: back to OIHW for the comparison.
-        const isConv = ir.nodes.some((n) => n.op === 'conv' && n.weight === name);
-        const back = isConv ? tf.transpose(t, [3, 2, 0, 1]) : t;
-        params[name] = new Float32Array(await back.data());
-        if (back !== t) back.dispose();
-      }
-      return { losses, params };
+      return { losses, params: await readParams(), ...(firstStepParams ? { firstStepParams } : {}) };
     } finally {
       opt.dispose();
       net.dispose();

@@ -255,14 +255,21 @@ class TorchRunner implements Runner {
     const reply = await this.children.PASSIVE.call({ ...this.message(w, inputs), cmd: 'train_check', steps, path });
     const b = readFileSync(path);
     const all = new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-    const params: Record<string, Float32Array> = {};
+    // Layout: the losses, then (when more than one step ran) every weight after step 1, then after the last.
     let offset = steps;
-    for (const name of reply.names as string[]) {
-      const n = inputs.model.weights[name]!.data.length;
-      params[name] = all.slice(offset, offset + n);
-      offset += n;
-    }
-    return { losses: all.slice(0, steps), params };
+    const readParams = () => {
+      const params: Record<string, Float32Array> = {};
+      for (const name of reply.names as string[]) {
+        const n = inputs.model!.weights[name]!.data.length;
+        params[name] = all.slice(offset, offset + n);
+        offset += n;
+      }
+      return params;
+    };
+    const firstStepParams = reply.first ? readParams() : undefined;
+    const params = readParams();
+    if (offset !== all.length) throw new Error(`torch train_check wrote ${all.length} floats, expected ${offset}`);
+    return { losses: all.slice(0, steps), params, ...(firstStepParams ? { firstStepParams } : {}) };
   }
 
   async close(): Promise<void> {

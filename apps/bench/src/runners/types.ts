@@ -28,8 +28,10 @@ export interface Prepared {
 /** Losses of each step and every trainable parameter after `steps` training steps with dropout off. */
 export interface TrainCheck {
   losses: Float32Array;
-  /** IR parameter name -> values in the IR's (PyTorch) layout. */
+  /** IR parameter name -> values in the IR's (PyTorch) layout, after the last step. */
   params: Record<string, Float32Array>;
+  /** The same after the first step (when more than one ran): the gated weight check. */
+  firstStepParams?: Record<string, Float32Array>;
 }
 
 export interface RunnerInfo {
