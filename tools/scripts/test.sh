@@ -17,6 +17,9 @@ bash tools/scripts/setup.sh
 step "kernel spec: generated ABI files up to date, every kernel file present (tools/spec-gen)"
 pnpm --silent spec:check
 
+step "README figures: generated blocks equal the committed bench JSON, no ratio outside them (stridenet-bench readme --check)"
+node apps/bench/dist/bin.js readme README.md --check --json models=apps/bench/results/final/models/bench.json
+
 export STRIDENET_CAPABILITY_DIR="$PWD/packages/conformance/capability"
 mkdir -p "$STRIDENET_CAPABILITY_DIR"
 
