@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's test command: installs what is missing, builds, checks the files generated from the
-# kernel spec, then runs every package's tests
+# kernel spec, typechecks every package, then runs every package's tests
 # (the conformance suite on cpu-js, wasm threaded and single-threaded, native and webgpu; browser
 # tests in headless Chromium; the CLI end to end), packaging checks (publint, attw), the native
 # backend under AddressSanitizer and, cross-built, on linux-arm64 under QEMU emulation, and the
@@ -16,6 +16,9 @@ bash tools/scripts/setup.sh
 
 step "kernel spec: generated ABI files up to date, every kernel file present (tools/spec-gen)"
 pnpm --silent spec:check
+
+step "typecheck: tsc over every package's sources and tests (turbo run typecheck)"
+pnpm typecheck --concurrency=2 --output-logs=errors-only
 
 step "README figures: generated blocks equal the committed bench JSON, no ratio outside them (stridenet-bench readme --check)"
 node apps/bench/dist/bin.js readme README.md --check --json models=apps/bench/results/final/models/bench.json
