@@ -47,6 +47,9 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
     free(handle: WasmHandle): void {
       rt.free(handle, 'wasm free');
     },
+    markConstant(handle: WasmHandle): void {
+      rt.markConstant(handle);
+    },
     supports<K extends KernelName>(kernel: K, attrs: KernelAttrs<K>): true | string {
       if (!(kernel in kernels)) return `the wasm backend has no kernel '${kernel}'`;
       const plan = (attrs as { plan?: { outShape?: readonly number[] } }).plan;

@@ -5,6 +5,8 @@ export const EXPORTS = [
   'conv2dPackFilter',
   'conv2dWinogradFilter',
   'conv2dWinograd',
+  'conv2dWinograd4Filter',
+  'conv2dWinograd4',
   'conv2dBackpropInput',
   'conv2dBackpropInputPackFilter',
   'conv2dBackpropFilter',

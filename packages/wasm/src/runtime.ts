@@ -72,6 +72,11 @@ export class WasmRuntime {
   private readonly fns: KernelExport[];
   liveHandles = 0;
   disposed = false;
+  /**
+   * Handles core marked constant (Backend.markConstant), each with the blocks kernels derived from it
+   * by layout key (prepared filters); released when the handle is freed.
+   */
+  private readonly constants = new Map<WasmHandle, Map<string, number>>();
   minParallelWork = PARALLEL_WORK;
 
   private constructor(
@@ -159,12 +164,42 @@ export class WasmRuntime {
     return h;
   }
 
-  /** Frees a live handle of this runtime; a freed, forged or foreign one is a typed error. */
+  /** Frees a live handle of this runtime (and what was derived from it); a freed, forged or foreign one is a typed error. */
   free(h: unknown, op = 'wasm free'): void {
     const s = liveHandle(h, this, op, 'handle');
     retireHandle(h as WasmHandle);
+    for (const p of this.constants.get(h as WasmHandle)?.values() ?? []) this.allocator.release(p);
+    this.constants.delete(h as WasmHandle);
     this.allocator.release(s.ptr);
     this.liveHandles -= 1;
+  }
+
+  /** Records core's promise that a live handle's contents never change again (Backend.markConstant). */
+  markConstant(h: unknown, op = 'wasm markConstant'): void {
+    this.checkLive('markConstant()');
+    liveHandle(h, this, op, 'handle');
+    if (!this.constants.has(h as WasmHandle)) this.constants.set(h as WasmHandle, new Map());
+  }
+
+  /**
+   * The block of `bytes` in layout `key` derived from constant handle `h`, made by `build(ptr)` on first
+   * use and kept until h is freed; undefined when h is not constant (the kernel derives it per call).
+   */
+  derived(h: WasmHandle, key: string, bytes: number, build: (ptr: number) => void): number | undefined {
+    const forms = this.constants.get(h);
+    if (forms === undefined) return undefined;
+    let p = forms.get(key);
+    if (p === undefined) {
+      p = this.allocator.alloc(bytes);
+      try {
+        build(p);
+      } catch (e) {
+        this.allocator.release(p);
+        throw e;
+      }
+      forms.set(key, p);
+    }
+    return p;
   }
 
   upload(values: Float32Array): WasmHandle {

@@ -48,5 +48,9 @@ export const conv2dCases: readonly Conv2dCase[] = [
   { name: 'residual, groups 2 of 3 output channels', input: [2, 4, 7, 7], filter: [6, 2, 3, 3], options: { groups: 2, padding: 1 }, bias: false, activation: 'relu', residual: true },
   { name: 'residual, pointwise 16 -> 3', input: [2, 16, 5, 5], filter: [3, 16, 1, 1], options: {}, bias: true, activation: 'linear', residual: true },
   { name: 'residual, 1x1 stride 2 (ResNet shortcut)', input: [3, 8, 9, 9], filter: [16, 8, 1, 1], options: { stride: 2 }, bias: true, activation: 'relu', residual: true },
+  // Winograd F(4x4, 3x3) edges (wasm with a constant filter): a ragged last tile in both directions, tile
+  // groups that straddle tile rows and images, and more input channels than one GEMM K block (256).
+  { name: 'Winograd 3x3 16 -> 20, 7x13, batch 3', input: [3, 16, 7, 13], filter: [20, 16, 3, 3], options: { padding: 1 }, bias: true, activation: 'relu' },
+  { name: 'Winograd 3x3 260 -> 16, valid 5x6', input: [1, 260, 7, 8], filter: [16, 260, 3, 3], options: {}, bias: false, activation: 'linear' },
   { name: 'NaN and Inf inputs propagate', input: [1, 2, 6, 6], filter: [2, 2, 3, 3], options: { padding: 1 }, bias: true, activation: 'linear', special: 'nan-inf' },
 ];

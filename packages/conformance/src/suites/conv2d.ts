@@ -31,10 +31,28 @@ export function conv2dChecks(): Check[] {
         expectClose('Conv2D output', y!, ref.conv2d(x, w, b, plan, c.activation, r), tol);
       },
     };
-    if (c.special || c.residual) return [forward];
+    // A filter core marked constant (Backend.markConstant, as compile() does): a backend may prepare it
+    // once and pick another algorithm (wasm: Winograd F(4x4, 3x3)); the second call reuses what the first
+    // made, and freeing the filter frees it (the session's leak check).
+    const constant: Check = {
+      ...forward,
+      title: `${forward.title}, filter marked constant, two calls`,
+      run: async (s) => {
+        const handles = { x: s.upload(x), filter: s.upload(w), ...(b ? { bias: s.upload(b) } : {}), ...(r ? { residual: s.upload(r) } : {}) };
+        s.backend.markConstant?.(handles.filter);
+        const want = ref.conv2d(x, w, b, plan, c.activation, r);
+        for (const call of ['first', 'second']) {
+          const y = s.run('Conv2D', handles, { plan, activation: c.activation });
+          expectClose(`Conv2D output (${call} call)`, await s.read(y), want, tol);
+          s.free(y);
+        }
+      },
+    };
+    if (c.special || c.residual) return [forward, constant];
     const biasPlan = planChannel('conv2d', plan.outShape, plan.outChannels, 'bias');
     return [
       forward,
+      constant,
       {
         ...base,
         kernel: 'Conv2DBackpropInput',

@@ -324,8 +324,10 @@ async function stepWeights(step: FusedStep, backend: Backend, owned: Tensor[], s
     sources.push([p, t]);
     return t;
   };
+  // Tensors this compiled model made never change: the backend may prepare them once (Backend.markConstant).
   const own = (t: Tensor) => {
     owned.push(keep(t));
+    backend.markConstant?.(t.handle);
     return t;
   };
   const { layer, batchNorm } = step;

@@ -99,6 +99,13 @@ export interface Backend<H = unknown> {
   supports<K extends KernelName>(kernel: K, attrs: KernelAttrs<K>): true | string;
   memory(): BackendMemory;
   info(): BackendInfo;
+  /**
+   * Core's promise that `handle`'s contents never change while it lives (compile()'s folded weights). The
+   * backend may keep forms of it that kernels read in its place (packed or Winograd-transformed filters),
+   * made once and freed with it, and may pick algorithms that only pay with such forms; results stay
+   * within each kernel's tolerance. Optional: a backend without it computes from the buffer on every call.
+   */
+  markConstant?(handle: H): void;
   /** Waits until every queued kernel has finished. */
   sync?(): Promise<void>;
   /** Frees everything the backend owns (workers, devices). */

@@ -12,6 +12,7 @@ import { argI, argP, planI, imin, copyF32, addResidual } from '../common';
 import { ACC, KC, MR, RELU, gemmBlock, packA } from '../gemm';
 import { im2colColumnTables, im2colPanelStride, packIm2colGather, packIm2colRows } from '../im2col';
 import { winogradFilter, winogradInput, winogradMultiply, winogradOutput } from '../winograd';
+import { winograd4Filter, winograd4Input, winograd4Multiply, winograd4Output } from '../winograd4';
 
 /** Packs each group's filter [Mg, K] as GEMM A panels, one K block after another. Units: groups. */
 export function conv2dPackFilter(frame: usize, u0: i32, u1: i32, scratch: usize): void {
@@ -126,5 +127,36 @@ export function conv2dWinograd(frame: usize, u0: i32, u1: i32, scratch: usize): 
     winogradInput(x, scratch, Cin, H, W, TH, TWp, pT, pL, t0, nt, ncp);
     winogradMultiply(upk, uStride, scratch, m, yacc, Cout, Cin, nt, ncp, tile);
     winogradOutput(yacc, y, bias, argP(frame, 12), relu, Cout, OH, OW, TH, TWp, t0, nt, ncp);
+  }
+}
+
+// Winograd F(4x4, 3x3) path, for filters core marked constant (see winograd4.ts), same geometry limits.
+// Frame: 0 x, 1 filter, 2 bias, 3 y, 4 relu, 5 tiles per block (a multiple of 8), 6 packed filter
+// transforms (kept with the filter), 7 tiles per tile row, 8, 9 and 10 scratch
+// offsets (bytes) of the product planes, the transforms' temporaries and the GEMM edge tile, 11 floats
+// per packed transform position, 12 residual (0 = none). Scratch starts with the input transforms.
+
+/** Filter transforms U_xi, packed per xi. Units: xi (36). Scratch: Cout x Cin floats. */
+export function conv2dWinograd4Filter(frame: usize, u0: i32, u1: i32, scratch: usize): void {
+  winograd4Filter(argP(frame, 1), argP(frame, 6), planI(frame, 4), planI(frame, 1), argI(frame, 11), u0, u1, scratch);
+}
+
+/** Units: blocks of tiles, counted across the batch. */
+export function conv2dWinograd4(frame: usize, u0: i32, u1: i32, scratch: usize): void {
+  const N = planI(frame, 0), Cin = planI(frame, 1), H = planI(frame, 2), W = planI(frame, 3), Cout = planI(frame, 4);
+  const OH = planI(frame, 5), OW = planI(frame, 6), pT = planI(frame, 13), pL = planI(frame, 15);
+  const x = argP(frame, 0), bias = argP(frame, 2), y = argP(frame, 3), relu = argI(frame, 4) != 0;
+  const NT = argI(frame, 5), upk = argP(frame, 6), TW = argI(frame, 7), uStride = argI(frame, 11);
+  const m = scratch + <usize>argI(frame, 8), tmp = scratch + <usize>argI(frame, 9), tile = scratch + <usize>argI(frame, 10);
+  const TH = (OH + 3) >> 2;
+  const total = N * TH * TW;
+  for (let u = u0; u < u1; u++) {
+    const t0 = u * NT;
+    // Whole groups of four tiles: lanes past the last tile read zeros and are never written out.
+    const nt = (imin(NT, total - t0) + 3) & ~3;
+    const ncp = (nt + 7) & ~7;
+    winograd4Input(x, scratch, Cin, H, W, TH, TW, total, pT, pL, t0, nt, ncp, tmp);
+    winograd4Multiply(upk, uStride, scratch, m, Cout, Cin, nt, ncp, tile);
+    winograd4Output(m, y, bias, argP(frame, 12), relu, Cout, OH, OW, TH, TW, total, t0, nt, ncp, tmp);
   }
 }

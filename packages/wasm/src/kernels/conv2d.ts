@@ -93,12 +93,53 @@ function conv2dWinograd(k: Conv2DCall, plan: Conv2dPlan, relu: number): WasmHand
   return y;
 }
 
-/** Checks the plan, the activation and every buffer, then runs Winograd or im2col + GEMM (bias, residual and relu in their epilogues). */
+/**
+ * Scratch floats per thread for one F(4x4, 3x3) block (36 input transforms and 36 product planes per
+ * tile), which sets its tiles per block: about a third of a megabyte, so a block stays near L2.
+ */
+const WINOGRAD4_FLOATS = Number(globalThis.process?.env.W4F ?? 96 * 1024);
+/** Bytes of the transforms' temporaries (assembly/winograd4.ts WINO4_TMP_BYTES). */
+const WINOGRAD4_TMP_BYTES = 72 * 16 + 64;
+
+/**
+ * Winograd F(4x4, 3x3) with the filter transforms made once and kept with the filter: only for a
+ * filter core marked constant (Backend.markConstant, compiled models); undefined otherwise.
+ */
+function conv2dWinograd4(k: Conv2DCall, filter: WasmHandle, plan: Conv2dPlan, relu: number): WasmHandle | undefined {
+  const cin = plan.inChannels;
+  const cout = plan.outChannels;
+  const uStride = Math.ceil(cout / MR) * MR * cin;
+  const args = (packed: number, y = 0, perBlock = 0, tilesPerRow = 0, offs = [0, 0, 0]) =>
+    [k.ptr.x, k.ptr.filter, k.ptr.bias, y, relu, perBlock, packed, tilesPerRow, ...offs, uStride, k.ptr.residual];
+  const packed = k.rt.derived(filter, `winograd4 ${cout}x${cin}`, 36 * uStride * 4, (p) => {
+    k.run('conv2dWinograd4Filter', k.frame(args(p), plan.encoded), 36, { scratchBytes: cout * cin * 4, work: 36 * cout * cin * 20 });
+  });
+  if (packed === undefined) return undefined;
+  const tileRows = Math.ceil(plan.outHeight / 4);
+  const tilesPerRow = Math.ceil(plan.outWidth / 4);
+  const tiles = plan.batch * tileRows * tilesPerRow;
+  const perBlock = Math.max(8, Math.min(MAX_TILES, Math.floor(WINOGRAD4_FLOATS / (36 * (cin + cout)) / 8) * 8));
+  const mOff = roundUp(36 * cin * perBlock * 4, 64);
+  const tmpOff = mOff + roundUp(36 * cout * perBlock * 4, 64);
+  const tileOff = tmpOff + WINOGRAD4_TMP_BYTES;
+  const y = k.output(sizeOf(plan.outShape));
+  const frame = k.frame(args(packed, k.addr(y), perBlock, tilesPerRow, [mOff, tmpOff, tileOff]), plan.encoded);
+  k.run('conv2dWinograd4', frame, Math.ceil(tiles / perBlock), { scratchBytes: tileOff + TILE_FLOATS * 4, work: tiles * 36 * cin * cout });
+  return y;
+}
+
+/**
+ * Checks the plan, the activation and every buffer, then runs Winograd (F(4x4, 3x3) for a constant
+ * filter, else F(2x2, 3x3)) or im2col + GEMM (bias, residual and relu in their epilogues).
+ */
 export const conv2d: KernelFn<WasmHandle, 'Conv2D'> = (inputs, attrs) => {
   const plan = checkConv2dPlan('Conv2D', attrs);
   const relu = activationFlag('Conv2D', attrs.activation);
   const sizes = { x: sizeOf(plan.inShape), filter: sizeOf(plan.filterShape), bias: optional(plan.outChannels), residual: optional(sizeOf(plan.outShape)) };
-  return launch('Conv2D', inputs, sizes, (k) => (winogradFits(plan) ? conv2dWinograd(k, plan, relu) : conv2dIm2col(k, plan, relu)));
+  return launch('Conv2D', inputs, sizes, (k) => {
+    if (!winogradFits(plan)) return conv2dIm2col(k, plan, relu);
+    return conv2dWinograd4(k, inputs.filter, plan, relu) ?? conv2dWinograd(k, plan, relu);
+  });
 };
 
 function conv2dIm2col(k: Conv2DCall, plan: Conv2dPlan, relu: number): WasmHandle {
