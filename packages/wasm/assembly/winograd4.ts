@@ -44,11 +44,9 @@ export function winograd4Filter(filter: usize, dst: usize, Cout: i32, Cin: i32, 
   }
 }
 
-/** B^T (6 x 6) applied to d0..d5 at stride `s` bytes from `src`, written at stride `t` bytes from `dst`. */
+/** B^T (6 x 6) applied to d0..d5 (in registers), written at stride `t` bytes from `dst`. */
 // @ts-ignore: decorator
-@inline function inputRows(src: usize, s: usize, dst: usize, t: usize): void {
-  const d0 = v128.load(src), d1 = v128.load(src + s), d2 = v128.load(src + 2 * s);
-  const d3 = v128.load(src + 3 * s), d4 = v128.load(src + 4 * s), d5 = v128.load(src + 5 * s);
+@inline function transform6(dst: usize, t: usize, d0: v128, d1: v128, d2: v128, d3: v128, d4: v128, d5: v128): void {
   const four = f32x4.splat(4), five = f32x4.splat(5), two = f32x4.splat(2);
   const a = f32x4.add(d3, d4), b = f32x4.add(d1, d2), c = f32x4.sub(d4, d3), e = f32x4.sub(d1, d2);
   const f = f32x4.sub(d4, d2), g = f32x4.mul(two, f32x4.sub(d3, d1));
@@ -60,11 +58,25 @@ export function winograd4Filter(filter: usize, dst: usize, Cout: i32, Cin: i32, 
   v128.store(dst + 5 * t, f32x4.add(f32x4.sub(f32x4.mul(four, d1), f32x4.mul(five, d3)), d5));
 }
 
+/** transform6 of the six vectors at stride `s` bytes from `src`, written at stride `t` bytes from `dst` (may be src). */
+// @ts-ignore: decorator
+@inline function inputRows(src: usize, s: usize, dst: usize, t: usize): void {
+  transform6(dst, t, v128.load(src), v128.load(src + s), v128.load(src + 2 * s), v128.load(src + 3 * s), v128.load(src + 4 * s), v128.load(src + 5 * s));
+}
+
 // @ts-ignore: decorator
 @inline function colMask(bw: i32, c: i32, W: i32): v128 {
   // Lanes are tiles tw..tw+3; tile l reads input column bw + 4l + c.
   const iw = i32x4.add(i32x4.splat(bw + c), i32x4(0, 4, 8, 12));
   return v128.and(i32x4.gt_s(iw, i32x4.splat(-1)), i32x4.lt_s(iw, i32x4.splat(W)));
+}
+
+/**
+ * Floats between consecutive transform planes of V (rows: Cin) or M (rows: Cout): the plane plus a 64-byte
+ * skew, so that the 36 planes, often a multiple of 4 KiB each, do not all fall into the same L1 sets.
+ */
+export function planeFloats(rows: i32, ncp: i32): i32 {
+  return rows * ncp + 16;
 }
 
 /** Bytes of per-thread temporary space the transforms need besides V, M and the GEMM edge tile. */
@@ -117,7 +129,7 @@ function laneTable(lanes: usize, t: i32, total: i32, TH: i32, TW: i32, pT: i32, 
 }
 
 /**
- * Input transform of tiles [t0, t0 + nt) (nt a multiple of 4) into V: per xi, Cin x ncp floats as GEMM B panels, K blocks of
+ * Input transform of tiles [t0, t0 + nt) (nt a multiple of 4) into V: per xi (planeFloats apart), Cin x ncp floats as GEMM B panels, K blocks of
  * KC (block k0 at k0 * ncp). Tiles count across images (TW per tile row, total in all). Cells outside
  * the input are zero; lanes are masked, so loads may reach one float before a row and up to 18 past it
  * (within the allocator's guard). `tmp`: WINO4_TMP_BYTES.
@@ -125,10 +137,9 @@ function laneTable(lanes: usize, t: i32, total: i32, TH: i32, TW: i32, pT: i32, 
 export function winograd4Input(
   x: usize, v: usize, Cin: i32, H: i32, W: i32, TH: i32, TW: i32, total: i32, pT: i32, pL: i32, t0: i32, nt: i32, ncp: i32, tmp: usize,
 ): void {
-  const vs = Cin * ncp;
+  const vs = planeFloats(Cin, ncp);
   const z = f32x4.splat(0);
-  const d = tmp; // 6 rows x 6 columns of four tiles' cells
-  const e = tmp + 36 * 16; // rows transformed along the columns
+  const d = tmp; // 6 rows x 6 columns of four tiles' cells, each row transformed (d B)
   const lanes = tmp + 72 * 16;
   const plane = <usize>(H * W) << 2;
   for (let tl = 0; tl < nt; tl += 4) {
@@ -152,24 +163,22 @@ export function winograd4Input(
           const s0 = v128.shuffle<f32>(v0, v1, 0, 4, 1, 5), s1 = v128.shuffle<f32>(v2, v3, 0, 4, 1, 5);
           const s2 = v128.shuffle<f32>(v0, v1, 2, 6, 3, 7), s3 = v128.shuffle<f32>(v2, v3, 2, 6, 3, 7);
           const c0 = v128.shuffle<f32>(s0, s1, 0, 1, 4, 5), c1 = v128.shuffle<f32>(s0, s1, 2, 3, 6, 7);
-          v128.store(row, v128.and(c0, m0));
-          v128.store(row, v128.and(c1, m1), 16);
-          v128.store(row, v128.and(v128.shuffle<f32>(s2, s3, 0, 1, 4, 5), m2), 32);
-          v128.store(row, v128.and(v128.shuffle<f32>(s2, s3, 2, 3, 6, 7), m3), 48);
-          v128.store(row, v128.and(v128.shuffle<f32>(c0, v4, 1, 2, 3, 4), m4), 64);
-          v128.store(row, v128.and(v128.shuffle<f32>(c1, v4, 1, 2, 3, 5), m5), 80);
+          transform6(
+            row, 16, v128.and(c0, m0), v128.and(c1, m1), v128.and(v128.shuffle<f32>(s2, s3, 0, 1, 4, 5), m2),
+            v128.and(v128.shuffle<f32>(s2, s3, 2, 3, 6, 7), m3), v128.and(v128.shuffle<f32>(c0, v4, 1, 2, 3, 4), m4),
+            v128.and(v128.shuffle<f32>(c1, v4, 1, 2, 3, 5), m5),
+          );
         }
       } else {
         gatherRows(x, d, lanes, Cin, ci, H, W, plane);
+        for (let rr = 0; rr < 6; rr++) inputRows(d + (<usize>(rr * 6) << 4), 16, d + (<usize>(rr * 6) << 4), 16);
       }
-      // B^T d: along the rows (column c of d at d + 16c, stride 96 bytes) into e[i][c].
-      for (let c = 0; c < 6; c++) inputRows(d + (<usize>c << 4), 96, e + (<usize>c << 4), 96);
-      // (B^T d) B: along the columns of each row i, stored at V_(6i + j) row ci.
+      // B^T (d B): down each column j of the row transforms, stored at V_(6i + j) row ci.
       const k0 = (ci / KC) * KC;
       const kc = imin(KC, Cin - k0);
       const o = v + (<usize>(k0 * ncp + (tl >> 3) * kc * NR + (ci - k0) * NR + (tl & 7)) << 2);
       const step = <usize>vs << 2;
-      for (let i = 0; i < 6; i++) inputRows(e + (<usize>(i * 6) << 4), 16, o + <usize>(6 * i) * step, step);
+      for (let j = 0; j < 6; j++) inputRows(d + (<usize>j << 4), 96, o + <usize>j * step, 6 * step);
     }
   }
   // A half-filled last panel: zero its other four columns in every row of every xi.
@@ -220,12 +229,12 @@ function gatherRows(x: usize, d: usize, lanes: usize, Cin: i32, ci: i32, H: i32,
   }
 }
 
-/** M_xi = U_xi V_xi for the 36 transform positions of one block (m: 36 planes of Cout x ncp). */
+/** M_xi = U_xi V_xi for the 36 transform positions of one block (m: 36 planes of Cout x ncp, planeFloats apart). */
 export function winograd4Multiply(upk: usize, uStride: i32, v: usize, m: usize, Cout: i32, Cin: i32, nt: i32, ncp: i32, tile: usize): void {
   const mPad = ((Cout + MR - 1) / MR) * MR;
-  const vs = Cin * ncp;
+  const vs = planeFloats(Cin, ncp);
   for (let xi = 0; xi < 36; xi++) {
-    const c = m + (<usize>(xi * Cout * ncp) << 2);
+    const c = m + (<usize>(xi * planeFloats(Cout, ncp)) << 2);
     for (let k0 = 0; k0 < Cin; k0 += KC) {
       const kc = imin(KC, Cin - k0);
       gemmBlock(Cout, nt, kc, upk + (<usize>(xi * uStride + mPad * k0) << 2), v + (<usize>(xi * vs + k0 * ncp) << 2), c, ncp, k0 > 0 ? ACC : 0, 0, tile, kc * NR);
@@ -270,37 +279,59 @@ function loadFirst(p: usize, cnt: i32): v128 {
   }
 }
 
+/** Writes four tiles' cells of one output row (r_l: tile l's four cells) plus residual and relu, 16 floats in a row. */
+// @ts-ignore: decorator
+@inline function storeRun(out: usize, res: usize, r0: v128, r1: v128, r2: v128, r3: v128, relu: bool): void {
+  let a = r0, b = r1, c = r2, d = r3;
+  if (res != 0) {
+    a = f32x4.add(a, v128.load(res)); b = f32x4.add(b, v128.load(res, 16));
+    c = f32x4.add(c, v128.load(res, 32)); d = f32x4.add(d, v128.load(res, 48));
+  }
+  if (relu) {
+    const z = f32x4.splat(0);
+    a = f32x4.max(a, z); b = f32x4.max(b, z); c = f32x4.max(c, z); d = f32x4.max(d, z);
+  }
+  v128.store(out, a); v128.store(out, b, 16); v128.store(out, c, 32); v128.store(out, d, 48);
+}
+
 /** Output transform of the block's tiles (plus bias, residual of y's layout (0 = none), relu) to NCHW y, clipped at the output's edges. */
 export function winograd4Output(
   m: usize, y: usize, bias: usize, res: usize, relu: bool, Cout: i32, OH: i32, OW: i32, TH: i32, TW: i32, total: i32, t0: i32, nt: i32, ncp: i32, tmp: usize,
 ): void {
-  const plane = <usize>(Cout * ncp) << 2;
+  const plane = <usize>planeFloats(Cout, ncp) << 2;
   const s = tmp; // A^T M: 4 rows x 6 columns
-  const o = tmp + 24 * 16; // 4 x 4 output cells of four tiles
   const lanes = tmp + 72 * 16;
   for (let tl = 0; tl < nt; tl += 4) {
-    laneTable(lanes, t0 + tl, total, TH, TW, 0, 0);
+    // Four whole tiles side by side: each output row is 16 floats in a row.
+    const run = laneTable(lanes, t0 + tl, total, TH, TW, 0, 0) && laneI(lanes, 2, 0) + 16 <= OW && laneI(lanes, 1, 0) + 4 <= OH;
     for (let co = 0; co < Cout; co++) {
       const src = m + (<usize>(co * ncp + tl) << 2);
       for (let j = 0; j < 6; j++) outputRows(src + <usize>j * plane, 6 * plane, s + (<usize>j << 4), 96);
-      for (let a = 0; a < 4; a++) outputRows(s + (<usize>(a * 6) << 4), 16, o + (<usize>(a * 4) << 4), 16);
       const bv = bias != 0 ? v128.load32_splat(bias + (<usize>co << 2)) : f32x4.splat(0);
       for (let a = 0; a < 4; a++) {
-        const q = o + (<usize>(a * 4) << 4);
-        const q0 = f32x4.add(v128.load(q), bv), q1 = f32x4.add(v128.load(q, 16), bv);
-        const q2 = f32x4.add(v128.load(q, 32), bv), q3 = f32x4.add(v128.load(q, 48), bv);
+        // A^T along row a of s, plus the bias: q_b holds cell (a, b) of the four tiles.
+        const p = s + (<usize>(a * 6) << 4);
+        const m0 = v128.load(p), m1 = v128.load(p, 16), m2 = v128.load(p, 32), m3 = v128.load(p, 48), m4 = v128.load(p, 64), m5 = v128.load(p, 80);
+        const ab = f32x4.add(m1, m2), bb = f32x4.sub(m1, m2), cb = f32x4.add(m3, m4), eb = f32x4.sub(m3, m4);
+        const q0 = f32x4.add(f32x4.add(f32x4.add(m0, ab), cb), bv);
+        const q1 = f32x4.add(f32x4.add(bb, f32x4.mul(f32x4.splat(2), eb)), bv);
+        const q2 = f32x4.add(f32x4.add(ab, f32x4.mul(f32x4.splat(4), cb)), bv);
+        const q3 = f32x4.add(f32x4.add(f32x4.add(bb, f32x4.mul(f32x4.splat(8), eb)), m5), bv);
         // Lanes are tiles: transpose so each vector is one tile's four cells of this row.
         const s0 = v128.shuffle<f32>(q0, q1, 0, 4, 1, 5), s1 = v128.shuffle<f32>(q2, q3, 0, 4, 1, 5);
         const s2 = v128.shuffle<f32>(q0, q1, 2, 6, 3, 7), s3 = v128.shuffle<f32>(q2, q3, 2, 6, 3, 7);
+        const r0 = v128.shuffle<f32>(s0, s1, 0, 1, 4, 5), r1 = v128.shuffle<f32>(s0, s1, 2, 3, 6, 7);
+        const r2 = v128.shuffle<f32>(s2, s3, 0, 1, 4, 5), r3 = v128.shuffle<f32>(s2, s3, 2, 3, 6, 7);
+        if (run) {
+          const at = <usize>(((laneI(lanes, 0, 0) * Cout + co) * OH + laneI(lanes, 1, 0) + a) * OW + laneI(lanes, 2, 0)) << 2;
+          storeRun(y + at, res != 0 ? res + at : 0, r0, r1, r2, r3, relu);
+          continue;
+        }
         for (let l = 0; l < 4; l++) {
           const oh = laneI(lanes, 1, l) + a, c0 = laneI(lanes, 2, l);
           if (laneI(lanes, 3, l) == 0 || oh >= OH || c0 >= OW) continue;
-          const val = l == 0 ? v128.shuffle<f32>(s0, s1, 0, 1, 4, 5)
-            : l == 1 ? v128.shuffle<f32>(s0, s1, 2, 3, 6, 7)
-            : l == 2 ? v128.shuffle<f32>(s2, s3, 0, 1, 4, 5)
-            : v128.shuffle<f32>(s2, s3, 2, 3, 6, 7);
           const at = <usize>(((laneI(lanes, 0, l) * Cout + co) * OH + oh) * OW + c0) << 2;
-          storeRow(y + at, res != 0 ? res + at : 0, val, OW - c0, relu);
+          storeRow(y + at, res != 0 ? res + at : 0, l == 0 ? r0 : l == 1 ? r1 : l == 2 ? r2 : r3, OW - c0, relu);
         }
       }
     }

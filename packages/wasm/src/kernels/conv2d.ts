@@ -97,7 +97,7 @@ function conv2dWinograd(k: Conv2DCall, plan: Conv2dPlan, relu: number): WasmHand
  * Scratch floats per thread for one F(4x4, 3x3) block (36 input transforms and 36 product planes per
  * tile), which sets its tiles per block: about a third of a megabyte, so a block stays near L2.
  */
-const WINOGRAD4_FLOATS = Number(globalThis.process?.env.W4F ?? 96 * 1024);
+const WINOGRAD4_FLOATS = 96 * 1024;
 /** Bytes of the transforms' temporaries (assembly/winograd4.ts WINO4_TMP_BYTES). */
 const WINOGRAD4_TMP_BYTES = 72 * 16 + 64;
 
@@ -119,8 +119,9 @@ function conv2dWinograd4(k: Conv2DCall, filter: WasmHandle, plan: Conv2dPlan, re
   const tilesPerRow = Math.ceil(plan.outWidth / 4);
   const tiles = plan.batch * tileRows * tilesPerRow;
   const perBlock = Math.max(8, Math.min(MAX_TILES, Math.floor(WINOGRAD4_FLOATS / (36 * (cin + cout)) / 8) * 8));
-  const mOff = roundUp(36 * cin * perBlock * 4, 64);
-  const tmpOff = mOff + roundUp(36 * cout * perBlock * 4, 64);
+  // 36 planes each of V and M, 16 floats apart beyond their size (assembly/winograd4.ts planeFloats).
+  const mOff = roundUp(36 * (cin * perBlock + 16) * 4, 64);
+  const tmpOff = mOff + roundUp(36 * (cout * perBlock + 16) * 4, 64);
   const tileOff = tmpOff + WINOGRAD4_TMP_BYTES;
   const y = k.output(sizeOf(plan.outShape));
   const frame = k.frame(args(packed, k.addr(y), perBlock, tilesPerRow, [mOff, tmpOff, tileOff]), plan.encoded);
