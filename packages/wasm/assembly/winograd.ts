@@ -176,7 +176,7 @@ export function winogradMultiply(
 }
 
 /** The first cnt floats at p (at most 4 read; none when cnt <= 0), the other lanes 0. */
-function loadFirst(p: usize, cnt: i32): v128 {
+export function loadFirst(p: usize, cnt: i32): v128 {
   let v = f32x4.splat(0);
   if (cnt > 0) v = f32x4.replace_lane(v, 0, load<f32>(p));
   if (cnt > 1) v = f32x4.replace_lane(v, 1, load<f32>(p, 4));

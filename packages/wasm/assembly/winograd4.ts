@@ -8,6 +8,7 @@
 // transform Y = A^T M A reads them back per tile. Four horizontally adjacent tiles form one v128 lane group.
 import { ACC, KC, MR, NR, gemmBlock, packA } from './gemm';
 import { imin } from './common';
+import { loadFirst } from './winograd';
 
 /** Row i of G (6 x 3) applied to (g0, g1, g2), in float64. */
 // @ts-ignore: decorator
@@ -252,16 +253,6 @@ export function winograd4Multiply(upk: usize, uStride: i32, v: usize, m: usize, 
   v128.store(dst + t, f32x4.add(b, f32x4.mul(f32x4.splat(2), e)));
   v128.store(dst + 2 * t, f32x4.add(a, f32x4.mul(f32x4.splat(4), c)));
   v128.store(dst + 3 * t, f32x4.add(f32x4.add(b, f32x4.mul(f32x4.splat(8), e)), m5));
-}
-
-/** The first cnt floats at p (at most 4 read; none when cnt <= 0), the other lanes 0. */
-function loadFirst(p: usize, cnt: i32): v128 {
-  let v = f32x4.splat(0);
-  if (cnt > 0) v = f32x4.replace_lane(v, 0, load<f32>(p));
-  if (cnt > 1) v = f32x4.replace_lane(v, 1, load<f32>(p, 4));
-  if (cnt > 2) v = f32x4.replace_lane(v, 2, load<f32>(p, 8));
-  if (cnt > 3) v = f32x4.replace_lane(v, 3, load<f32>(p, 12));
-  return v;
 }
 
 /** Writes one tile's output row (4 cells, fewer at the right edge: cnt) plus residual and relu. */
