@@ -118,6 +118,19 @@ std::vector<ConvShape> convShapes() {
       conv("depthwise 5x5 stride 2", 3, 24, 15, 15, 24, 5).pad(2).stride(2).groups(24),
       conv("depthwise 3x3", 2, 16, 17, 17, 16, 3).pad(1).groups(16),
       conv("depthwise, 2 outputs per channel", 2, 8, 12, 12, 16, 3).pad(1).groups(8),
+      // Depthwise with unit column stride reads the plane in place (padding columns masked, rows outside read zeros).
+      conv("depthwise 5x5, 21 columns", 2, 8, 13, 21, 8, 5).pad(2).groups(8),
+      conv("depthwise 3x3, no padding, 9 columns", 2, 4, 7, 9, 4, 3).groups(4),
+      [] {
+        ConvShape s = conv("depthwise 3x3, row stride 2 and dilation 2, asymmetric pads", 2, 8, 15, 19, 8, 3).stride(2, 1).pad(2, 1, 0, 2).groups(8);
+        s.DH = 2;
+        return s;
+      }(),
+      [] {
+        ConvShape s = conv("depthwise 3x5 (any window), 6 columns", 2, 4, 9, 6, 4, 3).pad(1, 1, 2, 2).groups(4);
+        s.KW = 5;
+        return s;
+      }(),
       // One-input-channel filter gradients: too few blocks for the pool, so images are split across tasks.
       conv("1 channel in and out", 5, 1, 12, 12, 1, 3).pad(1),
       conv("1 input channel, 3 outputs (block remainders)", 3, 1, 10, 10, 3, 3).pad(1),

@@ -83,6 +83,7 @@ std::vector<PoolCase> poolCases() {
     int64_t WH, WW, SH, SW, PT, PB, PL, PR;
     bool ceil;
     std::vector<int64_t> widths;
+    int64_t H = 11;
   };
   const std::vector<int64_t> widths = {7, 16, 17, 33};
   const Window windows[] = {
@@ -96,12 +97,26 @@ std::vector<PoolCase> poolCases() {
       {3, 17, 1, 1, 0, 0, 0, 0, false, {17, 33}},
       {2, 18, 2, 2, 0, 0, 1, 1, false, {33}},
       {5, 33, 1, 1, 2, 2, 16, 16, false, {33}},
+      // Stride 3 (phases split by scalar copies), windows 2 and 3, gaps between windows, uneven pads.
+      {3, 3, 3, 3, 1, 1, 1, 1, false, widths},
+      {2, 2, 3, 3, 0, 0, 0, 0, false, widths},
+      {3, 3, 3, 3, 0, 1, 2, 0, true, widths},
+      {2, 2, 1, 1, 0, 0, 0, 0, false, widths},      // stride 1, window 2
+      {3, 3, 2, 2, 0, 1, 1, 0, false, widths},      // stride 2, pad only before the row / after the column
+      {3, 2, 2, 2, 1, 1, 1, 1, true, widths},       // odd output count in ceil mode
+      // 1D pooling (height 1), as the core's maxPool1d / avgPool1d run it.
+      {1, 3, 1, 2, 0, 0, 1, 1, false, widths, 1},
+      {1, 2, 1, 2, 0, 0, 0, 0, false, widths, 1},
+      {1, 4, 1, 3, 0, 0, 2, 1, true, widths, 1},
+      // Whole-plane windows (global pooling).
+      {11, 7, 1, 1, 0, 0, 0, 0, false, {7}},
+      {11, 17, 11, 17, 0, 0, 0, 0, false, {17}},
   };
   std::vector<PoolCase> cases;
   uint64_t seed = 1000;
   for (const Window& win : windows) {
     for (int64_t W : win.widths) {
-      const PoolShape s{2, 3, 11, W, win.WH, win.WW, win.SH, win.SW, win.PT, win.PB, win.PL, win.PR, win.ceil};
+      const PoolShape s{2, 3, win.H, W, win.WH, win.WW, win.SH, win.SW, win.PT, win.PB, win.PL, win.PR, win.ceil};
       PoolCase c;
       c.include = geometry(s, true);
       c.exclude = geometry(s, false);
@@ -130,8 +145,8 @@ CaseResult checkPool(const KernelSet& ks, const PoolCase& c, Pools& pools) {
   OpResult mx{"max", yDims}, avgIn{"avg+pad", yDims}, avgEx{"avg-pad", yDims}, grad{"max-grad", xDims}, mxSp{"max:nan/inf", yDims},
       gradSp{"max-grad:nan/inf", xDims};
   res.ops = {mx, avgIn, avgEx, grad, mxSp, gradSp};
-  // The vector kernels' domain (strides 1 and 2 along the row); the addon runs other strides itself.
-  if (!poolVectorFits(g)) return res;
+  // The vector max-pool gradient takes strides 1 and 2 along the row; the addon runs other strides itself.
+  const bool gradFits = poolGradVectorFits(g);
   const size_t inPlane = static_cast<size_t>(g.H * g.W), outPlane = static_cast<size_t>(g.OH * g.OW);
   // Planes split across the pool as the addon does, so that kernels run on several threads at once.
   auto planes = [&](ThreadPool& pool, const std::function<void(int64_t)>& fn) {
@@ -150,6 +165,7 @@ CaseResult checkPool(const KernelSet& ks, const PoolCase& c, Pools& pools) {
       planes(*pool, [&](int64_t pl) { ks.maxPoolPlane(g, x + pl * inPlane, y.data() + pl * outPlane); });
       (special ? mxSp : mx).ran = true;
       (special ? mxSp : mx).worst.merge(compare(y, ref.max, t));
+      if (!gradFits) continue;
       Output dx(static_cast<size_t>(g.inSize));
       running(name + " max gradient" + on);
       planes(*pool, [&](int64_t pl) {
@@ -175,6 +191,45 @@ CaseResult checkPool(const KernelSet& ks, const PoolCase& c, Pools& pools) {
   }
   res.ops = {mx, avgIn, avgEx, grad, mxSp, gradSp};
   return res;
+}
+
+void benchPool(const KernelSet& ks, ThreadPool& pool, const std::string& only, const std::function<double(const std::function<void()>&)>& best) {
+  // The ops suite's pools (stridenet-bench --suite ops) and ResNet-18's stem pool at batch 2.
+  const PoolShape shapes[] = {
+      {8, 64, 56, 56, 2, 2, 2, 2, 0, 0, 0, 0, false},
+      {8, 64, 56, 56, 3, 3, 2, 2, 1, 1, 1, 1, false},
+      {2, 64, 112, 112, 3, 3, 2, 2, 1, 1, 1, 1, false},
+  };
+  for (const PoolShape& s : shapes) {
+    const PoolGeom inc = geometry(s, true), exc = geometry(s, false);
+    const std::string what = describe(inc, s.ceil);
+    if (what.find(only) == std::string::npos) continue;
+    const size_t inPlane = static_cast<size_t>(inc.H * inc.W), outPlane = static_cast<size_t>(inc.OH * inc.OW);
+    std::vector<float> x(static_cast<size_t>(inc.inSize)), dy(static_cast<size_t>(inc.outSize)), y(dy.size()), dx(x.size());
+    Rng rng(3);
+    fill(x.data(), x.size(), rng);
+    fill(dy.data(), dy.size(), rng);
+    std::vector<float> inv(outPlane);
+    for (int64_t oh = 0; oh < exc.OH; oh++)
+      for (int64_t ow = 0; ow < exc.OW; ow++) inv[static_cast<size_t>(oh * exc.OW + ow)] = 1.f / exc.divisor(oh, ow);
+    auto planes = [&](const std::function<void(int64_t)>& fn) {
+      pool.parallelFor(inc.planes, 1 + (1 << 14) / (inc.OH * inc.OW * inc.WH * inc.WW), [&](int64_t b, int64_t e) {
+        for (int64_t pl = b; pl < e; pl++) fn(pl);
+      });
+    };
+    running(std::string(isaName(ks.isa)) + " bench pool " + what);
+    const double mx = best([&] { planes([&](int64_t pl) { ks.maxPoolPlane(inc, x.data() + pl * inPlane, y.data() + pl * outPlane); }); });
+    const double av = best([&] { planes([&](int64_t pl) { ks.avgPoolPlane(exc, x.data() + pl * inPlane, inv.data(), y.data() + pl * outPlane); }); });
+    const double gr = best([&] {
+      planes([&](int64_t pl) {
+        float* d = dx.data() + pl * inPlane;
+        std::fill(d, d + inPlane, 0.f);
+        ks.maxPoolGradPlane(inc, dy.data() + pl * outPlane, x.data() + pl * inPlane, d);
+      });
+    });
+    std::printf("  %-9s %-7d %-44s %9.3f %9.3f %9.3f\n", isaName(ks.isa), pool.size(), what.c_str(), 1e3 * mx, 1e3 * av, 1e3 * gr);
+    std::fflush(stdout);
+  }
 }
 
 }  // namespace check

@@ -26,5 +26,11 @@ std::vector<PoolCase> poolCases();
 /** The max, average and max-gradient kernels of ks on one case, on every pool. */
 CaseResult checkPool(const KernelSet& ks, const PoolCase& c, Pools& pools);
 
+/**
+ * --bench: milliseconds per call of the pooling kernels (all planes, split across `pool` as the addon does) on the
+ * ops suite's shapes whose description holds `only`; `best` times a call (best of --reps after a warm-up).
+ */
+void benchPool(const KernelSet& ks, ThreadPool& pool, const std::string& only, const std::function<double(const std::function<void()>&)>& best);
+
 }  // namespace check
 }  // namespace sn

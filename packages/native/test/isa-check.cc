@@ -201,6 +201,8 @@ void bench(const std::vector<Isa>& isas, const std::string& only) {
       conv("", 64, 16, 32, 32, 32, 3).pad(1).stride(2), conv("", 64, 32, 16, 16, 64, 3).pad(1).stride(2),
       // ResNet-20's stride-1 layers at the training batch (32).
       conv("", 32, 16, 32, 32, 16, 3).pad(1), conv("", 32, 32, 16, 16, 32, 3).pad(1), conv("", 32, 64, 8, 8, 64, 3).pad(1),
+      // The ops suite's depthwise layer.
+      conv("", 8, 64, 56, 56, 64, 3).pad(1).groups(64),
   };
   layers.erase(std::remove_if(layers.begin(), layers.end(), [&](const ConvShape& s) { return describe(geometry(s)).find(only) == std::string::npos; }),
                layers.end());
@@ -254,6 +256,15 @@ void bench(const std::vector<Isa>& isas, const std::string& only) {
         std::printf("  %-9s %-7d %-36s %15s %15s %15s\n", isaName(isa), threads, describe(g).c_str(), f.c_str(), bi.c_str(), bf.c_str());
         std::fflush(stdout);
       }
+    }
+  }
+  std::printf("\nPooling, ms per call (best of %d after a warm-up): max, average (padding not counted), max gradient\n", gReps);
+  for (Isa isa : isas) {
+    const std::vector<int> counts = gThreads.empty() ? std::vector<int>{1, all} : gThreads;
+    for (size_t ti = 0; ti < counts.size(); ti++) {
+      if (gThreads.empty() && ti > 0 && (all == 1 || gCpuTime)) continue;
+      ThreadPool pool(counts[ti]);
+      benchPool(kernelSet(isa), pool, only, bestOf5);
     }
   }
 }

@@ -55,11 +55,11 @@ struct KernelSet {
   void (*backpropInput)(const ConvGeom& g, const float* dy, const FilterRef& w, float* dx, ThreadPool& pool);
   /** dw = sum over the batch of dy (x) x, overwriting dw. */
   void (*backpropFilter)(const ConvGeom& g, const float* x, const float* dy, float* dw, ThreadPool& pool);
-  /** One plane of max pooling (strides 1 and 2 along the row; see poolVectorFits). */
+  /** One plane of max pooling (any window, stride and padding). */
   void (*maxPoolPlane)(const PoolGeom& g, const float* x, float* y);
-  /** One plane of average pooling; inv holds 1 / divisor per output cell. */
+  /** One plane of average pooling (any geometry); inv holds 1 / divisor per output cell. */
   void (*avgPoolPlane)(const PoolGeom& g, const float* x, const float* inv, float* y);
-  /** Adds one plane's max-pool gradient into a zeroed dx (the first maximum of each window, or its last NaN: PyTorch). */
+  /** Adds one plane's max-pool gradient into a zeroed dx (the first maximum of each window, or its last NaN: PyTorch); see poolGradVectorFits. */
   void (*maxPoolGradPlane)(const PoolGeom& g, const float* dy, const float* x, float* dx);
   // Batch norm over one channel's rows (kernels/batch-norm.inl), all arithmetic in double.
   /** s[0] = sum (x - shift), s[1] = sum (x - shift)^2. */
@@ -75,8 +75,8 @@ struct KernelSet {
 /** The kernels of `isa`; the caller checks isaSupported first. */
 const KernelSet& kernelSet(Isa isa);
 
-/** The vector pooling kernels take strides 1 and 2 along the row (others run the row-sweep loops). */
-inline bool poolVectorFits(const PoolGeom& g) { return g.SW == 1 || g.SW == 2; }
+/** The vector max-pool gradient takes strides 1 and 2 along the row (others run the scalar loop). */
+inline bool poolGradVectorFits(const PoolGeom& g) { return g.SW == 1 || g.SW == 2; }
 
 // Defined by src/native/isa/<isa>.cc; null where this build has no such path (e.g. AVX2 on arm64).
 const KernelSet* portableKernels();

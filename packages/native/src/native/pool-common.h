@@ -13,15 +13,6 @@ struct PoolGeom {
   bool countIncludePad;
   int64_t planes, inSize, outSize;
 
-  /** Output columns [lo, hi) whose input column ow * SW - PL + kw lies inside the row. */
-  void columns(int64_t kw, int64_t& lo, int64_t& hi) const {
-    const int64_t off = kw - PL;
-    lo = off >= 0 ? 0 : (-off + SW - 1) / SW;
-    hi = W - off > 0 ? (W - off + SW - 1) / SW : 0;
-    if (hi > OW) hi = OW;
-    if (lo > hi) lo = hi;
-  }
-
   /** PyTorch's average divisor for window (oh, ow). */
   float divisor(int64_t oh, int64_t ow) const {
     int64_t hs = oh * SH - PT, ws = ow * SW - PL;

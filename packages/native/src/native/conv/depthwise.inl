@@ -36,6 +36,93 @@ void depthwisePlane(const ConvGeom& g, const float* slab, int64_t Wq, const int6
   }
 }
 
+/**
+ * Unit column stride and dilation: the input plane is read in place, with no padded copy. Rows above or
+ * below the input read `zeros` (W zero floats); the few vectors whose taps reach past a row end (the
+ * padding columns) load those lanes masked, as zeros. KH, KW > 0: the window known at compile time; then
+ * with unit row stride two output rows are made together, each loaded input vector feeding both.
+ */
+template <int KH, int KW>
+void depthwiseRows(const ConvGeom& g, const float* x, const float* zeros, const float* w, float bias, const float* res, bool relu, float* out) {
+  constexpr int64_t N = S::N;
+  constexpr int kRows = KH > 0 ? KH + 1 : 1;
+  const int64_t kh_ = KH > 0 ? KH : g.KH, kw_ = KW > 0 ? KW : g.KW;
+  const S::V zero = S::zero(), b = S::set1(bias);
+  S::V wv[KH > 0 ? KH * KW : 1];
+  if constexpr (KH > 0) {
+#pragma GCC unroll 32
+    for (int k = 0; k < KH * KW; k++) wv[k] = S::set1(w[k]);
+  }
+  // Vectors from lo to hi read every tap with plain loads inside the row.
+  const int64_t lo = g.PL, hi = g.W - kw_ + 1 + g.PL - N;
+  const float* fixedRows[kRows];
+  std::vector<const float*> anyRows(KH > 0 ? 0 : static_cast<size_t>(kh_ + 1));
+  const float** r = KH > 0 ? fixedRows : anyRows.data();
+  auto finish = [&](int64_t oh, int64_t ow0, S::V acc) {
+    const uint32_t lanes = laneBits(0, std::min(N, g.OW - ow0));
+    if (res) acc = S::add(acc, loadLanes(res + oh * g.OW + ow0, lanes));
+    if (relu) acc = S::max(zero, acc);
+    storeLanes(out + oh * g.OW + ow0, lanes, acc);
+  };
+  // Output row oh + dr from rows r[dr ...], masked per tap.
+  auto edge = [&](int64_t oh, int dr, int64_t ow0) {
+    S::V acc = b;
+    for (int64_t kw = 0; kw < kw_; kw++) {
+      const int64_t start = ow0 - g.PL + kw;
+      const uint32_t bits = rowBits(start, g.W, N);
+      if (!bits) continue;
+      for (int64_t kh = 0; kh < kh_; kh++) acc = S::fma(S::set1(w[kh * kw_ + kw]), loadLanes(r[dr + kh] + start, bits), acc);
+    }
+    finish(oh + dr, ow0, acc);
+  };
+  for (int64_t oh = 0; oh < g.OH;) {
+    const int pair = KH > 0 && g.SH == 1 && oh + 1 < g.OH ? 2 : 1;
+    for (int64_t kh = 0; kh < kh_ + pair - 1; kh++) {
+      const int64_t ih = oh * g.SH - g.PT + kh * g.DH;
+      r[kh] = ih >= 0 && ih < g.H ? x + ih * g.W : zeros;
+    }
+    for (int64_t ow0 = 0; ow0 < g.OW; ow0 += N) {
+      if (KH == 0 || ow0 < lo || ow0 > hi) {
+        for (int dr = 0; dr < pair; dr++) edge(oh, dr, ow0);
+        continue;
+      }
+      if constexpr (KH > 0) {
+        // Partial sums per filter row (short dependency chains), rows of output oh in pa, of oh + 1 in pb.
+        S::V pa[KH], pb[KH];
+#pragma GCC unroll 8
+        for (int i = 0; i < KH + pair - 1; i++) {
+          const float* src = r[i] + ow0 - g.PL;
+          S::V l[KW];
+#pragma GCC unroll 8
+          for (int kw = 0; kw < KW; kw++) l[kw] = S::load(src + kw);
+          if (i < KH) {
+            pa[i] = i == 0 ? S::fma(wv[0], l[0], b) : S::mul(wv[i * KW], l[0]);
+#pragma GCC unroll 8
+            for (int kw = 1; kw < KW; kw++) pa[i] = S::fma(wv[i * KW + kw], l[kw], pa[i]);
+          }
+          if (i >= 1) {
+            const int k = i - 1;
+            pb[k] = k == 0 ? S::fma(wv[0], l[0], b) : S::mul(wv[k * KW], l[0]);
+#pragma GCC unroll 8
+            for (int kw = 1; kw < KW; kw++) pb[k] = S::fma(wv[k * KW + kw], l[kw], pb[k]);
+          }
+        }
+        S::V acc = pa[0];
+#pragma GCC unroll 8
+        for (int kh = 1; kh < KH; kh++) acc = S::add(acc, pa[kh]);
+        finish(oh, ow0, acc);
+        if (pair == 2) {
+          acc = pb[0];
+#pragma GCC unroll 8
+          for (int kh = 1; kh < KH; kh++) acc = S::add(acc, pb[kh]);
+          finish(oh + 1, ow0, acc);
+        }
+      }
+    }
+    oh += pair;
+  }
+}
+
 void depthwiseForward(const ConvGeom& g, const float* x, const float* w, const float* bias, const float* residual, bool relu, float* y,
                       ThreadPool& pool) {
   const int64_t rows = (g.OH - 1) * g.SH + (g.KH - 1) * g.DH + 1;
@@ -43,19 +130,32 @@ void depthwiseForward(const ConvGeom& g, const float* x, const float* w, const f
   // Planes per task: about 64K outputs, so a task outweighs its dispatch.
   const int64_t planes = g.N * g.G;
   const int64_t per = std::max<int64_t>(1, std::min<int64_t>(planes / (2 * pool.size()) + 1, (int64_t{1} << 16) / std::max<int64_t>(1, g.P)));
+  const bool inPlace = g.SW == 1 && g.DW == 1;
   pool.run((planes + per - 1) / per, [&](int64_t t) {
-    float* buffer = scratch(static_cast<size_t>(Slab::floats(g, rows, 1)), kSlabSlot);
+    float* buffer = scratch(static_cast<size_t>(inPlace ? g.W : Slab::floats(g, rows, 1)), kSlabSlot);
+    if (inPlace) std::fill(buffer, buffer + g.W, 0.f);
     std::vector<int64_t> o(static_cast<size_t>(taps));
     for (int64_t pl = t * per; pl < std::min(planes, (t + 1) * per); pl++) {
       const int64_t n = pl / g.G, grp = pl % g.G;
-      Slab slab(g, 0, rows, buffer);
-      slab.fill(g, x + n * g.C * g.H * g.W, grp, 1);
-      for (int64_t kh = 0, k = 0; kh < g.KH; kh++)
-        for (int64_t kw = 0; kw < g.KW; kw++) o[static_cast<size_t>(k++)] = slab.tap(g, 0, kh, kw);
       const float* wg = w + grp * taps;
       const float bg = bias ? bias[grp] : 0.f;
       float* yp = y + (n * g.O + grp) * g.P;
       const float* rp = residual ? residual + (n * g.O + grp) * g.P : nullptr;
+      if (inPlace) {
+        const float* xp = x + (n * g.C + grp) * g.H * g.W;
+        if (g.KH == 3 && g.KW == 3) {
+          depthwiseRows<3, 3>(g, xp, buffer, wg, bg, rp, relu, yp);
+        } else if (g.KH == 5 && g.KW == 5) {
+          depthwiseRows<5, 5>(g, xp, buffer, wg, bg, rp, relu, yp);
+        } else {
+          depthwiseRows<0, 0>(g, xp, buffer, wg, bg, rp, relu, yp);
+        }
+        continue;
+      }
+      Slab slab(g, 0, rows, buffer);
+      slab.fill(g, x + n * g.C * g.H * g.W, grp, 1);
+      for (int64_t kh = 0, k = 0; kh < g.KH; kh++)
+        for (int64_t kw = 0; kw < g.KW; kw++) o[static_cast<size_t>(k++)] = slab.tap(g, 0, kh, kw);
       if (taps == 9) {
         depthwisePlane<9>(g, buffer, slab.Wq, o.data(), wg, bg, rp, relu, yp);
       } else if (taps == 25) {

@@ -16,6 +16,7 @@ void forwardConv(const ConvGeom& g, const float* x, const FilterRef& w, const fl
 #include "../conv/backprop-input.inl"
 #include "../conv/dispatch.inl"
 #include "../pool/planes.inl"
+#include "../pool/grad.inl"
 #include "../kernels/batch-norm.inl"
 // clang-format on
 

@@ -1,4 +1,4 @@
-// MaxPool2DGrad: recomputes each window's first maximum (or its last NaN, as PyTorch) and routes dy there; strides 1 and 2 along the row a vector of windows at a time (the runtime ISA's pool/planes.inl).
+// MaxPool2DGrad: recomputes each window's first maximum (or its last NaN, as PyTorch) and routes dy there; strides 1 and 2 along the row a vector of windows at a time (the runtime ISA's pool/grad.inl).
 #include <cstring>
 #include <limits>
 
@@ -16,7 +16,7 @@ Prepared prepareMaxPool2DGrad(const Args& a) {
   Prepared p;
   p.outSizes = {g.inSize};
   // Window positions are int32 lanes in the vector kernel.
-  const KernelSet* ks = poolVectorFits(g) && g.H * g.W < (int64_t{1} << 31) ? &kernelSet(a.isa) : nullptr;
+  const KernelSet* ks = poolGradVectorFits(g) && g.H * g.W < (int64_t{1} << 31) ? &kernelSet(a.isa) : nullptr;
   p.body = [g, ks](ThreadPool& pool, const std::vector<float*>& in, const std::vector<float*>& out) {
     pool.parallelFor(g.planes, 1 + (1 << 14) / (g.OH * g.OW * g.WH * g.WW), [&](int64_t b, int64_t e) {
       for (int64_t pl = b; pl < e; pl++) {

@@ -1,227 +1,185 @@
-// ISA fragment (included by src/native/isa/<isa>.cc with S the ISA description, like ../conv/*.inl):
-// pooling over one channel plane, N output columns per vector, strides 1 and 2 along the row, padding
-// masked. Any NaN in a window makes a max-pool output NaN, as in the scalar path.
+// ISA fragment (included by src/native/isa/<isa>.cc with S the ISA description, like ../conv/*.inl): max and
+// average pooling of one channel plane, any window, stride and padding, separably. For each output row the
+// window's input rows are first combined column by column (vertical pass, whole vectors along the row) into a
+// row buffer split by column phase: padded column q lands in phase q % SW at index q / SW, and padding columns
+// hold the neutral value (-Inf, or 0 for sums). Tap kw of N consecutive outputs is then N consecutive floats of
+// phase kw % SW, so the horizontal pass is unmasked loads and one max or add per tap. Compared with combining
+// every tap of every window, overlapping windows (3x3 stride 2) share the vertical pass, stride 2 needs one
+// deinterleave per input vector instead of one per tap, and the row edges are handled once, in the vertical
+// pass, by masked loads. Stride 2 splits with vector deinterleaves, larger strides with scalar copies.
+// Any NaN in a window makes a max-pool output NaN; an average's window sum is divided by multiplying with
+// the caller's 1 / divisor per output.
 
-/**
- * Window columns kw of one vector of N outputs starting at output column ow0 (stride 1 or 2): where each
- * tap's inputs start and which lanes lie inside the row. The same for every output row, so it is worked
- * out once per vector of columns, not once per tap; windows wider than kMaxTaps are taken in slices.
- */
-constexpr int kMaxTaps = 16;
+/** Max that is NaN when either operand is (S::max alone returns its second operand then). */
+SN_INLINE S::V maxNan(S::V a, S::V b, S::V nan) { return S::select(S::unordered(a, b), nan, S::max(a, b)); }
 
-struct ColumnTaps {
-  int64_t start[kMaxTaps];
-  /** Lanes inside the row of the first N inputs from start, of the next N (stride 2), and of the outputs. */
-  uint32_t lo[kMaxTaps], hi[kMaxTaps], valid[kMaxTaps];
-  /** Every lane of every tap lies inside the row: plain loads, no masks. */
-  bool full;
-
-  ColumnTaps(const PoolGeom& g, int64_t ow0, int64_t kw0, int64_t kw1) : full(true) {
-    constexpr int N = S::N;
-    for (int64_t kw = kw0; kw < kw1; kw++) {
-      const int t = static_cast<int>(kw - kw0);
-      start[t] = ow0 * g.SW + kw - g.PL;
-      lo[t] = rowBits(start[t], g.W, N);
-      hi[t] = g.SW == 1 ? kAllLanes : rowBits(start[t] + N, g.W, N);
-      valid[t] = tapBits(start[t], g.SW, g.W, N);
-      full = full && lo[t] == kAllLanes && hi[t] == kAllLanes;
-    }
-  }
-
-  /** Inputs under tap t for the N outputs, `fill` where the column lies outside the row. */
-  template <bool Full>
-  SN_INLINE S::V load(const PoolGeom& g, const float* row, int t, S::V fill) const {
-    constexpr int N = S::N;
-    const float* p = row + start[t];
-    const S::V a = Full || lo[t] == kAllLanes ? S::load(p) : S::maskLoadOr(fill, S::mask(lo[t]), p);
-    if (g.SW == 1) return a;
-    const S::V b = Full || hi[t] == kAllLanes ? S::load(p + N) : S::maskLoadOr(fill, S::mask(hi[t]), p + N);
-    return S::evens(a, b);
-  }
+template <bool Max>
+struct PoolOp {
+  S::V nan;
+  PoolOp() : nan(S::set1(std::numeric_limits<float>::quiet_NaN())) {}
+  static float neutral() { return Max ? -std::numeric_limits<float>::infinity() : 0.f; }
+  SN_INLINE S::V operator()(S::V a, S::V b) const { return Max ? maxNan(a, b, nan) : S::add(a, b); }
 };
 
-template <bool Full>
-void maxPoolColumns(const PoolGeom& g, const float* x, float* y, int64_t ow0, const ColumnTaps& ct, int64_t kw0, int64_t kw1, bool first) {
-  constexpr int N = S::N;
-  const S::V ninf = S::set1(-std::numeric_limits<float>::infinity());
-  const S::V nan = S::set1(std::numeric_limits<float>::quiet_NaN());
-  const int taps = static_cast<int>(kw1 - kw0);
-  const uint32_t out = laneBits(0, std::min<int64_t>(N, g.OW - ow0));
-  for (int64_t oh = 0; oh < g.OH; oh++) {
-    float* dst = y + oh * g.OW + ow0;
-    // Slices after the first continue from what the earlier ones stored (NaN stays NaN: max returns it).
-    S::V acc = first ? ninf : (out == kAllLanes ? S::load(dst) : S::maskLoad(S::mask(out), dst));
-    S::M unordered = S::isNan(acc);
-    for (int64_t kh = 0; kh < g.WH; kh++) {
-      const int64_t ih = oh * g.SH - g.PT + kh;
-      if (ih < 0 || ih >= g.H) continue;
-      const float* row = x + ih * g.W;
-      for (int t = 0; t < taps; t++) {
-        const S::V v = ct.load<Full>(g, row, t, ninf);
-        unordered = S::maskOr(unordered, S::isNan(v));
-        acc = S::max(acc, v);
+/** The vertical pass's output for one output row: SW phases of `len` floats, then (SW > 2) the unsplit row. */
+struct PhaseRows {
+  int64_t len;
+  float* data;
+
+  PhaseRows(const PoolGeom& g, float fill) {
+    constexpr int64_t N = S::N;
+    // Vector stores of the last (partial) input vectors reach (PL + W + 2N) / SW; the horizontal pass reads
+    // up to a vector past the last output plus (WW - 1) / SW.
+    len = (g.W + g.PL + g.PR + 2 * N) / g.SW + g.WW + 2 * N + 4;
+    const int64_t floats = g.SW * len + (g.SW > 2 ? g.W + 2 * N : 0);
+    data = scratch(static_cast<size_t>(floats), kSlabSlot);
+    std::fill(data, data + floats, fill);
+  }
+  float* phase(int64_t p) const { return data + p * len; }
+};
+
+/** N columns from `p`, `fill` in the lanes outside `bits`. */
+SN_INLINE S::V loadOr(const float* p, uint32_t bits, S::V fill) {
+  if (bits == kAllLanes) return S::load(p);
+  return bits ? S::maskLoadOr(fill, S::mask(bits), p) : fill;
+}
+
+/** Columns [c, c + N) of `n` rows `W` floats apart, combined; lanes past the row end read `fill`. */
+template <bool Max, int R>
+SN_INLINE S::V columnOf(const PoolOp<Max>& op, const float* rows, int64_t W, int n, int64_t c, S::V fill) {
+  constexpr int64_t N = S::N;
+  const uint32_t bits = c + N <= W ? kAllLanes : rowBits(c, W, N);
+  S::V acc = loadOr(rows + c, bits, fill);
+  const int count = R > 0 ? R : n;
+  for (int i = 1; i < count; i++) acc = op(acc, loadOr(rows + i * W + c, bits, fill));
+  return acc;
+}
+
+/** Vertical pass: `n` consecutive input rows from `rows` combined over the whole row into the phases of `pr`. */
+template <bool Max, int R>
+void combineRows(const PoolGeom& g, const PoolOp<Max>& op, const float* rows, int n, const PhaseRows& pr) {
+  constexpr int64_t N = S::N;
+  const S::V fill = S::set1(PoolOp<Max>::neutral());
+  if (g.SW == 1) {
+    float* dst = pr.phase(0) + g.PL;
+    for (int64_t c = 0; c < g.W; c += N) S::store(dst + c, columnOf<Max, R>(op, rows, g.W, n, c, fill));
+    return;
+  }
+  if (g.SW == 2) {
+    // Input column c sits at padded column c + PL: even c in phase PL % 2, odd c in the other.
+    float* even = pr.phase(g.PL % 2) + g.PL / 2;
+    float* odd = pr.phase((g.PL + 1) % 2) + (g.PL + 1) / 2;
+    for (int64_t c = 0; c < g.W; c += 2 * N) {
+      const S::V lo = columnOf<Max, R>(op, rows, g.W, n, c, fill), hi = columnOf<Max, R>(op, rows, g.W, n, c + N, fill);
+      S::store(even + c / 2, S::evens(lo, hi));
+      S::store(odd + c / 2, S::odds(lo, hi));
+    }
+    return;
+  }
+  float* row = pr.phase(g.SW);
+  for (int64_t c = 0; c < g.W; c += N) S::store(row + c, columnOf<Max, R>(op, rows, g.W, n, c, fill));
+  for (int64_t c = 0, ph = g.PL % g.SW, at = g.PL / g.SW; c < g.W; c++) {
+    pr.phase(ph)[at] = row[c];
+    if (++ph == g.SW) {
+      ph = 0;
+      at++;
+    }
+  }
+}
+
+/** Horizontal pass: one output row from the phases; averages multiplied by `inv` (1 / divisor per output). */
+template <bool Max, int WW>
+void combineColumns(const PoolGeom& g, const PoolOp<Max>& op, const PhaseRows& pr, const float* inv, float* out) {
+  constexpr int64_t N = S::N;
+  const float* tap[WW > 0 ? WW : 1];
+  if constexpr (WW > 0) {
+    for (int kw = 0; kw < WW; kw++) tap[kw] = pr.phase(kw % g.SW) + kw / g.SW;
+  }
+  for (int64_t ow0 = 0; ow0 < g.OW; ow0 += N) {
+    S::V acc;
+    if constexpr (WW > 0) {
+      acc = S::load(tap[0] + ow0);
+#pragma GCC unroll 4
+      for (int kw = 1; kw < WW; kw++) acc = op(acc, S::load(tap[kw] + ow0));
+    } else {
+      acc = S::load(pr.phase(0) + ow0);
+      for (int64_t kw = 1, ph = 1 % g.SW, at = 1 / g.SW; kw < g.WW; kw++) {
+        acc = op(acc, S::load(pr.phase(ph) + at + ow0));
+        if (++ph == g.SW) {
+          ph = 0;
+          at++;
+        }
       }
     }
-    storeLanes(dst, out, S::select(unordered, nan, acc));
+    const uint32_t bits = ow0 + N <= g.OW ? kAllLanes : laneBits(0, g.OW - ow0);
+    if (!Max) acc = S::mul(acc, loadLanes(inv + ow0, bits));
+    storeLanes(out + ow0, bits, acc);
   }
 }
 
-template <bool Full>
-void avgPoolColumns(const PoolGeom& g, const float* x, float* y, int64_t ow0, const ColumnTaps& ct, int64_t kw0, int64_t kw1, bool first) {
-  constexpr int N = S::N;
-  const S::V zero = S::zero();
-  const int taps = static_cast<int>(kw1 - kw0);
-  const uint32_t out = laneBits(0, std::min<int64_t>(N, g.OW - ow0));
-  for (int64_t oh = 0; oh < g.OH; oh++) {
-    float* dst = y + oh * g.OW + ow0;
-    S::V acc = first ? zero : (out == kAllLanes ? S::load(dst) : S::maskLoad(S::mask(out), dst));
-    for (int64_t kh = 0; kh < g.WH; kh++) {
-      const int64_t ih = oh * g.SH - g.PT + kh;
-      if (ih < 0 || ih >= g.H) continue;
-      const float* row = x + ih * g.W;
-      for (int t = 0; t < taps; t++) acc = S::add(acc, ct.load<Full>(g, row, t, zero));
-    }
-    storeLanes(dst, out, acc);
+/**
+ * Windows 2 wide at stride 2 with no padding before the row (the 2x2 pool): windows do not overlap along the
+ * row, so each vector pair of combined rows gives N outputs directly, without the phase buffer.
+ */
+template <bool Max, int R>
+void pairRow(const PoolGeom& g, const PoolOp<Max>& op, const float* rows, int n, const float* inv, float* out) {
+  constexpr int64_t N = S::N;
+  const S::V fill = S::set1(PoolOp<Max>::neutral());
+  for (int64_t ow0 = 0; ow0 < g.OW; ow0 += N) {
+    const S::V lo = columnOf<Max, R>(op, rows, g.W, n, 2 * ow0, fill), hi = columnOf<Max, R>(op, rows, g.W, n, 2 * ow0 + N, fill);
+    S::V acc = op(S::evens(lo, hi), S::odds(lo, hi));
+    const uint32_t bits = ow0 + N <= g.OW ? kAllLanes : laneBits(0, g.OW - ow0);
+    if (!Max) acc = S::mul(acc, loadLanes(inv + ow0, bits));
+    storeLanes(out + ow0, bits, acc);
   }
 }
 
-void maxPoolPlane(const PoolGeom& g, const float* x, float* y) {
-  constexpr int N = S::N;
-  const S::V ninf = S::set1(-std::numeric_limits<float>::infinity());
-  const S::V nan = S::set1(std::numeric_limits<float>::quiet_NaN());
-  if (g.SW == 2 && g.WW == 2) {
-    // 2-wide windows at stride 2 (the common 2x2 pool): both taps of a row come from one pair of loads.
-    for (int64_t ow0 = 0; ow0 < g.OW; ow0 += N) {
-      const int64_t start = 2 * ow0 - g.PL;
-      const uint32_t b0 = rowBits(start, g.W, N), b1 = rowBits(start + N, g.W, N);
-      const S::M m0 = S::mask(b0), m1 = S::mask(b1);
-      const uint32_t out = laneBits(0, std::min<int64_t>(N, g.OW - ow0));
-      for (int64_t oh = 0; oh < g.OH; oh++) {
-        S::V acc = ninf;
-        S::M unordered = S::mask(0);
-        for (int64_t kh = 0; kh < g.WH; kh++) {
-          const int64_t ih = oh * g.SH - g.PT + kh;
-          if (ih < 0 || ih >= g.H) continue;
-          const float* row = x + ih * g.W + start;
-          const S::V lo = b0 == kAllLanes ? S::load(row) : S::maskLoadOr(ninf, m0, row);
-          const S::V hi = b1 == kAllLanes ? S::load(row + N) : S::maskLoadOr(ninf, m1, row + N);
-          const S::V e = S::evens(lo, hi), o = S::odds(lo, hi);
-          unordered = S::maskOr(unordered, S::unordered(e, o));
-          acc = S::max(acc, S::max(e, o));
-        }
-        storeLanes(y + oh * g.OW + ow0, out, S::select(unordered, nan, acc));
+template <bool Max>
+void poolPlane(const PoolGeom& g, const float* x, const float* inv, float* y) {
+  const PoolOp<Max> op;
+  if (g.SW == 2 && g.WW == 2 && g.PL == 0) {
+    for (int64_t oh = 0; oh < g.OH; oh++) {
+      const int64_t h0 = std::max<int64_t>(oh * g.SH - g.PT, 0), h1 = std::min(oh * g.SH - g.PT + g.WH, g.H);
+      const float* iv = Max ? nullptr : inv + oh * g.OW;
+      if (h1 - h0 == 2) {
+        pairRow<Max, 2>(g, op, x + h0 * g.W, 2, iv, y + oh * g.OW);
+      } else {
+        pairRow<Max, 0>(g, op, x + h0 * g.W, static_cast<int>(h1 - h0), iv, y + oh * g.OW);
       }
     }
     return;
   }
-  for (int64_t ow0 = 0; ow0 < g.OW; ow0 += N) {
-    for (int64_t kw0 = 0; kw0 < g.WW; kw0 += kMaxTaps) {
-      const int64_t kw1 = std::min<int64_t>(g.WW, kw0 + kMaxTaps);
-      const ColumnTaps ct(g, ow0, kw0, kw1);
-      if (ct.full) {
-        maxPoolColumns<true>(g, x, y, ow0, ct, kw0, kw1, kw0 == 0);
-      } else {
-        maxPoolColumns<false>(g, x, y, ow0, ct, kw0, kw1, kw0 == 0);
-      }
-    }
-  }
-}
-
-void avgPoolPlane(const PoolGeom& g, const float* x, const float* inv, float* y) {
-  constexpr int N = S::N;
-  for (int64_t ow0 = 0; ow0 < g.OW; ow0 += N) {
-    for (int64_t kw0 = 0; kw0 < g.WW; kw0 += kMaxTaps) {
-      const int64_t kw1 = std::min<int64_t>(g.WW, kw0 + kMaxTaps);
-      const ColumnTaps ct(g, ow0, kw0, kw1);
-      if (ct.full) {
-        avgPoolColumns<true>(g, x, y, ow0, ct, kw0, kw1, kw0 == 0);
-      } else {
-        avgPoolColumns<false>(g, x, y, ow0, ct, kw0, kw1, kw0 == 0);
-      }
-    }
-  }
-  const uint32_t tail = laneBits(0, g.OW % N);
+  const PhaseRows pr(g, PoolOp<Max>::neutral());
   for (int64_t oh = 0; oh < g.OH; oh++) {
-    for (int64_t ow0 = 0; ow0 < g.OW; ow0 += N) {
-      float* dst = y + oh * g.OW + ow0;
-      const float* iv = inv + oh * g.OW + ow0;
-      if (ow0 + N <= g.OW) {
-        S::store(dst, S::mul(S::load(dst), S::load(iv)));
-      } else {
-        const S::M m = S::mask(tail);
-        S::maskStore(dst, m, S::mul(S::maskLoad(m, dst), S::maskLoad(m, iv)));
-      }
+    // Every window holds at least one input row (the plan's rule), and its rows are consecutive.
+    const int64_t h0 = std::max<int64_t>(oh * g.SH - g.PT, 0), h1 = std::min(oh * g.SH - g.PT + g.WH, g.H);
+    const float* rows = x + h0 * g.W;
+    const int n = static_cast<int>(h1 - h0);
+    switch (n) {
+      case 1:
+        combineRows<Max, 1>(g, op, rows, n, pr);
+        break;
+      case 2:
+        combineRows<Max, 2>(g, op, rows, n, pr);
+        break;
+      case 3:
+        combineRows<Max, 3>(g, op, rows, n, pr);
+        break;
+      default:
+        combineRows<Max, 0>(g, op, rows, n, pr);
     }
-  }
-}
-
-/**
- * N outputs at a time: the first maximum of each window (the last NaN if it holds any) found with vector compares in
- * the scalar path's tap order (row by row, left to right), then dy added at those positions one lane at
- * a time (windows overlap). `ct` holds the window's columns; null for windows wider than kMaxTaps, whose
- * columns are worked out tap by tap.
- */
-template <bool Full>
-void maxPoolGradColumns(const PoolGeom& g, const float* dy, const float* x, float* dx, int64_t ow0, const ColumnTaps* ct) {
-  constexpr int N = S::N;
-  const S::V ninf = S::set1(-std::numeric_limits<float>::infinity());
-  const S::VI lanes = S::iota(static_cast<int32_t>(g.SW));
-  const int64_t n = std::min<int64_t>(N, g.OW - ow0);
-  const uint32_t out = laneBits(0, n);
-  int32_t idx[N];
-  float grad[N];
-  for (int64_t oh = 0; oh < g.OH; oh++) {
-    S::V best = ninf;
-    S::VI at = S::set1i(-1);
-    S::M found = S::mask(0);
-    for (int64_t kh = 0; kh < g.WH; kh++) {
-      const int64_t ih = oh * g.SH - g.PT + kh;
-      if (ih < 0 || ih >= g.H) continue;
-      const float* row = x + ih * g.W;
-      for (int64_t kw = 0; kw < g.WW; kw++) {
-        S::V v;
-        uint32_t valid;
-        int64_t start;
-        if (ct) {
-          const int t = static_cast<int>(kw);
-          v = ct->load<Full>(g, row, t, ninf);
-          valid = ct->valid[t];
-          start = ct->start[t];
-        } else {
-          const ColumnTaps one(g, ow0, kw, kw + 1);
-          v = one.load<false>(g, row, 0, ninf);
-          valid = one.valid[0];
-          start = one.start[0];
-        }
-        // Take v where nothing was found yet, or v > best (never once best is NaN), or v is a NaN: every
-        // NaN replaces the one before it, so the last NaN in tap order wins (PyTorch).
-        const S::M better = S::maskOr(S::maskAndNot(S::greater(v, best), S::isNan(best)), S::isNan(v));
-        const S::M take = S::maskAnd(S::mask(valid), S::maskOr(S::maskNot(found), better));
-        best = S::select(take, v, best);
-        at = S::selecti(take, S::addi(S::set1i(static_cast<int32_t>(ih * g.W + start)), lanes), at);
-        found = S::maskOr(found, take);
-      }
-    }
-    S::storei(idx, at);
-    const float* d = dy + oh * g.OW + ow0;
-    S::store(grad, out == kAllLanes ? S::load(d) : S::maskLoad(S::mask(out), d));
-    for (int64_t l = 0; l < n; l++)
-      if (idx[l] >= 0) dx[idx[l]] += grad[l];
-  }
-}
-
-void maxPoolGradPlane(const PoolGeom& g, const float* dy, const float* x, float* dx) {
-  constexpr int N = S::N;
-  for (int64_t ow0 = 0; ow0 < g.OW; ow0 += N) {
-    if (g.WW > kMaxTaps) {
-      maxPoolGradColumns<false>(g, dy, x, dx, ow0, nullptr);
-      continue;
-    }
-    const ColumnTaps ct(g, ow0, 0, g.WW);
-    if (ct.full) {
-      maxPoolGradColumns<true>(g, dy, x, dx, ow0, &ct);
+    const float* iv = Max ? nullptr : inv + oh * g.OW;
+    float* out = y + oh * g.OW;
+    if (g.WW == 2) {
+      combineColumns<Max, 2>(g, op, pr, iv, out);
+    } else if (g.WW == 3) {
+      combineColumns<Max, 3>(g, op, pr, iv, out);
     } else {
-      maxPoolGradColumns<false>(g, dy, x, dx, ow0, &ct);
+      combineColumns<Max, 0>(g, op, pr, iv, out);
     }
   }
 }
+
+void maxPoolPlane(const PoolGeom& g, const float* x, float* y) { poolPlane<true>(g, x, nullptr, y); }
+
+void avgPoolPlane(const PoolGeom& g, const float* x, const float* inv, float* y) { poolPlane<false>(g, x, inv, y); }
