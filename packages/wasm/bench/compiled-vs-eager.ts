@@ -3,7 +3,7 @@
 // the steadier figure), the largest relative difference of the outputs, and with --profile the time of
 // each kernel call (by kernel and shape) in both modes.
 // Run: pnpm exec tsx --conditions @stridenet/source bench/compiled-vs-eager.ts [model] [batch]
-//      [--threads 1] [--rounds 15] [--profile]   (model: resnet20 | allCnnC | lenet5 ...)
+//      [--threads 1] [--rounds 15] [--profile] [--max-activation-bytes auto|N]   (model: resnet20 | allCnnC | lenet5 ...)
 import { Rng, compile, createModel, setBackend, tensor, type Tensor } from '@stridenet/core';
 import { createWasmBackend } from '../src/index.js';
 
@@ -17,6 +17,7 @@ const batch = Number(batchArg);
 const threads = Number(arg('threads', '1'));
 const rounds = Number(arg('rounds', '15'));
 const profile = process.argv.includes('--profile');
+const budget = arg('max-activation-bytes', 'auto');
 
 const be = await createWasmBackend({ threads });
 type Stat = { ms: number; calls: number };
@@ -44,7 +45,7 @@ await setBackend(be);
 const inputShape = model === 'lenet5' ? [1, 28, 28] : [3, 32, 32];
 const m = createModel(model, { seed: 1, numClasses: 10, inputShape });
 const x = tensor(new Rng(1).normal(batch * inputShape.reduce((a, b) => a * b, 1)), [batch, ...inputShape]);
-const c = await compile(m, { mode: 'inference', backend: be });
+const c = await compile(m, { mode: 'inference', backend: be, maxActivationBytes: budget === 'auto' ? 'auto' : Number(budget) });
 const runs: Record<keyof typeof times, () => Tensor> = {
   eager: () => m.forward(x, { training: false, rng: new Rng(0) }),
   compiled: () => c.run(x),
@@ -57,7 +58,7 @@ for (let i = 0; i < ye.length; i++) {
   scale = Math.max(scale, Math.abs(ye[i]!));
   diff = Math.max(diff, Math.abs(ye[i]! - yc[i]!));
 }
-console.log(`${model} b${batch}, wasm ${threads} thread(s); compiled vs eager max |diff| ${diff.toExponential(2)} (${(diff / scale).toExponential(2)} of max |y|)`);
+console.log(`${model} b${batch}, wasm ${threads} thread(s), compiled in slices of ${c.sliceSize(batch)}; compiled vs eager max |diff| ${diff.toExponential(2)} (${(diff / scale).toExponential(2)} of max |y|)`);
 
 const wall = { eager: [] as number[], compiled: [] as number[] };
 const cpu = { eager: [] as number[], compiled: [] as number[] };

@@ -168,8 +168,7 @@ export class WasmRuntime {
   free(h: unknown, op = 'wasm free'): void {
     const s = liveHandle(h, this, op, 'handle');
     retireHandle(h as WasmHandle);
-    for (const p of this.constants.get(h as WasmHandle)?.values() ?? []) this.allocator.release(p);
-    this.constants.delete(h as WasmHandle);
+    this.unmarkConstant(h as WasmHandle);
     this.allocator.release(s.ptr);
     this.liveHandles -= 1;
   }
@@ -179,6 +178,12 @@ export class WasmRuntime {
     this.checkLive('markConstant()');
     liveHandle(h, this, op, 'handle');
     if (!this.constants.has(h as WasmHandle)) this.constants.set(h as WasmHandle, new Map());
+  }
+
+  /** h is no longer constant (freed, or written in place): releases what was derived from it. */
+  unmarkConstant(h: WasmHandle): void {
+    for (const p of this.constants.get(h)?.values() ?? []) this.allocator.release(p);
+    this.constants.delete(h);
   }
 
   /**

@@ -5,7 +5,7 @@
  * see byte offsets. Blocks the body allocates are tracked: frames and scratch are released when the
  * call ends, outputs are freed when it fails, so a trap or an out-of-memory error leaks nothing.
  */
-import { ArgumentError, BackendError, ShapeError } from '@stridenet/core';
+import { ArgumentError, BackendError, KERNELS, ShapeError, type KernelName } from '@stridenet/core';
 import { isWasmHandle, liveHandle, type HandleState, type WasmHandle } from '../handle.js';
 import type { ExportName, FrameArg, RunOptions, WasmRuntime } from '../runtime.js';
 import { brief, opName } from './attrs.js';
@@ -85,6 +85,9 @@ export class KernelCall<I> {
       if (Array.isArray(sizes[name as keyof I])) (lists[name] ??= []).push(s.ptr);
       else (this.ptr as Record<string, number>)[name] = s.ptr;
     }
+    // A buffer this kernel writes in place is not constant (whatever was promised): drop what was derived from it.
+    const writes = (KERNELS[kernel as KernelName] as { writes?: readonly string[] } | undefined)?.writes ?? [];
+    for (const [name, , value] of entries) if (writes.includes(name)) this.rt.unmarkConstant(value as WasmHandle);
   }
 
   /** A new output buffer of `size` floats, freed again if the call fails. */
