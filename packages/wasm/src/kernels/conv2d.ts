@@ -95,9 +95,11 @@ function conv2dWinograd(k: Conv2DCall, plan: Conv2dPlan, relu: number): WasmHand
 
 /**
  * Scratch floats per thread for one F(4x4, 3x3) block (36 input transforms and 36 product planes per
- * tile), which sets its tiles per block: about a third of a megabyte, so a block stays near L2.
+ * tile), which sets its tiles per block, at most MAX_TILES4: 192 KiB, so a block stays in L2 (measured
+ * 4-8 % faster than 384 KiB and 64 tiles on ResNet-20's layers, bench/winograd-probe.ts).
  */
-const WINOGRAD4_FLOATS = 96 * 1024;
+const WINOGRAD4_FLOATS = 48 * 1024;
+const MAX_TILES4 = 32;
 /** Bytes of the transforms' temporaries (assembly/winograd4.ts WINO4_TMP_BYTES). */
 const WINOGRAD4_TMP_BYTES = 72 * 16 + 64;
 
@@ -118,7 +120,7 @@ function conv2dWinograd4(k: Conv2DCall, filter: WasmHandle, plan: Conv2dPlan, re
   const tileRows = Math.ceil(plan.outHeight / 4);
   const tilesPerRow = Math.ceil(plan.outWidth / 4);
   const tiles = plan.batch * tileRows * tilesPerRow;
-  const perBlock = Math.max(8, Math.min(MAX_TILES, Math.floor(WINOGRAD4_FLOATS / (36 * (cin + cout)) / 8) * 8));
+  const perBlock = Math.max(8, Math.min(MAX_TILES4, Math.floor(WINOGRAD4_FLOATS / (36 * (cin + cout)) / 8) * 8));
   // 36 planes each of V and M, 16 floats apart beyond their size (assembly/winograd4.ts planeFloats).
   const mOff = roundUp(36 * (cin * perBlock + 16) * 4, 64);
   const tmpOff = mOff + roundUp(36 * (cout * perBlock + 16) * 4, 64);
