@@ -3,6 +3,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { ArgumentError, DisposedError, Rng, planConv2d } from '@stridenet/core';
 import { createWasmBackend, type WasmBackend } from './index.js';
+import { bindKernels } from './checks/call.js';
+import { kernels } from './kernels/index.js';
+import { MAX_DERIVED_BYTES, WasmRuntime } from './runtime.js';
 
 const plan = planConv2d([2, 16, 9, 11], [16, 16, 3, 3], { padding: 1 });
 const rng = new Rng(5);
@@ -73,5 +76,34 @@ describe.each([1, 2])('wasm markConstant (%i threads)', (threads) => {
     const foreign = other.upload(wv);
     expect(() => be.markConstant?.(foreign)).toThrow(ArgumentError);
     other.dispose();
+  });
+});
+
+describe('wasm derived-form budget', () => {
+  it('runs a constant as a plain filter once the derived forms would pass MAX_DERIVED_BYTES, and counts them back on free', async () => {
+    const rt = await WasmRuntime.create({ threads: 1 });
+    const k = bindKernels(kernels, rt);
+    const conv = (filter: ReturnType<typeof rt.upload>, x: ReturnType<typeof rt.upload>) => {
+      const y = k.Conv2D({ x, filter }, { plan, activation: 'linear' });
+      const out = rt.read(y);
+      rt.free(y);
+      return out;
+    };
+    const x = rt.upload(xv);
+    const plain = rt.upload(wv);
+    const want = conv(plain, x);
+    const [small, big] = [rt.upload(wv), rt.upload(wv)];
+    rt.markConstant(small);
+    rt.markConstant(big);
+    expect(conv(small, x)).not.toEqual(want); // F(4x4)
+    const made = rt.derivedBytes;
+    expect(made).toBeGreaterThan(0);
+    rt.derivedBytes = MAX_DERIVED_BYTES - 1024; // as if other constants held almost all of it
+    expect(conv(big, x)).toEqual(want); // F(2x2), from the buffer
+    rt.derivedBytes = made;
+    rt.free(small);
+    expect(rt.derivedBytes).toBe(0);
+    [x, plain, big].forEach((h) => rt.free(h));
+    rt.dispose();
   });
 });

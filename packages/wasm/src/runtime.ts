@@ -21,6 +21,11 @@ export function poolRowFloats(plan: { outWidth: number; strideWidth: number; win
   return (plan.outWidth - 1) * plan.strideWidth + plan.windowWidth + POOL_V_SLACK;
 }
 const FRAME_SLOTS = 16;
+/**
+ * Most bytes kept in forms derived from constants (Winograd F(4x4) filter transforms are 4x their filter:
+ * ResNet-20 4 MB, ResNet-18 about 180 MB); past it, further constants run as plain buffers.
+ */
+export const MAX_DERIVED_BYTES = 256 * 1024 * 1024;
 const MAX_PAGES = 32768;
 const INITIAL_PAGES = 256;
 
@@ -76,7 +81,9 @@ export class WasmRuntime {
    * Handles core marked constant (Backend.markConstant), each with the blocks kernels derived from it
    * by layout key (prepared filters); released when the handle is freed.
    */
-  private readonly constants = new Map<WasmHandle, Map<string, number>>();
+  private readonly constants = new Map<WasmHandle, Map<string, { ptr: number; bytes: number }>>();
+  /** Bytes of all derived blocks; none is made past MAX_DERIVED_BYTES (kernels then derive per call). */
+  derivedBytes = 0;
   minParallelWork = PARALLEL_WORK;
 
   private constructor(
@@ -182,29 +189,34 @@ export class WasmRuntime {
 
   /** h is no longer constant (freed, or written in place): releases what was derived from it. */
   unmarkConstant(h: WasmHandle): void {
-    for (const p of this.constants.get(h)?.values() ?? []) this.allocator.release(p);
+    for (const d of this.constants.get(h)?.values() ?? []) {
+      this.allocator.release(d.ptr);
+      this.derivedBytes -= d.bytes;
+    }
     this.constants.delete(h);
   }
 
   /**
    * The block of `bytes` in layout `key` derived from constant handle `h`, made by `build(ptr)` on first
-   * use and kept until h is freed; undefined when h is not constant (the kernel derives it per call).
+   * use and kept until h is freed; undefined when h is not constant, or when the derived blocks would
+   * pass MAX_DERIVED_BYTES (the kernel then works from h itself).
    */
   derived(h: WasmHandle, key: string, bytes: number, build: (ptr: number) => void): number | undefined {
     const forms = this.constants.get(h);
     if (forms === undefined) return undefined;
-    let p = forms.get(key);
-    if (p === undefined) {
-      p = this.allocator.alloc(bytes);
-      try {
-        build(p);
-      } catch (e) {
-        this.allocator.release(p);
-        throw e;
-      }
-      forms.set(key, p);
+    const have = forms.get(key);
+    if (have !== undefined) return have.ptr;
+    if (this.derivedBytes + bytes > MAX_DERIVED_BYTES) return undefined;
+    const ptr = this.allocator.alloc(bytes);
+    try {
+      build(ptr);
+    } catch (e) {
+      this.allocator.release(ptr);
+      throw e;
     }
-    return p;
+    forms.set(key, { ptr, bytes });
+    this.derivedBytes += bytes;
+    return ptr;
   }
 
   upload(values: Float32Array): WasmHandle {
