@@ -135,6 +135,11 @@ std::vector<ConvShape> convShapes() {
       conv("1 channel in and out", 5, 1, 12, 12, 1, 3).pad(1),
       conv("1 input channel, 3 outputs (block remainders)", 3, 1, 10, 10, 3, 3).pad(1),
       conv("LeNet C1, batch 9", 9, 1, 28, 28, 6, 5).pad(2),
+      // The single-input-channel forward (conv/forward-single-channel.inl): a partial channel tile and a
+      // column pair whose second vector is empty; batch 1 (column pairs split across tasks) with a 7x7
+      // filter and asymmetric pads.
+      conv("1 input channel, 5 outputs, 17 columns", 3, 1, 11, 17, 5, 3).pad(1),
+      conv("1 input channel, batch 1, 7x7, asymmetric pads", 1, 1, 12, 40, 8, 7).pad(1, 2, 3, 0),
       conv("LeNet C3, batch 9", 9, 6, 14, 14, 16, 5),
   };
   // Narrow outputs: several rows share a vector (forward, Winograd tiles) or most lanes are masked.

@@ -51,9 +51,34 @@
     return total;                                                                                     \
   }
 
+// The masked-store contract of ISA description S (simd.h): for every lane mask, exactly the masked lanes
+// are written and nothing before or after the vector (AVX2 stores runs of lanes in pieces, not with
+// VMASKMOVPS). Returns the number of masks that break it.
+#define SN_DEFINE_MASK_STORE_CHECK(name, S)                                                 \
+  int name() {                                                                              \
+    constexpr int N = S::N;                                                                 \
+    float lanes[N], buf[3 * N];                                                             \
+    for (int l = 0; l < N; l++) lanes[l] = static_cast<float>(l + 1);                       \
+    const S::V v = S::load(lanes);                                                          \
+    int bad = 0;                                                                            \
+    for (uint32_t b = 0; b < (1u << N); b++) {                                              \
+      for (float& f : buf) f = -1.f;                                                        \
+      S::maskStore(buf + N, S::mask(b), v);                                                 \
+      bool ok = true;                                                                       \
+      for (int i = 0; i < 3 * N; i++) {                                                     \
+        const int l = i - N;                                                                \
+        const bool in = l >= 0 && l < N && (b >> l & 1u);                                   \
+        ok = ok && buf[i] == (in ? lanes[l] : -1.f);                                        \
+      }                                                                                     \
+      bad += ok ? 0 : 1;                                                                    \
+    }                                                                                       \
+    return bad;                                                                             \
+  }
+
 namespace sn {
 namespace check {
 SN_DEFINE_FMA_LOOP(fmaLoopPortable, simd::Portable)
+SN_DEFINE_MASK_STORE_CHECK(maskStorePortable, simd::Portable)
 }  // namespace check
 }  // namespace sn
 
@@ -63,6 +88,7 @@ SN_TARGET_BEGIN("avx2,fma")
 namespace sn {
 namespace check {
 SN_DEFINE_FMA_LOOP(fmaLoopAvx2, simd::Avx2)
+SN_DEFINE_MASK_STORE_CHECK(maskStoreAvx2, simd::Avx2)
 }  // namespace check
 }  // namespace sn
 SN_TARGET_END
@@ -72,6 +98,7 @@ SN_TARGET_BEGIN("avx512f")
 namespace sn {
 namespace check {
 SN_DEFINE_FMA_LOOP(fmaLoopAvx512, simd::Avx512)
+SN_DEFINE_MASK_STORE_CHECK(maskStoreAvx512, simd::Avx512)
 }  // namespace check
 }  // namespace sn
 SN_TARGET_END
@@ -82,6 +109,7 @@ SN_TARGET_END
 namespace sn {
 namespace check {
 SN_DEFINE_FMA_LOOP(fmaLoopNeon, simd::Neon)
+SN_DEFINE_MASK_STORE_CHECK(maskStoreNeon, simd::Neon)
 }  // namespace check
 }  // namespace sn
 #endif
@@ -171,6 +199,24 @@ bool peakLoop(Isa isa, PeakLoop& out) {
       return true;
     default:
       return false;
+  }
+}
+
+/** Masks whose masked store breaks the contract on `isa` (0: all pass). */
+int maskStoreFailures(Isa isa) {
+  switch (isa) {
+#if SN_X86
+    case Isa::Avx512:
+      return maskStoreAvx512();
+    case Isa::Avx2:
+      return maskStoreAvx2();
+#endif
+#if defined(__aarch64__)
+    case Isa::Neon:
+      return maskStoreNeon();
+#endif
+    default:
+      return maskStorePortable();
   }
 }
 
@@ -357,6 +403,16 @@ int main(int argc, char** argv) {
         failed.push_back(std::string(isaName(isa)) + " " + kind + " " + r.what);
       }
     };
+    const int badMasks = maskStoreFailures(isa);
+    PeakLoop vector{};
+    const int lanes = peakLoop(isa, vector) ? vector.lanes : 0;
+    std::printf("\n%s: masked stores of all %d lane masks: %s\n", isaName(isa), 1 << lanes, badMasks ? "FAIL" : "PASS");
+    total++;
+    if (badMasks) {
+      failed.push_back(std::string(isaName(isa)) + " masked store: " + std::to_string(badMasks) + " mask(s) write the wrong lanes");
+    } else {
+      passed++;
+    }
     std::printf("\n%s: convolutions (max error per kernel; '-': the kernel does not take the geometry)\n", isaName(isa));
     for (const ConvCase& c : convs) record(checkConv(ks, c, pools), "conv");
     std::printf("%s: pooling (':nan/inf': inputs of few levels with NaN, +Inf and many -Inf)\n", isaName(isa));

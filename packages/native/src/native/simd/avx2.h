@@ -36,7 +36,41 @@ struct Avx2 {
   // VMASKMOVPS never faults on masked-off lanes.
   static SN_INLINE V maskLoad(M m, const float* p) { return _mm256_maskload_ps(p, m); }
   static SN_INLINE V maskLoadOr(V src, M m, const float* p) { return _mm256_blendv_ps(src, _mm256_maskload_ps(p, m), _mm256_castsi256_ps(m)); }
-  static SN_INLINE void maskStore(float* p, M m, V v) { _mm256_maskstore_ps(p, m, v); }
+  // VMASKMOVPS stores cost about 20 cycles each on Zen 2 (9 ns at 2.25 GHz against 1.6 ns for a plain
+  // store, measured in a store loop), and the row tails of 28- and 10-column outputs (LeNet) take one per
+  // row. A mask that is one run of lanes (every tail and side-by-side row piece) is stored as 4-, 2- and
+  // 1-lane pieces of the vector shifted down to the run's first lane; other masks keep VMASKMOVPS.
+  static SN_INLINE void maskStore(float* p, M m, V v) {
+    const uint32_t b = bits(m);
+    if (b == 0xffu) {
+      _mm256_storeu_ps(p, v);
+      return;
+    }
+    if (b == 0) return;
+    const int lo = __builtin_ctz(b);
+    const uint32_t run = b >> lo;
+    if (run & (run + 1)) {
+      _mm256_maskstore_ps(p, m, v);
+      return;
+    }
+    int n = __builtin_popcount(run);
+    const V s = lo ? _mm256_permutevar8x32_ps(v, _mm256_add_epi32(_mm256_set1_epi32(lo), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))) : v;
+    float* q = p + lo;
+    __m128 h = _mm256_castps256_ps128(s);
+    if (n >= 4) {
+      _mm_storeu_ps(q, h);
+      q += 4;
+      n -= 4;
+      h = _mm256_extractf128_ps(s, 1);
+    }
+    if (n >= 2) {
+      _mm_storel_pi(reinterpret_cast<__m64*>(q), h);
+      q += 2;
+      n -= 2;
+      h = _mm_movehl_ps(h, h);
+    }
+    if (n) _mm_store_ss(q, h);
+  }
 
   static SN_INLINE V add(V a, V b) { return _mm256_add_ps(a, b); }
   static SN_INLINE V sub(V a, V b) { return _mm256_sub_ps(a, b); }

@@ -1,0 +1,114 @@
+// ISA fragment (see README.md): the forward kernel for one input channel at stride 1 (LeNet's C1: 1 -> 6,
+// 5x5, pad 2, 28x28). With one channel a tile has only KH x KW taps (25), so the tiled kernel spent about
+// as long setting up each MR x 2-vector tile (pieces, lane masks, chunk loop) as computing it. Here the
+// same tile (MR output channels x 2 vectors of output columns, filter values broadcast from the packed
+// filter of the tiled kernel) runs down every output row of a column pair, so its setup is paid once per
+// column pair and image, and each row costs its taps plus the epilogue.
+
+constexpr int kSingleMaxTaps = 64;
+
+/** One input channel, no groups, stride and dilation 1, at least one full vector of output columns. */
+bool singleChannelFits(const ConvGeom& g) {
+  return g.C == 1 && g.G == 1 && g.SH == 1 && g.SW == 1 && g.DH == 1 && g.DW == 1 && g.OW >= S::N && g.KH * g.KW <= kSingleMaxTaps;
+}
+
+/**
+ * Output columns [col, col + 2N) of every row of MR channels (mr real; y, res at the first of them), lanes
+ * `bits` of each vector stored: K taps at slab offsets off[] from each row's start, filter ap [K][MR].
+ */
+template <int MR>
+void singleChannelColumns(const ConvGeom& g, const float* slab, int64_t Wq, const float* ap, const int64_t* off, int64_t K, int64_t col,
+                          const uint32_t bits[2], int mr, const float* bias, const float* res, bool relu, float* y) {
+  using V = S::V;
+  constexpr int64_t N = S::N;
+  const V zero = S::zero();
+  for (int64_t oh = 0; oh < g.OH; oh++) {
+    const float* s = slab + oh * Wq + col;
+    V c[MR][2];
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; i++) c[i][0] = c[i][1] = zero;
+    const float* a = ap;
+    for (int64_t k = 0; k < K; k++) {
+      // Lanes past the row read the next row or the slab's slack, and are never stored.
+      const V b0 = S::load(s + off[k]), b1 = S::load(s + off[k] + N);
+#pragma GCC unroll 16
+      for (int i = 0; i < MR; i++) {
+        const V w = S::set1(a[i]);
+        c[i][0] = S::fma(w, b0, c[i][0]);
+        c[i][1] = S::fma(w, b1, c[i][1]);
+      }
+      a += MR;
+    }
+    const int64_t at = oh * g.OW + col;
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; i++) {
+      if (i >= mr) break;
+#pragma GCC unroll 2
+      for (int v = 0; v < 2; v++) {
+        V r = c[i][v];
+        if (bias) r = S::add(r, S::set1(bias[i]));
+        if (res) r = S::add(r, loadLanes(res + i * g.P + at + v * N, bits[v]));
+        // max(0, v) returns v when v is NaN (the second operand), like the reference.
+        if (relu) r = S::max(zero, r);
+        storeLanes(y + i * g.P + at + v * N, bits[v], r);
+      }
+    }
+  }
+}
+
+using SingleColumnsFn = void (*)(const ConvGeom&, const float*, int64_t, const float*, const int64_t*, int64_t, int64_t, const uint32_t*, int,
+                                 const float*, const float*, bool, float*);
+
+SingleColumnsFn singleColumnsFor(int MR) {
+  switch (MR) {
+    case 1:
+      return singleChannelColumns<1>;
+    case 2:
+      return singleChannelColumns<2>;
+    case 4:
+      return singleChannelColumns<4>;
+    case 8:
+      if constexpr (S::kMaxMR >= 8) return singleChannelColumns<8>;
+      break;
+    case 12:
+      if constexpr (S::kMaxMR >= 12) return singleChannelColumns<12>;
+      break;
+    default:
+      break;
+  }
+  return singleChannelColumns<6>;
+}
+
+/** ap: the tiled kernel's packed filter for tile height MR (packFilter). */
+void forwardSingleChannel(const ConvGeom& g, const float* x, const float* ap, int MR, const float* bias, const float* residual, bool relu, float* y,
+                          ThreadPool& pool) {
+  constexpr int64_t N = S::N;
+  const SingleColumnsFn columns = singleColumnsFor(MR);
+  const int64_t rows = g.OH + g.KH - 1;
+  const int64_t slabFloats = Slab::floats(g, rows, 1);
+  const int64_t tilesM = (g.Og + MR - 1) / MR;
+  const int64_t pairs = (g.OW + 2 * N - 1) / (2 * N);
+  int64_t off[kSingleMaxTaps];
+  const int64_t Wq = Slab(g, 0, rows, nullptr).Wq;
+  for (int64_t kh = 0, k = 0; kh < g.KH; kh++)
+    for (int64_t kw = 0; kw < g.KW; kw++) off[k++] = kh * Wq + kw;
+  // Whole images per task when there are enough of them; otherwise column pairs of an image too (each
+  // task then fills its own copy of the image's slab).
+  const int64_t split = g.N >= 4 * pool.size() ? 1 : pairs;
+  pool.run(g.N * split, [&](int64_t t) {
+    const int64_t n = t / split, p0 = split == 1 ? 0 : t % split, p1 = split == 1 ? pairs : p0 + 1;
+    float* slab = scratch(static_cast<size_t>(slabFloats), kSlabSlot);
+    Slab(g, 0, rows, slab).fill(g, x + n * g.H * g.W, 0, 1);
+    for (int64_t mt = 0; mt < tilesM; mt++) {
+      const int64_t o0 = mt * MR;
+      const int mr = static_cast<int>(std::min<int64_t>(MR, g.Og - o0));
+      float* yo = y + (n * g.O + o0) * g.P;
+      const float* ro = residual ? residual + (n * g.O + o0) * g.P : nullptr;
+      for (int64_t p = p0; p < p1; p++) {
+        const int64_t col = p * 2 * N;
+        const uint32_t bits[2] = {laneBits(0, std::min(N, g.OW - col)), laneBits(0, std::min(N, g.OW - col - N))};
+        columns(g, slab, Wq, ap + mt * g.Kdim * MR, off, g.Kdim, col, bits, mr, bias ? bias + o0 : nullptr, ro, relu, yo);
+      }
+    }
+  });
+}
