@@ -1,7 +1,7 @@
 // Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions (Lavin and Gray 2016): each 2x2 output tile
 // comes from a 4x4 input tile with 16 multiplies per (input, output) channel pair instead of 36.
 // Per block of tiles the input transform V = B^T d B fills 16 GEMM B operands (one per transform
-// position xi), the packed filter transforms U = G g G^T are the A operands, and each product
+// position xi, planeFloats apart), the packed filter transforms U = G g G^T are the A operands, and each product
 // M_xi = U_xi V_xi is folded straight into the output transform Y = A^T M A, kept as four
 // accumulators (one per output cell of the tile). Four tiles side by side form one v128 lane group.
 import { ACC, KC, MR, NR, gemmBlock, packA } from './gemm';
@@ -49,6 +49,15 @@ export function winogradFilter(filter: usize, dst: usize, Cout: i32, Cin: i32, u
   }
 }
 
+/**
+ * Floats between consecutive transform planes (V: Cin rows, M or the output accumulators: Cout rows, ncp
+ * columns each): the plane plus a 64-byte skew, so that planes of a multiple of 4 KiB (16 channels x 64
+ * tiles is one) do not all fall into the same L1 sets.
+ */
+export function planeFloats(rows: i32, ncp: i32): i32 {
+  return rows * ncp + 16;
+}
+
 // @ts-ignore: decorator
 @inline function colMask(bw: i32, c: i32, W: i32): v128 {
   // Lanes are tiles tw..tw+3; tile l reads input column bw + 2l + c.
@@ -65,7 +74,7 @@ export function winogradFilter(filter: usize, dst: usize, Cout: i32, Cin: i32, u
 export function winogradInput(
   x: usize, v: usize, Cin: i32, H: i32, W: i32, TH: i32, TWp: i32, pT: i32, pL: i32, t0: i32, nt: i32, ncp: i32,
 ): void {
-  const vs = Cin * ncp;
+  const vs = planeFloats(Cin, ncp);
   const z = f32x4.splat(0);
   const tpi = TH * TWp;
   for (let tl = 0; tl < nt; tl += 4) {
@@ -131,14 +140,14 @@ export function winogradInput(
 
 /**
  * Y_ab (+)= sum over xi of A^T[a][i] A^T[b][j] M_xi, for the tiles of one block: the GEMMs of the 16
- * transform positions, each folded into the four output-cell accumulators (yacc: 4 x Cout x ncp).
+ * transform positions, each folded into the four output-cell accumulators (yacc: 4 planes of Cout x ncp, planeFloats apart).
  */
 export function winogradMultiply(
   upk: usize, uStride: i32, v: usize, m: usize, yacc: usize, Cout: i32, Cin: i32, nt: i32, ncp: i32, tile: usize,
 ): void {
   const mPad = ((Cout + MR - 1) / MR) * MR;
-  const plane = Cout * ncp;
-  const vs = Cin * ncp;
+  const plane = planeFloats(Cout, ncp);
+  const vs = planeFloats(Cin, ncp);
   for (let xi = 0; xi < 16; xi++) {
     const i = xi >> 2, j = xi & 3;
     for (let k0 = 0; k0 < Cin; k0 += KC) {
@@ -189,7 +198,7 @@ export function loadFirst(p: usize, cnt: i32): v128 {
 export function winogradOutput(
   yacc: usize, y: usize, bias: usize, res: usize, relu: bool, Cout: i32, OH: i32, OW: i32, TH: i32, TWp: i32, t0: i32, nt: i32, ncp: i32,
 ): void {
-  const plane = Cout * ncp;
+  const plane = planeFloats(Cout, ncp);
   const tpi = TH * TWp;
   const zero = f32x4.splat(0);
   for (let tl = 0; tl < nt; tl += 4) {

@@ -8,7 +8,7 @@
 // transform Y = A^T M A reads them back per tile. Four horizontally adjacent tiles form one v128 lane group.
 import { ACC, KC, MR, NR, gemmBlock, packA } from './gemm';
 import { imin } from './common';
-import { loadFirst } from './winograd';
+import { loadFirst, planeFloats } from './winograd';
 
 /** Row i of G (6 x 3) applied to (g0, g1, g2), in float64. */
 // @ts-ignore: decorator
@@ -70,14 +70,6 @@ export function winograd4Filter(filter: usize, dst: usize, Cout: i32, Cin: i32, 
   // Lanes are tiles tw..tw+3; tile l reads input column bw + 4l + c.
   const iw = i32x4.add(i32x4.splat(bw + c), i32x4(0, 4, 8, 12));
   return v128.and(i32x4.gt_s(iw, i32x4.splat(-1)), i32x4.lt_s(iw, i32x4.splat(W)));
-}
-
-/**
- * Floats between consecutive transform planes of V (rows: Cin) or M (rows: Cout): the plane plus a 64-byte
- * skew, so that the 36 planes, often a multiple of 4 KiB each, do not all fall into the same L1 sets.
- */
-export function planeFloats(rows: i32, ncp: i32): i32 {
-  return rows * ncp + 16;
 }
 
 /** Bytes of per-thread temporary space the transforms need besides V, M and the GEMM edge tile. */

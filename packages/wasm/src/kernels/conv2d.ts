@@ -78,9 +78,10 @@ function conv2dWinograd(k: Conv2DCall, plan: Conv2dPlan, relu: number): WasmHand
   const uStride = Math.ceil(cout / MR) * MR * cin;
   const y = k.output(sizeOf(plan.outShape));
   const packed = k.scratch(16 * uStride * 4);
-  const mOff = roundUp(16 * cin * perBlock * 4, 64);
+  // Transform planes are planeFloats apart (assembly/winograd.ts): the plane plus a 16-float skew.
+  const mOff = roundUp(16 * (cin * perBlock + 16) * 4, 64);
   const yOff = mOff + roundUp(cout * perBlock * 4, 64);
-  const tileOff = yOff + roundUp(4 * cout * perBlock * 4, 64);
+  const tileOff = yOff + roundUp(4 * (cout * perBlock + 16) * 4, 64);
   const frame = k.frame(
     [k.ptr.x, k.ptr.filter, k.ptr.bias, k.addr(y), relu, perBlock, packed, tilesPerRow, mOff, yOff, tileOff, uStride, k.ptr.residual],
     plan.encoded,
