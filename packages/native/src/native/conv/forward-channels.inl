@@ -82,6 +82,16 @@ void channelTile(int64_t K, const float* wp, const int64_t* off, const float* co
     }
     return;
   }
+  if (np == MP && nc == kChanPanel && dst[MP - 1] == dst[0] + (MP - 1)) {
+    // A whole tile of consecutive positions (all but an image's last tile): constant trip counts, no
+    // per-lane bounds, and each channel's positions stored side by side.
+    float* d = dst[0];
+#pragma GCC unroll 32
+    for (int c = 0; c < kChanPanel; c++)
+#pragma GCC unroll 16
+      for (int i = 0; i < MP; i++) d[c * P + i] = tmp[i][c];
+    return;
+  }
   for (int i = 0; i < np; i++) {
     float* d = dst[i];
     for (int c = 0; c < nc; c++) d[c * P] = tmp[i][c];
@@ -100,6 +110,10 @@ void forwardChannels(const ConvGeom& g, const float* x, const float* wp, const f
   if (bias)
     for (int64_t grp = 0; grp < g.G; grp++)
       for (int64_t o = 0; o < g.Og; o++) biasPad[static_cast<size_t>((grp * panels + o / kChanPanel) * kChanPanel + o % kChanPanel)] = bias[grp * g.Og + o];
+  // Slab offset of each position, the same for every image: no divisions per tile.
+  const int64_t Wq = Slab(g, 0, rows, nullptr).Wq;
+  std::vector<int64_t> posAt(static_cast<size_t>(g.P));
+  for (int64_t p = 0; p < g.P; p++) posAt[static_cast<size_t>(p)] = p / g.OW * g.SH * Wq + p % g.OW;
   pool.run(g.N * g.G, [&](int64_t t) {
     const int64_t n = t / g.G, grp = t % g.G;
     float* buffer = scratch(static_cast<size_t>(slabFloats), kSlabSlot);
@@ -124,8 +138,7 @@ void forwardChannels(const ConvGeom& g, const float* x, const float* wp, const f
         for (int i = 0; i < MP; i++) {
           // Positions past the image repeat the last one (computed, not stored).
           const int64_t p = p0 + std::min(i, np - 1);
-          const int64_t oh = p / g.OW, ow = p % g.OW;
-          pos[i] = buffer + oh * g.SH * slab.Wq + ow;
+          pos[i] = buffer + posAt[static_cast<size_t>(p)];
           dst[i] = yn + o0 * g.P + p;
           res[i] = rn ? rn + o0 * g.P + p : nullptr;
         }
