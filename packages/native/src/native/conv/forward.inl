@@ -28,6 +28,18 @@ void forwardTile(int64_t K, const float* ap, const int64_t* off, const Piece* pc
       s[v][r] = pc[v * R + r].src;
       m[v][r] = S::mask(pc[v * R + r].bits);
     }
+  if (residual) {
+    // The residual this tile adds, fetched while it multiplies: each channel plane is one or a few pages,
+    // which the hardware prefetchers do not follow from one to the next, and masked loads (pieces of
+    // several rows) are not followed at all on AVX2 (ResNet-20 b32 16 -> 16 at 32x32: 38 -> 54 GFLOP/s).
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; i++) {
+      if (i >= mr) break;
+#pragma GCC unroll 4
+      for (int q = 0; q < NV * R; q++)
+        if (pc[q].bits) SN_PREFETCH(pc[q].res + i * ys + (q % R) * (S::N / R));
+    }
+  }
   V c[MR][NV];
 #pragma GCC unroll 16
   for (int i = 0; i < MR; i++) {
@@ -75,9 +87,14 @@ void forwardTile(int64_t K, const float* ap, const int64_t* off, const Piece* pc
       if (residual) {
         // The shortcut of each piece's lanes, gathered like the partial sums above.
         V q = zero;
+        if constexpr (R == 1) {
+          // A plain load for a whole vector (see the prefetch above).
+          q = loadLanes(pc[v].res + i * ys, pc[v].bits);
+        } else {
 #pragma GCC unroll 4
-        for (int r = 0; r < R; r++)
-          if (pc[v * R + r].bits) q = S::maskLoadOr(q, m[v][r], pc[v * R + r].res + i * ys);
+          for (int r = 0; r < R; r++)
+            if (pc[v * R + r].bits) q = S::maskLoadOr(q, m[v][r], pc[v * R + r].res + i * ys);
+        }
         rv = S::add(rv, q);
       }
       // max(0, v) returns v when v is NaN (the second operand), like the reference.

@@ -11,14 +11,17 @@ constexpr int64_t kWinoPanel = 2 * S::N;
  * Where Winograd beats the tiled kernel (bench/conv-shapes.ts, _wino shapes in the native README):
  * - 16-lane vectors (Zen 5): from 7 tiles a row (14 output columns; 6x6 outputs ran at half the direct
  *   kernel's speed) and 16 channels;
- * - 8-lane vectors (Zen 3, one thread): from 4 tiles a row and 64 input channels. With 16 or 32 channels
- *   the transforms outweigh the saved products (16 channels at 32x32: 25 GFLOP/s against 33 direct;
- *   32 at 16x16: 55 against 60; 64 at 8x8: even; 96 at 32x32: 125 against 67).
- * 4-lane paths take the 8-lane thresholds.
+ * - 8-lane vectors: from 4 tiles a row and 16 input channels. Measured on AVX2 (Zen 2, 1 thread, CPU time,
+ *   interleaved rounds, medians, direct-equivalent GFLOP/s) against today's tiled kernel: ResNet-20's
+ *   32x16x32x32 -> 16 99-103 against 67-73, 32x32x16x16 -> 32 126-130 against 72-80. (An older tiled kernel
+ *   and Winograd measured the other way round on Zen 3 with 16 to 32 channels, hence the earlier threshold
+ *   of 64.) 8 and 12 channels looked faster too in one run on a loaded machine; not taken without a clean
+ *   measurement, and such layers keep the channels-in-lanes kernel where it fits.
+ * 4-lane paths keep the threshold of 64 channels they were measured with (NEON speed is not measured here).
  */
 bool winogradFits(const ConvGeom& g) {
   const int64_t minCols = S::N >= 16 ? 14 : 8;
-  const int64_t minChannels = S::N >= 16 ? 16 : 64;
+  const int64_t minChannels = S::N >= 8 ? 16 : 64;
   return g.KH == 3 && g.KW == 3 && g.SH == 1 && g.SW == 1 && g.DH == 1 && g.DW == 1 && g.G == 1 && g.Cg >= minChannels && g.Og >= 16 &&
          g.OW >= minCols && g.OH >= 2;
 }
@@ -166,7 +169,10 @@ void winoOutput(const float* M, int64_t xs, const TilePiece (*pc)[4], int R, flo
             const TilePiece& p = pc[v][r];
             const int64_t oh = 2 * p.ty + a;
             if (!p.bits || oh >= OH || !p.store[h]) continue;
-            q = S::maskLoadOr(q, S::mask(p.store[h]), res + oh * OW + 2 * (p.tx0 - p.lane0) + S::N * h);
+            const float* at = res + oh * OW + 2 * (p.tx0 - p.lane0) + S::N * h;
+            // One piece: a plain load where all its lanes are stored (masked loads keep the hardware
+            // prefetcher from following the residual on AVX2).
+            q = R == 1 ? loadLanes(at, p.store[h]) : S::maskLoadOr(q, S::mask(p.store[h]), at);
           }
           half[h] = S::add(half[h], q);
         }
@@ -186,6 +192,27 @@ void winoOutput(const float* M, int64_t xs, const TilePiece (*pc)[4], int R, flo
       }
     }
   }
+}
+
+/**
+ * Fetches the residual lines the output transform of a vector pair will read while its transforms and
+ * GEMMs run: each channel plane of an image is one or a few pages, which the hardware prefetchers do not
+ * follow from one to the next (ResNet-20 b64 16x16 32 -> 32 with a residual, AVX2: 88 -> 115 GFLOP/s).
+ */
+void prefetchResidual(const ConvGeom& g, const TilePiece (*pc)[4], int R, const float* res) {
+  for (int64_t o = 0; o < g.O; o++)
+    for (int v = 0; v < 2; v++)
+      for (int r = 0; r < R; r++) {
+        const TilePiece& p = pc[v][r];
+        if (!p.bits) continue;
+        // The piece's tiles are consecutive lanes: tiles tx0 .. tx0 + n - 1, output columns 2 tx0 .. 2 (tx0 + n) - 1.
+        int64_t n = 0;
+        for (uint32_t b = p.bits; b; b &= b - 1) n++;
+        const float* q = res + o * g.P + 2 * p.ty * g.OW + 2 * p.tx0;
+        const int64_t cols = std::min<int64_t>(g.OW - 2 * p.tx0, 2 * n);
+        for (int a = 0; a < 2 && 2 * p.ty + a < g.OH; a++)
+          for (int64_t c = 0; c < cols; c += 16) SN_PREFETCH(q + a * g.OW + c);
+      }
 }
 
 template <int R>
@@ -226,6 +253,7 @@ void winogradImage(const ConvGeom& g, const float* slab, int64_t Wq, int64_t pha
         bits[v][r] = p.bits;
       }
     }
+    if (res) prefetchResidual(g, pc, R, res);
     winoInput<R>(slab, g.C, phaseStride, Wq, at, bits, V);
     for (int xi = 0; xi < 16; xi++) {
       for (int64_t ot = 0; ot < oTiles; ot++) {

@@ -27,8 +27,11 @@
 
 #if defined(__GNUC__) || defined(__clang__)
 #define SN_INLINE inline __attribute__((always_inline))
+// A read prefetch into every cache level (a hint: never faults, may be dropped).
+#define SN_PREFETCH(p) __builtin_prefetch(p)
 #else
 #define SN_INLINE inline
+#define SN_PREFETCH(p) ((void)(p))
 #endif
 
 // Target regions: every function defined between SN_TARGET_BEGIN and SN_TARGET_END is compiled for the
