@@ -103,8 +103,9 @@ std::vector<ConvShape> convShapes() {
       conv("16x16, 48 channels (Winograd on 16 and 8 lanes)", 2, 48, 16, 16, 48, 3).pad(1),
       conv("8x8, 96 channels (Winograd except on 16 lanes)", 2, 96, 8, 8, 96, 3).pad(1),
       conv("batch 1, Winograd input gradient", 1, 64, 16, 16, 64, 3).pad(1),
-      // The 4 x 3 Winograd tile of 8 lanes: two tile rows a vector, three vectors in one pass.
-      conv("Winograd 4 x 3 tile, 8 columns, 12 rows", 2, 16, 12, 8, 16, 3).pad(1),
+      // The 4 x 3 Winograd tile of 8 lanes: two tile rows a vector (half-vector loads), three vectors in one
+      // pass, the last with one tile row.
+      conv("Winograd 4 x 3 tile, 8 columns, 10 rows", 2, 16, 10, 8, 16, 3).pad(1),
       conv("20 output channels, batch 3", 3, 64, 16, 16, 20, 3).pad(1),
       conv("stride 2", 2, 16, 32, 32, 32, 3).pad(1).stride(2),
       conv("stride 2x3, dilation 2, asymmetric pads", 2, 8, 17, 23, 12, 3).stride(2, 3).dilation(2).pad(1, 2, 0, 3),

@@ -95,14 +95,31 @@ void winoInput(const float* slab, int64_t C, int64_t phaseStride, int64_t Wq, co
   S::M m[NV][4];
   for (int v = 0; v < NV; v++)
     for (int r = 0; r < R; r++) m[v][r] = S::mask(bits[v][r]);
+  // Two tile rows of N/2 tiles each (8x8 outputs on 8 lanes): each piece fills half a vector, loaded as
+  // such with no masks (a piece past the last tile row reads the slab's start into lanes never stored).
+  bool halves = R == 2;
+  for (int v = 0; v < NV; v++)
+    halves = halves && bits[v][0] == laneBits(0, S::N / 2) && (bits[v][1] == laneBits(S::N / 2, S::N) || bits[v][1] == 0);
   for (int64_t c = 0; c < C; c++) {
     const float* base = slab + c * 2 * phaseStride;
     for (int v = 0; v < NV; v++) {
       S::V d[4][4];
+      if (R == 2 && halves) {
+        const float* lo = base + at[v][0];
+        const float* hi = base + at[v][1] + S::N / 2;
 #pragma GCC unroll 4
-      for (int i = 0; i < 4; i++)
+        for (int i = 0; i < 4; i++)
 #pragma GCC unroll 4
-        for (int j = 0; j < 4; j++) d[i][j] = winoLoad<R>(base, at[v], m[v], (j & 1) * phaseStride + i * Wq + (j >> 1));
+          for (int j = 0; j < 4; j++) {
+            const int64_t o = (j & 1) * phaseStride + i * Wq + (j >> 1);
+            d[i][j] = S::loadHalves(lo + o, hi + o);
+          }
+      } else {
+#pragma GCC unroll 4
+        for (int i = 0; i < 4; i++)
+#pragma GCC unroll 4
+          for (int j = 0; j < 4; j++) d[i][j] = winoLoad<R>(base, at[v], m[v], (j & 1) * phaseStride + i * Wq + (j >> 1));
+      }
       S::V t[4][4];
 #pragma GCC unroll 4
       for (int j = 0; j < 4; j++) {
@@ -183,9 +200,9 @@ void winoOutput(const float* M, int64_t xs, const TilePiece (*pc)[4], int R, flo
             const int64_t oh = 2 * p.ty + a;
             if (!p.bits || oh >= OH || !p.store[h]) continue;
             const float* at = res + oh * OW + 2 * (p.tx0 - p.lane0) + S::N * h;
-            // One piece: a plain load where all its lanes are stored (masked loads keep the hardware
-            // prefetcher from following the residual on AVX2).
-            q = R == 1 ? loadLanes(at, p.store[h]) : S::maskLoadOr(q, S::mask(p.store[h]), at);
+            // A piece that stores the whole half: a plain load (masked loads keep the hardware
+            // prefetcher from following the residual on AVX2); no other piece has lanes there.
+            q = R == 1 || p.store[h] == kAllLanes ? loadLanes(at, p.store[h]) : S::maskLoadOr(q, S::mask(p.store[h]), at);
           }
           half[h] = S::add(half[h], q);
         }

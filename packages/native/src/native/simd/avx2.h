@@ -33,6 +33,9 @@ struct Avx2 {
   static SN_INLINE V set1(float v) { return _mm256_set1_ps(v); }
   static SN_INLINE V load(const float* p) { return _mm256_loadu_ps(p); }
   static SN_INLINE void store(float* p, V v) { _mm256_storeu_ps(p, v); }
+  static SN_INLINE V loadHalves(const float* lo, const float* hi) {
+    return _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(lo)), _mm_loadu_ps(hi), 1);
+  }
   // VMASKMOVPS never faults on masked-off lanes.
   static SN_INLINE V maskLoad(M m, const float* p) { return _mm256_maskload_ps(p, m); }
   static SN_INLINE V maskLoadOr(V src, M m, const float* p) { return _mm256_blendv_ps(src, _mm256_maskload_ps(p, m), _mm256_castsi256_ps(m)); }

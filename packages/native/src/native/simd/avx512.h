@@ -30,6 +30,10 @@ struct Avx512 {
   static SN_INLINE V zero() { return _mm512_setzero_ps(); }
   static SN_INLINE V set1(float v) { return _mm512_set1_ps(v); }
   static SN_INLINE V load(const float* p) { return _mm512_loadu_ps(p); }
+  // insertf64x4 (AVX-512F; insertf32x8 would need DQ) moves the 8 floats of hi as 4 doubles.
+  static SN_INLINE V loadHalves(const float* lo, const float* hi) {
+    return _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_castps256_ps512(_mm256_loadu_ps(lo))), _mm256_castps_pd(_mm256_loadu_ps(hi)), 1));
+  }
   static SN_INLINE void store(float* p, V v) { _mm512_storeu_ps(p, v); }
   static SN_INLINE V maskLoad(M m, const float* p) { return _mm512_maskz_loadu_ps(m, p); }
   static SN_INLINE V maskLoadOr(V src, M m, const float* p) { return _mm512_mask_loadu_ps(src, m, p); }

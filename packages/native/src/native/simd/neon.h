@@ -35,6 +35,7 @@ struct Neon {
   static SN_INLINE V zero() { return vdupq_n_f32(0.f); }
   static SN_INLINE V set1(float v) { return vdupq_n_f32(v); }
   static SN_INLINE V load(const float* p) { return vld1q_f32(p); }
+  static SN_INLINE V loadHalves(const float* lo, const float* hi) { return vcombine_f32(vld1_f32(lo), vld1_f32(hi)); }
   static SN_INLINE void store(float* p, V v) { vst1q_f32(p, v); }
   // No masked loads in NEON: partial vectors (row edges only) go lane by lane.
   static SN_INLINE V maskLoadOr(V src, M m, const float* p) {

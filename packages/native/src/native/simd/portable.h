@@ -41,6 +41,7 @@ struct Portable {
     return v;
   }
   static SN_INLINE void store(float* p, V v) { __builtin_memcpy(p, &v, sizeof v); }
+  static SN_INLINE V loadHalves(const float* lo, const float* hi) { return V{lo[0], lo[1], hi[0], hi[1]}; }
   static SN_INLINE V maskLoadOr(V src, M m, const float* p) {
     for (int l = 0; l < 4; l++)
       if (m[l]) src[l] = p[l];

@@ -15,6 +15,7 @@
 //   the masked lanes.
 // - max(a, b) returns b when either operand is NaN (x86 MAXPS semantics), so max(0, NaN) is NaN.
 // - fma(a, b, c) = a * b + c, fused where the ISA has it.
+// - loadHalves(lo, hi): lanes 0 .. N/2-1 from lo[0 .. N/2-1], lanes N/2 .. N-1 from hi[0 .. N/2-1].
 // - zipLo/zipHi(a, b) interleave: zipLo = a0 b0 a1 b1 ... (lanes 0 .. N/2-1 of each), zipHi the rest.
 // - evens/odds(lo, hi): lanes 0, 2, 4, ... (1, 3, 5, ...) of the 2N-lane concatenation lo:hi.
 // - Double lanes, for sums that must not lose float bits (batch norm): S::D holds S::ND = N / 2 doubles;
