@@ -321,7 +321,6 @@ void winogradVectors(int R, const ConvGeom& g, const float* slab, int64_t Wq, in
 template <class T>
 void winogradRun(const ConvGeom& g, const float* x, const FilterRef& w, const float* bias, const float* residual, bool relu, float* y,
                  ThreadPool& pool) {
-  constexpr int64_t N = S::N;
   constexpr int MR = T::MR, NV = T::NV;
   const FilterCache::Packed u = w.packed(layoutKey({1, g.O, g.C, MR}), static_cast<size_t>(winogradFilterFloats(g, MR)),
                                          [&](const float* raw, float* out) { winogradFilter(g, raw, MR, pool, out); });
