@@ -113,6 +113,11 @@ std::vector<ConvShape> convShapes() {
       // a grouped layer, which takes the per-phase path.
       conv("stride 3x2, dilation 2, asymmetric pads", 2, 8, 17, 23, 12, 3).stride(3, 2).dilation(2).pad(2, 0, 1, 3),
       conv("stride 1x2, 19 columns", 2, 6, 9, 19, 10, 3).stride(1, 2).pad(1),
+      // Its dy channel chunks (partial sums through dx, split back into phases), blocks of channel tiles
+      // (a 512-channel dy), and the 3-channel x 3-vector tile of an RGB stem, chunked too.
+      conv("stride 2, 96 dy channels over 48 columns (channel chunks)", 1, 8, 20, 96, 96, 3).stride(2).pad(1),
+      conv("stride 2, 512 dy channels (blocks of channel tiles)", 1, 16, 6, 6, 512, 3).stride(2).pad(1),
+      conv("7x7 stride 2, 3 channels, 64 dy channels over 50 columns", 1, 3, 30, 99, 64, 7).stride(2).pad(3),
       conv("groups 2, stride 2", 2, 8, 12, 14, 8, 3).stride(2).pad(1).groups(2),
       conv("dilation 2", 2, 16, 16, 16, 16, 3).dilation(2).pad(2),
       conv("groups 2", 2, 16, 16, 16, 24, 3).pad(1).groups(2),

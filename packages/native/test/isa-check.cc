@@ -240,6 +240,8 @@ void bench(const std::vector<Isa>& isas, const std::string& only) {
       conv("", 16, 192, 16, 16, 192, 3).pad(1), conv("", 16, 192, 16, 16, 192, 3).pad(1).stride(2),
       conv("", 16, 192, 8, 8, 192, 3),          conv("", 64, 1, 28, 28, 6, 5).pad(2),
       conv("", 64, 6, 14, 14, 16, 5),           conv("", 8, 64, 56, 56, 64, 3).pad(1),
+      // The ops suite's DeepBench layers (small batches: the 2-thread split of the filter gradient).
+      conv("", 4, 128, 28, 28, 128, 3).pad(1),  conv("", 2, 256, 14, 14, 256, 3).pad(1),
       // The strided layers of the ResNets: the ops suite's 3x3 s2, ResNet-18's stem and downsampling
       // convolutions at batch 2, ResNet-20's at batch 64.
       conv("", 8, 64, 56, 56, 128, 3).pad(1).stride(2), conv("", 2, 3, 224, 224, 64, 7).pad(3).stride(2),

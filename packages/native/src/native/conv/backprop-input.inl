@@ -150,9 +150,15 @@ void backpropInputStrided(const ConvGeom& g, const float* dy, const FilterRef& f
 // of the FMA peak that way. The AVX-512 path keeps the per-phase kernels it was measured with.
 constexpr bool kPairedColumns = S::N <= 8;
 
+bool pairedFits(const ConvGeom& g) { return kPairedColumns && g.SW == 2 && g.G == 1 && g.W >= 2; }
+
 /** The taps of one row phase ph of dx: for each tile of MR dx channels, K0 multiply-adds for the even columns, K1 for the odd. */
 struct RowPhase {
   int64_t Hq = 0, K0 = 0, K1 = 0;
+  /** Taps per dy channel: K0 = O T0, K1 = O T1 (the taps run dy channel by channel, so a channel chunk is a run of them). */
+  int64_t T0 = 0, T1 = 0;
+  /** dy rows one dx row of the phase reads. */
+  int64_t span = 0;
   std::vector<int64_t> khs, dh, off0, off1;
   /** Where its tiles start in the packed filter. */
   int64_t packAt = 0;
@@ -192,8 +198,11 @@ PairPlan pairPlan(const ConvGeom& g, int MR) {
     if (rp.khs.empty() || rp.Hq == 0) continue;
     padT = std::max(padT, -rp.dh.front());
     padB = std::max(padB, rp.Hq - 1 + rp.dh.back() - (g.OH - 1));
-    rp.K0 = g.O * static_cast<int64_t>(rp.khs.size() * pp.kws0.size());
-    rp.K1 = pp.Wr1 > 0 ? g.O * static_cast<int64_t>(rp.khs.size() * pp.kws1.size()) : 0;
+    rp.span = rp.dh.back() - rp.dh.front() + 1;
+    rp.T0 = static_cast<int64_t>(rp.khs.size() * pp.kws0.size());
+    rp.T1 = pp.Wr1 > 0 ? static_cast<int64_t>(rp.khs.size() * pp.kws1.size()) : 0;
+    rp.K0 = g.O * rp.T0;
+    rp.K1 = g.O * rp.T1;
   }
   ConvGeom& sg = pp.sg;
   sg = g;
@@ -246,64 +255,82 @@ void packPairFilter(const ConvGeom& g, const PairPlan& pp, const float* w, float
   }
 }
 
-/**
- * Two dx row segments (piece p: dy at src[p], dx columns [2 r0, 2 r0 + 2N) at dst[p], valid[p] of them
- * stored) of MR channels, rows dxStride apart: even columns from K0 taps, odd from K1, each tap one dy
- * vector per piece times MR broadcast filter values. The even sums wait on the stack while the odd ones
- * run, so each pass has 2 MR accumulators.
- */
-template <int MR>
-void pairTile(const float* const* src, int64_t K0, const float* a0, const int64_t* off0, int64_t K1, const float* a1, const int64_t* off1,
-              float* const* dst, const int64_t* valid, int64_t dxStride, int mr) {
-  alignas(64) float even[2][MR][S::N];
-  S::V c0[MR], c1[MR];
-  const float* s0 = src[0];
-  const float* s1 = src[1];
-#pragma GCC unroll 16
-  for (int i = 0; i < MR; i++) c0[i] = c1[i] = S::zero();
-  for (int64_t k = 0; k < K0; k++) {
-    const S::V b0 = S::load(s0 + off0[k]), b1 = S::load(s1 + off0[k]);
+/** Where one tile of the paired input gradient reads and writes: NP pieces, each dy at src[p] and 2N dx columns at dst[p], valid[p] of them stored. */
+template <int NP>
+struct PairPieces {
+  const float* src[NP];
+  float* dst[NP];
+  uint32_t lo[NP], hi[NP];
+};
+
+/** One column phase's sums of a tile: c[i][p] (+)= the K taps a (MR per tap) times dy at src[p] + off[k]. */
+template <int MR, int NP>
+SN_INLINE void pairTaps(const PairPieces<NP>& pc, int64_t K, const float* a, const int64_t* off, S::V (&c)[MR][NP]) {
+  for (int64_t k = 0; k < K; k++) {
+    S::V b[NP];
+#pragma GCC unroll 4
+    for (int p = 0; p < NP; p++) b[p] = S::load(pc.src[p] + off[k]);
 #pragma GCC unroll 16
     for (int i = 0; i < MR; i++) {
-      const S::V a = S::set1(a0[i]);
-      c0[i] = S::fma(a, b0, c0[i]);
-      c1[i] = S::fma(a, b1, c1[i]);
+      const S::V ai = S::set1(a[i]);
+#pragma GCC unroll 4
+      for (int p = 0; p < NP; p++) c[i][p] = S::fma(ai, b[p], c[i][p]);
     }
-    a0 += MR;
-  }
-#pragma GCC unroll 16
-  for (int i = 0; i < MR; i++) {
-    S::store(even[0][i], c0[i]);
-    S::store(even[1][i], c1[i]);
-    c0[i] = c1[i] = S::zero();
-  }
-  for (int64_t k = 0; k < K1; k++) {
-    const S::V b0 = S::load(s0 + off1[k]), b1 = S::load(s1 + off1[k]);
-#pragma GCC unroll 16
-    for (int i = 0; i < MR; i++) {
-      const S::V a = S::set1(a1[i]);
-      c0[i] = S::fma(a, b0, c0[i]);
-      c1[i] = S::fma(a, b1, c1[i]);
-    }
-    a1 += MR;
-  }
-  const uint32_t lo0 = laneBits(0, std::min<int64_t>(S::N, valid[0])), hi0 = laneBits(0, std::min<int64_t>(S::N, valid[0] - S::N));
-  const uint32_t lo1 = laneBits(0, std::min<int64_t>(S::N, valid[1])), hi1 = laneBits(0, std::min<int64_t>(S::N, valid[1] - S::N));
-#pragma GCC unroll 16
-  for (int i = 0; i < MR; i++) {
-    if (i >= mr) break;
-    const S::V e0 = S::load(even[0][i]), e1 = S::load(even[1][i]);
-    storeLanes(dst[0] + i * dxStride, lo0, S::zipLo(e0, c0[i]));
-    storeLanes(dst[0] + i * dxStride + S::N, hi0, S::zipHi(e0, c0[i]));
-    storeLanes(dst[1] + i * dxStride, lo1, S::zipLo(e1, c1[i]));
-    storeLanes(dst[1] + i * dxStride + S::N, hi1, S::zipHi(e1, c1[i]));
+    a += MR;
   }
 }
 
+/**
+ * NP dx row segments of MR channels (rows dxStride apart; the first mr stored): even columns from K0 taps,
+ * odd from K1. The even sums wait on the stack while the odd ones run, so each pass has MR x NP accumulators.
+ * accumulate: start from what dx holds (the sums of the earlier dy channel chunks), split into its phases.
+ */
+template <int MR, int NP>
+void pairTile(const PairPieces<NP>& pc, int64_t K0, const float* a0, const int64_t* off0, int64_t K1, const float* a1, const int64_t* off1,
+              int64_t dxStride, int mr, bool accumulate) {
+  alignas(64) float even[MR][NP][S::N];
+  S::V c[MR][NP];
+  for (int phase = 0; phase < 2; phase++) {
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; i++)
+#pragma GCC unroll 4
+      for (int p = 0; p < NP; p++) {
+        c[i][p] = S::zero();
+        if (accumulate && i < mr) {
+          const S::V lo = loadLanes(pc.dst[p] + i * dxStride, pc.lo[p]), hi = loadLanes(pc.dst[p] + i * dxStride + S::N, pc.hi[p]);
+          c[i][p] = phase == 0 ? S::evens(lo, hi) : S::odds(lo, hi);
+        }
+      }
+    if (phase == 0) {
+      pairTaps<MR, NP>(pc, K0, a0, off0, c);
+#pragma GCC unroll 16
+      for (int i = 0; i < MR; i++)
+#pragma GCC unroll 4
+        for (int p = 0; p < NP; p++) S::store(even[i][p], c[i][p]);
+    } else {
+      pairTaps<MR, NP>(pc, K1, a1, off1, c);
+    }
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; i++) {
+    if (i >= mr) break;
+#pragma GCC unroll 4
+    for (int p = 0; p < NP; p++) {
+      const S::V e = S::load(even[i][p]);
+      storeLanes(pc.dst[p] + i * dxStride, pc.lo[p], S::zipLo(e, c[i][p]));
+      storeLanes(pc.dst[p] + i * dxStride + S::N, pc.hi[p], S::zipHi(e, c[i][p]));
+    }
+  }
+}
+
+/**
+ * The paired-column input gradient with tiles of MR dx channels x NP vectors of dy positions. Channel
+ * chunks: the dy rows that one group of vectors reads for a chunk stay in L1 while every dx-channel tile
+ * of a block reuses them (the sums go through dx between chunks); blocks of tiles whose packed filter
+ * stays in L2 while the vectors stream past.
+ */
+template <int MR, int NP>
 void backpropInputPaired(const ConvGeom& g, const float* dy, const FilterRef& filter, float* dx, ThreadPool& pool) {
-  // The ISA's largest tile even where it pads dx's channels (16 channels on AVX2: 18 rows): 4-row tiles
-  // measured 5-15% slower on ResNet-20's 16- and 32-channel layers.
-  constexpr int MR = S::kMaxMR;
   const PairPlan pp = pairPlan(g, MR);
   const FilterCache::Packed packed = filter.packed(layoutKey({6, g.C, g.O, g.KH, g.KW, g.SH, g.PT, g.PL, g.DH, g.DW, g.H, g.W, MR}),
                                                    static_cast<size_t>(pp.packFloats),
@@ -311,8 +338,9 @@ void backpropInputPaired(const ConvGeom& g, const float* dy, const FilterRef& fi
   const float* ap = packed->data();
   // Bands of dx rows per image when the batch alone would leave threads idle.
   const int threads = pool.size();
-  const int64_t bands = g.N >= 3 * threads ? 1 : std::min<int64_t>(g.H, (3 * threads + g.N - 1) / g.N);
+  const int64_t bands = g.N >= 3 * threads || threads == 1 ? 1 : std::min<int64_t>(g.H, (3 * threads + g.N - 1) / g.N);
   const int64_t planeIn = g.H * g.W;
+  const int64_t perRow = (pp.Wr0 + S::N - 1) / S::N;
   pool.run(g.N * bands, [&](int64_t task) {
     const int64_t n = task / bands, band = task % bands;
     const int64_t ih0 = g.H * band / bands, ih1 = g.H * (band + 1) / bands;
@@ -331,33 +359,64 @@ void backpropInputPaired(const ConvGeom& g, const float* dy, const FilterRef& fi
           for (int64_t q = q0; q < q1; q++) std::memset(dxn + c * planeIn + (ph + g.SH * q) * g.W, 0, static_cast<size_t>(g.W) * sizeof(float));
         continue;
       }
-      // Vectors (q, r0) of the phase in order, two per tile: along a row, or down to the next row of the phase.
-      const int64_t perRow = (pp.Wr0 + S::N - 1) / S::N, vectors = (q1 - q0) * perRow;
-      for (int64_t v = 0; v < vectors; v += 2) {
-        const float* src[2];
-        float* dst[2];
-        int64_t valid[2];
-        for (int p = 0; p < 2; p++) {
-          const int64_t vv = std::min(v + p, vectors - 1), q = q0 + vv / perRow, r0 = (vv % perRow) * S::N;
-          src[p] = buffer + q * slab.Wq + r0;
-          dst[p] = dxn + (ph + g.SH * q) * g.W + 2 * r0;
-          // A missing second vector repeats the first one's addresses and stores nothing.
-          valid[p] = v + p < vectors ? g.W - 2 * r0 : 0;
-        }
-        for (int64_t t = 0; t < pp.tiles; t++) {
-          const float* a = ap + rp.packAt + t * (rp.K0 + rp.K1) * MR;
-          const int mr = static_cast<int>(std::min<int64_t>(MR, g.C - t * MR));
-          float* const dt[2] = {dst[0] + t * MR * planeIn, dst[1] + t * MR * planeIn};
-          pairTile<MR>(src, rp.K0, a, rp.off0.data(), rp.K1, a + rp.K0 * MR, rp.off1.data(), dt, valid, planeIn, mr);
+      const int64_t tileFloats = (rp.K0 + rp.K1) * MR;
+      const int64_t tilesPerBlock = std::max<int64_t>(1, (192 << 10) / (tileFloats * 4));
+      // dy channels per chunk: the rows a group of vectors reads (down to the next dx row of the phase when
+      // a row holds fewer vectors than a group) in 16 KiB, chunks of even size. A single tile reuses no
+      // chunk: it takes all channels at once (a 3-channel stem in 8 chunks of 8 ran at 41 GFLOP/s, unchunked 48;
+      // AVX2, 1 thread, CPU time, medians of 6 under load).
+      const int64_t groupRows = rp.span + (NP + perRow - 1) / perRow - 1;
+      const int64_t fit = pp.tiles == 1 ? g.O : std::max<int64_t>(1, (16 << 10) / (groupRows * slab.Wq * 4));
+      const int64_t nChunks = (g.O + fit - 1) / fit, chunk = (g.O + nChunks - 1) / nChunks;
+      // Vectors (q, r0) of the phase in order, NP per tile: along a row, or down to the next row of the phase.
+      const int64_t vectors = (q1 - q0) * perRow;
+      for (int64_t mb = 0; mb < pp.tiles; mb += tilesPerBlock) {
+        const int64_t me = std::min(pp.tiles, mb + tilesPerBlock);
+        for (int64_t v = 0; v < vectors; v += NP) {
+          PairPieces<NP> pc;
+          for (int p = 0; p < NP; p++) {
+            const int64_t vv = std::min(v + p, vectors - 1), q = q0 + vv / perRow, r0 = (vv % perRow) * S::N;
+            pc.src[p] = buffer + q * slab.Wq + r0;
+            pc.dst[p] = dxn + (ph + g.SH * q) * g.W + 2 * r0;
+            // A missing vector repeats the last one's addresses and stores nothing.
+            const int64_t valid = v + p < vectors ? g.W - 2 * r0 : 0;
+            pc.lo[p] = laneBits(0, std::min<int64_t>(S::N, valid));
+            pc.hi[p] = laneBits(0, std::min<int64_t>(S::N, valid - S::N));
+          }
+          for (int64_t o0 = 0; o0 < g.O; o0 += chunk) {
+            const int64_t on = std::min(chunk, g.O - o0);
+            for (int64_t t = mb; t < me; t++) {
+              const float* a = ap + rp.packAt + t * tileFloats;
+              const int mr = static_cast<int>(std::min<int64_t>(MR, g.C - t * MR));
+              PairPieces<NP> pt = pc;
+              for (int p = 0; p < NP; p++) pt.dst[p] += t * MR * planeIn;
+              pairTile<MR, NP>(pt, on * rp.T0, a + o0 * rp.T0 * MR, rp.off0.data() + o0 * rp.T0, on * rp.T1, a + (rp.K0 + o0 * rp.T1) * MR,
+                               rp.off1.data() + o0 * rp.T1, planeIn, mr, o0 > 0);
+            }
+          }
         }
       }
     }
   });
 }
 
+/**
+ * Tile of the paired-column input gradient: the ISA's largest (6 channels x 2 vectors on AVX2) even where it
+ * pads dx's channels (16 channels: 18 rows; 4-row tiles measured 5-15% slower on ResNet-20's 16- and 32-channel
+ * layers); 3 channels x 3 vectors for the 3-channel input of an RGB stem, which the 6-row tile would half fill
+ * (3 x 4 needs one register more than AVX2 has: GCC spilled an accumulator, 30% of the FMA peak on ResNet's stem).
+ */
+void backpropInputPairedFor(const ConvGeom& g, const float* dy, const FilterRef& filter, float* dx, ThreadPool& pool) {
+  if (g.C <= 3) {
+    backpropInputPaired<3, 3>(g, dy, filter, dx, pool);
+    return;
+  }
+  backpropInputPaired<S::kMaxMR, 2>(g, dy, filter, dx, pool);
+}
+
 void backpropInput(const ConvGeom& g, const float* dy, const FilterRef& filter, float* dx, ThreadPool& pool) {
-  if (kPairedColumns && g.SW == 2 && g.G == 1 && g.W >= 2) {
-    backpropInputPaired(g, dy, filter, dx, pool);
+  if (pairedFits(g)) {
+    backpropInputPairedFor(g, dy, filter, dx, pool);
     return;
   }
   if (g.SH > 1 || g.SW > 1) {

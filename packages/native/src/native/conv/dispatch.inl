@@ -46,7 +46,9 @@ bool forwardFits(const ConvGeom& g) { return g.Og >= 4 || g.Og <= 2; }
 // (the forward is even). The AVX-512 path keeps the direct kernels it was measured with.
 constexpr bool kPointwiseGradsByGemm = S::N <= 8;
 
-bool backpropInputFits(const ConvGeom& g) { return !(kPointwiseGradsByGemm && g.pointwise) && (g.Cg >= 4 || g.Cg <= 2); }
+bool backpropInputFits(const ConvGeom& g) {
+  return !(kPointwiseGradsByGemm && g.pointwise) && (g.Cg >= 4 || g.Cg <= 2 || pairedFits(g));
+}
 
 bool backpropFilterFits(const ConvGeom& g) {
   return !(kPointwiseGradsByGemm && g.pointwise) && ((g.Og >= 8 && g.Kdim >= kFilterMR) || g.Cg == 1);

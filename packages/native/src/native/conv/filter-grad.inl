@@ -81,21 +81,46 @@ void packDyPanel(const float* src, int64_t P, int64_t on, float* dst) {
     for (int64_t o = 0; o < kPanel; o++) dst[p * kPanel + o] = o < on ? src[o * P + p] : 0.f;
 }
 
+/**
+ * How the pool shares a filter gradient: `parts` runs of images, each summed into its own partial dW^T
+ * (added up afterwards), times `chunks` runs of tap tiles. Images split the multiply-adds without repeating
+ * any packing but cost a partial per part and the pass that adds them, and leave threads idle when the batch
+ * does not divide; tap tiles need no partials, but every chunk packs every image of its part. Picked by a
+ * rough per-thread cost in multiply-add cycles (16 per cycle), packed floats and partial floats (about one
+ * cycle each). Results depend on the split only, which depends on the thread count, not on timing.
+ */
+struct FilterSplit {
+  int64_t parts, chunks;
+};
+
+FilterSplit filterSplit(const ConvGeom& g, int threads, int64_t jTiles, int64_t packFloats, int64_t partFloats) {
+  const double macs = static_cast<double>(g.P) * static_cast<double>(g.Kdim) * static_cast<double>(g.O) / 16.0;
+  const double pack = static_cast<double>(packFloats);
+  const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(threads, g.N));
+  const int64_t chunks = std::max<int64_t>(1, std::min<int64_t>(jTiles, (threads + parts - 1) / parts));
+  const double perPart = static_cast<double>((g.N + parts - 1) / parts);
+  const double byImages = perPart * (macs / static_cast<double>(chunks) + pack) + 2.0 * static_cast<double>(parts * partFloats) / threads;
+  const int64_t tapChunks = std::min<int64_t>(jTiles, threads);
+  const double byTaps = static_cast<double>(g.N) * (macs / static_cast<double>(tapChunks) + pack) + static_cast<double>(partFloats) / threads;
+  if (threads > 1 && byTaps < byImages) return {1, tapChunks};
+  return {parts, chunks};
+}
+
 void tiledFilterGrad(const ConvGeom& g, const float* x, const float* dy, float* dw, ThreadPool& pool) {
   constexpr int MR = kFilterMR;
   const int threads = pool.size();
-  const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(threads, g.N));
   const int64_t jTiles = (g.Kdim + MR - 1) / MR;
-  const int64_t chunks = std::max<int64_t>(1, std::min<int64_t>(jTiles, (threads + parts - 1) / parts));
   const int64_t panels = (g.Og + kPanel - 1) / kPanel;
   const int64_t accStride = panels * kPanel;
   // Partial dW^T per part: [grp][Kdim (+ tile padding)][accStride].
   const int64_t kRows = jTiles * MR;
   const int64_t partFloats = g.G * kRows * accStride;
+  const int64_t rows = g.H + g.PT + g.PB;
+  const FilterSplit split = filterSplit(g, threads, jTiles, g.G * (Slab::floats(g, rows, g.Cg) + panels * g.P * kPanel), partFloats);
+  const int64_t parts = split.parts, chunks = split.chunks;
   // The calling thread's scratch (its tasks use the other slots): a fresh 20 MB buffer per call would cost a
   // page fault per page. Each task zeroes its own rows; the sum below is split across the pool too.
   float* partial = scratch(static_cast<size_t>(parts * partFloats), kPhaseSlot);
-  const int64_t rows = g.H + g.PT + g.PB;
   // Output rows per block: the block's dy panel (and input rows) stay in cache while every tap tile sweeps
   // it. 16 positions per panel lane: 512 for 32-lane panels (measured on Zen 5), 256 for 16-lane (Zen 3).
   const int64_t positions = 16 * kPanel;
@@ -136,9 +161,11 @@ void tiledFilterGrad(const ConvGeom& g, const float* x, const float* dy, float* 
         float* acc = partial + part * partFloats + grp * kRows * accStride;
         for (int64_t oh0 = 0; oh0 < g.OH; oh0 += rowsPerBlock) {
           const int64_t oh1 = std::min(g.OH, oh0 + rowsPerBlock);
-          for (int64_t jt = jb; jt < je; jt++) {
-            const int mr = static_cast<int>(std::min<int64_t>(MR, g.Kdim - jt * MR));
-            for (int64_t pn = 0; pn < panels; pn++) {
+          // Panels outer: a panel of the block stays in L1 while the tap tiles sweep it, reading the slab
+          // rows of their taps from L2.
+          for (int64_t pn = 0; pn < panels; pn++) {
+            for (int64_t jt = jb; jt < je; jt++) {
+              const int mr = static_cast<int>(std::min<int64_t>(MR, g.Kdim - jt * MR));
               filterTile(base.data() + jt * MR, images, slabFloats, oh0, oh1, g.OW, g.SH * slab.Wq, bt + pn * g.P * kPanel, btImage,
                          acc + jt * MR * accStride + pn * kPanel, accStride, mr);
             }
