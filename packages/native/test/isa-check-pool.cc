@@ -45,6 +45,8 @@ PoolReference referencePool(const PoolGeom& g, const float* x, const float* dy) 
   r.avgIncludePad.assign(static_cast<size_t>(g.outSize), 0);
   r.avgExcludePad.assign(static_cast<size_t>(g.outSize), 0);
   r.maxGrad.assign(static_cast<size_t>(g.inSize), 0);
+  r.avgGradIncludePad.assign(static_cast<size_t>(g.inSize), 0);
+  r.avgGradExcludePad.assign(static_cast<size_t>(g.inSize), 0);
   for (int64_t pl = 0; pl < g.planes; pl++) {
     const float* xp = x + pl * g.H * g.W;
     for (int64_t oh = 0; oh < g.OH; oh++)
@@ -71,6 +73,12 @@ PoolReference referencePool(const PoolGeom& g, const float* x, const float* dy) 
         r.avgIncludePad[o] = sum / static_cast<double>((he - hs) * (we - ws));
         r.avgExcludePad[o] = sum / static_cast<double>(count);
         r.maxGrad[static_cast<size_t>(pl * g.H * g.W + best)] += dy[o];
+        const double inc = dy[o] / static_cast<double>((he - hs) * (we - ws)), exc = dy[o] / static_cast<double>(count);
+        for (int64_t ih = std::max<int64_t>(hs, 0); ih < std::min(hs + g.WH, g.H); ih++)
+          for (int64_t iw = std::max<int64_t>(ws, 0); iw < std::min(ws + g.WW, g.W); iw++) {
+            r.avgGradIncludePad[static_cast<size_t>(pl * g.H * g.W + ih * g.W + iw)] += inc;
+            r.avgGradExcludePad[static_cast<size_t>(pl * g.H * g.W + ih * g.W + iw)] += exc;
+          }
       }
   }
   return r;
@@ -143,8 +151,8 @@ CaseResult checkPool(const KernelSet& ks, const PoolCase& c, Pools& pools) {
   res.what = c.what;
   const std::array<int64_t, 4> yDims = {g.N, g.C, g.OH, g.OW}, xDims = {g.N, g.C, g.H, g.W};
   OpResult mx{"max", yDims}, avgIn{"avg+pad", yDims}, avgEx{"avg-pad", yDims}, grad{"max-grad", xDims}, mxSp{"max:nan/inf", yDims},
-      gradSp{"max-grad:nan/inf", xDims};
-  res.ops = {mx, avgIn, avgEx, grad, mxSp, gradSp};
+      gradSp{"max-grad:nan/inf", xDims}, avgGradIn{"avg-grad+pad", xDims}, avgGradEx{"avg-grad-pad", xDims};
+  res.ops = {mx, avgIn, avgEx, grad, mxSp, gradSp, avgGradIn, avgGradEx};
   // The vector max-pool gradient takes strides 1 and 2 along the row; the addon runs other strides itself.
   const bool gradFits = poolGradVectorFits(g);
   const size_t inPlane = static_cast<size_t>(g.H * g.W), outPlane = static_cast<size_t>(g.OH * g.OW);
@@ -168,11 +176,8 @@ CaseResult checkPool(const KernelSet& ks, const PoolCase& c, Pools& pools) {
       if (!gradFits) continue;
       Output dx(static_cast<size_t>(g.inSize));
       running(name + " max gradient" + on);
-      planes(*pool, [&](int64_t pl) {
-        float* d = dx.data() + pl * inPlane;
-        std::fill(d, d + inPlane, 0.f);
-        ks.maxPoolGradPlane(g, c.dy->data() + pl * outPlane, x + pl * inPlane, d);
-      });
+      // dx starts as NaN (Output): the kernel must write every cell.
+      planes(*pool, [&](int64_t pl) { ks.maxPoolGradPlane(g, c.dy->data() + pl * outPlane, x + pl * inPlane, dx.data() + pl * inPlane); });
       (special ? gradSp : grad).ran = true;
       (special ? gradSp : grad).worst.merge(compare(dx, ref.maxGrad, t));
     }
@@ -187,9 +192,15 @@ CaseResult checkPool(const KernelSet& ks, const PoolCase& c, Pools& pools) {
       OpResult& r = pg->countIncludePad ? avgIn : avgEx;
       r.ran = true;
       r.worst.merge(compare(y, pg->countIncludePad ? c.ref.avgIncludePad : c.ref.avgExcludePad, t));
+      Output dx(static_cast<size_t>(g.inSize));
+      running(name + (pg->countIncludePad ? " avg gradient counting the pad" : " avg gradient not counting the pad") + on);
+      planes(*pool, [&](int64_t pl) { ks.avgPoolGradPlane(*pg, c.dy->data() + pl * outPlane, inv.data(), dx.data() + pl * inPlane); });
+      OpResult& rg = pg->countIncludePad ? avgGradIn : avgGradEx;
+      rg.ran = true;
+      rg.worst.merge(compare(dx, pg->countIncludePad ? c.ref.avgGradIncludePad : c.ref.avgGradExcludePad, t));
     }
   }
-  res.ops = {mx, avgIn, avgEx, grad, mxSp, gradSp};
+  res.ops = {mx, avgIn, avgEx, grad, mxSp, gradSp, avgGradIn, avgGradEx};
   return res;
 }
 
@@ -221,13 +232,12 @@ void benchPool(const KernelSet& ks, ThreadPool& pool, const std::string& only, c
     const double mx = best([&] { planes([&](int64_t pl) { ks.maxPoolPlane(inc, x.data() + pl * inPlane, y.data() + pl * outPlane); }); });
     const double av = best([&] { planes([&](int64_t pl) { ks.avgPoolPlane(exc, x.data() + pl * inPlane, inv.data(), y.data() + pl * outPlane); }); });
     const double gr = best([&] {
-      planes([&](int64_t pl) {
-        float* d = dx.data() + pl * inPlane;
-        std::fill(d, d + inPlane, 0.f);
-        ks.maxPoolGradPlane(inc, dy.data() + pl * outPlane, x.data() + pl * inPlane, d);
-      });
+      planes([&](int64_t pl) { ks.maxPoolGradPlane(inc, dy.data() + pl * outPlane, x.data() + pl * inPlane, dx.data() + pl * inPlane); });
     });
-    std::printf("  %-9s %-7d %-44s %9.3f %9.3f %9.3f\n", isaName(ks.isa), pool.size(), what.c_str(), 1e3 * mx, 1e3 * av, 1e3 * gr);
+    const double ag = best([&] {
+      planes([&](int64_t pl) { ks.avgPoolGradPlane(exc, dy.data() + pl * outPlane, inv.data(), dx.data() + pl * inPlane); });
+    });
+    std::printf("  %-9s %-7d %-44s %9.3f %9.3f %9.3f %9.3f\n", isaName(ks.isa), pool.size(), what.c_str(), 1e3 * mx, 1e3 * av, 1e3 * gr, 1e3 * ag);
     std::fflush(stdout);
   }
 }

@@ -10,7 +10,7 @@ namespace sn {
 namespace check {
 
 struct PoolReference {
-  std::vector<double> max, avgIncludePad, avgExcludePad, maxGrad;
+  std::vector<double> max, avgIncludePad, avgExcludePad, maxGrad, avgGradIncludePad, avgGradExcludePad;
 };
 
 struct PoolCase {

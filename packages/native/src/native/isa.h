@@ -59,8 +59,10 @@ struct KernelSet {
   void (*maxPoolPlane)(const PoolGeom& g, const float* x, float* y);
   /** One plane of average pooling (any geometry); inv holds 1 / divisor per output cell. */
   void (*avgPoolPlane)(const PoolGeom& g, const float* x, const float* inv, float* y);
-  /** Adds one plane's max-pool gradient into a zeroed dx (the first maximum of each window, or its last NaN: PyTorch); see poolGradVectorFits. */
+  /** One plane's max-pool gradient, every cell of dx written (the first maximum of each window, or its last NaN: PyTorch); see poolGradVectorFits. */
   void (*maxPoolGradPlane)(const PoolGeom& g, const float* dy, const float* x, float* dx);
+  /** One plane's average-pool gradient (dy * inv spread over each window), every cell of dx written; any geometry. */
+  void (*avgPoolGradPlane)(const PoolGeom& g, const float* dy, const float* inv, float* dx);
   // Batch norm over one channel's rows (kernels/batch-norm.inl), all arithmetic in double.
   /** s[0] = sum (x - shift), s[1] = sum (x - shift)^2. */
   void (*bnMoments)(const BnRows& r, const float* x, double shift, double* s);

@@ -18,12 +18,13 @@ void forwardConv(const ConvGeom& g, const float* x, const FilterRef& w, const fl
 #include "../conv/dispatch.inl"
 #include "../pool/planes.inl"
 #include "../pool/grad.inl"
+#include "../pool/avg-grad.inl"
 #include "../kernels/batch-norm.inl"
 // clang-format on
 
 const KernelSet kSet = {
     kIsa,          forwardFits,  backpropInputFits, backpropFilterFits, forwardConv,
-    backpropInput, backpropFilter, maxPoolPlane,    avgPoolPlane,       maxPoolGradPlane,
+    backpropInput, backpropFilter, maxPoolPlane,    avgPoolPlane,       maxPoolGradPlane, avgPoolGradPlane,
     bnMoments,     bnNormalize,    bnGradSums,      bnGradApply,
 };
 

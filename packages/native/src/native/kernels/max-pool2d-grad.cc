@@ -23,11 +23,11 @@ Prepared prepareMaxPool2DGrad(const Args& a) {
         const float* dy = in[0] + pl * g.OH * g.OW;
         const float* x = in[1] + pl * g.H * g.W;
         float* dx = out[0] + pl * g.H * g.W;
-        std::memset(dx, 0, static_cast<size_t>(g.H * g.W) * sizeof(float));
         if (ks) {
           ks->maxPoolGradPlane(g, dy, x, dx);
           continue;
         }
+        std::memset(dx, 0, static_cast<size_t>(g.H * g.W) * sizeof(float));
         for (int64_t oh = 0; oh < g.OH; oh++) {
           const int64_t h0 = std::max<int64_t>(oh * g.SH - g.PT, 0), h1 = std::min(oh * g.SH - g.PT + g.WH, g.H);
           for (int64_t ow = 0; ow < g.OW; ow++) {
