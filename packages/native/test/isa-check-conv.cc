@@ -91,7 +91,7 @@ ConvReference referenceConv(const ConvGeom& g, const float* x, const float* w, c
 
 std::vector<ConvShape> convShapes() {
   std::vector<ConvShape> s = {
-      // Winograd: from 16 input channels and 14 columns on 16 lanes, 16 channels and 8 columns on 8, 64 and 8 on 4.
+      // Winograd: from 16 input channels and 14 columns on 16 lanes, 64 channels and 8 columns on 8 and 4.
       // Output channels in the lanes (conv/forward-channels.inl): rows that fill position vectors badly,
       // channels that fill whole panels (16 on 8 lanes, 32 on 16), filter panels small enough for L1.
       conv("channels in lanes, 32 channels, 12 columns", 2, 8, 12, 14, 32, 3),
@@ -99,13 +99,13 @@ std::vector<ConvShape> convShapes() {
       conv("channels in lanes, 40 channels (a partial panel), 11 columns, stride 2", 2, 6, 13, 23, 40, 3).stride(2),
       conv("Winograd 32x32", 2, 64, 32, 32, 24, 3).pad(1),
       conv("Winograd 16x16", 2, 64, 16, 16, 48, 3).pad(1),
-      conv("32x32, 16 channels (Winograd on 16 and 8 lanes)", 2, 16, 32, 32, 24, 3).pad(1),
-      conv("16x16, 48 channels (Winograd on 16 and 8 lanes)", 2, 48, 16, 16, 48, 3).pad(1),
+      conv("32x32, 16 channels (Winograd on 16 lanes only)", 2, 16, 32, 32, 24, 3).pad(1),
+      conv("16x16, 48 channels (Winograd on 16 lanes only)", 2, 48, 16, 16, 48, 3).pad(1),
       conv("8x8, 96 channels (Winograd except on 16 lanes)", 2, 96, 8, 8, 96, 3).pad(1),
       conv("batch 1, Winograd input gradient", 1, 64, 16, 16, 64, 3).pad(1),
       // The 4 x 3 Winograd tile of 8 lanes: two tile rows a vector (half-vector loads), three vectors in one
       // pass, the last with one tile row.
-      conv("Winograd 4 x 3 tile, 8 columns, 10 rows", 2, 16, 10, 8, 16, 3).pad(1),
+      conv("Winograd 4 x 3 tile, 8 columns, 10 rows", 2, 64, 10, 8, 16, 3).pad(1),
       conv("20 output channels, batch 3", 3, 64, 16, 16, 20, 3).pad(1),
       conv("stride 2", 2, 16, 32, 32, 32, 3).pad(1).stride(2),
       conv("stride 2x3, dilation 2, asymmetric pads", 2, 8, 17, 23, 12, 3).stride(2, 3).dilation(2).pad(1, 2, 0, 3),

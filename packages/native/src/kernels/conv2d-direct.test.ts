@@ -37,7 +37,7 @@ const cases: { name: string; x: number[]; w: number[]; o: Conv2dOptions }[] = [
   { name: 'depthwise, channel multiplier 2, stride 2', x: [3, 6, 11, 18], w: [12, 1, 3, 3], o: { groups: 6, stride: 2, padding: 1 } },
   { name: 'depthwise 5x5, narrow output', x: [2, 4, 9, 9], w: [4, 1, 5, 5], o: { groups: 4 } },
   { name: 'many output channels, 1 input channel', x: [2, 1, 28, 28], w: [40, 1, 5, 5], o: { padding: 2 } },
-  // 4-lane paths take Winograd from 64 input channels and 8 output columns (8-lane paths from 16 channels).
+  // 8- and 4-lane paths take Winograd from 64 input channels and 8 output columns.
   { name: 'Winograd (8/4 lanes): 8x8 output, two tile rows per 8-lane vector', x: [2, 64, 8, 8], w: [16, 64, 3, 3], o: { padding: 1 } },
   { name: 'Winograd (8/4 lanes): 9 columns, 7 rows, 17 output channels', x: [1, 66, 7, 9], w: [17, 66, 3, 3], o: { padding: 1 } },
   { name: 'Winograd (8/4 lanes): 20 columns, odd height, batch 3', x: [3, 64, 11, 22], w: [24, 64, 3, 3], o: {} },
