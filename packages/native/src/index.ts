@@ -2,3 +2,4 @@ export { createNativeBackend, nativeAvailable, nativeIsas, type NativeBackend, t
 export { nativeBinary, type NativeBinary, type NativeIsa } from './addon.js';
 export { kernels } from './kernels/index.js';
 export type { NativeHandle } from './handle.js';
+export { startNativeTrace, stopNativeTrace, type NativeTraceEvent } from './trace.js';

@@ -1,6 +1,8 @@
 // Node-API surface: runtimes (thread pool + command queue), handles, upload/read/free and kernel dispatch.
 #include <napi.h>
 
+#include <algorithm>
+#include <climits>
 #include <cstring>
 #include <unordered_map>
 
@@ -277,6 +279,7 @@ void runBody(ThreadPool& pool, const std::string& kernel, const Body& body, cons
 /** run(kernel, inputs[], encoded Int32Array, numbers[]) -> handle | handle[] | undefined. */
 Napi::Value Run(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  const uint64_t called = trace::enabled() ? trace::now() : 0;
   if (info.Length() < 4 || !info[0].IsString()) throwType(env, "run: kernel name must be a string");
   Args args;
   args.kernel = info[0].As<Napi::String>().Utf8Value();
@@ -327,18 +330,24 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
   std::vector<BufferPtr> ins = std::move(args.in);
   std::vector<BufferPtr> written = outs;
   for (int w : prep.writes) written.push_back(ins[w]);
+  const int64_t traceName = called != 0 ? trace::nameOf(args.kernel) : -1;
   if (prep.work >= 0 && prep.work <= kInlineWork && core->idle()) {
     // Small work on an idle queue runs here: handing it to the queue thread (a futex wake and a context
     // switch on each side) costs more than the kernel. Nothing is queued, so the order of writes holds,
     // and no job is using the pool.
+    const uint64_t t0 = called != 0 ? trace::now() : 0;
     runBody(core->pool(), args.kernel, prep.body, ins, outs, written);
+    if (called != 0) trace::record(trace::Inline, 0, t0, trace::now(), 0, traceName);
   } else {
     Core* c = core.get();
-    const uint64_t seq = core->push([c, kernel = args.kernel, body = std::move(prep.body), ins, outs, written]() {
+    const uint64_t seq = core->push([c, kernel = args.kernel, body = std::move(prep.body), ins, outs, written, called, traceName]() {
+      const uint64_t t0 = called != 0 ? trace::now() : 0;
       runBody(c->pool(), kernel, body, ins, outs, written);
+      if (called != 0) trace::record(trace::Job, called, t0, trace::now(), 0, traceName);
     });
     for (auto& b : written) b->readyAfter.store(seq);
   }
+  if (called != 0) trace::record(trace::Call, 0, called, trace::now(), 0, traceName);
 
   if (outs.empty()) return env.Undefined();
   if (outs.size() == 1) return wrap(env, outs[0], core);
@@ -347,7 +356,61 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
   return arr;
 }
 
+/**
+ * trace(true) clears and starts the timeline (trace.h); trace(false) stops it and returns
+ * { names: string[], events: Float64Array } with 7 columns per event: kind, thread, a, b, c (microseconds
+ * since the first event), cpu (microseconds), aux.
+ */
+Napi::Value Trace(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsBoolean()) throwType(env, "trace: on must be true or false");
+  if (info[0].As<Napi::Boolean>().Value()) {
+    trace::start();
+    return env.Undefined();
+  }
+  trace::stop();
+  std::lock_guard<std::mutex> lock(trace::mu);
+  uint64_t origin = UINT64_MAX;
+  for (const auto& e : trace::events) origin = std::min(origin, e.kind == trace::Job ? e.a : e.b);
+  auto table = Napi::Float64Array::New(env, trace::events.size() * 7);
+  const auto us = [&](uint64_t t) { return t == 0 ? 0.0 : static_cast<double>(t - origin) / 1e3; };
+  for (size_t i = 0; i < trace::events.size(); i++) {
+    const auto& e = trace::events[i];
+    double* row = table.Data() + i * 7;
+    row[0] = e.kind;
+    row[1] = e.thread;
+    row[2] = us(e.a);
+    row[3] = us(e.b);
+    row[4] = us(e.c);
+    row[5] = static_cast<double>(e.cpu) / 1e3;
+    row[6] = static_cast<double>(e.aux);
+  }
+  auto names = Napi::Array::New(env, trace::names.size());
+  for (size_t i = 0; i < trace::names.size(); i++) names.Set(static_cast<uint32_t>(i), Napi::String::New(env, trace::names[i]));
+  auto out = Napi::Object::New(env);
+  out.Set("names", names);
+  out.Set("events", table);
+  return out;
+}
+
+/** warmSpin(microseconds?) -> the warm spin of every pool before the change (runtime.h); for benchmarks. */
+Napi::Value WarmSpin(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const double before = static_cast<double>(warmSpinNanos()) / 1e3;
+  if (info.Length() > 0 && !info[0].IsUndefined()) {
+    const double us = info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : -1;
+    if (!info[0].IsNumber() || !(us >= 0 && us <= 1e6)) {
+      const std::string got = info[0].IsNumber() ? info[0].ToString().Utf8Value() : describe(info[0]);
+      throwType(env, "warmSpin: microseconds is " + got + ", expected a number from 0 to 1e6");
+    }
+    setWarmSpinNanos(static_cast<int64_t>(us * 1e3));
+  }
+  return Napi::Number::New(env, before);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("warmSpin", Napi::Function::New(env, WarmSpin));
+  exports.Set("trace", Napi::Function::New(env, Trace));
   exports.Set("createRuntime", Napi::Function::New(env, CreateRuntime));
   exports.Set("disposeRuntime", Napi::Function::New(env, DisposeRuntime));
   exports.Set("upload", Napi::Function::New(env, Upload));

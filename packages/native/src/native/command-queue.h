@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "runtime.h"
+#include "trace.h"
 
 namespace sn {
 
@@ -24,7 +25,10 @@ namespace sn {
 class Core {
  public:
   Core(int threads, Isa isa) : isa_(isa), pool_(threads), counters_(std::make_shared<Counters>()) {
-    worker_ = std::thread([this] { loop(); });
+    worker_ = std::thread([this] {
+      trace::threadIndex = 0;
+      loop();
+    });
   }
   ~Core() { shutdown(); }
 
@@ -76,17 +80,21 @@ class Core {
       spinWait([&] { return submitted_.load(std::memory_order_acquire) != ran || disposed(); });
       {
         std::unique_lock<std::mutex> lock(mu_);
+        const uint64_t t0 = jobs_.empty() ? trace::sleepStart() : 0;
         wake_.wait(lock, [&] { return disposed() || !jobs_.empty(); });
+        trace::slept(t0);
         // Pending work still runs on dispose, so no reader waits forever.
         if (jobs_.empty()) return;
         job = std::move(jobs_.front());
         jobs_.pop_front();
       }
+      pool_.setBusy(true);
       job();
       job = nullptr;  // drop buffer references before announcing completion
       {
         std::lock_guard<std::mutex> lock(mu_);
         completed_.store(ran + 1, std::memory_order_release);
+        pool_.setBusy(!jobs_.empty());
       }
       finished_.notify_all();
     }

@@ -1,5 +1,8 @@
 #include "runtime.h"
 
+#include "trace.h"
+
+#include <chrono>
 #include <cstdlib>
 #include <new>
 
@@ -186,8 +189,34 @@ bool spinUntil(Done done) {
 
 bool spinWait(const std::function<bool()>& done) { return spinUntil(done); }
 
+namespace {
+// 200 us: a few times the gap between two kernels' sections and under the shortest conv sections of a
+// compiled ResNet-20 slice; see the native README (threads) for the measurement.
+std::atomic<int64_t> warmSpin{200000};
+}  // namespace
+
+int64_t warmSpinNanos() { return warmSpin.load(std::memory_order_relaxed); }
+void setWarmSpinNanos(int64_t ns) { warmSpin.store(ns < 0 ? 0 : ns, std::memory_order_relaxed); }
+
+bool ThreadPool::spinFor(const std::function<bool()>& done) {
+  if (spinUntil(done)) return true;
+  const int64_t limit = warmSpinNanos();
+  if (limit == 0 || !busy_.load(std::memory_order_relaxed)) return false;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::nanoseconds(limit);
+  while (busy_.load(std::memory_order_relaxed)) {
+    if (spinUntil(done)) return true;
+    if (std::chrono::steady_clock::now() >= until) break;
+  }
+  return done();
+}
+
 ThreadPool::ThreadPool(int threads) : threads_(threads < 1 ? 1 : threads) {
-  for (int i = 1; i < threads_; i++) workers_.emplace_back([this] { workerLoop(); });
+  for (int i = 1; i < threads_; i++) {
+    workers_.emplace_back([this, i] {
+      trace::threadIndex = i;
+      workerLoop();
+    });
+  }
 }
 
 ThreadPool::~ThreadPool() {
@@ -223,12 +252,14 @@ void ThreadPool::workerLoop() {
   for (;;) {
     const std::function<void(int64_t)>* job;
     int64_t total;
-    const bool fresh = spinUntil([&] { return generation_.load(std::memory_order_acquire) != seen || stop_.load(std::memory_order_relaxed); });
+    const bool fresh = spinFor([&] { return generation_.load(std::memory_order_acquire) != seen || stop_.load(std::memory_order_relaxed); });
     {
       std::unique_lock<std::mutex> lock(mu_);
       if (!fresh) {
         sleepers_++;
+        const uint64_t t0 = trace::sleepStart();
         wake_.wait(lock, [&] { return stop_.load() || generation_.load() != seen; });
+        trace::slept(t0);
         sleepers_--;
       }
       if (stop_.load()) return;
@@ -239,7 +270,7 @@ void ThreadPool::workerLoop() {
     // The job stays alive while any of its tasks is unfinished, and only this generation's tasks are taken.
     int64_t t;
     while (claim(seen, total, t)) {
-      (*job)(t);
+      trace::task([&] { (*job)(t); });
       finishTask(total);
     }
   }
@@ -248,9 +279,12 @@ void ThreadPool::workerLoop() {
 void ThreadPool::run(int64_t tasks, const std::function<void(int64_t)>& fn) {
   if (tasks <= 0) return;
   if (threads_ == 1 || tasks == 1 || tasks >= (int64_t{1} << 31)) {
-    for (int64_t t = 0; t < tasks; t++) fn(t);
+    trace::task([&] {
+      for (int64_t t = 0; t < tasks; t++) fn(t);
+    });
     return;
   }
+  const uint64_t traced = trace::enabled() ? trace::now() : 0;
   uint64_t gen;
   bool wake;
   {
@@ -266,14 +300,18 @@ void ThreadPool::run(int64_t tasks, const std::function<void(int64_t)>& fn) {
   if (wake) wake_.notify_all();
   int64_t t;
   while (claim(gen, tasks, t)) {
-    fn(t);
+    trace::task([&] { fn(t); });
     finishTask(tasks);
   }
-  if (spinUntil([&] { return finished_.load(std::memory_order_acquire) == tasks; })) return;
-  std::unique_lock<std::mutex> lock(mu_);
-  callerWaiting_ = true;
-  done_.wait(lock, [&] { return finished_.load(std::memory_order_acquire) == tasks; });
-  callerWaiting_ = false;
+  if (!spinFor([&] { return finished_.load(std::memory_order_acquire) == tasks; })) {
+    std::unique_lock<std::mutex> lock(mu_);
+    callerWaiting_ = true;
+    const uint64_t t0 = trace::sleepStart();
+    done_.wait(lock, [&] { return finished_.load(std::memory_order_acquire) == tasks; });
+    trace::slept(t0);
+    callerWaiting_ = false;
+  }
+  if (traced != 0 && trace::enabled()) trace::record(trace::Run, 0, traced, trace::now(), 0, tasks);
 }
 
 void ThreadPool::parallelFor(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {

@@ -144,6 +144,13 @@ class ThreadPool {
   void run(int64_t tasks, const std::function<void(int64_t)>& fn);
   /** Splits [0, n) into contiguous ranges of at least `grain` items, one call per range. */
   void parallelFor(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
+  /**
+   * Set by the queue thread while a job runs or more wait: then the workers, between parallel sections,
+   * and run()'s caller, waiting for other threads' last tasks, keep checking for up to warmSpinNanos()
+   * before they sleep. The next section of a queued model run follows within microseconds, and a sleeping
+   * worker woken for it starts tens of microseconds late (a futex wake, on a VM an idle vCPU's exit too).
+   */
+  void setBusy(bool busy) { busy_.store(busy, std::memory_order_relaxed); }
 
  private:
   void workerLoop();
@@ -166,7 +173,14 @@ class ThreadPool {
   /** Workers blocked on wake_, and whether run() blocks on done_ (both under mu_): no waiter, no notify. */
   int sleepers_ = 0;
   bool callerWaiting_ = false;
+  std::atomic<bool> busy_{false};
+  /** True when done() held within the short spin, or within the warm spin while busy_. */
+  bool spinFor(const std::function<bool()>& done);
 };
+
+/** How long warm threads check for work before they sleep (ThreadPool::setBusy); 0 turns the warm spin off. */
+int64_t warmSpinNanos();
+void setWarmSpinNanos(int64_t ns);
 
 /**
  * Checks done() for about a microsecond (the CPU's pause hint between checks) and returns it: a wait

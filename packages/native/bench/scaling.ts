@@ -1,0 +1,58 @@
+// Compiled inference at 1 and 2 threads (or --threads 1,2,4) in one process, runs interleaved round by round,
+// with the pools' warm spin as a second variable (--spins 0,200, microseconds; ThreadPool::setBusy in runtime.h).
+// Reports median wall and process CPU time per run (all threads), and the speed-up over the first thread count.
+// Run: pnpm exec tsx --conditions @stridenet/source bench/scaling.ts [model] [batch] [--threads 1,2] [--spins 200]
+//      [--budget auto|Infinity|bytes] [--rounds 21]
+import { Rng, compile, createModel, setBackend, tensor, type CompiledModel, type Tensor } from '@stridenet/core';
+import { addon } from '../src/addon.js';
+import { createNativeBackend, type NativeBackend } from '../src/index.js';
+
+const arg = (name: string, fallback: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1]! : fallback;
+};
+const [model = 'resnet20', batchArg = '64'] = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !all[i - 1]?.startsWith('--'));
+const batch = Number(batchArg);
+const threads = arg('threads', '1,2').split(',').map(Number);
+const spins = arg('spins', String(addon().warmSpin())).split(',').map(Number);
+const rounds = Number(arg('rounds', '21'));
+const budget = arg('budget', 'auto');
+const options = model === 'resnet18' ? { numClasses: 1000, inputShape: [3, 224, 224] } : model === 'lenet5' ? {} : { inputShape: [3, 32, 32] };
+const setups: { t: number; backend: NativeBackend; m: ReturnType<typeof createModel>; x: Tensor; c: CompiledModel }[] = [];
+for (const t of threads) {
+  const backend = await createNativeBackend({ threads: t });
+  await setBackend(backend);
+  const m = createModel(model, { seed: 1, ...options });
+  const x = tensor(new Rng(1).normal(batch * m.inputShape.reduce((a, b) => a * b, 1)), [batch, ...m.inputShape]);
+  const c = await compile(m, { mode: 'inference', maxActivationBytes: budget === 'auto' ? 'auto' : Number(budget) });
+  setups.push({ t, backend, m, x, c });
+}
+const variants = spins.flatMap((spin) => setups.map((s) => ({ ...s, spin, wall: [] as number[], cpu: [] as number[] })));
+console.log(`${model} b${batch} compiled (slices of ${setups[0]!.c.sliceSize(batch)}), native ${setups[0]!.backend.isa}, ${rounds} rounds`);
+for (let r = -3; r < rounds; r++) {
+  for (const v of variants) {
+    addon().warmSpin(v.spin);
+    const [t0, u0] = [performance.now(), process.cpuUsage()];
+    const y: Tensor = v.c.run(v.x);
+    await y.data();
+    const u = process.cpuUsage(u0);
+    if (r >= 0) {
+      v.wall.push(performance.now() - t0);
+      v.cpu.push((u.user + u.system) / 1000);
+    }
+    y.dispose();
+  }
+}
+const median = (a: number[]) => [...a].sort((p, q) => p - q)[a.length >> 1]!;
+for (const v of variants) {
+  const base = variants.find((b) => b.spin === v.spin)!;
+  console.log(
+    `${v.t} thread(s), spin ${v.spin} us: wall median ${median(v.wall).toFixed(1)} ms (min ${Math.min(...v.wall).toFixed(1)}), cpu median ${median(v.cpu).toFixed(1)} ms, ${(median(base.wall) / median(v.wall)).toFixed(2)}x ${base.t} thread(s)`,
+  );
+}
+for (const s of setups) {
+  s.c.dispose();
+  s.x.dispose();
+  s.m.dispose();
+  s.backend.dispose!();
+}

@@ -1,0 +1,173 @@
+// Where the time of a compiled inference run goes on the native backend, from the runtime's timeline
+// (startNativeTrace): per run the JavaScript thread's time in and between kernel calls, the queue thread's
+// waits for work, and per kernel the thread time left unused (job time x threads - busy task time), split
+// into time outside parallel sections (serial), inside them after a thread ran out of tasks (imbalance), and
+// task time lost to preemption (task wall - thread CPU: the machine's other jobs).
+// Run: pnpm exec tsx --conditions @stridenet/source bench/timeline.ts [model] [batch] [--threads N] [--runs 5]
+//      [--budget auto|Infinity|bytes] [--top 12] [--eager]
+import { Rng, compile, createModel, setBackend, tensor } from '@stridenet/core';
+import { startNativeTrace, stopNativeTrace, type NativeTraceEvent } from '../src/index.js';
+import { backend } from './common.js';
+
+const arg = (name: string, fallback: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1]! : fallback;
+};
+const [model = 'resnet20', batchArg = '64'] = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !all[i - 1]?.startsWith('--'));
+const batch = Number(batchArg);
+const runs = Number(arg('runs', '5'));
+const top = Number(arg('top', '12'));
+const budget = arg('budget', 'auto');
+const be = await backend();
+// Label each kernel call (in call order: the runtime's calls, jobs and inline kernels follow it).
+const labels: string[] = [];
+const kernels = be.kernels as unknown as Record<string, (i: unknown, a: unknown) => unknown>;
+const wrapped: Record<string, unknown> = {};
+type Attrs = { plan?: { inShape?: number[]; filterShape?: number[]; strideHeight?: number; outShape?: number[] } };
+for (const [name, fn] of Object.entries(kernels)) {
+  wrapped[name] = (i: unknown, a: Attrs) => {
+    const p = a?.plan;
+    labels.push(`${name} ${p?.inShape?.join('x') ?? ''}${p?.filterShape ? ` f${p.filterShape.join('x')}/${p.strideHeight}` : ''}`);
+    return fn(i, a);
+  };
+}
+(be as { kernels: unknown }).kernels = wrapped;
+await setBackend(be);
+const options = model === 'resnet18' ? { numClasses: 1000, inputShape: [3, 224, 224] } : model === 'lenet5' ? {} : { inputShape: [3, 32, 32] };
+const m = createModel(model, { seed: 1, ...options });
+const x = tensor(new Rng(1).normal(batch * m.inputShape.reduce((a, b) => a * b, 1)), [batch, ...m.inputShape]);
+const eager = process.argv.includes('--eager');
+const c = eager ? undefined : await compile(m, { mode: 'inference', maxActivationBytes: budget === 'auto' ? 'auto' : Number(budget) });
+const once = async () => {
+  const y = c ? c.run(x) : m.forward(x, { training: false, rng: new Rng(0) });
+  await y.data();
+  y.dispose();
+};
+for (let i = 0; i < 3; i++) await once();
+const T = be.threads;
+console.log(`${model} b${batch} ${eager ? 'eager' : `compiled (slices of ${c!.sliceSize(batch)})`}, native ${be.isa}, ${T} thread(s)`);
+
+const sum = (a: number[]) => a.reduce((p, q) => p + q, 0);
+const median = (a: number[]) => [...a].sort((p, q) => p - q)[a.length >> 1]!;
+const f = (v: number) => (v / 1000).toFixed(2).padStart(7);
+interface Lost {
+  label: string;
+  calls: number;
+  time: number;
+  serial: number;
+  imbalance: number;
+  preempted: number;
+  sections: number;
+}
+const perKernel = new Map<string, Lost>();
+const rows: Record<string, number[]> = {};
+const put = (k: string, v: number) => (rows[k] ??= []).push(v);
+for (let r = 0; r < runs; r++) {
+  labels.length = 0;
+  const c0 = process.cpuUsage();
+  startNativeTrace();
+  await once();
+  const ev = stopNativeTrace();
+  const cu = process.cpuUsage(c0);
+  const calls = ev.filter((e) => e.kind === 'call');
+  const jobs = ev.filter((e) => e.kind === 'job' || e.kind === 'inline');
+  // Calls and jobs in call order: a job's enqueue time is its call's start.
+  const byStart = new Map(calls.map((e, i) => [e.start, i]));
+  const jobLabel = (j: NativeTraceEvent) => labels[byStart.get(j.kind === 'job' ? j.queued : j.start) ?? -1] ?? j.kernel!;
+  const t0 = calls[0]!.start;
+  const t1 = Math.max(...jobs.map((j) => j.end), calls.at(-1)!.end);
+  put('wall (first call to last kernel end)', t1 - t0);
+  put('process CPU (all threads)', cu.user + cu.system);
+  put('JS: time in kernel calls', sum(calls.map((e) => e.end - e.start)));
+  put('JS: first call to last call', calls.at(-1)!.end - t0);
+  put('JS: between calls (core, ops)', calls.at(-1)!.end - t0 - sum(calls.map((e) => e.end - e.start)));
+  const queued = jobs.filter((j) => j.kind === 'job').sort((a, b) => a.start - b.start);
+  let starved = 0;
+  let handoff = 0;
+  let prev = t0;
+  for (const j of queued) {
+    if (j.queued > prev) starved += j.start - prev;
+    else handoff += j.start - prev;
+    prev = j.end;
+  }
+  put('queue: waiting for JS to enqueue', starved);
+  put('queue: start after previous end', handoff);
+  put(`inline kernels on JS (${jobs.length - queued.length})`, sum(jobs.filter((j) => j.kind === 'inline').map((j) => j.end - j.start)));
+  const tasks = ev.filter((e) => e.kind === 'task');
+  const sections = ev.filter((e) => e.kind === 'run');
+  for (let t = 0; t < T; t++) {
+    const mine = tasks.filter((e) => e.thread === t);
+    put(`thread ${t}: busy in tasks`, sum(mine.map((e) => e.end - e.start)));
+    put(`thread ${t}: preempted in tasks`, sum(mine.map((e) => Math.max(0, e.end - e.start - e.cpu))));
+    const sleeps = ev.filter((e) => e.kind === 'sleep' && e.thread === t);
+    put(`thread ${t}: sleeps (count)`, sleeps.length * 1000);
+    put(`thread ${t}: asleep`, sum(sleeps.map((e) => e.end - e.start)));
+  }
+  put('parallel sections (count)', sections.length * 1000);
+  // Per section with several tasks: how late each worker took its first task, and how long the section ran
+  // on after the first thread ran out of tasks (the tail).
+  let late = 0;
+  let tail = 0;
+  let absent = 0;
+  let tailLater = 0;
+  let timeLater = 0;
+  const lastCall = calls.at(-1)!.end;
+  for (const s of sections) {
+    if ((s.tasks ?? 0) < 2) continue;
+    const inside = tasks.filter((e) => e.start >= s.start && e.end <= s.end);
+    const lastEnd: number[] = [];
+    for (let t = 0; t < T; t++) {
+      const mine = inside.filter((e) => e.thread === t);
+      if (mine.length === 0) {
+        absent++;
+        continue;
+      }
+      if (t > 0) late += Math.min(...mine.map((e) => e.start)) - s.start;
+      lastEnd.push(Math.max(...mine.map((e) => e.end)));
+    }
+    tail += s.end - Math.min(...lastEnd);
+    if (s.start > lastCall) {
+      tailLater += s.end - Math.min(...lastEnd);
+      timeLater += s.end - s.start;
+    }
+  }
+  put('sections after the last call: time', timeLater);
+  put('sections after the last call: tail', tailLater);
+  put('sections: workers\' late start (sum)', late);
+  put('sections: tail after first thread done', tail);
+  put('sections: a worker took no task (count)', absent * 1000);
+  put('tasks per section (mean)', (tasks.length / Math.max(1, sections.length)) * 1000);
+  for (const j of queued) {
+    const inJob = (e: NativeTraceEvent) => e.start >= j.start && e.end <= j.end;
+    const jt = tasks.filter(inJob);
+    const js = sections.filter(inJob);
+    const busy = sum(jt.map((e) => e.end - e.start));
+    const inSections = sum(js.map((e) => e.end - e.start));
+    // Single-thread sections (a one-task run) count as serial.
+    const serialSections = sum(js.filter((s) => s.tasks === 1).map((e) => e.end - e.start));
+    const label = jobLabel(j);
+    const l = perKernel.get(label) ?? { label, calls: 0, time: 0, serial: 0, imbalance: 0, preempted: 0, sections: 0 };
+    l.calls += 1 / runs;
+    l.time += (j.end - j.start) / runs;
+    const serial = (j.end - j.start - inSections + serialSections) * (T - 1);
+    l.serial += serial / runs;
+    l.imbalance += Math.max(0, (j.end - j.start) * T - busy - serial) / runs;
+    l.preempted += sum(jt.map((e) => Math.max(0, e.end - e.start - e.cpu))) / runs;
+    l.sections += js.length / runs;
+    perKernel.set(label, l);
+  }
+}
+console.log(`median of ${runs} traced runs, ms:`);
+for (const [k, v] of Object.entries(rows)) console.log(`  ${k.padEnd(40)} ${f(median(v))}`);
+const all = [...perKernel.values()];
+const total = (k: keyof Lost) => sum(all.map((l) => l[k] as number));
+console.log(`per kernel, mean per run (ms): time, unused thread time = serial + imbalance, preempted inside tasks`);
+console.log(`  ${'all'.padEnd(44)} calls ${total('calls').toFixed(0).padStart(4)} time ${f(total('time'))} serial ${f(total('serial'))} imbalance ${f(total('imbalance'))} preempted ${f(total('preempted'))}`);
+for (const l of all.sort((a, b) => b.serial + b.imbalance - a.serial - a.imbalance).slice(0, top)) {
+  console.log(
+    `  ${l.label.slice(0, 44).padEnd(44)} calls ${l.calls.toFixed(0).padStart(4)} time ${f(l.time)} serial ${f(l.serial)} imbalance ${f(l.imbalance)} preempted ${f(l.preempted)} sections ${(l.sections / l.calls).toFixed(1)}`,
+  );
+}
+c?.dispose();
+x.dispose();
+m.dispose();

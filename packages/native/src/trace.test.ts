@@ -1,0 +1,56 @@
+import { conv2d, setBackend, tensor } from '@stridenet/core';
+import { describe, expect, it } from 'vitest';
+import { addon } from './addon.js';
+import { createNativeBackend, startNativeTrace, stopNativeTrace } from './index.js';
+
+describe('native runtime timeline', () => {
+  it('records the kernel call, its queued job and the pool tasks inside it, then stops', async () => {
+    const be = await createNativeBackend({ threads: 2 });
+    await setBackend(be);
+    try {
+      const x = tensor(new Float32Array(4 * 16 * 12 * 12).fill(0.5), [4, 16, 12, 12]);
+      const w = tensor(new Float32Array(16 * 16 * 9).fill(0.25), [16, 16, 3, 3]);
+      await conv2d(x, w, { padding: 1 }).data();
+      startNativeTrace();
+      const y = conv2d(x, w, { padding: 1 });
+      const values = await y.data();
+      const events = stopNativeTrace();
+      expect(values[0]).toBeCloseTo(0.5 * 0.25 * 16 * 4, 4);
+      const call = events.find((e) => e.kind === 'call');
+      const job = events.find((e) => e.kind === 'job');
+      expect(call).toMatchObject({ kernel: 'Conv2D', thread: -1 });
+      expect(job).toMatchObject({ kernel: 'Conv2D', thread: 0 });
+      // Queued during the call, run after it was queued.
+      expect(job!.queued).toBe(call!.start);
+      expect(job!.start).toBeGreaterThanOrEqual(job!.queued);
+      const tasks = events.filter((e) => e.kind === 'task');
+      expect(tasks.length).toBeGreaterThan(0);
+      for (const t of tasks) {
+        expect(t.start).toBeGreaterThanOrEqual(job!.start);
+        expect(t.end).toBeLessThanOrEqual(job!.end);
+        expect([0, 1]).toContain(t.thread);
+        expect(t.cpu).toBeGreaterThanOrEqual(0);
+      }
+      // Stopped: later calls record nothing.
+      await conv2d(x, w, { padding: 1 }).data();
+      startNativeTrace();
+      expect(stopNativeTrace()).toEqual([]);
+    } finally {
+      be.dispose();
+    }
+  });
+
+  it('warmSpin sets the pools\' warm spin and rejects a bad value without changing it', () => {
+    const before = addon().warmSpin();
+    expect(before).toBeGreaterThanOrEqual(0);
+    try {
+      expect(addon().warmSpin(50)).toBe(before);
+      expect(addon().warmSpin()).toBe(50);
+      expect(() => addon().warmSpin(-1)).toThrow('warmSpin: microseconds is -1, expected a number from 0 to 1e6');
+      expect(() => addon().warmSpin(Number.NaN)).toThrow('expected a number from 0 to 1e6');
+      expect(addon().warmSpin()).toBe(50);
+    } finally {
+      addon().warmSpin(before);
+    }
+  });
+});
