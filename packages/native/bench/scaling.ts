@@ -1,8 +1,10 @@
 // Compiled inference at 1 and 2 threads (or --threads 1,2,4) in one process, runs interleaved round by round,
 // with the pools' warm spin as a second variable (--spins 0,200, microseconds; ThreadPool::setBusy in runtime.h).
-// Reports median wall and process CPU time per run (all threads), and the speed-up over the first thread count.
+// Reports median wall and process CPU time per run (all threads), voluntary context switches (sleeps) per run
+// and the speed-up over the first thread count.
 // Run: pnpm exec tsx --conditions @stridenet/source bench/scaling.ts [model] [batch] [--threads 1,2] [--spins 200]
 //      [--budget auto|Infinity|bytes] [--rounds 21]
+import { readFileSync, readdirSync } from 'node:fs';
 import { Rng, compile, createModel, setBackend, tensor, type CompiledModel, type Tensor } from '@stridenet/core';
 import { addon } from '../src/addon.js';
 import { createNativeBackend, type NativeBackend } from '../src/index.js';
@@ -18,6 +20,14 @@ const spins = arg('spins', String(addon().warmSpin())).split(',').map(Number);
 const rounds = Number(arg('rounds', '21'));
 const budget = arg('budget', 'auto');
 const options = model === 'resnet18' ? { numClasses: 1000, inputShape: [3, 224, 224] } : model === 'lenet5' ? {} : { inputShape: [3, 32, 32] };
+/** Voluntary context switches of every thread of this process (Linux; 0 elsewhere): sleeps and wakes. */
+const switches = () => {
+  try {
+    return readdirSync('/proc/self/task').reduce((n, t) => n + Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync(`/proc/self/task/${t}/status`, 'utf8'))?.[1] ?? 0), 0);
+  } catch {
+    return 0;
+  }
+};
 const setups: { t: number; backend: NativeBackend; m: ReturnType<typeof createModel>; x: Tensor; c: CompiledModel }[] = [];
 for (const t of threads) {
   const backend = await createNativeBackend({ threads: t });
@@ -27,17 +37,21 @@ for (const t of threads) {
   const c = await compile(m, { mode: 'inference', maxActivationBytes: budget === 'auto' ? 'auto' : Number(budget) });
   setups.push({ t, backend, m, x, c });
 }
-const variants = spins.flatMap((spin) => setups.map((s) => ({ ...s, spin, wall: [] as number[], cpu: [] as number[] })));
+const variants = spins.flatMap((spin) => setups.map((s) => ({ ...s, spin, wall: [] as number[], cpu: [] as number[], sw: [] as number[] })));
 console.log(`${model} b${batch} compiled (slices of ${setups[0]!.c.sliceSize(batch)}), native ${setups[0]!.backend.isa}, ${rounds} rounds`);
 for (let r = -3; r < rounds; r++) {
   for (const v of variants) {
     addon().warmSpin(v.spin);
+    const s0 = switches();
     const [t0, u0] = [performance.now(), process.cpuUsage()];
     const y: Tensor = v.c.run(v.x);
     await y.data();
     const u = process.cpuUsage(u0);
+    const t1 = performance.now();
+    const s1 = switches();
     if (r >= 0) {
-      v.wall.push(performance.now() - t0);
+      v.wall.push(t1 - t0);
+      v.sw.push(s1 - s0);
       v.cpu.push((u.user + u.system) / 1000);
     }
     y.dispose();
@@ -47,7 +61,7 @@ const median = (a: number[]) => [...a].sort((p, q) => p - q)[a.length >> 1]!;
 for (const v of variants) {
   const base = variants.find((b) => b.spin === v.spin)!;
   console.log(
-    `${v.t} thread(s), spin ${v.spin} us: wall median ${median(v.wall).toFixed(1)} ms (min ${Math.min(...v.wall).toFixed(1)}), cpu median ${median(v.cpu).toFixed(1)} ms, ${(median(base.wall) / median(v.wall)).toFixed(2)}x ${base.t} thread(s)`,
+    `${v.t} thread(s), spin ${v.spin} us: wall median ${median(v.wall).toFixed(1)} ms (min ${Math.min(...v.wall).toFixed(1)}), cpu median ${median(v.cpu).toFixed(1)} ms, ${median(v.sw)} voluntary context switches, ${(median(base.wall) / median(v.wall)).toFixed(2)}x ${base.t} thread(s)`,
   );
 }
 for (const s of setups) {

@@ -36,7 +36,7 @@ describe('native runtime timeline', () => {
       startNativeTrace();
       expect(stopNativeTrace()).toEqual([]);
     } finally {
-      be.dispose();
+      be.dispose!();
     }
   });
 

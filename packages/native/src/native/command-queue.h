@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "runtime.h"
@@ -51,7 +52,12 @@ class Core {
   void waitFor(uint64_t seq) {
     if (spinWait([&] { return done(seq); })) return;
     std::unique_lock<std::mutex> lock(mu_);
+    if (done(seq)) return;
+    // Registered so that only the job it waits for wakes it, not every job before (a futex call on the
+    // queue thread and a context switch on a busy core per job).
+    const auto mine = waiting_.insert(seq);
     finished_.wait(lock, [&] { return done(seq); });
+    waiting_.erase(mine);
   }
 
   uint64_t submitted() const { return submitted_.load(std::memory_order_acquire); }
@@ -91,12 +97,14 @@ class Core {
       pool_.setBusy(true);
       job();
       job = nullptr;  // drop buffer references before announcing completion
+      bool wake;
       {
         std::lock_guard<std::mutex> lock(mu_);
         completed_.store(ran + 1, std::memory_order_release);
         pool_.setBusy(!jobs_.empty());
+        wake = !waiting_.empty() && *waiting_.begin() <= ran + 1;
       }
-      finished_.notify_all();
+      if (wake) finished_.notify_all();
     }
   }
 
@@ -108,6 +116,8 @@ class Core {
   std::condition_variable wake_;
   std::condition_variable finished_;
   std::deque<std::function<void()>> jobs_;
+  /** Sequence numbers that blocked waitFor() calls wait for (under mu_). */
+  std::multiset<uint64_t> waiting_;
   /** Written under mu_ (the condition variables' predicates), read without it. */
   std::atomic<uint64_t> submitted_{0};
   std::atomic<uint64_t> completed_{0};
