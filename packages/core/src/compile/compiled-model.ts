@@ -4,6 +4,7 @@ import type { AnyBackend, Backend } from '../spec/index.js';
 import { noGrad } from '../autograd/record.js';
 import { tensor } from '../ops/create.js';
 import { conv2d } from '../ops/conv.js';
+import { planConv2d, type Conv2dPlan } from '../plans/conv2d.js';
 import { matMul } from '../ops/matmul.js';
 import { concat, reshape, slice } from '../ops/layout.js';
 import { Rng } from '../random/philox.js';
@@ -80,6 +81,11 @@ export class CompiledModel extends CompiledFrom {
   readonly sampleBytes: SampleBytes | undefined;
   private readonly eagerPlan: ExecutionPlan;
   private readonly weights: Map<FusedStep, StepWeights>;
+  /**
+   * Each fused Conv2D step's plan by input batch size: made (and the call checked) by conv2d() on the first
+   * run of a batch size, then the kernel is called with it directly, without planning each call.
+   */
+  private readonly convPlans = new Map<FusedStep, Map<number, Conv2dPlan>>();
   /** Tensors this object created (folded weights, copies from another backend). */
   private readonly owned: Tensor[];
   /** Each parameter the constants were made from, with the tensor it held then. */
@@ -253,8 +259,13 @@ export class CompiledModel extends CompiledFrom {
     const { layer, activation } = step;
     if (layer instanceof Conv2D) {
       const residual = step.residual === undefined ? undefined : values.get(step.residual)!;
+      const plans = this.convPlans.get(step) ?? new Map<number, Conv2dPlan>();
+      const plan = plans.get(x.shape[0]!);
+      if (plan !== undefined) return engine.runKernel('Conv2D', { x, filter: weight, bias, residual }, { plan, activation }, [plan.outShape])[0];
       const geometry = { stride: layer.stride, padding: layer.padding, dilation: layer.dilation, groups: layer.groups };
-      return conv2d(x, weight, { ...geometry, bias, residual, activation });
+      const y = conv2d(x, weight, { ...geometry, bias, residual, activation });
+      this.convPlans.set(step, plans.set(x.shape[0]!, planConv2d(x.shape, weight.shape, geometry)));
+      return y;
     }
     return matMul(x, weight, { transposeB: true, bias, activation });
   }
