@@ -16,7 +16,8 @@ const arg = (name: string, fallback: string) => {
 const [model = 'resnet20', batchArg = '64'] = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !all[i - 1]?.startsWith('--'));
 const batch = Number(batchArg);
 const threads = arg('threads', '1,2').split(',').map(Number);
-const spins = arg('spins', String(addon().warmSpin())).split(',').map(Number);
+// A spin ending in 'n' (200n) does not yield the core between checks.
+const spins = arg('spins', String(addon().warmSpin())).split(',');
 const rounds = Number(arg('rounds', '21'));
 const budget = arg('budget', 'auto');
 const options = model === 'resnet18' ? { numClasses: 1000, inputShape: [3, 224, 224] } : model === 'lenet5' ? {} : { inputShape: [3, 32, 32] };
@@ -41,7 +42,7 @@ const variants = spins.flatMap((spin) => setups.map((s) => ({ ...s, spin, wall: 
 console.log(`${model} b${batch} compiled (slices of ${setups[0]!.c.sliceSize(batch)}), native ${setups[0]!.backend.isa}, ${rounds} rounds`);
 for (let r = -3; r < rounds; r++) {
   for (const v of variants) {
-    addon().warmSpin(v.spin);
+    addon().warmSpin(Number.parseFloat(v.spin), !v.spin.endsWith('n'));
     const s0 = switches();
     const [t0, u0] = [performance.now(), process.cpuUsage()];
     const y: Tensor = v.c.run(v.x);

@@ -29,8 +29,11 @@ export interface NativeAddon {
     blockCache: boolean;
     hardwareThreads: number;
   };
-  /** Sets how long (microseconds) busy pools' threads check for work before sleeping; returns the previous value. */
-  warmSpin(microseconds?: number): number;
+  /**
+   * Sets how long (microseconds) busy pools' threads check for work before sleeping, and whether they yield
+   * the core between checks; returns the previous duration.
+   */
+  warmSpin(microseconds?: number, yields?: boolean): number;
   /** trace(true) clears and starts the runtime timeline; trace(false) stops it and returns it (src/trace.ts). */
   trace(on: true): undefined;
   trace(on: false): { names: string[]; events: Float64Array };

@@ -393,7 +393,7 @@ Napi::Value Trace(const Napi::CallbackInfo& info) {
   return out;
 }
 
-/** warmSpin(microseconds?) -> the warm spin of every pool before the change (runtime.h); for benchmarks. */
+/** warmSpin(microseconds?, yields?) -> the warm spin of every pool before the change (runtime.h); for benchmarks. */
 Napi::Value WarmSpin(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const double before = static_cast<double>(warmSpinNanos()) / 1e3;
@@ -405,6 +405,7 @@ Napi::Value WarmSpin(const Napi::CallbackInfo& info) {
     }
     setWarmSpinNanos(static_cast<int64_t>(us * 1e3));
   }
+  if (info.Length() > 1 && info[1].IsBoolean()) setWarmSpinYields(info[1].As<Napi::Boolean>().Value());
   return Napi::Number::New(env, before);
 }
 

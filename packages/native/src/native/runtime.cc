@@ -193,10 +193,12 @@ namespace {
 // 200 us: a few times the gap between two kernels' sections and under the shortest conv sections of a
 // compiled ResNet-20 slice; see the native README (threads) for the measurement.
 std::atomic<int64_t> warmSpin{200000};
+std::atomic<bool> yieldInSpin{true};
 }  // namespace
 
 int64_t warmSpinNanos() { return warmSpin.load(std::memory_order_relaxed); }
 void setWarmSpinNanos(int64_t ns) { warmSpin.store(ns < 0 ? 0 : ns, std::memory_order_relaxed); }
+void setWarmSpinYields(bool yields) { yieldInSpin.store(yields, std::memory_order_relaxed); }
 
 bool ThreadPool::spinFor(const std::function<bool()>& done) {
   if (spinUntil(done)) return true;
@@ -206,6 +208,9 @@ bool ThreadPool::spinFor(const std::function<bool()>& done) {
   while (busy_.load(std::memory_order_relaxed)) {
     if (spinUntil(done)) return true;
     if (std::chrono::steady_clock::now() >= until) break;
+    // On a machine with more runnable threads than cores, the one this thread waits for may be queued
+    // behind it: hand the core over (returns at once when nothing else is runnable here).
+    if (yieldInSpin.load(std::memory_order_relaxed)) std::this_thread::yield();
   }
   return done();
 }

@@ -181,6 +181,8 @@ class ThreadPool {
 /** How long warm threads check for work before they sleep (ThreadPool::setBusy); 0 turns the warm spin off. */
 int64_t warmSpinNanos();
 void setWarmSpinNanos(int64_t ns);
+/** Whether the warm spin yields the core between checks (default true; for benchmarks). */
+void setWarmSpinYields(bool yields);
 
 /**
  * Checks done() for about a microsecond (the CPU's pause hint between checks) and returns it: a wait
