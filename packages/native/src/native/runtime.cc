@@ -169,7 +169,8 @@ namespace {
  * held. Work that finishes or arrives that soon skips a futex sleep and wake; longer waits sleep. Spinning
  * longer (20 us, with or without yielding) was measured slower on this 2-core VM shared with other jobs:
  * the spinning thread took the core the awaited thread needed (bench/dispatch.ts --round-trip, 1 and
- * 2 threads, +20 to +60 us per 512K-float kernel).
+ * 2 threads, +20 to +60 us per 512K-float kernel). That is for a queue that may stay idle; inside a run of
+ * queued jobs the pool spins longer (ThreadPool::spinFor).
  */
 template <typename Done>
 bool spinUntil(Done done) {
