@@ -72,7 +72,7 @@ describe('workloads', () => {
     expect(ids).toContain('dense/1024->1024/b256');
     expect(ids).toContain('matmul/4096x4096x4096');
     expect(opWorkloads({ gemmSize: 0 }).some((w) => w.spec.kind === 'matmul')).toBe(false);
-    expect(modelWorkloads().map((w) => w.id)).toEqual(expect.arrayContaining(['model/lenet5/train/b64', 'model/lenet5/infer/b256', 'model/allCnnC/train/b32', 'model/resnet18/infer/b2']));
+    expect(modelWorkloads().map((w) => w.id)).toEqual(expect.arrayContaining(['model/lenet5/train/b64', 'model/lenet5/infer/b256', 'model/allCnnC/train/b32', 'model/resnet18/infer/b2', 'model/resnet18/infer/b2/compiled']));
     const conv = opWorkloads().find((w) => w.id === 'conv2d/3x3 64->64 8x56x56 pad1/fwd')!;
     expect(conv.flops).toBe(2 * 8 * 64 * 56 * 56 * 64 * 9);
     // Smoke mode reads the conformance case list.

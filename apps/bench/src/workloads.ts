@@ -230,6 +230,7 @@ export function modelWorkloads(options: SuiteOptions = {}): Workload[] {
       compiledWorkload(modelWorkload('resnet20', 'train', 2)),
       compiledWorkload(modelWorkload('resnet20', 'infer', 2)),
       modelWorkload('resnet18', 'infer', 1, [3, 32, 32]),
+      compiledWorkload(modelWorkload('resnet18', 'infer', 1, [3, 32, 32])),
     ];
   }
   return [
@@ -244,6 +245,7 @@ export function modelWorkloads(options: SuiteOptions = {}): Workload[] {
     modelWorkload('resnet20', 'infer', 64),
     compiledWorkload(modelWorkload('resnet20', 'infer', 64)),
     modelWorkload('resnet18', 'infer', 2),
+    compiledWorkload(modelWorkload('resnet18', 'infer', 2)),
   ];
 }
 

@@ -2,8 +2,10 @@
 // Each kernel call waits for its queued work, so the times add up (the real run overlaps JS and native work).
 // --cpu-time times each call by the process's CPU time (all threads) instead of the wall clock: on a
 // machine shared with other jobs, time spent waiting for a core then drops out.
-// Run: pnpm exec tsx --conditions @stridenet/source bench/model-profile.ts [model] [batch] [infer|train] [--threads N] [--isa=avx512|avx2|neon|portable] [--cpu-time]
-import { Rng, Sgd, createModel, setBackend, tensor, trainStep } from '@stridenet/core';
+// compiled: inference through core's compile(model, { mode: 'inference' }) (folded batch norm, fused epilogues).
+// ResNet-18 runs at 224x224 with 1000 classes (the bench's shape), LeNet-5 at 28x28, the rest at 32x32.
+// Run: pnpm exec tsx --conditions @stridenet/source bench/model-profile.ts [model] [batch] [infer|compiled|train] [--threads N] [--isa=avx512|avx2|neon|portable] [--cpu-time]
+import { Rng, Sgd, compile, createModel, setBackend, tensor, trainStep } from '@stridenet/core';
 import { createNativeBackend, type NativeIsa } from '../src/index.js';
 import { threadsArg } from './common.js';
 
@@ -40,8 +42,10 @@ for (const [name, fn] of Object.entries(kernels)) {
 }
 (be as { kernels: unknown }).kernels = wrapped;
 await setBackend(be);
-const inputShape = model === 'lenet5' ? [1, 28, 28] : [3, 32, 32];
-const m = createModel(model, { seed: 1, numClasses: 10, inputShape });
+if (!['infer', 'compiled', 'train'].includes(mode)) throw new Error(`mode is '${mode}' but expected infer, compiled or train`);
+const inputShape = model === 'lenet5' ? [1, 28, 28] : model === 'resnet18' ? [3, 224, 224] : [3, 32, 32];
+const m = createModel(model, { seed: 1, numClasses: model === 'resnet18' ? 1000 : 10, inputShape });
+const compiled = mode === 'compiled' ? await compile(m, { mode: 'inference' }) : undefined;
 const x = tensor(new Float32Array(batch * inputShape.reduce((a, d) => a * d)).map(() => Math.random()), [batch, ...inputShape]);
 const labels = Int32Array.from({ length: batch }, (_, i) => i % 10);
 const opt = new Sgd({ lr: 0.01, momentum: 0.9 });
@@ -52,7 +56,7 @@ for (let i = 0; i < iters + 1; i++) {
   if (mode === 'train') {
     await trainStep(m, opt, x, labels, { rng: new Rng(i) });
   } else {
-    const y = m.forward(x, { training: false, rng: new Rng(0) });
+    const y = compiled ? compiled.run(x) : m.forward(x, { training: false, rng: new Rng(0) });
     await y.data();
     y.dispose();
   }
@@ -65,5 +69,6 @@ for (const [k, v] of [...times].sort((a, b) => b[1].ms - a[1].ms)) {
 }
 console.log(`${(total / iters).toFixed(1).padStart(9)} ms  total in kernels`);
 opt.dispose();
+compiled?.dispose();
 m.dispose();
 be.dispose?.();

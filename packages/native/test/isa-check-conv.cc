@@ -167,6 +167,11 @@ std::vector<ConvShape> convShapes() {
   for (int64_t w : {9, 16, 17, 33, 40})
     s.push_back(conv("stride 2, " + str(w) + " columns, left pad " + str(w % 3), 2, 6, 11, w, 12, 3).stride(2).pad(1, 1, w % 3, 1));
   s.push_back(conv("7x7 stride 2 pad 3, 3 channels (the ResNet stem)", 2, 3, 40, 45, 16, 7).stride(2).pad(3));
+  // Strided layers with 64+ output channels take the channel-lane kernel on 8 lanes; batch 1 splits the
+  // image into row bands on several threads. 7x7 outputs take Winograd on 8 lanes.
+  s.push_back(conv("7x7 stride 2, 3 -> 70 channels, batch 1", 1, 3, 23, 21, 70, 7).stride(2).pad(3));
+  s.push_back(conv("3x3 stride 2, 64 -> 64 channels, batch 1", 1, 64, 13, 11, 64, 3).stride(2).pad(1));
+  s.push_back(conv("7x7 outputs, 64 channels", 2, 64, 7, 7, 24, 3).pad(1));
   s.push_back(conv("1 output channel", 2, 8, 12, 12, 1, 3).pad(1));
   return s;
 }

@@ -1,6 +1,18 @@
 // ISA fragment (see README.md): which direct algorithm runs for a geometry, and the KernelSet entries.
 // forwardConv is declared before backprop-input.inl (which calls it) by the including isa/<isa>.cc.
 
+/**
+ * Strided layers on 8 lanes with many output channels and either many input channels or very few (a
+ * stem) take the channel-lane kernel even where its filter panel lives in L2: on AVX2 (Zen 2, 1 thread,
+ * CPU time, interleaved rounds, medians) ResNet-18's at batch 2 ran 15-25% faster that way (stem 7x7/2
+ * 3 -> 64 at 224x224: 47-53 -> 60-65 GFLOP/s; 3x3/2 64 -> 128 at 56x56: 5.9-6.1 -> 4.6-5.2 ms; 1x1/2
+ * 256 -> 512 at 14x14: 32-37 -> 41-45 GFLOP/s), 8x64x56x56 3x3/2 -> 128 10% faster, while ResNet-20's
+ * 16- and 32-channel ones measured even or slower (1x1/2 16 -> 32: 14-21 -> 14-17 GFLOP/s).
+ */
+bool stridedByChannels(const ConvGeom& g) {
+  return S::N == 8 && (g.SH > 1 || g.SW > 1) && g.Og >= 64 && (g.Cg >= 64 || g.Cg <= 4);
+}
+
 /** A forward convolution by the best direct kernel for its shape (depthwise, Winograd or tiled); residual: null or of y's layout. */
 void forwardConv(const ConvGeom& g, const float* x, const FilterRef& w, const float* bias, const float* residual, bool relu, float* y,
                  ThreadPool& pool) {
@@ -28,7 +40,7 @@ void forwardConv(const ConvGeom& g, const float* x, const FilterRef& w, const fl
   const int64_t rowVectors = R > 1 ? (g.OH + R - 1) / R : g.OH * ((g.OW + S::N - 1) / S::N);
   const double positionUse = static_cast<double>(g.P) / static_cast<double>(rowVectors * S::N) * static_cast<double>(g.Og) /
                              static_cast<double>((g.Og + MR - 1) / MR * MR);
-  if (panelInL1 && channelTileUse(g) > 1.2 * positionUse) {
+  if ((panelInL1 && channelTileUse(g) > 1.2 * positionUse) || stridedByChannels(g)) {
     const FilterCache::Packed cp = w.packed(layoutKey({5, g.G, g.Og, g.Kdim, kChanPanel}), static_cast<size_t>(channelFilterFloats(g)),
                                             [&](const float* raw, float* out) { packChannelFilter(g, raw, out); });
     forwardChannels(g, x, cp->data(), bias, residual, relu, y, pool);

@@ -102,22 +102,27 @@ void forwardChannels(const ConvGeom& g, const float* x, const float* wp, const f
                      ThreadPool& pool) {
   constexpr int MP = kChanMP;
   const int64_t panels = (g.Og + kChanPanel - 1) / kChanPanel;
-  const int64_t rows = (g.OH - 1) * g.SH + (g.KH - 1) * g.DH + 1;
-  const int64_t slabFloats = Slab::floats(g, rows, g.Cg);
-  const int64_t tiles = (g.P + MP - 1) / MP;
   // The bias padded to whole panels, so the tile loads it as two full vectors.
   std::vector<float> biasPad(static_cast<size_t>(g.G * panels * kChanPanel), 0.f);
   if (bias)
     for (int64_t grp = 0; grp < g.G; grp++)
       for (int64_t o = 0; o < g.Og; o++) biasPad[static_cast<size_t>((grp * panels + o / kChanPanel) * kChanPanel + o % kChanPanel)] = bias[grp * g.Og + o];
-  // Slab offset of each position, the same for every image: no divisions per tile.
-  const int64_t Wq = Slab(g, 0, rows, nullptr).Wq;
+  // Slab offset of each position in a whole-image slab, the same for every image: no divisions per tile
+  // (a band's slab starts r0 rows down, Wq floats a row).
+  const int64_t Wq = Slab(g, 0, 1, nullptr).Wq;
   std::vector<int64_t> posAt(static_cast<size_t>(g.P));
   for (int64_t p = 0; p < g.P; p++) posAt[static_cast<size_t>(p)] = p / g.OW * g.SH * Wq + p % g.OW;
-  pool.run(g.N * g.G, [&](int64_t t) {
-    const int64_t n = t / g.G, grp = t % g.G;
-    float* buffer = scratch(static_cast<size_t>(slabFloats), kSlabSlot);
-    Slab slab(g, 0, rows, buffer);
+  // Bands of output rows where images alone leave the pool short of tasks (batch 1 or 2 inference): a
+  // thread that wakes late then finds work left, and each band fills only the slab rows it reads.
+  const int64_t units = g.N * g.G, threads = pool.size();
+  const int64_t bands = threads > 1 && units < 3 * threads ? std::min<int64_t>(g.OH, (3 * threads + units - 1) / units) : 1;
+  pool.run(units * bands, [&](int64_t t) {
+    const int64_t n = t / bands / g.G, grp = t / bands % g.G, band = t % bands;
+    const int64_t oh0 = g.OH * band / bands, oh1 = g.OH * (band + 1) / bands;
+    if (oh0 >= oh1) return;
+    const int64_t r0 = oh0 * g.SH, rows = (oh1 - 1) * g.SH + (g.KH - 1) * g.DH + 1 - r0;
+    float* buffer = scratch(static_cast<size_t>(Slab::floats(g, rows, g.Cg)), kSlabSlot);
+    Slab slab(g, r0, rows, buffer);
     slab.fill(g, x + n * g.C * g.H * g.W, grp * g.Cg, g.Cg);
     std::vector<int64_t> off(static_cast<size_t>(g.Kdim));
     for (int64_t c = 0, k = 0; c < g.Cg; c++)
@@ -125,6 +130,8 @@ void forwardChannels(const ConvGeom& g, const float* x, const float* wp, const f
         for (int64_t kw = 0; kw < g.KW; kw++) off[static_cast<size_t>(k++)] = slab.tap(g, c, kh, kw);
     float* yn = y + (n * g.O + grp * g.Og) * g.P;
     const float* rn = residual ? residual + (n * g.O + grp * g.Og) * g.P : nullptr;
+    const int64_t pBegin = oh0 * g.OW, pEnd = oh1 * g.OW;
+    const int64_t tiles = (pEnd - pBegin + MP - 1) / MP;
     for (int64_t pn = 0; pn < panels; pn++) {
       const int64_t o0 = pn * kChanPanel;
       const int nc = static_cast<int>(std::min<int64_t>(kChanPanel, g.Og - o0));
@@ -133,12 +140,12 @@ void forwardChannels(const ConvGeom& g, const float* x, const float* wp, const f
         const float* pos[MP];
         float* dst[MP];
         const float* res[MP];
-        const int64_t p0 = tl * MP;
-        const int np = static_cast<int>(std::min<int64_t>(MP, g.P - p0));
+        const int64_t p0 = pBegin + tl * MP;
+        const int np = static_cast<int>(std::min<int64_t>(MP, pEnd - p0));
         for (int i = 0; i < MP; i++) {
-          // Positions past the image repeat the last one (computed, not stored).
+          // Positions past the band repeat the last one (computed, not stored).
           const int64_t p = p0 + std::min(i, np - 1);
-          pos[i] = buffer + posAt[static_cast<size_t>(p)];
+          pos[i] = buffer + (posAt[static_cast<size_t>(p)] - r0 * Wq);
           dst[i] = yn + o0 * g.P + p;
           res[i] = rn ? rn + o0 * g.P + p : nullptr;
         }
