@@ -17,6 +17,8 @@ export interface NativeAddon {
   readSync(handle: NativeHandle): Float32Array;
   free(handle: NativeHandle): void;
   size(handle: NativeHandle): number;
+  /** Backend.markConstant: the buffer's contents never change while it lives (a freed or foreign handle throws). */
+  markConstant(handle: NativeHandle): void;
   sync(runtime: NativeRuntime): Promise<void>;
   finish(runtime: NativeRuntime): void;
   memory(runtime: NativeRuntime): { buffers: number; bytes: number; pooledBytes: number };

@@ -185,6 +185,28 @@ describe('native backend: queue, memory and bad input', () => {
     await b.dispose!();
   });
 
+  it('markConstant: a 16-channel 3x3 filter marked constant (Winograd on 8 lanes) matches the plain filter; bad handles throw', async () => {
+    const b = await createNativeBackend({ threads: 2 });
+    const plan = planConv2d([4, 16, 16, 16], [24, 16, 3, 3], { padding: 1 });
+    const x = b.upload(random(4 * 16 * 16 * 16, 3));
+    const wv = random(24 * 16 * 9, 4);
+    const [plain, marked] = [b.upload(wv), b.upload(wv)];
+    b.markConstant!(marked);
+    const want = await b.read(b.kernels.Conv2D({ x, filter: plain }, { plan, activation: 'linear' }) as NativeHandle);
+    for (let call = 0; call < 2; call++) {
+      const got = await b.read(b.kernels.Conv2D({ x, filter: marked }, { plan, activation: 'linear' }) as NativeHandle);
+      const scale = want.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      const worst = got.reduce((m, v, i) => Math.max(m, Math.abs(v - want[i]!)), 0);
+      expect(worst / scale).toBeLessThan(1e-5);
+      // On 8 lanes the marked filter takes Winograd (different rounding), the plain one the tiled kernel.
+      if (b.isa === 'avx2') expect(worst).toBeGreaterThan(0);
+    }
+    b.free(plain);
+    expect(() => b.markConstant!(plain)).toThrow(/markConstant: handle was already freed/);
+    expect(() => b.markConstant!({} as NativeHandle)).toThrow(/markConstant: handle is .*expected a native tensor handle/);
+    b.dispose?.();
+  });
+
   it('reports its threads and CPU features', async () => {
     const b = await createNativeBackend({ threads: 3 });
     expect(b.info().threads).toBe(3);

@@ -110,6 +110,7 @@ export async function createNativeBackend(options: NativeBackendOptions = {}): P
     read: (handle: NativeHandle) => native.read(handle),
     readSync: (handle: NativeHandle) => native.readSync(handle),
     free: (handle: NativeHandle) => native.free(handle),
+    markConstant: (handle: NativeHandle) => native.markConstant(handle),
     supports,
     memory: (): BackendMemory => native.memory(runtime),
     info: (): BackendInfo => ({

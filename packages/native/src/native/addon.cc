@@ -139,6 +139,12 @@ Napi::Value Size(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(box->buffer->size));
 }
 
+Napi::Value MarkConstant(const Napi::CallbackInfo& info) {
+  HandleBox* box = handleOf(info[0], "markConstant: handle");
+  box->buffer->constant.store(true);
+  return info.Env().Undefined();
+}
+
 Napi::Float32Array copyOut(Napi::Env env, const Buffer& b) {
   auto out = Napi::Float32Array::New(env, b.size);
   if (b.size > 0) std::memcpy(out.Data(), b.data, b.size * sizeof(float));
@@ -417,6 +423,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("upload", Napi::Function::New(env, Upload));
   exports.Set("free", Napi::Function::New(env, Free));
   exports.Set("size", Napi::Function::New(env, Size));
+  exports.Set("markConstant", Napi::Function::New(env, MarkConstant));
   exports.Set("read", Napi::Function::New(env, Read));
   exports.Set("readSync", Napi::Function::New(env, ReadSync));
   exports.Set("sync", Napi::Function::New(env, Sync));

@@ -225,6 +225,7 @@ FilterCache::Packed FilterRef::packed(uint64_t layout, size_t floats, const std:
 FilterRef FilterRef::derived(uint64_t tag, std::function<const float*()> derivedWeights) const {
   FilterRef r = *this;
   r.weights = std::move(derivedWeights);
+  r.constant = false;
   r.salt = layoutKey({static_cast<int64_t>(salt), static_cast<int64_t>(tag)});
   return r;
 }

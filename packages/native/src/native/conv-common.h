@@ -49,6 +49,8 @@ struct FilterRef {
   uint64_t id = 0, version = 0;
   /** Distinguishes filters derived from the same buffer (input-gradient phases). */
   uint64_t salt = 0;
+  /** The buffer is marked constant (Buffer::constant): inference-only algorithms may run on it. */
+  bool constant = false;
 
   /** Layout `layout` (a hash of everything that shapes it) of `floats` floats; pack(w, out) builds it from the weights. */
   FilterCache::Packed packed(uint64_t layout, size_t floats, const std::function<void(const float* w, float* out)>& pack) const;
@@ -60,14 +62,15 @@ struct FilterRef {
 struct FilterKey {
   FilterCache* cache;
   uint64_t id, version;
+  bool constant;
   /** The FilterRef of this call's filter data. */
-  FilterRef ref(const float* w) const { return FilterRef{[w] { return w; }, cache, id, version, 0}; }
+  FilterRef ref(const float* w) const { return FilterRef{[w] { return w; }, cache, id, version, 0, constant}; }
 };
 
 /** The key of input `i` (a filter) of a kernel call: its buffer id and the sequence number of its last writer. */
 inline FilterKey filterKey(const Args& a, size_t i) {
   const BufferPtr& b = a.in[i];
-  return FilterKey{&b->counters->filters, b->id, b->readyAfter.load()};
+  return FilterKey{&b->counters->filters, b->id, b->readyAfter.load(), b->constant.load()};
 }
 
 /** Mixes values into a 64-bit layout key. */

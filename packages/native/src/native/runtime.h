@@ -116,6 +116,12 @@ struct Buffer {
   const uint64_t id;
   /** Sequence number of the last queued job that writes this buffer (0: none). */
   std::atomic<uint64_t> readyAfter{0};
+  /**
+   * Core's promise (Backend.markConstant: compile()'s folded weights) that the contents never change while the
+   * buffer lives. Used only to pick algorithms whose rounding suits inference (Winograd on fewer channels);
+   * cached forms stay keyed by readyAfter, so a marked buffer written anyway still computes correctly.
+   */
+  std::atomic<bool> constant{false};
   /** Set when a job writing this buffer failed; read() rejects with it. */
   std::string error;
   std::shared_ptr<Counters> counters;

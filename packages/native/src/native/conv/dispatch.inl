@@ -20,7 +20,7 @@ void forwardConv(const ConvGeom& g, const float* x, const FilterRef& w, const fl
     depthwiseForward(g, x, w.weights(), bias, residual, relu, y, pool);
     return;
   }
-  if (winogradFits(g)) {
+  if (winogradFits(g, w.constant)) {
     winogradForward(g, x, w, bias, residual, relu, y, pool);
     return;
   }

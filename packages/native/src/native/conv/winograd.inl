@@ -25,16 +25,17 @@ struct WinoTile {
  *   on AVX2 (Zen 2, 1 thread, CPU time: ResNet-20's 32x16x32x32 -> 16 99-103 direct-equivalent GFLOP/s
  *   against 67-73 tiled, 32x32x16x16 -> 32 126-130 against 72-80), but its rounding flips ReLU inputs
  *   within rounding of zero and the bench's ResNet-20 training check (weights after one step against
- *   cpu-js, tolerance 1e-3) read 2.3e-2 on a batch-norm bias, so 16-63 channels stay on the tiled kernel
- *   until Winograd can be limited to inference with constant filters.
+ *   cpu-js, tolerance 1e-3) read 2.3e-2 on a batch-norm bias, so 16-63 channels take Winograd only for
+ *   filters marked constant (Backend.markConstant: compile()'s folded inference weights) and stay on the
+ *   tiled kernel for trainable ones.
  *   7x7 outputs (4 tiles a row, the last half used) from 64 channels too: 3x3 layers at 7x7 on AVX2 (Zen 2,
  *   1 thread, CPU time, 3 interleaved rounds, medians) ran 47 -> 73 GFLOP/s (2x512 -> 512), 55 -> 100
  *   (4x256), 58 -> 94 (8x128); fewer channels at 7x7 were not measured.
  * 4-lane paths take the 8-lane thresholds (NEON speed is not measured here).
  */
-bool winogradFits(const ConvGeom& g) {
+bool winogradFits(const ConvGeom& g, bool constantFilter) {
   const int64_t minCols = S::N >= 16 ? 14 : 8;
-  const int64_t minChannels = S::N >= 16 ? 16 : 64;
+  const int64_t minChannels = S::N >= 16 || (S::N == 8 && constantFilter) ? 16 : 64;
   return g.KH == 3 && g.KW == 3 && g.SH == 1 && g.SW == 1 && g.DH == 1 && g.DW == 1 && g.G == 1 && g.Cg >= minChannels && g.Og >= 16 &&
          (g.OW >= minCols || (S::N == 8 && g.OW == 7 && g.Cg >= 64)) && g.OH >= 2;
 }
