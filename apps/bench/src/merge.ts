@@ -58,7 +58,7 @@ export function mergeReports(runs: readonly BenchReport[]): BenchReport {
     createdAt: last.createdAt,
     command: [...new Set(runs.map((r) => r.command))].join(' ; '),
     mode: runs.every((r) => r.mode === 'smoke') ? 'smoke' : 'full',
-    settings: { ...first.settings, threads, repeat, interleaved: runs.every((r) => r.settings.interleaved) },
+    settings: { ...first.settings, threads, repeat, interleaved: runs.every((r) => r.settings.interleaved), settled: runs.every((r) => r.settings.settled === true) },
     fingerprint: { ...last.fingerprint, threads: threads[threads.length - 1]!, packages: Object.assign({}, ...runs.map((r) => r.fingerprint.packages)) },
     runners: [...runners.values()].sort((a, b) => a.requestedThreads - b.requestedThreads),
     workloads: [...workloads.values()],

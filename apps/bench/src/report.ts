@@ -139,7 +139,7 @@ function runnerLines(report: BenchReport): string[] {
 function method(report: BenchReport, baseline: string): string {
   const s = report.settings;
   return [
-    `Median time per iteration of ${s.reps} repetitions (each at least ${s.minTime} s, ${s.interleaved ? 'runners interleaved repetition by repetition in a seeded shuffled order' : 'runners one after another (a v1 run)'}${s.repeat > 1 ? `; best of ${s.repeat} runs of the whole suite per cell, spread in the details` : ''}).`,
+    `Median time per iteration of ${s.reps} repetitions (each at least ${s.minTime} s, ${s.interleaved ? 'runners interleaved repetition by repetition in a seeded shuffled order' : 'runners one after another (a v1 run)'}${s.settled ? ', each repetition starting once the bench process is idle (spinning pool threads of the previous runner have stopped)' : ''}${s.repeat > 1 ? `; best of ${s.repeat} runs of the whole suite per cell, spread in the details` : ''}).`,
     `In parentheses the speed relative to **${baseline}** at the same thread setting (> 1 = faster) and its bootstrap 95% interval; **tie** = the interval holds 1.0.`,
     `Every runner's threads are in its column header (asked for in parentheses where the runner cannot use them). Checked against an untimed cpu-js reference (training: loss of each of ${s.trainCheckSteps} steps and every weight after the first, dropout off; the weights after the last step are shown, not gated: later steps can flip ReLUs within rounding of zero); **unchecked** = no check was possible, ✗ = deviates beyond ${s.tolerance} (relative).`,
   ].join(' ');

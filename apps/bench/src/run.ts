@@ -245,7 +245,7 @@ async function runOnce(o: RunOptions, threads: number, cache: ReferenceCache | u
         const cell = cells[cells.length - 1]!;
         cell.prepared = await r.prepare(w, inputs);
         rec.prepareMs = performance.now() - t0;
-        cell.timer = new CellTimer(cell.prepared, { minTime: o.minTime, reps: o.reps, maxCellSeconds: o.maxCellSeconds });
+        cell.timer = new CellTimer(cell.prepared, { minTime: o.minTime, reps: o.reps, maxCellSeconds: o.maxCellSeconds, settle: true });
         await cell.timer.start();
       } catch (e) {
         failCell(cells[cells.length - 1]!, e);
@@ -306,7 +306,7 @@ async function runOnce(o: RunOptions, threads: number, cache: ReferenceCache | u
     createdAt: new Date().toISOString(),
     command: o.command ?? '',
     mode: o.smoke ? 'smoke' : 'full',
-    settings: { minTime: o.minTime, reps: o.reps, repeat: 1, threads: [threads], maxCellSeconds: o.maxCellSeconds, tolerance: o.tolerance, baseline: o.baseline, seed: o.seed ?? 1, trainCheckSteps: o.trainCheckSteps ?? TRAIN_CHECK_STEPS, interleaved: true },
+    settings: { minTime: o.minTime, reps: o.reps, repeat: 1, threads: [threads], maxCellSeconds: o.maxCellSeconds, tolerance: o.tolerance, baseline: o.baseline, seed: o.seed ?? 1, trainCheckSteps: o.trainCheckSteps ?? TRAIN_CHECK_STEPS, interleaved: true, settled: true },
     fingerprint: fingerprint(threads, { gpuAdapter: gpu, packages: Object.fromEntries(runners.filter((r) => r.info.kind === 'peer').map((r) => [r.info.id, r.info.version])) }),
     runners: runnerInfos,
     workloads: workloads.map((w) => ({ id: w.id, suite: w.suite, title: w.title, spec: w.spec, flops: w.flops, bytes: w.bytes, images: w.images, seed: w.seed })),

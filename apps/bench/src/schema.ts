@@ -93,7 +93,7 @@ export interface BenchReport {
   createdAt: string;
   command: string;
   mode: 'smoke' | 'full';
-  settings: { minTime: number; reps: number; repeat: number; threads: number[]; maxCellSeconds?: number; tolerance: number; baseline: string; seed: number; trainCheckSteps: number; interleaved: boolean };
+  settings: { minTime: number; reps: number; repeat: number; threads: number[]; maxCellSeconds?: number; tolerance: number; baseline: string; seed: number; trainCheckSteps: number; interleaved: boolean; settled?: boolean };
   fingerprint: Fingerprint;
   /** One entry per runner and thread setting. */
   runners: (RunnerInfo & { available: boolean; reason?: string })[];
