@@ -1,9 +1,10 @@
 // Compiled inference at 1 and 2 threads (or --threads 1,2,4) in one process, runs interleaved round by round,
 // with the pools' warm spin as a second variable (--spins 0,200, microseconds; ThreadPool::setBusy in runtime.h).
 // Reports median wall and process CPU time per run (all threads), voluntary context switches (sleeps) per run
-// and the speed-up over the first thread count.
+// and the speed-up over the first thread count. --blocks on,off also interleaves the pools' task blocks
+// (each thread its own block of a run's tasks, or one shared counter: ThreadPool in runtime.h).
 // Run: pnpm exec tsx --conditions @stridenet/source bench/scaling.ts [model] [batch] [--threads 1,2] [--spins 200]
-//      [--budget auto|Infinity|bytes] [--rounds 21]
+//      [--blocks on,off] [--budget auto|Infinity|bytes] [--rounds 21]
 import { readFileSync, readdirSync } from 'node:fs';
 import { Rng, compile, createModel, setBackend, tensor, type CompiledModel, type Tensor } from '@stridenet/core';
 import { addon } from '../src/addon.js';
@@ -18,6 +19,7 @@ const batch = Number(batchArg);
 const threads = arg('threads', '1,2').split(',').map(Number);
 // A spin ending in 'n' (200n) does not yield the core between checks.
 const spins = arg('spins', String(addon().warmSpin())).split(',');
+const blocks = arg('blocks', addon().taskBlocks() ? 'on' : 'off').split(',');
 const rounds = Number(arg('rounds', '21'));
 const budget = arg('budget', 'auto');
 const options = model === 'resnet18' ? { numClasses: 1000, inputShape: [3, 224, 224] } : model === 'lenet5' ? {} : { inputShape: [3, 32, 32] };
@@ -38,11 +40,14 @@ for (const t of threads) {
   const c = await compile(m, { mode: 'inference', maxActivationBytes: budget === 'auto' ? 'auto' : Number(budget) });
   setups.push({ t, backend, m, x, c });
 }
-const variants = spins.flatMap((spin) => setups.map((s) => ({ ...s, spin, wall: [] as number[], cpu: [] as number[], sw: [] as number[] })));
+const variants = blocks.flatMap((block) =>
+  spins.flatMap((spin) => setups.map((s) => ({ ...s, spin, block, wall: [] as number[], cpu: [] as number[], sw: [] as number[] }))),
+);
 console.log(`${model} b${batch} compiled (slices of ${setups[0]!.c.sliceSize(batch)}), native ${setups[0]!.backend.isa}, ${rounds} rounds`);
 for (let r = -3; r < rounds; r++) {
   for (const v of variants) {
     addon().warmSpin(Number.parseFloat(v.spin), !v.spin.endsWith('n'));
+    addon().taskBlocks(v.block === 'on');
     const s0 = switches();
     const [t0, u0] = [performance.now(), process.cpuUsage()];
     const y: Tensor = v.c.run(v.x);
@@ -60,9 +65,9 @@ for (let r = -3; r < rounds; r++) {
 }
 const median = (a: number[]) => [...a].sort((p, q) => p - q)[a.length >> 1]!;
 for (const v of variants) {
-  const base = variants.find((b) => b.spin === v.spin)!;
+  const base = variants.find((b) => b.spin === v.spin && b.block === v.block)!;
   console.log(
-    `${v.t} thread(s), spin ${v.spin} us: wall median ${median(v.wall).toFixed(1)} ms (min ${Math.min(...v.wall).toFixed(1)}), cpu median ${median(v.cpu).toFixed(1)} ms, ${median(v.sw)} voluntary context switches, ${(median(base.wall) / median(v.wall)).toFixed(2)}x ${base.t} thread(s)`,
+    `${v.t} thread(s), spin ${v.spin} us, blocks ${v.block}: wall median ${median(v.wall).toFixed(1)} ms (min ${Math.min(...v.wall).toFixed(1)}), cpu median ${median(v.cpu).toFixed(1)} ms, ${median(v.sw)} voluntary context switches, ${(median(base.wall) / median(v.wall)).toFixed(2)}x ${base.t} thread(s)`,
   );
 }
 for (const s of setups) {

@@ -4,8 +4,9 @@
 // into time outside parallel sections (serial), inside them after a thread ran out of tasks (imbalance), and
 // task time lost to preemption (task wall - thread CPU: the machine's other jobs).
 // Run: pnpm exec tsx --conditions @stridenet/source bench/timeline.ts [model] [batch] [--threads N] [--runs 5]
-//      [--budget auto|Infinity|bytes] [--top 12] [--eager]
+//      [--budget auto|Infinity|bytes] [--top 12] [--eager] [--blocks on|off]
 import { Rng, compile, createModel, setBackend, tensor } from '@stridenet/core';
+import { addon } from '../src/addon.js';
 import { startNativeTrace, stopNativeTrace, type NativeTraceEvent } from '../src/index.js';
 import { backend } from './common.js';
 
@@ -19,6 +20,7 @@ const runs = Number(arg('runs', '5'));
 const top = Number(arg('top', '12'));
 const budget = arg('budget', 'auto');
 const be = await backend();
+if (process.argv.includes('--blocks')) addon().taskBlocks(arg('blocks', 'on') === 'on');
 // Label each kernel call (in call order: the runtime's calls, jobs and inline kernels follow it).
 const labels: string[] = [];
 const kernels = be.kernels as unknown as Record<string, (i: unknown, a: unknown) => unknown>;
@@ -57,6 +59,7 @@ interface Lost {
   serial: number;
   imbalance: number;
   preempted: number;
+  cpu: number;
   sections: number;
 }
 const perKernel = new Map<string, Lost>();
@@ -99,11 +102,14 @@ for (let r = 0; r < runs; r++) {
     const mine = tasks.filter((e) => e.thread === t);
     put(`thread ${t}: busy in tasks`, sum(mine.map((e) => e.end - e.start)));
     put(`thread ${t}: preempted in tasks`, sum(mine.map((e) => Math.max(0, e.end - e.start - e.cpu))));
+    put(`thread ${t}: CPU in tasks`, sum(mine.map((e) => Math.min(e.cpu, e.end - e.start))));
     const sleeps = ev.filter((e) => e.kind === 'sleep' && e.thread === t);
     put(`thread ${t}: sleeps (count)`, sleeps.length * 1000);
     put(`thread ${t}: asleep`, sum(sleeps.map((e) => e.end - e.start)));
   }
+  put('all threads: CPU in tasks', sum(tasks.map((e) => Math.min(e.cpu, e.end - e.start))));
   put('parallel sections (count)', sections.length * 1000);
+  put('tasks from another thread\'s block (count)', tasks.filter((e) => e.stolen).length * 1000);
   // Per section with several tasks: how late each worker took its first task, and how long the section ran
   // on after the first thread ran out of tasks (the tail).
   let late = 0;
@@ -146,13 +152,14 @@ for (let r = 0; r < runs; r++) {
     // Single-thread sections (a one-task run) count as serial.
     const serialSections = sum(js.filter((s) => s.tasks === 1).map((e) => e.end - e.start));
     const label = jobLabel(j);
-    const l = perKernel.get(label) ?? { label, calls: 0, time: 0, serial: 0, imbalance: 0, preempted: 0, sections: 0 };
+    const l = perKernel.get(label) ?? { label, calls: 0, time: 0, serial: 0, imbalance: 0, preempted: 0, cpu: 0, sections: 0 };
     l.calls += 1 / runs;
     l.time += (j.end - j.start) / runs;
     const serial = (j.end - j.start - inSections + serialSections) * (T - 1);
     l.serial += serial / runs;
     l.imbalance += Math.max(0, (j.end - j.start) * T - busy - serial) / runs;
     l.preempted += sum(jt.map((e) => Math.max(0, e.end - e.start - e.cpu))) / runs;
+    l.cpu += sum(jt.map((e) => Math.min(e.cpu, e.end - e.start))) / runs;
     l.sections += js.length / runs;
     perKernel.set(label, l);
   }
@@ -161,11 +168,11 @@ console.log(`median of ${runs} traced runs, ms:`);
 for (const [k, v] of Object.entries(rows)) console.log(`  ${k.padEnd(40)} ${f(median(v))}`);
 const all = [...perKernel.values()];
 const total = (k: keyof Lost) => sum(all.map((l) => l[k] as number));
-console.log(`per kernel, mean per run (ms): time, unused thread time = serial + imbalance, preempted inside tasks`);
-console.log(`  ${'all'.padEnd(44)} calls ${total('calls').toFixed(0).padStart(4)} time ${f(total('time'))} serial ${f(total('serial'))} imbalance ${f(total('imbalance'))} preempted ${f(total('preempted'))}`);
+console.log(`per kernel, mean per run (ms): time, unused thread time = serial + imbalance, preempted inside tasks, CPU time in tasks`);
+console.log(`  ${'all'.padEnd(44)} calls ${total('calls').toFixed(0).padStart(4)} time ${f(total('time'))} serial ${f(total('serial'))} imbalance ${f(total('imbalance'))} preempted ${f(total('preempted'))} cpu ${f(total('cpu'))}`);
 for (const l of all.sort((a, b) => b.serial + b.imbalance - a.serial - a.imbalance).slice(0, top)) {
   console.log(
-    `  ${l.label.slice(0, 44).padEnd(44)} calls ${l.calls.toFixed(0).padStart(4)} time ${f(l.time)} serial ${f(l.serial)} imbalance ${f(l.imbalance)} preempted ${f(l.preempted)} sections ${(l.sections / l.calls).toFixed(1)}`,
+    `  ${l.label.slice(0, 44).padEnd(44)} calls ${l.calls.toFixed(0).padStart(4)} time ${f(l.time)} serial ${f(l.serial)} imbalance ${f(l.imbalance)} preempted ${f(l.preempted)} cpu ${f(l.cpu)} sections ${(l.sections / l.calls).toFixed(1)}`,
   );
 }
 c?.dispose();

@@ -36,6 +36,11 @@ export interface NativeAddon {
    * the core between checks; returns the previous duration.
    */
   warmSpin(microseconds?: number, yields?: boolean): number;
+  /**
+   * Sets whether pools give each thread its own block of a run's tasks (so it keeps to the same images from
+   * layer to layer) rather than one shared counter; returns the previous setting.
+   */
+  taskBlocks(on?: boolean): boolean;
   /** trace(true) clears and starts the runtime timeline; trace(false) stops it and returns it (src/trace.ts). */
   trace(on: true): undefined;
   trace(on: false): { names: string[]; events: Float64Array };

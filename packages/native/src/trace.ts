@@ -18,6 +18,8 @@ export interface NativeTraceEvent {
   /** Kernel name of calls, jobs and inline kernels. */
   kernel?: string;
   tasks?: number;
+  /** Tasks: taken from another thread's block of the run (each thread starts on its own block). */
+  stolen?: boolean;
 }
 
 const KINDS = ['call', 'job', 'inline', 'task', 'run', 'sleep'] as const;
@@ -47,6 +49,7 @@ export function stopNativeTrace(): NativeTraceEvent[] {
       cpu: events[i + 5]!,
       ...(kind === 'call' || kind === 'job' || kind === 'inline' ? { kernel: names[aux] } : {}),
       ...(kind === 'run' ? { tasks: aux } : {}),
+      ...(kind === 'task' ? { stolen: aux === 1 } : {}),
     });
   }
   return out;

@@ -415,8 +415,20 @@ Napi::Value WarmSpin(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, before);
 }
 
+/** taskBlocks(on?) -> whether pools gave each thread its own block of tasks before the change (runtime.h); for benchmarks. */
+Napi::Value TaskBlocks(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const bool before = taskBlocks();
+  if (info.Length() > 0 && !info[0].IsUndefined()) {
+    if (!info[0].IsBoolean()) throwType(env, "taskBlocks: on is " + describe(info[0]) + ", expected true or false");
+    setTaskBlocks(info[0].As<Napi::Boolean>().Value());
+  }
+  return Napi::Boolean::New(env, before);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("warmSpin", Napi::Function::New(env, WarmSpin));
+  exports.Set("taskBlocks", Napi::Function::New(env, TaskBlocks));
   exports.Set("trace", Napi::Function::New(env, Trace));
   exports.Set("createRuntime", Napi::Function::New(env, CreateRuntime));
   exports.Set("disposeRuntime", Napi::Function::New(env, DisposeRuntime));

@@ -2,6 +2,7 @@
 
 #include "trace.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <new>
@@ -216,11 +217,11 @@ bool ThreadPool::spinFor(const std::function<bool()>& done) {
   return done();
 }
 
-ThreadPool::ThreadPool(int threads) : threads_(threads < 1 ? 1 : threads) {
+ThreadPool::ThreadPool(int threads) : threads_(threads < 1 ? 1 : threads), blocks_(new Block[static_cast<size_t>(threads_)]) {
   for (int i = 1; i < threads_; i++) {
     workers_.emplace_back([this, i] {
       trace::threadIndex = i;
-      workerLoop();
+      workerLoop(i);
     });
   }
 }
@@ -234,15 +235,39 @@ ThreadPool::~ThreadPool() {
   for (auto& t : workers_) t.join();
 }
 
-bool ThreadPool::claim(uint64_t gen, int64_t total, int64_t& task) {
-  uint64_t v = next_.load(std::memory_order_acquire);
+namespace {
+// A block's counter: run tag (the generation's low bits) << 40 | next unit << 20 | end unit.
+constexpr int kUnitBits = 20;
+constexpr uint64_t kUnitMask = (uint64_t{1} << kUnitBits) - 1;
+constexpr uint64_t kTagMask = (uint64_t{1} << (64 - 2 * kUnitBits)) - 1;
+/** Most units (claimable pieces) of one run; a run with more tasks gives each unit several. */
+constexpr int64_t kMaxUnits = static_cast<int64_t>(kUnitMask);
+std::atomic<bool> threadBlocks{true};
+}  // namespace
+
+void setTaskBlocks(bool on) { threadBlocks.store(on, std::memory_order_relaxed); }
+bool taskBlocks() { return threadBlocks.load(std::memory_order_relaxed); }
+
+bool ThreadPool::claimFrom(Block& b, uint64_t gen, int64_t& unit) {
+  uint64_t v = b.next.load(std::memory_order_acquire);
   for (;;) {
-    if ((v >> 32) != (gen & 0xffffffffu) || static_cast<int64_t>(v & 0xffffffffu) >= total) return false;
-    if (next_.compare_exchange_weak(v, v + 1, std::memory_order_acq_rel)) {
-      task = static_cast<int64_t>(v & 0xffffffffu);
+    // Tag, next and end in one word: a late thread's exchange fails once the run it knew is over.
+    if ((v >> (2 * kUnitBits)) != (gen & kTagMask) || ((v >> kUnitBits) & kUnitMask) >= (v & kUnitMask)) return false;
+    if (b.next.compare_exchange_weak(v, v + (uint64_t{1} << kUnitBits), std::memory_order_acq_rel)) {
+      unit = static_cast<int64_t>((v >> kUnitBits) & kUnitMask);
       return true;
     }
   }
+}
+
+bool ThreadPool::claim(uint64_t gen, int slot, int64_t& unit, bool& stolen) {
+  // Own block first, then the others' in turn (their next units, so a late thread still finds the rest of its own).
+  for (int i = 0; i < threads_; i++) {
+    const int s = slot + i < threads_ ? slot + i : slot + i - threads_;
+    stolen = i > 0;
+    if (claimFrom(blocks_[static_cast<size_t>(s)], gen, unit)) return true;
+  }
+  return false;
 }
 
 void ThreadPool::finishTask(int64_t total) {
@@ -253,7 +278,7 @@ void ThreadPool::finishTask(int64_t total) {
   }
 }
 
-void ThreadPool::workerLoop() {
+void ThreadPool::workerLoop(int slot) {
   uint64_t seen = 0;
   for (;;) {
     const std::function<void(int64_t)>* job;
@@ -275,8 +300,9 @@ void ThreadPool::workerLoop() {
     }
     // The job stays alive while any of its tasks is unfinished, and only this generation's tasks are taken.
     int64_t t;
-    while (claim(seen, total, t)) {
-      trace::task([&] { (*job)(t); });
+    bool stolen;
+    while (claim(seen, slot, t, stolen)) {
+      trace::task([&] { (*job)(t); }, stolen);
       finishTask(total);
     }
   }
@@ -284,36 +310,50 @@ void ThreadPool::workerLoop() {
 
 void ThreadPool::run(int64_t tasks, const std::function<void(int64_t)>& fn) {
   if (tasks <= 0) return;
-  if (threads_ == 1 || tasks == 1 || tasks >= (int64_t{1} << 31)) {
+  if (threads_ == 1 || tasks == 1) {
     trace::task([&] {
       for (int64_t t = 0; t < tasks; t++) fn(t);
     });
     return;
   }
   const uint64_t traced = trace::enabled() ? trace::now() : 0;
+  // Past kMaxUnits tasks each unit runs `per` consecutive ones.
+  const int64_t per = (tasks + kMaxUnits - 1) / kMaxUnits;
+  const int64_t units = (tasks + per - 1) / per;
+  const std::function<void(int64_t)> grouped = per == 1 ? nullptr : std::function<void(int64_t)>([&](int64_t u) {
+    for (int64_t t = u * per, e = std::min(tasks, t + per); t < e; t++) fn(t);
+  });
+  const std::function<void(int64_t)>& job = per == 1 ? fn : grouped;
+  const bool blocks = taskBlocks();
   uint64_t gen;
   bool wake;
   {
     std::lock_guard<std::mutex> lock(mu_);
     gen = generation_.load() + 1;
-    job_ = &fn;
-    total_ = tasks;
+    job_ = &job;
+    total_ = units;
     finished_.store(0, std::memory_order_relaxed);
-    next_.store((gen & 0xffffffffu) << 32, std::memory_order_release);
+    for (int i = 0; i < threads_; i++) {
+      // Thread i's share of the units, or (blocks off) every unit in the first block, taken in turn by all.
+      const uint64_t b = blocks ? static_cast<uint64_t>(units * i / threads_) : 0;
+      const uint64_t e = blocks ? static_cast<uint64_t>(units * (i + 1) / threads_) : i == 0 ? static_cast<uint64_t>(units) : 0;
+      blocks_[static_cast<size_t>(i)].next.store((gen & kTagMask) << (2 * kUnitBits) | b << kUnitBits | e, std::memory_order_release);
+    }
     generation_.store(gen, std::memory_order_release);
     wake = sleepers_ > 0;
   }
   if (wake) wake_.notify_all();
   int64_t t;
-  while (claim(gen, tasks, t)) {
-    trace::task([&] { fn(t); });
-    finishTask(tasks);
+  bool stolen;
+  while (claim(gen, 0, t, stolen)) {
+    trace::task([&] { job(t); }, stolen);
+    finishTask(units);
   }
-  if (!spinFor([&] { return finished_.load(std::memory_order_acquire) == tasks; })) {
+  if (!spinFor([&] { return finished_.load(std::memory_order_acquire) == units; })) {
     std::unique_lock<std::mutex> lock(mu_);
     callerWaiting_ = true;
     const uint64_t t0 = trace::sleepStart();
-    done_.wait(lock, [&] { return finished_.load(std::memory_order_acquire) == tasks; });
+    done_.wait(lock, [&] { return finished_.load(std::memory_order_acquire) == units; });
     trace::slept(t0);
     callerWaiting_ = false;
   }

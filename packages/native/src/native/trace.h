@@ -21,7 +21,7 @@ enum Kind : int {
   Job = 1,
   /** A kernel body run on the JavaScript thread (small work on an idle queue): b = start, c = end. */
   Inline = 2,
-  /** One pool task: b = start, c = end, cpu = thread CPU time it took. */
+  /** One pool task: b = start, c = end, cpu = thread CPU time it took, aux = 1 when taken from another thread's block. */
   Task = 3,
   /** A pool run() on the queue thread: b = start, c = end, aux = tasks. */
   Run = 4,
@@ -81,9 +81,9 @@ inline void start() {
 /** Stops recording; the events stay until the next start(). */
 inline void stop() { active.store(false, std::memory_order_relaxed); }
 
-/** Records a pool task around fn when tracing. */
+/** Records a pool task around fn when tracing (stolen: taken from another thread's block of the run). */
 template <typename Fn>
-inline void task(Fn&& fn) {
+inline void task(Fn&& fn, bool stolen = false) {
   if (!enabled()) {
     fn();
     return;
@@ -91,7 +91,7 @@ inline void task(Fn&& fn) {
   const uint64_t c0 = threadCpu(), t0 = now();
   fn();
   const uint64_t t1 = now();
-  record(Task, 0, t0, t1, static_cast<int64_t>(threadCpu() - c0));
+  record(Task, 0, t0, t1, static_cast<int64_t>(threadCpu() - c0), stolen ? 1 : 0);
 }
 
 /** Wall time at the start of a sleep (0 when not tracing); pass it to slept() after the wait. */
