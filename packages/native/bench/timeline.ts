@@ -116,6 +116,7 @@ for (let r = 0; r < runs; r++) {
   let tail = 0;
   let absent = 0;
   let tailLater = 0;
+  let [clean, cleanTail, cleanLate, cleanTime] = [0, 0, 0, 0];
   let timeLater = 0;
   const lastCall = calls.at(-1)!.end;
   for (const s of sections) {
@@ -132,6 +133,13 @@ for (let r = 0; r < runs; r++) {
       lastEnd.push(Math.max(...mine.map((e) => e.end)));
     }
     tail += s.end - Math.min(...lastEnd);
+    // Sections no task of which lost 5 us to preemption: the tail an idle machine would see.
+    if (lastEnd.length === T && inside.every((e) => e.end - e.start - e.cpu < 5)) {
+      cleanTail += s.end - Math.min(...lastEnd);
+      cleanLate += Math.min(...inside.filter((e) => e.thread > 0).map((e) => e.start)) - s.start;
+      cleanTime += s.end - s.start;
+      clean++;
+    }
     if (s.start > lastCall) {
       tailLater += s.end - Math.min(...lastEnd);
       timeLater += s.end - s.start;
@@ -142,6 +150,10 @@ for (let r = 0; r < runs; r++) {
   put('sections: workers\' late start (sum)', late);
   put('sections: tail after first thread done', tail);
   put('sections: a worker took no task (count)', absent * 1000);
+  put('sections without preemption (count)', clean * 1000);
+  put('  their time', cleanTime);
+  put('  their tail after first thread done', cleanTail);
+  put('  their workers\' late start', cleanLate);
   put('tasks per section (mean)', (tasks.length / Math.max(1, sections.length)) * 1000);
   for (const j of queued) {
     const inJob = (e: NativeTraceEvent) => e.start >= j.start && e.end <= j.end;
