@@ -4,9 +4,11 @@
 // and the speed-up over the first thread count. --blocks on,off also interleaves the pools' task blocks
 // (each thread its own block of a run's tasks, or one shared counter: ThreadPool in runtime.h).
 // Run: pnpm exec tsx --conditions @stridenet/source bench/scaling.ts [model] [batch] [--threads 1,2] [--spins 200]
-//      [--blocks on,off] [--budget auto|Infinity|bytes] [--rounds 21]
+//      [--blocks on,off] [--budget auto|Infinity|bytes] [--rounds 21] [--train [--eager]]
+// --train times one training step (trainStep, SGD with momentum) through compile(model, { mode: 'training' }),
+// or through the model itself with --eager, instead of inference.
 import { readFileSync, readdirSync } from 'node:fs';
-import { Rng, compile, createModel, setBackend, tensor, type CompiledModel, type Tensor } from '@stridenet/core';
+import { Rng, Sgd, compile, createModel, setBackend, tensor, trainStep, type CompiledModel, type CompiledTrainingModel, type Model, type Tensor } from '@stridenet/core';
 import { addon } from '../src/addon.js';
 import { createNativeBackend, type NativeBackend } from '../src/index.js';
 
@@ -31,27 +33,53 @@ const switches = () => {
     return 0;
   }
 };
-const setups: { t: number; backend: NativeBackend; m: ReturnType<typeof createModel>; x: Tensor; c: CompiledModel }[] = [];
+const train = process.argv.includes('--train');
+const eager = process.argv.includes('--eager');
+const labels = Int32Array.from({ length: batch }, (_, i) => i % 10);
+interface Setup {
+  t: number;
+  backend: NativeBackend;
+  m: Model;
+  x: Tensor;
+  c?: CompiledModel;
+  trained?: Model | CompiledTrainingModel;
+  opt?: Sgd;
+}
+const setups: Setup[] = [];
 for (const t of threads) {
   const backend = await createNativeBackend({ threads: t });
   await setBackend(backend);
   const m = createModel(model, { seed: 1, ...options });
   const x = tensor(new Rng(1).normal(batch * m.inputShape.reduce((a, b) => a * b, 1)), [batch, ...m.inputShape]);
+  if (train) {
+    setups.push({ t, backend, m, x, trained: eager ? m : await compile(m, { mode: 'training' }), opt: new Sgd({ lr: 0.01, momentum: 0.9 }) });
+    continue;
+  }
   const c = await compile(m, { mode: 'inference', maxActivationBytes: budget === 'auto' ? 'auto' : Number(budget) });
   setups.push({ t, backend, m, x, c });
 }
+const once = async (s: Setup) => {
+  if (s.trained) {
+    await setBackend(s.backend);
+    await trainStep(s.trained, s.opt!, s.x, labels, { rng: new Rng(0) });
+    await s.backend.sync!();
+    return;
+  }
+  const y: Tensor = s.c!.run(s.x);
+  await y.data();
+  y.dispose();
+};
 const variants = blocks.flatMap((block) =>
   spins.flatMap((spin) => setups.map((s) => ({ ...s, spin, block, wall: [] as number[], cpu: [] as number[], sw: [] as number[] }))),
 );
-console.log(`${model} b${batch} compiled (slices of ${setups[0]!.c.sliceSize(batch)}), native ${setups[0]!.backend.isa}, ${rounds} rounds`);
+console.log(`${model} b${batch} ${train ? `${eager ? 'eager' : 'compiled'} training step` : `compiled (slices of ${setups[0]!.c!.sliceSize(batch)})`}, native ${setups[0]!.backend.isa}, ${rounds} rounds`);
 for (let r = -3; r < rounds; r++) {
   for (const v of variants) {
     addon().warmSpin(Number.parseFloat(v.spin), !v.spin.endsWith('n'));
     addon().taskBlocks(v.block === 'on');
     const s0 = switches();
     const [t0, u0] = [performance.now(), process.cpuUsage()];
-    const y: Tensor = v.c.run(v.x);
-    await y.data();
+    await once(v);
     const u = process.cpuUsage(u0);
     const t1 = performance.now();
     const s1 = switches();
@@ -60,7 +88,6 @@ for (let r = -3; r < rounds; r++) {
       v.sw.push(s1 - s0);
       v.cpu.push((u.user + u.system) / 1000);
     }
-    y.dispose();
   }
 }
 const median = (a: number[]) => [...a].sort((p, q) => p - q)[a.length >> 1]!;
@@ -71,7 +98,8 @@ for (const v of variants) {
   );
 }
 for (const s of setups) {
-  s.c.dispose();
+  s.c?.dispose();
+  s.opt?.dispose();
   s.x.dispose();
   s.m.dispose();
   s.backend.dispose!();

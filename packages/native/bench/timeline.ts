@@ -4,8 +4,15 @@
 // into time outside parallel sections (serial), inside them after a thread ran out of tasks (imbalance), and
 // task time lost to preemption (task wall - thread CPU: the machine's other jobs).
 // Run: pnpm exec tsx --conditions @stridenet/source bench/timeline.ts [model] [batch] [--threads N] [--runs 5]
-//      [--budget auto|Infinity|bytes] [--top 12] [--eager] [--blocks on|off]
-import { Rng, compile, createModel, setBackend, tensor } from '@stridenet/core';
+//      [--budget auto|Infinity|bytes] [--top 12] [--eager | --train] [--blocks on|off]
+// --train traces one training step (trainStep, SGD with momentum, labels i % 10) instead of inference, through
+// compile(model, { mode: 'training' }), or the model itself with --eager.
+// --simulate N (with --threads 2 or more: one thread runs a section as one task): per kernel, the time N threads
+// would take if each claimed the next task of a section when free (tasks costing their CPU time in this run, in
+// the order they started; time outside sections stays serial): how well each kernel's tasks split, with the
+// load's preemption left out. --late U: the other threads join each section U microseconds after it starts
+// (a worker woken late, or its vCPU away): how much of that a kernel's split absorbs.
+import { Rng, Sgd, compile, createModel, setBackend, tensor, trainStep } from '@stridenet/core';
 import { addon } from '../src/addon.js';
 import { startNativeTrace, stopNativeTrace, type NativeTraceEvent } from '../src/index.js';
 import { backend } from './common.js';
@@ -38,20 +45,42 @@ await setBackend(be);
 const options = model === 'resnet18' ? { numClasses: 1000, inputShape: [3, 224, 224] } : model === 'lenet5' ? {} : { inputShape: [3, 32, 32] };
 const m = createModel(model, { seed: 1, ...options });
 const x = tensor(new Rng(1).normal(batch * m.inputShape.reduce((a, b) => a * b, 1)), [batch, ...m.inputShape]);
+const train = process.argv.includes('--train');
 const eager = process.argv.includes('--eager');
-const c = eager ? undefined : await compile(m, { mode: 'inference', maxActivationBytes: budget === 'auto' ? 'auto' : Number(budget) });
+const c = eager || train ? undefined : await compile(m, { mode: 'inference', maxActivationBytes: budget === 'auto' ? 'auto' : Number(budget) });
+const trained = train && !eager ? await compile(m, { mode: 'training' }) : m;
+const labels10 = Int32Array.from({ length: batch }, (_, i) => i % 10);
+const opt = new Sgd({ lr: 0.01, momentum: 0.9 });
 const once = async () => {
+  if (train) {
+    await trainStep(trained, opt, x, labels10, { rng: new Rng(0) });
+    return;
+  }
   const y = c ? c.run(x) : m.forward(x, { training: false, rng: new Rng(0) });
   await y.data();
   y.dispose();
 };
 for (let i = 0; i < 3; i++) await once();
 const T = be.threads;
-console.log(`${model} b${batch} ${eager ? 'eager' : `compiled (slices of ${c!.sliceSize(batch)})`}, native ${be.isa}, ${T} thread(s)`);
+console.log(`${model} b${batch} ${train ? `${eager ? 'eager' : 'compiled'} training step` : eager ? 'eager' : `compiled (slices of ${c!.sliceSize(batch)})`}, native ${be.isa}, ${T} thread(s)`);
 
 const sum = (a: number[]) => a.reduce((p, q) => p + q, 0);
 const median = (a: number[]) => [...a].sort((p, q) => p - q)[a.length >> 1]!;
 const f = (v: number) => (v / 1000).toFixed(2).padStart(7);
+const simulate = Number(arg('simulate', '0'));
+const lateUs = Number(arg('late', '0'));
+/** Makespan of tasks (costs in claim order) on n threads, each taking the next task when it is free. */
+const makespan = (costs: number[], n: number) => {
+  const free = new Array<number>(n).fill(lateUs);
+  free[0] = 0;
+  for (const c of costs) {
+    let k = 0;
+    for (let i = 1; i < n; i++) if (free[i]! < free[k]!) k = i;
+    free[k]! += c;
+  }
+  return Math.max(...free);
+};
+const simulated = new Map<string, { calls: number; cpu: number; time: number; predicted: number; tasks: number }>();
 interface Lost {
   label: string;
   calls: number;
@@ -174,6 +203,25 @@ for (let r = 0; r < runs; r++) {
     l.cpu += sum(jt.map((e) => Math.min(e.cpu, e.end - e.start))) / runs;
     l.sections += js.length / runs;
     perKernel.set(label, l);
+    if (simulate > 0) {
+      const sim = simulated.get(label) ?? { calls: 0, cpu: 0, time: 0, predicted: 0, tasks: 0 };
+      let predicted = 0;
+      let outside = j.end - j.start;
+      for (const s of js) {
+        const costs = tasks
+          .filter((e) => e.start >= s.start && e.end <= s.end)
+          .sort((a, b) => a.start - b.start)
+          .map((e) => e.cpu);
+        predicted += makespan(costs, simulate);
+        outside -= s.end - s.start;
+        sim.tasks += costs.length / runs;
+      }
+      sim.calls += 1 / runs;
+      sim.cpu += sum(jt.map((e) => e.cpu)) / runs;
+      sim.time += (j.end - j.start) / runs;
+      sim.predicted += (predicted + Math.max(0, outside)) / runs;
+      simulated.set(label, sim);
+    }
   }
 }
 console.log(`median of ${runs} traced runs, ms:`);
@@ -187,6 +235,17 @@ for (const l of all.sort((a, b) => b.serial + b.imbalance - a.serial - a.imbalan
     `  ${l.label.slice(0, 44).padEnd(44)} calls ${l.calls.toFixed(0).padStart(4)} time ${f(l.time)} serial ${f(l.serial)} imbalance ${f(l.imbalance)} preempted ${f(l.preempted)} cpu ${f(l.cpu)} sections ${(l.sections / l.calls).toFixed(1)}`,
   );
 }
+if (simulate > 0) {
+  const sims = [...simulated].sort((a, b) => b[1].cpu - a[1].cpu);
+  const cpu = sum(sims.map(([, v]) => v.cpu));
+  const pred = sum(sims.map(([, v]) => v.predicted));
+  console.log(`simulated on ${simulate} threads${lateUs ? `, the others ${lateUs} us late` : ''}, mean per run (ms): task CPU, predicted, CPU / predicted (ideal ${simulate}), tasks per call`);
+  console.log(`  ${'all'.padEnd(44)} cpu ${f(cpu)} predicted ${f(pred)} ${(cpu / pred).toFixed(2)}x`);
+  for (const [k, v] of sims.slice(0, top)) {
+    console.log(`  ${k.slice(0, 44).padEnd(44)} calls ${v.calls.toFixed(0).padStart(3)} cpu ${f(v.cpu)} predicted ${f(v.predicted)} ${(v.cpu / v.predicted).toFixed(2)}x tasks ${(v.tasks / v.calls).toFixed(0)}`);
+  }
+}
 c?.dispose();
+opt.dispose();
 x.dispose();
 m.dispose();

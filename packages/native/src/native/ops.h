@@ -1,6 +1,7 @@
 // Reading the operation codes of the generated enums (generated/spec.h, from core's ENUMS).
 #pragma once
 
+#include <algorithm>
 #include <string>
 
 #include "generated/spec.h"
@@ -41,6 +42,27 @@ __attribute__((always_inline)) inline Acc sumLanes(const float* __restrict v, in
   for (int l = 0; l < Lanes; l++) s += acc[l];
   return s;
 }
+
+/**
+ * fn(b, e) over [0, n) in pieces of about `grain` items (a multiple of `align` items), at most 4 per thread, each
+ * claimed by whichever thread comes free: a thread that starts late (the machine's other jobs, a vCPU the
+ * host took away) leaves its pieces to the others instead of holding up the call, as one fixed range per
+ * thread (forRange, parallelFor) would. One thread, or one piece, runs fn(0, n) directly.
+ */
+inline void forPieces(ThreadPool& pool, int64_t n, int64_t grain, int64_t align, const std::function<void(int64_t, int64_t)>& fn) {
+  if (n <= 0) return;
+  const int64_t threads = pool.size();
+  const int64_t pieces = std::min<int64_t>((n + grain - 1) / std::max<int64_t>(1, grain), 4 * threads);
+  if (threads == 1 || pieces <= 1) {
+    fn(0, n);
+    return;
+  }
+  const int64_t step = ((n + pieces - 1) / pieces + align - 1) / align * align;
+  pool.run((n + step - 1) / step, [&](int64_t t) { fn(t * step, std::min(n, (t + 1) * step)); });
+}
+
+/** Floats per piece of the element-wise kernels (forPieces): 128 KiB per operand, a few microseconds of work. */
+constexpr int64_t kElementGrain = 1 << 15;
 
 /** Rough cost of one element of a unary op, in simple float operations (for Prepared::work). */
 inline int64_t unaryCost(UnaryOp op) {

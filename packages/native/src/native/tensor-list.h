@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "ops.h"
 #include "runtime.h"
 
 namespace sn {
@@ -46,10 +47,10 @@ struct TensorList {
 
   /**
    * Calls fn(t, b, e) for the pieces [b, e) (offsets inside tensor t) of the flat range, spread over
-   * the pool in chunks of at least `grain` values.
+   * the pool in chunks of about `grain` values claimed as threads come free (forPieces).
    */
   void forEachPiece(ThreadPool& pool, int64_t grain, const std::function<void(int64_t, int64_t, int64_t)>& fn) const {
-    pool.parallelFor(total(), grain, [&](int64_t b, int64_t e) {
+    forPieces(pool, total(), grain, 16, [&](int64_t b, int64_t e) {
       int64_t t = std::upper_bound(starts.begin(), starts.end(), b) - starts.begin() - 1;
       for (int64_t at = b; at < e; t++) {
         const int64_t end = std::min(e, starts[t + 1]);
@@ -60,7 +61,7 @@ struct TensorList {
   }
 };
 
-/** Values per thread chunk of the multi-tensor kernels: memory-bound loops, worth splitting above ~64 KiB of traffic. */
+/** Values per piece of the multi-tensor kernels: memory-bound loops, worth splitting above ~64 KiB of traffic. */
 constexpr int64_t kTensorListGrain = 1 << 14;
 
 }  // namespace sn

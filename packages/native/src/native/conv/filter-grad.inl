@@ -103,7 +103,14 @@ FilterSplit filterSplit(const ConvGeom& g, int threads, int64_t jTiles, int64_t 
   const int64_t tapChunks = std::min<int64_t>(jTiles, threads);
   const double byTaps = static_cast<double>(g.N) * (macs / static_cast<double>(tapChunks) + pack) + static_cast<double>(partFloats) / threads;
   if (threads > 1 && byTaps < byImages) return {1, tapChunks};
-  return {parts, chunks};
+  // Up to 4 parts per thread, claimed as threads come free: a thread that starts late (the machine's other
+  // jobs) leaves its images to the others instead of holding up the call. Each extra part costs its partial's
+  // zeroing and its share of the sum, so parts double only while all partials stay under 1/16 of the work.
+  int64_t more = parts;
+  while (threads > 1 && chunks == 1 && 2 * more <= std::min<int64_t>(g.N, 4 * threads) &&
+         2.0 * static_cast<double>(2 * more * partFloats) <= static_cast<double>(g.N) * macs / 16.0)
+    more *= 2;
+  return {more, chunks};
 }
 
 void tiledFilterGrad(const ConvGeom& g, const float* x, const float* dy, float* dw, ThreadPool& pool) {
@@ -174,10 +181,11 @@ void tiledFilterGrad(const ConvGeom& g, const float* x, const float* dy, float* 
       }
     }
   });
-  // dw[grp][o][j] = sum over parts of partial[part][grp][j][o]: rows j split across the pool, each read
-  // along o (contiguous) for every part.
-  pool.parallelFor(g.G * g.Kdim, 64, [&](int64_t b, int64_t e) {
-    for (int64_t r = b; r < e; r++) {
+  // dw[grp][o][j] = sum over parts of partial[part][grp][j][o]: blocks of 64 rows j claimed across the pool,
+  // each row read along o (contiguous) for every part.
+  const int64_t sumRows = g.G * g.Kdim, sumBlock = 64;
+  pool.run((sumRows + sumBlock - 1) / sumBlock, [&](int64_t blk) {
+    for (int64_t r = blk * sumBlock; r < std::min(sumRows, (blk + 1) * sumBlock); r++) {
       const int64_t grp = r / g.Kdim, j = r % g.Kdim;
       const float* src = partial + (grp * kRows + j) * accStride;
       float* dst = dw + grp * g.Og * g.Kdim + j;

@@ -38,7 +38,7 @@ void broadcast(ThreadPool& pool, int rank, const int64_t* shape, const int64_t* 
   const int64_t inner = shape[rank - 1];
   const int64_t chunks = (inner + kChunk - 1) / kChunk;
   const int64_t units = size / inner * chunks;
-  pool.parallelFor(units, 1 + (1 << 15) / std::min(inner, kChunk), [&](int64_t lo, int64_t hi) {
+  forPieces(pool, units, 1 + kElementGrain / std::min(inner, kChunk), 1, [&](int64_t lo, int64_t hi) {
     for (int64_t u = lo; u < hi; u++) {
       const int64_t l = u / chunks, i0 = (u % chunks) * kChunk, n = std::min(kChunk, inner - i0);
       int64_t rem = l, oa = 0, ob = 0;

@@ -23,7 +23,7 @@ Prepared prepareUnary(const Args& a) {
   p.outSizes = {size};
   p.work = size * unaryCost(op);
   p.body = [=](ThreadPool& pool, const std::vector<float*>& in, const std::vector<float*>& out) {
-    forRange(pool, size, [&](int64_t b, int64_t e) {
+    forPieces(pool, size, kElementGrain, 16, [&](int64_t b, int64_t e) {
       const float* x = in[0] + b;
       float* y = out[0] + b;
       const int64_t n = e - b;
