@@ -172,6 +172,10 @@ std::vector<ConvShape> convShapes() {
   s.push_back(conv("7x7 stride 2, 3 -> 70 channels, batch 1", 1, 3, 23, 21, 70, 7).stride(2).pad(3));
   s.push_back(conv("3x3 stride 2, 64 -> 64 channels, batch 1", 1, 64, 13, 11, 64, 3).stride(2).pad(1));
   s.push_back(conv("7x7 outputs, 64 channels", 2, 64, 7, 7, 24, 3).pad(1));
+  // Transformed filters past 2 MiB at small batches (winograd-shared.inl): inputs transformed first, output-channel blocks as tasks.
+  s.push_back(conv("7x7 outputs, 256 -> 260 channels, batch 3", 3, 256, 7, 7, 260, 3).pad(1));
+  s.push_back(conv("14x14 outputs, 192 -> 200 channels, batch 2", 2, 192, 14, 14, 200, 3).pad(1));
+  s.push_back(conv("13x9 outputs, 200 channels, batch 1", 1, 200, 13, 9, 200, 3).pad(1));
   s.push_back(conv("1 output channel", 2, 8, 12, 12, 1, 3).pad(1));
   return s;
 }

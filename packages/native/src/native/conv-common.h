@@ -77,7 +77,7 @@ inline FilterKey filterKey(const Args& a, size_t i) {
 uint64_t layoutKey(std::initializer_list<int64_t> values);
 
 /** Independent scratch buffers per thread; a kernel uses each slot for one purpose at a time. */
-constexpr int kScratchSlots = 3;
+constexpr int kScratchSlots = 4;
 
 /**
  * Per-thread scratch buffer `slot` (< kScratchSlots), 64-byte aligned, reused across calls (fresh

@@ -249,45 +249,51 @@ void prefetchResidual(const ConvGeom& g, const TilePiece (*pc)[4], int NV, int R
       }
 }
 
+/** Pieces, slab offsets and lane bits of the NV vectors from vector s of an image's [0, v1) (vectors past v1 repeat the last, unused). */
+template <int R, int NV>
+void winoPieces(const ConvGeom& g, int64_t s, int64_t v1, int64_t TH, int64_t TW, int64_t Wq, TilePiece (*pc)[4], int64_t (*at)[4], uint32_t (*bits)[4]) {
+  constexpr int64_t N = S::N;
+  const int64_t segs = (TW + N - 1) / N;
+  for (int v = 0; v < NV; v++) {
+    const int64_t vec = std::min(s + v, v1 - 1);
+    const bool used = s + v < v1;
+    for (int r = 0; r < R; r++) {
+      TilePiece p{0, 0, 0, 0u, {0u, 0u}};
+      if (R == 1) {
+        const int64_t ty = vec / segs, tx0 = (vec % segs) * N;
+        const int64_t n = std::min<int64_t>(N, TW - tx0);
+        p = {ty, tx0, 0, used ? laneBits(0, n) : 0u, {0u, 0u}};
+      } else {
+        const int64_t ty = vec * R + r;
+        if (used && ty < TH) p = {ty, 0, r * TW, laneBits(r * TW, (r + 1) * TW), {0u, 0u}};
+      }
+      const int64_t colBase = 2 * (p.tx0 - p.lane0);
+      for (int h = 0; h < 2; h++) {
+        uint32_t lanes = 0;
+        for (int l = 0; l < N; l++) {
+          const int L = static_cast<int>(N) * h + l;
+          if (((p.bits >> (L / 2)) & 1u) && colBase + L < g.OW) lanes |= 1u << l;
+        }
+        p.store[h] = lanes;
+      }
+      pc[v][r] = p;
+      at[v][r] = 2 * p.ty * Wq + p.tx0 - p.lane0;
+      bits[v][r] = p.bits;
+    }
+  }
+}
+
 template <class T, int R>
 void winogradImage(const ConvGeom& g, const float* slab, int64_t Wq, int64_t phaseStride, const float* u, const float* bias, const float* res,
                    bool relu, float* y, int64_t v0, int64_t v1, int64_t TH, int64_t TW, float* V, float* M) {
-  constexpr int64_t N = S::N;
   constexpr int MR = T::MR, NV = T::NV;
-  const int64_t segs = (TW + N - 1) / N;
   const int64_t oTiles = (g.O + MR - 1) / MR;
   const int64_t xs = oTiles * MR * T::kPanel;
   for (int64_t s = v0; s < v1; s += NV) {
     TilePiece pc[NV][4];
     int64_t at[NV][4];
     uint32_t bits[NV][4];
-    for (int v = 0; v < NV; v++) {
-      const int64_t vec = std::min(s + v, v1 - 1);
-      const bool used = s + v < v1;
-      for (int r = 0; r < R; r++) {
-        TilePiece p{0, 0, 0, 0u, {0u, 0u}};
-        if (R == 1) {
-          const int64_t ty = vec / segs, tx0 = (vec % segs) * N;
-          const int64_t n = std::min<int64_t>(N, TW - tx0);
-          p = {ty, tx0, 0, used ? laneBits(0, n) : 0u, {0u, 0u}};
-        } else {
-          const int64_t ty = vec * R + r;
-          if (used && ty < TH) p = {ty, 0, r * TW, laneBits(r * TW, (r + 1) * TW), {0u, 0u}};
-        }
-        const int64_t colBase = 2 * (p.tx0 - p.lane0);
-        for (int h = 0; h < 2; h++) {
-          uint32_t lanes = 0;
-          for (int l = 0; l < N; l++) {
-            const int L = static_cast<int>(N) * h + l;
-            if (((p.bits >> (L / 2)) & 1u) && colBase + L < g.OW) lanes |= 1u << l;
-          }
-          p.store[h] = lanes;
-        }
-        pc[v][r] = p;
-        at[v][r] = 2 * p.ty * Wq + p.tx0 - p.lane0;
-        bits[v][r] = p.bits;
-      }
-    }
+    winoPieces<R, NV>(g, s, v1, TH, TW, Wq, pc, at, bits);
     if (res) prefetchResidual(g, pc, NV, R, res);
     winoInput<R, NV>(slab, g.C, phaseStride, Wq, at, bits, V);
     for (int xi = 0; xi < 16; xi++) {
@@ -322,6 +328,13 @@ void winogradVectors(int R, const ConvGeom& g, const float* slab, int64_t Wq, in
   }
 }
 
+// The shared-filter path for a few images (winograd-shared.inl, included after this file).
+template <class T>
+bool winoSharedFits(const ConvGeom& g, int64_t passes);
+template <class T>
+void winogradSharedRows(int R, const ConvGeom& g, const float* x, const float* u, const float* bias, const float* residual, bool relu, float* y,
+                        ThreadPool& pool, const ConvGeom& sg, int64_t rows, int64_t TH, int64_t TW, int64_t vectors);
+
 template <class T>
 void winogradRun(const ConvGeom& g, const float* x, const FilterRef& w, const float* bias, const float* residual, bool relu, float* y,
                  ThreadPool& pool) {
@@ -339,6 +352,10 @@ void winogradRun(const ConvGeom& g, const float* x, const FilterRef& w, const fl
   const int64_t rows = 2 * TH + 2;
   // Groups of NV vectors (one GEMM pass each) per image.
   const int64_t passes = (vectors + NV - 1) / NV;
+  if (winoSharedFits<T>(g, passes)) {
+    winogradSharedRows<T>(R, g, x, u->data(), bias, residual, relu, y, pool, sg, rows, TH, TW, vectors);
+    return;
+  }
   const int64_t chunks = g.N >= 3 * pool.size() ? 1 : std::max<int64_t>(1, std::min<int64_t>(passes, (3 * pool.size() + g.N - 1) / g.N));
   const int64_t oTiles = (g.O + MR - 1) / MR;
   pool.run(g.N * chunks, [&](int64_t t) {

@@ -12,6 +12,7 @@ void forwardConv(const ConvGeom& g, const float* x, const FilterRef& w, const fl
 #include "../conv/forward-channels.inl"
 #include "../conv/forward-single-channel.inl"
 #include "../conv/winograd.inl"
+#include "../conv/winograd-shared.inl"
 #include "../conv/depthwise.inl"
 #include "../conv/filter-grad.inl"
 #include "../conv/backprop-input.inl"
