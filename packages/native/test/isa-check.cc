@@ -12,7 +12,7 @@
 //
 // Exit status 1 when any check fails. --bench then times the direct convolutions and measures each
 // path's single-thread FMA peak; --bench-only skips the checks and times only the layers whose
-// description contains TEXT (e.g. " s2", "224x224"; "" for all); --reps N times each layer best of N
+// description contains TEXT (e.g. " s2", "224x224"; "" for all; "A|B" for either); --reps N times each layer best of N
 // (default 5) on a busy machine; --cpu-time times by process CPU seconds, one thread only, so that
 // preemption by other processes drops out (cache refills after it do not); --threads 1,2 times with
 // those pool sizes (wall time) instead of 1 and all. Built by scripts/build-isa-check.sh, with isa-check-conv.cc (convolution
@@ -251,9 +251,22 @@ void bench(const std::vector<Isa>& isas, const std::string& only) {
       conv("", 32, 16, 32, 32, 16, 3).pad(1), conv("", 32, 32, 16, 16, 32, 3).pad(1), conv("", 32, 64, 8, 8, 64, 3).pad(1),
       // The ops suite's depthwise layer.
       conv("", 8, 64, 56, 56, 64, 3).pad(1).groups(64),
+      // The other 3x3 layers of 28x28 and up in the zoo models the bench runs: ResNet-20's and All-CNN-C's
+      // first layers (3 input channels) and All-CNN-C's 96-channel ones at the training batch (32), and
+      // ResNet-18's 56x56 ones at its inference batch (2).
+      conv("", 32, 3, 32, 32, 16, 3).pad(1), conv("", 32, 3, 32, 32, 96, 3).pad(1), conv("", 32, 96, 32, 32, 96, 3).pad(1),
+      conv("", 32, 96, 32, 32, 96, 3).pad(1).stride(2), conv("", 2, 64, 56, 56, 64, 3).pad(1), conv("", 2, 64, 56, 56, 128, 3).pad(1).stride(2),
   };
-  layers.erase(std::remove_if(layers.begin(), layers.end(), [&](const ConvShape& s) { return describe(geometry(s)).find(only) == std::string::npos; }),
-               layers.end());
+  // --bench-only "A|B": layers whose description contains A or B.
+  auto wanted = [&](const std::string& d) {
+    for (size_t at = 0;;) {
+      const size_t bar = only.find('|', at);
+      if (d.find(only.substr(at, bar == std::string::npos ? std::string::npos : bar - at)) != std::string::npos) return true;
+      if (bar == std::string::npos) return false;
+      at = bar + 1;
+    }
+  };
+  layers.erase(std::remove_if(layers.begin(), layers.end(), [&](const ConvShape& s) { return !wanted(describe(geometry(s))); }), layers.end());
   const int all = std::max(1u, std::thread::hardware_concurrency());
   std::printf("\nSingle-thread FMA peak (register-only loop, 2 flops per lane per multiply-add):\n");
   std::map<Isa, double> peak;
