@@ -7,10 +7,17 @@
  * CPU time, interleaved rounds, medians) ResNet-18's at batch 2 ran 15-25% faster that way (stem 7x7/2
  * 3 -> 64 at 224x224: 47-53 -> 60-65 GFLOP/s; 3x3/2 64 -> 128 at 56x56: 5.9-6.1 -> 4.6-5.2 ms; 1x1/2
  * 256 -> 512 at 14x14: 32-37 -> 41-45 GFLOP/s), 8x64x56x56 3x3/2 -> 128 10% faster, while ResNet-20's
- * 16- and 32-channel ones measured even or slower (1x1/2 16 -> 32: 14-21 -> 14-17 GFLOP/s).
+ * 16- and 32-channel ones measured even or slower (1x1/2 16 -> 32: 14-21 -> 14-17 GFLOP/s). Filters of 9 taps
+ * and more whose output channels fill whole channel panels but would pad the position tile's channel rows
+ * by a tenth or more take it too: ResNet-20's 3x3/2 16 -> 32 at 32x32 (36 rows of 6 for 32 channels) ran
+ * 41 -> 46 GFLOP/s (b64, 1 thread, CPU time, medians of 10 interleaved rounds, load 9-10).
  */
 bool stridedByChannels(const ConvGeom& g) {
-  return S::N == 8 && (g.SH > 1 || g.SW > 1) && g.Og >= 64 && (g.Cg >= 64 || g.Cg <= 4);
+  if (S::N != 8 || (g.SH == 1 && g.SW == 1)) return false;
+  if (g.Og >= 64 && (g.Cg >= 64 || g.Cg <= 4)) return true;
+  const int MR = pickForwardMR(g);
+  const int64_t rows = (g.Og + MR - 1) / MR * MR;
+  return g.KH * g.KW >= 9 && g.Og % kChanPanel == 0 && 10 * (rows - g.Og) >= g.Og;
 }
 
 /** A forward convolution by the best direct kernel for its shape (depthwise, Winograd or tiled); residual: null or of y's layout. */
