@@ -207,6 +207,28 @@ describe('native backend: queue, memory and bad input', () => {
     b.dispose?.();
   });
 
+  it('Conv2D noGrad: a trainable filter takes the constant filters\' algorithm, and its cached transform follows in-place updates', async () => {
+    const b = await createNativeBackend({ threads: 2 });
+    const plan = planConv2d([4, 16, 16, 16], [24, 16, 3, 3], { padding: 1 });
+    const x = b.upload(random(4 * 16 * 16 * 16, 5));
+    const size = 24 * 16 * 9;
+    const w = b.upload(random(size, 6));
+    const [grad, velocity] = [b.upload(random(size, 7)), b.upload(new Float32Array(size))];
+    for (let step = 0; step < 2; step++) {
+      const want = await b.read(b.kernels.Conv2D({ x, filter: w }, { plan, activation: 'relu' }) as NativeHandle);
+      const got = await b.read(b.kernels.Conv2D({ x, filter: w }, { plan, activation: 'relu', noGrad: true }) as NativeHandle);
+      const scale = want.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      const worst = got.reduce((m, v, i) => Math.max(m, Math.abs(v - want[i]!)), 0);
+      expect(worst / scale).toBeLessThan(1e-5);
+      // On 8 lanes noGrad takes Winograd (different rounding); without it the tiled kernel runs.
+      if (b.isa === 'avx2') expect(worst).toBeGreaterThan(0);
+      // The filter changes in place (an optimizer step): the next noGrad call must see the new weights.
+      b.kernels.SgdUpdate({ param: w, grad, velocity }, { size, lr: 0.5, momentum: 0, nesterov: false, weightDecay: 0 });
+    }
+    for (const h of [x, w, grad, velocity]) b.free(h);
+    await b.dispose!();
+  });
+
   it('reports its threads and CPU features', async () => {
     const b = await createNativeBackend({ threads: 3 });
     expect(b.info().threads).toBe(3);

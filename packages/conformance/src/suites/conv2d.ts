@@ -48,11 +48,24 @@ export function conv2dChecks(): Check[] {
         }
       },
     };
-    if (c.special || c.residual) return [forward, constant];
+    // A call core records no gradient through (Conv2D's noGrad, set for inference): a backend may take
+    // algorithms that round differently, still within the tolerance (native: Winograd for any filter).
+    const noGradAttrs = { plan, activation: c.activation, noGrad: true };
+    const noGrad: Check = {
+      ...forward,
+      title: `${forward.title}, noGrad`,
+      uses: () => [use('Conv2D', noGradAttrs)],
+      run: async (s) => {
+        const [y] = await s.compute('Conv2D', { x, filter: w, bias: b, residual: r }, noGradAttrs);
+        expectClose('Conv2D output (noGrad)', y!, ref.conv2d(x, w, b, plan, c.activation, r), tol);
+      },
+    };
+    if (c.special || c.residual) return [forward, constant, noGrad];
     const biasPlan = planChannel('conv2d', plan.outShape, plan.outChannels, 'bias');
     return [
       forward,
       constant,
+      noGrad,
       {
         ...base,
         kernel: 'Conv2DBackpropInput',

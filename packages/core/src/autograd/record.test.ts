@@ -9,6 +9,7 @@ import {
   zeros,
   concat,
   conv1d,
+  conv2d,
   dropout,
   globalAvgPool1d,
   matMul,
@@ -17,6 +18,7 @@ import {
   memory,
   mseLoss,
   mul,
+  noGrad,
   pad,
   relu,
   Rng,
@@ -234,4 +236,32 @@ describe('ops leak nothing inside or outside recording', () => {
       for (const r of all) r.dispose();
     });
   }
+});
+
+describe('Conv2D noGrad: set exactly when no tape records the call', () => {
+  it('is true for eager and noGrad() calls and for inputs no tape watches, absent where a gradient is recorded', async () => {
+    const seen: (boolean | undefined)[] = [];
+    const kernels = { ...cpu.kernels, Conv2D: ((i, a) => (seen.push(a.noGrad), cpu.kernels.Conv2D(i, a))) satisfies Backend['kernels']['Conv2D'] };
+    const spy = await setBackend({ ...cpu, name: 'cpu-js', kernels } as Backend);
+    try {
+      const rng = new Rng(3);
+      const x = random(rng, [1, 2, 5, 5], spy);
+      const w = random(rng, [3, 2, 3, 3], spy);
+      const other = random(rng, [2], spy);
+      const plain = conv2d(x, w);
+      noGrad(() => conv2d(x, w)).dispose();
+      const taped = valueAndGrads(() => sum(conv2d(x, w)), [w]);
+      const unwatched = valueAndGrads(() => {
+        conv2d(x, w).dispose();
+        return sum(other);
+      }, [other]);
+      expect(seen).toEqual([true, true, undefined, true]);
+      // Same values either way (cpu-js has one algorithm; the attribute only permits another).
+      const y = await taped.value.data();
+      expect(y[0]).toBeCloseTo((await plain.data()).reduce((a, b) => a + b, 0), 4);
+      for (const t of [x, w, other, plain, taped.value, ...taped.grads, unwatched.value, ...unwatched.grads]) t.dispose();
+    } finally {
+      await setBackend(cpu);
+    }
+  });
 });

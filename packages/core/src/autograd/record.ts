@@ -84,6 +84,15 @@ export function record<K extends GradOp>(op: K, outputs: readonly Tensor[], inpu
   }
 }
 
+/**
+ * Whether record() would keep an op on these inputs for some active tape. False: no gradient flows
+ * through the op (no tape, noGrad(), or no tape watches an input), so its kernel may be told `noGrad`.
+ */
+export function recording(inputs: readonly (Tensor | undefined)[]): boolean {
+  if (tapes.length === 0 || paused > 0) return false;
+  return tapes.some((tape) => inputs.some((t) => t !== undefined && tape.watched.has(t)));
+}
+
 /** Runs fn without recording (optimizer steps, metrics, the backward pass itself). */
 export function noGrad<T>(fn: () => T): T {
   paused += 1;

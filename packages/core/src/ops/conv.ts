@@ -1,6 +1,6 @@
 import { ArgumentError, ShapeError } from '../errors.js';
 import { engine, Tensor } from '../engine.js';
-import { record } from '../autograd/record.js';
+import { record, recording } from '../autograd/record.js';
 import type { FusedActivation } from '../spec/index.js';
 import { checkOptionKeys, optionKeys } from '../options.js';
 import { CONV2D_OPTION_KEYS, planConv2d, type Conv2dOptions, type Conv2dPlan } from '../plans/conv2d.js';
@@ -51,7 +51,9 @@ export function conv2d(x: Tensor, filter: Tensor, options: Conv2dOpOptions = {})
       throw new ShapeError('conv2d', 'residual shape', residual.shape, `[${plan.outShape.join(',')}] (the output shape)`);
     }
   }
-  const [y] = engine.runKernel('Conv2D', { x, filter, bias, residual }, { plan, activation }, [plan.outShape]);
+  // A call no tape records is inference: the backend may take algorithms that round differently (Winograd).
+  const noGrad = !recording([x, filter, bias, residual]);
+  const [y] = engine.runKernel('Conv2D', { x, filter, bias, residual }, { plan, activation, ...(noGrad ? { noGrad } : {}) }, [plan.outShape]);
   record('Conv2D', [y!], [x, filter, bias, residual], { plan, activation });
   return y!;
 }

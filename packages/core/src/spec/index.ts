@@ -20,8 +20,10 @@ export type { KernelDefs, KernelName, PlanTypes } from './types.js';
  * 3: BatchNormTrain takes an optional `residual`, an `activation` and running statistics it updates in
  *    place (`momentum`); BatchNormGrad takes the `activation` and the fused output `y`.
  * 4: SgdUpdateMany, AdamUpdateMany and AllFinite (multi-tensor kernels over a tensorList plan).
+ * 5: Conv2D takes an optional `noGrad` (no gradient is recorded through the call: inference-only
+ *    algorithms may run; a backend of 4 ignores it and stays exact as before).
  */
-export const SPEC_VERSION = 4 as const;
+export const SPEC_VERSION = 5 as const;
 export type SpecVersion = typeof SPEC_VERSION;
 
 /** Activation fused into Conv2D and MatMul after the optional bias. */

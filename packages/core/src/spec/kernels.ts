@@ -65,6 +65,7 @@ export interface KernelSpec {
   readonly doc: string;
   readonly inputs: readonly string[];
   readonly plan?: PlanKind;
+  /** A name ending in `?` is an optional attribute (absent: the kernel's default). */
   readonly attrs: { readonly [name: string]: AttrKind };
   readonly outputs: readonly string[];
   /** Inputs updated in place (kernels without outputs). */
@@ -79,10 +80,12 @@ const ONE = ['y'] as const;
 /** Every kernel, in the order backends list them. */
 export const KERNELS = Object.freeze({
   Conv2D: {
-    doc: 'y = act(conv(x, filter) + bias + residual); residual (a ResNet shortcut) has the output shape [plan.outShape].',
+    doc:
+      'y = act(conv(x, filter) + bias + residual); residual (a ResNet shortcut) has the output shape [plan.outShape]. ' +
+      'noGrad: core records no gradient through this call (inference), so a backend may pick an algorithm that rounds differently within the tolerance (Winograd for trainable filters).',
     inputs: ['x', 'filter', 'bias?', 'residual?'],
     ...CONV,
-    attrs: { activation: 'activation' },
+    attrs: { activation: 'activation', 'noGrad?': 'bool' },
     outputs: ONE,
   },
   Conv2DBackpropInput: { doc: 'dx [plan.inShape] from dy [plan.outShape].', inputs: ['dy', 'filter'], ...CONV, attrs: {}, outputs: ['dx'] },

@@ -39,7 +39,11 @@ type AttrValue<T extends AttrKind> = T extends 'f32' | 'i32' ? number : T extend
 
 type AttrsOf<S> = Simplify<
   (S extends { plan: infer P extends PlanKind } ? { plan: PlanTypes[P] } : unknown) &
-    (S extends { attrs: infer A } ? { -readonly [N in keyof A]: A[N] extends AttrKind ? AttrValue<A[N]> : never } : unknown)
+    (S extends { attrs: infer A }
+      ? { -readonly [N in keyof A as N extends `${string}?` ? never : N]: A[N] extends AttrKind ? AttrValue<A[N]> : never } & {
+          -readonly [N in keyof A as N extends `${infer B}?` ? B : never]?: A[N] extends AttrKind ? AttrValue<A[N]> : never;
+        }
+      : unknown)
 >;
 
 type InputsOf<H, L extends readonly string[]> = Simplify<

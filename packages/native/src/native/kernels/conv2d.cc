@@ -36,7 +36,11 @@ void convImage(const ConvGeom& g, const float* x, const float* w, const float* b
 }
 }  // namespace
 
-/** inputs [x, filter, bias?, residual?] (residual of the output's shape); numbers [relu 0|1]. */
+/**
+ * inputs [x, filter, bias?, residual?] (residual of the output's shape); numbers [relu 0|1, noGrad 0|1?]. noGrad: no gradient is
+ * recorded through the call, so the filter takes the algorithms of constant ones (Winograd from 16 channels on AVX2), whose
+ * rounding would flip ReLU masks of a training step (conv/winograd.inl); the filter cache still follows its writes.
+ */
 Prepared prepareConv2D(const Args& a) {
   ConvGeom g = readConvPlan(a);
   if (a.in.size() < 2 || a.in.size() > 4) a.fail("expected inputs [x, filter, bias?, residual?], got " + std::to_string(a.in.size()));
@@ -51,7 +55,8 @@ Prepared prepareConv2D(const Args& a) {
   p.outSizes = {g.outSize};
   const KernelSet* ks = &kernelSet(a.isa);
   const bool direct = ks->forwardFits(g);
-  const FilterKey key = filterKey(a, 1);
+  FilterKey key = filterKey(a, 1);
+  if (a.num.size() > 1 && a.n(1) != 0) key.constant = true;
   p.body = [g, hasBias, hasResidual, relu, direct, ks, key, isa = a.isa](ThreadPool& pool, const std::vector<float*>& in,
                                                                           const std::vector<float*>& out) {
     const float* bias = hasBias ? in[2] : nullptr;
