@@ -92,6 +92,8 @@ interface Lost {
   sections: number;
 }
 const perKernel = new Map<string, Lost>();
+/** Per kernel, mean per run: tails of the sections no task of which was preempted. */
+const cleanTails = new Map<string, number>();
 const rows: Record<string, number[]> = {};
 const put = (k: string, v: number) => (rows[k] ??= []).push(v);
 for (let r = 0; r < runs; r++) {
@@ -165,6 +167,8 @@ for (let r = 0; r < runs; r++) {
     // Sections no task of which lost 5 us to preemption: the tail an idle machine would see.
     if (lastEnd.length === T && inside.every((e) => e.end - e.start - e.cpu < 5)) {
       cleanTail += s.end - Math.min(...lastEnd);
+      const job = queued.find((j) => j.start <= s.start && s.end <= j.end);
+      if (job) cleanTails.set(jobLabel(job), (cleanTails.get(jobLabel(job)) ?? 0) + (s.end - Math.min(...lastEnd)) / runs);
       cleanLate += Math.min(...inside.filter((e) => e.thread > 0).map((e) => e.start)) - s.start;
       cleanTime += s.end - s.start;
       clean++;
@@ -228,6 +232,8 @@ console.log(`median of ${runs} traced runs, ms:`);
 for (const [k, v] of Object.entries(rows)) console.log(`  ${k.padEnd(40)} ${f(median(v))}`);
 const all = [...perKernel.values()];
 const total = (k: keyof Lost) => sum(all.map((l) => l[k] as number));
+console.log(`tails of sections without preemption, per kernel, mean per run (ms):`);
+for (const [k, v] of [...cleanTails].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${k.slice(0, 44).padEnd(44)} ${f(v)}`);
 console.log(`per kernel, mean per run (ms): time, unused thread time = serial + imbalance, preempted inside tasks, CPU time in tasks`);
 console.log(`  ${'all'.padEnd(44)} calls ${total('calls').toFixed(0).padStart(4)} time ${f(total('time'))} serial ${f(total('serial'))} imbalance ${f(total('imbalance'))} preempted ${f(total('preempted'))} cpu ${f(total('cpu'))}`);
 for (const l of all.sort((a, b) => b.serial + b.imbalance - a.serial - a.imbalance).slice(0, top)) {

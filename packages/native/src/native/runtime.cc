@@ -236,8 +236,8 @@ ThreadPool::~ThreadPool() {
 }
 
 namespace {
-// A block's counter: run tag (the generation's low bits) << 40 | next unit << 20 | end unit.
-constexpr int kUnitBits = 20;
+// A block's counter: run tag (the generation's low 32 bits) << 32 | next unit << 16 | end unit.
+constexpr int kUnitBits = 16;
 constexpr uint64_t kUnitMask = (uint64_t{1} << kUnitBits) - 1;
 constexpr uint64_t kTagMask = (uint64_t{1} << (64 - 2 * kUnitBits)) - 1;
 /** Most units (claimable pieces) of one run; a run with more tasks gives each unit several. */
