@@ -34,7 +34,7 @@ void winogradShared(const ConvGeom& g, const float* x, const float* u, const flo
       TilePiece pc[NV][4];
       int64_t at[NV][4];
       uint32_t bits[NV][4];
-      winoPieces<R, NV>(g, p * NV, vectors, TH, TW, slab.Wq, pc, at, bits);
+      winoPieces<R, NV>(g, p * NV, vectors, TH, TW, slab.Wq, 0, pc, at, bits);
       winoInput<R, NV>(buffer, g.C, slab.phaseStride, slab.Wq, at, bits, V + (n * passes + p) * vFloats);
     }
   });
@@ -59,7 +59,7 @@ void winogradShared(const ConvGeom& g, const float* x, const float* u, const flo
       TilePiece pc[NV][4];
       int64_t at[NV][4];
       uint32_t bits[NV][4];
-      winoPieces<R, NV>(g, p * NV, vectors, TH, TW, 0, pc, at, bits);
+      winoPieces<R, NV>(g, p * NV, vectors, TH, TW, 0, 0, pc, at, bits);
       const float* rn = residual ? residual + n * g.O * g.P : nullptr;
       float* yn = y + n * g.O * g.P;
       for (int64_t o = o0; o < o1; o++)

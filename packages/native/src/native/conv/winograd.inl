@@ -249,9 +249,14 @@ void prefetchResidual(const ConvGeom& g, const TilePiece (*pc)[4], int NV, int R
       }
 }
 
-/** Pieces, slab offsets and lane bits of the NV vectors from vector s of an image's [0, v1) (vectors past v1 repeat the last, unused). */
+/**
+ * Pieces, slab offsets and lane bits of the NV vectors from vector s of an image's [0, v1) (vectors past v1
+ * repeat the last, unused); offsets relative to a slab that starts at padded row r0 (R == 1 only: there
+ * every piece, used or not, lies at or below the vector s's tile row).
+ */
 template <int R, int NV>
-void winoPieces(const ConvGeom& g, int64_t s, int64_t v1, int64_t TH, int64_t TW, int64_t Wq, TilePiece (*pc)[4], int64_t (*at)[4], uint32_t (*bits)[4]) {
+void winoPieces(const ConvGeom& g, int64_t s, int64_t v1, int64_t TH, int64_t TW, int64_t Wq, int64_t r0, TilePiece (*pc)[4], int64_t (*at)[4],
+                uint32_t (*bits)[4]) {
   constexpr int64_t N = S::N;
   const int64_t segs = (TW + N - 1) / N;
   for (int v = 0; v < NV; v++) {
@@ -277,14 +282,14 @@ void winoPieces(const ConvGeom& g, int64_t s, int64_t v1, int64_t TH, int64_t TW
         p.store[h] = lanes;
       }
       pc[v][r] = p;
-      at[v][r] = 2 * p.ty * Wq + p.tx0 - p.lane0;
+      at[v][r] = (2 * p.ty - r0) * Wq + p.tx0 - p.lane0;
       bits[v][r] = p.bits;
     }
   }
 }
 
 template <class T, int R>
-void winogradImage(const ConvGeom& g, const float* slab, int64_t Wq, int64_t phaseStride, const float* u, const float* bias, const float* res,
+void winogradImage(const ConvGeom& g, const float* slab, int64_t Wq, int64_t r0, int64_t phaseStride, const float* u, const float* bias, const float* res,
                    bool relu, float* y, int64_t v0, int64_t v1, int64_t TH, int64_t TW, float* V, float* M) {
   constexpr int MR = T::MR, NV = T::NV;
   const int64_t oTiles = (g.O + MR - 1) / MR;
@@ -293,7 +298,7 @@ void winogradImage(const ConvGeom& g, const float* slab, int64_t Wq, int64_t pha
     TilePiece pc[NV][4];
     int64_t at[NV][4];
     uint32_t bits[NV][4];
-    winoPieces<R, NV>(g, s, v1, TH, TW, Wq, pc, at, bits);
+    winoPieces<R, NV>(g, s, v1, TH, TW, Wq, r0, pc, at, bits);
     if (res) prefetchResidual(g, pc, NV, R, res);
     winoInput<R, NV>(slab, g.C, phaseStride, Wq, at, bits, V);
     for (int xi = 0; xi < 16; xi++) {
@@ -318,13 +323,13 @@ int64_t winoVectors(int64_t TH, int64_t TW) {
 
 /** One image's vectors [v0, v1) with tile T and R pieces a vector. */
 template <class T>
-void winogradVectors(int R, const ConvGeom& g, const float* slab, int64_t Wq, int64_t phaseStride, const float* u, const float* bias,
+void winogradVectors(int R, const ConvGeom& g, const float* slab, int64_t Wq, int64_t r0, int64_t phaseStride, const float* u, const float* bias,
                      const float* res, bool relu, float* y, int64_t v0, int64_t v1, int64_t TH, int64_t TW, float* V, float* M) {
   switch (R) {
-    case 1: winogradImage<T, 1>(g, slab, Wq, phaseStride, u, bias, res, relu, y, v0, v1, TH, TW, V, M); break;
-    case 2: winogradImage<T, 2>(g, slab, Wq, phaseStride, u, bias, res, relu, y, v0, v1, TH, TW, V, M); break;
-    case 3: winogradImage<T, 3>(g, slab, Wq, phaseStride, u, bias, res, relu, y, v0, v1, TH, TW, V, M); break;
-    default: winogradImage<T, 4>(g, slab, Wq, phaseStride, u, bias, res, relu, y, v0, v1, TH, TW, V, M); break;
+    case 1: winogradImage<T, 1>(g, slab, Wq, r0, phaseStride, u, bias, res, relu, y, v0, v1, TH, TW, V, M); break;
+    case 2: winogradImage<T, 2>(g, slab, Wq, r0, phaseStride, u, bias, res, relu, y, v0, v1, TH, TW, V, M); break;
+    case 3: winogradImage<T, 3>(g, slab, Wq, r0, phaseStride, u, bias, res, relu, y, v0, v1, TH, TW, V, M); break;
+    default: winogradImage<T, 4>(g, slab, Wq, r0, phaseStride, u, bias, res, relu, y, v0, v1, TH, TW, V, M); break;
   }
 }
 
@@ -362,13 +367,16 @@ void winogradRun(const ConvGeom& g, const float* x, const FilterRef& w, const fl
     const int64_t n = t / chunks, ch = t % chunks;
     const int64_t v0 = NV * (passes * ch / chunks), v1 = std::min(vectors, NV * (passes * (ch + 1) / chunks));
     if (v0 >= v1) return;
-    float* buffer = scratch(static_cast<size_t>(Slab::floats(sg, rows, g.C)), kSlabSlot);
-    Slab slab(sg, 0, rows, buffer);
+    // One tile row a vector or less (R == 1): only the padded rows under this chunk's tile rows.
+    const int64_t segs = (TW + S::N - 1) / S::N;
+    const int64_t r0 = R == 1 ? 2 * (v0 / segs) : 0, taskRows = R == 1 ? 2 * ((v1 - 1) / segs) + 4 - r0 : rows;
+    float* buffer = scratch(static_cast<size_t>(Slab::floats(sg, taskRows, g.C)), kSlabSlot);
+    Slab slab(sg, r0, taskRows, buffer);
     slab.fill(sg, x + n * g.C * g.H * g.W, 0, g.C);
     float* V = scratch(static_cast<size_t>(16 * g.C * T::kPanel + 16 * oTiles * MR * T::kPanel), kPanelSlot);
     float* M = V + 16 * g.C * T::kPanel;
     const float* rn = residual ? residual + n * g.O * g.P : nullptr;
-    winogradVectors<T>(R, g, buffer, slab.Wq, slab.phaseStride, u->data(), bias, rn, relu, y + n * g.O * g.P, v0, v1, TH, TW, V, M);
+    winogradVectors<T>(R, g, buffer, slab.Wq, r0, slab.phaseStride, u->data(), bias, rn, relu, y + n * g.O * g.P, v0, v1, TH, TW, V, M);
   });
 }
 
