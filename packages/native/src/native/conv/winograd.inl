@@ -42,12 +42,17 @@ bool winogradFits(const ConvGeom& g, bool constantFilter) {
 
 int64_t winogradFilterFloats(const ConvGeom& g, int MR) { return 16 * ((g.O + MR - 1) / MR) * g.C * MR; }
 
-/** U[xi][o tile][c][MR] = (G g G^T)[xi] for each 3x3 filter g = w[o][c]; rows past O zero. Split over output channels. */
+/**
+ * U[xi][o tile][c][MR] = (G g G^T)[xi] for each 3x3 filter g = w[o][c]; rows past O zero. Split over output
+ * channels in blocks of about 512 filters, whole tiles of MR (a trainable filter is transformed on every
+ * call: in blocks of 4096 filters a 64 -> 64 layer's transform ran on one thread).
+ */
 void winogradFilter(const ConvGeom& g, const float* w, int MR, ThreadPool& pool, float* u) {
   const int64_t tiles = (g.O + MR - 1) / MR;
   std::memset(u, 0, static_cast<size_t>(winogradFilterFloats(g, MR)) * sizeof(float));
-  pool.parallelFor(g.O, std::max<int64_t>(1, 4096 / g.C), [&](int64_t ob, int64_t oe) {
-    for (int64_t o = ob; o < oe; o++) {
+  const int64_t block = (std::max<int64_t>(1, 512 / g.C) + MR - 1) / MR * MR;  // whole tiles: no shared cache lines
+  pool.run((g.O + block - 1) / block, [&](int64_t b) {
+    for (int64_t o = b * block; o < std::min(g.O, (b + 1) * block); o++) {
       for (int64_t c = 0; c < g.C; c++) {
         const float* k = w + (o * g.C + c) * 9;
         float t[4][3], v[4][4];
