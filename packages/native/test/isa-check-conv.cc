@@ -171,6 +171,8 @@ std::vector<ConvShape> convShapes() {
   // image into row bands on several threads. 7x7 outputs take Winograd on 8 lanes.
   s.push_back(conv("7x7 stride 2, 3 -> 70 channels, batch 1", 1, 3, 23, 21, 70, 7).stride(2).pad(3));
   s.push_back(conv("3x3 stride 2, 64 -> 64 channels, batch 1", 1, 64, 13, 11, 64, 3).stride(2).pad(1));
+  // A slab past 160 KiB (64 channels x 2 phases x 41 rows): row bands that keep it in L2, on any thread count.
+  s.push_back(conv("3x3 stride 2, 64 -> 80 channels, 40x40, L2 row bands", 2, 64, 40, 40, 80, 3).stride(2).pad(1));
   s.push_back(conv("7x7 outputs, 64 channels", 2, 64, 7, 7, 24, 3).pad(1));
   // Transformed filters past 2 MiB at small batches (winograd-shared.inl): inputs transformed first, output-channel blocks as tasks.
   s.push_back(conv("7x7 outputs, 256 -> 260 channels, batch 3", 3, 256, 7, 7, 260, 3).pad(1));

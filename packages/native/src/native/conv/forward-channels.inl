@@ -113,9 +113,12 @@ void forwardChannels(const ConvGeom& g, const float* x, const float* wp, const f
   std::vector<int64_t> posAt(static_cast<size_t>(g.P));
   for (int64_t p = 0; p < g.P; p++) posAt[static_cast<size_t>(p)] = p / g.OW * g.SH * Wq + p % g.OW;
   // Bands of output rows where images alone leave the pool short of tasks (batch 1 or 2 inference): a
-  // thread that wakes late then finds work left, and each band fills only the slab rows it reads.
+  // thread that wakes late then finds work left, and each band fills only the slab rows it reads; and bands
+  // whose slab stays in L2 (slabL2Bands: AVX2, 1 thread, CPU time, medians of 8 interleaved rounds, load
+  // ~11, GFLOP/s: 2x64x56x56 3x3/2 -> 128 49 -> 61, 8x64x56x56 52 -> 57, 2x128x28x28 -> 256 49 -> 52, 32x96x32x32
+  // -> 96 51 -> 55; stem 7x7/2 2x3x224x224 -> 64 66 -> 71 in 6 rounds).
   const int64_t units = g.N * g.G, threads = pool.size();
-  const int64_t bands = threads > 1 && units < 3 * threads ? std::min<int64_t>(g.OH, (3 * threads + units - 1) / units) : 1;
+  const int64_t bands = std::max(slabL2Bands(g), threads > 1 && units < 3 * threads ? std::min<int64_t>(g.OH, (3 * threads + units - 1) / units) : 1);
   pool.run(units * bands, [&](int64_t t) {
     const int64_t n = t / bands / g.G, grp = t / bands % g.G, band = t % bands;
     const int64_t oh0 = g.OH * band / bands, oh1 = g.OH * (band + 1) / bands;

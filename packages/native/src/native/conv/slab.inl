@@ -82,6 +82,21 @@ struct Slab {
   }
 };
 
+/**
+ * Bands of output rows an image's slab is split into so that each band's slab (all Cg channels) stays
+ * within 160 KiB of L2: the channel-lane kernel walks the whole slab once per panel of output channels,
+ * and a deep or wide image's slab (2 phases x 64 channels at 56x56: 0.86 MB) went back to L3 between
+ * panels. Each band refills the rows its neighbour's taps overlap.
+ */
+int64_t slabL2Bands(const ConvGeom& g) {
+  constexpr int64_t kBudget = 160 << 10;
+  const int64_t rowBytes = g.Cg * g.SW * ((g.W + g.PL + g.PR + g.SW - 1) / g.SW) * 4;
+  const int64_t halo = (g.KH - 1) * g.DH + 1;
+  if (rowBytes * ((g.OH - 1) * g.SH + halo) <= kBudget) return 1;
+  const int64_t bandRows = std::max<int64_t>(1, (kBudget / rowBytes - halo) / g.SH + 1);
+  return std::min<int64_t>(g.OH, (g.OH + bandRows - 1) / bandRows);
+}
+
 // Scratch slots (conv-common.h): padded input slabs, packed panels (Winograd V/M, dy^T), and the
 // phase outputs of the strided input gradient (its phase convolutions use the other two slots).
 constexpr int kSlabSlot = 0, kPanelSlot = 1, kPhaseSlot = 2;
