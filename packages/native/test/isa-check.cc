@@ -250,7 +250,7 @@ void bench(const std::vector<Isa>& isas, const std::string& only) {
       // ResNet-20's stride-1 layers at the training batch (32).
       conv("", 32, 16, 32, 32, 16, 3).pad(1), conv("", 32, 32, 16, 16, 32, 3).pad(1), conv("", 32, 64, 8, 8, 64, 3).pad(1),
       // The ops suite's depthwise layer.
-      conv("", 8, 64, 56, 56, 64, 3).pad(1).groups(64),
+      conv("", 8, 64, 56, 56, 64, 3).pad(1).groups(64), conv("", 1, 16, 56, 56, 16, 3).pad(1).groups(16),
       // The other 3x3 layers of 28x28 and up in the zoo models the bench runs: ResNet-20's and All-CNN-C's
       // first layers (3 input channels) and All-CNN-C's 96-channel ones at the training batch (32), and
       // ResNet-18's 56x56 ones at its inference batch (2).

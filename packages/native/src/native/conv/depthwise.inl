@@ -36,90 +36,139 @@ void depthwisePlane(const ConvGeom& g, const float* slab, int64_t Wq, const int6
   }
 }
 
+/** Whether a KH x KW window's weights stay in registers (with 4 accumulators, within 16 registers). */
+template <int KH, int KW>
+constexpr bool kWeightsInRegs = KH > 0 && KH * KW <= 9;
+
 /**
- * Unit column stride and dilation: the input plane is read in place, with no padded copy. Rows above or
- * below the input read `zeros` (W zero floats); the few vectors whose taps reach past a row end (the
- * padding columns) load those lanes masked, as zeros. KH, KW > 0: the window known at compile time; then
- * with unit row stride two output rows are made together, each loaded input vector feeding both.
+ * V output vectors at o (residual at rs, or null) from the padded rows r[0 .. KH), each read from column
+ * c0: each weight in a register, each tap's input the memory operand of its multiply-add, so no loaded
+ * vector is kept live (sharing them between output rows ran out of the 16 AVX2 registers and spilled).
+ * KH = 0: any window, each weight broadcast once per tap for the V vectors. valid: the columns left in the
+ * row from o (the vectors past it store only their lanes inside).
+ */
+template <int KH, int KW, int V>
+SN_INLINE void depthwiseStep(int64_t kh_, int64_t kw_, const float* const* r, int64_t c0, const S::V* wv, const float* w, S::V b, float* o,
+                             const float* rs, bool relu, int64_t valid) {
+  constexpr int64_t N = S::N;
+  S::V acc[V];
+#pragma GCC unroll 8
+  for (int v = 0; v < V; v++) acc[v] = b;
+  if constexpr (KH > 0) {
+#pragma GCC unroll 8
+    for (int kh = 0; kh < KH; kh++) {
+      const float* src = r[kh] + c0;
+#pragma GCC unroll 8
+      for (int kw = 0; kw < KW; kw++) {
+        S::V wk;
+        if constexpr (kWeightsInRegs<KH, KW>) {
+          wk = wv[kh * KW + kw];
+        } else {
+          wk = S::set1(w[kh * KW + kw]);
+        }
+#pragma GCC unroll 8
+        for (int v = 0; v < V; v++) acc[v] = S::fma(wk, S::load(src + v * N + kw), acc[v]);
+      }
+    }
+  } else {
+    for (int64_t kh = 0; kh < kh_; kh++)
+      for (int64_t kw = 0; kw < kw_; kw++) {
+        const S::V wk = S::set1(w[kh * kw_ + kw]);
+        const float* src = r[kh] + c0 + kw;
+#pragma GCC unroll 8
+        for (int v = 0; v < V; v++) acc[v] = S::fma(wk, S::load(src + v * N), acc[v]);
+      }
+  }
+  if (valid >= V * N && !rs && !relu) {
+#pragma GCC unroll 8
+    for (int v = 0; v < V; v++) S::store(o + v * N, acc[v]);
+    return;
+  }
+  const S::V zero = S::zero();
+#pragma GCC unroll 8
+  for (int v = 0; v < V; v++) {
+    const uint32_t lanes = laneBits(0, std::min<int64_t>(N, valid - v * N));
+    if (rs) acc[v] = S::add(acc[v], loadLanes(rs + v * N, lanes));
+    if (relu) acc[v] = S::max(zero, acc[v]);
+    storeLanes(o + v * N, lanes, acc[v]);
+  }
+}
+
+/** Floats of one padded row of depthwiseRows' ring: every column an output vector's taps may read. */
+int64_t depthwiseRowFloats(const ConvGeom& g) { return (g.OW + S::N - 1) / S::N * S::N + g.KW - 1; }
+
+/** Slots of depthwiseRows' ring: one window's rows and the next output row's new ones. */
+int64_t depthwiseRingRows(const ConvGeom& g) { return (g.KH - 1) * g.DH + 1 + g.SH; }
+
+/**
+ * Unit column stride and dilation. Each input row is copied once into a ring of zero-padded rows (PL
+ * zeros before it, zeros after), so every tap of every output vector is a plain load, with no masked edge
+ * vectors; rows above or below the input read the zero row after the ring. The rows the next output row
+ * adds are copied before this row is computed: loads that straddle stores still in flight would wait for
+ * them (no store forwarding). ring: slots + 1 rows of Wr floats, zero but for the input
+ * columns a previous plane left. KH, KW > 0: the window known at compile time.
  */
 template <int KH, int KW>
-void depthwiseRows(const ConvGeom& g, const float* x, const float* zeros, const float* w, float bias, const float* res, bool relu, float* out) {
+void depthwiseRows(const ConvGeom& g, const float* x, float* ring, const float* w, float bias, const float* res, bool relu, float* out) {
   constexpr int64_t N = S::N;
-  constexpr int kRows = KH > 0 ? KH + 1 : 1;
-  const int64_t kh_ = KH > 0 ? KH : g.KH, kw_ = KW > 0 ? KW : g.KW;
-  const S::V zero = S::zero(), b = S::set1(bias);
-  S::V wv[KH > 0 ? KH * KW : 1];
-  if constexpr (KH > 0) {
+  constexpr int kV = 4;
+  const int64_t kh_ = KH > 0 ? KH : g.KH, kw_ = KW > 0 ? KW : g.KW, Wr = depthwiseRowFloats(g), slots = depthwiseRingRows(g);
+  // Locals, not g's fields: the vector stores may alias anything, so g would be read again after each.
+  const int64_t H = g.H, W = g.W, OW = g.OW, PL = g.PL, PT = g.PT, SH = g.SH, DH = g.DH;
+  const S::V b = S::set1(bias);
+  S::V wv[kWeightsInRegs<KH, KW> ? KH * KW : 1];
+  if constexpr (kWeightsInRegs<KH, KW>) {
 #pragma GCC unroll 32
     for (int k = 0; k < KH * KW; k++) wv[k] = S::set1(w[k]);
   }
-  // Vectors from lo to hi read every tap with plain loads inside the row.
-  const int64_t lo = g.PL, hi = g.W - kw_ + 1 + g.PL - N;
-  const float* fixedRows[kRows];
-  std::vector<const float*> anyRows(KH > 0 ? 0 : static_cast<size_t>(kh_ + 1));
+  const float* zeros = ring + slots * Wr;
+  // Rows are copied in increasing order, into the slots in turn: the ones in use (a window and the next
+  // row's new rows) are the last `slots` copied. at[ih]: the slot of input row ih once copied.
+  std::vector<const float*> at(static_cast<size_t>(H), nullptr);
+  int64_t next = 0;
+  // Input columns [clo, chi) land at ring column PL + c (padding may be negative: a crop).
+  const int64_t clo = std::max<int64_t>(0, -PL), chi = std::min<int64_t>(W, Wr - PL);
+  auto row = [&](int64_t ih) -> const float* {
+    if (ih < 0 || ih >= H) return zeros;
+    if (at[static_cast<size_t>(ih)]) return at[static_cast<size_t>(ih)];
+    float* slot = ring + next * Wr;
+    next = next + 1 == slots ? 0 : next + 1;
+    at[static_cast<size_t>(ih)] = slot;
+    // An inline vector copy: a memcpy call would clobber every vector register, so the weights would live on the stack.
+    const float* src = x + ih * W;
+    int64_t c = clo;
+    for (; c + N <= chi; c += N) S::store(slot + PL + c, S::load(src + c));
+    if (c < chi) {
+      const uint32_t lanes = laneBits(0, chi - c);
+      storeLanes(slot + PL + c, lanes, loadLanes(src + c, lanes));
+    }
+    return slot;
+  };
+  const float* fixedRows[KH > 0 ? KH : 1];
+  std::vector<const float*> anyRows(KH > 0 ? 0 : static_cast<size_t>(kh_));
   const float** r = KH > 0 ? fixedRows : anyRows.data();
-  auto finish = [&](int64_t oh, int64_t ow0, S::V acc) {
-    const uint32_t lanes = laneBits(0, std::min(N, g.OW - ow0));
-    if (res) acc = S::add(acc, loadLanes(res + oh * g.OW + ow0, lanes));
-    if (relu) acc = S::max(zero, acc);
-    storeLanes(out + oh * g.OW + ow0, lanes, acc);
-  };
-  // Output row oh + dr from rows r[dr ...], masked per tap.
-  auto edge = [&](int64_t oh, int dr, int64_t ow0) {
-    S::V acc = b;
-    for (int64_t kw = 0; kw < kw_; kw++) {
-      const int64_t start = ow0 - g.PL + kw;
-      const uint32_t bits = rowBits(start, g.W, N);
-      if (!bits) continue;
-      for (int64_t kh = 0; kh < kh_; kh++) acc = S::fma(S::set1(w[kh * kw_ + kw]), loadLanes(r[dr + kh] + start, bits), acc);
+  const int64_t vectors = (OW + N - 1) / N;
+  for (int64_t oh = 0; oh < g.OH; oh++) {
+    for (int64_t kh = 0; kh < kh_; kh++) r[kh] = row(oh * SH - PT + kh * DH);
+    if (oh + 1 < g.OH)
+      for (int64_t kh = 0; kh < kh_; kh++) row((oh + 1) * SH - PT + kh * DH);
+    float* o = out + oh * OW;
+    const float* rs = res ? res + oh * OW : nullptr;
+    int64_t c = 0;
+    for (; c + kV * N <= vectors * N; c += kV * N) depthwiseStep<KH, KW, kV>(kh_, kw_, r, c, wv, w, b, o + c, rs ? rs + c : nullptr, relu, OW - c);
+    switch (vectors - c / N) {
+      case 3:
+        depthwiseStep<KH, KW, 3>(kh_, kw_, r, c, wv, w, b, o + c, rs ? rs + c : nullptr, relu, OW - c);
+        break;
+      case 2:
+        depthwiseStep<KH, KW, 2>(kh_, kw_, r, c, wv, w, b, o + c, rs ? rs + c : nullptr, relu, OW - c);
+        break;
+      case 1:
+        depthwiseStep<KH, KW, 1>(kh_, kw_, r, c, wv, w, b, o + c, rs ? rs + c : nullptr, relu, OW - c);
+        break;
+      default:
+        break;
     }
-    finish(oh + dr, ow0, acc);
-  };
-  for (int64_t oh = 0; oh < g.OH;) {
-    const int pair = KH > 0 && g.SH == 1 && oh + 1 < g.OH ? 2 : 1;
-    for (int64_t kh = 0; kh < kh_ + pair - 1; kh++) {
-      const int64_t ih = oh * g.SH - g.PT + kh * g.DH;
-      r[kh] = ih >= 0 && ih < g.H ? x + ih * g.W : zeros;
-    }
-    for (int64_t ow0 = 0; ow0 < g.OW; ow0 += N) {
-      if (KH == 0 || ow0 < lo || ow0 > hi) {
-        for (int dr = 0; dr < pair; dr++) edge(oh, dr, ow0);
-        continue;
-      }
-      if constexpr (KH > 0) {
-        // Partial sums per filter row (short dependency chains), rows of output oh in pa, of oh + 1 in pb.
-        S::V pa[KH], pb[KH];
-#pragma GCC unroll 8
-        for (int i = 0; i < KH + pair - 1; i++) {
-          const float* src = r[i] + ow0 - g.PL;
-          S::V l[KW];
-#pragma GCC unroll 8
-          for (int kw = 0; kw < KW; kw++) l[kw] = S::load(src + kw);
-          if (i < KH) {
-            pa[i] = i == 0 ? S::fma(wv[0], l[0], b) : S::mul(wv[i * KW], l[0]);
-#pragma GCC unroll 8
-            for (int kw = 1; kw < KW; kw++) pa[i] = S::fma(wv[i * KW + kw], l[kw], pa[i]);
-          }
-          if (i >= 1) {
-            const int k = i - 1;
-            pb[k] = k == 0 ? S::fma(wv[0], l[0], b) : S::mul(wv[k * KW], l[0]);
-#pragma GCC unroll 8
-            for (int kw = 1; kw < KW; kw++) pb[k] = S::fma(wv[k * KW + kw], l[kw], pb[k]);
-          }
-        }
-        S::V acc = pa[0];
-#pragma GCC unroll 8
-        for (int kh = 1; kh < KH; kh++) acc = S::add(acc, pa[kh]);
-        finish(oh, ow0, acc);
-        if (pair == 2) {
-          acc = pb[0];
-#pragma GCC unroll 8
-          for (int kh = 1; kh < KH; kh++) acc = S::add(acc, pb[kh]);
-          finish(oh + 1, ow0, acc);
-        }
-      }
-    }
-    oh += pair;
   }
 }
 
@@ -132,8 +181,10 @@ void depthwiseForward(const ConvGeom& g, const float* x, const float* w, const f
   const int64_t per = std::max<int64_t>(1, std::min<int64_t>(planes / (2 * pool.size()) + 1, (int64_t{1} << 16) / std::max<int64_t>(1, g.P)));
   const bool inPlace = g.SW == 1 && g.DW == 1;
   pool.run((planes + per - 1) / per, [&](int64_t t) {
-    float* buffer = scratch(static_cast<size_t>(inPlace ? g.W : Slab::floats(g, rows, 1)), kSlabSlot);
-    if (inPlace) std::fill(buffer, buffer + g.W, 0.f);
+    const int64_t ringFloats = (depthwiseRingRows(g) + 1) * depthwiseRowFloats(g);
+    float* buffer = scratch(static_cast<size_t>(inPlace ? ringFloats : Slab::floats(g, rows, 1)), kSlabSlot);
+    // The ring's padding columns and zero row stay zero; each plane rewrites only its input columns.
+    if (inPlace) std::fill(buffer, buffer + ringFloats, 0.f);
     std::vector<int64_t> o(static_cast<size_t>(taps));
     for (int64_t pl = t * per; pl < std::min(planes, (t + 1) * per); pl++) {
       const int64_t n = pl / g.G, grp = pl % g.G;
