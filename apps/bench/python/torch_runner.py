@@ -18,10 +18,22 @@ import torch
 import torch.nn.functional as F
 
 THREADS = int(sys.argv[sys.argv.index("--threads") + 1]) if "--threads" in sys.argv else 1
-# With OMP_WAIT_POLICY=ACTIVE, idle OpenMP threads spin; the harness bounds the spin (GOMP_SPINCOUNT)
-# and this process sleeps that long after each timed batch, so its spinning never overlaps another
-# runner's repetition.
+# With OMP_WAIT_POLICY=ACTIVE, idle OpenMP threads spin (bounded by GOMP_SPINCOUNT); after each timed
+# batch this process waits, untimed, until its threads are idle (at most COOLDOWN seconds), so its
+# spinning never overlaps another runner's repetition. A fixed 0.25 s pause was too short on a 2-vCPU
+# Zen 2: 10M spins of ~65 cycles outlast it, and the next runner's 2-thread repetition ran on one core.
 COOLDOWN = float(sys.argv[sys.argv.index("--cooldown") + 1]) if "--cooldown" in sys.argv else 0.0
+
+
+def settle(max_seconds, window=0.01, busy=0.1):
+    """Sleeps in windows until this process's CPU time over one stays under `busy` of it, or max_seconds pass."""
+    end = time.perf_counter() + max_seconds
+    while True:
+        c0, w0 = time.process_time(), time.perf_counter()
+        time.sleep(window)
+        used, elapsed = time.process_time() - c0, time.perf_counter() - w0
+        if used < busy * elapsed or time.perf_counter() >= end:
+            return
 torch.set_num_threads(THREADS)
 torch.manual_seed(0)
 
@@ -232,7 +244,7 @@ class Workload:
                 self.first = np.array([float(y.item())], dtype=np.float32) if self.train else y.detach().contiguous().numpy().astype(np.float32).copy()
         seconds = time.perf_counter() - t0
         if COOLDOWN > 0:
-            time.sleep(COOLDOWN)
+            settle(COOLDOWN)
         return seconds
 
     def readback(self):

@@ -41,9 +41,10 @@ class PythonChild {
   }
 }
 
-/** Seconds an idle OpenMP thread spins under OMP_WAIT_POLICY=ACTIVE before it sleeps (bounded by GOMP_SPINCOUNT), and the pause after each timed batch that outlasts it. */
+/** Spins of an idle OpenMP thread under OMP_WAIT_POLICY=ACTIVE before it sleeps (GOMP_SPINCOUNT). */
 const ACTIVE_SPINCOUNT = '10000000';
-const ACTIVE_COOLDOWN_S = 0.25;
+/** Longest untimed wait after each timed batch for the child's spinning threads to go idle (it waits only as long as they spin). */
+const ACTIVE_COOLDOWN_S = 2;
 
 export type WaitPolicy = 'PASSIVE' | 'ACTIVE';
 
@@ -71,7 +72,7 @@ export interface TorchOptions {
    * the configurations workload by workload instead (smoke runs: every code path, one set-up each).
    */
   probeSeconds: number;
-  /** Untimed pause of the ACTIVE process after each batch (default 0.25 s; smoke runs, which time nothing, use 0). */
+  /** Longest untimed wait of the ACTIVE process after each batch for its threads to go idle (default 2 s; smoke runs, which time nothing, use 0). */
   activeCooldown?: number;
 }
 
@@ -98,7 +99,7 @@ export async function createTorchRunner(threads: number, options: TorchOptions =
     device: (hello.config as string[] | undefined)?.join('; '),
     notes: [
       'timed inside the Python process (no IPC in the loop); inputs and weights copied from the harness as float32 files',
-      `best of OMP_WAIT_POLICY=PASSIVE and ACTIVE (GOMP_SPINCOUNT=${ACTIVE_SPINCOUNT}, ${cooldown} s untimed pause after each batch) x eager / channels_last / torch.jit.freeze (inference), picked per workload by a probe; the pick is in each result's variant`,
+      `best of OMP_WAIT_POLICY=PASSIVE and ACTIVE (GOMP_SPINCOUNT=${ACTIVE_SPINCOUNT}, after each batch an untimed wait until its threads are idle, at most ${cooldown} s) x eager / channels_last / torch.jit.freeze (inference), picked per workload by a probe; the pick is in each result's variant`,
     ],
   };
   return new TorchRunner(children, info, options);
