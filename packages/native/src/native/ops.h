@@ -47,7 +47,7 @@ __attribute__((always_inline)) inline Acc sumLanes(const float* __restrict v, in
  * fn(b, e) over [0, n) in pieces of about `grain` items (a multiple of `align` items), at most 4 per thread, each
  * claimed by whichever thread comes free: a thread that starts late (the machine's other jobs, a vCPU the
  * host took away) leaves its pieces to the others instead of holding up the call, as one fixed range per
- * thread (forRange, parallelFor) would. One thread, or one piece, runs fn(0, n) directly.
+ * thread (parallelFor) would. One thread, or one piece, runs fn(0, n) directly.
  */
 inline void forPieces(ThreadPool& pool, int64_t n, int64_t grain, int64_t align, const std::function<void(int64_t, int64_t)>& fn) {
   if (n <= 0) return;

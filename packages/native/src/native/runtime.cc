@@ -375,10 +375,6 @@ void ThreadPool::parallelFor(int64_t n, int64_t grain, const std::function<void(
   });
 }
 
-void forRange(ThreadPool& pool, int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
-  pool.parallelFor(n, 1 << 18, fn);
-}
-
 void Args::fail(const std::string& what) const { throw KernelError(kernel + ": " + what); }
 
 int64_t Args::e(size_t i) const {

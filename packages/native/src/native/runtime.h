@@ -256,7 +256,5 @@ using PrepareFn = Prepared (*)(const Args&);
 
 // The prepare function of each kernel (src/native/kernels/<name>.cc) is declared in generated/spec.h.
 
-/** Parallel element-wise helper: splits [0, n) in chunks big enough to amortise the hand-off (runtime.cc). */
-void forRange(ThreadPool& pool, int64_t n, const std::function<void(int64_t, int64_t)>& fn);
 
 }  // namespace sn

@@ -16,7 +16,7 @@ Prepared prepareAdamUpdate(const Args& a) {
   Prepared p;
   p.writes = {0, 2, 3};
   p.body = [=](ThreadPool& pool, const std::vector<float*>& in, const std::vector<float*>&) {
-    forRange(pool, size, [&](int64_t b, int64_t e) { step.run(in[0], in[1], in[2], in[3], b, e); });
+    forPieces(pool, size, kElementGrain, 16, [&](int64_t b, int64_t e) { step.run(in[0], in[1], in[2], in[3], b, e); });
   };
   return p;
 }

@@ -34,7 +34,7 @@ Prepared prepareDropout(const Args& a) {
   p.outSizes = {size};
   p.body = [=](ThreadPool& pool, const std::vector<float*>& in, const std::vector<float*>& out) {
     const float scale = rate < 1.f ? 1.f / (1.f - rate) : 0.f;
-    forRange(pool, size, [&](int64_t b, int64_t e) {
+    forPieces(pool, size, kElementGrain, 16, [&](int64_t b, int64_t e) {
       dropoutRange(in[0] + b, in[1] + b, out[0] + b, e - b, rate, scale);
     });
   };
