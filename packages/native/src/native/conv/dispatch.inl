@@ -31,13 +31,14 @@ void forwardConv(const ConvGeom& g, const float* x, const FilterRef& w, const fl
     winogradForward(g, x, w, bias, residual, relu, y, pool);
     return;
   }
-  const int MR = pickForwardMR(g);
   if (singleChannelFits(g)) {
+    const int MR = pickForwardMR(g, false);
     const FilterCache::Packed ap = w.packed(layoutKey({2, g.G, g.Og, g.Kdim, MR}), static_cast<size_t>(packedFilterFloats(g, MR)),
                                             [&](const float* raw, float* out) { packFilter(g, raw, MR, out); });
     forwardSingleChannel(g, x, ap->data(), MR, bias, residual, relu, y, pool);
     return;
   }
+  const int MR = pickForwardMR(g);
   // Output channels in the lanes where they fill them much better than the output rows fill position
   // vectors (the transposed store costs about a tenth of a tile), and where a panel of the filter stays
   // in L1 (measured on AVX2: LeNet C3 went from 35-37 to 44 GFLOP/s; a 192-channel 8x8 -> 6x6 layer, whose

@@ -1,15 +1,21 @@
-// ISA fragment (see README.md): the forward kernel for one input channel at stride 1 (LeNet's C1: 1 -> 6,
+// ISA fragment (see README.md): the forward kernel for one input channel (or a few) at stride 1 (LeNet's C1: 1 -> 6,
 // 5x5, pad 2, 28x28). With one channel a tile has only KH x KW taps (25), so the tiled kernel spent about
 // as long setting up each MR x 2-vector tile (pieces, lane masks, chunk loop) as computing it. Here the
 // same tile (MR output channels x 2 vectors of output columns, filter values broadcast from the packed
 // filter of the tiled kernel) runs down every output row of a column pair, so its setup is paid once per
 // column pair and image, and each row costs its taps plus the epilogue.
+// A few input channels take it too, their taps side by side in one list (offsets into a slab of all of
+// them): 3-channel first layers (27 taps) paid the tiled kernel's setup per tile the same way; on AVX2 (Zen 2, 1 thread, CPU time, interleaved rounds, medians) 32x3x32x32 -> 96 34 -> 49 GFLOP/s and
+// -> 16 40 -> 47 (there with 6 x 2 tiles over 18 rows instead of 4 x 2, whose loads bound the loop).
 
 constexpr int kSingleMaxTaps = 64;
 
-/** One input channel, no groups, stride and dilation 1, at least one full vector of output columns. */
+/**
+ * One input channel, or a few whose taps together stay within kSingleMaxTaps (a 3-channel first layer:
+ * 27), no groups, stride and dilation 1, at least one full vector of output columns.
+ */
 bool singleChannelFits(const ConvGeom& g) {
-  return g.C == 1 && g.G == 1 && g.SH == 1 && g.SW == 1 && g.DH == 1 && g.DW == 1 && g.OW >= S::N && g.KH * g.KW <= kSingleMaxTaps;
+  return g.C <= 4 && g.G == 1 && g.SH == 1 && g.SW == 1 && g.DH == 1 && g.DW == 1 && g.OW >= S::N && g.Kdim <= kSingleMaxTaps;
 }
 
 /**
@@ -85,20 +91,22 @@ void forwardSingleChannel(const ConvGeom& g, const float* x, const float* ap, in
   constexpr int64_t N = S::N;
   const SingleColumnsFn columns = singleColumnsFor(MR);
   const int64_t rows = g.OH + g.KH - 1;
-  const int64_t slabFloats = Slab::floats(g, rows, 1);
+  const int64_t slabFloats = Slab::floats(g, rows, g.C);
   const int64_t tilesM = (g.Og + MR - 1) / MR;
   const int64_t pairs = (g.OW + 2 * N - 1) / (2 * N);
   int64_t off[kSingleMaxTaps];
-  const int64_t Wq = Slab(g, 0, rows, nullptr).Wq;
-  for (int64_t kh = 0, k = 0; kh < g.KH; kh++)
-    for (int64_t kw = 0; kw < g.KW; kw++) off[k++] = kh * Wq + kw;
+  const Slab layout(g, 0, rows, nullptr);
+  const int64_t Wq = layout.Wq;
+  for (int64_t c = 0, k = 0; c < g.C; c++)
+    for (int64_t kh = 0; kh < g.KH; kh++)
+      for (int64_t kw = 0; kw < g.KW; kw++) off[k++] = layout.tap(g, c, kh, kw);
   // Whole images per task when there are enough of them; otherwise column pairs of an image too (each
   // task then fills its own copy of the image's slab).
   const int64_t split = g.N >= 4 * pool.size() ? 1 : pairs;
   pool.run(g.N * split, [&](int64_t t) {
     const int64_t n = t / split, p0 = split == 1 ? 0 : t % split, p1 = split == 1 ? pairs : p0 + 1;
     float* slab = scratch(static_cast<size_t>(slabFloats), kSlabSlot);
-    Slab(g, 0, rows, slab).fill(g, x + n * g.H * g.W, 0, 1);
+    Slab(g, 0, rows, slab).fill(g, x + n * g.C * g.H * g.W, 0, g.C);
     for (int64_t mt = 0; mt < tilesM; mt++) {
       const int64_t o0 = mt * MR;
       const int mr = static_cast<int>(std::min<int64_t>(MR, g.Og - o0));

@@ -154,8 +154,11 @@ ForwardTileFn forwardTileFor(int mr, int R) {
   return forwardTileForR<S::kMaxMR>(R);
 }
 
-/** Output-channel tile height: the fewest padded rows, weighed by how well each tile keeps the FMA units busy. */
-int pickForwardMR(const ConvGeom& g) {
+/**
+ * Output-channel tile height: the fewest padded rows, weighed by how well each tile keeps the FMA units
+ * busy. wideTiles: the kernel has forwardNV's 4 x 3 tile (the single-channel kernel has only MR x 2).
+ */
+int pickForwardMR(const ConvGeom& g, bool wideTiles = true) {
   const int64_t Og = g.Og;
   // Depthwise-like layers (1-2 output channels per group) take the 1- and 2-row tiles.
   if (Og <= 2) return static_cast<int>(Og);
@@ -165,7 +168,7 @@ int pickForwardMR(const ConvGeom& g) {
   // filter rows (ResNet-20 b32 3x3 at 32x32, 16 -> 16: 71 -> 73-74 GFLOP/s; 16x16, 32 -> 32: 76-79 -> 83-84), and
   // is a little slower otherwise, so ties stay with 6; on stride-2 layers it ran slower even against the
   // padded rows (64x16x32x32 -> 32: 69 -> 64; 64x32x16x16 -> 64: 81 -> 66), so strided layers keep 6 x 2.
-  const bool wideFour = forwardNV(4) == 3 && g.SH == 1 && g.SW == 1;
+  const bool wideFour = wideTiles && forwardNV(4) == 3 && g.SH == 1 && g.SW == 1;
   const int sizes[4] = {4, 6, 8, 12};
   const double eff[4] = {wideFour ? 0.97 * 0.85 : 0.6, 0.85, 0.93, 1.0};
   int top = 0;
