@@ -3,7 +3,8 @@
  * drawn away from their identity initialisation (so folding is really exercised), run eagerly and
  * through compile(model, { mode: 'inference' }) on one backend, whole and in batch slices of one sample
  * (maxActivationBytes: 1). Error is the largest absolute difference over the largest eager magnitude;
- * neither compiled run may leave a tensor behind.
+ * neither compiled run may leave a tensor behind. The eager reference runs layer by layer (ctx.fuse false);
+ * eager inference as users get it (batch norm folded and epilogues fused on the fly) is held to it the same way.
  */
 import { it } from 'vitest';
 import { Rng, compile, createModel, memory, setBackend, tensor, type AnyBackend, type Layer, type Tensor } from '@stridenet/core';
@@ -41,6 +42,8 @@ export interface CompiledResult {
   leaked: number;
   /** The run in batch slices of one sample: max |sliced - eager| / max |eager|, slice size, tensors left. */
   sliced: { relative: number; sliceSize: number; leaked: number };
+  /** Eager inference with its fusion (the default forward): error against the layer-by-layer pass, tensors a second pass left. */
+  fused: { relative: number; leaked: number };
 }
 
 /** Gives every batch norm non-trivial statistics and affine parameters, drawn from `rng`. */
@@ -75,7 +78,12 @@ export async function compiledCheck(createBackend: () => AnyBackend | Promise<An
     const rng = new Rng(11);
     perturbBatchNorms(model.layers, rng);
     const x = tensor(rng.normal(c.batch * model.inputShape.reduce((a, b) => a * b, 1)), [c.batch, ...model.inputShape]);
-    const eager = model.forward(x, { training: false, rng });
+    const eager = model.forward(x, { training: false, rng, fuse: false });
+    // The first fused pass folds (and keeps) the batch norms; the second must leave nothing else behind.
+    model.forward(x, { training: false, rng }).dispose();
+    const beforeFused = memory().tensors;
+    const fused = model.forward(x, { training: false, rng });
+    const fusedLeaked = memory().tensors - beforeFused - 1;
     const compiled = await compile(model, { mode: 'inference' });
     const sliced = await compile(model, { mode: 'inference', maxActivationBytes: 1 });
     const before = memory().tensors;
@@ -90,8 +98,9 @@ export async function compiledCheck(createBackend: () => AnyBackend | Promise<An
       steps: { compiled: compiled.plan.steps.length, eager: model.layers.length },
       leaked,
       sliced: { relative: await maxRelative(ys, eager), sliceSize: sliced.sliceSize(c.batch), leaked: slicedLeaked },
+      fused: { relative: await maxRelative(fused, eager), leaked: fusedLeaked },
     });
-    [y, ys, eager, x].forEach((t) => t.dispose());
+    [y, ys, fused, eager, x].forEach((t) => t.dispose());
     compiled.dispose();
     sliced.dispose();
     model.dispose();
@@ -101,16 +110,22 @@ export async function compiledCheck(createBackend: () => AnyBackend | Promise<An
 
 /** Throws naming every model whose compiled output strays past `rtol` or that leaked. */
 export function expectCompiledAgreement(results: readonly CompiledResult[], rtol = 1e-5): void {
-  const bad = results.filter((r) => !(r.relative <= rtol) || r.leaked !== 0 || !(r.sliced.relative <= rtol) || r.sliced.leaked !== 0);
+  const bad = results.filter(
+    (r) => !(r.relative <= rtol) || r.leaked !== 0 || !(r.sliced.relative <= rtol) || r.sliced.leaked !== 0 || !(r.fused.relative <= rtol) || r.fused.leaked !== 0,
+  );
   if (bad.length > 0) {
-    const lines = bad.map((r) => `${r.model}: relative ${r.relative.toExponential(3)} (rtol ${rtol}), leaked ${r.leaked}; in slices of ${r.sliced.sliceSize}: relative ${r.sliced.relative.toExponential(3)}, leaked ${r.sliced.leaked}`);
-    throw new Error(`compiled vs eager disagree:\n${lines.join('\n')}`);
+    const lines = bad.map(
+      (r) =>
+        `${r.model}: relative ${r.relative.toExponential(3)} (rtol ${rtol}), leaked ${r.leaked}; in slices of ${r.sliced.sliceSize}: relative ` +
+        `${r.sliced.relative.toExponential(3)}, leaked ${r.sliced.leaked}; fused eager: relative ${r.fused.relative.toExponential(3)}, leaked ${r.fused.leaked}`,
+    );
+    throw new Error(`compiled or fused eager vs layer-by-layer eager disagree:\n${lines.join('\n')}`);
   }
 }
 
 /** Defines the compiled-vs-eager test for one backend: call it at the top level of the backend's test file. */
 export function runCompiledConformance(label: string, createBackend: () => AnyBackend | Promise<AnyBackend>, rtol = 1e-5): void {
-  it(`compiled inference matches eager for every zoo model on ${label}`, async () => {
+  it(`compiled and fused eager inference match layer-by-layer eager for every zoo model on ${label}`, async () => {
     const results = await compiledCheck(createBackend);
     const resnet = results.find((r) => r.model === 'resnet20');
     if (results.length !== COMPILED_CASES.length || !resnet || !(resnet.steps.compiled < resnet.steps.eager) || results.some((r) => r.sliced.sliceSize !== 1)) {

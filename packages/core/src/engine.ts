@@ -1,5 +1,5 @@
 import { BackendError, DisposedError, StridenetError, UnsupportedError } from './errors.js';
-import { SPEC_VERSION, type AnyBackend, type Backend, type KernelAttrs, type KernelInputs, type KernelName, type KernelOutput } from './spec/index.js';
+import { KERNELS, SPEC_VERSION, type AnyBackend, type Backend, type KernelAttrs, type KernelInputs, type KernelName, type KernelOutput } from './spec/index.js';
 import { sizeOf } from './plans/common.js';
 import { backendEntry, startAutoBackend, startBackend, type BackendEntry, type StartBackendOptions } from './backend-registry.js';
 import { emptyFill } from './empty.js';
@@ -14,6 +14,8 @@ interface Storage {
   readonly handle: unknown;
   readonly size: number;
   refs: number;
+  /** Kernel calls that wrote into the buffer in place (KernelSpec.writes: optimizer updates, running statistics). */
+  writes: number;
 }
 
 let nextTensorId = 1;
@@ -55,6 +57,14 @@ export class Tensor {
   live(): Storage {
     if (this.storage === null) throw new DisposedError(`tensor #${this.id} [${this.shape.join(',')}]`);
     return this.storage;
+  }
+
+  /**
+   * @internal How many kernel calls updated the storage in place so far: values derived from the tensor
+   * (eager inference's folded weights) are stale once it moves.
+   */
+  get writes(): number {
+    return this.live().writes;
   }
 
   /** @internal the backend handle. */
@@ -145,7 +155,7 @@ class Engine {
   }
 
   wrap(backend: Backend, handle: unknown, shape: readonly number[]): Tensor {
-    return new Tensor({ backend, handle, size: sizeOf(shape), refs: 1 }, shape);
+    return new Tensor({ backend, handle, size: sizeOf(shape), refs: 1, writes: 0 }, shape);
   }
 
   /** A new tensor sharing `t`'s storage with another shape of the same size. */
@@ -225,6 +235,8 @@ class Engine {
     }
     const fn = b.kernels[kernel] as (i: unknown, a: unknown) => unknown;
     const out = fn(handles, attrs);
+    const writes: readonly string[] | undefined = (KERNELS[kernel] as { writes?: readonly string[] }).writes;
+    if (writes) for (const k of writes) for (const t of [(inputs as Record<string, Tensor | readonly Tensor[] | undefined>)[k] ?? []].flat()) t.live().writes += 1;
     const outs = shapes.length === 0 ? [] : shapes.length === 1 ? [out] : (out as unknown[]);
     return outs.map((h, i) => this.wrap(b, h, shapes[i]!)) as KernelTensors<K>;
   }

@@ -1,7 +1,7 @@
-// Eager (not compiled) model inference with and without Conv2D's noGrad, interleaved in one process (report only).
-// "plain" strips noGrad from every Conv2D call (the kernels core issued before spec 5: trainable filters stay
-// on the tiled kernel); "noGrad" runs core's calls as they are. Medians of wall and process CPU time per
-// forward, and the largest logit difference between the two.
+// Eager (not compiled) model inference with and without core's inference fusion, interleaved in one process
+// (report only). "plain" runs every layer on its own (ctx.fuse false); "fused" runs Conv2D + BatchNorm (+ Add)
+// (+ ReLU) chains as one kernel (the default). Medians of wall and process CPU time per forward, and the
+// largest logit difference between the two.
 // Run: pnpm exec tsx --conditions @stridenet/source bench/eager-ab.ts [model] [batch] [--threads N] [--rounds R]
 import { Rng, createModel, setBackend, tensor } from '@stridenet/core';
 import { backend } from './common.js';
@@ -14,9 +14,6 @@ const be = await backend();
 await setBackend(be);
 const inputShape = model === 'lenet5' ? [1, 28, 28] : model === 'resnet18' ? [3, 224, 224] : [3, 32, 32];
 const m = createModel(model, { seed: 1, numClasses: model === 'resnet18' ? 1000 : 10, inputShape });
-const table = be.kernels as unknown as Record<string, (i: unknown, a: Record<string, unknown>) => unknown>;
-const conv = table.Conv2D!;
-const plain = (i: unknown, { noGrad: _, ...attrs }: Record<string, unknown>) => conv(i, attrs);
 const x = tensor(new Float32Array(batch * inputShape.reduce((a, d) => a * d)).map(() => Math.random()), [batch, ...inputShape]);
 const cpu = () => {
   const c = process.cpuUsage();
@@ -24,11 +21,10 @@ const cpu = () => {
 };
 let first: Float32Array | undefined;
 let maxDiff = 0;
-const forward = async (stripped: boolean): Promise<[number, number]> => {
-  table.Conv2D = stripped ? plain : conv;
+const forward = async (plain: boolean): Promise<[number, number]> => {
   const t0 = performance.now();
   const c0 = cpu();
-  const y = m.forward(x, { training: false, rng: new Rng(0) });
+  const y = m.forward(x, { training: false, rng: new Rng(0), fuse: !plain });
   const d = await y.data();
   const r: [number, number] = [performance.now() - t0, cpu() - c0];
   y.dispose();
@@ -36,18 +32,17 @@ const forward = async (stripped: boolean): Promise<[number, number]> => {
   else for (let i = 0; i < d.length; i++) maxDiff = Math.max(maxDiff, Math.abs(d[i]! - first[i]!));
   return r;
 };
-const times = { plain: [] as [number, number][], noGrad: [] as [number, number][] };
+const times = { plain: [] as [number, number][], fused: [] as [number, number][] };
 for (let r = 0; r < rounds + 2; r++) {
   const a = await forward(true);
   const b = await forward(false);
   if (r < 2) continue;
   times.plain.push(a);
-  times.noGrad.push(b);
+  times.fused.push(b);
 }
 const median = (v: number[]) => v.sort((p, q) => p - q)[v.length >> 1]!;
 console.log(`${model} b${batch}, isa ${be.isa}, ${be.threads} thread(s), ${rounds} rounds`);
 for (const [k, v] of Object.entries(times)) console.log(`${k.padEnd(7)} wall ${median(v.map((t) => t[0])).toFixed(1)} ms, cpu ${median(v.map((t) => t[1])).toFixed(1)} ms`);
 console.log(`largest logit difference ${maxDiff.toExponential(2)}`);
-table.Conv2D = conv;
 m.dispose();
 be.dispose?.();

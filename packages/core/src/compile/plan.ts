@@ -1,3 +1,4 @@
+import type { Tensor } from '../engine.js';
 import type { FusedActivation } from '../spec/index.js';
 import {
   AdaptiveAvgPool2D, Add, AvgPool1D, AvgPool2D, BatchNorm1D, BatchNorm2D, Concat, Conv1D, Conv2D, Dense, Dropout, ELU, Flatten, GlobalAvgPool1D,
@@ -202,4 +203,29 @@ function liveness(steps: readonly StepValues[], output: number): number[][] {
   });
   for (const [v, k] of lastRead) if (v !== INPUT_VALUE && v !== output) freeAfter[k]!.push(v);
   return freeAfter;
+}
+
+/**
+ * Runs a plan's steps on x in order (`run` gets each step and the values made so far) and returns the plan's
+ * output, freeing each value after its last reader. A layer may hand its input on as its output (a view or
+ * identity): a tensor several values hold is freed once, with the last. The model input is never freed; when
+ * a step throws, every value made so far is.
+ */
+export function runSteps<S extends { readonly output: number }>(plan: ExecutionPlan<S>, x: Tensor, run: (step: S, values: ReadonlyMap<number, Tensor>) => Tensor): Tensor {
+  const values = new Map<number, Tensor>([[INPUT_VALUE, x]]);
+  const release = (v: number) => {
+    const t = values.get(v)!;
+    values.delete(v);
+    if (t !== x && ![...values.values()].includes(t)) t.dispose();
+  };
+  try {
+    plan.steps.forEach((step, k) => {
+      values.set(step.output, run(step, values));
+      plan.freeAfter[k]!.forEach(release);
+    });
+  } catch (e) {
+    for (const t of new Set(values.values())) if (t !== x) t.dispose();
+    throw e;
+  }
+  return values.get(plan.output)!;
 }

@@ -9,7 +9,7 @@ import { Conv2D, Dense } from '../layers/index.js';
 import type { LayerModel } from '../models/model.js';
 import type { ForwardContext } from '../models/types.js';
 import { CompiledFrom } from './compiled-from.js';
-import { INPUT_VALUE, type PlanNode } from './plan.js';
+import { runSteps, type PlanNode } from './plan.js';
 import { planTraining, type TrainingFusedStep, type TrainingPlan, type TrainingStep } from './plan-training.js';
 
 /**
@@ -40,23 +40,7 @@ export class CompiledTrainingModel extends CompiledFrom {
     if (x.rank !== want.length + 1 || want.some((d, i) => x.shape[i + 1] !== d)) {
       throw new ShapeError(op, 'input shape', x.shape, `[batch, ${want.join(', ')}]`);
     }
-    const values = new Map<number, Tensor>([[INPUT_VALUE, x]]);
-    // A layer may hand its input on as its output (a view or identity): free each tensor once, when no value holds it.
-    const release = (v: number) => {
-      const t = values.get(v)!;
-      values.delete(v);
-      if (t !== x && ![...values.values()].includes(t)) t.dispose();
-    };
-    try {
-      this.plan.steps.forEach((step, k) => {
-        values.set(step.output, this.runStep(step, values, ctx));
-        this.plan.freeAfter[k]!.forEach(release);
-      });
-    } catch (e) {
-      for (const t of new Set(values.values())) if (t !== x) t.dispose();
-      throw e;
-    }
-    const y = values.get(this.plan.output)!;
+    const y = runSteps(this.plan, x, (step, values) => this.runStep(step, values, ctx));
     return y === x ? reshape(x, x.shape) : y;
   }
 

@@ -5,6 +5,8 @@ import type { ForwardContext, LayerConfig, Model } from './types.js';
 import { Layer, ModelParameter, type Shape } from '../layers/layer.js';
 import { layerFromJSON } from '../layers/registry.js';
 import { formatSummary } from './summary.js';
+import { recording } from '../autograd/record.js';
+import { EagerInference } from './inference-fusion.js';
 
 /** How a model gets its initial weights. */
 export interface BuildOptions {
@@ -78,6 +80,8 @@ export abstract class LayerModel implements Model {
   private readonly params: ModelParameter[] = [];
   /** Uses of each node's output by later nodes (+1 for the model output). */
   private readonly uses: number[];
+  /** The fused inference schedule and its folded weights, planned on first use; null when nothing fuses. */
+  private fused: EagerInference | null | undefined;
 
   protected constructor(name: string, inputShape: Shape, nodes: readonly BuiltNode[], options: BuildOptions) {
     if (typeof name !== 'string' || name.length === 0) throw new ArgumentError('model', 'name', name, 'a non-empty string');
@@ -111,12 +115,25 @@ export abstract class LayerModel implements Model {
     return l;
   }
 
-  /** Logits for a batch [N, ...inputShape]; intermediates are freed as soon as no later layer needs them. */
+  /**
+   * Logits for a batch [N, ...inputShape]; intermediates are freed as soon as no later layer needs them.
+   * Inference that no tape records runs Conv2D / Dense + BatchNorm (+ residual Add) (+ ReLU) chains as one
+   * kernel each, batch norm folded into weights the model keeps until its parameters change, a training pass
+   * runs or it is disposed (ctx.fuse: false runs every layer on its own).
+   */
   forward(x: Tensor, ctx: ForwardContext = { training: false, rng: new Rng(0) }): Tensor {
     if (!(x instanceof Tensor)) throw new ArgumentError(`${this.name}.forward`, 'x', x, 'a Tensor');
     const want = this.inputShape;
     if (x.rank !== want.length + 1 || want.some((d, i) => x.shape[i + 1] !== d)) {
       throw new ShapeError(`${this.name}.forward`, 'input shape', x.shape, `[batch, ${want.join(', ')}]`);
+    }
+    if (!ctx.training && ctx.fuse !== false && !recording([x, ...this.params.map((p) => p.value)])) {
+      this.fused ??= EagerInference.plan(this.nodes) ?? null;
+      if (this.fused) return this.fused.run(x, ctx);
+    } else if (ctx.fuse !== false) {
+      // A pass some tape records (or that trains) runs layer by layer, its gradients following the layers; the
+      // weights are about to change, so the folded copies go now instead of lingering through training.
+      this.fused?.dispose();
     }
     const outs: (Tensor | undefined)[] = new Array(this.nodes.length);
     const remaining = new Map<Tensor, number>();
@@ -170,8 +187,9 @@ export abstract class LayerModel implements Model {
   protected abstract showConnections(): boolean;
   abstract toJSON(): LayerConfig;
 
-  /** Frees every parameter tensor; the model cannot run afterwards. */
+  /** Frees every parameter tensor (and the folded weights eager inference keeps); the model cannot run afterwards. */
   dispose(): void {
+    this.fused?.dispose();
     for (const p of this.params) p.dispose();
   }
 

@@ -18,6 +18,11 @@ export interface ForwardContext {
   training: boolean;
   /** Source of dropout masks (and anything else random in a forward pass). */
   rng: Rng;
+  /**
+   * Inference only (default true): a pass no gradient tape records runs each Conv2D / Dense with the
+   * BatchNorm, residual Add and ReLU after it as one kernel. false: every layer runs its own kernels.
+   */
+  fuse?: boolean;
 }
 
 /** JSON description of an architecture; `type` names a registered layer or model class. */
