@@ -149,9 +149,10 @@ std::vector<ConvShape> convShapes() {
       conv("1 input channel, 5 outputs, 17 columns", 3, 1, 11, 17, 5, 3).pad(1),
       conv("1 input channel, batch 1, 7x7, asymmetric pads", 1, 1, 12, 40, 8, 7).pad(1, 2, 3, 0),
       // A few input channels take the same kernel (their taps side by side): 3 channels, a partial tile
-      // of 20 outputs and 19 columns; 2 channels of 5x5 taps at batch 1.
+      // of 20 outputs and 19 columns; 2 channels of 5x5 taps at batch 1 (the filter gradient splits output
+      // channels across threads).
       conv("3 input channels, 20 outputs, 19 columns", 3, 3, 9, 19, 20, 3).pad(1),
-      conv("2 input channels, batch 1, 5x5", 1, 2, 10, 12, 7, 5).pad(2),
+      conv("2 input channels, batch 1, 5x5", 1, 2, 10, 12, 8, 5).pad(2),
       conv("LeNet C3, batch 9", 9, 6, 14, 14, 16, 5),
   };
   // Narrow outputs: several rows share a vector (forward, Winograd tiles) or most lanes are masked.

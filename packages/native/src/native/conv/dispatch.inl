@@ -79,5 +79,9 @@ void backpropFilter(const ConvGeom& g, const float* x, const float* dy, float* d
     depthwiseFilterGrad(g, x, dy, dw, pool);
     return;
   }
+  if (positionsFilterGradFits(g)) {
+    positionsFilterGrad(g, x, dy, dw, pool);
+    return;
+  }
   tiledFilterGrad(g, x, dy, dw, pool);
 }

@@ -1,0 +1,130 @@
+// ISA fragment (see README.md): the filter gradient of layers with few taps (3-channel first layers: 27)
+// with output positions in the lanes. dW[o][j] = sum over positions p of dy[o][p] x[j][p]: a tile of
+// kPosMO output channels x kPosMJ taps keeps one vector of partial sums per pair, multiplying N positions
+// of dy (straight from its planes) by the N inputs under them (a slab row), and the lanes are added up
+// once at the end. The tap-tile kernel (filter-grad.inl) instead packs dy^T once per image, a transpose
+// that costs as much as a few taps' multiply-adds: with 27 taps it took about a fifth of the time.
+
+constexpr int kPosMO = 3, kPosMJ = 4;
+
+/**
+ * Two to four input channels whose taps stay within kSingleMaxTaps, stride and dilation 1, no groups, rows
+ * of a vector and more. Measured on AVX2 (Zen 2, 1 thread, CPU time, 4 interleaved rounds, medians, load
+ * ~8): 32x3x32x32 -> 16 3x3 45 -> 54 GFLOP/s, -> 96 40 -> 57 (dy streams from memory there; without the
+ * prefetch of the next tile's planes 45). One-channel layers keep the tap-tile kernel (not measured).
+ */
+bool positionsFilterGradFits(const ConvGeom& g) {
+  return g.C <= 4 && g.C >= 2 && g.G == 1 && g.SH == 1 && g.SW == 1 && g.DH == 1 && g.DW == 1 && g.OW >= S::N && g.Kdim <= kSingleMaxTaps;
+}
+
+/**
+ * acc[o][j] (vectors, j-stride N floats, o-stride accRow) += sum over output rows [oh0, oh1) and their
+ * columns of dy plane d[o] times tap j's slab inputs x[j]; the last OW % N columns of a row masked by tail.
+ */
+template <int MO, int MJ>
+void positionsTile(const float* const* x, const float* const* d, int64_t oh0, int64_t oh1, int64_t OW, int64_t Wq, uint32_t tail, float* acc,
+                   int64_t accRow, const float* next) {
+  using V = S::V;
+  constexpr int64_t N = S::N;
+  V c[MO][MJ];
+#pragma GCC unroll 8
+  for (int o = 0; o < MO; o++)
+#pragma GCC unroll 8
+    for (int j = 0; j < MJ; j++) c[o][j] = S::load(acc + o * accRow + j * N);
+  const S::M m = S::mask(tail);
+  for (int64_t oh = oh0; oh < oh1; oh++) {
+    const int64_t xr = oh * Wq, dr = oh * OW;
+    // One dy plane of the next output-channel tile, one row per row here: each tap tile fetches another
+    // plane (a plane is one or a few pages, too short for the hardware prefetchers, and the first tap tile
+    // would otherwise wait for all of them).
+    if (next)
+      for (int64_t q = 0; q < OW; q += 64 / sizeof(float)) SN_PREFETCH(next + dr + q);
+    int64_t ow = 0;
+    for (; ow + N <= OW; ow += N) {
+      V dv[MO];
+#pragma GCC unroll 8
+      for (int o = 0; o < MO; o++) dv[o] = S::load(d[o] + dr + ow);
+#pragma GCC unroll 8
+      for (int j = 0; j < MJ; j++) {
+        const V xv = S::load(x[j] + xr + ow);
+#pragma GCC unroll 8
+        for (int o = 0; o < MO; o++) c[o][j] = S::fma(dv[o], xv, c[o][j]);
+      }
+    }
+    if (ow < OW) {
+      // Both operands masked: lanes past the row (the next row's inputs, which may not be finite) add 0 x 0.
+      V dv[MO];
+#pragma GCC unroll 8
+      for (int o = 0; o < MO; o++) dv[o] = S::maskLoad(m, d[o] + dr + ow);
+#pragma GCC unroll 8
+      for (int j = 0; j < MJ; j++) {
+        const V xv = S::maskLoad(m, x[j] + xr + ow);
+#pragma GCC unroll 8
+        for (int o = 0; o < MO; o++) c[o][j] = S::fma(dv[o], xv, c[o][j]);
+      }
+    }
+  }
+#pragma GCC unroll 8
+  for (int o = 0; o < MO; o++)
+#pragma GCC unroll 8
+    for (int j = 0; j < MJ; j++) S::store(acc + o * accRow + j * N, c[o][j]);
+}
+
+/**
+ * Images split into `parts` runs (one per thread at most, each summing into its own vector partials, added
+ * in part order afterwards), and each run's output-channel tiles into chunks when there are fewer images
+ * than threads. Results depend on the thread count only.
+ */
+void positionsFilterGrad(const ConvGeom& g, const float* x, const float* dy, float* dw, ThreadPool& pool) {
+  constexpr int MO = kPosMO, MJ = kPosMJ;
+  constexpr int64_t N = S::N;
+  const int threads = pool.size();
+  const int64_t oTiles = (g.Og + MO - 1) / MO, jTiles = (g.Kdim + MJ - 1) / MJ;
+  const int64_t accRow = jTiles * MJ * N, partFloats = oTiles * MO * accRow;
+  const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(threads, g.N));
+  const int64_t chunks = std::max<int64_t>(1, std::min<int64_t>(oTiles, (threads + parts - 1) / parts));
+  const int64_t rows = g.OH + g.KH - 1;
+  const int64_t slabFloats = Slab::floats(g, rows, g.C);
+  // Output rows per block: about 1024 positions, so that a tile's dy rows and slab rows stay in L1 while
+  // every tap tile of the output-channel tile reads them.
+  const int64_t rowsPerBlock = std::max<int64_t>(1, std::min<int64_t>(g.OH, 1024 / g.OW));
+  const uint32_t tail = laneBits(0, g.OW % N);
+  float* partial = scratch(static_cast<size_t>(parts * partFloats), kPhaseSlot);
+  pool.run(parts * chunks, [&](int64_t t) {
+    const int64_t part = t / chunks, chunk = t % chunks;
+    const int64_t nb = g.N * part / parts, ne = g.N * (part + 1) / parts;
+    const int64_t ob = oTiles * chunk / chunks, oe = oTiles * (chunk + 1) / chunks;
+    float* acc = partial + part * partFloats;
+    std::memset(acc + ob * MO * accRow, 0, static_cast<size_t>((oe - ob) * MO * accRow) * sizeof(float));
+    float* buffer = scratch(static_cast<size_t>(slabFloats), kSlabSlot);
+    Slab slab(g, 0, rows, buffer);
+    // Tap pointers (padded taps repeat the last one; their sums are never read).
+    const float* taps[kSingleMaxTaps + MJ];
+    for (int64_t j = 0; j < jTiles * MJ; j++) {
+      const int64_t jj = std::min(j, g.Kdim - 1);
+      taps[j] = buffer + slab.tap(g, jj / (g.KH * g.KW), (jj / g.KW) % g.KH, jj % g.KW);
+    }
+    for (int64_t n = nb; n < ne; n++) {
+      slab.fill(g, x + n * g.C * g.H * g.W, 0, g.C);
+      const float* dyn = dy + n * g.O * g.P;
+      for (int64_t oh0 = 0; oh0 < g.OH; oh0 += rowsPerBlock) {
+        const int64_t oh1 = std::min(g.OH, oh0 + rowsPerBlock);
+        for (int64_t ot = ob; ot < oe; ot++) {
+          const float* planes[MO];
+          for (int o = 0; o < MO; o++) planes[o] = dyn + std::min(ot * MO + o, g.Og - 1) * g.P;
+          for (int64_t jt = 0; jt < jTiles; jt++)
+            positionsTile<MO, MJ>(taps + jt * MJ, planes, oh0, oh1, g.OW, slab.Wq, tail, acc + ot * MO * accRow + jt * MJ * N, accRow,
+                                  ot + 1 < oe ? dyn + std::min((ot + 1) * MO + jt % MO, g.Og - 1) * g.P : nullptr);
+        }
+      }
+    }
+  });
+  pool.run(oTiles, [&](int64_t ot) {
+    for (int64_t o = ot * MO; o < std::min(g.Og, (ot + 1) * MO); o++)
+      for (int64_t j = 0; j < g.Kdim; j++) {
+        float sum = 0.f;
+        for (int64_t part = 0; part < parts; part++) sum += S::reduceAdd(S::load(partial + part * partFloats + o * accRow + j * N));
+        dw[o * g.Kdim + j] = sum;
+      }
+  });
+}
