@@ -3,6 +3,7 @@ import { createCpuBackend } from '@stridenet/cpu-js';
 import { engine, memory, setBackend, type Tensor } from '../engine.js';
 import type { Backend, KernelName } from '../spec/index.js';
 import { tensor } from '../ops/create.js';
+import { mulScalar } from '../ops/elementwise.js';
 import { softmaxCrossEntropy } from '../ops/softmax.js';
 import { valueAndGrads } from '../autograd/tape.js';
 import { Rng } from '../random/philox.js';
@@ -133,6 +134,27 @@ describe('eager inference fusion (LayerModel.forward)', () => {
     // Only the Dense folds: the conv's output feeds both the BatchNorm2D and the Add.
     await expectSameAsUnfused(m, x, 1);
     x.dispose();
+    m.dispose();
+  });
+
+  it('a model with a subclass of a fused layer kind that runs its own forward pass runs layer by layer', async () => {
+    class ScaledConv extends Conv2D {
+      override call(inputs: readonly Tensor[], c: ReturnType<typeof ctx>): Tensor {
+        const y = super.call(inputs, c);
+        const z = mulScalar(y, 2);
+        y.dispose();
+        return z;
+      }
+    }
+    const m = new Sequential([new ScaledConv({ filters: 3, kernelSize: 3 }), new BatchNorm2D(), new ReLU()], { inputShape: [2, 5, 5], seed: 7 });
+    const rng = new Rng(7);
+    perturbBatchNorms(m, rng);
+    const x = input(m, 2, rng);
+    const fused = counting(() => m.forward(x, ctx()));
+    const plain = m.forward(x, ctx(false));
+    expect(fused.count('BatchNormInference')).toBe(1);
+    expect(await fused.value.data()).toEqual(await plain.data());
+    [x, fused.value, plain].forEach((t) => t.dispose());
     m.dispose();
   });
 
