@@ -59,8 +59,9 @@ const BUILT_IN: readonly (abstract new (...args: never[]) => Layer)[] = [
 
 /**
  * Rewrites the node list of a model for inference and plans when each value dies. With
- * `optimize: false` it is the eager schedule (every layer its own step), which is what
- * LayerModel.forward runs; the memory profile compares the two. `fuseResidual: false` keeps residual
+ * `optimize: false` it is the layer-by-layer schedule (every layer its own step), which is what
+ * LayerModel.forward runs when a tape records or `fuse` is false (untaped eager inference runs the
+ * optimized schedule: models/inference-fusion.ts); the memory profile compares the two. `fuseResidual: false` keeps residual
  * Adds (and the ReLUs after them) as their own steps.
  */
 export function planInference(nodes: readonly PlanNode[], optimize = true, fuseResidual = true): ExecutionPlan {
