@@ -184,6 +184,11 @@ void packB(const Gemm& g, int64_t pc, int64_t kc, int64_t j0, int64_t nr, float*
       const float* src = g.B + (pc + k) * g.rsB + j0;
       float* o = out + k * NR;
       if (nr == NR) {
+        // The line 4 panels on in the same row: a panel reads one line from each of kc rows, more
+        // streams than the hardware prefetcher follows. Pointwise convolutions' input gradient (dy) and
+        // forward (the image) pack this way: 8x64x56x56 1x1 64 <-> 256 on AVX2, 1 thread, CPU time,
+        // medians of 7 interleaved rounds at load ~8: input gradient 19.9 -> 17.5 ms, forward 12-17% less.
+        __builtin_prefetch(src + 4 * NR);
         std::memcpy(o, src, NR * sizeof(float));
       } else {
         for (int64_t j = 0; j < nr; j++) o[j] = src[j];

@@ -59,12 +59,18 @@ void forwardConv(const ConvGeom& g, const float* x, const FilterRef& w, const fl
   forwardTiled(g, x, ap->data(), MR, bias, residual, relu, y, pool);
 }
 
-bool forwardFits(const ConvGeom& g) { return g.Og >= 4 || g.Og <= 2; }
-
 // On 8- and 4-lane paths pointwise layers (1x1, stride 1, no padding) take GEMM for their gradients:
-// the image is already the GEMM operand, and it measured 5-15% faster than the direct kernels on AVX2
-// (the forward is even). The AVX-512 path keeps the direct kernels it was measured with.
+// the image is already the GEMM operand, and it measured 5-15% faster than the direct kernels on AVX2.
+// The AVX-512 path keeps the direct kernels it was measured with.
 constexpr bool kPointwiseGradsByGemm = S::N <= 8;
+
+// On AVX2 their forward too, since GEMM's B panels are prefetched (gemm.cc packB): 1 thread, CPU time,
+// medians of 5 interleaved rounds at load ~8, direct -> GEMM: 8x64x56x56 -> 256 23.2 -> 18.6 ms,
+// 8x256x56x56 -> 64 27.0 -> 18.0, 8x256x14x14 -> 1024 20.2 -> 15.7, 32x128x16x16 -> 128 5.2 -> 4.9,
+// 2x512x7x7 -> 512 1.35 -> 1.20, 64x16x8x8 -> 32 0.20 -> 0.10 ms.
+constexpr bool kPointwiseForwardByGemm = kIsa == Isa::Avx2;
+
+bool forwardFits(const ConvGeom& g) { return !(kPointwiseForwardByGemm && g.pointwise) && (g.Og >= 4 || g.Og <= 2); }
 
 bool backpropInputFits(const ConvGeom& g) {
   return !(kPointwiseGradsByGemm && g.pointwise) && (g.Cg >= 4 || g.Cg <= 2 || pairedFits(g));
