@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { planBroadcast, planConv2d, planMatMul, planPool2d, planReduce, planTranspose } from '@stridenet/core';
 import { liveMemory } from '@stridenet/conformance';
 import { addon } from './addon.js';
-import { createNativeBackend } from './index.js';
+import { createNativeBackend, startNativeTrace, stopNativeTrace } from './index.js';
 import type { NativeHandle } from './handle.js';
 import { random } from './testing/values.js';
 
@@ -226,6 +226,29 @@ describe('native backend: queue, memory and bad input', () => {
       b.kernels.SgdUpdate({ param: w, grad, velocity }, { size, lr: 0.5, momentum: 0, nesterov: false, weightDecay: 0 });
     }
     for (const h of [x, w, grad, velocity]) b.free(h);
+    await b.dispose!();
+  });
+
+  it('runs the first kernel after a wait on the calling thread; a filter it writes in place is repacked for the next convolution', async () => {
+    const b = await createNativeBackend({ threads: 2 });
+    const plan = planConv2d([2, 16, 12, 12], [16, 16, 3, 3], { padding: 1 });
+    const x = b.upload(random(2 * 16 * 12 * 12, 8));
+    const size = 16 * 16 * 9;
+    const w = b.upload(random(size, 9));
+    const [grad, velocity] = [b.upload(random(size, 10)), b.upload(new Float32Array(size))];
+    const conv = (filter: NativeHandle) => b.kernels.Conv2D({ x, filter }, { plan, activation: 'linear' }) as NativeHandle;
+    // The convolution packs (and caches) the filter; the update after the wait runs on this thread.
+    const before = await b.read(conv(w));
+    startNativeTrace();
+    b.kernels.SgdUpdate({ param: w, grad, velocity }, { size, lr: 0.5, momentum: 0, nesterov: false, weightDecay: 0 });
+    const events = stopNativeTrace();
+    expect(events.filter((e) => e.kind === 'inline').map((e) => e.kernel)).toEqual(['SgdUpdate']);
+    const fresh = b.upload(await b.read(w));
+    const got = await b.read(conv(w));
+    const want = await b.read(conv(fresh));
+    expect(got).toEqual(want);
+    expect(got).not.toEqual(before);
+    for (const h of [x, w, grad, velocity, fresh]) b.free(h);
     await b.dispose!();
   });
 

@@ -4,9 +4,10 @@ import { addon } from './addon.js';
 export interface NativeTraceEvent {
   /**
    * 'call': a kernel call on the JavaScript thread (start..end); 'job': a queued kernel (enqueued at
-   * `queued`, run start..end on the queue thread); 'inline': a small kernel run on the JavaScript thread;
-   * 'task': one pool task (cpu: the thread's CPU time in it); 'run': one parallel section of a kernel
-   * (`tasks` tasks); 'sleep': a thread blocked waiting for work or for the other threads.
+   * `queued`, run start..end on the queue thread); 'inline': a kernel run on the JavaScript thread (small
+   * work, or the first kernel after a wait); 'task': one pool task (cpu: the thread's CPU time in it);
+   * 'run': one parallel section of a kernel (`tasks` tasks); 'sleep': a thread blocked waiting for work or
+   * for the other threads.
    */
   kind: 'call' | 'job' | 'inline' | 'task' | 'run' | 'sleep';
   /** -1: the JavaScript thread; 0: the queue thread (it runs tasks too); 1 and up: pool workers. */

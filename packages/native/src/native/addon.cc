@@ -154,6 +154,7 @@ Napi::Float32Array copyOut(Napi::Env env, const Buffer& b) {
 Napi::Value ReadSync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   HandleBox* box = handleOf(info[0], "readSync: handle");
+  box->core->noteWait();
   box->core->waitFor(box->buffer->readyAfter.load());
   if (!box->buffer->error.empty()) throw Napi::Error::New(env, box->buffer->error);
   return copyOut(env, *box->buffer);
@@ -192,6 +193,7 @@ class ReadWorker : public Napi::AsyncWorker {
 Napi::Value Read(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   HandleBox* box = handleOf(info[0], "read: handle");
+  box->core->noteWait();
   const uint64_t seq = box->buffer->readyAfter.load();
   if (box->core->done(seq)) {
     auto deferred = Napi::Promise::Deferred::New(env);
@@ -208,6 +210,13 @@ Napi::Value Read(const Napi::CallbackInfo& info) {
 Napi::Value Sync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   RuntimeBox* rt = runtimeOf(info[0], "sync");
+  rt->core->noteWait();
+  if (rt->core->idle()) {
+    // Nothing to wait for: no round trip through libuv's thread pool.
+    auto deferred = Napi::Promise::Deferred::New(env);
+    deferred.Resolve(env.Undefined());
+    return deferred.Promise();
+  }
   auto* worker = new ReadWorker(env, nullptr, rt->core, rt->core->submitted());
   auto promise = worker->promise();
   worker->Queue();
@@ -217,6 +226,7 @@ Napi::Value Sync(const Napi::CallbackInfo& info) {
 /** Blocks the calling thread until every queued kernel of the runtime has run (profiling, tests). */
 Napi::Value Finish(const Napi::CallbackInfo& info) {
   RuntimeBox* rt = runtimeOf(info[0], "finish");
+  rt->core->noteWait();
   rt->core->waitFor(rt->core->submitted());
   return info.Env().Undefined();
 }
@@ -336,12 +346,23 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
   std::vector<BufferPtr> ins = std::move(args.in);
   std::vector<BufferPtr> written = outs;
   for (int w : prep.writes) written.push_back(ins[w]);
+  // Taken now, in call order, as later calls' filter keys read it (a write run here leaves readyAfter as it was).
+  for (auto& b : written) b->version.store(nextWriteVersion());
   const int64_t traceName = called != 0 ? trace::nameOf(args.kernel) : -1;
-  if (prep.work >= 0 && prep.work <= kInlineWork && core->idle()) {
-    // Small work on an idle queue runs here: handing it to the queue thread (a futex wake and a context
-    // switch on each side) costs more than the kernel. Nothing is queued, so the order of writes holds,
-    // and no job is using the pool.
+  const bool afterWait = core->takeWait();
+  if (((prep.work >= 0 && prep.work <= kInlineWork) || afterWait) && core->idle()) {
+    // Runs here, on an idle queue: small work, whose hand-off to the queue thread (a futex wake and a
+    // context switch on each side) costs more than the kernel; and the first kernel after the program
+    // waited for results (sync, read), which waits kernel by kernel: queued, that kernel would pay the
+    // wake of the queue thread and, at the next wait, a hop through libuv's thread pool back to this one
+    // (together 60-150 us on a 2-vCPU VM; bench/pool-floor.ts). Of a longer run of calls only the first
+    // is held up, by the time the program takes to issue the second. Nothing is queued, so the order of
+    // writes holds, and no job is using the pool.
     const uint64_t t0 = called != 0 ? trace::now() : 0;
+    // The pool stays warm as between queued jobs (ThreadPool::setBusy): a program that waits kernel by
+    // kernel issues the next within tens of microseconds, and a worker asleep would start it late. Jobs
+    // the queue thread runs set it again when they end.
+    core->pool().setBusy(true);
     runBody(core->pool(), args.kernel, prep.body, ins, outs, written);
     if (called != 0) trace::record(trace::Inline, 0, t0, trace::now(), 0, traceName);
   } else {

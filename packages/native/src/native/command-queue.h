@@ -63,6 +63,19 @@ class Core {
   uint64_t submitted() const { return submitted_.load(std::memory_order_acquire); }
 
   /**
+   * The JavaScript thread asked for results (sync, read, finish) since its last kernel call: the program
+   * waits kernel by kernel, so the next kernel runs on the calling thread if the queue is idle (addon.cc).
+   * JavaScript-thread only.
+   */
+  void noteWait() { waited_ = true; }
+  /** Whether a wait was noted since the previous call of this (each kernel call asks once). */
+  bool takeWait() {
+    const bool w = waited_;
+    waited_ = false;
+    return w;
+  }
+
+  /**
    * True when every queued job has run. Only the JavaScript thread queues, so it stays true until that
    * thread queues again, and the finished jobs' writes are visible to it (acquire).
    */
@@ -122,6 +135,7 @@ class Core {
   std::atomic<uint64_t> submitted_{0};
   std::atomic<uint64_t> completed_{0};
   std::atomic<bool> disposed_{false};
+  bool waited_ = false;
 };
 
 }  // namespace sn

@@ -67,10 +67,10 @@ struct FilterKey {
   FilterRef ref(const float* w) const { return FilterRef{[w] { return w; }, cache, id, version, 0, constant}; }
 };
 
-/** The key of input `i` (a filter) of a kernel call: its buffer id and the sequence number of its last writer. */
+/** The key of input `i` (a filter) of a kernel call: its buffer id and the write version of its contents. */
 inline FilterKey filterKey(const Args& a, size_t i) {
   const BufferPtr& b = a.in[i];
-  return FilterKey{&b->counters->filters, b->id, b->readyAfter.load(), b->constant.load()};
+  return FilterKey{&b->counters->filters, b->id, b->version.load(), b->constant.load()};
 }
 
 /** Mixes values into a 64-bit layout key. */

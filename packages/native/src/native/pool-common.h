@@ -26,6 +26,9 @@ struct PoolGeom {
   }
 };
 
+/** Prepared::work of a pooling kernel or its gradient: about one operation per float read or written. */
+inline int64_t poolWork(const PoolGeom& g) { return g.inSize + g.outSize; }
+
 inline PoolGeom readPoolPlan(const Args& a) {
   a.expectEncoded(16);
   PoolGeom g{};

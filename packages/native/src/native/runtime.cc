@@ -109,7 +109,10 @@ size_t BlockCache::cachedBytes() {
 
 namespace {
 std::atomic<uint64_t> nextBufferId{1};
+std::atomic<uint64_t> writeVersions{1};
 }  // namespace
+
+uint64_t nextWriteVersion() { return writeVersions.fetch_add(1, std::memory_order_relaxed); }
 
 Buffer::Buffer(size_t n, std::shared_ptr<Counters> c) : size(n), id(nextBufferId.fetch_add(1)), counters(std::move(c)) {
   // At least one element so data is never null.

@@ -117,9 +117,14 @@ struct Buffer {
   /** Sequence number of the last queued job that writes this buffer (0: none). */
   std::atomic<uint64_t> readyAfter{0};
   /**
+   * Changes with every kernel call that writes this buffer, queued or run on the calling thread (readyAfter
+   * does not change for the latter), so it keys cached forms of the contents (FilterCache): 0 until written.
+   */
+  std::atomic<uint64_t> version{0};
+  /**
    * Core's promise (Backend.markConstant: compile()'s folded weights) that the contents never change while the
    * buffer lives. Used only to pick algorithms whose rounding suits inference (Winograd on fewer channels);
-   * cached forms stay keyed by readyAfter, so a marked buffer written anyway still computes correctly.
+   * cached forms stay keyed by version, so a marked buffer written anyway still computes correctly.
    */
   std::atomic<bool> constant{false};
   /** Set when a job writing this buffer failed; read() rejects with it. */
@@ -127,6 +132,9 @@ struct Buffer {
   std::shared_ptr<Counters> counters;
 };
 using BufferPtr = std::shared_ptr<Buffer>;
+
+/** A fresh Buffer::version for a write (unique in the process). */
+uint64_t nextWriteVersion();
 
 /** Error raised while validating kernel arguments; becomes a JavaScript Error on the calling thread. */
 struct KernelError : std::runtime_error {

@@ -12,6 +12,7 @@ Prepared prepareAvgPool2DGrad(const Args& a) {
   a.input(0, "dy", g.outSize);
   Prepared p;
   p.outSizes = {g.inSize};
+  p.work = poolWork(g);
   const KernelSet* ks = &kernelSet(a.isa);
   p.body = [g, ks](ThreadPool& pool, const std::vector<float*>& in, const std::vector<float*>& out) {
     std::vector<float> inv(static_cast<size_t>(g.OH * g.OW));

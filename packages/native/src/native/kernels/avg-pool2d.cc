@@ -11,6 +11,7 @@ Prepared prepareAvgPool2D(const Args& a) {
   a.input(0, "x", g.inSize);
   Prepared p;
   p.outSizes = {g.outSize};
+  p.work = poolWork(g);
   const KernelSet* ks = &kernelSet(a.isa);
   p.body = [g, ks](ThreadPool& pool, const std::vector<float*>& in, const std::vector<float*>& out) {
     std::vector<float> inv(static_cast<size_t>(g.OH * g.OW));

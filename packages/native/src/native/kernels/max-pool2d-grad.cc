@@ -15,6 +15,7 @@ Prepared prepareMaxPool2DGrad(const Args& a) {
   a.input(1, "x", g.inSize);
   Prepared p;
   p.outSizes = {g.inSize};
+  p.work = poolWork(g);
   // Window positions are int32 lanes in the vector kernel.
   const KernelSet* ks = poolGradVectorFits(g) && g.H * g.W < (int64_t{1} << 31) ? &kernelSet(a.isa) : nullptr;
   p.body = [g, ks](ThreadPool& pool, const std::vector<float*>& in, const std::vector<float*>& out) {

@@ -12,6 +12,7 @@ Prepared prepareMaxPool2D(const Args& a) {
   a.input(0, "x", g.inSize);
   Prepared p;
   p.outSizes = {g.outSize};
+  p.work = poolWork(g);
   const KernelSet* ks = &kernelSet(a.isa);
   p.body = [g, ks](ThreadPool& pool, const std::vector<float*>& in, const std::vector<float*>& out) {
     pool.parallelFor(g.planes, 1 + (1 << 14) / (g.OH * g.OW * g.WH * g.WW), [&](int64_t b, int64_t e) {
