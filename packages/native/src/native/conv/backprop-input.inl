@@ -3,18 +3,6 @@
 // both column phases of dx rows, zipped on store. Other strides: one stride-1 forward convolution per
 // stride phase of dx, over only the taps that reach that phase, scattered into dx.
 
-/** Filter taps kh (of K, dilation D) that reach input phase ph under stride S, with their dy offsets d, by d ascending. */
-void phaseTaps(int64_t ph, int64_t pad, int64_t K, int64_t D, int64_t stride, std::vector<int64_t>& taps, std::vector<int64_t>& d) {
-  taps.clear();
-  d.clear();
-  for (int64_t k = K - 1; k >= 0; k--) {
-    const int64_t v = ph + pad - k * D;
-    if (((v % stride) + stride) % stride != 0) continue;
-    taps.push_back(k);
-    d.push_back(v / stride);
-  }
-}
-
 /**
  * The input-gradient filter out[grp][c][o][j][i] = w[grp][o][c][khs[j]][kws[i]]: input and output
  * channels swapped, taps picked (and flipped) by khs, kws. Blocks of kSwapBlock input channels, so that
@@ -416,6 +404,10 @@ void backpropInputPairedFor(const ConvGeom& g, const float* dy, const FilterRef&
 }
 
 void backpropInput(const ConvGeom& g, const float* dy, const FilterRef& filter, float* dx, ThreadPool& pool) {
+  if (channelDxFits(g)) {
+    backpropInputChannels(g, dy, filter, dx, pool);
+    return;
+  }
   if (pairedFits(g)) {
     backpropInputPairedFor(g, dy, filter, dx, pool);
     return;

@@ -82,15 +82,29 @@ void channelTile(int64_t K, const float* wp, const int64_t* off, const float* co
     }
     return;
   }
-  if (np == MP && nc == kChanPanel && dst[MP - 1] == dst[0] + (MP - 1)) {
-    // A whole tile of consecutive positions (all but an image's last tile): constant trip counts, no
-    // per-lane bounds, and each channel's positions stored side by side.
-    float* d = dst[0];
-#pragma GCC unroll 32
-    for (int c = 0; c < kChanPanel; c++)
+  if (np == MP && nc == kChanPanel) {
+    // A whole tile of evenly spaced positions (consecutive in the forward, a stride apart in a phase of
+    // the strided input gradient; all but an image's last tile and those across a row end): constant
+    // trip counts, no per-lane bounds, and each channel's positions stored close together.
+    const int64_t step = dst[1] - dst[0];
+    bool even = true;
 #pragma GCC unroll 16
-      for (int i = 0; i < MP; i++) d[c * P + i] = tmp[i][c];
-    return;
+    for (int i = 2; i < MP; i++) even = even && dst[i] - dst[i - 1] == step;
+    if (even) {
+      float* d = dst[0];
+      if (step == 1) {
+#pragma GCC unroll 32
+        for (int c = 0; c < kChanPanel; c++)
+#pragma GCC unroll 16
+          for (int i = 0; i < MP; i++) d[c * P + i] = tmp[i][c];
+        return;
+      }
+#pragma GCC unroll 32
+      for (int c = 0; c < kChanPanel; c++)
+#pragma GCC unroll 16
+        for (int i = 0; i < MP; i++) d[c * P + i * step] = tmp[i][c];
+      return;
+    }
   }
   for (int i = 0; i < np; i++) {
     float* d = dst[i];

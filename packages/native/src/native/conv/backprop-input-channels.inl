@@ -1,0 +1,162 @@
+// ISA fragment (see README.md): the strided input gradient with dx's channels in the vector lanes. Each
+// stride phase (ph, pw) of dx (rows ph + SH q, columns pw + SW r) is a stride-1 convolution of dy with the
+// taps that reach it (flipped, channels swapped); here every phase reads one zero-padded copy of a band of
+// dy rows, and the channel-lane tile of the forward (forward-channels.inl) computes MP positions of a
+// phase x 2N dx channels and stores them straight into dx, SW floats apart: positions may sit anywhere,
+// so phase rows of any width fill the tile, and no phase output is zipped or scattered afterwards.
+
+/** Filter taps kh (of K, dilation D) that reach input phase ph under stride S, with their dy offsets d, by d ascending. */
+void phaseTaps(int64_t ph, int64_t pad, int64_t K, int64_t D, int64_t stride, std::vector<int64_t>& taps, std::vector<int64_t>& d) {
+  taps.clear();
+  d.clear();
+  for (int64_t k = K - 1; k >= 0; k--) {
+    const int64_t v = ph + pad - k * D;
+    if (((v % stride) + stride) % stride != 0) continue;
+    taps.push_back(k);
+    d.push_back(v / stride);
+  }
+}
+
+/** How dx's stride phases, the padded dy band and the packed filter of the channel-lane input gradient lie. */
+struct ChannelDxPlan {
+  struct Phase {
+    int64_t ph = 0, pw = 0, Hq = 0, Wr = 0, K = 0, packAt = 0;
+    std::vector<int64_t> khs, dh, kws, dw, off;
+  };
+  std::vector<Phase> phases;
+  int64_t panels = 0, minD = 0, bandQ = 0, bands = 0, rows = 0, packFloats = 0;
+  ConvGeom sg;  // dy as the slab sees it: O channels of OH x OW, padded so that every tap's reads land inside
+};
+
+ChannelDxPlan channelDxPlan(const ConvGeom& g, int threads) {
+  ChannelDxPlan cp;
+  cp.panels = (g.C + kChanPanel - 1) / kChanPanel;
+  int64_t padT = 0, padB = 0, padL = 0, padR = 0, maxD = 0, Hq = 0;
+  bool anyRows = false;
+  for (int64_t ph = 0; ph < g.SH; ph++)
+    for (int64_t pw = 0; pw < g.SW; pw++) {
+      ChannelDxPlan::Phase f;
+      f.ph = ph;
+      f.pw = pw;
+      f.Hq = ph < g.H ? (g.H - ph + g.SH - 1) / g.SH : 0;
+      f.Wr = pw < g.W ? (g.W - pw + g.SW - 1) / g.SW : 0;
+      if (f.Hq == 0 || f.Wr == 0) continue;
+      Hq = std::max(Hq, f.Hq);
+      phaseTaps(ph, g.PT, g.KH, g.DH, g.SH, f.khs, f.dh);
+      phaseTaps(pw, g.PL, g.KW, g.DW, g.SW, f.kws, f.dw);
+      f.K = g.O * static_cast<int64_t>(f.khs.size() * f.kws.size());
+      if (f.K > 0) {
+        padT = std::max(padT, -f.dh.front());
+        padB = std::max(padB, f.Hq - 1 + f.dh.back() - (g.OH - 1));
+        padL = std::max(padL, -f.dw.front());
+        padR = std::max(padR, f.Wr - 1 + f.dw.back() - (g.OW - 1));
+        cp.minD = anyRows ? std::min(cp.minD, f.dh.front()) : f.dh.front();
+        maxD = anyRows ? std::max(maxD, f.dh.back()) : f.dh.back();
+        anyRows = true;
+      }
+      cp.phases.push_back(std::move(f));
+    }
+  ConvGeom& sg = cp.sg;
+  sg = g;
+  sg.C = g.O;
+  sg.H = g.OH;
+  sg.W = g.OW;
+  sg.SH = sg.SW = 1;
+  sg.PT = padT;
+  sg.PB = padB;
+  sg.PL = padL;
+  sg.PR = padR;
+  // Bands of phase rows q (dx rows SH q .. SH q + SH - 1) whose dy rows stay within 160 KiB of L2 (every
+  // panel of dx channels walks them), and enough bands to keep the pool busy when the batch is small.
+  const int64_t span = maxD - cp.minD;
+  const int64_t rowBytes = g.O * (g.OW + padL + padR) * 4;
+  cp.bandQ = std::max<int64_t>(1, (160 << 10) / rowBytes - span);
+  if (threads > 1 && g.N < 3 * threads) cp.bandQ = std::min(cp.bandQ, std::max<int64_t>(1, Hq * g.N / (3 * threads)));
+  cp.bandQ = std::min(cp.bandQ, Hq);
+  cp.bands = (Hq + cp.bandQ - 1) / cp.bandQ;
+  cp.rows = cp.bandQ + span;
+  const Slab slab(sg, 0, cp.rows, nullptr);
+  for (ChannelDxPlan::Phase& f : cp.phases) {
+    f.packAt = cp.packFloats;
+    cp.packFloats += cp.panels * f.K * kChanPanel;
+    for (int64_t o = 0; o < g.O; o++)
+      for (int64_t d : f.dh)
+        for (int64_t e : f.dw) f.off.push_back(o * slab.chanStride + (d - cp.minD) * slab.Wq + e + padL);
+  }
+  return cp;
+}
+
+/** w[o][c][kh][kw] -> per phase: [panel][k][2N] with k = (o, phase tap row, phase tap column), channels past C zero. */
+void packChannelDxFilter(const ConvGeom& g, const ChannelDxPlan& cp, const float* w, float* out) {
+  std::memset(out, 0, static_cast<size_t>(cp.packFloats) * sizeof(float));
+  for (const ChannelDxPlan::Phase& f : cp.phases)
+    for (int64_t c = 0; c < g.C; c++) {
+      float* dst = out + f.packAt + (c / kChanPanel) * f.K * kChanPanel + c % kChanPanel;
+      for (int64_t o = 0; o < g.O; o++)
+        for (int64_t kh : f.khs)
+          for (int64_t kw : f.kws) {
+            *dst = w[((o * g.C + c) * g.KH + kh) * g.KW + kw];
+            dst += kChanPanel;
+          }
+    }
+}
+
+void backpropInputChannels(const ConvGeom& g, const float* dy, const FilterRef& filter, float* dx, ThreadPool& pool) {
+  constexpr int MP = kChanMP;
+  const ChannelDxPlan cp = channelDxPlan(g, pool.size());
+  const FilterCache::Packed packed =
+      filter.packed(layoutKey({7, g.C, g.O, g.KH, g.KW, g.SH, g.SW, g.PT, g.PL, g.DH, g.DW, g.H, g.W, kChanPanel}),
+                    static_cast<size_t>(cp.packFloats), [&](const float* raw, float* out) { packChannelDxFilter(g, cp, raw, out); });
+  const float* wp = packed->data();
+  const int64_t planeIn = g.H * g.W;
+  pool.run(g.N * cp.bands, [&](int64_t task) {
+    const int64_t n = task / cp.bands, qa = task % cp.bands * cp.bandQ, qb = qa + cp.bandQ;
+    float* buffer = scratch(static_cast<size_t>(Slab::floats(cp.sg, cp.rows, g.O)), kSlabSlot);
+    // Padded dy rows qa + minD .. of the band (rows past the image read as zero).
+    Slab slab(cp.sg, qa + cp.minD + cp.sg.PT, cp.rows, buffer);
+    slab.fill(cp.sg, dy + n * g.O * g.OH * g.OW, 0, g.O);
+    float* dxn = dx + n * g.C * planeIn;
+    for (int64_t pn = 0; pn < cp.panels; pn++) {
+      const int64_t c0 = pn * kChanPanel;
+      const int nc = static_cast<int>(std::min<int64_t>(kChanPanel, g.C - c0));
+      // The column phases of a row phase tile by tile, so that each dx row's cache lines are whole
+      // while they are in L1 (each phase writes every SW-th float).
+      for (size_t j0 = 0, j1 = 0; j0 < cp.phases.size(); j0 = j1) {
+        int64_t count = 0;
+        for (j1 = j0; j1 < cp.phases.size() && cp.phases[j1].ph == cp.phases[j0].ph; j1++)
+          count = std::max(count, (std::min(qb, cp.phases[j1].Hq) - qa) * cp.phases[j1].Wr);
+        for (int64_t v0 = 0; v0 < count; v0 += MP)
+          for (size_t j = j0; j < j1; j++) {
+            const ChannelDxPlan::Phase& f = cp.phases[j];
+            const int64_t fCount = (std::min(qb, f.Hq) - qa) * f.Wr;
+            if (v0 >= fCount) continue;
+            const float* pos[MP];
+            float* dst[MP];
+            const int np = static_cast<int>(std::min<int64_t>(MP, fCount - v0));
+            for (int i = 0; i < MP; i++) {
+              // Positions past the phase repeat the last one (computed, not stored).
+              const int64_t v = v0 + std::min(i, np - 1), q = qa + v / f.Wr, r = v % f.Wr;
+              pos[i] = buffer + (q - qa) * slab.Wq + r;
+              dst[i] = dxn + c0 * planeIn + (f.ph + g.SH * q) * g.W + f.pw + g.SW * r;
+            }
+            channelTile(f.K, wp + f.packAt + pn * f.K * kChanPanel, f.off.data(), pos, dst, nullptr, np, nc, planeIn, nullptr, false);
+          }
+      }
+    }
+  });
+}
+
+/**
+ * Strided 8-lane layers of 9 taps and more whose dx channels fill whole channel panels, whose dx phase
+ * rows fill the paired-column tile's position vectors badly (a width not a multiple of N: 28 columns in 4
+ * vectors) and whose phase filter panels fit L1 (each tile walks a panel). AVX2, 1 thread, CPU time,
+ * medians of 6 interleaved rounds, load ~7, GFLOP/s against the paired kernel: 8x64x56x56 3x3/2 -> 128
+ * 55.5 -> 59.4, 2x64x56x56 57 -> 62.6; 2x128x28x28 -> 256 (panels of 64 KiB) 56 -> 54, and ResNet-20's
+ * 16-channel and the 16- and 32-column phases of wider layers ran 10-45% slower (short tap runs, scalar stores).
+ */
+bool channelDxFits(const ConvGeom& g) {
+  if (S::N != 8 || g.G != 1 || (g.SH == 1 && g.SW == 1) || g.KH * g.KW < 9 || g.C % kChanPanel != 0) return false;
+  const int64_t phaseTaps = ((g.KH + g.SH - 1) / g.SH) * ((g.KW + g.SW - 1) / g.SW);
+  const int64_t rowWidth = (g.W + g.SW - 1) / g.SW;
+  return rowWidth % S::N != 0 && g.O * phaseTaps * kChanPanel * 4 <= (32 << 10);
+}
