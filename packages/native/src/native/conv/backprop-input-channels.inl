@@ -139,7 +139,7 @@ void backpropInputChannels(const ConvGeom& g, const float* dy, const FilterRef& 
               pos[i] = buffer + (q - qa) * slab.Wq + r;
               dst[i] = dxn + c0 * planeIn + (f.ph + g.SH * q) * g.W + f.pw + g.SW * r;
             }
-            channelTile(f.K, wp + f.packAt + pn * f.K * kChanPanel, f.off.data(), pos, dst, nullptr, np, nc, planeIn, nullptr, false);
+            channelTile(f.K, wp + f.packAt + pn * f.K * kChanPanel, f.off.data(), pos, dst, nullptr, np, nc, planeIn, nullptr, false, false);
           }
       }
     }

@@ -30,13 +30,33 @@ void packChannelFilter(const ConvGeom& g, const float* w, float* out) {
     }
 }
 
+/** Rows v[0..MP) (zero past MP) of an N x N block transposed: column c stored at d + c * P. */
+SN_INLINE void storeTransposed(const S::V* v, float* d, int64_t P) {
+  S::V r[S::N];
+#pragma GCC unroll 16
+  for (int j = 0; j < S::N; j++) r[j] = j < kChanMP ? v[j] : S::zero();
+#pragma GCC unroll 4
+  for (int round = 1; round < S::N; round *= 2) {
+    S::V t[S::N];
+#pragma GCC unroll 16
+    for (int j = 0; j < S::N / 2; j++) {
+      t[2 * j] = S::zipLo(r[j], r[j + S::N / 2]);
+      t[2 * j + 1] = S::zipHi(r[j], r[j + S::N / 2]);
+    }
+#pragma GCC unroll 16
+    for (int j = 0; j < S::N; j++) r[j] = t[j];
+  }
+#pragma GCC unroll 16
+  for (int c = 0; c < S::N; c++) S::store(d + c * P, r[c]);
+}
+
 /**
  * MP positions (slab pointers pos[i], output pointers dst[i] at channel 0 of the panel) x 2N channels
  * (nc of them real) over K taps; bias, residual and relu; channel c of position i goes to dst[i][c * P]
  * after adding res[i][c * P] (res null: no residual).
  */
 void channelTile(int64_t K, const float* wp, const int64_t* off, const float* const* pos, float* const* dst, const float* const* res, int np, int nc,
-                 int64_t P, const float* bias, bool relu) {
+                 int64_t P, const float* bias, bool relu, bool room) {
   constexpr int MP = kChanMP;
   S::V c0[MP], c1[MP];
 #pragma GCC unroll 16
@@ -62,13 +82,28 @@ void channelTile(int64_t K, const float* wp, const int64_t* off, const float* co
   const bool vecRelu = relu && !res;
 #pragma GCC unroll 16
   for (int i = 0; i < MP; i++) {
-    S::V r0 = S::add(c0[i], b0), r1 = S::add(c1[i], b1);
+    c0[i] = S::add(c0[i], b0);
+    c1[i] = S::add(c1[i], b1);
     if (vecRelu) {
-      r0 = S::max(zero, r0);
-      r1 = S::max(zero, r1);
+      c0[i] = S::max(zero, c0[i]);
+      c1[i] = S::max(zero, c1[i]);
     }
-    S::store(tmp[i], r0);
-    S::store(tmp[i] + S::N, r1);
+  }
+  if constexpr (S::N == 8 && MP <= S::N) {
+    if (room && !res && np == MP && nc == kChanPanel && dst[MP - 1] == dst[0] + (MP - 1)) {
+      // Consecutive positions with room after them (a later tile of the call stores there): the tile
+      // transposed in registers by three rounds of interleaves, one full vector a channel (lanes past MP
+      // hold zeros until that tile overwrites them), instead of 96 scalar stores.
+      float* d = dst[0];
+      storeTransposed(c0, d, P);
+      storeTransposed(c1, d + S::N * P, P);
+      return;
+    }
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < MP; i++) {
+    S::store(tmp[i], c0[i]);
+    S::store(tmp[i] + S::N, c1[i]);
   }
   if (res) {
     for (int i = 0; i < np; i++) {
@@ -166,7 +201,9 @@ void forwardChannels(const ConvGeom& g, const float* x, const float* wp, const f
           dst[i] = yn + o0 * g.P + p;
           res[i] = rn ? rn + o0 * g.P + p : nullptr;
         }
-        channelTile(g.Kdim, wpn, off.data(), pos, dst, rn ? res : nullptr, np, nc, g.P, bias ? biasPad.data() + (grp * panels + pn) * kChanPanel : nullptr, relu);
+        // Room after the tile: positions up to a vector's width past it are the band's, stored by a later tile.
+        channelTile(g.Kdim, wpn, off.data(), pos, dst, rn ? res : nullptr, np, nc, g.P, bias ? biasPad.data() + (grp * panels + pn) * kChanPanel : nullptr, relu,
+                    p0 + S::N <= pEnd);
       }
     }
   });
