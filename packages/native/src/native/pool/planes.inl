@@ -87,9 +87,13 @@ void combineRows(const PoolGeom& g, const PoolOp<Max>& op, const float* rows, in
   }
 }
 
-/** Horizontal pass: one output row from the phases; averages multiplied by `inv` (1 / divisor per output). */
+/**
+ * Horizontal pass: one output row from the phases; averages multiplied by `inv` (1 / divisor per output). With
+ * `spill` the row's last vector is stored whole: its spare lanes land in the next output row of the plane,
+ * written after this one (the phases are padded past the row's last output, `inv` runs on into the next row).
+ */
 template <bool Max, int WW>
-void combineColumns(const PoolGeom& g, const PoolOp<Max>& op, const PhaseRows& pr, const float* inv, float* out) {
+void combineColumns(const PoolGeom& g, const PoolOp<Max>& op, const PhaseRows& pr, const float* inv, float* out, bool spill) {
   constexpr int64_t N = S::N;
   const float* tap[WW > 0 ? WW : 1];
   if constexpr (WW > 0) {
@@ -111,7 +115,7 @@ void combineColumns(const PoolGeom& g, const PoolOp<Max>& op, const PhaseRows& p
         }
       }
     }
-    const uint32_t bits = ow0 + N <= g.OW ? kAllLanes : laneBits(0, g.OW - ow0);
+    const uint32_t bits = spill || ow0 + N <= g.OW ? kAllLanes : laneBits(0, g.OW - ow0);
     if (!Max) acc = S::mul(acc, loadLanes(inv + ow0, bits));
     storeLanes(out + ow0, bits, acc);
   }
@@ -192,12 +196,14 @@ void poolPlane(const PoolGeom& g, const float* x, const float* inv, float* y) {
     }
     const float* iv = Max ? nullptr : inv + oh * g.OW;
     float* out = y + oh * g.OW;
+    // Not the plane's last row, and a row of at least N outputs: the spilled lanes stay in the next row.
+    const bool spill = oh + 1 < g.OH && g.OW >= S::N;
     if (g.WW == 2) {
-      combineColumns<Max, 2>(g, op, pr, iv, out);
+      combineColumns<Max, 2>(g, op, pr, iv, out, spill);
     } else if (g.WW == 3) {
-      combineColumns<Max, 3>(g, op, pr, iv, out);
+      combineColumns<Max, 3>(g, op, pr, iv, out, spill);
     } else {
-      combineColumns<Max, 0>(g, op, pr, iv, out);
+      combineColumns<Max, 0>(g, op, pr, iv, out, spill);
     }
   }
 }
