@@ -63,7 +63,7 @@ function coreMode(mode: string, be: NativeBackend, op: (x: Tensor) => Tensor): (
       return async (n) => {
         for (let i = 0; i < n; i++) {
           const y = op(x);
-          await be.sync();
+          await be.sync!();
           y.dispose();
         }
       };
@@ -82,7 +82,7 @@ function coreMode(mode: string, be: NativeBackend, op: (x: Tensor) => Tensor): (
       };
     case 'sync idle':
       return async (n) => {
-        for (let i = 0; i < n; i++) await be.sync();
+        for (let i = 0; i < n; i++) await be.sync!();
       };
     default:
       throw new Error(`--modes: unknown '${mode}', expected some of core+sync, core+finish, queued, sync idle, raw+sync`);
@@ -149,4 +149,4 @@ for (const name of poolNames) {
     }
   }
 }
-for (const be of backends) be.dispose();
+for (const be of backends) be.dispose!();
