@@ -1,5 +1,11 @@
 import { createNativeBackend, type NativeBackend } from '../src/index.js';
 
+/** The value after a command-line flag, or the fallback when the flag is absent. */
+export function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1]! : fallback;
+}
+
 export function threadsArg(): number | undefined {
   const i = process.argv.indexOf('--threads');
   return i >= 0 ? Number(process.argv[i + 1]) : undefined;

@@ -10,12 +10,7 @@ import { Tensor, add, planBroadcast, planReduce, relu, sum, tensor, type Backend
 import { addon } from '../src/addon.js';
 import type { NativeHandle } from '../src/handle.js';
 import { createNativeBackend, type NativeBackend } from '../src/index.js';
-import { fill } from './common.js';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1]! : fallback;
-}
+import { arg, fill } from './common.js';
 
 const threadCounts = arg('--threads', '1,2').split(',').map(Number);
 const calls = Number(arg('--calls', '2000'));

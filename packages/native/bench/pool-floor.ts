@@ -15,12 +15,7 @@ import { avgPool2d, maxPool2d, planPool2d, setBackend, tensor, type Pool2dOption
 import { addon, type NativeAddon } from '../src/addon.js';
 import type { NativeHandle, NativeRuntime } from '../src/handle.js';
 import { createNativeBackend, type NativeBackend } from '../src/index.js';
-import { fill } from './common.js';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1]! : fallback;
-}
+import { arg, fill } from './common.js';
 
 const threadCounts = arg('--threads', '1,2').split(',').map(Number);
 const calls = Number(arg('--calls', '50'));
