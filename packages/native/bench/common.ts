@@ -1,3 +1,4 @@
+import { readFileSync, readdirSync } from 'node:fs';
 import { createNativeBackend, type NativeBackend } from '../src/index.js';
 
 /** The value after a command-line flag, or the fallback when the flag is absent. */
@@ -61,4 +62,15 @@ export function report(name: string, flops: number, s: Timing, threads: number):
     `${name.padEnd(36)} ${g(s.median).padStart(7)} GFLOP/s median (best ${g(s.min)}, worst ${g(s.max)}; ` +
       `${(s.median * 1e3).toFixed(1)} ms) | ${perCore} GFLOP per CPU-s, CPU share ${share.toFixed(0)}%`,
   );
+}
+
+/** CPU milliseconds of each thread of this process by 'tid name' (Linux /proc/self/task, 10 ms ticks). */
+export function threadCpu(): Map<string, number> {
+  const r = new Map<string, number>();
+  for (const t of readdirSync('/proc/self/task')) {
+    const st = readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
+    const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+    r.set(`${t} ${/\((.*)\)/.exec(st)![1]!}`, (Number(f[11]) + Number(f[12])) * 10);
+  }
+  return r;
 }

@@ -2,9 +2,8 @@
 // thread id and name: the JavaScript thread, V8's helpers (GC), the queue thread and the pool's workers. At 1 thread
 // the JavaScript and GC time runs on the other core; at 2 threads it competes with the pool.
 // Run: pnpm exec tsx --conditions @stridenet/source bench/thread-cpu.ts [--threads N] [--steps 20] [--eager]
-import { readFileSync, readdirSync } from 'node:fs';
 import { Rng, Sgd, compile, createModel, setBackend, tensor, trainStep } from '@stridenet/core';
-import { backend } from './common.js';
+import { backend, threadCpu } from './common.js';
 
 const stepsAt = process.argv.indexOf('--steps');
 const steps = stepsAt >= 0 ? Number(process.argv[stepsAt + 1]) : 20;
@@ -16,17 +15,7 @@ const batch = 32;
 const x = tensor(new Rng(1).normal(batch * 3 * 32 * 32), [batch, 3, 32, 32]);
 const labels = Int32Array.from({ length: batch }, (_, i) => i % 10);
 const opt = new Sgd({ lr: 0.01, momentum: 0.9 });
-const tick = 1000 / 100;
-const read = () => {
-  const r = new Map<string, number>();
-  for (const t of readdirSync('/proc/self/task')) {
-    const st = readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
-    const name = /\((.*)\)/.exec(st)![1]!;
-    const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-    r.set(`${t} ${name}`, (Number(f[11]) + Number(f[12])) * tick);
-  }
-  return r;
-};
+const read = threadCpu;
 for (let i = 0; i < 3; i++) await trainStep(trained, opt, x, labels, { rng: new Rng(i) });
 await be.sync!();
 const a = read();

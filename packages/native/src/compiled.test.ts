@@ -7,7 +7,7 @@ import { createNativeBackend } from './index.js';
 runCompiledConformance('native', () => createNativeBackend({ threads: 2 }));
 
 it("slices ResNet-20 b64 by the native budget ('auto'): at most half of eager's peak activation bytes, same logits", async () => {
-  await setBackend(await createNativeBackend({ threads: 2 }));
+  await setBackend(await createNativeBackend({ threads: 1 }));
   expect(getBackend().info().compiledSliceBytes).toBe(4 * 1024 * 1024);
   const m = createModel('resnet20', { seed: 5 });
   const c = await compile(m, { mode: 'inference' });
@@ -26,3 +26,14 @@ it("slices ResNet-20 b64 by the native budget ('auto'): at most half of eager's 
   c.dispose();
   m.dispose();
 }, 120_000);
+
+it('gives each pool thread its own 4 MiB of a slice: at 2 threads ResNet-20 b64 runs whole, b128 in slices of 32', async () => {
+  const two = await createNativeBackend({ threads: 2 });
+  expect(two.info().compiledSliceBytes).toBe(2 * 4 * 1024 * 1024);
+  await setBackend(two);
+  const m = createModel('resnet20', { seed: 5 });
+  const c = await compile(m, { mode: 'inference' });
+  expect([64, 128].map((b) => c.sliceSize(b))).toEqual([64, 32]);
+  c.dispose();
+  m.dispose();
+});
