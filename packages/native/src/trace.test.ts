@@ -46,6 +46,33 @@ describe('native runtime timeline', () => {
     }
   });
 
+  it('queues the first kernel after a wait when the program issued more than two kernels between its last waits', async () => {
+    const be = await createNativeBackend({ threads: 2 });
+    await setBackend(be);
+    try {
+      const x = tensor(new Float32Array(4 * 16 * 12 * 12).fill(0.5), [4, 16, 12, 12]);
+      const w = tensor(new Float32Array(16 * 16 * 9).fill(0.25), [16, 16, 3, 3]);
+      const firstAfterWait = async (kernelsBefore: number) => {
+        const ys = Array.from({ length: kernelsBefore }, () => conv2d(x, w, { padding: 1 }));
+        await ys.at(-1)!.data();
+        ys.forEach((y) => y.dispose());
+        startNativeTrace();
+        const y = conv2d(x, w, { padding: 1 });
+        await y.data();
+        y.dispose();
+        return stopNativeTrace().find((e) => e.kind === 'inline' || e.kind === 'job')!.kind;
+      };
+      // A model's pass (a run of kernels, then a read): its next pass's first kernel goes to the queue.
+      expect(await firstAfterWait(3)).toBe('job');
+      // A program that waits after each kernel (or two) runs the next on its own thread.
+      expect(await firstAfterWait(1)).toBe('inline');
+      expect(await firstAfterWait(2)).toBe('inline');
+      expect(await firstAfterWait(5)).toBe('job');
+    } finally {
+      be.dispose!();
+    }
+  });
+
   it('warmSpin sets the pools\' warm spin and rejects a bad value without changing it', () => {
     const before = addon().warmSpin();
     expect(before).toBeGreaterThanOrEqual(0);

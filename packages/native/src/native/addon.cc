@@ -353,11 +353,10 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
   if (((prep.work >= 0 && prep.work <= kInlineWork) || afterWait) && core->idle()) {
     // Runs here, on an idle queue: small work, whose hand-off to the queue thread (a futex wake and a
     // context switch on each side) costs more than the kernel; and the first kernel after the program
-    // waited for results (sync, read), which waits kernel by kernel: queued, that kernel would pay the
-    // wake of the queue thread and, at the next wait, a hop through libuv's thread pool back to this one
-    // (together 60-150 us on a 2-vCPU VM; bench/pool-floor.ts). Of a longer run of calls only the first
-    // is held up, by the time the program takes to issue the second. Nothing is queued, so the order of
-    // writes holds, and no job is using the pool.
+    // waited for results (sync, read) when it waits kernel by kernel (Core::noteWait): queued, that kernel
+    // would pay the wake of the queue thread and, at the next wait, a hop through libuv's thread pool back
+    // to this one (together 60-150 us on a 2-vCPU VM; bench/pool-floor.ts). Nothing is queued, so the
+    // order of writes holds, and no job is using the pool.
     const uint64_t t0 = called != 0 ? trace::now() : 0;
     // The pool stays warm as between queued jobs (ThreadPool::setBusy): a program that waits kernel by
     // kernel issues the next within tens of microseconds, and a worker asleep would start it late. Jobs

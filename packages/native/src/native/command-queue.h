@@ -63,17 +63,31 @@ class Core {
   uint64_t submitted() const { return submitted_.load(std::memory_order_acquire); }
 
   /**
-   * The JavaScript thread asked for results (sync, read, finish) since its last kernel call: the program
-   * waits kernel by kernel, so the next kernel runs on the calling thread if the queue is idle (addon.cc).
-   * JavaScript-thread only.
+   * The JavaScript thread asked for results (sync, read, finish). If it issued at most kMaxWaitedRun
+   * kernels between its last two waits, the program waits kernel by kernel, and the next kernel runs on the
+   * calling thread if the queue is idle (addon.cc). A program that issues longer runs between its waits (a
+   * model's forward pass, then a read) queues the first kernel of the next too: run here, it held up the
+   * rest of the run's issue, and the queue thread, woken late for the second kernel, found no free core
+   * while the pool's workers spun (LeNet-5 and ResNet-20 inference, 1 and 2 threads). JavaScript-thread only.
    */
-  void noteWait() { waited_ = true; }
-  /** Whether a wait was noted since the previous call of this (each kernel call asks once). */
+  void noteWait() {
+    waited_ = true;
+    // A wait right after another (a sync, then a read) says nothing new about the program's runs.
+    if (calls_ > 0) lastRun_ = calls_;
+    calls_ = 0;
+  }
+  /**
+   * Each kernel call asks once: whether it follows a wait of a program that waits kernel by kernel (see
+   * noteWait).
+   */
   bool takeWait() {
-    const bool w = waited_;
+    const bool w = waited_ && lastRun_ <= kMaxWaitedRun;
     waited_ = false;
+    calls_++;
     return w;
   }
+  /** Longest run of kernels between two waits that still counts as waiting kernel by kernel. */
+  static constexpr int64_t kMaxWaitedRun = 2;
 
   /**
    * True when every queued job has run. Only the JavaScript thread queues, so it stays true until that
@@ -136,6 +150,9 @@ class Core {
   std::atomic<uint64_t> completed_{0};
   std::atomic<bool> disposed_{false};
   bool waited_ = false;
+  /** Kernel calls since the last wait, and between the two waits before it (JavaScript thread only). */
+  int64_t calls_ = 0;
+  int64_t lastRun_ = 0;
 };
 
 }  // namespace sn
