@@ -86,19 +86,28 @@ ChannelDxPlan channelDxPlan(const ConvGeom& g, int threads) {
   return cp;
 }
 
-/** w[o][c][kh][kw] -> per phase: [panel][k][2N] with k = (o, phase tap row, phase tap column), channels past C zero. */
+/**
+ * w[o][c][kh][kw] -> per phase: [panel][k][2N] with k = (o, phase tap row, phase tap column), channels past C zero.
+ * One pass over w, dy channel by dy channel (its C x KH x KW floats stay in L1 while every phase takes its taps).
+ */
 void packChannelDxFilter(const ConvGeom& g, const ChannelDxPlan& cp, const float* w, float* out) {
-  std::memset(out, 0, static_cast<size_t>(cp.packFloats) * sizeof(float));
-  for (const ChannelDxPlan::Phase& f : cp.phases)
-    for (int64_t c = 0; c < g.C; c++) {
-      float* dst = out + f.packAt + (c / kChanPanel) * f.K * kChanPanel + c % kChanPanel;
-      for (int64_t o = 0; o < g.O; o++)
+  if (g.C % kChanPanel != 0) std::memset(out, 0, static_cast<size_t>(cp.packFloats) * sizeof(float));
+  const int64_t taps = g.KH * g.KW;
+  for (int64_t o = 0; o < g.O; o++) {
+    const float* wo = w + o * g.C * taps;
+    for (const ChannelDxPlan::Phase& f : cp.phases) {
+      const int64_t T = static_cast<int64_t>(f.khs.size() * f.kws.size());
+      for (int64_t c = 0; c < g.C; c++) {
+        float* dst = out + f.packAt + ((c / kChanPanel) * f.K + o * T) * kChanPanel + c % kChanPanel;
+        const float* src = wo + c * taps;
         for (int64_t kh : f.khs)
           for (int64_t kw : f.kws) {
-            *dst = w[((o * g.C + c) * g.KH + kh) * g.KW + kw];
+            *dst = src[kh * g.KW + kw];
             dst += kChanPanel;
           }
+      }
     }
+  }
 }
 
 void backpropInputChannels(const ConvGeom& g, const float* dy, const FilterRef& filter, float* dx, ThreadPool& pool) {
