@@ -179,10 +179,13 @@ std::vector<ConvShape> convShapes() {
   // A slab past 160 KiB (64 channels x 2 phases x 41 rows): row bands that keep it in L2, on any thread count.
   s.push_back(conv("3x3 stride 2, 64 -> 80 channels, 40x40, L2 row bands", 2, 64, 40, 40, 80, 3).stride(2).pad(1));
   // The channel-lane strided input gradient (conv/backprop-input-channels.inl): dy row bands past 160 KiB,
-  // strides 2x3 and 3, dilation, phases without taps.
+  // dy channel chunks, column phases zipped (even and odd widths) or stored apart (strides 2x3, 3 and 4),
+  // dilation, phases without taps.
   s.push_back(conv("3x3 stride 2, 16 -> 128 channels, 60x58, dy row bands", 1, 16, 60, 58, 128, 3).stride(2).pad(1));
-  s.push_back(conv("stride 2x3, dilation 2, asymmetric pads, 16 channels", 2, 16, 17, 25, 24, 3).stride(2, 3).dilation(2).pad(1, 2, 0, 3));
-  s.push_back(conv("5x5 stride 3, 32 channels, odd sizes", 3, 32, 19, 21, 20, 5).stride(3).pad(2));
+  s.push_back(conv("3x3 stride 2, 32 -> 100 channels, 30x57 (odd width)", 1, 32, 30, 57, 100, 3).stride(2).pad(1));
+  s.push_back(conv("stride 2x3, dilation 2, asymmetric pads, 16 channels", 2, 16, 21, 31, 24, 3).stride(2, 3).dilation(2).pad(1, 2, 0, 3));
+  s.push_back(conv("5x5 stride 3, 32 channels, odd sizes", 3, 32, 25, 31, 20, 5).stride(3).pad(2));
+  s.push_back(conv("3x3 stride 4 (phases no tap reaches), 32 channels", 1, 32, 40, 45, 16, 3).stride(4).pad(1));
   s.push_back(conv("7x7 outputs, 64 channels", 2, 64, 7, 7, 24, 3).pad(1));
   // Transformed filters past 2 MiB at small batches (winograd-shared.inl): inputs transformed first, output-channel blocks as tasks.
   s.push_back(conv("7x7 outputs, 256 -> 260 channels, batch 3", 3, 256, 7, 7, 260, 3).pad(1));

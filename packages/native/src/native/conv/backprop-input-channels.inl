@@ -110,6 +110,83 @@ void packChannelDxFilter(const ConvGeom& g, const ChannelDxPlan& cp, const float
   }
 }
 
+/**
+ * MP positions of a phase (slab pointers pos[i]) x 2N dx channels over K taps, added to the sums at acc (position i's
+ * 2N channels at acc + 2N i; start from zero when !load) and stored back there.
+ */
+void dxChannelTile(int64_t K, const float* wp, const int64_t* off, const float* const* pos, float* acc, bool load) {
+  constexpr int MP = kChanMP;
+  S::V c0[MP], c1[MP];
+#pragma GCC unroll 16
+  for (int i = 0; i < MP; i++) {
+    c0[i] = load ? S::load(acc + i * kChanPanel) : S::zero();
+    c1[i] = load ? S::load(acc + i * kChanPanel + S::N) : S::zero();
+  }
+  for (int64_t k = 0; k < K; k++) {
+    const S::V w0 = S::load(wp), w1 = S::load(wp + S::N);
+    const int64_t o = off[k];
+#pragma GCC unroll 16
+    for (int i = 0; i < MP; i++) {
+      const S::V a = S::set1(pos[i][o]);
+      c0[i] = S::fma(a, w0, c0[i]);
+      c1[i] = S::fma(a, w1, c1[i]);
+    }
+    wp += kChanPanel;
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < MP; i++) {
+    S::store(acc + i * kChanPanel, c0[i]);
+    S::store(acc + i * kChanPanel + S::N, c1[i]);
+  }
+}
+
+/** N vectors (rows) transposed in place by log2 N rounds of interleaves. */
+SN_INLINE void transposeRows(S::V (&r)[S::N]) {
+#pragma GCC unroll 4
+  for (int round = 1; round < S::N; round *= 2) {
+    S::V t[S::N];
+#pragma GCC unroll 16
+    for (int j = 0; j < S::N / 2; j++) {
+      t[2 * j] = S::zipLo(r[j], r[j + S::N / 2]);
+      t[2 * j + 1] = S::zipHi(r[j], r[j + S::N / 2]);
+    }
+#pragma GCC unroll 16
+    for (int j = 0; j < S::N; j++) r[j] = t[j];
+  }
+}
+
+/**
+ * Dx rows ph + SH q (q in [qa, qe)) of nc channels from the sums of its two column phases, even at ev and odd at od
+ * (position-major, 2N channels a position, rows of Wr0 and Wr1 positions from row qa): N positions x N channels of
+ * each phase transposed in registers, zipped into 2N whole dx floats a channel.
+ */
+void zipPhaseRows(const ConvGeom& g, int64_t ph, int64_t qa, int64_t qe, int64_t Wr0, int64_t Wr1, const float* ev, const float* od, float* dxc,
+                  int nc) {
+  const int64_t planeIn = g.H * g.W;
+  for (int64_t q = qa; q < qe; q++)
+    for (int64_t r0 = 0; r0 < Wr0; r0 += S::N) {
+      const int64_t valid = g.W - 2 * r0;
+      const uint32_t lo = laneBits(0, std::min<int64_t>(S::N, valid)), hi = laneBits(0, std::min<int64_t>(S::N, valid - S::N));
+      float* row = dxc + (ph + g.SH * q) * g.W + 2 * r0;
+      for (int h = 0; h < 2 && h * S::N < nc; h++) {
+        S::V e[S::N], o[S::N];
+#pragma GCC unroll 16
+        for (int i = 0; i < S::N; i++) {
+          e[i] = S::load(ev + ((q - qa) * Wr0 + r0 + i) * kChanPanel + h * S::N);
+          o[i] = S::load(od + ((q - qa) * Wr1 + r0 + i) * kChanPanel + h * S::N);
+        }
+        transposeRows(e);
+        transposeRows(o);
+        const int cn = std::min(S::N, nc - h * S::N);
+        for (int c = 0; c < cn; c++) {
+          float* d = row + (h * S::N + c) * planeIn;
+          storeLanes(d, lo, S::zipLo(e[c], o[c]));
+          storeLanes(d + S::N, hi, S::zipHi(e[c], o[c]));
+        }
+      }
+    }
+}
+
 void backpropInputChannels(const ConvGeom& g, const float* dy, const FilterRef& filter, float* dx, ThreadPool& pool) {
   constexpr int MP = kChanMP;
   const ChannelDxPlan cp = channelDxPlan(g, pool.size());
@@ -118,9 +195,19 @@ void backpropInputChannels(const ConvGeom& g, const float* dy, const FilterRef& 
                     static_cast<size_t>(cp.packFloats), [&](const float* raw, float* out) { packChannelDxFilter(g, cp, raw, out); });
   const float* wp = packed->data();
   const int64_t planeIn = g.H * g.W;
+  // Each phase's sums for a band, position-major (2N channels a position), with room for the last tile and
+  // for the N positions the zip reads past a row.
+  std::vector<int64_t> accAt(cp.phases.size() + 1, 0);
+  for (size_t j = 0; j < cp.phases.size(); j++) {
+    const int64_t count = std::min(cp.bandQ, cp.phases[j].Hq) * cp.phases[j].Wr;
+    accAt[j + 1] = accAt[j] + ((count + MP - 1) / MP * MP + S::N) * kChanPanel;
+  }
+  // Column phases zipped in registers: stride 2 along the row with both phases present.
+  const bool zip = g.SW == 2 && cp.phases.size() == 2 * static_cast<size_t>(g.SH);
   pool.run(g.N * cp.bands, [&](int64_t task) {
     const int64_t n = task / cp.bands, qa = task % cp.bands * cp.bandQ, qb = qa + cp.bandQ;
     float* buffer = scratch(static_cast<size_t>(Slab::floats(cp.sg, cp.rows, g.O)), kSlabSlot);
+    float* acc = scratch(static_cast<size_t>(accAt.back()), kPhaseSlot);
     // Padded dy rows qa + minD .. of the band (rows past the image read as zero).
     Slab slab(cp.sg, qa + cp.minD + cp.sg.PT, cp.rows, buffer);
     slab.fill(cp.sg, dy + n * g.O * g.OH * g.OW, 0, g.O);
@@ -128,28 +215,51 @@ void backpropInputChannels(const ConvGeom& g, const float* dy, const FilterRef& 
     for (int64_t pn = 0; pn < cp.panels; pn++) {
       const int64_t c0 = pn * kChanPanel;
       const int nc = static_cast<int>(std::min<int64_t>(kChanPanel, g.C - c0));
-      // The column phases of a row phase tile by tile, so that each dx row's cache lines are whole
-      // while they are in L1 (each phase writes every SW-th float).
-      for (size_t j0 = 0, j1 = 0; j0 < cp.phases.size(); j0 = j1) {
-        int64_t count = 0;
-        for (j1 = j0; j1 < cp.phases.size() && cp.phases[j1].ph == cp.phases[j0].ph; j1++)
-          count = std::max(count, (std::min(qb, cp.phases[j1].Hq) - qa) * cp.phases[j1].Wr);
-        for (int64_t v0 = 0; v0 < count; v0 += MP)
-          for (size_t j = j0; j < j1; j++) {
-            const ChannelDxPlan::Phase& f = cp.phases[j];
-            const int64_t fCount = (std::min(qb, f.Hq) - qa) * f.Wr;
-            if (v0 >= fCount) continue;
+      for (size_t j = 0; j < cp.phases.size(); j++) {
+        const ChannelDxPlan::Phase& f = cp.phases[j];
+        const int64_t count = (std::min(qb, f.Hq) - qa) * f.Wr;
+        if (count <= 0) continue;
+        const int64_t T = f.K / g.O;
+        // Chunks of dy channels whose slice of the phase's filter panel (T taps x 2N floats a channel) stays in
+        // 16 KiB of L1 while every tile of the band walks it; the sums go through acc between chunks.
+        const int64_t nChunks = std::max<int64_t>(1, (f.K * kChanPanel * 4 + (16 << 10) - 1) / (16 << 10));
+        const int64_t chunk = (g.O + nChunks - 1) / nChunks;
+        const float* wpf = wp + f.packAt + pn * f.K * kChanPanel;
+        float* accf = acc + accAt[j];
+        for (int64_t o0 = 0; o0 < g.O; o0 += chunk) {
+          const int64_t on = std::min(chunk, g.O - o0);
+          for (int64_t v0 = 0; v0 < count; v0 += MP) {
             const float* pos[MP];
-            float* dst[MP];
-            const int np = static_cast<int>(std::min<int64_t>(MP, fCount - v0));
+            int64_t q = v0 / f.Wr, r = v0 % f.Wr;
             for (int i = 0; i < MP; i++) {
-              // Positions past the phase repeat the last one (computed, not stored).
-              const int64_t v = v0 + std::min(i, np - 1), q = qa + v / f.Wr, r = v % f.Wr;
-              pos[i] = buffer + (q - qa) * slab.Wq + r;
-              dst[i] = dxn + c0 * planeIn + (f.ph + g.SH * q) * g.W + f.pw + g.SW * r;
+              // Positions past the phase repeat the last one (computed into the spare room, not stored to dx).
+              pos[i] = buffer + q * slab.Wq + r;
+              if (v0 + i + 1 < count && ++r == f.Wr) {
+                r = 0;
+                q++;
+              }
             }
-            channelTile(f.K, wp + f.packAt + pn * f.K * kChanPanel, f.off.data(), pos, dst, nullptr, np, nc, planeIn, nullptr, false, false);
+            dxChannelTile(on * T, wpf + o0 * T * kChanPanel, f.off.data() + o0 * T, pos, accf + v0 * kChanPanel, o0 > 0);
           }
+        }
+      }
+      float* dxc = dxn + c0 * planeIn;
+      if (zip) {
+        for (size_t j = 0; j < cp.phases.size(); j += 2) {
+          const ChannelDxPlan::Phase& f = cp.phases[j];
+          const int64_t qe = std::min(qb, f.Hq);
+          if (qe > qa) zipPhaseRows(g, f.ph, qa, qe, f.Wr, cp.phases[j + 1].Wr, acc + accAt[j], acc + accAt[j + 1], dxc, nc);
+        }
+        continue;
+      }
+      for (size_t j = 0; j < cp.phases.size(); j++) {
+        const ChannelDxPlan::Phase& f = cp.phases[j];
+        const int64_t count = (std::min(qb, f.Hq) - qa) * f.Wr;
+        for (int64_t v = 0; v < count; v++) {
+          const float* a = acc + accAt[j] + v * kChanPanel;
+          float* d = dxc + (f.ph + g.SH * (qa + v / f.Wr)) * g.W + f.pw + g.SW * (v % f.Wr);
+          for (int c = 0; c < nc; c++) d[c * planeIn] = a[c];
+        }
       }
     }
   });
@@ -165,7 +275,6 @@ void backpropInputChannels(const ConvGeom& g, const float* dy, const FilterRef& 
  */
 bool channelDxFits(const ConvGeom& g) {
   if (S::N != 8 || g.G != 1 || (g.SH == 1 && g.SW == 1) || g.KH * g.KW < 9 || g.C % kChanPanel != 0) return false;
-  const int64_t phaseTaps = ((g.KH + g.SH - 1) / g.SH) * ((g.KW + g.SW - 1) / g.SW);
-  const int64_t rowWidth = (g.W + g.SW - 1) / g.SW;
-  return rowWidth % S::N != 0 && g.O * phaseTaps * kChanPanel * 4 <= (32 << 10);
+  const int64_t rowWidth = (g.W + g.SW - 1) / g.SW, rowsQ = (g.H + g.SH - 1) / g.SH;
+  return rowWidth % S::N != 0 && rowWidth * rowsQ >= 16 * kChanMP;
 }
