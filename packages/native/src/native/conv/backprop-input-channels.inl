@@ -1,9 +1,10 @@
 // ISA fragment (see README.md): the strided input gradient with dx's channels in the vector lanes. Each
 // stride phase (ph, pw) of dx (rows ph + SH q, columns pw + SW r) is a stride-1 convolution of dy with the
 // taps that reach it (flipped, channels swapped); here every phase reads one zero-padded copy of a band of
-// dy rows, and the channel-lane tile of the forward (forward-channels.inl) computes MP positions of a
-// phase x 2N dx channels and stores them straight into dx, SW floats apart: positions may sit anywhere,
-// so phase rows of any width fill the tile, and no phase output is zipped or scattered afterwards.
+// dy rows, and a channel-lane tile like the forward's (forward-channels.inl) computes MP positions of a
+// phase x 2N dx channels: positions may sit anywhere, so phase rows of any width fill the tile. The sums
+// go to a position-major buffer per phase (so the dy channels can run in chunks whose filter slice stays
+// in L1), and for stride 2 along the row the two column phases are zipped into whole dx rows in registers.
 
 /** Filter taps kh (of K, dilation D) that reach input phase ph under stride S, with their dy offsets d, by d ascending. */
 void phaseTaps(int64_t ph, int64_t pad, int64_t K, int64_t D, int64_t stride, std::vector<int64_t>& taps, std::vector<int64_t>& d) {
@@ -268,10 +269,10 @@ void backpropInputChannels(const ConvGeom& g, const float* dy, const FilterRef& 
 /**
  * Strided 8-lane layers of 9 taps and more whose dx channels fill whole channel panels, whose dx phase
  * rows fill the paired-column tile's position vectors badly (a width not a multiple of N: 28 columns in 4
- * vectors) and whose phase filter panels fit L1 (each tile walks a panel). AVX2, 1 thread, CPU time,
- * medians of 6 interleaved rounds, load ~7, GFLOP/s against the paired kernel: 8x64x56x56 3x3/2 -> 128
- * 55.5 -> 59.4, 2x64x56x56 57 -> 62.6; 2x128x28x28 -> 256 (panels of 64 KiB) 56 -> 54, and ResNet-20's
- * 16-channel and the 16- and 32-column phases of wider layers ran 10-45% slower (short tap runs, scalar stores).
+ * vectors) and whose phases hold 16 tiles or more (each chunk of the filter panel serves every tile of a
+ * band). AVX2, 1 thread, CPU time, medians of 8 interleaved rounds, load ~5, against the paired kernel:
+ * 8x64x56x56 3x3/2 -> 128 +17%, 2x64x56x56 +20%, 2x128x28x28 -> 256 +11%; 2x256x14x14 -> 512 (7x7 phases)
+ * ran 12% slower, and ResNet-20's 16-column phases (64x16x32x32 -> 32) and 32x96x32x32 even.
  */
 bool channelDxFits(const ConvGeom& g) {
   if (S::N != 8 || g.G != 1 || (g.SH == 1 && g.SW == 1) || g.KH * g.KW < 9 || g.C % kChanPanel != 0) return false;
