@@ -217,7 +217,7 @@ float* scratch(size_t floats, int slot) {
 FilterCache::Packed FilterRef::packed(uint64_t layout, size_t floats, const std::function<void(const float* w, float* out)>& pack) const {
   const auto build = [&](float* out) { pack(weights(), out); };
   if (cache) return cache->get(id, version, layoutKey({static_cast<int64_t>(salt), static_cast<int64_t>(layout)}), floats, build);
-  auto data = std::make_shared<std::vector<float>>(floats);
+  auto data = std::make_shared<PackedFloats>(floats);
   build(data->data());
   return data;
 }

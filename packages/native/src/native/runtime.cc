@@ -139,7 +139,7 @@ FilterCache::Packed FilterCache::get(uint64_t id, uint64_t version, uint64_t lay
     bytes_ -= it->second.data->size() * sizeof(float);
     entries_.erase(it);
   }
-  auto data = std::make_shared<std::vector<float>>(floats);
+  auto data = std::make_shared<PackedFloats>(floats);
   pack(data->data());
   // The caller holds its own reference, so an entry evicted below stays alive until the kernel is done.
   bytes_ += floats * sizeof(float);

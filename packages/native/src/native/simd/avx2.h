@@ -95,6 +95,10 @@ struct Avx2 {
   // unpacklo/hi interleave within each 128-bit half; the two cross-half permutes put the halves in order.
   static SN_INLINE V zipLo(V a, V b) { return _mm256_permute2f128_ps(_mm256_unpacklo_ps(a, b), _mm256_unpackhi_ps(a, b), 0x20); }
   static SN_INLINE V zipHi(V a, V b) { return _mm256_permute2f128_ps(_mm256_unpacklo_ps(a, b), _mm256_unpackhi_ps(a, b), 0x31); }
+  static SN_INLINE V zip4Lo(V a, V b) { return _mm256_unpacklo_ps(a, b); }
+  static SN_INLINE V zip4Hi(V a, V b) { return _mm256_unpackhi_ps(a, b); }
+  static SN_INLINE V joinLo(V a, V b) { return _mm256_permute2f128_ps(a, b, 0x20); }
+  static SN_INLINE V joinHi(V a, V b) { return _mm256_permute2f128_ps(a, b, 0x31); }
   // shuffle_ps picks lanes 0, 2 (or 1, 3) of each 128-bit half of lo and hi; permute4x64 restores the order.
   static SN_INLINE V evens(V lo, V hi) {
     return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(lo, hi, 0x88)), 0xd8));

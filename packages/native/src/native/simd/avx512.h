@@ -58,6 +58,10 @@ struct Avx512 {
   static SN_INLINE V zipHi(V a, V b) {
     return _mm512_permutex2var_ps(a, _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31), b);
   }
+  static SN_INLINE V zip4Lo(V a, V b) { return _mm512_unpacklo_ps(a, b); }
+  static SN_INLINE V zip4Hi(V a, V b) { return _mm512_unpackhi_ps(a, b); }
+  static SN_INLINE V joinLo(V a, V b) { return _mm512_shuffle_f32x4(a, b, 0x44); }
+  static SN_INLINE V joinHi(V a, V b) { return _mm512_shuffle_f32x4(a, b, 0xee); }
   static SN_INLINE V evens(V lo, V hi) {
     return _mm512_permutex2var_ps(lo, _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30), hi);
   }

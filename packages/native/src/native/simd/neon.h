@@ -75,6 +75,10 @@ struct Neon {
 
   static SN_INLINE V zipLo(V a, V b) { return vzip1q_f32(a, b); }
   static SN_INLINE V zipHi(V a, V b) { return vzip2q_f32(a, b); }
+  static SN_INLINE V zip4Lo(V a, V b) { return vzip1q_f32(a, b); }
+  static SN_INLINE V zip4Hi(V a, V b) { return vzip2q_f32(a, b); }
+  static SN_INLINE V joinLo(V a, V b) { return vcombine_f32(vget_low_f32(a), vget_low_f32(b)); }
+  static SN_INLINE V joinHi(V a, V b) { return vcombine_f32(vget_high_f32(a), vget_high_f32(b)); }
   static SN_INLINE V evens(V lo, V hi) { return vuzp1q_f32(lo, hi); }
   static SN_INLINE V odds(V lo, V hi) { return vuzp2q_f32(lo, hi); }
 

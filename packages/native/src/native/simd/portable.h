@@ -67,6 +67,10 @@ struct Portable {
 
   static SN_INLINE V zipLo(V a, V b) { return SN_SHUFFLE4(a, b, 0, 4, 1, 5); }
   static SN_INLINE V zipHi(V a, V b) { return SN_SHUFFLE4(a, b, 2, 6, 3, 7); }
+  static SN_INLINE V zip4Lo(V a, V b) { return zipLo(a, b); }
+  static SN_INLINE V zip4Hi(V a, V b) { return zipHi(a, b); }
+  static SN_INLINE V joinLo(V a, V b) { return SN_SHUFFLE4(a, b, 0, 1, 4, 5); }
+  static SN_INLINE V joinHi(V a, V b) { return SN_SHUFFLE4(a, b, 2, 3, 6, 7); }
   static SN_INLINE V evens(V lo, V hi) { return SN_SHUFFLE4(lo, hi, 0, 2, 4, 6); }
   static SN_INLINE V odds(V lo, V hi) { return SN_SHUFFLE4(lo, hi, 1, 3, 5, 7); }
 

@@ -17,6 +17,9 @@
 // - fma(a, b, c) = a * b + c, fused where the ISA has it.
 // - loadHalves(lo, hi): lanes 0 .. N/2-1 from lo[0 .. N/2-1], lanes N/2 .. N-1 from hi[0 .. N/2-1].
 // - zipLo/zipHi(a, b) interleave: zipLo = a0 b0 a1 b1 ... (lanes 0 .. N/2-1 of each), zipHi the rest.
+// - zip4Lo/zip4Hi(a, b): zipLo/zipHi within each group of 4 lanes (lanes 4g .. 4g+3 of zip4Lo are a[4g] b[4g]
+//   a[4g+1] b[4g+1], of zip4Hi a[4g+2] b[4g+2] a[4g+3] b[4g+3]); joinLo(a, b) is a's low half then b's low
+//   half (N/2 lanes each), joinHi(a, b) a's high half then b's.
 // - evens/odds(lo, hi): lanes 0, 2, 4, ... (1, 3, 5, ...) of the 2N-lane concatenation lo:hi.
 // - Double lanes, for sums that must not lose float bits (batch norm): S::D holds S::ND = N / 2 doubles;
 //   dload widens ND floats, dstore rounds ND doubles to floats, dreduceAdd adds the lanes in a fixed order,
