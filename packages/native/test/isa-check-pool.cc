@@ -97,6 +97,9 @@ std::vector<PoolCase> poolCases() {
   const Window windows[] = {
       {2, 2, 2, 2, 0, 0, 0, 0, false, widths},      // the common 2x2 pool (its own kernel branch)
       {2, 2, 2, 2, 0, 1, 0, 1, false, {7, 17, 33}},  // the same with 'same' padding of an odd input
+      // Planes the 2x2 pool tiles, narrower than a vector row (4 and 8 lanes: LeNet's 10x10) or 16 lanes' two.
+      {2, 2, 2, 2, 0, 0, 0, 0, false, {4, 6, 10, 12, 14, 20, 30}, 10},
+      {2, 2, 2, 2, 0, 0, 0, 0, false, {8, 10, 14, 16, 24}, 4},
       {3, 3, 2, 2, 1, 1, 1, 1, false, widths},      // ResNet stem
       {3, 3, 1, 1, 1, 1, 1, 1, false, widths},      // Inception branch
       {3, 3, 2, 2, 0, 0, 0, 0, true, widths},       // ceil mode: the last window runs past the input

@@ -156,9 +156,44 @@ void pairRow(const PoolGeom& g, const PoolOp<Max>& op, const float* rows, int n,
   }
 }
 
+/**
+ * The 2x2 stride-2 pool of a plane narrower than two vectors that it tiles exactly (W = 2 OW, H = 2 OH, no
+ * padding), e.g. LeNet's 10x10 planes on 8 lanes: a row-by-row pass would take every output row through
+ * masked loads and a masked store. Instead each row pair is combined into a compact buffer of OH rows of W
+ * (two whole vectors a row, the second ending at the row's end, overlapping the first), whose adjacent column
+ * pairs then never cross a row, so the horizontal pass runs over the whole plane as one row of OH OW outputs,
+ * the last vector again placed to end at the plane's end. Needs W >= N and OH OW >= N; no masks at all.
+ */
+template <bool Max>
+void pairPlaneNarrow(const PoolGeom& g, const PoolOp<Max>& op, const float* x, const float* inv, float* y) {
+  constexpr int64_t N = S::N;
+  const int64_t W = g.W, OH = g.OH, count = g.OH * g.OW;
+  float* v = scratch(static_cast<size_t>(OH * W), kSlabSlot);
+  for (int64_t r = 0; r < OH; r++) {
+    const float* r0 = x + 2 * r * W;
+    for (int64_t c = 0;; c = std::min(c + N, W - N)) {
+      S::store(v + r * W + c, op(S::load(r0 + c), S::load(r0 + W + c)));
+      if (c == W - N) break;
+    }
+  }
+  for (int64_t o = 0;; o = std::min(o + N, count - N)) {
+    S::V acc = op(S::evens(S::load(v + 2 * o), S::load(v + 2 * o + N)), S::odds(S::load(v + 2 * o), S::load(v + 2 * o + N)));
+    if (!Max) acc = S::mul(acc, S::load(inv + o));
+    S::store(y + o, acc);
+    if (o == count - N) break;
+  }
+}
+
+/** Whether pairPlaneNarrow takes this geometry (a 2x2 stride-2 pool of narrow planes it tiles). */
+inline bool pairPlaneNarrowFits(const PoolGeom& g) {
+  return g.SW == 2 && g.WW == 2 && g.SH == 2 && g.WH == 2 && g.PL == 0 && g.PR == 0 && g.PT == 0 && g.PB == 0 &&
+         g.W == 2 * g.OW && g.H == 2 * g.OH && g.OW < S::N && g.W >= S::N && g.OH * g.OW >= S::N;
+}
+
 template <bool Max>
 void poolPlane(const PoolGeom& g, const float* x, const float* inv, float* y) {
   const PoolOp<Max> op;
+  if (pairPlaneNarrowFits(g)) return pairPlaneNarrow<Max>(g, op, x, inv, y);
   if (g.SW == 2 && g.WW == 2 && g.PL == 0) {
     for (int64_t oh = 0; oh < g.OH; oh++) {
       const int64_t h0 = std::max<int64_t>(oh * g.SH - g.PT, 0), h1 = std::min(oh * g.SH - g.PT + g.WH, g.H);
