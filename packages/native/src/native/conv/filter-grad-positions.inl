@@ -5,7 +5,9 @@
 // once at the end. The tap-tile kernel (filter-grad.inl) instead packs dy^T once per image, a transpose
 // that costs as much as a few taps' multiply-adds: with 27 taps it took about a fifth of the time.
 
-constexpr int kPosMO = 3, kPosMJ = 4;
+// 4 x 3: 16-, 32- and 96-channel layers and 27 taps fill whole tiles (3 x 4 padded 16 channels to 18 and
+// 27 taps to 28; on AVX2 32x3x32x32 -> 16 ran 63 -> 68-71 GFLOP/s with the row loop below unchanged).
+constexpr int kPosMO = 4, kPosMJ = 3;
 
 /**
  * Two to four input channels whose taps stay within kSingleMaxTaps, stride and dilation 1, no groups, rows
@@ -17,57 +19,127 @@ bool positionsFilterGradFits(const ConvGeom& g) {
   return g.C <= 4 && g.C >= 2 && g.G == 1 && g.SH == 1 && g.SW == 1 && g.DH == 1 && g.DW == 1 && g.OW >= S::N && g.Kdim <= kSingleMaxTaps;
 }
 
-/**
- * acc[o][j] (vectors, j-stride N floats, o-stride accRow) += sum over output rows [oh0, oh1) and their
- * columns of dy plane d[o] times tap j's slab inputs x[j]; the last OW % N columns of a row masked by tail.
- */
+/** acc[o][j] (vectors, j-stride N floats, o-stride accRow) into c, and back. */
 template <int MO, int MJ>
-void positionsTile(const float* const* x, const float* const* d, int64_t oh0, int64_t oh1, int64_t OW, int64_t Wq, uint32_t tail, float* acc,
-                   int64_t accRow, const float* next) {
-  using V = S::V;
-  constexpr int64_t N = S::N;
-  V c[MO][MJ];
+SN_INLINE void positionsAcc(S::V (&c)[MO][MJ], float* acc, int64_t accRow, bool store) {
 #pragma GCC unroll 8
   for (int o = 0; o < MO; o++)
 #pragma GCC unroll 8
-    for (int j = 0; j < MJ; j++) c[o][j] = S::load(acc + o * accRow + j * N);
-  const S::M m = S::mask(tail);
+    for (int j = 0; j < MJ; j++) {
+      if (store) {
+        S::store(acc + o * accRow + j * S::N, c[o][j]);
+      } else {
+        c[o][j] = S::load(acc + o * accRow + j * S::N);
+      }
+    }
+}
+
+/**
+ * acc[o][j] += sum over output rows [oh0, oh1) and their whole vectors of columns of dy plane d[o] times tap
+ * j's slab inputs x[j] (a row's last OW % N columns: positionsTail). VF: whole vectors per row when known
+ * at compile time (then the row is straight-line code), else 0.
+ */
+template <int MO, int MJ, int VF>
+void positionsTile(const float* const* x, const float* const* d, int64_t oh0, int64_t oh1, int64_t OW, int64_t Wq, float* acc, int64_t accRow,
+                   const float* next) {
+  using V = S::V;
+  constexpr int64_t N = S::N;
+  const int64_t full = VF ? VF * N : OW / N * N;
+  V c[MO][MJ];
+  positionsAcc<MO, MJ>(c, acc, accRow, false);
   for (int64_t oh = oh0; oh < oh1; oh++) {
     const int64_t xr = oh * Wq, dr = oh * OW;
     // One dy plane of the next output-channel tile, one row per row here: each tap tile fetches another
     // plane (a plane is one or a few pages, too short for the hardware prefetchers, and the first tap tile
     // would otherwise wait for all of them).
-    if (next)
-      for (int64_t q = 0; q < OW; q += 64 / sizeof(float)) SN_PREFETCH(next + dr + q);
-    int64_t ow = 0;
-    for (; ow + N <= OW; ow += N) {
-      V dv[MO];
+    if (next) {
 #pragma GCC unroll 8
-      for (int o = 0; o < MO; o++) dv[o] = S::load(d[o] + dr + ow);
-#pragma GCC unroll 8
-      for (int j = 0; j < MJ; j++) {
-        const V xv = S::load(x[j] + xr + ow);
-#pragma GCC unroll 8
-        for (int o = 0; o < MO; o++) c[o][j] = S::fma(dv[o], xv, c[o][j]);
-      }
+      for (int64_t q = 0; q < full; q += 64 / sizeof(float)) SN_PREFETCH(next + dr + q);
+      if (OW > full) SN_PREFETCH(next + dr + OW - 1);
     }
-    if (ow < OW) {
-      // Both operands masked: lanes past the row (the next row's inputs, which may not be finite) add 0 x 0.
-      V dv[MO];
 #pragma GCC unroll 8
-      for (int o = 0; o < MO; o++) dv[o] = S::maskLoad(m, d[o] + dr + ow);
+    for (int64_t ow = 0; ow < full; ow += N) {
+      // The operands of the shorter side held: MO x MJ accumulators + min(MO, MJ) + 1 registers.
+      if constexpr (MJ < MO) {
+        V xv[MJ];
 #pragma GCC unroll 8
-      for (int j = 0; j < MJ; j++) {
-        const V xv = S::maskLoad(m, x[j] + xr + ow);
+        for (int j = 0; j < MJ; j++) xv[j] = S::load(x[j] + xr + ow);
 #pragma GCC unroll 8
-        for (int o = 0; o < MO; o++) c[o][j] = S::fma(dv[o], xv, c[o][j]);
+        for (int o = 0; o < MO; o++) {
+          const V dv = S::load(d[o] + dr + ow);
+#pragma GCC unroll 8
+          for (int j = 0; j < MJ; j++) c[o][j] = S::fma(dv, xv[j], c[o][j]);
+        }
+      } else {
+        V dv[MO];
+#pragma GCC unroll 8
+        for (int o = 0; o < MO; o++) dv[o] = S::load(d[o] + dr + ow);
+#pragma GCC unroll 8
+        for (int j = 0; j < MJ; j++) {
+          const V xv = S::load(x[j] + xr + ow);
+#pragma GCC unroll 8
+          for (int o = 0; o < MO; o++) c[o][j] = S::fma(dv[o], xv, c[o][j]);
+        }
       }
     }
   }
+  positionsAcc<MO, MJ>(c, acc, accRow, true);
+}
+
+/**
+ * positionsTile's last OW % N columns of each row (lanes `tail` of the vector at column OW / N * N), a
+ * pass of its own: with the masked step in positionsTile's row loop its mask held a register and 4 x 3
+ * tiles spilled on AVX2 (32x3x32x32 -> 96: 60 instead of 83 GFLOP/s).
+ */
+template <int MO, int MJ>
+void positionsTail(const float* const* x, const float* const* d, int64_t oh0, int64_t oh1, int64_t OW, int64_t Wq, uint32_t tail, float* acc,
+                   int64_t accRow) {
+  using V = S::V;
+  const int64_t at = OW / S::N * S::N;
+  const S::M m = S::mask(tail);
+  V c[MO][MJ];
+  positionsAcc<MO, MJ>(c, acc, accRow, false);
+  for (int64_t oh = oh0; oh < oh1; oh++) {
+    // Both operands masked: lanes past the row (the next row's inputs, which may not be finite) add 0 x 0.
+    V dv[MO];
 #pragma GCC unroll 8
-  for (int o = 0; o < MO; o++)
+    for (int o = 0; o < MO; o++) dv[o] = S::maskLoad(m, d[o] + oh * OW + at);
 #pragma GCC unroll 8
-    for (int j = 0; j < MJ; j++) S::store(acc + o * accRow + j * N, c[o][j]);
+    for (int j = 0; j < MJ; j++) {
+      const V xv = S::maskLoad(m, x[j] + oh * Wq + at);
+#pragma GCC unroll 8
+      for (int o = 0; o < MO; o++) c[o][j] = S::fma(dv[o], xv, c[o][j]);
+    }
+  }
+  positionsAcc<MO, MJ>(c, acc, accRow, true);
+}
+
+using PositionsTileFn = void (*)(const float* const*, const float* const*, int64_t, int64_t, int64_t, int64_t, float*, int64_t, const float*);
+
+/**
+ * The tile for rows of `vectors` whole vectors: rows of up to 8 as straight-line code, longer ones as a
+ * loop. On AVX2 (Zen 2, 1 thread, CPU time, 3 interleaved rounds) a loop over a 32-column row's 4 vectors
+ * (and one over its 2 prefetches) ran 32x3x32x32 -> 16 and -> 96 at 68-72 and 62-73 GFLOP/s, straight-line
+ * at 83 and 80-83.
+ */
+PositionsTileFn positionsTileFor(int64_t vectors) {
+  constexpr int MO = kPosMO, MJ = kPosMJ;
+  switch (vectors) {
+    case 1:
+      return positionsTile<MO, MJ, 1>;
+    case 2:
+      return positionsTile<MO, MJ, 2>;
+    case 3:
+      return positionsTile<MO, MJ, 3>;
+    case 4:
+      return positionsTile<MO, MJ, 4>;
+    case 7:
+      return positionsTile<MO, MJ, 7>;
+    case 8:
+      return positionsTile<MO, MJ, 8>;
+    default:
+      return positionsTile<MO, MJ, 0>;
+  }
 }
 
 /**
@@ -90,6 +162,7 @@ void positionsFilterGrad(const ConvGeom& g, const float* x, const float* dy, flo
   const int64_t rowsPerBlock = std::max<int64_t>(1, std::min<int64_t>(g.OH, 1024 / g.OW));
   const uint32_t tail = laneBits(0, g.OW % N);
   float* partial = scratch(static_cast<size_t>(parts * partFloats), kPhaseSlot);
+  const PositionsTileFn tile = positionsTileFor(g.OW / N);
   pool.run(parts * chunks, [&](int64_t t) {
     const int64_t part = t / chunks, chunk = t % chunks;
     const int64_t nb = g.N * part / parts, ne = g.N * (part + 1) / parts;
@@ -112,9 +185,11 @@ void positionsFilterGrad(const ConvGeom& g, const float* x, const float* dy, flo
         for (int64_t ot = ob; ot < oe; ot++) {
           const float* planes[MO];
           for (int o = 0; o < MO; o++) planes[o] = dyn + std::min(ot * MO + o, g.Og - 1) * g.P;
-          for (int64_t jt = 0; jt < jTiles; jt++)
-            positionsTile<MO, MJ>(taps + jt * MJ, planes, oh0, oh1, g.OW, slab.Wq, tail, acc + ot * MO * accRow + jt * MJ * N, accRow,
-                                  ot + 1 < oe ? dyn + std::min((ot + 1) * MO + jt % MO, g.Og - 1) * g.P : nullptr);
+          for (int64_t jt = 0; jt < jTiles; jt++) {
+            float* a = acc + ot * MO * accRow + jt * MJ * N;
+            tile(taps + jt * MJ, planes, oh0, oh1, g.OW, slab.Wq, a, accRow, ot + 1 < oe ? dyn + std::min((ot + 1) * MO + jt % MO, g.Og - 1) * g.P : nullptr);
+            if (tail) positionsTail<MO, MJ>(taps + jt * MJ, planes, oh0, oh1, g.OW, slab.Wq, tail, a, accRow);
+          }
         }
       }
     }
