@@ -6,7 +6,8 @@
 // column pair and image, and each row costs its taps plus the epilogue.
 // A few input channels take it too, their taps side by side in one list (offsets into a slab of all of
 // them): 3-channel first layers (27 taps) paid the tiled kernel's setup per tile the same way; on AVX2 (Zen 2, 1 thread, CPU time, interleaved rounds, medians) 32x3x32x32 -> 96 34 -> 49 GFLOP/s and
-// -> 16 40 -> 47 (there with 6 x 2 tiles over 18 rows instead of 4 x 2, whose loads bound the loop).
+// -> 16 40 -> 47 (there with 6 x 2 tiles instead of 4 x 2, whose loads bound the loop; the last tile's 4
+// channels now run the 4-row kernel, not 6 rows with 2 padded).
 
 constexpr int kSingleMaxTaps = 64;
 
