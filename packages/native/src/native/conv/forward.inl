@@ -77,6 +77,45 @@ void forwardTile(int64_t K, const float* ap, const int64_t* off, const Piece* pc
     ap += MR;
   }
   const V zero = S::zero();
+  if constexpr (R == 1) {
+    // Destinations and lanes in locals (the output might alias pc, so the compiler re-read them after every
+    // store), and whole tiles (every channel and lane stored) as blocks with plain stores: on AVX2 (1 thread,
+    // CPU time, medians of 6 interleaved rounds at load 10-12) 32x16x32x32 -> 16 forward 68 -> 72 GFLOP/s,
+    // its input gradient (the same kernel) 70 -> 75, 2x64x56x56 -> 128 s2 input gradient 59 -> 66.
+    float* dst[NV];
+    const float* rs[NV];
+    bool whole = mr == MR;
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) {
+      dst[v] = pc[v].dst;
+      rs[v] = pc[v].res;
+      whole = whole && pc[v].bits == kAllLanes;
+    }
+    if (whole) {
+      if (bias)
+#pragma GCC unroll 16
+        for (int i = 0; i < MR; i++) {
+          const V b = S::set1(bias[i]);
+#pragma GCC unroll 4
+          for (int v = 0; v < NV; v++) c[i][v] = S::add(c[i][v], b);
+        }
+      if (residual)
+#pragma GCC unroll 16
+        for (int i = 0; i < MR; i++)
+#pragma GCC unroll 4
+          for (int v = 0; v < NV; v++) c[i][v] = S::add(c[i][v], S::load(rs[v] + i * ys));
+      if (relu)
+#pragma GCC unroll 16
+        for (int i = 0; i < MR; i++)
+#pragma GCC unroll 4
+          for (int v = 0; v < NV; v++) c[i][v] = S::max(zero, c[i][v]);
+#pragma GCC unroll 16
+      for (int i = 0; i < MR; i++)
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++) S::store(dst[v] + i * ys, c[i][v]);
+      return;
+    }
+  }
 #pragma GCC unroll 16
   for (int i = 0; i < MR; i++) {
     if (i >= mr) break;
