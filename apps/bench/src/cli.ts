@@ -48,7 +48,7 @@ export function program(): Command {
     .description('run a suite of workloads on every available runner')
     .option('--suite <suite>', 'ops, models or all', 'all')
     .option('--smoke', 'tiny shapes (conformance cases), one repetition: proves the harness end to end', false)
-    .option('--runners <list>', `comma-separated subset of ${ALL_RUNNERS.join(', ')}`, list)
+    .option('--runners <list>', `comma-separated subset of ${ALL_RUNNERS.join(', ')} (native-<isa> forces that native path; default: all but those)`, list)
     .option('--threads <list>', 'thread settings, e.g. 1,2: each runs the suite and the tables put them side by side', intList('--threads'), [os.cpus().length])
     .option('--min-time <seconds>', 'minimum time of one repetition (iterations are calibrated until a batch lasts this long)', nonNegative('--min-time'))
     .option('--reps <n>', 'repetitions per cell, runners interleaved (default 7, smoke 1)', positiveInt('--reps'))

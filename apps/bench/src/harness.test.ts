@@ -8,7 +8,7 @@ import { modelIr } from './model-ir.js';
 import { encodeModel } from '@stridenet/onnx';
 import { modelGraph } from './runners/onnx.js';
 import type { Prepared } from './runners/types.js';
-import { createStridenetRunner } from './runners/stridenet.js';
+import { createStridenetRunner, ourRunner } from './runners/stridenet.js';
 import { compiledWorkload, convWorkload, modelWorkload, modelWorkloads, opWorkloads } from './workloads.js';
 
 const hasOrt = (() => {
@@ -60,6 +60,37 @@ describe('compiled model rows', () => {
     }
     expect(deviation(outputs[1]!, outputs[0]!).relative).toBeLessThan(1e-5);
     expect(deviation(checks[1]!, checks[0]!).relative).toBeLessThan(1e-5);
+  });
+});
+
+describe('native ISA runners', () => {
+  it('native-<isa> names the native backend with that path forced; other ids are not ours', () => {
+    expect(ourRunner('native')).toEqual({ name: 'native' });
+    expect(ourRunner('native-avx2')).toEqual({ name: 'native', isa: 'avx2' });
+    expect(ourRunner('native-portable')).toEqual({ name: 'native', isa: 'portable' });
+    expect(ourRunner('native-sse2')).toBeUndefined();
+    expect(ourRunner('torch')).toBeUndefined();
+  });
+
+  it('native-portable runs the portable kernels and says so; a path this CPU lacks is a reason naming what it has', async () => {
+    const runner = await createStridenetRunner('native', 1, 'portable');
+    if (typeof runner === 'string') throw new Error(runner);
+    try {
+      expect(runner.info.id).toBe('native-portable');
+      expect(runner.info.label).toBe('stridenet native (portable forced)');
+      expect(runner.info.device).toMatch(/portable/i);
+      const w = convWorkload('c', [1, 2, 6, 6], [3, 2, 3, 3], {}, 'forward');
+      const p = await runner.prepare(w, await makeInputs(w));
+      await p.runIterations(1);
+      expect((await p.output()).length).toBe(3 * 4 * 4);
+      expect(await p.dispose()).toBe(0);
+    } finally {
+      await setBackend(await createCpuBackend()); // prepare() made the native backend current
+      await (runner as unknown as { backend: { dispose?: () => unknown } }).backend.dispose?.();
+    }
+    const absent = process.arch === 'arm64' ? 'avx2' : 'neon';
+    const why = await createStridenetRunner('native', 1, absent);
+    expect(why).toMatch(new RegExp(`^native-${absent} cannot start here: .*isa is '${absent}'`));
   });
 });
 

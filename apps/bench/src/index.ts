@@ -1,6 +1,6 @@
 export * from './workloads.js';
 export * from './schema.js';
-export { runBench, ALL_RUNNERS, PEER_RUNNERS, type RunOptions, type ProgressEvent } from './run.js';
+export { runBench, ALL_RUNNERS, DEFAULT_RUNNERS, PEER_RUNNERS, type RunOptions, type ProgressEvent } from './run.js';
 export { measure, CellTimer, quantile, type Timing, type MeasureOptions } from './measure.js';
 export { medianInterval, ratioInterval, isTie, shuffled, type Interval } from './stats.js';
 export { mergeReports, upgradeReport, readReport } from './merge.js';

@@ -4,7 +4,7 @@ import { fingerprint } from './env.js';
 import { CellTimer } from './measure.js';
 import { mergeReports } from './merge.js';
 import { createOnnxRunner } from './runners/onnx.js';
-import { OUR_BACKENDS, createStridenetRunner, firstLine } from './runners/stridenet.js';
+import { NATIVE_ISA_RUNNERS, OUR_BACKENDS, createStridenetRunner, firstLine, ourRunner } from './runners/stridenet.js';
 import { createTfjsRunner } from './runners/tfjs.js';
 import { createTorchRunner } from './runners/torch.js';
 import type { Prepared, Runner, RunnerInfo, TrainCheck } from './runners/types.js';
@@ -14,7 +14,10 @@ import { TRAIN_CHECK_STEPS, compareTraining, matmulSpotCheck } from './verify.js
 import { suiteWorkloads, type Workload } from './workloads.js';
 
 export const PEER_RUNNERS = ['tfjs-cpu', 'tfjs-wasm', 'onnxruntime', 'torch'] as const;
-export const ALL_RUNNERS = [...OUR_BACKENDS, ...PEER_RUNNERS] as const;
+/** What a run without --runners times: our backends (native on its 'auto' path) and the peers. */
+export const DEFAULT_RUNNERS = [...OUR_BACKENDS, ...PEER_RUNNERS] as const;
+/** Every runner id: also `native-<isa>`, the native backend with one ISA path forced. */
+export const ALL_RUNNERS = [...OUR_BACKENDS, ...NATIVE_ISA_RUNNERS, ...PEER_RUNNERS] as const;
 /** Scalar backends on which GEMM 4096^3 takes minutes: skipped unless asked for. */
 const SLOW_FOR_HEAVY = new Set(['cpu-js', 'tfjs-cpu', 'webgpu']);
 
@@ -58,7 +61,8 @@ export type ProgressEvent =
 
 async function createRunner(id: string, threads: number, smoke: boolean): Promise<Runner | string> {
   try {
-    if ((OUR_BACKENDS as readonly string[]).includes(id)) return await createStridenetRunner(id as (typeof OUR_BACKENDS)[number], threads);
+    const ours = ourRunner(id);
+    if (ours) return await createStridenetRunner(ours.name, threads, ours.isa);
     if (id === 'tfjs-cpu' || id === 'tfjs-wasm') return await createTfjsRunner(id, threads);
     if (id === 'onnxruntime') return await createOnnxRunner(threads);
     if (id === 'torch') return await createTorchRunner(threads, smoke ? { probeSeconds: 0, activeCooldown: 0 } : { probeSeconds: 0.25 });
@@ -191,7 +195,7 @@ interface Cell {
 
 /** One run of the suite at one thread setting: cells of a workload interleaved repetition by repetition. */
 async function runOnce(o: RunOptions, threads: number, cache: ReferenceCache | undefined, runIndex: number): Promise<{ report: BenchReport; cache: ReferenceCache }> {
-  const ids = o.runners && o.runners.length ? [...new Set(o.runners)] : [...ALL_RUNNERS];
+  const ids = o.runners && o.runners.length ? [...new Set(o.runners)] : [...DEFAULT_RUNNERS];
   for (const id of ids) {
     if (!(ALL_RUNNERS as readonly string[]).includes(id)) throw new Error(`--runners has '${id}' but expected names from ${ALL_RUNNERS.join(', ')}`);
   }
@@ -206,7 +210,7 @@ async function runOnce(o: RunOptions, threads: number, cache: ReferenceCache | u
   for (const id of ids) {
     const r = id === 'cpu-js' ? cache.runner : await createRunner(id, threads, o.smoke);
     if (typeof r === 'string') {
-      runnerInfos.push({ id, kind: (OUR_BACKENDS as readonly string[]).includes(id) ? 'stridenet' : 'peer', label: id, version: '', threads: 0, requestedThreads: threads, available: false, reason: r });
+      runnerInfos.push({ id, kind: ourRunner(id) ? 'stridenet' : 'peer', label: id, version: '', threads: 0, requestedThreads: threads, available: false, reason: r });
     } else {
       runners.push(r);
       runnerInfos.push({ ...r.info, ...(id === 'cpu-js' ? { requestedThreads: threads, threadsNote: threads === 1 ? undefined : 'cpu-js is single-threaded' } : {}), available: true });

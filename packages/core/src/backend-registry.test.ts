@@ -70,6 +70,14 @@ describe('the backend table', () => {
     expect(cpu.starts).toEqual([{}]);
   });
 
+  it("passes factoryOptions to the package's factory, threads taking precedence", async () => {
+    const native = fakePackage('native');
+    const importer = importerOf({ '@stridenet/native': native });
+    await startBackend('native', { threads: 2, importer, factoryOptions: { isa: 'avx2', threads: 7 } });
+    await startBackend('native', { importer, factoryOptions: { isa: 'portable' } });
+    expect(native.starts).toEqual([{ isa: 'avx2', threads: 2 }, { isa: 'portable' }]);
+  });
+
   it('says why a backend cannot start: not installed, no factory, or the first line of its error', async () => {
     const broken = fakePackage('native', { fails: 'addon not built' });
     const importer: PackageImporter = async (pkg) => {

@@ -18,6 +18,11 @@ export interface StartBackendOptions {
   threads?: number;
   /** How a backend package is imported; default `import(name)` resolved from core's own location. */
   importer?: PackageImporter;
+  /**
+   * Backend-specific options passed to the package's factory with `threads` (native: `{ isa: 'avx2' }`);
+   * the factory validates them and rejects unknown values with an ArgumentError.
+   */
+  factoryOptions?: Readonly<Record<string, unknown>>;
 }
 
 /** A backend `setBackend(name)` and `'auto'` can start. */
@@ -93,7 +98,7 @@ function packageEntry(spec: PackageSpec): BackendEntry {
       }
       const factory = exports[spec.factory];
       if (typeof factory !== 'function') throw new BackendError(`${spec.packageName} does not export ${spec.factory}()`);
-      const opts = spec.threaded && options.threads !== undefined ? { threads: options.threads } : {};
+      const opts = { ...options.factoryOptions, ...(spec.threaded && options.threads !== undefined ? { threads: options.threads } : {}) };
       try {
         return (await (factory as (o: object) => Promise<AnyBackend>)(opts)) as AnyBackend;
       } catch (e) {
@@ -106,12 +111,12 @@ function packageEntry(spec: PackageSpec): BackendEntry {
 const entries = new Map<string, BackendEntry>(PACKAGES.map((p) => [p.name, packageEntry(p)]));
 
 /**
- * Registers (or replaces) a backend by name; `factory` receives `{ threads }` when the caller gave
- * one. Higher priority is tried first by `'auto'` (the published backends use 10 to 40).
+ * Registers (or replaces) a backend by name; `factory` receives the caller's `factoryOptions` and
+ * `{ threads }` when the caller gave them. Higher priority is tried first by `'auto'` (the published backends use 10 to 40).
  */
 export function registerBackend(
   name: string,
-  factory: (options: { threads?: number }) => AnyBackend | Promise<AnyBackend>,
+  factory: (options: { threads?: number; [option: string]: unknown }) => AnyBackend | Promise<AnyBackend>,
   priority = 0,
 ): void {
   if (typeof name !== 'string' || name.length === 0 || name === 'auto') {
@@ -122,7 +127,7 @@ export function registerBackend(
     name,
     threaded: true,
     priority,
-    start: async ({ threads }) => factory(threads === undefined ? {} : { threads }),
+    start: async ({ threads, factoryOptions }) => factory({ ...factoryOptions, ...(threads === undefined ? {} : { threads }) }),
   });
 }
 

@@ -76,19 +76,35 @@ async function importBackend(pkg: string): Promise<Record<string, unknown>> {
   }
 }
 
-/** Starts one of our backends through core's table (threads go to the threaded ones); a string says why it cannot run. */
-export async function createStridenetRunner(name: OurBackend, threads: number): Promise<Runner | string> {
+/** The native backend's ISA paths; runner id `native-<isa>` forces one (`native` is its 'auto' choice). */
+export const NATIVE_ISAS = ['avx512', 'avx2', 'neon', 'portable'] as const;
+export type NativeIsaRunner = `native-${(typeof NATIVE_ISAS)[number]}`;
+export const NATIVE_ISA_RUNNERS = NATIVE_ISAS.map((isa) => `native-${isa}` as NativeIsaRunner);
+
+/** The backend and forced ISA a runner id of ours names: 'native-avx2' is native with `isa: 'avx2'`. */
+export function ourRunner(id: string): { name: OurBackend; isa?: (typeof NATIVE_ISAS)[number] } | undefined {
+  if ((OUR_BACKENDS as readonly string[]).includes(id)) return { name: id as OurBackend };
+  const isa = NATIVE_ISAS.find((i) => id === `native-${i}`);
+  return isa ? { name: 'native', isa } : undefined;
+}
+
+/**
+ * Starts one of our backends through core's table (threads go to the threaded ones; `isa` forces a
+ * native path, the runner's id is then `native-<isa>`); a string says why it cannot run.
+ */
+export async function createStridenetRunner(name: OurBackend, threads: number, isa?: (typeof NATIVE_ISAS)[number]): Promise<Runner | string> {
+  const id = isa ? `native-${isa}` : name;
   let backend: Backend;
   try {
-    backend = (await startBackend(name, { threads, importer: importBackend })) as Backend;
+    backend = (await startBackend(name, { threads, importer: importBackend, ...(isa ? { factoryOptions: { isa } } : {}) })) as Backend;
   } catch (e) {
-    return `${name} cannot start here: ${firstLine(e)}`;
+    return `${id} cannot start here: ${firstLine(e)}`;
   }
   const bi = backend.info();
   const info: RunnerInfo = {
-    id: name,
+    id,
     kind: 'stridenet',
-    label: `stridenet ${name}`,
+    label: isa ? `stridenet ${name} (${isa} forced)` : `stridenet ${name}`,
     version: versionOf(backendEntry(name).packageName!),
     threads: bi.threads ?? 1,
     requestedThreads: threads,
