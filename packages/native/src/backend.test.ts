@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { planBroadcast, planConv2d, planMatMul, planPool2d, planReduce, planTranspose } from '@stridenet/core';
 import { liveMemory } from '@stridenet/conformance';
 import { addon } from './addon.js';
-import { createNativeBackend, startNativeTrace, stopNativeTrace } from './index.js';
+import { createNativeBackend, nativeIsas, startNativeTrace, stopNativeTrace } from './index.js';
 import type { NativeHandle } from './handle.js';
 import { random } from './testing/values.js';
 
@@ -185,8 +185,10 @@ describe('native backend: queue, memory and bad input', () => {
     await b.dispose!();
   });
 
-  it('markConstant: a 16-channel 3x3 filter marked constant (Winograd on 8 lanes) matches the plain filter; bad handles throw', async () => {
-    const b = await createNativeBackend({ threads: 2 });
+  // Every ISA path: a trainable 16-channel filter keeps the tiled kernel (Winograd's rounding flips ReLU inputs
+  // near zero: ResNet-20's training check read 2.3e-2 on a batch-norm bias when 16-lane paths took it).
+  it.each(nativeIsas())('markConstant (%s): a 16-channel 3x3 filter marked constant (Winograd) matches the plain filter (tiled); bad handles throw', async (isa) => {
+    const b = await createNativeBackend({ threads: 2, isa });
     const plan = planConv2d([4, 16, 16, 16], [24, 16, 3, 3], { padding: 1 });
     const x = b.upload(random(4 * 16 * 16 * 16, 3));
     const wv = random(24 * 16 * 9, 4);
@@ -198,8 +200,8 @@ describe('native backend: queue, memory and bad input', () => {
       const scale = want.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
       const worst = got.reduce((m, v, i) => Math.max(m, Math.abs(v - want[i]!)), 0);
       expect(worst / scale).toBeLessThan(1e-5);
-      // On 8 lanes the marked filter takes Winograd (different rounding), the plain one the tiled kernel.
-      if (b.isa === 'avx2') expect(worst).toBeGreaterThan(0);
+      // The marked filter takes Winograd (different rounding), the plain one the tiled kernel.
+      expect(worst).toBeGreaterThan(0);
     }
     b.free(plain);
     expect(() => b.markConstant!(plain)).toThrow(/markConstant: handle was already freed/);
@@ -207,8 +209,8 @@ describe('native backend: queue, memory and bad input', () => {
     b.dispose?.();
   });
 
-  it('Conv2D noGrad: a trainable filter takes the constant filters\' algorithm, and its cached transform follows in-place updates', async () => {
-    const b = await createNativeBackend({ threads: 2 });
+  it.each(nativeIsas())('Conv2D noGrad (%s): a trainable filter takes the constant filters\' algorithm, and its cached transform follows in-place updates', async (isa) => {
+    const b = await createNativeBackend({ threads: 2, isa });
     const plan = planConv2d([4, 16, 16, 16], [24, 16, 3, 3], { padding: 1 });
     const x = b.upload(random(4 * 16 * 16 * 16, 5));
     const size = 24 * 16 * 9;
@@ -220,8 +222,8 @@ describe('native backend: queue, memory and bad input', () => {
       const scale = want.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
       const worst = got.reduce((m, v, i) => Math.max(m, Math.abs(v - want[i]!)), 0);
       expect(worst / scale).toBeLessThan(1e-5);
-      // On 8 lanes noGrad takes Winograd (different rounding); without it the tiled kernel runs.
-      if (b.isa === 'avx2') expect(worst).toBeGreaterThan(0);
+      // noGrad takes Winograd (different rounding); without it the tiled kernel runs.
+      expect(worst).toBeGreaterThan(0);
       // The filter changes in place (an optimizer step): the next noGrad call must see the new weights.
       b.kernels.SgdUpdate({ param: w, grad, velocity }, { size, lr: 0.5, momentum: 0, nesterov: false, weightDecay: 0 });
     }
