@@ -178,6 +178,15 @@ std::vector<ConvShape> convShapes() {
   s.push_back(conv("3x3 stride 2, 64 -> 64 channels, batch 1", 1, 64, 13, 11, 64, 3).stride(2).pad(1));
   // A slab past 160 KiB (64 channels x 2 phases x 41 rows): row bands that keep it in L2, on any thread count.
   s.push_back(conv("3x3 stride 2, 64 -> 80 channels, 40x40, L2 row bands", 2, 64, 40, 40, 80, 3).stride(2).pad(1));
+  // 3-wide filters at column stride 2 in channel lanes on 32-register paths (conv/forward-channels-s2.inl;
+  // AVX2 and portable run these through forward-channels.inl or the position tiles): rows cut into tiles of 8
+  // and 7 columns, a last tile past the row's end, odd widths, asymmetric pads, a row stride of 1 and 3.
+  // The first is NEON's (channel lanes chosen on 4 lanes), the others AVX-512's (whole panels of 32).
+  s.push_back(conv("3x3 stride 2, 8 -> 16 channels, 9 columns (channel lanes on 4 lanes)", 2, 8, 9, 19, 16, 3).stride(2));
+  s.push_back(conv("3x3 stride 2, 24 -> 32 channels, 15 columns", 2, 24, 15, 29, 32, 3).stride(2).pad(1));
+  s.push_back(conv("3x3 stride 2, 64 -> 96 channels, 13 columns, pads 0, 1, 2, 0", 1, 64, 11, 26, 96, 3).stride(2).pad(0, 1, 2, 0));
+  s.push_back(conv("3x3 stride 1x2, 64 channels, 10 columns", 2, 64, 7, 20, 64, 3).stride(1, 2).pad(1));
+  s.push_back(conv("3x3 stride 3x2, 64 channels, 19 columns, pads 2, 0, 1, 2", 1, 64, 14, 36, 64, 3).stride(3, 2).pad(2, 0, 1, 2));
   // The channel-lane strided input gradient (conv/backprop-input-channels.inl): dy row bands past 160 KiB,
   // dy channel chunks, column phases zipped (even and odd widths) or stored apart (strides 2x3, 3 and 4),
   // dilation, phases without taps.

@@ -48,10 +48,14 @@ void forwardConv(const ConvGeom& g, const float* x, const FilterRef& w, const fl
   const int64_t rowVectors = R > 1 ? (g.OH + R - 1) / R : g.OH * ((g.OW + S::N - 1) / S::N);
   const double positionUse = static_cast<double>(g.P) / static_cast<double>(rowVectors * S::N) * static_cast<double>(g.Og) /
                              static_cast<double>((g.Og + MR - 1) / MR * MR);
-  if ((panelInL1 && channelTileUse(g) > 1.2 * positionUse) || stridedByChannels(g)) {
+  if ((panelInL1 && channelTileUse(g) > 1.2 * positionUse) || stridedByChannels(g) || pairedChannelsPay(g)) {
     const FilterCache::Packed cp = w.packed(layoutKey({5, g.G, g.Og, g.Kdim, kChanPanel}), static_cast<size_t>(channelFilterFloats(g)),
                                             [&](const float* raw, float* out) { packChannelFilter(g, raw, out); });
-    forwardChannels(g, x, cp->data(), bias, residual, relu, y, pool);
+    if (pairedChannelsFits(g)) {
+      forwardChannelsS2(g, x, cp->data(), bias, residual, relu, y, pool);
+    } else {
+      forwardChannels(g, x, cp->data(), bias, residual, relu, y, pool);
+    }
     return;
   }
   const FilterCache::Packed ap = w.packed(layoutKey({2, g.G, g.Og, g.Kdim, MR}), static_cast<size_t>(packedFilterFloats(g, MR)),

@@ -19,22 +19,12 @@ double channelTileUse(const ConvGeom& g) {
 /** Floats of the channel-panel filter: w[grp][panel][k][2N], channels past Og zero. */
 int64_t channelFilterFloats(const ConvGeom& g) { return g.G * ((g.Og + kChanPanel - 1) / kChanPanel) * g.Kdim * kChanPanel; }
 
-void packChannelFilter(const ConvGeom& g, const float* w, float* out) {
-  const int64_t panels = (g.Og + kChanPanel - 1) / kChanPanel;
-  std::memset(out, 0, static_cast<size_t>(channelFilterFloats(g)) * sizeof(float));
-  for (int64_t grp = 0; grp < g.G; grp++)
-    for (int64_t o = 0; o < g.Og; o++) {
-      const float* src = w + (grp * g.Og + o) * g.Kdim;
-      float* dst = out + ((grp * panels + o / kChanPanel) * g.Kdim) * kChanPanel + o % kChanPanel;
-      for (int64_t k = 0; k < g.Kdim; k++) dst[k * kChanPanel] = src[k];
-    }
-}
-
 /** Rows v[0..MP) (zero past MP) of an N x N block transposed: column c stored at d + c * P. */
+template <int MP>
 SN_INLINE void storeTransposed(const S::V* v, float* d, int64_t P) {
   S::V r[S::N];
 #pragma GCC unroll 16
-  for (int j = 0; j < S::N; j++) r[j] = j < kChanMP ? v[j] : S::zero();
+  for (int j = 0; j < S::N; j++) r[j] = j < MP ? v[j] : S::zero();
   if constexpr (S::N == 8) {
     // 4 x 4 transposes within the halves of rows 0-3 and 4-7 (two rounds of in-half interleaves), then the
     // halves joined: 24 shuffles, where three rounds of whole-vector zips take 48 on AVX2.
@@ -72,30 +62,40 @@ SN_INLINE void storeTransposed(const S::V* v, float* d, int64_t P) {
 }
 
 /**
- * MP positions (slab pointers pos[i], output pointers dst[i] at channel 0 of the panel) x 2N channels
- * (nc of them real) over K taps; bias, residual and relu; channel c of position i goes to dst[i][c * P]
- * after adding res[i][c * P] (res null: no residual).
+ * w[grp][o][k] -> out[grp][panel][k][2N], channels past Og zero. Each N channels x N taps block is transposed
+ * in registers (the filter is packed on every call of a training step: one scalar store per float, a panel
+ * row apart, took several percent of ResNet-18's 28x28 stride-2 layer).
  */
-void channelTile(int64_t K, const float* wp, const int64_t* off, const float* const* pos, float* const* dst, const float* const* res, int np, int nc,
-                 int64_t P, const float* bias, bool relu, bool room) {
-  constexpr int MP = kChanMP;
-  S::V c0[MP], c1[MP];
+void packChannelFilter(const ConvGeom& g, const float* w, float* out) {
+  const int64_t panels = (g.Og + kChanPanel - 1) / kChanPanel, K = g.Kdim, kv = K / S::N * S::N;
+  for (int64_t grp = 0; grp < g.G; grp++)
+    for (int64_t pn = 0; pn < panels; pn++)
+      for (int64_t h = 0; h < 2; h++) {
+        const int64_t o0 = pn * kChanPanel + h * S::N, real = std::max<int64_t>(0, std::min<int64_t>(S::N, g.Og - o0));
+        const float* src = w + (grp * g.Og + o0) * K;
+        float* dst = out + (grp * panels + pn) * K * kChanPanel + h * S::N;
+        int64_t k = 0;
+        if (real == S::N) {
+          for (; k < kv; k += S::N) {
+            S::V v[S::N];
 #pragma GCC unroll 16
-  for (int i = 0; i < MP; i++) {
-    c0[i] = S::zero();
-    c1[i] = S::zero();
-  }
-  for (int64_t k = 0; k < K; k++) {
-    const S::V w0 = S::load(wp), w1 = S::load(wp + S::N);
-    const int64_t o = off[k];
-#pragma GCC unroll 16
-    for (int i = 0; i < MP; i++) {
-      const S::V a = S::set1(pos[i][o]);
-      c0[i] = S::fma(a, w0, c0[i]);
-      c1[i] = S::fma(a, w1, c1[i]);
-    }
-    wp += kChanPanel;
-  }
+            for (int j = 0; j < S::N; j++) v[j] = S::load(src + j * K + k);
+            storeTransposed<S::N>(v, dst + k * kChanPanel, kChanPanel);
+          }
+        }
+        for (; k < K; k++)
+          for (int64_t j = 0; j < S::N; j++) dst[k * kChanPanel + j] = j < real ? src[j * K + k] : 0.f;
+      }
+}
+
+/**
+ * The end of a tile of MP positions x 2N channels (sums c0, c1; nc channels and np positions real): bias,
+ * residual and relu; channel c of position i goes to dst[i][c * P] after adding res[i][c * P] (res null: no
+ * residual). room: the N positions from dst[0] on belong to the call, and those past the tile are stored later.
+ */
+template <int MP>
+SN_INLINE void finishChannelTile(S::V* c0, S::V* c1, float* const* dst, const float* const* res, int np, int nc, int64_t P, const float* bias,
+                                 bool relu, bool room) {
   float tmp[MP][kChanPanel];
   const S::V zero = S::zero();
   const S::V b0 = bias ? S::load(bias) : zero, b1 = bias ? S::load(bias + S::N) : zero;
@@ -116,8 +116,8 @@ void channelTile(int64_t K, const float* wp, const int64_t* off, const float* co
       // transposed in registers by three rounds of interleaves, one full vector a channel (lanes past MP
       // hold zeros until that tile overwrites them), instead of 96 scalar stores.
       float* d = dst[0];
-      storeTransposed(c0, d, P);
-      storeTransposed(c1, d + S::N * P, P);
+      storeTransposed<MP>(c0, d, P);
+      storeTransposed<MP>(c1, d + S::N * P, P);
       return;
     }
   }
@@ -168,9 +168,55 @@ void channelTile(int64_t K, const float* wp, const int64_t* off, const float* co
   }
 }
 
-void forwardChannels(const ConvGeom& g, const float* x, const float* wp, const float* bias, const float* residual, bool relu, float* y,
-                     ThreadPool& pool) {
+/**
+ * MP positions (slab pointers pos[i], output pointers dst[i] at channel 0 of the panel) x 2N channels
+ * (nc of them real) over K taps, then finishChannelTile.
+ */
+void channelTile(int64_t K, const float* wp, const int64_t* off, const float* const* pos, float* const* dst, const float* const* res, int np, int nc,
+                 int64_t P, const float* bias, bool relu, bool room) {
   constexpr int MP = kChanMP;
+  S::V c0[MP], c1[MP];
+#pragma GCC unroll 16
+  for (int i = 0; i < MP; i++) {
+    c0[i] = S::zero();
+    c1[i] = S::zero();
+  }
+  for (int64_t k = 0; k < K; k++) {
+    const S::V w0 = S::load(wp), w1 = S::load(wp + S::N);
+    const int64_t o = off[k];
+#pragma GCC unroll 16
+    for (int i = 0; i < MP; i++) {
+      const S::V a = S::set1(pos[i][o]);
+      c0[i] = S::fma(a, w0, c0[i]);
+      c1[i] = S::fma(a, w1, c1[i]);
+    }
+    wp += kChanPanel;
+  }
+  finishChannelTile<MP>(c0, c1, dst, res, np, nc, P, bias, relu, room);
+}
+
+/** One panel of output channels over one band of output rows of one image, as a channel-lane driver hands it to its sweep. */
+struct ChannelPanel {
+  const float* slab;     // the band's slab (its first row is padded row r0)
+  const int64_t* off;    // slab offset of each tap (c, kh, kw), in filter order
+  const int64_t* posAt;  // slab offset of each output position in a whole-image slab
+  int64_t r0Off;         // posAt[p] - r0Off: the offset in the band's slab
+  int64_t phaseStride;   // floats from one column phase of a slab row to the next
+  int64_t oh0, oh1;      // the band's output rows
+  float* y;              // the output at the panel's first channel, position 0
+  const float* res;      // the residual likewise, or null
+  const float* w;        // the panel's packed filter, w[k][2N]
+  const float* bias;     // the panel's bias padded to 2N, or null
+  int nc;                // real channels of the panel
+};
+
+/**
+ * The driver of the channel-lane kernels: tasks of (image, group, band of output rows), each filling its
+ * slab once and calling sweep(ChannelPanel) for every panel of 2N output channels.
+ */
+template <class Sweep>
+void channelLaneForward(const ConvGeom& g, const float* x, const float* wp, const float* bias, const float* residual, float* y, ThreadPool& pool,
+                        const Sweep& sweep) {
   const int64_t panels = (g.Og + kChanPanel - 1) / kChanPanel;
   // The bias padded to whole panels, so the tile loads it as two full vectors.
   std::vector<float> biasPad(static_cast<size_t>(g.G * panels * kChanPanel), 0.f);
@@ -205,29 +251,46 @@ void forwardChannels(const ConvGeom& g, const float* x, const float* wp, const f
         for (int64_t kw = 0; kw < g.KW; kw++) off[static_cast<size_t>(k++)] = slab.tap(g, c, kh, kw);
     float* yn = y + (n * g.O + grp * g.Og) * g.P;
     const float* rn = residual ? residual + (n * g.O + grp * g.Og) * g.P : nullptr;
-    const int64_t pBegin = oh0 * g.OW, pEnd = oh1 * g.OW;
-    const int64_t tiles = (pEnd - pBegin + MP - 1) / MP;
     for (int64_t pn = 0; pn < panels; pn++) {
       const int64_t o0 = pn * kChanPanel;
-      const int nc = static_cast<int>(std::min<int64_t>(kChanPanel, g.Og - o0));
-      const float* wpn = wp + ((grp * panels + pn) * g.Kdim) * kChanPanel;
-      for (int64_t tl = 0; tl < tiles; tl++) {
-        const float* pos[MP];
-        float* dst[MP];
-        const float* res[MP];
-        const int64_t p0 = pBegin + tl * MP;
-        const int np = static_cast<int>(std::min<int64_t>(MP, pEnd - p0));
-        for (int i = 0; i < MP; i++) {
-          // Positions past the band repeat the last one (computed, not stored).
-          const int64_t p = p0 + std::min(i, np - 1);
-          pos[i] = buffer + (posAt[static_cast<size_t>(p)] - r0 * Wq);
-          dst[i] = yn + o0 * g.P + p;
-          res[i] = rn ? rn + o0 * g.P + p : nullptr;
-        }
-        // Room after the tile: positions up to a vector's width past it are the band's, stored by a later tile.
-        channelTile(g.Kdim, wpn, off.data(), pos, dst, rn ? res : nullptr, np, nc, g.P, bias ? biasPad.data() + (grp * panels + pn) * kChanPanel : nullptr, relu,
-                    p0 + S::N <= pEnd);
+      ChannelPanel cp{buffer,
+                      off.data(),
+                      posAt.data(),
+                      r0 * Wq,
+                      slab.phaseStride,
+                      oh0,
+                      oh1,
+                      yn + o0 * g.P,
+                      rn ? rn + o0 * g.P : nullptr,
+                      wp + ((grp * panels + pn) * g.Kdim) * kChanPanel,
+                      bias ? biasPad.data() + (grp * panels + pn) * kChanPanel : nullptr,
+                      static_cast<int>(std::min<int64_t>(kChanPanel, g.Og - o0))};
+      sweep(cp);
+    }
+  });
+}
+
+void forwardChannels(const ConvGeom& g, const float* x, const float* wp, const float* bias, const float* residual, bool relu, float* y,
+                     ThreadPool& pool) {
+  constexpr int MP = kChanMP;
+  channelLaneForward(g, x, wp, bias, residual, y, pool, [&](const ChannelPanel& cp) {
+    const int64_t pBegin = cp.oh0 * g.OW, pEnd = cp.oh1 * g.OW;
+    const int64_t tiles = (pEnd - pBegin + MP - 1) / MP;
+    for (int64_t tl = 0; tl < tiles; tl++) {
+      const float* pos[MP];
+      float* dst[MP];
+      const float* res[MP];
+      const int64_t p0 = pBegin + tl * MP;
+      const int np = static_cast<int>(std::min<int64_t>(MP, pEnd - p0));
+      for (int i = 0; i < MP; i++) {
+        // Positions past the band repeat the last one (computed, not stored).
+        const int64_t p = p0 + std::min(i, np - 1);
+        pos[i] = cp.slab + (cp.posAt[p] - cp.r0Off);
+        dst[i] = cp.y + p;
+        res[i] = cp.res ? cp.res + p : nullptr;
       }
+      // Room after the tile: positions up to a vector's width past it are the band's, stored by a later tile.
+      channelTile(g.Kdim, cp.w, cp.off, pos, dst, cp.res ? res : nullptr, np, cp.nc, g.P, cp.bias, relu, p0 + S::N <= pEnd);
     }
   });
 }

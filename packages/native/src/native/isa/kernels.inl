@@ -10,6 +10,7 @@ void forwardConv(const ConvGeom& g, const float* x, const FilterRef& w, const fl
                  ThreadPool& pool);
 #include "../conv/forward.inl"
 #include "../conv/forward-channels.inl"
+#include "../conv/forward-channels-s2.inl"
 #include "../conv/forward-single-channel.inl"
 #include "../conv/winograd.inl"
 #include "../conv/winograd-shared.inl"
