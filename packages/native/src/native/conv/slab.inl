@@ -3,24 +3,6 @@
 // Floats past the end of a slab that a full-width load starting at its last column may touch.
 constexpr int64_t kSlack = 2 * S::N;
 
-/** Lanes [0, N) of a vector. */
-constexpr uint32_t kAllLanes = S::N >= 32 ? 0xffffffffu : ((1u << S::N) - 1u);
-
-/** Stores the lanes in `bits`: a plain store when all are set (masked stores are slow on some CPUs). */
-SN_INLINE void storeLanes(float* p, uint32_t bits, S::V v) {
-  if (bits == kAllLanes) {
-    S::store(p, v);
-  } else if (bits) {
-    S::maskStore(p, S::mask(bits), v);
-  }
-}
-
-/** Loads the lanes in `bits` (the others read as 0): a plain load when all are set. */
-SN_INLINE S::V loadLanes(const float* p, uint32_t bits) {
-  if (bits == kAllLanes) return S::load(p);
-  return bits ? S::maskLoad(S::mask(bits), p) : S::zero();
-}
-
 /**
  * Zero-padded copy of padded rows [r0, r0 + rows) of channels [c0, c0 + cn) of one image, columns
  * split by stride phase: padded column q sits in phase q % SW at index q / SW. For every filter tap the
@@ -58,39 +40,23 @@ struct Slab {
       S::store(odd + k, S::odds(lo, hi));
     }
     // The last 1 .. 2N - 1 columns by masked loads and stores (on 16 lanes a 56-column row had 24 of them,
-    // a scalar pair at a time).
+    // a scalar pair at a time; a 14-column row all of them on 8 lanes).
     const int64_t rest = W - 2 * k;
     if (rest > 0) {
-      const S::V lo = loadLanes(src + 2 * k, laneBits(0, std::min<int64_t>(S::N, rest)));
-      const S::V hi = loadLanes(src + 2 * k + S::N, laneBits(0, std::max<int64_t>(0, rest - S::N)));
-      storeLanes(even + k, laneBits(0, (rest + 1) / 2), S::evens(lo, hi));
-      storeLanes(odd + k, laneBits(0, rest / 2), S::odds(lo, hi));
+      const S::V lo = S::maskLoad(S::mask(laneBits(0, std::min<int64_t>(S::N, rest))), src + 2 * k);
+      const S::V hi = rest > S::N ? S::maskLoad(S::mask(laneBits(0, rest - S::N)), src + 2 * k + S::N) : S::zero();
+      S::maskStore(even + k, S::mask(laneBits(0, (rest + 1) / 2)), S::evens(lo, hi));
+      if (rest > 1) S::maskStore(odd + k, S::mask(laneBits(0, rest / 2)), S::odds(lo, hi));
     }
-    // Zeros in the padding columns of both phase rows (the slab is not cleared first).
-    const int64_t e0 = PL / 2 + (W + 1) / 2, o0 = (PL + 1) / 2, o1 = o0 + W / 2;
-    for (int64_t j = 0; j < PL / 2; j++) even[j - PL / 2] = 0.f;
-    for (int64_t j = e0; j < Wq; j++) even[j - PL / 2] = 0.f;
-    for (int64_t j = 0; j < o0; j++) odd[j - o0] = 0.f;
-    for (int64_t j = o1; j < Wq; j++) odd[j - o0] = 0.f;
   }
 
   void fill(const ConvGeom& g, const float* image, int64_t c0, int64_t cn) {
-    // Stride-2 rows write their padding themselves (splitPair): only padding rows and the slack are cleared.
-    const bool pairs = SW == 2 && g.PL >= 0;
-    if (pairs) {
-      std::memset(data + cn * chanStride, 0, static_cast<size_t>(kSlack) * sizeof(float));
-    } else {
-      std::memset(data, 0, static_cast<size_t>(floats(g, rows, cn)) * sizeof(float));
-    }
+    std::memset(data, 0, static_cast<size_t>(floats(g, rows, cn)) * sizeof(float));
     for (int64_t c = 0; c < cn; c++) {
       const float* plane = image + (c0 + c) * g.H * g.W;
       for (int64_t r = 0; r < rows; r++) {
         const int64_t ih = r0 + r - g.PT;
-        if (ih < 0 || ih >= g.H) {
-          if (pairs)
-            for (int64_t ph = 0; ph < 2; ph++) std::memset(data + c * chanStride + ph * phaseStride + r * Wq, 0, static_cast<size_t>(Wq) * sizeof(float));
-          continue;
-        }
+        if (ih < 0 || ih >= g.H) continue;
         const float* src = plane + ih * g.W;
         if (SW == 1) {
           // Padding may be negative (a crop) in the phase problems of the strided input gradient.
@@ -98,7 +64,7 @@ struct Slab {
           if (hi > lo) std::memcpy(data + c * chanStride + r * Wq + g.PL + lo, src + lo, static_cast<size_t>(hi - lo) * sizeof(float));
           continue;
         }
-        if (pairs) {
+        if (SW == 2 && g.PL >= 0) {
           splitPair(src, g.W, g.PL, data + c * chanStride + r * Wq);
           continue;
         }
@@ -139,3 +105,21 @@ int64_t slabL2Bands(const ConvGeom& g) {
 // Scratch slots (conv-common.h): padded input slabs, packed panels (Winograd V/M, dy^T), and the
 // phase outputs of the strided input gradient (its phase convolutions use the other two slots).
 constexpr int kSlabSlot = 0, kPanelSlot = 1, kPhaseSlot = 2;
+
+/** Lanes [0, N) of a vector. */
+constexpr uint32_t kAllLanes = S::N >= 32 ? 0xffffffffu : ((1u << S::N) - 1u);
+
+/** Stores the lanes in `bits`: a plain store when all are set (masked stores are slow on some CPUs). */
+SN_INLINE void storeLanes(float* p, uint32_t bits, S::V v) {
+  if (bits == kAllLanes) {
+    S::store(p, v);
+  } else if (bits) {
+    S::maskStore(p, S::mask(bits), v);
+  }
+}
+
+/** Loads the lanes in `bits` (the others read as 0): a plain load when all are set. */
+SN_INLINE S::V loadLanes(const float* p, uint32_t bits) {
+  if (bits == kAllLanes) return S::load(p);
+  return bits ? S::maskLoad(S::mask(bits), p) : S::zero();
+}
