@@ -208,11 +208,12 @@ CaseResult checkPool(const KernelSet& ks, const PoolCase& c, Pools& pools) {
 }
 
 void benchPool(const KernelSet& ks, ThreadPool& pool, const std::string& only, const std::function<double(const std::function<void()>&)>& best) {
-  // The ops suite's pools (stridenet-bench --suite ops) and ResNet-18's stem pool at batch 2.
+  // The ops suite's pools (stridenet-bench --suite ops), ResNet-18's stem pool at batch 2, LeNet-5's pools at
+  // batch 256 (its 10x10 planes narrower than 16 lanes) and a global 8x8 average (ResNet-20's head at batch 64).
   const PoolShape shapes[] = {
-      {8, 64, 56, 56, 2, 2, 2, 2, 0, 0, 0, 0, false},
-      {8, 64, 56, 56, 3, 3, 2, 2, 1, 1, 1, 1, false},
-      {2, 64, 112, 112, 3, 3, 2, 2, 1, 1, 1, 1, false},
+      {8, 64, 56, 56, 2, 2, 2, 2, 0, 0, 0, 0, false},  {8, 64, 56, 56, 3, 3, 2, 2, 1, 1, 1, 1, false},
+      {2, 64, 112, 112, 3, 3, 2, 2, 1, 1, 1, 1, false}, {256, 6, 28, 28, 2, 2, 2, 2, 0, 0, 0, 0, false},
+      {256, 16, 10, 10, 2, 2, 2, 2, 0, 0, 0, 0, false}, {64, 64, 8, 8, 8, 8, 8, 8, 0, 0, 0, 0, false},
   };
   for (const PoolShape& s : shapes) {
     const PoolGeom inc = geometry(s, true), exc = geometry(s, false);

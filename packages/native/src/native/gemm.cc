@@ -12,11 +12,14 @@
 namespace sn {
 namespace {
 
-// Register tiles: AVX2 6x16 (12 ymm accumulators, 2 for B, 1 broadcast of A: 15 of 16 registers);
-// AVX-512 12x16 (12 zmm accumulators, 1 for B, A broadcast from memory).
+// Register tile: 6x16 (12 ymm accumulators, 2 for B, 1 broadcast of A: 15 of 16 registers), on the avx2 and
+// avx512 paths alike. A 12x16 AVX-512 kernel (12 zmm accumulators, 1 for B) ran on the avx512 path until Zen 4
+// (512-bit operations executed as two 256-bit halves) measured it slower than this one: 1 thread, CPU time,
+// bench/isa-ab.ts, 5 interleaved rounds at load 20-40, 1x1 convolutions by GEMM, 8x64x56x56 -> 256 forward
+// 11.4-12.1 against 10.1-10.2 ms, 8x256x56x56 -> 64 filter gradient 11.2-11.5 against 10.7-11.0 (even with
+// its loop unrolled as below and its A panels packed by register transposes); 1024^3 even (21.2 / 21.3 ms).
 constexpr int MR = 6;
-constexpr int MR512 = 12;
-constexpr int kMaxMR = 12;
+constexpr int kMaxMR = 6;
 constexpr int NR = static_cast<int>(kPanelWidth);
 // KC x NR B micro-panel (16 KiB) stays in L1; MC x KC A block (168 KiB) in L2; KC x NC B panel in L3.
 constexpr int64_t KC = 256;
@@ -139,31 +142,6 @@ __attribute__((target("avx2,fma"))) void microAvx2(int64_t kc, const float* a, c
 #endif
 
 #if SN_X86
-__attribute__((target("avx512f"))) void microAvx512(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int mr, int nr,
-                                                    bool load) {
-  __m512 acc[MR512];
-#pragma GCC unroll 12
-  for (int i = 0; i < MR512; i++) acc[i] = _mm512_setzero_ps();
-  for (int64_t k = 0; k < kc; k++) {
-    const __m512 bv = _mm512_load_ps(b);
-#pragma GCC unroll 12
-    for (int i = 0; i < MR512; i++) acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(a[i]), bv, acc[i]);
-    a += MR512;
-    b += NR;
-  }
-  const __mmask16 m = static_cast<__mmask16>((1u << nr) - 1u);
-#pragma GCC unroll 12
-  for (int i = 0; i < MR512; i++) {
-    if (i >= mr) break;
-    float* row = c + i * ldc;
-    __m512 r = acc[i];
-    if (load) r = _mm512_add_ps(r, _mm512_maskz_loadu_ps(m, row));
-    _mm512_mask_storeu_ps(row, m, r);
-  }
-}
-#endif
-
-#if SN_X86
 /** Transposes the 8 x 8 block r in registers: row i becomes column i. */
 __attribute__((target("avx2,fma"), always_inline)) inline void transpose8(__m256* r) {
   __m256 t[8], s[8];
@@ -232,7 +210,6 @@ struct Tile {
 
 Tile pickTile(const Gemm& g) {
 #if SN_X86
-  if (g.isa == Isa::Avx512 && cpuHasAvx512()) return {microAvx512, MR512, true};
   if ((g.isa == Isa::Avx512 || g.isa == Isa::Avx2) && cpuHasAvx2()) return {microAvx2, MR, true};
 #endif
   return {microPortable, MR, false};

@@ -28,7 +28,7 @@ struct Gemm {
   /** Optional, C's layout: R(i, j) = residual[i * ldc + j] added after the biases, before relu. */
   const float* residual = nullptr;
   bool relu = false;
-  /** The runtime's ISA path: AVX-512 12x16 or AVX2/FMA 6x16 micro-kernel, else the portable one. */
+  /** The runtime's ISA path: the AVX2/FMA 6x16 micro-kernel on the avx2 and avx512 paths, else the portable one. */
   Isa isa = Isa::Portable;
   /**
    * Optional: writes the packed B panel for rows [k0, k0 + kc) and columns [j0, j0 + nr) itself

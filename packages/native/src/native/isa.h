@@ -72,6 +72,8 @@ struct KernelSet {
   void (*bnGradSums)(const BnRows& r, const float* dy, const float* x, const float* y, double mean, double* s);
   /** dx = a * g + b * (x - mean) + c, g as in bnGradSums. */
   void (*bnGradApply)(const BnRows& r, const float* dy, const float* x, const float* y, const BnGradCoef& k, float* dx);
+  /** Whether forward runs this geometry by Winograd (constantFilter: the filter is marked constant or records no gradient). */
+  bool (*winogradFits)(const ConvGeom& g, bool constantFilter);
 };
 
 /** The kernels of `isa`; the caller checks isaSupported first. */

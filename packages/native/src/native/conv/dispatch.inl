@@ -20,6 +20,17 @@ bool stridedByChannels(const ConvGeom& g) {
   return g.KH * g.KW >= 9 && g.Og % kChanPanel == 0 && 10 * (rows - g.Og) >= g.Og;
 }
 
+/**
+ * avx512: 3x3 stride-1 layers that the 16-lane Winograd does not take and the 8-lane one does (7 to 13 output
+ * columns): their images hold too few tiles for the 16-lane passes of 2 x 16 tiles (an 8x8 output's 16 tiles fill
+ * one vector of a pass, the 8-lane pass exactly), and the tiled kernel does 2.25x the multiply-adds. Zen 4,
+ * ResNet-20 b64 64 -> 64 at 8x8 (bench/model-profile.ts, 1 thread, CPU time): forward 17.6-18.0 ms on the
+ * 16-lane tiled kernel against 10.0-10.2 on the avx2 path.
+ */
+bool winogradByEightLanes(const ConvGeom& g, bool constantFilter) {
+  return S::N > 8 && eightLaneKernels() != nullptr && eightLaneKernels()->winogradFits(g, constantFilter);
+}
+
 /** A forward convolution by the best direct kernel for its shape (depthwise, Winograd or tiled); residual: null or of y's layout. */
 void forwardConv(const ConvGeom& g, const float* x, const FilterRef& w, const float* bias, const float* residual, bool relu, float* y,
                  ThreadPool& pool) {
@@ -29,6 +40,10 @@ void forwardConv(const ConvGeom& g, const float* x, const FilterRef& w, const fl
   }
   if (winogradFits(g, w.constant)) {
     winogradForward(g, x, w, bias, residual, relu, y, pool);
+    return;
+  }
+  if (winogradByEightLanes(g, w.constant)) {
+    eightLaneKernels()->forward(g, x, w, bias, residual, relu, y, pool);
     return;
   }
   if (singleChannelFits(g)) {
@@ -63,16 +78,18 @@ void forwardConv(const ConvGeom& g, const float* x, const FilterRef& w, const fl
   forwardTiled(g, x, ap->data(), MR, bias, residual, relu, y, pool);
 }
 
-// On 8- and 4-lane paths pointwise layers (1x1, stride 1, no padding) take GEMM for their gradients:
-// the image is already the GEMM operand, and it measured 5-15% faster than the direct kernels on AVX2.
-// The AVX-512 path keeps the direct kernels it was measured with.
-constexpr bool kPointwiseGradsByGemm = S::N <= 8;
+// Pointwise layers (1x1, stride 1, no padding) take GEMM for their gradients: the image is already the GEMM
+// operand, and it measured 5-15% faster than the direct kernels on AVX2; on AVX-512 (Zen 4, 1 thread, CPU time,
+// bench/isa-ab.ts) the direct kernels ran 1.1-1.6x the avx2 path's GEMM (8x256x56x56 -> 64 input gradient
+// 11.8 against 8.5 ms, 64x16x8x8 -> 32 0.12 against 0.08).
+constexpr bool kPointwiseGradsByGemm = true;
 
 // On AVX2 their forward too, since GEMM's B panels are prefetched (gemm.cc packB): 1 thread, CPU time,
 // medians of 5 interleaved rounds at load ~8, direct -> GEMM: 8x64x56x56 -> 256 23.2 -> 18.6 ms,
 // 8x256x56x56 -> 64 27.0 -> 18.0, 8x256x14x14 -> 1024 20.2 -> 15.7, 32x128x16x16 -> 128 5.2 -> 4.9,
-// 2x512x7x7 -> 512 1.35 -> 1.20, 64x16x8x8 -> 32 0.20 -> 0.10 ms.
-constexpr bool kPointwiseForwardByGemm = kIsa == Isa::Avx2;
+// 2x512x7x7 -> 512 1.35 -> 1.20, 64x16x8x8 -> 32 0.20 -> 0.10 ms. On AVX-512 as well (Zen 4: the direct kernel
+// ran 8x64x56x56 -> 256 at 12.2 ms against the avx2 path's 10.3).
+constexpr bool kPointwiseForwardByGemm = kIsa == Isa::Avx2 || kIsa == Isa::Avx512;
 
 bool forwardFits(const ConvGeom& g) { return !(kPointwiseForwardByGemm && g.pointwise) && (g.Og >= 4 || g.Og <= 2); }
 

@@ -5,6 +5,7 @@ namespace sn {
 namespace {
 
 // clang-format off
+#include "eight-lanes.inl"
 #include "../conv/slab.inl"
 void forwardConv(const ConvGeom& g, const float* x, const FilterRef& w, const float* bias, const float* residual, bool relu, float* y,
                  ThreadPool& pool);
@@ -23,13 +24,14 @@ void forwardConv(const ConvGeom& g, const float* x, const FilterRef& w, const fl
 #include "../pool/planes.inl"
 #include "../pool/grad.inl"
 #include "../pool/avg-grad.inl"
+#include "../pool/dispatch.inl"
 #include "../kernels/batch-norm.inl"
 // clang-format on
 
 const KernelSet kSet = {
     kIsa,          forwardFits,  backpropInputFits, backpropFilterFits, forwardConv,
-    backpropInput, backpropFilter, maxPoolPlane,    avgPoolPlane,       maxPoolGradPlane, avgPoolGradPlane,
-    bnMoments,     bnNormalize,    bnGradSums,      bnGradApply,
+    backpropInput, backpropFilter, maxPoolPlaneFor, avgPoolPlaneFor,   maxPoolGradPlaneFor, avgPoolGradPlaneFor,
+    bnMoments,     bnNormalize,    bnGradSums,      bnGradApply,      winogradFits,
 };
 
 }  // namespace

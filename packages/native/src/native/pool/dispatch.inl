@@ -1,0 +1,40 @@
+// ISA fragment (included by src/native/isa/<isa>.cc after planes.inl, grad.inl and avg-grad.inl): the pooling
+// entries of the KernelSet. The avx512 path hands a plane to the same kernels compiled for 8 lanes (the avx2
+// path: every AVX-512 CPU runs AVX2 and FMA) where 16-lane vectors cover its rows badly; other paths and
+// geometries run their own kernels.
+//
+// Measured on Zen 4 (AVX-512 executed as two 256-bit halves), 1 thread, CPU ms per call, medians of 9
+// interleaved rounds of bench/isa-ab.ts, avx2 / avx512 path before this rule (load 20, so a few percent is noise):
+// - planes narrower than 16 columns, whose every row is a masked part of one vector: LeNet-5's 2x2 pool of
+//   256x16x10x10 0.091 / 0.153 ms, its gradient 0.364 / 0.687; a global 8x8 average of 64x64x8x8 0.143 / 0.186,
+//   its gradient 0.172 / 0.446;
+// - gradients of windows that do not overlap (the 2x2 pool), whose 16-lane row tails are masked where 8 lanes
+//   fit whole vectors (56 columns) or that go through the phase buffer (average): 8x64x56x56 max 0.701 / 0.829,
+//   average 0.526 / 0.826; LeNet-5's 256x6x28x28 max 0.620 / 0.687. Overlapping windows (3x3 stride 2) stay:
+//   their average gradient ran 1.264 / 1.194.
+
+/** Whether this path hands the plane to eightLaneKernels(): narrow rows; gradients of windows that do not overlap. */
+bool poolByEightLanes(const PoolGeom& g, bool grad) {
+  if (S::N <= 8 || eightLaneKernels() == nullptr) return false;
+  return g.W < S::N || (grad && g.SW >= g.WW && g.SH >= g.WH);
+}
+
+void maxPoolPlaneFor(const PoolGeom& g, const float* x, float* y) {
+  if (poolByEightLanes(g, false)) return eightLaneKernels()->maxPoolPlane(g, x, y);
+  maxPoolPlane(g, x, y);
+}
+
+void avgPoolPlaneFor(const PoolGeom& g, const float* x, const float* inv, float* y) {
+  if (poolByEightLanes(g, false)) return eightLaneKernels()->avgPoolPlane(g, x, inv, y);
+  avgPoolPlane(g, x, inv, y);
+}
+
+void maxPoolGradPlaneFor(const PoolGeom& g, const float* dy, const float* x, float* dx) {
+  if (poolByEightLanes(g, true)) return eightLaneKernels()->maxPoolGradPlane(g, dy, x, dx);
+  maxPoolGradPlane(g, dy, x, dx);
+}
+
+void avgPoolGradPlaneFor(const PoolGeom& g, const float* dy, const float* inv, float* dx) {
+  if (poolByEightLanes(g, true)) return eightLaneKernels()->avgPoolGradPlane(g, dy, inv, dx);
+  avgPoolGradPlane(g, dy, inv, dx);
+}
