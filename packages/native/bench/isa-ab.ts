@@ -57,7 +57,7 @@ for (const [name, kind, xs, o] of pools) {
 }
 for (const [m, k, nn, ta, tb] of [[256, 1024, 1024, false, false], [256, 1024, 1024, true, false], [1024, 256, 1024, false, true], [1024, 1024, 1024, false, false]] as const) {
   const plan = planMatMul(ta ? [k, m] : [m, k], tb ? [nn, k] : [k, nn], ta, tb);
-  cases.push({ name: `matmul ${m}x${k}x${nn}${ta ? ' tA' : ''}${tb ? ' tB' : ''}`, setup: (b) => { const a = b.upload(fill(m * k)), c = b.upload(fill(k * nn)); return () => b.free(b.kernels.MatMul({ a, b: c }, { plan })); } });
+  cases.push({ name: `matmul ${m}x${k}x${nn}${ta ? ' tA' : ''}${tb ? ' tB' : ''}`, setup: (b) => { const a = b.upload(fill(m * k)), c = b.upload(fill(k * nn)); return () => b.free(b.kernels.MatMul({ a, b: c }, { plan, activation: 'linear' })); } });
 }
 const picked = cases.filter((c) => c.name.includes(only));
 const runs = picked.map((c) => backends.map((b) => c.setup(b)));
