@@ -10,13 +10,18 @@
 //   its gradient 0.172 / 0.446;
 // - gradients of windows that do not overlap (the 2x2 pool), whose 16-lane row tails are masked where 8 lanes
 //   fit whole vectors (56 columns) or that go through the phase buffer (average): 8x64x56x56 max 0.701 / 0.829,
-//   average 0.526 / 0.826; LeNet-5's 256x6x28x28 max 0.620 / 0.687. Overlapping windows (3x3 stride 2) stay:
-//   their average gradient ran 1.264 / 1.194.
+//   average 0.526 / 0.826; LeNet-5's 256x6x28x28 max 0.620 / 0.687. Overlapping windows' gradients stay on 16
+//   lanes: 3x3 stride 2 average 1.264 / 1.194;
+// - the forward of overlapping windows (3x3 stride 2: each output row's vertical pass and deinterleaves, where
+//   Zen 4 runs a 16-lane permute as two halves), isa-check --bench --cpu-time, best of 5, 3 interleaved rounds:
+//   8x64x56x56 max 0.276-0.281 / 0.303-0.366 ms, average 0.245-0.251 / 0.264-0.280; ResNet-18's stem pool
+//   2x64x112x112 max 0.221-0.235 / 0.237-0.267. Non-overlapping forwards stay (2x2 of 8x64x56x56: 0.140-0.155 /
+//   0.132-0.135; LeNet-5's 28x28 planes, which the 16-lane kernel runs a plane at a time: 0.118 / 0.092-0.094).
 
-/** Whether this path hands the plane to eightLaneKernels(): narrow rows; gradients of windows that do not overlap. */
+/** Whether this path hands the plane to eightLaneKernels(): narrow rows; the gradient of windows that do not overlap, the forward of those that do. */
 bool poolByEightLanes(const PoolGeom& g, bool grad) {
   if (S::N <= 8 || eightLaneKernels() == nullptr) return false;
-  return g.W < S::N || (grad && g.SW >= g.WW && g.SH >= g.WH);
+  return g.W < S::N || grad == (g.SW >= g.WW && g.SH >= g.WH);
 }
 
 void maxPoolPlaneFor(const PoolGeom& g, const float* x, float* y) {
