@@ -129,6 +129,11 @@ std::vector<ConvShape> convShapes() {
       // Depthwise with unit column stride reads the plane in place (padding columns masked, rows outside read zeros).
       conv("depthwise 5x5, 21 columns", 2, 8, 13, 21, 8, 5).pad(2).groups(8),
       conv("depthwise 3x3, no padding, 9 columns", 2, 4, 7, 9, 4, 3).groups(4),
+      // The in-place 3x3 kernels (conv/depthwise-3x3.inl): masked edge vectors on both sides and plain ones
+      // between, pads of 2 and 0 (windows wholly in the padding), rows past a filter-gradient band (64);
+      // a plane narrower than every vector.
+      conv("depthwise 3x3 in place, 50 columns, 70 rows, asymmetric pads", 2, 4, 70, 50, 4, 3).pad(2, 0, 0, 2).groups(4),
+      conv("depthwise 3x3 in place, 3 columns", 3, 8, 5, 3, 8, 3).pad(1).groups(8),
       [] {
         ConvShape s = conv("depthwise 3x3, row stride 2 and dilation 2, asymmetric pads", 2, 8, 15, 19, 8, 3).stride(2, 1).pad(2, 1, 0, 2).groups(8);
         s.DH = 2;

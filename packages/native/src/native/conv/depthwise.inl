@@ -97,69 +97,8 @@ SN_INLINE void depthwiseStep(int64_t kh_, int64_t kw_, const float* const* r, in
 /** Floats of one padded row of depthwiseRows' ring: every column an output vector's taps may read. */
 int64_t depthwiseRowFloats(const ConvGeom& g) { return (g.OW + S::N - 1) / S::N * S::N + g.KW - 1; }
 
-/**
- * Output rows per block of depthwiseBlock: R accumulators, the 9 weights and one loaded vector within
- * the register file (16 on AVX2, 32 on AVX-512 and NEON).
- */
-constexpr int kDepthwiseR = S::kMaxMR >= 12 ? 12 : 6;
-
-/** Whether depthwiseRows takes blocks of output rows: 3x3 windows (weights in registers), unit row stride and dilation. */
-bool depthwiseByBlocks(const ConvGeom& g) { return g.KH == 3 && g.KW == 3 && g.SH == 1 && g.DH == 1; }
-
-/** Slots of depthwiseRows' ring: one window's (or block's) rows and the next output row's (block's) new ones. */
-int64_t depthwiseRingRows(const ConvGeom& g) {
-  return depthwiseByBlocks(g) ? 2 * kDepthwiseR + g.KH - 1 : (g.KH - 1) * g.DH + 1 + g.SH;
-}
-
-/**
- * One vector column of R consecutive output rows (unit row stride and dilation) from the padded rows
- * r[0 .. R + KH - 1): each input vector is loaded once and feeds the up to KH output rows whose window
- * holds it, so a tap costs about a third of a load. c0: the column read; o, rs: the block's first output
- * (residual) row, rows ld apart; valid: the columns left in the row from o.
- */
-template <int KH, int KW, int R>
-SN_INLINE void depthwiseBlock(const float* const* r, int64_t c0, const S::V* wv, S::V b, float* o, int64_t ld, const float* rs, bool relu,
-                              int64_t valid) {
-  S::V acc[R];
-#pragma GCC unroll 16
-  for (int q = 0; q < R; q++) acc[q] = b;
-#pragma GCC unroll 16
-  for (int i = 0; i < R + KH - 1; i++) {
-    const float* src = r[i] + c0;
-#pragma GCC unroll 8
-    for (int kw = 0; kw < KW; kw++) {
-      const S::V v = S::load(src + kw);
-#pragma GCC unroll 8
-      for (int kh = 0; kh < KH; kh++)
-        if (i - kh >= 0 && i - kh < R) acc[i - kh] = S::fma(wv[kh * KW + kw], v, acc[i - kh]);
-    }
-  }
-  if (valid >= S::N && !rs && !relu) {
-#pragma GCC unroll 16
-    for (int q = 0; q < R; q++) S::store(o + q * ld, acc[q]);
-    return;
-  }
-  const uint32_t lanes = laneBits(0, std::min<int64_t>(S::N, valid));
-#pragma GCC unroll 16
-  for (int q = 0; q < R; q++) {
-    if (rs) acc[q] = S::add(acc[q], loadLanes(rs + q * ld, lanes));
-    if (relu) acc[q] = S::max(S::zero(), acc[q]);
-    storeLanes(o + q * ld, lanes, acc[q]);
-  }
-}
-
-/** A block of `rows` (1 .. R) output rows: depthwiseBlock with R = rows. */
-template <int KH, int KW, int R>
-SN_INLINE void depthwiseBlockRows(int64_t rows, const float* const* r, int64_t c0, const S::V* wv, S::V b, float* o, int64_t ld, const float* rs,
-                                  bool relu, int64_t valid) {
-  if constexpr (R > 0) {
-    if (rows == R) {
-      depthwiseBlock<KH, KW, R>(r, c0, wv, b, o, ld, rs, relu, valid);
-    } else {
-      depthwiseBlockRows<KH, KW, R - 1>(rows, r, c0, wv, b, o, ld, rs, relu, valid);
-    }
-  }
-}
+/** Slots of depthwiseRows' ring: one window's rows and the next output row's new ones. */
+int64_t depthwiseRingRows(const ConvGeom& g) { return (g.KH - 1) * g.DH + 1 + g.SH; }
 
 /**
  * Unit column stride and dilation. Each input row is copied once into a ring of zero-padded rows (PL
@@ -167,11 +106,8 @@ SN_INLINE void depthwiseBlockRows(int64_t rows, const float* const* r, int64_t c
  * vectors; rows above or below the input read the zero row after the ring. The rows the next output row
  * (block) adds are copied before this one is computed: loads that straddle stores still in flight would
  * wait for them (no store forwarding). ring: slots + 1 rows of Wr floats, zero but for the input
- * columns a previous plane left. KH, KW > 0: the window known at compile time. 3x3 windows with unit row
- * stride and dilation go by blocks of output rows (depthwiseBlock): 8x64x56x56 on AVX2, 1 thread, CPU
- * time, medians of 9 interleaved rounds at load 7-9: 1.115 -> 1.03 ms (cache-resident 1x16x56x56: 0.031
- * -> 0.025 ms), where one output row at a time was bound by its loads (9 a vector, 2 of every 3 column
- * shifts crossing a cache line on half the vectors).
+ * columns a previous plane left. KH, KW > 0: the window known at compile time (3x3 windows with unit
+ * strides and dilation take depthwise-3x3.inl instead).
  */
 template <int KH, int KW>
 void depthwiseRows(const ConvGeom& g, const float* x, float* ring, const float* w, float bias, const float* res, bool relu, float* out) {
@@ -210,23 +146,6 @@ void depthwiseRows(const ConvGeom& g, const float* x, float* ring, const float* 
     return slot;
   };
   const int64_t vectors = (OW + N - 1) / N;
-  if constexpr (KH == 3 && KW == 3) {
-    if (SH == 1 && DH == 1) {
-      constexpr int R = kDepthwiseR;
-      const float* blockRows[R + KH - 1];
-      for (int64_t oh = 0; oh < g.OH; oh += R) {
-        const int64_t rows = std::min<int64_t>(R, g.OH - oh);
-        for (int64_t i = 0; i < rows + KH - 1; i++) blockRows[i] = row(oh - PT + i);
-        if (oh + R < g.OH)
-          for (int64_t i = 0; i < std::min<int64_t>(R, g.OH - oh - R) + KH - 1; i++) row(oh + R - PT + i);
-        float* o = out + oh * OW;
-        const float* rs = res ? res + oh * OW : nullptr;
-        for (int64_t c = 0; c < vectors * N; c += N)
-          depthwiseBlockRows<KH, KW, R>(rows, blockRows, c, wv, b, o + c, OW, rs ? rs + c : nullptr, relu, OW - c);
-      }
-      return;
-    }
-  }
   const float* fixedRows[KH > 0 ? KH : 1];
   std::vector<const float*> anyRows(KH > 0 ? 0 : static_cast<size_t>(kh_));
   const float** r = KH > 0 ? fixedRows : anyRows.data();
@@ -256,6 +175,10 @@ void depthwiseRows(const ConvGeom& g, const float* x, float* ring, const float* 
 
 void depthwiseForward(const ConvGeom& g, const float* x, const float* w, const float* bias, const float* residual, bool relu, float* y,
                       ThreadPool& pool) {
+  if (depthwise3x3Fits(g)) {
+    depthwise3x3Forward(g, x, w, bias, residual, relu, y, pool);
+    return;
+  }
   const int64_t rows = (g.OH - 1) * g.SH + (g.KH - 1) * g.DH + 1;
   const int64_t taps = g.KH * g.KW;
   // Planes per task: about 64K outputs, so a task outweighs its dispatch.
@@ -390,6 +313,10 @@ void singleChannelGrad(const ConvGeom& g, const float* dy, float* dw, const floa
  * dot products run over all of them.
  */
 void depthwiseFilterGrad(const ConvGeom& g, const float* x, const float* dy, float* dw, ThreadPool& pool) {
+  if (depthwise3x3Fits(g)) {
+    depthwise3x3FilterGrad(g, x, dy, dw, pool);
+    return;
+  }
   const int64_t rows = g.H + g.PT + g.PB;
   const int64_t slabFloats = Slab::floats(g, rows, 1);
   float* slabs = scratch(static_cast<size_t>(g.N * g.G * slabFloats), kPhaseSlot);

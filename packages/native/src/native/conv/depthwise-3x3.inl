@@ -1,0 +1,219 @@
+// ISA fragment (see README.md): 3x3 depthwise layers (one input and one output channel per group) at unit
+// strides and dilation, forward and filter gradient, each plane read in place: no padded copy. The three
+// column shifts of an input vector are loaded straight from its row, masked to the plane's columns in the
+// vectors at its edges; rows above or below the plane read a zero row. The input gradient of these layers
+// is the forward on the flipped filter (backprop-input.inl), so it runs here too.
+
+/** Whether the in-place 3x3 kernels take the geometry: one channel in and out per group, 3x3, unit strides and dilation. */
+bool depthwise3x3Fits(const ConvGeom& g) {
+  return g.Cg == 1 && g.Og == 1 && g.KH == 3 && g.KW == 3 && g.SH == 1 && g.SW == 1 && g.DH == 1 && g.DW == 1;
+}
+
+/** Output rows per block of the forward: R accumulators, the 9 weights and one loaded vector in the register file. */
+constexpr int kDw3Rows = S::kMaxMR >= 12 ? 12 : 6;
+
+/** The lanes of the three column shifts (taps kw = 0, 1, 2) of the vector at input column col that lie in the row (and in `lanes`). */
+SN_INLINE bool dw3Masks(int64_t col, int64_t W, uint32_t lanes, uint32_t* bits) {
+  bool full = lanes == kAllLanes;
+  for (int kw = 0; kw < 3; kw++) {
+    bits[kw] = rowBits(col + kw, W, static_cast<int>(S::N)) & lanes;
+    full = full && bits[kw] == kAllLanes;
+  }
+  return full;
+}
+
+/**
+ * One vector column of R consecutive output rows from the input rows r[0 .. R + 2), read at column col:
+ * each input vector is loaded once (Masked: only the lanes in m[kw], the rest zero) and feeds the up to
+ * three output rows whose window holds it. o, rs: the first output (residual) row, rows ld apart; lanes:
+ * the output lanes to store.
+ */
+template <int R, bool Masked>
+SN_INLINE void dw3Block(const float* const* r, int64_t col, const S::M* m, const S::V* wv, S::V b, float* o, int64_t ld, const float* rs, bool relu,
+                        uint32_t lanes) {
+  S::V acc[R];
+#pragma GCC unroll 16
+  for (int q = 0; q < R; q++) acc[q] = b;
+#pragma GCC unroll 16
+  for (int i = 0; i < R + 2; i++) {
+    const float* src = r[i] + col;
+#pragma GCC unroll 3
+    for (int kw = 0; kw < 3; kw++) {
+      S::V v;
+      if constexpr (Masked) {
+        v = S::maskLoad(m[kw], src + kw);
+      } else {
+        v = S::load(src + kw);
+      }
+#pragma GCC unroll 3
+      for (int kh = 0; kh < 3; kh++)
+        if (i - kh >= 0 && i - kh < R) acc[i - kh] = S::fma(wv[kh * 3 + kw], v, acc[i - kh]);
+    }
+  }
+  if (lanes == kAllLanes && !rs && !relu) {
+#pragma GCC unroll 16
+    for (int q = 0; q < R; q++) S::store(o + q * ld, acc[q]);
+    return;
+  }
+#pragma GCC unroll 16
+  for (int q = 0; q < R; q++) {
+    if (rs) acc[q] = S::add(acc[q], loadLanes(rs + q * ld, lanes));
+    if (relu) acc[q] = S::max(S::zero(), acc[q]);
+    storeLanes(o + q * ld, lanes, acc[q]);
+  }
+}
+
+/** dw3Block for `rows` (1 .. R) output rows. */
+template <int R, bool Masked>
+SN_INLINE void dw3BlockRows(int64_t rows, const float* const* r, int64_t col, const S::M* m, const S::V* wv, S::V b, float* o, int64_t ld,
+                            const float* rs, bool relu, uint32_t lanes) {
+  if constexpr (R > 0) {
+    if (rows == R) {
+      dw3Block<R, Masked>(r, col, m, wv, b, o, ld, rs, relu, lanes);
+    } else {
+      dw3BlockRows<R - 1, Masked>(rows, r, col, m, wv, b, o, ld, rs, relu, lanes);
+    }
+  }
+}
+
+/** The forward of one plane x (H x W) into out (OH x OW), residual plane res or null; zeros: a zero row of W floats. */
+void dw3Plane(const ConvGeom& g, const float* x, const float* zeros, const float* w, float bias, const float* res, bool relu, float* out) {
+  constexpr int64_t N = S::N;
+  constexpr int R = kDw3Rows;
+  // Locals, not g's fields: the vector stores may alias anything, so g would be read again after each.
+  const int64_t H = g.H, W = g.W, OH = g.OH, OW = g.OW, PT = g.PT, PL = g.PL;
+  S::V wv[9];
+#pragma GCC unroll 9
+  for (int k = 0; k < 9; k++) wv[k] = S::set1(w[k]);
+  const S::V b = S::set1(bias);
+  const float* rows[R + 2];
+  for (int64_t oh = 0; oh < OH; oh += R) {
+    const int64_t n = std::min<int64_t>(R, OH - oh);
+    for (int64_t i = 0; i < n + 2; i++) {
+      const int64_t ih = oh - PT + i;
+      rows[i] = ih >= 0 && ih < H ? x + ih * W : zeros;
+    }
+    float* o = out + oh * OW;
+    const float* rs = res ? res + oh * OW : nullptr;
+    for (int64_t c = 0; c < OW; c += N) {
+      const uint32_t lanes = laneBits(0, std::min<int64_t>(N, OW - c));
+      uint32_t bits[3];
+      if (dw3Masks(c - PL, W, lanes, bits)) {
+        dw3BlockRows<R, false>(n, rows, c - PL, nullptr, wv, b, o + c, OW, rs ? rs + c : nullptr, relu, lanes);
+      } else {
+        const S::M m[3] = {S::mask(bits[0]), S::mask(bits[1]), S::mask(bits[2])};
+        dw3BlockRows<R, true>(n, rows, c - PL, m, wv, b, o + c, OW, rs ? rs + c : nullptr, relu, lanes);
+      }
+    }
+  }
+}
+
+/** Planes per task: about 64K outputs, and at least two tasks per thread where there are enough planes. */
+int64_t dw3PlanesPerTask(const ConvGeom& g, int threads) {
+  const int64_t planes = g.N * g.G;
+  return std::max<int64_t>(1, std::min<int64_t>(planes / (2 * threads) + 1, (int64_t{1} << 16) / std::max<int64_t>(1, g.P)));
+}
+
+void depthwise3x3Forward(const ConvGeom& g, const float* x, const float* w, const float* bias, const float* residual, bool relu, float* y,
+                         ThreadPool& pool) {
+  const int64_t planes = g.N * g.G, per = dw3PlanesPerTask(g, pool.size());
+  pool.run((planes + per - 1) / per, [&](int64_t t) {
+    float* zeros = scratch(static_cast<size_t>(g.W), kSlabSlot);
+    std::fill(zeros, zeros + g.W, 0.f);
+    for (int64_t pl = t * per; pl < std::min(planes, (t + 1) * per); pl++) {
+      const int64_t grp = pl % g.G;
+      const float* rp = residual ? residual + pl * g.P : nullptr;
+      dw3Plane(g, x + pl * g.H * g.W, zeros, w + grp * 9, bias ? bias[grp] : 0.f, rp, relu, y + pl * g.P);
+    }
+  });
+}
+
+/**
+ * Adds to acc[kh * 3 + kw] the products of output rows [o0, o1) of the dy plane with the input rows under
+ * tap kh, over one vector column (output column c, input column col): going down the input rows, each
+ * input vector is loaded once and multiplies the dy vectors of the three output rows whose window holds
+ * it, which ride along in registers (Masked: only the lanes in m[kw] of the input and dm of dy).
+ */
+template <bool Masked>
+SN_INLINE void dw3GradColumn(const float* x, const float* zeros, const float* dy, int64_t H, int64_t W, int64_t OW, int64_t PT, int64_t o0,
+                             int64_t o1, int64_t c, int64_t col, const S::M* m, S::M dm, S::V* acc) {
+  S::V d1 = S::zero(), d2 = S::zero();
+  for (int64_t ih = o0 - PT; ih < o1 - PT + 2; ih++) {
+    // The output row of tap kh = 0; d1 and d2 hold those of taps 1 and 2 (zero outside [o0, o1)).
+    const int64_t oh = ih + PT;
+    S::V d0 = S::zero();
+    if (oh < o1) {
+      if constexpr (Masked) {
+        d0 = S::maskLoad(dm, dy + oh * OW + c);
+      } else {
+        d0 = S::load(dy + oh * OW + c);
+      }
+    }
+    const float* src = (ih >= 0 && ih < H ? x + ih * W : zeros) + col;
+#pragma GCC unroll 3
+    for (int kw = 0; kw < 3; kw++) {
+      S::V v;
+      if constexpr (Masked) {
+        v = S::maskLoad(m[kw], src + kw);
+      } else {
+        v = S::load(src + kw);
+      }
+      acc[kw] = S::fma(d0, v, acc[kw]);
+      acc[3 + kw] = S::fma(d1, v, acc[3 + kw]);
+      acc[6 + kw] = S::fma(d2, v, acc[6 + kw]);
+    }
+    d2 = d1;
+    d1 = d0;
+  }
+}
+
+/** Output rows per pass down a vector column of the filter gradient: the pass's input and dy lines stay in L1. */
+constexpr int64_t kDw3GradBand = 64;
+
+/** The 9 sums of dw for one group over the images [nb, ne): dy planes and x planes `stride` floats apart. */
+void dw3GradGroup(const ConvGeom& g, const float* x, const float* dy, int64_t stride, int64_t nb, int64_t ne, const float* zeros, float* out) {
+  constexpr int64_t N = S::N;
+  const int64_t H = g.H, W = g.W, OH = g.OH, OW = g.OW, PT = g.PT, PL = g.PL;
+  S::V acc[9];
+#pragma GCC unroll 9
+  for (int k = 0; k < 9; k++) acc[k] = S::zero();
+  for (int64_t n = nb; n < ne; n++) {
+    const float* xp = x + n * stride * H * W;
+    const float* dp = dy + n * stride * OH * OW;
+    for (int64_t o0 = 0; o0 < OH; o0 += kDw3GradBand) {
+      const int64_t o1 = std::min(OH, o0 + kDw3GradBand);
+      for (int64_t c = 0; c < OW; c += N) {
+        const uint32_t lanes = laneBits(0, std::min<int64_t>(N, OW - c));
+        uint32_t bits[3];
+        if (dw3Masks(c - PL, W, lanes, bits)) {
+          dw3GradColumn<false>(xp, zeros, dp, H, W, OW, PT, o0, o1, c, c - PL, nullptr, S::mask(kAllLanes), acc);
+        } else {
+          const S::M m[3] = {S::mask(bits[0]), S::mask(bits[1]), S::mask(bits[2])};
+          dw3GradColumn<true>(xp, zeros, dp, H, W, OW, PT, o0, o1, c, c - PL, m, S::mask(lanes), acc);
+        }
+      }
+    }
+  }
+  for (int k = 0; k < 9; k++) out[k] = S::reduceAdd(acc[k]);
+}
+
+/**
+ * Filter gradient: one task per group over every image, or, with fewer groups than two per thread, per
+ * group and run of images, whose partial sums are added in a fixed order. x and dy are read once each.
+ */
+void depthwise3x3FilterGrad(const ConvGeom& g, const float* x, const float* dy, float* dw, ThreadPool& pool) {
+  const int64_t parts = g.G >= 2 * pool.size() ? 1 : std::min<int64_t>(g.N, (2 * pool.size() + g.G - 1) / g.G);
+  std::vector<float> partial(static_cast<size_t>(parts * g.G * 9));
+  pool.run(g.G * parts, [&](int64_t task) {
+    const int64_t part = task % parts, grp = task / parts;
+    float* zeros = scratch(static_cast<size_t>(g.W), kSlabSlot);
+    std::fill(zeros, zeros + g.W, 0.f);
+    dw3GradGroup(g, x + grp * g.H * g.W, dy + grp * g.P, g.G, g.N * part / parts, g.N * (part + 1) / parts, zeros,
+                 partial.data() + (part * g.G + grp) * 9);
+  });
+  for (int64_t i = 0; i < g.G * 9; i++) {
+    float sum = 0.f;
+    for (int64_t part = 0; part < parts; part++) sum += partial[static_cast<size_t>(part * g.G * 9 + i)];
+    dw[i] = sum;
+  }
+}
