@@ -9,9 +9,6 @@ bool depthwise3x3Fits(const ConvGeom& g) {
   return g.Cg == 1 && g.Og == 1 && g.KH == 3 && g.KW == 3 && g.SH == 1 && g.SW == 1 && g.DH == 1 && g.DW == 1;
 }
 
-/** Output rows per block of the forward: R accumulators, the 9 weights and one loaded vector in the register file. */
-constexpr int kDw3Rows = S::kMaxMR >= 12 ? 12 : 6;
-
 /** The lanes of the three column shifts (taps kw = 0, 1, 2) of the vector at input column col that lie in the row (and in `lanes`). */
 SN_INLINE bool dw3Masks(int64_t col, int64_t W, uint32_t lanes, uint32_t* bits) {
   bool full = lanes == kAllLanes;
@@ -22,87 +19,87 @@ SN_INLINE bool dw3Masks(int64_t col, int64_t W, uint32_t lanes, uint32_t* bits) 
   return full;
 }
 
-/**
- * One vector column of R consecutive output rows from the input rows r[0 .. R + 2), read at column col:
- * each input vector is loaded once (Masked: only the lanes in m[kw], the rest zero) and feeds the up to
- * three output rows whose window holds it. o, rs: the first output (residual) row, rows ld apart; lanes:
- * the output lanes to store.
- */
-template <int R, bool Masked>
-SN_INLINE void dw3Block(const float* const* r, int64_t col, const S::M* m, const S::V* wv, S::V b, float* o, int64_t ld, const float* rs, bool relu,
-                        uint32_t lanes) {
-  S::V acc[R];
-#pragma GCC unroll 16
-  for (int q = 0; q < R; q++) acc[q] = b;
-#pragma GCC unroll 16
-  for (int i = 0; i < R + 2; i++) {
-    const float* src = r[i] + col;
+/** The three column shifts of input row ih at column col (the zero row outside the plane). */
+template <bool Masked>
+SN_INLINE void dw3Load(const float* x, const float* zeros, int64_t H, int64_t W, int64_t ih, int64_t col, const S::M* m, S::V* v) {
+  const float* src = (ih >= 0 && ih < H ? x + ih * W : zeros) + col;
 #pragma GCC unroll 3
-    for (int kw = 0; kw < 3; kw++) {
-      S::V v;
-      if constexpr (Masked) {
-        v = S::maskLoad(m[kw], src + kw);
-      } else {
-        v = S::load(src + kw);
-      }
-#pragma GCC unroll 3
-      for (int kh = 0; kh < 3; kh++)
-        if (i - kh >= 0 && i - kh < R) acc[i - kh] = S::fma(wv[kh * 3 + kw], v, acc[i - kh]);
+  for (int kw = 0; kw < 3; kw++) {
+    if constexpr (Masked) {
+      v[kw] = S::maskLoad(m[kw], src + kw);
+    } else {
+      v[kw] = S::load(src + kw);
     }
-  }
-  if (lanes == kAllLanes && !rs && !relu) {
-#pragma GCC unroll 16
-    for (int q = 0; q < R; q++) S::store(o + q * ld, acc[q]);
-    return;
-  }
-#pragma GCC unroll 16
-  for (int q = 0; q < R; q++) {
-    if (rs) acc[q] = S::add(acc[q], loadLanes(rs + q * ld, lanes));
-    if (relu) acc[q] = S::max(S::zero(), acc[q]);
-    storeLanes(o + q * ld, lanes, acc[q]);
   }
 }
 
-/** dw3Block for `rows` (1 .. R) output rows. */
-template <int R, bool Masked>
-SN_INLINE void dw3BlockRows(int64_t rows, const float* const* r, int64_t col, const S::M* m, const S::V* wv, S::V b, float* o, int64_t ld,
-                            const float* rs, bool relu, uint32_t lanes) {
-  if constexpr (R > 0) {
-    if (rows == R) {
-      dw3Block<R, Masked>(r, col, m, wv, b, o, ld, rs, relu, lanes);
+/** acc plus the products of filter row kh with the three column shifts v. */
+SN_INLINE S::V dw3Row(const S::V* wv, int kh, const S::V* v, S::V acc) {
+  acc = S::fma(wv[kh * 3], v[0], acc);
+  acc = S::fma(wv[kh * 3 + 1], v[1], acc);
+  return S::fma(wv[kh * 3 + 2], v[2], acc);
+}
+
+/**
+ * Output rows [o0, o1) of one vector column (out, rs: its first row, OW apart), going down the input
+ * rows: each input row's three column shifts are loaded once and feed the three output rows whose window
+ * holds it, whose sums ride along in registers (a0 completes with that row, a2 starts). Each output is a
+ * chain of 9 multiply-adds, but a new independent one starts every row, so they overlap. lanes: the
+ * output lanes to store.
+ */
+template <bool Masked>
+SN_INLINE void dw3FwdColumn(const float* x, const float* zeros, int64_t H, int64_t W, int64_t OW, int64_t PT, int64_t o0, int64_t o1, int64_t col,
+                            const S::M* m, const S::V* wv, S::V b, float* out, const float* rs, bool relu, uint32_t lanes) {
+  S::V v[3];
+  dw3Load<Masked>(x, zeros, H, W, o0 - PT, col, m, v);
+  S::V a0 = dw3Row(wv, 0, v, b);
+  dw3Load<Masked>(x, zeros, H, W, o0 - PT + 1, col, m, v);
+  a0 = dw3Row(wv, 1, v, a0);
+  S::V a1 = dw3Row(wv, 0, v, b);
+  const bool plain = lanes == kAllLanes && !rs && !relu;
+  for (int64_t oh = o0; oh < o1; oh++) {
+    dw3Load<Masked>(x, zeros, H, W, oh - PT + 2, col, m, v);
+    a0 = dw3Row(wv, 2, v, a0);
+    const S::V a2 = dw3Row(wv, 0, v, b);
+    a1 = dw3Row(wv, 1, v, a1);
+    if (plain) {
+      S::store(out + oh * OW, a0);
     } else {
-      dw3BlockRows<R - 1, Masked>(rows, r, col, m, wv, b, o, ld, rs, relu, lanes);
+      if (rs) a0 = S::add(a0, loadLanes(rs + oh * OW, lanes));
+      if (relu) a0 = S::max(S::zero(), a0);
+      storeLanes(out + oh * OW, lanes, a0);
     }
+    a0 = a1;
+    a1 = a2;
   }
 }
+
+/**
+ * Output rows per pass down a vector column. On 8 lanes two passes share each 64-byte line, and a pass
+ * down a whole 56-row plane waited on memory (8x64x56x56 on AVX2, 1 thread, CPU time, load 18-20:
+ * 0.53-0.57 ms a call against 0.44-0.45 with bands of 16; the cache-resident 1x16x56x56 runs 15% faster
+ * in one pass); on 16 lanes bands made no difference.
+ */
+constexpr int64_t kDw3Band = S::N == 8 ? 16 : 64;
 
 /** The forward of one plane x (H x W) into out (OH x OW), residual plane res or null; zeros: a zero row of W floats. */
 void dw3Plane(const ConvGeom& g, const float* x, const float* zeros, const float* w, float bias, const float* res, bool relu, float* out) {
   constexpr int64_t N = S::N;
-  constexpr int R = kDw3Rows;
-  // Locals, not g's fields: the vector stores may alias anything, so g would be read again after each.
   const int64_t H = g.H, W = g.W, OH = g.OH, OW = g.OW, PT = g.PT, PL = g.PL;
   S::V wv[9];
 #pragma GCC unroll 9
   for (int k = 0; k < 9; k++) wv[k] = S::set1(w[k]);
   const S::V b = S::set1(bias);
-  const float* rows[R + 2];
-  for (int64_t oh = 0; oh < OH; oh += R) {
-    const int64_t n = std::min<int64_t>(R, OH - oh);
-    for (int64_t i = 0; i < n + 2; i++) {
-      const int64_t ih = oh - PT + i;
-      rows[i] = ih >= 0 && ih < H ? x + ih * W : zeros;
-    }
-    float* o = out + oh * OW;
-    const float* rs = res ? res + oh * OW : nullptr;
+  for (int64_t o0 = 0; o0 < OH; o0 += kDw3Band) {
+    const int64_t o1 = std::min(OH, o0 + kDw3Band);
     for (int64_t c = 0; c < OW; c += N) {
       const uint32_t lanes = laneBits(0, std::min<int64_t>(N, OW - c));
       uint32_t bits[3];
       if (dw3Masks(c - PL, W, lanes, bits)) {
-        dw3BlockRows<R, false>(n, rows, c - PL, nullptr, wv, b, o + c, OW, rs ? rs + c : nullptr, relu, lanes);
+        dw3FwdColumn<false>(x, zeros, H, W, OW, PT, o0, o1, c - PL, nullptr, wv, b, out + c, res ? res + c : nullptr, relu, lanes);
       } else {
         const S::M m[3] = {S::mask(bits[0]), S::mask(bits[1]), S::mask(bits[2])};
-        dw3BlockRows<R, true>(n, rows, c - PL, m, wv, b, o + c, OW, rs ? rs + c : nullptr, relu, lanes);
+        dw3FwdColumn<true>(x, zeros, H, W, OW, PT, o0, o1, c - PL, m, wv, b, out + c, res ? res + c : nullptr, relu, lanes);
       }
     }
   }
@@ -129,14 +126,18 @@ void depthwise3x3Forward(const ConvGeom& g, const float* x, const float* w, cons
 }
 
 /**
- * Adds to acc[kh * 3 + kw] the products of output rows [o0, o1) of the dy plane with the input rows under
+ * Adds to sum[kh * 3 + kw] the products of output rows [o0, o1) of the dy plane with the input rows under
  * tap kh, over one vector column (output column c, input column col): going down the input rows, each
  * input vector is loaded once and multiplies the dy vectors of the three output rows whose window holds
  * it, which ride along in registers (Masked: only the lanes in m[kw] of the input and dm of dy).
  */
 template <bool Masked>
 SN_INLINE void dw3GradColumn(const float* x, const float* zeros, const float* dy, int64_t H, int64_t W, int64_t OW, int64_t PT, int64_t o0,
-                             int64_t o1, int64_t c, int64_t col, const S::M* m, S::M dm, S::V* acc) {
+                             int64_t o1, int64_t c, int64_t col, const S::M* m, S::M dm, S::V* sum) {
+  // Local sums (added to `sum` after the pass), so that they stay in registers down the column.
+  S::V acc[9];
+#pragma GCC unroll 9
+  for (int k = 0; k < 9; k++) acc[k] = S::zero();
   S::V d1 = S::zero(), d2 = S::zero();
   for (int64_t ih = o0 - PT; ih < o1 - PT + 2; ih++) {
     // The output row of tap kh = 0; d1 and d2 hold those of taps 1 and 2 (zero outside [o0, o1)).
@@ -165,12 +166,17 @@ SN_INLINE void dw3GradColumn(const float* x, const float* zeros, const float* dy
     d2 = d1;
     d1 = d0;
   }
+#pragma GCC unroll 9
+  for (int k = 0; k < 9; k++) sum[k] = S::add(sum[k], acc[k]);
 }
 
-/** Output rows per pass down a vector column of the filter gradient: the pass's input and dy lines stay in L1. */
-constexpr int64_t kDw3GradBand = 64;
+/**
+ * Output rows per pass down a vector column of the filter gradient: as kDw3Band (8x64x56x56 on AVX2 at
+ * load 20-29: 2.0-2.6 ms a call in one pass down the plane, 1.1-1.4 with bands of 16, 0.7-1.0 with 8).
+ */
+constexpr int64_t kDw3GradBand = S::N == 8 ? 8 : 64;
 
-/** The 9 sums of dw for one group over the images [nb, ne): dy planes and x planes `stride` floats apart. */
+/** The 9 sums of dw for one group over the images [nb, ne): dy and x planes `stride` planes apart; zeros: a zero row of W floats. */
 void dw3GradGroup(const ConvGeom& g, const float* x, const float* dy, int64_t stride, int64_t nb, int64_t ne, const float* zeros, float* out) {
   constexpr int64_t N = S::N;
   const int64_t H = g.H, W = g.W, OH = g.OH, OW = g.OW, PT = g.PT, PL = g.PL;
