@@ -206,6 +206,13 @@ std::vector<ConvShape> convShapes() {
   s.push_back(conv("14x14 outputs, 192 -> 200 channels, batch 2", 2, 192, 14, 14, 200, 3).pad(1));
   s.push_back(conv("13x9 outputs, 200 channels, batch 1", 1, 200, 13, 9, 200, 3).pad(1));
   s.push_back(conv("1 output channel", 2, 8, 12, 12, 1, 3).pad(1));
+  // The Winograd filter gradient (conv/winograd-filter-grad.inl): no padding and odd planes (tiles past the
+  // last row and column), batch 1, asymmetric pads, vectors of tiles across 2-4 tile rows, output channels
+  // that fill no whole panel, and a long reduction (50k positions; the error grows with it).
+  s.push_back(conv("Winograd filter gradient, no padding, 15x13 (odd outputs)", 2, 16, 15, 13, 16, 3));
+  s.push_back(conv("Winograd filter gradient, batch 1, 9x11, 40 output channels", 1, 32, 9, 11, 40, 3).pad(1));
+  s.push_back(conv("Winograd filter gradient, asymmetric pads, 28x28, 17 -> 33 channels", 3, 17, 27, 28, 33, 3).pad(1, 2, 0, 2));
+  s.push_back(conv("Winograd filter gradient, 50k positions", 16, 16, 56, 56, 16, 3).pad(1));
   return s;
 }
 

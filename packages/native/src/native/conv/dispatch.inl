@@ -106,6 +106,10 @@ void backpropFilter(const ConvGeom& g, const float* x, const float* dy, float* d
     depthwiseFilterGrad(g, x, dy, dw, pool);
     return;
   }
+  if (winogradFilterGradFits(g)) {
+    winogradFilterGrad(g, x, dy, dw, pool);
+    return;
+  }
   if (positionsFilterGradFits(g)) {
     positionsFilterGrad(g, x, dy, dw, pool);
     return;

@@ -97,12 +97,15 @@ SN_INLINE S::V winoLoad(const float* base, const int64_t* at, const S::M* m, int
 }
 
 /**
- * Input transform of channel c for NV vectors of tiles: V[xi][c][NV N] (lanes 0 .. N-1 the first vector).
- * at[v][r]: slab offset of piece r's lane 0 (tile row 2 ty, column tx0 - lane0, phase 0).
+ * Input transform of channel c for NV vectors of tiles: V[xi][c][NV N] (lanes 0 .. N-1 the first vector),
+ * xi planes xs floats apart (0: C NV N, packed). at[v][r]: slab offset of piece r's lane 0 (tile row 2 ty,
+ * column tx0 - lane0, phase 0).
  */
 template <int R, int NV>
-void winoInput(const float* slab, int64_t C, int64_t phaseStride, int64_t Wq, const int64_t (*at)[4], const uint32_t (*bits)[4], float* V) {
+void winoInput(const float* slab, int64_t C, int64_t phaseStride, int64_t Wq, const int64_t (*at)[4], const uint32_t (*bits)[4], float* V,
+               int64_t xs = 0) {
   constexpr int64_t kPanel = NV * S::N;
+  if (!xs) xs = C * kPanel;
   S::M m[NV][4];
   for (int v = 0; v < NV; v++)
     for (int r = 0; r < R; r++) m[v][r] = S::mask(bits[v][r]);
@@ -140,7 +143,6 @@ void winoInput(const float* slab, int64_t C, int64_t phaseStride, int64_t Wq, co
         t[3][j] = S::sub(d[1][j], d[3][j]);
       }
       float* out = V + c * kPanel + v * S::N;
-      const int64_t xs = C * kPanel;
 #pragma GCC unroll 4
       for (int i = 0; i < 4; i++) {
         S::store(out + (i * 4 + 0) * xs, S::sub(t[i][0], t[i][2]));

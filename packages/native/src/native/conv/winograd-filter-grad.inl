@@ -1,0 +1,274 @@
+// ISA fragment (see README.md): the filter gradient of 3x3 stride-1 layers by Winograd F(3x3, 2x2).
+// dW[o][c] (3x3) correlates the padded input with dy. Over a 2x2 block h of dy (a tile) and the 4x4 input
+// patch d under it (patches overlap by 2, as the forward's), its share is G^T [(A h A^T) . (B^T d B)] G,
+// with B^T the input transform of the forward's F(2x2, 3x3), A (4x2) the transpose of that one's output
+// transform and G^T (3x4) the transpose of its filter transform: filter and output trade places. So the 36
+// multiply-adds per tile and channel pair become 16: for each transformed element xi a GEMM
+// M[xi] (C x O) += V[xi] (C x tiles) H[xi] (tiles x O) over every tile of every image, and at the end one
+// inverse transform of M into dW.
+//
+// Tiles are numbered row-major across an image, N a vector, so that only an image's last vector has empty
+// lanes (28 tiles a row fill 16 lanes); the input transform is the forward's (winoInput, V[xi][c][N tiles]),
+// dy is packed as dy^T panels of 2N channels (packDyPanel) and transformed with the channels in the lanes
+// (H[xi][panel][tile][2N]). The GEMM tile is MR input channels (broadcast from V) x 2 vectors of output
+// channels, run over a block of tiles whose transforms stay in L2.
+
+/** Bytes of one GEMM block's transformed inputs and dy. */
+constexpr int64_t kWinoFilterBlockBytes = int64_t{1} << 20;
+
+/** Most tile rows that one vector of N row-major tiles of a TH x TW grid touches (the pieces winoInput loads). */
+int winoFilterPieces(int64_t TH, int64_t TW) {
+  const int64_t tiles = TH * TW;
+  int64_t most = 0;
+  for (int64_t t0 = 0; t0 < tiles; t0 += S::N) {
+    const int64_t t1 = std::min<int64_t>(tiles, t0 + S::N);
+    most = std::max(most, (t1 - 1) / TW - t0 / TW + 1);
+  }
+  return static_cast<int>(most);
+}
+
+/** 3x3 stride-1 layers with 16 channels in and out and 4x4 outputs or more whose vectors of tiles touch at most 4 tile rows. */
+bool winogradFilterGradFits(const ConvGeom& g) {
+  if (g.KH != 3 || g.KW != 3 || g.SH != 1 || g.SW != 1 || g.DH != 1 || g.DW != 1 || g.G != 1) return false;
+  if (g.C < 16 || g.O < 16 || g.OH < 4 || g.OW < 4) return false;
+  return winoFilterPieces((g.OH + 1) / 2, (g.OW + 1) / 2) <= 4;
+}
+
+/**
+ * Slab offsets (of each piece's lane 0) and lane bits of the R pieces of vector `vec` of an image's tiles,
+ * tiles vec N .. vec N + N - 1 of `tiles` in rows of TW; returns how many of its lanes are tiles.
+ */
+template <int R>
+int64_t winoFilterVector(int64_t vec, int64_t tiles, int64_t TW, int64_t Wq, int64_t (*at)[4], uint32_t (*bits)[4]) {
+  const int64_t t0 = vec * S::N, n = std::min<int64_t>(S::N, tiles - t0);
+  int64_t t = t0;
+  for (int r = 0; r < R; r++) {
+    at[0][r] = 0;
+    bits[0][r] = 0;
+    if (t >= t0 + n) continue;
+    const int64_t ty = t / TW, tx = t % TW, run = std::min(TW - tx, t0 + n - t), lane0 = t - t0;
+    at[0][r] = 2 * ty * Wq + tx - lane0;
+    bits[0][r] = laneBits(lane0, lane0 + run);
+    t += run;
+  }
+  return n;
+}
+
+/**
+ * H[xi][panel][l][2N] for lanes l < N of one vector (tiles t0 .. t0 + n - 1, zero past them): A' h A'^T of each
+ * tile's 2x2 block h of the dy^T panels bt (positions past OH or OW read as zero). A' has rows (1, 0),
+ * (1, 1), (1, -1), (0, 1): A with its last row negated, which the inverse transform undoes.
+ */
+void winoFilterDy(const float* bt, int64_t OH, int64_t OW, int64_t TW, int64_t t0, int64_t n, int64_t panels, int64_t K, int64_t xs, float* H) {
+  const int64_t P = OH * OW;
+  for (int64_t l = 0; l < S::N; l++) {
+    float* out = H + l * kPanel;
+    if (l >= n) {
+      for (int xi = 0; xi < 16; xi++)
+        for (int64_t pn = 0; pn < panels; pn++) {
+          S::store(out + xi * xs + pn * K * kPanel, S::zero());
+          S::store(out + xi * xs + pn * K * kPanel + S::N, S::zero());
+        }
+      continue;
+    }
+    const int64_t t = t0 + l, oh = 2 * (t / TW), ow = 2 * (t % TW);
+    const bool down = oh + 1 < OH, right = ow + 1 < OW;
+    for (int64_t pn = 0; pn < panels; pn++) {
+      const float* b = bt + (pn * P + oh * OW + ow) * kPanel;
+      float* o = out + pn * K * kPanel;
+#pragma GCC unroll 2
+      for (int v = 0; v < 2; v++) {
+        const S::V h00 = S::load(b + v * S::N), h01 = right ? S::load(b + kPanel + v * S::N) : S::zero();
+        const S::V h10 = down ? S::load(b + OW * kPanel + v * S::N) : S::zero();
+        const S::V h11 = down && right ? S::load(b + (OW + 1) * kPanel + v * S::N) : S::zero();
+        const S::V r[4][2] = {{h00, h01}, {S::add(h00, h10), S::add(h01, h11)}, {S::sub(h00, h10), S::sub(h01, h11)}, {h10, h11}};
+#pragma GCC unroll 4
+        for (int a = 0; a < 4; a++) {
+          S::store(o + (a * 4 + 0) * xs + v * S::N, r[a][0]);
+          S::store(o + (a * 4 + 1) * xs + v * S::N, S::add(r[a][0], r[a][1]));
+          S::store(o + (a * 4 + 2) * xs + v * S::N, S::sub(r[a][0], r[a][1]));
+          S::store(o + (a * 4 + 3) * xs + v * S::N, r[a][1]);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * m[i][2N] += sum over the tiles of `passes` vectors of V rows i (v[i N + lane], the next vector passStride
+ * floats on) times H (h[tile][2N]), for the MR channels of one tile.
+ */
+template <int MR>
+void winoFilterGemm(const float* v, int64_t passStride, int64_t passes, const float* h, float* m) {
+  S::V c0[MR], c1[MR];
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; i++) {
+    c0[i] = S::load(m + i * kPanel);
+    c1[i] = S::load(m + i * kPanel + S::N);
+  }
+  for (int64_t p = 0; p < passes; p++) {
+#pragma GCC unroll 16
+    for (int k = 0; k < S::N; k++) {
+      const S::V b0 = S::load(h + k * kPanel), b1 = S::load(h + k * kPanel + S::N);
+#pragma GCC unroll 16
+      for (int i = 0; i < MR; i++) {
+        const S::V a = S::set1(v[i * S::N + k]);
+        c0[i] = S::fma(a, b0, c0[i]);
+        c1[i] = S::fma(a, b1, c1[i]);
+      }
+    }
+    v += passStride;
+    h += S::N * kPanel;
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; i++) {
+    S::store(m + i * kPanel, c0[i]);
+    S::store(m + i * kPanel + S::N, c1[i]);
+  }
+}
+
+/**
+ * How the pool shares the work: `parts` runs of images, each summing into its own M (added up by the inverse
+ * transform), or `chunks` runs of input-channel tiles, each transforming dy again. Picked by a rough
+ * per-thread cost in cycles: 2 vector multiply-adds a cycle, about 24 cycles per channel and vector of the
+ * input transform and 32 per tile and panel of dy's, 2 per vector of M to zero and add.
+ */
+struct WinoFilterSplit {
+  int64_t parts, chunks;
+};
+
+WinoFilterSplit winoFilterSplit(const ConvGeom& g, int threads, int64_t cTiles, int64_t vectors, int64_t panels, int64_t mFloats) {
+  if (threads <= 1) return {1, 1};
+  const double tiles = static_cast<double>(vectors * S::N);
+  const double gemm = 16.0 * tiles * static_cast<double>(cTiles * kFilterMR * panels) * kPanel / (2.0 * S::N);
+  const double input = 24.0 * static_cast<double>(g.C * vectors), dyT = 32.0 * tiles * static_cast<double>(panels);
+  const int64_t parts = std::min<int64_t>(threads, g.N), chunks = std::min<int64_t>(threads, cTiles);
+  const double byImages = static_cast<double>((g.N + parts - 1) / parts) * (gemm + input + dyT) +
+                          4.0 * static_cast<double>(parts * mFloats / S::N) / threads;
+  const double share = static_cast<double>((cTiles + chunks - 1) / chunks) / static_cast<double>(cTiles);
+  const double byChannels = static_cast<double>(g.N) * (gemm * share + input * share + dyT);
+  return byChannels < byImages ? WinoFilterSplit{1, chunks} : WinoFilterSplit{parts, 1};
+}
+
+/**
+ * dW from the parts' M[xi][panel][c][2N]: their sum, then G'^T M G' for each (o, c), G'^T rows
+ * (1, 1/2, 1/2, 0), (0, 1/2, -1/2, 0), (0, 1/2, 1/2, -1) (G^T with A's sign undone). Blocks of input
+ * channels across the pool.
+ */
+void winoFilterInverse(const ConvGeom& g, const float* M, int64_t parts, int64_t mFloats, int64_t panels, int64_t CP, float* dw, ThreadPool& pool) {
+  const int64_t blocks = std::min<int64_t>(g.C, 4 * pool.size());
+  pool.run(blocks, [&](int64_t blk) {
+    const S::V half = S::set1(0.5f);
+    for (int64_t c = g.C * blk / blocks; c < g.C * (blk + 1) / blocks; c++)
+      for (int64_t pn = 0; pn < panels; pn++) {
+        alignas(64) float t[9][kPanel];
+#pragma GCC unroll 2
+        for (int v = 0; v < 2; v++) {
+          S::V q[16];
+#pragma GCC unroll 16
+          for (int xi = 0; xi < 16; xi++) {
+            const float* at = M + ((xi * panels + pn) * CP + c) * kPanel + v * S::N;
+            q[xi] = S::load(at);
+            for (int64_t part = 1; part < parts; part++) q[xi] = S::add(q[xi], S::load(at + part * mFloats));
+          }
+          // Along each row (kw), then down the columns (kh).
+          S::V s[4][3];
+#pragma GCC unroll 4
+          for (int i = 0; i < 4; i++) {
+            const S::V sum = S::mul(half, S::add(q[i * 4 + 1], q[i * 4 + 2]));
+            s[i][0] = S::add(q[i * 4], sum);
+            s[i][1] = S::mul(half, S::sub(q[i * 4 + 1], q[i * 4 + 2]));
+            s[i][2] = S::sub(sum, q[i * 4 + 3]);
+          }
+#pragma GCC unroll 3
+          for (int kw = 0; kw < 3; kw++) {
+            const S::V sum = S::mul(half, S::add(s[1][kw], s[2][kw]));
+            S::store(t[kw] + v * S::N, S::add(s[0][kw], sum));
+            S::store(t[3 + kw] + v * S::N, S::mul(half, S::sub(s[1][kw], s[2][kw])));
+            S::store(t[6 + kw] + v * S::N, S::sub(sum, s[3][kw]));
+          }
+        }
+        const int64_t on = std::min<int64_t>(kPanel, g.O - pn * kPanel);
+        for (int64_t o = 0; o < on; o++) {
+          float* out = dw + ((pn * kPanel + o) * g.C + c) * 9;
+          for (int k = 0; k < 9; k++) out[k] = t[k][o];
+        }
+      }
+  });
+}
+
+template <int R>
+void winoFilterGradRun(const ConvGeom& g, const float* x, const float* dy, float* dw, ThreadPool& pool) {
+  constexpr int MR = kFilterMR;
+  constexpr int64_t N = S::N;
+  const int64_t TH = (g.OH + 1) / 2, TW = (g.OW + 1) / 2, tiles = TH * TW, vectors = (tiles + N - 1) / N;
+  // The padded input as a stride-2 slab, as the forward's: tile tx's patch column j is phase j & 1, index tx + j / 2.
+  ConvGeom sg = g;
+  sg.SW = 2;
+  sg.PR = std::max<int64_t>(g.PR, 2 * TW + 2 - g.W - g.PL);
+  const int64_t rows = 2 * TH + 2;
+  const int64_t panels = (g.O + kPanel - 1) / kPanel, cTiles = (g.C + MR - 1) / MR, CP = cTiles * MR;
+  // M[part][xi][panel][CP][2N], in the calling thread's slot (tasks use the slab and panel slots).
+  const int64_t mFloats = 16 * panels * CP * kPanel;
+  const WinoFilterSplit split = winoFilterSplit(g, pool.size(), cTiles, vectors, panels, mFloats);
+  const int64_t parts = split.parts, chunks = split.chunks;
+  float* M = scratch(static_cast<size_t>(parts * mFloats), kPhaseSlot);
+  pool.run(parts * chunks, [&](int64_t task) {
+    const int64_t part = task / chunks, chunk = task % chunks;
+    const int64_t nb = g.N * part / parts, ne = g.N * (part + 1) / parts;
+    const int64_t ct0 = cTiles * chunk / chunks, ct1 = cTiles * (chunk + 1) / chunks;
+    const int64_t c0 = ct0 * MR, cn = std::min(g.C, ct1 * MR) - c0;
+    float* m = M + part * mFloats;
+    for (int64_t xp = 0; xp < 16 * panels; xp++)
+      std::memset(m + (xp * CP + c0) * kPanel, 0, static_cast<size_t>((ct1 - ct0) * MR * kPanel) * sizeof(float));
+    if (nb >= ne || ct0 >= ct1) return;
+    // Blocks of B vectors: V[B][xi][cn][N] and H[xi][panel][B N][2N] within kWinoFilterBlockBytes.
+    const int64_t B = std::clamp<int64_t>(kWinoFilterBlockBytes / (4 * 16 * N * (cn + panels * kPanel)), 2, 64);
+    // xi planes a cache line more than packed apart: 16 streams a power of two apart would share L1 sets.
+    const int64_t vxs = cn * N + 64 / sizeof(float), passStride = 16 * vxs, K = B * N, slack = MR * N;
+    const int64_t hxs = panels * K * kPanel + kPanel;
+    float* buffer = scratch(static_cast<size_t>(Slab::floats(sg, rows, cn)), kSlabSlot);
+    const int64_t btFloats = panels * g.P * kPanel;
+    float* bt = scratch(static_cast<size_t>(btFloats + B * passStride + slack + 16 * hxs), kPanelSlot);
+    float* V = bt + btFloats;
+    float* H = V + B * passStride + slack;
+    // The last tile's rows past cn read these (their sums land in M's padding rows).
+    std::memset(V + B * passStride, 0, static_cast<size_t>(slack) * sizeof(float));
+    Slab slab(sg, 0, rows, buffer);
+    auto gemm = [&](int64_t passes) {
+      for (int xi = 0; xi < 16; xi++)
+        for (int64_t ct = ct0; ct < ct1; ct++)
+          for (int64_t pn = 0; pn < panels; pn++)
+            winoFilterGemm<MR>(V + xi * vxs + (ct - ct0) * MR * N, passStride, passes, H + xi * hxs + pn * K * kPanel,
+                               m + ((xi * panels + pn) * CP + ct * MR) * kPanel);
+    };
+    int64_t b = 0;
+    for (int64_t n = nb; n < ne; n++) {
+      slab.fill(sg, x + n * g.C * g.H * g.W, c0, cn);
+      const float* dyn = dy + n * g.O * g.P;
+      for (int64_t pn = 0; pn < panels; pn++) packDyPanel(dyn + pn * kPanel * g.P, g.P, std::min(kPanel, g.O - pn * kPanel), bt + pn * g.P * kPanel);
+      for (int64_t vec = 0; vec < vectors; vec++) {
+        int64_t at[1][4];
+        uint32_t bits[1][4];
+        const int64_t used = winoFilterVector<R>(vec, tiles, TW, slab.Wq, at, bits);
+        winoInput<R, 1>(buffer, cn, slab.phaseStride, slab.Wq, at, bits, V + b * passStride, vxs);
+        winoFilterDy(bt, g.OH, g.OW, TW, vec * N, used, panels, K, hxs, H + b * N * kPanel);
+        if (++b == B) {
+          gemm(b);
+          b = 0;
+        }
+      }
+    }
+    if (b) gemm(b);
+  });
+  winoFilterInverse(g, M, parts, mFloats, panels, CP, dw, pool);
+}
+
+void winogradFilterGrad(const ConvGeom& g, const float* x, const float* dy, float* dw, ThreadPool& pool) {
+  switch (winoFilterPieces((g.OH + 1) / 2, (g.OW + 1) / 2)) {
+    case 1: winoFilterGradRun<1>(g, x, dy, dw, pool); break;
+    case 2: winoFilterGradRun<2>(g, x, dy, dw, pool); break;
+    case 3: winoFilterGradRun<3>(g, x, dy, dw, pool); break;
+    default: winoFilterGradRun<4>(g, x, dy, dw, pool); break;
+  }
+}
