@@ -30,10 +30,11 @@ int winoFilterPieces(int64_t TH, int64_t TW) {
 /**
  * 3x3 stride-1 layers with 16 input channels and a whole panel of output channels (16; 32 on 16 lanes) or
  * more, 4x4 outputs or more, whose vectors of tiles touch at most 4 tile rows. Measured against the direct
- * kernel (isa-check --cpu-time, 1 thread, Zen 4, share of the FMA peak), AVX2: 8x64x56x56 89% -> 136%,
- * 4x128x28x28 88 -> 158%, 2x256x14x14 91 -> 125%, 32x16x32x32 81 -> 103%, 32x32x16x16 81 -> 118%,
- * 32x64x8x8 86 -> 147%; AVX-512 alike, but 16 output channels fill half its 32-channel panel: 32x16x32x32
- * 42 -> 47%, left to the direct kernel. 4-lane paths take the 8-lane rule (NEON speed is not measured here).
+ * kernel (isa-check --cpu-time, 1 thread, Zen 4, share of the FMA peak, interleaved, loaded machine), AVX2:
+ * 8x64x56x56 87% -> 125-136%, 4x128x28x28 88 -> 148-154%, 2x256x14x14 90 -> 129-133%, 32x16x32x32
+ * 76 -> 82% (81 -> 103% quieter), 32x32x16x16 79 -> 127%, 32x64x8x8 82 -> 149%; AVX-512 alike (2x256x14x14
+ * 87 -> 102-105%), but 16 output channels fill half its 32-channel panel: 32x16x32x32 42 -> 47%, left to the
+ * direct kernel. 4-lane paths take the 8-lane rule (NEON speed is not measured here).
  */
 bool winogradFilterGradFits(const ConvGeom& g) {
   if (g.KH != 3 || g.KW != 3 || g.SH != 1 || g.SW != 1 || g.DH != 1 || g.DW != 1 || g.G != 1) return false;
