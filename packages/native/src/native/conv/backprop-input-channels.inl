@@ -1,8 +1,8 @@
-// ISA fragment (see README.md): the strided input gradient with dx's channels in the vector lanes. Each
-// stride phase (ph, pw) of dx (rows ph + SH q, columns pw + SW r) is a stride-1 convolution of dy with the
-// taps that reach it (flipped, channels swapped); here every phase reads one zero-padded copy of a band of
-// dy rows, and a channel-lane tile like the forward's (forward-channels.inl) computes MP positions of a
-// phase x 2N dx channels: positions may sit anywhere, so phase rows of any width fill the tile. The sums
+// ISA fragment (see README.md): the strided input gradient with dx's channels in the vector lanes (8 and 16
+// lanes). Each stride phase (ph, pw) of dx (rows ph + SH q, columns pw + SW r) is a stride-1 convolution of
+// dy with the taps that reach it (flipped, channels swapped); here every phase reads one zero-padded copy of
+// a band of dy rows, and a channel-lane tile like the forward's (forward-channels.inl) computes MP positions
+// of a phase x 2N dx channels: positions may sit anywhere, so phase rows of any width fill the tile. The sums
 // go to a position-major buffer per phase (so the dy channels can run in chunks whose filter slice stays
 // in L1), and for stride 2 along the row the two column phases are zipped into whole dx rows in registers.
 
@@ -267,15 +267,21 @@ void backpropInputChannels(const ConvGeom& g, const float* dy, const FilterRef& 
 }
 
 /**
- * Strided 8-lane layers of 9 taps and more whose dx channels fill whole channel panels, whose dx phase
- * rows fill the paired-column tile's position vectors badly (a width not a multiple of N: 28 columns in 4
- * vectors) and whose phases hold 16 tiles or more (each chunk of the filter panel serves every tile of a
- * band). AVX2, 1 thread, CPU time, medians of 8 interleaved rounds, load ~5, against the paired kernel:
- * 8x64x56x56 3x3/2 -> 128 +17%, 2x64x56x56 +20%, 2x128x28x28 -> 256 +11%; 2x256x14x14 -> 512 (7x7 phases)
- * ran 12% slower, and ResNet-20's 16-column phases (64x16x32x32 -> 32) and 32x96x32x32 even.
+ * Strided 8- and 16-lane layers of 9 taps and more whose dx channels fill whole channel panels and whose dx
+ * phase rows fill the paired-column tile's position vectors badly (a width not a multiple of N: 28 columns
+ * in 4 vectors). On 8 lanes also phases of 16 tiles or more (each chunk of the filter panel serves every
+ * tile of a band). AVX2 (Zen 2), 1 thread, CPU time, medians of 8 interleaved rounds, load ~5, against
+ * the paired kernel: 8x64x56x56 3x3/2 -> 128 +17%, 2x64x56x56 +20%, 2x128x28x28 -> 256 +11%;
+ * 2x256x14x14 -> 512 (7x7 phases) ran 12% slower, and ResNet-20's 16-column phases (64x16x32x32 -> 32)
+ * and 32x96x32x32 even. On 16 lanes (32-channel panels, 12 positions a tile) every such size: the paired
+ * tile half fills its vectors there (8-column phases of 16x16 inputs, 7 of 14x14). AVX-512 on Zen 4, 1
+ * thread, CPU time, interleaved rounds at load ~15, GFLOP/s against the per-phase kernels it replaces (and
+ * the paired 8 x 2 tile): 2x128x28x28 -> 256 48-55 -> 76-81, 8x64x56x56 -> 128 72-75 -> 85, 2x64x56x56
+ * 72-77 -> 82-85, 2x256x14x14 -> 512 25-32 (34-36) -> 44-49, 64x32x16x16 -> 64 60-62 (49) -> 71-73,
+ * 16x192x16x16 -> 192 69-74 (52) -> 79-80.
  */
 bool channelDxFits(const ConvGeom& g) {
-  if (S::N != 8 || g.G != 1 || (g.SH == 1 && g.SW == 1) || g.KH * g.KW < 9 || g.C % kChanPanel != 0) return false;
+  if ((S::N != 8 && S::N != 16) || g.G != 1 || (g.SH == 1 && g.SW == 1) || g.KH * g.KW < 9 || g.C % kChanPanel != 0) return false;
   const int64_t rowWidth = (g.W + g.SW - 1) / g.SW, rowsQ = (g.H + g.SH - 1) / g.SH;
-  return rowWidth % S::N != 0 && rowWidth * rowsQ >= 16 * kChanMP;
+  return rowWidth % S::N != 0 && (S::N == 16 || rowWidth * rowsQ >= 16 * kChanMP);
 }

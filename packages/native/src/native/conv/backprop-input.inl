@@ -1,5 +1,5 @@
 // ISA fragment (see README.md): the input gradient. Stride 1: the forward kernel on dy with the filter
-// flipped in space and its channels swapped. Stride 2 along the row on 8 and 4 lanes: a register tile of
+// flipped in space and its channels swapped. Stride 2 along the row: a register tile of
 // both column phases of dx rows, zipped on store. Other strides: one stride-1 forward convolution per
 // stride phase of dx, over only the taps that reach that phase, scattered into dx.
 
@@ -131,14 +131,14 @@ void backpropInputStrided(const ConvGeom& g, const float* dy, const FilterRef& f
   }
 }
 
-// Stride 2 along the row (8 and 4 lanes): both column phases of a dx row in one register tile, from one
-// padded copy of dy per image, zipped into whole dx rows on store. The per-phase path above runs each
-// phase as its own convolution (each copying dy, with the short multiply-add runs of one or two taps)
-// and zips the phases in a second pass; on AVX2 ResNet's 3x3 stride-2 input gradients ran at 35-45%
-// of the FMA peak that way. The AVX-512 path keeps the per-phase kernels it was measured with.
-constexpr bool kPairedColumns = S::N <= 8;
-
-bool pairedFits(const ConvGeom& g) { return kPairedColumns && g.SW == 2 && g.G == 1 && g.W >= 2; }
+// Stride 2 along the row: both column phases of a dx row in one register tile, from one padded copy of dy
+// per image, zipped into whole dx rows on store. The per-phase path above runs each phase as its own
+// convolution (each copying dy, with the short multiply-add runs of one or two taps) and zips the phases
+// in a second pass; on AVX2 ResNet's 3x3 stride-2 input gradients ran at 35-45% of the FMA peak that way,
+// and on AVX-512 (Zen 4, 1 thread, CPU time, interleaved rounds at load ~15) 64x16x32x32 -> 32 ran at
+// 51-54 GFLOP/s against 82-90 paired, 32x96x32x32 -> 96 at 79-80 against 95, and ResNet-18's stem
+// 2x3x224x224 7x7/2 (which took the GEMM fallback there) now runs at 94 (81% of the FMA peak).
+bool pairedFits(const ConvGeom& g) { return g.SW == 2 && g.G == 1 && g.W >= 2; }
 
 /** The taps of one row phase ph of dx: for each tile of MR dx channels, K0 multiply-adds for the even columns, K1 for the odd. */
 struct RowPhase {
@@ -410,13 +410,16 @@ void backpropInputPaired(const ConvGeom& g, const float* dy, const FilterRef& fi
  * pads dx's channels (16 channels: 18 rows; 4-row tiles measured 5-15% slower on ResNet-20's 16- and 32-channel
  * layers); 3 channels x 3 vectors for the 3-channel input of an RGB stem, which the 6-row tile would half fill
  * (3 x 4 needs one register more than AVX2 has: GCC spilled an accumulator, 30% of the FMA peak on ResNet's stem).
+ * 16 lanes: 8 channels x 2 vectors, which fills 16-channel layers (64x16x32x32 -> 32: 82-90 GFLOP/s against
+ * 72 for 8 x 3; 12 x 2 would pad 16 channels to 24) and measured even with 12 x 2 on 96 and 192 channels.
  */
 void backpropInputPairedFor(const ConvGeom& g, const float* dy, const FilterRef& filter, float* dx, ThreadPool& pool) {
   if (g.C <= 3) {
     backpropInputPaired<3, 3>(g, dy, filter, dx, pool);
     return;
   }
-  backpropInputPaired<S::kMaxMR, 2>(g, dy, filter, dx, pool);
+  constexpr int MR = S::N == 16 ? 8 : S::kMaxMR;
+  backpropInputPaired<MR, 2>(g, dy, filter, dx, pool);
 }
 
 void backpropInput(const ConvGeom& g, const float* dy, const FilterRef& filter, float* dx, ThreadPool& pool) {
