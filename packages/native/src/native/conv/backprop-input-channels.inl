@@ -115,8 +115,8 @@ void packChannelDxFilter(const ConvGeom& g, const ChannelDxPlan& cp, const float
  * MP positions of a phase (slab pointers pos[i]) x 2N dx channels over K taps, added to the sums at acc (position i's
  * 2N channels at acc + 2N i; start from zero when !load) and stored back there.
  */
+template <int MP>
 void dxChannelTile(int64_t K, const float* wp, const int64_t* off, const float* const* pos, float* acc, bool load) {
-  constexpr int MP = kChanMP;
   S::V c0[MP], c1[MP];
 #pragma GCC unroll 16
   for (int i = 0; i < MP; i++) {
@@ -188,6 +188,20 @@ void zipPhaseRows(const ConvGeom& g, int64_t ph, int64_t qa, int64_t qe, int64_t
     }
 }
 
+/**
+ * Positions per tile for a phase of `count` positions in a band: kChanMP (6) on 8 lanes. On 16 lanes 8, or 10
+ * where that pads the phase less (7x7 phases: 5 tiles of 10 against 7 of 8): kChanMP's 12 keeps 12 dy
+ * pointers live, which with the loop's own outgrow x86's 16 general registers. AVX-512 on Zen 4, 1 thread,
+ * CPU time, 2 interleaved rounds at load ~29, GFLOP/s with 12 / 8 / this choice: 8x64x56x56 -> 128 75 / 91-93
+ * / 83-84, 2x64x56x56 75 / 90-94 / 83-85, 2x128x28x28 -> 256 70-71 / 83-85 / 82-84, 2x256x14x14 -> 512
+ * 41-43 / 41-44 / 51-52, 64x32x16x16 -> 64 63-65 / 79-81 / 84, 16x192x16x16 -> 192 71-72 / 92-93 / 93.
+ */
+int dxTilePositions(int64_t count) {
+  if (S::N != 16) return kChanMP;
+  auto use = [&](int64_t m) { return static_cast<double>(count) / static_cast<double>((count + m - 1) / m * m); };
+  return use(10) > use(8) + 0.02 ? 10 : 8;
+}
+
 void backpropInputChannels(const ConvGeom& g, const float* dy, const FilterRef& filter, float* dx, ThreadPool& pool) {
   constexpr int MP = kChanMP;
   const ChannelDxPlan cp = channelDxPlan(g, pool.size());
@@ -229,18 +243,30 @@ void backpropInputChannels(const ConvGeom& g, const float* dy, const FilterRef& 
         float* accf = acc + accAt[j];
         for (int64_t o0 = 0; o0 < g.O; o0 += chunk) {
           const int64_t on = std::min(chunk, g.O - o0);
-          for (int64_t v0 = 0; v0 < count; v0 += MP) {
-            const float* pos[MP];
-            int64_t q = v0 / f.Wr, r = v0 % f.Wr;
-            for (int i = 0; i < MP; i++) {
-              // Positions past the phase repeat the last one (computed into the spare room, not stored to dx).
-              pos[i] = buffer + q * slab.Wq + r;
-              if (v0 + i + 1 < count && ++r == f.Wr) {
-                r = 0;
-                q++;
+          auto tiles = [&](auto mpc) {
+            constexpr int TP = decltype(mpc)::value;
+            for (int64_t v0 = 0; v0 < count; v0 += TP) {
+              const float* pos[TP];
+              int64_t q = v0 / f.Wr, r = v0 % f.Wr;
+              for (int i = 0; i < TP; i++) {
+                // Positions past the phase repeat the last one (computed into the spare room, not stored to dx).
+                pos[i] = buffer + q * slab.Wq + r;
+                if (v0 + i + 1 < count && ++r == f.Wr) {
+                  r = 0;
+                  q++;
+                }
               }
+              dxChannelTile<TP>(on * T, wpf + o0 * T * kChanPanel, f.off.data() + o0 * T, pos, accf + v0 * kChanPanel, o0 > 0);
             }
-            dxChannelTile(on * T, wpf + o0 * T * kChanPanel, f.off.data() + o0 * T, pos, accf + v0 * kChanPanel, o0 > 0);
+          };
+          if constexpr (S::N == 16) {
+            if (dxTilePositions(count) == 10) {
+              tiles(std::integral_constant<int, 10>{});
+            } else {
+              tiles(std::integral_constant<int, 8>{});
+            }
+          } else {
+            tiles(std::integral_constant<int, MP>{});
           }
         }
       }

@@ -406,10 +406,13 @@ void backpropInputPaired(const ConvGeom& g, const float* dy, const FilterRef& fi
 }
 
 /**
- * Tile of the paired-column input gradient: the ISA's largest (6 channels x 2 vectors on AVX2) even where it
- * pads dx's channels (16 channels: 18 rows; 4-row tiles measured 5-15% slower on ResNet-20's 16- and 32-channel
- * layers); 3 channels x 3 vectors for the 3-channel input of an RGB stem, which the 6-row tile would half fill
+ * Tile of the paired-column input gradient: the ISA's largest (6 channels x 2 vectors on AVX2) unless the 4 x 3
+ * tile below pads clearly less (4-row tiles had measured 5-15% slower on ResNet-20's 16- and 32-channel layers on
+ * Zen 2); 3 channels x 3 vectors for the 3-channel input of an RGB stem, which the 6-row tile would half fill
  * (3 x 4 needs one register more than AVX2 has: GCC spilled an accumulator, 30% of the FMA peak on ResNet's stem).
+ * On AVX2 4 x 3 where that pads dx's channels and the phase's vectors clearly less: 64x16x32x32 -> 32 (16 channels,
+ * 32 vectors a row phase) 73-75 -> 79-80 GFLOP/s (Zen 4, 1 thread, CPU time, 2 interleaved rounds at load ~29), while
+ * 2x256x14x14 -> 512 (7 vectors: 9 in threes) ran 52-54 -> 46-47 and 16x192x16x16 -> 192 85-92 -> 81.
  * 16 lanes: 8 channels x 2 vectors, which fills 16-channel layers (64x16x32x32 -> 32: 82-90 GFLOP/s against
  * 72 for 8 x 3; 12 x 2 would pad 16 channels to 24) and measured even with 12 x 2 on 96 and 192 channels.
  */
@@ -417,6 +420,18 @@ void backpropInputPairedFor(const ConvGeom& g, const float* dy, const FilterRef&
   if (g.C <= 3) {
     backpropInputPaired<3, 3>(g, dy, filter, dx, pool);
     return;
+  }
+  if constexpr (S::N == 8) {
+    // 4 channels x 3 vectors where it pads the channels and vectors clearly less (16 channels: 18 rows of 6).
+    const int64_t vectors = (g.H + g.SH - 1) / g.SH * (((g.W + 1) / 2 + S::N - 1) / S::N);
+    auto use = [&](int64_t mr, int64_t np) {
+      return static_cast<double>(g.C) / static_cast<double>((g.C + mr - 1) / mr * mr) * static_cast<double>(vectors) /
+             static_cast<double>((vectors + np - 1) / np * np);
+    };
+    if (use(4, 3) > 1.05 * use(6, 2)) {
+      backpropInputPaired<4, 3>(g, dy, filter, dx, pool);
+      return;
+    }
   }
   constexpr int MR = S::N == 16 ? 8 : S::kMaxMR;
   backpropInputPaired<MR, 2>(g, dy, filter, dx, pool);
