@@ -159,6 +159,11 @@ std::vector<ConvShape> convShapes() {
       conv("3 input channels, 20 outputs, 19 columns", 3, 3, 9, 19, 20, 3).pad(1),
       conv("2 input channels, batch 1, 5x5", 1, 2, 10, 12, 8, 5).pad(2),
       conv("LeNet C3, batch 9", 9, 6, 14, 14, 16, 5),
+      // Batches of whole images per task: a row's last column pair moved back to end at the row's end on 8 and
+      // 4 lanes (12 columns: one pair of overlapping vectors; 20: the second pair overlaps the first); the
+      // one-channel filter gradient by output positions with padded channel and tap tiles (3 x 7x7).
+      conv("1 input channel, batch 8, 12 columns, 5 outputs 7x7", 8, 1, 10, 12, 5, 7).pad(3),
+      conv("3 input channels, batch 8, 20 columns", 8, 3, 9, 20, 16, 3).pad(1),
   };
   // Narrow outputs: several rows share a vector (forward, Winograd tiles) or most lanes are masked.
   for (int64_t ow : {1, 2, 3, 4, 5, 6}) s.push_back(conv(str(ow) + " output column" + (ow == 1 ? "" : "s"), 2, 8, 6, ow + 2, 12, 3));
@@ -177,6 +182,8 @@ std::vector<ConvShape> convShapes() {
   for (int64_t w : {9, 16, 17, 33, 40})
     s.push_back(conv("stride 2, " + str(w) + " columns, left pad " + str(w % 3), 2, 6, 11, w, 12, 3).stride(2).pad(1, 1, w % 3, 1));
   s.push_back(conv("7x7 stride 2 pad 3, 3 channels (the ResNet stem)", 2, 3, 40, 45, 16, 7).stride(2).pad(3));
+  // The stem's filter gradient on images of several row blocks on 16 lanes too (dy^T packed a block at a time).
+  s.push_back(conv("7x7 stride 2 pad 3, 3 -> 64 channels, 72x70", 2, 3, 72, 70, 64, 7).stride(2).pad(3));
   // Strided layers with 64+ output channels take the channel-lane kernel on 8 lanes; batch 1 splits the
   // image into row bands on several threads. 7x7 outputs take Winograd on 8 lanes.
   s.push_back(conv("7x7 stride 2, 3 -> 70 channels, batch 1", 1, 3, 23, 21, 70, 7).stride(2).pad(3));

@@ -102,16 +102,16 @@ bool backpropFilterFits(const ConvGeom& g) {
 }
 
 void backpropFilter(const ConvGeom& g, const float* x, const float* dy, float* dw, ThreadPool& pool) {
+  if (positionsFilterGradFits(g)) {
+    positionsFilterGrad(g, x, dy, dw, pool);
+    return;
+  }
   if (g.Cg == 1 && !(g.Og >= 8 && g.Kdim >= kFilterMR)) {
     depthwiseFilterGrad(g, x, dy, dw, pool);
     return;
   }
   if (winogradFilterGradFits(g)) {
     winogradFilterGrad(g, x, dy, dw, pool);
-    return;
-  }
-  if (positionsFilterGradFits(g)) {
-    positionsFilterGrad(g, x, dy, dw, pool);
     return;
   }
   tiledFilterGrad(g, x, dy, dw, pool);

@@ -8,15 +8,21 @@
 // 4 x 3: 16-, 32- and 96-channel layers and 27 taps fill whole tiles (3 x 4 padded 16 channels to 18 and
 // 27 taps to 28; on AVX2 32x3x32x32 -> 16 ran 63 -> 68-71 GFLOP/s with the row loop below unchanged).
 constexpr int kPosMO = 4, kPosMJ = 3;
+// One input channel (LeNet's C1: 6 channels, 25 taps): 2 x 5 on 16 registers, 3 x 5 on 32, whole tiles.
+constexpr int kPos1MO = S::kMaxMR >= 12 ? 3 : 2, kPos1MJ = 5;
 
 /**
- * Two to four input channels whose taps stay within kSingleMaxTaps, stride and dilation 1, no groups, rows
- * of a vector and more. Measured on AVX2 (Zen 2, 1 thread, CPU time, 4 interleaved rounds, medians, load
- * ~8): 32x3x32x32 -> 16 3x3 45 -> 54 GFLOP/s, -> 96 40 -> 57 (dy streams from memory there; without the
- * prefetch of the next tile's planes 45). One-channel layers keep the tap-tile kernel (not measured).
+ * One to four input channels whose taps stay within kSingleMaxTaps (one channel: 2 to 7 output channels, or
+ * fewer taps than a tap tile), stride and dilation 1, no groups, rows of a vector and more. Measured on AVX2 (Zen 2, 1 thread, CPU
+ * time, 4 interleaved rounds, medians, load ~8): 32x3x32x32 -> 16 3x3 45 -> 54 GFLOP/s, -> 96 40 -> 57 (dy
+ * streams from memory there; without the prefetch of the next tile's planes 45). One-channel layers took the
+ * depthwise kernel's register blocks, each of which swept every image (LeNet C1 at batch 256: 6 MB of dy
+ * and slabs read from L3 once per block); here each image's planes stay in L1 while all tiles use them.
  */
 bool positionsFilterGradFits(const ConvGeom& g) {
-  return g.C <= 4 && g.C >= 2 && g.G == 1 && g.SH == 1 && g.SW == 1 && g.DH == 1 && g.DW == 1 && g.OW >= S::N && g.Kdim <= kSingleMaxTaps;
+  const bool oneChannel = g.C == 1 && g.Og >= 2 && !(g.Og >= 8 && g.Kdim >= kFilterMR);  // those the tap-tile kernel does not take
+  return g.C <= 4 && (g.C >= 2 || oneChannel) && g.G == 1 && g.SH == 1 && g.SW == 1 && g.DH == 1 && g.DW == 1 && g.OW >= S::N &&
+         g.Kdim <= kSingleMaxTaps;
 }
 
 /** acc[o][j] (vectors, j-stride N floats, o-stride accRow) into c, and back. */
@@ -122,8 +128,8 @@ using PositionsTileFn = void (*)(const float* const*, const float* const*, int64
  * (and one over its 2 prefetches) ran 32x3x32x32 -> 16 and -> 96 at 68-72 and 62-73 GFLOP/s, straight-line
  * at 83 and 80-83.
  */
+template <int MO, int MJ>
 PositionsTileFn positionsTileFor(int64_t vectors) {
-  constexpr int MO = kPosMO, MJ = kPosMJ;
   switch (vectors) {
     case 1:
       return positionsTile<MO, MJ, 1>;
@@ -147,8 +153,8 @@ PositionsTileFn positionsTileFor(int64_t vectors) {
  * in part order afterwards), and each run's output-channel tiles into chunks when there are fewer images
  * than threads. Results depend on the thread count only.
  */
-void positionsFilterGrad(const ConvGeom& g, const float* x, const float* dy, float* dw, ThreadPool& pool) {
-  constexpr int MO = kPosMO, MJ = kPosMJ;
+template <int MO, int MJ>
+void positionsFilterGradWith(const ConvGeom& g, const float* x, const float* dy, float* dw, ThreadPool& pool) {
   constexpr int64_t N = S::N;
   const int threads = pool.size();
   const int64_t oTiles = (g.Og + MO - 1) / MO, jTiles = (g.Kdim + MJ - 1) / MJ;
@@ -162,7 +168,7 @@ void positionsFilterGrad(const ConvGeom& g, const float* x, const float* dy, flo
   const int64_t rowsPerBlock = std::max<int64_t>(1, std::min<int64_t>(g.OH, 1024 / g.OW));
   const uint32_t tail = laneBits(0, g.OW % N);
   float* partial = scratch(static_cast<size_t>(parts * partFloats), kPhaseSlot);
-  const PositionsTileFn tile = positionsTileFor(g.OW / N);
+  const PositionsTileFn tile = positionsTileFor<MO, MJ>(g.OW / N);
   pool.run(parts * chunks, [&](int64_t t) {
     const int64_t part = t / chunks, chunk = t % chunks;
     const int64_t nb = g.N * part / parts, ne = g.N * (part + 1) / parts;
@@ -202,4 +208,12 @@ void positionsFilterGrad(const ConvGeom& g, const float* x, const float* dy, flo
         dw[o * g.Kdim + j] = sum;
       }
   });
+}
+
+void positionsFilterGrad(const ConvGeom& g, const float* x, const float* dy, float* dw, ThreadPool& pool) {
+  if (g.C == 1) {
+    positionsFilterGradWith<kPos1MO, kPos1MJ>(g, x, dy, dw, pool);
+  } else {
+    positionsFilterGradWith<kPosMO, kPosMJ>(g, x, dy, dw, pool);
+  }
 }

@@ -18,11 +18,12 @@ struct TileOut {
 
 /**
  * out += (or =) the taps at rowBase x the dy^T panel bt over output rows [oh0, oh1) of `images`
- * consecutive images (their slabs imageStride floats apart, their panels btImage).
+ * consecutive images (their slabs imageStride floats apart, their panels btImage; bt holds the panel from
+ * output row btRow0 on). MR >= mr: the last tap tile of fewer taps runs a smaller kernel.
  */
+template <int MR>
 void filterTile(const float* const* rowBase, int64_t images, int64_t imageStride, int64_t oh0, int64_t oh1, int64_t OW, int64_t rowStride,
-                const float* bt, int64_t btImage, const TileOut& out, int mr) {
-  constexpr int MR = kFilterMR;
+                const float* bt, int64_t btImage, int64_t btRow0, const TileOut& out, int mr) {
   S::V c0[MR], c1[MR];
 #pragma GCC unroll 16
   for (int i = 0; i < MR; i++) {
@@ -34,7 +35,7 @@ void filterTile(const float* const* rowBase, int64_t images, int64_t imageStride
       const float* r[MR];
 #pragma GCC unroll 16
       for (int i = 0; i < MR; i++) r[i] = rowBase[i] + img * imageStride + oh * rowStride;
-      const float* b = bt + img * btImage + oh * OW * kPanel;
+      const float* b = bt + img * btImage + (oh - btRow0) * OW * kPanel;
       for (int64_t ow = 0; ow < OW; ow++) {
         const S::V b0 = S::load(b);
         const S::V b1 = S::load(b + S::N);
@@ -69,6 +70,23 @@ void filterTile(const float* const* rowBase, int64_t images, int64_t imageStride
   }
 }
 
+using FilterTileFn = void (*)(const float* const*, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, const float*, int64_t, int64_t, const TileOut&,
+                             int);
+
+/**
+ * The tile for mr taps: kFilterMR, or for a last tile of fewer taps the smallest of 2, 4, 6 and 8 rows that
+ * holds them (the 7x7 stem's 147 taps: 12 x 12 + 3, whose last 12-row tile did four times the work it needed).
+ */
+FilterTileFn filterTileFor(int mr) {
+  if (mr <= 2) return filterTile<2>;
+  if (mr <= 4) return filterTile<4>;
+  if constexpr (kFilterMR > 6) {
+    if (mr <= 6) return filterTile<6>;
+    if (mr <= 8 && kFilterMR > 8) return filterTile<8>;
+  }
+  return filterTile<kFilterMR>;
+}
+
 /** Transposes the N x N block r (rows in, columns out) in place: log2(N) rounds of zipping row i with row i + N/2. */
 SN_INLINE void transposeBlock(S::V* r) {
   for (int round = S::N; round > 1; round /= 2) {
@@ -84,25 +102,25 @@ SN_INLINE void transposeBlock(S::V* r) {
 }
 
 /**
- * One dy^T panel: dst[p][kPanel] = src[o][p] (rows o of P floats) for the `on` channels of the panel, zero
- * past them. N x N blocks go through vector transposes (a scalar scatter of the panel took a sixth of a
- * 16-channel layer's filter gradient on AVX2); the last P % N positions are copied one by one.
+ * One dy^T panel: dst[p][kPanel] = src[o * stride + p] for positions p < P of the `on` channels of the
+ * panel, zero past them. N x N blocks go through vector transposes (a scalar scatter of the panel took a
+ * sixth of a 16-channel layer's filter gradient on AVX2); the last P % N positions are copied one by one.
  */
-void packDyPanel(const float* src, int64_t P, int64_t on, float* dst) {
+void packDyPanel(const float* src, int64_t stride, int64_t P, int64_t on, float* dst) {
   int64_t p = 0;
   for (; p + S::N <= P; p += S::N) {
 #pragma GCC unroll 2
     for (int h = 0; h < 2; h++) {
       S::V r[S::N];
 #pragma GCC unroll 16
-      for (int i = 0; i < S::N; i++) r[i] = h * S::N + i < on ? S::load(src + (h * S::N + i) * P + p) : S::zero();
+      for (int i = 0; i < S::N; i++) r[i] = h * S::N + i < on ? S::load(src + (h * S::N + i) * stride + p) : S::zero();
       transposeBlock(r);
 #pragma GCC unroll 16
       for (int i = 0; i < S::N; i++) S::store(dst + (p + i) * kPanel + h * S::N, r[i]);
     }
   }
   for (; p < P; p++)
-    for (int64_t o = 0; o < kPanel; o++) dst[p * kPanel + o] = o < on ? src[o * P + p] : 0.f;
+    for (int64_t o = 0; o < kPanel; o++) dst[p * kPanel + o] = o < on ? src[o * stride + p] : 0.f;
 }
 
 /**
@@ -166,7 +184,11 @@ void tiledFilterGrad(const ConvGeom& g, const float* x, const float* dy, float* 
   // The calling thread's scratch (its tasks use the other slots): a fresh 20 MB buffer per call would cost a
   // page fault per page. Each task zeroes its own rows; the sum below is split across the pool too.
   float* partial = direct ? nullptr : scratch(static_cast<size_t>(parts * partFloats), kPhaseSlot);
-  const int64_t slabFloats = Slab::floats(g, rows, g.Cg), btImage = panels * g.P * kPanel;
+  // Images of several blocks, one at a time, pack dy^T a block and panel at a time, right before the tap tiles
+  // sweep it, so the panel is written and read in L1: a whole image's panels (the 7x7 stem: 3.2 MB an image)
+  // went out to L3 or memory and came back block by block.
+  const bool blockPack = groupImages == 1 && !oneBlock;
+  const int64_t slabFloats = Slab::floats(g, rows, g.Cg), btImage = blockPack ? rowsPerBlock * g.OW * kPanel : panels * g.P * kPanel;
   pool.run(parts * chunks, [&](int64_t t) {
     const int64_t part = t / chunks, chunk = t % chunks;
     const int64_t nb = g.N * part / parts, ne = g.N * (part + 1) / parts;
@@ -193,20 +215,25 @@ void tiledFilterGrad(const ConvGeom& g, const float* x, const float* dy, float* 
           Slab(g, 0, rows, buffer + i * slabFloats).fill(g, x + (n0 + i) * g.C * g.H * g.W, grp * g.Cg, g.Cg);
           // dy^T panels: bt[image][panel][p][2N], channels past Og zero.
           const float* dyg = dy + ((n0 + i) * g.O + grp * g.Og) * g.P;
-          for (int64_t pn = 0; pn < panels; pn++)
-            packDyPanel(dyg + pn * kPanel * g.P, g.P, std::min(kPanel, g.Og - pn * kPanel), bt + i * btImage + pn * g.P * kPanel);
+          for (int64_t pn = 0; pn < panels && !blockPack; pn++)
+            packDyPanel(dyg + pn * kPanel * g.P, g.P, g.P, std::min(kPanel, g.Og - pn * kPanel), bt + i * btImage + pn * g.P * kPanel);
         }
+        const float* dyn = dy + (n0 * g.O + grp * g.Og) * g.P;
         float* acc = direct ? nullptr : partial + part * partFloats + grp * kRows * accStride;
         for (int64_t oh0 = 0; oh0 < g.OH; oh0 += rowsPerBlock) {
           const int64_t oh1 = std::min(g.OH, oh0 + rowsPerBlock);
           // Panels outer: a panel of the block stays in L1 while the tap tiles sweep it, reading the slab
           // rows of their taps from L2.
           for (int64_t pn = 0; pn < panels; pn++) {
+            const int64_t on = std::min(kPanel, g.Og - pn * kPanel);
+            if (blockPack) packDyPanel(dyn + pn * kPanel * g.P + oh0 * g.OW, g.P, (oh1 - oh0) * g.OW, on, bt);
+            const float* panel = blockPack ? bt : bt + pn * g.P * kPanel;
             for (int64_t jt = jb; jt < je; jt++) {
               const int mr = static_cast<int>(std::min<int64_t>(MR, g.Kdim - jt * MR));
-              const TileOut out = direct ? TileOut{nullptr, 0, dw + (grp * g.Og + pn * kPanel) * g.Kdim + jt * MR, g.Kdim, std::min(kPanel, g.Og - pn * kPanel)}
+              const TileOut out = direct ? TileOut{nullptr, 0, dw + (grp * g.Og + pn * kPanel) * g.Kdim + jt * MR, g.Kdim, on}
                                          : TileOut{acc + jt * MR * accStride + pn * kPanel, accStride, nullptr, 0, 0};
-              filterTile(base.data() + jt * MR, images, slabFloats, oh0, oh1, g.OW, g.SH * slab.Wq, bt + pn * g.P * kPanel, btImage, out, mr);
+              (mr < MR ? filterTileFor(mr) : filterTile<MR>)(base.data() + jt * MR, images, slabFloats, oh0, oh1, g.OW, g.SH * slab.Wq, panel, btImage,
+                                                           blockPack ? oh0 : 0, out, mr);
             }
           }
         }
