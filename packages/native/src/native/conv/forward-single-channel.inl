@@ -24,7 +24,7 @@ bool singleChannelFits(const ConvGeom& g) {
  * them), lanes `bits[v]` of each vector stored: K taps at slab offsets off[] from each row's start, filter ap [K][lda]
  * (lda >= MR: a tail tile of fewer channels runs a smaller kernel on the packed filter of the larger one).
  */
-template <int MR>
+template <int MR, bool Moved>
 void singleChannelColumns(const ConvGeom& g, const float* slab, int64_t Wq, const float* ap, int64_t lda, const int64_t* off, int64_t K,
                           const int64_t cols[2], const uint32_t bits[2], int mr, const float* bias, const float* res, bool relu, float* y) {
   using V = S::V;
@@ -32,17 +32,20 @@ void singleChannelColumns(const ConvGeom& g, const float* slab, int64_t Wq, cons
   // In locals: y might alias g and bits as far as the compiler knows, so it re-read them after every store.
   const int64_t P = g.P, OW = g.OW, OH = g.OH;
   const uint32_t bits0 = bits[0], bits1 = bits[1];
-  const int64_t col = cols[0], d = cols[1] - cols[0];
+  // Moved: the vectors overlap (a row's last pair, moved back); else they are adjacent, N apart.
+  const int64_t col = cols[0], d = Moved ? cols[1] - cols[0] : S::N;
   const bool whole = bits0 == kAllLanes && bits1 == kAllLanes && mr == MR;
   for (int64_t oh = 0; oh < OH; oh++) {
-    const float* s = slab + oh * Wq + col;
+    const float* s0 = slab + oh * Wq + col;
+    // A second base pointer for a moved pair's second vector (a distance known only at run time).
+    const float* s1 = s0 + d;
     V c[MR][2];
 #pragma GCC unroll 16
     for (int i = 0; i < MR; i++) c[i][0] = c[i][1] = zero;
     const float* a = ap;
     for (int64_t k = 0; k < K; k++) {
       // Lanes past the row read the next row or the slab's slack, and are never stored.
-      const V b0 = S::load(s + off[k]), b1 = S::load(s + off[k] + d);
+      const V b0 = S::load(s0 + off[k]), b1 = Moved ? S::load(s1 + off[k]) : S::load(s0 + off[k] + S::N);
 #pragma GCC unroll 16
       for (int i = 0; i < MR; i++) {
         const V w = S::set1(a[i]);
@@ -102,31 +105,32 @@ void singleChannelColumns(const ConvGeom& g, const float* slab, int64_t Wq, cons
 using SingleColumnsFn = void (*)(const ConvGeom&, const float*, int64_t, const float*, int64_t, const int64_t*, int64_t, const int64_t*, const uint32_t*,
                                  int, const float*, const float*, bool, float*);
 
+template <bool Moved>
 SingleColumnsFn singleColumnsFor(int MR) {
   switch (MR) {
     case 1:
-      return singleChannelColumns<1>;
+      return singleChannelColumns<1, Moved>;
     case 2:
-      return singleChannelColumns<2>;
+      return singleChannelColumns<2, Moved>;
     case 4:
-      return singleChannelColumns<4>;
+      return singleChannelColumns<4, Moved>;
     case 8:
-      if constexpr (S::kMaxMR >= 8) return singleChannelColumns<8>;
+      if constexpr (S::kMaxMR >= 8) return singleChannelColumns<8, Moved>;
       break;
     case 12:
-      if constexpr (S::kMaxMR >= 12) return singleChannelColumns<12>;
+      if constexpr (S::kMaxMR >= 12) return singleChannelColumns<12, Moved>;
       break;
     default:
       break;
   }
-  return singleChannelColumns<6>;
+  return singleChannelColumns<6, Moved>;
 }
 
 /** ap: the tiled kernel's packed filter for tile height MR (packFilter). */
 void forwardSingleChannel(const ConvGeom& g, const float* x, const float* ap, int MR, const float* bias, const float* residual, bool relu, float* y,
                           ThreadPool& pool) {
   constexpr int64_t N = S::N;
-  const SingleColumnsFn columns = singleColumnsFor(MR);
+  const SingleColumnsFn columns = singleColumnsFor<false>(MR);
   // The last tile's channels, when fewer than MR, by the smallest kernel that holds them (16 channels in
   // tiles of 6: 6 + 6 + 4, not 18 rows with 2 computed for nothing).
   const int tailMR = static_cast<int>(g.Og - (g.Og - 1) / MR * MR);
@@ -136,7 +140,7 @@ void forwardSingleChannel(const ConvGeom& g, const float* x, const float* ap, in
       tailKernel = k;
       break;
     }
-  const SingleColumnsFn tailColumns = singleColumnsFor(tailKernel);
+  const SingleColumnsFn tailColumns = singleColumnsFor<false>(tailKernel);
   const int64_t rows = g.OH + g.KH - 1;
   const int64_t slabFloats = Slab::floats(g, rows, g.C);
   const int64_t tilesM = (g.Og + MR - 1) / MR;
@@ -150,15 +154,17 @@ void forwardSingleChannel(const ConvGeom& g, const float* x, const float* ap, in
   // Whole images per task when there are enough of them; otherwise column pairs of an image too (each
   // task then fills its own copy of the image's slab).
   const int64_t split = g.N >= 4 * pool.size() ? 1 : pairs;
-  // A row that ends inside a column pair (LeNet's 28 columns: 16 + 12 on 8 lanes, 16 + 12 on 16) has its last
-  // pair moved back to end at the row's end, so that both vectors are whole (the columns both pairs cover are
-  // computed twice, in the same order, and stored twice with the same bits): whole tiles take the block
-  // epilogue, where the row's masked last vector took the store-by-store one on every row (AVX2, Zen 4, 1
-  // thread, CPU time: LeNet C1 64x1x28x28 forward 79-80 -> 85 GFLOP/s). Not on 16 lanes, whose masked stores
-  // are single instructions and where the moved vector's loads and stores all straddle cache lines (82-84
-  // against 85-88), nor with a residual (y may be the residual, which the first store would change), nor where
-  // a task holds only part of a row (two tasks would store the same floats).
-  const bool overlap = S::N <= 8 && !residual && split == 1;
+  // A row that ends inside a column pair (LeNet's 28 columns: 16 + 12 on 8 lanes) has its last pair moved back
+  // to end at the row's end, so that both vectors are whole (the columns both pairs cover are computed twice,
+  // in the same order, and stored twice with the same bits): whole tiles take the block epilogue, where the
+  // row's masked last vector took the store-by-store one on every row (AVX2, Zen 4, 1 thread, CPU time: LeNet
+  // C1 64x1x28x28 forward 79-80 -> 85 GFLOP/s). Not on 16 lanes, whose masked stores are single instructions
+  // (there the moved pair measured 82-84 against 85-88), nor with a residual (y may be the residual, which the
+  // first store would change), nor where a task holds only part of a row (two tasks would store the same floats).
+  constexpr bool kOverlap = S::N <= 8;
+  const bool overlap = kOverlap && !residual && split == 1;
+  const SingleColumnsFn movedColumns = kOverlap ? singleColumnsFor<kOverlap>(MR) : columns;
+  const SingleColumnsFn movedTail = kOverlap ? singleColumnsFor<kOverlap>(tailKernel) : tailColumns;
   pool.run(g.N * split, [&](int64_t t) {
     const int64_t n = t / split, p0 = split == 1 ? 0 : t % split, p1 = split == 1 ? pairs : p0 + 1;
     float* slab = scratch(static_cast<size_t>(slabFloats), kSlabSlot);
@@ -175,7 +181,9 @@ void forwardSingleChannel(const ConvGeom& g, const float* x, const float* ap, in
           cols[0] = std::max<int64_t>(0, cols[1] - N);
         }
         const uint32_t bits[2] = {laneBits(0, std::min(N, g.OW - cols[0])), laneBits(0, std::min(N, g.OW - cols[1]))};
-        (mr < MR ? tailColumns : columns)(g, slab, Wq, ap + mt * g.Kdim * MR, MR, off, g.Kdim, cols, bits, mr, bias ? bias + o0 : nullptr, ro, relu, yo);
+        const bool moved = cols[1] != cols[0] + N;
+        const SingleColumnsFn fn = mr < MR ? (moved ? movedTail : tailColumns) : (moved ? movedColumns : columns);
+        fn(g, slab, Wq, ap + mt * g.Kdim * MR, MR, off, g.Kdim, cols, bits, mr, bias ? bias + o0 : nullptr, ro, relu, yo);
       }
     }
   });
