@@ -254,7 +254,7 @@ void winoFilterGradRun(const ConvGeom& g, const float* x, const float* dy, float
     for (int64_t n = nb; n < ne; n++) {
       slab.fill(sg, x + n * g.C * g.H * g.W, c0, cn);
       const float* dyn = dy + n * g.O * g.P;
-      for (int64_t pn = 0; pn < panels; pn++) packDyPanel(dyn + pn * kPanel * g.P, g.P, std::min(kPanel, g.O - pn * kPanel), bt + pn * g.P * kPanel);
+      for (int64_t pn = 0; pn < panels; pn++) packDyPanel(dyn + pn * kPanel * g.P, g.P, g.P, std::min(kPanel, g.O - pn * kPanel), bt + pn * g.P * kPanel);
       for (int64_t vec = 0; vec < vectors; vec++) {
         int64_t at[1][4];
         uint32_t bits[1][4];
