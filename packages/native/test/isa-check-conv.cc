@@ -91,7 +91,8 @@ ConvReference referenceConv(const ConvGeom& g, const float* x, const float* w, c
 
 std::vector<ConvShape> convShapes() {
   std::vector<ConvShape> s = {
-      // Winograd: from 16 input channels and 14 columns on 16 lanes, 64 channels and 8 columns on 8 and 4.
+      // Winograd: from 16 input channels and 14 columns on 16 lanes (64 channels at 7 and 8 columns), 64
+      // channels and 8 columns on 8 and 4 lanes.
       // Output channels in the lanes (conv/forward-channels.inl): rows that fill position vectors badly,
       // channels that fill whole panels (16 on 8 lanes, 32 on 16), filter panels small enough for L1.
       conv("channels in lanes, 32 channels, 12 columns", 2, 8, 12, 14, 32, 3),
@@ -101,7 +102,9 @@ std::vector<ConvShape> convShapes() {
       conv("Winograd 16x16", 2, 64, 16, 16, 48, 3).pad(1),
       conv("32x32, 16 channels (Winograd on 16 lanes only)", 2, 16, 32, 32, 24, 3).pad(1),
       conv("16x16, 48 channels (Winograd on 16 lanes only)", 2, 48, 16, 16, 48, 3).pad(1),
-      conv("8x8, 96 channels (Winograd except on 16 lanes)", 2, 96, 8, 8, 96, 3).pad(1),
+      // 8x8 and 7x7 outputs on 16 lanes: one vector of tiles an image, one-vector passes of 24 or 16 channel rows.
+      conv("8x8, 96 channels (Winograd; 24 x 1 tile on 16 lanes)", 2, 96, 8, 8, 96, 3).pad(1),
+      conv("8x8, 64 channels, batch 3 (Winograd; 16 x 1 tile on 16 lanes)", 3, 64, 8, 8, 64, 3).pad(1),
       conv("batch 1, Winograd input gradient", 1, 64, 16, 16, 64, 3).pad(1),
       // The 4 x 3 Winograd tile of 8 lanes: two tile rows a vector (half-vector loads), three vectors in one
       // pass, the last with one tile row.

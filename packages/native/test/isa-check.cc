@@ -249,6 +249,8 @@ void bench(const std::vector<Isa>& isas, const std::string& only) {
       conv("", 64, 16, 32, 32, 32, 3).pad(1).stride(2), conv("", 64, 32, 16, 16, 64, 3).pad(1).stride(2),
       // ResNet-20's stride-1 layers at the training batch (32).
       conv("", 32, 16, 32, 32, 16, 3).pad(1), conv("", 32, 32, 16, 16, 32, 3).pad(1), conv("", 32, 64, 8, 8, 64, 3).pad(1),
+      // ResNet-20's 8x8 layer at the inference batch (64) and ResNet-18's 7x7 one at its batch (2).
+      conv("", 64, 64, 8, 8, 64, 3).pad(1), conv("", 2, 512, 7, 7, 512, 3).pad(1),
       // The ops suite's depthwise layer.
       conv("", 8, 64, 56, 56, 64, 3).pad(1).groups(64), conv("", 1, 16, 56, 56, 16, 3).pad(1).groups(16),
       // The other 3x3 layers of 28x28 and up in the zoo models the bench runs: ResNet-20's and All-CNN-C's

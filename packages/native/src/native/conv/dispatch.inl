@@ -31,6 +31,21 @@ bool winogradByEightLanes(const ConvGeom& g, bool constantFilter) {
   return S::N > 8 && eightLaneKernels() != nullptr && eightLaneKernels()->winogradFits(g, constantFilter);
 }
 
+/**
+ * AVX-512: stride-1 layers whose rows fill 16-lane position vectors badly and whose 9-16 output channels
+ * fill a 16-channel panel but only half of this path's 32-channel one run the AVX2 path's channel-lane
+ * kernel (8-lane vectors, 16-channel panels, 6 positions a tile). LeNet C3 (64x6x14x14 -> 16 5x5, 10 of 16
+ * lanes a row): 64 -> 93 GFLOP/s, 1 thread, CPU time (isa-check --bench-only 64x6x14x14). Spreading the
+ * rows end to end over the vectors (100 of 112 lanes, three masked loads a vector and tap) measured no faster
+ * (63-66).
+ */
+bool eightLaneChannels(const ConvGeom& g, double positionUse) {
+  if (S::N <= 8 || eightLaneKernels() == nullptr) return false;
+  if (g.SH != 1 || g.SW != 1 || g.KH * g.KW == 1 || g.Og < 9 || g.Og > 16 || g.Kdim * 16 * 4 > (32 << 10)) return false;
+  const double use = static_cast<double>(g.Og) / 16.0 * static_cast<double>(g.P) / static_cast<double>((g.P + 5) / 6 * 6);
+  return use > 1.2 * std::max(positionUse, channelTileUse(g));
+}
+
 /** A forward convolution by the best direct kernel for its shape (depthwise, Winograd or tiled); residual: null or of y's layout. */
 void forwardConv(const ConvGeom& g, const float* x, const FilterRef& w, const float* bias, const float* residual, bool relu, float* y,
                  ThreadPool& pool) {
@@ -63,6 +78,10 @@ void forwardConv(const ConvGeom& g, const float* x, const FilterRef& w, const fl
   const int64_t rowVectors = R > 1 ? (g.OH + R - 1) / R : g.OH * ((g.OW + S::N - 1) / S::N);
   const double positionUse = static_cast<double>(g.P) / static_cast<double>(rowVectors * S::N) * static_cast<double>(g.Og) /
                              static_cast<double>((g.Og + MR - 1) / MR * MR);
+  if (eightLaneChannels(g, positionUse)) {
+    eightLaneKernels()->forward(g, x, w, bias, residual, relu, y, pool);
+    return;
+  }
   if ((panelInL1 && channelTileUse(g) > 1.2 * positionUse) || stridedByChannels(g) || pairedChannelsPay(g)) {
     const FilterCache::Packed cp = w.packed(layoutKey({5, g.G, g.Og, g.Kdim, kChanPanel}), static_cast<size_t>(channelFilterFloats(g)),
                                             [&](const float* raw, float* out) { packChannelFilter(g, raw, out); });

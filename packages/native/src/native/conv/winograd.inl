@@ -38,8 +38,9 @@ struct WinoTile {
 bool winogradFits(const ConvGeom& g, bool constantFilter) {
   const int64_t minCols = S::N >= 16 ? 14 : 8;
   const int64_t minChannels = constantFilter ? 16 : 64;
+  const bool narrow = (S::N == 8 && g.OW == 7) || (S::N == 16 && (g.OW == 7 || g.OW == 8));
   return g.KH == 3 && g.KW == 3 && g.SH == 1 && g.SW == 1 && g.DH == 1 && g.DW == 1 && g.G == 1 && g.Cg >= minChannels && g.Og >= 16 &&
-         (g.OW >= minCols || (S::N == 8 && g.OW == 7 && g.Cg >= 64)) && g.OH >= 2;
+         (g.OW >= minCols || (narrow && g.Cg >= 64)) && g.OH >= 2;
 }
 
 int64_t winogradFilterFloats(const ConvGeom& g, int MR) { return 16 * ((g.O + MR - 1) / MR) * g.C * MR; }
@@ -47,30 +48,37 @@ int64_t winogradFilterFloats(const ConvGeom& g, int MR) { return 16 * ((g.O + MR
 /**
  * U[xi][o tile][c][MR] = (G g G^T)[xi] for each 3x3 filter g = w[o][c]; rows past O zero. Split over output
  * channels in blocks of about 512 filters, whole tiles of MR (a trainable filter is transformed on every
- * call: in blocks of 4096 filters a 64 -> 64 layer's transform ran on one thread).
+ * call: in blocks of 4096 filters a 64 -> 64 layer's transform ran on one thread). Each (tile, c) is
+ * transformed whole and stored as 16 runs of MR floats (one per xi), rows past O as zeros: no memset first,
+ * and no stores MR floats apart (16 per filter, which compiled to scatters on AVX-512).
  */
-void winogradFilter(const ConvGeom& g, const float* w, int MR, ThreadPool& pool, float* u) {
+template <int MR>
+void winogradFilter(const ConvGeom& g, const float* w, ThreadPool& pool, float* u) {
   const int64_t tiles = (g.O + MR - 1) / MR;
-  std::memset(u, 0, static_cast<size_t>(winogradFilterFloats(g, MR)) * sizeof(float));
-  const int64_t block = (std::max<int64_t>(1, 512 / g.C) + MR - 1) / MR * MR;  // whole tiles: no shared cache lines
-  pool.run((g.O + block - 1) / block, [&](int64_t b) {
-    for (int64_t o = b * block; o < std::min(g.O, (b + 1) * block); o++) {
+  const int64_t block = std::max<int64_t>(1, 512 / (g.C * MR));  // tiles per task
+  pool.run((tiles + block - 1) / block, [&](int64_t b) {
+    // k[tap][i], t[row][col][i], v[xi][i]: loops over the tile's channels innermost, which compile to vectors.
+    float k[9][MR], t[4][3][MR], v[16][MR];
+    for (int64_t ot = b * block; ot < std::min(tiles, (b + 1) * block); ot++) {
+      const int on = static_cast<int>(std::min<int64_t>(MR, g.O - ot * MR));
       for (int64_t c = 0; c < g.C; c++) {
-        const float* k = w + (o * g.C + c) * 9;
-        float t[4][3], v[4][4];
-        for (int j = 0; j < 3; j++) {
-          t[0][j] = k[j];
-          t[1][j] = 0.5f * (k[j] + k[3 + j] + k[6 + j]);
-          t[2][j] = 0.5f * (k[j] - k[3 + j] + k[6 + j]);
-          t[3][j] = k[6 + j];
-        }
-        for (int i = 0; i < 4; i++) {
-          v[i][0] = t[i][0];
-          v[i][1] = 0.5f * (t[i][0] + t[i][1] + t[i][2]);
-          v[i][2] = 0.5f * (t[i][0] - t[i][1] + t[i][2]);
-          v[i][3] = t[i][2];
-        }
-        for (int xi = 0; xi < 16; xi++) u[((xi * tiles + o / MR) * g.C + c) * MR + o % MR] = v[xi / 4][xi % 4];
+        for (int i = 0; i < MR; i++)
+          for (int q = 0; q < 9; q++) k[q][i] = i < on ? w[((ot * MR + i) * g.C + c) * 9 + q] : 0.f;
+        for (int j = 0; j < 3; j++)
+          for (int i = 0; i < MR; i++) {
+            t[0][j][i] = k[j][i];
+            t[1][j][i] = 0.5f * (k[j][i] + k[3 + j][i] + k[6 + j][i]);
+            t[2][j][i] = 0.5f * (k[j][i] - k[3 + j][i] + k[6 + j][i]);
+            t[3][j][i] = k[6 + j][i];
+          }
+        for (int r = 0; r < 4; r++)
+          for (int i = 0; i < MR; i++) {
+            v[4 * r][i] = t[r][0][i];
+            v[4 * r + 1][i] = 0.5f * (t[r][0][i] + t[r][1][i] + t[r][2][i]);
+            v[4 * r + 2][i] = 0.5f * (t[r][0][i] - t[r][1][i] + t[r][2][i]);
+            v[4 * r + 3][i] = t[r][2][i];
+          }
+        for (int xi = 0; xi < 16; xi++) std::memcpy(u + ((xi * tiles + ot) * g.C + c) * MR, v[xi], sizeof v[xi]);
       }
     }
   });
@@ -159,7 +167,7 @@ template <class T>
 void winoGemm(int64_t C, const float* u, const float* V, float* M) {
   constexpr int MR = T::MR, NV = T::NV;
   S::V acc[MR][NV];
-#pragma GCC unroll 12
+#pragma GCC unroll 24
   for (int i = 0; i < MR; i++)
 #pragma GCC unroll 3
     for (int v = 0; v < NV; v++) acc[i][v] = S::zero();
@@ -167,7 +175,7 @@ void winoGemm(int64_t C, const float* u, const float* V, float* M) {
     S::V b[NV];
 #pragma GCC unroll 3
     for (int v = 0; v < NV; v++) b[v] = S::load(V + c * T::kPanel + v * S::N);
-#pragma GCC unroll 12
+#pragma GCC unroll 24
     for (int i = 0; i < MR; i++) {
       const S::V a = S::set1(u[i]);
 #pragma GCC unroll 3
@@ -175,7 +183,7 @@ void winoGemm(int64_t C, const float* u, const float* V, float* M) {
     }
     u += MR;
   }
-#pragma GCC unroll 12
+#pragma GCC unroll 24
   for (int i = 0; i < MR; i++)
 #pragma GCC unroll 3
     for (int v = 0; v < NV; v++) S::store(M + i * T::kPanel + v * S::N, acc[i][v]);
@@ -354,7 +362,7 @@ void winogradRun(const ConvGeom& g, const float* x, const FilterRef& w, const fl
                  ThreadPool& pool) {
   constexpr int MR = T::MR, NV = T::NV;
   const FilterCache::Packed u = w.packed(layoutKey({1, g.O, g.C, MR}), static_cast<size_t>(winogradFilterFloats(g, MR)),
-                                         [&](const float* raw, float* out) { winogradFilter(g, raw, MR, pool, out); });
+                                         [&](const float* raw, float* out) { winogradFilter<MR>(g, raw, pool, out); });
   const int64_t TH = (g.OH + 1) / 2, TW = (g.OW + 1) / 2;
   const int R = winoRows(TW);
   const int64_t vectors = winoVectors(TH, TW);
@@ -405,12 +413,36 @@ bool winoWideTile(const ConvGeom& g) {
   return waste(4, 3) < waste(kWinoMR, 2) - 1e-9;
 }
 
+/**
+ * The one-vector tile of 16 lanes (32 registers): channel rows of a pass of one vector of tiles, or 0 for
+ * kWinoMR x 2. 8x8 and 7x7 outputs (4 tile rows of 4 tiles: one vector an image) left half of each
+ * kWinoMR x 2 pass empty; 24 x 1 keeps as many accumulators busy, 16 x 1 pads no rows for 16, 32 and 64
+ * channels. Taken where it pads less (channel rows times vectors in whole passes).
+ */
+int winoSingleTile(const ConvGeom& g) {
+  if constexpr (S::N != 16) return 0;
+  const int64_t vectors = winoVectors((g.OH + 1) / 2, (g.OW + 1) / 2);
+  auto cost = [&](int64_t mr, int64_t nv, double eff) {
+    return static_cast<double>((g.O + mr - 1) / mr * mr) * static_cast<double>((vectors + nv - 1) / nv * nv) / eff;
+  };
+  const double pair = cost(kWinoMR, 2, 1.0), wide = cost(24, 1, 1.0), narrow = cost(16, 1, 0.9);
+  if (pair <= std::min(wide, narrow) + 1e-9) return 0;
+  return wide <= narrow + 1e-9 ? 24 : 16;
+}
+
 void winogradForward(const ConvGeom& g, const float* x, const FilterRef& w, const float* bias, const float* residual, bool relu, float* y,
                      ThreadPool& pool) {
   if constexpr (S::N == 8 && kWinoMR == 6) {
     if (winoWideTile(g)) {
       winogradRun<WinoTile<4, 3>>(g, x, w, bias, residual, relu, y, pool);
       return;
+    }
+  }
+  if constexpr (S::N == 16) {
+    switch (winoSingleTile(g)) {
+      case 24: winogradRun<WinoTile<24, 1>>(g, x, w, bias, residual, relu, y, pool); return;
+      case 16: winogradRun<WinoTile<16, 1>>(g, x, w, bias, residual, relu, y, pool); return;
+      default: break;
     }
   }
   winogradRun<WinoTile<kWinoMR, 2>>(g, x, w, bias, residual, relu, y, pool);
