@@ -57,27 +57,30 @@ void winogradFilter(const ConvGeom& g, const float* w, ThreadPool& pool, float* 
   const int64_t tiles = (g.O + MR - 1) / MR;
   const int64_t block = std::max<int64_t>(1, 512 / (g.C * MR));  // tiles per task
   pool.run((tiles + block - 1) / block, [&](int64_t b) {
-    // k[tap][i], t[row][col][i], v[xi][i]: loops over the tile's channels innermost, which compile to vectors.
-    float k[9][MR], t[4][3][MR], v[16][MR];
+    float v[16][MR];
     for (int64_t ot = b * block; ot < std::min(tiles, (b + 1) * block); ot++) {
       const int on = static_cast<int>(std::min<int64_t>(MR, g.O - ot * MR));
       for (int64_t c = 0; c < g.C; c++) {
-        for (int i = 0; i < MR; i++)
-          for (int q = 0; q < 9; q++) k[q][i] = i < on ? w[((ot * MR + i) * g.C + c) * 9 + q] : 0.f;
-        for (int j = 0; j < 3; j++)
-          for (int i = 0; i < MR; i++) {
-            t[0][j][i] = k[j][i];
-            t[1][j][i] = 0.5f * (k[j][i] + k[3 + j][i] + k[6 + j][i]);
-            t[2][j][i] = 0.5f * (k[j][i] - k[3 + j][i] + k[6 + j][i]);
-            t[3][j][i] = k[6 + j][i];
+        for (int i = 0; i < MR; i++) {
+          if (i >= on) {
+            for (int xi = 0; xi < 16; xi++) v[xi][i] = 0.f;
+            continue;
           }
-        for (int r = 0; r < 4; r++)
-          for (int i = 0; i < MR; i++) {
-            v[4 * r][i] = t[r][0][i];
-            v[4 * r + 1][i] = 0.5f * (t[r][0][i] + t[r][1][i] + t[r][2][i]);
-            v[4 * r + 2][i] = 0.5f * (t[r][0][i] - t[r][1][i] + t[r][2][i]);
-            v[4 * r + 3][i] = t[r][2][i];
+          const float* k = w + ((ot * MR + i) * g.C + c) * 9;
+          float t[4][3];
+          for (int j = 0; j < 3; j++) {
+            t[0][j] = k[j];
+            t[1][j] = 0.5f * (k[j] + k[3 + j] + k[6 + j]);
+            t[2][j] = 0.5f * (k[j] - k[3 + j] + k[6 + j]);
+            t[3][j] = k[6 + j];
           }
+          for (int r = 0; r < 4; r++) {
+            v[4 * r][i] = t[r][0];
+            v[4 * r + 1][i] = 0.5f * (t[r][0] + t[r][1] + t[r][2]);
+            v[4 * r + 2][i] = 0.5f * (t[r][0] - t[r][1] + t[r][2]);
+            v[4 * r + 3][i] = t[r][2];
+          }
+        }
         for (int xi = 0; xi < 16; xi++) std::memcpy(u + ((xi * tiles + ot) * g.C + c) * MR, v[xi], sizeof v[xi]);
       }
     }
