@@ -33,6 +33,9 @@ struct WinoTile {
  *   7x7 outputs (4 tiles a row, the last half used) from 64 channels too: 3x3 layers at 7x7 on AVX2 (Zen 2,
  *   1 thread, CPU time, 3 interleaved rounds, medians) ran 47 -> 73 GFLOP/s (2x512 -> 512), 55 -> 100
  *   (4x256), 58 -> 94 (8x128); fewer channels at 7x7 were not measured.
+ * - 16 lanes at 8x8 and 7x7 outputs (one vector of tiles an image, passes of one vector: winoSingleTile) from
+ *   64 channels: on Zen 4 (1 thread, CPU time) 64x64x8x8 -> 64 ran 88 -> 166-173 GFLOP/s, 2x512x7x7 -> 512
+ *   53-58 -> 57-58 with the filter transformed per call (its input gradient 20 -> 39-40).
  * 4-lane paths take the 8-lane thresholds (NEON speed is not measured here).
  */
 bool winogradFits(const ConvGeom& g, bool constantFilter) {
