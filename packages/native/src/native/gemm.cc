@@ -226,11 +226,14 @@ void packB(const Gemm& g, const Tile& t, int64_t pc, int64_t kc, int64_t j0, int
       const float* src = g.B + (pc + k) * g.rsB + j0;
       float* o = out + k * NR;
       if (nr == NR) {
-        // The line 4 panels on in the same row: a panel reads one line from each of kc rows, more
+        // The line 16 panels on in the same row, into L2: a panel reads one line from each of kc rows, more
         // streams than the hardware prefetcher follows. Pointwise convolutions' input gradient (dy) and
         // forward (the image) pack this way: 8x64x56x56 1x1 64 <-> 256 on AVX2, 1 thread, CPU time,
-        // medians of 7 interleaved rounds at load ~8: input gradient 19.9 -> 17.5 ms, forward 12-17% less.
-        __builtin_prefetch(src + 4 * NR);
+        // medians of 7 interleaved rounds at load ~8: input gradient 19.9 -> 17.5 ms, forward 12-17% less
+        // (with the line 4 panels on, into L1). Into L2 from 16 panels on, 64 -> 256 on Zen 4 (5 interleaved
+        // rounds at load ~8): input gradient 9.7 -> 9.0 ms, forward 8.3 -> 7.9 (prefetcht0 4 panels on
+        // stalled in the pack with 128 rows' lines in flight).
+        __builtin_prefetch(src + 16 * NR, 0, 2);
         std::memcpy(o, src, NR * sizeof(float));
       } else {
         for (int64_t j = 0; j < nr; j++) o[j] = src[j];
