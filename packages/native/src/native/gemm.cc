@@ -231,8 +231,8 @@ void packB(const Gemm& g, const Tile& t, int64_t pc, int64_t kc, int64_t j0, int
         // forward (the image) pack this way: 8x64x56x56 1x1 64 <-> 256 on AVX2, 1 thread, CPU time,
         // medians of 7 interleaved rounds at load ~8: input gradient 19.9 -> 17.5 ms, forward 12-17% less
         // (with the line 4 panels on, into L1). Into L2 from 16 panels on, 64 -> 256 on Zen 4 (5 interleaved
-        // rounds at load ~8): input gradient 9.7 -> 9.0 ms, forward 8.3 -> 7.9 (prefetcht0 4 panels on
-        // stalled in the pack with 128 rows' lines in flight).
+        // rounds at load ~8): input gradient 9.7 -> 9.0 ms, forward 8.3 -> 7.9 (with prefetcht0 4 panels on,
+        // the pack took 21% of the input gradient's perf samples, stalled on the current panel's loads).
         __builtin_prefetch(src + 16 * NR, 0, 2);
         std::memcpy(o, src, NR * sizeof(float));
       } else {
