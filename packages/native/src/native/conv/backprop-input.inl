@@ -225,38 +225,42 @@ PairPlan pairPlan(const ConvGeom& g, int MR) {
  * w[o][c][kh][kw] -> per row phase and tile of MR dx channels: [K0][MR] even-column taps, then [K1][MR] odd; rows past C zero.
  * Blocks of dy channels whose filter rows stay in L2 while each tile's run of them is written in one go (tile by tile
  * over all dy channels, a 512x256x3x3 filter went 4 times through L3; dy channel by dy channel, the tiles' runs lie
- * 4 KiB-aliased apart and their stores missed L1).
+ * 4 KiB-aliased apart and their stores missed L1). Runs of tiles across the pool (each writes only its tiles' runs).
  */
 template <int MR>
-void packPairFilter(const ConvGeom& g, const PairPlan& pp, const float* w, float* out) {
+void packPairFilter(const ConvGeom& g, const PairPlan& pp, const float* w, float* out, ThreadPool& pool) {
   const int64_t taps = g.KH * g.KW, block = std::max<int64_t>(1, (128 << 10) / (g.C * taps * 4));
-  for (int64_t ob = 0; ob < g.O; ob += block) {
-    const int64_t oe = std::min(g.O, ob + block);
-    for (const RowPhase& rp : pp.rows)
-      for (int pw = 0; pw < 2; pw++) {
-        const int64_t T = pw == 0 ? rp.T0 : rp.T1;
-        if (T == 0) continue;
-        const std::vector<int64_t>& kws = pw == 0 ? pp.kws0 : pp.kws1;
-        for (int64_t t = 0; t < pp.tiles; t++) {
-          float* dst = out + rp.packAt + (t * (rp.K0 + rp.K1) + (pw == 0 ? 0 : rp.K0) + ob * T) * MR;
-          const int64_t c0 = t * MR, cn = std::min<int64_t>(MR, g.C - c0);
-          for (int64_t o = ob; o < oe; o++) {
-            const float* wc = w + (o * g.C + c0) * taps;
-            for (int64_t kh : rp.khs)
-              for (int64_t kw : kws) {
-                const float* src = wc + kh * g.KW + kw;
-                if (cn == MR) {
+  const int64_t runs = std::min<int64_t>(pp.tiles, 4 * pool.size());
+  pool.run(runs, [&](int64_t run) {
+    const int64_t tb = pp.tiles * run / runs, te = pp.tiles * (run + 1) / runs;
+    for (int64_t ob = 0; ob < g.O; ob += block) {
+      const int64_t oe = std::min(g.O, ob + block);
+      for (const RowPhase& rp : pp.rows)
+        for (int pw = 0; pw < 2; pw++) {
+          const int64_t T = pw == 0 ? rp.T0 : rp.T1;
+          if (T == 0) continue;
+          const std::vector<int64_t>& kws = pw == 0 ? pp.kws0 : pp.kws1;
+          for (int64_t t = tb; t < te; t++) {
+            float* dst = out + rp.packAt + (t * (rp.K0 + rp.K1) + (pw == 0 ? 0 : rp.K0) + ob * T) * MR;
+            const int64_t c0 = t * MR, cn = std::min<int64_t>(MR, g.C - c0);
+            for (int64_t o = ob; o < oe; o++) {
+              const float* wc = w + (o * g.C + c0) * taps;
+              for (int64_t kh : rp.khs)
+                for (int64_t kw : kws) {
+                  const float* src = wc + kh * g.KW + kw;
+                  if (cn == MR) {
 #pragma GCC unroll 16
-                  for (int i = 0; i < MR; i++) dst[i] = src[i * taps];
-                } else {
-                  for (int i = 0; i < MR; i++) dst[i] = i < cn ? src[i * taps] : 0.f;
+                    for (int i = 0; i < MR; i++) dst[i] = src[i * taps];
+                  } else {
+                    for (int i = 0; i < MR; i++) dst[i] = i < cn ? src[i * taps] : 0.f;
+                  }
+                  dst += MR;
                 }
-                dst += MR;
-              }
+            }
           }
         }
-      }
-  }
+    }
+  });
 }
 
 /** Where one tile of the paired input gradient reads and writes: NP pieces, each dy at src[p] and 2N dx columns at dst[p], valid[p] of them stored. */
@@ -338,7 +342,7 @@ void backpropInputPaired(const ConvGeom& g, const float* dy, const FilterRef& fi
   const PairPlan pp = pairPlan(g, MR);
   const FilterCache::Packed packed = filter.packed(layoutKey({6, g.C, g.O, g.KH, g.KW, g.SH, g.PT, g.PL, g.DH, g.DW, g.H, g.W, MR}),
                                                    static_cast<size_t>(pp.packFloats),
-                                                   [&](const float* raw, float* out) { packPairFilter<MR>(g, pp, raw, out); });
+                                                   [&](const float* raw, float* out) { packPairFilter<MR>(g, pp, raw, out, pool); });
   const float* ap = packed->data();
   // Bands of dx rows per image when the batch alone would leave threads idle or uneven (each band fills the
   // image's whole dy copy: a 2x224x224 stem in 3 bands per image copied 3 x 3.4 MB per image).
