@@ -303,11 +303,12 @@ void backpropInputChannels(const ConvGeom& g, const float* dy, const FilterRef& 
 /**
  * Strided 8- and 16-lane layers of 9 taps and more whose dx channels fill whole channel panels and whose dx
  * phase rows fill the paired-column tile's position vectors badly (a width not a multiple of N: 28 columns
- * in 4 vectors). On 8 lanes also phases of 16 tiles or more (each chunk of the filter panel serves every
+ * in 4 vectors). On 8 lanes also phases of 4 tiles or more (each chunk of the filter panel serves every
  * tile of a band). AVX2 (Zen 2), 1 thread, CPU time, medians of 8 interleaved rounds, load ~5, against
  * the paired kernel: 8x64x56x56 3x3/2 -> 128 +17%, 2x64x56x56 +20%, 2x128x28x28 -> 256 +11%;
- * 2x256x14x14 -> 512 (7x7 phases) ran 12% slower, and ResNet-20's 16-column phases (64x16x32x32 -> 32)
- * and 32x96x32x32 even. On 16 lanes (32-channel panels, 12 positions a tile) every such size: the paired
+ * ResNet-20's 16-column phases (64x16x32x32 -> 32) and 32x96x32x32 even. 2x256x14x14 -> 512 (7x7 phases,
+ * 9 tiles of 6) had run 12% slower while this kernel's filter pack scattered w channel by channel; with the
+ * pack by panel rows 52-58 -> 70-73 GFLOP/s (AVX2 on Zen 4, 1 thread, CPU time, 3 interleaved rounds, load ~11). On 16 lanes (32-channel panels, 12 positions a tile) every such size: the paired
  * tile half fills its vectors there (8-column phases of 16x16 inputs, 7 of 14x14). AVX-512 on Zen 4, 1
  * thread, CPU time, interleaved rounds at load ~15, GFLOP/s against the per-phase kernels it replaces (and
  * the paired 8 x 2 tile): 2x128x28x28 -> 256 48-55 -> 76-81, 8x64x56x56 -> 128 72-75 -> 85, 2x64x56x56
@@ -317,5 +318,5 @@ void backpropInputChannels(const ConvGeom& g, const float* dy, const FilterRef& 
 bool channelDxFits(const ConvGeom& g) {
   if ((S::N != 8 && S::N != 16) || g.G != 1 || (g.SH == 1 && g.SW == 1) || g.KH * g.KW < 9 || g.C % kChanPanel != 0) return false;
   const int64_t rowWidth = (g.W + g.SW - 1) / g.SW, rowsQ = (g.H + g.SH - 1) / g.SH;
-  return rowWidth % S::N != 0 && (S::N == 16 || rowWidth * rowsQ >= 16 * kChanMP);
+  return rowWidth % S::N != 0 && (S::N == 16 || rowWidth * rowsQ >= 4 * kChanMP);
 }
