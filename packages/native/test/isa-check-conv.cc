@@ -211,6 +211,9 @@ std::vector<ConvShape> convShapes() {
   // The same on 16 lanes (32-channel panels): dy row bands and channel chunks, then 7x7 phases (no size floor there).
   s.push_back(conv("3x3 stride 2, 32 -> 160 channels, 60x58, dy row bands and chunks", 1, 32, 60, 58, 160, 3).stride(2).pad(1));
   s.push_back(conv("3x3 stride 2, 64 -> 72 channels, 14x14", 2, 64, 14, 14, 72, 3).stride(2).pad(1));
+  // Small phases on 8 lanes (5x5 and 5x6: a last tile of one or six positions) and dy row bands of even height.
+  s.push_back(conv("3x3 stride 2, 32 -> 48 channels, 10x11", 3, 32, 10, 11, 48, 3).stride(2).pad(1));
+  s.push_back(conv("3x3 stride 2, 16 -> 256 channels, 56x30, 4 dy row bands", 1, 16, 56, 30, 256, 3).stride(2).pad(1));
   s.push_back(conv("5x5 stride 3, 32 channels, odd sizes", 3, 32, 25, 31, 20, 5).stride(3).pad(2));
   s.push_back(conv("3x3 stride 4 (phases no tap reaches), 32 channels", 1, 32, 40, 45, 16, 3).stride(4).pad(1));
   s.push_back(conv("7x7 outputs, 64 channels", 2, 64, 7, 7, 24, 3).pad(1));

@@ -75,6 +75,8 @@ ChannelDxPlan channelDxPlan(const ConvGeom& g, int threads) {
   if (threads > 1 && g.N < 3 * threads) cp.bandQ = std::min(cp.bandQ, std::max<int64_t>(1, Hq * g.N / (3 * threads)));
   cp.bandQ = std::min(cp.bandQ, Hq);
   cp.bands = (Hq + cp.bandQ - 1) / cp.bandQ;
+  // Bands of even height: 28 phase rows in 9 + 9 + 9 + 1 had a last band copy two dy rows for one row of work.
+  cp.bandQ = (Hq + cp.bands - 1) / cp.bands;
   cp.rows = cp.bandQ + span;
   const Slab slab(sg, 0, cp.rows, nullptr);
   for (ChannelDxPlan::Phase& f : cp.phases) {
