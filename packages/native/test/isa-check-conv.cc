@@ -167,6 +167,13 @@ std::vector<ConvShape> convShapes() {
       // one-channel filter gradient by output positions with padded channel and tap tiles (3 x 7x7).
       conv("1 input channel, batch 8, 12 columns, 5 outputs 7x7", 8, 1, 10, 12, 5, 7).pad(3),
       conv("3 input channels, batch 8, 20 columns", 8, 3, 9, 20, 16, 3).pad(1),
+      // Filter-gradient panels of one vector of output channels on 16 lanes (16 and 48 channels): the tap-tile
+      // kernel into a partial dW^T (batch 3) and straight into dW (batch 1, 8x8), Winograd's GEMM (16 -> 16 at
+      // 32x32 and 16 -> 48 at 12x10, 3 panels).
+      conv("48 output channels, 5 channels, 12 columns", 3, 5, 16, 12, 48, 3).pad(1),
+      conv("48 output channels, 7 channels, batch 1, 8x8 (dW stored directly)", 1, 7, 8, 8, 48, 3).pad(1),
+      conv("16 -> 16 channels, 32x32", 2, 16, 32, 32, 16, 3).pad(1),
+      conv("16 -> 48 channels, 12x10", 3, 16, 12, 10, 48, 3).pad(1),
   };
   // Narrow outputs: several rows share a vector (forward, Winograd tiles) or most lanes are masked.
   for (int64_t ow : {1, 2, 3, 4, 5, 6}) s.push_back(conv(str(ow) + " output column" + (ow == 1 ? "" : "s"), 2, 8, 6, ow + 2, 12, 3));

@@ -1,13 +1,21 @@
-// ISA fragment (see README.md): the filter gradient, a dW^T tile of kFilterMR taps x 2 vectors of output
+// ISA fragment (see README.md): the filter gradient, a dW^T tile of kFilterMR taps x NV vectors of output
 // channels accumulated over output positions, input values broadcast straight from the padded slab and
-// dy packed once per image as panels of 2N channels.
+// dy packed once per image as panels of NV x N channels.
 
 constexpr int kFilterMR = S::kFilterMR;
-constexpr int64_t kPanel = 2 * S::N;
 
 /**
- * Where a tile's sums go: MR rows of a partial dW^T (accStride apart, 2N channels), added to; or, where dw
- * is set, straight into dW's rows of the panel's `on` channels (kdim apart), overwritten.
+ * Vectors of output channels per dy^T panel (and per tile of this kernel and the Winograd filter gradient's
+ * GEMM): 2; on 16 lanes 1 where an odd count of vectors holds the channels (16, 48, 80), which 2-vector
+ * panels padded by a vector: a 16-channel layer did half its multiply-adds on zeros (Zen 4, AVX-512).
+ * 12 taps x 1 vector still has 12 independent accumulators; 8 lanes keep 2 (6 x 1 would be 6).
+ */
+constexpr bool kOneVectorPanels = S::N == 16;
+int filterPanelVectors(int64_t channels) { return kOneVectorPanels && (channels + S::N - 1) / S::N % 2 == 1 ? 1 : 2; }
+
+/**
+ * Where a tile's sums go: MR rows of a partial dW^T (accStride apart, a panel of channels), added to; or,
+ * where dw is set, straight into dW's rows of the panel's `on` channels (kdim apart), overwritten.
  */
 struct TileOut {
   float* acc;
@@ -21,15 +29,15 @@ struct TileOut {
  * consecutive images (their slabs imageStride floats apart, their panels btImage; bt holds the panel from
  * output row btRow0 on). MR >= mr: the last tap tile of fewer taps runs a smaller kernel.
  */
-template <int MR>
+template <int NV, int MR>
 void filterTile(const float* const* rowBase, int64_t images, int64_t imageStride, int64_t oh0, int64_t oh1, int64_t OW, int64_t rowStride,
                 const float* bt, int64_t btImage, int64_t btRow0, const TileOut& out, int mr) {
-  S::V c0[MR], c1[MR];
+  constexpr int64_t kPanel = NV * S::N;
+  S::V c[MR][NV];
 #pragma GCC unroll 16
-  for (int i = 0; i < MR; i++) {
-    c0[i] = out.dw ? S::zero() : S::load(out.acc + i * out.accStride);
-    c1[i] = out.dw ? S::zero() : S::load(out.acc + i * out.accStride + S::N);
-  }
+  for (int i = 0; i < MR; i++)
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; v++) c[i][v] = out.dw ? S::zero() : S::load(out.acc + i * out.accStride + v * S::N);
   for (int64_t img = 0; img < images; img++) {
     for (int64_t oh = oh0; oh < oh1; oh++) {
       const float* r[MR];
@@ -37,13 +45,14 @@ void filterTile(const float* const* rowBase, int64_t images, int64_t imageStride
       for (int i = 0; i < MR; i++) r[i] = rowBase[i] + img * imageStride + oh * rowStride;
       const float* b = bt + img * btImage + (oh - btRow0) * OW * kPanel;
       for (int64_t ow = 0; ow < OW; ow++) {
-        const S::V b0 = S::load(b);
-        const S::V b1 = S::load(b + S::N);
+        S::V bv[NV];
+#pragma GCC unroll 2
+        for (int v = 0; v < NV; v++) bv[v] = S::load(b + v * S::N);
 #pragma GCC unroll 16
         for (int i = 0; i < MR; i++) {
           const S::V a = S::set1(r[i][ow]);
-          c0[i] = S::fma(a, b0, c0[i]);
-          c1[i] = S::fma(a, b1, c1[i]);
+#pragma GCC unroll 2
+          for (int v = 0; v < NV; v++) c[i][v] = S::fma(a, bv[v], c[i][v]);
         }
         b += kPanel;
       }
@@ -54,10 +63,9 @@ void filterTile(const float* const* rowBase, int64_t images, int64_t imageStride
     // with constant indices, so that the accumulators stay in registers).
     alignas(64) float t[MR][kPanel];
 #pragma GCC unroll 16
-    for (int i = 0; i < MR; i++) {
-      S::store(t[i], c0[i]);
-      S::store(t[i] + S::N, c1[i]);
-    }
+    for (int i = 0; i < MR; i++)
+#pragma GCC unroll 2
+      for (int v = 0; v < NV; v++) S::store(t[i] + v * S::N, c[i][v]);
     for (int64_t o = 0; o < out.on; o++)
       for (int i = 0; i < mr; i++) out.dw[o * out.kdim + i] = t[i][o];
     return;
@@ -65,8 +73,8 @@ void filterTile(const float* const* rowBase, int64_t images, int64_t imageStride
 #pragma GCC unroll 16
   for (int i = 0; i < MR; i++) {
     if (i >= mr) break;
-    S::store(out.acc + i * out.accStride, c0[i]);
-    S::store(out.acc + i * out.accStride + S::N, c1[i]);
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; v++) S::store(out.acc + i * out.accStride + v * S::N, c[i][v]);
   }
 }
 
@@ -77,14 +85,15 @@ using FilterTileFn = void (*)(const float* const*, int64_t, int64_t, int64_t, in
  * The tile for mr taps: kFilterMR, or for a last tile of fewer taps the smallest of 2, 4, 6 and 8 rows that
  * holds them (the 7x7 stem's 147 taps: 12 x 12 + 3, whose last 12-row tile did four times the work it needed).
  */
+template <int NV>
 FilterTileFn filterTileFor(int mr) {
-  if (mr <= 2) return filterTile<2>;
-  if (mr <= 4) return filterTile<4>;
+  if (mr <= 2) return filterTile<NV, 2>;
+  if (mr <= 4) return filterTile<NV, 4>;
   if constexpr (kFilterMR > 6) {
-    if (mr <= 6) return filterTile<6>;
-    if (mr <= 8 && kFilterMR > 8) return filterTile<8>;
+    if (mr <= 6) return filterTile<NV, 6>;
+    if (mr <= 8 && kFilterMR > 8) return filterTile<NV, 8>;
   }
-  return filterTile<kFilterMR>;
+  return filterTile<NV, kFilterMR>;
 }
 
 /** Transposes the N x N block r (rows in, columns out) in place: log2(N) rounds of zipping row i with row i + N/2. */
@@ -102,15 +111,17 @@ SN_INLINE void transposeBlock(S::V* r) {
 }
 
 /**
- * One dy^T panel: dst[p][kPanel] = src[o * stride + p] for positions p < P of the `on` channels of the
+ * One dy^T panel: dst[p][NV N] = src[o * stride + p] for positions p < P of the `on` channels of the
  * panel, zero past them. N x N blocks go through vector transposes (a scalar scatter of the panel took a
  * sixth of a 16-channel layer's filter gradient on AVX2); the last P % N positions are copied one by one.
  */
+template <int NV>
 void packDyPanel(const float* src, int64_t stride, int64_t P, int64_t on, float* dst) {
+  constexpr int64_t kPanel = NV * S::N;
   int64_t p = 0;
   for (; p + S::N <= P; p += S::N) {
 #pragma GCC unroll 2
-    for (int h = 0; h < 2; h++) {
+    for (int h = 0; h < NV; h++) {
       S::V r[S::N];
 #pragma GCC unroll 16
       for (int i = 0; i < S::N; i++) r[i] = h * S::N + i < on ? S::load(src + (h * S::N + i) * stride + p) : S::zero();
@@ -156,8 +167,10 @@ FilterSplit filterSplit(const ConvGeom& g, int threads, int64_t jTiles, int64_t 
   return {more, chunks};
 }
 
-void tiledFilterGrad(const ConvGeom& g, const float* x, const float* dy, float* dw, ThreadPool& pool) {
+template <int NV>
+void tiledFilterGradBy(const ConvGeom& g, const float* x, const float* dy, float* dw, ThreadPool& pool) {
   constexpr int MR = kFilterMR;
+  constexpr int64_t kPanel = NV * S::N;
   const int threads = pool.size();
   const int64_t jTiles = (g.Kdim + MR - 1) / MR;
   const int64_t panels = (g.Og + kPanel - 1) / kPanel;
@@ -213,10 +226,10 @@ void tiledFilterGrad(const ConvGeom& g, const float* x, const float* dy, float* 
       for (int64_t grp = 0; grp < g.G; grp++) {
         for (int64_t i = 0; i < images; i++) {
           Slab(g, 0, rows, buffer + i * slabFloats).fill(g, x + (n0 + i) * g.C * g.H * g.W, grp * g.Cg, g.Cg);
-          // dy^T panels: bt[image][panel][p][2N], channels past Og zero.
+          // dy^T panels: bt[image][panel][p][NV N], channels past Og zero.
           const float* dyg = dy + ((n0 + i) * g.O + grp * g.Og) * g.P;
           for (int64_t pn = 0; pn < panels && !blockPack; pn++)
-            packDyPanel(dyg + pn * kPanel * g.P, g.P, g.P, std::min(kPanel, g.Og - pn * kPanel), bt + i * btImage + pn * g.P * kPanel);
+            packDyPanel<NV>(dyg + pn * kPanel * g.P, g.P, g.P, std::min(kPanel, g.Og - pn * kPanel), bt + i * btImage + pn * g.P * kPanel);
         }
         const float* dyn = dy + (n0 * g.O + grp * g.Og) * g.P;
         float* acc = direct ? nullptr : partial + part * partFloats + grp * kRows * accStride;
@@ -226,13 +239,13 @@ void tiledFilterGrad(const ConvGeom& g, const float* x, const float* dy, float* 
           // rows of their taps from L2.
           for (int64_t pn = 0; pn < panels; pn++) {
             const int64_t on = std::min(kPanel, g.Og - pn * kPanel);
-            if (blockPack) packDyPanel(dyn + pn * kPanel * g.P + oh0 * g.OW, g.P, (oh1 - oh0) * g.OW, on, bt);
+            if (blockPack) packDyPanel<NV>(dyn + pn * kPanel * g.P + oh0 * g.OW, g.P, (oh1 - oh0) * g.OW, on, bt);
             const float* panel = blockPack ? bt : bt + pn * g.P * kPanel;
             for (int64_t jt = jb; jt < je; jt++) {
               const int mr = static_cast<int>(std::min<int64_t>(MR, g.Kdim - jt * MR));
               const TileOut out = direct ? TileOut{nullptr, 0, dw + (grp * g.Og + pn * kPanel) * g.Kdim + jt * MR, g.Kdim, on}
                                          : TileOut{acc + jt * MR * accStride + pn * kPanel, accStride, nullptr, 0, 0};
-              (mr < MR ? filterTileFor(mr) : filterTile<MR>)(base.data() + jt * MR, images, slabFloats, oh0, oh1, g.OW, g.SH * slab.Wq, panel, btImage,
+              (mr < MR ? filterTileFor<NV>(mr) : filterTile<NV, MR>)(base.data() + jt * MR, images, slabFloats, oh0, oh1, g.OW, g.SH * slab.Wq, panel, btImage,
                                                            blockPack ? oh0 : 0, out, mr);
             }
           }
@@ -256,4 +269,14 @@ void tiledFilterGrad(const ConvGeom& g, const float* x, const float* dy, float* 
       }
     }
   });
+}
+
+void tiledFilterGrad(const ConvGeom& g, const float* x, const float* dy, float* dw, ThreadPool& pool) {
+  if constexpr (kOneVectorPanels) {
+    if (filterPanelVectors(g.Og) == 1) {
+      tiledFilterGradBy<1>(g, x, dy, dw, pool);
+      return;
+    }
+  }
+  tiledFilterGradBy<2>(g, x, dy, dw, pool);
 }

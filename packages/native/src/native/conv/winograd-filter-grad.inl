@@ -9,9 +9,9 @@
 //
 // Tiles are numbered row-major across an image, N a vector, so that only an image's last vector has empty
 // lanes (28 tiles a row fill 16 lanes); the input transform is the forward's (winoInput, V[xi][c][N tiles]),
-// dy is packed as dy^T panels of 2N channels (packDyPanel) and transformed with the channels in the lanes
-// (H[xi][panel][tile][2N]). The GEMM tile is MR input channels (broadcast from V) x 2 vectors of output
-// channels, run over a block of tiles whose transforms stay in L2.
+// dy is packed as dy^T panels of NV N channels (packDyPanel; NV = filterPanelVectors, 1 or 2) and transformed
+// with the channels in the lanes (H[xi][panel][tile][NV N]). The GEMM tile is MR input channels (broadcast
+// from V) x NV vectors of output channels, run over a block of tiles whose transforms stay in L2.
 
 /** Bytes of one GEMM block's transformed inputs and dy. */
 constexpr int64_t kWinoFilterBlockBytes = int64_t{1} << 20;
@@ -28,17 +28,18 @@ int winoFilterPieces(int64_t TH, int64_t TW) {
 }
 
 /**
- * 3x3 stride-1 layers with 16 input channels and a whole panel of output channels (16; 32 on 16 lanes) or
+ * 3x3 stride-1 layers with 16 input channels and 16 output channels (a whole panel: 2 x 8 or 1 x 16) or
  * more, 4x4 outputs or more, whose vectors of tiles touch at most 4 tile rows. Measured against the direct
  * kernel (isa-check --cpu-time, 1 thread, Zen 4, share of the FMA peak, interleaved, loaded machine), AVX2:
  * 8x64x56x56 87% -> 125-136%, 4x128x28x28 88 -> 148-154%, 2x256x14x14 90 -> 129-133%, 32x16x32x32
  * 76 -> 82% (81 -> 103% quieter), 32x32x16x16 79 -> 127%, 32x64x8x8 82 -> 149%; AVX-512 alike (2x256x14x14
- * 87 -> 102-105%), but 16 output channels fill half its 32-channel panel: 32x16x32x32 42 -> 47%, left to the
- * direct kernel. 4-lane paths take the 8-lane rule (NEON speed is not measured here).
+ * 87 -> 102-105%; 32x16x32x32 on one-vector panels 79-81% direct -> 86-94%, load ~15; on 2-vector panels,
+ * half of them zeros, it had measured 42 -> 47%). 4-lane paths take the 8-lane rule (NEON speed is not
+ * measured here).
  */
 bool winogradFilterGradFits(const ConvGeom& g) {
   if (g.KH != 3 || g.KW != 3 || g.SH != 1 || g.SW != 1 || g.DH != 1 || g.DW != 1 || g.G != 1) return false;
-  if (g.C < 16 || g.O < (S::N >= 16 ? 32 : 16) || g.OH < 4 || g.OW < 4) return false;
+  if (g.C < 16 || g.O < 16 || g.OH < 4 || g.OW < 4) return false;
   return winoFilterPieces((g.OH + 1) / 2, (g.OW + 1) / 2) <= 4;
 }
 
@@ -63,20 +64,21 @@ int64_t winoFilterVector(int64_t vec, int64_t tiles, int64_t TW, int64_t Wq, int
 }
 
 /**
- * H[xi][panel][l][2N] for lanes l < N of one vector (tiles t0 .. t0 + n - 1, zero past them): A' h A'^T of each
+ * H[xi][panel][l][NV N] for lanes l < N of one vector (tiles t0 .. t0 + n - 1, zero past them): A' h A'^T of each
  * tile's 2x2 block h of the dy^T panels bt (positions past OH or OW read as zero). A' has rows (1, 0),
  * (1, 1), (1, -1), (0, 1): A with its last row negated, which the inverse transform undoes.
  */
+template <int NV>
 void winoFilterDy(const float* bt, int64_t OH, int64_t OW, int64_t TW, int64_t t0, int64_t n, int64_t panels, int64_t K, int64_t xs, float* H) {
+  constexpr int64_t kPanel = NV * S::N;
   const int64_t P = OH * OW;
   for (int64_t l = 0; l < S::N; l++) {
     float* out = H + l * kPanel;
     if (l >= n) {
       for (int xi = 0; xi < 16; xi++)
-        for (int64_t pn = 0; pn < panels; pn++) {
-          S::store(out + xi * xs + pn * K * kPanel, S::zero());
-          S::store(out + xi * xs + pn * K * kPanel + S::N, S::zero());
-        }
+        for (int64_t pn = 0; pn < panels; pn++)
+#pragma GCC unroll 2
+          for (int v = 0; v < NV; v++) S::store(out + xi * xs + pn * K * kPanel + v * S::N, S::zero());
       continue;
     }
     const int64_t t = t0 + l, oh = 2 * (t / TW), ow = 2 * (t % TW);
@@ -85,7 +87,7 @@ void winoFilterDy(const float* bt, int64_t OH, int64_t OW, int64_t TW, int64_t t
       const float* b = bt + (pn * P + oh * OW + ow) * kPanel;
       float* o = out + pn * K * kPanel;
 #pragma GCC unroll 2
-      for (int v = 0; v < 2; v++) {
+      for (int v = 0; v < NV; v++) {
         const S::V h00 = S::load(b + v * S::N), h01 = right ? S::load(b + kPanel + v * S::N) : S::zero();
         const S::V h10 = down ? S::load(b + OW * kPanel + v * S::N) : S::zero();
         const S::V h11 = down && right ? S::load(b + (OW + 1) * kPanel + v * S::N) : S::zero();
@@ -103,36 +105,37 @@ void winoFilterDy(const float* bt, int64_t OH, int64_t OW, int64_t TW, int64_t t
 }
 
 /**
- * m[i][2N] += sum over the tiles of `passes` vectors of V rows i (v[i N + lane], the next vector passStride
- * floats on) times H (h[tile][2N]), for the MR channels of one tile.
+ * m[i][NV N] += sum over the tiles of `passes` vectors of V rows i (v[i N + lane], the next vector passStride
+ * floats on) times H (h[tile][NV N]), for the MR channels of one tile.
  */
-template <int MR>
+template <int NV, int MR>
 void winoFilterGemm(const float* v, int64_t passStride, int64_t passes, const float* h, float* m) {
-  S::V c0[MR], c1[MR];
+  constexpr int64_t kPanel = NV * S::N;
+  S::V c[MR][NV];
 #pragma GCC unroll 16
-  for (int i = 0; i < MR; i++) {
-    c0[i] = S::load(m + i * kPanel);
-    c1[i] = S::load(m + i * kPanel + S::N);
-  }
+  for (int i = 0; i < MR; i++)
+#pragma GCC unroll 2
+    for (int u = 0; u < NV; u++) c[i][u] = S::load(m + i * kPanel + u * S::N);
   for (int64_t p = 0; p < passes; p++) {
 #pragma GCC unroll 16
     for (int k = 0; k < S::N; k++) {
-      const S::V b0 = S::load(h + k * kPanel), b1 = S::load(h + k * kPanel + S::N);
+      S::V b[NV];
+#pragma GCC unroll 2
+      for (int u = 0; u < NV; u++) b[u] = S::load(h + k * kPanel + u * S::N);
 #pragma GCC unroll 16
       for (int i = 0; i < MR; i++) {
         const S::V a = S::set1(v[i * S::N + k]);
-        c0[i] = S::fma(a, b0, c0[i]);
-        c1[i] = S::fma(a, b1, c1[i]);
+#pragma GCC unroll 2
+        for (int u = 0; u < NV; u++) c[i][u] = S::fma(a, b[u], c[i][u]);
       }
     }
     v += passStride;
     h += S::N * kPanel;
   }
 #pragma GCC unroll 16
-  for (int i = 0; i < MR; i++) {
-    S::store(m + i * kPanel, c0[i]);
-    S::store(m + i * kPanel + S::N, c1[i]);
-  }
+  for (int i = 0; i < MR; i++)
+#pragma GCC unroll 2
+    for (int u = 0; u < NV; u++) S::store(m + i * kPanel + u * S::N, c[i][u]);
 }
 
 /**
@@ -145,10 +148,11 @@ struct WinoFilterSplit {
   int64_t parts, chunks;
 };
 
-WinoFilterSplit winoFilterSplit(const ConvGeom& g, int threads, int64_t cTiles, int64_t vectors, int64_t panels, int64_t mFloats) {
+WinoFilterSplit winoFilterSplit(const ConvGeom& g, int threads, int64_t cTiles, int64_t vectors, int64_t panels, int64_t panelFloats,
+                                int64_t mFloats) {
   if (threads <= 1) return {1, 1};
   const double tiles = static_cast<double>(vectors * S::N);
-  const double gemm = 16.0 * tiles * static_cast<double>(cTiles * kFilterMR * panels) * kPanel / (2.0 * S::N);
+  const double gemm = 16.0 * tiles * static_cast<double>(cTiles * kFilterMR * panels * panelFloats) / (2.0 * S::N);
   const double input = 24.0 * static_cast<double>(g.C * vectors), dyT = 32.0 * tiles * static_cast<double>(panels);
   const int64_t parts = std::min<int64_t>(threads, g.N), chunks = std::min<int64_t>(threads, cTiles);
   const double byImages = static_cast<double>((g.N + parts - 1) / parts) * (gemm + input + dyT) +
@@ -159,11 +163,13 @@ WinoFilterSplit winoFilterSplit(const ConvGeom& g, int threads, int64_t cTiles, 
 }
 
 /**
- * dW from the parts' M[xi][panel][c][2N]: their sum, then G'^T M G' for each (o, c), G'^T rows
+ * dW from the parts' M[xi][panel][c][NV N]: their sum, then G'^T M G' for each (o, c), G'^T rows
  * (1, 1/2, 1/2, 0), (0, 1/2, -1/2, 0), (0, 1/2, 1/2, -1) (G^T with A's sign undone). Blocks of input
  * channels across the pool.
  */
+template <int NV>
 void winoFilterInverse(const ConvGeom& g, const float* M, int64_t parts, int64_t mFloats, int64_t panels, int64_t CP, float* dw, ThreadPool& pool) {
+  constexpr int64_t kPanel = NV * S::N;
   const int64_t blocks = std::min<int64_t>(g.C, 4 * pool.size());
   pool.run(blocks, [&](int64_t blk) {
     const S::V half = S::set1(0.5f);
@@ -171,7 +177,7 @@ void winoFilterInverse(const ConvGeom& g, const float* M, int64_t parts, int64_t
       for (int64_t pn = 0; pn < panels; pn++) {
         alignas(64) float t[9][kPanel];
 #pragma GCC unroll 2
-        for (int v = 0; v < 2; v++) {
+        for (int v = 0; v < NV; v++) {
           S::V q[16];
 #pragma GCC unroll 16
           for (int xi = 0; xi < 16; xi++) {
@@ -205,9 +211,10 @@ void winoFilterInverse(const ConvGeom& g, const float* M, int64_t parts, int64_t
   });
 }
 
-template <int R>
+template <int NV, int R>
 void winoFilterGradRun(const ConvGeom& g, const float* x, const float* dy, float* dw, ThreadPool& pool) {
   constexpr int MR = kFilterMR;
+  constexpr int64_t kPanel = NV * S::N;
   constexpr int64_t N = S::N;
   const int64_t TH = (g.OH + 1) / 2, TW = (g.OW + 1) / 2, tiles = TH * TW, vectors = (tiles + N - 1) / N;
   // The padded input as a stride-2 slab, as the forward's: tile tx's patch column j is phase j & 1, index tx + j / 2.
@@ -216,9 +223,9 @@ void winoFilterGradRun(const ConvGeom& g, const float* x, const float* dy, float
   sg.PR = std::max<int64_t>(g.PR, 2 * TW + 2 - g.W - g.PL);
   const int64_t rows = 2 * TH + 2;
   const int64_t panels = (g.O + kPanel - 1) / kPanel, cTiles = (g.C + MR - 1) / MR, CP = cTiles * MR;
-  // M[part][xi][panel][CP][2N], in the calling thread's slot (tasks use the slab and panel slots).
+  // M[part][xi][panel][CP][NV N], in the calling thread's slot (tasks use the slab and panel slots).
   const int64_t mFloats = 16 * panels * CP * kPanel;
-  const WinoFilterSplit split = winoFilterSplit(g, pool.size(), cTiles, vectors, panels, mFloats);
+  const WinoFilterSplit split = winoFilterSplit(g, pool.size(), cTiles, vectors, panels, kPanel, mFloats);
   const int64_t parts = split.parts, chunks = split.chunks;
   float* M = scratch(static_cast<size_t>(parts * mFloats), kPhaseSlot);
   pool.run(parts * chunks, [&](int64_t task) {
@@ -230,7 +237,7 @@ void winoFilterGradRun(const ConvGeom& g, const float* x, const float* dy, float
     for (int64_t xp = 0; xp < 16 * panels; xp++)
       std::memset(m + (xp * CP + c0) * kPanel, 0, static_cast<size_t>((ct1 - ct0) * MR * kPanel) * sizeof(float));
     if (nb >= ne || ct0 >= ct1) return;
-    // Blocks of B vectors: V[B][xi][cn][N] and H[xi][panel][B N][2N] within kWinoFilterBlockBytes.
+    // Blocks of B vectors: V[B][xi][cn][N] and H[xi][panel][B N][NV N] within kWinoFilterBlockBytes.
     const int64_t B = std::clamp<int64_t>(kWinoFilterBlockBytes / (4 * 16 * N * (cn + panels * kPanel)), 2, 64);
     // xi planes a cache line more than packed apart: 16 streams a power of two apart would share L1 sets.
     const int64_t vxs = cn * N + 64 / sizeof(float), passStride = 16 * vxs, K = B * N, slack = MR * N;
@@ -247,20 +254,20 @@ void winoFilterGradRun(const ConvGeom& g, const float* x, const float* dy, float
       for (int xi = 0; xi < 16; xi++)
         for (int64_t ct = ct0; ct < ct1; ct++)
           for (int64_t pn = 0; pn < panels; pn++)
-            winoFilterGemm<MR>(V + xi * vxs + (ct - ct0) * MR * N, passStride, passes, H + xi * hxs + pn * K * kPanel,
+            winoFilterGemm<NV, MR>(V + xi * vxs + (ct - ct0) * MR * N, passStride, passes, H + xi * hxs + pn * K * kPanel,
                                m + ((xi * panels + pn) * CP + ct * MR) * kPanel);
     };
     int64_t b = 0;
     for (int64_t n = nb; n < ne; n++) {
       slab.fill(sg, x + n * g.C * g.H * g.W, c0, cn);
       const float* dyn = dy + n * g.O * g.P;
-      for (int64_t pn = 0; pn < panels; pn++) packDyPanel(dyn + pn * kPanel * g.P, g.P, g.P, std::min(kPanel, g.O - pn * kPanel), bt + pn * g.P * kPanel);
+      for (int64_t pn = 0; pn < panels; pn++) packDyPanel<NV>(dyn + pn * kPanel * g.P, g.P, g.P, std::min(kPanel, g.O - pn * kPanel), bt + pn * g.P * kPanel);
       for (int64_t vec = 0; vec < vectors; vec++) {
         int64_t at[1][4];
         uint32_t bits[1][4];
         const int64_t used = winoFilterVector<R>(vec, tiles, TW, slab.Wq, at, bits);
         winoInput<R, 1>(buffer, cn, slab.phaseStride, slab.Wq, at, bits, V + b * passStride, vxs);
-        winoFilterDy(bt, g.OH, g.OW, TW, vec * N, used, panels, K, hxs, H + b * N * kPanel);
+        winoFilterDy<NV>(bt, g.OH, g.OW, TW, vec * N, used, panels, K, hxs, H + b * N * kPanel);
         if (++b == B) {
           gemm(b);
           b = 0;
@@ -269,14 +276,25 @@ void winoFilterGradRun(const ConvGeom& g, const float* x, const float* dy, float
     }
     if (b) gemm(b);
   });
-  winoFilterInverse(g, M, parts, mFloats, panels, CP, dw, pool);
+  winoFilterInverse<NV>(g, M, parts, mFloats, panels, CP, dw, pool);
+}
+
+template <int NV>
+void winogradFilterGradBy(const ConvGeom& g, const float* x, const float* dy, float* dw, ThreadPool& pool) {
+  switch (winoFilterPieces((g.OH + 1) / 2, (g.OW + 1) / 2)) {
+    case 1: winoFilterGradRun<NV, 1>(g, x, dy, dw, pool); break;
+    case 2: winoFilterGradRun<NV, 2>(g, x, dy, dw, pool); break;
+    case 3: winoFilterGradRun<NV, 3>(g, x, dy, dw, pool); break;
+    default: winoFilterGradRun<NV, 4>(g, x, dy, dw, pool); break;
+  }
 }
 
 void winogradFilterGrad(const ConvGeom& g, const float* x, const float* dy, float* dw, ThreadPool& pool) {
-  switch (winoFilterPieces((g.OH + 1) / 2, (g.OW + 1) / 2)) {
-    case 1: winoFilterGradRun<1>(g, x, dy, dw, pool); break;
-    case 2: winoFilterGradRun<2>(g, x, dy, dw, pool); break;
-    case 3: winoFilterGradRun<3>(g, x, dy, dw, pool); break;
-    default: winoFilterGradRun<4>(g, x, dy, dw, pool); break;
+  if constexpr (kOneVectorPanels) {
+    if (filterPanelVectors(g.O) == 1) {
+      winogradFilterGradBy<1>(g, x, dy, dw, pool);
+      return;
+    }
   }
+  winogradFilterGradBy<2>(g, x, dy, dw, pool);
 }
