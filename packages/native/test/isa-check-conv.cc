@@ -110,6 +110,12 @@ std::vector<ConvShape> convShapes() {
       // pass, the last with one tile row.
       conv("Winograd 4 x 3 tile, 8 columns, 10 rows", 2, 64, 10, 8, 16, 3).pad(1),
       conv("20 output channels, batch 3", 3, 64, 16, 16, 20, 3).pad(1),
+      // F(4x4, 3x3) for constant filters on 8 lanes (conv/winograd-f4.inl, the fwd:const column): one tile row a
+      // vector (32x32), two (16x16), two vectors a row with a 4 x 3 tile and no padding, odd pads.
+      conv("F(4x4, 3x3): ResNet-20 16 -> 16 at 32x32", 3, 16, 32, 32, 16, 3).pad(1),
+      conv("F(4x4, 3x3): 16x16, batch 1 (vector chunks)", 1, 32, 16, 16, 32, 3).pad(1),
+      conv("F(4x4, 3x3): 64 columns, 4 x 3 tile, no padding", 2, 16, 26, 66, 20, 3),
+      conv("F(4x4, 3x3): asymmetric pads", 2, 24, 31, 30, 16, 3).pad(1, 2, 3, 1),
       conv("stride 2", 2, 16, 32, 32, 32, 3).pad(1).stride(2),
       conv("stride 2x3, dilation 2, asymmetric pads", 2, 8, 17, 23, 12, 3).stride(2, 3).dilation(2).pad(1, 2, 0, 3),
       // The paired-column input gradient (stride 2 along the row): three and one row phases, dilation, and
@@ -275,7 +281,8 @@ CaseResult checkConv(const KernelSet& ks, const ConvCase& c, Pools& pools) {
   CaseResult res;
   res.what = describe(g) + "  (" + c.why + ")";
   const std::array<int64_t, 4> yDims = {g.N, g.O, g.OH, g.OW}, xDims = {g.N, g.C, g.H, g.W};
-  OpResult fwd{"fwd", yDims}, fbr{"fwd+b+relu", yDims}, fbrr{"fwd+b+res+relu", yDims}, fwdCached{"fwd:cache", yDims}, dx{"dx", xDims}, dxCached{"dx:cache", xDims},
+  OpResult fwd{"fwd", yDims}, fbr{"fwd+b+relu", yDims}, fbrr{"fwd+b+res+relu", yDims}, fwdCached{"fwd:cache", yDims},
+      fwdConst{"fwd:const", yDims}, dx{"dx", xDims}, dxCached{"dx:cache", xDims},
       dw{"dw", {g.O, g.Cg, g.KH, g.KW}};
   const bool fwdFits = ks.forwardFits(g), dxFits = ks.backpropInputFits(g), dwFits = ks.backpropFilterFits(g);
   const std::vector<double> negY = negated(c.ref.y), negDx = negated(c.ref.dx);
@@ -300,6 +307,18 @@ CaseResult checkConv(const KernelSet& ks, const ConvCase& c, Pools& pools) {
       fwd.worst.merge(compare(y, c.ref.y, t));
       fbr.worst.merge(compare(yb, c.ref.yBiasRelu, t));
       fbrr.worst.merge(compare(yr, c.ref.yBiasResRelu, t));
+    }
+    if (fwdFits) {
+      // A constant filter (compile()'s folded weights, or a call that records no gradient) may take inference-only
+      // algorithms (Winograd from 16 channels, F(4x4, 3x3)): bias, residual and relu, packed then cached.
+      const FilterRef k = FilterKey{&cache, 2, ++version, true}.ref(c.w->data());
+      for (int call = 0; call < 2; call++) {
+        Output y(static_cast<size_t>(g.outSize));
+        running(name + " forward, constant filter" + (call ? " (cached)" : " (packing)") + on);
+        ks.forward(g, c.x->data(), k, c.bias->data(), c.dy->data(), true, y.data(), *pool);
+        fwdConst.ran = true;
+        fwdConst.worst.merge(compare(y, c.ref.yBiasResRelu, t));
+      }
     }
     if (dxFits) {
       Output out(static_cast<size_t>(g.inSize));
@@ -336,7 +355,7 @@ CaseResult checkConv(const KernelSet& ks, const ConvCase& c, Pools& pools) {
       }
     }
   }
-  res.ops = {fwd, fbr, fbrr, fwdCached, dx, dxCached, dw};
+  res.ops = {fwd, fbr, fbrr, fwdCached, fwdConst, dx, dxCached, dw};
   return res;
 }
 

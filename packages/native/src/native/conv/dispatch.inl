@@ -63,6 +63,10 @@ void forwardConv(const ConvGeom& g, const float* x, const FilterRef& w, const fl
     depthwiseForward(g, x, w.weights(), bias, residual, relu, y, pool);
     return;
   }
+  if (winogradF4Fits(g, w.constant)) {
+    winogradF4Forward(g, x, w, bias, residual, relu, y, pool);
+    return;
+  }
   if (winogradFits(g, w.constant)) {
     winogradForward(g, x, w, bias, residual, relu, y, pool);
     return;

@@ -1,0 +1,270 @@
+// ISA fragment (see README.md): Winograd F(4x4, 3x3) for 3x3 stride-1 convolutions whose filter is constant
+// (Backend.markConstant) or records no gradient (inference only). Each 4x4 output tile comes from a 6x6 input
+// patch d as A^T [(G g G^T) . (B^T d B)] A: 36 products per tile and channel pair, 2.25 per output against
+// F(2x2, 3x3)'s 4 (winograd.inl), with larger transform constants (4, 5, 8 and 1/24), so its rounding is
+// larger and training never takes it. Tiles lie in the lanes as in winograd.inl, whose GEMM tiles (WinoTile,
+// winoGemm) this file shares; the padded input is split into 4 column phases (the layout of a stride-4 Slab)
+// so that tile tx's patch column j is phase j % 4 at index tx + j / 4, N tiles one plain load.
+
+/** Tile rows a vector for TW tiles a row: 1 (whole vectors a row), 2 (two rows of N/2 tiles) or 0 (not taken). */
+int f4Rows(int64_t TW) {
+  if (TW % S::N == 0) return 1;
+  return 2 * TW == S::N ? 2 : 0;
+}
+
+/**
+ * Whether F(4x4, 3x3) runs: a geometry winograd.inl takes, a constant filter, outputs in whole 4x4 tiles
+ * that fill whole vectors (ResNet-20's 32x32 and 16x16 planes on 8 lanes). 8-lane vectors only: the avx512
+ * path was not measured with it.
+ */
+bool winogradF4Fits(const ConvGeom& g, bool constantFilter) {
+  if (S::N != 8 || !constantFilter || !winogradFits(g, true) || g.OH % 4 || g.OW % 4) return false;
+  const int R = f4Rows(g.OW / 4);
+  return R == 1 || (R == 2 && (g.OH / 4) % 2 == 0);
+}
+
+int64_t f4FilterFloats(const ConvGeom& g, int MR) { return 36 * ((g.O + MR - 1) / MR) * g.C * MR; }
+
+/** U[xi][o tile][c][MR] = (G g G^T)[xi] (6x6, xi = 6 row + column) for each filter g = w[o][c], in double; rows past O zero. */
+template <int MR>
+void f4Filter(const ConvGeom& g, const float* w, ThreadPool& pool, float* u) {
+  const int64_t tiles = (g.O + MR - 1) / MR;
+  const int64_t block = std::max<int64_t>(1, 512 / (g.C * MR));  // tiles per task
+  auto gt = [](const double* k, int stride, double* out) {
+    const double k0 = k[0], k1 = k[stride], k2 = k[2 * stride];
+    out[0] = k0 / 4;
+    out[1] = -(k0 + k1 + k2) / 6;
+    out[2] = -(k0 - k1 + k2) / 6;
+    out[3] = k0 / 24 + k1 / 12 + k2 / 6;
+    out[4] = k0 / 24 - k1 / 12 + k2 / 6;
+    out[5] = k2;
+  };
+  pool.run((tiles + block - 1) / block, [&](int64_t b) {
+    float v[36][MR];
+    for (int64_t ot = b * block; ot < std::min(tiles, (b + 1) * block); ot++) {
+      const int on = static_cast<int>(std::min<int64_t>(MR, g.O - ot * MR));
+      for (int64_t c = 0; c < g.C; c++) {
+        for (int i = 0; i < MR; i++) {
+          if (i >= on) {
+            for (int xi = 0; xi < 36; xi++) v[xi][i] = 0.f;
+            continue;
+          }
+          const float* k = w + ((ot * MR + i) * g.C + c) * 9;
+          double kd[9], t[3][6], r[6];
+          for (int j = 0; j < 9; j++) kd[j] = k[j];
+          for (int j = 0; j < 3; j++) gt(kd + j, 3, t[j]);  // t[j][row]: column j of G g
+          for (int row = 0; row < 6; row++) {
+            const double col[3] = {t[0][row], t[1][row], t[2][row]};
+            gt(col, 1, r);
+            for (int s = 0; s < 6; s++) v[6 * row + s][i] = static_cast<float>(r[s]);
+          }
+        }
+        for (int xi = 0; xi < 36; xi++) std::memcpy(u + ((xi * tiles + ot) * g.C + c) * MR, v[xi], sizeof v[xi]);
+      }
+    }
+  });
+}
+
+/**
+ * Padded rows [slab.r0, + slab.rows) of one image in the 4-phase layout: padded column q at phase q % 4, index
+ * q / 4. Each row is padded into `pad` (4 Wq + 4 N floats), then split by two rounds of even/odd deinterleaves.
+ */
+void f4Fill(const ConvGeom& g, const Slab& slab, const float* image, float* pad) {
+  constexpr int64_t N = S::N;
+  const int64_t Wq = slab.Wq, ps = slab.phaseStride, tail = 4 * Wq - g.PL - g.W;
+  for (int64_t c = 0; c < g.C; c++) {
+    for (int64_t r = 0; r < slab.rows; r++) {
+      float* dst = slab.data + c * slab.chanStride + r * Wq;
+      const int64_t ih = slab.r0 + r - g.PT;
+      if (ih < 0 || ih >= g.H) {
+        for (int p = 0; p < 4; p++) std::memset(dst + p * ps, 0, static_cast<size_t>(Wq) * sizeof(float));
+        continue;
+      }
+      std::memset(pad, 0, static_cast<size_t>(g.PL) * sizeof(float));
+      std::memcpy(pad + g.PL, image + (c * g.H + ih) * g.W, static_cast<size_t>(g.W) * sizeof(float));
+      std::memset(pad + g.PL + g.W, 0, static_cast<size_t>(tail) * sizeof(float));
+      int64_t k = 0;
+      for (; k + N <= Wq; k += N) {
+        const float* q = pad + 4 * k;
+        const S::V a0 = S::load(q), a1 = S::load(q + N), a2 = S::load(q + 2 * N), a3 = S::load(q + 3 * N);
+        const S::V e01 = S::evens(a0, a1), o01 = S::odds(a0, a1), e23 = S::evens(a2, a3), o23 = S::odds(a2, a3);
+        S::store(dst + k, S::evens(e01, e23));
+        S::store(dst + ps + k, S::evens(o01, o23));
+        S::store(dst + 2 * ps + k, S::odds(e01, e23));
+        S::store(dst + 3 * ps + k, S::odds(o01, o23));
+      }
+      for (; k < Wq; k++)
+        for (int p = 0; p < 4; p++) dst[p * ps + k] = pad[4 * k + p];
+    }
+  }
+}
+
+/** t = B^T d for one column (or row) of 6 vectors. */
+SN_INLINE void f4InputLine(const S::V* d, S::V* t) {
+  const S::V m4 = S::set1(-4.f), m5 = S::set1(-5.f), p4 = S::set1(4.f);
+  const S::V p = S::fma(m4, d[2], d[4]), q = S::fma(m4, d[1], d[3]);
+  const S::V r = S::sub(d[4], d[2]), h = S::sub(d[3], d[1]), s = S::add(h, h);
+  t[0] = S::fma(m5, d[2], S::fma(p4, d[0], d[4]));
+  t[1] = S::add(p, q);
+  t[2] = S::sub(p, q);
+  t[3] = S::add(r, s);
+  t[4] = S::sub(r, s);
+  t[5] = S::fma(m5, d[3], S::fma(p4, d[1], d[5]));
+}
+
+/** y = A^T m for one column (or row) of 6 vectors. */
+SN_INLINE void f4OutputLine(const S::V* m, S::V* y) {
+  const S::V a = S::add(m[1], m[2]), b = S::sub(m[1], m[2]), c = S::add(m[3], m[4]), d = S::sub(m[3], m[4]);
+  y[0] = S::add(S::add(m[0], a), c);
+  y[1] = S::fma(S::set1(2.f), d, b);
+  y[2] = S::fma(S::set1(4.f), c, a);
+  y[3] = S::add(S::fma(S::set1(8.f), d, b), m[5]);
+}
+
+/**
+ * Input transform of every channel for NV vectors of tiles: V[xi][c][NV N]. at[v]: slab offset of vector v's lane 0
+ * patch (row 0, phase 0); with R == 2 the second half of the lanes is the tile row below (4 slab rows down).
+ */
+template <int R, int NV>
+void f4Input(const Slab& slab, int64_t C, const int64_t* at, float* V) {
+  constexpr int64_t kPanel = NV * S::N;
+  const int64_t xs = C * kPanel, ps = slab.phaseStride, Wq = slab.Wq;
+  for (int64_t c = 0; c < C; c++) {
+    const float* base = slab.data + c * slab.chanStride;
+    for (int v = 0; v < NV; v++) {
+      S::V t[6][6];
+#pragma GCC unroll 6
+      for (int j = 0; j < 6; j++) {
+        const float* col = base + at[v] + (j & 3) * ps + (j >> 2);
+        S::V d[6], e[6];
+#pragma GCC unroll 6
+        for (int i = 0; i < 6; i++) d[i] = R == 1 ? S::load(col + i * Wq) : S::loadHalves(col + i * Wq, col + (i + 4) * Wq);
+        f4InputLine(d, e);
+#pragma GCC unroll 6
+        for (int i = 0; i < 6; i++) t[i][j] = e[i];
+      }
+      float* out = V + c * kPanel + v * S::N;
+#pragma GCC unroll 6
+      for (int i = 0; i < 6; i++) {
+        S::V e[6];
+        f4InputLine(t[i], e);
+#pragma GCC unroll 6
+        for (int k = 0; k < 6; k++) S::store(out + (6 * i + k) * xs, e[k]);
+      }
+    }
+  }
+}
+
+/**
+ * Output transform of channel o for the used vectors of a pass: bias, the residual (the same plane, or null)
+ * and relu, written into the channel plane. Vector v's lane l is tile (ty[v], tx0[v] + l) (R == 1) or, R == 2,
+ * lanes of the second half the tile row below.
+ */
+template <int R, int NV>
+void f4Output(const float* M, int64_t xs, const int64_t* ty, const int64_t* tx0, int used, float bias, const float* res, bool relu, float* plane,
+              int64_t OW) {
+  constexpr int64_t N = S::N;
+  const S::V b = S::set1(bias), zero = S::zero();
+  for (int v = 0; v < used; v++) {
+    S::V s[4][6];
+#pragma GCC unroll 6
+    for (int k = 0; k < 6; k++) {
+      S::V m[6], y[4];
+#pragma GCC unroll 6
+      for (int i = 0; i < 6; i++) m[i] = S::load(M + (6 * i + k) * xs + v * N);
+      f4OutputLine(m, y);
+#pragma GCC unroll 4
+      for (int a = 0; a < 4; a++) s[a][k] = y[a];
+    }
+#pragma GCC unroll 4
+    for (int a = 0; a < 4; a++) {
+      S::V y[4];
+      f4OutputLine(s[a], y);
+      for (int j = 0; j < 4; j++) y[j] = S::add(y[j], b);
+      // Columns 4 tx .. 4 tx + 3 side by side: vector k holds tiles k N / 4 .. (k + 1) N / 4 - 1.
+      const S::V p0 = S::zipLo(y[0], y[2]), q0 = S::zipLo(y[1], y[3]), p1 = S::zipHi(y[0], y[2]), q1 = S::zipHi(y[1], y[3]);
+      S::V o[4] = {S::zipLo(p0, q0), S::zipHi(p0, q0), S::zipLo(p1, q1), S::zipHi(p1, q1)};
+#pragma GCC unroll 4
+      for (int k = 0; k < 4; k++) {
+        const int64_t at = R == 1 ? (4 * ty[v] + a) * OW + 4 * tx0[v] + k * N : (4 * (ty[v] + k / 2) + a) * OW + (k % 2) * N;
+        if (res) o[k] = S::add(o[k], S::load(res + at));
+        if (relu) o[k] = S::max(zero, o[k]);
+        S::store(plane + at, o[k]);
+      }
+    }
+  }
+}
+
+template <class T, int R>
+void f4Run(const ConvGeom& g, const float* x, const FilterRef& w, const float* bias, const float* residual, bool relu, float* y, ThreadPool& pool) {
+  constexpr int MR = T::MR, NV = T::NV;
+  constexpr int64_t N = S::N;
+  const FilterCache::Packed u = w.packed(layoutKey({8, g.O, g.C, MR}), static_cast<size_t>(f4FilterFloats(g, MR)),
+                                         [&](const float* raw, float* out) { f4Filter<MR>(g, raw, pool, out); });
+  const int64_t TH = g.OH / 4, TW = g.OW / 4;
+  const int64_t segs = R == 1 ? TW / N : 1;
+  const int64_t vectors = R == 1 ? TH * segs : TH / 2;
+  // The padded input as a stride-4 slab: 4 TW + 2 padded columns, every row of 4 TH + 2 padded rows.
+  ConvGeom sg = g;
+  sg.SW = 4;
+  sg.PR = std::max<int64_t>(g.PR, 4 * TW + 2 - g.W - g.PL);
+  const int64_t passes = (vectors + NV - 1) / NV;
+  const int64_t chunks = g.N >= 3 * pool.size() ? 1 : std::max<int64_t>(1, std::min<int64_t>(passes, (3 * pool.size() + g.N - 1) / g.N));
+  const int64_t oTiles = (g.O + MR - 1) / MR, xs = oTiles * MR * T::kPanel;
+  auto tileRow = [&](int64_t vec) { return R == 1 ? vec / segs : 2 * vec; };
+  pool.run(g.N * chunks, [&](int64_t t) {
+    const int64_t n = t / chunks, ch = t % chunks;
+    const int64_t v0 = NV * (passes * ch / chunks), v1 = std::min(vectors, NV * (passes * (ch + 1) / chunks));
+    if (v0 >= v1) return;
+    const int64_t r0 = 4 * tileRow(v0), taskRows = 4 * (tileRow(v1 - 1) + R) + 2 - r0;
+    const int64_t slabFloats = Slab::floats(sg, taskRows, g.C);
+    float* buffer = scratch(static_cast<size_t>(slabFloats + 4 * (TW + 1) + 8 * N), kSlabSlot);
+    Slab slab(sg, r0, taskRows, buffer);
+    f4Fill(g, slab, x + n * g.C * g.H * g.W, buffer + slabFloats);
+    float* V = scratch(static_cast<size_t>(36 * g.C * T::kPanel + 36 * xs), kPanelSlot);
+    float* M = V + 36 * g.C * T::kPanel;
+    const float* rn = residual ? residual + n * g.O * g.P : nullptr;
+    float* yn = y + n * g.O * g.P;
+    for (int64_t s = v0; s < v1; s += NV) {
+      int64_t at[NV], ty[NV], tx0[NV];
+      for (int v = 0; v < NV; v++) {
+        const int64_t vec = std::min(s + v, v1 - 1);
+        ty[v] = tileRow(vec);
+        tx0[v] = R == 1 ? (vec % segs) * N : 0;
+        at[v] = (4 * ty[v] - r0) * slab.Wq + tx0[v];
+      }
+      f4Input<R, NV>(slab, g.C, at, V);
+      for (int xi = 0; xi < 36; xi++)
+        for (int64_t ot = 0; ot < oTiles; ot++)
+          winoGemm<T>(g.C, u->data() + (xi * oTiles + ot) * g.C * MR, V + xi * g.C * T::kPanel, M + xi * xs + ot * MR * T::kPanel);
+      const int used = static_cast<int>(std::min<int64_t>(NV, v1 - s));
+      for (int64_t o = 0; o < g.O; o++)
+        f4Output<R, NV>(M + o * T::kPanel, xs, ty, tx0, used, bias ? bias[o] : 0.f, rn ? rn + o * g.P : nullptr, relu, yn + o * g.P, g.OW);
+    }
+  });
+}
+
+template <class T>
+void f4ByRows(int R, const ConvGeom& g, const float* x, const FilterRef& w, const float* bias, const float* residual, bool relu, float* y,
+            ThreadPool& pool) {
+  if (R == 1) {
+    f4Run<T, 1>(g, x, w, bias, residual, relu, y, pool);
+  } else {
+    f4Run<T, 2>(g, x, w, bias, residual, relu, y, pool);
+  }
+}
+
+/** F(4x4, 3x3) forward (winogradF4Fits): the 4 x 3 GEMM tile of 8 lanes where it pads less than kWinoMR x 2, as in winoWideTile. */
+void winogradF4Forward(const ConvGeom& g, const float* x, const FilterRef& w, const float* bias, const float* residual, bool relu, float* y,
+                       ThreadPool& pool) {
+  const int R = f4Rows(g.OW / 4);
+  if constexpr (S::N == 8 && kWinoMR == 6) {
+    const int64_t vectors = R == 1 ? (g.OH / 4) * (g.OW / 4 / S::N) : g.OH / 8;
+    auto waste = [&](int64_t mr, int64_t nv) { return (g.O + mr - 1) / mr * mr * ((vectors + nv - 1) / nv * nv); };
+    if (waste(4, 3) < waste(kWinoMR, 2)) {
+      f4ByRows<WinoTile<4, 3>>(R, g, x, w, bias, residual, relu, y, pool);
+      return;
+    }
+  }
+  f4ByRows<WinoTile<kWinoMR, 2>>(R, g, x, w, bias, residual, relu, y, pool);
+}
