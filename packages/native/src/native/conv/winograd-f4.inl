@@ -67,11 +67,12 @@ void f4Filter(const ConvGeom& g, const float* w, ThreadPool& pool, float* u) {
 
 /**
  * Padded rows [slab.r0, + slab.rows) of one image in the 4-phase layout: padded column q at phase q % 4, index
- * q / 4. Each row is padded into `pad` (4 Wq + 4 N floats), then split by two rounds of even/odd deinterleaves.
+ * q / 4, split by two rounds of even/odd deinterleaves of 4 N input columns loaded straight from the row (masked
+ * where they cross its ends: a padded copy of the row first stalled every load on store forwarding).
  */
-void f4Fill(const ConvGeom& g, const Slab& slab, const float* image, float* pad) {
+void f4Fill(const ConvGeom& g, const Slab& slab, const float* image) {
   constexpr int64_t N = S::N;
-  const int64_t Wq = slab.Wq, ps = slab.phaseStride, tail = 4 * Wq - g.PL - g.W;
+  const int64_t Wq = slab.Wq, ps = slab.phaseStride, W = g.W;
   for (int64_t c = 0; c < g.C; c++) {
     for (int64_t r = 0; r < slab.rows; r++) {
       float* dst = slab.data + c * slab.chanStride + r * Wq;
@@ -80,21 +81,24 @@ void f4Fill(const ConvGeom& g, const Slab& slab, const float* image, float* pad)
         for (int p = 0; p < 4; p++) std::memset(dst + p * ps, 0, static_cast<size_t>(Wq) * sizeof(float));
         continue;
       }
-      std::memset(pad, 0, static_cast<size_t>(g.PL) * sizeof(float));
-      std::memcpy(pad + g.PL, image + (c * g.H + ih) * g.W, static_cast<size_t>(g.W) * sizeof(float));
-      std::memset(pad + g.PL + g.W, 0, static_cast<size_t>(tail) * sizeof(float));
-      int64_t k = 0;
-      for (; k + N <= Wq; k += N) {
-        const float* q = pad + 4 * k;
-        const S::V a0 = S::load(q), a1 = S::load(q + N), a2 = S::load(q + 2 * N), a3 = S::load(q + 3 * N);
+      const float* src = image + (c * g.H + ih) * W;
+      // Input columns [col, col + N), zero outside [0, W).
+      auto part = [&](int64_t col) {
+        if (col >= 0 && col + N <= W) return S::load(src + col);
+        const int64_t lo = std::max<int64_t>(0, -col), hi = std::min<int64_t>(N, W - col);
+        return hi > lo ? S::maskLoad(S::mask(laneBits(lo, hi)), src + col) : S::zero();
+      };
+      for (int64_t k = 0; k < Wq; k += N) {
+        const int64_t col = 4 * k - g.PL;
+        const S::V a0 = part(col), a1 = part(col + N), a2 = part(col + 2 * N), a3 = part(col + 3 * N);
         const S::V e01 = S::evens(a0, a1), o01 = S::odds(a0, a1), e23 = S::evens(a2, a3), o23 = S::odds(a2, a3);
-        S::store(dst + k, S::evens(e01, e23));
-        S::store(dst + ps + k, S::evens(o01, o23));
-        S::store(dst + 2 * ps + k, S::odds(e01, e23));
-        S::store(dst + 3 * ps + k, S::odds(o01, o23));
+        // The last indices of a row by masked stores (the next phase's row 0 follows the last row).
+        const uint32_t bits = laneBits(0, std::min<int64_t>(N, Wq - k));
+        storeLanes(dst + k, bits, S::evens(e01, e23));
+        storeLanes(dst + ps + k, bits, S::evens(o01, o23));
+        storeLanes(dst + 2 * ps + k, bits, S::odds(e01, e23));
+        storeLanes(dst + 3 * ps + k, bits, S::odds(o01, o23));
       }
-      for (; k < Wq; k++)
-        for (int p = 0; p < 4; p++) dst[p * ps + k] = pad[4 * k + p];
     }
   }
 }
@@ -195,6 +199,18 @@ void f4Output(const float* M, int64_t xs, const int64_t* ty, const int64_t* tx0,
   }
 }
 
+/** Fetches the residual lines a pass's output transforms read, while its input transform and GEMMs run (as prefetchResidual). */
+template <int R>
+void f4PrefetchResidual(const ConvGeom& g, const int64_t* ty, const int64_t* tx0, int used, const float* res) {
+  const int64_t rows = 4 * R, cols = R == 1 ? 4 * S::N : g.OW;
+  for (int64_t o = 0; o < g.O; o++)
+    for (int v = 0; v < used; v++) {
+      const float* q = res + o * g.P + 4 * ty[v] * g.OW + 4 * tx0[v];
+      for (int64_t a = 0; a < rows; a++)
+        for (int64_t c = 0; c < cols; c += 16) SN_PREFETCH(q + a * g.OW + c);
+    }
+}
+
 template <class T, int R>
 void f4Run(const ConvGeom& g, const float* x, const FilterRef& w, const float* bias, const float* residual, bool relu, float* y, ThreadPool& pool) {
   constexpr int MR = T::MR, NV = T::NV;
@@ -218,9 +234,9 @@ void f4Run(const ConvGeom& g, const float* x, const FilterRef& w, const float* b
     if (v0 >= v1) return;
     const int64_t r0 = 4 * tileRow(v0), taskRows = 4 * (tileRow(v1 - 1) + R) + 2 - r0;
     const int64_t slabFloats = Slab::floats(sg, taskRows, g.C);
-    float* buffer = scratch(static_cast<size_t>(slabFloats + 4 * (TW + 1) + 8 * N), kSlabSlot);
+    float* buffer = scratch(static_cast<size_t>(slabFloats), kSlabSlot);
     Slab slab(sg, r0, taskRows, buffer);
-    f4Fill(g, slab, x + n * g.C * g.H * g.W, buffer + slabFloats);
+    f4Fill(g, slab, x + n * g.C * g.H * g.W);
     float* V = scratch(static_cast<size_t>(36 * g.C * T::kPanel + 36 * xs), kPanelSlot);
     float* M = V + 36 * g.C * T::kPanel;
     const float* rn = residual ? residual + n * g.O * g.P : nullptr;
@@ -233,11 +249,12 @@ void f4Run(const ConvGeom& g, const float* x, const FilterRef& w, const float* b
         tx0[v] = R == 1 ? (vec % segs) * N : 0;
         at[v] = (4 * ty[v] - r0) * slab.Wq + tx0[v];
       }
+      const int used = static_cast<int>(std::min<int64_t>(NV, v1 - s));
+      if (rn) f4PrefetchResidual<R>(g, ty, tx0, used, rn);
       f4Input<R, NV>(slab, g.C, at, V);
       for (int xi = 0; xi < 36; xi++)
         for (int64_t ot = 0; ot < oTiles; ot++)
           winoGemm<T>(g.C, u->data() + (xi * oTiles + ot) * g.C * MR, V + xi * g.C * T::kPanel, M + xi * xs + ot * MR * T::kPanel);
-      const int used = static_cast<int>(std::min<int64_t>(NV, v1 - s));
       for (int64_t o = 0; o < g.O; o++)
         f4Output<R, NV>(M + o * T::kPanel, xs, ty, tx0, used, bias ? bias[o] : 0.f, rn ? rn + o * g.P : nullptr, relu, yn + o * g.P, g.OW);
     }
