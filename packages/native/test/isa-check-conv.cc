@@ -111,11 +111,13 @@ std::vector<ConvShape> convShapes() {
       conv("Winograd 4 x 3 tile, 8 columns, 10 rows", 2, 64, 10, 8, 16, 3).pad(1),
       conv("20 output channels, batch 3", 3, 64, 16, 16, 20, 3).pad(1),
       // F(4x4, 3x3) for constant filters on 8 lanes (conv/winograd-f4.inl, the fwd:const column): one tile row a
-      // vector (32x32), two (16x16), two vectors a row with a 4 x 3 tile and no padding, odd pads.
+      // vector (32x32), two (16x16), two vectors a row with a 4 x 3 tile and no padding, odd pads, whole images a vector.
       conv("F(4x4, 3x3): ResNet-20 16 -> 16 at 32x32", 3, 16, 32, 32, 16, 3).pad(1),
       conv("F(4x4, 3x3): 16x16, batch 1 (vector chunks)", 1, 32, 16, 16, 32, 3).pad(1),
       conv("F(4x4, 3x3): 64 columns, 4 x 3 tile, no padding", 2, 16, 26, 66, 20, 3),
       conv("F(4x4, 3x3): asymmetric pads", 2, 24, 31, 30, 16, 3).pad(1, 2, 3, 1),
+      conv("F(4x4, 3x3): 8x8, two images a vector, a part pass", 5, 64, 8, 8, 64, 3).pad(1),
+      conv("F(4x4, 3x3): 4x8, four images a vector", 3, 16, 4, 8, 24, 3).pad(1),
       conv("stride 2", 2, 16, 32, 32, 32, 3).pad(1).stride(2),
       conv("stride 2x3, dilation 2, asymmetric pads", 2, 8, 17, 23, 12, 3).stride(2, 3).dilation(2).pad(1, 2, 0, 3),
       // The paired-column input gradient (stride 2 along the row): three and one row phases, dilation, and

@@ -6,21 +6,26 @@
 // winoGemm) this file shares; the padded input is split into 4 column phases (the layout of a stride-4 Slab)
 // so that tile tx's patch column j is phase j % 4 at index tx + j / 4, N tiles one plain load.
 
-/** Tile rows a vector for TW tiles a row: 1 (whole vectors a row), 2 (two rows of N/2 tiles) or 0 (not taken). */
+/**
+ * Pieces a vector for TW tiles a row: 1 (whole vectors a row), 2 (two tile rows of N/2 tiles), 4 (rows of N/4
+ * tiles: 8-column outputs on 8 lanes, whole images a vector) or 0 (not taken).
+ */
 int f4Rows(int64_t TW) {
   if (TW % S::N == 0) return 1;
-  return 2 * TW == S::N ? 2 : 0;
+  if (2 * TW == S::N) return 2;
+  return 4 * TW == S::N ? 4 : 0;
 }
 
 /**
  * Whether F(4x4, 3x3) runs: a geometry winograd.inl takes, a constant filter, outputs in whole 4x4 tiles
- * that fill whole vectors (ResNet-20's 32x32 and 16x16 planes on 8 lanes). 8-lane vectors only: the avx512
+ * that fill whole vectors (ResNet-20's 32x32, 16x16 and 8x8 planes on 8 lanes). 8-lane vectors only: the avx512
  * path was not measured with it.
  */
 bool winogradF4Fits(const ConvGeom& g, bool constantFilter) {
   if (S::N != 8 || !constantFilter || !winogradFits(g, true) || g.OH % 4 || g.OW % 4) return false;
-  const int R = f4Rows(g.OW / 4);
-  return R == 1 || (R == 2 && (g.OH / 4) % 2 == 0);
+  const int64_t TH = g.OH / 4, TW = g.OW / 4;
+  const int R = f4Rows(TW);
+  return R == 1 || (R == 2 && TH % 2 == 0) || (R == 4 && S::N % (TH * TW) == 0);
 }
 
 int64_t f4FilterFloats(const ConvGeom& g, int MR) { return 36 * ((g.O + MR - 1) / MR) * g.C * MR; }
@@ -126,23 +131,36 @@ SN_INLINE void f4OutputLine(const S::V* m, S::V* y) {
 }
 
 /**
- * Input transform of every channel for NV vectors of tiles: V[xi][c][NV N]. at[v]: slab offset of vector v's lane 0
- * patch (row 0, phase 0); with R == 2 the second half of the lanes is the tile row below (4 slab rows down).
+ * Input transform of every channel for NV vectors of tiles: V[xi][c][NV N]. at[v][r]: slab offset of piece r's
+ * lane 0 patch (row 0, phase 0, column of its first tile less its first lane). R == 1: one piece; R == 2: the
+ * second half of the lanes is the tile row below (4 slab rows down); R == 4: pieces of N / 4 lanes (bits).
  */
 template <int R, int NV>
-void f4Input(const Slab& slab, int64_t C, const int64_t* at, float* V) {
+void f4Input(const Slab& slab, int64_t C, const int64_t (*at)[4], const uint32_t (*bits)[4], float* V) {
   constexpr int64_t kPanel = NV * S::N;
   const int64_t xs = C * kPanel, ps = slab.phaseStride, Wq = slab.Wq;
+  S::M m[NV][4];
+  for (int v = 0; v < NV; v++)
+    for (int r = 0; r < 4; r++) m[v][r] = S::mask(R == 4 ? bits[v][r] : 0u);
   for (int64_t c = 0; c < C; c++) {
     const float* base = slab.data + c * slab.chanStride;
     for (int v = 0; v < NV; v++) {
       S::V t[6][6];
 #pragma GCC unroll 6
       for (int j = 0; j < 6; j++) {
-        const float* col = base + at[v] + (j & 3) * ps + (j >> 2);
+        const int64_t off = (j & 3) * ps + (j >> 2);
+        const float* col = base + at[v][0] + off;
         S::V d[6], e[6];
 #pragma GCC unroll 6
-        for (int i = 0; i < 6; i++) d[i] = R == 1 ? S::load(col + i * Wq) : S::loadHalves(col + i * Wq, col + (i + 4) * Wq);
+        for (int i = 0; i < 6; i++) {
+          if constexpr (R == 1) {
+            d[i] = S::load(col + i * Wq);
+          } else if constexpr (R == 2) {
+            d[i] = S::loadHalves(col + i * Wq, col + (i + 4) * Wq);
+          } else {
+            d[i] = winoLoad<4>(base, at[v], m[v], off + i * Wq);
+          }
+        }
         f4InputLine(d, e);
 #pragma GCC unroll 6
         for (int i = 0; i < 6; i++) t[i][j] = e[i];
@@ -160,128 +178,176 @@ void f4Input(const Slab& slab, int64_t C, const int64_t* at, float* V) {
 }
 
 /**
- * Output transform of channel o for the used vectors of a pass: bias, the residual (the same plane, or null)
- * and relu, written into the channel plane. Vector v's lane l is tile (ty[v], tx0[v] + l) (R == 1) or, R == 2,
- * lanes of the second half the tile row below.
+ * Output transform of channel o for the used vectors of a pass: bias, the residual (null, or of the output's
+ * layout) and relu. The interleaved result of vector v is 4 vectors of N output columns, k holding tiles
+ * k N / 4 .. (k + 1) N / 4 - 1; out[v][k]: their offset (output row 0 of the tiles) from y and res, or -1.
  */
-template <int R, int NV>
-void f4Output(const float* M, int64_t xs, const int64_t* ty, const int64_t* tx0, int used, float bias, const float* res, bool relu, float* plane,
-              int64_t OW) {
+template <int NV>
+void f4Output(const float* M, int64_t xs, const int64_t (*out)[4], int used, float bias, const float* res, bool relu, float* y, int64_t OW) {
   constexpr int64_t N = S::N;
   const S::V b = S::set1(bias), zero = S::zero();
   for (int v = 0; v < used; v++) {
     S::V s[4][6];
 #pragma GCC unroll 6
     for (int k = 0; k < 6; k++) {
-      S::V m[6], y[4];
+      S::V m[6], r[4];
 #pragma GCC unroll 6
       for (int i = 0; i < 6; i++) m[i] = S::load(M + (6 * i + k) * xs + v * N);
-      f4OutputLine(m, y);
+      f4OutputLine(m, r);
 #pragma GCC unroll 4
-      for (int a = 0; a < 4; a++) s[a][k] = y[a];
+      for (int a = 0; a < 4; a++) s[a][k] = r[a];
     }
 #pragma GCC unroll 4
     for (int a = 0; a < 4; a++) {
-      S::V y[4];
-      f4OutputLine(s[a], y);
-      for (int j = 0; j < 4; j++) y[j] = S::add(y[j], b);
-      // Columns 4 tx .. 4 tx + 3 side by side: vector k holds tiles k N / 4 .. (k + 1) N / 4 - 1.
-      const S::V p0 = S::zipLo(y[0], y[2]), q0 = S::zipLo(y[1], y[3]), p1 = S::zipHi(y[0], y[2]), q1 = S::zipHi(y[1], y[3]);
+      S::V r[4];
+      f4OutputLine(s[a], r);
+      for (int j = 0; j < 4; j++) r[j] = S::add(r[j], b);
+      const S::V p0 = S::zipLo(r[0], r[2]), q0 = S::zipLo(r[1], r[3]), p1 = S::zipHi(r[0], r[2]), q1 = S::zipHi(r[1], r[3]);
       S::V o[4] = {S::zipLo(p0, q0), S::zipHi(p0, q0), S::zipLo(p1, q1), S::zipHi(p1, q1)};
 #pragma GCC unroll 4
       for (int k = 0; k < 4; k++) {
-        const int64_t at = R == 1 ? (4 * ty[v] + a) * OW + 4 * tx0[v] + k * N : (4 * (ty[v] + k / 2) + a) * OW + (k % 2) * N;
+        if (out[v][k] < 0) continue;
+        const int64_t at = out[v][k] + a * OW;
         if (res) o[k] = S::add(o[k], S::load(res + at));
         if (relu) o[k] = S::max(zero, o[k]);
-        S::store(plane + at, o[k]);
+        S::store(y + at, o[k]);
       }
     }
   }
 }
 
-/** Fetches the residual lines a pass's output transforms read, while its input transform and GEMMs run (as prefetchResidual). */
-template <int R>
-void f4PrefetchResidual(const ConvGeom& g, const int64_t* ty, const int64_t* tx0, int used, const float* res) {
-  const int64_t rows = 4 * R, cols = R == 1 ? 4 * S::N : g.OW;
+/** Fetches the residual lines a pass's output transforms read (out as in f4Output), while its input transform and GEMMs run (as prefetchResidual). */
+template <int NV>
+void f4PrefetchResidual(const ConvGeom& g, const int64_t (*out)[4], int used, const float* res) {
   for (int64_t o = 0; o < g.O; o++)
-    for (int v = 0; v < used; v++) {
-      const float* q = res + o * g.P + 4 * ty[v] * g.OW + 4 * tx0[v];
-      for (int64_t a = 0; a < rows; a++)
-        for (int64_t c = 0; c < cols; c += 16) SN_PREFETCH(q + a * g.OW + c);
-    }
+    for (int v = 0; v < used; v++)
+      for (int k = 0; k < 4; k++)
+        if (out[v][k] >= 0)
+          for (int a = 0; a < 4; a++) SN_PREFETCH(res + o * g.P + out[v][k] + a * g.OW);
 }
 
+/** The transforms and GEMMs of one pass (NV vectors) and its outputs, y and res at the pass's first image. */
 template <class T, int R>
-void f4Run(const ConvGeom& g, const float* x, const FilterRef& w, const float* bias, const float* residual, bool relu, float* y, ThreadPool& pool) {
-  constexpr int MR = T::MR, NV = T::NV;
+void f4Pass(const ConvGeom& g, const Slab& slab, const float* u, const int64_t (*at)[4], const uint32_t (*bits)[4], const int64_t (*out)[4], int used,
+            const float* bias, const float* res, bool relu, float* y, float* V) {
+  constexpr int MR = T::MR;
+  const int64_t oTiles = (g.O + MR - 1) / MR, xs = oTiles * MR * T::kPanel;
+  float* M = V + 36 * g.C * T::kPanel;
+  if (res) f4PrefetchResidual<T::NV>(g, out, used, res);
+  f4Input<R, T::NV>(slab, g.C, at, bits, V);
+  for (int xi = 0; xi < 36; xi++)
+    for (int64_t ot = 0; ot < oTiles; ot++)
+      winoGemm<T>(g.C, u + (xi * oTiles + ot) * g.C * MR, V + xi * g.C * T::kPanel, M + xi * xs + ot * MR * T::kPanel);
+  for (int64_t o = 0; o < g.O; o++)
+    f4Output<T::NV>(M + o * T::kPanel, xs, out, used, bias ? bias[o] : 0.f, res ? res + o * g.P : nullptr, relu, y + o * g.P, g.OW);
+}
+
+/** V and M of a pass. */
+template <class T>
+int64_t f4PanelFloats(const ConvGeom& g) {
+  return 36 * (g.C + (g.O + T::MR - 1) / T::MR * T::MR) * T::kPanel;
+}
+
+/** The padded input as a stride-4 slab: 4 TW + 2 padded columns (rows: 4 TH + 2). */
+ConvGeom f4SlabGeom(const ConvGeom& g) {
+  ConvGeom sg = g;
+  sg.SW = 4;
+  sg.PR = std::max<int64_t>(g.PR, g.OW + 2 - g.W - g.PL);
+  return sg;
+}
+
+/** R == 1 or 2: each image's vectors of tiles, split into chunks of passes where the batch is small. */
+template <class T, int R>
+void f4Run(const ConvGeom& g, const float* x, const float* u, const float* bias, const float* residual, bool relu, float* y, ThreadPool& pool) {
+  constexpr int NV = T::NV;
   constexpr int64_t N = S::N;
-  const FilterCache::Packed u = w.packed(layoutKey({8, g.O, g.C, MR}), static_cast<size_t>(f4FilterFloats(g, MR)),
-                                         [&](const float* raw, float* out) { f4Filter<MR>(g, raw, pool, out); });
   const int64_t TH = g.OH / 4, TW = g.OW / 4;
   const int64_t segs = R == 1 ? TW / N : 1;
   const int64_t vectors = R == 1 ? TH * segs : TH / 2;
-  // The padded input as a stride-4 slab: 4 TW + 2 padded columns, every row of 4 TH + 2 padded rows.
-  ConvGeom sg = g;
-  sg.SW = 4;
-  sg.PR = std::max<int64_t>(g.PR, 4 * TW + 2 - g.W - g.PL);
+  const ConvGeom sg = f4SlabGeom(g);
   const int64_t passes = (vectors + NV - 1) / NV;
   const int64_t chunks = g.N >= 3 * pool.size() ? 1 : std::max<int64_t>(1, std::min<int64_t>(passes, (3 * pool.size() + g.N - 1) / g.N));
-  const int64_t oTiles = (g.O + MR - 1) / MR, xs = oTiles * MR * T::kPanel;
   auto tileRow = [&](int64_t vec) { return R == 1 ? vec / segs : 2 * vec; };
   pool.run(g.N * chunks, [&](int64_t t) {
     const int64_t n = t / chunks, ch = t % chunks;
     const int64_t v0 = NV * (passes * ch / chunks), v1 = std::min(vectors, NV * (passes * (ch + 1) / chunks));
     if (v0 >= v1) return;
     const int64_t r0 = 4 * tileRow(v0), taskRows = 4 * (tileRow(v1 - 1) + R) + 2 - r0;
-    const int64_t slabFloats = Slab::floats(sg, taskRows, g.C);
-    float* buffer = scratch(static_cast<size_t>(slabFloats), kSlabSlot);
+    float* buffer = scratch(static_cast<size_t>(Slab::floats(sg, taskRows, g.C)), kSlabSlot);
     Slab slab(sg, r0, taskRows, buffer);
     f4Fill(g, slab, x + n * g.C * g.H * g.W);
-    float* V = scratch(static_cast<size_t>(36 * g.C * T::kPanel + 36 * xs), kPanelSlot);
-    float* M = V + 36 * g.C * T::kPanel;
-    const float* rn = residual ? residual + n * g.O * g.P : nullptr;
-    float* yn = y + n * g.O * g.P;
+    float* V = scratch(static_cast<size_t>(f4PanelFloats<T>(g)), kPanelSlot);
     for (int64_t s = v0; s < v1; s += NV) {
-      int64_t at[NV], ty[NV], tx0[NV];
+      int64_t at[NV][4] = {}, out[NV][4];
+      const uint32_t bits[NV][4] = {};
       for (int v = 0; v < NV; v++) {
-        const int64_t vec = std::min(s + v, v1 - 1);
-        ty[v] = tileRow(vec);
-        tx0[v] = R == 1 ? (vec % segs) * N : 0;
-        at[v] = (4 * ty[v] - r0) * slab.Wq + tx0[v];
+        const int64_t vec = std::min(s + v, v1 - 1), ty = tileRow(vec), tx0 = R == 1 ? (vec % segs) * N : 0;
+        at[v][0] = (4 * ty - r0) * slab.Wq + tx0;
+        for (int k = 0; k < 4; k++) out[v][k] = R == 1 ? 4 * ty * g.OW + 4 * tx0 + k * N : 4 * (ty + k / 2) * g.OW + (k % 2) * N;
       }
       const int used = static_cast<int>(std::min<int64_t>(NV, v1 - s));
-      if (rn) f4PrefetchResidual<R>(g, ty, tx0, used, rn);
-      f4Input<R, NV>(slab, g.C, at, V);
-      for (int xi = 0; xi < 36; xi++)
-        for (int64_t ot = 0; ot < oTiles; ot++)
-          winoGemm<T>(g.C, u->data() + (xi * oTiles + ot) * g.C * MR, V + xi * g.C * T::kPanel, M + xi * xs + ot * MR * T::kPanel);
-      for (int64_t o = 0; o < g.O; o++)
-        f4Output<R, NV>(M + o * T::kPanel, xs, ty, tx0, used, bias ? bias[o] : 0.f, rn ? rn + o * g.P : nullptr, relu, yn + o * g.P, g.OW);
+      f4Pass<T, R>(g, slab, u, at, bits, out, used, bias, residual ? residual + n * g.O * g.P : nullptr, relu, y + n * g.O * g.P, V);
     }
   });
 }
 
+/**
+ * R == 4 (TW = N / 4, N a multiple of an image's TH TW tiles): N / (TH TW) whole images a vector, each piece one
+ * tile row of one image; a task takes a pass of NV vectors, its images' slabs side by side.
+ */
 template <class T>
-void f4ByRows(int R, const ConvGeom& g, const float* x, const FilterRef& w, const float* bias, const float* residual, bool relu, float* y,
-            ThreadPool& pool) {
-  if (R == 1) {
-    f4Run<T, 1>(g, x, w, bias, residual, relu, y, pool);
-  } else {
-    f4Run<T, 2>(g, x, w, bias, residual, relu, y, pool);
+void f4RunImages(const ConvGeom& g, const float* x, const float* u, const float* bias, const float* residual, bool relu, float* y, ThreadPool& pool) {
+  constexpr int NV = T::NV;
+  const int64_t TH = g.OH / 4, TW = g.OW / 4, perVector = S::N / (TH * TW), perPass = NV * perVector;
+  const ConvGeom sg = f4SlabGeom(g);
+  const int64_t rows = 4 * TH + 2, slabFloats = Slab::floats(sg, rows, g.C);
+  pool.run((g.N + perPass - 1) / perPass, [&](int64_t p) {
+    const int64_t n0 = p * perPass, images = std::min(perPass, g.N - n0);
+    float* buffer = scratch(static_cast<size_t>(images * slabFloats), kSlabSlot);
+    for (int64_t i = 0; i < images; i++) {
+      Slab slab(sg, 0, rows, buffer + i * slabFloats);
+      f4Fill(g, slab, x + (n0 + i) * g.C * g.H * g.W);
+    }
+    const Slab slab(sg, 0, rows, buffer);
+    float* V = scratch(static_cast<size_t>(f4PanelFloats<T>(g)), kPanelSlot);
+    int64_t at[NV][4], out[NV][4];
+    uint32_t bits[NV][4];
+    for (int v = 0; v < NV; v++)
+      for (int r = 0; r < 4; r++) {
+        const int64_t image = v * perVector + r / TH, ty = r % TH, lane0 = r * TW;
+        const bool live = image < images;
+        at[v][r] = live ? image * slabFloats + 4 * ty * slab.Wq - lane0 : 0;
+        bits[v][r] = live ? laneBits(lane0, lane0 + TW) : 0u;
+        out[v][r] = live ? image * g.O * g.P + 4 * ty * g.OW : -1;
+      }
+    const int used = static_cast<int>(std::min<int64_t>(NV, (images + perVector - 1) / perVector));
+    f4Pass<T, 4>(g, slab, u, at, bits, out, used, bias, residual ? residual + n0 * g.O * g.P : nullptr, relu, y + n0 * g.O * g.P, V);
+  });
+}
+
+template <class T>
+void f4ByRows(const ConvGeom& g, const float* x, const FilterRef& w, const float* bias, const float* residual, bool relu, float* y, ThreadPool& pool) {
+  const FilterCache::Packed u = w.packed(layoutKey({8, g.O, g.C, T::MR}), static_cast<size_t>(f4FilterFloats(g, T::MR)),
+                                         [&](const float* raw, float* out) { f4Filter<T::MR>(g, raw, pool, out); });
+  switch (f4Rows(g.OW / 4)) {
+    case 1: f4Run<T, 1>(g, x, u->data(), bias, residual, relu, y, pool); break;
+    case 2: f4Run<T, 2>(g, x, u->data(), bias, residual, relu, y, pool); break;
+    default: f4RunImages<T>(g, x, u->data(), bias, residual, relu, y, pool); break;
   }
 }
 
 /** F(4x4, 3x3) forward (winogradF4Fits): the 4 x 3 GEMM tile of 8 lanes where it pads less than kWinoMR x 2, as in winoWideTile. */
 void winogradF4Forward(const ConvGeom& g, const float* x, const FilterRef& w, const float* bias, const float* residual, bool relu, float* y,
                        ThreadPool& pool) {
-  const int R = f4Rows(g.OW / 4);
   if constexpr (S::N == 8 && kWinoMR == 6) {
-    const int64_t vectors = R == 1 ? (g.OH / 4) * (g.OW / 4 / S::N) : g.OH / 8;
+    const int64_t TH = g.OH / 4, TW = g.OW / 4;
+    const int R = f4Rows(TW);
+    const int64_t vectors = R == 1 ? TH * (TW / S::N) : R == 2 ? TH / 2 : (g.N * TH * TW + S::N - 1) / S::N;
     auto waste = [&](int64_t mr, int64_t nv) { return (g.O + mr - 1) / mr * mr * ((vectors + nv - 1) / nv * nv); };
     if (waste(4, 3) < waste(kWinoMR, 2)) {
-      f4ByRows<WinoTile<4, 3>>(R, g, x, w, bias, residual, relu, y, pool);
+      f4ByRows<WinoTile<4, 3>>(g, x, w, bias, residual, relu, y, pool);
       return;
     }
   }
-  f4ByRows<WinoTile<kWinoMR, 2>>(R, g, x, w, bias, residual, relu, y, pool);
+  f4ByRows<WinoTile<kWinoMR, 2>>(g, x, w, bias, residual, relu, y, pool);
 }
