@@ -74,6 +74,8 @@ struct KernelSet {
   void (*bnGradApply)(const BnRows& r, const float* dy, const float* x, const float* y, const BnGradCoef& k, float* dx);
   /** Whether forward runs this geometry by Winograd (constantFilter: the filter is marked constant or records no gradient). */
   bool (*winogradFits)(const ConvGeom& g, bool constantFilter);
+  /** Whether forward runs this geometry by Winograd F(4x4, 3x3) (constant filters only; conv/winograd-f4.inl). */
+  bool (*winogradF4Fits)(const ConvGeom& g, bool constantFilter);
 };
 
 /** The kernels of `isa`; the caller checks isaSupported first. */

@@ -47,6 +47,16 @@ bool eightLaneChannels(const ConvGeom& g, double positionUse) {
 }
 
 /**
+ * avx512: constant-filter 3x3 stride-1 layers that the 8-lane F(4x4, 3x3) takes (conv/winograd-f4.inl) run it
+ * instead of this path's F(2x2, 3x3): 2.25 products per output against 4, which the wider vectors do not make up
+ * for (Zen 4, one run of the bench's models suite, 1 thread: All-CNN-C inference b64 212 ms on avx512 against
+ * 175 on the avx2 path with F(4x4, 3x3)).
+ */
+bool f4ByEightLanes(const ConvGeom& g, bool constantFilter) {
+  return S::N > 8 && eightLaneKernels() != nullptr && eightLaneKernels()->winogradF4Fits(g, constantFilter);
+}
+
+/**
  * AVX-512: the ResNet/GoogLeNet stem (7x7 stride 2, up to 4 input channels, 64 output channels and more) runs
  * the AVX2 path's channel-lane kernel (2 x 8 channels x 6 positions, stridedByChannels) instead of the 16-lane
  * position tile (12 channels x 2 vectors). Zen 4, 2x3x224x224 -> 64, isa-check --bench-only, 1 thread, CPU
@@ -65,6 +75,10 @@ void forwardConv(const ConvGeom& g, const float* x, const FilterRef& w, const fl
   }
   if (winogradF4Fits(g, w.constant)) {
     winogradF4Forward(g, x, w, bias, residual, relu, y, pool);
+    return;
+  }
+  if (f4ByEightLanes(g, w.constant)) {
+    eightLaneKernels()->forward(g, x, w, bias, residual, relu, y, pool);
     return;
   }
   if (winogradFits(g, w.constant)) {

@@ -19,7 +19,7 @@ int f4Rows(int64_t TW) {
 /**
  * Whether F(4x4, 3x3) runs: a geometry winograd.inl takes, a constant filter, outputs in whole 4x4 tiles
  * that fill whole vectors (ResNet-20's 32x32, 16x16 and 8x8 planes on 8 lanes). 8-lane vectors only: the avx512
- * path was not measured with it.
+ * path hands these layers to the 8-lane kernels (dispatch.inl f4ByEightLanes).
  */
 bool winogradF4Fits(const ConvGeom& g, bool constantFilter) {
   if (S::N != 8 || !constantFilter || !winogradFits(g, true) || g.OH % 4 || g.OW % 4) return false;

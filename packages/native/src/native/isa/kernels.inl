@@ -34,7 +34,7 @@ void forwardConv(const ConvGeom& g, const float* x, const FilterRef& w, const fl
 const KernelSet kSet = {
     kIsa,          forwardFits,  backpropInputFits, backpropFilterFits, forwardConv,
     backpropInput, backpropFilter, maxPoolPlaneFor, avgPoolPlaneFor,   maxPoolGradPlaneFor, avgPoolGradPlaneFor,
-    bnMoments,     bnNormalize,    bnGradSums,      bnGradApply,      winogradFits,
+    bnMoments,     bnNormalize,    bnGradSums,      bnGradApply,      winogradFits,   winogradF4Fits,
 };
 
 }  // namespace
