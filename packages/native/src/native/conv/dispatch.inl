@@ -28,7 +28,7 @@ bool stridedByChannels(const ConvGeom& g) {
  * 16-lane tiled kernel against 10.0-10.2 on the avx2 path.
  */
 bool winogradByEightLanes(const ConvGeom& g, bool constantFilter) {
-  return S::N > 8 && eightLaneKernels() != nullptr && eightLaneKernels()->winogradFits(g, constantFilter);
+  return eightLaneKernels() != nullptr && eightLaneKernels()->winogradFits(g, constantFilter);
 }
 
 /**
@@ -40,7 +40,7 @@ bool winogradByEightLanes(const ConvGeom& g, bool constantFilter) {
  * (63-66).
  */
 bool eightLaneChannels(const ConvGeom& g, double positionUse) {
-  if (S::N <= 8 || eightLaneKernels() == nullptr) return false;
+  if (eightLaneKernels() == nullptr) return false;
   if (g.SH != 1 || g.SW != 1 || g.KH * g.KW == 1 || g.Og < 9 || g.Og > 16 || g.Kdim * 16 * 4 > (32 << 10)) return false;
   const double use = static_cast<double>(g.Og) / 16.0 * static_cast<double>(g.P) / static_cast<double>((g.P + 5) / 6 * 6);
   return use > 1.2 * std::max(positionUse, channelTileUse(g));
@@ -53,7 +53,7 @@ bool eightLaneChannels(const ConvGeom& g, double positionUse) {
  * 175 on the avx2 path with F(4x4, 3x3)).
  */
 bool f4ByEightLanes(const ConvGeom& g, bool constantFilter) {
-  return S::N > 8 && eightLaneKernels() != nullptr && eightLaneKernels()->winogradF4Fits(g, constantFilter);
+  return eightLaneKernels() != nullptr && eightLaneKernels()->winogradF4Fits(g, constantFilter);
 }
 
 /**
@@ -63,7 +63,7 @@ bool f4ByEightLanes(const ConvGeom& g, bool constantFilter) {
  * time, 4 interleaved rounds at load 13-14: 95.0-96.5 -> 100.3-101.6 GFLOP/s (2 threads: 94 -> 100-101).
  */
 bool stemByEightLanes(const ConvGeom& g) {
-  return S::N > 8 && eightLaneKernels() != nullptr && g.SW == 2 && g.Cg <= 4 && g.Og >= 64 && g.KH * g.KW >= 49;
+  return eightLaneKernels() != nullptr && g.SW == 2 && g.Cg <= 4 && g.Og >= 64 && g.KH * g.KW >= 49;
 }
 
 /** A forward convolution by the best direct kernel for its shape (depthwise, Winograd or tiled); residual: null or of y's layout. */
@@ -85,11 +85,7 @@ void forwardConv(const ConvGeom& g, const float* x, const FilterRef& w, const fl
     winogradForward(g, x, w, bias, residual, relu, y, pool);
     return;
   }
-  if (winogradByEightLanes(g, w.constant)) {
-    eightLaneKernels()->forward(g, x, w, bias, residual, relu, y, pool);
-    return;
-  }
-  if (stemByEightLanes(g)) {
+  if (winogradByEightLanes(g, w.constant) || stemByEightLanes(g)) {
     eightLaneKernels()->forward(g, x, w, bias, residual, relu, y, pool);
     return;
   }
@@ -160,7 +156,7 @@ bool backpropFilterFits(const ConvGeom& g) {
  * held in registers, 8 x 3 tiles slower still) and 82% on 8; -> 96 69-77% and 74-83%. One input channel keeps
  * this path's 3 x 5 tiles (LeNet C1).
  */
-bool positionsByEightLanes(const ConvGeom& g) { return S::N > 8 && eightLaneKernels() != nullptr && g.C >= 2; }
+bool positionsByEightLanes(const ConvGeom& g) { return eightLaneKernels() != nullptr && g.C >= 2; }
 
 void backpropFilter(const ConvGeom& g, const float* x, const float* dy, float* dw, ThreadPool& pool) {
   if (positionsFilterGradFits(g)) {

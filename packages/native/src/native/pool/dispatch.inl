@@ -20,7 +20,7 @@
 
 /** Whether this path hands the plane to eightLaneKernels(): narrow rows; the gradient of windows that do not overlap, the forward of those that do. */
 bool poolByEightLanes(const PoolGeom& g, bool grad) {
-  if (S::N <= 8 || eightLaneKernels() == nullptr) return false;
+  if (eightLaneKernels() == nullptr) return false;
   return g.W < S::N || grad == (g.SW >= g.WW && g.SH >= g.WH);
 }
 
