@@ -212,6 +212,40 @@ int dxTilePositions(int64_t count) {
   return use(10) > use(8) + 0.02 ? 10 : 8;
 }
 
+/** Chunks of dy channels a phase's K taps run in: each chunk's slice of the filter panel (2N floats a tap) in 16 KiB of L1. */
+int64_t dxChunks(int64_t K) { return std::max<int64_t>(1, (K * kChanPanel * 4 + (16 << 10) - 1) / (16 << 10)); }
+
+/** Tile calls one panel of a band makes: every phase's tiles, once per chunk of dy channels. */
+int64_t dxTiles(const ConvGeom& g, const ChannelDxPlan& cp, int64_t qa, int64_t qb) {
+  int64_t tiles = 0;
+  for (const ChannelDxPlan::Phase& f : cp.phases) {
+    const int64_t count = (std::min(qb, f.Hq) - qa) * f.Wr;
+    if (count <= 0) continue;
+    const int64_t nChunks = dxChunks(f.K), chunk = (g.O + nChunks - 1) / nChunks;
+    const int64_t TP = dxTilePositions(count);
+    tiles += (g.O + chunk - 1) / chunk * ((count + TP - 1) / TP);
+  }
+  return tiles;
+}
+
+/**
+ * Runs of whole lines, one per channel plane (runs floats from base, planes apart), fetched toward L2 (write:
+ * for a store) a share at a time while the tiles run: each plane is a page or two, which the hardware
+ * prefetchers do not follow from one to the next.
+ */
+struct PlaneLines {
+  const float* base;
+  int64_t plane, runLines, lines, next = 0;
+  PlaneLines(const float* base_, int64_t plane_, int64_t planes, int64_t runFloats)
+      : base(base_), plane(plane_), runLines(runFloats > 0 ? (runFloats + 15) / 16 : 0), lines(planes * runLines) {}
+  /** Fetches the lines up to share done / of of them. */
+  template <bool Write>
+  SN_INLINE void upTo(int64_t done, int64_t of) {
+    const int64_t end = std::min(lines, (lines * done + of - 1) / of);
+    for (; next < end; next++) __builtin_prefetch(base + next / runLines * plane + next % runLines * 16, Write ? 1 : 0, 1);
+  }
+};
+
 void backpropInputChannels(const ConvGeom& g, const float* dy, const FilterRef& filter, float* dx, ThreadPool& pool) {
   constexpr int MP = kChanMP;
   const ChannelDxPlan cp = channelDxPlan(g, pool.size());
@@ -237,9 +271,20 @@ void backpropInputChannels(const ConvGeom& g, const float* dy, const FilterRef& 
     Slab slab(cp.sg, qa + cp.minD + cp.sg.PT, cp.rows, buffer);
     slab.fill(cp.sg, dy + n * g.O * g.OH * g.OW, 0, g.O);
     float* dxn = dx + n * g.C * planeIn;
+    const int64_t tileCalls = std::max<int64_t>(1, dxTiles(g, cp, qa, qb));
+    // The dy rows the next task's band copies (the pool gives each thread a run of consecutive tasks).
+    const int64_t nn = (task + 1) / cp.bands, qn = (task + 1) % cp.bands * cp.bandQ + cp.minD;
+    const int64_t dy0 = std::max<int64_t>(0, qn), dy1 = std::min(g.OH, qn + cp.rows);
+    const bool last = task + 1 == g.N * cp.bands;
+    PlaneLines dyLines(last ? dy : dy + (nn * g.O * g.OH + dy0) * g.OW, g.OH * g.OW, last ? 0 : g.O, (dy1 - dy0) * g.OW);
     for (int64_t pn = 0; pn < cp.panels; pn++) {
       const int64_t c0 = pn * kChanPanel;
       const int nc = static_cast<int>(std::min<int64_t>(kChanPanel, g.C - c0));
+      float* dxc = dxn + c0 * planeIn;
+      // The dx rows this panel's zip stores, and a share of the next band's dy rows, fetched while its tiles run.
+      const int64_t ih0 = g.SH * qa, ih1 = std::min(g.H, g.SH * qb);
+      PlaneLines dxLines(dxc + ih0 * g.W, planeIn, nc, (ih1 - ih0) * g.W);
+      int64_t done = 0;
       for (size_t j = 0; j < cp.phases.size(); j++) {
         const ChannelDxPlan::Phase& f = cp.phases[j];
         const int64_t count = (std::min(qb, f.Hq) - qa) * f.Wr;
@@ -247,7 +292,7 @@ void backpropInputChannels(const ConvGeom& g, const float* dy, const FilterRef& 
         const int64_t T = f.K / g.O;
         // Chunks of dy channels whose slice of the phase's filter panel (T taps x 2N floats a channel) stays in
         // 16 KiB of L1 while every tile of the band walks it; the sums go through acc between chunks.
-        const int64_t nChunks = std::max<int64_t>(1, (f.K * kChanPanel * 4 + (16 << 10) - 1) / (16 << 10));
+        const int64_t nChunks = dxChunks(f.K);
         const int64_t chunk = (g.O + nChunks - 1) / nChunks;
         const float* wpf = wp + f.packAt + pn * f.K * kChanPanel;
         float* accf = acc + accAt[j];
@@ -267,6 +312,9 @@ void backpropInputChannels(const ConvGeom& g, const float* dy, const FilterRef& 
                 }
               }
               dxChannelTile<TP>(on * T, wpf + o0 * T * kChanPanel, f.off.data() + o0 * T, pos, accf + v0 * kChanPanel, o0 > 0);
+              done++;
+              dxLines.upTo<true>(done, tileCalls);
+              dyLines.upTo<false>(pn * tileCalls + done, cp.panels * tileCalls);
             }
           };
           if constexpr (S::N == 16) {
@@ -280,7 +328,6 @@ void backpropInputChannels(const ConvGeom& g, const float* dy, const FilterRef& 
           }
         }
       }
-      float* dxc = dxn + c0 * planeIn;
       if (zip) {
         for (size_t j = 0; j < cp.phases.size(); j += 2) {
           const ChannelDxPlan::Phase& f = cp.phases[j];
