@@ -229,20 +229,29 @@ int64_t dxTiles(const ConvGeom& g, const ChannelDxPlan& cp, int64_t qa, int64_t 
 }
 
 /**
- * Runs of whole lines, one per channel plane (runs floats from base, planes apart), fetched toward L2 (write:
- * for a store) a share at a time while the tiles run: each plane is a page or two, which the hardware
- * prefetchers do not follow from one to the next.
+ * Runs of whole lines, one per channel plane (runs floats from base, planes apart), fetched toward L2 (Write: for a
+ * store) `step` lines a call, so that a known number of calls (the tiles that run meanwhile) fetch them all: each
+ * plane is a page or two, which the hardware prefetchers do not follow from one to the next.
  */
+template <bool Write>
 struct PlaneLines {
-  const float* base;
-  int64_t plane, runLines, lines, next = 0;
-  PlaneLines(const float* base_, int64_t plane_, int64_t planes, int64_t runFloats)
-      : base(base_), plane(plane_), runLines(runFloats > 0 ? (runFloats + 15) / 16 : 0), lines(planes * runLines) {}
-  /** Fetches the lines up to share done / of of them. */
-  template <bool Write>
-  SN_INLINE void upTo(int64_t done, int64_t of) {
-    const int64_t end = std::min(lines, (lines * done + of - 1) / of);
-    for (; next < end; next++) __builtin_prefetch(base + next / runLines * plane + next % runLines * 16, Write ? 1 : 0, 1);
+  const float* run;
+  const float* at;
+  int64_t plane, runLines, left, step, inRun = 0;
+  PlaneLines(const float* base, int64_t plane_, int64_t planes, int64_t runFloats, int64_t calls)
+      : run(base), at(base), plane(plane_), runLines(runFloats > 0 ? (runFloats + 15) / 16 : 0), left(planes * runLines),
+        step((left + calls - 1) / std::max<int64_t>(1, calls)) {}
+  SN_INLINE void fetch() {
+    for (int64_t i = std::min(step, left); i > 0; i--) {
+      __builtin_prefetch(at, Write ? 1 : 0, 1);
+      left--;
+      at += 16;
+      if (++inRun == runLines) {
+        inRun = 0;
+        run += plane;
+        at = run;
+      }
+    }
   }
 };
 
@@ -276,15 +285,15 @@ void backpropInputChannels(const ConvGeom& g, const float* dy, const FilterRef& 
     const int64_t nn = (task + 1) / cp.bands, qn = (task + 1) % cp.bands * cp.bandQ + cp.minD;
     const int64_t dy0 = std::max<int64_t>(0, qn), dy1 = std::min(g.OH, qn + cp.rows);
     const bool last = task + 1 == g.N * cp.bands;
-    PlaneLines dyLines(last ? dy : dy + (nn * g.O * g.OH + dy0) * g.OW, g.OH * g.OW, last ? 0 : g.O, (dy1 - dy0) * g.OW);
+    PlaneLines<false> dyLines(last ? dy : dy + (nn * g.O * g.OH + dy0) * g.OW, g.OH * g.OW, last ? 0 : g.O, (dy1 - dy0) * g.OW,
+                              cp.panels * tileCalls);
     for (int64_t pn = 0; pn < cp.panels; pn++) {
       const int64_t c0 = pn * kChanPanel;
       const int nc = static_cast<int>(std::min<int64_t>(kChanPanel, g.C - c0));
       float* dxc = dxn + c0 * planeIn;
       // The dx rows this panel's zip stores, and a share of the next band's dy rows, fetched while its tiles run.
       const int64_t ih0 = g.SH * qa, ih1 = std::min(g.H, g.SH * qb);
-      PlaneLines dxLines(dxc + ih0 * g.W, planeIn, nc, (ih1 - ih0) * g.W);
-      int64_t done = 0;
+      PlaneLines<true> dxLines(dxc + ih0 * g.W, planeIn, nc, (ih1 - ih0) * g.W, tileCalls);
       for (size_t j = 0; j < cp.phases.size(); j++) {
         const ChannelDxPlan::Phase& f = cp.phases[j];
         const int64_t count = (std::min(qb, f.Hq) - qa) * f.Wr;
@@ -312,9 +321,8 @@ void backpropInputChannels(const ConvGeom& g, const float* dy, const FilterRef& 
                 }
               }
               dxChannelTile<TP>(on * T, wpf + o0 * T * kChanPanel, f.off.data() + o0 * T, pos, accf + v0 * kChanPanel, o0 > 0);
-              done++;
-              dxLines.upTo<true>(done, tileCalls);
-              dyLines.upTo<false>(pn * tileCalls + done, cp.panels * tileCalls);
+              dxLines.fetch();
+              dyLines.fetch();
             }
           };
           if constexpr (S::N == 16) {
