@@ -272,6 +272,13 @@ void backpropInputChannels(const ConvGeom& g, const float* dy, const FilterRef& 
   }
   // Column phases zipped in registers: stride 2 along the row with both phases present.
   const bool zip = g.SW == 2 && cp.phases.size() == 2 * static_cast<size_t>(g.SH);
+  // While a panel's tiles run, the dx rows its zip will store and a share of the next band's dy rows are fetched
+  // toward L2: the zip's stores had waited on memory (6% of an AVX-512 8x64x56x56 -> 128 input gradient) and so
+  // had the next band's copy. Zen 4, 1 thread, CPU time, isa-check, 3 rounds interleaved with main at load 5-6,
+  // GFLOP/s: that layer 93-96 -> 97-100 on AVX-512, 92-94 -> 94-97 on AVX2. Only where the packed filter leaves
+  // L2 room (half of 1 MiB or less): a bigger one is read from L3 per panel, and 2x128x28x28 -> 256 (1.2 MB)
+  // measured even or slower with the fetched lines evicting it.
+  const bool ahead = cp.packFloats * 4 <= (512 << 10);
   pool.run(g.N * cp.bands, [&](int64_t task) {
     const int64_t n = task / cp.bands, qa = task % cp.bands * cp.bandQ, qb = qa + cp.bandQ;
     float* buffer = scratch(static_cast<size_t>(Slab::floats(cp.sg, cp.rows, g.O)), kSlabSlot);
@@ -307,7 +314,7 @@ void backpropInputChannels(const ConvGeom& g, const float* dy, const FilterRef& 
         float* accf = acc + accAt[j];
         for (int64_t o0 = 0; o0 < g.O; o0 += chunk) {
           const int64_t on = std::min(chunk, g.O - o0);
-          auto tiles = [&](auto mpc) {
+          auto tiles = [&](auto mpc, auto fetch) {
             constexpr int TP = decltype(mpc)::value;
             for (int64_t v0 = 0; v0 < count; v0 += TP) {
               const float* pos[TP];
@@ -321,18 +328,26 @@ void backpropInputChannels(const ConvGeom& g, const float* dy, const FilterRef& 
                 }
               }
               dxChannelTile<TP>(on * T, wpf + o0 * T * kChanPanel, f.off.data() + o0 * T, pos, accf + v0 * kChanPanel, o0 > 0);
-              dxLines.fetch();
-              dyLines.fetch();
+              if constexpr (decltype(fetch)::value) {
+                dxLines.fetch();
+                dyLines.fetch();
+              }
             }
           };
+          // The 10-position tile keeps 10 dy pointers live and none fetches ahead (its loop reloaded a spilled
+          // register per tap with the fetch state live).
           if constexpr (S::N == 16) {
             if (dxTilePositions(count) == 10) {
-              tiles(std::integral_constant<int, 10>{});
+              tiles(std::integral_constant<int, 10>{}, std::false_type{});
+            } else if (ahead) {
+              tiles(std::integral_constant<int, 8>{}, std::true_type{});
             } else {
-              tiles(std::integral_constant<int, 8>{});
+              tiles(std::integral_constant<int, 8>{}, std::false_type{});
             }
+          } else if (ahead) {
+            tiles(std::integral_constant<int, MP>{}, std::true_type{});
           } else {
-            tiles(std::integral_constant<int, MP>{});
+            tiles(std::integral_constant<int, MP>{}, std::false_type{});
           }
         }
       }
