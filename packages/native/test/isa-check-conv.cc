@@ -202,6 +202,9 @@ std::vector<ConvShape> convShapes() {
   s.push_back(conv("7x7 stride 2 pad 3, 3 channels (the ResNet stem)", 2, 3, 40, 45, 16, 7).stride(2).pad(3));
   // The stem's filter gradient on images of several row blocks on 16 lanes too (dy^T packed a block at a time).
   s.push_back(conv("7x7 stride 2 pad 3, 3 -> 64 channels, 72x70", 2, 3, 72, 70, 64, 7).stride(2).pad(3));
+  // Rows of more than 64 columns: filter-gradient blocks of at least 4 rows (here 4, 4 and a last 2), and an
+  // odd row length under the 3-tap last tile's position pairs.
+  s.push_back(conv("7x7 stride 2 pad 3, 3 -> 64 channels, 20x150 (rows of 75)", 1, 3, 20, 150, 64, 7).stride(2).pad(3));
   // Strided layers with 64+ output channels take the channel-lane kernel on 8 lanes; batch 1 splits the
   // image into row bands on several threads. 7x7 outputs take Winograd on 8 lanes.
   s.push_back(conv("7x7 stride 2, 3 -> 70 channels, batch 1", 1, 3, 23, 21, 70, 7).stride(2).pad(3));

@@ -27,24 +27,46 @@ struct TileOut {
 /**
  * out += (or =) the taps at rowBase x the dy^T panel bt over output rows [oh0, oh1) of `images`
  * consecutive images (their slabs imageStride floats apart, their panels btImage; bt holds the panel from
- * output row btRow0 on). MR >= mr: the last tap tile of fewer taps runs a smaller kernel.
+ * output row btRow0 on). MR >= mr: the last tap tile of fewer taps runs a smaller kernel. PP: positions a
+ * step, each with its own accumulators (added at the end), so that a tile of few taps still has as many
+ * independent sums as a whole one.
  */
-template <int NV, int MR>
+template <int NV, int MR, int PP = 1>
 void filterTile(const float* const* rowBase, int64_t images, int64_t imageStride, int64_t oh0, int64_t oh1, int64_t OW, int64_t rowStride,
                 const float* bt, int64_t btImage, int64_t btRow0, const TileOut& out, int mr) {
   constexpr int64_t kPanel = NV * S::N;
-  S::V c[MR][NV];
+  S::V c[PP][MR][NV];
 #pragma GCC unroll 16
   for (int i = 0; i < MR; i++)
 #pragma GCC unroll 2
-    for (int v = 0; v < NV; v++) c[i][v] = out.dw ? S::zero() : S::load(out.acc + i * out.accStride + v * S::N);
+    for (int v = 0; v < NV; v++) {
+      c[0][i][v] = out.dw ? S::zero() : S::load(out.acc + i * out.accStride + v * S::N);
+#pragma GCC unroll 2
+      for (int q = 1; q < PP; q++) c[q][i][v] = S::zero();
+    }
   for (int64_t img = 0; img < images; img++) {
     for (int64_t oh = oh0; oh < oh1; oh++) {
       const float* r[MR];
 #pragma GCC unroll 16
       for (int i = 0; i < MR; i++) r[i] = rowBase[i] + img * imageStride + oh * rowStride;
       const float* b = bt + img * btImage + (oh - btRow0) * OW * kPanel;
-      for (int64_t ow = 0; ow < OW; ow++) {
+      int64_t ow = 0;
+      for (; ow + PP <= OW; ow += PP) {
+#pragma GCC unroll 2
+        for (int q = 0; q < PP; q++) {
+          S::V bv[NV];
+#pragma GCC unroll 2
+          for (int v = 0; v < NV; v++) bv[v] = S::load(b + q * kPanel + v * S::N);
+#pragma GCC unroll 16
+          for (int i = 0; i < MR; i++) {
+            const S::V a = S::set1(r[i][ow + q]);
+#pragma GCC unroll 2
+            for (int v = 0; v < NV; v++) c[q][i][v] = S::fma(a, bv[v], c[q][i][v]);
+          }
+        }
+        b += PP * kPanel;
+      }
+      for (; ow < OW; ow++) {
         S::V bv[NV];
 #pragma GCC unroll 2
         for (int v = 0; v < NV; v++) bv[v] = S::load(b + v * S::N);
@@ -52,12 +74,18 @@ void filterTile(const float* const* rowBase, int64_t images, int64_t imageStride
         for (int i = 0; i < MR; i++) {
           const S::V a = S::set1(r[i][ow]);
 #pragma GCC unroll 2
-          for (int v = 0; v < NV; v++) c[i][v] = S::fma(a, bv[v], c[i][v]);
+          for (int v = 0; v < NV; v++) c[0][i][v] = S::fma(a, bv[v], c[0][i][v]);
         }
         b += kPanel;
       }
     }
   }
+#pragma GCC unroll 2
+  for (int q = 1; q < PP; q++)
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; i++)
+#pragma GCC unroll 2
+      for (int v = 0; v < NV; v++) c[0][i][v] = S::add(c[0][i][v], c[q][i][v]);
   if (out.dw) {
     // Tap i's sums are column i of the panel's dW rows: through the stack, one float at a time (stored
     // with constant indices, so that the accumulators stay in registers).
@@ -65,7 +93,7 @@ void filterTile(const float* const* rowBase, int64_t images, int64_t imageStride
 #pragma GCC unroll 16
     for (int i = 0; i < MR; i++)
 #pragma GCC unroll 2
-      for (int v = 0; v < NV; v++) S::store(t[i] + v * S::N, c[i][v]);
+      for (int v = 0; v < NV; v++) S::store(t[i] + v * S::N, c[0][i][v]);
     for (int64_t o = 0; o < out.on; o++)
       for (int i = 0; i < mr; i++) out.dw[o * out.kdim + i] = t[i][o];
     return;
@@ -74,7 +102,7 @@ void filterTile(const float* const* rowBase, int64_t images, int64_t imageStride
   for (int i = 0; i < MR; i++) {
     if (i >= mr) break;
 #pragma GCC unroll 2
-    for (int v = 0; v < NV; v++) S::store(out.acc + i * out.accStride + v * S::N, c[i][v]);
+    for (int v = 0; v < NV; v++) S::store(out.acc + i * out.accStride + v * S::N, c[0][i][v]);
   }
 }
 
@@ -87,6 +115,9 @@ using FilterTileFn = void (*)(const float* const*, int64_t, int64_t, int64_t, in
  */
 template <int NV>
 FilterTileFn filterTileFor(int mr) {
+  // Three taps (the stem's last tile) in pairs of positions: 2 x 3 x NV sums, as many as a whole 6-tap tile on
+  // 16 registers, where the 4-tap tile did a third more multiply-adds than needed with two thirds of the sums.
+  if (mr == 3 && 2 * 3 * NV <= 2 * kFilterMR) return filterTile<NV, 3, 2>;
   if (mr <= 2) return filterTile<NV, 2>;
   if (mr <= 4) return filterTile<NV, 4>;
   if constexpr (kFilterMR > 6) {
@@ -183,8 +214,11 @@ void tiledFilterGradBy(const ConvGeom& g, const float* x, const float* dy, float
   const int64_t parts = split.parts, chunks = split.chunks;
   // Output rows per block: the block's dy panel (and input rows) stay in cache while every tap tile sweeps
   // it. 16 positions per panel lane: 512 for 32-lane panels (measured on Zen 5), 256 for 16-lane (Zen 3).
+  // At least 4 rows: the 7x7 stem's 2 rows of 112 columns on AVX2 cost a tile call, its accumulators' loads
+  // and stores and its row set-up per 224 positions (Zen 4, 1 thread, CPU time, 8 interleaved rounds, load
+  // ~8: 94-96 -> 98-100 GFLOP/s with 4 rows; 6 rows no faster; AVX-512's 4 rows of 32-lane panels unchanged).
   const int64_t positions = 16 * kPanel;
-  const int64_t rowsPerBlock = std::max<int64_t>(1, std::min<int64_t>(g.OH, positions / std::max<int64_t>(1, g.OW)));
+  const int64_t rowsPerBlock = std::min<int64_t>(g.OH, std::max<int64_t>(4, positions / std::max<int64_t>(1, g.OW)));
   // Images small enough for one block go through the tiles a few at a time, so that each tile's
   // accumulators are loaded and stored once per group, not per 64 positions (8x8 layers).
   int64_t groupImages = rowsPerBlock >= g.OH ? std::max<int64_t>(1, positions / std::max<int64_t>(1, g.P)) : 1;
