@@ -50,32 +50,8 @@ struct Slab {
     }
   }
 
-  /**
-   * Zeroes what the copy below leaves: rows outside the image, and in the others each phase's columns before
-   * and after the input (one pass over the slab, not a memset of all of it and then the copy: a 3-channel
-   * 230x230 stem image's slab is 0.6 MB).
-   */
-  void zeroPadding(const ConvGeom& g, int64_t cn) {
-    for (int64_t c = 0; c < cn; c++)
-      for (int64_t ph = 0; ph < SW; ph++)
-        for (int64_t r = 0; r < rows; r++) {
-          float* dst = data + c * chanStride + ph * phaseStride + r * Wq;
-          const int64_t ih = r0 + r - g.PT;
-          if (ih < 0 || ih >= g.H) {
-            std::memset(dst, 0, static_cast<size_t>(Wq) * sizeof(float));
-            continue;
-          }
-          // Phase ph holds padded columns q = j * SW + ph, input column q - PL: j in [jlo, jhi) are copied.
-          const int64_t jlo = std::min(Wq, g.PL > ph ? (g.PL - ph + SW - 1) / SW : 0);
-          const int64_t jhi = std::max(jlo, std::min(Wq, (g.PL + g.W - ph + SW - 1) / SW));
-          if (jlo > 0) std::memset(dst, 0, static_cast<size_t>(jlo) * sizeof(float));
-          if (jhi < Wq) std::memset(dst + jhi, 0, static_cast<size_t>(Wq - jhi) * sizeof(float));
-        }
-    std::memset(data + cn * chanStride, 0, static_cast<size_t>(kSlack) * sizeof(float));
-  }
-
   void fill(const ConvGeom& g, const float* image, int64_t c0, int64_t cn) {
-    zeroPadding(g, cn);
+    std::memset(data, 0, static_cast<size_t>(floats(g, rows, cn)) * sizeof(float));
     for (int64_t c = 0; c < cn; c++) {
       const float* plane = image + (c0 + c) * g.H * g.W;
       for (int64_t r = 0; r < rows; r++) {
