@@ -247,6 +247,13 @@ std::vector<ConvShape> convShapes() {
   s.push_back(conv("Winograd filter gradient, batch 1, 9x11, 40 output channels", 1, 32, 9, 11, 40, 3).pad(1));
   s.push_back(conv("Winograd filter gradient, asymmetric pads, 28x28, 17 -> 33 channels", 3, 17, 27, 28, 33, 3).pad(1, 2, 0, 2));
   s.push_back(conv("Winograd filter gradient, 50k positions", 16, 16, 56, 56, 16, 3).pad(1));
+  // The polyphase Winograd forward of 3x3 stride-2 layers (conv/winograd-s2.inl; fwd columns, fwd:const too; batches
+  // of 16 vectors of tiles and more): 7 tiles a row across vectors (ResNet-18's 28x28 outputs), partial tiles past
+  // the last row and column with vectors across images (8 lanes), whole vectors a row, asymmetric pads.
+  s.push_back(conv("polyphase Winograd: ResNet-18's 56x56 -> 28x28, 64 -> 32 channels, batch 6", 6, 64, 56, 56, 32, 3).stride(2).pad(1));
+  s.push_back(conv("polyphase Winograd: 17x15 outputs, batch 8, 20 channels", 8, 64, 33, 30, 20, 3).stride(2).pad(1));
+  s.push_back(conv("polyphase Winograd: 64 output columns, no padding, batch 4", 4, 64, 33, 129, 24, 3).stride(2));
+  s.push_back(conv("polyphase Winograd: asymmetric pads, 96 -> 40 channels, 28x29 outputs", 5, 96, 55, 56, 40, 3).stride(2).pad(0, 2, 1, 3));
   return s;
 }
 

@@ -85,6 +85,10 @@ void forwardConv(const ConvGeom& g, const float* x, const FilterRef& w, const fl
     winogradForward(g, x, w, bias, residual, relu, y, pool);
     return;
   }
+  if (winogradS2Fits(g, w.constant)) {
+    winogradS2Forward(g, x, w, bias, residual, relu, y, pool);
+    return;
+  }
   if (winogradByEightLanes(g, w.constant) || stemByEightLanes(g)) {
     eightLaneKernels()->forward(g, x, w, bias, residual, relu, y, pool);
     return;

@@ -1,0 +1,371 @@
+// ISA fragment (see README.md): polyphase Winograd for 3x3 stride-2 convolutions. Along each dimension an
+// output y[j] = w0 p[2j] + w1 p[2j + 1] + w2 p[2j + 2] (p the padded input) splits by input phase: the even
+// phase E[k] = p[2k] meets the 2-tap filter (w0, w2), the odd phase O[k] = p[2k + 1] the single tap w1. A tile
+// of 4 outputs takes F(4, 2) on E[0 .. 4] (points 0, 1, -1, 2 and infinity: 5 products) and O[0 .. 3] as they
+// are (4): 9 transformed elements a dimension, 81 products per 4x4 output tile and channel pair against the
+// direct kernel's 144 (the four phase convolutions, 2x2 + 2x1 + 1x2 + 1x1 taps, in one transform and one
+// output transform). Elements whose filter values coincide (an odd-phase index takes w1 whichever it is) share
+// one transformed filter: 6 x 6 classes, so U is 36 C O floats and each class's GEMM tiles serve 1, 4 or 16
+// elements while in L1. Tiles lie in the lanes as in winograd-f4.inl; the padded input is split into 8 column
+// phases (a stride-8 Slab), so that tile tx's patch column s is phase s % 8 at index tx + s / 8.
+
+/** Transformed elements a dimension, filter classes a dimension. */
+constexpr int kS2E = 9, kS2K = 6;
+/** Bytes of products M a block of output-channel tiles holds (within L2 with V, which every block reads). */
+constexpr int64_t kS2BlockBytes = int64_t{128} << 10;
+
+/**
+ * Pieces (runs of one tile row) a vector of N consecutive tiles may hold for TW tiles a row: 1 where rows fill
+ * whole vectors, else 2 or 4; 0 past 4 (rows of under a third of a vector: not taken).
+ */
+int s2Pieces(int64_t TW) {
+  if (TW % S::N == 0) return 1;
+  const int64_t most = (S::N - 2) / TW + 2;
+  return most <= 2 ? 2 : most <= 4 ? 4 : 0;
+}
+
+/**
+ * Whether the polyphase Winograd runs: 3x3 filters at stride 2, no dilation or groups, at least 64 input channels
+ * (trainable filters below that stay off forward Winograd, see winogradFits; constant ones were not measured), 16
+ * output channels, output rows of at least a third of a vector of tiles, a transformed filter within
+ * kSharedFilterBytes (each pass streams all of it) and at least 16 vectors of tiles in the batch (the filter
+ * transform, on every call for a trainable filter, and the last pass's idle lanes are paid per call). Zen 4,
+ * isa-check --cpu-time, 1 thread, interleaved rounds at load 5-8, direct -> polyphase GFLOP/s: 8x64x56x56 -> 128
+ * avx2 92-100 -> 108-117, avx512 97-100 -> 113-126; 16x96x32x32 -> 96 avx2 88-91 -> 101-104; but 2x64x56x56 -> 128
+ * (98 tiles) avx2 94-100 -> 90-101, avx512 98-106 -> 91-103, and 2x128x28x28 -> 256 (a 4.7 MiB filter) avx2 100 -> 70.
+ */
+bool winogradS2Fits(const ConvGeom& g, bool constantFilter) {
+  (void)constantFilter;
+  const int64_t TH = (g.OH + 3) / 4, TW = (g.OW + 3) / 4;
+  return g.KH == 3 && g.KW == 3 && g.SH == 2 && g.SW == 2 && g.DH == 1 && g.DW == 1 && g.G == 1 && g.Cg >= 64 && g.Og >= 16 && g.PT >= 0 &&
+         g.PL >= 0 && s2Pieces(TW) > 0 && kS2K * kS2K * g.C * g.O * 4 <= kSharedFilterBytes && g.N * TH * TW >= 16 * S::N;
+}
+
+int64_t s2FilterFloats(const ConvGeom& g, int MR) { return kS2K * kS2K * ((g.O + MR - 1) / MR) * g.C * MR; }
+
+/** The 6 filter classes of one dimension for MR filters at once from taps k0, k1, k2: F(4, 2)'s G on (k0, k2), then k1. */
+template <int MR>
+SN_INLINE void s2FilterLine(const float* k0, const float* k1, const float* k2, float (*out)[MR]) {
+  for (int i = 0; i < MR; i++) {
+    out[0][i] = 0.5f * k0[i];
+    out[1][i] = -0.5f * (k0[i] + k2[i]);
+    out[2][i] = (k2[i] - k0[i]) * (1.f / 6);
+    out[3][i] = (k0[i] + 2.f * k2[i]) * (1.f / 6);
+    out[4][i] = k2[i];
+    out[5][i] = k1[i];
+  }
+}
+
+/**
+ * U[class][o tile][c][MR] (class = 6 row class + column class) for each filter w[o][c]; rows past O zero. The MR
+ * filters of a tile are transformed side by side (a trainable filter is transformed on every call: one filter at a
+ * time in double took a seventh of the GEMMs' time at batch 2).
+ */
+template <int MR>
+void s2Filter(const ConvGeom& g, const float* w, ThreadPool& pool, float* u) {
+  constexpr int K = kS2K * kS2K;
+  const int64_t tiles = (g.O + MR - 1) / MR;
+  const int64_t block = std::max<int64_t>(1, 512 / (g.C * MR));
+  pool.run((tiles + block - 1) / block, [&](int64_t b) {
+    for (int64_t ot = b * block; ot < std::min(tiles, (b + 1) * block); ot++) {
+      const int on = static_cast<int>(std::min<int64_t>(MR, g.O - ot * MR));
+      for (int64_t c = 0; c < g.C; c++) {
+        float k[9][MR], t[3][kS2K][MR], v[K][MR];
+        for (int i = 0; i < MR; i++)
+          for (int j = 0; j < 9; j++) k[j][i] = i < on ? w[((ot * MR + i) * g.C + c) * 9 + j] : 0.f;
+        for (int j = 0; j < 3; j++) s2FilterLine<MR>(k[j], k[3 + j], k[6 + j], t[j]);  // t[column][row class]
+        for (int rc = 0; rc < kS2K; rc++) s2FilterLine<MR>(t[0][rc], t[1][rc], t[2][rc], v + kS2K * rc);
+        for (int x = 0; x < K; x++) std::memcpy(u + ((x * tiles + ot) * g.C + c) * MR, v[x], sizeof v[x]);
+      }
+    }
+  });
+}
+
+/** The 9 elements of one dimension from patch values d[0 .. 8]: B^T of F(4, 2) on the even phase, the odd phase as is. */
+SN_INLINE void s2InputLine(const S::V* d, S::V* t) {
+  const S::V a = S::sub(d[6], d[2]);  // E3 - E1
+  t[0] = S::fma(S::set1(2.f), S::sub(d[0], d[4]), a);
+  t[1] = S::sub(a, S::add(d[2], d[4]));
+  t[2] = S::fma(S::set1(3.f), S::sub(d[2], d[4]), a);
+  t[3] = a;
+  t[4] = S::fma(S::set1(-2.f), a, S::sub(d[8], d[4]));
+  t[5] = d[1];
+  t[6] = d[3];
+  t[7] = d[5];
+  t[8] = d[7];
+}
+
+/** The 4 outputs of one dimension from its 9 products: A^T of F(4, 2) plus the odd phase's. */
+SN_INLINE void s2OutputLine(const S::V* m, S::V* y) {
+  const S::V p = S::add(m[1], m[2]), q = S::sub(m[1], m[2]);
+  y[0] = S::add(S::add(S::add(p, m[0]), m[3]), m[5]);
+  y[1] = S::add(S::fma(S::set1(2.f), m[3], q), m[6]);
+  y[2] = S::add(S::fma(S::set1(4.f), m[3], p), m[7]);
+  y[3] = S::add(S::add(S::fma(S::set1(8.f), m[3], q), m[4]), m[8]);
+}
+
+/** Input transform of every channel for NV vectors of tiles: V[xi][c][NV N], xi = 9 row element + column element. */
+template <int R, int NV>
+void s2Input(const Slab& slab, int64_t C, const int64_t (*at)[4], const uint32_t (*bits)[4], float* V) {
+  constexpr int64_t kPanel = NV * S::N;
+  const int64_t xs = C * kPanel, ps = slab.phaseStride, Wq = slab.Wq;
+  static_assert(R >= 1 && R <= 4, "pieces a vector");
+  S::M m[NV][4];
+  for (int v = 0; v < NV; v++)
+    for (int r = 0; r < R; r++) m[v][r] = S::mask(bits[v][r]);
+  for (int64_t c = 0; c < C; c++) {
+    const float* base = slab.data + c * slab.chanStride;
+    for (int v = 0; v < NV; v++) {
+      S::V t[kS2E][kS2E];
+#pragma GCC unroll 9
+      for (int s = 0; s < kS2E; s++) {
+        const int64_t off = (s & 7) * ps + (s >> 3);
+        S::V d[kS2E], e[kS2E];
+#pragma GCC unroll 9
+        for (int i = 0; i < kS2E; i++) {
+          if constexpr (R == 1) {
+            d[i] = S::load(base + at[v][0] + off + i * Wq);
+          } else {
+            d[i] = winoLoad<R>(base, at[v], m[v], off + i * Wq);
+          }
+        }
+        s2InputLine(d, e);
+#pragma GCC unroll 9
+        for (int i = 0; i < kS2E; i++) t[i][s] = e[i];
+      }
+      float* out = V + c * kPanel + v * S::N;
+#pragma GCC unroll 9
+      for (int i = 0; i < kS2E; i++) {
+        S::V e[kS2E];
+        s2InputLine(t[i], e);
+#pragma GCC unroll 9
+        for (int k = 0; k < kS2E; k++) S::store(out + (kS2E * i + k) * xs, e[k]);
+      }
+    }
+  }
+}
+
+/**
+ * One store of a vector's zipped outputs: quarter q (the outputs of lanes q N / 4 .. (q + 1) N / 4 - 1, 4 output
+ * rows, row 0 at offset off from the batch's y, the lanes in bits) for rows below `rows`. A quarter whose lanes
+ * lie in two pieces (tile rows) takes two stores.
+ */
+struct S2Store {
+  int64_t off;
+  uint32_t bits;
+  int q, rows;
+};
+
+/** A vector's stores: a quarter each, and one more for each further piece. */
+struct S2Out {
+  S2Store st[8];
+  int n;
+};
+
+/** Output transform of channel o for the used vectors of a pass: bias, the residual (null or of y's layout) and relu. */
+template <int NV>
+void s2Output(const float* M, int64_t xs, const S2Out* out, int used, float bias, const float* res, bool relu, float* y, int64_t OW) {
+  const S::V b = S::set1(bias), zero = S::zero();
+  for (int v = 0; v < used; v++) {
+    S::V s[4][kS2E];
+#pragma GCC unroll 9
+    for (int k = 0; k < kS2E; k++) {
+      S::V m[kS2E], r[4];
+#pragma GCC unroll 9
+      for (int i = 0; i < kS2E; i++) m[i] = S::load(M + (kS2E * i + k) * xs + v * S::N);
+      s2OutputLine(m, r);
+#pragma GCC unroll 4
+      for (int a = 0; a < 4; a++) s[a][k] = r[a];
+    }
+#pragma GCC unroll 4
+    for (int a = 0; a < 4; a++) {
+      S::V r[4];
+      s2OutputLine(s[a], r);
+      for (int j = 0; j < 4; j++) r[j] = S::add(r[j], b);
+      const S::V p0 = S::zipLo(r[0], r[2]), q0 = S::zipLo(r[1], r[3]), p1 = S::zipHi(r[0], r[2]), q1 = S::zipHi(r[1], r[3]);
+      S::V o[4] = {S::zipLo(p0, q0), S::zipHi(p0, q0), S::zipLo(p1, q1), S::zipHi(p1, q1)};
+      for (int e = 0; e < out[v].n; e++) {
+        const S2Store& st = out[v].st[e];
+        if (a >= st.rows) continue;
+        const int64_t at = st.off + a * OW;
+        S::V t = o[st.q];
+        if (res) t = S::add(t, loadLanes(res + at, st.bits));
+        if (relu) t = S::max(zero, t);
+        storeLanes(y + at, st.bits, t);
+      }
+    }
+  }
+}
+
+/**
+ * The GEMMs of output-channel tiles [ot0, ot1) for a pass: M[xi][tile - ot0][MR][panel]; each class's U tile is
+ * read once from memory and then serves every element of the class from L1.
+ */
+template <class T>
+void s2Gemms(const ConvGeom& g, const float* u, const float* V, int64_t ot0, int64_t ot1, float* M) {
+  constexpr int MR = T::MR;
+  const int64_t oTiles = (g.O + MR - 1) / MR, xs = (ot1 - ot0) * MR * T::kPanel;
+  for (int rc = 0; rc < kS2K; rc++)
+    for (int cc = 0; cc < kS2K; cc++)
+      for (int64_t ot = ot0; ot < ot1; ot++) {
+        const float* ut = u + ((kS2K * rc + cc) * oTiles + ot) * g.C * MR;
+        for (int i = rc; i < (rc < 5 ? rc + 1 : kS2E); i++)
+          for (int j = cc; j < (cc < 5 ? cc + 1 : kS2E); j++) {
+            const int xi = kS2E * i + j;
+            winoGemm<T>(g.C, ut, V + xi * g.C * T::kPanel, M + xi * xs + (ot - ot0) * MR * T::kPanel);
+          }
+      }
+}
+
+/** The columns of 8 consecutive vectors a[0 .. 7] split by column index mod 8: out[p] holds those at p, p + 8, .. */
+SN_INLINE void s2Deinterleave(const S::V* a, S::V* out) {
+  S::V h[2][4], q[4][2];
+  for (int i = 0; i < 4; i++) {
+    h[0][i] = S::evens(a[2 * i], a[2 * i + 1]);
+    h[1][i] = S::odds(a[2 * i], a[2 * i + 1]);
+  }
+  for (int p = 0; p < 2; p++)
+    for (int i = 0; i < 2; i++) {
+      q[p][i] = S::evens(h[p][2 * i], h[p][2 * i + 1]);
+      q[p + 2][i] = S::odds(h[p][2 * i], h[p][2 * i + 1]);
+    }
+  for (int p = 0; p < 4; p++) {
+    out[p] = S::evens(q[p][0], q[p][1]);
+    out[p + 4] = S::odds(q[p][0], q[p][1]);
+  }
+}
+
+/**
+ * Slab rows [lo, hi) of one image in the 8-phase layout (padded column q at phase q % 8, index q / 8), each slab
+ * row's 8 N columns from 8 N input columns read in place (masked across the row's ends).
+ */
+void s2Fill(const ConvGeom& g, const Slab& slab, int64_t lo, int64_t hi, const float* image) {
+  constexpr int64_t N = S::N;
+  const int64_t Wq = slab.Wq, ps = slab.phaseStride, W = g.W;
+  for (int64_t c = 0; c < g.C; c++) {
+    for (int64_t r = lo; r < hi; r++) {
+      float* dst = slab.data + c * slab.chanStride + r * Wq;
+      const int64_t ih = slab.r0 + r - g.PT;
+      if (ih < 0 || ih >= g.H) {
+        for (int p = 0; p < 8; p++) std::memset(dst + p * ps, 0, static_cast<size_t>(Wq) * sizeof(float));
+        continue;
+      }
+      const float* src = image + (c * g.H + ih) * W;
+      for (int64_t k = 0; k < Wq; k += N) {
+        S::V a[8], out[8];
+        for (int i = 0; i < 8; i++) {
+          const int64_t col = 8 * k - g.PL + i * N;
+          const int64_t lo = std::max<int64_t>(0, -col), hi = std::min<int64_t>(N, W - col);
+          a[i] = lo == 0 && hi == N ? S::load(src + col) : hi > lo ? S::maskLoad(S::mask(laneBits(lo, hi)), src + col) : S::zero();
+        }
+        s2Deinterleave(a, out);
+        const uint32_t bits = laneBits(0, std::min<int64_t>(N, Wq - k));
+        for (int p = 0; p < 8; p++) storeLanes(dst + p * ps + k, bits, out[p]);
+      }
+    }
+  }
+}
+
+/**
+ * The padded input as a stride-8 slab holding 8 TW + 1 padded columns (the N-lane loads of the last vector read
+ * past them into the slab's slack or the next row: lanes that are never stored).
+ */
+ConvGeom s2SlabGeom(const ConvGeom& g, int64_t TW) {
+  ConvGeom sg = g;
+  sg.SW = 8;
+  sg.PR = std::max<int64_t>(g.PR, 8 * TW + 1 - g.W - g.PL);
+  return sg;
+}
+
+/**
+ * Tiles of the whole batch in the lanes in order (image, tile row, tile column), so that no lane idles at the end of
+ * a tile row or an image (ResNet-18's 28x28 outputs: 7 tiles a row, 49 an image). A vector holds up to R pieces (runs
+ * of one tile row). Tasks take runs of passes; each fills the slab rows its tiles read of each image into one of
+ * `slots` slabs (image n in slot n % slots), all of an image's padded rows in layout.
+ */
+template <class T, int R>
+void s2Run(const ConvGeom& g, const float* x, const float* u, const float* bias, const float* residual, bool relu, float* y, ThreadPool& pool) {
+  constexpr int NV = T::NV, MR = T::MR;
+  constexpr int64_t N = S::N;
+  const int64_t TH = (g.OH + 3) / 4, TW = (g.OW + 3) / 4, perImage = TH * TW, total = g.N * perImage;
+  const int64_t vectors = (total + N - 1) / N, passes = (vectors + NV - 1) / NV;
+  const int64_t slots = (NV * N + perImage - 1) / perImage + 1;
+  const ConvGeom sg = s2SlabGeom(g, TW);
+  const int64_t rows = 8 * TH + 1, slabFloats = Slab::floats(sg, rows, g.C);
+  const int64_t tasks = pool.size() == 1 ? 1 : std::min<int64_t>(passes, 3 * pool.size());
+  const int64_t oTiles = (g.O + MR - 1) / MR;
+  const int64_t block = std::max<int64_t>(1, kS2BlockBytes / (kS2E * kS2E * MR * T::kPanel * 4));
+  pool.run(tasks, [&](int64_t t) {
+    const int64_t p0 = passes * t / tasks, p1 = passes * (t + 1) / tasks;
+    if (p0 >= p1) return;
+    const int64_t f0 = p0 * NV * N, f1 = std::min(total, p1 * NV * N);
+    float* buffer = scratch(static_cast<size_t>(slots * slabFloats), kSlabSlot);
+    const Slab slab(sg, 0, rows, buffer);
+    float* V = scratch(static_cast<size_t>(kS2E * kS2E * (g.C + std::min(oTiles, block) * MR) * T::kPanel), kPanelSlot);
+    float* M = V + kS2E * kS2E * g.C * T::kPanel;
+    int64_t held[4] = {-1, -1, -1, -1};  // the image in each slot
+    for (int64_t s = p0 * NV; s < std::min(vectors, p1 * NV); s += NV) {
+      int64_t at[NV][4] = {};
+      uint32_t bits[NV][4] = {};
+      S2Out out[NV];
+      for (int v = 0; v < NV; v++) {
+        out[v].n = 0;
+        const int64_t vec = s + v;
+        for (int64_t f = vec * N, r = 0; vec < vectors && f < std::min(total, (vec + 1) * N); r++) {
+          const int64_t lane0 = f - vec * N, n = f / perImage, ty = f % perImage / TW, tx = f % TW;
+          const int64_t count = std::min({TW - tx, N - lane0, total - f}), slot = n % slots;
+          if (held[slot] != n) {
+            // The padded rows under this task's tile rows of image n.
+            const int64_t first = (std::max(f0, n * perImage) - n * perImage) / TW, last = (std::min(f1, (n + 1) * perImage) - 1 - n * perImage) / TW;
+            held[slot] = n;
+            s2Fill(sg, Slab(sg, 0, rows, buffer + slot * slabFloats), 8 * first, 8 * last + 9, x + n * g.C * g.H * g.W);
+          }
+          at[v][r] = slot * slabFloats + 8 * ty * slab.Wq + tx - lane0;
+          bits[v][r] = laneBits(lane0, lane0 + count);
+          for (int q = 0; q < 4; q++) {
+            // Quarter q's tile lanes [L0, L0 + N / 4) that lie in this piece.
+            const int64_t L0 = q * N / 4, a = std::max(L0, lane0), b = std::min(L0 + N / 4, lane0 + count), col = 4 * (tx - lane0 + L0);
+            const uint32_t lanes = a < b ? laneBits(4 * (a - L0), 4 * (b - L0)) & laneBits(0, g.OW - col) : 0u;
+            if (lanes) out[v].st[out[v].n++] = S2Store{n * g.O * g.P + 4 * ty * g.OW + col, lanes, q, static_cast<int>(std::min<int64_t>(4, g.OH - 4 * ty))};
+          }
+          f += count;
+        }
+      }
+      const int used = static_cast<int>(std::min<int64_t>(NV, vectors - s));
+      s2Input<R, NV>(slab, g.C, at, bits, V);
+      // Blocks of output-channel tiles whose products M stay in L2 until their output transform.
+      for (int64_t ot0 = 0; ot0 < oTiles; ot0 += block) {
+        const int64_t ot1 = std::min(oTiles, ot0 + block), xs = (ot1 - ot0) * MR * T::kPanel;
+        s2Gemms<T>(g, u, V, ot0, ot1, M);
+        for (int64_t o = ot0 * MR; o < std::min(g.O, ot1 * MR); o++)
+          s2Output<NV>(M + (o - ot0 * MR) * T::kPanel, xs, out, used, bias ? bias[o] : 0.f, residual ? residual + o * g.P : nullptr, relu, y + o * g.P,
+                       g.OW);
+      }
+    }
+  });
+}
+
+template <class T>
+void s2ByRows(const ConvGeom& g, const float* x, const FilterRef& w, const float* bias, const float* residual, bool relu, float* y, ThreadPool& pool) {
+  const FilterCache::Packed u = w.packed(layoutKey({9, g.O, g.C, T::MR}), static_cast<size_t>(s2FilterFloats(g, T::MR)),
+                                         [&](const float* raw, float* out) { s2Filter<T::MR>(g, raw, pool, out); });
+  switch (s2Pieces((g.OW + 3) / 4)) {
+    case 1: s2Run<T, 1>(g, x, u->data(), bias, residual, relu, y, pool); break;
+    case 2: s2Run<T, 2>(g, x, u->data(), bias, residual, relu, y, pool); break;
+    default: s2Run<T, 4>(g, x, u->data(), bias, residual, relu, y, pool); break;
+  }
+}
+
+/** Polyphase Winograd forward (winogradS2Fits): the 4 x 3 GEMM tile of 8 lanes where it pads less than kWinoMR x 2, as in winoWideTile. */
+void winogradS2Forward(const ConvGeom& g, const float* x, const FilterRef& w, const float* bias, const float* residual, bool relu, float* y,
+                       ThreadPool& pool) {
+  if constexpr (S::N == 8 && kWinoMR == 6) {
+    const int64_t vectors = (g.N * ((g.OH + 3) / 4) * ((g.OW + 3) / 4) + S::N - 1) / S::N;
+    auto waste = [&](int64_t mr, int64_t nv) { return (g.O + mr - 1) / mr * mr * ((vectors + nv - 1) / nv * nv); };
+    if (waste(4, 3) < waste(kWinoMR, 2)) {
+      s2ByRows<WinoTile<4, 3>>(g, x, w, bias, residual, relu, y, pool);
+      return;
+    }
+  }
+  s2ByRows<WinoTile<kWinoMR, 2>>(g, x, w, bias, residual, relu, y, pool);
+}
