@@ -179,5 +179,9 @@ void backpropFilter(const ConvGeom& g, const float* x, const float* dy, float* d
     winogradFilterGrad(g, x, dy, dw, pool);
     return;
   }
+  if (winogradS2FilterGradFits(g)) {
+    winogradS2FilterGrad(g, x, dy, dw, pool);
+    return;
+  }
   tiledFilterGrad(g, x, dy, dw, pool);
 }

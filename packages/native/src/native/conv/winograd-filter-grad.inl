@@ -105,10 +105,11 @@ void winoFilterDy(const float* bt, int64_t OH, int64_t OW, int64_t TW, int64_t t
 }
 
 /**
- * m[i][NV N] += sum over the tiles of `passes` vectors of V rows i (v[i N + lane], the next vector passStride
- * floats on) times H (h[tile][NV N]), for the MR channels of one tile.
+ * m[i][NV N] += sum over the tiles of `passes` vectors of V rows i (v[i kRow + lane], the next vector passStride
+ * floats on) times H (h[tile][NV N]), for the MR channels of one tile. kRow is a constant, so that every
+ * broadcast addresses v plus a constant (a row stride in a register spilled the 12 row pointers on AVX-512).
  */
-template <int NV, int MR>
+template <int NV, int MR, int64_t kRow = S::N>
 void winoFilterGemm(const float* v, int64_t passStride, int64_t passes, const float* h, float* m) {
   constexpr int64_t kPanel = NV * S::N;
   S::V c[MR][NV];
@@ -124,7 +125,7 @@ void winoFilterGemm(const float* v, int64_t passStride, int64_t passes, const fl
       for (int u = 0; u < NV; u++) b[u] = S::load(h + k * kPanel + u * S::N);
 #pragma GCC unroll 16
       for (int i = 0; i < MR; i++) {
-        const S::V a = S::set1(v[i * S::N + k]);
+        const S::V a = S::set1(v[i * kRow + k]);
 #pragma GCC unroll 2
         for (int u = 0; u < NV; u++) c[i][u] = S::fma(a, b[u], c[i][u]);
       }
