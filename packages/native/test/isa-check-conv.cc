@@ -254,6 +254,13 @@ std::vector<ConvShape> convShapes() {
   s.push_back(conv("polyphase Winograd: 17x15 outputs, batch 8, 20 channels", 8, 64, 33, 30, 20, 3).stride(2).pad(1));
   s.push_back(conv("polyphase Winograd: 64 output columns, no padding, batch 4", 4, 64, 33, 129, 24, 3).stride(2));
   s.push_back(conv("polyphase Winograd: asymmetric pads, 96 -> 40 channels, 28x29 outputs", 5, 96, 55, 56, 40, 3).stride(2).pad(0, 2, 1, 3));
+  // The stride-2 polyphase Winograd filter gradient (conv/winograd-filter-grad-s2.inl): odd outputs (tiles past
+  // the last row and column), channel tiles and panels part full, blocks across images, channel chunks or
+  // image parts on several threads, asymmetric and zero pads, tile rows of two vectors on 16 lanes.
+  s.push_back(conv("stride-2 Winograd dW, 12x19 outputs, 20 -> 40 channels", 3, 20, 23, 37, 40, 3).stride(2).pad(1));
+  s.push_back(conv("stride-2 Winograd dW, 4 images of 100 tiles", 4, 16, 40, 40, 24, 3).stride(2).pad(1));
+  s.push_back(conv("stride-2 Winograd dW, pads 2, 0, 0, 1", 2, 24, 30, 29, 16, 3).stride(2).pad(2, 0, 0, 1));
+  s.push_back(conv("stride-2 Winograd dW, 18-tile rows", 1, 16, 22, 70, 32, 3).stride(2).pad(1));
   return s;
 }
 

@@ -179,7 +179,7 @@ void backpropFilter(const ConvGeom& g, const float* x, const float* dy, float* d
     winogradFilterGrad(g, x, dy, dw, pool);
     return;
   }
-  if (winogradS2FilterGradFits(g)) {
+  if (winogradS2FilterGradFits(g, pool.size())) {
     winogradS2FilterGrad(g, x, dy, dw, pool);
     return;
   }

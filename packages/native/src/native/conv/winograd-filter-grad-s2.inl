@@ -52,14 +52,28 @@ int64_t s2FilterBlockRows(int64_t TW, int64_t tileFloats) {
 }
 
 /**
- * 3x3 stride-2 layers (no dilation or groups, no cropping pads) with 16 input and 16 output channels or
- * more and 2x2 outputs or more. Measured against the direct kernel (isa-check --cpu-time, 1 thread, Zen 4): see
- * packages/native/README.md.
+ * Images per part when the pool splits images (each part sums into its own M): as many parts as threads
+ * while each keeps 192 tiles or more, else one part (threads split channel tiles). Every M element is zeroed,
+ * stored and added up once per part, against a GEMM of one multiply-add per tile of the part.
  */
-bool winogradS2FilterGradFits(const ConvGeom& g) {
+int64_t s2FilterParts(const ConvGeom& g, int threads) {
+  const int64_t tiles = g.N * ((g.OH + 1) / 2) * ((g.OW + 1) / 2), parts = std::min<int64_t>(threads, g.N);
+  return tiles / parts >= 192 ? parts : 1;
+}
+
+/**
+ * 3x3 stride-2 layers (no dilation or groups, no cropping pads) with 16 input and 16 output channels or
+ * more, tile rows the block holds, and 96 tiles (2x2 blocks of dy) or more per part: the M traffic of fewer
+ * cost more than the multiply-adds saved. Measured against the direct kernel (isa-check --cpu-time, Zen 4,
+ * interleaved, load ~5, share of the FMA peak), 1 thread, AVX2 / AVX-512: 8x64x56x56 -> 128 83-85 / 84-88%
+ * -> 94-102 / 112%, 16x96x32x32 83-86 / 83-86% -> 92-99 / 99-111%, 2x128x28x28 (98 tiles) 87 / 88-90% ->
+ * 89-92 / 93-97%, 64x16x32x32 78-80 / 79-81% -> 79-80 / 82-86%; 2x256x14x14 (32 tiles) 77% -> 46-57%.
+ */
+bool winogradS2FilterGradFits(const ConvGeom& g, int threads) {
   if (g.KH != 3 || g.KW != 3 || g.SH != 2 || g.SW != 2 || g.DH != 1 || g.DW != 1 || g.G != 1) return false;
   if (g.PT < 0 || g.PB < 0 || g.PL < 0 || g.PR < 0) return false;
-  return g.C >= 16 && g.O >= 16 && g.OH >= 2 && g.OW >= 2 && (g.OW + 1) / 2 <= kS2FilterCap;
+  if (g.C < 16 || g.O < 16 || g.OH < 2 || g.OW < 2 || (g.OW + 1) / 2 > kS2FilterCap) return false;
+  return g.N * ((g.OH + 1) / 2) * ((g.OW + 1) / 2) / s2FilterParts(g, threads) >= 96;
 }
 
 /** (p0 - p2, p2, p4 - p2, p1, p3) of one dimension. */
@@ -177,9 +191,8 @@ void s2FilterInverse(const ConvGeom& g, const float* M, int64_t parts, int64_t m
   });
 }
 
-template <int NV>
+template <int NV, int MR>
 void winogradS2FilterGradBy(const ConvGeom& g, const float* x, const float* dy, float* dw, ThreadPool& pool) {
-  constexpr int MR = kFilterMR;
   constexpr int64_t kPanel = NV * S::N;
   constexpr int64_t N = S::N;
   constexpr int E = kS2FilterElems;
@@ -192,10 +205,10 @@ void winogradS2FilterGradBy(const ConvGeom& g, const float* x, const float* dy, 
   const int64_t panels = (g.O + kPanel - 1) / kPanel, cTiles = (g.C + MR - 1) / MR, CP = cTiles * MR;
   // M[part][xi][panel][CP][NV N], in the calling thread's slot (tasks use the slab and panel slots).
   const int64_t mFloats = E * panels * CP * kPanel;
-  // Images split across parts (each its own M, added by the inverse); threads past the images split channel
+  // Images split across parts (each its own M, added by the inverse); threads past the parts split channel
   // tiles, each chunk transforming dy again.
   const int threads = pool.size();
-  const int64_t parts = std::min<int64_t>(threads, g.N);
+  const int64_t parts = s2FilterParts(g, threads);
   const int64_t chunks = std::min<int64_t>(cTiles, (threads + parts - 1) / parts);
   float* M = scratch(static_cast<size_t>(parts * mFloats), kPhaseSlot);
   pool.run(parts * chunks, [&](int64_t task) {
@@ -263,12 +276,27 @@ void winogradS2FilterGradBy(const ConvGeom& g, const float* x, const float* dy, 
   s2FilterInverse<NV>(g, M, parts, mFloats, panels, CP, dw, pool);
 }
 
-void winogradS2FilterGrad(const ConvGeom& g, const float* x, const float* dy, float* dw, ThreadPool& pool) {
-  if constexpr (kOneVectorPanels) {
-    if (filterPanelVectors(g.O) == 1) {
-      winogradS2FilterGradBy<1>(g, x, dy, dw, pool);
+/**
+ * The GEMM tile's channels: kFilterMR, or on 12-row paths 8 where that pads the input channels less (64
+ * channels: 72 rows, an eighth of them zeros, against 64; 16 channels: 24 against 16).
+ */
+template <int NV>
+void winogradS2FilterGradNV(const ConvGeom& g, const float* x, const float* dy, float* dw, ThreadPool& pool) {
+  if constexpr (kFilterMR == 12) {
+    if ((g.C + 7) / 8 * 8 < (g.C + 11) / 12 * 12) {
+      winogradS2FilterGradBy<NV, 8>(g, x, dy, dw, pool);
       return;
     }
   }
-  winogradS2FilterGradBy<2>(g, x, dy, dw, pool);
+  winogradS2FilterGradBy<NV, kFilterMR>(g, x, dy, dw, pool);
+}
+
+void winogradS2FilterGrad(const ConvGeom& g, const float* x, const float* dy, float* dw, ThreadPool& pool) {
+  if constexpr (kOneVectorPanels) {
+    if (filterPanelVectors(g.O) == 1) {
+      winogradS2FilterGradNV<1>(g, x, dy, dw, pool);
+      return;
+    }
+  }
+  winogradS2FilterGradNV<2>(g, x, dy, dw, pool);
 }
