@@ -257,10 +257,10 @@ std::vector<ConvShape> convShapes() {
   // The stride-2 polyphase Winograd filter gradient (conv/winograd-filter-grad-s2.inl): odd outputs (tiles past
   // the last row and column), channel tiles and panels part full, blocks across images, channel chunks or
   // image parts on several threads, asymmetric and zero pads, tile rows of two vectors on 16 lanes.
-  s.push_back(conv("stride-2 Winograd dW, 12x19 outputs, 20 -> 40 channels", 3, 20, 23, 37, 40, 3).stride(2).pad(1));
-  s.push_back(conv("stride-2 Winograd dW, 4 images of 100 tiles", 4, 16, 40, 40, 24, 3).stride(2).pad(1));
-  s.push_back(conv("stride-2 Winograd dW, pads 2, 0, 0, 1", 2, 24, 30, 29, 16, 3).stride(2).pad(2, 0, 0, 1));
-  s.push_back(conv("stride-2 Winograd dW, 18-tile rows", 1, 16, 22, 70, 32, 3).stride(2).pad(1));
+  s.push_back(conv("stride-2 Winograd dW, 12x19 outputs, 66 -> 72 channels", 3, 66, 23, 37, 72, 3).stride(2).pad(1));
+  s.push_back(conv("stride-2 Winograd dW, 4 images of 100 tiles", 4, 64, 40, 40, 64, 3).stride(2).pad(1));
+  s.push_back(conv("stride-2 Winograd dW, pads 2, 0, 0, 1", 2, 64, 30, 29, 64, 3).stride(2).pad(2, 0, 0, 1));
+  s.push_back(conv("stride-2 Winograd dW, 18-tile rows", 1, 64, 22, 70, 80, 3).stride(2).pad(1));
   return s;
 }
 

@@ -62,17 +62,18 @@ int64_t s2FilterParts(const ConvGeom& g, int threads) {
 }
 
 /**
- * 3x3 stride-2 layers (no dilation or groups, no cropping pads) with 16 input and 16 output channels or
+ * 3x3 stride-2 layers (no dilation or groups, no cropping pads) with 64 input and 64 output channels or
  * more, tile rows the block holds, and 96 tiles (2x2 blocks of dy) or more per part: the M traffic of fewer
  * cost more than the multiply-adds saved. Measured against the direct kernel (isa-check --cpu-time, Zen 4,
  * interleaved, load ~5, share of the FMA peak), 1 thread, AVX2 / AVX-512: 8x64x56x56 -> 128 83-85 / 84-88%
  * -> 94-102 / 112%, 16x96x32x32 83-86 / 83-86% -> 92-99 / 99-111%, 2x128x28x28 (98 tiles) 87 / 88-90% ->
- * 89-92 / 93-97%, 64x16x32x32 78-80 / 79-81% -> 79-80 / 82-86%; 2x256x14x14 (32 tiles) 77% -> 46-57%.
+ * 89-92 / 93-97%; 2x256x14x14 (32 tiles) 77% -> 46-57%. ResNet-20's 16- and 32-channel layers (64x16x32x32,
+ * 64x32x16x16) gained nothing clear (within the noise at load ~8, AVX2 a few points worse), so stay direct.
  */
 bool winogradS2FilterGradFits(const ConvGeom& g, int threads) {
   if (g.KH != 3 || g.KW != 3 || g.SH != 2 || g.SW != 2 || g.DH != 1 || g.DW != 1 || g.G != 1) return false;
   if (g.PT < 0 || g.PB < 0 || g.PL < 0 || g.PR < 0) return false;
-  if (g.C < 16 || g.O < 16 || g.OH < 2 || g.OW < 2 || (g.OW + 1) / 2 > kS2FilterCap) return false;
+  if (g.C < 64 || g.O < 64 || g.OH < 2 || g.OW < 2 || (g.OW + 1) / 2 > kS2FilterCap) return false;
   return g.N * ((g.OH + 1) / 2) * ((g.OW + 1) / 2) / s2FilterParts(g, threads) >= 96;
 }
 
@@ -278,7 +279,7 @@ void winogradS2FilterGradBy(const ConvGeom& g, const float* x, const float* dy, 
 
 /**
  * The GEMM tile's channels: kFilterMR, or on 12-row paths 8 where that pads the input channels less (64
- * channels: 72 rows, an eighth of them zeros, against 64; 16 channels: 24 against 16).
+ * channels: 72 rows, an eighth of them zeros, against 64).
  */
 template <int NV>
 void winogradS2FilterGradNV(const ConvGeom& g, const float* x, const float* dy, float* dw, ThreadPool& pool) {
