@@ -253,6 +253,7 @@ std::vector<ConvShape> convShapes() {
   s.push_back(conv("polyphase Winograd: ResNet-18's 56x56 -> 28x28, 64 -> 32 channels, batch 6", 6, 64, 56, 56, 32, 3).stride(2).pad(1));
   s.push_back(conv("polyphase Winograd: 17x15 outputs, batch 8, 20 channels", 8, 64, 33, 30, 20, 3).stride(2).pad(1));
   s.push_back(conv("polyphase Winograd: 64 output columns, no padding, batch 4", 4, 64, 33, 129, 24, 3).stride(2));
+  s.push_back(conv("polyphase Winograd: 4x12 outputs, 3 tiles an image, batch 48 (8 images a pass on 8 lanes)", 48, 64, 8, 24, 16, 3).stride(2).pad(1));
   s.push_back(conv("polyphase Winograd: asymmetric pads, 96 -> 40 channels, 28x29 outputs", 5, 96, 55, 56, 40, 3).stride(2).pad(0, 2, 1, 3));
   // The stride-2 polyphase Winograd filter gradient (conv/winograd-filter-grad-s2.inl): odd outputs (tiles past
   // the last row and column), channel tiles and panels part full, blocks across images, channel chunks or

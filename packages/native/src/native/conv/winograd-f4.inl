@@ -343,8 +343,7 @@ void winogradF4Forward(const ConvGeom& g, const float* x, const FilterRef& w, co
     const int64_t TH = g.OH / 4, TW = g.OW / 4;
     const int R = f4Rows(TW);
     const int64_t vectors = R == 1 ? TH * (TW / S::N) : R == 2 ? TH / 2 : (g.N * TH * TW + S::N - 1) / S::N;
-    auto waste = [&](int64_t mr, int64_t nv) { return (g.O + mr - 1) / mr * mr * ((vectors + nv - 1) / nv * nv); };
-    if (waste(4, 3) < waste(kWinoMR, 2)) {
+    if (winoWidePads(vectors, g.O)) {
       f4ByRows<WinoTile<4, 3>>(g, x, w, bias, residual, relu, y, pool);
       return;
     }

@@ -303,7 +303,7 @@ void s2Run(const ConvGeom& g, const float* x, const float* u, const float* bias,
     const Slab slab(sg, 0, rows, buffer);
     float* V = scratch(static_cast<size_t>(kS2E * kS2E * (g.C + std::min(oTiles, block) * MR) * T::kPanel), kPanelSlot);
     float* M = V + kS2E * kS2E * g.C * T::kPanel;
-    int64_t held[4] = {-1, -1, -1, -1};  // the image in each slot
+    std::vector<int64_t> held(static_cast<size_t>(slots), -1);  // the image in each slot (up to NV N + 1 of 1-tile images)
     for (int64_t s = p0 * NV; s < std::min(vectors, p1 * NV); s += NV) {
       int64_t at[NV][4] = {};
       uint32_t bits[NV][4] = {};
@@ -360,9 +360,7 @@ void s2ByRows(const ConvGeom& g, const float* x, const FilterRef& w, const float
 void winogradS2Forward(const ConvGeom& g, const float* x, const FilterRef& w, const float* bias, const float* residual, bool relu, float* y,
                        ThreadPool& pool) {
   if constexpr (S::N == 8 && kWinoMR == 6) {
-    const int64_t vectors = (g.N * ((g.OH + 3) / 4) * ((g.OW + 3) / 4) + S::N - 1) / S::N;
-    auto waste = [&](int64_t mr, int64_t nv) { return (g.O + mr - 1) / mr * mr * ((vectors + nv - 1) / nv * nv); };
-    if (waste(4, 3) < waste(kWinoMR, 2)) {
+    if (winoWidePads((g.N * ((g.OH + 3) / 4) * ((g.OW + 3) / 4) + S::N - 1) / S::N, g.O)) {
       s2ByRows<WinoTile<4, 3>>(g, x, w, bias, residual, relu, y, pool);
       return;
     }

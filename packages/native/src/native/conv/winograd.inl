@@ -404,19 +404,22 @@ void winogradRun(const ConvGeom& g, const float* x, const FilterRef& w, const fl
 }
 
 /**
- * Whether the 4 x 3 tile (8-lane AVX2) pads less than kWinoMR x 2: channel rows padded to whole tiles
+ * Whether the 4 x 3 tile (8-lane AVX2) pads less than kWinoMR x 2 for O output channels and `vectors` vectors of
+ * tiles a pass run (also F(4x4, 3x3)'s and the polyphase forward's choice): channel rows padded to whole tiles
  * times vectors padded to whole passes, 4 x 3 taken only where it wastes less. Measured on AVX2 (Zen 2,
  * 1 thread, CPU time, interleaved, medians; residual fused): ResNet-20 b64 16 -> 16 at 32x32 (18 rows
  * against 16) 4.65 -> 4.40 ms, b32 3.17 -> 2.45; 32x64x32x32 -> 16 10.0 -> 6.8 ms; where 4 x 3 leaves a
  * third of a pass empty (8x8 outputs: two vectors an image) it ran 5-15% slower, hence the rule.
  */
+bool winoWidePads(int64_t vectors, int64_t O) {
+  auto waste = [&](int64_t mr, int64_t nv) { return (O + mr - 1) / mr * mr * ((vectors + nv - 1) / nv * nv); };
+  return waste(4, 3) < waste(kWinoMR, 2);
+}
+
+/** winoWidePads for the vectors of tiles of a winograd.inl pass (one image's). */
 bool winoWideTile(const ConvGeom& g) {
   if constexpr (S::N != 8 || kWinoMR != 6) return false;
-  const int64_t vectors = winoVectors((g.OH + 1) / 2, (g.OW + 1) / 2);
-  auto waste = [&](int64_t mr, int64_t nv) {
-    return static_cast<double>((g.O + mr - 1) / mr * mr) * static_cast<double>((vectors + nv - 1) / nv * nv);
-  };
-  return waste(4, 3) < waste(kWinoMR, 2) - 1e-9;
+  return winoWidePads(winoVectors((g.OH + 1) / 2, (g.OW + 1) / 2), g.O);
 }
 
 /**
