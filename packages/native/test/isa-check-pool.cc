@@ -101,6 +101,7 @@ std::vector<PoolCase> poolCases() {
       {2, 2, 2, 2, 0, 0, 0, 0, false, {4, 6, 10, 12, 14, 20, 30}, 10},
       {2, 2, 2, 2, 0, 0, 0, 0, false, {8, 10, 14, 16, 24}, 4},
       {3, 3, 2, 2, 1, 1, 1, 1, false, widths},      // ResNet stem
+      {3, 3, 2, 2, 1, 1, 1, 1, true, {56, 66}, 12},  // the same (window3s2.inl) over rows of several vectors, ceil mode
       {3, 3, 1, 1, 1, 1, 1, 1, false, widths},      // Inception branch
       {3, 3, 2, 2, 0, 0, 0, 0, true, widths},       // ceil mode: the last window runs past the input
       {2, 3, 3, 1, 1, 0, 1, 1, false, widths},      // row stride 3 with unit column stride, uneven pads

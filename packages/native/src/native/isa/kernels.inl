@@ -27,6 +27,7 @@ void forwardConv(const ConvGeom& g, const float* x, const FilterRef& w, const fl
 #include "../conv/backprop-input.inl"
 #include "../conv/dispatch.inl"
 #include "../pool/planes.inl"
+#include "../pool/window3s2.inl"
 #include "../pool/grad.inl"
 #include "../pool/avg-grad.inl"
 #include "../pool/dispatch.inl"

@@ -26,11 +26,13 @@ bool poolByEightLanes(const PoolGeom& g, bool grad) {
 
 void maxPoolPlaneFor(const PoolGeom& g, const float* x, float* y) {
   if (poolByEightLanes(g, false)) return eightLaneKernels()->maxPoolPlane(g, x, y);
+  if (window3s2Fits(g)) return window3s2Plane<true>(g, x, nullptr, y);
   maxPoolPlane(g, x, y);
 }
 
 void avgPoolPlaneFor(const PoolGeom& g, const float* x, const float* inv, float* y) {
   if (poolByEightLanes(g, false)) return eightLaneKernels()->avgPoolPlane(g, x, inv, y);
+  if (window3s2Fits(g)) return window3s2Plane<false>(g, x, inv, y);
   avgPoolPlane(g, x, inv, y);
 }
 

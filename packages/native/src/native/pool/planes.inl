@@ -60,17 +60,19 @@ template <bool Max, int R>
 void combineRows(const PoolGeom& g, const PoolOp<Max>& op, const float* rows, int n, const PhaseRows& pr) {
   constexpr int64_t N = S::N;
   const S::V fill = S::set1(PoolOp<Max>::neutral());
+  // The width in a local: vector stores may alias g as far as the compiler knows (see pairRow).
+  const int64_t W = g.W;
   if (g.SW == 1) {
     float* dst = pr.phase(0) + g.PL;
-    for (int64_t c = 0; c < g.W; c += N) S::store(dst + c, columnOf<Max, R>(op, rows, g.W, n, c, fill));
+    for (int64_t c = 0; c < W; c += N) S::store(dst + c, columnOf<Max, R>(op, rows, W, n, c, fill));
     return;
   }
   if (g.SW == 2) {
     // Input column c sits at padded column c + PL: even c in phase PL % 2, odd c in the other.
     float* even = pr.phase(g.PL % 2) + g.PL / 2;
     float* odd = pr.phase((g.PL + 1) % 2) + (g.PL + 1) / 2;
-    for (int64_t c = 0; c < g.W; c += 2 * N) {
-      const S::V lo = columnOf<Max, R>(op, rows, g.W, n, c, fill), hi = columnOf<Max, R>(op, rows, g.W, n, c + N, fill);
+    for (int64_t c = 0; c < W; c += 2 * N) {
+      const S::V lo = columnOf<Max, R>(op, rows, W, n, c, fill), hi = columnOf<Max, R>(op, rows, W, n, c + N, fill);
       S::store(even + c / 2, S::evens(lo, hi));
       S::store(odd + c / 2, S::odds(lo, hi));
     }
@@ -99,7 +101,8 @@ void combineColumns(const PoolGeom& g, const PoolOp<Max>& op, const PhaseRows& p
   if constexpr (WW > 0) {
     for (int kw = 0; kw < WW; kw++) tap[kw] = pr.phase(kw % g.SW) + kw / g.SW;
   }
-  for (int64_t ow0 = 0; ow0 < g.OW; ow0 += N) {
+  const int64_t OW = g.OW;
+  for (int64_t ow0 = 0; ow0 < OW; ow0 += N) {
     S::V acc;
     if constexpr (WW > 0) {
       acc = S::load(tap[0] + ow0);
@@ -115,7 +118,7 @@ void combineColumns(const PoolGeom& g, const PoolOp<Max>& op, const PhaseRows& p
         }
       }
     }
-    const uint32_t bits = spill || ow0 + N <= g.OW ? kAllLanes : laneBits(0, g.OW - ow0);
+    const uint32_t bits = spill || ow0 + N <= OW ? kAllLanes : laneBits(0, OW - ow0);
     if (!Max) acc = S::mul(acc, loadLanes(inv + ow0, bits));
     storeLanes(out + ow0, bits, acc);
   }

@@ -106,6 +106,11 @@ struct Avx2 {
   static SN_INLINE V odds(V lo, V hi) {
     return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(lo, hi, 0xdd)), 0xd8));
   }
+  // [prev's high half, cur's low half], then each 128-bit half shifted up a lane with the lane below it.
+  static SN_INLINE V slideIn(V prev, V cur) {
+    const __m256i t = _mm256_castps_si256(_mm256_permute2f128_ps(prev, cur, 0x21));
+    return _mm256_castsi256_ps(_mm256_alignr_epi8(_mm256_castps_si256(cur), t, 12));
+  }
 
   static SN_INLINE VI iota(int32_t step) { return _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(step)); }
   static SN_INLINE VI set1i(int32_t v) { return _mm256_set1_epi32(v); }

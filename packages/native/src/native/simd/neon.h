@@ -81,6 +81,7 @@ struct Neon {
   static SN_INLINE V joinHi(V a, V b) { return vcombine_f32(vget_high_f32(a), vget_high_f32(b)); }
   static SN_INLINE V evens(V lo, V hi) { return vuzp1q_f32(lo, hi); }
   static SN_INLINE V odds(V lo, V hi) { return vuzp2q_f32(lo, hi); }
+  static SN_INLINE V slideIn(V prev, V cur) { return vextq_f32(prev, cur, 3); }
 
   static SN_INLINE VI iota(int32_t step) {
     const int32_t l[4] = {0, 1, 2, 3};
