@@ -1,5 +1,6 @@
 // AvgPool2D: the runtime ISA's vector kernel (pool/planes.inl: window sums of each output row, rows then
-// columns), multiplied by 1 / PyTorch's divisor per output cell, one channel plane per task.
+// columns; pool/window3s2.inl for 3-wide windows at stride 2 with one left pad column), multiplied by
+// 1 / PyTorch's divisor per output cell, one channel plane per task.
 #include "../isa.h"
 
 namespace sn {

@@ -1,5 +1,6 @@
 // MaxPool2D: the runtime ISA's vector kernel (pool/planes.inl: each output row's window rows combined
-// column by column, then the window columns of N outputs at a time), one channel plane per task.
+// column by column, then the window columns of N outputs at a time; pool/window3s2.inl for 3-wide windows at
+// stride 2 with one left pad column), one channel plane per task.
 
 #include "../isa.h"
 

@@ -7,8 +7,13 @@
 // the N outputs come out of registers. planes.inl's general path writes the deinterleaved row to a phase
 // buffer and reads the taps back, one of them a float off the stores, which no store forwards.
 //
-// Measured (isa-check --bench-only "8x64x56x56 window 3x3" --cpu-time, 1 thread, best of 7, rounds
-// interleaved with main's binary; see window3s2Fits's caller in dispatch.inl for the path choice):
+// Measured on Zen 4, 1 thread, CPU ms per call, isa-check --bench-only "8x64x56x56 window 3x3" --cpu-time
+// --reps 9, best of 9, four rounds alternating with main's binary (load 12-17 from other jobs; one round of
+// the new binary ran at main's speed, taken as the other vCPU's load): avx2 path max 0.275-0.305 -> 0.181-0.184,
+// average 0.248-0.253 -> 0.151-0.153. The avx512 path hands these forwards to the avx2 kernels
+// (dispatch.inl); this kernel on 16 lanes measured within 3% of that (8x64x56x56 max 0.178 / 0.184, average
+// 0.152 / 0.154; ResNet-18's stem pool 2x64x112x112 max 0.151-0.159 / 0.160, 3 alternating rounds), so the
+// rule stays.
 
 /** Whether window3s2Plane takes this geometry. */
 inline bool window3s2Fits(const PoolGeom& g) { return g.WW == 3 && g.SW == 2 && g.PL == 1; }
