@@ -262,6 +262,14 @@ std::vector<ConvShape> convShapes() {
   s.push_back(conv("stride-2 Winograd dW, 4 images of 100 tiles", 4, 64, 40, 40, 64, 3).stride(2).pad(1));
   s.push_back(conv("stride-2 Winograd dW, pads 2, 0, 0, 1", 2, 64, 30, 29, 64, 3).stride(2).pad(2, 0, 0, 1));
   s.push_back(conv("stride-2 Winograd dW, 18-tile rows", 1, 64, 22, 70, 80, 3).stride(2).pad(1));
+  // The stride-2 polyphase Winograd input gradient (conv/winograd-backprop-input-s2.inl; 8x8 dx tiles, 8 vectors of
+  // tiles and more): 7 tiles a row across vectors, odd sizes with partial channel tiles and bottom/right pads of 0 and
+  // 2, whole vectors a row (a partial last tile), 4-tile and 1-tile images (8 pieces a vector, a pass over many images).
+  s.push_back(conv("stride-2 Winograd dx: 56x56, 64 -> 64 channels, batch 3", 3, 64, 56, 56, 64, 3).stride(2).pad(1));
+  s.push_back(conv("stride-2 Winograd dx: 37x29, 70 -> 66 channels, pads 1, 0, 1, 2", 7, 70, 37, 29, 66, 3).stride(2).pad(1, 0, 1, 2));
+  s.push_back(conv("stride-2 Winograd dx: 16x127, 16 tiles a row", 4, 64, 16, 127, 64, 3).stride(2).pad(1));
+  s.push_back(conv("stride-2 Winograd dx: 16x16, 4 tiles an image, batch 40", 40, 64, 16, 16, 72, 3).stride(2).pad(1));
+  s.push_back(conv("stride-2 Winograd dx: 7x8, 1 tile an image, batch 70", 70, 64, 7, 8, 64, 3).stride(2).pad(1));
   return s;
 }
 

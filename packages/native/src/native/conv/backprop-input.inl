@@ -442,6 +442,10 @@ void backpropInputPairedFor(const ConvGeom& g, const float* dy, const FilterRef&
 }
 
 void backpropInput(const ConvGeom& g, const float* dy, const FilterRef& filter, float* dx, ThreadPool& pool) {
+  if (winogradS2DxFits(g)) {
+    winogradS2BackpropInput(g, dy, filter, dx, pool);
+    return;
+  }
   if (channelDxFits(g)) {
     backpropInputChannels(g, dy, filter, dx, pool);
     return;

@@ -71,15 +71,15 @@ void f4Filter(const ConvGeom& g, const float* w, ThreadPool& pool, float* u) {
 }
 
 /**
- * Padded rows [slab.r0, + slab.rows) of one image in the 4-phase layout: padded column q at phase q % 4, index
- * q / 4, split by two rounds of even/odd deinterleaves of 4 N input columns loaded straight from the row (masked
+ * Slab rows [lo, hi) (padded rows slab.r0 + lo ..) of one image in the 4-phase layout: padded column q at phase q % 4,
+ * index q / 4, split by two rounds of even/odd deinterleaves of 4 N input columns loaded straight from the row (masked
  * where they cross its ends: a padded copy of the row first stalled every load on store forwarding).
  */
-void f4Fill(const ConvGeom& g, const Slab& slab, const float* image) {
+void f4Fill(const ConvGeom& g, const Slab& slab, const float* image, int64_t lo, int64_t hi) {
   constexpr int64_t N = S::N;
   const int64_t Wq = slab.Wq, ps = slab.phaseStride, W = g.W;
   for (int64_t c = 0; c < g.C; c++) {
-    for (int64_t r = 0; r < slab.rows; r++) {
+    for (int64_t r = lo; r < hi; r++) {
       float* dst = slab.data + c * slab.chanStride + r * Wq;
       const int64_t ih = slab.r0 + r - g.PT;
       if (ih < 0 || ih >= g.H) {
@@ -275,7 +275,7 @@ void f4Run(const ConvGeom& g, const float* x, const float* u, const float* bias,
     const int64_t r0 = 4 * tileRow(v0), taskRows = 4 * (tileRow(v1 - 1) + R) + 2 - r0;
     float* buffer = scratch(static_cast<size_t>(Slab::floats(sg, taskRows, g.C)), kSlabSlot);
     Slab slab(sg, r0, taskRows, buffer);
-    f4Fill(g, slab, x + n * g.C * g.H * g.W);
+    f4Fill(g, slab, x + n * g.C * g.H * g.W, 0, slab.rows);
     float* V = scratch(static_cast<size_t>(f4PanelFloats<T>(g)), kPanelSlot);
     for (int64_t s = v0; s < v1; s += NV) {
       int64_t at[NV][4] = {}, out[NV][4];
@@ -306,7 +306,7 @@ void f4RunImages(const ConvGeom& g, const float* x, const float* u, const float*
     float* buffer = scratch(static_cast<size_t>(images * slabFloats), kSlabSlot);
     for (int64_t i = 0; i < images; i++) {
       Slab slab(sg, 0, rows, buffer + i * slabFloats);
-      f4Fill(g, slab, x + (n0 + i) * g.C * g.H * g.W);
+      f4Fill(g, slab, x + (n0 + i) * g.C * g.H * g.W, 0, slab.rows);
     }
     const Slab slab(sg, 0, rows, buffer);
     float* V = scratch(static_cast<size_t>(f4PanelFloats<T>(g)), kPanelSlot);

@@ -59,23 +59,26 @@ SN_INLINE void s2FilterLine(const float* k0, const float* k1, const float* k2, f
 /**
  * U[class][o tile][c][MR] (class = 6 row class + column class) for each filter w[o][c]; rows past O zero. The MR
  * filters of a tile are transformed side by side (a trainable filter is transformed on every call: one filter at a
- * time in double took a seventh of the GEMMs' time at batch 2).
+ * time in double took a seventh of the GEMMs' time at batch 2). Swap: the input gradient's filter
+ * (winograd-backprop-input-s2.inl), U[class][c tile][o][MR] from w[o][c] flipped in space.
  */
-template <int MR>
+template <int MR, bool Swap = false>
 void s2Filter(const ConvGeom& g, const float* w, ThreadPool& pool, float* u) {
   constexpr int K = kS2K * kS2K;
-  const int64_t tiles = (g.O + MR - 1) / MR;
-  const int64_t block = std::max<int64_t>(1, 512 / (g.C * MR));
+  const int64_t rows = Swap ? g.C : g.O, sum = Swap ? g.O : g.C;
+  const int64_t tiles = (rows + MR - 1) / MR;
+  const int64_t block = std::max<int64_t>(1, 512 / (sum * MR));
   pool.run((tiles + block - 1) / block, [&](int64_t b) {
     for (int64_t ot = b * block; ot < std::min(tiles, (b + 1) * block); ot++) {
-      const int on = static_cast<int>(std::min<int64_t>(MR, g.O - ot * MR));
-      for (int64_t c = 0; c < g.C; c++) {
+      const int on = static_cast<int>(std::min<int64_t>(MR, rows - ot * MR));
+      for (int64_t c = 0; c < sum; c++) {
         float k[9][MR], t[3][kS2K][MR], v[K][MR];
         for (int i = 0; i < MR; i++)
-          for (int j = 0; j < 9; j++) k[j][i] = i < on ? w[((ot * MR + i) * g.C + c) * 9 + j] : 0.f;
+          for (int j = 0; j < 9; j++)
+            k[j][i] = i >= on ? 0.f : Swap ? w[(c * g.C + ot * MR + i) * 9 + 8 - j] : w[((ot * MR + i) * g.C + c) * 9 + j];
         for (int j = 0; j < 3; j++) s2FilterLine<MR>(k[j], k[3 + j], k[6 + j], t[j]);  // t[column][row class]
         for (int rc = 0; rc < kS2K; rc++) s2FilterLine<MR>(t[0][rc], t[1][rc], t[2][rc], v + kS2K * rc);
-        for (int x = 0; x < K; x++) std::memcpy(u + ((x * tiles + ot) * g.C + c) * MR, v[x], sizeof v[x]);
+        for (int x = 0; x < K; x++) std::memcpy(u + ((x * tiles + ot) * sum + c) * MR, v[x], sizeof v[x]);
       }
     }
   });
@@ -95,13 +98,20 @@ SN_INLINE void s2InputLine(const S::V* d, S::V* t) {
   t[8] = d[7];
 }
 
+/** A^T of F(4, 2): 4 outputs from the 5 products m[0 .. 4] (the even input phase's share of a forward line). */
+SN_INLINE void s2PairLine(const S::V* m, S::V* y) {
+  const S::V p = S::add(m[1], m[2]), q = S::sub(m[1], m[2]);
+  y[0] = S::add(S::add(p, m[0]), m[3]);
+  y[1] = S::fma(S::set1(2.f), m[3], q);
+  y[2] = S::fma(S::set1(4.f), m[3], p);
+  y[3] = S::add(S::fma(S::set1(8.f), m[3], q), m[4]);
+}
+
 /** The 4 outputs of one dimension from its 9 products: A^T of F(4, 2) plus the odd phase's. */
 SN_INLINE void s2OutputLine(const S::V* m, S::V* y) {
-  const S::V p = S::add(m[1], m[2]), q = S::sub(m[1], m[2]);
-  y[0] = S::add(S::add(S::add(p, m[0]), m[3]), m[5]);
-  y[1] = S::add(S::fma(S::set1(2.f), m[3], q), m[6]);
-  y[2] = S::add(S::fma(S::set1(4.f), m[3], p), m[7]);
-  y[3] = S::add(S::add(S::fma(S::set1(8.f), m[3], q), m[4]), m[8]);
+  s2PairLine(m, y);
+#pragma GCC unroll 4
+  for (int j = 0; j < 4; j++) y[j] = S::add(y[j], m[5 + j]);
 }
 
 /** Input transform of every channel for NV vectors of tiles: V[xi][c][NV N], xi = 9 row element + column element. */
@@ -198,13 +208,14 @@ void s2Output(const float* M, int64_t xs, const S2Out* out, int used, float bias
 }
 
 /**
- * The GEMMs of output-channel tiles [ot0, ot1) for a pass: M[xi][tile - ot0][MR][panel]; each class's U tile is
- * read once from memory and then serves every element of the class from L1.
+ * The GEMMs of output-channel tiles [ot0, ot1) for a pass: M[xi][tile - ot0][MR][panel] (xi planes xs floats apart)
+ * from V[xi][c][panel] (planes vs apart); each class's U tile is read once from memory and then serves every element
+ * of the class from L1.
  */
 template <class T>
-void s2Gemms(const ConvGeom& g, const float* u, const float* V, int64_t ot0, int64_t ot1, float* M) {
+void s2Gemms(const ConvGeom& g, const float* u, const float* V, int64_t vs, int64_t ot0, int64_t ot1, float* M, int64_t xs) {
   constexpr int MR = T::MR;
-  const int64_t oTiles = (g.O + MR - 1) / MR, xs = (ot1 - ot0) * MR * T::kPanel;
+  const int64_t oTiles = (g.O + MR - 1) / MR;
   for (int rc = 0; rc < kS2K; rc++)
     for (int cc = 0; cc < kS2K; cc++)
       for (int64_t ot = ot0; ot < ot1; ot++) {
@@ -212,7 +223,7 @@ void s2Gemms(const ConvGeom& g, const float* u, const float* V, int64_t ot0, int
         for (int i = rc; i < (rc < 5 ? rc + 1 : kS2E); i++)
           for (int j = cc; j < (cc < 5 ? cc + 1 : kS2E); j++) {
             const int xi = kS2E * i + j;
-            winoGemm<T>(g.C, ut, V + xi * g.C * T::kPanel, M + xi * xs + (ot - ot0) * MR * T::kPanel);
+            winoGemm<T>(g.C, ut, V + xi * vs, M + xi * xs + (ot - ot0) * MR * T::kPanel);
           }
       }
 }
@@ -336,7 +347,7 @@ void s2Run(const ConvGeom& g, const float* x, const float* u, const float* bias,
       // Blocks of output-channel tiles whose products M stay in L2 until their output transform.
       for (int64_t ot0 = 0; ot0 < oTiles; ot0 += block) {
         const int64_t ot1 = std::min(oTiles, ot0 + block), xs = (ot1 - ot0) * MR * T::kPanel;
-        s2Gemms<T>(g, u, V, ot0, ot1, M);
+        s2Gemms<T>(g, u, V, g.C * T::kPanel, ot0, ot1, M, xs);
         for (int64_t o = ot0 * MR; o < std::min(g.O, ot1 * MR); o++)
           s2Output<NV>(M + (o - ot0 * MR) * T::kPanel, xs, out, used, bias ? bias[o] : 0.f, residual ? residual + o * g.P : nullptr, relu, y + o * g.P,
                        g.OW);
