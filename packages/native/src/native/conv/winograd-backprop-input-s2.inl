@@ -30,13 +30,19 @@ ConvGeom s2DxGemmGeom(const ConvGeom& g) {
 /**
  * Whether the polyphase input gradient runs: 3x3 filters at stride 2 with padding 1 at the top and left (any at the
  * bottom and right), no dilation or groups, at least 64 channels in and out (trainable filters below that stay off
- * Winograd, see winogradFits), a transformed filter within kSharedFilterBytes (each pass streams all of it), dx
- * tile rows of at most 8 pieces a vector and at least 8 vectors of tiles in the batch.
+ * Winograd, see winogradFits), dx tile rows of at most 8 pieces a vector, 64 dx tiles in the batch and a transformed
+ * filter within kGroupFilterBytes (transformed on every call for a trainable filter, and streamed by every pass).
+ * Zen 4, 1 thread, CPU time, GFLOP/s (direct-equivalent) against the channel-lane kernel, isa-check --cpu-time
+ * interleaved with main at load 5-9: 8x64x56x56 -> 128 avx2 88-89 -> 118-123, avx512 92-95 -> 131-136 (16 x 1 tile);
+ * 16x96x32x32 -> 96 avx2 94-95 -> 124-128, avx512 97-98 -> 125-131; 32x96x32x32 avx2 98-99 -> 127-132, avx512 97-98 ->
+ * 136; 2x64x56x56 -> 128 (98 tiles) avx2 88-97 -> 105-109. 16x192x16x16 -> 192 (64 tiles, a 5.3 MB transformed
+ * filter) avx2 7.3-7.4 -> 6.2-6.7 ms, avx512 6.9-7.0 -> 5.5-5.6 ms. 2x128x28x28 -> 256 (32 tiles, 4.7 MB) ran slower:
+ * avx2 2.6 -> 3.4-3.5 ms, avx512 2.9-3.0 -> 2.8-3.0.
  */
 bool winogradS2DxFits(const ConvGeom& g) {
   const int64_t TH = (g.H + 7) / 8, TW = (g.W + 7) / 8;
   return g.KH == 3 && g.KW == 3 && g.SH == 2 && g.SW == 2 && g.DH == 1 && g.DW == 1 && g.G == 1 && g.PT == 1 && g.PL == 1 && g.C >= 64 &&
-         g.O >= 64 && s2DxPieces(TW) > 0 && kS2K * kS2K * g.C * g.O * 4 <= kSharedFilterBytes && g.N * TH * TW >= 8 * S::N;
+         g.O >= 64 && s2DxPieces(TW) > 0 && kS2K * kS2K * g.C * g.O * 4 <= kGroupFilterBytes && g.N * TH * TW >= 64;
 }
 
 /** The 9 elements of one dimension from the dy patch line q[0 .. 4]: the forward's line on (q0, q0, q1, q1, .., q4). */
@@ -237,11 +243,24 @@ void s2DxByRows(const ConvGeom& g, const float* dy, const FilterRef& w, float* d
   }
 }
 
-/** Polyphase Winograd input gradient (winogradS2DxFits): the 4 x 3 GEMM tile of 8 lanes where it pads less than kWinoMR x 2. */
+/**
+ * Polyphase Winograd input gradient (winogradS2DxFits): the 4 x 3 GEMM tile of 8 lanes where it pads less than
+ * kWinoMR x 2; on 16 lanes 16 x 1 where 12 x 2 pads dx's channels (8x64x56x56 -> 128: 7.8-8.6 -> 6.7-7.0 ms).
+ */
 void winogradS2BackpropInput(const ConvGeom& g, const float* dy, const FilterRef& w, float* dx, ThreadPool& pool) {
   if constexpr (S::N == 8 && kWinoMR == 6) {
     if (winoWidePads((g.N * ((g.H + 7) / 8) * ((g.W + 7) / 8) + S::N - 1) / S::N, g.C)) {
       s2DxByRows<WinoTile<4, 3>>(g, dy, w, dx, pool);
+      return;
+    }
+  }
+  if constexpr (S::N == 16) {
+    // 16 x 1 where kWinoMR x 2 pads dx's channel rows (64 channels: 72 rows of 12), as winoSingleTile.
+    const int64_t vectors = (g.N * ((g.H + 7) / 8) * ((g.W + 7) / 8) + S::N - 1) / S::N;
+    const double pair = static_cast<double>((g.C + kWinoMR - 1) / kWinoMR * kWinoMR) * static_cast<double>((vectors + 1) / 2 * 2);
+    const double narrow = static_cast<double>((g.C + 15) / 16 * 16) * static_cast<double>(vectors) / 0.9;
+    if (narrow < pair) {
+      s2DxByRows<WinoTile<16, 1>>(g, dy, w, dx, pool);
       return;
     }
   }
