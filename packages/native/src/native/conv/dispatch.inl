@@ -89,6 +89,10 @@ void forwardConv(const ConvGeom& g, const float* x, const FilterRef& w, const fl
     winogradS2Forward(g, x, w, bias, residual, relu, y, pool);
     return;
   }
+  if (stemWinogradFits(g, w.constant)) {
+    stemWinogradForward(g, x, w, bias, residual, relu, y, pool);
+    return;
+  }
   if (winogradByEightLanes(g, w.constant) || stemByEightLanes(g)) {
     eightLaneKernels()->forward(g, x, w, bias, residual, relu, y, pool);
     return;

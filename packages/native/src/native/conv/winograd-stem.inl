@@ -1,0 +1,174 @@
+// ISA fragment (see README.md): column-polyphase Winograd for the forward of the ResNet/GoogLeNet stem (7 taps wide
+// at column stride 2, up to 4 input channels). Two adjacent outputs y[2j], y[2j + 1] of a row read padded columns
+// 4j .. 4j + 8: the even ones (5) meet taps 0, 2, 4, 6 as a stride-1 correlation, F(2, 4) (points 0, 1, -1, 2 and
+// infinity: 5 products, the input transform of winograd-s2.inl's F(4, 2)), the odd ones (4) taps 1, 3, 5 by F(2, 3)
+// (4 products): 9 transformed elements per output pair against 14 products. Rows stay direct, so each element's GEMM
+// reduces over (channel, row tap), Cg KH deep (21 for the stem), with winograd.inl's GEMM tile and output pairs in
+// the lanes. The padded input is a stride-4 slab (padded column 4t + m at phase m, index t): the 9 inputs of N
+// consecutive pairs are 9 vector loads. Each pass transforms the (channel, row tap) rows its NV vectors read (an
+// input row is transformed once per output row reading it, 3.5 times a stem row: ~3% of the GEMMs' work).
+
+/** Transformed elements per output pair: F(2, 4)'s 5, then F(2, 3)'s 4. */
+constexpr int kStemE = 9;
+
+/**
+ * Whether the column-polyphase stem kernel runs: 7 taps wide at column stride 2, no column dilation or groups, up
+ * to 4 input channels, 64 output channels, on 8 lanes (the avx512 path hands the stem to the avx2 path,
+ * stemByEightLanes). Zen 4, 2x3x224x224 -> 64 7x7/2 (isa-check --bench-only 224x224, CPU time, interleaved rounds):
+ * see the conv README. Its error against float64 matches the direct kernel's, so trainable filters take it too.
+ */
+bool stemWinogradFits(const ConvGeom& g, bool constantFilter) {
+  (void)constantFilter;
+  return S::N == 8 && g.KW == 7 && g.SW == 2 && g.DW == 1 && g.G == 1 && g.Cg <= 4 && g.Og >= 64 && g.PL >= 0 && g.PT >= 0;
+}
+
+int64_t stemFilterFloats(const ConvGeom& g, int MR) { return kStemE * ((g.O + MR - 1) / MR) * g.C * g.KH * MR; }
+
+/** U[e][o tile][c KH + kh][MR]: each filter row w[o][c][kh][0 .. 7) by F(2, 4)'s G on its even taps, F(2, 3)'s on its odd ones; rows past O zero. */
+template <int MR>
+void stemFilter(const ConvGeom& g, const float* w, float* u) {
+  const int64_t tiles = (g.O + MR - 1) / MR, K = g.C * g.KH;
+  for (int64_t o = 0; o < tiles * MR; o++)
+    for (int64_t k = 0; k < K; k++) {
+      double t[kStemE] = {};
+      if (o < g.O) {
+        double r[7];
+        for (int i = 0; i < 7; i++) r[i] = w[(o * K + k) * 7 + i];
+        t[0] = 0.5 * r[0];
+        t[1] = -0.5 * (r[0] + r[2] + r[4] + r[6]);
+        t[2] = (r[2] - r[0] + r[6] - r[4]) / 6;
+        t[3] = (r[0] + 2 * r[2] + 4 * r[4] + 8 * r[6]) / 6;
+        t[4] = r[6];
+        t[5] = r[1];
+        t[6] = 0.5 * (r[1] + r[3] + r[5]);
+        t[7] = 0.5 * (r[1] - r[3] + r[5]);
+        t[8] = r[5];
+      }
+      for (int e = 0; e < kStemE; e++) u[((e * tiles + o / MR) * K + k) * MR + o % MR] = static_cast<float>(t[e]);
+    }
+}
+
+/** The 9 elements of N output pairs from the pairs' 9 padded columns d[0 .. 8]: F(2, 4)'s B^T on the even ones, F(2, 3)'s on the odd. */
+SN_INLINE void stemInputLine(const S::V* d, S::V* t) {
+  s2InputLine(d, t);  // t[0 .. 4]; t[5 .. 8] = d[1], d[3], d[5], d[7]
+  t[5] = S::sub(d[1], d[5]);
+  t[6] = S::add(d[3], d[5]);
+  t[7] = S::sub(d[5], d[3]);
+  t[8] = S::sub(d[3], d[7]);
+}
+
+/** A vector of N output pairs: output row oh, pairs j0 .. j0 + N - 1. */
+struct StemVector {
+  int64_t oh, j0;
+};
+
+/** V[e][c KH + kh][NV N] for the pass's vectors: slab rows start at padded row r0. */
+template <int NV>
+void stemInput(const ConvGeom& g, const Slab& slab, const StemVector* vec, float* V) {
+  constexpr int64_t kPanel = NV * S::N;
+  const int64_t K = g.Cg * g.KH, ps = slab.phaseStride;
+  for (int v = 0; v < NV; v++)
+    for (int64_t c = 0; c < g.Cg; c++)
+      for (int64_t kh = 0; kh < g.KH; kh++) {
+        const float* p = slab.data + c * slab.chanStride + (vec[v].oh * g.SH + kh * g.DH - slab.r0) * slab.Wq + vec[v].j0;
+        S::V d[kStemE], t[kStemE];
+#pragma GCC unroll 9
+        for (int i = 0; i < kStemE; i++) d[i] = S::load(p + (i & 3) * ps + (i >> 2));
+        stemInputLine(d, t);
+        float* out = V + (c * g.KH + kh) * kPanel + v * S::N;
+#pragma GCC unroll 9
+        for (int e = 0; e < kStemE; e++) S::store(out + e * K * kPanel, t[e]);
+      }
+}
+
+/** Output transform of the MR channels from o0 for the pass's vectors (M[e][i][NV N]): bias, residual (null or of y's layout), relu. */
+template <class T>
+void stemOutput(const ConvGeom& g, const float* M, const StemVector* vec, int used, int64_t o0, const float* bias, const float* res, bool relu,
+                float* y) {
+  const S::V zero = S::zero(), two = S::set1(2.f);
+  for (int i = 0; i < T::MR && o0 + i < g.O; i++) {
+    const S::V b = S::set1(bias ? bias[o0 + i] : 0.f);
+    for (int v = 0; v < used; v++) {
+      S::V m[kStemE];
+#pragma GCC unroll 9
+      for (int e = 0; e < kStemE; e++) m[e] = S::load(M + (e * T::MR + i) * T::kPanel + v * S::N);
+      // A^T of F(2, 4) and of F(2, 3), summed.
+      const S::V p = S::add(m[1], m[2]), q = S::sub(m[1], m[2]), r = S::sub(m[6], m[7]);
+      const S::V even = S::add(S::add(S::add(p, m[0]), S::add(m[3], m[5])), S::add(b, S::add(m[6], m[7])));
+      const S::V odd = S::add(S::add(S::fma(two, m[3], q), S::add(m[4], b)), S::sub(r, m[8]));
+      const int64_t col = 2 * vec[v].j0, at = (o0 + i) * g.P + vec[v].oh * g.OW + col;
+      const S::V half[2] = {S::zipLo(even, odd), S::zipHi(even, odd)};
+#pragma GCC unroll 2
+      for (int h = 0; h < 2; h++) {
+        const int64_t c0 = col + h * S::N;
+        const uint32_t bits = c0 < g.OW ? laneBits(0, std::min<int64_t>(S::N, g.OW - c0)) : 0u;
+        S::V t = half[h];
+        if (res) t = S::add(t, loadLanes(res + at + h * S::N, bits));
+        if (relu) t = S::max(zero, t);
+        storeLanes(y + at + h * S::N, bits, t);
+      }
+    }
+  }
+}
+
+/**
+ * Tasks of (image, band of output rows): each fills the stride-4 slab of its band, then per pass of NV vectors of
+ * output pairs (rows end to end, each row ceil(J / N) vectors for J pairs) transforms the inputs once and runs every
+ * output-channel tile's 9 GEMMs and output transform while V stays in L1.
+ */
+template <class T>
+void stemRun(const ConvGeom& g, const float* x, const float* u, const float* bias, const float* residual, bool relu, float* y, ThreadPool& pool) {
+  constexpr int NV = T::NV, MR = T::MR;
+  constexpr int64_t N = S::N;
+  const int64_t J = (g.OW + 1) / 2, VJ = (J + N - 1) / N, K = g.Cg * g.KH, tiles = (g.O + MR - 1) / MR;
+  // Every lane's 9 columns within its slab row: 4 (VJ N + 2) padded columns.
+  ConvGeom sg = g;
+  sg.SW = 4;
+  sg.PR = std::max<int64_t>(g.PR, 4 * (VJ * N + 2) - g.W - g.PL);
+  // Bands of about 16 output rows (a 3-channel 224x224 band's slab: ~110 KiB), and enough tasks for the threads.
+  const int64_t threads = pool.size();
+  const int64_t bands = std::min<int64_t>(g.OH, std::max<int64_t>((g.OH + 15) / 16, threads > 1 && g.N < 3 * threads ? (3 * threads + g.N - 1) / g.N : 1));
+  pool.run(g.N * bands, [&](int64_t t) {
+    const int64_t n = t / bands, band = t % bands;
+    const int64_t oh0 = g.OH * band / bands, oh1 = g.OH * (band + 1) / bands;
+    if (oh0 >= oh1) return;
+    const int64_t r0 = oh0 * g.SH, rows = (oh1 - 1) * g.SH + (g.KH - 1) * g.DH + 1 - r0;
+    float* buffer = scratch(static_cast<size_t>(Slab::floats(sg, rows, g.Cg)), kSlabSlot);
+    Slab slab(sg, r0, rows, buffer);
+    slab.fill(sg, x + n * g.C * g.H * g.W, 0, g.Cg);
+    float* V = scratch(static_cast<size_t>((K + MR) * kStemE * T::kPanel), kPanelSlot);
+    float* M = V + K * kStemE * T::kPanel;
+    const float* res = residual ? residual + n * g.O * g.P : nullptr;
+    float* yn = y + n * g.O * g.P;
+    const int64_t vectors = (oh1 - oh0) * VJ;
+    for (int64_t s = 0; s < vectors; s += NV) {
+      StemVector vec[NV];
+      for (int v = 0; v < NV; v++) {
+        const int64_t at = std::min(s + v, vectors - 1);  // past the band: the last again, not stored
+        vec[v] = StemVector{oh0 + at / VJ, at % VJ * N};
+      }
+      const int used = static_cast<int>(std::min<int64_t>(NV, vectors - s));
+      stemInput<NV>(g, slab, vec, V);
+      for (int64_t ot = 0; ot < tiles; ot++) {
+        for (int e = 0; e < kStemE; e++) winoGemm<T>(K, u + (e * tiles + ot) * K * MR, V + e * K * T::kPanel, M + e * MR * T::kPanel);
+        stemOutput<T>(g, M, vec, used, ot * MR, bias, res, relu, yn);
+      }
+    }
+  });
+}
+
+/** Column-polyphase Winograd forward of a stem (stemWinogradFits): 4 x 3 GEMM tiles on 8 lanes (no padded rows for 64 channels), else kWinoMR x 2. */
+void stemWinogradForward(const ConvGeom& g, const float* x, const FilterRef& w, const float* bias, const float* residual, bool relu, float* y,
+                         ThreadPool& pool) {
+  auto run = [&](auto tile) {
+    using T = decltype(tile);
+    const FilterCache::Packed u = w.packed(layoutKey({10, g.O, g.C, g.KH, T::MR}), static_cast<size_t>(stemFilterFloats(g, T::MR)),
+                                           [&](const float* raw, float* out) { stemFilter<T::MR>(g, raw, out); });
+    stemRun<T>(g, x, u->data(), bias, residual, relu, y, pool);
+  };
+  if constexpr (S::N == 8 && kWinoMR == 6) {
+    run(WinoTile<4, 3>{});
+  } else {
+    run(WinoTile<kWinoMR, 2>{});
+  }
+}
