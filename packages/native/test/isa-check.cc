@@ -246,6 +246,8 @@ void bench(const std::vector<Isa>& isas, const std::string& only) {
       // convolutions at batch 2, ResNet-20's at batch 64.
       conv("", 8, 64, 56, 56, 128, 3).pad(1).stride(2), conv("", 2, 3, 224, 224, 64, 7).pad(3).stride(2),
       conv("", 2, 128, 28, 28, 256, 3).pad(1).stride(2), conv("", 2, 256, 14, 14, 512, 3).pad(1).stride(2),
+      // The stem at GoogLeNet's other batches (1 and 8).
+      conv("", 1, 3, 224, 224, 64, 7).pad(3).stride(2), conv("", 8, 3, 224, 224, 64, 7).pad(3).stride(2),
       conv("", 64, 16, 32, 32, 32, 3).pad(1).stride(2), conv("", 64, 32, 16, 16, 64, 3).pad(1).stride(2),
       // ResNet-20's stride-1 layers at the training batch (32).
       conv("", 32, 16, 32, 32, 16, 3).pad(1), conv("", 32, 32, 16, 16, 32, 3).pad(1), conv("", 32, 64, 8, 8, 64, 3).pad(1),

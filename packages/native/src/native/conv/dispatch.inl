@@ -60,7 +60,8 @@ bool f4ByEightLanes(const ConvGeom& g, bool constantFilter) {
  * AVX-512: the ResNet/GoogLeNet stem (7x7 stride 2, up to 4 input channels, 64 output channels and more) runs
  * the AVX2 path's channel-lane kernel (2 x 8 channels x 6 positions, stridedByChannels) instead of the 16-lane
  * position tile (12 channels x 2 vectors). Zen 4, 2x3x224x224 -> 64, isa-check --bench-only, 1 thread, CPU
- * time, 4 interleaved rounds at load 13-14: 95.0-96.5 -> 100.3-101.6 GFLOP/s (2 threads: 94 -> 100-101).
+ * time, 4 interleaved rounds at load 13-14: 95.0-96.5 -> 100.3-101.6 GFLOP/s (2 threads: 94 -> 100-101). There
+ * its 7-tap-wide stride-2 forwards now take the AVX2 path's column-polyphase Winograd (stemWinogradFits).
  */
 bool stemByEightLanes(const ConvGeom& g) {
   return eightLaneKernels() != nullptr && g.SW == 2 && g.Cg <= 4 && g.Og >= 64 && g.KH * g.KW >= 49;

@@ -13,9 +13,14 @@ constexpr int kStemE = 9;
 
 /**
  * Whether the column-polyphase stem kernel runs: 7 taps wide at column stride 2, no column dilation or groups, up
- * to 4 input channels, 64 output channels, on 8 lanes (the avx512 path hands the stem to the avx2 path,
- * stemByEightLanes). Zen 4, 2x3x224x224 -> 64 7x7/2 (isa-check --bench-only 224x224, CPU time, interleaved rounds):
- * see the conv README. Its error against float64 matches the direct kernel's, so trainable filters take it too.
+ * to 4 input channels, 64 output channels and more, on 8 lanes (the avx512 path hands the stem to the avx2 path,
+ * stemByEightLanes). Zen 4 (2 vCPUs shared, load 5-11), isa-check --bench-only, CPU time, best of 10-15, 3 interleaved
+ * rounds, channel-lane direct kernel -> this, direct-equivalent GFLOP/s: 2x3x224x224 -> 64 7x7/2 avx2 1 thread
+ * 104-107 -> 119-123, 2 threads 92-105 -> 120-122, avx512 1 thread 102-105 -> 119-122, 2 threads 102-104 -> 117-122;
+ * GoogLeNet's batch 8 (avx2) 1 thread 101 -> 116, 2 threads 81-102 -> 111-117; batch 1 best 102-106 -> 118. The
+ * GEMMs run near the FMA peak; the input and output transforms and the output stores take about a third on top.
+ * Error against float64 (isa-check's stem cases): 2.4e-7 - 4.4e-7, the direct kernel's 2.2e-7 - 5.7e-7 on the same
+ * cases, so trainable filters take it too (the < 64 channel rule of winogradFits is about 3x3 Winograd's rounding).
  */
 bool stemWinogradFits(const ConvGeom& g, bool constantFilter) {
   (void)constantFilter;
