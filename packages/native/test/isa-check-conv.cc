@@ -259,7 +259,7 @@ std::vector<ConvShape> convShapes() {
   // odd width (a last pair of one column, a vector across the row end), 1 and 4 channels, row stride 3, asymmetric pads.
   s.push_back(conv("stem Winograd: 7x7/2, 3 -> 64 channels, 112x112 input, batch 1", 1, 3, 112, 112, 64, 7).stride(2).pad(3));
   s.push_back(conv("stem Winograd: 7x7/2, 3 -> 72 channels, 37x45 input (odd widths), batch 3", 3, 3, 37, 45, 72, 7).stride(2).pad(3));
-  s.push_back(conv("stem Winograd: 7x7/2, 1 -> 64 channels, asymmetric pads, 30x61", 2, 1, 30, 61, 64, 7).stride(2).pad(2, 3, 1, 4));
+  s.push_back(conv("stem Winograd: 7x7/2, 1 -> 66 channels (a part tile), asymmetric pads, 30x61", 2, 1, 30, 61, 66, 7).stride(2).pad(2, 3, 1, 4));
   s.push_back(conv("stem Winograd: 7x7 stride 3x2, 4 -> 96 channels, 26x50", 2, 4, 26, 50, 96, 7).stride(3, 2).pad(1, 2, 3, 0));
   // The stride-2 polyphase Winograd filter gradient (conv/winograd-filter-grad-s2.inl): odd outputs (tiles past
   // the last row and column), channel tiles and panels part full, blocks across images, channel chunks or
