@@ -188,5 +188,9 @@ void backpropFilter(const ConvGeom& g, const float* x, const float* dy, float* d
     winogradS2FilterGrad(g, x, dy, dw, pool);
     return;
   }
+  if (stemFilterGradFits(g)) {
+    stemFilterGrad(g, x, dy, dw, pool);
+    return;
+  }
   tiledFilterGrad(g, x, dy, dw, pool);
 }

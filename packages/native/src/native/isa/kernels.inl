@@ -24,6 +24,7 @@ void forwardConv(const ConvGeom& g, const float* x, const FilterRef& w, const fl
 #include "../conv/filter-grad-positions.inl"
 #include "../conv/winograd-filter-grad.inl"
 #include "../conv/winograd-filter-grad-s2.inl"
+#include "../conv/winograd-filter-grad-stem.inl"
 #include "../conv/backprop-input-channels.inl"
 #include "../conv/winograd-backprop-input-s2.inl"
 #include "../conv/backprop-input.inl"
