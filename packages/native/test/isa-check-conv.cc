@@ -276,6 +276,16 @@ std::vector<ConvShape> convShapes() {
   s.push_back(conv("stride-2 Winograd dx: 16x127, 16 tiles a row", 4, 64, 16, 127, 64, 3).stride(2).pad(1));
   s.push_back(conv("stride-2 Winograd dx: 16x16, 4 tiles an image, batch 40", 40, 64, 16, 16, 72, 3).stride(2).pad(1));
   s.push_back(conv("stride-2 Winograd dx: 7x8, 1 tile an image, batch 70", 70, 64, 7, 8, 64, 3).stride(2).pad(1));
+  // The stem's column-polyphase Winograd filter gradient (conv/winograd-filter-grad-stem.inl): an odd output width
+  // (a last column pair of one column) at batch 1, a 2-channel layer of 16 output columns and 80 channels (a
+  // part-full panel), and a 5x7 filter at row stride 3 with asymmetric pads (rows stay direct), batch 5.
+  s.push_back(conv("stem dW: batch 1, 37x53 (27 output columns)", 1, 3, 37, 53, 64, 7).stride(2).pad(3));
+  s.push_back(conv("stem dW: 2 -> 80 channels, 16 output columns", 3, 2, 19, 32, 80, 7).stride(2).pad(3));
+  s.push_back([] {
+    ConvShape c = conv("stem dW: 5x7 filter, stride 3x2, pads 1, 2, 0, 3, batch 5", 5, 4, 20, 41, 64, 7).stride(3, 2).pad(1, 2, 0, 3);
+    c.KH = 5;
+    return c;
+  }());
   return s;
 }
 

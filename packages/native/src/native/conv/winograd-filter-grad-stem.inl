@@ -98,7 +98,7 @@ void stemFilterGradBy(const ConvGeom& g, const float* x, const float* dy, float*
   for (int d = 0; d < 4; d++) start[d + 1] = start[d] + kStemRowsPer[d] * g.C * g.KH;
   const int64_t mFloats = (start[4] + MR) * accStride;
   // Blocks of output rows: 16 positions per panel lane (filter-grad.inl's rule) in column pairs, 4 rows or more.
-  const int64_t rowsPerBlock = std::min<int64_t>(g.OH, std::max<int64_t>(4, 16 * kPanel / TW));
+  const int64_t rowsPerBlock = std::min<int64_t>(g.OH, std::max<int64_t>(4, 8 * kPanel / TW));
   const int64_t blocks = (g.OH + rowsPerBlock - 1) / rowsPerBlock, units = g.N * blocks;
   // Threads split (image, block) units into parts, each summing into its own M: the split depends on the
   // thread count only.
