@@ -72,6 +72,30 @@ class Rng {
   uint64_t s_;
 };
 
+/**
+ * Bench buffers placed as the backend places tensors (a BlockCache block: 64-byte aligned, large ones from
+ * their own pages), not where std::vector puts them (16 bytes past a page for large ones). The alignment
+ * changes some kernels' speed: the stem's column-polyphase Winograd forward (2x3x224x224 -> 64 7x7/2) ran
+ * 113-121 GFLOP/s into an output 4, 16, 48 or 80 bytes past a page but 88-104 into one 32 or 64 bytes past
+ * it (avx2 and avx512 paths, Zen 4, 1 thread, CPU-time medians of 15), so the vector figures overstated
+ * what the backend delivers by about 15%.
+ */
+class BlockFloats {
+ public:
+  explicit BlockFloats(size_t n) : n_(n) { data_ = static_cast<float*>(cache_.take((n == 0 ? 1 : n) * sizeof(float), &capacity_)); }
+  ~BlockFloats() { cache_.give(data_, capacity_); }
+  BlockFloats(const BlockFloats&) = delete;
+  BlockFloats& operator=(const BlockFloats&) = delete;
+
+  float* data() const { return data_; }
+  size_t size() const { return n_; }
+
+ private:
+  sn::BlockCache cache_;
+  size_t n_, capacity_ = 0;
+  float* data_;
+};
+
 /** Input floats that end right before an inaccessible page: a read past the end faults at once. */
 class EdgeBuffer {
  public:

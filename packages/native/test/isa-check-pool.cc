@@ -221,7 +221,7 @@ void benchPool(const KernelSet& ks, ThreadPool& pool, const std::string& only, c
     const std::string what = describe(inc, s.ceil);
     if (what.find(only) == std::string::npos) continue;
     const size_t inPlane = static_cast<size_t>(inc.H * inc.W), outPlane = static_cast<size_t>(inc.OH * inc.OW);
-    std::vector<float> x(static_cast<size_t>(inc.inSize)), dy(static_cast<size_t>(inc.outSize)), y(dy.size()), dx(x.size());
+    BlockFloats x(static_cast<size_t>(inc.inSize)), dy(static_cast<size_t>(inc.outSize)), y(dy.size()), dx(x.size());
     Rng rng(3);
     fill(x.data(), x.size(), rng);
     fill(dy.data(), dy.size(), rng);

@@ -295,8 +295,8 @@ void bench(const std::vector<Isa>& isas, const std::string& only) {
       for (const ConvShape& s : layers) {
         const ConvGeom g = geometry(s);
         Rng rng(7);
-        std::vector<float> x(static_cast<size_t>(g.inSize)), w(static_cast<size_t>(g.filterSize)), dy(static_cast<size_t>(g.outSize));
-        std::vector<float> y(static_cast<size_t>(g.outSize)), dx(static_cast<size_t>(g.inSize)), dw(static_cast<size_t>(g.filterSize));
+        BlockFloats x(static_cast<size_t>(g.inSize)), w(static_cast<size_t>(g.filterSize)), dy(static_cast<size_t>(g.outSize));
+        BlockFloats y(static_cast<size_t>(g.outSize)), dx(static_cast<size_t>(g.inSize)), dw(static_cast<size_t>(g.filterSize));
         fill(x.data(), x.size(), rng);
         fill(w.data(), w.size(), rng);
         fill(dy.data(), dy.size(), rng);
