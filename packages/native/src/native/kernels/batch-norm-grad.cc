@@ -34,12 +34,12 @@ Prepared prepareBatchNormGrad(const Args& a) {
     const double M = static_cast<double>(outer * inner);
     std::vector<double> partial(static_cast<size_t>(plan.at(C, 0)));
     const auto mask = [&](int64_t off) { return relu ? in[5] + off : nullptr; };
-    pool.run(plan.tasks(), [&](int64_t t) {
+    const auto sums = [&](int64_t t) {
       plan.each(t, [&](int64_t c, int64_t b, const BnRows& r, int64_t off) {
         ks->bnGradSums(r, in[0] + off, in[1] + off, mask(off), in[3][c], &partial[plan.at(c, b)]);
       });
-    });
-    pool.run(plan.tasks(), [&](int64_t t) {
+    };
+    plan.run(pool, sums, [&](int64_t t) {
       plan.each(t, [&](int64_t c, int64_t b, const BnRows& r, int64_t off) {
         double s[2];
         plan.merge(partial.data(), c, s);

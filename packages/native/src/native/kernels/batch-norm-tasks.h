@@ -3,12 +3,15 @@
 // one long row). The cut depends on the shape alone and each block's partial sums are merged in block
 // order, so the results have the same bits at every thread count; the work runs in two pool calls
 // (sums, then the elementwise pass), both over the same tasks, so a channel of any size is split.
+// Small channel groups (run): one pool call, each task a group's blocks' sums then its elementwise pass, the
+// same blocks merged in the same order (the same bits), while the group's data is still in L2.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
 
 #include "../isa.h"
+#include "../runtime.h"
 
 namespace sn {
 
@@ -21,6 +24,14 @@ struct BnTasks {
 
   /** About kWork elements per task. */
   static constexpr int64_t kWork = int64_t{1} << 14;
+  /**
+   * Most elements of a channel group that run as one task of both passes: with x, dy and y at 128 KiB each
+   * they stay in a 1 MiB L2 (Zen 4). ResNet-20 b32 training, BatchNormGrad + BatchNormTrain per step
+   * (model-profile --cpu-time, 1 thread, interleaved): see the README's "ResNet-20 training step" paragraph.
+   */
+  static constexpr int64_t kFusedElements = int64_t{1} << 15;
+  /** Fewest fused tasks per thread: a group per task costs balance where there are few channels. */
+  static constexpr int64_t kFusedPerThread = 4;
 
   BnTasks(int64_t outer_, int64_t C_, int64_t inner_) : outer(outer_), C(C_), inner(inner_) {
     const int64_t M = outer * inner;
@@ -66,6 +77,23 @@ struct BnTasks {
   }
   /** Index of channel c's block b in the partial sums (two doubles per block). */
   int64_t at(int64_t c, int64_t b) const { return (c * blocks() + b) * 2; }
+  /**
+   * sums(t) for every task, then apply(t) for every task: two pool calls, or one where each group is small
+   * (whole groups per task, each group's blocks summed, then applied; a task sees only its own sums).
+   */
+  template <typename F, typename G>
+  void run(ThreadPool& pool, F sums, G apply) const {
+    const int64_t n = blocks();
+    if (group * outer * inner <= kFusedElements && groups() >= kFusedPerThread * pool.size()) {
+      pool.run(groups(), [&](int64_t gi) {
+        for (int64_t b = 0; b < n; b++) sums(gi * n + b);
+        for (int64_t b = 0; b < n; b++) apply(gi * n + b);
+      });
+      return;
+    }
+    pool.run(tasks(), sums);
+    pool.run(tasks(), apply);
+  }
   /** Merges channel c's block sums (two per block) in block order. */
   void merge(const double* partial, int64_t c, double* s) const {
     s[0] = s[1] = 0;

@@ -52,12 +52,12 @@ Prepared prepareBatchNormTrain(const Args& a) {
   p.body = [=](ThreadPool& pool, const std::vector<float*>& in, const std::vector<float*>& out) {
     const double count = static_cast<double>(outer * inner);
     std::vector<double> partial(static_cast<size_t>(plan.at(C, 0)));
-    pool.run(plan.tasks(), [&](int64_t t) {
+    const auto sums = [&](int64_t t) {
       plan.each(t, [&](int64_t c, int64_t b, const BnRows& r, int64_t off) {
         ks->bnMoments(r, in[0] + off, channelShift(in[0], c, inner), &partial[plan.at(c, b)]);
       });
-    });
-    pool.run(plan.tasks(), [&](int64_t t) {
+    };
+    plan.run(pool, sums, [&](int64_t t) {
       plan.each(t, [&](int64_t c, int64_t b, const BnRows& r, int64_t off) {
         double s[2];
         plan.merge(partial.data(), c, s);
