@@ -251,6 +251,8 @@ void bench(const std::vector<Isa>& isas, const std::string& only) {
       conv("", 64, 16, 32, 32, 32, 3).pad(1).stride(2), conv("", 64, 32, 16, 16, 64, 3).pad(1).stride(2),
       // ResNet-20's stride-1 layers at the training batch (32).
       conv("", 32, 16, 32, 32, 16, 3).pad(1), conv("", 32, 32, 16, 16, 32, 3).pad(1), conv("", 32, 64, 8, 8, 64, 3).pad(1),
+      // A 48-channel layer: one-vector filter-gradient panels on 16 lanes, as ResNet-20's 16-channel ones.
+      conv("", 32, 48, 16, 16, 48, 3).pad(1),
       // ResNet-20's 8x8 layer at the inference batch (64) and ResNet-18's 7x7 one at its batch (2).
       conv("", 64, 64, 8, 8, 64, 3).pad(1), conv("", 2, 512, 7, 7, 512, 3).pad(1),
       // The ops suite's depthwise layer.

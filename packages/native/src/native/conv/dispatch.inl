@@ -167,7 +167,22 @@ bool backpropFilterFits(const ConvGeom& g) {
  */
 bool positionsByEightLanes(const ConvGeom& g) { return eightLaneKernels() != nullptr && g.C >= 2; }
 
+/**
+ * AVX-512: the Winograd filter gradient of layers whose output channels fill an odd number of 16-lane vectors
+ * (1-vector panels: MR broadcasts of V per MR multiply-adds, 16 and 48 channels) runs the AVX2 path's kernel
+ * (8 lanes, 2-vector panels: MR broadcasts per 2 MR). Zen 4, 32x16x32x32 -> 16 (isa-check --cpu-time,
+ * interleaved; see the README's "ResNet-20 training step" paragraph): idle baseline 98.5 GFLOP/s on 16 lanes
+ * against 118.6 on 8; at load 10-17, medians 103 -> 106 (1 thread) and 98.6 -> 100.3 (2 threads).
+ */
+bool winogradFilterGradByEightLanes(const ConvGeom& g) {
+  return eightLaneKernels() != nullptr && filterPanelVectors(g.O) == 1 && winogradFilterGradFits(g);
+}
+
 void backpropFilter(const ConvGeom& g, const float* x, const float* dy, float* dw, ThreadPool& pool) {
+  if (winogradFilterGradByEightLanes(g)) {
+    eightLaneKernels()->backpropFilter(g, x, dy, dw, pool);
+    return;
+  }
   if (positionsFilterGradFits(g)) {
     if (positionsByEightLanes(g)) {
       eightLaneKernels()->backpropFilter(g, x, dy, dw, pool);
