@@ -177,8 +177,20 @@ class Workload:
             pads = spec["pads"]
             if not symmetric(pads):
                 raise ValueError("unsupported: PyTorch pooling takes symmetric padding only")
-            x = fmt(t["x"])
             k, s, p, ceil = spec["window"], spec["stride"], (pads[0], pads[2]), spec["ceilMode"]
+            if spec.get("pass") == "backward-input":
+                # The gradient kernel a training step runs: max pooling's takes the argmax indices its forward saved.
+                dy = t["dy"]
+                if spec["pool"] == "max":
+                    x = t["x"]
+                    _, idx = F.max_pool2d(x, k, s, p, ceil_mode=ceil, return_indices=True)
+                    self.step = lambda: torch.ops.aten.max_pool2d_with_indices_backward(dy, x, k, s, p, [1, 1], ceil, idx)
+                else:
+                    x = torch.empty(spec["input"])
+                    cip = spec["countIncludePad"]
+                    self.step = lambda: torch.ops.aten.avg_pool2d_backward(dy, x, k, s, p, ceil, cip, None)
+                return
+            x = fmt(t["x"])
             if spec["pool"] == "max":
                 self.step = lambda: F.max_pool2d(x, k, s, p, ceil_mode=ceil)
             else:

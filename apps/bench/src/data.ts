@@ -35,7 +35,10 @@ export async function makeInputs(w: Workload): Promise<WorkloadInputs> {
     }
     case 'pool2d': {
       const plan = planPool2d(s.input, { window: [...s.window] as [number, number], stride: [...s.stride] as [number, number], padding: [...s.pads] as [number, number, number, number], ceilMode: s.ceilMode, countIncludePad: s.countIncludePad });
-      return { tensors: { x: uniform(rng, s.input) }, outShape: plan.outShape };
+      const x = uniform(rng, s.input);
+      if (!s.pass) return { tensors: { x }, outShape: plan.outShape };
+      const dy = uniform(rng, plan.outShape);
+      return { tensors: s.pool === 'max' ? { dy, x } : { dy }, outShape: s.input };
     }
     case 'dense':
       return {

@@ -100,6 +100,9 @@ describe('workloads', () => {
     expect(ids).toContain('conv2d/3x3 64->64 8x56x56 pad1/fwd');
     expect(ids).toContain('conv2d/5x5 1->6 256x28x28 pad2/bwd-filter');
     expect(ids).toContain('pool2d/max/3x3 s2 pad1 8x64x56x56');
+    for (const pool of ['max', 'avg']) {
+      for (const shape of ['3x3 s2 pad1 8x64x56x56', '2x2 s2 8x64x56x56']) expect(ids).toContain(`pool2d/${pool}/${shape}/bwd-input`);
+    }
     expect(ids).toContain('dense/1024->1024/b256');
     expect(ids).toContain('matmul/4096x4096x4096');
     expect(opWorkloads({ gemmSize: 0 }).some((w) => w.spec.kind === 'matmul')).toBe(false);

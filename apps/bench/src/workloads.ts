@@ -20,6 +20,8 @@ export interface ConvSpec {
 export interface PoolSpec {
   kind: 'pool2d';
   pool: 'max' | 'avg';
+  /** Absent: the forward. 'backward-input': dx from dy (and x for max pooling), the gradient a training step runs. */
+  pass?: 'backward-input';
   input: readonly [number, number, number, number];
   window: readonly [number, number];
   stride: readonly [number, number];
@@ -107,11 +109,20 @@ export function convWorkload(
   return { id: `conv2d/${name}/${short}`, suite, title: `conv2d ${name} ${short}`, spec, flops: 2 * macs, seed };
 }
 
-export function poolWorkload(name: string, pool: 'max' | 'avg', input: readonly [number, number, number, number], options: Pool2dOptions, suite: Workload['suite'] = 'ops', seed = 2): Workload {
+export function poolWorkload(
+  name: string,
+  pool: 'max' | 'avg',
+  input: readonly [number, number, number, number],
+  options: Pool2dOptions,
+  suite: Workload['suite'] = 'ops',
+  seed = 2,
+  pass?: PoolSpec['pass'],
+): Workload {
   const plan = planPool2d(input, options);
   const spec: PoolSpec = {
     kind: 'pool2d',
     pool,
+    ...(pass ? { pass } : {}),
     input,
     window: [plan.windowHeight, plan.windowWidth],
     stride: [plan.strideHeight, plan.strideWidth],
@@ -121,7 +132,10 @@ export function poolWorkload(name: string, pool: 'max' | 'avg', input: readonly 
   };
   const inSize = input.reduce((a, b) => a * b, 1);
   const outSize = plan.outShape.reduce((a, b) => a * b, 1);
-  return { id: `pool2d/${pool}/${name}`, suite, title: `${pool}Pool2d ${name}`, spec, bytes: 4 * (inSize + outSize), seed };
+  if (!pass) return { id: `pool2d/${pool}/${name}`, suite, title: `${pool}Pool2d ${name}`, spec, bytes: 4 * (inSize + outSize), seed };
+  // The gradient reads dy (and x for max pooling) and writes dx.
+  const bytes = 4 * (outSize + inSize * (pool === 'max' ? 2 : 1));
+  return { id: `pool2d/${pool}/${name}/bwd-input`, suite, title: `${pool}Pool2d ${name} bwd-input`, spec, bytes, seed };
 }
 
 export function modelWorkload(model: string, mode: 'train' | 'infer', batch: number, inputShape?: readonly [number, number, number], seed = 7): Workload {
@@ -170,6 +184,11 @@ export function opWorkloads(options: SuiteOptions = {}): Workload[] {
     // Padded cells are not counted: the one convention every peer can express (TF.js has no other).
     poolWorkload('3x3 s2 pad1 8x64x56x56', 'avg', [8, 64, 56, 56], { window: 3, stride: 2, padding: 1, countIncludePad: false }),
     poolWorkload('2x2 s2 8x64x56x56', 'avg', [8, 64, 56, 56], { window: 2, stride: 2 }),
+    // The pooling gradients a training step runs (dx of each pool above).
+    poolWorkload('3x3 s2 pad1 8x64x56x56', 'max', [8, 64, 56, 56], { window: 3, stride: 2, padding: 1 }, 'ops', 2, 'backward-input'),
+    poolWorkload('2x2 s2 8x64x56x56', 'max', [8, 64, 56, 56], { window: 2, stride: 2 }, 'ops', 2, 'backward-input'),
+    poolWorkload('3x3 s2 pad1 8x64x56x56', 'avg', [8, 64, 56, 56], { window: 3, stride: 2, padding: 1, countIncludePad: false }, 'ops', 2, 'backward-input'),
+    poolWorkload('2x2 s2 8x64x56x56', 'avg', [8, 64, 56, 56], { window: 2, stride: 2 }, 'ops', 2, 'backward-input'),
     denseWorkload(256, 1024, 1024),
   ];
   const g = options.gemmSize ?? 4096;
@@ -206,8 +225,10 @@ function smokeOpWorkloads(): Workload[] {
   }
   for (const c of pool2dCases) {
     if (c.special) continue;
-    const w = poolWorkload(c.name, c.kind, c.input, c.options, 'ops', 12);
-    if (!seen.has(w.id)) out.push(w), seen.add(w.id);
+    for (const pass of [undefined, 'backward-input'] as const) {
+      const w = poolWorkload(c.name, c.kind, c.input, c.options, 'ops', 12, pass);
+      if (!seen.has(w.id)) out.push(w), seen.add(w.id);
+    }
   }
   out.push(denseWorkload(4, 32, 16), matmulWorkload(33, 17, 9));
   return out;

@@ -5,6 +5,7 @@ import {
   Rng,
   Sgd,
   avgPool2d,
+  avgPool2dGrad,
   backendEntry,
   compile,
   conv2d,
@@ -13,8 +14,10 @@ import {
   createModel,
   matMul,
   maxPool2d,
+  maxPool2dGrad,
   memory,
   planConv2d,
+  planPool2d,
   setBackend,
   startBackend,
   tensor,
@@ -186,8 +189,19 @@ class StridenetRunner implements Runner {
         break;
       }
       case 'pool2d': {
-        const x = up('x');
         const opts = { window: [...s.window] as [number, number], stride: [...s.stride] as [number, number], padding: [...s.pads] as [number, number, number, number], ceilMode: s.ceilMode, countIncludePad: s.countIncludePad };
+        if (s.pass === 'backward-input') {
+          const plan = planPool2d(s.input, opts);
+          const dy = up('dy');
+          if (s.pool === 'max') {
+            const x = up('x');
+            step = () => readAndFree(maxPool2dGrad(dy, x, plan));
+          } else {
+            step = () => readAndFree(avgPool2dGrad(dy, plan));
+          }
+          break;
+        }
+        const x = up('x');
         step = () => readAndFree(s.pool === 'max' ? maxPool2d(x, opts) : avgPool2d(x, opts));
         break;
       }
