@@ -38,6 +38,7 @@ void avgPoolPlaneFor(const PoolGeom& g, const float* x, const float* inv, float*
 
 void maxPoolGradPlaneFor(const PoolGeom& g, const float* dy, const float* x, float* dx) {
   if (poolByEightLanes(g, true)) return eightLaneKernels()->maxPoolGradPlane(g, dy, x, dx);
+  if (maxPoolGradWindow3s2Fits(g)) return maxPoolGradWindow3s2(g, dy, x, dx);
   maxPoolGradPlane(g, dy, x, dx);
 }
 

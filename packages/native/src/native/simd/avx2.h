@@ -90,6 +90,7 @@ struct Avx2 {
   static SN_INLINE M isNan(V a) { return _mm256_castps_si256(_mm256_cmp_ps(a, a, _CMP_UNORD_Q)); }
   static SN_INLINE M unordered(V a, V b) { return _mm256_castps_si256(_mm256_cmp_ps(a, b, _CMP_UNORD_Q)); }
   static SN_INLINE M greater(V a, V b) { return _mm256_castps_si256(_mm256_cmp_ps(a, b, _CMP_GT_OQ)); }
+  static SN_INLINE M equal(V a, V b) { return _mm256_castps_si256(_mm256_cmp_ps(a, b, _CMP_EQ_OQ)); }
   static SN_INLINE V select(M m, V a, V b) { return _mm256_blendv_ps(b, a, _mm256_castsi256_ps(m)); }
 
   // unpacklo/hi interleave within each 128-bit half; the two cross-half permutes put the halves in order.

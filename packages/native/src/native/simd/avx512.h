@@ -49,6 +49,7 @@ struct Avx512 {
   static SN_INLINE M isNan(V a) { return _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q); }
   static SN_INLINE M unordered(V a, V b) { return _mm512_cmp_ps_mask(a, b, _CMP_UNORD_Q); }
   static SN_INLINE M greater(V a, V b) { return _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ); }
+  static SN_INLINE M equal(V a, V b) { return _mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ); }
   /** m ? a : b, lane by lane. */
   static SN_INLINE V select(M m, V a, V b) { return _mm512_mask_mov_ps(b, m, a); }
 

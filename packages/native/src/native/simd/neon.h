@@ -71,6 +71,7 @@ struct Neon {
   static SN_INLINE M isNan(V a) { return vmvnq_u32(vceqq_f32(a, a)); }
   static SN_INLINE M unordered(V a, V b) { return vmvnq_u32(vandq_u32(vceqq_f32(a, a), vceqq_f32(b, b))); }
   static SN_INLINE M greater(V a, V b) { return vcgtq_f32(a, b); }
+  static SN_INLINE M equal(V a, V b) { return vceqq_f32(a, b); }
   static SN_INLINE V select(M m, V a, V b) { return vbslq_f32(m, a, b); }
 
   static SN_INLINE V zipLo(V a, V b) { return vzip1q_f32(a, b); }

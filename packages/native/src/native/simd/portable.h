@@ -63,6 +63,7 @@ struct Portable {
   static SN_INLINE M isNan(V a) { return a != a; }
   static SN_INLINE M unordered(V a, V b) { return (a != a) | (b != b); }
   static SN_INLINE M greater(V a, V b) { return a > b; }
+  static SN_INLINE M equal(V a, V b) { return a == b; }
   static SN_INLINE V select(M m, V a, V b) { return m != 0 ? a : b; }
 
   static SN_INLINE V zipLo(V a, V b) { return SN_SHUFFLE4(a, b, 0, 4, 1, 5); }
