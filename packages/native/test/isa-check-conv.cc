@@ -140,11 +140,15 @@ std::vector<ConvShape> convShapes() {
       // Depthwise with unit column stride reads the plane in place (padding columns masked, rows outside read zeros).
       conv("depthwise 5x5, 21 columns", 2, 8, 13, 21, 8, 5).pad(2).groups(8),
       conv("depthwise 3x3, no padding, 9 columns", 2, 4, 7, 9, 4, 3).groups(4),
-      // The in-place 3x3 kernels (conv/depthwise-3x3.inl): masked edge vectors on both sides and plain ones
-      // between, pads of 2 and 0 (windows wholly in the padding), rows past a filter-gradient band (64);
-      // a plane narrower than every vector.
+      // The in-place 3x3 kernels (conv/depthwise-3x3.inl, conv/depthwise-3x3-filter-grad.inl): masked edge
+      // vectors on both sides and plain ones between, pads of 2 and 0 (windows wholly in the padding), rows
+      // past a forward band (16 or 64); a plane narrower than every vector.
       conv("depthwise 3x3 in place, 50 columns, 70 rows, asymmetric pads", 2, 4, 70, 50, 4, 3).pad(2, 0, 0, 2).groups(4),
       conv("depthwise 3x3 in place, 3 columns", 3, 8, 5, 3, 8, 3).pad(1).groups(8),
+      // Batch 1; the filter gradient walks the plane row by row, 8 input rows a pass (17 rows: 8, 8, 1), and
+      // a 9-column plane holds no whole vector on 8 or 16 lanes (every one masked).
+      conv("depthwise 3x3 in place, batch 1, 9 columns", 1, 3, 11, 9, 3, 3).pad(1).groups(3),
+      conv("depthwise 3x3 in place, batch 1, 26 columns, 17 rows", 1, 5, 17, 26, 5, 3).pad(1).groups(5),
       [] {
         ConvShape s = conv("depthwise 3x3, row stride 2 and dilation 2, asymmetric pads", 2, 8, 15, 19, 8, 3).stride(2, 1).pad(2, 1, 0, 2).groups(8);
         s.DH = 2;

@@ -1,5 +1,6 @@
 // ISA fragment (see README.md): 3x3 depthwise layers (one input and one output channel per group) at unit
-// strides and dilation, forward and filter gradient, each plane read in place: no padded copy. The three
+// strides and dilation, forward (the filter gradient: depthwise-3x3-filter-grad.inl), each plane read in
+// place: no padded copy. The three
 // column shifts of an input vector are loaded straight from its row, masked to the plane's columns in the
 // vectors at its edges; rows above or below the plane read a zero row. The input gradient of these layers
 // is the forward on the flipped filter (backprop-input.inl), so it runs here too.
@@ -123,103 +124,4 @@ void depthwise3x3Forward(const ConvGeom& g, const float* x, const float* w, cons
       dw3Plane(g, x + pl * g.H * g.W, zeros, w + grp * 9, bias ? bias[grp] : 0.f, rp, relu, y + pl * g.P);
     }
   });
-}
-
-/**
- * Adds to sum[kh * 3 + kw] the products of output rows [o0, o1) of the dy plane with the input rows under
- * tap kh, over one vector column (output column c, input column col): going down the input rows, each
- * input vector is loaded once and multiplies the dy vectors of the three output rows whose window holds
- * it, which ride along in registers (Masked: only the lanes in m[kw] of the input and dm of dy).
- */
-template <bool Masked>
-SN_INLINE void dw3GradColumn(const float* x, const float* zeros, const float* dy, int64_t H, int64_t W, int64_t OW, int64_t PT, int64_t o0,
-                             int64_t o1, int64_t c, int64_t col, const S::M* m, S::M dm, S::V* sum) {
-  // Local sums (added to `sum` after the pass), so that they stay in registers down the column.
-  S::V acc[9];
-#pragma GCC unroll 9
-  for (int k = 0; k < 9; k++) acc[k] = S::zero();
-  S::V d1 = S::zero(), d2 = S::zero();
-  for (int64_t ih = o0 - PT; ih < o1 - PT + 2; ih++) {
-    // The output row of tap kh = 0; d1 and d2 hold those of taps 1 and 2 (zero outside [o0, o1)).
-    const int64_t oh = ih + PT;
-    S::V d0 = S::zero();
-    if (oh < o1) {
-      if constexpr (Masked) {
-        d0 = S::maskLoad(dm, dy + oh * OW + c);
-      } else {
-        d0 = S::load(dy + oh * OW + c);
-      }
-    }
-    const float* src = (ih >= 0 && ih < H ? x + ih * W : zeros) + col;
-#pragma GCC unroll 3
-    for (int kw = 0; kw < 3; kw++) {
-      S::V v;
-      if constexpr (Masked) {
-        v = S::maskLoad(m[kw], src + kw);
-      } else {
-        v = S::load(src + kw);
-      }
-      acc[kw] = S::fma(d0, v, acc[kw]);
-      acc[3 + kw] = S::fma(d1, v, acc[3 + kw]);
-      acc[6 + kw] = S::fma(d2, v, acc[6 + kw]);
-    }
-    d2 = d1;
-    d1 = d0;
-  }
-#pragma GCC unroll 9
-  for (int k = 0; k < 9; k++) sum[k] = S::add(sum[k], acc[k]);
-}
-
-/**
- * Output rows per pass down a vector column of the filter gradient: as kDw3Band (8x64x56x56 on AVX2 at
- * load 20-29: 2.0-2.6 ms a call in one pass down the plane, 1.1-1.4 with bands of 16, 0.7-1.0 with 8).
- */
-constexpr int64_t kDw3GradBand = S::N == 8 ? 8 : 64;
-
-/** The 9 sums of dw for one group over the images [nb, ne): dy and x planes `stride` planes apart; zeros: a zero row of W floats. */
-void dw3GradGroup(const ConvGeom& g, const float* x, const float* dy, int64_t stride, int64_t nb, int64_t ne, const float* zeros, float* out) {
-  constexpr int64_t N = S::N;
-  const int64_t H = g.H, W = g.W, OH = g.OH, OW = g.OW, PT = g.PT, PL = g.PL;
-  S::V acc[9];
-#pragma GCC unroll 9
-  for (int k = 0; k < 9; k++) acc[k] = S::zero();
-  for (int64_t n = nb; n < ne; n++) {
-    const float* xp = x + n * stride * H * W;
-    const float* dp = dy + n * stride * OH * OW;
-    for (int64_t o0 = 0; o0 < OH; o0 += kDw3GradBand) {
-      const int64_t o1 = std::min(OH, o0 + kDw3GradBand);
-      for (int64_t c = 0; c < OW; c += N) {
-        const uint32_t lanes = laneBits(0, std::min<int64_t>(N, OW - c));
-        uint32_t bits[3];
-        if (dw3Masks(c - PL, W, lanes, bits)) {
-          dw3GradColumn<false>(xp, zeros, dp, H, W, OW, PT, o0, o1, c, c - PL, nullptr, S::mask(kAllLanes), acc);
-        } else {
-          const S::M m[3] = {S::mask(bits[0]), S::mask(bits[1]), S::mask(bits[2])};
-          dw3GradColumn<true>(xp, zeros, dp, H, W, OW, PT, o0, o1, c, c - PL, m, S::mask(lanes), acc);
-        }
-      }
-    }
-  }
-  for (int k = 0; k < 9; k++) out[k] = S::reduceAdd(acc[k]);
-}
-
-/**
- * Filter gradient: one task per group over every image, or, with fewer groups than two per thread, per
- * group and run of images, whose partial sums are added in a fixed order. x and dy are read once each.
- */
-void depthwise3x3FilterGrad(const ConvGeom& g, const float* x, const float* dy, float* dw, ThreadPool& pool) {
-  const int64_t parts = g.G >= 2 * pool.size() ? 1 : std::min<int64_t>(g.N, (2 * pool.size() + g.G - 1) / g.G);
-  std::vector<float> partial(static_cast<size_t>(parts * g.G * 9));
-  pool.run(g.G * parts, [&](int64_t task) {
-    const int64_t part = task % parts, grp = task / parts;
-    float* zeros = scratch(static_cast<size_t>(g.W), kSlabSlot);
-    std::fill(zeros, zeros + g.W, 0.f);
-    dw3GradGroup(g, x + grp * g.H * g.W, dy + grp * g.P, g.G, g.N * part / parts, g.N * (part + 1) / parts, zeros,
-                 partial.data() + (part * g.G + grp) * 9);
-  });
-  for (int64_t i = 0; i < g.G * 9; i++) {
-    float sum = 0.f;
-    for (int64_t part = 0; part < parts; part++) sum += partial[static_cast<size_t>(part * g.G * 9 + i)];
-    dw[i] = sum;
-  }
 }

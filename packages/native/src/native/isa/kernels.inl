@@ -19,6 +19,7 @@ void forwardConv(const ConvGeom& g, const float* x, const FilterRef& w, const fl
 #include "../conv/winograd-s2.inl"
 #include "../conv/winograd-stem.inl"
 #include "../conv/depthwise-3x3.inl"
+#include "../conv/depthwise-3x3-filter-grad.inl"
 #include "../conv/depthwise.inl"
 #include "../conv/filter-grad.inl"
 #include "../conv/filter-grad-positions.inl"
