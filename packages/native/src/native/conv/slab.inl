@@ -29,15 +29,16 @@ struct Slab {
    * Stride 2: input row src (W floats) into the two phases of one slab row (phase 0 at row, phase 1 at
    * row + phaseStride) with vector deinterleaves. Input column 2k lands in padded column 2k + PL, so in
    * phase PL % 2 at index k + PL / 2; column 2k + 1 in phase (PL + 1) % 2 at index k + (PL + 1) / 2.
+   * evensOnly: the even columns alone (1-wide filters without padding read only phase 0).
    */
-  void splitPair(const float* src, int64_t W, int64_t PL, float* row) const {
+  void splitPair(const float* src, int64_t W, int64_t PL, float* row, bool evensOnly = false) const {
     float* even = row + (PL % 2) * phaseStride + PL / 2;
     float* odd = row + ((PL + 1) % 2) * phaseStride + (PL + 1) / 2;
     int64_t k = 0;
     for (; 2 * (k + S::N) <= W; k += S::N) {
       const S::V lo = S::load(src + 2 * k), hi = S::load(src + 2 * k + S::N);
       S::store(even + k, S::evens(lo, hi));
-      S::store(odd + k, S::odds(lo, hi));
+      if (!evensOnly) S::store(odd + k, S::odds(lo, hi));
     }
     // The last 1 .. 2N - 1 columns by masked loads and stores (on 16 lanes a 56-column row had 24 of them,
     // a scalar pair at a time; a 14-column row all of them on 8 lanes).
@@ -46,17 +47,23 @@ struct Slab {
       const S::V lo = S::maskLoad(S::mask(laneBits(0, std::min<int64_t>(S::N, rest))), src + 2 * k);
       const S::V hi = rest > S::N ? S::maskLoad(S::mask(laneBits(0, rest - S::N)), src + 2 * k + S::N) : S::zero();
       S::maskStore(even + k, S::mask(laneBits(0, (rest + 1) / 2)), S::evens(lo, hi));
-      if (rest > 1) S::maskStore(odd + k, S::mask(laneBits(0, rest / 2)), S::odds(lo, hi));
+      if (rest > 1 && !evensOnly) S::maskStore(odd + k, S::mask(laneBits(0, rest / 2)), S::odds(lo, hi));
     }
   }
 
+  /**
+   * 1-tall filters read only the padded rows at multiples of SH, and 1-wide ones at column stride 2 without left
+   * padding only phase 0: the rows and columns no tap reads stay zero, uncopied (ResNet's 1x1 stride-2 shortcuts
+   * copied four times the floats they read).
+   */
   void fill(const ConvGeom& g, const float* image, int64_t c0, int64_t cn) {
     std::memset(data, 0, static_cast<size_t>(floats(g, rows, cn)) * sizeof(float));
+    const bool everyRow = g.KH > 1 || g.SH == 1, evensOnly = g.KW == 1 && g.PL == 0;
     for (int64_t c = 0; c < cn; c++) {
       const float* plane = image + (c0 + c) * g.H * g.W;
       for (int64_t r = 0; r < rows; r++) {
         const int64_t ih = r0 + r - g.PT;
-        if (ih < 0 || ih >= g.H) continue;
+        if (ih < 0 || ih >= g.H || (!everyRow && (r0 + r) % g.SH != 0)) continue;
         const float* src = plane + ih * g.W;
         if (SW == 1) {
           // Padding may be negative (a crop) in the phase problems of the strided input gradient.
@@ -65,7 +72,7 @@ struct Slab {
           continue;
         }
         if (SW == 2 && g.PL >= 0) {
-          splitPair(src, g.W, g.PL, data + c * chanStride + r * Wq);
+          splitPair(src, g.W, g.PL, data + c * chanStride + r * Wq, evensOnly);
           continue;
         }
         for (int64_t ph = 0; ph < SW; ph++) {

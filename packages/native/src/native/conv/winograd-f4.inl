@@ -105,8 +105,10 @@ void f4Fill(const ConvGeom& g, const Slab& slab, const float* image, int64_t lo,
         const int64_t col = 4 * k - g.PL;
         const S::V a0 = part(col), a1 = part(col + N), a2 = part(col + 2 * N), a3 = part(col + 3 * N);
         const S::V e01 = S::evens(a0, a1), o01 = S::odds(a0, a1), e23 = S::evens(a2, a3), o23 = S::odds(a2, a3);
-        // The last indices of a row by masked stores (the next phase's row 0 follows the last row).
-        const uint32_t bits = laneBits(0, std::min<int64_t>(N, Wq - k));
+        // Whole vectors wherever the lanes past the row land on this phase's rows r + 1 .. hi - 1, which the loop
+        // writes afterwards: the masked stores (pieces of several stores each on AVX2) are left to the range's last
+        // rows, whose lanes would reach the next phase's row 0 (ResNet-20's 8x8 and 16x16 rows had 4 a row).
+        const uint32_t bits = r * Wq + k + N <= hi * Wq ? kAllLanes : laneBits(0, std::min<int64_t>(N, Wq - k));
         storeLanes(dst + k, bits, S::evens(e01, e23));
         storeLanes(dst + ps + k, bits, S::evens(o01, o23));
         storeLanes(dst + 2 * ps + k, bits, S::odds(e01, e23));
