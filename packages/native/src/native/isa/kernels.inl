@@ -32,6 +32,7 @@ void forwardConv(const ConvGeom& g, const float* x, const FilterRef& w, const fl
 #include "../conv/dispatch.inl"
 #include "../pool/planes.inl"
 #include "../pool/window3s2.inl"
+#include "../pool/pairs-grad.inl"
 #include "../pool/grad.inl"
 #include "../pool/window3s2-grad.inl"
 #include "../pool/avg-grad.inl"

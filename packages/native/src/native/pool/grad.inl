@@ -96,58 +96,6 @@ void maxPoolGradColumns(const PoolGeom& g, const float* dy, const float* x, floa
   }
 }
 
-/**
- * Windows 2 wide at stride 2 and at most 2 high at their own row stride, none starting in padding before the
- * row or above (the 2x2 pool, and 1D pooling by 2): windows do not overlap, so each input cell's gradient is
- * its window's dy where it is the window's first maximum (or last NaN), else 0, stored in place: no scatter,
- * and no zeroing of dx first.
- */
-void maxPoolGradPairs(const PoolGeom& g, const float* dy, const float* x, float* dx) {
-  constexpr int64_t N = S::N;
-  const S::V ninf = S::set1(-std::numeric_limits<float>::infinity()), zero = S::zero();
-  // The windows' columns [0, 2 OW) of their rows are stored below; the rest of dx is in no window.
-  const int64_t covered = std::min(g.OH * g.SH, g.H), cols = std::min(2 * g.OW, g.W);
-  for (int64_t h = 0; h < covered; h++) std::fill(dx + h * g.W + cols, dx + (h + 1) * g.W, 0.f);
-  std::fill(dx + covered * g.W, dx + g.H * g.W, 0.f);
-  for (int64_t oh = 0; oh < g.OH; oh++) {
-    const int64_t h0 = oh * g.SH;
-    const int rows = static_cast<int>(std::min(g.WH, g.H - h0));
-    for (int64_t ow0 = 0; ow0 < g.OW; ow0 += N) {
-      const int64_t c = 2 * ow0;
-      const uint32_t lo = rowBits(c, g.W, N), hi = rowBits(c + N, g.W, N);
-      // Taps in the scalar order: row by row, left to right.
-      S::V v[4];
-      for (int r = 0; r < rows; r++) {
-        const float* p = x + (h0 + r) * g.W + c;
-        const S::V a = lo == kAllLanes ? S::load(p) : S::maskLoadOr(ninf, S::mask(lo), p);
-        const S::V b = hi == kAllLanes ? S::load(p + N) : (hi ? S::maskLoadOr(ninf, S::mask(hi), p + N) : ninf);
-        v[2 * r] = S::evens(a, b);
-        v[2 * r + 1] = S::odds(a, b);
-      }
-      // won[t]: tap t took the lead (v > best while best is no NaN, or v is a NaN); the last one to do so wins.
-      S::M won[4];
-      S::V best = v[0];
-      for (int t = 1; t < 2 * rows; t++) {
-        won[t] = S::maskOr(S::maskAndNot(S::greater(v[t], best), S::isNan(best)), S::isNan(v[t]));
-        best = S::select(won[t], v[t], best);
-      }
-      const S::V d = loadLanes(dy + oh * g.OW + ow0, laneBits(0, std::min<int64_t>(N, g.OW - ow0)));
-      S::V grad[4];
-      S::M later = S::mask(0);
-      for (int t = 2 * rows - 1; t >= 1; t--) {
-        grad[t] = S::select(S::maskAndNot(won[t], later), d, zero);
-        later = S::maskOr(later, won[t]);
-      }
-      grad[0] = S::select(later, zero, d);
-      for (int r = 0; r < rows; r++) {
-        float* p = dx + (h0 + r) * g.W + c;
-        storeLanes(p, lo, S::zipLo(grad[2 * r], grad[2 * r + 1]));
-        storeLanes(p + N, hi, S::zipHi(grad[2 * r], grad[2 * r + 1]));
-      }
-    }
-  }
-}
-
 void maxPoolGradPlane(const PoolGeom& g, const float* dy, const float* x, float* dx) {
   constexpr int N = S::N;
   if (g.SW == 2 && g.WW == 2 && g.PL == 0 && g.PT == 0 && g.SH == g.WH && g.WH <= 2) {

@@ -83,6 +83,11 @@ struct Neon {
   static SN_INLINE V evens(V lo, V hi) { return vuzp1q_f32(lo, hi); }
   static SN_INLINE V odds(V lo, V hi) { return vuzp2q_f32(lo, hi); }
   static SN_INLINE V slideIn(V prev, V cur) { return vextq_f32(prev, cur, 3); }
+  static SN_INLINE V swapPairs(V a) { return vrev64q_f32(a); }
+  static SN_INLINE V dupPairs(const float* p) {
+    const float32x2_t v = vld1_f32(p);
+    return vcombine_f32(vdup_lane_f32(v, 0), vdup_lane_f32(v, 1));
+  }
 
   static SN_INLINE VI iota(int32_t step) {
     const int32_t l[4] = {0, 1, 2, 3};
