@@ -154,6 +154,8 @@ enum class Values {
   // Few distinct levels (many ties, for the max-pool gradient's first-maximum rule) with NaN, +Inf and a
   // lot of -Inf (windows whose only values are -Inf).
   Special,
+  // The same levels, +Inf and -Inf without NaN (the NaN-free passes' tie rules on every window).
+  Ties,
 };
 
 inline void fill(float* p, size_t n, Rng& rng, Values kind = Values::Uniform) {
@@ -163,8 +165,10 @@ inline void fill(float* p, size_t n, Rng& rng, Values kind = Values::Uniform) {
       continue;
     }
     const int r = rng.below(100);
-    if (r < 5) {
+    if (r < 5 && kind == Values::Special) {
       p[i] = std::numeric_limits<float>::quiet_NaN();
+    } else if (r < 5) {
+      p[i] = static_cast<float>(rng.below(5) - 2);
     } else if (r < 10) {
       p[i] = std::numeric_limits<float>::infinity();
     } else if (r < 40) {

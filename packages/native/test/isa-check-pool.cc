@@ -72,7 +72,7 @@ PoolReference referencePool(const PoolGeom& g, const float* x, const float* dy) 
         const int64_t he = std::min(hs + g.WH, g.H + g.PB), we = std::min(ws + g.WW, g.W + g.PR);
         r.avgIncludePad[o] = sum / static_cast<double>((he - hs) * (we - ws));
         r.avgExcludePad[o] = sum / static_cast<double>(count);
-        r.maxGrad[static_cast<size_t>(pl * g.H * g.W + best)] += dy[o];
+        if (best >= 0) r.maxGrad[static_cast<size_t>(pl * g.H * g.W + best)] += dy[o];
         const double inc = dy[o] / static_cast<double>((he - hs) * (we - ws)), exc = dy[o] / static_cast<double>(count);
         for (int64_t ih = std::max<int64_t>(hs, 0); ih < std::min(hs + g.WH, g.H); ih++)
           for (int64_t iw = std::max<int64_t>(ws, 0); iw < std::min(ws + g.WW, g.W); iw++) {
@@ -97,6 +97,7 @@ std::vector<PoolCase> poolCases() {
   const Window windows[] = {
       {2, 2, 2, 2, 0, 0, 0, 0, false, widths},      // the common 2x2 pool (its own kernel branch)
       {2, 2, 2, 2, 0, 1, 0, 1, false, {7, 17, 33}},  // the same with 'same' padding of an odd input
+      {2, 2, 2, 2, 0, 0, 0, 0, false, {58, 62}, 5},  // rows of whole vectors and a 2- or 6-column tail, a last row in no window
       // Planes the 2x2 pool tiles, narrower than a vector row (4 and 8 lanes: LeNet's 10x10) or 16 lanes' two.
       {2, 2, 2, 2, 0, 0, 0, 0, false, {4, 6, 10, 12, 14, 20, 30}, 10},
       {2, 2, 2, 2, 0, 0, 0, 0, false, {8, 10, 14, 16, 24}, 4},
@@ -143,12 +144,15 @@ std::vector<PoolCase> poolCases() {
       Rng rng(seed++);
       c.x = std::make_unique<EdgeBuffer>(static_cast<size_t>(c.include.inSize));
       c.special = std::make_unique<EdgeBuffer>(static_cast<size_t>(c.include.inSize));
+      c.ties = std::make_unique<EdgeBuffer>(static_cast<size_t>(c.include.inSize));
       c.dy = std::make_unique<EdgeBuffer>(static_cast<size_t>(c.include.outSize));
       fill(c.x->data(), c.x->size(), rng);
       fill(c.special->data(), c.special->size(), rng, Values::Special);
+      fill(c.ties->data(), c.ties->size(), rng, Values::Ties);
       fill(c.dy->data(), c.dy->size(), rng);
       c.ref = referencePool(c.include, c.x->data(), c.dy->data());
       c.refSpecial = referencePool(c.include, c.special->data(), c.dy->data());
+      c.refTies = referencePool(c.include, c.ties->data(), c.dy->data());
       cases.push_back(std::move(c));
     }
   }
@@ -162,8 +166,8 @@ CaseResult checkPool(const KernelSet& ks, const PoolCase& c, Pools& pools) {
   res.what = c.what;
   const std::array<int64_t, 4> yDims = {g.N, g.C, g.OH, g.OW}, xDims = {g.N, g.C, g.H, g.W};
   OpResult mx{"max", yDims}, avgIn{"avg+pad", yDims}, avgEx{"avg-pad", yDims}, grad{"max-grad", xDims}, mxSp{"max:nan/inf", yDims},
-      gradSp{"max-grad:nan/inf", xDims}, avgGradIn{"avg-grad+pad", xDims}, avgGradEx{"avg-grad-pad", xDims};
-  res.ops = {mx, avgIn, avgEx, grad, mxSp, gradSp, avgGradIn, avgGradEx};
+      gradSp{"max-grad:nan/inf", xDims}, mxTies{"max:ties", yDims}, gradTies{"max-grad:ties", xDims}, gradPast{"max-grad:rows-past", xDims}, avgGradIn{"avg-grad+pad", xDims}, avgGradEx{"avg-grad-pad", xDims};
+  res.ops = {mx, avgIn, avgEx, grad, mxSp, gradSp, mxTies, gradTies, gradPast, avgGradIn, avgGradEx};
   // The vector max-pool gradient takes strides 1 and 2 along the row; the addon runs other strides itself.
   const bool gradFits = poolGradVectorFits(g);
   const size_t inPlane = static_cast<size_t>(g.H * g.W), outPlane = static_cast<size_t>(g.OH * g.OW);
@@ -173,24 +177,46 @@ CaseResult checkPool(const KernelSet& ks, const PoolCase& c, Pools& pools) {
       for (int64_t pl = b; pl < e; pl++) fn(pl);
     });
   };
+  // The max gradient of output rows run on past the plan, the last ones over no input row (core's plans make
+  // none; a geometry built in C++ can): those windows route nothing, the others as planned.
+  PoolGeom past = g;
+  past.OH = (g.H + g.PT + g.SH - 1) / g.SH + 1;
+  past.outSize = past.planes * past.OH * past.OW;
+  std::vector<float> dyPast(static_cast<size_t>(past.outSize));
+  Rng rng(77);
+  fill(dyPast.data(), dyPast.size(), rng);
+  const PoolReference refPast = gradFits ? referencePool(past, c.x->data(), dyPast.data()) : PoolReference{};
   for (auto& pool : pools) {
     const int t = pool->size();
     const std::string on = " on " + std::to_string(t) + " thread(s)";
-    for (int special = 0; special < 2; special++) {
-      const float* x = (special ? c.special : c.x)->data();
-      const PoolReference& ref = special ? c.refSpecial : c.ref;
+    // Inputs: uniform, of few levels with NaN and Inf, of the same levels and Inf without NaN.
+    const EdgeBuffer* inputs[] = {c.x.get(), c.special.get(), c.ties.get()};
+    const PoolReference* refs[] = {&c.ref, &c.refSpecial, &c.refTies};
+    OpResult* maxOf[] = {&mx, &mxSp, &mxTies};
+    OpResult* gradOf[] = {&grad, &gradSp, &gradTies};
+    for (int in = 0; in < 3; in++) {
+      const float* x = inputs[in]->data();
+      const PoolReference& ref = *refs[in];
       Output y(static_cast<size_t>(g.outSize));
       running(name + " max" + on);
       planes(*pool, [&](int64_t pl) { ks.maxPoolPlane(g, x + pl * inPlane, y.data() + pl * outPlane); });
-      (special ? mxSp : mx).ran = true;
-      (special ? mxSp : mx).worst.merge(compare(y, ref.max, t));
+      maxOf[in]->ran = true;
+      maxOf[in]->worst.merge(compare(y, ref.max, t));
       if (!gradFits) continue;
       Output dx(static_cast<size_t>(g.inSize));
       running(name + " max gradient" + on);
       // dx starts as NaN (Output): the kernel must write every cell.
       planes(*pool, [&](int64_t pl) { ks.maxPoolGradPlane(g, c.dy->data() + pl * outPlane, x + pl * inPlane, dx.data() + pl * inPlane); });
-      (special ? gradSp : grad).ran = true;
-      (special ? gradSp : grad).worst.merge(compare(dx, ref.maxGrad, t));
+      gradOf[in]->ran = true;
+      gradOf[in]->worst.merge(compare(dx, ref.maxGrad, t));
+    }
+    if (gradFits) {
+      Output dx(static_cast<size_t>(g.inSize));
+      running(name + " max gradient with rows past the input" + on);
+      const size_t pastPlane = static_cast<size_t>(past.OH * past.OW);
+      planes(*pool, [&](int64_t pl) { ks.maxPoolGradPlane(past, dyPast.data() + pl * pastPlane, c.x->data() + pl * inPlane, dx.data() + pl * inPlane); });
+      gradPast.ran = true;
+      gradPast.worst.merge(compare(dx, refPast.maxGrad, t));
     }
     for (const PoolGeom* pg : {&c.include, &c.exclude}) {
       // 1 / divisor per output cell, computed as the addon's caller does.
@@ -211,7 +237,7 @@ CaseResult checkPool(const KernelSet& ks, const PoolCase& c, Pools& pools) {
       rg.worst.merge(compare(dx, pg->countIncludePad ? c.ref.avgGradIncludePad : c.ref.avgGradExcludePad, t));
     }
   }
-  res.ops = {mx, avgIn, avgEx, grad, mxSp, gradSp, avgGradIn, avgGradEx};
+  res.ops = {mx, avgIn, avgEx, grad, mxSp, gradSp, mxTies, gradTies, gradPast, avgGradIn, avgGradEx};
   return res;
 }
 

@@ -16,8 +16,8 @@ struct PoolReference {
 struct PoolCase {
   std::string what;
   PoolGeom include, exclude;
-  std::unique_ptr<EdgeBuffer> x, special, dy;
-  PoolReference ref, refSpecial;
+  std::unique_ptr<EdgeBuffer> x, special, ties, dy;
+  PoolReference ref, refSpecial, refTies;
 };
 
 /** Every case, with its inputs (ending at an inaccessible page) and references. */

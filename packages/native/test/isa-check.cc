@@ -436,7 +436,7 @@ int main(int argc, char** argv) {
     }
     std::printf("\n%s: convolutions (max error per kernel; '-': the kernel does not take the geometry)\n", isaName(isa));
     for (const ConvCase& c : convs) record(checkConv(ks, c, pools), "conv");
-    std::printf("%s: pooling (':nan/inf': inputs of few levels with NaN, +Inf and many -Inf)\n", isaName(isa));
+    std::printf("%s: pooling (':nan/inf': inputs of few levels with NaN, +Inf and many -Inf; ':ties': the same without NaN)\n", isaName(isa));
     for (const PoolCase& c : pooling) record(checkPool(ks, c, pools), "pool");
     std::printf("%s: %d of %d cases pass\n", isaName(isa), passed, total);
   }
