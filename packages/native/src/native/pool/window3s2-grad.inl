@@ -18,44 +18,31 @@
 inline bool maxPoolGradWindow3s2Fits(const PoolGeom& g) { return window3s2Fits(g) && g.WH <= 3; }
 
 /**
- * The winning tap (0 .. 3R - 1, as a float) of the N windows from column 2 c - 1 of R rows by the full rule: a
- * NaN takes the lead, nothing else does after one, else a strict greater-than picks the first maximum. Each
- * tap loaded again from the rows (the NaN-free pass keeps none of them), -Inf outside the row. `first`: lanes
- * whose tap 0 is padding, where tap 1 takes the lead unconditionally (the scalar path starts at the window's
- * first input cell).
+ * The winning tap of N windows as a float (0 .. T - 1): the tap that last took the lead, else tap 0. `Nan`: the
+ * full rule (a NaN takes the lead, nothing else does after one); else a strict greater-than picks the first
+ * maximum. `first`: lanes whose tap 0 is padding, where tap 1 takes the lead unconditionally (the scalar path
+ * starts at the window's first input cell).
  */
-template <int R>
-S::V window3s2WinnerNan(const float* const* rows, int64_t c, int64_t W, uint32_t first) {
-  constexpr int64_t N = S::N;
-  const S::V ninf = S::set1(-std::numeric_limits<float>::infinity());
-  S::V best = ninf, at = S::zero();
-  for (int t = 0; t < 3 * R; t++) {
-    // Tap t % 3 of window k reads column 2k - 1 + t % 3: the evens of the 2N columns from there.
-    const int64_t s = c - 1 + t % 3;
-    const float* p = rows[t / 3] + s;
-    const S::V v = S::evens(loadOr(p, rowBits(s, W, N), ninf), loadOr(p + N, rowBits(s + N, W, N), ninf));
-    if (t == 0) {
-      best = v;
-      continue;
-    }
-    S::M w = S::maskOr(S::maskAndNot(S::greater(v, best), S::isNan(best)), S::isNan(v));
+template <int T, bool Nan>
+SN_INLINE S::V window3s2Winner(const S::V* v, uint32_t first) {
+  S::V best = v[0], at = S::zero();
+  for (int t = 1; t < T; t++) {
+    S::M w = Nan ? S::maskOr(S::maskAndNot(S::greater(v[t], best), S::isNan(best)), S::isNan(v[t])) : S::greater(v[t], best);
     if (t == 1 && first) w = S::maskOr(w, S::mask(first));
     at = S::select(w, S::set1(static_cast<float>(t)), at);
-    best = S::select(w, v, best);
+    best = S::select(w, v[t], best);
   }
   return at;
 }
 
 /**
  * One output row's gradient over R (1 .. 3) window rows `rows[r]` (input rows; rows past the input are left
- * out); `accumulate[r]`: that dx row holds an earlier output row's gradient, add to it, else store. Few values
- * live across a block (each row's last odd vector and last tap-2 gradient): the taps are compared as each
- * row is loaded (the NaN-free rule; blocks near a NaN take window3s2WinnerNan), and each tap's gradient is
- * formed when its row is stored, so 16 registers hold the block.
+ * out); `accumulate[r]`: that dx row holds an earlier output row's gradient, add to it, else store.
  */
 template <int R>
 void window3s2GradRow(const float* const* rows, float* const* dxRows, const bool* accumulate, int64_t W, int64_t OW, const float* dy) {
   constexpr int64_t N = S::N;
+  constexpr int T = 3 * R;
   const S::V ninf = S::set1(-std::numeric_limits<float>::infinity()), zero = S::zero();
   S::V prevOdd[R], prevG2[R];
   for (int r = 0; r < R; r++) {
@@ -69,45 +56,31 @@ void window3s2GradRow(const float* const* rows, float* const* dxRows, const bool
   for (int64_t k0 = 0; 2 * k0 < W + 1; k0 += N) {
     const int64_t c = 2 * k0;
     const uint32_t inLo = rowBits(c, W, N), inHi = rowBits(c + N, W, N);
-    const uint32_t first = k0 == 0 ? 1u : 0u;
-    S::V best = ninf, at = zero;
+    S::V v[T];
     S::M nan = S::mask(0);
     for (int r = 0; r < R; r++) {
       const S::V lo = loadOr(rows[r] + c, inLo, ninf), hi = loadOr(rows[r] + c + N, inHi, ninf);
       nan = S::maskOr(nan, S::unordered(lo, hi));
-      const S::V odd = S::odds(lo, hi), v0 = S::slideIn(prevOdd[r], odd), v1 = S::evens(lo, hi);
+      const S::V odd = S::odds(lo, hi);
+      v[3 * r] = S::slideIn(prevOdd[r], odd);
+      v[3 * r + 1] = S::evens(lo, hi);
+      v[3 * r + 2] = odd;
       prevOdd[r] = odd;
-      // Taps 3r, 3r + 1, 3r + 2 in order; a strict greater-than keeps the first maximum.
-      S::M w;
-      if (r == 0) {
-        best = v0;
-        w = first ? S::maskOr(S::greater(v1, best), S::mask(first)) : S::greater(v1, best);
-      } else {
-        w = S::greater(v0, best);
-        at = S::select(w, S::set1(static_cast<float>(3 * r)), at);
-        best = S::select(w, v0, best);
-        w = S::greater(v1, best);
-      }
-      at = S::select(w, S::set1(static_cast<float>(3 * r + 1)), at);
-      best = S::select(w, v1, best);
-      w = S::greater(odd, best);
-      at = S::select(w, S::set1(static_cast<float>(3 * r + 2)), at);
-      best = S::select(w, odd, best);
     }
+    const uint32_t first = k0 == 0 ? 1u : 0u;
     const bool nanHere = S::bits(nan) != 0;
-    if (nanHere || nanBefore) at = window3s2WinnerNan<R>(rows, c, W, first);
+    const S::V at = nanHere || nanBefore ? window3s2Winner<T, true>(v, first) : window3s2Winner<T, false>(v, first);
     nanBefore = nanHere;
     const S::V d = loadLanes(dy + k0, k0 + N <= OW ? kAllLanes : laneBits(0, std::max<int64_t>(0, OW - k0)));
+    // dy routed to the winning tap: g[t] is dy where tap t won, else 0.
+    S::V g[T];
+    for (int t = 0; t < T; t++) g[t] = S::select(S::equal(at, S::set1(static_cast<float>(t))), d, zero);
     const uint32_t outLo = rowBits(c - 1, W, N), outHi = rowBits(c - 1 + N, W, N);
     for (int r = 0; r < R; r++) {
-      // dy routed to the winning tap: g_t is dy where tap t won, else 0.
-      const S::V g0 = S::select(S::equal(at, S::set1(static_cast<float>(3 * r))), d, zero);
-      const S::V g1 = S::select(S::equal(at, S::set1(static_cast<float>(3 * r + 1))), d, zero);
-      const S::V g2 = S::select(S::equal(at, S::set1(static_cast<float>(3 * r + 2))), d, zero);
       // Column 2k - 1: the previous window's tap 2, then this window's tap 0 (the scalar path's order).
-      const S::V left = S::add(S::slideIn(prevG2[r], g2), g0);
-      prevG2[r] = g2;
-      S::V lo = S::zipLo(left, g1), hi = S::zipHi(left, g1);
+      const S::V left = S::add(S::slideIn(prevG2[r], g[3 * r + 2]), g[3 * r]);
+      prevG2[r] = g[3 * r + 2];
+      S::V lo = S::zipLo(left, g[3 * r + 1]), hi = S::zipHi(left, g[3 * r + 1]);
       float* p = dxRows[r] + c - 1;
       if (accumulate[r]) {
         lo = S::add(loadLanes(p, outLo), lo);
