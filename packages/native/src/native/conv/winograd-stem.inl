@@ -86,10 +86,13 @@ void stemInput(const ConvGeom& g, const Slab& slab, const StemVector* vec, float
       }
 }
 
-/** Output transform of the MR channels from o0 for the pass's vectors (M[e][i][NV N]): bias, residual (null or of y's layout), relu. */
+/**
+ * Output transform of the MR channels from o0 for the pass's vectors (M[e][i][NV N]): bias, residual (null or of y's layout), relu.
+ * Each channel's output lines of the next pass's vectors (next, nextUsed of them) are fetched as these are stored (see stemRun).
+ */
 template <class T>
-void stemOutput(const ConvGeom& g, const float* M, const StemVector* vec, int used, int64_t o0, const float* bias, const float* res, bool relu,
-                float* y) {
+void stemOutput(const ConvGeom& g, const float* M, const StemVector* vec, int used, const StemVector* next, int nextUsed, int64_t o0,
+                const float* bias, const float* res, bool relu, float* y) {
   const S::V zero = S::zero(), two = S::set1(2.f);
   for (int i = 0; i < T::MR && o0 + i < g.O; i++) {
     const S::V b = S::set1(bias ? bias[o0 + i] : 0.f);
@@ -111,6 +114,12 @@ void stemOutput(const ConvGeom& g, const float* M, const StemVector* vec, int us
         if (res) t = S::add(t, loadLanes(res + at + h * S::N, bits));
         if (relu) t = S::max(zero, t);
         storeLanes(y + at + h * S::N, bits, t);
+      }
+      if (v < nextUsed) {
+        // The first and last output of the next pass's vector v (2 N floats): its lines, wherever y starts.
+        const int64_t c = 2 * next[v].j0, ahead = (o0 + i) * g.P + next[v].oh * g.OW + c;
+        __builtin_prefetch(y + ahead, 1, 3);
+        __builtin_prefetch(y + ahead + std::min<int64_t>(2 * S::N, g.OW - c) - 1, 1, 3);
       }
     }
   }
@@ -146,18 +155,24 @@ void stemRun(const ConvGeom& g, const float* x, const float* u, const float* bia
     const float* res = residual ? residual + n * g.O * g.P : nullptr;
     float* yn = y + n * g.O * g.P;
     const int64_t vectors = (oh1 - oh0) * VJ;
-    for (int64_t s = 0; s < vectors; s += NV) {
-      StemVector vec[NV];
+    auto pass = [&](int64_t s, StemVector* vec) {
       for (int v = 0; v < NV; v++) {
         const int64_t at = std::min(s + v, vectors - 1);  // past the band: the last again, not stored
         vec[v] = StemVector{oh0 + at / VJ, at % VJ * N};
       }
-      const int used = static_cast<int>(std::min<int64_t>(NV, vectors - s));
+      return static_cast<int>(std::max<int64_t>(0, std::min<int64_t>(NV, vectors - s)));
+    };
+    StemVector vec[NV], next[NV];
+    int used = pass(0, vec);
+    for (int64_t s = 0; s < vectors; s += NV) {
+      const int nextUsed = pass(s + NV, next);
       stemInput<NV>(g, slab, vec, V);
       for (int64_t ot = 0; ot < tiles; ot++) {
         for (int e = 0; e < kStemE; e++) winoGemm<T>(K, u + (e * tiles + ot) * K * MR, V + e * K * T::kPanel, M + e * MR * T::kPanel);
-        stemOutput<T>(g, M, vec, used, ot * MR, bias, res, relu, yn);
+        stemOutput<T>(g, M, vec, used, next, nextUsed, ot * MR, bias, res, relu, yn);
       }
+      std::copy(next, next + NV, vec);
+      used = nextUsed;
     }
   });
 }
