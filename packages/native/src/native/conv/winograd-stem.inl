@@ -128,7 +128,10 @@ void stemOutput(const ConvGeom& g, const float* M, const StemVector* vec, int us
 /**
  * Tasks of (image, band of output rows): each fills the stride-4 slab of its band, then per pass of NV vectors of
  * output pairs (rows end to end, each row ceil(J / N) vectors for J pairs) transforms the inputs once and runs every
- * output-channel tile's 9 GEMMs and output transform while V stays in L1.
+ * output-channel tile's 9 GEMMs and output transform while V stays in L1. A pass writes 3 vectors' lines in each of the
+ * O channel planes, too few for the hardware prefetchers; the output transform fetches the next pass's lines as it stores
+ * this pass's. Without that, into outputs 0 mod 32 bytes (tensors' alignment) each store waited for its line: 2x3x224x224
+ * -> 64, Zen 4, 1 thread, CPU time, best of 7, avx2 82-94 -> 112 GFLOP/s, avx512 99-100 -> 110-111 (README.md).
  */
 template <class T>
 void stemRun(const ConvGeom& g, const float* x, const float* u, const float* bias, const float* residual, bool relu, float* y, ThreadPool& pool) {
