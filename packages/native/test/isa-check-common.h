@@ -78,7 +78,7 @@ class Rng {
  * changes some kernels' speed: the stem's column-polyphase Winograd forward (2x3x224x224 -> 64 7x7/2) ran
  * 113-121 GFLOP/s into an output 4, 16, 48 or 80 bytes past a page but 88-104 into one 32 or 64 bytes past
  * it (avx2 and avx512 paths, Zen 4, 1 thread, CPU-time medians of 15), so the vector figures overstated
- * what the backend delivers by about 15%.
+ * what the backend delivers by about 15%. (Since it fetches its output lines ahead, 110-113 at any offset.)
  */
 class BlockFloats {
  public:
