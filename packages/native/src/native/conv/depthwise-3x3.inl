@@ -20,16 +20,44 @@ SN_INLINE bool dw3Masks(int64_t col, int64_t W, uint32_t lanes, uint32_t* bits) 
   return full;
 }
 
+/**
+ * How a vector column reads its three column shifts: all three whole in the row (Whole); the left edge
+ * at column -1, the shift one lane back made from the next one in registers (Left); the right edge, the
+ * last shift one lane on from the middle one, its top lane past the row (Right); any other, masked loads.
+ * The edge vectors took masked loads before, and two of a 56-column row's seven 8-lane vector columns ran
+ * at about half the speed of the others (more registers than AVX2 has: the masks pushed the weights out).
+ */
+enum class Dw3Edge { Whole, Left, Right, Masked };
+
+/** Which Dw3Edge takes the vector whose three shifts have lane bits `bits` (dw3Masks) and whose outputs fill `lanes`. */
+Dw3Edge dw3Edge(const uint32_t* bits, uint32_t lanes) {
+  if (lanes != kAllLanes || bits[1] != kAllLanes) return Dw3Edge::Masked;
+  if (bits[0] == kAllLanes && bits[2] == kAllLanes) return Dw3Edge::Whole;
+  if (bits[0] == (kAllLanes & ~1u) && bits[2] == kAllLanes) return Dw3Edge::Left;
+  if (bits[0] == kAllLanes && bits[2] == kAllLanes >> 1) return Dw3Edge::Right;
+  return Dw3Edge::Masked;
+}
+
 /** The three column shifts of input row ih at column col (the zero row outside the plane). */
-template <bool Masked>
+template <Dw3Edge E>
 SN_INLINE void dw3Load(const float* x, const float* zeros, int64_t H, int64_t W, int64_t ih, int64_t col, const S::M* m, S::V* v) {
   const float* src = (ih >= 0 && ih < H ? x + ih * W : zeros) + col;
+  if constexpr (E == Dw3Edge::Left) {
+    v[1] = S::load(src + 1);
+    v[2] = S::load(src + 2);
+    v[0] = S::slideIn(S::zero(), v[1]);
+  } else if constexpr (E == Dw3Edge::Right) {
+    v[0] = S::load(src);
+    v[1] = S::load(src + 1);
+    v[2] = S::slideOut(v[1], S::zero());
+  } else {
 #pragma GCC unroll 3
-  for (int kw = 0; kw < 3; kw++) {
-    if constexpr (Masked) {
-      v[kw] = S::maskLoad(m[kw], src + kw);
-    } else {
-      v[kw] = S::load(src + kw);
+    for (int kw = 0; kw < 3; kw++) {
+      if constexpr (E == Dw3Edge::Masked) {
+        v[kw] = S::maskLoad(m[kw], src + kw);
+      } else {
+        v[kw] = S::load(src + kw);
+      }
     }
   }
 }
@@ -48,18 +76,18 @@ SN_INLINE S::V dw3Row(const S::V* wv, int kh, const S::V* v, S::V acc) {
  * chain of 9 multiply-adds, but a new independent one starts every row, so they overlap. lanes: the
  * output lanes to store.
  */
-template <bool Masked>
+template <Dw3Edge E>
 SN_INLINE void dw3FwdColumn(const float* x, const float* zeros, int64_t H, int64_t W, int64_t OW, int64_t PT, int64_t o0, int64_t o1, int64_t col,
                             const S::M* m, const S::V* wv, S::V b, float* out, const float* rs, bool relu, uint32_t lanes) {
   S::V v[3];
-  dw3Load<Masked>(x, zeros, H, W, o0 - PT, col, m, v);
+  dw3Load<E>(x, zeros, H, W, o0 - PT, col, m, v);
   S::V a0 = dw3Row(wv, 0, v, b);
-  dw3Load<Masked>(x, zeros, H, W, o0 - PT + 1, col, m, v);
+  dw3Load<E>(x, zeros, H, W, o0 - PT + 1, col, m, v);
   a0 = dw3Row(wv, 1, v, a0);
   S::V a1 = dw3Row(wv, 0, v, b);
   const bool plain = lanes == kAllLanes && !rs && !relu;
   for (int64_t oh = o0; oh < o1; oh++) {
-    dw3Load<Masked>(x, zeros, H, W, oh - PT + 2, col, m, v);
+    dw3Load<E>(x, zeros, H, W, oh - PT + 2, col, m, v);
     a0 = dw3Row(wv, 2, v, a0);
     const S::V a2 = dw3Row(wv, 0, v, b);
     a1 = dw3Row(wv, 1, v, a1);
@@ -96,11 +124,23 @@ void dw3Plane(const ConvGeom& g, const float* x, const float* zeros, const float
     for (int64_t c = 0; c < OW; c += N) {
       const uint32_t lanes = laneBits(0, std::min<int64_t>(N, OW - c));
       uint32_t bits[3];
-      if (dw3Masks(c - PL, W, lanes, bits)) {
-        dw3FwdColumn<false>(x, zeros, H, W, OW, PT, o0, o1, c - PL, nullptr, wv, b, out + c, res ? res + c : nullptr, relu, lanes);
-      } else {
-        const S::M m[3] = {S::mask(bits[0]), S::mask(bits[1]), S::mask(bits[2])};
-        dw3FwdColumn<true>(x, zeros, H, W, OW, PT, o0, o1, c - PL, m, wv, b, out + c, res ? res + c : nullptr, relu, lanes);
+      dw3Masks(c - PL, W, lanes, bits);
+      const float* rc = res ? res + c : nullptr;
+      switch (dw3Edge(bits, lanes)) {
+        case Dw3Edge::Whole:
+          dw3FwdColumn<Dw3Edge::Whole>(x, zeros, H, W, OW, PT, o0, o1, c - PL, nullptr, wv, b, out + c, rc, relu, lanes);
+          break;
+        case Dw3Edge::Left:
+          dw3FwdColumn<Dw3Edge::Left>(x, zeros, H, W, OW, PT, o0, o1, c - PL, nullptr, wv, b, out + c, rc, relu, lanes);
+          break;
+        case Dw3Edge::Right:
+          dw3FwdColumn<Dw3Edge::Right>(x, zeros, H, W, OW, PT, o0, o1, c - PL, nullptr, wv, b, out + c, rc, relu, lanes);
+          break;
+        case Dw3Edge::Masked: {
+          const S::M m[3] = {S::mask(bits[0]), S::mask(bits[1]), S::mask(bits[2])};
+          dw3FwdColumn<Dw3Edge::Masked>(x, zeros, H, W, OW, PT, o0, o1, c - PL, m, wv, b, out + c, rc, relu, lanes);
+          break;
+        }
       }
     }
   }

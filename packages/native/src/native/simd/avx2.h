@@ -117,6 +117,11 @@ struct Avx2 {
   static SN_INLINE V dupPairs(const float* p) {
     return _mm256_permutevar_ps(_mm256_broadcast_ps(reinterpret_cast<const __m128*>(p)), _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3));
   }
+  // [cur's high half, next's low half], then each 128-bit half shifted down a lane with the lane above it.
+  static SN_INLINE V slideOut(V cur, V next) {
+    const __m256i t = _mm256_castps_si256(_mm256_permute2f128_ps(cur, next, 0x21));
+    return _mm256_castsi256_ps(_mm256_alignr_epi8(t, _mm256_castps_si256(cur), 4));
+  }
 
   static SN_INLINE VI iota(int32_t step) { return _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(step)); }
   static SN_INLINE VI set1i(int32_t v) { return _mm256_set1_epi32(v); }

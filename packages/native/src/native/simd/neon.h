@@ -88,6 +88,7 @@ struct Neon {
     const float32x2_t v = vld1_f32(p);
     return vcombine_f32(vdup_lane_f32(v, 0), vdup_lane_f32(v, 1));
   }
+  static SN_INLINE V slideOut(V cur, V next) { return vextq_f32(cur, next, 1); }
 
   static SN_INLINE VI iota(int32_t step) {
     const int32_t l[4] = {0, 1, 2, 3};

@@ -77,6 +77,7 @@ struct Portable {
   static SN_INLINE V slideIn(V prev, V cur) { return SN_SHUFFLE4(prev, cur, 3, 4, 5, 6); }
   static SN_INLINE V swapPairs(V a) { return SN_SHUFFLE4(a, a, 1, 0, 3, 2); }
   static SN_INLINE V dupPairs(const float* p) { return V{p[0], p[0], p[1], p[1]}; }
+  static SN_INLINE V slideOut(V cur, V next) { return SN_SHUFFLE4(cur, next, 1, 2, 3, 4); }
 
   static SN_INLINE VI iota(int32_t step) { return VI{0, 1, 2, 3} * step; }
   static SN_INLINE VI set1i(int32_t v) { return VI{} + v; }

@@ -24,6 +24,7 @@
 // - slideIn(prev, cur): prev's last lane, then cur's lanes 0 .. N-2 (the 2N-lane prev:cur one lane back from cur).
 // - swapPairs(a): each even lane swapped with the odd lane after it (a1 a0 a3 a2 ...), within 128-bit halves.
 // - dupPairs(p): lanes 2i and 2i + 1 both read p[i] (N/2 floats read).
+// - slideOut(cur, next): cur's lanes 1 .. N-1, then next's first lane (cur:next one lane on from cur).
 // - Double lanes, for sums that must not lose float bits (batch norm): S::D holds S::ND = N / 2 doubles;
 //   dload widens ND floats, dstore rounds ND doubles to floats, dreduceAdd adds the lanes in a fixed order,
 //   dmax(a, b) is max's rule on doubles (b when either is NaN), dpos(y, v) is v where y > 0 and 0 elsewhere,
