@@ -124,15 +124,9 @@ void dw3GradGroup(const ConvGeom& g, const float* x, const float* dy, int64_t st
 /**
  * Filter gradient: one task per group over every image, or, with fewer groups than two per thread, per
  * group and run of images, whose partial sums are added in a fixed order. x and dy are read once each.
- * The avx512 path runs the avx2 path's kernel: 56-column rows fill 16-lane vectors with two masked edge
- * vectors of four (Zen 4, 1 thread, CPU time, interleaved rounds at load ~15, isa-check --bench-only:
- * 8x64x56x56 16 lanes 47-50 GFLOP/s against 65-69 on 8).
+ * (The avx512 path hands these layers to the avx2 path's: conv/dispatch.inl depthwise3x3FilterGradByEightLanes.)
  */
 void depthwise3x3FilterGrad(const ConvGeom& g, const float* x, const float* dy, float* dw, ThreadPool& pool) {
-  if (eightLaneKernels() != nullptr) {
-    eightLaneKernels()->backpropFilter(g, x, dy, dw, pool);
-    return;
-  }
   const int64_t parts = g.G >= 2 * pool.size() ? 1 : std::min<int64_t>(g.N, (2 * pool.size() + g.G - 1) / g.G);
   std::vector<float> partial(static_cast<size_t>(parts * g.G * 9));
   pool.run(g.G * parts, [&](int64_t task) {
