@@ -149,6 +149,9 @@ std::vector<ConvShape> convShapes() {
       // a 9-column plane holds no whole vector on 8 or 16 lanes (every one masked).
       conv("depthwise 3x3 in place, batch 1, 9 columns", 1, 3, 11, 9, 3, 3).pad(1).groups(3),
       conv("depthwise 3x3 in place, batch 1, 26 columns, 17 rows", 1, 5, 17, 26, 5, 3).pad(1).groups(5),
+      // 32 columns at pad 1: the first vector's left shift and the last one's right shift made in registers
+      // (S::slideIn / S::slideOut) on 4, 8 and 16 lanes, whole vectors between them on 4 and 8.
+      conv("depthwise 3x3 in place, 32 columns, edges in registers", 2, 3, 7, 32, 3, 3).pad(1).groups(3),
       [] {
         ConvShape s = conv("depthwise 3x3, row stride 2 and dilation 2, asymmetric pads", 2, 8, 15, 19, 8, 3).stride(2, 1).pad(2, 1, 0, 2).groups(8);
         s.DH = 2;
