@@ -107,13 +107,14 @@ SN_INLINE void dw3FwdColumn(const float* x, const float* zeros, int64_t H, int64
 }
 
 /**
- * Output rows per pass down a vector column. On 8 lanes two passes share each 64-byte line, and while the
- * edge columns took masked loads a pass down a whole 56-row plane waited on memory (8x64x56x56 on AVX2:
- * 0.53-0.57 ms a call against 0.44-0.45 with bands of 16); with the edges in registers whole passes run
- * faster (Zen 4, AVX2, 1 thread, CPU time, interleaved at load ~10: 1x16x56x56 forward 74 -> 86 GFLOP/s,
- * 8x64x56x56 42-57 -> 61-72).
+ * Output rows per pass down a vector column. On 8 lanes two passes share each 64-byte line, and a pass
+ * down a whole 56-row plane waited on memory (8x64x56x56 on AVX2, 1 thread, CPU time, load 18-20:
+ * 0.53-0.57 ms a call against 0.44-0.45 with bands of 16); on 16 lanes bands made no difference. With the
+ * edge shifts in registers, whole passes ran the cache-resident 1x16x56x56 on AVX2 at 86-88 GFLOP/s
+ * against 75-77 in bands, but 8x64x56x56 at 42-73 against 61-68 (Zen 4, 1 thread, CPU time, interleaved,
+ * load 10-23), so the bands stay.
  */
-constexpr int64_t kDw3Band = 64;
+constexpr int64_t kDw3Band = S::N == 8 ? 16 : 64;
 
 /** The forward of one plane x (H x W) into out (OH x OW), residual plane res or null; zeros: a zero row of W floats. */
 void dw3Plane(const ConvGeom& g, const float* x, const float* zeros, const float* w, float bias, const float* res, bool relu, float* out) {
