@@ -116,6 +116,11 @@ export function one(kernel: string, out: NativeHandle | NativeHandle[] | undefin
   return out;
 }
 
+export function two(kernel: string, out: NativeHandle | NativeHandle[] | undefined): [NativeHandle, NativeHandle] {
+  if (!Array.isArray(out) || out.length !== 2) throw new BackendError(`native: ${kernel} did not return two outputs`);
+  return [out[0]!, out[1]!];
+}
+
 export function three(kernel: string, out: NativeHandle | NativeHandle[] | undefined): [NativeHandle, NativeHandle, NativeHandle] {
   if (!Array.isArray(out) || out.length !== 3) throw new BackendError(`native: ${kernel} did not return three outputs`);
   return [out[0]!, out[1]!, out[2]!];

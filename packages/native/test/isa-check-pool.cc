@@ -45,6 +45,7 @@ PoolReference referencePool(const PoolGeom& g, const float* x, const float* dy) 
   r.avgIncludePad.assign(static_cast<size_t>(g.outSize), 0);
   r.avgExcludePad.assign(static_cast<size_t>(g.outSize), 0);
   r.maxGrad.assign(static_cast<size_t>(g.inSize), 0);
+  r.maxTaps.assign(static_cast<size_t>(g.outSize), -1);
   r.avgGradIncludePad.assign(static_cast<size_t>(g.inSize), 0);
   r.avgGradExcludePad.assign(static_cast<size_t>(g.inSize), 0);
   for (int64_t pl = 0; pl < g.planes; pl++) {
@@ -69,6 +70,7 @@ PoolReference referencePool(const PoolGeom& g, const float* x, const float* dy) 
           }
         const size_t o = static_cast<size_t>((pl * g.OH + oh) * g.OW + ow);
         r.max[o] = bv;
+        r.maxTaps[o] = static_cast<double>((best / g.W - hs) * g.WW + (best % g.W - ws));
         const int64_t he = std::min(hs + g.WH, g.H + g.PB), we = std::min(ws + g.WW, g.W + g.PR);
         r.avgIncludePad[o] = sum / static_cast<double>((he - hs) * (we - ws));
         r.avgExcludePad[o] = sum / static_cast<double>(count);
@@ -166,8 +168,8 @@ CaseResult checkPool(const KernelSet& ks, const PoolCase& c, Pools& pools) {
   res.what = c.what;
   const std::array<int64_t, 4> yDims = {g.N, g.C, g.OH, g.OW}, xDims = {g.N, g.C, g.H, g.W};
   OpResult mx{"max", yDims}, avgIn{"avg+pad", yDims}, avgEx{"avg-pad", yDims}, grad{"max-grad", xDims}, mxSp{"max:nan/inf", yDims},
-      gradSp{"max-grad:nan/inf", xDims}, mxTies{"max:ties", yDims}, gradTies{"max-grad:ties", xDims}, gradPast{"max-grad:rows-past", xDims}, avgGradIn{"avg-grad+pad", xDims}, avgGradEx{"avg-grad-pad", xDims};
-  res.ops = {mx, avgIn, avgEx, grad, mxSp, gradSp, mxTies, gradTies, gradPast, avgGradIn, avgGradEx};
+      gradSp{"max-grad:nan/inf", xDims}, mxTies{"max:ties", yDims}, gradTies{"max-grad:ties", xDims}, gradPast{"max-grad:rows-past", xDims}, avgGradIn{"avg-grad+pad", xDims}, avgGradEx{"avg-grad-pad", xDims},
+      mxT{"max+taps", yDims}, tapsR{"taps", yDims}, gradT{"max-grad(taps)", xDims}, gradSame{"(taps)=(x) bits", xDims};
   // The vector max-pool gradient takes strides 1 and 2 along the row; the addon runs other strides itself.
   const bool gradFits = poolGradVectorFits(g);
   const size_t inPlane = static_cast<size_t>(g.H * g.W), outPlane = static_cast<size_t>(g.OH * g.OW);
@@ -209,6 +211,30 @@ CaseResult checkPool(const KernelSet& ks, const PoolCase& c, Pools& pools) {
       planes(*pool, [&](int64_t pl) { ks.maxPoolGradPlane(g, c.dy->data() + pl * outPlane, x + pl * inPlane, dx.data() + pl * inPlane); });
       gradOf[in]->ran = true;
       gradOf[in]->worst.merge(compare(dx, ref.maxGrad, t));
+      // The training path: the forward records the taps, and the gradient from them is the one from x, bit for bit.
+      Output yt(static_cast<size_t>(g.outSize)), taps(static_cast<size_t>(g.outSize)), dxt(static_cast<size_t>(g.inSize));
+      running(name + " max with taps" + on);
+      planes(*pool, [&](int64_t pl) { ks.maxPoolArgmaxPlane(g, x + pl * inPlane, yt.data() + pl * outPlane, taps.data() + pl * outPlane); });
+      mxT.ran = tapsR.ran = true;
+      mxT.worst.merge(compare(yt, ref.max, t));
+      tapsR.worst.merge(compare(taps, ref.maxTaps, t));
+      running(name + " max gradient from taps" + on);
+      planes(*pool, [&](int64_t pl) { ks.maxPoolGradArgmaxPlane(g, c.dy->data() + pl * outPlane, taps.data() + pl * outPlane, dxt.data() + pl * inPlane); });
+      gradT.ran = true;
+      gradT.worst.merge(compare(dxt, ref.maxGrad, t));
+      Mismatch bits = compare(dxt, ref.maxGrad, t);
+      bits.error = 0;
+      for (size_t i = 0; i < static_cast<size_t>(g.inSize); i++) {
+        if (std::memcmp(dx.data() + i, dxt.data() + i, sizeof(float)) != 0) {
+          bits.error = kInf;
+          bits.at = i;
+          bits.got = dxt.data()[i];
+          bits.want = dx.data()[i];
+          break;
+        }
+      }
+      gradSame.ran = true;
+      gradSame.worst.merge(bits);
     }
     if (gradFits) {
       Output dx(static_cast<size_t>(g.inSize));
@@ -237,7 +263,7 @@ CaseResult checkPool(const KernelSet& ks, const PoolCase& c, Pools& pools) {
       rg.worst.merge(compare(dx, pg->countIncludePad ? c.ref.avgGradIncludePad : c.ref.avgGradExcludePad, t));
     }
   }
-  res.ops = {mx, avgIn, avgEx, grad, mxSp, gradSp, mxTies, gradTies, gradPast, avgGradIn, avgGradEx};
+  res.ops = {mx, avgIn, avgEx, grad, mxSp, gradSp, mxTies, gradTies, gradPast, avgGradIn, avgGradEx, mxT, tapsR, gradT, gradSame};
   return res;
 }
 
@@ -275,7 +301,15 @@ void benchPool(const KernelSet& ks, ThreadPool& pool, const std::string& only, c
     const double ag = best([&] {
       planes([&](int64_t pl) { ks.avgPoolGradPlane(exc, dy.data() + pl * outPlane, inv.data(), dx.data() + pl * inPlane); });
     });
-    std::printf("  %-9s %-7d %-44s %9.3f %9.3f %9.3f %9.3f\n", isaName(ks.isa), pool.size(), what.c_str(), 1e3 * mx, 1e3 * av, 1e3 * gr, 1e3 * ag);
+    BlockFloats taps(dy.size());
+    const double mt = best([&] {
+      planes([&](int64_t pl) { ks.maxPoolArgmaxPlane(inc, x.data() + pl * inPlane, y.data() + pl * outPlane, taps.data() + pl * outPlane); });
+    });
+    const double gt = best([&] {
+      planes([&](int64_t pl) { ks.maxPoolGradArgmaxPlane(inc, dy.data() + pl * outPlane, taps.data() + pl * outPlane, dx.data() + pl * inPlane); });
+    });
+    std::printf("  %-9s %-7d %-44s %9.3f %9.3f %9.3f %9.3f %9.3f %9.3f\n", isaName(ks.isa), pool.size(), what.c_str(), 1e3 * mx, 1e3 * av, 1e3 * gr, 1e3 * ag,
+                1e3 * mt, 1e3 * gt);
     std::fflush(stdout);
   }
 }

@@ -11,6 +11,8 @@ namespace check {
 
 struct PoolReference {
   std::vector<double> max, avgIncludePad, avgExcludePad, maxGrad, avgGradIncludePad, avgGradExcludePad;
+  /** The tap each max window selects, kh * WW + kw of the unclipped window (MaxPool2DArgmax). */
+  std::vector<double> maxTaps;
 };
 
 struct PoolCase {

@@ -325,7 +325,7 @@ void bench(const std::vector<Isa>& isas, const std::string& only) {
       }
     }
   }
-  std::printf("\nPooling, ms per call (best of %d after a warm-up): max, average (padding not counted), max gradient, average gradient\n", gReps);
+  std::printf("\nPooling, ms per call (best of %d after a warm-up): max, average (padding not counted), max gradient, average gradient, max with taps (MaxPool2DArgmax), max gradient from taps (MaxPool2DGradArgmax)\n", gReps);
   for (Isa isa : isas) {
     const std::vector<int> counts = gThreads.empty() ? std::vector<int>{1, all} : gThreads;
     for (size_t ti = 0; ti < counts.size(); ti++) {

@@ -5,6 +5,8 @@ export { conv2dBackpropInput, conv2dBackpropInputPackFilter } from './kernels/co
 export { conv2dBackpropFilter } from './kernels/conv2d-backprop-filter';
 export { maxPool2d } from './kernels/max-pool2d';
 export { maxPool2dGrad } from './kernels/max-pool2d-grad';
+export { maxPool2dArgmax } from './kernels/max-pool2d-argmax';
+export { maxPool2dGradArgmax } from './kernels/max-pool2d-grad-argmax';
 export { avgPool2d } from './kernels/avg-pool2d';
 export { avgPool2dGrad } from './kernels/avg-pool2d-grad';
 export { matMul, matMulPackA } from './kernels/mat-mul';

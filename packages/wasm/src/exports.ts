@@ -12,6 +12,8 @@ export const EXPORTS = [
   'conv2dBackpropFilter',
   'maxPool2d',
   'maxPool2dGrad',
+  'maxPool2dArgmax',
+  'maxPool2dGradArgmax',
   'avgPool2d',
   'avgPool2dGrad',
   'matMul',

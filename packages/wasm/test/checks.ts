@@ -169,6 +169,12 @@ export function runChecks<H>(backend: Backend<H>, only?: readonly string[]): Che
       check(`max-pool2d NaN ${c.name}`, read(k.MaxPool2D({ x: hxn }, { plan })), R.maxPool2d(xn, plan), 0);
       check(`max-pool2d-grad ${c.name}`, read(k.MaxPool2DGrad({ dy: hdy, x: hx }, { plan })), R.maxPool2dGrad(dy, x, plan), 1e-6);
       check(`max-pool2d-grad NaN ${c.name}`, read(k.MaxPool2DGrad({ dy: hdy, x: hxn }, { plan })), R.maxPool2dGrad(dy, xn, plan), 1e-6);
+      for (const [tag, xs, hxs] of [['', x, hx], [' NaN', xn, hxn]] as const) {
+        const [hy, ham] = k.MaxPool2DArgmax({ x: hxs }, { plan });
+        const ref = R.maxPool2dArgmax(xs, plan);
+        check(`max-pool2d-argmax${tag} ${c.name}`, [...read(hy), ...read(ham)], [...ref.y, ...ref.argmax], 0);
+        check(`max-pool2d-grad-argmax${tag} ${c.name}`, read(k.MaxPool2DGradArgmax({ dy: hdy, argmax: ham }, { plan })), R.maxPool2dGrad(dy, xs, plan), 1e-6);
+      }
       check(`avg-pool2d ${c.name}`, read(k.AvgPool2D({ x: hx }, { plan })), R.avgPool2d(x, plan), 1e-6);
       check(`avg-pool2d-grad ${c.name}`, read(k.AvgPool2DGrad({ dy: hdy }, { plan })), R.avgPool2dGrad(dy, plan), 1e-6);
     }

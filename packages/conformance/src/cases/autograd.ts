@@ -5,6 +5,7 @@ export type GradOpName =
   | 'conv2d'
   | 'conv1d'
   | 'maxPool2d'
+  | 'maxPool1d'
   | 'avgPool2d'
   | 'matMul'
   | 'biasAdd'
@@ -57,6 +58,8 @@ export const autogradCases: readonly AutogradCase[] = [
   { name: 'conv2d, fused relu, groups 2, dilation 2', op: 'conv2d', shapes: [[1, 4, 7, 7], [4, 2, 2, 2], [4]], args: [{ groups: 2, dilation: 2, activation: 'relu' }], h: 1e-4 },
   { name: "conv1d, 'same', stride 1", op: 'conv1d', shapes: [[2, 3, 11], [4, 3, 3]], args: [{ padding: 'same' }] },
   { name: 'maxPool2d, ceil mode, padding 1', op: 'maxPool2d', shapes: [[1, 2, 7, 8]], args: [{ window: 3, stride: 2, padding: 1, ceilMode: true }], values: ['distinct'], h: 2e-3 },
+  { name: 'maxPool2d, 2x2 stride 2 (windows that do not overlap)', op: 'maxPool2d', shapes: [[2, 3, 6, 8]], args: [{ window: 2 }], values: ['distinct'], h: 2e-3 },
+  { name: 'maxPool1d, window 3 stride 2 padding 1', op: 'maxPool1d', shapes: [[2, 3, 13]], args: [{ window: 3, stride: 2, padding: 1 }], values: ['distinct'], h: 2e-3 },
   { name: 'avgPool2d, padded cells not counted', op: 'avgPool2d', shapes: [[2, 2, 7, 7]], args: [{ window: 3, stride: 2, padding: 1, countIncludePad: false }] },
   { name: 'matMul transposeA, bias, relu', op: 'matMul', shapes: [[6, 5], [6, 4], [4]], args: [{ transposeA: true, activation: 'relu' }], h: 1e-4 },
   { name: 'matMul transposeB', op: 'matMul', shapes: [[3, 7], [5, 7]], args: [{ transposeB: true }] },

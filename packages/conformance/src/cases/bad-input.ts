@@ -275,7 +275,8 @@ export type OpName =
   | 'concat'
   | 'reshape'
   | 'sgdUpdateMany'
-  | 'adamUpdateMany';
+  | 'adamUpdateMany'
+  | 'maxPool2dGradArgmax';
 
 export interface BadOpCase extends CaseBase {
   readonly op: OpName;
@@ -489,5 +490,30 @@ export const badOpCases: readonly BadOpCase[] = [
     args: [2, 2, 2],
     error: 'ShapeError',
     message: 'adamUpdateMany: ms[1] shape is [4] but expected [2,2] like params[1]',
+  },
+  // tensors: dy, argmax; args: the forward's input shape and options (its plan), or a plan-like object.
+  {
+    name: 'maxPool2dGradArgmax: argmax shaped unlike the output',
+    op: 'maxPool2dGradArgmax',
+    tensors: [[1, 2, 3, 3], [1, 2, 3, 2]],
+    args: [[1, 2, 6, 6], { window: 2 }],
+    error: 'ShapeError',
+    message: "maxPool2dGradArgmax: argmax shape is [1,2,3,2] but expected [1,2,3,3] (the output shape of the forward's plan)",
+  },
+  {
+    name: 'maxPool2dGradArgmax: dy and argmax of another plan',
+    op: 'maxPool2dGradArgmax',
+    tensors: [[1, 2, 3, 3], [1, 2, 3, 3]],
+    args: [[1, 2, 8, 8], { window: 2 }],
+    error: 'ShapeError',
+    message: "maxPool2dGradArgmax: dy shape is [1,2,3,3] but expected [1,2,4,4] (the output shape of the forward's plan)",
+  },
+  {
+    name: 'maxPool2dGradArgmax: a plan of another kind',
+    op: 'maxPool2dGradArgmax',
+    tensors: [[1, 2, 3, 3], [1, 2, 3, 3]],
+    args: [{ kind: 'conv2d' }],
+    error: 'ArgumentError',
+    message: 'maxPool2dGradArgmax: plan is {"kind":"conv2d"} but expected a Pool2dPlan (from planPool2d)',
   },
 ];

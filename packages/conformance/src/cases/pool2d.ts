@@ -26,6 +26,7 @@ const shared: readonly Omit<Pool2dCase, 'kind'>[] = [
   { name: 'channels 64', input: [2, 64, 6, 6], options: { window: 2 } },
   { name: 'batch 17, channels 1, stride 1', input: [17, 1, 5, 5], options: { window: 2, stride: 1 } },
   { name: 'rectangular 2x3 window, stride [2,3]', input: [1, 2, 7, 9], options: { window: [2, 3], stride: [2, 3] } },
+  { name: '1D: window 3 stride 2 padding 1 (maxPool1d / avgPool1d as [N, C, 1, W])', input: [2, 3, 1, 17], options: { window: [1, 3], stride: [1, 2], padding: [0, 1] } },
   { name: 'NaN and Inf inputs', input: [2, 2, 6, 6], options: { window: 3, stride: 2, padding: 1 }, special: 'nan-inf' },
 ];
 

@@ -5,7 +5,7 @@
  */
 import { SPEC_VERSION, type Backend, type KernelTable } from '@stridenet/core';
 import { conv2d, conv2dBackpropFilter, conv2dBackpropInput } from './conv2d.js';
-import { avgPool2d, avgPool2dGrad, maxPool2d, maxPool2dGrad } from './pool2d.js';
+import { avgPool2d, avgPool2dGrad, maxPool2d, maxPool2dArgmax, maxPool2dGrad, maxPool2dGradArgmax } from './pool2d.js';
 import { matMul } from './matmul.js';
 import { biasAdd, biasAddGrad, binary, dropout, expand, unary, unaryGrad } from './elementwise.js';
 import { reduce } from './reduce.js';
@@ -53,6 +53,11 @@ export function createReferenceBackend(options: ReferenceBackendOptions = {}): R
     Conv2DBackpropFilter: ({ x, dy }, { plan }) => wrap(conv2dBackpropFilter(d(x), d(dy), plan)),
     MaxPool2D: ({ x }, { plan }) => wrap(maxPool2d(d(x), plan)),
     MaxPool2DGrad: ({ dy, x }, { plan }) => wrap(maxPool2dGrad(d(dy), d(x), plan)),
+    MaxPool2DArgmax: ({ x }, { plan }) => {
+      const r = maxPool2dArgmax(d(x), plan);
+      return [wrap(r.y), wrap(r.argmax)];
+    },
+    MaxPool2DGradArgmax: ({ dy, argmax }, { plan }) => wrap(maxPool2dGradArgmax(d(dy), d(argmax), plan)),
     AvgPool2D: ({ x }, { plan }) => wrap(avgPool2d(d(x), plan)),
     AvgPool2DGrad: ({ dy }, { plan }) => wrap(avgPool2dGrad(d(dy), plan)),
     MatMul: ({ a, b, bias }, { plan, activation }) => wrap(matMul(d(a), d(b), bias && d(bias), plan, activation)),

@@ -14,6 +14,10 @@ interface Window {
   cells: number[];
   /** Divisor of an average window. */
   divisor: number;
+  /** Plane offset and top-left corner of the unclipped window (may lie in the padding). */
+  plane: number;
+  hs: number;
+  ws: number;
 }
 
 function windows(p: Pool2dPlan): Window[] {
@@ -30,7 +34,8 @@ function windows(p: Pool2dPlan): Window[] {
         for (let ih = Math.max(hs, 0); ih < Math.min(he, p.inHeight); ih++) {
           for (let iw = Math.max(ws, 0); iw < Math.min(we, p.inWidth); iw++) cells.push((nc * p.inHeight + ih) * p.inWidth + iw);
         }
-        out.push({ yi: (nc * p.outHeight + oh) * p.outWidth + ow, cells, divisor: p.countIncludePad ? padded : cells.length });
+        const yi = (nc * p.outHeight + oh) * p.outWidth + ow;
+        out.push({ yi, cells, divisor: p.countIncludePad ? padded : cells.length, plane: nc * p.inHeight * p.inWidth, hs, ws });
       }
     }
   }
@@ -59,6 +64,37 @@ export function maxPool2d(x: Values, plan: Pool2dPlan): Float64Array {
 export function maxPool2dGrad(dy: Values, x: Values, plan: Pool2dPlan): Float64Array {
   const dx = new Float64Array(size(plan.inShape));
   for (const w of windows(plan)) dx[argmax(x, w.cells)] += dy[w.yi]!;
+  return dx;
+}
+
+/** MaxPool2DArgmax: y and each window's selected tap kh * windowWidth + kw in the unclipped window (-1: no cell). */
+export function maxPool2dArgmax(x: Values, plan: Pool2dPlan): { y: Float64Array; argmax: Float64Array } {
+  const y = new Float64Array(size(plan.outShape));
+  const taps = new Float64Array(y.length);
+  for (const w of windows(plan)) {
+    if (w.cells.length === 0) {
+      y[w.yi] = -Infinity;
+      taps[w.yi] = -1;
+      continue;
+    }
+    const at = argmax(x, w.cells) - w.plane;
+    const ih = Math.floor(at / plan.inWidth);
+    y[w.yi] = x[at + w.plane]!;
+    taps[w.yi] = (ih - w.hs) * plan.windowWidth + (at - ih * plan.inWidth - w.ws);
+  }
+  return { y, argmax: taps };
+}
+
+/** MaxPool2DGradArgmax: dy of each window added to the cell its tap names (codes naming no input cell add nothing). */
+export function maxPool2dGradArgmax(dy: Values, taps: Values, plan: Pool2dPlan): Float64Array {
+  const dx = new Float64Array(size(plan.inShape));
+  for (const w of windows(plan)) {
+    const t = taps[w.yi]!;
+    if (!Number.isInteger(t) || t < 0 || t >= plan.windowHeight * plan.windowWidth) continue;
+    const ih = w.hs + Math.floor(t / plan.windowWidth);
+    const iw = w.ws + (t % plan.windowWidth);
+    if (ih >= 0 && ih < plan.inHeight && iw >= 0 && iw < plan.inWidth) dx[w.plane + ih * plan.inWidth + iw] += dy[w.yi]!;
+  }
   return dx;
 }
 

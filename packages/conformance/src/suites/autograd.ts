@@ -16,6 +16,7 @@ const OPS: Record<GradOpName, (t: Tensor[], a: Args) => Tensor> = {
   conv2d: ([x, w, b], [o]) => core.conv2d(x!, w!, { ...o, bias: b }),
   conv1d: ([x, w, b], [o]) => core.conv1d(x!, w!, { ...o, bias: b }),
   maxPool2d: ([x], [o]) => core.maxPool2d(x!, o),
+  maxPool1d: ([x], [o]) => core.maxPool1d(x!, o),
   avgPool2d: ([x], [o]) => core.avgPool2d(x!, o),
   matMul: ([a, b, bias], [o]) => core.matMul(a!, b!, { ...o, bias }),
   biasAdd: ([x, b]) => core.biasAdd(x!, b!),

@@ -53,6 +53,24 @@ function poolChecks(g: GoldenCase): Check[] {
       expectClose(`${fwd} vs PyTorch`, y!, t('y'), TOL);
     }),
   ];
+  if (max && g.tensors.argmax) {
+    // PyTorch's indices (return_indices), converted to window taps by the generator.
+    checks.push(
+      golden(g, 'MaxPool2DArgmax', 'forward with argmax', () => [use('MaxPool2DArgmax', { plan })], async (s) => {
+        const [y, argmax] = await s.compute('MaxPool2DArgmax', { x: t('x') }, { plan });
+        expectClose('MaxPool2DArgmax y vs PyTorch', y!, t('y'), TOL);
+        expectClose('MaxPool2DArgmax argmax vs PyTorch indices', argmax!, t('argmax'), 0);
+      }),
+    );
+    if (g.tensors.dx) {
+      checks.push(
+        golden(g, 'MaxPool2DGradArgmax', 'dx from PyTorch indices', () => [use('MaxPool2DGradArgmax', { plan })], async (s) => {
+          const [dx] = await s.compute('MaxPool2DGradArgmax', { dy: t('dy'), argmax: t('argmax') }, { plan });
+          expectClose('MaxPool2DGradArgmax vs PyTorch', dx!, t('dx'), TOL);
+        }),
+      );
+    }
+  }
   if (g.tensors.dx) {
     const grad = max ? 'MaxPool2DGrad' : 'AvgPool2DGrad';
     checks.push(

@@ -1,12 +1,54 @@
-import { planPool2d } from '@stridenet/core';
+import { planPool2d, type Pool2dPlan } from '@stridenet/core';
 import { pool2dCases } from '../cases/pool2d.js';
 import { DEFAULT_TOLERANCE } from '../cases/types.js';
 import * as ref from '../reference/index.js';
-import { expectClose } from '../harness/compare.js';
+import { expectClose, ToleranceError } from '../harness/compare.js';
 import { distinct, sizeOf, uniform } from '../harness/data.js';
 import { directionalCheck } from '../harness/gradcheck.js';
 import { use, type Check } from '../harness/check.js';
 import { largest, plantNonFinite } from './util.js';
+
+/** Whether two float32 arrays hold the same bits (NaN payloads aside). */
+function sameBits(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return 0;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i]) && !(Number.isNaN(a[i]) && Number.isNaN(b[i]))) return i;
+  return -1;
+}
+
+/**
+ * The training path (MaxPool2DArgmax, MaxPool2DGradArgmax): the taps the forward records match the reference
+ * exactly, and the gradient from them is the reference's and this backend's MaxPool2DGrad's bit for bit.
+ */
+function argmaxChecks(base: Pick<Check, 'group' | 'option' | 'elements'>, plan: Pool2dPlan, x: ArrayLike<number>, dy: ArrayLike<number>, tol: number): Check[] {
+  const want = ref.maxPool2dArgmax(x, plan);
+  return [
+    {
+      ...base,
+      kernel: 'MaxPool2DArgmax',
+      title: 'forward with argmax',
+      uses: () => [use('MaxPool2DArgmax', { plan })],
+      run: async (s) => {
+        const [y, argmax] = await s.compute('MaxPool2DArgmax', { x }, { plan });
+        expectClose('MaxPool2DArgmax y', y!, want.y, tol);
+        expectClose('MaxPool2DArgmax argmax (window taps)', argmax!, want.argmax, 0);
+      },
+    },
+    {
+      ...base,
+      kernel: 'MaxPool2DGradArgmax',
+      title: 'gradient from argmax vs reference and MaxPool2DGrad',
+      uses: () => [use('MaxPool2DArgmax', { plan }), use('MaxPool2DGradArgmax', { plan }), use('MaxPool2DGrad', { plan })],
+      run: async (s) => {
+        const [, argmax] = await s.compute('MaxPool2DArgmax', { x }, { plan });
+        const [dx] = await s.compute('MaxPool2DGradArgmax', { dy, argmax: argmax! }, { plan });
+        expectClose('MaxPool2DGradArgmax dx', dx!, ref.maxPool2dGrad(dy, x, plan), tol);
+        const [dxFromX] = await s.compute('MaxPool2DGrad', { dy, x }, { plan });
+        const at = sameBits(dx!, dxFromX!);
+        if (at >= 0) throw new ToleranceError(`MaxPool2DGradArgmax dx entry ${at} is ${dx![at]} but MaxPool2DGrad gives ${dxFromX![at]} (expected the same bits)`);
+      },
+    },
+  ];
+}
 
 export function pool2dChecks(): Check[] {
   return pool2dCases.flatMap((c): Check[] => {
@@ -44,6 +86,7 @@ export function pool2dChecks(): Check[] {
         },
       },
     ];
+    if (c.kind === 'max') checks.push(...argmaxChecks(base, plan, x, dy, tol));
     if (c.special === 'nan-inf') return checks;
     checks.push({
       ...base,

@@ -1,13 +1,23 @@
 import { ArgumentError, ShapeError } from '../errors.js';
 import { engine, type Tensor } from '../engine.js';
-import { record } from '../autograd/record.js';
+import { record, recording } from '../autograd/record.js';
 import { checkOptionKeys, optionKeys } from '../options.js';
-import { planPool2d, POOL2D_OPTION_KEYS, type Pool2dOptions, type Pool2dPlan } from '../plans/pool2d.js';
+import { checkMaxPool2dGradArgmax, planPool2d, POOL2D_OPTION_KEYS, type Pool2dOptions, type Pool2dPlan } from '../plans/pool2d.js';
 import { reshape } from './layout.js';
 import { padding1dTo2d } from './conv.js';
 
 export function maxPool2dGrad(dy: Tensor, x: Tensor, plan: Pool2dPlan): Tensor {
   const [dx] = engine.runKernel('MaxPool2DGrad', { dy, x }, { plan }, [plan.inShape]);
+  return dx!;
+}
+
+/**
+ * Max pooling's gradient from the taps MaxPool2DArgmax recorded in the forward (`argmax`, of the output's shape):
+ * dy goes to the cell each window selected, no pass over x. Equal to maxPool2dGrad(dy, x, plan).
+ */
+export function maxPool2dGradArgmax(dy: Tensor, argmax: Tensor, plan: Pool2dPlan): Tensor {
+  checkMaxPool2dGradArgmax(plan, dy.shape, argmax.shape);
+  const [dx] = engine.runKernel('MaxPool2DGradArgmax', { dy, argmax }, { plan }, [plan.inShape]);
   return dx!;
 }
 
@@ -18,10 +28,28 @@ export function avgPool2dGrad(dy: Tensor, plan: Pool2dPlan): Tensor {
 
 /** Max pooling per channel (NCHW); NaN propagates; ceil mode and explicit/same padding as in the plan. */
 export function maxPool2d(x: Tensor, options: Pool2dOptions): Tensor {
+  if (!recording([x])) {
+    const plan = planPool2d(x.shape, checkOptionKeys('maxPool2d', options, POOL2D_OPTION_KEYS), 'maxPool2d');
+    const [y] = engine.runKernel('MaxPool2D', { x }, { plan }, [plan.outShape]);
+    return y!;
+  }
+  // Training: the forward records each window's selected tap, and the tape keeps those (output-sized)
+  // instead of x; the backward only routes dy (MaxPool2DGradArgmax), as PyTorch's indices do.
+  const { y, argmax } = maxPool2dArgmax(x, options);
+  argmax.dispose();
+  return y;
+}
+
+/**
+ * Max pooling that also returns each window's selected tap (PyTorch's return_indices, as a place in the window):
+ * argmax [N, C, outHeight, outWidth] holds kh * windowWidth + kw of the window cell y came from (its last NaN, else
+ * its first maximum). maxPool2dGradArgmax(dy, argmax, plan) routes a gradient by them. Differentiable in x (through y).
+ */
+export function maxPool2dArgmax(x: Tensor, options: Pool2dOptions): { y: Tensor; argmax: Tensor } {
   const plan = planPool2d(x.shape, checkOptionKeys('maxPool2d', options, POOL2D_OPTION_KEYS), 'maxPool2d');
-  const [y] = engine.runKernel('MaxPool2D', { x }, { plan }, [plan.outShape]);
-  record('MaxPool2D', [y!], [x], { plan });
-  return y!;
+  const [y, argmax] = engine.runKernel('MaxPool2DArgmax', { x }, { plan }, [plan.outShape, plan.outShape]);
+  record('MaxPool2DArgmax', [y!, argmax!], [x], { plan });
+  return { y: y!, argmax: argmax! };
 }
 
 /** Average pooling per channel (NCHW), with or without padded cells in the divisor. */

@@ -121,3 +121,18 @@ export function planPool2d(inputShape: readonly number[], options: Pool2dOptions
   }
   return freezePlan(plan);
 }
+
+/**
+ * Checks the inputs of max pooling's gradient from recorded taps (MaxPool2DGradArgmax) against the forward's
+ * plan: `plan` a Pool2dPlan, dy and argmax (MaxPool2DArgmax's second output) both of plan.outShape. Returns the plan.
+ */
+export function checkMaxPool2dGradArgmax(plan: Pool2dPlan, dyShape: readonly number[], argmaxShape: readonly number[], op = 'maxPool2dGradArgmax'): Pool2dPlan {
+  if (plan === null || typeof plan !== 'object' || plan.kind !== 'pool2d') {
+    throw new ArgumentError(op, 'plan', plan, 'a Pool2dPlan (from planPool2d)');
+  }
+  const want = `[${plan.outShape.join(',')}] (the output shape of the forward's plan)`;
+  for (const [name, shape] of [['dy shape', dyShape], ['argmax shape', argmaxShape]] as const) {
+    if (shape.length !== 4 || shape.some((d, i) => d !== plan.outShape[i])) throw new ShapeError(op, name, shape, want);
+  }
+  return plan;
+}

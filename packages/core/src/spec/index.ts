@@ -22,8 +22,10 @@ export type { KernelDefs, KernelName, PlanTypes } from './types.js';
  * 4: SgdUpdateMany, AdamUpdateMany and AllFinite (multi-tensor kernels over a tensorList plan).
  * 5: Conv2D takes an optional `noGrad` (no gradient is recorded through the call: inference-only
  *    algorithms may run; a backend of 4 ignores it and stays exact as before).
+ * 6: MaxPool2DArgmax (the forward that returns each window's selected tap) and MaxPool2DGradArgmax (the
+ *    gradient from those taps): max pooling's training path.
  */
-export const SPEC_VERSION = 5 as const;
+export const SPEC_VERSION = 6 as const;
 export type SpecVersion = typeof SPEC_VERSION;
 
 /** Activation fused into Conv2D and MatMul after the optional bias. */

@@ -92,6 +92,26 @@ export const KERNELS = Object.freeze({
   Conv2DBackpropFilter: { doc: 'dfilter [plan.filterShape] from x and dy.', inputs: ['x', 'dy'], ...CONV, attrs: {}, outputs: ['dfilter'] },
   MaxPool2D: { doc: 'Max over each window; NaN propagates.', inputs: ['x'], ...POOL, attrs: {}, outputs: ONE },
   MaxPool2DGrad: { doc: 'Routes dy to the cell each window selects, recomputed from x: its last NaN, else its first maximum (Pool2dPlan).', inputs: ['dy', 'x'], ...POOL, attrs: {}, outputs: ['dx'] },
+  MaxPool2DArgmax: {
+    doc:
+      'MaxPool2D that also returns, per window, the tap it selects (MaxPool2DGrad\'s rule: its last NaN, else its first maximum in ' +
+      'row-major tap order): argmax [plan.outShape] holds kh * plan.windowWidth + kw, the tap\'s place in the unclipped window ' +
+      '(padding taps count, so the code is independent of where the window lies; float32 holds these small integers exactly), ' +
+      '-1 for a window without an input cell. The training forward: the tape saves argmax instead of x (PyTorch\'s indices).',
+    inputs: ['x'],
+    ...POOL,
+    attrs: {},
+    outputs: ['y', 'argmax'],
+  },
+  MaxPool2DGradArgmax: {
+    doc:
+      'dx [plan.inShape]: each window adds its dy to the input cell its argmax tap (from MaxPool2DArgmax) names, windows in ' +
+      'row-major output order, so the result equals MaxPool2DGrad(dy, x) bit for bit; overlapping windows (stride < window) sum.',
+    inputs: ['dy', 'argmax'],
+    ...POOL,
+    attrs: {},
+    outputs: ['dx'],
+  },
   AvgPool2D: { doc: 'Mean over each window (divisor per plan.countIncludePad).', inputs: ['x'], ...POOL, attrs: {}, outputs: ONE },
   AvgPool2DGrad: { doc: 'Spreads dy evenly over each window.', inputs: ['dy'], ...POOL, attrs: {}, outputs: ['dx'] },
   MatMul: {

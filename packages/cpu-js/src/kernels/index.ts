@@ -19,7 +19,9 @@ import { Dropout } from './dropout.js';
 import { Expand } from './expand.js';
 import { MatMul } from './mat-mul.js';
 import { MaxPool2D } from './max-pool2d.js';
+import { MaxPool2DArgmax } from './max-pool2d-argmax.js';
 import { MaxPool2DGrad } from './max-pool2d-grad.js';
+import { MaxPool2DGradArgmax } from './max-pool2d-grad-argmax.js';
 import { Pad } from './pad.js';
 import { Reduce } from './reduce.js';
 import { SgdUpdate } from './sgd-update.js';
@@ -39,6 +41,8 @@ export const kernels = {
   Conv2DBackpropFilter,
   MaxPool2D,
   MaxPool2DGrad,
+  MaxPool2DArgmax,
+  MaxPool2DGradArgmax,
   AvgPool2D,
   AvgPool2DGrad,
   MatMul,

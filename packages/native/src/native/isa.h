@@ -76,6 +76,10 @@ struct KernelSet {
   bool (*winogradFits)(const ConvGeom& g, bool constantFilter);
   /** Whether forward runs this geometry by Winograd F(4x4, 3x3) (constant filters only; conv/winograd-f4.inl). */
   bool (*winogradF4Fits)(const ConvGeom& g, bool constantFilter);
+  /** One plane of max pooling with each window's selected tap kh * WW + kw as float (MaxPool2DArgmax); any geometry. */
+  void (*maxPoolArgmaxPlane)(const PoolGeom& g, const float* x, float* y, float* taps);
+  /** One plane's max-pool gradient from those taps, every cell of dx written, the same bits as maxPoolGradPlane; see poolGradVectorFits. */
+  void (*maxPoolGradArgmaxPlane)(const PoolGeom& g, const float* dy, const float* taps, float* dx);
 };
 
 /** The kernels of `isa`; the caller checks isaSupported first. */

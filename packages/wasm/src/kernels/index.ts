@@ -20,7 +20,9 @@ import { dropout } from './dropout.js';
 import { expand } from './expand.js';
 import { matMul } from './mat-mul.js';
 import { maxPool2d } from './max-pool2d.js';
+import { maxPool2dArgmax } from './max-pool2d-argmax.js';
 import { maxPool2dGrad } from './max-pool2d-grad.js';
+import { maxPool2dGradArgmax } from './max-pool2d-grad-argmax.js';
 import { pad } from './pad.js';
 import { reduce } from './reduce.js';
 import { sgdUpdate } from './sgd-update.js';
@@ -40,6 +42,8 @@ export const kernels = {
   Conv2DBackpropFilter: conv2dBackpropFilter,
   MaxPool2D: maxPool2d,
   MaxPool2DGrad: maxPool2dGrad,
+  MaxPool2DArgmax: maxPool2dArgmax,
+  MaxPool2DGradArgmax: maxPool2dGradArgmax,
   AvgPool2D: avgPool2d,
   AvgPool2DGrad: avgPool2dGrad,
   MatMul: matMul,

@@ -111,12 +111,22 @@ function poolCase(name: string, inShape: number[], opts: Pool2dOptions, withNaN 
       for (let i = 0; i + 1 < x.length; i += 7) x[i + 1] = x[i]!;
       if (withNaN) x[3] = NaN;
       const dy = randomValues(size(plan.outShape), 6);
-      const [my, mdx, ay, adx] = await withTensors(b, [x, dy], ([hx, hdy]) => [
-        b.kernels.MaxPool2D({ x: hx! }, { plan }),
-        b.kernels.MaxPool2DGrad({ dy: hdy!, x: hx! }, { plan }),
-        b.kernels.AvgPool2D({ x: hx! }, { plan }),
-        b.kernels.AvgPool2DGrad({ dy: hdy! }, { plan }),
-      ]);
+      const [my, mdx, ay, adx, ty, tam, tdx] = await withTensors(b, [x, dy], ([hx, hdy]) => {
+        const [hy, ham] = b.kernels.MaxPool2DArgmax({ x: hx! }, { plan });
+        return [
+          b.kernels.MaxPool2D({ x: hx! }, { plan }),
+          b.kernels.MaxPool2DGrad({ dy: hdy!, x: hx! }, { plan }),
+          b.kernels.AvgPool2D({ x: hx! }, { plan }),
+          b.kernels.AvgPool2DGrad({ dy: hdy! }, { plan }),
+          hy!,
+          ham!,
+          b.kernels.MaxPool2DGradArgmax({ dy: hdy!, argmax: ham! }, { plan }),
+        ];
+      });
+      const ref = R.maxPool2dArgmax(x, plan);
+      expectClose(`${name} max forward with argmax`, ty!, ref.y);
+      expectClose(`${name} argmax`, tam!, ref.argmax, 0);
+      expectClose(`${name} max backward from argmax`, tdx!, R.maxPool2dGrad(dy, x, plan));
       expectClose(`${name} max forward`, my!, R.maxPool2d(x, plan));
       expectClose(`${name} max backward`, mdx!, R.maxPool2dGrad(dy, x, plan));
       expectClose(`${name} avg forward`, ay!, R.avgPool2d(x, plan));

@@ -7,6 +7,8 @@
       "kernels/conv2d-backprop-filter.cc",
       "kernels/max-pool2d.cc",
       "kernels/max-pool2d-grad.cc",
+      "kernels/max-pool2d-argmax.cc",
+      "kernels/max-pool2d-grad-argmax.cc",
       "kernels/avg-pool2d.cc",
       "kernels/avg-pool2d-grad.cc",
       "kernels/mat-mul.cc",

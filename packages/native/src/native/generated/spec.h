@@ -37,6 +37,8 @@ Prepared prepareConv2DBackpropInput(const Args&);
 Prepared prepareConv2DBackpropFilter(const Args&);
 Prepared prepareMaxPool2D(const Args&);
 Prepared prepareMaxPool2DGrad(const Args&);
+Prepared prepareMaxPool2DArgmax(const Args&);
+Prepared prepareMaxPool2DGradArgmax(const Args&);
 Prepared prepareAvgPool2D(const Args&);
 Prepared prepareAvgPool2DGrad(const Args&);
 Prepared prepareMatMul(const Args&);
@@ -72,6 +74,8 @@ inline const std::unordered_map<std::string, PrepareFn>& kernelRegistry() {
       {"Conv2DBackpropFilter", prepareConv2DBackpropFilter},
       {"MaxPool2D", prepareMaxPool2D},
       {"MaxPool2DGrad", prepareMaxPool2DGrad},
+      {"MaxPool2DArgmax", prepareMaxPool2DArgmax},
+      {"MaxPool2DGradArgmax", prepareMaxPool2DGradArgmax},
       {"AvgPool2D", prepareAvgPool2D},
       {"AvgPool2DGrad", prepareAvgPool2DGrad},
       {"MatMul", prepareMatMul},

@@ -35,6 +35,8 @@ void forwardConv(const ConvGeom& g, const float* x, const FilterRef& w, const fl
 #include "../pool/pairs-grad.inl"
 #include "../pool/grad.inl"
 #include "../pool/window3s2-grad.inl"
+#include "../pool/argmax.inl"
+#include "../pool/grad-argmax.inl"
 #include "../pool/avg-grad.inl"
 #include "../pool/dispatch.inl"
 #include "../kernels/batch-norm.inl"
@@ -44,6 +46,7 @@ const KernelSet kSet = {
     kIsa,          forwardFits,  backpropInputFits, backpropFilterFits, forwardConv,
     backpropInput, backpropFilter, maxPoolPlaneFor, avgPoolPlaneFor,   maxPoolGradPlaneFor, avgPoolGradPlaneFor,
     bnMoments,     bnNormalize,    bnGradSums,      bnGradApply,      winogradFits,   winogradF4Fits,
+    maxPoolArgmaxPlane, maxPoolGradArgmaxPlaneFor,
 };
 
 }  // namespace

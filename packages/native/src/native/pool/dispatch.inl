@@ -38,8 +38,15 @@ void avgPoolPlaneFor(const PoolGeom& g, const float* x, const float* inv, float*
 
 void maxPoolGradPlaneFor(const PoolGeom& g, const float* dy, const float* x, float* dx) {
   if (poolByEightLanes(g, true)) return eightLaneKernels()->maxPoolGradPlane(g, dy, x, dx);
-  if (maxPoolGradWindow3s2Fits(g)) return maxPoolGradWindow3s2(g, dy, x, dx);
+  if (maxPoolGradWindow3s2Fits(g)) return maxPoolGradWindow3s2<false>(g, dy, x, nullptr, dx);
   maxPoolGradPlane(g, dy, x, dx);
+}
+
+/** The gradient's route (maxPoolGradPlaneFor) from the recorded taps, so the two agree bit for bit. */
+void maxPoolGradArgmaxPlaneFor(const PoolGeom& g, const float* dy, const float* taps, float* dx) {
+  if (poolByEightLanes(g, true)) return eightLaneKernels()->maxPoolGradArgmaxPlane(g, dy, taps, dx);
+  if (maxPoolGradWindow3s2Fits(g)) return maxPoolGradWindow3s2<true>(g, dy, nullptr, taps, dx);
+  maxPoolGradArgmaxPlane(g, dy, taps, dx);
 }
 
 void avgPoolGradPlaneFor(const PoolGeom& g, const float* dy, const float* inv, float* dx) {

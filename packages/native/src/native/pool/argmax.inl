@@ -1,0 +1,108 @@
+// ISA fragment (included by src/native/isa/<isa>.cc after window3s2-grad.inl): max pooling of one channel plane
+// that also records each window's selected tap, kh * WW + kw in the unclipped window (its last NaN, else its
+// first maximum in row-major tap order: the gradient's rule), as float: MaxPool2DArgmax, the training forward.
+// The 3x3 stride 2 pad 1 pool (ResNet's) finds its winners as window3s2-grad.inl does; windows 2 wide at stride 2
+// that do not overlap as maxPoolGradPairs does; other geometries window by window.
+
+/** One output row of window3s2 windows over R input rows (taps numbered from rows[0]; `shift` added back). */
+template <int R>
+void window3s2ArgmaxRow(const float* const* rows, float shift, int64_t W, int64_t OW, float* y, float* taps) {
+  constexpr int64_t N = S::N;
+  constexpr int T = 3 * R;
+  S::V prevOdd[R];
+  for (int r = 0; r < R; r++) prevOdd[r] = S::set1(-std::numeric_limits<float>::infinity());
+  bool nanBefore = false;
+  for (int64_t k0 = 0; k0 < OW; k0 += N) {
+    S::V v[T], best;
+    const bool nanHere = window3s2Taps<R>(rows, W, 2 * k0, prevOdd, v);
+    const uint32_t first = k0 == 0 ? 1u : 0u;
+    const S::V at = nanHere || nanBefore ? window3s2Winner<T, true>(v, first, best) : window3s2Winner<T, false>(v, first, best);
+    nanBefore = nanHere;
+    const uint32_t outs = k0 + N <= OW ? kAllLanes : laneBits(0, OW - k0);
+    storeLanes(y + k0, outs, best);
+    storeLanes(taps + k0, outs, S::add(at, S::set1(shift)));
+  }
+}
+
+void window3s2ArgmaxPlane(const PoolGeom& g, const float* x, float* y, float* taps) {
+  for (int64_t oh = 0; oh < g.OH; oh++) {
+    const int64_t hs = oh * g.SH - g.PT;
+    const int64_t h0 = std::max<int64_t>(hs, 0), h1 = std::min(hs + g.WH, g.H);
+    const float* rows[3];
+    const int n = static_cast<int>(h1 - h0);
+    for (int r = 0; r < n; r++) rows[r] = x + (h0 + r) * g.W;
+    const float shift = static_cast<float>(3 * (h0 - hs));
+    float* yr = y + oh * g.OW;
+    float* tr = taps + oh * g.OW;
+    if (n == 3) {
+      window3s2ArgmaxRow<3>(rows, shift, g.W, g.OW, yr, tr);
+    } else if (n == 2) {
+      window3s2ArgmaxRow<2>(rows, shift, g.W, g.OW, yr, tr);
+    } else {
+      window3s2ArgmaxRow<1>(rows, shift, g.W, g.OW, yr, tr);
+    }
+  }
+}
+
+/** 2-wide windows at stride 2, at most 2 rows, not overlapping, none starting in padding (maxPoolGradPairs' geometry). */
+void maxPoolArgmaxPairs(const PoolGeom& g, const float* x, float* y, float* taps) {
+  constexpr int64_t N = S::N;
+  const S::V ninf = S::set1(-std::numeric_limits<float>::infinity());
+  for (int64_t oh = 0; oh < g.OH; oh++) {
+    const int64_t h0 = oh * g.SH;
+    const int rows = static_cast<int>(std::min(g.WH, g.H - h0));
+    for (int64_t ow0 = 0; ow0 < g.OW; ow0 += N) {
+      const int64_t c = 2 * ow0;
+      const uint32_t lo = rowBits(c, g.W, N), hi = rowBits(c + N, g.W, N);
+      S::V v[4] = {ninf, ninf, ninf, ninf};
+      for (int r = 0; r < rows; r++) {
+        const float* p = x + (h0 + r) * g.W + c;
+        const S::V a = loadOr(p, lo, ninf), b = loadOr(p + N, hi, ninf);
+        v[2 * r] = S::evens(a, b);
+        v[2 * r + 1] = S::odds(a, b);
+      }
+      // A tap takes the lead where it is greater while the best is no NaN, or is a NaN: the last to do so wins.
+      S::V best = v[0], at = S::zero();
+      for (int t = 1; t < 2 * rows; t++) {
+        const S::M won = S::maskOr(S::maskAndNot(S::greater(v[t], best), S::isNan(best)), S::isNan(v[t]));
+        best = S::select(won, v[t], best);
+        at = S::select(won, S::set1(static_cast<float>(t)), at);
+      }
+      const uint32_t outs = laneBits(0, std::min<int64_t>(N, g.OW - ow0));
+      storeLanes(y + oh * g.OW + ow0, outs, best);
+      storeLanes(taps + oh * g.OW + ow0, outs, at);
+    }
+  }
+}
+
+/** Any geometry, window by window in the scalar tap order. */
+void maxPoolArgmaxWindows(const PoolGeom& g, const float* x, float* y, float* taps) {
+  for (int64_t oh = 0; oh < g.OH; oh++) {
+    const int64_t hs = oh * g.SH - g.PT;
+    const int64_t h0 = std::max<int64_t>(hs, 0), h1 = std::min(hs + g.WH, g.H);
+    for (int64_t ow = 0; ow < g.OW; ow++) {
+      const int64_t ws = ow * g.SW - g.PL;
+      const int64_t w0 = std::max<int64_t>(ws, 0), w1 = std::min(ws + g.WW, g.W);
+      int64_t tap = -1;
+      float bv = -std::numeric_limits<float>::infinity();
+      // v > NaN is false, so after a NaN only a later NaN moves the tap: the last NaN wins.
+      for (int64_t ih = h0; ih < h1; ih++) {
+        for (int64_t iw = w0; iw < w1; iw++) {
+          const float v = x[ih * g.W + iw];
+          if (tap < 0 || v > bv || v != v) {
+            tap = (ih - hs) * g.WW + (iw - ws);
+            bv = v;
+          }
+        }
+      }
+      y[oh * g.OW + ow] = bv;
+      taps[oh * g.OW + ow] = static_cast<float>(tap);
+    }
+  }
+}
+
+void maxPoolArgmaxPlane(const PoolGeom& g, const float* x, float* y, float* taps) {
+  if (maxPoolGradWindow3s2Fits(g)) return window3s2ArgmaxPlane(g, x, y, taps);
+  if (g.SW == 2 && g.WW == 2 && g.PL == 0 && g.PT == 0 && g.SH == g.WH && g.WH <= 2) return maxPoolArgmaxPairs(g, x, y, taps);
+  maxPoolArgmaxWindows(g, x, y, taps);
+}
