@@ -204,6 +204,14 @@ CaseResult checkPool(const KernelSet& ks, const PoolCase& c, Pools& pools) {
       planes(*pool, [&](int64_t pl) { ks.maxPoolPlane(g, x + pl * inPlane, y.data() + pl * outPlane); });
       maxOf[in]->ran = true;
       maxOf[in]->worst.merge(compare(y, ref.max, t));
+      // The training path: the forward records the taps (any geometry), and the gradient from them is the one
+      // from x, bit for bit.
+      Output yt(static_cast<size_t>(g.outSize)), taps(static_cast<size_t>(g.outSize));
+      running(name + " max with taps" + on);
+      planes(*pool, [&](int64_t pl) { ks.maxPoolArgmaxPlane(g, x + pl * inPlane, yt.data() + pl * outPlane, taps.data() + pl * outPlane); });
+      mxT.ran = tapsR.ran = true;
+      mxT.worst.merge(compare(yt, ref.max, t));
+      tapsR.worst.merge(compare(taps, ref.maxTaps, t));
       if (!gradFits) continue;
       Output dx(static_cast<size_t>(g.inSize));
       running(name + " max gradient" + on);
@@ -211,13 +219,7 @@ CaseResult checkPool(const KernelSet& ks, const PoolCase& c, Pools& pools) {
       planes(*pool, [&](int64_t pl) { ks.maxPoolGradPlane(g, c.dy->data() + pl * outPlane, x + pl * inPlane, dx.data() + pl * inPlane); });
       gradOf[in]->ran = true;
       gradOf[in]->worst.merge(compare(dx, ref.maxGrad, t));
-      // The training path: the forward records the taps, and the gradient from them is the one from x, bit for bit.
-      Output yt(static_cast<size_t>(g.outSize)), taps(static_cast<size_t>(g.outSize)), dxt(static_cast<size_t>(g.inSize));
-      running(name + " max with taps" + on);
-      planes(*pool, [&](int64_t pl) { ks.maxPoolArgmaxPlane(g, x + pl * inPlane, yt.data() + pl * outPlane, taps.data() + pl * outPlane); });
-      mxT.ran = tapsR.ran = true;
-      mxT.worst.merge(compare(yt, ref.max, t));
-      tapsR.worst.merge(compare(taps, ref.maxTaps, t));
+      Output dxt(static_cast<size_t>(g.inSize));
       running(name + " max gradient from taps" + on);
       planes(*pool, [&](int64_t pl) { ks.maxPoolGradArgmaxPlane(g, c.dy->data() + pl * outPlane, taps.data() + pl * outPlane, dxt.data() + pl * inPlane); });
       gradT.ran = true;
