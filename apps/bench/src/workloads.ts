@@ -133,8 +133,8 @@ export function poolWorkload(
   const inSize = input.reduce((a, b) => a * b, 1);
   const outSize = plan.outShape.reduce((a, b) => a * b, 1);
   if (!pass) return { id: `pool2d/${pool}/${name}`, suite, title: `${pool}Pool2d ${name}`, spec, bytes: 4 * (inSize + outSize), seed };
-  // The gradient reads dy (and x for max pooling) and writes dx.
-  const bytes = 4 * (outSize + inSize * (pool === 'max' ? 2 : 1));
+  // The gradient reads dy (and for max pooling the forward's selected taps, output-sized) and writes dx.
+  const bytes = 4 * (inSize + outSize * (pool === 'max' ? 2 : 1));
   return { id: `pool2d/${pool}/${name}/bwd-input`, suite, title: `${pool}Pool2d ${name} bwd-input`, spec, bytes, seed };
 }
 

@@ -14,7 +14,8 @@ import {
   createModel,
   matMul,
   maxPool2d,
-  maxPool2dGrad,
+  maxPool2dArgmax,
+  maxPool2dGradArgmax,
   memory,
   planConv2d,
   planPool2d,
@@ -194,8 +195,13 @@ class StridenetRunner implements Runner {
           const plan = planPool2d(s.input, opts);
           const dy = up('dy');
           if (s.pool === 'max') {
+            // The training path, as PyTorch's: the forward's selected taps made once before timing (PyTorch's
+            // runner is given indices likewise); the gradient reads dy and them, not x.
             const x = up('x');
-            step = () => readAndFree(maxPool2dGrad(dy, x, plan));
+            const { y, argmax } = maxPool2dArgmax(x, opts);
+            y.dispose();
+            step = () => readAndFree(maxPool2dGradArgmax(dy, argmax, plan));
+            cleanup = () => argmax.dispose();
           } else {
             step = () => readAndFree(avgPool2dGrad(dy, plan));
           }
