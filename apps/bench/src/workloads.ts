@@ -1,5 +1,5 @@
 import { conv2dCases, pool2dCases } from '@stridenet/conformance';
-import { modelZoo, planConv2d, planPool2d, type Conv2dOptions, type Pool2dOptions } from '@stridenet/core';
+import { maxPoolRecordsArgmax, modelZoo, planConv2d, planPool2d, type Conv2dOptions, type Pool2dOptions } from '@stridenet/core';
 
 /** Explicit [top, bottom, left, right] padding: every runner (ours and peers) gets the same numbers. */
 export type Pads = readonly [number, number, number, number];
@@ -133,8 +133,10 @@ export function poolWorkload(
   const inSize = input.reduce((a, b) => a * b, 1);
   const outSize = plan.outShape.reduce((a, b) => a * b, 1);
   if (!pass) return { id: `pool2d/${pool}/${name}`, suite, title: `${pool}Pool2d ${name}`, spec, bytes: 4 * (inSize + outSize), seed };
-  // The gradient reads dy (and for max pooling the forward's selected taps, output-sized) and writes dx.
-  const bytes = 4 * (inSize + outSize * (pool === 'max' ? 2 : 1));
+  // The gradient reads dy and writes dx; max pooling's also reads the forward's selected taps (output-sized) where
+  // windows overlap, else x (the training path's, see maxPoolRecordsArgmax).
+  const extra = pool !== 'max' ? 0 : maxPoolRecordsArgmax(plan) ? outSize : inSize;
+  const bytes = 4 * (inSize + outSize + extra);
   return { id: `pool2d/${pool}/${name}/bwd-input`, suite, title: `${pool}Pool2d ${name} bwd-input`, spec, bytes, seed };
 }
 

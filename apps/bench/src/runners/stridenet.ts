@@ -15,7 +15,9 @@ import {
   matMul,
   maxPool2d,
   maxPool2dArgmax,
+  maxPool2dGrad,
   maxPool2dGradArgmax,
+  maxPoolRecordsArgmax,
   memory,
   planConv2d,
   planPool2d,
@@ -195,13 +197,17 @@ class StridenetRunner implements Runner {
           const plan = planPool2d(s.input, opts);
           const dy = up('dy');
           if (s.pool === 'max') {
-            // The training path, as PyTorch's: the forward's selected taps made once before timing (PyTorch's
-            // runner is given indices likewise); the gradient reads dy and them, not x.
+            // The training path: overlapping windows read the forward's selected taps, made once before timing
+            // (PyTorch's runner is given indices likewise); windows that do not overlap find the winners in x.
             const x = up('x');
-            const { y, argmax } = maxPool2dArgmax(x, opts);
-            y.dispose();
-            step = () => readAndFree(maxPool2dGradArgmax(dy, argmax, plan));
-            cleanup = () => argmax.dispose();
+            if (maxPoolRecordsArgmax(plan)) {
+              const { y, argmax } = maxPool2dArgmax(x, opts);
+              y.dispose();
+              step = () => readAndFree(maxPool2dGradArgmax(dy, argmax, plan));
+              cleanup = () => argmax.dispose();
+            } else {
+              step = () => readAndFree(maxPool2dGrad(dy, x, plan));
+            }
           } else {
             step = () => readAndFree(avgPool2dGrad(dy, plan));
           }

@@ -8,7 +8,8 @@ import type { KernelAttrs, ReduceOp } from '../spec/index.js';
 /** Kernels whose forward call is recorded as is (inputs, outputs and attributes of the kernel). */
 interface KernelGradOps {
   Conv2D: KernelAttrs<'Conv2D'>;
-  /** Outputs [y, argmax]; gradient flows from y (max pooling records the taps it selects, not x). */
+  MaxPool2D: KernelAttrs<'MaxPool2D'>;
+  /** Outputs [y, argmax]; gradient flows from y (overlapping max pooling records the taps it selects, not x). */
   MaxPool2DArgmax: KernelAttrs<'MaxPool2DArgmax'>;
   AvgPool2D: KernelAttrs<'AvgPool2D'>;
   MatMul: KernelAttrs<'MatMul'>;

@@ -2,7 +2,7 @@ import { ArgumentError, ShapeError } from '../errors.js';
 import { engine, type Tensor } from '../engine.js';
 import { record, recording } from '../autograd/record.js';
 import { checkOptionKeys, optionKeys } from '../options.js';
-import { checkMaxPool2dGradArgmax, planPool2d, POOL2D_OPTION_KEYS, type Pool2dOptions, type Pool2dPlan } from '../plans/pool2d.js';
+import { checkMaxPool2dGradArgmax, maxPoolRecordsArgmax, planPool2d, POOL2D_OPTION_KEYS, type Pool2dOptions, type Pool2dPlan } from '../plans/pool2d.js';
 import { reshape } from './layout.js';
 import { padding1dTo2d } from './conv.js';
 
@@ -26,18 +26,22 @@ export function avgPool2dGrad(dy: Tensor, plan: Pool2dPlan): Tensor {
   return dx!;
 }
 
-/** Max pooling per channel (NCHW); NaN propagates; ceil mode and explicit/same padding as in the plan. */
+/**
+ * Max pooling per channel (NCHW); NaN propagates; ceil mode and explicit/same padding as in the plan. Under a tape,
+ * overlapping windows record each window's selected tap and the tape keeps those (output-sized) instead of x, so the
+ * backward only routes dy (MaxPool2DGradArgmax), as PyTorch's indices do; windows that do not overlap save x, and the
+ * backward finds the winners again (MaxPool2DGrad) in one pass (maxPoolRecordsArgmax says why).
+ */
 export function maxPool2d(x: Tensor, options: Pool2dOptions): Tensor {
-  if (!recording([x])) {
-    const plan = planPool2d(x.shape, checkOptionKeys('maxPool2d', options, POOL2D_OPTION_KEYS), 'maxPool2d');
-    const [y] = engine.runKernel('MaxPool2D', { x }, { plan }, [plan.outShape]);
-    return y!;
+  const plan = planPool2d(x.shape, checkOptionKeys('maxPool2d', options, POOL2D_OPTION_KEYS), 'maxPool2d');
+  if (recording([x]) && maxPoolRecordsArgmax(plan)) {
+    const { y, argmax } = maxPool2dArgmax(x, options);
+    argmax.dispose();
+    return y;
   }
-  // Training: the forward records each window's selected tap, and the tape keeps those (output-sized)
-  // instead of x; the backward only routes dy (MaxPool2DGradArgmax), as PyTorch's indices do.
-  const { y, argmax } = maxPool2dArgmax(x, options);
-  argmax.dispose();
-  return y;
+  const [y] = engine.runKernel('MaxPool2D', { x }, { plan }, [plan.outShape]);
+  record('MaxPool2D', [y!], [x], { plan });
+  return y!;
 }
 
 /**

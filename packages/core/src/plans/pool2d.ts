@@ -126,6 +126,20 @@ export function planPool2d(inputShape: readonly number[], options: Pool2dOptions
  * Checks the inputs of max pooling's gradient from recorded taps (MaxPool2DGradArgmax) against the forward's
  * plan: `plan` a Pool2dPlan, dy and argmax (MaxPool2DArgmax's second output) both of plan.outShape. Returns the plan.
  */
+/**
+ * Whether max pooling under a tape records each window's selected tap (MaxPool2DArgmax) for its gradient, rather
+ * than saving x and finding the winners again (MaxPool2DGrad). Only overlapping windows (a stride below the window,
+ * either axis) record them: there each input cell is a candidate of several windows, so finding the winners again
+ * costs a pass over every window's taps and a scatter, while from the recorded taps the gradient reads dy and them.
+ * Windows that do not overlap partition the input: the gradient from x reads each cell once and writes it once, as
+ * fast as from recorded taps, and the forward stays the plain one. Native, Zen 4, 1 thread, 8x64x56x56, forward plus
+ * gradient in ms: 3x3 stride 2 pad 1, recorded 0.70 (avx512) / 1.23 (avx2) against 0.97 / 1.43 from x; 2x2 stride 2,
+ * recorded 0.71 / 0.81 against 0.36 / 0.37 from x.
+ */
+export function maxPoolRecordsArgmax(plan: Pool2dPlan): boolean {
+  return plan.strideHeight < plan.windowHeight || plan.strideWidth < plan.windowWidth;
+}
+
 export function checkMaxPool2dGradArgmax(plan: Pool2dPlan, dyShape: readonly number[], argmaxShape: readonly number[], op = 'maxPool2dGradArgmax'): Pool2dPlan {
   if (plan === null || typeof plan !== 'object' || plan.kind !== 'pool2d') {
     throw new ArgumentError(op, 'plan', plan, 'a Pool2dPlan (from planPool2d)');
