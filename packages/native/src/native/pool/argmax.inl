@@ -2,7 +2,8 @@
 // that also records each window's selected tap, kh * WW + kw in the unclipped window (its last NaN, else its
 // first maximum in row-major tap order: the gradient's rule), as float: MaxPool2DArgmax, the training forward.
 // The 3x3 stride 2 pad 1 pool (ResNet's) finds its winners as window3s2-grad.inl does; windows 2 wide at stride 2
-// that do not overlap as maxPoolGradPairs does; other geometries window by window.
+// that do not overlap as maxPoolGradPairs does; other strides 1 and 2 along the row N windows at a time as
+// grad.inl's maxPoolGradColumns does; wider strides window by window.
 
 /** One output row of window3s2 windows over R input rows (taps numbered from rows[0]; `shift` added back). */
 template <int R>
@@ -75,7 +76,7 @@ void maxPoolArgmaxPairs(const PoolGeom& g, const float* x, float* y, float* taps
   }
 }
 
-/** Any geometry, window by window in the scalar tap order. */
+/** Any geometry, window by window in the scalar tap order (strides other than 1 and 2 along the row). */
 void maxPoolArgmaxWindows(const PoolGeom& g, const float* x, float* y, float* taps) {
   for (int64_t oh = 0; oh < g.OH; oh++) {
     const int64_t hs = oh * g.SH - g.PT;
@@ -101,8 +102,35 @@ void maxPoolArgmaxWindows(const PoolGeom& g, const float* x, float* y, float* ta
   }
 }
 
+/**
+ * Strides 1 and 2 along the row (AlexNet's 3x3/2 unpadded, GoogLeNet's 3x3/1 and ceil-mode pools): N windows at a
+ * time by the gradient's vector search (columnWinners), their values and taps stored per output row.
+ */
+void maxPoolArgmaxColumns(const PoolGeom& g, const float* x, float* y, float* taps) {
+  constexpr int N = S::N;
+  for (int64_t ow0 = 0; ow0 < g.OW; ow0 += N) {
+    const uint32_t out = laneBits(0, std::min<int64_t>(N, g.OW - ow0));
+    const bool wide = g.WW > kMaxTaps;
+    const ColumnTaps ct = wide ? ColumnTaps(g, ow0, 0, 0) : ColumnTaps(g, ow0, 0, g.WW);
+    for (int64_t oh = 0; oh < g.OH; oh++) {
+      S::V best, at;
+      S::VI unused;
+      if (wide) {
+        columnWinners<false, true>(g, x, oh, ow0, nullptr, best, unused, at);
+      } else if (ct.full) {
+        columnWinners<true, true>(g, x, oh, ow0, &ct, best, unused, at);
+      } else {
+        columnWinners<false, true>(g, x, oh, ow0, &ct, best, unused, at);
+      }
+      storeLanes(y + oh * g.OW + ow0, out, best);
+      storeLanes(taps + oh * g.OW + ow0, out, at);
+    }
+  }
+}
+
 void maxPoolArgmaxPlane(const PoolGeom& g, const float* x, float* y, float* taps) {
   if (maxPoolGradWindow3s2Fits(g)) return window3s2ArgmaxPlane(g, x, y, taps);
   if (g.SW == 2 && g.WW == 2 && g.PL == 0 && g.PT == 0 && g.SH == g.WH && g.WH <= 2) return maxPoolArgmaxPairs(g, x, y, taps);
+  if (g.SW <= 2) return maxPoolArgmaxColumns(g, x, y, taps);
   maxPoolArgmaxWindows(g, x, y, taps);
 }

@@ -42,52 +42,71 @@ struct ColumnTaps {
 
 
 /**
- * N outputs at a time: the first maximum of each window (the last NaN if it holds any) found with vector compares in
- * the scalar path's tap order (row by row, left to right), then dy added at those positions one lane at
- * a time (windows overlap). `ct` holds the window's columns; null for windows wider than kMaxTaps, whose
- * columns are worked out tap by tap.
+ * The winners of N windows of output row oh from output column ow0: the first maximum of each (the last NaN if it
+ * holds any) found with vector compares in the scalar path's tap order (row by row, left to right). `best`: the
+ * window's value (-Inf where it holds no input cell); the winner's index in the plane in `at` (Taps false) or its
+ * tap kh * WW + kw as a float in `tap` (Taps true; the other one is not touched), -1 where the window holds no
+ * input cell. `ct` holds the window's
+ * columns; null for windows wider than kMaxTaps, whose columns are worked out tap by tap.
  */
+template <bool Full, bool Taps>
+SN_INLINE void columnWinners(const PoolGeom& g, const float* x, int64_t oh, int64_t ow0, const ColumnTaps* ct, S::V& best, S::VI& at,
+                             S::V& tap) {
+  const S::V ninf = S::set1(-std::numeric_limits<float>::infinity());
+  const S::VI lanes = S::iota(static_cast<int32_t>(g.SW));
+  best = ninf;
+  if constexpr (Taps) {
+    tap = S::set1(-1.f);
+  } else {
+    at = S::set1i(-1);
+  }
+  S::M found = S::mask(0);
+  for (int64_t kh = 0; kh < g.WH; kh++) {
+    const int64_t ih = oh * g.SH - g.PT + kh;
+    if (ih < 0 || ih >= g.H) continue;
+    const float* row = x + ih * g.W;
+    for (int64_t kw = 0; kw < g.WW; kw++) {
+      S::V v;
+      uint32_t valid;
+      int64_t start;
+      if (ct) {
+        const int t = static_cast<int>(kw);
+        v = ct->load<Full>(g, row, t, ninf);
+        valid = ct->valid[t];
+        start = ct->start[t];
+      } else {
+        const ColumnTaps one(g, ow0, kw, kw + 1);
+        v = one.load<false>(g, row, 0, ninf);
+        valid = one.valid[0];
+        start = one.start[0];
+      }
+      // Take v where nothing was found yet, or v > best (never once best is NaN), or v is a NaN: every
+      // NaN replaces the one before it, so the last NaN in tap order wins (PyTorch).
+      const S::M better = S::maskOr(S::maskAndNot(S::greater(v, best), S::isNan(best)), S::isNan(v));
+      const S::M take = S::maskAnd(S::mask(valid), S::maskOr(S::maskNot(found), better));
+      best = S::select(take, v, best);
+      if constexpr (Taps) {
+        tap = S::select(take, S::set1(static_cast<float>(kh * g.WW + kw)), tap);
+      } else {
+        at = S::selecti(take, S::addi(S::set1i(static_cast<int32_t>(ih * g.W + start)), lanes), at);
+      }
+      found = S::maskOr(found, take);
+    }
+  }
+}
+
+/** N outputs at a time: each window's winner (columnWinners), then dy added there one lane at a time (windows overlap). */
 template <bool Full>
 void maxPoolGradColumns(const PoolGeom& g, const float* dy, const float* x, float* dx, int64_t ow0, const ColumnTaps* ct) {
   constexpr int N = S::N;
-  const S::V ninf = S::set1(-std::numeric_limits<float>::infinity());
-  const S::VI lanes = S::iota(static_cast<int32_t>(g.SW));
   const int64_t n = std::min<int64_t>(N, g.OW - ow0);
   const uint32_t out = laneBits(0, n);
   int32_t idx[N];
   float grad[N];
   for (int64_t oh = 0; oh < g.OH; oh++) {
-    S::V best = ninf;
-    S::VI at = S::set1i(-1);
-    S::M found = S::mask(0);
-    for (int64_t kh = 0; kh < g.WH; kh++) {
-      const int64_t ih = oh * g.SH - g.PT + kh;
-      if (ih < 0 || ih >= g.H) continue;
-      const float* row = x + ih * g.W;
-      for (int64_t kw = 0; kw < g.WW; kw++) {
-        S::V v;
-        uint32_t valid;
-        int64_t start;
-        if (ct) {
-          const int t = static_cast<int>(kw);
-          v = ct->load<Full>(g, row, t, ninf);
-          valid = ct->valid[t];
-          start = ct->start[t];
-        } else {
-          const ColumnTaps one(g, ow0, kw, kw + 1);
-          v = one.load<false>(g, row, 0, ninf);
-          valid = one.valid[0];
-          start = one.start[0];
-        }
-        // Take v where nothing was found yet, or v > best (never once best is NaN), or v is a NaN: every
-        // NaN replaces the one before it, so the last NaN in tap order wins (PyTorch).
-        const S::M better = S::maskOr(S::maskAndNot(S::greater(v, best), S::isNan(best)), S::isNan(v));
-        const S::M take = S::maskAnd(S::mask(valid), S::maskOr(S::maskNot(found), better));
-        best = S::select(take, v, best);
-        at = S::selecti(take, S::addi(S::set1i(static_cast<int32_t>(ih * g.W + start)), lanes), at);
-        found = S::maskOr(found, take);
-      }
-    }
+    S::V best, unused;
+    S::VI at;
+    columnWinners<Full, false>(g, x, oh, ow0, ct, best, at, unused);
     S::storei(idx, at);
     const float* d = dy + oh * g.OW + ow0;
     S::store(grad, out == kAllLanes ? S::load(d) : S::maskLoad(S::mask(out), d));
