@@ -130,7 +130,7 @@ void maxPoolArgmaxColumns(const PoolGeom& g, const float* x, float* y, float* ta
 
 void maxPoolArgmaxPlane(const PoolGeom& g, const float* x, float* y, float* taps) {
   if (maxPoolGradWindow3s2Fits(g)) return window3s2ArgmaxPlane(g, x, y, taps);
-  if (g.SW == 2 && g.WW == 2 && g.PL == 0 && g.PT == 0 && g.SH == g.WH && g.WH <= 2) return maxPoolArgmaxPairs(g, x, y, taps);
+  if (poolPairsFit(g)) return maxPoolArgmaxPairs(g, x, y, taps);
   if (g.SW <= 2) return maxPoolArgmaxColumns(g, x, y, taps);
   maxPoolArgmaxWindows(g, x, y, taps);
 }

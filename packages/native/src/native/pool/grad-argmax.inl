@@ -62,6 +62,6 @@ void maxPoolGradArgmaxColumns(const PoolGeom& g, const float* dy, const float* t
 
 /** maxPoolGradPlane's routes, from the taps. */
 void maxPoolGradArgmaxPlane(const PoolGeom& g, const float* dy, const float* taps, float* dx) {
-  if (g.SW == 2 && g.WW == 2 && g.PL == 0 && g.PT == 0 && g.SH == g.WH && g.WH <= 2) return maxPoolGradArgmaxPairs(g, dy, taps, dx);
+  if (poolPairsFit(g)) return maxPoolGradArgmaxPairs(g, dy, taps, dx);
   maxPoolGradArgmaxColumns(g, dy, taps, dx);
 }

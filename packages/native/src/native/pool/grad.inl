@@ -117,7 +117,7 @@ void maxPoolGradColumns(const PoolGeom& g, const float* dy, const float* x, floa
 
 void maxPoolGradPlane(const PoolGeom& g, const float* dy, const float* x, float* dx) {
   constexpr int N = S::N;
-  if (g.SW == 2 && g.WW == 2 && g.PL == 0 && g.PT == 0 && g.SH == g.WH && g.WH <= 2) {
+  if (poolPairsFit(g)) {
     maxPoolGradPairs(g, dy, x, dx);
     return;
   }

@@ -12,6 +12,9 @@
 // row is worked again by the full rule (maxPoolGradPairsExact), which overwrites every cell the first pass
 // stored.
 
+/** Whether the windows are this file's: 2 wide at stride 2, at most 2 high at their own row stride, no padding before. */
+inline bool poolPairsFit(const PoolGeom& g) { return g.SW == 2 && g.WW == 2 && g.PL == 0 && g.PT == 0 && g.SH == g.WH && g.WH <= 2; }
+
 /** Output row oh by the full rule (the first maximum in tap order, the last NaN if the window holds any). */
 void maxPoolGradPairsExact(const PoolGeom& g, const float* dy, const float* x, float* dx, int64_t oh) {
   constexpr int64_t N = S::N;
