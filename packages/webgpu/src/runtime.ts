@@ -2,6 +2,7 @@
 import common from './shaders/common.wgsl';
 import gather from './shaders/gather.wgsl';
 import packed from './shaders/packed.wgsl';
+import pool from './shaders/pool.wgsl';
 import adamStep from './shaders/adam-step.wgsl';
 import sgdStep from './shaders/sgd-step.wgsl';
 import specConstants from './shaders/generated/spec.wgsl';
@@ -23,8 +24,15 @@ const MAP_MODE_READ = 0x0001;
 const SHADER_PRELUDE = `${specConstants}\n${common}\n`;
 /** Opt-in preludes put after SHADER_PRELUDE (DispatchSpec.prelude): shaders/packed.wgsl (Params, binding 0,
  * word()), shaders/gather.wgsl after it (bindings x and y, and the entry point that calls gather(i)), and the
- * optimizer steps the per-tensor and multi-tensor update shaders share (shaders/sgd-step.wgsl, adam-step.wgsl). */
-const EXTRA_PRELUDES = { packed: `${packed}\n`, gather: `${packed}\n${gather}\n`, sgd: `${sgdStep}\n`, adam: `${adamStep}\n` } as const;
+ * optimizer steps the per-tensor and multi-tensor update shaders share (shaders/sgd-step.wgsl, adam-step.wgsl),
+ * and the pooling shaders' plan binding and window index math (shaders/pool.wgsl). */
+const EXTRA_PRELUDES = {
+  packed: `${packed}\n`,
+  gather: `${packed}\n${gather}\n`,
+  sgd: `${sgdStep}\n`,
+  adam: `${adamStep}\n`,
+  pool: `${pool}\n`,
+} as const;
 
 /** Threads per workgroup of every one-dimensional (element-wise) shader. */
 export const LINEAR_WORKGROUP = 256;
@@ -61,7 +69,7 @@ export interface DispatchSpec {
   code: string;
   /** Entry point (default 'main'), for shaders with a specialised variant. */
   entryPoint?: string;
-  /** Extra prelude: 'packed' for shaders that take packed.wgsl's Params, 'gather' for gather.wgsl's, 'sgd' / 'adam' for the optimizer steps. */
+  /** Extra prelude: 'packed' for shaders that take packed.wgsl's Params, 'gather' for gather.wgsl's, 'sgd' / 'adam' for the optimizer steps, 'pool' for the pooling shaders. */
   prelude?: keyof typeof EXTRA_PRELUDES;
   /** Pipeline-overridable constants: one pipeline per distinct set. */
   constants?: Record<string, number>;

@@ -7,6 +7,6 @@ export const AvgPool2DGrad: KernelFn<WebGpuHandle, 'AvgPool2DGrad'> = ({ dy }, {
   const rt = dy.runtime;
   const size = plan.batch * plan.channels * plan.inHeight * plan.inWidth;
   const dx = rt.acquire(size);
-  rt.dispatch({ shader: 'avg-pool2d-grad', code, ints: plan.encoded, inputs: [dy.buffer], outputs: [dx.buffer], workgroups: rt.grid(size) });
+  rt.dispatch({ shader: 'avg-pool2d-grad', code, prelude: 'pool', ints: plan.encoded, inputs: [dy.buffer], outputs: [dx.buffer], workgroups: rt.grid(size) });
   return dx;
 };

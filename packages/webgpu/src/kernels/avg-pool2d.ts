@@ -7,6 +7,6 @@ export const AvgPool2D: KernelFn<WebGpuHandle, 'AvgPool2D'> = ({ x }, { plan }) 
   const rt = x.runtime;
   const size = plan.batch * plan.channels * plan.outHeight * plan.outWidth;
   const y = rt.acquire(size);
-  rt.dispatch({ shader: 'avg-pool2d', code, ints: plan.encoded, inputs: [x.buffer], outputs: [y.buffer], workgroups: rt.grid(size) });
+  rt.dispatch({ shader: 'avg-pool2d', code, prelude: 'pool', ints: plan.encoded, inputs: [x.buffer], outputs: [y.buffer], workgroups: rt.grid(size) });
   return y;
 };

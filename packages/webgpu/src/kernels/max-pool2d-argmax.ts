@@ -8,6 +8,6 @@ export const MaxPool2DArgmax: KernelFn<WebGpuHandle, 'MaxPool2DArgmax'> = ({ x }
   const size = plan.batch * plan.channels * plan.outHeight * plan.outWidth;
   const y = rt.acquire(size);
   const argmax = rt.acquire(size);
-  rt.dispatch({ shader: 'max-pool2d-argmax', code, ints: plan.encoded, inputs: [x.buffer], outputs: [y.buffer, argmax.buffer], workgroups: rt.grid(size) });
+  rt.dispatch({ shader: 'max-pool2d-argmax', code, prelude: 'pool', ints: plan.encoded, inputs: [x.buffer], outputs: [y.buffer, argmax.buffer], workgroups: rt.grid(size) });
   return [y, argmax];
 };

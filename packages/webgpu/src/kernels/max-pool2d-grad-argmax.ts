@@ -10,6 +10,7 @@ export const MaxPool2DGradArgmax: KernelFn<WebGpuHandle, 'MaxPool2DGradArgmax'> 
   rt.dispatch({
     shader: 'max-pool2d-grad-argmax',
     code,
+    prelude: 'pool',
     ints: plan.encoded,
     inputs: [dy.buffer, argmax.buffer],
     outputs: [dx.buffer],

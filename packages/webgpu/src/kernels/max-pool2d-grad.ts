@@ -7,6 +7,6 @@ export const MaxPool2DGrad: KernelFn<WebGpuHandle, 'MaxPool2DGrad'> = ({ dy, x }
   const rt = dy.runtime;
   const size = plan.batch * plan.channels * plan.inHeight * plan.inWidth;
   const dx = rt.acquire(size);
-  rt.dispatch({ shader: 'max-pool2d-grad', code, ints: plan.encoded, inputs: [dy.buffer, x.buffer], outputs: [dx.buffer], workgroups: rt.grid(size) });
+  rt.dispatch({ shader: 'max-pool2d-grad', code, prelude: 'pool', ints: plan.encoded, inputs: [dy.buffer, x.buffer], outputs: [dx.buffer], workgroups: rt.grid(size) });
   return dx;
 };

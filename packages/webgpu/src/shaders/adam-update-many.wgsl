@@ -20,7 +20,7 @@ struct Params {
 
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = i32(gid.x + gid.y * nwg.x * 256u);
+  let i = flatIndex(gid, nwg);
   if (i < p.size0) {
     let r = adamStep(p.s, param0[i], grad0[i], m0[i], v0[i]);
     param0[i] = r.x;

@@ -13,7 +13,7 @@ struct Params {
 
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = i32(gid.x + gid.y * nwg.x * 256u);
+  let i = flatIndex(gid, nwg);
   if (i >= p.size) { return; }
   let r = adamStep(p.s, param[i], grad[i], m[i], v[i]);
   param[i] = r.x;

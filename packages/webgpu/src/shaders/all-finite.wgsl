@@ -27,7 +27,7 @@ fn valueAt(i: i32) -> f32 {
 
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = i32(gid.x + gid.y * nwg.x * 256u);
+  let i = flatIndex(gid, nwg);
   if (i >= p.size0 + p.size1 + p.size2 + p.size3) { return; }
   if ((bitcast<u32>(valueAt(i)) & 0x7f800000u) == 0x7f800000u) { atomicStore(&flag[0], 0u); }
 }

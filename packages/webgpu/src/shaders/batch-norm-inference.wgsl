@@ -14,7 +14,7 @@ struct Params {
 
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = i32(gid.x + gid.y * nwg.x * 256u);
+  let i = flatIndex(gid, nwg);
   if (i >= p.plan.outer * p.plan.channels * p.plan.inner) { return; }
   let c = (i / p.plan.inner) % p.plan.channels;
   y[i] = gamma[c] * (x[i] - mean[c]) / sqrt(variance[c] + p.epsilon) + beta[c];

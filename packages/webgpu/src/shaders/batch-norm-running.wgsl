@@ -18,7 +18,7 @@ struct Params {
 
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let c = i32(gid.x + gid.y * nwg.x * 256u);
+  let c = flatIndex(gid, nwg);
   if (c >= p.channels) { return; }
   if (HAS_RUNNING_MEAN) { runningMean[c] = runningMean[c] * p.keep + mean[c] * p.takeMean; }
   if (HAS_RUNNING_VAR) { runningVar[c] = runningVar[c] * p.keep + variance[c] * p.takeVar; }

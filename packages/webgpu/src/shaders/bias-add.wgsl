@@ -6,7 +6,7 @@
 
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = i32(gid.x + gid.y * nwg.x * 256u);
+  let i = flatIndex(gid, nwg);
   if (i >= p.outer * p.channels * p.inner) { return; }
   y[i] = x[i] + bias[(i / p.inner) % p.channels];
 }

@@ -8,6 +8,12 @@ fn isNan(v: f32) -> bool {
   return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
 }
 
+// Flat index of a thread of a one-dimensional grid (256 threads a workgroup, folded into y by
+// GpuRuntime.grid when x would exceed the device limit).
+fn flatIndex(gid: vec3<u32>, nwg: vec3<u32>) -> i32 {
+  return i32(gid.x + gid.y * nwg.x * 256u);
+}
+
 // -inf from a private variable: a constant-expression bitcast to an infinity is rejected by WGSL.
 var<private> NEG_INF_BITS: u32 = 0xff800000u;
 

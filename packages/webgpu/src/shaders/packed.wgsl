@@ -19,9 +19,3 @@ fn word(k: i32) -> i32 {
 fn wordF32(k: i32) -> f32 {
   return bitcast<f32>(word(k));
 }
-
-// Flat output index of a thread of a one-dimensional grid (256 threads a workgroup, folded into y by
-// GpuRuntime.grid when x would exceed the device limit).
-fn flatIndex(gid: vec3<u32>, nwg: vec3<u32>) -> i32 {
-  return i32(gid.x + gid.y * nwg.x * 256u);
-}

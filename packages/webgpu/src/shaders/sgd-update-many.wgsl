@@ -20,7 +20,7 @@ struct Params {
 
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = i32(gid.x + gid.y * nwg.x * 256u);
+  let i = flatIndex(gid, nwg);
   let nesterov = p.nesterov != 0;
   if (i < p.size0) {
     let r = sgdStep(param0[i], grad0[i], velocity0[i], p.lr, p.momentum, p.weightDecay, nesterov);

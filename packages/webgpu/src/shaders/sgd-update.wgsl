@@ -14,7 +14,7 @@ struct Params {
 
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = i32(gid.x + gid.y * nwg.x * 256u);
+  let i = flatIndex(gid, nwg);
   if (i >= p.size) { return; }
   let r = sgdStep(param[i], grad[i], velocity[i], p.lr, p.momentum, p.weightDecay, p.nesterov != 0);
   param[i] = r.x;

@@ -25,7 +25,7 @@ fn sigmoid(v: f32) -> f32 {
 
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = i32(gid.x + gid.y * nwg.x * 256u);
+  let i = flatIndex(gid, nwg);
   if (i >= p.size) { return; }
   let v = x[i];
   var r = v;
