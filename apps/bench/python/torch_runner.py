@@ -116,12 +116,17 @@ def no_dropout(ir):
 
 
 def train_check(msg):
-    """Fresh model from the harness's weights, dropout off, `steps` SGD steps; losses and weights to a file."""
+    """Fresh model from the harness's weights, dropout off, `steps` SGD steps; losses and weights to a file.
+    With msg["float64"] the same model code runs on weights and data widened to float64 (the harness's
+    second check when float32 rounding misses the tolerance); results are written as float32 either way."""
     ir = no_dropout(msg["model"])
     weights = {k: load(v) for k, v in msg["weights"].items()}
     model = IrModel(ir, weights)
     model.train()
     x = load(msg["tensors"]["x"])
+    if msg.get("float64"):
+        model.double()
+        x = x.double()
     labels = torch.from_numpy(np.fromfile(msg["labels"]["path"], dtype="<i4", count=msg["labels"]["count"]).astype(np.int64))
     opt = torch.optim.SGD([p for p in model.parameters()], lr=0.01, momentum=0.9)
     names = [n for n in msg["model"]["weights"] if msg["model"]["weights"][n]["trainable"]]

@@ -196,10 +196,15 @@ export function terminalTable(report: BenchReport, baseline = report.settings.ba
   return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line), ...missing].join('\n');
 }
 
-/** '3 steps: loss 1e-7, weights after step 1 2e-7 (after 3: 4e-4)'; files from before the step-1 gate say 'weights'. */
+/**
+ * '3 steps: loss 1e-7, weights after step 1 2e-7 (after 3: 4e-4)', then '; float64 run: ...' where the runner
+ * repeated the check in float64; files from before the step-1 gate say 'weights'.
+ */
 function trainCheckText(c: Extract<NonNullable<ResultRecord['check']>, { kind: 'train' }>): string {
   const e = (v: number) => v.toExponential(1);
   if (c.weightsStep === undefined) return `${c.steps} steps: loss ${e(c.loss.relative)}, weights ${e(c.weights.relative)}`;
   const last = c.weightsAfterLast ? ` (after ${c.steps}: ${e(c.weightsAfterLast.relative)})` : '';
-  return `${c.steps} steps: loss ${e(c.loss.relative)}, weights after step ${c.weightsStep} ${e(c.weights.relative)}${last}`;
+  // The float64 run of the same model code decides the mark when float32 missed (verify.ts gateTraining).
+  const f64 = c.float64 ? `; float64 run: loss ${e(c.float64.loss.relative)}, weights after step ${c.weightsStep} ${e(c.float64.weights.relative)}` : '';
+  return `${c.steps} steps: loss ${e(c.loss.relative)}, weights after step ${c.weightsStep} ${e(c.weights.relative)}${last}${f64}`;
 }

@@ -10,7 +10,7 @@ import { createTorchRunner } from './runners/torch.js';
 import type { Prepared, Runner, RunnerInfo, TrainCheck } from './runners/types.js';
 import { SCHEMA_ID, SCHEMA_VERSION, type BenchReport, type ResultRecord } from './schema.js';
 import { shuffled } from './stats.js';
-import { TRAIN_CHECK_STEPS, compareTraining, matmulSpotCheck } from './verify.js';
+import { TRAIN_CHECK_STEPS, gateTraining, matmulSpotCheck, type TrainingVerdict } from './verify.js';
 import { suiteWorkloads, type Workload } from './workloads.js';
 
 export const PEER_RUNNERS = ['tfjs-cpu', 'tfjs-wasm', 'onnxruntime', 'torch'] as const;
@@ -154,18 +154,29 @@ async function verify(rec: ResultRecord, w: Workload, r: Runner, p: Prepared, in
       rec.note = `unchecked: ${ref}`;
       return;
     }
-    let got: TrainCheck;
+    let v: TrainingVerdict;
     try {
       // The reference runner checking itself would repeat the same computation.
-      got = r === cache.runner ? ref : await r.trainCheck(w, inputs, steps);
+      const check = (float64: boolean) => (r === cache.runner ? Promise.resolve(ref) : float64 ? r.trainCheckFloat64!(w, inputs, steps) : r.trainCheck!(w, inputs, steps));
+      v = await gateTraining(ref, check, r !== cache.runner && r.trainCheckFloat64 !== undefined, o.tolerance);
     } catch (e) {
       rec.note = `unchecked: the training check failed on ${r.info.id}: ${firstLine(e)}`;
       return;
     }
-    const c = compareTraining(ref, got);
-    rec.check = { kind: 'train', steps, dropout: 'off', loss: c.loss, weights: c.weights, weightsStep: c.weightsStep, ...(c.weightsAfterLast ? { weightsAfterLast: c.weightsAfterLast } : {}) };
+    const c = v.float32;
+    const d = v.float64;
+    rec.check = {
+      kind: 'train',
+      steps,
+      dropout: 'off',
+      loss: c.loss,
+      weights: c.weights,
+      weightsStep: c.weightsStep,
+      ...(c.weightsAfterLast ? { weightsAfterLast: c.weightsAfterLast } : {}),
+      ...(d ? { float64: { loss: d.loss, weights: d.weights, ...(d.weightsAfterLast ? { weightsAfterLast: d.weightsAfterLast } : {}) } } : {}),
+    };
     rec.deviation = { maxAbs: Math.max(c.loss.maxAbs, c.weights.maxAbs), relative: c.relative };
-    rec.correct = c.relative <= o.tolerance;
+    rec.correct = v.correct;
     return;
   }
   const out = await p.output();

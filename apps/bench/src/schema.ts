@@ -38,6 +38,16 @@ export type Check =
       weightsStep?: number;
       /** Every trainable weight after the last step: reported, not gated (ReLU sign flips, see verify.ts). */
       weightsAfterLast?: { maxAbs: number; relative: number; worst: string };
+      /**
+       * Present when the float32 check missed the tolerance and the runner repeated it in float64 (verify.ts
+       * gateTraining): the same comparison for that run, which then decides `correct`; the fields above and
+       * `deviation` stay the float32 run's.
+       */
+      float64?: {
+        loss: { maxAbs: number; relative: number };
+        weights: { maxAbs: number; relative: number; worst: string };
+        weightsAfterLast?: { maxAbs: number; relative: number; worst: string };
+      };
     };
 
 /** One run of a cell when the suite ran several times (--repeat). */

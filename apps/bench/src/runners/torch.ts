@@ -250,10 +250,18 @@ class TorchRunner implements Runner {
     };
   }
 
-  async trainCheck(w: Workload, inputs: WorkloadInputs, steps: number): Promise<TrainCheck> {
+  trainCheck(w: Workload, inputs: WorkloadInputs, steps: number): Promise<TrainCheck> {
+    return this.check(w, inputs, steps, false);
+  }
+
+  trainCheckFloat64(w: Workload, inputs: WorkloadInputs, steps: number): Promise<TrainCheck> {
+    return this.check(w, inputs, steps, true);
+  }
+
+  private async check(w: Workload, inputs: WorkloadInputs, steps: number, float64: boolean): Promise<TrainCheck> {
     if (!inputs.model) throw new Error(`${w.id}: the training check needs a model workload`);
     const path = join(this.dir, 'check.f32');
-    const reply = await this.children.PASSIVE.call({ ...this.message(w, inputs), cmd: 'train_check', steps, path });
+    const reply = await this.children.PASSIVE.call({ ...this.message(w, inputs), cmd: 'train_check', steps, path, float64 });
     const b = readFileSync(path);
     const all = new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
     // Layout: the losses, then (when more than one step ran) every weight after step 1, then after the last.

@@ -57,6 +57,8 @@ export interface Runner {
   prepare(w: Workload, inputs: WorkloadInputs): Promise<Prepared>;
   /** Trains a fresh copy of the workload's model `steps` steps with dropout off (for the training check). */
   trainCheck?(w: Workload, inputs: WorkloadInputs, steps: number): Promise<TrainCheck>;
+  /** The same check in float64 (same model code, weights and data widened), for runners that can (verify.ts gateTraining). */
+  trainCheckFloat64?(w: Workload, inputs: WorkloadInputs, steps: number): Promise<TrainCheck>;
   close(): Promise<void>;
 }
 
