@@ -2,9 +2,10 @@
 // Each kernel call waits for its queued work, so the times add up (the real run overlaps JS and native work).
 // --cpu-time times each call by the process's CPU time (all threads) instead of the wall clock: on a
 // machine shared with other jobs, time spent waiting for a core then drops out.
-// compiled: inference through core's compile(model, { mode: 'inference' }) (folded batch norm, fused epilogues).
+// compiled: inference through core's compile(model, { mode: 'inference' }) (folded batch norm, fused epilogues);
+// compiled-train: training steps through compile(model, { mode: 'training' }) (ReLUs and residual Adds fused).
 // ResNet-18 runs at 224x224 with 1000 classes (the bench's shape), LeNet-5 at 28x28, the rest at 32x32.
-// Run: pnpm exec tsx --conditions @stridenet/source bench/model-profile.ts [model] [batch] [infer|compiled|train] [--threads N] [--isa=avx512|avx2|neon|portable] [--cpu-time]
+// Run: pnpm exec tsx --conditions @stridenet/source bench/model-profile.ts [model] [batch] [infer|compiled|train|compiled-train] [--threads N] [--isa=avx512|avx2|neon|portable] [--cpu-time]
 import { Rng, Sgd, compile, createModel, setBackend, tensor, trainStep } from '@stridenet/core';
 import { createNativeBackend, type NativeIsa } from '../src/index.js';
 import { threadsArg } from './common.js';
@@ -42,10 +43,11 @@ for (const [name, fn] of Object.entries(kernels)) {
 }
 (be as { kernels: unknown }).kernels = wrapped;
 await setBackend(be);
-if (!['infer', 'compiled', 'train'].includes(mode)) throw new Error(`mode is '${mode}' but expected infer, compiled or train`);
+if (!['infer', 'compiled', 'train', 'compiled-train'].includes(mode)) throw new Error(`mode is '${mode}' but expected infer, compiled, train or compiled-train`);
 const inputShape = model === 'lenet5' ? [1, 28, 28] : model === 'resnet18' ? [3, 224, 224] : [3, 32, 32];
 const m = createModel(model, { seed: 1, numClasses: model === 'resnet18' ? 1000 : 10, inputShape });
 const compiled = mode === 'compiled' ? await compile(m, { mode: 'inference' }) : undefined;
+const trained = mode === 'compiled-train' ? await compile(m, { mode: 'training' }) : m;
 const x = tensor(new Float32Array(batch * inputShape.reduce((a, d) => a * d)).map(() => Math.random()), [batch, ...inputShape]);
 const labels = Int32Array.from({ length: batch }, (_, i) => i % 10);
 const opt = new Sgd({ lr: 0.01, momentum: 0.9 });
@@ -53,8 +55,8 @@ const iters = 3;
 for (let i = 0; i < iters + 1; i++) {
   if (i === 1) times.clear();
   const t0 = performance.now();
-  if (mode === 'train') {
-    await trainStep(m, opt, x, labels, { rng: new Rng(i) });
+  if (mode === 'train' || mode === 'compiled-train') {
+    await trainStep(trained, opt, x, labels, { rng: new Rng(i) });
   } else {
     const y = compiled ? compiled.run(x) : m.forward(x, { training: false, rng: new Rng(0) });
     await y.data();
