@@ -141,8 +141,8 @@ std::vector<ConvShape> convShapes() {
       conv("depthwise 5x5, 21 columns", 2, 8, 13, 21, 8, 5).pad(2).groups(8),
       conv("depthwise 3x3, no padding, 9 columns", 2, 4, 7, 9, 4, 3).groups(4),
       // The in-place 3x3 kernels (conv/depthwise-3x3.inl, conv/depthwise-3x3-filter-grad.inl): masked edge
-      // vectors on both sides and plain ones between, pads of 2 and 0 (windows wholly in the padding), rows
-      // past a forward band (16 or 64); a plane narrower than every vector.
+      // vectors on both sides and plain ones between, pads of 2 and 0 (windows wholly in the padding), 70
+      // rows; a plane narrower than every vector.
       conv("depthwise 3x3 in place, 50 columns, 70 rows, asymmetric pads", 2, 4, 70, 50, 4, 3).pad(2, 0, 0, 2).groups(4),
       conv("depthwise 3x3 in place, 3 columns", 3, 8, 5, 3, 8, 3).pad(1).groups(8),
       // Batch 1; the filter gradient walks the plane row by row, 8 input rows a pass (17 rows: 8, 8, 1), and
@@ -152,6 +152,11 @@ std::vector<ConvShape> convShapes() {
       // 32 columns at pad 1: the first vector's left shift and the last one's right shift made in registers
       // (S::slideIn / S::slideOut) on 4, 8 and 16 lanes, whole vectors between them on 4 and 8.
       conv("depthwise 3x3 in place, 32 columns, edges in registers", 2, 3, 7, 32, 3, 3).pad(1).groups(3),
+      // A last vector column with lanes past the row moved back to end at the row's end (unmasked loads, only
+      // its new lanes stored): 56 columns at pad 1 (on 16 lanes a right edge over columns 40-55), and 17
+      // columns at left pad 2, right pad 0 (on 16 lanes a left edge at column -1, on 8 lanes a whole vector).
+      conv("depthwise 3x3 in place, 56 columns, last vector moved back", 2, 3, 6, 56, 3, 3).pad(1).groups(3),
+      conv("depthwise 3x3 in place, 17 columns, left pad 2, last vector moved back", 2, 2, 9, 17, 2, 3).pad(1, 1, 2, 0).groups(2),
       [] {
         ConvShape s = conv("depthwise 3x3, row stride 2 and dilation 2, asymmetric pads", 2, 8, 15, 19, 8, 3).stride(2, 1).pad(2, 1, 0, 2).groups(8);
         s.DH = 2;

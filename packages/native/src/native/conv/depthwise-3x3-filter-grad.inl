@@ -39,6 +39,24 @@ SN_INLINE void dw3GradVector(const float* xr, const float* const* d, S::V* acc) 
 }
 
 /**
+ * dw3GradVector at a plane's left or right edge vector (Dw3Edge Left, Right): the shift that reaches one
+ * column past the row is made in registers from its neighbour, as in the forward, instead of the masked
+ * loads of dw3GradEdge (two of a 56-column row's seven 8-lane vectors took those before).
+ */
+template <Dw3Edge E>
+SN_INLINE void dw3GradSlid(const float* xr, const float* const* d, S::V* acc) {
+  S::V dv[3], v[3];
+#pragma GCC unroll 3
+  for (int kh = 0; kh < 3; kh++) dv[kh] = S::load(d[kh]);
+  dw3Shifts<E>(xr, nullptr, v);
+#pragma GCC unroll 3
+  for (int kw = 0; kw < 3; kw++) {
+#pragma GCC unroll 3
+    for (int kh = 0; kh < 3; kh++) acc[kh * 3 + kw] = S::fma(dv[kh], v[kw], acc[kh * 3 + kw]);
+  }
+}
+
+/**
  * dw3GradVector at a vector column with lanes outside the plane: the shifts masked to bits[kw], the dy
  * vectors to dyBits. On 16 registers each dy vector is loaded where it is used, so that the 9 sums stay
  * in registers beside the masks (kept in registers, the sums were stored and reloaded at every edge vector).
@@ -65,10 +83,10 @@ constexpr int64_t kDw3GradRows = 8;
 /**
  * Adds to total[k] the 9 tap sums of input rows [i0, i1) of one image (xp, dp: its x and dy planes), row by
  * row (the order the hardware prefetches), the sums in registers. Output rows outside the plane read
- * dyZeros; bits: the three shift masks of each vector column, whole columns [lo, hi).
+ * dyZeros; bits: the three shift masks of each vector column, edges its Dw3Edge, whole columns [lo, hi).
  */
 SN_INLINE void dw3GradRows(const ConvGeom& g, const float* xp, const float* dp, int64_t i0, int64_t i1, int64_t lo, int64_t hi, const uint32_t* bits,
-                           const float* dyZeros, S::V* total) {
+                           const Dw3Edge* edges, const float* dyZeros, S::V* total) {
   constexpr int64_t N = S::N;
   const int64_t W = g.W, OH = g.OH, OW = g.OW, PT = g.PT, PL = g.PL;
   const int64_t vectors = (OW + N - 1) / N;
@@ -87,6 +105,10 @@ SN_INLINE void dw3GradRows(const ConvGeom& g, const float* xp, const float* dp, 
       const float* d[3] = {dRow[0] + c, dRow[1] + c, dRow[2] + c};
       if (j >= lo && j < hi) {
         dw3GradVector(xr + c, d, acc);
+      } else if (edges[j] == Dw3Edge::Left) {
+        dw3GradSlid<Dw3Edge::Left>(xr + c, d, acc);
+      } else if (edges[j] == Dw3Edge::Right) {
+        dw3GradSlid<Dw3Edge::Right>(xr + c, d, acc);
       } else {
         dw3GradEdge(xr + c, d, bits + 3 * j, laneBits(0, std::min<int64_t>(N, OW - c)), acc);
       }
@@ -107,7 +129,13 @@ void dw3GradGroup(const ConvGeom& g, const float* x, const float* dy, int64_t st
   int64_t lo, hi;
   dw3WholeColumns(g.W, g.OW, g.PL, &lo, &hi);
   std::vector<uint32_t> bits(static_cast<size_t>(3 * vectors));
-  for (int64_t j = 0; j < vectors; j++) dw3Masks(j * N - g.PL, g.W, laneBits(0, std::min<int64_t>(N, g.OW - j * N)), &bits[static_cast<size_t>(3 * j)]);
+  std::vector<Dw3Edge> edges(static_cast<size_t>(vectors));
+  for (int64_t j = 0; j < vectors; j++) {
+    const uint32_t lanes = laneBits(0, std::min<int64_t>(N, g.OW - j * N));
+    uint32_t* b = &bits[static_cast<size_t>(3 * j)];
+    dw3Masks(j * N - g.PL, g.W, lanes, b);
+    edges[static_cast<size_t>(j)] = dw3Edge(b, lanes);
+  }
   // Input rows that some output row's window holds.
   const int64_t ih0 = std::max<int64_t>(0, -g.PT), ih1 = std::min<int64_t>(g.H, g.OH - g.PT + 2);
   S::V total[9];
@@ -116,7 +144,7 @@ void dw3GradGroup(const ConvGeom& g, const float* x, const float* dy, int64_t st
     const float* xp = x + n * stride * g.H * g.W;
     const float* dp = dy + n * stride * g.OH * g.OW;
     for (int64_t i0 = ih0; i0 < ih1; i0 += kDw3GradRows)
-      dw3GradRows(g, xp, dp, i0, std::min(ih1, i0 + kDw3GradRows), lo, hi, bits.data(), dyZeros, total);
+      dw3GradRows(g, xp, dp, i0, std::min(ih1, i0 + kDw3GradRows), lo, hi, bits.data(), edges.data(), dyZeros, total);
   }
   for (int k = 0; k < 9; k++) out[k] = S::reduceAdd(total[k]);
 }

@@ -39,10 +39,9 @@ Dw3Edge dw3Edge(const uint32_t* bits, uint32_t lanes) {
   return Dw3Edge::Masked;
 }
 
-/** The three column shifts of input row ih at column col (the zero row outside the plane). */
+/** The three column shifts of the input vector at src (m: their masks, for Masked only). */
 template <Dw3Edge E>
-SN_INLINE void dw3Load(const float* x, const float* zeros, int64_t H, int64_t W, int64_t ih, int64_t col, const S::M* m, S::V* v) {
-  const float* src = (ih >= 0 && ih < H ? x + ih * W : zeros) + col;
+SN_INLINE void dw3Shifts(const float* src, const S::M* m, S::V* v) {
   if constexpr (E == Dw3Edge::Left) {
     v[1] = S::load(src + 1);
     v[2] = S::load(src + 2);
@@ -61,6 +60,12 @@ SN_INLINE void dw3Load(const float* x, const float* zeros, int64_t H, int64_t W,
       }
     }
   }
+}
+
+/** The three column shifts of input row ih at column col (the zero row outside the plane). */
+template <Dw3Edge E>
+SN_INLINE void dw3Load(const float* x, const float* zeros, int64_t H, int64_t W, int64_t ih, int64_t col, const S::M* m, S::V* v) {
+  dw3Shifts<E>((ih >= 0 && ih < H ? x + ih * W : zeros) + col, m, v);
 }
 
 /** The products of filter row kh with the three column shifts v, plus acc (bias) or, without it, alone. */
@@ -107,14 +112,22 @@ SN_INLINE void dw3FwdColumn(const float* x, const float* zeros, int64_t H, int64
 }
 
 /**
- * Output rows per pass down a vector column. On 8 lanes two passes share each 64-byte line, and a pass
- * down a whole 56-row plane waited on memory (8x64x56x56 on AVX2, 1 thread, CPU time, load 18-20:
- * 0.53-0.57 ms a call against 0.44-0.45 with bands of 16); on 16 lanes bands made no difference. With the
- * edge shifts in registers, whole passes ran the cache-resident 1x16x56x56 on AVX2 at 86-88 GFLOP/s
- * against 75-77 in bands, but 8x64x56x56 at 42-73 against 61-68 (Zen 4, 1 thread, CPU time, interleaved,
- * load 10-23), so the bands stay.
+ * A last vector column with lanes past the row (56 columns on 16 lanes: 8 of 16) moved back to end at
+ * the row's end, OW - N, where its shifts are whole or an edge made in registers, its loads unmasked: it
+ * stores only the lanes from c0 on (the columns before are the previous vector's). Unchanged (Masked)
+ * where the row is narrower than a vector or the moved vector would still need masked loads.
  */
-constexpr int64_t kDw3Band = S::N == 8 ? 16 : 64;
+void dw3Overlap(int64_t W, int64_t OW, int64_t PL, int64_t c0, int64_t* c, uint32_t* lanes, uint32_t* bits, Dw3Edge* edge) {
+  if (OW < S::N || c0 + S::N <= OW) return;
+  uint32_t moved[3];
+  dw3Masks(OW - S::N - PL, W, kAllLanes, moved);
+  const Dw3Edge e = dw3Edge(moved, kAllLanes);
+  if (e == Dw3Edge::Masked) return;
+  *c = OW - S::N;
+  *lanes = laneBits(c0 - *c, S::N);
+  for (int k = 0; k < 3; k++) bits[k] = moved[k];
+  *edge = e;
+}
 
 /** The forward of one plane x (H x W) into out (OH x OW), residual plane res or null; zeros: a zero row of W floats. */
 void dw3Plane(const ConvGeom& g, const float* x, const float* zeros, const float* w, float bias, const float* res, bool relu, float* out) {
@@ -124,28 +137,32 @@ void dw3Plane(const ConvGeom& g, const float* x, const float* zeros, const float
 #pragma GCC unroll 9
   for (int k = 0; k < 9; k++) wv[k] = S::set1(w[k]);
   const S::V b = S::set1(bias);
-  for (int64_t o0 = 0; o0 < OH; o0 += kDw3Band) {
-    const int64_t o1 = std::min(OH, o0 + kDw3Band);
-    for (int64_t c = 0; c < OW; c += N) {
-      const uint32_t lanes = laneBits(0, std::min<int64_t>(N, OW - c));
-      uint32_t bits[3];
-      dw3Masks(c - PL, W, lanes, bits);
-      const float* rc = res ? res + c : nullptr;
-      switch (dw3Edge(bits, lanes)) {
-        case Dw3Edge::Whole:
-          dw3FwdColumn<Dw3Edge::Whole>(x, zeros, H, W, OW, PT, o0, o1, c - PL, nullptr, wv, b, out + c, rc, relu, lanes);
-          break;
-        case Dw3Edge::Left:
-          dw3FwdColumn<Dw3Edge::Left>(x, zeros, H, W, OW, PT, o0, o1, c - PL, nullptr, wv, b, out + c, rc, relu, lanes);
-          break;
-        case Dw3Edge::Right:
-          dw3FwdColumn<Dw3Edge::Right>(x, zeros, H, W, OW, PT, o0, o1, c - PL, nullptr, wv, b, out + c, rc, relu, lanes);
-          break;
-        case Dw3Edge::Masked: {
-          const S::M m[3] = {S::mask(bits[0]), S::mask(bits[1]), S::mask(bits[2])};
-          dw3FwdColumn<Dw3Edge::Masked>(x, zeros, H, W, OW, PT, o0, o1, c - PL, m, wv, b, out + c, rc, relu, lanes);
-          break;
-        }
+  // Whole-plane passes down each vector column. Bands of 16 rows on 8 lanes had measured better on the
+  // memory-bound 8x64x56x56 (s31); with the edge shifts in registers whole passes ran it faster on AVX2
+  // (Zen 4, 1 thread, CPU time, 4 rounds interleaved with main, load 13-15: 69 -> 75 GFLOP/s forward, the
+  // cache-resident 1x16x56x56 77 -> 87).
+  for (int64_t c0 = 0; c0 < OW; c0 += N) {
+    int64_t c = c0;
+    uint32_t lanes = laneBits(0, std::min<int64_t>(N, OW - c));
+    uint32_t bits[3];
+    dw3Masks(c - PL, W, lanes, bits);
+    Dw3Edge edge = dw3Edge(bits, lanes);
+    if (edge == Dw3Edge::Masked) dw3Overlap(W, OW, PL, c0, &c, &lanes, bits, &edge);
+    const float* rc = res ? res + c : nullptr;
+    switch (edge) {
+      case Dw3Edge::Whole:
+        dw3FwdColumn<Dw3Edge::Whole>(x, zeros, H, W, OW, PT, 0, OH, c - PL, nullptr, wv, b, out + c, rc, relu, lanes);
+        break;
+      case Dw3Edge::Left:
+        dw3FwdColumn<Dw3Edge::Left>(x, zeros, H, W, OW, PT, 0, OH, c - PL, nullptr, wv, b, out + c, rc, relu, lanes);
+        break;
+      case Dw3Edge::Right:
+        dw3FwdColumn<Dw3Edge::Right>(x, zeros, H, W, OW, PT, 0, OH, c - PL, nullptr, wv, b, out + c, rc, relu, lanes);
+        break;
+      case Dw3Edge::Masked: {
+        const S::M m[3] = {S::mask(bits[0]), S::mask(bits[1]), S::mask(bits[2])};
+        dw3FwdColumn<Dw3Edge::Masked>(x, zeros, H, W, OW, PT, 0, OH, c - PL, m, wv, b, out + c, rc, relu, lanes);
+        break;
       }
     }
   }
