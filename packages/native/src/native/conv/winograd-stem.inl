@@ -29,7 +29,7 @@ bool stemWinogradFits(const ConvGeom& g, bool constantFilter) {
 
 int64_t stemFilterFloats(const ConvGeom& g, int MR) { return kStemE * ((g.O + MR - 1) / MR) * g.C * g.KH * MR; }
 
-/** U[e][o tile][c KH + kh][MR]: each filter row w[o][c][kh][0 .. 7) by F(2, 4)'s G on its even taps, F(2, 3)'s on its odd ones; rows past O zero. */
+/** U[o tile][e][c KH + kh][MR]: each filter row w[o][c][kh][0 .. 7) by F(2, 4)'s G on its even taps, F(2, 3)'s on its odd ones; rows past O zero. */
 template <int MR>
 void stemFilter(const ConvGeom& g, const float* w, float* u) {
   const int64_t tiles = (g.O + MR - 1) / MR, K = g.C * g.KH;
@@ -49,7 +49,7 @@ void stemFilter(const ConvGeom& g, const float* w, float* u) {
         t[7] = 0.5 * (r[1] - r[3] + r[5]);
         t[8] = r[5];
       }
-      for (int e = 0; e < kStemE; e++) u[((e * tiles + o / MR) * K + k) * MR + o % MR] = static_cast<float>(t[e]);
+      for (int e = 0; e < kStemE; e++) u[((o / MR * kStemE + e) * K + k) * MR + o % MR] = static_cast<float>(t[e]);
     }
 }
 
@@ -97,23 +97,37 @@ void stemOutput(const ConvGeom& g, const float* M, const StemVector* vec, int us
   for (int i = 0; i < T::MR && o0 + i < g.O; i++) {
     const S::V b = S::set1(bias ? bias[o0 + i] : 0.f);
     for (int v = 0; v < used; v++) {
-      S::V m[kStemE];
-#pragma GCC unroll 9
-      for (int e = 0; e < kStemE; e++) m[e] = S::load(M + (e * T::MR + i) * T::kPanel + v * S::N);
+      const float* mv = M + i * T::kPanel + v * S::N;
+      auto m = [&](int e) { return S::load(mv + e * T::MR * T::kPanel); };
       // A^T of F(2, 4) and of F(2, 3), summed.
-      const S::V p = S::add(m[1], m[2]), q = S::sub(m[1], m[2]), r = S::sub(m[6], m[7]);
-      const S::V even = S::add(S::add(S::add(p, m[0]), S::add(m[3], m[5])), S::add(b, S::add(m[6], m[7])));
-      const S::V odd = S::add(S::add(S::fma(two, m[3], q), S::add(m[4], b)), S::sub(r, m[8]));
+      const S::V m1 = m(1), m2 = m(2), m3 = m(3), m6 = m(6), m7 = m(7);
+      const S::V even = S::add(S::add(S::add(m1, m2), S::add(m(0), m3)), S::add(S::add(m(5), b), S::add(m6, m7)));
+      const S::V odd = S::add(S::add(S::fma(two, m3, S::sub(m1, m2)), S::add(m(4), b)), S::sub(S::sub(m6, m7), m(8)));
       const int64_t col = 2 * vec[v].j0, at = (o0 + i) * g.P + vec[v].oh * g.OW + col;
-      const S::V half[2] = {S::zipLo(even, odd), S::zipHi(even, odd)};
+      S::V lo = S::zipLo(even, odd), hi = S::zipHi(even, odd);
+      if (col + 2 * S::N <= g.OW) {
+        // Both halves within the row: plain stores (every vector of a 112-column row).
+        if (res) {
+          lo = S::add(lo, S::load(res + at));
+          hi = S::add(hi, S::load(res + at + S::N));
+        }
+        if (relu) {
+          lo = S::max(zero, lo);
+          hi = S::max(zero, hi);
+        }
+        S::store(y + at, lo);
+        S::store(y + at + S::N, hi);
+      } else {
+        const S::V half[2] = {lo, hi};
 #pragma GCC unroll 2
-      for (int h = 0; h < 2; h++) {
-        const int64_t c0 = col + h * S::N;
-        const uint32_t bits = c0 < g.OW ? laneBits(0, std::min<int64_t>(S::N, g.OW - c0)) : 0u;
-        S::V t = half[h];
-        if (res) t = S::add(t, loadLanes(res + at + h * S::N, bits));
-        if (relu) t = S::max(zero, t);
-        storeLanes(y + at + h * S::N, bits, t);
+        for (int h = 0; h < 2; h++) {
+          const int64_t c0 = col + h * S::N;
+          const uint32_t bits = c0 < g.OW ? laneBits(0, std::min<int64_t>(S::N, g.OW - c0)) : 0u;
+          S::V t = half[h];
+          if (res) t = S::add(t, loadLanes(res + at + h * S::N, bits));
+          if (relu) t = S::max(zero, t);
+          storeLanes(y + at + h * S::N, bits, t);
+        }
       }
       if (v < nextUsed) {
         // The first and last output of the next pass's vector v (2 N floats): its lines, wherever y starts.
@@ -171,7 +185,7 @@ void stemRun(const ConvGeom& g, const float* x, const float* u, const float* bia
       const int nextUsed = pass(s + NV, next);
       stemInput<NV>(g, slab, vec, V);
       for (int64_t ot = 0; ot < tiles; ot++) {
-        for (int e = 0; e < kStemE; e++) winoGemm<T>(K, u + (e * tiles + ot) * K * MR, V + e * K * T::kPanel, M + e * MR * T::kPanel);
+        for (int e = 0; e < kStemE; e++) winoGemm<T>(K, u + (ot * kStemE + e) * K * MR, V + e * K * T::kPanel, M + e * MR * T::kPanel);
         stemOutput<T>(g, M, vec, used, next, nextUsed, ot * MR, bias, res, relu, yn);
       }
       std::copy(next, next + NV, vec);
