@@ -18,7 +18,8 @@ constexpr int kStemE = 9;
  * rounds, channel-lane direct kernel -> this, direct-equivalent GFLOP/s: 2x3x224x224 -> 64 7x7/2 avx2 1 thread
  * 104-107 -> 119-123, 2 threads 92-105 -> 120-122, avx512 1 thread 102-105 -> 119-122, 2 threads 102-104 -> 117-122;
  * GoogLeNet's batch 8 (avx2) 1 thread 101 -> 116, 2 threads 81-102 -> 111-117; batch 1 best 102-106 -> 118. The
- * GEMMs run near the FMA peak; the input and output transforms and the output stores take about a third on top.
+ * GEMMs run near the FMA peak (the 4 x 3 tile at 21 deep alone: 110-112 GFLOP/s, 96%); with whole-vector output stores
+ * and U per channel tile, the transforms and stores take about a quarter on top: 2x3x224x224 -> 64 125-130 (README.md).
  * Error against float64 (isa-check's stem cases): 2.4e-7 - 4.4e-7, the direct kernel's 2.2e-7 - 5.7e-7 on the same
  * cases, so trainable filters take it too (the < 64 channel rule of winogradFits is about 3x3 Winograd's rounding).
  */
