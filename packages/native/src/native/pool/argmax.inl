@@ -5,7 +5,7 @@
 // that do not overlap as maxPoolGradPairs does; other strides 1 and 2 along the row N windows at a time as
 // grad.inl's maxPoolGradColumns does; wider strides window by window.
 
-/** One output row of window3s2 windows over R input rows (taps numbered from rows[0]; `shift` added back). */
+/** One output row of window3s2 windows over R input rows (taps numbered from rows[0]; `shift` added back); y may be null. */
 template <int R>
 void window3s2ArgmaxRow(const float* const* rows, float shift, int64_t W, int64_t OW, float* y, float* taps) {
   constexpr int64_t N = S::N;
@@ -20,21 +20,30 @@ void window3s2ArgmaxRow(const float* const* rows, float shift, int64_t W, int64_
     const S::V at = nanHere || nanBefore ? window3s2Winner<T, true>(v, first, best) : window3s2Winner<T, false>(v, first, best);
     nanBefore = nanHere;
     const uint32_t outs = k0 + N <= OW ? kAllLanes : laneBits(0, OW - k0);
-    storeLanes(y + k0, outs, best);
+    if (y) storeLanes(y + k0, outs, best);
     storeLanes(taps + k0, outs, S::add(at, S::set1(shift)));
   }
 }
 
+/**
+ * The plane's windows (maxPoolGradWindow3s2Fits); `y` may be null (the gradient from x records only the taps). A
+ * window over no input row (core's plans make none) records tap -1 and -Inf.
+ */
 void window3s2ArgmaxPlane(const PoolGeom& g, const float* x, float* y, float* taps) {
   for (int64_t oh = 0; oh < g.OH; oh++) {
     const int64_t hs = oh * g.SH - g.PT;
     const int64_t h0 = std::max<int64_t>(hs, 0), h1 = std::min(hs + g.WH, g.H);
+    float* yr = y ? y + oh * g.OW : nullptr;
+    float* tr = taps + oh * g.OW;
+    if (h1 <= h0) {
+      std::fill(tr, tr + g.OW, -1.f);
+      if (yr) std::fill(yr, yr + g.OW, -std::numeric_limits<float>::infinity());
+      continue;
+    }
     const float* rows[3];
     const int n = static_cast<int>(h1 - h0);
     for (int r = 0; r < n; r++) rows[r] = x + (h0 + r) * g.W;
     const float shift = static_cast<float>(3 * (h0 - hs));
-    float* yr = y + oh * g.OW;
-    float* tr = taps + oh * g.OW;
     if (n == 3) {
       window3s2ArgmaxRow<3>(rows, shift, g.W, g.OW, yr, tr);
     } else if (n == 2) {

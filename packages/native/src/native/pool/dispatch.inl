@@ -38,14 +38,20 @@ void avgPoolPlaneFor(const PoolGeom& g, const float* x, const float* inv, float*
 
 void maxPoolGradPlaneFor(const PoolGeom& g, const float* dy, const float* x, float* dx) {
   if (poolByEightLanes(g, true)) return eightLaneKernels()->maxPoolGradPlane(g, dy, x, dx);
-  if (maxPoolGradWindow3s2Fits(g)) return maxPoolGradWindow3s2<false>(g, dy, x, nullptr, dx);
+  if (maxPoolGradWindow3s2Fits(g)) {
+    // The winners recorded as the training forward records them (a plane of taps, in cache), then routed as
+    // from the recorded taps: one route, so both gradients give the same bits.
+    float* taps = scratch(static_cast<size_t>(g.OH * g.OW), kSlabSlot);
+    window3s2ArgmaxPlane(g, x, nullptr, taps);
+    return maxPoolGradWindow3s2(g, dy, taps, dx);
+  }
   maxPoolGradPlane(g, dy, x, dx);
 }
 
 /** The gradient's route (maxPoolGradPlaneFor) from the recorded taps, so the two agree bit for bit. */
 void maxPoolGradArgmaxPlaneFor(const PoolGeom& g, const float* dy, const float* taps, float* dx) {
   if (poolByEightLanes(g, true)) return eightLaneKernels()->maxPoolGradArgmaxPlane(g, dy, taps, dx);
-  if (maxPoolGradWindow3s2Fits(g)) return maxPoolGradWindow3s2<true>(g, dy, nullptr, taps, dx);
+  if (maxPoolGradWindow3s2Fits(g)) return maxPoolGradWindow3s2(g, dy, taps, dx);
   maxPoolGradArgmaxPlane(g, dy, taps, dx);
 }
 

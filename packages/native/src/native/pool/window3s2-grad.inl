@@ -59,63 +59,57 @@ SN_INLINE bool window3s2Taps(const float* const* rows, int64_t W, int64_t c, S::
 }
 
 /**
- * One output row's gradient over R (1 .. 3) window rows `rows[r]` (input rows; rows past the input are left
- * out); `accumulate[r]`: that dx row holds an earlier output row's gradient, add to it, else store. `Taps`: the
- * winners are the row's recorded taps (MaxPool2DArgmax) less `shift` (3 per window row above rows[0]), not
- * found from x; a code naming no tap of these rows routes nothing.
+ * N windows k0 .. k0 + N - 1 of one output row routed into dx columns [2 k0, 2 k0 + 2N) of R window rows: column
+ * 2k takes tap 1 of window k, column 2k + 1 tap 2 of window k, then tap 0 of window k + 1 (the scalar path's
+ * order). `at`, `d`: the windows' taps (numbered from rows[0]) and dy; `atNext`, `dNext` the same one window on,
+ * loaded one float on (no slide). All four are in S::zipOrder, so that the in-lane zips (zip4Lo/zip4Hi) give the
+ * columns in order. `lo`, `hi`: the columns' lanes inside the row; `accumulate[r]`: add to that dx row, else store.
  */
-template <int R, bool Taps>
-void window3s2GradRow(const float* const* rows, const float* taps, float shift, float* const* dxRows, const bool* accumulate, int64_t W, int64_t OW,
-                      const float* dy) {
+template <int R>
+SN_INLINE void window3s2GradBlock(S::V at, S::V d, S::V atNext, S::V dNext, float* const* dxRows, const bool* accumulate, int64_t c,
+                                  uint32_t lo, uint32_t hi) {
   constexpr int64_t N = S::N;
-  constexpr int T = 3 * R;
-  const S::V ninf = S::set1(-std::numeric_limits<float>::infinity()), zero = S::zero();
-  S::V prevOdd[R], prevG2[R];
   for (int r = 0; r < R; r++) {
-    prevOdd[r] = ninf;  // column -1: the padding
-    prevG2[r] = zero;
-  }
-  // Whether the previous block's vectors held a NaN: its last odd column is this block's first tap 0.
-  bool nanBefore = false;
-  // Blocks until the stored columns [2 k0 - 1, 2 k0 + 2N - 1) reach the row's end; lanes past the last output
-  // read dy 0, so they route nothing (the last block may hold only column 2 OW - 1, tap 2 of output OW - 1).
-  for (int64_t k0 = 0; 2 * k0 < W + 1; k0 += N) {
-    const int64_t c = 2 * k0;
-    const uint32_t outs = k0 + N <= OW ? kAllLanes : laneBits(0, std::max<int64_t>(0, OW - k0));
-    S::V at;
-    if constexpr (Taps) {
-      at = S::sub(loadLanes(taps + k0, outs), S::set1(shift));
-    } else {
-      S::V v[T], best;
-      const uint32_t first = k0 == 0 ? 1u : 0u;
-      const bool nanHere = window3s2Taps<R>(rows, W, c, prevOdd, v);
-      at = nanHere || nanBefore ? window3s2Winner<T, true>(v, first, best) : window3s2Winner<T, false>(v, first, best);
-      nanBefore = nanHere;
+    const S::V even = S::keep(S::equal(at, S::set1(static_cast<float>(3 * r + 1))), d);
+    const S::V odd = S::add(S::keep(S::equal(at, S::set1(static_cast<float>(3 * r + 2))), d),
+                            S::keep(S::equal(atNext, S::set1(static_cast<float>(3 * r))), dNext));
+    S::V a = S::zip4Lo(even, odd), b = S::zip4Hi(even, odd);
+    float* p = dxRows[r] + c;
+    if (accumulate[r]) {
+      a = S::add(loadLanes(p, lo), a);
+      b = S::add(loadLanes(p + N, hi), b);
     }
-    const S::V d = loadLanes(dy + k0, outs);
-    // dy routed to the winning tap: g[t] is dy where tap t won, else 0.
-    S::V g[T];
-    for (int t = 0; t < T; t++) g[t] = S::select(S::equal(at, S::set1(static_cast<float>(t))), d, zero);
-    const uint32_t outLo = rowBits(c - 1, W, N), outHi = rowBits(c - 1 + N, W, N);
-    for (int r = 0; r < R; r++) {
-      // Column 2k - 1: the previous window's tap 2, then this window's tap 0 (the scalar path's order).
-      const S::V left = S::add(S::slideIn(prevG2[r], g[3 * r + 2]), g[3 * r]);
-      prevG2[r] = g[3 * r + 2];
-      S::V lo = S::zipLo(left, g[3 * r + 1]), hi = S::zipHi(left, g[3 * r + 1]);
-      float* p = dxRows[r] + c - 1;
-      if (accumulate[r]) {
-        lo = S::add(loadLanes(p, outLo), lo);
-        hi = S::add(loadLanes(p + N, outHi), hi);
-      }
-      storeLanes(p, outLo, lo);
-      storeLanes(p + N, outHi, hi);
-    }
+    storeLanes(p, lo, a);
+    storeLanes(p + N, hi, b);
   }
 }
 
-/** The plane's gradient; `Taps`: from the recorded taps (x unused), else from x (taps unused). */
-template <bool Taps>
-void maxPoolGradWindow3s2(const PoolGeom& g, const float* dy, const float* x, const float* taps, float* dx) {
+/**
+ * One output row's gradient over R (1 .. 3) window rows from its windows' taps (MaxPool2DArgmax's codes less
+ * `shift`, 3 per window row above the first input row; a code naming no tap of these rows routes nothing) and
+ * dy. Blocks whose windows, the one after them and columns all lie inside the row load and store whole vectors.
+ */
+template <int R>
+void window3s2GradRow(const float* taps, float shift, float* const* dxRows, const bool* accumulate, int64_t W, int64_t OW, const float* dy) {
+  constexpr int64_t N = S::N;
+  const S::V sh = S::set1(shift);
+  int64_t k0 = 0;
+  for (; k0 + N < OW && 2 * k0 + 2 * N <= W; k0 += N) {
+    const S::V at = S::zipOrder(S::sub(S::load(taps + k0), sh)), d = S::zipOrder(S::load(dy + k0));
+    const S::V atNext = S::zipOrder(S::sub(S::load(taps + k0 + 1), sh)), dNext = S::zipOrder(S::load(dy + k0 + 1));
+    window3s2GradBlock<R>(at, d, atNext, dNext, dxRows, accumulate, 2 * k0, kAllLanes, kAllLanes);
+  }
+  // The rest of the row's columns; lanes past the last output read dy 0 and route nothing.
+  for (; 2 * k0 < W; k0 += N) {
+    const uint32_t outs = laneBits(0, std::min<int64_t>(N, OW - k0)), next = laneBits(0, std::min<int64_t>(N, OW - k0 - 1));
+    const S::V at = S::zipOrder(S::sub(loadLanes(taps + k0, outs), sh)), d = S::zipOrder(loadLanes(dy + k0, outs));
+    const S::V atNext = S::zipOrder(S::sub(loadLanes(taps + k0 + 1, next), sh)), dNext = S::zipOrder(loadLanes(dy + k0 + 1, next));
+    window3s2GradBlock<R>(at, d, atNext, dNext, dxRows, accumulate, 2 * k0, rowBits(2 * k0, W, N), rowBits(2 * k0 + N, W, N));
+  }
+}
+
+/** The plane's gradient from the taps MaxPool2DArgmax recorded (x unused; the gradient from x records them first). */
+void maxPoolGradWindow3s2(const PoolGeom& g, const float* dy, const float* taps, float* dx) {
   const int64_t H = g.H, W = g.W;
   // Rows [0, done) of dx hold their gradient so far; rows from `done` on are not written yet.
   int64_t done = 0;
@@ -125,24 +119,22 @@ void maxPoolGradWindow3s2(const PoolGeom& g, const float* dy, const float* x, co
     // A window over no input row (core's plans make none; a geometry built in C++ could) routes nothing.
     if (h1 <= h0) continue;
     if (h0 > done) std::fill(dx + done * W, dx + h0 * W, 0.f);
-    const float* rows[3] = {};
     float* dxRows[3];
     bool accumulate[3];
     const int n = static_cast<int>(h1 - h0);
     for (int r = 0; r < n; r++) {
-      if (!Taps) rows[r] = x + (h0 + r) * W;
       dxRows[r] = dx + (h0 + r) * W;
       accumulate[r] = h0 + r < done;
     }
     const float* d = dy + oh * g.OW;
-    const float* t = Taps ? taps + oh * g.OW : nullptr;
+    const float* t = taps + oh * g.OW;
     const float shift = static_cast<float>(3 * (h0 - hs));
     if (n == 3) {
-      window3s2GradRow<3, Taps>(rows, t, shift, dxRows, accumulate, W, g.OW, d);
+      window3s2GradRow<3>(t, shift, dxRows, accumulate, W, g.OW, d);
     } else if (n == 2) {
-      window3s2GradRow<2, Taps>(rows, t, shift, dxRows, accumulate, W, g.OW, d);
+      window3s2GradRow<2>(t, shift, dxRows, accumulate, W, g.OW, d);
     } else {
-      window3s2GradRow<1, Taps>(rows, t, shift, dxRows, accumulate, W, g.OW, d);
+      window3s2GradRow<1>(t, shift, dxRows, accumulate, W, g.OW, d);
     }
     done = std::max(done, h1);
   }

@@ -92,12 +92,15 @@ struct Avx2 {
   static SN_INLINE M greater(V a, V b) { return _mm256_castps_si256(_mm256_cmp_ps(a, b, _CMP_GT_OQ)); }
   static SN_INLINE M equal(V a, V b) { return _mm256_castps_si256(_mm256_cmp_ps(a, b, _CMP_EQ_OQ)); }
   static SN_INLINE V select(M m, V a, V b) { return _mm256_blendv_ps(b, a, _mm256_castsi256_ps(m)); }
+  static SN_INLINE V keep(M m, V a) { return _mm256_and_ps(_mm256_castsi256_ps(m), a); }
 
   // unpacklo/hi interleave within each 128-bit half; the two cross-half permutes put the halves in order.
   static SN_INLINE V zipLo(V a, V b) { return _mm256_permute2f128_ps(_mm256_unpacklo_ps(a, b), _mm256_unpackhi_ps(a, b), 0x20); }
   static SN_INLINE V zipHi(V a, V b) { return _mm256_permute2f128_ps(_mm256_unpacklo_ps(a, b), _mm256_unpackhi_ps(a, b), 0x31); }
   static SN_INLINE V zip4Lo(V a, V b) { return _mm256_unpacklo_ps(a, b); }
   static SN_INLINE V zip4Hi(V a, V b) { return _mm256_unpackhi_ps(a, b); }
+  // 64-bit pairs 0, 2, 1, 3: unpacklo/hi then take lanes 0-3 and 4-7 of zipLo/zipHi from each 128-bit half.
+  static SN_INLINE V zipOrder(V a) { return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(a), 0xd8)); }
   static SN_INLINE V joinLo(V a, V b) { return _mm256_permute2f128_ps(a, b, 0x20); }
   static SN_INLINE V joinHi(V a, V b) { return _mm256_permute2f128_ps(a, b, 0x31); }
   // shuffle_ps picks lanes 0, 2 (or 1, 3) of each 128-bit half of lo and hi; permute4x64 restores the order.

@@ -52,6 +52,7 @@ struct Avx512 {
   static SN_INLINE M equal(V a, V b) { return _mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ); }
   /** m ? a : b, lane by lane. */
   static SN_INLINE V select(M m, V a, V b) { return _mm512_mask_mov_ps(b, m, a); }
+  static SN_INLINE V keep(M m, V a) { return _mm512_maskz_mov_ps(m, a); }
 
   static SN_INLINE V zipLo(V a, V b) {
     return _mm512_permutex2var_ps(a, _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23), b);
@@ -61,6 +62,8 @@ struct Avx512 {
   }
   static SN_INLINE V zip4Lo(V a, V b) { return _mm512_unpacklo_ps(a, b); }
   static SN_INLINE V zip4Hi(V a, V b) { return _mm512_unpackhi_ps(a, b); }
+  // 64-bit pairs 0, 4, 1, 5, 2, 6, 3, 7: each 128-bit block j then holds pairs j and j + 4.
+  static SN_INLINE V zipOrder(V a) { return _mm512_castpd_ps(_mm512_permutexvar_pd(_mm512_setr_epi64(0, 4, 1, 5, 2, 6, 3, 7), _mm512_castps_pd(a))); }
   static SN_INLINE V joinLo(V a, V b) { return _mm512_shuffle_f32x4(a, b, 0x44); }
   static SN_INLINE V joinHi(V a, V b) { return _mm512_shuffle_f32x4(a, b, 0xee); }
   static SN_INLINE V evens(V lo, V hi) {

@@ -73,11 +73,13 @@ struct Neon {
   static SN_INLINE M greater(V a, V b) { return vcgtq_f32(a, b); }
   static SN_INLINE M equal(V a, V b) { return vceqq_f32(a, b); }
   static SN_INLINE V select(M m, V a, V b) { return vbslq_f32(m, a, b); }
+  static SN_INLINE V keep(M m, V a) { return vreinterpretq_f32_u32(vandq_u32(m, vreinterpretq_u32_f32(a))); }
 
   static SN_INLINE V zipLo(V a, V b) { return vzip1q_f32(a, b); }
   static SN_INLINE V zipHi(V a, V b) { return vzip2q_f32(a, b); }
   static SN_INLINE V zip4Lo(V a, V b) { return vzip1q_f32(a, b); }
   static SN_INLINE V zip4Hi(V a, V b) { return vzip2q_f32(a, b); }
+  static SN_INLINE V zipOrder(V a) { return a; }
   static SN_INLINE V joinLo(V a, V b) { return vcombine_f32(vget_low_f32(a), vget_low_f32(b)); }
   static SN_INLINE V joinHi(V a, V b) { return vcombine_f32(vget_high_f32(a), vget_high_f32(b)); }
   static SN_INLINE V evens(V lo, V hi) { return vuzp1q_f32(lo, hi); }

@@ -65,11 +65,13 @@ struct Portable {
   static SN_INLINE M greater(V a, V b) { return a > b; }
   static SN_INLINE M equal(V a, V b) { return a == b; }
   static SN_INLINE V select(M m, V a, V b) { return m != 0 ? a : b; }
+  static SN_INLINE V keep(M m, V a) { return select(m, a, zero()); }
 
   static SN_INLINE V zipLo(V a, V b) { return SN_SHUFFLE4(a, b, 0, 4, 1, 5); }
   static SN_INLINE V zipHi(V a, V b) { return SN_SHUFFLE4(a, b, 2, 6, 3, 7); }
   static SN_INLINE V zip4Lo(V a, V b) { return zipLo(a, b); }
   static SN_INLINE V zip4Hi(V a, V b) { return zipHi(a, b); }
+  static SN_INLINE V zipOrder(V a) { return a; }
   static SN_INLINE V joinLo(V a, V b) { return SN_SHUFFLE4(a, b, 0, 1, 4, 5); }
   static SN_INLINE V joinHi(V a, V b) { return SN_SHUFFLE4(a, b, 2, 3, 6, 7); }
   static SN_INLINE V evens(V lo, V hi) { return SN_SHUFFLE4(lo, hi, 0, 2, 4, 6); }

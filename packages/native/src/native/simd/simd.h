@@ -20,6 +20,10 @@
 // - zip4Lo/zip4Hi(a, b): zipLo/zipHi within each group of 4 lanes (lanes 4g .. 4g+3 of zip4Lo are a[4g] b[4g]
 //   a[4g+1] b[4g+1], of zip4Hi a[4g+2] b[4g+2] a[4g+3] b[4g+3]); joinLo(a, b) is a's low half then b's low
 //   half (N/2 lanes each), joinHi(a, b) a's high half then b's.
+// - zipOrder(a): a's lanes reordered so that zip4Lo/zip4Hi of two reordered vectors are zipLo/zipHi of the
+//   originals (zip4Lo(zipOrder(a), zipOrder(b)) = zipLo(a, b)): a load's one permute in place of a cross-half
+//   zip per pair of vectors built from it lane by lane. The identity on 4 lanes.
+// - keep(m, a): a where m, else 0 (select(m, a, zero()) in one AND where masks are lanes).
 // - evens/odds(lo, hi): lanes 0, 2, 4, ... (1, 3, 5, ...) of the 2N-lane concatenation lo:hi.
 // - slideIn(prev, cur): prev's last lane, then cur's lanes 0 .. N-2 (the 2N-lane prev:cur one lane back from cur).
 // - swapPairs(a): each even lane swapped with the odd lane after it (a1 a0 a3 a2 ...), within 128-bit halves.
