@@ -107,9 +107,10 @@ std::vector<PoolCase> poolCases() {
       {3, 3, 2, 2, 1, 1, 1, 1, true, {56, 66}, 12},  // the same (window3s2.inl) over rows of several vectors, ceil mode
       {3, 3, 1, 1, 1, 1, 1, 1, false, widths},      // Inception branch
       // 3 columns at stride 2, pad 1 on the left (window3s2-grad.inl's gradient): rows of 3 vectors and a
-      // partial one, windows 3 rows at row stride 1 (each input row in three windows), 2 rows at stride 3
-      // (rows in no window, zeroed), padding only at the top.
-      {3, 3, 2, 2, 1, 1, 1, 1, false, {50, 56, 57, 66}, 7},
+      // partial one (or a last block of 2N columns whose second vector lies past the row: 48 and 56 columns),
+      // windows 3 rows at row stride 1 (each input row in three windows), 2 rows at stride 3 (rows in no window,
+      // zeroed), padding only at the top.
+      {3, 3, 2, 2, 1, 1, 1, 1, false, {48, 50, 56, 57, 66}, 7},
       {3, 3, 1, 2, 1, 1, 1, 1, false, widths},
       {2, 3, 3, 2, 0, 0, 1, 0, false, widths},
       {3, 3, 2, 2, 2, 0, 1, 1, false, widths},

@@ -1,18 +1,22 @@
 // ISA fragment (included by src/native/isa/<isa>.cc after window3s2.inl, whose window3s2Fits it uses): the
 // max-pool gradient of one channel plane whose windows are 3 columns wide at column stride 2 with one padding
 // column on the left (ResNet's 3x3/2 pad 1 pool), at most 3 rows high, any row stride and other padding,
-// from registers and without a scatter.
+// from registers and without a scatter; and the winner search that MaxPool2DArgmax (argmax.inl) runs.
 //
-// For N outputs k0 .. k0 + N - 1 of an output row, each window row is loaded as the vectors lo, hi of 2N
-// columns from column 2 k0: its evens are tap 1 (column 2k), its odds tap 2 (2k + 1), and tap 0 (2k - 1) is
+// Winners: for N outputs k0 .. k0 + N - 1 of an output row, each window row is loaded as the vectors lo, hi of
+// 2N columns from column 2 k0: its evens are tap 1 (column 2k), its odds tap 2 (2k + 1), and tap 0 (2k - 1) is
 // the odds one lane back (S::slideIn of the previous vectors' odds), as in the forward (window3s2.inl). The
 // winning tap of each window (the first maximum in tap order, row by row and left to right, or the last NaN
-// if the window holds any: PyTorch's rule, the scalar path's) is found with one compare per tap, and its dy
-// is routed to it as a per-tap vector g (dy where the tap wins, else 0). Column 2k of a window row then takes
-// g1[k], column 2k - 1 takes g2[k - 1] (the previous window's tap 2, slid in) plus g0[k]: two zips give the
-// 2N columns from 2 k0 - 1, stored whole. The first output row to reach an input row stores it; a later
-// one (windows overlapping along the column) adds to it; rows in no window are zeroed. No dx zeroing
-// pass, no scattered read-modify-write per output.
+// if the window holds any: PyTorch's rule, the scalar path's) is found with one compare per tap.
+//
+// Gradient: from the winners as taps (recorded by MaxPool2DArgmax, or by the same search for the gradient from
+// x), N windows at a time write dx columns [2 k0, 2 k0 + 2N) of each window row: column 2k takes dy where tap 1
+// of window k won, column 2k + 1 dy where its tap 2 won plus dy where tap 0 of window k + 1 won. The taps and
+// dy of windows k0 + 1 .. are loaded one float on, so nothing is slid across the vector, and all are loaded in
+// S::zipOrder (one permute per load), so that the in-lane zips zip4Lo / zip4Hi give the columns in order: on
+// AVX2 no cross-lane shuffle per row (two zips of the old layout cost a vperm2f128 each, its slide another).
+// The first output row to reach an input row stores it; a later one (windows overlapping along the column)
+// adds to it; rows in no window are zeroed. No dx zeroing pass, no scattered read-modify-write per output.
 
 /** Whether maxPoolGradWindow3s2 takes this geometry: window3s2Fits, windows at most 3 rows high. */
 inline bool maxPoolGradWindow3s2Fits(const PoolGeom& g) { return window3s2Fits(g) && g.WH <= 3; }
