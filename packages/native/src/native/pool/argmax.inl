@@ -5,8 +5,8 @@
 // that do not overlap as maxPoolGradPairs does; other strides 1 and 2 along the row N windows at a time as
 // grad.inl's maxPoolGradColumns does; wider strides window by window.
 
-/** One output row of window3s2 windows over R input rows (taps numbered from rows[0]; `shift` added back); y may be null. */
-template <int R>
+/** One output row of window3s2 windows over R input rows (taps numbered from rows[0]; `shift` added back); `Values`: y stored too. */
+template <int R, bool Values>
 void window3s2ArgmaxRow(const float* const* rows, float shift, int64_t W, int64_t OW, float* y, float* taps) {
   constexpr int64_t N = S::N;
   constexpr int T = 3 * R;
@@ -20,8 +20,20 @@ void window3s2ArgmaxRow(const float* const* rows, float shift, int64_t W, int64_
     const S::V at = nanHere || nanBefore ? window3s2Winner<T, true>(v, first, best) : window3s2Winner<T, false>(v, first, best);
     nanBefore = nanHere;
     const uint32_t outs = k0 + N <= OW ? kAllLanes : laneBits(0, OW - k0);
-    if (y) storeLanes(y + k0, outs, best);
+    if (Values) storeLanes(y + k0, outs, best);
     storeLanes(taps + k0, outs, S::add(at, S::set1(shift)));
+  }
+}
+
+/** window3s2ArgmaxRow for n (1 .. 3) input rows. */
+template <bool Values>
+void window3s2ArgmaxRows(const float* const* rows, int n, float shift, int64_t W, int64_t OW, float* y, float* taps) {
+  if (n == 3) {
+    window3s2ArgmaxRow<3, Values>(rows, shift, W, OW, y, taps);
+  } else if (n == 2) {
+    window3s2ArgmaxRow<2, Values>(rows, shift, W, OW, y, taps);
+  } else {
+    window3s2ArgmaxRow<1, Values>(rows, shift, W, OW, y, taps);
   }
 }
 
@@ -44,12 +56,10 @@ void window3s2ArgmaxPlane(const PoolGeom& g, const float* x, float* y, float* ta
     const int n = static_cast<int>(h1 - h0);
     for (int r = 0; r < n; r++) rows[r] = x + (h0 + r) * g.W;
     const float shift = static_cast<float>(3 * (h0 - hs));
-    if (n == 3) {
-      window3s2ArgmaxRow<3>(rows, shift, g.W, g.OW, yr, tr);
-    } else if (n == 2) {
-      window3s2ArgmaxRow<2>(rows, shift, g.W, g.OW, yr, tr);
+    if (yr) {
+      window3s2ArgmaxRows<true>(rows, n, shift, g.W, g.OW, yr, tr);
     } else {
-      window3s2ArgmaxRow<1>(rows, shift, g.W, g.OW, yr, tr);
+      window3s2ArgmaxRows<false>(rows, n, shift, g.W, g.OW, yr, tr);
     }
   }
 }
