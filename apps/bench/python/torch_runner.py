@@ -195,6 +195,11 @@ class Workload:
                     cip = spec["countIncludePad"]
                     self.step = lambda: torch.ops.aten.avg_pool2d_backward(dy, x, k, s, p, ceil, cip, None)
                 return
+            if spec.get("pass") == "forward-train":
+                # The forward a training step runs: max_pool2d keeping the selected indices for the gradient.
+                x = t["x"]
+                self.step = lambda: F.max_pool2d(x, k, s, p, ceil_mode=ceil, return_indices=True)[0]
+                return
             x = fmt(t["x"])
             if spec["pool"] == "max":
                 self.step = lambda: F.max_pool2d(x, k, s, p, ceil_mode=ceil)

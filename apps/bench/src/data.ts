@@ -36,7 +36,7 @@ export async function makeInputs(w: Workload): Promise<WorkloadInputs> {
     case 'pool2d': {
       const plan = planPool2d(s.input, { window: [...s.window] as [number, number], stride: [...s.stride] as [number, number], padding: [...s.pads] as [number, number, number, number], ceilMode: s.ceilMode, countIncludePad: s.countIncludePad });
       const x = uniform(rng, s.input);
-      if (!s.pass) return { tensors: { x }, outShape: plan.outShape };
+      if (!s.pass || s.pass === 'forward-train') return { tensors: { x }, outShape: plan.outShape };
       const dy = uniform(rng, plan.outShape);
       return { tensors: s.pool === 'max' ? { dy, x } : { dy }, outShape: s.input };
     }

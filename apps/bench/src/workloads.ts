@@ -20,8 +20,12 @@ export interface ConvSpec {
 export interface PoolSpec {
   kind: 'pool2d';
   pool: 'max' | 'avg';
-  /** Absent: the forward. 'backward-input': dx from dy (and x for max pooling), the gradient a training step runs. */
-  pass?: 'backward-input';
+  /**
+   * Absent: the forward. 'backward-input': dx from dy (and x for max pooling), the gradient a training step runs.
+   * 'forward-train' (max pooling): the forward a training step runs, which also records each window's selected
+   * input where windows overlap (see maxPoolRecordsArgmax; PyTorch's max_pool2d with return_indices); y is checked.
+   */
+  pass?: 'backward-input' | 'forward-train';
   input: readonly [number, number, number, number];
   window: readonly [number, number];
   stride: readonly [number, number];
@@ -133,6 +137,12 @@ export function poolWorkload(
   const inSize = input.reduce((a, b) => a * b, 1);
   const outSize = plan.outShape.reduce((a, b) => a * b, 1);
   if (!pass) return { id: `pool2d/${pool}/${name}`, suite, title: `${pool}Pool2d ${name}`, spec, bytes: 4 * (inSize + outSize), seed };
+  if (pass === 'forward-train') {
+    if (pool !== 'max') throw new Error(`poolWorkload: pass is 'forward-train' for ${pool} pooling but expected max pooling (the one whose training forward differs)`);
+    // Reads x, writes y and, where windows overlap, the selected taps (output-sized).
+    const bytes = 4 * (inSize + outSize + (maxPoolRecordsArgmax(plan) ? outSize : 0));
+    return { id: `pool2d/max/${name}/fwd-train`, suite, title: `maxPool2d ${name} fwd-train`, spec, bytes, seed };
+  }
   // The gradient reads dy and writes dx; max pooling's also reads the forward's selected taps (output-sized) where
   // windows overlap, else x (the training path's, see maxPoolRecordsArgmax).
   const extra = pool !== 'max' ? 0 : maxPoolRecordsArgmax(plan) ? outSize : inSize;
@@ -186,6 +196,8 @@ export function opWorkloads(options: SuiteOptions = {}): Workload[] {
     // Padded cells are not counted: the one convention every peer can express (TF.js has no other).
     poolWorkload('3x3 s2 pad1 8x64x56x56', 'avg', [8, 64, 56, 56], { window: 3, stride: 2, padding: 1, countIncludePad: false }),
     poolWorkload('2x2 s2 8x64x56x56', 'avg', [8, 64, 56, 56], { window: 2, stride: 2 }),
+    // The max-pool forward a training step runs where it differs: overlapping windows record the selected taps.
+    poolWorkload('3x3 s2 pad1 8x64x56x56', 'max', [8, 64, 56, 56], { window: 3, stride: 2, padding: 1 }, 'ops', 2, 'forward-train'),
     // The pooling gradients a training step runs (dx of each pool above).
     poolWorkload('3x3 s2 pad1 8x64x56x56', 'max', [8, 64, 56, 56], { window: 3, stride: 2, padding: 1 }, 'ops', 2, 'backward-input'),
     poolWorkload('2x2 s2 8x64x56x56', 'max', [8, 64, 56, 56], { window: 2, stride: 2 }, 'ops', 2, 'backward-input'),
@@ -227,7 +239,8 @@ function smokeOpWorkloads(): Workload[] {
   }
   for (const c of pool2dCases) {
     if (c.special) continue;
-    for (const pass of [undefined, 'backward-input'] as const) {
+    for (const pass of [undefined, 'backward-input', 'forward-train'] as const) {
+      if (pass === 'forward-train' && c.kind !== 'max') continue;
       const w = poolWorkload(c.name, c.kind, c.input, c.options, 'ops', 12, pass);
       if (!seen.has(w.id)) out.push(w), seen.add(w.id);
     }

@@ -154,7 +154,8 @@ enum class Values {
   // Few distinct levels (many ties, for the max-pool gradient's first-maximum rule) with NaN, +Inf and a
   // lot of -Inf (windows whose only values are -Inf).
   Special,
-  // The same levels, +Inf and -Inf without NaN (the NaN-free passes' tie rules on every window).
+  // The same levels, +Inf and -Inf without NaN (the NaN-free passes' tie rules on every window); zeros at odd
+  // indices are -0, which ties with +0 (no tap may win by the sign).
   Ties,
 };
 
@@ -176,6 +177,7 @@ inline void fill(float* p, size_t n, Rng& rng, Values kind = Values::Uniform) {
     } else {
       p[i] = static_cast<float>(rng.below(5) - 2);
     }
+    if (kind == Values::Ties && p[i] == 0.f && (i & 1)) p[i] = -0.f;
   }
 }
 

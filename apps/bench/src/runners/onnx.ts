@@ -143,6 +143,7 @@ class OnnxRunner implements Runner {
     const s = w.spec;
     if (s.kind === 'model' && s.mode === 'train') return 'ONNX Runtime is benchmarked for inference only';
     if (s.kind === 'conv2d' && s.pass !== 'forward') return 'ONNX Runtime has no convolution gradient kernels (inference only)';
+    if (s.kind === 'pool2d' && s.pass === 'forward-train') return 'ONNX Runtime is benchmarked for inference only';
     if (s.kind === 'pool2d' && s.pass) return 'ONNX Runtime has no pooling gradient kernels (inference only)';
     if (s.kind === 'pool2d' && s.ceilMode && s.pads.some((p) => p > 0)) return 'ONNX ceil-mode pooling with padding differs from PyTorch at the border';
     return true;

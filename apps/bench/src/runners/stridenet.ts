@@ -214,6 +214,15 @@ class StridenetRunner implements Runner {
           break;
         }
         const x = up('x');
+        if (s.pass === 'forward-train' && s.pool === 'max' && maxPoolRecordsArgmax(planPool2d(s.input, opts))) {
+          // The training forward where windows overlap: the selected taps are recorded too (y is the checked output).
+          step = () => {
+            const { y, argmax } = maxPool2dArgmax(x, opts);
+            argmax.dispose();
+            return readAndFree(y);
+          };
+          break;
+        }
         step = () => readAndFree(s.pool === 'max' ? maxPool2d(x, opts) : avgPool2d(x, opts));
         break;
       }

@@ -104,6 +104,7 @@ class TfjsRunner implements Runner {
       return true;
     }
     if (s.kind === 'pool2d') {
+      if (s.pass === 'forward-train') return 'TF.js has no max pooling that returns the selected inputs';
       if (s.pass) return 'the TF.js runner times pooling forwards only';
       if (s.ceilMode) return 'TF.js pooling has no PyTorch-style ceil mode';
       if (symmetric(s.pads) === undefined) return 'TF.js pooling needs symmetric padding';

@@ -36,6 +36,7 @@ void forwardConv(const ConvGeom& g, const float* x, const FilterRef& w, const fl
 #include "../pool/grad.inl"
 #include "../pool/window3s2-grad.inl"
 #include "../pool/argmax.inl"
+#include "../pool/argmax-ordered.inl"
 #include "../pool/grad-argmax.inl"
 #include "../pool/avg-grad.inl"
 #include "../pool/dispatch.inl"

@@ -1,9 +1,10 @@
 // ISA fragment (included by src/native/isa/<isa>.cc after window3s2-grad.inl): max pooling of one channel plane
 // that also records each window's selected tap, kh * WW + kw in the unclipped window (its last NaN, else its
 // first maximum in row-major tap order: the gradient's rule), as float: MaxPool2DArgmax, the training forward.
-// The 3x3 stride 2 pad 1 pool (ResNet's) finds its winners as window3s2-grad.inl does; windows 2 wide at stride 2
-// that do not overlap as maxPoolGradPairs does; other strides 1 and 2 along the row N windows at a time as
-// grad.inl's maxPoolGradColumns does; wider strides window by window.
+// The full rule, tap by tap: the 3x3 stride 2 pad 1 pool (ResNet's) as window3s2-grad.inl finds its winners and
+// windows 2 wide at stride 2 that do not overlap as maxPoolGradPairs does (both only for output rows whose input
+// rows hold a NaN: argmax-ordered.inl runs the others); other strides 1 and 2 along the row N windows at a time
+// as grad.inl's maxPoolGradColumns does; wider strides window by window.
 
 /** One output row of window3s2 windows over R input rows (taps numbered from rows[0]; `shift` added back); `Values`: y stored too. */
 template <int R, bool Values>
@@ -64,34 +65,19 @@ void window3s2ArgmaxPlane(const PoolGeom& g, const float* x, float* y, float* ta
   }
 }
 
-/** 2-wide windows at stride 2, at most 2 rows, not overlapping, none starting in padding (maxPoolGradPairs' geometry). */
-void maxPoolArgmaxPairs(const PoolGeom& g, const float* x, float* y, float* taps) {
+/** Output row oh of 2-wide windows at stride 2 (maxPoolGradPairs' geometry) by the full rule. */
+void maxPoolArgmaxPairsRow(const PoolGeom& g, const float* x, int64_t oh, float* y, float* taps) {
   constexpr int64_t N = S::N;
-  const S::V ninf = S::set1(-std::numeric_limits<float>::infinity());
-  for (int64_t oh = 0; oh < g.OH; oh++) {
-    const int64_t h0 = oh * g.SH;
-    const int rows = static_cast<int>(std::min(g.WH, g.H - h0));
-    for (int64_t ow0 = 0; ow0 < g.OW; ow0 += N) {
-      const int64_t c = 2 * ow0;
-      const uint32_t lo = rowBits(c, g.W, N), hi = rowBits(c + N, g.W, N);
-      S::V v[4] = {ninf, ninf, ninf, ninf};
-      for (int r = 0; r < rows; r++) {
-        const float* p = x + (h0 + r) * g.W + c;
-        const S::V a = loadOr(p, lo, ninf), b = loadOr(p + N, hi, ninf);
-        v[2 * r] = S::evens(a, b);
-        v[2 * r + 1] = S::odds(a, b);
-      }
-      // A tap takes the lead where it is greater while the best is no NaN, or is a NaN: the last to do so wins.
-      S::V best = v[0], at = S::zero();
-      for (int t = 1; t < 2 * rows; t++) {
-        const S::M won = S::maskOr(S::maskAndNot(S::greater(v[t], best), S::isNan(best)), S::isNan(v[t]));
-        best = S::select(won, v[t], best);
-        at = S::select(won, S::set1(static_cast<float>(t)), at);
-      }
-      const uint32_t outs = laneBits(0, std::min<int64_t>(N, g.OW - ow0));
-      storeLanes(y + oh * g.OW + ow0, outs, best);
-      storeLanes(taps + oh * g.OW + ow0, outs, at);
-    }
+  for (int64_t ow0 = 0; ow0 < g.OW; ow0 += N) {
+    S::V best;
+    S::M won[4];
+    uint32_t lo, hi;
+    const int count = pairsLeads(g, x, oh, ow0, best, won, lo, hi);
+    S::V at = S::zero();
+    for (int t = 1; t < count; t++) at = S::select(won[t], S::set1(static_cast<float>(t)), at);
+    const uint32_t outs = laneBits(0, std::min<int64_t>(N, g.OW - ow0));
+    storeLanes(y + oh * g.OW + ow0, outs, best);
+    storeLanes(taps + oh * g.OW + ow0, outs, at);
   }
 }
 
@@ -145,11 +131,4 @@ void maxPoolArgmaxColumns(const PoolGeom& g, const float* x, float* y, float* ta
       storeLanes(taps + oh * g.OW + ow0, out, at);
     }
   }
-}
-
-void maxPoolArgmaxPlane(const PoolGeom& g, const float* x, float* y, float* taps) {
-  if (maxPoolGradWindow3s2Fits(g)) return window3s2ArgmaxPlane(g, x, y, taps);
-  if (poolPairsFit(g)) return maxPoolArgmaxPairs(g, x, y, taps);
-  if (g.SW <= 2) return maxPoolArgmaxColumns(g, x, y, taps);
-  maxPoolArgmaxWindows(g, x, y, taps);
 }

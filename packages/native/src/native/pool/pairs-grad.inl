@@ -15,41 +15,56 @@
 /** Whether the windows are this file's: 2 wide at stride 2, at most 2 high at their own row stride, no padding before. */
 inline bool poolPairsFit(const PoolGeom& g) { return g.SW == 2 && g.WW == 2 && g.PL == 0 && g.PT == 0 && g.SH == g.WH && g.WH <= 2; }
 
+/**
+ * Windows ow0 .. ow0 + N - 1 of output row oh by the full rule: their taps in the scalar order (row by row, left
+ * to right; columns past the input read -Inf), won[t] whether tap t took the lead (v > best while best is no
+ * NaN, or v is a NaN: the last tap to do so wins, tap 0 where none did), each window's value in `best`, and the
+ * lanes of the row's columns 2 ow0 .. (lo, hi). Returns the number of taps (2 per window row inside the input).
+ * Shared by the gradient (maxPoolGradPairsExact) and the forward that records the taps (argmax.inl).
+ */
+SN_INLINE int pairsLeads(const PoolGeom& g, const float* x, int64_t oh, int64_t ow0, S::V& best, S::M* won, uint32_t& lo, uint32_t& hi) {
+  constexpr int64_t N = S::N;
+  const S::V ninf = S::set1(-std::numeric_limits<float>::infinity());
+  const int64_t h0 = oh * g.SH, c = 2 * ow0;
+  const int taps = 2 * static_cast<int>(std::min(g.WH, g.H - h0));
+  lo = rowBits(c, g.W, N);
+  hi = rowBits(c + N, g.W, N);
+  S::V v[4] = {ninf, ninf, ninf, ninf};
+  for (int r = 0; 2 * r < taps; r++) {
+    const float* p = x + (h0 + r) * g.W + c;
+    const S::V a = loadOr(p, lo, ninf), b = loadOr(p + N, hi, ninf);
+    v[2 * r] = S::evens(a, b);
+    v[2 * r + 1] = S::odds(a, b);
+  }
+  best = v[0];
+  won[0] = S::mask(0);
+  for (int t = 1; t < taps; t++) {
+    won[t] = S::maskOr(S::maskAndNot(S::greater(v[t], best), S::isNan(best)), S::isNan(v[t]));
+    best = S::select(won[t], v[t], best);
+  }
+  return taps;
+}
+
 /** Output row oh by the full rule (the first maximum in tap order, the last NaN if the window holds any). */
 void maxPoolGradPairsExact(const PoolGeom& g, const float* dy, const float* x, float* dx, int64_t oh) {
   constexpr int64_t N = S::N;
-  const S::V ninf = S::set1(-std::numeric_limits<float>::infinity()), zero = S::zero();
+  const S::V zero = S::zero();
   const int64_t h0 = oh * g.SH;
-  const int rows = static_cast<int>(std::min(g.WH, g.H - h0));
   for (int64_t ow0 = 0; ow0 < g.OW; ow0 += N) {
-    const int64_t c = 2 * ow0;
-    const uint32_t lo = rowBits(c, g.W, N), hi = rowBits(c + N, g.W, N);
-    // Taps in the scalar order: row by row, left to right.
-    S::V v[4];
-    for (int r = 0; r < rows; r++) {
-      const float* p = x + (h0 + r) * g.W + c;
-      const S::V a = lo == kAllLanes ? S::load(p) : S::maskLoadOr(ninf, S::mask(lo), p);
-      const S::V b = hi == kAllLanes ? S::load(p + N) : (hi ? S::maskLoadOr(ninf, S::mask(hi), p + N) : ninf);
-      v[2 * r] = S::evens(a, b);
-      v[2 * r + 1] = S::odds(a, b);
-    }
-    // won[t]: tap t took the lead (v > best while best is no NaN, or v is a NaN); the last one to do so wins.
+    S::V best;
     S::M won[4];
-    S::V best = v[0];
-    for (int t = 1; t < 2 * rows; t++) {
-      won[t] = S::maskOr(S::maskAndNot(S::greater(v[t], best), S::isNan(best)), S::isNan(v[t]));
-      best = S::select(won[t], v[t], best);
-    }
+    uint32_t lo, hi;
+    const int taps = pairsLeads(g, x, oh, ow0, best, won, lo, hi);
     const S::V d = loadLanes(dy + oh * g.OW + ow0, laneBits(0, std::min<int64_t>(N, g.OW - ow0)));
     S::V grad[4];
     S::M later = S::mask(0);
-    for (int t = 2 * rows - 1; t >= 1; t--) {
+    for (int t = taps - 1; t >= 1; t--) {
       grad[t] = S::select(S::maskAndNot(won[t], later), d, zero);
       later = S::maskOr(later, won[t]);
     }
     grad[0] = S::select(later, zero, d);
-    for (int r = 0; r < rows; r++) {
-      float* p = dx + (h0 + r) * g.W + c;
+    for (int r = 0; 2 * r < taps; r++) {
+      float* p = dx + (h0 + r) * g.W + 2 * ow0;
       storeLanes(p, lo, S::zipLo(grad[2 * r], grad[2 * r + 1]));
       storeLanes(p + N, hi, S::zipHi(grad[2 * r], grad[2 * r + 1]));
     }

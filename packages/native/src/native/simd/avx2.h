@@ -115,6 +115,19 @@ struct Avx2 {
     const __m256i t = _mm256_castps_si256(_mm256_permute2f128_ps(prev, cur, 0x21));
     return _mm256_castsi256_ps(_mm256_alignr_epi8(_mm256_castps_si256(cur), t, 12));
   }
+  // Loose order (simd.h): evens and odds by the in-half shuffle alone, lanes 0 .. 7 holding outputs 0, 1, 4, 5,
+  // 2, 3, 6, 7; fromLoose is evens' cross-half permute, once per result instead of once per deinterleave.
+  static SN_INLINE V evensLoose(V lo, V hi) { return _mm256_shuffle_ps(lo, hi, 0x88); }
+  static SN_INLINE V oddsLoose(V lo, V hi) { return _mm256_shuffle_ps(lo, hi, 0xdd); }
+  // Output k takes odd k - 1: lanes 1 .. 7 from this block's odds (one permute), lane 0 the last odd of the
+  // block before, which the same permute put in lane 0 of `carry`.
+  static SN_INLINE V slideInLoose(V& carry, V odd) {
+    const V q = _mm256_permutevar8x32_ps(odd, _mm256_setr_epi32(7, 0, 5, 2, 1, 4, 3, 6));
+    const V v = _mm256_blend_ps(q, carry, 1);
+    carry = q;
+    return v;
+  }
+  static SN_INLINE V fromLoose(V v) { return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(v), 0xd8)); }
   static SN_INLINE V swapPairs(V a) { return _mm256_permute_ps(a, 0xb1); }
   // The 4 floats in both 128-bit halves (a load), then spread in each half: no cross-half shuffle.
   static SN_INLINE V dupPairs(const float* p) {

@@ -73,6 +73,15 @@ struct Avx512 {
     return _mm512_permutex2var_ps(lo, _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31), hi);
   }
   static SN_INLINE V slideIn(V prev, V cur) { return _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(cur), _mm512_castps_si512(prev), 15)); }
+  // Loose order (simd.h): the natural one.
+  static SN_INLINE V evensLoose(V lo, V hi) { return evens(lo, hi); }
+  static SN_INLINE V oddsLoose(V lo, V hi) { return odds(lo, hi); }
+  static SN_INLINE V slideInLoose(V& carry, V odd) {
+    const V v = slideIn(carry, odd);
+    carry = odd;
+    return v;
+  }
+  static SN_INLINE V fromLoose(V v) { return v; }
   static SN_INLINE V swapPairs(V a) { return _mm512_permute_ps(a, 0xb1); }
   static SN_INLINE V dupPairs(const float* p) {
     return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7), _mm512_castps256_ps512(_mm256_loadu_ps(p)));

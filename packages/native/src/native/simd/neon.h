@@ -85,6 +85,15 @@ struct Neon {
   static SN_INLINE V evens(V lo, V hi) { return vuzp1q_f32(lo, hi); }
   static SN_INLINE V odds(V lo, V hi) { return vuzp2q_f32(lo, hi); }
   static SN_INLINE V slideIn(V prev, V cur) { return vextq_f32(prev, cur, 3); }
+  // Loose order (simd.h): the natural one.
+  static SN_INLINE V evensLoose(V lo, V hi) { return evens(lo, hi); }
+  static SN_INLINE V oddsLoose(V lo, V hi) { return odds(lo, hi); }
+  static SN_INLINE V slideInLoose(V& carry, V odd) {
+    const V v = slideIn(carry, odd);
+    carry = odd;
+    return v;
+  }
+  static SN_INLINE V fromLoose(V v) { return v; }
   static SN_INLINE V swapPairs(V a) { return vrev64q_f32(a); }
   static SN_INLINE V dupPairs(const float* p) {
     const float32x2_t v = vld1_f32(p);

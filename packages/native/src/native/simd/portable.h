@@ -77,6 +77,15 @@ struct Portable {
   static SN_INLINE V evens(V lo, V hi) { return SN_SHUFFLE4(lo, hi, 0, 2, 4, 6); }
   static SN_INLINE V odds(V lo, V hi) { return SN_SHUFFLE4(lo, hi, 1, 3, 5, 7); }
   static SN_INLINE V slideIn(V prev, V cur) { return SN_SHUFFLE4(prev, cur, 3, 4, 5, 6); }
+  // Loose order (simd.h): the natural one.
+  static SN_INLINE V evensLoose(V lo, V hi) { return evens(lo, hi); }
+  static SN_INLINE V oddsLoose(V lo, V hi) { return odds(lo, hi); }
+  static SN_INLINE V slideInLoose(V& carry, V odd) {
+    const V v = slideIn(carry, odd);
+    carry = odd;
+    return v;
+  }
+  static SN_INLINE V fromLoose(V v) { return v; }
   static SN_INLINE V swapPairs(V a) { return SN_SHUFFLE4(a, a, 1, 0, 3, 2); }
   static SN_INLINE V dupPairs(const float* p) { return V{p[0], p[0], p[1], p[1]}; }
   static SN_INLINE V slideOut(V cur, V next) { return SN_SHUFFLE4(cur, next, 1, 2, 3, 4); }

@@ -26,6 +26,10 @@
 // - keep(m, a): a where m, else 0 (select(m, a, zero()) in one AND where masks are lanes).
 // - evens/odds(lo, hi): lanes 0, 2, 4, ... (1, 3, 5, ...) of the 2N-lane concatenation lo:hi.
 // - slideIn(prev, cur): prev's last lane, then cur's lanes 0 .. N-2 (the 2N-lane prev:cur one lane back from cur).
+// - Loose order, for lane-wise work between a deinterleave and a store: evensLoose/oddsLoose(lo, hi) are evens/odds
+//   with their lanes in an order of the ISA's choosing (the same for both), slideInLoose(carry, odd) is slideIn in
+//   that order (carry: the previous call's state, set1(fill) before the first, whose lanes then read fill), and
+//   fromLoose(v) puts the lanes back in order.
 // - swapPairs(a): each even lane swapped with the odd lane after it (a1 a0 a3 a2 ...), within 128-bit halves.
 // - dupPairs(p): lanes 2i and 2i + 1 both read p[i] (N/2 floats read).
 // - slideOut(cur, next): cur's lanes 1 .. N-1, then next's first lane (cur:next one lane on from cur).
