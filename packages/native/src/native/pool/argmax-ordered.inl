@@ -106,7 +106,7 @@ void window3s2ArgmaxOrderedPlane(const PoolGeom& g, const float* x, float* y, fl
     } else {
       done = window3s2ArgmaxOrderedRow<1>(rows, shift, g.W, g.OW, yr, tr, spill);
     }
-    if (!done) window3s2ArgmaxRows<true>(rows, n, shift, g.W, g.OW, yr, tr);
+    if (!done) window3s2ArgmaxRows(rows, n, shift, g.W, g.OW, yr, tr);
   }
 }
 

@@ -6,8 +6,8 @@
 // rows hold a NaN: argmax-ordered.inl runs the others); other strides 1 and 2 along the row N windows at a time
 // as grad.inl's maxPoolGradColumns does; wider strides window by window.
 
-/** One output row of window3s2 windows over R input rows (taps numbered from rows[0]; `shift` added back); `Values`: y stored too. */
-template <int R, bool Values>
+/** One output row of window3s2 windows over R input rows (taps numbered from rows[0]; `shift` added back). */
+template <int R>
 void window3s2ArgmaxRow(const float* const* rows, float shift, int64_t W, int64_t OW, float* y, float* taps) {
   constexpr int64_t N = S::N;
   constexpr int T = 3 * R;
@@ -21,47 +21,19 @@ void window3s2ArgmaxRow(const float* const* rows, float shift, int64_t W, int64_
     const S::V at = nanHere || nanBefore ? window3s2Winner<T, true>(v, first, best) : window3s2Winner<T, false>(v, first, best);
     nanBefore = nanHere;
     const uint32_t outs = k0 + N <= OW ? kAllLanes : laneBits(0, OW - k0);
-    if (Values) storeLanes(y + k0, outs, best);
+    storeLanes(y + k0, outs, best);
     storeLanes(taps + k0, outs, S::add(at, S::set1(shift)));
   }
 }
 
-/** window3s2ArgmaxRow for n (1 .. 3) input rows. */
-template <bool Values>
+/** window3s2ArgmaxRow for n (1 .. 3) input rows: argmax-ordered.inl's rows whose inputs hold a NaN. */
 void window3s2ArgmaxRows(const float* const* rows, int n, float shift, int64_t W, int64_t OW, float* y, float* taps) {
   if (n == 3) {
-    window3s2ArgmaxRow<3, Values>(rows, shift, W, OW, y, taps);
+    window3s2ArgmaxRow<3>(rows, shift, W, OW, y, taps);
   } else if (n == 2) {
-    window3s2ArgmaxRow<2, Values>(rows, shift, W, OW, y, taps);
+    window3s2ArgmaxRow<2>(rows, shift, W, OW, y, taps);
   } else {
-    window3s2ArgmaxRow<1, Values>(rows, shift, W, OW, y, taps);
-  }
-}
-
-/**
- * The plane's windows (maxPoolGradWindow3s2Fits); `y` may be null (the gradient from x records only the taps). A
- * window over no input row (core's plans make none) records tap -1 and -Inf.
- */
-void window3s2ArgmaxPlane(const PoolGeom& g, const float* x, float* y, float* taps) {
-  for (int64_t oh = 0; oh < g.OH; oh++) {
-    const int64_t hs = oh * g.SH - g.PT;
-    const int64_t h0 = std::max<int64_t>(hs, 0), h1 = std::min(hs + g.WH, g.H);
-    float* yr = y ? y + oh * g.OW : nullptr;
-    float* tr = taps + oh * g.OW;
-    if (h1 <= h0) {
-      std::fill(tr, tr + g.OW, -1.f);
-      if (yr) std::fill(yr, yr + g.OW, -std::numeric_limits<float>::infinity());
-      continue;
-    }
-    const float* rows[3];
-    const int n = static_cast<int>(h1 - h0);
-    for (int r = 0; r < n; r++) rows[r] = x + (h0 + r) * g.W;
-    const float shift = static_cast<float>(3 * (h0 - hs));
-    if (yr) {
-      window3s2ArgmaxRows<true>(rows, n, shift, g.W, g.OW, yr, tr);
-    } else {
-      window3s2ArgmaxRows<false>(rows, n, shift, g.W, g.OW, yr, tr);
-    }
+    window3s2ArgmaxRow<1>(rows, shift, W, OW, y, taps);
   }
 }
 
