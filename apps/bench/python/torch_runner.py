@@ -185,19 +185,20 @@ class Workload:
             k, s, p, ceil = spec["window"], spec["stride"], (pads[0], pads[2]), spec["ceilMode"]
             if spec.get("pass") == "backward-input":
                 # The gradient kernel a training step runs: max pooling's takes the argmax indices its forward saved.
-                dy = t["dy"]
+                # In the probed layout (channels_last: PyTorch's vectorised pooling kernels), as the forward rows.
+                dy = fmt(t["dy"])
                 if spec["pool"] == "max":
-                    x = t["x"]
+                    x = fmt(t["x"])
                     _, idx = F.max_pool2d(x, k, s, p, ceil_mode=ceil, return_indices=True)
                     self.step = lambda: torch.ops.aten.max_pool2d_with_indices_backward(dy, x, k, s, p, [1, 1], ceil, idx)
                 else:
-                    x = torch.empty(spec["input"])
+                    x = fmt(torch.empty(spec["input"]))
                     cip = spec["countIncludePad"]
                     self.step = lambda: torch.ops.aten.avg_pool2d_backward(dy, x, k, s, p, ceil, cip, None)
                 return
             if spec.get("pass") == "forward-train":
                 # The forward a training step runs: max_pool2d keeping the selected indices for the gradient.
-                x = t["x"]
+                x = fmt(t["x"])
                 self.step = lambda: F.max_pool2d(x, k, s, p, ceil_mode=ceil, return_indices=True)[0]
                 return
             x = fmt(t["x"])

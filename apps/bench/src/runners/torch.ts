@@ -116,7 +116,7 @@ const variantName = (v: Variant): string => `${v.policy}${v.freeze ? ' jit.freez
 /** The configurations worth trying for a workload. */
 export function torchVariants(w: Workload): Variant[] {
   const s = w.spec;
-  const layouts = (s.kind === 'pool2d' && !s.pass) || (s.kind === 'conv2d' && s.pass === 'forward') || (s.kind === 'model' && s.mode === 'infer') ? [false, true] : [false];
+  const layouts = s.kind === 'pool2d' || (s.kind === 'conv2d' && s.pass === 'forward') || (s.kind === 'model' && s.mode === 'infer') ? [false, true] : [false];
   const freezes = s.kind === 'model' && s.mode === 'infer' ? [false, true] : [false];
   const out: Variant[] = [];
   for (const policy of ['PASSIVE', 'ACTIVE'] as const) for (const freeze of freezes) for (const channelsLast of layouts) out.push({ policy, channelsLast, freeze });

@@ -57,5 +57,7 @@ void maxPoolGradArgmaxPlaneFor(const PoolGeom& g, const float* dy, const float* 
 
 void avgPoolGradPlaneFor(const PoolGeom& g, const float* dy, const float* inv, float* dx) {
   if (poolByEightLanes(g, true)) return eightLaneKernels()->avgPoolGradPlane(g, dy, inv, dx);
+  if (maxPoolGradWindow3s2Fits(g)) return avgPoolGradWindow3s2(g, dy, inv, dx);
+  if (poolPairsFit(g)) return avgPoolGradPairs(g, dy, inv, dx);
   avgPoolGradPlane(g, dy, inv, dx);
 }

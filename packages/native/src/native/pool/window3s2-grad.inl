@@ -112,8 +112,13 @@ void window3s2GradRow(const float* taps, float shift, float* const* dxRows, cons
   }
 }
 
-/** The plane's gradient from the taps MaxPool2DArgmax recorded (x unused; the gradient from x records them first). */
-void maxPoolGradWindow3s2(const PoolGeom& g, const float* dy, const float* taps, float* dx) {
+/**
+ * The plane walk of the window3s2 gradients (max from taps, average): output row oh's windows cover input rows
+ * [h0, h0 + n); `row(oh, n, shift, dxRows, accumulate)` writes them (shift: 3 per window row above h0). The first
+ * output row to reach an input row stores it, a later one adds to it; rows in no window are zeroed.
+ */
+template <class Row>
+void window3s2GradPlane(const PoolGeom& g, float* dx, Row row) {
   const int64_t H = g.H, W = g.W;
   // Rows [0, done) of dx hold their gradient so far; rows from `done` on are not written yet.
   int64_t done = 0;
@@ -130,17 +135,23 @@ void maxPoolGradWindow3s2(const PoolGeom& g, const float* dy, const float* taps,
       dxRows[r] = dx + (h0 + r) * W;
       accumulate[r] = h0 + r < done;
     }
-    const float* d = dy + oh * g.OW;
-    const float* t = taps + oh * g.OW;
-    const float shift = static_cast<float>(3 * (h0 - hs));
-    if (n == 3) {
-      window3s2GradRow<3>(t, shift, dxRows, accumulate, W, g.OW, d);
-    } else if (n == 2) {
-      window3s2GradRow<2>(t, shift, dxRows, accumulate, W, g.OW, d);
-    } else {
-      window3s2GradRow<1>(t, shift, dxRows, accumulate, W, g.OW, d);
-    }
+    row(oh, n, static_cast<float>(3 * (h0 - hs)), dxRows, accumulate);
     done = std::max(done, h1);
   }
   std::fill(dx + done * W, dx + H * W, 0.f);
+}
+
+/** The plane's gradient from the taps MaxPool2DArgmax recorded (x unused; the gradient from x records them first). */
+void maxPoolGradWindow3s2(const PoolGeom& g, const float* dy, const float* taps, float* dx) {
+  window3s2GradPlane(g, dx, [&](int64_t oh, int n, float shift, float* const* dxRows, const bool* accumulate) {
+    const float* d = dy + oh * g.OW;
+    const float* t = taps + oh * g.OW;
+    if (n == 3) {
+      window3s2GradRow<3>(t, shift, dxRows, accumulate, g.W, g.OW, d);
+    } else if (n == 2) {
+      window3s2GradRow<2>(t, shift, dxRows, accumulate, g.W, g.OW, d);
+    } else {
+      window3s2GradRow<1>(t, shift, dxRows, accumulate, g.W, g.OW, d);
+    }
+  });
 }
