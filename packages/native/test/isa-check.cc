@@ -10,8 +10,8 @@
 //
 //   isa-check [--isa NAME] [--bench] [--bench-only TEXT] [--reps N] [--cpu-time] [--threads N,M]
 //
-// Exit status 1 when any check fails. --bench then times the direct convolutions and measures each
-// path's single-thread FMA peak; --bench-only skips the checks and times only the layers whose
+// Exit status 1 when any check fails. --bench then times the direct convolutions (pointwise layers the
+// direct kernels do not take by the kernels' GEMM path) and measures each path's single-thread FMA peak; --bench-only skips the checks and times only the layers whose
 // description contains TEXT (e.g. " s2", "224x224"; "" for all; "A|B" for either); --reps N times each layer best of N
 // (default 5) on a busy machine; --cpu-time times by process CPU seconds, one thread only, so that
 // preemption by other processes drops out (cache refills after it do not); --threads 1,2 times with
@@ -22,6 +22,7 @@
 #include "isa-check-conv.h"
 #include "isa-check-pool.h"
 
+#include "../src/native/generated/spec.h"
 #include "../src/native/simd/portable.h"
 #include "../src/native/simd/simd.h"
 
@@ -234,6 +235,36 @@ double fmaPeak(const PeakLoop& p) {
   return 2.0 * p.lanes * p.accumulators * static_cast<double>(iters) / best * 1e-9;
 }
 
+/**
+ * Pass `pass` (0 forward, 1 input gradient, 2 filter gradient) of layer g as the addon runs it: the kernel's
+ * prepare step, which takes the direct kernel where it fits and GEMM otherwise (pointwise layers on avx2 and
+ * avx512: kernels/conv2d*.cc). The bench times it where the direct kernel does not take the layer.
+ */
+Body kernelBody(Isa isa, const ConvGeom& g, int pass) {
+  static const auto counters = std::make_shared<Counters>();
+  Args a;
+  a.isa = isa;
+  namespace e = encoding::conv2d;
+  a.enc.assign(e::length, 0);
+  const int64_t plan[] = {g.N, g.C, g.H, g.W, g.O, g.OH, g.OW, g.KH, g.KW, g.SH, g.SW, g.DH, g.DW, g.PT, g.PB, g.PL, g.PR, g.G};
+  for (int i = 0; i < e::length; i++) a.enc[i] = static_cast<int32_t>(plan[i]);
+  auto buffer = [](int64_t n) { return std::make_shared<Buffer>(static_cast<size_t>(n), counters); };
+  if (pass == 0) {
+    a.kernel = "Conv2D";
+    a.in = {buffer(g.inSize), buffer(g.filterSize)};
+    a.num = {0};
+    return prepareConv2D(a).body;
+  }
+  if (pass == 1) {
+    a.kernel = "Conv2DBackpropInput";
+    a.in = {buffer(g.outSize), buffer(g.filterSize)};
+    return prepareConv2DBackpropInput(a).body;
+  }
+  a.kernel = "Conv2DBackpropFilter";
+  a.in = {buffer(g.inSize), buffer(g.outSize)};
+  return prepareConv2DBackpropFilter(a).body;
+}
+
 void bench(const std::vector<Isa>& isas, const std::string& only) {
   std::vector<ConvShape> layers = {
       conv("", 16, 96, 32, 32, 96, 3).pad(1),  conv("", 16, 96, 32, 32, 96, 3).pad(1).stride(2),
@@ -242,6 +273,8 @@ void bench(const std::vector<Isa>& isas, const std::string& only) {
       conv("", 64, 6, 14, 14, 16, 5),           conv("", 8, 64, 56, 56, 64, 3).pad(1),
       // The ops suite's DeepBench layers (small batches: the 2-thread split of the filter gradient).
       conv("", 4, 128, 28, 28, 128, 3).pad(1),  conv("", 2, 256, 14, 14, 256, 3).pad(1),
+      // The ops suite's pointwise layer (GEMM on avx2 and avx512: the cells marked g).
+      conv("", 8, 64, 56, 56, 256, 1),
       // The strided layers of the ResNets: the ops suite's 3x3 s2, ResNet-18's stem and downsampling
       // convolutions at batch 2, ResNet-20's at batch 64.
       conv("", 8, 64, 56, 56, 128, 3).pad(1).stride(2), conv("", 2, 3, 224, 224, 64, 7).pad(3).stride(2),
@@ -285,8 +318,9 @@ void bench(const std::vector<Isa>& isas, const std::string& only) {
   }
   std::printf("\nDirect convolutions, GFLOP/s: 2 x the direct multiply-adds / best of 5 after a warm-up, filter packing included\n"
               "(no filter cache, as in training); in brackets the share of the FMA peak on 1 thread (over 100%% for\n"
-              "Winograd layers, which do fewer multiply-adds):\n");
-  std::printf("  %-9s %-7s %-36s %15s %15s %15s\n", "isa", "threads", "layer", "forward", "input grad", "filter grad");
+              "Winograd layers, which do fewer multiply-adds); g: the kernel's GEMM path (as the addon runs it), where the\n"
+              "direct kernel does not take the layer:\n");
+  std::printf("  %-9s %-7s %-36s %17s %17s %17s\n", "isa", "threads", "layer", "forward", "input grad", "filter grad");
   for (Isa isa : isas) {
     const KernelSet& ks = kernelSet(isa);
     const std::vector<int> counts = gThreads.empty() ? std::vector<int>{1, all} : gThreads;
@@ -303,24 +337,36 @@ void bench(const std::vector<Isa>& isas, const std::string& only) {
         fill(w.data(), w.size(), rng);
         fill(dy.data(), dy.size(), rng);
         const std::string name = std::string(isaName(isa)) + " bench " + describe(g);
-        auto cell = [&](bool fits, const std::function<void()>& fn) {
+        auto cell = [&](bool fits, int pass, const float* in0, const float* in1, float* out, const std::function<void()>& fn) {
           char buf[32];
-          if (!fits) return std::string("-");
-          const double gflops = 2 * macs(g) / bestOf5(fn) * 1e-9;
-          if (threads == 1 && peak.count(isa)) {
-            std::snprintf(buf, sizeof buf, "%7.1f (%3.0f%%)", gflops, 100 * gflops / peak[isa]);
+          if (!fits && !g.pointwise) return std::string("-");
+          double t;
+          if (fits) {
+            t = bestOf5(fn);
           } else {
-            std::snprintf(buf, sizeof buf, "%7.1f", gflops);
+            const Body body = kernelBody(isa, g, pass);
+            const std::vector<float*> in = {const_cast<float*>(in0), const_cast<float*>(in1)}, outs = {out};
+            t = bestOf5([&] { body(pool, in, outs); });
+          }
+          const double gflops = 2 * macs(g) / t * 1e-9;
+          const char* mark = fits ? "" : " g";
+          if (threads == 1 && peak.count(isa)) {
+            std::snprintf(buf, sizeof buf, "%7.1f (%3.0f%%)%s", gflops, 100 * gflops / peak[isa], mark);
+          } else {
+            std::snprintf(buf, sizeof buf, "%7.1f%s", gflops, mark);
           }
           return std::string(buf);
         };
         running(name + " forward");
-        const std::string f = cell(ks.forwardFits(g), [&] { ks.forward(g, x.data(), uncached(w.data()), nullptr, nullptr, false, y.data(), pool); });
+        const std::string f = cell(ks.forwardFits(g), 0, x.data(), w.data(), y.data(),
+                                   [&] { ks.forward(g, x.data(), uncached(w.data()), nullptr, nullptr, false, y.data(), pool); });
         running(name + " input gradient");
-        const std::string bi = cell(ks.backpropInputFits(g), [&] { ks.backpropInput(g, dy.data(), uncached(w.data()), dx.data(), pool); });
+        const std::string bi = cell(ks.backpropInputFits(g), 1, dy.data(), w.data(), dx.data(),
+                                    [&] { ks.backpropInput(g, dy.data(), uncached(w.data()), dx.data(), pool); });
         running(name + " filter gradient");
-        const std::string bf = cell(ks.backpropFilterFits(g), [&] { ks.backpropFilter(g, x.data(), dy.data(), dw.data(), pool); });
-        std::printf("  %-9s %-7d %-36s %15s %15s %15s\n", isaName(isa), threads, describe(g).c_str(), f.c_str(), bi.c_str(), bf.c_str());
+        const std::string bf = cell(ks.backpropFilterFits(g), 2, x.data(), dy.data(), dw.data(),
+                                    [&] { ks.backpropFilter(g, x.data(), dy.data(), dw.data(), pool); });
+        std::printf("  %-9s %-7d %-36s %17s %17s %17s\n", isaName(isa), threads, describe(g).c_str(), f.c_str(), bi.c_str(), bf.c_str());
         std::fflush(stdout);
       }
     }

@@ -47,9 +47,10 @@ struct PackBuffer {
 thread_local PackBuffer tlsA;
 thread_local PackBuffer tlsB;
 
-using MicroKernel = void (*)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int mr, int nr, bool load);
+// b: B's rows k = 0 .. kc-1 at stride ldb, 16 floats each (a packed micro-panel: ldb = NR; B's own rows: its rsB).
+using MicroKernel = void (*)(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc, int mr, int nr, bool load);
 
-void microPortable(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int mr, int nr, bool load) {
+void microPortable(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc, int mr, int nr, bool load) {
   // Tile height MR (the portable and AVX2 kernels share the packed A layout).
   float acc[MR][NR] = {};
   for (int64_t k = 0; k < kc; k++) {
@@ -58,7 +59,7 @@ void microPortable(int64_t kc, const float* a, const float* b, float* c, int64_t
       for (int j = 0; j < NR; j++) acc[i][j] += ai * b[j];
     }
     a += MR;
-    b += NR;
+    b += ldb;
   }
   for (int i = 0; i < mr; i++) {
     float* row = c + i * ldc;
@@ -67,8 +68,8 @@ void microPortable(int64_t kc, const float* a, const float* b, float* c, int64_t
 }
 
 #if SN_X86
-__attribute__((target("avx2,fma"))) void microAvx2(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int mr,
-                                                   int nr, bool load) {
+__attribute__((target("avx2,fma"))) void microAvx2(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc,
+                                                   int mr, int nr, bool load) {
   __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
   __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
   __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
@@ -77,8 +78,8 @@ __attribute__((target("avx2,fma"))) void microAvx2(int64_t kc, const float* a, c
   __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
 #define SN_STEP(o)                                          \
   {                                                         \
-    const __m256 b0 = _mm256_load_ps(b + (o) * NR);         \
-    const __m256 b1 = _mm256_load_ps(b + (o) * NR + 8);     \
+    const __m256 b0 = _mm256_loadu_ps(b + (o) * ldb);       \
+    const __m256 b1 = _mm256_loadu_ps(b + (o) * ldb + 8);   \
     __m256 av = _mm256_broadcast_ss(a + (o) * MR + 0);      \
     c00 = _mm256_fmadd_ps(av, b0, c00);                     \
     c01 = _mm256_fmadd_ps(av, b1, c01);                     \
@@ -104,15 +105,15 @@ __attribute__((target("avx2,fma"))) void microAvx2(int64_t kc, const float* a, c
   // 45 -> 49-51, the ops suite's 1x1 input gradient 20.5 -> 19.7 ms).
 #pragma GCC unroll 1
   for (; k + 2 <= kc; k += 2) {
-    _mm_prefetch(reinterpret_cast<const char*>(b + 8 * NR), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(b + 8 * ldb), _MM_HINT_T0);
     SN_STEP(0) SN_STEP(1)
     a += 2 * MR;
-    b += 2 * NR;
+    b += 2 * ldb;
   }
   for (; k < kc; k++) {
     SN_STEP(0)
     a += MR;
-    b += NR;
+    b += ldb;
   }
 #undef SN_STEP
   const __m256 rows[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
@@ -228,8 +229,9 @@ void packB(const Gemm& g, const Tile& t, int64_t pc, int64_t kc, int64_t j0, int
       if (nr == NR) {
         // The line 16 panels on in the same row, into L2: a panel reads one line from each of kc rows, more
         // streams than the hardware prefetcher follows. Pointwise convolutions' input gradient (dy) and
-        // forward (the image) pack this way: 8x64x56x56 1x1 64 <-> 256 on AVX2, 1 thread, CPU time,
-        // medians of 7 interleaved rounds at load ~8: input gradient 19.9 -> 17.5 ms, forward 12-17% less
+        // forward (the image) packed this way before gemm's one-block path read full panels in place:
+        // 8x64x56x56 1x1 64 <-> 256 on AVX2, 1 thread, CPU time, medians of 7 interleaved rounds at load
+        // ~8: input gradient 19.9 -> 17.5 ms, forward 12-17% less
         // (with the line 4 panels on, into L1). Into L2 from 16 panels on, 64 -> 256 on Zen 4 (5 interleaved
         // rounds at load ~8): input gradient 9.7 -> 9.0 ms, forward 8.3 -> 7.9 (with prefetcht0 4 panels on,
         // the pack took 21% of the input gradient's perf samples, stalled on the current panel's loads).
@@ -324,16 +326,16 @@ void prefetchRows(const Gemm& g, int64_t i0, int64_t rows, int64_t pc, int64_t k
   }
 }
 
-// Multiplies a packed A block by one packed B micro-panel (C columns [j0, j0 + nr)).
-void sweepPanel(const Gemm& g, const Tile& t, const float* Ap, const float* bp, int64_t ic, int64_t mc, int64_t j0, int nr, int64_t kc,
-                bool load, bool last) {
+// Multiplies a packed A block by one B micro-panel, packed (ldb = NR) or B's own rows (C columns [j0, j0 + nr)).
+void sweepPanel(const Gemm& g, const Tile& t, const float* Ap, const float* bp, int64_t ldb, int64_t ic, int64_t mc, int64_t j0, int nr,
+                int64_t kc, bool load, bool last) {
   const int MR = t.mr;
   const bool epi = last && (g.biasRow || g.biasCol || g.residual || g.relu);
   for (int64_t q = 0; q * MR < mc; q++) {
     const int64_t i0 = ic + q * MR;
     const int mr = static_cast<int>(std::min<int64_t>(MR, ic + mc - i0));
     float* c = g.C + i0 * g.ldc + j0;
-    t.fn(kc, Ap + q * kc * MR, bp, c, g.ldc, mr, nr, load);
+    t.fn(kc, Ap + q * kc * MR, bp, ldb, c, g.ldc, mr, nr, load);
     if (epi) epilogue(g, i0, j0, mr, nr);
   }
 }
@@ -344,7 +346,7 @@ void macro(const Gemm& g, const Tile& t, const float* Ap, const float* Bp, int64
   for (int64_t p = p0; p < p1; p++) {
     const int64_t j0 = jc + p * NR;
     const int nr = static_cast<int>(std::min<int64_t>(NR, jc + nc - j0));
-    sweepPanel(g, t, Ap, Bp + p * kc * NR, ic, mc, j0, nr, kc, load, last);
+    sweepPanel(g, t, Ap, Bp + p * kc * NR, NR, ic, mc, j0, nr, kc, load, last);
   }
 }
 
@@ -366,7 +368,26 @@ void gemm(const Gemm& g, ThreadPool* pool) {
   const int64_t kcMax = std::min(KC, g.K);
   const Tile tile = pickTile(g);
   const int MR = tile.mr;
-  if (g.M <= MC) {
+  // B's own rows (csB = 1: pointwise convolutions' image in the forward and dy in the input gradient) feed
+  // the micro-kernel in place in the one-block path below, full panels, without the copy into a packed
+  // panel: it stalled on the image's lines (6% of the 1x1 64 -> 256 forward's perf samples); their lines 4
+  // panels on are prefetched into L2 instead. 1 thread, CPU time, best of 9, 3 interleaved rounds at load ~8
+  // (AVX2): 8x64x56x56 -> 256 input gradient 9.27-9.43 -> 8.62-9.22 ms, 8x256x56x56 -> 64 forward
+  // 9.29-9.39 -> 8.84-9.21, 32x128x16x16 -> 128 2.94-3.04 -> 2.75-2.79 (rows 1 KiB apart, which share 4 of
+  // L1's 64 sets: the panel streams from L2 and the kernel keeps pace). Not where the rows lie a multiple of
+  // 2 KiB apart: at 4 KiB they share one L1 set and alias the C rows' stores (8x256x32x32 -> 64 forward
+  // 3.3-3.5 -> 4.5-5.2 ms, 4x256x32x64 -> 64 3.2 -> 5.4-5.6), at 2 KiB no gain (8x256x16x32 -> 64 1.55-1.66
+  // against 1.59-1.66; 3 interleaved rounds at load 12-14). Dense-shaped products (one image, M <= MC) ran
+  // even or faster: 128x1024 by 1024x1000 2.62-2.68 -> 2.58-2.64 ms, 32x512 by 512x500 0.196 -> 0.177.
+  const bool inPlace = g.packB == nullptr && g.csB == 1 && g.rsB * static_cast<int64_t>(sizeof(float)) % 2048 != 0;
+  // With B in place, products whose whole packed A is small (the 1x1 64 -> 256 forward's filter: 256 x 64,
+  // 64 KiB) take the one-block path too, rather than packing a KC x NC B block that two row blocks sweep from
+  // L2/L3: 8x64x56x56 1x1 -> 256 forward, AVX2, 2 threads (whole images a thread), CPU time, best of 15, 4
+  // interleaved rounds at load ~9: 7.90-8.13 ms -> 7.51-7.74. With B packed a panel at a time it ran 2-4%
+  // faster at 56x56 (8.66-8.93 -> 8.43-8.54 at load ~10) but 4-10% slower at 32x32 (8x64x32x32 -> 256,
+  // 1 thread: 2.69-2.82 -> 2.92-2.97), so it stays with the row blocks there.
+  const bool smallA = ((g.M + MR - 1) / MR * MR) * kcMax * static_cast<int64_t>(sizeof(float)) <= (64 << 10);
+  if (g.M <= MC || (smallA && inPlace)) {
     // One row block: each B micro-panel is used by one sweep over A only, so it is packed right
     // before that sweep into an L1-sized buffer instead of a large panel that round-trips through
     // L2/L3. Small-M products (conv layers, filter gradients) are dominated by that traffic otherwise.
@@ -383,8 +404,16 @@ void gemm(const Gemm& g, ThreadPool* pool) {
         float* Bp = tlsB.get(static_cast<size_t>(kcMax * NR));
         for (int64_t p = p0; p < p1; p++) {
           const int nr = static_cast<int>(std::min<int64_t>(NR, g.N - p * NR));
+          if (inPlace && nr == NR) {
+            const float* rows = g.B + pc * g.rsB + p * NR;
+            if ((p + 4) * NR < g.N) {
+              for (int64_t k = 0; k < kc; k++) __builtin_prefetch(rows + k * g.rsB + 4 * NR, 0, 2);
+            }
+            sweepPanel(g, tile, Ap, rows, g.rsB, 0, g.M, p * NR, nr, kc, load, last);
+            continue;
+          }
           packB(g, tile, pc, kc, p * NR, nr, Bp);
-          sweepPanel(g, tile, Ap, Bp, 0, g.M, p * NR, nr, kc, load, last);
+          sweepPanel(g, tile, Ap, Bp, NR, 0, g.M, p * NR, nr, kc, load, last);
         }
       };
       if (threads > 1 && panels > 1) pool->parallelFor(panels, 4, sweep);
