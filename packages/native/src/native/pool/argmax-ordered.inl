@@ -49,9 +49,9 @@ SN_INLINE S::V keyIfMax(S::V v, S::V m, S::V key) { return S::select(S::equal(v,
 /**
  * One output row of window3s2 windows over R input rows (taps numbered from rows[0]; `shift` added back); false
  * if the rows hold a NaN, when the row must be worked again by the full rule. `spill`: the row's last vectors are
- * stored whole, into the next output row.
+ * stored whole, into the next output row. `Values`: store the windows' maxima into y (else y is not touched).
  */
-template <int R>
+template <int R, bool Values>
 bool window3s2ArgmaxOrderedRow(const float* const* rows, float shift, int64_t W, int64_t OW, float* y, float* taps, bool spill) {
   constexpr int64_t N = S::N;
   // Row r's key: -(3r + 1) in the even columns (tap 1 of their window), -3r in the odd ones (tap 0 of the next
@@ -74,22 +74,27 @@ bool window3s2ArgmaxOrderedRow(const float* const* rows, float shift, int64_t W,
     const S::V m = S::max(S::max(v1, v0), v2);
     const S::V key = S::max(S::max(keyIfMax(v0, m, k0key), keyIfMax(v1, m, k1)), keyIfMax(v2, m, S::sub(k2odd, two)));
     const uint32_t outs = spill || k0 + N <= OW ? kAllLanes : laneBits(0, OW - k0);
-    storeLanes(y + k0, outs, S::fromLoose(m));
+    if (Values) storeLanes(y + k0, outs, S::fromLoose(m));
     storeLanes(taps + k0, outs, S::fromLoose(S::sub(base, key)));
   }
   return S::bits(nan) == 0;
 }
 
+/**
+ * The plane's taps and, with `Values`, its maxima y (MaxPool2DArgmax). Without (the gradient from x, which reads
+ * only the taps) y is one row of scratch (OW floats) for the rows that the full rule works again.
+ */
+template <bool Values>
 void window3s2ArgmaxOrderedPlane(const PoolGeom& g, const float* x, float* y, float* taps) {
   for (int64_t oh = 0; oh < g.OH; oh++) {
     const int64_t hs = oh * g.SH - g.PT;
     const int64_t h0 = std::max<int64_t>(hs, 0), h1 = std::min(hs + g.WH, g.H);
-    float* yr = y + oh * g.OW;
+    float* yr = Values ? y + oh * g.OW : y;
     float* tr = taps + oh * g.OW;
     if (h1 <= h0) {
       // A window over no input row (core's plans make none; a geometry built in C++ could): no tap, -Inf.
       std::fill(tr, tr + g.OW, -1.f);
-      std::fill(yr, yr + g.OW, -std::numeric_limits<float>::infinity());
+      if (Values) std::fill(yr, yr + g.OW, -std::numeric_limits<float>::infinity());
       continue;
     }
     const float* rows[3];
@@ -100,11 +105,11 @@ void window3s2ArgmaxOrderedPlane(const PoolGeom& g, const float* x, float* y, fl
     const bool spill = oh + 1 < g.OH && g.OW >= S::N;
     bool done;
     if (n == 3) {
-      done = window3s2ArgmaxOrderedRow<3>(rows, shift, g.W, g.OW, yr, tr, spill);
+      done = window3s2ArgmaxOrderedRow<3, Values>(rows, shift, g.W, g.OW, yr, tr, spill);
     } else if (n == 2) {
-      done = window3s2ArgmaxOrderedRow<2>(rows, shift, g.W, g.OW, yr, tr, spill);
+      done = window3s2ArgmaxOrderedRow<2, Values>(rows, shift, g.W, g.OW, yr, tr, spill);
     } else {
-      done = window3s2ArgmaxOrderedRow<1>(rows, shift, g.W, g.OW, yr, tr, spill);
+      done = window3s2ArgmaxOrderedRow<1, Values>(rows, shift, g.W, g.OW, yr, tr, spill);
     }
     if (!done) window3s2ArgmaxRows(rows, n, shift, g.W, g.OW, yr, tr);
   }
@@ -153,7 +158,7 @@ void maxPoolArgmaxPairsPlane(const PoolGeom& g, const float* x, float* y, float*
 
 /** MaxPool2DArgmax of one plane: the 3x3/2 pad 1 rows and the pairs here, other strides 1 and 2 by argmax.inl's columns. */
 void maxPoolArgmaxPlane(const PoolGeom& g, const float* x, float* y, float* taps) {
-  if (maxPoolGradWindow3s2Fits(g)) return window3s2ArgmaxOrderedPlane(g, x, y, taps);
+  if (maxPoolGradWindow3s2Fits(g)) return window3s2ArgmaxOrderedPlane<true>(g, x, y, taps);
   if (poolPairsFit(g)) return maxPoolArgmaxPairsPlane(g, x, y, taps);
   if (g.SW <= 2) return maxPoolArgmaxColumns(g, x, y, taps);
   maxPoolArgmaxWindows(g, x, y, taps);

@@ -39,10 +39,10 @@ void avgPoolPlaneFor(const PoolGeom& g, const float* x, const float* inv, float*
 void maxPoolGradPlaneFor(const PoolGeom& g, const float* dy, const float* x, float* dx) {
   if (poolByEightLanes(g, true)) return eightLaneKernels()->maxPoolGradPlane(g, dy, x, dx);
   if (maxPoolGradWindow3s2Fits(g)) {
-    // The winners recorded as the training forward records them (planes of taps and of the values it also stores,
-    // in cache), then routed as from the recorded taps: one route, so both gradients give the same bits.
-    float* taps = scratch(static_cast<size_t>(2 * g.OH * g.OW), kSlabSlot);
-    window3s2ArgmaxOrderedPlane(g, x, taps + g.OH * g.OW, taps);
+    // The winners recorded as the training forward records them (a plane of taps, in cache; not its values), then
+    // routed as from the recorded taps: one route, so both gradients give the same bits.
+    float* taps = scratch(static_cast<size_t>((g.OH + 1) * g.OW), kSlabSlot);
+    window3s2ArgmaxOrderedPlane<false>(g, x, taps + g.OH * g.OW, taps);
     return maxPoolGradWindow3s2(g, dy, taps, dx);
   }
   maxPoolGradPlane(g, dy, x, dx);

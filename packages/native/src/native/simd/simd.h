@@ -6,6 +6,11 @@
 // src/native/isa/<isa>.cc compiles the same templates once for its ISA inside a target region
 // (SN_TARGET_BEGIN) and exports a KernelSet (isa.h); the runtime picks one per backend instance.
 //
+// Each S spells out the whole interface, forwards shared by several ISAs included (the natural loose order,
+// zipOrder's identity on 4 lanes), so one header reads as its ISA's complete layer. A shared default would have
+// to be compiled inside each target region: one defined here, before the region, cannot inline the ISA's own
+// operations (GCC: "inlining failed in call to 'always_inline' ...: target specific option mismatch").
+//
 // Masks travel between kernels and the layer as plain bit sets (bit l = lane l, uint32_t) and are
 // turned into S::M once per tile with S::mask(bits), so kernels never depend on a mask type.
 //
