@@ -17,6 +17,8 @@
 // AVX2 no cross-lane shuffle per row (two zips of the old layout cost a vperm2f128 each, its slide another).
 // The first output row to reach an input row stores it; a later one (windows overlapping along the column)
 // adds to it; rows in no window are zeroed. No dx zeroing pass, no scattered read-modify-write per output.
+// From recorded taps, windows 3 rows high at row stride 2 are walked down the plane instead, N output columns
+// at a time, the row two output rows share held in registers (window3s2GradDown): each dx row stored once.
 
 /** Whether maxPoolGradWindow3s2 takes this geometry: window3s2Fits, windows at most 3 rows high. */
 inline bool maxPoolGradWindow3s2Fits(const PoolGeom& g) { return window3s2Fits(g) && g.WH <= 3; }
@@ -141,8 +143,68 @@ void window3s2GradPlane(const PoolGeom& g, float* dx, Row row) {
   std::fill(dx + done * W, dx + H * W, 0.f);
 }
 
-/** The plane's gradient from the taps MaxPool2DArgmax recorded (x unused; the gradient from x records them first). */
-void maxPoolGradWindow3s2(const PoolGeom& g, const float* dy, const float* taps, float* dx) {
+/**
+ * Windows 3 rows high at row stride 2 (ResNet's 3x3/2): window row 2 of output row oh is window row 0 of output
+ * row oh + 1, and every other input row lies in one window. N output columns (dx columns [2 k0, 2 k0 + 2N)) are
+ * walked down the plane: each output row's three window rows come from one window3s2GradBlock-like pass in
+ * registers (codes numbered from the window's top row, padding included, so no shift), the shared row is held
+ * in registers until the next output row adds its own to it (the order of the row-by-row walk: the earlier row
+ * first), and each dx row is stored once, whole, with nothing read back. `Full`: every lane inside the row.
+ */
+template <bool Full>
+void window3s2GradDown(const PoolGeom& g, const float* dy, const float* taps, float* dx, int64_t k0) {
+  constexpr int64_t N = S::N;
+  const int64_t H = g.H, W = g.W, OW = g.OW, OH = g.OH, PT = g.PT, c = 2 * k0;
+  const uint32_t outs = Full ? kAllLanes : laneBits(0, std::min<int64_t>(N, OW - k0));
+  const uint32_t next = Full ? kAllLanes : laneBits(0, std::min<int64_t>(N, OW - k0 - 1));
+  const uint32_t lo = Full ? kAllLanes : rowBits(c, W, N), hi = Full ? kAllLanes : rowBits(c + N, W, N);
+  S::V heldLo = S::zero(), heldHi = S::zero();
+  for (int64_t oh = 0; oh < OH; oh++) {
+    const int64_t hs = 2 * oh - PT;
+    const float* t = taps + oh * OW + k0;
+    const float* d0 = dy + oh * OW + k0;
+    const S::V at = S::zipOrder(loadLanes(t, outs)), d = S::zipOrder(loadLanes(d0, outs));
+    const S::V atNext = S::zipOrder(loadLanes(t + 1, next)), dNext = S::zipOrder(loadLanes(d0 + 1, next));
+    S::V a[3], b[3];
+    for (int r = 0; r < 3; r++) {
+      const S::V even = S::keep(S::equal(at, S::set1(static_cast<float>(3 * r + 1))), d);
+      const S::V odd = S::add(S::keep(S::equal(at, S::set1(static_cast<float>(3 * r + 2))), d),
+                              S::keep(S::equal(atNext, S::set1(static_cast<float>(3 * r))), dNext));
+      a[r] = S::zip4Lo(even, odd);
+      b[r] = S::zip4Hi(even, odd);
+    }
+    // Window row 0: the previous output row's row 2 (the plan's windows start inside the input or its pad, so
+    // it lies inside the input from oh = 1 on), or padding above the input.
+    if (hs >= 0) {
+      if (oh > 0) {
+        a[0] = S::add(heldLo, a[0]);
+        b[0] = S::add(heldHi, b[0]);
+      }
+      float* p = dx + hs * W + c;
+      storeLanes(p, lo, a[0]);
+      storeLanes(p + N, hi, b[0]);
+    }
+    if (hs + 1 >= 0 && hs + 1 < H) {
+      float* p = dx + (hs + 1) * W + c;
+      storeLanes(p, lo, a[1]);
+      storeLanes(p + N, hi, b[1]);
+    }
+    heldLo = a[2];
+    heldHi = b[2];
+  }
+  const int64_t last = 2 * (OH - 1) - PT + 2;
+  if (last < H) {
+    float* p = dx + last * W + c;
+    storeLanes(p, lo, heldLo);
+    storeLanes(p + N, hi, heldHi);
+  }
+}
+
+/** Whether window3s2GradDown takes the geometry: 3 rows high at row stride 2, every window starting inside the input (or its pad). */
+inline bool window3s2GradDownFits(const PoolGeom& g) { return g.WH == 3 && g.SH == 2 && 2 * (g.OH - 1) - g.PT < g.H; }
+
+/** The plane's gradient from the taps, output row by output row (window3s2GradPlane): any window3s2 geometry. */
+void maxPoolGradWindow3s2Rows(const PoolGeom& g, const float* dy, const float* taps, float* dx) {
   window3s2GradPlane(g, dx, [&](int64_t oh, int n, float shift, float* const* dxRows, const bool* accumulate) {
     const float* d = dy + oh * g.OW;
     const float* t = taps + oh * g.OW;
@@ -154,4 +216,20 @@ void maxPoolGradWindow3s2(const PoolGeom& g, const float* dy, const float* taps,
       window3s2GradRow<1>(t, shift, dxRows, accumulate, g.W, g.OW, d);
     }
   });
+}
+
+/**
+ * The plane's gradient from the taps MaxPool2DArgmax recorded: 3x3/2 windows walked down the plane
+ * (window3s2GradDown), others row by row. The same bits either way (the same sums in the same order).
+ */
+void maxPoolGradWindow3s2(const PoolGeom& g, const float* dy, const float* taps, float* dx) {
+  if (!window3s2GradDownFits(g)) return maxPoolGradWindow3s2Rows(g, dy, taps, dx);
+  constexpr int64_t N = S::N;
+  // Rows past the last window's are in none; the rest are stored below, every column of them (the blocks of
+  // window3s2GradRow).
+  const int64_t covered = std::min(2 * (g.OH - 1) - g.PT + 3, g.H);
+  std::fill(dx + covered * g.W, dx + g.H * g.W, 0.f);
+  int64_t k0 = 0;
+  for (; k0 + N < g.OW && 2 * k0 + 2 * N <= g.W; k0 += N) window3s2GradDown<true>(g, dy, taps, dx, k0);
+  for (; 2 * k0 < g.W; k0 += N) window3s2GradDown<false>(g, dy, taps, dx, k0);
 }
