@@ -147,9 +147,6 @@ void s2DxOutput(const float* M, int64_t xs, const S2DxOut* out, int used, float*
   }
 }
 
-/** Floats that set V's and M's planes a cache line further apart. */
-constexpr int64_t kLinePad = 16;
-
 /** dy as a stride-4 slab of 4 TW + 1 columns (zeros past OW; the N-lane loads of the last vector read into the slack). */
 ConvGeom s2DxSlabGeom(const ConvGeom& g, int64_t TW) {
   ConvGeom sg = g;

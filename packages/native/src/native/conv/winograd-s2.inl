@@ -13,6 +13,10 @@
 constexpr int kS2E = 9, kS2K = 6;
 /** Bytes of products M a block of output-channel tiles holds (within L2 with V, which every block reads). */
 constexpr int64_t kS2BlockBytes = int64_t{128} << 10;
+/** Fewest vectors of tiles a batch for the polyphase forward (winogradS2Fits). */
+constexpr int64_t kS2MinVectors = S::N == 8 ? 12 : 16;
+/** Floats that set V's and M's planes a cache line further apart. */
+constexpr int64_t kLinePad = 16;
 
 /**
  * Pieces (runs of one tile row) a vector of N consecutive tiles may hold for TW tiles a row: 1 where rows fill
@@ -28,17 +32,21 @@ int s2Pieces(int64_t TW) {
  * Whether the polyphase Winograd runs: 3x3 filters at stride 2, no dilation or groups, at least 64 input channels
  * (trainable filters below that stay off forward Winograd, see winogradFits; constant ones were not measured), 16
  * output channels, output rows of at least a third of a vector of tiles, a transformed filter within
- * kSharedFilterBytes (each pass streams all of it) and at least 16 vectors of tiles in the batch (the filter
- * transform, on every call for a trainable filter, and the last pass's idle lanes are paid per call). Zen 4,
+ * kSharedFilterBytes (each pass streams all of it) and at least kS2MinVectors vectors of tiles in the batch (the
+ * filter transform, on every call for a trainable filter, and the last pass's idle lanes are paid per call). Zen 4,
  * isa-check --cpu-time, 1 thread, interleaved rounds at load 5-8, direct -> polyphase GFLOP/s: 8x64x56x56 -> 128
  * avx2 92-100 -> 108-117, avx512 97-100 -> 113-126; 16x96x32x32 -> 96 avx2 88-91 -> 101-104; but 2x64x56x56 -> 128
  * (98 tiles) avx2 94-100 -> 90-101, avx512 98-106 -> 91-103, and 2x128x28x28 -> 256 (a 4.7 MiB filter) avx2 100 -> 70.
+ * Since V's and M's planes were padded (s2Run) 2x64x56x56 -> 128 (13 vectors of 8 tiles) runs faster on AVX2, so
+ * 8 lanes take it from 12 vectors: isa-check, interleaved with the direct kernel at load 13-17, avx2 1 thread 87-93
+ * -> 94-105, 2 threads 80-87 -> 104-108 (a forward-only loop, best of 15 by CPU time, four rounds at load 14:
+ * 2.65-2.76 -> 2.20-2.28 ms); on avx512 (7 vectors of 16) the direct kernel stayed ahead (1.49-1.51 -> 1.63-2.00 ms).
  */
 bool winogradS2Fits(const ConvGeom& g, bool constantFilter) {
   (void)constantFilter;
   const int64_t TH = (g.OH + 3) / 4, TW = (g.OW + 3) / 4;
   return g.KH == 3 && g.KW == 3 && g.SH == 2 && g.SW == 2 && g.DH == 1 && g.DW == 1 && g.G == 1 && g.Cg >= 64 && g.Og >= 16 && g.PT >= 0 &&
-         g.PL >= 0 && s2Pieces(TW) > 0 && kS2K * kS2K * g.C * g.O * 4 <= kSharedFilterBytes && g.N * TH * TW >= 16 * S::N;
+         g.PL >= 0 && s2Pieces(TW) > 0 && kS2K * kS2K * g.C * g.O * 4 <= kSharedFilterBytes && g.N * TH * TW >= kS2MinVectors * S::N;
 }
 
 int64_t s2FilterFloats(const ConvGeom& g, int MR) { return kS2K * kS2K * ((g.O + MR - 1) / MR) * g.C * MR; }
@@ -114,11 +122,11 @@ SN_INLINE void s2OutputLine(const S::V* m, S::V* y) {
   for (int j = 0; j < 4; j++) y[j] = S::add(y[j], m[5 + j]);
 }
 
-/** Input transform of every channel for NV vectors of tiles: V[xi][c][NV N], xi = 9 row element + column element. */
+/** Input transform of every channel for NV vectors of tiles: V[xi][c][NV N], xi = 9 row element + column element, planes xs floats apart. */
 template <int R, int NV>
-void s2Input(const Slab& slab, int64_t C, const int64_t (*at)[4], const uint32_t (*bits)[4], float* V) {
+void s2Input(const Slab& slab, int64_t C, const int64_t (*at)[4], const uint32_t (*bits)[4], float* V, int64_t xs) {
   constexpr int64_t kPanel = NV * S::N;
-  const int64_t xs = C * kPanel, ps = slab.phaseStride, Wq = slab.Wq;
+  const int64_t ps = slab.phaseStride, Wq = slab.Wq;
   static_assert(R >= 1 && R <= 4, "pieces a vector");
   S::M m[NV][4];
   for (int v = 0; v < NV; v++)
@@ -306,14 +314,21 @@ void s2Run(const ConvGeom& g, const float* x, const float* u, const float* bias,
   const int64_t tasks = pool.size() == 1 ? 1 : std::min<int64_t>(passes, 3 * pool.size());
   const int64_t oTiles = (g.O + MR - 1) / MR;
   const int64_t block = std::max<int64_t>(1, kS2BlockBytes / (kS2E * kS2E * MR * T::kPanel * 4));
+  // V's and M's 81 planes a line apart more than their size, as in winograd-backprop-input-s2.inl: at 6 KiB (64
+  // channels of a 4 x 3 tile's panel; 8 KiB on 16 lanes) every other plane fell in one L1 set, and an input
+  // transform's 81 stores of a tile vector missed L1: it took a fifth of 8x64x56x56 -> 128 on AVX2 (perf, cpu-clock
+  // samples), a tenth since. avx2 1 thread, interleaved with fb91d69: isa-check --cpu-time, three rounds at load
+  // 13-17, 95-102 -> 115-123 GFLOP/s; a forward-only loop, best of 11 by CPU time, six rounds at load 13-15,
+  // 9.04-10.72 -> 7.87-9.99 ms.
+  const int64_t vs = g.C * T::kPanel + kLinePad;
   pool.run(tasks, [&](int64_t t) {
     const int64_t p0 = passes * t / tasks, p1 = passes * (t + 1) / tasks;
     if (p0 >= p1) return;
     const int64_t f0 = p0 * NV * N, f1 = std::min(total, p1 * NV * N);
     float* buffer = scratch(static_cast<size_t>(slots * slabFloats), kSlabSlot);
     const Slab slab(sg, 0, rows, buffer);
-    float* V = scratch(static_cast<size_t>(kS2E * kS2E * (g.C + std::min(oTiles, block) * MR) * T::kPanel), kPanelSlot);
-    float* M = V + kS2E * kS2E * g.C * T::kPanel;
+    float* V = scratch(static_cast<size_t>(kS2E * kS2E * (vs + std::min(oTiles, block) * MR * T::kPanel + kLinePad)), kPanelSlot);
+    float* M = V + kS2E * kS2E * vs;
     std::vector<int64_t> held(static_cast<size_t>(slots), -1);  // the image in each slot (up to NV N + 1 of 1-tile images)
     for (int64_t s = p0 * NV; s < std::min(vectors, p1 * NV); s += NV) {
       int64_t at[NV][4] = {};
@@ -343,11 +358,11 @@ void s2Run(const ConvGeom& g, const float* x, const float* u, const float* bias,
         }
       }
       const int used = static_cast<int>(std::min<int64_t>(NV, vectors - s));
-      s2Input<R, NV>(slab, g.C, at, bits, V);
+      s2Input<R, NV>(slab, g.C, at, bits, V, vs);
       // Blocks of output-channel tiles whose products M stay in L2 until their output transform.
       for (int64_t ot0 = 0; ot0 < oTiles; ot0 += block) {
-        const int64_t ot1 = std::min(oTiles, ot0 + block), xs = (ot1 - ot0) * MR * T::kPanel;
-        s2Gemms<T>(g, u, V, g.C * T::kPanel, ot0, ot1, M, xs);
+        const int64_t ot1 = std::min(oTiles, ot0 + block), xs = (ot1 - ot0) * MR * T::kPanel + kLinePad;
+        s2Gemms<T>(g, u, V, vs, ot0, ot1, M, xs);
         for (int64_t o = ot0 * MR; o < std::min(g.O, ot1 * MR); o++)
           s2Output<NV>(M + (o - ot0 * MR) * T::kPanel, xs, out, used, bias ? bias[o] : 0.f, residual ? residual + o * g.P : nullptr, relu, y + o * g.P,
                        g.OW);
