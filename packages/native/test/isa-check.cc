@@ -316,6 +316,9 @@ void bench(const std::vector<Isa>& isas, const std::string& only) {
     peak[isa] = fmaPeak(p);
     std::printf("  %-9s %7.1f GFLOP/s  (%d lanes, %d accumulators)\n", isaName(isa), peak[isa], p.lanes, p.accumulators);
   }
+  if (isaSupported(Isa::Avx512))
+    std::printf("  avx512 datapath: %s (cpuAvx512FullWidth; STRIDENET_AVX512_FULL_WIDTH=0/1 overrides)\n",
+                cpuAvx512FullWidth() ? "full width, 16-lane choices" : "two 256-bit halves, Zen 4 choices");
   std::printf("\nDirect convolutions, GFLOP/s: 2 x the direct multiply-adds / best of 5 after a warm-up, filter packing included\n"
               "(no filter cache, as in training); in brackets the share of the FMA peak on 1 thread (over 100%% for\n"
               "Winograd layers, which do fewer multiply-adds); g: the kernel's GEMM path (as the addon runs it), where the\n"

@@ -3,6 +3,9 @@
 #include "trace.h"
 
 #include <algorithm>
+#if SN_X86
+#include <cpuid.h>
+#endif
 #include <chrono>
 #include <cstdlib>
 #include <new>
@@ -43,6 +46,26 @@ bool cpuHasAvx2() {
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   }();
   return has;
+#else
+  return false;
+#endif
+}
+
+bool cpuAvx512FullWidth() {
+#if SN_X86
+  static const bool full = [] {
+    if (const char* env = std::getenv("STRIDENET_AVX512_FULL_WIDTH")) {
+      if (env[0] == '0' && env[1] == 0) return false;
+      if (env[0] == '1' && env[1] == 0) return true;
+    }
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    if (!__get_cpuid(0, &eax, &ebx, &ecx, &edx)) return false;
+    const bool amd = ebx == 0x68747541 && edx == 0x69746e65 && ecx == 0x444d4163;  // "AuthenticAMD"
+    if (!amd || !__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return false;
+    const unsigned base = (eax >> 8) & 0xf, family = base == 0xf ? base + ((eax >> 20) & 0xff) : base;
+    return family >= 0x1a;
+  }();
+  return full;
 #else
   return false;
 #endif
