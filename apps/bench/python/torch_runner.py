@@ -7,6 +7,7 @@ memory formats and (for inference) a frozen TorchScript graph, keeping the faste
 Inputs and weights arrive as little-endian float32 files written by the harness, so every
 framework sees the same bytes.
 """
+import ctypes
 import json
 import os
 import resource
@@ -279,6 +280,55 @@ class Workload:
         return time.perf_counter() - t0
 
 
+def mapped_libraries(*needles):
+    """Paths of the shared libraries mapped into this process whose path contains one of the needles."""
+    found = []
+    try:
+        with open("/proc/self/maps") as f:
+            for ln in f:
+                fields = ln.split()
+                path = fields[5] if len(fields) >= 6 else ""
+                if path.startswith("/") and any(n in path for n in needles) and path not in found:
+                    found.append(path)
+    except OSError:
+        pass
+    return found
+
+
+def isa_report():
+    """The instruction sets this process's kernels run, read back from the libraries themselves.
+
+    ATen: the capability torch reports (ATEN_CPU_CAPABILITY moves it). oneDNN: its effective ISA from
+    dnnl_get_effective_cpu_isa() (ONEDNN_MAX_CPU_ISA / DNNL_MAX_CPU_ISA cap it), asked of the shared
+    libdnnl that Debian's torch links (a wheel links oneDNN statically with hidden symbols: then None).
+    BLAS: the libraries mapped, and OpenBLAS's core (OPENBLAS_CORETYPE moves it) when it is OpenBLAS.
+    """
+    show = torch.__config__.show()
+    aten = next((ln.split(":", 1)[1].strip() for ln in show.splitlines() if "CPU capability usage" in ln), None)
+    blas_info = next((part.split("=", 1)[1] for part in show.replace(",", " ").split() if part.startswith("BLAS_INFO=")), None)
+    onednn = None
+    dnnl = mapped_libraries("libdnnl", "libmkldnn")
+    for path in dnnl:
+        try:
+            fn = ctypes.CDLL(path).dnnl_get_effective_cpu_isa
+            fn.restype = ctypes.c_int
+            onednn = int(fn())
+            break
+        except (OSError, AttributeError):
+            pass
+    blas = mapped_libraries("blas", "libmkl")
+    openblas_core = None
+    for path in blas:
+        try:
+            fn = ctypes.CDLL(path).openblas_get_corename
+            fn.restype = ctypes.c_char_p
+            openblas_core = fn().decode()
+            break
+        except (OSError, AttributeError):
+            pass
+    return {"aten": aten, "onednn": onednn, "onednnLibrary": dnnl[0] if dnnl else None, "blasInfo": blas_info, "blas": blas, "openblasCore": openblas_core}
+
+
 def rss_bytes():
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
@@ -294,7 +344,7 @@ def main():
             if cmd == "hello":
                 show = torch.__config__.show()
                 libs = [ln.strip("- ").strip() for ln in show.splitlines() if "MKL-DNN" in ln or "oneDNN" in ln or "OpenMP" in ln or "CPU capability" in ln]
-                reply = {"torch": torch.__version__, "threads": torch.get_num_threads(), "config": libs, "mkldnn": bool(torch.backends.mkldnn.is_available())}
+                reply = {"torch": torch.__version__, "threads": torch.get_num_threads(), "config": libs, "mkldnn": bool(torch.backends.mkldnn.is_available()), "isa": isa_report()}
             elif cmd == "prepare":
                 current = None
                 current = Workload(msg)

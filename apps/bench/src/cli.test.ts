@@ -17,6 +17,12 @@ describe('command line', () => {
     expect(err.mock.calls.map((c) => String(c[0])).join('')).toContain("--suite is 'bogus' but expected ops, models or all");
   });
 
+  it('rejects a --peer-isa other than auto or avx2', async () => {
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    expect(await main(['node', 'stridenet-bench', 'run', '--peer-isa', 'avx512', '--runners', 'cpu-js'])).toBe(1);
+    expect(err.mock.calls.map((c) => String(c[0])).join('')).toContain("--peer-isa is 'avx512' but expected auto or avx2");
+  });
+
   it('compare prints and writes the side-by-side table', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bench-cli-'));
     const a = join(dir, 'a.json');

@@ -10,6 +10,7 @@ import { ALL_RUNNERS, runBench, type RunOptions } from './run.js';
 import { mergeReports, readReport } from './merge.js';
 import { readmeProblems, regenerate } from './readme.js';
 import { validateReport, type BenchReport } from './schema.js';
+import { PEER_ISAS, parsePeerIsa } from './peer-isa.js';
 
 const positiveInt = (name: string) => (v: string) => {
   const n = Number(v);
@@ -24,6 +25,13 @@ const nonNegative = (name: string) => (v: string) => {
 const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
 const intList = (name: string) => (v: string) => list(v).map(positiveInt(name));
 const collect = (v: string, prev: string[] = []) => [...prev, v];
+const peerIsa = (v: string) => {
+  try {
+    return parsePeerIsa(v);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+};
 
 export interface Outputs {
   json: string;
@@ -60,6 +68,7 @@ export function program(): Command {
     .option('--baseline <runner>', 'runner the ratios are relative to', 'cpu-js')
     .option('--gemm-size <n>', 'square GEMM size (0 skips it)', nonNegative('--gemm-size'), 4096)
     .option('--heavy-everywhere', 'run the large GEMM on scalar runners too (minutes)', false)
+    .option('--peer-isa <isa>', `${PEER_ISAS.join(' or ')}: avx2 holds PyTorch (oneDNN, ATen, BLAS) to AVX2, for ratios as on an AVX2-only machine; ONNX Runtime has no switch (its ISA is reported)`, peerIsa, 'auto')
     .option('--filter <list>', 'only workloads whose id contains one of these', list)
     .option('--exclude <list>', "runner:substring pairs, e.g. 'native:resnet18' (that runner skips matching workloads)", list)
     .option('--out <dir>', 'write bench.json, bench.md, bench.html here (and bench.partial.json while running)')
@@ -88,6 +97,7 @@ export function program(): Command {
         heavyEverywhere: o.heavyEverywhere,
         filter: o.filter,
         exclude: o.exclude,
+        peerIsa: o.peerIsa,
         command: ['stridenet-bench', ...process.argv.slice(2)].join(' '),
       };
       const bar = o.progress && process.stderr.isTTY !== undefined ? new cliProgress.SingleBar({ format: '{bar} {value}/{total} {cell}', stream: process.stderr, hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic) : undefined;

@@ -25,19 +25,27 @@ const PACKAGES = [
   'onnxruntime-node',
 ];
 
+/** The SIMD flags of /proc/cpuinfo that figures depend on (empty off Linux). */
+export function cpuFlags(): string[] {
+  try {
+    const flags = /flags\s*:\s*(.+)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.split(/\s+/) ?? [];
+    return flags.filter((f) => /^(avx|avx2|fma|avx512f|avx512_vnni|sse4_2|f16c|amx_tile)$/.test(f));
+  } catch {
+    return [];
+  }
+}
+
 /** CPU, clock, Node and package versions: what a figure depends on. */
 export function fingerprint(threads: number, extra: { gpuAdapter?: string; packages?: Record<string, string> } = {}): Fingerprint {
   const cpus = os.cpus();
   let cpuModel = cpus[0]?.model ?? 'unknown';
   let clockMHz: number | undefined = cpus[0]?.speed || undefined;
-  let cpuFlags: string[] = [];
+  const flags = cpuFlags();
   try {
     const info = readFileSync('/proc/cpuinfo', 'utf8');
     cpuModel = /model name\s*:\s*(.+)/.exec(info)?.[1]?.trim() ?? cpuModel;
     const mhz = /cpu MHz\s*:\s*([\d.]+)/.exec(info)?.[1];
     if (mhz) clockMHz = Math.round(Number(mhz));
-    const flags = /flags\s*:\s*(.+)/.exec(info)?.[1]?.split(/\s+/) ?? [];
-    cpuFlags = flags.filter((f) => /^(avx|avx2|fma|avx512f|avx512_vnni|sse4_2|f16c|amx_tile)$/.test(f));
   } catch {
     // Not Linux: os.cpus() is what there is.
   }
@@ -51,7 +59,7 @@ export function fingerprint(threads: number, extra: { gpuAdapter?: string; packa
     cpuModel,
     logicalCores: cpus.length,
     clockMHz,
-    cpuFlags,
+    cpuFlags: flags,
     memoryBytes: os.totalmem(),
     os: `${os.type()} ${os.release()} ${os.arch()}`,
     node: process.version,

@@ -34,6 +34,9 @@ function mergeCell(records: ResultRecord[]): ResultRecord {
 export function mergeReports(runs: readonly BenchReport[]): BenchReport {
   if (!runs.length) throw new Error('merge: no reports given but expected at least one');
   if (runs.length === 1) return runs[0]!;
+  // A peer's cells from an --peer-isa avx2 run and an auto run share the runner id: best-of would mix ISAs.
+  const peerIsas = [...new Set(runs.map((r) => r.settings.peerIsa ?? 'auto'))];
+  if (peerIsas.length > 1) throw new Error(`merge: the runs differ in --peer-isa (${peerIsas.join(', ')}); each cell would take the best of two instruction sets`);
   const first = runs[0]!;
   const runners = new Map<string, BenchReport['runners'][number]>();
   const workloads = new Map<string, BenchReport['workloads'][number]>();

@@ -122,6 +122,19 @@ export function cellText(report: BenchReport, r: ResultRecord | undefined, basel
   return `${fmtMs(r.timing!.medianMs)}${ratioText}${mark}`;
 }
 
+/**
+ * The instruction set each runner's kernels ran (RunnerInfo.isa), as one sentence, and whether the peers
+ * were held to AVX2 (--peer-isa avx2); '' for a file that has neither (made before they were recorded).
+ * `ids` limits it to those runners (a README block's columns).
+ */
+export function isaSentence(report: BenchReport, ids?: readonly string[]): string {
+  const isas = new Map<string, string>();
+  for (const r of report.runners) if (r.available && r.isa && (!ids || ids.includes(r.id)) && !isas.has(r.id)) isas.set(r.id, r.isa);
+  const held = report.settings.peerIsa === 'avx2' ? 'Peers held to AVX2 where they have a switch (`--peer-isa avx2`).' : '';
+  const list = isas.size ? `Instruction sets: ${[...isas].map(([id, isa]) => `${id} ${isa}`).join('; ')}.` : '';
+  return [held, list].filter(Boolean).join(' ');
+}
+
 function runnerLines(report: BenchReport): string[] {
   const lines: string[] = [];
   for (const r of report.runners) {
@@ -131,7 +144,7 @@ function runnerLines(report: BenchReport): string[] {
       continue;
     }
     const threads = `${r.threads} thread(s)${r.threadsNote ? ` (${r.threadsNote})` : ''}`;
-    lines.push(`- **${r.id}** (${at}): ${r.label} ${r.version}, ${threads}${r.device ? `, ${r.device}` : ''}${r.notes?.length ? `; ${r.notes.join('; ')}` : ''}`);
+    lines.push(`- **${r.id}** (${at}): ${r.label} ${r.version}, ${threads}${r.device ? `, ${r.device}` : ''}${r.isa ? `, ISA: ${r.isa}` : ''}${r.notes?.length ? `; ${r.notes.join('; ')}` : ''}`);
   }
   return lines;
 }
@@ -155,6 +168,8 @@ export function markdown(report: BenchReport, baseline = report.settings.baselin
   lines.push(`# stridenet-bench (${report.mode})`, '');
   lines.push(`${f.cpuModel}, ${f.logicalCores} logical cores${f.clockMHz ? ` @ ${f.clockMHz} MHz` : ''}${f.cpuFlags.length ? ` (${f.cpuFlags.join(' ')})` : ''}, ${fmtBytes(f.memoryBytes)} RAM, Node ${f.node}, thread settings ${report.settings.threads.join(', ')}${f.gpuAdapter ? `, GPU: ${f.gpuAdapter}` : ''}. ${report.createdAt}.`, '');
   lines.push(method(report, baseline), '');
+  const isa = isaSentence(report);
+  if (isa) lines.push(isa, '');
   if (notes.length) lines.push('Requested but not run (no figures):', '', ...notes, '');
   for (const suite of ['models', 'ops'] as const) {
     const ws = report.workloads.filter((w) => w.suite === suite);
@@ -193,7 +208,8 @@ export function terminalTable(report: BenchReport, baseline = report.settings.ba
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   const missing = report.runners.filter((r) => !r.available).map((r) => `${r.id} (${r.requestedThreads}T): not available: ${r.reason}`);
-  return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line), ...missing].join('\n');
+  const isa = isaSentence(report);
+  return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line), ...missing, ...(isa ? [isa] : [])].join('\n');
 }
 
 /**

@@ -7,6 +7,7 @@ import { createOnnxRunner } from './runners/onnx.js';
 import { NATIVE_ISA_RUNNERS, OUR_BACKENDS, createStridenetRunner, firstLine, ourRunner } from './runners/stridenet.js';
 import { createTfjsRunner } from './runners/tfjs.js';
 import { createTorchRunner } from './runners/torch.js';
+import type { PeerIsa } from './peer-isa.js';
 import type { Prepared, Runner, RunnerInfo, TrainCheck } from './runners/types.js';
 import { SCHEMA_ID, SCHEMA_VERSION, type BenchReport, type ResultRecord } from './schema.js';
 import { shuffled } from './stats.js';
@@ -46,6 +47,8 @@ export interface RunOptions {
   exclude?: readonly string[];
   /** Seed of the runner order per repetition. */
   seed?: number;
+  /** 'avx2' holds the peers to AVX2 where they have a switch (peer-isa.ts); default 'auto'. */
+  peerIsa?: PeerIsa;
   /** Training steps of the training check (default 3). */
   trainCheckSteps?: number;
   command?: string;
@@ -59,13 +62,13 @@ export type ProgressEvent =
   | { type: 'cell'; workload: string; runner: string; done: number; total: number; phase: string }
   | { type: 'result'; record: ResultRecord; done: number; total: number };
 
-async function createRunner(id: string, threads: number, smoke: boolean): Promise<Runner | string> {
+async function createRunner(id: string, threads: number, smoke: boolean, peerIsa: PeerIsa = 'auto'): Promise<Runner | string> {
   try {
     const ours = ourRunner(id);
     if (ours) return await createStridenetRunner(ours.name, threads, ours.isa);
     if (id === 'tfjs-cpu' || id === 'tfjs-wasm') return await createTfjsRunner(id, threads);
-    if (id === 'onnxruntime') return await createOnnxRunner(threads);
-    if (id === 'torch') return await createTorchRunner(threads, smoke ? { probeSeconds: 0, activeCooldown: 0 } : { probeSeconds: 0.25 });
+    if (id === 'onnxruntime') return await createOnnxRunner(threads, peerIsa);
+    if (id === 'torch') return await createTorchRunner(threads, { ...(smoke ? { probeSeconds: 0, activeCooldown: 0 } : { probeSeconds: 0.25 }), peerIsa });
     return `unknown runner '${id}' (expected one of ${ALL_RUNNERS.join(', ')})`;
   } catch (e) {
     return firstLine(e);
@@ -219,7 +222,7 @@ async function runOnce(o: RunOptions, threads: number, cache: ReferenceCache | u
   const runners: Runner[] = [];
   const runnerInfos: BenchReport['runners'] = [];
   for (const id of ids) {
-    const r = id === 'cpu-js' ? cache.runner : await createRunner(id, threads, o.smoke);
+    const r = id === 'cpu-js' ? cache.runner : await createRunner(id, threads, o.smoke, o.peerIsa);
     if (typeof r === 'string') {
       runnerInfos.push({ id, kind: ourRunner(id) ? 'stridenet' : 'peer', label: id, version: '', threads: 0, requestedThreads: threads, available: false, reason: r });
     } else {
@@ -321,7 +324,7 @@ async function runOnce(o: RunOptions, threads: number, cache: ReferenceCache | u
     createdAt: new Date().toISOString(),
     command: o.command ?? '',
     mode: o.smoke ? 'smoke' : 'full',
-    settings: { minTime: o.minTime, reps: o.reps, repeat: 1, threads: [threads], maxCellSeconds: o.maxCellSeconds, tolerance: o.tolerance, baseline: o.baseline, seed: o.seed ?? 1, trainCheckSteps: o.trainCheckSteps ?? TRAIN_CHECK_STEPS, interleaved: true, settled: true },
+    settings: { minTime: o.minTime, reps: o.reps, repeat: 1, threads: [threads], maxCellSeconds: o.maxCellSeconds, tolerance: o.tolerance, baseline: o.baseline, seed: o.seed ?? 1, trainCheckSteps: o.trainCheckSteps ?? TRAIN_CHECK_STEPS, interleaved: true, settled: true, peerIsa: o.peerIsa ?? 'auto' },
     fingerprint: fingerprint(threads, { gpuAdapter: gpu, packages: Object.fromEntries(runners.filter((r) => r.info.kind === 'peer').map((r) => [r.info.id, r.info.version])) }),
     runners: runnerInfos,
     workloads: workloads.map((w) => ({ id: w.id, suite: w.suite, title: w.title, spec: w.spec, flops: w.flops, bytes: w.bytes, images: w.images, seed: w.seed })),
@@ -343,6 +346,7 @@ function failCell(c: Cell, e: unknown): void {
 export async function runBench(o: RunOptions): Promise<BenchReport> {
   const settings = typeof o.threads === 'number' ? [o.threads] : [...o.threads];
   if (!settings.length) throw new Error('--threads is empty but expected at least one thread count');
+  if (o.peerIsa === 'avx2' && process.arch !== 'x64') throw new Error(`--peer-isa avx2 is for x86-64 hosts, but this one is ${process.arch}`);
   const repeat = o.repeat ?? 1;
   const runs: BenchReport[] = [];
   let cache: ReferenceCache | undefined;

@@ -1,6 +1,7 @@
 import type { RunnerInfo } from './runners/types.js';
 import type { Timing } from './measure.js';
 import type { WorkloadSpec } from './workloads.js';
+import type { PeerIsa } from './peer-isa.js';
 
 export const SCHEMA_VERSION = 2;
 export const SCHEMA_ID = 'stridenet-bench/v2';
@@ -103,7 +104,21 @@ export interface BenchReport {
   createdAt: string;
   command: string;
   mode: 'smoke' | 'full';
-  settings: { minTime: number; reps: number; repeat: number; threads: number[]; maxCellSeconds?: number; tolerance: number; baseline: string; seed: number; trainCheckSteps: number; interleaved: boolean; settled?: boolean };
+  settings: {
+    minTime: number;
+    reps: number;
+    repeat: number;
+    threads: number[];
+    maxCellSeconds?: number;
+    tolerance: number;
+    baseline: string;
+    seed: number;
+    trainCheckSteps: number;
+    interleaved: boolean;
+    settled?: boolean;
+    /** --peer-isa: 'avx2' held the peers to AVX2 where they have a switch (absent in older files: 'auto'). */
+    peerIsa?: PeerIsa;
+  };
   fingerprint: Fingerprint;
   /** One entry per runner and thread setting. */
   runners: (RunnerInfo & { available: boolean; reason?: string })[];

@@ -3,11 +3,13 @@ import type { ModelIr } from '../model-ir.js';
 import { encodeModel, type OnnxGraph, type OnnxNode } from '@stridenet/onnx';
 import type { Workload } from '../workloads.js';
 import type { Prepared, Runner, RunnerInfo } from './types.js';
+import { cpuFlags } from '../env.js';
+import { ONNX_NO_SWITCH_NOTE, onnxIsa, type PeerIsa } from '../peer-isa.js';
 
 type Ort = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** ONNX Runtime (CPU execution provider), inference only: graphs are built from the same IR and weights. */
-export async function createOnnxRunner(threads: number): Promise<Runner | string> {
+export async function createOnnxRunner(threads: number, peerIsa: PeerIsa = 'auto'): Promise<Runner | string> {
   let ort: Ort;
   try {
     const mod = await import('onnxruntime-node');
@@ -15,6 +17,7 @@ export async function createOnnxRunner(threads: number): Promise<Runner | string
   } catch (e) {
     return `onnxruntime-node not installed: ${String(e).split('\n')[0]}`;
   }
+  const flags = cpuFlags();
   const info: RunnerInfo = {
     id: 'onnxruntime',
     kind: 'peer',
@@ -23,7 +26,9 @@ export async function createOnnxRunner(threads: number): Promise<Runner | string
     threads,
     requestedThreads: threads,
     device: 'CPU execution provider (MLAS)',
+    isa: onnxIsa(flags),
     notes: [
+      ...(peerIsa === 'avx2' && flags.includes('avx512f') ? [ONNX_NO_SWITCH_NOTE] : []),
       'inference only; session creation (graph optimisation, weight pre-packing) is reported as prepare time',
       'weights are graph initializers (constant), so MLAS can pre-pack them; outputs are written into a preallocated JavaScript buffer inside run()',
     ],

@@ -116,6 +116,8 @@ export async function createStridenetRunner(name: OurBackend, threads: number, i
     requestedThreads: threads,
     threadsNote: (bi.threads ?? 1) === threads ? undefined : name === 'wasm' || name === 'native' ? `the backend started ${bi.threads ?? 1} of ${threads} requested threads` : `${name} does not take a thread count`,
     device: bi.device,
+    // The native backend names the ISA path its kernels run (NativeBackend.isa); the others have none to name.
+    ...(typeof (backend as { isa?: unknown }).isa === 'string' ? { isa: (backend as unknown as { isa: string }).isa } : {}),
     notes: bi.notes,
   };
   return new StridenetRunner(backend, info);

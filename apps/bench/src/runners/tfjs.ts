@@ -61,6 +61,8 @@ export async function createTfjsRunner(id: 'tfjs-cpu' | 'tfjs-wasm', _threads: n
   } catch (e) {
     return `TF.js backend '${name}' failed: ${String(e).split('\n')[0]}`;
   }
+  // XNNPACK's wasm build runs 128-bit SIMD where the engine has it (Node does), else scalar wasm.
+  const simd = name === 'wasm' ? Boolean(await Promise.resolve(tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')).catch(() => false)) : false;
   const info: RunnerInfo = {
     id,
     kind: 'peer',
@@ -70,6 +72,7 @@ export async function createTfjsRunner(id: 'tfjs-cpu' | 'tfjs-wasm', _threads: n
     requestedThreads: _threads,
     threadsNote: _threads === 1 ? undefined : name === 'cpu' ? 'TF.js cpu is plain JavaScript: one thread' : 'TF.js wasm runs one thread under Node (its threaded build needs browser workers)',
     device: name === 'cpu' ? 'JavaScript kernels' : 'WebAssembly (XNNPACK), single-threaded under Node',
+    isa: name === 'cpu' ? 'scalar JavaScript' : simd ? 'WebAssembly SIMD128 (128-bit vectors on any host)' : 'scalar WebAssembly',
     notes: ['NHWC inside (TF.js layout); inputs transposed once outside the timed loop'],
   };
   return new TfjsRunner(tf, name, info);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { WorkloadInputs } from '../data.js';
+import { TORCH_AVX2_ENV, torchIsa, type PeerIsa, type TorchIsaReport } from '../peer-isa.js';
 import type { Workload } from '../workloads.js';
 import type { Prepared, Runner, RunnerInfo, TrainCheck } from './types.js';
 
@@ -48,19 +49,29 @@ const ACTIVE_COOLDOWN_S = 2;
 
 export type WaitPolicy = 'PASSIVE' | 'ACTIVE';
 
-function spawnChild(threads: number, policy: WaitPolicy, cooldown: number): PythonChild {
+/**
+ * The child's environment: thread counts and the OpenMP wait policy, and under `--peer-isa avx2` the
+ * switches that hold torch's libraries to AVX2 (peer-isa.ts). All are read when torch and its libraries
+ * load, so they must be in the environment the child starts with. 'auto' leaves the ISA to the libraries
+ * (and to whatever the caller's environment already says: the child reads back what it runs either way).
+ */
+export function torchChildEnv(threads: number, policy: WaitPolicy, peerIsa: PeerIsa, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const t = String(threads);
-  const proc = spawn(PYTHON, [scriptPath(), '--threads', t, '--cooldown', policy === 'ACTIVE' ? String(cooldown) : '0'], {
-    // Read by OpenBLAS / OpenMP when torch is imported, so they must be in the environment already.
-    env: {
-      ...process.env,
-      OPENBLAS_NUM_THREADS: t,
-      OMP_NUM_THREADS: t,
-      MKL_NUM_THREADS: t,
-      OMP_WAIT_POLICY: policy,
-      ...(policy === 'ACTIVE' ? { GOMP_SPINCOUNT: ACTIVE_SPINCOUNT } : {}),
-      PYTHONUNBUFFERED: '1',
-    },
+  return {
+    ...base,
+    OPENBLAS_NUM_THREADS: t,
+    OMP_NUM_THREADS: t,
+    MKL_NUM_THREADS: t,
+    OMP_WAIT_POLICY: policy,
+    ...(policy === 'ACTIVE' ? { GOMP_SPINCOUNT: ACTIVE_SPINCOUNT } : {}),
+    ...(peerIsa === 'avx2' ? TORCH_AVX2_ENV : {}),
+    PYTHONUNBUFFERED: '1',
+  };
+}
+
+function spawnChild(threads: number, policy: WaitPolicy, cooldown: number, peerIsa: PeerIsa): PythonChild {
+  const proc = spawn(PYTHON, [scriptPath(), '--threads', String(threads), '--cooldown', policy === 'ACTIVE' ? String(cooldown) : '0'], {
+    env: torchChildEnv(threads, policy, peerIsa),
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   return new PythonChild(proc);
@@ -74,19 +85,27 @@ export interface TorchOptions {
   probeSeconds: number;
   /** Longest untimed wait of the ACTIVE process after each batch for its threads to go idle (default 2 s; smoke runs, which time nothing, use 0). */
   activeCooldown?: number;
+  /** 'avx2' holds torch's oneDNN, ATen and BLAS to AVX2 (--peer-isa); default 'auto'. */
+  peerIsa?: PeerIsa;
 }
 
 /** PyTorch through /usr/bin/python3 (Debian's python3-torch: oneDNN convolutions, OpenMP), when it imports. */
 export async function createTorchRunner(threads: number, options: TorchOptions = { probeSeconds: 0.25 }): Promise<Runner | string> {
   if (!existsSync(PYTHON)) return `${PYTHON} not found (set STRIDENET_BENCH_PYTHON)`;
   const cooldown = options.activeCooldown ?? ACTIVE_COOLDOWN_S;
-  const children = { PASSIVE: spawnChild(threads, 'PASSIVE', 0), ACTIVE: spawnChild(threads, 'ACTIVE', cooldown) };
+  const peerIsa = options.peerIsa ?? 'auto';
+  const children = { PASSIVE: spawnChild(threads, 'PASSIVE', 0, peerIsa), ACTIVE: spawnChild(threads, 'ACTIVE', cooldown, peerIsa) };
   let hello: Record<string, unknown>;
   try {
     [hello] = await Promise.all([children.PASSIVE.call({ cmd: 'hello' }), children.ACTIVE.call({ cmd: 'hello' })]);
   } catch (e) {
     for (const c of Object.values(children)) c.proc.kill();
     return `PyTorch is not importable by ${PYTHON} (apt-get install python3-torch): ${String((e as Error).message).split('\n')[0]}`;
+  }
+  const isa = hello.isa ? torchIsa(hello.isa as TorchIsaReport, peerIsa) : { isa: 'unknown', problems: peerIsa === 'avx2' ? ['the child did not report its ISA'] : [] };
+  if (isa.problems.length) {
+    for (const c of Object.values(children)) c.proc.kill();
+    return `--peer-isa ${peerIsa} cannot hold PyTorch to it: ${isa.problems.join('; ')}`;
   }
   const info: RunnerInfo = {
     id: 'torch',
@@ -97,6 +116,7 @@ export async function createTorchRunner(threads: number, options: TorchOptions =
     requestedThreads: threads,
     threadsNote: Number(hello.threads) === threads ? undefined : `torch.get_num_threads() is ${String(hello.threads)}`,
     device: (hello.config as string[] | undefined)?.join('; '),
+    isa: isa.isa,
     notes: [
       'timed inside the Python process (no IPC in the loop); inputs and weights copied from the harness as float32 files',
       `best of OMP_WAIT_POLICY=PASSIVE and ACTIVE (GOMP_SPINCOUNT=${ACTIVE_SPINCOUNT}, after each batch an untimed wait until its threads are idle, at most ${cooldown} s) x eager / channels_last / torch.jit.freeze (inference), picked per workload by a probe; the pick is in each result's variant`,

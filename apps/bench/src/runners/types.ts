@@ -47,6 +47,11 @@ export interface RunnerInfo {
   /** Why `threads` differs from `requestedThreads`. */
   threadsNote?: string;
   device?: string;
+  /**
+   * The instruction set its kernels ran, read back from the runner where it can tell (PyTorch: oneDNN's
+   * effective ISA, ATen's capability, the BLAS; native: its path), e.g. 'oneDNN avx2, ATen AVX2, ...'.
+   */
+  isa?: string;
   notes?: string[];
 }
 
