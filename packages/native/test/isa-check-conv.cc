@@ -273,6 +273,10 @@ std::vector<ConvShape> convShapes() {
   s.push_back(conv("stem Winograd: 7x7/2, 3 -> 72 channels, 37x45 input (odd widths), batch 3", 3, 3, 37, 45, 72, 7).stride(2).pad(3));
   s.push_back(conv("stem Winograd: 7x7/2, 1 -> 66 channels (a part tile), asymmetric pads, 30x61", 2, 1, 30, 61, 66, 7).stride(2).pad(2, 3, 1, 4));
   s.push_back(conv("stem Winograd: 7x7 stride 3x2, 4 -> 96 channels, 26x50", 2, 4, 26, 50, 96, 7).stride(3, 2).pad(1, 2, 3, 0));
+  // On 16 lanes (full-width AVX-512) rows lie end to end in halves of 8 pairs: rows of 7 halves (ResNet's 112 output
+  // columns), each other vector across a row end; rows of 3 halves, the last of 4 pairs.
+  s.push_back(conv("stem Winograd: 7x7/2, 3 -> 64 channels, 20x224 input (rows of 7 half vectors)", 1, 3, 20, 224, 64, 7).stride(2).pad(3));
+  s.push_back(conv("stem Winograd: 7x7/2, 3 -> 64 channels, 17x80 input (rows of 2.5 half vectors), batch 2", 2, 3, 17, 80, 64, 7).stride(2).pad(3));
   // The stride-2 polyphase Winograd filter gradient (conv/winograd-filter-grad-s2.inl): odd outputs (tiles past
   // the last row and column), channel tiles and panels part full, blocks across images, channel chunks or
   // image parts on several threads, asymmetric and zero pads, tile rows of two vectors on 16 lanes.

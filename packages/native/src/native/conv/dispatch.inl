@@ -61,7 +61,9 @@ bool f4ByEightLanes(const ConvGeom& g, bool constantFilter) {
  * the AVX2 path's channel-lane kernel (2 x 8 channels x 6 positions, stridedByChannels) instead of the 16-lane
  * position tile (12 channels x 2 vectors). Zen 4, 2x3x224x224 -> 64, isa-check --bench-only, 1 thread, CPU
  * time, 4 interleaved rounds at load 13-14: 95.0-96.5 -> 100.3-101.6 GFLOP/s (2 threads: 94 -> 100-101). There
- * its 7-tap-wide stride-2 forwards now take the AVX2 path's column-polyphase Winograd (stemWinogradFits).
+ * its 7-tap-wide stride-2 forwards now take the AVX2 path's column-polyphase Winograd (stemWinogradFits). Where
+ * AVX-512 runs full width (cpuAvx512FullWidth: Zen 5) this path's own 16-lane stem Winograd takes them first
+ * (forwardConv asks stemWinogradFits before this): 2x3x224x224 -> 64, 1 thread, CPU time, 110-137 -> 180-232 GFLOP/s.
  */
 bool stemByEightLanes(const ConvGeom& g) {
   return eightLaneKernels() != nullptr && g.SW == 2 && g.Cg <= 4 && g.Og >= 64 && g.KH * g.KW >= 49;

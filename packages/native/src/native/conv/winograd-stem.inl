@@ -13,8 +13,12 @@ constexpr int kStemE = 9;
 
 /**
  * Whether the column-polyphase stem kernel runs: 7 taps wide at column stride 2, no column dilation or groups, up
- * to 4 input channels, 64 output channels and more, on 8 lanes (the avx512 path hands the stem to the avx2 path,
- * stemByEightLanes). Zen 4 (2 vCPUs shared, load 5-11), isa-check --bench-only, CPU time, best of 10-15, 3 interleaved
+ * to 4 input channels, 64 output channels and more, on 8 lanes, and on 16 where AVX-512 runs full width
+ * (cpuAvx512FullWidth; elsewhere the avx512 path hands the stem to the avx2 path, stemByEightLanes). Zen 5 (full
+ * width: FMA peak 216-227 GFLOP/s on 16 lanes, 108-113 on 8), isa-check --bench-only --cpu-time, interleaved rounds at
+ * load 13-19, 2x3x224x224 -> 64 avx512 on the avx2 path's kernel -> 16 lanes, 1 thread 110-137 -> 180-232 (median
+ * 217) GFLOP/s, 2 threads 133-139 -> 214-236; 8x3x224x224 1 thread 131-138 -> 191-219, 2 threads 126-137 -> 212-226;
+ * batch 1, 2 threads 119-138 -> 196-238. Errors against float64 on 16 lanes 2.7e-7 - 4.1e-7. Zen 4 (2 vCPUs shared, load 5-11), isa-check --bench-only, CPU time, best of 10-15, 3 interleaved
  * rounds, channel-lane direct kernel -> this, direct-equivalent GFLOP/s: 2x3x224x224 -> 64 7x7/2 avx2 1 thread
  * 104-107 -> 119-123, 2 threads 92-105 -> 120-122, avx512 1 thread 102-105 -> 119-122, 2 threads 102-104 -> 117-122;
  * GoogLeNet's batch 8 (avx2) 1 thread 101 -> 116, 2 threads 81-102 -> 111-117; batch 1 best 102-106 -> 118. The
@@ -25,7 +29,7 @@ constexpr int kStemE = 9;
  */
 bool stemWinogradFits(const ConvGeom& g, bool constantFilter) {
   (void)constantFilter;
-  return S::N == 8 && g.KW == 7 && g.SW == 2 && g.DW == 1 && g.G == 1 && g.Cg <= 4 && g.Og >= 64 && g.PL >= 0 && g.PT >= 0;
+  return (S::N == 8 || (S::N == 16 && cpuAvx512FullWidth())) && g.KW == 7 && g.SW == 2 && g.DW == 1 && g.G == 1 && g.Cg <= 4 && g.Og >= 64 && g.PL >= 0 && g.PT >= 0;
 }
 
 int64_t stemFilterFloats(const ConvGeom& g, int MR) { return kStemE * ((g.O + MR - 1) / MR) * g.C * g.KH * MR; }
@@ -63,9 +67,17 @@ SN_INLINE void stemInputLine(const S::V* d, S::V* t) {
   t[8] = S::sub(d[3], d[7]);
 }
 
-/** A vector of N output pairs: output row oh, pairs j0 .. j0 + N - 1. */
+/**
+ * A vector of N output pairs as two halves of N / 2: half h holds output row oh[h], pairs j0[h] .. j0[h] + N / 2 - 1,
+ * stored where live[h]. Rows' halves lie end to end (a row of J pairs takes ceil(2 J / N) halves), so that on 16
+ * lanes a 112-column row (56 pairs, 7 halves of 8) fills whole halves: a vector either holds N consecutive pairs of
+ * one row (whole: one load a column) or ends one row and starts the next (two half loads). Zen 5, 2x3x224x224 -> 64,
+ * 8 x 2 tile, isa-check --cpu-time, 4 interleaved rounds at load 17: rows of 4 whole vectors (56 of 64 lanes used) 198-202
+ * GFLOP/s at 1 thread, 199-205 at 2; halves end to end 222-232 and 225-236.
+ */
 struct StemVector {
-  int64_t oh, j0;
+  int64_t oh[2], j0[2];
+  bool live[2], whole;
 };
 
 /** V[e][c KH + kh][NV N] for the pass's vectors: slab rows start at padded row r0. */
@@ -76,10 +88,17 @@ void stemInput(const ConvGeom& g, const Slab& slab, const StemVector* vec, float
   for (int v = 0; v < NV; v++)
     for (int64_t c = 0; c < g.Cg; c++)
       for (int64_t kh = 0; kh < g.KH; kh++) {
-        const float* p = slab.data + c * slab.chanStride + (vec[v].oh * g.SH + kh * g.DH - slab.r0) * slab.Wq + vec[v].j0;
+        const float* base = slab.data + c * slab.chanStride + (kh * g.DH - slab.r0) * slab.Wq;
+        const float* p = base + vec[v].oh[0] * g.SH * slab.Wq + vec[v].j0[0];
+        const float* q = base + vec[v].oh[1] * g.SH * slab.Wq + vec[v].j0[1];
         S::V d[kStemE], t[kStemE];
+        if (vec[v].whole) {
 #pragma GCC unroll 9
-        for (int i = 0; i < kStemE; i++) d[i] = S::load(p + (i & 3) * ps + (i >> 2));
+          for (int i = 0; i < kStemE; i++) d[i] = S::load(p + (i & 3) * ps + (i >> 2));
+        } else {
+#pragma GCC unroll 9
+          for (int i = 0; i < kStemE; i++) d[i] = S::loadHalves(p + (i & 3) * ps + (i >> 2), q + (i & 3) * ps + (i >> 2));
+        }
         stemInputLine(d, t);
         float* out = V + (c * g.KH + kh) * kPanel + v * S::N;
 #pragma GCC unroll 9
@@ -97,6 +116,7 @@ void stemOutput(const ConvGeom& g, const float* M, const StemVector* vec, int us
   const S::V zero = S::zero(), two = S::set1(2.f);
   for (int i = 0; i < T::MR && o0 + i < g.O; i++) {
     const S::V b = S::set1(bias ? bias[o0 + i] : 0.f);
+    const int64_t plane = (o0 + i) * g.P;
     for (int v = 0; v < used; v++) {
       const float* mv = M + i * T::kPanel + v * S::N;
       auto m = [&](int e) { return S::load(mv + e * T::MR * T::kPanel); };
@@ -104,37 +124,35 @@ void stemOutput(const ConvGeom& g, const float* M, const StemVector* vec, int us
       const S::V m1 = m(1), m2 = m(2), m3 = m(3), m6 = m(6), m7 = m(7);
       const S::V even = S::add(S::add(S::add(m1, m2), S::add(m(0), m3)), S::add(S::add(m(5), b), S::add(m6, m7)));
       const S::V odd = S::add(S::add(S::fma(two, m3, S::sub(m1, m2)), S::add(m(4), b)), S::sub(S::sub(m6, m7), m(8)));
-      const int64_t col = 2 * vec[v].j0, at = (o0 + i) * g.P + vec[v].oh * g.OW + col;
-      S::V lo = S::zipLo(even, odd), hi = S::zipHi(even, odd);
-      if (col + 2 * S::N <= g.OW) {
-        // Both halves within the row: plain stores (every vector of a 112-column row).
-        if (res) {
-          lo = S::add(lo, S::load(res + at));
-          hi = S::add(hi, S::load(res + at + S::N));
-        }
-        if (relu) {
-          lo = S::max(zero, lo);
-          hi = S::max(zero, hi);
-        }
-        S::store(y + at, lo);
-        S::store(y + at + S::N, hi);
-      } else {
-        const S::V half[2] = {lo, hi};
+      // Half h's pairs zipped: N output columns from 2 j0[h].
+      const S::V half[2] = {S::zipLo(even, odd), S::zipHi(even, odd)};
 #pragma GCC unroll 2
-        for (int h = 0; h < 2; h++) {
-          const int64_t c0 = col + h * S::N;
-          const uint32_t bits = c0 < g.OW ? laneBits(0, std::min<int64_t>(S::N, g.OW - c0)) : 0u;
-          S::V t = half[h];
-          if (res) t = S::add(t, loadLanes(res + at + h * S::N, bits));
+      for (int h = 0; h < 2; h++) {
+        if (!vec[v].live[h]) continue;
+        const int64_t col = 2 * vec[v].j0[h], at = plane + vec[v].oh[h] * g.OW + col;
+        S::V t = half[h];
+        if (col + S::N <= g.OW) {
+          // Within the row: a plain store (every half of a 112-column row).
+          if (res) t = S::add(t, S::load(res + at));
           if (relu) t = S::max(zero, t);
-          storeLanes(y + at + h * S::N, bits, t);
+          S::store(y + at, t);
+        } else {
+          const uint32_t bits = laneBits(0, std::min<int64_t>(S::N, g.OW - col));
+          if (res) t = S::add(t, loadLanes(res + at, bits));
+          if (relu) t = S::max(zero, t);
+          storeLanes(y + at, bits, t);
         }
       }
       if (v < nextUsed) {
-        // The first and last output of the next pass's vector v (2 N floats): its lines, wherever y starts.
-        const int64_t c = 2 * next[v].j0, ahead = (o0 + i) * g.P + next[v].oh * g.OW + c;
-        __builtin_prefetch(y + ahead, 1, 3);
-        __builtin_prefetch(y + ahead + std::min<int64_t>(2 * S::N, g.OW - c) - 1, 1, 3);
+        // The first and last output of each half of the next pass's vector v (N floats each): its lines, wherever y starts.
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; h++) {
+          if (!next[v].live[h] || (h == 1 && next[v].whole)) continue;
+          const int64_t c = 2 * next[v].j0[h], ahead = plane + next[v].oh[h] * g.OW + c;
+          const int64_t last = next[v].whole ? 2 * S::N : S::N;
+          __builtin_prefetch(y + ahead, 1, 3);
+          __builtin_prefetch(y + ahead + std::min<int64_t>(last, g.OW - c) - 1, 1, 3);
+        }
       }
     }
   }
@@ -142,7 +160,8 @@ void stemOutput(const ConvGeom& g, const float* M, const StemVector* vec, int us
 
 /**
  * Tasks of (image, band of output rows): each fills the stride-4 slab of its band, then per pass of NV vectors of
- * output pairs (rows end to end, each row ceil(J / N) vectors for J pairs) transforms the inputs once and runs every
+ * output pairs (rows end to end in halves of N / 2 pairs, StemVector; on 8 lanes each row ceil(J / N) whole vectors for
+ * J pairs) transforms the inputs once and runs every
  * output-channel tile's 9 GEMMs and output transform while V stays in L1. A pass writes 3 vectors' lines in each of the
  * O channel planes, too few for the hardware prefetchers; the output transform fetches the next pass's lines as it stores
  * this pass's. Without that, into outputs 0 mod 32 bytes (tensors' alignment) each store waited for its line: 2x3x224x224
@@ -152,11 +171,13 @@ template <class T>
 void stemRun(const ConvGeom& g, const float* x, const float* u, const float* bias, const float* residual, bool relu, float* y, ThreadPool& pool) {
   constexpr int NV = T::NV, MR = T::MR;
   constexpr int64_t N = S::N;
-  const int64_t J = (g.OW + 1) / 2, VJ = (J + N - 1) / N, K = g.Cg * g.KH, tiles = (g.O + MR - 1) / MR;
-  // Every lane's 9 columns within its slab row: 4 (VJ N + 2) padded columns.
+  constexpr int64_t H = N / 2;
+  // Halves a row (on 8 lanes an even number: every vector within one row, as before halves).
+  const int64_t J = (g.OW + 1) / 2, VH = N == 8 ? (J + N - 1) / N * 2 : (J + H - 1) / H, K = g.Cg * g.KH, tiles = (g.O + MR - 1) / MR;
+  // Every lane's 9 columns within its slab row: 4 (VH N / 2 + 2) padded columns.
   ConvGeom sg = g;
   sg.SW = 4;
-  sg.PR = std::max<int64_t>(g.PR, 4 * (VJ * N + 2) - g.W - g.PL);
+  sg.PR = std::max<int64_t>(g.PR, 4 * (VH * H + 2) - g.W - g.PL);
   // Bands of about 16 output rows (a 3-channel 224x224 band's slab: ~110 KiB), and enough tasks for the threads.
   const int64_t threads = pool.size();
   const int64_t bands = std::min<int64_t>(g.OH, std::max<int64_t>((g.OH + 15) / 16, threads > 1 && g.N < 3 * threads ? (3 * threads + g.N - 1) / g.N : 1));
@@ -172,11 +193,17 @@ void stemRun(const ConvGeom& g, const float* x, const float* u, const float* bia
     float* M = V + K * kStemE * T::kPanel;
     const float* res = residual ? residual + n * g.O * g.P : nullptr;
     float* yn = y + n * g.O * g.P;
-    const int64_t vectors = (oh1 - oh0) * VJ;
+    const int64_t halves = (oh1 - oh0) * VH, vectors = (halves + 1) / 2;
     auto pass = [&](int64_t s, StemVector* vec) {
       for (int v = 0; v < NV; v++) {
-        const int64_t at = std::min(s + v, vectors - 1);  // past the band: the last again, not stored
-        vec[v] = StemVector{oh0 + at / VJ, at % VJ * N};
+        StemVector& sv = vec[v];
+        for (int h = 0; h < 2; h++) {
+          const int64_t want = 2 * (s + v) + h, at = std::min(want, halves - 1);  // past the band: the last again, not stored
+          sv.oh[h] = oh0 + at / VH;
+          sv.j0[h] = at % VH * H;
+          sv.live[h] = want < halves;
+        }
+        sv.whole = sv.oh[1] == sv.oh[0] && sv.j0[1] == sv.j0[0] + H;
       }
       return static_cast<int>(std::max<int64_t>(0, std::min<int64_t>(NV, vectors - s)));
     };
@@ -195,7 +222,10 @@ void stemRun(const ConvGeom& g, const float* x, const float* u, const float* bia
   });
 }
 
-/** Column-polyphase Winograd forward of a stem (stemWinogradFits): 4 x 3 GEMM tiles on 8 lanes (no padded rows for 64 channels), else kWinoMR x 2. */
+/**
+ * Column-polyphase Winograd forward of a stem (stemWinogradFits): 4 x 3 GEMM tiles on 8 lanes (no padded rows for 64 channels),
+ * 8 x 2 on 16, else kWinoMR x 2.
+ */
 void stemWinogradForward(const ConvGeom& g, const float* x, const FilterRef& w, const float* bias, const float* residual, bool relu, float* y,
                          ThreadPool& pool) {
   auto run = [&](auto tile) {
@@ -206,6 +236,12 @@ void stemWinogradForward(const ConvGeom& g, const float* x, const FilterRef& w, 
   };
   if constexpr (S::N == 8 && kWinoMR == 6) {
     run(WinoTile<4, 3>{});
+  } else if constexpr (S::N == 16) {
+    // 8 x 2: V (24 KiB), M (9 KiB) and a U tile (6 KiB) within Zen 5's 48 KiB L1, no padded rows for 64 channels.
+    // Zen 5, 2x3x224x224 -> 64, isa-check --bench-only --cpu-time, 1 thread, 5 interleaved rounds at load 17-19,
+    // GFLOP/s: 8 x 2 189-229 (median 221), 8 x 3 (36 KiB of V) 185-216 (188); one round of the others at load 15:
+    // 12 x 2 (72 rows for 64 channels) 200-207, 16 x 1 198-201, 4 x 6 and 6 x 4 (spilled) 66-88.
+    run(WinoTile<8, 2>{});
   } else {
     run(WinoTile<kWinoMR, 2>{});
   }
