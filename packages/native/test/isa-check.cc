@@ -22,6 +22,7 @@
 #include "isa-check-conv.h"
 #include "isa-check-pool.h"
 
+#include "../src/native/gemm.h"
 #include "../src/native/generated/spec.h"
 #include "../src/native/simd/portable.h"
 #include "../src/native/simd/simd.h"
@@ -219,6 +220,129 @@ int maskStoreFailures(Isa isa) {
     default:
       return maskStorePortable();
   }
+}
+
+/**
+ * sn::gemm on `isa` against a double-precision product: every operand layout the kernels pass (A rows or
+ * columns contiguous, B rows in place, B rows 2 KiB apart, B columns, a packB callback), shapes that hit the
+ * one-block, small-A and row-block paths and partial tiles of both register tiles (6 and 16 rows, 16
+ * columns), with the accumulate flag, biases, residual and relu, on each pool. C has 3 columns of padding a
+ * row that must stay untouched, and starts NaN where it is overwritten. Prints one line; returns the failures.
+ */
+int gemmFailures(Isa isa, const Pools& pools) {
+  struct Shape {
+    int64_t M, N, K;
+  };
+  const Shape shapes[] = {{1, 17, 5}, {6, 16, 9}, {7, 33, 19}, {16, 16, 64}, {17, 50, 300}, {64, 300, 256},
+                          {65, 40, 260}, {200, 70, 33}, {250, 64, 600}, {256, 100, 64}};
+  struct PackCtx {
+    const float* B;
+    int64_t rsB;
+  };
+  int failures = 0, cases = 0;
+  double worst = 0;
+  Rng rng(11);
+  for (const Shape& sh : shapes) {
+    for (int layout = 0; layout < 5; layout++) {
+      const bool colsA = layout % 2 == 1;
+      const int64_t M = sh.M, N = sh.N, K = sh.K, ldc = N + 3;
+      // B: 0 rows (in place), 1 rows 512 floats apart (packed), 2 and 4 columns, 3 a packB callback.
+      const int64_t rsB = layout == 1 ? std::max<int64_t>(512, N) : N;
+      std::vector<float> A(static_cast<size_t>(M * K)), B(static_cast<size_t>(K * std::max(rsB, N))), bias(static_cast<size_t>(M)),
+          biasCol(static_cast<size_t>(N)), res(static_cast<size_t>(M * ldc));
+      for (auto* v : {&A, &B, &bias, &biasCol, &res}) fill(v->data(), v->size(), rng);
+      const bool accumulate = layout >= 2, epi = layout == 0 || layout == 3;
+      Gemm g;
+      g.M = M;
+      g.N = N;
+      g.K = K;
+      g.A = A.data();
+      g.rsA = colsA ? 1 : K;
+      g.csA = colsA ? M : 1;
+      g.B = B.data();
+      if (layout == 2 || layout == 4) {
+        g.rsB = 1;
+        g.csB = K;
+      } else {
+        g.rsB = rsB;
+        g.csB = 1;
+      }
+      const PackCtx ctx{B.data(), rsB};
+      if (layout == 3) {
+        g.packB = [](const void* c, int64_t k0, int64_t kc, int64_t j0, int64_t nr, float* out) {
+          const PackCtx& p = *static_cast<const PackCtx*>(c);
+          for (int64_t k = 0; k < kc; k++)
+            for (int64_t j = 0; j < kPanelWidth; j++) out[k * kPanelWidth + j] = j < nr ? p.B[(k0 + k) * p.rsB + j0 + j] : 0.f;
+        };
+        g.packCtx = &ctx;
+      }
+      g.ldc = ldc;
+      g.accumulate = accumulate;
+      g.biasRow = epi ? bias.data() : nullptr;
+      g.biasCol = layout == 3 ? biasCol.data() : nullptr;
+      g.residual = epi ? res.data() : nullptr;
+      g.relu = epi;
+      g.isa = isa;
+      std::vector<float> start(static_cast<size_t>(M * ldc));
+      fill(start.data(), start.size(), rng);
+      for (int64_t i = 0; i < M; i++)
+        for (int64_t j = N; j < ldc; j++) start[static_cast<size_t>(i * ldc + j)] = 12345.f;
+      if (!accumulate)
+        for (int64_t i = 0; i < M; i++)
+          for (int64_t j = 0; j < N; j++) start[static_cast<size_t>(i * ldc + j)] = std::numeric_limits<float>::quiet_NaN();
+      std::vector<double> want(static_cast<size_t>(M * N));
+      double scale = 1;
+      for (int64_t i = 0; i < M; i++) {
+        for (int64_t j = 0; j < N; j++) {
+          double acc = accumulate ? start[static_cast<size_t>(i * ldc + j)] : 0.0;
+          for (int64_t k = 0; k < K; k++) {
+            const double a = A[static_cast<size_t>(colsA ? k * M + i : i * K + k)];
+            const double b = B[static_cast<size_t>(g.csB == 1 ? k * rsB + j : j * K + k)];
+            acc += a * b;
+          }
+          if (epi) acc += bias[static_cast<size_t>(i)] + res[static_cast<size_t>(i * ldc + j)];
+          if (g.biasCol) acc += biasCol[static_cast<size_t>(j)];
+          if (g.relu && acc < 0) acc = 0;
+          want[static_cast<size_t>(i * N + j)] = acc;
+          scale = std::max(scale, std::fabs(acc));
+        }
+      }
+      std::vector<ThreadPool*> runners = {nullptr};
+      for (const auto& pool : pools) runners.push_back(pool.get());
+      {
+        for (ThreadPool* p : runners) {
+          std::vector<float> C = start;
+          g.C = C.data();
+          running(std::string("gemm ") + isaName(isa) + " " + std::to_string(M) + "x" + std::to_string(N) + "x" + std::to_string(K));
+          gemm(g, p);
+          double err = 0;
+          bool padding = true;
+          for (int64_t i = 0; i < M; i++) {
+            for (int64_t j = 0; j < ldc; j++) {
+              const float got = C[static_cast<size_t>(i * ldc + j)];
+              if (j >= N) {
+                padding = padding && got == 12345.f;
+                continue;
+              }
+              const double e = std::fabs(got - want[static_cast<size_t>(i * N + j)]) / scale;
+              err = std::isfinite(got) ? std::max(err, e) : kInf;
+            }
+          }
+          worst = std::max(worst, err);
+          cases++;
+          if (err > kTolerance || !padding) {
+            failures++;
+            std::printf("  FAIL  gemm %lldx%lldx%lld layout %d, %d thread(s): error %.1e%s\n", static_cast<long long>(M),
+                        static_cast<long long>(N), static_cast<long long>(K), layout, p ? p->size() : 1, err,
+                        padding ? "" : ", wrote into the padding");
+          }
+        }
+      }
+    }
+  }
+  std::printf("%s: gemm, %d products (10 shapes, 5 operand layouts, with and without pools): max error %.1e: %s\n", isaName(isa),
+              cases, worst, failures ? "FAIL" : "PASS");
+  return failures;
 }
 
 /**
@@ -480,6 +604,13 @@ int main(int argc, char** argv) {
     total++;
     if (badMasks) {
       failed.push_back(std::string(isaName(isa)) + " masked store: " + std::to_string(badMasks) + " mask(s) write the wrong lanes");
+    } else {
+      passed++;
+    }
+    const int badGemms = gemmFailures(isa, pools);
+    total++;
+    if (badGemms) {
+      failed.push_back(std::string(isaName(isa)) + " gemm: " + std::to_string(badGemms) + " product(s) wrong");
     } else {
       passed++;
     }

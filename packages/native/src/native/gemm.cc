@@ -12,14 +12,15 @@
 namespace sn {
 namespace {
 
-// Register tile: 6x16 (12 ymm accumulators, 2 for B, 1 broadcast of A: 15 of 16 registers), on the avx2 and
-// avx512 paths alike. A 12x16 AVX-512 kernel (12 zmm accumulators, 1 for B) ran on the avx512 path until Zen 4
+// Register tile: 6x16 (12 ymm accumulators, 2 for B, 1 broadcast of A: 15 of 16 registers), on the avx2 path and
+// on avx512 where the CPU runs 512-bit operations as two halves (cpuAvx512FullWidth() false; on a full-width
+// one, microAvx512's 16x16 below). A 12x16 AVX-512 kernel (12 zmm accumulators, 1 for B) ran on the avx512 path until Zen 4
 // (512-bit operations executed as two 256-bit halves) measured it slower than this one: 1 thread, CPU time,
 // bench/isa-ab.ts, 5 interleaved rounds at load 20-40, 1x1 convolutions by GEMM, 8x64x56x56 -> 256 forward
 // 11.4-12.1 against 10.1-10.2 ms, 8x256x56x56 -> 64 filter gradient 11.2-11.5 against 10.7-11.0 (even with
 // its loop unrolled as below and its A panels packed by register transposes); 1024^3 even (21.2 / 21.3 ms).
 constexpr int MR = 6;
-constexpr int kMaxMR = 6;
+constexpr int kMaxMR = 16;
 constexpr int NR = static_cast<int>(kPanelWidth);
 // KC x NR B micro-panel (16 KiB) stays in L1; MC x KC A block (168 KiB) in L2; KC x NC B panel in L3.
 constexpr int64_t KC = 256;
@@ -143,6 +144,59 @@ __attribute__((target("avx2,fma"))) void microAvx2(int64_t kc, const float* a, c
 #endif
 
 #if SN_X86
+/**
+ * 16-lane kernel for full-width AVX-512 (Zen 5): 16 x 16, 16 zmm accumulators and one of B, A broadcast from
+ * memory by each multiply-add (17 of 32 registers; 16 independent chains, twice the 4-cycle FMA latency times
+ * its 2 pipes). The same 16-float B panels as the 8-lane kernel, so convolutions' packB callbacks
+ * and B read in place serve both. Each C element is one multiply-add chain over k in order, as in microAvx2:
+ * with the same K blocks both kernels give the same bits. Two k-steps a trip; four measured no faster.
+ */
+__attribute__((target("avx512f,avx2,fma"))) void microAvx512(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc,
+                                                             int mr, int nr, bool load) {
+  // Not a template: scripts/check-baseline.mjs matches target functions by their plain names.
+  constexpr int R = 16;
+  __m512 acc[R];
+#pragma GCC unroll 32
+  for (int i = 0; i < R; i++) acc[i] = _mm512_setzero_ps();
+  int64_t k = 0;
+#pragma GCC unroll 1
+  for (; k + 2 <= kc; k += 2) {
+    _mm_prefetch(reinterpret_cast<const char*>(b + 8 * ldb), _MM_HINT_T0);
+    const __m512 b0 = _mm512_loadu_ps(b);
+#pragma GCC unroll 32
+    for (int i = 0; i < R; i++) acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(a[i]), b0, acc[i]);
+    const __m512 b1 = _mm512_loadu_ps(b + ldb);
+#pragma GCC unroll 32
+    for (int i = 0; i < R; i++) acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(a[R + i]), b1, acc[i]);
+    a += 2 * R;
+    b += 2 * ldb;
+  }
+  for (; k < kc; k++) {
+    const __m512 b0 = _mm512_loadu_ps(b);
+#pragma GCC unroll 32
+    for (int i = 0; i < R; i++) acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(a[i]), b0, acc[i]);
+    a += R;
+    b += ldb;
+  }
+  if (mr == R && nr == NR) {
+#pragma GCC unroll 32
+    for (int i = 0; i < R; i++) {
+      float* row = c + i * ldc;
+      _mm512_storeu_ps(row, load ? _mm512_add_ps(acc[i], _mm512_loadu_ps(row)) : acc[i]);
+    }
+    return;
+  }
+  const __mmask16 m = static_cast<__mmask16>((1u << nr) - 1);
+#pragma GCC unroll 32
+  for (int i = 0; i < R; i++) {
+    if (i >= mr) break;
+    float* row = c + i * ldc;
+    _mm512_mask_storeu_ps(row, m, load ? _mm512_add_ps(acc[i], _mm512_maskz_loadu_ps(m, row)) : acc[i]);
+  }
+}
+#endif
+
+#if SN_X86
 /** Transposes the 8 x 8 block r in registers: row i becomes column i. */
 __attribute__((target("avx2,fma"), always_inline)) inline void transpose8(__m256* r) {
   __m256 t[8], s[8];
@@ -200,17 +254,57 @@ __attribute__((target("avx2,fma"))) void packA6RowsAvx2(const float* const* src,
   for (; k < kc; k++)
     for (int i = 0; i < 6; i++) out[k * 6 + i] = src[i][k];
 }
+
+/** A panel of 16 rows contiguous in k (the 16-lane tile's): 8 x 8 blocks transposed in registers. */
+__attribute__((target("avx2,fma"))) void packA16RowsAvx2(const float* const* src, int64_t kc, float* out) {
+  constexpr int R = 16;
+  int64_t k = 0;
+  for (; k + 8 <= kc; k += 8) {
+    for (int h = 0; h < R; h += 8) {
+      __m256 r[8];
+      for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(src[h + i] + k);
+      transpose8(r);
+      for (int i = 0; i < 8; i++) _mm256_storeu_ps(out + (k + i) * R + h, r[i]);
+    }
+  }
+  for (; k < kc; k++)
+    for (int i = 0; i < R; i++) out[k * R + i] = src[i][k];
+}
 #endif
 
-/** The micro-kernel and its tile height for one product; avx2: the packing may use AVX2. */
+/** The micro-kernel, its tile height and blocking for one product; avx2: the packing may use AVX2. */
 struct Tile {
   MicroKernel fn;
   int mr;
   bool avx2;
+  int64_t kc = KC;
+  int64_t mc = MC;
+  /** K block of the one-block path when M <= 64. */
+  int64_t kcSmall = KC / 2;
 };
+
+// The 16-lane tile: 16 rows (a divisor of the usual channel counts, so conv GEMMs pad no rows), K blocks of 256
+// (also where M <= 64: the 1x1 64 -> 256 input gradient then runs one K block an image, C written once; against
+// 128 even within the noise: 2 threads, wall at chrt -f 10, 4 interleaved rounds at load ~20, 313-352 against
+// 312-334 GFLOP/s), row blocks of 160 (10 tiles). Zen 5, a driver timing sn::gemm alone (1 thread, CPU time,
+// best of 10-20, 3 interleaved rounds at load ~14): KC 128 / 384 / 512 / 1024 and MC 96 / 320 ran within the
+// noise (+-5%) of 256 / 160 on the 1x1 64 -> 256 filter gradient and 1024^3.
+constexpr int MR16 = 16;
+constexpr int64_t KC16 = 256;
+constexpr int64_t MC16 = 160;
 
 Tile pickTile(const Gemm& g) {
 #if SN_X86
+  // The 16-lane kernel where 512-bit operations run at full width (Zen 5), from 7 rows (one 8-lane tile
+  // covers up to 6 rows in 6 cycles a k-step and 16 columns against 8 for one 16-row tile). Zen 5, the 8-lane
+  // kernel -> this one: 1x1 8x64x56x56 -> 256 by isa-check --bench-only (--cpu-time, 1 thread, 4 interleaved
+  // rounds at load 16-18) forward 8.2-8.8 -> 4.7-5.3 ms, input gradient 8.9-9.4 -> 5.6-6.4, filter gradient
+  // 9.3-10.7 -> 5.6-5.9; 2 threads, wall at chrt -f 10 (4 rounds, load ~20): 3.9-4.1 -> 2.24-2.27, 4.3-4.5 ->
+  // 2.3-2.6, 4.4-4.5 -> 2.7-2.8 ms. A driver timing sn::gemm alone (1 thread, CPU time, 3 interleaved rounds at
+  // load 14-20): 1024^3 20.8-21.8 -> 12.2-13.7 ms (98-103 -> 156-176 GFLOP/s, 70-78% of the 16-lane peak);
+  // dense M x 1024 by 1024 x 1000: M = 8 0.26-0.29 -> 0.22-0.25, M = 32 0.72-0.76 -> 0.40-0.42 ms, but M = 1-6
+  // 0.14-0.16 -> 0.21-0.22 (hence from 7 rows). Zen 4 keeps the 8-lane kernel it measured faster (above).
+  if (g.isa == Isa::Avx512 && g.M > MR && cpuHasAvx512() && cpuAvx512FullWidth()) return {microAvx512, MR16, true, KC16, MC16, KC16};
   if ((g.isa == Isa::Avx512 || g.isa == Isa::Avx2) && cpuHasAvx2()) return {microAvx2, MR, true};
 #endif
   return {microPortable, MR, false};
@@ -286,6 +380,10 @@ void packA(const Gemm& g, const Tile& t, int64_t ic, int64_t mc, int64_t pc, int
 #if SN_X86
       if (MR == 6 && t.avx2) {
         packA6RowsAvx2(src, kc, out);
+        continue;
+      }
+      if (MR == MR16 && t.avx2) {
+        packA16RowsAvx2(src, kc, out);
         continue;
       }
 #endif
@@ -365,9 +463,10 @@ void gemm(const Gemm& g, ThreadPool* pool) {
     return;
   }
   const int threads = pool ? pool->size() : 1;
-  const int64_t kcMax = std::min(KC, g.K);
   const Tile tile = pickTile(g);
   const int MR = tile.mr;
+  const int64_t KC = tile.kc, MC = tile.mc;
+  const int64_t kcMax = std::min(KC, g.K);
   // B's own rows (csB = 1: pointwise convolutions' image in the forward and dy in the input gradient) feed
   // the micro-kernel in place in the one-block path below, full panels, without the copy into a packed
   // panel: it stalled on the image's lines (6% of the 1x1 64 -> 256 forward's perf samples); their lines 4
@@ -392,7 +491,7 @@ void gemm(const Gemm& g, ThreadPool* pool) {
     // before that sweep into an L1-sized buffer instead of a large panel that round-trips through
     // L2/L3. Small-M products (conv layers, filter gradients) are dominated by that traffic otherwise.
     // A shorter K block keeps the whole packed A (<= 64 rows) near L1 while B panels stream past it.
-    const int64_t kcBlock = g.M <= 64 ? KC / 2 : KC;
+    const int64_t kcBlock = g.M <= 64 ? tile.kcSmall : KC;
     float* Ap = tlsA.get(static_cast<size_t>(((g.M + MR - 1) / MR) * MR * kcMax));
     const int64_t panels = (g.N + NR - 1) / NR;
     for (int64_t pc = 0; pc < g.K; pc += kcBlock) {

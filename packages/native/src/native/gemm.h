@@ -28,7 +28,11 @@ struct Gemm {
   /** Optional, C's layout: R(i, j) = residual[i * ldc + j] added after the biases, before relu. */
   const float* residual = nullptr;
   bool relu = false;
-  /** The runtime's ISA path: the AVX2/FMA 6x16 micro-kernel on the avx2 and avx512 paths, else the portable one. */
+  /**
+   * The runtime's ISA path: the AVX2/FMA 6x16 micro-kernel on the avx2 and avx512 paths, the AVX-512 16x16 one
+   * instead on avx512 where the CPU runs 512-bit operations at full width (cpuAvx512FullWidth()) and M > 6,
+   * else the portable one.
+   */
   Isa isa = Isa::Portable;
   /**
    * Optional: writes the packed B panel for rows [k0, k0 + kc) and columns [j0, j0 + nr) itself
