@@ -297,10 +297,11 @@ Tile pickTile(const Gemm& g) {
 #if SN_X86
   // The 16-lane kernel where 512-bit operations run at full width (Zen 5), from 7 rows (one 8-lane tile
   // covers up to 6 rows in 6 cycles a k-step and 16 columns against 8 for one 16-row tile). Zen 5, the 8-lane
-  // kernel -> this one: 1x1 8x64x56x56 -> 256 by isa-check --bench-only (--cpu-time, 1 thread, 4 interleaved
-  // rounds at load 16-18) forward 8.2-8.8 -> 4.7-5.3 ms, input gradient 8.9-9.4 -> 5.6-6.4, filter gradient
-  // 9.3-10.7 -> 5.6-5.9; 2 threads, wall at chrt -f 10 (4 rounds, load ~20): 3.9-4.1 -> 2.24-2.27, 4.3-4.5 ->
-  // 2.3-2.6, 4.4-4.5 -> 2.7-2.8 ms. A driver timing sn::gemm alone (1 thread, CPU time, 3 interleaved rounds at
+  // kernel (main at cd56062) -> this one with the prefetch slices below: 1x1 8x64x56x56 -> 256 by isa-check
+  // --bench-only (--cpu-time, 1 thread, 4 interleaved rounds at load 10-13) forward 8.2-8.7 -> 4.7-5.0 ms,
+  // input gradient 8.8-9.4 -> 4.9-5.2, filter gradient 9.2-9.8 -> 5.7-6.0; 2 threads, wall at chrt -f 10
+  // (4 rounds): 4.2-4.3 -> 2.4-3.0 (3 of 4 at 2.4), 4.4-4.7 -> 2.5-2.6, 4.7-4.8 -> 2.9-3.1 ms (in an earlier
+  // set at load ~20 2.24-2.27, 2.3-2.6 and 2.7-2.8 ms, without the slices). A driver timing sn::gemm alone (1 thread, CPU time, 3 interleaved rounds at
   // load 14-20): 1024^3 20.8-21.8 -> 12.2-13.7 ms (98-103 -> 156-176 GFLOP/s, 70-78% of the 16-lane peak);
   // dense M x 1024 by 1024 x 1000: M = 8 0.26-0.29 -> 0.22-0.25, M = 32 0.72-0.76 -> 0.40-0.42 ms, but M = 1-6
   // 0.14-0.16 -> 0.21-0.22 (hence from 7 rows). Zen 4 keeps the 8-lane kernel it measured faster (above).
@@ -505,7 +506,23 @@ void gemm(const Gemm& g, ThreadPool* pool) {
           const int nr = static_cast<int>(std::min<int64_t>(NR, g.N - p * NR));
           if (inPlace && nr == NR) {
             const float* rows = g.B + pc * g.rsB + p * NR;
-            if ((p + 4) * NR < g.N) {
+            const bool ahead = (p + 4) * NR < g.N;
+            if (MR == MR16 && kc > 64) {
+              // 16-lane tile, more than 64 rows: the prefetches a slice before each tile rather than a burst of
+              // kc before the panel, which stalled on the miss buffers. Zen 5, 1x1 8x64x56x56 -> 256 input
+              // gradient (4 tiles, kc 256): isa-check --cpu-time, 4 interleaved rounds at load ~16, 1 thread
+              // 149-156 -> 158-167 GFLOP/s, 2 threads 153-156 -> 159-170 (one round at 130 left out); sn::gemm
+              // alone (1 thread, 6 rounds) 143-156 -> 155-167. Its forward (16 tiles, kc 64) ran 3% slower that
+              // way there (156-173 against 164-180), so it keeps the burst.
+              const int64_t tiles = (g.M + MR - 1) / MR;
+              for (int64_t q = 0; q < tiles; q++) {
+                if (ahead)
+                  for (int64_t k = kc * q / tiles; k < kc * (q + 1) / tiles; k++) __builtin_prefetch(rows + k * g.rsB + 4 * NR, 0, 2);
+                sweepPanel(g, tile, Ap + q * kc * MR, rows, g.rsB, q * MR, std::min<int64_t>(MR, g.M - q * MR), p * NR, nr, kc, load, last);
+              }
+              continue;
+            }
+            if (ahead) {
               for (int64_t k = 0; k < kc; k++) __builtin_prefetch(rows + k * g.rsB + 4 * NR, 0, 2);
             }
             sweepPanel(g, tile, Ap, rows, g.rsB, 0, g.M, p * NR, nr, kc, load, last);
