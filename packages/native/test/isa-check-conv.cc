@@ -118,6 +118,10 @@ std::vector<ConvShape> convShapes() {
       conv("F(4x4, 3x3): asymmetric pads", 2, 24, 31, 30, 16, 3).pad(1, 2, 3, 1),
       conv("F(4x4, 3x3): 8x8, two images a vector, a part pass", 5, 64, 8, 8, 64, 3).pad(1),
       conv("F(4x4, 3x3): 4x8, four images a vector", 3, 16, 4, 8, 24, 3).pad(1),
+      // On 16 lanes (full-width AVX-512): rows of 4 tiles, two images a vector and a part vector; rows of 2 tiles
+      // (8 pieces a vector), eight images a vector, the last vector's second half empty.
+      conv("F(4x4, 3x3): 8x16, two images a vector on 16 lanes", 5, 16, 8, 16, 16, 3).pad(1),
+      conv("F(4x4, 3x3): 4x8, 64 channels, eight images a vector on 16 lanes", 3, 64, 4, 8, 16, 3).pad(1),
       conv("stride 2", 2, 16, 32, 32, 32, 3).pad(1).stride(2),
       conv("stride 2x3, dilation 2, asymmetric pads", 2, 8, 17, 23, 12, 3).stride(2, 3).dilation(2).pad(1, 2, 0, 3),
       // The paired-column input gradient (stride 2 along the row): three and one row phases, dilation, and

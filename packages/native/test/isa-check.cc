@@ -412,6 +412,10 @@ void bench(const std::vector<Isa>& isas, const std::string& only) {
       conv("", 32, 48, 16, 16, 48, 3).pad(1),
       // ResNet-20's 8x8 layer at the inference batch (64) and ResNet-18's 7x7 one at its batch (2).
       conv("", 64, 64, 8, 8, 64, 3).pad(1), conv("", 2, 512, 7, 7, 512, 3).pad(1),
+      // ResNet-20's other stride-1 layers and All-CNN-C's at the inference batch (64): the const column's
+      // F(4x4, 3x3) (conv/winograd-f4.inl).
+      conv("", 64, 16, 32, 32, 16, 3).pad(1), conv("", 64, 32, 16, 16, 32, 3).pad(1), conv("", 64, 96, 32, 32, 96, 3).pad(1),
+      conv("", 64, 192, 16, 16, 192, 3).pad(1),
       // The ops suite's depthwise layer.
       conv("", 8, 64, 56, 56, 64, 3).pad(1).groups(64), conv("", 1, 16, 56, 56, 16, 3).pad(1).groups(16),
       // The other 3x3 layers of 28x28 and up in the zoo models the bench runs: ResNet-20's and All-CNN-C's
@@ -446,8 +450,9 @@ void bench(const std::vector<Isa>& isas, const std::string& only) {
   std::printf("\nDirect convolutions, GFLOP/s: 2 x the direct multiply-adds / best of 5 after a warm-up, filter packing included\n"
               "(no filter cache, as in training); in brackets the share of the FMA peak on 1 thread (over 100%% for\n"
               "Winograd layers, which do fewer multiply-adds); g: the kernel's GEMM path (as the addon runs it), where the\n"
-              "direct kernel does not take the layer:\n");
-  std::printf("  %-9s %-7s %-36s %17s %17s %17s\n", "isa", "threads", "layer", "forward", "input grad", "filter grad");
+              "direct kernel does not take the layer; const: the forward of a constant filter (compiled inference, no-grad\n"
+              "calls: inference-only algorithms such as F(4x4, 3x3)), packed once and cached, packing not timed:\n");
+  std::printf("  %-9s %-7s %-36s %17s %17s %17s %17s\n", "isa", "threads", "layer", "forward", "const", "input grad", "filter grad");
   for (Isa isa : isas) {
     const KernelSet& ks = kernelSet(isa);
     const std::vector<int> counts = gThreads.empty() ? std::vector<int>{1, all} : gThreads;
@@ -487,13 +492,19 @@ void bench(const std::vector<Isa>& isas, const std::string& only) {
         running(name + " forward");
         const std::string f = cell(ks.forwardFits(g), 0, x.data(), w.data(), y.data(),
                                    [&] { ks.forward(g, x.data(), uncached(w.data()), nullptr, nullptr, false, y.data(), pool); });
+        running(name + " forward, constant filter");
+        FilterCache cache;
+        const FilterRef k = FilterKey{&cache, 2, 1, true}.ref(w.data());
+        const std::string fc = cell(ks.forwardFits(g), 0, x.data(), w.data(), y.data(),
+                                    [&] { ks.forward(g, x.data(), k, nullptr, nullptr, false, y.data(), pool); });
         running(name + " input gradient");
         const std::string bi = cell(ks.backpropInputFits(g), 1, dy.data(), w.data(), dx.data(),
                                     [&] { ks.backpropInput(g, dy.data(), uncached(w.data()), dx.data(), pool); });
         running(name + " filter gradient");
         const std::string bf = cell(ks.backpropFilterFits(g), 2, x.data(), dy.data(), dw.data(),
                                     [&] { ks.backpropFilter(g, x.data(), dy.data(), dw.data(), pool); });
-        std::printf("  %-9s %-7d %-36s %17s %17s %17s\n", isaName(isa), threads, describe(g).c_str(), f.c_str(), bi.c_str(), bf.c_str());
+        std::printf("  %-9s %-7d %-36s %17s %17s %17s %17s\n", isaName(isa), threads, describe(g).c_str(), f.c_str(), fc.c_str(), bi.c_str(),
+                    bf.c_str());
         std::fflush(stdout);
       }
     }

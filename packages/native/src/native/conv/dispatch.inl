@@ -50,7 +50,9 @@ bool eightLaneChannels(const ConvGeom& g, double positionUse) {
  * avx512: constant-filter 3x3 stride-1 layers that the 8-lane F(4x4, 3x3) takes (conv/winograd-f4.inl) run it
  * instead of this path's F(2x2, 3x3): 2.25 products per output against 4, which the wider vectors do not make up
  * for (Zen 4, one run of the bench's models suite, 1 thread: All-CNN-C inference b64 212 ms on avx512 against
- * 175 on the avx2 path with F(4x4, 3x3)).
+ * 175 on the avx2 path with F(4x4, 3x3)). Where 512-bit operations run at full width (cpuAvx512FullWidth) this
+ * path's own 16-lane F(4x4, 3x3) takes them first (winogradF4Fits; see winograd-f4.inl's figures), so only
+ * geometries it does not take reach this rule there.
  */
 bool f4ByEightLanes(const ConvGeom& g, bool constantFilter) {
   return eightLaneKernels() != nullptr && eightLaneKernels()->winogradF4Fits(g, constantFilter);

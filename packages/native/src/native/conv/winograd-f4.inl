@@ -6,26 +6,56 @@
 // winoGemm) this file shares; the padded input is split into 4 column phases (the layout of a stride-4 Slab)
 // so that tile tx's patch column j is phase j % 4 at index tx + j / 4, N tiles one plain load.
 
+/** Most pieces a vector: 8 (rows of 2 tiles, 8-column outputs on 16 lanes). */
+constexpr int kF4Pieces = 8;
+
+/**
+ * Floats between V's or M's 36 planes of `floats` each: a cache line more where a plane is a multiple of 2 KiB
+ * (as kLinePad in winograd-s2.inl). Unpadded, 64 channels x 16 tiles make 4 KiB planes, and the input transform's
+ * 36 stores of a vector and the output transform's 36 loads all fell in one L1 set. Zen 5, avx2 path (8 lanes),
+ * isa-check --bench-only const column, 1 thread, CPU time, 4 interleaved rounds at load 16-23, medians (ranges)
+ * GFLOP/s before -> after: 64x32x16x16 -> 32 184 (176-192) -> 224 (217-226), 64x64x8x8 -> 64 189 (182-195) -> 243
+ * (237-255), 64x96x32x32 -> 96 299 (295-306) -> 321 (315-325), 64x192x16x16 -> 192 311 (306-317) -> 371 (365-374);
+ * 1 KiB planes (16 channels: 9 of 36 a set, within L1's ways) padded ran 64x16x32x32 -> 16 5% slower (6 rounds,
+ * 143-156% -> 137-155% of the FMA peak), so they stay unpadded.
+ */
+int64_t f4PlaneStride(int64_t floats) { return floats % 512 == 0 ? floats + 16 : floats; }
+
 /**
  * Pieces a vector for TW tiles a row: 1 (whole vectors a row), 2 (two tile rows of N/2 tiles), 4 (rows of N/4
- * tiles: 8-column outputs on 8 lanes, whole images a vector) or 0 (not taken).
+ * tiles: 8-column outputs on 8 lanes, 16-column on 16; whole images a vector), 8 (rows of 2 tiles on 16 lanes:
+ * 8-column outputs) or 0 (not taken).
  */
 int f4Rows(int64_t TW) {
   if (TW % S::N == 0) return 1;
   if (2 * TW == S::N) return 2;
-  return 4 * TW == S::N ? 4 : 0;
+  if (4 * TW == S::N) return 4;
+  return 8 * TW == S::N ? 8 : 0;
 }
 
 /**
+ * 16 lanes run F(4x4, 3x3) only where 512-bit operations run at full width (cpuAvx512FullWidth): elsewhere the
+ * avx512 path hands these layers to the 8-lane kernels (dispatch.inl f4ByEightLanes).
+ */
+bool f4FullWidth() { return S::N == 16 && cpuAvx512FullWidth(); }
+
+/**
  * Whether F(4x4, 3x3) runs: a geometry winograd.inl takes, a constant filter, outputs in whole 4x4 tiles
- * that fill whole vectors (ResNet-20's 32x32, 16x16 and 8x8 planes on 8 lanes). 8-lane vectors only: the avx512
- * path hands these layers to the 8-lane kernels (dispatch.inl f4ByEightLanes).
+ * that fill whole vectors (ResNet-20's 32x32, 16x16 and 8x8 planes on 8 and 16 lanes). 8-lane vectors, and 16
+ * where 512-bit operations run at full width (f4FullWidth); elsewhere the avx512 path hands these layers to the
+ * 8-lane kernels (dispatch.inl f4ByEightLanes). Zen 5, isa-check --bench-only, const column (bias-free forward,
+ * filter cached), 1 thread, CPU time, 4 interleaved rounds at load 16-23, medians (ranges) GFLOP/s, avx512 path
+ * on 8 lanes before (unpadded planes) -> on 8 lanes with padded planes (STRIDENET_AVX512_FULL_WIDTH=0) -> 16-lane
+ * F(2x2, 3x3) -> 16-lane F(4x4, 3x3): 64x16x32x32 -> 16 170 (165-173) -> (stays unpadded) -> 160 -> 261
+ * (251-280), 64x32x16x16 -> 32 191 (185-192) -> 226 -> 222 -> 296 (292-302), 64x64x8x8 -> 64 191 (189-198) -> 246
+ * -> 249 -> 306 (304-311), All-CNN-C's 64x96x32x32 -> 96 287 (246-296) -> 325 -> 326 -> 558 (537-576),
+ * 64x192x16x16 -> 192 308 (306-317) -> 372 -> 367 -> 585 (578-592).
  */
 bool winogradF4Fits(const ConvGeom& g, bool constantFilter) {
-  if (S::N != 8 || !constantFilter || !winogradFits(g, true) || g.OH % 4 || g.OW % 4) return false;
+  if (!(S::N == 8 || (S::N == 16 && f4FullWidth())) || !constantFilter || !winogradFits(g, true) || g.OH % 4 || g.OW % 4) return false;
   const int64_t TH = g.OH / 4, TW = g.OW / 4;
   const int R = f4Rows(TW);
-  return R == 1 || (R == 2 && TH % 2 == 0) || (R == 4 && S::N % (TH * TW) == 0);
+  return R == 1 || (R == 2 && TH % 2 == 0) || (R >= 4 && S::N % (TH * TW) == 0);
 }
 
 int64_t f4FilterFloats(const ConvGeom& g, int MR) { return 36 * ((g.O + MR - 1) / MR) * g.C * MR; }
@@ -141,17 +171,18 @@ SN_INLINE void f4OutputLine(const S::V* m, S::V* y) {
 }
 
 /**
- * Input transform of every channel for NV vectors of tiles: V[xi][c][NV N]. at[v][r]: slab offset of piece r's
- * lane 0 patch (row 0, phase 0, column of its first tile less its first lane). R == 1: one piece; R == 2: the
- * second half of the lanes is the tile row below (4 slab rows down); R == 4: pieces of N / 4 lanes (bits).
+ * Input transform of every channel for NV vectors of tiles: V[xi][c][NV N], planes xs floats apart. at[v][r]: slab
+ * offset of piece r's lane 0 patch (row 0, phase 0, column of its first tile less its first lane). R == 1: one
+ * piece; R == 2: the second half of the lanes is the tile row below (4 slab rows down); R == 4 or 8: pieces of
+ * N / R lanes (bits).
  */
 template <int R, int NV>
-void f4Input(const Slab& slab, int64_t C, const int64_t (*at)[4], const uint32_t (*bits)[4], float* V) {
+void f4Input(const Slab& slab, int64_t C, const int64_t (*at)[kF4Pieces], const uint32_t (*bits)[kF4Pieces], float* V, int64_t xs) {
   constexpr int64_t kPanel = NV * S::N;
-  const int64_t xs = C * kPanel, ps = slab.phaseStride, Wq = slab.Wq;
-  S::M m[NV][4];
+  const int64_t ps = slab.phaseStride, Wq = slab.Wq;
+  S::M m[NV][kF4Pieces];
   for (int v = 0; v < NV; v++)
-    for (int r = 0; r < 4; r++) m[v][r] = S::mask(R == 4 ? bits[v][r] : 0u);
+    for (int r = 0; r < kF4Pieces; r++) m[v][r] = S::mask(R >= 4 && r < R ? bits[v][r] : 0u);
   for (int64_t c = 0; c < C; c++) {
     const float* base = slab.data + c * slab.chanStride;
     for (int v = 0; v < NV; v++) {
@@ -168,7 +199,7 @@ void f4Input(const Slab& slab, int64_t C, const int64_t (*at)[4], const uint32_t
           } else if constexpr (R == 2) {
             d[i] = S::loadHalves(col + i * Wq, col + (i + 4) * Wq);
           } else {
-            d[i] = winoLoad<4>(base, at[v], m[v], off + i * Wq);
+            d[i] = winoLoad<R>(base, at[v], m[v], off + i * Wq);
           }
         }
         f4InputLine(d, e);
@@ -190,10 +221,12 @@ void f4Input(const Slab& slab, int64_t C, const int64_t (*at)[4], const uint32_t
 /**
  * Output transform of channel o for the used vectors of a pass: bias, the residual (null, or of the output's
  * layout) and relu. The interleaved result of vector v is 4 vectors of N output columns, k holding tiles
- * k N / 4 .. (k + 1) N / 4 - 1; out[v][k]: their offset (output row 0 of the tiles) from y and res, or -1.
+ * k N / 4 .. (k + 1) N / 4 - 1; out[v][k]: their offset (output row 0 of the tiles) from y and res, or -1. R == 8
+ * (pieces of N / 8 tiles): out[v][r] per piece, vector k's halves pieces 2k and 2k + 1.
  */
-template <int NV>
-void f4Output(const float* M, int64_t xs, const int64_t (*out)[4], int used, float bias, const float* res, bool relu, float* y, int64_t OW) {
+template <int NV, int R>
+void f4Output(const float* M, int64_t xs, const int64_t (*out)[kF4Pieces], int used, float bias, const float* res, bool relu, float* y,
+              int64_t OW) {
   constexpr int64_t N = S::N;
   const S::V b = S::set1(bias), zero = S::zero();
   for (int v = 0; v < used; v++) {
@@ -216,11 +249,22 @@ void f4Output(const float* M, int64_t xs, const int64_t (*out)[4], int used, flo
       S::V o[4] = {S::zipLo(p0, q0), S::zipHi(p0, q0), S::zipLo(p1, q1), S::zipHi(p1, q1)};
 #pragma GCC unroll 4
       for (int k = 0; k < 4; k++) {
-        if (out[v][k] < 0) continue;
-        const int64_t at = out[v][k] + a * OW;
-        if (res) o[k] = S::add(o[k], S::load(res + at));
-        if (relu) o[k] = S::max(zero, o[k]);
-        S::store(y + at, o[k]);
+        if constexpr (R == 8) {
+          // Two pieces of N / 8 tiles (N / 2 output columns) in each half.
+          const int64_t lo = out[v][2 * k], hi = out[v][2 * k + 1];
+          if (lo < 0) continue;
+          const int64_t atLo = lo + a * OW, atHi = (hi < 0 ? lo : hi) + a * OW - N / 2;
+          if (res) o[k] = S::add(o[k], S::loadHalves(res + atLo, res + atHi + N / 2));
+          if (relu) o[k] = S::max(zero, o[k]);
+          storeLanes(y + atLo, laneBits(0, N / 2), o[k]);
+          if (hi >= 0) storeLanes(y + atHi, laneBits(N / 2, N), o[k]);
+        } else {
+          if (out[v][k] < 0) continue;
+          const int64_t at = out[v][k] + a * OW;
+          if (res) o[k] = S::add(o[k], S::load(res + at));
+          if (relu) o[k] = S::max(zero, o[k]);
+          S::store(y + at, o[k]);
+        }
       }
     }
   }
@@ -228,34 +272,34 @@ void f4Output(const float* M, int64_t xs, const int64_t (*out)[4], int used, flo
 
 /** Fetches the residual lines a pass's output transforms read (out as in f4Output), while its input transform and GEMMs run (as prefetchResidual). */
 template <int NV>
-void f4PrefetchResidual(const ConvGeom& g, const int64_t (*out)[4], int used, const float* res) {
+void f4PrefetchResidual(const ConvGeom& g, const int64_t (*out)[kF4Pieces], int pieces, int used, const float* res) {
   for (int64_t o = 0; o < g.O; o++)
     for (int v = 0; v < used; v++)
-      for (int k = 0; k < 4; k++)
+      for (int k = 0; k < pieces; k++)
         if (out[v][k] >= 0)
           for (int a = 0; a < 4; a++) SN_PREFETCH(res + o * g.P + out[v][k] + a * g.OW);
 }
 
 /** The transforms and GEMMs of one pass (NV vectors) and its outputs, y and res at the pass's first image. */
 template <class T, int R>
-void f4Pass(const ConvGeom& g, const Slab& slab, const float* u, const int64_t (*at)[4], const uint32_t (*bits)[4], const int64_t (*out)[4], int used,
-            const float* bias, const float* res, bool relu, float* y, float* V) {
+void f4Pass(const ConvGeom& g, const Slab& slab, const float* u, const int64_t (*at)[kF4Pieces], const uint32_t (*bits)[kF4Pieces],
+            const int64_t (*out)[kF4Pieces], int used, const float* bias, const float* res, bool relu, float* y, float* V) {
   constexpr int MR = T::MR;
-  const int64_t oTiles = (g.O + MR - 1) / MR, xs = oTiles * MR * T::kPanel;
-  float* M = V + 36 * g.C * T::kPanel;
-  if (res) f4PrefetchResidual<T::NV>(g, out, used, res);
-  f4Input<R, T::NV>(slab, g.C, at, bits, V);
+  const int64_t oTiles = (g.O + MR - 1) / MR, vs = f4PlaneStride(g.C * T::kPanel), xs = f4PlaneStride(oTiles * MR * T::kPanel);
+  float* M = V + 36 * vs;
+  if (res) f4PrefetchResidual<T::NV>(g, out, R == 8 ? 8 : 4, used, res);
+  f4Input<R, T::NV>(slab, g.C, at, bits, V, vs);
   for (int xi = 0; xi < 36; xi++)
     for (int64_t ot = 0; ot < oTiles; ot++)
-      winoGemm<T>(g.C, u + (xi * oTiles + ot) * g.C * MR, V + xi * g.C * T::kPanel, M + xi * xs + ot * MR * T::kPanel);
+      winoGemm<T>(g.C, u + (xi * oTiles + ot) * g.C * MR, V + xi * vs, M + xi * xs + ot * MR * T::kPanel);
   for (int64_t o = 0; o < g.O; o++)
-    f4Output<T::NV>(M + o * T::kPanel, xs, out, used, bias ? bias[o] : 0.f, res ? res + o * g.P : nullptr, relu, y + o * g.P, g.OW);
+    f4Output<T::NV, R>(M + o * T::kPanel, xs, out, used, bias ? bias[o] : 0.f, res ? res + o * g.P : nullptr, relu, y + o * g.P, g.OW);
 }
 
-/** V and M of a pass. */
+/** V and M of a pass (planes f4PlaneStride apart). */
 template <class T>
 int64_t f4PanelFloats(const ConvGeom& g) {
-  return 36 * (g.C + (g.O + T::MR - 1) / T::MR * T::MR) * T::kPanel;
+  return 36 * (f4PlaneStride(g.C * T::kPanel) + f4PlaneStride((g.O + T::MR - 1) / T::MR * T::MR * T::kPanel));
 }
 
 /** The padded input as a stride-4 slab: 4 TW + 2 padded columns (rows: 4 TH + 2). */
@@ -288,8 +332,8 @@ void f4Run(const ConvGeom& g, const float* x, const float* u, const float* bias,
     f4Fill(g, slab, x + n * g.C * g.H * g.W, 0, slab.rows);
     float* V = scratch(static_cast<size_t>(f4PanelFloats<T>(g)), kPanelSlot);
     for (int64_t s = v0; s < v1; s += NV) {
-      int64_t at[NV][4] = {}, out[NV][4];
-      const uint32_t bits[NV][4] = {};
+      int64_t at[NV][kF4Pieces] = {}, out[NV][kF4Pieces] = {};
+      const uint32_t bits[NV][kF4Pieces] = {};
       for (int v = 0; v < NV; v++) {
         const int64_t vec = std::min(s + v, v1 - 1), ty = tileRow(vec), tx0 = R == 1 ? (vec % segs) * N : 0;
         at[v][0] = (4 * ty - r0) * slab.Wq + tx0;
@@ -302,10 +346,10 @@ void f4Run(const ConvGeom& g, const float* x, const float* u, const float* bias,
 }
 
 /**
- * R == 4 (TW = N / 4, N a multiple of an image's TH TW tiles): N / (TH TW) whole images a vector, each piece one
- * tile row of one image; a task takes a pass of NV vectors, its images' slabs side by side.
+ * R == 4 or 8 (TW = N / R, N a multiple of an image's TH TW tiles): N / (TH TW) whole images a vector, each piece
+ * one tile row of one image; a task takes a pass of NV vectors, its images' slabs side by side.
  */
-template <class T>
+template <class T, int R>
 void f4RunImages(const ConvGeom& g, const float* x, const float* u, const float* bias, const float* residual, bool relu, float* y, ThreadPool& pool) {
   constexpr int NV = T::NV;
   const int64_t TH = g.OH / 4, TW = g.OW / 4, perVector = S::N / (TH * TW), perPass = NV * perVector;
@@ -320,10 +364,10 @@ void f4RunImages(const ConvGeom& g, const float* x, const float* u, const float*
     }
     const Slab slab(sg, 0, rows, buffer);
     float* V = scratch(static_cast<size_t>(f4PanelFloats<T>(g)), kPanelSlot);
-    int64_t at[NV][4], out[NV][4];
-    uint32_t bits[NV][4];
+    int64_t at[NV][kF4Pieces] = {}, out[NV][kF4Pieces];
+    uint32_t bits[NV][kF4Pieces] = {};
     for (int v = 0; v < NV; v++)
-      for (int r = 0; r < 4; r++) {
+      for (int r = 0; r < R; r++) {
         const int64_t image = v * perVector + r / TH, ty = r % TH, lane0 = r * TW;
         const bool live = image < images;
         at[v][r] = live ? image * slabFloats + 4 * ty * slab.Wq - lane0 : 0;
@@ -331,7 +375,7 @@ void f4RunImages(const ConvGeom& g, const float* x, const float* u, const float*
         out[v][r] = live ? image * g.O * g.P + 4 * ty * g.OW : -1;
       }
     const int used = static_cast<int>(std::min<int64_t>(NV, (images + perVector - 1) / perVector));
-    f4Pass<T, 4>(g, slab, u, at, bits, out, used, bias, residual ? residual + n0 * g.O * g.P : nullptr, relu, y + n0 * g.O * g.P, V);
+    f4Pass<T, R>(g, slab, u, at, bits, out, used, bias, residual ? residual + n0 * g.O * g.P : nullptr, relu, y + n0 * g.O * g.P, V);
   });
 }
 
@@ -342,11 +386,22 @@ void f4ByRows(const ConvGeom& g, const float* x, const FilterRef& w, const float
   switch (f4Rows(g.OW / 4)) {
     case 1: f4Run<T, 1>(g, x, u->data(), bias, residual, relu, y, pool); break;
     case 2: f4Run<T, 2>(g, x, u->data(), bias, residual, relu, y, pool); break;
-    default: f4RunImages<T>(g, x, u->data(), bias, residual, relu, y, pool); break;
+    case 4: f4RunImages<T, 4>(g, x, u->data(), bias, residual, relu, y, pool); break;
+    default:
+      if constexpr (S::N == 16) f4RunImages<T, 8>(g, x, u->data(), bias, residual, relu, y, pool);
+      break;
   }
 }
 
-/** F(4x4, 3x3) forward (winogradF4Fits): the 4 x 3 GEMM tile of 8 lanes where it pads less than kWinoMR x 2, as in winoWideTile. */
+/**
+ * F(4x4, 3x3) forward (winogradF4Fits): the 4 x 3 GEMM tile of 8 lanes where it pads less than kWinoMR x 2, as in
+ * winoWideTile. 16 lanes take one-vector passes (winoSingleTile's tiles and rule: 24 channel rows, or 16 where 24
+ * would need over a ninth more rows, as for 16, 32 and 64 channels), which measured as fast as kWinoMR x 2 or
+ * faster on each layer: Zen 5, isa-check --bench-only, const column, 1 thread, CPU time, 4 interleaved rounds at
+ * load 16-23, medians, GFLOP/s kWinoMR x 2 / 24 x 1 / 16 x 1: 64x16x32x32 -> 16 195 / 211 / 261, 64x32x16x16 -> 32
+ * 277 / 245 / 296, 64x64x8x8 -> 64 303 / 295 / 306, 64x96x32x32 -> 96 531 / 558 / 558, 64x192x16x16 -> 192
+ * 587 / 585 / 563 (one-vector passes' V and M are half the size).
+ */
 void winogradF4Forward(const ConvGeom& g, const float* x, const FilterRef& w, const float* bias, const float* residual, bool relu, float* y,
                        ThreadPool& pool) {
   if constexpr (S::N == 8 && kWinoMR == 6) {
@@ -357,6 +412,14 @@ void winogradF4Forward(const ConvGeom& g, const float* x, const FilterRef& w, co
       f4ByRows<WinoTile<4, 3>>(g, x, w, bias, residual, relu, y, pool);
       return;
     }
+  }
+  if constexpr (S::N == 16) {
+    if ((g.O + 23) / 24 * 24 * 9 <= (g.O + 15) / 16 * 16 * 10) {
+      f4ByRows<WinoTile<24, 1>>(g, x, w, bias, residual, relu, y, pool);
+    } else {
+      f4ByRows<WinoTile<16, 1>>(g, x, w, bias, residual, relu, y, pool);
+    }
+    return;
   }
   f4ByRows<WinoTile<kWinoMR, 2>>(g, x, w, bias, residual, relu, y, pool);
 }
