@@ -191,6 +191,10 @@ std::vector<ConvShape> convShapes() {
       // one-channel filter gradient by output positions with padded channel and tap tiles (3 x 7x7).
       conv("1 input channel, batch 8, 12 columns, 5 outputs 7x7", 8, 1, 10, 12, 5, 7).pad(3),
       conv("3 input channels, batch 8, 20 columns", 8, 3, 9, 20, 16, 3).pad(1),
+      // The filter gradient by output positions on rows of whole 16-lane vectors (8 x 3 tiles there): 20 outputs
+      // pad the last channel tile, 2 channels of 5x5 the last tap tile (50 taps).
+      conv("3 input channels, 20 outputs, 32 columns", 3, 3, 7, 32, 20, 3).pad(1),
+      conv("2 input channels, 12 outputs, 16 columns, 5x5", 2, 2, 6, 16, 12, 5).pad(2),
       // Filter-gradient panels of one vector of output channels on 16 lanes (16 and 48 channels): the tap-tile
       // kernel into a partial dW^T (batch 3) and straight into dW (batch 1, 8x8), Winograd's GEMM (16 -> 16 at
       // 32x32 and 16 -> 48 at 12x10, 3 panels).

@@ -416,6 +416,8 @@ void bench(const std::vector<Isa>& isas, const std::string& only) {
       // F(4x4, 3x3) (conv/winograd-f4.inl).
       conv("", 64, 16, 32, 32, 16, 3).pad(1), conv("", 64, 32, 16, 16, 32, 3).pad(1), conv("", 64, 96, 32, 32, 96, 3).pad(1),
       conv("", 64, 192, 16, 16, 192, 3).pad(1),
+      // A 3x3 layer of 13 output columns (AlexNet's conv4 at batch 4): the 8-lane Winograd's, not the 16-lane one's.
+      conv("", 4, 384, 13, 13, 384, 3).pad(1),
       // The ops suite's depthwise layer.
       conv("", 8, 64, 56, 56, 64, 3).pad(1).groups(64), conv("", 1, 16, 56, 56, 16, 3).pad(1).groups(16),
       // The other 3x3 layers of 28x28 and up in the zoo models the bench runs: ResNet-20's and All-CNN-C's

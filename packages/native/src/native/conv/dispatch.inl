@@ -21,26 +21,33 @@ bool stridedByChannels(const ConvGeom& g) {
 }
 
 /**
- * avx512: 3x3 stride-1 layers that the 16-lane Winograd does not take and the 8-lane one does (7 to 13 output
- * columns): their images hold too few tiles for the 16-lane passes of 2 x 16 tiles (an 8x8 output's 16 tiles fill
- * one vector of a pass, the 8-lane pass exactly), and the tiled kernel does 2.25x the multiply-adds. Zen 4,
- * ResNet-20 b64 64 -> 64 at 8x8 (bench/model-profile.ts, 1 thread, CPU time): forward 17.6-18.0 ms on the
- * 16-lane tiled kernel against 10.0-10.2 on the avx2 path.
+ * avx512: 3x3 stride-1 layers that the 16-lane Winograd does not take and the 8-lane one does (9 to 13 output
+ * columns; 7 and 8 under 64 input channels, constant filters): their images hold too few tiles for the 16-lane
+ * passes of 2 x 16 tiles, and the tiled kernel does 2.25x the multiply-adds. Zen 4, ResNet-20 b64 64 -> 64 at 8x8
+ * (bench/model-profile.ts, 1 thread, CPU time), before the 16-lane one-vector tiles took 8x8 from 64 channels
+ * (winogradFits): forward 17.6-18.0 ms on the 16-lane tiled kernel against 10.0-10.2 on the avx2 path.
+ * Zen 5 (full-width AVX-512), 4x384x13x13 -> 384 (isa-check --bench-only 4x384x13x13 --cpu-time, 1 thread,
+ * 4 interleaved rounds, STRIDENET_AVX512_FULL_WIDTH=0 against 1 with this rule gated on it, load 13-15): the
+ * forward ran 109-126 GFLOP/s (median 114) here against 137-150 (144) on the 16-lane direct kernel, but the
+ * input gradient (the same forwardConv on the flipped filter) 94-111 (100) against 37.5-40.4 (38.6), so the
+ * hand-off stays on every AVX-512 CPU.
  */
 bool winogradByEightLanes(const ConvGeom& g, bool constantFilter) {
   return eightLaneKernels() != nullptr && eightLaneKernels()->winogradFits(g, constantFilter);
 }
 
 /**
- * AVX-512: stride-1 layers whose rows fill 16-lane position vectors badly and whose 9-16 output channels
- * fill a 16-channel panel but only half of this path's 32-channel one run the AVX2 path's channel-lane
- * kernel (8-lane vectors, 16-channel panels, 6 positions a tile). LeNet C3 (64x6x14x14 -> 16 5x5, 10 of 16
- * lanes a row): 64 -> 93 GFLOP/s, 1 thread, CPU time (isa-check --bench-only 64x6x14x14). Spreading the
- * rows end to end over the vectors (100 of 112 lanes, three masked loads a vector and tap) measured no faster
- * (63-66).
+ * AVX-512 on CPUs that run it as two 256-bit halves (Zen 4; cpuAvx512FullWidth false): stride-1 layers whose
+ * rows fill 16-lane position vectors badly and whose 9-16 output channels fill a 16-channel panel but only half
+ * of this path's 32-channel one run the AVX2 path's channel-lane kernel (8-lane vectors, 16-channel panels, 6
+ * positions a tile). Zen 4, LeNet C3 (64x6x14x14 -> 16 5x5, 10 of 16 lanes a row): 64 -> 93 GFLOP/s, 1 thread,
+ * CPU time (isa-check --bench-only 64x6x14x14). Spreading the rows end to end over the vectors (100 of 112 lanes,
+ * three masked loads a vector and tap) measured no faster (63-66). On full-width AVX-512 the 16-lane kernels
+ * keep it: Zen 5, the same command with --cpu-time, 5 interleaved rounds of
+ * STRIDENET_AVX512_FULL_WIDTH=0 against 1, load 16-18: 91.1-94.2 GFLOP/s (median 91.6) here against 108-114 (111).
  */
 bool eightLaneChannels(const ConvGeom& g, double positionUse) {
-  if (eightLaneKernels() == nullptr) return false;
+  if (eightLaneKernels() == nullptr || cpuAvx512FullWidth()) return false;
   if (g.SH != 1 || g.SW != 1 || g.KH * g.KW == 1 || g.Og < 9 || g.Og > 16 || g.Kdim * 16 * 4 > (32 << 10)) return false;
   const double use = static_cast<double>(g.Og) / 16.0 * static_cast<double>(g.P) / static_cast<double>((g.P + 5) / 6 * 6);
   return use > 1.2 * std::max(positionUse, channelTileUse(g));
@@ -162,31 +169,43 @@ bool backpropFilterFits(const ConvGeom& g) {
 }
 
 /**
- * AVX-512: the filter gradient of 2-4 input channels by output positions (3-channel first layers) runs the AVX2
- * path's kernel. Its 4 x 3 tile loads 7 vectors per 12 multiply-adds, and at 16 lanes every slab row of a tap
+ * AVX-512 on CPUs that run it as two 256-bit halves (Zen 4; cpuAvx512FullWidth false): the filter gradient of 2-4
+ * input channels by output positions (3-channel first layers) runs the AVX2 path's kernel. Its 4 x 3 tile loads
+ * 7 vectors per 12 multiply-adds, and at 16 lanes every slab row of a tap
  * past the first column is a load across two cache lines: on Zen 4 (1 thread, CPU time, interleaved rounds,
  * load ~15) 32x3x32x32 -> 16 3x3 ran 74-78% of the FMA peak on 16 lanes (45% before the tile's operands were
  * held in registers, 8 x 3 tiles slower still) and 82% on 8; -> 96 69-77% and 74-83%. One input channel keeps
- * this path's 3 x 5 tiles (LeNet C1).
+ * this path's 3 x 5 tiles (LeNet C1). On full-width AVX-512 (cpuAvx512FullWidth) the 16-lane kernel keeps them,
+ * with 8 x 3 tiles on rows of whole vectors (filter-grad-positions.inl positionsFilterGrad: Zen 5, 32x3x32x32 -> 16
+ * 100 -> 116 GFLOP/s, -> 96 93 -> 98); with 4 x 3 tiles 16 lanes lost there too (isa-check --bench-only 32x3x32x32
+ * --cpu-time, 1 thread, 4 interleaved rounds, load 13-15: -> 16 100-104 GFLOP/s (median 103) on 8 lanes against
+ * 89-100 (92), -> 96 92-106 (95) against 76-89 (83)).
  */
-bool positionsByEightLanes(const ConvGeom& g) { return eightLaneKernels() != nullptr && g.C >= 2; }
+bool positionsByEightLanes(const ConvGeom& g) { return eightLaneKernels() != nullptr && !cpuAvx512FullWidth() && g.C >= 2; }
 
 /**
- * AVX-512: the Winograd filter gradient of layers whose output channels fill an odd number of 16-lane vectors
- * (1-vector panels: MR broadcasts of V per MR multiply-adds, 16 and 48 channels) runs the AVX2 path's kernel
- * (8 lanes, 2-vector panels: MR broadcasts per 2 MR). Zen 4, 32x16x32x32 -> 16 (isa-check --cpu-time,
- * interleaved; see the README's "ResNet-20 training step" paragraph): idle baseline 98.5 GFLOP/s on 16 lanes
- * against 118.6 on 8; at load 10-17, medians 103 -> 106 (1 thread) and 98.6 -> 100.3 (2 threads).
+ * AVX-512 on CPUs that run it as two 256-bit halves (Zen 4; cpuAvx512FullWidth false): the Winograd filter
+ * gradient of layers whose output channels fill an odd number of 16-lane vectors (1-vector panels: MR broadcasts
+ * of V per MR multiply-adds, 16 and 48 channels) runs the AVX2 path's kernel (8 lanes, 2-vector panels: MR
+ * broadcasts per 2 MR). Zen 4, 32x16x32x32 -> 16 (isa-check --cpu-time, interleaved; see the README's "ResNet-20
+ * training step" paragraph): idle baseline 98.5 GFLOP/s on 16 lanes against 118.6 on 8; at load 10-17, medians
+ * 103 -> 106 (1 thread) and 98.6 -> 100.3 (2 threads). On full-width AVX-512 the 16-lane kernel keeps them:
+ * Zen 5 (isa-check --bench-only "32x16x32x32|32x48x16x16" --cpu-time, interleaved rounds of
+ * STRIDENET_AVX512_FULL_WIDTH=0 against 1, load 16-18), 8 lanes -> 16: 32x16x32x32 -> 16 109-122 GFLOP/s (median
+ * 121) -> 145-153 (150) on 1 thread (5 rounds), 108-126 (114) -> 137-147 (141) on 2 (4 rounds); 32x48x16x16 -> 48
+ * 174-180 (175) -> 234-258 (248) and 158-175 (170) -> 208-250 (228).
  */
 bool winogradFilterGradByEightLanes(const ConvGeom& g) {
-  return eightLaneKernels() != nullptr && filterPanelVectors(g.O) == 1 && winogradFilterGradFits(g);
+  return eightLaneKernels() != nullptr && !cpuAvx512FullWidth() && filterPanelVectors(g.O) == 1 && winogradFilterGradFits(g);
 }
 
 /**
  * AVX-512: the filter gradient of 3x3 depthwise layers at unit strides (depthwise3x3FilterGrad) runs the AVX2
  * path's kernel: 56-column rows fill 16-lane vectors with two masked edge vectors of four (Zen 4, 1 thread,
  * CPU time, interleaved rounds at load ~15, isa-check --bench-only: 8x64x56x56 16 lanes 47-50 GFLOP/s against
- * 65-69 on 8).
+ * 65-69 on 8). Full-width AVX-512 keeps the hand-off: Zen 5 (the same command with --cpu-time, 4 interleaved
+ * rounds, STRIDENET_AVX512_FULL_WIDTH=1 against 0 with this rule gated on it, load 13-15) 8x64x56x56 25-33
+ * GFLOP/s (median 28) on 16 lanes against 45-83 (63) on 8, 1x16x56x56 43-49 (45) against 72-76 (74).
  */
 bool depthwise3x3FilterGradByEightLanes(const ConvGeom& g) { return eightLaneKernels() != nullptr && depthwise3x3Fits(g); }
 

@@ -210,9 +210,22 @@ void positionsFilterGradWith(const ConvGeom& g, const float* x, const float* dy,
   });
 }
 
+/**
+ * 16 lanes, rows of whole vectors: 8 x 3 tiles (24 sums, 3 slab vectors held, one dy vector at a time: 11 loads
+ * per 24 multiply-adds where 4 x 3 loads 7 per 12). The avx512 path runs 2-4 channels here only on full-width
+ * AVX-512 (positionsByEightLanes), where Zen 5 (isa-check --bench-only 32x3x32x32 --cpu-time, 1 thread, 8
+ * interleaved rounds against the 8-lane hand-off, STRIDENET_AVX512_FULL_WIDTH=0 against 1, load 12-13) ran
+ * 32x3x32x32 -> 16 at 93.5-104 GFLOP/s (median 100) on 8 lanes against 113-119 (116), -> 96 87.7-101 (92.9)
+ * against 92.1-110 (98.1); with 4 x 3 tiles 16 lanes ran 89-100 (92) and 76-89 (83). Rows with a masked tail keep
+ * 4 x 3 (positionsTail holds every dy vector of the tile: 8 x 3 would spill).
+ */
+constexpr bool kPosWideTiles = S::N == 16;
+
 void positionsFilterGrad(const ConvGeom& g, const float* x, const float* dy, float* dw, ThreadPool& pool) {
   if (g.C == 1) {
     positionsFilterGradWith<kPos1MO, kPos1MJ>(g, x, dy, dw, pool);
+  } else if (kPosWideTiles && g.OW % S::N == 0) {
+    positionsFilterGradWith<2 * kPosMO, kPosMJ>(g, x, dy, dw, pool);
   } else {
     positionsFilterGradWith<kPosMO, kPosMJ>(g, x, dy, dw, pool);
   }

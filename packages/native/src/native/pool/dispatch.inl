@@ -17,11 +17,28 @@
 //   8x64x56x56 max 0.276-0.281 / 0.303-0.366 ms, average 0.245-0.251 / 0.264-0.280; ResNet-18's stem pool
 //   2x64x112x112 max 0.221-0.235 / 0.237-0.267. Non-overlapping forwards stay (2x2 of 8x64x56x56: 0.140-0.155 /
 //   0.132-0.135; LeNet-5's 28x28 planes, which the 16-lane kernel runs a plane at a time: 0.118 / 0.092-0.094).
+//
+// Re-measured on Zen 5 (full-width AVX-512), isa-check --bench-only window --cpu-time, 1 thread, best of 5, 4-5
+// interleaved rounds with the rule off (STRIDENET_AVX512_FULL_WIDTH=1, the rule gated on it) against on, load 13-19,
+// medians, 8 / 16 lanes: every hand-off still pays but the gradient from recorded taps (MaxPool2DGradArgmax) of
+// windows that do not overlap, which runs 1.2-1.9x faster on 16 lanes there, so on full-width CPUs
+// (cpuAvx512FullWidth) it stays on them: 8x64x56x56 2x2 0.350 -> 0.183 ms, LeNet-5's 256x6x28x28 0.358 -> 0.185,
+// 256x16x10x10 0.228 -> 0.158, the global 8x8 average's 64x64x8x8 0.056 -> 0.048. The others, 8 / 16 lanes:
+// 256x16x10x10 max 0.077 / 0.149, average 0.091 / 0.164, max gradient 0.282 / 0.326, average gradient 0.314 /
+// 0.365; 8x64x56x56 2x2 max gradient 0.229 / 0.373, average gradient 0.143 / 0.306; 64x64x8x8 average gradient
+// 0.127 / 0.296; 3x3 stride 2 forwards mixed (2x64x112x112 max 0.156 / 0.220, 8x64x56x56 max 0.206 / 0.170,
+// average 0.137 / 0.179).
 
-/** Whether this path hands the plane to eightLaneKernels(): narrow rows; the gradient of windows that do not overlap, the forward of those that do. */
-bool poolByEightLanes(const PoolGeom& g, bool grad) {
+/**
+ * Whether this path hands the plane to eightLaneKernels(): narrow rows; the gradient of windows that do not overlap,
+ * the forward of those that do. fromTaps: the gradient from recorded taps, which full-width AVX-512 keeps on 16 lanes
+ * where windows do not overlap (each dx gets at most one dy, so the two gradient routes still agree bit for bit).
+ */
+bool poolByEightLanes(const PoolGeom& g, bool grad, bool fromTaps = false) {
   if (eightLaneKernels() == nullptr) return false;
-  return g.W < S::N || grad == (g.SW >= g.WW && g.SH >= g.WH);
+  const bool disjoint = g.SW >= g.WW && g.SH >= g.WH;
+  if (fromTaps && disjoint && cpuAvx512FullWidth()) return false;
+  return g.W < S::N || grad == disjoint;
 }
 
 void maxPoolPlaneFor(const PoolGeom& g, const float* x, float* y) {
@@ -53,7 +70,7 @@ void maxPoolGradPlaneFor(const PoolGeom& g, const float* dy, const float* x, flo
 
 /** The gradient's route (maxPoolGradPlaneFor) from the recorded taps, so the two agree bit for bit. */
 void maxPoolGradArgmaxPlaneFor(const PoolGeom& g, const float* dy, const float* taps, float* dx) {
-  if (poolByEightLanes(g, true)) return eightLaneKernels()->maxPoolGradArgmaxPlane(g, dy, taps, dx);
+  if (poolByEightLanes(g, true, true)) return eightLaneKernels()->maxPoolGradArgmaxPlane(g, dy, taps, dx);
   if (maxPoolGradWindow3s2Fits(g)) return maxPoolGradWindow3s2(g, dy, taps, dx);
   maxPoolGradArgmaxPlane(g, dy, taps, dx);
 }
