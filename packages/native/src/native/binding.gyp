@@ -73,12 +73,14 @@
             "cflags": [
               "-fsanitize=address",
               "-fno-omit-frame-pointer",
-              "-g"
+              "-O1",
+              "-g1"
             ],
             "cflags_cc": [
               "-fsanitize=address",
               "-fno-omit-frame-pointer",
-              "-g"
+              "-O1",
+              "-g1"
             ],
             "ldflags": [
               "-fsanitize=address"
