@@ -217,22 +217,36 @@ __attribute__((target("avx2,fma"), always_inline)) inline void transpose8(__m256
 }
 
 /**
- * B micro-panel from columns that are contiguous in k (B(k, j) = b[j * csB + k], the pointwise filter
- * gradient's image): 8 x 8 blocks transposed in registers, columns past nr zero.
+ * A k-major panel 16 wide (out[k * 16 + j] = src[j * stride + k]) from n <= 16 runs contiguous in k, `stride`
+ * floats apart, runs past n zero: 8 x 8 blocks transposed in registers. Inlined into the two packs below, so that
+ * the A pack's constant n drops the tests for zero runs.
  */
-__attribute__((target("avx2,fma"))) void packBColumnsAvx2(const float* b, int64_t csB, int64_t kc, int nr, float* out) {
+__attribute__((target("avx2,fma"), always_inline)) inline void pack16(const float* src, int64_t stride, int64_t kc, int n, float* out) {
+  constexpr int W = 16;
   int64_t k = 0;
   for (; k + 8 <= kc; k += 8) {
-    for (int h = 0; h < NR; h += 8) {
+    for (int h = 0; h < W; h += 8) {
       __m256 r[8];
-      for (int i = 0; i < 8; i++) r[i] = h + i < nr ? _mm256_loadu_ps(b + (h + i) * csB + k) : _mm256_setzero_ps();
+      for (int i = 0; i < 8; i++) r[i] = h + i < n ? _mm256_loadu_ps(src + (h + i) * stride + k) : _mm256_setzero_ps();
       transpose8(r);
-      for (int i = 0; i < 8; i++) _mm256_storeu_ps(out + (k + i) * NR + h, r[i]);
+      for (int i = 0; i < 8; i++) _mm256_storeu_ps(out + (k + i) * W + h, r[i]);
     }
   }
   for (; k < kc; k++)
-    for (int j = 0; j < NR; j++) out[k * NR + j] = j < nr ? b[j * csB + k] : 0.f;
+    for (int j = 0; j < W; j++) out[k * W + j] = j < n ? src[j * stride + k] : 0.f;
 }
+
+/**
+ * B micro-panel from columns that are contiguous in k (B(k, j) = b[j * csB + k], the pointwise filter
+ * gradient's image), columns past nr zero.
+ */
+__attribute__((target("avx2,fma"))) void packBColumnsAvx2(const float* b, int64_t csB, int64_t kc, int nr, float* out) {
+  static_assert(NR == 16, "B micro-panels are 16 floats wide");
+  pack16(b, csB, kc, nr, out);
+}
+
+/** The 16-row tile's A panel from rows contiguous in k, rsA floats apart (that filter gradient's dy). */
+__attribute__((target("avx2,fma"))) void packA16RowsAvx2(const float* a, int64_t rsA, int64_t kc, float* out) { pack16(a, rsA, kc, 16, out); }
 
 /**
  * A panel of 6 rows contiguous in k (dense layers, the pointwise filter gradient's dy): 8 columns at a
@@ -253,22 +267,6 @@ __attribute__((target("avx2,fma"))) void packA6RowsAvx2(const float* const* src,
   }
   for (; k < kc; k++)
     for (int i = 0; i < 6; i++) out[k * 6 + i] = src[i][k];
-}
-
-/** A panel of 16 rows contiguous in k (the 16-lane tile's): 8 x 8 blocks transposed in registers. */
-__attribute__((target("avx2,fma"))) void packA16RowsAvx2(const float* const* src, int64_t kc, float* out) {
-  constexpr int R = 16;
-  int64_t k = 0;
-  for (; k + 8 <= kc; k += 8) {
-    for (int h = 0; h < R; h += 8) {
-      __m256 r[8];
-      for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(src[h + i] + k);
-      transpose8(r);
-      for (int i = 0; i < 8; i++) _mm256_storeu_ps(out + (k + i) * R + h, r[i]);
-    }
-  }
-  for (; k < kc; k++)
-    for (int i = 0; i < R; i++) out[k * R + i] = src[i][k];
 }
 #endif
 
@@ -384,7 +382,7 @@ void packA(const Gemm& g, const Tile& t, int64_t ic, int64_t mc, int64_t pc, int
         continue;
       }
       if (MR == MR16 && t.avx2) {
-        packA16RowsAvx2(src, kc, out);
+        packA16RowsAvx2(g.A + i0 * g.rsA + pc, g.rsA, kc, out);
         continue;
       }
 #endif
