@@ -24,7 +24,7 @@ constexpr int kMaxMR = 16;
 constexpr int NR = static_cast<int>(kPanelWidth);
 // KC x NR B micro-panel (16 KiB) stays in L1; MC x KC A block (168 KiB) in L2; KC x NC B panel in L3.
 constexpr int64_t KC = 256;
-constexpr int64_t MC = 168;  // a multiple of both tile heights
+constexpr int64_t MC = 168;  // a multiple of the 6-row tile (the 16-row one blocks by MC16 below)
 constexpr int64_t NC = 4080;
 
 struct PackBuffer {

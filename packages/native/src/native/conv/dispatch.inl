@@ -22,7 +22,7 @@ bool stridedByChannels(const ConvGeom& g) {
 
 /**
  * avx512: 3x3 stride-1 layers that the 16-lane Winograd does not take and the 8-lane one does (9 to 13 output
- * columns; 7 and 8 under 64 input channels, constant filters): their images hold too few tiles for the 16-lane
+ * columns; 8 under 64 input channels, constant filters; both take 7 from 64): their images hold too few tiles for the 16-lane
  * passes of 2 x 16 tiles, and the tiled kernel does 2.25x the multiply-adds. Zen 4, ResNet-20 b64 64 -> 64 at 8x8
  * (bench/model-profile.ts, 1 thread, CPU time), before the 16-lane one-vector tiles took 8x8 from 64 channels
  * (winogradFits): forward 17.6-18.0 ms on the 16-lane tiled kernel against 10.0-10.2 on the avx2 path.

@@ -12,20 +12,21 @@
 constexpr int kStemE = 9;
 
 /**
- * Whether the column-polyphase stem kernel runs: 7 taps wide at column stride 2, no column dilation or groups, up
- * to 4 input channels, 64 output channels and more, on 8 lanes, and on 16 where AVX-512 runs full width
- * (cpuAvx512FullWidth; elsewhere the avx512 path hands the stem to the avx2 path, stemByEightLanes). Zen 5 (full
- * width: FMA peak 216-227 GFLOP/s on 16 lanes, 108-113 on 8), isa-check --bench-only --cpu-time, interleaved rounds at
- * load 13-19, 2x3x224x224 -> 64 avx512 on the avx2 path's kernel -> 16 lanes, 1 thread 110-137 -> 180-232 (median
- * 217) GFLOP/s, 2 threads 133-139 -> 214-236; 8x3x224x224 1 thread 131-138 -> 191-219, 2 threads 126-137 -> 212-226;
- * batch 1, 2 threads 119-138 -> 196-238. Errors against float64 on 16 lanes 2.7e-7 - 4.1e-7. Zen 4 (2 vCPUs shared, load 5-11), isa-check --bench-only, CPU time, best of 10-15, 3 interleaved
- * rounds, channel-lane direct kernel -> this, direct-equivalent GFLOP/s: 2x3x224x224 -> 64 7x7/2 avx2 1 thread
- * 104-107 -> 119-123, 2 threads 92-105 -> 120-122, avx512 1 thread 102-105 -> 119-122, 2 threads 102-104 -> 117-122;
- * GoogLeNet's batch 8 (avx2) 1 thread 101 -> 116, 2 threads 81-102 -> 111-117; batch 1 best 102-106 -> 118. The
- * GEMMs run near the FMA peak (the 4 x 3 tile at 21 deep alone: 110-112 GFLOP/s, 96%); with whole-vector output stores
- * and U per channel tile, the transforms and stores take about a quarter on top: 2x3x224x224 -> 64 125-130 (README.md).
- * Error against float64 (isa-check's stem cases): 2.4e-7 - 4.4e-7, the direct kernel's 2.2e-7 - 5.7e-7 on the same
- * cases, so trainable filters take it too (the < 64 channel rule of winogradFits is about 3x3 Winograd's rounding).
+ * Whether the column-polyphase stem kernel runs: 7 taps wide at column stride 2, no column dilation or groups, up to 4
+ * input channels, 64 output channels and more, on 8 lanes, and on 16 where AVX-512 runs full width (cpuAvx512FullWidth;
+ * elsewhere the avx512 path hands the stem to the avx2 path, stemByEightLanes). Zen 5 (full width: FMA peak 216-227
+ * GFLOP/s on 16 lanes, 108-113 on 8), isa-check --bench-only --cpu-time, interleaved rounds at load 13-19, 2x3x224x224
+ * -> 64 avx512 on the avx2 path's kernel -> 16 lanes, 1 thread 110-137 -> 180-232 (median 217) GFLOP/s, 2 threads
+ * 133-139 -> 214-236; 8x3x224x224 1 thread 131-138 -> 191-219, 2 threads 126-137 -> 212-226; batch 1, 2 threads 119-138
+ * -> 196-238. Errors against float64 on 16 lanes 2.7e-7 - 4.1e-7. Zen 4 (2 vCPUs shared, load 5-11), isa-check
+ * --bench-only, CPU time, best of 10-15, 3 interleaved rounds, channel-lane direct kernel -> this, direct-equivalent
+ * GFLOP/s: 2x3x224x224 -> 64 7x7/2 avx2 1 thread 104-107 -> 119-123, 2 threads 92-105 -> 120-122, avx512 1 thread
+ * 102-105 -> 119-122, 2 threads 102-104 -> 117-122; GoogLeNet's batch 8 (avx2) 1 thread 101 -> 116, 2 threads 81-102 ->
+ * 111-117; batch 1 best 102-106 -> 118. The GEMMs run near the FMA peak (the 4 x 3 tile at 21 deep alone: 110-112
+ * GFLOP/s, 96%); with whole-vector output stores and U per channel tile, the transforms and stores take about a quarter
+ * on top: 2x3x224x224 -> 64 125-130 (README.md). Error against float64 (isa-check's stem cases): 2.4e-7 - 4.4e-7, the
+ * direct kernel's 2.2e-7 - 5.7e-7 on the same cases, so trainable filters take it too (the < 64 channel rule of
+ * winogradFits is about 3x3 Winograd's rounding).
  */
 bool stemWinogradFits(const ConvGeom& g, bool constantFilter) {
   (void)constantFilter;
@@ -161,11 +162,11 @@ void stemOutput(const ConvGeom& g, const float* M, const StemVector* vec, int us
 /**
  * Tasks of (image, band of output rows): each fills the stride-4 slab of its band, then per pass of NV vectors of
  * output pairs (rows end to end in halves of N / 2 pairs, StemVector; on 8 lanes each row ceil(J / N) whole vectors for
- * J pairs) transforms the inputs once and runs every
- * output-channel tile's 9 GEMMs and output transform while V stays in L1. A pass writes 3 vectors' lines in each of the
- * O channel planes, too few for the hardware prefetchers; the output transform fetches the next pass's lines as it stores
- * this pass's. Without that, into outputs 0 mod 32 bytes (tensors' alignment) each store waited for its line: 2x3x224x224
- * -> 64, Zen 4, 1 thread, CPU time, best of 7, avx2 82-94 -> 112 GFLOP/s, avx512 99-100 -> 110-111 (README.md).
+ * J pairs) transforms the inputs once and runs every output-channel tile's 9 GEMMs and output transform while V stays
+ * in L1. A pass writes 3 vectors' lines in each of the O channel planes, too few for the hardware prefetchers; the
+ * output transform fetches the next pass's lines as it stores this pass's. Without that, into outputs 0 mod 32 bytes
+ * (tensors' alignment) each store waited for its line: 2x3x224x224 -> 64, Zen 4, 1 thread, CPU time, best of 7, avx2
+ * 82-94 -> 112 GFLOP/s, avx512 99-100 -> 110-111 (README.md).
  */
 template <class T>
 void stemRun(const ConvGeom& g, const float* x, const float* u, const float* bias, const float* residual, bool relu, float* y, ThreadPool& pool) {
