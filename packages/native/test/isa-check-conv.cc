@@ -110,8 +110,9 @@ std::vector<ConvShape> convShapes() {
       // pass, the last with one tile row.
       conv("Winograd 4 x 3 tile, 8 columns, 10 rows", 2, 64, 10, 8, 16, 3).pad(1),
       conv("20 output channels, batch 3", 3, 64, 16, 16, 20, 3).pad(1),
-      // F(4x4, 3x3) for constant filters on 8 lanes (conv/winograd-f4.inl, the fwd:const column): one tile row a
-      // vector (32x32), two (16x16), two vectors a row with a 4 x 3 tile and no padding, odd pads, whole images a vector.
+      // F(4x4, 3x3) for constant filters on 8 lanes, and 16 where AVX-512 runs full width (conv/winograd-f4.inl, the
+      // fwd:const column): one tile row a vector (32x32), two (16x16), two vectors a row with a 4 x 3 tile and no
+      // padding, odd pads, whole images a vector.
       conv("F(4x4, 3x3): ResNet-20 16 -> 16 at 32x32", 3, 16, 32, 32, 16, 3).pad(1),
       conv("F(4x4, 3x3): 16x16, batch 1 (vector chunks)", 1, 32, 16, 16, 32, 3).pad(1),
       conv("F(4x4, 3x3): 64 columns, 4 x 3 tile, no padding", 2, 16, 26, 66, 20, 3),

@@ -1,7 +1,7 @@
 // Checks and times the native backend's ISA paths without Node.js, so that a path can be verified on a
 // machine that has the CPU but no Node (AVX-512 servers), or under qemu (ARM64 NEON).
 //
-// Every KernelSet entry of every path this CPU runs is compared with a double-precision reference on
+// Every KernelSet entry of every path this CPU runs, and sn::gemm, is compared with a double-precision reference on
 // geometries chosen to reach each algorithm (tiled, Winograd, depthwise, per-phase strided input
 // gradient) and each edge (vector and tile remainders, rows packed side by side, padding, NaN and Inf in
 // pooling windows), with one and several threads, and through the runtime's packed-filter cache (first
@@ -244,7 +244,8 @@ int gemmFailures(Isa isa, const Pools& pools) {
   Rng rng(11);
   for (const Shape& sh : shapes) {
     for (int layout = 0; layout < 5; layout++) {
-      const bool colsA = layout % 2 == 1;
+      // A: 0 and 2 rows, 1, 3 and 4 columns (layouts 2 and 4 differ only there).
+      const bool colsA = layout % 2 == 1 || layout == 4;
       const int64_t M = sh.M, N = sh.N, K = sh.K, ldc = N + 3;
       // B: 0 rows (in place), 1 rows 512 floats apart (packed), 2 and 4 columns, 3 a packB callback.
       const int64_t rsB = layout == 1 ? std::max<int64_t>(512, N) : N;
@@ -309,33 +310,31 @@ int gemmFailures(Isa isa, const Pools& pools) {
       }
       std::vector<ThreadPool*> runners = {nullptr};
       for (const auto& pool : pools) runners.push_back(pool.get());
-      {
-        for (ThreadPool* p : runners) {
-          std::vector<float> C = start;
-          g.C = C.data();
-          running(std::string("gemm ") + isaName(isa) + " " + std::to_string(M) + "x" + std::to_string(N) + "x" + std::to_string(K));
-          gemm(g, p);
-          double err = 0;
-          bool padding = true;
-          for (int64_t i = 0; i < M; i++) {
-            for (int64_t j = 0; j < ldc; j++) {
-              const float got = C[static_cast<size_t>(i * ldc + j)];
-              if (j >= N) {
-                padding = padding && got == 12345.f;
-                continue;
-              }
-              const double e = std::fabs(got - want[static_cast<size_t>(i * N + j)]) / scale;
-              err = std::isfinite(got) ? std::max(err, e) : kInf;
+      for (ThreadPool* p : runners) {
+        std::vector<float> C = start;
+        g.C = C.data();
+        running(std::string("gemm ") + isaName(isa) + " " + std::to_string(M) + "x" + std::to_string(N) + "x" + std::to_string(K));
+        gemm(g, p);
+        double err = 0;
+        bool padding = true;
+        for (int64_t i = 0; i < M; i++) {
+          for (int64_t j = 0; j < ldc; j++) {
+            const float got = C[static_cast<size_t>(i * ldc + j)];
+            if (j >= N) {
+              padding = padding && got == 12345.f;
+              continue;
             }
+            const double e = std::fabs(got - want[static_cast<size_t>(i * N + j)]) / scale;
+            err = std::isfinite(got) ? std::max(err, e) : kInf;
           }
-          worst = std::max(worst, err);
-          cases++;
-          if (err > kTolerance || !padding) {
-            failures++;
-            std::printf("  FAIL  gemm %lldx%lldx%lld layout %d, %d thread(s): error %.1e%s\n", static_cast<long long>(M),
-                        static_cast<long long>(N), static_cast<long long>(K), layout, p ? p->size() : 1, err,
-                        padding ? "" : ", wrote into the padding");
-          }
+        }
+        worst = std::max(worst, err);
+        cases++;
+        if (err > kTolerance || !padding) {
+          failures++;
+          std::printf("  FAIL  gemm %lldx%lldx%lld layout %d, %d thread(s): error %.1e%s\n", static_cast<long long>(M),
+                      static_cast<long long>(N), static_cast<long long>(K), layout, p ? p->size() : 1, err,
+                      padding ? "" : ", wrote into the padding");
         }
       }
     }
@@ -610,23 +609,21 @@ int main(int argc, char** argv) {
         failed.push_back(std::string(isaName(isa)) + " " + kind + " " + r.what);
       }
     };
+    // A whole-path check that prints its own line: bad is its count of failures.
+    auto tally = [&](int bad, const std::string& what) {
+      total++;
+      if (bad) {
+        failed.push_back(std::string(isaName(isa)) + " " + std::to_string(bad) + " " + what);
+      } else {
+        passed++;
+      }
+    };
     const int badMasks = maskStoreFailures(isa);
     PeakLoop vector{};
     const int lanes = peakLoop(isa, vector) ? vector.lanes : 0;
     std::printf("\n%s: masked stores of all %d lane masks: %s\n", isaName(isa), 1 << lanes, badMasks ? "FAIL" : "PASS");
-    total++;
-    if (badMasks) {
-      failed.push_back(std::string(isaName(isa)) + " masked store: " + std::to_string(badMasks) + " mask(s) write the wrong lanes");
-    } else {
-      passed++;
-    }
-    const int badGemms = gemmFailures(isa, pools);
-    total++;
-    if (badGemms) {
-      failed.push_back(std::string(isaName(isa)) + " gemm: " + std::to_string(badGemms) + " product(s) wrong");
-    } else {
-      passed++;
-    }
+    tally(badMasks, "masked store mask(s) write the wrong lanes");
+    tally(gemmFailures(isa, pools), "gemm product(s) wrong");
     std::printf("\n%s: convolutions (max error per kernel; '-': the kernel does not take the geometry)\n", isaName(isa));
     for (const ConvCase& c : convs) record(checkConv(ks, c, pools), "conv");
     std::printf("%s: pooling (':nan/inf': inputs of few levels with NaN, +Inf and many -Inf; ':ties': the same without NaN)\n", isaName(isa));
