@@ -179,7 +179,10 @@ bool backpropFilterFits(const ConvGeom& g) {
  * with 8 x 3 tiles on rows of whole vectors (filter-grad-positions.inl positionsFilterGrad: Zen 5, 32x3x32x32 -> 16
  * 100 -> 116 GFLOP/s, -> 96 93 -> 98); with 4 x 3 tiles 16 lanes lost there too (isa-check --bench-only 32x3x32x32
  * --cpu-time, 1 thread, 4 interleaved rounds, load 13-15: -> 16 100-104 GFLOP/s (median 103) on 8 lanes against
- * 89-100 (92), -> 96 92-106 (95) against 76-89 (83)).
+ * 89-100 (92), -> 96 92-106 (95) against 76-89 (83)). Rows with a masked tail keep 4 x 3 tiles on 16 lanes there and
+ * still beat the hand-off: Zen 5, 32x3x28x28 -> 16 (isa-check --bench-only 32x3x28x28 --cpu-time, 1 thread, 5
+ * interleaved rounds of STRIDENET_AVX512_FULL_WIDTH=0 against 1, load 28-31) 55.3-69.6 (62.9) on 8 lanes against
+ * 65.1-71.0 (68.3); 32x3x32x32 -> 16 in the same rounds 84.9-96.0 (92.3) against 95.2-111.5 (105.4).
  */
 bool positionsByEightLanes(const ConvGeom& g) { return eightLaneKernels() != nullptr && !cpuAvx512FullWidth() && g.C >= 2; }
 
