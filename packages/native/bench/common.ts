@@ -1,5 +1,5 @@
 import { readFileSync, readdirSync } from 'node:fs';
-import { createNativeBackend, type NativeBackend } from '../src/index.js';
+import { createNativeBackend, type NativeBackend, type NativeIsa } from '../src/index.js';
 
 /** The value after a command-line flag, or the fallback when the flag is absent. */
 export function arg(name: string, fallback: string): string {
@@ -12,9 +12,11 @@ export function threadsArg(): number | undefined {
   return i >= 0 ? Number(process.argv[i + 1]) : undefined;
 }
 
+/** The backend a bench runs on: `--threads N` and `--isa=avx512|avx2|neon|portable` when given. */
 export async function backend(): Promise<NativeBackend> {
   const threads = threadsArg();
-  return createNativeBackend(threads === undefined ? {} : { threads });
+  const isa = process.argv.find((a) => a.startsWith('--isa='))?.slice(6) as NativeIsa | undefined;
+  return createNativeBackend({ ...(threads === undefined ? {} : { threads }), ...(isa === undefined ? {} : { isa }) });
 }
 
 export function fill(n: number): Float32Array {

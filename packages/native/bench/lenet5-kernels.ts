@@ -3,7 +3,7 @@
 // shapes, kernels interleaved round by round: median wall and process CPU time (all threads) per kernel.
 // On a shared machine CPU time is the steadier figure; compare builds by alternating processes with
 // STRIDENET_NATIVE_ADDON=<path to a .node> (see src/addon.ts).
-// Run: pnpm exec tsx --conditions @stridenet/source bench/lenet5-kernels.ts [--threads N] [--rounds 41] [--batch 256]
+// Run: pnpm exec tsx --conditions @stridenet/source bench/lenet5-kernels.ts [--threads N] [--rounds 41] [--batch 256] [--isa=avx2]
 import { planConv2d, planMatMul, planPool2d } from '@stridenet/core';
 import { backend, fill } from './common.js';
 

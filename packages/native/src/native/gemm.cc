@@ -535,6 +535,20 @@ void gemm(const Gemm& g, ThreadPool* pool) {
     }
     return;
   }
+  // Row blocks of equal height, as many as a multiple of the threads: M = 256 in blocks of MC = 168 left a
+  // 168-row and an 88-row block, so at 2 threads one thread ran 66% of a product split by rows alone (LeNet-5's
+  // dense 120 -> 84 and 84 -> 10 at batch 256), and 400 -> 120 split the columns too, into four uneven tasks.
+  // The height stays a multiple of the tile's and at most MC; the K blocks and the order of every output's sums
+  // are those of MC, so results are unchanged; one thread keeps MC. Zen 5, LeNet-5's dense layers at batch 256
+  // through the addon (MatMul + finish, wall median of 61 calls, one process per build, 5 interleaved rounds
+  // under chrt -f 10, load 20-22), 2 threads, 400 -> 120 / 120 -> 84 / 84 -> 10 ms: avx2 0.215-0.221 /
+  // 0.054-0.059 / 0.013-0.014 -> 0.176-0.183 / 0.046-0.048 / 0.013; avx512 0.130-0.139 / 0.037-0.040 / 0.010-0.012
+  // -> 0.120-0.122 / 0.033-0.035 / 0.010-0.011; 1 thread unchanged (4 rounds: 0.289-0.302 against 0.282-0.295 on avx2).
+  int64_t rowBlock = MC;
+  if (threads > 1) {
+    const int64_t even = ((g.M + MC - 1) / MC + threads - 1) / threads * threads;
+    rowBlock = std::min(MC, ((g.M + even - 1) / even + MR - 1) / MR * MR);
+  }
   const int64_t ncMax = std::min(NC, (g.N + NR - 1) / NR * NR);
   float* Bp = tlsB.get(static_cast<size_t>(kcMax * ncMax));
   for (int64_t jc = 0; jc < g.N; jc += NC) {
@@ -551,7 +565,7 @@ void gemm(const Gemm& g, ThreadPool* pool) {
       } else {
         for (int64_t p = 0; p < panels; p++) packB(g, tile, pc, kc, jc + p * NR, std::min<int64_t>(NR, nc - p * NR), Bp + p * kc * NR);
       }
-      const int64_t blocks = (g.M + MC - 1) / MC;
+      const int64_t blocks = (g.M + rowBlock - 1) / rowBlock;
       // A B block that stays in L2 (a few panels: long-K products such as the pointwise filter gradient,
       // dy (M = output channels) x image^T (N = input channels), K = positions) is swept by one packed A
       // panel at a time, packed right before its sweep while the next panel's rows are prefetched, so that
@@ -566,8 +580,8 @@ void gemm(const Gemm& g, ThreadPool* pool) {
       }
       auto item = [&](int64_t t) {
         const int64_t b = t / split, s = t % split;
-        const int64_t ic = b * MC;
-        const int64_t mc = std::min(MC, g.M - ic);
+        const int64_t ic = b * rowBlock;
+        const int64_t mc = std::min(rowBlock, g.M - ic);
         const int64_t p0 = panels * s / split, p1 = panels * (s + 1) / split;
         float* Ap = tlsA.get(static_cast<size_t>(((mc + MR - 1) / MR) * MR * kc));
         if (!panelByPanel) {
