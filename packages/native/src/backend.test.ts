@@ -36,6 +36,37 @@ describe('native backend: queue, memory and bad input', () => {
     await b.dispose!();
   });
 
+  it('resolves each sync() once the work queued before it has run, in issue order, and one pending at dispose', async () => {
+    const b = await createNativeBackend({ threads: 2 });
+    const n = 512;
+    const plan = planMatMul([n, n], [n, n]);
+    const a = b.upload(random(n * n, 3));
+    const order: string[] = [];
+    const h1 = b.kernels.MatMul({ a, b: a }, { plan, activation: 'linear' });
+    const s1 = b.sync!().then(() => order.push('first'));
+    let h = h1;
+    const made: NativeHandle[] = [h1];
+    for (let i = 0; i < 4; i++) {
+      h = b.kernels.MatMul({ a: h, b: a }, { plan, activation: 'linear' });
+      made.push(h);
+    }
+    const s2 = b.sync!().then(() => order.push('second'));
+    // ~1.3 GFLOP queued: the second sync cannot settle before the event loop turns.
+    const first = await Promise.race([s2.then(() => 'sync'), new Promise<string>((resolve) => setImmediate(() => resolve('event loop turned')))]);
+    expect(first).toBe('event loop turned');
+    await Promise.all([s1, s2]);
+    expect(order).toEqual(['first', 'second']);
+    // Everything has run: the last product reads back at once and matches a fresh read after another sync.
+    const out = b.readSync!(h);
+    await b.sync!();
+    expect(await b.read(h)).toEqual(out);
+    const more = b.kernels.MatMul({ a: h1, b: a }, { plan, activation: 'linear' });
+    const pending = b.sync!();
+    for (const m of [...made, more, a]) b.free(m);
+    await b.dispose!();
+    await expect(pending).resolves.toBeUndefined();
+  });
+
   it('orders small kernels after queued work: one issued behind a long queue reads what the queue wrote', async () => {
     // Small kernels on an idle queue run on the calling thread; behind queued work they must queue too.
     for (const threads of [1, 2]) {

@@ -207,19 +207,43 @@ Napi::Value Read(const Napi::CallbackInfo& info) {
   return promise;
 }
 
+/** A pending sync(): its promise, resolved on the JavaScript thread. */
+struct SyncWait {
+  Napi::Promise::Deferred deferred;
+};
+
+void resolveSync(Napi::Env env, Napi::Function, SyncWait* wait, void*) {
+  if (env != nullptr && wait != nullptr) wait->deferred.Resolve(env.Undefined());
+}
+
+using SyncFn = Napi::TypedThreadSafeFunction<SyncWait, void, resolveSync>;
+
 Napi::Value Sync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   RuntimeBox* rt = runtimeOf(info[0], "sync");
   rt->core->noteWait();
+  auto* wait = new SyncWait{Napi::Promise::Deferred::New(env)};
+  Napi::Promise promise = wait->deferred.Promise();
   if (rt->core->idle()) {
-    // Nothing to wait for: no round trip through libuv's thread pool.
-    auto deferred = Napi::Promise::Deferred::New(env);
-    deferred.Resolve(env.Undefined());
-    return deferred.Promise();
+    // Nothing to wait for: no round trip through another thread.
+    wait->deferred.Resolve(env.Undefined());
+    delete wait;
+    return promise;
   }
-  auto* worker = new ReadWorker(env, nullptr, rt->core, rt->core->submitted());
-  auto promise = worker->promise();
-  worker->Queue();
+  // The queue thread resolves it right after the last queued job, through a thread-safe function (one wake
+  // of the JavaScript thread's event loop). Waiting in libuv's thread pool took two wakes in a row (the pool
+  // thread's, then the loop's): LeNet-5 b256 inference, a run and `await sync()` took 0.40-0.50 ms longer at
+  // 2 threads than a run and the blocking finish(), on both x86 paths (Zen 5, wall medians of 200 runs, 4
+  // rounds under chrt -f 10, load ~23). This way, builds alternated process by process (4 rounds, load 30-33),
+  // 2 threads: avx2 eager 1.99-2.08 -> 1.87-1.94 ms, compiled 1.80-2.00 -> 1.77-1.86; avx512 eager 1.58-1.73
+  // -> 1.47-1.57, compiled 1.52-1.56 -> 1.45-1.50; 1 thread (cc1ec05 -> this, load ~23) avx2 eager 3.79-3.92
+  // -> 2.87-2.93, compiled 3.70-3.87 -> 2.84-2.95 (real-time priority inflates the old hop: 2.7-3.1 ms at
+  // nice -n -10; at normal priority, load 23, the builds ran within the noise).
+  SyncFn fn = SyncFn::New(env, "stridenet.sync", 0, 1, wait, [](Napi::Env, void*, SyncWait* w) { delete w; });
+  rt->core->whenDone(rt->core->submitted(), [fn]() mutable {
+    fn.NonBlockingCall();
+    fn.Release();
+  });
   return promise;
 }
 

@@ -11,6 +11,8 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "runtime.h"
 #include "trace.h"
@@ -61,6 +63,21 @@ class Core {
   }
 
   uint64_t submitted() const { return submitted_.load(std::memory_order_acquire); }
+
+  /**
+   * Calls fn once job `seq` has run: on the queue thread right after that job, or at once on the calling
+   * thread if it has already run. fn must be short and must not queue work (it runs between jobs).
+   */
+  void whenDone(uint64_t seq, std::function<void()> fn) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!done(seq)) {
+        callbacks_.emplace_back(seq, std::move(fn));
+        return;
+      }
+    }
+    fn();
+  }
 
   /**
    * The JavaScript thread asked for results (sync, read, finish). If it issued at most kMaxWaitedRun
@@ -125,13 +142,23 @@ class Core {
       job();
       job = nullptr;  // drop buffer references before announcing completion
       bool wake;
+      std::vector<std::function<void()>> ready;
       {
         std::lock_guard<std::mutex> lock(mu_);
         completed_.store(ran + 1, std::memory_order_release);
         pool_.setBusy(!jobs_.empty());
         wake = !waiting_.empty() && *waiting_.begin() <= ran + 1;
+        for (auto it = callbacks_.begin(); it != callbacks_.end();) {
+          if (it->first <= ran + 1) {
+            ready.push_back(std::move(it->second));
+            it = callbacks_.erase(it);
+          } else {
+            ++it;
+          }
+        }
       }
       if (wake) finished_.notify_all();
+      for (auto& fn : ready) fn();
     }
   }
 
@@ -145,6 +172,8 @@ class Core {
   std::deque<std::function<void()>> jobs_;
   /** Sequence numbers that blocked waitFor() calls wait for (under mu_). */
   std::multiset<uint64_t> waiting_;
+  /** whenDone() callbacks by the job they wait for (under mu_). */
+  std::deque<std::pair<uint64_t, std::function<void()>>> callbacks_;
   /** Written under mu_ (the condition variables' predicates), read without it. */
   std::atomic<uint64_t> submitted_{0};
   std::atomic<uint64_t> completed_{0};
