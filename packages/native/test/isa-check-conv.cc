@@ -123,6 +123,19 @@ std::vector<ConvShape> convShapes() {
       // (8 pieces a vector), eight images a vector, the last vector's second half empty.
       conv("F(4x4, 3x3): 8x16, two images a vector on 16 lanes", 5, 16, 8, 16, 16, 3).pad(1),
       conv("F(4x4, 3x3): 4x8, 64 channels, eight images a vector on 16 lanes", 3, 64, 4, 8, 16, 3).pad(1),
+      // Outputs not in whole 4x4 tiles from two vectors of tiles a batch (the last tile row and column partly stored,
+      // patches past the input reading zeros): ResNet-18's 14x14 (two tile rows a vector on 8 lanes, an image a
+      // vector on 16) and 7x7 (two images a vector on 8 lanes, four on 16: tile rows of 4 and 3 output rows in one
+      // vector; a part vector of images), AlexNet's 13x13 (16 lanes too), an odd tile-row count (10 rows: the second
+      // half of the last vector past the last tile row), no padding, and 30 columns (8 tiles a row, 6 of 8 columns
+      // in the last).
+      conv("F(4x4, 3x3) part tiles: 14x14, batch 2", 2, 64, 14, 14, 40, 3).pad(1),
+      conv("F(4x4, 3x3) part tiles: 7x7, batch 9 (a part vector)", 9, 64, 7, 7, 24, 3).pad(1),
+      conv("F(4x4, 3x3) part tiles: 13x13, batch 3", 3, 64, 13, 13, 32, 3).pad(1),
+      conv("F(4x4, 3x3) part tiles: 10x14, batch 3 (odd tile rows)", 3, 32, 10, 14, 16, 3).pad(1),
+      conv("F(4x4, 3x3) part tiles: 6x8 outputs from 8x10, no padding, batch 9", 9, 64, 8, 10, 24, 3),
+      conv("F(4x4, 3x3) part tiles: 30x30, batch 2", 2, 16, 30, 30, 16, 3).pad(1),
+      conv("F(4x4, 3x3) part tiles: 5x7, batch 9 (a part vector)", 9, 64, 5, 7, 16, 3).pad(1),
       conv("stride 2", 2, 16, 32, 32, 32, 3).pad(1).stride(2),
       conv("stride 2x3, dilation 2, asymmetric pads", 2, 8, 17, 23, 12, 3).stride(2, 3).dilation(2).pad(1, 2, 0, 3),
       // The paired-column input gradient (stride 2 along the row): three and one row phases, dilation, and

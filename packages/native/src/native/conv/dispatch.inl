@@ -59,7 +59,9 @@ bool eightLaneChannels(const ConvGeom& g, double positionUse) {
  * for (Zen 4, one run of the bench's models suite, 1 thread: All-CNN-C inference b64 212 ms on avx512 against
  * 175 on the avx2 path with F(4x4, 3x3)). Where 512-bit operations run at full width (cpuAvx512FullWidth) this
  * path's own 16-lane F(4x4, 3x3) takes them first (winogradF4Fits; see winograd-f4.inl's figures), so only
- * geometries it does not take reach this rule there.
+ * geometries it does not take reach this rule there. Outputs that are not whole 4x4 tiles (14x14, 13x13, 7x7
+ * from batch 8) reach it by the 8-lane rule too: on Zen 5's avx2 path F(4x4, 3x3) ran them at 1.5-1.9x the
+ * 8-lane F(2x2, 3x3), and 16-lane F(2x2, 3x3) peaks as 8-lane on half-width CPUs (not measured on one).
  */
 bool f4ByEightLanes(const ConvGeom& g, bool constantFilter) {
   return eightLaneKernels() != nullptr && eightLaneKernels()->winogradF4Fits(g, constantFilter);

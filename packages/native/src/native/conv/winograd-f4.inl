@@ -21,6 +21,10 @@ constexpr int kF4Pieces = 8;
  */
 int64_t f4PlaneStride(int64_t floats) { return floats % 512 == 0 ? floats + 16 : floats; }
 
+/** Tile rows and tiles a row: ceil(OH / 4) x ceil(OW / 4), the last row and column partly stored. */
+int64_t f4TilesH(const ConvGeom& g) { return (g.OH + 3) / 4; }
+int64_t f4TilesW(const ConvGeom& g) { return (g.OW + 3) / 4; }
+
 /**
  * Pieces a vector for TW tiles a row: 1 (whole vectors a row), 2 (two tile rows of N/2 tiles), 4 (rows of N/4
  * tiles: 8-column outputs on 8 lanes, 16-column on 16; whole images a vector), 8 (rows of 2 tiles on 16 lanes:
@@ -40,22 +44,40 @@ int f4Rows(int64_t TW) {
 bool f4FullWidth() { return S::N == 16 && cpuAvx512FullWidth(); }
 
 /**
- * Whether F(4x4, 3x3) runs: a geometry winograd.inl takes, a constant filter, outputs in whole 4x4 tiles
- * that fill whole vectors (ResNet-20's 32x32, 16x16 and 8x8 planes on 8 and 16 lanes). 8-lane vectors, and 16
- * where 512-bit operations run at full width (f4FullWidth); elsewhere the avx512 path hands these layers to the
- * 8-lane kernels (dispatch.inl f4ByEightLanes). Zen 5, isa-check --bench-only, const column (bias-free forward,
- * filter cached), 1 thread, CPU time, 4 interleaved rounds at load 16-23, medians (ranges) GFLOP/s, avx512 path
- * on 8 lanes before (unpadded planes) -> on 8 lanes with padded planes (STRIDENET_AVX512_FULL_WIDTH=0) -> 16-lane
- * F(2x2, 3x3) -> 16-lane F(4x4, 3x3): 64x16x32x32 -> 16 170 (165-173) -> (stays unpadded) -> 160 -> 261
- * (251-280), 64x32x16x16 -> 32 191 (185-192) -> 226 -> 222 -> 296 (292-302), 64x64x8x8 -> 64 191 (189-198) -> 246
- * -> 249 -> 306 (304-311), All-CNN-C's 64x96x32x32 -> 96 287 (246-296) -> 325 -> 326 -> 558 (537-576),
- * 64x192x16x16 -> 192 308 (306-317) -> 372 -> 367 -> 585 (578-592).
+ * Whether F(4x4, 3x3) runs: a geometry winograd.inl takes, a constant filter, tiles that fill whole vectors
+ * (ResNet-20's 32x32, 16x16 and 8x8 planes on 8 and 16 lanes). 8-lane vectors, and 16 where 512-bit operations
+ * run at full width (f4FullWidth); elsewhere the avx512 path hands these layers to the 8-lane kernels
+ * (dispatch.inl f4ByEightLanes). Zen 5, isa-check --bench-only, const column (bias-free forward, filter cached),
+ * 1 thread, CPU time, 4 interleaved rounds at load 16-23, medians (ranges) GFLOP/s, avx512 path on 8 lanes before
+ * (unpadded planes) -> on 8 lanes with padded planes (STRIDENET_AVX512_FULL_WIDTH=0) -> 16-lane F(2x2, 3x3) ->
+ * 16-lane F(4x4, 3x3): 64x16x32x32 -> 16 170 (165-173) -> (stays unpadded) -> 160 -> 261 (251-280), 64x32x16x16
+ * -> 32 191 (185-192) -> 226 -> 222 -> 296 (292-302), 64x64x8x8 -> 64 191 (189-198) -> 246 -> 249 -> 306
+ * (304-311), All-CNN-C's 64x96x32x32 -> 96 287 (246-296) -> 325 -> 326 -> 558 (537-576), 64x192x16x16 -> 192 308
+ * (306-317) -> 372 -> 367 -> 585 (578-592).
+ *
+ * Outputs not in whole 4x4 tiles (ceil(OH / 4) x ceil(OW / 4) tiles, the last tile row and column partly stored;
+ * an odd count of tile rows on two tile rows a vector) where the batch holds two vectors of tiles or more: each
+ * pass streams the whole transformed filter, 36 / 16 of F(2x2, 3x3)'s, which at small batches reads it for every
+ * pass of tiles or for one shared by every image (winograd-shared.inl). On 16 lanes F(4x4, 3x3) also takes 13x13
+ * outputs from 64 channels (an image a vector), which winograd.inl leaves to the 8-lane path there. Zen 5,
+ * isa-check --bench-only, const column, 1 thread, CPU time, interleaved rounds at load 17-33, GFLOP/s F(2x2, 3x3)
+ * -> F(4x4, 3x3), avx2: ResNet-18's 2x256x14x14 -> 256 133-142 -> 256-290, 8x256x14x14 -> 256 150-158 -> 250-276,
+ * AlexNet's 4x384x13x13 -> 384 111-129 -> 196-211, 8x512x7x7 -> 512 132-145 -> 210-220; avx512 (16 lanes):
+ * 2x256x14x14 248-268 -> 366-470, 8x256x14x14 247-263 -> 401-442, 4x384x13x13 (8-lane F(2x2, 3x3)) 106-124 -> 295-333,
+ * 8x512x7x7 262-265 -> 328-336. One vector of tiles or less (ResNet-18's 2x512x7x7 -> 512, 8 tiles: one half-used
+ * 16-lane vector) keeps F(2x2, 3x3): avx2 122-137 -> 113-116, avx512 222-243 -> 167-183; 2x256x7x7 -> 256 avx2
+ * 144-152 -> 135-145, avx512 253-293 -> 206-216.
  */
 bool winogradF4Fits(const ConvGeom& g, bool constantFilter) {
-  if (!(S::N == 8 || (S::N == 16 && f4FullWidth())) || !constantFilter || !winogradFits(g, true) || g.OH % 4 || g.OW % 4) return false;
-  const int64_t TH = g.OH / 4, TW = g.OW / 4;
+  if (!(S::N == 8 || (S::N == 16 && f4FullWidth())) || !constantFilter) return false;
+  const int64_t TH = f4TilesH(g), TW = f4TilesW(g);
   const int R = f4Rows(TW);
-  return R == 1 || (R == 2 && TH % 2 == 0) || (R >= 4 && S::N % (TH * TW) == 0);
+  const bool partial = g.OH % 4 || g.OW % 4;
+  const bool wide13 = S::N == 16 && g.KH == 3 && g.KW == 3 && g.SH == 1 && g.SW == 1 && g.DH == 1 && g.DW == 1 && g.G == 1 && g.Cg >= 64 &&
+                      g.Og >= 16 && TW == 4;
+  if (!winogradFits(g, true) && !wide13) return false;
+  if (partial && g.N * TH * TW < 2 * S::N) return false;
+  return R == 1 || (R == 2 && (TH % 2 == 0 || partial)) || (R >= 4 && S::N % (TH * TW) == 0);
 }
 
 int64_t f4FilterFloats(const ConvGeom& g, int MR) { return 36 * ((g.O + MR - 1) / MR) * g.C * MR; }
@@ -219,13 +241,24 @@ void f4Input(const Slab& slab, int64_t C, const int64_t (*at)[kF4Pieces], const 
 }
 
 /**
+ * Where a run of output columns of a pass goes: its offset (output row 0 of its tiles) from y and res, or -1; the
+ * output rows of its tiles below OH (1-4) and the lanes (columns) left of OW, for tiles past the plane's edges.
+ */
+struct F4Out {
+  int64_t at = -1;
+  int rows = 0;
+  uint32_t lanes = 0;
+};
+
+/**
  * Output transform of channel o for the used vectors of a pass: bias, the residual (null, or of the output's
  * layout) and relu. The interleaved result of vector v is 4 vectors of N output columns, k holding tiles
- * k N / 4 .. (k + 1) N / 4 - 1; out[v][k]: their offset (output row 0 of the tiles) from y and res, or -1. R == 8
- * (pieces of N / 8 tiles): out[v][r] per piece, vector k's halves pieces 2k and 2k + 1.
+ * k N / 4 .. (k + 1) N / 4 - 1; out[v][k]: where they go. R == 8 (pieces of N / 8 tiles): out[v][r] per piece,
+ * vector k's halves pieces 2k and 2k + 1 (lanes of a half). Partial: outputs not in whole 4x4 tiles, stored
+ * (and the residual read) by out's rows and lanes; else every run is 4 rows of whole vectors.
  */
-template <int NV, int R>
-void f4Output(const float* M, int64_t xs, const int64_t (*out)[kF4Pieces], int used, float bias, const float* res, bool relu, float* y,
+template <int NV, int R, bool Partial>
+void f4Output(const float* M, int64_t xs, const F4Out (*out)[kF4Pieces], int used, float bias, const float* res, bool relu, float* y,
               int64_t OW) {
   constexpr int64_t N = S::N;
   const S::V b = S::set1(bias), zero = S::zero();
@@ -251,19 +284,38 @@ void f4Output(const float* M, int64_t xs, const int64_t (*out)[kF4Pieces], int u
       for (int k = 0; k < 4; k++) {
         if constexpr (R == 8) {
           // Two pieces of N / 8 tiles (N / 2 output columns) in each half.
-          const int64_t lo = out[v][2 * k], hi = out[v][2 * k + 1];
-          if (lo < 0) continue;
-          const int64_t atLo = lo + a * OW, atHi = (hi < 0 ? lo : hi) + a * OW - N / 2;
-          if (res) o[k] = S::add(o[k], S::loadHalves(res + atLo, res + atHi + N / 2));
-          if (relu) o[k] = S::max(zero, o[k]);
-          storeLanes(y + atLo, laneBits(0, N / 2), o[k]);
-          if (hi >= 0) storeLanes(y + atHi, laneBits(N / 2, N), o[k]);
+          const F4Out& lo = out[v][2 * k];
+          const F4Out& hi = out[v][2 * k + 1];
+          if (lo.at < 0) continue;
+          const int64_t atLo = lo.at + a * OW, atHi = (hi.at < 0 ? lo.at : hi.at) + a * OW - N / 2;
+          if constexpr (Partial) {
+            // Each half's columns left of OW, in its piece's rows below OH (a tile row of 7x7 outputs has 4 or 3).
+            const uint32_t bitsLo = a < lo.rows ? lo.lanes : 0u, bitsHi = hi.at >= 0 && a < hi.rows ? hi.lanes << (N / 2) : 0u;
+            if (!(bitsLo | bitsHi)) continue;
+            if (res) o[k] = S::add(o[k], S::maskLoadOr(loadLanes(res + atLo, bitsLo), S::mask(bitsHi), res + atHi));
+            if (relu) o[k] = S::max(zero, o[k]);
+            storeLanes(y + atLo, bitsLo, o[k]);
+            storeLanes(y + atHi, bitsHi, o[k]);
+          } else {
+            if (res) o[k] = S::add(o[k], S::loadHalves(res + atLo, res + atHi + N / 2));
+            if (relu) o[k] = S::max(zero, o[k]);
+            storeLanes(y + atLo, laneBits(0, N / 2), o[k]);
+            if (hi.at >= 0) storeLanes(y + atHi, laneBits(N / 2, N), o[k]);
+          }
         } else {
-          if (out[v][k] < 0) continue;
-          const int64_t at = out[v][k] + a * OW;
-          if (res) o[k] = S::add(o[k], S::load(res + at));
-          if (relu) o[k] = S::max(zero, o[k]);
-          S::store(y + at, o[k]);
+          const F4Out& p = out[v][k];
+          if (p.at < 0) continue;
+          const int64_t at = p.at + a * OW;
+          if constexpr (Partial) {
+            if (a >= p.rows) continue;
+            if (res) o[k] = S::add(o[k], loadLanes(res + at, p.lanes));
+            if (relu) o[k] = S::max(zero, o[k]);
+            storeLanes(y + at, p.lanes, o[k]);
+          } else {
+            if (res) o[k] = S::add(o[k], S::load(res + at));
+            if (relu) o[k] = S::max(zero, o[k]);
+            S::store(y + at, o[k]);
+          }
         }
       }
     }
@@ -272,18 +324,18 @@ void f4Output(const float* M, int64_t xs, const int64_t (*out)[kF4Pieces], int u
 
 /** Fetches the residual lines a pass's output transforms read (out as in f4Output), while its input transform and GEMMs run (as prefetchResidual). */
 template <int NV>
-void f4PrefetchResidual(const ConvGeom& g, const int64_t (*out)[kF4Pieces], int pieces, int used, const float* res) {
+void f4PrefetchResidual(const ConvGeom& g, const F4Out (*out)[kF4Pieces], int pieces, int used, const float* res) {
   for (int64_t o = 0; o < g.O; o++)
     for (int v = 0; v < used; v++)
       for (int k = 0; k < pieces; k++)
-        if (out[v][k] >= 0)
-          for (int a = 0; a < 4; a++) SN_PREFETCH(res + o * g.P + out[v][k] + a * g.OW);
+        if (out[v][k].at >= 0)
+          for (int a = 0; a < out[v][k].rows; a++) SN_PREFETCH(res + o * g.P + out[v][k].at + a * g.OW);
 }
 
 /** The transforms and GEMMs of one pass (NV vectors) and its outputs, y and res at the pass's first image. */
 template <class T, int R>
 void f4Pass(const ConvGeom& g, const Slab& slab, const float* u, const int64_t (*at)[kF4Pieces], const uint32_t (*bits)[kF4Pieces],
-            const int64_t (*out)[kF4Pieces], int used, const float* bias, const float* res, bool relu, float* y, float* V) {
+            const F4Out (*out)[kF4Pieces], int used, const float* bias, const float* res, bool relu, float* y, float* V) {
   constexpr int MR = T::MR;
   const int64_t oTiles = (g.O + MR - 1) / MR, vs = f4PlaneStride(g.C * T::kPanel), xs = f4PlaneStride(oTiles * MR * T::kPanel);
   float* M = V + 36 * vs;
@@ -292,8 +344,16 @@ void f4Pass(const ConvGeom& g, const Slab& slab, const float* u, const int64_t (
   for (int xi = 0; xi < 36; xi++)
     for (int64_t ot = 0; ot < oTiles; ot++)
       winoGemm<T>(g.C, u + (xi * oTiles + ot) * g.C * MR, V + xi * vs, M + xi * xs + ot * MR * T::kPanel);
-  for (int64_t o = 0; o < g.O; o++)
-    f4Output<T::NV, R>(M + o * T::kPanel, xs, out, used, bias ? bias[o] : 0.f, res ? res + o * g.P : nullptr, relu, y + o * g.P, g.OW);
+  const bool partial = g.OH % 4 || g.OW % 4;
+  for (int64_t o = 0; o < g.O; o++) {
+    const float b = bias ? bias[o] : 0.f;
+    const float* r = res ? res + o * g.P : nullptr;
+    if (partial) {
+      f4Output<T::NV, R, true>(M + o * T::kPanel, xs, out, used, b, r, relu, y + o * g.P, g.OW);
+    } else {
+      f4Output<T::NV, R, false>(M + o * T::kPanel, xs, out, used, b, r, relu, y + o * g.P, g.OW);
+    }
+  }
 }
 
 /** V and M of a pass (planes f4PlaneStride apart). */
@@ -302,12 +362,22 @@ int64_t f4PanelFloats(const ConvGeom& g) {
   return 36 * (f4PlaneStride(g.C * T::kPanel) + f4PlaneStride((g.O + T::MR - 1) / T::MR * T::MR * T::kPanel));
 }
 
-/** The padded input as a stride-4 slab: 4 TW + 2 padded columns (rows: 4 TH + 2). */
+/** The padded input as a stride-4 slab: 4 TW + 2 padded columns (rows: 4 TH + 2; those past the input read zeros). */
 ConvGeom f4SlabGeom(const ConvGeom& g) {
   ConvGeom sg = g;
   sg.SW = 4;
-  sg.PR = std::max<int64_t>(g.PR, g.OW + 2 - g.W - g.PL);
+  sg.PR = std::max<int64_t>(g.PR, 4 * f4TilesW(g) + 2 - g.W - g.PL);
   return sg;
+}
+
+/** Where output run (tile row ty, output column col, up to `cols` columns) goes: -1 past the last tile row or column. */
+F4Out f4Out(const ConvGeom& g, int64_t base, int64_t ty, int64_t col, int64_t cols) {
+  F4Out p;
+  if (ty >= f4TilesH(g) || col >= g.OW) return p;
+  p.at = base + 4 * ty * g.OW + col;
+  p.rows = static_cast<int>(std::min<int64_t>(4, g.OH - 4 * ty));
+  p.lanes = laneBits(0, std::min(cols, g.OW - col));
+  return p;
 }
 
 /** R == 1 or 2: each image's vectors of tiles, split into chunks of passes where the batch is small. */
@@ -315,9 +385,9 @@ template <class T, int R>
 void f4Run(const ConvGeom& g, const float* x, const float* u, const float* bias, const float* residual, bool relu, float* y, ThreadPool& pool) {
   constexpr int NV = T::NV;
   constexpr int64_t N = S::N;
-  const int64_t TH = g.OH / 4, TW = g.OW / 4;
+  const int64_t TH = f4TilesH(g), TW = f4TilesW(g);
   const int64_t segs = R == 1 ? TW / N : 1;
-  const int64_t vectors = R == 1 ? TH * segs : TH / 2;
+  const int64_t vectors = R == 1 ? TH * segs : (TH + 1) / 2;
   const ConvGeom sg = f4SlabGeom(g);
   const int64_t passes = (vectors + NV - 1) / NV;
   const int64_t chunks = g.N >= 3 * pool.size() ? 1 : std::max<int64_t>(1, std::min<int64_t>(passes, (3 * pool.size() + g.N - 1) / g.N));
@@ -332,12 +402,14 @@ void f4Run(const ConvGeom& g, const float* x, const float* u, const float* bias,
     f4Fill(g, slab, x + n * g.C * g.H * g.W, 0, slab.rows);
     float* V = scratch(static_cast<size_t>(f4PanelFloats<T>(g)), kPanelSlot);
     for (int64_t s = v0; s < v1; s += NV) {
-      int64_t at[NV][kF4Pieces] = {}, out[NV][kF4Pieces] = {};
+      int64_t at[NV][kF4Pieces] = {};
+      F4Out out[NV][kF4Pieces];
       const uint32_t bits[NV][kF4Pieces] = {};
       for (int v = 0; v < NV; v++) {
         const int64_t vec = std::min(s + v, v1 - 1), ty = tileRow(vec), tx0 = R == 1 ? (vec % segs) * N : 0;
         at[v][0] = (4 * ty - r0) * slab.Wq + tx0;
-        for (int k = 0; k < 4; k++) out[v][k] = R == 1 ? 4 * ty * g.OW + 4 * tx0 + k * N : 4 * (ty + k / 2) * g.OW + (k % 2) * N;
+        // R == 2: the second half's tile row past an odd TH loads slab rows of zeros and stores nothing.
+        for (int k = 0; k < 4; k++) out[v][k] = R == 1 ? f4Out(g, 0, ty, 4 * tx0 + k * N, N) : f4Out(g, 0, ty + k / 2, (k % 2) * N, N);
       }
       const int used = static_cast<int>(std::min<int64_t>(NV, v1 - s));
       f4Pass<T, R>(g, slab, u, at, bits, out, used, bias, residual ? residual + n * g.O * g.P : nullptr, relu, y + n * g.O * g.P, V);
@@ -352,7 +424,7 @@ void f4Run(const ConvGeom& g, const float* x, const float* u, const float* bias,
 template <class T, int R>
 void f4RunImages(const ConvGeom& g, const float* x, const float* u, const float* bias, const float* residual, bool relu, float* y, ThreadPool& pool) {
   constexpr int NV = T::NV;
-  const int64_t TH = g.OH / 4, TW = g.OW / 4, perVector = S::N / (TH * TW), perPass = NV * perVector;
+  const int64_t TH = f4TilesH(g), TW = f4TilesW(g), perVector = S::N / (TH * TW), perPass = NV * perVector;
   const ConvGeom sg = f4SlabGeom(g);
   const int64_t rows = 4 * TH + 2, slabFloats = Slab::floats(sg, rows, g.C);
   pool.run((g.N + perPass - 1) / perPass, [&](int64_t p) {
@@ -364,7 +436,8 @@ void f4RunImages(const ConvGeom& g, const float* x, const float* u, const float*
     }
     const Slab slab(sg, 0, rows, buffer);
     float* V = scratch(static_cast<size_t>(f4PanelFloats<T>(g)), kPanelSlot);
-    int64_t at[NV][kF4Pieces] = {}, out[NV][kF4Pieces];
+    int64_t at[NV][kF4Pieces] = {};
+    F4Out out[NV][kF4Pieces];
     uint32_t bits[NV][kF4Pieces] = {};
     for (int v = 0; v < NV; v++)
       for (int r = 0; r < R; r++) {
@@ -372,7 +445,7 @@ void f4RunImages(const ConvGeom& g, const float* x, const float* u, const float*
         const bool live = image < images;
         at[v][r] = live ? image * slabFloats + 4 * ty * slab.Wq - lane0 : 0;
         bits[v][r] = live ? laneBits(lane0, lane0 + TW) : 0u;
-        out[v][r] = live ? image * g.O * g.P + 4 * ty * g.OW : -1;
+        out[v][r] = live ? f4Out(g, image * g.O * g.P, ty, 0, 4 * TW) : F4Out{};
       }
     const int used = static_cast<int>(std::min<int64_t>(NV, (images + perVector - 1) / perVector));
     f4Pass<T, R>(g, slab, u, at, bits, out, used, bias, residual ? residual + n0 * g.O * g.P : nullptr, relu, y + n0 * g.O * g.P, V);
@@ -383,7 +456,7 @@ template <class T>
 void f4ByRows(const ConvGeom& g, const float* x, const FilterRef& w, const float* bias, const float* residual, bool relu, float* y, ThreadPool& pool) {
   const FilterCache::Packed u = w.packed(layoutKey({8, g.O, g.C, T::MR}), static_cast<size_t>(f4FilterFloats(g, T::MR)),
                                          [&](const float* raw, float* out) { f4Filter<T::MR>(g, raw, pool, out); });
-  switch (f4Rows(g.OW / 4)) {
+  switch (f4Rows(f4TilesW(g))) {
     case 1: f4Run<T, 1>(g, x, u->data(), bias, residual, relu, y, pool); break;
     case 2: f4Run<T, 2>(g, x, u->data(), bias, residual, relu, y, pool); break;
     case 4: f4RunImages<T, 4>(g, x, u->data(), bias, residual, relu, y, pool); break;
@@ -405,9 +478,9 @@ void f4ByRows(const ConvGeom& g, const float* x, const FilterRef& w, const float
 void winogradF4Forward(const ConvGeom& g, const float* x, const FilterRef& w, const float* bias, const float* residual, bool relu, float* y,
                        ThreadPool& pool) {
   if constexpr (S::N == 8 && kWinoMR == 6) {
-    const int64_t TH = g.OH / 4, TW = g.OW / 4;
+    const int64_t TH = f4TilesH(g), TW = f4TilesW(g);
     const int R = f4Rows(TW);
-    const int64_t vectors = R == 1 ? TH * (TW / S::N) : R == 2 ? TH / 2 : (g.N * TH * TW + S::N - 1) / S::N;
+    const int64_t vectors = R == 1 ? TH * (TW / S::N) : R == 2 ? (TH + 1) / 2 : (g.N * TH * TW + S::N - 1) / S::N;
     if (winoWidePads(vectors, g.O)) {
       f4ByRows<WinoTile<4, 3>>(g, x, w, bias, residual, relu, y, pool);
       return;
