@@ -76,6 +76,18 @@ SN_INLINE S::V dw3Row(const S::V* wv, int kh, const S::V* v, const S::V* acc) {
 }
 
 /**
+ * The next plane's lines, fetched as the current plane's vector column passes go down its rows (where the
+ * kernel's Fetch is true): one x address (read) and one y address (write) per output row, `step` bytes on
+ * from the last (x and y: the first addresses of this pass). Without a next plane they point at this one's
+ * lines.
+ */
+struct Dw3Ahead {
+  const char* x;
+  const char* y;
+  int64_t step;
+};
+
+/**
  * Output rows [o0, o1) of one vector column (out, rs: its first row, OW apart), going down the input
  * rows: each input row's three column shifts are loaded once and feed the three output rows whose window
  * holds it, whose sums ride along in registers (a0 completes with that row, a2 starts). Each row's three
@@ -84,9 +96,9 @@ SN_INLINE S::V dw3Row(const S::V* wv, int kh, const S::V* v, const S::V* acc) {
  * 1x16x56x56, 1 thread, CPU time, interleaved: forward 86 -> 88 GFLOP/s, input gradient 83 -> 85.5).
  * lanes: the output lanes to store.
  */
-template <Dw3Edge E>
+template <Dw3Edge E, bool Fetch>
 SN_INLINE void dw3FwdColumn(const float* x, const float* zeros, int64_t H, int64_t W, int64_t OW, int64_t PT, int64_t o0, int64_t o1, int64_t col,
-                            const S::M* m, const S::V* wv, S::V b, float* out, const float* rs, bool relu, uint32_t lanes) {
+                            const S::M* m, const S::V* wv, S::V b, float* out, const float* rs, bool relu, uint32_t lanes, const Dw3Ahead& ahead) {
   S::V v[3];
   dw3Load<E>(x, zeros, H, W, o0 - PT, col, m, v);
   S::V a0 = dw3Row(wv, 0, v, &b);
@@ -94,8 +106,16 @@ SN_INLINE void dw3FwdColumn(const float* x, const float* zeros, int64_t H, int64
   a0 = S::add(a0, dw3Row(wv, 1, v, nullptr));
   S::V a1 = dw3Row(wv, 0, v, &b);
   const bool plain = lanes == kAllLanes && !rs && !relu;
+  const char* fx = ahead.x;
+  const char* fy = ahead.y;
   for (int64_t oh = o0; oh < o1; oh++) {
     dw3Load<E>(x, zeros, H, W, oh - PT + 2, col, m, v);
+    if constexpr (Fetch) {
+      __builtin_prefetch(fx, 0, 3);
+      __builtin_prefetch(fy, 1, 3);
+      fx += ahead.step;
+      fy += ahead.step;
+    }
     a0 = S::add(a0, dw3Row(wv, 2, v, nullptr));
     const S::V a2 = dw3Row(wv, 0, v, &b);
     a1 = S::add(a1, dw3Row(wv, 1, v, nullptr));
@@ -130,7 +150,9 @@ void dw3Overlap(int64_t W, int64_t OW, int64_t PL, int64_t c0, int64_t* c, uint3
 }
 
 /** The forward of one plane x (H x W) into out (OH x OW), residual plane res or null; zeros: a zero row of W floats. */
-void dw3Plane(const ConvGeom& g, const float* x, const float* zeros, const float* w, float bias, const float* res, bool relu, float* out) {
+template <bool Fetch>
+void dw3Plane(const ConvGeom& g, const float* x, const float* zeros, const float* w, float bias, const float* res, bool relu, float* out,
+              const float* nextX, const float* nextY) {
   constexpr int64_t N = S::N;
   const int64_t H = g.H, W = g.W, OH = g.OH, OW = g.OW, PT = g.PT, PL = g.PL;
   S::V wv[9];
@@ -141,7 +163,24 @@ void dw3Plane(const ConvGeom& g, const float* x, const float* zeros, const float
   // memory-bound 8x64x56x56 (s31); with the edge shifts in registers whole passes ran it faster on AVX2
   // (Zen 4, 1 thread, CPU time, 4 rounds interleaved with main, load 13-15: 69 -> 75 GFLOP/s forward, the
   // cache-resident 1x16x56x56 77 -> 87).
+  // Each pass fetches its share of the task's next plane, x lines to read and y lines to write, spread
+  // over the passes' output rows `step` bytes apart (a multiple of 4 that keeps every address in the
+  // plane; 32 at 56x56 on 8 lanes, each line fetched twice; 56 on 16 lanes). A plane is about three pages,
+  // which the hardware prefetchers do not follow from one plane to the next, and the column passes touch
+  // every page of it from the first pass on. Zen 5, isa-check --bench-only "x1x3x3" --reps 7 --cpu-time, main
+  // and this interleaved as separate processes, 3 rounds, GFLOP/s 8x64x56x56 forward / input gradient:
+  // AVX2 1 thread at load 4.7 49.0-68.1 / 52.0-70.6 -> 63.5-70.3 / 72.2-77.9, 2 threads 53.4-67.8 ->
+  // 63.7-77.2 forward; at load 7-8 16.6-41.4 -> 36.4-44.3 forward, AVX-512 31.4-60.7 -> 54.1-96.4 (at load
+  // 26-34 main swings 3x between rounds, this build does not: AVX2 18.8-50.4 -> 60.6-68.1). The fetches
+  // are off below kDw3FetchBytes, but this build still ran the cache-resident 1x16x56x56's AVX2 forward
+  // 87.7-89.7 -> 82.4-83.9 at load 4.7 (AVX-512 104.6-104.8 -> 105.1-105.6): not found why.
+  const int64_t passes = (OW + N - 1) / N;
+  const int64_t bytes = 4 * std::min(H * W, OH * OW), step = std::max<int64_t>(4, bytes / (passes * OH) / 4 * 4);
+  const char* ax = reinterpret_cast<const char*>(nextX ? nextX : x);
+  const char* ay = reinterpret_cast<const char*>(nextY ? nextY : out);
   for (int64_t c0 = 0; c0 < OW; c0 += N) {
+    const int64_t at = std::min(bytes - 4, c0 / N * OH * step);
+    const Dw3Ahead ahead{ax + at, ay + at, step * OH + at <= bytes ? step : 0};
     int64_t c = c0;
     uint32_t lanes = laneBits(0, std::min<int64_t>(N, OW - c));
     uint32_t bits[3];
@@ -151,17 +190,17 @@ void dw3Plane(const ConvGeom& g, const float* x, const float* zeros, const float
     const float* rc = res ? res + c : nullptr;
     switch (edge) {
       case Dw3Edge::Whole:
-        dw3FwdColumn<Dw3Edge::Whole>(x, zeros, H, W, OW, PT, 0, OH, c - PL, nullptr, wv, b, out + c, rc, relu, lanes);
+        dw3FwdColumn<Dw3Edge::Whole, Fetch>(x, zeros, H, W, OW, PT, 0, OH, c - PL, nullptr, wv, b, out + c, rc, relu, lanes, ahead);
         break;
       case Dw3Edge::Left:
-        dw3FwdColumn<Dw3Edge::Left>(x, zeros, H, W, OW, PT, 0, OH, c - PL, nullptr, wv, b, out + c, rc, relu, lanes);
+        dw3FwdColumn<Dw3Edge::Left, Fetch>(x, zeros, H, W, OW, PT, 0, OH, c - PL, nullptr, wv, b, out + c, rc, relu, lanes, ahead);
         break;
       case Dw3Edge::Right:
-        dw3FwdColumn<Dw3Edge::Right>(x, zeros, H, W, OW, PT, 0, OH, c - PL, nullptr, wv, b, out + c, rc, relu, lanes);
+        dw3FwdColumn<Dw3Edge::Right, Fetch>(x, zeros, H, W, OW, PT, 0, OH, c - PL, nullptr, wv, b, out + c, rc, relu, lanes, ahead);
         break;
       case Dw3Edge::Masked: {
         const S::M m[3] = {S::mask(bits[0]), S::mask(bits[1]), S::mask(bits[2])};
-        dw3FwdColumn<Dw3Edge::Masked>(x, zeros, H, W, OW, PT, 0, OH, c - PL, m, wv, b, out + c, rc, relu, lanes);
+        dw3FwdColumn<Dw3Edge::Masked, Fetch>(x, zeros, H, W, OW, PT, 0, OH, c - PL, m, wv, b, out + c, rc, relu, lanes, ahead);
         break;
       }
     }
@@ -174,16 +213,29 @@ int64_t dw3PlanesPerTask(const ConvGeom& g, int threads) {
   return std::max<int64_t>(1, std::min<int64_t>(planes / (2 * threads) + 1, (int64_t{1} << 16) / std::max<int64_t>(1, g.P)));
 }
 
+/** Input and output bytes above which the forward fetches each task's next plane (dw3Plane): more than a core's 1 MB L2 (Zen 4, Zen 5). */
+constexpr int64_t kDw3FetchBytes = int64_t{1} << 20;
+
 void depthwise3x3Forward(const ConvGeom& g, const float* x, const float* w, const float* bias, const float* residual, bool relu, float* y,
                          ThreadPool& pool) {
   const int64_t planes = g.N * g.G, per = dw3PlanesPerTask(g, pool.size());
+  // Cache-resident layers run the loop without them (a separate instantiation: a run-time test in the loop
+  // took 1x16x56x56's avx512 forward from 110-116 to 100-106 GFLOP/s; the fetches themselves to 70-99).
+  const bool fetch = 4 * planes * (g.H * g.W + g.P) > kDw3FetchBytes;
   pool.run((planes + per - 1) / per, [&](int64_t t) {
     float* zeros = scratch(static_cast<size_t>(g.W), kSlabSlot);
     std::fill(zeros, zeros + g.W, 0.f);
     for (int64_t pl = t * per; pl < std::min(planes, (t + 1) * per); pl++) {
       const int64_t grp = pl % g.G;
       const float* rp = residual ? residual + pl * g.P : nullptr;
-      dw3Plane(g, x + pl * g.H * g.W, zeros, w + grp * 9, bias ? bias[grp] : 0.f, rp, relu, y + pl * g.P);
+      const bool next = pl + 1 < std::min(planes, (t + 1) * per);
+      const float* nextX = next ? x + (pl + 1) * g.H * g.W : nullptr;
+      float* nextY = next ? y + (pl + 1) * g.P : nullptr;
+      if (fetch) {
+        dw3Plane<true>(g, x + pl * g.H * g.W, zeros, w + grp * 9, bias ? bias[grp] : 0.f, rp, relu, y + pl * g.P, nextX, nextY);
+      } else {
+        dw3Plane<false>(g, x + pl * g.H * g.W, zeros, w + grp * 9, bias ? bias[grp] : 0.f, rp, relu, y + pl * g.P, nextX, nextY);
+      }
     }
   });
 }

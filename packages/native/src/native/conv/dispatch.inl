@@ -211,6 +211,12 @@ bool winogradFilterGradByEightLanes(const ConvGeom& g) {
  * 65-69 on 8). Full-width AVX-512 keeps the hand-off: Zen 5 (the same command with --cpu-time, 4 interleaved
  * rounds, STRIDENET_AVX512_FULL_WIDTH=1 against 0 with this rule gated on it, load 13-15) 8x64x56x56 25-33
  * GFLOP/s (median 28) on 16 lanes against 45-83 (63) on 8, 1x16x56x56 43-49 (45) against 72-76 (74).
+ * s36, same gate, 3 rounds at load ~19: 8x64x56x56 33.9-37.0 against 55.2-66.2, 1x16x56x56 40.6-42.9 against
+ * 59.5-64.3. The cache-resident 1x16 is as slow, so it is not memory (a fetch of each group's next image, tried:
+ * 1x16 unchanged, 8x64 28-31 -> 34-37, still short of 8 lanes); nor lines split by 512-bit loads: on this Zen 5
+ * an unaligned 64-byte load from L1 costs twice an aligned one, the same per byte as an unaligned 32-byte one,
+ * and the 16-lane forward, which loads alike, runs 1x16x56x56 at 110-116 against the avx2 path's 85-90. Not
+ * found yet.
  */
 bool depthwise3x3FilterGradByEightLanes(const ConvGeom& g) { return eightLaneKernels() != nullptr && depthwise3x3Fits(g); }
 
