@@ -8,14 +8,15 @@
 // call, reuse, new filter version). Inputs end at an inaccessible page, so a read past them faults;
 // outputs start as NaN between guard zones, so a value never written or one written outside shows up.
 //
-//   isa-check [--isa NAME] [--bench] [--bench-only TEXT] [--reps N] [--cpu-time] [--threads N,M]
+//   isa-check [--isa NAME] [--bench] [--bench-only TEXT] [--reps N] [--cpu-time] [--threads N,M] [--columns LIST]
 //
 // Exit status 1 when any check fails. --bench then times the direct convolutions (pointwise layers the
 // direct kernels do not take by the kernels' GEMM path) and measures each path's single-thread FMA peak; --bench-only skips the checks and times only the layers whose
 // description contains TEXT (e.g. " s2", "224x224"; "" for all; "A|B" for either); --reps N times each layer best of N
 // (default 5) on a busy machine; --cpu-time times by process CPU seconds, one thread only, so that
 // preemption by other processes drops out (cache refills after it do not); --threads 1,2 times with
-// those pool sizes (wall time) instead of 1 and all. Built by scripts/build-isa-check.sh, with isa-check-conv.cc (convolution
+// those pool sizes (wall time) instead of 1 and all; --columns forward,const times only those bench cells
+// (forward, const, input, filter). Built by scripts/build-isa-check.sh, with isa-check-conv.cc (convolution
 // cases) and isa-check-pool.cc (pooling cases); isa-check-common.h holds what they share.
 
 #include "isa-check-common.h"
@@ -165,6 +166,15 @@ std::vector<int> gThreads;
 
 /** Timed runs per measurement (--reps; more on a busy machine). */
 int gReps = 5;
+
+/** --columns forward,const,input,filter: the bench cells timed (default all; the others print "-"). */
+std::string gColumns;
+
+bool wantColumn(const char* name) {
+  if (gColumns.empty()) return true;
+  const std::string list = "," + gColumns + ",";
+  return list.find("," + std::string(name) + ",") != std::string::npos;
+}
 
 /** Best of gReps after a warm-up (which also sizes the scratch buffers). */
 double bestOf5(const std::function<void()>& fn) {
@@ -474,9 +484,11 @@ void bench(const std::vector<Isa>& isas, const std::string& only) {
         fill(w.data(), w.size(), rng);
         fill(dy.data(), dy.size(), rng);
         const std::string name = std::string(isaName(isa)) + " bench " + describe(g);
+        int column = 0;  // 1 while the constant-filter forward is timed (pass 0 too)
         auto cell = [&](bool fits, int pass, const float* in0, const float* in1, float* out, const std::function<void()>& fn) {
           char buf[32];
-          if (!fits && !g.pointwise) return std::string("-");
+          static const char* const kColumns[] = {"forward", "const", "input", "filter"};
+          if ((!fits && !g.pointwise) || !wantColumn(kColumns[pass == 0 && column == 1 ? 1 : pass == 0 ? 0 : pass + 1])) return std::string("-");
           double t;
           if (fits) {
             t = bestOf5(fn);
@@ -498,10 +510,12 @@ void bench(const std::vector<Isa>& isas, const std::string& only) {
         const std::string f = cell(ks.forwardFits(g), 0, x.data(), w.data(), y.data(),
                                    [&] { ks.forward(g, x.data(), uncached(w.data()), nullptr, nullptr, false, y.data(), pool); });
         running(name + " forward, constant filter");
+        column = 1;
         FilterCache cache;
         const FilterRef k = FilterKey{&cache, 2, 1, true}.ref(w.data());
         const std::string fc = cell(ks.forwardFits(g), 0, x.data(), w.data(), y.data(),
                                     [&] { ks.forward(g, x.data(), k, nullptr, nullptr, false, y.data(), pool); });
+        column = 0;
         running(name + " input gradient");
         const std::string bi = cell(ks.backpropInputFits(g), 1, dy.data(), w.data(), dx.data(),
                                     [&] { ks.backpropInput(g, dy.data(), uncached(w.data()), dx.data(), pool); });
@@ -526,7 +540,7 @@ void bench(const std::vector<Isa>& isas, const std::string& only) {
 }
 
 int usage() {
-  std::fprintf(stderr, "usage: isa-check [--isa avx512|avx2|neon|portable] [--bench] [--bench-only TEXT] [--reps N] [--cpu-time] [--threads N,M]\n");
+  std::fprintf(stderr, "usage: isa-check [--isa avx512|avx2|neon|portable] [--bench] [--bench-only TEXT] [--reps N] [--cpu-time] [--threads N,M] [--columns forward,const,input,filter]\n");
   return 2;
 }
 
@@ -558,6 +572,8 @@ int main(int argc, char** argv) {
         p = *end == ',' ? end + 1 : end;
       }
       if (gThreads.empty()) return usage();
+    } else if (a == "--columns" && i + 1 < argc) {
+      gColumns = argv[++i];
     } else if (a == "--reps" && i + 1 < argc) {
       gReps = std::max(1, std::atoi(argv[++i]));
     } else if (a == "--isa" && i + 1 < argc) {

@@ -52,8 +52,11 @@ struct FilterRef {
   /** The buffer is marked constant (Buffer::constant): inference-only algorithms may run on it. */
   bool constant = false;
 
-  /** Layout `layout` (a hash of everything that shapes it) of `floats` floats; pack(w, out) builds it from the weights. */
-  FilterCache::Packed packed(uint64_t layout, size_t floats, const std::function<void(const float* w, float* out)>& pack) const;
+  /**
+   * Layout `layout` (a hash of everything that shapes it) of `floats` floats; pack(w, out) builds it from the weights
+   * in a zeroed block, or (whole) in an uninitialized one where it writes every float.
+   */
+  FilterCache::Packed packed(uint64_t layout, size_t floats, const std::function<void(const float* w, float* out)>& pack, bool whole = false) const;
   /** The same buffer seen through a derivation `tag` with its own weights. */
   FilterRef derived(uint64_t tag, std::function<const float*()> derivedWeights) const;
 };

@@ -151,7 +151,8 @@ Buffer::~Buffer() {
   counters->bytes.fetch_sub(static_cast<int64_t>(size * sizeof(float)));
 }
 
-FilterCache::Packed FilterCache::get(uint64_t id, uint64_t version, uint64_t layout, size_t floats, const std::function<void(float*)>& pack) {
+FilterCache::Packed FilterCache::get(uint64_t id, uint64_t version, uint64_t layout, size_t floats, const std::function<void(float*)>& pack,
+                                     bool zeroed) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = entries_.find({id, layout});
   if (it != entries_.end() && it->second.version == version && it->second.data->size() == floats) {
@@ -162,7 +163,7 @@ FilterCache::Packed FilterCache::get(uint64_t id, uint64_t version, uint64_t lay
     bytes_ -= it->second.data->size() * sizeof(float);
     entries_.erase(it);
   }
-  auto data = std::make_shared<PackedFloats>(floats);
+  auto data = std::make_shared<PackedFloats>(floats, zeroed);
   pack(data->data());
   // The caller holds its own reference, so an entry evicted below stays alive until the kernel is done.
   bytes_ += floats * sizeof(float);

@@ -1,6 +1,7 @@
 // Shared runtime of the native backend: buffers, thread pool, kernel preparation contract.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
@@ -79,7 +80,7 @@ bool blockCacheEnabled();
  * buffer's write version; a stale one is rebuilt in place, a freed buffer's are dropped.
  */
 /**
- * Floats of a packed filter, starting on a 64-byte boundary inside a plain (zeroed) vector: the kernels'
+ * Floats of a packed filter, starting on a 64-byte boundary inside a plain (zeroed unless asked not to) block: the kernels'
  * full-vector loads of a packed row then never straddle two cache lines (malloc's 16-byte alignment split
  * every other 8-lane load of the channel-lane forward's 16-float rows: AVX2, 3x3/2 64 -> 128 at 56x56, 3%
  * slower). The block itself stays malloc's: an aligned allocator's multi-megabyte blocks took fresh pages
@@ -87,15 +88,23 @@ bool blockCacheEnabled();
  */
 class PackedFloats {
  public:
-  explicit PackedFloats(size_t n) : storage_(n + kPad), offset_(padFor(storage_.data())), size_(n) {}
-  float* data() { return storage_.data() + offset_; }
-  const float* data() const { return storage_.data() + offset_; }
+  /**
+   * zeroed false: the packer writes every float, so the block is left as malloc gives it. A trainable filter is
+   * repacked on every call: the memset took 3.4% of the samples of 8x64x56x56 -> 128 s2's avx512 forward (Zen 5,
+   * perf record of isa-check --bench-only ... --columns forward, 1 thread), and clears 4.7 MB for ResNet-18's
+   * 2x256x14x14 -> 512 s2 on the channel-lane kernel.
+   */
+  explicit PackedFloats(size_t n, bool zeroed = true) : storage_(new float[n + kPad]), offset_(padFor(storage_.get())), size_(n) {
+    if (zeroed) std::fill(storage_.get(), storage_.get() + n + kPad, 0.f);
+  }
+  float* data() { return storage_.get() + offset_; }
+  const float* data() const { return storage_.get() + offset_; }
   size_t size() const { return size_; }
 
  private:
   static constexpr size_t kPad = 64 / sizeof(float) - 1;
   static size_t padFor(const float* p) { return (64 - reinterpret_cast<uintptr_t>(p) % 64) % 64 / sizeof(float); }
-  std::vector<float> storage_;
+  std::unique_ptr<float[]> storage_;
   size_t offset_;
   size_t size_;
 };
@@ -107,7 +116,7 @@ class FilterCache {
 
   using Packed = std::shared_ptr<const PackedFloats>;
   /** The `floats` floats of layout `layout` of buffer `id` at `version`, built by `pack` when missing or stale. */
-  Packed get(uint64_t id, uint64_t version, uint64_t layout, size_t floats, const std::function<void(float*)>& pack);
+  Packed get(uint64_t id, uint64_t version, uint64_t layout, size_t floats, const std::function<void(float*)>& pack, bool zeroed = true);
   /** Drops the entries of a freed buffer. */
   void forget(uint64_t id);
   size_t bytes();

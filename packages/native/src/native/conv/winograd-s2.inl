@@ -270,6 +270,30 @@ void s2Fill(const ConvGeom& g, const Slab& slab, int64_t lo, int64_t hi, const f
         continue;
       }
       const float* src = image + (c * g.H + ih) * W;
+      if (Wq <= N / 2) {
+        // The row's 8 Wq padded columns in 4 vectors: three rounds of deinterleaves leave two phases a vector
+        // (phases 0 | 2, 4 | 6, 1 | 3 and 5 | 7 in its halves), half the shuffles and loads of the 8-vector split,
+        // whose last 4 vectors held no column. Zen 5, avx512 8x64x56x56 -> 128 (28-column outputs, Wq 8): the fill's
+        // share of the forward's samples 14% -> 7% (perf record, isa-check --bench-only ... --columns forward, 1
+        // thread); whole forwards, chrt -f 10 wall time, 4 interleaved rounds against cc1ec05 at load 8-27, GFLOP/s
+        // 1 thread 156-205 (median 199) -> 173-208 (193), within the noise; 2 threads 230-303 (251) -> 259-318 (274).
+        S::V a[4];
+        for (int i = 0; i < 4; i++) {
+          const int64_t col = -g.PL + i * N;
+          const int64_t lo = std::max<int64_t>(0, -col), hi = std::min<int64_t>(N, W - col);
+          a[i] = lo == 0 && hi == N ? S::load(src + col) : hi > lo ? S::maskLoad(S::mask(laneBits(lo, hi)), src + col) : S::zero();
+        }
+        const S::V e = S::evens(a[0], a[1]), o = S::odds(a[0], a[1]), e2 = S::evens(a[2], a[3]), o2 = S::odds(a[2], a[3]);
+        const S::V m0 = S::evens(e, e2), m2 = S::odds(e, e2), m1 = S::evens(o, o2), m3 = S::odds(o, o2);  // columns 4 k + j
+        const S::V out[4] = {S::evens(m0, m2), S::odds(m0, m2), S::evens(m1, m3), S::odds(m1, m3)};
+        constexpr int kPhase[4][2] = {{0, 2}, {4, 6}, {1, 3}, {5, 7}};
+        const uint32_t low = laneBits(0, Wq), high = laneBits(N / 2, N / 2 + Wq);
+        for (int i = 0; i < 4; i++) {
+          storeLanes(dst + kPhase[i][0] * ps, low, out[i]);
+          storeLanes(dst + kPhase[i][1] * ps - N / 2, high, out[i]);
+        }
+        continue;
+      }
       for (int64_t k = 0; k < Wq; k += N) {
         S::V a[8], out[8];
         for (int i = 0; i < 8; i++) {
@@ -374,7 +398,7 @@ void s2Run(const ConvGeom& g, const float* x, const float* u, const float* bias,
 template <class T>
 void s2ByRows(const ConvGeom& g, const float* x, const FilterRef& w, const float* bias, const float* residual, bool relu, float* y, ThreadPool& pool) {
   const FilterCache::Packed u = w.packed(layoutKey({9, g.O, g.C, T::MR}), static_cast<size_t>(s2FilterFloats(g, T::MR)),
-                                         [&](const float* raw, float* out) { s2Filter<T::MR>(g, raw, pool, out); });
+                                         [&](const float* raw, float* out) { s2Filter<T::MR>(g, raw, pool, out); }, true);
   switch (s2Pieces((g.OW + 3) / 4)) {
     case 1: s2Run<T, 1>(g, x, u->data(), bias, residual, relu, y, pool); break;
     case 2: s2Run<T, 2>(g, x, u->data(), bias, residual, relu, y, pool); break;
