@@ -214,10 +214,10 @@ float* scratch(size_t floats, int slot) {
   return s.data[slot];
 }
 
-FilterCache::Packed FilterRef::packed(uint64_t layout, size_t floats, const std::function<void(const float* w, float* out)>& pack, bool whole) const {
+FilterCache::Packed FilterRef::packed(uint64_t layout, size_t floats, const std::function<void(const float* w, float* out)>& pack, bool zeroed) const {
   const auto build = [&](float* out) { pack(weights(), out); };
-  if (cache) return cache->get(id, version, layoutKey({static_cast<int64_t>(salt), static_cast<int64_t>(layout)}), floats, build, !whole);
-  auto data = std::make_shared<PackedFloats>(floats, !whole);
+  if (cache) return cache->get(id, version, layoutKey({static_cast<int64_t>(salt), static_cast<int64_t>(layout)}), floats, build, zeroed);
+  auto data = std::make_shared<PackedFloats>(floats, zeroed);
   build(data->data());
   return data;
 }

@@ -54,9 +54,9 @@ struct FilterRef {
 
   /**
    * Layout `layout` (a hash of everything that shapes it) of `floats` floats; pack(w, out) builds it from the weights
-   * in a zeroed block, or (whole) in an uninitialized one where it writes every float.
+   * in a zeroed block, or (zeroed false) in an uninitialized one where it writes every float.
    */
-  FilterCache::Packed packed(uint64_t layout, size_t floats, const std::function<void(const float* w, float* out)>& pack, bool whole = false) const;
+  FilterCache::Packed packed(uint64_t layout, size_t floats, const std::function<void(const float* w, float* out)>& pack, bool zeroed = true) const;
   /** The same buffer seen through a derivation `tag` with its own weights. */
   FilterRef derived(uint64_t tag, std::function<const float*()> derivedWeights) const;
 };

@@ -134,7 +134,7 @@ void forwardConv(const ConvGeom& g, const float* x, const FilterRef& w, const fl
   }
   if ((panelInL1 && channelTileUse(g) > 1.2 * positionUse) || stridedByChannels(g) || pairedChannelsPay(g)) {
     const FilterCache::Packed cp = w.packed(layoutKey({5, g.G, g.Og, g.Kdim, kChanPanel}), static_cast<size_t>(channelFilterFloats(g)),
-                                            [&](const float* raw, float* out) { packChannelFilter(g, raw, out); }, true);
+                                            [&](const float* raw, float* out) { packChannelFilter(g, raw, out); }, false);
     if (pairedChannelsFits(g)) {
       forwardChannelsS2(g, x, cp->data(), bias, residual, relu, y, pool);
     } else {

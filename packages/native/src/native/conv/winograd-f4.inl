@@ -24,6 +24,8 @@ int64_t f4PlaneStride(int64_t floats) { return floats % 512 == 0 ? floats + 16 :
 /** Tile rows and tiles a row: ceil(OH / 4) x ceil(OW / 4), the last row and column partly stored. */
 int64_t f4TilesH(const ConvGeom& g) { return (g.OH + 3) / 4; }
 int64_t f4TilesW(const ConvGeom& g) { return (g.OW + 3) / 4; }
+/** Outputs not in whole 4x4 tiles. */
+bool f4Partial(const ConvGeom& g) { return g.OH % 4 || g.OW % 4; }
 
 /**
  * Pieces a vector for TW tiles a row: 1 (whole vectors a row), 2 (two tile rows of N/2 tiles), 4 (rows of N/4
@@ -34,7 +36,7 @@ int f4Rows(int64_t TW) {
   if (TW % S::N == 0) return 1;
   if (2 * TW == S::N) return 2;
   if (4 * TW == S::N) return 4;
-  return 8 * TW == S::N ? 8 : 0;
+  return S::N == 16 && 8 * TW == S::N ? 8 : 0;
 }
 
 /**
@@ -69,12 +71,11 @@ bool f4FullWidth() { return S::N == 16 && cpuAvx512FullWidth(); }
  * 144-152 -> 135-145, avx512 253-293 -> 206-216.
  */
 bool winogradF4Fits(const ConvGeom& g, bool constantFilter) {
-  if (!(S::N == 8 || (S::N == 16 && f4FullWidth())) || !constantFilter) return false;
+  if (!(S::N == 8 || f4FullWidth()) || !constantFilter) return false;
   const int64_t TH = f4TilesH(g), TW = f4TilesW(g);
   const int R = f4Rows(TW);
-  const bool partial = g.OH % 4 || g.OW % 4;
-  const bool wide13 = S::N == 16 && g.KH == 3 && g.KW == 3 && g.SH == 1 && g.SW == 1 && g.DH == 1 && g.DW == 1 && g.G == 1 && g.Cg >= 64 &&
-                      g.Og >= 16 && TW == 4;
+  const bool partial = f4Partial(g);
+  const bool wide13 = S::N == 16 && winogradShape(g) && g.Cg >= 64 && TW == 4;
   if (!winogradFits(g, true) && !wide13) return false;
   if (partial && g.N * TH * TW < 2 * S::N) return false;
   return R == 1 || (R == 2 && (TH % 2 == 0 || partial)) || (R >= 4 && S::N % (TH * TW) == 0);
@@ -344,7 +345,7 @@ void f4Pass(const ConvGeom& g, const Slab& slab, const float* u, const int64_t (
   for (int xi = 0; xi < 36; xi++)
     for (int64_t ot = 0; ot < oTiles; ot++)
       winoGemm<T>(g.C, u + (xi * oTiles + ot) * g.C * MR, V + xi * vs, M + xi * xs + ot * MR * T::kPanel);
-  const bool partial = g.OH % 4 || g.OW % 4;
+  const bool partial = f4Partial(g);
   for (int64_t o = 0; o < g.O; o++) {
     const float b = bias ? bias[o] : 0.f;
     const float* r = res ? res + o * g.P : nullptr;

@@ -398,7 +398,7 @@ void s2Run(const ConvGeom& g, const float* x, const float* u, const float* bias,
 template <class T>
 void s2ByRows(const ConvGeom& g, const float* x, const FilterRef& w, const float* bias, const float* residual, bool relu, float* y, ThreadPool& pool) {
   const FilterCache::Packed u = w.packed(layoutKey({9, g.O, g.C, T::MR}), static_cast<size_t>(s2FilterFloats(g, T::MR)),
-                                         [&](const float* raw, float* out) { s2Filter<T::MR>(g, raw, pool, out); }, true);
+                                         [&](const float* raw, float* out) { s2Filter<T::MR>(g, raw, pool, out); }, false);
   switch (s2Pieces((g.OW + 3) / 4)) {
     case 1: s2Run<T, 1>(g, x, u->data(), bias, residual, relu, y, pool); break;
     case 2: s2Run<T, 2>(g, x, u->data(), bias, residual, relu, y, pool); break;

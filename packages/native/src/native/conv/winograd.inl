@@ -38,12 +38,16 @@ struct WinoTile {
  *   53-58 -> 57-58 with the filter transformed per call (its input gradient 20 -> 39-40).
  * 4-lane paths take the 8-lane thresholds (NEON speed is not measured here).
  */
+/** A 3x3, stride-1, undilated, ungrouped layer of 16 output channels or more and 2 output rows or more: the shape the 3x3 Winograd kernels take. */
+bool winogradShape(const ConvGeom& g) {
+  return g.KH == 3 && g.KW == 3 && g.SH == 1 && g.SW == 1 && g.DH == 1 && g.DW == 1 && g.G == 1 && g.Og >= 16 && g.OH >= 2;
+}
+
 bool winogradFits(const ConvGeom& g, bool constantFilter) {
   const int64_t minCols = S::N >= 16 ? 14 : 8;
   const int64_t minChannels = constantFilter ? 16 : 64;
   const bool narrow = (S::N == 8 && g.OW == 7) || (S::N == 16 && (g.OW == 7 || g.OW == 8));
-  return g.KH == 3 && g.KW == 3 && g.SH == 1 && g.SW == 1 && g.DH == 1 && g.DW == 1 && g.G == 1 && g.Cg >= minChannels && g.Og >= 16 &&
-         (g.OW >= minCols || (narrow && g.Cg >= 64)) && g.OH >= 2;
+  return winogradShape(g) && g.Cg >= minChannels && (g.OW >= minCols || (narrow && g.Cg >= 64));
 }
 
 int64_t winogradFilterFloats(const ConvGeom& g, int MR) { return 16 * ((g.O + MR - 1) / MR) * g.C * MR; }
