@@ -8,7 +8,7 @@
 // call, reuse, new filter version). Inputs end at an inaccessible page, so a read past them faults;
 // outputs start as NaN between guard zones, so a value never written or one written outside shows up.
 //
-//   isa-check [--isa NAME] [--bench] [--bench-only TEXT] [--reps N] [--cpu-time] [--threads N,M] [--columns LIST]
+//   isa-check [--isa NAME] [--bench] [--bench-only TEXT] [--reps N] [--cpu-time] [--threads N,M] [--columns LIST] [--epilogue]
 //
 // Exit status 1 when any check fails. --bench then times the direct convolutions (pointwise layers the
 // direct kernels do not take by the kernels' GEMM path) and measures each path's single-thread FMA peak; --bench-only skips the checks and times only the layers whose
@@ -16,7 +16,8 @@
 // (default 5) on a busy machine; --cpu-time times by process CPU seconds, one thread only, so that
 // preemption by other processes drops out (cache refills after it do not); --threads 1,2 times with
 // those pool sizes (wall time) instead of 1 and all; --columns forward,const times only those bench cells
-// (forward, const, input, filter). Built by scripts/build-isa-check.sh, with isa-check-conv.cc (convolution
+// (forward, const, input, filter); --epilogue gives the forward cells a bias, a residual and relu (the fused layers
+// of a compiled model). Built by scripts/build-isa-check.sh, with isa-check-conv.cc (convolution
 // cases) and isa-check-pool.cc (pooling cases); isa-check-common.h holds what they share.
 
 #include "isa-check-common.h"
@@ -169,6 +170,9 @@ int gReps = 5;
 
 /** --columns forward,const,input,filter: the bench cells timed (default all; the others print "-"). */
 std::string gColumns;
+
+/** --epilogue: the forward and const cells add a bias and a residual (of the output's size) and apply relu. */
+bool gEpilogue = false;
 
 bool wantColumn(const char* name) {
   if (gColumns.empty()) return true;
@@ -480,9 +484,14 @@ void bench(const std::vector<Isa>& isas, const std::string& only) {
         Rng rng(7);
         BlockFloats x(static_cast<size_t>(g.inSize)), w(static_cast<size_t>(g.filterSize)), dy(static_cast<size_t>(g.outSize));
         BlockFloats y(static_cast<size_t>(g.outSize)), dx(static_cast<size_t>(g.inSize)), dw(static_cast<size_t>(g.filterSize));
+        BlockFloats bias(static_cast<size_t>(g.O)), res(static_cast<size_t>(gEpilogue ? g.outSize : 1));
         fill(x.data(), x.size(), rng);
         fill(w.data(), w.size(), rng);
         fill(dy.data(), dy.size(), rng);
+        fill(bias.data(), bias.size(), rng);
+        fill(res.data(), res.size(), rng);
+        const float* b = gEpilogue ? bias.data() : nullptr;
+        const float* r = gEpilogue ? res.data() : nullptr;
         const std::string name = std::string(isaName(isa)) + " bench " + describe(g);
         int column = 0;  // 1 while the constant-filter forward is timed (pass 0 too)
         auto cell = [&](bool fits, int pass, const float* in0, const float* in1, float* out, const std::function<void()>& fn) {
@@ -508,13 +517,13 @@ void bench(const std::vector<Isa>& isas, const std::string& only) {
         };
         running(name + " forward");
         const std::string f = cell(ks.forwardFits(g), 0, x.data(), w.data(), y.data(),
-                                   [&] { ks.forward(g, x.data(), uncached(w.data()), nullptr, nullptr, false, y.data(), pool); });
+                                   [&] { ks.forward(g, x.data(), uncached(w.data()), b, r, gEpilogue, y.data(), pool); });
         running(name + " forward, constant filter");
         column = 1;
         FilterCache cache;
         const FilterRef k = FilterKey{&cache, 2, 1, true}.ref(w.data());
         const std::string fc = cell(ks.forwardFits(g), 0, x.data(), w.data(), y.data(),
-                                    [&] { ks.forward(g, x.data(), k, nullptr, nullptr, false, y.data(), pool); });
+                                    [&] { ks.forward(g, x.data(), k, b, r, gEpilogue, y.data(), pool); });
         column = 0;
         running(name + " input gradient");
         const std::string bi = cell(ks.backpropInputFits(g), 1, dy.data(), w.data(), dx.data(),
@@ -540,7 +549,7 @@ void bench(const std::vector<Isa>& isas, const std::string& only) {
 }
 
 int usage() {
-  std::fprintf(stderr, "usage: isa-check [--isa avx512|avx2|neon|portable] [--bench] [--bench-only TEXT] [--reps N] [--cpu-time] [--threads N,M] [--columns forward,const,input,filter]\n");
+  std::fprintf(stderr, "usage: isa-check [--isa avx512|avx2|neon|portable] [--bench] [--bench-only TEXT] [--reps N] [--cpu-time] [--threads N,M] [--columns forward,const,input,filter] [--epilogue]\n");
   return 2;
 }
 
@@ -572,6 +581,8 @@ int main(int argc, char** argv) {
         p = *end == ',' ? end + 1 : end;
       }
       if (gThreads.empty()) return usage();
+    } else if (a == "--epilogue") {
+      gEpilogue = true;
     } else if (a == "--columns" && i + 1 < argc) {
       gColumns = argv[++i];
     } else if (a == "--reps" && i + 1 < argc) {

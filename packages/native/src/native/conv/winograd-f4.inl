@@ -3,8 +3,10 @@
 // patch d as A^T [(G g G^T) . (B^T d B)] A: 36 products per tile and channel pair, 2.25 per output against
 // F(2x2, 3x3)'s 4 (winograd.inl), with larger transform constants (4, 5, 8 and 1/24), so its rounding is
 // larger and training never takes it. Tiles lie in the lanes as in winograd.inl, whose GEMM tiles (WinoTile,
-// winoGemm) this file shares; the padded input is split into 4 column phases (the layout of a stride-4 Slab)
-// so that tile tx's patch column j is phase j % 4 at index tx + j / 4, N tiles one plain load.
+// winoGemm) this file shares. Pad-1 layers of whole tiles with two tile rows or whole images a vector (ResNet-20's
+// 16x16 and 8x8 on 8 lanes, 32x32 and 16x16 on 16) read the 6x6 patches straight from the input (f4InputDirect);
+// elsewhere the padded input is first split into 4 column phases (the layout of a stride-4 Slab) so that tile tx's
+// patch column j is phase j % 4 at index tx + j / 4, N tiles one plain load.
 
 /** Most pieces a vector: 8 (rows of 2 tiles, 8-column outputs on 16 lanes). */
 constexpr int kF4Pieces = 8;
@@ -242,6 +244,91 @@ void f4Input(const Slab& slab, int64_t C, const int64_t (*at)[kF4Pieces], const 
 }
 
 /**
+ * F(4x4, 3x3) read straight from the input (f4Direct): a vector of tiles is 4 groups of N / 4 tiles of one tile
+ * row each, group k's patch columns from N input columns at its first tile (k: a), the same N 4 columns back (l)
+ * and 4 on (r). A 4x4 transpose within each group of 4 lanes (zip4) of a0 .. a3 gives patch columns 1 .. 4, the
+ * last lanes of that of l0 .. l3 column 0 and the first of r0 .. r3 column 5: lane 4 b + s holds tile b of group
+ * 0, 2, 1, 3 (s = 0 .. 3), which the output transform undoes with zip4s alone (f4Output's Grouped). No padded
+ * copy of the input (f4Fill) and no cross-half shuffle on AVX2; masked loads only at a row's two ends.
+ * at: x offset of the group's first tile at channel 0, input row `row` (patch row 0, 4 ty - 1: may be -1);
+ * rows outside [0, H) read zeros (dead groups: row H).
+ */
+struct F4Group {
+  int64_t at = 0, row = 0;
+  bool left = false, right = false;
+};
+
+/**
+ * Whether f4InputDirect runs: padding 1 on every side, whole 4x4 tiles, two tile rows (R == 2) or whole images
+ * (R == 4) a vector, N / 4 tiles in a group. Zen 5, isa-check --bench-only, const column, 1 thread, CPU time, 4
+ * interleaved rounds against main's binary at load 7-16, GFLOP/s ranges before -> after: avx2 64x32x16x16 -> 32
+ * 174-222 -> 226-266, 64x64x8x8 -> 64 167-242 -> 315-335; avx512 (16 lanes) 64x16x32x32 -> 16 161-247 -> 201-268,
+ * 64x32x16x16 -> 32 195-299 -> 325-404. One tile row a vector (R == 1: ResNet-20's 32x32 on 8 lanes) read its 6
+ * input rows per vector instead of the slab's 4, and measured no faster there (64x16x32x32 -> 16, 8 rounds at
+ * load 16: 149-167 against 104-167; the model's layer at 2 threads 12.7-14.4 against 12.3-13.0 ms), so it keeps
+ * the slab.
+ */
+bool f4Direct(const ConvGeom& g, int R) {
+  return (R == 2 || R == 4) && !f4Partial(g) && g.PL == 1 && g.PT == 1 && g.W == g.OW && g.H == g.OH;
+}
+
+/** Input transform of every channel for NV vectors of grouped tiles (F4Group), V as in f4Input. */
+template <int NV>
+void f4InputDirect(const ConvGeom& g, const float* x, const F4Group (*grp)[4], int64_t ahead, float* V, int64_t xs) {
+  constexpr int64_t N = S::N, kPanel = NV * N;
+  const int64_t H = g.H, W = g.W, plane = g.H * g.W;
+  const S::M mLeft = S::mask(laneBits(4, N)), mRight = S::mask(laneBits(0, N - 4));
+  for (int64_t c = 0; c < g.C; c++) {
+    for (int v = 0; v < NV; v++) {
+      S::V d[6][6];
+#pragma GCC unroll 6
+      for (int i = 0; i < 6; i++) {
+        S::V a[4], l[4], r[4];
+#pragma GCC unroll 4
+        for (int k = 0; k < 4; k++) {
+          const F4Group& q = grp[v][k];
+          const int64_t ih = q.row + i;
+          if (ih < 0 || ih >= H) {
+            a[k] = l[k] = r[k] = S::zero();
+            continue;
+          }
+          const float* p = x + q.at + c * plane + i * W;
+          SN_PREFETCH(p + ahead);
+          a[k] = S::load(p);
+          l[k] = q.left ? S::maskLoad(mLeft, p - 4) : S::load(p - 4);
+          r[k] = q.right ? S::maskLoad(mRight, p + 4) : S::load(p + 4);
+        }
+        const S::V t0 = S::zip4Lo(a[0], a[1]), t1 = S::zip4Hi(a[0], a[1]), t2 = S::zip4Lo(a[2], a[3]), t3 = S::zip4Hi(a[2], a[3]);
+        d[i][0] = S::zip4Hi(S::zip4Hi(l[0], l[1]), S::zip4Hi(l[2], l[3]));
+        d[i][1] = S::zip4Lo(t0, t2);
+        d[i][2] = S::zip4Hi(t0, t2);
+        d[i][3] = S::zip4Lo(t1, t3);
+        d[i][4] = S::zip4Hi(t1, t3);
+        d[i][5] = S::zip4Lo(S::zip4Lo(r[0], r[1]), S::zip4Lo(r[2], r[3]));
+      }
+      S::V t[6][6];
+#pragma GCC unroll 6
+      for (int j = 0; j < 6; j++) {
+        S::V col[6], e[6];
+#pragma GCC unroll 6
+        for (int i = 0; i < 6; i++) col[i] = d[i][j];
+        f4InputLine(col, e);
+#pragma GCC unroll 6
+        for (int i = 0; i < 6; i++) t[i][j] = e[i];
+      }
+      float* out = V + c * kPanel + v * N;
+#pragma GCC unroll 6
+      for (int i = 0; i < 6; i++) {
+        S::V e[6];
+        f4InputLine(t[i], e);
+#pragma GCC unroll 6
+        for (int k = 0; k < 6; k++) S::store(out + (6 * i + k) * xs, e[k]);
+      }
+    }
+  }
+}
+
+/**
  * Where a run of output columns of a pass goes: its offset (output row 0 of its tiles) from y and res, or -1; the
  * output rows of its tiles below OH (1-4) and the lanes (columns) left of OW, for tiles past the plane's edges.
  */
@@ -258,7 +345,7 @@ struct F4Out {
  * vector k's halves pieces 2k and 2k + 1 (lanes of a half). Partial: outputs not in whole 4x4 tiles, stored
  * (and the residual read) by out's rows and lanes; else every run is 4 rows of whole vectors.
  */
-template <int NV, int R, bool Partial>
+template <int NV, int R, bool Partial, bool Grouped = false>
 void f4Output(const float* M, int64_t xs, const F4Out (*out)[kF4Pieces], int used, float bias, const float* res, bool relu, float* y,
               int64_t OW) {
   constexpr int64_t N = S::N;
@@ -279,8 +366,21 @@ void f4Output(const float* M, int64_t xs, const F4Out (*out)[kF4Pieces], int use
       S::V r[4];
       f4OutputLine(s[a], r);
       for (int j = 0; j < 4; j++) r[j] = S::add(r[j], b);
-      const S::V p0 = S::zipLo(r[0], r[2]), q0 = S::zipLo(r[1], r[3]), p1 = S::zipHi(r[0], r[2]), q1 = S::zipHi(r[1], r[3]);
-      S::V o[4] = {S::zipLo(p0, q0), S::zipHi(p0, q0), S::zipLo(p1, q1), S::zipHi(p1, q1)};
+      S::V o[4];
+      if constexpr (Grouped) {
+        // Lane 4 b + s holds tile b of group 0, 2, 1, 3 (f4InputDirect): o[k] is group k's N columns.
+        const S::V p0 = S::zip4Lo(r[0], r[2]), q0 = S::zip4Lo(r[1], r[3]), p1 = S::zip4Hi(r[0], r[2]), q1 = S::zip4Hi(r[1], r[3]);
+        o[0] = S::zip4Lo(p0, q0);
+        o[1] = S::zip4Lo(p1, q1);
+        o[2] = S::zip4Hi(p0, q0);
+        o[3] = S::zip4Hi(p1, q1);
+      } else {
+        const S::V p0 = S::zipLo(r[0], r[2]), q0 = S::zipLo(r[1], r[3]), p1 = S::zipHi(r[0], r[2]), q1 = S::zipHi(r[1], r[3]);
+        o[0] = S::zipLo(p0, q0);
+        o[1] = S::zipHi(p0, q0);
+        o[2] = S::zipLo(p1, q1);
+        o[3] = S::zipHi(p1, q1);
+      }
 #pragma GCC unroll 4
       for (int k = 0; k < 4; k++) {
         if constexpr (R == 8) {
@@ -333,15 +433,23 @@ void f4PrefetchResidual(const ConvGeom& g, const F4Out (*out)[kF4Pieces], int pi
           for (int a = 0; a < out[v][k].rows; a++) SN_PREFETCH(res + o * g.P + out[v][k].at + a * g.OW);
 }
 
-/** The transforms and GEMMs of one pass (NV vectors) and its outputs, y and res at the pass's first image. */
+/**
+ * The transforms and GEMMs of one pass (NV vectors) and its outputs, y and res at the pass's first image: from the
+ * slab (at, bits), or with grp straight from x (f4InputDirect).
+ */
 template <class T, int R>
 void f4Pass(const ConvGeom& g, const Slab& slab, const float* u, const int64_t (*at)[kF4Pieces], const uint32_t (*bits)[kF4Pieces],
-            const F4Out (*out)[kF4Pieces], int used, const float* bias, const float* res, bool relu, float* y, float* V) {
+            const F4Out (*out)[kF4Pieces], int used, const float* bias, const float* res, bool relu, float* y, float* V, const float* x = nullptr,
+            const F4Group (*grp)[4] = nullptr, int64_t ahead = 0) {
   constexpr int MR = T::MR;
   const int64_t oTiles = (g.O + MR - 1) / MR, vs = f4PlaneStride(g.C * T::kPanel), xs = f4PlaneStride(oTiles * MR * T::kPanel);
   float* M = V + 36 * vs;
   if (res) f4PrefetchResidual<T::NV>(g, out, R == 8 ? 8 : 4, used, res);
-  f4Input<R, T::NV>(slab, g.C, at, bits, V, vs);
+  if (grp) {
+    f4InputDirect<T::NV>(g, x, grp, ahead, V, vs);
+  } else {
+    f4Input<R, T::NV>(slab, g.C, at, bits, V, vs);
+  }
   for (int xi = 0; xi < 36; xi++)
     for (int64_t ot = 0; ot < oTiles; ot++)
       winoGemm<T>(g.C, u + (xi * oTiles + ot) * g.C * MR, V + xi * vs, M + xi * xs + ot * MR * T::kPanel);
@@ -349,6 +457,12 @@ void f4Pass(const ConvGeom& g, const Slab& slab, const float* u, const int64_t (
   for (int64_t o = 0; o < g.O; o++) {
     const float b = bias ? bias[o] : 0.f;
     const float* r = res ? res + o * g.P : nullptr;
+    if constexpr (R != 8) {
+      if (grp) {
+        f4Output<T::NV, R, false, true>(M + o * T::kPanel, xs, out, used, b, r, relu, y + o * g.P, g.OW);
+        continue;
+      }
+    }
     if (partial) {
       f4Output<T::NV, R, true>(M + o * T::kPanel, xs, out, used, b, r, relu, y + o * g.P, g.OW);
     } else {
@@ -393,27 +507,48 @@ void f4Run(const ConvGeom& g, const float* x, const float* u, const float* bias,
   const int64_t passes = (vectors + NV - 1) / NV;
   const int64_t chunks = g.N >= 3 * pool.size() ? 1 : std::max<int64_t>(1, std::min<int64_t>(passes, (3 * pool.size() + g.N - 1) / g.N));
   auto tileRow = [&](int64_t vec) { return R == 1 ? vec / segs : 2 * vec; };
+  // x offset of vector vec's first group (f4InputDirect, R == 2).
+  auto groupAt = [&](int64_t vec) { return (4 * tileRow(vec) - 1) * g.W; };
+  const bool direct = f4Direct(g, R);
   pool.run(g.N * chunks, [&](int64_t t) {
     const int64_t n = t / chunks, ch = t % chunks;
     const int64_t v0 = NV * (passes * ch / chunks), v1 = std::min(vectors, NV * (passes * (ch + 1) / chunks));
     if (v0 >= v1) return;
     const int64_t r0 = 4 * tileRow(v0), taskRows = 4 * (tileRow(v1 - 1) + R) + 2 - r0;
-    float* buffer = scratch(static_cast<size_t>(Slab::floats(sg, taskRows, g.C)), kSlabSlot);
-    Slab slab(sg, r0, taskRows, buffer);
-    f4Fill(g, slab, x + n * g.C * g.H * g.W, 0, slab.rows);
+    const float* image = x + n * g.C * g.H * g.W;
+    Slab slab(sg, r0, taskRows, nullptr);
+    if (!direct) {
+      slab.data = scratch(static_cast<size_t>(Slab::floats(sg, taskRows, g.C)), kSlabSlot);
+      f4Fill(g, slab, image, 0, slab.rows);
+    }
     float* V = scratch(static_cast<size_t>(f4PanelFloats<T>(g)), kPanelSlot);
     for (int64_t s = v0; s < v1; s += NV) {
       int64_t at[NV][kF4Pieces] = {};
       F4Out out[NV][kF4Pieces];
+      F4Group grp[NV][4];
       const uint32_t bits[NV][kF4Pieces] = {};
       for (int v = 0; v < NV; v++) {
         const int64_t vec = std::min(s + v, v1 - 1), ty = tileRow(vec), tx0 = R == 1 ? (vec % segs) * N : 0;
         at[v][0] = (4 * ty - r0) * slab.Wq + tx0;
         // R == 2: the second half's tile row past an odd TH loads slab rows of zeros and stores nothing.
         for (int k = 0; k < 4; k++) out[v][k] = R == 1 ? f4Out(g, 0, ty, 4 * tx0 + k * N, N) : f4Out(g, 0, ty + k / 2, (k % 2) * N, N);
+        // R == 2: groups of N / 4 tiles, two in each of the vector's tile rows (past an odd TH: zeros).
+        for (int k = 0; k < 4 && direct; k++) {
+          const int64_t gy = ty + k / 2, gx = (k % 2) * N / 4;
+          F4Group& q = grp[v][k];
+          q.row = gy < TH ? 4 * gy - 1 : g.H;
+          q.at = q.row * g.W + 4 * gx;
+          q.left = gx == 0;
+          q.right = 4 * gx + N == g.W;
+        }
       }
       const int used = static_cast<int>(std::min<int64_t>(NV, v1 - s));
-      f4Pass<T, R>(g, slab, u, at, bits, out, used, bias, residual ? residual + n * g.O * g.P : nullptr, relu, y + n * g.O * g.P, V);
+      // The next pass's inputs, fetched while this one's are read: the next vectors, else the next task's (the pool
+      // hands a thread consecutive tasks).
+      const int64_t next = s + NV < v1 ? s + NV : v1 < vectors ? v1 : -1;
+      const int64_t ahead = next >= 0 ? groupAt(next) - groupAt(s) : g.C * g.H * g.W + groupAt(0) - groupAt(s);
+      f4Pass<T, R>(g, slab, u, at, bits, out, used, bias, residual ? residual + n * g.O * g.P : nullptr, relu, y + n * g.O * g.P, V, image,
+                   direct ? grp : nullptr, ahead);
     }
   });
 }
@@ -428,18 +563,21 @@ void f4RunImages(const ConvGeom& g, const float* x, const float* u, const float*
   const int64_t TH = f4TilesH(g), TW = f4TilesW(g), perVector = S::N / (TH * TW), perPass = NV * perVector;
   const ConvGeom sg = f4SlabGeom(g);
   const int64_t rows = 4 * TH + 2, slabFloats = Slab::floats(sg, rows, g.C);
+  const bool direct = f4Direct(g, R);
   pool.run((g.N + perPass - 1) / perPass, [&](int64_t p) {
     const int64_t n0 = p * perPass, images = std::min(perPass, g.N - n0);
-    float* buffer = scratch(static_cast<size_t>(images * slabFloats), kSlabSlot);
-    for (int64_t i = 0; i < images; i++) {
+    const float* first = x + n0 * g.C * g.H * g.W;
+    float* buffer = direct ? nullptr : scratch(static_cast<size_t>(images * slabFloats), kSlabSlot);
+    for (int64_t i = 0; i < images && !direct; i++) {
       Slab slab(sg, 0, rows, buffer + i * slabFloats);
-      f4Fill(g, slab, x + (n0 + i) * g.C * g.H * g.W, 0, slab.rows);
+      f4Fill(g, slab, first + i * g.C * g.H * g.W, 0, slab.rows);
     }
     const Slab slab(sg, 0, rows, buffer);
     float* V = scratch(static_cast<size_t>(f4PanelFloats<T>(g)), kPanelSlot);
     int64_t at[NV][kF4Pieces] = {};
     F4Out out[NV][kF4Pieces];
     uint32_t bits[NV][kF4Pieces] = {};
+    F4Group grp[NV][4];
     for (int v = 0; v < NV; v++)
       for (int r = 0; r < R; r++) {
         const int64_t image = v * perVector + r / TH, ty = r % TH, lane0 = r * TW;
@@ -447,9 +585,17 @@ void f4RunImages(const ConvGeom& g, const float* x, const float* u, const float*
         at[v][r] = live ? image * slabFloats + 4 * ty * slab.Wq - lane0 : 0;
         bits[v][r] = live ? laneBits(lane0, lane0 + TW) : 0u;
         out[v][r] = live ? f4Out(g, image * g.O * g.P, ty, 0, 4 * TW) : F4Out{};
+        // R == 4: each group one tile row of one image, both ends of the row; dead past the last image.
+        if (R == 4) {
+          F4Group& q = grp[v][r];
+          q.row = live ? 4 * ty - 1 : g.H;
+          q.at = live ? image * g.C * g.H * g.W + q.row * g.W : 0;
+          q.left = q.right = true;
+        }
       }
     const int used = static_cast<int>(std::min<int64_t>(NV, (images + perVector - 1) / perVector));
-    f4Pass<T, R>(g, slab, u, at, bits, out, used, bias, residual ? residual + n0 * g.O * g.P : nullptr, relu, y + n0 * g.O * g.P, V);
+    f4Pass<T, R>(g, slab, u, at, bits, out, used, bias, residual ? residual + n0 * g.O * g.P : nullptr, relu, y + n0 * g.O * g.P, V, first,
+                 direct ? grp : nullptr, perPass * g.C * g.H * g.W);
   });
 }
 
