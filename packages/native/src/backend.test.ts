@@ -67,6 +67,34 @@ describe('native backend: queue, memory and bad input', () => {
     await expect(pending).resolves.toBeUndefined();
   });
 
+  it('resolves read() of queued work with the data: one of a handle freed after the call, one pending at dispose; throws at once for freed handles', async () => {
+    const b = await createNativeBackend({ threads: 2 });
+    const n = 256;
+    const plan = planMatMul([n, n], [n, n]);
+    // Every entry 1/n: each product's entries are 1/n exactly.
+    const a = b.upload(new Float32Array(n * n).fill(1 / n));
+    const made: NativeHandle[] = [];
+    let h = a;
+    for (let i = 0; i < 6; i++) {
+      h = b.kernels.MatMul({ a: h, b: a }, { plan, activation: 'linear' });
+      made.push(h);
+    }
+    const exact = (out: Float32Array) => out.length === n * n && out.every((v) => v === 1 / n);
+    const order: string[] = [];
+    const early = b.read(made[1]!).then((out) => (order.push('early'), out));
+    const late = b.read(h).then((out) => (order.push('late'), out));
+    b.free(made[1]!);
+    expect(() => b.read(made[1]!)).toThrow(/read: handle was already freed/);
+    expect(exact(await early)).toBe(true);
+    expect(exact(await late)).toBe(true);
+    expect(order).toEqual(['early', 'late']);
+    const more = b.kernels.MatMul({ a: h, b: a }, { plan, activation: 'linear' });
+    const pending = b.read(more);
+    await b.dispose!();
+    expect(exact(await pending)).toBe(true);
+    expect(() => b.read(more)).toThrow(/belongs to a disposed native backend/);
+  });
+
   it('orders small kernels after queued work: one issued behind a long queue reads what the queue wrote', async () => {
     // Small kernels on an idle queue run on the calling thread; behind queued work they must queue too.
     for (const threads of [1, 2]) {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <climits>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
@@ -162,108 +163,109 @@ Napi::Value ReadSync(const Napi::CallbackInfo& info) {
   return copyOut(env, *box->buffer);
 }
 
-/** Waits for the producing job off the JS thread, then copies on it. */
-class ReadWorker : public Napi::AsyncWorker {
- public:
-  ReadWorker(Napi::Env env, BufferPtr buffer, std::shared_ptr<Core> core, uint64_t seq)
-      : Napi::AsyncWorker(env, "stridenet.read"),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        buffer_(std::move(buffer)),
-        core_(std::move(core)),
-        seq_(seq) {}
-  Napi::Promise promise() { return deferred_.Promise(); }
-  void Execute() override { core_->waitFor(seq_); }
-  void OnOK() override {
-    Napi::Env env = Env();
-    if (buffer_ && !buffer_->error.empty()) {
-      deferred_.Reject(Napi::Error::New(env, buffer_->error).Value());
-    } else if (buffer_) {
-      deferred_.Resolve(copyOut(env, *buffer_));
-    } else {
-      deferred_.Resolve(env.Undefined());
-    }
-  }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+/** Settles a promise on the JavaScript thread: resolves or rejects it. */
+using Settle = std::function<void(Napi::Env, const Napi::Promise::Deferred&)>;
 
- private:
-  Napi::Promise::Deferred deferred_;
-  BufferPtr buffer_;
-  std::shared_ptr<Core> core_;
-  uint64_t seq_;
-};
-
-Napi::Value Read(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  HandleBox* box = handleOf(info[0], "read: handle");
-  box->core->noteWait();
-  const uint64_t seq = box->buffer->readyAfter.load();
-  if (box->core->done(seq)) {
-    auto deferred = Napi::Promise::Deferred::New(env);
-    if (!box->buffer->error.empty()) deferred.Reject(Napi::Error::New(env, box->buffer->error).Value());
-    else deferred.Resolve(copyOut(env, *box->buffer));
-    return deferred.Promise();
-  }
-  auto* worker = new ReadWorker(env, box->buffer, box->core, seq);
-  auto promise = worker->promise();
-  worker->Queue();
-  return promise;
-}
-
-/** A pending sync(): its promise, resolved on the JavaScript thread. */
-struct SyncWait {
+/** A promise waiting for a job (settleAfter), with what settles it. */
+struct Pending {
   Napi::Promise::Deferred deferred;
+  Settle settle;
 };
 
-void resolveSync(Napi::Env env, Napi::Function, SyncWait* wait, void*) {
-  if (env != nullptr && wait != nullptr) wait->deferred.Resolve(env.Undefined());
+void settleNow(Napi::Env env, Pending& p) {
+  try {
+    p.settle(env, p.deferred);
+  } catch (const Napi::Error& e) {
+    // Allocating the result failed: the caller sees it as the promise's rejection.
+    p.deferred.Reject(e.Value());
+  }
+  // What it holds (a read's buffer) goes now: the thread-safe function, and with it `p`, is finalized only
+  // on a later turn of the event loop, and a freed buffer's memory must be back by the time the promise's
+  // continuations run (backend.test.ts).
+  p.settle = nullptr;
 }
 
-using SyncFn = Napi::TypedThreadSafeFunction<SyncWait, void, resolveSync>;
+void settleQueued(Napi::Env env, Napi::Function, Pending* p, void*) {
+  // env is null when the environment is torn down with the call still queued: nothing to settle then.
+  if (env != nullptr && p != nullptr) settleNow(env, *p);
+}
 
-Napi::Value Sync(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  RuntimeBox* rt = runtimeOf(info[0], "sync");
-  rt->core->noteWait();
-  auto* wait = new SyncWait{Napi::Promise::Deferred::New(env)};
-  Napi::Promise promise = wait->deferred.Promise();
-  if (rt->core->idle()) {
+using PendingFn = Napi::TypedThreadSafeFunction<Pending, void, settleQueued>;
+
+/**
+ * A promise that `fn` settles on the JavaScript thread once job `seq` of `core` has run (sync, read): at
+ * once if it has. Otherwise the queue thread, right after that job, calls a Node-API thread-safe function
+ * that settles it: one wake of the JavaScript thread's event loop. Waiting in libuv's thread pool (an
+ * AsyncWorker) took two wakes in a row, the pool thread's, then the loop's: LeNet-5 b256 inference, a run
+ * then `await sync()` took 0.40-0.50 ms longer at 2 threads than a run then the blocking finish(), on both
+ * x86 paths (Zen 5, wall medians of 200 runs, 4 rounds under chrt -f 10, load ~23). Moving sync() here, builds
+ * alternated process by process (4 rounds, load 30-33), 2 threads: avx2 eager 1.99-2.08 -> 1.87-1.94 ms,
+ * compiled 1.80-2.00 -> 1.77-1.86; avx512 eager 1.58-1.73 -> 1.47-1.57, compiled 1.52-1.56 -> 1.45-1.50; 1
+ * thread (cc1ec05 -> this, load ~23) avx2 eager 3.79-3.92 -> 2.87-2.93, compiled 3.70-3.87 -> 2.84-2.95
+ * (real-time priority inflates the old hop: 2.7-3.1 ms at nice -n -10; at normal priority, load 23, the
+ * builds ran within the noise). read() took the same path later: a run then `await y.data()`, main's build ->
+ * this, 5 rounds at load 9.2-11.9 (5 more at load 6.5-7.5 agree), 2 threads: avx2 eager 2.25-2.34 -> 1.78-1.93
+ * ms, compiled 2.18-2.31 -> 1.72-1.83; avx512 eager 1.72-1.98 -> 1.36-1.55, compiled 1.56-1.90 -> 1.34-1.39
+ * (the blocking floor, a run then readSync: 1.66-1.77 and 1.31-1.38); 1 thread avx2 compiled 3.77-3.89 ->
+ * 2.97-3.15, avx512 2.87-3.32 -> 2.22-2.46 (at nice -n -10 the old hop looked small there).
+ *
+ * The function is finalized on the JavaScript thread once released, or when its environment is torn down
+ * first (process.exit() in a worker, a terminated worker) while the work still runs: from then on the queue
+ * thread must not touch it, hence the flag, under a lock that the call and the finalizer both take
+ * (teardown.test.ts). The callback holds no reference to the core: the queue thread must not be the one
+ * that drops the last (~Core joins it).
+ */
+Napi::Promise settleAfter(Napi::Env env, Core& core, uint64_t seq, const char* name, Settle fn) {
+  std::unique_ptr<Pending> pending(new Pending{Napi::Promise::Deferred::New(env), std::move(fn)});
+  Napi::Promise promise = pending->deferred.Promise();
+  if (core.done(seq)) {
     // Nothing to wait for: no round trip through another thread.
-    wait->deferred.Resolve(env.Undefined());
-    delete wait;
+    settleNow(env, *pending);
     return promise;
   }
-  // The queue thread resolves it right after the last queued job, through a thread-safe function (one wake
-  // of the JavaScript thread's event loop). Waiting in libuv's thread pool took two wakes in a row (the pool
-  // thread's, then the loop's): LeNet-5 b256 inference, a run and `await sync()` took 0.40-0.50 ms longer at
-  // 2 threads than a run and the blocking finish(), on both x86 paths (Zen 5, wall medians of 200 runs, 4
-  // rounds under chrt -f 10, load ~23). This way, builds alternated process by process (4 rounds, load 30-33),
-  // 2 threads: avx2 eager 1.99-2.08 -> 1.87-1.94 ms, compiled 1.80-2.00 -> 1.77-1.86; avx512 eager 1.58-1.73
-  // -> 1.47-1.57, compiled 1.52-1.56 -> 1.45-1.50; 1 thread (cc1ec05 -> this, load ~23) avx2 eager 3.79-3.92
-  // -> 2.87-2.93, compiled 3.70-3.87 -> 2.84-2.95 (real-time priority inflates the old hop: 2.7-3.1 ms at
-  // nice -n -10; at normal priority, load 23, the builds ran within the noise).
-  // The function is finalized on the JavaScript thread once released, or when its environment is torn down
-  // first (process.exit(), a terminated worker) while the work still runs: from then on the queue thread must
-  // not touch it, hence the flag, under a lock that the call and the finalizer both take.
   struct Link {
     std::mutex mu;
     bool alive = true;
-    SyncFn fn;
+    PendingFn fn;
   };
   auto link = std::make_shared<Link>();
-  link->fn = SyncFn::New(env, "stridenet.sync", 0, 1, wait, [link](Napi::Env, void*, SyncWait* w) {
+  link->fn = PendingFn::New(env, name, 0, 1, pending.get(), [link](Napi::Env, void*, Pending* p) {
     {
       std::lock_guard<std::mutex> lock(link->mu);
       link->alive = false;
     }
-    delete w;
+    delete p;
   });
-  rt->core->whenDone(rt->core->submitted(), [link]() {
+  pending.release();
+  core.whenDone(seq, [link]() {
     std::lock_guard<std::mutex> lock(link->mu);
     if (!link->alive) return;
     link->fn.NonBlockingCall();
     link->fn.Release();
   });
   return promise;
+}
+
+/**
+ * Resolves with a copy of the buffer once the job that last wrote it (when read() was called) has run; the
+ * copy is made on the JavaScript thread as the promise settles. Rejects with the error of a failed kernel.
+ */
+Napi::Value Read(const Napi::CallbackInfo& info) {
+  HandleBox* box = handleOf(info[0], "read: handle");
+  box->core->noteWait();
+  return settleAfter(info.Env(), *box->core, box->buffer->readyAfter.load(), "stridenet.read",
+                     [buffer = box->buffer](Napi::Env env, const Napi::Promise::Deferred& deferred) {
+                       if (!buffer->error.empty()) deferred.Reject(Napi::Error::New(env, buffer->error).Value());
+                       else deferred.Resolve(copyOut(env, *buffer));
+                     });
+}
+
+/** Resolves once every kernel queued before it has run. */
+Napi::Value Sync(const Napi::CallbackInfo& info) {
+  RuntimeBox* rt = runtimeOf(info[0], "sync");
+  rt->core->noteWait();
+  return settleAfter(info.Env(), *rt->core, rt->core->submitted(), "stridenet.sync",
+                     [](Napi::Env env, const Napi::Promise::Deferred& deferred) { deferred.Resolve(env.Undefined()); });
 }
 
 /** Blocks the calling thread until every queued kernel of the runtime has run (profiling, tests). */
@@ -397,8 +399,8 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
     // Runs here, on an idle queue: small work, whose hand-off to the queue thread (a futex wake and a
     // context switch on each side) costs more than the kernel; and the first kernel after the program
     // waited for results (sync, read) when it waits kernel by kernel (Core::noteWait): queued, that kernel
-    // would pay the wake of the queue thread and, at the next wait, a hop through libuv's thread pool back
-    // to this one (together 60-150 us on a 2-vCPU VM; bench/pool-floor.ts). Nothing is queued, so the
+    // would pay the wake of the queue thread and, at the next wait, a hop back to this one (through libuv's
+    // thread pool then: together 60-150 us on a 2-vCPU VM; bench/pool-floor.ts). Nothing is queued, so the
     // order of writes holds, and no job is using the pool.
     const uint64_t t0 = called != 0 ? trace::now() : 0;
     // The pool stays warm as between queued jobs (ThreadPool::setBusy): a program that waits kernel by
