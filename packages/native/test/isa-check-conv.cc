@@ -136,6 +136,15 @@ std::vector<ConvShape> convShapes() {
       conv("F(4x4, 3x3) part tiles: 6x8 outputs from 8x10, no padding, batch 9", 9, 64, 8, 10, 24, 3),
       conv("F(4x4, 3x3) part tiles: 30x30, batch 2", 2, 16, 30, 30, 16, 3).pad(1),
       conv("F(4x4, 3x3) part tiles: 5x7, batch 9 (a part vector)", 9, 64, 5, 7, 16, 3).pad(1),
+      // F(4x4, 3x3) with the filter transformed a block of output channels at a time (conv/winograd-f4-fused.inl): 7x7
+      // outputs, filters of 1 MiB and more, 4-8 tiles on 8 lanes (batches 1-2), 8-16 on 16 (batches 2-4). Output
+      // channels past a whole block, input channels past a whole chunk (and the input transform's channel split), a part
+      // vector of images, 8x8 outputs (whole tiles), asymmetric pads.
+      conv("F(4x4, 3x3) fused: 7x7, batch 2, 128 -> 264 (a part block)", 2, 128, 7, 7, 264, 3).pad(1),
+      conv("F(4x4, 3x3) fused: 7x7, batch 1, 100 input channels (a part chunk)", 1, 100, 7, 7, 400, 3).pad(1),
+      conv("F(4x4, 3x3) fused: 7x7, batch 3 (a part vector on 16 lanes)", 3, 128, 7, 7, 288, 3).pad(1),
+      conv("F(4x4, 3x3) fused: 8x8, batch 4", 4, 96, 8, 8, 400, 3).pad(1),
+      conv("F(4x4, 3x3) fused: 7x7 from 9x8, asymmetric pads, batch 2", 2, 112, 9, 8, 320, 3).pad(0, 0, 1, 0),
       conv("stride 2", 2, 16, 32, 32, 32, 3).pad(1).stride(2),
       conv("stride 2x3, dilation 2, asymmetric pads", 2, 8, 17, 23, 12, 3).stride(2, 3).dilation(2).pad(1, 2, 0, 3),
       // The paired-column input gradient (stride 2 along the row): three and one row phases, dilation, and

@@ -425,6 +425,8 @@ void bench(const std::vector<Isa>& isas, const std::string& only) {
       conv("", 32, 48, 16, 16, 48, 3).pad(1),
       // ResNet-20's 8x8 layer at the inference batch (64) and ResNet-18's 7x7 one at its batch (2).
       conv("", 64, 64, 8, 8, 64, 3).pad(1), conv("", 2, 512, 7, 7, 512, 3).pad(1),
+      // The same at batches 1 and 4 (4 and 16 tiles of F(4x4, 3x3): conv/winograd-f4-fused.inl).
+      conv("", 1, 512, 7, 7, 512, 3).pad(1), conv("", 4, 512, 7, 7, 512, 3).pad(1),
       conv("", 8, 512, 7, 7, 512, 3).pad(1), conv("", 2, 256, 7, 7, 256, 3).pad(1), conv("", 8, 256, 14, 14, 256, 3).pad(1),
       // ResNet-20's other stride-1 layers and All-CNN-C's at the inference batch (64): the const column's
       // F(4x4, 3x3) (conv/winograd-f4.inl).

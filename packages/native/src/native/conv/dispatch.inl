@@ -87,6 +87,13 @@ void forwardConv(const ConvGeom& g, const float* x, const FilterRef& w, const fl
     depthwiseForward(g, x, w.weights(), bias, residual, relu, y, pool);
     return;
   }
+  // Constant filters of 1 MiB and more at 7x7 outputs and one or two GEMM tiles of tiles (ResNet-18's 512-channel
+  // layers at batch 1-2 on avx2, 2-4 on full-width avx512): F(4x4, 3x3) with the filter transformed as it is read
+  // (conv/winograd-f4-fused.inl, figures at f4FusedFits). On half-width AVX-512 the 16-lane rule is off (f4FullWidth).
+  if (f4FusedFits(g, w.constant)) {
+    f4FusedForward(g, x, w, bias, residual, relu, y, pool);
+    return;
+  }
   if (winogradF4Fits(g, w.constant)) {
     winogradF4Forward(g, x, w, bias, residual, relu, y, pool);
     return;

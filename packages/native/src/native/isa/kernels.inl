@@ -16,6 +16,7 @@ void forwardConv(const ConvGeom& g, const float* x, const FilterRef& w, const fl
 #include "../conv/winograd.inl"
 #include "../conv/winograd-shared.inl"
 #include "../conv/winograd-f4.inl"
+#include "../conv/winograd-f4-fused.inl"
 #include "../conv/winograd-s2.inl"
 #include "../conv/winograd-stem.inl"
 #include "../conv/depthwise-3x3.inl"
