@@ -9,15 +9,15 @@
     {
       "target_name": "stridenet_native",
       "sources": [
+        "isa/avx2.cc",
+        "isa/avx512.cc",
+        "isa/portable.cc",
+        "isa/neon.cc",
         "addon.cc",
         "runtime.cc",
         "gemm.cc",
         "conv-common.cc",
         "isa.cc",
-        "isa/avx512.cc",
-        "isa/avx2.cc",
-        "isa/neon.cc",
-        "isa/portable.cc",
         "<@(stridenet_kernel_sources)"
       ],
       "include_dirs": [
@@ -72,12 +72,16 @@
           {
             "cflags": [
               "-fsanitize=address",
+              "-fno-sanitize-address-use-after-scope",
+              "--param=asan-instrumentation-with-call-threshold=0",
               "-fno-omit-frame-pointer",
               "-O1",
               "-g1"
             ],
             "cflags_cc": [
               "-fsanitize=address",
+              "-fno-sanitize-address-use-after-scope",
+              "--param=asan-instrumentation-with-call-threshold=0",
               "-fno-omit-frame-pointer",
               "-O1",
               "-g1"

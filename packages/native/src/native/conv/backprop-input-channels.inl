@@ -387,8 +387,9 @@ void backpropInputChannels(const ConvGeom& g, const float* dy, const FilterRef& 
  * 72-77 -> 82-85, 2x256x14x14 -> 512 25-32 (34-36) -> 44-49, 64x32x16x16 -> 64 60-62 (49) -> 71-73,
  * 16x192x16x16 -> 192 69-74 (52) -> 79-80.
  */
+constexpr bool kChannelDxLanes = S::N == 8 || S::N == 16;
 bool channelDxFits(const ConvGeom& g) {
-  if ((S::N != 8 && S::N != 16) || g.G != 1 || (g.SH == 1 && g.SW == 1) || g.KH * g.KW < 9 || g.C % kChanPanel != 0) return false;
+  if (!kChannelDxLanes || g.G != 1 || (g.SH == 1 && g.SW == 1) || g.KH * g.KW < 9 || g.C % kChanPanel != 0) return false;
   const int64_t rowWidth = (g.W + g.SW - 1) / g.SW, rowsQ = (g.H + g.SH - 1) / g.SH;
   return rowWidth % S::N != 0 && (S::N == 16 || rowWidth * rowsQ >= 4 * kChanMP);
 }

@@ -446,9 +446,11 @@ void backpropInput(const ConvGeom& g, const float* dy, const FilterRef& filter, 
     winogradS2BackpropInput(g, dy, filter, dx, pool);
     return;
   }
-  if (channelDxFits(g)) {
-    backpropInputChannels(g, dy, filter, dx, pool);
-    return;
+  if constexpr (kChannelDxLanes) {
+    if (channelDxFits(g)) {
+      backpropInputChannels(g, dy, filter, dx, pool);
+      return;
+    }
   }
   if (pairedFits(g)) {
     backpropInputPairedFor(g, dy, filter, dx, pool);

@@ -80,23 +80,32 @@ bool stemByEightLanes(const ConvGeom& g) {
   return eightLaneKernels() != nullptr && g.SW == 2 && g.Cg <= 4 && g.Og >= 64 && g.KH * g.KW >= 49;
 }
 
-/** A forward convolution by the best direct kernel for its shape (depthwise, Winograd or tiled); residual: null or of y's layout. */
+/**
+ * A forward convolution by the best direct kernel for its shape (depthwise, Winograd or tiled); residual: null or of y's layout.
+ * Kernels that only some vector widths take (kF4Lanes, kStemLanes, kPairedChannels; backpropInput's kChannelDxLanes) are
+ * named under `if constexpr` as well as tested by their Fits function: a Fits function that is false on a width at compile
+ * time still left its kernel compiled where the call was not folded (the ASan build, -O1: F(4x4, 3x3), the stem Winograd
+ * and the channel-lane input gradient on the 4-lane paths, the paired channel-lane forward on avx2; see the README,
+ * "Developing").
+ */
 void forwardConv(const ConvGeom& g, const float* x, const FilterRef& w, const float* bias, const float* residual, bool relu, float* y,
                  ThreadPool& pool) {
   if (g.Cg == 1 && g.Og == 1) {
     depthwiseForward(g, x, w.weights(), bias, residual, relu, y, pool);
     return;
   }
-  // Constant filters of 1 MiB and more at 7x7 outputs and one or two GEMM tiles of tiles (ResNet-18's 512-channel
-  // layers at batch 1-2 on avx2, 2-4 on full-width avx512): F(4x4, 3x3) with the filter transformed as it is read
-  // (conv/winograd-f4-fused.inl, figures at f4FusedFits). On half-width AVX-512 the 16-lane rule is off (f4FullWidth).
-  if (f4FusedFits(g, w.constant)) {
-    f4FusedForward(g, x, w, bias, residual, relu, y, pool);
-    return;
-  }
-  if (winogradF4Fits(g, w.constant)) {
-    winogradF4Forward(g, x, w, bias, residual, relu, y, pool);
-    return;
+  if constexpr (kF4Lanes) {
+    // Constant filters of 1 MiB and more at 7x7 outputs and one or two GEMM tiles of tiles (ResNet-18's 512-channel
+    // layers at batch 1-2 on avx2, 2-4 on full-width avx512): F(4x4, 3x3) with the filter transformed as it is read
+    // (conv/winograd-f4-fused.inl, figures at f4FusedFits). On half-width AVX-512 the 16-lane rule is off (f4FullWidth).
+    if (f4FusedFits(g, w.constant)) {
+      f4FusedForward(g, x, w, bias, residual, relu, y, pool);
+      return;
+    }
+    if (winogradF4Fits(g, w.constant)) {
+      winogradF4Forward(g, x, w, bias, residual, relu, y, pool);
+      return;
+    }
   }
   if (f4ByEightLanes(g, w.constant)) {
     eightLaneKernels()->forward(g, x, w, bias, residual, relu, y, pool);
@@ -110,9 +119,11 @@ void forwardConv(const ConvGeom& g, const float* x, const FilterRef& w, const fl
     winogradS2Forward(g, x, w, bias, residual, relu, y, pool);
     return;
   }
-  if (stemWinogradFits(g, w.constant)) {
-    stemWinogradForward(g, x, w, bias, residual, relu, y, pool);
-    return;
+  if constexpr (kStemLanes) {
+    if (stemWinogradFits(g, w.constant)) {
+      stemWinogradForward(g, x, w, bias, residual, relu, y, pool);
+      return;
+    }
   }
   if (winogradByEightLanes(g, w.constant) || stemByEightLanes(g)) {
     eightLaneKernels()->forward(g, x, w, bias, residual, relu, y, pool);
@@ -142,11 +153,13 @@ void forwardConv(const ConvGeom& g, const float* x, const FilterRef& w, const fl
   if ((panelInL1 && channelTileUse(g) > 1.2 * positionUse) || stridedByChannels(g) || pairedChannelsPay(g)) {
     const FilterCache::Packed cp = w.packed(layoutKey({5, g.G, g.Og, g.Kdim, kChanPanel}), static_cast<size_t>(channelFilterFloats(g)),
                                             [&](const float* raw, float* out) { packChannelFilter(g, raw, out); }, false);
-    if (pairedChannelsFits(g)) {
-      forwardChannelsS2(g, x, cp->data(), bias, residual, relu, y, pool);
-    } else {
-      forwardChannels(g, x, cp->data(), bias, residual, relu, y, pool);
+    if constexpr (kPairedChannels) {
+      if (pairedChannelsFits(g)) {
+        forwardChannelsS2(g, x, cp->data(), bias, residual, relu, y, pool);
+        return;
+      }
     }
+    forwardChannels(g, x, cp->data(), bias, residual, relu, y, pool);
     return;
   }
   const FilterCache::Packed ap = w.packed(layoutKey({2, g.G, g.Og, g.Kdim, MR}), static_cast<size_t>(packedFilterFloats(g, MR)),

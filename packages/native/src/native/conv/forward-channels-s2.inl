@@ -19,7 +19,8 @@ constexpr int kPairMP = 8;
  * AVX2 (Zen 4, 1 thread, CPU time) 8x64x56x56 -> 128 s2 ran 96 -> 77 GFLOP/s (2 x 4 alone: 93 -> 89), so
  * AVX2 keeps the 6-position tile of forward-channels.inl.
  */
-bool pairedChannelsFits(const ConvGeom& g) { return S::kFilterMR >= 12 && g.SW == 2 && g.KW == 3 && g.DW == 1 && g.OW >= kPairMP - 1; }
+constexpr bool kPairedChannels = S::kFilterMR >= 12;
+bool pairedChannelsFits(const ConvGeom& g) { return kPairedChannels && g.SW == 2 && g.KW == 3 && g.DW == 1 && g.OW >= kPairMP - 1; }
 
 /**
  * Widths of the tiles that cover a row of OW columns: kPairMP or kPairMP - 1 columns each, the fewest

@@ -156,6 +156,13 @@ constexpr int forwardNV(int MR) { return MR == 4 && S::kMaxMR == 6 ? 3 : 2; }
 /** The most vectors a tile takes (sizes the piece arrays). */
 constexpr int kMaxNV = 3;
 
+/**
+ * Whether rowsPerVector can give 3 (min(4, N / OW) == 3 for some OW: N / (N / 3) == 3). Only on 16 lanes (5-column
+ * outputs); on 4 and 8 lanes N / OW skips 3 (4, 2, 1 and 8, 4, 2, 1), so their 3-row tiles are not compiled
+ * (a fifth of the tiles' code; see the README, "Developing").
+ */
+constexpr bool kThreeRowTiles = S::N / (S::N / 3) == 3;
+
 template <int MR>
 ForwardTileFn forwardTileForR(int R) {
   constexpr int NV = forwardNV(MR);
@@ -165,7 +172,8 @@ ForwardTileFn forwardTileForR(int R) {
     case 2:
       return forwardTile<MR, 2, NV>;
     case 3:
-      return forwardTile<MR, 3, NV>;
+      if constexpr (kThreeRowTiles) return forwardTile<MR, 3, NV>;
+      return nullptr;  // not reached (kThreeRowTiles)
     default:
       return forwardTile<MR, 4, NV>;
   }

@@ -236,7 +236,10 @@ void s2DxByRows(const ConvGeom& g, const float* dy, const FilterRef& w, float* d
     case 1: s2DxRun<T, 1>(g, dy, u->data(), dx, pool); break;
     case 2: s2DxRun<T, 2>(g, dy, u->data(), dx, pool); break;
     case 4: s2DxRun<T, 4>(g, dy, u->data(), dx, pool); break;
-    default: s2DxRun<T, 8>(g, dy, u->data(), dx, pool); break;
+    default:
+      // 8 pieces only from 8 lanes on: s2DxPieces gives at most N (N / TW, TW = 1) on 4 lanes.
+      if constexpr (S::N >= 8) s2DxRun<T, 8>(g, dy, u->data(), dx, pool);
+      break;
   }
 }
 

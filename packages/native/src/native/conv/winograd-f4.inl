@@ -10,6 +10,8 @@
 
 /** Most pieces a vector: 8 (rows of 2 tiles, 8-column outputs on 16 lanes). */
 constexpr int kF4Pieces = 8;
+/** The widths winogradF4Fits takes (8 lanes, and 16 on full-width AVX-512): dispatch.inl compiles the kernel only for them. */
+constexpr bool kF4Lanes = S::N == 8 || S::N == 16;
 
 /**
  * Floats between V's or M's 36 planes of `floats` each: a cache line more where a plane is a multiple of 2 KiB

@@ -28,6 +28,12 @@ int winoFilterPieces(int64_t TH, int64_t TW) {
 }
 
 /**
+ * Most pieces a vector the kernel is compiled for: 4; 2 on 4 lanes, where 4 tiles of rows of 2 or more (OW >= 4)
+ * never touch more (so winoFilterGradRun's 3- and 4-piece loads are not compiled there; see the README, "Developing").
+ */
+constexpr int kWinoFilterMaxPieces = S::N == 4 ? 2 : 4;
+
+/**
  * 3x3 stride-1 layers with 16 input channels and 16 output channels (a whole panel: 2 x 8 or 1 x 16) or
  * more, 4x4 outputs or more, whose vectors of tiles touch at most 4 tile rows. Measured against the direct
  * kernel (isa-check --cpu-time, 1 thread, Zen 4, share of the FMA peak, interleaved, loaded machine), AVX2:
@@ -40,7 +46,7 @@ int winoFilterPieces(int64_t TH, int64_t TW) {
 bool winogradFilterGradFits(const ConvGeom& g) {
   if (g.KH != 3 || g.KW != 3 || g.SH != 1 || g.SW != 1 || g.DH != 1 || g.DW != 1 || g.G != 1) return false;
   if (g.C < 16 || g.O < 16 || g.OH < 4 || g.OW < 4) return false;
-  return winoFilterPieces((g.OH + 1) / 2, (g.OW + 1) / 2) <= 4;
+  return winoFilterPieces((g.OH + 1) / 2, (g.OW + 1) / 2) <= kWinoFilterMaxPieces;
 }
 
 /**
@@ -285,8 +291,12 @@ void winogradFilterGradBy(const ConvGeom& g, const float* x, const float* dy, fl
   switch (winoFilterPieces((g.OH + 1) / 2, (g.OW + 1) / 2)) {
     case 1: winoFilterGradRun<NV, 1>(g, x, dy, dw, pool); break;
     case 2: winoFilterGradRun<NV, 2>(g, x, dy, dw, pool); break;
-    case 3: winoFilterGradRun<NV, 3>(g, x, dy, dw, pool); break;
-    default: winoFilterGradRun<NV, 4>(g, x, dy, dw, pool); break;
+    case 3:
+      if constexpr (kWinoFilterMaxPieces >= 3) winoFilterGradRun<NV, 3>(g, x, dy, dw, pool);
+      break;
+    default:
+      if constexpr (kWinoFilterMaxPieces >= 4) winoFilterGradRun<NV, 4>(g, x, dy, dw, pool);
+      break;
   }
 }
 

@@ -28,9 +28,10 @@ constexpr int kStemE = 9;
  * direct kernel's 2.2e-7 - 5.7e-7 on the same cases, so trainable filters take it too (the < 64 channel rule of
  * winogradFits is about 3x3 Winograd's rounding).
  */
+constexpr bool kStemLanes = S::N == 8 || S::N == 16;
 bool stemWinogradFits(const ConvGeom& g, bool constantFilter) {
   (void)constantFilter;
-  return (S::N == 8 || (S::N == 16 && cpuAvx512FullWidth())) && g.KW == 7 && g.SW == 2 && g.DW == 1 && g.G == 1 && g.Cg <= 4 && g.Og >= 64 && g.PL >= 0 && g.PT >= 0;
+  return kStemLanes && (S::N == 8 || cpuAvx512FullWidth()) && g.KW == 7 && g.SW == 2 && g.DW == 1 && g.G == 1 && g.Cg <= 4 && g.Og >= 64 && g.PL >= 0 && g.PT >= 0;
 }
 
 int64_t stemFilterFloats(const ConvGeom& g, int MR) { return kStemE * ((g.O + MR - 1) / MR) * g.C * g.KH * MR; }
