@@ -74,6 +74,7 @@ export function program(): Command {
     .option('--out <dir>', 'write bench.json, bench.md, bench.html here (and bench.partial.json while running)')
     .option('--out-temp', 'write the outputs into a fresh temporary directory', false)
     .option('--recommend [models]', 'write the fastest correct backend per model to the CLI recommendation file')
+    .option('--no-pin', 'do not pin the runners of a thread setting below the CPU count to the same CPUs (by default 1-thread cells on a 2-CPU machine all run on the first allowed CPU: taskset, Linux)')
     .option('--no-progress', 'no progress bar')
     .action(async (o) => {
       if (!['ops', 'models', 'all'].includes(o.suite)) throw new InvalidArgumentError(`--suite is '${o.suite}' but expected ops, models or all`);
@@ -98,6 +99,7 @@ export function program(): Command {
         filter: o.filter,
         exclude: o.exclude,
         peerIsa: o.peerIsa,
+        pin: o.pin,
         command: ['stridenet-bench', ...process.argv.slice(2)].join(' '),
       };
       const bar = o.progress && process.stderr.isTTY !== undefined ? new cliProgress.SingleBar({ format: '{bar} {value}/{total} {cell}', stream: process.stderr, hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic) : undefined;

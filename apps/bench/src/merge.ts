@@ -44,7 +44,12 @@ export function mergeReports(runs: readonly BenchReport[]): BenchReport {
   for (const r of runs) {
     for (const x of r.runners) {
       const k = `${x.id}@${x.requestedThreads}`;
-      if (!runners.has(k) || (!runners.get(k)!.available && x.available)) runners.set(k, x);
+      const had = runners.get(k);
+      // A cell's best of a pinned and an unpinned run would hide which of them it came from.
+      if (had?.available && x.available && (had.cpus ?? '') !== (x.cpus ?? '')) {
+        throw new Error(`merge: ${x.id} at ${x.requestedThreads} thread(s) ran pinned to CPU ${had.cpus ?? '(none)'} in one run and ${x.cpus ?? '(none)'} in another; merge runs pinned alike`);
+      }
+      if (!had || (!had.available && x.available)) runners.set(k, x);
     }
     for (const w of r.workloads) if (!workloads.has(w.id)) workloads.set(w.id, w);
     for (const x of r.results) {

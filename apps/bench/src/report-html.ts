@@ -1,6 +1,6 @@
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import { columns, fmtMs, fmtRatio, isaSentence, markdown, ratio, result } from './report.js';
+import { columns, conditionsSentence, fmtMs, fmtRatio, markdown, ratio, result } from './report.js';
 import type { BenchReport } from './schema.js';
 
 async function svg(spec: TopLevelSpec): Promise<string> {
@@ -69,7 +69,7 @@ export async function html(report: BenchReport, baseline = report.settings.basel
 </head><body>
 <h1>stridenet-bench (${report.mode})</h1>
 <p>${escapeHtml(f.cpuModel)}, ${f.logicalCores} logical cores, Node ${escapeHtml(f.node)}, thread settings ${report.settings.threads.join(', ')}. Bars: speed relative to <b>${escapeHtml(baseline)}</b> at the same thread setting (&gt; 1 = faster), the black rule its bootstrap 95% interval, labelled with the median time per iteration; <b>tie</b> = the interval holds 1.0; faded bars are <b>unchecked</b> (or ✗ wrong). Only ratios within one run are comparable.</p>
-${isaSentence(report) ? `<p>${escapeHtml(isaSentence(report))}</p>` : ''}
+${conditionsSentence(report) ? `<p>${escapeHtml(conditionsSentence(report))}</p>` : ''}
 ${missing.length ? `<ul class="missing">${missing.map((r) => `<li><b>${escapeHtml(r.id)}</b> (${r.requestedThreads}T): not available: ${escapeHtml(r.reason ?? '')}</li>`).join('')}</ul>` : ''}
 ${sections.join('\n')}
 <h2>Tables</h2><pre>${escapeHtml(md)}</pre>

@@ -123,16 +123,24 @@ export function cellText(report: BenchReport, r: ResultRecord | undefined, basel
 }
 
 /**
- * The instruction set each runner's kernels ran (RunnerInfo.isa), as one sentence, and whether the peers
- * were held to AVX2 (--peer-isa avx2); '' for a file that has neither (made before they were recorded).
- * `ids` limits it to those runners (a README block's columns).
+ * The conditions the runners ran under, as sentences: whether the peers were held to AVX2 (--peer-isa
+ * avx2), the instruction set each runner's kernels ran (RunnerInfo.isa), and the CPUs the runners of a
+ * thread setting were pinned to (RunnerInfo.cpus, affinity.ts); '' for a file that has none of them (made
+ * before they were recorded). `ids` limits it to those runners (a README block's columns).
  */
-export function isaSentence(report: BenchReport, ids?: readonly string[]): string {
+export function conditionsSentence(report: BenchReport, ids?: readonly string[]): string {
   const isas = new Map<string, string>();
-  for (const r of report.runners) if (r.available && r.isa && (!ids || ids.includes(r.id)) && !isas.has(r.id)) isas.set(r.id, r.isa);
+  const pinned = new Map<number, string>();
+  for (const r of report.runners) {
+    if (!r.available || (ids && !ids.includes(r.id))) continue;
+    if (r.isa && !isas.has(r.id)) isas.set(r.id, r.isa);
+    if (r.cpus) pinned.set(r.requestedThreads, r.cpus);
+  }
   const held = report.settings.peerIsa === 'avx2' ? 'Peers held to AVX2 where they have a switch (`--peer-isa avx2`).' : '';
   const list = isas.size ? `Instruction sets: ${[...isas].map(([id, isa]) => `${id} ${isa}`).join('; ')}.` : '';
-  return [held, list].filter(Boolean).join(' ');
+  const pins = [...pinned].sort((a, b) => a[0] - b[0]).map(([t, cpus]) => `${t}T on CPU ${cpus}`);
+  const pin = pins.length ? `Every runner pinned to the same CPUs: ${pins.join(', ')} (the bench process and its children, \`taskset\`).` : '';
+  return [held, list, pin].filter(Boolean).join(' ');
 }
 
 function runnerLines(report: BenchReport): string[] {
@@ -168,7 +176,7 @@ export function markdown(report: BenchReport, baseline = report.settings.baselin
   lines.push(`# stridenet-bench (${report.mode})`, '');
   lines.push(`${f.cpuModel}, ${f.logicalCores} logical cores${f.clockMHz ? ` @ ${f.clockMHz} MHz` : ''}${f.cpuFlags.length ? ` (${f.cpuFlags.join(' ')})` : ''}, ${fmtBytes(f.memoryBytes)} RAM, Node ${f.node}, thread settings ${report.settings.threads.join(', ')}${f.gpuAdapter ? `, GPU: ${f.gpuAdapter}` : ''}. ${report.createdAt}.`, '');
   lines.push(method(report, baseline), '');
-  const isa = isaSentence(report);
+  const isa = conditionsSentence(report);
   if (isa) lines.push(isa, '');
   if (notes.length) lines.push('Requested but not run (no figures):', '', ...notes, '');
   for (const suite of ['models', 'ops'] as const) {
@@ -208,7 +216,7 @@ export function terminalTable(report: BenchReport, baseline = report.settings.ba
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   const missing = report.runners.filter((r) => !r.available).map((r) => `${r.id} (${r.requestedThreads}T): not available: ${r.reason}`);
-  const isa = isaSentence(report);
+  const isa = conditionsSentence(report);
   return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line), ...missing, ...(isa ? [isa] : [])].join('\n');
 }
 

@@ -1,4 +1,5 @@
 import { Rng, setBackend } from '@stridenet/core';
+import { allowedCpus, cpusForThreads, formatCpuList, pinProcess } from './affinity.js';
 import { deviation, makeInputs, type WorkloadInputs } from './data.js';
 import { fingerprint } from './env.js';
 import { CellTimer } from './measure.js';
@@ -51,6 +52,11 @@ export interface RunOptions {
   peerIsa?: PeerIsa;
   /** Training steps of the training check (default 3). */
   trainCheckSteps?: number;
+  /**
+   * Pin the bench process (every thread, and the child processes it starts) to the first T allowed CPUs
+   * while a thread setting T below the CPU count runs (affinity.ts); default true. Linux only.
+   */
+  pin?: boolean;
   command?: string;
   /** Called with the results so far after every workload (a crash of a backend then loses little). */
   onPartial?: (results: readonly ResultRecord[]) => void;
@@ -208,7 +214,7 @@ interface Cell {
 }
 
 /** One run of the suite at one thread setting: cells of a workload interleaved repetition by repetition. */
-async function runOnce(o: RunOptions, threads: number, cache: ReferenceCache | undefined, runIndex: number): Promise<{ report: BenchReport; cache: ReferenceCache }> {
+async function runOnce(o: RunOptions, threads: number, cache: ReferenceCache | undefined, runIndex: number, cpus?: readonly number[]): Promise<{ report: BenchReport; cache: ReferenceCache }> {
   const ids = o.runners && o.runners.length ? [...new Set(o.runners)] : [...DEFAULT_RUNNERS];
   for (const id of ids) {
     if (!(ALL_RUNNERS as readonly string[]).includes(id)) throw new Error(`--runners has '${id}' but expected names from ${ALL_RUNNERS.join(', ')}`);
@@ -227,7 +233,7 @@ async function runOnce(o: RunOptions, threads: number, cache: ReferenceCache | u
       runnerInfos.push({ id, kind: ourRunner(id) ? 'stridenet' : 'peer', label: id, version: '', threads: 0, requestedThreads: threads, available: false, reason: r });
     } else {
       runners.push(r);
-      runnerInfos.push({ ...r.info, ...(id === 'cpu-js' ? { requestedThreads: threads, threadsNote: threads === 1 ? undefined : 'cpu-js is single-threaded' } : {}), available: true });
+      runnerInfos.push({ ...r.info, ...(id === 'cpu-js' ? { requestedThreads: threads, threadsNote: threads === 1 ? undefined : 'cpu-js is single-threaded' } : {}), ...(cpus ? { cpus: formatCpuList(cpus) } : {}), available: true });
     }
   }
   let workloads = suiteWorkloads(o.suite, { smoke: o.smoke, gemmSize: o.gemmSize });
@@ -350,12 +356,20 @@ export async function runBench(o: RunOptions): Promise<BenchReport> {
   const repeat = o.repeat ?? 1;
   const runs: BenchReport[] = [];
   let cache: ReferenceCache | undefined;
+  // Thread settings below the CPU count run with every runner on the same CPUs (affinity.ts).
+  const allowed = o.pin === false ? undefined : allowedCpus();
   try {
     for (let i = 0; i < repeat; i++) {
       for (const t of settings) {
-        const r = await runOnce(o, t, cache, runs.length);
-        cache = r.cache;
-        runs.push(r.report);
+        const cpus = cpusForThreads(t, allowed);
+        if (cpus) pinProcess(process.pid, cpus);
+        try {
+          const r = await runOnce(o, t, cache, runs.length, cpus);
+          cache = r.cache;
+          runs.push(r.report);
+        } finally {
+          if (cpus) pinProcess(process.pid, allowed!);
+        }
       }
     }
   } finally {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { allowedCpus } from './affinity.js';
 import { runBench } from './run.js';
 import { validateReport, SCHEMA_ID, type BenchReport } from './schema.js';
 
@@ -6,6 +7,7 @@ describe('bench JSON schema', () => {
   let report: BenchReport;
 
   it('a real smoke run on cpu-js (and wasm, native where present) validates', async () => {
+    const before = allowedCpus();
     report = await runBench({
       suite: 'all',
       smoke: true,
@@ -43,6 +45,11 @@ describe('bench JSON schema', () => {
     for (const r of train) expect(r.check).toMatchObject({ kind: 'train', steps: 3, dropout: 'off' });
     const native = report.runners.find((r) => r.id === 'native' && r.requestedThreads === 2);
     if (native?.available) expect(native.threads).toBe(2);
+    if (process.platform === 'linux' && before && before.length >= 2) {
+      // 1 thread below the CPU count: every runner pinned to the first allowed CPU, 2 threads not; restored after.
+      for (const r of report.runners.filter((x) => x.available)) expect(r.cpus).toBe(r.requestedThreads === 1 ? String(before[0]) : undefined);
+      expect(allowedCpus()).toEqual(before);
+    }
     expect(report.fingerprint.logicalCores).toBeGreaterThan(0);
     expect(report.fingerprint.packages['@stridenet/core']).toMatch(/^\d+\.\d+\.\d+/);
   });

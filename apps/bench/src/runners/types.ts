@@ -52,6 +52,11 @@ export interface RunnerInfo {
    * effective ISA, ATen's capability, the BLAS; native: its path), e.g. 'oneDNN avx2, ATen AVX2, ...'.
    */
   isa?: string;
+  /**
+   * CPUs every thread of the bench process and its child processes were pinned to while this thread
+   * setting ran (e.g. '0'), when it was below the CPU count (affinity.ts); absent when not pinned.
+   */
+  cpus?: string;
   notes?: string[];
 }
 
