@@ -432,6 +432,10 @@ void bench(const std::vector<Isa>& isas, const std::string& only) {
       // F(4x4, 3x3) (conv/winograd-f4.inl).
       conv("", 64, 16, 32, 32, 16, 3).pad(1), conv("", 64, 32, 16, 16, 32, 3).pad(1), conv("", 64, 96, 32, 32, 96, 3).pad(1),
       conv("", 64, 192, 16, 16, 192, 3).pad(1),
+      // ResNet-20's other layers at the slice compiled inference runs on one thread (16 of its 64 images): 16 -> 16, the
+      // first layer, the 3x3/2 and 1x1/2 layers (1 MiB activations at 16 channels and 32x32 against 4 MiB at batch 64).
+      conv("", 16, 16, 32, 32, 16, 3).pad(1), conv("", 16, 3, 32, 32, 16, 3).pad(1), conv("", 16, 16, 32, 32, 32, 3).pad(1).stride(2),
+      conv("", 16, 32, 16, 16, 64, 3).pad(1).stride(2), conv("", 16, 16, 32, 32, 32, 1).stride(2), conv("", 16, 32, 16, 16, 64, 1).stride(2),
       // A 3x3 layer of 13 output columns (AlexNet's conv4 at batch 4): the 8-lane Winograd's, not the 16-lane one's.
       conv("", 4, 384, 13, 13, 384, 3).pad(1),
       // The ops suite's depthwise layer.
