@@ -278,6 +278,11 @@ std::vector<ConvShape> convShapes() {
   s.push_back(conv("5x5 stride 3, 32 channels, odd sizes", 3, 32, 25, 31, 20, 5).stride(3).pad(2));
   s.push_back(conv("3x3 stride 4 (phases no tap reaches), 32 channels", 1, 32, 40, 45, 16, 3).stride(4).pad(1));
   s.push_back(conv("7x7 outputs, 64 channels", 2, 64, 7, 7, 24, 3).pad(1));
+  // 5 and 6 output columns from 64 channels: F(2x2, 3x3) on 8 lanes (3 tiles a row, two rows a vector; fwd and dx),
+  // F(4x4, 3x3) on images of 2 x 2 tiles (whole images a vector; fwd:const) on 8 and 16: All-CNN-C's valid 8x8 -> 6x6
+  // layer, and 5x5 outputs of 9 images (the last vector part used).
+  s.push_back(conv("6x6 outputs (valid), 64 -> 24 channels, batch 8", 8, 64, 8, 8, 24, 3));
+  s.push_back(conv("5x5 outputs, 64 -> 20 channels, batch 9", 9, 64, 5, 5, 20, 3).pad(1));
   // Transformed filters past 2 MiB at small batches (winograd-shared.inl): inputs transformed first, output-channel blocks as tasks.
   s.push_back(conv("7x7 outputs, 256 -> 260 channels, batch 3", 3, 256, 7, 7, 260, 3).pad(1));
   s.push_back(conv("14x14 outputs, 192 -> 200 channels, batch 2", 2, 192, 14, 14, 200, 3).pad(1));
@@ -298,6 +303,10 @@ std::vector<ConvShape> convShapes() {
   s.push_back(conv("polyphase Winograd: 64 output columns, no padding, batch 4", 4, 64, 33, 129, 24, 3).stride(2));
   s.push_back(conv("polyphase Winograd: 4x12 outputs, 3 tiles an image, batch 48 (8 images a pass on 8 lanes)", 48, 64, 8, 24, 16, 3).stride(2).pad(1));
   s.push_back(conv("polyphase Winograd: asymmetric pads, 96 -> 40 channels, 28x29 outputs", 5, 96, 55, 56, 40, 3).stride(2).pad(0, 2, 1, 3));
+  // Rows of 2 tiles (8x8 and 7x6 outputs: 4 pieces a vector on 8 lanes, each vector from a tile row's start) and a
+  // transformed filter past 2 MiB (All-CNN-C's 192 -> 192 at 16x16).
+  s.push_back(conv("polyphase Winograd: 8x8 outputs, 128 -> 120 channels, batch 24", 24, 128, 16, 15, 120, 3).stride(2).pad(1));
+  s.push_back(conv("polyphase Winograd: 6x7 outputs, 128 -> 120 channels, batch 25", 25, 128, 12, 13, 120, 3).stride(2).pad(1));
   // The column-polyphase stem forward (conv/winograd-stem.inl, 8 lanes): batch 1 with rows of 7 vectors of pairs, an
   // odd width (a last pair of one column, a vector across the row end), 1 and 4 channels, row stride 3, asymmetric pads.
   s.push_back(conv("stem Winograd: 7x7/2, 3 -> 64 channels, 112x112 input, batch 1", 1, 3, 112, 112, 64, 7).stride(2).pad(3));

@@ -448,6 +448,11 @@ void bench(const std::vector<Isa>& isas, const std::string& only) {
       // A 3-channel layer whose 28-column rows are not whole 16-lane vectors: the filter gradient by positions keeps
       // its 4 x 3 tiles there (conv/filter-grad-positions.inl), on 8 lanes or 16 (positionsByEightLanes).
       conv("", 32, 3, 28, 28, 16, 3).pad(1),
+      // All-CNN-C's other layers at the inference batch (64) and the training batch (32): the stride-2 ones, the
+      // 96 -> 192 and 192 -> 192 layers at 16x16, and the valid 8x8 -> 6x6 one.
+      conv("", 64, 96, 32, 32, 96, 3).pad(1).stride(2), conv("", 64, 96, 16, 16, 192, 3).pad(1), conv("", 64, 192, 16, 16, 192, 3).pad(1).stride(2),
+      conv("", 64, 192, 8, 8, 192, 3), conv("", 32, 96, 16, 16, 192, 3).pad(1), conv("", 32, 192, 16, 16, 192, 3).pad(1),
+      conv("", 32, 192, 16, 16, 192, 3).pad(1).stride(2), conv("", 32, 192, 8, 8, 192, 3),
   };
   // --bench-only "A|B": layers whose description contains A or B.
   auto wanted = [&](const std::string& d) {

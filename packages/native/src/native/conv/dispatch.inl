@@ -33,7 +33,10 @@ bool stridedByChannels(const ConvGeom& g) {
  * hand-off stays on every AVX-512 CPU.
  */
 bool winogradByEightLanes(const ConvGeom& g, bool constantFilter) {
-  return eightLaneKernels() != nullptr && eightLaneKernels()->winogradFits(g, constantFilter);
+  // Not the 5- and 6-column outputs the 8-lane Winograd takes from 64 channels (winogradFits): Zen 5, 32x192x8x8 -> 192
+  // valid (All-CNN-C), isa-check --cpu-time, 1 thread, load 7-9: 128-141 GFLOP/s on the 16-lane tiled kernel against
+  // 98-103 for that Winograd on the avx2 path.
+  return eightLaneKernels() != nullptr && g.OW >= 7 && eightLaneKernels()->winogradFits(g, constantFilter);
 }
 
 /**

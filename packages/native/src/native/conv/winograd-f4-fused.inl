@@ -36,7 +36,8 @@ int64_t f4FusedTiles(const ConvGeom& g) { return g.N * f4TilesH(g) * f4TilesW(g)
  * avx512 441-459 against 338-341).
  */
 bool f4FusedFits(const ConvGeom& g, bool constantFilter) {
-  if (!(S::N == 8 || f4FullWidth()) || !constantFilter || !winogradFits(g, true) || f4FusedRows(g) == 0) return false;
+  // 7 and 8 output columns: the 5 and 6 that winogradFits takes on 8 lanes were not measured here.
+  if (!(S::N == 8 || f4FullWidth()) || !constantFilter || !winogradFits(g, true) || g.OW < 7 || f4FusedRows(g) == 0) return false;
   const int64_t tiles = f4FusedTiles(g);
   return tiles >= kFusedTileTT && tiles <= 2 * kFusedTileTT && g.C * g.O * 9 * 4 >= (int64_t{1} << 20);
 }

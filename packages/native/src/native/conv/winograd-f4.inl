@@ -73,14 +73,22 @@ bool f4FullWidth() { return S::N == 16 && cpuAvx512FullWidth(); }
  * 8x512x7x7 262-265 -> 328-336. One vector of tiles or less (ResNet-18's 2x512x7x7 -> 512, 8 tiles: one half-used
  * 16-lane vector) keeps F(2x2, 3x3): avx2 122-137 -> 113-116, avx512 222-243 -> 167-183; 2x256x7x7 -> 256 avx2
  * 144-152 -> 135-145, avx512 253-293 -> 206-216.
+ *
+ * Images of 5 to 8 output columns (2 x 2 tiles, whole images a vector) from 64 channels on 16 lanes too (8 lanes take
+ * them by winogradFits): All-CNN-C's valid 8x8 -> 6x6 192 -> 192 layer, 36 of 64 outputs a tile set used. Zen 5,
+ * isa-check --bench-only "x192x8x8 * " --columns forward,const --cpu-time, 1 thread, the same binary with the rule
+ * off then on, interleaved rounds at load 7-9, const column, tiled kernel -> F(4x4, 3x3), GFLOP/s ranges (medians):
+ * avx2 (4 rounds) 64x192x8x8 -> 192 75.2-80.1 (77.6) -> 179.7-187.0 (184.9), 32x 74.2-80.3 (77.2) -> 176.2-190.8
+ * (186.8), 16x 75.2-80.2 (77.0) -> 183.2-203.7 (192.7); avx512 (2 rounds) 64x 139-143 -> 285-287 (the 8-lane one
+ * by f4ByEightLanes: 188-197), 32x 141-142 -> 288-299, 16x 140-145 -> 290-295.
  */
 bool winogradF4Fits(const ConvGeom& g, bool constantFilter) {
   if (!(S::N == 8 || f4FullWidth()) || !constantFilter) return false;
   const int64_t TH = f4TilesH(g), TW = f4TilesW(g);
   const int R = f4Rows(TW);
   const bool partial = f4Partial(g);
-  const bool wide13 = S::N == 16 && winogradShape(g) && g.Cg >= 64 && TW == 4;
-  if (!winogradFits(g, true) && !wide13) return false;
+  const bool wide16 = S::N == 16 && winogradShape(g) && g.Cg >= 64 && (TW == 4 || TW == 2);
+  if (!winogradFits(g, true) && !wide16) return false;
   if (partial && g.N * TH * TW < 2 * S::N) return false;
   return R == 1 || (R == 2 && (TH % 2 == 0 || partial)) || (R >= 4 && S::N % (TH * TW) == 0);
 }

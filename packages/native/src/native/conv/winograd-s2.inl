@@ -20,11 +20,16 @@ constexpr int64_t kLinePad = 16;
 
 /**
  * Pieces (runs of one tile row) a vector of N consecutive tiles may hold for TW tiles a row: 1 where rows fill
- * whole vectors, else 2 or 4; 0 past 4 (rows of under a third of a vector: not taken).
+ * whole vectors, else 2 or 4; 0 past 4 (rows of under a third of a vector: not taken). On 8 and 4 lanes rows that
+ * divide N start each vector at a row's start (N / TW pieces): All-CNN-C's 8x8 outputs (TW 2) make 4 on 8 lanes, and
+ * its 16x16 ones (TW 4) 2 instead of 4 (two masked loads an element fewer; 64x96x32x32 -> 96 s2, avx2, Zen 5, within
+ * the noise: 106-118 (113) -> 109-121 (112) GFLOP/s, 4 rounds). 16 lanes keep the general count, so their TW 4 rows
+ * stay on the direct kernel: taken there, 64x96x32x32 -> 96 s2 measured even (avx512, 4 rounds at load 8-9,
+ * 159-175 (171) GFLOP/s direct against 158-174 (166)).
  */
 int s2Pieces(int64_t TW) {
   if (TW % S::N == 0) return 1;
-  const int64_t most = (S::N - 2) / TW + 2;
+  const int64_t most = S::N <= 8 && S::N % TW == 0 ? S::N / TW : (S::N - 2) / TW + 2;
   return most <= 2 ? 2 : most <= 4 ? 4 : 0;
 }
 
@@ -41,12 +46,21 @@ int s2Pieces(int64_t TW) {
  * 8 lanes take it from 12 vectors: isa-check, interleaved with the direct kernel at load 13-17, avx2 1 thread 87-93
  * -> 94-105, 2 threads 80-87 -> 104-108 (a forward-only loop, best of 15 by CPU time, four rounds at load 14:
  * 2.65-2.76 -> 2.20-2.28 ms); on avx512 (7 vectors of 16) the direct kernel stayed ahead (1.49-1.51 -> 1.63-2.00 ms).
+ * Transformed filters of 2 to 8 MiB (kGroupFilterBytes) where the batch holds 128 tiles or more: each pass streams
+ * the filter for NV N tiles, so a batch of many passes pays it as the small filters do (2x128x28x28 -> 256 above,
+ * 98 tiles, stays direct). Zen 5, All-CNN-C's 192 -> 192 at 16x16 (5.3 MB; 8x8 outputs, 2 tiles a row: 4 pieces a
+ * vector on 8 lanes, s2Pieces), isa-check --bench-only "x192x16x16 * 192x192x3x3 s2" --columns forward,const
+ * --cpu-time, avx2, 1 thread, the same binary with the rule off then on, 4 interleaved rounds at load 7-9, GFLOP/s
+ * ranges (medians) forward / const: 64x192x16x16 82.4-85.8 (83.3) / 83.1-85.3 (84.2) -> 104.0-114.9 (105.8) /
+ * 104.4-122.9 (112.7); 32x 82.8-87.7 (84.4) / 83.6-86.0 (84.9) -> 102.3-110.8 (110.3) / 109.5-122.2 (119.0); 16x
+ * (64 tiles) stays direct.
  */
 bool winogradS2Fits(const ConvGeom& g, bool constantFilter) {
   (void)constantFilter;
   const int64_t TH = (g.OH + 3) / 4, TW = (g.OW + 3) / 4;
   return g.KH == 3 && g.KW == 3 && g.SH == 2 && g.SW == 2 && g.DH == 1 && g.DW == 1 && g.G == 1 && g.Cg >= 64 && g.Og >= 16 && g.PT >= 0 &&
-         g.PL >= 0 && s2Pieces(TW) > 0 && kS2K * kS2K * g.C * g.O * 4 <= kSharedFilterBytes && g.N * TH * TW >= kS2MinVectors * S::N;
+         g.PL >= 0 && s2Pieces(TW) > 0 && kS2K * kS2K * g.C * g.O * 4 <= (g.N * TH * TW >= 128 ? kGroupFilterBytes : kSharedFilterBytes) &&
+         g.N * TH * TW >= kS2MinVectors * S::N;
 }
 
 int64_t s2FilterFloats(const ConvGeom& g, int MR) { return kS2K * kS2K * ((g.O + MR - 1) / MR) * g.C * MR; }

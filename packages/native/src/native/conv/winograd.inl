@@ -36,6 +36,13 @@ struct WinoTile {
  * - 16 lanes at 8x8 and 7x7 outputs (one vector of tiles an image, passes of one vector: winoSingleTile) from
  *   64 channels: on Zen 4 (1 thread, CPU time) 64x64x8x8 -> 64 ran 88 -> 166-173 GFLOP/s, 2x512x7x7 -> 512
  *   53-58 -> 57-58 with the filter transformed per call (its input gradient 20 -> 39-40).
+ * - 8 lanes at 5x5 and 6x6 outputs (3 tiles a row, two tile rows a vector: 9 of an image's 16 lanes used) from
+ *   64 channels, trainable filters too (All-CNN-C's valid 8x8 -> 6x6 192 -> 192 layer): Zen 5, avx2, isa-check
+ *   --bench-only "x192x8x8 * " --columns forward --cpu-time, 1 thread, the same binary with the rule off then on,
+ *   4 interleaved rounds at load 7-9, tiled kernel -> F(2x2, 3x3), GFLOP/s ranges (medians): 32x192x8x8 -> 192
+ *   73.8-79.9 (75.7) -> 98.3-103.4 (102.4), 64x 74.4-75.5 (75.3) -> 99.1-106.2 (102.7), 16x 71.7-76.6 (74.0) ->
+ *   82.1-97.8 (89.0). The avx512 path does not hand these to 8 lanes (winogradByEightLanes): its 16-lane tiled
+ *   kernel ran them at 128-141 in the same session.
  * 4-lane paths take the 8-lane thresholds (NEON speed is not measured here).
  */
 /** A 3x3, stride-1, undilated, ungrouped layer of 16 output channels or more and 2 output rows or more: the shape the 3x3 Winograd kernels take. */
@@ -46,7 +53,7 @@ bool winogradShape(const ConvGeom& g) {
 bool winogradFits(const ConvGeom& g, bool constantFilter) {
   const int64_t minCols = S::N >= 16 ? 14 : 8;
   const int64_t minChannels = constantFilter ? 16 : 64;
-  const bool narrow = (S::N == 8 && g.OW == 7) || (S::N == 16 && (g.OW == 7 || g.OW == 8));
+  const bool narrow = (S::N == 8 && g.OW >= 5 && g.OW <= 7) || (S::N == 16 && (g.OW == 7 || g.OW == 8));
   return winogradShape(g) && g.Cg >= minChannels && (g.OW >= minCols || (narrow && g.Cg >= 64));
 }
 
