@@ -136,6 +136,12 @@ std::vector<ConvShape> convShapes() {
       conv("F(4x4, 3x3) part tiles: 6x8 outputs from 8x10, no padding, batch 9", 9, 64, 8, 10, 24, 3),
       conv("F(4x4, 3x3) part tiles: 30x30, batch 2", 2, 16, 30, 30, 16, 3).pad(1),
       conv("F(4x4, 3x3) part tiles: 5x7, batch 9 (a part vector)", 9, 64, 5, 7, 16, 3).pad(1),
+      // Tile rows that fill seven eighths of their vectors (f4Rows): 14 tiles a row (ResNet-18's 56x56: two vectors a row
+      // on 8 lanes, the second with 6 tiles; one of 14 on 16), 7 (its 28x28: a vector of 7 on 8 lanes, the last 4-lane
+      // group part stored; two tile rows of 7 in the halves on 16, an odd tile-row count) and 15 (60 columns, part tiles).
+      conv("F(4x4, 3x3) part rows: 56x56, 14 tiles a row", 1, 16, 56, 56, 24, 3).pad(1),
+      conv("F(4x4, 3x3) part rows: 28x28, 7 tiles a row, batch 2", 2, 32, 28, 28, 16, 3).pad(1),
+      conv("F(4x4, 3x3) part rows: 10x60, 15 tiles a row", 2, 16, 10, 60, 16, 3).pad(1),
       // F(4x4, 3x3) with the filter transformed a block of output channels at a time (conv/winograd-f4-fused.inl): 7x7
       // outputs, filters of 1 MiB and more, 4-8 tiles on 8 lanes (batches 1-2), 8-16 on 16 (batches 2-4). Output
       // channels past a whole block, input channels past a whole chunk (and the input transform's channel split), a part

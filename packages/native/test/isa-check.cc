@@ -445,6 +445,9 @@ void bench(const std::vector<Isa>& isas, const std::string& only) {
       // ResNet-18's 56x56 ones at its inference batch (2).
       conv("", 32, 3, 32, 32, 16, 3).pad(1), conv("", 32, 3, 32, 32, 96, 3).pad(1), conv("", 32, 96, 32, 32, 96, 3).pad(1),
       conv("", 32, 96, 32, 32, 96, 3).pad(1).stride(2), conv("", 2, 64, 56, 56, 64, 3).pad(1), conv("", 2, 64, 56, 56, 128, 3).pad(1).stride(2),
+      // ResNet-18's 28x28 layers and its 1x1 stride-2 shortcuts at batch 2.
+      conv("", 2, 128, 28, 28, 128, 3).pad(1), conv("", 2, 64, 56, 56, 128, 1).stride(2), conv("", 2, 128, 28, 28, 256, 1).stride(2),
+      conv("", 2, 256, 14, 14, 512, 1).stride(2),
       // A 3-channel layer whose 28-column rows are not whole 16-lane vectors: the filter gradient by positions keeps
       // its 4 x 3 tiles there (conv/filter-grad-positions.inl), on 8 lanes or 16 (positionsByEightLanes).
       conv("", 32, 3, 28, 28, 16, 3).pad(1),

@@ -34,13 +34,27 @@ bool f4Partial(const ConvGeom& g) { return g.OH % 4 || g.OW % 4; }
 /**
  * Pieces a vector for TW tiles a row: 1 (whole vectors a row), 2 (two tile rows of N/2 tiles), 4 (rows of N/4
  * tiles: 8-column outputs on 8 lanes, 16-column on 16; whole images a vector), 8 (rows of 2 tiles on 16 lanes:
- * 8-column outputs) or 0 (not taken).
+ * 8-column outputs) or 0 (not taken). Rows that fill seven eighths of their vectors or more take 1 (each row in
+ * ceil(TW / N) vectors, the last partly used: ResNet-18's 56x56 and 28x28 outputs, 14 and 7 tiles a row, on 8
+ * lanes, and 56x56 on 16) or 2 (each half vector a tile row of N/2 tiles or fewer: 28x28 on 16 lanes); the lanes
+ * past the row compute on zeros (f4SlabGeom) and store nothing (f4PartLanes).
  */
 int f4Rows(int64_t TW) {
   if (TW % S::N == 0) return 1;
   if (2 * TW == S::N) return 2;
   if (4 * TW == S::N) return 4;
-  return S::N == 16 && 8 * TW == S::N ? 8 : 0;
+  if (S::N == 16 && 8 * TW == S::N) return 8;
+  if (TW > S::N / 2 && 8 * TW >= 7 * ((TW + S::N - 1) / S::N * S::N)) return 1;
+  return 2 * TW < S::N && 16 * TW >= 7 * S::N ? 2 : 0;
+}
+
+/** Whether a vector's last tiles of a row are a part of a 4-lane group's N output columns (R 1 or 2: f4Output stores by lanes). */
+bool f4PartLanes(int64_t TW, int R) { return R <= 2 && TW % (S::N / 4) != 0; }
+
+/** Tiles a slab row holds: every lane of a row's vectors reads its patch from the slab (zeros past the input). */
+int64_t f4SlabTiles(int64_t TW) {
+  const int R = f4Rows(TW);
+  return R == 1 ? (TW + S::N - 1) / S::N * S::N : R == 2 ? std::max<int64_t>(TW, S::N / 2) : TW;
 }
 
 /**
@@ -81,6 +95,18 @@ bool f4FullWidth() { return S::N == 16 && cpuAvx512FullWidth(); }
  * avx2 (4 rounds) 64x192x8x8 -> 192 75.2-80.1 (77.6) -> 179.7-187.0 (184.9), 32x 74.2-80.3 (77.2) -> 176.2-190.8
  * (186.8), 16x 75.2-80.2 (77.0) -> 183.2-203.7 (192.7); avx512 (2 rounds) 64x 139-143 -> 285-287 (the 8-lane one
  * by f4ByEightLanes: 188-197), 32x 141-142 -> 288-299, 16x 140-145 -> 290-295.
+ *
+ * Tile rows that fill seven eighths of their vectors (f4Rows; the last vector of a row partly used, or two tile rows
+ * of N/2 tiles or fewer a vector, an odd tile-row count included): ResNet-18's 56x56 and 28x28 outputs (14 and 7
+ * tiles a row), which F(2x2, 3x3) ran at the same lane use (28 and 14 tiles a row). Zen 5, isa-check --bench-only
+ * const column, 1 thread, CPU time, main's binary and this one interleaved 3 rounds at load 7.5-8.6, GFLOP/s: avx2
+ * 2x64x56x56 -> 64 153-156 -> 280-283, 4x128x28x28 -> 128 166-169 -> 259-261; avx512 (16 lanes) 239-249 -> 420-467
+ * and 291-305 -> 444-449; 2 threads (chrt -f 10 wall time, 2 rounds, load 9) avx2 313-331 -> 515-518 and 319-322
+ * -> 503-524, avx512 373-468 -> 728-738 and 575-577 -> 811-871. Where AVX-512 runs as two halves the avx512 path
+ * takes them on 8 lanes (f4ByEightLanes) as it does partial tiles: the 8-lane kernels measured above against this
+ * host's full-width 16-lane F(2x2, 3x3) with STRIDENET_AVX512_FULL_WIDTH=0 read 245-259 -> 264-289 (56x56) and
+ * 288-306 -> 255-259 (28x28: the full-width F(2x2, 3x3) outruns what a half-width CPU's would, which peaks as the
+ * avx2 path's 166-169; not measured on one).
  */
 bool winogradF4Fits(const ConvGeom& g, bool constantFilter) {
   if (!(S::N == 8 || f4FullWidth()) || !constantFilter) return false;
@@ -90,7 +116,7 @@ bool winogradF4Fits(const ConvGeom& g, bool constantFilter) {
   const bool wide16 = S::N == 16 && winogradShape(g) && g.Cg >= 64 && (TW == 4 || TW == 2);
   if (!winogradFits(g, true) && !wide16) return false;
   if (partial && g.N * TH * TW < 2 * S::N) return false;
-  return R == 1 || (R == 2 && (TH % 2 == 0 || partial)) || (R >= 4 && S::N % (TH * TW) == 0);
+  return R == 1 || (R == 2 && (TH % 2 == 0 || partial || 2 * TW < S::N)) || (R >= 4 && S::N % (TH * TW) == 0);
 }
 
 int64_t f4FilterFloats(const ConvGeom& g, int MR) { return 36 * ((g.O + MR - 1) / MR) * g.C * MR; }
@@ -279,7 +305,7 @@ struct F4Group {
  * the slab.
  */
 bool f4Direct(const ConvGeom& g, int R) {
-  return (R == 2 || R == 4) && !f4Partial(g) && g.PL == 1 && g.PT == 1 && g.W == g.OW && g.H == g.OH;
+  return (R == 2 || R == 4) && f4TilesW(g) * R == S::N && !f4Partial(g) && g.PL == 1 && g.PT == 1 && g.W == g.OW && g.H == g.OH;
 }
 
 /** Input transform of every channel for NV vectors of grouped tiles (F4Group), V as in f4Input. */
@@ -463,7 +489,7 @@ void f4Pass(const ConvGeom& g, const Slab& slab, const float* u, const int64_t (
   for (int xi = 0; xi < 36; xi++)
     for (int64_t ot = 0; ot < oTiles; ot++)
       winoGemm<T>(g.C, u + (xi * oTiles + ot) * g.C * MR, V + xi * vs, M + xi * xs + ot * MR * T::kPanel);
-  const bool partial = f4Partial(g);
+  const bool partial = f4Partial(g) || f4PartLanes(f4TilesW(g), R);
   for (int64_t o = 0; o < g.O; o++) {
     const float b = bias ? bias[o] : 0.f;
     const float* r = res ? res + o * g.P : nullptr;
@@ -487,11 +513,14 @@ int64_t f4PanelFloats(const ConvGeom& g) {
   return 36 * (f4PlaneStride(g.C * T::kPanel) + f4PlaneStride((g.O + T::MR - 1) / T::MR * T::MR * T::kPanel));
 }
 
-/** The padded input as a stride-4 slab: 4 TW + 2 padded columns (rows: 4 TH + 2; those past the input read zeros). */
+/**
+ * The padded input as a stride-4 slab: 4 f4SlabTiles + 2 padded columns (4 TW + 2 where rows fill whole vectors;
+ * rows: 4 TH + 2; those past the input read zeros).
+ */
 ConvGeom f4SlabGeom(const ConvGeom& g) {
   ConvGeom sg = g;
   sg.SW = 4;
-  sg.PR = std::max<int64_t>(g.PR, 4 * f4TilesW(g) + 2 - g.W - g.PL);
+  sg.PR = std::max<int64_t>(g.PR, 4 * f4SlabTiles(f4TilesW(g)) + 2 - g.W - g.PL);
   return sg;
 }
 
@@ -511,7 +540,7 @@ void f4Run(const ConvGeom& g, const float* x, const float* u, const float* bias,
   constexpr int NV = T::NV;
   constexpr int64_t N = S::N;
   const int64_t TH = f4TilesH(g), TW = f4TilesW(g);
-  const int64_t segs = R == 1 ? TW / N : 1;
+  const int64_t segs = R == 1 ? (TW + N - 1) / N : 1;
   const int64_t vectors = R == 1 ? TH * segs : (TH + 1) / 2;
   const ConvGeom sg = f4SlabGeom(g);
   const int64_t passes = (vectors + NV - 1) / NV;
@@ -637,7 +666,7 @@ void winogradF4Forward(const ConvGeom& g, const float* x, const FilterRef& w, co
   if constexpr (S::N == 8 && kWinoMR == 6) {
     const int64_t TH = f4TilesH(g), TW = f4TilesW(g);
     const int R = f4Rows(TW);
-    const int64_t vectors = R == 1 ? TH * (TW / S::N) : R == 2 ? (TH + 1) / 2 : (g.N * TH * TW + S::N - 1) / S::N;
+    const int64_t vectors = R == 1 ? TH * ((TW + S::N - 1) / S::N) : R == 2 ? (TH + 1) / 2 : (g.N * TH * TW + S::N - 1) / S::N;
     if (winoWidePads(vectors, g.O)) {
       f4ByRows<WinoTile<4, 3>>(g, x, w, bias, residual, relu, y, pool);
       return;
