@@ -51,6 +51,11 @@ struct FilterRef {
   uint64_t salt = 0;
   /** The buffer is marked constant (Buffer::constant): inference-only algorithms may run on it. */
   bool constant = false;
+  /**
+   * The flipped filter of a stride-1 input gradient (backpropInput): what the forward kernels compute with it feeds
+   * no ReLU mask (the forward's masks are already taken), so Winograd's rounding may run on it as on constant filters.
+   */
+  bool inputGradient = false;
 
   /**
    * Layout `layout` (a hash of everything that shapes it) of `floats` floats; pack(w, out) builds it from the weights

@@ -478,7 +478,7 @@ void backpropInput(const ConvGeom& g, const float* dy, const FilterRef& filter, 
   t.Kdim = g.Og * g.KH * g.KW;
   t.P = g.H * g.W;
   std::vector<float> flipped;
-  const FilterRef f = filter.derived(layoutKey({4}), [&]() -> const float* {
+  FilterRef f = filter.derived(layoutKey({4}), [&]() -> const float* {
     std::vector<int64_t> khs, kws;
     for (int64_t k = g.KH - 1; k >= 0; k--) khs.push_back(k);
     for (int64_t k = g.KW - 1; k >= 0; k--) kws.push_back(k);
@@ -486,5 +486,7 @@ void backpropInput(const ConvGeom& g, const float* dy, const FilterRef& filter, 
     swapFilterTaps(g, filter.weights(), khs, kws, flipped.data());
     return flipped.data();
   });
+  // dx feeds no ReLU mask: forwardConv may take Winograd where it would for a constant filter (see inputGradient).
+  f.inputGradient = true;
   forwardConv(t, dy, f, nullptr, nullptr, false, dx, pool);
 }

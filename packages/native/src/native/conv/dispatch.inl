@@ -84,6 +84,19 @@ bool stemByEightLanes(const ConvGeom& g) {
 }
 
 /**
+ * Whether forwardConv takes F(2x2, 3x3) from 16 input channels for filter w (conv/winograd.inl winogradFits): a constant
+ * filter, or on 8 and 16 lanes the flipped one of a stride-1 input gradient (FilterRef::inputGradient), whose rounding
+ * flips no ReLU mask (trainable forwards keep the tiled kernel below 64 channels, see winogradFits). Zen 5, ResNet-20's
+ * input gradients at batch 32, isa-check --bench-only "32x16x32x32 * 16|32x32x16x16 * 32" --columns forward,input
+ * --cpu-time --threads 1, 4 interleaved rounds of the same binary with the rule off and on, load 7-8 (an addon build
+ * beside it), GFLOP/s: avx2 32x16x32x32 -> 16 81-92 -> 87-139, 32x32x16x16 -> 32 84-96 -> 129-162; avx512 142-170 ->
+ * 190-202, 163-180 -> 217-254. F(4x4, 3x3) measured faster still (avx2 105-181 and 182-249, avx512 287-305 and
+ * 372-411) but its rounding put Conv2DBackpropInput past src/kernels/conv2d-direct.test.ts's 1e-5 (2.5e-5 on
+ * 70 -> 20 channels at 8x8), so it stays with constant filters. 4-lane paths keep the trainable rule (not measured).
+ */
+bool winogradFrom16(const FilterRef& w) { return w.constant || (w.inputGradient && S::N >= 8); }
+
+/**
  * A forward convolution by the best direct kernel for its shape (depthwise, Winograd or tiled); residual: null or of y's layout.
  * Kernels that only some vector widths take (kF4Lanes, kStemLanes, kPairedChannels; backpropInput's kChannelDxLanes) are
  * named under `if constexpr` as well as tested by their Fits function: a Fits function that is false on a width at compile
@@ -114,7 +127,7 @@ void forwardConv(const ConvGeom& g, const float* x, const FilterRef& w, const fl
     eightLaneKernels()->forward(g, x, w, bias, residual, relu, y, pool);
     return;
   }
-  if (winogradFits(g, w.constant)) {
+  if (winogradFits(g, winogradFrom16(w))) {
     winogradForward(g, x, w, bias, residual, relu, y, pool);
     return;
   }
@@ -128,7 +141,7 @@ void forwardConv(const ConvGeom& g, const float* x, const FilterRef& w, const fl
       return;
     }
   }
-  if (winogradByEightLanes(g, w.constant) || stemByEightLanes(g)) {
+  if (winogradByEightLanes(g, winogradFrom16(w)) || stemByEightLanes(g)) {
     eightLaneKernels()->forward(g, x, w, bias, residual, relu, y, pool);
     return;
   }
