@@ -6,13 +6,12 @@ import { readFileSync } from 'node:fs';
  *
  * Why: with 1 thread on a 2-vCPU machine the scheduler puts each runner where it likes. In-process
  * runners (native, wasm, ONNX Runtime, TF.js) run on the bench process's threads; PyTorch runs in a child
- * process, which the scheduler tends to keep on the other vCPU while the bench process waits. On a
- * shared host the two vCPUs do not run at the same speed minute to minute, so one runner can time a whole
- * cell on the slower one: in one run (2026-12-07, Zen 5, idle host) PyTorch's All-CNN-C inference at 1
- * thread probed 174 ms per batch and then timed 311-371 ms in all five repetitions of the same
- * configuration, while the in-process runners read their usual times. Pinning every thread of the bench
- * process (and, by inheritance, every child it spawns afterwards) to the same CPUs puts all runners of a
- * cell on the same core, so a slow phase of the host hits them alike.
+ * process, which may sit on the other vCPU. On a shared host the two vCPUs need not run at one speed, so
+ * pinning every thread of the bench process (and, by inheritance, every child it spawns afterwards) to the
+ * same CPUs puts all runners of a cell on the same core and a slow phase of the host hits them alike. It
+ * was added for a cell it did not explain: PyTorch's All-CNN-C inference at 1 thread probed 174-177 ms per
+ * batch and then timed about 321 ms in every repetition, unpinned and pinned alike (two runs, 2026-12-07,
+ * Zen 5): that gap is PyTorch's own (see the bench README, "Peers at their best").
  */
 
 /** The CPUs this process may run on (Linux: /proc/self/status), or undefined where that is not known. */
