@@ -35,6 +35,9 @@ describe('--peer-isa', () => {
     const auto = torchChildEnv(1, 'PASSIVE', 'auto', base);
     for (const k of Object.keys(TORCH_AVX2_ENV)) expect(auto[k]).toBeUndefined();
     expect(auto).toMatchObject({ OMP_NUM_THREADS: '1', OMP_WAIT_POLICY: 'PASSIVE' });
+    // glibc malloc keeps freed activations (no mmap, no trim) unless the caller set its own.
+    expect(auto).toMatchObject({ MALLOC_MMAP_MAX_: '0', MALLOC_TRIM_THRESHOLD_: String(2 ** 40) });
+    expect(torchChildEnv(1, 'PASSIVE', 'auto', { MALLOC_MMAP_MAX_: '65536' })).toMatchObject({ MALLOC_MMAP_MAX_: '65536', MALLOC_TRIM_THRESHOLD_: String(2 ** 40) });
     // A cap asked for on the command line wins over the caller's environment.
     expect(torchChildEnv(1, 'PASSIVE', 'avx2', { ATEN_CPU_CAPABILITY: 'avx512', ONEDNN_MAX_CPU_ISA: 'ALL' })).toMatchObject({ ATEN_CPU_CAPABILITY: 'avx2', ONEDNN_MAX_CPU_ISA: 'AVX2' });
   });

@@ -50,7 +50,19 @@ const ACTIVE_COOLDOWN_S = 2;
 export type WaitPolicy = 'PASSIVE' | 'ACTIVE';
 
 /**
- * The child's environment: thread counts and the OpenMP wait policy, and under `--peer-isa avx2` the
+ * glibc malloc settings for the PyTorch child: large blocks from the heap (no mmap) and no trimming of its
+ * top, so an activation freed after one call is reused by the next instead of being returned to the OS and
+ * faulted in again page by page. PyTorch's CPU allocator is plain malloc; with glibc's defaults its speed
+ * depended on the heap's history: All-CNN-C b64 frozen channels_last at 1 thread ran 175-211 ms a call
+ * with no page faults, or 400-610 ms with 12-18 thousand minor faults a call (100-170 ms of it system
+ * time), in the same script (Zen 5, 2026-12-07) — the bench had probed 176 ms and timed 321 ms for that
+ * cell. Our native runtime keeps its own block cache and ONNX Runtime its arena; this gives PyTorch the
+ * same. A caller's own setting of either variable wins.
+ */
+export const TORCH_MALLOC_ENV = { MALLOC_MMAP_MAX_: '0', MALLOC_TRIM_THRESHOLD_: String(2 ** 40) } as const;
+
+/**
+ * The child's environment: thread counts, the OpenMP wait policy and malloc (TORCH_MALLOC_ENV), and under `--peer-isa avx2` the
  * switches that hold torch's libraries to AVX2 (peer-isa.ts). All are read when torch and its libraries
  * load, so they must be in the environment the child starts with. 'auto' leaves the ISA to the libraries
  * (and to whatever the caller's environment already says: the child reads back what it runs either way).
@@ -58,6 +70,7 @@ export type WaitPolicy = 'PASSIVE' | 'ACTIVE';
 export function torchChildEnv(threads: number, policy: WaitPolicy, peerIsa: PeerIsa, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const t = String(threads);
   return {
+    ...TORCH_MALLOC_ENV,
     ...base,
     OPENBLAS_NUM_THREADS: t,
     OMP_NUM_THREADS: t,
@@ -119,6 +132,7 @@ export async function createTorchRunner(threads: number, options: TorchOptions =
     isa: isa.isa,
     notes: [
       'timed inside the Python process (no IPC in the loop); inputs and weights copied from the harness as float32 files',
+      `glibc malloc without mmap or trimming (MALLOC_MMAP_MAX_=0, MALLOC_TRIM_THRESHOLD_=2^40): freed activations are reused, not faulted in again each call`,
       `best of OMP_WAIT_POLICY=PASSIVE and ACTIVE (GOMP_SPINCOUNT=${ACTIVE_SPINCOUNT}, after each batch an untimed wait until its threads are idle, at most ${cooldown} s) x eager / channels_last / torch.jit.freeze (inference), picked per workload by a probe; the pick is in each result's variant`,
     ],
   };
