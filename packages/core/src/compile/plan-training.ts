@@ -1,6 +1,10 @@
+import type { Tensor } from '../engine.js';
 import type { FusedActivation } from '../spec/index.js';
 import { BatchNorm1D, BatchNorm2D, Conv2D, Dense } from '../layers/index.js';
-import { PlanWalk, type ExecutionPlan, type FusedStep, type LayerStep, type PlanNode } from './plan.js';
+import type { ForwardContext } from '../models/types.js';
+import { conv2d } from '../ops/conv.js';
+import { matMul } from '../ops/matmul.js';
+import { PlanWalk, runSteps, type ExecutionPlan, type FusedStep, type LayerStep, type PlanNode } from './plan.js';
 
 /**
  * A layer that trains with an Add and / or a ReLU after it folded into one op with autograd:
@@ -38,5 +42,29 @@ export function planTraining(nodes: readonly PlanNode[], fuseResidual = true): T
       if (out !== i) return walk.fused({ kind: 'fused', layer, activation, input: inputs[0]!, ...(fusedAdd ? { residual: fusedAdd.residual } : {}), output: out });
     }
     return walk.layerStep(layer, inputs, i);
+  });
+}
+
+/** One fused op on the tape: the layer's kernel with the residual and activation in its epilogue. */
+export function runTrainingFused(step: TrainingFusedStep, x: Tensor, residual: Tensor | undefined): Tensor {
+  const { layer, activation } = step;
+  if (layer instanceof Conv2D || layer instanceof Dense) {
+    const weight = layer.param('weight').value;
+    const bias = layer.useBias ? layer.param('bias').value : undefined;
+    if (layer instanceof Dense) return matMul(x, weight, { transposeB: true, bias, activation });
+    const geometry = { stride: layer.stride, padding: layer.padding, dilation: layer.dilation, groups: layer.groups };
+    return conv2d(x, weight, { ...geometry, bias, residual, activation });
+  }
+  return layer.trainForward(x, { residual, activation });
+}
+
+/**
+ * Runs a training plan's steps on x (training mode): fused steps as one op each, every other layer through its own
+ * call, each value freed after its last reader (the tape keeps what backward needs); the model input is never freed.
+ */
+export function runTrainingPlan(plan: TrainingPlan, x: Tensor, ctx: ForwardContext): Tensor {
+  return runSteps(plan, x, (step, values) => {
+    if (step.kind === 'layer') return step.layer.call(step.inputs.map((v) => values.get(v)!), ctx);
+    return runTrainingFused(step, values.get(step.input)!, step.residual === undefined ? undefined : values.get(step.residual)!);
   });
 }

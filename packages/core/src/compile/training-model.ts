@@ -1,16 +1,13 @@
 import { ArgumentError, ShapeError, StridenetError } from '../errors.js';
 import { engine, Tensor } from '../engine.js';
 import type { AnyBackend } from '../spec/index.js';
-import { conv2d } from '../ops/conv.js';
-import { matMul } from '../ops/matmul.js';
 import { reshape } from '../ops/layout.js';
 import { Rng } from '../random/philox.js';
-import { Conv2D, Dense } from '../layers/index.js';
 import type { LayerModel } from '../models/model.js';
 import type { ForwardContext } from '../models/types.js';
 import { CompiledFrom } from './compiled-from.js';
-import { runSteps, type PlanNode } from './plan.js';
-import { planTraining, type TrainingFusedStep, type TrainingPlan, type TrainingStep } from './plan-training.js';
+import type { PlanNode } from './plan.js';
+import { planTraining, runTrainingPlan, type TrainingPlan } from './plan-training.js';
 
 /**
  * A model planned once for training: ReLUs (and residual Adds) fused into the Conv2D, Dense or batch norm
@@ -40,7 +37,7 @@ export class CompiledTrainingModel extends CompiledFrom {
     if (x.rank !== want.length + 1 || want.some((d, i) => x.shape[i + 1] !== d)) {
       throw new ShapeError(op, 'input shape', x.shape, `[batch, ${want.join(', ')}]`);
     }
-    const y = runSteps(this.plan, x, (step, values) => this.runStep(step, values, ctx));
+    const y = runTrainingPlan(this.plan, x, ctx);
     return y === x ? reshape(x, x.shape) : y;
   }
 
@@ -58,25 +55,6 @@ export class CompiledTrainingModel extends CompiledFrom {
     this.disposed = true;
   }
 
-  private runStep(step: TrainingStep, values: ReadonlyMap<number, Tensor>, ctx: ForwardContext): Tensor {
-    if (step.kind === 'layer') return step.layer.call(step.inputs.map((v) => values.get(v)!), ctx);
-    const x = values.get(step.input)!;
-    const residual = step.residual === undefined ? undefined : values.get(step.residual)!;
-    return runFused(step, x, residual);
-  }
-}
-
-/** One fused op on the tape: the layer's kernel with the residual and activation in its epilogue. */
-function runFused(step: TrainingFusedStep, x: Tensor, residual: Tensor | undefined): Tensor {
-  const { layer, activation } = step;
-  if (layer instanceof Conv2D || layer instanceof Dense) {
-    const weight = layer.param('weight').value;
-    const bias = layer.useBias ? layer.param('bias').value : undefined;
-    if (layer instanceof Dense) return matMul(x, weight, { transposeB: true, bias, activation });
-    const geometry = { stride: layer.stride, padding: layer.padding, dilation: layer.dilation, groups: layer.groups };
-    return conv2d(x, weight, { ...geometry, bias, residual, activation });
-  }
-  return layer.trainForward(x, { residual, activation });
 }
 
 /** Options of compile() that training reads. */

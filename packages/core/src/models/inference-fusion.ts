@@ -94,7 +94,8 @@ export class EagerInference {
 /** The layer kinds the planner fuses or removes. */
 const PLANNED: readonly (abstract new (...args: never[]) => Layer)[] = [Conv2D, Dense, BatchNorm1D, BatchNorm2D, ReLU, Add, Dropout];
 
-function ownsForward(layer: Layer): boolean {
+/** True when a layer of a kind the planners fuse or remove comes from a subclass with its own forward pass. */
+export function ownsForward(layer: Layer): boolean {
   return PLANNED.some((kind) => layer instanceof kind && layer.call !== kind.prototype.call);
 }
 

@@ -7,6 +7,8 @@ import { layerFromJSON } from '../layers/registry.js';
 import { formatSummary } from './summary.js';
 import { recording } from '../autograd/record.js';
 import { EagerInference } from './inference-fusion.js';
+import { eagerTrainingPlan } from './training-fusion.js';
+import { runTrainingPlan, type TrainingPlan } from '../compile/plan-training.js';
 
 /** How a model gets its initial weights. */
 export interface BuildOptions {
@@ -82,6 +84,8 @@ export abstract class LayerModel implements Model {
   private readonly uses: number[];
   /** The fused inference schedule and its folded weights, planned on first use; null when nothing fuses. */
   private fused: EagerInference | null | undefined;
+  /** The fused training schedule (compile's training plan), planned on the first training pass; null when nothing fuses. */
+  private trainingPlan: TrainingPlan | null | undefined;
 
   protected constructor(name: string, inputShape: Shape, nodes: readonly BuiltNode[], options: BuildOptions) {
     if (typeof name !== 'string' || name.length === 0) throw new ArgumentError('model', 'name', name, 'a non-empty string');
@@ -119,7 +123,8 @@ export abstract class LayerModel implements Model {
    * Logits for a batch [N, ...inputShape]; intermediates are freed as soon as no later layer needs them.
    * Inference that no tape records runs Conv2D / Dense + BatchNorm (+ residual Add) (+ ReLU) chains as one
    * kernel each, batch norm folded into weights the model keeps until its parameters change, a training pass
-   * runs or it is disposed (ctx.fuse: false runs every layer on its own).
+   * runs or it is disposed. A training pass runs compile's training plan: batch norm (or a linear Conv2D / Dense)
+   * with the residual Add and ReLU after it as one op on the tape (ctx.fuse: false runs every layer on its own).
    */
   forward(x: Tensor, ctx: ForwardContext = { training: false, rng: new Rng(0) }): Tensor {
     if (!(x instanceof Tensor)) throw new ArgumentError(`${this.name}.forward`, 'x', x, 'a Tensor');
@@ -131,9 +136,14 @@ export abstract class LayerModel implements Model {
       this.fused ??= EagerInference.plan(this.nodes) ?? null;
       if (this.fused) return this.fused.run(x, ctx);
     } else if (ctx.fuse !== false) {
-      // A pass some tape records (or that trains) runs layer by layer, its gradients following the layers; the
-      // weights are about to change, so the folded copies go now instead of lingering through training.
+      // A pass some tape records (or that trains): the weights are about to change, so the folded copies go now
+      // instead of lingering through training. A training pass runs the training plan (its fused ops have their own
+      // gradients); a recorded inference pass runs layer by layer, its gradients following the layers.
       this.fused?.dispose();
+      if (ctx.training) {
+        this.trainingPlan ??= eagerTrainingPlan(this.nodes) ?? null;
+        if (this.trainingPlan) return runTrainingPlan(this.trainingPlan, x, ctx);
+      }
     }
     const outs: (Tensor | undefined)[] = new Array(this.nodes.length);
     const remaining = new Map<Tensor, number>();

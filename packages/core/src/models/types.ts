@@ -19,8 +19,9 @@ export interface ForwardContext {
   /** Source of dropout masks (and anything else random in a forward pass). */
   rng: Rng;
   /**
-   * Inference only (default true): a pass no gradient tape records runs each Conv2D / Dense with the
-   * BatchNorm, residual Add and ReLU after it as one kernel. false: every layer runs its own kernels.
+   * Default true: a pass no gradient tape records runs each Conv2D / Dense with the BatchNorm, residual Add
+   * and ReLU after it as one kernel; a training pass runs each batch norm (or linear Conv2D / Dense) with the
+   * residual Add and ReLU after it as one op (compile's training plan). false: every layer runs its own kernels.
    */
   fuse?: boolean;
 }
