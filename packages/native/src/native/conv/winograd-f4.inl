@@ -544,7 +544,14 @@ void f4Run(const ConvGeom& g, const float* x, const float* u, const float* bias,
   const int64_t vectors = R == 1 ? TH * segs : (TH + 1) / 2;
   const ConvGeom sg = f4SlabGeom(g);
   const int64_t passes = (vectors + NV - 1) / NV;
-  const int64_t chunks = g.N >= 3 * pool.size() ? 1 : std::max<int64_t>(1, std::min<int64_t>(passes, (3 * pool.size() + g.N - 1) / g.N));
+  // Chunks per image for 3 tasks a thread; on several threads, a pass a chunk where that is at most twice as many:
+  // equal tasks, which the pool's threads balance. ResNet-18's 2x128x28x28 -> 128 (4 passes an image) had chunks of
+  // 1, 1 and 2 passes. Zen 5, 2 threads, bench/timeline.ts resnet18 2 --eager --simulate 2 (its 3 such calls per
+  // inference; each section's tasks replayed at their CPU cost), main's addon and this one alternated, 2 rounds, load
+  // 17-18: predicted 3.33-3.56 -> 2.97-2.98 ms on avx2 (1.67-1.69x -> 1.93x the task CPU), 2.04-2.10 -> 1.80-1.90 on
+  // avx512 (1.72-1.75x -> 1.93-1.95x); task CPU unchanged (avx2 5.54-6.01 and 5.74-5.76 ms, avx512 3.56-3.61 and 3.50-3.67).
+  const int64_t want = (3 * pool.size() + g.N - 1) / g.N;
+  const int64_t chunks = g.N >= 3 * pool.size() ? 1 : pool.size() > 1 && passes <= 2 * want ? passes : std::max<int64_t>(1, std::min(passes, want));
   auto tileRow = [&](int64_t vec) { return R == 1 ? vec / segs : 2 * vec; };
   // x offset of vector vec's first group (f4InputDirect, R == 2).
   auto groupAt = [&](int64_t vec) { return (4 * tileRow(vec) - 1) * g.W; };
