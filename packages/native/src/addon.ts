@@ -44,6 +44,11 @@ export interface NativeAddon {
   /** trace(true) clears and starts the runtime timeline; trace(false) stops it and returns it (src/trace.ts). */
   trace(on: true): undefined;
   trace(on: false): { names: string[]; events: Float64Array };
+  /**
+   * Backend.uniform: queues a draw of n floats equal to core's `Rng.fromState(state).uniform(n)`, state as
+   * [key0, key1, counter0, counter1, counter2, counter3]; returns the handle at once.
+   */
+  uniform(runtime: NativeRuntime, n: number, state: readonly number[]): NativeHandle;
   /** Validates sizes against the plan, queues the kernel and returns its output handle(s) at once. */
   run(
     kernel: string,

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { planBroadcast, planConv2d, planMatMul, planPool2d, planReduce, planTranspose } from '@stridenet/core';
+import { dropout, planBroadcast, planConv2d, planMatMul, planPool2d, planReduce, planTranspose, Rng, tensor, type AnyBackend, type RngState } from '@stridenet/core';
 import { liveMemory } from '@stridenet/conformance';
 import { addon } from './addon.js';
 import { createNativeBackend, nativeIsas, startNativeTrace, stopNativeTrace } from './index.js';
 import type { NativeHandle } from './handle.js';
+import { createCpuBackend } from '@stridenet/cpu-js';
 import { random } from './testing/values.js';
 
 describe('native backend: queue, memory and bad input', () => {
@@ -242,6 +243,60 @@ describe('native backend: queue, memory and bad input', () => {
     b.free(w);
     expect(b.memory().buffers).toBe(0);
     await b.dispose!();
+  });
+
+  // Dropout's noise: the backend's Philox stream must be core's, bit for bit, on every ISA path (the AVX2
+  // clone and the baseline one, pieces split across threads, partial last blocks and counter carries).
+  it.each(nativeIsas())('uniform (%s): equals Rng.uniform from the same state; bad arguments throw', async (isa) => {
+    const b = await createNativeBackend({ threads: 2, isa });
+    const f = 0xffffffff;
+    const states: RngState[] = [
+      new Rng(5).getState(),
+      { key: [0x12345678, 0x9abcdef0], counter: [f - 40, 3, 4, 5] },
+      { key: [f, 1], counter: [f - 3, f, f, 8] },
+    ];
+    for (const state of states) {
+      for (const n of [1, 3, 4, 5, 63, 64, 65, 1000, 131075, 400001]) {
+        const got = await b.read(b.uniform!(n, state));
+        const rng = Rng.fromState(state);
+        const want = rng.uniform(n);
+        expect(got.length).toBe(n);
+        const firstBad = got.findIndex((v, i) => v !== want[i]);
+        expect(firstBad, `n ${n}, counter ${state.counter.join(',')}`).toBe(-1);
+      }
+    }
+    expect(() => b.uniform!(0, states[0]!)).toThrow(/uniform: n is 0/);
+    expect(() => b.uniform!(4, { key: [1, -1], counter: [0, 0, 0, 0] } as unknown as RngState)).toThrow(/uniform: state\[1\]/);
+    b.dispose?.();
+  });
+
+  // Through core's dropout: a backend that draws its own noise gives cpu-js's mask and values (the same
+  // Rng stream), and the Rng ends where the host draw leaves it.
+  it('dropout on the native backend matches cpu-js for one seed, the mask keeps about 1 - rate of the cells', async () => {
+    const native = await createNativeBackend({ threads: 2 });
+    const js = await createCpuBackend();
+    const xv = random(3 * 5 * 77, 9).map((v) => v + 2);
+    const results: Float32Array[] = [];
+    const ends: RngState[] = [];
+    for (const be of [native, js] as AnyBackend[]) {
+      const rng = new Rng(123);
+      const x = tensor(xv, [3, 5, 77], be);
+      const y = dropout(x, 0.3, rng);
+      const y2 = dropout(y, 0.5, rng);
+      results.push(await y2.data());
+      ends.push(rng.getState());
+      x.dispose();
+      y.dispose();
+      y2.dispose();
+    }
+    // The same cells dropped; kept ones differ by the backends' rounding of the scale only.
+    expect(results[0]!.map((v) => (v === 0 ? 0 : 1))).toEqual(results[1]!.map((v) => (v === 0 ? 0 : 1)));
+    for (let i = 0; i < xv.length; i++) expect(Math.abs(results[0]![i]! - results[1]![i]!)).toBeLessThanOrEqual(1e-6 * Math.abs(results[1]![i]!));
+    expect(ends[0]).toEqual(ends[1]);
+    const kept = results[0]!.filter((v) => v !== 0).length / xv.length;
+    expect(Math.abs(kept - 0.7 * 0.5)).toBeLessThan(0.05);
+    for (let i = 0; i < xv.length; i++) if (results[0]![i] !== 0) expect(results[0]![i]).toBeCloseTo(xv[i]! / 0.35, 4);
+    native.dispose?.();
   });
 
   // Every ISA path: a trainable 16-channel filter keeps the tiled kernel (Winograd's rounding flips ReLU inputs

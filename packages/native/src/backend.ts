@@ -8,6 +8,7 @@ import {
   type BackendMemory,
   type KernelAttrs,
   type KernelName,
+  type RngState,
 } from '@stridenet/core';
 import { addon, nativeBinary, type NativeIsa } from './addon.js';
 import type { NativeHandle } from './handle.js';
@@ -115,6 +116,7 @@ export async function createNativeBackend(options: NativeBackendOptions = {}): P
     readSync: (handle: NativeHandle) => native.readSync(handle),
     free: (handle: NativeHandle) => native.free(handle),
     markConstant: (handle: NativeHandle) => native.markConstant(handle),
+    uniform: (n: number, state: RngState) => native.uniform(runtime, n, [...state.key, ...state.counter]),
     supports,
     memory: (): BackendMemory => native.memory(runtime),
     info: (): BackendInfo => ({

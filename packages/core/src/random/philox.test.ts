@@ -38,6 +38,28 @@ describe('philox4x32-10', () => {
     expect(Math.abs(s / u.length - 0.5)).toBeLessThan(0.01);
   });
 
+  it('skip(n) returns the state uniform(n) starts from and leaves the state uniform(n) leaves, carries included', () => {
+    const f = 0xffffffff;
+    const starts = [
+      { key: [7, 9], counter: [0, 0, 0, 0] },
+      { key: [1, 2], counter: [f - 2, 5, 6, 7] },
+      { key: [3, 4], counter: [f - 1, f, 11, 12] },
+      { key: [5, 6], counter: [f, f, f, 13] },
+    ] as const;
+    for (const s of starts) {
+      for (const n of [0, 1, 3, 4, 5, 13, 64]) {
+        const start = { key: [...s.key], counter: [...s.counter] } as Parameters<typeof Rng.fromState>[0];
+        const drawn = Rng.fromState(start);
+        drawn.uniform(n);
+        const skipped = Rng.fromState(start);
+        expect(skipped.skip(n)).toEqual(start);
+        expect(skipped.getState()).toEqual(drawn.getState());
+      }
+    }
+    expect(() => new Rng(1).skip(-1)).toThrow(/skip/);
+    expect(() => new Rng(1).skip(1.5)).toThrow(/skip/);
+  });
+
   it('permutes', () => {
     const p = new Rng(3).permutation(50);
     expect([...p].sort((x, y) => x - y)).toEqual([...Array(50).keys()]);

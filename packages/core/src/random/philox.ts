@@ -101,6 +101,23 @@ export class Rng {
     return this.block;
   }
 
+  /**
+   * Moves past the ceil(n / 4) blocks that uniform(n) would consume and returns the state it would start
+   * from: a backend draws the same values from it (Backend.uniform).
+   */
+  skip(n: number): RngState {
+    if (!Number.isSafeInteger(n) || n < 0) throw new ArgumentError('Rng.skip', 'n', n, 'a non-negative safe integer');
+    const state = this.getState();
+    // nextBlock's carries, ceil(n / 4) at once: word 0 into word 1, word 1 into word 2 (word 2 wraps alone).
+    const c = this.counter;
+    const w0 = c[0] + Math.ceil(n / 4);
+    const w1 = c[1] + Math.floor(w0 / 2 ** 32);
+    c[0] = w0 % 2 ** 32;
+    c[1] = w1 % 2 ** 32;
+    c[2] = (c[2] + Math.floor(w1 / 2 ** 32)) % 2 ** 32;
+    return state;
+  }
+
   /** n raw uint32 values (ceil(n / 4) blocks consumed). */
   uint32(n: number): Uint32Array {
     const out = new Uint32Array(n);

@@ -5,6 +5,7 @@
  * All buffers are dense row-major float32; layouts are NCHW (input/output) and OIHW (filters).
  * tools/spec-gen writes every backend's ABI from the same data (`pnpm spec:gen`, checked by `pnpm spec:check`).
  */
+import type { RngState } from '../random/philox.js';
 import type { EnumValue } from './encoding.js';
 import { KERNELS } from './kernels.js';
 import type { KernelDefs, KernelName } from './types.js';
@@ -110,6 +111,12 @@ export interface Backend<H = unknown> {
    * within each kernel's tolerance. Optional: a backend without it computes from the buffer on every call.
    */
   markConstant?(handle: H): void;
+  /**
+   * A new buffer of `n` (> 0) floats equal to `Rng.fromState(state).uniform(n)`, drawn by the backend (the
+   * same Philox4x32-10 bits), so that dropout's noise needs no host draw and upload. Optional: without it
+   * core draws the values and uploads them.
+   */
+  uniform?(n: number, state: RngState): H;
   /** Waits until every queued kernel has finished. */
   sync?(): Promise<void>;
   /** Frees everything the backend owns (workers, devices). */

@@ -13,6 +13,7 @@
 #include "gemm.h"
 #include "generated/spec.h"
 #include "isa.h"
+#include "random.h"
 #include "runtime.h"
 
 namespace sn {
@@ -337,6 +338,85 @@ void runBody(ThreadPool& pool, const std::string& kernel, const Body& body, cons
   }
 }
 
+/**
+ * Runs a prepared kernel body on the calling thread (small work, or the first call after a wait, on an idle
+ * queue) or queues it; `written` (the outputs and the inputs it updates) become ready after it. `called`:
+ * the call's trace start (0: no trace).
+ */
+void dispatch(Core& core, const std::string& kernel, Body body, int64_t work, const std::vector<BufferPtr>& ins,
+              const std::vector<BufferPtr>& outs, const std::vector<BufferPtr>& written, uint64_t called) {
+  // Taken now, in call order, as later calls' filter keys read it (a write run here leaves readyAfter as it was).
+  for (auto& b : written) b->version.store(nextWriteVersion());
+  const int64_t traceName = called != 0 ? trace::nameOf(kernel) : -1;
+  const bool afterWait = core.takeWait();
+  if (((work >= 0 && work <= kInlineWork) || afterWait) && core.idle()) {
+    // Runs here, on an idle queue: small work, whose hand-off to the queue thread (a futex wake and a
+    // context switch on each side) costs more than the kernel; and the first kernel after the program
+    // waited for results (sync, read) when it waits kernel by kernel (Core::noteWait): queued, that kernel
+    // would pay the wake of the queue thread and, at the next wait, a hop back to this one (through libuv's
+    // thread pool then: together 60-150 us on a 2-vCPU VM; bench/pool-floor.ts). Nothing is queued, so the
+    // order of writes holds, and no job is using the pool.
+    const uint64_t t0 = called != 0 ? trace::now() : 0;
+    // The pool stays warm as between queued jobs (ThreadPool::setBusy): a program that waits kernel by
+    // kernel issues the next within tens of microseconds, and a worker asleep would start it late. Jobs
+    // the queue thread runs set it again when they end.
+    core.pool().setBusy(true);
+    runBody(core.pool(), kernel, body, ins, outs, written);
+    if (called != 0) trace::record(trace::Inline, 0, t0, trace::now(), 0, traceName);
+  } else {
+    Core* c = &core;
+    const uint64_t seq = core.push([c, kernel, body = std::move(body), ins, outs, written, called, traceName]() {
+      const uint64_t t0 = called != 0 ? trace::now() : 0;
+      runBody(c->pool(), kernel, body, ins, outs, written);
+      if (called != 0) trace::record(trace::Job, called, t0, trace::now(), 0, traceName);
+    });
+    for (auto& b : written) b->readyAfter.store(seq);
+  }
+  if (called != 0) trace::record(trace::Call, 0, called, trace::now(), 0, traceName);
+}
+
+/**
+ * uniform(runtime, n, [key0, key1, counter0, counter1, counter2, counter3]) -> handle of n floats equal to core's
+ * Rng.fromState({ key, counter }).uniform(n) (random.h), drawn on the queue: dropout's noise without the upload.
+ */
+Napi::Value Uniform(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const uint64_t called = trace::enabled() ? trace::now() : 0;
+  RuntimeBox* rt = runtimeOf(info[0], "uniform");
+  if (info.Length() < 3 || !info[1].IsNumber()) throwType(env, "uniform: n is " + describe(info[1]) + ", expected a number");
+  const double n = info[1].As<Napi::Number>().DoubleValue();
+  if (!(n >= 1 && n <= static_cast<double>(INT32_MAX)) || n != static_cast<double>(static_cast<int64_t>(n))) {
+    throw Napi::RangeError::New(env, "uniform: n is " + std::to_string(n) + ", expected an integer from 1 to 2^31 - 1");
+  }
+  if (!info[2].IsArray() || info[2].As<Napi::Array>().Length() != 6) {
+    throwType(env, "uniform: state is " + describe(info[2]) + ", expected [key0, key1, counter0, counter1, counter2, counter3]");
+  }
+  auto words = info[2].As<Napi::Array>();
+  uint32_t w[6];
+  for (uint32_t i = 0; i < 6; i++) {
+    Napi::Value v = words.Get(i);
+    const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
+    if (!(d >= 0 && d <= 4294967295.0) || d != static_cast<double>(static_cast<uint32_t>(d))) {
+      throwType(env, "uniform: state[" + std::to_string(i) + "] is " + describe(v) + ", expected a uint32");
+    }
+    w[i] = static_cast<uint32_t>(d);
+  }
+  const PhiloxState state{{w[0], w[1]}, {w[2], w[3], w[4], w[5]}};
+  const int64_t size = static_cast<int64_t>(n);
+  std::vector<BufferPtr> outs;
+  try {
+    outs.push_back(std::make_shared<Buffer>(static_cast<size_t>(size), rt->core->counters()));
+  } catch (const std::bad_alloc&) {
+    throw Napi::Error::New(env, "uniform: out of memory allocating the output");
+  }
+  Body body = [state, size](ThreadPool& pool, const std::vector<float*>&, const std::vector<float*>& out) {
+    philoxUniform(pool, state, out[0], size);
+  };
+  // About 10 simple operations a value (random.cc).
+  dispatch(*rt->core, "Uniform", std::move(body), 10 * size, {}, outs, outs, called);
+  return wrap(env, outs[0], rt->core);
+}
+
 /** run(kernel, inputs[], encoded Int32Array, numbers[]) -> handle | handle[] | undefined. */
 Napi::Value Run(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -391,34 +471,7 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
   std::vector<BufferPtr> ins = std::move(args.in);
   std::vector<BufferPtr> written = outs;
   for (int w : prep.writes) written.push_back(ins[w]);
-  // Taken now, in call order, as later calls' filter keys read it (a write run here leaves readyAfter as it was).
-  for (auto& b : written) b->version.store(nextWriteVersion());
-  const int64_t traceName = called != 0 ? trace::nameOf(args.kernel) : -1;
-  const bool afterWait = core->takeWait();
-  if (((prep.work >= 0 && prep.work <= kInlineWork) || afterWait) && core->idle()) {
-    // Runs here, on an idle queue: small work, whose hand-off to the queue thread (a futex wake and a
-    // context switch on each side) costs more than the kernel; and the first kernel after the program
-    // waited for results (sync, read) when it waits kernel by kernel (Core::noteWait): queued, that kernel
-    // would pay the wake of the queue thread and, at the next wait, a hop back to this one (through libuv's
-    // thread pool then: together 60-150 us on a 2-vCPU VM; bench/pool-floor.ts). Nothing is queued, so the
-    // order of writes holds, and no job is using the pool.
-    const uint64_t t0 = called != 0 ? trace::now() : 0;
-    // The pool stays warm as between queued jobs (ThreadPool::setBusy): a program that waits kernel by
-    // kernel issues the next within tens of microseconds, and a worker asleep would start it late. Jobs
-    // the queue thread runs set it again when they end.
-    core->pool().setBusy(true);
-    runBody(core->pool(), args.kernel, prep.body, ins, outs, written);
-    if (called != 0) trace::record(trace::Inline, 0, t0, trace::now(), 0, traceName);
-  } else {
-    Core* c = core.get();
-    const uint64_t seq = core->push([c, kernel = args.kernel, body = std::move(prep.body), ins, outs, written, called, traceName]() {
-      const uint64_t t0 = called != 0 ? trace::now() : 0;
-      runBody(c->pool(), kernel, body, ins, outs, written);
-      if (called != 0) trace::record(trace::Job, called, t0, trace::now(), 0, traceName);
-    });
-    for (auto& b : written) b->readyAfter.store(seq);
-  }
-  if (called != 0) trace::record(trace::Call, 0, called, trace::now(), 0, traceName);
+  dispatch(*core, args.kernel, std::move(prep.body), prep.work, ins, outs, written, called);
 
   if (outs.empty()) return env.Undefined();
   if (outs.size() == 1) return wrap(env, outs[0], core);
@@ -508,6 +561,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("memory", Napi::Function::New(env, Memory));
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("run", Napi::Function::New(env, Run));
+  exports.Set("uniform", Napi::Function::New(env, Uniform));
   return exports;
 }
 

@@ -18,6 +18,7 @@
         "gemm.cc",
         "conv-common.cc",
         "isa.cc",
+        "random.cc",
         "<@(stridenet_kernel_sources)"
       ],
       "include_dirs": [
