@@ -49,12 +49,34 @@ def symmetric(p):
     return p[0] == p[1] and p[2] == p[3]
 
 
+class FlipRelu(torch.autograd.Function):
+    """F.relu whose backward takes the other decision (passes the gradient where the input is <= 0, none where > 0)
+    at the inputs within `band` of zero that fall in group `group` of `groups` (by a multiplicative hash of their index)."""
+
+    @staticmethod
+    def forward(ctx, x, band, group, groups):
+        ctx.save_for_backward(x)
+        ctx.band, ctx.group, ctx.groups = band, group, groups
+        return F.relu(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        mask = x > 0
+        idx = torch.arange(x.numel(), device=x.device).view_as(x)
+        flip = (x.abs() <= ctx.band) & ((idx * 2654435761) % 4294967296 % ctx.groups == ctx.group)
+        return g * (mask ^ flip).to(g.dtype), None, None, None
+
+
 class IrModel(torch.nn.Module):
     """The harness's model IR (same architecture and weights as the stridenet zoo model)."""
 
-    def __init__(self, ir, weights):
+    def __init__(self, ir, weights, flip=None):
         super().__init__()
         self.ir = ir
+        # (band, group, groups): each ReLU's backward takes the other decision at the inputs within band x (the RMS of
+        # that ReLU's input) of zero in group `group` (train_check's flip runs, verify.ts ReluFlips).
+        self.flip = flip
         self.params = torch.nn.ParameterDict()
         self.stats = {}
         for name, t in weights.items():
@@ -69,6 +91,12 @@ class IrModel(torch.nn.Module):
         key = name.replace(".", "__")
         return self.params[key] if key in self.params else getattr(self, key)
 
+    def relu(self, x):
+        if self.flip is None:
+            return F.relu(x)
+        band, group, groups = self.flip
+        return FlipRelu.apply(x, band * float(x.detach().pow(2).mean().sqrt()), group, groups)
+
     def forward(self, x):
         values = {"input": x}
         for n in self.ir["nodes"]:
@@ -81,15 +109,15 @@ class IrModel(torch.nn.Module):
                 else:
                     y = F.conv2d(F.pad(inp, (l, r, t, b)), self.w(n["weight"]), self.w(n["bias"]) if n.get("bias") else None, n["stride"], 0, n["dilation"], n["groups"])
                 if n["relu"]:
-                    y = F.relu(y)
+                    y = self.relu(y)
             elif op == "dense":
                 y = F.linear(inp, self.w(n["weight"]), self.w(n["bias"]) if n.get("bias") else None)
                 if n["relu"]:
-                    y = F.relu(y)
+                    y = self.relu(y)
             elif op == "batchnorm":
                 y = F.batch_norm(inp, self.w(n["mean"]), self.w(n["variance"]), self.w(n["gamma"]), self.w(n["beta"]), self.training, n["momentum"], n["epsilon"])
             elif op == "relu":
-                y = F.relu(inp)
+                y = self.relu(inp)
             elif op in ("maxpool", "avgpool"):
                 t, b, l, r = n["pads"]
                 if not symmetric(n["pads"]):
@@ -119,10 +147,15 @@ def no_dropout(ir):
 def train_check(msg):
     """Fresh model from the harness's weights, dropout off, `steps` SGD steps; losses and weights to a file.
     With msg["float64"] the same model code runs on weights and data widened to float64 (the harness's
-    second check when float32 rounding misses the tolerance); results are written as float32 either way."""
+    second check when float32 rounding misses the tolerance); results are written as float32 either way.
+    msg["flip"] = [band, group, groups] (float64 only): ReLU decisions within the band taken the other way in one group
+    of them (IrModel.relu; the harness runs one step per group, verify.ts)."""
     ir = no_dropout(msg["model"])
     weights = {k: load(v) for k, v in msg["weights"].items()}
-    model = IrModel(ir, weights)
+    flip = msg.get("flip")
+    if flip is not None and not msg.get("float64"):
+        raise ValueError("train_check: flip is for the float64 run")
+    model = IrModel(ir, weights, (float(flip[0]), int(flip[1]), int(flip[2])) if flip is not None else None)
     model.train()
     x = load(msg["tensors"]["x"])
     if msg.get("float64"):

@@ -162,7 +162,7 @@ function method(report: BenchReport, baseline: string): string {
   return [
     `Median time per iteration of ${s.reps} repetitions (each at least ${s.minTime} s, ${s.interleaved ? 'runners interleaved repetition by repetition in a seeded shuffled order' : 'runners one after another (a v1 run)'}${s.settled ? ', each repetition starting once the bench process is idle (spinning pool threads of the previous runner have stopped)' : ''}${s.repeat > 1 ? `; best of ${s.repeat} runs of the whole suite per cell, spread in the details` : ''}).`,
     `In parentheses the speed relative to **${baseline}** at the same thread setting (> 1 = faster) and its bootstrap 95% interval; **tie** = the interval holds 1.0.`,
-    `Every runner's threads are in its column header (asked for in parentheses where the runner cannot use them). Checked against an untimed cpu-js reference (training: loss of each of ${s.trainCheckSteps} steps and every weight after the first, dropout off; the weights after the last step are shown, not gated: later steps can flip ReLUs within rounding of zero); **unchecked** = no check was possible, ✗ = deviates beyond ${s.tolerance} (relative).`,
+    `Every runner's threads are in its column header (asked for in parentheses where the runner cannot use them). Checked against an untimed cpu-js reference (training: loss of each of ${s.trainCheckSteps} steps and every weight after the first, dropout off; where PyTorch ran, the weights after the first step are gated by how far each tensor's update lies beyond what flipping the ReLU decisions within 1e-4 of zero moves it in float64, relative to the tensor's largest update; the weights after the last step are shown, not gated: later steps can flip ReLUs within rounding of zero); **unchecked** = no check was possible, ✗ = deviates beyond ${s.tolerance} (relative).`,
   ].join(' ');
 }
 
@@ -230,5 +230,7 @@ function trainCheckText(c: Extract<NonNullable<ResultRecord['check']>, { kind: '
   const last = c.weightsAfterLast ? ` (after ${c.steps}: ${e(c.weightsAfterLast.relative)})` : '';
   // The float64 run of the same model code decides the mark when float32 missed (verify.ts gateTraining).
   const f64 = c.float64 ? `; float64 run: loss ${e(c.float64.loss.relative)}, weights after step ${c.weightsStep} ${e(c.float64.weights.relative)}` : '';
-  return `${c.steps} steps: loss ${e(c.loss.relative)}, weights after step ${c.weightsStep} ${e(c.weights.relative)}${last}${f64}`;
+  // The step-1 weights against the float64 flip oracle (verify.ts FlipOracle): their excess over the flip allowance, per update.
+  const what = c.weightsMeasure === 'flips' ? `step-${c.weightsStep} update beyond float64 ReLU flips` : `weights after step ${c.weightsStep}`;
+  return `${c.steps} steps: loss ${e(c.loss.relative)}, ${what} ${e(c.weights.relative)}${last}${f64}`;
 }

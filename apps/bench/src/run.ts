@@ -12,7 +12,7 @@ import type { PeerIsa } from './peer-isa.js';
 import type { Prepared, Runner, RunnerInfo, TrainCheck } from './runners/types.js';
 import { SCHEMA_ID, SCHEMA_VERSION, type BenchReport, type ResultRecord } from './schema.js';
 import { shuffled } from './stats.js';
-import { TRAIN_CHECK_STEPS, gateTraining, matmulSpotCheck, type TrainingVerdict } from './verify.js';
+import { FLIP_BAND, FLIP_GROUPS, TRAIN_CHECK_STEPS, gateTraining, matmulSpotCheck, type FlipOracle, type TrainingVerdict } from './verify.js';
 import { suiteWorkloads, type Workload } from './workloads.js';
 
 export const PEER_RUNNERS = ['tfjs-cpu', 'tfjs-wasm', 'onnxruntime', 'torch'] as const;
@@ -94,7 +94,30 @@ interface ReferenceCache {
   runner: Runner;
   outputs: Map<string, Float32Array | string>;
   training: Map<string, TrainCheck | string>;
+  /** The float64 flip oracle of each training workload (verify.ts FlipOracle), or why there is none. */
+  flips: Map<string, FlipOracle | string>;
   bytes: number;
+}
+
+/**
+ * The float64 flip oracle of a training workload, from the first runner of this run that can compute it (PyTorch);
+ * without one the step-1 weights are checked against the reference as before (verify.ts compareTraining).
+ */
+async function flipOracle(cache: ReferenceCache, w: Workload, inputs: WorkloadInputs, runners: readonly Runner[]): Promise<FlipOracle | undefined> {
+  const hit = cache.flips.get(w.id);
+  if (hit !== undefined) return typeof hit === 'string' ? undefined : hit;
+  const r = runners.find((x) => x.trainFlips);
+  if (!r || !inputs.model) return undefined;
+  let out: FlipOracle | string;
+  try {
+    const start: Record<string, Float32Array> = {};
+    for (const [name, t] of Object.entries(inputs.model.weights)) if (t.trainable) start[name] = t.data;
+    out = { start, flips: await r.trainFlips!(w, inputs, FLIP_BAND, FLIP_GROUPS) };
+  } catch (e) {
+    out = `the float64 flip runs failed on ${r.info.id}: ${firstLine(e)}`;
+  }
+  cache.flips.set(w.id, out);
+  return typeof out === 'string' ? undefined : out;
 }
 
 /** Keep references up to this many bytes across runs; larger ones are computed again. */
@@ -144,7 +167,7 @@ async function referenceTraining(cache: ReferenceCache, w: Workload, inputs: Wor
 }
 
 /** Checks one finished cell against the reference; sets deviation / correct / check / note. */
-async function verify(rec: ResultRecord, w: Workload, r: Runner, p: Prepared, inputs: WorkloadInputs, cache: ReferenceCache, o: RunOptions, heavySkip: boolean): Promise<void> {
+async function verify(rec: ResultRecord, w: Workload, r: Runner, p: Prepared, inputs: WorkloadInputs, cache: ReferenceCache, o: RunOptions, heavySkip: boolean, runners: readonly Runner[]): Promise<void> {
   const steps = o.trainCheckSteps ?? TRAIN_CHECK_STEPS;
   if (isTraining(w)) {
     if (!r.trainCheck) {
@@ -163,11 +186,12 @@ async function verify(rec: ResultRecord, w: Workload, r: Runner, p: Prepared, in
       rec.note = `unchecked: ${ref}`;
       return;
     }
+    const oracle = await flipOracle(cache, w, inputs, runners);
     let v: TrainingVerdict;
     try {
       // The reference runner checking itself would repeat the same computation.
       const check = (float64: boolean) => (r === cache.runner ? Promise.resolve(ref) : float64 ? r.trainCheckFloat64!(w, inputs, steps) : r.trainCheck!(w, inputs, steps));
-      v = await gateTraining(ref, check, r !== cache.runner && r.trainCheckFloat64 !== undefined, o.tolerance);
+      v = await gateTraining(ref, check, r !== cache.runner && r.trainCheckFloat64 !== undefined, o.tolerance, oracle);
     } catch (e) {
       rec.note = `unchecked: the training check failed on ${r.info.id}: ${firstLine(e)}`;
       return;
@@ -181,6 +205,7 @@ async function verify(rec: ResultRecord, w: Workload, r: Runner, p: Prepared, in
       loss: c.loss,
       weights: c.weights,
       weightsStep: c.weightsStep,
+      ...(c.weightsMeasure ? { weightsMeasure: c.weightsMeasure, flips: { band: FLIP_BAND, groups: FLIP_GROUPS } } : {}),
       ...(c.weightsAfterLast ? { weightsAfterLast: c.weightsAfterLast } : {}),
       ...(d ? { float64: { loss: d.loss, weights: d.weights, ...(d.weightsAfterLast ? { weightsAfterLast: d.weightsAfterLast } : {}) } } : {}),
     };
@@ -223,7 +248,7 @@ async function runOnce(o: RunOptions, threads: number, cache: ReferenceCache | u
   if (!cache) {
     const reference = await createRunner('cpu-js', 1, o.smoke);
     if (typeof reference === 'string') throw new Error(`the cpu-js reference backend cannot start: ${reference}`);
-    cache = { runner: reference, outputs: new Map(), training: new Map(), bytes: 0 };
+    cache = { runner: reference, outputs: new Map(), training: new Map(), flips: new Map(), bytes: 0 };
   }
   const runners: Runner[] = [];
   const runnerInfos: BenchReport['runners'] = [];
@@ -300,7 +325,7 @@ async function runOnce(o: RunOptions, threads: number, cache: ReferenceCache | u
             const rb = await c.prepared.readback?.();
             if (rb !== undefined) rec.readbackMs = rb * 1000;
             o.onProgress?.({ type: 'cell', workload: w.id, runner: rec.runner, done, total, phase: 'check' });
-            await verify(rec, w, c.runner, c.prepared, inputs, cache, o, slowSkip('cpu-js'));
+            await verify(rec, w, c.runner, c.prepared, inputs, cache, o, slowSkip('cpu-js'), runners);
           }
         } catch (e) {
           failCell(c, e);

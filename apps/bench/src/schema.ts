@@ -37,6 +37,13 @@ export type Check =
       /** Every trainable weight after step `weightsStep` (1 when more than one step ran; older files: `steps`). */
       weights: { maxAbs: number; relative: number; worst: string };
       weightsStep?: number;
+      /**
+       * 'flips': `weights` is the step-1 weights' excess over the float64 ReLU-flip allowance, relative to each tensor's
+       * largest float64 update (verify.ts FlipOracle, computed by `flips`' band and groups); absent: relative to the
+       * reference's largest value of each tensor.
+       */
+      weightsMeasure?: 'flips';
+      flips?: { band: number; groups: number };
       /** Every trainable weight after the last step: reported, not gated (ReLU sign flips, see verify.ts). */
       weightsAfterLast?: { maxAbs: number; relative: number; worst: string };
       /**

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { WorkloadInputs } from '../data.js';
 import { TORCH_AVX2_ENV, torchIsa, type PeerIsa, type TorchIsaReport } from '../peer-isa.js';
 import type { Workload } from '../workloads.js';
-import type { Prepared, Runner, RunnerInfo, TrainCheck } from './types.js';
+import type { Prepared, ReluFlips, Runner, RunnerInfo, TrainCheck } from './types.js';
 
 export const PYTHON = process.env.STRIDENET_BENCH_PYTHON ?? '/usr/bin/python3';
 
@@ -292,10 +292,17 @@ class TorchRunner implements Runner {
     return this.check(w, inputs, steps, true);
   }
 
-  private async check(w: Workload, inputs: WorkloadInputs, steps: number, float64: boolean): Promise<TrainCheck> {
+  async trainFlips(w: Workload, inputs: WorkloadInputs, band: number, groups: number): Promise<ReluFlips> {
+    const exact = (await this.check(w, inputs, 1, true)).params;
+    const flipped: Record<string, Float32Array>[] = [];
+    for (let g = 0; g < groups; g++) flipped.push((await this.check(w, inputs, 1, true, [band, g, groups])).params);
+    return { band, exact, flipped };
+  }
+
+  private async check(w: Workload, inputs: WorkloadInputs, steps: number, float64: boolean, flip?: [number, number, number]): Promise<TrainCheck> {
     if (!inputs.model) throw new Error(`${w.id}: the training check needs a model workload`);
     const path = join(this.dir, 'check.f32');
-    const reply = await this.children.PASSIVE.call({ ...this.message(w, inputs), cmd: 'train_check', steps, path, float64 });
+    const reply = await this.children.PASSIVE.call({ ...this.message(w, inputs), cmd: 'train_check', steps, path, float64, ...(flip ? { flip } : {}) });
     const b = readFileSync(path);
     const all = new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
     // Layout: the losses, then (when more than one step ran) every weight after step 1, then after the last.

@@ -34,6 +34,17 @@ export interface TrainCheck {
   firstStepParams?: Record<string, Float32Array>;
 }
 
+/**
+ * Float64 training steps from the check's starting weights (verify.ts compareTraining): `exact` with every ReLU as is,
+ * and one per group of the ReLU inputs within `band` x (the RMS of that ReLU's input) of zero, `flipped[g]` with the
+ * backward of group g's inputs taking the other side of zero (the forward stays the plain ReLU).
+ */
+export interface ReluFlips {
+  band: number;
+  exact: Record<string, Float32Array>;
+  flipped: Record<string, Float32Array>[];
+}
+
 export interface RunnerInfo {
   /** 'native', 'wasm', 'tfjs-cpu', 'torch', ... */
   id: string;
@@ -69,6 +80,8 @@ export interface Runner {
   trainCheck?(w: Workload, inputs: WorkloadInputs, steps: number): Promise<TrainCheck>;
   /** The same check in float64 (same model code, weights and data widened), for runners that can (verify.ts gateTraining). */
   trainCheckFloat64?(w: Workload, inputs: WorkloadInputs, steps: number): Promise<TrainCheck>;
+  /** Float64 steps with the ReLU decisions within `band` of zero flipped, group by group (ReluFlips), for runners that can (PyTorch). */
+  trainFlips?(w: Workload, inputs: WorkloadInputs, band: number, groups: number): Promise<ReluFlips>;
   close(): Promise<void>;
 }
 
