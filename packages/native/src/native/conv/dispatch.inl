@@ -93,8 +93,13 @@ bool stemByEightLanes(const ConvGeom& g) {
  * 190-202, 163-180 -> 217-254. F(4x4, 3x3) measured faster still (avx2 105-181 and 182-249, avx512 287-305 and
  * 372-411) but its rounding put Conv2DBackpropInput past src/kernels/conv2d-direct.test.ts's 1e-5 (2.5e-5 on
  * 70 -> 20 channels at 8x8), so it stays with constant filters. 4-lane paths keep the trainable rule (not measured).
+ * s39: trainable forwards take it too on 8 and 16 lanes. Under the bench's float64 ReLU-flip gate (apps/bench verify.ts)
+ * ResNet-20's step-1 weights read <= 2.2e-6 at seeds 1-8 with it (tiled <= 1.6e-6; F(4x4, 3x3) 1.4e-2 at seed 1, so
+ * trainable filters stay off F4), and model-profile resnet20 32 train --threads 1 --cpu-time (same addon, rule off/on,
+ * 4 interleaved rounds, load 6-11) read avx2 16-channel forwards 10.9-13.8 -> 7.5-9.2 ms a step, 32-channel 8.5-9.8 ->
+ * 5.3-6.2; avx512 6.1-7.1 -> 5.0-5.5, 4.8-5.4 -> 3.9-4.2 (packages/native/README.md, "s39").
  */
-bool winogradFrom16(const FilterRef& w) { return w.constant || (w.inputGradient && S::N >= 8); }
+bool winogradFrom16(const FilterRef& w) { return w.constant || S::N >= 8; }
 
 /**
  * A forward convolution by the best direct kernel for its shape (depthwise, Winograd or tiled); residual: null or of y's layout.
