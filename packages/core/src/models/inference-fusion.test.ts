@@ -1,7 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createCpuBackend } from '@stridenet/cpu-js';
-import { engine, memory, setBackend, type Tensor } from '../engine.js';
-import type { Backend, KernelName } from '../spec/index.js';
+import { engine, memory, type Tensor } from '../engine.js';
 import { tensor } from '../ops/create.js';
 import { mulScalar } from '../ops/elementwise.js';
 import { softmaxCrossEntropy } from '../ops/softmax.js';
@@ -11,25 +9,10 @@ import { sizeOf } from '../plans/common.js';
 import { Sgd } from '../train/optimizers.js';
 import { Add, BatchNorm1D, BatchNorm2D, Conv2D, Dense, Flatten, GlobalAvgPool2D, ReLU } from '../layers/index.js';
 import { graph, Sequential, type LayerModel } from './model.js';
+import { counting, useCountingCpuBackend } from './kernel-calls.testutil.js';
 import { createModel } from './zoo/index.js';
 
-/** Kernel calls per name on the active backend, counted by a wrapper around cpu-js's table. */
-const calls = new Map<string, number>();
-
-beforeAll(async () => {
-  const cpu = await createCpuBackend();
-  const counted = Object.fromEntries(
-    Object.entries(cpu.kernels).map(([name, fn]) => [name, (inputs: never, attrs: never) => (calls.set(name, (calls.get(name) ?? 0) + 1), (fn as (i: never, a: never) => unknown)(inputs, attrs))]),
-  );
-  await setBackend({ ...cpu, kernels: counted } as unknown as Backend);
-});
-
-function counting<T>(fn: () => T): { value: T; count: (k: KernelName) => number } {
-  calls.clear();
-  const value = fn();
-  const seen = new Map(calls);
-  return { value, count: (k) => seen.get(k) ?? 0 };
-}
+beforeAll(useCountingCpuBackend);
 
 /** Batch-norm statistics and affine parameters away from their identity initial values. */
 function perturbBatchNorms(m: LayerModel, rng: Rng): void {
