@@ -32,6 +32,8 @@ const r = spawnSync('npx', ['vitest', 'run', ...process.argv.slice(2)], {
     LD_PRELOAD: lib,
     ASAN_OPTIONS: 'detect_leaks=0:abort_on_error=1:halt_on_error=1',
     STRIDENET_NATIVE_ADDON: binary,
+    // Tests that size their work to the build read it (compiled-training.test.ts).
+    STRIDENET_ASAN: '1',
   },
 });
 process.exit(r.status ?? 1);
