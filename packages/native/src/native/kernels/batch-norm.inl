@@ -63,7 +63,11 @@ void bnMoments(const BnRows& r, const float* x, double shift, double* s) {
 /**
  * y = act((x - mean) * scale + beta + residual); residual (or null) has x's layout; relu keeps NaN. The
  * normalised value is rounded to float before the residual is added (the float sum, exactly: double
- * holds it), so the fused kernel gives the bits of BatchNormTrain, then Binary add, then relu.
+ * holds it), so the fused kernel gives the bits of BatchNormTrain, then Binary add, then relu. That sum and
+ * the relu run in float lanes (S::dstoreAdd), and the gradients' relu mask before widening (S::dloadPos): on
+ * the avx2 path conversions bound these loops. Zen 5, 1 thread, bench/batch-norm-shapes.ts --isa=avx2 (tensors
+ * in cache), 4 interleaved rounds, load 12-16, sums over the step's 21 calls: BatchNormTrain 3.85-5.44 -> 3.18-3.43
+ * ms, BatchNormGrad 3.75-5.52 -> 3.92-4.02; avx512 (3 rounds) 3.62-3.90 -> 2.54-3.58 and 4.43-4.64 -> 3.14-4.11.
  */
 void bnNormalize(const BnRows& r, const float* x, const float* residual, bool relu, const BnAffine& k, float* y) {
   constexpr int H = S::ND;
@@ -76,7 +80,10 @@ void bnNormalize(const BnRows& r, const float* x, const float* residual, bool re
       int64_t i = 0;
       for (; i + H <= r.len; i += H) {
         S::D v = S::dfma(S::dsub(S::dload(p + i), vm), vs, vb);
-        if (hasRes) v = S::dadd(S::dfloat(v), S::dload(q + i));
+        if (hasRes) {
+          S::dstoreAdd(out + i, v, q + i, hasRelu);
+          continue;
+        }
         if (hasRelu) v = S::dmax(zero, v);
         S::dstore(out + i, v);
       }
@@ -99,7 +106,7 @@ void bnGradSums(const BnRows& r, const float* dy, const float* x, const float* y
       const float* g = dy + row * r.stride;
       const float* p = x + row * r.stride;
       const float* m = masked ? y + row * r.stride : nullptr;
-      const auto grad = [&](int64_t j) { return masked ? S::dpos(S::dload(m + j), S::dload(g + j)) : S::dload(g + j); };
+      const auto grad = [&](int64_t j) { return masked ? S::dloadPos(m + j, g + j) : S::dload(g + j); };
       int64_t i = 0;
       for (; i + 4 * H <= r.len; i += 4 * H) {
         for (int u = 0; u < 4; u++) {
@@ -135,7 +142,7 @@ void bnGradApply(const BnRows& r, const float* dy, const float* x, const float* 
       float* out = dx + row * r.stride;
       int64_t i = 0;
       for (; i + H <= r.len; i += H) {
-        const S::D d = masked ? S::dpos(S::dload(m + i), S::dload(g + i)) : S::dload(g + i);
+        const S::D d = masked ? S::dloadPos(m + i, g + i) : S::dload(g + i);
         S::dstore(out + i, S::dfma(va, d, S::dfma(vb, S::dsub(S::dload(p + i), vm), vc)));
       }
       for (; i < r.len; i++) {

@@ -158,6 +158,13 @@ struct Avx2 {
   static SN_INLINE D dmax(D a, D b) { return _mm256_max_pd(a, b); }
   static SN_INLINE D dfloat(D v) { return _mm256_cvtps_pd(_mm256_cvtpd_ps(v)); }
   static SN_INLINE D dpos(D y, D v) { return _mm256_and_pd(_mm256_cmp_pd(y, _mm256_setzero_pd(), _CMP_GT_OQ), v); }
+  static SN_INLINE D dloadPos(const float* y, const float* g) {
+    return _mm256_cvtps_pd(_mm_and_ps(_mm_cmpgt_ps(_mm_loadu_ps(y), _mm_setzero_ps()), _mm_loadu_ps(g)));
+  }
+  static SN_INLINE void dstoreAdd(float* p, D v, const float* r, bool relu) {
+    const __m128 s = _mm_add_ps(_mm256_cvtpd_ps(v), _mm_loadu_ps(r));
+    _mm_storeu_ps(p, relu ? _mm_max_ps(_mm_setzero_ps(), s) : s);
+  }
   static SN_INLINE double dreduceAdd(D a) {
     const __m128d s = _mm_add_pd(_mm256_castpd256_pd128(a), _mm256_extractf128_pd(a, 1));
     return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));

@@ -109,6 +109,13 @@ struct Avx512 {
   static SN_INLINE D dmax(D a, D b) { return _mm512_max_pd(a, b); }
   static SN_INLINE D dfloat(D v) { return _mm512_cvtps_pd(_mm512_cvtpd_ps(v)); }
   static SN_INLINE D dpos(D y, D v) { return _mm512_maskz_mov_pd(_mm512_cmp_pd_mask(y, _mm512_setzero_pd(), _CMP_GT_OQ), v); }
+  static SN_INLINE D dloadPos(const float* y, const float* g) {
+    return _mm512_cvtps_pd(_mm256_and_ps(_mm256_cmp_ps(_mm256_loadu_ps(y), _mm256_setzero_ps(), _CMP_GT_OQ), _mm256_loadu_ps(g)));
+  }
+  static SN_INLINE void dstoreAdd(float* p, D v, const float* r, bool relu) {
+    const __m256 s = _mm256_add_ps(_mm512_cvtpd_ps(v), _mm256_loadu_ps(r));
+    _mm256_storeu_ps(p, relu ? _mm256_max_ps(_mm256_setzero_ps(), s) : s);
+  }
   static SN_INLINE double dreduceAdd(D a) { return _mm512_reduce_add_pd(a); }
 };
 

@@ -123,6 +123,11 @@ struct Neon {
   static SN_INLINE D dmax(D a, D b) { return vbslq_f64(vcgtq_f64(a, b), a, b); }
   static SN_INLINE D dfloat(D v) { return vcvt_f64_f32(vcvt_f32_f64(v)); }
   static SN_INLINE D dpos(D y, D v) { return vreinterpretq_f64_u64(vandq_u64(vcgtq_f64(y, vdupq_n_f64(0.0)), vreinterpretq_u64_f64(v))); }
+  static SN_INLINE D dloadPos(const float* y, const float* g) { return dpos(dload(y), dload(g)); }
+  static SN_INLINE void dstoreAdd(float* p, D v, const float* r, bool relu) {
+    const D s = dadd(dfloat(v), dload(r));
+    dstore(p, relu ? dmax(dzero(), s) : s);
+  }
   static SN_INLINE double dreduceAdd(D a) { return vgetq_lane_f64(a, 0) + vgetq_lane_f64(a, 1); }
 };
 

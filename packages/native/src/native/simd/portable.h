@@ -112,6 +112,11 @@ struct Portable {
   static SN_INLINE D dmax(D a, D b) { return a > b ? a : b; }
   static SN_INLINE D dfloat(D v) { return D{static_cast<float>(v[0]), static_cast<float>(v[1])}; }
   static SN_INLINE D dpos(D y, D v) { return y > D{} ? v : D{}; }
+  static SN_INLINE D dloadPos(const float* y, const float* g) { return dpos(dload(y), dload(g)); }
+  static SN_INLINE void dstoreAdd(float* p, D v, const float* r, bool relu) {
+    const D s = dadd(dfloat(v), dload(r));
+    dstore(p, relu ? dmax(dzero(), s) : s);
+  }
   static SN_INLINE double dreduceAdd(D a) { return a[0] + a[1]; }
 };
 

@@ -41,7 +41,9 @@
 // - Double lanes, for sums that must not lose float bits (batch norm): S::D holds S::ND = N / 2 doubles;
 //   dload widens ND floats, dstore rounds ND doubles to floats, dreduceAdd adds the lanes in a fixed order,
 //   dmax(a, b) is max's rule on doubles (b when either is NaN), dpos(y, v) is v where y > 0 and 0 elsewhere,
-//   dfloat(v) is v rounded to float (as doubles).
+//   dfloat(v) is v rounded to float (as doubles); dloadPos(y, g) is dpos(dload(y), dload(g)) and dstoreAdd(p, v, r, relu)
+//   is dstore(p, v') with v' = dfloat(v) + dload(r), then dmax(dzero(), v') where relu, both bit for bit (the float
+//   sum of two floats is exact in double, so x86 forms it in float lanes: fewer widenings and narrowings).
 #pragma once
 
 #include <cstdint>
