@@ -278,6 +278,10 @@ std::vector<ConvShape> convShapes() {
   // The same on 16 lanes (32-channel panels): dy row bands and channel chunks, then 7x7 phases (no size floor there).
   s.push_back(conv("3x3 stride 2, 32 -> 160 channels, 60x58, dy row bands and chunks", 1, 32, 60, 58, 160, 3).stride(2).pad(1));
   s.push_back(conv("3x3 stride 2, 64 -> 72 channels, 14x14", 2, 64, 14, 14, 72, 3).stride(2).pad(1));
+  // The blocked channel-lane forward (forwardChannelsBlocked, 8 lanes: 128 KiB of filter and more, up to 128 positions a
+  // batch): several chunks of input channels, tiles across images (75 positions, 6 a tile), a part panel; ResNet-18's 1x1/2.
+  s.push_back(conv("1x1 stride 2, 256 -> 136 channels, 9x9, batch 3 (blocked channel lanes)", 3, 256, 9, 9, 136, 1).stride(2));
+  s.push_back(conv("3x3 stride 2, 96 -> 88 channels, 9x10, batch 3 (blocked channel lanes)", 3, 96, 9, 10, 88, 3).stride(2).pad(1));
   // Small phases on 8 lanes (5x5 and 5x6: a last tile of one or six positions) and dy row bands of even height.
   s.push_back(conv("3x3 stride 2, 32 -> 48 channels, 10x11", 3, 32, 10, 11, 48, 3).stride(2).pad(1));
   s.push_back(conv("3x3 stride 2, 16 -> 256 channels, 56x30, 4 dy row bands", 1, 16, 56, 30, 256, 3).stride(2).pad(1));

@@ -270,9 +270,123 @@ void channelLaneForward(const ConvGeom& g, const float* x, const float* wp, cons
   });
 }
 
+/**
+ * channelTile over taps [0, K) of a chunk: the sums start from zero (first) or from acc (MP x 2N floats), and go back to acc
+ * unless this is the last chunk, which finishes the tile.
+ */
+void channelTileChunk(int64_t K, const float* wp, const int64_t* off, const float* const* pos, float* acc, bool first, bool last,
+                      float* const* dst, const float* const* res, int np, int nc, int64_t P, const float* bias, bool relu, bool room) {
+  constexpr int MP = kChanMP;
+  S::V c0[MP], c1[MP];
+#pragma GCC unroll 16
+  for (int i = 0; i < MP; i++) {
+    c0[i] = first ? S::zero() : S::load(acc + i * kChanPanel);
+    c1[i] = first ? S::zero() : S::load(acc + i * kChanPanel + S::N);
+  }
+  for (int64_t k = 0; k < K; k++) {
+    const S::V w0 = S::load(wp), w1 = S::load(wp + S::N);
+    const int64_t o = off[k];
+#pragma GCC unroll 16
+    for (int i = 0; i < MP; i++) {
+      const S::V a = S::set1(pos[i][o]);
+      c0[i] = S::fma(a, w0, c0[i]);
+      c1[i] = S::fma(a, w1, c1[i]);
+    }
+    wp += kChanPanel;
+  }
+  if (!last) {
+#pragma GCC unroll 16
+    for (int i = 0; i < MP; i++) {
+      S::store(acc + i * kChanPanel, c0[i]);
+      S::store(acc + i * kChanPanel + S::N, c1[i]);
+    }
+    return;
+  }
+  finishChannelTile<MP>(c0, c1, dst, res, np, nc, P, bias, relu, room);
+}
+
+/** Taps a chunk of input channels holds at most in forwardChannelsBlocked (its filter rows: 16 KiB on 8 lanes). */
+constexpr int64_t kBlockedTaps = 256;
+
+/**
+ * Whether forwardChannels runs blocked (forwardChannelsBlocked): 8 lanes, strided, no groups, a filter of 128 KiB or more
+ * and at most 128 output positions in the batch (ResNet-18's 3x3/2 and 1x1/2 layers to 512 channels at batch 2: 98).
+ * The band-by-band driver streams every panel of the filter once per band and image, each time for a few tiles (at 2
+ * threads 3 bands an image: about 3 tiles a panel stream of 147 KiB for 3x3/2 256 -> 512). Zen 5, isa-check --bench-only
+ * "2x128x28x28 * 256|2x256x14x14 * 512" --columns const --cpu-time --threads 1,2, 4 rounds interleaved with main's build
+ * (d1efeb2) at load 11-13: 2x256x14x14 -> 512 3x3/2 2 threads 70-76 -> 87-92 GFLOP/s per CPU-second, 1 thread 67-76% ->
+ * 75-80% of the FMA peak; 1x1/2 2 threads 65-73 -> 79-81, 1 thread 66-69% -> 66-75%. By the wall clock at 2 threads
+ * (chrt -f 10, 3 rounds) both measured even. More positions measured even or slower: 2x128x28x28 -> 256 3x3/2 (392)
+ * even on CPU time but 185-188 -> 133-138 GFLOP/s at 2 threads by the wall clock, 16x192x16x16 -> 192 3x3/2 (3.7 MB of
+ * slabs) 84-88 -> 69-71 on 1 thread.
+ */
+bool channelsBlockedFits(const ConvGeom& g) {
+  return S::N == 8 && g.G == 1 && (g.SH > 1 || g.SW > 1) && g.Kdim * g.Og * 4 >= (int64_t{128} << 10) && g.N * g.P <= 128;
+}
+
+/**
+ * The channel-lane forward with the taps in chunks of whole input channels (kBlockedTaps): the slabs of every image are
+ * filled once (a task an image), then each task takes a panel of 2N output channels and runs every chunk over all the
+ * batch's tiles of MP positions (laid end to end over the images), so that the chunk's filter rows stay in L1 while the
+ * tiles read it, and the panel is read from memory once a call. Partial sums wait in a per-thread buffer between chunks.
+ */
+void forwardChannelsBlocked(const ConvGeom& g, const float* x, const float* wp, const float* bias, const float* residual, bool relu, float* y,
+                            ThreadPool& pool) {
+  constexpr int MP = kChanMP;
+  const int64_t panels = (g.Og + kChanPanel - 1) / kChanPanel;
+  const int64_t rows = (g.OH - 1) * g.SH + (g.KH - 1) * g.DH + 1, slabFloats = Slab::floats(g, rows, g.C);
+  float* slabs = scratch(static_cast<size_t>(g.N * slabFloats), kSlabSlot);
+  const Slab shape(g, 0, rows, slabs);
+  pool.run(g.N, [&](int64_t n) {
+    Slab slab(g, 0, rows, slabs + n * slabFloats);
+    slab.fill(g, x + n * g.C * g.H * g.W, 0, g.C);
+  });
+  std::vector<float> biasPad(static_cast<size_t>(panels * kChanPanel), 0.f);
+  if (bias) std::copy(bias, bias + g.O, biasPad.begin());
+  std::vector<int64_t> posAt(static_cast<size_t>(g.P)), off(static_cast<size_t>(g.Kdim));
+  for (int64_t oh = 0, p = 0; oh < g.OH; oh++)
+    for (int64_t ow = 0; ow < g.OW; ow++) posAt[static_cast<size_t>(p++)] = oh * g.SH * shape.Wq + ow;
+  for (int64_t c = 0, k = 0; c < g.C; c++)
+    for (int64_t kh = 0; kh < g.KH; kh++)
+      for (int64_t kw = 0; kw < g.KW; kw++) off[static_cast<size_t>(k++)] = shape.tap(g, c, kh, kw);
+  const int64_t khw = g.KH * g.KW, chunkC = std::max<int64_t>(1, kBlockedTaps / khw), total = g.N * g.P, tiles = (total + MP - 1) / MP;
+  pool.run(panels, [&](int64_t pn) {
+    const int64_t o0 = pn * kChanPanel;
+    const int nc = static_cast<int>(std::min<int64_t>(kChanPanel, g.O - o0));
+    float* acc = scratch(static_cast<size_t>(tiles * MP * kChanPanel), kPanelSlot);
+    const float* wpn = wp + pn * g.Kdim * kChanPanel;
+    for (int64_t c0 = 0; c0 < g.C; c0 += chunkC) {
+      const int64_t k0 = c0 * khw, kc = std::min(chunkC, g.C - c0) * khw;
+      const bool first = c0 == 0, last = c0 + chunkC >= g.C;
+      for (int64_t tl = 0; tl < tiles; tl++) {
+        const float* pos[MP];
+        float* dst[MP];
+        const float* res[MP];
+        const int64_t q0 = tl * MP;
+        const int np = static_cast<int>(std::min<int64_t>(MP, total - q0));
+        for (int i = 0; i < MP; i++) {
+          // Positions past the batch repeat the last one (computed, not stored).
+          const int64_t q = q0 + std::min(i, np - 1), n = q / g.P, p = q % g.P;
+          pos[i] = slabs + n * slabFloats + posAt[static_cast<size_t>(p)];
+          dst[i] = y + (n * g.O + o0) * g.P + p;
+          res[i] = residual ? residual + (n * g.O + o0) * g.P + p : nullptr;
+        }
+        // Room: the vector's positions from q0 on lie in one image and a later tile of this panel stores those past the tile.
+        const bool room = q0 / g.P == (q0 + S::N - 1) / g.P && q0 + S::N <= total;
+        channelTileChunk(kc, wpn + k0 * kChanPanel, off.data() + k0, pos, acc + tl * MP * kChanPanel, first, last, dst, residual ? res : nullptr,
+                         np, nc, g.P, bias ? biasPad.data() + o0 : nullptr, relu, room);
+      }
+    }
+  });
+}
+
 void forwardChannels(const ConvGeom& g, const float* x, const float* wp, const float* bias, const float* residual, bool relu, float* y,
                      ThreadPool& pool) {
   constexpr int MP = kChanMP;
+  if (channelsBlockedFits(g)) {
+    forwardChannelsBlocked(g, x, wp, bias, residual, relu, y, pool);
+    return;
+  }
   channelLaneForward(g, x, wp, bias, residual, y, pool, [&](const ChannelPanel& cp) {
     const int64_t pBegin = cp.oh0 * g.OW, pEnd = cp.oh1 * g.OW;
     const int64_t tiles = (pEnd - pBegin + MP - 1) / MP;
