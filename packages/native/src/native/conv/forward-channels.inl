@@ -316,7 +316,9 @@ constexpr int64_t kBlockedTaps = 256;
  * "2x128x28x28 * 256|2x256x14x14 * 512" --columns const --cpu-time --threads 1,2, 4 rounds interleaved with main's build
  * (d1efeb2) at load 11-13: 2x256x14x14 -> 512 3x3/2 2 threads 70-76 -> 87-92 GFLOP/s per CPU-second, 1 thread 67-76% ->
  * 75-80% of the FMA peak; 1x1/2 2 threads 65-73 -> 79-81, 1 thread 66-69% -> 66-75%. By the wall clock at 2 threads
- * (chrt -f 10, 3 rounds) both measured even. More positions measured even or slower: 2x128x28x28 -> 256 3x3/2 (392)
+ * (chrt -f 10, 3 rounds) both measured even. In the model (bench/model-profile.ts resnet18 2 infer --isa=avx2 --cpu-time,
+ * 6 rounds alternated with main's addon, load 9-11), CPU ms medians: 3x3/2 1 thread 3.69 -> 3.45, 2 threads 3.86 -> 3.43;
+ * 1x1/2 0.81 -> 0.74, 0.82 -> 0.70. More positions measured even or slower: 2x128x28x28 -> 256 3x3/2 (392)
  * even on CPU time but 185-188 -> 133-138 GFLOP/s at 2 threads by the wall clock, 16x192x16x16 -> 192 3x3/2 (3.7 MB of
  * slabs) 84-88 -> 69-71 on 1 thread.
  */
