@@ -197,6 +197,70 @@ __attribute__((target("avx512f,avx2,fma"))) void microAvx512(int64_t kc, const f
 #endif
 
 #if SN_X86
+/**
+ * 8 x 32 tile for full-width AVX-512 on B read in place (B's own rows, 32 columns: two panels' width): 16 zmm
+ * accumulators, two of B, A broadcast from memory; per k-step 2 + 8 loads for 16 multiply-adds against 17 for 16 in
+ * the 16 x 16 tile, and each C row written as two adjacent lines. Columns past nr (at most 32) are masked on B's
+ * loads (no fault past the end of B) and on C. Each C element is one multiply-add chain over k in order, as in the
+ * other kernels. 12 and 14 rows (24 and 28 accumulators) ran slower on the 1x1 64 -> 256 forward (Zen 5, 1 thread,
+ * isa-check --cpu-time, 3 interleaved rounds at load ~13: 8 rows 218-221 GFLOP/s, 12 rows 206-211, 14 rows 195-204).
+ */
+__attribute__((target("avx512f,avx2,fma"))) void microAvx512Wide(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc,
+                                                                 int mr, int nr, bool load) {
+  constexpr int R = 8;
+  __m512 acc[2 * R];
+#pragma GCC unroll 32
+  for (int i = 0; i < 2 * R; i++) acc[i] = _mm512_setzero_ps();
+  if (nr == 2 * NR) {
+#pragma GCC unroll 1
+    for (int64_t k = 0; k < kc; k++) {
+      _mm_prefetch(reinterpret_cast<const char*>(b + 8 * ldb), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(b + 8 * ldb + NR), _MM_HINT_T0);
+      const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + NR);
+#pragma GCC unroll 32
+      for (int i = 0; i < R; i++) {
+        const __m512 ai = _mm512_set1_ps(a[i]);
+        acc[2 * i] = _mm512_fmadd_ps(ai, b0, acc[2 * i]);
+        acc[2 * i + 1] = _mm512_fmadd_ps(ai, b1, acc[2 * i + 1]);
+      }
+      a += R;
+      b += ldb;
+    }
+#pragma GCC unroll 32
+    for (int i = 0; i < R; i++) {
+      if (i >= mr) break;
+      float* row = c + i * ldc;
+      _mm512_storeu_ps(row, load ? _mm512_add_ps(acc[2 * i], _mm512_loadu_ps(row)) : acc[2 * i]);
+      _mm512_storeu_ps(row + NR, load ? _mm512_add_ps(acc[2 * i + 1], _mm512_loadu_ps(row + NR)) : acc[2 * i + 1]);
+    }
+    return;
+  }
+  const __mmask16 m0 = static_cast<__mmask16>(nr >= NR ? 0xffffu : (1u << nr) - 1);
+  const __mmask16 m1 = static_cast<__mmask16>(nr <= NR ? 0u : (1u << (nr - NR)) - 1);
+#pragma GCC unroll 1
+  for (int64_t k = 0; k < kc; k++) {
+    const __m512 b0 = _mm512_maskz_loadu_ps(m0, b), b1 = _mm512_maskz_loadu_ps(m1, b + NR);
+#pragma GCC unroll 32
+    for (int i = 0; i < R; i++) {
+      const __m512 ai = _mm512_set1_ps(a[i]);
+      acc[2 * i] = _mm512_fmadd_ps(ai, b0, acc[2 * i]);
+      acc[2 * i + 1] = _mm512_fmadd_ps(ai, b1, acc[2 * i + 1]);
+    }
+    a += R;
+    b += ldb;
+  }
+  const __mmask16 ms[2] = {m0, m1};
+#pragma GCC unroll 32
+  for (int i = 0; i < R; i++) {
+    if (i >= mr) break;
+    float* row = c + i * ldc;
+    for (int h = 0; h < 2; h++)
+      _mm512_mask_storeu_ps(row + h * NR, ms[h], load ? _mm512_add_ps(acc[2 * i + h], _mm512_maskz_loadu_ps(ms[h], row + h * NR)) : acc[2 * i + h]);
+  }
+}
+#endif
+
+#if SN_X86
 /** Transposes the 8 x 8 block r in registers: row i becomes column i. */
 __attribute__((target("avx2,fma"), always_inline)) inline void transpose8(__m256* r) {
   __m256 t[8], s[8];
@@ -447,6 +511,60 @@ void macro(const Gemm& g, const Tile& t, const float* Ap, const float* Bp, int64
   }
 }
 
+#if SN_X86
+/**
+ * The one-block path on B's own rows with the 8 x 32 tile (microAvx512Wide), for full-width AVX-512: the whole of A
+ * packed first, in K blocks of kKcWide, then each 32-column block of C runs all its K blocks before the next, so
+ * that its 8 x 32 tiles come back to C while its lines are still in L1 (the input gradient of the 1x1 64 -> 256,
+ * K = 256, takes its 4 K blocks that way), and B's rows two blocks on are fetched into L2 a slice before each tile.
+ * Zen 5, 1x1 8x64x56x56 -> 256, isa-check --bench-only --cpu-time (3 interleaved rounds, load ~13), input gradient
+ * at 1 thread: K blocks of 32 / 64 / 96 / 256 ran 172-183 / 187-199 / 182-197 / 146-169 GFLOP/s (256 in the order
+ * of the 16 x 16 path: K block outside); without the fetches ahead the forward ran 188-198 against 196-214.
+ */
+constexpr int kWideRows = 8;
+constexpr int64_t kKcWide = 64;
+
+void gemmWide(const Gemm& g, ThreadPool* pool, int threads) {
+  constexpr int R = kWideRows;
+  constexpr int64_t W = 2 * NR;
+  const Tile t{microAvx512Wide, R, true, kKcWide, MC16, kKcWide};
+  const int64_t kBlocks = (g.K + kKcWide - 1) / kKcWide;
+  const int64_t tiles = (g.M + R - 1) / R, blocks = (g.N + W - 1) / W;
+  // K block pc's panels start at tiles * R * pc.
+  float* Ap = tlsA.get(static_cast<size_t>(tiles * R * g.K));
+  for (int64_t pc = 0; pc < g.K; pc += kKcWide) packA(g, t, 0, g.M, pc, std::min(kKcWide, g.K - pc), Ap + tiles * R * pc);
+  const bool epiAny = g.biasRow || g.biasCol || g.residual || g.relu;
+  constexpr int64_t ahead = 2 * W;
+  auto sweep = [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; b++) {
+      const int64_t j0 = b * W;
+      const int nr = static_cast<int>(std::min<int64_t>(W, g.N - j0));
+      const bool fetch = j0 + ahead + W <= g.N;
+      for (int64_t kb = 0; kb < kBlocks; kb++) {
+        const int64_t pc = kb * kKcWide, kc = std::min(kKcWide, g.K - pc);
+        const bool load = g.accumulate || pc > 0;
+        const bool epi = epiAny && pc + kc >= g.K;
+        const float* rows = g.B + pc * g.rsB + j0;
+        const float* Ak = Ap + tiles * R * pc;
+        for (int64_t q = 0; q < tiles; q++) {
+          if (fetch)
+            for (int64_t k = kc * q / tiles; k < kc * (q + 1) / tiles; k++) {
+              __builtin_prefetch(rows + k * g.rsB + ahead, 0, 2);
+              __builtin_prefetch(rows + k * g.rsB + ahead + NR, 0, 2);
+            }
+          const int64_t i0 = q * R;
+          const int mr = static_cast<int>(std::min<int64_t>(R, g.M - i0));
+          microAvx512Wide(kc, Ak + q * kc * R, rows, g.rsB, g.C + i0 * g.ldc + j0, g.ldc, mr, nr, load);
+          if (epi) epilogue(g, i0, j0, mr, nr);
+        }
+      }
+    }
+  };
+  if (threads > 1 && blocks > 1) pool->parallelFor(blocks, 2, sweep);
+  else sweep(0, blocks);
+}
+#endif
+
 }  // namespace
 
 void gemm(const Gemm& g, ThreadPool* pool) {
@@ -484,7 +602,24 @@ void gemm(const Gemm& g, ThreadPool* pool) {
   // interleaved rounds at load ~9: 7.90-8.13 ms -> 7.51-7.74. With B packed a panel at a time it ran 2-4%
   // faster at 56x56 (8.66-8.93 -> 8.43-8.54 at load ~10) but 4-10% slower at 32x32 (8x64x32x32 -> 256,
   // 1 thread: 2.69-2.82 -> 2.92-2.97), so it stays with the row blocks there.
-  const bool smallA = ((g.M + MR - 1) / MR * MR) * kcMax * static_cast<int64_t>(sizeof(float)) <= (64 << 10);
+  const bool smallA = g.M * kcMax * static_cast<int64_t>(sizeof(float)) <= (64 << 10);
+#if SN_X86
+  // Full-width AVX-512 (the 16-row tile was picked), B in place, at least one whole 32-column block: the 8 x 32 tile
+  // (gemmWide). Zen 5, 1x1 8x64x56x56 -> 256, isa-check --bench-only --cpu-time (4 interleaved rounds against main
+  // at d1efeb2, load 12-14), forward 1 thread 176-181 -> 202-212 GFLOP/s (one round at 162), 2 threads 171-188 ->
+  // 203-221; input gradient 1 thread 155-183 -> 192-206, 2 threads 170-181 -> 176-205. A driver timing sn::gemm alone
+  // (1 thread, CPU time, best of >= 20, 2 interleaved rounds), M x N x K in ms: 8x1000x1024 0.221 -> 0.114,
+  // 32x1000x1024 0.40 -> 0.34, 64x784x192 0.107-0.115 -> 0.094-0.108, 24x196x512 0.042 -> 0.026-0.030,
+  // 160x196x528 0.204-0.215 -> 0.184-0.206, 128x49x832 0.077-0.080 against 0.078-0.093; N = 10 (64x10x84) ran
+  // 0.0029 -> 0.0043 on masked columns, hence N >= 32. Only where the whole packed A (each column block sweeps all of
+  // it) is at most 384 KiB: 128x1000x4096 (2 MiB of A) ran 6.7-6.8 against 6.6-6.7 ms, 128x49x832 (GoogLeNet's 7x7
+  // 832 -> 128, 426 KiB) 0.083-0.085 against 0.080-0.082; 160x196x528 (338 KiB) 0.187-0.188 against 0.191-0.195.
+  const int64_t wideA = (g.M + kWideRows - 1) / kWideRows * kWideRows * g.K * static_cast<int64_t>(sizeof(float));
+  if (MR == MR16 && inPlace && g.N >= 2 * NR && (g.M <= MC || smallA) && wideA <= (384 << 10)) {
+    gemmWide(g, pool, threads);
+    return;
+  }
+#endif
   if (g.M <= MC || (smallA && inPlace)) {
     // One row block: each B micro-panel is used by one sweep over A only, so it is packed right
     // before that sweep into an L1-sized buffer instead of a large panel that round-trips through
