@@ -602,6 +602,10 @@ void gemm(const Gemm& g, ThreadPool* pool) {
   // interleaved rounds at load ~9: 7.90-8.13 ms -> 7.51-7.74. With B packed a panel at a time it ran 2-4%
   // faster at 56x56 (8.66-8.93 -> 8.43-8.54 at load ~10) but 4-10% slower at 32x32 (8x64x32x32 -> 256,
   // 1 thread: 2.69-2.82 -> 2.92-2.97), so it stays with the row blocks there.
+  // A's own rows, not the tile's padded ones: the 256 x 64 filter padded to 258 rows on the 6-row tile had sent that
+  // forward to the row blocks. Zen 5, isa-check --bench-only --cpu-time, 4 interleaved rounds at load ~13, GFLOP/s:
+  // avx2 2 threads 87-94 -> 94-101 (1 thread even), avx512 under STRIDENET_AVX512_FULL_WIDTH=0 (the same 6-row
+  // tile) 87-94 -> 96-105 on 1 thread, 84-94 -> 91-99 on 2.
   const bool smallA = g.M * kcMax * static_cast<int64_t>(sizeof(float)) <= (64 << 10);
 #if SN_X86
   // Full-width AVX-512 (the 16-row tile was picked), B in place, at least one whole 32-column block: the 8 x 32 tile
