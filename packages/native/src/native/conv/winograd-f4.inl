@@ -119,12 +119,49 @@ bool winogradF4Fits(const ConvGeom& g, bool constantFilter) {
   return R == 1 || (R == 2 && (TH % 2 == 0 || partial || 2 * TW < S::N)) || (R >= 4 && S::N % (TH * TW) == 0);
 }
 
-int64_t f4FilterFloats(const ConvGeom& g, int MR) { return 36 * ((g.O + MR - 1) / MR) * g.C * MR; }
+/**
+ * The GEMM's output-channel tiles of a pass: MR rows each, the last `narrow` of 4 rows where MR is 6 (the 6 x 2 tile of
+ * 8 lanes) and O leaves 4 or 2 rows over (6 + 6 + 4 for 16 channels, 4 x 6 + 2 x 4 for 32, 10 x 6 + 4 for 64), so no
+ * channel row is padded (a ninth of the GEMM's multiply-adds at 16 and 32 channels): the 4 x 2 tile keeps 8
+ * accumulators, enough for both FMA pipes. Zen 5, avx2 path, isa-check --bench-only ... --columns const --epilogue
+ * --cpu-time --threads 1 (chrt -f 10), the same binary with padded and narrow tiles, 8 interleaved rounds at load
+ * 11-14, GFLOP/s medians: 64x16x32x32 -> 16 147 -> 148, 64x32x16x16 -> 32 243 -> 251, 64x64x8x8 -> 64 314 -> 317; in
+ * bench/model-profile.ts resnet20 64 infer --threads 1 --isa=avx2 --cpu-time (3 rounds, load 11-12) the 32 -> 32
+ * layers 6.97 -> 6.88 ms, the others within the noise.
+ */
+struct F4Rows {
+  int64_t tiles = 0, narrow = 0, rows = 0;
+  /** First channel row of tile ot and its row count. */
+  int64_t base(int64_t ot) const { return ot <= tiles - narrow ? ot * mr : (tiles - narrow) * mr + (ot - tiles + narrow) * 4; }
+  int count(int64_t ot) const { return ot < tiles - narrow ? mr : 4; }
+  int mr = 0;
+};
 
-/** U[xi][o tile][c][MR] = (G g G^T)[xi] (6x6, xi = 6 row + column) for each filter g = w[o][c], in double; rows past O zero. */
+template <int MR>
+F4Rows f4RowTiles(const ConvGeom& g) {
+  F4Rows t;
+  t.mr = MR;
+  t.tiles = (g.O + MR - 1) / MR;
+  if (MR == 6 && g.O >= 8) {
+    const int64_t over = (g.O + 1) / 2 * 2 % 6;  // channel rows past the whole 6-row tiles (O rounded up to even)
+    if (over == 4) t.narrow = 1;
+    if (over == 2) t.narrow = 2;
+  }
+  t.rows = t.base(t.tiles);
+  return t;
+}
+
+template <int MR>
+int64_t f4FilterFloats(const ConvGeom& g) { return 36 * f4RowTiles<MR>(g).rows * g.C; }
+
+/**
+ * U[xi][o tile][c][rows of the tile] = (G g G^T)[xi] (6x6, xi = 6 row + column) for each filter g = w[o][c], in double;
+ * rows past O zero; tiles as f4RowTiles.
+ */
 template <int MR>
 void f4Filter(const ConvGeom& g, const float* w, ThreadPool& pool, float* u) {
-  const int64_t tiles = (g.O + MR - 1) / MR;
+  const F4Rows rt = f4RowTiles<MR>(g);
+  const int64_t tiles = rt.tiles;
   const int64_t block = std::max<int64_t>(1, 512 / (g.C * MR));  // tiles per task
   auto gt = [](const double* k, int stride, double* out) {
     const double k0 = k[0], k1 = k[stride], k2 = k[2 * stride];
@@ -138,14 +175,15 @@ void f4Filter(const ConvGeom& g, const float* w, ThreadPool& pool, float* u) {
   pool.run((tiles + block - 1) / block, [&](int64_t b) {
     float v[36][MR];
     for (int64_t ot = b * block; ot < std::min(tiles, (b + 1) * block); ot++) {
-      const int on = static_cast<int>(std::min<int64_t>(MR, g.O - ot * MR));
+      const int64_t o0 = rt.base(ot);
+      const int mr = rt.count(ot), on = static_cast<int>(std::max<int64_t>(0, std::min<int64_t>(mr, g.O - o0)));
       for (int64_t c = 0; c < g.C; c++) {
-        for (int i = 0; i < MR; i++) {
+        for (int i = 0; i < mr; i++) {
           if (i >= on) {
             for (int xi = 0; xi < 36; xi++) v[xi][i] = 0.f;
             continue;
           }
-          const float* k = w + ((ot * MR + i) * g.C + c) * 9;
+          const float* k = w + ((o0 + i) * g.C + c) * 9;
           double kd[9], t[3][6], r[6];
           for (int j = 0; j < 9; j++) kd[j] = k[j];
           for (int j = 0; j < 3; j++) gt(kd + j, 3, t[j]);  // t[j][row]: column j of G g
@@ -155,7 +193,7 @@ void f4Filter(const ConvGeom& g, const float* w, ThreadPool& pool, float* u) {
             for (int s = 0; s < 6; s++) v[6 * row + s][i] = static_cast<float>(r[s]);
           }
         }
-        for (int xi = 0; xi < 36; xi++) std::memcpy(u + ((xi * tiles + ot) * g.C + c) * MR, v[xi], sizeof v[xi]);
+        for (int xi = 0; xi < 36; xi++) std::memcpy(u + (xi * rt.rows + o0) * g.C + c * mr, v[xi], static_cast<size_t>(mr) * sizeof(float));
       }
     }
   });
@@ -477,8 +515,8 @@ template <class T, int R>
 void f4Pass(const ConvGeom& g, const Slab& slab, const float* u, const int64_t (*at)[kF4Pieces], const uint32_t (*bits)[kF4Pieces],
             const F4Out (*out)[kF4Pieces], int used, const float* bias, const float* res, bool relu, float* y, float* V, const float* x = nullptr,
             const F4Group (*grp)[4] = nullptr, int64_t ahead = 0) {
-  constexpr int MR = T::MR;
-  const int64_t oTiles = (g.O + MR - 1) / MR, vs = f4PlaneStride(g.C * T::kPanel), xs = f4PlaneStride(oTiles * MR * T::kPanel);
+  const F4Rows rt = f4RowTiles<T::MR>(g);
+  const int64_t vs = f4PlaneStride(g.C * T::kPanel), xs = f4PlaneStride(rt.rows * T::kPanel), wide = rt.tiles - rt.narrow;
   float* M = V + 36 * vs;
   if (res) f4PrefetchResidual<T::NV>(g, out, R == 8 ? 8 : 4, used, res);
   if (grp) {
@@ -486,9 +524,16 @@ void f4Pass(const ConvGeom& g, const Slab& slab, const float* u, const int64_t (
   } else {
     f4Input<R, T::NV>(slab, g.C, at, bits, V, vs);
   }
-  for (int xi = 0; xi < 36; xi++)
-    for (int64_t ot = 0; ot < oTiles; ot++)
-      winoGemm<T>(g.C, u + (xi * oTiles + ot) * g.C * MR, V + xi * vs, M + xi * xs + ot * MR * T::kPanel);
+  for (int xi = 0; xi < 36; xi++) {
+    const float* ux = u + xi * rt.rows * g.C;
+    for (int64_t ot = 0; ot < wide; ot++) winoGemm<T>(g.C, ux + ot * T::MR * g.C, V + xi * vs, M + xi * xs + ot * T::MR * T::kPanel);
+    if constexpr (T::MR == 6) {
+      for (int64_t ot = wide; ot < rt.tiles; ot++) {
+        const int64_t o0 = rt.base(ot);
+        winoGemm<WinoTile<4, T::NV>>(g.C, ux + o0 * g.C, V + xi * vs, M + xi * xs + o0 * T::kPanel);
+      }
+    }
+  }
   const bool partial = f4Partial(g) || f4PartLanes(f4TilesW(g), R);
   for (int64_t o = 0; o < g.O; o++) {
     const float b = bias ? bias[o] : 0.f;
@@ -510,7 +555,7 @@ void f4Pass(const ConvGeom& g, const Slab& slab, const float* u, const int64_t (
 /** V and M of a pass (planes f4PlaneStride apart). */
 template <class T>
 int64_t f4PanelFloats(const ConvGeom& g) {
-  return 36 * (f4PlaneStride(g.C * T::kPanel) + f4PlaneStride((g.O + T::MR - 1) / T::MR * T::MR * T::kPanel));
+  return 36 * (f4PlaneStride(g.C * T::kPanel) + f4PlaneStride(f4RowTiles<T::MR>(g).rows * T::kPanel));
 }
 
 /**
@@ -647,7 +692,7 @@ void f4RunImages(const ConvGeom& g, const float* x, const float* u, const float*
 
 template <class T>
 void f4ByRows(const ConvGeom& g, const float* x, const FilterRef& w, const float* bias, const float* residual, bool relu, float* y, ThreadPool& pool) {
-  const FilterCache::Packed u = w.packed(layoutKey({8, g.O, g.C, T::MR}), static_cast<size_t>(f4FilterFloats(g, T::MR)),
+  const FilterCache::Packed u = w.packed(layoutKey({8, g.O, g.C, T::MR, f4RowTiles<T::MR>(g).narrow}), static_cast<size_t>(f4FilterFloats<T::MR>(g)),
                                          [&](const float* raw, float* out) { f4Filter<T::MR>(g, raw, pool, out); });
   switch (f4Rows(f4TilesW(g))) {
     case 1: f4Run<T, 1>(g, x, u->data(), bias, residual, relu, y, pool); break;
