@@ -413,6 +413,26 @@ struct F4Out {
 };
 
 /**
+ * Whether f4Output writes whole output vectors with non-temporal stores (S::stream, past the caches; each task ends
+ * with S::streamFence): the 8-lane AVX2 kernels, y 32-byte aligned and output rows of whole vectors (every run
+ * starts a vector apart). perf of isa-check's 64x16x32x32 -> 16 (avx2, 1 thread) had two fifths of the layer's
+ * samples in the output transform, most on the first store to each line of y (the line read in for ownership
+ * before it is overwritten whole); streamed, the line is never read. Zen 5, isa-check --bench-only "64x16x32x32 *
+ * 16x16|64x32x16x16 * 32x32|64x64x8x8 * 64" --columns const --epilogue --cpu-time --threads 1 (chrt -f 10), the same
+ * binary with plain and streamed stores, 8 interleaved rounds at load 11-14, GFLOP/s medians (ranges): 64x16x32x32
+ * -> 16 148 (141-167) -> 169 (160-171), 64x32x16x16 -> 32 251 (242-261) -> 261 (255-269), 64x64x8x8 -> 64 317
+ * (299-329) -> 326 (313-330). In the model the next layer then reads y from memory, which measured cheaper than the
+ * ownership reads: bench/model-profile.ts resnet20 64 infer --threads 1 --isa=avx2 --cpu-time, 3 interleaved
+ * rounds at load 11-12, kernel CPU ms per inference, medians: 16 -> 16 14.0 -> 12.2, 32 -> 32 6.9 -> 6.6, 64 -> 64
+ * 5.4 -> 5.4, the 1x1/2 shortcut after the 16 -> 16 layers 0.81 -> 0.84, all kernels 32.5 -> 30.3; compiled (slices
+ * of 16 images, 1 MiB outputs) 13.6 -> 11.8, 7.5 -> 6.5, 5.9 -> 5.5, 33.4 -> 32.2. The 16-lane kernels keep plain
+ * stores (not measured).
+ */
+bool f4Streams(const ConvGeom& g, const float* y) {
+  return S::kStream && S::N == 8 && kIsa == Isa::Avx2 && reinterpret_cast<uintptr_t>(y) % (4 * S::N) == 0 && g.OW % S::N == 0;
+}
+
+/**
  * Output transform of channel o for the used vectors of a pass: bias, the residual (null, or of the output's
  * layout) and relu. The interleaved result of vector v is 4 vectors of N output columns, k holding tiles
  * k N / 4 .. (k + 1) N / 4 - 1; out[v][k]: where they go. R == 8 (pieces of N / 8 tiles): out[v][r] per piece,
@@ -421,7 +441,7 @@ struct F4Out {
  */
 template <int NV, int R, bool Partial, bool Grouped = false>
 void f4Output(const float* M, int64_t xs, const F4Out (*out)[kF4Pieces], int used, float bias, const float* res, bool relu, float* y,
-              int64_t OW) {
+              int64_t OW, bool stream = false) {
   constexpr int64_t N = S::N;
   const S::V b = S::set1(bias), zero = S::zero();
   for (int v = 0; v < used; v++) {
@@ -489,7 +509,11 @@ void f4Output(const float* M, int64_t xs, const F4Out (*out)[kF4Pieces], int use
           } else {
             if (res) o[k] = S::add(o[k], S::load(res + at));
             if (relu) o[k] = S::max(zero, o[k]);
-            S::store(y + at, o[k]);
+            if (stream) {
+              S::stream(y + at, o[k]);
+            } else {
+              S::store(y + at, o[k]);
+            }
           }
         }
       }
@@ -535,19 +559,20 @@ void f4Pass(const ConvGeom& g, const Slab& slab, const float* u, const int64_t (
     }
   }
   const bool partial = f4Partial(g) || f4PartLanes(f4TilesW(g), R);
+  const bool stream = f4Streams(g, y);
   for (int64_t o = 0; o < g.O; o++) {
     const float b = bias ? bias[o] : 0.f;
     const float* r = res ? res + o * g.P : nullptr;
     if constexpr (R != 8) {
       if (grp) {
-        f4Output<T::NV, R, false, true>(M + o * T::kPanel, xs, out, used, b, r, relu, y + o * g.P, g.OW);
+        f4Output<T::NV, R, false, true>(M + o * T::kPanel, xs, out, used, b, r, relu, y + o * g.P, g.OW, stream);
         continue;
       }
     }
     if (partial) {
       f4Output<T::NV, R, true>(M + o * T::kPanel, xs, out, used, b, r, relu, y + o * g.P, g.OW);
     } else {
-      f4Output<T::NV, R, false>(M + o * T::kPanel, xs, out, used, b, r, relu, y + o * g.P, g.OW);
+      f4Output<T::NV, R, false>(M + o * T::kPanel, xs, out, used, b, r, relu, y + o * g.P, g.OW, stream);
     }
   }
 }
@@ -641,6 +666,7 @@ void f4Run(const ConvGeom& g, const float* x, const float* u, const float* bias,
       f4Pass<T, R>(g, slab, u, at, bits, out, used, bias, residual ? residual + n * g.O * g.P : nullptr, relu, y + n * g.O * g.P, V, image,
                    direct ? grp : nullptr, ahead);
     }
+    if (f4Streams(g, y)) S::streamFence();
   });
 }
 
@@ -687,6 +713,7 @@ void f4RunImages(const ConvGeom& g, const float* x, const float* u, const float*
     const int used = static_cast<int>(std::min<int64_t>(NV, (images + perVector - 1) / perVector));
     f4Pass<T, R>(g, slab, u, at, bits, out, used, bias, residual ? residual + n0 * g.O * g.P : nullptr, relu, y + n0 * g.O * g.P, V, first,
                  direct ? grp : nullptr, perPass * g.C * g.H * g.W);
+    if (f4Streams(g, y)) S::streamFence();
   });
 }
 

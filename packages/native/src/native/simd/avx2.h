@@ -33,6 +33,10 @@ struct Avx2 {
   static SN_INLINE V set1(float v) { return _mm256_set1_ps(v); }
   static SN_INLINE V load(const float* p) { return _mm256_loadu_ps(p); }
   static SN_INLINE void store(float* p, V v) { _mm256_storeu_ps(p, v); }
+  /** Non-temporal store of a 32-byte aligned vector (no read for ownership); streamFence orders it before later stores. */
+  static constexpr bool kStream = true;
+  static SN_INLINE void stream(float* p, V v) { _mm256_stream_ps(p, v); }
+  static SN_INLINE void streamFence() { _mm_sfence(); }
   static SN_INLINE V loadHalves(const float* lo, const float* hi) {
     return _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(lo)), _mm_loadu_ps(hi), 1);
   }

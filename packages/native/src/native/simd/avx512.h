@@ -35,6 +35,10 @@ struct Avx512 {
     return _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_castps256_ps512(_mm256_loadu_ps(lo))), _mm256_castps_pd(_mm256_loadu_ps(hi)), 1));
   }
   static SN_INLINE void store(float* p, V v) { _mm512_storeu_ps(p, v); }
+  /** Non-temporal store of a 64-byte aligned vector (no read for ownership); streamFence orders it before later stores. */
+  static constexpr bool kStream = true;
+  static SN_INLINE void stream(float* p, V v) { _mm512_stream_ps(p, v); }
+  static SN_INLINE void streamFence() { _mm_sfence(); }
   static SN_INLINE V maskLoad(M m, const float* p) { return _mm512_maskz_loadu_ps(m, p); }
   static SN_INLINE V maskLoadOr(V src, M m, const float* p) { return _mm512_mask_loadu_ps(src, m, p); }
   static SN_INLINE void maskStore(float* p, M m, V v) { _mm512_mask_storeu_ps(p, m, v); }

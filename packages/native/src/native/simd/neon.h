@@ -37,6 +37,10 @@ struct Neon {
   static SN_INLINE V load(const float* p) { return vld1q_f32(p); }
   static SN_INLINE V loadHalves(const float* lo, const float* hi) { return vcombine_f32(vld1_f32(lo), vld1_f32(hi)); }
   static SN_INLINE void store(float* p, V v) { vst1q_f32(p, v); }
+  /** No non-temporal store here: stream is a plain store (kStream false). */
+  static constexpr bool kStream = false;
+  static SN_INLINE void stream(float* p, V v) { store(p, v); }
+  static SN_INLINE void streamFence() {}
   // No masked loads in NEON: partial vectors (row edges only) go lane by lane.
   static SN_INLINE V maskLoadOr(V src, M m, const float* p) {
     const uint32_t b = bits(m);

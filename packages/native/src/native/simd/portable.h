@@ -41,6 +41,10 @@ struct Portable {
     return v;
   }
   static SN_INLINE void store(float* p, V v) { __builtin_memcpy(p, &v, sizeof v); }
+  /** No non-temporal store here: stream is a plain store (kStream false). */
+  static constexpr bool kStream = false;
+  static SN_INLINE void stream(float* p, V v) { store(p, v); }
+  static SN_INLINE void streamFence() {}
   static SN_INLINE V loadHalves(const float* lo, const float* hi) { return V{lo[0], lo[1], hi[0], hi[1]}; }
   static SN_INLINE V maskLoadOr(V src, M m, const float* p) {
     for (int l = 0; l < 4; l++)
