@@ -427,9 +427,16 @@ struct F4Out {
  * 5.4 -> 5.4, the 1x1/2 shortcut after the 16 -> 16 layers 0.81 -> 0.84, all kernels 32.5 -> 30.3; compiled (slices
  * of 16 images, 1 MiB outputs) 13.6 -> 11.8, 7.5 -> 6.5, 5.9 -> 5.5, 33.4 -> 32.2. The 16-lane kernels keep plain
  * stores (not measured).
+ * Only up to 32 input channels (Cg): there the GEMM per output is short and the stores a large share of the layer.
+ * All-CNN-C's 96 -> 96 layer (b64, 25 MB of output) gained nothing streamed and its stride-2 consumer lost, reading
+ * y from memory instead of the caches: model-profile allCnnC 64 infer --threads 1 --isa=avx2 --cpu-time, 4
+ * interleaved rounds at load 0.6-2 (lead), kernel CPU ms, plain -> streamed: the 96 -> 96 layer 32.2-36.0 ->
+ * 32.5-37.0, the 3x3/2 layer after it 21.1-26.9 -> 22.1-28.9, all kernels 130-153 -> 137-164; ResNet-18 b2's four
+ * 64 -> 64 layers at 56x56 6.8-8.4 -> 7.0-8.2 (no gain).
  */
 bool f4Streams(const ConvGeom& g, const float* y) {
-  return S::kStream && S::N == 8 && kIsa == Isa::Avx2 && reinterpret_cast<uintptr_t>(y) % (4 * S::N) == 0 && g.OW % S::N == 0;
+  return S::kStream && S::N == 8 && kIsa == Isa::Avx2 && g.Cg <= 32 && reinterpret_cast<uintptr_t>(y) % (4 * S::N) == 0 &&
+         g.OW % S::N == 0;
 }
 
 /**
