@@ -205,9 +205,19 @@ __attribute__((target("avx512f,avx2,fma"))) void microAvx512(int64_t kc, const f
  * other kernels. 12 and 14 rows (24 and 28 accumulators) ran slower on the 1x1 64 -> 256 forward (Zen 5, 1 thread,
  * isa-check --cpu-time, 3 interleaved rounds at load ~13: 8 rows 218-221 GFLOP/s, 12 rows 206-211, 14 rows 195-204).
  */
+/** One k-step of microAvx512Wide's 8 rows: acc[2 i + h] += a[i] * b_h (inlined into both of its loops). */
+__attribute__((target("avx512f,avx2,fma"), always_inline)) inline void wideStep(__m512 (&acc)[16], const float* a, __m512 b0, __m512 b1) {
+#pragma GCC unroll 32
+  for (int i = 0; i < 8; i++) {
+    const __m512 ai = _mm512_set1_ps(a[i]);
+    acc[2 * i] = _mm512_fmadd_ps(ai, b0, acc[2 * i]);
+    acc[2 * i + 1] = _mm512_fmadd_ps(ai, b1, acc[2 * i + 1]);
+  }
+}
+
 __attribute__((target("avx512f,avx2,fma"))) void microAvx512Wide(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc,
                                                                  int mr, int nr, bool load) {
-  constexpr int R = 8;
+  constexpr int R = 8;  // wideStep's rows
   __m512 acc[2 * R];
 #pragma GCC unroll 32
   for (int i = 0; i < 2 * R; i++) acc[i] = _mm512_setzero_ps();
@@ -216,13 +226,7 @@ __attribute__((target("avx512f,avx2,fma"))) void microAvx512Wide(int64_t kc, con
     for (int64_t k = 0; k < kc; k++) {
       _mm_prefetch(reinterpret_cast<const char*>(b + 8 * ldb), _MM_HINT_T0);
       _mm_prefetch(reinterpret_cast<const char*>(b + 8 * ldb + NR), _MM_HINT_T0);
-      const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + NR);
-#pragma GCC unroll 32
-      for (int i = 0; i < R; i++) {
-        const __m512 ai = _mm512_set1_ps(a[i]);
-        acc[2 * i] = _mm512_fmadd_ps(ai, b0, acc[2 * i]);
-        acc[2 * i + 1] = _mm512_fmadd_ps(ai, b1, acc[2 * i + 1]);
-      }
+      wideStep(acc, a, _mm512_loadu_ps(b), _mm512_loadu_ps(b + NR));
       a += R;
       b += ldb;
     }
@@ -239,13 +243,7 @@ __attribute__((target("avx512f,avx2,fma"))) void microAvx512Wide(int64_t kc, con
   const __mmask16 m1 = static_cast<__mmask16>(nr <= NR ? 0u : (1u << (nr - NR)) - 1);
 #pragma GCC unroll 1
   for (int64_t k = 0; k < kc; k++) {
-    const __m512 b0 = _mm512_maskz_loadu_ps(m0, b), b1 = _mm512_maskz_loadu_ps(m1, b + NR);
-#pragma GCC unroll 32
-    for (int i = 0; i < R; i++) {
-      const __m512 ai = _mm512_set1_ps(a[i]);
-      acc[2 * i] = _mm512_fmadd_ps(ai, b0, acc[2 * i]);
-      acc[2 * i + 1] = _mm512_fmadd_ps(ai, b1, acc[2 * i + 1]);
-    }
+    wideStep(acc, a, _mm512_maskz_loadu_ps(m0, b), _mm512_maskz_loadu_ps(m1, b + NR));
     a += R;
     b += ldb;
   }
