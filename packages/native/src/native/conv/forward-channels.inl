@@ -170,16 +170,19 @@ SN_INLINE void finishChannelTile(S::V* c0, S::V* c1, float* const* dst, const fl
 
 /**
  * MP positions (slab pointers pos[i], output pointers dst[i] at channel 0 of the panel) x 2N channels
- * (nc of them real) over K taps, then finishChannelTile.
+ * (nc of them real) over K taps, then finishChannelTile. Chunked (forwardChannelsBlocked: the taps of a chunk of
+ * input channels): the sums start from zero (first) or from acc (MP x 2N floats), and go back to acc unless this is
+ * the last chunk, which finishes the tile.
  */
+template <bool Chunked = false>
 void channelTile(int64_t K, const float* wp, const int64_t* off, const float* const* pos, float* const* dst, const float* const* res, int np, int nc,
-                 int64_t P, const float* bias, bool relu, bool room) {
+                 int64_t P, const float* bias, bool relu, bool room, float* acc = nullptr, bool first = true, bool last = true) {
   constexpr int MP = kChanMP;
   S::V c0[MP], c1[MP];
 #pragma GCC unroll 16
   for (int i = 0; i < MP; i++) {
-    c0[i] = S::zero();
-    c1[i] = S::zero();
+    c0[i] = !Chunked || first ? S::zero() : S::load(acc + i * kChanPanel);
+    c1[i] = !Chunked || first ? S::zero() : S::load(acc + i * kChanPanel + S::N);
   }
   for (int64_t k = 0; k < K; k++) {
     const S::V w0 = S::load(wp), w1 = S::load(wp + S::N);
@@ -191,6 +194,14 @@ void channelTile(int64_t K, const float* wp, const int64_t* off, const float* co
       c1[i] = S::fma(a, w1, c1[i]);
     }
     wp += kChanPanel;
+  }
+  if (Chunked && !last) {
+#pragma GCC unroll 16
+    for (int i = 0; i < MP; i++) {
+      S::store(acc + i * kChanPanel, c0[i]);
+      S::store(acc + i * kChanPanel + S::N, c1[i]);
+    }
+    return;
   }
   finishChannelTile<MP>(c0, c1, dst, res, np, nc, P, bias, relu, room);
 }
@@ -270,41 +281,6 @@ void channelLaneForward(const ConvGeom& g, const float* x, const float* wp, cons
   });
 }
 
-/**
- * channelTile over taps [0, K) of a chunk: the sums start from zero (first) or from acc (MP x 2N floats), and go back to acc
- * unless this is the last chunk, which finishes the tile.
- */
-void channelTileChunk(int64_t K, const float* wp, const int64_t* off, const float* const* pos, float* acc, bool first, bool last,
-                      float* const* dst, const float* const* res, int np, int nc, int64_t P, const float* bias, bool relu, bool room) {
-  constexpr int MP = kChanMP;
-  S::V c0[MP], c1[MP];
-#pragma GCC unroll 16
-  for (int i = 0; i < MP; i++) {
-    c0[i] = first ? S::zero() : S::load(acc + i * kChanPanel);
-    c1[i] = first ? S::zero() : S::load(acc + i * kChanPanel + S::N);
-  }
-  for (int64_t k = 0; k < K; k++) {
-    const S::V w0 = S::load(wp), w1 = S::load(wp + S::N);
-    const int64_t o = off[k];
-#pragma GCC unroll 16
-    for (int i = 0; i < MP; i++) {
-      const S::V a = S::set1(pos[i][o]);
-      c0[i] = S::fma(a, w0, c0[i]);
-      c1[i] = S::fma(a, w1, c1[i]);
-    }
-    wp += kChanPanel;
-  }
-  if (!last) {
-#pragma GCC unroll 16
-    for (int i = 0; i < MP; i++) {
-      S::store(acc + i * kChanPanel, c0[i]);
-      S::store(acc + i * kChanPanel + S::N, c1[i]);
-    }
-    return;
-  }
-  finishChannelTile<MP>(c0, c1, dst, res, np, nc, P, bias, relu, room);
-}
-
 /** Taps a chunk of input channels holds at most in forwardChannelsBlocked (its filter rows: 16 KiB on 8 lanes). */
 constexpr int64_t kBlockedTaps = 256;
 
@@ -375,8 +351,8 @@ void forwardChannelsBlocked(const ConvGeom& g, const float* x, const float* wp, 
         }
         // Room: the vector's positions from q0 on lie in one image and a later tile of this panel stores those past the tile.
         const bool room = q0 / g.P == (q0 + S::N - 1) / g.P && q0 + S::N <= total;
-        channelTileChunk(kc, wpn + k0 * kChanPanel, off.data() + k0, pos, acc + tl * MP * kChanPanel, first, last, dst, residual ? res : nullptr,
-                         np, nc, g.P, bias ? biasPad.data() + o0 : nullptr, relu, room);
+        channelTile<true>(kc, wpn + k0 * kChanPanel, off.data() + k0, pos, dst, residual ? res : nullptr, np, nc, g.P,
+                          bias ? biasPad.data() + o0 : nullptr, relu, room, acc + tl * MP * kChanPanel, first, last);
       }
     }
   });

@@ -41,7 +41,8 @@ SN_INLINE void bnWith(bool a, bool b, F f) {
  * 7.7-8.3 ms.
  */
 SN_INLINE int64_t bnAhead(const BnRows& r) { return std::max<int64_t>(1, 512 / std::max<int64_t>(r.len, 1)); }
-SN_INLINE int64_t bnNextRow(const BnRows& r, int64_t row, int64_t ahead) { return std::min(row + ahead, r.rows - 1); }
+/** Floats from row `row` to the row `ahead` rows on (0 on the last row). */
+SN_INLINE int64_t bnNextOffset(const BnRows& r, int64_t row, int64_t ahead) { return (std::min(row + ahead, r.rows - 1) - row) * r.stride; }
 /** Fetches the cache lines of p[i .. i + n) (n a multiple of 16 or under it). */
 template <int n>
 SN_INLINE void bnFetch(const float* p) {
@@ -57,7 +58,7 @@ void bnMoments(const BnRows& r, const float* x, double shift, double* s) {
   const int64_t ahead = bnAhead(r);
   for (int64_t row = 0; row < r.rows; row++) {
     const float* p = x + row * r.stride;
-    const int64_t next = (bnNextRow(r, row, ahead) - row) * r.stride;
+    const int64_t next = bnNextOffset(r, row, ahead);
     int64_t i = 0;
     for (; i + 4 * H <= r.len; i += 4 * H) {
       bnFetch<4 * H>(p + next + i);
@@ -98,7 +99,7 @@ void bnNormalize(const BnRows& r, const float* x, const float* residual, bool re
     for (int64_t row = 0; row < r.rows; row++) {
       const float* p = x + row * r.stride;
       const float* q = hasRes ? residual + row * r.stride : nullptr;
-      const int64_t next = (bnNextRow(r, row, ahead) - row) * r.stride;
+      const int64_t next = bnNextOffset(r, row, ahead);
       float* out = y + row * r.stride;
       int64_t i = 0;
       for (; i + H <= r.len; i += H) {
@@ -132,7 +133,7 @@ void bnGradSums(const BnRows& r, const float* dy, const float* x, const float* y
       const float* g = dy + row * r.stride;
       const float* p = x + row * r.stride;
       const float* m = masked ? y + row * r.stride : nullptr;
-      const int64_t next = (bnNextRow(r, row, ahead) - row) * r.stride;
+      const int64_t next = bnNextOffset(r, row, ahead);
       const auto grad = [&](int64_t j) { return masked ? S::dloadPos(m + j, g + j) : S::dload(g + j); };
       int64_t i = 0;
       for (; i + 4 * H <= r.len; i += 4 * H) {
