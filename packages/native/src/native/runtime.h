@@ -34,11 +34,13 @@ bool cpuHasAvx2();
 
 /**
  * True when the CPU executes 512-bit vector operations at full width, so that 16-lane kernels can reach twice
- * the 8-lane FMA peak (AMD Zen 5, family 0x1A, and later; isa-check measures 227 against 113 GFLOP/s there).
- * False on AMD Zen 4 (family 0x19), which runs them as two 256-bit halves (117 GFLOP/s on both paths), and on
- * every other CPU: the avx512 path's hand-offs to 8-lane kernels were measured on Zen 4 and stay as they are
- * where nobody measured otherwise. The environment variable STRIDENET_AVX512_FULL_WIDTH=0 or 1, read once,
- * overrides the CPUID rule (for measuring both choices on one machine). Only the avx512 path asks.
+ * the 8-lane FMA peak: AMD Zen 5 (family 0x1A) and later (isa-check measures 227 against 113 GFLOP/s there), and
+ * Intel's Sapphire, Emerald and Granite Rapids server cores, which have two 512-bit FMA units on every part
+ * (Emerald Rapids: 228 against 118). False on AMD Zen 4 (family 0x19), which runs them as two 256-bit halves (117
+ * GFLOP/s on both paths), and on every other CPU: the avx512 path's hand-offs to 8-lane kernels were measured on
+ * Zen 4 and stay as they are where nobody measured otherwise. The environment variable
+ * STRIDENET_AVX512_FULL_WIDTH=0 or 1, read once, overrides the CPUID rule (for measuring both choices on one
+ * machine). Only the avx512 path asks.
  */
 bool cpuAvx512FullWidth();
 
