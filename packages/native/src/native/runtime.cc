@@ -9,6 +9,9 @@
 #include <chrono>
 #include <cstdlib>
 #include <new>
+#if defined(__unix__) || defined(__APPLE__)
+#include <unistd.h>
+#endif
 
 namespace sn {
 
@@ -49,6 +52,18 @@ bool cpuHasAvx2() {
 #else
   return false;
 #endif
+}
+
+int64_t cpuL2Bytes() {
+  static const int64_t bytes = [] {
+#if defined(_SC_LEVEL2_CACHE_SIZE)
+    const long v = sysconf(_SC_LEVEL2_CACHE_SIZE);
+    return v > 0 ? static_cast<int64_t>(v) : int64_t{0};
+#else
+    return int64_t{0};
+#endif
+  }();
+  return bytes;
 }
 
 bool cpuAvx512FullWidth() {

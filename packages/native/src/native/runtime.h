@@ -44,6 +44,12 @@ bool cpuHasAvx2();
  */
 bool cpuAvx512FullWidth();
 
+/**
+ * Bytes of this CPU's level-2 cache per core as the C library reports it (sysconf, from CPUID), read once; 0 where
+ * unknown. Kernels that choose by cache size (conv/winograd-f4.inl f4Streams) keep their earlier choice at 0.
+ */
+int64_t cpuL2Bytes();
+
 /** Instruction-set path of a runtime (isa.h has the kernels of each). */
 enum class Isa : int { Portable = 0, Neon = 1, Avx2 = 2, Avx512 = 3 };
 

@@ -433,10 +433,18 @@ struct F4Out {
  * interleaved rounds at load 0.6-2 (lead), kernel CPU ms, plain -> streamed: the 96 -> 96 layer 32.2-36.0 ->
  * 32.5-37.0, the 3x3/2 layer after it 21.1-26.9 -> 22.1-28.9, all kernels 130-153 -> 137-164; ResNet-18 b2's four
  * 64 -> 64 layers at 56x56 6.8-8.4 -> 7.0-8.2 (no gain).
+ * Only on cores of less than 2 MiB of L2 (cpuL2Bytes; every AMD core measured above has 0.5-1 MiB, and unknown sizes
+ * keep streaming): on Intel Emerald Rapids (2 MiB L2, 300 MiB L3, s41) plain stores ran every layer of ResNet-20 faster,
+ * the F(4x4, 3x3) layers themselves too (their inputs, an earlier layer's y, then come from the caches), the 1x1/2
+ * shortcut reading the 16 -> 16 layer's y most of all. bench/model-profile.ts resnet20 64 compiled|infer --threads 1
+ * --isa=avx2 --cpu-time, one binary with the rule off and on, 3 interleaved rounds at load 5-7, kernel CPU ms per
+ * inference, streamed -> plain: compiled 16 -> 16 12.8-13.0 -> 11.5-12.4, 32 -> 32 6.3-6.4 -> 5.4-5.8, 3x3/2 16 -> 32
+ * 2.2-2.5 -> 1.8-1.9, 1x1/2 16 -> 32 0.84-0.92 -> 0.59-0.64, all kernels 30.3-31.2 -> 26.5-28.5; infer 16 -> 16
+ * 12.6-13.3 -> 11.2-12.1, all kernels 30.0-30.8 -> 25.9-27.9.
  */
 bool f4Streams(const ConvGeom& g, const float* y) {
-  return S::kStream && S::N == 8 && kIsa == Isa::Avx2 && g.Cg <= 32 && reinterpret_cast<uintptr_t>(y) % (4 * S::N) == 0 &&
-         g.OW % S::N == 0;
+  return S::kStream && S::N == 8 && kIsa == Isa::Avx2 && cpuL2Bytes() < (2 << 20) && g.Cg <= 32 &&
+         reinterpret_cast<uintptr_t>(y) % (4 * S::N) == 0 && g.OW % S::N == 0;
 }
 
 /**
