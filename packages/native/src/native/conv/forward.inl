@@ -330,7 +330,7 @@ void forwardTiled(const ConvGeom& g, const float* x, const float* ap, int MR, co
     for (int64_t grp = 0; grp < g.G; grp++) {
       Slab slab(g, r0, rows, buffer);
       for (int64_t n = n0; n < n1; n++) {
-        Slab(g, r0, rows, buffer + (n - n0) * slabFloats).fill(g, x + n * g.C * g.H * g.W, grp * g.Cg, g.Cg);
+        Slab(g, r0, rows, buffer + (n - n0) * slabFloats).fill(g, x + n * g.C * g.H * g.W, grp * g.Cg, g.Cg, true);
       }
       for (int64_t c = 0, k = 0; c < g.Cg; c++)
         for (int64_t kh = 0; kh < g.KH; kh++)

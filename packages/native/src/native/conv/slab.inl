@@ -56,10 +56,17 @@ struct Slab {
    * Every row is copied even where 1-tall strided filters read every other one: skipping those rows made
    * ResNet-20's 1x1 stride-2 shortcut (64x16x32x32 -> 32, AVX2, 1 thread) 1.5x slower, its loads no longer one
    * stream the hardware prefetcher follows.
+   * oddsUnread: the caller never uses phase 1 of such a slab (the tiled forward: its loads reach phase 1 only in lanes
+   * it does not store), so where every row lies in the input and fills phase 0, nothing but the slack is zeroed first
+   * (phase 1 keeps whatever the scratch held). [s41 figures]
    */
-  void fill(const ConvGeom& g, const float* image, int64_t c0, int64_t cn) {
-    std::memset(data, 0, static_cast<size_t>(floats(g, rows, cn)) * sizeof(float));
+  void fill(const ConvGeom& g, const float* image, int64_t c0, int64_t cn, bool oddsUnread = false) {
     const bool evensOnly = g.KW == 1 && g.PL == 0;
+    if (evensOnly && oddsUnread && SW == 2 && r0 >= g.PT && r0 + rows - g.PT <= g.H && (g.W + 1) / 2 >= Wq) {
+      std::memset(data + cn * chanStride, 0, static_cast<size_t>(kSlack) * sizeof(float));
+    } else {
+      std::memset(data, 0, static_cast<size_t>(floats(g, rows, cn)) * sizeof(float));
+    }
     for (int64_t c = 0; c < cn; c++) {
       const float* plane = image + (c0 + c) * g.H * g.W;
       for (int64_t r = 0; r < rows; r++) {
