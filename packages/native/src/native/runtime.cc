@@ -66,6 +66,19 @@ int64_t cpuL2Bytes() {
   return bytes;
 }
 
+bool cpuVendorIntel() {
+#if SN_X86
+  static const bool intel = [] {
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    if (!__get_cpuid(0, &eax, &ebx, &ecx, &edx)) return false;
+    return ebx == 0x756e6547 && edx == 0x49656e69 && ecx == 0x6c65746e;  // "GenuineIntel"
+  }();
+  return intel;
+#else
+  return false;
+#endif
+}
+
 bool cpuAvx512FullWidth() {
 #if SN_X86
   static const bool full = [] {

@@ -50,6 +50,12 @@ bool cpuAvx512FullWidth();
  */
 int64_t cpuL2Bytes();
 
+/**
+ * Whether CPUID names an Intel CPU ("GenuineIntel"), read once: for hazards of Intel's cores that no cache size
+ * describes (conv/winograd-f4.inl f4PassPlaneStride).
+ */
+bool cpuVendorIntel();
+
 /** Instruction-set path of a runtime (isa.h has the kernels of each). */
 enum class Isa : int { Portable = 0, Neon = 1, Avx2 = 2, Avx512 = 3 };
 

@@ -25,6 +25,25 @@ constexpr bool kF4Lanes = S::N == 8 || S::N == 16;
  */
 int64_t f4PlaneStride(int64_t floats) { return floats % 512 == 0 ? floats + 16 : floats; }
 
+/**
+ * f4Pass's V and M planes: f4PlaneStride, and on Intel's cores (cpuVendorIntel) 8-lane planes of a multiple of 1 KiB
+ * padded too (16 channels x 16 tiles; likely 4K aliasing: every fourth of the input transform's 36 stores and the
+ * GEMM's loads of the planes lie a multiple of 4 KiB apart, which Intel's cores treat as a possible store-to-load
+ * dependence). Emerald Rapids (s41), bench/model-profile.ts resnet20 64 compiled --threads 1 --isa=avx2 --cpu-time,
+ * one binary with the rule off and on, 5 interleaved rounds at load 5, kernel CPU ms per inference, the six 16 -> 16
+ * layers 11.40-11.65 (median 11.47) -> 10.87-11.32 (10.93); the 32 and 64-channel layers' planes were padded already.
+ * Zen 5 measured these planes 5% slower padded (f4PlaneStride), so AMD keeps them unpadded.
+ */
+int64_t f4PassPlaneStride(int64_t floats) {
+  return S::N == 8 && floats % 256 == 0 && cpuVendorIntel() ? floats + 16 : f4PlaneStride(floats);
+}
+
+/**
+ * Where an earlier layer's y stays in the caches for the next one to read: cores of 2 MiB of L2 or more (cpuL2Bytes).
+ * f4Output streams y past them only elsewhere (f4Streams), and f4Fill fetches its input ahead only elsewhere.
+ */
+bool f4CachedActivations() { return cpuL2Bytes() >= (2 << 20); }
+
 /** Tile rows and tiles a row: ceil(OH / 4) x ceil(OW / 4), the last row and column partly stored. */
 int64_t f4TilesH(const ConvGeom& g) { return (g.OH + 3) / 4; }
 int64_t f4TilesW(const ConvGeom& g) { return (g.OW + 3) / 4; }
@@ -211,6 +230,7 @@ void f4Fill(const ConvGeom& g, const Slab& slab, const float* image, int64_t lo,
   constexpr int64_t N = S::N;
   const int64_t Wq = slab.Wq, ps = slab.phaseStride, W = g.W;
   const int64_t imageFloats = g.C * g.H * W;
+  const bool fetchAhead = !f4CachedActivations();
   for (int64_t c = 0; c < g.C; c++) {
     for (int64_t r = lo; r < hi; r++) {
       float* dst = slab.data + c * slab.chanStride + r * Wq;
@@ -221,9 +241,15 @@ void f4Fill(const ConvGeom& g, const Slab& slab, const float* image, int64_t lo,
       }
       const float* src = image + (c * g.H + ih) * W;
       // The rows are read in memory order, but a channel plane is a page or less (32x32 floats: one), and the
-      // hardware prefetchers do not follow a stream into the next page: fetch the lines kFillAhead floats on.
+      // hardware prefetchers do not follow a stream into the next page: fetch the lines kFillAhead floats on. Not
+      // where the input is still in the caches (f4CachedActivations): Emerald Rapids (s41), model-profile resnet20 64
+      // compiled|infer --threads 1 --isa=avx2 --cpu-time, one binary with and without the fetches (planes padded as
+      // f4PassPlaneStride), 5 interleaved rounds at load 4-5, the six 16 -> 16 layers compiled 10.87-10.99 ->
+      // 10.62-10.93 ms, infer 10.74-11.54 -> 10.48-10.77.
       const int64_t ahead = (c * g.H + ih) * W + kFillAhead;
-      for (int64_t q = ahead; q < std::min(ahead + W, imageFloats); q += 64 / sizeof(float)) SN_PREFETCH(image + q);
+      if (fetchAhead) {
+        for (int64_t q = ahead; q < std::min(ahead + W, imageFloats); q += 64 / sizeof(float)) SN_PREFETCH(image + q);
+      }
       // Input columns [col, col + N), zero outside [0, W).
       auto part = [&](int64_t col) {
         if (col >= 0 && col + N <= W) return S::load(src + col);
@@ -433,8 +459,8 @@ struct F4Out {
  * interleaved rounds at load 0.6-2 (lead), kernel CPU ms, plain -> streamed: the 96 -> 96 layer 32.2-36.0 ->
  * 32.5-37.0, the 3x3/2 layer after it 21.1-26.9 -> 22.1-28.9, all kernels 130-153 -> 137-164; ResNet-18 b2's four
  * 64 -> 64 layers at 56x56 6.8-8.4 -> 7.0-8.2 (no gain).
- * Only on cores of less than 2 MiB of L2 (cpuL2Bytes; every AMD core measured above has 0.5-1 MiB, and unknown sizes
- * keep streaming): on Intel Emerald Rapids (2 MiB L2, 300 MiB L3, s41) plain stores ran every layer of ResNet-20 faster,
+ * Only on cores of less than 2 MiB of L2 (f4CachedActivations false; every AMD core measured above has 0.5-1 MiB, and
+ * unknown sizes keep streaming): on Intel Emerald Rapids (2 MiB L2, 300 MiB L3, s41) plain stores ran every layer of ResNet-20 faster,
  * the F(4x4, 3x3) layers themselves too (their inputs, an earlier layer's y, then come from the caches), the 1x1/2
  * shortcut reading the 16 -> 16 layer's y most of all. bench/model-profile.ts resnet20 64 compiled|infer --threads 1
  * --isa=avx2 --cpu-time, one binary with the rule off and on, 3 interleaved rounds at load 5-7, kernel CPU ms per
@@ -443,7 +469,7 @@ struct F4Out {
  * 12.6-13.3 -> 11.2-12.1, all kernels 30.0-30.8 -> 25.9-27.9.
  */
 bool f4Streams(const ConvGeom& g, const float* y) {
-  return S::kStream && S::N == 8 && kIsa == Isa::Avx2 && cpuL2Bytes() < (2 << 20) && g.Cg <= 32 &&
+  return S::kStream && S::N == 8 && kIsa == Isa::Avx2 && !f4CachedActivations() && g.Cg <= 32 &&
          reinterpret_cast<uintptr_t>(y) % (4 * S::N) == 0 && g.OW % S::N == 0;
 }
 
@@ -555,7 +581,7 @@ void f4Pass(const ConvGeom& g, const Slab& slab, const float* u, const int64_t (
             const F4Out (*out)[kF4Pieces], int used, const float* bias, const float* res, bool relu, float* y, float* V, const float* x = nullptr,
             const F4Group (*grp)[4] = nullptr, int64_t ahead = 0) {
   const F4Rows rt = f4RowTiles<T::MR>(g);
-  const int64_t vs = f4PlaneStride(g.C * T::kPanel), xs = f4PlaneStride(rt.rows * T::kPanel), wide = rt.tiles - rt.narrow;
+  const int64_t vs = f4PassPlaneStride(g.C * T::kPanel), xs = f4PassPlaneStride(rt.rows * T::kPanel), wide = rt.tiles - rt.narrow;
   float* M = V + 36 * vs;
   if (res) f4PrefetchResidual<T::NV>(g, out, R == 8 ? 8 : 4, used, res);
   if (grp) {
@@ -592,10 +618,10 @@ void f4Pass(const ConvGeom& g, const Slab& slab, const float* u, const int64_t (
   }
 }
 
-/** V and M of a pass (planes f4PlaneStride apart). */
+/** V and M of a pass (planes f4PassPlaneStride apart). */
 template <class T>
 int64_t f4PanelFloats(const ConvGeom& g) {
-  return 36 * (f4PlaneStride(g.C * T::kPanel) + f4PlaneStride(f4RowTiles<T::MR>(g).rows * T::kPanel));
+  return 36 * (f4PassPlaneStride(g.C * T::kPanel) + f4PassPlaneStride(f4RowTiles<T::MR>(g).rows * T::kPanel));
 }
 
 /**
