@@ -290,18 +290,23 @@ void f4FusedRun(const ConvGeom& g, const float* x, const FilterRef& w, const flo
     const float* Wb = W + b * g.C * 9 * OB;
     for (int64_t c0 = 0; c0 < g.C; c0 += cc) {
       const int64_t c1 = std::min(g.C, c0 + cc), cn = c1 - c0;
-      // The next chunk's raw filter (or the next block's first), fetched a sixth at a time while this chunk's GEMMs run
-      // (without: 2x512x7x7 -> 512 on avx512 about 10% slower).
+      // The next chunk's raw filter (or the next block's first), fetched a 36th at a time, after each element's GEMMs,
+      // while this chunk's GEMMs run (without: 2x512x7x7 -> 512 on avx512 about 10% slower, Zen 5). A sixth at a time (after
+      // each row) put a tenth of the layer's samples on the prefetches on Emerald Rapids (48 lines issued at once, each
+      // from L3, wait for fill buffers): isa-check --bench-only "2x512x7x7 * 512" --columns const --epilogue --cpu-time
+      // --threads 1, the same binary with the sixths, none and 36ths, 2-3 interleaved rounds at load 4-5, direct-equivalent
+      // GFLOP/s: avx2 189-191 / 195-197 / 205-207, avx512 (16 lanes) 303-313 / - / 337-341. Per GEMM call (72ths at 8
+      // tiles) 199, and fetching 2 or 3 chunks ahead 206 and 204-206.
       const float* next = c1 < g.C ? Wb + c1 * 9 * OB : b + 1 < blocks ? W + (b + 1) * g.C * 9 * OB : nullptr;
-      const int64_t nextFloats = next ? std::min(cc, c1 < g.C ? g.C - c1 : g.C) * 9 * OB : 0, step = (nextFloats / 6 + 15) / 16 * 16;
+      const int64_t nextFloats = next ? std::min(cc, c1 < g.C ? g.C - c1 : g.C) * 9 * OB : 0, step = (nextFloats / 36 + 15) / 16 * 16;
       for (int i = 0; i < 6; i++) {
         f4FusedRowOf<OV>(i, Wb + c0 * 9 * OB, cn, U, us);
         for (int j = 0; j < 6; j++) {
           const int xi = 6 * i + j;
           for (int64_t t0 = 0; t0 < tp; t0 += TT)
             f4FusedGemm<OV, TT>(cn, U + j * us, V + (xi * g.C + c0) * tp + t0, tp, M + (xi * tp + t0) * OB, c0 == 0);
+          for (int64_t q = xi * step; q < std::min(nextFloats, (xi + 1) * step); q += 16) SN_PREFETCH(next + q);
         }
-        for (int64_t q = i * step; q < std::min(nextFloats, (i + 1) * step); q += 16) SN_PREFETCH(next + q);
       }
     }
     const int64_t o0 = b * OB, o1 = std::min(g.O, o0 + OB);
