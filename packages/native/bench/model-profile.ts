@@ -5,7 +5,7 @@
 // compiled: inference through core's compile(model, { mode: 'inference' }) (folded batch norm, fused epilogues);
 // compiled-train: training steps through compile(model, { mode: 'training' }) (ReLUs and residual Adds fused).
 // ResNet-18 runs at 224x224 with 1000 classes (the bench's shape), LeNet-5 at 28x28, the rest at 32x32.
-// Run: pnpm exec tsx --conditions @stridenet/source bench/model-profile.ts [model] [batch] [infer|compiled|train|compiled-train] [--threads N] [--isa=avx512|avx2|neon|portable] [--cpu-time]
+// Run: pnpm exec tsx --conditions @stridenet/source bench/model-profile.ts [model] [batch] [infer|compiled|train|compiled-train] [--threads N] [--isa=avx512|avx2|neon|portable] [--cpu-time] [--iters=N]
 import { Rng, Sgd, compile, createModel, setBackend, tensor, trainStep } from '@stridenet/core';
 import { createNativeBackend, type NativeIsa } from '../src/index.js';
 import { threadsArg } from './common.js';
@@ -51,7 +51,7 @@ const trained = mode === 'compiled-train' ? await compile(m, { mode: 'training' 
 const x = tensor(new Float32Array(batch * inputShape.reduce((a, d) => a * d)).map(() => Math.random()), [batch, ...inputShape]);
 const labels = Int32Array.from({ length: batch }, (_, i) => i % 10);
 const opt = new Sgd({ lr: 0.01, momentum: 0.9 });
-const iters = 3;
+const iters = Number(process.argv.find((a) => a.startsWith('--iters='))?.slice(8) ?? 3);
 for (let i = 0; i < iters + 1; i++) {
   if (i === 1) times.clear();
   const t0 = performance.now();
