@@ -142,6 +142,9 @@ std::vector<ConvShape> convShapes() {
       conv("F(4x4, 3x3) part rows: 56x56, 14 tiles a row", 1, 16, 56, 56, 24, 3).pad(1),
       conv("F(4x4, 3x3) part rows: 28x28, 7 tiles a row, batch 2", 2, 32, 28, 28, 16, 3).pad(1),
       conv("F(4x4, 3x3) part rows: 10x60, 15 tiles a row", 2, 16, 10, 60, 16, 3).pad(1),
+      // A transformed filter past 4 MiB read once a call by tasks over output-channel tiles after every pass's input
+      // transform (f4RunShared, 8 lanes): 5.3 MB for 192 -> 192, 2 passes (ResNet-18's 14x14 at batch 2 has 256).
+      conv("F(4x4, 3x3) shared filter: 14x14, 192 -> 192, batch 2", 2, 192, 14, 14, 192, 3).pad(1),
       // F(4x4, 3x3) with the filter transformed a block of output channels at a time (conv/winograd-f4-fused.inl): 7x7
       // outputs, filters of 1 MiB and more, 4-8 tiles on 8 lanes (batches 1-2), 8-16 on 16 (batches 2-4). Output
       // channels past a whole block, input channels past a whole chunk (and the input transform's channel split), a part

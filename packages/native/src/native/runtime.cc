@@ -9,9 +9,6 @@
 #include <chrono>
 #include <cstdlib>
 #include <new>
-#if defined(__unix__) || defined(__APPLE__)
-#include <unistd.h>
-#endif
 
 namespace sn {
 
@@ -54,18 +51,6 @@ bool cpuHasAvx2() {
 #endif
 }
 
-int64_t cpuL2Bytes() {
-  static const int64_t bytes = [] {
-#if defined(_SC_LEVEL2_CACHE_SIZE)
-    const long v = sysconf(_SC_LEVEL2_CACHE_SIZE);
-    return v > 0 ? static_cast<int64_t>(v) : int64_t{0};
-#else
-    return int64_t{0};
-#endif
-  }();
-  return bytes;
-}
-
 bool cpuVendorIntel() {
 #if SN_X86
   static const bool intel = [] {
@@ -103,6 +88,20 @@ bool cpuAvx512FullWidth() {
   return full;
 #else
   return false;
+#endif
+}
+
+int64_t cpuL2Bytes() {
+#if SN_X86
+  static const int64_t bytes = [] {
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    if (!__get_cpuid(0x80000000, &eax, &ebx, &ecx, &edx) || eax < 0x80000006) return int64_t{0};
+    if (!__get_cpuid(0x80000006, &eax, &ebx, &ecx, &edx)) return int64_t{0};
+    return static_cast<int64_t>(ecx >> 16) << 10;
+  }();
+  return bytes;
+#else
+  return 0;
 #endif
 }
 

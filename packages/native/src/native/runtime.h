@@ -45,8 +45,9 @@ bool cpuHasAvx2();
 bool cpuAvx512FullWidth();
 
 /**
- * Bytes of this CPU's level-2 cache per core as the C library reports it (sysconf, from CPUID), read once; 0 where
- * unknown. Kernels that choose by cache size (conv/winograd-f4.inl f4Streams) keep their earlier choice at 0.
+ * The CPU's L2 cache a core, in bytes (CPUID 0x80000006, which AMD and Intel both fill: 2 MiB on Emerald Rapids, 1 MiB
+ * on Zen 4 and Zen 5), read once; 0 where unknown (not x86, or the leaf missing). Rules that size a kernel's working
+ * set by it (conv/winograd-f4.inl f4RunShared, f4CachedActivations) keep their earlier choice at 0.
  */
 int64_t cpuL2Bytes();
 

@@ -711,6 +711,116 @@ void f4Run(const ConvGeom& g, const float* x, const float* u, const float* bias,
   });
 }
 
+/** Passes of NV vectors an image (R == 1 or 2). */
+template <class T, int R>
+int64_t f4Passes(const ConvGeom& g) {
+  const int64_t TH = f4TilesH(g), TW = f4TilesW(g);
+  const int64_t vectors = R == 1 ? TH * ((TW + S::N - 1) / S::N) : (TH + 1) / 2;
+  return (vectors + T::NV - 1) / T::NV;
+}
+
+/**
+ * Whether f4RunShared runs: 8 lanes, R 1 or 2, a transformed filter past 4 MiB that several passes read (f4Run streams
+ * it from L3 once a pass, and once a thread), and every pass's input transforms plus a task's sums (256 KiB) within
+ * three quarters of this CPU's L2 (cpuL2Bytes: each task reads all the input transforms; 1 MiB L2s, Zen 4 and Zen 5,
+ * keep f4Run for ResNet-18's 14x14 layers, 1.2 MB of them at batch 2). Emerald Rapids (2 MiB L2; past it a summing
+ * loop read 10-17 GB/s on 1 core), ResNet-18 b2's three 2x256x14x14 -> 256 layers, bench/model-profile.ts resnet18 2
+ * <mode> --threads <t> --isa=avx2 --cpu-time --iters=6, f4Run -> this, 3-4 interleaved rounds at load 7-8, kernel CPU
+ * ms (min, median): compiled 1 thread 6.55, 7.09 -> 6.29, 6.39; infer 1 thread 6.30, 6.82 -> 6.58, 6.62; compiled 2
+ * threads (both threads' CPU) 7.16, 7.58 -> 6.55, 6.77. In isa-check's repeated calls (U stays in L3) it runs 5%
+ * slower: 2x256x14x14 -> 256 const --epilogue, 1 thread, 303-304 against 319-320 direct-equivalent GFLOP/s.
+ */
+template <class T, int R>
+bool f4SharedFits(const ConvGeom& g) {
+  if (S::N != 8 || !(R == 1 || R == 2)) return false;
+  const int64_t all = g.N * f4Passes<T, R>(g);
+  const int64_t uBytes = 36 * f4RowTiles<T::MR>(g).rows * g.C * 4;
+  const int64_t vBytes = all * 36 * f4PlaneStride(g.C * T::kPanel) * 4;
+  return all >= 2 && uBytes > (int64_t{4} << 20) && 4 * (vBytes + (int64_t{256} << 10)) <= 3 * cpuL2Bytes();
+}
+
+/**
+ * R == 1 or 2 at small batches whose transformed filter U outgrows L2 (f4SharedFits): every pass's input transform
+ * first (tasks over passes), then tasks over groups of output-channel tiles, each running every pass's GEMMs through
+ * its U tiles (read once a call instead of once a pass) and their output transforms.
+ */
+template <class T, int R>
+void f4RunShared(const ConvGeom& g, const float* x, const float* u, const float* bias, const float* residual, bool relu, float* y,
+                 ThreadPool& pool) {
+  constexpr int NV = T::NV;
+  constexpr int64_t N = S::N;
+  const int64_t TH = f4TilesH(g), TW = f4TilesW(g);
+  const int64_t segs = R == 1 ? (TW + N - 1) / N : 1;
+  const int64_t vectors = R == 1 ? TH * segs : (TH + 1) / 2;
+  const int64_t passes = f4Passes<T, R>(g), all = g.N * passes;
+  const ConvGeom sg = f4SlabGeom(g);
+  const F4Rows rt = f4RowTiles<T::MR>(g);
+  const int64_t vs = f4PlaneStride(g.C * T::kPanel), xs = f4PlaneStride(rt.rows * T::kPanel), wide = rt.tiles - rt.narrow;
+  float* Vall = scratch(static_cast<size_t>(all * 36 * (vs + xs)), kSharedSlot);
+  float* Mall = Vall + all * 36 * vs;
+  struct PassOut {
+    F4Out out[NV][kF4Pieces];
+    int used = 0;
+  };
+  std::vector<PassOut> outs(static_cast<size_t>(all));
+  auto tileRow = [&](int64_t vec) { return R == 1 ? vec / segs : 2 * vec; };
+  pool.run(all, [&](int64_t t) {
+    const int64_t n = t / passes, p = t % passes;
+    const int64_t v0 = p * NV, v1 = std::min(vectors, v0 + NV);
+    const int64_t r0 = 4 * tileRow(v0), taskRows = 4 * (tileRow(v1 - 1) + R) + 2 - r0;
+    Slab slab(sg, r0, taskRows, scratch(static_cast<size_t>(Slab::floats(sg, taskRows, g.C)), kSlabSlot));
+    f4Fill(g, slab, x + n * g.C * g.H * g.W, 0, slab.rows);
+    int64_t at[NV][kF4Pieces] = {};
+    const uint32_t bits[NV][kF4Pieces] = {};
+    PassOut& po = outs[static_cast<size_t>(t)];
+    for (int v = 0; v < NV; v++) {
+      const int64_t vec = std::min(v0 + v, v1 - 1), ty = tileRow(vec), tx0 = R == 1 ? (vec % segs) * N : 0;
+      at[v][0] = (4 * ty - r0) * slab.Wq + tx0;
+      for (int k = 0; k < 4; k++) po.out[v][k] = R == 1 ? f4Out(g, 0, ty, 4 * tx0 + k * N, N) : f4Out(g, 0, ty + k / 2, (k % 2) * N, N);
+    }
+    po.used = static_cast<int>(v1 - v0);
+    f4Input<R, NV>(slab, g.C, at, bits, Vall + t * 36 * vs, vs);
+  });
+  // Groups of output-channel tiles whose sums (every pass) take about 256 KiB, at least two a thread.
+  const int64_t perTile = all * 36 * T::MR * T::kPanel * 4;
+  const int64_t groups = std::min(rt.tiles, std::max<int64_t>(2 * pool.size(), (rt.tiles * perTile + (256 << 10) - 1) / (256 << 10)));
+  const bool partial = f4Partial(g) || f4PartLanes(TW, R);
+  pool.run(groups, [&](int64_t grp) {
+    const int64_t ot0 = rt.tiles * grp / groups, ot1 = rt.tiles * (grp + 1) / groups;
+    for (int xi = 0; xi < 36; xi++) {
+      const float* ux = u + xi * rt.rows * g.C;
+      for (int64_t ot = ot0; ot < ot1; ot++) {
+        const int64_t o0 = rt.base(ot);
+        for (int64_t t = 0; t < all; t++) {
+          const float* V = Vall + t * 36 * vs + xi * vs;
+          float* M = Mall + t * 36 * xs + xi * xs + o0 * T::kPanel;
+          if (ot < wide) {
+            winoGemm<T>(g.C, ux + o0 * g.C, V, M);
+          } else if constexpr (T::MR == 6) {
+            winoGemm<WinoTile<4, T::NV>>(g.C, ux + o0 * g.C, V, M);
+          }
+        }
+      }
+    }
+    const int64_t c0 = rt.base(ot0), c1 = std::min(g.O, rt.base(ot1));
+    for (int64_t t = 0; t < all; t++) {
+      const int64_t n = t / passes;
+      const PassOut& po = outs[static_cast<size_t>(t)];
+      for (int64_t o = c0; o < c1; o++) {
+        const float b = bias ? bias[o] : 0.f;
+        const float* r = residual ? residual + (n * g.O + o) * g.P : nullptr;
+        float* yo = y + (n * g.O + o) * g.P;
+        const float* M = Mall + t * 36 * xs + o * T::kPanel;
+        if (partial) {
+          f4Output<NV, R, true>(M, xs, po.out, po.used, b, r, relu, yo, g.OW);
+        } else {
+          f4Output<NV, R, false>(M, xs, po.out, po.used, b, r, relu, yo, g.OW);
+        }
+      }
+    }
+  });
+}
+
 /**
  * R == 4 or 8 (TW = N / R, N a multiple of an image's TH TW tiles): N / (TH TW) whole images a vector, each piece
  * one tile row of one image; a task takes a pass of NV vectors, its images' slabs side by side.
@@ -763,8 +873,20 @@ void f4ByRows(const ConvGeom& g, const float* x, const FilterRef& w, const float
   const FilterCache::Packed u = w.packed(layoutKey({8, g.O, g.C, T::MR, f4RowTiles<T::MR>(g).narrow}), static_cast<size_t>(f4FilterFloats<T::MR>(g)),
                                          [&](const float* raw, float* out) { f4Filter<T::MR>(g, raw, pool, out); });
   switch (f4Rows(f4TilesW(g))) {
-    case 1: f4Run<T, 1>(g, x, u->data(), bias, residual, relu, y, pool); break;
-    case 2: f4Run<T, 2>(g, x, u->data(), bias, residual, relu, y, pool); break;
+    case 1:
+      if (f4SharedFits<T, 1>(g)) {
+        f4RunShared<T, 1>(g, x, u->data(), bias, residual, relu, y, pool);
+      } else {
+        f4Run<T, 1>(g, x, u->data(), bias, residual, relu, y, pool);
+      }
+      break;
+    case 2:
+      if (f4SharedFits<T, 2>(g)) {
+        f4RunShared<T, 2>(g, x, u->data(), bias, residual, relu, y, pool);
+      } else {
+        f4Run<T, 2>(g, x, u->data(), bias, residual, relu, y, pool);
+      }
+      break;
     case 4: f4RunImages<T, 4>(g, x, u->data(), bias, residual, relu, y, pool); break;
     default:
       if constexpr (S::N == 16) f4RunImages<T, 8>(g, x, u->data(), bias, residual, relu, y, pool);
