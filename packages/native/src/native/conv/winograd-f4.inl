@@ -156,19 +156,23 @@ struct F4Rows {
   int mr = 0;
 };
 
+/** Tiles of MR rows over n channel rows, the last `narrow` of 4 rows as above (also the filter gradient's input channels). */
 template <int MR>
-F4Rows f4RowTiles(const ConvGeom& g) {
+F4Rows rowTiles(int64_t n) {
   F4Rows t;
   t.mr = MR;
-  t.tiles = (g.O + MR - 1) / MR;
-  if (MR == 6 && g.O >= 8) {
-    const int64_t over = (g.O + 1) / 2 * 2 % 6;  // channel rows past the whole 6-row tiles (O rounded up to even)
+  t.tiles = (n + MR - 1) / MR;
+  if (MR == 6 && n >= 8) {
+    const int64_t over = (n + 1) / 2 * 2 % 6;  // channel rows past the whole 6-row tiles (n rounded up to even)
     if (over == 4) t.narrow = 1;
     if (over == 2) t.narrow = 2;
   }
   t.rows = t.base(t.tiles);
   return t;
 }
+
+template <int MR>
+F4Rows f4RowTiles(const ConvGeom& g) { return rowTiles<MR>(g.O); }
 
 template <int MR>
 int64_t f4FilterFloats(const ConvGeom& g) { return 36 * f4RowTiles<MR>(g).rows * g.C; }

@@ -11,7 +11,8 @@
 // lanes (28 tiles a row fill 16 lanes); the input transform is the forward's (winoInput, V[xi][c][N tiles]),
 // dy is packed as dy^T panels of NV N channels (packDyPanel; NV = filterPanelVectors, 1 or 2) and transformed
 // with the channels in the lanes (H[xi][panel][tile][NV N]). The GEMM tile is MR input channels (broadcast
-// from V) x NV vectors of output channels, run over a block of tiles whose transforms stay in L2.
+// from V; a last tile or two of 4 where 6-row tiles would pad) x NV vectors of output channels, run over a block of
+// tiles whose transforms stay in L2.
 
 /** Bytes of one GEMM block's transformed inputs and dy. */
 constexpr int64_t kWinoFilterBlockBytes = int64_t{1} << 20;
@@ -229,7 +230,12 @@ void winoFilterGradRun(const ConvGeom& g, const float* x, const float* dy, float
   sg.SW = 2;
   sg.PR = std::max<int64_t>(g.PR, 2 * TW + 2 - g.W - g.PL);
   const int64_t rows = 2 * TH + 2;
-  const int64_t panels = (g.O + kPanel - 1) / kPanel, cTiles = (g.C + MR - 1) / MR, CP = cTiles * MR;
+  // Input-channel tiles of MR rows, the last one or two of 4 rows where that pads none (rowTiles: 16 = 6 + 6 + 4,
+  // 32 = 4 x 6 + 2 x 4, 64 = 10 x 6 + 4 on the 6 x 2 tile; 18, 36 and 66 rows before). Emerald Rapids, avx2 path,
+  // isa-check --bench-only --columns filter --cpu-time --threads 1, 4 interleaved rounds, load 6, GFLOP/s:
+  // 32x16x32x32 -> 16 105-108 -> 110-112, 32x32x16x16 -> 32 148-154 -> 159-162, 32x64x8x8 -> 64 163-171 -> 170-173.
+  const F4Rows rt = rowTiles<MR>(g.C);
+  const int64_t panels = (g.O + kPanel - 1) / kPanel, cTiles = rt.tiles, CP = rt.rows;
   // M[part][xi][panel][CP][NV N], in the calling thread's slot (tasks use the slab and panel slots).
   const int64_t mFloats = 16 * panels * CP * kPanel;
   const WinoFilterSplit split = winoFilterSplit(g, pool.size(), cTiles, vectors, panels, kPanel, mFloats);
@@ -239,10 +245,10 @@ void winoFilterGradRun(const ConvGeom& g, const float* x, const float* dy, float
     const int64_t part = task / chunks, chunk = task % chunks;
     const int64_t nb = g.N * part / parts, ne = g.N * (part + 1) / parts;
     const int64_t ct0 = cTiles * chunk / chunks, ct1 = cTiles * (chunk + 1) / chunks;
-    const int64_t c0 = ct0 * MR, cn = std::min(g.C, ct1 * MR) - c0;
+    const int64_t c0 = rt.base(ct0), cn = std::min(g.C, rt.base(ct1)) - c0;
     float* m = M + part * mFloats;
     for (int64_t xp = 0; xp < 16 * panels; xp++)
-      std::memset(m + (xp * CP + c0) * kPanel, 0, static_cast<size_t>((ct1 - ct0) * MR * kPanel) * sizeof(float));
+      std::memset(m + (xp * CP + c0) * kPanel, 0, static_cast<size_t>((rt.base(ct1) - c0) * kPanel) * sizeof(float));
     if (nb >= ne || ct0 >= ct1) return;
     // Blocks of B vectors: V[B][xi][cn][N] and H[xi][panel][B N][NV N] within kWinoFilterBlockBytes.
     const int64_t B = std::clamp<int64_t>(kWinoFilterBlockBytes / (4 * 16 * N * (cn + panels * kPanel)), 2, 64);
@@ -260,9 +266,18 @@ void winoFilterGradRun(const ConvGeom& g, const float* x, const float* dy, float
     auto gemm = [&](int64_t passes) {
       for (int xi = 0; xi < 16; xi++)
         for (int64_t ct = ct0; ct < ct1; ct++)
-          for (int64_t pn = 0; pn < panels; pn++)
-            winoFilterGemm<NV, MR>(V + xi * vxs + (ct - ct0) * MR * N, passStride, passes, H + xi * hxs + pn * K * kPanel,
-                               m + ((xi * panels + pn) * CP + ct * MR) * kPanel);
+          for (int64_t pn = 0; pn < panels; pn++) {
+            const float* v = V + xi * vxs + (rt.base(ct) - c0) * N;
+            const float* h = H + xi * hxs + pn * K * kPanel;
+            float* mo = m + ((xi * panels + pn) * CP + rt.base(ct)) * kPanel;
+            if constexpr (MR == 6) {
+              if (rt.count(ct) == 4) {
+                winoFilterGemm<NV, 4>(v, passStride, passes, h, mo);
+                continue;
+              }
+            }
+            winoFilterGemm<NV, MR>(v, passStride, passes, h, mo);
+          }
     };
     int64_t b = 0;
     for (int64_t n = nb; n < ne; n++) {
