@@ -148,31 +148,8 @@ bool winogradF4Fits(const ConvGeom& g, bool constantFilter) {
  * bench/model-profile.ts resnet20 64 infer --threads 1 --isa=avx2 --cpu-time (3 rounds, load 11-12) the 32 -> 32
  * layers 6.97 -> 6.88 ms, the others within the noise.
  */
-struct F4Rows {
-  int64_t tiles = 0, narrow = 0, rows = 0;
-  /** First channel row of tile ot and its row count. */
-  int64_t base(int64_t ot) const { return ot <= tiles - narrow ? ot * mr : (tiles - narrow) * mr + (ot - tiles + narrow) * 4; }
-  int count(int64_t ot) const { return ot < tiles - narrow ? mr : 4; }
-  int mr = 0;
-};
-
-/** Tiles of MR rows over n channel rows, the last `narrow` of 4 rows as above (also the filter gradient's input channels). */
 template <int MR>
-F4Rows rowTiles(int64_t n) {
-  F4Rows t;
-  t.mr = MR;
-  t.tiles = (n + MR - 1) / MR;
-  if (MR == 6 && n >= 8) {
-    const int64_t over = (n + 1) / 2 * 2 % 6;  // channel rows past the whole 6-row tiles (n rounded up to even)
-    if (over == 4) t.narrow = 1;
-    if (over == 2) t.narrow = 2;
-  }
-  t.rows = t.base(t.tiles);
-  return t;
-}
-
-template <int MR>
-F4Rows f4RowTiles(const ConvGeom& g) { return rowTiles<MR>(g.O); }
+WinoRows f4RowTiles(const ConvGeom& g) { return winoRowTiles(MR, g.O, false); }
 
 template <int MR>
 int64_t f4FilterFloats(const ConvGeom& g) { return 36 * f4RowTiles<MR>(g).rows * g.C; }
@@ -183,7 +160,7 @@ int64_t f4FilterFloats(const ConvGeom& g) { return 36 * f4RowTiles<MR>(g).rows *
  */
 template <int MR>
 void f4Filter(const ConvGeom& g, const float* w, ThreadPool& pool, float* u) {
-  const F4Rows rt = f4RowTiles<MR>(g);
+  const WinoRows rt = f4RowTiles<MR>(g);
   const int64_t tiles = rt.tiles;
   const int64_t block = std::max<int64_t>(1, 512 / (g.C * MR));  // tiles per task
   auto gt = [](const double* k, int stride, double* out) {
@@ -584,7 +561,7 @@ template <class T, int R>
 void f4Pass(const ConvGeom& g, const Slab& slab, const float* u, const int64_t (*at)[kF4Pieces], const uint32_t (*bits)[kF4Pieces],
             const F4Out (*out)[kF4Pieces], int used, const float* bias, const float* res, bool relu, float* y, float* V, const float* x = nullptr,
             const F4Group (*grp)[4] = nullptr, int64_t ahead = 0) {
-  const F4Rows rt = f4RowTiles<T::MR>(g);
+  const WinoRows rt = f4RowTiles<T::MR>(g);
   const int64_t vs = f4PassPlaneStride(g.C * T::kPanel), xs = f4PassPlaneStride(rt.rows * T::kPanel), wide = rt.tiles - rt.narrow;
   float* M = V + 36 * vs;
   if (res) f4PrefetchResidual<T::NV>(g, out, R == 8 ? 8 : 4, used, res);
@@ -758,7 +735,7 @@ void f4RunShared(const ConvGeom& g, const float* x, const float* u, const float*
   const int64_t vectors = R == 1 ? TH * segs : (TH + 1) / 2;
   const int64_t passes = f4Passes<T, R>(g), all = g.N * passes;
   const ConvGeom sg = f4SlabGeom(g);
-  const F4Rows rt = f4RowTiles<T::MR>(g);
+  const WinoRows rt = f4RowTiles<T::MR>(g);
   const int64_t vs = f4PlaneStride(g.C * T::kPanel), xs = f4PlaneStride(rt.rows * T::kPanel), wide = rt.tiles - rt.narrow;
   float* Vall = scratch(static_cast<size_t>(all * 36 * (vs + xs)), kSharedSlot);
   float* Mall = Vall + all * 36 * vs;

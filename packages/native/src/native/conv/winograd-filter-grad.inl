@@ -230,11 +230,12 @@ void winoFilterGradRun(const ConvGeom& g, const float* x, const float* dy, float
   sg.SW = 2;
   sg.PR = std::max<int64_t>(g.PR, 2 * TW + 2 - g.W - g.PL);
   const int64_t rows = 2 * TH + 2;
-  // Input-channel tiles of MR rows, the last one or two of 4 rows where that pads none (rowTiles: 16 = 6 + 6 + 4,
-  // 32 = 4 x 6 + 2 x 4, 64 = 10 x 6 + 4 on the 6 x 2 tile; 18, 36 and 66 rows before). Emerald Rapids, avx2 path,
-  // isa-check --bench-only --columns filter --cpu-time --threads 1, 4 interleaved rounds, load 6, GFLOP/s:
-  // 32x16x32x32 -> 16 105-108 -> 110-112, 32x32x16x16 -> 32 148-154 -> 159-162, 32x64x8x8 -> 64 163-171 -> 170-173.
-  const F4Rows rt = rowTiles<MR>(g.C);
+  // Input-channel tiles of MR rows, the last one or two of 4 rows where that pads none (winoRowTiles: 16 = 6 + 6 + 4,
+  // 32 = 4 x 6 + 2 x 4 on the 6 x 2 tile; 18 and 36 rows before). Emerald Rapids, avx2 path, isa-check --bench-only
+  // --columns filter --cpu-time --threads 1, 4 interleaved rounds, load 6, GFLOP/s: 32x16x32x32 -> 16 105-108 ->
+  // 110-112, 32x32x16x16 -> 32 148-154 -> 159-162 (32x64x8x8 -> 64 as 10 x 6 + 4: 163-171 -> 170-173, within the
+  // noise; the forward lost there, see winoRowTiles).
+  const WinoRows rt = winoRowTiles(MR, g.C, true);
   const int64_t panels = (g.O + kPanel - 1) / kPanel, cTiles = rt.tiles, CP = rt.rows;
   // M[part][xi][panel][CP][NV N], in the calling thread's slot (tasks use the slab and panel slots).
   const int64_t mFloats = 16 * panels * CP * kPanel;

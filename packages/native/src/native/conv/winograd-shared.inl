@@ -50,7 +50,8 @@ void winogradShared(const ConvGeom& g, const float* x, const float* u, const flo
   // Each group streams all of U, so a U past kGroupFilterBytes keeps one group (ResNet-18's 2x512x7x7 -> 512,
   // 17 MiB on AVX2, ran 10-15% slower on 2 threads with two).
   const int64_t groups = g.N >= pool.size() && winogradFilterFloats(g, T::MR) * 4 <= kGroupFilterBytes ? pool.size() : 1;
-  const int64_t oTiles = (g.O + MR - 1) / MR;
+  const WinoRows rt = winoRowTiles(MR, g.O, true);
+  const int64_t oTiles = rt.tiles;
   const int64_t blocks = std::max<int64_t>((oTiles + 5) / 6, std::min<int64_t>(oTiles, 4 * pool.size() / groups));
   pool.run(groups * blocks, [&](int64_t t) {
     const int64_t grp = t / blocks, b = t % blocks;
@@ -58,15 +59,13 @@ void winogradShared(const ConvGeom& g, const float* x, const float* u, const flo
     const int64_t ot0 = oTiles * b / blocks, ot1 = oTiles * (b + 1) / blocks;
     if (ot0 >= ot1) return;
     // M[unit - u0][xi][block channel][panel]
-    const int64_t xs = (ot1 - ot0) * MR * T::kPanel;
+    const int64_t o0 = rt.base(ot0), o1 = std::min(g.O, rt.base(ot1)), xs = (rt.base(ot1) - o0) * T::kPanel;
     float* M = scratch(static_cast<size_t>((u1 - u0) * 16 * xs), kPanelSlot);
     for (int xi = 0; xi < 16; xi++)
       for (int64_t ot = ot0; ot < ot1; ot++) {
-        const float* ut = u + (xi * oTiles + ot) * g.C * MR;
         for (int64_t i = u0; i < u1; i++)
-          winoGemm<T>(g.C, ut, V + i * vFloats + xi * g.C * T::kPanel, M + ((i - u0) * 16 + xi) * xs + (ot - ot0) * MR * T::kPanel);
+          winoGemmTile<T>(rt, ot, g.C, u + xi * rt.rows * g.C, V + i * vFloats + xi * g.C * T::kPanel, M + ((i - u0) * 16 + xi) * xs - o0 * T::kPanel);
       }
-    const int64_t o0 = ot0 * MR, o1 = std::min(g.O, ot1 * MR);
     for (int64_t i = u0; i < u1; i++) {
       const int64_t n = i / passes, p = i % passes;
       TilePiece pc[NV][4];

@@ -66,10 +66,44 @@ bool winogradFits(const ConvGeom& g, bool constantFilter) {
   return winogradShape(g) && g.Cg >= minChannels && (g.OW >= minCols || (narrow && g.Cg >= 64));
 }
 
-int64_t winogradFilterFloats(const ConvGeom& g, int MR) { return 16 * ((g.O + MR - 1) / MR) * g.C * MR; }
+/**
+ * A GEMM's channel-row tiles: `tiles` of mr rows, the last `narrow` of 4 rows where mr is 6 (the 6 x 2 tile of 8 lanes)
+ * and n leaves 4 or 2 rows over (6 + 6 + 4 for 16 channels, 4 x 6 + 2 x 4 for 32, 10 x 6 + 4 for 64), so no row is
+ * padded (a ninth of the multiply-adds at 16 and 32 channels); the 4 x 2 tile keeps 8 accumulators, enough for both
+ * FMA pipes. The output channels of F(2x2, 3x3) and F(4x4, 3x3) passes, the input channels of the filter gradient's.
+ * `eighth`: narrow tiles only where the 6-row tiles would pad an eighth of n or more (16 and 32 channels, not 64).
+ * Emerald Rapids, avx2 path, isa-check --bench-only --columns forward,input --cpu-time --threads 1, 5 interleaved
+ * rounds, load 4-6, F(2x2, 3x3) GFLOP/s with narrow tiles: 32x32x16x16 -> 32 forward 152-159 -> 157-164, input
+ * gradient 155-157 -> 160-164; 32x64x8x8 -> 64 151-155 -> 147-149 and 147-151 -> 144-146 (the 4 x 2 tile runs
+ * below the 6 x 2 one by more than the 2 padded rows of 66 cost), hence `eighth` there and in the filter gradient.
+ */
+struct WinoRows {
+  int64_t tiles = 0, narrow = 0, rows = 0;
+  /** First channel row of tile ot and its row count. */
+  int64_t base(int64_t ot) const { return ot <= tiles - narrow ? ot * mr : (tiles - narrow) * mr + (ot - tiles + narrow) * 4; }
+  int count(int64_t ot) const { return ot < tiles - narrow ? mr : 4; }
+  int mr = 0;
+};
+
+WinoRows winoRowTiles(int mr, int64_t n, bool eighth) {
+  WinoRows t;
+  t.mr = mr;
+  t.tiles = (n + mr - 1) / mr;
+  if (mr == 6 && n >= 8) {
+    const int64_t over = (n + 1) / 2 * 2 % 6;  // rows past the whole 6-row tiles (n rounded up to even)
+    if (over == 4) t.narrow = 1;
+    if (over == 2) t.narrow = 2;
+    if (eighth && 8 * (t.tiles * mr - n) < n) t.narrow = 0;
+  }
+  t.rows = t.base(t.tiles);
+  return t;
+}
+
+int64_t winogradFilterFloats(const ConvGeom& g, int MR) { return 16 * winoRowTiles(MR, g.O, true).rows * g.C; }
 
 /**
- * U[xi][o tile][c][MR] = (G g G^T)[xi] for each 3x3 filter g = w[o][c]; rows past O zero. Split over output
+ * U[xi][o tile][c][rows of the tile] = (G g G^T)[xi] for each 3x3 filter g = w[o][c], tiles as winoRowTiles; rows
+ * past O zero. Split over output
  * channels in blocks of about 512 filters, whole tiles of MR (a trainable filter is transformed on every
  * call: in blocks of 4096 filters a 64 -> 64 layer's transform ran on one thread). Each (tile, c) is
  * transformed whole and stored as 16 runs of MR floats (one per xi), rows past O as zeros: no memset first,
@@ -77,19 +111,21 @@ int64_t winogradFilterFloats(const ConvGeom& g, int MR) { return 16 * ((g.O + MR
  */
 template <int MR>
 void winogradFilter(const ConvGeom& g, const float* w, ThreadPool& pool, float* u) {
-  const int64_t tiles = (g.O + MR - 1) / MR;
+  const WinoRows rt = winoRowTiles(MR, g.O, true);
+  const int64_t tiles = rt.tiles;
   const int64_t block = std::max<int64_t>(1, 512 / (g.C * MR));  // tiles per task
   pool.run((tiles + block - 1) / block, [&](int64_t b) {
     float v[16][MR];
     for (int64_t ot = b * block; ot < std::min(tiles, (b + 1) * block); ot++) {
-      const int on = static_cast<int>(std::min<int64_t>(MR, g.O - ot * MR));
+      const int64_t o0 = rt.base(ot);
+      const int rows = rt.count(ot), on = static_cast<int>(std::min<int64_t>(rows, g.O - o0));
       for (int64_t c = 0; c < g.C; c++) {
-        for (int i = 0; i < MR; i++) {
+        for (int i = 0; i < rows; i++) {
           if (i >= on) {
             for (int xi = 0; xi < 16; xi++) v[xi][i] = 0.f;
             continue;
           }
-          const float* k = w + ((ot * MR + i) * g.C + c) * 9;
+          const float* k = w + ((o0 + i) * g.C + c) * 9;
           float t[4][3];
           for (int j = 0; j < 3; j++) {
             t[0][j] = k[j];
@@ -104,7 +140,7 @@ void winogradFilter(const ConvGeom& g, const float* w, ThreadPool& pool, float* 
             v[4 * r + 3][i] = t[r][2];
           }
         }
-        for (int xi = 0; xi < 16; xi++) std::memcpy(u + ((xi * tiles + ot) * g.C + c) * MR, v[xi], sizeof v[xi]);
+        for (int xi = 0; xi < 16; xi++) std::memcpy(u + (xi * rt.rows + o0) * g.C + c * rows, v[xi], static_cast<size_t>(rows) * sizeof(float));
       }
     }
   });
@@ -213,6 +249,19 @@ void winoGemm(int64_t C, const float* u, const float* V, float* M) {
   for (int i = 0; i < MR; i++)
 #pragma GCC unroll 3
     for (int v = 0; v < NV; v++) S::store(M + i * T::kPanel + v * S::N, acc[i][v]);
+}
+
+/** winoGemm for tile ot of rt: its U rows (U[xi] at u) and M rows (M[xi] at m), the narrow 4-row tile where it is one. */
+template <class T>
+SN_INLINE void winoGemmTile(const WinoRows& rt, int64_t ot, int64_t C, const float* u, const float* V, float* m) {
+  const int64_t o0 = rt.base(ot);
+  if constexpr (T::MR == 6) {
+    if (rt.count(ot) == 4) {
+      winoGemm<WinoTile<4, T::NV>>(C, u + o0 * C, V, m + o0 * T::kPanel);
+      return;
+    }
+  }
+  winoGemm<T>(C, u + o0 * C, V, m + o0 * T::kPanel);
 }
 
 /**
@@ -335,8 +384,8 @@ template <class T, int R>
 void winogradImage(const ConvGeom& g, const float* slab, int64_t Wq, int64_t r0, int64_t phaseStride, const float* u, const float* bias, const float* res,
                    bool relu, float* y, int64_t v0, int64_t v1, int64_t TH, int64_t TW, float* V, float* M) {
   constexpr int MR = T::MR, NV = T::NV;
-  const int64_t oTiles = (g.O + MR - 1) / MR;
-  const int64_t xs = oTiles * MR * T::kPanel;
+  const WinoRows rt = winoRowTiles(MR, g.O, true);
+  const int64_t xs = rt.rows * T::kPanel;
   for (int64_t s = v0; s < v1; s += NV) {
     TilePiece pc[NV][4];
     int64_t at[NV][4];
@@ -345,9 +394,7 @@ void winogradImage(const ConvGeom& g, const float* slab, int64_t Wq, int64_t r0,
     if (res) prefetchResidual(g, pc, NV, R, res);
     winoInput<R, NV>(slab, g.C, phaseStride, Wq, at, bits, V);
     for (int xi = 0; xi < 16; xi++) {
-      for (int64_t ot = 0; ot < oTiles; ot++) {
-        winoGemm<T>(g.C, u + (xi * oTiles + ot) * g.C * MR, V + xi * g.C * T::kPanel, M + xi * xs + ot * MR * T::kPanel);
-      }
+      for (int64_t ot = 0; ot < rt.tiles; ot++) winoGemmTile<T>(rt, ot, g.C, u + xi * rt.rows * g.C, V + xi * g.C * T::kPanel, M + xi * xs);
     }
     for (int64_t o = 0; o < g.O; o++) {
       winoOutput<NV>(M + o * T::kPanel, xs, pc, R, bias ? bias[o] : 0.f, res ? res + o * g.P : nullptr, relu, y + o * g.P, g.OH, g.OW);
@@ -387,7 +434,7 @@ template <class T>
 void winogradRun(const ConvGeom& g, const float* x, const FilterRef& w, const float* bias, const float* residual, bool relu, float* y,
                  ThreadPool& pool) {
   constexpr int MR = T::MR, NV = T::NV;
-  const FilterCache::Packed u = w.packed(layoutKey({1, g.O, g.C, MR}), static_cast<size_t>(winogradFilterFloats(g, MR)),
+  const FilterCache::Packed u = w.packed(layoutKey({1, g.O, g.C, MR, winoRowTiles(MR, g.O, true).narrow}), static_cast<size_t>(winogradFilterFloats(g, MR)),
                                          [&](const float* raw, float* out) { winogradFilter<MR>(g, raw, pool, out); });
   const int64_t TH = (g.OH + 1) / 2, TW = (g.OW + 1) / 2;
   const int R = winoRows(TW);
@@ -405,7 +452,7 @@ void winogradRun(const ConvGeom& g, const float* x, const FilterRef& w, const fl
     return;
   }
   const int64_t chunks = g.N >= 3 * pool.size() ? 1 : std::max<int64_t>(1, std::min<int64_t>(passes, (3 * pool.size() + g.N - 1) / g.N));
-  const int64_t oTiles = (g.O + MR - 1) / MR;
+  const int64_t oRows = winoRowTiles(MR, g.O, true).rows;
   pool.run(g.N * chunks, [&](int64_t t) {
     const int64_t n = t / chunks, ch = t % chunks;
     const int64_t v0 = NV * (passes * ch / chunks), v1 = std::min(vectors, NV * (passes * (ch + 1) / chunks));
@@ -416,7 +463,7 @@ void winogradRun(const ConvGeom& g, const float* x, const FilterRef& w, const fl
     float* buffer = scratch(static_cast<size_t>(Slab::floats(sg, taskRows, g.C)), kSlabSlot);
     Slab slab(sg, r0, taskRows, buffer);
     slab.fill(sg, x + n * g.C * g.H * g.W, 0, g.C);
-    float* V = scratch(static_cast<size_t>(16 * g.C * T::kPanel + 16 * oTiles * MR * T::kPanel), kPanelSlot);
+    float* V = scratch(static_cast<size_t>(16 * g.C * T::kPanel + 16 * oRows * T::kPanel), kPanelSlot);
     float* M = V + 16 * g.C * T::kPanel;
     const float* rn = residual ? residual + n * g.O * g.P : nullptr;
     winogradVectors<T>(R, g, buffer, slab.Wq, r0, slab.phaseStride, u->data(), bias, rn, relu, y + n * g.O * g.P, v0, v1, TH, TW, V, M);
@@ -429,7 +476,8 @@ void winogradRun(const ConvGeom& g, const float* x, const FilterRef& w, const fl
  * times vectors padded to whole passes, 4 x 3 taken only where it wastes less. Measured on AVX2 (Zen 2,
  * 1 thread, CPU time, interleaved, medians; residual fused): ResNet-20 b64 16 -> 16 at 32x32 (18 rows
  * against 16) 4.65 -> 4.40 ms, b32 3.17 -> 2.45; 32x64x32x32 -> 16 10.0 -> 6.8 ms; where 4 x 3 leaves a
- * third of a pass empty (8x8 outputs: two vectors an image) it ran 5-15% slower, hence the rule.
+ * third of a pass empty (8x8 outputs: two vectors an image) it ran 5-15% slower, hence the rule. The waste counts
+ * kWinoMR-row tiles as padded, as before winoRowTiles' 4-row tiles: 16 channels at 32x32 keep the 4 x 3 tile.
  */
 bool winoWidePads(int64_t vectors, int64_t O) {
   auto waste = [&](int64_t mr, int64_t nv) { return (O + mr - 1) / mr * mr * ((vectors + nv - 1) / nv * nv); };
