@@ -476,18 +476,26 @@ void winogradRun(const ConvGeom& g, const float* x, const FilterRef& w, const fl
  * times vectors padded to whole passes, 4 x 3 taken only where it wastes less. Measured on AVX2 (Zen 2,
  * 1 thread, CPU time, interleaved, medians; residual fused): ResNet-20 b64 16 -> 16 at 32x32 (18 rows
  * against 16) 4.65 -> 4.40 ms, b32 3.17 -> 2.45; 32x64x32x32 -> 16 10.0 -> 6.8 ms; where 4 x 3 leaves a
- * third of a pass empty (8x8 outputs: two vectors an image) it ran 5-15% slower, hence the rule. The waste counts
- * kWinoMR-row tiles as padded, as before winoRowTiles' 4-row tiles: 16 channels at 32x32 keep the 4 x 3 tile.
+ * third of a pass empty (8x8 outputs: two vectors an image) it ran 5-15% slower, hence the rule. The waste here counts
+ * kWinoMR-row tiles as padded (the F(4x4, 3x3) and polyphase passes' choice); winoWideTile counts winoRowTiles' rows.
  */
 bool winoWidePads(int64_t vectors, int64_t O) {
   auto waste = [&](int64_t mr, int64_t nv) { return (O + mr - 1) / mr * mr * ((vectors + nv - 1) / nv * nv); };
   return waste(4, 3) < waste(kWinoMR, 2);
 }
 
-/** winoWidePads for the vectors of tiles of a winograd.inl pass (one image's). */
+/**
+ * winoWidePads for the vectors of tiles of a winograd.inl pass (one image's), with the 6 x 2 tile's rows as winogradRun
+ * runs them (winoRowTiles: 16 channels as 6 + 6 + 4, no row padded), so 16 channels at 32x32 (32 vectors, 33 in 4 x 3
+ * passes) take 6 x 2. Emerald Rapids, avx2 path, isa-check --bench-only --columns forward,input --cpu-time --threads 1,
+ * 8 interleaved rounds at load 10, GFLOP/s 4 x 3 -> 6 + 6 + 4 rows x 2: 32x16x32x32 -> 16 forward 126-129 -> 135-137,
+ * input gradient 128-129 -> 135-137, 64x16x32x32 -> 16 128-129 -> 135-136 and 128 -> 135-136. Not measured on AMD
+ * (the 4 x 3 tile's Zen 2 figures above were against 18 padded rows).
+ */
 bool winoWideTile(const ConvGeom& g) {
   if constexpr (S::N != 8 || kWinoMR != 6) return false;
-  return winoWidePads(winoVectors((g.OH + 1) / 2, (g.OW + 1) / 2), g.O);
+  const int64_t vectors = winoVectors((g.OH + 1) / 2, (g.OW + 1) / 2);
+  return (g.O + 3) / 4 * 4 * ((vectors + 2) / 3 * 3) < winoRowTiles(kWinoMR, g.O, true).rows * ((vectors + 1) / 2 * 2);
 }
 
 /**
