@@ -626,6 +626,28 @@ F4Out f4Out(const ConvGeom& g, int64_t base, int64_t ty, int64_t col, int64_t co
   return p;
 }
 
+/**
+ * Vector vec of an image's tiles (R == 1: a row segment of N tiles, segs segments a tile row; R == 2: two tile rows):
+ * its first tile row, its offset `at` in a slab whose rows start at r0, and where its output runs go (R == 2: the
+ * second half's tile row past an odd TH loads slab rows of zeros and stores nothing).
+ */
+template <int R>
+int64_t f4VectorTiles(const ConvGeom& g, int64_t vec, int64_t segs, int64_t r0, int64_t Wq, int64_t& at, F4Out (&out)[kF4Pieces]) {
+  constexpr int64_t N = S::N;
+  const int64_t ty = R == 1 ? vec / segs : 2 * vec, tx0 = R == 1 ? (vec % segs) * N : 0;
+  at = (4 * ty - r0) * Wq + tx0;
+  for (int k = 0; k < 4; k++) out[k] = R == 1 ? f4Out(g, 0, ty, 4 * tx0 + k * N, N) : f4Out(g, 0, ty + k / 2, (k % 2) * N, N);
+  return ty;
+}
+
+/** Passes of NV vectors an image (R == 1 or 2). */
+template <class T, int R>
+int64_t f4Passes(const ConvGeom& g) {
+  const int64_t TH = f4TilesH(g), TW = f4TilesW(g);
+  const int64_t vectors = R == 1 ? TH * ((TW + S::N - 1) / S::N) : (TH + 1) / 2;
+  return (vectors + T::NV - 1) / T::NV;
+}
+
 /** R == 1 or 2: each image's vectors of tiles, split into chunks of passes where the batch is small. */
 template <class T, int R>
 void f4Run(const ConvGeom& g, const float* x, const float* u, const float* bias, const float* residual, bool relu, float* y, ThreadPool& pool) {
@@ -635,7 +657,7 @@ void f4Run(const ConvGeom& g, const float* x, const float* u, const float* bias,
   const int64_t segs = R == 1 ? (TW + N - 1) / N : 1;
   const int64_t vectors = R == 1 ? TH * segs : (TH + 1) / 2;
   const ConvGeom sg = f4SlabGeom(g);
-  const int64_t passes = (vectors + NV - 1) / NV;
+  const int64_t passes = f4Passes<T, R>(g);
   // Chunks per image for 3 tasks a thread; on several threads, a pass a chunk where that is at most twice as many:
   // equal tasks, which the pool's threads balance. ResNet-18's 2x128x28x28 -> 128 (4 passes an image) had chunks of
   // 1, 1 and 2 passes. Zen 5, 2 threads, bench/timeline.ts resnet18 2 --eager --simulate 2 (its 3 such calls per
@@ -666,10 +688,7 @@ void f4Run(const ConvGeom& g, const float* x, const float* u, const float* bias,
       F4Group grp[NV][4];
       const uint32_t bits[NV][kF4Pieces] = {};
       for (int v = 0; v < NV; v++) {
-        const int64_t vec = std::min(s + v, v1 - 1), ty = tileRow(vec), tx0 = R == 1 ? (vec % segs) * N : 0;
-        at[v][0] = (4 * ty - r0) * slab.Wq + tx0;
-        // R == 2: the second half's tile row past an odd TH loads slab rows of zeros and stores nothing.
-        for (int k = 0; k < 4; k++) out[v][k] = R == 1 ? f4Out(g, 0, ty, 4 * tx0 + k * N, N) : f4Out(g, 0, ty + k / 2, (k % 2) * N, N);
+        const int64_t ty = f4VectorTiles<R>(g, std::min(s + v, v1 - 1), segs, r0, slab.Wq, at[v][0], out[v]);
         // R == 2: groups of N / 4 tiles, two in each of the vector's tile rows (past an odd TH: zeros).
         for (int k = 0; k < 4 && direct; k++) {
           const int64_t gy = ty + k / 2, gx = (k % 2) * N / 4;
@@ -690,14 +709,6 @@ void f4Run(const ConvGeom& g, const float* x, const float* u, const float* bias,
     }
     if (f4Streams(g, y)) S::streamFence();
   });
-}
-
-/** Passes of NV vectors an image (R == 1 or 2). */
-template <class T, int R>
-int64_t f4Passes(const ConvGeom& g) {
-  const int64_t TH = f4TilesH(g), TW = f4TilesW(g);
-  const int64_t vectors = R == 1 ? TH * ((TW + S::N - 1) / S::N) : (TH + 1) / 2;
-  return (vectors + T::NV - 1) / T::NV;
 }
 
 /**
@@ -736,7 +747,7 @@ void f4RunShared(const ConvGeom& g, const float* x, const float* u, const float*
   const int64_t passes = f4Passes<T, R>(g), all = g.N * passes;
   const ConvGeom sg = f4SlabGeom(g);
   const WinoRows rt = f4RowTiles<T::MR>(g);
-  const int64_t vs = f4PlaneStride(g.C * T::kPanel), xs = f4PlaneStride(rt.rows * T::kPanel), wide = rt.tiles - rt.narrow;
+  const int64_t vs = f4PlaneStride(g.C * T::kPanel), xs = f4PlaneStride(rt.rows * T::kPanel);
   float* Vall = scratch(static_cast<size_t>(all * 36 * (vs + xs)), kSharedSlot);
   float* Mall = Vall + all * 36 * vs;
   struct PassOut {
@@ -755,9 +766,7 @@ void f4RunShared(const ConvGeom& g, const float* x, const float* u, const float*
     const uint32_t bits[NV][kF4Pieces] = {};
     PassOut& po = outs[static_cast<size_t>(t)];
     for (int v = 0; v < NV; v++) {
-      const int64_t vec = std::min(v0 + v, v1 - 1), ty = tileRow(vec), tx0 = R == 1 ? (vec % segs) * N : 0;
-      at[v][0] = (4 * ty - r0) * slab.Wq + tx0;
-      for (int k = 0; k < 4; k++) po.out[v][k] = R == 1 ? f4Out(g, 0, ty, 4 * tx0 + k * N, N) : f4Out(g, 0, ty + k / 2, (k % 2) * N, N);
+      f4VectorTiles<R>(g, std::min(v0 + v, v1 - 1), segs, r0, slab.Wq, at[v][0], po.out[v]);
     }
     po.used = static_cast<int>(v1 - v0);
     f4Input<R, NV>(slab, g.C, at, bits, Vall + t * 36 * vs, vs);
@@ -771,16 +780,7 @@ void f4RunShared(const ConvGeom& g, const float* x, const float* u, const float*
     for (int xi = 0; xi < 36; xi++) {
       const float* ux = u + xi * rt.rows * g.C;
       for (int64_t ot = ot0; ot < ot1; ot++) {
-        const int64_t o0 = rt.base(ot);
-        for (int64_t t = 0; t < all; t++) {
-          const float* V = Vall + t * 36 * vs + xi * vs;
-          float* M = Mall + t * 36 * xs + xi * xs + o0 * T::kPanel;
-          if (ot < wide) {
-            winoGemm<T>(g.C, ux + o0 * g.C, V, M);
-          } else if constexpr (T::MR == 6) {
-            winoGemm<WinoTile<4, T::NV>>(g.C, ux + o0 * g.C, V, M);
-          }
-        }
+        for (int64_t t = 0; t < all; t++) winoGemmTile<T>(rt, ot, g.C, ux, Vall + t * 36 * vs + xi * vs, Mall + t * 36 * xs + xi * xs);
       }
     }
     const int64_t c0 = rt.base(ot0), c1 = std::min(g.O, rt.base(ot1));
