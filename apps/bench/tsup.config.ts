@@ -1,7 +1,8 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/bin.ts'],
+  // onnx-child: the ONNX Runtime child process (runners/onnx.ts forks dist/onnx-child.js).
+  entry: { index: 'src/index.ts', bin: 'src/bin.ts', 'onnx-child': 'src/runners/onnx-child.ts' },
   format: ['esm'],
   dts: { entry: 'src/index.ts' },
   sourcemap: true,

@@ -1,8 +1,10 @@
 import os from 'node:os';
 import type { Prepared } from './runners/types.js';
+import { settle } from './settle.js';
 import { medianInterval, quantile } from './stats.js';
 
 export { quantile } from './stats.js';
+export { settle, type SettleClock } from './settle.js';
 
 export interface MeasureOptions {
   /** Each repetition runs iterations for at least this long (seconds). */
@@ -15,7 +17,8 @@ export interface MeasureOptions {
   /**
    * Before each timed batch, wait (untimed) until this process's threads are idle: a thread pool that
    * spins after its work (ONNX Runtime's workers burn 30-60 ms of CPU after each run on this project's
-   * 2-vCPU machines) would otherwise hold a core during the next runner's repetition.
+   * 2-vCPU machines) would otherwise hold a core during the next runner's repetition. Runners in child
+   * processes settle their own (settle.ts).
    */
   settle?: boolean;
 }
@@ -40,44 +43,6 @@ export interface Timing {
   peakBackendBytes: number;
   /** 1-minute load average when the cell's first and last repetition ran: other work skews figures. */
   loadAverage: [number, number];
-}
-
-/** Clocks of `settle` (injectable for tests). */
-export interface SettleClock {
-  /** CPU time of every thread of this process, ms. */
-  cpuMs(): number;
-  nowMs(): number;
-  sleep(ms: number): Promise<void>;
-}
-
-const processClock: SettleClock = {
-  cpuMs: () => {
-    const c = process.cpuUsage();
-    return (c.user + c.system) / 1e3;
-  },
-  nowMs: () => performance.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-};
-
-/**
- * Waits until this process used less than `busyFraction` of one core over a `windowMs` window (its
- * main thread sleeps meanwhile, so what is counted is other threads: spinning pool workers), at most
- * `maxMs`. Returns the milliseconds waited. Child processes (the PyTorch runner) are not seen here;
- * that runner pauses after its own batches.
- */
-export async function settle(o: { maxMs?: number; windowMs?: number; busyFraction?: number } = {}, clock: SettleClock = processClock): Promise<number> {
-  const maxMs = o.maxMs ?? 300;
-  const windowMs = o.windowMs ?? 10;
-  const busy = o.busyFraction ?? 0.1;
-  const t0 = clock.nowMs();
-  for (;;) {
-    const c0 = clock.cpuMs();
-    const w0 = clock.nowMs();
-    await clock.sleep(windowMs);
-    const used = clock.cpuMs() - c0;
-    const elapsed = clock.nowMs() - w0;
-    if (used < busy * Math.max(elapsed, windowMs) || clock.nowMs() - t0 >= maxMs) return clock.nowMs() - t0;
-  }
 }
 
 /** The longest calibration: iterations grow until one batch lasts minTime, but never beyond this. */

@@ -14,10 +14,18 @@
  *   the default stays held. Its max pool 3x3/2 measured 10-25% slower with ATEN_CPU_CAPABILITY=avx512.
  * - BLAS: OPENBLAS_CORETYPE=Haswell (DYNAMIC_ARCH OpenBLAS), MKL_ENABLE_INSTRUCTIONS=AVX2 (MKL
  *   builds). Debian's torch here maps netlib's reference libblas (no AVX-512 code), so neither applies.
- * - ONNX Runtime: none. MLAS picks its kernels from CPUID leaf 7 and XCR0 when the library loads
- *   (onnxruntime/core/mlas/lib/platform.cpp); no environment variable or session option caps them
- *   (the 1.30 library's only `mlas.*` keys are KleidiAI (Arm), LUT GEMM and an NCHWc batch size).
- *   Its ISA is reported as 'AVX-512 (no switch)' on an AVX-512 CPU, whatever --peer-isa says.
+ * - ONNX Runtime: no switch of its own. MLAS picks its kernels from CPUID leaf 7 and XCR0 when it
+ *   initialises (onnxruntime/core/mlas/lib/platform.cpp: avx2 and FMA, then avx512f with XCR0's ZMM and
+ *   opmask state, then avx512bw/dq/vl and avx512_vnni; AMX tile/int8 for its u8s8 GEMM); no environment
+ *   variable or session option caps them (the 1.30 library's only `mlas.*` keys are KleidiAI (Arm), LUT
+ *   GEMM and an NCHWc batch size). So the runner runs ORT in a child process (runners/onnx-child.ts) and,
+ *   under avx2 on an AVX-512 CPU, starts that child with the CPUID mask (cpuid-mask.ts,
+ *   native/cpuid-mask.c): Linux CPUID faulting plus a SIGSEGV handler that answers every CPUID of the
+ *   child with leaf 7's AVX-512 and AMX bits cleared, and GLIBC_TUNABLES holding glibc's own memcpy & co.
+ *   MLAS then sees what it sees on an AVX2-only CPU of this microarchitecture. The child reads leaf 7 back
+ *   through the trap; where it still shows AVX-512 the runner does not start. Its ISA reads 'AVX2/FMA3
+ *   (--peer-isa avx2, CPUID masked)'. Where the mask cannot be built (not Linux x64, no cpuid_fault, no C
+ *   compiler) ORT runs unheld, its ISA reads 'AVX-512 (not held)' and a note names the reason.
  */
 
 export const PEER_ISAS = ['auto', 'avx2'] as const;
@@ -102,13 +110,21 @@ export function torchIsa(r: TorchIsaReport, peerIsa: PeerIsa, arch: string = pro
   return { isa: `${onednn}, ${aten}, BLAS ${blas}${held ? ' (--peer-isa avx2)' : ''}`, problems };
 }
 
-/** ONNX Runtime's ISA from the CPU flags: MLAS takes AVX-512F kernels wherever the CPU and OS have them. */
-export function onnxIsa(cpuFlags: readonly string[]): string {
-  if (cpuFlags.includes('avx512f')) return 'AVX-512 (no switch)';
+/**
+ * ONNX Runtime's ISA: what MLAS picks from the CPU flags, or AVX2/FMA3 where the CPUID mask held it
+ * (`held`: the child's leaf 7 read back without AVX-512).
+ */
+export function onnxIsa(cpuFlags: readonly string[], peerIsa: PeerIsa = 'auto', held = false): string {
+  if (held) return 'AVX2/FMA3 (--peer-isa avx2, CPUID masked)';
+  if (cpuFlags.includes('avx512f')) return peerIsa === 'avx2' ? 'AVX-512 (not held)' : 'AVX-512';
   if (cpuFlags.includes('avx2') && cpuFlags.includes('fma')) return 'AVX2/FMA3';
   return cpuFlags.includes('avx') ? 'AVX' : 'SSE';
 }
 
-/** The note ONNX Runtime carries under --peer-isa avx2. */
-export const ONNX_NO_SWITCH_NOTE =
-  '--peer-isa avx2 does not reach ONNX Runtime: MLAS picks its kernels from CPUID and XCR0 when the library loads, and no environment variable or session option caps them';
+/** The note ONNX Runtime carries when the CPUID mask held it to AVX2. */
+export const ONNX_CPUID_MASK_NOTE =
+  '--peer-isa avx2: the child runs with the CPUID mask (LD_PRELOAD, CPUID faulting), so MLAS saw CPUID leaf 7 without AVX-512 or AMX and picked its AVX2/FMA3 kernels; glibc held by GLIBC_TUNABLES';
+
+/** The note ONNX Runtime carries under --peer-isa avx2 on an AVX-512 CPU where the mask could not be applied. */
+export const onnxNotHeldNote = (reason: string): string =>
+  `--peer-isa avx2 does not reach ONNX Runtime here (${reason}): MLAS picks its kernels from CPUID and XCR0 when it initialises, no environment variable or session option caps them, and without the CPUID mask it runs its AVX-512 kernels`;

@@ -1,40 +1,162 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { WorkloadInputs } from '../data.js';
 import type { ModelIr } from '../model-ir.js';
 import { encodeModel, type OnnxGraph, type OnnxNode } from '@stridenet/onnx';
 import type { Workload } from '../workloads.js';
 import type { Prepared, Runner, RunnerInfo } from './types.js';
+import { CPUID_MASK_ENV, buildCpuidMask, cpuidMaskEnv, cpuidMaskProblems, cpuidMaskUnavailable, parseCpuidMaskReport } from '../cpuid-mask.js';
 import { cpuFlags } from '../env.js';
-import { ONNX_NO_SWITCH_NOTE, onnxIsa, type PeerIsa } from '../peer-isa.js';
+import { ONNX_CPUID_MASK_NOTE, onnxIsa, onnxNotHeldNote, type PeerIsa } from '../peer-isa.js';
+import type { OrtReply, OrtRequest } from './onnx-protocol.js';
 
-type Ort = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+/** The child's entry: dist/onnx-child.js (built) or src/runners/onnx-child.ts (source, run under tsx's loader). */
+function childEntry(): { path: string; execArgv: string[] } {
+  for (const rel of ['./onnx-child.js', './onnx-child.ts']) {
+    const path = fileURLToPath(new URL(rel, import.meta.url));
+    if (!existsSync(path)) continue;
+    return { path, execArgv: path.endsWith('.ts') ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href] : [] };
+  }
+  throw new Error('onnx-child.js not found next to the harness');
+}
 
-/** ONNX Runtime (CPU execution provider), inference only: graphs are built from the same IR and weights. */
-export async function createOnnxRunner(threads: number, peerIsa: PeerIsa = 'auto'): Promise<Runner | string> {
-  let ort: Ort;
+/** The forked ONNX Runtime child, one request at a time. */
+class OrtChild {
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (r: OrtReply) => void; reject: (e: Error) => void }>();
+  private stderr = '';
+  private exited?: string;
+
+  constructor(readonly proc: ChildProcess) {
+    proc.stderr?.on('data', (d: Buffer) => {
+      this.stderr = (this.stderr + d.toString()).slice(-2000);
+    });
+    proc.on('message', (m: OrtReply & { id: number }) => {
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (m.error !== undefined) p.reject(new Error(`ONNX Runtime: ${m.error}`));
+      else p.resolve(m);
+    });
+    proc.on('exit', (code, signal) => {
+      this.exited = `the ONNX Runtime child exited (${signal ?? `code ${code}`})${this.stderr.trim() ? `: ${this.stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`;
+      for (const p of this.pending.values()) p.reject(new Error(this.exited));
+      this.pending.clear();
+    });
+  }
+
+  call(msg: OrtRequest): Promise<OrtReply> {
+    if (this.exited) return Promise.reject(new Error(this.exited));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.proc.send({ ...msg, id }, (e) => {
+        if (e && this.pending.delete(id)) reject(e);
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.exited) return;
+    const gone = new Promise<void>((resolve) => this.proc.once('exit', () => resolve()));
+    await this.call({ cmd: 'exit' }).catch(() => undefined);
+    const timer = setTimeout(() => this.proc.kill('SIGKILL'), 5000);
+    await gone;
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The child's environment: under a hold the shim in LD_PRELOAD and glibc's tunable (cpuid-mask.ts
+ * cpuidMaskEnv); otherwise the caller's, without the shim's read-back variable (a stale one would pass
+ * for a mask that is not there).
+ */
+export function onnxChildEnv(shim: string | undefined, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const env = { ...base };
+  delete env[CPUID_MASK_ENV];
+  return shim ? cpuidMaskEnv(shim, env) : env;
+}
+
+function forkChild(shim: string | undefined): OrtChild {
+  const entry = childEntry();
+  const proc = fork(entry.path, [], {
+    execArgv: entry.execArgv,
+    env: onnxChildEnv(shim),
+    serialization: 'advanced',
+    stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+  });
+  return new OrtChild(proc);
+}
+
+export interface OnnxOptions {
+  /** The compiled CPUID mask for --peer-isa avx2 (default: cpuid-mask.ts buildCpuidMask); tests inject a failing one. */
+  buildMask?: () => string;
+}
+
+/**
+ * ONNX Runtime (CPU execution provider), inference only: graphs are built from the same IR and weights.
+ * It runs in a child process (onnx-child.ts) under either setting, one code path; under `--peer-isa avx2`
+ * on an AVX-512 CPU that child starts with the CPUID mask (cpuid-mask.ts), and the runner does not start
+ * when the child's CPUID still shows AVX-512. Where the mask cannot be built (not Linux x64, no CPUID
+ * faulting, no compiler) the child runs unheld and says why (ISA 'AVX-512 (not held)', a note).
+ */
+export async function createOnnxRunner(threads: number, peerIsa: PeerIsa = 'auto', options: OnnxOptions = {}): Promise<Runner | string> {
   try {
-    const mod = await import('onnxruntime-node');
-    ort = (mod as { default?: Ort }).default ?? mod;
+    createRequire(import.meta.url).resolve('onnxruntime-node');
   } catch (e) {
     return `onnxruntime-node not installed: ${String(e).split('\n')[0]}`;
   }
   const flags = cpuFlags();
+  let shim: string | undefined;
+  let notHeld: string | undefined;
+  if (peerIsa === 'avx2' && flags.includes('avx512f')) {
+    notHeld = cpuidMaskUnavailable();
+    if (!notHeld) {
+      try {
+        shim = (options.buildMask ?? buildCpuidMask)();
+      } catch (e) {
+        notHeld = (e as Error).message;
+      }
+    }
+  }
+  const child = forkChild(shim);
+  let hello: OrtReply;
+  try {
+    hello = await child.call({ cmd: 'hello' });
+  } catch (e) {
+    child.proc.kill('SIGKILL');
+    return `onnxruntime-node does not load in its child process: ${firstLineOf(e)}`;
+  }
+  if (shim) {
+    const problems = cpuidMaskProblems(parseCpuidMaskReport(hello.mask ?? undefined));
+    if (problems.length) {
+      child.proc.kill('SIGKILL');
+      return `--peer-isa avx2 cannot hold ONNX Runtime to AVX2: ${problems.join('; ')}`;
+    }
+  }
   const info: RunnerInfo = {
     id: 'onnxruntime',
     kind: 'peer',
     label: 'ONNX Runtime cpu',
-    version: ort.env?.versions?.common ?? 'unknown',
+    version: hello.version ?? 'unknown',
     threads,
     requestedThreads: threads,
     device: 'CPU execution provider (MLAS)',
-    isa: onnxIsa(flags),
+    isa: onnxIsa(flags, peerIsa, shim !== undefined),
     notes: [
-      ...(peerIsa === 'avx2' && flags.includes('avx512f') ? [ONNX_NO_SWITCH_NOTE] : []),
+      ...(shim ? [ONNX_CPUID_MASK_NOTE] : []),
+      ...(notHeld ? [onnxNotHeldNote(notHeld)] : []),
       'inference only; session creation (graph optimisation, weight pre-packing) is reported as prepare time',
       'weights are graph initializers (constant), so MLAS can pre-pack them; outputs are written into a preallocated JavaScript buffer inside run()',
+      'runs in a child process (timed there: no IPC in the loop), which waits for its pool workers to idle before and after each timed batch',
     ],
   };
-  return new OnnxRunner(ort, threads, info);
+  return new OnnxRunner(child, threads, info, shim !== undefined);
 }
+
+const firstLineOf = (e: unknown) => String((e as Error)?.message ?? e).split('\n')[0];
 
 /** ONNX pads are [top, left, bottom, right]. */
 const onnxPads = (p: readonly number[]) => [p[0]!, p[2]!, p[1]!, p[3]!];
@@ -139,10 +261,22 @@ export function opGraph(w: Workload, inputs: WorkloadInputs): { graph: OnnxGraph
 
 class OnnxRunner implements Runner {
   constructor(
-    private readonly ort: Ort,
+    private readonly child: OrtChild,
     private readonly threads: number,
     readonly info: RunnerInfo,
+    private readonly held: boolean,
   ) {}
+
+  /** The child's process id (affinity checks). */
+  get pid(): number | undefined {
+    return this.child.proc.pid;
+  }
+
+  /** The shim's counts in the child (held only): CPUIDs emulated, SIGSEGVs passed on. */
+  async shimCounts(): Promise<{ emulated?: number; passed?: number }> {
+    const r = await this.child.call({ cmd: 'counts' });
+    return { emulated: r.emulated, passed: r.passed };
+  }
 
   supports(w: Workload): true | string {
     const s = w.spec;
@@ -155,7 +289,6 @@ class OnnxRunner implements Runner {
   }
 
   async prepare(w: Workload, inputs: WorkloadInputs): Promise<Prepared> {
-    const ort = this.ort;
     const s = w.spec;
     let graph: OnnxGraph;
     let feedNames: string[];
@@ -165,47 +298,35 @@ class OnnxRunner implements Runner {
     } else {
       ({ graph, feeds: feedNames } = opGraph(w, inputs));
     }
-    const bytes = encodeModel(graph);
-    const session = await ort.InferenceSession.create(bytes, {
-      executionProviders: ['cpu'],
-      intraOpNumThreads: this.threads,
-      interOpNumThreads: 1,
-      graphOptimizationLevel: 'all',
-    });
-    const feeds: Record<string, unknown> = {};
-    for (const n of feedNames) {
+    const feeds = feedNames.map((n) => {
       const t = s.kind === 'model' ? inputs.tensors.x! : inputs.tensors[n]!;
-      feeds[n] = new ort.Tensor('float32', t.data, [...t.shape]);
-    }
-    const outName = graph.outputs[0]!.name;
-    const outShape = [...inputs.outShape];
-    // A preallocated output: run() writes into it instead of returning a fresh copy each call.
-    const outBuf = new Float32Array(outShape.reduce((a, b) => a * b, 1));
-    const fetches = { [outName]: new ort.Tensor('float32', outBuf, outShape) };
-    let first: Float32Array | undefined;
+      return { name: n, data: t.data, shape: [...t.shape] };
+    });
+    const child = this.child;
+    const held = this.held;
+    const { handle } = await child.call({ cmd: 'prepare', model: encodeModel(graph), feeds, outName: graph.outputs[0]!.name, outShape: [...inputs.outShape], threads: this.threads });
     return {
       async runIterations(n) {
-        const t0 = performance.now();
-        for (let i = 0; i < n; i++) {
-          await session.run(feeds, fetches);
-          if (!first) first = new Float32Array(outBuf);
-        }
-        return (performance.now() - t0) / 1000;
+        const r = await child.call({ cmd: 'run', handle: handle!, n, settle: true });
+        // A CPUID inside the timed loop would put the trap's cost (two system calls) into the held figures only.
+        if (held && r.emulatedInBatch) throw new Error(`${w.id}: ${r.emulatedInBatch} CPUID instruction(s) trapped inside a timed batch; the held timing would include the CPUID mask's cost`);
+        return r.seconds!;
       },
       // The output already lands in JavaScript memory inside run(): nothing is left to copy.
       readback: async () => undefined,
       async output() {
-        if (!first) throw new Error(`${w.id}: no output yet`);
-        return first;
+        return (await child.call({ cmd: 'output', handle: handle! })).data!;
       },
       backendBytes: () => 0,
-      rss: async () => process.memoryUsage.rss(),
+      rss: async () => (await child.call({ cmd: 'rss' })).rss!,
       async dispose() {
-        await session.release();
+        await child.call({ cmd: 'dispose', handle: handle! });
         return undefined;
       },
     };
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    await this.child.close();
+  }
 }
