@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { allowedCpus, cpusForThreads, formatCpuList, parseCpuList, pinProcess, processCpus } from './affinity.js';
 import { conditionsSentence } from './report.js';
+import { createOnnxRunner } from './runners/onnx.js';
 import type { BenchReport } from './schema.js';
 
 const allowed = allowedCpus();
@@ -52,6 +53,24 @@ describe.runIf(linuxWithTwo)('pinning a process (Linux, 2+ CPUs)', () => {
       expect(out.trim().split(/\s+/).pop()).toBe(String(first));
     } finally {
       child.kill();
+    }
+  });
+
+  it('covers the ONNX Runtime child: started while the bench process is pinned, it runs on the same CPUs', async () => {
+    const first = allowed![0]!;
+    pinProcess(process.pid, [first]);
+    let r: Awaited<ReturnType<typeof createOnnxRunner>> | undefined;
+    try {
+      r = await createOnnxRunner(1, 'auto');
+    } finally {
+      pinProcess(process.pid, allowed!);
+    }
+    if (typeof r === 'string') return; // onnxruntime-node not installed: nothing to pin
+    try {
+      const pid = (r as unknown as { pid: number }).pid;
+      expect(processCpus(pid)).toEqual([first]);
+    } finally {
+      await r.close();
     }
   });
 

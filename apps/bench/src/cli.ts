@@ -68,7 +68,7 @@ export function program(): Command {
     .option('--baseline <runner>', 'runner the ratios are relative to', 'cpu-js')
     .option('--gemm-size <n>', 'square GEMM size (0 skips it)', nonNegative('--gemm-size'), 4096)
     .option('--heavy-everywhere', 'run the large GEMM on scalar runners too (minutes)', false)
-    .option('--peer-isa <isa>', `${PEER_ISAS.join(' or ')}: avx2 holds PyTorch (oneDNN, ATen, BLAS) to AVX2, for ratios as on an AVX2-only machine; ONNX Runtime has no switch (its ISA is reported)`, peerIsa, 'auto')
+    .option('--peer-isa <isa>', `${PEER_ISAS.join(' or ')}: avx2 holds PyTorch (oneDNN, ATen, BLAS) and ONNX Runtime (a CPUID mask in its child process, Linux x64 with cpuid_fault and a C compiler) to AVX2, for ratios as on an AVX2-only machine; each runner's ISA is reported`, peerIsa, 'auto')
     .option('--filter <list>', 'only workloads whose id contains one of these', list)
     .option('--exclude <list>', "runner:substring pairs, e.g. 'native:resnet18' (that runner skips matching workloads)", list)
     .option('--out <dir>', 'write bench.json, bench.md, bench.html here (and bench.partial.json while running)')
