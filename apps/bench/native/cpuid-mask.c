@@ -19,8 +19,9 @@
  * program's handler, or to the default action (SIG_DFL, or SIG_IGN for a fault raised by the CPU).
  *
  * Read-back: the constructor executes CPUID leaf 7 through the trap and puts what it saw, and the
- * addresses of the counts of emulated CPUIDs and of faults passed on (for /proc/self/mem), into the environment variable STRIDENET_CPUID_MASK
- * ("on ..." or "off: why"); stridenet_cpuid_mask_emulated() and stridenet_cpuid_mask_passed() return the counts.
+ * addresses of the counts of emulated CPUIDs and of faults passed on (read through /proc/self/mem),
+ * into the environment variable STRIDENET_CPUID_MASK ("on ..." or "off: why");
+ * stridenet_cpuid_mask_emulated() and stridenet_cpuid_mask_passed() return the counts.
  */
 #define _GNU_SOURCE
 #include <cpuid.h>
@@ -97,12 +98,9 @@ static void pass_on(int sig, siginfo_t *si, void *uc) {
     dfl.sa_handler = SIG_DFL;
     set_program_action(&dfl);
   }
-  if (a.sa_flags & SA_SIGINFO) {
-    a.sa_sigaction(sig, si, uc);
-    return;
-  }
   if (a.sa_handler != SIG_DFL && a.sa_handler != SIG_IGN) {
-    a.sa_handler(sig);
+    if (a.sa_flags & SA_SIGINFO) a.sa_sigaction(sig, si, uc);
+    else a.sa_handler(sig);
     return;
   }
   /* A signal sent by a process (kill, tgkill) under SIG_IGN is dropped. */
@@ -168,11 +166,11 @@ int sigaction(int sig, const struct sigaction *act, struct sigaction *old) {
 
 sighandler_fn signal(int sig, sighandler_fn handler) {
   struct sigaction act, old;
-  if (sig <= 0 || sig >= NSIG) {
-    errno = EINVAL;
-    return SIG_ERR;
+  if (sig != SIGSEGV || !active) {
+    sighandler_fn (*real_signal)(int, sighandler_fn) = (sighandler_fn(*)(int, sighandler_fn))dlsym(RTLD_NEXT, "signal");
+    return real_signal(sig, handler);
   }
-  /* glibc's signal(): BSD semantics (handler stays, the signal is blocked while it runs, calls restart). */
+  /* glibc's signal(): BSD semantics (the handler stays, SIGSEGV is blocked while it runs, calls restart). */
   memset(&act, 0, sizeof act);
   act.sa_handler = handler;
   sigemptyset(&act.sa_mask);

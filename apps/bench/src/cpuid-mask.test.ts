@@ -60,8 +60,10 @@ const PROGRAM = String.raw`
 #include <string.h>
 static sigjmp_buf back;
 static void own(int sig) { (void)sig; siglongjmp(back, 1); }
-int main(void) {
+int main(int argc, char **argv) {
   unsigned a, b, c, d;
+  (void)argv;
+  if (argc > 1) *(volatile int *)0 = 1; /* no handler of its own: the default action (killed by SIGSEGV) */
   __cpuid_count(7, 0, a, b, c, d);
   printf("leaf7 %08x %08x %08x\n", b, c, d);
   signal(SIGSEGV, own);
@@ -98,6 +100,9 @@ describe.skipIf(cannot !== undefined)(`the CPUID mask on this host${cannot ? ` (
     expect(held).toMatch(/caught\nemulated \d+ passed 1\n$/);
     // The constructor's read-back and the program's two CPUIDs went through the trap.
     expect(Number(/emulated (\d+)/.exec(held)![1])).toBeGreaterThanOrEqual(4);
+    // Without a handler of the program's, a fault still kills it (no loop in the shim's handler).
+    const crash = spawnSync(join(dir, 'p'), ['crash'], { env: cpuidMaskEnv(shim, { PATH: process.env.PATH }), timeout: 10_000 });
+    expect(crash.signal).toBe('SIGSEGV');
   });
 
   it('keeps Node working under the shim: WebAssembly traps still reach V8\'s handler, and the report is in the environment', () => {
