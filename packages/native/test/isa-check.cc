@@ -448,6 +448,8 @@ void bench(const std::vector<Isa>& isas, const std::string& only) {
       // ResNet-18's 28x28 layers and its 1x1 stride-2 shortcuts at batch 2.
       conv("", 2, 128, 28, 28, 128, 3).pad(1), conv("", 2, 64, 56, 56, 128, 1).stride(2), conv("", 2, 128, 28, 28, 256, 1).stride(2),
       conv("", 2, 256, 14, 14, 512, 1).stride(2),
+      // The same shortcuts' kept inputs as pointwise layers (what a 1x1 stride-2 forward computes after gathering them).
+      conv("", 2, 64, 28, 28, 128, 1), conv("", 2, 128, 14, 14, 256, 1), conv("", 2, 256, 7, 7, 512, 1),
       // A 3-channel layer whose 28-column rows are not whole 16-lane vectors: the filter gradient by positions keeps
       // its 4 x 3 tiles there (conv/filter-grad-positions.inl), on 8 lanes or 16 (positionsByEightLanes).
       conv("", 32, 3, 28, 28, 16, 3).pad(1),
