@@ -27,6 +27,9 @@ const cases: { name: string; x: number[]; w: number[]; o: Conv2dOptions }[] = [
   { name: 'stride 3, 2x2 kernel: input phases no tap reaches', x: [2, 4, 10, 11], w: [6, 4, 2, 2], o: { stride: 3 } },
   { name: 'stride 2, padding 2 (dy cropped and padded per phase)', x: [2, 5, 9, 12], w: [7, 5, 3, 3], o: { stride: 2, padding: 2 } },
   { name: '1x1 stride 2 (ResNet shortcut)', x: [3, 8, 9, 9], w: [16, 8, 1, 1], o: { stride: 2 } },
+  // 64+ channels and 128+ outputs an image: the kept pixels gathered and run as a pointwise GEMM (Intel avx2, kernels/conv2d.cc).
+  { name: '1x1 stride 2, 64 channels, 156 outputs an image, batch 3', x: [3, 64, 23, 25], w: [20, 64, 1, 1], o: { stride: 2 } },
+  { name: '1x1 stride [3, 2], 72 channels, 144 outputs, batch 1', x: [1, 72, 46, 18], w: [17, 72, 1, 1], o: { stride: [3, 2] } },
   { name: 'flat positions across rows: 15 columns', x: [3, 5, 7, 17], w: [9, 5, 3, 3], o: {} },
   { name: 'flat positions across rows and images: 9 columns, batch 8', x: [8, 7, 11, 11], w: [10, 7, 3, 3], o: {} },
   { name: 'Winograd: 40 columns (two 16-tile vectors a row), odd height', x: [2, 16, 13, 40], w: [20, 16, 3, 3], o: { padding: 1 } },
