@@ -219,6 +219,32 @@ void winoFilterInverse(const ConvGeom& g, const float* M, int64_t parts, int64_t
   });
 }
 
+/**
+ * The filter gradient's input-channel tiles: winoRowTiles' on 8 and 4 lanes; on 16 lanes (MR 12) the last tiles of
+ * 8 rows where ceil(C / 12) tiles of 12 and 8 rows cover C exactly (16 = 8 + 8, 32 = 2 x 12 + 8, 64 = 4 x 12 + 2 x 8;
+ * 24, 36 and 72 rows before, the rows past C multiplying zeros). The 8 x 1 tile keeps 8 accumulators (both FMA pipes
+ * at 4 cycles' latency), the 8 x 2 one 16. Emerald Rapids, isa-check --isa avx512 --columns filter --cpu-time
+ * --threads 1, 4 interleaved rounds, load ~4, GFLOP/s: 32x16x32x32 -> 16 130-137 -> 150-152, 32x32x16x16 -> 32
+ * 205-214 -> 218-232, 32x64x8x8 -> 64 244-250 -> 263-270. One 16 x 1 tile for 16 channels (16 accumulators) ran
+ * even with 8 + 8 (135-159 against 135-155, 4 rounds). AMD's 16-lane path (Zen 4: 32 and 64 channels; Zen 5 all)
+ * takes the same tiles, not measured there: the same loads per multiply-add, a third, a ninth fewer multiply-adds.
+ */
+WinoRows winoFilterRowTiles(int mr, int64_t C) {
+  if (S::N == 16 && mr == 12) {
+    const int64_t tiles = (C + 11) / 12, over = tiles * 12 - C;
+    if (over > 0 && over % 4 == 0 && over / 4 <= tiles) {
+      WinoRows t;
+      t.mr = 12;
+      t.nr = 8;
+      t.tiles = tiles;
+      t.narrow = over / 4;
+      t.rows = t.base(tiles);
+      return t;
+    }
+  }
+  return winoRowTiles(mr, C, true);
+}
+
 template <int NV, int R>
 void winoFilterGradRun(const ConvGeom& g, const float* x, const float* dy, float* dw, ThreadPool& pool) {
   constexpr int MR = kFilterMR;
@@ -235,7 +261,7 @@ void winoFilterGradRun(const ConvGeom& g, const float* x, const float* dy, float
   // --columns filter --cpu-time --threads 1, 4 interleaved rounds, load 6, GFLOP/s: 32x16x32x32 -> 16 105-108 ->
   // 110-112, 32x32x16x16 -> 32 148-154 -> 159-162 (32x64x8x8 -> 64 as 10 x 6 + 4: 163-171 -> 170-173, within the
   // noise; the forward lost there, see winoRowTiles).
-  const WinoRows rt = winoRowTiles(MR, g.C, true);
+  const WinoRows rt = winoFilterRowTiles(MR, g.C);
   const int64_t panels = (g.O + kPanel - 1) / kPanel, cTiles = rt.tiles, CP = rt.rows;
   // M[part][xi][panel][CP][NV N], in the calling thread's slot (tasks use the slab and panel slots).
   const int64_t mFloats = 16 * panels * CP * kPanel;
@@ -274,6 +300,12 @@ void winoFilterGradRun(const ConvGeom& g, const float* x, const float* dy, float
             if constexpr (MR == 6) {
               if (rt.count(ct) == 4) {
                 winoFilterGemm<NV, 4>(v, passStride, passes, h, mo);
+                continue;
+              }
+            }
+            if constexpr (MR == 12 && S::N == 16) {
+              if (rt.count(ct) == 8) {
+                winoFilterGemm<NV, 8>(v, passStride, passes, h, mo);
                 continue;
               }
             }

@@ -80,9 +80,11 @@ bool winogradFits(const ConvGeom& g, bool constantFilter) {
 struct WinoRows {
   int64_t tiles = 0, narrow = 0, rows = 0;
   /** First channel row of tile ot and its row count. */
-  int64_t base(int64_t ot) const { return ot <= tiles - narrow ? ot * mr : (tiles - narrow) * mr + (ot - tiles + narrow) * 4; }
-  int count(int64_t ot) const { return ot < tiles - narrow ? mr : 4; }
+  int64_t base(int64_t ot) const { return ot <= tiles - narrow ? ot * mr : (tiles - narrow) * mr + (ot - tiles + narrow) * nr; }
+  int count(int64_t ot) const { return ot < tiles - narrow ? mr : nr; }
   int mr = 0;
+  /** Rows of a narrow tile: 4, or 8 in the 16-lane filter gradient (winoFilterRowTiles). */
+  int nr = 4;
 };
 
 WinoRows winoRowTiles(int mr, int64_t n, bool eighth) {
