@@ -36,7 +36,8 @@ export class Tensor {
   constructor(storage: Storage, shape: readonly number[]) {
     this.id = nextTensorId++;
     this.storage = storage;
-    this.shape = Object.freeze([...shape]);
+    // A frozen array (a plan's inShape/outShape, another tensor's shape) is shared as is: nobody can change it.
+    this.shape = Array.isArray(shape) && Object.isFrozen(shape) ? shape : Object.freeze([...shape]);
     this.size = sizeOf(shape);
     engine.track(this);
   }
@@ -205,29 +206,38 @@ class Engine {
     attrs: KernelAttrs<K>,
     outShapes: KernelOutShapes<K>,
   ): KernelTensors<K> {
+    // The per-call floor of every eager op (issue #12): no Object.entries, closures or array copies here.
     const handles: Record<string, unknown> = {};
+    const ins = inputs as Record<string, Tensor | readonly Tensor[] | undefined>;
     let backend: Backend | null = null;
     let emptyInput = false;
-    for (const [k, v] of Object.entries(inputs as Record<string, Tensor | readonly Tensor[] | undefined>)) {
+    for (const k in ins) {
+      if (!Object.hasOwn(ins, k)) continue;
+      const v = ins[k];
       if (v === undefined) continue;
-      const list = Array.isArray(v) ? (v as readonly Tensor[]) : [v as Tensor];
-      const hs = list.map((t) => {
-        if (!(t instanceof Tensor)) throw new StridenetError('ARGUMENT', `${kernel}: input '${k}' is ${String(t)} but expected a Tensor`);
-        const s = t.live();
-        if (t.size === 0) emptyInput = true;
-        if (backend === null) backend = s.backend;
-        else if (backend !== s.backend) {
-          throw new BackendError(`${kernel}: input '${k}' lives on backend '${s.backend.name}' but other inputs on '${backend.name}'`);
+      if (Array.isArray(v)) {
+        const hs: unknown[] = new Array(v.length);
+        for (let i = 0; i < v.length; i++) {
+          const t = (v as readonly Tensor[])[i]!;
+          backend = this.inputBackend(kernel, k, t, backend);
+          if (t.size === 0) emptyInput = true;
+          hs[i] = t.storage!.handle;
         }
-        return s.handle;
-      });
-      handles[k] = Array.isArray(v) ? hs : hs[0];
+        handles[k] = hs;
+      } else {
+        const t = v as Tensor;
+        backend = this.inputBackend(kernel, k, t, backend);
+        if (t.size === 0) emptyInput = true;
+        handles[k] = t.storage!.handle;
+      }
     }
     const b: Backend = backend ?? this.backend;
     const ok = b.supports(kernel, attrs);
     if (ok !== true) throw new UnsupportedError(b.name, kernel, ok);
     const shapes = outShapes as readonly (readonly number[])[];
-    if (emptyInput || shapes.some((shape) => sizeOf(shape) === 0)) {
+    let emptyOutput = false;
+    for (let i = 0; i < shapes.length; i++) if (sizeOf(shapes[i]!) === 0) emptyOutput = true;
+    if (emptyInput || emptyOutput) {
       // Never a zero-size buffer or dispatch on a backend: empty results and constants from core.
       return shapes.map((shape, i) =>
         this.filled(b, shape, sizeOf(shape) === 0 ? 0 : emptyFill(kernel, attrs as Record<string, unknown>, inputs as Record<string, unknown>, i)),
@@ -236,9 +246,22 @@ class Engine {
     const fn = b.kernels[kernel] as (i: unknown, a: unknown) => unknown;
     const out = fn(handles, attrs);
     const writes: readonly string[] | undefined = (KERNELS[kernel] as { writes?: readonly string[] }).writes;
-    if (writes) for (const k of writes) for (const t of [(inputs as Record<string, Tensor | readonly Tensor[] | undefined>)[k] ?? []].flat()) t.live().writes += 1;
-    const outs = shapes.length === 0 ? [] : shapes.length === 1 ? [out] : (out as unknown[]);
-    return outs.map((h, i) => this.wrap(b, h, shapes[i]!)) as KernelTensors<K>;
+    if (writes) for (const k of writes) for (const t of [ins[k] ?? []].flat()) t.live().writes += 1;
+    if (shapes.length === 1) return [this.wrap(b, out, shapes[0]!)] as KernelTensors<K>;
+    const result: Tensor[] = new Array(shapes.length);
+    for (let i = 0; i < shapes.length; i++) result[i] = this.wrap(b, (out as unknown[])[i], shapes[i]!);
+    return result as unknown as KernelTensors<K>;
+  }
+
+  /** Checks one kernel input (a live Tensor on the same backend as the others) and returns its backend. */
+  private inputBackend(kernel: string, key: string, t: Tensor, backend: Backend | null): Backend {
+    if (!(t instanceof Tensor)) throw new StridenetError('ARGUMENT', `${kernel}: input '${key}' is ${String(t)} but expected a Tensor`);
+    const s = t.live();
+    if (backend === null) return s.backend;
+    if (backend !== s.backend) {
+      throw new BackendError(`${kernel}: input '${key}' lives on backend '${s.backend.name}' but other inputs on '${backend.name}'`);
+    }
+    return backend;
   }
 
   startScope(): void {

@@ -49,8 +49,28 @@ abstract class Pool2DLayer extends Layer {
     this.countIncludePad = options.countIncludePad ?? true;
   }
 
+  private cachedOptions: Pool2dOptions | undefined;
+
+  /** The layer's options as one object while they stay the same, so the op finds its plan memoized (planPool2d). */
   get poolOptions(): Pool2dOptions {
-    return { window: this.window, stride: this.stride, padding: this.padding, ceilMode: this.ceilMode, countIncludePad: this.countIncludePad };
+    const o = this.cachedOptions;
+    if (
+      o !== undefined &&
+      o.window === this.window &&
+      o.stride === this.stride &&
+      o.padding === this.padding &&
+      o.ceilMode === this.ceilMode &&
+      o.countIncludePad === this.countIncludePad
+    ) {
+      return o;
+    }
+    return (this.cachedOptions = Object.freeze({
+      window: this.window,
+      stride: this.stride,
+      padding: this.padding,
+      ceilMode: this.ceilMode,
+      countIncludePad: this.countIncludePad,
+    }));
   }
 
   protected computeOutputShape([input]: readonly Shape[]): Shape {

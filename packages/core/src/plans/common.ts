@@ -104,3 +104,41 @@ export function sizeOf(shape: readonly number[]): number {
   for (const d of shape) n *= d;
   return n;
 }
+
+/** A plan memo's entry: the input shape and option values (arrays copied) a plan was made from. */
+export interface PlanMemo<P> {
+  readonly shape: readonly number[];
+  readonly values: readonly unknown[];
+  readonly plan: P;
+}
+
+/** An option value as the memo keeps it: arrays copied, so a later change to the caller's array is seen. */
+function memoValue(v: unknown): unknown {
+  return Array.isArray(v) ? v.slice() : v;
+}
+
+function sameMemoValue(kept: unknown, v: unknown): boolean {
+  if (!Array.isArray(kept)) return kept === v;
+  if (!Array.isArray(v) || v.length !== kept.length) return false;
+  for (let i = 0; i < kept.length; i++) if (kept[i] !== v[i]) return false;
+  return true;
+}
+
+/**
+ * The plan memoized for `options` (an object) if it was made from the same input shape (an array of the same
+ * numbers) and the same option values (`keys`, read again now); undefined otherwise.
+ */
+export function memoLookup<P>(memo: WeakMap<object, PlanMemo<P>>, options: unknown, shape: readonly number[], keys: readonly string[]): P | undefined {
+  if (options === null || typeof options !== 'object') return undefined;
+  const m = memo.get(options);
+  if (m === undefined || !Array.isArray(shape) || shape.length !== m.shape.length) return undefined;
+  for (let i = 0; i < shape.length; i++) if (shape[i] !== m.shape[i]) return undefined;
+  for (let i = 0; i < keys.length; i++) if (!sameMemoValue(m.values[i], (options as Record<string, unknown>)[keys[i]!])) return undefined;
+  return m.plan;
+}
+
+/** Memoizes a plan made from `shape` and `options` (see memoLookup); only plans that were made, never errors. */
+export function memoStore<P>(memo: WeakMap<object, PlanMemo<P>>, options: unknown, shape: readonly number[], keys: readonly string[], plan: P): void {
+  if (options === null || typeof options !== 'object') return;
+  memo.set(options, { shape: shape.slice(), values: keys.map((k) => memoValue((options as Record<string, unknown>)[k])), plan });
+}

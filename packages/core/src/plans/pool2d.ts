@@ -1,6 +1,6 @@
 import { ArgumentError, ShapeError } from '../errors.js';
 import { optionKeys } from '../options.js';
-import { checkShape, freezePlan, positivePair, resolvePads, windowOutput, type Padding2d, type Pair } from './common.js';
+import { checkShape, freezePlan, memoLookup, memoStore, positivePair, resolvePads, windowOutput, type Padding2d, type Pair, type PlanMemo } from './common.js';
 import { encodingOffsets } from '../spec/encoding.js';
 
 export interface Pool2dOptions {
@@ -58,7 +58,23 @@ export interface Pool2dPlan {
 
 export const POOL2D_ENCODING = encodingOffsets('pool2d');
 
+/**
+ * The last plan made for each options object, with the input shape and option values it was made from. Eager pooling
+ * calls with one options object (a layer's, a model's) get the same frozen plan back while neither changed: making it
+ * again cost about a third of a tiny pool call's core time (avgPool2d on 1x1x4x4, native, 1 thread: queued 5.2 µs
+ * a call, raw addon 1.8). A changed value (a mutated options object or array) makes the plan afresh, errors included.
+ */
+const POOL2D_MEMO = new WeakMap<object, PlanMemo<Pool2dPlan>>();
+
 export function planPool2d(inputShape: readonly number[], options: Pool2dOptions, op = 'pool2d'): Pool2dPlan {
+  const hit = memoLookup(POOL2D_MEMO, options, inputShape, POOL2D_OPTION_KEYS);
+  if (hit) return hit;
+  const plan = makePool2dPlan(inputShape, options, op);
+  memoStore(POOL2D_MEMO, options, inputShape, POOL2D_OPTION_KEYS, plan);
+  return plan;
+}
+
+function makePool2dPlan(inputShape: readonly number[], options: Pool2dOptions, op: string): Pool2dPlan {
   checkShape(op, 'input', inputShape, 4, '[batch, channels, height, width]');
   if (options === null || typeof options !== 'object') {
     throw new ArgumentError(op, 'options', options, 'an object with at least a window');
