@@ -57,7 +57,7 @@ describe('planPool2d memo', () => {
     const x = tensor(new Float32Array(16), [1, 1, 4, 4]);
     const opts: Pool2dOptions = { window: 2 };
     avgPool2d(x, opts).dispose();
-    (opts as Record<string, unknown>).windw = 3;
+    (opts as unknown as Record<string, unknown>).windw = 3;
     expect(() => avgPool2d(x, opts)).toThrow(/windw/);
     expect(() => maxPool2d(x, opts)).toThrow(/windw/);
     x.dispose();
