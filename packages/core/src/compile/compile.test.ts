@@ -6,6 +6,7 @@ import { Rng } from '../random/philox.js';
 import { Conv2D } from '../layers/conv.js';
 import { Dense, Dropout, Flatten, ReLU } from '../layers/core.js';
 import { BatchNorm1D, BatchNorm2D } from '../layers/normalization.js';
+import { AvgPool2D, GlobalAvgPool2D, GlobalMaxPool2D, MaxPool2D } from '../layers/pool.js';
 import { Layer } from '../layers/layer.js';
 import { Add } from '../layers/merge.js';
 import { graph, sequential, type LayerModel } from '../models/model.js';
@@ -175,6 +176,43 @@ describe('compile (inference)', () => {
     kept.dispose();
     c.dispose();
     m.dispose();
+  });
+
+  it('calls each kernel with the plan of the first run of a batch size on later runs, matching eager across batch sizes and parameter changes', async () => {
+    for (const global of [new GlobalAvgPool2D(), new GlobalMaxPool2D()]) {
+      // Nothing to fuse: every step is a layer step (conv with its own ReLU, pools, dense).
+      const m = sequential([3, 8, 8], [
+        new Conv2D({ filters: 4, kernelSize: 3, padding: 1, activation: 'relu' }),
+        new MaxPool2D({ window: 2 }),
+        new Conv2D({ filters: 5, kernelSize: 3, padding: 1 }),
+        new AvgPool2D({ window: 2 }),
+        new Conv2D({ filters: 6, kernelSize: 1 }),
+        global,
+        new Dense({ units: 5, activation: 'relu' }),
+        new Dense({ units: 3 }),
+      ], { seed: 6 });
+      const c = await compile(m, { mode: 'inference' });
+      expect(c.plan.steps.every((s) => s.kind === 'layer')).toBe(true);
+      const check = async (batch: number, seed: number) => {
+        const x = tensor(new Rng(seed).normal(batch * 192), [batch, 3, 8, 8]);
+        const before = memory().tensors;
+        const y = c.run(x);
+        expect(memory().tensors).toBe(before + 1);
+        expect(y.shape).toEqual([batch, 3]);
+        const e = m.forward(x, { training: false, rng: new Rng(0) });
+        expect(await relativeError(y, e)).toBeLessThan(1e-5);
+        [x, y, e].forEach((t) => t.dispose());
+      };
+      for (const [batch, seed] of [[3, 1], [3, 2], [1, 3], [3, 4], [1, 5]] as const) await check(batch, seed);
+      // Unfolded layers run with the model's parameters as they are now, on the cached path too.
+      const p = m.layers[0]!.param('weight');
+      const old = p.value;
+      p.value = tensor(new Rng(7).normal(old.size), old.shape);
+      old.dispose();
+      await check(3, 6);
+      c.dispose();
+      m.dispose();
+    }
   });
 
   it('runs a layer with no compiled form through its own forward pass and logs why', async () => {

@@ -4,12 +4,16 @@ import type { AnyBackend, Backend } from '../spec/index.js';
 import { noGrad } from '../autograd/record.js';
 import { tensor } from '../ops/create.js';
 import { conv2d } from '../ops/conv.js';
-import { planConv2d, type Conv2dPlan } from '../plans/conv2d.js';
+import { planConv2d } from '../plans/conv2d.js';
+import { planMatMul } from '../plans/matmul.js';
+import { planPool2d } from '../plans/pool2d.js';
 import { matMul } from '../ops/matmul.js';
 import { concat, reshape, slice } from '../ops/layout.js';
 import { Rng } from '../random/philox.js';
 import { checkOptionKeys } from '../options.js';
 import { Conv2D } from '../layers/conv.js';
+import { Dense } from '../layers/core.js';
+import { AvgPool2D, GlobalAvgPool2D, GlobalMaxPool2D, MaxPool2D } from '../layers/pool.js';
 import type { Layer, ModelParameter } from '../layers/layer.js';
 import { LayerModel } from '../models/model.js';
 import type { ForwardContext, Model } from '../models/types.js';
@@ -82,10 +86,11 @@ export class CompiledModel extends CompiledFrom {
   private readonly eagerPlan: ExecutionPlan;
   private readonly weights: Map<FusedStep, StepWeights>;
   /**
-   * Each fused Conv2D step's plan by input batch size: made (and the call checked) by conv2d() on the first
-   * run of a batch size, then the kernel is called with it directly, without planning each call.
+   * Each step's kernel call with its plan, by input batch size: the first run of a batch size goes through the
+   * op (conv2d, matMul, the layer's forward pass), which checks the call; later runs call the kernel with the
+   * plan made then, without planning and checking again (null: the step has no such call and runs its layer).
    */
-  private readonly convPlans = new Map<FusedStep, Map<number, Conv2dPlan>>();
+  private readonly kernelCalls = new Map<Step, Map<number, KernelCall | null>>();
   /** Tensors this object created (folded weights, copies from another backend). */
   private readonly owned: Tensor[];
   /** Each parameter the constants were made from, with the tensor it held then. */
@@ -115,10 +120,13 @@ export class CompiledModel extends CompiledFrom {
   /** Logits for a batch [N, ...inputShape] on the compiled model's backend. */
   run(x: Tensor): Tensor {
     const steps = this.execute(x, this.plan, true);
-    for (;;) {
-      const r = noGrad(() => steps.next());
-      if (r.done) return r.value;
-    }
+    // One noGrad for the whole pass (profileMemory's awaits between steps take one a step).
+    return noGrad(() => {
+      for (;;) {
+        const r = steps.next();
+        if (r.done) return r.value;
+      }
+    });
   }
 
   /** Samples per slice a run over a batch of `batch` uses (the batch itself when it is not sliced). */
@@ -227,21 +235,28 @@ export class CompiledModel extends CompiledFrom {
 
   /** One pass of the plan over x; `ownsInput`: x is a batch slice this run made, freed after its last reader. */
   private *runPlan(x: Tensor, plan: ExecutionPlan, ownsInput: boolean): Generator<void, Tensor> {
-    const ctx: ForwardContext = { training: false, rng: new Rng(0) };
+    // Made for the first step that runs its layer's forward pass (most steps call their kernel directly).
+    let ctx: ForwardContext | undefined;
+    const context = () => (ctx ??= { training: false, rng: new Rng(0) });
     const values = new Map<number, Tensor>([[INPUT_VALUE, x]]);
     const free = (v: number) => {
       // A layer that returns its input (dropout in eager) hands the same tensor on: free once.
       const t = values.get(v)!;
       values.delete(v);
-      if ((ownsInput || t !== x) && ![...values.values()].includes(t)) t.dispose();
+      if (!ownsInput && t === x) return;
+      for (const u of values.values()) if (u === t) return;
+      t.dispose();
     };
+    const inputLastStep = ownsInput ? this.sampleBytes?.inputLastStep : undefined;
     try {
-      for (const [k, step] of plan.steps.entries()) {
-        values.set(step.output, this.runStep(step, values, ctx));
+      const { steps, freeAfter } = plan;
+      for (let k = 0; k < steps.length; k++) {
+        const step = steps[k]!;
+        values.set(step.output, this.runStep(step, values, context));
         // The step's inputs and output are all alive here: the moment a profile samples.
         yield;
-        plan.freeAfter[k]!.forEach(free);
-        if (ownsInput && k === this.sampleBytes?.inputLastStep) free(INPUT_VALUE);
+        for (const v of freeAfter[k]!) free(v);
+        if (k === inputLastStep) free(INPUT_VALUE);
       }
     } catch (e) {
       for (const t of values.values()) if (ownsInput || t !== x) t.dispose();
@@ -252,24 +267,99 @@ export class CompiledModel extends CompiledFrom {
     return y === x ? reshape(x, x.shape) : y;
   }
 
-  private runStep(step: Step, values: Map<number, Tensor>, ctx: ForwardContext): Tensor {
-    if (step.kind === 'layer') return step.layer.call(step.inputs.map((v) => values.get(v)!), ctx);
+  /** Runs one step: its kernel call made on an earlier run of this batch size, else the op that checks it. */
+  private runStep(step: Step, values: ReadonlyMap<number, Tensor>, context: () => ForwardContext): Tensor {
+    const x = values.get(step.kind === 'fused' ? step.input : step.inputs[0]!);
+    const batch = x?.shape[0] ?? 0;
+    let calls = this.kernelCalls.get(step);
+    const call = calls?.get(batch);
+    if (call) return call(values);
+    const y = this.runOp(step, values, context);
+    // An empty batch keeps the op's path (it makes empty outputs without a kernel).
+    if (call === undefined && batch > 0) {
+      if (calls === undefined) this.kernelCalls.set(step, (calls = new Map()));
+      calls.set(batch, this.kernelCall(step, x!));
+    }
+    return y;
+  }
+
+  /** A step through its op (fused) or its layer's forward pass: what the first run of a batch size calls. */
+  private runOp(step: Step, values: ReadonlyMap<number, Tensor>, context: () => ForwardContext): Tensor {
+    if (step.kind === 'layer') return step.layer.call(step.inputs.map((v) => values.get(v)!), context());
     const x = values.get(step.input)!;
     const { weight, bias } = this.weights.get(step)!;
     const { layer, activation } = step;
     if (layer instanceof Conv2D) {
       const residual = step.residual === undefined ? undefined : values.get(step.residual)!;
-      const plans = this.convPlans.get(step) ?? new Map<number, Conv2dPlan>();
-      const plan = plans.get(x.shape[0]!);
-      if (plan !== undefined) return engine.runKernel('Conv2D', { x, filter: weight, bias, residual }, { plan, activation }, [plan.outShape])[0];
       const geometry = { stride: layer.stride, padding: layer.padding, dilation: layer.dilation, groups: layer.groups };
-      const y = conv2d(x, weight, { ...geometry, bias, residual, activation });
-      this.convPlans.set(step, plans.set(x.shape[0]!, planConv2d(x.shape, weight.shape, geometry)));
-      return y;
+      return conv2d(x, weight, { ...geometry, bias, residual, activation });
     }
     return matMul(x, weight, { transposeB: true, bias, activation });
   }
+
+  /**
+   * The kernel call of a step whose op just ran on x (so its plan is valid): fused steps, and the layers whose
+   * forward pass is one kernel (Conv2D, Dense, 2D pooling); null for the rest, which run their layer each time.
+   * Calls match the ops' under noGrad: Conv2D with noGrad (a backend may take Winograd for trainable filters too),
+   * a global pool's [N, C, 1, 1] output wrapped as [N, C].
+   */
+  private kernelCall(step: Step, x: Tensor): KernelCall | null {
+    if (step.kind === 'fused') {
+      const { weight, bias } = this.weights.get(step)!;
+      const { layer, activation, input, residual } = step;
+      if (layer instanceof Conv2D) {
+        const plan = planConv2d(x.shape, weight.shape, { stride: layer.stride, padding: layer.padding, dilation: layer.dilation, groups: layer.groups });
+        const attrs = { plan, activation, noGrad: true };
+        const outShapes = [plan.outShape] as const;
+        if (residual === undefined) return (v) => engine.runKernel('Conv2D', { x: v.get(input)!, filter: weight, bias }, attrs, outShapes)[0];
+        return (v) => engine.runKernel('Conv2D', { x: v.get(input)!, filter: weight, bias, residual: v.get(residual)! }, attrs, outShapes)[0];
+      }
+      const plan = planMatMul(x.shape, weight.shape, false, true);
+      const attrs = { plan, activation };
+      const outShapes = [plan.outShape] as const;
+      return (v) => engine.runKernel('MatMul', { a: v.get(input)!, b: weight, bias }, attrs, outShapes)[0];
+    }
+    const { layer } = step;
+    const input = step.inputs[0]!;
+    if (step.inputs.length !== 1) return null;
+    // The layer's own parameters, read each run as its forward pass does (they are not compiled constants).
+    const param = (name: string) => layer.param(name);
+    if (layer instanceof Conv2D && layer.constructor === Conv2D) {
+      const w = param('weight');
+      const b = layer.useBias ? param('bias') : undefined;
+      const plan = planConv2d(x.shape, w.value.shape, { stride: layer.stride, padding: layer.padding, dilation: layer.dilation, groups: layer.groups });
+      const attrs = { plan, activation: layer.activation, noGrad: true };
+      const outShapes = [plan.outShape] as const;
+      return (v) => engine.runKernel('Conv2D', { x: v.get(input)!, filter: w.value, bias: b?.value }, attrs, outShapes)[0];
+    }
+    if (layer instanceof Dense && layer.constructor === Dense && x.rank === 2) {
+      const w = param('weight');
+      const b = layer.useBias ? param('bias') : undefined;
+      const plan = planMatMul(x.shape, w.value.shape, false, true);
+      const attrs = { plan, activation: layer.activation };
+      const outShapes = [plan.outShape] as const;
+      return (v) => engine.runKernel('MatMul', { a: v.get(input)!, b: w.value, bias: b?.value }, attrs, outShapes)[0];
+    }
+    if ((layer instanceof MaxPool2D && layer.constructor === MaxPool2D) || (layer instanceof AvgPool2D && layer.constructor === AvgPool2D)) {
+      const max = layer instanceof MaxPool2D;
+      const plan = planPool2d(x.shape, layer.poolOptions, max ? 'maxPool2d' : 'avgPool2d');
+      const attrs = { plan };
+      const outShapes = [plan.outShape] as const;
+      return (v) => engine.runKernel(max ? 'MaxPool2D' : 'AvgPool2D', { x: v.get(input)! }, attrs, outShapes)[0];
+    }
+    if ((layer instanceof GlobalAvgPool2D && layer.constructor === GlobalAvgPool2D) || (layer instanceof GlobalMaxPool2D && layer.constructor === GlobalMaxPool2D)) {
+      const max = layer instanceof GlobalMaxPool2D;
+      const [n, c, h, w] = x.shape as [number, number, number, number];
+      const attrs = { plan: planPool2d(x.shape, { window: [h, w] }, max ? 'globalMaxPool2d' : 'globalAvgPool2d') };
+      const outShapes = [[n, c]] as const;
+      return (v) => engine.runKernel(max ? 'MaxPool2D' : 'AvgPool2D', { x: v.get(input)! }, attrs, outShapes)[0];
+    }
+    return null;
+  }
 }
+
+/** One step's kernel call with a plan made on an earlier run: reads its inputs from the values alive. */
+type KernelCall = (values: ReadonlyMap<number, Tensor>) => Tensor;
 
 /**
  * Compiles a Sequential or graph model. For inference: reads the weights once (async, so every
