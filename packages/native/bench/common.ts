@@ -66,15 +66,6 @@ export function report(name: string, flops: number, s: Timing, threads: number):
   );
 }
 
-/** CPU milliseconds of the calling thread so far (Linux schedstat, nanoseconds; NaN where the kernel keeps none). */
-export function ownThreadCpu(): number {
-  try {
-    return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e6;
-  } catch {
-    return NaN;
-  }
-}
-
 /**
  * CPU milliseconds of each thread of this process by 'tid name' (Linux /proc/self/task: schedstat's nanoseconds
  * on the CPU where the kernel keeps them, else stat's 10 ms ticks).

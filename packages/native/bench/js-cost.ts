@@ -1,10 +1,10 @@
 // What one compiled (or eager) inference run costs outside the pool, on the native backend: the synchronous
 // time of run(x) / forward(x) (kernels queue and run on the pool meanwhile), the whole run to the output's
-// read (percentiles), the JavaScript thread's CPU time inside run(x), process CPU per run, minor page faults per run, and each thread's CPU time per run (the JavaScript thread and
+// read (percentiles), process CPU per run, minor page faults per run, and each thread's CPU time per run (the JavaScript thread and
 // V8's helpers compete with the pool's threads at 2 threads on a 2-core machine).
 // Run: pnpm exec tsx --conditions @stridenet/source bench/js-cost.ts [model] [batch] [--threads N] [--eager] [--reps 30]
 import { Rng, compile, createModel, setBackend, tensor } from '@stridenet/core';
-import { arg, backend, ownThreadCpu, threadCpu } from './common.js';
+import { arg, backend, threadCpu } from './common.js';
 
 const [model = 'resnet20', batchArg = '64'] = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !all[i - 1]?.startsWith('--'));
 const batch = Number(batchArg);
@@ -17,7 +17,6 @@ const x = tensor(new Rng(1).normal(batch * m.inputShape.reduce((a, b) => a * b, 
 const eager = process.argv.includes('--eager');
 const c = eager ? undefined : await compile(m, { mode: 'inference' });
 const issue: number[] = [];
-const issueCpu: number[] = [];
 const processCpu: number[] = [];
 const faults: number[] = [];
 const total: number[] = [];
@@ -26,18 +25,15 @@ for (let r = 0; r < reps + 3; r++) {
   if (r === 3) cpu0 = threadCpu();
   const f0 = process.resourceUsage().minorPageFault;
   const p0 = process.cpuUsage();
-  const j0 = ownThreadCpu();
   const t0 = performance.now();
   const y = c ? c.run(x) : m.forward(x, { training: false, rng: new Rng(0) });
   const t1 = performance.now();
-  const j1 = ownThreadCpu();
   await y.data();
   const t2 = performance.now();
   const p1 = process.cpuUsage(p0);
   y.dispose();
   if (r >= 3) {
     issue.push(t1 - t0);
-    issueCpu.push(j1 - j0);
     processCpu.push((p1.user + p1.system) / 1e3);
     total.push(t2 - t0);
     faults.push(process.resourceUsage().minorPageFault - f0);
@@ -46,7 +42,7 @@ for (let r = 0; r < reps + 3; r++) {
 const pct = (a: number[], q: number) => [...a].sort((p, q2) => p - q2)[Math.floor((a.length - 1) * q)]!.toFixed(3);
 const med = (a: number[]) => [...a].sort((p, q) => p - q)[a.length >> 1]!.toFixed(3);
 console.log(`${model} b${batch} ${eager ? 'eager' : 'compiled'} ${be.threads}T: JS issue median ${med(issue)} ms (min ${Math.min(...issue).toFixed(2)}), run median ${med(total)} ms (min ${Math.min(...total).toFixed(2)})`);
-console.log(`  JavaScript thread CPU in run() median ${med(issueCpu)} ms (min ${Math.min(...issueCpu).toFixed(3)}), process CPU per run median ${med(processCpu)} ms`);
+console.log(`  process CPU per run median ${med(processCpu)} ms`);
 console.log(`  run percentiles 10/25/50/75/90: ${[0.1, 0.25, 0.5, 0.75, 0.9].map((q) => pct(total, q)).join(' / ')} ms, minor page faults per run median ${med(faults)}`);
 for (const [k, v] of threadCpu()) {
   const d = (v - (cpu0.get(k) ?? 0)) / reps;
