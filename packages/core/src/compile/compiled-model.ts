@@ -351,7 +351,7 @@ export class CompiledModel extends CompiledFrom {
       const max = layer instanceof GlobalMaxPool2D;
       const [n, c, h, w] = x.shape as [number, number, number, number];
       const attrs = { plan: planPool2d(x.shape, { window: [h, w] }, max ? 'globalMaxPool2d' : 'globalAvgPool2d') };
-      const outShapes = [[n, c]] as const;
+      const outShapes = [Object.freeze([n, c])] as const;
       return (v) => engine.runKernel(max ? 'MaxPool2D' : 'AvgPool2D', { x: v.get(input)! }, attrs, outShapes)[0];
     }
     return null;
