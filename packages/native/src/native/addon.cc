@@ -60,15 +60,25 @@ RuntimeBox* runtimeOf(const Napi::Value& v, const char* fn) {
   return box;
 }
 
-HandleBox* handleOf(const Napi::Value& v, const std::string& what) {
+/**
+ * The handle box behind `v`; `what()` names it in errors, and is called only to build one: run() checks every
+ * input on every call, and building "Conv2D: inputs[1]" each time cost it a string (a heap block for longer
+ * names) per input.
+ */
+template <typename What>
+HandleBox* handleOf(const Napi::Value& v, const What& what) {
   Napi::Env env = v.Env();
   if (!v.IsExternal() || !v.As<Napi::External<HandleBox>>().CheckTypeTag(&kHandleTag)) {
-    throwType(env, what + " is " + describe(v) + ", expected a native tensor handle");
+    throwType(env, what() + " is " + describe(v) + ", expected a native tensor handle");
   }
   auto* box = v.As<Napi::External<HandleBox>>().Data();
-  if (!box->buffer) throw Napi::Error::New(env, what + " was already freed");
-  if (box->core->disposed()) throw Napi::Error::New(env, what + " belongs to a disposed native backend");
+  if (!box->buffer) throw Napi::Error::New(env, what() + " was already freed");
+  if (box->core->disposed()) throw Napi::Error::New(env, what() + " belongs to a disposed native backend");
   return box;
+}
+
+HandleBox* handleOf(const Napi::Value& v, const char* what) {
+  return handleOf(v, [what] { return std::string(what); });
 }
 
 Napi::Value wrap(Napi::Env env, BufferPtr buffer, std::shared_ptr<Core> core) {
@@ -323,14 +333,17 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
  */
 constexpr int64_t kInlineWork = 16 << 10;
 
-/** Runs a kernel body; a failure is recorded on the buffers it writes (read() rejects with it). */
+/**
+ * Runs a kernel body; a failure is recorded on the buffers it writes (read() rejects with it). The first
+ * `outCount` of `written` are the outputs, the rest inputs updated in place.
+ */
 void runBody(ThreadPool& pool, const std::string& kernel, const Body& body, const std::vector<BufferPtr>& ins,
-             const std::vector<BufferPtr>& outs, const std::vector<BufferPtr>& written) {
+             const std::vector<BufferPtr>& written, size_t outCount) {
   std::vector<float*> ip, op;
   ip.reserve(ins.size());
-  op.reserve(outs.size());
+  op.reserve(outCount);
   for (auto& b : ins) ip.push_back(b ? b->data : nullptr);
-  for (auto& b : outs) op.push_back(b->data);
+  for (size_t i = 0; i < outCount; i++) op.push_back(written[i]->data);
   try {
     body(pool, ip, op);
   } catch (const std::exception& e) {
@@ -340,11 +353,14 @@ void runBody(ThreadPool& pool, const std::string& kernel, const Body& body, cons
 
 /**
  * Runs a prepared kernel body on the calling thread (small work, or the first call after a wait, on an idle
- * queue) or queues it; `written` (the outputs and the inputs it updates) become ready after it. `called`:
- * the call's trace start (0: no trace).
+ * queue) or queues it; `written` (the `outCount` outputs, then the inputs it updates) become ready after it.
+ * `called`: the call's trace start (0: no
+ * trace). The vectors are taken by value and moved into the queued job: it held copies of all three before
+ * (the inputs, the outputs, and `written`, which holds the outputs again), three vector blocks and an
+ * atomic reference count per buffer on the JavaScript thread per call.
  */
-void dispatch(Core& core, const std::string& kernel, Body body, int64_t work, const std::vector<BufferPtr>& ins,
-              const std::vector<BufferPtr>& outs, const std::vector<BufferPtr>& written, uint64_t called) {
+void dispatch(Core& core, const std::string& kernel, Body body, int64_t work, std::vector<BufferPtr> ins,
+              std::vector<BufferPtr> written, size_t outCount, uint64_t called) {
   // Taken now, in call order, as later calls' filter keys read it (a write run here leaves readyAfter as it was).
   for (auto& b : written) b->version.store(nextWriteVersion());
   const int64_t traceName = called != 0 ? trace::nameOf(kernel) : -1;
@@ -361,16 +377,21 @@ void dispatch(Core& core, const std::string& kernel, Body body, int64_t work, co
     // kernel issues the next within tens of microseconds, and a worker asleep would start it late. Jobs
     // the queue thread runs set it again when they end.
     core.pool().setBusy(true);
-    runBody(core.pool(), kernel, body, ins, outs, written);
+    runBody(core.pool(), kernel, body, ins, written, outCount);
     if (called != 0) trace::record(trace::Inline, 0, t0, trace::now(), 0, traceName);
   } else {
+    // The job's sequence number, known before the push as only this (the JavaScript) thread queues; so are
+    // readyAfter's readers (read, readSync), so storing it before the job is queued changes nothing they see.
+    const uint64_t seq = core.submitted() + 1;
+    for (auto& b : written) b->readyAfter.store(seq);
     Core* c = &core;
-    const uint64_t seq = core.push([c, kernel, body = std::move(body), ins, outs, written, called, traceName]() {
+    const uint64_t pushed = core.push([c, kernel, body = std::move(body), ins = std::move(ins), written = std::move(written),
+                                       outCount, called, traceName]() {
       const uint64_t t0 = called != 0 ? trace::now() : 0;
-      runBody(c->pool(), kernel, body, ins, outs, written);
+      runBody(c->pool(), kernel, body, ins, written, outCount);
       if (called != 0) trace::record(trace::Job, called, t0, trace::now(), 0, traceName);
     });
-    for (auto& b : written) b->readyAfter.store(seq);
+    if (pushed != seq) std::abort();  // another thread queued: the invariant above broke
   }
   if (called != 0) trace::record(trace::Call, 0, called, trace::now(), 0, traceName);
 }
@@ -413,8 +434,9 @@ Napi::Value Uniform(const Napi::CallbackInfo& info) {
     philoxUniform(pool, state, out[0], size);
   };
   // About 10 simple operations a value (random.cc).
-  dispatch(*rt->core, "Uniform", std::move(body), 10 * size, {}, outs, outs, called);
-  return wrap(env, outs[0], rt->core);
+  BufferPtr out = outs[0];
+  dispatch(*rt->core, "Uniform", std::move(body), 10 * size, {}, std::move(outs), 1, called);
+  return wrap(env, std::move(out), rt->core);
 }
 
 /** run(kernel, inputs[], encoded Int32Array, numbers[]) -> handle | handle[] | undefined. */
@@ -432,6 +454,7 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
   }
   if (!info[3].IsArray()) throwType(env, args.kernel + ": attributes is " + describe(info[3]) + ", expected an array of numbers");
   auto inputs = info[1].As<Napi::Array>();
+  args.in.reserve(inputs.Length());
   std::shared_ptr<Core> core;
   for (uint32_t i = 0; i < inputs.Length(); i++) {
     Napi::Value v = inputs.Get(i);
@@ -439,7 +462,7 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
       args.in.push_back(nullptr);
       continue;
     }
-    HandleBox* box = handleOf(v, args.kernel + ": inputs[" + std::to_string(i) + "]");
+    HandleBox* box = handleOf(v, [&] { return args.kernel + ": inputs[" + std::to_string(i) + "]"; });
     if (core && core != box->core) {
       throw Napi::Error::New(env, args.kernel + ": inputs[" + std::to_string(i) + "] belongs to another native backend");
     }
@@ -451,6 +474,7 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
   auto enc = info[2].As<Napi::Int32Array>();
   args.enc.assign(enc.Data(), enc.Data() + enc.ElementLength());
   auto nums = info[3].As<Napi::Array>();
+  args.num.reserve(nums.Length());
   for (uint32_t i = 0; i < nums.Length(); i++) {
     Napi::Value v = nums.Get(i);
     if (!v.IsNumber()) throwType(env, args.kernel + ": attributes[" + std::to_string(i) + "] is " + describe(v) + ", expected a number");
@@ -461,6 +485,7 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
   std::vector<BufferPtr> outs;
   try {
     prep = it->second(args);
+    outs.reserve(prep.outSizes.size());
     for (int64_t n : prep.outSizes) outs.push_back(std::make_shared<Buffer>(static_cast<size_t>(n), core->counters()));
   } catch (const KernelError& e) {
     throw Napi::Error::New(env, e.what());
@@ -468,10 +493,11 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
     throw Napi::Error::New(env, args.kernel + ": out of memory allocating the output");
   }
 
-  std::vector<BufferPtr> ins = std::move(args.in);
-  std::vector<BufferPtr> written = outs;
-  for (int w : prep.writes) written.push_back(ins[w]);
-  dispatch(*core, args.kernel, std::move(prep.body), prep.work, ins, outs, written, called);
+  std::vector<BufferPtr> written;
+  written.reserve(outs.size() + prep.writes.size());
+  written = outs;
+  for (int w : prep.writes) written.push_back(args.in[w]);
+  dispatch(*core, args.kernel, std::move(prep.body), prep.work, std::move(args.in), std::move(written), outs.size(), called);
 
   if (outs.empty()) return env.Undefined();
   if (outs.size() == 1) return wrap(env, outs[0], core);
