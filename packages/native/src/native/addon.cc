@@ -354,10 +354,9 @@ void runBody(ThreadPool& pool, const std::string& kernel, const Body& body, cons
 /**
  * Runs a prepared kernel body on the calling thread (small work, or the first call after a wait, on an idle
  * queue) or queues it; `written` (the `outCount` outputs, then the inputs it updates) become ready after it.
- * `called`: the call's trace start (0: no
- * trace). The vectors are taken by value and moved into the queued job: it held copies of all three before
- * (the inputs, the outputs, and `written`, which holds the outputs again), three vector blocks and an
- * atomic reference count per buffer on the JavaScript thread per call.
+ * `called`: the call's trace start (0: no trace). The vectors are taken by value and moved into the queued
+ * job: it held copies of all three before (the inputs, the outputs, and `written`, which holds the outputs
+ * again), three vector blocks and an atomic reference count per buffer on the JavaScript thread per call.
  */
 void dispatch(Core& core, const std::string& kernel, Body body, int64_t work, std::vector<BufferPtr> ins,
               std::vector<BufferPtr> written, size_t outCount, uint64_t called) {
