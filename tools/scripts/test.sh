@@ -21,7 +21,7 @@ step "typecheck: tsc over every package's sources and tests (turbo run typecheck
 pnpm typecheck --concurrency=2 --output-logs=errors-only
 
 step "README figures: generated blocks equal the committed bench JSON, no ratio outside them (stridenet-bench readme --check)"
-node apps/bench/dist/bin.js readme README.md --check --json models=apps/bench/results/final/models/bench.json
+node apps/bench/dist/bin.js readme README.md --check --json models=apps/bench/results/final/models/bench.json --json peer-models=apps/bench/results/final-peer-avx2/models/bench.json --json peer-ops=apps/bench/results/final-peer-avx2/ops/bench.json
 
 export STRIDENET_CAPABILITY_DIR="$PWD/packages/conformance/capability"
 mkdir -p "$STRIDENET_CAPABILITY_DIR"
