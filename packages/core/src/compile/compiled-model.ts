@@ -1,6 +1,6 @@
 import { ArgumentError, ShapeError, StridenetError } from '../errors.js';
 import { engine, keep, Tensor } from '../engine.js';
-import type { AnyBackend, Backend } from '../spec/index.js';
+import type { AnyBackend, Backend, KernelAttrs, KernelInputs } from '../spec/index.js';
 import { noGrad } from '../autograd/record.js';
 import { tensor } from '../ops/create.js';
 import { conv2d } from '../ops/conv.js';
@@ -291,8 +291,7 @@ export class CompiledModel extends CompiledFrom {
     const { layer, activation } = step;
     if (layer instanceof Conv2D) {
       const residual = step.residual === undefined ? undefined : values.get(step.residual)!;
-      const geometry = { stride: layer.stride, padding: layer.padding, dilation: layer.dilation, groups: layer.groups };
-      return conv2d(x, weight, { ...geometry, bias, residual, activation });
+      return conv2d(x, weight, { ...convGeometry(layer), bias, residual, activation });
     }
     return matMul(x, weight, { transposeB: true, bias, activation });
   }
@@ -308,16 +307,10 @@ export class CompiledModel extends CompiledFrom {
       const { weight, bias } = this.weights.get(step)!;
       const { layer, activation, input, residual } = step;
       if (layer instanceof Conv2D) {
-        const plan = planConv2d(x.shape, weight.shape, { stride: layer.stride, padding: layer.padding, dilation: layer.dilation, groups: layer.groups });
-        const attrs = { plan, activation, noGrad: true };
-        const outShapes = [plan.outShape] as const;
-        if (residual === undefined) return (v) => engine.runKernel('Conv2D', { x: v.get(input)!, filter: weight, bias }, attrs, outShapes)[0];
-        return (v) => engine.runKernel('Conv2D', { x: v.get(input)!, filter: weight, bias, residual: v.get(residual)! }, attrs, outShapes)[0];
+        if (residual === undefined) return convCall(layer, x, weight.shape, activation, (v) => ({ x: v.get(input)!, filter: weight, bias }));
+        return convCall(layer, x, weight.shape, activation, (v) => ({ x: v.get(input)!, filter: weight, bias, residual: v.get(residual)! }));
       }
-      const plan = planMatMul(x.shape, weight.shape, false, true);
-      const attrs = { plan, activation };
-      const outShapes = [plan.outShape] as const;
-      return (v) => engine.runKernel('MatMul', { a: v.get(input)!, b: weight, bias }, attrs, outShapes)[0];
+      return matMulCall(x, weight.shape, activation, (v) => ({ a: v.get(input)!, b: weight, bias }));
     }
     const { layer } = step;
     const input = step.inputs[0]!;
@@ -327,18 +320,12 @@ export class CompiledModel extends CompiledFrom {
     if (layer instanceof Conv2D && layer.constructor === Conv2D) {
       const w = param('weight');
       const b = layer.useBias ? param('bias') : undefined;
-      const plan = planConv2d(x.shape, w.value.shape, { stride: layer.stride, padding: layer.padding, dilation: layer.dilation, groups: layer.groups });
-      const attrs = { plan, activation: layer.activation, noGrad: true };
-      const outShapes = [plan.outShape] as const;
-      return (v) => engine.runKernel('Conv2D', { x: v.get(input)!, filter: w.value, bias: b?.value }, attrs, outShapes)[0];
+      return convCall(layer, x, w.value.shape, layer.activation, (v) => ({ x: v.get(input)!, filter: w.value, bias: b?.value }));
     }
     if (layer instanceof Dense && layer.constructor === Dense && x.rank === 2) {
       const w = param('weight');
       const b = layer.useBias ? param('bias') : undefined;
-      const plan = planMatMul(x.shape, w.value.shape, false, true);
-      const attrs = { plan, activation: layer.activation };
-      const outShapes = [plan.outShape] as const;
-      return (v) => engine.runKernel('MatMul', { a: v.get(input)!, b: w.value, bias: b?.value }, attrs, outShapes)[0];
+      return matMulCall(x, w.value.shape, layer.activation, (v) => ({ a: v.get(input)!, b: w.value, bias: b?.value }));
     }
     if ((layer instanceof MaxPool2D && layer.constructor === MaxPool2D) || (layer instanceof AvgPool2D && layer.constructor === AvgPool2D)) {
       const max = layer instanceof MaxPool2D;
@@ -360,6 +347,40 @@ export class CompiledModel extends CompiledFrom {
 
 /** One step's kernel call with a plan made on an earlier run: reads its inputs from the values alive. */
 type KernelCall = (values: ReadonlyMap<number, Tensor>) => Tensor;
+
+type Values = ReadonlyMap<number, Tensor>;
+
+/** A Conv2D layer's geometry options. */
+function convGeometry(layer: Conv2D) {
+  return { stride: layer.stride, padding: layer.padding, dilation: layer.dilation, groups: layer.groups };
+}
+
+/** A Conv2D kernel call planned for x (noGrad, as under the op's noGrad); `inputs` reads its tensors each run. */
+function convCall(
+  layer: Conv2D,
+  x: Tensor,
+  filterShape: readonly number[],
+  activation: KernelAttrs<'Conv2D'>['activation'],
+  inputs: (v: Values) => KernelInputs<Tensor, 'Conv2D'>,
+): KernelCall {
+  const plan = planConv2d(x.shape, filterShape, convGeometry(layer));
+  const attrs = { plan, activation, noGrad: true };
+  const outShapes = [plan.outShape] as const;
+  return (v) => engine.runKernel('Conv2D', inputs(v), attrs, outShapes)[0];
+}
+
+/** A MatMul kernel call (x times the transposed weight) planned for x; `inputs` reads its tensors each run. */
+function matMulCall(
+  x: Tensor,
+  weightShape: readonly number[],
+  activation: KernelAttrs<'MatMul'>['activation'],
+  inputs: (v: Values) => KernelInputs<Tensor, 'MatMul'>,
+): KernelCall {
+  const plan = planMatMul(x.shape, weightShape, false, true);
+  const attrs = { plan, activation };
+  const outShapes = [plan.outShape] as const;
+  return (v) => engine.runKernel('MatMul', inputs(v), attrs, outShapes)[0];
+}
 
 /**
  * Compiles a Sequential or graph model. For inference: reads the weights once (async, so every
