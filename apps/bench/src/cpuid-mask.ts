@@ -92,7 +92,7 @@ export function readShimCounter(address: number): number | undefined {
   }
 }
 
-/** Every flag of /proc/cpuinfo's first CPU (env.ts cpuFlags keeps only the SIMD ones). */
+/** Every flag of /proc/cpuinfo's first CPU, empty off Linux (env.ts cpuFlags keeps the SIMD ones). */
 export function allCpuFlags(): string[] {
   try {
     return /flags\s*:\s*(.+)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.split(/\s+/) ?? [];

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
+import { allCpuFlags } from './cpuid-mask.js';
 import type { Fingerprint } from './schema.js';
 
 const require = createRequire(import.meta.url);
@@ -27,12 +28,7 @@ const PACKAGES = [
 
 /** The SIMD flags of /proc/cpuinfo that figures depend on (empty off Linux). */
 export function cpuFlags(): string[] {
-  try {
-    const flags = /flags\s*:\s*(.+)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.split(/\s+/) ?? [];
-    return flags.filter((f) => /^(avx|avx2|fma|avx512f|avx512_vnni|sse4_2|f16c|amx_tile)$/.test(f));
-  } catch {
-    return [];
-  }
+  return allCpuFlags().filter((f) => /^(avx|avx2|fma|avx512f|avx512_vnni|sse4_2|f16c|amx_tile)$/.test(f));
 }
 
 /** CPU, clock, Node and package versions: what a figure depends on. */
