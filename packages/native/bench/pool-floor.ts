@@ -8,13 +8,13 @@
 //   raw+sync     the addon's run() + await sync() + free, no core; with `--addons a.node,b.node` once per
 //                binary (builds compared in one process, round by round)
 // Run: pnpm exec tsx --conditions @stridenet/source bench/pool-floor.ts [--threads 1,2] [--calls N] [--rounds N]
-//      [--shape 8,64,56,56] [--pool avg2,avg3,max2,max3] [--modes core+sync,...] [--addons a.node,b.node]
+//      [--isa=avx2] [--shape 8,64,56,56] [--pool avg2,avg3,max2,max3] [--modes core+sync,...] [--addons a.node,b.node]
 import { createRequire } from 'node:module';
 import { basename, dirname, resolve } from 'node:path';
 import { avgPool2d, maxPool2d, planPool2d, setBackend, tensor, type Pool2dOptions, type Tensor } from '@stridenet/core';
 import { addon, type NativeAddon } from '../src/addon.js';
 import type { NativeHandle, NativeRuntime } from '../src/handle.js';
-import { createNativeBackend, type NativeBackend } from '../src/index.js';
+import { createNativeBackend, type NativeBackend, type NativeIsa } from '../src/index.js';
 import { arg, fill } from './common.js';
 
 const threadCounts = arg('--threads', '1,2').split(',').map(Number);
@@ -34,8 +34,10 @@ const addons: { label: string; addon: NativeAddon }[] = process.argv.includes('-
   ? arg('--addons', '').split(',').map((f) => ({ label: basename(dirname(resolve(f))), addon: require(resolve(f)) as NativeAddon }))
   : [{ label: 'this build', addon: addon() }];
 
+const isa = process.argv.find((a) => a.startsWith('--isa='))?.slice(6) as NativeIsa | undefined;
+
 const values = fill(shape.reduce((a, b) => a * b));
-const backends = await Promise.all(threadCounts.map((threads) => createNativeBackend({ threads })));
+const backends = await Promise.all(threadCounts.map((threads) => createNativeBackend({ threads, ...(isa === undefined ? {} : { isa }) })));
 const inputs = new Map<NativeBackend, Tensor>();
 for (const be of backends) {
   await setBackend(be);
