@@ -2,6 +2,7 @@
 #pragma once
 
 #include <algorithm>
+#include <vector>
 
 #include "runtime.h"
 
@@ -25,6 +26,21 @@ struct PoolGeom {
     return static_cast<float>((he - hs) * (we - ws));
   }
 };
+
+/**
+ * 1 / divisor of every output cell, row by row (the average kernels' `inv`). Where every window lies inside the
+ * input (no padding, none past the last row or column) each divisor is WH WW: one fill instead of OH OW
+ * divisions, which the 2x2 pool of 8x64x56x56 ran in about 0.9 us of its 245 per call.
+ */
+inline std::vector<float> poolInverseDivisors(const PoolGeom& g) {
+  const size_t n = static_cast<size_t>(g.OH * g.OW);
+  const bool inside = g.PT == 0 && g.PB == 0 && g.PL == 0 && g.PR == 0 && (g.OH - 1) * g.SH + g.WH <= g.H && (g.OW - 1) * g.SW + g.WW <= g.W;
+  if (inside) return std::vector<float>(n, 1.f / static_cast<float>(g.WH * g.WW));
+  std::vector<float> inv(n);
+  for (int64_t oh = 0; oh < g.OH; oh++)
+    for (int64_t ow = 0; ow < g.OW; ow++) inv[oh * g.OW + ow] = 1.f / g.divisor(oh, ow);
+  return inv;
+}
 
 /** Prepared::work of a pooling kernel or its gradient: about one operation per float read or written. */
 inline int64_t poolWork(const PoolGeom& g) { return g.inSize + g.outSize; }

@@ -15,9 +15,7 @@ Prepared prepareAvgPool2DGrad(const Args& a) {
   p.work = poolWork(g);
   const KernelSet* ks = &kernelSet(a.isa);
   p.body = [g, ks](ThreadPool& pool, const std::vector<float*>& in, const std::vector<float*>& out) {
-    std::vector<float> inv(static_cast<size_t>(g.OH * g.OW));
-    for (int64_t oh = 0; oh < g.OH; oh++)
-      for (int64_t ow = 0; ow < g.OW; ow++) inv[oh * g.OW + ow] = 1.f / g.divisor(oh, ow);
+    const std::vector<float> inv = poolInverseDivisors(g);
     pool.parallelFor(g.planes, 1 + (1 << 14) / (g.OH * g.OW * g.WH * g.WW), [&](int64_t b, int64_t e) {
       for (int64_t pl = b; pl < e; pl++) ks->avgPoolGradPlane(g, in[0] + pl * g.OH * g.OW, inv.data(), out[0] + pl * g.H * g.W);
     });
