@@ -69,9 +69,8 @@ void microPortable(int64_t kc, const float* a, const float* b, int64_t ldb, floa
 }
 
 #if SN_X86
-/** The 6 x 16 tile (microAvx2, avx2StreamRows); stream: whole rows not added to C go out by non-temporal stores. */
-__attribute__((target("avx2,fma"), always_inline)) inline void avx2Tile(int64_t kc, const float* a, const float* b, int64_t ldb, float* c,
-                                                                        int64_t ldc, int mr, int nr, bool load, bool stream) {
+__attribute__((target("avx2,fma"))) void microAvx2(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc,
+                                                   int mr, int nr, bool load) {
   __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
   __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
   __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
@@ -119,20 +118,8 @@ __attribute__((target("avx2,fma"), always_inline)) inline void avx2Tile(int64_t 
   }
 #undef SN_STEP
   const __m256 rows[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
-  if (nr == NR) {
-    // Whole rows (mr of them: the last tile of 256 rows holds 4), from the registers.
-    if (stream && !load) {
-#pragma GCC unroll 6
-      for (int i = 0; i < MR; i++) {
-        if (i >= mr) break;
-        _mm256_stream_ps(c + i * ldc, rows[i][0]);
-        _mm256_stream_ps(c + i * ldc + 8, rows[i][1]);
-      }
-      return;
-    }
-#pragma GCC unroll 6
+  if (mr == MR && nr == NR) {
     for (int i = 0; i < MR; i++) {
-      if (i >= mr) break;
       float* row = c + i * ldc;
       __m256 r0 = rows[i][0], r1 = rows[i][1];
       if (load) {
@@ -153,63 +140,6 @@ __attribute__((target("avx2,fma"), always_inline)) inline void avx2Tile(int64_t 
     float* row = c + i * ldc;
     for (int j = 0; j < nr; j++) row[j] = load ? row[j] + tmp[i][j] : tmp[i][j];
   }
-}
-
-__attribute__((target("avx2,fma"))) void microAvx2(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc, int mr,
-                                                   int nr, bool load) {
-  avx2Tile(kc, a, b, ldb, c, ldc, mr, nr, load, false);
-}
-
-/** R < MR rows of a 6-row packed A panel against one whole B micro-panel, streamed to C (C = A B). */
-template <int R>
-__attribute__((target("avx2,fma"), always_inline)) inline void avx2StreamShort(int64_t kc, const float* a, const float* b, int64_t ldb, float* c,
-                                                                               int64_t ldc) {
-  __m256 acc[R][2];
-#pragma GCC unroll 8
-  for (int i = 0; i < R; i++) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
-#pragma GCC unroll 1
-  for (int64_t k = 0; k < kc; k++) {
-    const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
-#pragma GCC unroll 8
-    for (int i = 0; i < R; i++) {
-      const __m256 ai = _mm256_broadcast_ss(a + i);
-      acc[i][0] = _mm256_fmadd_ps(ai, b0, acc[i][0]);
-      acc[i][1] = _mm256_fmadd_ps(ai, b1, acc[i][1]);
-    }
-    a += MR;
-    b += ldb;
-  }
-#pragma GCC unroll 8
-  for (int i = 0; i < R; i++) {
-    _mm256_stream_ps(c + i * ldc, acc[i][0]);
-    _mm256_stream_ps(c + i * ldc + 8, acc[i][1]);
-  }
-}
-
-/**
- * The rows [0, m) of a packed A (tiles of MR rows, kc * MR floats each) against one B micro-panel, whole rows of C written
- * by non-temporal stores (C and ldc 32-byte aligned; see Tile::stream).
- */
-__attribute__((target("avx2,fma"))) void avx2StreamRows(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc,
-                                                             int64_t m, int nr, bool load) {
-  int64_t i0 = 0;
-  for (; i0 + MR <= m; i0 += MR) {
-    avx2Tile(kc, a, b, ldb, c + i0 * ldc, ldc, MR, nr, load, true);
-    a += kc * MR;
-  }
-  if (i0 == m) return;
-  float* ci = c + i0 * ldc;
-  if (nr == NR && !load) {
-    // A short last tile (256 rows: 42 tiles and 4 rows) does only its own rows' multiply-adds.
-    switch (m - i0) {
-      case 1: avx2StreamShort<1>(kc, a, b, ldb, ci, ldc); return;
-      case 2: avx2StreamShort<2>(kc, a, b, ldb, ci, ldc); return;
-      case 3: avx2StreamShort<3>(kc, a, b, ldb, ci, ldc); return;
-      case 4: avx2StreamShort<4>(kc, a, b, ldb, ci, ldc); return;
-      default: avx2StreamShort<5>(kc, a, b, ldb, ci, ldc); return;
-    }
-  }
-  avx2Tile(kc, a, b, ldb, ci, ldc, static_cast<int>(m - i0), nr, load, true);
 }
 #endif
 
@@ -411,8 +341,6 @@ struct Tile {
   int64_t mc = MC;
   /** K block of the one-block path when M <= 64. */
   int64_t kcSmall = KC / 2;
-  /** x86: the 6 x 16 AVX2 tile's rows go to C by non-temporal stores (avx2StreamRows; gemm's streamC). */
-  bool stream = false;
 };
 
 // The 16-lane tile: 16 rows (a divisor of the usual channel counts, so conv GEMMs pad no rows), K blocks of 256
@@ -562,12 +490,6 @@ void sweepPanel(const Gemm& g, const Tile& t, const float* Ap, const float* bp, 
                 int64_t kc, bool load, bool last) {
   const int MR = t.mr;
   const bool epi = last && (g.biasRow || g.biasCol || g.residual || g.relu);
-#if SN_X86
-  if (t.stream && !epi) {
-    avx2StreamRows(kc, Ap, bp, ldb, g.C + ic * g.ldc + j0, g.ldc, mc, nr, load);
-    return;
-  }
-#endif
   for (int64_t q = 0; q * MR < mc; q++) {
     const int64_t i0 = ic + q * MR;
     const int mr = static_cast<int>(std::min<int64_t>(MR, ic + mc - i0));
@@ -706,29 +628,12 @@ void gemm(const Gemm& g, ThreadPool* pool) {
     // L2/L3. Small-M products (conv layers, filter gradients) are dominated by that traffic otherwise.
     // A shorter K block keeps the whole packed A (<= 64 rows) near L1 while B panels stream past it.
     const int64_t kcBlock = g.M <= 64 ? tile.kcSmall : KC;
-    Tile sweepTile = tile;
-#if SN_X86
-    // Outputs of 2 MiB and more (past this core's L2) that nothing adds to or reads back here (one K block, no
-    // epilogue) go to C by non-temporal stores on Intel's avx2 path (avx2StreamRows, Tile::stream): the 1x1 64 -> 256
-    // forward writes a line in each of 256 rows 12.5 KiB apart per panel, lines that each had to be fetched for
-    // ownership and later written back. The last tile of 256 rows (4) does only its own rows there. Emerald Rapids,
-    // 8x64x56x56 -> 256, isa-check --bench-only "8x64x56x56 * 256x64x1x1" (best of 5, 4 rounds interleaved with main
-    // at bdf54e7, load 1.2-1.9), GFLOP/s of the 127 peak: 1 thread wall 112.9-113.6 -> 119.7-119.9, CPU time
-    // 113.6-114.0 -> 119.5-119.7; 2 threads wall 206-227 -> 237-240 (3 rounds: the second vCPU was busy in others).
-    // The ops suite's cell (3 runs each, PyTorch held to AVX2 beside it): 2 threads 3.69-3.74 ms against 3.42-3.46
-    // -> 3.50-3.52 against 3.44-3.45, 1 thread 7.28-7.38 -> 6.92-6.95. What did not pay (a driver of this loop nest,
-    // 1 thread): fetching C's next tile for ownership ahead (prefetchw, 1 and 3 tiles on: even), huge pages (+1%),
-    // half-height A blocks that stay in L1 (even), column blocks of 2-196 panels swept tile by tile (+0-2% without
-    // streaming, slower with it), B's rows fetched into L1 a slice a tile (even). With B resident in L2 the same
-    // nest ran 97% of the peak against 94% from L3: the rest is B's 64 strided lines a panel. AMD and avx512 (Zen
-    // 4's half-width tile) keep the stores, unmeasured.
-    const bool streamC = tile.fn == microAvx2 && g.isa == Isa::Avx2 && cpuVendorIntel() && inPlace && !g.accumulate && g.K <= kcBlock &&
-                         !(g.biasRow || g.biasCol || g.residual || g.relu) && reinterpret_cast<uintptr_t>(g.C) % 32 == 0 && g.ldc % 8 == 0 &&
-                         g.M * g.N * static_cast<int64_t>(sizeof(float)) >= (int64_t{2} << 20);
-    sweepTile.stream = streamC;
-#else
-    [[maybe_unused]] const bool streamC = false;
-#endif
+    // C is written with plain stores, also when it is large. Non-temporal stores (s43, Intel avx2, products of
+    // 2 MiB+ with no epilogue) ran the 1x1 64 -> 256 8x56x56 forward 7.29 -> 6.93 ms CPU at 1 thread, but sent its
+    // 25.7 MB to memory: a ReLU on that output right after went 1.53 -> 2.85 ms, conv + ReLU 8.81 -> 9.79 ms
+    // (Emerald Rapids, core conv2d then relu, 1 thread pinned, CPU time, 2 rounds each), so its consumer pays more than the
+    // stores save while the output still fits the last-level cache. oneDNN's (PyTorch's) kernel there keeps it in
+    // cache too (its ReLU after the convolution costs what a ReLU of a cached tensor does).
     float* Ap = tlsA.get(static_cast<size_t>(((g.M + MR - 1) / MR) * MR * kcMax));
     const int64_t panels = (g.N + NR - 1) / NR;
     for (int64_t pc = 0; pc < g.K; pc += kcBlock) {
@@ -761,16 +666,12 @@ void gemm(const Gemm& g, ThreadPool* pool) {
             if (ahead) {
               for (int64_t k = 0; k < kc; k++) __builtin_prefetch(rows + k * g.rsB + 4 * NR, 0, 2);
             }
-            sweepPanel(g, sweepTile, Ap, rows, g.rsB, 0, g.M, p * NR, nr, kc, load, last);
+            sweepPanel(g, tile, Ap, rows, g.rsB, 0, g.M, p * NR, nr, kc, load, last);
             continue;
           }
           packB(g, tile, pc, kc, p * NR, nr, Bp);
           sweepPanel(g, tile, Ap, Bp, NR, 0, g.M, p * NR, nr, kc, load, last);
         }
-#if SN_X86
-        // The non-temporal stores ordered before whatever hands C on (the pool's barrier, the caller).
-        if (streamC) _mm_sfence();
-#endif
       };
       if (threads > 1 && panels > 1) pool->parallelFor(panels, 4, sweep);
       else sweep(0, panels);
