@@ -239,16 +239,18 @@ int maskStoreFailures(Isa isa) {
 /**
  * sn::gemm on `isa` against a double-precision product: every operand layout the kernels pass (A rows or
  * columns contiguous, B rows in place, B rows 2 KiB apart, B columns, a packB callback), shapes that hit the
- * one-block, small-A and row-block paths and partial tiles of both register tiles (6 and 16 rows, 16
- * columns), with the accumulate flag, biases, residual and relu, on each pool. C has 3 columns of padding a
- * row that must stay untouched, and starts NaN where it is overwritten. Prints one line; returns the failures.
+ * one-block, small-A and row-block paths and partial tiles of the register tiles (6 and 16 rows, 16 columns; on
+ * Intel avx2 with B in place and N >= 256, 3 rows, 32 columns: 64 x 300 x 256 and 31 x 282 x 40 end in 1-row tiles
+ * and 12 and 26 columns), with the accumulate flag, biases, residual and relu, on each pool. C has 3 columns of
+ * padding a row that must stay untouched, and starts NaN where it is overwritten. Prints one line; returns the
+ * failures.
  */
 int gemmFailures(Isa isa, const Pools& pools) {
   struct Shape {
     int64_t M, N, K;
   };
   const Shape shapes[] = {{1, 17, 5}, {6, 16, 9}, {7, 33, 19}, {16, 16, 64}, {17, 50, 300}, {64, 300, 256},
-                          {65, 40, 260}, {200, 70, 33}, {250, 64, 600}, {256, 100, 64}};
+                          {65, 40, 260}, {200, 70, 33}, {250, 64, 600}, {256, 100, 64}, {31, 282, 40}};
   struct PackCtx {
     const float* B;
     int64_t rsB;
@@ -353,7 +355,7 @@ int gemmFailures(Isa isa, const Pools& pools) {
       }
     }
   }
-  std::printf("%s: gemm, %d products (10 shapes, 5 operand layouts, with and without pools): max error %.1e: %s\n", isaName(isa),
+  std::printf("%s: gemm, %d products (11 shapes, 5 operand layouts, with and without pools): max error %.1e: %s\n", isaName(isa),
               cases, worst, failures ? "FAIL" : "PASS");
   return failures;
 }

@@ -259,6 +259,110 @@ __attribute__((target("avx512f,avx2,fma"))) void microAvx512Wide(int64_t kc, con
 #endif
 
 #if SN_X86
+/**
+ * 3 x 32 tile for the avx2 path on B read in place (B's own rows, 32 columns: two panels' width): 12 ymm
+ * accumulators, the 3 rows of A broadcast once a k-step and each of B's 4 vectors loaded once and used by 3
+ * multiply-adds (16 registers); per k-step 3 + 4 loads for 12 multiply-adds against 8 for 12 in the 6 x 16 tile,
+ * and each C row written as two adjacent lines. Columns past nr (at most 32) are masked on B's loads (no fault
+ * past the end of B) and on C. Each C element is one multiply-add chain over k in order, as in microAvx2.
+ */
+__attribute__((target("avx2,fma"), always_inline)) inline void wideTileAvx2(int64_t kc, const float* a, const float* b, int64_t ldb, float* c,
+                                                                           int64_t ldc, int mr, int nr, bool load) {
+  constexpr int R = 3;
+  __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c02 = _mm256_setzero_ps(), c03 = _mm256_setzero_ps();
+  __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps(), c12 = _mm256_setzero_ps(), c13 = _mm256_setzero_ps();
+  __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps(), c22 = _mm256_setzero_ps(), c23 = _mm256_setzero_ps();
+#define SN_WSTEP(o, L0, L1, L2, L3)                      \
+  {                                                      \
+    const __m256 a0 = _mm256_broadcast_ss(a + (o) * R);   \
+    const __m256 a1 = _mm256_broadcast_ss(a + (o) * R + 1); \
+    const __m256 a2 = _mm256_broadcast_ss(a + (o) * R + 2); \
+    const float* bo = b + (o) * ldb;                     \
+    __m256 bv = L0;                                      \
+    c00 = _mm256_fmadd_ps(a0, bv, c00);                  \
+    c10 = _mm256_fmadd_ps(a1, bv, c10);                  \
+    c20 = _mm256_fmadd_ps(a2, bv, c20);                  \
+    bv = L1;                                             \
+    c01 = _mm256_fmadd_ps(a0, bv, c01);                  \
+    c11 = _mm256_fmadd_ps(a1, bv, c11);                  \
+    c21 = _mm256_fmadd_ps(a2, bv, c21);                  \
+    bv = L2;                                             \
+    c02 = _mm256_fmadd_ps(a0, bv, c02);                  \
+    c12 = _mm256_fmadd_ps(a1, bv, c12);                  \
+    c22 = _mm256_fmadd_ps(a2, bv, c22);                  \
+    bv = L3;                                             \
+    c03 = _mm256_fmadd_ps(a0, bv, c03);                  \
+    c13 = _mm256_fmadd_ps(a1, bv, c13);                  \
+    c23 = _mm256_fmadd_ps(a2, bv, c23);                  \
+  }
+  if (nr == 32) {
+#pragma GCC unroll 1
+    for (int64_t k = 0; k < kc; k++) {
+      _mm_prefetch(reinterpret_cast<const char*>(b + 8 * ldb), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(b + 8 * ldb + 16), _MM_HINT_T0);
+      SN_WSTEP(0, _mm256_loadu_ps(bo), _mm256_loadu_ps(bo + 8), _mm256_loadu_ps(bo + 16), _mm256_loadu_ps(bo + 24))
+      a += R;
+      b += ldb;
+    }
+  } else {
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    __m256i m[4];
+    for (int h = 0; h < 4; h++) m[h] = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr - 8 * h), lane);
+    if (nr <= 16) {
+      // Half width: two vectors of B (the rest of the accumulators stay zero and are not stored).
+#pragma GCC unroll 1
+      for (int64_t k = 0; k < kc; k++) {
+        const __m256 a0 = _mm256_broadcast_ss(a), a1 = _mm256_broadcast_ss(a + 1), a2 = _mm256_broadcast_ss(a + 2);
+        const __m256 b0 = _mm256_maskload_ps(b, m[0]), b1 = _mm256_maskload_ps(b + 8, m[1]);
+        c00 = _mm256_fmadd_ps(a0, b0, c00);
+        c10 = _mm256_fmadd_ps(a1, b0, c10);
+        c20 = _mm256_fmadd_ps(a2, b0, c20);
+        c01 = _mm256_fmadd_ps(a0, b1, c01);
+        c11 = _mm256_fmadd_ps(a1, b1, c11);
+        c21 = _mm256_fmadd_ps(a2, b1, c21);
+        a += R;
+        b += ldb;
+      }
+    } else {
+#pragma GCC unroll 1
+    for (int64_t k = 0; k < kc; k++) {
+      SN_WSTEP(0, _mm256_maskload_ps(bo, m[0]), _mm256_maskload_ps(bo + 8, m[1]), _mm256_maskload_ps(bo + 16, m[2]),
+               _mm256_maskload_ps(bo + 24, m[3]))
+      a += R;
+      b += ldb;
+    }
+    }
+  }
+#undef SN_WSTEP
+  const __m256 rows[R][4] = {{c00, c01, c02, c03}, {c10, c11, c12, c13}, {c20, c21, c22, c23}};
+  if (nr == 32) {
+    for (int i = 0; i < R; i++) {
+      if (i >= mr) break;
+      float* row = c + i * ldc;
+      for (int h = 0; h < 4; h++) _mm256_storeu_ps(row + 8 * h, load ? _mm256_add_ps(rows[i][h], _mm256_loadu_ps(row + 8 * h)) : rows[i][h]);
+    }
+    return;
+  }
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  for (int i = 0; i < R; i++) {
+    if (i >= mr) break;
+    float* row = c + i * ldc;
+    for (int h = 0; h < (nr + 7) / 8; h++) {
+      const __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr - 8 * h), lane);
+      _mm256_maskstore_ps(row + 8 * h, m, load ? _mm256_add_ps(rows[i][h], _mm256_maskload_ps(row + 8 * h, m)) : rows[i][h]);
+    }
+  }
+}
+
+/** `count` 3 x 32 tiles down C (A's panels one after another), each as wideTileAvx2. */
+__attribute__((target("avx2,fma"))) void microAvx2Wide(int64_t count, int64_t kc, const float* a, const float* b, int64_t ldb, float* c,
+                                                       int64_t ldc, int mr, int nr, bool load) {
+#pragma GCC unroll 1
+  for (int64_t t = 0; t < count; t++) wideTileAvx2(kc, a + t * kc * 3, b, ldb, c + t * 3 * ldc, ldc, mr, nr, load);
+}
+#endif
+
+#if SN_X86
 /** Transposes the 8 x 8 block r in registers: row i becomes column i. */
 __attribute__((target("avx2,fma"), always_inline)) inline void transpose8(__m256* r) {
   __m256 t[8], s[8];
@@ -563,6 +667,39 @@ void gemmWide(const Gemm& g, ThreadPool* pool, int threads) {
 }
 #endif
 
+#if SN_X86
+constexpr int kWideRowsAvx2 = 3;
+
+/**
+ * The one-block path on B's own rows with the 3 x 32 tile (microAvx2Wide), for the avx2 path on Intel, one K block
+ * (K <= KC): the whole of A packed in 3-row panels, then each 32-column block of C swept down all its rows by one
+ * call (the 6 x 16 path calls its kernel once a tile), and the epilogue applied to the block after it.
+ */
+void gemmWideAvx2(const Gemm& g, ThreadPool* pool, int threads) {
+  constexpr int R = kWideRowsAvx2;
+  constexpr int64_t W = 2 * NR;
+  const Tile t{nullptr, R, true};  // packA reads the height only
+  const int64_t kc = g.K, full = g.M / R, blocks = (g.N + W - 1) / W;
+  float* Ap = tlsA.get(static_cast<size_t>((g.M + R - 1) / R * R * kc));
+  packA(g, t, 0, g.M, 0, kc, Ap);
+  const bool epi = g.biasRow || g.biasCol || g.residual || g.relu;
+  auto sweep = [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; b++) {
+      const int64_t j0 = b * W;
+      const int nr = static_cast<int>(std::min<int64_t>(W, g.N - j0));
+      const float* rows = g.B + j0;
+      if (full > 0) microAvx2Wide(full, kc, Ap, rows, g.rsB, g.C + j0, g.ldc, R, nr, g.accumulate);
+      if (full * R < g.M)
+        microAvx2Wide(1, kc, Ap + full * kc * R, rows, g.rsB, g.C + full * R * g.ldc + j0, g.ldc, static_cast<int>(g.M - full * R), nr,
+                      g.accumulate);
+      if (epi) epilogue(g, 0, j0, static_cast<int>(g.M), nr);
+    }
+  };
+  if (threads > 1 && blocks > 1) pool->parallelFor(blocks, 2, sweep);
+  else sweep(0, blocks);
+}
+#endif
+
 }  // namespace
 
 void gemm(const Gemm& g, ThreadPool* pool) {
@@ -619,6 +756,22 @@ void gemm(const Gemm& g, ThreadPool* pool) {
   const int64_t wideA = (g.M + kWideRows - 1) / kWideRows * kWideRows * g.K * static_cast<int64_t>(sizeof(float));
   if (MR == MR16 && inPlace && g.N >= 2 * NR && (g.M <= MC || smallA) && wideA <= (384 << 10)) {
     gemmWide(g, pool, threads);
+    return;
+  }
+#endif
+#if SN_X86
+  // The avx2 path on Intel, B in place, one K block, at least 256 columns: the 3 x 32 tile (gemmWideAvx2). Emerald
+  // Rapids (2-vCPU KVM guest), isa-check --isa avx2 --bench-only --cpu-time --reps 7, 1 thread, GFLOP/s, 4 rounds
+  // interleaved with main at 421bc63, load 1.0-1.7: 1x1 8x64x56x56 -> 256 forward 114.0-114.2 -> 117.1-117.2, its input
+  // gradient (M 64, K 256: one K block where the 6 x 16 path takes two of 128) 91.3-91.5 -> 110.7-111.1; 2x64x28x28 ->
+  // 128 forward 117.2-117.5 -> 118.7-119.3, input gradient 113.6-113.9 -> 114.9-116.2. With N 196 (2x128x14x14 -> 256)
+  // the input gradient ran 100.2-101.7 against 99.2-99.9, hence N >= 256. What pays is the tile with one kernel call a
+  // column block: called once a tile, as the 6 x 16 path does, the forward ran 110.6-113.0 (input gradient 101.6-103.5).
+  // Even or slower (2 rounds each): B's rows 1, 2 or 4 blocks ahead fetched into L2 a slice before each tile or in a
+  // burst before the block (forward 110.2-112.5), row blocks of 12-129 rows swept across all columns (110.8-112.1),
+  // no fetch 8 rows ahead in the kernel (input gradient 100.9-101.3). Zen is not measured: it keeps the 6 x 16 path.
+  if (g.isa == Isa::Avx2 && tile.fn == microAvx2 && inPlace && g.N >= 16 * NR && g.K <= KC && (g.M <= MC || smallA) && cpuVendorIntel()) {
+    gemmWideAvx2(g, pool, threads);
     return;
   }
 #endif
