@@ -266,34 +266,34 @@ __attribute__((target("avx512f,avx2,fma"))) void microAvx512Wide(int64_t kc, con
  * and each C row written as two adjacent lines. Columns past nr (at most 32) are masked on B's loads (no fault
  * past the end of B) and on C. Each C element is one multiply-add chain over k in order, as in microAvx2.
  */
-__attribute__((target("avx2,fma"), always_inline)) inline void wideTileAvx2(int64_t kc, const float* a, const float* b, int64_t ldb, float* c,
-                                                                           int64_t ldc, int mr, int nr, bool load) {
+__attribute__((target("avx2,fma"), always_inline)) inline void wideTileAvx2(int64_t kc, const float* a, const float* b, int64_t ldb,
+                                                                           float* c, int64_t ldc, int mr, int nr, bool load) {
   constexpr int R = 3;
   __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c02 = _mm256_setzero_ps(), c03 = _mm256_setzero_ps();
   __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps(), c12 = _mm256_setzero_ps(), c13 = _mm256_setzero_ps();
   __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps(), c22 = _mm256_setzero_ps(), c23 = _mm256_setzero_ps();
-#define SN_WSTEP(o, L0, L1, L2, L3)                      \
-  {                                                      \
-    const __m256 a0 = _mm256_broadcast_ss(a + (o) * R);   \
+#define SN_WSTEP(o, L0, L1, L2, L3)                         \
+  {                                                         \
+    const __m256 a0 = _mm256_broadcast_ss(a + (o) * R);     \
     const __m256 a1 = _mm256_broadcast_ss(a + (o) * R + 1); \
     const __m256 a2 = _mm256_broadcast_ss(a + (o) * R + 2); \
-    const float* bo = b + (o) * ldb;                     \
-    __m256 bv = L0;                                      \
-    c00 = _mm256_fmadd_ps(a0, bv, c00);                  \
-    c10 = _mm256_fmadd_ps(a1, bv, c10);                  \
-    c20 = _mm256_fmadd_ps(a2, bv, c20);                  \
-    bv = L1;                                             \
-    c01 = _mm256_fmadd_ps(a0, bv, c01);                  \
-    c11 = _mm256_fmadd_ps(a1, bv, c11);                  \
-    c21 = _mm256_fmadd_ps(a2, bv, c21);                  \
-    bv = L2;                                             \
-    c02 = _mm256_fmadd_ps(a0, bv, c02);                  \
-    c12 = _mm256_fmadd_ps(a1, bv, c12);                  \
-    c22 = _mm256_fmadd_ps(a2, bv, c22);                  \
-    bv = L3;                                             \
-    c03 = _mm256_fmadd_ps(a0, bv, c03);                  \
-    c13 = _mm256_fmadd_ps(a1, bv, c13);                  \
-    c23 = _mm256_fmadd_ps(a2, bv, c23);                  \
+    const float* bo = b + (o) * ldb;                        \
+    __m256 bv = L0;                                         \
+    c00 = _mm256_fmadd_ps(a0, bv, c00);                     \
+    c10 = _mm256_fmadd_ps(a1, bv, c10);                     \
+    c20 = _mm256_fmadd_ps(a2, bv, c20);                     \
+    bv = L1;                                                \
+    c01 = _mm256_fmadd_ps(a0, bv, c01);                     \
+    c11 = _mm256_fmadd_ps(a1, bv, c11);                     \
+    c21 = _mm256_fmadd_ps(a2, bv, c21);                     \
+    bv = L2;                                                \
+    c02 = _mm256_fmadd_ps(a0, bv, c02);                     \
+    c12 = _mm256_fmadd_ps(a1, bv, c12);                     \
+    c22 = _mm256_fmadd_ps(a2, bv, c22);                     \
+    bv = L3;                                                \
+    c03 = _mm256_fmadd_ps(a0, bv, c03);                     \
+    c13 = _mm256_fmadd_ps(a1, bv, c13);                     \
+    c23 = _mm256_fmadd_ps(a2, bv, c23);                     \
   }
   if (nr == 32) {
 #pragma GCC unroll 1
@@ -325,12 +325,12 @@ __attribute__((target("avx2,fma"), always_inline)) inline void wideTileAvx2(int6
       }
     } else {
 #pragma GCC unroll 1
-    for (int64_t k = 0; k < kc; k++) {
-      SN_WSTEP(0, _mm256_maskload_ps(bo, m[0]), _mm256_maskload_ps(bo + 8, m[1]), _mm256_maskload_ps(bo + 16, m[2]),
-               _mm256_maskload_ps(bo + 24, m[3]))
-      a += R;
-      b += ldb;
-    }
+      for (int64_t k = 0; k < kc; k++) {
+        SN_WSTEP(0, _mm256_maskload_ps(bo, m[0]), _mm256_maskload_ps(bo + 8, m[1]), _mm256_maskload_ps(bo + 16, m[2]),
+                 _mm256_maskload_ps(bo + 24, m[3]))
+        a += R;
+        b += ldb;
+      }
     }
   }
 #undef SN_WSTEP
@@ -339,7 +339,8 @@ __attribute__((target("avx2,fma"), always_inline)) inline void wideTileAvx2(int6
     for (int i = 0; i < R; i++) {
       if (i >= mr) break;
       float* row = c + i * ldc;
-      for (int h = 0; h < 4; h++) _mm256_storeu_ps(row + 8 * h, load ? _mm256_add_ps(rows[i][h], _mm256_loadu_ps(row + 8 * h)) : rows[i][h]);
+      for (int h = 0; h < 4; h++)
+        _mm256_storeu_ps(row + 8 * h, load ? _mm256_add_ps(rows[i][h], _mm256_loadu_ps(row + 8 * h)) : rows[i][h]);
     }
     return;
   }
