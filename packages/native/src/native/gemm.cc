@@ -771,6 +771,9 @@ void gemm(const Gemm& g, ThreadPool* pool) {
   // Even or slower (2 rounds each): B's rows 1, 2 or 4 blocks ahead fetched into L2 a slice before each tile or in a
   // burst before the block (forward 110.2-112.5), row blocks of 12-129 rows swept across all columns (110.8-112.1),
   // no fetch 8 rows ahead in the kernel (input gradient 100.9-101.3). Zen is not measured: it keeps the 6 x 16 path.
+  // stridenet-bench --suite ops, native-avx2 against torch (--peer-isa avx2), 2 threads, wall, 3 and 2 interleaved
+  // rounds: 1x1 64->256 8x56x56 fwd 3.70-3.73 -> 3.58-3.60 ms (torch 3.42-3.48), bwd-input 4.68-4.70 -> 3.78 (torch
+  // 4.81-4.87); fwd 1 thread 7.35-7.53 -> 7.12-7.15 ms.
   if (g.isa == Isa::Avx2 && tile.fn == microAvx2 && inPlace && g.N >= 16 * NR && g.K <= KC && (g.M <= MC || smallA) && cpuVendorIntel()) {
     gemmWideAvx2(g, pool, threads);
     return;
