@@ -5,11 +5,11 @@
 // NATIVE_SRC=/other/checkout/packages/native/src/index.ts times that checkout's built addon instead (A/B runs).
 // Run: pnpm exec tsx --conditions @stridenet/source bench/batch-norm-shapes.ts [--threads N] [--isa=avx2|...] [--cold] [--reps N]
 import { planChannel } from '@stridenet/core';
-import type { NativeBackend, NativeIsa } from '../src/index.js';
-import { arg, threadsArg } from './common.js';
+import type { NativeBackend } from '../src/index.js';
+import { arg, isaArg, threadsArg } from './common.js';
 
 const native = (await import(process.env.NATIVE_SRC ?? '../src/index.js')) as typeof import('../src/index.js');
-const isa = process.argv.find((a) => a.startsWith('--isa='))?.slice(6) as NativeIsa | undefined;
+const isa = isaArg();
 const be: NativeBackend = await native.createNativeBackend({ threads: threadsArg() ?? 1, ...(isa === undefined ? {} : { isa }) });
 const cold = process.argv.includes('--cold');
 const reps = Number(arg('--reps', '40'));

@@ -12,10 +12,15 @@ export function threadsArg(): number | undefined {
   return i >= 0 ? Number(process.argv[i + 1]) : undefined;
 }
 
+/** `--isa=avx512|avx2|neon|portable` when given (createNativeBackend checks the value). */
+export function isaArg(): NativeIsa | undefined {
+  return process.argv.find((a) => a.startsWith('--isa='))?.slice(6) as NativeIsa | undefined;
+}
+
 /** The backend a bench runs on: `--threads N` and `--isa=avx512|avx2|neon|portable` when given. */
 export async function backend(): Promise<NativeBackend> {
   const threads = threadsArg();
-  const isa = process.argv.find((a) => a.startsWith('--isa='))?.slice(6) as NativeIsa | undefined;
+  const isa = isaArg();
   return createNativeBackend({ ...(threads === undefined ? {} : { threads }), ...(isa === undefined ? {} : { isa }) });
 }
 

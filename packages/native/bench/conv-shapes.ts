@@ -1,12 +1,11 @@
 // Forward, input-gradient and filter-gradient speed (best of 7) of the All-CNN-C and LeNet-5 conv layers:
 // npx tsx --conditions=@stridenet/source bench/conv-shapes.ts [--threads N] [--isa=avx512|avx2|neon|portable]
 import { conv2dMacs, planConv2d, type Conv2dOptions } from '@stridenet/core';
-import { createNativeBackend, type NativeIsa } from '../src/index.js';
-import { fill, threadsArg, time } from './common.js';
+import { createNativeBackend } from '../src/index.js';
+import { fill, isaArg, threadsArg, time } from './common.js';
 
 const threads = threadsArg() ?? 1;
-const isaArg = process.argv.find((a) => a.startsWith('--isa='))?.slice(6);
-const b = await createNativeBackend({ threads, isa: (isaArg ?? 'auto') as NativeIsa | 'auto' });
+const b = await createNativeBackend({ threads, isa: isaArg() ?? 'auto' });
 console.log(`isa ${b.isa}, ${threads} thread(s)`);
 const shapes: [string, number[], number[], Conv2dOptions][] = [
   ['allcnn 96->96 32x32', [16, 96, 32, 32], [96, 96, 3, 3], { padding: 1 }],

@@ -7,13 +7,13 @@
 // ResNet-18 runs at 224x224 with 1000 classes (the bench's shape), LeNet-5 at 28x28, the rest at 32x32.
 // Run: pnpm exec tsx --conditions @stridenet/source bench/model-profile.ts [model] [batch] [infer|compiled|train|compiled-train] [--threads N] [--isa=avx512|avx2|neon|portable] [--cpu-time] [--iters=N]
 import { Rng, Sgd, compile, createModel, setBackend, tensor, trainStep } from '@stridenet/core';
-import { createNativeBackend, type NativeIsa } from '../src/index.js';
-import { threadsArg } from './common.js';
+import { createNativeBackend } from '../src/index.js';
+import { isaArg, threadsArg } from './common.js';
 
 const [model = 'allCnnC', batchArg = '64', mode = 'infer'] = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !all[i - 1]?.startsWith('--threads'));
 const batch = Number(batchArg);
 const threads = threadsArg();
-const isa = (process.argv.find((a) => a.startsWith('--isa='))?.slice(6) ?? 'auto') as NativeIsa | 'auto';
+const isa = isaArg() ?? 'auto';
 const be = await createNativeBackend({ ...(threads ? { threads } : {}), isa });
 const cpuTime = process.argv.includes('--cpu-time');
 const now = cpuTime

@@ -14,8 +14,8 @@ import { basename, dirname, resolve } from 'node:path';
 import { avgPool2d, maxPool2d, planPool2d, setBackend, tensor, type Pool2dOptions, type Tensor } from '@stridenet/core';
 import { addon, type NativeAddon } from '../src/addon.js';
 import type { NativeHandle, NativeRuntime } from '../src/handle.js';
-import { createNativeBackend, type NativeBackend, type NativeIsa } from '../src/index.js';
-import { arg, fill } from './common.js';
+import { createNativeBackend, type NativeBackend } from '../src/index.js';
+import { arg, fill, isaArg } from './common.js';
 
 const threadCounts = arg('--threads', '1,2').split(',').map(Number);
 const calls = Number(arg('--calls', '50'));
@@ -34,7 +34,7 @@ const addons: { label: string; addon: NativeAddon }[] = process.argv.includes('-
   ? arg('--addons', '').split(',').map((f) => ({ label: basename(dirname(resolve(f))), addon: require(resolve(f)) as NativeAddon }))
   : [{ label: 'this build', addon: addon() }];
 
-const isa = process.argv.find((a) => a.startsWith('--isa='))?.slice(6) as NativeIsa | undefined;
+const isa = isaArg();
 
 const values = fill(shape.reduce((a, b) => a * b));
 const backends = await Promise.all(threadCounts.map((threads) => createNativeBackend({ threads, ...(isa === undefined ? {} : { isa }) })));

@@ -4,9 +4,10 @@
 // STRIDENET_NATIVE_ADDON=<file.node>; TAG labels the line.
 // Run: pnpm exec tsx --conditions @stridenet/source bench/resnet20-layers.ts [--threads N] [--isa=avx512|avx2|neon|portable]
 import { conv2d, setBackend, tensor, Rng } from '@stridenet/core';
-import { createNativeBackend, type NativeIsa } from '../src/index.js';
+import { createNativeBackend } from '../src/index.js';
+import { isaArg } from './common.js';
 const threads = process.argv.includes('--threads') ? Number(process.argv[process.argv.indexOf('--threads') + 1]) : 1;
-const isa = (process.argv.find((a) => a.startsWith('--isa='))?.slice(6) ?? 'auto') as NativeIsa | 'auto';
+const isa = isaArg() ?? 'auto';
 const be = await createNativeBackend({ threads, isa });
 await setBackend(be);
 const rng = new Rng(3);

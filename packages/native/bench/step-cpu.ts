@@ -1,15 +1,15 @@
 // CPU and wall time of whole training steps (JS included), for A/B runs of two builds.
 // Run: pnpm exec tsx --conditions @stridenet/source bench/step-cpu.ts [model] [batch] [--threads N] [--isa=avx2] [--steps N]
 import { Rng, Sgd, createModel, setBackend, tensor, trainStep } from '@stridenet/core';
-import { createNativeBackend, type NativeIsa } from '../src/index.js';
-import { threadsArg } from './common.js';
+import { createNativeBackend } from '../src/index.js';
+import { isaArg, threadsArg } from './common.js';
 
 const [model = 'allCnnC', batchArg = '32'] = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !['--threads', '--steps'].includes(all[i - 1] ?? ''));
 const batch = Number(batchArg);
 const threads = threadsArg();
 const stepsIdx = process.argv.indexOf('--steps');
 const steps = stepsIdx > 0 ? Number(process.argv[stepsIdx + 1]) : 5;
-const isa = (process.argv.find((a) => a.startsWith('--isa='))?.slice(6) ?? 'auto') as NativeIsa | 'auto';
+const isa = isaArg() ?? 'auto';
 const be = await createNativeBackend({ ...(threads ? { threads } : {}), isa });
 await setBackend(be);
 const inputShape = [3, 32, 32];
