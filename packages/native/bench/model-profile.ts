@@ -4,8 +4,9 @@
 // machine shared with other jobs, time spent waiting for a core then drops out.
 // compiled: inference through core's compile(model, { mode: 'inference' }) (folded batch norm, fused epilogues);
 // compiled-train: training steps through compile(model, { mode: 'training' }) (ReLUs and residual Adds fused).
-// ResNet-18 runs at 224x224 with 1000 classes (the bench's shape), LeNet-5 at 28x28, the rest at 32x32.
-// Run: pnpm exec tsx --conditions @stridenet/source bench/model-profile.ts [model] [batch] [infer|compiled|train|compiled-train] [--threads N] [--isa=avx512|avx2|neon|portable] [--cpu-time] [--iters=N]
+// ResNet-18 runs at 224x224 with 1000 classes (the bench's shape), LeNet-5 at 28x28, the rest at 32x32; --size=S
+// sets the input's height and width (ResNet-18 at 32x32, as the bench's smoke suite runs it: --size=32).
+// Run: pnpm exec tsx --conditions @stridenet/source bench/model-profile.ts [model] [batch] [infer|compiled|train|compiled-train] [--threads N] [--isa=avx512|avx2|neon|portable] [--cpu-time] [--iters=N] [--size=S]
 import { Rng, Sgd, compile, createModel, setBackend, tensor, trainStep } from '@stridenet/core';
 import { createNativeBackend } from '../src/index.js';
 import { isaArg, threadsArg } from './common.js';
@@ -44,7 +45,9 @@ for (const [name, fn] of Object.entries(kernels)) {
 (be as { kernels: unknown }).kernels = wrapped;
 await setBackend(be);
 if (!['infer', 'compiled', 'train', 'compiled-train'].includes(mode)) throw new Error(`mode is '${mode}' but expected infer, compiled, train or compiled-train`);
-const inputShape = model === 'lenet5' ? [1, 28, 28] : model === 'resnet18' ? [3, 224, 224] : [3, 32, 32];
+const sizeArg = process.argv.find((a) => a.startsWith('--size='))?.slice(7);
+const defaultShape = model === 'lenet5' ? [1, 28, 28] : model === 'resnet18' ? [3, 224, 224] : [3, 32, 32];
+const inputShape = sizeArg === undefined ? defaultShape : [defaultShape[0]!, Number(sizeArg), Number(sizeArg)];
 const m = createModel(model, { seed: 1, numClasses: model === 'resnet18' ? 1000 : 10, inputShape });
 const compiled = mode === 'compiled' ? await compile(m, { mode: 'inference' }) : undefined;
 const trained = mode === 'compiled-train' ? await compile(m, { mode: 'training' }) : m;

@@ -234,6 +234,19 @@ std::vector<ConvShape> convShapes() {
       conv("48 output channels, 7 channels, batch 1, 8x8 (dW stored directly)", 1, 7, 8, 8, 48, 3).pad(1),
       conv("16 -> 16 channels, 32x32", 2, 16, 32, 32, 16, 3).pad(1),
       conv("16 -> 48 channels, 12x10", 3, 16, 12, 10, 48, 3).pad(1),
+      // Few output positions in all (conv/few-positions.inl: a dot product per output): a 1x1 map whose 3x3 pad-1
+      // filter has one live tap (packed live taps, a tail of K past whole vectors: 37 channels), a 2x2 map where every
+      // tap reads the input (rows in place, 4 positions: a 3-position and a 1-position pass, 7 outputs: a partial row
+      // tile), stride 2 on a 2x2 map (the lower-right 2x2 taps), a one-row map (rows live, columns not: H 1, W 5),
+      // dilation 2 (only the middle tap), 8 positions at batch 2, a pointwise layer and a 5x5 filter on a 3x1 map.
+      conv("few positions: 1x1 map, one live tap", 1, 37, 1, 1, 20, 3).pad(1),
+      conv("few positions: 2x2 map, every tap live", 1, 24, 2, 2, 7, 3).pad(1),
+      conv("few positions: stride 2 on 2x2, taps 1-2", 1, 16, 2, 2, 12, 3).stride(2).pad(1),
+      conv("few positions: one row of 5", 1, 8, 1, 5, 6, 3).pad(1),
+      conv("few positions: dilation 2, middle tap", 1, 8, 2, 2, 6, 3).dilation(2).pad(2),
+      conv("few positions: batch 2 of 2x2", 2, 12, 2, 2, 9, 3).pad(1),
+      conv("few positions: pointwise 1x2", 1, 40, 1, 2, 33, 1),
+      conv("few positions: 5x5 on 3x1, asymmetric pads", 1, 6, 3, 1, 5, 5).pad(2, 1, 2, 2),
   };
   // Narrow outputs: several rows share a vector (forward, Winograd tiles) or most lanes are masked.
   for (int64_t ow : {1, 2, 3, 4, 5, 6}) s.push_back(conv(str(ow) + " output column" + (ow == 1 ? "" : "s"), 2, 8, 6, ow + 2, 12, 3));

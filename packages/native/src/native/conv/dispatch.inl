@@ -115,6 +115,10 @@ void forwardConv(const ConvGeom& g, const float* x, const FilterRef& w, const fl
     depthwiseForward(g, x, w.weights(), bias, residual, relu, y, pool);
     return;
   }
+  if (fewPositionsFits(g)) {
+    fewPositionsForward(g, x, w, bias, residual, relu, y, pool);
+    return;
+  }
   if constexpr (kF4Lanes) {
     // Constant filters of 1 MiB and more at 7x7 outputs and one or two GEMM tiles of tiles (ResNet-18's 512-channel
     // layers at batch 1-2 on avx2, 2-4 on full-width avx512): F(4x4, 3x3) with the filter transformed as it is read
@@ -201,7 +205,7 @@ constexpr bool kPointwiseGradsByGemm = true;
 // ran 8x64x56x56 -> 256 at 12.2 ms against the avx2 path's 10.3).
 constexpr bool kPointwiseForwardByGemm = kIsa == Isa::Avx2 || kIsa == Isa::Avx512;
 
-bool forwardFits(const ConvGeom& g) { return !(kPointwiseForwardByGemm && g.pointwise) && (g.Og >= 4 || g.Og <= 2); }
+bool forwardFits(const ConvGeom& g) { return fewPositionsFits(g) || (!(kPointwiseForwardByGemm && g.pointwise) && (g.Og >= 4 || g.Og <= 2)); }
 
 bool backpropInputFits(const ConvGeom& g) {
   return !(kPointwiseGradsByGemm && g.pointwise) && (g.Cg >= 4 || g.Cg <= 2 || pairedFits(g));

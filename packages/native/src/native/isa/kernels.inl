@@ -30,6 +30,7 @@ void forwardConv(const ConvGeom& g, const float* x, const FilterRef& w, const fl
 #include "../conv/backprop-input-channels.inl"
 #include "../conv/winograd-backprop-input-s2.inl"
 #include "../conv/backprop-input.inl"
+#include "../conv/few-positions.inl"
 #include "../conv/dispatch.inl"
 #include "../pool/planes.inl"
 #include "../pool/window3s2.inl"
