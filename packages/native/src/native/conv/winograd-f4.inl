@@ -135,6 +135,13 @@ bool winogradF4Fits(const ConvGeom& g, bool constantFilter) {
   const bool wide16 = S::N == 16 && winogradShape(g) && g.Cg >= 64 && (TW == 4 || TW == 2);
   if (!winogradFits(g, true) && !wide16) return false;
   if (partial && g.N * TH * TW < 2 * S::N) return false;
+  // Whole tiles too: fewer than one vector of them (ResNet-18's 64- to 256-channel 8x8 maps at batch 1 on 32x32
+  // inputs, 4 tiles) read a transformed filter 4 times the raw one for half-used vectors, where F(2x2, 3x3) reads
+  // 16/9 of it. Emerald Rapids, 1 thread, constant filter, us per call, F(4x4) -> F(2x2): avx2 1x64x8x8 -> 64 54 -> 37,
+  // 1x128x8x8 -> 128 184 -> 104, 1x256 393 -> 348; avx512 (16 lanes, 4 and 8 tiles) 1x64 49 -> 24, 2x64 62 -> 45,
+  // 1x128 152 -> 65, 2x128 163 -> 112, 1x256 506 -> 215. A vector and more keeps F(4x4): avx2 2x64 58 against 69,
+  // avx512 4x64 61 against 69, 4x128 184 against 222, 1x128x16x16 131 against 204.
+  if (g.N * TH * TW < S::N) return false;
   return R == 1 || (R == 2 && (TH % 2 == 0 || partial || 2 * TW < S::N)) || (R >= 4 && S::N % (TH * TW) == 0);
 }
 
