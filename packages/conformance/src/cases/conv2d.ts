@@ -53,4 +53,11 @@ export const conv2dCases: readonly Conv2dCase[] = [
   { name: 'Winograd 3x3 16 -> 20, 7x13, batch 3', input: [3, 16, 7, 13], filter: [20, 16, 3, 3], options: { padding: 1 }, bias: true, activation: 'relu' },
   { name: 'Winograd 3x3 260 -> 16, valid 5x6', input: [1, 260, 7, 8], filter: [16, 260, 3, 3], options: {}, bias: false, activation: 'linear' },
   { name: 'NaN and Inf inputs propagate', input: [1, 2, 6, 6], filter: [2, 2, 3, 3], options: { padding: 1 }, bias: true, activation: 'linear', special: 'nan-inf' },
+  // Few output positions (deep layers of small images at batch 1-2; native: a dot product per output): a 1x1 map whose
+  // 3x3 pad-1 filter reads the input through its middle tap only, a 2x2 map where every tap is live, stride 2 on a
+  // 2x2 map (the lower-right taps), and NaN/Inf through the live taps.
+  { name: 'few positions: 1x1 map, 3x3 padding 1, residual', input: [1, 40, 1, 1], filter: [24, 40, 3, 3], options: { padding: 1 }, bias: true, activation: 'relu', residual: true },
+  { name: 'few positions: 2x2 map, batch 2', input: [2, 20, 2, 2], filter: [18, 20, 3, 3], options: { padding: 1 }, bias: false, activation: 'linear' },
+  { name: 'few positions: stride 2 on a 2x2 map', input: [1, 12, 2, 2], filter: [10, 12, 3, 3], options: { stride: 2, padding: 1 }, bias: true, activation: 'relu' },
+  { name: 'few positions: NaN and Inf on a 1x2 map', input: [1, 6, 1, 2], filter: [5, 6, 3, 3], options: { padding: 1 }, bias: true, activation: 'linear', special: 'nan-inf' },
 ];
