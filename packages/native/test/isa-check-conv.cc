@@ -247,6 +247,12 @@ std::vector<ConvShape> convShapes() {
       conv("few positions: batch 2 of 2x2", 2, 12, 2, 2, 9, 3).pad(1),
       conv("few positions: pointwise 1x2", 1, 40, 1, 2, 33, 1),
       conv("few positions: 5x5 on 3x1, asymmetric pads", 1, 6, 3, 1, 5, 5).pad(2, 1, 2, 2),
+      // Past 8 positions they go to the lanes (fewLanes): 16 (a 4x4 map; 12 rows x 1 vector on 16 lanes), 18 (two
+      // 3x3 maps, the last vector pair mostly padding), 12 1x1 maps (the middle tap), 80 (2x2 maps at batch 20).
+      conv("few positions: 4x4 map in the lanes", 1, 16, 4, 4, 14, 3).pad(1),
+      conv("few positions: batch 2 of 3x3, 18 positions", 2, 10, 3, 3, 13, 3).pad(1),
+      conv("few positions: batch 12 of 1x1", 12, 20, 1, 1, 7, 3).pad(1),
+      conv("few positions: batch 20 of 2x2", 20, 9, 2, 2, 19, 3).pad(1),
   };
   // Narrow outputs: several rows share a vector (forward, Winograd tiles) or most lanes are masked.
   for (int64_t ow : {1, 2, 3, 4, 5, 6}) s.push_back(conv(str(ow) + " output column" + (ow == 1 ? "" : "s"), 2, 8, 6, ow + 2, 12, 3));

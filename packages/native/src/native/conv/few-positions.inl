@@ -86,6 +86,38 @@ SN_INLINE void fewDots(const float* const* rows, const float* const* cols, int64
     for (int q = 0; q < Q; q++) out[r][q] = S::reduceAdd(acc[r][q]);
 }
 
+/**
+ * Positions in the lanes, for more positions than a dot pass holds: RL filter rows x V vectors of positions, each
+ * filter value broadcast once a k-step against the V vectors of the gathered columns (colT: K rows of PP floats,
+ * lanes past P zero); `a`: the rows' panel, K steps of RL values. out[r * V * S::N + lane].
+ */
+template <int RL, int V>
+SN_INLINE void fewLanes(const float* a, const float* colT, int64_t PP, int64_t K, float* out) {
+  S::V acc[RL][V];
+#pragma GCC unroll 12
+  for (int r = 0; r < RL; r++)
+#pragma GCC unroll 2
+    for (int v = 0; v < V; v++) acc[r][v] = S::zero();
+  for (int64_t k = 0; k < K; k++) {
+    S::V c[V];
+#pragma GCC unroll 2
+    for (int v = 0; v < V; v++) c[v] = S::load(colT + k * PP + v * S::N);
+#pragma GCC unroll 12
+    for (int r = 0; r < RL; r++) {
+      const S::V b = S::set1(a[k * RL + r]);
+#pragma GCC unroll 2
+      for (int v = 0; v < V; v++) acc[r][v] = S::fma(b, c[v], acc[r][v]);
+    }
+  }
+#pragma GCC unroll 12
+  for (int r = 0; r < RL; r++)
+#pragma GCC unroll 2
+    for (int v = 0; v < V; v++) S::store(out + (r * V + v) * S::N, acc[r][v]);
+}
+
+/** Positions up to which fewPositionsForward takes dot products (fewDots); past it, positions in the lanes (fewLanes). */
+constexpr int64_t kFewDots = 8;
+
 void fewPositionsForward(const ConvGeom& g, const float* x, const FilterRef& w, const float* bias, const float* residual, bool relu, float* y,
                          ThreadPool& pool) {
   const TapSpan th = liveTaps(g.KH, g.SH, g.DH, g.PT, g.H, g.OH), tw = liveTaps(g.KW, g.SW, g.DW, g.PL, g.W, g.OW);
@@ -107,57 +139,104 @@ void fewPositionsForward(const ConvGeom& g, const float* x, const FilterRef& w, 
                     false);
     rows = kept->data();
   }
-  // The input's column of each output position over the same taps (zero where a tap reads padding), one row each.
-  float* cols = scratch(static_cast<size_t>(std::max<int64_t>(P * K, 1)), kSlabSlot);
-  for (int64_t p = 0; p < P; p++) {
-    const int64_t n = p / (g.OH * g.OW), oh = p / g.OW % g.OH, ow = p % g.OW;
-    float* col = cols + p * K;
+  // One output value: the epilogue (bias, residual, ReLU) and the store.
+  const int64_t OHW = g.OH * g.OW;
+  const auto put = [&](int64_t o, int64_t p, float v) {
+    const int64_t at = (p / OHW * g.O + o) * OHW + p % OHW;
+    if (bias) v += bias[o];
+    if (residual) v += residual[at];
+    // max(0, v) keeps NaN, as the vector kernels' S::max(zero, v).
+    if (relu && 0.f > v) v = 0.f;
+    y[at] = v;
+  };
+  // Position p's column over the live taps (channel, row, column), the input or zero where a tap reads padding, into
+  // dst[k * step].
+  const auto gather = [&](int64_t p, float* dst, int64_t step) {
+    const int64_t n = p / OHW, oh = p / g.OW % g.OH, ow = p % g.OW;
     for (int64_t c = 0; c < g.C; c++) {
       const float* plane = x + (n * g.C + c) * g.H * g.W;
       for (int64_t i = 0; i < kh; i++) {
         const int64_t ih = oh * g.SH - g.PT + (th.first + i) * g.DH;
-        for (int64_t j = 0; j < kw; j++) {
+        for (int64_t j = 0; j < kw; j++, dst += step) {
           const int64_t iw = ow * g.SW - g.PL + (tw.first + j) * g.DW;
-          *col++ = ih >= 0 && ih < g.H && iw >= 0 && iw < g.W ? plane[ih * g.W + iw] : 0.f;
+          *dst = ih >= 0 && ih < g.H && iw >= 0 && iw < g.W ? plane[ih * g.W + iw] : 0.f;
         }
       }
     }
+  };
+  if (K == 0) {
+    for (int64_t o = 0; o < g.O; o++)
+      for (int64_t p = 0; p < P; p++) put(o, p, 0.f);
+    return;
   }
-  const int64_t tiles = (g.O + kFewRows - 1) / kFewRows;
-  // A tile reads kFewRows x K floats of the filter: tasks of at least 64 KiB of it.
-  const int64_t grain = std::max<int64_t>(1, (int64_t{16} << 10) / std::max<int64_t>(kFewRows * K, 1));
-  pool.parallelFor(tiles, grain, [&](int64_t t0, int64_t t1) {
-    float dots[kFewRows][3];
-    for (int64_t t = t0; t < t1; t++) {
-      const int64_t o0 = t * kFewRows;
-      const int live = static_cast<int>(std::min<int64_t>(kFewRows, g.O - o0));
-      const float* r[kFewRows];
-      // Rows past O repeat the last one (computed, not stored).
-      for (int i = 0; i < kFewRows; i++) r[i] = rows + (o0 + std::min(i, live - 1)) * K;
-      for (int64_t p0 = 0; p0 < P; p0 += 3) {
-        const int q = static_cast<int>(std::min<int64_t>(3, P - p0));
-        const float* c[3] = {cols + p0 * K, cols + std::min(p0 + 1, P - 1) * K, cols + std::min(p0 + 2, P - 1) * K};
-        if (K == 0) {
-          for (auto& d : dots) d[0] = d[1] = d[2] = 0.f;
-        } else if (q == 3) {
-          fewDots<3>(r, c, K, dots);
-        } else if (q == 2) {
-          fewDots<2>(r, c, K, dots);
-        } else {
-          fewDots<1>(r, c, K, dots);
-        }
-        for (int qi = 0; qi < q; qi++) {
-          const int64_t p = p0 + qi, n = p / (g.OH * g.OW), pos = p % (g.OH * g.OW);
-          for (int i = 0; i < live; i++) {
-            const int64_t o = o0 + i, at = (n * g.O + o) * g.OH * g.OW + pos;
-            float v = dots[i][qi];
-            if (bias) v += bias[o];
-            if (residual) v += residual[at];
-            // max(0, v) keeps NaN, as the vector kernels' S::max(zero, v).
-            if (relu && 0.f > v) v = 0.f;
-            y[at] = v;
+  if (P <= kFewDots) {
+    // Each position's column over the live taps, one row each.
+    float* cols = scratch(static_cast<size_t>(P * K), kSlabSlot);
+    for (int64_t p = 0; p < P; p++) gather(p, cols + p * K, 1);
+    const int64_t tiles = (g.O + kFewRows - 1) / kFewRows;
+    // A tile reads kFewRows x K floats of the filter: tasks of at least 64 KiB of it.
+    const int64_t grain = std::max<int64_t>(1, (int64_t{16} << 10) / (kFewRows * K));
+    pool.parallelFor(tiles, grain, [&](int64_t t0, int64_t t1) {
+      float dots[kFewRows][3];
+      for (int64_t t = t0; t < t1; t++) {
+        const int64_t o0 = t * kFewRows;
+        const int live = static_cast<int>(std::min<int64_t>(kFewRows, g.O - o0));
+        const float* r[kFewRows];
+        // Rows past O repeat the last one (computed, not stored).
+        for (int i = 0; i < kFewRows; i++) r[i] = rows + (o0 + std::min(i, live - 1)) * K;
+        for (int64_t p0 = 0; p0 < P; p0 += 3) {
+          const int q = static_cast<int>(std::min<int64_t>(3, P - p0));
+          const float* c[3] = {cols + p0 * K, cols + std::min(p0 + 1, P - 1) * K, cols + std::min(p0 + 2, P - 1) * K};
+          if (q == 3) {
+            fewDots<3>(r, c, K, dots);
+          } else if (q == 2) {
+            fewDots<2>(r, c, K, dots);
+          } else {
+            fewDots<1>(r, c, K, dots);
           }
+          for (int qi = 0; qi < q; qi++)
+            for (int i = 0; i < live; i++) put(o0 + i, p0 + qi, dots[i][qi]);
         }
+      }
+    });
+    return;
+  }
+  // Positions in the lanes: the columns transposed, K rows of PP floats (whole pairs of vectors, lanes past P zero);
+  // passes of 6 rows x 2 vectors, or 12 rows x 1 vector where one vector holds every position.
+  const bool single = P <= S::N;
+  const int64_t PP = single ? S::N : (P + 2 * S::N - 1) / (2 * S::N) * (2 * S::N);
+  float* colT = scratch(static_cast<size_t>(K * PP), kSlabSlot);
+  for (int64_t p = 0; p < P; p++) gather(p, colT + p, PP);
+  for (int64_t k = 0; k < K; k++) std::fill(colT + k * PP + P, colT + (k + 1) * PP, 0.f);
+  const int RL = single ? 12 : 6;
+  const int64_t tiles = (g.O + RL - 1) / RL;
+  // The live rows in panels of RL, K steps of RL values (rows past O zero), packed once per filter.
+  const FilterCache::Packed panels =
+      w.packed(layoutKey({21, g.O, g.C, g.KH, g.KW, th.first, kh, tw.first, kw, RL}), static_cast<size_t>(tiles * K * RL),
+               [&](const float*, float* out) {
+                 for (int64_t t = 0; t < tiles; t++)
+                   for (int i = 0; i < RL && t * RL + i < g.O; i++) {
+                     const float* src = rows + (t * RL + i) * K;
+                     float* dst = out + t * K * RL + i;
+                     for (int64_t k = 0; k < K; k++) dst[k * RL] = src[k];
+                   }
+               });
+  const int64_t grain = std::max<int64_t>(1, (int64_t{16} << 10) / (RL * K));
+  pool.parallelFor(tiles, grain, [&](int64_t t0, int64_t t1) {
+    alignas(64) float out[12 * S::N];
+    for (int64_t t = t0; t < t1; t++) {
+      const int64_t o0 = t * RL;
+      const int live = static_cast<int>(std::min<int64_t>(RL, g.O - o0));
+      const float* a = panels->data() + t * K * RL;
+      for (int64_t p0 = 0; p0 < PP; p0 += single ? S::N : 2 * S::N) {
+        const int width = single ? S::N : 2 * S::N;
+        if (single) {
+          fewLanes<12, 1>(a, colT + p0, PP, K, out);
+        } else {
+          fewLanes<6, 2>(a, colT + p0, PP, K, out);
+        }
+        for (int i = 0; i < live; i++)
+          for (int l = 0; l < width && p0 + l < P; l++) put(o0 + i, p0 + l, out[i * width + l]);
       }
     }
   });
