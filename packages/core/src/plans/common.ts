@@ -126,11 +126,19 @@ function sameMemoValue(kept: unknown, v: unknown): boolean {
 
 /**
  * The plan memoized for `options` (an object) if it was made from the same input shape (an array of the same
- * numbers) and the same option values (`keys`, read again now); undefined otherwise.
+ * numbers) and the same option values (`keys`, read again now); undefined otherwise. `key` (default: the options
+ * object) is what the memo is kept under: planConv2d keys it by the frozen filter shape, which a layer's weight
+ * tensor keeps from pass to pass while its options object is new on every call.
  */
-export function memoLookup<P>(memo: WeakMap<object, PlanMemo<P>>, options: unknown, shape: readonly number[], keys: readonly string[]): P | undefined {
+export function memoLookup<P>(
+  memo: WeakMap<object, PlanMemo<P>>,
+  options: unknown,
+  shape: readonly number[],
+  keys: readonly string[],
+  key: object = options as object,
+): P | undefined {
   if (options === null || typeof options !== 'object') return undefined;
-  const m = memo.get(options);
+  const m = memo.get(key);
   if (m === undefined || !Array.isArray(shape) || shape.length !== m.shape.length) return undefined;
   for (let i = 0; i < shape.length; i++) if (shape[i] !== m.shape[i]) return undefined;
   for (let i = 0; i < keys.length; i++) if (!sameMemoValue(m.values[i], (options as Record<string, unknown>)[keys[i]!])) return undefined;
@@ -138,7 +146,14 @@ export function memoLookup<P>(memo: WeakMap<object, PlanMemo<P>>, options: unkno
 }
 
 /** Memoizes a plan made from `shape` and `options` (see memoLookup); only plans that were made, never errors. */
-export function memoStore<P>(memo: WeakMap<object, PlanMemo<P>>, options: unknown, shape: readonly number[], keys: readonly string[], plan: P): void {
+export function memoStore<P>(
+  memo: WeakMap<object, PlanMemo<P>>,
+  options: unknown,
+  shape: readonly number[],
+  keys: readonly string[],
+  plan: P,
+  key: object = options as object,
+): void {
   if (options === null || typeof options !== 'object') return;
-  memo.set(options, { shape: shape.slice(), values: keys.map((k) => memoValue((options as Record<string, unknown>)[k])), plan });
+  memo.set(key, { shape: shape.slice(), values: keys.map((k) => memoValue((options as Record<string, unknown>)[k])), plan });
 }

@@ -20,12 +20,34 @@ export interface MatMulPlan {
 
 export const MATMUL_ENCODING = encodingOffsets('matmul');
 
+/**
+ * The last plan made for each frozen b shape (a Dense layer's weight keeps its shape array from pass to pass), with
+ * the a shape and transpose flags it was made from; see CONV2D_MEMO in conv2d.ts. Only plans that were made are kept.
+ */
+const MATMUL_MEMO = new WeakMap<object, { readonly aShape: readonly number[]; readonly transposeA: boolean; readonly transposeB: boolean; readonly plan: MatMulPlan }>();
+
 export function planMatMul(
   aShape: readonly number[],
   bShape: readonly number[],
   transposeA = false,
   transposeB = false,
 ): MatMulPlan {
+  const key = Array.isArray(bShape) && Object.isFrozen(bShape) ? bShape : undefined;
+  if (key === undefined) return makeMatMulPlan(aShape, bShape, transposeA, transposeB);
+  const m = MATMUL_MEMO.get(key);
+  if (m !== undefined && m.transposeA === transposeA && m.transposeB === transposeB && Array.isArray(aShape) && sameShape(m.aShape, aShape)) return m.plan;
+  const plan = makeMatMulPlan(aShape, bShape, transposeA, transposeB);
+  MATMUL_MEMO.set(key, { aShape: aShape.slice(), transposeA, transposeB, plan });
+  return plan;
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function makeMatMulPlan(aShape: readonly number[], bShape: readonly number[], transposeA: boolean, transposeB: boolean): MatMulPlan {
   const op = 'matMul';
   for (const [name, s] of [['a', aShape], ['b', bShape]] as const) {
     if (s.length !== 2 || !s.every((d) => Number.isInteger(d) && d >= 0)) {
