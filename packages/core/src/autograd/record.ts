@@ -85,6 +85,14 @@ export function record<K extends GradOp>(op: K, outputs: readonly Tensor[], inpu
 }
 
 /**
+ * False when no tape is active or recording is paused: record() and recording() would do nothing for any input, so
+ * a hot op may skip building their argument arrays (a few allocations per eager op; s44).
+ */
+export function taping(): boolean {
+  return tapes.length > 0 && paused === 0;
+}
+
+/**
  * Whether record() would keep an op on these inputs for some active tape. False: no gradient flows
  * through the op (no tape, noGrad(), or no tape watches an input), so its kernel may be told `noGrad`.
  */

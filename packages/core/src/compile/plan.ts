@@ -206,6 +206,12 @@ function liveness(steps: readonly StepValues[], output: number): number[][] {
   return freeAfter;
 }
 
+/** Whether another live value is the same tensor (a layer that returned its input); no array built per release. */
+function holds(values: ReadonlyMap<number, Tensor>, t: Tensor): boolean {
+  for (const u of values.values()) if (u === t) return true;
+  return false;
+}
+
 /**
  * Runs a plan's steps on x in order (`run` gets each step and the values made so far) and returns the plan's
  * output, freeing each value after its last reader. A layer may hand its input on as its output (a view or
@@ -217,7 +223,7 @@ export function runSteps<S extends { readonly output: number }>(plan: ExecutionP
   const release = (v: number) => {
     const t = values.get(v)!;
     values.delete(v);
-    if (t !== x && ![...values.values()].includes(t)) t.dispose();
+    if (t !== x && !holds(values, t)) t.dispose();
   };
   try {
     plan.steps.forEach((step, k) => {

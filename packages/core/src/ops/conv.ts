@@ -1,6 +1,6 @@
 import { ArgumentError, ShapeError } from '../errors.js';
 import { engine, Tensor } from '../engine.js';
-import { record, recording } from '../autograd/record.js';
+import { record, recording, taping } from '../autograd/record.js';
 import type { FusedActivation } from '../spec/index.js';
 import { checkOptionKeys, optionKeys } from '../options.js';
 import { CONV2D_OPTION_KEYS, planConv2d, type Conv2dOptions, type Conv2dPlan } from '../plans/conv2d.js';
@@ -52,9 +52,11 @@ export function conv2d(x: Tensor, filter: Tensor, options: Conv2dOpOptions = {})
     }
   }
   // A call no tape records is inference: the backend may take algorithms that round differently (Winograd).
-  const noGrad = !recording([x, filter, bias, residual]);
-  const [y] = engine.runKernel('Conv2D', { x, filter, bias, residual }, { plan, activation, ...(noGrad ? { noGrad } : {}) }, [plan.outShape]);
-  record('Conv2D', [y!], [x, filter, bias, residual], { plan, activation });
+  // Without an active tape neither recording() nor record() is called: their argument arrays and the attrs spread
+  // were allocations of every eager convolution (s44).
+  const recorded = taping() && recording([x, filter, bias, residual]);
+  const [y] = engine.runKernel('Conv2D', { x, filter, bias, residual }, recorded ? { plan, activation } : { plan, activation, noGrad: true }, [plan.outShape]);
+  if (recorded) record('Conv2D', [y!], [x, filter, bias, residual], { plan, activation });
   return y!;
 }
 

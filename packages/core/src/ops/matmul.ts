@@ -1,6 +1,6 @@
 import { ShapeError } from '../errors.js';
 import { engine, type Tensor } from '../engine.js';
-import { record } from '../autograd/record.js';
+import { record, taping } from '../autograd/record.js';
 import type { FusedActivation } from '../spec/index.js';
 import { planMatMul } from '../plans/matmul.js';
 import { checkActivation } from './conv.js';
@@ -28,6 +28,6 @@ export function matMul(a: Tensor, b: Tensor, options: MatMulOptions = {}): Tenso
     throw new ShapeError('matMul', 'bias shape', bias.shape, `[${plan.n}] (one per output column)`);
   }
   const [y] = engine.runKernel('MatMul', { a, b, bias }, { plan, activation }, [plan.outShape]);
-  record('MatMul', [y!], [a, b, bias], { plan, activation });
+  if (taping()) record('MatMul', [y!], [a, b, bias], { plan, activation });
   return y!;
 }

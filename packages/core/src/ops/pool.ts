@@ -1,6 +1,6 @@
 import { ArgumentError, ShapeError } from '../errors.js';
 import { engine, type Tensor } from '../engine.js';
-import { record, recording } from '../autograd/record.js';
+import { record, recording, taping } from '../autograd/record.js';
 import { checkOptionKeys, optionKeys } from '../options.js';
 import { checkMaxPool2dGradArgmax, maxPoolRecordsArgmax, planPool2d, POOL2D_OPTION_KEYS, type Pool2dOptions, type Pool2dPlan } from '../plans/pool2d.js';
 import { reshape } from './layout.js';
@@ -34,13 +34,13 @@ export function avgPool2dGrad(dy: Tensor, plan: Pool2dPlan): Tensor {
  */
 export function maxPool2d(x: Tensor, options: Pool2dOptions): Tensor {
   const plan = planPool2d(x.shape, checkOptionKeys('maxPool2d', options, POOL2D_OPTION_KEYS), 'maxPool2d');
-  if (recording([x]) && maxPoolRecordsArgmax(plan)) {
+  if (taping() && recording([x]) && maxPoolRecordsArgmax(plan)) {
     const { y, argmax } = maxPool2dArgmax(x, options);
     argmax.dispose();
     return y;
   }
   const [y] = engine.runKernel('MaxPool2D', { x }, { plan }, [plan.outShape]);
-  record('MaxPool2D', [y!], [x], { plan });
+  if (taping()) record('MaxPool2D', [y!], [x], { plan });
   return y!;
 }
 
@@ -60,7 +60,7 @@ export function maxPool2dArgmax(x: Tensor, options: Pool2dOptions): { y: Tensor;
 export function avgPool2d(x: Tensor, options: Pool2dOptions): Tensor {
   const plan = planPool2d(x.shape, checkOptionKeys('avgPool2d', options, POOL2D_OPTION_KEYS), 'avgPool2d');
   const [y] = engine.runKernel('AvgPool2D', { x }, { plan }, [plan.outShape]);
-  record('AvgPool2D', [y!], [x], { plan });
+  if (taping()) record('AvgPool2D', [y!], [x], { plan });
   return y!;
 }
 
@@ -98,10 +98,25 @@ export const maxPool1d = (x: Tensor, options: Pool1dOptions): Tensor => pool1d('
 /** 1D average pooling [N, C, L] through the 2D kernel with H = 1. */
 export const avgPool1d = (x: Tensor, options: Pool1dOptions): Tensor => pool1d('avgPool1d', x, options);
 
+/**
+ * One frozen options object per window size [h, w]: planPool2d memoizes by options object, and a new one per call
+ * made every global pooling's plan afresh and stored it again (ResNet-20 b1 eager: makePool2dPlan and memoStore in
+ * node --cpu-prof, s44). A few entries: one per map size a program pools globally.
+ */
+const GLOBAL_POOL_OPTIONS = new Map<number, Map<number, Pool2dOptions>>();
+
+function globalPoolOptions(h: number, w: number): Pool2dOptions {
+  let byWidth = GLOBAL_POOL_OPTIONS.get(h);
+  if (byWidth === undefined) GLOBAL_POOL_OPTIONS.set(h, (byWidth = new Map()));
+  let o = byWidth.get(w);
+  if (o === undefined) byWidth.set(w, (o = Object.freeze({ window: Object.freeze([h, w]) as readonly [number, number] }) as Pool2dOptions));
+  return o;
+}
+
 function globalPool(kind: string, x: Tensor, rank: number, max: boolean): Tensor {
   if (x.rank !== rank) throw new ShapeError(kind, 'input shape', x.shape, rank === 4 ? 'rank 4 [batch, channels, height, width]' : 'rank 3 [batch, channels, length]');
   const x4 = rank === 4 ? x : reshape(x, [x.shape[0]!, x.shape[1]!, 1, x.shape[2]!]);
-  const opts: Pool2dOptions = { window: [x4.shape[2]!, x4.shape[3]!] };
+  const opts = globalPoolOptions(x4.shape[2]!, x4.shape[3]!);
   const y4 = max ? maxPool2d(x4, opts) : avgPool2d(x4, opts);
   const y = reshape(y4, [x.shape[0]!, x.shape[1]!]);
   if (x4 !== x) x4.dispose();
