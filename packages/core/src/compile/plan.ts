@@ -220,16 +220,18 @@ function holds(values: ReadonlyMap<number, Tensor>, t: Tensor): boolean {
  */
 export function runSteps<S extends { readonly output: number }>(plan: ExecutionPlan<S>, x: Tensor, run: (step: S, values: ReadonlyMap<number, Tensor>) => Tensor): Tensor {
   const values = new Map<number, Tensor>([[INPUT_VALUE, x]]);
-  const release = (v: number) => {
-    const t = values.get(v)!;
-    values.delete(v);
-    if (t !== x && !holds(values, t)) t.dispose();
-  };
   try {
-    plan.steps.forEach((step, k) => {
+    // Loops rather than forEach and a release closure: this runs every eager inference pass (s44).
+    for (let k = 0; k < plan.steps.length; k++) {
+      const step = plan.steps[k]!;
       values.set(step.output, run(step, values));
-      plan.freeAfter[k]!.forEach(release);
-    });
+      const free = plan.freeAfter[k]!;
+      for (let i = 0; i < free.length; i++) {
+        const t = values.get(free[i]!)!;
+        values.delete(free[i]!);
+        if (t !== x && !holds(values, t)) t.dispose();
+      }
+    }
   } catch (e) {
     for (const t of new Set(values.values())) if (t !== x) t.dispose();
     throw e;

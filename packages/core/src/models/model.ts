@@ -149,19 +149,27 @@ export abstract class LayerModel implements Model {
     }
     const outs: (Tensor | undefined)[] = new Array(this.nodes.length);
     const remaining = new Map<Tensor, number>();
-    const release = (t: Tensor) => {
-      const left = (remaining.get(t) ?? 0) - 1;
-      remaining.set(t, left);
-      if (left === 0 && t !== x) t.dispose();
-    };
     try {
-      this.nodes.forEach((node, i) => {
-        const inputs = node.inputs.map((j) => (j === MODEL_INPUT ? x : outs[j]!));
+      // Plain loops, no closure per pass or per node: this is every unfused eager pass's bookkeeping (s44).
+      for (let i = 0; i < this.nodes.length; i++) {
+        const node = this.nodes[i]!;
+        const inputs: Tensor[] = new Array(node.inputs.length);
+        for (let k = 0; k < inputs.length; k++) {
+          const j = node.inputs[k]!;
+          inputs[k] = j === MODEL_INPUT ? x : outs[j]!;
+        }
         const y = node.layer.call(inputs, ctx);
         outs[i] = y;
         remaining.set(y, (remaining.get(y) ?? 0) + this.uses[i]!);
-        for (const j of node.inputs) if (j !== MODEL_INPUT) release(outs[j]!);
-      });
+        for (let k = 0; k < node.inputs.length; k++) {
+          const j = node.inputs[k]!;
+          if (j === MODEL_INPUT) continue;
+          const t = outs[j]!;
+          const left = (remaining.get(t) ?? 0) - 1;
+          remaining.set(t, left);
+          if (left === 0 && t !== x) t.dispose();
+        }
+      }
     } catch (e) {
       for (const [t, left] of remaining) if (left > 0 && t !== x && !t.isDisposed) t.dispose();
       throw e;

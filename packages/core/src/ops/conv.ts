@@ -61,7 +61,10 @@ export function conv2d(x: Tensor, filter: Tensor, options: Conv2dOpOptions = {})
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 export interface Conv1dOptions {
