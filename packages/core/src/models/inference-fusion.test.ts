@@ -219,3 +219,35 @@ describe('eager inference fusion (LayerModel.forward)', () => {
     [m, r].forEach((model) => model.dispose());
   });
 });
+
+describe('eager inference bookkeeping (s44 per-op floor)', () => {
+  it('a disposed model still throws DisposedError naming its first parameter, fused or not, before or after a pass', () => {
+    for (const name of ['lenet5', 'resnet20'] as const) {
+      for (const ranBefore of [false, true]) {
+        const m = createModel(name, { seed: 1 });
+        const x = tensor(new Float32Array(sizeOf(m.inputShape)), [1, ...m.inputShape]);
+        if (ranBefore) m.forward(x).dispose();
+        m.dispose();
+        expect(() => m.forward(x)).toThrow(/parameter 'conv1\.weight' was already disposed/);
+        x.dispose();
+      }
+    }
+  });
+
+  it('repeated passes of a model that fuses nothing give the same values and leave no tensor behind', async () => {
+    const m = createModel('lenet5', { seed: 1 });
+    const x = tensor(new Rng(3).normal(2 * sizeOf(m.inputShape)), [2, ...m.inputShape]);
+    const y0 = m.forward(x);
+    const first = await y0.data();
+    y0.dispose();
+    const before = engine.liveTensors().size;
+    for (let i = 0; i < 3; i++) {
+      const y = m.forward(x);
+      expect(await y.data()).toEqual(first);
+      y.dispose();
+    }
+    expect(engine.liveTensors().size).toBe(before);
+    m.dispose();
+    x.dispose();
+  });
+});

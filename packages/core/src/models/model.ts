@@ -5,7 +5,7 @@ import type { ForwardContext, LayerConfig, Model } from './types.js';
 import { Layer, ModelParameter, type Shape } from '../layers/layer.js';
 import { layerFromJSON } from '../layers/registry.js';
 import { formatSummary } from './summary.js';
-import { recording } from '../autograd/record.js';
+import { recording, taping } from '../autograd/record.js';
 import { EagerInference } from './inference-fusion.js';
 import { eagerTrainingPlan } from './training-fusion.js';
 import { runTrainingPlan, type TrainingPlan } from '../compile/plan-training.js';
@@ -132,7 +132,9 @@ export abstract class LayerModel implements Model {
     if (x.rank !== want.length + 1 || want.some((d, i) => x.shape[i + 1] !== d)) {
       throw new ShapeError(`${this.name}.forward`, 'input shape', x.shape, `[batch, ${want.join(', ')}]`);
     }
-    if (!ctx.training && ctx.fuse !== false && !recording([x, ...this.params.map((p) => p.value)])) {
+    // Without an active tape nothing records: the parameter list (every parameter's value, two arrays) is read only
+    // under one. A disposed model still throws DisposedError naming its first parameter, from the layer that reads it.
+    if (!ctx.training && ctx.fuse !== false && !(taping() && recording([x, ...this.params.map((p) => p.value)]))) {
       // `??=` would plan again on every pass once the answer is null (nothing fuses: LeNet-5 planned its whole schedule
       // per forward, ~8% of a b2 inference's CPU in node --cpu-prof); undefined alone means 'not planned yet'.
       if (this.fused === undefined) this.fused = EagerInference.plan(this.nodes) ?? null;
