@@ -45,44 +45,38 @@ bool fewPositionsFits(const ConvGeom& g) {
 constexpr int kFewRows = 4;
 
 /**
- * Dot products of kFewRows filter rows with Q columns, K long; the tail of K through masked loads. out[r][q].
- * Per vector of K: Q column loads, kFewRows row loads and kFewRows x Q multiply-adds (at most 12 accumulators).
+ * Dot products of R filter rows with Q columns, K long; the tail of K through masked loads. out[r][q]. Per vector of
+ * K: R row loads and R x Q multiply-adds (at most 12 accumulators), each column vector loaded where it is used (for
+ * 4 columns the registers hold the accumulators and one row).
  */
-template <int Q>
-SN_INLINE void fewDots(const float* const* rows, const float* const* cols, int64_t K, float (*out)[3]) {
-  constexpr int R = kFewRows;
+template <int R, int Q>
+SN_INLINE void fewDots(const float* const* rows, const float* const* cols, int64_t K, float (*out)[4]) {
   S::V acc[R][Q];
 #pragma GCC unroll 4
   for (int r = 0; r < R; r++)
-#pragma GCC unroll 3
+#pragma GCC unroll 4
     for (int q = 0; q < Q; q++) acc[r][q] = S::zero();
   int64_t k = 0;
   for (; k + S::N <= K; k += S::N) {
-    S::V c[Q];
-#pragma GCC unroll 3
-    for (int q = 0; q < Q; q++) c[q] = S::load(cols[q] + k);
 #pragma GCC unroll 4
     for (int r = 0; r < R; r++) {
       const S::V w = S::load(rows[r] + k);
-#pragma GCC unroll 3
-      for (int q = 0; q < Q; q++) acc[r][q] = S::fma(w, c[q], acc[r][q]);
+#pragma GCC unroll 4
+      for (int q = 0; q < Q; q++) acc[r][q] = S::fma(w, S::load(cols[q] + k), acc[r][q]);
     }
   }
   if (k < K) {
     const auto m = S::mask((uint32_t{1} << (K - k)) - 1);
-    S::V c[Q];
-#pragma GCC unroll 3
-    for (int q = 0; q < Q; q++) c[q] = S::maskLoad(m, cols[q] + k);
 #pragma GCC unroll 4
     for (int r = 0; r < R; r++) {
       const S::V w = S::maskLoad(m, rows[r] + k);
-#pragma GCC unroll 3
-      for (int q = 0; q < Q; q++) acc[r][q] = S::fma(w, c[q], acc[r][q]);
+#pragma GCC unroll 4
+      for (int q = 0; q < Q; q++) acc[r][q] = S::fma(w, S::maskLoad(m, cols[q] + k), acc[r][q]);
     }
   }
 #pragma GCC unroll 4
   for (int r = 0; r < R; r++)
-#pragma GCC unroll 3
+#pragma GCC unroll 4
     for (int q = 0; q < Q; q++) out[r][q] = S::reduceAdd(acc[r][q]);
 }
 
@@ -173,26 +167,33 @@ void fewPositionsForward(const ConvGeom& g, const float* x, const FilterRef& w, 
     // Each position's column over the live taps, one row each.
     float* cols = scratch(static_cast<size_t>(P * K), kSlabSlot);
     for (int64_t p = 0; p < P; p++) gather(p, cols + p * K, 1);
-    const int64_t tiles = (g.O + kFewRows - 1) / kFewRows;
-    // A tile reads kFewRows x K floats of the filter: tasks of at least 64 KiB of it.
-    const int64_t grain = std::max<int64_t>(1, (int64_t{16} << 10) / (kFewRows * K));
+    // Passes of 4 positions by 3 rows where the positions come in fours (a 2x2 map: the filter streams in one pass),
+    // else of up to 3 positions by 4 rows.
+    const bool fours = P % 4 == 0;
+    const int R = fours ? 3 : kFewRows, Q = fours ? 4 : 3;
+    const int64_t tiles = (g.O + R - 1) / R;
+    // A tile reads R x K floats of the filter: tasks of at least 48-64 KiB of it.
+    const int64_t grain = std::max<int64_t>(1, (int64_t{16} << 10) / (R * K));
     pool.parallelFor(tiles, grain, [&](int64_t t0, int64_t t1) {
-      float dots[kFewRows][3];
+      float dots[kFewRows][4];
       for (int64_t t = t0; t < t1; t++) {
-        const int64_t o0 = t * kFewRows;
-        const int live = static_cast<int>(std::min<int64_t>(kFewRows, g.O - o0));
+        const int64_t o0 = t * R;
+        const int live = static_cast<int>(std::min<int64_t>(R, g.O - o0));
         const float* r[kFewRows];
         // Rows past O repeat the last one (computed, not stored).
-        for (int i = 0; i < kFewRows; i++) r[i] = rows + (o0 + std::min(i, live - 1)) * K;
-        for (int64_t p0 = 0; p0 < P; p0 += 3) {
-          const int q = static_cast<int>(std::min<int64_t>(3, P - p0));
-          const float* c[3] = {cols + p0 * K, cols + std::min(p0 + 1, P - 1) * K, cols + std::min(p0 + 2, P - 1) * K};
-          if (q == 3) {
-            fewDots<3>(r, c, K, dots);
+        for (int i = 0; i < R; i++) r[i] = rows + (o0 + std::min(i, live - 1)) * K;
+        for (int64_t p0 = 0; p0 < P; p0 += Q) {
+          const int q = static_cast<int>(std::min<int64_t>(Q, P - p0));
+          const float* c[4];
+          for (int i = 0; i < 4; i++) c[i] = cols + std::min(p0 + i, P - 1) * K;
+          if (fours) {
+            fewDots<3, 4>(r, c, K, dots);
+          } else if (q == 3) {
+            fewDots<4, 3>(r, c, K, dots);
           } else if (q == 2) {
-            fewDots<2>(r, c, K, dots);
+            fewDots<4, 2>(r, c, K, dots);
           } else {
-            fewDots<1>(r, c, K, dots);
+            fewDots<4, 1>(r, c, K, dots);
           }
           for (int qi = 0; qi < q; qi++)
             for (int i = 0; i < live; i++) put(o0 + i, p0 + qi, dots[i][qi]);
