@@ -361,6 +361,112 @@ int gemmFailures(Isa isa, const Pools& pools) {
 }
 
 /**
+ * KernelSet::gemmFewRows (MatMul's dense layers at 1-8 rows) against a double-precision product: A's rows in place or
+ * gathered from its columns, B's columns contiguous in k K or K + 3 floats apart (transposeB), tails of the dot
+ * tile (4 columns of B, 3 rows of A) and of K (odd lengths below and above a vector), the accumulate flag, biases,
+ * residual and relu, on each pool (the 1000-column shape splits the columns across it). C has 3 columns of padding
+ * a row that must stay untouched, and starts NaN where it is overwritten. Prints one line; returns the failures.
+ */
+int gemmFewRowsFailures(Isa isa, const Pools& pools) {
+  struct Shape {
+    int64_t M, N, K;
+  };
+  const Shape shapes[] = {{1, 17, 5}, {2, 10, 84}, {2, 120, 400}, {3, 33, 19}, {4, 7, 1}, {5, 9, 16},
+                          {6, 50, 300}, {7, 21, 37}, {8, 1000, 64}, {1, 1000, 512}, {8, 3, 129}};
+  int failures = 0, cases = 0;
+  double worst = 0;
+  Rng rng(12);
+  const KernelSet& ks = kernelSet(isa);
+  for (const Shape& sh : shapes) {
+    for (int layout = 0; layout < 4; layout++) {
+      // 0: plain (dense forward), 1: A columns, B 3 floats padded, epilogue, 2: accumulate, biasRow, 3: relu and biasCol only.
+      const int64_t M = sh.M, N = sh.N, K = sh.K, ldc = N + 3, ldb = layout == 1 ? K + 3 : K;
+      const bool colsA = layout == 1, accumulate = layout == 2, epi = layout == 1;
+      std::vector<float> A(static_cast<size_t>(M * K)), B(static_cast<size_t>(N * ldb)), bias(static_cast<size_t>(M)),
+          biasCol(static_cast<size_t>(N)), res(static_cast<size_t>(M * ldc));
+      for (auto* v : {&A, &B, &bias, &biasCol, &res}) fill(v->data(), v->size(), rng);
+      Gemm g;
+      g.M = M;
+      g.N = N;
+      g.K = K;
+      g.A = A.data();
+      g.rsA = colsA ? 1 : K;
+      g.csA = colsA ? M : 1;
+      g.B = B.data();
+      g.rsB = 1;
+      g.csB = ldb;
+      g.ldc = ldc;
+      g.accumulate = accumulate;
+      g.biasRow = epi || layout == 2 ? bias.data() : nullptr;
+      g.biasCol = layout != 2 ? biasCol.data() : nullptr;
+      g.residual = epi ? res.data() : nullptr;
+      g.relu = epi || layout == 3;
+      g.isa = isa;
+      if (!gemmFewRowsFits(g)) {
+        failures++;
+        std::printf("  FAIL  gemmFewRows %lldx%lldx%lld layout %d: gemmFewRowsFits refuses it\n", static_cast<long long>(M),
+                    static_cast<long long>(N), static_cast<long long>(K), layout);
+        continue;
+      }
+      std::vector<float> start(static_cast<size_t>(M * ldc));
+      fill(start.data(), start.size(), rng);
+      for (int64_t i = 0; i < M; i++)
+        for (int64_t j = N; j < ldc; j++) start[static_cast<size_t>(i * ldc + j)] = 12345.f;
+      if (!accumulate)
+        for (int64_t i = 0; i < M; i++)
+          for (int64_t j = 0; j < N; j++) start[static_cast<size_t>(i * ldc + j)] = std::numeric_limits<float>::quiet_NaN();
+      std::vector<double> want(static_cast<size_t>(M * N));
+      double scale = 1;
+      for (int64_t i = 0; i < M; i++) {
+        for (int64_t j = 0; j < N; j++) {
+          double acc = accumulate ? start[static_cast<size_t>(i * ldc + j)] : 0.0;
+          for (int64_t k = 0; k < K; k++)
+            acc += static_cast<double>(A[static_cast<size_t>(colsA ? k * M + i : i * K + k)]) * B[static_cast<size_t>(j * ldb + k)];
+          if (g.biasRow) acc += bias[static_cast<size_t>(i)];
+          if (g.biasCol) acc += biasCol[static_cast<size_t>(j)];
+          if (g.residual) acc += res[static_cast<size_t>(i * ldc + j)];
+          if (g.relu && acc < 0) acc = 0;
+          want[static_cast<size_t>(i * N + j)] = acc;
+          scale = std::max(scale, std::fabs(acc));
+        }
+      }
+      std::vector<ThreadPool*> runners = {nullptr};
+      for (const auto& pool : pools) runners.push_back(pool.get());
+      for (ThreadPool* p : runners) {
+        std::vector<float> C = start;
+        g.C = C.data();
+        running(std::string("gemmFewRows ") + isaName(isa) + " " + std::to_string(M) + "x" + std::to_string(N) + "x" + std::to_string(K));
+        ks.gemmFewRows(g, p);
+        double err = 0;
+        bool padding = true;
+        for (int64_t i = 0; i < M; i++) {
+          for (int64_t j = 0; j < ldc; j++) {
+            const float got = C[static_cast<size_t>(i * ldc + j)];
+            if (j >= N) {
+              padding = padding && got == 12345.f;
+              continue;
+            }
+            const double e = std::fabs(got - want[static_cast<size_t>(i * N + j)]) / scale;
+            err = std::isfinite(got) ? std::max(err, e) : kInf;
+          }
+        }
+        worst = std::max(worst, err);
+        cases++;
+        if (err > kTolerance || !padding) {
+          failures++;
+          std::printf("  FAIL  gemmFewRows %lldx%lldx%lld layout %d, %d thread(s): error %.1e%s\n", static_cast<long long>(M),
+                      static_cast<long long>(N), static_cast<long long>(K), layout, p ? p->size() : 1, err,
+                      padding ? "" : ", wrote into the padding");
+        }
+      }
+    }
+  }
+  std::printf("%s: gemmFewRows, %d products (11 shapes, 4 operand layouts, with and without pools): max error %.1e: %s\n",
+              isaName(isa), cases, worst, failures ? "FAIL" : "PASS");
+  return failures;
+}
+
+/**
  * Single-thread GFLOP/s of the register-only FMA loop: best of 5 runs of at least 40 ms (about 0.2 s in
  * all), like the kernel timings, since one sample on a shared machine can come out well under the peak.
  */
@@ -673,6 +779,7 @@ int main(int argc, char** argv) {
     std::printf("\n%s: masked stores of all %d lane masks: %s\n", isaName(isa), 1 << lanes, badMasks ? "FAIL" : "PASS");
     tally(badMasks, "masked store mask(s) write the wrong lanes");
     tally(gemmFailures(isa, pools), "gemm product(s) wrong");
+    tally(gemmFewRowsFailures(isa, pools), "gemmFewRows product(s) wrong");
     std::printf("\n%s: convolutions (max error per kernel; '-': the kernel does not take the geometry)\n", isaName(isa));
     for (const ConvCase& c : convs) record(checkConv(ks, c, pools), "conv");
     std::printf("%s: pooling (':nan/inf': inputs of few levels with NaN, +Inf and many -Inf; ':ties': the same without NaN)\n", isaName(isa));

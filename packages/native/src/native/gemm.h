@@ -46,6 +46,17 @@ struct Gemm {
 /** Width of a packed B panel (the micro-kernel's NR). */
 constexpr int64_t kPanelWidth = 16;
 
+/**
+ * Rows of A up to which MatMul runs products whose B columns are contiguous in k (transposeB: dense layers' weights)
+ * as dot products, KernelSet::gemmFewRows, instead of gemm. See kernels/mat-mul.cc.
+ */
+constexpr int64_t kGemmFewRows = 8;
+
+/** Whether KernelSet::gemmFewRows takes g: at most kGemmFewRows rows, B's columns contiguous in k, B read in place. */
+inline bool gemmFewRowsFits(const Gemm& g) {
+  return g.M >= 1 && g.M <= kGemmFewRows && g.N >= 1 && g.K >= 1 && g.rsB == 1 && g.packB == nullptr;
+}
+
 /** Runs on the pool when given one, else on the calling thread only. */
 void gemm(const Gemm& g, ThreadPool* pool);
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "../conv-common.h"
+#include "../gemm.h"
 #include "../isa.h"
 #include "../pool-common.h"
 #include "../simd/simd.h"

@@ -30,6 +30,7 @@ void forwardConv(const ConvGeom& g, const float* x, const FilterRef& w, const fl
 #include "../conv/backprop-input-channels.inl"
 #include "../conv/winograd-backprop-input-s2.inl"
 #include "../conv/backprop-input.inl"
+#include "dots.inl"
 #include "../conv/few-positions.inl"
 #include "../conv/dispatch.inl"
 #include "../pool/planes.inl"
@@ -43,13 +44,14 @@ void forwardConv(const ConvGeom& g, const float* x, const FilterRef& w, const fl
 #include "../pool/avg-grad.inl"
 #include "../pool/dispatch.inl"
 #include "../kernels/batch-norm.inl"
+#include "../kernels/mat-mul-few-rows.inl"
 // clang-format on
 
 const KernelSet kSet = {
     kIsa,          forwardFits,  backpropInputFits, backpropFilterFits, forwardConv,
     backpropInput, backpropFilter, maxPoolPlaneFor, avgPoolPlaneFor,   maxPoolGradPlaneFor, avgPoolGradPlaneFor,
     bnMoments,     bnNormalize,    bnGradSums,      bnGradApply,      winogradFits,   winogradF4Fits,
-    maxPoolArgmaxPlane, maxPoolGradArgmaxPlaneFor,
+    maxPoolArgmaxPlane, maxPoolGradArgmaxPlaneFor, gemmFewRows,
 };
 
 }  // namespace

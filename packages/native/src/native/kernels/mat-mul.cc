@@ -1,5 +1,6 @@
 // MatMul: packed GEMM over strided views of A and B (transposes become strides), bias and relu fused.
 #include "../gemm.h"
+#include "../isa.h"
 
 namespace sn {
 
@@ -35,7 +36,12 @@ Prepared prepareMatMul(const Args& a) {
     g.relu = relu;
     g.isa = isa;
     // Small products are not worth waking the pool for.
-    gemm(g, M * N * K >= (1 << 15) ? &pool : nullptr);
+    ThreadPool* runner = M * N * K >= (1 << 15) ? &pool : nullptr;
+    if (gemmFewRowsFits(g)) {
+      kernelSet(isa).gemmFewRows(g, runner);
+    } else {
+      gemm(g, runner);
+    }
   };
   return p;
 }
