@@ -48,7 +48,17 @@ constexpr int64_t kPanelWidth = 16;
 
 /**
  * Rows of A up to which MatMul runs products whose B columns are contiguous in k (transposeB: dense layers' weights)
- * as dot products, KernelSet::gemmFewRows, instead of gemm. See kernels/mat-mul.cc.
+ * as dot products (KernelSet::gemmFewRows, kernels/mat-mul-few-rows.inl) instead of gemm, which packs B of this layout
+ * by a strided gather of all the weights every call and computes its 6- or 16-row tiles for these few rows. Emerald
+ * Rapids, bench/dense-shapes.ts (MatMul + bias, 1 thread pinned, best of 25 runs of 20 calls, 3 rounds interleaved with
+ * main at 013f7ba, load 5-6), M x N x K in us, avx2 / avx512: 1x1000x512 96-118 -> 32-35 / 96-108 -> 28-39,
+ * 2x1000x512 101-122 -> 46-50 / 101-105 -> 41-50, 4x1000x512 105-127 -> 70-77 / 106-111 -> 67-77, 8x1000x512
+ * 164-195 -> 114-125 / 135-143 -> 103-116, 8x1000x1024 364-458 -> 226-245 / 287-307 -> 207-212; LeNet-5's 2x120x400
+ * 11-13 -> 5.2-5.7 (its 2x84x120 and 2x10x84, 2-4 us, are mostly the call's own cost). The GEMM's 12 rows (170-198 /
+ * 143-147 at 12x1000x512) are about what the dot tiles would take there (1.5 times their 8 rows), hence 8; products of
+ * more rows are unchanged (256x120x400, 128x1000x1024 within the noise). In compiled ResNet-18 at 32x32 batch 1
+ * (model-profile, avx2, 1 thread, CPU time, 3 rounds) the 512 -> 1000 classifier, its weights from L3, 0.133-0.135 ->
+ * 0.066-0.070 ms; fetching the next tile's weight rows ahead in the loop (1-4 tiles, into L1 or L2) ran 0.070-0.079.
  */
 constexpr int64_t kGemmFewRows = 8;
 

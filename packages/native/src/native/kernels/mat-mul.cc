@@ -1,4 +1,5 @@
-// MatMul: packed GEMM over strided views of A and B (transposes become strides), bias and relu fused.
+// MatMul: packed GEMM over strided views of A and B (transposes become strides), bias and relu fused; products of
+// 1-8 rows whose B columns are contiguous in k (dense layers at batch 1-8) as dot products instead (gemmFewRowsFits).
 #include "../gemm.h"
 #include "../isa.h"
 
