@@ -363,7 +363,8 @@ int gemmFailures(Isa isa, const Pools& pools) {
 /**
  * KernelSet::gemmFewRows (MatMul's dense layers at 1-8 rows) against a double-precision product: A's rows in place or
  * gathered from its columns, B's columns contiguous in k K or K + 3 floats apart (transposeB), tails of the dot
- * tile (4 columns of B, 3 rows of A) and of K (odd lengths below and above a vector), the accumulate flag, biases,
+ * tile (4 columns of B, 3 rows of A) and of K (odd lengths below and above a vector), B's rows contiguous along N
+ * (N or N + 5 floats apart: the broadcast tile, 2 rows of A, 4 vectors and their masked tails), the accumulate flag, biases,
  * residual and relu, on each pool (the 1000-column shape splits the columns across it). C has 3 columns of padding
  * a row that must stay untouched, and starts NaN where it is overwritten. Prints one line; returns the failures.
  */
@@ -378,11 +379,14 @@ int gemmFewRowsFailures(Isa isa, const Pools& pools) {
   Rng rng(12);
   const KernelSet& ks = kernelSet(isa);
   for (const Shape& sh : shapes) {
-    for (int layout = 0; layout < 4; layout++) {
-      // 0: plain (dense forward), 1: A columns, B 3 floats padded, epilogue, 2: accumulate, biasRow, 3: relu and biasCol only.
-      const int64_t M = sh.M, N = sh.N, K = sh.K, ldc = N + 3, ldb = layout == 1 ? K + 3 : K;
-      const bool colsA = layout == 1, accumulate = layout == 2, epi = layout == 1;
-      std::vector<float> A(static_cast<size_t>(M * K)), B(static_cast<size_t>(N * ldb)), bias(static_cast<size_t>(M)),
+    for (int layout = 0; layout < 6; layout++) {
+      // B's columns contiguous in k (dot products): 0 plain (dense forward), 1 A columns, B 3 floats padded, epilogue,
+      // 2 accumulate, biasRow, 3 relu and biasCol only. B's rows contiguous along N (broadcasts): 4 as 3 (the dense
+      // input gradient), 5 as 1 with B's rows 5 floats padded and accumulating.
+      const bool rowsB = layout >= 4;
+      const int64_t M = sh.M, N = sh.N, K = sh.K, ldc = N + 3, ldb = rowsB ? (layout == 5 ? N + 5 : N) : layout == 1 ? K + 3 : K;
+      const bool colsA = layout == 1 || layout == 5, accumulate = layout == 2 || layout == 5, epi = layout == 1 || layout == 5;
+      std::vector<float> A(static_cast<size_t>(M * K)), B(static_cast<size_t>((rowsB ? K : N) * ldb)), bias(static_cast<size_t>(M)),
           biasCol(static_cast<size_t>(N)), res(static_cast<size_t>(M * ldc));
       for (auto* v : {&A, &B, &bias, &biasCol, &res}) fill(v->data(), v->size(), rng);
       Gemm g;
@@ -393,16 +397,17 @@ int gemmFewRowsFailures(Isa isa, const Pools& pools) {
       g.rsA = colsA ? 1 : K;
       g.csA = colsA ? M : 1;
       g.B = B.data();
-      g.rsB = 1;
-      g.csB = ldb;
+      g.rsB = rowsB ? ldb : 1;
+      g.csB = rowsB ? 1 : ldb;
       g.ldc = ldc;
       g.accumulate = accumulate;
       g.biasRow = epi || layout == 2 ? bias.data() : nullptr;
       g.biasCol = layout != 2 ? biasCol.data() : nullptr;
       g.residual = epi ? res.data() : nullptr;
-      g.relu = epi || layout == 3;
+      g.relu = epi || layout == 3 || layout == 4;
       g.isa = isa;
-      if (!gemmFewRowsFits(g)) {
+      // The broadcast form runs any number of rows (MatMul takes it up to kGemmFewRowsPlain).
+      if (!rowsB && !gemmFewRowsFits(g)) {
         failures++;
         std::printf("  FAIL  gemmFewRows %lldx%lldx%lld layout %d: gemmFewRowsFits refuses it\n", static_cast<long long>(M),
                     static_cast<long long>(N), static_cast<long long>(K), layout);
@@ -421,7 +426,7 @@ int gemmFewRowsFailures(Isa isa, const Pools& pools) {
         for (int64_t j = 0; j < N; j++) {
           double acc = accumulate ? start[static_cast<size_t>(i * ldc + j)] : 0.0;
           for (int64_t k = 0; k < K; k++)
-            acc += static_cast<double>(A[static_cast<size_t>(colsA ? k * M + i : i * K + k)]) * B[static_cast<size_t>(j * ldb + k)];
+            acc += static_cast<double>(A[static_cast<size_t>(colsA ? k * M + i : i * K + k)]) * B[static_cast<size_t>(rowsB ? k * ldb + j : j * ldb + k)];
           if (g.biasRow) acc += bias[static_cast<size_t>(i)];
           if (g.biasCol) acc += biasCol[static_cast<size_t>(j)];
           if (g.residual) acc += res[static_cast<size_t>(i * ldc + j)];
@@ -461,7 +466,7 @@ int gemmFewRowsFailures(Isa isa, const Pools& pools) {
       }
     }
   }
-  std::printf("%s: gemmFewRows, %d products (11 shapes, 4 operand layouts, with and without pools): max error %.1e: %s\n",
+  std::printf("%s: gemmFewRows, %d products (11 shapes, 6 operand layouts, with and without pools): max error %.1e: %s\n",
               isaName(isa), cases, worst, failures ? "FAIL" : "PASS");
   return failures;
 }

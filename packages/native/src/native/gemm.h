@@ -62,9 +62,23 @@ constexpr int64_t kPanelWidth = 16;
  */
 constexpr int64_t kGemmFewRows = 8;
 
-/** Whether KernelSet::gemmFewRows takes g: at most kGemmFewRows rows, B's columns contiguous in k, B read in place. */
+/**
+ * Rows of A up to which MatMul runs products whose B rows are contiguous along N (plain A x B: the dense layer's input
+ * gradient dy W) by broadcasting A's values against B's vectors (KernelSet::gemmFewRows), instead of gemm's 6- or
+ * 16-row tiles on B in place. Emerald Rapids, bench/dense-shapes.ts --plain (1 thread pinned, avx2, 2 rounds interleaved
+ * with main at 013f7ba, load ~7), M x N x K in us: 1x1000x512 74-77 -> 33-34, 2x1000x512 79-81 -> 56, 2x120x400 10.0 ->
+ * 5.1-5.2; but 4x1000x512 84-86 -> 106 and 8x1000x512 143-144 -> 194-196 (its 2-row tile reads B's block from L2 once
+ * per 2 rows), hence 2.
+ */
+constexpr int64_t kGemmFewRowsPlain = 2;
+
+/**
+ * Whether KernelSet::gemmFewRows takes g: at most kGemmFewRows rows, B read in place with its columns contiguous in k
+ * (dot products) or, at most kGemmFewRowsPlain rows, its rows contiguous along N (A's values broadcast against them).
+ */
 inline bool gemmFewRowsFits(const Gemm& g) {
-  return g.M >= 1 && g.M <= kGemmFewRows && g.N >= 1 && g.K >= 1 && g.rsB == 1 && g.packB == nullptr;
+  if (g.M < 1 || g.N < 1 || g.K < 1 || g.packB != nullptr) return false;
+  return g.rsB == 1 ? g.M <= kGemmFewRows : g.csB == 1 && g.M <= kGemmFewRowsPlain;
 }
 
 /** Runs on the pool when given one, else on the calling thread only. */

@@ -1,13 +1,98 @@
-// MatMul with few rows of A (dense layers at batch 1-8) and B's columns contiguous in k (transposeB: the layer's
-// weight rows), as dot products of B's columns with A's rows: the weights are read once, in place, four rows at a
-// time against up to three of A's rows (fewDots, isa/dots.inl). The GEMM (gemm.cc) packs B into panels for this
-// layout first (a strided gather of all the weights, every call) and computes its 6- or 16-row tiles for 1-8 rows.
+// MatMul with few rows of A (dense layers at batch 1-8; the rules in gemm.h, gemmFewRowsFits). Where B's columns are
+// contiguous in k (transposeB: the layer's weight rows) as dot products of B's columns with A's rows: the weights are
+// read once, in place, four rows at a time against up to three of A's rows (fewDots, isa/dots.inl). The GEMM (gemm.cc)
+// packs B into panels for this layout first (a strided gather of all the weights, every call) and computes its 6- or
+// 16-row tiles for 1-8 rows. Where B's rows are contiguous along N (plain A x B: the layer's input gradient dy W, at
+// 1-2 rows), A's values are broadcast against 4 of B's vectors a k-step, 2 rows of A at a time.
+
+/** C(i, j) = v + biases + residual (+ C when accumulating), relu: v the sum over k. */
+SN_INLINE void fewRowsStore(const Gemm& g, int64_t i, int64_t j, float v) {
+  float* c = g.C + i * g.ldc + j;
+  v = g.accumulate ? *c + v : v;
+  v = v + (g.biasRow ? g.biasRow[i] : 0.f) + (g.biasCol ? g.biasCol[j] : 0.f) + (g.residual ? g.residual[i * g.ldc + j] : 0.f);
+  // max(0, v) keeps NaN, as gemm's epilogue.
+  *c = g.relu && v < 0.f ? 0.f : v;
+}
+
+/** Vectors of C's row a broadcast tile covers (kFewRowsBroadcast rows or 1 of A against them). */
+constexpr int kBroadcastVectors = 4;
+
+/**
+ * Rows [i0, i0 + MR) of A times B's columns [j0, j0 + kBroadcastVectors * S::N), B's rows contiguous along N: each
+ * of A's values broadcast against B's vectors of that k; the vectors past N masked off by m unless kFull. out: MR rows
+ * of kBroadcastVectors vectors.
+ */
+template <int MR, bool kFull>
+SN_INLINE void broadcastTile(const Gemm& g, int64_t i0, int64_t j0, const S::M* m, float* out) {
+  constexpr int NV = kBroadcastVectors;
+  S::V acc[MR][NV];
+#pragma GCC unroll 2
+  for (int r = 0; r < MR; r++)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) acc[r][v] = S::zero();
+  const float* b = g.B + j0;
+  const float* a = g.A + i0 * g.rsA;
+  for (int64_t k = 0; k < g.K; k++, b += g.rsB, a += g.csA) {
+    S::V bv[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) bv[v] = kFull ? S::load(b + v * S::N) : S::maskLoad(m[v], b + v * S::N);
+#pragma GCC unroll 2
+    for (int r = 0; r < MR; r++) {
+      const S::V av = S::set1(a[r * g.rsA]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; v++) acc[r][v] = S::fma(av, bv[v], acc[r][v]);
+    }
+  }
+#pragma GCC unroll 2
+  for (int r = 0; r < MR; r++)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) S::store(out + (r * NV + v) * S::N, acc[r][v]);
+}
+
+/** gemmFewRows where B's rows are contiguous along N (plain A x B: the dense layer's input gradient dy W). */
+void gemmFewRowsBroadcast(const Gemm& g, ThreadPool* pool) {
+  constexpr int64_t W = kBroadcastVectors * S::N;
+  const int64_t blocks = (g.N + W - 1) / W;
+  const auto body = [&](int64_t b0, int64_t b1) {
+    alignas(64) float out[2 * W];
+    for (int64_t blk = b0; blk < b1; blk++) {
+      const int64_t j0 = blk * W, live = std::min(W, g.N - j0);
+      S::M m[kBroadcastVectors];
+      for (int v = 0; v < kBroadcastVectors; v++) {
+        const int64_t lanes = std::clamp<int64_t>(live - v * S::N, 0, S::N);
+        m[v] = S::mask(lanes >= 32 ? ~uint32_t{0} : (uint32_t{1} << lanes) - 1);
+      }
+      // Two rows of A a pass (8 accumulators on 4 vectors), the last one alone when M is odd.
+      for (int64_t i0 = 0; i0 < g.M; i0 += 2) {
+        const int mr = static_cast<int>(std::min<int64_t>(2, g.M - i0));
+        if (live == W) {
+          if (mr == 2) broadcastTile<2, true>(g, i0, j0, m, out); else broadcastTile<1, true>(g, i0, j0, m, out);
+        } else {
+          if (mr == 2) broadcastTile<2, false>(g, i0, j0, m, out); else broadcastTile<1, false>(g, i0, j0, m, out);
+        }
+        for (int r = 0; r < mr; r++)
+          for (int64_t jj = 0; jj < live; jj++) fewRowsStore(g, i0 + r, j0 + jj, out[r * W + jj]);
+      }
+    }
+  };
+  // A block reads K x W floats of B: tasks of at least 64 KiB of it.
+  const int64_t grain = std::max<int64_t>(1, (int64_t{16} << 10) / (W * g.K));
+  if (pool && pool->size() > 1 && blocks > grain) {
+    pool->parallelFor(blocks, grain, body);
+  } else {
+    body(0, blocks);
+  }
+}
 
 /**
  * C = A B (+ C when accumulating) + biases + residual, relu, with gemmFewRowsFits(g); the pool (or null) splits B's
  * columns in tasks of at least 64 KiB of weights.
  */
 void gemmFewRows(const Gemm& g, ThreadPool* pool) {
+  if (g.rsB != 1) {
+    gemmFewRowsBroadcast(g, pool);
+    return;
+  }
   const int64_t M = g.M, N = g.N, K = g.K;
   // A's rows contiguous in k: in place, else gathered (M x K floats).
   const float* a = g.A;
@@ -39,19 +124,8 @@ void gemmFewRows(const Gemm& g, ThreadPool* pool) {
         } else {
           fewDots<kFewRows, 1>(r, c, K, dots);
         }
-        for (int qi = 0; qi < q; qi++) {
-          const int64_t i = i0 + qi;
-          float* row = g.C + i * g.ldc;
-          const float br = g.biasRow ? g.biasRow[i] : 0.f;
-          const float* res = g.residual ? g.residual + i * g.ldc : nullptr;
-          for (int jj = 0; jj < live; jj++) {
-            const int64_t j = j0 + jj;
-            float v = g.accumulate ? row[j] + dots[jj][qi] : dots[jj][qi];
-            v = v + br + (g.biasCol ? g.biasCol[j] : 0.f) + (res ? res[j] : 0.f);
-            // max(0, v) keeps NaN, as gemm's epilogue.
-            row[j] = g.relu && v < 0.f ? 0.f : v;
-          }
-        }
+        for (int qi = 0; qi < q; qi++)
+          for (int jj = 0; jj < live; jj++) fewRowsStore(g, i0 + qi, j0 + jj, dots[jj][qi]);
       }
     }
   };

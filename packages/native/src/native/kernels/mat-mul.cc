@@ -1,5 +1,6 @@
 // MatMul: packed GEMM over strided views of A and B (transposes become strides), bias and relu fused; products of
-// 1-8 rows whose B columns are contiguous in k (dense layers at batch 1-8) as dot products instead (gemmFewRowsFits).
+// 1-8 rows whose B columns are contiguous in k (dense layers at batch 1-8) as dot products instead, and of 1-2 rows
+// whose B rows are contiguous along N (their input gradients) by broadcasts (gemmFewRowsFits, gemm.h).
 #include "../gemm.h"
 #include "../isa.h"
 
