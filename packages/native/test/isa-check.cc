@@ -245,6 +245,69 @@ int maskStoreFailures(Isa isa) {
  * padding a row that must stay untouched, and starts NaN where it is overwritten. Prints one line; returns the
  * failures.
  */
+/**
+ * Runs `product` (sn::gemm, or a KernelSet entry) on g without a pool and on each of `pools`, C starting as random
+ * values (NaN where it is overwritten, not accumulated) with 3 padding columns of 12345 a row that must stay, against
+ * the double-precision product of a(i, k) and b(k, j) plus g's accumulate flag, biases, residual and relu. Counts the
+ * products in `cases`, the largest error in `worst`, prints a line per failure; returns the failures.
+ */
+template <class AFn, class BFn, class Product>
+int checkProduct(const char* name, Gemm g, int layout, const AFn& a, const BFn& b, Rng& rng, const Pools& pools, const Product& product,
+                 int& cases, double& worst) {
+  const int64_t M = g.M, N = g.N, K = g.K, ldc = g.ldc;
+  std::vector<float> start(static_cast<size_t>(M * ldc));
+  fill(start.data(), start.size(), rng);
+  for (int64_t i = 0; i < M; i++)
+    for (int64_t j = N; j < ldc; j++) start[static_cast<size_t>(i * ldc + j)] = 12345.f;
+  if (!g.accumulate)
+    for (int64_t i = 0; i < M; i++)
+      for (int64_t j = 0; j < N; j++) start[static_cast<size_t>(i * ldc + j)] = std::numeric_limits<float>::quiet_NaN();
+  std::vector<double> want(static_cast<size_t>(M * N));
+  double scale = 1;
+  for (int64_t i = 0; i < M; i++) {
+    for (int64_t j = 0; j < N; j++) {
+      double acc = g.accumulate ? start[static_cast<size_t>(i * ldc + j)] : 0.0;
+      for (int64_t k = 0; k < K; k++) acc += static_cast<double>(a(i, k)) * b(k, j);
+      if (g.biasRow) acc += g.biasRow[i];
+      if (g.biasCol) acc += g.biasCol[j];
+      if (g.residual) acc += g.residual[i * ldc + j];
+      if (g.relu && acc < 0) acc = 0;
+      want[static_cast<size_t>(i * N + j)] = acc;
+      scale = std::max(scale, std::fabs(acc));
+    }
+  }
+  int failures = 0;
+  std::vector<ThreadPool*> runners = {nullptr};
+  for (const auto& pool : pools) runners.push_back(pool.get());
+  for (ThreadPool* p : runners) {
+    std::vector<float> C = start;
+    g.C = C.data();
+    running(std::string(name) + " " + isaName(g.isa) + " " + std::to_string(M) + "x" + std::to_string(N) + "x" + std::to_string(K));
+    product(g, p);
+    double err = 0;
+    bool padding = true;
+    for (int64_t i = 0; i < M; i++) {
+      for (int64_t j = 0; j < ldc; j++) {
+        const float got = C[static_cast<size_t>(i * ldc + j)];
+        if (j >= N) {
+          padding = padding && got == 12345.f;
+          continue;
+        }
+        const double e = std::fabs(got - want[static_cast<size_t>(i * N + j)]) / scale;
+        err = std::isfinite(got) ? std::max(err, e) : kInf;
+      }
+    }
+    worst = std::max(worst, err);
+    cases++;
+    if (err > kTolerance || !padding) {
+      failures++;
+      std::printf("  FAIL  %s %lldx%lldx%lld layout %d, %d thread(s): error %.1e%s\n", name, static_cast<long long>(M),
+                  static_cast<long long>(N), static_cast<long long>(K), layout, p ? p->size() : 1, err, padding ? "" : ", wrote into the padding");
+    }
+  }
+  return failures;
+}
+
 int gemmFailures(Isa isa, const Pools& pools) {
   struct Shape {
     int64_t M, N, K;
@@ -300,59 +363,10 @@ int gemmFailures(Isa isa, const Pools& pools) {
       g.residual = epi ? res.data() : nullptr;
       g.relu = epi;
       g.isa = isa;
-      std::vector<float> start(static_cast<size_t>(M * ldc));
-      fill(start.data(), start.size(), rng);
-      for (int64_t i = 0; i < M; i++)
-        for (int64_t j = N; j < ldc; j++) start[static_cast<size_t>(i * ldc + j)] = 12345.f;
-      if (!accumulate)
-        for (int64_t i = 0; i < M; i++)
-          for (int64_t j = 0; j < N; j++) start[static_cast<size_t>(i * ldc + j)] = std::numeric_limits<float>::quiet_NaN();
-      std::vector<double> want(static_cast<size_t>(M * N));
-      double scale = 1;
-      for (int64_t i = 0; i < M; i++) {
-        for (int64_t j = 0; j < N; j++) {
-          double acc = accumulate ? start[static_cast<size_t>(i * ldc + j)] : 0.0;
-          for (int64_t k = 0; k < K; k++) {
-            const double a = A[static_cast<size_t>(colsA ? k * M + i : i * K + k)];
-            const double b = B[static_cast<size_t>(g.csB == 1 ? k * rsB + j : j * K + k)];
-            acc += a * b;
-          }
-          if (epi) acc += bias[static_cast<size_t>(i)] + res[static_cast<size_t>(i * ldc + j)];
-          if (g.biasCol) acc += biasCol[static_cast<size_t>(j)];
-          if (g.relu && acc < 0) acc = 0;
-          want[static_cast<size_t>(i * N + j)] = acc;
-          scale = std::max(scale, std::fabs(acc));
-        }
-      }
-      std::vector<ThreadPool*> runners = {nullptr};
-      for (const auto& pool : pools) runners.push_back(pool.get());
-      for (ThreadPool* p : runners) {
-        std::vector<float> C = start;
-        g.C = C.data();
-        running(std::string("gemm ") + isaName(isa) + " " + std::to_string(M) + "x" + std::to_string(N) + "x" + std::to_string(K));
-        gemm(g, p);
-        double err = 0;
-        bool padding = true;
-        for (int64_t i = 0; i < M; i++) {
-          for (int64_t j = 0; j < ldc; j++) {
-            const float got = C[static_cast<size_t>(i * ldc + j)];
-            if (j >= N) {
-              padding = padding && got == 12345.f;
-              continue;
-            }
-            const double e = std::fabs(got - want[static_cast<size_t>(i * N + j)]) / scale;
-            err = std::isfinite(got) ? std::max(err, e) : kInf;
-          }
-        }
-        worst = std::max(worst, err);
-        cases++;
-        if (err > kTolerance || !padding) {
-          failures++;
-          std::printf("  FAIL  gemm %lldx%lldx%lld layout %d, %d thread(s): error %.1e%s\n", static_cast<long long>(M),
-                      static_cast<long long>(N), static_cast<long long>(K), layout, p ? p->size() : 1, err,
-                      padding ? "" : ", wrote into the padding");
-        }
-      }
+      failures += checkProduct(
+          "gemm", g, layout, [&](int64_t i, int64_t k) { return A[static_cast<size_t>(colsA ? k * M + i : i * K + k)]; },
+          [&](int64_t k, int64_t j) { return B[static_cast<size_t>(g.csB == 1 ? k * rsB + j : j * K + k)]; }, rng, pools,
+          [](const Gemm& gm, ThreadPool* p) { gemm(gm, p); }, cases, worst);
     }
   }
   std::printf("%s: gemm, %d products (11 shapes, 5 operand layouts, with and without pools): max error %.1e: %s\n", isaName(isa),
@@ -413,57 +427,10 @@ int gemmFewRowsFailures(Isa isa, const Pools& pools) {
                     static_cast<long long>(N), static_cast<long long>(K), layout);
         continue;
       }
-      std::vector<float> start(static_cast<size_t>(M * ldc));
-      fill(start.data(), start.size(), rng);
-      for (int64_t i = 0; i < M; i++)
-        for (int64_t j = N; j < ldc; j++) start[static_cast<size_t>(i * ldc + j)] = 12345.f;
-      if (!accumulate)
-        for (int64_t i = 0; i < M; i++)
-          for (int64_t j = 0; j < N; j++) start[static_cast<size_t>(i * ldc + j)] = std::numeric_limits<float>::quiet_NaN();
-      std::vector<double> want(static_cast<size_t>(M * N));
-      double scale = 1;
-      for (int64_t i = 0; i < M; i++) {
-        for (int64_t j = 0; j < N; j++) {
-          double acc = accumulate ? start[static_cast<size_t>(i * ldc + j)] : 0.0;
-          for (int64_t k = 0; k < K; k++)
-            acc += static_cast<double>(A[static_cast<size_t>(colsA ? k * M + i : i * K + k)]) * B[static_cast<size_t>(rowsB ? k * ldb + j : j * ldb + k)];
-          if (g.biasRow) acc += bias[static_cast<size_t>(i)];
-          if (g.biasCol) acc += biasCol[static_cast<size_t>(j)];
-          if (g.residual) acc += res[static_cast<size_t>(i * ldc + j)];
-          if (g.relu && acc < 0) acc = 0;
-          want[static_cast<size_t>(i * N + j)] = acc;
-          scale = std::max(scale, std::fabs(acc));
-        }
-      }
-      std::vector<ThreadPool*> runners = {nullptr};
-      for (const auto& pool : pools) runners.push_back(pool.get());
-      for (ThreadPool* p : runners) {
-        std::vector<float> C = start;
-        g.C = C.data();
-        running(std::string("gemmFewRows ") + isaName(isa) + " " + std::to_string(M) + "x" + std::to_string(N) + "x" + std::to_string(K));
-        ks.gemmFewRows(g, p);
-        double err = 0;
-        bool padding = true;
-        for (int64_t i = 0; i < M; i++) {
-          for (int64_t j = 0; j < ldc; j++) {
-            const float got = C[static_cast<size_t>(i * ldc + j)];
-            if (j >= N) {
-              padding = padding && got == 12345.f;
-              continue;
-            }
-            const double e = std::fabs(got - want[static_cast<size_t>(i * N + j)]) / scale;
-            err = std::isfinite(got) ? std::max(err, e) : kInf;
-          }
-        }
-        worst = std::max(worst, err);
-        cases++;
-        if (err > kTolerance || !padding) {
-          failures++;
-          std::printf("  FAIL  gemmFewRows %lldx%lldx%lld layout %d, %d thread(s): error %.1e%s\n", static_cast<long long>(M),
-                      static_cast<long long>(N), static_cast<long long>(K), layout, p ? p->size() : 1, err,
-                      padding ? "" : ", wrote into the padding");
-        }
-      }
+      failures += checkProduct(
+          "gemmFewRows", g, layout, [&](int64_t i, int64_t k) { return A[static_cast<size_t>(colsA ? k * M + i : i * K + k)]; },
+          [&](int64_t k, int64_t j) { return B[static_cast<size_t>(rowsB ? k * ldb + j : j * ldb + k)]; }, rng, pools,
+          [&](const Gemm& gm, ThreadPool* p) { ks.gemmFewRows(gm, p); }, cases, worst);
     }
   }
   std::printf("%s: gemmFewRows, %d products (11 shapes, 6 operand layouts, with and without pools): max error %.1e: %s\n",
