@@ -4,7 +4,7 @@ import { record, recording, taping } from '../autograd/record.js';
 import type { FusedActivation } from '../spec/index.js';
 import { checkOptionKeys, optionKeys } from '../options.js';
 import { CONV2D_OPTION_KEYS, planConv2d, type Conv2dOptions, type Conv2dPlan } from '../plans/conv2d.js';
-import type { Pair } from '../plans/common.js';
+import { sameValues, type Pair } from '../plans/common.js';
 import { reshape } from './layout.js';
 
 export interface Conv2dOpOptions extends Conv2dOptions {
@@ -47,7 +47,7 @@ export function conv2d(x: Tensor, filter: Tensor, options: Conv2dOpOptions = {})
     if (!(residual instanceof Tensor) || residual.dtype !== 'float32') {
       throw new ArgumentError('conv2d', 'residual', residual instanceof Tensor ? `a ${String(residual.dtype)} tensor` : residual, 'a float32 Tensor');
     }
-    if (!sameShape(residual.shape, plan.outShape)) {
+    if (!sameValues(residual.shape, plan.outShape)) {
       throw new ShapeError('conv2d', 'residual shape', residual.shape, `[${plan.outShape.join(',')}] (the output shape)`);
     }
   }
@@ -58,13 +58,6 @@ export function conv2d(x: Tensor, filter: Tensor, options: Conv2dOpOptions = {})
   const [y] = engine.runKernel('Conv2D', { x, filter, bias, residual }, recorded ? { plan, activation } : { plan, activation, noGrad: true }, [plan.outShape]);
   if (recorded) record('Conv2D', [y!], [x, filter, bias, residual], { plan, activation });
   return y!;
-}
-
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 export interface Conv1dOptions {

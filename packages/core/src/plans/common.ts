@@ -117,11 +117,17 @@ function memoValue(v: unknown): unknown {
   return Array.isArray(v) ? v.slice() : v;
 }
 
+/** Whether two arrays hold the same values in order (shapes, option pairs); no array built. */
+export function sameValues(a: readonly unknown[], b: readonly unknown[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 function sameMemoValue(kept: unknown, v: unknown): boolean {
   if (!Array.isArray(kept)) return kept === v;
-  if (!Array.isArray(v) || v.length !== kept.length) return false;
-  for (let i = 0; i < kept.length; i++) if (kept[i] !== v[i]) return false;
-  return true;
+  return Array.isArray(v) && sameValues(kept, v);
 }
 
 /**
@@ -139,8 +145,7 @@ export function memoLookup<P>(
 ): P | undefined {
   if (options === null || typeof options !== 'object') return undefined;
   const m = memo.get(key);
-  if (m === undefined || !Array.isArray(shape) || shape.length !== m.shape.length) return undefined;
-  for (let i = 0; i < shape.length; i++) if (shape[i] !== m.shape[i]) return undefined;
+  if (m === undefined || !Array.isArray(shape) || !sameValues(shape, m.shape)) return undefined;
   for (let i = 0; i < keys.length; i++) if (!sameMemoValue(m.values[i], (options as Record<string, unknown>)[keys[i]!])) return undefined;
   return m.plan;
 }

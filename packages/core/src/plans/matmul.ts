@@ -1,5 +1,5 @@
 import { ShapeError } from '../errors.js';
-import { freezePlan } from './common.js';
+import { freezePlan, sameValues } from './common.js';
 import { encodingOffsets } from '../spec/encoding.js';
 
 /**
@@ -35,16 +35,10 @@ export function planMatMul(
   const key = Array.isArray(bShape) && Object.isFrozen(bShape) ? bShape : undefined;
   if (key === undefined) return makeMatMulPlan(aShape, bShape, transposeA, transposeB);
   const m = MATMUL_MEMO.get(key);
-  if (m !== undefined && m.transposeA === transposeA && m.transposeB === transposeB && Array.isArray(aShape) && sameShape(m.aShape, aShape)) return m.plan;
+  if (m !== undefined && m.transposeA === transposeA && m.transposeB === transposeB && Array.isArray(aShape) && sameValues(m.aShape, aShape)) return m.plan;
   const plan = makeMatMulPlan(aShape, bShape, transposeA, transposeB);
   MATMUL_MEMO.set(key, { aShape: aShape.slice(), transposeA, transposeB, plan });
   return plan;
-}
-
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 function makeMatMulPlan(aShape: readonly number[], bShape: readonly number[], transposeA: boolean, transposeB: boolean): MatMulPlan {

@@ -107,15 +107,14 @@ void fewPositionsForward(const ConvGeom& g, const float* x, const FilterRef& w, 
     if (relu && 0.f > v) v = 0.f;
     y[at] = v;
   };
-  // Position p's column over the live taps (channel, row, column), the input or zero where a tap reads padding, into
-  // dst[k * step].
-  const auto gather = [&](int64_t p, float* dst, int64_t step) {
+  // Position p's column over the live taps (channel, row, column), the input or zero where a tap reads padding.
+  const auto gather = [&](int64_t p, float* dst) {
     const int64_t n = p / OHW, oh = p / g.OW % g.OH, ow = p % g.OW;
     for (int64_t c = 0; c < g.C; c++) {
       const float* plane = x + (n * g.C + c) * g.H * g.W;
       for (int64_t i = 0; i < kh; i++) {
         const int64_t ih = oh * g.SH - g.PT + (th.first + i) * g.DH;
-        for (int64_t j = 0; j < kw; j++, dst += step) {
+        for (int64_t j = 0; j < kw; j++, dst++) {
           const int64_t iw = ow * g.SW - g.PL + (tw.first + j) * g.DW;
           *dst = ih >= 0 && ih < g.H && iw >= 0 && iw < g.W ? plane[ih * g.W + iw] : 0.f;
         }
@@ -130,7 +129,7 @@ void fewPositionsForward(const ConvGeom& g, const float* x, const FilterRef& w, 
   if (P <= kFewDots) {
     // Each position's column over the live taps, one row each.
     float* cols = scratch(static_cast<size_t>(P * K), kSlabSlot);
-    for (int64_t p = 0; p < P; p++) gather(p, cols + p * K, 1);
+    for (int64_t p = 0; p < P; p++) gather(p, cols + p * K);
     // Passes of 4 positions by 3 rows where the positions come in fours (a 2x2 map: the filter streams in one pass),
     // else of up to 3 positions by 4 rows.
     const bool fours = P % 4 == 0;
@@ -152,12 +151,8 @@ void fewPositionsForward(const ConvGeom& g, const float* x, const FilterRef& w, 
           for (int i = 0; i < 4; i++) c[i] = cols + std::min(p0 + i, P - 1) * K;
           if (fours) {
             fewDots<3, 4>(r, c, K, dots);
-          } else if (q == 3) {
-            fewDots<4, 3>(r, c, K, dots);
-          } else if (q == 2) {
-            fewDots<4, 2>(r, c, K, dots);
           } else {
-            fewDots<4, 1>(r, c, K, dots);
+            fewDotsUpTo3(r, c, q, K, dots);
           }
           for (int qi = 0; qi < q; qi++)
             for (int i = 0; i < live; i++) put(o0 + i, p0 + qi, dots[i][qi]);

@@ -42,3 +42,14 @@ SN_INLINE void fewDots(const float* const* rows, const float* const* cols, int64
     for (int q = 0; q < Q; q++) out[r][q] = S::reduceAdd(acc[r][q]);
 }
 
+
+/** fewDots of kFewRows rows against q columns, 1 to 3 (the last pass of a run of columns in threes). */
+SN_INLINE void fewDotsUpTo3(const float* const* rows, const float* const* cols, int q, int64_t K, float (*out)[4]) {
+  if (q == 3) {
+    fewDots<kFewRows, 3>(rows, cols, K, out);
+  } else if (q == 2) {
+    fewDots<kFewRows, 2>(rows, cols, K, out);
+  } else {
+    fewDots<kFewRows, 1>(rows, cols, K, out);
+  }
+}

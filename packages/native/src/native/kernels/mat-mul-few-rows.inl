@@ -117,13 +117,7 @@ void gemmFewRows(const Gemm& g, ThreadPool* pool) {
       for (int64_t i0 = 0; i0 < M; i0 += 3) {
         const int q = static_cast<int>(std::min<int64_t>(3, M - i0));
         const float* c[3] = {a + i0 * lda, a + std::min(i0 + 1, M - 1) * lda, a + std::min(i0 + 2, M - 1) * lda};
-        if (q == 3) {
-          fewDots<kFewRows, 3>(r, c, K, dots);
-        } else if (q == 2) {
-          fewDots<kFewRows, 2>(r, c, K, dots);
-        } else {
-          fewDots<kFewRows, 1>(r, c, K, dots);
-        }
+        fewDotsUpTo3(r, c, q, K, dots);
         for (int qi = 0; qi < q; qi++)
           for (int jj = 0; jj < live; jj++) fewRowsStore(g, i0 + qi, j0 + jj, dots[jj][qi]);
       }
