@@ -9,8 +9,11 @@ export type NativeIsa = 'avx512' | 'avx2' | 'neon' | 'portable';
 
 /** What the compiled addon exports (src/native/addon.cc). */
 export interface NativeAddon {
-  /** `isa`: a NativeIsa or 'auto' (the default); an unknown name is a TypeError, one this CPU lacks an Error. */
-  createRuntime(threads: number, isa?: string): NativeRuntime;
+  /**
+   * `isa`: a NativeIsa or 'auto' (the default); an unknown name is a TypeError, one this CPU lacks an Error.
+   * `dispatch`: a NativeDispatch (default 'auto'); an unknown name is a TypeError.
+   */
+  createRuntime(threads: number, isa?: string, dispatch?: string): NativeRuntime;
   disposeRuntime(runtime: NativeRuntime): void;
   upload(runtime: NativeRuntime, values: Float32Array): NativeHandle;
   read(handle: NativeHandle): Promise<Float32Array>;

@@ -9,7 +9,8 @@ import { random } from './testing/values.js';
 
 describe('native backend: queue, memory and bad input', () => {
   it('returns from a long kernel before it finishes; read() resolves once it is done', async () => {
-    const b = await createNativeBackend({ threads: 2 });
+    // The queue is what this test is about ('auto' runs kernels on the calling thread on a one-CPU process).
+    const b = await createNativeBackend({ threads: 2, dispatch: 'queue' });
     const n = 512;
     const plan = planMatMul([n, n], [n, n]);
     const a = b.upload(random(n * n, 1));
@@ -38,7 +39,7 @@ describe('native backend: queue, memory and bad input', () => {
   });
 
   it('resolves each sync() once the work queued before it has run, in issue order, and one pending at dispose', async () => {
-    const b = await createNativeBackend({ threads: 2 });
+    const b = await createNativeBackend({ threads: 2, dispatch: 'queue' });
     const n = 512;
     const plan = planMatMul([n, n], [n, n]);
     const a = b.upload(random(n * n, 3));
@@ -69,7 +70,7 @@ describe('native backend: queue, memory and bad input', () => {
   });
 
   it('resolves read() of queued work with the data: one of a handle freed after the call, one pending at dispose; throws at once for freed handles', async () => {
-    const b = await createNativeBackend({ threads: 2 });
+    const b = await createNativeBackend({ threads: 2, dispatch: 'queue' });
     const n = 256;
     const plan = planMatMul([n, n], [n, n]);
     // Every entry 1/n: each product's entries are 1/n exactly.
@@ -99,7 +100,7 @@ describe('native backend: queue, memory and bad input', () => {
   it('orders small kernels after queued work: one issued behind a long queue reads what the queue wrote', async () => {
     // Small kernels on an idle queue run on the calling thread; behind queued work they must queue too.
     for (const threads of [1, 2]) {
-      const b = await createNativeBackend({ threads });
+      const b = await createNativeBackend({ threads, dispatch: 'queue' });
       const n = 384;
       const plan = planMatMul([n, n], [n, n]);
       const a = b.upload(random(n * n, 8));
@@ -124,7 +125,7 @@ describe('native backend: queue, memory and bad input', () => {
   });
 
   it('keeps a buffer alive for queued work after free(), then releases it', async () => {
-    const b = await createNativeBackend({ threads: 2 });
+    const b = await createNativeBackend({ threads: 2, dispatch: 'queue' });
     const plan = planMatMul([256, 256], [256, 256]);
     const a = b.upload(random(256 * 256, 2));
     const c = b.kernels.MatMul({ a, b: a }, { plan, activation: 'linear' });
@@ -239,6 +240,11 @@ describe('native backend: queue, memory and bad input', () => {
     expect(() => other.readSync!(foreign)).toThrow(/disposed/);
     expect(b.supports('Binary', { op: 'pow' as never, plan: undefined as never })).toMatch(/op 'pow'/);
     await expect(createNativeBackend({ threads: 0 })).rejects.toThrow(/threads/);
+    await expect(createNativeBackend({ dispatch: 'inline' as never })).rejects.toThrow(
+      "createNativeBackend: dispatch is 'inline' but expected 'auto', 'queue' or 'caller'",
+    );
+    expect(() => addon().createRuntime(1, 'auto', 'thread')).toThrow("createRuntime: dispatch is 'thread', expected 'auto', 'queue' or 'caller'");
+    expect(() => addon().createRuntime(1, 'auto', 7 as never)).toThrow(TypeError);
     b.free(x);
     b.free(w);
     expect(b.memory().buffers).toBe(0);

@@ -24,11 +24,24 @@ export interface NativeBackendOptions {
    * 'portable'. Naming a path the CPU lacks is an error that lists what it has; `nativeIsas()` tells.
    */
   isa?: NativeIsa | 'auto';
+  /**
+   * Where kernels run. 'queue': on the backend's queue thread, so that JavaScript issues the next kernels
+   * while they run (small kernels issued while the queue is idle still run on the calling thread). 'caller':
+   * every kernel on the calling thread, before the call returns. 'auto' (default): 'caller' while the process
+   * may run on one CPU only (its affinity mask: `taskset -c 0`, a one-CPU cpuset), where a queue thread could
+   * not run beside JavaScript and each hand-off costs two context switches; 'queue' otherwise. Read again as
+   * kernels are issued (at most every 10 ms), so pinning the process later takes effect.
+   */
+  dispatch?: NativeDispatch;
   /** @deprecated Use `isa`. false is `isa: 'auto'` without AVX-512 (the AVX2 path on an AVX-512 CPU). */
   avx512?: boolean;
 }
 
 const ISAS: readonly NativeIsa[] = ['avx512', 'avx2', 'neon', 'portable'];
+
+/** Where a native backend's kernels run (NativeBackendOptions.dispatch). */
+export type NativeDispatch = 'auto' | 'queue' | 'caller';
+const DISPATCHES: readonly NativeDispatch[] = ['auto', 'queue', 'caller'];
 
 /** The ISA paths this CPU and build run, fastest first (the first is what `isa: 'auto'` takes). */
 export function nativeIsas(): NativeIsa[] {
@@ -53,6 +66,8 @@ export type NativeBackend = Backend<NativeHandle> & {
   readonly threads: number;
   /** The ISA path this backend's kernels run. */
   readonly isa: NativeIsa;
+  /** Where its kernels run (the `dispatch` option; 'auto' decides as kernels are issued). */
+  readonly dispatch: NativeDispatch;
   /** Blocks until every queued kernel has run (for profiling: `sync` is the non-blocking form). */
   finish(): void;
 };
@@ -75,6 +90,9 @@ export async function createNativeBackend(options: NativeBackendOptions = {}): P
   if (options.isa !== undefined && options.isa !== 'auto' && !ISAS.includes(options.isa)) {
     throw new ArgumentError('createNativeBackend', 'isa', options.isa, `'auto' or one of ${ISAS.map((i) => `'${i}'`).join(', ')}`);
   }
+  if (options.dispatch !== undefined && !DISPATCHES.includes(options.dispatch)) {
+    throw new ArgumentError('createNativeBackend', 'dispatch', options.dispatch, `'auto', 'queue' or 'caller'`);
+  }
   if (options.isa !== undefined && options.avx512 !== undefined) {
     throw new ArgumentError('createNativeBackend', 'avx512', options.avx512, 'to be left out when isa is given (avx512 is deprecated)');
   }
@@ -91,7 +109,8 @@ export async function createNativeBackend(options: NativeBackendOptions = {}): P
       `one this ${features.arch} CPU runs: ${features.isas.map((i) => `'${i}'`).join(', ')} (or 'auto')`,
     );
   }
-  const runtime = native.createRuntime(threads, isa);
+  const dispatch = options.dispatch ?? 'auto';
+  const runtime = native.createRuntime(threads, isa, dispatch);
   let disposed = false;
 
   const supports = <K extends KernelName>(kernel: K, attrs: KernelAttrs<K>): true | string => {
@@ -110,6 +129,7 @@ export async function createNativeBackend(options: NativeBackendOptions = {}): P
     specVersion: SPEC_VERSION,
     threads,
     isa,
+    dispatch,
     kernels,
     upload: (values: Float32Array) => native.upload(runtime, values),
     read: (handle: NativeHandle) => native.read(handle),
@@ -124,7 +144,9 @@ export async function createNativeBackend(options: NativeBackendOptions = {}): P
       simd: isa !== 'portable',
       device: `${features.arch} CPU, ${ISA_LABELS[isa]} kernels, ${features.hardwareThreads} hardware threads`,
       notes: [
-        'kernels run on a native command queue; reads wait only for the work producing the buffer',
+        dispatch === 'caller'
+          ? 'kernels run on the calling thread'
+          : `kernels run on a native command queue${dispatch === 'auto' ? ' (on the calling thread while the process may use one CPU only)' : ''}; reads wait only for the work producing the buffer`,
         `binary: ${binary.path} (${binary.source})`,
       ],
       // Filters are packed once per constant, so compiled batch slices cost no repacking (core README).

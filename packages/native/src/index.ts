@@ -1,4 +1,4 @@
-export { createNativeBackend, nativeAvailable, nativeIsas, type NativeBackend, type NativeBackendOptions } from './backend.js';
+export { createNativeBackend, nativeAvailable, nativeIsas, type NativeBackend, type NativeBackendOptions, type NativeDispatch } from './backend.js';
 export { nativeBinary, type NativeBinary, type NativeIsa } from './addon.js';
 export { kernels } from './kernels/index.js';
 export type { NativeHandle } from './handle.js';

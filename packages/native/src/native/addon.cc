@@ -113,7 +113,16 @@ Napi::Value CreateRuntime(const Napi::CallbackInfo& info) {
       }
     }
   }
-  auto* box = new RuntimeBox{std::make_shared<Core>(threads, isa)};
+  // Optional third argument: where kernels run ('auto' or absent, 'queue', 'caller'; Core's Dispatch).
+  Dispatch dispatch = Dispatch::Auto;
+  if (info.Length() >= 3 && !info[2].IsUndefined()) {
+    if (!info[2].IsString()) throwType(env, "createRuntime: dispatch is " + describe(info[2]) + ", expected a string");
+    const std::string name = info[2].As<Napi::String>().Utf8Value();
+    if (name == "queue") dispatch = Dispatch::Queue;
+    else if (name == "caller") dispatch = Dispatch::Caller;
+    else if (name != "auto") throwType(env, "createRuntime: dispatch is '" + name + "', expected 'auto', 'queue' or 'caller'");
+  }
+  auto* box = new RuntimeBox{std::make_shared<Core>(threads, isa, dispatch)};
   auto ext = Napi::External<RuntimeBox>::New(env, box, [](Napi::Env, RuntimeBox* b) { delete b; });
   ext.TypeTag(&kRuntimeTag);
   return ext;
@@ -352,8 +361,8 @@ void runBody(ThreadPool& pool, const std::string& kernel, const Body& body, cons
 }
 
 /**
- * Runs a prepared kernel body on the calling thread (small work, or the first call after a wait, on an idle
- * queue) or queues it; `written` (the `outCount` outputs, then the inputs it updates) become ready after it.
+ * Runs a prepared kernel body on the calling thread (where the runtime runs every kernel there, small work, or
+ * the first call after a wait, on an idle queue) or queues it; `written` (the `outCount` outputs, then the inputs it updates) become ready after it.
  * `called`: the call's trace start (0: no trace). The vectors are taken by value and moved into the queued
  * job: it held copies of all three before (the inputs, the outputs, and `written`, which holds the outputs
  * again), three vector blocks and an atomic reference count per buffer on the JavaScript thread per call.
@@ -364,18 +373,20 @@ void dispatch(Core& core, const std::string& kernel, Body body, int64_t work, st
   for (auto& b : written) b->version.store(nextWriteVersion());
   const int64_t traceName = called != 0 ? trace::nameOf(kernel) : -1;
   const bool afterWait = core.takeWait();
-  if (((work >= 0 && work <= kInlineWork) || afterWait) && core.idle()) {
-    // Runs here, on an idle queue: small work, whose hand-off to the queue thread (a futex wake and a
-    // context switch on each side) costs more than the kernel; and the first kernel after the program
-    // waited for results (sync, read) when it waits kernel by kernel (Core::noteWait): queued, that kernel
-    // would pay the wake of the queue thread and, at the next wait, a hop back to this one (through libuv's
-    // thread pool then: together 60-150 us on a 2-vCPU VM; bench/pool-floor.ts). Nothing is queued, so the
-    // order of writes holds, and no job is using the pool.
+  if ((core.onCaller() || (work >= 0 && work <= kInlineWork) || afterWait) && core.idle()) {
+    // Runs here, on an idle queue: every kernel where the runtime runs them on the calling thread
+    // (Core::onCaller); small work, whose hand-off to the queue thread (a futex wake and a context switch on
+    // each side) costs more than the kernel; and the first kernel after the program waited for results (sync,
+    // read) when it waits kernel by kernel (Core::noteWait): queued, that kernel would pay the wake of the
+    // queue thread and, at the next wait, a hop back to this one (through libuv's thread pool then: together
+    // 60-150 us on a 2-vCPU VM; bench/pool-floor.ts). Nothing is queued, so the order of writes holds, and no
+    // job is using the pool.
     const uint64_t t0 = called != 0 ? trace::now() : 0;
     // The pool stays warm as between queued jobs (ThreadPool::setBusy): a program that waits kernel by
     // kernel issues the next within tens of microseconds, and a worker asleep would start it late. Jobs
-    // the queue thread runs set it again when they end.
-    core.pool().setBusy(true);
+    // the queue thread runs set it again when they end. Not when the process has one CPU: a spinning
+    // worker would take turns with this thread for it.
+    core.pool().setBusy(!core.alone());
     runBody(core.pool(), kernel, body, ins, written, outCount);
     if (called != 0) trace::record(trace::Inline, 0, t0, trace::now(), 0, traceName);
   } else {

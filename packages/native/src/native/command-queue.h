@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -20,6 +21,14 @@
 namespace sn {
 
 /**
+ * Where a runtime's kernels run (the backend's `dispatch` option). Queue: on its queue thread, so that
+ * JavaScript issues the next kernels while they run (small kernels on an idle queue still run on the calling
+ * thread, addon.cc). Caller: every kernel on the calling thread, before the call returns. Auto: Caller while
+ * the process may run on one CPU only, Queue otherwise.
+ */
+enum class Dispatch { Auto, Queue, Caller };
+
+/**
  * One backend instance: a worker thread that runs queued kernels in order, and the pool they use.
  * Kernel calls return at once; reads wait for the job that last wrote the buffer. The queue thread and
  * waiters for a job check for about a microsecond before they sleep (spinWait). Small kernels issued
@@ -27,7 +36,7 @@ namespace sn {
  */
 class Core {
  public:
-  Core(int threads, Isa isa) : isa_(isa), pool_(threads), counters_(std::make_shared<Counters>()) {
+  Core(int threads, Isa isa, Dispatch dispatch) : isa_(isa), dispatch_(dispatch), pool_(threads), counters_(std::make_shared<Counters>()) {
     worker_ = std::thread([this] {
       trace::threadIndex = 0;
       loop();
@@ -37,6 +46,31 @@ class Core {
 
   ThreadPool& pool() { return pool_; }
   Isa isa() const { return isa_; }
+  Dispatch dispatch() const { return dispatch_; }
+
+  /**
+   * Whether the next kernel runs on the calling thread (when the queue is idle, addon.cc). Auto reads the
+   * process's CPUs again at most every 10 ms (a system call), so pinning it after the backend was created
+   * (`taskset -p`, as stridenet-bench does for 1 thread) takes effect. On one CPU the queue thread cannot run
+   * beside JavaScript: each queued kernel cost a wake of the queue thread, a context switch to it and one
+   * back, and a hop through the event loop for the wait (LeNet-5 b2 inference, 1 thread pinned to one CPU,
+   * compiled, 4 interleaved rounds: 60-72 us a pass queued against 52-56 on the calling thread; ResNet-18 b1,
+   * ResNet-20 b64 and LeNet-5 b256 equal within the host's spread). Where the process has more CPUs, the
+   * queue stays: at 2 threads on 2 CPUs the calling thread was faster for LeNet-5 b2 but slower for ResNet-18
+   * b1 at 32x32 (813-906 -> 903-931 us), whose JavaScript issues kernels while the first ones run.
+   * JavaScript thread only.
+   */
+  bool onCaller() {
+    if (dispatch_ != Dispatch::Auto) return dispatch_ == Dispatch::Caller;
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= recheckAt_) {
+      alone_ = allowedCpus() == 1;
+      recheckAt_ = now + std::chrono::milliseconds(10);
+    }
+    return alone_;
+  }
+  /** Auto found the process on one CPU at the last onCaller(): no thread may spin between kernels then. */
+  bool alone() const { return alone_; }
   const std::shared_ptr<Counters>& counters() const { return counters_; }
   bool disposed() const { return disposed_.load(std::memory_order_acquire); }
 
@@ -163,6 +197,10 @@ class Core {
   }
 
   Isa isa_;
+  Dispatch dispatch_;
+  /** onCaller()'s last reading of the process's CPUs (Auto only), and when to read them again. */
+  bool alone_ = false;
+  std::chrono::steady_clock::time_point recheckAt_{};
   ThreadPool pool_;
   std::shared_ptr<Counters> counters_;
   std::thread worker_;

@@ -9,6 +9,11 @@
 #include <chrono>
 #include <cstdlib>
 #include <new>
+#include <thread>
+
+#if defined(__linux__)
+#include <sched.h>
+#endif
 
 namespace sn {
 
@@ -251,6 +256,15 @@ bool spinUntil(Done done) {
 }  // namespace
 
 bool spinWait(const std::function<bool()>& done) { return spinUntil(done); }
+
+int allowedCpus() {
+#if defined(__linux__)
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) return CPU_COUNT(&set);
+#endif
+  const unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : static_cast<int>(n);
+}
 
 namespace {
 // 200 us: a few times the gap between two kernels' sections and under the shortest conv sections of a

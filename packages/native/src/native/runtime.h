@@ -260,6 +260,12 @@ class ThreadPool {
   bool spinFor(const std::function<bool()>& done);
 };
 
+/**
+ * How many CPUs the calling thread may run on: Linux, its affinity mask (`taskset`, a cpuset); elsewhere the
+ * hardware threads.
+ */
+int allowedCpus();
+
 /** Whether pools give each thread its own block of a run's tasks (default true; off: one shared counter, for benchmarks). */
 bool taskBlocks();
 void setTaskBlocks(bool on);

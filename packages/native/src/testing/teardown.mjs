@@ -23,7 +23,7 @@ const require = createRequire(import.meta.url);
 /** Queues the products; returns the runtime, the addon and the last product's handle. */
 function queue({ addon, n, jobs, enc }) {
   const native = require(addon);
-  const rt = native.createRuntime(2);
+  const rt = native.createRuntime(2, 'auto', 'queue');
   const a = native.upload(rt, new Float32Array(n * n).fill(1 / n));
   let h = a;
   for (let i = 0; i < jobs; i++) h = native.run('MatMul', [h, a, null], enc, [0]);
