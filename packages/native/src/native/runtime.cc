@@ -120,7 +120,7 @@ void* BlockCache::take(size_t bytes, size_t* capacity) {
   // 64-byte alignment keeps vector loads on one cache line.
   size_t rounded = (bytes + 63) / 64 * 64;
   if (kCacheBlocks && rounded >= kMinBytes) {
-    rounded = (rounded + 4095) / 4096 * 4096;
+    if (rounded >= kPageRoundBytes) rounded = (rounded + 4095) / 4096 * 4096;
     std::lock_guard<std::mutex> lock(mu_);
     // Best fit, but never a block more than 1.25x the request (the rest would be wasted).
     auto it = free_.lower_bound(rounded);
@@ -128,6 +128,7 @@ void* BlockCache::take(size_t bytes, size_t* capacity) {
       void* block = it->second;
       *capacity = it->first;
       cached_ -= it->first;
+      if (it->first < kPageRoundBytes) smallCached_ -= it->first;
       free_.erase(it);
       return block;
     }
@@ -140,6 +141,7 @@ void* BlockCache::take(size_t bytes, size_t* capacity) {
       for (auto& [size, b] : free_) std::free(b);
       free_.clear();
       cached_ = 0;
+      smallCached_ = 0;
     }
     block = std::aligned_alloc(64, rounded);
     if (block == nullptr) throw std::bad_alloc();
@@ -154,11 +156,19 @@ void BlockCache::give(void* block, size_t capacity) {
     return;
   }
   std::lock_guard<std::mutex> lock(mu_);
+  if (capacity < kPageRoundBytes) {
+    if (smallCached_ + capacity > kMaxSmallCachedBytes) {
+      std::free(block);
+      return;
+    }
+    smallCached_ += capacity;
+  }
   free_.emplace(capacity, block);
   cached_ += capacity;
   while (cached_ > kMaxCachedBytes) {
     auto last = std::prev(free_.end());
     cached_ -= last->first;
+    if (last->first < kPageRoundBytes) smallCached_ -= last->first;
     std::free(last->second);
     free_.erase(last);
   }

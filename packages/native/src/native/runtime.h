@@ -63,14 +63,24 @@ enum class Isa : int { Portable = 0, Neon = 1, Avx2 = 2, Avx512 = 3 };
 /**
  * Freed blocks of one runtime kept for reuse. Fresh pages cost a page fault each on first touch (about
  * 10 us apiece on a virtual machine: 40 ms for a 12 MB activation), and a training step frees and
- * allocates the same sizes every time, so large blocks are recycled instead of going back to the OS.
+ * allocates the same sizes every time, so blocks are recycled instead of going back to the OS.
+ *
+ * Small blocks too (from 1 KiB): malloc does not keep them warm. Freed, they merge into the top of its heap,
+ * which it gives back to the OS past 128 KiB (M_TRIM_THRESHOLD), so the next pass's outputs faulted their pages
+ * in again, and each request of 1 KiB or more first consolidated malloc's fast bins (s45, LeNet-5 b2 inference,
+ * 1 thread: page faults, malloc_consolidate and unlink_chunk 11% of perf's samples; ResNet-20 b2 25-53 page
+ * faults a pass). Under 1 KiB malloc's per-thread cache serves them.
  */
 class BlockCache {
  public:
-  /** Blocks under this size come from malloc directly (its own bins are already warm). */
-  static constexpr size_t kMinBytes = 64 << 10;
+  /** Blocks under this size come from malloc directly. */
+  static constexpr size_t kMinBytes = 1 << 10;
+  /** From this size blocks are rounded up to whole pages (below it to 64 bytes). */
+  static constexpr size_t kPageRoundBytes = 64 << 10;
   /** The cache never holds more than this; the largest blocks go first past it. */
   static constexpr size_t kMaxCachedBytes = size_t{1} << 30;
+  /** Nor more than this in blocks under kPageRoundBytes: a freed small block past it goes back to malloc. */
+  static constexpr size_t kMaxSmallCachedBytes = 16 << 20;
 
   ~BlockCache();
   /** 64-byte aligned block of at least `bytes` (rounded up to `*capacity`). */
@@ -82,6 +92,8 @@ class BlockCache {
   std::mutex mu_;
   std::multimap<size_t, void*> free_;
   size_t cached_ = 0;
+  /** The part of cached_ in blocks under kPageRoundBytes. */
+  size_t smallCached_ = 0;
 };
 
 /** False in AddressSanitizer builds, which free every block at once so a use after free is caught. */
