@@ -538,6 +538,11 @@ void bench(const std::vector<Isa>& isas, const std::string& only) {
       conv("", 64, 96, 32, 32, 96, 3).pad(1).stride(2), conv("", 64, 96, 16, 16, 192, 3).pad(1), conv("", 64, 192, 16, 16, 192, 3).pad(1).stride(2),
       conv("", 64, 192, 8, 8, 192, 3), conv("", 32, 96, 16, 16, 192, 3).pad(1), conv("", 32, 192, 16, 16, 192, 3).pad(1),
       conv("", 32, 192, 16, 16, 192, 3).pad(1).stride(2), conv("", 32, 192, 8, 8, 192, 3),
+      // ResNet-18 on 32x32 inputs at batch 1 (the bench's smoke suite): its 8x8, 4x4, 2x2 and 1x1 maps, stride 1
+      // and the stride-2 ones into them (conv/few-positions.inl from 4x4 down).
+      conv("", 1, 64, 8, 8, 64, 3).pad(1), conv("", 1, 64, 8, 8, 128, 3).pad(1).stride(2), conv("", 1, 128, 4, 4, 128, 3).pad(1),
+      conv("", 1, 128, 4, 4, 256, 3).pad(1).stride(2), conv("", 1, 256, 2, 2, 256, 3).pad(1),
+      conv("", 1, 256, 2, 2, 512, 3).pad(1).stride(2), conv("", 1, 512, 1, 1, 512, 3).pad(1),
   };
   // --bench-only "A|B": layers whose description contains A or B.
   auto wanted = [&](const std::string& d) {
