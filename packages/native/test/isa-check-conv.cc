@@ -247,6 +247,10 @@ std::vector<ConvShape> convShapes() {
       conv("few positions: batch 2 of 2x2", 2, 12, 2, 2, 9, 3).pad(1),
       conv("few positions: pointwise 1x2", 1, 40, 1, 2, 33, 1),
       conv("few positions: 5x5 on 3x1, asymmetric pads", 1, 6, 3, 1, 5, 5).pad(2, 1, 2, 2),
+      // K past kFewDotsChunk (1152): the dot passes take it in chunks, partial sums kept between them; a 2x2 map (K
+      // 1440, two chunks of 720) and a 1x3 map in threes (K 1200, two of 600; 13 rows: a partial last pass).
+      conv("few positions: 2x2 map, K in chunks", 1, 160, 2, 2, 7, 3).pad(1),
+      conv("few positions: 1x3 map, K in chunks", 1, 400, 1, 3, 13, 3).pad(1),
       // Past 8 positions they go to the lanes (fewLanes): 16 (a 4x4 map; 12 rows x 1 vector on 16 lanes), 18 (two
       // 3x3 maps, the last vector pair mostly padding), 12 1x1 maps (the middle tap), 80 (2x2 maps at batch 20).
       conv("few positions: 4x4 map in the lanes", 1, 16, 4, 4, 14, 3).pad(1),
