@@ -76,4 +76,4 @@ for (const s of subjects) {
 }
 const same = outputs[0]!.length === outputs[1]!.length && outputs[0]!.every((v, i) => Object.is(v, outputs[1]![i]));
 console.log(`  outputs ${same ? 'bit-identical' : 'DIFFER'}`);
-for (const s of subjects) s.be.dispose();
+for (const s of subjects) s.be.dispose?.();
