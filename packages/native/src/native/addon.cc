@@ -81,9 +81,20 @@ HandleBox* handleOf(const Napi::Value& v, const char* what) {
   return handleOf(v, [what] { return std::string(what); });
 }
 
+void deleteHandleBox(napi_env, void* box, void*) { delete static_cast<HandleBox*>(box); }
+
+/**
+ * A new handle of `buffer`. Made with napi_create_external and a plain finalizer: Napi::External::New with a
+ * callback allocated a block to hold it, one per kernel output.
+ */
 Napi::Value wrap(Napi::Env env, BufferPtr buffer, std::shared_ptr<Core> core) {
   auto* box = new HandleBox{std::move(buffer), std::move(core)};
-  auto ext = Napi::External<HandleBox>::New(env, box, [](Napi::Env, HandleBox* b) { delete b; });
+  napi_value value;
+  if (napi_create_external(env, box, deleteHandleBox, nullptr, &value) != napi_ok) {
+    delete box;
+    throw Napi::Error::New(env);
+  }
+  auto ext = Napi::External<HandleBox>(env, value);
   ext.TypeTag(&kHandleTag);
   return ext;
 }
@@ -344,13 +355,15 @@ constexpr int64_t kInlineWork = 16 << 10;
 
 /**
  * Runs a kernel body; a failure is recorded on the buffers it writes (read() rejects with it). The first
- * `outCount` of `written` are the outputs, the rest inputs updated in place.
+ * `outCount` of `written` are the outputs, the rest inputs updated in place. The data pointers go in vectors of
+ * the running thread (the JavaScript thread or the queue thread; bodies do not nest), cleared, not freed, between
+ * calls: two heap blocks a call before (s45).
  */
 void runBody(ThreadPool& pool, const std::string& kernel, const Body& body, const std::vector<BufferPtr>& ins,
              const std::vector<BufferPtr>& written, size_t outCount) {
-  std::vector<float*> ip, op;
-  ip.reserve(ins.size());
-  op.reserve(outCount);
+  thread_local std::vector<float*> ip, op;
+  ip.clear();
+  op.clear();
   for (auto& b : ins) ip.push_back(b ? b->data : nullptr);
   for (size_t i = 0; i < outCount; i++) op.push_back(written[i]->data);
   try {
@@ -363,12 +376,14 @@ void runBody(ThreadPool& pool, const std::string& kernel, const Body& body, cons
 /**
  * Runs a prepared kernel body on the calling thread (where the runtime runs every kernel there, small work, or
  * the first call after a wait, on an idle queue) or queues it; `written` (the `outCount` outputs, then the inputs it updates) become ready after it.
- * `called`: the call's trace start (0: no trace). The vectors are taken by value and moved into the queued
- * job: it held copies of all three before (the inputs, the outputs, and `written`, which holds the outputs
- * again), three vector blocks and an atomic reference count per buffer on the JavaScript thread per call.
+ * `called`: the call's trace start (0: no trace). A queued job takes `body`, `ins` and `written` (moved, left
+ * empty): it held copies of all three before (the inputs, the outputs, and `written`, which holds the outputs
+ * again), three vector blocks and an atomic reference count per buffer on the JavaScript thread per call. Run
+ * here, they stay with the caller (Run's scratch vectors). `kernel` must live as long as the program (the
+ * registry's key): the job keeps a pointer, not a copy.
  */
-void dispatch(Core& core, const std::string& kernel, Body body, int64_t work, std::vector<BufferPtr> ins,
-              std::vector<BufferPtr> written, size_t outCount, uint64_t called) {
+void dispatch(Core& core, const std::string& kernel, Body& body, int64_t work, std::vector<BufferPtr>& ins,
+              std::vector<BufferPtr>& written, size_t outCount, uint64_t called) {
   // Taken now, in call order, as later calls' filter keys read it (a write run here leaves readyAfter as it was).
   for (auto& b : written) b->version.store(nextWriteVersion());
   const int64_t traceName = called != 0 ? trace::nameOf(kernel) : -1;
@@ -395,10 +410,11 @@ void dispatch(Core& core, const std::string& kernel, Body body, int64_t work, st
     const uint64_t seq = core.submitted() + 1;
     for (auto& b : written) b->readyAfter.store(seq);
     Core* c = &core;
-    const uint64_t pushed = core.push([c, kernel, body = std::move(body), ins = std::move(ins), written = std::move(written),
+    const std::string* name = &kernel;
+    const uint64_t pushed = core.push([c, name, body = std::move(body), ins = std::move(ins), written = std::move(written),
                                        outCount, called, traceName]() {
       const uint64_t t0 = called != 0 ? trace::now() : 0;
-      runBody(c->pool(), kernel, body, ins, written, outCount);
+      runBody(c->pool(), *name, body, ins, written, outCount);
       if (called != 0) trace::record(trace::Job, called, t0, trace::now(), 0, traceName);
     });
     if (pushed != seq) std::abort();  // another thread queued: the invariant above broke
@@ -445,17 +461,59 @@ Napi::Value Uniform(const Napi::CallbackInfo& info) {
   };
   // About 10 simple operations a value (random.cc).
   BufferPtr out = outs[0];
-  dispatch(*rt->core, "Uniform", std::move(body), 10 * size, {}, std::move(outs), 1, called);
+  static const std::string kName = "Uniform";
+  std::vector<BufferPtr> ins;
+  dispatch(*rt->core, kName, body, 10 * size, ins, outs, 1, called);
   return wrap(env, std::move(out), rt->core);
 }
 
+/**
+ * Run's vectors and name, one set for each thread that calls it (the main JavaScript thread, a worker's),
+ * emptied but not freed after each call: the arguments, the outputs and the buffers written cost six heap
+ * blocks a call before (s45). A queued job takes the inputs and `written` away (dispatch); they grow again on
+ * the next call. A call that finds the set in use (run() entered again from a getter of its argument arrays)
+ * takes its own.
+ */
+struct RunScratch {
+  Args args;
+  std::vector<BufferPtr> outs, written;
+  bool busy = false;
+};
+
+Napi::Value runWith(const Napi::CallbackInfo& info, RunScratch& scratch);
+
 /** run(kernel, inputs[], encoded Int32Array, numbers[]) -> handle | handle[] | undefined. */
 Napi::Value Run(const Napi::CallbackInfo& info) {
+  thread_local RunScratch shared;
+  RunScratch own;
+  RunScratch& s = shared.busy ? own : shared;
+  // Drops the call's buffer references as it returns or throws, as the vectors' destructors did.
+  struct Release {
+    RunScratch& s;
+    ~Release() {
+      s.args.in.clear();
+      s.outs.clear();
+      s.written.clear();
+      s.busy = false;
+    }
+  } release{s};
+  s.busy = true;
+  return runWith(info, s);
+}
+
+Napi::Value runWith(const Napi::CallbackInfo& info, RunScratch& scratch) {
   Napi::Env env = info.Env();
   const uint64_t called = trace::enabled() ? trace::now() : 0;
   if (info.Length() < 4 || !info[0].IsString()) throwType(env, "run: kernel name must be a string");
-  Args args;
-  args.kernel = info[0].As<Napi::String>().Utf8Value();
+  Args& args = scratch.args;
+  {
+    // Into the string's own block, as Utf8Value() does into a new one.
+    size_t length = 0;
+    if (napi_get_value_string_utf8(env, info[0], nullptr, 0, &length) != napi_ok) throw Napi::Error::New(env);
+    args.kernel.resize(length);
+    if (napi_get_value_string_utf8(env, info[0], &args.kernel[0], length + 1, &length) != napi_ok) throw Napi::Error::New(env);
+  }
+  args.num.clear();
   auto it = kernelRegistry().find(args.kernel);
   if (it == kernelRegistry().end()) throw Napi::Error::New(env, "run: unknown kernel '" + args.kernel + "'");
   if (!info[1].IsArray()) throwType(env, args.kernel + ": inputs is " + describe(info[1]) + ", expected an array");
@@ -492,7 +550,7 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
   }
 
   Prepared prep;
-  std::vector<BufferPtr> outs;
+  std::vector<BufferPtr>& outs = scratch.outs;
   try {
     prep = it->second(args);
     outs.reserve(prep.outSizes.size());
@@ -503,11 +561,11 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
     throw Napi::Error::New(env, args.kernel + ": out of memory allocating the output");
   }
 
-  std::vector<BufferPtr> written;
+  std::vector<BufferPtr>& written = scratch.written;
   written.reserve(outs.size() + prep.writes.size());
-  written = outs;
+  written.assign(outs.begin(), outs.end());
   for (int w : prep.writes) written.push_back(args.in[w]);
-  dispatch(*core, args.kernel, std::move(prep.body), prep.work, std::move(args.in), std::move(written), outs.size(), called);
+  dispatch(*core, it->first, prep.body, prep.work, args.in, written, outs.size(), called);
 
   if (outs.empty()) return env.Undefined();
   if (outs.size() == 1) return wrap(env, outs[0], core);

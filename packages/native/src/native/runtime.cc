@@ -129,7 +129,8 @@ void* BlockCache::take(size_t bytes, size_t* capacity) {
       *capacity = it->first;
       cached_ -= it->first;
       if (it->first < kPageRoundBytes) smallCached_ -= it->first;
-      free_.erase(it);
+      if (spare_.size() < kSpareNodes) spare_.push_back(free_.extract(it));
+      else free_.erase(it);
       return block;
     }
   }
@@ -163,7 +164,15 @@ void BlockCache::give(void* block, size_t capacity) {
     }
     smallCached_ += capacity;
   }
-  free_.emplace(capacity, block);
+  if (spare_.empty()) {
+    free_.emplace(capacity, block);
+  } else {
+    auto node = std::move(spare_.back());
+    spare_.pop_back();
+    node.key() = capacity;
+    node.mapped() = block;
+    free_.insert(std::move(node));
+  }
   cached_ += capacity;
   while (cached_ > kMaxCachedBytes) {
     auto last = std::prev(free_.end());

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -82,6 +83,7 @@ class BlockCache {
   /** Nor more than this in blocks under kPageRoundBytes: a freed small block past it goes back to malloc. */
   static constexpr size_t kMaxSmallCachedBytes = 16 << 20;
 
+  BlockCache() { spare_.reserve(kSpareNodes); }
   ~BlockCache();
   /** 64-byte aligned block of at least `bytes` (rounded up to `*capacity`). */
   void* take(size_t bytes, size_t* capacity);
@@ -89,8 +91,12 @@ class BlockCache {
   size_t cachedBytes();
 
  private:
+  /** Map nodes of taken blocks kept for the next give(): a node each time cost a heap block per freed buffer. */
+  static constexpr size_t kSpareNodes = 64;
+
   std::mutex mu_;
   std::multimap<size_t, void*> free_;
+  std::vector<std::multimap<size_t, void*>::node_type> spare_;
   size_t cached_ = 0;
   /** The part of cached_ in blocks under kPageRoundBytes. */
   size_t smallCached_ = 0;
@@ -321,9 +327,34 @@ int64_t checkedProduct(const Args& a, std::initializer_list<int64_t> dims, const
 
 using Body = std::function<void(ThreadPool& pool, const std::vector<float*>& in, const std::vector<float*>& out)>;
 
+/**
+ * The output sizes of a kernel call, at most kMax, held in place: a vector cost every call a heap block (s45).
+ * Kernels assign them as a list (`p.outSizes = {size}`).
+ */
+class OutSizes {
+ public:
+  static constexpr size_t kMax = 4;
+  OutSizes() = default;
+  OutSizes& operator=(std::initializer_list<int64_t> sizes) {
+    if (sizes.size() > kMax) throw std::logic_error("a kernel call has at most 4 outputs");
+    n_ = sizes.size();
+    std::copy(sizes.begin(), sizes.end(), v_);
+    return *this;
+  }
+  size_t size() const { return n_; }
+  bool empty() const { return n_ == 0; }
+  int64_t operator[](size_t i) const { return v_[i]; }
+  const int64_t* begin() const { return v_; }
+  const int64_t* end() const { return v_ + n_; }
+
+ private:
+  int64_t v_[kMax] = {};
+  size_t n_ = 0;
+};
+
 /** What a kernel's prepare step returns: output sizes and the work to queue. */
 struct Prepared {
-  std::vector<int64_t> outSizes;
+  OutSizes outSizes;
   /** Indices of inputs written in place (optimizer state). */
   std::vector<int> writes;
   /**
