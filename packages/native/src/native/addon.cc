@@ -247,13 +247,14 @@ using PendingFn = Napi::TypedThreadSafeFunction<Pending, void, settleQueued>;
  * that drops the last (~Core joins it).
  */
 Napi::Promise settleAfter(Napi::Env env, Core& core, uint64_t seq, const char* name, Settle fn) {
+  if (core.done(seq)) {
+    // Nothing to wait for: no round trip through another thread, and no heap block for the pending promise.
+    Pending now{Napi::Promise::Deferred::New(env), std::move(fn)};
+    settleNow(env, now);
+    return now.deferred.Promise();
+  }
   std::unique_ptr<Pending> pending(new Pending{Napi::Promise::Deferred::New(env), std::move(fn)});
   Napi::Promise promise = pending->deferred.Promise();
-  if (core.done(seq)) {
-    // Nothing to wait for: no round trip through another thread.
-    settleNow(env, *pending);
-    return promise;
-  }
   struct Link {
     std::mutex mu;
     bool alive = true;
