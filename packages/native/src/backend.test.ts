@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { dropout, planBroadcast, planConv2d, planMatMul, planPool2d, planReduce, planTranspose, Rng, tensor, type AnyBackend, type RngState } from '@stridenet/core';
 import { liveMemory } from '@stridenet/conformance';
-import { addon } from './addon.js';
+import { addon, sizeEncoding } from './addon.js';
+import { UNARY_CODES } from './op-codes.js';
 import { createNativeBackend, nativeIsas, startNativeTrace, stopNativeTrace } from './index.js';
 import type { NativeHandle } from './handle.js';
 import { createCpuBackend } from '@stridenet/cpu-js';
@@ -134,6 +135,29 @@ describe('native backend: queue, memory and bad input', () => {
     expect(out.every(Number.isFinite)).toBe(true);
     b.free(c);
     await b.sync!();
+    expect(b.memory().buffers).toBe(0);
+    await b.dispose!();
+  });
+
+  it('runs a kernel called from inside run() (a getter of its inputs array): both compute and nothing stays referenced', async () => {
+    // run() keeps its vectors per thread (addon.cc RunScratch); a call entered again while they are in use takes its own.
+    const b = await createNativeBackend({ threads: 1, dispatch: 'caller' });
+    const x = b.upload(Float32Array.of(1, -2, 3));
+    let inner: NativeHandle | undefined;
+    const inputs: NativeHandle[] = [];
+    Object.defineProperty(inputs, 0, {
+      enumerable: true,
+      get: () => {
+        inner ??= b.kernels.Unary({ x }, { op: 'neg', alpha: 0, size: 3 });
+        return x;
+      },
+    });
+    const outer = addon().run('Unary', inputs, sizeEncoding(3), [UNARY_CODES.square!, 0]) as NativeHandle;
+    expect(Array.from(b.readSync!(outer))).toEqual([1, 4, 9]);
+    expect(Array.from(b.readSync!(inner!))).toEqual([-1, 2, -3]);
+    b.free(outer);
+    b.free(inner!);
+    b.free(x);
     expect(b.memory().buffers).toBe(0);
     await b.dispose!();
   });

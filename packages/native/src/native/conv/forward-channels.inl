@@ -256,7 +256,10 @@ void channelLaneForward(const ConvGeom& g, const float* x, const float* wp, cons
     float* buffer = scratch(static_cast<size_t>(Slab::floats(g, rows, g.Cg)), kSlabSlot);
     Slab slab(g, r0, rows, buffer);
     slab.fill(g, x + n * g.C * g.H * g.W, grp * g.Cg, g.Cg);
-    std::vector<int64_t> off(static_cast<size_t>(g.Kdim));
+    // Each thread's, resized, not freed, between tasks: from about 128 taps its block was a request (1 KiB) that made malloc
+    // consolidate its fast bins, once a task (s45, LeNet-5 C3: most of a b2 inference pass's consolidations).
+    thread_local std::vector<int64_t> off;
+    off.resize(static_cast<size_t>(g.Kdim));
     for (int64_t c = 0, k = 0; c < g.Cg; c++)
       for (int64_t kh = 0; kh < g.KH; kh++)
         for (int64_t kw = 0; kw < g.KW; kw++) off[static_cast<size_t>(k++)] = slab.tap(g, c, kh, kw);
