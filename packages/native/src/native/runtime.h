@@ -66,16 +66,17 @@ enum class Isa : int { Portable = 0, Neon = 1, Avx2 = 2, Avx512 = 3 };
  * 10 us apiece on a virtual machine: 40 ms for a 12 MB activation), and a training step frees and
  * allocates the same sizes every time, so blocks are recycled instead of going back to the OS.
  *
- * Small blocks too (from 1 KiB): malloc does not keep them warm. Freed, they merge into the top of its heap,
+ * Small blocks too, of any size: malloc does not keep them warm. Freed, they merge into the top of its heap,
  * which it gives back to the OS past 128 KiB (M_TRIM_THRESHOLD), so the next pass's outputs faulted their pages
  * in again, and each request of 1 KiB or more first consolidated malloc's fast bins (s45, LeNet-5 b2 inference,
  * 1 thread: page faults, malloc_consolidate and unlink_chunk 11% of perf's samples; ResNet-20 b2 25-53 page
- * faults a pass). Under 1 KiB malloc's per-thread cache serves them.
+ * faults a pass). Nor does its per-thread cache serve blocks under 1 KiB here: aligned_alloc takes glibc 2.36's
+ * memalign path, which bypasses it (the one consolidation a LeNet-5 pass had left came from there).
  */
 class BlockCache {
  public:
-  /** Blocks under this size come from malloc directly. */
-  static constexpr size_t kMinBytes = 1 << 10;
+  /** Blocks under this size come from malloc directly (a 64-byte block is the smallest the cache hands out). */
+  static constexpr size_t kMinBytes = 64;
   /** From this size blocks are rounded up to whole pages (below it to 64 bytes). */
   static constexpr size_t kPageRoundBytes = 64 << 10;
   /** The cache never holds more than this; the largest blocks go first past it. */
