@@ -5,6 +5,19 @@
 // the input, so the call streams the filter once, and only its live taps: taps that read nothing but padding for
 // every output position (all but the middle one of a 3x3 pad-1 filter on a 1x1 map) are left out, packed once per
 // filter by the FilterCache; where every tap is live the rows are read in place.
+//
+// Constant filters (compiled inference) take a third route, output channels in the lanes: the filter packed once as
+// [tile of output channels][live tap][input channel][channel of the tile], so that a tile streams one contiguous
+// block, prefetched ahead; each tap meets only the positions it reads the input for (on a 2x2 map with padding 1 a
+// corner tap meets one position of four, where a dot product over a gathered column multiplies three by zero). Per
+// input channel, the tap's two weight vectors against up to four positions' input values broadcast. In a ResNet-18
+// pass on 32x32 inputs at batch 1 the filters stream from L3 (the layers before have pushed them out of L2): s46,
+// Emerald Rapids, avx2, 1 thread pinned, model-profile compiled, 3 interleaved rounds, ms in kernels, the dot and
+// lanes routes -> this one (prefetch off) -> with prefetch: 1.7-2.0 -> 1.4-1.7 -> 1.4-1.5; the three 256-channel 2x2
+// layers 0.49-0.57 -> 0.32-0.40 -> 0.29-0.30, the three 128-channel 4x4 ones 0.29-0.34 -> 0.23-0.28 -> 0.21-0.22, the
+// three 512-channel 1x1 ones 0.18-0.21 -> 0.14-0.18 -> 0.14-0.15. Trainable filters keep the routes below: packing
+// per call (their version changes every step) cost more than the call (isa-check's forward column, 1x256x2x2 ->
+// 256 39-48 -> 2.8-3.4 GFLOP/s with the pack), and the dot route reads their rows in place.
 
 /**
  * Output positions (N x OH x OW) up to which every layer takes fewPositionsForward; maps of at most kFewMap positions
@@ -78,6 +91,55 @@ constexpr int64_t kFewDots = 8;
 /** Most floats of K a dot pass takes before the next rows (the dot path's chunks: see there). */
 constexpr int64_t kFewDotsChunk = 1152;
 
+/** Vectors of output channels an output-channel tile holds (kOcVectors x S::N channels). */
+constexpr int kOcVectors = 2;
+/**
+ * How far ahead of its reads ocLanes prefetches the packed filter, which streams from L3 in a model pass (the layers
+ * before have pushed it out of L2). ResNet-18 on 32x32 at batch 1, compiled, avx2, 1 thread pinned, model-profile,
+ * 3 interleaved rounds, ms in kernels: none 1.6-1.8, 1 KiB ahead 1.5-1.9, 4 KiB 1.4-1.5, 8 KiB 1.4-1.5, 16 KiB
+ * 1.4-1.5; of that its three 256-channel 2x2 layers, in the same order: 0.38-0.41, 0.36-0.44, 0.29-0.34, 0.30-0.33,
+ * 0.30-0.33.
+ */
+constexpr int64_t kOcPrefetchBytes = 4096;
+
+/**
+ * Output channels in the lanes: one live tap of an output-channel tile (kOcVectors x S::N channels) against Q positions
+ * (1-4): for each input channel c the tap's weight vectors (`wt`: C rows of kOcVectors x S::N floats) against each
+ * position's input value at c (`xs[q] + c * cStride`) broadcast. `acc`: Q rows of the tile's partial sums over the
+ * taps, loaded and stored.
+ */
+template <int Q>
+SN_INLINE void ocLanes(const float* wt, const float* const* xs, int64_t cStride, int64_t C, float* const* acc) {
+  constexpr int V = kOcVectors;
+  constexpr int64_t OB = V * S::N;
+  S::V a[Q][V];
+#pragma GCC unroll 4
+  for (int q = 0; q < Q; q++)
+#pragma GCC unroll 2
+    for (int v = 0; v < V; v++) a[q][v] = S::load(acc[q] + v * S::N);
+  const float* x[Q];
+#pragma GCC unroll 4
+  for (int q = 0; q < Q; q++) x[q] = xs[q];
+  for (int64_t c = 0; c < C; c++, wt += OB) {
+#pragma GCC unroll 2
+    for (int64_t b = 0; b < OB * 4; b += 64) __builtin_prefetch(reinterpret_cast<const char*>(wt) + kOcPrefetchBytes + b);
+    S::V wv[V];
+#pragma GCC unroll 2
+    for (int v = 0; v < V; v++) wv[v] = S::load(wt + v * S::N);
+#pragma GCC unroll 4
+    for (int q = 0; q < Q; q++) {
+      const S::V b = S::set1(*x[q]);
+      x[q] += cStride;
+#pragma GCC unroll 2
+      for (int v = 0; v < V; v++) a[q][v] = S::fma(b, wv[v], a[q][v]);
+    }
+  }
+#pragma GCC unroll 4
+  for (int q = 0; q < Q; q++)
+#pragma GCC unroll 2
+    for (int v = 0; v < V; v++) S::store(acc[q] + v * S::N, a[q][v]);
+}
+
 void fewPositionsForward(const ConvGeom& g, const float* x, const FilterRef& w, const float* bias, const float* residual, bool relu, float* y,
                          ThreadPool& pool) {
   const TapSpan th = liveTaps(g.KH, g.SH, g.DH, g.PT, g.H, g.OH), tw = liveTaps(g.KW, g.SW, g.DW, g.PL, g.W, g.OW);
@@ -142,6 +204,77 @@ void fewPositionsForward(const ConvGeom& g, const float* x, const FilterRef& w, 
   if (K == 0) {
     for (int64_t o = 0; o < g.O; o++)
       for (int64_t p = 0; p < P; p++) put(o, p, 0.f);
+    return;
+  }
+  if (w.constant) {
+    // Output channels in the lanes, one live tap at a time, each tap only against the positions it reads the input
+    // for (no multiply-adds with padding): the filter packed once as [tile][tap][c][OB], so a tile streams one
+    // contiguous block of it; the positions' partial sums wait in a per-thread block of P rows of OB floats.
+    constexpr int64_t OB = kOcVectors * S::N;
+    const int64_t tiles = (g.O + OB - 1) / OB, taps = kh * kw, HW = g.H * g.W, C = g.C;
+    const FilterCache::Packed packedTaps =
+        w.packed(layoutKey({22, g.O, g.C, g.KH, g.KW, th.first, kh, tw.first, kw, OB}), static_cast<size_t>(tiles * taps * C * OB),
+                 [&](const float* raw, float* out) {
+                   for (int64_t o = 0; o < g.O; o++)
+                     for (int64_t c = 0; c < C; c++)
+                       for (int64_t i = 0; i < kh; i++)
+                         for (int64_t j = 0; j < kw; j++)
+                           out[(((o / OB) * taps + i * kw + j) * C + c) * OB + o % OB] =
+                               raw[((o * C + c) * g.KH + th.first + i) * g.KW + tw.first + j];
+                 });
+    // Per tap, the positions it reads the input for and where (channel 0's element): [tap] -> count, then pairs.
+    static thread_local std::vector<int64_t> tapLists;
+    tapLists.assign(static_cast<size_t>(taps * (1 + 2 * P)), 0);
+    for (int64_t i = 0; i < kh; i++)
+      for (int64_t j = 0; j < kw; j++) {
+        int64_t* list = tapLists.data() + (i * kw + j) * (1 + 2 * P);
+        for (int64_t p = 0; p < P; p++) {
+          const int64_t n = p / OHW, oh = p / g.OW % g.OH, ow = p % g.OW;
+          const int64_t ih = oh * g.SH - g.PT + (th.first + i) * g.DH, iw = ow * g.SW - g.PL + (tw.first + j) * g.DW;
+          if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) continue;
+          list[1 + 2 * list[0]] = p;
+          list[2 + 2 * list[0]] = n * C * HW + ih * g.W + iw;
+          list[0]++;
+        }
+      }
+    const int64_t* lists = tapLists.data();
+    const int64_t tileBytes = taps * C * OB * 4;
+    const int64_t grain = std::max<int64_t>(1, (int64_t{64} << 10) / tileBytes);
+    pool.parallelFor(tiles, grain, [&](int64_t t0, int64_t t1) {
+      float* acc = scratch(static_cast<size_t>(P * OB), kPanelSlot);
+      for (int64_t t = t0; t < t1; t++) {
+        std::fill(acc, acc + P * OB, 0.f);
+        for (int64_t tap = 0; tap < taps; tap++) {
+          const int64_t* list = lists + tap * (1 + 2 * P);
+          const float* wt = packedTaps->data() + (t * taps + tap) * C * OB;
+          for (int64_t l0 = 0; l0 < list[0]; l0 += 4) {
+            const int q = static_cast<int>(std::min<int64_t>(4, list[0] - l0));
+            const float* xs[4];
+            float* rowsOut[4];
+            for (int qi = 0; qi < q; qi++) {
+              xs[qi] = x + list[2 + 2 * (l0 + qi)];
+              rowsOut[qi] = acc + list[1 + 2 * (l0 + qi)] * OB;
+            }
+            switch (q) {
+              case 4:
+                ocLanes<4>(wt, xs, HW, C, rowsOut);
+                break;
+              case 3:
+                ocLanes<3>(wt, xs, HW, C, rowsOut);
+                break;
+              case 2:
+                ocLanes<2>(wt, xs, HW, C, rowsOut);
+                break;
+              default:
+                ocLanes<1>(wt, xs, HW, C, rowsOut);
+            }
+          }
+        }
+        const int64_t o0 = t * OB, rowsLive = std::min<int64_t>(OB, g.O - o0);
+        for (int64_t p = 0; p < P; p++)
+          for (int64_t l = 0; l < rowsLive; l++) put(o0 + l, p, acc[p * OB + l]);
+      }
+    });
     return;
   }
   if (P <= kFewDots) {
