@@ -543,6 +543,10 @@ void bench(const std::vector<Isa>& isas, const std::string& only) {
       conv("", 1, 64, 8, 8, 64, 3).pad(1), conv("", 1, 64, 8, 8, 128, 3).pad(1).stride(2), conv("", 1, 128, 4, 4, 128, 3).pad(1),
       conv("", 1, 128, 4, 4, 256, 3).pad(1).stride(2), conv("", 1, 256, 2, 2, 256, 3).pad(1),
       conv("", 1, 256, 2, 2, 512, 3).pad(1).stride(2), conv("", 1, 512, 1, 1, 512, 3).pad(1),
+      // The same maps at batches 2-16 (few positions, output channels in the lanes for constant filters, 4 positions a
+      // pass): 2x2 maps up to 64 positions, 4x4 at 32, 1x1 at 2 and 16.
+      conv("", 2, 256, 2, 2, 256, 3).pad(1), conv("", 8, 256, 2, 2, 256, 3).pad(1), conv("", 16, 256, 2, 2, 256, 3).pad(1),
+      conv("", 2, 128, 4, 4, 128, 3).pad(1), conv("", 16, 512, 1, 1, 512, 3).pad(1), conv("", 2, 512, 1, 1, 512, 3).pad(1),
   };
   // --bench-only "A|B": layers whose description contains A or B.
   auto wanted = [&](const std::string& d) {
