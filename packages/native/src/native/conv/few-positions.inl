@@ -293,9 +293,24 @@ void fewPositionsForward(const ConvGeom& g, const float* x, const FilterRef& w, 
             }
           }
         }
+        // The epilogue (put's, one division a position rather than two an output): isa-check const, avx2, 1 thread, 4
+        // interleaved rounds, GFLOP/s of the direct count: 1x256x2x2 * 256x256x3x3 75-79 -> 78-85, 1x512x1x1 * 512x512x3x3
+        // 262-389 -> 309-417, 1x128x4x4 * 128x128x3x3 97-104 -> 101-107.
         const int64_t o0 = t * OB, rowsLive = std::min<int64_t>(OB, g.O - o0);
-        for (int64_t p = 0; p < P; p++)
-          for (int64_t l = 0; l < rowsLive; l++) put(o0 + l, p, acc[p * OB + l]);
+        for (int64_t p = 0; p < P; p++) {
+          const int64_t n = p / OHW, at = (n * g.O + o0) * OHW + (p - n * OHW);
+          const float* a = acc + p * OB;
+          float* yo = y + at;
+          const float* ro = residual ? residual + at : nullptr;
+          const float* bo = bias ? bias + o0 : nullptr;
+          for (int64_t l = 0; l < rowsLive; l++) {
+            float v = a[l];
+            if (bo) v += bo[l];
+            if (ro) v += ro[l * OHW];
+            if (relu && 0.f > v) v = 0.f;
+            yo[l * OHW] = v;
+          }
+        }
       }
     });
     return;
