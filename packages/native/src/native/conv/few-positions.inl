@@ -186,14 +186,15 @@ void fewPositionsForward(const ConvGeom& g, const float* x, const FilterRef& w, 
   }
   // One output value: the epilogue (bias, residual, ReLU) and the store.
   const int64_t OHW = g.OH * g.OW;
-  const auto put = [&](int64_t o, int64_t p, float v) {
-    const int64_t at = (p / OHW * g.O + o) * OHW + p % OHW;
+  const auto store = [&](int64_t o, int64_t at, float v) {
     if (bias) v += bias[o];
     if (residual) v += residual[at];
     // max(0, v) keeps NaN, as the vector kernels' S::max(zero, v).
     if (relu && 0.f > v) v = 0.f;
     y[at] = v;
   };
+  // Output channel o of position p.
+  const auto put = [&](int64_t o, int64_t p, float v) { store(o, (p / OHW * g.O + o) * OHW + p % OHW, v); };
   // The run of taps [lo, hi) of one dimension that land inside the input (size `in`) from an output coordinate
   // whose first live tap sits at `at` (may lie in the padding), `step` apart: the others read padding.
   const auto inside = [](int64_t at, int64_t step, int64_t taps, int64_t in, int64_t* lo, int64_t* hi) {
@@ -293,23 +294,13 @@ void fewPositionsForward(const ConvGeom& g, const float* x, const FilterRef& w, 
             }
           }
         }
-        // The epilogue (put's, one division a position rather than two an output): isa-check const, avx2, 1 thread, 4
+        // The epilogue, one division a position rather than put's two an output: isa-check const, avx2, 1 thread, 4
         // interleaved rounds, GFLOP/s of the direct count: 1x256x2x2 * 256x256x3x3 75-79 -> 78-85, 1x512x1x1 * 512x512x3x3
         // 262-389 -> 309-417, 1x128x4x4 * 128x128x3x3 97-104 -> 101-107.
         const int64_t o0 = t * OB, rowsLive = std::min<int64_t>(OB, g.O - o0);
         for (int64_t p = 0; p < P; p++) {
           const int64_t n = p / OHW, at = (n * g.O + o0) * OHW + (p - n * OHW);
-          const float* a = acc + p * OB;
-          float* yo = y + at;
-          const float* ro = residual ? residual + at : nullptr;
-          const float* bo = bias ? bias + o0 : nullptr;
-          for (int64_t l = 0; l < rowsLive; l++) {
-            float v = a[l];
-            if (bo) v += bo[l];
-            if (ro) v += ro[l * OHW];
-            if (relu && 0.f > v) v = 0.f;
-            yo[l * OHW] = v;
-          }
+          for (int64_t l = 0; l < rowsLive; l++) store(o0 + l, at + l * OHW, acc[p * OB + l]);
         }
       }
     });
