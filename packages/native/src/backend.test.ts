@@ -389,6 +389,32 @@ describe('native backend: queue, memory and bad input', () => {
     await b.dispose!();
   });
 
+  it.each(nativeIsas())('MatMul noGrad (%s): dense weights at 2-8 rows, packed once, match the dot products and follow in-place updates', async (isa) => {
+    const b = await createNativeBackend({ threads: 2, isa });
+    const [n, k] = [300, 450]; // from 2 rows over 2^18 multiply-adds: the lanes route (kFewRowsLanesMinWork)
+    const size = n * k;
+    const w = b.upload(random(size, 16));
+    const bias = b.upload(random(n, 17));
+    const [grad, velocity] = [b.upload(random(size, 18)), b.upload(new Float32Array(size))];
+    for (let step = 0; step < 2; step++) {
+      for (const m of [1, 2, 3, 5, 8]) {
+        const plan = planMatMul([m, k], [n, k], false, true);
+        const x = b.upload(random(m * k, 19 + m));
+        const want = await b.read(b.kernels.MatMul({ a: x, b: w, bias }, { plan, activation: 'relu' }) as NativeHandle);
+        const got = await b.read(b.kernels.MatMul({ a: x, b: w, bias }, { plan, activation: 'relu', noGrad: true }) as NativeHandle);
+        const scale = want.reduce((mx, v) => Math.max(mx, Math.abs(v)), 1);
+        const worst = got.reduce((mx, v, i) => Math.max(mx, Math.abs(v - want[i]!)), 0);
+        expect(worst / scale, `${m} rows, step ${step}`).toBeLessThan(1e-5);
+        expect(want.some((v) => v > 0) && want.some((v) => v === 0)).toBe(true);
+        b.free(x);
+      }
+      // The weights change in place (an optimizer step): the next noGrad call must see the new ones, not the pack.
+      b.kernels.SgdUpdate({ param: w, grad, velocity }, { size, lr: 0.5, momentum: 0, nesterov: false, weightDecay: 0 });
+    }
+    for (const h of [w, bias, grad, velocity]) b.free(h);
+    await b.dispose!();
+  });
+
   it('runs the first kernel after a wait on the calling thread; a filter it writes in place is repacked for the next convolution', async () => {
     const b = await createNativeBackend({ threads: 2 });
     const plan = planConv2d([2, 16, 12, 12], [16, 16, 3, 3], { padding: 1 });

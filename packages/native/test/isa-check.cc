@@ -379,7 +379,8 @@ int gemmFailures(Isa isa, const Pools& pools) {
  * gathered from its columns, B's columns contiguous in k K or K + 3 floats apart (transposeB), tails of the dot
  * tile (4 columns of B, 3 rows of A) and of K (odd lengths below and above a vector), B's rows contiguous along N
  * (N or N + 5 floats apart: the broadcast tile, 2 rows of A, 4 vectors and their masked tails), the accumulate flag, biases,
- * residual and relu, on each pool (the 1000-column shape splits the columns across it). C has 3 columns of padding
+ * residual and relu, on each pool (the 1000-column shape splits the columns across it); B's columns contiguous in k
+ * also as a constant buffer, which from 2^18 multiply-adds takes the outputs-in-lanes route. C has 3 columns of padding
  * a row that must stay untouched, and starts NaN where it is overwritten. Prints one line; returns the failures.
  */
 int gemmFewRowsFailures(Isa isa, const Pools& pools) {
@@ -387,7 +388,9 @@ int gemmFewRowsFailures(Isa isa, const Pools& pools) {
     int64_t M, N, K;
   };
   const Shape shapes[] = {{1, 17, 5}, {2, 10, 84}, {2, 120, 400}, {3, 33, 19}, {4, 7, 1}, {5, 9, 16},
-                          {6, 50, 300}, {7, 21, 37}, {8, 1000, 64}, {1, 1000, 512}, {8, 3, 129}};
+                          {6, 50, 300}, {7, 21, 37}, {8, 1000, 64}, {1, 1000, 512}, {8, 3, 129},
+                          // From 2^18 multiply-adds: a constant B takes the outputs-in-lanes route (kFewRowsLanesMinWork).
+                          {2, 300, 450}, {3, 1000, 100}, {5, 131, 403}, {7, 77, 500}};
   int failures = 0, cases = 0;
   double worst = 0;
   Rng rng(12);
@@ -427,13 +430,20 @@ int gemmFewRowsFailures(Isa isa, const Pools& pools) {
                     static_cast<long long>(N), static_cast<long long>(K), layout);
         continue;
       }
-      failures += checkProduct(
-          "gemmFewRows", g, layout, [&](int64_t i, int64_t k) { return A[static_cast<size_t>(colsA ? k * M + i : i * K + k)]; },
-          [&](int64_t k, int64_t j) { return B[static_cast<size_t>(rowsB ? k * ldb + j : j * ldb + k)]; }, rng, pools,
-          [&](const Gemm& gm, ThreadPool* p) { ks.gemmFewRows(gm, p); }, cases, worst);
+      // B's columns contiguous in k also as a constant buffer (a dense layer's weights under noGrad: outputs in the
+      // lanes against B packed once), its pack cached across the pools' calls.
+      FilterCache cache;
+      for (int constant = 0; constant < (rowsB ? 1 : 2); constant++) {
+        const FilterRef ref{[&] { return static_cast<const float*>(B.data()); }, &cache, 1, 0, 0, true};
+        failures += checkProduct(
+            constant ? "gemmFewRows constant B" : "gemmFewRows", g, layout,
+            [&](int64_t i, int64_t k) { return A[static_cast<size_t>(colsA ? k * M + i : i * K + k)]; },
+            [&](int64_t k, int64_t j) { return B[static_cast<size_t>(rowsB ? k * ldb + j : j * ldb + k)]; }, rng, pools,
+            [&](const Gemm& gm, ThreadPool* p) { ks.gemmFewRows(gm, constant ? &ref : nullptr, p); }, cases, worst);
+      }
     }
   }
-  std::printf("%s: gemmFewRows, %d products (11 shapes, 6 operand layouts, with and without pools): max error %.1e: %s\n",
+  std::printf("%s: gemmFewRows, %d products (15 shapes, 6 operand layouts, B constant or not, with and without pools): max error %.1e: %s\n",
               isaName(isa), cases, worst, failures ? "FAIL" : "PASS");
   return failures;
 }

@@ -299,7 +299,8 @@ export class CompiledModel extends CompiledFrom {
   /**
    * The kernel call of a step whose op just ran on x (so its plan is valid): fused steps, and the layers whose
    * forward pass is one kernel (Conv2D, Dense, 2D pooling); null for the rest, which run their layer each time.
-   * Calls match the ops' under noGrad: Conv2D with noGrad (a backend may take Winograd for trainable filters too),
+   * Calls match the ops' under noGrad: Conv2D and MatMul with noGrad (a backend may take Winograd for trainable filters,
+   * keep a packed copy of dense weights),
    * a global pool's [N, C, 1, 1] output wrapped as [N, C].
    */
   private kernelCall(step: Step, x: Tensor): KernelCall | null {
@@ -369,7 +370,7 @@ function convCall(
   return (v) => engine.runKernel('Conv2D', inputs(v), attrs, outShapes)[0];
 }
 
-/** A MatMul kernel call (x times the transposed weight) planned for x; `inputs` reads its tensors each run. */
+/** A MatMul kernel call (x times the transposed weight, noGrad as convCall's) planned for x; `inputs` reads its tensors each run. */
 function matMulCall(
   x: Tensor,
   weightShape: readonly number[],
@@ -377,7 +378,7 @@ function matMulCall(
   inputs: (v: Values) => KernelInputs<Tensor, 'MatMul'>,
 ): KernelCall {
   const plan = planMatMul(x.shape, weightShape, false, true);
-  const attrs = { plan, activation };
+  const attrs = { plan, activation, noGrad: true };
   const outShapes = [plan.outShape] as const;
   return (v) => engine.runKernel('MatMul', inputs(v), attrs, outShapes)[0];
 }

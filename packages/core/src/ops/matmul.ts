@@ -1,6 +1,6 @@
 import { ShapeError } from '../errors.js';
 import { engine, type Tensor } from '../engine.js';
-import { record, taping } from '../autograd/record.js';
+import { record, recording, taping } from '../autograd/record.js';
 import type { FusedActivation } from '../spec/index.js';
 import { planMatMul } from '../plans/matmul.js';
 import { checkActivation } from './conv.js';
@@ -27,7 +27,9 @@ export function matMul(a: Tensor, b: Tensor, options: MatMulOptions = {}): Tenso
   if (bias !== undefined && (bias.rank !== 1 || bias.shape[0] !== plan.n)) {
     throw new ShapeError('matMul', 'bias shape', bias.shape, `[${plan.n}] (one per output column)`);
   }
-  const [y] = engine.runKernel('MatMul', { a, b, bias }, { plan, activation }, [plan.outShape]);
-  if (taping()) record('MatMul', [y!], [a, b, bias], { plan, activation });
+  // A call no tape records is inference: the backend may keep a prepared copy of b (conv2d's rule).
+  const recorded = taping() && recording([a, b, bias]);
+  const [y] = engine.runKernel('MatMul', { a, b, bias }, recorded ? { plan, activation } : { plan, activation, noGrad: true }, [plan.outShape]);
+  if (recorded) record('MatMul', [y!], [a, b, bias], { plan, activation });
   return y!;
 }

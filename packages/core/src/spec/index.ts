@@ -25,8 +25,9 @@ export type { KernelDefs, KernelName, PlanTypes } from './types.js';
  *    algorithms may run; a backend of 4 ignores it and stays exact as before).
  * 6: MaxPool2DArgmax (the forward that returns each window's selected tap) and MaxPool2DGradArgmax (the
  *    gradient from those taps): max pooling's training path.
+ * 7: MatMul takes an optional `noGrad`, as Conv2D does (a backend of 6 ignores it and stays as before).
  */
-export const SPEC_VERSION = 6 as const;
+export const SPEC_VERSION = 7 as const;
 export type SpecVersion = typeof SPEC_VERSION;
 
 /** Activation fused into Conv2D and MatMul after the optional bias. */

@@ -115,10 +115,12 @@ export const KERNELS = Object.freeze({
   AvgPool2D: { doc: 'Mean over each window (divisor per plan.countIncludePad).', inputs: ['x'], ...POOL, attrs: {}, outputs: ONE },
   AvgPool2DGrad: { doc: 'Spreads dy evenly over each window.', inputs: ['dy'], ...POOL, attrs: {}, outputs: ['dx'] },
   MatMul: {
-    doc: 'c = act(op(a) op(b) + bias), bias of length n added to each row.',
+    doc:
+      'c = act(op(a) op(b) + bias), bias of length n added to each row. ' +
+      'noGrad: core records no gradient through this call (inference), so a backend may keep a prepared copy of b (a dense layer\'s weights) until they change and sum in another order within the tolerance.',
     inputs: ['a', 'b', 'bias?'],
     plan: 'matmul',
-    attrs: { activation: 'activation' },
+    attrs: { activation: 'activation', 'noGrad?': 'bool' },
     outputs: ['c'],
   },
   BiasAdd: { doc: 'y = x + bias along channel axis 1.', inputs: ['x', 'bias'], plan: 'channel', attrs: {}, outputs: ONE },

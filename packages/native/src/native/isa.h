@@ -82,8 +82,11 @@ struct KernelSet {
   void (*maxPoolArgmaxPlane)(const PoolGeom& g, const float* x, float* y, float* taps);
   /** One plane's max-pool gradient from those taps, every cell of dx written, the same bits as maxPoolGradPlane; see poolGradVectorFits. */
   void (*maxPoolGradArgmaxPlane)(const PoolGeom& g, const float* dy, const float* taps, float* dx);
-  /** sn::gemm for products with gemmFewRowsFits(g) (gemm.h), as dot products of B's columns with A's rows; pool may be null. */
-  void (*gemmFewRows)(const Gemm& g, ThreadPool* pool);
+  /**
+   * sn::gemm for products with gemmFewRowsFits(g) (gemm.h), as dot products of B's columns with A's rows, or with
+   * constantB (B's buffer, constant) outputs in the lanes against B packed once; pool may be null.
+   */
+  void (*gemmFewRows)(const Gemm& g, const FilterRef* constantB, ThreadPool* pool);
 };
 
 /** The kernels of `isa`; the caller checks isaSupported first. */

@@ -31,6 +31,7 @@ void forwardConv(const ConvGeom& g, const float* x, const FilterRef& w, const fl
 #include "../conv/winograd-backprop-input-s2.inl"
 #include "../conv/backprop-input.inl"
 #include "dots.inl"
+#include "lanes.inl"
 #include "../conv/few-positions.inl"
 #include "../conv/dispatch.inl"
 #include "../pool/planes.inl"

@@ -1,6 +1,8 @@
 // MatMul with few rows of A (dense layers at batch 1-8; the rules in gemm.h, gemmFewRowsFits). Where B's columns are
 // contiguous in k (transposeB: the layer's weight rows) as dot products of B's columns with A's rows: the weights are
-// read once, in place, four rows at a time against up to three of A's rows (fewDots, isa/dots.inl). The GEMM (gemm.cc)
+// read once, in place, four rows at a time against up to three of A's rows (fewDots, isa/dots.inl); where they are
+// constant (noGrad calls: inference), A has 2-8 rows and the product is not tiny, with the outputs in the lanes against
+// the weights packed once (gemmFewRowsLanes). The GEMM (gemm.cc)
 // packs B into panels for this layout first (a strided gather of all the weights, every call) and computes its 6- or
 // 16-row tiles for 1-8 rows. Where B's rows are contiguous along N (plain A x B: the layer's input gradient dy W, at
 // 1-2 rows), A's values are broadcast against 4 of B's vectors a k-step, 2 rows of A at a time.
@@ -85,12 +87,99 @@ void gemmFewRowsBroadcast(const Gemm& g, ThreadPool* pool) {
 }
 
 /**
- * C = A B (+ C when accumulating) + biases + residual, relu, with gemmFewRowsFits(g); the pool (or null) splits B's
- * columns in tasks of at least 64 KiB of weights.
+ * Most bytes of weights the lanes route packs (a second copy, cached): larger layers (AlexNet's and VGG's first
+ * classifier layers, 151-411 MB) stream from memory at the same speed either way.
  */
-void gemmFewRows(const Gemm& g, ThreadPool* pool) {
+constexpr int64_t kFewRowsLanesMaxBytes = int64_t{16} << 20;
+
+/**
+ * Fewest multiply-adds (M x N x K) the lanes route takes: below, its cache lookup outweighs what it saves. avx2, 1
+ * thread, bench/dense-shapes.ts --nograd both, 3 rounds: LeNet-5's 2x120x400 (96 K) 6.6-7.4 us against 7.4-8.4 for the
+ * dot tiles; 4x256x256 (262 K) 13.4-14.7 -> 10.4-10.6, 4x256x1024 38.7-39.7 -> 31.5-33.5.
+ */
+constexpr int64_t kFewRowsLanesMinWork = int64_t{1} << 18;
+
+/**
+ * gemmFewRows where B's columns are contiguous in k and B is constant (the weights of a dense layer that records no
+ * gradient): outputs in the lanes, B packed once as [tile][k][OB] (OB = kOcVectors x S::N outputs), each tile's
+ * block streamed once, contiguous and prefetched, against up to 4 of A's rows at a time (ocLanes, isa/lanes.inl).
+ * Emerald Rapids, bench/dense-shapes.ts --nograd both (the dot tiles and this in interleaved rounds), avx2, 1 thread
+ * pinned, best us of 3 rounds: 2x1000x512 66-74 -> 48-54, 4x1000x512 97-108 -> 68-70, 8x1000x512 148-186 -> 118-147,
+ * 8x1000x1024 345-349 -> 287-292. One row ran even (47-51 against 48-51, and in compiled ResNet-18 at 32x32 batch 1
+ * 0.09-0.11 ms both), so it keeps the dot tiles, which need no second copy of the weights.
+ */
+void gemmFewRowsLanes(const Gemm& g, const FilterRef& w, ThreadPool* pool) {
+  constexpr int64_t OB = kOcVectors * S::N;
+  const int64_t M = g.M, N = g.N, K = g.K, ldb = g.csB, tiles = (N + OB - 1) / OB;
+  const FilterCache::Packed packed = w.packed(layoutKey({23, N, K, ldb, OB}), static_cast<size_t>(tiles * K * OB), [&](const float* b, float* out) {
+    for (int64_t j = 0; j < N; j++)
+      for (int64_t k = 0; k < K; k++) out[((j / OB) * K + k) * OB + j % OB] = b[j * ldb + k];
+  });
+  // A's rows contiguous in k: in place, else gathered (M x K floats).
+  const float* a = g.A;
+  int64_t lda = g.rsA;
+  if (g.csA != 1) {
+    float* rows = scratch(static_cast<size_t>(M * K), kSlabSlot);
+    for (int64_t i = 0; i < M; i++)
+      for (int64_t k = 0; k < K; k++) rows[i * K + k] = g.A[i * g.rsA + k * g.csA];
+    a = rows;
+    lda = K;
+  }
+  const auto body = [&](int64_t t0, int64_t t1) {
+    float* acc = scratch(static_cast<size_t>(M * OB), kPanelSlot);
+    for (int64_t t = t0; t < t1; t++) {
+      std::fill(acc, acc + M * OB, 0.f);
+      const float* wt = packed->data() + t * K * OB;
+      // Up to 4 rows a pass: 6 rows in one (12 accumulators) ran 6x1000x512 at 215-225 us against 115 for the dot
+      // tiles (avx2, 1 thread, bench/dense-shapes.ts).
+      for (int64_t i0 = 0; i0 < M; i0 += 4) {
+        const int q = static_cast<int>(std::min<int64_t>(4, M - i0));
+        const float* xs[4];
+        float* rowsOut[4];
+        for (int qi = 0; qi < q; qi++) {
+          xs[qi] = a + (i0 + qi) * lda;
+          rowsOut[qi] = acc + (i0 + qi) * OB;
+        }
+        switch (q) {
+          case 4:
+            ocLanes<4>(wt, xs, 1, K, rowsOut);
+            break;
+          case 3:
+            ocLanes<3>(wt, xs, 1, K, rowsOut);
+            break;
+          case 2:
+            ocLanes<2>(wt, xs, 1, K, rowsOut);
+            break;
+          default:
+            ocLanes<1>(wt, xs, 1, K, rowsOut);
+        }
+      }
+      const int64_t j0 = t * OB, live = std::min(OB, N - j0);
+      for (int64_t i = 0; i < M; i++)
+        for (int64_t l = 0; l < live; l++) fewRowsStore(g, i, j0 + l, acc[i * OB + l]);
+    }
+  };
+  // A tile reads K x OB floats of the packed weights: tasks of at least 64 KiB of them.
+  const int64_t grain = std::max<int64_t>(1, (int64_t{16} << 10) / (OB * K));
+  if (pool && pool->size() > 1 && tiles > grain) {
+    pool->parallelFor(tiles, grain, body);
+  } else {
+    body(0, tiles);
+  }
+}
+
+/**
+ * C = A B (+ C when accumulating) + biases + residual, relu, with gemmFewRowsFits(g); the pool (or null) splits B's
+ * columns in tasks of at least 64 KiB of weights. constantB: B's buffer where B is constant (a dense layer's weights
+ * that record no gradient), else null.
+ */
+void gemmFewRows(const Gemm& g, const FilterRef* constantB, ThreadPool* pool) {
   if (g.rsB != 1) {
     gemmFewRowsBroadcast(g, pool);
+    return;
+  }
+  if (constantB && g.M >= 2 && g.M * g.N * g.K >= kFewRowsLanesMinWork && g.N * g.K * static_cast<int64_t>(sizeof(float)) <= kFewRowsLanesMaxBytes) {
+    gemmFewRowsLanes(g, *constantB, pool);
     return;
   }
   const int64_t M = g.M, N = g.N, K = g.K;

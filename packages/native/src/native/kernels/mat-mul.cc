@@ -1,12 +1,18 @@
 // MatMul: packed GEMM over strided views of A and B (transposes become strides), bias and relu fused; products of
-// 1-8 rows whose B columns are contiguous in k (dense layers at batch 1-8) as dot products instead, and of 1-2 rows
-// whose B rows are contiguous along N (their input gradients) by broadcasts (gemmFewRowsFits, gemm.h).
+// 1-8 rows whose B columns are contiguous in k (dense layers at batch 1-8) as dot products instead (or, B constant or
+// under noGrad, outputs in the lanes against B packed once), and of 1-2 rows whose B rows are contiguous along N (their
+// input gradients) by broadcasts (gemmFewRowsFits, gemm.h).
+#include "../conv-common.h"
 #include "../gemm.h"
 #include "../isa.h"
 
 namespace sn {
 
-/** inputs [a, b, bias?]; numbers [relu 0|1]; plan [m, n, k, transposeA, transposeB]. */
+/**
+ * inputs [a, b, bias?]; numbers [relu 0|1, noGrad 0|1?]; plan [m, n, k, transposeA, transposeB]. noGrad: no gradient
+ * is recorded through the call, so b (a dense layer's weights, transposeB) may be packed once and cached as constant
+ * buffers are; the cache follows its writes.
+ */
 Prepared prepareMatMul(const Args& a) {
   a.expectEncoded(5);
   const int64_t M = a.atLeast(0, 1, "m"), N = a.atLeast(1, 1, "n"), K = a.atLeast(2, 1, "k");
@@ -19,6 +25,8 @@ Prepared prepareMatMul(const Args& a) {
   const bool relu = a.n(0) != 0;
   const int64_t outSize = checkedProduct(a, {M, N}, "output");
   const Isa isa = a.isa;
+  FilterKey key = filterKey(a, 1);
+  if (a.num.size() > 1 && a.n(1) != 0) key.constant = true;
   Prepared p;
   p.outSizes = {outSize};
   p.body = [=](ThreadPool& pool, const std::vector<float*>& in, const std::vector<float*>& out) {
@@ -40,7 +48,8 @@ Prepared prepareMatMul(const Args& a) {
     // Small products are not worth waking the pool for.
     ThreadPool* runner = M * N * K >= (1 << 15) ? &pool : nullptr;
     if (gemmFewRowsFits(g)) {
-      kernelSet(isa).gemmFewRows(g, runner);
+      const FilterRef b = key.ref(in[1]);
+      kernelSet(isa).gemmFewRows(g, key.constant && tB ? &b : nullptr, runner);
     } else {
       gemm(g, runner);
     }
