@@ -70,7 +70,7 @@ for (let i = 0; i < iters + 1; i++) {
 let total = 0;
 for (const [k, v] of [...times].sort((a, b) => b[1].ms - a[1].ms)) {
   total += v.ms;
-  if (v.ms / iters >= 0.05) console.log(`${(v.ms / iters).toFixed(2).padStart(9)} ms  ${String(v.calls / iters).padStart(3)}x ${k}`);
+  if (v.ms / iters >= 0.05 || process.argv.includes("--all")) console.log(`${(v.ms / iters).toFixed(3).padStart(9)} ms  ${String(v.calls / iters).padStart(3)}x ${k}`);
 }
 console.log(`${(total / iters).toFixed(1).padStart(9)} ms  total in kernels`);
 opt.dispose();

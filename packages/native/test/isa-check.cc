@@ -557,6 +557,8 @@ void bench(const std::vector<Isa>& isas, const std::string& only) {
       // pass): 2x2 maps up to 64 positions, 4x4 at 32, 1x1 at 2 and 16.
       conv("", 2, 256, 2, 2, 256, 3).pad(1), conv("", 8, 256, 2, 2, 256, 3).pad(1), conv("", 16, 256, 2, 2, 256, 3).pad(1),
       conv("", 2, 128, 4, 4, 128, 3).pad(1), conv("", 16, 512, 1, 1, 512, 3).pad(1), conv("", 2, 512, 1, 1, 512, 3).pad(1),
+      // LeNet-5's convolutions at batch 2 (the smoke suite's LeNet-5 row).
+      conv("", 2, 1, 28, 28, 6, 5).pad(2), conv("", 2, 6, 14, 14, 16, 5),
   };
   // --bench-only "A|B": layers whose description contains A or B.
   auto wanted = [&](const std::string& d) {
