@@ -87,6 +87,20 @@ void gemmFewRowsBroadcast(const Gemm& g, ThreadPool* pool) {
 }
 
 /**
+ * A's rows contiguous in k, `*lda` floats apart: A itself, else gathered from its columns into this thread's scratch
+ * (M x K floats).
+ */
+SN_INLINE const float* rowsOfA(const Gemm& g, int64_t* lda) {
+  *lda = g.rsA;
+  if (g.csA == 1) return g.A;
+  float* rows = scratch(static_cast<size_t>(g.M * g.K), kSlabSlot);
+  for (int64_t i = 0; i < g.M; i++)
+    for (int64_t k = 0; k < g.K; k++) rows[i * g.K + k] = g.A[i * g.rsA + k * g.csA];
+  *lda = g.K;
+  return rows;
+}
+
+/**
  * Most bytes of weights the lanes route packs (a second copy, cached): larger layers (AlexNet's and VGG's first
  * classifier layers, 151-411 MB) stream from memory at the same speed either way.
  */
@@ -115,16 +129,8 @@ void gemmFewRowsLanes(const Gemm& g, const FilterRef& w, ThreadPool* pool) {
     for (int64_t j = 0; j < N; j++)
       for (int64_t k = 0; k < K; k++) out[((j / OB) * K + k) * OB + j % OB] = b[j * ldb + k];
   });
-  // A's rows contiguous in k: in place, else gathered (M x K floats).
-  const float* a = g.A;
-  int64_t lda = g.rsA;
-  if (g.csA != 1) {
-    float* rows = scratch(static_cast<size_t>(M * K), kSlabSlot);
-    for (int64_t i = 0; i < M; i++)
-      for (int64_t k = 0; k < K; k++) rows[i * K + k] = g.A[i * g.rsA + k * g.csA];
-    a = rows;
-    lda = K;
-  }
+  int64_t lda;
+  const float* a = rowsOfA(g, &lda);
   const auto body = [&](int64_t t0, int64_t t1) {
     float* acc = scratch(static_cast<size_t>(M * OB), kPanelSlot);
     for (int64_t t = t0; t < t1; t++) {
@@ -183,16 +189,8 @@ void gemmFewRows(const Gemm& g, const FilterRef* constantB, ThreadPool* pool) {
     return;
   }
   const int64_t M = g.M, N = g.N, K = g.K;
-  // A's rows contiguous in k: in place, else gathered (M x K floats).
-  const float* a = g.A;
-  int64_t lda = g.rsA;
-  if (g.csA != 1) {
-    float* rows = scratch(static_cast<size_t>(M * K), kSlabSlot);
-    for (int64_t i = 0; i < M; i++)
-      for (int64_t k = 0; k < K; k++) rows[i * K + k] = g.A[i * g.rsA + k * g.csA];
-    a = rows;
-    lda = K;
-  }
+  int64_t lda;
+  const float* a = rowsOfA(g, &lda);
   const int64_t ldb = g.csB;
   const int64_t tiles = (N + kFewRows - 1) / kFewRows;
   const auto body = [&](int64_t t0, int64_t t1) {
