@@ -207,19 +207,7 @@ void fewPositionsForward(const ConvGeom& g, const float* x, const FilterRef& w, 
               xs[qi] = x + list[2 + 2 * (l0 + qi)];
               rowsOut[qi] = acc + list[1 + 2 * (l0 + qi)] * OB;
             }
-            switch (q) {
-              case 4:
-                ocLanes<4>(wt, xs, HW, C, rowsOut);
-                break;
-              case 3:
-                ocLanes<3>(wt, xs, HW, C, rowsOut);
-                break;
-              case 2:
-                ocLanes<2>(wt, xs, HW, C, rowsOut);
-                break;
-              default:
-                ocLanes<1>(wt, xs, HW, C, rowsOut);
-            }
+            ocLanesUpTo4(q, wt, xs, HW, C, rowsOut);
           }
         }
         // The epilogue, one division a position rather than put's two an output: isa-check const, avx2, 1 thread, 4

@@ -1,6 +1,6 @@
 // Outputs in the lanes against a weight block packed once: the tile of the convolutions with few output positions
 // and a constant filter (conv/few-positions.inl: one live tap's [input channel][output channel] block against the
-// positions it reads) and of dense layers at batch 1-8 with constant weights (kernels/mat-mul-few-rows.inl: the
+// positions it reads) and of dense layers at batch 2-8 with constant weights (kernels/mat-mul-few-rows.inl: the
 // weights' [k][output] block against the batch's rows). Each input value is broadcast against 2 vectors of outputs,
 // so the packed block streams once, contiguous, prefetched ahead of its reads.
 
@@ -81,3 +81,19 @@ SN_INLINE void ocLanes(const float* wt, const float* const* xs, int64_t cStride,
     }
 }
 
+/** ocLanes of q positions, 1 to 4 (the last pass of a run of positions in fours). */
+SN_INLINE void ocLanesUpTo4(int q, const float* wt, const float* const* xs, int64_t cStride, int64_t C, float* const* acc) {
+  switch (q) {
+    case 4:
+      ocLanes<4>(wt, xs, cStride, C, acc);
+      break;
+    case 3:
+      ocLanes<3>(wt, xs, cStride, C, acc);
+      break;
+    case 2:
+      ocLanes<2>(wt, xs, cStride, C, acc);
+      break;
+    default:
+      ocLanes<1>(wt, xs, cStride, C, acc);
+  }
+}

@@ -146,19 +146,7 @@ void gemmFewRowsLanes(const Gemm& g, const FilterRef& w, ThreadPool* pool) {
           xs[qi] = a + (i0 + qi) * lda;
           rowsOut[qi] = acc + (i0 + qi) * OB;
         }
-        switch (q) {
-          case 4:
-            ocLanes<4>(wt, xs, 1, K, rowsOut);
-            break;
-          case 3:
-            ocLanes<3>(wt, xs, 1, K, rowsOut);
-            break;
-          case 2:
-            ocLanes<2>(wt, xs, 1, K, rowsOut);
-            break;
-          default:
-            ocLanes<1>(wt, xs, 1, K, rowsOut);
-        }
+        ocLanesUpTo4(q, wt, xs, 1, K, rowsOut);
       }
       const int64_t j0 = t * OB, live = std::min(OB, N - j0);
       for (int64_t i = 0; i < M; i++)
